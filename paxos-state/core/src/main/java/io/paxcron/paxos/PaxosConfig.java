@@ -1,0 +1,164 @@
+package io.paxcron.paxos;
+
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * Settings of one replica. Every limit is named and validated here; an invalid value is rejected
+ * with the setting's name and the reason.
+ *
+ * @param replicaId this replica's id, one of {@code replicaIds}
+ * @param replicaIds every member of the cluster (3 or 5 in production; 1 allowed for tests)
+ * @param heartbeatMillis how often the leader sends heartbeats and re-sends unacknowledged accepts
+ * @param electionTimeoutMillis a follower that heard no leader for a random time in {@code [t, 2t)}
+ *     campaigns; at least {@code leaseMillis}, so that stickiness never blocks a needed election
+ * @param leaseMillis how long an acceptor refuses to promise a new ballot after it heard from the
+ *     leader (leader stickiness); the leader's own lease is shorter by the clock margin
+ * @param clockBound the drift and jump bound the leader lease assumes
+ * @param maxInflightSlots the pipeline window: slots proposed and not yet chosen
+ * @param maxCommandsPerBatch the most commands one slot value carries
+ * @param maxBatchBytes the most payload bytes one slot value carries
+ * @param maxPendingCommands proposals queued at the leader beyond the window; more are refused
+ * @param maxPendingReads lease reads waiting for confirmation; more are refused
+ * @param maxCatchUpEntries the most entries one promise or catch-up reply carries
+ * @param catchUpRetryMillis how long a lagging replica waits before asking again
+ * @param plantedBug {@link PlantedBug#NONE} except in the simulator's mutation tests
+ */
+public record PaxosConfig(
+    int replicaId,
+    List<Integer> replicaIds,
+    long heartbeatMillis,
+    long electionTimeoutMillis,
+    long leaseMillis,
+    ClockBound clockBound,
+    int maxInflightSlots,
+    int maxCommandsPerBatch,
+    int maxBatchBytes,
+    int maxPendingCommands,
+    int maxPendingReads,
+    int maxCatchUpEntries,
+    long catchUpRetryMillis,
+    PlantedBug plantedBug) {
+
+  public static final int MAX_REPLICAS = 9;
+
+  public PaxosConfig {
+    replicaIds = List.copyOf(new TreeSet<>(replicaIds));
+    if (replicaIds.isEmpty() || replicaIds.size() > MAX_REPLICAS) {
+      throw new IllegalArgumentException(
+          "replicaIds must name 1 to " + MAX_REPLICAS + " replicas, got " + replicaIds);
+    }
+    for (int id : replicaIds) {
+      if (id < 0) {
+        throw new IllegalArgumentException("replicaIds must be >= 0, got " + id);
+      }
+    }
+    if (!replicaIds.contains(replicaId)) {
+      throw new IllegalArgumentException(
+          "replicaId " + replicaId + " is not one of replicaIds " + replicaIds);
+    }
+    requireAtLeast("heartbeatMillis", heartbeatMillis, 1);
+    requireAtLeast("leaseMillis", leaseMillis, 1);
+    requireAtLeast("electionTimeoutMillis", electionTimeoutMillis, leaseMillis);
+    if (clockBound == null) {
+      throw new IllegalArgumentException("clockBound must be set");
+    }
+    long leaderLease = clockBound.leaderLeaseMillis(leaseMillis);
+    if (leaderLease <= 2 * heartbeatMillis) {
+      throw new IllegalArgumentException(
+          "leaseMillis "
+              + leaseMillis
+              + " leaves a leader lease of "
+              + leaderLease
+              + " ms after the clock bound "
+              + clockBound
+              + "; it must exceed two heartbeats ("
+              + 2 * heartbeatMillis
+              + " ms)");
+    }
+    requireAtLeast("maxInflightSlots", maxInflightSlots, 1);
+    requireAtLeast("maxCommandsPerBatch", maxCommandsPerBatch, 1);
+    requireAtLeast("maxBatchBytes", maxBatchBytes, 64);
+    requireAtLeast("maxPendingCommands", maxPendingCommands, 1);
+    requireAtLeast("maxPendingReads", maxPendingReads, 1);
+    requireAtLeast("maxCatchUpEntries", maxCatchUpEntries, maxInflightSlots);
+    requireAtLeast("catchUpRetryMillis", catchUpRetryMillis, 1);
+    if (plantedBug == null) {
+      throw new IllegalArgumentException("plantedBug must be set (NONE in production)");
+    }
+  }
+
+  /** Defaults for a replica on a LAN: 50 ms heartbeats, 400 ms lease, 1% drift, 20 ms jumps. */
+  public static PaxosConfig defaults(int replicaId, List<Integer> replicaIds) {
+    return new PaxosConfig(
+        replicaId,
+        replicaIds,
+        50,
+        500,
+        400,
+        new ClockBound(10_000, 20),
+        64,
+        512,
+        4 << 20,
+        100_000,
+        10_000,
+        1_024,
+        100,
+        PlantedBug.NONE);
+  }
+
+  public PaxosConfig withPlantedBug(PlantedBug bug) {
+    return new PaxosConfig(
+        replicaId,
+        replicaIds,
+        heartbeatMillis,
+        electionTimeoutMillis,
+        leaseMillis,
+        clockBound,
+        maxInflightSlots,
+        maxCommandsPerBatch,
+        maxBatchBytes,
+        maxPendingCommands,
+        maxPendingReads,
+        maxCatchUpEntries,
+        catchUpRetryMillis,
+        bug);
+  }
+
+  public PaxosConfig withReplicaId(int id) {
+    return new PaxosConfig(
+        id,
+        replicaIds,
+        heartbeatMillis,
+        electionTimeoutMillis,
+        leaseMillis,
+        clockBound,
+        maxInflightSlots,
+        maxCommandsPerBatch,
+        maxBatchBytes,
+        maxPendingCommands,
+        maxPendingReads,
+        maxCatchUpEntries,
+        catchUpRetryMillis,
+        plantedBug);
+  }
+
+  /** Votes needed to choose a value or win phase 1: a majority (one fewer under the planted bug). */
+  public int quorum() {
+    int majority = replicaIds.size() / 2 + 1;
+    return plantedBug == PlantedBug.QUORUM_MINUS_ONE ? Math.max(1, majority - 1) : majority;
+  }
+
+  /** How long the leader counts its lease on its own clock; see {@link ClockBound}. */
+  public long leaderLeaseMillis() {
+    return plantedBug == PlantedBug.LEASE_WITHOUT_DRIFT_MARGIN
+        ? leaseMillis
+        : clockBound.leaderLeaseMillis(leaseMillis);
+  }
+
+  private static void requireAtLeast(String name, long value, long minimum) {
+    if (value < minimum) {
+      throw new IllegalArgumentException(name + " must be >= " + minimum + ", got " + value);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package io.paxcron.paxos;
+
+import java.util.List;
+
+/**
+ * The effects of one input to {@link PaxosReplica}, in the order the driver must carry them out:
+ *
+ * <ol>
+ *   <li>{@code persist}: make durable (one atomic, synced batch) before anything below happens;
+ *   <li>{@code messages}: send;
+ *   <li>{@code restore}: if not null, replace the state machine with this snapshot;
+ *   <li>{@code toApply}: apply these chosen entries, in the order given (ascending slots with no
+ *       gaps, continuing where the previous apply or restore ended);
+ *   <li>{@code reads}: answer lease reads once the state machine has applied through their slot;
+ *   <li>{@code rejected}: tell these proposals' clients to retry (at {@code leaderHint} if known).
+ * </ol>
+ *
+ * <p>Replying before persisting is exactly the bug the simulator's "reply before persist" variant
+ * plants; see docs/testing.md.
+ */
+public record Ready(
+    Persist persist,
+    List<Envelope> messages,
+    Snapshot restore,
+    List<LogEntry> toApply,
+    List<ReadOutcome> reads,
+    List<ProposalRejected> rejected) {
+
+  public static final Ready NOTHING =
+      new Ready(new Persist(null, List.of(), null), List.of(), null, List.of(), List.of(), List.of());
+
+  public Ready {
+    messages = List.copyOf(messages);
+    toApply = List.copyOf(toApply);
+    reads = List.copyOf(reads);
+    rejected = List.copyOf(rejected);
+  }
+
+  public boolean isEmpty() {
+    return persist.isEmpty()
+        && messages.isEmpty()
+        && restore == null
+        && toApply.isEmpty()
+        && reads.isEmpty()
+        && rejected.isEmpty();
+  }
+
+  /** What became of a lease read. */
+  public sealed interface ReadOutcome permits ReadReady, ReadRejected {
+    long readId();
+  }
+
+  /**
+   * The read may be served from the state machine once it has applied through {@code slot}: the
+   * leader held its lease and a quorum confirmed its ballot after the read arrived.
+   */
+  public record ReadReady(long readId, long slot) implements ReadOutcome {}
+
+  /** This replica cannot serve the read; {@code leaderHint} is the leader it knows of, or -1. */
+  public record ReadRejected(long readId, int leaderHint, String reason) implements ReadOutcome {}
+
+  /** A proposal this replica will not carry; the client retries, at {@code leaderHint} if >= 0. */
+  public record ProposalRejected(Command command, int leaderHint, String reason) {}
+}

@@ -1,0 +1,141 @@
+package io.paxcron.paxos;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Applies chosen log entries to a {@link StateMachine} exactly once per client command.
+ *
+ * <p>Each client session remembers the highest sequence applied and its result. A command whose
+ * sequence is already applied is a retry (proposed again after a lost answer, possibly into another
+ * slot by another leader): it is not applied again and its client gets the first result. The
+ * session table is part of the replicated state and of every snapshot, so every replica deduplicates
+ * the same way. Sessions are bounded by {@code maxSessions}: the session least recently used (by
+ * slot) is forgotten first, deterministically on every replica; a client idle long enough to be
+ * evicted must not retry an old command (docs/guarantees.md).
+ *
+ * <p>Clients issue one command at a time per session, so only the latest result is kept; a
+ * sequence below the latest one is a stale retry the client already has the answer to.
+ */
+public final class SessionStateMachine {
+
+  /** What applying one command produced. */
+  public record Applied(Command command, long slot, byte[] result, boolean duplicate) {}
+
+  private record Session(long lastSequence, byte[] lastResult) {}
+
+  private static final byte[] STALE = "error: stale retry of an answered command".getBytes(
+      java.nio.charset.StandardCharsets.UTF_8);
+
+  private final StateMachine stateMachine;
+  private final int maxSessions;
+  private final LinkedHashMap<Long, Session> sessions = new LinkedHashMap<>(16, 0.75f, true);
+  private long appliedThroughSlot;
+
+  public SessionStateMachine(StateMachine stateMachine, int maxSessions) {
+    if (maxSessions < 1) {
+      throw new IllegalArgumentException("maxSessions must be >= 1, got " + maxSessions);
+    }
+    this.stateMachine = stateMachine;
+    this.maxSessions = maxSessions;
+  }
+
+  public long appliedThroughSlot() {
+    return appliedThroughSlot;
+  }
+
+  /** Applies the chosen entry of the next slot; entries must come in slot order without gaps. */
+  public List<Applied> apply(LogEntry entry) {
+    if (!entry.chosen()) {
+      throw new IllegalStateException("applying an entry not known chosen: " + entry);
+    }
+    if (entry.slot() != appliedThroughSlot + 1) {
+      throw new IllegalStateException(
+          "apply out of order: slot " + entry.slot() + " after " + appliedThroughSlot);
+    }
+    appliedThroughSlot = entry.slot();
+    List<Applied> applied = new ArrayList<>();
+    if (entry.value() instanceof Value.Batch batch) {
+      for (Command command : batch.commands()) {
+        applied.add(applyOnce(entry.slot(), command));
+      }
+    }
+    return applied;
+  }
+
+  private Applied applyOnce(long slot, Command command) {
+    Session session = sessions.get(command.clientId());
+    if (session != null && command.sequence() <= session.lastSequence()) {
+      byte[] answer = command.sequence() == session.lastSequence() ? session.lastResult() : STALE;
+      return new Applied(command, slot, answer, true);
+    }
+    byte[] result = stateMachine.apply(slot, command.payload());
+    sessions.put(command.clientId(), new Session(command.sequence(), result));
+    if (sessions.size() > maxSessions) {
+      Long eldest = sessions.keySet().iterator().next();
+      sessions.remove(eldest);
+    }
+    return new Applied(command, slot, result, false);
+  }
+
+  /** The image of the sessions and the state machine at {@link #appliedThroughSlot()}. */
+  public Snapshot snapshot() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeLong(appliedThroughSlot);
+      out.writeInt(sessions.size());
+      for (Map.Entry<Long, Session> session : sessions.entrySet()) {
+        out.writeLong(session.getKey());
+        out.writeLong(session.getValue().lastSequence());
+        out.writeInt(session.getValue().lastResult().length);
+        out.write(session.getValue().lastResult());
+      }
+      byte[] inner = stateMachine.snapshot();
+      out.writeInt(inner.length);
+      out.write(inner);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new Snapshot(appliedThroughSlot, bytes.toByteArray());
+  }
+
+  /** Replaces sessions and state with a snapshot's image. */
+  public void restore(Snapshot snapshot) {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot.data()))) {
+      if (snapshot.slot() == 0 && snapshot.data().length == 0) {
+        sessions.clear();
+        appliedThroughSlot = 0;
+        stateMachine.restore(new byte[0]);
+        return;
+      }
+      long slot = in.readLong();
+      if (slot != snapshot.slot()) {
+        throw new IllegalStateException(
+            "snapshot image is of slot " + slot + " but labelled " + snapshot.slot());
+      }
+      sessions.clear();
+      int count = in.readInt();
+      for (int i = 0; i < count; i++) {
+        long clientId = in.readLong();
+        long sequence = in.readLong();
+        byte[] result = new byte[in.readInt()];
+        in.readFully(result);
+        sessions.put(clientId, new Session(sequence, result));
+      }
+      byte[] inner = new byte[in.readInt()];
+      in.readFully(inner);
+      stateMachine.restore(inner);
+      appliedThroughSlot = slot;
+    } catch (IOException e) {
+      throw new IllegalStateException("snapshot at slot " + snapshot.slot() + " is unreadable", e);
+    }
+  }
+}

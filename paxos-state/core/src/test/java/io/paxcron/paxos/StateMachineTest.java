@@ -1,0 +1,159 @@
+package io.paxcron.paxos;
+
+import static io.paxcron.paxos.TestCluster.append;
+import static io.paxcron.paxos.TestCluster.put;
+import static io.paxcron.paxos.TestCluster.text;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The key-value state machine and the client sessions that make retries exactly-once. */
+final class StateMachineTest {
+
+  private static final Ballot BALLOT = new Ballot(1, 1);
+
+  private static LogEntry chosen(long slot, Command... commands) {
+    return new LogEntry(slot, BALLOT, new Value.Batch(List.of(commands)), true);
+  }
+
+  private static byte[] bytes(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void keyValueStateMachineSnapshotRestoresEqualState() {
+    KeyValueStateMachine original = new KeyValueStateMachine();
+    original.apply(1, KeyValueStateMachine.put("plain", "value"));
+    original.apply(2, KeyValueStateMachine.put("empty", ""));
+    original.apply(3, KeyValueStateMachine.put("spaces", "a value with spaces"));
+    original.apply(4, KeyValueStateMachine.put("unicode", "größe ✓ 名前"));
+    original.apply(5, KeyValueStateMachine.append("plain", "+more"));
+
+    KeyValueStateMachine restored = new KeyValueStateMachine();
+    restored.apply(1, KeyValueStateMachine.put("stale", "must disappear"));
+    restored.restore(original.snapshot());
+
+    assertEquals(original.view(), restored.view());
+    assertEquals("value+more", restored.get("plain"));
+    assertNull(restored.get("stale"), "restore replaces the whole state");
+    assertEquals(original.snapshot().length, restored.snapshot().length);
+
+    restored.restore(new byte[0]);
+    assertEquals(Map.of(), restored.view(), "the empty image is the empty state");
+  }
+
+  @Test
+  void keyValueStateMachineAnswersUnreadableCommandsWithAnError() {
+    KeyValueStateMachine machine = new KeyValueStateMachine();
+    assertEquals("error: unknown verb 'delete'",
+        text(machine.apply(1, bytes("delete k now"))));
+    assertTrue(text(machine.apply(2, bytes("put"))).startsWith("error: expected"));
+    assertEquals(Map.of(), machine.view());
+  }
+
+  @Test
+  void retriedCommandIsAppliedOnceAndGetsTheFirstResult() {
+    KeyValueStateMachine keyValue = new KeyValueStateMachine();
+    SessionStateMachine sessions = new SessionStateMachine(keyValue, 10);
+    Command first = append(7, 1, "k", "a");
+
+    List<SessionStateMachine.Applied> original = sessions.apply(chosen(1, first));
+    List<SessionStateMachine.Applied> retried =
+        sessions.apply(chosen(2, first, append(8, 1, "k", "b")));
+
+    assertEquals("a", text(original.getFirst().result()));
+    assertFalse(original.getFirst().duplicate());
+    assertTrue(retried.getFirst().duplicate(), "the retry is recognised");
+    assertEquals("a", text(retried.getFirst().result()), "and answered with the first result");
+    assertEquals("ab", text(retried.get(1).result()), "another client's command still applies");
+    assertEquals("ab", keyValue.get("k"), "appended once by client 7, once by client 8");
+  }
+
+  @Test
+  void retriedCommandChosenTwiceInTheClusterIsAppliedOnceEverywhere() {
+    TestCluster cluster = TestCluster.started(5, 3);
+    cluster.elect(1);
+    Command command = append(7, 1, "k", "a");
+    cluster.propose(1, command);
+    cluster.deliverAll();
+    cluster.propose(1, command);
+    cluster.deliverAll();
+    cluster.advance(50);
+    cluster.tick(1);
+    cluster.deliverAll();
+
+    for (TestCluster.Node node : cluster.nodes()) {
+      assertEquals(2, node.applied.size(), "both slots are chosen on replica " + node.id);
+      assertEquals("a", node.keyValue.get("k"), "replica " + node.id);
+      SessionStateMachine.Applied retry = node.results.get(1);
+      assertTrue(retry.duplicate());
+      assertEquals("a", text(retry.result()));
+    }
+  }
+
+  @Test
+  void staleRetryIsAnsweredWithAnErrorAndNotApplied() {
+    KeyValueStateMachine keyValue = new KeyValueStateMachine();
+    SessionStateMachine sessions = new SessionStateMachine(keyValue, 10);
+    sessions.apply(chosen(1, put(7, 1, "k", "one")));
+    sessions.apply(chosen(2, put(7, 2, "k", "two")));
+
+    SessionStateMachine.Applied stale = sessions.apply(chosen(3, put(7, 1, "k", "one"))).getFirst();
+
+    assertTrue(stale.duplicate());
+    assertEquals("error: stale retry of an answered command", text(stale.result()));
+    assertEquals("two", keyValue.get("k"));
+  }
+
+  @Test
+  void sessionsAreEvictedLeastRecentlyUsedFirstAtMaxSessions() {
+    KeyValueStateMachine keyValue = new KeyValueStateMachine();
+    SessionStateMachine sessions = new SessionStateMachine(keyValue, 2);
+    sessions.apply(chosen(1, append(1, 1, "k", "1")));
+    sessions.apply(chosen(2, append(2, 1, "k", "2")));
+    sessions.apply(chosen(3, append(1, 2, "k", "1")));
+    sessions.apply(chosen(4, append(3, 1, "k", "3")));
+
+    assertTrue(sessions.apply(chosen(5, append(1, 2, "k", "1"))).getFirst().duplicate(),
+        "client 1 was used recently and is remembered");
+    assertFalse(sessions.apply(chosen(6, append(2, 1, "k", "2"))).getFirst().duplicate(),
+        "client 2 was least recently used and forgotten: its old command applies again");
+  }
+
+  @Test
+  void sessionSnapshotRestoresSessionsAndState() {
+    KeyValueStateMachine keyValue = new KeyValueStateMachine();
+    SessionStateMachine sessions = new SessionStateMachine(keyValue, 10);
+    sessions.apply(chosen(1, put(7, 1, "k", "v")));
+    sessions.apply(new LogEntry(2, BALLOT, Value.NO_OP, true));
+    Snapshot image = sessions.snapshot();
+    assertEquals(2, image.slot());
+
+    KeyValueStateMachine restoredValues = new KeyValueStateMachine();
+    SessionStateMachine restored = new SessionStateMachine(restoredValues, 10);
+    restored.restore(image);
+
+    assertEquals(2, restored.appliedThroughSlot());
+    assertEquals(keyValue.view(), restoredValues.view());
+    SessionStateMachine.Applied retry = restored.apply(chosen(3, put(7, 1, "k", "v"))).getFirst();
+    assertTrue(retry.duplicate());
+    assertEquals("", text(retry.result()), "the first put's answer: no previous value");
+  }
+
+  @Test
+  void sessionsApplyOnlyChosenEntriesInSlotOrder() {
+    SessionStateMachine sessions = new SessionStateMachine(new KeyValueStateMachine(), 10);
+    assertEquals("apply out of order: slot 2 after 0",
+        assertThrows(IllegalStateException.class,
+            () -> sessions.apply(chosen(2, put(1, 1, "k", "v")))).getMessage());
+    LogEntry unchosen = new LogEntry(1, BALLOT, Value.NO_OP, false);
+    assertThrows(IllegalStateException.class, () -> sessions.apply(unchosen));
+  }
+}

@@ -1,0 +1,65 @@
+package io.paxcron.paxos;
+
+import java.util.List;
+
+/**
+ * A mutable builder over {@link PaxosConfig#defaults}, so a test names only the settings it
+ * changes. Test scope only; production code builds {@link PaxosConfig} directly.
+ */
+final class TestConfig {
+
+  int replicaId;
+  List<Integer> replicaIds;
+  long heartbeatMillis;
+  long electionTimeoutMillis;
+  long leaseMillis;
+  ClockBound clockBound;
+  int maxInflightSlots;
+  int maxCommandsPerBatch;
+  int maxBatchBytes;
+  int maxPendingCommands;
+  int maxPendingReads;
+  int maxCatchUpEntries;
+  long catchUpRetryMillis;
+  PlantedBug plantedBug;
+
+  private TestConfig(PaxosConfig base) {
+    replicaId = base.replicaId();
+    replicaIds = base.replicaIds();
+    heartbeatMillis = base.heartbeatMillis();
+    electionTimeoutMillis = base.electionTimeoutMillis();
+    leaseMillis = base.leaseMillis();
+    clockBound = base.clockBound();
+    maxInflightSlots = base.maxInflightSlots();
+    maxCommandsPerBatch = base.maxCommandsPerBatch();
+    maxBatchBytes = base.maxBatchBytes();
+    maxPendingCommands = base.maxPendingCommands();
+    maxPendingReads = base.maxPendingReads();
+    maxCatchUpEntries = base.maxCatchUpEntries();
+    catchUpRetryMillis = base.catchUpRetryMillis();
+    plantedBug = base.plantedBug();
+  }
+
+  /** The defaults for replica 1 of a cluster {1, 2, 3}. */
+  static TestConfig defaults() {
+    return new TestConfig(PaxosConfig.defaults(1, List.of(1, 2, 3)));
+  }
+
+  PaxosConfig build() {
+    return new PaxosConfig(
+        replicaId,
+        replicaIds,
+        heartbeatMillis,
+        electionTimeoutMillis,
+        leaseMillis,
+        clockBound,
+        maxInflightSlots,
+        maxCommandsPerBatch,
+        maxBatchBytes,
+        maxPendingCommands,
+        maxPendingReads,
+        maxCatchUpEntries,
+        catchUpRetryMillis,
+        plantedBug);
+  }
+}

@@ -1,0 +1,166 @@
+package io.paxcron.sim;
+
+import io.paxcron.paxos.Ballot;
+import io.paxcron.paxos.Command;
+import io.paxcron.paxos.LogEntry;
+import io.paxcron.paxos.Snapshot;
+import io.paxcron.paxos.Value;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The simulator's safety checkers. They watch what replicas say and do — votes sent, values
+ * applied, snapshots taken — and never trust a replica's own belief about what is chosen: the
+ * ground truth of "chosen" is a majority of acceptors having sent an acceptance for one ballot.
+ *
+ * <ol>
+ *   <li>At most one value per slot ever gathers a majority of votes (so a chosen value never
+ *       changes), and a leader proposes one value per slot per ballot.
+ *   <li>Every value a replica applies is the one chosen for that slot, and every replica applies
+ *       the same value in each slot: applied sequences are prefixes of one another. Snapshots of
+ *       the same slot are byte-for-byte equal.
+ *   <li>Every client command takes effect in exactly one slot (retries are deduplicated), and every
+ *       acknowledged command took effect.
+ * </ol>
+ *
+ * <p>The first violation is kept with the virtual time it happened at; the run then stops.
+ */
+final class Invariants {
+
+  record ClientSequence(long clientId, long sequence) {}
+
+  private final int majority;
+  private final Map<Long, Map<Ballot, Value>> proposals = new HashMap<>();
+  private final Map<Long, Map<Ballot, Set<Integer>>> votes = new HashMap<>();
+  private final Map<Long, Value> chosen = new HashMap<>();
+  private final Map<Long, Value> applied = new HashMap<>();
+  private final Map<ClientSequence, Long> tookEffectInSlot = new HashMap<>();
+  private final Map<Long, byte[]> snapshots = new HashMap<>();
+  private String violation;
+  private long checks;
+
+  Invariants(int replicas) {
+    this.majority = replicas / 2 + 1;
+  }
+
+  String violation() {
+    return violation;
+  }
+
+  long checks() {
+    return checks;
+  }
+
+  Map<Long, Value> chosenValues() {
+    return new TreeMap<>(chosen);
+  }
+
+  void fail(long atMillis, String what) {
+    if (violation == null) {
+      violation = "t=" + atMillis + "ms: " + what;
+    }
+  }
+
+  /** A leader sent (or wrote for itself) its proposal of {@code entry} in its ballot. */
+  void onProposal(long atMillis, int leader, LogEntry entry) {
+    checks++;
+    Value previous =
+        proposals.computeIfAbsent(entry.slot(), s -> new HashMap<>())
+            .putIfAbsent(entry.ballot(), entry.value());
+    if (previous != null && !previous.equals(entry.value())) {
+      fail(
+          atMillis,
+          "replica " + leader + " proposed two values in slot " + entry.slot() + " ballot "
+              + entry.ballot() + ": " + previous + " and " + entry.value());
+    }
+  }
+
+  /** Acceptor {@code acceptor} told the leader it accepted {@code slot} in {@code ballot}. */
+  void onVote(long atMillis, int acceptor, long slot, Ballot ballot) {
+    checks++;
+    Map<Ballot, Value> bySlot = proposals.get(slot);
+    Value value = bySlot == null ? null : bySlot.get(ballot);
+    if (value == null) {
+      fail(atMillis, "replica " + acceptor + " voted for slot " + slot + " ballot " + ballot
+          + " that no leader proposed");
+      return;
+    }
+    Set<Integer> voters =
+        votes.computeIfAbsent(slot, s -> new HashMap<>()).computeIfAbsent(ballot, b -> new TreeSet<>());
+    if (voters.add(acceptor) && voters.size() == majority) {
+      Value before = chosen.putIfAbsent(slot, value);
+      if (before != null && !before.equals(value)) {
+        fail(
+            atMillis,
+            "slot " + slot + " had " + before + " chosen, and now a majority " + voters
+                + " accepted " + value + " in ballot " + ballot + ": a chosen value changed");
+      }
+    }
+  }
+
+  /** Replica {@code replica} applied the entry of {@code entry.slot()}. */
+  void onApply(long atMillis, int replica, LogEntry entry) {
+    checks++;
+    Value truth = chosen.get(entry.slot());
+    if (truth == null) {
+      fail(atMillis, "replica " + replica + " applied slot " + entry.slot() + " = " + entry.value()
+          + " but no majority of acceptors ever accepted a value there");
+      return;
+    }
+    if (!truth.equals(entry.value())) {
+      fail(atMillis, "replica " + replica + " applied slot " + entry.slot() + " = "
+          + entry.value() + " but the chosen value is " + truth);
+      return;
+    }
+    Value first = applied.putIfAbsent(entry.slot(), entry.value());
+    if (first != null && !first.equals(entry.value())) {
+      fail(atMillis, "replica " + replica + " applied slot " + entry.slot() + " = " + entry.value()
+          + " where another replica applied " + first);
+    }
+  }
+
+  /** A command took effect (not a deduplicated retry) at replica {@code replica}. */
+  void onTookEffect(long atMillis, int replica, Command command, long slot) {
+    checks++;
+    ClientSequence key = new ClientSequence(command.clientId(), command.sequence());
+    Long before = tookEffectInSlot.putIfAbsent(key, slot);
+    if (before != null && before != slot) {
+      fail(atMillis, "command " + command.clientId() + "#" + command.sequence()
+          + " took effect twice: in slot " + before + " and (at replica " + replica + ") in slot "
+          + slot);
+    }
+  }
+
+  /** The slot an acknowledged command took effect in; violation if it never did. */
+  void onAcknowledged(long atMillis, long clientId, long sequence) {
+    checks++;
+    if (!tookEffectInSlot.containsKey(new ClientSequence(clientId, sequence))) {
+      fail(atMillis, "command " + clientId + "#" + sequence
+          + " was acknowledged but never took effect");
+    }
+  }
+
+  Long tookEffectIn(long clientId, long sequence) {
+    return tookEffectInSlot.get(new ClientSequence(clientId, sequence));
+  }
+
+  void onSnapshot(long atMillis, int replica, Snapshot snapshot) {
+    checks++;
+    byte[] before = snapshots.putIfAbsent(snapshot.slot(), snapshot.data());
+    if (before != null && !java.util.Arrays.equals(before, snapshot.data())) {
+      fail(atMillis, "replica " + replica + " took a snapshot at slot " + snapshot.slot()
+          + " that differs from another replica's snapshot of the same slot");
+    }
+  }
+
+  void onLeaseHolders(long atMillis, List<Integer> holders) {
+    checks++;
+    if (holders.size() > 1) {
+      fail(atMillis, "replicas " + holders + " all believe they hold the leader lease");
+    }
+  }
+}

@@ -1,0 +1,1148 @@
+package io.paxcron.sim;
+
+import io.paxcron.paxos.Ballot;
+import io.paxcron.paxos.ClockBound;
+import io.paxcron.paxos.Command;
+import io.paxcron.paxos.DurableState;
+import io.paxcron.paxos.Envelope;
+import io.paxcron.paxos.KeyValueStateMachine;
+import io.paxcron.paxos.LogEntry;
+import io.paxcron.paxos.Message;
+import io.paxcron.paxos.PaxosConfig;
+import io.paxcron.paxos.PaxosReplica;
+import io.paxcron.paxos.PlantedBug;
+import io.paxcron.paxos.Ready;
+import io.paxcron.paxos.SessionStateMachine;
+import io.paxcron.paxos.Snapshot;
+import io.paxcron.sim.linearizability.CheckResult;
+import io.paxcron.sim.linearizability.KeyValueModel;
+import io.paxcron.sim.linearizability.LinearizabilityChecker;
+import io.paxcron.sim.linearizability.Operation;
+import java.io.PrintStream;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+
+/**
+ * A whole Multi-Paxos cluster — the real {@link PaxosReplica} cores, simulated disks, a simulated
+ * network and closed-loop clients — run in one thread under virtual time, every choice derived
+ * from one seed. The same seed always replays the same run, event for event.
+ *
+ * <p>A run has a fault phase of {@code faultEvents} events, during which the seed's {@link
+ * FaultPlan} injects message loss, duplication, delay and reordering, partitions, crashes with
+ * loss of unsynced writes and torn last writes, fsync errors, pauses, clock drift and jumps. Then
+ * every fault heals (and clients stop starting new operations); the cluster must elect a leader
+ * and finish every pending client operation within {@link Options#livenessMillis()}. Safety
+ * invariants are checked as every event happens ({@link Invariants}); the lease-exclusivity check
+ * after every event while clocks stay within the bound; linearizability of the client history at
+ * the end.
+ */
+public final class Simulation {
+
+  /** Driver-level planted bugs (the core's own are in {@link PlantedBug}). */
+  public enum DriverBug {
+    NONE,
+    /** Sends a Ready's messages before its writes are durable. */
+    REPLY_BEFORE_PERSIST
+  }
+
+  /**
+   * What to run. {@code trace} receives a narrative of the run (faults, leaders, progress) and,
+   * with {@code traceMessages}, every delivered message; {@code plan} overrides the seed's fault
+   * mix when not null.
+   */
+  public record Options(
+      long seed,
+      int faultEvents,
+      long livenessMillis,
+      PlantedBug plantedBug,
+      DriverBug driverBug,
+      PrintStream trace,
+      boolean traceMessages,
+      FaultPlan plan) {
+    public Options {
+      if (faultEvents < 1) {
+        throw new IllegalArgumentException("faultEvents must be >= 1, got " + faultEvents);
+      }
+      if (livenessMillis < 1) {
+        throw new IllegalArgumentException("livenessMillis must be >= 1, got " + livenessMillis);
+      }
+    }
+
+    public static Options of(long seed) {
+      return new Options(seed, DEFAULT_FAULT_EVENTS, DEFAULT_LIVENESS_MILLIS, PlantedBug.NONE,
+          DriverBug.NONE, null, false, null);
+    }
+
+    public Options withSeed(long newSeed) {
+      return new Options(newSeed, faultEvents, livenessMillis, plantedBug, driverBug, trace,
+          traceMessages, plan);
+    }
+
+    public Options withFaultEvents(int events) {
+      return new Options(seed, events, livenessMillis, plantedBug, driverBug, trace,
+          traceMessages, plan);
+    }
+
+    public Options withPlantedBug(PlantedBug bug) {
+      return new Options(seed, faultEvents, livenessMillis, bug, driverBug, trace,
+          traceMessages, plan);
+    }
+
+    public Options withDriverBug(DriverBug bug) {
+      return new Options(seed, faultEvents, livenessMillis, plantedBug, bug, trace,
+          traceMessages, plan);
+    }
+
+    public Options withTrace(PrintStream out, boolean messages) {
+      return new Options(seed, faultEvents, livenessMillis, plantedBug, driverBug, out, messages,
+          plan);
+    }
+
+    Options withPlan(FaultPlan fixed) {
+      return new Options(seed, faultEvents, livenessMillis, plantedBug, driverBug, trace,
+          traceMessages, fixed);
+    }
+
+    /** The command that replays this run (runs with an overridden plan replay via the demo). */
+    public String replayCommand() {
+      StringBuilder command =
+          new StringBuilder("ops/soak --scope core --seeds 1 --first ").append(seed);
+      if (faultEvents != DEFAULT_FAULT_EVENTS) {
+        command.append(" --events ").append(faultEvents);
+      }
+      if (plantedBug != PlantedBug.NONE) {
+        command.append(" --bug ").append(plantedBug);
+      }
+      if (driverBug != DriverBug.NONE) {
+        command.append(" --bug ").append(driverBug);
+      }
+      return command.append(" --trace").toString();
+    }
+  }
+
+  /** What a run found. */
+  public record Result(
+      long seed,
+      FaultPlanView plan,
+      long events,
+      long virtualMillis,
+      String violation,
+      int acknowledgedWrites,
+      int pendingWritesAtEnd,
+      int reads,
+      long chosenSlots,
+      int leaderChanges,
+      long invariantChecks,
+      String replayCommand) {
+    public boolean ok() {
+      return violation == null;
+    }
+  }
+
+  /** The fault mix, for reports. */
+  public record FaultPlanView(String description, int replicas, boolean clockBeyondBound) {}
+
+  public static final int DEFAULT_FAULT_EVENTS = 4_000;
+  public static final long DEFAULT_LIVENESS_MILLIS = 20_000;
+  static final long TICK_MILLIS = 5;
+  static final long CLIENT_TIMEOUT_MILLIS = 400;
+  static final long MAX_VIRTUAL_MILLIS = 600_000;
+  static final int KEYS = 4;
+
+  private final Options options;
+  private final FaultPlan plan;
+  private final SplittableRandom random;
+  private final PaxosConfig baseConfig;
+  private final PriorityQueue<Event> queue = new PriorityQueue<>();
+  private final List<Node> nodes = new ArrayList<>();
+  private final List<Client> clients = new ArrayList<>();
+  private final Invariants invariants;
+  private final List<Operation<KeyValueModel.Input, KeyValueModel.Output>> history =
+      new ArrayList<>();
+  private boolean[][] link;
+  private long now;
+  private long sequence;
+  private long events;
+  private boolean healed;
+  private long healedAtMillis;
+  private long nextReadId = 1;
+  private int leaderChanges;
+  private int lastLeader = -1;
+  private int reads;
+  private long nextProgressMillis;
+  static final long PROGRESS_EVERY_MILLIS = 500;
+
+  public Simulation(Options options) {
+    this.options = options;
+    this.random = new SplittableRandom(options.seed());
+    ClockBound bound = new ClockBound(200_000, 25);
+    this.plan = options.plan() != null ? options.plan()
+        : FaultPlan.forSeed(options.seed(), bound.driftPpm());
+    List<Integer> ids = new ArrayList<>();
+    for (int i = 0; i < plan.replicas(); i++) {
+      ids.add(i);
+    }
+    this.baseConfig =
+        new PaxosConfig(0, ids, 25, 400, 400, bound, 8, 16, 64 << 10, 2_000, 1_000, 64, 50,
+            options.plantedBug());
+    this.invariants = new Invariants(plan.replicas());
+    this.link = fullyConnected(plan.replicas());
+  }
+
+  /** Runs the seed to the end and reports; never throws for a protocol failure. */
+  public Result run() {
+    for (int i = 0; i < plan.replicas(); i++) {
+      // Clocks at the edges of the bound are the interesting ones: most replicas get one.
+      long drift = switch (random.nextInt(4)) {
+        case 0, 1 -> plan.maxDriftPpm();
+        case 2 -> -plan.maxDriftPpm();
+        default -> random.nextLong(-plan.maxDriftPpm(), plan.maxDriftPpm() + 1);
+      };
+      Node node = new Node(i, new SimClock(random.nextLong(1_000_000), drift),
+          random.split());
+      nodes.add(node);
+      node.start();
+    }
+    for (int c = 0; c < plan.clients(); c++) {
+      Client client = new Client(c, 1_000 + c);
+      clients.add(client);
+      schedule(random.nextLong(50, 400), new ClientWake(client.index, 0));
+    }
+    scheduleNextFault();
+    trace("plan " + plan);
+    try {
+      while (!queue.isEmpty() && invariants.violation() == null) {
+        Event event = queue.poll();
+        now = event.at;
+        events++;
+        handle(event);
+        checkLeases();
+        if (options.trace() != null && now >= nextProgressMillis) {
+          nextProgressMillis = now + PROGRESS_EVERY_MILLIS;
+          trace(progress());
+        }
+        if (!healed && events >= options.faultEvents()) {
+          heal();
+        }
+        if (healed && settled()) {
+          break;
+        }
+        if (healed && now - healedAtMillis > options.livenessMillis()) {
+          invariants.fail(now, "liveness: " + options.livenessMillis()
+              + " ms after every fault healed, " + stuckDescription());
+          break;
+        }
+        if (now > MAX_VIRTUAL_MILLIS) {
+          invariants.fail(now, "the run exceeded " + MAX_VIRTUAL_MILLIS + " ms of virtual time");
+          break;
+        }
+      }
+      if (invariants.violation() == null) {
+        finalChecks();
+      }
+    } catch (RuntimeException e) {
+      invariants.fail(now, "a core threw " + e);
+    }
+    int acknowledged = 0;
+    int pending = 0;
+    for (Client client : clients) {
+      acknowledged += client.acknowledged;
+      pending += client.operation != null && client.operation.write ? 1 : 0;
+    }
+    long chosenSlots = invariants.chosenValues().size();
+    return new Result(
+        options.seed(),
+        new FaultPlanView(plan.toString(), plan.replicas(), plan.clockBeyondBound()),
+        events,
+        now,
+        invariants.violation(),
+        acknowledged,
+        pending,
+        reads,
+        chosenSlots,
+        leaderChanges,
+        invariants.checks(),
+        options.replayCommand());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Events
+
+  private abstract static class Event implements Comparable<Event> {
+    long at;
+    long order;
+
+    @Override
+    public int compareTo(Event other) {
+      int byTime = Long.compare(at, other.at);
+      return byTime != 0 ? byTime : Long.compare(order, other.order);
+    }
+  }
+
+  private static final class Deliver extends Event {
+    final Envelope envelope;
+
+    Deliver(Envelope envelope) {
+      this.envelope = envelope;
+    }
+  }
+
+  private static final class Tick extends Event {
+    final int node;
+    final int incarnation;
+
+    Tick(int node, int incarnation) {
+      this.node = node;
+      this.incarnation = incarnation;
+    }
+  }
+
+  private static final class SyncDone extends Event {
+    final int node;
+    final int incarnation;
+    final int through;
+
+    SyncDone(int node, int incarnation, int through) {
+      this.node = node;
+      this.incarnation = incarnation;
+      this.through = through;
+    }
+  }
+
+  private static final class Restart extends Event {
+    final int node;
+
+    Restart(int node) {
+      this.node = node;
+    }
+  }
+
+  private static final class Crash extends Event {
+    final int node;
+    final int incarnation;
+
+    Crash(int node, int incarnation) {
+      this.node = node;
+      this.incarnation = incarnation;
+    }
+  }
+
+  private static final class Resume extends Event {
+    final int node;
+
+    Resume(int node) {
+      this.node = node;
+    }
+  }
+
+  private static final class NextFault extends Event {}
+
+  private static final class HealPartition extends Event {}
+
+  private static final class ClientWake extends Event {
+    final int client;
+    final long attempt;
+    final boolean redirected;
+
+    ClientWake(int client, long attempt) {
+      this(client, attempt, false);
+    }
+
+    ClientWake(int client, long attempt, boolean redirected) {
+      this.client = client;
+      this.attempt = attempt;
+      this.redirected = redirected;
+    }
+  }
+
+  private static final class ToReplica extends Event {
+    final int node;
+    final ClientRequest request;
+
+    ToReplica(int node, ClientRequest request) {
+      this.node = node;
+      this.request = request;
+    }
+  }
+
+  private static final class ToClient extends Event {
+    final int client;
+    final ClientReply reply;
+
+    ToClient(int client, ClientReply reply) {
+      this.client = client;
+      this.reply = reply;
+    }
+  }
+
+  private sealed interface ClientRequest {}
+
+  private record WriteRequest(int client, Command command) implements ClientRequest {}
+
+  private record ReadRequest(int client, long readId, String key) implements ClientRequest {}
+
+  private sealed interface ClientReply {}
+
+  private record WriteAck(long sequence) implements ClientReply {}
+
+  private record ReadValue(long readId, String value) implements ClientReply {}
+
+  private record Redirect(long attempt, int leaderHint) implements ClientReply {}
+
+  private void schedule(long delayMillis, Event event) {
+    event.at = now + Math.max(0, delayMillis);
+    event.order = sequence++;
+    queue.add(event);
+  }
+
+  private void handle(Event event) {
+    switch (event) {
+      case Deliver deliver -> deliver(deliver.envelope);
+      case Tick tick -> {
+        Node node = nodes.get(tick.node);
+        if (node.alive && node.incarnation == tick.incarnation) {
+          if (node.pausedUntil > now) {
+            schedule(node.pausedUntil - now, new Tick(tick.node, tick.incarnation));
+            return;
+          }
+          node.process(node.replica.tick(node.clock.read(now)));
+          schedule(TICK_MILLIS, new Tick(tick.node, tick.incarnation));
+        }
+      }
+      case SyncDone done -> {
+        Node node = nodes.get(done.node);
+        if (node.alive && node.incarnation == done.incarnation) {
+          node.onSyncDone(done.through);
+        }
+      }
+      case Restart restart -> {
+        Node node = nodes.get(restart.node);
+        if (!node.alive) {
+          node.start();
+        }
+      }
+      case Crash crash -> {
+        Node node = nodes.get(crash.node);
+        if (node.alive && node.incarnation == crash.incarnation && !healed) {
+          node.crash(random.nextDouble() < plan.tornWriteOnCrash(), "loses power during a sync");
+          schedule(random.nextLong(20, 1_500), new Restart(node.id));
+        }
+      }
+      case Resume resume -> trace("replica " + resume.node + " resumes");
+      case NextFault fault -> {
+        if (!healed) {
+          injectFault();
+          scheduleNextFault();
+        }
+      }
+      case HealPartition heal -> {
+        if (!healed) {
+          link = fullyConnected(plan.replicas());
+          trace("partition healed");
+        }
+      }
+      case ClientWake wake -> clients.get(wake.client).onWake(wake.attempt, wake.redirected);
+      case ToReplica request -> {
+        Node node = nodes.get(request.node);
+        if (!node.alive) {
+          return;
+        }
+        if (node.pausedUntil > now) {
+          schedule(node.pausedUntil - now, new ToReplica(request.node, request.request));
+          return;
+        }
+        node.onClientRequest(request.request);
+      }
+      case ToClient reply -> clients.get(reply.client).onReply(reply.reply);
+      default -> throw new IllegalStateException("unknown event " + event);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Network
+
+  private void send(Envelope envelope) {
+    if (!healed && random.nextDouble() < plan.messageLoss()) {
+      return;
+    }
+    schedule(networkDelay(), new Deliver(envelope));
+    if (!healed && random.nextDouble() < plan.messageDuplication()) {
+      schedule(networkDelay(), new Deliver(envelope));
+    }
+  }
+
+  private long networkDelay() {
+    return 1 + random.nextLong(plan.maxExtraDelayMillis() + 1);
+  }
+
+  private void deliver(Envelope envelope) {
+    Node node = nodes.get(envelope.to());
+    if (!node.alive || !link[envelope.from()][envelope.to()]) {
+      return;
+    }
+    if (node.pausedUntil > now) {
+      schedule(node.pausedUntil - now, new Deliver(envelope));
+      return;
+    }
+    if (options.trace() != null && options.traceMessages()) {
+      trace(envelope.from() + "->" + envelope.to() + " " + describe(envelope.message()));
+    }
+    node.process(
+        node.replica.onMessage(node.clock.read(now), envelope.from(), envelope.message()));
+  }
+
+  private void toClient(int client, ClientReply reply) {
+    if (!healed && random.nextDouble() < plan.messageLoss()) {
+      return;
+    }
+    schedule(networkDelay(), new ToClient(client, reply));
+  }
+
+  private void toReplica(int node, ClientRequest request) {
+    if (!healed && random.nextDouble() < plan.messageLoss()) {
+      return;
+    }
+    schedule(networkDelay(), new ToReplica(node, request));
+  }
+
+  private static boolean[][] fullyConnected(int n) {
+    boolean[][] all = new boolean[n][n];
+    for (boolean[] row : all) {
+      java.util.Arrays.fill(row, true);
+    }
+    return all;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Faults
+
+  private void scheduleNextFault() {
+    double rate = plan.partitionsPerSecond() + plan.crashesPerSecond() + plan.pausesPerSecond()
+        + plan.clockJumpsPerSecond();
+    if (rate <= 0) {
+      return;
+    }
+    long meanMillis = (long) (1000 / rate);
+    schedule(1 + random.nextLong(2 * meanMillis + 1), new NextFault());
+  }
+
+  private void injectFault() {
+    double total = plan.partitionsPerSecond() + plan.crashesPerSecond() + plan.pausesPerSecond()
+        + plan.clockJumpsPerSecond();
+    double pick = random.nextDouble() * total;
+    if ((pick -= plan.partitionsPerSecond()) < 0) {
+      partition();
+    } else if ((pick -= plan.crashesPerSecond()) < 0) {
+      Node victim = pickVictim();
+      if (victim.alive) {
+        victim.crash(random.nextDouble() < plan.tornWriteOnCrash(), "crash");
+        schedule(random.nextLong(20, 1_500), new Restart(victim.id));
+      }
+    } else if ((pick -= plan.pausesPerSecond()) < 0) {
+      Node victim = pickVictim();
+      if (victim.alive && victim.pausedUntil <= now) {
+        victim.pausedUntil = now + random.nextLong(20, 800);
+        trace("replica " + victim.id + " paused until t=" + victim.pausedUntil);
+        schedule(victim.pausedUntil - now, new Resume(victim.id));
+      }
+    } else {
+      Node victim = nodes.get(random.nextInt(nodes.size()));
+      long bound = plan.clockBeyondBound() ? 2_000 : baseConfig.clockBound().maxJumpMillis();
+      if (!plan.clockBeyondBound() && victim.jumpedMillis >= bound) {
+        return;
+      }
+      long jump = random.nextLong(-(bound - victim.jumpedMillis), bound - victim.jumpedMillis + 1);
+      victim.jumpedMillis += Math.abs(jump);
+      victim.clock.jump(now, jump);
+      trace("replica " + victim.id + " clock jumps " + jump + " ms");
+    }
+  }
+
+  private Node pickVictim() {
+    int leader = currentLeader();
+    if (leader >= 0 && random.nextInt(3) == 0) {
+      return nodes.get(leader);
+    }
+    return nodes.get(random.nextInt(nodes.size()));
+  }
+
+  private void partition() {
+    int n = plan.replicas();
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      order.add(i);
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int swap = order.get(i);
+      order.set(i, order.get(j));
+      order.set(j, swap);
+    }
+    boolean[][] next = new boolean[n][n];
+    for (int i = 0; i < n; i++) {
+      next[i][i] = true;
+    }
+    String kind;
+    switch (random.nextInt(5)) {
+      case 0 -> {
+        kind = "halves";
+        int half = n / 2;
+        for (int a = 0; a < n; a++) {
+          for (int b = 0; b < n; b++) {
+            next[order.get(a)][order.get(b)] = (a < half) == (b < half);
+          }
+        }
+      }
+      case 1, 2 -> {
+        int isolated = random.nextBoolean() && currentLeader() >= 0 ? currentLeader() : order.get(0);
+        kind = "isolate " + isolated + (isolated == currentLeader() ? " (the leader)" : "");
+        if (isolated == currentLeader() && random.nextBoolean()) {
+          // The worst clocks the bound allows: the cut-off leader's runs slow, so it believes in
+          // its lease longest, and everyone else's runs fast, so they elect a successor soonest.
+          for (Node node : nodes) {
+            node.clock.setDrift(now, node.id == isolated ? -plan.maxDriftPpm() : plan.maxDriftPpm());
+          }
+          kind += " with adversarial clock rates";
+        }
+        for (int a = 0; a < n; a++) {
+          for (int b = 0; b < n; b++) {
+            next[a][b] = a == b || (a != isolated && b != isolated);
+          }
+        }
+      }
+      case 3 -> {
+        // Bridge: two halves that cannot talk, and one replica that talks to both.
+        kind = "bridge via " + order.get(0);
+        int bridge = order.get(0);
+        int half = (n - 1) / 2;
+        for (int a = 1; a < n; a++) {
+          for (int b = 1; b < n; b++) {
+            next[order.get(a)][order.get(b)] = (a <= half) == (b <= half);
+          }
+          next[bridge][order.get(a)] = true;
+          next[order.get(a)][bridge] = true;
+        }
+      }
+      default -> {
+        // Majorities ring: each replica reaches its ring neighbours only, so each sees a
+        // majority (in a 5-replica cluster), but no two see the same one.
+        kind = "majorities ring";
+        for (int a = 0; a < n; a++) {
+          int left = (a + n - 1) % n;
+          int right = (a + 1) % n;
+          next[order.get(a)][order.get(left)] = true;
+          next[order.get(a)][order.get(right)] = true;
+        }
+      }
+    }
+    link = next;
+    trace("partition: " + kind);
+    schedule(random.nextLong(50, 2_000), new HealPartition());
+  }
+
+  private void heal() {
+    healed = true;
+    healedAtMillis = now;
+    link = fullyConnected(plan.replicas());
+    for (Node node : nodes) {
+      node.pausedUntil = Math.min(node.pausedUntil, now);
+      if (!node.alive) {
+        node.start();
+      }
+    }
+    trace("every fault healed at t=" + now + "; clients finish what they started");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Checks
+
+  private int currentLeader() {
+    int leader = -1;
+    for (Node node : nodes) {
+      if (node.alive && node.replica.role() == PaxosReplica.Role.LEADER) {
+        if (leader < 0 || node.replica.ballot().isAbove(nodes.get(leader).replica.ballot())) {
+          leader = node.id;
+        }
+      }
+    }
+    return leader;
+  }
+
+  private void checkLeases() {
+    List<Integer> holders = new ArrayList<>(1);
+    for (Node node : nodes) {
+      if (node.alive && node.replica.holdsLease(node.clock.read(now))) {
+        holders.add(node.id);
+      }
+    }
+    if (holders.size() == 1 && holders.get(0) != lastLeader) {
+      lastLeader = holders.get(0);
+      leaderChanges++;
+      trace("replica " + lastLeader + " holds the lease in ballot "
+          + nodes.get(lastLeader).replica.ballot());
+    }
+    if (!plan.clockBeyondBound()) {
+      invariants.onLeaseHolders(now, holders);
+    }
+  }
+
+  private boolean settled() {
+    for (Client client : clients) {
+      if (client.operation != null) {
+        return false;
+      }
+    }
+    long lastChosen = -1;
+    for (Node node : nodes) {
+      lastChosen = Math.max(lastChosen, node.replica.firstUnchosenSlot() - 1);
+    }
+    for (Node node : nodes) {
+      if (!node.alive || node.sessions.appliedThroughSlot() != lastChosen) {
+        return false;
+      }
+    }
+    return currentLeader() >= 0;
+  }
+
+  private String stuckDescription() {
+    StringBuilder out = new StringBuilder();
+    for (Client client : clients) {
+      if (client.operation != null) {
+        out.append("client ").append(client.clientId).append(" still waits for ")
+            .append(client.operation).append("; ");
+      }
+    }
+    for (Node node : nodes) {
+      out.append("replica ").append(node.id).append(' ')
+          .append(node.alive ? node.replica.role() : "DOWN")
+          .append(" ballot ").append(node.alive ? node.replica.ballot() : "-")
+          .append(" applied ").append(node.alive ? node.sessions.appliedThroughSlot() : -1)
+          .append(node.alive ? " firstUnchosen " + node.replica.firstUnchosenSlot() + " held "
+              + node.held.size() + " disk " + node.disk.durableCount() + "/"
+              + node.disk.writtenCount() + (node.syncing ? " syncing" : "") : "")
+          .append("; ");
+    }
+    return out.toString();
+  }
+
+  private void finalChecks() {
+    for (Client client : clients) {
+      for (long sequence : client.acknowledgedSequences) {
+        Long slot = invariants.tookEffectIn(client.clientId, sequence);
+        for (Node node : nodes) {
+          if (slot == null || node.sessions.appliedThroughSlot() < slot) {
+            invariants.fail(now, "acknowledged command " + client.clientId + "#" + sequence
+                + " is not applied at replica " + node.id);
+            return;
+          }
+        }
+      }
+    }
+    Map<String, String> reference = null;
+    for (Node node : nodes) {
+      Map<String, String> state = node.keyValue.view();
+      if (reference == null) {
+        reference = Map.copyOf(state);
+      } else if (!reference.equals(state)) {
+        invariants.fail(now, "replica " + node.id + " ends with state " + state
+            + " but replica 0 with " + reference);
+        return;
+      }
+    }
+    addUnfinishedWrites();
+    CheckResult linearizable =
+        new LinearizabilityChecker(2_000_000).check(new KeyValueModel(), history);
+    switch (linearizable) {
+      case CheckResult.Linearizable ok -> { }
+      case CheckResult.NotLinearizable bad ->
+          invariants.fail(now, "client history is not linearizable: " + bad.explanation());
+      case CheckResult.Unknown unknown ->
+          invariants.fail(now, "linearizability undecided: " + unknown.reason());
+    }
+  }
+
+  private String progress() {
+    int leader = currentLeader();
+    long chosenThrough = 0;
+    StringBuilder applied = new StringBuilder();
+    for (Node node : nodes) {
+      chosenThrough = Math.max(chosenThrough, node.alive ? node.replica.firstUnchosenSlot() - 1 : 0);
+      applied.append(node.alive ? String.valueOf(node.sessions.appliedThroughSlot()) : "down")
+          .append(node.id == nodes.size() - 1 ? "" : "/");
+    }
+    int acknowledged = 0;
+    for (Client client : clients) {
+      acknowledged += client.acknowledged;
+    }
+    return "progress: leader " + (leader < 0 ? "none" : leader) + ", chosen through slot "
+        + chosenThrough + ", applied per replica " + applied + ", " + acknowledged
+        + " writes acknowledged, " + reads + " lease reads served";
+  }
+
+  private void trace(String line) {
+    if (options.trace() != null) {
+      options.trace().println(String.format("%8d ms  %s", now, line));
+    }
+  }
+
+  private static String describe(Message message) {
+    return switch (message) {
+      case Message.Prepare p -> "Prepare b=" + p.ballot() + " from slot " + p.fromSlot();
+      case Message.Promise p -> "Promise b=" + p.ballot() + " accepted=" + p.accepted().size()
+          + (p.complete() ? "" : " incomplete");
+      case Message.Accept a -> (a.entries().isEmpty() ? "Heartbeat" : "Accept") + " b="
+          + a.ballot() + " slots=" + slots(a.entries()) + " chosenBelow=" + a.chosenBelowSlot();
+      case Message.Accepted a -> "Accepted b=" + a.ballot() + " slots=" + a.slots();
+      case Message.Rejected r -> "Rejected b=" + r.ballot() + " promised=" + r.promised()
+          + (r.leaderAlive() ? " (leader " + r.knownLeader() + " alive)" : "");
+      case Message.CatchUpRequest c -> "CatchUpRequest from slot " + c.fromSlot();
+      case Message.CatchUpReply c -> "CatchUpReply " + (c.snapshot() == null ? ""
+          : "snapshot@" + c.snapshot().slot() + " ") + "entries=" + c.chosen().size();
+    };
+  }
+
+  private static String slots(List<LogEntry> entries) {
+    if (entries.isEmpty()) {
+      return "[]";
+    }
+    return "[" + entries.get(0).slot()
+        + (entries.size() > 1 ? ".." + entries.get(entries.size() - 1).slot() : "") + "]";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Replicas
+
+  /** One replica's process: the core, its disk, its state machine and its clock. */
+  private final class Node {
+    final int id;
+    final SimClock clock;
+    final SplittableRandom nodeRandom;
+    final SimDisk disk = new SimDisk();
+    PaxosReplica replica;
+    KeyValueStateMachine keyValue;
+    SessionStateMachine sessions;
+    boolean alive;
+    int incarnation;
+    long pausedUntil;
+    long jumpedMillis;
+    boolean syncing;
+    long appliedSinceSnapshot;
+    final ArrayDeque<Held> held = new ArrayDeque<>();
+    final Map<Long, Long> pendingWrites = new HashMap<>();
+    final Map<Long, PendingRead> pendingReads = new HashMap<>();
+    final List<PendingRead> readyReads = new ArrayList<>();
+
+    record Held(Ready ready, int recordCount, boolean messagesSent) {}
+
+    record PendingRead(int client, long readId, String key, long slot) {}
+
+    Node(int id, SimClock clock, SplittableRandom nodeRandom) {
+      this.id = id;
+      this.clock = clock;
+      this.nodeRandom = nodeRandom;
+    }
+
+    void start() {
+      incarnation++;
+      alive = true;
+      held.clear();
+      syncing = false;
+      pendingWrites.clear();
+      pendingReads.clear();
+      readyReads.clear();
+      DurableState durable = disk.recover();
+      keyValue = new KeyValueStateMachine();
+      sessions = new SessionStateMachine(keyValue, 10_000);
+      sessions.restore(durable.snapshot());
+      appliedSinceSnapshot = 0;
+      replica = new PaxosReplica(baseConfig.withReplicaId(id), nodeRandom.split(), durable,
+          durable.snapshot().slot());
+      trace("replica " + id + " starts (incarnation " + incarnation + ", promised "
+          + durable.promised() + ", snapshot@" + durable.snapshot().slot() + ", "
+          + durable.log().size() + " log entries)");
+      process(replica.start(clock.read(now)));
+      schedule(1 + nodeRandom.nextLong(TICK_MILLIS), new Tick(id, incarnation));
+    }
+
+    void crash(boolean tear, String why) {
+      alive = false;
+      disk.crash(tear);
+      trace("replica " + id + " " + why + (tear ? " (last write torn)" : ""));
+    }
+
+    /**
+     * Carries out a Ready: writes now, everything else once the writes are durable, in order
+     * (group commit: one sync covers every record written before it started).
+     */
+    void process(Ready ready) {
+      int recordCount = disk.writtenCount();
+      if (!ready.persist().isEmpty()) {
+        disk.write(ready.persist());
+        recordCount = disk.writtenCount();
+      }
+      boolean replyEarly = options.driverBug() == DriverBug.REPLY_BEFORE_PERSIST;
+      if (replyEarly) {
+        sendMessages(ready);
+      }
+      held.add(new Held(ready, recordCount, replyEarly));
+      releaseDurable();
+      startSync();
+    }
+
+    private void startSync() {
+      if (alive && !syncing && disk.durableCount() < disk.writtenCount()) {
+        syncing = true;
+        long syncMillis = nodeRandom.nextLong(1, 6);
+        schedule(syncMillis, new SyncDone(id, incarnation, disk.writtenCount()));
+        if (!healed && nodeRandom.nextDouble() < plan.crashDuringSync()) {
+          // Power loss while the sync is in flight: the window in which a driver that replies
+          // before persisting has already promised what its disk will forget.
+          schedule(nodeRandom.nextLong(syncMillis), new Crash(id, incarnation));
+        }
+      }
+    }
+
+    void onSyncDone(int through) {
+      syncing = false;
+      if (!healed && nodeRandom.nextDouble() < plan.fsyncErrorPerSync()) {
+        // A failed fsync leaves the page cache in an unknown state: the replica must stop.
+        crash(nodeRandom.nextBoolean(), "stops on an fsync error");
+        schedule(nodeRandom.nextLong(20, 1_000), new Restart(id));
+        return;
+      }
+      disk.syncThrough(through);
+      releaseDurable();
+      startSync();
+    }
+
+    private void releaseDurable() {
+      while (alive && !held.isEmpty() && held.peek().recordCount() <= disk.durableCount()) {
+        Held next = held.poll();
+        if (!next.messagesSent()) {
+          sendMessages(next.ready());
+        }
+        applyEffects(next.ready());
+      }
+    }
+
+    /** Sends a Ready's messages, telling the checkers about every proposal and vote in them. */
+    private void sendMessages(Ready ready) {
+      for (LogEntry entry : ready.persist().entries()) {
+        if (!entry.chosen() && entry.ballot().replicaId() == id) {
+          invariants.onProposal(now, id, entry);
+          invariants.onVote(now, id, entry.slot(), entry.ballot());
+        }
+      }
+      for (Envelope envelope : ready.messages()) {
+        switch (envelope.message()) {
+          case Message.Accept accept -> {
+            for (LogEntry entry : accept.entries()) {
+              invariants.onProposal(now, id, entry);
+            }
+          }
+          case Message.Accepted accepted -> {
+            for (long slot : accepted.slots()) {
+              invariants.onVote(now, id, slot, accepted.ballot());
+            }
+          }
+          default -> { }
+        }
+        send(envelope);
+      }
+    }
+
+    private void applyEffects(Ready ready) {
+      if (ready.restore() != null) {
+        sessions.restore(ready.restore());
+        appliedSinceSnapshot = 0;
+        trace("replica " + id + " restores snapshot@" + ready.restore().slot());
+      }
+      for (LogEntry entry : ready.toApply()) {
+        invariants.onApply(now, id, entry);
+        for (SessionStateMachine.Applied applied : sessions.apply(entry)) {
+          if (!applied.duplicate()) {
+            invariants.onTookEffect(now, id, applied.command(), applied.slot());
+          }
+          Long waiting = pendingWrites.get(applied.command().clientId());
+          if (waiting != null && waiting == applied.command().sequence()) {
+            pendingWrites.remove(applied.command().clientId());
+            int client = (int) (applied.command().clientId() - 1_000);
+            toClient(client, new WriteAck(applied.command().sequence()));
+          }
+        }
+        appliedSinceSnapshot++;
+      }
+      for (Ready.ReadOutcome outcome : ready.reads()) {
+        PendingRead read = pendingReads.remove(outcome.readId());
+        if (read == null) {
+          continue;
+        }
+        switch (outcome) {
+          case Ready.ReadReady readyRead ->
+              readyReads.add(new PendingRead(read.client, read.readId, read.key, readyRead.slot()));
+          case Ready.ReadRejected rejected ->
+              toClient(read.client, new Redirect(read.readId, rejected.leaderHint()));
+        }
+      }
+      for (var iterator = readyReads.iterator(); iterator.hasNext(); ) {
+        PendingRead read = iterator.next();
+        if (sessions.appliedThroughSlot() >= read.slot) {
+          iterator.remove();
+          toClient(read.client, new ReadValue(read.readId, keyValue.get(read.key)));
+        }
+      }
+      for (Ready.ProposalRejected rejected : ready.rejected()) {
+        long clientId = rejected.command().clientId();
+        Long waiting = pendingWrites.get(clientId);
+        if (waiting != null && waiting == rejected.command().sequence()) {
+          pendingWrites.remove(clientId);
+          toClient((int) (clientId - 1_000),
+              new Redirect(rejected.command().sequence(), rejected.leaderHint()));
+        }
+      }
+      if (appliedSinceSnapshot >= plan.snapshotEverySlots()
+          && sessions.appliedThroughSlot() > replica.snapshot().slot()) {
+        Snapshot snapshot = sessions.snapshot();
+        invariants.onSnapshot(now, id, snapshot);
+        appliedSinceSnapshot = 0;
+        process(replica.onSnapshotTaken(clock.read(now), snapshot));
+      }
+    }
+
+    void onClientRequest(ClientRequest request) {
+      switch (request) {
+        case WriteRequest write -> {
+          pendingWrites.put(write.command().clientId(), write.command().sequence());
+          process(replica.propose(clock.read(now), write.command()));
+        }
+        case ReadRequest read -> {
+          pendingReads.put(read.readId(), new PendingRead(read.client(), read.readId(), read.key(), -1));
+          process(replica.read(clock.read(now), read.readId()));
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Clients
+
+  /** A closed-loop client: one operation at a time, retried until answered. */
+  private final class Client {
+    final int index;
+    final long clientId;
+    long nextSequence = 1;
+    Pending operation;
+    long attempt;
+    int target;
+    int acknowledged;
+    final List<Long> acknowledgedSequences = new ArrayList<>();
+
+    record Pending(boolean write, String key, String value, long sequence, long readId,
+        long callTime) {}
+
+    Client(int index, long clientId) {
+      this.index = index;
+      this.clientId = clientId;
+      this.target = random.nextInt(plan.replicas());
+    }
+
+    void onWake(long wakeAttempt, boolean redirected) {
+      if (operation == null) {
+        if (healed) {
+          return;
+        }
+        String key = "k" + random.nextInt(KEYS);
+        if (random.nextInt(10) < 7) {
+          long sequence = nextSequence++;
+          operation = new Pending(true, key, clientId + "-" + sequence, sequence, 0, now);
+        } else {
+          operation = new Pending(false, key, null, 0, nextReadId++, now);
+        }
+        sendAttempt();
+      } else if (wakeAttempt == attempt) {
+        if (!redirected) {
+          // No answer in time: try another replica with the same command.
+          target = random.nextInt(plan.replicas());
+        }
+        retry();
+      }
+    }
+
+    private void retry() {
+      if (!operation.write) {
+        operation = new Pending(false, operation.key, null, 0, nextReadId++, now);
+      }
+      sendAttempt();
+    }
+
+    private void sendAttempt() {
+      attempt++;
+      if (operation.write) {
+        byte[] payload = KeyValueStateMachine.put(operation.key, operation.value);
+        toReplica(target, new WriteRequest(index, new Command(clientId, operation.sequence, payload)));
+      } else {
+        toReplica(target, new ReadRequest(index, operation.readId, operation.key));
+      }
+      schedule(CLIENT_TIMEOUT_MILLIS, new ClientWake(index, attempt));
+    }
+
+    void onReply(ClientReply reply) {
+      if (operation == null) {
+        return;
+      }
+      switch (reply) {
+        case WriteAck ack -> {
+          if (operation.write && ack.sequence() == operation.sequence) {
+            invariants.onAcknowledged(now, clientId, operation.sequence);
+            history.add(new Operation<>(index, operation.callTime, now,
+                new KeyValueModel.Put(operation.key, operation.value), new KeyValueModel.PutOk()));
+            acknowledged++;
+            acknowledgedSequences.add(operation.sequence);
+            finish();
+          }
+        }
+        case ReadValue value -> {
+          if (!operation.write && value.readId() == operation.readId) {
+            reads++;
+            history.add(new Operation<>(index, operation.callTime, now,
+                new KeyValueModel.Get(operation.key), new KeyValueModel.GetResult(value.value())));
+            finish();
+          }
+        }
+        case Redirect redirect -> {
+          boolean current = operation.write
+              ? redirect.attempt() == operation.sequence
+              : redirect.attempt() == operation.readId;
+          if (current) {
+            target = redirect.leaderHint() >= 0 ? redirect.leaderHint()
+                : random.nextInt(plan.replicas());
+            long backoff = random.nextLong(5, 40);
+            attempt++;
+            schedule(backoff, new ClientWake(index, attempt, true));
+          }
+        }
+      }
+    }
+
+    private void finish() {
+      operation = null;
+      attempt++;
+      schedule(random.nextLong(0, 30), new ClientWake(index, attempt));
+    }
+  }
+
+  /** Adds the unfinished writes as operations of unknown outcome; used before the final check. */
+  private void addUnfinishedWrites() {
+    for (Client client : clients) {
+      if (client.operation != null && client.operation.write) {
+        history.add(Operation.pending(client.index, client.operation.callTime,
+            new KeyValueModel.Put(client.operation.key, client.operation.value)));
+      }
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package io.paxcron.sim;
+
+import io.paxcron.paxos.PlantedBug;
+import java.io.PrintStream;
+import java.util.Locale;
+
+/**
+ * Runs many simulator seeds and prints one summary line; the entry point of {@code ops/soak}.
+ *
+ * <pre>
+ * ops/soak --seeds N [--first SEED] [--scope core] [--events N] [--bug NAME] [--trace]
+ * </pre>
+ *
+ * <p>Exit status 0 when no seed found a violation, 1 when one did, 2 for a usage error. Every
+ * violation prints the seed's fault plan, what broke and the command that replays it.
+ */
+public final class Soak {
+
+  private Soak() {}
+
+  public static void main(String[] args) {
+    int status;
+    try {
+      status = run(args, System.out);
+    } catch (UsageException e) {
+      System.err.println("error: " + e.getMessage());
+      System.err.println(
+          "usage: ops/soak --seeds N [--first SEED] [--scope core] [--events N] [--bug NAME]"
+              + " [--trace]");
+      status = 2;
+    }
+    System.exit(status);
+  }
+
+  static final class UsageException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    UsageException(String message) {
+      super(message);
+    }
+  }
+
+  static int run(String[] args, PrintStream out) throws UsageException {
+    long seeds = 100;
+    long first = 1;
+    int events = Simulation.DEFAULT_FAULT_EVENTS;
+    PlantedBug plantedBug = PlantedBug.NONE;
+    Simulation.DriverBug driverBug = Simulation.DriverBug.NONE;
+    boolean trace = false;
+    String scope = "core";
+    for (int i = 0; i < args.length; i++) {
+      String flag = args[i];
+      switch (flag) {
+        case "--seeds" -> seeds = parseLong(flag, value(args, ++i, flag), 1);
+        case "--first" -> first = parseLong(flag, value(args, ++i, flag), Long.MIN_VALUE);
+        case "--events" -> events = (int) parseLong(flag, value(args, ++i, flag), 1);
+        case "--scope" -> scope = value(args, ++i, flag);
+        case "--trace" -> trace = true;
+        case "--bug" -> {
+          String name = value(args, ++i, flag).toUpperCase(Locale.ROOT).replace('-', '_');
+          if (name.equals(Simulation.DriverBug.REPLY_BEFORE_PERSIST.name())) {
+            driverBug = Simulation.DriverBug.REPLY_BEFORE_PERSIST;
+          } else {
+            try {
+              plantedBug = PlantedBug.valueOf(name);
+            } catch (IllegalArgumentException e) {
+              throw new UsageException("--bug: unknown variant '" + name + "'; known: "
+                  + java.util.Arrays.toString(PlantedBug.values()) + " and REPLY_BEFORE_PERSIST");
+            }
+          }
+        }
+        default -> throw new UsageException("unknown argument '" + flag + "'");
+      }
+    }
+    if (!scope.equals("core")) {
+      throw new UsageException(
+          "--scope: '" + scope + "' is not available yet; the only scope is 'core'");
+    }
+    long totalEvents = 0;
+    long violations = 0;
+    long startNanos = System.nanoTime();
+    for (long seed = first; seed < first + seeds; seed++) {
+      Simulation.Options options = Simulation.Options.of(seed).withFaultEvents(events)
+          .withPlantedBug(plantedBug).withDriverBug(driverBug);
+      if (trace) {
+        options = options.withTrace(out, true);
+      }
+      Simulation.Result result = new Simulation(options).run();
+      totalEvents += result.events();
+      if (!result.ok()) {
+        violations++;
+        out.println("VIOLATION seed=" + seed + " " + result.violation());
+        out.println("  plan: " + result.plan().description());
+        out.println("  replay: " + result.replayCommand());
+      } else if (trace) {
+        out.println("seed " + seed + " ok: " + result);
+      }
+    }
+    double seconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
+    out.println("SOAK scope=" + scope + " seeds=" + seeds + " events=" + totalEvents
+        + " events_per_s=" + Math.round(totalEvents / seconds) + " violations=" + violations);
+    return violations == 0 ? 0 : 1;
+  }
+
+  private static String value(String[] args, int index, String flag) throws UsageException {
+    if (index >= args.length) {
+      throw new UsageException(flag + " needs a value");
+    }
+    return args[index];
+  }
+
+  private static long parseLong(String flag, String text, long minimum) throws UsageException {
+    try {
+      long value = Long.parseLong(text);
+      if (value < minimum) {
+        throw new UsageException(flag + ": must be >= " + minimum + ", got " + value);
+      }
+      return value;
+    } catch (NumberFormatException e) {
+      throw new UsageException(flag + ": '" + text + "' is not a whole number");
+    }
+  }
+}

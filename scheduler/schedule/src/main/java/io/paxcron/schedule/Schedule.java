@@ -1,0 +1,48 @@
+package io.paxcron.schedule;
+
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * When a job runs: a {@link CronExpression} or an {@link EverySchedule}. Implementations are
+ * immutable, thread-safe and pure: time comes in as arguments, never from a clock.
+ */
+public sealed interface Schedule permits CronExpression, EverySchedule {
+
+    /** The expression as the user wrote it. */
+    String text();
+
+    /**
+     * The next scheduled instant strictly after {@code after} in {@code zone}, following {@code
+     * policy} across daylight-saving transitions.
+     */
+    NextFire next(Instant after, ZoneId zone, DstPolicy policy);
+
+    /** {@link #next(Instant, ZoneId, DstPolicy)} with {@link DstPolicy#DEFAULT}. */
+    default NextFire next(Instant after, ZoneId zone) {
+        return next(after, zone, DstPolicy.DEFAULT);
+    }
+
+    /** Parses a Vixie expression, a macro, or {@code @every <duration>}. */
+    static Schedule parse(String text) {
+        return parse(text, Syntax.VIXIE);
+    }
+
+    /**
+     * Parses a schedule in the given syntax; {@code @every <duration>} is accepted in both.
+     *
+     * @throws InvalidScheduleException with the field, column and reason if {@code text} is invalid
+     */
+    static Schedule parse(String text, Syntax syntax) {
+        Objects.requireNonNull(text, "text");
+        Objects.requireNonNull(syntax, "syntax");
+        String trimmed = text.stripLeading();
+        if (trimmed.toLowerCase(Locale.ROOT).startsWith("@every")
+                && (trimmed.length() == 6 || trimmed.charAt(6) == ' ' || trimmed.charAt(6) == '\t')) {
+            return EverySchedule.parse(text);
+        }
+        return CronExpression.parse(text, syntax);
+    }
+}
