@@ -609,7 +609,9 @@ public final class PaxosReplica {
     promises.clear();
     ackedSentAtMillis.clear();
     ackedProbe.clear();
+    // A hint is not a heartbeat: stickiness starts only when this replica hears from the leader.
     knownLeader = leaderHint;
+    leaderHeardAtMillis = NEVER;
     resetElectionTimer();
   }
 

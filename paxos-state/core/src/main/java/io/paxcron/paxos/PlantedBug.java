@@ -2,8 +2,8 @@ package io.paxcron.paxos;
 
 /**
  * Deliberately broken protocol variants. The simulator runs each and must catch it; a checker that
- * cannot fail proves nothing. Production configurations use {@link #NONE}, and {@link
- * PaxosConfig} refuses any other value unless the caller says it is a test.
+ * cannot fail proves nothing. Production configurations use {@link #NONE}: no configuration file or
+ * flag can set another value; only the simulator calls {@link PaxosConfig#withPlantedBug}.
  */
 public enum PlantedBug {
   NONE,

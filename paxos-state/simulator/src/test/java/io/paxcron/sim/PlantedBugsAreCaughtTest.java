@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
  */
 class PlantedBugsAreCaughtTest {
 
-  static final int MAX_SEEDS = 200;
+  static final int MAX_SEEDS = 500;
 
   @Test
   void quorumOfMajorityMinusOneIsCaught() {
