@@ -88,7 +88,11 @@ public record PaxosConfig(
     }
   }
 
-  /** Defaults for a replica on a LAN: 50 ms heartbeats, 400 ms lease, 1% drift, 20 ms jumps. */
+  /**
+   * Defaults for a replica on a LAN: 50 ms heartbeats, 400 ms lease, 1% drift, 20 ms jumps; a
+   * window of 32 slots of at most 256 KiB each, so that the largest Accept (every in-flight slot
+   * re-sent in one heartbeat, 8 MiB) stays below the transport's 16 MiB message limit.
+   */
   public static PaxosConfig defaults(int replicaId, List<Integer> replicaIds) {
     return new PaxosConfig(
         replicaId,
@@ -97,9 +101,9 @@ public record PaxosConfig(
         500,
         400,
         new ClockBound(10_000, 20),
-        64,
+        32,
         512,
-        4 << 20,
+        256 << 10,
         100_000,
         10_000,
         1_024,

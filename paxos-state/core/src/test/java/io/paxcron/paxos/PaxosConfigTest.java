@@ -56,7 +56,7 @@ final class PaxosConfigTest {
 
   @Test
   void configRejectsCatchUpSmallerThanTheWindow() {
-    assertEquals("maxCatchUpEntries must be >= 64, got 10",
+    assertEquals("maxCatchUpEntries must be >= 32, got 10",
         rejection(config -> config.maxCatchUpEntries = 10));
   }
 

@@ -1,0 +1,129 @@
+package io.paxcron.bench.log;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/** The command line of {@link LogBenchmark}, validated. */
+record BenchmarkOptions(
+    int measureSeconds,
+    int warmupSeconds,
+    List<Integer> clientCounts,
+    List<String> systems,
+    int connections,
+    Path workDir,
+    Path jsonDir) {
+
+  static final int MAX_MEASURE_SECONDS = 3_600;
+  static final int MAX_WARMUP_SECONDS = 600;
+  static final int MAX_CLIENTS = 1_024;
+  static final int MAX_CLIENT_COUNTS = 16;
+
+  /** Systems that have a {@link LogTarget}; "paxcron" joins when its target exists. */
+  static final List<String> KNOWN_SYSTEMS = List.of("etcd", "zookeeper");
+
+  static final String USAGE =
+      """
+      usage: ops/bench/log/run [options]
+        --seconds N          measured seconds per data point (default 30, at most %d)
+        --warmup N           warm-up seconds before each measurement (default 5, at most %d)
+        --clients A,B,...    closed-loop client counts (default 1,16,128, each at most %d)
+        --systems X,Y,...    etcd, zookeeper (default both); paxcron once its target exists
+        --connections N      connections (gRPC channels, ZooKeeper sessions) per system,
+                             shared round-robin by the clients (default 8, at most %d)
+        --work-dir DIR       where the clusters' data directories go (default: java.io.tmpdir);
+                             it must be on the disk you mean to measure
+        --json-dir DIR       where log-YYYY-MM-DD.json is written (default docs/benchmarks)
+      """
+          .formatted(MAX_MEASURE_SECONDS, MAX_WARMUP_SECONDS, MAX_CLIENTS, LogBenchmark.MAX_CONNECTIONS);
+
+  /** A bad command line: the message names the option and the reason. */
+  static final class UsageError extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    UsageError(String message) {
+      super(message);
+    }
+  }
+
+  static BenchmarkOptions parse(String... args) throws UsageError {
+    int seconds = 30;
+    int warmup = 5;
+    List<Integer> clients = List.of(1, 16, 128);
+    List<String> systems = KNOWN_SYSTEMS;
+    int connections = 8;
+    Path workDir = Path.of(System.getProperty("java.io.tmpdir"));
+    Path jsonDir = Path.of("docs", "benchmarks");
+    for (int i = 0; i < args.length; i++) {
+      String flag = args[i];
+      if (flag.equals("--help") || flag.equals("-h")) {
+        throw new UsageError("");
+      }
+      if (i + 1 >= args.length) {
+        throw new UsageError(flag.startsWith("--") ? flag + ": missing value" : "unexpected argument " + flag);
+      }
+      String value = args[++i];
+      switch (flag) {
+        case "--seconds" -> seconds = integer(flag, value, 1, MAX_MEASURE_SECONDS);
+        case "--warmup" -> warmup = integer(flag, value, 0, MAX_WARMUP_SECONDS);
+        case "--clients" -> clients = clientCounts(value);
+        case "--systems" -> systems = systems(value);
+        case "--connections" -> connections = integer(flag, value, 1, LogBenchmark.MAX_CONNECTIONS);
+        case "--work-dir" -> workDir = Path.of(value);
+        case "--json-dir" -> jsonDir = Path.of(value);
+        default -> throw new UsageError("unknown option " + flag);
+      }
+    }
+    return new BenchmarkOptions(seconds, warmup, clients, systems, connections, workDir, jsonDir);
+  }
+
+  private static int integer(String flag, String value, int min, int max) throws UsageError {
+    int parsed;
+    try {
+      parsed = Integer.parseInt(value.strip());
+    } catch (NumberFormatException e) {
+      throw new UsageError(flag + ": '" + value + "' is not a whole number");
+    }
+    if (parsed < min || parsed > max) {
+      throw new UsageError(flag + ": " + parsed + " outside " + min + ".." + max);
+    }
+    return parsed;
+  }
+
+  private static List<Integer> clientCounts(String value) throws UsageError {
+    Set<Integer> counts = new LinkedHashSet<>();
+    for (String part : value.split(",", -1)) {
+      if (!counts.add(integer("--clients", part, 1, MAX_CLIENTS))) {
+        throw new UsageError("--clients: " + part.strip() + " given twice");
+      }
+    }
+    if (counts.size() > MAX_CLIENT_COUNTS) {
+      throw new UsageError("--clients: more than MAX_CLIENT_COUNTS=" + MAX_CLIENT_COUNTS + " counts");
+    }
+    return List.copyOf(counts);
+  }
+
+  private static List<String> systems(String value) throws UsageError {
+    List<String> systems = new ArrayList<>();
+    for (String part : value.split(",", -1)) {
+      String system = part.strip();
+      if (system.equals("paxcron")) {
+        throw new UsageError(
+            "--systems: paxcron has no benchmark target yet. Its replicated log (issue 3) is being"
+                + " built; once a replica can be started, implement"
+                + " io.paxcron.bench.log.LogTarget for it (see ops/bench/log/README.md) and add it"
+                + " to LogBenchmark.newTarget. Until then use --systems etcd,zookeeper.");
+      }
+      if (!KNOWN_SYSTEMS.contains(system)) {
+        throw new UsageError("--systems: unknown system '" + system + "' (known: " + KNOWN_SYSTEMS + ")");
+      }
+      if (systems.contains(system)) {
+        throw new UsageError("--systems: " + system + " given twice");
+      }
+      systems.add(system);
+    }
+    return List.copyOf(systems);
+  }
+}

@@ -1,0 +1,172 @@
+package io.paxcron.bench.log;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The replicated-log benchmark of issue 3: the same closed-loop workload of 256-byte durable
+ * writes against each system's 3-replica cluster on loopback, one system after the other, each
+ * at every client count; then the Markdown table on stdout and the JSON file.
+ *
+ * <p>Exit status: 0 when every data point was measured, 1 when a system failed (the others are
+ * still reported), 2 for a bad command line.
+ */
+public final class LogBenchmark {
+
+  static final int VALUE_BYTES = 256;
+  static final int MAX_CONNECTIONS = 128;
+
+  /** The target being measured, for the shutdown hook; null between systems. */
+  private static volatile LogTarget current;
+
+  private LogBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    BenchmarkOptions options;
+    try {
+      options = BenchmarkOptions.parse(args);
+    } catch (BenchmarkOptions.UsageError e) {
+      if (!e.getMessage().isEmpty()) {
+        System.err.println("error: " + e.getMessage());
+      }
+      System.err.print(BenchmarkOptions.USAGE);
+      System.exit(e.getMessage().isEmpty() ? 0 : 2);
+      return;
+    }
+    String command =
+        System.getProperty("paxcron.bench.command", "LogBenchmark " + String.join(" ", args));
+    System.exit(run(options, command));
+  }
+
+  static LogTarget newTarget(String system, int connections) {
+    return switch (system) {
+      case "etcd" -> new EtcdTarget(connections);
+      case "zookeeper" -> new ZooKeeperTarget(connections);
+      default -> throw new IllegalArgumentException("no target for system " + system);
+    };
+  }
+
+  private static int run(BenchmarkOptions options, String command) throws Exception {
+    Files.createDirectories(options.workDir());
+    Path workRoot = Files.createTempDirectory(options.workDir(), "paxcron-bench-log-");
+    // On SIGTERM or Ctrl-C: stop the running cluster (its own hook may be doing the same; close
+    // is idempotent and waits for it), then remove the run's directory.
+    Thread cleanup =
+        new Thread(
+            () -> {
+              try {
+                LogTarget target = current;
+                if (target != null) {
+                  target.close();
+                }
+              } finally {
+                try {
+                  LocalCluster.deleteRecursively(workRoot);
+                } catch (IOException e) {
+                  System.err.println("warning: could not delete " + workRoot + ": " + e);
+                }
+              }
+            },
+            "benchmark-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
+    try {
+      Map<String, String> machine = machine(workRoot);
+      System.err.println("measuring the physical floor in " + workRoot + " ...");
+      PhysicalFloor floor = PhysicalFloor.measure(workRoot);
+      System.err.printf(
+          Locale.ROOT,
+          "floor: fsync %.3f ms, loopback round trip %.3f ms%n",
+          floor.fsyncMedianNanos() / 1e6,
+          floor.roundTripMedianNanos() / 1e6);
+
+      Map<String, String> versions = new LinkedHashMap<>();
+      List<RunResult> results = new ArrayList<>();
+      List<String> failures = new ArrayList<>();
+      Duration warmup = Duration.ofSeconds(options.warmupSeconds());
+      Duration measured = Duration.ofSeconds(options.measureSeconds());
+      for (String system : options.systems()) {
+        Path dir = Files.createDirectories(workRoot.resolve(system));
+        System.err.println(system + ": starting a 3-replica cluster in " + dir + " ...");
+        try (LogTarget target = newTarget(system, options.connections())) {
+          current = target;
+          target.start(dir);
+          versions.put(system, target.version());
+          System.err.println(system + ": ready (" + target.version() + ")");
+          for (int clients : options.clientCounts()) {
+            System.err.printf(
+                "%s: %d clients, %d s warm-up + %d s measured ...%n",
+                system, clients, options.warmupSeconds(), options.measureSeconds());
+            RunResult result = ClosedLoop.run(target, clients, warmup, measured);
+            results.add(result);
+            System.err.printf(
+                Locale.ROOT,
+                "%s: %d clients: %.0f ops/s, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms%n",
+                system, clients, result.throughputOps(), result.p50Millis(), result.p99Millis(), result.p999Millis());
+          }
+        } catch (Exception e) {
+          String failure = system + ": " + e;
+          failures.add(failure);
+          System.err.println("FAILED " + failure);
+          e.printStackTrace(System.err);
+        } finally {
+          current = null;
+        }
+      }
+
+      String date = LocalDate.now().toString();
+      Report report = new Report(date, command, machine, options, versions, floor, results, failures);
+      System.out.print(report.markdown());
+      Files.createDirectories(options.jsonDir());
+      Path json = options.jsonDir().resolve("log-" + date + ".json");
+      Files.writeString(json, report.json());
+      System.err.println("wrote " + json.toAbsolutePath());
+      return failures.isEmpty() ? 0 : 1;
+    } finally {
+      LocalCluster.deleteRecursively(workRoot);
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException shutdownInProgress) {
+        // The hook is running; it deletes the same directory.
+      }
+    }
+  }
+
+  private static Map<String, String> machine(Path workRoot) throws IOException {
+    Map<String, String> machine = new LinkedHashMap<>();
+    machine.put("cpus", Integer.toString(Runtime.getRuntime().availableProcessors()));
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+      machine.put("memory_gib", String.format(Locale.ROOT, "%.1f", os.getTotalMemorySize() / (double) (1L << 30)));
+    }
+    machine.put("cpu_model", cpuModel());
+    machine.put(
+        "os",
+        System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
+    machine.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+    FileStore store = Files.getFileStore(workRoot);
+    machine.put("data_disk", store.name() + " (" + store.type() + ") at " + workRoot.getParent());
+    return machine;
+  }
+
+  private static String cpuModel() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (line.startsWith("model name")) {
+          return line.substring(line.indexOf(':') + 1).strip();
+        }
+      }
+    } catch (IOException e) {
+      return "unknown (" + e.getMessage() + ")";
+    }
+    return "unknown";
+  }
+}

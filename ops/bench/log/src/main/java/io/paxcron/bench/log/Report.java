@@ -1,0 +1,185 @@
+package io.paxcron.bench.log;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The results as a Markdown table (for docs/performance.md) and as JSON (for
+ * docs/benchmarks/log-YYYY-MM-DD.json). Ratios are against etcd at the same client count.
+ */
+record Report(
+    String date,
+    String command,
+    Map<String, String> machine,
+    BenchmarkOptions options,
+    Map<String, String> versions,
+    PhysicalFloor floor,
+    List<RunResult> results,
+    List<String> failures) {
+
+  Optional<RunResult> etcdAt(int clients) {
+    return results.stream().filter(r -> r.system().equals("etcd") && r.clients() == clients).findFirst();
+  }
+
+  String markdown() {
+    StringBuilder out = new StringBuilder();
+    out.append("### Replicated log: closed-loop ").append(LogBenchmark.VALUE_BYTES)
+        .append("-byte writes, 3 replicas on loopback, fsync on\n\n");
+    out.append("Run ").append(date).append(": `").append(command).append("`  \n");
+    out.append("Machine: ");
+    machine.forEach((key, value) -> out.append(key).append(' ').append(value).append("; "));
+    out.append("  \nVersions: ");
+    versions.forEach((key, value) -> out.append(key).append(" = ").append(value).append("; "));
+    out.append("\n\n");
+    out.append("| system | clients | throughput (ops/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | throughput × etcd | p99 × etcd |\n");
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (RunResult r : results) {
+      Optional<RunResult> etcd = etcdAt(r.clients());
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %d | %.0f | %.3f | %.3f | %.3f | %.3f | %s | %s |%n",
+              r.system(),
+              r.clients(),
+              r.throughputOps(),
+              r.p50Millis(),
+              r.p99Millis(),
+              r.p999Millis(),
+              r.maxMillis(),
+              etcd.map(e -> ratio(r.throughputOps(), e.throughputOps())).orElse("n/a"),
+              etcd.map(e -> ratio(r.p99Millis(), e.p99Millis())).orElse("n/a")));
+    }
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "%nPhysical floor: fsync of a %d-byte append (median of %d) %.3f ms (p99 %.3f ms); "
+                + "loopback TCP round trip (median of %d) %.3f ms (p99 %.3f ms); sum %.3f ms.%n",
+            PhysicalFloor.PAYLOAD_BYTES,
+            floor.fsyncSamples(),
+            floor.fsyncMedianNanos() / 1e6,
+            floor.fsyncP99Nanos() / 1e6,
+            floor.roundTripSamples(),
+            floor.roundTripMedianNanos() / 1e6,
+            floor.roundTripP99Nanos() / 1e6,
+            floor.sumOfMediansNanos() / 1e6));
+    for (RunResult r : results) {
+      if (r.clients() == 1) {
+        out.append(
+            String.format(
+                Locale.ROOT,
+                "%s at 1 client: p50 = %.2f × the floor.%n",
+                r.system(),
+                r.p50Millis() / (floor.sumOfMediansNanos() / 1e6)));
+      }
+    }
+    for (String failure : failures) {
+      out.append("\nFAILED: ").append(failure).append('\n');
+    }
+    return out.toString();
+  }
+
+  String json() {
+    StringBuilder out = new StringBuilder();
+    out.append("{\n");
+    out.append("  \"date\": ").append(string(date)).append(",\n");
+    out.append("  \"command\": ").append(string(command)).append(",\n");
+    out.append("  \"machine\": ").append(object(machine)).append(",\n");
+    out.append("  \"settings\": {")
+        .append("\"warmup_s\": ").append(options.warmupSeconds())
+        .append(", \"seconds\": ").append(options.measureSeconds())
+        .append(", \"value_bytes\": ").append(LogBenchmark.VALUE_BYTES)
+        .append(", \"replicas\": 3")
+        .append(", \"connections\": ").append(options.connections())
+        .append(", \"fsync\": true")
+        .append("},\n");
+    out.append("  \"versions\": ").append(object(versions)).append(",\n");
+    out.append("  \"floor\": {")
+        .append("\"fsync_median_ms\": ").append(number(floor.fsyncMedianNanos() / 1e6))
+        .append(", \"fsync_p99_ms\": ").append(number(floor.fsyncP99Nanos() / 1e6))
+        .append(", \"fsync_samples\": ").append(floor.fsyncSamples())
+        .append(", \"loopback_rtt_median_ms\": ").append(number(floor.roundTripMedianNanos() / 1e6))
+        .append(", \"loopback_rtt_p99_ms\": ").append(number(floor.roundTripP99Nanos() / 1e6))
+        .append(", \"loopback_rtt_samples\": ").append(floor.roundTripSamples())
+        .append(", \"fsync_plus_rtt_ms\": ").append(number(floor.sumOfMediansNanos() / 1e6))
+        .append("},\n");
+    out.append("  \"results\": [");
+    for (int i = 0; i < results.size(); i++) {
+      RunResult r = results.get(i);
+      out.append(i == 0 ? "\n" : ",\n")
+          .append("    {\"system\": ").append(string(r.system()))
+          .append(", \"clients\": ").append(r.clients())
+          .append(", \"throughput_ops\": ").append(number(r.throughputOps()))
+          .append(", \"p50_ms\": ").append(number(r.p50Millis()))
+          .append(", \"p99_ms\": ").append(number(r.p99Millis()))
+          .append(", \"p999_ms\": ").append(number(r.p999Millis()))
+          .append('}');
+    }
+    out.append(results.isEmpty() ? "],\n" : "\n  ],\n");
+    out.append("  \"ratios_vs_etcd\": [");
+    boolean first = true;
+    for (RunResult r : results) {
+      Optional<RunResult> etcd = etcdAt(r.clients());
+      if (etcd.isEmpty()) {
+        continue;
+      }
+      RunResult e = etcd.get();
+      out.append(first ? "\n" : ",\n")
+          .append("    {\"system\": ").append(string(r.system()))
+          .append(", \"clients\": ").append(r.clients())
+          .append(", \"throughput_ratio\": ").append(number(r.throughputOps() / e.throughputOps()))
+          .append(", \"p50_ratio\": ").append(number(r.p50Millis() / e.p50Millis()))
+          .append(", \"p99_ratio\": ").append(number(r.p99Millis() / e.p99Millis()))
+          .append(", \"p999_ratio\": ").append(number(r.p999Millis() / e.p999Millis()))
+          .append('}');
+      first = false;
+    }
+    out.append(first ? "],\n" : "\n  ],\n");
+    out.append("  \"failures\": [");
+    for (int i = 0; i < failures.size(); i++) {
+      out.append(i == 0 ? "" : ", ").append(string(failures.get(i)));
+    }
+    out.append("]\n}\n");
+    return out.toString();
+  }
+
+  private static String ratio(double value, double etcd) {
+    return etcd == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", value / etcd);
+  }
+
+  private static String number(double value) {
+    if (Double.isNaN(value) || Double.isInfinite(value)) {
+      return "null";
+    }
+    return String.format(Locale.ROOT, "%.4f", value);
+  }
+
+  private static String object(Map<String, String> entries) {
+    StringBuilder out = new StringBuilder("{");
+    entries.forEach(
+        (key, value) -> out.append(out.length() == 1 ? "" : ", ").append(string(key)).append(": ").append(string(value)));
+    return out.append('}').toString();
+  }
+
+  static String string(String text) {
+    StringBuilder out = new StringBuilder("\"");
+    for (char c : text.toCharArray()) {
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        default -> {
+          if (c < 0x20) {
+            out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    return out.append('"').toString();
+  }
+}

@@ -1,0 +1,51 @@
+package io.paxcron.bench.log;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BenchmarkOptionsTest {
+
+  @Test
+  void defaultsAreTheIssuesWorkload() throws Exception {
+    BenchmarkOptions options = BenchmarkOptions.parse();
+    assertEquals(30, options.measureSeconds());
+    assertEquals(5, options.warmupSeconds());
+    assertEquals(List.of(1, 16, 128), options.clientCounts());
+    assertEquals(List.of("etcd", "zookeeper"), options.systems());
+  }
+
+  @Test
+  void aShortRunIsParsed() throws Exception {
+    BenchmarkOptions options =
+        BenchmarkOptions.parse("--seconds", "3", "--warmup", "1", "--clients", "1,16", "--systems", "zookeeper");
+    assertEquals(3, options.measureSeconds());
+    assertEquals(1, options.warmupSeconds());
+    assertEquals(List.of(1, 16), options.clientCounts());
+    assertEquals(List.of("zookeeper"), options.systems());
+  }
+
+  @Test
+  void paxcronIsRejectedUntilItHasATarget() {
+    BenchmarkOptions.UsageError e =
+        assertThrows(BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--systems", "etcd,paxcron"));
+    assertTrue(e.getMessage().contains("paxcron has no benchmark target yet"), e.getMessage());
+  }
+
+  @Test
+  void outOfRangeValuesNameTheOptionAndTheLimit() {
+    BenchmarkOptions.UsageError e =
+        assertThrows(BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--clients", "1,2000"));
+    assertTrue(e.getMessage().startsWith("--clients: 2000 outside 1.."), e.getMessage());
+  }
+
+  @Test
+  void unknownOptionsAndMissingValuesAreErrors() {
+    assertThrows(BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--minutes", "3"));
+    assertThrows(BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--seconds"));
+    assertThrows(BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--clients", "1,1"));
+  }
+}

@@ -1,0 +1,47 @@
+package io.paxcron.bench.log;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ReportTest {
+
+  private static Report twoSystems() throws Exception {
+    return new Report(
+        "2026-01-02",
+        "ops/bench/log/run",
+        Map.of("cpus", "2"),
+        BenchmarkOptions.parse(),
+        Map.of("etcd", "3.4.23"),
+        new PhysicalFloor(100_000, 200_000, 1_000, 20_000, 40_000, 10_000),
+        List.of(
+            new RunResult("etcd", 16, 2_000, 1_000, 10, 20, 30, 11, 40),
+            new RunResult("zookeeper", 16, 1_000, 500, 20, 40, 60, 21, 80)),
+        List.of());
+  }
+
+  @Test
+  void jsonResultsCarryTheIssuesFieldsAndRatiosAgainstEtcd() throws Exception {
+    String json = twoSystems().json();
+    assertTrue(
+        json.contains(
+            "{\"system\": \"zookeeper\", \"clients\": 16, \"throughput_ops\": 500.0000, \"p50_ms\": 20.0000,"
+                + " \"p99_ms\": 40.0000, \"p999_ms\": 60.0000}"),
+        json);
+    assertTrue(json.contains("\"throughput_ratio\": 0.5000"), json);
+    assertTrue(json.contains("\"fsync_plus_rtt_ms\": 0.1200"), json);
+  }
+
+  @Test
+  void markdownTableHasOneRowPerDataPoint() throws Exception {
+    String markdown = twoSystems().markdown();
+    assertTrue(markdown.contains("| zookeeper | 16 | 500 | 20.000 | 40.000 | 60.000 | 80.000 | 0.50 | 2.00 |"), markdown);
+  }
+
+  @Test
+  void jsonStringsAreEscaped() {
+    assertTrue(Report.string("a\"b\\c\n").equals("\"a\\\"b\\\\c\\n\""));
+  }
+}

@@ -1,0 +1,401 @@
+package io.paxcron.paxos.replica;
+
+import io.paxcron.paxos.Command;
+import io.paxcron.paxos.DurableState;
+import io.paxcron.paxos.Envelope;
+import io.paxcron.paxos.LogEntry;
+import io.paxcron.paxos.Message;
+import io.paxcron.paxos.PaxosConfig;
+import io.paxcron.paxos.PaxosReplica;
+import io.paxcron.paxos.Ready;
+import io.paxcron.paxos.SessionStateMachine;
+import io.paxcron.paxos.Snapshot;
+import io.paxcron.paxos.StateMachine;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.random.RandomGenerator;
+import java.util.SplittableRandom;
+
+/**
+ * The shell around one {@link PaxosReplica}: a single event-loop thread feeds the core every input
+ * (peer messages, ticks, client proposals and reads) and carries out each {@link Ready} in its
+ * contract's order — writes go to {@link Durability} (never on the loop thread), and messages,
+ * applies and answers are released only once those writes are durable, in order.
+ *
+ * <p>Threading: public methods may be called from any thread; they hand work to the loop. The
+ * core, the state machine and all maps here are touched by the loop thread only. Errors: a failed
+ * durable write is fatal — the node stops and reports through {@code onFatal}; a restarted replica
+ * is safer than one that continues after its disk failed.
+ */
+public final class ReplicaNode implements AutoCloseable {
+
+  /** The outcome of a proposal, as the state machine answered it. */
+  public record Applied(long slot, byte[] result) {}
+
+  /** The outcome of a read: the state machine's answer after applying through {@code slot}. */
+  public record ReadResult(long slot, byte[] answer) {}
+
+  /** What a status request sees. */
+  public record Status(
+      int replicaId,
+      PaxosReplica.Role role,
+      long ballotRound,
+      int ballotReplica,
+      int leaderId,
+      long firstUnchosenSlot,
+      long appliedSlot,
+      long snapshotSlot,
+      boolean holdsLease) {}
+
+  /** A replica that is not the leader, or lost leadership before the command was chosen here. */
+  public static final class NotLeaderException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final int leaderHint;
+
+    public NotLeaderException(int leaderHint, String reason) {
+      super(reason + (leaderHint >= 0 ? "; leader is replica " + leaderHint : "; leader unknown"));
+      this.leaderHint = leaderHint;
+    }
+
+    public int leaderHint() {
+      return leaderHint;
+    }
+  }
+
+  /** The replica stopped (storage failure or shutdown) and cannot take the request. */
+  public static final class ReplicaStoppedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public ReplicaStoppedException(String reason) {
+      super(reason);
+    }
+  }
+
+  private final ReplicaSettings settings;
+  private final Durability durability;
+  private final PeerNetwork network;
+  private final BackupSink backups;
+  private final Consumer<Throwable> onFatal;
+  private final Function<byte[], byte[]> query;
+  private final SessionStateMachine sessions;
+  private final ExecutorService loop;
+  private final ScheduledExecutorService ticker;
+  private final long startNanos = System.nanoTime();
+  private PaxosReplica replica;
+
+  // Loop-thread state.
+  private final ArrayDeque<Held> held = new ArrayDeque<>();
+  private long readySequence;
+  private long durableThrough;
+  private CompletableFuture<Void> lastWrite = CompletableFuture.completedFuture(null);
+  private final Map<Long, PendingProposal> pendingProposals = new HashMap<>();
+  private final Map<Long, PendingRead> pendingReads = new HashMap<>();
+  private final ArrayDeque<PendingRead> confirmedReads = new ArrayDeque<>();
+  private long nextReadId = 1;
+  private long appliedSinceSnapshot;
+  private long bytesSinceSnapshot;
+  private volatile boolean stopped;
+  private volatile Status lastStatus;
+
+  private record Held(long sequence, Ready ready) {}
+
+  private record PendingProposal(long sequence, CompletableFuture<Applied> future) {}
+
+  private record PendingRead(byte[] query, CompletableFuture<ReadResult> future, long slot) {}
+
+  public ReplicaNode(
+      ReplicaSettings settings,
+      Durability durability,
+      PeerNetwork network,
+      BackupSink backups,
+      StateMachine stateMachine,
+      Function<byte[], byte[]> query,
+      Consumer<Throwable> onFatal) {
+    this.settings = settings;
+    this.durability = durability;
+    this.network = network;
+    this.backups = backups;
+    this.query = query;
+    this.onFatal = onFatal;
+    this.sessions = new SessionStateMachine(stateMachine, settings.maxSessions());
+    this.loop =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread thread = new Thread(r, "replica-" + settings.paxos().replicaId() + "-loop");
+              thread.setDaemon(true);
+              return thread;
+            });
+    this.ticker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread thread = new Thread(r, "replica-" + settings.paxos().replicaId() + "-tick");
+              thread.setDaemon(true);
+              return thread;
+            });
+  }
+
+  /** Loads durable state, restores the state machine, and starts the loop, network and ticks. */
+  public void start() {
+    CompletableFuture<Void> started = new CompletableFuture<>();
+    loop.execute(
+        () -> {
+          try {
+            DurableState durable = durability.load();
+            sessions.restore(durable.snapshot());
+            PaxosConfig paxos = settings.paxos();
+            RandomGenerator random = new SplittableRandom(new SecureRandom().nextLong());
+            replica = new PaxosReplica(paxos, random, durable, durable.snapshot().slot());
+            network.start((from, message) -> submit(() -> onMessage(from, message)));
+            process(replica.start(nowMillis()));
+            started.complete(null);
+          } catch (RuntimeException e) {
+            started.completeExceptionally(e);
+          }
+        });
+    started.join();
+    ticker.scheduleAtFixedRate(
+        () -> submit(() -> process(replica.tick(nowMillis()))),
+        settings.tickMillis(),
+        settings.tickMillis(),
+        TimeUnit.MILLISECONDS);
+  }
+
+  /** Proposes a client command; completes when it is applied here, or with why not. */
+  public CompletableFuture<Applied> propose(long clientId, long sequence, byte[] payload) {
+    CompletableFuture<Applied> future = new CompletableFuture<>();
+    Command command;
+    try {
+      command = new Command(clientId, sequence, payload);
+    } catch (IllegalArgumentException e) {
+      future.completeExceptionally(e);
+      return future;
+    }
+    if (!submit(
+        () -> {
+          PendingProposal previous =
+              pendingProposals.put(clientId, new PendingProposal(sequence, future));
+          if (previous != null && previous.future() != future) {
+            previous.future().completeExceptionally(
+                new IllegalStateException("superseded by sequence " + sequence));
+          }
+          process(replica.propose(nowMillis(), command));
+        })) {
+      future.completeExceptionally(new ReplicaStoppedException("replica stopped"));
+    }
+    return future;
+  }
+
+  /** A linearizable read: answered by the leader under its lease after quorum confirmation. */
+  public CompletableFuture<ReadResult> read(byte[] request) {
+    CompletableFuture<ReadResult> future = new CompletableFuture<>();
+    if (!submit(
+        () -> {
+          long readId = nextReadId++;
+          pendingReads.put(readId, new PendingRead(request, future, -1));
+          process(replica.read(nowMillis(), readId));
+        })) {
+      future.completeExceptionally(new ReplicaStoppedException("replica stopped"));
+    }
+    return future;
+  }
+
+  /** The replica's state as of the loop's last step (never blocks on the loop). */
+  public Status status() {
+    Status status = lastStatus;
+    return status != null
+        ? status
+        : new Status(settings.paxos().replicaId(), PaxosReplica.Role.FOLLOWER, 0, 0, -1, 1, 0, 0,
+            false);
+  }
+
+  public boolean stopped() {
+    return stopped;
+  }
+
+  @Override
+  public void close() {
+    stopped = true;
+    ticker.shutdownNow();
+    loop.shutdown();
+    try {
+      if (!loop.awaitTermination(5, TimeUnit.SECONDS)) {
+        loop.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      network.close();
+    } catch (Exception e) {
+      // Closing is best effort; the process is going away.
+    }
+    try {
+      durability.close();
+    } catch (Exception e) {
+      // Same: nothing more can be done about a failing close.
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Loop thread
+
+  private boolean submit(Runnable task) {
+    if (stopped) {
+      return false;
+    }
+    try {
+      loop.execute(
+          () -> {
+            if (stopped) {
+              return;
+            }
+            try {
+              task.run();
+            } catch (RuntimeException e) {
+              fatal(e);
+            }
+          });
+      return true;
+    } catch (RejectedExecutionException e) {
+      return false;
+    }
+  }
+
+  private long nowMillis() {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  private void onMessage(int from, Message message) {
+    process(replica.onMessage(nowMillis(), from, message));
+  }
+
+  private void process(Ready ready) {
+    long sequence = ++readySequence;
+    held.add(new Held(sequence, ready));
+    if (!ready.persist().isEmpty()) {
+      lastWrite = durability.write(ready.persist());
+    }
+    lastWrite.whenComplete(
+        (ok, error) -> {
+          if (error != null) {
+            fatal(error);
+          } else {
+            submit(() -> onDurable(sequence));
+          }
+        });
+    refreshStatus();
+  }
+
+  private void onDurable(long sequence) {
+    durableThrough = Math.max(durableThrough, sequence);
+    while (!held.isEmpty() && held.peek().sequence() <= durableThrough) {
+      release(held.poll().ready());
+    }
+    refreshStatus();
+  }
+
+  private void release(Ready ready) {
+    for (Envelope envelope : ready.messages()) {
+      network.send(envelope);
+    }
+    if (ready.restore() != null) {
+      sessions.restore(ready.restore());
+      appliedSinceSnapshot = 0;
+      bytesSinceSnapshot = 0;
+    }
+    for (LogEntry entry : ready.toApply()) {
+      for (SessionStateMachine.Applied applied : sessions.apply(entry)) {
+        PendingProposal pending = pendingProposals.get(applied.command().clientId());
+        if (pending != null && pending.sequence() == applied.command().sequence()) {
+          pendingProposals.remove(applied.command().clientId());
+          pending.future().complete(new Applied(applied.slot(), applied.result()));
+        }
+      }
+      appliedSinceSnapshot++;
+      bytesSinceSnapshot += entry.value().sizeBytes();
+    }
+    for (Ready.ReadOutcome outcome : ready.reads()) {
+      PendingRead read = pendingReads.remove(outcome.readId());
+      if (read == null) {
+        continue;
+      }
+      switch (outcome) {
+        case Ready.ReadReady readyRead ->
+            confirmedReads.add(new PendingRead(read.query(), read.future(), readyRead.slot()));
+        case Ready.ReadRejected rejected ->
+            read.future().completeExceptionally(
+                new NotLeaderException(rejected.leaderHint(), rejected.reason()));
+      }
+    }
+    while (!confirmedReads.isEmpty()
+        && confirmedReads.peek().slot() <= sessions.appliedThroughSlot()) {
+      PendingRead read = confirmedReads.poll();
+      read.future().complete(new ReadResult(read.slot(), query.apply(read.query())));
+    }
+    for (Ready.ProposalRejected rejected : ready.rejected()) {
+      long clientId = rejected.command().clientId();
+      PendingProposal pending = pendingProposals.get(clientId);
+      if (pending != null && pending.sequence() == rejected.command().sequence()) {
+        pendingProposals.remove(clientId);
+        pending.future().completeExceptionally(
+            new NotLeaderException(rejected.leaderHint(), rejected.reason()));
+      }
+    }
+    maybeSnapshot();
+  }
+
+  private void maybeSnapshot() {
+    if ((appliedSinceSnapshot < settings.snapshotEveryEntries()
+            && bytesSinceSnapshot < settings.snapshotEveryBytes())
+        || sessions.appliedThroughSlot() <= replica.snapshot().slot()) {
+      return;
+    }
+    Snapshot snapshot = sessions.snapshot();
+    appliedSinceSnapshot = 0;
+    bytesSinceSnapshot = 0;
+    process(replica.onSnapshotTaken(nowMillis(), snapshot));
+    // The backup sink hands the file work to its own thread (BackupSink contract).
+    lastWrite.thenRun(() -> backups.backup(snapshot));
+  }
+
+  private void refreshStatus() {
+    long now = nowMillis();
+    lastStatus =
+        new Status(
+            replica.id(),
+            replica.role(),
+            replica.promised().round(),
+            replica.promised().replicaId(),
+            replica.knownLeader(),
+            replica.firstUnchosenSlot(),
+            sessions.appliedThroughSlot(),
+            replica.snapshot().slot(),
+            replica.holdsLease(now));
+  }
+
+  private void fatal(Throwable error) {
+    if (stopped) {
+      return;
+    }
+    stopped = true;
+    ReplicaStoppedException stop =
+        new ReplicaStoppedException("replica stopped: " + error.getMessage());
+    loop.execute(
+        () -> {
+          pendingProposals.values().forEach(p -> p.future().completeExceptionally(stop));
+          pendingReads.values().forEach(r -> r.future().completeExceptionally(stop));
+          confirmedReads.forEach(r -> r.future().completeExceptionally(stop));
+        });
+    onFatal.accept(error);
+  }
+}

@@ -1,0 +1,170 @@
+package io.paxcron.paxos.storage;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32C;
+
+/**
+ * What a backup holds and how to check it: the manifest file next to each snapshot image. It is a
+ * small UTF-8 text file of {@code key=value} lines, readable by an operator, whose last line is a
+ * CRC32C of the lines above it, so a damaged manifest is detected like a damaged image.
+ *
+ * @param formatVersion the backup format version ({@link #FORMAT_VERSION})
+ * @param clusterId the cluster the snapshot belongs to
+ * @param replicaId the replica that took the snapshot (any replica's snapshot restores a cluster)
+ * @param slot the last slot the snapshot covers
+ * @param takenAt when the snapshot was taken, as stamped by the caller
+ * @param imageFile the image's file name, in the same directory
+ * @param sizeBytes the image's length
+ * @param crc32c the image's CRC32C
+ * @param sha256 the image's SHA-256, lowercase hex (check with {@code sha256sum})
+ */
+public record BackupManifest(
+    int formatVersion,
+    String clusterId,
+    int replicaId,
+    long slot,
+    Instant takenAt,
+    String imageFile,
+    long sizeBytes,
+    int crc32c,
+    String sha256) {
+
+  public static final int FORMAT_VERSION = 1;
+
+  /** Manifests are a few hundred bytes; anything far larger is not one. */
+  static final int MAX_MANIFEST_BYTES = 4096;
+
+  private static final String HEADER = "# Paxcron snapshot backup manifest";
+  private static final String CHECKSUM_KEY = "manifest-crc32c";
+  private static final List<String> KEYS =
+      List.of(
+          "format-version",
+          "cluster-id",
+          "replica-id",
+          "slot",
+          "taken-at",
+          "image",
+          "size-bytes",
+          "crc32c",
+          "sha256");
+
+  /** A manifest that cannot be parsed or does not check out. */
+  static final class InvalidManifestException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    InvalidManifestException(String message) {
+      super(message);
+    }
+  }
+
+  byte[] toBytes() {
+    StringBuilder text = new StringBuilder();
+    text.append(HEADER).append('\n');
+    text.append("format-version=").append(formatVersion).append('\n');
+    text.append("cluster-id=").append(clusterId).append('\n');
+    text.append("replica-id=").append(replicaId).append('\n');
+    text.append("slot=").append(slot).append('\n');
+    text.append("taken-at=").append(takenAt).append('\n');
+    text.append("image=").append(imageFile).append('\n');
+    text.append("size-bytes=").append(sizeBytes).append('\n');
+    text.append("crc32c=").append(HexFormat.of().toHexDigits(crc32c)).append('\n');
+    text.append("sha256=").append(sha256).append('\n');
+    byte[] body = text.toString().getBytes(StandardCharsets.UTF_8);
+    String checksum = CHECKSUM_KEY + "=" + HexFormat.of().toHexDigits(crc32cOf(body)) + "\n";
+    byte[] tail = checksum.getBytes(StandardCharsets.UTF_8);
+    byte[] all = new byte[body.length + tail.length];
+    System.arraycopy(body, 0, all, 0, body.length);
+    System.arraycopy(tail, 0, all, body.length, tail.length);
+    return all;
+  }
+
+  static BackupManifest parse(byte[] bytes) throws InvalidManifestException {
+    if (bytes.length > MAX_MANIFEST_BYTES) {
+      throw new InvalidManifestException(
+          "manifest of " + bytes.length + " bytes exceeds " + MAX_MANIFEST_BYTES);
+    }
+    String text = new String(bytes, StandardCharsets.UTF_8);
+    int checksumAt = text.lastIndexOf(CHECKSUM_KEY + "=");
+    if (checksumAt < 0 || !text.endsWith("\n") || (checksumAt > 0 && text.charAt(checksumAt - 1) != '\n')) {
+      throw new InvalidManifestException("manifest has no final " + CHECKSUM_KEY + " line (torn?)");
+    }
+    byte[] body = text.substring(0, checksumAt).getBytes(StandardCharsets.UTF_8);
+    String declared = text.substring(checksumAt + CHECKSUM_KEY.length() + 1, text.length() - 1);
+    if (!declared.equals(HexFormat.of().toHexDigits(crc32cOf(body)))) {
+      throw new InvalidManifestException("manifest checksum mismatch");
+    }
+    String[] lines = text.substring(0, checksumAt).split("\n");
+    if (lines.length == 0 || !lines[0].equals(HEADER)) {
+      throw new InvalidManifestException("manifest does not start with '" + HEADER + "'");
+    }
+    Map<String, String> fields = new LinkedHashMap<>();
+    for (int i = 1; i < lines.length; i++) {
+      int equals = lines[i].indexOf('=');
+      if (equals < 1) {
+        throw new InvalidManifestException("line " + (i + 1) + " is not key=value");
+      }
+      String key = lines[i].substring(0, equals);
+      if (!KEYS.contains(key) || fields.put(key, lines[i].substring(equals + 1)) != null) {
+        throw new InvalidManifestException(
+            "line " + (i + 1) + ": unknown or repeated key '" + key + "'");
+      }
+    }
+    for (String key : KEYS) {
+      if (!fields.containsKey(key)) {
+        throw new InvalidManifestException("manifest lacks '" + key + "'");
+      }
+    }
+    try {
+      int version = Integer.parseInt(fields.get("format-version"));
+      if (version != FORMAT_VERSION) {
+        throw new InvalidManifestException(
+            "backup format version " + version + " is not the supported " + FORMAT_VERSION);
+      }
+      String clusterId = fields.get("cluster-id");
+      StoreOptions.checkClusterId(clusterId);
+      String sha256 = fields.get("sha256");
+      if (!sha256.matches("[0-9a-f]{64}")) {
+        throw new InvalidManifestException("sha256 is not 64 lowercase hex digits");
+      }
+      String image = fields.get("image");
+      if (!image.matches("[A-Za-z0-9._-]+")) {
+        throw new InvalidManifestException("image name '" + image + "' is not a plain file name");
+      }
+      String crc = fields.get("crc32c");
+      if (!crc.matches("[0-9a-f]{8}")) {
+        throw new InvalidManifestException("crc32c is not 8 lowercase hex digits");
+      }
+      BackupManifest manifest =
+          new BackupManifest(
+              version,
+              clusterId,
+              Integer.parseInt(fields.get("replica-id")),
+              Long.parseLong(fields.get("slot")),
+              Instant.parse(fields.get("taken-at")),
+              image,
+              Long.parseLong(fields.get("size-bytes")),
+              HexFormat.fromHexDigits(crc),
+              sha256);
+      if (manifest.slot < 0 || manifest.replicaId < 0 || manifest.sizeBytes < 0) {
+        throw new InvalidManifestException("slot, replica-id and size-bytes must be >= 0");
+      }
+      return manifest;
+    } catch (NumberFormatException | DateTimeParseException e) {
+      throw new InvalidManifestException("a field is malformed: " + e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw new InvalidManifestException(e.getMessage());
+    }
+  }
+
+  static int crc32cOf(byte[] bytes) {
+    CRC32C crc = new CRC32C();
+    crc.update(bytes);
+    return (int) crc.getValue();
+  }
+}

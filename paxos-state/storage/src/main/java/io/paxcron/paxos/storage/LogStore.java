@@ -1,0 +1,824 @@
+package io.paxcron.paxos.storage;
+
+import io.paxcron.paxos.Ballot;
+import io.paxcron.paxos.DurableState;
+import io.paxcron.paxos.LogEntry;
+import io.paxcron.paxos.Persist;
+import io.paxcron.paxos.RecordCodec;
+import io.paxcron.paxos.RecordCodec.CorruptRecordException;
+import io.paxcron.paxos.Snapshot;
+import io.paxcron.paxos.storage.StoreException.Problem;
+import io.paxcron.paxos.storage.StoreLayout.SnapshotHead;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.zip.CRC32C;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.Options;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Status;
+import org.rocksdb.WALRecoveryMode;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * One replica's durable acceptor state in RocksDB: the promised ballot, the accepted log above the
+ * latest snapshot, and that snapshot. It is the real counterpart of the simulator's {@code
+ * SimDisk}: {@link #load} returns what {@code SimDisk.recover} would after the same sequence of
+ * {@link Persist}s.
+ *
+ * <p><b>Durability.</b> {@link #write} completes its future only after the {@code Persist} is in
+ * RocksDB's write-ahead log and fsynced ({@code WriteOptions.sync=true}); the caller sends its
+ * messages and applies chosen entries after that, never before (DESIGN §3).
+ *
+ * <p><b>Threading.</b> {@link #write}, {@link #load} and {@link #stats} may be called from any
+ * thread. Writes are made durable in submission order by one writer thread owned by the store,
+ * which groups every write waiting in its queue into one WriteBatch with one sync (group commit)
+ * and completes their futures in submission order, on the writer thread: a caller that chains
+ * work on them should use the {@code ...Async} variants with its own executor. {@link #close}
+ * must be called exactly once, after the caller has stopped submitting writes.
+ *
+ * <p><b>Failure.</b> Start-up problems are {@link StoreException}s that name the directory and the
+ * problem; the store never repairs or ignores anything. After a failed write (disk full, I/O
+ * error) the store is failed for good: that write and every later one complete exceptionally with
+ * the same {@link StoreFailedException}, and the replica must stop.
+ *
+ * <p><b>Ownership.</b> The store owns every native RocksDB object it creates and frees them all in
+ * {@link #close}.
+ */
+public final class LogStore implements AutoCloseable {
+
+  /** The storage layout version this build reads and writes. */
+  public static final int FORMAT_VERSION = StoreLayout.FORMAT_VERSION;
+
+  /** Keeps RocksDB's own info logs from piling up across restarts of a long-lived replica. */
+  private static final int KEEP_INFO_LOG_FILES = 4;
+
+  private static final PendingWrite STOP = new PendingWrite(null, null, 0);
+
+  private final Path dataDir;
+  private final StoreOptions options;
+  private final DBOptions dbOptions;
+  private final ColumnFamilyOptions familyOptions;
+  private final RocksDB db;
+  private final List<ColumnFamilyHandle> handles;
+  private final ColumnFamilyHandle metaFamily;
+  private final ColumnFamilyHandle logFamily;
+  private final ColumnFamilyHandle snapshotFamily;
+  private final WriteOptions syncWrite;
+
+  private final ArrayBlockingQueue<PendingWrite> queue;
+  private final Thread writer;
+
+  /** Readers are write() and load(); the writer is close(), so nothing runs on a closed DB. */
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+
+  private boolean closed;
+  private boolean writerStarted;
+  private final AtomicReference<DurableState> verifiedAtOpen = new AtomicReference<>();
+
+  // Owned by the writer thread once it starts.
+  private Ballot durablePromised = Ballot.ZERO;
+  private long installedSnapshotSlot;
+
+  private volatile StoreFailedException failure;
+  private final AtomicLong persistsWritten = new AtomicLong();
+  private final AtomicLong syncedBatches = new AtomicLong();
+  private volatile int largestGroup;
+
+  /** Test seam: runs on the writer thread just before each WriteBatch is written. */
+  volatile WriteHook writeHook = WriteHook.NONE;
+
+  /** A hook the tests use to hold the writer or to inject a RocksDB error. */
+  @FunctionalInterface
+  interface WriteHook {
+    WriteHook NONE = groupSize -> {};
+
+    void beforeWrite(int groupSize) throws RocksDBException;
+  }
+
+  private record PendingWrite(
+      Persist persist, CompletableFuture<Void> future, long estimatedBytes) {}
+
+  private LogStore(
+      Path dataDir,
+      StoreOptions options,
+      DBOptions dbOptions,
+      ColumnFamilyOptions familyOptions,
+      RocksDB db,
+      List<ColumnFamilyHandle> handles,
+      WriteOptions syncWrite) {
+    this.dataDir = dataDir;
+    this.options = options;
+    this.dbOptions = dbOptions;
+    this.familyOptions = familyOptions;
+    this.db = db;
+    this.handles = List.copyOf(handles);
+    this.metaFamily = handles.get(StoreLayout.FAMILIES.indexOf(StoreLayout.META_FAMILY));
+    this.logFamily = handles.get(StoreLayout.FAMILIES.indexOf(StoreLayout.LOG_FAMILY));
+    this.snapshotFamily = handles.get(StoreLayout.FAMILIES.indexOf(StoreLayout.SNAPSHOT_FAMILY));
+    this.syncWrite = syncWrite;
+    this.queue = new ArrayBlockingQueue<>(options.maxQueuedWrites());
+    this.writer = new Thread(this::runWriter, "paxcron-store-writer-" + options.replicaId());
+    this.writer.setDaemon(true);
+  }
+
+  /**
+   * Opens the store in {@code dataDir}, creating it on first start (an absent or empty directory)
+   * with the identity in {@code options}, or verifying an existing store: its column families, its
+   * format version, its cluster and replica id, and the checksum of every record.
+   *
+   * @throws StoreException if the directory cannot be used or the store in it is not this
+   *     replica's intact store; the message names the directory and the problem
+   */
+  public static LogStore open(Path dataDir, StoreOptions options) throws StoreException {
+    Objects.requireNonNull(dataDir, "dataDir");
+    Objects.requireNonNull(options, "options");
+    Path dir = dataDir.toAbsolutePath().normalize();
+    RocksDB.loadLibrary();
+    boolean fresh = StoreDirectory.prepareForStore(dir);
+    if (!fresh) {
+      checkColumnFamilies(dir);
+    }
+
+    DBOptions dbOptions = null;
+    ColumnFamilyOptions familyOptions = null;
+    WriteOptions syncWrite = null;
+    RocksDB db = null;
+    List<ColumnFamilyHandle> handles = new ArrayList<>();
+    LogStore store = null;
+    boolean opened = false;
+    try {
+      dbOptions =
+          new DBOptions()
+              .setCreateIfMissing(fresh)
+              .setCreateMissingColumnFamilies(fresh)
+              .setErrorIfExists(fresh)
+              .setParanoidChecks(true)
+              // A torn tail record was never synced, so never acknowledged: dropping it is what
+              // SimDisk.recover does. Corruption anywhere else stops the open.
+              .setWalRecoveryMode(WALRecoveryMode.TolerateCorruptedTailRecords)
+              .setKeepLogFileNum(KEEP_INFO_LOG_FILES)
+              .setStatsDumpPeriodSec(0);
+      familyOptions = new ColumnFamilyOptions();
+      List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+      for (String family : StoreLayout.FAMILIES) {
+        descriptors.add(
+            new ColumnFamilyDescriptor(family.getBytes(StandardCharsets.US_ASCII), familyOptions));
+      }
+      syncWrite = new WriteOptions().setSync(true);
+      db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+      store = new LogStore(dir, options, dbOptions, familyOptions, db, handles, syncWrite);
+      if (fresh) {
+        store.initialiseIdentity();
+      } else {
+        store.verifyIdentity();
+      }
+      DurableState state = store.readDurableState();
+      store.durablePromised = state.promised();
+      store.installedSnapshotSlot = state.snapshot().slot();
+      store.verifiedAtOpen.set(state);
+      store.writerStarted = true;
+      store.writer.start();
+      opened = true;
+      return store;
+    } catch (RocksDBException e) {
+      throw rocksFailure(dir, "cannot open the RocksDB store", e);
+    } finally {
+      if (!opened) {
+        closeNative(handles, db, syncWrite, familyOptions, dbOptions);
+      }
+    }
+  }
+
+  /**
+   * Reads the durable state: the promised ballot, the latest snapshot and the log entries above
+   * it in ascending slot order, as one consistent view. It includes at least every write whose
+   * future has completed.
+   *
+   * @throws StoreException if a record fails its checksum or RocksDB reports an error
+   */
+  public DurableState load() throws StoreException {
+    lifecycle.readLock().lock();
+    try {
+      checkOpen();
+      DurableState cached = verifiedAtOpen.getAndSet(null);
+      if (cached != null && syncedBatches.get() == 0) {
+        return cached;
+      }
+      return readDurableState();
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
+   * Makes {@code persist} durable, after every write submitted before it, in one atomic batch in
+   * the order {@link Persist} documents. Blocks the caller while {@link
+   * StoreOptions#maxQueuedWrites} writes are already waiting (back-pressure).
+   *
+   * @return a future completed once the write is synced to disk, or completed exceptionally with
+   *     {@link StoreFailedException} if this or an earlier write failed; the replica must then
+   *     stop
+   * @throws IllegalStateException if the store is closed (a programmer error: stop the caller
+   *     before closing the store) or if called from a completion running on the writer thread
+   */
+  public CompletableFuture<Void> write(Persist persist) {
+    Objects.requireNonNull(persist, "persist");
+    if (Thread.currentThread() == writer) {
+      // With a full queue the writer would wait for itself.
+      throw new IllegalStateException(
+          "write called on the store's writer thread; chain with ...Async(fn, executor)");
+    }
+    CompletableFuture<Void> future = new CompletableFuture<>();
+    PendingWrite pending = new PendingWrite(persist, future, estimateBytes(persist));
+    lifecycle.readLock().lock();
+    try {
+      checkOpen();
+      queue.put(pending);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      future.completeExceptionally(
+          new StoreException(
+              Problem.IO_ERROR,
+              dataDir,
+              "interrupted while waiting for room in the write queue (maxQueuedWrites="
+                  + options.maxQueuedWrites()
+                  + "); the write was not submitted"));
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+    return future;
+  }
+
+  /** Counters of the writer: writes, synced batches, the largest group, the queue length. */
+  public StoreStats stats() {
+    return new StoreStats(
+        persistsWritten.get(), syncedBatches.get(), largestGroup, queue.size());
+  }
+
+  /** The failure that stopped the store, if a write has failed. */
+  public Optional<StoreFailedException> failure() {
+    return Optional.ofNullable(failure);
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  public StoreOptions options() {
+    return options;
+  }
+
+  /**
+   * Lets the writer finish every write already submitted, stops it, and frees every native
+   * object, also after a failure. Idempotent.
+   *
+   * @throws StoreException if RocksDB reports an error while closing a store that had not failed
+   *     (on a failed store, RocksDB's repeat of the error is added to the failure as suppressed)
+   */
+  @Override
+  public void close() throws StoreException {
+    lifecycle.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+    // No write can be enqueued any more; the writer drains what is queued, then meets STOP.
+    if (writerStarted) {
+      putUninterruptibly(STOP);
+      joinUninterruptibly(writer);
+    }
+    for (ColumnFamilyHandle handle : handles) {
+      handle.close();
+    }
+    try {
+      db.closeE();
+    } catch (RocksDBException e) {
+      StoreFailedException failed = failure;
+      if (failed == null) {
+        throw rocksFailure(dataDir, "closing the RocksDB store failed", e);
+      }
+      // RocksDB repeats the error the store already failed with; the caller has that one.
+      failed.addSuppressed(e);
+    } finally {
+      syncWrite.close();
+      familyOptions.close();
+      dbOptions.close();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Start-up
+
+  private static void checkColumnFamilies(Path dir) throws StoreException {
+    List<String> found = new ArrayList<>();
+    try (Options listOptions = new Options()) {
+      for (byte[] name : RocksDB.listColumnFamilies(listOptions, dir.toString())) {
+        found.add(new String(name, StandardCharsets.UTF_8));
+      }
+    } catch (RocksDBException e) {
+      throw rocksFailure(dir, "cannot list the column families", e);
+    }
+    for (String family : StoreLayout.FAMILIES) {
+      if (!found.contains(family)) {
+        throw new StoreException(
+            Problem.MISSING_COLUMN_FAMILY,
+            dir,
+            "column family '"
+                + family
+                + "' is missing (found "
+                + found
+                + "); the store is damaged or was not written by Paxcron");
+      }
+    }
+    for (String family : found) {
+      if (!StoreLayout.FAMILIES.contains(family)) {
+        throw new StoreException(
+            Problem.MISSING_COLUMN_FAMILY,
+            dir,
+            "column family '"
+                + family
+                + "' is not part of storage format "
+                + FORMAT_VERSION
+                + " (expected "
+                + StoreLayout.FAMILIES
+                + "); was it written by a newer Paxcron?");
+      }
+    }
+  }
+
+  private void initialiseIdentity() throws RocksDBException {
+    try (WriteBatch batch = new WriteBatch()) {
+      batch.put(metaFamily, StoreLayout.FORMAT_VERSION_KEY, StoreLayout.frameInt(FORMAT_VERSION));
+      batch.put(
+          metaFamily, StoreLayout.CLUSTER_ID_KEY, StoreLayout.frameString(options.clusterId()));
+      batch.put(
+          metaFamily, StoreLayout.REPLICA_ID_KEY, StoreLayout.frameInt(options.replicaId()));
+      db.write(syncWrite, batch);
+    }
+  }
+
+  private void verifyIdentity() throws StoreException, RocksDBException {
+    byte[] version = db.get(metaFamily, StoreLayout.FORMAT_VERSION_KEY);
+    if (version == null) {
+      throw new StoreException(
+          Problem.CORRUPT_RECORD,
+          dataDir,
+          "column family 'meta' has no format-version record, so the store's first start never"
+              + " completed or its metadata was lost; move the directory aside and restore this"
+              + " replica from a backup or a peer");
+    }
+    int storedVersion = decodeMeta("format-version", version, StoreLayout::unframeInt);
+    if (storedVersion != FORMAT_VERSION) {
+      throw new StoreException(
+          Problem.FORMAT_VERSION_MISMATCH,
+          dataDir,
+          "the store has storage format version "
+              + storedVersion
+              + " but this build reads only version "
+              + FORMAT_VERSION);
+    }
+    String storedCluster =
+        decodeMeta("cluster-id", requireMeta("cluster-id", StoreLayout.CLUSTER_ID_KEY),
+            StoreLayout::unframeString);
+    if (!storedCluster.equals(options.clusterId())) {
+      throw new StoreException(
+          Problem.CLUSTER_ID_MISMATCH,
+          dataDir,
+          "the store belongs to cluster '"
+              + storedCluster
+              + "' but this replica is configured for cluster '"
+              + options.clusterId()
+              + "'");
+    }
+    int storedReplica =
+        decodeMeta("replica-id", requireMeta("replica-id", StoreLayout.REPLICA_ID_KEY),
+            StoreLayout::unframeInt);
+    if (storedReplica != options.replicaId()) {
+      throw new StoreException(
+          Problem.REPLICA_ID_MISMATCH,
+          dataDir,
+          "the store belongs to replica "
+              + storedReplica
+              + " but this replica is configured as replica "
+              + options.replicaId());
+    }
+  }
+
+  private byte[] requireMeta(String name, byte[] key) throws StoreException, RocksDBException {
+    byte[] value = db.get(metaFamily, key);
+    if (value == null) {
+      throw new StoreException(
+          Problem.CORRUPT_RECORD,
+          dataDir,
+          "column family 'meta' has no " + name + " record; the store's metadata was lost");
+    }
+    return value;
+  }
+
+  @FunctionalInterface
+  private interface Decoder<T> {
+    T decode(byte[] framed) throws CorruptRecordException;
+  }
+
+  private <T> T decodeMeta(String name, byte[] framed, Decoder<T> decoder)
+      throws StoreException {
+    try {
+      return decoder.decode(framed);
+    } catch (CorruptRecordException e) {
+      throw corrupt("column family 'meta', key '" + name + "'", e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reading
+
+  private DurableState readDurableState() throws StoreException {
+    org.rocksdb.Snapshot view = db.getSnapshot();
+    try (ReadOptions read = new ReadOptions().setSnapshot(view).setFillCache(false)) {
+      String family = StoreLayout.META_FAMILY;
+      try {
+        byte[] promisedRecord = db.get(metaFamily, read, StoreLayout.PROMISED_KEY);
+        Ballot promised =
+            promisedRecord == null
+                ? Ballot.ZERO
+                : decodeMeta("promised", promisedRecord, StoreLayout::unframeBallot);
+        family = StoreLayout.SNAPSHOT_FAMILY;
+        Snapshot snapshot = readSnapshot(read);
+        family = StoreLayout.LOG_FAMILY;
+        List<LogEntry> log = readLog(read, snapshot.slot());
+        return new DurableState(promised, snapshot, log);
+      } catch (RocksDBException e) {
+        throw rocksFailure(dataDir, "reading column family '" + family + "' failed", e);
+      }
+    } finally {
+      db.releaseSnapshot(view);
+    }
+  }
+
+  private Snapshot readSnapshot(ReadOptions read) throws StoreException, RocksDBException {
+    byte[] headRecord = db.get(snapshotFamily, read, StoreLayout.SNAPSHOT_HEAD_KEY);
+    SnapshotHead head = null;
+    if (headRecord != null) {
+      try {
+        head = SnapshotHead.unframe(headRecord);
+      } catch (CorruptRecordException e) {
+        throw corrupt("column family 'snapshot', key 'head'", e);
+      }
+    }
+    byte[] image = new byte[head == null ? 0 : head.sizeBytes()];
+    int filled = 0;
+    int expectedIndex = 0;
+    try (RocksIterator chunks = db.newIterator(snapshotFamily, read)) {
+      for (chunks.seek(StoreLayout.CHUNKS_BEGIN); chunks.isValid(); chunks.next()) {
+        byte[] key = chunks.key();
+        String where =
+            "column family 'snapshot', chunk key " + StoreLayout.describeKey(key);
+        if (key.length != 5 || key[0] != StoreLayout.CHUNK_KEY_PREFIX) {
+          throw corrupt(where, new CorruptRecordException("not a chunk key of this layout"));
+        }
+        int index = ByteBuffer.wrap(key, 1, 4).getInt();
+        if (head == null || index != expectedIndex || index >= head.chunkCount()) {
+          throw corrupt(
+              where + " (chunk " + index + ")",
+              new CorruptRecordException(
+                  head == null
+                      ? "a chunk without a snapshot head"
+                      : "expected chunk " + expectedIndex + " of " + head.chunkCount()));
+        }
+        byte[] chunk;
+        try {
+          chunk = RecordCodec.unframe(chunks.value());
+        } catch (CorruptRecordException e) {
+          throw corrupt(where + " (chunk " + index + " of snapshot at slot " + head.slot() + ")",
+              e);
+        }
+        if (chunk.length > image.length - filled) {
+          throw corrupt(where, new CorruptRecordException(
+              "chunks hold more than the " + image.length + " bytes the head declares"));
+        }
+        System.arraycopy(chunk, 0, image, filled, chunk.length);
+        filled += chunk.length;
+        expectedIndex++;
+      }
+      chunks.status();
+    }
+    if (head == null) {
+      return Snapshot.EMPTY;
+    }
+    String where = "column family 'snapshot', snapshot at slot " + head.slot();
+    if (expectedIndex != head.chunkCount() || filled != head.sizeBytes()) {
+      throw corrupt(where, new CorruptRecordException(
+          "found " + expectedIndex + " chunks and " + filled + " bytes, the head declares "
+              + head.chunkCount() + " chunks and " + head.sizeBytes() + " bytes"));
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(image);
+    if ((int) crc.getValue() != head.crc32c()) {
+      throw corrupt(where, new CorruptRecordException("image checksum mismatch"));
+    }
+    return new Snapshot(head.slot(), image);
+  }
+
+  private List<LogEntry> readLog(ReadOptions read, long snapshotSlot)
+      throws StoreException, RocksDBException {
+    List<LogEntry> log = new ArrayList<>();
+    try (RocksIterator records = db.newIterator(logFamily, read)) {
+      for (records.seekToFirst(); records.isValid(); records.next()) {
+        byte[] key = records.key();
+        if (key.length != Long.BYTES) {
+          throw corrupt(
+              "column family 'log', key " + StoreLayout.describeKey(key),
+              new CorruptRecordException("a log key must be 8 bytes"));
+        }
+        long slot = StoreLayout.slotOf(key);
+        String where = "column family 'log', slot " + slot;
+        LogEntry entry;
+        try {
+          entry = RecordCodec.decodeEntry(RecordCodec.unframe(records.value()));
+        } catch (CorruptRecordException e) {
+          throw corrupt(where, e);
+        }
+        if (entry.slot() != slot) {
+          throw corrupt(where, new CorruptRecordException(
+              "the record holds slot " + entry.slot()));
+        }
+        if (slot <= snapshotSlot) {
+          throw corrupt(where, new CorruptRecordException(
+              "the entry lies at or below the snapshot slot " + snapshotSlot
+                  + ", which the snapshot's batch should have truncated"));
+        }
+        log.add(entry);
+      }
+      records.status();
+    }
+    return log;
+  }
+
+  private StoreException corrupt(String where, CorruptRecordException e) {
+    return new StoreException(Problem.CORRUPT_RECORD, dataDir, where + ": " + e.getMessage(), e);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writing (the writer thread)
+
+  private void runWriter() {
+    List<PendingWrite> group = new ArrayList<>();
+    while (true) {
+      PendingWrite first = takeUninterruptibly();
+      if (first == STOP) {
+        return;
+      }
+      group.add(first);
+      long groupBytes = first.estimatedBytes();
+      while (group.size() < options.maxWritesPerGroup()) {
+        PendingWrite next = queue.peek();
+        if (next == null
+            || next == STOP
+            || groupBytes + next.estimatedBytes() > options.maxGroupBytes()) {
+          break;
+        }
+        queue.poll();
+        group.add(next);
+        groupBytes += next.estimatedBytes();
+      }
+      commit(group);
+      group.clear();
+    }
+  }
+
+  private void commit(List<PendingWrite> group) {
+    StoreFailedException failed = failure;
+    if (failed == null) {
+      try {
+        writeGroup(group);
+        for (PendingWrite pending : group) {
+          pending.future().complete(null);
+        }
+        return;
+      } catch (RocksDBException e) {
+        failed =
+            new StoreFailedException(
+                dataDir,
+                "writing "
+                    + group.size()
+                    + " Persist(s) failed ("
+                    + describeStatus(e)
+                    + "); the store accepts no more writes and the replica must stop",
+                e);
+      } catch (RuntimeException | Error e) {
+        failed =
+            new StoreFailedException(
+                dataDir,
+                "the writer hit a broken invariant while writing "
+                    + group.size()
+                    + " Persist(s): "
+                    + e
+                    + "; the store accepts no more writes and the replica must stop",
+                e);
+      }
+      failure = failed;
+    }
+    for (PendingWrite pending : group) {
+      pending.future().completeExceptionally(failed);
+    }
+  }
+
+  /** Writes the group as one synced batch, each Persist in the order its contract states. */
+  private void writeGroup(List<PendingWrite> group) throws RocksDBException {
+    Ballot promised = durablePromised;
+    long snapshotSlot = installedSnapshotSlot;
+    boolean anything = false;
+    try (WriteBatch batch = new WriteBatch()) {
+      for (PendingWrite pending : group) {
+        Persist persist = pending.persist();
+        Snapshot snapshot = persist.snapshot();
+        // SimDisk.recover keeps only a snapshot newer than the installed one, and only entries
+        // and promises that move the state forward; the store must recover the same state.
+        if (snapshot != null && snapshot.slot() > snapshotSlot) {
+          putSnapshot(batch, snapshot);
+          snapshotSlot = snapshot.slot();
+          anything = true;
+        }
+        for (LogEntry entry : persist.entries()) {
+          if (entry.slot() > snapshotSlot) {
+            batch.put(
+                logFamily,
+                StoreLayout.slotKey(entry.slot()),
+                RecordCodec.frame(RecordCodec.encodeEntry(entry)));
+            anything = true;
+          }
+        }
+        if (persist.promised() != null && persist.promised().isAbove(promised)) {
+          promised = persist.promised();
+          batch.put(metaFamily, StoreLayout.PROMISED_KEY, StoreLayout.frameBallot(promised));
+          anything = true;
+        }
+      }
+      writeHook.beforeWrite(group.size());
+      if (anything) {
+        db.write(syncWrite, batch);
+        syncedBatches.incrementAndGet();
+      }
+    }
+    durablePromised = promised;
+    installedSnapshotSlot = snapshotSlot;
+    persistsWritten.addAndGet(group.size());
+    if (group.size() > largestGroup) {
+      largestGroup = group.size();
+    }
+  }
+
+  private void putSnapshot(WriteBatch batch, Snapshot snapshot) throws RocksDBException {
+    if (snapshot.slot() == Long.MAX_VALUE) {
+      throw new IllegalArgumentException("snapshot slot " + snapshot.slot() + " is out of range");
+    }
+    batch.deleteRange(
+        logFamily, StoreLayout.slotKey(0), StoreLayout.slotKey(snapshot.slot() + 1));
+    batch.deleteRange(snapshotFamily, StoreLayout.CHUNKS_BEGIN, StoreLayout.CHUNKS_END);
+    byte[] image = snapshot.data();
+    int chunkBytes = options.snapshotChunkBytes();
+    int chunkCount = (image.length + chunkBytes - 1) / chunkBytes;
+    for (int index = 0; index < chunkCount; index++) {
+      int from = index * chunkBytes;
+      byte[] chunk = Arrays.copyOfRange(image, from, Math.min(image.length, from + chunkBytes));
+      batch.put(snapshotFamily, StoreLayout.chunkKey(index), RecordCodec.frame(chunk));
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(image);
+    SnapshotHead head =
+        new SnapshotHead(snapshot.slot(), image.length, chunkCount, (int) crc.getValue());
+    batch.put(snapshotFamily, StoreLayout.SNAPSHOT_HEAD_KEY, head.frame());
+  }
+
+  private static long estimateBytes(Persist persist) {
+    long bytes = 64;
+    for (LogEntry entry : persist.entries()) {
+      bytes += 48 + entry.value().sizeBytes();
+    }
+    if (persist.snapshot() != null) {
+      bytes += persist.snapshot().data().length;
+    }
+    return bytes;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the store in " + dataDir + " is closed");
+    }
+  }
+
+  private PendingWrite takeUninterruptibly() {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return queue.take();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void putUninterruptibly(PendingWrite pending) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        queue.put(pending);
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The DB must not be closed under a writer that is still inside db.write. */
+  private static void joinUninterruptibly(Thread thread) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        thread.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void closeNative(
+      List<ColumnFamilyHandle> handles,
+      RocksDB db,
+      WriteOptions syncWrite,
+      ColumnFamilyOptions familyOptions,
+      DBOptions dbOptions) {
+    for (ColumnFamilyHandle handle : handles) {
+      handle.close();
+    }
+    if (db != null) {
+      db.close();
+    }
+    if (syncWrite != null) {
+      syncWrite.close();
+    }
+    if (familyOptions != null) {
+      familyOptions.close();
+    }
+    if (dbOptions != null) {
+      dbOptions.close();
+    }
+  }
+
+  private static String describeStatus(RocksDBException e) {
+    Status status = e.getStatus();
+    String code = status == null ? null : status.getCodeString();
+    String message = e.getMessage();
+    if (message == null) {
+      return code == null ? "unknown RocksDB error" : code;
+    }
+    return code == null || message.startsWith(code) ? message : code + ": " + message;
+  }
+
+  static StoreException rocksFailure(Path dir, String what, RocksDBException e) {
+    Status status = e.getStatus();
+    Problem problem =
+        status != null && status.getCode() == Status.Code.Corruption
+            ? Problem.CORRUPT_RECORD
+            : Problem.IO_ERROR;
+    return new StoreException(problem, dir, what + ": " + describeStatus(e), e);
+  }
+}

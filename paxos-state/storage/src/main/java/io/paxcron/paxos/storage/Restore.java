@@ -1,0 +1,140 @@
+package io.paxcron.paxos.storage;
+
+import io.paxcron.paxos.Persist;
+import io.paxcron.paxos.Snapshot;
+import io.paxcron.paxos.storage.StoreException.Problem;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.Stream;
+
+/**
+ * Seeds a new replica's data directory from the newest valid backup, for {@code paxcron restore
+ * --from DIR --data-dir D}. A replica started on the seeded directory holds the snapshot and an
+ * empty log above it, so it begins at the snapshot's slot; its promise starts at zero, as for any
+ * new replica. Run it once per replica of the new replica set, each with its own replica id.
+ */
+public final class Restore {
+
+  private Restore() {}
+
+  /** What a restore used, and the problems it found in the backup directory on the way. */
+  public record Result(Backup backup, List<BackupProblem> problems) {
+    public Result {
+      problems = List.copyOf(problems);
+    }
+  }
+
+  /**
+   * Creates {@code dataDir} holding the snapshot of the newest valid backup in {@code backupDir},
+   * as replica {@code replicaId}. The directory is built under a temporary sibling name and
+   * renamed into place at the end, so a failed restore never leaves a half-seeded store.
+   *
+   * @param expectedClusterId if present, the restore refuses a backup of any other cluster; if
+   *     empty, the store takes the backup's cluster id
+   * @throws StoreException if {@code dataDir} exists and is not empty, if no backup verifies
+   *     ({@link Problem#NO_VALID_BACKUP}, listing every problem), if the newest valid backup
+   *     belongs to another cluster, or on an I/O error
+   */
+  public static Result seed(
+      Path backupDir, Path dataDir, Optional<String> expectedClusterId, int replicaId)
+      throws StoreException {
+    Objects.requireNonNull(backupDir, "backupDir");
+    Objects.requireNonNull(expectedClusterId, "expectedClusterId");
+    expectedClusterId.ifPresent(StoreOptions::checkClusterId);
+    Path target = dataDir.toAbsolutePath().normalize();
+    refuseNonEmpty(target);
+
+    BackupTarget.Selection selection = BackupTarget.newestValidIn(backupDir);
+    if (selection.newest().isEmpty()) {
+      throw new StoreException(
+          Problem.NO_VALID_BACKUP,
+          backupDir.toAbsolutePath().normalize(),
+          "no backup verifies"
+              + (selection.problems().isEmpty() ? " (the directory holds none)" : "")
+              + "; problems: "
+              + selection.problems());
+    }
+    Backup backup = selection.newest().get();
+    String clusterId = backup.manifest().clusterId();
+    if (expectedClusterId.isPresent() && !expectedClusterId.get().equals(clusterId)) {
+      throw new StoreException(
+          Problem.CLUSTER_ID_MISMATCH,
+          backup.manifestFile(),
+          "the newest valid backup belongs to cluster '"
+              + clusterId
+              + "', not the expected '"
+              + expectedClusterId.get()
+              + "'");
+    }
+    Snapshot snapshot = backup.readSnapshot();
+
+    Path staging = target.resolveSibling("." + target.getFileName() + ".restoring");
+    if (Files.exists(staging)) {
+      throw new StoreException(
+          Problem.UNEXPECTED_CONTENT,
+          staging,
+          "a previous restore left this staging directory behind; remove it and run the"
+              + " restore again");
+    }
+    StoreDirectory.prepareEmpty(staging);
+    try (LogStore store = LogStore.open(staging, StoreOptions.defaults(clusterId, replicaId))) {
+      store.write(new Persist(null, List.of(), snapshot)).get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof StoreException storeFailure) {
+        throw storeFailure;
+      }
+      throw new IllegalStateException("unexpected failure seeding " + staging, e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException(
+          Problem.IO_ERROR, staging, "interrupted while seeding; the data dir was not created");
+    }
+    try {
+      if (Files.exists(target)) {
+        Files.delete(target);
+      }
+      Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+      StoreDirectory.syncDirectory(target.getParent());
+    } catch (IOException e) {
+      throw new StoreException(
+          Problem.IO_ERROR,
+          target,
+          "cannot move the seeded store from " + staging + " into place: "
+              + StoreDirectory.describe(e),
+          e);
+    }
+    return new Result(backup, selection.problems());
+  }
+
+  private static void refuseNonEmpty(Path dataDir) throws StoreException {
+    if (!Files.exists(dataDir)) {
+      return;
+    }
+    if (!Files.isDirectory(dataDir)) {
+      throw new StoreException(Problem.UNEXPECTED_CONTENT, dataDir, "exists but is not a directory");
+    }
+    try (Stream<Path> entries = Files.list(dataDir)) {
+      List<String> names = entries.map(p -> p.getFileName().toString()).sorted().limit(5).toList();
+      if (!names.isEmpty()) {
+        throw new StoreException(
+            Problem.UNEXPECTED_CONTENT,
+            dataDir,
+            "the data dir is not empty (e.g. "
+                + names
+                + "); a restore only seeds a new replica, so move the old data dir aside first");
+      }
+    } catch (IOException e) {
+      throw new StoreException(
+          Problem.UNREADABLE_DIRECTORY,
+          dataDir,
+          "cannot list the data dir: " + StoreDirectory.describe(e),
+          e);
+    }
+  }
+}

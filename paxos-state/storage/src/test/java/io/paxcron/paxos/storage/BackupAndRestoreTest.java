@@ -1,0 +1,188 @@
+package io.paxcron.paxos.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.paxcron.paxos.Ballot;
+import io.paxcron.paxos.DurableState;
+import io.paxcron.paxos.Snapshot;
+import io.paxcron.paxos.storage.StoreException.Problem;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BackupAndRestoreTest {
+
+  private static final Instant T0 = Instant.parse("2026-11-21T10:00:00Z");
+
+  @TempDir Path dir;
+
+  private final RandomGenerator random = Fixtures.random("backups", 42);
+
+  private Path backups() {
+    return dir.resolve("backups");
+  }
+
+  @Test
+  void aBackupRestoredIntoANewDataDirLoadsAsTheSnapshotWithAnEmptyLog() throws Exception {
+    Snapshot snapshot = Fixtures.snapshot(1234, 300_000, random);
+    BackupTarget target = BackupTarget.open(backups(), 3);
+    Backup written = target.write(snapshot, Fixtures.CLUSTER, 1, T0);
+
+    BackupTarget.Selection selection = target.newestValid();
+    assertEquals(Optional.of(written), selection.newest());
+    assertEquals(List.of(), selection.problems());
+
+    Path data = dir.resolve("replica-3");
+    Restore.Result result = Restore.seed(backups(), data, Optional.empty(), 3);
+    assertEquals(written, result.backup());
+
+    try (LogStore store = LogStore.open(data, StoreOptions.defaults(Fixtures.CLUSTER, 3))) {
+      assertEquals(new DurableState(Ballot.ZERO, snapshot, List.of()), store.load());
+    }
+  }
+
+  @Test
+  void theManifestNamesClusterSlotTimeSizeAndChecksums() throws Exception {
+    Snapshot snapshot = new Snapshot(77, "state".getBytes(StandardCharsets.UTF_8));
+    Backup backup = BackupTarget.open(backups(), 3).write(snapshot, "prod", 2, T0);
+
+    String manifest = Files.readString(backup.manifestFile());
+
+    for (String line : List.of("format-version=1", "cluster-id=prod", "replica-id=2", "slot=77",
+        "taken-at=2026-11-21T10:00:00Z", "size-bytes=5", "sha256=" + Backup.sha256(snapshot.data()),
+        "image=" + backup.imageFile().getFileName())) {
+      assertTrue(manifest.contains(line + "\n"), line + " in:\n" + manifest);
+    }
+    assertEquals(snapshot, backup.readSnapshot());
+    try (Stream<Path> files = Files.list(backups())) {
+      assertEquals(2, files.count(), "no temporary files are left behind");
+    }
+  }
+
+  @Test
+  void aCorruptedNewestBackupIsReportedAndThePreviousValidOneIsUsed() throws Exception {
+    BackupTarget target = BackupTarget.open(backups(), 3);
+    Snapshot older = Fixtures.snapshot(100, 5000, random);
+    Backup previous = target.write(older, Fixtures.CLUSTER, 1, T0);
+    Backup newest = target.write(Fixtures.snapshot(200, 5000, random), Fixtures.CLUSTER, 1,
+        T0.plusSeconds(60));
+    byte[] image = Files.readAllBytes(newest.imageFile());
+    image[2500] ^= 0x01;
+    Files.write(newest.imageFile(), image);
+
+    BackupTarget.Selection selection = target.newestValid();
+
+    assertEquals(Optional.of(previous), selection.newest());
+    assertEquals(1, selection.problems().size(), selection.problems().toString());
+    BackupProblem problem = selection.problems().get(0);
+    assertEquals(newest.imageFile(), problem.file());
+    assertTrue(problem.reason().contains("CRC32C"), problem.reason());
+
+    Restore.Result result = Restore.seed(backups(), dir.resolve("data"), Optional.of(Fixtures.CLUSTER), 1);
+    assertEquals(previous, result.backup());
+    assertEquals(selection.problems(), result.problems());
+    try (LogStore store = LogStore.open(dir.resolve("data"), StoreOptions.defaults(Fixtures.CLUSTER, 1))) {
+      assertEquals(older, store.load().snapshot());
+    }
+  }
+
+  @Test
+  void aDamagedManifestAnOrphanImageAndAStrayFileAreEachReported() throws Exception {
+    BackupTarget target = BackupTarget.open(backups(), 5);
+    Backup valid = target.write(Fixtures.snapshot(10, 100, random), Fixtures.CLUSTER, 1, T0);
+    Backup damaged = target.write(Fixtures.snapshot(20, 100, random), Fixtures.CLUSTER, 1, T0);
+    Files.writeString(damaged.manifestFile(),
+        Files.readString(damaged.manifestFile()).replace("slot=20", "slot=21"));
+    Backup orphan = target.write(Fixtures.snapshot(30, 100, random), Fixtures.CLUSTER, 1, T0);
+    Files.delete(orphan.manifestFile());
+    Files.writeString(backups().resolve("README"), "hello");
+
+    BackupTarget.Selection selection = target.newestValid();
+
+    assertEquals(Optional.of(valid), selection.newest());
+    assertEquals(3, selection.problems().size(), selection.problems().toString());
+    String report = selection.problems().toString();
+    assertTrue(report.contains(damaged.manifestFile() + ": invalid manifest: manifest checksum mismatch"), report);
+    assertTrue(report.contains(orphan.imageFile() + ": image without a manifest"), report);
+    assertTrue(report.contains("README: not a backup file"), report);
+  }
+
+  @Test
+  void theTargetKeepsOnlyTheNewestBackups() throws Exception {
+    BackupTarget target = BackupTarget.open(backups(), 2);
+    for (int i = 1; i <= 5; i++) {
+      target.write(Fixtures.snapshot(i * 10L, 50, random), Fixtures.CLUSTER, 1, T0.plusSeconds(i));
+    }
+
+    List<String> names;
+    try (Stream<Path> files = Files.list(backups())) {
+      names = files.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+    assertEquals(4, names.size(), names.toString());
+    assertTrue(names.get(0).startsWith("snapshot-00000000000000000040-"), names.toString());
+    assertTrue(names.get(2).startsWith("snapshot-00000000000000000050-"), names.toString());
+    assertEquals(50, target.newestValid().newest().orElseThrow().manifest().slot());
+  }
+
+  @Test
+  void theTargetRefusesToMixClusters() throws Exception {
+    BackupTarget target = BackupTarget.open(backups(), 2);
+    target.write(Fixtures.snapshot(1, 10, random), "alpha", 1, T0);
+
+    StoreException e = assertThrows(StoreException.class,
+        () -> target.write(Fixtures.snapshot(2, 10, random), "beta", 1, T0));
+
+    assertEquals(Problem.CLUSTER_ID_MISMATCH, e.problem());
+    assertTrue(e.getMessage().contains("backups of cluster 'alpha'"), e.getMessage());
+  }
+
+  @Test
+  void restoreRefusesANonEmptyDataDir() throws Exception {
+    BackupTarget.open(backups(), 2).write(Fixtures.snapshot(1, 10, random), Fixtures.CLUSTER, 1, T0);
+    Path data = Files.createDirectories(dir.resolve("data"));
+    Files.writeString(data.resolve("CURRENT"), "MANIFEST-000001\n");
+
+    StoreException e = assertThrows(StoreException.class,
+        () -> Restore.seed(backups(), data, Optional.empty(), 1));
+
+    assertEquals(Problem.UNEXPECTED_CONTENT, e.problem());
+    assertTrue(e.getMessage().startsWith(data + ": the data dir is not empty (e.g. [CURRENT])"),
+        e.getMessage());
+    assertEquals("MANIFEST-000001\n", Files.readString(data.resolve("CURRENT")));
+  }
+
+  @Test
+  void restoreRefusesWhenNoBackupVerifiesAndListsWhy() throws Exception {
+    Backup only = BackupTarget.open(backups(), 2)
+        .write(Fixtures.snapshot(1, 10, random), Fixtures.CLUSTER, 1, T0);
+    Files.write(only.imageFile(), new byte[3]);
+
+    StoreException e = assertThrows(StoreException.class,
+        () -> Restore.seed(backups(), dir.resolve("data"), Optional.empty(), 1));
+
+    assertEquals(Problem.NO_VALID_BACKUP, e.problem());
+    assertTrue(e.getMessage().contains("image holds 3 bytes, the manifest declares 10"), e.getMessage());
+    assertTrue(Files.notExists(dir.resolve("data")), "nothing is created");
+  }
+
+  @Test
+  void restoreRefusesABackupOfAnotherCluster() throws Exception {
+    BackupTarget.open(backups(), 2).write(Fixtures.snapshot(1, 10, random), "alpha", 1, T0);
+
+    StoreException e = assertThrows(StoreException.class,
+        () -> Restore.seed(backups(), dir.resolve("data"), Optional.of("beta"), 1));
+
+    assertEquals(Problem.CLUSTER_ID_MISMATCH, e.problem());
+    assertTrue(e.getMessage().contains("belongs to cluster 'alpha', not the expected 'beta'"),
+        e.getMessage());
+  }
+}

@@ -1,0 +1,156 @@
+package io.paxcron.paxos.storage;
+
+import static io.paxcron.paxos.storage.Fixtures.entries;
+import static io.paxcron.paxos.storage.Fixtures.entry;
+import static io.paxcron.paxos.storage.Fixtures.options;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.paxcron.paxos.LogEntry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GroupCommitTest {
+
+  private static final Duration DEADLINE = Duration.ofSeconds(30);
+
+  @TempDir Path dir;
+
+  /** Holds the writer inside its first group until released, so the queue fills meanwhile. */
+  private static final class FirstGroupGate implements LogStore.WriteHook {
+    final CountDownLatch entered = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+    final AtomicBoolean first = new AtomicBoolean(true);
+
+    @Override
+    public void beforeWrite(int groupSize) {
+      if (first.getAndSet(false)) {
+        entered.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+
+  @Test
+  void sixtyFourConcurrentWritersAllCompleteAndShareTwoSyncs() throws Exception {
+    int writers = 64;
+    assertTimeoutPreemptively(DEADLINE, () -> {
+      try (LogStore store = LogStore.open(dir, options())) {
+        FirstGroupGate gate = new FirstGroupGate();
+        store.writeHook = gate;
+        CompletableFuture<Void> firstWrite = store.write(entries(entry(1, 1, "w1")));
+        gate.entered.await();
+
+        List<CompletableFuture<Void>> submitted = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
+          List<Future<CompletableFuture<Void>>> calls = new ArrayList<>();
+          for (int slot = 2; slot <= writers; slot++) {
+            LogEntry entry = entry(slot, 1, "w" + slot);
+            calls.add(pool.submit(() -> store.write(entries(entry))));
+          }
+          for (Future<CompletableFuture<Void>> call : calls) {
+            submitted.add(call.get());
+          }
+        }
+        assertEquals(writers - 1, store.stats().queuedWrites());
+        gate.release.countDown();
+        firstWrite.join();
+        CompletableFuture.allOf(submitted.toArray(CompletableFuture[]::new)).join();
+
+        StoreStats stats = store.stats();
+        assertEquals(writers, stats.persistsWritten());
+        assertEquals(2, stats.syncedBatches(), "the first write alone, then the 63 queued behind it");
+        assertEquals(writers - 1, stats.largestGroup());
+        assertEquals(writers, store.load().log().size());
+      }
+    });
+  }
+
+  @Test
+  void groupsRespectMaxWritesPerGroup() throws Exception {
+    assertTimeoutPreemptively(DEADLINE, () -> {
+      try (LogStore store = LogStore.open(dir, options().withMaxWritesPerGroup(10))) {
+        FirstGroupGate gate = new FirstGroupGate();
+        store.writeHook = gate;
+        List<CompletableFuture<Void>> submitted = new ArrayList<>();
+        submitted.add(store.write(entries(entry(1, 1, "a"))));
+        gate.entered.await();
+        for (int slot = 2; slot <= 31; slot++) {
+          submitted.add(store.write(entries(entry(slot, 1, "x"))));
+        }
+        gate.release.countDown();
+        CompletableFuture.allOf(submitted.toArray(CompletableFuture[]::new)).join();
+
+        assertEquals(4, store.stats().syncedBatches());
+        assertEquals(10, store.stats().largestGroup());
+      }
+    });
+  }
+
+  @Test
+  void futuresCompleteInSubmissionOrder() throws Exception {
+    assertTimeoutPreemptively(DEADLINE, () -> {
+      try (LogStore store = LogStore.open(dir, options())) {
+        List<Integer> completed = new CopyOnWriteArrayList<>();
+        List<CompletableFuture<Void>> submitted = new ArrayList<>();
+        for (int slot = 1; slot <= 200; slot++) {
+          int index = slot;
+          submitted.add(store.write(entries(entry(slot, 1, "o"))).thenRun(() -> completed.add(index)));
+        }
+        CompletableFuture.allOf(submitted.toArray(CompletableFuture[]::new)).join();
+
+        List<Integer> expected = new ArrayList<>();
+        for (int slot = 1; slot <= 200; slot++) {
+          expected.add(slot);
+        }
+        assertEquals(expected, completed);
+      }
+    });
+  }
+
+  @Test
+  void aFullQueueBlocksTheSubmitterUntilTheWriterMakesRoom() throws Exception {
+    assertTimeoutPreemptively(DEADLINE, () -> {
+      try (LogStore store = LogStore.open(dir, options().withMaxQueuedWrites(2))) {
+        FirstGroupGate gate = new FirstGroupGate();
+        store.writeHook = gate;
+        CompletableFuture<Void> first = store.write(entries(entry(1, 1, "a")));
+        gate.entered.await();
+        CompletableFuture<Void> second = store.write(entries(entry(2, 1, "b")));
+        CompletableFuture<Void> third = store.write(entries(entry(3, 1, "c")));
+        List<CompletableFuture<Void>> fourth = new CopyOnWriteArrayList<>();
+        Thread submitter = new Thread(() -> fourth.add(store.write(entries(entry(4, 1, "d")))));
+        submitter.start();
+        while (submitter.getState() != Thread.State.WAITING) {
+          Thread.onSpinWait();
+        }
+
+        assertTrue(fourth.isEmpty(), "the fourth write waits for room in the queue");
+        assertEquals(2, store.stats().queuedWrites());
+        assertFalse(first.isDone());
+
+        gate.release.countDown();
+        submitter.join();
+        CompletableFuture.allOf(first, second, third, fourth.get(0)).join();
+        assertEquals(4, store.load().log().size());
+      }
+    });
+  }
+}

@@ -1,0 +1,433 @@
+package io.paxcron.paxos.transport;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.paxcron.paxos.Message;
+import io.paxcron.proto.v1.Accept;
+import io.paxcron.proto.v1.AcceptReply;
+import io.paxcron.proto.v1.CatchUpChunk;
+import io.paxcron.proto.v1.CatchUpRequest;
+import io.paxcron.proto.v1.PaxosPeerGrpc;
+import io.paxcron.proto.v1.Prepare;
+import io.paxcron.proto.v1.PrepareReply;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The calls this replica makes to one peer, over one channel: the long-lived Replicate stream that
+ * carries Accepts, and the Prepare and CatchUp calls with their deadlines.
+ *
+ * <p>Reconnection: a stream that ends, or a call that fails with {@code UNAVAILABLE}, counts as a
+ * failure of the link. After the {@code n}-th consecutive failure the link waits {@link
+ * ReconnectBackoff#delay} and then resets the channel's own connect backoff — so this backoff, not
+ * gRPC's default of up to two minutes, decides when a returning peer is dialled again — and reopens
+ * the Accept stream if Accepts are waiting. Any answer from the peer resets the count.
+ *
+ * <p>Threading: thread-safe. Calls come from the event loop; callbacks from gRPC network threads
+ * (the channel uses a direct executor) and the reconnect timer. Lock order: this link, then its
+ * outbox.
+ */
+final class PeerLink {
+
+  private final int peer;
+  private final ManagedChannel channel;
+  private final PaxosPeerGrpc.PaxosPeerStub stub;
+  private final TransportOptions options;
+  private final Identity identity;
+  private final ReconnectBackoff backoff;
+  private final ScheduledExecutorService timer;
+  private final Counters counters;
+  private final TransportListener listener;
+  private final PeerTransport.Inbound deliver;
+  private final StreamOutbox<Accept> accepts;
+
+  private AcceptStream stream;
+  private boolean reconnectScheduled;
+  private int failures;
+  private boolean closed;
+  private final ArrayDeque<PrepareCall> prepares = new ArrayDeque<>();
+  private final ArrayDeque<CatchUpCall> catchUps = new ArrayDeque<>();
+
+  PeerLink(
+      int peer,
+      ManagedChannel channel,
+      TransportOptions options,
+      Identity identity,
+      ReconnectBackoff backoff,
+      ScheduledExecutorService timer,
+      Counters counters,
+      TransportListener listener,
+      PeerTransport.Inbound deliver) {
+    this.peer = peer;
+    this.channel = channel;
+    this.stub = PaxosPeerGrpc.newStub(channel);
+    this.options = options;
+    this.identity = identity;
+    this.backoff = backoff;
+    this.timer = timer;
+    this.counters = counters;
+    this.listener = listener;
+    this.deliver = deliver;
+    this.accepts = new StreamOutbox<>(options.maxQueuedAcceptsPerPeer(), counters);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Accept stream
+
+  void sendAccept(Accept accept) {
+    accepts.offer(accept);
+    synchronized (this) {
+      if (stream == null && !reconnectScheduled && !closed) {
+        openStream();
+      }
+    }
+  }
+
+  private void openStream() {
+    AcceptStream opened = new AcceptStream();
+    stream = opened;
+    stub.replicate(opened);
+    if (!opened.ended) {
+      accepts.attach(opened.requests);
+    }
+  }
+
+  private void streamEnded(AcceptStream ended, Status status) {
+    synchronized (this) {
+      ended.ended = true;
+      accepts.detach(ended.requests);
+      if (stream != ended) {
+        return;
+      }
+      stream = null;
+      if (closed) {
+        return;
+      }
+    }
+    counters.failedCalls.increment();
+    listener.onCallFailed(peer, "Replicate", status);
+    linkFailed();
+  }
+
+  /** One Replicate call: Accepts out, Accepted/Rejected back. */
+  private final class AcceptStream implements ClientResponseObserver<Accept, AcceptReply> {
+    private ClientCallStreamObserver<Accept> requests;
+    private volatile boolean ended;
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<Accept> requestStream) {
+      this.requests = requestStream;
+      requestStream.setOnReadyHandler(accepts::drain);
+    }
+
+    @Override
+    public void onNext(AcceptReply reply) {
+      Status refusal =
+          reply.getKindCase() == AcceptReply.KindCase.KIND_NOT_SET
+              ? Status.INVALID_ARGUMENT.withDescription("accept_reply.kind is not set")
+              : identity.checkReply(true, ProtoCodec.senderOf(reply), peer);
+      Message message = null;
+      if (refusal == null) {
+        try {
+          message = ProtoCodec.decodeAcceptReply(reply);
+        } catch (IllegalArgumentException e) {
+          refusal = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
+        }
+      }
+      if (refusal != null) {
+        refuseReply("Replicate", refusal);
+        return;
+      }
+      peerAnswered();
+      deliver.onMessage(peer, message);
+    }
+
+    @Override
+    public void onError(Throwable error) {
+      streamEnded(this, Status.fromThrowable(error));
+    }
+
+    @Override
+    public void onCompleted() {
+      streamEnded(this, Status.UNAVAILABLE.withDescription("peer " + peer + " ended the stream"));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Prepare
+
+  void sendPrepare(Prepare prepare) {
+    PrepareCall call = new PrepareCall();
+    PrepareCall evicted = null;
+    synchronized (this) {
+      if (closed) {
+        counters.dropped.increment();
+        return;
+      }
+      if (prepares.size() == options.maxPendingPreparesPerPeer()) {
+        evicted = prepares.pollFirst();
+        counters.dropped.increment();
+      }
+      stub.withDeadlineAfter(options.prepareDeadline().toNanos(), TimeUnit.NANOSECONDS)
+          .prepare(prepare, call);
+      if (!call.finished) {
+        prepares.addLast(call);
+      }
+    }
+    counters.sent.increment();
+    if (evicted != null) {
+      evicted.cancel("superseded: more than maxPendingPreparesPerPeer calls");
+    }
+  }
+
+  private final class PrepareCall implements ClientResponseObserver<Prepare, PrepareReply> {
+    private ClientCallStreamObserver<Prepare> call;
+    private volatile boolean cancelledHere;
+    private volatile boolean finished;
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<Prepare> requestStream) {
+      this.call = requestStream;
+    }
+
+    void cancel(String reason) {
+      cancelledHere = true;
+      call.cancel(reason, null);
+    }
+
+    @Override
+    public void onNext(PrepareReply reply) {
+      Status refusal =
+          reply.getKindCase() == PrepareReply.KindCase.KIND_NOT_SET
+              ? Status.INVALID_ARGUMENT.withDescription("prepare_reply.kind is not set")
+              : identity.checkReply(true, ProtoCodec.senderOf(reply), peer);
+      Message message = null;
+      if (refusal == null) {
+        try {
+          message = ProtoCodec.decodePrepareReply(reply);
+        } catch (IllegalArgumentException e) {
+          refusal = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
+        }
+      }
+      if (refusal != null) {
+        refuseReply("Prepare", refusal);
+        return;
+      }
+      peerAnswered();
+      deliver.onMessage(peer, message);
+    }
+
+    @Override
+    public void onError(Throwable error) {
+      finished = true;
+      forget(this);
+      if (!cancelledHere) {
+        callFailed("Prepare", Status.fromThrowable(error));
+      }
+    }
+
+    @Override
+    public void onCompleted() {
+      finished = true;
+      forget(this);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Catch-up
+
+  void sendCatchUp(CatchUpRequest request) {
+    CatchUpCall call = new CatchUpCall();
+    CatchUpCall evicted = null;
+    synchronized (this) {
+      if (closed) {
+        counters.dropped.increment();
+        return;
+      }
+      if (catchUps.size() == options.maxPendingCatchUpsPerPeer()) {
+        evicted = catchUps.pollFirst();
+        counters.dropped.increment();
+      }
+      stub.withDeadlineAfter(options.catchUpDeadline().toNanos(), TimeUnit.NANOSECONDS)
+          .catchUp(request, call);
+      if (!call.finished) {
+        catchUps.addLast(call);
+      }
+    }
+    counters.sent.increment();
+    if (evicted != null) {
+      evicted.cancel("superseded: more than maxPendingCatchUpsPerPeer calls", null);
+    }
+  }
+
+  /** One CatchUp call: reassembles the stream and delivers the reply only if it is whole. */
+  private final class CatchUpCall implements ClientResponseObserver<CatchUpRequest, CatchUpChunk> {
+    private ClientCallStreamObserver<CatchUpRequest> call;
+    private final CatchUpAssembler assembler =
+        new CatchUpAssembler(options.maxSnapshotBytes(), options.maxCatchUpEntries());
+    private volatile boolean cancelledHere;
+    private volatile boolean finished;
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<CatchUpRequest> requestStream) {
+      this.call = requestStream;
+    }
+
+    void cancel(String reason, Throwable cause) {
+      cancelledHere = true;
+      call.cancel(reason, cause);
+    }
+
+    @Override
+    public void onNext(CatchUpChunk chunk) {
+      if (cancelledHere) {
+        return;
+      }
+      Status refusal = identity.checkReply(chunk.hasSender(), chunk.getSender(), peer);
+      if (refusal != null) {
+        refuseReply("CatchUp", refusal);
+        cancel("refused: " + refusal.getDescription(), null);
+        return;
+      }
+      try {
+        assembler.add(chunk);
+      } catch (CatchUpTransferException e) {
+        rejectTransfer(this, e);
+      }
+    }
+
+    @Override
+    public void onError(Throwable error) {
+      finished = true;
+      forget(this);
+      if (!cancelledHere) {
+        callFailed("CatchUp", Status.fromThrowable(error));
+      }
+    }
+
+    @Override
+    public void onCompleted() {
+      finished = true;
+      forget(this);
+      if (cancelledHere) {
+        return;
+      }
+      Message.CatchUpReply reply;
+      try {
+        reply = assembler.finish();
+      } catch (CatchUpTransferException e) {
+        rejectTransfer(this, e);
+        return;
+      }
+      peerAnswered();
+      deliver.onMessage(peer, reply);
+    }
+  }
+
+  private void rejectTransfer(CatchUpCall call, CatchUpTransferException error) {
+    call.cancel("rejected transfer: " + error.getMessage(), error);
+    counters.rejectedTransfers.increment();
+    listener.onTransferRejected(peer, error);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Failures and reconnection
+
+  private synchronized void forget(PrepareCall call) {
+    prepares.remove(call);
+  }
+
+  private synchronized void forget(CatchUpCall call) {
+    catchUps.remove(call);
+  }
+
+  private void refuseReply(String rpc, Status refusal) {
+    counters.refused.increment();
+    listener.onMessageRefused(peer, rpc, refusal);
+  }
+
+  private void callFailed(String rpc, Status status) {
+    counters.failedCalls.increment();
+    listener.onCallFailed(peer, rpc, status);
+    if (status.getCode() == Status.Code.UNAVAILABLE) {
+      linkFailed();
+    }
+  }
+
+  private synchronized void peerAnswered() {
+    failures = 0;
+  }
+
+  private void linkFailed() {
+    Duration delay;
+    int failed;
+    synchronized (this) {
+      failures++;
+      if (reconnectScheduled || closed) {
+        return;
+      }
+      failed = failures;
+      delay = backoff.delay(failed);
+      reconnectScheduled = true;
+    }
+    // Reported before the timer can fire, so that reports arrive in the order of the failures.
+    listener.onReconnectScheduled(peer, failed, delay);
+    try {
+      timer.schedule(this::reconnect, delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // The transport is closing and its timer is gone; there is nothing left to reconnect.
+      synchronized (this) {
+        reconnectScheduled = false;
+      }
+    }
+  }
+
+  private synchronized void reconnect() {
+    reconnectScheduled = false;
+    if (closed) {
+      return;
+    }
+    counters.reconnects.increment();
+    channel.resetConnectBackoff();
+    if (stream == null && !accepts.isEmpty()) {
+      openStream();
+    }
+  }
+
+  /** Cancels every call and shuts the channel down; waiting for it is the caller's choice. */
+  void close() {
+    AcceptStream open;
+    List<PrepareCall> openPrepares;
+    List<CatchUpCall> openCatchUps;
+    synchronized (this) {
+      closed = true;
+      open = stream;
+      stream = null;
+      openPrepares = List.copyOf(prepares);
+      prepares.clear();
+      openCatchUps = List.copyOf(catchUps);
+      catchUps.clear();
+    }
+    for (PrepareCall call : openPrepares) {
+      call.cancel("transport closed");
+    }
+    for (CatchUpCall call : openCatchUps) {
+      call.cancel("transport closed", null);
+    }
+    if (open != null) {
+      accepts.detach(open.requests);
+      open.requests.cancel("transport closed", null);
+    }
+    channel.shutdownNow();
+  }
+
+  ManagedChannel channel() {
+    return channel;
+  }
+}

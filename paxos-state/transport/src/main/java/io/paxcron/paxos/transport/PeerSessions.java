@@ -1,0 +1,210 @@
+package io.paxcron.paxos.transport;
+
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.paxcron.paxos.Ballot;
+import io.paxcron.proto.v1.AcceptReply;
+import io.paxcron.proto.v1.CatchUpChunk;
+import io.paxcron.proto.v1.PrepareReply;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The calls one peer has open on this replica, waiting for the core's answer: the Replicate stream
+ * its latest Accept came in on, the Prepare calls by ballot, and the CatchUp calls in arrival
+ * order. The transport routes the core's Accepted, Rejected, Promise and CatchUpReply for that peer
+ * here.
+ *
+ * <p>Ownership of a pending unary call passes to whoever removes it from the map under the lock —
+ * the answer, an eviction or the cancel handler — so exactly one of them completes it.
+ *
+ * <p>Threading: thread-safe. Registration comes from gRPC network threads, answers from the event
+ * loop.
+ */
+final class PeerSessions {
+
+  private final TransportOptions options;
+  private final Counters counters;
+
+  private volatile ServerAcceptStream acceptStream;
+  private final LinkedHashMap<Ballot, ServerCallStreamObserver<PrepareReply>> prepares =
+      new LinkedHashMap<>();
+  private final ArrayDeque<ServerCatchUp> catchUps = new ArrayDeque<>();
+
+  PeerSessions(TransportOptions options, Counters counters) {
+    this.options = options;
+    this.counters = counters;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Replicate
+
+  void acceptArrivedOn(ServerAcceptStream stream) {
+    acceptStream = stream;
+  }
+
+  void acceptStreamEnded(ServerAcceptStream stream) {
+    synchronized (this) {
+      if (acceptStream == stream) {
+        acceptStream = null;
+      }
+    }
+  }
+
+  /** Queues a reply on the stream the peer's latest Accept came in on; false if there is none. */
+  boolean replyOnAcceptStream(AcceptReply reply) {
+    ServerAcceptStream stream = acceptStream;
+    if (stream == null) {
+      return false;
+    }
+    stream.outbox().offer(reply);
+    return true;
+  }
+
+  /** One inbound Replicate call and the bounded queue of replies waiting to be written on it. */
+  record ServerAcceptStream(StreamOutbox<AcceptReply> outbox) {}
+
+  // ---------------------------------------------------------------------------------------------
+  // Prepare
+
+  /** Registers a Prepare call awaiting the core's Promise or Rejected of {@code ballot}. */
+  void awaitPrepareAnswer(Ballot ballot, ServerCallStreamObserver<PrepareReply> call) {
+    call.setOnCancelHandler(() -> forgetPrepare(ballot, call));
+    ServerCallStreamObserver<PrepareReply> replaced;
+    ServerCallStreamObserver<PrepareReply> evicted = null;
+    synchronized (this) {
+      replaced = prepares.remove(ballot);
+      if (prepares.size() == options.maxPendingPreparesPerPeer()) {
+        Iterator<Map.Entry<Ballot, ServerCallStreamObserver<PrepareReply>>> oldest =
+            prepares.entrySet().iterator();
+        evicted = oldest.next().getValue();
+        oldest.remove();
+      }
+      prepares.put(ballot, call);
+    }
+    if (replaced != null) {
+      counters.dropped.increment();
+      replaced.onError(
+          Status.ABORTED
+              .withDescription("superseded by a newer Prepare of ballot " + ballot)
+              .asRuntimeException());
+    }
+    if (evicted != null) {
+      counters.dropped.increment();
+      evicted.onError(
+          Status.RESOURCE_EXHAUSTED
+              .withDescription("more than maxPendingPreparesPerPeer unanswered Prepare calls")
+              .asRuntimeException());
+    }
+  }
+
+  /** Answers the pending Prepare of {@code ballot}; false if there is none. */
+  boolean answerPrepare(Ballot ballot, PrepareReply reply) {
+    ServerCallStreamObserver<PrepareReply> call;
+    synchronized (this) {
+      call = prepares.remove(ballot);
+    }
+    if (call == null) {
+      return false;
+    }
+    call.onNext(reply);
+    call.onCompleted();
+    counters.sent.increment();
+    return true;
+  }
+
+  private synchronized void forgetPrepare(
+      Ballot ballot, ServerCallStreamObserver<PrepareReply> call) {
+    prepares.remove(ballot, call);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // CatchUp
+
+  /** Registers a CatchUp call awaiting the core's CatchUpReply. */
+  void awaitCatchUpAnswer(ServerCallStreamObserver<CatchUpChunk> observer) {
+    ServerCatchUp call = new ServerCatchUp(observer);
+    observer.setOnReadyHandler(call::drain);
+    observer.setOnCancelHandler(
+        () -> {
+          call.cancelled();
+          forgetCatchUp(call);
+        });
+    ServerCatchUp evicted = null;
+    synchronized (this) {
+      if (catchUps.size() == options.maxPendingCatchUpsPerPeer()) {
+        evicted = catchUps.pollFirst();
+      }
+      catchUps.addLast(call);
+    }
+    if (evicted != null) {
+      counters.dropped.increment();
+      evicted.fail(
+          Status.RESOURCE_EXHAUSTED.withDescription(
+              "more than maxPendingCatchUpsPerPeer unanswered CatchUp calls"));
+    }
+  }
+
+  /** Streams {@code chunks} on the oldest pending CatchUp call; false if there is none. */
+  boolean answerCatchUp(Iterator<CatchUpChunk> chunks) {
+    ServerCatchUp call;
+    synchronized (this) {
+      call = catchUps.pollFirst();
+    }
+    if (call == null) {
+      return false;
+    }
+    call.stream(chunks);
+    counters.sent.increment();
+    return true;
+  }
+
+  private synchronized void forgetCatchUp(ServerCatchUp call) {
+    catchUps.remove(call);
+  }
+
+  /**
+   * One inbound CatchUp call. Once the reply is known, chunks are produced and written only while
+   * the call is ready, so a 20 MB snapshot never sits whole in Netty's buffers.
+   */
+  private static final class ServerCatchUp {
+    private final ServerCallStreamObserver<CatchUpChunk> observer;
+    private Iterator<CatchUpChunk> chunks;
+    private boolean done;
+
+    ServerCatchUp(ServerCallStreamObserver<CatchUpChunk> observer) {
+      this.observer = observer;
+    }
+
+    synchronized void stream(Iterator<CatchUpChunk> replyChunks) {
+      chunks = replyChunks;
+      drain();
+    }
+
+    synchronized void drain() {
+      if (done || chunks == null) {
+        return;
+      }
+      while (chunks.hasNext() && observer.isReady()) {
+        observer.onNext(chunks.next());
+      }
+      if (!chunks.hasNext()) {
+        done = true;
+        observer.onCompleted();
+      }
+    }
+
+    synchronized void fail(Status status) {
+      if (!done) {
+        done = true;
+        observer.onError(status.asRuntimeException());
+      }
+    }
+
+    synchronized void cancelled() {
+      done = true;
+    }
+  }
+}

@@ -1,0 +1,391 @@
+package io.paxcron.paxos.transport;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.TlsServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.paxcron.paxos.Envelope;
+import io.paxcron.paxos.Message;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+
+/**
+ * The gRPC shell around one replica's peer protocol: carries the {@link Envelope}s the core emits
+ * to their peers and hands every message that arrives to an {@link Inbound} queue. It never calls
+ * the core and never touches disk.
+ *
+ * <p>Mapping (see {@code peer.proto} and this module's README): Accept travels on a long-lived
+ * per-peer Replicate stream, opened lazily and reopened after a failure with capped exponential
+ * backoff and jitter; Accepted and a Rejected of an Accept go back on the response side of the
+ * stream the peer's latest Accept came in on. Prepare is a unary call with a deadline whose answer
+ * arrives as the Promise or Rejected of that peer; the core's Promise or Rejected of a Prepare
+ * answers the pending call from that peer with the same ballot. CatchUpRequest is a
+ * server-streaming call with a deadline whose chunks are verified and reassembled into one
+ * CatchUpReply; the core's CatchUpReply is streamed, in chunks, on the oldest pending CatchUp call
+ * from that peer. An answer with no pending call to carry it is dropped and counted ({@link
+ * #unmatchedCount}); the protocol tolerates loss and the core re-sends on its timers.
+ *
+ * <p>Identity: every message carries this replica's id and cluster id; a message from another
+ * cluster or an unknown replica is refused with a status that names the field.
+ *
+ * <p>Threading: {@link #send} is thread-safe and never blocks on the network; it is meant for the
+ * replica's event loop. {@link Inbound#onMessage} and the {@link TransportListener} are called from
+ * gRPC network threads. Errors: a malformed {@link #send} (wrong sender, unknown peer) is a
+ * programmer error and throws {@link IllegalArgumentException}; everything the network does wrong
+ * is counted and reported to the listener, never thrown at the caller.
+ */
+public final class PeerTransport implements AutoCloseable {
+
+  /** Where the transport puts what arrives. */
+  public interface Inbound {
+    /**
+     * A message from peer {@code from}. Called from gRPC network threads, possibly concurrently;
+     * must not block — queue the message for the event loop and return.
+     */
+    void onMessage(int from, Message message);
+  }
+
+  private final Identity identity;
+  private final Map<Integer, PeerAddress> peers;
+  private final int listenPort;
+  private final Optional<TlsConfig> tls;
+  private final TransportOptions options;
+  private final TransportListener listener;
+  private final ProtoCodec codec;
+  private final ReconnectBackoff backoff;
+  private final Counters counters = new Counters();
+  private final ScheduledThreadPoolExecutor timer;
+  private final Map<Integer, PeerSessions> sessions = new LinkedHashMap<>();
+  private final Map<Integer, PeerLink> links = new LinkedHashMap<>();
+
+  private Server server;
+  private volatile boolean started;
+  private boolean closed;
+
+  /**
+   * @param replicaId this replica's id
+   * @param clusterId the cluster every peer must belong to
+   * @param peers every other replica's id and address; must not contain {@code replicaId}
+   * @param listenPort the port to serve on; 0 picks a free one (see {@link #port})
+   * @param tls mutual TLS for both directions, or empty for plaintext
+   * @param options deadlines, backoff and limits
+   * @param random jitter for the reconnect backoff; seeded in tests
+   * @param listener told about failures and refusals; {@link TransportListener#NONE} to ignore
+   */
+  public PeerTransport(
+      int replicaId,
+      String clusterId,
+      Map<Integer, PeerAddress> peers,
+      int listenPort,
+      Optional<TlsConfig> tls,
+      TransportOptions options,
+      RandomGenerator random,
+      TransportListener listener) {
+    if (replicaId < 0) {
+      throw new IllegalArgumentException("replicaId must be >= 0, got " + replicaId);
+    }
+    if (clusterId == null || clusterId.isBlank()) {
+      throw new IllegalArgumentException("clusterId must not be blank");
+    }
+    if (peers.containsKey(replicaId)) {
+      throw new IllegalArgumentException(
+          "peers must not contain this replica's own id " + replicaId);
+    }
+    for (Map.Entry<Integer, PeerAddress> peer : peers.entrySet()) {
+      if (peer.getKey() == null || peer.getKey() < 0 || peer.getValue() == null) {
+        throw new IllegalArgumentException(
+            "peers must map ids >= 0 to addresses, got "
+                + peer.getKey()
+                + " -> "
+                + peer.getValue());
+      }
+    }
+    if (listenPort < 0 || listenPort > 65_535) {
+      throw new IllegalArgumentException("listenPort must be in [0, 65535], got " + listenPort);
+    }
+    this.identity = new Identity(clusterId, replicaId, peers.keySet());
+    this.peers = Map.copyOf(peers);
+    this.listenPort = listenPort;
+    this.tls = tls;
+    this.options = options;
+    this.listener = listener;
+    this.codec = new ProtoCodec(clusterId, replicaId);
+    this.backoff =
+        new ReconnectBackoff(
+            options.reconnectInitialBackoff(),
+            options.reconnectMaxBackoff(),
+            options.reconnectJitter(),
+            random);
+    this.timer =
+        new ScheduledThreadPoolExecutor(
+            1,
+            runnable -> {
+              Thread thread = new Thread(runnable, "paxcron-transport-" + replicaId + "-reconnect");
+              thread.setDaemon(true);
+              return thread;
+            });
+    this.timer.setRemoveOnCancelPolicy(true);
+  }
+
+  /**
+   * Starts serving on the listen port and prepares (without connecting) a channel to every peer.
+   *
+   * @throws IOException if the port cannot be bound or a TLS file cannot be read
+   */
+  public synchronized void start(Inbound inbound) throws IOException {
+    if (started || closed) {
+      throw new IllegalStateException("a transport starts once, before close()");
+    }
+    Inbound deliver =
+        (from, message) -> {
+          counters.received.increment();
+          inbound.onMessage(from, message);
+        };
+    for (int peer : peers.keySet()) {
+      sessions.put(peer, new PeerSessions(options, counters));
+    }
+    ServerCredentials serverCredentials = serverCredentials();
+    ChannelCredentials channelCredentials = channelCredentials();
+    server =
+        NettyServerBuilder.forPort(listenPort, serverCredentials)
+            .directExecutor()
+            .maxInboundMessageSize(options.maxMessageBytes())
+            .permitKeepAliveTime(options.keepAliveTime().toNanos() / 2, TimeUnit.NANOSECONDS)
+            .permitKeepAliveWithoutCalls(false)
+            .addService(
+                new PaxosPeerService(identity, sessions, options, counters, listener, deliver))
+            .build();
+    try {
+      server.start();
+    } catch (IOException e) {
+      throw new IOException("cannot serve on listenPort " + listenPort + ": " + e.getMessage(), e);
+    }
+    for (Map.Entry<Integer, PeerAddress> peer : peers.entrySet()) {
+      ManagedChannel channel =
+          NettyChannelBuilder.forAddress(
+                  peer.getValue().host(), peer.getValue().port(), channelCredentials)
+              .directExecutor()
+              .disableRetry()
+              .maxInboundMessageSize(options.maxMessageBytes())
+              .keepAliveTime(options.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+              .keepAliveTimeout(options.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
+              .build();
+      links.put(
+          peer.getKey(),
+          new PeerLink(
+              peer.getKey(),
+              channel,
+              options,
+              identity,
+              backoff,
+              timer,
+              counters,
+              listener,
+              deliver));
+    }
+    started = true;
+  }
+
+  /** The port this transport serves on (the chosen one if constructed with port 0). */
+  public synchronized int port() {
+    requireStarted();
+    return server.getPort();
+  }
+
+  /**
+   * Carries {@code envelope} to its addressee, or drops and counts it when the network cannot take
+   * it now. Never blocks on the network.
+   *
+   * @throws IllegalArgumentException if the envelope is not from this replica or not to a peer
+   */
+  public void send(Envelope envelope) {
+    requireStarted();
+    if (envelope.from() != identity.replicaId()) {
+      throw new IllegalArgumentException(
+          "replica " + identity.replicaId() + " cannot send an envelope from " + envelope.from());
+    }
+    int to = envelope.to();
+    PeerLink link = links.get(to);
+    if (link == null) {
+      throw new IllegalArgumentException(
+          "replica " + to + " is not a peer of replica " + identity.replicaId());
+    }
+    PeerSessions session = sessions.get(to);
+    switch (envelope.message()) {
+      case Message.Accept accept -> link.sendAccept(codec.encodeAccept(accept));
+      case Message.Prepare prepare -> link.sendPrepare(codec.encodePrepare(prepare));
+      case Message.CatchUpRequest request -> link.sendCatchUp(codec.encodeCatchUpRequest(request));
+      case Message.Accepted accepted ->
+          countIfUnmatched(session.replyOnAcceptStream(codec.encodeAcceptReply(accepted)));
+      case Message.Promise promise ->
+          countIfUnmatched(
+              session.answerPrepare(promise.ballot(), codec.encodePrepareReply(promise)));
+      case Message.Rejected rejected -> {
+        // A Rejected answers a Prepare or an Accept of its ballot; the pending Prepare call, if
+        // any, is the more specific match. Either way the candidate or leader learns the same.
+        boolean answered =
+            session.answerPrepare(rejected.ballot(), codec.encodePrepareReply(rejected))
+                || session.replyOnAcceptStream(codec.encodeAcceptReply(rejected));
+        countIfUnmatched(answered);
+      }
+      case Message.CatchUpReply reply ->
+          countIfUnmatched(
+              session.answerCatchUp(new CatchUpChunks(codec, reply, options.snapshotChunkBytes())));
+    }
+  }
+
+  private void countIfUnmatched(boolean answered) {
+    if (!answered) {
+      counters.unmatched.increment();
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Counters, monotonic since construction
+
+  /** Messages handed to gRPC: Accepts and replies written, calls started, calls answered. */
+  public long sentCount() {
+    return counters.sent.sum();
+  }
+
+  /** Messages handed to {@link Inbound}. */
+  public long receivedCount() {
+    return counters.received.sum();
+  }
+
+  /** Messages dropped from a full queue, and pending calls evicted by a limit. */
+  public long droppedCount() {
+    return counters.dropped.sum();
+  }
+
+  /** Answers the core sent with no pending call or stream from that peer to carry them. */
+  public long unmatchedCount() {
+    return counters.unmatched.sum();
+  }
+
+  /** Reconnect attempts after a link failure. */
+  public long reconnectCount() {
+    return counters.reconnects.sum();
+  }
+
+  /** Outbound calls and streams that ended with an error. */
+  public long failedCallCount() {
+    return counters.failedCalls.sum();
+  }
+
+  /** Messages refused for their sender or content, inbound or as replies. */
+  public long refusedCount() {
+    return counters.refused.sum();
+  }
+
+  /** Catch-up transfers discarded as corrupt or incomplete. */
+  public long rejectedTransferCount() {
+    return counters.rejectedTransfers.sum();
+  }
+
+  // -----------------------------------------------------------------------------------------------
+
+  /** Cancels every call, stops serving and waits up to {@code shutdownGrace} for the threads. */
+  @Override
+  public void close() {
+    Server stopping;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      started = false;
+      stopping = server;
+    }
+    timer.shutdownNow();
+    for (PeerLink link : links.values()) {
+      link.close();
+    }
+    if (stopping != null) {
+      stopping.shutdownNow();
+    }
+    long deadline = System.nanoTime() + options.shutdownGrace().toNanos();
+    try {
+      for (PeerLink link : links.values()) {
+        link.channel().awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+      }
+      if (stopping != null) {
+        stopping.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+      }
+      timer.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void requireStarted() {
+    if (!started) {
+      throw new IllegalStateException("the transport is not running: call start() first");
+    }
+  }
+
+  private ServerCredentials serverCredentials() throws IOException {
+    if (tls.isEmpty()) {
+      return InsecureServerCredentials.create();
+    }
+    TlsConfig config = tls.get();
+    TlsServerCredentials.Builder builder = TlsServerCredentials.newBuilder();
+    try {
+      builder.keyManager(config.certChain().toFile(), config.privateKey().toFile());
+    } catch (IOException | RuntimeException e) {
+      throw new IOException(
+          "tls certChain "
+              + config.certChain()
+              + " or privateKey "
+              + config.privateKey()
+              + " cannot be read: "
+              + e.getMessage(),
+          e);
+    }
+    try {
+      builder.trustManager(config.trustCerts().toFile());
+    } catch (IOException | RuntimeException e) {
+      throw new IOException(
+          "tls trustCerts " + config.trustCerts() + " cannot be read: " + e.getMessage(), e);
+    }
+    return builder.clientAuth(TlsServerCredentials.ClientAuth.REQUIRE).build();
+  }
+
+  private ChannelCredentials channelCredentials() throws IOException {
+    if (tls.isEmpty()) {
+      return InsecureChannelCredentials.create();
+    }
+    TlsConfig config = tls.get();
+    TlsChannelCredentials.Builder builder = TlsChannelCredentials.newBuilder();
+    try {
+      builder.keyManager(config.certChain().toFile(), config.privateKey().toFile());
+    } catch (IOException | RuntimeException e) {
+      throw new IOException(
+          "tls certChain "
+              + config.certChain()
+              + " or privateKey "
+              + config.privateKey()
+              + " cannot be read: "
+              + e.getMessage(),
+          e);
+    }
+    try {
+      builder.trustManager(config.trustCerts().toFile());
+    } catch (IOException | RuntimeException e) {
+      throw new IOException(
+          "tls trustCerts " + config.trustCerts() + " cannot be read: " + e.getMessage(), e);
+    }
+    return builder.build();
+  }
+}

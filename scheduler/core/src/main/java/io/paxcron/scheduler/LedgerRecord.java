@@ -1,0 +1,61 @@
+package io.paxcron.scheduler;
+
+import io.paxcron.paxos.Ballot;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * The terminal record of one scheduled instant, or of a stretch of consecutive scheduled instants
+ * of one job that were skipped for the same reason (a paused week of a once-a-second job is one
+ * record, not 604,800). Immutable.
+ *
+ * @param sequence position in the cluster-wide ledger order (1-based, increasing in apply order);
+ *     a stretch keeps the sequence of its first instant
+ * @param runId the run, or the first instant of a stretch
+ * @param lastInstant the last scheduled instant the record covers ({@code runId.instant()} for one run)
+ * @param instantCount how many scheduled instants the record covers, at least 1
+ * @param outcome how the instant(s) ended
+ * @param attempts attempts accepted for the run (0 for skips)
+ * @param agentId agent of the last attempt, empty for skips
+ * @param ballot ballot of the last attempt's intent, {@link Ballot#ZERO} for skips
+ * @param startedAt when the last attempt's start was recorded, or {@code null}
+ * @param endedAt the leader stamp of the command that ended the run (for stretches: the latest one)
+ * @param slot the log slot of that command
+ */
+public record LedgerRecord(
+        long sequence,
+        RunId runId,
+        Instant lastInstant,
+        long instantCount,
+        Outcome outcome,
+        int attempts,
+        String agentId,
+        Ballot ballot,
+        Instant startedAt,
+        Instant endedAt,
+        long slot) {
+
+    public LedgerRecord {
+        Objects.requireNonNull(runId, "runId");
+        Objects.requireNonNull(lastInstant, "lastInstant");
+        Objects.requireNonNull(outcome, "outcome");
+        Objects.requireNonNull(agentId, "agentId");
+        Objects.requireNonNull(ballot, "ballot");
+        Objects.requireNonNull(endedAt, "endedAt");
+        if (instantCount < 1) {
+            throw new IllegalArgumentException("instantCount must be >= 1, got " + instantCount);
+        }
+    }
+
+    /** Whether {@code instant} of this record's job is one the record accounts for. */
+    public boolean covers(Instant instant) {
+        return !instant.isBefore(runId.instant()) && !instant.isAfter(lastInstant);
+    }
+
+    @Override
+    public String toString() {
+        return instantCount == 1
+                ? runId + " " + outcome
+                : runId + ".." + lastInstant + " " + outcome + " x" + instantCount;
+    }
+}

@@ -1,0 +1,40 @@
+package io.paxcron.scheduler;
+
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.Objects;
+
+/**
+ * Names one run: a job and the instant it was scheduled for, {@code job@instant} (DESIGN §4). A run
+ * started by Trigger is named by the leader's stamp and marked manual ({@code job@instant/manual}),
+ * so it can never collide with a scheduled instant. The run id is also the agent's idempotency key.
+ *
+ * @param job the job name
+ * @param instant the scheduled instant (or the trigger's stamp)
+ * @param manual whether the run was triggered by an operator rather than the schedule
+ */
+public record RunId(String job, Instant instant, boolean manual) implements Comparable<RunId> {
+    private static final Comparator<RunId> ORDER = Comparator.comparing(RunId::job)
+            .thenComparing(RunId::instant)
+            .thenComparing(RunId::manual);
+
+    public RunId {
+        Objects.requireNonNull(job, "job");
+        Objects.requireNonNull(instant, "instant");
+    }
+
+    /** A scheduled run. */
+    public static RunId of(String job, Instant instant) {
+        return new RunId(job, instant, false);
+    }
+
+    @Override
+    public int compareTo(RunId other) {
+        return ORDER.compare(this, other);
+    }
+
+    @Override
+    public String toString() {
+        return job + "@" + instant + (manual ? "/manual" : "");
+    }
+}

@@ -1,0 +1,191 @@
+package io.paxcron.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.paxcron.paxos.Ballot;
+import io.paxcron.schedule.DstPolicy;
+import io.paxcron.schedule.ScheduleField;
+import io.paxcron.schedule.Syntax;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+final class CronCodecTest {
+
+    static String text(SplittableRandom random) {
+        String alphabet = "abcxyz-019 ÄΩ\u4e2d\ud83d\ude00/=\"'\n";
+        StringBuilder text = new StringBuilder();
+        int length = random.nextInt(12);
+        for (int i = 0; i < length; i++) {
+            int at = random.nextInt(alphabet.length());
+            char c = alphabet.charAt(at);
+            if (Character.isHighSurrogate(c)) {
+                text.append(c).append(alphabet.charAt(at + 1));
+            } else if (!Character.isLowSurrogate(c)) {
+                text.append(c);
+            }
+        }
+        return text.toString();
+    }
+
+    static Instant instant(SplittableRandom random) {
+        return Instant.ofEpochSecond(random.nextLong(-10_000_000_000L, 10_000_000_000L), random.nextInt(1_000_000_000));
+    }
+
+    static Duration duration(SplittableRandom random) {
+        return Duration.ofSeconds(random.nextLong(0, 1_000_000), random.nextInt(1_000_000_000));
+    }
+
+    static Map<String, String> map(SplittableRandom random) {
+        Map<String, String> map = new TreeMap<>();
+        int size = random.nextInt(4);
+        for (int i = 0; i < size; i++) {
+            map.put(text(random), text(random));
+        }
+        return map;
+    }
+
+    static <E extends Enum<E>> E pick(SplittableRandom random, Class<E> type) {
+        E[] values = type.getEnumConstants();
+        return values[random.nextInt(values.length)];
+    }
+
+    static JobSpec spec(SplittableRandom random) {
+        JobCommand command = random.nextBoolean()
+                ? new JobCommand.Shell(text(random))
+                : new JobCommand.Argv(List.of(text(random), text(random)));
+        return JobSpec.builder(text(random), text(random), command)
+                .syntax(pick(random, Syntax.class))
+                .zone(text(random))
+                .dstPolicy(new DstPolicy(pick(random, DstPolicy.Gap.class), pick(random, DstPolicy.Overlap.class)))
+                .env(map(random))
+                .workingDirectory(text(random))
+                .agentSelector(map(random))
+                .timeout(duration(random))
+                .retries(new RetryPolicy(random.nextInt(), duration(random), duration(random), random.nextInt()))
+                .concurrency(pick(random, ConcurrencyPolicy.class))
+                .misfire(new MisfirePolicy(pick(random, MisfirePolicy.Mode.class), duration(random), random.nextInt()))
+                .semantics(pick(random, Semantics.class))
+                .paused(random.nextBoolean())
+                .historyRetention(random.nextInt())
+                .build();
+    }
+
+    static RunId runId(SplittableRandom random) {
+        return new RunId(text(random), instant(random), random.nextBoolean());
+    }
+
+    static Outcome outcome(SplittableRandom random) {
+        return switch (random.nextInt(5)) {
+            case 0 -> Outcome.SUCCEEDED;
+            case 1 -> Outcome.failed(random.nextInt());
+            case 2 -> Outcome.TIMED_OUT;
+            case 3 -> Outcome.skipped(pick(random, SkipReason.class));
+            default -> Outcome.LOST;
+        };
+    }
+
+    static CronCommand command(SplittableRandom random) {
+        Ballot ballot = new Ballot(random.nextLong(0, Long.MAX_VALUE), random.nextInt(0, Integer.MAX_VALUE));
+        ExpectedVersion expected = switch (random.nextInt(3)) {
+            case 0 -> ExpectedVersion.ANY;
+            case 1 -> ExpectedVersion.ABSENT;
+            default -> ExpectedVersion.exactly(random.nextLong(1, Long.MAX_VALUE));
+        };
+        int attempt = random.nextInt(1, 100);
+        return switch (random.nextInt(11)) {
+            case 0 -> new CronCommand.PutJob(spec(random), expected,
+                    random.nextBoolean() ? Map.of() : Map.of(ScheduleField.MINUTE, 7, ScheduleField.HOUR, 3),
+                    instant(random));
+            case 1 -> new CronCommand.DeleteJob(text(random), expected, instant(random));
+            case 2 -> new CronCommand.PauseJob(text(random), instant(random));
+            case 3 -> new CronCommand.ResumeJob(text(random), instant(random));
+            case 4 -> new CronCommand.TriggerJob(text(random), instant(random));
+            case 5 -> new CronCommand.RunIntent(runId(random), attempt, text(random), ballot, instant(random));
+            case 6 -> new CronCommand.RunStarted(runId(random), attempt, text(random), instant(random));
+            case 7 -> new CronCommand.RunFinished(runId(random), attempt, outcome(random), instant(random));
+            case 8 -> new CronCommand.RecordSkip(runId(random), pick(random, SkipReason.class), instant(random));
+            case 9 -> new CronCommand.RecordLost(runId(random), attempt, instant(random));
+            default -> new CronCommand.Tick(instant(random));
+        };
+    }
+
+    @Test
+    void everyCommandKindSurvivesEncodeAndDecode() {
+        SplittableRandom random = Seeds.random("everyCommandKindSurvivesEncodeAndDecode", 20240101L);
+        boolean[] seen = new boolean[11];
+        for (int i = 0; i < 5_000; i++) {
+            CronCommand command = command(random);
+            byte[] bytes = CronCodec.encode(command);
+            CronCommand decoded = CronCodec.decode(bytes);
+            assertEquals(command, decoded);
+            assertArrayEquals(bytes, CronCodec.encode(decoded), "encoding is deterministic");
+            assertEquals(CronCodec.FORMAT_VERSION, bytes[0]);
+            seen[bytes[1] - 1] = true;
+        }
+        for (int tag = 0; tag < seen.length; tag++) {
+            assertEquals(true, seen[tag], "tag " + (tag + 1) + " generated");
+        }
+    }
+
+    @Test
+    void resultsSurviveEncodeAndDecode() {
+        CommandResult result = new CommandResult(CommandResult.Status.INVALID, 17, "2 problem(s)",
+                List.of(new FieldError("name", "must not be empty"), new FieldError("env[X]", "value ∅")));
+        assertEquals(result, CronCodec.decodeResult(CronCodec.encodeResult(result)));
+    }
+
+    @Test
+    void unknownVersionTruncationAndTrailingBytesAreMalformed() {
+        byte[] tick = CronCodec.encode(new CronCommand.Tick(Fixture.T0));
+        byte[] otherVersion = tick.clone();
+        otherVersion[0] = 2;
+        assertThrows(MalformedCommandException.class, () -> CronCodec.decode(otherVersion));
+        for (int length = 0; length < tick.length; length++) {
+            byte[] truncated = java.util.Arrays.copyOf(tick, length);
+            assertThrows(MalformedCommandException.class, () -> CronCodec.decode(truncated), "length " + length);
+        }
+        byte[] trailing = java.util.Arrays.copyOf(tick, tick.length + 1);
+        assertThrows(MalformedCommandException.class, () -> CronCodec.decode(trailing));
+        byte[] unknownTag = tick.clone();
+        unknownTag[1] = 99;
+        assertThrows(MalformedCommandException.class, () -> CronCodec.decode(unknownTag));
+    }
+
+    @Test
+    void corruptedCommandsAreMalformedNeverAnotherException() {
+        SplittableRandom random = Seeds.random("corruptedCommandsAreMalformedNeverAnotherException", 77L);
+        List<String> unexpected = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            byte[] bytes = CronCodec.encode(command(random));
+            int flips = 1 + random.nextInt(3);
+            for (int f = 0; f < flips; f++) {
+                bytes[random.nextInt(bytes.length)] = (byte) random.nextInt(256);
+            }
+            try {
+                CronCodec.decode(bytes);
+            } catch (MalformedCommandException expected) {
+                // the only acceptable failure
+            } catch (RuntimeException other) {
+                unexpected.add(other.toString());
+            }
+        }
+        assertEquals(List.of(), unexpected);
+    }
+
+    @Test
+    void stateMachineAnswersMalformedBytesWithoutChangingState() {
+        Fixture fixture = new Fixture();
+        byte[] before = fixture.machine.snapshot();
+        CommandResult result = fixture.machine.applyEncoded(1, new byte[] {9, 9, 9});
+        assertEquals(CommandResult.Status.MALFORMED, result.status());
+        assertArrayEquals(before, fixture.machine.snapshot());
+    }
+}

@@ -1,0 +1,216 @@
+package io.paxcron.server;
+
+import io.paxcron.paxos.replica.LogClient;
+import io.paxcron.proto.v1.StatusReply;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BiFunction;
+import java.util.stream.Stream;
+
+/**
+ * A cluster of real {@code paxcron server} processes on loopback, for the demo and the integration
+ * tests. Each replica is its own JVM started with this JVM's class path; {@link #kill} is SIGKILL.
+ *
+ * <p>{@code peerAddress} decides how replica {@code from} reaches replica {@code to}'s peer port —
+ * directly, or through a proxy a test controls to cut links.
+ */
+public final class LocalCluster implements AutoCloseable {
+
+  /** One replica's ports and directories. */
+  public record Member(int id, int peerPort, int clientPort, Path dataDir, Path logFile) {
+    public String clientAddress() {
+      return "127.0.0.1:" + clientPort;
+    }
+  }
+
+  private final Path workDir;
+  private final String clusterId;
+  private final Map<Integer, Member> members = new TreeMap<>();
+  private final Map<Integer, Process> processes = new TreeMap<>();
+  private final BiFunction<Integer, Integer, Integer> peerPortSeenBy;
+  private final List<String> extraFlags;
+
+  /**
+   * @param replicas how many replicas (ids 1..replicas)
+   * @param peerPortSeenBy (from, to) → the port {@code from} dials to reach {@code to}, or null to
+   *     dial {@code to}'s own peer port
+   * @param extraFlags added to every server's command line (e.g. --snapshot-every-entries 20)
+   */
+  public LocalCluster(Path workDir, int replicas, BiFunction<Integer, Integer, Integer> peerPortSeenBy,
+      List<String> extraFlags) {
+    this.workDir = workDir;
+    this.clusterId = "local";
+    this.peerPortSeenBy = peerPortSeenBy;
+    this.extraFlags = List.copyOf(extraFlags);
+    for (int id = 1; id <= replicas; id++) {
+      members.put(id, new Member(id, freePort(), freePort(), workDir.resolve("replica-" + id),
+          workDir.resolve("replica-" + id + ".log")));
+    }
+  }
+
+  public LocalCluster(Path workDir, int replicas, List<String> extraFlags) {
+    this(workDir, replicas, (from, to) -> null, extraFlags);
+  }
+
+  public Map<Integer, Member> members() {
+    return members;
+  }
+
+  public List<String> clientAddresses() {
+    return members.values().stream().map(Member::clientAddress).toList();
+  }
+
+  /** A free loopback port (bound and released; the race with other processes is acceptable). */
+  public static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public void startAll() {
+    for (int id : members.keySet()) {
+      start(id);
+    }
+  }
+
+  /** Starts replica {@code id} from its data dir (a new one if missing or wiped). */
+  public void start(int id) {
+    Member member = members.get(id);
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--enable-native-access=ALL-UNNAMED",
+        "-Xmx256m",
+        "-cp", System.getProperty("java.class.path"),
+        Paxcron.class.getName(), "server",
+        "--id", String.valueOf(id),
+        "--cluster-id", clusterId,
+        "--data-dir", member.dataDir().toString()));
+    for (Member peer : members.values()) {
+      Integer port = peer.id() == id ? null : peerPortSeenBy.apply(id, peer.id());
+      command.add("--peer");
+      command.add(peer.id() + "=127.0.0.1:" + (port == null ? peer.peerPort() : port) + ":"
+          + peer.clientPort());
+    }
+    command.addAll(extraFlags);
+    try {
+      Process process = new ProcessBuilder(command)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(member.logFile().toFile()))
+          .start();
+      processes.put(id, process);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start replica " + id, e);
+    }
+  }
+
+  /** SIGKILL: no shutdown hook, no flush — whatever was not synced is lost. */
+  public void kill(int id) {
+    Process process = processes.remove(id);
+    if (process != null) {
+      process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  public boolean running(int id) {
+    Process process = processes.get(id);
+    return process != null && process.isAlive();
+  }
+
+  /** Deletes replica {@code id}'s data dir (it must be stopped). */
+  public void wipe(int id) {
+    if (running(id)) {
+      throw new IllegalStateException("replica " + id + " is running; kill it first");
+    }
+    deleteTree(members.get(id).dataDir());
+  }
+
+  /** The status of replica {@code id}, or empty when it does not answer. */
+  public Optional<StatusReply> status(LogClient client, int id) {
+    try {
+      return Optional.of(client.status(members.get(id).clientAddress()));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Waits until exactly one running replica holds the lease; returns its id. */
+  public int awaitLeader(LogClient client, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      int holder = -1;
+      int holders = 0;
+      for (int id : members.keySet()) {
+        if (!running(id)) {
+          continue;
+        }
+        Optional<StatusReply> status = status(client, id);
+        if (status.isPresent() && status.get().getHoldsLease()) {
+          holder = id;
+          holders++;
+        }
+      }
+      if (holders == 1) {
+        return holder;
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+    }
+    throw new IllegalStateException("no leader within " + timeout + "; logs in " + workDir);
+  }
+
+  /** Waits until replica {@code id} has applied at least {@code slot}. */
+  public void awaitApplied(LogClient client, int id, long slot, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      Optional<StatusReply> status = status(client, id);
+      if (status.isPresent() && status.get().getAppliedSlot() >= slot) {
+        return;
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+    }
+    throw new IllegalStateException("replica " + id + " did not apply slot " + slot + " within "
+        + timeout + "; status " + status(client, id).map(Object::toString).orElse("unreachable"));
+  }
+
+  public LogClient client(long clientId) {
+    return new LogClient(clientId, clientAddresses(), Duration.ofSeconds(1), Duration.ofSeconds(15));
+  }
+
+  @Override
+  public void close() {
+    for (int id : new ArrayList<>(processes.keySet())) {
+      kill(id);
+    }
+  }
+
+  public static void deleteTree(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(path);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + root, e);
+    }
+  }
+}

@@ -1,0 +1,238 @@
+package io.paxcron.server;
+
+import io.paxcron.paxos.KeyValueStateMachine;
+import io.paxcron.paxos.replica.LogClient;
+import io.paxcron.paxos.storage.Restore;
+import io.paxcron.paxos.storage.StoreException;
+import io.paxcron.proto.v1.ProposeReply;
+import io.paxcron.proto.v1.ReadReply;
+import io.paxcron.proto.v1.StatusReply;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The {@code paxcron} command: one {@code main}, subcommands wired with {@code new}. */
+@Command(
+    name = "paxcron",
+    mixinStandardHelpOptions = true,
+    version = "paxcron 0.1.0",
+    description = "A distributed cron replicated with Multi-Paxos.",
+    subcommands = {
+      Paxcron.ServerCommand.class,
+      Paxcron.RestoreCommand.class,
+      Paxcron.StatusCommand.class,
+      Paxcron.PutCommand.class,
+      Paxcron.GetCommand.class
+    })
+public final class Paxcron implements Callable<Integer> {
+
+  static final int EXIT_USAGE = 2;
+  static final int EXIT_FAILED = 1;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  static int run(String... args) {
+    return new CommandLine(new Paxcron()).execute(args);
+  }
+
+  @Override
+  public Integer call() {
+    CommandLine.usage(this, System.err);
+    return EXIT_USAGE;
+  }
+
+  @Command(name = "server", description = "Run one replica until stopped.")
+  static final class ServerCommand implements Callable<Integer> {
+    @Option(names = "--config", description = "A config file of 'key = value' lines.")
+    Path configFile;
+
+    @Option(names = "--id", description = "This replica's id (one of the peer ids).")
+    String id;
+
+    @Option(names = "--cluster-id", description = "The cluster's name; every replica agrees.")
+    String clusterId;
+
+    @Option(names = "--data-dir", description = "Where this replica keeps its log.")
+    String dataDir;
+
+    @Option(names = "--peer", description = "ID=HOST:PEER_PORT:CLIENT_PORT, once per replica.")
+    List<String> peers = new ArrayList<>();
+
+    @Option(names = "--backup-dir", description = "Ship every snapshot to this directory.")
+    String backupDir;
+
+    @Option(names = "--snapshot-every-entries", description = "Snapshot after this many slots.")
+    String snapshotEvery;
+
+    @Option(names = "--tls-cert") String tlsCert;
+    @Option(names = "--tls-key") String tlsKey;
+    @Option(names = "--tls-trust") String tlsTrust;
+
+    @Override
+    public Integer call() throws Exception {
+      ServerConfig config;
+      try {
+        Map<String, ServerConfig.Setting> settings =
+            configFile != null ? new LinkedHashMap<>(ServerConfig.readFile(configFile))
+                : new LinkedHashMap<>();
+        flag(settings, "id", id);
+        flag(settings, "cluster-id", clusterId);
+        flag(settings, "data-dir", dataDir);
+        flag(settings, "backup-dir", backupDir);
+        flag(settings, "snapshot-every-entries", snapshotEvery);
+        flag(settings, "tls-cert", tlsCert);
+        flag(settings, "tls-key", tlsKey);
+        flag(settings, "tls-trust", tlsTrust);
+        List<String> problems = new ArrayList<>();
+        for (String peer : peers) {
+          int equals = peer.indexOf('=');
+          if (equals <= 0) {
+            problems.add("--peer: '" + peer + "' must be ID=HOST:PEER_PORT:CLIENT_PORT");
+            continue;
+          }
+          settings.put("peer." + peer.substring(0, equals),
+              new ServerConfig.Setting(peer.substring(equals + 1), "--peer " + peer));
+        }
+        if (!problems.isEmpty()) {
+          throw new ServerConfig.ConfigException(problems);
+        }
+        config = ServerConfig.from(settings);
+      } catch (ServerConfig.ConfigException e) {
+        for (String problem : e.problems()) {
+          System.err.println("error: " + problem);
+        }
+        return EXIT_USAGE;
+      }
+      ReplicaServer server = new ReplicaServer(config, System.out);
+      try {
+        server.start();
+      } catch (StoreException e) {
+        System.err.println("error: " + e.getMessage());
+        server.close();
+        return EXIT_FAILED;
+      }
+      Runtime.getRuntime().addShutdownHook(new Thread(server::close, "shutdown"));
+      Throwable cause = server.stopped().join();
+      System.err.println("error: replica stopped: " + cause);
+      return EXIT_FAILED;
+    }
+
+    private static void flag(Map<String, ServerConfig.Setting> settings, String key, String value) {
+      if (value != null) {
+        settings.put(key, new ServerConfig.Setting(value, "--" + key));
+      }
+    }
+  }
+
+  @Command(name = "restore",
+      description = "Seed a new replica's data dir from the newest valid backup.")
+  static final class RestoreCommand implements Callable<Integer> {
+    @Option(names = "--from", required = true, description = "The backup directory.")
+    Path from;
+
+    @Option(names = "--data-dir", required = true, description = "The new, empty data dir.")
+    Path dataDir;
+
+    @Option(names = "--id", required = true, description = "The replica id it will serve as.")
+    int id;
+
+    @Option(names = "--cluster-id", description = "Refuse a backup of another cluster.")
+    String clusterId;
+
+    @Override
+    public Integer call() {
+      try {
+        Restore.Result result = Restore.seed(from, dataDir, Optional.ofNullable(clusterId), id);
+        result.problems().forEach(p -> System.err.println("warning: skipped backup: " + p));
+        System.out.println("restored " + dataDir + " from " + result.backup());
+        return 0;
+      } catch (StoreException e) {
+        System.err.println("error: " + e.getMessage());
+        return EXIT_FAILED;
+      }
+    }
+  }
+
+  @Command(name = "status", description = "Show every replica's role, ballot and slots.")
+  static final class StatusCommand implements Callable<Integer> {
+    @Option(names = "--cluster", required = true, split = ",",
+        description = "Client addresses HOST:PORT of the replicas.")
+    List<String> cluster;
+
+    @Override
+    public Integer call() {
+      try (LogClient client = client(cluster)) {
+        int failures = 0;
+        for (String address : cluster) {
+          try {
+            StatusReply status = client.status(address);
+            System.out.printf("%-22s replica %d %-9s ballot %d.%d leader %d applied %d lease %s%n",
+                address, status.getReplicaId(), status.getRole(), status.getBallotRound(),
+                status.getBallotReplica(), status.getLeaderId(), status.getAppliedSlot(),
+                status.getHoldsLease() ? "held" : "-");
+          } catch (RuntimeException e) {
+            failures++;
+            System.out.printf("%-22s unreachable: %s%n", address, e.getMessage());
+          }
+        }
+        return failures == cluster.size() ? EXIT_FAILED : 0;
+      }
+    }
+  }
+
+  @Command(name = "put", description = "Write KEY=VALUE through the replicated log.")
+  static final class PutCommand implements Callable<Integer> {
+    @Option(names = "--cluster", required = true, split = ",") List<String> cluster;
+    @Parameters(index = "0") String key;
+    @Parameters(index = "1") String value;
+
+    @Override
+    public Integer call() {
+      try (LogClient client = client(cluster)) {
+        ProposeReply reply = client.propose(KeyValueStateMachine.put(key, value));
+        System.out.println("slot " + reply.getSlot() + ": previous value '"
+            + reply.getResult().toString(StandardCharsets.UTF_8) + "'");
+        return 0;
+      } catch (IllegalArgumentException | LogClient.LogClientException e) {
+        System.err.println("error: " + e.getMessage());
+        return EXIT_FAILED;
+      }
+    }
+  }
+
+  @Command(name = "get", description = "Read KEY with a linearizable lease read.")
+  static final class GetCommand implements Callable<Integer> {
+    @Option(names = "--cluster", required = true, split = ",") List<String> cluster;
+    @Parameters(index = "0") String key;
+
+    @Override
+    public Integer call() {
+      try (LogClient client = client(cluster)) {
+        ReadReply reply = client.read(key);
+        System.out.println(reply.getFound() ? reply.getValue() : "(absent)");
+        return reply.getFound() ? 0 : EXIT_FAILED;
+      } catch (LogClient.LogClientException e) {
+        System.err.println("error: " + e.getMessage());
+        return EXIT_FAILED;
+      }
+    }
+  }
+
+  static LogClient client(List<String> cluster) {
+    return new LogClient(new SecureRandom().nextLong() & Long.MAX_VALUE, cluster,
+        Duration.ofSeconds(2), Duration.ofSeconds(10));
+  }
+}

@@ -1,0 +1,215 @@
+package io.paxcron.server;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.paxcron.paxos.DurableState;
+import io.paxcron.paxos.Envelope;
+import io.paxcron.paxos.KeyValueStateMachine;
+import io.paxcron.paxos.Message;
+import io.paxcron.paxos.PaxosConfig;
+import io.paxcron.paxos.Persist;
+import io.paxcron.paxos.Snapshot;
+import io.paxcron.paxos.replica.BackupSink;
+import io.paxcron.paxos.replica.Durability;
+import io.paxcron.paxos.replica.LogService;
+import io.paxcron.paxos.replica.PeerNetwork;
+import io.paxcron.paxos.replica.ReplicaNode;
+import io.paxcron.paxos.replica.ReplicaSettings;
+import io.paxcron.paxos.storage.BackupTarget;
+import io.paxcron.paxos.storage.LogStore;
+import io.paxcron.paxos.storage.StoreException;
+import io.paxcron.paxos.storage.StoreOptions;
+import io.paxcron.paxos.transport.PeerAddress;
+import io.paxcron.paxos.transport.PeerTransport;
+import io.paxcron.paxos.transport.TransportListener;
+import io.paxcron.paxos.transport.TransportOptions;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+
+/**
+ * One replica process: RocksDB storage, the gRPC peer transport, the replica's event loop and the
+ * log's client API, wired with {@code new}. The state machine is the key-value store of the
+ * replicated log; the cron state machine replaces it when the job API lands.
+ */
+public final class ReplicaServer implements AutoCloseable {
+
+  private final ServerConfig config;
+  private final PrintStream log;
+  private final ExecutorService backupThread =
+      Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "backup");
+        thread.setDaemon(true);
+        return thread;
+      });
+  private LogStore store;
+  private PeerTransport transport;
+  private ReplicaNode node;
+  private Server clientServer;
+  private final CompletableFuture<Throwable> stopped = new CompletableFuture<>();
+
+  public ReplicaServer(ServerConfig config, PrintStream log) {
+    this.config = config;
+    this.log = log;
+  }
+
+  /** Opens the store (refusing a corrupt or foreign one), then starts serving. */
+  public void start() throws StoreException, IOException {
+    store = LogStore.open(config.dataDir(), StoreOptions.defaults(config.clusterId(), config.id()));
+    Map<Integer, PeerAddress> others = new TreeMap<>();
+    Map<Integer, String> clientAddresses = new TreeMap<>();
+    for (ServerConfig.Peer peer : config.peers().values()) {
+      clientAddresses.put(peer.id(), peer.clientAddress());
+      if (peer.id() != config.id()) {
+        others.put(peer.id(), new PeerAddress(peer.host(), peer.peerPort()));
+      }
+    }
+    ServerConfig.Peer self = config.peers().get(config.id());
+    transport = new PeerTransport(config.id(), config.clusterId(), others, self.peerPort(),
+        config.tls(), transportOptions(), new SplittableRandom(new SecureRandom().nextLong()),
+        TransportListener.NONE);
+    PaxosConfig paxos = PaxosConfig.defaults(config.id(), new ArrayList<>(config.peers().keySet()));
+    ReplicaSettings settings = new ReplicaSettings(paxos, 5, config.snapshotEveryEntries(),
+        64L << 20, 100_000);
+    KeyValueStateMachine keyValue = new KeyValueStateMachine();
+    node = new ReplicaNode(settings, durability(store), network(transport), backups(),
+        keyValue,
+        key -> {
+          String value = keyValue.get(new String(key, StandardCharsets.UTF_8));
+          return value == null ? null : value.getBytes(StandardCharsets.UTF_8);
+        },
+        error -> {
+          log.println("replica " + config.id() + " stops: " + error);
+          stopped.complete(error);
+        });
+    node.start();
+    clientServer = NettyServerBuilder.forPort(self.clientPort())
+        .addService(new LogService(node, clientAddresses))
+        .build()
+        .start();
+    log.println("replica " + config.id() + " of cluster " + config.clusterId() + " serving: peers on "
+        + self.peerAddress() + ", clients on " + self.clientAddress() + ", data in "
+        + config.dataDir() + (config.backupDir() == null ? "" : ", backups to " + config.backupDir()));
+  }
+
+  /**
+   * Reconnects are capped below the election timeout: a restarted replica must hear the leader
+   * before its own election timer fires, or it campaigns and interrupts the leader for a round.
+   */
+  static TransportOptions transportOptions() {
+    return TransportOptions.defaults()
+        .withBackoff(java.time.Duration.ofMillis(20), java.time.Duration.ofMillis(200), 0.5);
+  }
+
+  /** Completes with the cause when the replica stops by itself (a storage failure). */
+  public CompletableFuture<Throwable> stopped() {
+    return stopped;
+  }
+
+  @Override
+  public void close() {
+    if (clientServer != null) {
+      clientServer.shutdownNow();
+    }
+    if (node != null) {
+      node.close();
+    }
+    backupThread.shutdown();
+    try {
+      backupThread.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private BackupSink backups() {
+    if (config.backupDir() == null) {
+      return BackupSink.NONE;
+    }
+    return snapshot -> backupThread.execute(() -> backup(snapshot));
+  }
+
+  private void backup(Snapshot snapshot) {
+    try {
+      BackupTarget target = BackupTarget.open(config.backupDir(), 10);
+      target.write(snapshot, config.clusterId(), config.id(), Instant.now());
+    } catch (StoreException | RuntimeException e) {
+      // A failed backup does not endanger the log; it is reported and the next snapshot retries.
+      log.println("replica " + config.id() + ": backup of snapshot@" + snapshot.slot()
+          + " to " + config.backupDir() + " failed: " + e.getMessage());
+    }
+  }
+
+  private static Durability durability(LogStore store) {
+    return new Durability() {
+      @Override
+      public DurableState load() {
+        try {
+          return store.load();
+        } catch (StoreException e) {
+          throw new IllegalStateException(e.getMessage(), e);
+        }
+      }
+
+      @Override
+      public CompletableFuture<Void> write(Persist persist) {
+        return store.write(persist);
+      }
+
+      @Override
+      public void close() {
+        try {
+          store.close();
+        } catch (StoreException e) {
+          throw new IllegalStateException(e.getMessage(), e);
+        }
+      }
+    };
+  }
+
+  private static PeerNetwork network(PeerTransport transport) {
+    return new PeerNetwork() {
+      @Override
+      public void start(BiConsumer<Integer, Message> inbound) {
+        try {
+          transport.start(inbound::accept);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+
+      @Override
+      public void send(Envelope envelope) {
+        transport.send(envelope);
+      }
+
+      @Override
+      public void close() {
+        transport.close();
+      }
+    };
+  }
+
+  /** Convenience for tests and the demo: the client addresses of every replica. */
+  public static List<String> clientAddresses(ServerConfig config) {
+    return config.peers().values().stream().map(ServerConfig.Peer::clientAddress).toList();
+  }
+
+  static Optional<String> describe(Throwable error) {
+    return Optional.ofNullable(error).map(Throwable::getMessage);
+  }
+}

@@ -1,0 +1,284 @@
+package io.paxcron.server;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import io.paxcron.paxos.transport.TlsConfig;
+
+/**
+ * One replica's configuration, from flags or from a config file of {@code key = value} lines
+ * ({@code #} starts a comment). Every problem is reported with the flag or {@code file:line:col}
+ * and the reason, and all problems are reported together; nothing starts with a bad config.
+ *
+ * <pre>
+ * # paxcron.conf
+ * id = 1
+ * cluster-id = demo
+ * data-dir = /var/lib/paxcron
+ * peer.1 = 127.0.0.1:7001:7101      # host:peer-port:client-port
+ * peer.2 = 127.0.0.1:7002:7102
+ * peer.3 = 127.0.0.1:7003:7103
+ * backup-dir = /mnt/backups/paxcron  # optional
+ * snapshot-every-entries = 10000     # optional
+ * tls-cert = /etc/paxcron/replica.pem  # optional, all three together: mutual TLS between replicas
+ * tls-key = /etc/paxcron/replica.key
+ * tls-trust = /etc/paxcron/ca.pem
+ * </pre>
+ */
+public record ServerConfig(
+    int id,
+    String clusterId,
+    Path dataDir,
+    Map<Integer, Peer> peers,
+    Path backupDir,
+    long snapshotEveryEntries,
+    Optional<TlsConfig> tls) {
+
+  /** Where a replica listens: its peer port (replication) and its client port (API). */
+  public record Peer(int id, String host, int peerPort, int clientPort) {
+    public String peerAddress() {
+      return host + ":" + peerPort;
+    }
+
+    public String clientAddress() {
+      return host + ":" + clientPort;
+    }
+  }
+
+  /** Every problem found, each naming where (a flag or file:line:col) and why. */
+  public static final class ConfigException extends Exception {
+    private static final long serialVersionUID = 1L;
+    private final transient List<String> problems;
+
+    public ConfigException(List<String> problems) {
+      super(String.join("\n", problems));
+      this.problems = List.copyOf(problems);
+    }
+
+    public List<String> problems() {
+      return problems;
+    }
+  }
+
+  public static final long DEFAULT_SNAPSHOT_EVERY_ENTRIES = 10_000;
+  public static final int MAX_REPLICAS = 9;
+
+  /** A raw setting and where it came from, for error messages. */
+  public record Setting(String value, String where) {}
+
+  /** Parses a config file; problems name {@code file:line:col}. */
+  public static Map<String, Setting> readFile(Path file) throws ConfigException {
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(file);
+    } catch (IOException e) {
+      throw new ConfigException(List.of(file + ": cannot read config file: " + e.getMessage()));
+    }
+    Map<String, Setting> settings = new LinkedHashMap<>();
+    List<String> problems = new ArrayList<>();
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i);
+      int hash = line.indexOf('#');
+      String content = hash >= 0 ? line.substring(0, hash) : line;
+      if (content.isBlank()) {
+        continue;
+      }
+      int equals = content.indexOf('=');
+      int firstColumn = firstNonBlank(content) + 1;
+      if (equals < 0) {
+        problems.add(file + ":" + (i + 1) + ":" + firstColumn
+            + ": expected 'key = value', found no '='");
+        continue;
+      }
+      String key = content.substring(0, equals).trim();
+      String value = content.substring(equals + 1).trim();
+      int valueColumn = equals + 2 + firstNonBlank(content.substring(equals + 1));
+      if (key.isEmpty()) {
+        problems.add(file + ":" + (i + 1) + ":" + firstColumn + ": missing key before '='");
+        continue;
+      }
+      String where = file + ":" + (i + 1) + ":" + valueColumn;
+      if (settings.containsKey(key)) {
+        problems.add(file + ":" + (i + 1) + ":" + firstColumn + ": '" + key
+            + "' is already set at " + settings.get(key).where());
+        continue;
+      }
+      settings.put(key, new Setting(value, where));
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return settings;
+  }
+
+  private static int firstNonBlank(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (!Character.isWhitespace(text.charAt(i))) {
+        return i;
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * Validates raw settings (from a file or flags) into a config. Known keys: {@code id},
+   * {@code cluster-id}, {@code data-dir}, {@code peer.<id>}, {@code backup-dir},
+   * {@code snapshot-every-entries}.
+   */
+  public static ServerConfig from(Map<String, Setting> settings) throws ConfigException {
+    List<String> problems = new ArrayList<>();
+    Integer id = null;
+    String clusterId = null;
+    boolean idGiven = false;
+    boolean clusterIdGiven = false;
+    Path dataDir = null;
+    Path backupDir = null;
+    long snapshotEvery = DEFAULT_SNAPSHOT_EVERY_ENTRIES;
+    Map<Integer, Peer> peers = new TreeMap<>();
+    Map<String, String> portOwners = new HashMap<>();
+    Map<String, Setting> tlsFiles = new TreeMap<>();
+    for (Map.Entry<String, Setting> entry : settings.entrySet()) {
+      String key = entry.getKey();
+      String value = entry.getValue().value();
+      String where = entry.getValue().where();
+      switch (key) {
+        case "id" -> {
+          idGiven = true;
+          id = parseInt(value, where, "id", 0, 1_000_000, problems);
+        }
+        case "cluster-id" -> {
+          clusterIdGiven = true;
+          if (!value.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
+            problems.add(where + ": cluster-id '" + value
+                + "' must be 1-63 lowercase letters, digits or '-', not starting or ending with '-'");
+          } else {
+            clusterId = value;
+          }
+        }
+        case "data-dir" -> dataDir = Path.of(value);
+        case "tls-cert", "tls-key", "tls-trust" -> {
+          tlsFiles.put(key, entry.getValue());
+          if (!Files.isReadable(Path.of(value))) {
+            problems.add(where + ": " + key + " file " + value + " is not readable");
+          }
+        }
+        case "backup-dir" -> backupDir = Path.of(value);
+        case "snapshot-every-entries" -> {
+          Integer parsed = parseInt(value, where, key, 1, Integer.MAX_VALUE, problems);
+          if (parsed != null) {
+            snapshotEvery = parsed;
+          }
+        }
+        default -> {
+          if (key.startsWith("peer.")) {
+            Integer peerId = parseInt(key.substring(5), where, key + " (the id after 'peer.')",
+                0, 1_000_000, problems);
+            Peer peer = parsePeer(peerId, value, where, problems);
+            if (peer != null) {
+              peers.put(peerId, peer);
+              for (int port : new int[] {peer.peerPort(), peer.clientPort()}) {
+                String owner = portOwners.putIfAbsent(peer.host() + ":" + port, key);
+                if (owner != null) {
+                  problems.add(where + ": port " + port + " on " + peer.host()
+                      + " is already used by " + owner);
+                }
+              }
+            }
+          } else {
+            problems.add(where + ": unknown setting '" + key + "'; known: id, cluster-id, "
+                + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, tls-cert, tls-key,"
+                + " tls-trust");
+          }
+        }
+      }
+    }
+    if (!idGiven) {
+      problems.add("id: missing (this replica's id, one of the peer ids)");
+    }
+    if (!clusterIdGiven) {
+      problems.add("cluster-id: missing");
+    }
+    if (dataDir == null) {
+      problems.add("data-dir: missing");
+    }
+    if (peers.isEmpty()) {
+      problems.add("peer.<id>: no peers given (every replica, this one included)");
+    } else if (peers.size() > MAX_REPLICAS) {
+      problems.add("peer.<id>: " + peers.size() + " peers exceed the maximum of " + MAX_REPLICAS);
+    }
+    if (id != null && !peers.isEmpty() && !peers.containsKey(id)) {
+      problems.add("id: " + id + " is not one of the peer ids " + peers.keySet());
+    }
+    if (dataDir != null) {
+      checkDirectory(dataDir, "data-dir", problems);
+    }
+    if (backupDir != null) {
+      checkDirectory(backupDir, "backup-dir", problems);
+    }
+    Optional<TlsConfig> tls = Optional.empty();
+    if (!tlsFiles.isEmpty() && tlsFiles.size() < 3) {
+      problems.add("tls-cert, tls-key, tls-trust: give all three for mutual TLS, or none; got "
+          + tlsFiles.keySet());
+    } else if (tlsFiles.size() == 3 && problems.isEmpty()) {
+      tls = Optional.of(new TlsConfig(Path.of(tlsFiles.get("tls-cert").value()),
+          Path.of(tlsFiles.get("tls-key").value()), Path.of(tlsFiles.get("tls-trust").value())));
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return new ServerConfig(id, clusterId, dataDir, Map.copyOf(peers), backupDir, snapshotEvery,
+        tls);
+  }
+
+  private static void checkDirectory(Path dir, String name, List<String> problems) {
+    Path existing = dir.toAbsolutePath();
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    if (existing == null || !Files.isDirectory(existing)) {
+      problems.add(name + ": " + dir + " is not a directory and cannot be created");
+    } else if (!Files.isWritable(existing) || !Files.isReadable(existing)) {
+      problems.add(name + ": " + existing + " is not readable and writable by this user");
+    }
+  }
+
+  private static Integer parseInt(String text, String where, String name, int min, int max,
+      List<String> problems) {
+    try {
+      int value = Integer.parseInt(text.trim());
+      if (value < min || value > max) {
+        problems.add(where + ": " + name + " " + value + " is outside " + min + ".." + max);
+        return null;
+      }
+      return value;
+    } catch (NumberFormatException e) {
+      problems.add(where + ": " + name + " '" + text + "' is not a whole number");
+      return null;
+    }
+  }
+
+  private static Peer parsePeer(Integer id, String value, String where, List<String> problems) {
+    String[] parts = value.split(":");
+    if (parts.length != 3 || parts[0].isBlank()) {
+      problems.add(where + ": peer '" + value + "' must be host:peer-port:client-port");
+      return null;
+    }
+    Integer peerPort = parseInt(parts[1], where, "peer port", 1, 65_535, problems);
+    Integer clientPort = parseInt(parts[2], where, "client port", 1, 65_535, problems);
+    if (id == null || peerPort == null || clientPort == null) {
+      return null;
+    }
+    if (peerPort.equals(clientPort)) {
+      problems.add(where + ": peer port and client port are both " + peerPort);
+      return null;
+    }
+    return new Peer(id, parts[0].trim(), peerPort, clientPort);
+  }
+}

@@ -1,0 +1,104 @@
+package io.paxcron.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ServerConfigTest {
+
+  @TempDir Path dir;
+
+  private Map<String, ServerConfig.Setting> flags(String... keyValues) {
+    Map<String, ServerConfig.Setting> settings = new LinkedHashMap<>();
+    for (int i = 0; i < keyValues.length; i += 2) {
+      settings.put(keyValues[i], new ServerConfig.Setting(keyValues[i + 1], "--" + keyValues[i]));
+    }
+    return settings;
+  }
+
+  @Test
+  void validConfigFileIsParsed() throws Exception {
+    Path file = dir.resolve("paxcron.conf");
+    Files.writeString(file, """
+        # a comment
+        id = 2
+        cluster-id = demo
+        data-dir = %s
+        peer.1 = 127.0.0.1:7001:7101
+        peer.2 = 127.0.0.1:7002:7102   # this one
+        peer.3 = 127.0.0.1:7003:7103
+        """.formatted(dir.resolve("data")));
+    ServerConfig config = ServerConfig.from(ServerConfig.readFile(file));
+    assertEquals(2, config.id());
+    assertEquals("127.0.0.1:7102", config.peers().get(2).clientAddress());
+    assertEquals(ServerConfig.DEFAULT_SNAPSHOT_EVERY_ENTRIES, config.snapshotEveryEntries());
+  }
+
+  @Test
+  void badLineInConfigFileNamesFileLineAndColumn() throws Exception {
+    Path file = dir.resolve("bad.conf");
+    Files.writeString(file, "id = 1\n  peer.1 127.0.0.1:7001:7101\n");
+    ServerConfig.ConfigException error =
+        assertThrows(ServerConfig.ConfigException.class, () -> ServerConfig.readFile(file));
+    assertEquals(List.of(file + ":2:3: expected 'key = value', found no '='"), error.problems());
+  }
+
+  @Test
+  void badValueInConfigFileNamesTheColumnOfTheValue() throws Exception {
+    Path file = dir.resolve("bad.conf");
+    Files.writeString(file, "id = one\ncluster-id = demo\ndata-dir = " + dir + "\n"
+        + "peer.1 = 127.0.0.1:7001:7101\n");
+    ServerConfig.ConfigException error = assertThrows(ServerConfig.ConfigException.class,
+        () -> ServerConfig.from(ServerConfig.readFile(file)));
+    assertEquals(List.of(file + ":1:6: id 'one' is not a whole number"), error.problems());
+  }
+
+  @Test
+  void idThatIsNotAPeerIsRejected() {
+    ServerConfig.ConfigException error = assertThrows(ServerConfig.ConfigException.class,
+        () -> ServerConfig.from(flags("id", "4", "cluster-id", "demo", "data-dir",
+            dir.toString(), "peer.1", "127.0.0.1:7001:7101", "peer.2", "127.0.0.1:7002:7102")));
+    assertEquals(List.of("id: 4 is not one of the peer ids [1, 2]"), error.problems());
+  }
+
+  @Test
+  void duplicatePortsAreRejectedNamingBothPeers() {
+    ServerConfig.ConfigException error = assertThrows(ServerConfig.ConfigException.class,
+        () -> ServerConfig.from(flags("id", "1", "cluster-id", "demo", "data-dir",
+            dir.toString(), "peer.1", "127.0.0.1:7001:7101", "peer.2", "127.0.0.1:7101:7102")));
+    assertEquals(
+        List.of("--peer.2: port 7101 on 127.0.0.1 is already used by peer.1"), error.problems());
+  }
+
+  @Test
+  void unwritableDataDirIsRejected() throws Exception {
+    Path file = dir.resolve("not-a-dir");
+    Files.writeString(file, "x");
+    ServerConfig.ConfigException error = assertThrows(ServerConfig.ConfigException.class,
+        () -> ServerConfig.from(flags("id", "1", "cluster-id", "demo", "data-dir",
+            file.resolve("sub").toString(), "peer.1", "127.0.0.1:7001:7101")));
+    assertTrue(error.getMessage().startsWith("data-dir: "), error.getMessage());
+  }
+
+  @Test
+  void everyProblemIsReportedAtOnceAndUnknownSettingsAreNamed() {
+    ServerConfig.ConfigException error = assertThrows(ServerConfig.ConfigException.class,
+        () -> ServerConfig.from(flags("colour", "blue", "peer.1", "127.0.0.1:70000:7101")));
+    assertEquals(List.of(
+        "--colour: unknown setting 'colour'; known: id, cluster-id, data-dir, peer.<id>,"
+            + " backup-dir, snapshot-every-entries, tls-cert, tls-key, tls-trust",
+        "--peer.1: peer port 70000 is outside 1..65535",
+        "id: missing (this replica's id, one of the peer ids)",
+        "cluster-id: missing",
+        "data-dir: missing",
+        "peer.<id>: no peers given (every replica, this one included)"), error.problems());
+  }
+}
