@@ -54,6 +54,11 @@ public final class LocalCluster implements AutoCloseable {
     this.clusterId = "local";
     this.peerPortSeenBy = peerPortSeenBy;
     this.extraFlags = List.copyOf(extraFlags);
+    try {
+      Files.createDirectories(workDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + workDir, e);
+    }
     for (int id = 1; id <= replicas; id++) {
       members.put(id, new Member(id, freePort(), freePort(), workDir.resolve("replica-" + id),
           workDir.resolve("replica-" + id + ".log")));
