@@ -25,7 +25,7 @@ public record FaultPlan(
     int snapshotEverySlots,
     int clients) {
 
-  static FaultPlan forSeed(long seed, long boundDriftPpm) {
+  public static FaultPlan forSeed(long seed, long boundDriftPpm) {
     SplittableRandom random = new SplittableRandom(seed ^ 0x5DEECE66DL);
     boolean beyond = random.nextInt(6) == 0;
     return new FaultPlan(
@@ -47,7 +47,7 @@ public record FaultPlan(
   }
 
   /** No faults at all: the happy path the demo and the liveness baseline use. */
-  static FaultPlan calm(int replicas, int clients) {
+  public static FaultPlan calm(int replicas, int clients) {
     return new FaultPlan(replicas, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, false, 64, clients);
   }
 

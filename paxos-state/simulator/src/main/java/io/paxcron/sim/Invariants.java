@@ -29,9 +29,9 @@ import java.util.TreeSet;
  *
  * <p>The first violation is kept with the virtual time it happened at; the run then stops.
  */
-final class Invariants {
+public final class Invariants {
 
-  record ClientSequence(long clientId, long sequence) {}
+  public record ClientSequence(long clientId, long sequence) {}
 
   private final int majority;
   private final Map<Long, Map<Ballot, Value>> proposals = new HashMap<>();
@@ -43,30 +43,30 @@ final class Invariants {
   private String violation;
   private long checks;
 
-  Invariants(int replicas) {
+  public Invariants(int replicas) {
     this.majority = replicas / 2 + 1;
   }
 
-  String violation() {
+  public String violation() {
     return violation;
   }
 
-  long checks() {
+  public long checks() {
     return checks;
   }
 
-  Map<Long, Value> chosenValues() {
+  public Map<Long, Value> chosenValues() {
     return new TreeMap<>(chosen);
   }
 
-  void fail(long atMillis, String what) {
+  public void fail(long atMillis, String what) {
     if (violation == null) {
       violation = "t=" + atMillis + "ms: " + what;
     }
   }
 
   /** A leader sent (or wrote for itself) its proposal of {@code entry} in its ballot. */
-  void onProposal(long atMillis, int leader, LogEntry entry) {
+  public void onProposal(long atMillis, int leader, LogEntry entry) {
     checks++;
     Value previous =
         proposals.computeIfAbsent(entry.slot(), s -> new HashMap<>())
@@ -80,7 +80,7 @@ final class Invariants {
   }
 
   /** Acceptor {@code acceptor} told the leader it accepted {@code slot} in {@code ballot}. */
-  void onVote(long atMillis, int acceptor, long slot, Ballot ballot) {
+  public void onVote(long atMillis, int acceptor, long slot, Ballot ballot) {
     checks++;
     Map<Ballot, Value> bySlot = proposals.get(slot);
     Value value = bySlot == null ? null : bySlot.get(ballot);
@@ -103,7 +103,7 @@ final class Invariants {
   }
 
   /** Replica {@code replica} applied the entry of {@code entry.slot()}. */
-  void onApply(long atMillis, int replica, LogEntry entry) {
+  public void onApply(long atMillis, int replica, LogEntry entry) {
     checks++;
     Value truth = chosen.get(entry.slot());
     if (truth == null) {
@@ -124,7 +124,7 @@ final class Invariants {
   }
 
   /** A command took effect (not a deduplicated retry) at replica {@code replica}. */
-  void onTookEffect(long atMillis, int replica, Command command, long slot) {
+  public void onTookEffect(long atMillis, int replica, Command command, long slot) {
     checks++;
     ClientSequence key = new ClientSequence(command.clientId(), command.sequence());
     Long before = tookEffectInSlot.putIfAbsent(key, slot);
@@ -136,7 +136,7 @@ final class Invariants {
   }
 
   /** The slot an acknowledged command took effect in; violation if it never did. */
-  void onAcknowledged(long atMillis, long clientId, long sequence) {
+  public void onAcknowledged(long atMillis, long clientId, long sequence) {
     checks++;
     if (!tookEffectInSlot.containsKey(new ClientSequence(clientId, sequence))) {
       fail(atMillis, "command " + clientId + "#" + sequence
@@ -144,11 +144,11 @@ final class Invariants {
     }
   }
 
-  Long tookEffectIn(long clientId, long sequence) {
+  public Long tookEffectIn(long clientId, long sequence) {
     return tookEffectInSlot.get(new ClientSequence(clientId, sequence));
   }
 
-  void onSnapshot(long atMillis, int replica, Snapshot snapshot) {
+  public void onSnapshot(long atMillis, int replica, Snapshot snapshot) {
     checks++;
     byte[] before = snapshots.putIfAbsent(snapshot.slot(), snapshot.data());
     if (before != null && !java.util.Arrays.equals(before, snapshot.data())) {
@@ -157,7 +157,7 @@ final class Invariants {
     }
   }
 
-  void onLeaseHolders(long atMillis, List<Integer> holders) {
+  public void onLeaseHolders(long atMillis, List<Integer> holders) {
     checks++;
     if (holders.size() > 1) {
       fail(atMillis, "replicas " + holders + " all believe they hold the leader lease");

@@ -5,31 +5,31 @@ package io.paxcron.sim;
  * parts per million plus the sum of its jumps. Readings never go backwards (a backward jump shows
  * as a stall), as a monotonic clock's would.
  */
-final class SimClock {
+public final class SimClock {
 
   private long driftPpm;
   private long anchorTrueMillis;
   private long anchorLocalMillis;
   private long lastReading = Long.MIN_VALUE;
 
-  SimClock(long startOffsetMillis, long driftPpm) {
+  public SimClock(long startOffsetMillis, long driftPpm) {
     this.anchorLocalMillis = startOffsetMillis;
     this.driftPpm = driftPpm;
   }
 
-  long read(long trueMillis) {
+  public long read(long trueMillis) {
     long elapsed = trueMillis - anchorTrueMillis;
     long local = anchorLocalMillis + elapsed + Math.floorDiv(elapsed * driftPpm, 1_000_000L);
     lastReading = Math.max(lastReading, local);
     return lastReading;
   }
 
-  void jump(long trueMillis, long deltaMillis) {
+  public void jump(long trueMillis, long deltaMillis) {
     reanchor(trueMillis);
     anchorLocalMillis += deltaMillis;
   }
 
-  void setDrift(long trueMillis, long ppm) {
+  public void setDrift(long trueMillis, long ppm) {
     reanchor(trueMillis);
     driftPpm = ppm;
   }

@@ -17,33 +17,33 @@ import java.util.TreeMap;
  * says so, a torn copy of the first record that was still in flight — exactly what a power cut
  * does to a real write-ahead log.
  */
-final class SimDisk {
+public final class SimDisk {
 
   private final List<byte[]> records = new ArrayList<>();
   private int durableCount;
   private int tornRecordsDropped;
 
   /** Appends a framed record; returns its index. */
-  int write(Persist persist) {
+  public int write(Persist persist) {
     records.add(RecordCodec.frame(RecordCodec.encode(persist)));
     return records.size() - 1;
   }
 
-  int writtenCount() {
+  public int writtenCount() {
     return records.size();
   }
 
-  int durableCount() {
+  public int durableCount() {
     return durableCount;
   }
 
   /** Makes every record below {@code count} durable. */
-  void syncThrough(int count) {
+  public void syncThrough(int count) {
     durableCount = Math.max(durableCount, Math.min(count, records.size()));
   }
 
   /** Power loss: unsynced records vanish; with {@code tear}, half of the first one survives. */
-  void crash(boolean tear) {
+  public void crash(boolean tear) {
     byte[] torn = null;
     if (tear && records.size() > durableCount) {
       byte[] first = records.get(durableCount);
@@ -55,7 +55,7 @@ final class SimDisk {
     }
   }
 
-  int tornRecordsDropped() {
+  public int tornRecordsDropped() {
     return tornRecordsDropped;
   }
 
@@ -64,7 +64,7 @@ final class SimDisk {
    * record (its write was never acknowledged, because nothing is sent before a sync), and refuses
    * a corrupt record anywhere else.
    */
-  DurableState recover() {
+  public DurableState recover() {
     Ballot promised = Ballot.ZERO;
     Snapshot snapshot = Snapshot.EMPTY;
     TreeMap<Long, LogEntry> log = new TreeMap<>();

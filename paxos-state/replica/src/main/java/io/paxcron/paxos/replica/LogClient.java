@@ -42,7 +42,8 @@ public final class LogClient implements AutoCloseable {
   }
 
   private final long clientId;
-  private final Map<String, ManagedChannel> channels = new LinkedHashMap<>();
+  private final Map<String, ManagedChannel> channels;
+  private final boolean ownsChannels;
   private final List<String> addresses;
   private final Duration callTimeout;
   private final Duration overallTimeout;
@@ -52,6 +53,22 @@ public final class LogClient implements AutoCloseable {
 
   public LogClient(long clientId, List<String> addresses, Duration callTimeout,
       Duration overallTimeout) {
+    this(clientId, addresses, callTimeout, overallTimeout, new LinkedHashMap<>(), true);
+  }
+
+  /**
+   * A client whose channels come from {@code sharedChannels}, a thread-safe map shared by many
+   * clients (one connection per replica for all of them); the clients never close those channels.
+   */
+  public LogClient(long clientId, List<String> addresses, Duration callTimeout,
+      Duration overallTimeout, Map<String, ManagedChannel> sharedChannels) {
+    this(clientId, addresses, callTimeout, overallTimeout, sharedChannels, false);
+  }
+
+  private LogClient(long clientId, List<String> addresses, Duration callTimeout,
+      Duration overallTimeout, Map<String, ManagedChannel> channels, boolean ownsChannels) {
+    this.channels = channels;
+    this.ownsChannels = ownsChannels;
     if (addresses.isEmpty()) {
       throw new IllegalArgumentException("addresses: at least one replica address is needed");
     }
@@ -139,6 +156,9 @@ public final class LogClient implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!ownsChannels) {
+      return;
+    }
     List<ManagedChannel> all = new ArrayList<>(channels.values());
     for (ManagedChannel channel : all) {
       channel.shutdownNow();

@@ -107,7 +107,7 @@ public final class ReplicaNode implements AutoCloseable {
   private volatile boolean stopped;
   private volatile Status lastStatus;
 
-  private record Held(long sequence, Ready ready) {}
+  private record Held(long sequence, Ready ready, boolean needsOwnWrite) {}
 
   private record PendingProposal(long sequence, CompletableFuture<Applied> future) {}
 
@@ -281,27 +281,57 @@ public final class ReplicaNode implements AutoCloseable {
 
   private void process(Ready ready) {
     long sequence = ++readySequence;
-    held.add(new Held(sequence, ready));
+    boolean needsOwnWrite = !learnedOnly(ready.persist());
+    held.add(new Held(sequence, ready, needsOwnWrite));
     if (!ready.persist().isEmpty()) {
       lastWrite = durability.write(ready.persist());
+      lastWrite.whenComplete(
+          (ok, error) -> {
+            if (error != null) {
+              fatal(error);
+            } else {
+              submit(() -> onDurable(sequence));
+            }
+          });
     }
-    lastWrite.whenComplete(
-        (ok, error) -> {
-          if (error != null) {
-            fatal(error);
-          } else {
-            submit(() -> onDurable(sequence));
-          }
-        });
+    releaseInOrder();
     refreshStatus();
+  }
+
+  /**
+   * Whether a step wrote nothing but marks on entries it learned are chosen. Those need no sync
+   * before the step's effects: a chosen value stays chosen whether or not this replica remembers
+   * it, and one that forgets re-learns it from the leader. Skipping the wait removes an fsync
+   * from every command's path (the leader's mark when the quorum's acceptances arrive).
+   */
+  private static boolean learnedOnly(io.paxcron.paxos.Persist persist) {
+    if (persist.promised() != null || persist.snapshot() != null) {
+      return false;
+    }
+    for (LogEntry entry : persist.entries()) {
+      if (!entry.chosen()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private void onDurable(long sequence) {
     durableThrough = Math.max(durableThrough, sequence);
-    while (!held.isEmpty() && held.peek().sequence() <= durableThrough) {
+    releaseInOrder();
+    refreshStatus();
+  }
+
+  /**
+   * Releases steps in order: each once its own writes are durable (writes complete in the order
+   * they were made, so every earlier step's writes are durable too), or at once when it has none
+   * that need syncing and every earlier step is released.
+   */
+  private void releaseInOrder() {
+    while (!held.isEmpty()
+        && (held.peek().sequence() <= durableThrough || !held.peek().needsOwnWrite())) {
       release(held.poll().ready());
     }
-    refreshStatus();
   }
 
   private void release(Ready ready) {

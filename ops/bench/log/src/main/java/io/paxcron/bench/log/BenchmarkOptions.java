@@ -21,8 +21,8 @@ record BenchmarkOptions(
   static final int MAX_CLIENTS = 1_024;
   static final int MAX_CLIENT_COUNTS = 16;
 
-  /** Systems that have a {@link LogTarget}; "paxcron" joins when its target exists. */
-  static final List<String> KNOWN_SYSTEMS = List.of("etcd", "zookeeper");
+  /** Systems that have a {@link LogTarget}. */
+  static final List<String> KNOWN_SYSTEMS = List.of("paxcron", "etcd", "zookeeper");
 
   static final String USAGE =
       """
@@ -30,7 +30,7 @@ record BenchmarkOptions(
         --seconds N          measured seconds per data point (default 30, at most %d)
         --warmup N           warm-up seconds before each measurement (default 5, at most %d)
         --clients A,B,...    closed-loop client counts (default 1,16,128, each at most %d)
-        --systems X,Y,...    etcd, zookeeper (default both); paxcron once its target exists
+        --systems X,Y,...    paxcron, etcd, zookeeper (default all three)
         --connections N      connections (gRPC channels, ZooKeeper sessions) per system,
                              shared round-robin by the clients (default 8, at most %d)
         --work-dir DIR       where the clusters' data directories go (default: java.io.tmpdir);
@@ -109,13 +109,6 @@ record BenchmarkOptions(
     List<String> systems = new ArrayList<>();
     for (String part : value.split(",", -1)) {
       String system = part.strip();
-      if (system.equals("paxcron")) {
-        throw new UsageError(
-            "--systems: paxcron has no benchmark target yet. Its replicated log (issue 3) is being"
-                + " built; once a replica can be started, implement"
-                + " io.paxcron.bench.log.LogTarget for it (see ops/bench/log/README.md) and add it"
-                + " to LogBenchmark.newTarget. Until then use --systems etcd,zookeeper.");
-      }
       if (!KNOWN_SYSTEMS.contains(system)) {
         throw new UsageError("--systems: unknown system '" + system + "' (known: " + KNOWN_SYSTEMS + ")");
       }

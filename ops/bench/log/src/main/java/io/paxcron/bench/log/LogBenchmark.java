@@ -52,6 +52,7 @@ public final class LogBenchmark {
     return switch (system) {
       case "etcd" -> new EtcdTarget(connections);
       case "zookeeper" -> new ZooKeeperTarget(connections);
+      case "paxcron" -> new PaxcronTarget();
       default -> throw new IllegalArgumentException("no target for system " + system);
     };
   }

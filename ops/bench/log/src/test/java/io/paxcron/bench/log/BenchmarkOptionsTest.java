@@ -15,7 +15,7 @@ class BenchmarkOptionsTest {
     assertEquals(30, options.measureSeconds());
     assertEquals(5, options.warmupSeconds());
     assertEquals(List.of(1, 16, 128), options.clientCounts());
-    assertEquals(List.of("etcd", "zookeeper"), options.systems());
+    assertEquals(List.of("paxcron", "etcd", "zookeeper"), options.systems());
   }
 
   @Test
@@ -29,10 +29,15 @@ class BenchmarkOptionsTest {
   }
 
   @Test
-  void paxcronIsRejectedUntilItHasATarget() {
+  void allThreeSystemsRunByDefaultPaxcronFirst() throws Exception {
+    assertEquals(List.of("paxcron", "etcd", "zookeeper"), BenchmarkOptions.parse().systems());
+  }
+
+  @Test
+  void unknownSystemIsRejectedNamingTheKnownOnes() {
     BenchmarkOptions.UsageError e =
-        assertThrows(BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--systems", "etcd,paxcron"));
-    assertTrue(e.getMessage().contains("paxcron has no benchmark target yet"), e.getMessage());
+        assertThrows(BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--systems", "consul"));
+    assertTrue(e.getMessage().contains("unknown system 'consul'"), e.getMessage());
   }
 
   @Test

@@ -1,0 +1,127 @@
+package io.paxcron.bench.log;
+
+import io.grpc.ManagedChannel;
+import io.paxcron.paxos.KeyValueStateMachine;
+import io.paxcron.paxos.replica.LogClient;
+import io.paxcron.proto.v1.StatusReply;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Paxcron's replicated log: 3 {@code paxcron server} processes on 127.0.0.1, each with its own
+ * RocksDB data dir (every acceptor write synced), started from the class path the run script
+ * passes in {@code -Dpaxcron.server.classpath}. A write is one {@code put} of the log's key-value
+ * state machine under the client's own key, acknowledged after a majority accepted it durably
+ * and the leader applied it; clients go to the leader over one shared connection per replica.
+ */
+final class PaxcronTarget implements LogTarget {
+
+  static final int REPLICAS = 3;
+  static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+  static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
+
+  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private final Map<Integer, LogClient> clients = new ConcurrentHashMap<>();
+  private final List<String> addresses = new ArrayList<>();
+  private LocalCluster cluster;
+
+  @Override
+  public String system() {
+    return "paxcron";
+  }
+
+  @Override
+  public String version() {
+    return "0.1.0-SNAPSHOT";
+  }
+
+  @Override
+  public void start(Path workDir) throws Exception {
+    String classpath = System.getProperty("paxcron.server.classpath");
+    if (classpath == null || classpath.isBlank()) {
+      throw new IllegalStateException("-Dpaxcron.server.classpath is not set: run the benchmark"
+          + " through ops/bench/log/run, which builds the server and passes its class path");
+    }
+    cluster = new LocalCluster("paxcron", workDir);
+    List<Integer> ports = LoopbackPorts.allocate(2 * REPLICAS);
+    String host = LoopbackPorts.loopback().getHostAddress();
+    List<String> peerFlags = new ArrayList<>();
+    for (int i = 0; i < REPLICAS; i++) {
+      peerFlags.add("--peer");
+      peerFlags.add((i + 1) + "=" + host + ":" + ports.get(2 * i) + ":" + ports.get(2 * i + 1));
+      addresses.add(host + ":" + ports.get(2 * i + 1));
+    }
+    List<Path> logs = new ArrayList<>();
+    for (int i = 0; i < REPLICAS; i++) {
+      Path dir = Files.createDirectories(workDir.resolve("replica-" + (i + 1)));
+      Path log = workDir.resolve("replica-" + (i + 1) + ".log");
+      logs.add(log);
+      List<String> command = new ArrayList<>(List.of(
+          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "--enable-native-access=ALL-UNNAMED", "-Xms512m", "-Xmx512m",
+          "-cp", classpath, "io.paxcron.server.Paxcron", "server",
+          "--id", String.valueOf(i + 1), "--cluster-id", "bench",
+          "--data-dir", dir.resolve("data").toString()));
+      command.addAll(peerFlags);
+      cluster.launch(command, dir, log);
+    }
+    awaitLeader(logs);
+    write(0, 0, new byte[256]);
+  }
+
+  private void awaitLeader(List<Path> logs) throws Exception {
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    try (LogClient probe = client(Integer.MAX_VALUE)) {
+      while (System.nanoTime() < deadline) {
+        cluster.checkAlive(logs);
+        for (String address : addresses) {
+          try {
+            StatusReply status = probe.status(address);
+            if (status.getHoldsLease()) {
+              return;
+            }
+          } catch (RuntimeException e) {
+            // Not up yet.
+          }
+        }
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+      }
+    }
+    throw new IllegalStateException("no paxcron leader within " + START_TIMEOUT);
+  }
+
+  private LogClient client(int client) {
+    return new LogClient(1 + client, addresses, WRITE_TIMEOUT, WRITE_TIMEOUT, channels);
+  }
+
+  @Override
+  public void write(int client, long seq, byte[] value) throws Exception {
+    char[] text = new char[value.length];
+    for (int i = 0; i < value.length; i++) {
+      text[i] = (char) ('a' + (value[i] & 15));
+    }
+    clients.computeIfAbsent(client, this::client)
+        .propose(KeyValueStateMachine.put("client-" + client, new String(text)));
+  }
+
+  @Override
+  public synchronized void close() {
+    try {
+      for (ManagedChannel channel : channels.values()) {
+        channel.shutdownNow();
+      }
+      channels.clear();
+    } finally {
+      if (cluster != null) {
+        cluster.close();
+      }
+    }
+  }
+}

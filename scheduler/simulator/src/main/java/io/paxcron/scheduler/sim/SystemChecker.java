@@ -1,0 +1,509 @@
+package io.paxcron.scheduler.sim;
+
+import io.paxcron.paxos.Ballot;
+import io.paxcron.paxos.Command;
+import io.paxcron.scheduler.CommandResult;
+import io.paxcron.scheduler.CronCommand;
+import io.paxcron.scheduler.CronStateMachine;
+import io.paxcron.scheduler.JobView;
+import io.paxcron.scheduler.LedgerRecord;
+import io.paxcron.scheduler.Outcome;
+import io.paxcron.scheduler.RunId;
+import io.paxcron.scheduler.StateChange;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The scheduler-level checkers of a whole-system run. Like the log simulator's {@code Invariants}
+ * they never trust a replica's or agent's own belief: they watch the commands the log applies (the
+ * first time any replica applies a slot), what agents accept and start, and what clients were told.
+ *
+ * <ol>
+ *   <li><b>Same results:</b> every replica that applies a command gets the same result bytes.
+ *   <li><b>Intent before launch:</b> an agent accepts a launch only of a {@code (run, attempt, agent)}
+ *       whose {@code RunIntent} some replica has already applied (step 1: no dispatch before the
+ *       intent is chosen).
+ *   <li><b>Fence:</b> no agent accepts a launch whose ballot is below one it has already seen
+ *       (its persisted fence survives crashes; what it saw but never persisted does not).
+ *   <li><b>At most once:</b> for at-most-once jobs no {@code (job, instant)} is started by agents
+ *       twice, across all agents and the whole run; for at-least-once jobs no attempt is.
+ *   <li><b>One record per instant:</b> no scheduled instant gets two terminal ledger records, and
+ *       no record names an instant the job's schedule (by an independent oracle) does not have.
+ *   <li><b>No silent skip</b> (final, Chronos-style target windows): every instant of every live
+ *       job from its creation or last re-timing until {@link #LEDGER_BOUND_MILLIS} before the end
+ *       has exactly one terminal record, recorded within that bound after the later of the instant
+ *       and the moment the faults healed.
+ *   <li><b>No lost change</b> (final, Jepsen set-style): every job change acknowledged to a client
+ *       is present in the final state; counts attempted/acknowledged/ok/lost/recovered/unexpected.
+ * </ol>
+ *
+ * <p>The first violation is kept with the virtual time it happened at. Single-threaded.
+ */
+final class SystemChecker {
+
+    /** How long after the later of an instant and the heal its terminal record may take. */
+    static final long LEDGER_BOUND_MILLIS = 20_000;
+    /** Most examples a final violation message lists. */
+    static final int MAX_EXAMPLES = 3;
+
+    /** What a run counted, per invariant. */
+    record Counts(
+            long attempted,
+            long acknowledged,
+            long ok,
+            long lost,
+            long recovered,
+            long unexpected,
+            long launchesAccepted,
+            long runsStarted,
+            long duplicated,
+            long fencedBelowSeen,
+            long launchesWithoutIntent,
+            long instantsExpected,
+            long instantsAccounted,
+            long unaccounted,
+            long doubleRecords,
+            long lateRecords,
+            long maxSettleMillis,
+            long ledgerRecords,
+            long lostRuns,
+            long skippedInstants,
+            long succeededRuns) {
+
+        static final Counts ZERO = new Counts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+        Counts plus(Counts o) {
+            return new Counts(attempted + o.attempted, acknowledged + o.acknowledged, ok + o.ok, lost + o.lost,
+                    recovered + o.recovered, unexpected + o.unexpected, launchesAccepted + o.launchesAccepted,
+                    runsStarted + o.runsStarted, duplicated + o.duplicated, fencedBelowSeen + o.fencedBelowSeen,
+                    launchesWithoutIntent + o.launchesWithoutIntent, instantsExpected + o.instantsExpected,
+                    instantsAccounted + o.instantsAccounted, unaccounted + o.unaccounted,
+                    doubleRecords + o.doubleRecords, lateRecords + o.lateRecords,
+                    Math.max(maxSettleMillis, o.maxSettleMillis), ledgerRecords + o.ledgerRecords,
+                    lostRuns + o.lostRuns, skippedInstants + o.skippedInstants, succeededRuns + o.succeededRuns);
+        }
+    }
+
+    /** One command as the state machine applied it. */
+    record AppliedCommand(long slot, CronCommand command, CommandResult result, Instant clockAfter,
+            CronStateMachine.ChangeBatch changes) {}
+
+    /** A job change or trigger as one API client saw it; {@code result} is null while unanswered. */
+    record ClientOperation(int client, long clientId, long sequence, String kind, String job, String token,
+            int timeouts, CommandResult result) {
+        boolean isChange() {
+            return !kind.equals("trigger");
+        }
+    }
+
+    /** One stretch of a job's life with one schedule: instants in {@code (from, to]}. */
+    private static final class Segment {
+        final SimSchedule schedule;
+        final Instant from;
+        Instant to;
+        boolean deleted;
+
+        Segment(SimSchedule schedule, Instant from) {
+            this.schedule = schedule;
+            this.from = from;
+        }
+
+        boolean contains(Instant instant) {
+            return instant.isAfter(from) && (to == null || !instant.isAfter(to));
+        }
+    }
+
+    /** What the ledger says about one scheduled instant. */
+    private static final class InstantRecords {
+        final long firstRecordedMillis;
+        final TreeSet<Long> sequences = new TreeSet<>();
+        String outcome;
+
+        InstantRecords(long firstRecordedMillis) {
+            this.firstRecordedMillis = firstRecordedMillis;
+        }
+    }
+
+    private record ResultKey(long slot, long clientId, long sequence) {}
+
+    private record IntentKey(RunId runId, int attempt, String agentId) {}
+
+    private record StartKey(RunId runId, int attempt) {}
+
+    private final Instant base;
+    private String violation;
+    private final Map<ResultKey, Integer> results = new HashMap<>();
+    private long streamSlot;
+    private final Set<IntentKey> chosenIntents = new HashSet<>();
+    private final TreeMap<String, List<Segment>> segments = new TreeMap<>();
+    private final TreeMap<String, TreeMap<Instant, InstantRecords>> coverage = new TreeMap<>();
+    private final TreeMap<String, List<Long>> deletedAtSlots = new TreeMap<>();
+    private final Ballot[] seen;
+    private final Ballot[] durableSeen;
+    private final Map<StartKey, Integer> starts = new HashMap<>();
+    private long launchesAccepted;
+    private long runsStarted;
+    private long duplicated;
+    private long fencedBelowSeen;
+    private long launchesWithoutIntent;
+    private long doubleRecords;
+    private long ledgerRecords;
+    private long lostRuns;
+    private long skippedInstants;
+    private long succeededRuns;
+    private Counts finalCounts;
+
+    SystemChecker(Instant base, int agents) {
+        this.base = base;
+        this.seen = new Ballot[agents];
+        this.durableSeen = new Ballot[agents];
+        Arrays.fill(seen, Ballot.ZERO);
+        Arrays.fill(durableSeen, Ballot.ZERO);
+    }
+
+    String violation() {
+        return violation;
+    }
+
+    void fail(long atMillis, String what) {
+        if (violation == null) {
+            violation = "t=" + atMillis + "ms: " + what;
+        }
+    }
+
+    /** Jobs with an even index are at-most-once, odd ones at-least-once; a job keeps its semantics for life. */
+    static boolean atMostOnce(String job) {
+        return (job.charAt(job.length() - 1) - '0') % 2 == 0;
+    }
+
+    // ------------------------------------------------------------------ replicas and the applied log
+
+    /** Replica {@code replica} applied {@code command} in {@code slot} (not a session duplicate). */
+    void onResult(long atMillis, int replica, long slot, Command command, byte[] result) {
+        ResultKey key = new ResultKey(slot, command.clientId(), command.sequence());
+        int hash = Arrays.hashCode(result);
+        Integer before = results.putIfAbsent(key, hash);
+        if (before != null && before != hash) {
+            fail(atMillis, "replica " + replica + " got a different result for command " + command.clientId() + "#"
+                    + command.sequence() + " in slot " + slot + " than another replica: the cron state machine"
+                    + " is not deterministic");
+        }
+    }
+
+    /** A replica applied {@code slot}; the first replica to apply each slot feeds the checkers. */
+    void onSlotApplied(long atMillis, long slot, List<AppliedCommand> commands) {
+        if (slot <= streamSlot) {
+            return;
+        }
+        if (slot != streamSlot + 1) {
+            fail(atMillis, "slot " + slot + " applied for the first time while slot " + (streamSlot + 1)
+                    + " never was");
+        }
+        streamSlot = slot;
+        for (AppliedCommand applied : commands) {
+            if (applied.command() != null && applied.result().applied()) {
+                switch (applied.command()) {
+                    case CronCommand.PutJob put -> onPut(put, applied.clockAfter());
+                    case CronCommand.DeleteJob delete -> {
+                        Segment open = openSegment(delete.name());
+                        if (open != null) {
+                            open.to = applied.clockAfter();
+                            open.deleted = true;
+                        }
+                        deletedAtSlots.computeIfAbsent(delete.name(), j -> new ArrayList<>()).add(slot);
+                    }
+                    case CronCommand.RunIntent intent ->
+                            chosenIntents.add(new IntentKey(intent.runId(), intent.attempt(), intent.agentId()));
+                    default -> { }
+                }
+            }
+            for (StateChange change : applied.changes().changes()) {
+                if (change instanceof StateChange.RunEnded ended) {
+                    onRecord(atMillis, ended.record());
+                }
+            }
+        }
+    }
+
+    private void onPut(CronCommand.PutJob put, Instant clockAfter) {
+        String job = put.spec().name();
+        SimSchedule schedule = SimSchedule.of(put.spec().schedule());
+        Segment open = openSegment(job);
+        if (open != null && open.schedule == schedule) {
+            return;
+        }
+        if (open != null) {
+            open.to = clockAfter;
+        }
+        segments.computeIfAbsent(job, j -> new ArrayList<>()).add(new Segment(schedule, clockAfter));
+    }
+
+    private Segment openSegment(String job) {
+        List<Segment> list = segments.get(job);
+        if (list == null || list.isEmpty()) {
+            return null;
+        }
+        Segment last = list.get(list.size() - 1);
+        return last.to == null ? last : null;
+    }
+
+    private Segment segmentAt(String job, Instant instant) {
+        List<Segment> list = segments.get(job);
+        if (list != null) {
+            for (int i = list.size() - 1; i >= 0; i--) {
+                if (list.get(i).contains(instant)) {
+                    return list.get(i);
+                }
+            }
+        }
+        return null;
+    }
+
+    private void onRecord(long atMillis, LedgerRecord record) {
+        ledgerRecords++;
+        switch (record.outcome()) {
+            case Outcome.Lost lost -> lostRuns++;
+            case Outcome.Succeeded succeeded -> succeededRuns++;
+            case Outcome.Skipped skipped -> skippedInstants++;
+            default -> { }
+        }
+        RunId first = record.runId();
+        if (first.manual()) {
+            return;
+        }
+        Segment segment = segmentAt(first.job(), first.instant());
+        if (segment == null || !fires(segment.schedule, first.instant())) {
+            fail(atMillis, "ledger record " + record + " names an instant that is not a scheduled instant of job '"
+                    + first.job() + "'" + (segment == null ? " (outside its lifetime)" : " under " + segment.schedule.text));
+            return;
+        }
+        TreeMap<Instant, InstantRecords> byInstant = coverage.computeIfAbsent(first.job(), j -> new TreeMap<>());
+        for (long second = first.instant().getEpochSecond(); second <= record.lastInstant().getEpochSecond(); second++) {
+            Instant instant = Instant.ofEpochSecond(second);
+            if (!segment.contains(instant) || !segment.schedule.firesAt(second)) {
+                continue;
+            }
+            InstantRecords records = byInstant.computeIfAbsent(instant, i -> new InstantRecords(atMillis));
+            records.outcome = record.outcome().toString();
+            if (records.sequences.add(record.sequence()) && records.sequences.size() == 2) {
+                doubleRecords++;
+                fail(atMillis, "instant " + first.job() + "@" + instant + " has two terminal ledger records (sequences "
+                        + records.sequences + "), the latest " + record);
+            }
+        }
+    }
+
+    private static boolean fires(SimSchedule schedule, Instant instant) {
+        return instant.getNano() == 0 && schedule.firesAt(instant.getEpochSecond());
+    }
+
+    // ------------------------------------------------------------------ agents
+
+    /** Agent {@code agent} decided to accept a new launch (before persisting it). */
+    void onLaunchAccepted(long atMillis, int agent, String agentId, RunId runId, int attempt, Ballot ballot) {
+        launchesAccepted++;
+        if (ballot.isBelow(seen[agent])) {
+            fencedBelowSeen++;
+            fail(atMillis, agentId + " accepted the launch of " + runId + " attempt " + attempt + " under ballot "
+                    + ballot + " after it had seen ballot " + seen[agent] + ": the agent is not fenced");
+        }
+        seen[agent] = Ballot.max(seen[agent], ballot);
+        if (!chosenIntents.contains(new IntentKey(runId, attempt, agentId))) {
+            launchesWithoutIntent++;
+            fail(atMillis, agentId + " accepted the launch of " + runId + " attempt " + attempt + " (ballot " + ballot
+                    + ") but no replica has applied a RunIntent for that run, attempt and agent: dispatch before"
+                    + " the intent is chosen");
+        }
+    }
+
+    /** Agent {@code agent} processed a message of {@code ballot} without refusing it. */
+    void onAgentBallot(int agent, Ballot ballot) {
+        seen[agent] = Ballot.max(seen[agent], ballot);
+    }
+
+    /** Agent {@code agent}'s fence at {@code ballot} is durable. */
+    void onAgentDurable(int agent, Ballot ballot) {
+        durableSeen[agent] = Ballot.max(durableSeen[agent], ballot);
+    }
+
+    /** The agent lost power: what it saw but never persisted is forgotten, as the agent forgets it. */
+    void onAgentCrash(int agent) {
+        seen[agent] = durableSeen[agent];
+    }
+
+    /** Agent {@code agent} persisted an accepted launch and starts its process. */
+    void onRunStarted(long atMillis, String agentId, RunId runId, int attempt) {
+        runsStarted++;
+        boolean once = atMostOnce(runId.job());
+        StartKey key = new StartKey(runId, once ? 0 : attempt);
+        int count = starts.merge(key, 1, Integer::sum);
+        if (count == 2) {
+            duplicated++;
+            fail(atMillis, agentId + " started " + runId + " attempt " + attempt + " but "
+                    + (once ? "this at-most-once run" : "this attempt") + " was already started by an agent:"
+                    + " launched twice");
+        }
+    }
+
+    // ------------------------------------------------------------------ final checks
+
+    /**
+     * The final checks, after the quiet period: target windows of the ledger and the Jepsen counts.
+     *
+     * @param endMillis the virtual time of the end
+     * @param healedMillis the virtual time every fault healed
+     * @param finalState the state machine of the replica that applied the most
+     * @param operations every client operation, answered or not
+     * @param tookEffect for a client command, the slot it took effect in, or null
+     */
+    void finish(long endMillis, long healedMillis, CronStateMachine finalState, List<ClientOperation> operations,
+            java.util.function.BiFunction<Long, Long, Long> tookEffect) {
+        long expected = 0;
+        long accounted = 0;
+        long unaccounted = 0;
+        long late = 0;
+        long maxSettle = 0;
+        List<String> missing = new ArrayList<>();
+        List<String> lateExamples = new ArrayList<>();
+        Instant checkEnd = base.plusMillis(endMillis - LEDGER_BOUND_MILLIS);
+        for (Map.Entry<String, List<Segment>> job : segments.entrySet()) {
+            TreeMap<Instant, InstantRecords> byInstant = coverage.getOrDefault(job.getKey(), new TreeMap<>());
+            for (Segment segment : job.getValue()) {
+                if (segment.deleted) {
+                    continue;
+                }
+                Instant to = segment.to == null || segment.to.isAfter(checkEnd) ? checkEnd : segment.to;
+                for (long second = segment.from.getEpochSecond() + 1; second <= to.getEpochSecond(); second++) {
+                    if (!segment.schedule.firesAt(second)) {
+                        continue;
+                    }
+                    Instant instant = Instant.ofEpochSecond(second);
+                    expected++;
+                    InstantRecords records = byInstant.get(instant);
+                    if (records == null) {
+                        unaccounted++;
+                        if (missing.size() < MAX_EXAMPLES) {
+                            missing.add(job.getKey() + "@" + instant);
+                        }
+                        continue;
+                    }
+                    accounted++;
+                    long window = Math.max(instant.toEpochMilli() - base.toEpochMilli(), healedMillis);
+                    long settle = records.firstRecordedMillis - window;
+                    maxSettle = Math.max(maxSettle, settle);
+                    if (settle > LEDGER_BOUND_MILLIS) {
+                        late++;
+                        if (lateExamples.size() < MAX_EXAMPLES) {
+                            lateExamples.add(job.getKey() + "@" + instant + " " + records.outcome + " recorded "
+                                    + settle + " ms after its window opened");
+                        }
+                    }
+                }
+            }
+        }
+        if (unaccounted > 0) {
+            fail(endMillis, unaccounted + " of " + expected + " due instants have no terminal ledger record "
+                    + LEDGER_BOUND_MILLIS + " ms after the faults healed (run skipped silently), e.g. " + missing);
+        } else if (late > 0) {
+            fail(endMillis, late + " of " + expected + " due instants were recorded later than "
+                    + LEDGER_BOUND_MILLIS + " ms after their window opened, e.g. " + lateExamples);
+        }
+
+        long attempted = 0;
+        long acknowledged = 0;
+        long ok = 0;
+        long lost = 0;
+        long recovered = 0;
+        long unexpected = 0;
+        Map<String, Set<String>> tokens = new TreeMap<>();
+        Map<String, Set<Long>> changeSlots = new TreeMap<>();
+        List<String> lostExamples = new ArrayList<>();
+        for (ClientOperation operation : operations) {
+            if (!operation.isChange()) {
+                continue;
+            }
+            attempted++;
+            if (operation.token() != null) {
+                tokens.computeIfAbsent(operation.job(), j -> new TreeSet<>()).add(operation.token());
+            }
+            Long slot = tookEffect.apply(operation.clientId(), operation.sequence());
+            if (slot != null && operation.result() != null && operation.result().applied()) {
+                changeSlots.computeIfAbsent(operation.job(), j -> new TreeSet<>()).add(slot);
+            }
+            if (operation.result() == null || !operation.result().applied()) {
+                continue;
+            }
+            acknowledged++;
+            if (present(operation, finalState)) {
+                ok++;
+                if (operation.timeouts() > 0) {
+                    recovered++;
+                }
+            } else {
+                lost++;
+                if (lostExamples.size() < MAX_EXAMPLES) {
+                    lostExamples.add(operation.kind() + " " + operation.job() + " by client " + operation.clientId()
+                            + "#" + operation.sequence() + " at version " + operation.result().version());
+                }
+            }
+        }
+        List<String> unexpectedExamples = new ArrayList<>();
+        for (JobView job : finalState.jobs()) {
+            String token = job.spec().env().get("SIM_CHANGE");
+            boolean known = token != null && tokens.getOrDefault(job.name(), Set.of()).contains(token)
+                    && changeSlots.getOrDefault(job.name(), Set.of()).contains(job.version());
+            if (!known) {
+                unexpected++;
+                if (unexpectedExamples.size() < MAX_EXAMPLES) {
+                    unexpectedExamples.add(job.name() + " version " + job.version() + " change " + token);
+                }
+            }
+        }
+        if (lost > 0) {
+            fail(endMillis, lost + " acknowledged job changes are lost: " + lostExamples);
+        } else if (unexpected > 0) {
+            fail(endMillis, unexpected + " jobs end in a state no acknowledged or pending change wrote: "
+                    + unexpectedExamples);
+        }
+        finalCounts = new Counts(attempted, acknowledged, ok, lost, recovered, unexpected, launchesAccepted,
+                runsStarted, duplicated, fencedBelowSeen, launchesWithoutIntent, expected, accounted, unaccounted,
+                doubleRecords, late, maxSettle, ledgerRecords, lostRuns, skippedInstants, succeededRuns);
+    }
+
+    /** Whether an acknowledged change is reflected in the final state (or superseded by a later one that is). */
+    private boolean present(ClientOperation operation, CronStateMachine finalState) {
+        long version = operation.result().version();
+        var job = finalState.job(operation.job());
+        if (operation.kind().equals("delete")) {
+            return job.isEmpty() || job.get().createdSlot() > version;
+        }
+        if (job.isPresent() && job.get().version() >= version) {
+            return job.get().version() > version || operation.token() == null
+                    || operation.token().equals(job.get().spec().env().get("SIM_CHANGE"));
+        }
+        for (long deleted : deletedAtSlots.getOrDefault(operation.job(), List.of())) {
+            if (deleted > version && (job.isEmpty() || job.get().createdSlot() > deleted)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The counts so far (complete after {@link #finish}). */
+    Counts counts() {
+        if (finalCounts != null) {
+            return finalCounts;
+        }
+        return new Counts(0, 0, 0, 0, 0, 0, launchesAccepted, runsStarted, duplicated, fencedBelowSeen,
+                launchesWithoutIntent, 0, 0, 0, doubleRecords, 0, 0, ledgerRecords, lostRuns, skippedInstants,
+                succeededRuns);
+    }
+}
