@@ -46,6 +46,9 @@ public final class PaxosReplica {
    */
   private static final long NEVER = Long.MIN_VALUE / 4;
 
+  /** Heartbeats after which an unacknowledged proposal is sent again. */
+  private static final int RETRANSMIT_HEARTBEATS = 4;
+
   private final PaxosConfig config;
   private final RandomGenerator random;
   private final int id;
@@ -90,7 +93,25 @@ public final class PaxosReplica {
 
   private Outbox out = new Outbox();
 
-  private record InFlight(LogEntry entry, Set<Integer> acceptedBy) {}
+  /** A proposal of this leader not yet chosen; {@code lastSentMillis} is NEVER until sent. */
+  private static final class InFlight {
+    final LogEntry entry;
+    final Set<Integer> acceptedBy;
+    long lastSentMillis = NEVER;
+
+    InFlight(LogEntry entry, Set<Integer> acceptedBy) {
+      this.entry = entry;
+      this.acceptedBy = acceptedBy;
+    }
+
+    LogEntry entry() {
+      return entry;
+    }
+
+    Set<Integer> acceptedBy() {
+      return acceptedBy;
+    }
+  }
 
   private record PendingRead(long readId, long slot, long probe) {}
 
@@ -653,6 +674,12 @@ public final class PaxosReplica {
     }
     List<LogEntry> entries = List.copyOf(unsentProposals);
     unsentProposals.clear();
+    for (LogEntry entry : entries) {
+      InFlight proposal = inFlight.get(entry.slot());
+      if (proposal != null) {
+        proposal.lastSentMillis = nowMillis;
+      }
+    }
     probe++;
     for (int peer : peers) {
       send(peer, new Message.Accept(ballot, entries, firstUnchosenSlot, nowMillis, probe));
@@ -660,21 +687,34 @@ public final class PaxosReplica {
   }
 
   /**
-   * Heartbeat to every peer, carrying the in-flight proposals that peer has not acknowledged
-   * (which also repairs lost accepts) and the chosen prefix.
+   * Heartbeat to every peer, carrying the chosen prefix and the in-flight proposals that peer has
+   * not acknowledged and that were never sent or were last sent a retransmission interval ago
+   * (four heartbeats): that repairs lost accepts without re-sending, every heartbeat, proposals
+   * whose acknowledgements are merely on their way — which under load would double the
+   * followers' disk writes.
    */
   private void broadcastAccepts() {
     unsentProposals.clear();
     probe++;
     lastBroadcastMillis = nowMillis;
+    long retransmitBefore = nowMillis - RETRANSMIT_HEARTBEATS * config.heartbeatMillis();
+    List<InFlight> due = new ArrayList<>();
+    for (InFlight proposal : inFlight.values()) {
+      if (proposal.lastSentMillis <= retransmitBefore) {
+        due.add(proposal);
+      }
+    }
     for (int peer : peers) {
       List<LogEntry> unacknowledged = new ArrayList<>();
-      for (InFlight proposal : inFlight.values()) {
+      for (InFlight proposal : due) {
         if (!proposal.acceptedBy().contains(peer)) {
           unacknowledged.add(proposal.entry());
         }
       }
       send(peer, new Message.Accept(ballot, unacknowledged, firstUnchosenSlot, nowMillis, probe));
+    }
+    for (InFlight proposal : due) {
+      proposal.lastSentMillis = nowMillis;
     }
   }
 

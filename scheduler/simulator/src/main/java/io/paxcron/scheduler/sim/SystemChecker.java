@@ -104,16 +104,21 @@ final class SystemChecker {
         }
     }
 
-    /** One stretch of a job's life with one schedule: instants in {@code (from, to]}. */
+    /**
+     * One stretch of a job's life with one schedule: instants in {@code (from, to]}. Deleting a job
+     * deletes the ledger of its whole incarnation (every segment since it was created).
+     */
     private static final class Segment {
         final SimSchedule schedule;
         final Instant from;
+        final int incarnation;
         Instant to;
         boolean deleted;
 
-        Segment(SimSchedule schedule, Instant from) {
+        Segment(SimSchedule schedule, Instant from, int incarnation) {
             this.schedule = schedule;
             this.from = from;
+            this.incarnation = incarnation;
         }
 
         boolean contains(Instant instant) {
@@ -173,6 +178,11 @@ final class SystemChecker {
         return violation;
     }
 
+    /** The highest slot the checkers have seen applied. */
+    long streamSlot() {
+        return streamSlot;
+    }
+
     void fail(long atMillis, String what) {
         if (violation == null) {
             violation = "t=" + atMillis + "ms: " + what;
@@ -216,7 +226,9 @@ final class SystemChecker {
                         Segment open = openSegment(delete.name());
                         if (open != null) {
                             open.to = applied.clockAfter();
-                            open.deleted = true;
+                            for (Segment segment : segments.get(delete.name())) {
+                                segment.deleted |= segment.incarnation == open.incarnation;
+                            }
                         }
                         deletedAtSlots.computeIfAbsent(delete.name(), j -> new ArrayList<>()).add(slot);
                     }
@@ -240,10 +252,12 @@ final class SystemChecker {
         if (open != null && open.schedule == schedule) {
             return;
         }
+        List<Segment> list = segments.computeIfAbsent(job, j -> new ArrayList<>());
+        int incarnation = open != null ? open.incarnation : list.size();
         if (open != null) {
             open.to = clockAfter;
         }
-        segments.computeIfAbsent(job, j -> new ArrayList<>()).add(new Segment(schedule, clockAfter));
+        list.add(new Segment(schedule, clockAfter, incarnation));
     }
 
     private Segment openSegment(String job) {

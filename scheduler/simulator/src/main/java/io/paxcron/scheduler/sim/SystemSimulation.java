@@ -376,6 +376,47 @@ public final class SystemSimulation {
         sendLossy(() -> clients.get(client).onReply(reply));
     }
 
+    private void traceApplied(int replica, List<SystemChecker.AppliedCommand> commands) {
+        for (SystemChecker.AppliedCommand applied : commands) {
+            if (applied.command() instanceof CronCommand.Tick && applied.changes().changes().isEmpty()) {
+                continue;
+            }
+            StringBuilder line = new StringBuilder("slot ").append(applied.slot()).append(" (first applied by ")
+                    .append(replica).append("): ").append(describe(applied.command())).append(" -> ")
+                    .append(applied.result().status());
+            if (!applied.result().message().isEmpty()) {
+                line.append(" (").append(applied.result().message()).append(')');
+            }
+            for (StateChange change : applied.changes().changes()) {
+                line.append("\n                 ").append(describe(change));
+            }
+            trace(line.toString());
+        }
+    }
+
+    private static String describe(CronCommand command) {
+        return switch (command) {
+            case null -> "malformed";
+            case CronCommand.PutJob put -> "PutJob " + put.spec().name() + " '" + put.spec().schedule() + "' "
+                    + put.spec().concurrency() + " " + put.spec().misfire().mode() + " expected " + put.expected()
+                    + " change " + put.spec().env().get("SIM_CHANGE") + " @" + put.stampedAt();
+            case CronCommand.RunIntent intent -> "RunIntent " + intent.runId() + " #" + intent.attempt() + " on "
+                    + intent.agentId() + " ballot " + intent.ballot() + " @" + intent.stampedAt();
+            default -> command.toString();
+        };
+    }
+
+    private static String describe(StateChange change) {
+        return switch (change) {
+            case StateChange.RunEnded ended -> "ledger: " + ended.record();
+            case StateChange.RunDue due -> "due: " + due.run().id() + (due.run().catchUp() ? " (catch-up)" : "");
+            case StateChange.LaunchChosen chosen -> "launch chosen: " + chosen.run().id() + " #"
+                    + chosen.run().attempt() + " on " + chosen.run().agentId();
+            case StateChange.JobScheduled scheduled -> "next: " + scheduled.job() + "@" + scheduled.nextDue();
+            default -> change.toString();
+        };
+    }
+
     private static boolean[][] fullyConnected(int rows, int columns) {
         boolean[][] all = new boolean[rows][columns];
         for (boolean[] row : all) {
@@ -946,6 +987,9 @@ public final class SystemSimulation {
                 invariants.onApply(now, id, entry);
                 List<SessionStateMachine.Applied> results = sessions.apply(entry);
                 List<SystemChecker.AppliedCommand> commands = observed.take();
+                if (options.trace() != null && entry.slot() > checker.streamSlot()) {
+                    traceApplied(id, commands);
+                }
                 checker.onSlotApplied(now, entry.slot(), commands);
                 for (SystemChecker.AppliedCommand command : commands) {
                     changes.addAll(command.changes().changes());
@@ -1274,6 +1318,8 @@ public final class SystemSimulation {
             switch (reply) {
                 case AgentFence.LaunchReply.Accepted accepted -> {
                     checker.onLaunchAccepted(now, index, name, launch.runId(), launch.attempt(), launch.ballot());
+                    trace(name + " accepts " + launch.runId() + " #" + launch.attempt() + " ballot " + launch.ballot()
+                            + " from replica " + from);
                     AgentRun run = new AgentRun(launch.runId(), launch.attempt());
                     runs.put(new LaunchKey(run.runId, run.attempt), run);
                     persist(() -> startProcess(run, launch.spec()));
@@ -1310,6 +1356,7 @@ public final class SystemSimulation {
         }
 
         private void finish(AgentRun run, Outcome outcome) {
+            trace(name + " finishes " + run.runId + " #" + run.attempt + " " + outcome);
             fence.onFinished(run.runId, run.attempt, outcome);
             run.state = AgentRunState.FINISHED;
             run.outcome = outcome;
