@@ -90,8 +90,11 @@ public record PaxosConfig(
 
   /**
    * Defaults for a replica on a LAN: 50 ms heartbeats, 400 ms lease, 1% drift, 20 ms jumps; a
-   * window of 32 slots of at most 256 KiB each, so that the largest Accept (every in-flight slot
-   * re-sent in one heartbeat, 8 MiB) stays below the transport's 16 MiB message limit.
+   * window of 8 slots of at most 1 MiB each, so that the largest Accept (every in-flight slot
+   * re-sent in one heartbeat, 8 MiB) stays below the transport's 16 MiB message limit. A small
+   * window is what makes commands batch: while 8 slots are in flight, arriving commands wait and
+   * share the next slot, so under load each slot — two leader writes, one per follower, two
+   * messages per follower — carries many commands.
    */
   public static PaxosConfig defaults(int replicaId, List<Integer> replicaIds) {
     return new PaxosConfig(
@@ -101,9 +104,9 @@ public record PaxosConfig(
         500,
         400,
         new ClockBound(10_000, 20),
-        32,
-        512,
-        256 << 10,
+        8,
+        1_024,
+        1 << 20,
         100_000,
         10_000,
         1_024,

@@ -56,8 +56,8 @@ final class PaxosConfigTest {
 
   @Test
   void configRejectsCatchUpSmallerThanTheWindow() {
-    assertEquals("maxCatchUpEntries must be >= 32, got 10",
-        rejection(config -> config.maxCatchUpEntries = 10));
+    assertEquals("maxCatchUpEntries must be >= 8, got 4",
+        rejection(config -> config.maxCatchUpEntries = 4));
   }
 
   @Test

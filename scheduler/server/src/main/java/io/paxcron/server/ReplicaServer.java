@@ -56,6 +56,12 @@ public final class ReplicaServer implements AutoCloseable {
         thread.setDaemon(true);
         return thread;
       });
+  private final java.util.concurrent.ScheduledExecutorService reporter =
+      Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "report");
+        thread.setDaemon(true);
+        return thread;
+      });
   private LogStore store;
   private PeerTransport transport;
   private ReplicaNode node;
@@ -101,6 +107,7 @@ public final class ReplicaServer implements AutoCloseable {
         .addService(new LogService(node, clientAddresses))
         .build()
         .start();
+    reporter.scheduleAtFixedRate(this::report, 10, 10, TimeUnit.SECONDS);
     log.println("replica " + config.id() + " of cluster " + config.clusterId() + " serving: peers on "
         + self.peerAddress() + ", clients on " + self.clientAddress() + ", data in "
         + config.dataDir() + (config.backupDir() == null ? "" : ", backups to " + config.backupDir()));
@@ -115,6 +122,16 @@ public final class ReplicaServer implements AutoCloseable {
         .withBackoff(java.time.Duration.ofMillis(20), java.time.Duration.ofMillis(200), 0.5);
   }
 
+  /** One line every 10 s for operators: role, slots, transport and storage counters. */
+  private void report() {
+    ReplicaNode.Status status = node.status();
+    log.println("replica " + config.id() + ": " + status.role() + " applied " + status.appliedSlot()
+        + " snapshot " + status.snapshotSlot() + "; transport sent " + transport.sentCount()
+        + " received " + transport.receivedCount() + " dropped " + transport.droppedCount()
+        + " unmatched " + transport.unmatchedCount() + " reconnects " + transport.reconnectCount()
+        + " failed calls " + transport.failedCallCount() + "; store " + store.stats());
+  }
+
   /** Completes with the cause when the replica stops by itself (a storage failure). */
   public CompletableFuture<Throwable> stopped() {
     return stopped;
@@ -122,6 +139,7 @@ public final class ReplicaServer implements AutoCloseable {
 
   @Override
   public void close() {
+    reporter.shutdownNow();
     if (clientServer != null) {
       clientServer.shutdownNow();
     }

@@ -144,6 +144,7 @@ final class SystemChecker {
     private record StartKey(RunId runId, int attempt) {}
 
     private final Instant base;
+    private final boolean intentCheck;
     private String violation;
     private final Map<ResultKey, Integer> results = new HashMap<>();
     private long streamSlot;
@@ -166,8 +167,9 @@ final class SystemChecker {
     private long succeededRuns;
     private Counts finalCounts;
 
-    SystemChecker(Instant base, int agents) {
+    SystemChecker(Instant base, int agents, boolean intentCheck) {
         this.base = base;
+        this.intentCheck = intentCheck;
         this.seen = new Ballot[agents];
         this.durableSeen = new Ballot[agents];
         Arrays.fill(seen, Ballot.ZERO);
@@ -332,6 +334,9 @@ final class SystemChecker {
         seen[agent] = Ballot.max(seen[agent], ballot);
         if (!chosenIntents.contains(new IntentKey(runId, attempt, agentId))) {
             launchesWithoutIntent++;
+            if (!intentCheck) {
+                return;
+            }
             fail(atMillis, agentId + " accepted the launch of " + runId + " attempt " + attempt + " (ballot " + ballot
                     + ") but no replica has applied a RunIntent for that run, attempt and agent: dispatch before"
                     + " the intent is chosen");

@@ -87,7 +87,8 @@ import java.util.TreeSet;
 public final class SystemSimulation {
 
     /** What to run. */
-    public record Options(long seed, long faultMillis, long quietMillis, SystemBug bug, PrintStream trace) {
+    public record Options(long seed, long faultMillis, long quietMillis, SystemBug bug, boolean intentCheck,
+            PrintStream trace) {
         public Options {
             if (faultMillis < 1_000) {
                 throw new IllegalArgumentException("faultMillis must be >= 1000, got " + faultMillis);
@@ -103,23 +104,31 @@ public final class SystemSimulation {
         }
 
         public static Options of(long seed) {
-            return new Options(seed, DEFAULT_FAULT_MILLIS, DEFAULT_QUIET_MILLIS, SystemBug.NONE, null);
+            return new Options(seed, DEFAULT_FAULT_MILLIS, DEFAULT_QUIET_MILLIS, SystemBug.NONE, true, null);
         }
 
         public Options withSeed(long newSeed) {
-            return new Options(newSeed, faultMillis, quietMillis, bug, trace);
+            return new Options(newSeed, faultMillis, quietMillis, bug, intentCheck, trace);
         }
 
         public Options withBug(SystemBug newBug) {
-            return new Options(seed, faultMillis, quietMillis, newBug, trace);
+            return new Options(seed, faultMillis, quietMillis, newBug, intentCheck, trace);
         }
 
         public Options withFaultMillis(long millis) {
-            return new Options(seed, millis, quietMillis, bug, trace);
+            return new Options(seed, millis, quietMillis, bug, intentCheck, trace);
         }
 
         public Options withTrace(PrintStream out) {
-            return new Options(seed, faultMillis, quietMillis, bug, out);
+            return new Options(seed, faultMillis, quietMillis, bug, intentCheck, out);
+        }
+
+        /**
+         * Without the intent-before-launch check, so that a test can show that the at-most-once
+         * checker alone catches a variant (both checks catch some variants; the first one wins).
+         */
+        public Options withoutIntentCheck() {
+            return new Options(seed, faultMillis, quietMillis, bug, false, trace);
         }
 
         /** The command that replays this run with a narrative trace. */
@@ -130,6 +139,9 @@ public final class SystemSimulation {
             }
             if (bug != SystemBug.NONE) {
                 command.append(" --bug ").append(bug);
+            }
+            if (!intentCheck) {
+                command.append(" --no-intent-check");
             }
             return command.append(" --trace").toString();
         }
@@ -147,12 +159,16 @@ public final class SystemSimulation {
     public static final long DEFAULT_QUIET_MILLIS = 30_000;
     /** The wall-clock origin of every run (a minute boundary, so second-level schedules line up). */
     static final Instant BASE = Instant.parse("2024-01-01T00:00:00Z");
-    static final long TICK_MILLIS = 10;
+    static final long TICK_MILLIS = 20;
     static final long AGENT_WAKE_MILLIS = 250;
     /** An agent not heard from for this long counts as unreachable past its lease. */
     static final long AGENT_LEASE_MILLIS = 2_000;
     static final int AGENT_CAPACITY = 6;
     static final long CLIENT_TIMEOUT_MILLIS = 1_500;
+    /** Mean pause between one client's operations. */
+    static final long CLIENT_THINK_MILLIS = 1_600;
+    /** Fewest slots between snapshots (the log simulator's every-8 is too costly with a cron state). */
+    static final int MIN_SNAPSHOT_EVERY_SLOTS = 16;
     static final int JOB_NAMES = 6;
     static final long MAX_RUN_MILLIS = 2_500;
     static final int MAX_SESSIONS = 10_000;
@@ -192,7 +208,7 @@ public final class SystemSimulation {
         this.baseConfig = new PaxosConfig(0, ids, 40, 500, 400, bound, 8, 64, 256 << 10, 2_000, 100, 64, 50,
                 PlantedBug.NONE);
         this.invariants = new Invariants(plan.cluster().replicas());
-        this.checker = new SystemChecker(BASE, plan.agents());
+        this.checker = new SystemChecker(BASE, plan.agents(), options.intentCheck());
         this.link = fullyConnected(plan.cluster().replicas(), plan.cluster().replicas());
         this.agentLink = fullyConnected(plan.agents(), plan.cluster().replicas());
         this.agentPartitionGeneration = new int[plan.agents()];
@@ -1021,7 +1037,7 @@ public final class SystemSimulation {
                     toClient(pending.client(), new Redirect(pending.sequence(), rejected.leaderHint()));
                 }
             }
-            if (appliedSinceSnapshot >= plan.cluster().snapshotEverySlots()
+            if (appliedSinceSnapshot >= Math.max(MIN_SNAPSHOT_EVERY_SLOTS, plan.cluster().snapshotEverySlots())
                     && sessions.appliedThroughSlot() > replica.snapshot().slot()) {
                 Snapshot snapshot = sessions.snapshot();
                 invariants.onSnapshot(now, id, snapshot);
@@ -1302,8 +1318,10 @@ public final class SystemSimulation {
                     if (!ack.finish()) {
                         run.startAcknowledged = true;
                     } else if (run.state == AgentRunState.FINISHED && !run.finishAcknowledged) {
+                        // The fence still remembers the launch (and answers for it); the report loop need not.
                         fence.onFinishAcknowledged(run.runId, run.attempt);
                         run.finishAcknowledged = true;
+                        runs.remove(new LaunchKey(run.runId, run.attempt));
                         persist(() -> { });
                     }
                 }
@@ -1634,7 +1652,7 @@ public final class SystemSimulation {
                     operation = null;
                     attempt++;
                     long next = attempt;
-                    schedule(clientRandom.nextLong(200, 1_200), () -> onWake(next, false));
+                    schedule(clientRandom.nextLong(CLIENT_THINK_MILLIS / 4, CLIENT_THINK_MILLIS * 7 / 4), () -> onWake(next, false));
                 }
                 case Redirect redirect -> {
                     if (redirect.sequence() != operation.sequence) {

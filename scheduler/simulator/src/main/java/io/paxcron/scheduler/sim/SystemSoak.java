@@ -9,7 +9,7 @@ import java.util.Locale;
  * {@code ops/soak --scope system}.
  *
  * <pre>
- * ops/soak --scope system --seeds N [--first SEED] [--fault-millis N] [--bug NAME] [--trace] [--verbose]
+ * ops/soak --scope system --seeds N [--first SEED] [--fault-millis N] [--bug NAME] [--no-intent-check] [--trace] [--verbose]
  * </pre>
  *
  * <p>Ends with exactly one line {@code SOAK scope=system seeds=N events=N events_per_s=N violations=N
@@ -28,7 +28,7 @@ public final class SystemSoak {
         } catch (UsageException e) {
             System.err.println("error: " + e.getMessage());
             System.err.println("usage: ops/soak --scope system --seeds N [--first SEED] [--fault-millis N]"
-                    + " [--bug NAME] [--trace] [--verbose]");
+                    + " [--bug NAME] [--no-intent-check] [--trace] [--verbose]");
             status = 2;
         }
         System.exit(status);
@@ -49,6 +49,7 @@ public final class SystemSoak {
         SystemBug bug = SystemBug.NONE;
         boolean trace = false;
         boolean verbose = false;
+        boolean intentCheck = true;
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             switch (flag) {
@@ -63,6 +64,7 @@ public final class SystemSoak {
                 }
                 case "--trace" -> trace = true;
                 case "--verbose" -> verbose = true;
+                case "--no-intent-check" -> intentCheck = false;
                 case "--bug" -> {
                     String name = value(args, ++i, flag).toUpperCase(Locale.ROOT).replace('-', '_');
                     try {
@@ -82,6 +84,9 @@ public final class SystemSoak {
         for (long seed = first; seed < first + seeds; seed++) {
             SystemSimulation.Options options = SystemSimulation.Options.of(seed).withFaultMillis(faultMillis)
                     .withBug(bug);
+            if (!intentCheck) {
+                options = options.withoutIntentCheck();
+            }
             if (trace) {
                 options = options.withTrace(out);
             }

@@ -1,0 +1,156 @@
+package io.paxcron.api;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.paxcron.proto.v1.WatchRunsResponse;
+import io.paxcron.scheduler.CronView;
+import io.paxcron.scheduler.JobView;
+import io.paxcron.scheduler.LedgerRecord;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One {@code WatchRuns} stream: after every applied slot it reads the ledger records recorded
+ * since the last delivery and sends them, oldest first, at most {@code maxBatch} per message.
+ *
+ * <p>Flow control: at most one read is in flight; while the client is not ready for more, the
+ * watch waits for gRPC's on-ready callback instead of buffering. Notifications that arrive during
+ * a read are coalesced into one more read. A stretch of skips is the newest record of its job and
+ * grows in place (same sequence, larger count), so the watch remembers the newest record it sent per
+ * job and sends it again when it grew.
+ *
+ * <p>Threading: {@link #poll} may be called from any thread; the query runs on the cluster's state
+ * thread, and only one query or completion touches the watch's fields at a time (the {@code
+ * running} flag, set and cleared under the monitor, orders them).
+ */
+final class LedgerWatch {
+    private record Sent(long sequence, long instantCount) {}
+
+    private record Delivery(List<LedgerRecord> records, boolean more) {}
+
+    private final CronCluster cluster;
+    private final ServerCallStreamObserver<WatchRunsResponse> observer;
+    private final String job;
+    private final int maxBatch;
+    private final Runnable onClose;
+    private final Map<String, Sent> newestSent = new HashMap<>();
+    private long afterSequence;
+    private CronCluster.Subscription subscription;
+    private boolean running;
+    private boolean dirty;
+    private boolean closed;
+
+    LedgerWatch(CronCluster cluster, ServerCallStreamObserver<WatchRunsResponse> observer, String job,
+            long afterSequence, int maxBatch, Runnable onClose) {
+        this.cluster = cluster;
+        this.observer = observer;
+        this.job = job;
+        this.afterSequence = afterSequence;
+        this.maxBatch = maxBatch;
+        this.onClose = onClose;
+    }
+
+    void start() {
+        observer.setOnCancelHandler(this::close);
+        observer.setOnReadyHandler(this::poll);
+        CronCluster.Subscription registered = cluster.onApplied(this::poll);
+        synchronized (this) {
+            subscription = registered;
+            if (closed) {
+                registered.close();
+                return;
+            }
+        }
+        poll();
+    }
+
+    private void poll() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            if (running || !observer.isReady()) {
+                dirty = true;
+                return;
+            }
+            running = true;
+            dirty = false;
+        }
+        cluster.read(this::collect).whenComplete((delivery, failure) -> {
+            boolean again;
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                if (failure != null) {
+                    closeLocked();
+                    observer.onError(ApiErrors.forFailure(failure));
+                    return;
+                }
+                if (!delivery.records().isEmpty()) {
+                    List<io.paxcron.proto.v1.RunRecord> protos = new ArrayList<>(delivery.records().size());
+                    for (LedgerRecord record : delivery.records()) {
+                        afterSequence = Math.max(afterSequence, record.sequence());
+                        newestSent.merge(record.runId().job(), new Sent(record.sequence(), record.instantCount()),
+                                (old, sent) -> sent.sequence() >= old.sequence() ? sent : old);
+                        protos.add(JobProtos.toProto(record));
+                    }
+                    observer.onNext(WatchRunsResponse.newBuilder().addAllRecords(protos).build());
+                }
+                running = false;
+                again = dirty || delivery.more();
+            }
+            if (again) {
+                poll();
+            }
+        });
+    }
+
+    /** Runs on the cluster's state thread; reads the watch's fields, which no one writes while a read runs. */
+    private Delivery collect(CronView view) {
+        List<String> jobs = job.isEmpty()
+                ? view.jobs().stream().map(JobView::name).toList()
+                : List.of(job);
+        List<LedgerRecord> fresh = new ArrayList<>();
+        List<LedgerRecord> grown = new ArrayList<>();
+        for (String name : jobs) {
+            List<LedgerRecord> ledger = view.ledger(name); // newest first
+            for (LedgerRecord record : ledger) {
+                if (record.sequence() > afterSequence) {
+                    fresh.add(record);
+                } else {
+                    break;
+                }
+            }
+            if (!ledger.isEmpty()) {
+                LedgerRecord newest = ledger.get(0);
+                Sent sent = newestSent.get(name);
+                if (sent != null && newest.sequence() == sent.sequence() && newest.instantCount() > sent.instantCount()) {
+                    grown.add(newest);
+                }
+            }
+        }
+        fresh.sort(Comparator.comparingLong(LedgerRecord::sequence));
+        boolean more = fresh.size() > maxBatch;
+        List<LedgerRecord> records = new ArrayList<>(grown);
+        records.addAll(more ? fresh.subList(0, maxBatch) : fresh);
+        return new Delivery(List.copyOf(records), more);
+    }
+
+    private synchronized void close() {
+        closeLocked();
+    }
+
+    private void closeLocked() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (subscription != null) {
+            subscription.close();
+        }
+        onClose.run();
+    }
+}
