@@ -74,7 +74,8 @@ public final class Soak {
     }
     if (!scope.equals("core")) {
       throw new UsageException(
-          "--scope: '" + scope + "' is not available yet; the only scope is 'core'");
+          "--scope: this entry point runs scope 'core', got '" + scope
+              + "'; ops/soak --scope system runs io.paxcron.scheduler.sim.SystemSoak");
     }
     long totalEvents = 0;
     long violations = 0;

@@ -352,7 +352,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
 
     @Override
     public void listRuns(ListRunsRequest request, StreamObserver<ListRunsResponse> response) {
-        List<FieldError> errors = nameErrors(request.getJob(), "job");
+        List<FieldError> errors = new ArrayList<>(nameErrors(request.getJob(), "job"));
         int pageSize = pageSize(request.getPageSize(), errors);
         long before = Long.MAX_VALUE;
         if (!request.getPageToken().isEmpty()) {

@@ -21,6 +21,9 @@ import java.util.Map;
  * grows in place (same sequence, larger count), so the watch remembers the newest record it sent per
  * job and sends it again when it grew.
  *
+ * <p>Cost: each poll scans every job's newest records (all jobs for an unfiltered watch). Fine for
+ * thousands of jobs; a cluster near {@code MAX_JOBS} wants a ledger tail index in {@code CronView}.
+ *
  * <p>Threading: {@link #poll} may be called from any thread; the query runs on the cluster's state
  * thread, and only one query or completion touches the watch's fields at a time (the {@code
  * running} flag, set and cleared under the monitor, orders them).
@@ -116,26 +119,24 @@ final class LedgerWatch {
         List<LedgerRecord> fresh = new ArrayList<>();
         List<LedgerRecord> grown = new ArrayList<>();
         for (String name : jobs) {
-            List<LedgerRecord> ledger = view.ledger(name); // newest first
-            for (LedgerRecord record : ledger) {
+            for (LedgerRecord record : view.ledger(name)) { // newest first
                 if (record.sequence() > afterSequence) {
                     fresh.add(record);
-                } else {
-                    break;
+                    continue;
                 }
-            }
-            if (!ledger.isEmpty()) {
-                LedgerRecord newest = ledger.get(0);
+                // The newest record already sent may have grown since (even if newer ones followed it).
                 Sent sent = newestSent.get(name);
-                if (sent != null && newest.sequence() == sent.sequence() && newest.instantCount() > sent.instantCount()) {
-                    grown.add(newest);
+                if (sent != null && record.sequence() == sent.sequence() && record.instantCount() > sent.instantCount()) {
+                    grown.add(record);
                 }
+                break;
             }
         }
         fresh.sort(Comparator.comparingLong(LedgerRecord::sequence));
-        boolean more = fresh.size() > maxBatch;
-        List<LedgerRecord> records = new ArrayList<>(grown);
-        records.addAll(more ? fresh.subList(0, maxBatch) : fresh);
+        List<LedgerRecord> records = new ArrayList<>(grown.subList(0, Math.min(grown.size(), maxBatch)));
+        int room = maxBatch - records.size();
+        boolean more = grown.size() > records.size() || fresh.size() > room;
+        records.addAll(fresh.subList(0, Math.min(fresh.size(), room)));
         return new Delivery(List.copyOf(records), more);
     }
 

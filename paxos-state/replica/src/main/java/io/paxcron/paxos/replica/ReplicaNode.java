@@ -104,6 +104,7 @@ public final class ReplicaNode implements AutoCloseable {
   private long nextReadId = 1;
   private long appliedSinceSnapshot;
   private long bytesSinceSnapshot;
+  private boolean wasLeader;
   private volatile boolean stopped;
   private volatile Status lastStatus;
 
@@ -295,7 +296,28 @@ public final class ReplicaNode implements AutoCloseable {
           });
     }
     releaseInOrder();
+    noticeLeadershipLoss();
     refreshStatus();
+  }
+
+  /**
+   * A leader that steps down forgets its in-flight proposals: some may still be chosen by the
+   * next leader, some not. Their clients are told at once (instead of waiting for a deadline) so
+   * they retry with the same session sequence, which the state machine applies at most once.
+   */
+  private void noticeLeadershipLoss() {
+    boolean leader = replica.role() == PaxosReplica.Role.LEADER;
+    if (wasLeader && !leader) {
+      NotLeaderException lost = new NotLeaderException(replica.knownLeader(),
+          "leadership lost; the outcome is unknown, retry with the same sequence");
+      pendingProposals.values().forEach(p -> p.future().completeExceptionally(lost));
+      pendingProposals.clear();
+      pendingReads.values().forEach(r -> r.future().completeExceptionally(lost));
+      pendingReads.clear();
+      confirmedReads.forEach(r -> r.future().completeExceptionally(lost));
+      confirmedReads.clear();
+    }
+    wasLeader = leader;
   }
 
   /**

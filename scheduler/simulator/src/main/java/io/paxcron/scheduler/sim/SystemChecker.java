@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.BiFunction;
 
 /**
  * The scheduler-level checkers of a whole-system run. Like the log simulator's {@code Invariants}
@@ -384,7 +385,7 @@ final class SystemChecker {
      * @param tookEffect for a client command, the slot it took effect in, or null
      */
     void finish(long endMillis, long healedMillis, CronStateMachine finalState, List<ClientOperation> operations,
-            java.util.function.BiFunction<Long, Long, Long> tookEffect) {
+            BiFunction<Long, Long, Long> tookEffect) {
         long expected = 0;
         long accounted = 0;
         long unaccounted = 0;

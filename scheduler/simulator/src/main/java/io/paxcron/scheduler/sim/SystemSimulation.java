@@ -160,13 +160,13 @@ public final class SystemSimulation {
     /** The wall-clock origin of every run (a minute boundary, so second-level schedules line up). */
     static final Instant BASE = Instant.parse("2024-01-01T00:00:00Z");
     static final long TICK_MILLIS = 20;
-    static final long AGENT_WAKE_MILLIS = 250;
+    static final long AGENT_WAKE_MILLIS = 400;
     /** An agent not heard from for this long counts as unreachable past its lease. */
     static final long AGENT_LEASE_MILLIS = 2_000;
     static final int AGENT_CAPACITY = 6;
     static final long CLIENT_TIMEOUT_MILLIS = 1_500;
     /** Mean pause between one client's operations. */
-    static final long CLIENT_THINK_MILLIS = 1_600;
+    static final long CLIENT_THINK_MILLIS = 600;
     /** Fewest slots between snapshots (the log simulator's every-8 is too costly with a cron state). */
     static final int MIN_SNAPSHOT_EVERY_SLOTS = 16;
     static final int JOB_NAMES = 6;
@@ -891,6 +891,9 @@ public final class SystemSimulation {
                 dispatcherSession = nextDispatcherSessionId++;
                 dispatcherSequence = 1;
                 leaderSinceWallMillis = wallMillis();
+                // The directory first: onLeadership ticks at once, and a directory left from an earlier
+                // term (or none) would make every agent look unreachable past its lease.
+                dispatcher.onAgents(directory());
                 trace("replica " + id + " dispatcher starts under ballot " + replica.ballot() + " at slot "
                         + sessions.appliedThroughSlot());
                 carryOut(dispatcher.onLeadership(wallNow(), leaseValid(), replica.ballot()));
@@ -1562,7 +1565,8 @@ public final class SystemSimulation {
 
         void onWake(long wakeAttempt, boolean redirected) {
             if (operation == null) {
-                if (healed) {
+                // A timeout armed for an operation that has since been answered is not a cue to start one.
+                if (healed || wakeAttempt != attempt) {
                     return;
                 }
                 operation = nextOperation();

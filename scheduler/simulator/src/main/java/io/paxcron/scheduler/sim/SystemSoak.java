@@ -98,7 +98,7 @@ public final class SystemSoak {
                 out.println("VIOLATION seed=" + seed + " " + result.violation());
                 out.println("  plan: " + result.plan());
                 out.println("  replay: " + result.replayCommand());
-            } else if (trace || verbose) {
+            } else if (trace) {
                 out.println("seed " + seed + " ok: " + result.events() + " events, " + result.counts());
             }
         }

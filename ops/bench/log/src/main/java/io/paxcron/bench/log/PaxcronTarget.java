@@ -26,6 +26,12 @@ final class PaxcronTarget implements LogTarget {
   static final int REPLICAS = 3;
   static final Duration START_TIMEOUT = Duration.ofSeconds(90);
   static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * One call's deadline. A command whose leader stepped down is re-sent (same session sequence,
+   * so it is applied at most once) within the write's overall timeout: that is the client
+   * library's contract, the same for every Paxcron client, and not a retry of a failed write.
+   */
+  static final Duration CALL_TIMEOUT = Duration.ofSeconds(2);
 
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private final Map<Integer, LogClient> clients = new ConcurrentHashMap<>();
@@ -98,7 +104,7 @@ final class PaxcronTarget implements LogTarget {
   }
 
   private LogClient client(int client) {
-    return new LogClient(1 + client, addresses, WRITE_TIMEOUT, WRITE_TIMEOUT, channels);
+    return new LogClient(1L + client, addresses, CALL_TIMEOUT, WRITE_TIMEOUT, channels);
   }
 
   @Override
