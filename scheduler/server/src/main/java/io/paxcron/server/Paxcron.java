@@ -77,6 +77,9 @@ public final class Paxcron implements Callable<Integer> {
     @Option(names = "--snapshot-every-entries", description = "Snapshot after this many slots.")
     String snapshotEvery;
 
+    @Option(names = "--state-machine", description = "kv (default) or cron (the job API).")
+    String stateMachine;
+
     @Option(names = "--tls-cert") String tlsCert;
     @Option(names = "--tls-key") String tlsKey;
     @Option(names = "--tls-trust") String tlsTrust;
@@ -93,6 +96,7 @@ public final class Paxcron implements Callable<Integer> {
         flag(settings, "data-dir", dataDir);
         flag(settings, "backup-dir", backupDir);
         flag(settings, "snapshot-every-entries", snapshotEvery);
+        flag(settings, "state-machine", stateMachine);
         flag(settings, "tls-cert", tlsCert);
         flag(settings, "tls-key", tlsKey);
         flag(settings, "tls-trust", tlsTrust);

@@ -2,7 +2,11 @@ package io.paxcron.server;
 
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.paxcron.api.ClusterServiceImpl;
+import io.paxcron.api.JobBatchStateMachine;
+import io.paxcron.api.JobServiceImpl;
 import io.paxcron.paxos.DurableState;
+import io.paxcron.scheduler.CronStateMachine;
 import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.KeyValueStateMachine;
 import io.paxcron.paxos.Message;
@@ -92,10 +96,12 @@ public final class ReplicaServer implements AutoCloseable {
     ReplicaSettings settings = new ReplicaSettings(paxos, 5, config.snapshotEveryEntries(),
         64L << 20, 100_000);
     KeyValueStateMachine keyValue = new KeyValueStateMachine();
+    CronStateMachine cron = new CronStateMachine();
+    boolean cronMode = config.stateMachine() == ServerConfig.StateMachineKind.CRON;
     node = new ReplicaNode(settings, durability(store), network(transport), backups(),
-        keyValue,
+        cronMode ? new JobBatchStateMachine(cron) : keyValue,
         key -> {
-          String value = keyValue.get(new String(key, StandardCharsets.UTF_8));
+          String value = cronMode ? null : keyValue.get(new String(key, StandardCharsets.UTF_8));
           return value == null ? null : value.getBytes(StandardCharsets.UTF_8);
         },
         error -> {
@@ -103,14 +109,20 @@ public final class ReplicaServer implements AutoCloseable {
           stopped.complete(error);
         });
     node.start();
-    clientServer = NettyServerBuilder.forPort(self.clientPort())
-        .addService(new LogService(node, clientAddresses))
-        .build()
-        .start();
+    NettyServerBuilder api = NettyServerBuilder.forPort(self.clientPort())
+        .addService(new LogService(node, clientAddresses));
+    if (cronMode) {
+      // The leader's clock stamps job changes; the cron state machine only sees the stamps.
+      ReplicaCronCluster cluster = new ReplicaCronCluster(node, cron, clientAddresses,
+          java.time.InstantSource.system());
+      api.addService(new JobServiceImpl(cluster)).addService(new ClusterServiceImpl(cluster));
+    }
+    clientServer = api.build().start();
     reporter.scheduleAtFixedRate(this::report, 10, 10, TimeUnit.SECONDS);
     log.println("replica " + config.id() + " of cluster " + config.clusterId() + " serving: peers on "
         + self.peerAddress() + ", clients on " + self.clientAddress() + ", data in "
-        + config.dataDir() + (config.backupDir() == null ? "" : ", backups to " + config.backupDir()));
+        + config.dataDir() + (config.backupDir() == null ? "" : ", backups to " + config.backupDir())
+        + ", state machine " + config.stateMachine().name().toLowerCase(java.util.Locale.ROOT));
   }
 
   /**

@@ -30,6 +30,7 @@ import io.paxcron.paxos.transport.TlsConfig;
  * tls-cert = /etc/paxcron/replica.pem  # optional, all three together: mutual TLS between replicas
  * tls-key = /etc/paxcron/replica.key
  * tls-trust = /etc/paxcron/ca.pem
+ * state-machine = cron                # optional: kv (default, the log's key-value store) or cron
  * </pre>
  */
 public record ServerConfig(
@@ -39,7 +40,14 @@ public record ServerConfig(
     Map<Integer, Peer> peers,
     Path backupDir,
     long snapshotEveryEntries,
-    Optional<TlsConfig> tls) {
+    Optional<TlsConfig> tls,
+    StateMachineKind stateMachine) {
+
+  /** What the replicated log drives: the log's key-value store, or the cron state machine. */
+  public enum StateMachineKind {
+    KV,
+    CRON
+  }
 
   /** Where a replica listens: its peer port (replication) and its client port (API). */
   public record Peer(int id, String host, int peerPort, int clientPort) {
@@ -141,6 +149,7 @@ public record ServerConfig(
     Path dataDir = null;
     Path backupDir = null;
     long snapshotEvery = DEFAULT_SNAPSHOT_EVERY_ENTRIES;
+    StateMachineKind stateMachine = StateMachineKind.KV;
     Map<Integer, Peer> peers = new TreeMap<>();
     Map<String, String> portOwners = new HashMap<>();
     Map<String, Setting> tlsFiles = new TreeMap<>();
@@ -163,6 +172,13 @@ public record ServerConfig(
           }
         }
         case "data-dir" -> dataDir = Path.of(value);
+        case "state-machine" -> {
+          switch (value) {
+            case "kv" -> stateMachine = StateMachineKind.KV;
+            case "cron" -> stateMachine = StateMachineKind.CRON;
+            default -> problems.add(where + ": state-machine '" + value + "' must be kv or cron");
+          }
+        }
         case "tls-cert", "tls-key", "tls-trust" -> {
           tlsFiles.put(key, entry.getValue());
           if (!Files.isReadable(Path.of(value))) {
@@ -194,7 +210,7 @@ public record ServerConfig(
           } else {
             problems.add(where + ": unknown setting '" + key + "'; known: id, cluster-id, "
                 + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, tls-cert, tls-key,"
-                + " tls-trust");
+                + " tls-trust, state-machine");
           }
         }
       }
@@ -234,7 +250,7 @@ public record ServerConfig(
       throw new ConfigException(problems);
     }
     return new ServerConfig(id, clusterId, dataDir, Map.copyOf(peers), backupDir, snapshotEvery,
-        tls);
+        tls, stateMachine);
   }
 
   private static void checkDirectory(Path dir, String name, List<String> problems) {

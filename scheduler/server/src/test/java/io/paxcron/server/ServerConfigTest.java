@@ -94,7 +94,7 @@ class ServerConfigTest {
         () -> ServerConfig.from(flags("colour", "blue", "peer.1", "127.0.0.1:70000:7101")));
     assertEquals(List.of(
         "--colour: unknown setting 'colour'; known: id, cluster-id, data-dir, peer.<id>,"
-            + " backup-dir, snapshot-every-entries, tls-cert, tls-key, tls-trust",
+            + " backup-dir, snapshot-every-entries, tls-cert, tls-key, tls-trust, state-machine",
         "--peer.1: peer port 70000 is outside 1..65535",
         "id: missing (this replica's id, one of the peer ids)",
         "cluster-id: missing",

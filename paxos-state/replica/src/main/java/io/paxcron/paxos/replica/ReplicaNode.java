@@ -99,8 +99,9 @@ public final class ReplicaNode implements AutoCloseable {
   private long durableThrough;
   private CompletableFuture<Void> lastWrite = CompletableFuture.completedFuture(null);
   private final Map<Long, PendingProposal> pendingProposals = new HashMap<>();
-  private final Map<Long, PendingRead> pendingReads = new HashMap<>();
-  private final ArrayDeque<PendingRead> confirmedReads = new ArrayDeque<>();
+  private final Map<Long, ReadTask> pendingReads = new HashMap<>();
+  private final ArrayDeque<ConfirmedRead> confirmedReads = new ArrayDeque<>();
+  private final java.util.List<Runnable> appliedListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private long nextReadId = 1;
   private long appliedSinceSnapshot;
   private long bytesSinceSnapshot;
@@ -112,7 +113,14 @@ public final class ReplicaNode implements AutoCloseable {
 
   private record PendingProposal(long sequence, CompletableFuture<Applied> future) {}
 
-  private record PendingRead(byte[] query, CompletableFuture<ReadResult> future, long slot) {}
+  /** A read waiting for the leader's confirmation, then answered on the loop. */
+  private interface ReadTask {
+    void answer(long slot);
+
+    void fail(RuntimeException error);
+  }
+
+  private record ConfirmedRead(ReadTask task, long slot) {}
 
   public ReplicaNode(
       ReplicaSettings settings,
@@ -173,16 +181,30 @@ public final class ReplicaNode implements AutoCloseable {
 
   /** Proposes a client command; completes when it is applied here, or with why not. */
   public CompletableFuture<Applied> propose(long clientId, long sequence, byte[] payload) {
+    return proposeBuilt(clientId, sequence, () -> payload);
+  }
+
+  /**
+   * Proposes a command whose payload is built on the loop thread, where it may read the state
+   * machine — the leader stamping job changes with its clock and choosing {@code ?} values.
+   */
+  public CompletableFuture<Applied> proposeBuilt(
+      long clientId, long sequence, java.util.function.Supplier<byte[]> payload) {
     CompletableFuture<Applied> future = new CompletableFuture<>();
-    Command command;
-    try {
-      command = new Command(clientId, sequence, payload);
-    } catch (IllegalArgumentException e) {
-      future.completeExceptionally(e);
+    if (sequence < 1) {
+      future.completeExceptionally(
+          new IllegalArgumentException("sequence must be >= 1, got " + sequence));
       return future;
     }
     if (!submit(
         () -> {
+          Command command;
+          try {
+            command = new Command(clientId, sequence, payload.get());
+          } catch (RuntimeException e) {
+            future.completeExceptionally(e);
+            return;
+          }
           PendingProposal previous =
               pendingProposals.put(clientId, new PendingProposal(sequence, future));
           if (previous != null && previous.future() != future) {
@@ -198,16 +220,49 @@ public final class ReplicaNode implements AutoCloseable {
 
   /** A linearizable read: answered by the leader under its lease after quorum confirmation. */
   public CompletableFuture<ReadResult> read(byte[] request) {
-    CompletableFuture<ReadResult> future = new CompletableFuture<>();
+    return readOnLoop(slot -> new ReadResult(slot, query.apply(request)));
+  }
+
+  /**
+   * A linearizable read whose {@code query} runs on the loop thread, against the state machine
+   * applied through the confirmed slot it is given, once the leader holds its lease and a quorum
+   * confirmed its ballot after the read arrived.
+   */
+  public <T> CompletableFuture<T> readOnLoop(java.util.function.LongFunction<T> query) {
+    CompletableFuture<T> future = new CompletableFuture<>();
+    ReadTask task = new ReadTask() {
+      @Override
+      public void answer(long slot) {
+        try {
+          future.complete(query.apply(slot));
+        } catch (RuntimeException e) {
+          future.completeExceptionally(e);
+        }
+      }
+
+      @Override
+      public void fail(RuntimeException error) {
+        future.completeExceptionally(error);
+      }
+    };
     if (!submit(
         () -> {
           long readId = nextReadId++;
-          pendingReads.put(readId, new PendingRead(request, future, -1));
+          pendingReads.put(readId, task);
           process(replica.read(nowMillis(), readId));
         })) {
       future.completeExceptionally(new ReplicaStoppedException("replica stopped"));
     }
     return future;
+  }
+
+  /**
+   * Calls {@code listener} on the loop thread after every step that applied entries, until the
+   * returned handle is closed. The listener must return quickly.
+   */
+  public AutoCloseable onApplied(Runnable listener) {
+    appliedListeners.add(listener);
+    return () -> appliedListeners.remove(listener);
   }
 
   /** The replica's state as of the loop's last step (never blocks on the loop). */
@@ -312,9 +367,9 @@ public final class ReplicaNode implements AutoCloseable {
           "leadership lost; the outcome is unknown, retry with the same sequence");
       pendingProposals.values().forEach(p -> p.future().completeExceptionally(lost));
       pendingProposals.clear();
-      pendingReads.values().forEach(r -> r.future().completeExceptionally(lost));
+      pendingReads.values().forEach(r -> r.fail(lost));
       pendingReads.clear();
-      confirmedReads.forEach(r -> r.future().completeExceptionally(lost));
+      confirmedReads.forEach(r -> r.task().fail(lost));
       confirmedReads.clear();
     }
     wasLeader = leader;
@@ -377,22 +432,25 @@ public final class ReplicaNode implements AutoCloseable {
       bytesSinceSnapshot += entry.value().sizeBytes();
     }
     for (Ready.ReadOutcome outcome : ready.reads()) {
-      PendingRead read = pendingReads.remove(outcome.readId());
+      ReadTask read = pendingReads.remove(outcome.readId());
       if (read == null) {
         continue;
       }
       switch (outcome) {
-        case Ready.ReadReady readyRead ->
-            confirmedReads.add(new PendingRead(read.query(), read.future(), readyRead.slot()));
+        case Ready.ReadReady readyRead -> confirmedReads.add(new ConfirmedRead(read, readyRead.slot()));
         case Ready.ReadRejected rejected ->
-            read.future().completeExceptionally(
-                new NotLeaderException(rejected.leaderHint(), rejected.reason()));
+            read.fail(new NotLeaderException(rejected.leaderHint(), rejected.reason()));
       }
     }
     while (!confirmedReads.isEmpty()
         && confirmedReads.peek().slot() <= sessions.appliedThroughSlot()) {
-      PendingRead read = confirmedReads.poll();
-      read.future().complete(new ReadResult(read.slot(), query.apply(read.query())));
+      ConfirmedRead read = confirmedReads.poll();
+      read.task().answer(read.slot());
+    }
+    if (!ready.toApply().isEmpty() || ready.restore() != null) {
+      for (Runnable listener : appliedListeners) {
+        listener.run();
+      }
     }
     for (Ready.ProposalRejected rejected : ready.rejected()) {
       long clientId = rejected.command().clientId();
@@ -445,8 +503,8 @@ public final class ReplicaNode implements AutoCloseable {
     loop.execute(
         () -> {
           pendingProposals.values().forEach(p -> p.future().completeExceptionally(stop));
-          pendingReads.values().forEach(r -> r.future().completeExceptionally(stop));
-          confirmedReads.forEach(r -> r.future().completeExceptionally(stop));
+          pendingReads.values().forEach(r -> r.fail(stop));
+          confirmedReads.forEach(r -> r.task().fail(stop));
         });
     onFatal.accept(error);
   }

@@ -1,0 +1,103 @@
+package io.paxcron.server;
+
+import io.paxcron.api.ClusterInfo;
+import io.paxcron.api.CronCluster;
+import io.paxcron.api.JobBatchStateMachine;
+import io.paxcron.api.JobChange;
+import io.paxcron.api.LeaderStamper;
+import io.paxcron.paxos.replica.ReplicaNode;
+import io.paxcron.scheduler.CronStateMachine;
+import io.paxcron.scheduler.CronView;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+
+/**
+ * The job API's view of one replica: job changes go through the replica's log as one session
+ * command, stamped on the event loop with the leader's clock (the only clock the cron state
+ * machine ever sees, through the log); reads run on the event loop under the leader's lease.
+ *
+ * <p>Threading: every method may be called from any thread; the cron state machine is touched on
+ * the replica's loop thread only.
+ */
+final class ReplicaCronCluster implements CronCluster {
+
+  private final ReplicaNode node;
+  private final CronStateMachine cron;
+  private final Map<Integer, String> clientAddresses;
+  private final InstantSource leaderClock;
+
+  ReplicaCronCluster(ReplicaNode node, CronStateMachine cron, Map<Integer, String> clientAddresses,
+      InstantSource leaderClock) {
+    this.node = node;
+    this.cron = cron;
+    this.clientAddresses = Map.copyOf(clientAddresses);
+    this.leaderClock = leaderClock;
+  }
+
+  @Override
+  public CompletableFuture<JobBatchStateMachine.Answer> submit(
+      long clientId, long sequence, List<JobChange> changes) {
+    List<JobChange> copy = List.copyOf(changes);
+    return translate(node.proposeBuilt(clientId, sequence, () -> {
+      var stamp = leaderClock.instant();
+      return JobBatchStateMachine.encode(
+          LeaderStamper.stamp(copy, stamp, cron, () -> cron.launchDensity(stamp)));
+    }).thenApply(applied -> JobBatchStateMachine.decodeAnswer(applied.result())));
+  }
+
+  @Override
+  public <T> CompletableFuture<T> read(Function<CronView, T> query) {
+    return translate(node.readOnLoop(slot -> query.apply(cron)));
+  }
+
+  @Override
+  public ClusterInfo info() {
+    ReplicaNode.Status status = node.status();
+    List<ClusterInfo.Member> members = new ArrayList<>();
+    clientAddresses.forEach((id, address) -> members.add(new ClusterInfo.Member(id, address)));
+    members.sort((a, b) -> Integer.compare(a.id(), b.id()));
+    return new ClusterInfo(status.replicaId(), status.role().name(), status.leaderId(),
+        status.ballotRound(), status.firstUnchosenSlot(), status.appliedSlot(),
+        status.holdsLease(), members);
+  }
+
+  @Override
+  public Subscription onApplied(Runnable listener) {
+    AutoCloseable handle = node.onApplied(listener);
+    return () -> {
+      try {
+        handle.close();
+      } catch (Exception e) {
+        // Removing a listener cannot fail; nothing to report.
+      }
+    };
+  }
+
+  /** Maps the replica's failures to the API's, unwrapped. */
+  private <T> CompletableFuture<T> translate(CompletableFuture<T> future) {
+    CompletableFuture<T> translated = new CompletableFuture<>();
+    future.whenComplete((value, error) -> {
+      if (error == null) {
+        translated.complete(value);
+        return;
+      }
+      Throwable cause = error instanceof CompletionException && error.getCause() != null
+          ? error.getCause() : error;
+      if (cause instanceof ReplicaNode.NotLeaderException notLeader) {
+        String address = clientAddresses.get(notLeader.leaderHint());
+        translated.completeExceptionally(new NotLeaderException(
+            address == null ? "" : notLeader.leaderHint() + "=" + address, cause.getMessage()));
+      } else if (cause instanceof ReplicaNode.ReplicaStoppedException) {
+        translated.completeExceptionally(new UnavailableException(cause.getMessage()));
+      } else {
+        translated.completeExceptionally(cause);
+      }
+    });
+    return translated;
+  }
+}
