@@ -2,7 +2,10 @@ package io.paxcron.sim;
 
 import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.Command;
+import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.LogEntry;
+import io.paxcron.paxos.Message;
+import io.paxcron.paxos.Ready;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.Value;
 import java.util.HashMap;
@@ -98,6 +101,35 @@ public final class Invariants {
             atMillis,
             "slot " + slot + " had " + before + " chosen, and now a majority " + voters
                 + " accepted " + value + " in ballot " + ballot + ": a chosen value changed");
+      }
+    }
+  }
+
+  /**
+   * Replica {@code replica} is about to send {@code ready}'s messages: every proposal it makes
+   * (its own acceptances in the Persist, and the entries of its Accepts) and every vote it casts
+   * (its Accepteds) counts from now on.
+   */
+  public void onSending(long atMillis, int replica, Ready ready) {
+    for (LogEntry entry : ready.persist().entries()) {
+      if (!entry.chosen() && entry.ballot().replicaId() == replica) {
+        onProposal(atMillis, replica, entry);
+        onVote(atMillis, replica, entry.slot(), entry.ballot());
+      }
+    }
+    for (Envelope envelope : ready.messages()) {
+      switch (envelope.message()) {
+        case Message.Accept accept -> {
+          for (LogEntry entry : accept.entries()) {
+            onProposal(atMillis, replica, entry);
+          }
+        }
+        case Message.Accepted accepted -> {
+          for (long slot : accepted.slots()) {
+            onVote(atMillis, replica, slot, accepted.ballot());
+          }
+        }
+        default -> { }
       }
     }
   }

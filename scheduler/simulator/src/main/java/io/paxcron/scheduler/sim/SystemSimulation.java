@@ -967,26 +967,8 @@ public final class SystemSimulation {
         }
 
         private void sendMessages(Ready ready) {
-            for (LogEntry entry : ready.persist().entries()) {
-                if (!entry.chosen() && entry.ballot().replicaId() == id) {
-                    invariants.onProposal(now, id, entry);
-                    invariants.onVote(now, id, entry.slot(), entry.ballot());
-                }
-            }
+            invariants.onSending(now, id, ready);
             for (Envelope envelope : ready.messages()) {
-                switch (envelope.message()) {
-                    case Message.Accept accept -> {
-                        for (LogEntry entry : accept.entries()) {
-                            invariants.onProposal(now, id, entry);
-                        }
-                    }
-                    case Message.Accepted accepted -> {
-                        for (long slot : accepted.slots()) {
-                            invariants.onVote(now, id, slot, accepted.ballot());
-                        }
-                    }
-                    default -> { }
-                }
                 sendPeer(envelope);
             }
         }
