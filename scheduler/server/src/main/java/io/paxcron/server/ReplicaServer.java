@@ -48,7 +48,8 @@ import java.util.function.BiConsumer;
 /**
  * One replica process: RocksDB storage, the gRPC peer transport, the replica's event loop and the
  * log's client API, wired with {@code new}. The state machine is the key-value store of the
- * replicated log; the cron state machine replaces it when the job API lands.
+ * replicated log, or with {@code --state-machine cron} the cron state machine behind the job API,
+ * whose leader dispatches due runs to an in-process agent ({@link LeaderDispatch}).
  */
 public final class ReplicaServer implements AutoCloseable {
 
@@ -70,6 +71,7 @@ public final class ReplicaServer implements AutoCloseable {
   private PeerTransport transport;
   private ReplicaNode node;
   private Server clientServer;
+  private LeaderDispatch dispatch;
   private final CompletableFuture<Throwable> stopped = new CompletableFuture<>();
 
   public ReplicaServer(ServerConfig config, PrintStream log) {
@@ -116,6 +118,9 @@ public final class ReplicaServer implements AutoCloseable {
       ReplicaCronCluster cluster = new ReplicaCronCluster(node, cron, clientAddresses,
           java.time.InstantSource.system());
       api.addService(new JobServiceImpl(cluster)).addService(new ClusterServiceImpl(cluster));
+      // While this replica leads, its dispatcher launches due runs on this process's agent.
+      dispatch = new LeaderDispatch(node, cron, java.time.InstantSource.system(), config.id(), log);
+      dispatch.start();
     }
     clientServer = api.build().start();
     reporter.scheduleAtFixedRate(this::report, 10, 10, TimeUnit.SECONDS);
@@ -154,6 +159,9 @@ public final class ReplicaServer implements AutoCloseable {
     reporter.shutdownNow();
     if (clientServer != null) {
       clientServer.shutdownNow();
+    }
+    if (dispatch != null) {
+      dispatch.close();
     }
     if (node != null) {
       node.close();

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The job API on real replica processes running the cron state machine: any replica takes calls
  * (the client follows the leader), an acknowledged job survives the leader's SIGKILL, `?` values
  * are chosen once by the leader and kept, and an invalid job is refused naming its fields.
- * Dispatch of runs to agents is not wired into the server yet (docs/roadmap.md).
+ * Dispatch of runs to agents is covered by {@link DispatchOnRealClusterTest}.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class JobApiOnRealClusterTest {

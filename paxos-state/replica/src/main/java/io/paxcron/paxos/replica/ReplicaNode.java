@@ -265,6 +265,36 @@ public final class ReplicaNode implements AutoCloseable {
     return () -> appliedListeners.remove(listener);
   }
 
+  /**
+   * What a leader-side driver (the cron dispatcher) needs to know, read on the loop thread at
+   * this moment.
+   *
+   * @param leader whether this replica leads
+   * @param ballot the ballot it leads under (meaningful only when {@code leader})
+   * @param leaseValid whether its leader lease holds now
+   * @param caughtUp whether every entry it knows chosen is applied and no step awaits its writes
+   */
+  public record Leadership(boolean leader, io.paxcron.paxos.Ballot ballot, boolean leaseValid,
+      boolean caughtUp) {}
+
+  /**
+   * Runs {@code task} on the loop thread, after the work already queued; returns false if the
+   * replica stopped. A task that throws stops the replica (as any loop failure does).
+   */
+  public boolean runOnLoop(Runnable task) {
+    return submit(task);
+  }
+
+  /** This replica's leadership as of now. Must be called on the loop thread (from {@link #runOnLoop} or a listener). */
+  public Leadership leadershipOnLoop() {
+    if (replica == null) {
+      return new Leadership(false, io.paxcron.paxos.Ballot.ZERO, false, false);
+    }
+    boolean leader = replica.role() == PaxosReplica.Role.LEADER;
+    return new Leadership(leader, replica.ballot(), leader && replica.holdsLease(nowMillis()),
+        held.isEmpty() && sessions.appliedThroughSlot() == replica.firstUnchosenSlot() - 1);
+  }
+
   /** The replica's state as of the loop's last step (never blocks on the loop). */
   public Status status() {
     Status status = lastStatus;
