@@ -28,7 +28,7 @@ record BenchmarkOptions(
       """
       usage: ops/bench/log/run [options]
         --seconds N          measured seconds per data point (default 30, at most %d)
-        --warmup N           warm-up seconds before each measurement (default 5, at most %d)
+        --warmup N           warm-up seconds before each measurement (default 15, at most %d)
         --clients A,B,...    closed-loop client counts (default 1,16,128, each at most %d)
         --systems X,Y,...    paxcron, etcd, zookeeper (default all three)
         --connections N      connections (gRPC channels, ZooKeeper sessions) per system,
@@ -50,7 +50,7 @@ record BenchmarkOptions(
 
   static BenchmarkOptions parse(String... args) throws UsageError {
     int seconds = 30;
-    int warmup = 5;
+    int warmup = 15;
     List<Integer> clients = List.of(1, 16, 128);
     List<String> systems = KNOWN_SYSTEMS;
     int connections = 8;

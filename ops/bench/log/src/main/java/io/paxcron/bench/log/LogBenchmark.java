@@ -59,7 +59,10 @@ public final class LogBenchmark {
 
   private static int run(BenchmarkOptions options, String command) throws Exception {
     Files.createDirectories(options.workDir());
-    Path workRoot = Files.createTempDirectory(options.workDir(), "paxcron-bench-log-");
+    // Processes are started in their own directories, so every path handed to them is absolute;
+    // the report names the work directory as it was given (relative to the repository by run).
+    Path workRoot =
+        Files.createTempDirectory(options.workDir().toAbsolutePath(), "paxcron-bench-log-");
     // On SIGTERM or Ctrl-C: stop the running cluster (its own hook may be doing the same; close
     // is idempotent and waits for it), then remove the run's directory.
     Thread cleanup =
@@ -154,7 +157,10 @@ public final class LogBenchmark {
         System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
     machine.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     FileStore store = Files.getFileStore(workRoot);
-    machine.put("data_disk", store.name() + " (" + store.type() + ") at " + workRoot.getParent());
+    Path here = Path.of("").toAbsolutePath();
+    Path shown = workRoot.getParent().startsWith(here)
+        ? here.relativize(workRoot.getParent()) : workRoot.getParent();
+    machine.put("data_disk", store.name() + " (" + store.type() + ") at " + shown);
     return machine;
   }
 

@@ -13,7 +13,7 @@ class BenchmarkOptionsTest {
   void defaultsAreTheIssuesWorkload() throws Exception {
     BenchmarkOptions options = BenchmarkOptions.parse();
     assertEquals(30, options.measureSeconds());
-    assertEquals(5, options.warmupSeconds());
+    assertEquals(15, options.warmupSeconds());
     assertEquals(List.of(1, 16, 128), options.clientCounts());
     assertEquals(List.of("paxcron", "etcd", "zookeeper"), options.systems());
   }
