@@ -70,11 +70,13 @@ class DispatchOnRealClusterTest {
       }
       Instant windowStart = Instant.now().plusSeconds(1);
 
-      Thread.sleep(6_000);
+      // Runs happen in real time: wait until the every-second job has recorded a few, kill the
+      // leader, and wait until the new leader has recorded a few more.
+      awaitRecords(client, "every-1s", 5);
       cluster.kill(leader);
       int newLeader = cluster.awaitLeader(probe, Duration.ofSeconds(30));
       assertTrue(newLeader != leader);
-      Thread.sleep(6_000);
+      awaitRecords(client, "every-1s", ledger(client, "every-1s").size() + 5);
       Instant windowEnd = Instant.now().minus(SETTLE);
 
       Map<Outcome, Integer> byOutcome = new EnumMap<>(Outcome.class);
@@ -125,6 +127,17 @@ class DispatchOnRealClusterTest {
       assertTrue(instants >= 12, "too few instants observed: " + instants);
       assertTrue(byOutcome.getOrDefault(Outcome.OUTCOME_SUCCEEDED, 0) >= instants / 3,
           "most instants should have run: " + byOutcome);
+    }
+  }
+
+  /** Polls the job's ledger (a condition, not a fixed sleep) until it holds {@code count} records. */
+  private static void awaitRecords(JobClient client, String job, int count) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (ledger(client, job).size() < count) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(job + " recorded fewer than " + count + " runs within 60 s");
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
     }
   }
 
