@@ -196,17 +196,21 @@ public final class CronExpression implements Schedule {
         }
         boolean wallClock = !matcher.matchesEveryHour();
         boolean runOnce = wallClock && policy.overlap() == DstPolicy.Overlap.RUN_ONCE;
-        ZoneOffsetTransition previous = rules.previousTransition(Instant.ofEpochSecond(cursor + 1));
+        // A cursor exactly at a transition counts as before it: the local times of a gap all map to
+        // the transition instant itself, so they must still be searched from there. ZoneRules'
+        // previousTransition is strictly before its argument and nextTransition strictly after.
+        ZoneOffsetTransition previous = rules.previousTransition(Instant.ofEpochSecond(cursor));
         int offset = previous != null
                 ? previous.getOffsetAfter().getTotalSeconds()
-                : rules.getOffset(Instant.ofEpochSecond(cursor)).getTotalSeconds();
+                : rules.getOffset(Instant.ofEpochSecond(cursor - 1)).getTotalSeconds();
         // In an overlap's second occurrence, a run-once wall-clock job must not repeat local
         // times that already occurred before the transition.
         long notBeforeLocal = runOnce && previous != null && previous.isOverlap()
                 ? previous.toEpochSecond() + previous.getOffsetBefore().getTotalSeconds()
                 : Long.MIN_VALUE;
+        long transitionsAfter = cursor - 1;
         for (int crossed = 0; crossed < MAX_TRANSITIONS_PER_SEARCH; crossed++) {
-            ZoneOffsetTransition transition = rules.nextTransition(Instant.ofEpochSecond(cursor));
+            ZoneOffsetTransition transition = rules.nextTransition(Instant.ofEpochSecond(transitionsAfter));
             long local = matcher.nextLocalMatch(Math.max(cursor + offset, notBeforeLocal));
             if (local == CronMatcher.NONE) {
                 return EXHAUSTED;
@@ -233,6 +237,7 @@ public final class CronExpression implements Schedule {
                 notBeforeLocal = runOnce ? transitionSecond + offset : Long.MIN_VALUE;
             }
             cursor = transitionSecond;
+            transitionsAfter = transitionSecond;
             offset = offsetAfter;
         }
         return EXHAUSTED;

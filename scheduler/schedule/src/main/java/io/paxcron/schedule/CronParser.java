@@ -287,10 +287,8 @@ final class CronParser {
                 if (step < 1) {
                     throw error(token, offset + stepPosition, "step must be at least 1");
                 }
-                if (step > max - min) {
-                    throw error(token, offset + stepPosition,
-                            "step " + step + " is larger than the field's span " + min + "-" + max);
-                }
+                // A step larger than the span selects the start alone (Vixie, cronie, robfig/cron and
+                // croniter all accept "5 H-23/24" as once a day); ScheduleLint warns about it.
             } else if (single) {
                 high = low;
             }

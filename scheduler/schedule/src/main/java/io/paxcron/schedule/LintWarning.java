@@ -28,6 +28,8 @@ public record LintWarning(Kind kind, String field, int column, String message) {
         /** Six fields whose day-of-week uses 1-7 with a {@code ?} elsewhere: Quartz numbering (1 = Sunday). */
         QUARTZ_DAY_NUMBERING,
         /** Both day fields restricted: Vixie runs on days matching <em>either</em>. */
-        DAY_FIELDS_MATCH_EITHER
+        DAY_FIELDS_MATCH_EITHER,
+        /** A step larger than the field's span ({@code 10-23/24}): only the range's start matches. */
+        STEP_LARGER_THAN_SPAN
     }
 }

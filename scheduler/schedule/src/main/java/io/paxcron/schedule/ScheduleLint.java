@@ -52,6 +52,7 @@ public final class ScheduleLint {
             if (field == ScheduleField.DAY_OF_MONTH || field == ScheduleField.DAY_OF_WEEK) {
                 dayRules(field, word, warnings);
             }
+            largeSteps(field, word, warnings);
         }
         if (dayOfMonth == null || dayOfWeek == null) {
             return warnings;
@@ -84,6 +85,27 @@ public final class ScheduleLint {
         }
         warnings.sort((a, b) -> Integer.compare(a.column(), b.column()));
         return List.copyOf(warnings);
+    }
+
+    private static void largeSteps(ScheduleField field, FieldToken word, List<LintWarning> warnings) {
+        String text = word.text();
+        int itemStart = 0;
+        for (String item : text.split(",", -1)) {
+            int slash = item.indexOf('/');
+            if (slash >= 0 && slash + 1 < item.length() && item.length() - slash <= 10
+                    && item.substring(slash + 1).chars().allMatch(Character::isDigit)) {
+                long step = Long.parseLong(item.substring(slash + 1));
+                if (step > field.max() - field.min()) {
+                    String start = item.substring(0, slash);
+                    warnings.add(new LintWarning(LintWarning.Kind.STEP_LARGER_THAN_SPAN, field.label(),
+                            word.column() + itemStart + slash + 1, "step " + step + " is larger than the "
+                                    + field.label() + " span " + field.min() + "-" + field.max() + ": '" + item
+                                    + "' matches only " + (start.equals("*") ? field.min() : "the start of "
+                                    + start)));
+                }
+            }
+            itemStart += item.length() + 1;
+        }
     }
 
     private static void dayRules(ScheduleField field, FieldToken word, List<LintWarning> warnings) {

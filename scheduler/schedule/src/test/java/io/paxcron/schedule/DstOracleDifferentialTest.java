@@ -136,6 +136,49 @@ class DstOracleDifferentialTest {
         assertTrue(transitionsChecked > 500, "only " + transitionsChecked + " transitions checked" + Seeds.replay());
     }
 
+    /**
+     * A search that starts one second before, exactly at, or one second after a transition must see
+     * the transition: a gap slot found from T-1 s was once lost to a lookup at {@code cursor + 1}.
+     */
+    @Test
+    void searchesStartingAtEveryTransitionEdgeMatchTheOracle() {
+        int edgesChecked = 0;
+        for (ZoneRange range : ZONES) {
+            ZoneId zone = ZoneId.of(range.zone());
+            for (ZoneOffsetTransition transition : transitions(range)) {
+                Instant before = transition.getInstant().plus(Duration.ofHours(26));
+                for (String text : FIXED_EXPRESSIONS) {
+                    CronExpression expression = CronExpression.parse(text);
+                    List<LocalDateTime> matches = BruteForceOracle.localMatches(expression,
+                            LocalDateTime.ofInstant(transition.getInstant(), ZoneOffset.UTC).minusHours(27)
+                                    .truncatedTo(ChronoUnit.MINUTES),
+                            LocalDateTime.ofInstant(before, ZoneOffset.UTC).plusHours(27), Duration.ofMinutes(1));
+                    for (long edgeSeconds = -1; edgeSeconds <= 1; edgeSeconds++) {
+                        Instant after = transition.getInstant().plusSeconds(edgeSeconds);
+                        for (DstPolicy policy : POLICIES) {
+                            compare(text, zone, policy, after, before, matches,
+                                    "search from T" + (edgeSeconds < 0 ? "" : "+") + edgeSeconds + "s, transition "
+                                            + transition);
+                        }
+                    }
+                }
+                edgesChecked++;
+            }
+        }
+        assertTrue(edgesChecked > 500, "only " + edgesChecked + " transitions checked");
+    }
+
+    @Test
+    void gapSlotIsFoundFromOneSecondBeforeSpringForward() {
+        ZoneId newYork = ZoneId.of("America/New_York");
+        NextFire next = CronExpression.parse("30 2 * * *")
+                .next(Instant.parse("2026-03-08T06:59:59Z"), newYork, DstPolicy.DEFAULT);
+        assertEquals(Instant.parse("2026-03-08T07:00:00Z"), ((NextFire.Run) next).instant());
+        NextFire skipped = CronExpression.parse("30 2 * * *").next(Instant.parse("2026-03-08T06:59:59Z"), newYork,
+                new DstPolicy(DstPolicy.Gap.SKIP, DstPolicy.Overlap.RUN_ONCE));
+        assertTrue(skipped instanceof NextFire.Skipped, "expected a DST_GAP skip, got " + skipped);
+    }
+
     @Test
     void randomExpressionsInRandomZonesMatchTheOracleOverThreeDays() {
         SplittableRandom random = Seeds.random().split();

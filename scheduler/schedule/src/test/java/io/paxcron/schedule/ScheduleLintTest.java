@@ -50,4 +50,21 @@ class ScheduleLintTest {
         assertEquals(List.of(LintWarning.Kind.QUARTZ_QUESTION_MARK, LintWarning.Kind.QUARTZ_DAY_NUMBERING),
                 kinds("0 0 0 ? * 7"));
     }
+
+    @Test
+    void stepLargerThanTheSpanIsAcceptedAsItsStartAndWarned() {
+        List<LintWarning> warnings = ScheduleLint.lint("5 10-23/24 * * *");
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertEquals(LintWarning.Kind.STEP_LARGER_THAN_SPAN, warnings.get(0).kind());
+        assertEquals("hour", warnings.get(0).field());
+        assertEquals(9, warnings.get(0).column());
+        assertEquals(List.of(LintWarning.Kind.STEP_LARGER_THAN_SPAN), kinds("*/60 * * * *"));
+        assertEquals(List.of(), kinds("5 5-23/18 * * *"));
+        CronExpression once = CronExpression.parse("5 10-23/24 * * *");
+        NextFire first = once.next(java.time.Instant.parse("2026-01-01T00:00:00Z"), java.time.ZoneOffset.UTC,
+                DstPolicy.DEFAULT);
+        NextFire second = once.next(((NextFire.Run) first).instant(), java.time.ZoneOffset.UTC, DstPolicy.DEFAULT);
+        assertEquals(java.time.Instant.parse("2026-01-01T10:05:00Z"), ((NextFire.Run) first).instant());
+        assertEquals(java.time.Instant.parse("2026-01-02T10:05:00Z"), ((NextFire.Run) second).instant());
+    }
 }
