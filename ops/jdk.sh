@@ -27,6 +27,14 @@ MSG
   fi
   export JAVA_HOME="$best"
   export PATH="$JAVA_HOME/bin:$PATH"
+  # Maven's own libraries (Guava, Jansi) call sun.misc.Unsafe and native access, which JDK 24+
+  # warns about on every run; the warnings are about Maven, not Paxcron, so keep them off screen.
+  if [ "$best_major" -ge 24 ]; then
+    case " ${MAVEN_OPTS:-} " in
+      *sun-misc-unsafe-memory-access*) ;;
+      *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED" ;;
+    esac
+  fi
 }
 
 paxcron_require_maven() {
