@@ -79,6 +79,20 @@ public sealed interface Message {
   record Rejected(Ballot ballot, Ballot promised, int knownLeader, boolean leaderAlive)
       implements Message {}
 
+  /**
+   * Pre-vote (Raft thesis §9.6): would the receiver promise a new ballot now? Nothing changes on
+   * the receiver. A replica campaigns only after a quorum said yes, so one that was cut off or
+   * restarted cannot depose a leader that the others still hear from. {@code ballot} only names
+   * the question; the campaign that may follow uses a higher one.
+   */
+  record PreVote(Ballot ballot, long sentAtMillis) implements Message {}
+
+  /**
+   * The receiver of {@link PreVote} {@code ballot} heard from no live leader within the lease and
+   * would promise a new ballot. A refusal is a {@link Rejected} with {@code leaderAlive}.
+   */
+  record PreVoteGranted(Ballot ballot) implements Message {}
+
   /** A lagging replica asks for chosen entries from {@code fromSlot} on. */
   record CatchUpRequest(Ballot ballot, long fromSlot) implements Message {
     public CatchUpRequest {

@@ -28,6 +28,9 @@ import java.util.random.RandomGenerator;
  * ballot over every slot from the leader's first unchosen slot on, then phase 2 only while the
  * ballot holds. Leader stickiness and leases follow the "Paxos Made Live" master lease: an acceptor
  * that heard from the live leader within {@code leaseMillis} refuses to promise another ballot.
+ * A replica whose election timer fires asks first whether a quorum would promise (pre-vote, Raft
+ * thesis §9.6), so a replica that returns from a partition or a restart leaves a healthy leader
+ * alone instead of forcing a new ballot on it.
  */
 public final class PaxosReplica {
 
@@ -77,6 +80,9 @@ public final class PaxosReplica {
   // Candidate state.
   private final TreeMap<Integer, Message.Promise> promises = new TreeMap<>();
   private long campaignFromSlot;
+  /** The ballot of the pre-vote being collected ({@code null} when none) and who granted it. */
+  private Ballot preVoteBallot;
+  private final TreeSet<Integer> preVotes = new TreeSet<>();
 
   // Leader state.
   private long nextSlot;
@@ -182,7 +188,7 @@ public final class PaxosReplica {
       }
       case FOLLOWER, CANDIDATE -> {
         if (this.nowMillis >= electionDeadlineMillis) {
-          campaign();
+          startPreVote();
         } else if (role == Role.FOLLOWER) {
           maybeRequestCatchUp(knownLeader);
         }
@@ -197,8 +203,13 @@ public final class PaxosReplica {
     if (!peers.contains(from)) {
       throw new IllegalArgumentException("message from unknown replica " + from);
     }
-    highestSeenRound = Math.max(highestSeenRound, message.ballot().round());
+    if (!(message instanceof Message.PreVoteGranted)) {
+      // A grant echoes this replica's own pre-vote ballot, which the campaign is about to use.
+      highestSeenRound = Math.max(highestSeenRound, message.ballot().round());
+    }
     switch (message) {
+      case Message.PreVote preVote -> onPreVote(from, preVote);
+      case Message.PreVoteGranted granted -> onPreVoteGranted(from, granted);
       case Message.Prepare prepare -> onPrepare(from, prepare);
       case Message.Promise promise -> onPromise(from, promise);
       case Message.Accept accept -> onAccept(from, accept);
@@ -495,6 +506,7 @@ public final class PaxosReplica {
   }
 
   private void followLeader(int leader) {
+    preVoteBallot = null;
     knownLeader = leader;
     leaderHeardAtMillis = nowMillis;
     resetElectionTimer();
@@ -503,10 +515,53 @@ public final class PaxosReplica {
   // ---------------------------------------------------------------------------------------------
   // Proposer: election
 
+  /**
+   * The election timer fired: ask first whether a quorum would promise (Raft thesis §9.6), naming
+   * the ballot this replica would campaign with. Nothing is promised or persisted until a quorum
+   * said yes.
+   */
+  private void startPreVote() {
+    if (config.plantedBug() == PlantedBug.NO_PRE_VOTE) {
+      campaign();
+      return;
+    }
+    preVoteBallot = new Ballot(Math.max(highestSeenRound, promised.round()) + 1, id);
+    preVotes.clear();
+    preVotes.add(id);
+    resetElectionTimer();
+    if (preVotes.size() >= quorum) {
+      campaign();
+      return;
+    }
+    for (int peer : peers) {
+      send(peer, new Message.PreVote(preVoteBallot, nowMillis));
+    }
+  }
+
+  private void onPreVote(int from, Message.PreVote preVote) {
+    if (boundToAnotherLeader(from)) {
+      reject(from, preVote.ballot(), true);
+      return;
+    }
+    send(from, new Message.PreVoteGranted(preVote.ballot()));
+  }
+
+  private void onPreVoteGranted(int from, Message.PreVoteGranted granted) {
+    if (role == Role.LEADER || preVoteBallot == null || !granted.ballot().equals(preVoteBallot)) {
+      return;
+    }
+    preVotes.add(from);
+    if (preVotes.size() >= quorum) {
+      campaign();
+    }
+  }
+
   private void campaign() {
     if (role == Role.LEADER) {
       throw new IllegalStateException("a leader does not campaign");
     }
+    preVoteBallot = null;
+    preVotes.clear();
     role = Role.CANDIDATE;
     ballot = new Ballot(Math.max(highestSeenRound, promised.round()) + 1, id);
     highestSeenRound = ballot.round();

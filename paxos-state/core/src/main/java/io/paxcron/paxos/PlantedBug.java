@@ -12,5 +12,10 @@ public enum PlantedBug {
   /** A new leader ignores the values acceptors report in phase 1 and fills the slots with no-ops. */
   NO_PHASE1_ADOPTION,
   /** The leader counts its lease for the full lease period, with no margin for clock drift. */
-  LEASE_WITHOUT_DRIFT_MARGIN
+  LEASE_WITHOUT_DRIFT_MARGIN,
+  /**
+   * A replica whose election timer fires campaigns at once instead of asking for pre-votes, so a
+   * replica returning from a partition deposes a healthy leader.
+   */
+  NO_PRE_VOTE
 }

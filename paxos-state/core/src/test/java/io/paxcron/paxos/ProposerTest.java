@@ -28,8 +28,8 @@ final class ProposerTest {
   }
 
   /**
-   * Candidate 3 of five replicas, whose disk holds a promise of ballot 5.1, campaigns (ballot 6.3)
-   * and receives promises from 1 and 2 reporting {@code fromReplica1} and {@code fromReplica2};
+   * Candidate 3 of five replicas, whose disk holds a promise of ballot 5.1, is granted its pre-vote,
+   * campaigns (ballot 6.3) and receives promises from 1 and 2 reporting {@code fromReplica1} and {@code fromReplica2};
    * returns the value it then proposes for slot 1.
    */
   private static Value phaseTwoValueOfSlotOne(LogEntry fromReplica1, LogEntry fromReplica2) {
@@ -38,6 +38,10 @@ final class ProposerTest {
     cluster.startAll();
     cluster.advance(1_000);
     cluster.tick(3);
+    cluster.drop(envelope -> true);
+    assertEquals(PaxosReplica.Role.FOLLOWER, cluster.replica(3).role(), "asks before it campaigns");
+    cluster.receive(3, 1, new Message.PreVoteGranted(new Ballot(6, 3)));
+    cluster.receive(3, 2, new Message.PreVoteGranted(new Ballot(6, 3)));
     Ballot ballot = cluster.replica(3).ballot();
     assertEquals(new Ballot(6, 3), ballot);
     cluster.drop(envelope -> true);
@@ -231,15 +235,14 @@ final class ProposerTest {
       PaxosReplica replica = new PaxosReplica(PaxosConfig.defaults(1, List.of(1, 2, 3)),
           new SplittableRandom(seed), DurableState.EMPTY, 0);
       replica.start(0);
-      long campaignedAt = -1;
-      for (long now = 0; now <= 1_000 && campaignedAt < 0; now++) {
-        replica.tick(now);
-        if (replica.role() == PaxosReplica.Role.CANDIDATE) {
-          campaignedAt = now;
+      long askedAt = -1;
+      for (long now = 0; now <= 1_000 && askedAt < 0; now++) {
+        Ready ready = replica.tick(now);
+        if (ready.messages().stream().anyMatch(e -> e.message() instanceof Message.PreVote)) {
+          askedAt = now;
         }
       }
-      assertTrue(campaignedAt >= 500 && campaignedAt < 1_000,
-          "seed " + seed + " campaigned at " + campaignedAt);
+      assertTrue(askedAt >= 500 && askedAt < 1_000, "seed " + seed + " asked for pre-votes at " + askedAt);
     }
   }
 }

@@ -296,6 +296,16 @@ final class TestCluster {
     }
   }
 
+  /** Advances the clock by {@code millis}, {@code stepMillis} at a time, ticking and delivering. */
+  void runFor(long millis, long stepMillis) {
+    long until = nowMillis + millis;
+    while (nowMillis < until) {
+      advance(Math.min(stepMillis, until - nowMillis));
+      tickAll();
+      deliverAll();
+    }
+  }
+
   /**
    * Makes {@code id} the leader: waits two election timeouts (so its randomized election deadline
    * has certainly passed), ticks only it, and delivers everything.
@@ -593,6 +603,8 @@ final class TestCluster {
 
   static String describe(Message message) {
     return switch (message) {
+      case Message.PreVote p -> "PreVote b=" + p.ballot();
+      case Message.PreVoteGranted g -> "PreVoteGranted b=" + g.ballot();
       case Message.Prepare p -> "Prepare b=" + p.ballot() + " from=" + p.fromSlot();
       case Message.Promise p -> "Promise b=" + p.ballot() + " accepted="
           + describeEntries(p.accepted(), true) + (p.complete() ? " complete" : " incomplete");

@@ -137,6 +137,7 @@ public final class Simulation {
       int reads,
       long chosenSlots,
       int leaderChanges,
+      int needlessElections,
       long invariantChecks,
       String replayCommand) {
     public boolean ok() {
@@ -173,6 +174,18 @@ public final class Simulation {
   private long nextReadId = 1;
   private int leaderChanges;
   private int lastLeader = -1;
+  /** After every fault healed: the ballot holding the lease, since when, and once it settled. */
+  private Ballot holderBallot;
+  private long holderSinceMillis;
+  private Ballot settledBallot;
+  private Returning returning = Returning.NOT_STARTED;
+  private int returningNode = -1;
+  private long returningSinceMillis;
+  /**
+   * Leases taken under a new ballot after the cluster had settled on a leader with every fault
+   * healed: elections nothing called for (a returning replica deposing a healthy leader).
+   */
+  private int needlessElections;
   private int reads;
   private long nextProgressMillis;
   static final long PROGRESS_EVERY_MILLIS = 500;
@@ -229,7 +242,7 @@ public final class Simulation {
         if (!healed && events >= options.faultEvents()) {
           heal();
         }
-        if (healed && settled()) {
+        if (healed && settled() && returningReplicaLeftTheLeaderAlone()) {
           break;
         }
         if (healed && now - healedAtMillis > options.livenessMillis()) {
@@ -266,6 +279,7 @@ public final class Simulation {
         reads,
         chosenSlots,
         leaderChanges,
+        needlessElections,
         invariants.checks(),
         options.replayCommand());
   }
@@ -680,6 +694,27 @@ public final class Simulation {
         holders.add(node.id);
       }
     }
+    if (healed && holders.size() == 1) {
+      Ballot ballot = nodes.get(holders.get(0)).replica.ballot();
+      if (!ballot.equals(holderBallot)) {
+        if (settledBallot != null) {
+          needlessElections++;
+          trace("needless election: ballot " + ballot + " after the cluster settled on "
+              + settledBallot);
+          if (!plan.clockBeyondBound()) {
+            invariants.fail(now, "needless election: ballot " + ballot + " took the lease from "
+                + settledBallot + " with every fault healed");
+          }
+          settledBallot = null;
+        }
+        holderBallot = ballot;
+        holderSinceMillis = now;
+      } else if (settledBallot == null
+          && now - holderSinceMillis >= 2 * baseConfig.electionTimeoutMillis()) {
+        // Two election timeouts under one ballot: any election still in flight has ended.
+        settledBallot = ballot;
+      }
+    }
     if (holders.size() == 1 && holders.get(0) != lastLeader) {
       lastLeader = holders.get(0);
       leaderChanges++;
@@ -690,6 +725,58 @@ public final class Simulation {
       invariants.onLeaseHolders(now, holders);
     }
   }
+
+  /**
+   * The returning-replica stretch (Raft thesis §9.6): once every fault healed and one ballot has
+   * held the lease for two election timeouts, one follower is cut off for three election timeouts
+   * and reconnected. Nothing else is faulted, so the leader must keep its ballot throughout; any
+   * new ballot is a needless election, which {@link #checkLeases} counts and, with clocks within
+   * their bound, reports as a violation. True once the stretch is over (or cannot run).
+   */
+  private boolean returningReplicaLeftTheLeaderAlone() {
+    long stretch = 3 * baseConfig.electionTimeoutMillis();
+    switch (returning) {
+      case NOT_STARTED -> {
+        int leader = currentLeader();
+        if (plan.clockBeyondBound() || plan.replicas() < 3) {
+          return true;
+        }
+        if (settledBallot == null || leader < 0) {
+          return false;
+        }
+        List<Integer> followers = new ArrayList<>();
+        for (Node node : nodes) {
+          if (node.alive && node.id != leader) {
+            followers.add(node.id);
+          }
+        }
+        returningNode = followers.get(random.nextInt(followers.size()));
+        for (int other = 0; other < plan.replicas(); other++) {
+          link[returningNode][other] = false;
+          link[other][returningNode] = false;
+        }
+        returning = Returning.CUT_OFF;
+        returningSinceMillis = now;
+        trace("replica " + returningNode + " is cut off while leader " + leader + " is healthy");
+        return false;
+      }
+      case CUT_OFF -> {
+        if (now - returningSinceMillis >= stretch) {
+          link = fullyConnected(plan.replicas());
+          returning = Returning.RETURNED;
+          returningSinceMillis = now;
+          trace("replica " + returningNode + " returns");
+        }
+        return false;
+      }
+      case RETURNED -> {
+        return now - returningSinceMillis >= stretch;
+      }
+    }
+    throw new IllegalStateException("unknown stretch state " + returning);
+  }
+
+  private enum Returning { NOT_STARTED, CUT_OFF, RETURNED }
 
   private boolean settled() {
     for (Client client : clients) {
@@ -792,6 +879,8 @@ public final class Simulation {
 
   private static String describe(Message message) {
     return switch (message) {
+      case Message.PreVote p -> "PreVote b=" + p.ballot();
+      case Message.PreVoteGranted g -> "PreVoteGranted b=" + g.ballot();
       case Message.Prepare p -> "Prepare b=" + p.ballot() + " from slot " + p.fromSlot();
       case Message.Promise p -> "Promise b=" + p.ballot() + " accepted=" + p.accepted().size()
           + (p.complete() ? "" : " incomplete");

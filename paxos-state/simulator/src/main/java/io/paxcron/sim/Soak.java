@@ -79,6 +79,7 @@ public final class Soak {
     }
     long totalEvents = 0;
     long violations = 0;
+    long needlessElections = 0;
     long startNanos = System.nanoTime();
     for (long seed = first; seed < first + seeds; seed++) {
       Simulation.Options options = Simulation.Options.of(seed).withFaultEvents(events)
@@ -88,6 +89,11 @@ public final class Soak {
       }
       Simulation.Result result = new Simulation(options).run();
       totalEvents += result.events();
+      needlessElections += result.needlessElections();
+      if (result.needlessElections() > 0) {
+        out.println("NEEDLESS seed=" + seed + " elections=" + result.needlessElections()
+            + " replay: " + result.replayCommand());
+      }
       if (!result.ok()) {
         violations++;
         out.println("VIOLATION seed=" + seed + " " + result.violation());
@@ -99,7 +105,8 @@ public final class Soak {
     }
     double seconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
     out.println("SOAK scope=" + scope + " seeds=" + seeds + " events=" + totalEvents
-        + " events_per_s=" + Math.round(totalEvents / seconds) + " violations=" + violations);
+        + " events_per_s=" + Math.round(totalEvents / seconds) + " violations=" + violations
+        + " needless_elections=" + needlessElections);
     return violations == 0 ? 0 : 1;
   }
 

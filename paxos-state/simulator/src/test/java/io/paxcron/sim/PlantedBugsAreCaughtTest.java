@@ -30,6 +30,11 @@ class PlantedBugsAreCaughtTest {
   }
 
   @Test
+  void campaigningWithoutPreVoteIsCaught() {
+    caught(Simulation.Options.of(1).withPlantedBug(PlantedBug.NO_PRE_VOTE));
+  }
+
+  @Test
   void replyingBeforePersistingIsCaught() {
     caught(Simulation.Options.of(1).withDriverBug(Simulation.DriverBug.REPLY_BEFORE_PERSIST));
   }

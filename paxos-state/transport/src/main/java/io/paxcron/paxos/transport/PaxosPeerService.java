@@ -111,17 +111,20 @@ final class PaxosPeerService extends PaxosPeerGrpc.PaxosPeerImplBase {
   public void prepare(Prepare request, StreamObserver<PrepareReply> responses) {
     ServerCallStreamObserver<PrepareReply> call =
         (ServerCallStreamObserver<PrepareReply>) responses;
-    Message.Prepare prepare =
+    Message prepare =
         admit(
             request.hasSender(),
             request.getSender(),
             "Prepare",
             request,
-            ProtoCodec::decodePrepare,
+            ProtoCodec::decodePrepareOrPreVote,
             call);
     if (prepare != null) {
       int peer = request.getSender().getReplicaId();
-      sessions.get(peer).awaitPrepareAnswer(prepare.ballot(), call);
+      sessions
+          .get(peer)
+          .awaitPrepareAnswer(
+              new PeerSessions.PrepareKey(prepare.ballot(), request.getPreVote()), call);
       deliver.onMessage(peer, prepare);
     }
   }

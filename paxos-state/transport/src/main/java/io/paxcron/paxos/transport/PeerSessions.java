@@ -29,7 +29,7 @@ final class PeerSessions {
   private final Counters counters;
 
   private volatile ServerAcceptStream acceptStream;
-  private final LinkedHashMap<Ballot, ServerCallStreamObserver<PrepareReply>> prepares =
+  private final LinkedHashMap<PrepareKey, ServerCallStreamObserver<PrepareReply>> prepares =
       new LinkedHashMap<>();
   private final ArrayDeque<ServerCatchUp> catchUps = new ArrayDeque<>();
 
@@ -69,20 +69,27 @@ final class PeerSessions {
   // ---------------------------------------------------------------------------------------------
   // Prepare
 
-  /** Registers a Prepare call awaiting the core's Promise or Rejected of {@code ballot}. */
-  void awaitPrepareAnswer(Ballot ballot, ServerCallStreamObserver<PrepareReply> call) {
-    call.setOnCancelHandler(() -> forgetPrepare(ballot, call));
+  /**
+   * A pending Prepare call: its ballot, and whether it is a pre-vote (which names the ballot its
+   * sender would campaign with, so a pre-vote and a Prepare may carry the same ballot).
+   */
+  record PrepareKey(Ballot ballot, boolean preVote) {}
+
+  /** Registers a Prepare call awaiting the core's Promise, PreVoteGranted or Rejected. */
+  void awaitPrepareAnswer(PrepareKey key, ServerCallStreamObserver<PrepareReply> call) {
+    Ballot ballot = key.ballot();
+    call.setOnCancelHandler(() -> forgetPrepare(key, call));
     ServerCallStreamObserver<PrepareReply> replaced;
     ServerCallStreamObserver<PrepareReply> evicted = null;
     synchronized (this) {
-      replaced = prepares.remove(ballot);
+      replaced = prepares.remove(key);
       if (prepares.size() == options.maxPendingPreparesPerPeer()) {
-        Iterator<Map.Entry<Ballot, ServerCallStreamObserver<PrepareReply>>> oldest =
+        Iterator<Map.Entry<PrepareKey, ServerCallStreamObserver<PrepareReply>>> oldest =
             prepares.entrySet().iterator();
         evicted = oldest.next().getValue();
         oldest.remove();
       }
-      prepares.put(ballot, call);
+      prepares.put(key, call);
     }
     if (replaced != null) {
       counters.dropped.increment();
@@ -100,11 +107,11 @@ final class PeerSessions {
     }
   }
 
-  /** Answers the pending Prepare of {@code ballot}; false if there is none. */
-  boolean answerPrepare(Ballot ballot, PrepareReply reply) {
+  /** Answers the pending Prepare call {@code key}; false if there is none. */
+  boolean answerPrepare(PrepareKey key, PrepareReply reply) {
     ServerCallStreamObserver<PrepareReply> call;
     synchronized (this) {
-      call = prepares.remove(ballot);
+      call = prepares.remove(key);
     }
     if (call == null) {
       return false;
@@ -116,8 +123,8 @@ final class PeerSessions {
   }
 
   private synchronized void forgetPrepare(
-      Ballot ballot, ServerCallStreamObserver<PrepareReply> call) {
-    prepares.remove(ballot, call);
+      PrepareKey key, ServerCallStreamObserver<PrepareReply> call) {
+    prepares.remove(key, call);
   }
 
   // ---------------------------------------------------------------------------------------------

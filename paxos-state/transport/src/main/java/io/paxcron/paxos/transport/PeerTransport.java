@@ -12,6 +12,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.Message;
+import io.paxcron.proto.v1.PrepareReply;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -225,17 +226,29 @@ public final class PeerTransport implements AutoCloseable {
     switch (envelope.message()) {
       case Message.Accept accept -> link.sendAccept(codec.encodeAccept(accept));
       case Message.Prepare prepare -> link.sendPrepare(codec.encodePrepare(prepare));
+      case Message.PreVote preVote -> link.sendPrepare(codec.encodePreVote(preVote));
+      case Message.PreVoteGranted granted ->
+          countIfUnmatched(
+              session.answerPrepare(
+                  new PeerSessions.PrepareKey(granted.ballot(), true),
+                  codec.encodePrepareReply(granted)));
       case Message.CatchUpRequest request -> link.sendCatchUp(codec.encodeCatchUpRequest(request));
       case Message.Accepted accepted ->
           countIfUnmatched(session.replyOnAcceptStream(codec.encodeAcceptReply(accepted)));
       case Message.Promise promise ->
           countIfUnmatched(
-              session.answerPrepare(promise.ballot(), codec.encodePrepareReply(promise)));
+              session.answerPrepare(
+                  new PeerSessions.PrepareKey(promise.ballot(), false),
+                  codec.encodePrepareReply(promise)));
       case Message.Rejected rejected -> {
-        // A Rejected answers a Prepare or an Accept of its ballot; the pending Prepare call, if
-        // any, is the more specific match. Either way the candidate or leader learns the same.
+        // A Rejected answers a pre-vote, a Prepare or an Accept of its ballot; a pending call is
+        // the more specific match, and a pre-vote is answered at once, before any Prepare of the
+        // same ballot could follow it. Either way the asker learns the same.
+        PrepareReply reply = codec.encodePrepareReply(rejected);
         boolean answered =
-            session.answerPrepare(rejected.ballot(), codec.encodePrepareReply(rejected))
+            session.answerPrepare(new PeerSessions.PrepareKey(rejected.ballot(), true), reply)
+                || session.answerPrepare(
+                    new PeerSessions.PrepareKey(rejected.ballot(), false), reply)
                 || session.replyOnAcceptStream(codec.encodeAcceptReply(rejected));
         countIfUnmatched(answered);
       }

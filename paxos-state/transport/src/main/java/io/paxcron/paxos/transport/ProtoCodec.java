@@ -17,6 +17,7 @@ import io.paxcron.proto.v1.CatchUpRequest;
 import io.paxcron.proto.v1.NoOp;
 import io.paxcron.proto.v1.PeerMessage;
 import io.paxcron.proto.v1.Prepare;
+import io.paxcron.proto.v1.PreVoteGranted;
 import io.paxcron.proto.v1.PrepareReply;
 import io.paxcron.proto.v1.Promise;
 import io.paxcron.proto.v1.Rejected;
@@ -62,6 +63,9 @@ public final class ProtoCodec {
   public PeerMessage encode(Message message) {
     PeerMessage.Builder builder = PeerMessage.newBuilder();
     return switch (message) {
+      case Message.PreVote preVote -> builder.setPrepare(encodePreVote(preVote)).build();
+      case Message.PreVoteGranted granted ->
+          builder.setPreVoteGranted(encodePreVoteGranted(granted)).build();
       case Message.Prepare prepare -> builder.setPrepare(encodePrepare(prepare)).build();
       case Message.Promise promise -> builder.setPromise(encodePromise(promise)).build();
       case Message.Accept accept -> builder.setAccept(encodeAccept(accept)).build();
@@ -76,7 +80,8 @@ public final class ProtoCodec {
   /** Decodes any message from its unchunked form. */
   public static Message decode(PeerMessage message) {
     return switch (message.getKindCase()) {
-      case PREPARE -> decodePrepare(message.getPrepare());
+      case PREPARE -> decodePrepareOrPreVote(message.getPrepare());
+      case PRE_VOTE_GRANTED -> decodePreVoteGranted(message.getPreVoteGranted());
       case PROMISE -> decodePromise(message.getPromise());
       case ACCEPT -> decodeAccept(message.getAccept());
       case ACCEPTED -> decodeAccepted(message.getAccepted());
@@ -91,6 +96,7 @@ public final class ProtoCodec {
   public static Sender senderOf(PeerMessage message) {
     return switch (message.getKindCase()) {
       case PREPARE -> message.getPrepare().getSender();
+      case PRE_VOTE_GRANTED -> message.getPreVoteGranted().getSender();
       case PROMISE -> message.getPromise().getSender();
       case ACCEPT -> message.getAccept().getSender();
       case ACCEPTED -> message.getAccepted().getSender();
@@ -138,9 +144,11 @@ public final class ProtoCodec {
           PrepareReply.newBuilder().setPromise(encodePromise(promise)).build();
       case Message.Rejected rejected ->
           PrepareReply.newBuilder().setRejected(encodeRejected(rejected)).build();
+      case Message.PreVoteGranted granted ->
+          PrepareReply.newBuilder().setPreVoteGranted(encodePreVoteGranted(granted)).build();
       default ->
           throw new IllegalArgumentException(
-              "a prepare reply is a Promise or a Rejected, not " + message);
+              "a prepare reply is a Promise, a PreVoteGranted or a Rejected, not " + message);
     };
   }
 
@@ -148,6 +156,7 @@ public final class ProtoCodec {
     return switch (reply.getKindCase()) {
       case PROMISE -> decodePromise(reply.getPromise());
       case REJECTED -> decodeRejected(reply.getRejected());
+      case PRE_VOTE_GRANTED -> decodePreVoteGranted(reply.getPreVoteGranted());
       case KIND_NOT_SET -> throw new IllegalArgumentException("prepare_reply.kind is not set");
     };
   }
@@ -156,6 +165,7 @@ public final class ProtoCodec {
     return switch (reply.getKindCase()) {
       case PROMISE -> reply.getPromise().getSender();
       case REJECTED -> reply.getRejected().getSender();
+      case PRE_VOTE_GRANTED -> reply.getPreVoteGranted().getSender();
       case KIND_NOT_SET -> throw new IllegalArgumentException("prepare_reply.kind is not set");
     };
   }
@@ -177,6 +187,38 @@ public final class ProtoCodec {
     return decoding(
         "prepare",
         () -> new Message.Prepare(ballot, prepare.getFromSlot(), prepare.getSentAtMillis()));
+  }
+
+  /** A pre-vote travels as a Prepare call with {@code pre_vote} set (peer.proto). */
+  public Prepare encodePreVote(Message.PreVote preVote) {
+    return Prepare.newBuilder()
+        .setSender(sender)
+        .setBallot(encodeBallot(preVote.ballot()))
+        .setSentAtMillis(preVote.sentAtMillis())
+        .setPreVote(true)
+        .build();
+  }
+
+  /** A Prepare call's message: a {@link Message.PreVote} when {@code pre_vote} is set. */
+  public static Message decodePrepareOrPreVote(Prepare prepare) {
+    if (prepare.getPreVote()) {
+      Ballot ballot = decodeBallot(prepare.hasBallot(), prepare.getBallot(), "prepare.ballot");
+      return decoding("prepare", () -> new Message.PreVote(ballot, prepare.getSentAtMillis()));
+    }
+    return decodePrepare(prepare);
+  }
+
+  public PreVoteGranted encodePreVoteGranted(Message.PreVoteGranted granted) {
+    return PreVoteGranted.newBuilder()
+        .setSender(sender)
+        .setBallot(encodeBallot(granted.ballot()))
+        .build();
+  }
+
+  public static Message.PreVoteGranted decodePreVoteGranted(PreVoteGranted granted) {
+    Ballot ballot =
+        decodeBallot(granted.hasBallot(), granted.getBallot(), "pre_vote_granted.ballot");
+    return decoding("pre_vote_granted", () -> new Message.PreVoteGranted(ballot));
   }
 
   public Promise encodePromise(Message.Promise promise) {

@@ -31,6 +31,8 @@ class ProtoCodecTest {
   static Stream<Named<Message>> everyKind() {
     return Stream.of(
         Named.of("Prepare", Fixtures.prepare()),
+        Named.of("PreVote", new Message.PreVote(Fixtures.BALLOT, 1_234)),
+        Named.of("PreVoteGranted", new Message.PreVoteGranted(Fixtures.BALLOT)),
         Named.of("Promise", Fixtures.promise()),
         Named.of(
             "Promise with nothing accepted",
@@ -79,12 +81,14 @@ class ProtoCodecTest {
   }
 
   @Test
-  void prepareRepliesCarryPromiseAndRejectedOnly() {
+  void prepareRepliesCarryPromisePreVoteGrantedAndRejectedOnly() {
     PrepareReply promise = codec.encodePrepareReply(Fixtures.promise());
     PrepareReply rejected = codec.encodePrepareReply(Fixtures.rejected());
+    Message.PreVoteGranted granted = new Message.PreVoteGranted(Fixtures.BALLOT);
 
     assertEquals(Fixtures.promise(), ProtoCodec.decodePrepareReply(promise));
     assertEquals(Fixtures.rejected(), ProtoCodec.decodePrepareReply(rejected));
+    assertEquals(granted, ProtoCodec.decodePrepareReply(codec.encodePrepareReply(granted)));
     assertThrows(
         IllegalArgumentException.class, () -> codec.encodePrepareReply(Fixtures.accepted(1)));
   }
