@@ -13,7 +13,7 @@ function spec(job) {
     ['? chosen', Object.entries(job.chosen).map(([k, v]) => k + ' = ' + v).join(', ') || '—'],
     ['In words', job.description || '—'],
     ['Zone', job.zone],
-    ['Next', job.next.map((iso) => new Date(iso).toLocaleString()).join(' · ') || '—'],
+    ['Next', job.next.length === 0 ? '—' : h('div', {class: 'next'}, job.next.map((iso) => h('div', {title: iso}, new Date(iso).toLocaleString())))],
     ['Command', h('span', {class: 'mono'}, job.command + (job.commandKind === 'shell' ? '  (sh -c)' : ''))],
     ['Concurrency', job.concurrency],
     ['Misfire', job.misfire],
@@ -36,11 +36,11 @@ function durationChart(runs) {
   const ran = runs.filter((r) => r.durationMillis !== null).slice(0, 60).reverse();
   if (ran.length === 0) return h('div', {class: 'empty'}, 'No run has started yet, so there is no duration to chart.');
   const width = 640;
-  const height = 160;
+  const height = 220;
   const left = 48;
   const bottom = 20;
   const max = Math.max(...ran.map((r) => r.durationMillis), 1);
-  const step = (width - left - 8) / ran.length;
+  const step = Math.min(24, (width - left - 8) / ran.length);
   const y = (v) => height - bottom - (v / max) * (height - bottom - 10);
   return h('svg', {class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'Run durations'},
     [0, 0.5, 1].map((f) => h('g', {},
@@ -50,7 +50,16 @@ function durationChart(runs) {
       width: Math.max(1, step - 2), height: Math.max(1, height - bottom - y(r.durationMillis))},
       h('title', {}, r.instant + ': ' + duration(r.durationMillis) + ' ' + r.outcome))),
     h('line', {class: 'axis', x1: left, x2: width - 4, y1: height - bottom, y2: height - bottom}),
-    h('text', {x: left, y: height - 4}, 'older'), h('text', {x: width - 8, y: height - 4, 'text-anchor': 'end'}, 'newer'));
+    h('text', {x: left, y: height - 4}, 'older'), h('text', {x: left + ran.length * step, y: height - 4, 'text-anchor': 'end'}, 'newer'));
+}
+
+function durationStats(runs) {
+  const values = runs.filter((r) => r.durationMillis !== null).map((r) => r.durationMillis).sort((a, b) => a - b);
+  if (values.length === 0) return null;
+  const at = (q) => values[Math.min(values.length - 1, Math.floor(q * values.length))];
+  return h('div', {class: 'chart-stats'},
+    h('span', {}, 'runs ', h('b', {}, values.length)), h('span', {}, 'median ', h('b', {}, duration(at(0.5)))),
+    h('span', {}, 'p90 ', h('b', {}, duration(at(0.9)))), h('span', {}, 'longest ', h('b', {}, duration(values[values.length - 1]))));
 }
 
 async function showOutput(record) {
@@ -101,7 +110,7 @@ async function refresh() {
       h('span', {class: 'spacer'}),
       h('a', {href: 'runs.html?job=' + encodeURIComponent(job.name)}, 'All of this job\'s runs on the Runs page')));
   replace($('#spec'), h('h2', {}, 'Definition'), spec(job));
-  replace($('#chart'), h('h2', {}, 'Durations'), durationChart(data.runs));
+  replace($('#chart'), h('h2', {}, 'Durations of recent runs'), durationChart(data.runs), durationStats(data.runs));
   const open = data.open.length === 0 ? null : h('div', {class: 'panel'}, h('h2', {}, 'Open runs'),
     h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Run'), h('th', {}, 'Status'), h('th', {}, 'Attempt'), h('th', {}, 'Agent'))),
       h('tbody', {}, data.open.map((o) => h('tr', {}, h('td', {class: 'mono small'}, o.runId), h('td', {}, badge(o.status, 'open')),
