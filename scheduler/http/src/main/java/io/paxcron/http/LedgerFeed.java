@@ -96,7 +96,8 @@ final class LedgerFeed implements AutoCloseable {
         }
     }
 
-    private void accept(RunRecord record) {
+    // Package-private for tests; the feed thread is its only other caller.
+    void accept(RunRecord record) {
         long added;
         synchronized (this) {
             RunRecord previous = records.put(record.getSequence(), record);
@@ -154,7 +155,11 @@ final class LedgerFeed implements AutoCloseable {
         return records.isEmpty() ? 0 : records.firstKey();
     }
 
-    /** Counts of instants by outcome name over the records kept whose instant is at or after {@code sinceEpochSecond}. */
+    /**
+     * Counts of instants at or after {@code sinceEpochSecond} by outcome name, over the records kept.
+     * A stretch of skips that started before the span counts the part inside it, taking its
+     * instants as evenly spaced between its first and last (exact for the usual every-N schedule).
+     */
     synchronized Map<String, Long> countsSince(long sinceEpochSecond) {
         Map<String, Long> counts = new TreeMap<>();
         for (Outcome outcome : Outcome.values()) {
@@ -163,12 +168,26 @@ final class LedgerFeed implements AutoCloseable {
             }
         }
         for (RunRecord record : records.values()) {
-            long last = record.hasLastInstant() ? record.getLastInstant().getSeconds() : record.getInstant().getSeconds();
-            if (last >= sinceEpochSecond) {
-                counts.merge(Views.outcomeName(record.getOutcome()), Math.max(1, record.getInstantCount()), Long::sum);
+            long instants = instantsSince(record, sinceEpochSecond);
+            if (instants > 0) {
+                counts.merge(Views.outcomeName(record.getOutcome()), instants, Long::sum);
             }
         }
         return counts;
+    }
+
+    static long instantsSince(RunRecord record, long sinceEpochSecond) {
+        long first = record.getInstant().getSeconds();
+        long last = record.hasLastInstant() ? record.getLastInstant().getSeconds() : first;
+        long count = Math.max(1, record.getInstantCount());
+        if (last < sinceEpochSecond) {
+            return 0;
+        }
+        if (first >= sinceEpochSecond || count == 1 || last == first) {
+            return count;
+        }
+        double step = (double) (last - first) / (count - 1);
+        return Math.min(count, (long) Math.floor((last - sinceEpochSecond) / step) + 1);
     }
 
     @Override
