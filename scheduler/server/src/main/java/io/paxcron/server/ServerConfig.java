@@ -142,7 +142,8 @@ public record ServerConfig(
   /**
    * Validates raw settings (from a file or flags) into a config. Known keys: {@code id},
    * {@code cluster-id}, {@code data-dir}, {@code peer.<id>}, {@code backup-dir},
-   * {@code snapshot-every-entries}.
+   * {@code snapshot-every-entries}, {@code tls-cert}, {@code tls-key}, {@code tls-trust},
+   * {@code state-machine}, {@code http-port}, {@code metrics-per-job}.
    */
   public static ServerConfig from(Map<String, Setting> settings) throws ConfigException {
     List<String> problems = new ArrayList<>();
