@@ -504,6 +504,7 @@ public final class DashboardServer implements AutoCloseable {
         out.put("jobs", read.jobs().size());
         out.put("questionMarkJobs", curves.questionMarkJobs());
         out.put("unmodelled", curves.skipped());
+        out.put("paused", curves.paused());
         out.put("resolved", toList(curves.resolved()));
         out.put("naive", toList(curves.naive()));
         out.put("peakResolved", max(curves.resolved()));

@@ -15,7 +15,7 @@ import java.util.Map;
  * cluster resolved it, and as if every {@code ?} were the lowest value of its field (0 for
  * minutes and hours, 1 for days of the month) — the picture of what {@code ?} buys. Both come
  * from the same week model as the resolver ({@link LaunchDensity}), read for the 1,440 minutes
- * that start at {@code now}'s minute.
+ * that start at {@code now}'s minute. Paused jobs launch nothing and are left out.
  *
  * <p>Pure: the instant is an argument.
  */
@@ -30,15 +30,22 @@ final class DensityCurve {
      * @param startMinuteOfWeek the week minute (0 = Sunday 00:00 UTC) of index 0
      * @param questionMarkJobs jobs with at least one {@code ?}
      * @param skipped jobs whose schedule could not be modelled (none are expected)
+     * @param paused paused jobs, left out of both curves
      */
-    record Curves(long[] resolved, long[] naive, int startMinuteOfWeek, int questionMarkJobs, int skipped) {}
+    record Curves(long[] resolved, long[] naive, int startMinuteOfWeek, int questionMarkJobs, int skipped,
+            int paused) {}
 
     static Curves compute(List<Job> jobs, Instant now) {
         LaunchDensity resolved = new LaunchDensity();
         LaunchDensity naive = new LaunchDensity();
         int questionMarks = 0;
         int skipped = 0;
+        int paused = 0;
         for (Job job : jobs) {
+            if (job.getPaused()) {
+                paused++;
+                continue;
+            }
             try {
                 Schedule written = Schedule.parse(job.getSchedule(), Views.syntax(job));
                 Schedule chosen = Schedule.parse(Views.resolved(job), Views.syntax(job));
@@ -65,7 +72,7 @@ final class DensityCurve {
             a[i] = resolved.launchesInMinute(minute);
             b[i] = naive.launchesInMinute(minute);
         }
-        return new Curves(a, b, start, questionMarks, skipped);
+        return new Curves(a, b, start, questionMarks, skipped, paused);
     }
 
     /** Minutes since the Sunday 00:00 UTC that starts {@code instant}'s week. */

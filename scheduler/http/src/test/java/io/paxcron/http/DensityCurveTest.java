@@ -45,6 +45,14 @@ class DensityCurveTest {
     }
 
     @Test
+    void pausedJobsLaunchNothing() {
+        Job paused = job("ticker", "* * * * *", "* * * * *").toBuilder().setPaused(true).build();
+        DensityCurve.Curves curves = DensityCurve.compute(List.of(paused), Instant.parse("2026-12-02T00:00:00Z"));
+        assertEquals(1, curves.paused());
+        assertEquals(0, Arrays.stream(curves.resolved()).sum());
+    }
+
+    @Test
     void unreadableSchedulesAreCountedNotModelled() {
         DensityCurve.Curves curves = DensityCurve.compute(
                 List.of(job("broken", "not a schedule", "not a schedule")), Instant.parse("2026-12-02T00:00:00Z"));

@@ -69,8 +69,8 @@ export function when(iso) {
   const now = new Date();
   const sameDay = date.toDateString() === now.toDateString();
   const text = sameDay
-    ? date.toLocaleTimeString([], {hour: '2-digit', minute: '2-digit', second: '2-digit'})
-    : date.toLocaleString([], {month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit'});
+    ? date.toLocaleTimeString([], {hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23'})
+    : date.toLocaleString([], {month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23'});
   return h('span', {class: 'nowrap', title: iso}, text);
 }
 

@@ -21,7 +21,7 @@ function chart(data) {
     ticks.push(h('g', {},
       h('line', {class: 'grid', x1: x(Math.min(1439, hour * 60)), x2: x(Math.min(1439, hour * 60)), y1: 8, y2: height - bottom}),
       h('text', {x: x(Math.min(1439, hour * 60)), y: height - 8, 'text-anchor': 'middle'},
-        at.toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'}))));
+        at.toLocaleTimeString([], {hour: '2-digit', minute: '2-digit', hourCycle: 'h23'}))));
   }
   const levels = [0, 0.25, 0.5, 0.75, 1].map((f) => h('g', {},
     h('line', {class: 'grid', x1: left, x2: width - 36, y1: y(max * f), y2: y(max * f)}),
@@ -46,7 +46,7 @@ poll(async () => {
     h('div', {class: 'panel'},
       h('h2', {}, 'Launches per minute, next 24 hours'),
       h('div', {class: 'counts'},
-        stat(data.jobs, 'jobs'), stat(data.questionMarkJobs, 'jobs with ?', 'qm-jobs'),
+        stat(data.jobs - data.paused, 'active jobs'), stat(data.questionMarkJobs, 'active jobs with ?', 'qm-jobs'),
         stat(data.peakResolved, 'peak per minute, ? resolved', 'peak-resolved'),
         stat(data.peakNaive, 'peak per minute if every ? were 0', 'peak-naive'),
         stat(mean.toFixed(2), 'mean per minute')),
@@ -57,5 +57,6 @@ poll(async () => {
       h('p', {class: 'small muted'}, 'A ? in a schedule means any value will do; the cluster picks the one that flattens this curve, '
         + 'records it in the log and keeps it across failovers. The dashed line is the load the same jobs would put on the '
         + 'agents if each ? had been written as 0.'
+        + (data.paused ? ' ' + data.paused + ' paused job(s) launch nothing and are left out.' : '')
         + (data.unmodelled ? ' ' + data.unmodelled + ' job(s) could not be modelled.' : ''))));
 });

@@ -13,7 +13,7 @@ function spec(job) {
     ['? chosen', Object.entries(job.chosen).map(([k, v]) => k + ' = ' + v).join(', ') || '—'],
     ['In words', job.description || '—'],
     ['Zone', job.zone],
-    ['Next', job.next.length === 0 ? '—' : h('div', {class: 'next'}, job.next.map((iso) => h('div', {title: iso}, new Date(iso).toLocaleString())))],
+    ['Next', job.next.length === 0 ? '—' : h('div', {class: 'next'}, job.next.map((iso) => h('div', {title: iso}, new Date(iso).toLocaleString([], {hourCycle: 'h23'}))))],
     ['Command', h('span', {class: 'mono'}, job.command + (job.commandKind === 'shell' ? '  (sh -c)' : ''))],
     ['Concurrency', job.concurrency],
     ['Misfire', job.misfire],

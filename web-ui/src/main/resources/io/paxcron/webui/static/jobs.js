@@ -53,7 +53,7 @@ async function act(verb) {
 
 function nextList(next) {
   return h('div', {class: 'next'}, next.length === 0 ? '—' : next.map((iso) =>
-    h('div', {title: iso}, new Date(iso).toLocaleString([], {month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit'}))));
+    h('div', {title: iso}, new Date(iso).toLocaleString([], {month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23'}))));
 }
 
 function row(job) {

@@ -35,7 +35,7 @@ function agentsTable(data) {
       h('td', {class: 'mono small'}, Object.entries(a.labels).map(([k, v]) => k + '=' + v).join(', ') || '—'),
       h('td', {class: 'num'}, a.running + ' / ' + a.capacity),
       h('td', {}, badge(a.state)),
-      h('td', {}, a.circuitOpen ? badge('open until ' + new Date(a.circuitOpenUntil).toLocaleTimeString(), 'open') : 'closed'),
+      h('td', {}, a.circuitOpen ? badge('open until ' + new Date(a.circuitOpenUntil).toLocaleTimeString([], {hourCycle: 'h23'}), 'open') : 'closed'),
       h('td', {}, ago(a.lastHeartbeat))))));
 }
 
