@@ -29,9 +29,15 @@ import java.util.stream.Stream;
 public final class LocalCluster implements AutoCloseable {
 
   /** One replica's ports and directories. */
-  public record Member(int id, int peerPort, int clientPort, Path dataDir, Path logFile) {
+  public record Member(int id, int peerPort, int clientPort, int httpPort, Path dataDir,
+      Path logFile) {
     public String clientAddress() {
       return "127.0.0.1:" + clientPort;
+    }
+
+    /** The dashboard, /metrics, /healthz and /readyz of this replica. */
+    public String httpUrl() {
+      return "http://127.0.0.1:" + httpPort;
     }
   }
 
@@ -60,7 +66,8 @@ public final class LocalCluster implements AutoCloseable {
       throw new UncheckedIOException("cannot create " + workDir, e);
     }
     for (int id = 1; id <= replicas; id++) {
-      members.put(id, new Member(id, freePort(), freePort(), workDir.resolve("replica-" + id),
+      members.put(id, new Member(id, freePort(), freePort(), freePort(),
+          workDir.resolve("replica-" + id),
           workDir.resolve("replica-" + id + ".log")));
     }
   }
@@ -103,7 +110,8 @@ public final class LocalCluster implements AutoCloseable {
         Paxcron.class.getName(), "server",
         "--id", String.valueOf(id),
         "--cluster-id", clusterId,
-        "--data-dir", member.dataDir().toString()));
+        "--data-dir", member.dataDir().toString(),
+        "--http-port", String.valueOf(member.httpPort())));
     for (Member peer : members.values()) {
       Integer port = peer.id() == id ? null : peerPortSeenBy.apply(id, peer.id());
       command.add("--peer");

@@ -80,6 +80,14 @@ public final class Paxcron implements Callable<Integer> {
     @Option(names = "--state-machine", description = "kv (default) or cron (the job API).")
     String stateMachine;
 
+    @Option(names = "--http-port",
+        description = "Serve the dashboard, /metrics, /healthz and /readyz on this port (0: off).")
+    String httpPort;
+
+    @Option(names = "--metrics-per-job",
+        description = "true: /metrics carries one series per job (next run, last success, paused).")
+    String metricsPerJob;
+
     @Option(names = "--tls-cert") String tlsCert;
     @Option(names = "--tls-key") String tlsKey;
     @Option(names = "--tls-trust") String tlsTrust;
@@ -97,6 +105,8 @@ public final class Paxcron implements Callable<Integer> {
         flag(settings, "backup-dir", backupDir);
         flag(settings, "snapshot-every-entries", snapshotEvery);
         flag(settings, "state-machine", stateMachine);
+        flag(settings, "http-port", httpPort);
+        flag(settings, "metrics-per-job", metricsPerJob);
         flag(settings, "tls-cert", tlsCert);
         flag(settings, "tls-key", tlsKey);
         flag(settings, "tls-trust", tlsTrust);

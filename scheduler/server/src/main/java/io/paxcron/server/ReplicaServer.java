@@ -72,6 +72,7 @@ public final class ReplicaServer implements AutoCloseable {
   private ReplicaNode node;
   private Server clientServer;
   private LeaderDispatch dispatch;
+  private ReplicaHttp http;
   private final CompletableFuture<Throwable> stopped = new CompletableFuture<>();
 
   public ReplicaServer(ServerConfig config, PrintStream log) {
@@ -110,6 +111,8 @@ public final class ReplicaServer implements AutoCloseable {
           log.println("replica " + config.id() + " stops: " + error);
           stopped.complete(error);
         });
+    // HTTP: dashboard, /metrics, /healthz, /readyz (ReplicaHttp; observes the node from its start).
+    http = new ReplicaHttp(config, node, store, clientAddresses, log);
     node.start();
     NettyServerBuilder api = NettyServerBuilder.forPort(self.clientPort())
         .addService(new LogService(node, clientAddresses));
@@ -123,11 +126,13 @@ public final class ReplicaServer implements AutoCloseable {
       dispatch.start();
     }
     clientServer = api.build().start();
+    http.start();
     reporter.scheduleAtFixedRate(this::report, 10, 10, TimeUnit.SECONDS);
     log.println("replica " + config.id() + " of cluster " + config.clusterId() + " serving: peers on "
         + self.peerAddress() + ", clients on " + self.clientAddress() + ", data in "
         + config.dataDir() + (config.backupDir() == null ? "" : ", backups to " + config.backupDir())
-        + ", state machine " + config.stateMachine().name().toLowerCase(java.util.Locale.ROOT));
+        + ", state machine " + config.stateMachine().name().toLowerCase(java.util.Locale.ROOT)
+        + http.describe(config));
   }
 
   /**
@@ -157,6 +162,9 @@ public final class ReplicaServer implements AutoCloseable {
   @Override
   public void close() {
     reporter.shutdownNow();
+    if (http != null) {
+      http.close();
+    }
     if (clientServer != null) {
       clientServer.shutdownNow();
     }
@@ -185,6 +193,7 @@ public final class ReplicaServer implements AutoCloseable {
     try {
       BackupTarget target = BackupTarget.open(config.backupDir(), 10);
       target.write(snapshot, config.clusterId(), config.id(), Instant.now());
+      http.onBackupSucceeded(Instant.now());
     } catch (StoreException | RuntimeException e) {
       // A failed backup does not endanger the log; it is reported and the next snapshot retries.
       log.println("replica " + config.id() + ": backup of snapshot@" + snapshot.slot()

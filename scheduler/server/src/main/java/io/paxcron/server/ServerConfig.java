@@ -31,6 +31,8 @@ import io.paxcron.paxos.transport.TlsConfig;
  * tls-key = /etc/paxcron/replica.key
  * tls-trust = /etc/paxcron/ca.pem
  * state-machine = cron                # optional: kv (default, the log's key-value store) or cron
+ * http-port = 7201                    # optional: dashboard, /metrics, /healthz, /readyz (0: off)
+ * metrics-per-job = false             # optional: one /metrics series per job (cardinality)
  * </pre>
  */
 public record ServerConfig(
@@ -41,7 +43,9 @@ public record ServerConfig(
     Path backupDir,
     long snapshotEveryEntries,
     Optional<TlsConfig> tls,
-    StateMachineKind stateMachine) {
+    StateMachineKind stateMachine,
+    int httpPort,
+    boolean metricsPerJob) {
 
   /** What the replicated log drives: the log's key-value store, or the cron state machine. */
   public enum StateMachineKind {
@@ -138,7 +142,8 @@ public record ServerConfig(
   /**
    * Validates raw settings (from a file or flags) into a config. Known keys: {@code id},
    * {@code cluster-id}, {@code data-dir}, {@code peer.<id>}, {@code backup-dir},
-   * {@code snapshot-every-entries}.
+   * {@code snapshot-every-entries}, {@code tls-cert}, {@code tls-key}, {@code tls-trust},
+   * {@code state-machine}, {@code http-port}, {@code metrics-per-job}.
    */
   public static ServerConfig from(Map<String, Setting> settings) throws ConfigException {
     List<String> problems = new ArrayList<>();
@@ -150,6 +155,9 @@ public record ServerConfig(
     Path backupDir = null;
     long snapshotEvery = DEFAULT_SNAPSHOT_EVERY_ENTRIES;
     StateMachineKind stateMachine = StateMachineKind.KV;
+    int httpPort = 0;
+    Setting httpPortSetting = null;
+    boolean metricsPerJob = false;
     Map<Integer, Peer> peers = new TreeMap<>();
     Map<String, String> portOwners = new HashMap<>();
     Map<String, Setting> tlsFiles = new TreeMap<>();
@@ -186,6 +194,20 @@ public record ServerConfig(
           }
         }
         case "backup-dir" -> backupDir = Path.of(value);
+        case "http-port" -> {
+          Integer parsed = parseInt(value, where, key, 0, 65_535, problems);
+          if (parsed != null) {
+            httpPort = parsed;
+            httpPortSetting = entry.getValue();
+          }
+        }
+        case "metrics-per-job" -> {
+          switch (value) {
+            case "true" -> metricsPerJob = true;
+            case "false" -> metricsPerJob = false;
+            default -> problems.add(where + ": metrics-per-job '" + value + "' must be true or false");
+          }
+        }
         case "snapshot-every-entries" -> {
           Integer parsed = parseInt(value, where, key, 1, Integer.MAX_VALUE, problems);
           if (parsed != null) {
@@ -210,7 +232,7 @@ public record ServerConfig(
           } else {
             problems.add(where + ": unknown setting '" + key + "'; known: id, cluster-id, "
                 + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, tls-cert, tls-key,"
-                + " tls-trust, state-machine");
+                + " tls-trust, state-machine, http-port, metrics-per-job");
           }
         }
       }
@@ -232,6 +254,14 @@ public record ServerConfig(
     if (id != null && !peers.isEmpty() && !peers.containsKey(id)) {
       problems.add("id: " + id + " is not one of the peer ids " + peers.keySet());
     }
+    if (httpPort > 0 && id != null && peers.containsKey(id)) {
+      Peer self = peers.get(id);
+      String owner = portOwners.get(self.host() + ":" + httpPort);
+      if (owner != null) {
+        problems.add(httpPortSetting.where() + ": http-port " + httpPort + " on " + self.host()
+            + " is already used by " + owner);
+      }
+    }
     if (dataDir != null) {
       checkDirectory(dataDir, "data-dir", problems);
     }
@@ -250,7 +280,7 @@ public record ServerConfig(
       throw new ConfigException(problems);
     }
     return new ServerConfig(id, clusterId, dataDir, Map.copyOf(peers), backupDir, snapshotEvery,
-        tls, stateMachine);
+        tls, stateMachine, httpPort, metricsPerJob);
   }
 
   private static void checkDirectory(Path dir, String name, List<String> problems) {

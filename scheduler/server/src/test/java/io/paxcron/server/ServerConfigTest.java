@@ -94,11 +94,39 @@ class ServerConfigTest {
         () -> ServerConfig.from(flags("colour", "blue", "peer.1", "127.0.0.1:70000:7101")));
     assertEquals(List.of(
         "--colour: unknown setting 'colour'; known: id, cluster-id, data-dir, peer.<id>,"
-            + " backup-dir, snapshot-every-entries, tls-cert, tls-key, tls-trust, state-machine",
+            + " backup-dir, snapshot-every-entries, tls-cert, tls-key, tls-trust, state-machine,"
+            + " http-port, metrics-per-job",
         "--peer.1: peer port 70000 is outside 1..65535",
         "id: missing (this replica's id, one of the peer ids)",
         "cluster-id: missing",
         "data-dir: missing",
         "peer.<id>: no peers given (every replica, this one included)"), error.problems());
+  }
+
+  @Test
+  void httpPortIsOffByDefaultAndValidatedWithItsOrigin() throws Exception {
+    ServerConfig off = ServerConfig.from(flags("id", "1", "cluster-id", "demo",
+        "data-dir", dir.resolve("data").toString(), "peer.1", "127.0.0.1:7001:7101"));
+    assertEquals(0, off.httpPort());
+    assertEquals(false, off.metricsPerJob());
+
+    ServerConfig on = ServerConfig.from(flags("id", "1", "cluster-id", "demo",
+        "data-dir", dir.resolve("data").toString(), "peer.1", "127.0.0.1:7001:7101",
+        "http-port", "7201", "metrics-per-job", "true"));
+    assertEquals(7201, on.httpPort());
+    assertTrue(on.metricsPerJob());
+
+    ServerConfig.ConfigException error = assertThrows(ServerConfig.ConfigException.class,
+        () -> ServerConfig.from(flags("id", "1", "cluster-id", "demo",
+            "data-dir", dir.resolve("data").toString(), "peer.1", "127.0.0.1:7001:7101",
+            "http-port", "7101", "metrics-per-job", "yes")));
+    assertEquals(List.of("--metrics-per-job: metrics-per-job 'yes' must be true or false",
+        "--http-port: http-port 7101 on 127.0.0.1 is already used by peer.1"), error.problems());
+
+    ServerConfig.ConfigException range = assertThrows(ServerConfig.ConfigException.class,
+        () -> ServerConfig.from(flags("id", "1", "cluster-id", "demo",
+            "data-dir", dir.resolve("data").toString(), "peer.1", "127.0.0.1:7001:7101",
+            "http-port", "70000")));
+    assertEquals(List.of("--http-port: http-port 70000 is outside 0..65535"), range.problems());
   }
 }

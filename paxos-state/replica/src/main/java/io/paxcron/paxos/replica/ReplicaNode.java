@@ -108,6 +108,11 @@ public final class ReplicaNode implements AutoCloseable {
   private boolean wasLeader;
   private volatile boolean stopped;
   private volatile Status lastStatus;
+  private volatile ReplicaObserver observer = ReplicaObserver.NONE;
+  private int observedLeader = -1;
+  private long observedFirstUnchosen = -1;
+  private long observedApplied = -1;
+  private int observedPending;
 
   private record Held(long sequence, Ready ready, boolean needsOwnWrite) {}
 
@@ -179,6 +184,14 @@ public final class ReplicaNode implements AutoCloseable {
         TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * Reports this replica's work to {@code observer} from now on (see {@link ReplicaObserver});
+   * replaces the previous observer. Call before {@link #start} to miss nothing.
+   */
+  public void observe(ReplicaObserver observer) {
+    this.observer = java.util.Objects.requireNonNull(observer, "observer");
+  }
+
   /** Proposes a client command; completes when it is applied here, or with why not. */
   public CompletableFuture<Applied> propose(long clientId, long sequence, byte[] payload) {
     return proposeBuilt(clientId, sequence, () -> payload);
@@ -208,6 +221,7 @@ public final class ReplicaNode implements AutoCloseable {
           PendingProposal previous =
               pendingProposals.put(clientId, new PendingProposal(sequence, future));
           if (previous != null && previous.future() != future) {
+            observer.onProposalFailed();
             previous.future().completeExceptionally(
                 new IllegalStateException("superseded by sequence " + sequence));
           }
@@ -362,6 +376,9 @@ public final class ReplicaNode implements AutoCloseable {
   }
 
   private void onMessage(int from, Message message) {
+    if (message instanceof Message.Accepted accepted && accepted.echoSentAtMillis() > 0) {
+      observer.onPeerRoundTrip(from, nowMillis() - accepted.echoSentAtMillis());
+    }
     process(replica.onMessage(nowMillis(), from, message));
   }
 
@@ -395,7 +412,10 @@ public final class ReplicaNode implements AutoCloseable {
     if (wasLeader && !leader) {
       NotLeaderException lost = new NotLeaderException(replica.knownLeader(),
           "leadership lost; the outcome is unknown, retry with the same sequence");
-      pendingProposals.values().forEach(p -> p.future().completeExceptionally(lost));
+      pendingProposals.values().forEach(p -> {
+        observer.onProposalFailed();
+        p.future().completeExceptionally(lost);
+      });
       pendingProposals.clear();
       pendingReads.values().forEach(r -> r.fail(lost));
       pendingReads.clear();
@@ -455,6 +475,7 @@ public final class ReplicaNode implements AutoCloseable {
         PendingProposal pending = pendingProposals.get(applied.command().clientId());
         if (pending != null && pending.sequence() == applied.command().sequence()) {
           pendingProposals.remove(applied.command().clientId());
+          observer.onProposalCommitted();
           pending.future().complete(new Applied(applied.slot(), applied.result()));
         }
       }
@@ -487,6 +508,7 @@ public final class ReplicaNode implements AutoCloseable {
       PendingProposal pending = pendingProposals.get(clientId);
       if (pending != null && pending.sequence() == rejected.command().sequence()) {
         pendingProposals.remove(clientId);
+        observer.onProposalFailed();
         pending.future().completeExceptionally(
             new NotLeaderException(rejected.leaderHint(), rejected.reason()));
       }
@@ -503,6 +525,7 @@ public final class ReplicaNode implements AutoCloseable {
     Snapshot snapshot = sessions.snapshot();
     appliedSinceSnapshot = 0;
     bytesSinceSnapshot = 0;
+    observer.onSnapshotTaken(snapshot.slot(), snapshot.data().length);
     process(replica.onSnapshotTaken(nowMillis(), snapshot));
     // The backup sink hands the file work to its own thread (BackupSink contract).
     lastWrite.thenRun(() -> backups.backup(snapshot));
@@ -521,6 +544,31 @@ public final class ReplicaNode implements AutoCloseable {
             sessions.appliedThroughSlot(),
             replica.snapshot().slot(),
             replica.holdsLease(now));
+    observeChanges();
+  }
+
+  /** Reports to the observer what moved since the last step (loop thread). */
+  private void observeChanges() {
+    ReplicaObserver current = observer;
+    int leader = replica.knownLeader();
+    if (leader != observedLeader) {
+      observedLeader = leader;
+      current.onLeaderChanged(leader);
+    }
+    long firstUnchosen = replica.firstUnchosenSlot();
+    if (observedFirstUnchosen >= 0 && firstUnchosen > observedFirstUnchosen) {
+      current.onChosen(firstUnchosen - observedFirstUnchosen);
+    }
+    observedFirstUnchosen = firstUnchosen;
+    long applied = sessions.appliedThroughSlot();
+    if (observedApplied >= 0 && applied > observedApplied) {
+      current.onApplied(applied - observedApplied);
+    }
+    observedApplied = applied;
+    if (pendingProposals.size() != observedPending) {
+      observedPending = pendingProposals.size();
+      current.onProposalsPending(observedPending);
+    }
   }
 
   private void fatal(Throwable error) {

@@ -100,6 +100,7 @@ public final class LogStore implements AutoCloseable {
   private volatile StoreFailedException failure;
   private final AtomicLong persistsWritten = new AtomicLong();
   private final AtomicLong syncedBatches = new AtomicLong();
+  private volatile java.util.function.LongConsumer syncObserver = nanos -> {};
   private volatile int largestGroup;
 
   /** Test seam: runs on the writer thread just before each WriteBatch is written. */
@@ -265,6 +266,15 @@ public final class LogStore implements AutoCloseable {
       lifecycle.readLock().unlock();
     }
     return future;
+  }
+
+  /**
+   * Hands the duration in nanoseconds of every synced batch write (the WAL fsync and the write it
+   * carries) to {@code observer}, from now on, on the writer thread. The observer must be
+   * thread-safe and return at once: the writer waits for it.
+   */
+  public void observeSyncs(java.util.function.LongConsumer observer) {
+    this.syncObserver = java.util.Objects.requireNonNull(observer, "observer");
   }
 
   /** Counters of the writer: writes, synced batches, the largest group, the queue length. */
@@ -678,7 +688,9 @@ public final class LogStore implements AutoCloseable {
       }
       writeHook.beforeWrite(group.size());
       if (anything) {
+        long started = System.nanoTime();
         db.write(syncWrite, batch);
+        syncObserver.accept(System.nanoTime() - started);
         syncedBatches.incrementAndGet();
       }
     }
