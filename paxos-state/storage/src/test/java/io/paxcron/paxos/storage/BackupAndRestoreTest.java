@@ -57,7 +57,7 @@ class BackupAndRestoreTest {
 
     String manifest = Files.readString(backup.manifestFile());
 
-    for (String line : List.of("format-version=1", "cluster-id=prod", "replica-id=2", "slot=77",
+    for (String line : List.of("format-version=2", "cluster-id=prod", "replica-id=2", "slot=77",
         "taken-at=2026-11-21T10:00:00Z", "size-bytes=5", "sha256=" + Backup.sha256(snapshot.data()),
         "image=" + backup.imageFile().getFileName())) {
       assertTrue(manifest.contains(line + "\n"), line + " in:\n" + manifest);
