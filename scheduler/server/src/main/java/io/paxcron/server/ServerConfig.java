@@ -25,7 +25,7 @@ import io.paxcron.paxos.transport.TlsConfig;
  * peer.1 = 127.0.0.1:7001:7101      # host:peer-port:client-port
  * peer.2 = 127.0.0.1:7002:7102
  * peer.3 = 127.0.0.1:7003:7103
- * backup-dir = /mnt/backups/paxcron  # optional
+ * backup-target = s3://bucket/paxcron?endpoint=http://127.0.0.1:9000  # optional, see BackupSettings
  * snapshot-every-entries = 10000     # optional
  * tls-cert = /etc/paxcron/replica.pem  # optional, all three together: mutual TLS between replicas
  * tls-key = /etc/paxcron/replica.key
@@ -41,7 +41,8 @@ public record ServerConfig(
     Path backupDir,
     long snapshotEveryEntries,
     Optional<TlsConfig> tls,
-    StateMachineKind stateMachine) {
+    StateMachineKind stateMachine,
+    BackupSettings backup) {
 
   /** What the replicated log drives: the log's key-value store, or the cron state machine. */
   public enum StateMachineKind {
@@ -150,6 +151,7 @@ public record ServerConfig(
     Path backupDir = null;
     long snapshotEvery = DEFAULT_SNAPSHOT_EVERY_ENTRIES;
     StateMachineKind stateMachine = StateMachineKind.KV;
+    BackupSettings backup = BackupSettings.NONE;
     Map<Integer, Peer> peers = new TreeMap<>();
     Map<String, String> portOwners = new HashMap<>();
     Map<String, Setting> tlsFiles = new TreeMap<>();
@@ -185,7 +187,13 @@ public record ServerConfig(
             problems.add(where + ": " + key + " file " + value + " is not readable");
           }
         }
-        case "backup-dir" -> backupDir = Path.of(value);
+        case "backup-dir", "backup-target", "backup-interval", "backup-every-entries",
+            "backup-keep", "backup-max-age", "backup-timeout" -> {
+          backup = backup.with(key, value, where, problems);
+          if (key.equals("backup-dir")) {
+            backupDir = Path.of(value);
+          }
+        }
         case "snapshot-every-entries" -> {
           Integer parsed = parseInt(value, where, key, 1, Integer.MAX_VALUE, problems);
           if (parsed != null) {
@@ -209,8 +217,9 @@ public record ServerConfig(
             }
           } else {
             problems.add(where + ": unknown setting '" + key + "'; known: id, cluster-id, "
-                + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, tls-cert, tls-key,"
-                + " tls-trust, state-machine");
+                + "data-dir, peer.<id>, snapshot-every-entries, tls-cert, tls-key,"
+                + " tls-trust, state-machine, " + String.join(", ",
+                    new java.util.TreeSet<>(BackupSettings.KEYS)));
           }
         }
       }
@@ -250,7 +259,7 @@ public record ServerConfig(
       throw new ConfigException(problems);
     }
     return new ServerConfig(id, clusterId, dataDir, Map.copyOf(peers), backupDir, snapshotEvery,
-        tls, stateMachine);
+        tls, stateMachine, backup);
   }
 
   private static void checkDirectory(Path dir, String name, List<String> problems) {
