@@ -79,7 +79,9 @@ public record BackupSettings(
         default -> throw new IllegalStateException("not a backup key: " + key);
       };
     } catch (IllegalArgumentException e) {
-      problems.add(where + ": " + key + " '" + value + "': " + e.getMessage());
+      // A target's message already shows the URL without its query, which might hold a secret.
+      problems.add(where + ": " + key + (key.equals("backup-target") || key.equals("backup-dir")
+          ? "" : " '" + value + "'") + ": " + e.getMessage());
       return this;
     }
   }

@@ -77,6 +77,9 @@ public record ServerConfig(
   }
 
   public static final long DEFAULT_SNAPSHOT_EVERY_ENTRIES = 10_000;
+
+  private static final String BACKUP_KEYS = ", backup-target, backup-interval,"
+      + " backup-every-entries, backup-keep, backup-max-age, backup-timeout";
   public static final int MAX_REPLICAS = 9;
 
   /** A raw setting and where it came from, for error messages. */
@@ -217,9 +220,8 @@ public record ServerConfig(
             }
           } else {
             problems.add(where + ": unknown setting '" + key + "'; known: id, cluster-id, "
-                + "data-dir, peer.<id>, snapshot-every-entries, tls-cert, tls-key,"
-                + " tls-trust, state-machine, " + String.join(", ",
-                    new java.util.TreeSet<>(BackupSettings.KEYS)));
+                + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, tls-cert, tls-key,"
+                + " tls-trust, state-machine" + BACKUP_KEYS);
           }
         }
       }
