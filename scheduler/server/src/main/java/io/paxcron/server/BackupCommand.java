@@ -9,7 +9,9 @@ import io.paxcron.paxos.backup.TargetUrl;
 import io.paxcron.paxos.storage.BackupManifest;
 import io.paxcron.paxos.storage.Restore;
 import io.paxcron.paxos.storage.StoreException;
+import io.paxcron.api.JobProtos;
 import io.paxcron.proto.v1.BackupResponse;
+import io.paxcron.proto.v1.ClusterStatusResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,15 +30,15 @@ import picocli.CommandLine.Option;
  * never from a flag.
  */
 @Command(name = "backup", description = "Take, list and verify backups.",
-    subcommands = {BackupCommand.Now.class, BackupCommand.ListBackups.class,
-        BackupCommand.Verify.class})
+    subcommands = {BackupCommand.Now.class, BackupCommand.StatusOfBackups.class,
+        BackupCommand.ListBackups.class, BackupCommand.Verify.class})
 final class BackupCommand implements Callable<Integer> {
 
   static final Duration STORE_TIMEOUT = Duration.ofSeconds(60);
 
   @Override
   public Integer call() {
-    System.err.println("usage: paxcron backup now|list|verify (see --help)");
+    System.err.println("usage: paxcron backup now|status|list|verify (see --help)");
     return Paxcron.EXIT_USAGE;
   }
 
@@ -69,6 +71,44 @@ final class BackupCommand implements Callable<Integer> {
         System.err.println("error: " + e.getMessage());
         return Paxcron.EXIT_FAILED;
       }
+    }
+  }
+
+  @Command(name = "status",
+      description = "Each replica's last backup and last failure (the leader ships them).")
+  static final class StatusOfBackups implements Callable<Integer> {
+    @Option(names = "--cluster", required = true, split = ",",
+        description = "Client addresses HOST:PORT of the replicas.")
+    List<String> cluster;
+
+    @Override
+    public Integer call() {
+      int unreachable = 0;
+      int failing = 0;
+      for (String address : cluster) {
+        try (JobClient client = JobClient.connect(List.of(address))) {
+          ClusterStatusResponse status = client.status();
+          System.out.printf("%-22s replica %d %-9s generation %d target %s%n", address,
+              status.getReplicaId(), status.getRole(), status.getRestoreGeneration(),
+              status.getBackupTarget().isEmpty() ? "(none)" : status.getBackupTarget());
+          if (!status.getLastBackupName().isEmpty()) {
+            System.out.printf("%-22s   last backup %s slot %d at %s (%d written, %d failed)%n", "",
+                status.getLastBackupName(), status.getLastBackupSlot(),
+                JobProtos.instant(status.getLastBackupTime()), status.getBackupsWritten(),
+                status.getBackupsFailed());
+          }
+          if (!status.getLastBackupFailure().isEmpty()) {
+            failing++;
+            System.out.printf("%-22s   LAST ATTEMPT FAILED at %s: %s%n", "",
+                JobProtos.instant(status.getLastBackupFailureTime()),
+                status.getLastBackupFailure());
+          }
+        } catch (JobClientException e) {
+          unreachable++;
+          System.out.printf("%-22s unreachable: %s%n", address, e.getMessage());
+        }
+      }
+      return unreachable == cluster.size() || failing > 0 ? Paxcron.EXIT_FAILED : 0;
     }
   }
 

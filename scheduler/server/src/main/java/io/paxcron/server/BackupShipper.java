@@ -231,7 +231,7 @@ final class BackupShipper implements BackupControl, AutoCloseable {
         Optional.of(new Failure(clock.instant(), reason)), before.written(), before.failed() + 1,
         restoreGeneration);
     log.println("replica " + replicaId + ": BACKUP FAILED to " + before.target() + ": " + reason
-        + "; the cluster keeps scheduling, the next attempt follows in at most "
+        + "; the cluster keeps scheduling, and a due backup is retried every "
         + RETRY_AFTER_FAILURE.toSeconds() + " s");
   }
 

@@ -118,6 +118,8 @@ class BackupOnRealClusterTest {
       assertEquals(0, newest.restoreGeneration());
       assertTrue(newest.leaderRound() > 0);
       assertEquals(0, Paxcron.run("backup", "verify", "--target", target));
+      assertEquals(0, Paxcron.run("backup", "status", "--cluster",
+          String.join(",", cluster.clientAddresses())));
       assertEquals(0, Paxcron.run("backup", "list", "--target", target));
     }
   }
@@ -150,6 +152,9 @@ class BackupOnRealClusterTest {
           status.getLastBackupFailure());
       assertTrue(status.hasLastBackupFailureTime());
       assertEquals(0, status.getBackupsWritten());
+      String addresses = String.join(",", cluster.clientAddresses());
+      assertEquals(Paxcron.EXIT_FAILED, Paxcron.run("backup", "status", "--cluster", addresses),
+          "backup status fails while the last attempt failed");
       Path logFile = cluster.members().get(leader).logFile();
       await(() -> read(logFile).contains("BACKUP FAILED"), "a BACKUP FAILED log line");
       assertFalse(read(logFile).contains("paxcron-test-secret"), "no credential in the log");

@@ -185,4 +185,36 @@ class BackupAndRestoreTest {
     assertTrue(e.getMessage().contains("belongs to cluster 'alpha', not the expected 'beta'"),
         e.getMessage());
   }
+
+  @Test
+  void formatOneManifestsStillReadAndFormatTwoCarriesLeaderRoundAndGeneration() throws Exception {
+    BackupManifest v1 = new BackupManifest(1, "prod", 2, 77, T0, "x.image", 5, 0x1234, "a".repeat(64),
+        0, 0);
+    String text = new String(v1.toBytes(), StandardCharsets.UTF_8);
+    assertTrue(text.contains("format-version=1\n") && !text.contains("restore-generation"), text);
+    assertEquals(v1, BackupManifest.parse(v1.toBytes()));
+
+    BackupManifest v2 = new BackupManifest(2, "prod", 2, 77, T0, "x.image", 5, 0x1234,
+        "a".repeat(64), 9, 3);
+    String v2text = new String(v2.toBytes(), StandardCharsets.UTF_8);
+    assertTrue(v2text.contains("leader-round=9\nrestore-generation=3\n"), v2text);
+    assertEquals(v2, BackupManifest.parse(v2.toBytes()));
+
+    BackupManifest future = new BackupManifest(3, "prod", 2, 77, T0, "x.image", 5, 0x1234,
+        "a".repeat(64), 9, 3);
+    BackupManifest.InvalidManifestException refused = assertThrows(
+        BackupManifest.InvalidManifestException.class, () -> BackupManifest.parse(future.toBytes()));
+    assertTrue(refused.getMessage().contains("format version 3"), refused.getMessage());
+  }
+
+  @Test
+  void aSeededDataDirRecordsItsRestoreGeneration() throws Exception {
+    Path dataDir = dir.resolve("seeded");
+    Restore.seedSnapshot(new Snapshot(5, new byte[0]), "prod", dataDir, 1, 4);
+    assertEquals(4, Restore.generationOf(dataDir));
+    assertEquals(0, Restore.generationOf(dir.resolve("never-restored")));
+    try (LogStore store = LogStore.open(dataDir, StoreOptions.defaults("prod", 1))) {
+      assertEquals(5, store.load().snapshot().slot());
+    }
+  }
 }
