@@ -115,6 +115,11 @@ public final class RestoreDrill {
     Result result = new RestoreDrill(new Options(workDir,
         jar != null ? jar : LocalS3Server.jarFromProperty(), jobs, runFor), System.err).run();
     System.out.println(result.line());
+    if (work == null && result.ok()) {
+      LocalCluster.deleteTree(workDir);
+    } else {
+      System.err.println("drill: logs and data kept in " + workDir);
+    }
     System.exit(result.ok() ? 0 : 1);
   }
 
@@ -188,9 +193,7 @@ public final class RestoreDrill {
           LogClient probe = restored.client(2)) {
         step("restoring 3 fresh replicas from " + target);
         for (LocalCluster.Member member : restored.members().values()) {
-          int exit = Paxcron.run("restore", "--from", target, "--data-dir",
-              member.dataDir().toString(), "--id", String.valueOf(member.id()),
-              "--cluster-id", "local");
+          int exit = restoreInto(target, member);
           if (exit != 0) {
             throw new IllegalStateException("paxcron restore of replica " + member.id()
                 + " exited with " + exit);
@@ -214,6 +217,21 @@ public final class RestoreDrill {
           backup.getSlot(), mismatches);
     } catch (io.paxcron.paxos.storage.StoreException e) {
       throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Runs {@code paxcron restore} in this process, its report going to the drill's log: stdout
+   * carries the one DRILL line only.
+   */
+  private int restoreInto(String target, LocalCluster.Member member) {
+    PrintStream stdout = System.out;
+    System.setOut(log);
+    try {
+      return Paxcron.run("restore", "--from", target, "--data-dir", member.dataDir().toString(),
+          "--id", String.valueOf(member.id()), "--cluster-id", "local");
+    } finally {
+      System.setOut(stdout);
     }
   }
 

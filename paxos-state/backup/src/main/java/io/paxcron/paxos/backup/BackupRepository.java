@@ -110,12 +110,20 @@ public final class BackupRepository implements AutoCloseable {
     if (takenAt.isBefore(Instant.EPOCH)) {
       throw new IllegalArgumentException("takenAt must not precede 1970, got " + takenAt);
     }
-    Optional<Entry> newest = list().backups().stream()
-        .filter(e -> e.manifest().isPresent()).findFirst();
-    if (newest.isPresent() && !newest.get().manifest().get().clusterId().equals(writer.clusterId())) {
-      throw new BackupStoreException(BackupStoreException.Kind.REFUSED, store.describe()
-          + ": holds backups of cluster '" + newest.get().manifest().get().clusterId()
-          + "'; refusing to add one of cluster '" + writer.clusterId() + "'");
+    // Only the newest manifest is read: a target holds one cluster's backups, and reading every
+    // manifest before each upload would cost one request per retained backup.
+    for (Named named : names()) {
+      Entry newest = entry(named.name(), Optional.empty());
+      if (newest.manifest().isEmpty()) {
+        continue;
+      }
+      String owner = newest.manifest().get().clusterId();
+      if (!owner.equals(writer.clusterId())) {
+        throw new BackupStoreException(BackupStoreException.Kind.REFUSED, store.describe()
+            + ": holds backups of cluster '" + owner + "'; refusing to add one of cluster '"
+            + writer.clusterId() + "'");
+      }
+      break;
     }
     String name = String.format("snapshot-%020d-%020d-r%d", snapshot.slot(),
         takenAt.toEpochMilli(), writer.replicaId());
@@ -157,6 +165,26 @@ public final class BackupRepository implements AutoCloseable {
     }
     backups.sort(NEWEST_FIRST);
     return new Listing(backups, problems);
+  }
+
+  /** A backup known by its manifest's name only: slot and time come from the name. */
+  private record Named(String name, long slot, Instant takenAt) {}
+
+  /** The backups whose manifest objects exist, newest first, without reading any of them. */
+  private List<Named> names() throws BackupStoreException {
+    List<Named> named = new ArrayList<>();
+    for (StoredObject object : store.list()) {
+      if (object.name().endsWith(MANIFEST_SUFFIX)) {
+        Matcher matcher = NAME.matcher(stem(object.name(), MANIFEST_SUFFIX));
+        if (matcher.matches()) {
+          named.add(new Named(matcher.group(), Long.parseLong(matcher.group(1)),
+              Instant.ofEpochMilli(Long.parseLong(matcher.group(2)))));
+        }
+      }
+    }
+    named.sort(Comparator.comparingLong(Named::slot).thenComparing(Named::takenAt)
+        .thenComparing(Named::name).reversed());
+    return named;
   }
 
   private static final Comparator<Entry> NEWEST_FIRST =
@@ -297,10 +325,10 @@ public final class BackupRepository implements AutoCloseable {
       throw new IllegalArgumentException("backup-keep must be between 1 and " + LIMIT_KEEP
           + ", got " + keep);
     }
-    List<Entry> backups = list().backups();
+    List<Named> backups = names();
     List<String> deleted = new ArrayList<>();
     for (int i = 1; i < backups.size(); i++) {
-      Entry entry = backups.get(i);
+      Named entry = backups.get(i);
       boolean tooOld = maxAge.isPresent()
           && entry.takenAt().isBefore(now.minus(maxAge.get()));
       if (i >= keep || tooOld) {
