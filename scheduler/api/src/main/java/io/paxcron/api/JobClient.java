@@ -260,6 +260,16 @@ public final class JobClient implements AutoCloseable {
                 .status(ClusterStatusRequest.getDefaultInstance()));
     }
 
+    /**
+     * Asks the leader to take a backup now and waits for it (up to {@code timeout}, since an upload
+     * can take longer than an ordinary call).
+     */
+    public io.paxcron.proto.v1.BackupResponse backup(Duration timeout) {
+        return call("Backup", channel -> ClusterServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)
+                .backup(io.paxcron.proto.v1.BackupRequest.getDefaultInstance()));
+    }
+
     public MembersResponse members() {
         return call("Members", channel -> ClusterServiceGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(settings.callTimeout().toNanos(), TimeUnit.NANOSECONDS)

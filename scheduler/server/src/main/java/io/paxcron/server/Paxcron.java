@@ -2,7 +2,6 @@ package io.paxcron.server;
 
 import io.paxcron.paxos.KeyValueStateMachine;
 import io.paxcron.paxos.replica.LogClient;
-import io.paxcron.paxos.storage.Restore;
 import io.paxcron.paxos.storage.StoreException;
 import io.paxcron.proto.v1.ProposeReply;
 import io.paxcron.proto.v1.ReadReply;
@@ -15,7 +14,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -30,7 +28,8 @@ import picocli.CommandLine.Parameters;
     description = "A distributed cron replicated with Multi-Paxos.",
     subcommands = {
       Paxcron.ServerCommand.class,
-      Paxcron.RestoreCommand.class,
+      BackupCommand.RestoreCommand.class,
+      BackupCommand.class,
       Paxcron.StatusCommand.class,
       Paxcron.PutCommand.class,
       Paxcron.GetCommand.class
@@ -71,8 +70,24 @@ public final class Paxcron implements Callable<Integer> {
     @Option(names = "--peer", description = "ID=HOST:PEER_PORT:CLIENT_PORT, once per replica.")
     List<String> peers = new ArrayList<>();
 
-    @Option(names = "--backup-dir", description = "Ship every snapshot to this directory.")
+    @Option(names = "--backup-dir", description = "Ship backups to this directory.")
     String backupDir;
+
+    @Option(names = "--backup-target",
+        description = "Ship backups to a directory or s3://bucket/prefix?endpoint=…&region=….")
+    String backupTarget;
+
+    @Option(names = "--backup-interval", description = "Back up at least this often (1h).")
+    String backupInterval;
+
+    @Option(names = "--backup-every-entries", description = "And after this many slots (0: off).")
+    String backupEveryEntries;
+
+    @Option(names = "--backup-keep", description = "Keep this many backups (48).")
+    String backupKeep;
+
+    @Option(names = "--backup-max-age", description = "Delete backups older than this (e.g. 14d).")
+    String backupMaxAge;
 
     @Option(names = "--snapshot-every-entries", description = "Snapshot after this many slots.")
     String snapshotEvery;
@@ -103,6 +118,11 @@ public final class Paxcron implements Callable<Integer> {
         flag(settings, "cluster-id", clusterId);
         flag(settings, "data-dir", dataDir);
         flag(settings, "backup-dir", backupDir);
+        flag(settings, "backup-target", backupTarget);
+        flag(settings, "backup-interval", backupInterval);
+        flag(settings, "backup-every-entries", backupEveryEntries);
+        flag(settings, "backup-keep", backupKeep);
+        flag(settings, "backup-max-age", backupMaxAge);
         flag(settings, "snapshot-every-entries", snapshotEvery);
         flag(settings, "state-machine", stateMachine);
         flag(settings, "http-port", httpPort);
@@ -147,35 +167,6 @@ public final class Paxcron implements Callable<Integer> {
     private static void flag(Map<String, ServerConfig.Setting> settings, String key, String value) {
       if (value != null) {
         settings.put(key, new ServerConfig.Setting(value, "--" + key));
-      }
-    }
-  }
-
-  @Command(name = "restore",
-      description = "Seed a new replica's data dir from the newest valid backup.")
-  static final class RestoreCommand implements Callable<Integer> {
-    @Option(names = "--from", required = true, description = "The backup directory.")
-    Path from;
-
-    @Option(names = "--data-dir", required = true, description = "The new, empty data dir.")
-    Path dataDir;
-
-    @Option(names = "--id", required = true, description = "The replica id it will serve as.")
-    int id;
-
-    @Option(names = "--cluster-id", description = "Refuse a backup of another cluster.")
-    String clusterId;
-
-    @Override
-    public Integer call() {
-      try {
-        Restore.Result result = Restore.seed(from, dataDir, Optional.ofNullable(clusterId), id);
-        result.problems().forEach(p -> System.err.println("warning: skipped backup: " + p));
-        System.out.println("restored " + dataDir + " from " + result.backup());
-        return 0;
-      } catch (StoreException e) {
-        System.err.println("error: " + e.getMessage());
-        return EXIT_FAILED;
       }
     }
   }

@@ -2,6 +2,7 @@ package io.paxcron.server;
 
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.paxcron.api.BackupControl;
 import io.paxcron.api.ClusterServiceImpl;
 import io.paxcron.api.JobBatchStateMachine;
 import io.paxcron.api.JobServiceImpl;
@@ -12,15 +13,14 @@ import io.paxcron.paxos.KeyValueStateMachine;
 import io.paxcron.paxos.Message;
 import io.paxcron.paxos.PaxosConfig;
 import io.paxcron.paxos.Persist;
-import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.replica.BackupSink;
 import io.paxcron.paxos.replica.Durability;
 import io.paxcron.paxos.replica.LogService;
 import io.paxcron.paxos.replica.PeerNetwork;
 import io.paxcron.paxos.replica.ReplicaNode;
 import io.paxcron.paxos.replica.ReplicaSettings;
-import io.paxcron.paxos.storage.BackupTarget;
 import io.paxcron.paxos.storage.LogStore;
+import io.paxcron.paxos.storage.Restore;
 import io.paxcron.paxos.storage.StoreException;
 import io.paxcron.paxos.storage.StoreOptions;
 import io.paxcron.paxos.transport.PeerAddress;
@@ -32,7 +32,6 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +39,6 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -55,12 +53,6 @@ public final class ReplicaServer implements AutoCloseable {
 
   private final ServerConfig config;
   private final PrintStream log;
-  private final ExecutorService backupThread =
-      Executors.newSingleThreadExecutor(r -> {
-        Thread thread = new Thread(r, "backup");
-        thread.setDaemon(true);
-        return thread;
-      });
   private final java.util.concurrent.ScheduledExecutorService reporter =
       Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "report");
@@ -73,6 +65,8 @@ public final class ReplicaServer implements AutoCloseable {
   private Server clientServer;
   private LeaderDispatch dispatch;
   private ReplicaHttp http;
+  private BackupShipper backups;
+  private long restoreGeneration;
   private final CompletableFuture<Throwable> stopped = new CompletableFuture<>();
 
   public ReplicaServer(ServerConfig config, PrintStream log) {
@@ -83,6 +77,7 @@ public final class ReplicaServer implements AutoCloseable {
   /** Opens the store (refusing a corrupt or foreign one), then starts serving. */
   public void start() throws StoreException, IOException {
     store = LogStore.open(config.dataDir(), StoreOptions.defaults(config.clusterId(), config.id()));
+    restoreGeneration = Restore.generationOf(config.dataDir());
     Map<Integer, PeerAddress> others = new TreeMap<>();
     Map<Integer, String> clientAddresses = new TreeMap<>();
     for (ServerConfig.Peer peer : config.peers().values()) {
@@ -101,7 +96,8 @@ public final class ReplicaServer implements AutoCloseable {
     KeyValueStateMachine keyValue = new KeyValueStateMachine();
     CronStateMachine cron = new CronStateMachine();
     boolean cronMode = config.stateMachine() == ServerConfig.StateMachineKind.CRON;
-    node = new ReplicaNode(settings, durability(store), network(transport), backups(),
+    // Backups follow their own cadence (BackupShipper), not the snapshot cadence.
+    node = new ReplicaNode(settings, durability(store), network(transport), BackupSink.NONE,
         cronMode ? new JobBatchStateMachine(cron) : keyValue,
         key -> {
           String value = cronMode ? null : keyValue.get(new String(key, StandardCharsets.UTF_8));
@@ -114,13 +110,21 @@ public final class ReplicaServer implements AutoCloseable {
     // HTTP: dashboard, /metrics, /healthz, /readyz (ReplicaHttp; observes the node from its start).
     http = new ReplicaHttp(config, node, store, clientAddresses, log);
     node.start();
+    BackupControl backupControl = BackupControl.NONE;
+    if (config.backup().target().isPresent()) {
+      backups = new BackupShipper(config.backup(), config.clusterId(), config.id(),
+          restoreGeneration, node, clientAddresses, java.time.InstantSource.system(), log);
+      backups.onSuccess(http::onBackupSucceeded);
+      backups.start();
+      backupControl = backups;
+    }
     NettyServerBuilder api = NettyServerBuilder.forPort(self.clientPort())
         .addService(new LogService(node, clientAddresses));
     if (cronMode) {
       // The leader's clock stamps job changes; the cron state machine only sees the stamps.
       ReplicaCronCluster cluster = new ReplicaCronCluster(node, cron, clientAddresses,
           java.time.InstantSource.system());
-      api.addService(new JobServiceImpl(cluster)).addService(new ClusterServiceImpl(cluster));
+      api.addService(new JobServiceImpl(cluster)).addService(new ClusterServiceImpl(cluster, backupControl));
       // While this replica leads, its dispatcher launches due runs on this process's agent.
       dispatch = new LeaderDispatch(node, cron, java.time.InstantSource.system(), config.id(), log);
       dispatch.start();
@@ -130,7 +134,8 @@ public final class ReplicaServer implements AutoCloseable {
     reporter.scheduleAtFixedRate(this::report, 10, 10, TimeUnit.SECONDS);
     log.println("replica " + config.id() + " of cluster " + config.clusterId() + " serving: peers on "
         + self.peerAddress() + ", clients on " + self.clientAddress() + ", data in "
-        + config.dataDir() + (config.backupDir() == null ? "" : ", backups to " + config.backupDir())
+        + config.dataDir() + config.backup().target().map(t -> ", backups to " + t.text()).orElse("")
+        + (restoreGeneration == 0 ? "" : ", restore generation " + restoreGeneration)
         + ", state machine " + config.stateMachine().name().toLowerCase(java.util.Locale.ROOT)
         + http.describe(config));
   }
@@ -171,34 +176,21 @@ public final class ReplicaServer implements AutoCloseable {
     if (dispatch != null) {
       dispatch.close();
     }
+    if (backups != null) {
+      backups.close();
+    }
     if (node != null) {
       node.close();
     }
-    backupThread.shutdown();
-    try {
-      backupThread.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 
-  private BackupSink backups() {
-    if (config.backupDir() == null) {
-      return BackupSink.NONE;
-    }
-    return snapshot -> backupThread.execute(() -> backup(snapshot));
-  }
-
-  private void backup(Snapshot snapshot) {
-    try {
-      BackupTarget target = BackupTarget.open(config.backupDir(), 10);
-      target.write(snapshot, config.clusterId(), config.id(), Instant.now());
-      http.onBackupSucceeded(Instant.now());
-    } catch (StoreException | RuntimeException e) {
-      // A failed backup does not endanger the log; it is reported and the next snapshot retries.
-      log.println("replica " + config.id() + ": backup of snapshot@" + snapshot.slot()
-          + " to " + config.backupDir() + " failed: " + e.getMessage());
-    }
+  /**
+   * The restore generation this replica runs as: 0, or one more than the generation in the
+   * manifest of the backup its data dir was restored from ({@link Restore#generationOf}). Fencing
+   * tokens handed to agents must lead with it, so a restored cluster outranks the one it replaces.
+   */
+  public long restoreGeneration() {
+    return restoreGeneration;
   }
 
   private static Durability durability(LogStore store) {

@@ -25,7 +25,7 @@ import io.paxcron.paxos.transport.TlsConfig;
  * peer.1 = 127.0.0.1:7001:7101      # host:peer-port:client-port
  * peer.2 = 127.0.0.1:7002:7102
  * peer.3 = 127.0.0.1:7003:7103
- * backup-dir = /mnt/backups/paxcron  # optional
+ * backup-target = s3://bucket/paxcron?endpoint=http://127.0.0.1:9000  # optional, see BackupSettings
  * snapshot-every-entries = 10000     # optional
  * tls-cert = /etc/paxcron/replica.pem  # optional, all three together: mutual TLS between replicas
  * tls-key = /etc/paxcron/replica.key
@@ -45,7 +45,8 @@ public record ServerConfig(
     Optional<TlsConfig> tls,
     StateMachineKind stateMachine,
     int httpPort,
-    boolean metricsPerJob) {
+    boolean metricsPerJob,
+    BackupSettings backup) {
 
   /** What the replicated log drives: the log's key-value store, or the cron state machine. */
   public enum StateMachineKind {
@@ -80,6 +81,9 @@ public record ServerConfig(
   }
 
   public static final long DEFAULT_SNAPSHOT_EVERY_ENTRIES = 10_000;
+
+  private static final String BACKUP_KEYS = ", backup-target, backup-interval,"
+      + " backup-every-entries, backup-keep, backup-max-age, backup-timeout";
   public static final int MAX_REPLICAS = 9;
 
   /** A raw setting and where it came from, for error messages. */
@@ -158,6 +162,7 @@ public record ServerConfig(
     int httpPort = 0;
     Setting httpPortSetting = null;
     boolean metricsPerJob = false;
+    BackupSettings backup = BackupSettings.NONE;
     Map<Integer, Peer> peers = new TreeMap<>();
     Map<String, String> portOwners = new HashMap<>();
     Map<String, Setting> tlsFiles = new TreeMap<>();
@@ -193,7 +198,13 @@ public record ServerConfig(
             problems.add(where + ": " + key + " file " + value + " is not readable");
           }
         }
-        case "backup-dir" -> backupDir = Path.of(value);
+        case "backup-dir", "backup-target", "backup-interval", "backup-every-entries",
+            "backup-keep", "backup-max-age", "backup-timeout" -> {
+          backup = backup.with(key, value, where, problems);
+          if (key.equals("backup-dir")) {
+            backupDir = Path.of(value);
+          }
+        }
         case "http-port" -> {
           Integer parsed = parseInt(value, where, key, 0, 65_535, problems);
           if (parsed != null) {
@@ -232,7 +243,7 @@ public record ServerConfig(
           } else {
             problems.add(where + ": unknown setting '" + key + "'; known: id, cluster-id, "
                 + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, tls-cert, tls-key,"
-                + " tls-trust, state-machine, http-port, metrics-per-job");
+                + " tls-trust, state-machine, http-port, metrics-per-job" + BACKUP_KEYS);
           }
         }
       }
@@ -280,7 +291,7 @@ public record ServerConfig(
       throw new ConfigException(problems);
     }
     return new ServerConfig(id, clusterId, dataDir, Map.copyOf(peers), backupDir, snapshotEvery,
-        tls, stateMachine, httpPort, metricsPerJob);
+        tls, stateMachine, httpPort, metricsPerJob, backup);
   }
 
   private static void checkDirectory(Path dir, String name, List<String> problems) {

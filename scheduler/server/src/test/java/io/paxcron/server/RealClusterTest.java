@@ -165,7 +165,8 @@ class RealClusterTest {
     Path backups = work.resolve("backups");
     Map<String, Long> slots = new HashMap<>();
     try (LocalCluster cluster = new LocalCluster(work.resolve("old"), 3,
-            List.of("--snapshot-every-entries", "25", "--backup-dir", backups.toString()));
+            List.of("--snapshot-every-entries", "25", "--backup-dir", backups.toString(),
+                "--backup-every-entries", "25"));
         LogClient client = cluster.client(1)) {
       cluster.startAll();
       cluster.awaitLeader(client, Duration.ofSeconds(60));

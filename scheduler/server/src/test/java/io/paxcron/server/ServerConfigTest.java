@@ -95,7 +95,8 @@ class ServerConfigTest {
     assertEquals(List.of(
         "--colour: unknown setting 'colour'; known: id, cluster-id, data-dir, peer.<id>,"
             + " backup-dir, snapshot-every-entries, tls-cert, tls-key, tls-trust, state-machine,"
-            + " http-port, metrics-per-job",
+            + " http-port, metrics-per-job, backup-target, backup-interval, backup-every-entries,"
+            + " backup-keep, backup-max-age, backup-timeout",
         "--peer.1: peer port 70000 is outside 1..65535",
         "id: missing (this replica's id, one of the peer ids)",
         "cluster-id: missing",
@@ -128,5 +129,35 @@ class ServerConfigTest {
             "data-dir", dir.resolve("data").toString(), "peer.1", "127.0.0.1:7001:7101",
             "http-port", "70000")));
     assertEquals(List.of("--http-port: http-port 70000 is outside 0..65535"), range.problems());
+  }
+
+  @Test
+  void backupSettingsAreParsedAndEachBadOneIsNamed() throws Exception {
+    ServerConfig config = ServerConfig.from(flags("id", "1", "cluster-id", "demo", "data-dir",
+        dir.resolve("data").toString(), "peer.1", "127.0.0.1:7001:7101",
+        "backup-target", "s3://paxcron-backups/demo?endpoint=http://127.0.0.1:9000",
+        "backup-interval", "15m", "backup-every-entries", "5000", "backup-keep", "10",
+        "backup-max-age", "7d"));
+    BackupSettings backup = config.backup();
+    assertEquals("paxcron-backups",
+        ((io.paxcron.paxos.backup.TargetUrl.S3) backup.target().orElseThrow()).bucket());
+    assertEquals(java.time.Duration.ofMinutes(15), backup.interval());
+    assertEquals(5000, backup.everyEntries());
+    assertEquals(10, backup.keep());
+    assertEquals(java.util.Optional.of(java.time.Duration.ofDays(7)), backup.maxAge());
+
+    ServerConfig.ConfigException error = assertThrows(ServerConfig.ConfigException.class,
+        () -> ServerConfig.from(flags("id", "1", "cluster-id", "demo", "data-dir",
+            dir.resolve("data").toString(), "peer.1", "127.0.0.1:7001:7101",
+            "backup-target", "s3://paxcron-backups/x?secret=hunter2", "backup-interval", "soon",
+            "backup-keep", "0")));
+    assertEquals(3, error.problems().size(), error.problems().toString());
+    assertTrue(error.problems().get(0).startsWith("--backup-target: backup-target"),
+        error.problems().get(0));
+    assertTrue(!error.getMessage().contains("hunter2"), error.getMessage());
+    assertTrue(error.problems().get(1).startsWith("--backup-interval: backup-interval 'soon': "
+        + "is not a duration"), error.problems().get(1));
+    assertTrue(error.problems().get(2).startsWith("--backup-keep: backup-keep '0': is outside"),
+        error.problems().get(2));
   }
 }

@@ -309,6 +309,15 @@ public final class ReplicaNode implements AutoCloseable {
         held.isEmpty() && sessions.appliedThroughSlot() == replica.firstUnchosenSlot() - 1);
   }
 
+  /**
+   * The image of the state machine (with its sessions) as applied so far, labelled with the last
+   * applied slot — what a backup ships, taken on demand rather than at the snapshot cadence. It
+   * does not truncate the log. Must be called on the loop thread (from {@link #runOnLoop}).
+   */
+  public Snapshot imageOnLoop() {
+    return sessions.snapshot();
+  }
+
   /** The replica's state as of the loop's last step (never blocks on the loop). */
   public Status status() {
     Status status = lastStatus;

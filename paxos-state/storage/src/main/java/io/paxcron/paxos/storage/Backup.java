@@ -77,7 +77,8 @@ public record Backup(Path manifestFile, Path imageFile, BackupManifest manifest)
     return null;
   }
 
-  static String sha256(byte[] data) {
+  /** The lowercase hex SHA-256 of {@code data}, as manifests record it. */
+  public static String sha256(byte[] data) {
     return HexFormat.of().formatHex(newSha256().digest(data));
   }
 

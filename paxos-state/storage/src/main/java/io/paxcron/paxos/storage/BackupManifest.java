@@ -23,6 +23,11 @@ import java.util.zip.CRC32C;
  * @param sizeBytes the image's length
  * @param crc32c the image's CRC32C
  * @param sha256 the image's SHA-256, lowercase hex (check with {@code sha256sum})
+ * @param leaderRound the ballot round under which {@code replicaId} led when it took the backup
+ *     (0 for a format-1 manifest, or a snapshot shipped by a non-leader)
+ * @param restoreGeneration how many restores the cluster's history has been through: a cluster
+ *     restored from this backup runs as generation {@code restoreGeneration + 1}, so its fencing
+ *     ballots outrank those of the cluster it replaces (0 for a format-1 manifest)
  */
 public record BackupManifest(
     int formatVersion,
@@ -33,12 +38,18 @@ public record BackupManifest(
     String imageFile,
     long sizeBytes,
     int crc32c,
-    String sha256) {
+    String sha256,
+    long leaderRound,
+    long restoreGeneration) {
 
-  public static final int FORMAT_VERSION = 1;
+  /** Version 2 adds {@code leader-round} and {@code restore-generation}; version 1 still reads. */
+  public static final int FORMAT_VERSION = 2;
+
+  /** The oldest manifest format this code reads. */
+  public static final int OLDEST_READABLE_VERSION = 1;
 
   /** Manifests are a few hundred bytes; anything far larger is not one. */
-  static final int MAX_MANIFEST_BYTES = 4096;
+  public static final int MAX_MANIFEST_BYTES = 4096;
 
   private static final String HEADER = "# Paxcron snapshot backup manifest";
   private static final String CHECKSUM_KEY = "manifest-crc32c";
@@ -53,17 +64,19 @@ public record BackupManifest(
           "size-bytes",
           "crc32c",
           "sha256");
+  private static final List<String> KEYS_SINCE_2 = List.of("leader-round", "restore-generation");
 
   /** A manifest that cannot be parsed or does not check out. */
-  static final class InvalidManifestException extends Exception {
+  public static final class InvalidManifestException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    InvalidManifestException(String message) {
+    public InvalidManifestException(String message) {
       super(message);
     }
   }
 
-  byte[] toBytes() {
+  /** The manifest file's bytes, ending with the checksum line. */
+  public byte[] toBytes() {
     StringBuilder text = new StringBuilder();
     text.append(HEADER).append('\n');
     text.append("format-version=").append(formatVersion).append('\n');
@@ -75,6 +88,10 @@ public record BackupManifest(
     text.append("size-bytes=").append(sizeBytes).append('\n');
     text.append("crc32c=").append(HexFormat.of().toHexDigits(crc32c)).append('\n');
     text.append("sha256=").append(sha256).append('\n');
+    if (formatVersion >= 2) {
+      text.append("leader-round=").append(leaderRound).append('\n');
+      text.append("restore-generation=").append(restoreGeneration).append('\n');
+    }
     byte[] body = text.toString().getBytes(StandardCharsets.UTF_8);
     String checksum = CHECKSUM_KEY + "=" + HexFormat.of().toHexDigits(crc32cOf(body)) + "\n";
     byte[] tail = checksum.getBytes(StandardCharsets.UTF_8);
@@ -84,7 +101,13 @@ public record BackupManifest(
     return all;
   }
 
-  static BackupManifest parse(byte[] bytes) throws InvalidManifestException {
+  /**
+   * Parses and checks a manifest file's bytes.
+   *
+   * @throws InvalidManifestException naming what is wrong: torn, checksum, unknown or missing
+   *     key, malformed field, unsupported version
+   */
+  public static BackupManifest parse(byte[] bytes) throws InvalidManifestException {
     if (bytes.length > MAX_MANIFEST_BYTES) {
       throw new InvalidManifestException(
           "manifest of " + bytes.length + " bytes exceeds " + MAX_MANIFEST_BYTES);
@@ -110,7 +133,8 @@ public record BackupManifest(
         throw new InvalidManifestException("line " + (i + 1) + " is not key=value");
       }
       String key = lines[i].substring(0, equals);
-      if (!KEYS.contains(key) || fields.put(key, lines[i].substring(equals + 1)) != null) {
+      boolean known = KEYS.contains(key) || KEYS_SINCE_2.contains(key);
+      if (!known || fields.put(key, lines[i].substring(equals + 1)) != null) {
         throw new InvalidManifestException(
             "line " + (i + 1) + ": unknown or repeated key '" + key + "'");
       }
@@ -122,9 +146,17 @@ public record BackupManifest(
     }
     try {
       int version = Integer.parseInt(fields.get("format-version"));
-      if (version != FORMAT_VERSION) {
-        throw new InvalidManifestException(
-            "backup format version " + version + " is not the supported " + FORMAT_VERSION);
+      if (version < OLDEST_READABLE_VERSION || version > FORMAT_VERSION) {
+        throw new InvalidManifestException("backup format version " + version
+            + " is not one of the supported " + OLDEST_READABLE_VERSION + ".." + FORMAT_VERSION);
+      }
+      for (String key : KEYS_SINCE_2) {
+        if (version >= 2 && !fields.containsKey(key)) {
+          throw new InvalidManifestException("manifest lacks '" + key + "'");
+        }
+        if (version < 2 && fields.containsKey(key)) {
+          throw new InvalidManifestException("format-1 manifest has the format-2 key '" + key + "'");
+        }
       }
       String clusterId = fields.get("cluster-id");
       StoreOptions.checkClusterId(clusterId);
@@ -150,9 +182,13 @@ public record BackupManifest(
               image,
               Long.parseLong(fields.get("size-bytes")),
               HexFormat.fromHexDigits(crc),
-              sha256);
-      if (manifest.slot < 0 || manifest.replicaId < 0 || manifest.sizeBytes < 0) {
-        throw new InvalidManifestException("slot, replica-id and size-bytes must be >= 0");
+              sha256,
+              version >= 2 ? Long.parseLong(fields.get("leader-round")) : 0,
+              version >= 2 ? Long.parseLong(fields.get("restore-generation")) : 0);
+      if (manifest.slot < 0 || manifest.replicaId < 0 || manifest.sizeBytes < 0
+          || manifest.leaderRound < 0 || manifest.restoreGeneration < 0) {
+        throw new InvalidManifestException(
+            "slot, replica-id, size-bytes, leader-round and restore-generation must be >= 0");
       }
       return manifest;
     } catch (NumberFormatException | DateTimeParseException e) {
@@ -162,7 +198,8 @@ public record BackupManifest(
     }
   }
 
-  static int crc32cOf(byte[] bytes) {
+  /** The CRC32C of {@code bytes}, as manifests record it. */
+  public static int crc32cOf(byte[] bytes) {
     CRC32C crc = new CRC32C();
     crc.update(bytes);
     return (int) crc.getValue();

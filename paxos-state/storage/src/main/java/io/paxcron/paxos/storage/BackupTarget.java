@@ -108,7 +108,9 @@ public final class BackupTarget {
             name + IMAGE_SUFFIX,
             data.length,
             BackupManifest.crc32cOf(data),
-            Backup.sha256(data));
+            Backup.sha256(data),
+            0,
+            0);
     Path image = dir.resolve(name + IMAGE_SUFFIX);
     Path manifestFile = dir.resolve(name + MANIFEST_SUFFIX);
     try {

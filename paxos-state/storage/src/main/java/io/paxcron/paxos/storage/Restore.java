@@ -21,6 +21,13 @@ import java.util.stream.Stream;
  */
 public final class Restore {
 
+  /**
+   * The file in a restored data dir that records its restore generation. A fencing token built
+   * from the leader's ballot must carry this generation first, so every ballot of a restored cluster
+   * outranks every ballot of the cluster it replaces.
+   */
+  public static final String GENERATION_FILE = "paxcron-restore-generation";
+
   private Restore() {}
 
   /** What a restore used, and the problems it found in the backup directory on the way. */
@@ -73,6 +80,28 @@ public final class Restore {
               + "'");
     }
     Snapshot snapshot = backup.readSnapshot();
+    seedSnapshot(snapshot, clusterId, target, replicaId, backup.manifest().restoreGeneration() + 1);
+    return new Result(backup, selection.problems());
+  }
+
+  /**
+   * Creates {@code dataDir} holding {@code snapshot} as replica {@code replicaId} of {@code
+   * clusterId}, running as restore generation {@code restoreGeneration} (recorded in the file
+   * {@link #GENERATION_FILE} beside the store; read it with {@link #generationOf}). The directory is
+   * built under a temporary sibling name and renamed into place at the end.
+   *
+   * @throws StoreException if {@code dataDir} exists and is not empty, or on an I/O error
+   */
+  public static void seedSnapshot(
+      Snapshot snapshot, String clusterId, Path dataDir, int replicaId, long restoreGeneration)
+      throws StoreException {
+    Objects.requireNonNull(snapshot, "snapshot");
+    StoreOptions.checkClusterId(clusterId);
+    if (restoreGeneration < 0) {
+      throw new IllegalArgumentException("restoreGeneration must be >= 0, got " + restoreGeneration);
+    }
+    Path target = dataDir.toAbsolutePath().normalize();
+    refuseNonEmpty(target);
 
     Path staging = target.resolveSibling("." + target.getFileName() + ".restoring");
     if (Files.exists(staging)) {
@@ -95,6 +124,8 @@ public final class Restore {
       throw new StoreException(
           Problem.IO_ERROR, staging, "interrupted while seeding; the data dir was not created");
     }
+    // After the store is closed: an empty directory holding only this file would not open.
+    writeGeneration(staging, restoreGeneration);
     try {
       if (Files.exists(target)) {
         Files.delete(target);
@@ -109,7 +140,44 @@ public final class Restore {
               + StoreDirectory.describe(e),
           e);
     }
-    return new Result(backup, selection.problems());
+  }
+
+  /**
+   * The restore generation a data dir runs as: 0 for a replica never restored, otherwise one more
+   * than the generation recorded in the backup it was restored from.
+   *
+   * @throws StoreException if the generation file exists but cannot be read or parsed
+   */
+  public static long generationOf(Path dataDir) throws StoreException {
+    Path file = dataDir.resolve(GENERATION_FILE);
+    if (!Files.exists(file)) {
+      return 0;
+    }
+    try {
+      String text = Files.readString(file).trim();
+      long generation = Long.parseLong(text);
+      if (generation < 0) {
+        throw new NumberFormatException("negative");
+      }
+      return generation;
+    } catch (IOException | NumberFormatException e) {
+      throw new StoreException(
+          Problem.CORRUPT_RECORD, file, "is not a restore generation (a whole number >= 0): "
+              + e.getMessage(), e);
+    }
+  }
+
+  private static void writeGeneration(Path staging, long generation) throws StoreException {
+    try {
+      Files.createDirectories(staging);
+      StoreDirectory.writeAtomically(
+          staging.resolve(GENERATION_FILE),
+          (generation + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    } catch (IOException e) {
+      throw new StoreException(
+          Problem.IO_ERROR, staging, "cannot record the restore generation: "
+              + StoreDirectory.describe(e), e);
+    }
   }
 
   private static void refuseNonEmpty(Path dataDir) throws StoreException {

@@ -57,7 +57,7 @@ class BackupAndRestoreTest {
 
     String manifest = Files.readString(backup.manifestFile());
 
-    for (String line : List.of("format-version=1", "cluster-id=prod", "replica-id=2", "slot=77",
+    for (String line : List.of("format-version=2", "cluster-id=prod", "replica-id=2", "slot=77",
         "taken-at=2026-11-21T10:00:00Z", "size-bytes=5", "sha256=" + Backup.sha256(snapshot.data()),
         "image=" + backup.imageFile().getFileName())) {
       assertTrue(manifest.contains(line + "\n"), line + " in:\n" + manifest);
@@ -184,5 +184,37 @@ class BackupAndRestoreTest {
     assertEquals(Problem.CLUSTER_ID_MISMATCH, e.problem());
     assertTrue(e.getMessage().contains("belongs to cluster 'alpha', not the expected 'beta'"),
         e.getMessage());
+  }
+
+  @Test
+  void formatOneManifestsStillReadAndFormatTwoCarriesLeaderRoundAndGeneration() throws Exception {
+    BackupManifest v1 = new BackupManifest(1, "prod", 2, 77, T0, "x.image", 5, 0x1234, "a".repeat(64),
+        0, 0);
+    String text = new String(v1.toBytes(), StandardCharsets.UTF_8);
+    assertTrue(text.contains("format-version=1\n") && !text.contains("restore-generation"), text);
+    assertEquals(v1, BackupManifest.parse(v1.toBytes()));
+
+    BackupManifest v2 = new BackupManifest(2, "prod", 2, 77, T0, "x.image", 5, 0x1234,
+        "a".repeat(64), 9, 3);
+    String v2text = new String(v2.toBytes(), StandardCharsets.UTF_8);
+    assertTrue(v2text.contains("leader-round=9\nrestore-generation=3\n"), v2text);
+    assertEquals(v2, BackupManifest.parse(v2.toBytes()));
+
+    BackupManifest future = new BackupManifest(3, "prod", 2, 77, T0, "x.image", 5, 0x1234,
+        "a".repeat(64), 9, 3);
+    BackupManifest.InvalidManifestException refused = assertThrows(
+        BackupManifest.InvalidManifestException.class, () -> BackupManifest.parse(future.toBytes()));
+    assertTrue(refused.getMessage().contains("format version 3"), refused.getMessage());
+  }
+
+  @Test
+  void aSeededDataDirRecordsItsRestoreGeneration() throws Exception {
+    Path dataDir = dir.resolve("seeded");
+    Restore.seedSnapshot(new Snapshot(5, new byte[0]), "prod", dataDir, 1, 4);
+    assertEquals(4, Restore.generationOf(dataDir));
+    assertEquals(0, Restore.generationOf(dir.resolve("never-restored")));
+    try (LogStore store = LogStore.open(dataDir, StoreOptions.defaults("prod", 1))) {
+      assertEquals(5, store.load().snapshot().slot());
+    }
   }
 }
