@@ -193,6 +193,24 @@ public final class JobClient implements AutoCloseable {
                 .build()));
     }
 
+    /**
+     * Writes every job and deletes every named job, or does nothing; {@code expectedVersions} as in
+     * {@link #put(Job, long)}, per name (for a delete: N >= 1, or absent for any version).
+     */
+    public ApplyJobsResponse apply(List<Job> jobs, List<String> deleteNames, Map<String, Long> expectedVersions) {
+        return write("Apply", (stub, id) -> stub.apply(ApplyJobsRequest.newBuilder()
+                .setClientId(clientId).setRequestId(id).addAllJobs(jobs).addAllDeleteNames(deleteNames)
+                .putAllExpectedVersions(expectedVersions).build()));
+    }
+
+    /** Checks every expected version of such an apply against the current state; writes nothing. */
+    public ApplyJobsResponse validateApply(List<Job> jobs, List<String> deleteNames,
+            Map<String, Long> expectedVersions) {
+        return write("Apply", (stub, id) -> stub.apply(ApplyJobsRequest.newBuilder()
+                .setClientId(clientId).setRequestId(id).addAllJobs(jobs).addAllDeleteNames(deleteNames)
+                .putAllExpectedVersions(expectedVersions).setValidateOnly(true).build()));
+    }
+
     public DeleteJobResponse delete(String name) {
         return write("Delete", (stub, id) -> stub.delete(DeleteJobRequest.newBuilder()
                 .setClientId(clientId).setRequestId(id).setName(name).build()));
