@@ -77,7 +77,7 @@ public final class Paxcron implements Callable<Integer> {
     @Option(names = "--snapshot-every-entries", description = "Snapshot after this many slots.")
     String snapshotEvery;
 
-    @Option(names = "--state-machine", description = "kv (default) or cron (the job API).")
+    @Option(names = "--state-machine", description = "cron (default: the job API) or kv (the log's key-value store, for the log benchmark).")
     String stateMachine;
 
     @Option(names = "--tls-cert") String tlsCert;

@@ -30,7 +30,8 @@ import io.paxcron.paxos.transport.TlsConfig;
  * tls-cert = /etc/paxcron/replica.pem  # optional, all three together: mutual TLS between replicas
  * tls-key = /etc/paxcron/replica.key
  * tls-trust = /etc/paxcron/ca.pem
- * state-machine = cron                # optional: kv (default, the log's key-value store) or cron
+ * state-machine = cron                # optional: cron (default, the job API) or kv (the log's
+ *                                    # key-value store, for the log benchmark)
  * </pre>
  */
 public record ServerConfig(
@@ -149,7 +150,7 @@ public record ServerConfig(
     Path dataDir = null;
     Path backupDir = null;
     long snapshotEvery = DEFAULT_SNAPSHOT_EVERY_ENTRIES;
-    StateMachineKind stateMachine = StateMachineKind.KV;
+    StateMachineKind stateMachine = StateMachineKind.CRON;
     Map<Integer, Peer> peers = new TreeMap<>();
     Map<String, String> portOwners = new HashMap<>();
     Map<String, Setting> tlsFiles = new TreeMap<>();
