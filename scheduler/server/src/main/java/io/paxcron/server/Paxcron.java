@@ -1,5 +1,16 @@
 package io.paxcron.server;
 
+import io.paxcron.cli.ApplyCommand;
+import io.paxcron.cli.Cli;
+import io.paxcron.cli.CliContext;
+import io.paxcron.cli.JobActionCommands;
+import io.paxcron.cli.JobsCommand;
+import io.paxcron.cli.LintCommand;
+import io.paxcron.cli.OutputCommand;
+import io.paxcron.cli.PlanCommand;
+import io.paxcron.cli.RunsCommand;
+import io.paxcron.cli.ShowJobCommand;
+import io.paxcron.cli.WatchCommand;
 import io.paxcron.paxos.KeyValueStateMachine;
 import io.paxcron.paxos.replica.LogClient;
 import io.paxcron.paxos.storage.Restore;
@@ -33,7 +44,19 @@ import picocli.CommandLine.Parameters;
       Paxcron.RestoreCommand.class,
       Paxcron.StatusCommand.class,
       Paxcron.PutCommand.class,
-      Paxcron.GetCommand.class
+      Paxcron.GetCommand.class,
+      LintCommand.class,
+      PlanCommand.class,
+      ApplyCommand.class,
+      JobsCommand.class,
+      ShowJobCommand.class,
+      RunsCommand.class,
+      OutputCommand.class,
+      WatchCommand.class,
+      JobActionCommands.TriggerCommand.class,
+      JobActionCommands.PauseCommand.class,
+      JobActionCommands.ResumeCommand.class,
+      JobActionCommands.DeleteCommand.class
     })
 public final class Paxcron implements Callable<Integer> {
 
@@ -45,7 +68,18 @@ public final class Paxcron implements Callable<Integer> {
   }
 
   static int run(String... args) {
-    return new CommandLine(new Paxcron()).execute(args);
+    return run(CliContext.system(), args);
+  }
+
+  /** Runs {@code args} with the CLI commands created for {@code context} (tests pass their own). */
+  static int run(CliContext context, String... args) {
+    CommandLine commandLine = new CommandLine(new Paxcron(), Cli.factory(context));
+    commandLine.setOut(context.out());
+    commandLine.setErr(context.err());
+    int exit = commandLine.execute(args);
+    context.out().flush();
+    context.err().flush();
+    return exit;
   }
 
   @Override

@@ -68,10 +68,13 @@ public final class CrontabImporter {
     /** Longest program word kept in a derived name, so that the name stays a DNS label. */
     static final int MAX_DERIVED_PREFIX = 40;
     /** Users that system crontabs commonly name; a user crontab line starting its command with one is suspect. */
-    static final Set<String> COMMON_USERS = Set.of("root", "nobody", "daemon", "www-data", "www", "postgres",
-            "mysql", "backup", "mail", "news", "uucp", "proxy", "list", "irc", "_apt", "nagios", "zabbix",
-            "munin", "smmsp", "bin", "sys", "operator", "apache", "nginx", "git", "redis", "clamav", "mailman",
-            "ntp", "ntpsec", "sysstat", "logcheck", "debian-sa1");
+    static final Set<String> COMMON_USERS = Set.of("root", "nobody", "daemon", "www-data", "postgres", "mysql",
+            "backup", "uucp", "_apt", "nagios", "zabbix", "munin", "smmsp", "operator", "apache", "nginx", "redis",
+            "clamav", "amavis", "mailman", "mailman3", "ntpsec", "sympa", "cacti", "news", "inn", "logcheck",
+            "debian-tor", "bind", "squid", "proxy", "tomcat", "jenkins", "gitlab-www");
+    /** Words that start a shell command line; a user-like word followed by one of them is probably a user field. */
+    static final Set<String> COMMAND_STARTS = Set.of("if", "[", "[[", "test", "command", "cd", "exec", "nice",
+            "ionice", "flock", "run-parts", "sh", "bash", "for", "while");
     /**
      * A fixed Monday that places schedules for counting fires per minute. The count is a property
      * of the expression, not of today's date, so any fixed instant gives the same warnings forever.
@@ -390,7 +393,9 @@ public final class CrontabImporter {
                 }
             }
             Word commandWord = words.get(commandIndex);
-            if (userIndex < 0 && COMMON_USERS.contains(commandWord.text()) && words.size() > commandIndex + 1) {
+            if (userIndex < 0 && words.size() > commandIndex + 1 && USER_NAME.matcher(commandWord.text()).matches()
+                    && (COMMON_USERS.contains(commandWord.text())
+                            || COMMAND_STARTS.contains(words.get(commandIndex + 1).text()))) {
                 userLikeSixthWords++;
                 warning(number, commandWord.start() + 1, "the command starts with '" + commandWord.text()
                         + "', which looks like a user name: is this a system crontab? read it with --format=system",
