@@ -21,10 +21,11 @@ import picocli.CommandLine.Option;
  * between fails the whole call and changes nothing.
  */
 @Command(name = "apply", exitCodeOnInvalidInput = ExitCodes.USAGE,
-        description = {"Make the cluster hold the jobs of a crontab file: the plan, applied in one atomic call",
-            "with the versions the plan read (a concurrent change fails it and changes nothing).",
-            "Exit: 0 success, 1 error, 3 unreachable, 4 the cluster changed meanwhile, 64 usage;",
-            "with --detailed-exitcode 0 no changes, 1 error, 2 changes applied."})
+        description = {"Make the cluster hold the jobs of a crontab file.",
+            "Prints the plan and applies exactly it in one atomic call with the versions it read (a "
+                + "concurrent change fails it and changes nothing).",
+            "Exit: 0 success, 1 error, 3 unreachable, 4 the cluster changed meanwhile, 64 usage; with "
+                + "--detailed-exitcode 0 no changes, 1 error, 2 changes applied."})
 public final class ApplyCommand extends CliCommand {
     @Option(names = {"-f", "--file"}, required = true, paramLabel = "FILE", description = "The crontab file.")
     Path file;

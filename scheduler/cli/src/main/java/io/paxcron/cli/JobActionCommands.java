@@ -29,8 +29,9 @@ public final class JobActionCommands {
     }
 
     @Command(name = "trigger", exitCodeOnInvalidInput = ExitCodes.USAGE,
-            description = {"Start a manual run of a job now (obeys its concurrency policy, not its pause).",
-                "Exit: 0 success, 1 error or no such job, 3 unreachable, 64 usage."})
+            description = {"Start a manual run of a job now.",
+            "It obeys the job's concurrency policy, not its pause.",
+            "Exit: 0 success, 1 error or no such job, 3 unreachable, 64 usage."})
     public static final class TriggerCommand extends CliCommand {
         @Parameters(index = "0", paramLabel = "NAME", description = "The job.")
         String name;
@@ -52,8 +53,9 @@ public final class JobActionCommands {
     }
 
     @Command(name = "pause", exitCodeOnInvalidInput = ExitCodes.USAGE,
-            description = {"Pause a job: its due instants are recorded SKIPPED(PAUSED) until resumed.",
-                "Exit: 0 success, 1 error or no such job, 3 unreachable, 64 usage."})
+            description = {"Pause a job.",
+            "Its due instants are recorded SKIPPED(PAUSED) until it is resumed.",
+            "Exit: 0 success, 1 error or no such job, 3 unreachable, 64 usage."})
     public static final class PauseCommand extends CliCommand {
         @Parameters(index = "0", paramLabel = "NAME", description = "The job.")
         String name;
@@ -75,7 +77,8 @@ public final class JobActionCommands {
     }
 
     @Command(name = "resume", exitCodeOnInvalidInput = ExitCodes.USAGE,
-            description = {"Resume a paused job.", "Exit: 0 success, 1 error or no such job, 3 unreachable, 64 usage."})
+            description = {"Resume a paused job.",
+            "Exit: 0 success, 1 error or no such job, 3 unreachable, 64 usage."})
     public static final class ResumeCommand extends CliCommand {
         @Parameters(index = "0", paramLabel = "NAME", description = "The job.")
         String name;
@@ -97,8 +100,9 @@ public final class JobActionCommands {
     }
 
     @Command(name = "delete", exitCodeOnInvalidInput = ExitCodes.USAGE,
-            description = {"Delete a job and its ledger; launched runs get a cancel request.",
-                "Exit: 0 success, 1 error or no such job, 3 unreachable, 4 version changed, 64 usage."})
+            description = {"Delete a job and its ledger.",
+            "Launched runs get a cancel request.",
+            "Exit: 0 success, 1 error or no such job, 3 unreachable, 4 version changed, 64 usage."})
     public static final class DeleteCommand extends CliCommand {
         @Parameters(index = "0", paramLabel = "NAME", description = "The job.")
         String name;

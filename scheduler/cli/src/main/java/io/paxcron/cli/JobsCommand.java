@@ -12,8 +12,10 @@ import picocli.CommandLine.Command;
 
 /** {@code paxcron jobs}: every job with its schedule, resolved schedule, description, next run and last outcome. */
 @Command(name = "jobs", exitCodeOnInvalidInput = ExitCodes.USAGE,
-        description = {"List every job: name, schedule, resolved schedule (? filled in), description, zone,",
-            "next run, last outcome, paused.", "Exit: 0 success, 1 error, 3 unreachable, 64 usage."})
+        description = {"List every job with its next run and last outcome.",
+            "Columns: name, schedule, resolved schedule (? filled in), description, zone, next run, "
+                + "last outcome, paused.",
+            "Exit: 0 success, 1 error, 3 unreachable, 64 usage."})
 public final class JobsCommand extends CliCommand {
 
     public JobsCommand(CliContext context) {

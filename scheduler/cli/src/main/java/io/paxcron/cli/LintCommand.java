@@ -10,8 +10,9 @@ import picocli.CommandLine.Parameters;
 
 /** {@code paxcron lint FILE}: every problem of a crontab, located, without contacting the cluster. */
 @Command(name = "lint", exitCodeOnInvalidInput = ExitCodes.USAGE,
-        description = {"Check a crontab file: every problem as file:line:col with the line and a caret;",
-            "errors (the file would change nothing) separate from warnings. Needs no cluster.",
+        description = {"Check a crontab file without contacting the cluster.",
+            "Every problem as file:line:col with the line and a caret; errors (the file would change "
+                + "nothing) separate from warnings.",
             "Exit: 0 no errors, 1 errors, 64 usage."})
 public final class LintCommand extends CliCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "The crontab file.")

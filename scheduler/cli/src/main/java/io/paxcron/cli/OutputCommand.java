@@ -12,8 +12,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code paxcron output RUN_ID}: a run's stdout and stderr as the agent that ran it keeps them. */
 @Command(name = "output", exitCodeOnInvalidInput = ExitCodes.USAGE,
-        description = {"Print a run's output (stdout and stderr interleaved) from the agent that ran it.",
-            "RUN_ID is as 'paxcron runs' shows it (job@instant).",
+        description = {"Print a run's output from the agent that ran it.",
+            "stdout and stderr interleaved; RUN_ID is as 'paxcron runs' shows it (job@instant).",
             "Exit: 0 success, 1 error or no agent has it, 3 unreachable, 64 usage."})
 public final class OutputCommand extends CliCommand {
     /** Most bytes printed for one run, whatever the agent keeps. */

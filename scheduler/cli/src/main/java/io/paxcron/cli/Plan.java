@@ -85,20 +85,20 @@ public record Plan(List<Change> changes, List<String> leftBehind, List<Diagnosti
     private static Map<String, Function<JobSpec, String>> fields() {
         Map<String, Function<JobSpec, String>> fields = new LinkedHashMap<>();
         fields.put("schedule", JobSpec::schedule);
-        fields.put("syntax", spec -> spec.syntax().name().toLowerCase(java.util.Locale.ROOT));
+        fields.put("syntax", spec -> SpecText.enumText(spec.syntax()));
         fields.put("zone", JobSpec::zone);
-        fields.put("dst", spec -> spec.dstPolicy().toString());
+        fields.put("dst", spec -> SpecText.dst(spec.dstPolicy()));
         fields.put("command", spec -> command(spec.command()));
         fields.put("stdin", spec -> quote(spec.stdin()));
         fields.put("run_as", JobSpec::runAs);
         fields.put("env", spec -> spec.env().toString());
         fields.put("working_directory", JobSpec::workingDirectory);
         fields.put("agent_selector", spec -> spec.agentSelector().toString());
-        fields.put("timeout", spec -> spec.timeout().toString());
-        fields.put("retries", spec -> spec.retries().toString());
-        fields.put("concurrency", spec -> spec.concurrency().name().toLowerCase(java.util.Locale.ROOT));
-        fields.put("misfire", spec -> spec.misfire().toString());
-        fields.put("semantics", spec -> spec.semantics().name().toLowerCase(java.util.Locale.ROOT));
+        fields.put("timeout", spec -> SpecText.duration(spec.timeout()));
+        fields.put("retries", spec -> SpecText.retries(spec.retries()));
+        fields.put("concurrency", spec -> SpecText.enumText(spec.concurrency()));
+        fields.put("misfire", spec -> SpecText.misfire(spec.misfire()));
+        fields.put("semantics", spec -> SpecText.enumText(spec.semantics()));
         fields.put("paused", spec -> Boolean.toString(spec.paused()));
         fields.put("history_retention", spec -> Integer.toString(spec.historyRetention()));
         fields.put("source", JobSpec::source);

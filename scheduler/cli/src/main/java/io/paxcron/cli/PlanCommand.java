@@ -12,10 +12,10 @@ import picocli.CommandLine.Option;
 
 /** {@code paxcron plan -f FILE}: what {@code apply} would change, without changing anything. */
 @Command(name = "plan", exitCodeOnInvalidInput = ExitCodes.USAGE,
-        description = {"Show what 'apply -f FILE' would change: + create, ~ change (old -> new), - delete,",
-            "and a summary line. Changes nothing.",
-            "Exit: 0 success, 1 error, 3 unreachable, 64 usage; with --detailed-exitcode 0 no changes,",
-            "1 error, 2 changes."})
+        description = {"Show what 'apply -f FILE' would change; changes nothing.",
+            "+ create, ~ change (old -> new), - delete (with --prune), and a summary line.",
+            "Exit: 0 success, 1 error, 3 unreachable, 64 usage; with --detailed-exitcode 0 no "
+                + "changes, 1 error, 2 changes."})
 public final class PlanCommand extends CliCommand {
     @Option(names = {"-f", "--file"}, required = true, paramLabel = "FILE", description = "The crontab file.")
     Path file;

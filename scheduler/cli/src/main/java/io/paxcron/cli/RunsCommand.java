@@ -18,7 +18,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code paxcron runs NAME}: the job's run ledger, newest first, and its open runs. */
 @Command(name = "runs", exitCodeOnInvalidInput = ExitCodes.USAGE,
-        description = {"Show a job's runs from the replicated ledger, newest first (open runs on top).",
+        description = {"Show a job's runs from the replicated ledger.",
+            "Newest first, open runs on top.",
             "Exit: 0 success, 1 error or no such job, 3 unreachable, 64 usage."})
 public final class RunsCommand extends CliCommand {
     /** Most ledger pages read for one answer. */

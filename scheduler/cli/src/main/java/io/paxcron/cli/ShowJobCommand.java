@@ -22,8 +22,9 @@ import picocli.CommandLine.Parameters;
 
 /** {@code paxcron job NAME}: the whole definition and the next 5 scheduled instants. */
 @Command(name = "job", exitCodeOnInvalidInput = ExitCodes.USAGE,
-        description = {"Show one job: its whole definition, what the cluster chose for each ?, and its next",
-            "5 scheduled instants (computed with the cluster's own evaluator).",
+        description = {"Show one job in full, and its next 5 scheduled instants.",
+            "The whole definition, what the cluster chose for each ?, and the next instants computed "
+                + "with the cluster's own evaluator.",
             "Exit: 0 success, 1 error or no such job, 3 unreachable, 64 usage."})
 public final class ShowJobCommand extends CliCommand {
     /** How many upcoming instants are shown. */
@@ -89,20 +90,20 @@ public final class ShowJobCommand extends CliCommand {
             fields.put("resolvedSchedule", job.getResolvedSchedule());
             fields.put("description", Describe.describe(job.getResolvedSchedule(), syntax));
             fields.put("chosen", new LinkedHashMap<String, Object>(job.getChosenMap()));
-            fields.put("syntax", syntax.name().toLowerCase(java.util.Locale.ROOT));
+            fields.put("syntax", SpecText.enumText(syntax));
             fields.put("zone", spec.zone());
-            fields.put("dstPolicy", spec.dstPolicy().toString());
+            fields.put("dstPolicy", SpecText.dst(spec.dstPolicy()));
             fields.put("command", Plan.command(spec.command()));
             fields.put("stdin", spec.stdin());
             fields.put("runAs", spec.runAs());
             fields.put("env", new LinkedHashMap<String, Object>(spec.env()));
             fields.put("workingDirectory", spec.workingDirectory());
             fields.put("agentSelector", new LinkedHashMap<String, Object>(spec.agentSelector()));
-            fields.put("timeout", spec.timeout().toString());
-            fields.put("retries", spec.retries().toString());
-            fields.put("concurrency", spec.concurrency().name().toLowerCase(java.util.Locale.ROOT));
-            fields.put("misfire", spec.misfire().toString());
-            fields.put("semantics", spec.semantics().name().toLowerCase(java.util.Locale.ROOT));
+            fields.put("timeout", SpecText.duration(spec.timeout()));
+            fields.put("retries", SpecText.retries(spec.retries()));
+            fields.put("concurrency", SpecText.enumText(spec.concurrency()));
+            fields.put("misfire", SpecText.misfire(spec.misfire()));
+            fields.put("semantics", SpecText.enumText(spec.semantics()));
             fields.put("paused", spec.paused());
             fields.put("historyRetention", spec.historyRetention());
             fields.put("source", spec.source());

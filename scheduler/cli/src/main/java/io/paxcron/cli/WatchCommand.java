@@ -11,8 +11,9 @@ import picocli.CommandLine.Parameters;
 
 /** {@code paxcron watch [JOB]}: ledger records as the cluster records them, one line each. */
 @Command(name = "watch", exitCodeOnInvalidInput = ExitCodes.USAGE,
-        description = {"Stream ledger records as they are recorded (every job, or one), oldest first; with",
-            "-o json one JSON object per line. Runs until interrupted or --count records.",
+        description = {"Stream ledger records as the cluster records them.",
+            "Every job or one, oldest first; with -o json one JSON object per line. Runs until "
+                + "interrupted or --count records.",
             "Exit: 0 success, 1 error, 3 unreachable, 64 usage."})
 public final class WatchCommand extends CliCommand {
     @Parameters(index = "0", arity = "0..1", paramLabel = "JOB", description = "Only this job's records.")
