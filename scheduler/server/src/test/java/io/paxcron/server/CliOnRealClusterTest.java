@@ -236,6 +236,12 @@ class CliOnRealClusterTest {
     assertEquals(0, runs.exit(), runs.toString());
     assertTrue(runs.out().contains(runId), runs.out());
 
+    Result stale = paxcron("delete", "manual-one", "--expected-version", "999999");
+    assertEquals(4, stale.exit(), stale.toString());
+    assertTrue(stale.err().startsWith("error: the cluster changed since it was read (job 'manual-one' is now at"
+        + " version "), stale.err());
+    assertTrue(stale.err().contains("nothing was changed"), stale.err());
+
     assertEquals(0, paxcron("pause", "manual-one").exit());
     assertTrue(paxcron("job", "manual-one").out().contains("paused: true"));
     assertEquals(0, paxcron("resume", "manual-one").exit());
