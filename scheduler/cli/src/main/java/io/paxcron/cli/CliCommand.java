@@ -3,12 +3,7 @@ package io.paxcron.cli;
 import io.paxcron.api.JobClient;
 import io.paxcron.api.JobClientException;
 import io.paxcron.scheduler.FieldError;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Option;
 
@@ -92,15 +87,7 @@ abstract class CliCommand implements Callable<Integer> {
 
     /** A client for the resolved cluster; the caller closes it. */
     JobClient client() throws ClusterAddress.MissingException {
-        address = ClusterAddress.resolve(cluster, context.env(), context.home(), CliCommand::readIfPresent);
+        address = context.cluster(cluster);
         return context.clients().apply(address.addresses());
-    }
-
-    private static Optional<String> readIfPresent(Path file) throws IOException {
-        try {
-            return Optional.of(Files.readString(file));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        }
     }
 }

@@ -56,6 +56,22 @@ public record CliContext(Map<String, String> env, Path home, boolean terminal, P
                 CliContext::connect);
     }
 
+    /**
+     * The cluster address in the documented order ({@code flag}, {@code PAXCRON_CLUSTER}, the config
+     * file), reading the config file from disk.
+     *
+     * @param flag the {@code --cluster} value, or null
+     */
+    public ClusterAddress cluster(String flag) throws ClusterAddress.MissingException {
+        return ClusterAddress.resolve(flag, env, home, file -> {
+            try {
+                return java.util.Optional.of(java.nio.file.Files.readString(file));
+            } catch (java.nio.file.NoSuchFileException e) {
+                return java.util.Optional.empty();
+            }
+        });
+    }
+
     /** A plaintext gRPC client with {@link #clientSettings}. */
     public static JobClient connect(List<String> addresses) {
         long clientId = JobClient.randomClientId();

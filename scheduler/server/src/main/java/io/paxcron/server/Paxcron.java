@@ -3,6 +3,8 @@ package io.paxcron.server;
 import io.paxcron.cli.ApplyCommand;
 import io.paxcron.cli.Cli;
 import io.paxcron.cli.CliContext;
+import io.paxcron.cli.ClusterAddress;
+import io.paxcron.cli.ExitCodes;
 import io.paxcron.cli.JobActionCommands;
 import io.paxcron.cli.JobsCommand;
 import io.paxcron.cli.LintCommand;
@@ -206,15 +208,23 @@ public final class Paxcron implements Callable<Integer> {
 
   @Command(name = "status", description = "Show every replica's role, ballot and slots.")
   static final class StatusCommand implements Callable<Integer> {
-    @Option(names = "--cluster", required = true, split = ",",
-        description = "Client addresses HOST:PORT of the replicas.")
-    List<String> cluster;
+    @Option(names = "--cluster", paramLabel = "HOST:PORT[,HOST:PORT...]",
+        description = "Client addresses of the replicas. Default: $PAXCRON_CLUSTER, then 'cluster = ...'"
+            + " in $PAXCRON_CONFIG or ~/.config/paxcron/cli.conf.")
+    String cluster;
 
     @Override
     public Integer call() {
-      try (LogClient client = client(cluster)) {
+      List<String> addresses;
+      try {
+        addresses = CliContext.system().cluster(cluster).addresses();
+      } catch (ClusterAddress.MissingException e) {
+        System.err.println("error: " + e.getMessage());
+        return ExitCodes.USAGE;
+      }
+      try (LogClient client = client(addresses)) {
         int failures = 0;
-        for (String address : cluster) {
+        for (String address : addresses) {
           try {
             StatusReply status = client.status(address);
             System.out.printf("%-22s replica %d %-9s ballot %d.%d leader %d applied %d lease %s%n",
@@ -226,7 +236,7 @@ public final class Paxcron implements Callable<Integer> {
             System.out.printf("%-22s unreachable: %s%n", address, e.getMessage());
           }
         }
-        return failures == cluster.size() ? EXIT_FAILED : 0;
+        return failures == addresses.size() ? ExitCodes.UNREACHABLE : 0;
       }
     }
   }

@@ -173,20 +173,19 @@ public final class CrontabImporter {
         private void readLine(int number, String line) {
             int start = skipBlanks(line, 0);
             if (start == line.length()) {
-                pendingApplies(number, line, false);
+                dropPendingAnnotation(number);
                 return;
             }
             if (line.charAt(start) == '#') {
                 Matcher matcher = ANNOTATION.matcher(line.substring(start));
                 if (matcher.matches()) {
-                    pendingApplies(number, line, false);
-                    pending = parseAnnotation(number, line, start + line.substring(start).indexOf(':') + 2,
-                            matcher.group(1));
+                    dropPendingAnnotation(number);
+                    pending = parseAnnotation(number, line, matcher.group(1));
                 }
                 return;
             }
             if (readEnvironment(number, line, start)) {
-                pendingApplies(number, line, false);
+                dropPendingAnnotation(number);
                 return;
             }
             jobLines++;
@@ -195,9 +194,9 @@ public final class CrontabImporter {
             readJob(number, line, start, annotation);
         }
 
-        /** Warns when a pending annotation is followed by something other than a job. */
-        private void pendingApplies(int number, String line, boolean job) {
-            if (pending != null && !job) {
+        /** Warns that a pending annotation is followed by line {@code number}, which is not a job, and drops it. */
+        private void dropPendingAnnotation(int number) {
+            if (pending != null) {
                 warning(pending.line, 1, "this '# paxcron:' annotation is followed by line " + number
                         + ", not by a job; it applies to nothing", pending.text);
                 pending = null;
@@ -301,7 +300,7 @@ public final class CrontabImporter {
         /** A parsed {@code # paxcron:} line: each key's value and column. */
         private record Annotation(int line, String text, Map<String, String> values, Map<String, Integer> columns) {}
 
-        private Annotation parseAnnotation(int number, String line, int from, String body) {
+        private Annotation parseAnnotation(int number, String line, String body) {
             Map<String, String> values = new LinkedHashMap<>();
             Map<String, Integer> columns = new HashMap<>();
             int offset = line.length() - body.length();
