@@ -40,6 +40,11 @@ final class PlanPrinter {
                     for (Plan.FieldChange field : update.fields()) {
                         out.append("      ").append(field.field()).append(": ").append(field.oldValue())
                                 .append(" -> ").append(field.newValue()).append('\n');
+                        if (field.field().equals("source")) {
+                            out.append("      ").append(style.yellow("takes this job over from "
+                                    + (field.oldValue().isEmpty() ? "the API" : field.oldValue())))
+                                    .append(" (its owner's --prune will no longer delete it)\n");
+                        }
                     }
                     details(out, update.job());
                     if (spec.schedule().contains("?")) {

@@ -85,6 +85,7 @@ class PlanTest {
         Plan plan = Plan.of(file(TWO), List.of(other, applied(TWO, "b", 5)), SOURCE, false);
         Plan.Change.Update update = (Plan.Change.Update) plan.changes().get(0);
         assertEquals(List.of(new Plan.FieldChange("source", "crontab:other", SOURCE)), update.fields());
+        assertTrue(PlanPrinter.human(plan, SOURCE, Style.PLAIN).contains("takes this job over from crontab:other"));
     }
 
     @Test
