@@ -8,7 +8,16 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.MethodDescriptor;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.paxcron.api.JobClient;
 import io.paxcron.cli.CliContext;
+import io.paxcron.proto.v1.Job;
+import io.paxcron.proto.v1.JobServiceGrpc;
 import io.paxcron.paxos.replica.LogClient;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -22,7 +31,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -175,6 +186,48 @@ class CliOnRealClusterTest {
         "--source=other", "--prune");
     assertEquals(0, otherSource.exit(), otherSource.toString());
     assertEquals(afterPrune, versions("crontab:app"), "--prune deletes only jobs of its own source");
+  }
+
+  @Test
+  void aConcurrentChangeBetweenPlanAndApplyFailsTheApplyWholeAndChangesNothing() throws IOException {
+    Path file = crontab("race.crontab", "# paxcron: name=race-a\n0 1 * * * /bin/true\n");
+    assertEquals(0, paxcron("apply", "-f", file.toString(), "--source=race").exit());
+    Files.writeString(file, "# paxcron: name=race-a\n0 2 * * * /bin/true\n"
+        + "# paxcron: name=race-new\n0 3 * * * /bin/true\n");
+
+    // Another writer changes race-a after the apply read the cluster and just before its one Apply call.
+    AtomicBoolean interfered = new AtomicBoolean();
+    ClientInterceptor otherWriterFirst = new ClientInterceptor() {
+      @Override
+      public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
+          Channel next) {
+        if (method.getFullMethodName().equals(JobServiceGrpc.getApplyMethod().getFullMethodName())
+            && interfered.compareAndSet(false, true)) {
+          try (JobClient other = JobClient.connect(cluster.clientAddresses())) {
+            other.put(Job.newBuilder().setName("race-a").setSchedule("0 9 * * *")
+                .setCommand(Job.Command.newBuilder().setShell("/bin/false")).build());
+          }
+        }
+        return next.newCall(method, options);
+      }
+    };
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CliContext racing = new CliContext(Map.of("PAXCRON_CLUSTER", addresses), work, false,
+        new PrintWriter(out, true), new PrintWriter(err, true), InstantSource.system(),
+        list -> new JobClient(JobClient.randomClientId(), list,
+            address -> NettyChannelBuilder.forTarget(address).usePlaintext().intercept(otherWriterFirst).build(),
+            CliContext.clientSettings(list.size()), JobClient.Sleeper.SYSTEM, new SplittableRandom(7)));
+
+    int exit = Paxcron.run(racing, "apply", "-f", file.toString(), "--source=race");
+
+    assertTrue(interfered.get(), "the other writer ran");
+    assertEquals(4, exit, out + "\n" + err);
+    assertTrue(err.toString().contains("the cluster changed since it was read (job 'race-a'"), err.toString());
+    Result jobs = paxcron("jobs", "-o", "json");
+    assertFalse(jobs.out().contains("race-new"), "nothing of the failed apply was written: " + jobs.out());
+    Result raceA = paxcron("job", "race-a");
+    assertTrue(raceA.out().contains("schedule: 0 9 * * *"), "the other writer's change stands: " + raceA.out());
   }
 
   @Test
