@@ -15,6 +15,8 @@ import io.paxcron.proto.v1.DeleteJobRequest;
 import io.paxcron.proto.v1.DeleteJobResponse;
 import io.paxcron.proto.v1.FieldViolations;
 import io.paxcron.proto.v1.GetJobRequest;
+import io.paxcron.proto.v1.GetRunOutputRequest;
+import io.paxcron.proto.v1.GetRunOutputResponse;
 import io.paxcron.proto.v1.Job;
 import io.paxcron.proto.v1.JobServiceGrpc;
 import io.paxcron.proto.v1.ListJobsRequest;
@@ -193,6 +195,24 @@ public final class JobClient implements AutoCloseable {
                 .build()));
     }
 
+    /**
+     * Writes every job and deletes every named job, or does nothing; {@code expectedVersions} as in
+     * {@link #put(Job, long)}, per name (for a delete: N >= 1, or absent for any version).
+     */
+    public ApplyJobsResponse apply(List<Job> jobs, List<String> deleteNames, Map<String, Long> expectedVersions) {
+        return write("Apply", (stub, id) -> stub.apply(ApplyJobsRequest.newBuilder()
+                .setClientId(clientId).setRequestId(id).addAllJobs(jobs).addAllDeleteNames(deleteNames)
+                .putAllExpectedVersions(expectedVersions).build()));
+    }
+
+    /** Checks every expected version of such an apply against the current state; writes nothing. */
+    public ApplyJobsResponse validateApply(List<Job> jobs, List<String> deleteNames,
+            Map<String, Long> expectedVersions) {
+        return write("Apply", (stub, id) -> stub.apply(ApplyJobsRequest.newBuilder()
+                .setClientId(clientId).setRequestId(id).addAllJobs(jobs).addAllDeleteNames(deleteNames)
+                .putAllExpectedVersions(expectedVersions).setValidateOnly(true).build()));
+    }
+
     public DeleteJobResponse delete(String name) {
         return write("Delete", (stub, id) -> stub.delete(DeleteJobRequest.newBuilder()
                 .setClientId(clientId).setRequestId(id).setName(name).build()));
@@ -247,6 +267,18 @@ public final class JobClient implements AutoCloseable {
     public ListRunsResponse listRuns(String job, int pageSize, String pageToken) {
         return call("ListRuns", channel -> jobStub(channel).listRuns(ListRunsRequest.newBuilder()
                 .setJob(job).setPageSize(pageSize).setPageToken(pageToken).build()));
+    }
+
+    /**
+     * One piece of a run's output as the agent that ran it keeps it.
+     *
+     * @param attempt the attempt, 0 for the newest
+     * @param offset the first byte wanted
+     * @param maxBytes at most this many bytes, 0 for the server's default
+     */
+    public GetRunOutputResponse runOutput(String runId, int attempt, long offset, int maxBytes) {
+        return call("GetRunOutput", channel -> jobStub(channel).getRunOutput(GetRunOutputRequest.newBuilder()
+                .setRunId(runId).setAttempt(attempt).setOffset(offset).setMaxBytes(maxBytes).build()));
     }
 
     /** Ledger records of {@code job} (every job if empty) recorded after {@code afterSequence}, as they come. */

@@ -92,6 +92,10 @@ public final class JobProtos {
         builder.paused(job.getPaused());
         builder.historyRetention(job.hasHistoryRetention() ? job.getHistoryRetention()
                 : JobSpec.DEFAULT_HISTORY_RETENTION);
+        builder.stdin(job.getStdin());
+        builder.runAs(job.getRunAs());
+        builder.source(job.getSource());
+        builder.annotations(job.getAnnotationsMap());
         JobSpec spec = builder.build();
         boolean commandReported = errors.stream().anyMatch(e -> e.path().startsWith("command"));
         for (FieldError error : JobSpecValidator.validate(spec)) {
@@ -269,6 +273,10 @@ public final class JobProtos {
                         ? Job.Semantics.SEMANTICS_AT_LEAST_ONCE : Job.Semantics.SEMANTICS_AT_MOST_ONCE)
                 .setPaused(spec.paused())
                 .setHistoryRetention(spec.historyRetention())
+                .setStdin(spec.stdin())
+                .setRunAs(spec.runAs())
+                .setSource(spec.source())
+                .putAllAnnotations(spec.annotations())
                 .build();
     }
 

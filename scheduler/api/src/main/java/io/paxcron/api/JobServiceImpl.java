@@ -115,17 +115,19 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
     public void apply(ApplyJobsRequest request, StreamObserver<ApplyJobsResponse> response) {
         List<FieldError> errors = sessionErrors(request.getClientId(), request.getRequestId());
         int count = request.getJobsCount();
-        if (count == 0 || count > MAX_APPLY_JOBS) {
-            errors.add(new FieldError("jobs", "must hold 1.." + MAX_APPLY_JOBS + " jobs (MAX_APPLY_JOBS), got " + count));
+        int deletes = request.getDeleteNamesCount();
+        if (count + deletes == 0 || count + deletes > MAX_APPLY_JOBS) {
+            errors.add(new FieldError("jobs", "jobs and delete_names must hold 1.." + MAX_APPLY_JOBS
+                    + " entries together (MAX_APPLY_JOBS), got " + (count + deletes)));
         }
-        List<JobChange> changes = new ArrayList<>(count);
-        Map<String, Integer> indexOf = new HashMap<>();
+        List<JobChange> changes = new ArrayList<>(count + deletes);
+        Map<String, String> pathOf = new HashMap<>();
         for (int i = 0; i < count && i < MAX_APPLY_JOBS; i++) {
             Job job = request.getJobs(i);
-            Integer earlier = indexOf.putIfAbsent(job.getName(), i);
+            String earlier = pathOf.putIfAbsent(job.getName(), "jobs[" + i + "]");
             if (earlier != null) {
-                errors.add(new FieldError("jobs[" + i + "].name", "'" + job.getName() + "' appears twice (also jobs["
-                        + earlier + "])"));
+                errors.add(new FieldError("jobs[" + i + "].name", "'" + job.getName() + "' appears twice (also "
+                        + earlier + ")"));
             }
             switch (JobProtos.toSpec(job, "jobs[" + i + "]")) {
                 case JobProtos.Converted.Valid valid -> changes.add(new JobChange.Put(valid.spec(),
@@ -135,9 +137,25 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
                 case JobProtos.Converted.Invalid invalid -> errors.addAll(invalid.errors());
             }
         }
+        for (int i = 0; i < deletes && count + i < MAX_APPLY_JOBS; i++) {
+            String name = request.getDeleteNames(i);
+            String path = "delete_names[" + i + "]";
+            String earlier = pathOf.putIfAbsent(name, path);
+            if (earlier != null) {
+                errors.add(new FieldError(path, "'" + name + "' appears twice (also " + earlier + ")"));
+            }
+            errors.addAll(nameErrors(name, path));
+            Long version = request.getExpectedVersionsMap().get(name);
+            if (version != null && version == 0) {
+                errors.add(new FieldError("expected_versions[" + name + "]", "0 means 'must not exist', which a"
+                        + " delete cannot expect; leave it unset for any version"));
+            }
+            changes.add(new JobChange.Delete(name, expected(version != null, version == null ? 0 : version)));
+        }
         for (String name : request.getExpectedVersionsMap().keySet()) {
-            if (!indexOf.containsKey(name)) {
-                errors.add(new FieldError("expected_versions[" + name + "]", "no job of that name in jobs"));
+            if (!pathOf.containsKey(name)) {
+                errors.add(new FieldError("expected_versions[" + name + "]", "no job of that name in jobs or"
+                        + " delete_names"));
             }
         }
         if (!errors.isEmpty()) {
@@ -163,8 +181,10 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
             for (int i = 0; i < results.size(); i++) {
                 if (results.get(i).status() == kind) {
                     int index = i;
+                    String prefix = changes.get(i) instanceof JobChange.Delete
+                            ? "delete_names[" + (index - firstDelete(changes)) + "]" : "jobs[" + index + "]";
                     throw ApiErrors.forResult(changes.get(i).name(), withAllConflicts(results, i),
-                            path -> "jobs[" + index + "]." + JobProtos.protoPath(path));
+                            path -> prefix + "." + JobProtos.protoPath(path));
                 }
             }
         }
@@ -175,6 +195,16 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
                     .setVersion(results.get(i).version()));
         }
         return reply.build();
+    }
+
+    /** The index of the first delete in {@code changes} (puts come first), or its size. */
+    private static int firstDelete(List<JobChange> changes) {
+        for (int i = 0; i < changes.size(); i++) {
+            if (changes.get(i) instanceof JobChange.Delete) {
+                return i;
+            }
+        }
+        return changes.size();
     }
 
     /** A conflict result whose message names every conflicting job of the batch, not only the first. */
@@ -197,12 +227,21 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
         for (JobChange change : changes) {
             Optional<JobView> job = view.job(change.name());
             long current = job.map(JobView::version).orElse(0L);
-            ExpectedVersion expected = ((JobChange.Put) change).expected();
+            ExpectedVersion expected = switch (change) {
+                case JobChange.Put put -> put.expected();
+                case JobChange.Delete delete -> delete.expected();
+                default -> throw new IllegalStateException("an apply holds puts and deletes only, got " + change);
+            };
             boolean matches = switch (expected) {
                 case ExpectedVersion.Any any -> true;
                 case ExpectedVersion.Absent absent -> job.isEmpty();
                 case ExpectedVersion.Exactly exactly -> current == exactly.version();
             };
+            if (change instanceof JobChange.Delete && job.isEmpty()) {
+                results.add(new CommandResult(CommandResult.Status.NOT_FOUND, 0, "job '" + change.name()
+                        + "' does not exist", List.of()));
+                continue;
+            }
             results.add(matches
                     ? new CommandResult(CommandResult.Status.APPLIED, current, "", List.of())
                     : new CommandResult(CommandResult.Status.CONFLICT, current, "job '" + change.name()

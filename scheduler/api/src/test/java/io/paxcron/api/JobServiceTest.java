@@ -258,6 +258,53 @@ class JobServiceTest {
     }
 
     @Test
+    void applyDeletesNamedJobsInTheSameSlotAsItsPuts() {
+        long old = put(ApiHarness.job("old", "@hourly")).getVersion();
+        var response = jobs.apply(ApplyJobsRequest.newBuilder()
+                .setClientId(CLIENT).setRequestId(++requestId)
+                .addJobs(ApiHarness.job("new", "@daily"))
+                .addDeleteNames("old")
+                .putExpectedVersions("new", 0)
+                .putExpectedVersions("old", old)
+                .build());
+
+        assertEquals(List.of("new", "old"), response.getResultsList().stream().map(r -> r.getName()).toList());
+        assertEquals(response.getResults(0).getVersion(), response.getResults(1).getVersion());
+        assertEquals(List.of("new"), jobs.list(ListJobsRequest.getDefaultInstance()).getJobsList().stream()
+                .map(Job::getName).toList());
+    }
+
+    @Test
+    void applyWithAStaleDeleteChangesNothing() {
+        long old = put(ApiHarness.job("old", "@hourly")).getVersion();
+        ApplyJobsRequest request = ApplyJobsRequest.newBuilder()
+                .setClientId(CLIENT).setRequestId(++requestId)
+                .addJobs(ApiHarness.job("new", "@daily"))
+                .addDeleteNames("old")
+                .putExpectedVersions("old", old + 7)
+                .build();
+
+        StatusRuntimeException error = assertThrows(StatusRuntimeException.class, () -> jobs.apply(request));
+
+        assertEquals(Status.Code.FAILED_PRECONDITION, error.getStatus().getCode());
+        assertEquals(List.of("old"), jobs.list(ListJobsRequest.getDefaultInstance()).getJobsList().stream()
+                .map(Job::getName).toList());
+    }
+
+    @Test
+    void applyRefusesADeleteExpectedToBeAbsentAndANameListedTwice() {
+        StatusRuntimeException error = assertThrows(StatusRuntimeException.class, () -> jobs.apply(
+                ApplyJobsRequest.newBuilder().setClientId(CLIENT).setRequestId(++requestId)
+                        .addJobs(ApiHarness.job("twice", "@daily"))
+                        .addDeleteNames("twice")
+                        .addDeleteNames("gone")
+                        .putExpectedVersions("gone", 0)
+                        .build()));
+
+        assertEquals(List.of("delete_names[0]", "expected_versions[gone]"), violatedFields(error));
+    }
+
+    @Test
     void putWithAStaleExpectedVersionIsRefusedNamingTheCurrentVersion() {
         long first = put(ApiHarness.job("contended", "@hourly")).getVersion();
         long second = jobs.put(PutJobRequest.newBuilder().setClientId(CLIENT).setRequestId(++requestId)

@@ -11,7 +11,10 @@ import java.util.TreeMap;
 
 /**
  * The versioned binary encoding of {@link CronCommand}s, {@link CommandResult}s and the records a
- * snapshot holds. Every command starts with {@link #FORMAT_VERSION} and a one-byte tag. Enum values
+ * snapshot holds. Every command starts with {@link #FORMAT_VERSION} and a one-byte tag. Old
+ * versions stay readable, because the log and snapshots written by an older replica must still
+ * apply after an upgrade: version 1 job specs lack the fields added in version 2 ({@code stdin},
+ * {@code runAs}, {@code source}, {@code annotations}), which then take their defaults. Enum values
  * of the job spec are written by name (robust to reordering); outcome and status tags are fixed
  * numbers below (append only). Encoding is deterministic: equal values give equal bytes.
  *
@@ -20,7 +23,9 @@ import java.util.TreeMap;
  */
 public final class CronCodec {
     /** The format of every command and result this code writes. */
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
+    /** The oldest command format this code still reads. */
+    public static final int OLDEST_READABLE_VERSION = 1;
     /** Most {@code ?} values in a PutJob (one per schedule field). */
     static final int MAX_CHOSEN_VALUES = ScheduleField.values().length;
 
@@ -104,16 +109,17 @@ public final class CronCodec {
     public static CronCommand decode(byte[] bytes) {
         BinaryReader in = new BinaryReader(bytes);
         int version = in.readByte();
-        if (version != FORMAT_VERSION) {
+        if (version < OLDEST_READABLE_VERSION || version > FORMAT_VERSION) {
             throw new MalformedCommandException("command format version " + version + " is not "
-                    + FORMAT_VERSION + "; a replica must not apply commands it cannot read");
+                    + OLDEST_READABLE_VERSION + ".." + FORMAT_VERSION
+                    + "; a replica must not apply commands it cannot read");
         }
         int tag = in.readByte();
         CronCommand command;
         try {
             command = switch (tag) {
                 case PUT_JOB -> {
-                    JobSpec spec = readSpec(in);
+                    JobSpec spec = readSpec(in, version);
                     ExpectedVersion expected = readExpected(in);
                     int count = in.readCount(MAX_CHOSEN_VALUES, 8);
                     Map<ScheduleField, Integer> chosen = new EnumMap<>(ScheduleField.class);
@@ -161,7 +167,7 @@ public final class CronCodec {
     public static CommandResult decodeResult(byte[] bytes) {
         BinaryReader in = new BinaryReader(bytes);
         int version = in.readByte();
-        if (version != FORMAT_VERSION) {
+        if (version < OLDEST_READABLE_VERSION || version > FORMAT_VERSION) {
             throw new MalformedCommandException("result format version " + version);
         }
         CommandResult.Status status = in.readEnum(CommandResult.Status.class);
@@ -196,9 +202,12 @@ public final class CronCodec {
         MisfirePolicy misfire = spec.misfire();
         out.writeString(misfire.mode().name()).writeDuration(misfire.window()).writeInt(misfire.maxCount());
         out.writeString(spec.semantics().name()).writeBoolean(spec.paused()).writeInt(spec.historyRetention());
+        out.writeString(spec.stdin()).writeString(spec.runAs()).writeString(spec.source())
+                .writeStringMap(spec.annotations());
     }
 
-    static JobSpec readSpec(BinaryReader in) {
+    /** Reads a spec written by {@link #writeSpec} under format {@code version}. */
+    static JobSpec readSpec(BinaryReader in, int version) {
         String name = in.readString();
         String schedule = in.readString();
         Syntax syntax = in.readEnum(Syntax.class);
@@ -228,8 +237,19 @@ public final class CronCodec {
         Semantics semantics = in.readEnum(Semantics.class);
         boolean paused = in.readBoolean();
         int retention = in.readInt();
-        return new JobSpec(name, schedule, syntax, zone, dst, command, new java.util.TreeMap<>(env), workingDirectory,
-                new java.util.TreeMap<>(selector), timeout, retries, concurrency, misfire, semantics, paused, retention);
+        String stdin = "";
+        String runAs = "";
+        String source = "";
+        Map<String, String> annotations = Map.of();
+        if (version >= 2) {
+            stdin = in.readString();
+            runAs = in.readString();
+            source = in.readString();
+            annotations = in.readStringMap(JobSpecValidator.MAX_ANNOTATIONS * 4);
+        }
+        return new JobSpec(name, schedule, syntax, zone, dst, command, new TreeMap<>(env), workingDirectory,
+                new TreeMap<>(selector), timeout, retries, concurrency, misfire, semantics, paused, retention, stdin,
+                runAs, source, new TreeMap<>(annotations));
     }
 
     private static void writeExpected(BinaryWriter out, ExpectedVersion expected) {

@@ -71,8 +71,10 @@ public final class CronStateMachine implements StateMachine, CronView {
     public static final int MAX_INSTANTS_PER_ADVANCE = 10_000;
     /** Most state changes buffered between two {@link #drainChanges()}; beyond, the oldest are dropped and the drain says so. */
     public static final int MAX_PENDING_CHANGES = 1_000_000;
-    /** The snapshot image format. */
-    public static final int SNAPSHOT_FORMAT = 1;
+    /** The snapshot image format this code writes; it equals the job-spec format of {@link CronCodec#FORMAT_VERSION}. */
+    public static final int SNAPSHOT_FORMAT = CronCodec.FORMAT_VERSION;
+    /** The oldest snapshot image format this code still restores (a backup taken before an upgrade). */
+    public static final int OLDEST_READABLE_SNAPSHOT_FORMAT = 1;
 
     private final long maxLedgerRecords;
     private final TreeMap<String, JobState> jobs = new TreeMap<>();
@@ -952,14 +954,16 @@ public final class CronStateMachine implements StateMachine, CronView {
         BinaryReader in = new BinaryReader(snapshot);
         try {
             int format = in.readByte();
-            if (format != SNAPSHOT_FORMAT) {
-                throw new MalformedCommandException("snapshot format " + format + " is not " + SNAPSHOT_FORMAT);
+            if (format < OLDEST_READABLE_SNAPSHOT_FORMAT || format > SNAPSHOT_FORMAT) {
+                throw new MalformedCommandException("snapshot format " + format + " is not "
+                        + OLDEST_READABLE_SNAPSHOT_FORMAT + ".." + SNAPSHOT_FORMAT);
             }
             clock = in.readInstant();
             nextSequence = in.readLong();
             int jobCount = in.readCount(MAX_JOBS, 16);
             for (int i = 0; i < jobCount; i++) {
-                JobSpec spec = CronCodec.readSpec(in);
+                // Snapshot format N holds job specs of command format N (both grew the spec together).
+                JobSpec spec = CronCodec.readSpec(in, format);
                 long version = in.readLong();
                 JobState job = new JobState(in.readLong());
                 job.spec = spec;

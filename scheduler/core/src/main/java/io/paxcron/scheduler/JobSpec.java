@@ -33,6 +33,13 @@ import java.util.TreeMap;
  * @param semantics at-most-once (default) or at-least-once
  * @param paused whether due instants are recorded {@code SKIPPED(PAUSED)} instead of run
  * @param historyRetention how many terminal ledger records of this job are kept
+ * @param stdin text given to the command on its standard input (crontab's {@code %}); empty means none
+ * @param runAs the user the agent runs the command as (a system crontab's user field); empty means
+ *     the agent's own user
+ * @param source who owns the job: {@code crontab:<name>} for jobs applied from a crontab file, empty
+ *     for jobs made through the API; {@code apply --prune} deletes only jobs of its own source
+ * @param annotations free-form metadata kept with the job (a crontab's {@code MAILTO}, the line it
+ *     came from); never read by the scheduler
  */
 public record JobSpec(
         String name,
@@ -50,7 +57,11 @@ public record JobSpec(
         MisfirePolicy misfire,
         Semantics semantics,
         boolean paused,
-        int historyRetention) {
+        int historyRetention,
+        String stdin,
+        String runAs,
+        String source,
+        SortedMap<String, String> annotations) {
 
     public static final Syntax DEFAULT_SYNTAX = Syntax.VIXIE;
     public static final String DEFAULT_ZONE = "UTC";
@@ -74,6 +85,10 @@ public record JobSpec(
         Objects.requireNonNull(concurrency, "concurrency");
         Objects.requireNonNull(misfire, "misfire");
         Objects.requireNonNull(semantics, "semantics");
+        Objects.requireNonNull(stdin, "stdin");
+        Objects.requireNonNull(runAs, "runAs");
+        Objects.requireNonNull(source, "source");
+        annotations = sortedCopy(annotations, "annotations");
     }
 
     private static SortedMap<String, String> sortedCopy(Map<String, String> map, String what) {
@@ -107,6 +122,10 @@ public record JobSpec(
         builder.semantics = semantics;
         builder.paused = paused;
         builder.historyRetention = historyRetention;
+        builder.stdin = stdin;
+        builder.runAs = runAs;
+        builder.source = source;
+        builder.annotations = annotations;
         return builder;
     }
 
@@ -134,6 +153,10 @@ public record JobSpec(
         private Semantics semantics = DEFAULT_SEMANTICS;
         private boolean paused;
         private int historyRetention = DEFAULT_HISTORY_RETENTION;
+        private String stdin = "";
+        private String runAs = "";
+        private String source = "";
+        private Map<String, String> annotations = Map.of();
 
         private Builder(String name, String schedule, JobCommand command) {
             this.name = name;
@@ -157,11 +180,15 @@ public record JobSpec(
         public Builder semantics(Semantics value) { semantics = value; return this; }
         public Builder paused(boolean value) { paused = value; return this; }
         public Builder historyRetention(int value) { historyRetention = value; return this; }
+        public Builder stdin(String value) { stdin = value; return this; }
+        public Builder runAs(String value) { runAs = value; return this; }
+        public Builder source(String value) { source = value; return this; }
+        public Builder annotations(Map<String, String> value) { annotations = value; return this; }
 
         public JobSpec build() {
             return new JobSpec(name, schedule, syntax, zone, dstPolicy, command, new TreeMap<>(env), workingDirectory,
                     new TreeMap<>(agentSelector), timeout, retries, concurrency, misfire, semantics, paused,
-                    historyRetention);
+                    historyRetention, stdin, runAs, source, new TreeMap<>(annotations));
         }
     }
 }

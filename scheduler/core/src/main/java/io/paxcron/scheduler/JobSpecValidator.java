@@ -52,10 +52,24 @@ public final class JobSpecValidator {
     public static final int MAX_MISFIRE_COUNT = 1000;
     /** Most terminal ledger records kept per job. */
     public static final int MAX_HISTORY_RETENTION = 10_000;
+    /** Largest standard input text in UTF-8 bytes. */
+    public static final int MAX_STDIN_BYTES = 65_536;
+    /** Longest user name to run as (the POSIX login name limit most systems use). */
+    public static final int MAX_RUN_AS_LENGTH = 32;
+    /** Longest source (owner) string. */
+    public static final int MAX_SOURCE_LENGTH = 512;
+    /** Most annotations. */
+    public static final int MAX_ANNOTATIONS = 64;
+    /** Longest annotation key. */
+    public static final int MAX_ANNOTATION_KEY_LENGTH = 63;
+    /** Largest annotation value in UTF-8 bytes. */
+    public static final int MAX_ANNOTATION_VALUE_BYTES = 4096;
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?");
+    /** A portable user name (POSIX.1 portable filename characters, not starting with '-'), or a numeric uid. */
+    private static final Pattern RUN_AS = Pattern.compile("[A-Za-z0-9_][-A-Za-z0-9_.]*[$]?");
     private static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?");
 
     private JobSpecValidator() {}
@@ -81,6 +95,10 @@ public final class JobSpecValidator {
             errors.add(new FieldError("historyRetention", "must be 1.." + MAX_HISTORY_RETENTION
                     + " (MAX_HISTORY_RETENTION), got " + spec.historyRetention()));
         }
+        checkStdin(spec.stdin(), errors);
+        checkRunAs(spec.runAs(), errors);
+        checkSource(spec.source(), errors);
+        checkAnnotations(spec.annotations(), errors);
         return List.copyOf(errors);
     }
 
@@ -250,6 +268,73 @@ public final class JobSpecValidator {
             errors.add(new FieldError("misfire.maxCount", "must be 1.." + MAX_MISFIRE_COUNT
                     + " (MAX_MISFIRE_COUNT), got " + misfire.maxCount()));
         }
+    }
+
+    private static void checkStdin(String stdin, List<FieldError> errors) {
+        if (utf8Length(stdin) > MAX_STDIN_BYTES) {
+            errors.add(new FieldError("stdin", "larger than " + MAX_STDIN_BYTES + " bytes (MAX_STDIN_BYTES), got "
+                    + utf8Length(stdin)));
+        }
+        if (stdin.indexOf('\0') >= 0) {
+            errors.add(new FieldError("stdin", "contains a NUL character"));
+        }
+    }
+
+    private static void checkRunAs(String runAs, List<FieldError> errors) {
+        if (runAs.isEmpty()) {
+            return;
+        }
+        if (runAs.length() > MAX_RUN_AS_LENGTH) {
+            errors.add(new FieldError("runAs", "longer than " + MAX_RUN_AS_LENGTH + " characters (MAX_RUN_AS_LENGTH),"
+                    + " got " + runAs.length()));
+        } else if (!RUN_AS.matcher(runAs).matches()) {
+            errors.add(new FieldError("runAs", "must be a user name of letters, digits, '_', '.' and '-', not starting"
+                    + " with '-', got '" + printable(runAs) + "'"));
+        }
+    }
+
+    private static void checkSource(String source, List<FieldError> errors) {
+        if (source.length() > MAX_SOURCE_LENGTH) {
+            errors.add(new FieldError("source", "longer than " + MAX_SOURCE_LENGTH + " characters (MAX_SOURCE_LENGTH),"
+                    + " got " + source.length()));
+        }
+        if (hasControl(source)) {
+            errors.add(new FieldError("source", "contains a control character"));
+        }
+    }
+
+    private static void checkAnnotations(Map<String, String> annotations, List<FieldError> errors) {
+        if (annotations.size() > MAX_ANNOTATIONS) {
+            errors.add(new FieldError("annotations", "more than " + MAX_ANNOTATIONS
+                    + " entries (MAX_ANNOTATIONS), got " + annotations.size()));
+            return;
+        }
+        for (Map.Entry<String, String> entry : annotations.entrySet()) {
+            String path = "annotations[" + printable(entry.getKey()) + "]";
+            if (entry.getKey().isEmpty() || entry.getKey().length() > MAX_ANNOTATION_KEY_LENGTH
+                    || !LABEL_KEY.matcher(entry.getKey()).matches()) {
+                errors.add(new FieldError(path, "key must be 1.." + MAX_ANNOTATION_KEY_LENGTH
+                        + " characters (MAX_ANNOTATION_KEY_LENGTH) of letters, digits and -_./, starting and ending"
+                        + " alphanumeric"));
+            }
+            if (utf8Length(entry.getValue()) > MAX_ANNOTATION_VALUE_BYTES) {
+                errors.add(new FieldError(path, "value larger than " + MAX_ANNOTATION_VALUE_BYTES
+                        + " bytes (MAX_ANNOTATION_VALUE_BYTES)"));
+            }
+            if (entry.getValue().indexOf('\0') >= 0) {
+                errors.add(new FieldError(path, "value contains a NUL character"));
+            }
+        }
+    }
+
+    private static boolean hasControl(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void checkRange(String path, Duration value, Duration min, Duration max, String limitName,

@@ -75,6 +75,10 @@ final class CronCodecTest {
                 .semantics(pick(random, Semantics.class))
                 .paused(random.nextBoolean())
                 .historyRetention(random.nextInt())
+                .stdin(text(random))
+                .runAs(text(random))
+                .source(text(random))
+                .annotations(map(random))
                 .build();
     }
 
@@ -135,6 +139,52 @@ final class CronCodecTest {
         }
     }
 
+    /** A PutJob of "nightly" as format 1 wrote it, before the spec had stdin, runAs, source and annotations. */
+    static final String PUT_JOB_FORMAT_1 =
+            "0101000000076e696768746c790000000a33302032202a202a202a0000000556495849450000000d4575726f70652f42"
+            + "65726c696e0000000d52554e5f41465445525f4741500000000852554e5f4f4e434502000000076563686f2068690000"
+            + "00010000000141000000016200000000000000000000000000000e100000000000000001000000000000000a00000000"
+            + "0000000000000258000000000000001400000006464f524249440000000852554e5f4f4e43450000000000000e100000"
+            + "00000000000a0000000c41545f4d4f53545f4f4e434500000000640100000000000000006592008000000000";
+
+    /** A state-machine snapshot holding that job, as snapshot format 1 wrote it. */
+    static final String SNAPSHOT_FORMAT_1 =
+            "01000000006592008000000000000000000000000100000001000000076e696768746c790000000a33302032202a202a"
+            + "202a0000000556495849450000000d4575726f70652f4265726c696e0000000d52554e5f41465445525f474150000000"
+            + "0852554e5f4f4e434502000000076563686f206869000000010000000141000000016200000000000000000000000000"
+            + "000e100000000000000001000000000000000a000000000000000000000258000000000000001400000006464f524249"
+            + "440000000852554e5f4f4e43450000000000000e10000000000000000a0000000c41545f4d4f53545f4f4e4345000000"
+            + "006400000000000000010000000000000001000000000100000000659215980000000000000000659223a80000000000"
+            + "0000000a0000000000000000";
+
+    static JobSpec nightly() {
+        return JobSpec.builder("nightly", "30 2 * * *", new JobCommand.Shell("echo hi"))
+                .zone("Europe/Berlin").env(Map.of("A", "b")).build();
+    }
+
+    @Test
+    void commandsWrittenByFormatOneStayReadableWithDefaultsForNewFields() {
+        CronCommand decoded = CronCodec.decode(java.util.HexFormat.of().parseHex(PUT_JOB_FORMAT_1));
+        assertEquals(new CronCommand.PutJob(nightly(), ExpectedVersion.ABSENT, Map.of(), Fixture.T0), decoded);
+    }
+
+    @Test
+    void snapshotsWrittenByFormatOneStayRestorable() {
+        CronStateMachine machine = new CronStateMachine();
+        machine.restore(java.util.HexFormat.of().parseHex(SNAPSHOT_FORMAT_1));
+        CronStateMachine expected = new CronStateMachine();
+        expected.apply(1, new CronCommand.PutJob(nightly(), ExpectedVersion.ABSENT, Map.of(), Fixture.T0));
+        assertArrayEquals(expected.snapshot(), machine.snapshot());
+    }
+
+    @Test
+    void newSpecFieldsSurviveEncodeAndDecode() {
+        JobSpec spec = nightly().toBuilder().stdin("line 1\nline 2\n").runAs("backup").source("crontab:host1")
+                .annotations(Map.of("mailto", "ops@example.com")).build();
+        CronCommand put = new CronCommand.PutJob(spec, ExpectedVersion.ANY, Map.of(), Fixture.T0);
+        assertEquals(put, CronCodec.decode(CronCodec.encode(put)));
+    }
+
     @Test
     void resultsSurviveEncodeAndDecode() {
         CommandResult result = new CommandResult(CommandResult.Status.INVALID, 17, "2 problem(s)",
@@ -146,7 +196,7 @@ final class CronCodecTest {
     void unknownVersionTruncationAndTrailingBytesAreMalformed() {
         byte[] tick = CronCodec.encode(new CronCommand.Tick(Fixture.T0));
         byte[] otherVersion = tick.clone();
-        otherVersion[0] = 2;
+        otherVersion[0] = CronCodec.FORMAT_VERSION + 1;
         assertThrows(MalformedCommandException.class, () -> CronCodec.decode(otherVersion));
         for (int length = 0; length < tick.length; length++) {
             byte[] truncated = java.util.Arrays.copyOf(tick, length);

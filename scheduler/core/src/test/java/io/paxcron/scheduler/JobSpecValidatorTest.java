@@ -29,6 +29,31 @@ final class JobSpecValidatorTest {
     }
 
     @Test
+    void stdinRunAsSourceAndAnnotationsHaveLimitsNamedInTheirErrors() {
+        JobSpec spec = Fixture.job("a", "0 3 * * *")
+                .stdin("x".repeat(JobSpecValidator.MAX_STDIN_BYTES + 1))
+                .runAs("-root")
+                .source("crontab:\nx")
+                .annotations(Map.of("bad key", "v", "ok", "\0"))
+                .build();
+        assertEquals(List.of(
+                "stdin: larger than 65536 bytes (MAX_STDIN_BYTES), got 65537",
+                "runAs: must be a user name of letters, digits, '_', '.' and '-', not starting with '-', got '-root'",
+                "source: contains a control character",
+                "annotations[bad key]: key must be 1..63 characters (MAX_ANNOTATION_KEY_LENGTH) of letters, digits"
+                        + " and -_./, starting and ending alphanumeric",
+                "annotations[ok]: value contains a NUL character"), problems(spec));
+    }
+
+    @Test
+    void crontabLikeStdinRunAsSourceAndAnnotationsAreValid() {
+        JobSpec spec = Fixture.job("a", "0 3 * * *").stdin("dear%user\n").runAs("www-data")
+                .source("crontab:/etc/cron.d/php").annotations(Map.of("mailto", "root", "crontab/line", "7"))
+                .build();
+        assertEquals(List.of(), problems(spec));
+    }
+
+    @Test
     void scheduleErrorNamesColumnAndReason() {
         assertEquals(List.of("schedule: column 7: value 32 out of range 1-31 (day-of-month)"),
                 problems(Fixture.job("a", "0 0 1,32 * *").build()));

@@ -27,7 +27,7 @@ public final class LocalDemo {
     PrintStream out = System.out;
     Path work = Files.createTempDirectory("paxcron-demo-");
     int status = 0;
-    try (LocalCluster cluster = new LocalCluster(work, 3, List.of("--snapshot-every-entries", "50"));
+    try (LocalCluster cluster = new LocalCluster(work, 3, List.of("--state-machine", "kv", "--snapshot-every-entries", "50"));
         LogClient client = cluster.client(1)) {
       out.println("Paxcron demo: a real 3-replica Multi-Paxos cluster on localhost");
       for (LocalCluster.Member member : cluster.members().values()) {

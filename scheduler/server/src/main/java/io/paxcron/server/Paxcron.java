@@ -1,5 +1,18 @@
 package io.paxcron.server;
 
+import io.paxcron.cli.ApplyCommand;
+import io.paxcron.cli.Cli;
+import io.paxcron.cli.CliContext;
+import io.paxcron.cli.ClusterAddress;
+import io.paxcron.cli.ExitCodes;
+import io.paxcron.cli.JobActionCommands;
+import io.paxcron.cli.JobsCommand;
+import io.paxcron.cli.LintCommand;
+import io.paxcron.cli.OutputCommand;
+import io.paxcron.cli.PlanCommand;
+import io.paxcron.cli.RunsCommand;
+import io.paxcron.cli.ShowJobCommand;
+import io.paxcron.cli.WatchCommand;
 import io.paxcron.paxos.KeyValueStateMachine;
 import io.paxcron.paxos.replica.LogClient;
 import io.paxcron.paxos.storage.StoreException;
@@ -32,7 +45,19 @@ import picocli.CommandLine.Parameters;
       BackupCommand.class,
       Paxcron.StatusCommand.class,
       Paxcron.PutCommand.class,
-      Paxcron.GetCommand.class
+      Paxcron.GetCommand.class,
+      LintCommand.class,
+      PlanCommand.class,
+      ApplyCommand.class,
+      JobsCommand.class,
+      ShowJobCommand.class,
+      RunsCommand.class,
+      OutputCommand.class,
+      WatchCommand.class,
+      JobActionCommands.TriggerCommand.class,
+      JobActionCommands.PauseCommand.class,
+      JobActionCommands.ResumeCommand.class,
+      JobActionCommands.DeleteCommand.class
     })
 public final class Paxcron implements Callable<Integer> {
 
@@ -44,7 +69,18 @@ public final class Paxcron implements Callable<Integer> {
   }
 
   static int run(String... args) {
-    return new CommandLine(new Paxcron()).execute(args);
+    return run(CliContext.system(), args);
+  }
+
+  /** Runs {@code args} with the CLI commands created for {@code context} (tests pass their own). */
+  static int run(CliContext context, String... args) {
+    CommandLine commandLine = new CommandLine(new Paxcron(), Cli.factory(context));
+    commandLine.setOut(context.out());
+    commandLine.setErr(context.err());
+    int exit = commandLine.execute(args);
+    context.out().flush();
+    context.err().flush();
+    return exit;
   }
 
   @Override
@@ -92,7 +128,7 @@ public final class Paxcron implements Callable<Integer> {
     @Option(names = "--snapshot-every-entries", description = "Snapshot after this many slots.")
     String snapshotEvery;
 
-    @Option(names = "--state-machine", description = "kv (default) or cron (the job API).")
+    @Option(names = "--state-machine", description = "cron (default: the job API) or kv (the log's key-value store, for the log benchmark).")
     String stateMachine;
 
     @Option(names = "--http-port",
@@ -173,15 +209,23 @@ public final class Paxcron implements Callable<Integer> {
 
   @Command(name = "status", description = "Show every replica's role, ballot and slots.")
   static final class StatusCommand implements Callable<Integer> {
-    @Option(names = "--cluster", required = true, split = ",",
-        description = "Client addresses HOST:PORT of the replicas.")
-    List<String> cluster;
+    @Option(names = "--cluster", paramLabel = "HOST:PORT[,HOST:PORT...]",
+        description = "Client addresses of the replicas. Default: $PAXCRON_CLUSTER, then 'cluster = ...'"
+            + " in $PAXCRON_CONFIG or ~/.config/paxcron/cli.conf.")
+    String cluster;
 
     @Override
     public Integer call() {
-      try (LogClient client = client(cluster)) {
+      List<String> addresses;
+      try {
+        addresses = CliContext.system().cluster(cluster).addresses();
+      } catch (ClusterAddress.MissingException e) {
+        System.err.println("error: " + e.getMessage());
+        return ExitCodes.USAGE;
+      }
+      try (LogClient client = client(addresses)) {
         int failures = 0;
-        for (String address : cluster) {
+        for (String address : addresses) {
           try {
             StatusReply status = client.status(address);
             System.out.printf("%-22s replica %d %-9s ballot %d.%d leader %d applied %d lease %s%n",
@@ -193,7 +237,7 @@ public final class Paxcron implements Callable<Integer> {
             System.out.printf("%-22s unreachable: %s%n", address, e.getMessage());
           }
         }
-        return failures == cluster.size() ? EXIT_FAILED : 0;
+        return failures == addresses.size() ? ExitCodes.UNREACHABLE : 0;
       }
     }
   }

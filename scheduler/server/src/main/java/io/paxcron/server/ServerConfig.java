@@ -30,7 +30,8 @@ import io.paxcron.paxos.transport.TlsConfig;
  * tls-cert = /etc/paxcron/replica.pem  # optional, all three together: mutual TLS between replicas
  * tls-key = /etc/paxcron/replica.key
  * tls-trust = /etc/paxcron/ca.pem
- * state-machine = cron                # optional: kv (default, the log's key-value store) or cron
+ * state-machine = cron                # optional: cron (default, the job API) or kv (the log's
+ *                                    # key-value store, for the log benchmark)
  * http-port = 7201                    # optional: dashboard, /metrics, /healthz, /readyz (0: off)
  * metrics-per-job = false             # optional: one /metrics series per job (cardinality)
  * </pre>
@@ -158,7 +159,7 @@ public record ServerConfig(
     Path dataDir = null;
     Path backupDir = null;
     long snapshotEvery = DEFAULT_SNAPSHOT_EVERY_ENTRIES;
-    StateMachineKind stateMachine = StateMachineKind.KV;
+    StateMachineKind stateMachine = StateMachineKind.CRON;
     int httpPort = 0;
     Setting httpPortSetting = null;
     boolean metricsPerJob = false;

@@ -30,13 +30,15 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class RealClusterTest {
+  /** These tests read and write the log through its key-value state machine. */
+  private static final List<String> KV = List.of("--state-machine", "kv");
 
   @TempDir Path work;
 
   @Test
   void killedLeaderUnderLoadIsReplacedWithinTwoSecondsAndNoAcknowledgedWriteIsLost()
       throws Exception {
-    try (LocalCluster cluster = new LocalCluster(work, 3, List.of());
+    try (LocalCluster cluster = new LocalCluster(work, 3, KV);
         LogClient probe = cluster.client(1)) {
       cluster.startAll();
       int leader = cluster.awaitLeader(probe, Duration.ofSeconds(60));
@@ -82,7 +84,7 @@ class RealClusterTest {
 
   @Test
   void restartedReplicaCatchesUpFromItsDataDir() {
-    try (LocalCluster cluster = new LocalCluster(work, 3, List.of());
+    try (LocalCluster cluster = new LocalCluster(work, 3, KV);
         LogClient client = cluster.client(1)) {
       cluster.startAll();
       int leader = cluster.awaitLeader(client, Duration.ofSeconds(60));
@@ -98,7 +100,7 @@ class RealClusterTest {
   @Test
   void wipedReplicaIsRebuiltFromASnapshot() {
     try (LocalCluster cluster =
-            new LocalCluster(work, 3, List.of("--snapshot-every-entries", "20"));
+            new LocalCluster(work, 3, List.of("--state-machine", "kv", "--snapshot-every-entries", "20"));
         LogClient client = cluster.client(1)) {
       cluster.startAll();
       int leader = cluster.awaitLeader(client, Duration.ofSeconds(60));
@@ -120,7 +122,7 @@ class RealClusterTest {
     Map<String, TcpProxy> proxies = new HashMap<>();
     Map<Integer, Integer> peerPorts = new HashMap<>();
     LocalCluster cluster = new LocalCluster(work, replicas,
-        (from, to) -> proxies.get(from + ">" + to).port(), List.of());
+        (from, to) -> proxies.get(from + ">" + to).port(), KV);
     cluster.members().values().forEach(m -> peerPorts.put(m.id(), m.peerPort()));
     for (int from = 1; from <= replicas; from++) {
       for (int to = 1; to <= replicas; to++) {
@@ -165,8 +167,8 @@ class RealClusterTest {
     Path backups = work.resolve("backups");
     Map<String, Long> slots = new HashMap<>();
     try (LocalCluster cluster = new LocalCluster(work.resolve("old"), 3,
-            List.of("--snapshot-every-entries", "25", "--backup-dir", backups.toString(),
-                "--backup-every-entries", "25"));
+            List.of("--state-machine", "kv", "--snapshot-every-entries", "25", "--backup-dir",
+                backups.toString(), "--backup-every-entries", "25"));
         LogClient client = cluster.client(1)) {
       cluster.startAll();
       cluster.awaitLeader(client, Duration.ofSeconds(60));
@@ -178,7 +180,7 @@ class RealClusterTest {
     }
     long backedUp = io.paxcron.paxos.storage.BackupTarget.newestValidIn(backups).newest()
         .orElseThrow().manifest().slot();
-    try (LocalCluster restored = new LocalCluster(work.resolve("new"), 3, List.of());
+    try (LocalCluster restored = new LocalCluster(work.resolve("new"), 3, KV);
         LogClient client = restored.client(2)) {
       for (LocalCluster.Member member : restored.members().values()) {
         assertEquals(0, Paxcron.run("restore", "--from", backups.toString(), "--data-dir",

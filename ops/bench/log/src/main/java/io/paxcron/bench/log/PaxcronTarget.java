@@ -74,7 +74,7 @@ final class PaxcronTarget implements LogTarget {
           "--enable-native-access=ALL-UNNAMED", "-Xms512m", "-Xmx512m",
           "-cp", classpath, "io.paxcron.server.Paxcron", "server",
           "--id", String.valueOf(i + 1), "--cluster-id", "bench",
-          "--data-dir", dir.resolve("data").toString()));
+          "--data-dir", dir.resolve("data").toString(), "--state-machine", "kv"));
       command.addAll(peerFlags);
       cluster.launch(command, dir, log);
     }
