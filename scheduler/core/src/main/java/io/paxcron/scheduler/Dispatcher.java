@@ -34,6 +34,9 @@ import java.util.random.RandomGenerator;
  *       once). Launches and cancels that became due meanwhile are sent once the lease holds again.
  *   <li>After {@link #onLeadership}, every launched run inherited from an earlier ballot is
  *       reconciled with its agent by the {@link Reconciliation} table before anything is resent.
+ *       An agent that has not registered with this leader yet is waited for (up to
+ *       {@link DispatcherConfig#unregisteredAgentLease}) before its runs count as unreachable, so a
+ *       failover adopts the running runs of live agents instead of recording them {@code LOST}.
  *   <li>Runs due at the same time are proposed together: one tick turns up to
  *       {@link DispatcherConfig#maxDuePerTick()} due instants into proposals of up to
  *       {@link DispatcherConfig#maxCommandsPerProposal()} commands each.
@@ -57,6 +60,8 @@ public final class Dispatcher {
     private final TreeMap<RunId, Run> pendingCancels = new TreeMap<>();
     private final TreeMap<String, AgentInfo> agents = new TreeMap<>();
     private Instant lastTickProposed;
+    /** Until then, an agent that inherited runs name but that has not registered counts as reachable. */
+    private Instant unregisteredAgentsReachableUntil;
     private double catchUpTokens;
     private Instant tokensAt;
 
@@ -108,6 +113,7 @@ public final class Dispatcher {
         Objects.requireNonNull(newBallot, "newBallot");
         clear();
         ballot = newBallot;
+        unregisteredAgentsReachableUntil = now.plus(config.unregisteredAgentLease());
         resync(now);
         return onTick(now, leaseValid);
     }
@@ -127,6 +133,7 @@ public final class Dispatcher {
         launched.clear();
         pendingCancels.clear();
         lastTickProposed = null;
+        unregisteredAgentsReachableUntil = null;
         catchUpTokens = 0;
         tokensAt = null;
     }
@@ -416,6 +423,10 @@ public final class Dispatcher {
             }
             Run run = current.get();
             AgentInfo agent = agents.get(run.agentId());
+            if (agent == null && now.isBefore(unregisteredAgentsReachableUntil)) {
+                // Not registered with this leader yet; it may be alive and about to (see DispatcherConfig).
+                continue;
+            }
             if (agent == null || !agent.alive(now)) {
                 if (!proposed.containsKey(run.id())) {
                     onAgentUnreachable(run, now, load, commands);

@@ -151,7 +151,7 @@ final class DispatcherTest {
         }
         agents(at(1000), "agent-1");
         Dispatcher limited = new Dispatcher(fixture.machine, new DispatcherConfig(Duration.ofSeconds(1), 10,
-                Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2), 100_000, 16_384),
+                Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2), 100_000, 16_384, Duration.ofSeconds(6)),
                 new SplittableRandom(1));
         limited.onAgents(List.of(new AgentInfo("agent-1", Map.of(), 1000, at(1000))));
         for (DispatchEffect effect : limited.onLeadership(at(97), true, NEW)) {
@@ -301,5 +301,38 @@ final class DispatcherTest {
         choose(dispatcher.onAgentAnswer(at(16), true, new AgentAnswer.Finished("agent-1", run, 1, Outcome.SUCCEEDED)),
                 at(16), true);
         assertEquals(List.of("a@" + at(10) + " SUCCEEDED"), fixture.ledger("a"));
+    }
+
+    @Test
+    void newLeaderWaitsForAnUnregisteredAgentAndAdoptsItsRunningRunWhenItRegisters() {
+        fixture.put(job("a", "@every 1h").build(), at(0));
+        fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+        fixture.started("a", at(3600), 1, "agent-1", at(3600));
+        dispatcher.onAgents(List.of());
+        RunId run = RunId.of("a", at(3600));
+        List<DispatchEffect> first = dispatcher.onLeadership(at(3601), true, NEW);
+        assertEquals(List.of(), only(CronCommand.RecordLost.class, proposals(first)), "not before it could register");
+        assertEquals(List.of(), only(CronCommand.RecordLost.class,
+                proposals(dispatcher.onTick(at(3601).plusMillis(5_900), true))));
+        agents(at(3601).plusMillis(12_000), "agent-1");
+        List<DispatchEffect> asked = dispatcher.onTick(at(3601).plusMillis(5_950), true);
+        assertEquals(List.of(new DispatchEffect.GetRun("agent-1", run, 1, NEW)),
+                only(DispatchEffect.GetRun.class, asked));
+        assertEquals(List.of(), dispatcher.onAgentAnswer(at(3607), true,
+                new AgentAnswer.Known("agent-1", run, 1, NEW, AgentRunState.RUNNING, null)), "adopted as it is");
+        assertEquals(List.of(), only(CronCommand.RecordLost.class, proposals(dispatcher.onTick(at(3610), true))));
+        assertEquals(RunStatus.RUNNING, fixture.machine.run(run).orElseThrow().status());
+    }
+
+    @Test
+    void inheritedRunOfAnAgentThatNeverRegistersIsLostOnlyAfterTheUnregisteredAgentLease() {
+        fixture.put(job("a", "@every 1h").build(), at(0));
+        fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+        dispatcher.onAgents(List.of());
+        dispatcher.onLeadership(at(3601), true, NEW);
+        assertEquals(List.of(), only(CronCommand.RecordLost.class,
+                proposals(dispatcher.onTick(at(3606).plusMillis(999), true))));
+        assertEquals(List.of(new CronCommand.RecordLost(RunId.of("a", at(3600)), 1, at(3607))),
+                only(CronCommand.RecordLost.class, proposals(dispatcher.onTick(at(3607), true))));
     }
 }
