@@ -49,7 +49,7 @@ import java.util.function.BiConsumer;
  * One replica process: RocksDB storage, the gRPC peer transport, the replica's event loop and the
  * log's client API, wired with {@code new}. The state machine is the key-value store of the
  * replicated log, or with {@code --state-machine cron} the cron state machine behind the job API,
- * whose leader dispatches due runs to an in-process agent ({@link LeaderDispatch}).
+ * whose leader dispatches due runs to the worker agents connected to it ({@link LeaderDispatch}).
  */
 public final class ReplicaServer implements AutoCloseable {
 
@@ -118,8 +118,11 @@ public final class ReplicaServer implements AutoCloseable {
       ReplicaCronCluster cluster = new ReplicaCronCluster(node, cron, clientAddresses,
           java.time.InstantSource.system());
       api.addService(new JobServiceImpl(cluster)).addService(new ClusterServiceImpl(cluster));
-      // While this replica leads, its dispatcher launches due runs on this process's agent.
-      dispatch = new LeaderDispatch(node, cron, java.time.InstantSource.system(), config.id(), log);
+      // While this replica leads, its dispatcher launches due runs on the agents connected to it;
+      // every replica serves AgentService so an agent may dial any of them (followers redirect).
+      dispatch = new LeaderDispatch(node, cron, java.time.InstantSource.system(), config.id(),
+          clientAddresses, FenceGeneration.read(config.dataDir()), log);
+      api.addService(new AgentStreamService(dispatch));
       dispatch.start();
     }
     clientServer = api.build().start();
