@@ -23,7 +23,7 @@ public final class ClusterServiceImpl extends ClusterServiceGrpc.ClusterServiceI
     @Override
     public void status(ClusterStatusRequest request, StreamObserver<ClusterStatusResponse> response) {
         ClusterInfo info = cluster.info();
-        response.onNext(ClusterStatusResponse.newBuilder()
+        ClusterStatusResponse.Builder reply = ClusterStatusResponse.newBuilder()
                 .setReplicaId(info.replicaId())
                 .setRole(info.role())
                 .setLeaderId(info.leaderId())
@@ -31,9 +31,15 @@ public final class ClusterServiceImpl extends ClusterServiceGrpc.ClusterServiceI
                 .setBallotRound(info.ballotRound())
                 .setFirstUnchosenSlot(info.firstUnchosenSlot())
                 .setAppliedSlot(info.appliedSlot())
-                .setHoldsLease(info.holdsLease())
-                .build());
-        response.onCompleted();
+                .setHoldsLease(info.holdsLease());
+        // The agents are the leader's soft state; any other replica lists none.
+        cluster.agents().whenComplete((agents, failure) -> {
+            if (failure == null) {
+                reply.addAllAgents(agents);
+            }
+            response.onNext(reply.build());
+            response.onCompleted();
+        });
     }
 
     @Override

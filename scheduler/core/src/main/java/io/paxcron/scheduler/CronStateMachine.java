@@ -72,7 +72,9 @@ public final class CronStateMachine implements StateMachine, CronView {
     /** Most state changes buffered between two {@link #drainChanges()}; beyond, the oldest are dropped and the drain says so. */
     public static final int MAX_PENDING_CHANGES = 1_000_000;
     /** The snapshot image format. */
-    public static final int SNAPSHOT_FORMAT = 1;
+    public static final int SNAPSHOT_FORMAT = 2;
+    /** Snapshots of this format (ledger records without {@link RunDetail}) are still read. */
+    static final int SNAPSHOT_FORMAT_WITHOUT_DETAIL = 1;
 
     private final long maxLedgerRecords;
     private final TreeMap<String, JobState> jobs = new TreeMap<>();
@@ -183,6 +185,7 @@ public final class CronStateMachine implements StateMachine, CronView {
             case CronCommand.RunFinished finished -> onRunFinished(finished);
             case CronCommand.RecordSkip skip -> onRecordSkip(skip);
             case CronCommand.RecordLost lost -> onRecordLost(lost);
+            case CronCommand.RecordTestimony testimony -> onRecordTestimony(testimony);
             case CronCommand.Tick tick -> CommandResult.applied(0);
         };
     }
@@ -454,7 +457,7 @@ public final class CronStateMachine implements StateMachine, CronView {
             emit(new StateChange.RetryScheduled(waiting));
             return CommandResult.applied(0);
         }
-        end(run, finished.outcome());
+        end(run, finished.outcome(), finished.detail());
         return CommandResult.applied(0);
     }
 
@@ -482,6 +485,41 @@ public final class CronStateMachine implements StateMachine, CronView {
         }
         end(run, Outcome.LOST);
         return CommandResult.applied(0);
+    }
+
+    private CommandResult onRecordTestimony(CronCommand.RecordTestimony testimony) {
+        JobState job = jobs.get(testimony.runId().job());
+        if (job == null) {
+            return CommandResult.notFound(testimony.runId().job());
+        }
+        if (testimony.testimony().isEmpty()) {
+            return CommandResult.invalid(List.of(new FieldError("testimony", "must not be empty")));
+        }
+        for (var it = job.ledger.descendingIterator(); it.hasNext(); ) {
+            LedgerRecord record = it.next();
+            if (!record.runId().equals(testimony.runId())) {
+                continue;
+            }
+            if (!(record.outcome() instanceof Outcome.Lost) || record.attempts() != testimony.attempt()) {
+                return CommandResult.rejected("run " + record.runId() + " attempt " + testimony.attempt()
+                        + " is not recorded LOST (" + record.outcome() + ", attempt " + record.attempts() + ")");
+            }
+            if (!record.detail().agentTestimony().isEmpty()) {
+                return CommandResult.duplicate("testimony for " + record.runId() + " already recorded: "
+                        + record.detail().agentTestimony());
+            }
+            // The LOST outcome stays: the testimony is kept beside it, never in place of it. The
+            // record keeps its place (and sequence) in the job's ledger.
+            LedgerRecord witnessed = record.withTestimony(testimony.testimony());
+            ArrayDeque<LedgerRecord> rewritten = new ArrayDeque<>(job.ledger.size());
+            for (LedgerRecord each : job.ledger) {
+                rewritten.addLast(each == record ? witnessed : each);
+            }
+            job.ledger.clear();
+            job.ledger.addAll(rewritten);
+            return CommandResult.applied(0);
+        }
+        return CommandResult.rejected("run " + testimony.runId() + " has no ledger record (yet, or any more)");
     }
 
     private CommandResult noOpenRun(RunId id) {
@@ -663,6 +701,10 @@ public final class CronStateMachine implements StateMachine, CronView {
 
     /** Ends an open run with its terminal record (dropped if its job was deleted meanwhile). */
     private void end(Run run, Outcome outcome) {
+        end(run, outcome, RunDetail.NONE);
+    }
+
+    private void end(Run run, Outcome outcome, RunDetail detail) {
         if (open.remove(run.id()) == null) {
             throw new IllegalStateException("ending run " + run.id() + " that is not open");
         }
@@ -672,7 +714,7 @@ public final class CronStateMachine implements StateMachine, CronView {
         }
         job.openRuns.remove(run.id());
         appendRecord(job, new LedgerRecord(nextSequence++, run.id(), run.id().instant(), 1, outcome, run.attempt(),
-                run.agentId(), run.ballot(), run.startedAt(), clock, appliedSlot));
+                run.agentId(), run.ballot(), run.startedAt(), clock, appliedSlot, detail));
     }
 
     private void appendRecord(JobState job, LedgerRecord record) {
@@ -952,7 +994,7 @@ public final class CronStateMachine implements StateMachine, CronView {
         BinaryReader in = new BinaryReader(snapshot);
         try {
             int format = in.readByte();
-            if (format != SNAPSHOT_FORMAT) {
+            if (format != SNAPSHOT_FORMAT && format != SNAPSHOT_FORMAT_WITHOUT_DETAIL) {
                 throw new MalformedCommandException("snapshot format " + format + " is not " + SNAPSHOT_FORMAT);
             }
             clock = in.readInstant();
@@ -977,7 +1019,7 @@ public final class CronStateMachine implements StateMachine, CronView {
                 job.catchUpBudget = in.readInt();
                 int records = in.readCount(JobSpecValidator.MAX_HISTORY_RETENTION, 16);
                 for (int r = 0; r < records; r++) {
-                    job.ledger.addLast(CronCodec.readRecord(in));
+                    job.ledger.addLast(CronCodec.readRecord(in, format == SNAPSHOT_FORMAT));
                 }
                 ledgerSize += records;
                 jobs.put(spec.name(), job);

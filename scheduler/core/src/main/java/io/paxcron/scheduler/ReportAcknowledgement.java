@@ -23,7 +23,11 @@ public final class ReportAcknowledgement {
         PROPOSE
     }
 
-    /** The rule above for a {@link AgentAnswer.Started} or {@link AgentAnswer.Finished} report. */
+    /**
+     * The rule above for a {@link AgentAnswer.Started}, {@link AgentAnswer.Finished} or
+     * {@link AgentAnswer.NeverStarted} report. A finish or never-started report about an attempt
+     * the ledger records {@code LOST} without testimony is proposed as that testimony first.
+     */
     public static Decision decide(CronView view, AgentAnswer report) {
         Objects.requireNonNull(view, "view");
         return switch (report) {
@@ -31,14 +35,25 @@ public final class ReportAcknowledgement {
                 Optional<Run> run = current(view, started.runId(), started.attempt());
                 yield run.isEmpty() || run.get().status() == RunStatus.RUNNING ? Decision.ACKNOWLEDGE : Decision.PROPOSE;
             }
-            case AgentAnswer.Finished finished ->
-                    current(view, finished.runId(), finished.attempt()).isEmpty()
-                            ? Decision.ACKNOWLEDGE
-                            : Decision.PROPOSE;
+            case AgentAnswer.Finished finished -> ended(view, finished.runId(), finished.attempt());
+            case AgentAnswer.NeverStarted never -> ended(view, never.runId(), never.attempt());
             case AgentAnswer.Known known -> throw new IllegalArgumentException("not a report: " + known);
             case AgentAnswer.Unknown unknown -> throw new IllegalArgumentException("not a report: " + unknown);
             case AgentAnswer.Fenced fenced -> throw new IllegalArgumentException("not a report: " + fenced);
         };
+    }
+
+    private static Decision ended(CronView view, RunId runId, int attempt) {
+        if (current(view, runId, attempt).isPresent() || awaitsTestimony(view, runId, attempt)) {
+            return Decision.PROPOSE;
+        }
+        return Decision.ACKNOWLEDGE;
+    }
+
+    /** Whether the ledger records this attempt {@code LOST} and holds no testimony for it yet. */
+    public static boolean awaitsTestimony(CronView view, RunId runId, int attempt) {
+        return view.ledgerRecord(runId).filter(record -> record.outcome() instanceof Outcome.Lost
+                && record.attempts() == attempt && record.detail().agentTestimony().isEmpty()).isPresent();
     }
 
     /** The open run if {@code attempt} is its current, launched attempt. */

@@ -453,4 +453,49 @@ final class CronStateMachineTest {
         assertEquals(DueRun.Kind.BEHIND, fixture.machine.dueRuns(at(60), 10).get(0).kind());
         assertFalse(fixture.machine.dueRuns(at(60), 1).size() > 1, "the limit holds");
     }
+
+    // ------------------------------------------------------------ run detail and agent testimony
+
+    @Test
+    void finishReportKeepsItsOutputTailAndReasonInTheLedgerAcrossASnapshot() {
+        fixture.put(job("a", "@every 10s").build(), at(0));
+        fixture.intent("a", at(10), 1, "agent-1", at(10));
+        RunDetail detail = RunDetail.of("done\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), "");
+        Fixture.require(fixture.apply(new CronCommand.RunFinished(RunId.of("a", at(10)), 1, Outcome.SUCCEEDED,
+                at(11), detail)));
+        assertEquals(detail, fixture.machine.ledgerRecord(RunId.of("a", at(10))).orElseThrow().detail());
+        CronStateMachine restored = new CronStateMachine();
+        restored.restore(fixture.machine.snapshot());
+        assertEquals(detail, restored.ledgerRecord(RunId.of("a", at(10))).orElseThrow().detail());
+    }
+
+    @Test
+    void testimonyIsKeptBesideALostRecordWhichStaysLost() {
+        fixture.put(job("a", "@every 10s").build(), at(0));
+        fixture.intent("a", at(10), 1, "agent-1", at(10));
+        RunId run = RunId.of("a", at(10));
+        assertEquals(CommandResult.Status.REJECTED,
+                fixture.apply(new CronCommand.RecordTestimony(run, 1, "SUCCEEDED", at(11))).status(),
+                "no testimony for a run that is not recorded");
+        Fixture.require(fixture.apply(new CronCommand.RecordLost(run, 1, at(20))));
+        Fixture.require(fixture.apply(new CronCommand.RecordTestimony(run, 1, RunDetail.NEVER_STARTED, at(21))));
+        assertEquals(CommandResult.Status.DUPLICATE,
+                fixture.apply(new CronCommand.RecordTestimony(run, 1, "SUCCEEDED", at(22))).status(),
+                "the first testimony stands");
+        LedgerRecord record = fixture.machine.ledgerRecord(run).orElseThrow();
+        assertEquals(Outcome.LOST, record.outcome());
+        assertEquals(RunDetail.NEVER_STARTED, record.detail().agentTestimony());
+        assertTrue(fixture.ledger("a").contains(id("a", 10) + " LOST"));
+        CronStateMachine restored = new CronStateMachine();
+        restored.restore(fixture.machine.snapshot());
+        assertEquals(record, restored.ledgerRecord(run).orElseThrow());
+    }
+
+    @Test
+    void testimonyForARunThatWasNotLostIsRejected() {
+        fixture.put(job("a", "@every 10s").build(), at(0));
+        fixture.runToSuccess("a", at(10), "agent-1");
+        assertEquals(CommandResult.Status.REJECTED, fixture.apply(new CronCommand.RecordTestimony(
+                RunId.of("a", at(10)), 1, "FAILED(1)", at(30))).status());
+    }
 }

@@ -335,4 +335,49 @@ final class DispatcherTest {
         assertEquals(List.of(new CronCommand.RecordLost(RunId.of("a", at(3600)), 1, at(3607))),
                 only(CronCommand.RecordLost.class, proposals(dispatcher.onTick(at(3607), true))));
     }
+
+    @Test
+    void agentHeardAgainAfterItsRunWasLostTestifiesAndTheRecordStaysLost() {
+        fixture.put(job("a", "@every 1h").build(), at(0));
+        fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+        RunId run = RunId.of("a", at(3600));
+        fixture.apply(new CronCommand.RecordLost(run, 1, at(3610)));
+        agents(at(9999), "agent-1");
+        lead(at(3611));
+        AgentAnswer late = new AgentAnswer.Finished("agent-1", run, 1, Outcome.failed(2));
+        assertEquals(ReportAcknowledgement.Decision.PROPOSE, ReportAcknowledgement.decide(fixture.machine, late));
+        List<DispatchEffect> effects = dispatcher.onAgentAnswer(at(3612), true, late);
+        assertEquals(List.of(new CronCommand.RecordTestimony(run, 1, "FAILED(2)", at(3612))), proposals(effects));
+        choose(effects, at(3612), true);
+        LedgerRecord record = fixture.machine.ledgerRecord(run).orElseThrow();
+        assertEquals(Outcome.LOST, record.outcome());
+        assertEquals("FAILED(2)", record.detail().agentTestimony());
+        assertEquals(ReportAcknowledgement.Decision.ACKNOWLEDGE, ReportAcknowledgement.decide(fixture.machine, late));
+    }
+
+    @Test
+    void launchTheAgentGaveUpIsLostWithTestimonyForAtMostOnceAndRetriedForAtLeastOnce() {
+        fixture.put(job("once", "@every 1h").build(), at(0));
+        fixture.put(job("least", "@every 1h").semantics(Semantics.AT_LEAST_ONCE).build(), at(0));
+        agents(at(9999), "agent-1", "agent-2");
+        lead(at(3599));
+        choose(dispatcher.onTick(at(3600), true), at(3600), true);
+        RunId once = RunId.of("once", at(3600));
+        RunId least = RunId.of("least", at(3600));
+        String onceAgent = fixture.machine.run(once).orElseThrow().agentId();
+        String leastAgent = fixture.machine.run(least).orElseThrow().agentId();
+        List<DispatchEffect> lost = dispatcher.onAgentAnswer(at(3601), true,
+                new AgentAnswer.NeverStarted(onceAgent, once, 1, "lease lapsed"));
+        assertEquals(List.of(new CronCommand.RecordLost(once, 1, at(3601)),
+                new CronCommand.RecordTestimony(once, 1, RunDetail.NEVER_STARTED, at(3601))), proposals(lost));
+        choose(lost, at(3601), true);
+        assertEquals(RunDetail.NEVER_STARTED, fixture.machine.ledgerRecord(once).orElseThrow().detail().agentTestimony());
+
+        List<CronCommand> retried = proposals(dispatcher.onAgentAnswer(at(3601), true,
+                new AgentAnswer.NeverStarted(leastAgent, least, 1, "lease lapsed")));
+        assertEquals(1, retried.size());
+        CronCommand.RunIntent intent = (CronCommand.RunIntent) retried.get(0);
+        assertEquals(2, intent.attempt());
+        assertTrue(!intent.agentId().equals(leastAgent), "elsewhere when another agent fits");
+    }
 }

@@ -3,14 +3,17 @@ package io.paxcron.server;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
 import io.paxcron.paxos.Ballot;
+import io.paxcron.proto.v1.AgentStatus;
 import io.paxcron.proto.v1.FenceBallot;
 import io.paxcron.proto.v1.LaunchSpec;
 import io.paxcron.proto.v1.RunState;
 import io.paxcron.scheduler.AgentAnswer;
+import io.paxcron.scheduler.AgentRegistry;
 import io.paxcron.scheduler.AgentRunState;
 import io.paxcron.scheduler.JobCommand;
 import io.paxcron.scheduler.JobSpec;
 import io.paxcron.scheduler.Outcome;
+import io.paxcron.scheduler.RunDetail;
 import io.paxcron.scheduler.RunId;
 import java.time.Duration;
 import java.time.Instant;
@@ -103,12 +106,29 @@ final class AgentProtos {
       case FINISHED -> outcome(state).map(outcome -> new AgentAnswer.Known(agent, runId, state.getAttempt(),
           askedUnder, AgentRunState.FINISHED, outcome));
       case FENCED -> Optional.of(new AgentAnswer.Fenced(agent, ballot(generation, state.getHighestSeen())));
-      case NEVER_STARTED, STATE_UNSPECIFIED, UNRECOGNIZED -> Optional.empty();
+      case NEVER_STARTED -> Optional.of(new AgentAnswer.NeverStarted(agent, runId, state.getAttempt(),
+          state.getReason()));
+      case STATE_UNSPECIFIED, UNRECOGNIZED -> Optional.empty();
     };
   }
 
-  /** The first {@code limit} bytes of an output tail, for the log (an agent must not flood it). */
-  static ByteString boundedTail(ByteString tail, int limit) {
-    return tail.size() <= limit ? tail : tail.substring(tail.size() - limit);
+  /** One agent's line in {@code ClusterService.Status}. */
+  static AgentStatus status(AgentRegistry.AgentStatus agent) {
+    AgentStatus.Builder status = AgentStatus.newBuilder().setName(agent.name()).putAllLabels(agent.labels())
+        .setCapacity(agent.capacity()).setRunning(agent.running()).setState(agent.health().name())
+        .setCircuitOpen(agent.circuitOpen()).setLastHeartbeat(timestamp(agent.lastHeard()))
+        .setPeer(agent.peer()).setVersion(agent.version());
+    if (agent.circuitOpenUntil() != null) {
+      status.setCircuitOpenUntil(timestamp(agent.circuitOpenUntil()));
+    }
+    return status.build();
+  }
+
+  /** The ledger detail of a finish report: its output tail (cut to its end) and reason. */
+  static RunDetail detail(RunState state) {
+    ByteString tail = state.getOutputTail();
+    int limit = RunDetail.MAX_OUTPUT_TAIL_BYTES;
+    ByteString kept = tail.size() <= limit ? tail : tail.substring(tail.size() - limit);
+    return RunDetail.of(kept.toByteArray(), state.getReason());
   }
 }

@@ -5,10 +5,12 @@ import io.grpc.stub.StreamObserver;
 import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.replica.ReplicaNode;
 import io.paxcron.proto.v1.AgentMessage;
+import io.paxcron.proto.v1.AgentStatus;
 import io.paxcron.proto.v1.Cancel;
 import io.paxcron.proto.v1.CancelReply;
 import io.paxcron.proto.v1.GetOutput;
 import io.paxcron.proto.v1.GetRun;
+import io.paxcron.proto.v1.GetRunOutputResponse;
 import io.paxcron.proto.v1.Heartbeat;
 import io.paxcron.proto.v1.HeartbeatAck;
 import io.paxcron.proto.v1.Launch;
@@ -104,8 +106,11 @@ final class LeaderDispatch implements AutoCloseable {
   private long sessionId;
   private long sequence;
   private final Map<String, Stream> streams = new HashMap<>();
-  private final Map<Long, CompletableFuture<OutputChunk>> outputRequests = new HashMap<>();
+  private final Map<Long, PendingOutput> outputRequests = new HashMap<>();
   private long nextOutputRequest = 1;
+
+  /** A GetRunOutput waiting for its agent's chunk. */
+  private record PendingOutput(String agent, int attempt, CompletableFuture<GetRunOutputResponse> answer) {}
 
   /** One agent's open stream, as the loop holds it. */
   private static final class Stream {
@@ -198,27 +203,35 @@ final class LeaderDispatch implements AutoCloseable {
     };
   }
 
+  /** This replica is not dispatching (not the leader, or not yet): the caller redirects. */
+  static final class NotDispatchingException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotDispatchingException(String message) {
+      super(message);
+    }
+  }
+
   /**
-   * Asks the agent that ran {@code runId} for a chunk of its output. Fails with
-   * {@link java.util.NoSuchElementException} when no connected agent can have it, with
-   * {@link IllegalStateException} when this replica does not dispatch or too many requests are in
-   * flight, and with a {@link java.util.concurrent.TimeoutException} past
-   * {@link #OUTPUT_DEADLINE_MILLIS}.
+   * Asks the agent that ran {@code runId} for a chunk of its output ({@code attempt} 0: the newest).
+   * Fails with {@link NotDispatchingException} when this replica does not dispatch, with
+   * {@link java.util.NoSuchElementException} when no connected agent has the output, with
+   * {@link IllegalStateException} when {@link #MAX_PENDING_OUTPUT_REQUESTS} are in flight, and
+   * with a {@link java.util.concurrent.TimeoutException} past {@link #OUTPUT_DEADLINE_MILLIS}.
    */
-  CompletableFuture<OutputChunk> runOutput(RunId runId, int attempt, long offset, int maxBytes) {
-    CompletableFuture<OutputChunk> answer = new CompletableFuture<>();
-    boolean queued = node.runOnLoop(() -> requestOutput(runId, attempt, offset, maxBytes, answer));
-    if (!queued) {
-      answer.completeExceptionally(new IllegalStateException("replica stopping"));
+  CompletableFuture<GetRunOutputResponse> runOutput(RunId runId, int attempt, long offset, int maxBytes) {
+    CompletableFuture<GetRunOutputResponse> answer = new CompletableFuture<>();
+    if (!node.runOnLoop(() -> requestOutput(runId, attempt, offset, maxBytes, answer))) {
+      answer.completeExceptionally(new NotDispatchingException("replica stopping"));
     }
     return answer.orTimeout(OUTPUT_DEADLINE_MILLIS, TimeUnit.MILLISECONDS);
   }
 
-  /** The agents as the leader sees them (empty on a follower); answered on the loop. */
-  CompletableFuture<List<AgentRegistry.AgentStatus>> agents() {
-    CompletableFuture<List<AgentRegistry.AgentStatus>> answer = new CompletableFuture<>();
+  /** The agents as the leader sees them (empty on a follower), answered on the loop. */
+  CompletableFuture<List<AgentStatus>> agentStatus() {
+    CompletableFuture<List<AgentStatus>> answer = new CompletableFuture<>();
     if (!node.runOnLoop(() -> answer.complete(dispatcher.ballot() == null
-        ? List.of() : registry.status(clock.instant())))) {
+        ? List.of() : registry.status(clock.instant()).stream().map(AgentProtos::status).toList()))) {
       answer.complete(List.of());
     }
     return answer;
@@ -259,8 +272,8 @@ final class LeaderDispatch implements AutoCloseable {
     }
     streams.clear();
     registry.clear();
-    for (CompletableFuture<OutputChunk> pending : outputRequests.values()) {
-      pending.completeExceptionally(new IllegalStateException("this replica stopped leading"));
+    for (PendingOutput pending : outputRequests.values()) {
+      pending.answer().completeExceptionally(new NotDispatchingException("this replica stopped leading"));
     }
     outputRequests.clear();
   }
@@ -321,9 +334,17 @@ final class LeaderDispatch implements AutoCloseable {
       }
       case OUTPUT -> {
         registry.onHeard(agent, stream.connection, now);
-        CompletableFuture<OutputChunk> pending = outputRequests.remove(message.getOutput().getRequestId());
-        if (pending != null) {
-          pending.complete(message.getOutput());
+        PendingOutput pending = outputRequests.remove(message.getOutput().getRequestId());
+        if (pending != null && pending.agent().equals(agent)) {
+          OutputChunk chunk = message.getOutput();
+          if (!chunk.getFound()) {
+            pending.answer().completeExceptionally(new java.util.NoSuchElementException("run_id: agent " + agent
+                + " keeps no output for it" + (chunk.getError().isEmpty() ? "" : ": " + chunk.getError())));
+          } else {
+            pending.answer().complete(GetRunOutputResponse.newBuilder().setAgentId(agent)
+                .setAttempt(pending.attempt()).setData(chunk.getData()).setOffset(chunk.getOffset())
+                .setEof(chunk.getEof()).setSize(chunk.getSize()).setTruncated(chunk.getTruncated()).build());
+          }
         }
       }
       case REGISTER, BODY_NOT_SET -> stream.end(refused("unexpected message " + message.getBodyCase()));
@@ -427,11 +448,12 @@ final class LeaderDispatch implements AutoCloseable {
       if (!state.getReason().isEmpty() && !state.hasStartedAt()) {
         registry.onLaunchFailed(agent, now);  // the agent could not even start it (bad spec on this host)
       }
-      answer = new AgentAnswer.Finished(agent, runId, state.getAttempt(), outcome.get());
+      answer = new AgentAnswer.Finished(agent, runId, state.getAttempt(), outcome.get(), AgentProtos.detail(state));
+    } else if (report.getKind() == RunReport.Kind.FINISHED && state.getState() == RunState.State.NEVER_STARTED) {
+      // The agent's lease lapsed before it could start the run: not the agent's fault, no circuit.
+      answer = new AgentAnswer.NeverStarted(agent, runId, state.getAttempt(), state.getReason());
     } else {
-      // NEVER_STARTED: the agent gave the launch up when its lease lapsed. The run stays launched
-      // here until reconciliation or the agent's lease decides it; the report is kept unacknowledged.
-      registry.onLaunchFailed(agent, now);
+      acknowledge(stream, report);  // nothing the leader can record; the agent may stop re-sending
       return;
     }
     if (ReportAcknowledgement.decide(cron, answer) == ReportAcknowledgement.Decision.ACKNOWLEDGE) {
@@ -456,23 +478,23 @@ final class LeaderDispatch implements AutoCloseable {
   }
 
   private void requestOutput(RunId runId, int attempt, long offset, int maxBytes,
-      CompletableFuture<OutputChunk> answer) {
+      CompletableFuture<GetRunOutputResponse> answer) {
     if (dispatcher.ballot() == null) {
-      answer.completeExceptionally(new IllegalStateException("not leading"));
+      answer.completeExceptionally(new NotDispatchingException("this replica does not dispatch"));
       return;
     }
-    String agent = cron.run(runId).filter(run -> attempt == 0 || run.attempt() == attempt)
-        .map(run -> run.agentId())
-        .orElseGet(() -> cron.ledger(runId.job()).stream().filter(record -> record.runId().equals(runId))
-            .filter(record -> attempt == 0 || record.attempts() == attempt)
-            .map(record -> record.agentId()).findFirst().orElse(""));
-    int resolvedAttempt = attempt != 0 ? attempt : cron.run(runId).map(run -> run.attempt())
-        .orElseGet(() -> cron.ledger(runId.job()).stream().filter(record -> record.runId().equals(runId))
-            .map(record -> record.attempts()).findFirst().orElse(0));
+    // The open run's current attempt, else the ledger record's last attempt: both name the agent.
+    Optional<io.paxcron.scheduler.Run> open = cron.run(runId).filter(run -> run.launched()
+        && (attempt == 0 || run.attempt() == attempt));
+    Optional<io.paxcron.scheduler.LedgerRecord> ended = cron.ledgerRecord(runId)
+        .filter(record -> record.attempts() > 0 && (attempt == 0 || record.attempts() == attempt));
+    String agent = open.map(run -> run.agentId()).orElseGet(() -> ended.map(record -> record.agentId()).orElse(""));
+    int resolved = open.map(run -> run.attempt()).orElseGet(() -> ended.map(record -> record.attempts()).orElse(0));
     Stream stream = streams.get(agent);
     if (agent.isEmpty() || stream == null || stream.closed) {
       answer.completeExceptionally(new java.util.NoSuchElementException(agent.isEmpty()
-          ? "run_id: no agent ran " + runId
+          ? "run_id: no attempt " + (attempt == 0 ? "" : attempt + " ") + "of " + runId + " was launched"
+              + " (an earlier attempt's agent is not recorded)"
           : "run_id: agent " + agent + " that ran " + runId + " is not connected"));
       return;
     }
@@ -482,10 +504,10 @@ final class LeaderDispatch implements AutoCloseable {
       return;
     }
     long requestId = nextOutputRequest++;
-    outputRequests.put(requestId, answer);
+    outputRequests.put(requestId, new PendingOutput(agent, resolved, answer));
     answer.whenComplete((chunk, error) -> node.runOnLoop(() -> outputRequests.remove(requestId)));
     stream.send(LeaderMessage.newBuilder().setGetOutput(GetOutput.newBuilder().setRequestId(requestId)
-        .setRunId(runId.toString()).setAttempt(resolvedAttempt).setOffset(offset).setMaxBytes(maxBytes)).build());
+        .setRunId(runId.toString()).setAttempt(resolved).setOffset(offset).setMaxBytes(maxBytes)).build());
   }
 
   private void answer(AgentAnswer answer) {

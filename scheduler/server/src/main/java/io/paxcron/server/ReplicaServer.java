@@ -123,6 +123,7 @@ public final class ReplicaServer implements AutoCloseable {
       dispatch = new LeaderDispatch(node, cron, java.time.InstantSource.system(), config.id(),
           clientAddresses, FenceGeneration.read(config.dataDir()), log);
       api.addService(new AgentStreamService(dispatch));
+      cluster.attach(dispatch);
       dispatch.start();
     }
     clientServer = api.build().start();
