@@ -49,6 +49,8 @@ final class ScriptedAgent implements AutoCloseable {
   private final String name;
   private final Map<String, String> labels;
   private final int capacity;
+  /** Runs it really takes at once; launches past it are refused with CAPACITY (back-pressure). */
+  private int accepts;
   private final List<String> addresses;
   private final Path outputDir;
   private final ScheduledExecutorService timer;
@@ -84,6 +86,7 @@ final class ScriptedAgent implements AutoCloseable {
     this.name = name;
     this.labels = Map.copyOf(labels);
     this.capacity = capacity;
+    this.accepts = capacity;
     this.addresses = List.copyOf(addresses);
     this.outputDir = outputDir;
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -97,6 +100,11 @@ final class ScriptedAgent implements AutoCloseable {
   synchronized void start(int firstAddressIndex) {
     dialIndex = firstAddressIndex;
     timer.scheduleAtFixedRate(this::tick, 0, 50, TimeUnit.MILLISECONDS);
+  }
+
+  /** Takes at most {@code runs} at once from now on, while still declaring its capacity. */
+  synchronized void acceptAtMost(int runs) {
+    accepts = runs;
   }
 
   synchronized List<String> events() {
@@ -277,9 +285,9 @@ final class ScriptedAgent implements AutoCloseable {
       RunState.Builder state = RunState.newBuilder();
       fill(state, known);
       reply.setStatus(LaunchReply.Status.REPEAT).setState(state);
-    } else if (runs.values().stream().filter(e -> e.state != RunState.State.FINISHED).count() >= capacity) {
+    } else if (runs.values().stream().filter(e -> e.state != RunState.State.FINISHED).count() >= accepts) {
       highestSeen = launch.getBallot();
-      reply.setStatus(LaunchReply.Status.CAPACITY).setReason("capacity " + capacity + " in use");
+      reply.setStatus(LaunchReply.Status.CAPACITY).setReason(accepts + " runs in progress");
       events.add("launch " + launch.getRunId() + " capacity");
     } else {
       highestSeen = launch.getBallot();
