@@ -580,6 +580,10 @@ public final class CronStateMachine implements StateMachine, CronView {
                 }
             }
         }
+        if (!job.spec.paused() && job.spec.concurrency() != ConcurrencyPolicy.REPLACE
+                && reached.stream().anyMatch(fire -> fire instanceof NextFire.Run)) {
+            expireMissedDueRuns(job);
+        }
         boolean caughtUp = false;
         for (NextFire fire : reached) {
             Instant instant = fire.instant();
@@ -616,6 +620,29 @@ public final class CronStateMachine implements StateMachine, CronView {
         }
         if (!truncated) {
             job.catchUpBudget = misfire.maxCount();
+        }
+    }
+
+    /**
+     * A run that fell due but could not launch within {@link #MISFIRE_THRESHOLD} (no eligible agent,
+     * no leader, a forbid queue) is a missed instant like any other once a newer instant of its job
+     * is reached: {@code run-once} keeps only the newest, so the waiting run gives way (and the newer
+     * instant is no longer an overlap); {@code skip} keeps none; {@code run-all} keeps it. Past the
+     * window it is skipped whatever the mode. Each leaves a {@code SKIPPED(MISFIRE)} record.
+     * Under {@code replace} the newer instant supersedes the waiting run anyway ({@code OVERLAP}).
+     */
+    private void expireMissedDueRuns(JobState job) {
+        for (RunId id : List.copyOf(job.openRuns)) {
+            Run run = open.get(id);
+            if (run == null || run.status() != RunStatus.DUE || id.manual() || !missed(id.instant())) {
+                continue;
+            }
+            if (withinWindow(job, id.instant()) && job.spec.misfire().mode() == MisfirePolicy.Mode.RUN_ALL) {
+                continue;
+            }
+            open.remove(id);
+            job.openRuns.remove(id);
+            skip(job, id, SkipReason.MISFIRE, false);
         }
     }
 

@@ -241,7 +241,9 @@ final class CronStateMachineTest {
 
     @Test
     void openRunsPerJobAreBoundedEvenUnderAllow() {
-        fixture.put(job("a", "@every 1s").concurrency(ConcurrencyPolicy.ALLOW).build(), at(0));
+        // run-all keeps due runs that wait past the misfire threshold (run-once would skip them).
+        fixture.put(job("a", "@every 1s").concurrency(ConcurrencyPolicy.ALLOW)
+                .misfire(new MisfirePolicy(MisfirePolicy.Mode.RUN_ALL, Duration.ofHours(1), 10)).build(), at(0));
         for (int second = 1; second <= CronStateMachine.MAX_OPEN_RUNS_PER_JOB + 3; second++) {
             fixture.tick(at(second));
         }
@@ -318,6 +320,35 @@ final class CronStateMachineTest {
         assertTrue(blocked.message().contains("forbid"), blocked.message());
         fixture.finished("a", at(10), 1, Outcome.SUCCEEDED, at(101));
         Fixture.require(fixture.intent("a", at(20), 1, "agent-1", at(101)));
+    }
+
+    @Test
+    void dueRunThatCouldNotLaunchWithinTheThresholdGivesWayToTheNewestInstantUnderRunOnce() {
+        fixture.put(job("a", "* * * * * *").build(), at(9));
+        fixture.tick(at(10));
+        assertEquals(List.of(id("a", 10) + " DUE"), open("a"));
+        for (int second = 11; second <= 16; second++) {
+            fixture.tick(at(second));
+        }
+        // 11-15 overlapped the waiting run; at 16 it is older than the misfire threshold, so it is
+        // a missed instant and run-once keeps only the newest: 16. (The ledger is in recording order.)
+        assertEquals(List.of(id("a", 11) + ".." + at(15) + " SKIPPED(OVERLAP) x5", id("a", 10) + " SKIPPED(MISFIRE)"),
+                fixture.ledger("a"));
+        assertEquals(List.of(id("a", 16) + " DUE"), open("a"));
+        assertEquals(CommandResult.Status.REJECTED, fixture.intent("a", at(10), 1, "agent-1", at(16)).status());
+    }
+
+    @Test
+    void dueRunsThatCouldNotLaunchAreKeptUnderRunAllAndSkippedUnderSkip() {
+        fixture.put(job("all", "@every 10s").concurrency(ConcurrencyPolicy.ALLOW)
+                .misfire(new MisfirePolicy(MisfirePolicy.Mode.RUN_ALL, Duration.ofHours(1), 3)).build(), at(0));
+        fixture.put(job("none", "@every 10s").concurrency(ConcurrencyPolicy.ALLOW)
+                .misfire(new MisfirePolicy(MisfirePolicy.Mode.SKIP, Duration.ofHours(1), 3)).build(), at(0));
+        fixture.tick(at(10));
+        fixture.tick(at(20));
+        assertEquals(List.of(id("all", 10) + " DUE", id("all", 20) + " DUE"), open("all"));
+        assertEquals(List.of(id("none", 10) + " SKIPPED(MISFIRE)"), fixture.ledger("none"));
+        assertEquals(List.of(id("none", 20) + " DUE"), open("none"));
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.paxcron.paxos.storage.StoreException;
 import io.paxcron.proto.v1.ProposeReply;
 import io.paxcron.proto.v1.ReadReply;
 import io.paxcron.proto.v1.StatusReply;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -159,10 +160,21 @@ public final class Paxcron implements Callable<Integer> {
     @Override
     public Integer call() {
       try {
+        // Read before seeding: a bad generation file must stop the restore before it changes anything.
+        long generation = FenceGeneration.read(from) + 1;
         Restore.Result result = Restore.seed(from, dataDir, Optional.ofNullable(clusterId), id);
-        result.problems().forEach(p -> System.err.println("warning: skipped backup: " + p));
-        System.out.println("restored " + dataDir + " from " + result.backup());
+        result.problems().stream()
+            .filter(p -> !p.toString().contains(FenceGeneration.FILE))
+            .forEach(p -> System.err.println("warning: skipped backup: " + p));
+        // The restored cluster outranks every fence ballot of the cluster the backup came from
+        // (docs/guarantees.md, "Restores and agents").
+        FenceGeneration.write(dataDir, generation);
+        System.out.println("restored " + dataDir + " from " + result.backup() + ", fence generation "
+            + generation);
         return 0;
+      } catch (IOException | RuntimeException e) {
+        System.err.println("error: " + e.getMessage());
+        return EXIT_FAILED;
       } catch (StoreException e) {
         System.err.println("error: " + e.getMessage());
         return EXIT_FAILED;

@@ -120,8 +120,10 @@ public final class ReplicaServer implements AutoCloseable {
       api.addService(new JobServiceImpl(cluster)).addService(new ClusterServiceImpl(cluster));
       // While this replica leads, its dispatcher launches due runs on the agents connected to it;
       // every replica serves AgentService so an agent may dial any of them (followers redirect).
+      long generation = FenceGeneration.read(config.dataDir());
+      recordGenerationWithBackups(generation);
       dispatch = new LeaderDispatch(node, cron, java.time.InstantSource.system(), config.id(),
-          clientAddresses, FenceGeneration.read(config.dataDir()), log);
+          clientAddresses, generation, log);
       api.addService(new AgentStreamService(dispatch));
       cluster.attach(dispatch);
       dispatch.start();
@@ -141,6 +143,17 @@ public final class ReplicaServer implements AutoCloseable {
   static TransportOptions transportOptions() {
     return TransportOptions.defaults()
         .withBackoff(java.time.Duration.ofMillis(20), java.time.Duration.ofMillis(200), 0.5);
+  }
+
+  /**
+   * Backups carry the fence generation of the cluster that wrote them, so a restore from them
+   * can outrank it ({@link FenceGeneration}). Never lowered: the directory may hold backups of a
+   * later generation.
+   */
+  private void recordGenerationWithBackups(long generation) throws IOException {
+    if (config.backupDir() != null && FenceGeneration.read(config.backupDir()) < generation) {
+      FenceGeneration.write(config.backupDir(), generation);
+    }
   }
 
   /** One line every 10 s for operators: role, slots, transport and storage counters. */

@@ -59,14 +59,14 @@ class AgentsOnRealClusterTest {
       try (ScriptedAgent east = new ScriptedAgent("east", Map.of("zone", "east"), 4, addresses,
               work.resolve("agents"));
           ScriptedAgent west = new ScriptedAgent("west", Map.of("zone", "west"), 4, addresses,
-              work.resolve("agents"))) {
+              work.resolve("agents"));
+          JobClient client = JobClient.connect(addresses)) {
         east.start(follower);
         west.start(follower);
         await("both agents registered", () -> east.registered() && west.registered());
         assertTrue(east.events().stream().anyMatch(event -> event.startsWith("redirect to ")),
             "a follower redirects: " + east.events());
 
-        JobClient client = JobClient.connect(addresses);
         client.put(Job.newBuilder().setName("west-only").setSchedule("* * * * * *")
             .putAgentSelector("zone", "west")
             .setCommand(Job.Command.newBuilder().setShell("echo ran on $PAXCRON_AGENT"))
@@ -133,7 +133,8 @@ class AgentsOnRealClusterTest {
         assertTrue(newLeader != leader);
         await("long recorded", () -> !ledger(client, "long").isEmpty());
         RunRecord record = ledger(client, "long").get(0);
-        assertEquals(Outcome.OUTCOME_SUCCEEDED, record.getOutcome(), "adopted, not lost: " + record);
+        assertEquals(Outcome.OUTCOME_SUCCEEDED, record.getOutcome(), () -> "adopted, not lost: " + record
+            + "\neast: " + east.events() + "\nwest: " + west.events() + "\n" + replicaLogs(cluster));
         assertEquals(1, record.getAttempts(), "never launched twice: " + record);
         await("both agents re-registered", () -> east.registered() && west.registered());
 
@@ -149,6 +150,23 @@ class AgentsOnRealClusterTest {
             east.events()::toString);
       }
     }
+  }
+
+  /** The replicas' log lines about agents and dispatch, for a failure message. */
+  private static String replicaLogs(LocalCluster cluster) {
+    StringBuilder logs = new StringBuilder();
+    for (LocalCluster.Member member : cluster.members().values()) {
+      try {
+        for (String line : Files.readAllLines(member.logFile())) {
+          if (line.contains("agent") || line.contains("dispatcher")) {
+            logs.append(line).append('\n');
+          }
+        }
+      } catch (java.io.IOException e) {
+        logs.append(member.logFile()).append(": ").append(e.getMessage()).append('\n');
+      }
+    }
+    return logs.toString();
   }
 
   /** Status answers on every replica; only the leader's lists agents (a follower's list is empty). */

@@ -52,12 +52,12 @@ class DispatchOnRealClusterTest {
         ScriptedAgent agentOne = new ScriptedAgent("agent-1", Map.of(), 256, cluster.clientAddresses(),
             work.resolve("agents"));
         ScriptedAgent agentTwo = new ScriptedAgent("agent-2", Map.of(), 256, cluster.clientAddresses(),
-            work.resolve("agents"))) {
+            work.resolve("agents"));
+        JobClient client = JobClient.connect(cluster.clientAddresses())) {
       cluster.startAll();
       int leader = cluster.awaitLeader(probe, Duration.ofSeconds(60));
       agentOne.start(0);
       agentTwo.start(1);
-      JobClient client = JobClient.connect(cluster.clientAddresses());
       Job.Command argvTrue = Job.Command.newBuilder().addArgv("/bin/true").build();
       Job.Command shellCheck = Job.Command.newBuilder()
           .setShell("test -n \"$PAXCRON_RUN_ID\" && test -n \"$PAXCRON_SCHEDULED_TIME\""

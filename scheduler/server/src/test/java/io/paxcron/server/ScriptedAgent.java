@@ -43,6 +43,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class ScriptedAgent implements AutoCloseable {
 
+  /** A stream not answered with Registered (or Redirect) within this is abandoned. */
+  private static final long REGISTRATION_TIMEOUT_MILLIS = 1_000;
   /** How often unacknowledged reports are sent again. */
   private static final long REPORT_RESEND_MILLIS = 300;
 
@@ -66,6 +68,7 @@ final class ScriptedAgent implements AutoCloseable {
   private boolean registered;
   private boolean closed;
   private long heartbeatSequence;
+  private long dialedAtMillis;
 
   private static final class Entry {
     final Launch launch;
@@ -131,6 +134,18 @@ final class ScriptedAgent implements AutoCloseable {
       dial();
       return;
     }
+    if (!registered && now - dialedAtMillis > REGISTRATION_TIMEOUT_MILLIS) {
+      // A dial to a replica that just died can hang instead of failing; give up and dial the next.
+      events.add("registration timed out");
+      StreamObserver<AgentMessage> stale = out;
+      out = null;
+      try {
+        stale.onError(new IllegalStateException("registration timed out"));
+      } catch (RuntimeException e) {
+        // Already over.
+      }
+      return;
+    }
     if (registered && now >= nextHeartbeat) {
       nextHeartbeat = now + heartbeatInterval;
       int running = (int) runs.values().stream().filter(e -> e.state == RunState.State.RUNNING).count();
@@ -167,6 +182,7 @@ final class ScriptedAgent implements AutoCloseable {
     });
     self.set(stream);
     out = stream;
+    dialedAtMillis = System.nanoTime() / 1_000_000;
     Register.Builder register = Register.newBuilder().setName(name).putAllLabels(labels).setCapacity(capacity)
         .setHighestSeen(highestSeen).setVersion("scripted");
     out.onNext(AgentMessage.newBuilder().setRegister(register).build());
