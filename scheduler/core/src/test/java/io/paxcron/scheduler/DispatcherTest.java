@@ -270,21 +270,23 @@ final class DispatcherTest {
 
     @Test
     void dueRunWithoutAnEligibleAgentIsSkippedWithReasonDeadline() {
-        fixture.put(job("a", "@every 10s").agentSelector(Map.of("gpu", "true"))
+        // Hourly, so no newer instant arrives within the window (that would make the waiting run a
+        // misfire under run-once, see CronStateMachineTest).
+        fixture.put(job("a", "@every 1h").agentSelector(Map.of("gpu", "true"))
                 .misfire(new MisfirePolicy(MisfirePolicy.Mode.RUN_ONCE, Duration.ofSeconds(30), 1)).build(), at(0));
-        agents(at(1000), "agent-1");
-        lead(at(0));
-        List<DispatchEffect> effects = dispatcher.onTick(at(10), true);
-        assertEquals(List.of(new CronCommand.Tick(at(10))), proposals(effects));
-        choose(effects, at(10), true);
-        for (int second = 11; second <= 40; second++) {
+        agents(at(9000), "agent-1");
+        lead(at(3590));
+        List<DispatchEffect> effects = dispatcher.onTick(at(3600), true);
+        assertEquals(List.of(new CronCommand.Tick(at(3600))), proposals(effects));
+        choose(effects, at(3600), true);
+        for (int second = 3601; second <= 3630; second++) {
             assertEquals(List.of(), only(CronCommand.RecordSkip.class, proposals(dispatcher.onTick(at(second), true))));
         }
-        List<DispatchEffect> late = dispatcher.onTick(at(41), true);
-        assertEquals(List.of(new CronCommand.RecordSkip(RunId.of("a", at(10)), SkipReason.DEADLINE, at(41))),
+        List<DispatchEffect> late = dispatcher.onTick(at(3631), true);
+        assertEquals(List.of(new CronCommand.RecordSkip(RunId.of("a", at(3600)), SkipReason.DEADLINE, at(3631))),
                 only(CronCommand.RecordSkip.class, proposals(late)));
-        choose(late, at(41), true);
-        assertTrue(fixture.ledger("a").contains("a@" + at(10) + " SKIPPED(DEADLINE)"), fixture.ledger("a")::toString);
+        choose(late, at(3631), true);
+        assertTrue(fixture.ledger("a").contains("a@" + at(3600) + " SKIPPED(DEADLINE)"), fixture.ledger("a")::toString);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.paxcron.server;
 
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.replica.ReplicaNode;
@@ -40,7 +41,6 @@ import java.io.PrintStream;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,8 +84,8 @@ final class LeaderDispatch implements AutoCloseable {
   static final int MAX_PENDING_OUTPUT_REQUESTS = 256;
   /** How long a GetRunOutput waits for the agent's chunk. */
   static final long OUTPUT_DEADLINE_MILLIS = 5_000;
-  /** Bytes of an output tail kept in the ledger. */
-  static final int MAX_OUTPUT_TAIL_BYTES = 1024;
+  /** Messages that may wait in one agent stream's buffer while the agent does not read. */
+  static final int MAX_UNREAD_MESSAGES_PER_AGENT = 10_000;
   /** The agent's address is not taken from the connection (agents behind NAT would show the NAT's). */
   private static final String UNKNOWN_PEER = "";
 
@@ -112,12 +112,18 @@ final class LeaderDispatch implements AutoCloseable {
   /** A GetRunOutput waiting for its agent's chunk. */
   private record PendingOutput(String agent, int attempt, CompletableFuture<GetRunOutputResponse> answer) {}
 
-  /** One agent's open stream, as the loop holds it. */
+  /**
+   * One agent's open stream, as the loop holds it. Writes never block: gRPC buffers them, and
+   * {@link #MAX_UNREAD_MESSAGES_PER_AGENT} bounds how many may pile up while the agent does not
+   * read; past it the stream is ended (the agent re-dials and re-registers).
+   */
   private static final class Stream {
     final StreamObserver<LeaderMessage> out;
     String agent;
     long connection;
     boolean closed;
+    /** Messages written since gRPC last said the agent's side is ready. */
+    int unread;
 
     Stream(StreamObserver<LeaderMessage> out) {
       this.out = out;
@@ -125,6 +131,13 @@ final class LeaderDispatch implements AutoCloseable {
 
     void send(LeaderMessage message) {
       if (closed) {
+        return;
+      }
+      if (out instanceof ServerCallStreamObserver<LeaderMessage> call && !call.isReady()
+          && ++unread > MAX_UNREAD_MESSAGES_PER_AGENT) {
+        closed = true;
+        out.onError(Status.RESOURCE_EXHAUSTED.withDescription("the agent read none of the last "
+            + MAX_UNREAD_MESSAGES_PER_AGENT + " messages (MAX_UNREAD_MESSAGES_PER_AGENT)").asRuntimeException());
         return;
       }
       try {
@@ -135,11 +148,16 @@ final class LeaderDispatch implements AutoCloseable {
       }
     }
 
+    /** Sends {@code last} and completes the stream. */
     void end(LeaderMessage last) {
+      send(last);
+      complete();
+    }
+
+    void complete() {
       if (closed) {
         return;
       }
-      send(last);
       closed = true;
       try {
         out.onCompleted();
@@ -180,6 +198,9 @@ final class LeaderDispatch implements AutoCloseable {
   /** A new {@code Connect} stream: every message it carries is handled on the loop. */
   StreamObserver<AgentMessage> connect(StreamObserver<LeaderMessage> out) {
     Stream stream = new Stream(out);
+    if (out instanceof ServerCallStreamObserver<LeaderMessage> call) {
+      call.setOnReadyHandler(() -> node.runOnLoop(() -> stream.unread = 0));
+    }
     return new StreamObserver<>() {
       @Override
       public void onNext(AgentMessage message) {
@@ -197,7 +218,7 @@ final class LeaderDispatch implements AutoCloseable {
       public void onCompleted() {
         node.runOnLoop(() -> {
           onStreamEnded(stream);
-          stream.end(LeaderMessage.newBuilder().setRefused(Refused.newBuilder().setReason("stream ended")).build());
+          stream.complete();
         });
       }
     };
@@ -399,8 +420,9 @@ final class LeaderDispatch implements AutoCloseable {
       return;
     }
     // The agent's lease counts from its own send time; acknowledging only while this replica's
-    // lease holds means an agent never gets a lease from a leader that may already be deposed.
-    if (!node.leadershipOnLoop().leaseValid()) {
+    // lease holds (and no agent has shown it a higher fence) means an agent never gets a lease
+    // from a leader that may already be deposed.
+    if (!node.leadershipOnLoop().leaseValid() || dispatcher.deposed()) {
       return;
     }
     stream.send(LeaderMessage.newBuilder().setHeartbeatAck(HeartbeatAck.newBuilder()
@@ -470,7 +492,6 @@ final class LeaderDispatch implements AutoCloseable {
   }
 
   private void onStreamEnded(Stream stream) {
-    stream.closed = true;
     if (stream.agent != null) {
       registry.onDisconnected(stream.agent, stream.connection);
       streams.remove(stream.agent, stream);
@@ -516,13 +537,16 @@ final class LeaderDispatch implements AutoCloseable {
   }
 
   private void carryOut(List<DispatchEffect> effects) {
-    List<CronCommand> toPropose = new ArrayList<>();
     for (DispatchEffect effect : effects) {
       if (dispatcher.ballot() == null || !node.leadershipOnLoop().leaseValid()) {
         return;  // the lease lapsed while carrying out: drop the rest, the dispatcher re-derives it
       }
       switch (effect) {
-        case DispatchEffect.Propose propose -> toPropose.addAll(propose.commands());
+        case DispatchEffect.Propose propose -> {
+          for (CronCommand command : propose.commands()) {
+            node.propose(sessionId, sequence++, CronCodec.encode(command));
+          }
+        }
         case DispatchEffect.Launch launch -> send(launch.agentId(), LeaderMessage.newBuilder().setLaunch(
             Launch.newBuilder().setRunId(launch.runId().toString()).setAttempt(launch.attempt())
                 .setBallot(AgentProtos.fence(generation, launch.ballot()))
@@ -535,10 +559,6 @@ final class LeaderDispatch implements AutoCloseable {
             GetRun.newBuilder().setRunId(getRun.runId().toString()).setAttempt(getRun.attempt())
                 .setBallot(AgentProtos.fence(generation, getRun.ballot()))).build());
       }
-      for (CronCommand command : toPropose) {
-        node.propose(sessionId, sequence++, CronCodec.encode(command));
-      }
-      toPropose.clear();
     }
   }
 
