@@ -53,7 +53,7 @@ final class ScriptedAgent implements AutoCloseable {
   private final int capacity;
   /** Runs it really takes at once; launches past it are refused with CAPACITY (back-pressure). */
   private int accepts;
-  private final List<String> addresses;
+  private List<String> addresses;
   private final Path outputDir;
   private final ScheduledExecutorService timer;
   private final List<String> events = new ArrayList<>();
@@ -103,6 +103,18 @@ final class ScriptedAgent implements AutoCloseable {
   synchronized void start(int firstAddressIndex) {
     dialIndex = firstAddressIndex;
     timer.scheduleAtFixedRate(this::tick, 0, 50, TimeUnit.MILLISECONDS);
+  }
+
+  /** Dials these replicas from now on (a cluster restored elsewhere); the current stream is kept until it ends. */
+  synchronized void retarget(List<String> newAddresses) {
+    addresses = List.copyOf(newAddresses);
+    redirectTo = null;
+    dialIndex = 0;
+  }
+
+  /** The highest fence seen. */
+  synchronized FenceBallot highestSeen() {
+    return highestSeen;
   }
 
   /** Takes at most {@code runs} at once from now on, while still declaring its capacity. */
@@ -301,6 +313,7 @@ final class ScriptedAgent implements AutoCloseable {
       RunState.Builder state = RunState.newBuilder();
       fill(state, known);
       reply.setStatus(LaunchReply.Status.REPEAT).setState(state);
+      events.add("launch " + launch.getRunId() + " attempt " + launch.getAttempt() + " repeat");
     } else if (runs.values().stream().filter(e -> e.state != RunState.State.FINISHED).count() >= accepts) {
       highestSeen = launch.getBallot();
       reply.setStatus(LaunchReply.Status.CAPACITY).setReason(accepts + " runs in progress");
