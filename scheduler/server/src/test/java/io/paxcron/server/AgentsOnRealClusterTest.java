@@ -4,11 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.paxcron.api.JobClient;
-import io.paxcron.paxos.replica.LogClient;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.paxcron.api.JobClient;
+import io.paxcron.paxos.replica.LogClient;
+import io.paxcron.proto.v1.AgentMessage;
+import io.paxcron.proto.v1.AgentServiceGrpc;
 import io.paxcron.proto.v1.AgentStatus;
 import io.paxcron.proto.v1.ClusterServiceGrpc;
 import io.paxcron.proto.v1.ClusterStatusRequest;
@@ -18,8 +21,10 @@ import io.paxcron.proto.v1.GetRunOutputRequest;
 import io.paxcron.proto.v1.GetRunOutputResponse;
 import io.paxcron.proto.v1.Job;
 import io.paxcron.proto.v1.JobServiceGrpc;
+import io.paxcron.proto.v1.LeaderMessage;
 import io.paxcron.proto.v1.ListRunsResponse;
 import io.paxcron.proto.v1.Outcome;
+import io.paxcron.proto.v1.Register;
 import io.paxcron.proto.v1.RunRecord;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,8 +69,8 @@ class AgentsOnRealClusterTest {
         east.start(follower);
         west.start(follower);
         await("both agents registered", () -> east.registered() && west.registered());
-        assertTrue(east.events().stream().anyMatch(event -> event.startsWith("redirect to ")),
-            "a follower redirects: " + east.events());
+        assertEquals(addresses.get(leader - 1), redirectFrom(addresses.get(follower)),
+            "a follower answers Register with the leader's address");
 
         client.put(Job.newBuilder().setName("west-only").setSchedule("* * * * * *")
             .putAgentSelector("zone", "west")
@@ -149,6 +154,33 @@ class AgentsOnRealClusterTest {
         assertTrue(east.events().stream().noneMatch(e -> e.startsWith("launch east-only@") && e.endsWith("accepted")),
             east.events()::toString);
       }
+    }
+  }
+
+  /** Registers on {@code address} by hand and returns the Redirect's leader address. */
+  private static String redirectFrom(String address) throws InterruptedException {
+    ManagedChannel channel = ManagedChannelBuilder.forTarget(address).usePlaintext().build();
+    try {
+      java.util.concurrent.BlockingQueue<LeaderMessage> replies = new java.util.concurrent.LinkedBlockingQueue<>();
+      StreamObserver<AgentMessage> out = AgentServiceGrpc.newStub(channel).connect(new StreamObserver<>() {
+        @Override
+        public void onNext(LeaderMessage message) {
+          replies.add(message);
+        }
+
+        @Override
+        public void onError(Throwable error) { }
+
+        @Override
+        public void onCompleted() { }
+      });
+      out.onNext(AgentMessage.newBuilder().setRegister(Register.newBuilder().setName("probe").setCapacity(1)).build());
+      LeaderMessage reply = replies.poll(30, TimeUnit.SECONDS);
+      assertTrue(reply != null && reply.hasRedirect(), "expected a Redirect, got " + reply);
+      out.onCompleted();
+      return reply.getRedirect().getLeaderAddress();
+    } finally {
+      channel.shutdownNow();
     }
   }
 
