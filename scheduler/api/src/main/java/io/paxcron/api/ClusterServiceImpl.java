@@ -34,7 +34,7 @@ public final class ClusterServiceImpl extends ClusterServiceGrpc.ClusterServiceI
     @Override
     public void status(ClusterStatusRequest request, StreamObserver<ClusterStatusResponse> response) {
         ClusterInfo info = cluster.info();
-        response.onNext(ClusterStatusResponse.newBuilder()
+        ClusterStatusResponse.Builder reply = ClusterStatusResponse.newBuilder()
                 .setReplicaId(info.replicaId())
                 .setRole(info.role())
                 .setLeaderId(info.leaderId())
@@ -43,9 +43,15 @@ public final class ClusterServiceImpl extends ClusterServiceGrpc.ClusterServiceI
                 .setFirstUnchosenSlot(info.firstUnchosenSlot())
                 .setAppliedSlot(info.appliedSlot())
                 .setHoldsLease(info.holdsLease())
-                .mergeFrom(backupStatus(backups.status()))
-                .build());
-        response.onCompleted();
+                .mergeFrom(backupStatus(backups.status()));
+        // The agents are the leader's soft state; any other replica lists none.
+        cluster.agents().whenComplete((agents, failure) -> {
+            if (failure == null) {
+                reply.addAllAgents(agents);
+            }
+            response.onNext(reply.build());
+            response.onCompleted();
+        });
     }
 
     private static ClusterStatusResponse backupStatus(BackupControl.Status status) {

@@ -45,6 +45,24 @@ public interface CronCluster {
      */
     Subscription onApplied(Runnable listener);
 
+    /**
+     * A chunk of a run's output, fetched by the leader from the agent that ran the run (over the
+     * agent's stream; whole outputs never enter the log). {@code attempt} 0 means the newest.
+     * Fails with {@link NotLeaderException} off the leader, with a gRPC {@code NOT_FOUND} status
+     * when no connected agent has the run, and {@code DEADLINE_EXCEEDED} when the agent is slow.
+     * Replicas without agents answer {@code UNIMPLEMENTED}.
+     */
+    default CompletableFuture<io.paxcron.proto.v1.GetRunOutputResponse> runOutput(
+            io.paxcron.scheduler.RunId runId, int attempt, long offset, int maxBytes) {
+        return CompletableFuture.failedFuture(io.grpc.Status.UNIMPLEMENTED
+                .withDescription("this replica serves no agents").asRuntimeException());
+    }
+
+    /** The agents connected to this replica if it leads (empty otherwise), by name. */
+    default CompletableFuture<List<io.paxcron.proto.v1.AgentStatus>> agents() {
+        return CompletableFuture.completedFuture(List.of());
+    }
+
     /** A registration that ends when closed; closing twice is harmless. */
     interface Subscription extends AutoCloseable {
         @Override

@@ -295,7 +295,10 @@ public final class JobProtos {
                 .setBallotRound(record.ballot().round())
                 .setBallotReplica(record.ballot().replicaId())
                 .setEndedAt(timestamp(record.endedAt()))
-                .setSlot(record.slot());
+                .setSlot(record.slot())
+                .setOutputTail(com.google.protobuf.ByteString.copyFrom(record.detail().outputTail()))
+                .setAgentTestimony(record.detail().agentTestimony())
+                .setReason(record.detail().reason());
         switch (record.outcome()) {
             case Outcome.Succeeded succeeded -> proto.setOutcome(io.paxcron.proto.v1.Outcome.OUTCOME_SUCCEEDED);
             case Outcome.Failed failed -> proto.setOutcome(io.paxcron.proto.v1.Outcome.OUTCOME_FAILED)

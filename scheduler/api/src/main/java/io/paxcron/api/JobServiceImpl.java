@@ -11,6 +11,8 @@ import io.paxcron.proto.v1.DeleteJobRequest;
 import io.paxcron.proto.v1.DeleteJobResponse;
 import io.paxcron.proto.v1.GetJobRequest;
 import io.paxcron.proto.v1.GetJobResponse;
+import io.paxcron.proto.v1.GetRunOutputRequest;
+import io.paxcron.proto.v1.GetRunOutputResponse;
 import io.paxcron.proto.v1.Job;
 import io.paxcron.proto.v1.JobServiceGrpc;
 import io.paxcron.proto.v1.ListJobsRequest;
@@ -452,6 +454,39 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
     }
 
     // ----------------------------------------------------------------------------------- helpers
+
+    /** Largest chunk of output one GetRunOutput returns (agent.proto's GetOutput bound). */
+    static final int MAX_OUTPUT_CHUNK_BYTES = 1 << 20;
+    /** The chunk size when the request leaves max_bytes at 0. */
+    static final int DEFAULT_OUTPUT_CHUNK_BYTES = 64 << 10;
+
+    @Override
+    public void getRunOutput(GetRunOutputRequest request, StreamObserver<GetRunOutputResponse> response) {
+        List<FieldError> errors = new ArrayList<>();
+        io.paxcron.scheduler.RunId runId = null;
+        try {
+            runId = io.paxcron.scheduler.RunId.parse(request.getRunId());
+        } catch (IllegalArgumentException e) {
+            errors.add(new FieldError("run_id", e.getMessage()));
+        }
+        if (request.getAttempt() < 0) {
+            errors.add(new FieldError("attempt", "must be >= 0 (0 means the newest), got " + request.getAttempt()));
+        }
+        if (Integer.compareUnsigned(request.getMaxBytes(), MAX_OUTPUT_CHUNK_BYTES) > 0) {
+            errors.add(new FieldError("max_bytes", "must be at most " + MAX_OUTPUT_CHUNK_BYTES + ", got "
+                    + Integer.toUnsignedString(request.getMaxBytes())));
+        }
+        if (request.getOffset() < 0) {
+            errors.add(new FieldError("offset", "must be >= 0, got " + Long.toUnsignedString(request.getOffset())));
+        }
+        if (!errors.isEmpty()) {
+            response.onError(ApiErrors.invalid(errors));
+            return;
+        }
+        int maxBytes = request.getMaxBytes() == 0 ? DEFAULT_OUTPUT_CHUNK_BYTES : request.getMaxBytes();
+        cluster.runOutput(runId, request.getAttempt(), request.getOffset(), maxBytes)
+                .whenComplete((reply, failure) -> answer(response, reply, failure));
+    }
 
     private static List<FieldError> sessionErrors(long clientId, long requestId) {
         List<FieldError> errors = new ArrayList<>();

@@ -45,11 +45,29 @@ public sealed interface AgentAnswer {
     }
 
     /** The agent reports that an attempt ended (retried until the leader acknowledges it). */
-    record Finished(String agentId, RunId runId, int attempt, Outcome outcome) implements AgentAnswer {
+    record Finished(String agentId, RunId runId, int attempt, Outcome outcome, RunDetail detail) implements AgentAnswer {
         public Finished {
             Objects.requireNonNull(agentId, "agentId");
             Objects.requireNonNull(runId, "runId");
             Objects.requireNonNull(outcome, "outcome");
+            Objects.requireNonNull(detail, "detail");
+        }
+
+        /** A finish report without output tail or reason. */
+        public Finished(String agentId, RunId runId, int attempt, Outcome outcome) {
+            this(agentId, runId, attempt, outcome, RunDetail.NONE);
+        }
+    }
+
+    /**
+     * The agent reports that it gave an accepted launch up without starting it (its lease with the
+     * cluster lapsed first): the attempt never ran and never will (retried until acknowledged).
+     */
+    record NeverStarted(String agentId, RunId runId, int attempt, String reason) implements AgentAnswer {
+        public NeverStarted {
+            Objects.requireNonNull(agentId, "agentId");
+            Objects.requireNonNull(runId, "runId");
+            Objects.requireNonNull(reason, "reason");
         }
     }
 }

@@ -40,6 +40,9 @@ public final class CronCodec {
     private static final int RECORD_SKIP = 9;
     private static final int RECORD_LOST = 10;
     private static final int TICK = 11;
+    /** RunFinished with its output tail and reason; {@link #RUN_FINISHED} (without them) is still read. */
+    private static final int RUN_FINISHED_WITH_DETAIL = 12;
+    private static final int RECORD_TESTIMONY = 13;
 
     private CronCodec() {}
 
@@ -80,11 +83,18 @@ public final class CronCodec {
                 out.writeInt(started.attempt()).writeString(started.agentId()).writeInstant(started.stampedAt());
             }
             case CronCommand.RunFinished finished -> {
-                out.writeByte(RUN_FINISHED);
+                out.writeByte(RUN_FINISHED_WITH_DETAIL);
                 writeRunId(out, finished.runId());
                 out.writeInt(finished.attempt());
                 writeOutcome(out, finished.outcome());
                 out.writeInstant(finished.stampedAt());
+                writeDetail(out, finished.detail());
+            }
+            case CronCommand.RecordTestimony testimony -> {
+                out.writeByte(RECORD_TESTIMONY);
+                writeRunId(out, testimony.runId());
+                out.writeInt(testimony.attempt()).writeString(testimony.testimony())
+                        .writeInstant(testimony.stampedAt());
             }
             case CronCommand.RecordSkip skip -> {
                 out.writeByte(RECORD_SKIP);
@@ -137,6 +147,10 @@ public final class CronCodec {
                 case RUN_STARTED -> new CronCommand.RunStarted(readRunId(in), in.readInt(), in.readString(),
                         in.readInstant());
                 case RUN_FINISHED -> new CronCommand.RunFinished(readRunId(in), in.readInt(), readOutcome(in),
+                        in.readInstant());
+                case RUN_FINISHED_WITH_DETAIL -> new CronCommand.RunFinished(readRunId(in), in.readInt(),
+                        readOutcome(in), in.readInstant(), readDetail(in));
+                case RECORD_TESTIMONY -> new CronCommand.RecordTestimony(readRunId(in), in.readInt(), in.readString(),
                         in.readInstant());
                 case RECORD_SKIP -> new CronCommand.RecordSkip(readRunId(in), readSkipReason(in), in.readInstant());
                 case RECORD_LOST -> new CronCommand.RecordLost(readRunId(in), in.readInt(), in.readInstant());
@@ -348,11 +362,26 @@ public final class CronCodec {
         writeOutcome(out, record.outcome());
         out.writeInt(record.attempts()).writeString(record.agentId()).writeBallot(record.ballot())
                 .writeOptionalInstant(record.startedAt()).writeInstant(record.endedAt()).writeLong(record.slot());
+        writeDetail(out, record.detail());
     }
 
-    static LedgerRecord readRecord(BinaryReader in) {
+    /** A ledger record; {@code withDetail} is false for snapshots written before records had one. */
+    static LedgerRecord readRecord(BinaryReader in, boolean withDetail) {
         return new LedgerRecord(in.readLong(), readRunId(in), in.readInstant(), in.readLong(), readOutcome(in),
                 in.readInt(), in.readString(), in.readBallot(), in.readOptionalInstant(), in.readInstant(),
-                in.readLong());
+                in.readLong(), withDetail ? readDetail(in) : RunDetail.NONE);
+    }
+
+    static void writeDetail(BinaryWriter out, RunDetail detail) {
+        out.writeBytes(detail.outputTail()).writeString(detail.reason()).writeString(detail.agentTestimony());
+    }
+
+    static RunDetail readDetail(BinaryReader in) {
+        byte[] tail = in.readBytes();
+        if (tail.length > RunDetail.MAX_OUTPUT_TAIL_BYTES) {
+            throw new MalformedCommandException("output tail of " + tail.length + " bytes exceeds "
+                    + RunDetail.MAX_OUTPUT_TAIL_BYTES);
+        }
+        return new RunDetail(tail, in.readString(), in.readString());
     }
 }

@@ -102,10 +102,30 @@ public sealed interface CronCommand {
      * Launch protocol step 3: the agent reported how the attempt ended ({@link Outcome.Succeeded},
      * {@link Outcome.Failed} or {@link Outcome.TimedOut}). Duplicates are ignored.
      */
-    record RunFinished(RunId runId, int attempt, Outcome outcome, Instant stampedAt) implements CronCommand {
+    record RunFinished(RunId runId, int attempt, Outcome outcome, Instant stampedAt, RunDetail detail)
+            implements CronCommand {
         public RunFinished {
             Objects.requireNonNull(runId, "runId");
             Objects.requireNonNull(outcome, "outcome");
+            Objects.requireNonNull(stampedAt, "stampedAt");
+            Objects.requireNonNull(detail, "detail");
+        }
+
+        /** A finish without output tail or reason. */
+        public RunFinished(RunId runId, int attempt, Outcome outcome, Instant stampedAt) {
+            this(runId, attempt, outcome, stampedAt, RunDetail.NONE);
+        }
+    }
+
+    /**
+     * What the agent of a {@code LOST} attempt said once it was heard from again
+     * ({@link RunDetail#NEVER_STARTED}, or the outcome it saw). Kept beside the {@code LOST} record,
+     * which stays {@code LOST}; the first testimony for an attempt is kept, later ones are duplicates.
+     */
+    record RecordTestimony(RunId runId, int attempt, String testimony, Instant stampedAt) implements CronCommand {
+        public RecordTestimony {
+            Objects.requireNonNull(runId, "runId");
+            Objects.requireNonNull(testimony, "testimony");
             Objects.requireNonNull(stampedAt, "stampedAt");
         }
     }

@@ -71,7 +71,11 @@ public final class CronStateMachine implements StateMachine, CronView {
     public static final int MAX_INSTANTS_PER_ADVANCE = 10_000;
     /** Most state changes buffered between two {@link #drainChanges()}; beyond, the oldest are dropped and the drain says so. */
     public static final int MAX_PENDING_CHANGES = 1_000_000;
-    /** The snapshot image format this code writes; it equals the job-spec format of {@link CronCodec#FORMAT_VERSION}. */
+    /**
+     * The snapshot image format this code writes: job specs of {@link CronCodec#FORMAT_VERSION}
+     * and ledger records with their {@link RunDetail}. Format 1 (specs without stdin, run-as,
+     * source and annotations; records without detail) is still read.
+     */
     public static final int SNAPSHOT_FORMAT = CronCodec.FORMAT_VERSION;
     /** The oldest snapshot image format this code still restores (a backup taken before an upgrade). */
     public static final int OLDEST_READABLE_SNAPSHOT_FORMAT = 1;
@@ -185,6 +189,7 @@ public final class CronStateMachine implements StateMachine, CronView {
             case CronCommand.RunFinished finished -> onRunFinished(finished);
             case CronCommand.RecordSkip skip -> onRecordSkip(skip);
             case CronCommand.RecordLost lost -> onRecordLost(lost);
+            case CronCommand.RecordTestimony testimony -> onRecordTestimony(testimony);
             case CronCommand.Tick tick -> CommandResult.applied(0);
         };
     }
@@ -456,7 +461,7 @@ public final class CronStateMachine implements StateMachine, CronView {
             emit(new StateChange.RetryScheduled(waiting));
             return CommandResult.applied(0);
         }
-        end(run, finished.outcome());
+        end(run, finished.outcome(), finished.detail());
         return CommandResult.applied(0);
     }
 
@@ -484,6 +489,41 @@ public final class CronStateMachine implements StateMachine, CronView {
         }
         end(run, Outcome.LOST);
         return CommandResult.applied(0);
+    }
+
+    private CommandResult onRecordTestimony(CronCommand.RecordTestimony testimony) {
+        JobState job = jobs.get(testimony.runId().job());
+        if (job == null) {
+            return CommandResult.notFound(testimony.runId().job());
+        }
+        if (testimony.testimony().isEmpty()) {
+            return CommandResult.invalid(List.of(new FieldError("testimony", "must not be empty")));
+        }
+        for (var it = job.ledger.descendingIterator(); it.hasNext(); ) {
+            LedgerRecord record = it.next();
+            if (!record.runId().equals(testimony.runId())) {
+                continue;
+            }
+            if (!(record.outcome() instanceof Outcome.Lost) || record.attempts() != testimony.attempt()) {
+                return CommandResult.rejected("run " + record.runId() + " attempt " + testimony.attempt()
+                        + " is not recorded LOST (" + record.outcome() + ", attempt " + record.attempts() + ")");
+            }
+            if (!record.detail().agentTestimony().isEmpty()) {
+                return CommandResult.duplicate("testimony for " + record.runId() + " already recorded: "
+                        + record.detail().agentTestimony());
+            }
+            // The LOST outcome stays: the testimony is kept beside it, never in place of it. The
+            // record keeps its place (and sequence) in the job's ledger.
+            LedgerRecord witnessed = record.withTestimony(testimony.testimony());
+            ArrayDeque<LedgerRecord> rewritten = new ArrayDeque<>(job.ledger.size());
+            for (LedgerRecord each : job.ledger) {
+                rewritten.addLast(each == record ? witnessed : each);
+            }
+            job.ledger.clear();
+            job.ledger.addAll(rewritten);
+            return CommandResult.applied(0);
+        }
+        return CommandResult.rejected("run " + testimony.runId() + " has no ledger record (yet, or any more)");
     }
 
     private CommandResult noOpenRun(RunId id) {
@@ -544,6 +584,10 @@ public final class CronStateMachine implements StateMachine, CronView {
                 }
             }
         }
+        if (!job.spec.paused() && job.spec.concurrency() != ConcurrencyPolicy.REPLACE
+                && reached.stream().anyMatch(fire -> fire instanceof NextFire.Run)) {
+            expireMissedDueRuns(job);
+        }
         boolean caughtUp = false;
         for (NextFire fire : reached) {
             Instant instant = fire.instant();
@@ -580,6 +624,29 @@ public final class CronStateMachine implements StateMachine, CronView {
         }
         if (!truncated) {
             job.catchUpBudget = misfire.maxCount();
+        }
+    }
+
+    /**
+     * A run that fell due but could not launch within {@link #MISFIRE_THRESHOLD} (no eligible agent,
+     * no leader, a forbid queue) is a missed instant like any other once a newer instant of its job
+     * is reached: {@code run-once} keeps only the newest, so the waiting run gives way (and the newer
+     * instant is no longer an overlap); {@code skip} keeps none; {@code run-all} keeps it. Past the
+     * window it is skipped whatever the mode. Each leaves a {@code SKIPPED(MISFIRE)} record.
+     * Under {@code replace} the newer instant supersedes the waiting run anyway ({@code OVERLAP}).
+     */
+    private void expireMissedDueRuns(JobState job) {
+        for (RunId id : List.copyOf(job.openRuns)) {
+            Run run = open.get(id);
+            if (run == null || run.status() != RunStatus.DUE || id.manual() || !missed(id.instant())) {
+                continue;
+            }
+            if (withinWindow(job, id.instant()) && job.spec.misfire().mode() == MisfirePolicy.Mode.RUN_ALL) {
+                continue;
+            }
+            open.remove(id);
+            job.openRuns.remove(id);
+            skip(job, id, SkipReason.MISFIRE, false);
         }
     }
 
@@ -665,6 +732,10 @@ public final class CronStateMachine implements StateMachine, CronView {
 
     /** Ends an open run with its terminal record (dropped if its job was deleted meanwhile). */
     private void end(Run run, Outcome outcome) {
+        end(run, outcome, RunDetail.NONE);
+    }
+
+    private void end(Run run, Outcome outcome, RunDetail detail) {
         if (open.remove(run.id()) == null) {
             throw new IllegalStateException("ending run " + run.id() + " that is not open");
         }
@@ -674,7 +745,7 @@ public final class CronStateMachine implements StateMachine, CronView {
         }
         job.openRuns.remove(run.id());
         appendRecord(job, new LedgerRecord(nextSequence++, run.id(), run.id().instant(), 1, outcome, run.attempt(),
-                run.agentId(), run.ballot(), run.startedAt(), clock, appliedSlot));
+                run.agentId(), run.ballot(), run.startedAt(), clock, appliedSlot, detail));
     }
 
     private void appendRecord(JobState job, LedgerRecord record) {
@@ -981,7 +1052,7 @@ public final class CronStateMachine implements StateMachine, CronView {
                 job.catchUpBudget = in.readInt();
                 int records = in.readCount(JobSpecValidator.MAX_HISTORY_RETENTION, 16);
                 for (int r = 0; r < records; r++) {
-                    job.ledger.addLast(CronCodec.readRecord(in));
+                    job.ledger.addLast(CronCodec.readRecord(in, format >= 2));
                 }
                 ledgerSize += records;
                 jobs.put(spec.name(), job);

@@ -20,6 +20,16 @@ public interface CronView {
     /** The job's terminal ledger records, newest first (empty if the job does not exist). */
     List<LedgerRecord> ledger(String job);
 
+    /** The terminal record of one run (not of a stretch of skips), if the job's ledger still holds it. */
+    default Optional<LedgerRecord> ledgerRecord(RunId runId) {
+        for (LedgerRecord record : ledger(runId.job())) {
+            if (record.runId().equals(runId)) {
+                return Optional.of(record);
+            }
+        }
+        return Optional.empty();
+    }
+
     /** The job's open runs, by run id. */
     List<Run> openRuns(String job);
 

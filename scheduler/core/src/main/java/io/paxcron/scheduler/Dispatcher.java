@@ -34,6 +34,9 @@ import java.util.random.RandomGenerator;
  *       once). Launches and cancels that became due meanwhile are sent once the lease holds again.
  *   <li>After {@link #onLeadership}, every launched run inherited from an earlier ballot is
  *       reconciled with its agent by the {@link Reconciliation} table before anything is resent.
+ *       An agent that has not registered with this leader yet is waited for (up to
+ *       {@link DispatcherConfig#unregisteredAgentLease}) before its runs count as unreachable, so a
+ *       failover adopts the running runs of live agents instead of recording them {@code LOST}.
  *   <li>Runs due at the same time are proposed together: one tick turns up to
  *       {@link DispatcherConfig#maxDuePerTick()} due instants into proposals of up to
  *       {@link DispatcherConfig#maxCommandsPerProposal()} commands each.
@@ -57,6 +60,8 @@ public final class Dispatcher {
     private final TreeMap<RunId, Run> pendingCancels = new TreeMap<>();
     private final TreeMap<String, AgentInfo> agents = new TreeMap<>();
     private Instant lastTickProposed;
+    /** Until then, an agent that inherited runs name but that has not registered counts as reachable. */
+    private Instant unregisteredAgentsReachableUntil;
     private double catchUpTokens;
     private Instant tokensAt;
 
@@ -108,6 +113,7 @@ public final class Dispatcher {
         Objects.requireNonNull(newBallot, "newBallot");
         clear();
         ballot = newBallot;
+        unregisteredAgentsReachableUntil = now.plus(config.unregisteredAgentLease());
         resync(now);
         return onTick(now, leaseValid);
     }
@@ -127,6 +133,7 @@ public final class Dispatcher {
         launched.clear();
         pendingCancels.clear();
         lastTickProposed = null;
+        unregisteredAgentsReachableUntil = null;
         catchUpTokens = 0;
         tokensAt = null;
     }
@@ -287,14 +294,52 @@ public final class Dispatcher {
             case AgentAnswer.Started started -> commands.add(
                     new CronCommand.RunStarted(started.runId(), started.attempt(), started.agentId(), now));
             case AgentAnswer.Finished finished -> {
-                if (finished.outcome().reportedByAgent()) {
+                if (!finished.outcome().reportedByAgent()) {
+                    break;
+                }
+                if (ReportAcknowledgement.awaitsTestimony(view, finished.runId(), finished.attempt())) {
+                    commands.add(new CronCommand.RecordTestimony(finished.runId(), finished.attempt(),
+                            finished.outcome().toString(), now));
+                } else {
                     commands.add(new CronCommand.RunFinished(finished.runId(), finished.attempt(), finished.outcome(),
-                            now));
+                            now, finished.detail()));
                 }
             }
+            case AgentAnswer.NeverStarted never -> onNeverStarted(never, now, commands);
         }
         propose(commands, effects);
         return effects;
+    }
+
+    /**
+     * The agent gave an accepted launch up without starting it. A {@code LOST} attempt gets the
+     * testimony. The current attempt never ran and never will: an at-least-once run gets a new
+     * attempt (preferably elsewhere); an at-most-once run is recorded {@code LOST} with the testimony
+     * that it never started, since a new attempt is not allowed for it (DESIGN §4 step 4).
+     */
+    private void onNeverStarted(AgentAnswer.NeverStarted never, Instant now, List<CronCommand> commands) {
+        if (ReportAcknowledgement.awaitsTestimony(view, never.runId(), never.attempt())) {
+            commands.add(new CronCommand.RecordTestimony(never.runId(), never.attempt(), RunDetail.NEVER_STARTED, now));
+            return;
+        }
+        Optional<Run> run = view.run(never.runId()).filter(open -> open.launched() && open.attempt() == never.attempt());
+        if (run.isEmpty() || proposed.containsKey(never.runId())) {
+            return;
+        }
+        if (semantics(never.runId()) == Semantics.AT_LEAST_ONCE) {
+            Optional<JobView> job = view.job(never.runId().job());
+            String agent = job.isEmpty()
+                    ? null
+                    : chooseAgent(job.get().spec(), never.runId(), never.agentId(), now, currentLoad());
+            if (agent != null) {
+                commands.add(new CronCommand.RunIntent(never.runId(), never.attempt() + 1, agent, ballot, now));
+                proposed.put(never.runId(), now);
+            }
+            return;
+        }
+        commands.add(new CronCommand.RecordLost(never.runId(), never.attempt(), now));
+        commands.add(new CronCommand.RecordTestimony(never.runId(), never.attempt(), RunDetail.NEVER_STARTED, now));
+        proposed.put(never.runId(), now);
     }
 
     /** The tracked run if the answer is about its current attempt and was asked under this ballot. */
@@ -416,6 +461,10 @@ public final class Dispatcher {
             }
             Run run = current.get();
             AgentInfo agent = agents.get(run.agentId());
+            if (agent == null && now.isBefore(unregisteredAgentsReachableUntil)) {
+                // Not registered with this leader yet; it may be alive and about to (see DispatcherConfig).
+                continue;
+            }
             if (agent == null || !agent.alive(now)) {
                 if (!proposed.containsKey(run.id())) {
                     onAgentUnreachable(run, now, load, commands);

@@ -15,6 +15,14 @@ import java.util.Objects;
  * @param getRunRetryAfter how long a reconciliation question may go unanswered before it is asked again
  * @param maxDuePerTick most due instants turned into proposals per tick
  * @param maxCommandsPerProposal most commands in one {@link DispatchEffect.Propose}
+ * @param unregisteredAgentLease how long after it starts leading the dispatcher counts an agent
+ *     reachable that inherited runs name but that has not registered with it yet. Agents re-register
+ *     within a heartbeat interval or two; the wait must be at least the leader's agent lease
+ *     ({@link AgentRegistryConfig#leaderLease}) because the previous leader may have acknowledged
+ *     the agent's last heartbeat just before this leader was elected, and the agent may start
+ *     processes until that lease runs out: declaring its runs unreachable earlier would let an
+ *     at-most-once run be recorded {@code LOST} (or an at-least-once run start twice) while its
+ *     agent is alive and about to register.
  */
 public record DispatcherConfig(
         Duration tickInterval,
@@ -23,16 +31,19 @@ public record DispatcherConfig(
         Duration launchResendAfter,
         Duration getRunRetryAfter,
         int maxDuePerTick,
-        int maxCommandsPerProposal) {
+        int maxCommandsPerProposal,
+        Duration unregisteredAgentLease) {
 
     public static final DispatcherConfig DEFAULT = new DispatcherConfig(Duration.ofSeconds(1), 50,
-            Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2), 100_000, 16_384);
+            Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2), 100_000, 16_384,
+            AgentRegistryConfig.DEFAULT.leaderLease());
 
     public DispatcherConfig {
         positive(tickInterval, "tickInterval");
         positive(proposalRetryAfter, "proposalRetryAfter");
         positive(launchResendAfter, "launchResendAfter");
         positive(getRunRetryAfter, "getRunRetryAfter");
+        positive(unregisteredAgentLease, "unregisteredAgentLease");
         if (catchUpLaunchesPerSecond < 1 || catchUpLaunchesPerSecond > 100_000) {
             throw new IllegalArgumentException("catchUpLaunchesPerSecond must be 1..100000, got "
                     + catchUpLaunchesPerSecond);

@@ -21,6 +21,7 @@ import java.util.Objects;
  * @param startedAt when the last attempt's start was recorded, or {@code null}
  * @param endedAt the leader stamp of the command that ended the run (for stretches: the latest one)
  * @param slot the log slot of that command
+ * @param detail output tail and reason from the finish report, and a {@code LOST} run's agent testimony
  */
 public record LedgerRecord(
         long sequence,
@@ -33,7 +34,15 @@ public record LedgerRecord(
         Ballot ballot,
         Instant startedAt,
         Instant endedAt,
-        long slot) {
+        long slot,
+        RunDetail detail) {
+
+    /** A record with nothing beyond its outcome. */
+    public LedgerRecord(long sequence, RunId runId, Instant lastInstant, long instantCount, Outcome outcome,
+            int attempts, String agentId, Ballot ballot, Instant startedAt, Instant endedAt, long slot) {
+        this(sequence, runId, lastInstant, instantCount, outcome, attempts, agentId, ballot, startedAt, endedAt, slot,
+                RunDetail.NONE);
+    }
 
     public LedgerRecord {
         Objects.requireNonNull(runId, "runId");
@@ -42,6 +51,7 @@ public record LedgerRecord(
         Objects.requireNonNull(agentId, "agentId");
         Objects.requireNonNull(ballot, "ballot");
         Objects.requireNonNull(endedAt, "endedAt");
+        Objects.requireNonNull(detail, "detail");
         if (instantCount < 1) {
             throw new IllegalArgumentException("instantCount must be >= 1, got " + instantCount);
         }
@@ -50,6 +60,12 @@ public record LedgerRecord(
     /** Whether {@code instant} of this record's job is one the record accounts for. */
     public boolean covers(Instant instant) {
         return !instant.isBefore(runId.instant()) && !instant.isAfter(lastInstant);
+    }
+
+    /** This record with the agent's testimony about a {@code LOST} run. */
+    public LedgerRecord withTestimony(String testimony) {
+        return new LedgerRecord(sequence, runId, lastInstant, instantCount, outcome, attempts, agentId, ballot,
+                startedAt, endedAt, slot, detail.withTestimony(testimony));
     }
 
     @Override

@@ -104,7 +104,7 @@ final class CronCodecTest {
             default -> ExpectedVersion.exactly(random.nextLong(1, Long.MAX_VALUE));
         };
         int attempt = random.nextInt(1, 100);
-        return switch (random.nextInt(11)) {
+        return switch (random.nextInt(12)) {
             case 0 -> new CronCommand.PutJob(spec(random), expected,
                     random.nextBoolean() ? Map.of() : Map.of(ScheduleField.MINUTE, 7, ScheduleField.HOUR, 3),
                     instant(random));
@@ -114,9 +114,11 @@ final class CronCodecTest {
             case 4 -> new CronCommand.TriggerJob(text(random), instant(random));
             case 5 -> new CronCommand.RunIntent(runId(random), attempt, text(random), ballot, instant(random));
             case 6 -> new CronCommand.RunStarted(runId(random), attempt, text(random), instant(random));
-            case 7 -> new CronCommand.RunFinished(runId(random), attempt, outcome(random), instant(random));
+            case 7 -> new CronCommand.RunFinished(runId(random), attempt, outcome(random), instant(random),
+                    new RunDetail(text(random).getBytes(java.nio.charset.StandardCharsets.UTF_8), text(random), ""));
             case 8 -> new CronCommand.RecordSkip(runId(random), pick(random, SkipReason.class), instant(random));
             case 9 -> new CronCommand.RecordLost(runId(random), attempt, instant(random));
+            case 10 -> new CronCommand.RecordTestimony(runId(random), attempt, text(random), instant(random));
             default -> new CronCommand.Tick(instant(random));
         };
     }
@@ -124,7 +126,8 @@ final class CronCodecTest {
     @Test
     void everyCommandKindSurvivesEncodeAndDecode() {
         SplittableRandom random = Seeds.random("everyCommandKindSurvivesEncodeAndDecode", 20240101L);
-        boolean[] seen = new boolean[11];
+        boolean[] seen = new boolean[13];
+        seen[8 - 1] = true;  // RunFinished without detail: read (see below), no longer written
         for (int i = 0; i < 5_000; i++) {
             CronCommand command = command(random);
             byte[] bytes = CronCodec.encode(command);
@@ -183,6 +186,27 @@ final class CronCodecTest {
                 .annotations(Map.of("mailto", "ops@example.com")).build();
         CronCommand put = new CronCommand.PutJob(spec, ExpectedVersion.ANY, Map.of(), Fixture.T0);
         assertEquals(put, CronCodec.decode(CronCodec.encode(put)));
+    }
+
+    @Test
+    void finishWithoutDetailFromAnOlderLogIsStillRead() {
+        RunId run = RunId.of("a", Fixture.T0);
+        BinaryWriter out = new BinaryWriter().writeByte(CronCodec.FORMAT_VERSION).writeByte(8);
+        CronCodec.writeRunId(out, run);
+        out.writeInt(2);
+        CronCodec.writeOutcome(out, Outcome.failed(3));
+        out.writeInstant(Fixture.T0);
+        assertEquals(new CronCommand.RunFinished(run, 2, Outcome.failed(3), Fixture.T0),
+                CronCodec.decode(out.toByteArray()));
+    }
+
+    @Test
+    void outputTailIsCutToItsLastKibibyte() {
+        byte[] output = new byte[3000];
+        output[2999] = 'z';
+        RunDetail detail = RunDetail.of(output, "");
+        assertEquals(RunDetail.MAX_OUTPUT_TAIL_BYTES, detail.outputTail().length);
+        assertEquals('z', detail.outputTail()[RunDetail.MAX_OUTPUT_TAIL_BYTES - 1]);
     }
 
     @Test

@@ -241,7 +241,9 @@ final class CronStateMachineTest {
 
     @Test
     void openRunsPerJobAreBoundedEvenUnderAllow() {
-        fixture.put(job("a", "@every 1s").concurrency(ConcurrencyPolicy.ALLOW).build(), at(0));
+        // run-all keeps due runs that wait past the misfire threshold (run-once would skip them).
+        fixture.put(job("a", "@every 1s").concurrency(ConcurrencyPolicy.ALLOW)
+                .misfire(new MisfirePolicy(MisfirePolicy.Mode.RUN_ALL, Duration.ofHours(1), 10)).build(), at(0));
         for (int second = 1; second <= CronStateMachine.MAX_OPEN_RUNS_PER_JOB + 3; second++) {
             fixture.tick(at(second));
         }
@@ -318,6 +320,35 @@ final class CronStateMachineTest {
         assertTrue(blocked.message().contains("forbid"), blocked.message());
         fixture.finished("a", at(10), 1, Outcome.SUCCEEDED, at(101));
         Fixture.require(fixture.intent("a", at(20), 1, "agent-1", at(101)));
+    }
+
+    @Test
+    void dueRunThatCouldNotLaunchWithinTheThresholdGivesWayToTheNewestInstantUnderRunOnce() {
+        fixture.put(job("a", "* * * * * *").build(), at(9));
+        fixture.tick(at(10));
+        assertEquals(List.of(id("a", 10) + " DUE"), open("a"));
+        for (int second = 11; second <= 16; second++) {
+            fixture.tick(at(second));
+        }
+        // 11-15 overlapped the waiting run; at 16 it is older than the misfire threshold, so it is
+        // a missed instant and run-once keeps only the newest: 16. (The ledger is in recording order.)
+        assertEquals(List.of(id("a", 11) + ".." + at(15) + " SKIPPED(OVERLAP) x5", id("a", 10) + " SKIPPED(MISFIRE)"),
+                fixture.ledger("a"));
+        assertEquals(List.of(id("a", 16) + " DUE"), open("a"));
+        assertEquals(CommandResult.Status.REJECTED, fixture.intent("a", at(10), 1, "agent-1", at(16)).status());
+    }
+
+    @Test
+    void dueRunsThatCouldNotLaunchAreKeptUnderRunAllAndSkippedUnderSkip() {
+        fixture.put(job("all", "@every 10s").concurrency(ConcurrencyPolicy.ALLOW)
+                .misfire(new MisfirePolicy(MisfirePolicy.Mode.RUN_ALL, Duration.ofHours(1), 3)).build(), at(0));
+        fixture.put(job("none", "@every 10s").concurrency(ConcurrencyPolicy.ALLOW)
+                .misfire(new MisfirePolicy(MisfirePolicy.Mode.SKIP, Duration.ofHours(1), 3)).build(), at(0));
+        fixture.tick(at(10));
+        fixture.tick(at(20));
+        assertEquals(List.of(id("all", 10) + " DUE", id("all", 20) + " DUE"), open("all"));
+        assertEquals(List.of(id("none", 10) + " SKIPPED(MISFIRE)"), fixture.ledger("none"));
+        assertEquals(List.of(id("none", 20) + " DUE"), open("none"));
     }
 
     @Test
@@ -452,5 +483,50 @@ final class CronStateMachineTest {
                 new DueRun(new RunId("b", at(1), true), DueRun.Kind.DUE, 1)), fixture.machine.dueRuns(at(12), 10));
         assertEquals(DueRun.Kind.BEHIND, fixture.machine.dueRuns(at(60), 10).get(0).kind());
         assertFalse(fixture.machine.dueRuns(at(60), 1).size() > 1, "the limit holds");
+    }
+
+    // ------------------------------------------------------------ run detail and agent testimony
+
+    @Test
+    void finishReportKeepsItsOutputTailAndReasonInTheLedgerAcrossASnapshot() {
+        fixture.put(job("a", "@every 10s").build(), at(0));
+        fixture.intent("a", at(10), 1, "agent-1", at(10));
+        RunDetail detail = RunDetail.of("done\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), "");
+        Fixture.require(fixture.apply(new CronCommand.RunFinished(RunId.of("a", at(10)), 1, Outcome.SUCCEEDED,
+                at(11), detail)));
+        assertEquals(detail, fixture.machine.ledgerRecord(RunId.of("a", at(10))).orElseThrow().detail());
+        CronStateMachine restored = new CronStateMachine();
+        restored.restore(fixture.machine.snapshot());
+        assertEquals(detail, restored.ledgerRecord(RunId.of("a", at(10))).orElseThrow().detail());
+    }
+
+    @Test
+    void testimonyIsKeptBesideALostRecordWhichStaysLost() {
+        fixture.put(job("a", "@every 10s").build(), at(0));
+        fixture.intent("a", at(10), 1, "agent-1", at(10));
+        RunId run = RunId.of("a", at(10));
+        assertEquals(CommandResult.Status.REJECTED,
+                fixture.apply(new CronCommand.RecordTestimony(run, 1, "SUCCEEDED", at(11))).status(),
+                "no testimony for a run that is not recorded");
+        Fixture.require(fixture.apply(new CronCommand.RecordLost(run, 1, at(20))));
+        Fixture.require(fixture.apply(new CronCommand.RecordTestimony(run, 1, RunDetail.NEVER_STARTED, at(21))));
+        assertEquals(CommandResult.Status.DUPLICATE,
+                fixture.apply(new CronCommand.RecordTestimony(run, 1, "SUCCEEDED", at(22))).status(),
+                "the first testimony stands");
+        LedgerRecord record = fixture.machine.ledgerRecord(run).orElseThrow();
+        assertEquals(Outcome.LOST, record.outcome());
+        assertEquals(RunDetail.NEVER_STARTED, record.detail().agentTestimony());
+        assertTrue(fixture.ledger("a").contains(id("a", 10) + " LOST"));
+        CronStateMachine restored = new CronStateMachine();
+        restored.restore(fixture.machine.snapshot());
+        assertEquals(record, restored.ledgerRecord(run).orElseThrow());
+    }
+
+    @Test
+    void testimonyForARunThatWasNotLostIsRejected() {
+        fixture.put(job("a", "@every 10s").build(), at(0));
+        fixture.runToSuccess("a", at(10), "agent-1");
+        assertEquals(CommandResult.Status.REJECTED, fixture.apply(new CronCommand.RecordTestimony(
+                RunId.of("a", at(10)), 1, "FAILED(1)", at(30))).status());
     }
 }

@@ -151,7 +151,7 @@ final class DispatcherTest {
         }
         agents(at(1000), "agent-1");
         Dispatcher limited = new Dispatcher(fixture.machine, new DispatcherConfig(Duration.ofSeconds(1), 10,
-                Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2), 100_000, 16_384),
+                Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2), 100_000, 16_384, Duration.ofSeconds(6)),
                 new SplittableRandom(1));
         limited.onAgents(List.of(new AgentInfo("agent-1", Map.of(), 1000, at(1000))));
         for (DispatchEffect effect : limited.onLeadership(at(97), true, NEW)) {
@@ -270,21 +270,23 @@ final class DispatcherTest {
 
     @Test
     void dueRunWithoutAnEligibleAgentIsSkippedWithReasonDeadline() {
-        fixture.put(job("a", "@every 10s").agentSelector(Map.of("gpu", "true"))
+        // Hourly, so no newer instant arrives within the window (that would make the waiting run a
+        // misfire under run-once, see CronStateMachineTest).
+        fixture.put(job("a", "@every 1h").agentSelector(Map.of("gpu", "true"))
                 .misfire(new MisfirePolicy(MisfirePolicy.Mode.RUN_ONCE, Duration.ofSeconds(30), 1)).build(), at(0));
-        agents(at(1000), "agent-1");
-        lead(at(0));
-        List<DispatchEffect> effects = dispatcher.onTick(at(10), true);
-        assertEquals(List.of(new CronCommand.Tick(at(10))), proposals(effects));
-        choose(effects, at(10), true);
-        for (int second = 11; second <= 40; second++) {
+        agents(at(9000), "agent-1");
+        lead(at(3590));
+        List<DispatchEffect> effects = dispatcher.onTick(at(3600), true);
+        assertEquals(List.of(new CronCommand.Tick(at(3600))), proposals(effects));
+        choose(effects, at(3600), true);
+        for (int second = 3601; second <= 3630; second++) {
             assertEquals(List.of(), only(CronCommand.RecordSkip.class, proposals(dispatcher.onTick(at(second), true))));
         }
-        List<DispatchEffect> late = dispatcher.onTick(at(41), true);
-        assertEquals(List.of(new CronCommand.RecordSkip(RunId.of("a", at(10)), SkipReason.DEADLINE, at(41))),
+        List<DispatchEffect> late = dispatcher.onTick(at(3631), true);
+        assertEquals(List.of(new CronCommand.RecordSkip(RunId.of("a", at(3600)), SkipReason.DEADLINE, at(3631))),
                 only(CronCommand.RecordSkip.class, proposals(late)));
-        choose(late, at(41), true);
-        assertTrue(fixture.ledger("a").contains("a@" + at(10) + " SKIPPED(DEADLINE)"), fixture.ledger("a")::toString);
+        choose(late, at(3631), true);
+        assertTrue(fixture.ledger("a").contains("a@" + at(3600) + " SKIPPED(DEADLINE)"), fixture.ledger("a")::toString);
     }
 
     @Test
@@ -301,5 +303,83 @@ final class DispatcherTest {
         choose(dispatcher.onAgentAnswer(at(16), true, new AgentAnswer.Finished("agent-1", run, 1, Outcome.SUCCEEDED)),
                 at(16), true);
         assertEquals(List.of("a@" + at(10) + " SUCCEEDED"), fixture.ledger("a"));
+    }
+
+    @Test
+    void newLeaderWaitsForAnUnregisteredAgentAndAdoptsItsRunningRunWhenItRegisters() {
+        fixture.put(job("a", "@every 1h").build(), at(0));
+        fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+        fixture.started("a", at(3600), 1, "agent-1", at(3600));
+        dispatcher.onAgents(List.of());
+        RunId run = RunId.of("a", at(3600));
+        List<DispatchEffect> first = dispatcher.onLeadership(at(3601), true, NEW);
+        assertEquals(List.of(), only(CronCommand.RecordLost.class, proposals(first)), "not before it could register");
+        assertEquals(List.of(), only(CronCommand.RecordLost.class,
+                proposals(dispatcher.onTick(at(3601).plusMillis(5_900), true))));
+        agents(at(3601).plusMillis(12_000), "agent-1");
+        List<DispatchEffect> asked = dispatcher.onTick(at(3601).plusMillis(5_950), true);
+        assertEquals(List.of(new DispatchEffect.GetRun("agent-1", run, 1, NEW)),
+                only(DispatchEffect.GetRun.class, asked));
+        assertEquals(List.of(), dispatcher.onAgentAnswer(at(3607), true,
+                new AgentAnswer.Known("agent-1", run, 1, NEW, AgentRunState.RUNNING, null)), "adopted as it is");
+        assertEquals(List.of(), only(CronCommand.RecordLost.class, proposals(dispatcher.onTick(at(3610), true))));
+        assertEquals(RunStatus.RUNNING, fixture.machine.run(run).orElseThrow().status());
+    }
+
+    @Test
+    void inheritedRunOfAnAgentThatNeverRegistersIsLostOnlyAfterTheUnregisteredAgentLease() {
+        fixture.put(job("a", "@every 1h").build(), at(0));
+        fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+        dispatcher.onAgents(List.of());
+        dispatcher.onLeadership(at(3601), true, NEW);
+        assertEquals(List.of(), only(CronCommand.RecordLost.class,
+                proposals(dispatcher.onTick(at(3606).plusMillis(999), true))));
+        assertEquals(List.of(new CronCommand.RecordLost(RunId.of("a", at(3600)), 1, at(3607))),
+                only(CronCommand.RecordLost.class, proposals(dispatcher.onTick(at(3607), true))));
+    }
+
+    @Test
+    void agentHeardAgainAfterItsRunWasLostTestifiesAndTheRecordStaysLost() {
+        fixture.put(job("a", "@every 1h").build(), at(0));
+        fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+        RunId run = RunId.of("a", at(3600));
+        fixture.apply(new CronCommand.RecordLost(run, 1, at(3610)));
+        agents(at(9999), "agent-1");
+        lead(at(3611));
+        AgentAnswer late = new AgentAnswer.Finished("agent-1", run, 1, Outcome.failed(2));
+        assertEquals(ReportAcknowledgement.Decision.PROPOSE, ReportAcknowledgement.decide(fixture.machine, late));
+        List<DispatchEffect> effects = dispatcher.onAgentAnswer(at(3612), true, late);
+        assertEquals(List.of(new CronCommand.RecordTestimony(run, 1, "FAILED(2)", at(3612))), proposals(effects));
+        choose(effects, at(3612), true);
+        LedgerRecord record = fixture.machine.ledgerRecord(run).orElseThrow();
+        assertEquals(Outcome.LOST, record.outcome());
+        assertEquals("FAILED(2)", record.detail().agentTestimony());
+        assertEquals(ReportAcknowledgement.Decision.ACKNOWLEDGE, ReportAcknowledgement.decide(fixture.machine, late));
+    }
+
+    @Test
+    void launchTheAgentGaveUpIsLostWithTestimonyForAtMostOnceAndRetriedForAtLeastOnce() {
+        fixture.put(job("once", "@every 1h").build(), at(0));
+        fixture.put(job("least", "@every 1h").semantics(Semantics.AT_LEAST_ONCE).build(), at(0));
+        agents(at(9999), "agent-1", "agent-2");
+        lead(at(3599));
+        choose(dispatcher.onTick(at(3600), true), at(3600), true);
+        RunId once = RunId.of("once", at(3600));
+        RunId least = RunId.of("least", at(3600));
+        String onceAgent = fixture.machine.run(once).orElseThrow().agentId();
+        String leastAgent = fixture.machine.run(least).orElseThrow().agentId();
+        List<DispatchEffect> lost = dispatcher.onAgentAnswer(at(3601), true,
+                new AgentAnswer.NeverStarted(onceAgent, once, 1, "lease lapsed"));
+        assertEquals(List.of(new CronCommand.RecordLost(once, 1, at(3601)),
+                new CronCommand.RecordTestimony(once, 1, RunDetail.NEVER_STARTED, at(3601))), proposals(lost));
+        choose(lost, at(3601), true);
+        assertEquals(RunDetail.NEVER_STARTED, fixture.machine.ledgerRecord(once).orElseThrow().detail().agentTestimony());
+
+        List<CronCommand> retried = proposals(dispatcher.onAgentAnswer(at(3601), true,
+                new AgentAnswer.NeverStarted(leastAgent, least, 1, "lease lapsed")));
+        assertEquals(1, retried.size());
+        CronCommand.RunIntent intent = (CronCommand.RunIntent) retried.get(0);
+        assertEquals(2, intent.attempt());
+        assertTrue(!intent.agentId().equals(leastAgent), "elsewhere when another agent fits");
     }
 }

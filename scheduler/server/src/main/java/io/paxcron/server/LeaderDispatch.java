@@ -1,65 +1,102 @@
 package io.paxcron.server;
 
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
 import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.replica.ReplicaNode;
+import io.paxcron.proto.v1.AgentMessage;
+import io.paxcron.proto.v1.AgentStatus;
+import io.paxcron.proto.v1.Cancel;
+import io.paxcron.proto.v1.CancelReply;
+import io.paxcron.proto.v1.GetOutput;
+import io.paxcron.proto.v1.GetRun;
+import io.paxcron.proto.v1.GetRunOutputResponse;
+import io.paxcron.proto.v1.Heartbeat;
+import io.paxcron.proto.v1.HeartbeatAck;
+import io.paxcron.proto.v1.Launch;
+import io.paxcron.proto.v1.LaunchReply;
+import io.paxcron.proto.v1.LeaderMessage;
+import io.paxcron.proto.v1.OutputChunk;
+import io.paxcron.proto.v1.Redirect;
+import io.paxcron.proto.v1.Refused;
+import io.paxcron.proto.v1.Register;
+import io.paxcron.proto.v1.Registered;
+import io.paxcron.proto.v1.ReportAck;
+import io.paxcron.proto.v1.RunReport;
+import io.paxcron.proto.v1.RunState;
 import io.paxcron.scheduler.AgentAnswer;
-import io.paxcron.scheduler.AgentInfo;
+import io.paxcron.scheduler.AgentRegistry;
+import io.paxcron.scheduler.AgentRegistryConfig;
 import io.paxcron.scheduler.CronCodec;
 import io.paxcron.scheduler.CronCommand;
 import io.paxcron.scheduler.CronStateMachine;
 import io.paxcron.scheduler.DispatchEffect;
 import io.paxcron.scheduler.Dispatcher;
 import io.paxcron.scheduler.DispatcherConfig;
-import io.paxcron.scheduler.Run;
-import io.paxcron.scheduler.RunStatus;
+import io.paxcron.scheduler.Outcome;
+import io.paxcron.scheduler.ReportAcknowledgement;
+import io.paxcron.scheduler.RunId;
 import java.io.PrintStream;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Drives the core {@link Dispatcher} on the replica's event loop while this replica leads with a
- * valid lease (DESIGN §4 launch protocol). Every input reaches the dispatcher on the loop thread:
- * a tick every {@link #TICK_MILLIS} ms with the wall clock and the lease, the cron state machine's
- * drained changes after every applied step, and the agents' answers and reports. Its effects are
- * carried out there too: proposals go through the replica in the dispatcher's own client session
- * (a fresh client id each time this replica starts leading, sequences increasing), launches,
- * cancels and questions go to the agent. Nothing is queued for later: a launch is sent in the same
- * loop step that produced it, and only while the lease still holds; once the lease lapses the
- * dispatcher emits nothing, and once leadership is lost it forgets everything.
+ * Drives the core {@link Dispatcher} and {@link AgentRegistry} on the replica's event loop while
+ * this replica leads with a valid lease (DESIGN §4 launch protocol), and serves the leader's half
+ * of every agent's {@code AgentService.Connect} stream (agent.proto).
  *
- * <p>Agent directory: every replica process has its own {@link InProcessAgent}, and the leader's
- * directory holds only its own agent ({@code agent-<replicaId>}), so runs execute on the leader's
- * host. This is the simplest correct choice while agents are in-process: an agent is reachable
- * exactly when its replica leads. After a failover the new leader does not know the old leader's
- * agent, so reconciliation treats its launched runs as unreachable past their lease: at-least-once
- * runs get a new attempt on the new leader's agent, at-most-once runs are recorded {@code LOST}.
+ * <p>Every input reaches the cores on the loop thread: a tick every {@link #TICK_MILLIS} ms with
+ * the wall clock and the lease, the cron state machine's drained changes after every applied step,
+ * and every message of every agent stream (marshalled with {@code node.runOnLoop}). Effects are
+ * carried out there too: proposals go through the replica in the dispatcher's own client session
+ * (a fresh client id each time this replica starts leading), launches, cancels and questions are
+ * written to the agent's stream. A stream write only queues the message in gRPC's buffer, so every
+ * launch of a tick goes out at once, in parallel, and no write ever waits for an agent.
+ *
+ * <p>Streams: a replica that does not lead (or leads but is not dispatching yet) answers every
+ * {@code Register} with {@code Redirect} and ends the stream. When this replica stops leading it
+ * ends every agent stream the same way and forgets the registry (soft state: agents re-register
+ * with the next leader).
+ *
+ * <p>Reports are acknowledged only once the applied log holds them ({@link ReportAcknowledgement}).
+ * Fences are {@code (generation, ballot)} with the cluster's restore generation (see
+ * docs/guarantees.md).
+ *
+ * <p>Threading: {@link #connect} and {@link #runOutput} may be called from any thread; everything
+ * else runs on the loop.
  */
 final class LeaderDispatch implements AutoCloseable {
 
   /** How often the dispatcher ticks. */
   static final long TICK_MILLIS = 20;
-  /** How often unacknowledged agent reports are taken again. */
-  private static final Duration REPORT_RETRY = Duration.ofMillis(500);
-  /** The lease the leader's own agent gets in the directory, renewed on every tick. */
-  private static final Duration AGENT_LEASE = Duration.ofSeconds(10);
-  /** Runs the in-process agent takes at once. */
-  static final int AGENT_CAPACITY = 256;
+  /** Output requests waiting for their agent's answer at once (GetRunOutput calls past it fail fast). */
+  static final int MAX_PENDING_OUTPUT_REQUESTS = 256;
+  /** How long a GetRunOutput waits for the agent's chunk. */
+  static final long OUTPUT_DEADLINE_MILLIS = 5_000;
+  /** Messages that may wait in one agent stream's buffer while the agent does not read. */
+  static final int MAX_UNREAD_MESSAGES_PER_AGENT = 10_000;
+  /** The agent's address is not taken from the connection (agents behind NAT would show the NAT's). */
+  private static final String UNKNOWN_PEER = "";
 
   private final ReplicaNode node;
   private final CronStateMachine cron;
   private final InstantSource clock;
   private final PrintStream log;
   private final int replicaId;
-  private final InProcessAgent agent;
+  private final Map<Integer, String> clientAddresses;
+  private final long generation;
+  private final AgentRegistry registry;
   private final SplittableRandom random;
   private final Dispatcher dispatcher;
   private final ScheduledExecutorService ticker;
@@ -68,18 +105,80 @@ final class LeaderDispatch implements AutoCloseable {
   // Loop-thread state.
   private long sessionId;
   private long sequence;
-  private Instant reportsRetriedAt = Instant.EPOCH;
+  private final Map<String, Stream> streams = new HashMap<>();
+  private final Map<Long, PendingOutput> outputRequests = new HashMap<>();
+  private long nextOutputRequest = 1;
 
-  LeaderDispatch(ReplicaNode node, CronStateMachine cron, InstantSource clock, int replicaId, PrintStream log) {
+  /** A GetRunOutput waiting for its agent's chunk. */
+  private record PendingOutput(String agent, int attempt, CompletableFuture<GetRunOutputResponse> answer) {}
+
+  /**
+   * One agent's open stream, as the loop holds it. Writes never block: gRPC buffers them, and
+   * {@link #MAX_UNREAD_MESSAGES_PER_AGENT} bounds how many may pile up while the agent does not
+   * read; past it the stream is ended (the agent re-dials and re-registers).
+   */
+  private static final class Stream {
+    final StreamObserver<LeaderMessage> out;
+    String agent;
+    long connection;
+    boolean closed;
+    /** Messages written since gRPC last said the agent's side is ready. */
+    int unread;
+
+    Stream(StreamObserver<LeaderMessage> out) {
+      this.out = out;
+    }
+
+    void send(LeaderMessage message) {
+      if (closed) {
+        return;
+      }
+      if (out instanceof ServerCallStreamObserver<LeaderMessage> call && !call.isReady()
+          && ++unread > MAX_UNREAD_MESSAGES_PER_AGENT) {
+        closed = true;
+        out.onError(Status.RESOURCE_EXHAUSTED.withDescription("the agent read none of the last "
+            + MAX_UNREAD_MESSAGES_PER_AGENT + " messages (MAX_UNREAD_MESSAGES_PER_AGENT)").asRuntimeException());
+        return;
+      }
+      try {
+        out.onNext(message);
+      } catch (RuntimeException e) {
+        // The call was cancelled under us; its end arrives through onError.
+        closed = true;
+      }
+    }
+
+    /** Sends {@code last} and completes the stream. */
+    void end(LeaderMessage last) {
+      send(last);
+      complete();
+    }
+
+    void complete() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try {
+        out.onCompleted();
+      } catch (RuntimeException e) {
+        // Already cancelled by the agent: nothing to end.
+      }
+    }
+  }
+
+  LeaderDispatch(ReplicaNode node, CronStateMachine cron, InstantSource clock, int replicaId,
+      Map<Integer, String> clientAddresses, long generation, PrintStream log) {
     this.node = node;
     this.cron = cron;
     this.clock = clock;
     this.log = log;
     this.replicaId = replicaId;
+    this.clientAddresses = Map.copyOf(clientAddresses);
+    this.generation = generation;
+    this.registry = new AgentRegistry(AgentRegistryConfig.DEFAULT);
     this.random = new SplittableRandom(new SecureRandom().nextLong());
     this.dispatcher = new Dispatcher(cron, DispatcherConfig.DEFAULT, random.split());
-    this.agent = new InProcessAgent("agent-" + replicaId,
-        report -> node.runOnLoop(() -> onReport(report)), log);
     this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread thread = new Thread(r, "replica-" + replicaId + "-dispatch-tick");
       thread.setDaemon(true);
@@ -94,9 +193,69 @@ final class LeaderDispatch implements AutoCloseable {
         TimeUnit.MILLISECONDS);
   }
 
-  /** The agent in this process (for tests and status). */
-  AgentEndpoint agent() {
-    return agent;
+  // ------------------------------------------------------------------------------- any thread
+
+  /** A new {@code Connect} stream: every message it carries is handled on the loop. */
+  StreamObserver<AgentMessage> connect(StreamObserver<LeaderMessage> out) {
+    Stream stream = new Stream(out);
+    if (out instanceof ServerCallStreamObserver<LeaderMessage> call) {
+      call.setOnReadyHandler(() -> node.runOnLoop(() -> stream.unread = 0));
+    }
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(AgentMessage message) {
+        if (!node.runOnLoop(() -> onAgentMessage(stream, message))) {
+          out.onError(Status.UNAVAILABLE.withDescription("replica stopping").asRuntimeException());
+        }
+      }
+
+      @Override
+      public void onError(Throwable error) {
+        node.runOnLoop(() -> onStreamEnded(stream));
+      }
+
+      @Override
+      public void onCompleted() {
+        node.runOnLoop(() -> {
+          onStreamEnded(stream);
+          stream.complete();
+        });
+      }
+    };
+  }
+
+  /** This replica is not dispatching (not the leader, or not yet): the caller redirects. */
+  static final class NotDispatchingException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotDispatchingException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Asks the agent that ran {@code runId} for a chunk of its output ({@code attempt} 0: the newest).
+   * Fails with {@link NotDispatchingException} when this replica does not dispatch, with
+   * {@link java.util.NoSuchElementException} when no connected agent has the output, with
+   * {@link IllegalStateException} when {@link #MAX_PENDING_OUTPUT_REQUESTS} are in flight, and
+   * with a {@link java.util.concurrent.TimeoutException} past {@link #OUTPUT_DEADLINE_MILLIS}.
+   */
+  CompletableFuture<GetRunOutputResponse> runOutput(RunId runId, int attempt, long offset, int maxBytes) {
+    CompletableFuture<GetRunOutputResponse> answer = new CompletableFuture<>();
+    if (!node.runOnLoop(() -> requestOutput(runId, attempt, offset, maxBytes, answer))) {
+      answer.completeExceptionally(new NotDispatchingException("replica stopping"));
+    }
+    return answer.orTimeout(OUTPUT_DEADLINE_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  /** The agents as the leader sees them (empty on a follower), answered on the loop. */
+  CompletableFuture<List<AgentStatus>> agentStatus() {
+    CompletableFuture<List<AgentStatus>> answer = new CompletableFuture<>();
+    if (!node.runOnLoop(() -> answer.complete(dispatcher.ballot() == null
+        ? List.of() : registry.status(clock.instant()).stream().map(AgentProtos::status).toList()))) {
+      answer.complete(List.of());
+    }
+    return answer;
   }
 
   // ------------------------------------------------------------------------------- loop thread
@@ -107,6 +266,7 @@ final class LeaderDispatch implements AutoCloseable {
     Ballot leading = dispatcher.ballot();
     if (leading != null && (!leadership.leader() || !leadership.ballot().equals(leading))) {
       dispatcher.onLeadershipLost();
+      stopLeading();
       log.println("replica " + replicaId + ": dispatcher stops (ballot " + leading + ")");
       leading = null;
     }
@@ -115,21 +275,38 @@ final class LeaderDispatch implements AutoCloseable {
         cron.drainChanges();  // onLeadership rebuilds from the applied state
         sessionId = newSessionId();
         sequence = 1;
-        dispatcher.onAgents(directory(now));
+        dispatcher.onAgents(registry.directory(now));
         log.println("replica " + replicaId + ": dispatcher starts under ballot " + leadership.ballot()
-            + " at slot " + cron.appliedSlot());
+            + " generation " + generation + " at slot " + cron.appliedSlot());
         carryOut(dispatcher.onLeadership(now, true, leadership.ballot()));
       }
       return;
     }
-    dispatcher.onAgents(directory(now));
+    dispatcher.onAgents(registry.directory(now));
     carryOut(dispatcher.onTick(now, leadership.leaseValid()));
-    if (leadership.leaseValid() && !now.isBefore(reportsRetriedAt.plus(REPORT_RETRY))) {
-      reportsRetriedAt = now;
-      for (AgentAnswer report : agent.unacknowledgedReports()) {
-        onReport(report);
-      }
+  }
+
+  private void stopLeading() {
+    LeaderMessage redirect = redirect();
+    for (Stream stream : List.copyOf(streams.values())) {
+      stream.end(redirect);
     }
+    streams.clear();
+    registry.clear();
+    for (PendingOutput pending : outputRequests.values()) {
+      pending.answer().completeExceptionally(new NotDispatchingException("this replica stopped leading"));
+    }
+    outputRequests.clear();
+  }
+
+  private LeaderMessage redirect() {
+    ReplicaNode.Status status = node.status();
+    Redirect.Builder redirect = Redirect.newBuilder().setLeaderId(status.leaderId());
+    String address = clientAddresses.get(status.leaderId());
+    if (address != null) {
+      redirect.setLeaderAddress(address);
+    }
+    return LeaderMessage.newBuilder().setRedirect(redirect).build();
   }
 
   private void onApplied() {
@@ -140,31 +317,218 @@ final class LeaderDispatch implements AutoCloseable {
     carryOut(dispatcher.onApplied(clock.instant(), node.leadershipOnLoop().leaseValid(), batch));
   }
 
-  /** An agent's start or finish report: acknowledged if the log has it, else handed to the dispatcher. */
-  private void onReport(AgentAnswer report) {
-    if (dispatcher.ballot() == null) {
+  private void onAgentMessage(Stream stream, AgentMessage message) {
+    if (stream.closed) {
       return;
     }
-    switch (report) {
-      case AgentAnswer.Started started -> {
-        Optional<Run> run = cron.run(started.runId());
-        boolean current = run.isPresent() && run.get().attempt() == started.attempt() && run.get().launched();
-        if (!current || run.get().status() == RunStatus.RUNNING) {
-          agent.acknowledge(started.runId(), started.attempt(), false);
-          return;
-        }
-      }
-      case AgentAnswer.Finished finished -> {
-        Optional<Run> run = cron.run(finished.runId());
-        boolean current = run.isPresent() && run.get().attempt() == finished.attempt() && run.get().launched();
-        if (!current) {
-          agent.acknowledge(finished.runId(), finished.attempt(), true);
-          return;
-        }
-      }
-      default -> { }
+    if (message.hasRegister()) {
+      onRegister(stream, message.getRegister());
+      return;
     }
-    answer(report);
+    if (stream.agent == null) {
+      stream.end(refused("the first message on a stream must be Register"));
+      return;
+    }
+    if (!registry.isCurrent(stream.agent, stream.connection) || dispatcher.ballot() == null) {
+      stream.end(redirect());
+      return;
+    }
+    Instant now = clock.instant();
+    String agent = stream.agent;
+    switch (message.getBodyCase()) {
+      case HEARTBEAT -> onHeartbeat(stream, message.getHeartbeat(), now);
+      case LAUNCH_REPLY -> onLaunchReply(agent, message.getLaunchReply(), now);
+      case RUN_STATE -> {
+        registry.onHeard(agent, stream.connection, now);
+        AgentProtos.answer(agent, generation, message.getRunState()).ifPresent(this::answer);
+      }
+      case CANCEL_REPLY -> {
+        registry.onHeard(agent, stream.connection, now);
+        CancelReply reply = message.getCancelReply();
+        if (reply.hasHighestSeen()) {
+          answer(new AgentAnswer.Fenced(agent, AgentProtos.ballot(generation, reply.getHighestSeen())));
+        }
+      }
+      case REPORT -> {
+        registry.onHeard(agent, stream.connection, now);
+        onReport(stream, message.getReport(), now);
+      }
+      case OUTPUT -> {
+        registry.onHeard(agent, stream.connection, now);
+        PendingOutput pending = outputRequests.remove(message.getOutput().getRequestId());
+        if (pending != null && pending.agent().equals(agent)) {
+          OutputChunk chunk = message.getOutput();
+          if (!chunk.getFound()) {
+            pending.answer().completeExceptionally(new java.util.NoSuchElementException("run_id: agent " + agent
+                + " keeps no output for it" + (chunk.getError().isEmpty() ? "" : ": " + chunk.getError())));
+          } else {
+            pending.answer().complete(GetRunOutputResponse.newBuilder().setAgentId(agent)
+                .setAttempt(pending.attempt()).setData(chunk.getData()).setOffset(chunk.getOffset())
+                .setEof(chunk.getEof()).setSize(chunk.getSize()).setTruncated(chunk.getTruncated()).build());
+          }
+        }
+      }
+      case REGISTER, BODY_NOT_SET -> stream.end(refused("unexpected message " + message.getBodyCase()));
+    }
+  }
+
+  private static LeaderMessage refused(String reason) {
+    return LeaderMessage.newBuilder().setRefused(Refused.newBuilder().setReason(reason)).build();
+  }
+
+  private void onRegister(Stream stream, Register register) {
+    Ballot ballot = dispatcher.ballot();
+    if (ballot == null || !node.leadershipOnLoop().leader()) {
+      stream.end(redirect());
+      return;
+    }
+    if (stream.agent != null) {
+      stream.end(refused("Register sent twice on one stream"));
+      return;
+    }
+    Instant now = clock.instant();
+    AgentRegistry.Registration registration = registry.onRegister(register.getName(),
+        register.getLabelsMap(), register.getCapacity(), register.getVersion(), UNKNOWN_PEER, now);
+    switch (registration) {
+      case AgentRegistry.Registration.Refused refused -> {
+        log.println("replica " + replicaId + ": agent registration refused: " + refused.reason());
+        stream.end(refused(refused.reason()));
+      }
+      case AgentRegistry.Registration.Accepted accepted -> {
+        stream.agent = register.getName();
+        stream.connection = accepted.connection();
+        Stream replaced = streams.put(stream.agent, stream);
+        if (replaced != null && replaced != stream) {
+          replaced.end(refused("replaced by a newer stream of the same agent"));
+        }
+        AgentRegistryConfig config = registry.config();
+        stream.send(LeaderMessage.newBuilder().setRegistered(Registered.newBuilder()
+            .setLeaderId(replicaId).setBallot(AgentProtos.fence(generation, ballot))
+            .setHeartbeatInterval(AgentProtos.duration(config.heartbeatInterval()))
+            .setLeaderLease(AgentProtos.duration(config.leaderLease()))).build());
+        log.println("replica " + replicaId + ": agent " + stream.agent + " registered (capacity "
+            + register.getCapacity() + ", labels " + register.getLabelsMap() + ", "
+            + register.getRunsCount() + " runs held)");
+        dispatcher.onAgents(registry.directory(now));
+      }
+    }
+  }
+
+  private void onHeartbeat(Stream stream, Heartbeat heartbeat, Instant now) {
+    if (!registry.onHeartbeat(stream.agent, stream.connection, heartbeat.getRunning(), heartbeat.getCapacity(),
+        now)) {
+      return;
+    }
+    // The agent's lease counts from its own send time; acknowledging only while this replica's
+    // lease holds (and no agent has shown it a higher fence) means an agent never gets a lease
+    // from a leader that may already be deposed.
+    if (!node.leadershipOnLoop().leaseValid() || dispatcher.deposed()) {
+      return;
+    }
+    stream.send(LeaderMessage.newBuilder().setHeartbeatAck(HeartbeatAck.newBuilder()
+        .setSequence(heartbeat.getSequence())
+        .setLease(AgentProtos.duration(registry.config().agentLease()))
+        .setBallot(AgentProtos.fence(generation, dispatcher.ballot()))).build());
+  }
+
+  private void onLaunchReply(String agent, LaunchReply reply, Instant now) {
+    switch (reply.getStatus()) {
+      case ACCEPTED, REPEAT -> {
+        if (reply.hasState()) {
+          RunState state = reply.getState().toBuilder().setBallot(reply.getBallot()).build();
+          AgentProtos.answer(agent, generation, state).ifPresent(this::answer);
+        }
+      }
+      case FENCED -> answer(new AgentAnswer.Fenced(agent, AgentProtos.ballot(generation, reply.getHighestSeen())));
+      case CAPACITY -> registry.onCapacityFull(agent);
+      case STATUS_UNSPECIFIED, UNRECOGNIZED -> registry.onLaunchFailed(agent, now);
+    }
+  }
+
+  /** An agent's start or finish report: acknowledged once the log holds it, else handed to the dispatcher. */
+  private void onReport(Stream stream, RunReport report, Instant now) {
+    RunState state = report.getState();
+    RunId runId;
+    try {
+      runId = RunId.parse(state.getRunId());
+    } catch (IllegalArgumentException e) {
+      log.println("replica " + replicaId + ": agent " + stream.agent + " reported a bad run: " + e.getMessage());
+      acknowledge(stream, report);
+      return;
+    }
+    String agent = stream.agent;
+    AgentAnswer answer;
+    if (report.getKind() == RunReport.Kind.STARTED) {
+      registry.onLaunchSucceeded(agent);
+      answer = new AgentAnswer.Started(agent, runId, state.getAttempt());
+    } else if (report.getKind() == RunReport.Kind.FINISHED && state.getState() == RunState.State.FINISHED) {
+      Optional<Outcome> outcome = AgentProtos.outcome(state);
+      if (outcome.isEmpty()) {
+        acknowledge(stream, report);
+        return;
+      }
+      if (!state.getReason().isEmpty() && !state.hasStartedAt()) {
+        registry.onLaunchFailed(agent, now);  // the agent could not even start it (bad spec on this host)
+      }
+      answer = new AgentAnswer.Finished(agent, runId, state.getAttempt(), outcome.get(), AgentProtos.detail(state));
+    } else if (report.getKind() == RunReport.Kind.FINISHED && state.getState() == RunState.State.NEVER_STARTED) {
+      // The agent's lease lapsed before it could start the run: not the agent's fault, no circuit.
+      answer = new AgentAnswer.NeverStarted(agent, runId, state.getAttempt(), state.getReason());
+    } else {
+      acknowledge(stream, report);  // nothing the leader can record; the agent may stop re-sending
+      return;
+    }
+    if (ReportAcknowledgement.decide(cron, answer) == ReportAcknowledgement.Decision.ACKNOWLEDGE) {
+      acknowledge(stream, report);
+    } else {
+      answer(answer);
+    }
+  }
+
+  private static void acknowledge(Stream stream, RunReport report) {
+    stream.send(LeaderMessage.newBuilder().setReportAck(ReportAck.newBuilder()
+        .setRunId(report.getState().getRunId()).setAttempt(report.getState().getAttempt())
+        .setKind(report.getKind())).build());
+  }
+
+  private void onStreamEnded(Stream stream) {
+    if (stream.agent != null) {
+      registry.onDisconnected(stream.agent, stream.connection);
+      streams.remove(stream.agent, stream);
+    }
+  }
+
+  private void requestOutput(RunId runId, int attempt, long offset, int maxBytes,
+      CompletableFuture<GetRunOutputResponse> answer) {
+    if (dispatcher.ballot() == null) {
+      answer.completeExceptionally(new NotDispatchingException("this replica does not dispatch"));
+      return;
+    }
+    // The open run's current attempt, else the ledger record's last attempt: both name the agent.
+    Optional<io.paxcron.scheduler.Run> open = cron.run(runId).filter(run -> run.launched()
+        && (attempt == 0 || run.attempt() == attempt));
+    Optional<io.paxcron.scheduler.LedgerRecord> ended = cron.ledgerRecord(runId)
+        .filter(record -> record.attempts() > 0 && (attempt == 0 || record.attempts() == attempt));
+    String agent = open.map(run -> run.agentId()).orElseGet(() -> ended.map(record -> record.agentId()).orElse(""));
+    int resolved = open.map(run -> run.attempt()).orElseGet(() -> ended.map(record -> record.attempts()).orElse(0));
+    Stream stream = streams.get(agent);
+    if (agent.isEmpty() || stream == null || stream.closed) {
+      answer.completeExceptionally(new java.util.NoSuchElementException(agent.isEmpty()
+          ? "run_id: no attempt " + (attempt == 0 ? "" : attempt + " ") + "of " + runId + " was launched"
+              + " (an earlier attempt's agent is not recorded)"
+          : "run_id: agent " + agent + " that ran " + runId + " is not connected"));
+      return;
+    }
+    if (outputRequests.size() >= MAX_PENDING_OUTPUT_REQUESTS) {
+      answer.completeExceptionally(new IllegalStateException("too many output requests in flight ("
+          + MAX_PENDING_OUTPUT_REQUESTS + ", MAX_PENDING_OUTPUT_REQUESTS)"));
+      return;
+    }
+    long requestId = nextOutputRequest++;
+    outputRequests.put(requestId, new PendingOutput(agent, resolved, answer));
+    answer.whenComplete((chunk, error) -> node.runOnLoop(() -> outputRequests.remove(requestId)));
+    stream.send(LeaderMessage.newBuilder().setGetOutput(GetOutput.newBuilder().setRequestId(requestId)
+        .setRunId(runId.toString()).setAttempt(resolved).setOffset(offset).setMaxBytes(maxBytes)).build());
   }
 
   private void answer(AgentAnswer answer) {
@@ -180,32 +544,33 @@ final class LeaderDispatch implements AutoCloseable {
       switch (effect) {
         case DispatchEffect.Propose propose -> {
           for (CronCommand command : propose.commands()) {
-            byte[] payload = CronCodec.encode(command);
-            node.propose(sessionId, sequence++, payload);
+            node.propose(sessionId, sequence++, CronCodec.encode(command));
           }
         }
-        case DispatchEffect.Launch launch -> {
-          if (launch.agentId().equals(agent.agentId())) {
-            agent.launch(launch.runId(), launch.attempt(), launch.ballot(), launch.spec()).ifPresent(this::answer);
-          }
-        }
-        case DispatchEffect.Cancel cancel -> {
-          if (cancel.agentId().equals(agent.agentId())) {
-            agent.cancel(cancel.runId(), cancel.attempt(), cancel.ballot()).ifPresent(this::answer);
-          }
-        }
-        case DispatchEffect.GetRun getRun -> {
-          if (getRun.agentId().equals(agent.agentId())) {
-            answer(agent.getRun(getRun.runId(), getRun.attempt(), getRun.ballot()));
-          }
-        }
+        case DispatchEffect.Launch launch -> send(launch.agentId(), LeaderMessage.newBuilder().setLaunch(
+            Launch.newBuilder().setRunId(launch.runId().toString()).setAttempt(launch.attempt())
+                .setBallot(AgentProtos.fence(generation, launch.ballot()))
+                .setSpec(AgentProtos.launchSpec(launch.spec()))
+                .setScheduledTime(AgentProtos.timestamp(launch.runId().instant()))).build());
+        case DispatchEffect.Cancel cancel -> send(cancel.agentId(), LeaderMessage.newBuilder().setCancel(
+            Cancel.newBuilder().setRunId(cancel.runId().toString()).setAttempt(cancel.attempt())
+                .setBallot(AgentProtos.fence(generation, cancel.ballot()))).build());
+        case DispatchEffect.GetRun getRun -> send(getRun.agentId(), LeaderMessage.newBuilder().setGetRun(
+            GetRun.newBuilder().setRunId(getRun.runId().toString()).setAttempt(getRun.attempt())
+                .setBallot(AgentProtos.fence(generation, getRun.ballot()))).build());
       }
     }
   }
 
-  /** Only this replica's own agent (see the class comment), with a lease renewed on every tick. */
-  private List<AgentInfo> directory(Instant now) {
-    return List.of(new AgentInfo(agent.agentId(), Map.of(), AGENT_CAPACITY, now.plus(AGENT_LEASE)));
+  /**
+   * Writes to the agent's stream if it has one. A message to an agent without a stream is dropped:
+   * the dispatcher re-sends launches and questions until answered, and decides on the agent's lease.
+   */
+  private void send(String agent, LeaderMessage message) {
+    Stream stream = streams.get(agent);
+    if (stream != null) {
+      stream.send(message);
+    }
   }
 
   private long newSessionId() {
@@ -226,6 +591,5 @@ final class LeaderDispatch implements AutoCloseable {
         // Removing a listener cannot fail.
       }
     }
-    agent.close();
   }
 }

@@ -19,6 +19,7 @@ import io.paxcron.paxos.storage.StoreException;
 import io.paxcron.proto.v1.ProposeReply;
 import io.paxcron.proto.v1.ReadReply;
 import io.paxcron.proto.v1.StatusReply;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;

@@ -1,5 +1,6 @@
 package io.paxcron.server;
 
+import io.grpc.Status;
 import io.paxcron.api.ClusterInfo;
 import io.paxcron.api.CronCluster;
 import io.paxcron.api.JobBatchStateMachine;
@@ -7,7 +8,10 @@ import io.paxcron.api.JobChange;
 import io.paxcron.api.LeaderStamper;
 import io.paxcron.paxos.replica.ReplicaNode;
 import io.paxcron.scheduler.CronStateMachine;
+import io.paxcron.proto.v1.AgentStatus;
+import io.paxcron.proto.v1.GetRunOutputResponse;
 import io.paxcron.scheduler.CronView;
+import io.paxcron.scheduler.RunId;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +34,7 @@ final class ReplicaCronCluster implements CronCluster {
   private final CronStateMachine cron;
   private final Map<Integer, String> clientAddresses;
   private final InstantSource leaderClock;
+  private volatile LeaderDispatch dispatch;
 
   ReplicaCronCluster(ReplicaNode node, CronStateMachine cron, Map<Integer, String> clientAddresses,
       InstantSource leaderClock) {
@@ -64,6 +69,50 @@ final class ReplicaCronCluster implements CronCluster {
     return new ClusterInfo(status.replicaId(), status.role().name(), status.leaderId(),
         status.ballotRound(), status.firstUnchosenSlot(), status.appliedSlot(),
         status.holdsLease(), members);
+  }
+
+  /** The replica's dispatcher, once built (it needs the replica's loop, which needs this cluster). */
+  void attach(LeaderDispatch dispatch) {
+    this.dispatch = dispatch;
+  }
+
+  @Override
+  public CompletableFuture<GetRunOutputResponse> runOutput(RunId runId, int attempt, long offset, int maxBytes) {
+    LeaderDispatch current = dispatch;
+    if (current == null) {
+      return CronCluster.super.runOutput(runId, attempt, offset, maxBytes);
+    }
+    CompletableFuture<GetRunOutputResponse> answer = new CompletableFuture<>();
+    current.runOutput(runId, attempt, offset, maxBytes).whenComplete((chunk, error) -> {
+      if (error == null) {
+        answer.complete(chunk);
+        return;
+      }
+      Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+      switch (cause) {
+        case LeaderDispatch.NotDispatchingException notDispatching -> {
+          int leader = node.status().leaderId();
+          String address = clientAddresses.get(leader);
+          answer.completeExceptionally(new NotLeaderException(
+              address == null || leader == node.status().replicaId() ? "" : leader + "=" + address,
+              notDispatching.getMessage()));
+        }
+        case java.util.NoSuchElementException missing ->
+            answer.completeExceptionally(Status.NOT_FOUND.withDescription(missing.getMessage()).asRuntimeException());
+        case java.util.concurrent.TimeoutException timeout -> answer.completeExceptionally(
+            Status.DEADLINE_EXCEEDED.withDescription("run_id: the agent did not answer within "
+                + LeaderDispatch.OUTPUT_DEADLINE_MILLIS + " ms").asRuntimeException());
+        default -> answer.completeExceptionally(
+            Status.UNAVAILABLE.withDescription(cause.getMessage()).asRuntimeException());
+      }
+    });
+    return answer;
+  }
+
+  @Override
+  public CompletableFuture<List<AgentStatus>> agents() {
+    LeaderDispatch current = dispatch;
+    return current == null ? CronCluster.super.agents() : current.agentStatus();
   }
 
   @Override

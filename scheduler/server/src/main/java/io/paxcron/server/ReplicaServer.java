@@ -47,7 +47,7 @@ import java.util.function.BiConsumer;
  * One replica process: RocksDB storage, the gRPC peer transport, the replica's event loop and the
  * log's client API, wired with {@code new}. The state machine is the key-value store of the
  * replicated log, or with {@code --state-machine cron} the cron state machine behind the job API,
- * whose leader dispatches due runs to an in-process agent ({@link LeaderDispatch}).
+ * whose leader dispatches due runs to the worker agents connected to it ({@link LeaderDispatch}).
  */
 public final class ReplicaServer implements AutoCloseable {
 
@@ -125,8 +125,13 @@ public final class ReplicaServer implements AutoCloseable {
       ReplicaCronCluster cluster = new ReplicaCronCluster(node, cron, clientAddresses,
           java.time.InstantSource.system());
       api.addService(new JobServiceImpl(cluster)).addService(new ClusterServiceImpl(cluster, backupControl));
-      // While this replica leads, its dispatcher launches due runs on this process's agent.
-      dispatch = new LeaderDispatch(node, cron, java.time.InstantSource.system(), config.id(), log);
+      // While this replica leads, its dispatcher launches due runs on the agents connected to it;
+      // every replica serves AgentService so an agent may dial any of them (followers redirect).
+      // Fence ballots lead with the restore generation, so a restored cluster outranks the old one.
+      dispatch = new LeaderDispatch(node, cron, java.time.InstantSource.system(), config.id(),
+          clientAddresses, restoreGeneration, log);
+      api.addService(new AgentStreamService(dispatch));
+      cluster.attach(dispatch);
       dispatch.start();
     }
     clientServer = api.build().start();

@@ -26,9 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Dispatch on real replica processes: jobs with second-level schedules run as real processes on
- * the leader's in-process agent; the leader is SIGKILLed; afterwards every scheduled instant of
- * the observed window has exactly one terminal ledger record (SUCCEEDED, or SKIPPED/LOST around
- * the failover) and no instant has two.
+ * two agents connected over agent.proto (test-scope {@link ScriptedAgent}s; the product's agent is
+ * the worker-agent module); the leader is SIGKILLed; afterwards every scheduled instant of the
+ * observed window has exactly one terminal ledger record (SUCCEEDED, or SKIPPED/LOST around the
+ * failover) and no instant has two.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class DispatchOnRealClusterTest {
@@ -45,11 +46,18 @@ class DispatchOnRealClusterTest {
 
   @Test
   void everyScheduledInstantIsAccountedForExactlyOnceAcrossALeaderKill() throws Exception {
+    java.nio.file.Files.createDirectories(work.resolve("agents"));
     try (LocalCluster cluster = new LocalCluster(work, 3, List.of("--state-machine", "cron"));
-        LogClient probe = cluster.client(1)) {
+        LogClient probe = cluster.client(1);
+        ScriptedAgent agentOne = new ScriptedAgent("agent-1", Map.of(), 256, cluster.clientAddresses(),
+            work.resolve("agents"));
+        ScriptedAgent agentTwo = new ScriptedAgent("agent-2", Map.of(), 256, cluster.clientAddresses(),
+            work.resolve("agents"));
+        JobClient client = JobClient.connect(cluster.clientAddresses())) {
       cluster.startAll();
       int leader = cluster.awaitLeader(probe, Duration.ofSeconds(60));
-      JobClient client = JobClient.connect(cluster.clientAddresses());
+      agentOne.start(0);
+      agentTwo.start(1);
       Job.Command argvTrue = Job.Command.newBuilder().addArgv("/bin/true").build();
       Job.Command shellCheck = Job.Command.newBuilder()
           .setShell("test -n \"$PAXCRON_RUN_ID\" && test -n \"$PAXCRON_SCHEDULED_TIME\""
@@ -58,8 +66,8 @@ class DispatchOnRealClusterTest {
           job("every-2s-a", "*/2 * * * * *", argvTrue, Job.Semantics.SEMANTICS_AT_MOST_ONCE),
           job("every-2s-b", "*/2 * * * * *", shellCheck, Job.Semantics.SEMANTICS_AT_LEAST_ONCE),
           job("every-1s", "* * * * * *", argvTrue, Job.Semantics.SEMANTICS_AT_MOST_ONCE),
-          // Runs longer than its period: overlaps are SKIPPED, and the run in flight when the
-          // leader dies is LOST (its agent died with it).
+          // Runs longer than its period: overlaps are SKIPPED; the run in flight when the leader
+          // dies is adopted by the new leader from its agent.
           job("slow-2s", "*/2 * * * * *", Job.Command.newBuilder().setShell("sleep 3").build(),
               Job.Semantics.SEMANTICS_AT_MOST_ONCE));
       Map<String, Instant> createdAfter = new TreeMap<>();

@@ -33,6 +33,7 @@ import io.paxcron.scheduler.JobView;
 import io.paxcron.scheduler.MalformedCommandException;
 import io.paxcron.scheduler.MisfirePolicy;
 import io.paxcron.scheduler.Outcome;
+import io.paxcron.scheduler.ReportAcknowledgement;
 import io.paxcron.scheduler.RetryPolicy;
 import io.paxcron.scheduler.Run;
 import io.paxcron.scheduler.RunId;
@@ -1099,25 +1100,15 @@ public final class SystemSimulation {
             if (!(message instanceof Report(AgentAnswer answer)) || dispatcher.ballot() == null || !leaseValid()) {
                 return;
             }
-            switch (answer) {
-                case AgentAnswer.Started started -> {
-                    Optional<Run> run = cron.run(started.runId());
-                    boolean current = run.isPresent() && run.get().attempt() == started.attempt() && run.get().launched();
-                    if (!current || run.get().status() == RunStatus.RUNNING) {
-                        toAgent(id, agent, new AckMessage(started.runId(), started.attempt(), false));
-                        return;
-                    }
-                }
-                case AgentAnswer.Finished finished -> {
-                    Optional<Run> run = cron.run(finished.runId());
-                    boolean current = run.isPresent() && run.get().attempt() == finished.attempt()
-                            && run.get().launched();
-                    if (!current) {
-                        toAgent(id, agent, new AckMessage(finished.runId(), finished.attempt(), true));
-                        return;
-                    }
-                }
-                default -> { }
+            // Reports are acknowledged once the applied log holds them (the replica's rule, shared).
+            if ((answer instanceof AgentAnswer.Started || answer instanceof AgentAnswer.Finished)
+                    && ReportAcknowledgement.decide(cron, answer) == ReportAcknowledgement.Decision.ACKNOWLEDGE) {
+                toAgent(id, agent, switch (answer) {
+                    case AgentAnswer.Started started -> new AckMessage(started.runId(), started.attempt(), false);
+                    case AgentAnswer.Finished finished -> new AckMessage(finished.runId(), finished.attempt(), true);
+                    default -> throw new IllegalStateException("not a report: " + answer);
+                });
+                return;
             }
             carryOut(dispatcher.onAgentAnswer(wallNow(), leaseValid(), answer));
         }
