@@ -1,8 +1,14 @@
 package io.paxcron.server;
 
+import io.paxcron.agent.core.AgentEffect;
+import io.paxcron.agent.core.AgentFence;
+import io.paxcron.agent.core.AgentLimits;
+import io.paxcron.agent.core.FenceBallot;
+import io.paxcron.agent.core.LaunchKey;
+import io.paxcron.agent.core.LeaderReply;
+import io.paxcron.agent.core.RunView;
 import io.paxcron.paxos.Ballot;
 import io.paxcron.scheduler.AgentAnswer;
-import io.paxcron.scheduler.AgentFence;
 import io.paxcron.scheduler.AgentRunState;
 import io.paxcron.scheduler.JobSpec;
 import io.paxcron.scheduler.Outcome;
@@ -10,6 +16,8 @@ import io.paxcron.scheduler.RunId;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -33,6 +41,9 @@ import java.util.function.Consumer;
  * <p>Starts and finishes are reported through the listener given at construction and kept until
  * {@link #acknowledge}d, so the driver can report them again (the leader's log deduplicates).
  *
+ * <p>The agent lives in the leader's own process, so every request from the leader also renews the
+ * agent's lease: the leader calling is the heartbeat being acknowledged.
+ *
  * <p>The fence and launch table live in memory only: the agent lives and dies with its replica
  * process, and a leader that outlives it treats it as unreachable (never as "unknown"), so nothing
  * it accepted is ever launched twice because it forgot.
@@ -48,7 +59,11 @@ final class InProcessAgent implements AgentEndpoint, AutoCloseable {
   private final String agentId;
   private final Consumer<AgentAnswer> reports;
   private final PrintStream log;
-  private final AgentFence fence = new AgentFence();
+  /** The lease each leader request grants; the agent cannot outlive its leader's process anyway. */
+  private static final Duration IN_PROCESS_LEASE = Duration.ofMinutes(1);
+
+  private final AgentFence fence = new AgentFence(new AgentLimits(10_000, AgentLimits.DEFAULT_MAX_LAUNCHES,
+      AgentLimits.DEFAULT_UNCONFIRMED_GIVE_UP));
   private final Map<Key, Process> processes = new HashMap<>();
   private final LinkedHashMap<Key, AgentAnswer> unacknowledged = new LinkedHashMap<>();
   private final ExecutorService workers;
@@ -77,50 +92,79 @@ final class InProcessAgent implements AgentEndpoint, AutoCloseable {
     if (closed) {
       return Optional.empty();
     }
-    AgentFence.LaunchReply reply = fence.onLaunch(runId, attempt, ballot);
-    return switch (reply) {
-      case AgentFence.LaunchReply.Accepted accepted -> {
-        workers.execute(() -> run(runId, attempt, spec));
-        yield Optional.of(new AgentAnswer.Known(agentId, runId, attempt, ballot, AgentRunState.ACCEPTED, null));
+    Instant now = Instant.now();
+    FenceBallot fenceBallot = FenceBallot.of(0, ballot);
+    fence.onHeartbeatAcknowledged(now, now, IN_PROCESS_LEASE, fenceBallot);
+    Optional<AgentAnswer> answer = Optional.empty();
+    for (AgentEffect effect : fence.onLaunch(now, new LaunchKey(runId, attempt), fenceBallot, null, new byte[0])
+        .effects()) {
+      switch (effect) {
+        case AgentEffect.Start start -> workers.execute(() -> run(runId, attempt, spec));
+        case AgentEffect.Reply reply when reply.reply() instanceof LeaderReply.LaunchAnswer launched ->
+            answer = switch (launched.status()) {
+              case ACCEPTED, REPEAT -> Optional.of(known(launched.run(), ballot));
+              case FENCED -> Optional.of(new AgentAnswer.Fenced(agentId, paxosBallot(launched.highestSeen())));
+              case CAPACITY -> Optional.empty();
+            };
+        default -> { }
       }
-      case AgentFence.LaunchReply.Repeat repeat ->
-          Optional.of(new AgentAnswer.Known(agentId, runId, attempt, ballot, repeat.state(), repeat.outcome()));
-      case AgentFence.LaunchReply.Refused refused -> refused.reason() == AgentFence.Reason.FENCED
-          ? Optional.of(new AgentAnswer.Fenced(agentId, refused.highestSeen()))
-          : Optional.empty();
-    };
+    }
+    return answer;
   }
 
   @Override
   public synchronized AgentAnswer getRun(RunId runId, int attempt, Ballot ballot) {
-    return switch (fence.onGetRun(runId, attempt, ballot)) {
-      case AgentFence.LookupReply.Known known ->
-          new AgentAnswer.Known(agentId, runId, attempt, ballot, known.state(), known.outcome());
-      case AgentFence.LookupReply.Unknown unknown -> new AgentAnswer.Unknown(agentId, runId, attempt, ballot);
-      case AgentFence.LookupReply.Fenced fenced -> new AgentAnswer.Fenced(agentId, fenced.highestSeen());
-    };
+    LaunchKey key = new LaunchKey(runId, attempt);
+    for (AgentEffect effect : fence.onGetRun(Instant.now(), key, FenceBallot.of(0, ballot)).effects()) {
+      if (effect instanceof AgentEffect.Reply reply && reply.reply() instanceof LeaderReply.RunAnswer run) {
+        return switch (run.run().phase()) {
+          case UNKNOWN -> new AgentAnswer.Unknown(agentId, runId, attempt, ballot);
+          case FENCED -> new AgentAnswer.Fenced(agentId, paxosBallot(run.run().highestSeen()));
+          default -> known(run.run(), ballot);
+        };
+      }
+    }
+    throw new IllegalStateException("GetRun of " + key + " got no answer from the agent core");
   }
 
   @Override
   public synchronized Optional<AgentAnswer> cancel(RunId runId, int attempt, Ballot ballot) {
-    if (ballot.isBelow(fence.highestBallot())) {
-      return Optional.of(new AgentAnswer.Fenced(agentId, fence.highestBallot()));
+    FenceBallot fenceBallot = FenceBallot.of(0, ballot);
+    if (fenceBallot.isBelow(fence.highestSeen())) {
+      return Optional.of(new AgentAnswer.Fenced(agentId, paxosBallot(fence.highestSeen())));
     }
-    Process process = processes.get(new Key(runId, attempt, false));
-    if (process != null) {
-      process.destroy();
+    for (AgentEffect effect : fence.onCancel(Instant.now(), new LaunchKey(runId, attempt), fenceBallot).effects()) {
+      if (effect instanceof AgentEffect.Stop) {
+        Process process = processes.get(new Key(runId, attempt, false));
+        if (process != null) {
+          process.destroy();
+        }
+      }
     }
     return Optional.empty();
   }
 
   @Override
   public synchronized void acknowledge(RunId runId, int attempt, boolean finished) {
-    if (unacknowledged.remove(new Key(runId, attempt, finished)) != null && finished) {
-      fence.onFinishAcknowledged(runId, attempt);
-    }
+    unacknowledged.remove(new Key(runId, attempt, finished));
     if (finished) {
       unacknowledged.remove(new Key(runId, attempt, false));
     }
+    fence.onReportAcknowledged(new LaunchKey(runId, attempt),
+        finished ? AgentEffect.ReportKind.FINISHED : AgentEffect.ReportKind.STARTED);
+  }
+
+  private AgentAnswer known(RunView run, Ballot ballot) {
+    AgentRunState state = switch (run.phase()) {
+      case RUNNING -> AgentRunState.RUNNING;
+      case FINISHED -> AgentRunState.FINISHED;
+      default -> AgentRunState.ACCEPTED;
+    };
+    return new AgentAnswer.Known(agentId, run.key().runId(), run.key().attempt(), ballot, state, run.outcome());
+  }
+
+  private static Ballot paxosBallot(FenceBallot ballot) {
+    return new Ballot(ballot.round(), ballot.replicaId());
   }
 
   @Override
@@ -150,13 +194,12 @@ final class InProcessAgent implements AgentEndpoint, AutoCloseable {
         }
         process = builder.start();
         processes.put(key, process);
-        fence.onStarted(runId, attempt);
+        fence.onStarted(new LaunchKey(runId, attempt), Instant.now());
         report(key, new AgentAnswer.Started(agentId, runId, attempt));
       }
     } catch (IOException | RuntimeException e) {
       log.println(agentId + ": " + runId + " attempt " + attempt + " could not start: " + e.getMessage());
       synchronized (this) {
-        fence.onStarted(runId, attempt);
         finish(runId, attempt, new Outcome.Failed(127));
       }
       return;
@@ -187,7 +230,7 @@ final class InProcessAgent implements AgentEndpoint, AutoCloseable {
 
   /** Holds the monitor. */
   private void finish(RunId runId, int attempt, Outcome outcome) {
-    fence.onFinished(runId, attempt, outcome);
+    fence.onFinished(new LaunchKey(runId, attempt), outcome, "", Instant.now(), new byte[0]);
     unacknowledged.remove(new Key(runId, attempt, false));
     report(new Key(runId, attempt, true), new AgentAnswer.Finished(agentId, runId, attempt, outcome));
   }

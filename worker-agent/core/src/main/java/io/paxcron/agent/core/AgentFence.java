@@ -136,12 +136,12 @@ public final class AgentFence {
         }
         Entry known = launches.get(key);
         if (known != null) {
-            List<JournalRecord> persist = raise(ballot);
+            List<JournalRecord> persist = new ArrayList<>(raise(ballot));
             confirm(known);
             List<AgentEffect> effects = new ArrayList<>();
             effects.add(new AgentEffect.Reply(new LeaderReply.LaunchAnswer(key, ballot, LaunchStatus.REPEAT,
                     known.view(), highest, "")));
-            startDue(now, effects);
+            startDue(now, persist, effects);
             return ready(persist, effects);
         }
         String full = fullReason();
@@ -156,8 +156,9 @@ public final class AgentFence {
         List<AgentEffect> effects = new ArrayList<>();
         effects.add(new AgentEffect.Reply(new LeaderReply.LaunchAnswer(key, ballot, LaunchStatus.ACCEPTED,
                 entry.view(), highest, "")));
-        startDue(now, effects);
-        return ready(List.of(accepted), effects);
+        List<JournalRecord> persist = new ArrayList<>(List.of(accepted));
+        startDue(now, persist, effects);
+        return ready(persist, effects);
     }
 
     /** {@code GetRun(key, ballot)}: answers, raises the fence and confirms an accepted launch. */
@@ -168,7 +169,7 @@ public final class AgentFence {
         if (ballot.isBelow(highest)) {
             return reply(new LeaderReply.RunAnswer(key, ballot, RunView.fenced(key, highest)));
         }
-        List<JournalRecord> persist = raise(ballot);
+        List<JournalRecord> persist = new ArrayList<>(raise(ballot));
         Entry known = launches.get(key);
         List<AgentEffect> effects = new ArrayList<>();
         if (known == null) {
@@ -176,7 +177,7 @@ public final class AgentFence {
         } else {
             confirm(known);
             effects.add(new AgentEffect.Reply(new LeaderReply.RunAnswer(key, ballot, known.view())));
-            startDue(now, effects);
+            startDue(now, persist, effects);
         }
         return ready(persist, effects);
     }
@@ -219,7 +220,7 @@ public final class AgentFence {
         if (ballot.isBelow(highest) || lease.isNegative()) {
             return Ready.NONE;
         }
-        List<JournalRecord> persist = raise(ballot);
+        List<JournalRecord> persist = new ArrayList<>(raise(ballot));
         if (leaseExpiry != null && !sentAt.isBefore(leaseExpiry)) {
             // The lease lapsed before this heartbeat left: whoever leads now may have given this agent
             // up, so launches accepted before are started only when a leader confirms them again.
@@ -230,7 +231,7 @@ public final class AgentFence {
             leaseExpiry = expiry;
         }
         List<AgentEffect> effects = new ArrayList<>();
-        startDue(now, effects);
+        startDue(now, persist, effects);
         return ready(persist, effects);
     }
 
@@ -250,16 +251,19 @@ public final class AgentFence {
                         + limits.unconfirmedGiveUp(), persist, effects);
             }
         }
-        startDue(now, effects);
+        startDue(now, persist, effects);
         return ready(persist, effects);
     }
 
-    /** The driver started the process of a launch it was told to start. */
+    /**
+     * The driver started the process of a launch it was told to start, or found after a restart that
+     * it had started one before the agent died (before its start was recorded).
+     */
     public Ready onStarted(LaunchKey key, Instant startedAt) {
         Objects.requireNonNull(startedAt, "startedAt");
         Entry entry = require(key);
-        if (entry.phase != RunPhase.ACCEPTED || !entry.starting) {
-            throw new IllegalStateException(key + " started while " + entry.phase + (entry.starting ? "" : ", not told to start"));
+        if (entry.phase != RunPhase.ACCEPTED) {
+            throw new IllegalStateException(key + " started while " + entry.phase);
         }
         JournalRecord.Started started = new JournalRecord.Started(key, startedAt);
         apply(started);
@@ -370,7 +374,11 @@ public final class AgentFence {
         return entry == null ? Optional.empty() : Optional.of(entry.payload.clone());
     }
 
-    /** Launches the driver was told to start (or found running after a restart) and that have not ended. */
+    /**
+     * Launches whose process was started or was about to start, and that have not ended. After a
+     * restart the driver checks each: still running, exited (its outcome), or never started by the
+     * agent that died ({@link #onFinished} with what it knows — the process may have run).
+     */
     public List<LaunchKey> running() {
         List<LaunchKey> keys = new ArrayList<>();
         for (Entry entry : launches.values()) {
@@ -416,7 +424,7 @@ public final class AgentFence {
         for (Entry entry : launches.values()) {
             images.add(new JournalRecord.LaunchImage(entry.key, entry.ballot, entry.startAt, entry.payload, entry.phase,
                     entry.outcome, entry.reason, entry.startedAt, entry.endedAt, entry.outputTail,
-                    entry.finishAcknowledged));
+                    entry.starting, entry.finishAcknowledged));
         }
         return new JournalRecord.Snapshot(highest, images);
     }
@@ -441,6 +449,7 @@ public final class AgentFence {
                     entry.startedAt = image.startedAt();
                     entry.endedAt = image.endedAt();
                     entry.outputTail = image.outputTail();
+                    entry.starting = image.starting();
                     entry.finishAcknowledged = image.finishAcknowledged();
                     launches.put(image.key(), entry);
                 }
@@ -464,6 +473,14 @@ public final class AgentFence {
         recordsSinceSnapshot++;
         switch (record) {
             case JournalRecord.FenceRaised raised -> highest = FenceBallot.max(highest, raised.ballot());
+            case JournalRecord.Starting starting -> {
+                Entry entry = require(starting.key());
+                if (entry.phase != RunPhase.ACCEPTED || entry.starting) {
+                    throw new IllegalStateException(starting.key() + " starting while " + entry.phase
+                            + (entry.starting ? " and already starting" : ""));
+                }
+                entry.starting = true;
+            }
             case JournalRecord.Started started -> {
                 Entry entry = require(started.key());
                 entry.phase = RunPhase.RUNNING;
@@ -561,14 +578,17 @@ public final class AgentFence {
         }
     }
 
-    private void startDue(Instant now, List<AgentEffect> effects) {
+    /** Starts every confirmed launch that is due, if the lease holds: a Starting record, then the effect. */
+    private void startDue(Instant now, List<JournalRecord> persist, List<AgentEffect> effects) {
         if (!mayStart(now)) {
             return;
         }
         for (Entry entry : launches.values()) {
             if (entry.phase == RunPhase.ACCEPTED && !entry.starting && entry.confirmedEpoch == leaseEpoch
                     && (entry.startAt == null || !now.isBefore(entry.startAt))) {
-                entry.starting = true;
+                JournalRecord.Starting starting = new JournalRecord.Starting(entry.key, now);
+                apply(starting);
+                persist.add(starting);
                 effects.add(new AgentEffect.Start(entry.key, entry.payload.clone()));
             }
         }

@@ -41,6 +41,7 @@ public final class JournalCodec {
     private static final int NEVER_STARTED = 5;
     private static final int FINISH_ACKNOWLEDGED = 6;
     private static final int SNAPSHOT = 7;
+    private static final int STARTING = 8;
 
     private JournalCodec() {
     }
@@ -161,6 +162,11 @@ public final class JournalCodec {
                 writeInstant(out, accepted.startAt());
                 writeBytes(out, accepted.payload(), MAX_PAYLOAD_BYTES, "payload");
             }
+            case JournalRecord.Starting starting -> {
+                out.writeByte(STARTING);
+                writeKey(out, starting.key());
+                writeInstant(out, starting.at());
+            }
             case JournalRecord.Started started -> {
                 out.writeByte(STARTED);
                 writeKey(out, started.key());
@@ -199,6 +205,7 @@ public final class JournalCodec {
                     writeInstant(out, launch.startedAt());
                     writeInstant(out, launch.endedAt());
                     writeBytes(out, launch.outputTail(), AgentFence.MAX_OUTPUT_TAIL_BYTES, "outputTail");
+                    out.writeBoolean(launch.starting());
                     out.writeBoolean(launch.finishAcknowledged());
                 }
             }
@@ -212,6 +219,7 @@ public final class JournalCodec {
             case FENCE_RAISED -> new JournalRecord.FenceRaised(readBallot(in));
             case ACCEPTED -> new JournalRecord.Accepted(readKey(in), readBallot(in), readInstant(in),
                     readBytes(in, MAX_PAYLOAD_BYTES, "payload"));
+            case STARTING -> new JournalRecord.Starting(readKey(in), readInstant(in));
             case STARTED -> new JournalRecord.Started(readKey(in), readInstant(in));
             case FINISHED -> new JournalRecord.Finished(readKey(in), readOutcome(in), in.readUTF(), readInstant(in),
                     readBytes(in, AgentFence.MAX_OUTPUT_TAIL_BYTES, "outputTail"));
@@ -235,7 +243,8 @@ public final class JournalCodec {
                     }
                     launches.add(new JournalRecord.LaunchImage(key, ballot, startAt, payload, RunPhase.values()[phase],
                             readOutcome(in), in.readUTF(), readInstant(in), readInstant(in),
-                            readBytes(in, AgentFence.MAX_OUTPUT_TAIL_BYTES, "outputTail"), in.readBoolean()));
+                            readBytes(in, AgentFence.MAX_OUTPUT_TAIL_BYTES, "outputTail"), in.readBoolean(),
+                            in.readBoolean()));
                 }
                 yield new JournalRecord.Snapshot(fence, launches);
             }

@@ -35,6 +35,17 @@ public sealed interface JournalRecord {
         }
     }
 
+    /**
+     * The launch's process is about to start: written (and synced) before the driver starts it, so a
+     * restarted agent knows the process may have run and never starts it again.
+     */
+    record Starting(LaunchKey key, Instant at) implements JournalRecord {
+        public Starting {
+            Objects.requireNonNull(key, "key");
+            Objects.requireNonNull(at, "at");
+        }
+    }
+
     /** The launch's process started at {@code startedAt}. */
     record Started(LaunchKey key, Instant startedAt) implements JournalRecord {
         public Started {
@@ -85,7 +96,7 @@ public sealed interface JournalRecord {
     /** One launch as a snapshot holds it. */
     record LaunchImage(LaunchKey key, FenceBallot ballot, Instant startAt, byte[] payload, RunPhase phase,
             Outcome outcome, String reason, Instant startedAt, Instant endedAt, byte[] outputTail,
-            boolean finishAcknowledged) {
+            boolean starting, boolean finishAcknowledged) {
         public LaunchImage {
             Objects.requireNonNull(key, "key");
             Objects.requireNonNull(ballot, "ballot");
