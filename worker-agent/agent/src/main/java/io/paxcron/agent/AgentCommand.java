@@ -50,13 +50,16 @@ public final class AgentCommand implements Callable<Integer> {
     String heartbeatInterval;
 
     private final PrintStream out;
+    private final PrintStream err;
 
     public AgentCommand() {
-        this(System.out);
+        this(System.out, System.err);
     }
 
-    public AgentCommand(PrintStream out) {
+    /** {@code out} gets the agent's log, {@code err} the one-line flag errors. */
+    public AgentCommand(PrintStream out, PrintStream err) {
         this.out = out;
+        this.err = err;
     }
 
     /** The options these flags describe. */
@@ -106,7 +109,7 @@ public final class AgentCommand implements Callable<Integer> {
         try {
             options = options();
         } catch (IllegalArgumentException e) {
-            System.err.println(e.getMessage());
+            err.println(e.getMessage());
             return 2;
         }
         WorkerAgent agent = new WorkerAgent(options, out);

@@ -41,9 +41,9 @@ import java.util.stream.Stream;
  */
 final class RunProcesses {
     private static final String WRAPPER = """
+            trap ':' TERM INT HUP
             d=$1; shift
             echo $$ > "$d/pgid.tmp" && mv "$d/pgid.tmp" "$d/pgid"
-            trap ':' TERM INT HUP
             "$@" < "$d/stdin" >> "$d/output" 2>&1 &
             c=$!
             while :; do wait "$c"; rc=$?; kill -0 "$c" 2>/dev/null || break; done
@@ -59,6 +59,7 @@ final class RunProcesses {
         final Instant deadline;
         long pgid;
         Instant termSentAt;
+        boolean killSent;
         boolean timedOut;
         boolean cancelled;
 
@@ -190,6 +191,7 @@ final class RunProcesses {
                     run.timedOut = true;
                     terminate(run, now);
                 } else if (run.termSentAt != null && !now.isBefore(run.termSentAt.plus(options.killGrace()))) {
+                    run.killSent = true;
                     signalGroup(run.pgid, "-KILL");
                 }
                 boundOutput(run.directory);
@@ -220,7 +222,10 @@ final class RunProcesses {
             return new Exit(run.key, Outcome.TIMED_OUT, join("timed out; process group stopped", note), tail);
         }
         if (code == null) {
-            return new Exit(run.key, Outcome.failed(137),
+            // No status: the wrapper died of a signal before recording one. If the agent sent only
+            // SIGTERM, that was it (the wrapper had not set its trap yet); otherwise assume SIGKILL.
+            int signalled = run.termSentAt != null && !run.killSent ? 143 : 137;
+            return new Exit(run.key, Outcome.failed(signalled),
                     join("the run's process group was killed before it recorded an exit status", note), tail);
         }
         if (code == 0) {

@@ -84,6 +84,7 @@ public final class WorkerAgent implements AutoCloseable {
     private int failures;
     private long lastHeartbeatMillis;
     private ScheduledFuture<?> ticker;
+    private boolean leaseOnThisStream;
     private boolean closed;
 
     public WorkerAgent(AgentOptions options, PrintStream log) {
@@ -184,6 +185,12 @@ public final class WorkerAgent implements AutoCloseable {
                 processes.applyRetention(now);
             });
             apply(fence.onTick(now));
+            if (stream != null && leaseOnThisStream && !fence.mayStart(now)) {
+                // No heartbeat was acknowledged in time: whoever leads may be giving this agent up.
+                // Registering again tells the leader of every launch waiting for its confirmation.
+                reconnect("the lease lapsed: no heartbeat acknowledged in time");
+                return;
+            }
             long nowMillis = System.currentTimeMillis();
             if (stream != null && nowMillis - lastHeartbeatMillis >= heartbeatInterval.toMillis()) {
                 lastHeartbeatMillis = nowMillis;
@@ -279,6 +286,7 @@ public final class WorkerAgent implements AutoCloseable {
                     var lease = message.getHeartbeatAck().getLease();
                     apply(fence.onHeartbeatAcknowledged(now, sentAt, Duration.ofSeconds(lease.getSeconds(),
                             lease.getNanos()), fromProto(message.getHeartbeatAck().getBallot())));
+                    leaseOnThisStream |= fence.mayStart(now);
                 }
             }
             case LAUNCH -> {
@@ -349,6 +357,7 @@ public final class WorkerAgent implements AutoCloseable {
                 : options.cluster().get(addressIndex % options.cluster().size());
         redirectTo = null;
         int id = ++connection;
+        leaseOnThisStream = false;
         channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
         StreamObserver<LeaderMessage> responses = new StreamObserver<>() {
             @Override

@@ -219,6 +219,25 @@ final class WorkerAgentTest {
     }
 
     @Test
+    void outputPastTheBoundKeepsTheHeadAndIsMarkedTruncated() throws Exception {
+        AgentOptions base = options();
+        start(new AgentOptions(base.cluster(), base.name(), base.labels(), base.capacity(), base.dataDir(), 1024,
+                base.outputRetentionRuns(), base.outputRetentionAge(), base.allowedUsers(), base.heartbeatInterval(),
+                base.killGrace(), base.seed()));
+        leader.send(launch(runId(16), LOW, shell("echo first; head -c 5000 /dev/zero | tr '\\0' x; echo; echo last")));
+        RunState state = finished(runId(16));
+        assertEquals(Outcome.OUTCOME_SUCCEEDED, state.getOutcome());
+        assertTrue(state.getReason().contains("output cut at 1024 bytes"), state.getReason());
+        leader.send(LeaderMessage.newBuilder().setGetOutput(GetOutput.newBuilder().setRequestId(8).setRunId(runId(16))
+                .setAttempt(1)).build());
+        var chunk = leader.await("OutputChunk", AgentMessage::hasOutput, WAIT).getOutput();
+        assertEquals(1024, chunk.getSize());
+        assertTrue(chunk.getTruncated());
+        assertTrue(chunk.getEof());
+        assertTrue(chunk.getData().toString(StandardCharsets.UTF_8).startsWith("first\nxxx"), "the head is kept");
+    }
+
+    @Test
     void noProcessStartsOnceTheLeaseLapsedUntilALeaderConfirmsTheLaunch() throws Exception {
         leader.lease = Duration.ofMillis(300);
         start(options());
