@@ -30,7 +30,8 @@ import java.util.stream.Stream;
  * -c WRAPPER}: the wrapper (the session and group leader) records its pid in {@code pgid}, runs the
  * command with stdin from {@code stdin} and stdout+stderr appended to {@code output}, waits for it and
  * writes its exit status to {@code status} (by rename). The wrapper traps SIGTERM, so stopping the group
- * ends the command and still records its status; only SIGKILL of the group loses it. The run is
+ * ends the command and still records its status; only SIGKILL of the group loses it. A SIGTERM that
+ * reaches the wrapper before the command exists is passed on to the command once it does. The run is
  * therefore independent of the agent: a {@code kill -9} of the agent leaves it running and its status
  * is read after the restart.
  *
@@ -41,11 +42,12 @@ import java.util.stream.Stream;
  */
 final class RunProcesses {
     private static final String WRAPPER = """
-            trap ':' TERM INT HUP
+            t=; trap 't=1' TERM INT HUP
             d=$1; shift
             echo $$ > "$d/pgid.tmp" && mv "$d/pgid.tmp" "$d/pgid"
             "$@" < "$d/stdin" >> "$d/output" 2>&1 &
             c=$!
+            [ -z "$t" ] || kill -TERM "$c" 2>/dev/null
             while :; do wait "$c"; rc=$?; kill -0 "$c" 2>/dev/null || break; done
             echo "$rc" > "$d/status.tmp" && mv "$d/status.tmp" "$d/status"
             """;

@@ -60,7 +60,7 @@ final class WorkerAgentTest {
     private AgentOptions options() {
         return AgentOptions.of(List.of(leader.address()), "agent-a", dir.resolve("data"))
                 .withHeartbeatInterval(Duration.ofMillis(100))
-                .withKillGrace(Duration.ofMillis(500));
+                .withKillGrace(Duration.ofSeconds(3));
     }
 
     private WorkerAgent start(AgentOptions options) throws Exception {
@@ -175,6 +175,17 @@ final class WorkerAgentTest {
     }
 
     @Test
+    void timeoutEscalatesToSigkillOfTheGroupWhenItIgnoresSigterm() throws Exception {
+        start(options().withKillGrace(Duration.ofMillis(300)));
+        leader.send(launch(runId(19), LOW, shell("trap '' TERM; sleep 30").toBuilder()
+                .setTimeout(com.google.protobuf.Duration.newBuilder().setNanos(500_000_000)).build()));
+        long startNanos = System.nanoTime();
+        RunState state = finished(runId(19));
+        assertEquals(Outcome.OUTCOME_TIMED_OUT, state.getOutcome(), state.getReason());
+        assertTrue(System.nanoTime() - startNanos < Duration.ofSeconds(9).toNanos(), "killed long before sleep 30 ended");
+    }
+
+    @Test
     void cancelStopsTheRunAndItsFinishIsReported() throws Exception {
         start(options());
         leader.send(launch(runId(8), LOW, shell("sleep 30")));
@@ -184,7 +195,7 @@ final class WorkerAgentTest {
         assertTrue(leader.await("CancelReply", AgentMessage::hasCancelReply, WAIT).getCancelReply().getSignalled());
         RunState state = finished(runId(8));
         assertEquals(Outcome.OUTCOME_FAILED, state.getOutcome());
-        assertEquals(143, state.getExitCode(), "128 + SIGTERM");
+        assertEquals(143, state.getExitCode(), "128 + SIGTERM: " + state.getReason());
     }
 
     @Test
@@ -287,6 +298,39 @@ final class WorkerAgentTest {
                 "a re-send that crossed the acknowledgement is fine, a different outcome never: " + laterExitCodes);
         assertFalse(leader.arrives(report(runId(14), RunReport.Kind.FINISHED), Duration.ofMillis(500)),
                 "an acknowledged finish is not reported again");
+    }
+
+    @Test
+    void aLaunchWhoseAgentDiedAsItWasAboutToStartIsNeverStartedAgain() throws Exception {
+        io.paxcron.agent.core.LaunchKey key = new io.paxcron.agent.core.LaunchKey(WorkerAgent.parseRunId(runId(17)), 1);
+        Path marker = dir.resolve("ran.txt");
+        Launch launch = launch(runId(17), LOW, shell("echo ran >> " + marker)).getLaunch();
+        AgentJournal.Opened opened = AgentJournal.open(dir.resolve("data"));
+        opened.journal().append(List.of(
+                new io.paxcron.agent.core.JournalRecord.Accepted(key, WorkerAgent.fromProto(LOW), null,
+                        launch.toByteArray()),
+                new io.paxcron.agent.core.JournalRecord.Starting(key, java.time.Instant.now())));
+        opened.journal().close();
+        start(options());
+        RunState state = finished(runId(17));
+        assertEquals(137, state.getExitCode());
+        assertTrue(state.getReason().contains("died while starting"), state.getReason());
+        leader.send(launch(runId(17), LOW, shell("echo ran >> " + marker)));
+        assertEquals(LaunchReply.Status.REPEAT, launchReply(runId(17)).getStatus());
+        assertFalse(Files.exists(marker), "nothing launched it again");
+    }
+
+    @Test
+    void runAsTheAgentsOwnUserRunsWhenListed() throws Exception {
+        String self = System.getProperty("user.name");
+        AgentOptions base = options();
+        start(new AgentOptions(base.cluster(), base.name(), base.labels(), base.capacity(), base.dataDir(),
+                base.outputMaxBytes(), base.outputRetentionRuns(), base.outputRetentionAge(), java.util.Set.of(self),
+                base.heartbeatInterval(), base.killGrace(), base.seed()));
+        leader.send(launch(runId(18), LOW, shell("id -un").toBuilder().setRunAs(self).build()));
+        RunState state = finished(runId(18));
+        assertEquals(Outcome.OUTCOME_SUCCEEDED, state.getOutcome(), state.getReason());
+        assertEquals(self + "\n", state.getOutputTail().toString(StandardCharsets.UTF_8));
     }
 
     @Test

@@ -226,6 +226,34 @@ final class AgentFenceTest {
     }
 
     @Test
+    void aStartIsJournaledBeforeTheProcessStartsAndAfterARestartItIsNeverStartedAgain() throws Exception {
+        lease(0, OLD);
+        Ready ready = fence.onLaunch(at(1), key(0), OLD, null, SPEC);
+        assertEquals(List.of(JournalRecord.Accepted.class, JournalRecord.Starting.class),
+                ready.persist().stream().map(Object::getClass).toList(), "accept and start share one sync");
+        step(ready);
+        AgentFence restarted = AgentFence.recover(fence.limits(),
+                JournalCodec.decode(JournalCodec.encode(journal), "j").records());
+        assertEquals(List.of(key(0)), restarted.running(), "the driver must find out whether it ran");
+        restarted.onHeartbeatAcknowledged(at(2), at(2), LEASE, OLD);
+        assertEquals(0, starts(restarted.onLaunch(at(3), key(0), OLD, null, SPEC).effects()),
+                "a repeat launch never starts a launch that may have run");
+        List<AgentEffect> effects = restarted.onFinished(key(0), Outcome.failed(137), "died while starting", at(4),
+                new byte[0]).effects();
+        assertEquals(ReportKind.FINISHED, ((AgentEffect.Report) effects.getFirst()).kind());
+    }
+
+    @Test
+    void aLaunchWithAStartTimeStartsAtThatInstantNotBefore() {
+        lease(0, OLD);
+        assertEquals(0, starts(step(fence.onLaunch(at(1), key(0), OLD, at(500), SPEC))));
+        assertEquals(java.util.Optional.of(at(500)), fence.nextStartAt());
+        assertEquals(0, starts(step(fence.onTick(at(499)))));
+        assertEquals(1, starts(step(fence.onTick(at(500)))));
+        assertEquals(0, starts(step(fence.onTick(at(501)))), "started once");
+    }
+
+    @Test
     void outputTailInAFinishReportIsAtMostOneKibibyte() {
         lease(0, OLD);
         launch(1, key(0), OLD);
