@@ -1,5 +1,7 @@
 package io.paxcron.agent;
 
+import io.paxcron.agent.core.CorruptJournalException;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -113,7 +115,13 @@ public final class AgentCommand implements Callable<Integer> {
             return 2;
         }
         WorkerAgent agent = new WorkerAgent(options, out);
-        agent.start();
+        try {
+            agent.start();
+        } catch (CorruptJournalException | IOException e) {
+            err.println("--data-dir: " + e.getMessage());
+            agent.close();
+            return 1;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agent.close();

@@ -40,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -134,7 +135,9 @@ public final class WorkerAgent implements AutoCloseable {
                 }
                 disconnect();
                 try {
-                    journal.close();
+                    if (journal != null) {
+                        journal.close();
+                    }
                 } catch (IOException e) {
                     log.println("agent " + options.name() + ": closing the journal: " + e.getMessage());
                 }
@@ -200,8 +203,11 @@ public final class WorkerAgent implements AutoCloseable {
                 journal.compact(fence.snapshot());
                 fence.onCompacted();
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | UncheckedIOException e) {
+            // A journal that cannot be written leaves nothing safe to do: stop acting, keep the runs.
+            log.println("agent " + options.name() + ": the journal failed, the agent stops: " + e.getMessage());
+            closed = true;
+            disconnect();
         }
     }
 
@@ -362,12 +368,12 @@ public final class WorkerAgent implements AutoCloseable {
         StreamObserver<LeaderMessage> responses = new StreamObserver<>() {
             @Override
             public void onNext(LeaderMessage message) {
-                loop.execute(() -> onLeaderMessage(id, message));
+                post(() -> onLeaderMessage(id, message));
             }
 
             @Override
             public void onError(Throwable error) {
-                loop.execute(() -> {
+                post(() -> {
                     if (id == connection) {
                         reconnect("stream to " + address + " failed: " + error.getMessage());
                     }
@@ -376,7 +382,7 @@ public final class WorkerAgent implements AutoCloseable {
 
             @Override
             public void onCompleted() {
-                loop.execute(() -> {
+                post(() -> {
                     if (id == connection) {
                         reconnect("stream to " + address + " ended");
                     }
@@ -394,6 +400,15 @@ public final class WorkerAgent implements AutoCloseable {
             register.addRuns(toProto(view, null));
         }
         send(AgentMessage.newBuilder().setRegister(register).build());
+    }
+
+    /** Hands work from a gRPC thread to the event loop; after close there is nothing left to do. */
+    private void post(Runnable work) {
+        try {
+            loop.execute(work);
+        } catch (RejectedExecutionException e) {
+            // The agent closed: the message is for a stream that no longer exists.
+        }
     }
 
     private void reconnect(String why) {

@@ -46,6 +46,24 @@ final class AgentCommandTest {
     }
 
     @Test
+    void aCorruptJournalIsRefusedNamingTheFileAndOffset() throws Exception {
+        Path data = dir.resolve("data");
+        java.nio.file.Files.createDirectories(data);
+        byte[] journal = io.paxcron.agent.core.JournalCodec.encode(java.util.List.of(
+                new io.paxcron.agent.core.JournalRecord.FenceRaised(new io.paxcron.agent.core.FenceBallot(0, 1, 1)),
+                new io.paxcron.agent.core.JournalRecord.FenceRaised(new io.paxcron.agent.core.FenceBallot(0, 2, 1))));
+        journal[6] ^= 1;
+        java.nio.file.Files.write(data.resolve("agent.journal"), journal);
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        CommandLine command = new CommandLine(new AgentCommand(new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8)));
+        assertEquals(1, command.execute("--cluster", "127.0.0.1:1", "--name", "a", "--data-dir", data.toString()));
+        assertEquals("--data-dir: " + data.resolve("agent.journal") + ": offset 0: checksum mismatch in a frame of "
+                + (journal.length / 2 - 8) + " bytes that is followed by more frames",
+                err.toString(StandardCharsets.UTF_8).strip());
+    }
+
+    @Test
     void flagsBuildTheOptions() {
         AgentCommand command = new AgentCommand();
         new CommandLine(command).parseArgs("--cluster", "a:1,b:2", "--name", "build-01", "--label", "pool=build",

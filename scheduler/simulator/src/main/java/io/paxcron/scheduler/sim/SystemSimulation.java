@@ -51,13 +51,8 @@ import io.paxcron.scheduler.StateChange;
 import io.paxcron.sim.Invariants;
 import io.paxcron.sim.SimClock;
 import io.paxcron.sim.SimDisk;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -1465,11 +1460,11 @@ public final class SystemSimulation {
 
     /** The simulated launch spec the agent persists: only the timeout matters to a simulated process. */
     private static byte[] encodeTimeout(Duration timeout) {
-        return java.nio.ByteBuffer.allocate(8).putLong(timeout.toMillis()).array();
+        return ByteBuffer.allocate(8).putLong(timeout.toMillis()).array();
     }
 
     private static long decodeTimeout(byte[] payload) {
-        return java.nio.ByteBuffer.wrap(payload).getLong();
+        return ByteBuffer.wrap(payload).getLong();
     }
 
     // ------------------------------------------------------------------------------------------ clients
