@@ -1,27 +1,42 @@
 package io.paxcron.scheduler.sim;
 
-import io.paxcron.paxos.RecordCodec;
+import io.paxcron.agent.core.CorruptJournalException;
+import io.paxcron.agent.core.JournalCodec;
+import io.paxcron.agent.core.JournalRecord;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * A simulated agent's state file: each write is a whole image (fence and launch table), framed with
- * a checksum, that becomes durable only when a sync covering it completes. A crash keeps the last
- * durable image and, if told to tear, half of the first unsynced one, which recovery detects and
- * drops — the same power-cut model as the replicas' {@code SimDisk}.
+ * A simulated agent's journal file, in the real agent's format ({@link JournalCodec}): appends of
+ * framed records, and compactions that replace the whole file (the real agent writes a snapshot to a
+ * new file and renames it, so a compaction is atomic). A write becomes durable only when a sync
+ * covering it completes. A crash keeps the durable bytes and, if told to tear, a cut-short prefix of
+ * the first unsynced append — never a whole frame of it — which recovery detects and drops: the same
+ * power-cut model as the replicas' {@code SimDisk}.
  */
 final class AgentDisk {
 
-    private byte[] durable;
-    private final ArrayDeque<byte[]> unsynced = new ArrayDeque<>();
+    private record Write(byte[] bytes, boolean replace) {}
+
+    private byte[] durable = new byte[0];
+    private final ArrayDeque<Write> unsynced = new ArrayDeque<>();
     private byte[] torn;
     private long written;
     private long synced;
-    private int tornImagesDropped;
+    private int tornTailsDropped;
 
-    /** Writes an image; returns the write count a sync must reach to make it durable. */
-    long write(byte[] image) {
-        unsynced.addLast(RecordCodec.frame(image));
+    /** Appends framed records; returns the write count a sync must reach to make them durable. */
+    long append(byte[] frames) {
+        unsynced.addLast(new Write(frames, false));
+        written++;
+        return written;
+    }
+
+    /** Replaces the whole file with {@code image} (compaction). */
+    long replace(byte[] image) {
+        unsynced.addLast(new Write(image, true));
         written++;
         return written;
     }
@@ -37,42 +52,55 @@ final class AgentDisk {
     /** Makes every write up to {@code count} durable. */
     void syncThrough(long count) {
         while (synced < Math.min(count, written)) {
-            durable = unsynced.pollFirst();
+            Write write = unsynced.pollFirst();
+            if (write.replace()) {
+                durable = write.bytes();
+            } else {
+                byte[] grown = Arrays.copyOf(durable, durable.length + write.bytes().length);
+                System.arraycopy(write.bytes(), 0, grown, durable.length, write.bytes().length);
+                durable = grown;
+            }
             synced++;
         }
     }
 
-    /** Power loss: unsynced images vanish; with {@code tear}, half of the first one survives. */
+    /** Power loss: unsynced writes vanish; with {@code tear}, part of the first frame of the first append survives. */
     void crash(boolean tear) {
-        torn = tear && !unsynced.isEmpty()
-                ? Arrays.copyOf(unsynced.peekFirst(), unsynced.peekFirst().length / 2)
-                : null;
+        Write first = unsynced.peekFirst();
+        if (tear && first != null && !first.replace()) {
+            int frameLength = ByteBuffer.wrap(first.bytes()).getInt(0) + 8;
+            torn = Arrays.copyOf(first.bytes(), Math.max(1, Math.min(first.bytes().length / 2, frameLength - 1)));
+        } else {
+            torn = null;
+        }
         unsynced.clear();
         written = synced;
     }
 
-    int tornImagesDropped() {
-        return tornImagesDropped;
+    int tornTailsDropped() {
+        return tornTailsDropped;
     }
 
-    /** The last intact image, or {@code null} for a fresh agent; a torn tail is detected and dropped. */
-    byte[] recover() {
+    /** The journal's records; a torn tail is detected, dropped and truncated away. */
+    List<JournalRecord> recover() {
+        byte[] file = durable;
         if (torn != null) {
-            try {
-                RecordCodec.unframe(torn);
-                throw new IllegalStateException("a torn agent image passed its checksum");
-            } catch (RecordCodec.CorruptRecordException expected) {
-                tornImagesDropped++;
-            }
+            file = Arrays.copyOf(durable, durable.length + torn.length);
+            System.arraycopy(torn, 0, file, durable.length, torn.length);
             torn = null;
         }
-        if (durable == null) {
-            return null;
-        }
         try {
-            return RecordCodec.unframe(durable);
-        } catch (RecordCodec.CorruptRecordException e) {
-            throw new IllegalStateException("the durable agent image is corrupt: " + e.getMessage(), e);
+            JournalCodec.Recovered recovered = JournalCodec.decode(file, "agent.journal");
+            if (recovered.tornTail()) {
+                tornTailsDropped++;
+                if (recovered.validLength() != durable.length) {
+                    throw new IllegalStateException("recovery kept " + recovered.validLength()
+                            + " bytes of a journal whose durable part is " + durable.length);
+                }
+            }
+            return recovered.records();
+        } catch (CorruptJournalException e) {
+            throw new IllegalStateException("the durable agent journal is corrupt: " + e.getMessage(), e);
         }
     }
 }

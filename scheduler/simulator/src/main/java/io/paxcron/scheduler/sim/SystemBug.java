@@ -20,5 +20,11 @@ public enum SystemBug {
      * {@code LOST} when its agent is unreachable past its lease, it re-sends the launch to another
      * agent (step 4).
      */
-    RECONCILE_ALWAYS_RESENDS
+    RECONCILE_ALWAYS_RESENDS,
+    /**
+     * The agent starts the process of an accepted launch before the launch is durable in its journal
+     * (violates step 2: "the agent persists the launch before it starts the process"); a crash then
+     * forgets a process that ran.
+     */
+    AGENT_STARTS_BEFORE_PERSIST
 }

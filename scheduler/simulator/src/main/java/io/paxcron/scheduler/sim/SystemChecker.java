@@ -144,6 +144,8 @@ final class SystemChecker {
 
     private record StartKey(RunId runId, int attempt) {}
 
+    private record DurableLaunch(int agent, RunId runId, int attempt) {}
+
     private final Instant base;
     private final boolean intentCheck;
     private String violation;
@@ -156,6 +158,7 @@ final class SystemChecker {
     private final Ballot[] seen;
     private final Ballot[] durableSeen;
     private final Map<StartKey, Integer> starts = new HashMap<>();
+    private final Set<DurableLaunch> durableLaunches = new HashSet<>();
     private long launchesAccepted;
     private long runsStarted;
     private long duplicated;
@@ -359,9 +362,18 @@ final class SystemChecker {
         seen[agent] = durableSeen[agent];
     }
 
-    /** Agent {@code agent} persisted an accepted launch and starts its process. */
-    void onRunStarted(long atMillis, String agentId, RunId runId, int attempt) {
+    /** Agent {@code agent}'s journal holds the accepted launch {@code (runId, attempt)} durably. */
+    void onAgentLaunchDurable(int agent, RunId runId, int attempt) {
+        durableLaunches.add(new DurableLaunch(agent, runId, attempt));
+    }
+
+    /** Agent {@code agent} starts the process of an accepted launch, which must be durable by now. */
+    void onRunStarted(long atMillis, int agent, String agentId, RunId runId, int attempt) {
         runsStarted++;
+        if (!durableLaunches.contains(new DurableLaunch(agent, runId, attempt))) {
+            fail(atMillis, agentId + " started " + runId + " attempt " + attempt + " before persisting the launch:"
+                    + " a crash now forgets a process that runs");
+        }
         boolean once = atMostOnce(runId.job());
         StartKey key = new StartKey(runId, once ? 0 : attempt);
         int count = starts.merge(key, 1, Integer::sum);

@@ -1,5 +1,15 @@
 package io.paxcron.scheduler.sim;
 
+import io.paxcron.agent.core.AgentEffect;
+import io.paxcron.agent.core.AgentFence;
+import io.paxcron.agent.core.AgentLimits;
+import io.paxcron.agent.core.FenceBallot;
+import io.paxcron.agent.core.JournalCodec;
+import io.paxcron.agent.core.JournalRecord;
+import io.paxcron.agent.core.LaunchKey;
+import io.paxcron.agent.core.LeaderReply;
+import io.paxcron.agent.core.RunPhase;
+import io.paxcron.agent.core.RunView;
 import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.ClockBound;
 import io.paxcron.paxos.Command;
@@ -15,7 +25,6 @@ import io.paxcron.paxos.SessionStateMachine;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.StateMachine;
 import io.paxcron.scheduler.AgentAnswer;
-import io.paxcron.scheduler.AgentFence;
 import io.paxcron.scheduler.AgentInfo;
 import io.paxcron.scheduler.AgentRunState;
 import io.paxcron.scheduler.CommandResult;
@@ -43,13 +52,8 @@ import io.paxcron.scheduler.StateChange;
 import io.paxcron.sim.Invariants;
 import io.paxcron.sim.SimClock;
 import io.paxcron.sim.SimDisk;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -164,6 +168,13 @@ public final class SystemSimulation {
     static final long AGENT_WAKE_MILLIS = 400;
     /** An agent not heard from for this long counts as unreachable past its lease. */
     static final long AGENT_LEASE_MILLIS = 2_000;
+    /**
+     * The lease a leader grants an agent from the moment it sent an acknowledged heartbeat: shorter
+     * than {@link #AGENT_LEASE_MILLIS}, so the agent stops starting processes before a leader gives it up.
+     */
+    static final long AGENT_START_LEASE_MILLIS = 1_000;
+    /** An accepted launch unconfirmed for this long after a lease lapse is given up (NEVER_STARTED). */
+    static final long AGENT_GIVE_UP_MILLIS = 10_000;
     static final int AGENT_CAPACITY = 6;
     static final long CLIENT_TIMEOUT_MILLIS = 1_500;
     /** Mean pause between one client's operations. */
@@ -454,10 +465,14 @@ public final class SystemSimulation {
     /** The leader's log holds the agent's report: stop re-sending it. */
     private record AckMessage(RunId runId, int attempt, boolean finish) implements AgentMessage {}
 
+    /** The leader (at {@code ballot}) heard the heartbeat sent at {@code sentAtMillis}: the agent's lease. */
+    private record HeartbeatAckMessage(long sentAtMillis, Ballot ballot) implements AgentMessage {}
+
     /** What an agent sends a replica: a heartbeat, or an answer or report for the dispatcher. */
     private sealed interface AgentToReplica {}
 
-    private record Heartbeat() implements AgentToReplica {}
+    /** {@code sentAtMillis}: the agent's clock when it sent the heartbeat, echoed in the acknowledgement. */
+    private record Heartbeat(long sentAtMillis) implements AgentToReplica {}
 
     private record Report(AgentAnswer answer) implements AgentToReplica {}
 
@@ -1097,6 +1112,10 @@ public final class SystemSimulation {
         /** An agent's heartbeat, answer or report. */
         void onAgentMessage(int agent, AgentToReplica message) {
             agentHeardWallMillis[agent] = Math.max(agentHeardWallMillis[agent], wallMillis());
+            if (message instanceof Heartbeat(long sentAtMillis) && dispatcher.ballot() != null && leaseValid()) {
+                toAgent(id, agent, new HeartbeatAckMessage(sentAtMillis, dispatcher.ballot()));
+                return;
+            }
             if (!(message instanceof Report(AgentAnswer answer)) || dispatcher.ballot() == null || !leaseValid()) {
                 return;
             }
@@ -1133,35 +1152,14 @@ public final class SystemSimulation {
 
     // ------------------------------------------------------------------------------------------ agents
 
-    private record LaunchKey(RunId runId, int attempt) implements Comparable<LaunchKey> {
-        @Override
-        public int compareTo(LaunchKey other) {
-            int byRun = runId.compareTo(other.runId);
-            return byRun != 0 ? byRun : Integer.compare(attempt, other.attempt);
-        }
-    }
-
-    /** One launch the agent accepted, as its own table (persisted beside the fence) remembers it. */
-    private static final class AgentRun {
-        final RunId runId;
-        final int attempt;
-        AgentRunState state = AgentRunState.ACCEPTED;
-        Outcome outcome;
-        boolean startAcknowledged;
-        boolean finishAcknowledged;
-
-        AgentRun(RunId runId, int attempt) {
-            this.runId = runId;
-            this.attempt = attempt;
-        }
-    }
-
-    private record HeldAction(long writeCount, Ballot fence, Runnable action) {}
+    private record HeldAction(long writeCount, Ballot fence, List<LaunchKey> launchesMadeDurable, Runnable action) {}
 
     /**
-     * A simulated worker agent: the real {@link AgentFence} and a launch table, persisted as one
-     * image before it answers or starts anything; processes that run for a random virtual time;
-     * reports re-sent until the leader acknowledges them; heartbeats to every replica.
+     * A simulated worker agent: the real agent core ({@link AgentFence}) driven as the real shell drives
+     * it — its journal records appended to a simulated disk and made durable by a group commit before
+     * any reply, start or report; processes that run for a random virtual time and die with the agent;
+     * heartbeats to every replica, the leader's acknowledgements giving the agent its lease; reports
+     * re-sent until the leader acknowledges them.
      */
     private final class Agent {
         final int index;
@@ -1169,8 +1167,8 @@ public final class SystemSimulation {
         final SplittableRandom agentRandom;
         final AgentDisk disk = new AgentDisk();
         AgentFence fence;
-        final TreeMap<LaunchKey, AgentRun> runs = new TreeMap<>();
         final ArrayDeque<HeldAction> held = new ArrayDeque<>();
+        final HashMap<LaunchKey, Integer> replyTo = new HashMap<>();
         boolean alive;
         boolean syncing;
         int incarnation;
@@ -1182,32 +1180,26 @@ public final class SystemSimulation {
             this.agentRandom = agentRandom;
         }
 
+        Instant clock() {
+            return BASE.plusMillis(now);
+        }
+
         void start() {
             incarnation++;
             alive = true;
             syncing = false;
             held.clear();
-            fence = new AgentFence();
-            runs.clear();
-            byte[] image = disk.recover();
-            if (image != null) {
-                restoreImage(image);
+            replyTo.clear();
+            AgentLimits limits = new AgentLimits(64, AgentLimits.DEFAULT_MAX_LAUNCHES,
+                    Duration.ofMillis(AGENT_GIVE_UP_MILLIS));
+            fence = AgentFence.recover(limits, disk.recover());
+            for (LaunchKey running : fence.running()) {
+                // The process died with the agent: it may have run partly, so it failed (128 + SIGKILL).
+                execute(fence.onFinished(running, Outcome.failed(137), "the process died with its agent", clock(),
+                        new byte[0]), -1);
             }
-            boolean died = false;
-            for (AgentRun run : runs.values()) {
-                if (run.state != AgentRunState.FINISHED) {
-                    // The process died with the agent: it may have run partly, so it failed (128 + SIGKILL).
-                    fence.onFinished(run.runId, run.attempt, Outcome.failed(137));
-                    run.state = AgentRunState.FINISHED;
-                    run.outcome = Outcome.failed(137);
-                    died = true;
-                }
-            }
-            if (died) {
-                persist(() -> { });
-            }
-            trace(name + " starts (incarnation " + incarnation + ", fence " + fence.highestBallot() + ", "
-                    + runs.size() + " launches remembered)");
+            trace(name + " starts (incarnation " + incarnation + ", fence " + fence.highestSeen() + ", "
+                    + fence.size() + " launches remembered)");
             int at = incarnation;
             schedule(agentRandom.nextLong(1, AGENT_WAKE_MILLIS), () -> onWake(at));
         }
@@ -1226,10 +1218,36 @@ public final class SystemSimulation {
             trace(name + " crashes" + (tear ? " (last write torn)" : ""));
         }
 
-        /** Writes the image now; runs {@code after} once it is durable (group commit, like the replicas). */
-        void persist(Runnable after) {
-            long count = disk.write(image());
-            held.add(new HeldAction(count, fence.highestBallot(), after));
+        /**
+         * Carries out one {@link io.paxcron.agent.core.Ready}: its records are appended now and its
+         * effects run once they are durable (group commit, like the replicas). Effects of a Ready with
+         * nothing to write still wait behind earlier writes: a start may depend on an accept not yet synced.
+         */
+        void execute(io.paxcron.agent.core.Ready ready, int from) {
+            if (ready.isEmpty()) {
+                return;
+            }
+            Runnable effects = () -> ready.effects().forEach(effect -> carryOut(effect, from));
+            if (options.bug() == SystemBug.AGENT_STARTS_BEFORE_PERSIST) {
+                List<AgentEffect> starts = ready.effects().stream().filter(AgentEffect.Start.class::isInstance).toList();
+                starts.forEach(effect -> carryOut(effect, from));
+                List<AgentEffect> rest = ready.effects().stream().filter(e -> !(e instanceof AgentEffect.Start)).toList();
+                effects = () -> rest.forEach(effect -> carryOut(effect, from));
+            }
+            if (ready.persist().isEmpty() && held.isEmpty()) {
+                effects.run();
+                return;
+            }
+            long count = ready.persist().isEmpty() ? disk.writtenCount() : disk.append(JournalCodec.encode(ready.persist()));
+            List<LaunchKey> accepted = ready.persist().stream()
+                    .filter(JournalRecord.Accepted.class::isInstance)
+                    .map(record -> ((JournalRecord.Accepted) record).key())
+                    .toList();
+            held.add(new HeldAction(count, paxosBallot(fence.highestSeen()), accepted, effects));
+            if (fence.needsCompaction()) {
+                disk.replace(JournalCodec.encode(fence.snapshot()));
+                fence.onCompacted();
+            }
             startSync();
         }
 
@@ -1249,206 +1267,195 @@ public final class SystemSimulation {
                 while (alive && !held.isEmpty() && held.peek().writeCount() <= disk.durableCount()) {
                     HeldAction done = held.poll();
                     checker.onAgentDurable(index, done.fence());
+                    for (LaunchKey key : done.launchesMadeDurable()) {
+                        checker.onAgentLaunchDurable(index, key.runId(), key.attempt());
+                    }
                     done.action().run();
                 }
                 startSync();
             });
         }
 
+        private void carryOut(AgentEffect effect, int from) {
+            switch (effect) {
+                case AgentEffect.Reply reply -> onReply(reply.reply(), from);
+                case AgentEffect.Start start -> startProcess(start.key(), start.payload());
+                case AgentEffect.Stop stop -> {
+                    int at = incarnation;
+                    // SIGTERM to the group; the simulated process exits at once with 128 + SIGTERM.
+                    schedule(1, () -> {
+                        if (alive && incarnation == at && fence.view(stop.key()).phase() == RunPhase.RUNNING) {
+                            finish(stop.key(), Outcome.failed(143));
+                        }
+                    });
+                }
+                case AgentEffect.Report report -> report(report);
+            }
+        }
+
         void onMessage(int from, AgentMessage message) {
             switch (message) {
                 case LaunchMessage launch -> onLaunch(from, launch);
                 case GetRunMessage getRun -> {
-                    AgentFence.LookupReply reply = fence.onGetRun(getRun.runId(), getRun.attempt(), getRun.ballot());
-                    if (reply instanceof AgentFence.LookupReply.Fenced fenced) {
-                        answer(from, new AgentAnswer.Fenced(name, fenced.highestSeen()));
-                        return;
-                    }
-                    checker.onAgentBallot(index, getRun.ballot());
-                    persist(() -> answer(from, switch (reply) {
-                        case AgentFence.LookupReply.Known known -> new AgentAnswer.Known(name, getRun.runId(),
-                                getRun.attempt(), getRun.ballot(), known.state(), known.outcome());
-                        case AgentFence.LookupReply.Unknown unknown -> new AgentAnswer.Unknown(name, getRun.runId(),
-                                getRun.attempt(), getRun.ballot());
-                        case AgentFence.LookupReply.Fenced fenced -> new AgentAnswer.Fenced(name, fenced.highestSeen());
-                    }));
+                    noteBallot(getRun.ballot());
+                    execute(fence.onGetRun(clock(), new LaunchKey(getRun.runId(), getRun.attempt()),
+                            fenceBallot(getRun.ballot())), from);
                 }
                 case CancelMessage cancel -> {
-                    AgentFence.LookupReply reply = fence.onGetRun(cancel.runId(), cancel.attempt(), cancel.ballot());
-                    if (reply instanceof AgentFence.LookupReply.Fenced) {
-                        return;
-                    }
-                    checker.onAgentBallot(index, cancel.ballot());
-                    AgentRun run = runs.get(new LaunchKey(cancel.runId(), cancel.attempt()));
-                    if (run != null && run.state != AgentRunState.FINISHED) {
-                        finish(run, Outcome.failed(143));
-                    } else {
-                        persist(() -> { });
-                    }
+                    noteBallot(cancel.ballot());
+                    execute(fence.onCancel(clock(), new LaunchKey(cancel.runId(), cancel.attempt()),
+                            fenceBallot(cancel.ballot())), from);
                 }
-                case AckMessage ack -> {
-                    AgentRun run = runs.get(new LaunchKey(ack.runId(), ack.attempt()));
-                    if (run == null) {
-                        return;
-                    }
-                    if (!ack.finish()) {
-                        run.startAcknowledged = true;
-                    } else if (run.state == AgentRunState.FINISHED && !run.finishAcknowledged) {
-                        // The fence still remembers the launch (and answers for it); the report loop need not.
-                        fence.onFinishAcknowledged(run.runId, run.attempt);
-                        run.finishAcknowledged = true;
-                        runs.remove(new LaunchKey(run.runId, run.attempt));
-                        persist(() -> { });
-                    }
+                case AckMessage ack -> execute(fence.onReportAcknowledged(new LaunchKey(ack.runId(), ack.attempt()),
+                        ack.finish() ? AgentEffect.ReportKind.FINISHED : AgentEffect.ReportKind.STARTED), from);
+                case HeartbeatAckMessage ack -> {
+                    FenceBallot ballot = fenceBallot(ack.ballot());
+                    noteBallot(ack.ballot());
+                    execute(fence.onHeartbeatAcknowledged(clock(), BASE.plusMillis(ack.sentAtMillis()),
+                            Duration.ofMillis(AGENT_START_LEASE_MILLIS), ballot), from);
                 }
+            }
+        }
+
+        /** Tells the checker of a ballot the agent is about to take in (not one below its fence). */
+        private void noteBallot(Ballot ballot) {
+            if (!fenceBallot(ballot).isBelow(fence.highestSeen())) {
+                checker.onAgentBallot(index, ballot);
             }
         }
 
         private void onLaunch(int from, LaunchMessage launch) {
-            Ballot asked = options.bug() == SystemBug.NO_AGENT_FENCING
-                    ? Ballot.max(launch.ballot(), fence.highestBallot())
-                    : launch.ballot();
-            AgentFence.LaunchReply reply = fence.onLaunch(launch.runId(), launch.attempt(), asked);
-            switch (reply) {
-                case AgentFence.LaunchReply.Accepted accepted -> {
-                    checker.onLaunchAccepted(now, index, name, launch.runId(), launch.attempt(), launch.ballot());
-                    trace(name + " accepts " + launch.runId() + " #" + launch.attempt() + " ballot " + launch.ballot()
-                            + " from replica " + from);
-                    AgentRun run = new AgentRun(launch.runId(), launch.attempt());
-                    runs.put(new LaunchKey(run.runId, run.attempt), run);
-                    persist(() -> startProcess(run, launch.spec()));
-                }
-                case AgentFence.LaunchReply.Repeat repeat -> {
-                    checker.onAgentBallot(index, launch.ballot());
-                    persist(() -> answer(from, new AgentAnswer.Known(name, launch.runId(), launch.attempt(),
-                            launch.ballot(), repeat.state(), repeat.outcome())));
-                }
-                case AgentFence.LaunchReply.Refused refused -> {
-                    if (refused.reason() == AgentFence.Reason.FENCED) {
-                        answer(from, new AgentAnswer.Fenced(name, refused.highestSeen()));
-                    }
-                }
+            FenceBallot asked = options.bug() == SystemBug.NO_AGENT_FENCING
+                    ? FenceBallot.max(fenceBallot(launch.ballot()), fence.highestSeen())
+                    : fenceBallot(launch.ballot());
+            LaunchKey key = new LaunchKey(launch.runId(), launch.attempt());
+            boolean isNew = fence.view(key).phase() == RunPhase.UNKNOWN;
+            io.paxcron.agent.core.Ready ready = fence.onLaunch(clock(), key, asked, null,
+                    encodeTimeout(launch.spec().timeout()));
+            boolean accepted = ready.persist().stream().anyMatch(JournalRecord.Accepted.class::isInstance);
+            if (accepted) {
+                checker.onLaunchAccepted(now, index, name, launch.runId(), launch.attempt(), launch.ballot());
+                trace(name + " accepts " + launch.runId() + " #" + launch.attempt() + " ballot " + launch.ballot()
+                        + " from replica " + from);
+            } else if (!isNew || !ready.persist().isEmpty()) {
+                checker.onAgentBallot(index, launch.ballot());
+            }
+            execute(ready, from);
+        }
+
+        private void onReply(LeaderReply reply, int from) {
+            LaunchKey key = reply.key();
+            Ballot ballot = paxosBallot(reply.ballot());
+            AgentAnswer answer = switch (reply) {
+                case LeaderReply.LaunchAnswer launch -> switch (launch.status()) {
+                    // An accepted launch answers with its start report, as the simulated leader expects.
+                    case ACCEPTED, CAPACITY -> null;
+                    case REPEAT -> known(launch.run(), ballot);
+                    case FENCED -> new AgentAnswer.Fenced(name, paxosBallot(launch.highestSeen()));
+                };
+                case LeaderReply.RunAnswer run -> switch (run.run().phase()) {
+                    case UNKNOWN -> new AgentAnswer.Unknown(name, key.runId(), key.attempt(), ballot);
+                    case FENCED -> new AgentAnswer.Fenced(name, paxosBallot(run.run().highestSeen()));
+                    default -> known(run.run(), ballot);
+                };
+                case LeaderReply.CancelAnswer cancel -> null;
+            };
+            if (answer != null) {
+                answer(from, answer);
             }
         }
 
+        private AgentAnswer known(RunView run, Ballot ballot) {
+            AgentRunState state = switch (run.phase()) {
+                case RUNNING -> AgentRunState.RUNNING;
+                case FINISHED, NEVER_STARTED -> AgentRunState.FINISHED;
+                default -> AgentRunState.ACCEPTED;
+            };
+            // As in report(): the simulated leader hears NEVER_STARTED as FAILED(143).
+            Outcome outcome = run.phase() == RunPhase.NEVER_STARTED ? Outcome.failed(143) : run.outcome();
+            return new AgentAnswer.Known(name, run.key().runId(), run.key().attempt(), ballot, state, outcome);
+        }
+
         /** The launch is durable: the process starts now and runs for a random time (or until its timeout). */
-        private void startProcess(AgentRun run, JobSpec spec) {
-            checker.onRunStarted(now, name, run.runId, run.attempt);
-            fence.onStarted(run.runId, run.attempt);
-            run.state = AgentRunState.RUNNING;
+        private void startProcess(LaunchKey key, byte[] payload) {
+            checker.onRunStarted(now, index, name, key.runId(), key.attempt());
             long duration = agentRandom.nextLong(50, MAX_RUN_MILLIS + 1);
-            long timeout = spec.timeout().toMillis();
+            long timeout = decodeTimeout(payload);
             Outcome outcome = duration > timeout ? Outcome.TIMED_OUT
                     : agentRandom.nextInt(100) < 85 ? Outcome.SUCCEEDED : Outcome.failed(1);
-            persist(() -> report(run));
+            execute(fence.onStarted(key, clock()), -1);
             int at = incarnation;
             schedule(Math.min(duration, timeout), () -> {
-                if (alive && incarnation == at && run.state == AgentRunState.RUNNING) {
-                    finish(run, outcome);
+                if (alive && incarnation == at && fence.view(key).phase() == RunPhase.RUNNING) {
+                    finish(key, outcome);
                 }
             });
         }
 
-        private void finish(AgentRun run, Outcome outcome) {
-            trace(name + " finishes " + run.runId + " #" + run.attempt + " " + outcome);
-            fence.onFinished(run.runId, run.attempt, outcome);
-            run.state = AgentRunState.FINISHED;
-            run.outcome = outcome;
-            persist(() -> report(run));
+        private void finish(LaunchKey key, Outcome outcome) {
+            trace(name + " finishes " + key.runId() + " #" + key.attempt() + " " + outcome);
+            execute(fence.onFinished(key, outcome, "", clock(), new byte[0]), -1);
         }
 
-        /** Heartbeats, and re-sends every report the leader has not acknowledged. */
+        /** Heartbeats, gives time to the core, and re-sends every report the leader has not acknowledged. */
         void onWake(int at) {
             if (!alive || incarnation != at) {
                 return;
             }
             wakes++;
             for (int replica = 0; replica < nodes.size(); replica++) {
-                toReplicaFromAgent(index, replica, new Heartbeat());
+                toReplicaFromAgent(index, replica, new Heartbeat(now));
             }
-            for (AgentRun run : runs.values()) {
-                report(run);
+            execute(fence.onTick(clock()), -1);
+            for (AgentEffect.Report report : fence.pendingReports()) {
+                report(report);
             }
             schedule(AGENT_WAKE_MILLIS, () -> onWake(at));
         }
 
-        private void report(AgentRun run) {
-            AgentAnswer answer;
-            if (run.state == AgentRunState.FINISHED && !run.finishAcknowledged) {
-                answer = new AgentAnswer.Finished(name, run.runId, run.attempt, run.outcome);
-            } else if (run.state == AgentRunState.RUNNING && !run.startAcknowledged) {
-                answer = new AgentAnswer.Started(name, run.runId, run.attempt);
-            } else {
+        private void report(AgentEffect.Report report) {
+            RunView run = report.run();
+            LaunchKey key = run.key();
+            AgentAnswer answer = switch (run.phase()) {
+                case RUNNING -> new AgentAnswer.Started(name, key.runId(), key.attempt());
+                case FINISHED -> new AgentAnswer.Finished(name, key.runId(), key.attempt(), run.outcome());
+                // The simulated leader has no NEVER_STARTED record: it hears a launch cancelled (or given
+                // up) before it started as what a SIGTERM at its start would have given, FAILED(128 + 15).
+                case NEVER_STARTED -> new AgentAnswer.Finished(name, key.runId(), key.attempt(), Outcome.failed(143));
+                default -> null;
+            };
+            if (answer == null) {
                 return;
             }
-            Ballot highest = fence.highestBallot();
-            int target = highest.equals(Ballot.ZERO) || wakes % 3 == 0
+            FenceBallot highest = fence.highestSeen();
+            int target = highest.equals(FenceBallot.ZERO) || wakes % 3 == 0
                     ? agentRandom.nextInt(nodes.size())
                     : highest.replicaId();
             toReplicaFromAgent(index, target, new Report(answer));
         }
 
         private void answer(int replica, AgentAnswer answer) {
-            toReplicaFromAgent(index, replica, new Report(answer));
-        }
-
-        private byte[] image() {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            try (DataOutputStream out = new DataOutputStream(bytes)) {
-                byte[] fenceImage = fence.snapshot();
-                out.writeInt(fenceImage.length);
-                out.write(fenceImage);
-                out.writeInt(runs.size());
-                for (AgentRun run : runs.values()) {
-                    out.writeUTF(run.runId.job());
-                    out.writeLong(run.runId.instant().toEpochMilli());
-                    out.writeBoolean(run.runId.manual());
-                    out.writeInt(run.attempt);
-                    out.writeByte(run.state.ordinal());
-                    switch (run.outcome) {
-                        case null -> out.writeByte(0);
-                        case Outcome.Succeeded succeeded -> out.writeByte(1);
-                        case Outcome.Failed failed -> {
-                            out.writeByte(2);
-                            out.writeInt(failed.exitCode());
-                        }
-                        case Outcome.TimedOut timedOut -> out.writeByte(3);
-                        default -> throw new IllegalStateException("an agent never holds outcome " + run.outcome);
-                    }
-                    out.writeBoolean(run.startAcknowledged);
-                    out.writeBoolean(run.finishAcknowledged);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            return bytes.toByteArray();
-        }
-
-        private void restoreImage(byte[] image) {
-            try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(image))) {
-                byte[] fenceImage = new byte[in.readInt()];
-                in.readFully(fenceImage);
-                fence.restore(fenceImage);
-                int count = in.readInt();
-                for (int i = 0; i < count; i++) {
-                    RunId runId = new RunId(in.readUTF(), Instant.ofEpochMilli(in.readLong()), in.readBoolean());
-                    AgentRun run = new AgentRun(runId, in.readInt());
-                    run.state = AgentRunState.values()[in.readByte()];
-                    run.outcome = switch (in.readByte()) {
-                        case 0 -> null;
-                        case 1 -> Outcome.SUCCEEDED;
-                        case 2 -> Outcome.failed(in.readInt());
-                        case 3 -> Outcome.TIMED_OUT;
-                        default -> throw new IllegalStateException("unknown outcome in agent image");
-                    };
-                    run.startAcknowledged = in.readBoolean();
-                    run.finishAcknowledged = in.readBoolean();
-                    runs.put(new LaunchKey(runId, run.attempt), run);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            if (replica >= 0) {
+                toReplicaFromAgent(index, replica, new Report(answer));
             }
         }
+    }
+
+    private static FenceBallot fenceBallot(Ballot ballot) {
+        return FenceBallot.of(0, ballot);
+    }
+
+    private static Ballot paxosBallot(FenceBallot ballot) {
+        return new Ballot(ballot.round(), ballot.replicaId());
+    }
+
+    /** The simulated launch spec the agent persists: only the timeout matters to a simulated process. */
+    private static byte[] encodeTimeout(Duration timeout) {
+        return ByteBuffer.allocate(8).putLong(timeout.toMillis()).array();
+    }
+
+    private static long decodeTimeout(byte[] payload) {
+        return ByteBuffer.wrap(payload).getLong();
     }
 
     // ------------------------------------------------------------------------------------------ clients

@@ -36,6 +36,12 @@ class PlantedSystemBugsAreCaughtTest {
                 "launched twice");
     }
 
+    @Test
+    void agentThatStartsTheProcessBeforePersistingTheLaunchIsCaught() {
+        caught(SystemSimulation.Options.of(1).withBug(SystemBug.AGENT_STARTS_BEFORE_PERSIST),
+                "before persisting the launch");
+    }
+
     private static void caught(SystemSimulation.Options template, String expected) {
         SystemSimulation.Result found = null;
         long startNanos = System.nanoTime();
