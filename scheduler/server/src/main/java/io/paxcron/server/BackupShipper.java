@@ -89,12 +89,12 @@ final class BackupShipper implements BackupControl, AutoCloseable {
     thread.scheduleWithFixedDelay(this::maybeShip, millis, millis, TimeUnit.MILLISECONDS);
   }
 
-  @Override
   /** Tells {@code listener} the time of every successful backup, on the backup thread. */
   void onSuccess(java.util.function.Consumer<Instant> listener) {
     onSuccess = java.util.Objects.requireNonNull(listener, "listener");
   }
 
+  @Override
   public Status status() {
     return status;
   }

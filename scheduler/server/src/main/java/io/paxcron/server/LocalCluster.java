@@ -45,6 +45,7 @@ public final class LocalCluster implements AutoCloseable {
   private final String clusterId;
   private final Map<Integer, Member> members = new TreeMap<>();
   private final Map<Integer, Process> processes = new TreeMap<>();
+  private final Map<String, Process> agents = new TreeMap<>();
   private final BiFunction<Integer, Integer, Integer> peerPortSeenBy;
   private final List<String> extraFlags;
 
@@ -130,6 +131,63 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts worker agent {@code name} as its own {@code paxcron agent} process, dialing every
+   * replica's client address, with its data dir and log under the work dir. Restarting a killed
+   * agent under the same name reuses its data dir (its journal), as after a real crash.
+   *
+   * @param extraFlags added to the agent's command line (e.g. --label zone=a, --capacity 8)
+   */
+  public void startAgent(String name, List<String> extraFlags) {
+    Path dataDir = agentDataDir(name);
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--enable-native-access=ALL-UNNAMED",
+        "-Xmx128m",
+        "-cp", System.getProperty("java.class.path"),
+        Paxcron.class.getName(), "agent",
+        "--name", name,
+        "--cluster", String.join(",", clientAddresses()),
+        "--data-dir", dataDir.toString()));
+    command.addAll(extraFlags);
+    try {
+      Files.createDirectories(dataDir);
+      Process process = new ProcessBuilder(command)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(workDir.resolve("agent-" + name + ".log").toFile()))
+          .start();
+      agents.put(name, process);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start agent " + name, e);
+    }
+  }
+
+  /** The data dir of agent {@code name}: its journal and the runs' output. */
+  public Path agentDataDir(String name) {
+    return workDir.resolve("agent-" + name);
+  }
+
+  /** SIGKILL of agent {@code name}; the processes of its runs live on in their own sessions. */
+  public void killAgent(String name) {
+    stop(agents.remove(name));
+  }
+
+  public boolean agentRunning(String name) {
+    Process process = agents.get(name);
+    return process != null && process.isAlive();
+  }
+
+  private static void stop(Process process) {
+    if (process != null) {
+      process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
   /** SIGKILL: no shutdown hook, no flush — whatever was not synced is lost. */
   public void kill(int id) {
     Process process = processes.remove(id);
@@ -209,6 +267,9 @@ public final class LocalCluster implements AutoCloseable {
 
   @Override
   public void close() {
+    for (String name : new ArrayList<>(agents.keySet())) {
+      killAgent(name);
+    }
     for (int id : new ArrayList<>(processes.keySet())) {
       kill(id);
     }

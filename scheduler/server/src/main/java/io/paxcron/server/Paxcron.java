@@ -42,6 +42,7 @@ import picocli.CommandLine.Parameters;
     description = "A distributed cron replicated with Multi-Paxos.",
     subcommands = {
       Paxcron.ServerCommand.class,
+      io.paxcron.agent.AgentCommand.class,
       BackupCommand.RestoreCommand.class,
       BackupCommand.class,
       Paxcron.StatusCommand.class,

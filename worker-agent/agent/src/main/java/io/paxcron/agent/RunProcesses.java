@@ -148,6 +148,7 @@ final class RunProcesses {
             env.put("PAXCRON_JOB", key.runId().job());
             env.put("PAXCRON_SCHEDULED_TIME", key.runId().instant().toString());
             env.put("PAXCRON_ATTEMPT", Integer.toString(key.attempt()));
+            env.put("PAXCRON_AGENT", options.name());
             Process process = builder.start();
             Watched run = new Watched(key, directory, deadline(now, spec));
             run.pgid = process.pid();
