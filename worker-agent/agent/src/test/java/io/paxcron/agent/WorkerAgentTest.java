@@ -249,6 +249,24 @@ final class WorkerAgentTest {
     }
 
     @Test
+    void outputRetentionKeepsOnlyTheNewestEndedRuns() throws Exception {
+        AgentOptions base = options();
+        start(new AgentOptions(base.cluster(), base.name(), base.labels(), base.capacity(), base.dataDir(),
+                base.outputMaxBytes(), 2, base.outputRetentionAge(), base.allowedUsers(), base.heartbeatInterval(),
+                base.killGrace(), base.seed()));
+        for (int second = 20; second < 24; second++) {
+            leader.send(launch(runId(second), LOW, shell("echo " + second)));
+            finished(runId(second));
+        }
+        try (var dirs = Files.list(dir.resolve("data").resolve("runs"))) {
+            assertEquals(2, dirs.count(), "the two newest ended runs keep their output");
+        }
+        leader.send(LeaderMessage.newBuilder().setGetOutput(GetOutput.newBuilder().setRequestId(9).setRunId(runId(20))
+                .setAttempt(1)).build());
+        assertFalse(leader.await("OutputChunk", AgentMessage::hasOutput, WAIT).getOutput().getFound());
+    }
+
+    @Test
     void noProcessStartsOnceTheLeaseLapsedUntilALeaderConfirmsTheLaunch() throws Exception {
         leader.lease = Duration.ofMillis(300);
         start(options());
