@@ -352,6 +352,24 @@ final class WorkerAgentTest {
     }
 
     @Test
+    void afterTheLeaderGoesAwayTheAgentRegistersWithTheNextAddressCarryingItsUnacknowledgedRuns() throws Exception {
+        try (ScriptedLeader next = new ScriptedLeader()) {
+            leader.acknowledgeReports = false;
+            AgentOptions options = AgentOptions.of(List.of(leader.address(), next.address()), "agent-a",
+                    dir.resolve("data")).withHeartbeatInterval(Duration.ofMillis(100));
+            start(options);
+            leader.send(launch(runId(24), LOW, shell("exit 6")));
+            finished(runId(24));
+            leader.close();
+            AgentMessage register = next.await("Register at the next address", AgentMessage::hasRegister, WAIT);
+            assertEquals(RunState.State.FINISHED, register.getRegister().getRuns(0).getState());
+            assertEquals(6, register.getRegister().getRuns(0).getExitCode());
+            assertEquals(6, next.await("the re-sent finish report", report(runId(24), RunReport.Kind.FINISHED), WAIT)
+                    .getReport().getState().getExitCode());
+        }
+    }
+
+    @Test
     void agentFollowsARedirectToTheLeader() throws Exception {
         try (ScriptedLeader follower = new ScriptedLeader()) {
             follower.redirectTo = leader.address();
