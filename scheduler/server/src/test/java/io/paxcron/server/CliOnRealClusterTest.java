@@ -243,6 +243,11 @@ class CliOnRealClusterTest {
     assertEquals(2, change.get("line").getAsInt());
     assertEquals(1, planJson.getAsJsonObject("summary").get("add").getAsInt());
 
+    Result dryRun = paxcron("apply", "-f", file.toString(), "--source=json", "--dry-run", "--detailed-exitcode");
+    assertEquals(2, dryRun.exit(), dryRun.toString());
+    assertTrue(dryRun.out().contains("Dry run: the versions still match; nothing was applied."), dryRun.out());
+    assertEquals(1, paxcron("job", "json-job").exit(), "a dry run writes nothing");
+
     Result apply = paxcron("apply", "-f", file.toString(), "--source=json", "-o", "json");
     assertEquals(0, apply.exit(), apply.toString());
     assertTrue(JsonParser.parseString(apply.out()).getAsJsonObject().get("applied").getAsBoolean());

@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
  * {@code paxcron agent}: runs a worker agent until the process is stopped. Bad flags print one line
  * naming the flag and the reason, and exit 2.
  */
-@Command(name = "agent", mixinStandardHelpOptions = true,
+@Command(name = "agent", mixinStandardHelpOptions = true, version = "paxcron agent " + WorkerAgent.VERSION,
         description = "Run a worker agent: dial the cluster, take launches, run them as processes.")
 public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--cluster", required = true, split = ",", description = "replica client API addresses host:port,...")

@@ -249,6 +249,24 @@ final class WorkerAgentTest {
     }
 
     @Test
+    void outputRetentionKeepsOnlyTheNewestEndedRuns() throws Exception {
+        AgentOptions base = options();
+        start(new AgentOptions(base.cluster(), base.name(), base.labels(), base.capacity(), base.dataDir(),
+                base.outputMaxBytes(), 2, base.outputRetentionAge(), base.allowedUsers(), base.heartbeatInterval(),
+                base.killGrace(), base.seed()));
+        for (int second = 20; second < 24; second++) {
+            leader.send(launch(runId(second), LOW, shell("echo " + second)));
+            finished(runId(second));
+        }
+        try (var dirs = Files.list(dir.resolve("data").resolve("runs"))) {
+            assertEquals(2, dirs.count(), "the two newest ended runs keep their output");
+        }
+        leader.send(LeaderMessage.newBuilder().setGetOutput(GetOutput.newBuilder().setRequestId(9).setRunId(runId(20))
+                .setAttempt(1)).build());
+        assertFalse(leader.await("OutputChunk", AgentMessage::hasOutput, WAIT).getOutput().getFound());
+    }
+
+    @Test
     void noProcessStartsOnceTheLeaseLapsedUntilALeaderConfirmsTheLaunch() throws Exception {
         leader.lease = Duration.ofMillis(300);
         start(options());
@@ -331,6 +349,24 @@ final class WorkerAgentTest {
         RunState state = finished(runId(18));
         assertEquals(Outcome.OUTCOME_SUCCEEDED, state.getOutcome(), state.getReason());
         assertEquals(self + "\n", state.getOutputTail().toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void afterTheLeaderGoesAwayTheAgentRegistersWithTheNextAddressCarryingItsUnacknowledgedRuns() throws Exception {
+        try (ScriptedLeader next = new ScriptedLeader()) {
+            leader.acknowledgeReports = false;
+            AgentOptions options = AgentOptions.of(List.of(leader.address(), next.address()), "agent-a",
+                    dir.resolve("data")).withHeartbeatInterval(Duration.ofMillis(100));
+            start(options);
+            leader.send(launch(runId(24), LOW, shell("exit 6")));
+            finished(runId(24));
+            leader.close();
+            AgentMessage register = next.await("Register at the next address", AgentMessage::hasRegister, WAIT);
+            assertEquals(RunState.State.FINISHED, register.getRegister().getRuns(0).getState());
+            assertEquals(6, register.getRegister().getRuns(0).getExitCode());
+            assertEquals(6, next.await("the re-sent finish report", report(runId(24), RunReport.Kind.FINISHED), WAIT)
+                    .getReport().getState().getExitCode());
+        }
     }
 
     @Test
