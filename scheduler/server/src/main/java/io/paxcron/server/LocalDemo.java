@@ -1,108 +1,170 @@
 package io.paxcron.server;
 
-import io.paxcron.paxos.KeyValueStateMachine;
+import io.paxcron.api.JobClient;
+import io.paxcron.api.JobClientException;
+import io.paxcron.api.RunWatch;
 import io.paxcron.paxos.replica.LogClient;
-import io.paxcron.proto.v1.ProposeReply;
-import io.paxcron.proto.v1.StatusReply;
+import io.paxcron.proto.v1.ClusterStatusResponse;
+import io.paxcron.proto.v1.RunRecord;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
-import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * The quick-start demo: a real 3-replica cluster of {@code paxcron server} processes on
- * localhost. It elects a leader, commits commands, kills the leader with SIGKILL while writing,
- * shows the new leader and that no acknowledged write was lost, restarts the killed replica and
- * shows it catching up, then stops everything it started.
+ * The quick-start demo: three {@code paxcron server} processes and one {@code paxcron agent}
+ * process on localhost (free ports, a temporary data dir), {@code examples/crontab} applied with
+ * the CLI, every ledger record printed as the cluster records it, the leader killed with SIGKILL
+ * while jobs run, and scheduling going on under the new leader. It prints the CLI commands and
+ * dashboard addresses to try, and stops everything on Ctrl-C — or, without a terminal, after
+ * {@code --seconds} (default 90).
  */
 public final class LocalDemo {
 
+  private static final DateTimeFormatter CLOCK =
+      DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault());
+  private static final Duration BEFORE_KILL = Duration.ofSeconds(25);
+
   private LocalDemo() {}
 
-  public static void main(String[] args) throws IOException {
+  public static void main(String[] args) throws IOException, InterruptedException {
+    long seconds = 90;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--seconds") && i + 1 < args.length && args[i + 1].matches("[0-9]{1,6}")) {
+        seconds = Long.parseLong(args[++i]);
+      } else {
+        System.err.println("usage: ops/demo [--seconds N]   (N: how long to run without a terminal;"
+            + " got '" + args[i] + "')");
+        System.exit(2);
+      }
+    }
+    Path crontab = Path.of("examples", "crontab");
+    if (!Files.isReadable(crontab)) {
+      System.err.println("error: " + crontab.toAbsolutePath() + " is not readable; run the demo from the"
+          + " repository root (ops/demo does)");
+      System.exit(2);
+    }
+    boolean interactive = System.console() != null;
     PrintStream out = System.out;
     Path work = Files.createTempDirectory("paxcron-demo-");
-    int status = 0;
-    try (LocalCluster cluster = new LocalCluster(work, 3, List.of("--state-machine", "kv", "--snapshot-every-entries", "50"));
-        LogClient client = cluster.client(1)) {
-      out.println("Paxcron demo: a real 3-replica Multi-Paxos cluster on localhost");
-      for (LocalCluster.Member member : cluster.members().values()) {
-        out.printf("  replica %d: peer port %d, client port %d, data %s%n", member.id(),
-            member.peerPort(), member.clientPort(), member.dataDir());
-      }
-      long start = System.nanoTime();
-      cluster.startAll();
-      int leader = cluster.awaitLeader(client, Duration.ofSeconds(30));
-      out.printf("%nreplica %d was elected leader %d ms after the processes were started%n",
-          leader, millisSince(start));
+    LocalCluster cluster = new LocalCluster(work, 3, List.of());
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      cluster.close();
+      LocalCluster.deleteTree(work);
+      out.println("\nstopped the replicas and the agent; removed " + work);
+      stopped.countDown();
+    }, "demo-stop"));
 
-      List<String> written = new ArrayList<>();
-      start = System.nanoTime();
-      long lastSlot = 0;
-      for (int i = 1; i <= 100; i++) {
-        String key = "key-" + i;
-        ProposeReply reply = client.propose(KeyValueStateMachine.put(key, "value-" + i));
-        written.add(key);
-        lastSlot = reply.getSlot();
-      }
-      out.printf("committed 100 commands one by one in %d ms (each: a quorum of fsyncs; slots up"
-          + " to %d)%n", millisSince(start), lastSlot);
-      printStatus(out, cluster, client);
+    out.println("Paxcron demo: 3 replicas and a worker agent on localhost (data in " + work + ")");
+    long start = System.nanoTime();
+    cluster.startAll();
+    int leader;
+    try (LogClient probe = cluster.client(1)) {
+      leader = cluster.awaitLeader(probe, Duration.ofSeconds(60));
+    }
+    out.printf("replica %d was elected leader %d ms after the processes started%n", leader,
+        millisSince(start));
+    String addresses = String.join(",", cluster.clientAddresses());
+    cluster.startAgent("demo-agent", List.of("--label", "host=local", "--capacity", "8"));
 
-      out.printf("%nkilling the leader, replica %d, with SIGKILL%n", leader);
+    try (JobClient client = JobClient.connect(cluster.clientAddresses())) {
+      awaitAgent(client);
+      out.println("agent demo-agent registered with the leader (label host=local, capacity 8)");
+      out.println("\n$ paxcron apply -f examples/crontab");
+      int applied = Paxcron.run("apply", "-f", crontab.toString(), "--cluster", addresses, "--no-color");
+      if (applied != 0 && applied != 2) {
+        out.println("apply failed (exit " + applied + "); replica logs in " + work);
+        System.exit(1);
+      }
+      printTryThis(out, cluster, addresses);
+      out.println("\nledger records as the cluster records them (time, job, outcome, agent, lateness):");
+      Thread watcher = new Thread(() -> watch(client, out), "demo-watch");
+      watcher.setDaemon(true);
+      watcher.start();
+
+      LockSupport.parkNanos(BEFORE_KILL.toNanos());
+      out.printf("%n>>> killing the leader, replica %d, with SIGKILL%n", leader);
       cluster.kill(leader);
-      start = System.nanoTime();
-      int next = cluster.awaitLeader(client, Duration.ofSeconds(30));
-      out.printf("replica %d holds the lease %d ms later%n", next, millisSince(start));
-      for (int i = 101; i <= 150; i++) {
-        String key = "key-" + i;
-        lastSlot = client.propose(KeyValueStateMachine.put(key, "value-" + i)).getSlot();
-        written.add(key);
+      long killed = System.nanoTime();
+      int next;
+      try (LogClient probe = cluster.client(2)) {
+        next = cluster.awaitLeader(probe, Duration.ofSeconds(30));
       }
-      int missing = 0;
-      for (String key : written) {
-        if (!client.read(key).getFound()) {
-          missing++;
+      out.printf(">>> replica %d holds the lease %d ms later; the agent follows it and scheduling goes"
+          + " on. Runs that fell due in between follow their misfire policy.%n%n", next, millisSince(killed));
+      LockSupport.parkNanos(Duration.ofSeconds(10).toNanos());
+      out.printf("%n>>> restarting replica %d from its data dir; it catches up as a follower%n%n", leader);
+      cluster.start(leader);
+
+      if (interactive) {
+        out.println("(press Ctrl-C to stop)");
+        stopped.await();
+      } else {
+        long remaining = Math.max(0, seconds - (System.nanoTime() - start) / 1_000_000_000L);
+        if (!stopped.await(remaining, TimeUnit.SECONDS)) {
+          printTryThis(out, cluster, addresses);
+          System.exit(0);
         }
       }
-      out.printf("committed 50 more; read back all %d acknowledged keys with lease reads: %d"
-          + " missing%n", written.size(), missing);
-      if (missing > 0) {
-        status = 1;
-      }
-
-      out.printf("%nrestarting replica %d from its data dir%n", leader);
-      start = System.nanoTime();
-      cluster.start(leader);
-      cluster.awaitApplied(client, leader, lastSlot, Duration.ofSeconds(30));
-      out.printf("replica %d caught up to slot %d in %d ms (including JVM start)%n", leader,
-          lastSlot, millisSince(start));
-      printStatus(out, cluster, client);
-      out.println("\nstopping the cluster; logs and data were in " + work);
-    } catch (RuntimeException e) {
-      out.println("demo failed: " + e.getMessage() + " (replica logs in " + work + ")");
-      status = 1;
     }
-    if (status == 0) {
-      LocalCluster.deleteTree(work);
-    }
-    System.exit(status);
   }
 
-  private static void printStatus(PrintStream out, LocalCluster cluster, LogClient client) {
-    for (int id : cluster.members().keySet()) {
-      Optional<StatusReply> status = cluster.running(id) ? cluster.status(client, id)
-          : Optional.empty();
-      out.println(status
-          .map(s -> String.format("  replica %d  %-9s promised %d.%d  applied %4d  snapshot %4d"
-                  + "  lease %s", s.getReplicaId(), s.getRole(), s.getBallotRound(),
-              s.getBallotReplica(), s.getAppliedSlot(), s.getSnapshotSlot(),
-              s.getHoldsLease() ? "held" : "-"))
-          .orElse("  replica " + id + "  down"));
+  private static void printTryThis(PrintStream out, LocalCluster cluster, String addresses) {
+    out.println("\ntry it while the demo runs (in another terminal, from the repository root):");
+    out.println("  export PAXCRON_CLUSTER=" + addresses);
+    out.println("  ops/paxcron jobs                      # the jobs, with every ? resolved");
+    out.println("  ops/paxcron runs always-fails         # one job's ledger");
+    out.println("  ops/paxcron watch                     # records as they are recorded");
+    out.println("  ops/paxcron status                    # replicas, the leader and the agents");
+    out.println("  dashboard: " + cluster.members().values().iterator().next().httpUrl()
+        + "/   (every replica serves it: "
+        + String.join(", ", cluster.members().values().stream().map(m -> m.httpUrl()).toList()) + ")");
+  }
+
+  /** Waits until the leader lists the agent (it dials any replica and follows the redirect). */
+  private static void awaitAgent(JobClient client) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      try {
+        ClusterStatusResponse status = client.status();
+        if (status.getRole().equals("LEADER") && status.getAgentsCount() > 0) {
+          return;
+        }
+      } catch (JobClientException e) {
+        // The leader is not known yet: ask again.
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+    }
+    throw new IllegalStateException("the agent did not register within 60 s");
+  }
+
+  /** Prints every ledger record until the process ends (the stream follows leader changes). */
+  private static void watch(JobClient client, PrintStream out) {
+    try (RunWatch watch = client.watchRuns("", 0)) {
+      while (true) {
+        RunRecord record = watch.next();
+        Instant instant = Instant.ofEpochSecond(record.getInstant().getSeconds(), record.getInstant().getNanos());
+        String late = "";
+        if (record.hasStartedAt()) {
+          Instant started = Instant.ofEpochSecond(record.getStartedAt().getSeconds(),
+              record.getStartedAt().getNanos());
+          late = Duration.between(instant, started).toMillis() + " ms";
+        }
+        String count = record.getInstantCount() > 1 ? " x" + record.getInstantCount() : "";
+        out.printf("  %s  %-16s %-18s %-11s %s%n", CLOCK.format(instant), record.getJob(),
+            record.getOutcomeText() + count, record.getAgentId(), late);
+      }
+    } catch (JobClientException e) {
+      // The demo is stopping.
     }
   }
 
