@@ -264,11 +264,15 @@ public final class DashboardServer implements AutoCloseable {
         if (view.leaderId() >= 0) {
             agents = cluster.readOne(view.leaderId()).status().map(ClusterStatusResponse::getAgentsList).orElse(List.of());
         }
-        Optional<JobCatalog.Read> jobs;
-        try {
-            jobs = Optional.of(catalog.jobs());
-        } catch (JobClientException e) {
-            jobs = Optional.ofNullable(catalog.cached());
+        // Without a leader the job list cannot be read; the scrape must still answer at once, so
+        // that has_leader = 0 reaches Prometheus, and the job gauges keep their last values.
+        Optional<JobCatalog.Read> jobs = Optional.ofNullable(catalog.cached());
+        if (view.leaderId() >= 0) {
+            try {
+                jobs = Optional.of(catalog.jobs());
+            } catch (JobClientException e) {
+                log.println("dashboard: /metrics could not read the job list: " + e.getMessage());
+            }
         }
         metrics.sample(new PaxcronMetrics.Sample(view, agents, jobs));
         ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);

@@ -24,7 +24,7 @@ function replicasTable(data) {
 
 function agentsTable(data) {
   if (data.agents.length === 0) {
-    return h('div', {class: 'empty'}, 'No agents are connected to the leader. Due runs are recorded SKIPPED(DEADLINE) until one connects.');
+    return h('div', {class: 'empty'}, 'The leader reports no connected worker agents.');
   }
   return h('table', {id: 'agents'},
     h('thead', {}, h('tr', {},
