@@ -106,6 +106,8 @@ class DashboardInBrowserTest {
         JobClient client = JobClient.connect(cluster.clientAddresses())) {
       cluster.startAll();
       int leader = cluster.awaitLeader(log, Duration.ofSeconds(60));
+      // Runs execute on a real worker agent process, as in production and in the demo.
+      cluster.startAgent("browser-agent", List.of("--capacity", "16"));
       client.put(job("nightly-report", "? 3 * * *", "Europe/Berlin"));
       client.put(job("hourly-sync", "? * * * *", ""));
       client.put(job("weekly-digest", "0 ? * * MON", "America/New_York"));
