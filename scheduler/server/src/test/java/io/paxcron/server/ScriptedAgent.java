@@ -44,7 +44,7 @@ import java.util.concurrent.TimeUnit;
 final class ScriptedAgent implements AutoCloseable {
 
   /** A stream not answered with Registered (or Redirect) within this is abandoned. */
-  private static final long REGISTRATION_TIMEOUT_MILLIS = 3_000;
+  private static final long REGISTRATION_TIMEOUT_MILLIS = 2_000;
   /** How often unacknowledged reports are sent again. */
   private static final long REPORT_RESEND_MILLIS = 300;
 
