@@ -73,8 +73,8 @@ import java.util.concurrent.TimeUnit;
  * Fences are {@code (generation, ballot)} with the cluster's restore generation (see
  * docs/guarantees.md).
  *
- * <p>Threading: {@link #connect} and {@link #runOutput} may be called from any thread; everything
- * else runs on the loop.
+ * <p>Threading: {@link #connect}, {@link #runOutput} and {@link #agentStatus} may be called from any
+ * thread; everything else runs on the loop.
  */
 final class LeaderDispatch implements AutoCloseable {
 

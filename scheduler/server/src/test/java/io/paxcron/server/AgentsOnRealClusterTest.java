@@ -44,8 +44,9 @@ import org.junit.jupiter.api.io.TempDir;
  * the protocol over real gRPC: a follower redirects an agent to the leader; runs are placed by
  * labels; a launch's reports become ledger records with the output tail; GetRunOutput fetches the
  * whole output from the agent; Status lists the agents; a launch refused for capacity is re-sent,
- * not dropped; a leader SIGKILL while a run is in flight ends with the new leader adopting it from
- * its live agent (SUCCEEDED, not LOST); an agent fenced by a later restore generation refuses.
+ * not dropped; an agent silent past its lease has its run recorded LOST and, heard from again,
+ * testifies beside it; a leader SIGKILL while a run is in flight ends with the new leader adopting
+ * it from its live agent (SUCCEEDED, not LOST); an agent fenced by a later restore generation refuses.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class AgentsOnRealClusterTest {
@@ -69,8 +70,7 @@ class AgentsOnRealClusterTest {
         east.start(follower);
         west.start(follower);
         await("both agents registered", () -> east.registered() && west.registered());
-        assertEquals(addresses.get(leader - 1), redirectFrom(addresses.get(follower)),
-            "a follower answers Register with the leader's address");
+        assertFollowerRedirects(addresses);
 
         client.put(Job.newBuilder().setName("west-only").setSchedule("* * * * * *")
             .putAgentSelector("zone", "west")
@@ -106,9 +106,10 @@ class AgentsOnRealClusterTest {
 
         // The leader lists its agents; their heartbeats keep them healthy.
         ClusterStatusResponse status = leaderStatus(addresses);
-        assertEquals(List.of("east", "west"), status.getAgentsList().stream().map(AgentStatus::getName).toList());
-        assertEquals(Map.of("zone", "west"), status.getAgents(1).getLabelsMap());
-        assertEquals("HEALTHY", status.getAgents(0).getState());
+        assertEquals(List.of("east", "west"), status.getAgentsList().stream().map(AgentStatus::getName)
+            .filter(name -> !name.equals("probe")).toList());
+        assertEquals(Map.of("zone", "west"), agent(status, "west").getLabelsMap());
+        assertEquals("HEALTHY", agent(status, "east").getState());
 
         // Back-pressure: west takes one run at a time although it declared four; the second launch is
         // refused for capacity, re-sent, and runs once the first is done. Nothing is dropped.
@@ -126,6 +127,23 @@ class AgentsOnRealClusterTest {
         assertTrue(west.events().stream().anyMatch(e -> e.startsWith("launch second@") && e.endsWith(" capacity")),
             "the second launch met back-pressure first: " + west.events());
         west.acceptAtMost(4);
+
+        // An agent that goes silent past its lease: its at-most-once run is recorded LOST. Heard
+        // from again, it says the run succeeded; the ledger keeps that beside the LOST record.
+        client.put(Job.newBuilder().setName("mute").setSchedule("@every 1h").putAgentSelector("zone", "east")
+            .setCommand(Job.Command.newBuilder().setShell("sleep 2")).build());
+        client.trigger("mute");
+        await("mute started", () -> east.events().stream().anyMatch(e -> e.startsWith("launch mute@")));
+        east.pause();
+        await("mute recorded", () -> !ledger(client, "mute").isEmpty());
+        assertEquals(Outcome.OUTCOME_LOST, ledger(client, "mute").get(0).getOutcome());
+        assertEquals("DOWN", agent(leaderStatus(addresses), "east").getState(), "east is past the leader's lease");
+        east.resume();
+        await("east testified", () -> !ledger(client, "mute").get(0).getAgentTestimony().isEmpty());
+        RunRecord lost = ledger(client, "mute").get(0);
+        assertEquals(Outcome.OUTCOME_LOST, lost.getOutcome(), "the LOST record stays: " + lost);
+        assertEquals("SUCCEEDED", lost.getAgentTestimony());
+        await("east healthy again", () -> "HEALTHY".equals(agent(leaderStatus(addresses), "east").getState()));
 
         // A run that outlives the leader: at-most-once, so only adoption can make it SUCCEEDED.
         client.put(Job.newBuilder().setName("long").setSchedule("@every 1h")
@@ -157,8 +175,27 @@ class AgentsOnRealClusterTest {
     }
   }
 
-  /** Registers on {@code address} by hand and returns the Redirect's leader address. */
-  private static String redirectFrom(String address) throws InterruptedException {
+  /**
+   * Registers by hand on a replica that does not hold the lease and expects a Redirect naming the
+   * one that does. Leadership may move between the two questions; then it asks again.
+   */
+  private static void assertFollowerRedirects(List<String> addresses) throws InterruptedException {
+    for (int tries = 0; tries < 5; tries++) {
+      ClusterStatusResponse leader = leaderStatus(addresses);
+      String leaderAddress = addresses.get(leader.getReplicaId() - 1);
+      String follower = addresses.get(leader.getReplicaId() % addresses.size());
+      LeaderMessage reply = register(follower);
+      if (reply.hasRedirect()) {
+        assertEquals(leaderAddress, reply.getRedirect().getLeaderAddress(), "a follower names the leader");
+        return;
+      }
+      assertTrue(reply.hasRegistered(), "expected Redirect or (leadership moved) Registered, got " + reply);
+    }
+    throw new AssertionError("leadership kept moving");
+  }
+
+  /** Sends Register on a fresh stream to {@code address} and returns the first answer. */
+  private static LeaderMessage register(String address) throws InterruptedException {
     ManagedChannel channel = ManagedChannelBuilder.forTarget(address).usePlaintext().build();
     try {
       java.util.concurrent.BlockingQueue<LeaderMessage> replies = new java.util.concurrent.LinkedBlockingQueue<>();
@@ -176,9 +213,9 @@ class AgentsOnRealClusterTest {
       });
       out.onNext(AgentMessage.newBuilder().setRegister(Register.newBuilder().setName("probe").setCapacity(1)).build());
       LeaderMessage reply = replies.poll(30, TimeUnit.SECONDS);
-      assertTrue(reply != null && reply.hasRedirect(), "expected a Redirect, got " + reply);
+      assertTrue(reply != null, "no answer to Register from " + address);
       out.onCompleted();
-      return reply.getRedirect().getLeaderAddress();
+      return reply;
     } finally {
       channel.shutdownNow();
     }
@@ -199,6 +236,11 @@ class AgentsOnRealClusterTest {
       }
     }
     return logs.toString();
+  }
+
+  private static AgentStatus agent(ClusterStatusResponse status, String name) {
+    return status.getAgentsList().stream().filter(agent -> agent.getName().equals(name)).findFirst()
+        .orElseThrow(() -> new AssertionError("no agent " + name + " in " + status.getAgentsList()));
   }
 
   /** Status answers on every replica; only the leader's lists agents (a follower's list is empty). */

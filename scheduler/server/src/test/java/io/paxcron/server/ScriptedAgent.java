@@ -44,7 +44,7 @@ import java.util.concurrent.TimeUnit;
 final class ScriptedAgent implements AutoCloseable {
 
   /** A stream not answered with Registered (or Redirect) within this is abandoned. */
-  private static final long REGISTRATION_TIMEOUT_MILLIS = 3_000;
+  private static final long REGISTRATION_TIMEOUT_MILLIS = 2_000;
   /** How often unacknowledged reports are sent again. */
   private static final long REPORT_RESEND_MILLIS = 300;
 
@@ -69,6 +69,7 @@ final class ScriptedAgent implements AutoCloseable {
   private boolean closed;
   private long heartbeatSequence;
   private long dialedAtMillis;
+  private boolean paused;
 
   private static final class Entry {
     final Launch launch;
@@ -112,6 +113,21 @@ final class ScriptedAgent implements AutoCloseable {
     dialIndex = 0;
   }
 
+  /**
+   * Goes silent as a SIGSTOPped agent would: sends nothing and drops what arrives, while its
+   * processes run on and finish. {@link #resume} re-sends every unacknowledged report.
+   */
+  synchronized void pause() {
+    paused = true;
+    events.add("paused");
+  }
+
+  synchronized void resume() {
+    paused = false;
+    events.add("resumed");
+    resendReports();
+  }
+
   /** The highest fence seen. */
   synchronized FenceBallot highestSeen() {
     return highestSeen;
@@ -138,7 +154,7 @@ final class ScriptedAgent implements AutoCloseable {
   }
 
   private synchronized void tick() {
-    if (closed) {
+    if (closed || paused) {
       return;
     }
     long now = System.nanoTime() / 1_000_000;
@@ -209,7 +225,7 @@ final class ScriptedAgent implements AutoCloseable {
   }
 
   private void send(AgentMessage message) {
-    if (out != null) {
+    if (out != null && !paused) {
       try {
         out.onNext(message);
       } catch (RuntimeException e) {
@@ -220,7 +236,7 @@ final class ScriptedAgent implements AutoCloseable {
   }
 
   private synchronized void onLeaderMessage(StreamObserver<AgentMessage> stream, LeaderMessage message) {
-    if (stream != out) {
+    if (stream != out || paused) {
       return;
     }
     switch (message.getBodyCase()) {
@@ -390,7 +406,7 @@ final class ScriptedAgent implements AutoCloseable {
     boolean pending = runs.values().stream().anyMatch(entry ->
         entry.state == RunState.State.FINISHED && !entry.finishAcknowledged
             || entry.state == RunState.State.RUNNING && !entry.startAcknowledged);
-    if (pending && !closed && registered) {
+    if (pending && !closed && registered && !paused) {
       resendReports();
     }
   }
