@@ -64,6 +64,11 @@ public final class WorkerAgent implements AutoCloseable {
     public static final String VERSION = "0.1.0";
     private static final long TICK_MILLIS = 20;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
+    /**
+     * How long a replica may take to answer the registration: a paused or half-dead replica keeps
+     * the TCP connection open without answering, and the agent must try the next address.
+     */
+    static final long REGISTRATION_TIMEOUT_MILLIS = 2_000;
     private static final int MAX_OUTPUT_CHUNK = 1 << 20;
 
     private final AgentOptions options;
@@ -86,6 +91,8 @@ public final class WorkerAgent implements AutoCloseable {
     private long lastHeartbeatMillis;
     private ScheduledFuture<?> ticker;
     private boolean leaseOnThisStream;
+    /** Whether the replica at the other end of the current stream accepted the registration. */
+    private boolean registeredOnThisStream;
     private boolean closed;
 
     public WorkerAgent(AgentOptions options, PrintStream log) {
@@ -269,6 +276,7 @@ public final class WorkerAgent implements AutoCloseable {
         switch (message.getBodyCase()) {
             case REGISTERED -> {
                 failures = 0;
+                registeredOnThisStream = true;
                 if (message.getRegistered().hasHeartbeatInterval()) {
                     Duration interval = Duration.ofSeconds(message.getRegistered().getHeartbeatInterval().getSeconds(),
                             message.getRegistered().getHeartbeatInterval().getNanos());
@@ -364,6 +372,13 @@ public final class WorkerAgent implements AutoCloseable {
         redirectTo = null;
         int id = ++connection;
         leaseOnThisStream = false;
+        registeredOnThisStream = false;
+        loop.schedule(() -> {
+            if (id == connection && !registeredOnThisStream && !closed) {
+                reconnect(address + " did not answer the registration within "
+                        + REGISTRATION_TIMEOUT_MILLIS + " ms");
+            }
+        }, REGISTRATION_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
         StreamObserver<LeaderMessage> responses = new StreamObserver<>() {
             @Override
