@@ -253,7 +253,9 @@ public final class CronStateMachine implements StateMachine, CronView {
     }
 
     private static Schedule resolve(JobSpec spec, Map<ScheduleField, Integer> chosen) {
-        Schedule schedule = Schedule.parse(spec.schedule(), spec.syntax());
+        // The validator let only paused jobs keep a schedule that never fires; such a job is
+        // never due, paused or not.
+        Schedule schedule = Schedule.parseMayNeverFire(spec.schedule(), spec.syntax());
         if (schedule instanceof CronExpression cron && !cron.isResolved()) {
             if (!chosen.keySet().equals(cron.questionMarks())) {
                 throw new IllegalArgumentException("'?' in " + cron.questionMarks() + " needs a value chosen by the"

@@ -127,7 +127,13 @@ public final class JobSpecValidator {
             return;
         }
         try {
-            Schedule.parse(spec.schedule(), spec.syntax());
+            // A paused job may keep a schedule that never fires (0 0 30 2 *, a crontab's way to
+            // disable a line); it stays paused in effect, whatever its flag says later.
+            if (spec.paused()) {
+                Schedule.parseMayNeverFire(spec.schedule(), spec.syntax());
+            } else {
+                Schedule.parse(spec.schedule(), spec.syntax());
+            }
         } catch (InvalidScheduleException e) {
             ScheduleError error = e.error();
             errors.add(new FieldError("schedule", "column " + error.column() + ": " + error.reason()

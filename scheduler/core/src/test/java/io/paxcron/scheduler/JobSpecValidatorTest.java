@@ -54,6 +54,14 @@ final class JobSpecValidatorTest {
     }
 
     @Test
+    void aScheduleThatNeverFiresIsKeptOnlyByAPausedJob() {
+        assertEquals(1, problems(Fixture.job("disabled", "0 0 30 2 *").build()).size());
+        assertEquals(List.of(), problems(Fixture.job("disabled", "0 0 30 2 *").paused(true).build()));
+        assertEquals(1, problems(Fixture.job("disabled", "? 0 30 2 *").paused(true).build()).size(),
+                "with ? the cluster must be able to resolve it to a schedule that fires");
+    }
+
+    @Test
     void scheduleErrorNamesColumnAndReason() {
         assertEquals(List.of("schedule: column 7: value 32 out of range 1-31 (day-of-month)"),
                 problems(Fixture.job("a", "0 0 1,32 * *").build()));

@@ -78,6 +78,15 @@ final class CronParser {
     }
 
     static CronExpression parse(String text, Syntax syntax) {
+        return parse(text, syntax, true);
+    }
+
+    /**
+     * Parses {@code text}; with {@code requireFires} false an expression that matches no date at
+     * all (30 February, the idiom for a disabled job) is accepted, and its {@code next} is
+     * {@link NextFire.Exhausted}.
+     */
+    static CronExpression parse(String text, Syntax syntax, boolean requireFires) {
         if (text.length() > MAX_EXPRESSION_LENGTH) {
             throw new InvalidScheduleException("expression", MAX_EXPRESSION_LENGTH + 1,
                     "longer than the maximum of " + MAX_EXPRESSION_LENGTH + " characters");
@@ -111,7 +120,7 @@ final class CronParser {
         for (int i = 0; i < fields.size(); i++) {
             tokens.add(new FieldToken(fields.get(i), words.get(i).text(), words.get(i).column()));
         }
-        return build(text, syntax, tokens);
+        return build(text, syntax, tokens, requireFires);
     }
 
     private static CronExpression parseMacro(String text, Syntax syntax, List<FieldToken> words) {
@@ -142,7 +151,11 @@ final class CronParser {
 
     /** Parses the field tokens of a (possibly partly {@code ?}) expression. */
     static CronExpression build(String text, Syntax syntax, List<FieldToken> tokens) {
-        Builder builder = new Builder(syntax);
+        return build(text, syntax, tokens, true);
+    }
+
+    private static CronExpression build(String text, Syntax syntax, List<FieldToken> tokens, boolean requireFires) {
+        Builder builder = new Builder(syntax, requireFires);
         for (FieldToken token : tokens) {
             builder.field(token);
         }
@@ -171,8 +184,11 @@ final class CronParser {
         private FieldToken dayOfMonthToken;
         private FieldToken dayOfWeekToken;
 
-        Builder(Syntax syntax) {
+        private final boolean requireFires;
+
+        Builder(Syntax syntax, boolean requireFires) {
             this.syntax = syntax;
+            this.requireFires = requireFires;
         }
 
         void field(FieldToken token) {
@@ -378,7 +394,9 @@ final class CronParser {
             CronMatcher matcher = new CronMatcher(seconds, minutes, hours, daysOfMonth, months, daysOfWeek,
                     eitherDayField, years, lastDayOffsets, lastWeekday, nearestWeekdays, lastDaysOfWeek,
                     nthDaysOfWeek);
-            requireFiresSomeDay(matcher);
+            if (requireFires) {
+                requireFiresSomeDay(matcher);
+            }
             Set<ScheduleField> unresolved = syntax == Syntax.VIXIE ? questionMarks : EnumSet.noneOf(ScheduleField.class);
             return new CronExpression(text, syntax, hasSeconds, List.copyOf(tokens), unresolved, matcher,
                     !dayOfMonthUnrestricted, !dayOfWeekUnrestricted);

@@ -45,4 +45,22 @@ public sealed interface Schedule permits CronExpression, EverySchedule {
         }
         return CronExpression.parse(text, syntax);
     }
+
+    /**
+     * Parses like {@link #parse(String, Syntax)}, but also accepts an expression that matches no
+     * date at all, such as {@code 0 0 30 2 *} (real crontabs use it to disable a job); its {@code
+     * next} is {@link NextFire.Exhausted}. For jobs kept paused; an expression with {@code ?} must
+     * still be able to fire, since the cluster resolves it.
+     *
+     * @throws InvalidScheduleException with the field, column and reason if {@code text} is invalid
+     */
+    static Schedule parseMayNeverFire(String text, Syntax syntax) {
+        Objects.requireNonNull(text, "text");
+        Objects.requireNonNull(syntax, "syntax");
+        if (text.stripLeading().startsWith("@")) {
+            return parse(text, syntax);
+        }
+        CronExpression lenient = CronParser.parse(text, syntax, false);
+        return lenient.questionMarks().isEmpty() ? lenient : parse(text, syntax);
+    }
 }
