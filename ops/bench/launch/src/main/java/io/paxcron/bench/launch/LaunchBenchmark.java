@@ -1,0 +1,289 @@
+package io.paxcron.bench.launch;
+
+import io.paxcron.api.JobClient;
+import io.paxcron.paxos.replica.LogClient;
+import io.paxcron.proto.v1.Job;
+import io.paxcron.proto.v1.ListRunsResponse;
+import io.paxcron.proto.v1.Outcome;
+import io.paxcron.proto.v1.RunRecord;
+import io.paxcron.server.LocalCluster;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The launch benchmark (a program, not a test): real replica and agent processes on loopback, fsync
+ * on, jobs running {@code /bin/true}. It measures, in one run:
+ *
+ * <ol>
+ *   <li><b>Throughput of one agent</b>: {@code --burst-jobs} jobs due every second on one agent;
+ *       launches per second recorded over the measuring window.
+ *   <li><b>Launch lateness</b>: {@code --jobs} jobs spread over the seconds of a minute, on
+ *       {@code --agents} agents; lateness = the run's start as the ledger records it (the leader's
+ *       clock when the agent's start report arrives) minus the scheduled instant, so it includes
+ *       the agent's report to the leader and is an upper bound of the process start's lateness.
+ *   <li><b>Failover gap</b>: the leader is SIGKILLed {@code --kills} times while the jobs run; the
+ *       gap is the last start recorded before the kill to the first start after it.
+ * </ol>
+ *
+ * Prints a table and writes {@code docs/benchmarks/launch-YYYY-MM-DD.json}.
+ */
+public final class LaunchBenchmark {
+
+  private record Options(int jobs, int agents, int burstJobs, int seconds, int kills, Path work, Path report,
+      String command) {}
+
+  private LaunchBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    Options options = parse(args);
+    PrintStream out = System.out;
+    Files.createDirectories(options.work());
+    LocalCluster.deleteTree(options.work());
+    double launchesPerSecond;
+    List<Long> lateness = new ArrayList<>();
+    List<Long> gaps = new ArrayList<>();
+    try (LocalCluster cluster = new LocalCluster(options.work().resolve("throughput"), 3, List.of());
+        LogClient probe = cluster.client(1)) {
+      cluster.startAll();
+      cluster.awaitLeader(probe, Duration.ofSeconds(60));
+      cluster.startAgent("bench-solo", List.of("--capacity", "1024"));
+      try (JobClient client = JobClient.connect(cluster.clientAddresses())) {
+        awaitAgents(client, 1);
+        List<Job> jobs = new ArrayList<>();
+        for (int i = 0; i < options.burstJobs(); i++) {
+          jobs.add(job(String.format(Locale.ROOT, "burst-%04d", i), "* * * * * *"));
+        }
+        putAll(client, jobs);
+        Instant from = Instant.now().plusSeconds(5);
+        Instant to = from.plusSeconds(options.seconds());
+        sleepUntil(to.plusSeconds(5));
+        long started = 0;
+        for (Job job : jobs) {
+          for (RunRecord record : ledger(client, job.getName())) {
+            Instant at = instant(record.getInstant());
+            if (record.hasStartedAt() && !at.isBefore(from) && at.isBefore(to)) {
+              started++;
+            }
+          }
+        }
+        launchesPerSecond = started / (double) options.seconds();
+        out.printf(Locale.ROOT, "one agent: %d jobs due every second, %.1f launches/s recorded over %d s%n",
+            options.burstJobs(), launchesPerSecond, options.seconds());
+      }
+    }
+
+    try (LocalCluster cluster = new LocalCluster(options.work().resolve("lateness"), 3, List.of());
+        LogClient probe = cluster.client(1)) {
+      cluster.startAll();
+      cluster.awaitLeader(probe, Duration.ofSeconds(60));
+      for (int a = 0; a < options.agents(); a++) {
+        cluster.startAgent("bench-" + a, List.of("--capacity", "256"));
+      }
+      try (JobClient client = JobClient.connect(cluster.clientAddresses())) {
+        awaitAgents(client, options.agents());
+        List<Job> jobs = new ArrayList<>();
+        for (int i = 0; i < options.jobs(); i++) {
+          jobs.add(job(String.format(Locale.ROOT, "spread-%04d", i), (i % 60) + " * * * * *"));
+        }
+        putAll(client, jobs);
+        Instant healthyFrom = Instant.now().plusSeconds(5);
+        Instant healthyTo = healthyFrom.plusSeconds(options.seconds());
+        sleepUntil(healthyTo.plusSeconds(5));
+        List<RunRecord> records = new ArrayList<>();
+        for (Job job : jobs) {
+          records.addAll(ledger(client, job.getName()));
+        }
+        for (RunRecord record : records) {
+          Instant at = instant(record.getInstant());
+          if (record.hasStartedAt() && !at.isBefore(healthyFrom) && at.isBefore(healthyTo)) {
+            lateness.add(Duration.between(at, instant(record.getStartedAt())).toMillis());
+          }
+        }
+        out.printf(Locale.ROOT, "%d jobs spread over a minute on %d agents: %d launches measured%n",
+            options.jobs(), options.agents(), lateness.size());
+
+        // Failover: the every-second burst keeps starts coming; kill the leader and look at them.
+        List<Job> ticking = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+          ticking.add(job(String.format(Locale.ROOT, "tick-%02d", i), "* * * * * *"));
+        }
+        putAll(client, ticking);
+        for (int k = 0; k < options.kills(); k++) {
+          LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(8));
+          int leader = cluster.awaitLeader(probe, Duration.ofSeconds(60));
+          Instant killedAt = Instant.now();
+          cluster.kill(leader);
+          cluster.awaitLeader(probe, Duration.ofSeconds(60));
+          LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(8));
+          Instant lastBefore = Instant.EPOCH;
+          Instant firstAfter = null;
+          for (Job job : ticking) {
+            for (RunRecord record : ledger(client, job.getName())) {
+              if (!record.hasStartedAt()) {
+                continue;
+              }
+              Instant started = instant(record.getStartedAt());
+              if (started.isBefore(killedAt)) {
+                lastBefore = started.isAfter(lastBefore) ? started : lastBefore;
+              } else if (firstAfter == null || started.isBefore(firstAfter)) {
+                firstAfter = started;
+              }
+            }
+          }
+          long gap = firstAfter == null ? -1 : Duration.between(lastBefore, firstAfter).toMillis();
+          gaps.add(gap);
+          out.printf(Locale.ROOT, "leader %d killed: scheduling gap %d ms (last start before the kill to the"
+              + " first after)%n", leader, gap);
+          cluster.start(leader);
+        }
+      }
+    }
+
+    Collections.sort(lateness);
+    long p50 = percentile(lateness, 0.50);
+    long p99 = percentile(lateness, 0.99);
+    long max = lateness.isEmpty() ? -1 : lateness.get(lateness.size() - 1);
+    long worstGap = gaps.stream().mapToLong(Long::longValue).max().orElse(-1);
+    if (gaps.contains(-1L)) {
+      worstGap = -1;
+    }
+    out.println();
+    out.println("| measure | value |");
+    out.println("|---|---:|");
+    out.printf(Locale.ROOT, "| launches per second, one agent | %.1f |%n", launchesPerSecond);
+    out.printf(Locale.ROOT, "| launch lateness p50 / p99 / max (ms), %d jobs, %d agents | %d / %d / %d |%n",
+        options.jobs(), options.agents(), p50, p99, max);
+    out.printf(Locale.ROOT, "| failover gap, worst of %d leader kills (ms) | %d |%n", options.kills(), worstGap);
+    String json = String.format(Locale.ROOT, """
+        {
+          "date": "%s",
+          "command": "%s",
+          "jobs": %d,
+          "agents": %d,
+          "burst_jobs_one_agent": %d,
+          "launches_per_s_one_agent": %.1f,
+          "lateness_samples": %d,
+          "lateness_p50_ms": %d,
+          "lateness_p99_ms": %d,
+          "lateness_max_ms": %d,
+          "failover_gaps_ms": %s,
+          "failover_gap_ms": %d,
+          "lateness_definition": "ledger start (leader clock at the agent's start report) minus the scheduled instant"
+        }
+        """, LocalDate.now(ZoneOffset.UTC), options.command(), options.jobs(), options.agents(),
+        options.burstJobs(), launchesPerSecond, lateness.size(), p50, p99, max, gaps, worstGap);
+    Files.createDirectories(options.report().getParent());
+    Files.writeString(options.report(), json, StandardCharsets.UTF_8);
+    out.println("\nwrote " + options.report());
+    LocalCluster.deleteTree(options.work());
+  }
+
+  private static Job job(String name, String schedule) {
+    return Job.newBuilder().setName(name).setSchedule(schedule)
+        .setConcurrency(Job.Concurrency.CONCURRENCY_ALLOW)
+        .setCommand(Job.Command.newBuilder().addArgv("/bin/true")).build();
+  }
+
+  private static void putAll(JobClient client, List<Job> jobs) {
+    for (int from = 0; from < jobs.size(); from += 100) {
+      client.apply(jobs.subList(from, Math.min(jobs.size(), from + 100)), java.util.Map.of());
+    }
+  }
+
+  private static void awaitAgents(JobClient client, int agents) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      try {
+        var status = client.status();
+        if (status.getRole().equals("LEADER") && status.getAgentsCount() >= agents) {
+          return;
+        }
+      } catch (RuntimeException e) {
+        // No leader known yet.
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+    }
+    throw new IllegalStateException(agents + " agents did not register within 60 s");
+  }
+
+  private static void sleepUntil(Instant when) {
+    while (Instant.now().isBefore(when)) {
+      LockSupport.parkNanos(Duration.between(Instant.now(), when).toNanos());
+    }
+  }
+
+  private static List<RunRecord> ledger(JobClient client, String job) {
+    List<RunRecord> records = new ArrayList<>();
+    String token = "";
+    do {
+      ListRunsResponse page = client.listRuns(job, 100, token);
+      for (RunRecord record : page.getRecordsList()) {
+        if (record.getOutcome() == Outcome.OUTCOME_SUCCEEDED) {
+          records.add(record);
+        }
+      }
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+    return records;
+  }
+
+  private static long percentile(List<Long> sorted, double q) {
+    if (sorted.isEmpty()) {
+      return -1;
+    }
+    int index = (int) Math.ceil(q * sorted.size()) - 1;
+    return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+  }
+
+  private static Instant instant(com.google.protobuf.Timestamp timestamp) {
+    return Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos());
+  }
+
+  private static Options parse(String[] args) throws IOException {
+    int jobs = 1_000;
+    int agents = 2;
+    int burst = 200;
+    int seconds = 60;
+    int kills = 3;
+    for (int i = 0; i < args.length; i++) {
+      String flag = args[i];
+      if (i + 1 >= args.length || !args[i + 1].matches("[0-9]{1,7}")) {
+        usage("flag " + flag + " needs a whole number");
+      }
+      int value = Integer.parseInt(args[++i]);
+      switch (flag) {
+        case "--jobs" -> jobs = value;
+        case "--agents" -> agents = value;
+        case "--burst-jobs" -> burst = value;
+        case "--seconds" -> seconds = value;
+        case "--kills" -> kills = value;
+        default -> usage("unknown flag " + flag);
+      }
+    }
+    if (jobs < 1 || agents < 1 || burst < 1 || seconds < 5 || kills < 0) {
+      usage("--jobs, --agents and --burst-jobs must be >= 1, --seconds >= 5, --kills >= 0");
+    }
+    String command = "ops/bench/launch/run " + String.join(" ", args);
+    return new Options(jobs, agents, burst, seconds, kills, Path.of("ops/bench/launch/target/work"),
+        Path.of("docs/benchmarks/launch-" + LocalDate.now(ZoneOffset.UTC) + ".json"), command.strip());
+  }
+
+  private static void usage(String problem) {
+    System.err.println("error: " + problem + "\nusage: ops/bench/launch/run [--jobs N] [--agents N]"
+        + " [--burst-jobs N] [--seconds N] [--kills N]");
+    System.exit(2);
+  }
+}
