@@ -258,9 +258,18 @@ final class WorkerAgentTest {
             leader.send(launch(runId(second), LOW, shell("echo " + second)));
             finished(runId(second));
         }
-        try (var dirs = Files.list(dir.resolve("data").resolve("runs"))) {
-            assertEquals(2, dirs.count(), "the two newest ended runs keep their output");
-        }
+        // Retention runs right after the finish is reported: poll for it with a bound.
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        long kept;
+        do {
+            try (var dirs = Files.list(dir.resolve("data").resolve("runs"))) {
+                kept = dirs.count();
+            }
+            if (kept > 2) {
+                java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(20));
+            }
+        } while (kept > 2 && System.nanoTime() < deadline);
+        assertEquals(2, kept, "the two newest ended runs keep their output");
         leader.send(LeaderMessage.newBuilder().setGetOutput(GetOutput.newBuilder().setRequestId(9).setRunId(runId(20))
                 .setAttempt(1)).build());
         assertFalse(leader.await("OutputChunk", AgentMessage::hasOutput, WAIT).getOutput().getFound());
