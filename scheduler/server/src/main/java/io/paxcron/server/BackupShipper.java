@@ -165,8 +165,12 @@ final class BackupShipper implements BackupControl, AutoCloseable {
 
   private void learnNewestFromTarget() throws BackupStoreException {
     try {
+      // Only this history's backups count: after a restore from an older backup, the dead
+      // cluster's later backups carry higher slots of a history that no longer exists.
       Optional<BackupRepository.Entry> newest = repository().list().backups().stream()
-          .filter(BackupRepository.Entry::looksValid).findFirst();
+          .filter(BackupRepository.Entry::looksValid)
+          .filter(e -> e.manifest().orElseThrow().restoreGeneration() == restoreGeneration)
+          .findFirst();
       if (newest.isPresent()) {
         lastShippedSlot = Math.max(lastShippedSlot, newest.get().slot());
         lastShippedAt = newest.get().takenAt().isAfter(lastShippedAt)

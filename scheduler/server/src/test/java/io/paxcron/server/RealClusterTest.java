@@ -168,7 +168,7 @@ class RealClusterTest {
     Map<String, Long> slots = new HashMap<>();
     try (LocalCluster cluster = new LocalCluster(work.resolve("old"), 3,
             List.of("--state-machine", "kv", "--snapshot-every-entries", "25", "--backup-dir",
-                backups.toString(), "--backup-every-entries", "25"));
+                backups.toString(), "--backup-every-entries", "5"));
         LogClient client = cluster.client(1)) {
       cluster.startAll();
       cluster.awaitLeader(client, Duration.ofSeconds(60));

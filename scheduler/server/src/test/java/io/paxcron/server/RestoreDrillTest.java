@@ -34,4 +34,28 @@ class RestoreDrillTest {
     assertTrue(result.line().matches("DRILL ok=true jobs=6 ledger=\\d+ seconds=\\d+"),
         result.line());
   }
+
+  @Test
+  void anInstantRecordedAgainAfterTheRestoreIsAMismatch() {
+    java.time.Instant t = java.time.Instant.parse("2026-12-01T10:00:00Z");
+    io.paxcron.proto.v1.RunRecord backedUp = record(1, t);
+    io.paxcron.proto.v1.RunRecord next = record(2, t.plusSeconds(1));
+    io.paxcron.proto.v1.RunRecord again = record(3, t);
+    List<String> mismatches = new java.util.ArrayList<>();
+
+    RestoreDrill.checkNoRunLaunchedTwice("j", List.of(backedUp), List.of(next, backedUp),
+        mismatches);
+    assertEquals(List.of(), mismatches);
+
+    RestoreDrill.checkNoRunLaunchedTwice("j", List.of(backedUp), List.of(again, backedUp),
+        mismatches);
+    assertEquals(1, mismatches.size(), mismatches.toString());
+    assertTrue(mismatches.get(0).contains("recorded again after the restore"), mismatches.get(0));
+  }
+
+  private static io.paxcron.proto.v1.RunRecord record(long sequence, java.time.Instant instant) {
+    return io.paxcron.proto.v1.RunRecord.newBuilder().setSequence(sequence).setJob("j")
+        .setInstant(io.paxcron.api.JobProtos.timestamp(instant)).setOutcomeText("SUCCEEDED")
+        .build();
+  }
 }

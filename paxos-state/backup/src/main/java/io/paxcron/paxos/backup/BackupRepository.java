@@ -63,7 +63,10 @@ public final class BackupRepository implements AutoCloseable {
     }
   }
 
-  /** Every backup (newest first: slot, then time), and every object that is not one. */
+  /**
+   * Every backup, newest first (restore generation, then slot, then time), and every object that
+   * is not one.
+   */
   public record Listing(List<Entry> backups, List<Problem> problems) {
     public Listing {
       backups = List.copyOf(backups);
@@ -187,9 +190,22 @@ public final class BackupRepository implements AutoCloseable {
     return named;
   }
 
+  /**
+   * Restore generation first, then slot, then time: after a restore from an older backup, the
+   * restored cluster's backups (generation + 1) are newer than the dead cluster's later ones,
+   * whose higher slots belong to a history that no longer exists.
+   */
   private static final Comparator<Entry> NEWEST_FIRST =
-      Comparator.comparingLong(Entry::slot).thenComparing(Entry::takenAt)
-          .thenComparing(Entry::name).reversed();
+      Comparator.comparingLong(BackupRepository::generationOf).thenComparingLong(Entry::slot)
+          .thenComparing(Entry::takenAt).thenComparing(Entry::name).reversed();
+
+  /**
+   * An unreadable manifest's generation is unknown; it counts as 0, so it never outranks (nor is
+   * kept by retention in place of) a valid backup.
+   */
+  private static long generationOf(Entry entry) {
+    return entry.manifest().map(BackupManifest::restoreGeneration).orElse(0L);
+  }
 
   /** Reads and checks a manifest; with a listing, also the listed image's presence and size. */
   private Entry entry(String name, Optional<Map<String, StoredObject>> listing)
@@ -313,8 +329,9 @@ public final class BackupRepository implements AutoCloseable {
   }
 
   /**
-   * Deletes backups beyond the newest {@code keep}, and those older than {@code maxAge}; the
-   * newest backup is never deleted, whatever its age. Manifest first, so no backup is left
+   * Deletes backups beyond the newest {@code keep} (in {@link #list}'s order: generation, slot,
+   * time), and those older than {@code maxAge}; the newest backup is never deleted, whatever its
+   * age. Manifest first, so no backup is left
    * half-there.
    *
    * @return the names deleted
@@ -325,10 +342,10 @@ public final class BackupRepository implements AutoCloseable {
       throw new IllegalArgumentException("backup-keep must be between 1 and " + LIMIT_KEEP
           + ", got " + keep);
     }
-    List<Named> backups = names();
+    List<Entry> backups = list().backups();
     List<String> deleted = new ArrayList<>();
     for (int i = 1; i < backups.size(); i++) {
-      Named entry = backups.get(i);
+      Entry entry = backups.get(i);
       boolean tooOld = maxAge.isPresent()
           && entry.takenAt().isBefore(now.minus(maxAge.get()));
       if (i >= keep || tooOld) {
