@@ -148,6 +148,7 @@ public final class RestoreDrill {
         step("starting the old cluster");
         old.startAll();
         old.awaitLeader(probe, START);
+        old.startAgent("drill-agent", List.of("--capacity", "32"));
         try (JobClient client = JobClient.connect(old.clientAddresses())) {
           List<Job> jobs = jobs(options.jobs());
           client.apply(jobs, Map.of());

@@ -149,6 +149,7 @@ class BackupOnRealClusterTest {
         JobClient client = JobClient.connect(cluster.clientAddresses())) {
       cluster.startAll();
       cluster.awaitLeader(probe, Duration.ofSeconds(60));
+      cluster.startAgent("backup-agent", List.of("--capacity", "16"));
       client.put(Job.newBuilder().setName("every-second").setSchedule("* * * * * *")
           .setCommand(Job.Command.newBuilder().addArgv("/bin/true")).build());
 

@@ -68,6 +68,7 @@ class CliOnRealClusterTest {
   void startCluster() {
     cluster = new LocalCluster(work.resolve("cluster"), 3, List.of());
     cluster.startAll();
+    cluster.startAgent("cli-agent", List.of("--capacity", "16"));
     try (LogClient probe = cluster.client(1)) {
       cluster.awaitLeader(probe, Duration.ofSeconds(60));
     }

@@ -61,6 +61,7 @@ class MetricsOnRealClusterTest {
         LogClient log = cluster.client(1)) {
       cluster.startAll();
       int leader = cluster.awaitLeader(log, Duration.ofSeconds(60));
+      cluster.startAgent("metrics-agent", List.of("--capacity", "16"));
       String leaderUrl = cluster.members().get(leader).httpUrl();
       try (JobClient client = JobClient.connect(cluster.clientAddresses())) {
         client.put(Job.newBuilder().setName("ticker").setSchedule("* * * * * *")
