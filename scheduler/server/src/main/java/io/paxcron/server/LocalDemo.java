@@ -77,7 +77,7 @@ public final class LocalDemo {
     cluster.startAgent("demo-agent", List.of("--label", "host=local", "--capacity", "8"));
 
     try (JobClient client = JobClient.connect(cluster.clientAddresses())) {
-      awaitAgent(client);
+      awaitAgent(cluster);
       out.println("agent demo-agent registered with the leader (label host=local, capacity 8)");
       out.println("\n$ paxcron apply -f examples/crontab");
       int applied = Paxcron.run("apply", "-f", crontab.toString(), "--cluster", addresses, "--no-color");
@@ -130,19 +130,21 @@ public final class LocalDemo {
         + String.join(", ", cluster.members().values().stream().map(m -> m.httpUrl()).toList()) + ")");
   }
 
-  /** Waits until the leader lists the agent (it dials any replica and follows the redirect). */
-  private static void awaitAgent(JobClient client) {
+  /** Waits until the replica that leads lists the agent (it dials any replica, follows redirects). */
+  private static void awaitAgent(LocalCluster cluster) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
-      try {
-        ClusterStatusResponse status = client.status();
-        if (status.getRole().equals("LEADER") && status.getAgentsCount() > 0) {
-          return;
+      for (String address : cluster.clientAddresses()) {
+        try (JobClient one = JobClient.connect(List.of(address))) {
+          ClusterStatusResponse status = one.status();
+          if (status.getRole().equals("LEADER") && status.getAgentsCount() > 0) {
+            return;
+          }
+        } catch (RuntimeException e) {
+          // Not answering (starting, or electing): ask the next one.
         }
-      } catch (JobClientException e) {
-        // The leader is not known yet: ask again.
       }
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
     }
     throw new IllegalStateException("the agent did not register within 60 s");
   }

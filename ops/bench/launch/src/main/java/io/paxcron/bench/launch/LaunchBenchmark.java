@@ -61,7 +61,7 @@ public final class LaunchBenchmark {
       cluster.awaitLeader(probe, Duration.ofSeconds(60));
       cluster.startAgent("bench-solo", List.of("--capacity", "1024"));
       try (JobClient client = JobClient.connect(cluster.clientAddresses())) {
-        awaitAgents(client, 1);
+        awaitAgents(cluster, 1);
         List<Job> jobs = new ArrayList<>();
         for (int i = 0; i < options.burstJobs(); i++) {
           jobs.add(job(String.format(Locale.ROOT, "burst-%04d", i), "* * * * * *"));
@@ -93,7 +93,7 @@ public final class LaunchBenchmark {
         cluster.startAgent("bench-" + a, List.of("--capacity", "256"));
       }
       try (JobClient client = JobClient.connect(cluster.clientAddresses())) {
-        awaitAgents(client, options.agents());
+        awaitAgents(cluster, options.agents());
         List<Job> jobs = new ArrayList<>();
         for (int i = 0; i < options.jobs(); i++) {
           jobs.add(job(String.format(Locale.ROOT, "spread-%04d", i), (i % 60) + " * * * * *"));
@@ -203,18 +203,21 @@ public final class LaunchBenchmark {
     }
   }
 
-  private static void awaitAgents(JobClient client, int agents) {
+  /** Waits until the replica that leads lists {@code agents} agents (asks every replica). */
+  private static void awaitAgents(LocalCluster cluster, int agents) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
-      try {
-        var status = client.status();
-        if (status.getRole().equals("LEADER") && status.getAgentsCount() >= agents) {
-          return;
+      for (String address : cluster.clientAddresses()) {
+        try (JobClient one = JobClient.connect(List.of(address))) {
+          var status = one.status();
+          if (status.getRole().equals("LEADER") && status.getAgentsCount() >= agents) {
+            return;
+          }
+        } catch (RuntimeException e) {
+          // Not answering (starting, or electing): ask the next one.
         }
-      } catch (RuntimeException e) {
-        // No leader known yet.
       }
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
     }
     throw new IllegalStateException(agents + " agents did not register within 60 s");
   }
