@@ -55,6 +55,12 @@ final class WorkerAgentTest {
     void stop() throws Exception {
         agents.forEach(WorkerAgent::close);
         leader.close();
+        // Runs outlive their agent by design; end them so none writes into the test's directory
+        // while JUnit deletes it.
+        for (ProcessHandle run : ProcessHandle.current().descendants().toList()) {
+            run.destroyForcibly();
+            run.onExit().get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
     }
 
     private AgentOptions options() {
@@ -387,6 +393,8 @@ final class WorkerAgentTest {
             start(options);
             leader.send(launch(runId(15), LOW, shell("true")));
             assertEquals(LaunchReply.Status.ACCEPTED, launchReply(runId(15)).getStatus());
+            // The run's wrapper outlives the agent by design; let it end before the directory goes.
+            finished(runId(15));
         }
     }
 
