@@ -1,10 +1,10 @@
 package io.paxcron.paxos;
 
 /**
- * The assumption the leader lease rests on: over any interval, every replica's clock runs at a
- * rate within {@code driftPpm} parts per million of real time, and all its jumps together move it
- * by at most {@code maxJumpMillis}. Outside this bound Paxos stays safe (no lease is needed for
- * it), but two replicas may both believe they hold the lease: see docs/guarantees.md.
+ * The assumption the leader lease rests on: over any interval, every replica's clock runs at a rate
+ * within {@code driftPpm} parts per million of real time, and all its jumps together move it by at
+ * most {@code maxJumpMillis}. Outside this bound Paxos stays safe (no lease is needed for it), but
+ * two replicas may both believe they hold the lease: see docs/guarantees.md.
  */
 public record ClockBound(long driftPpm, long maxJumpMillis) {
 

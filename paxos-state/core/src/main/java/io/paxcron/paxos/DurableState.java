@@ -3,8 +3,8 @@ package io.paxcron.paxos;
 import java.util.List;
 
 /**
- * What a replica finds on its disk when it starts: the promise it made, its latest snapshot and
- * the log entries above that snapshot. A fresh replica starts from {@link #EMPTY}.
+ * What a replica finds on its disk when it starts: the promise it made, its latest snapshot and the
+ * log entries above that snapshot. A fresh replica starts from {@link #EMPTY}.
  */
 public record DurableState(Ballot promised, Snapshot snapshot, List<LogEntry> log) {
 

@@ -82,8 +82,8 @@ public sealed interface Message {
   /**
    * Pre-vote (Raft thesis §9.6): would the receiver promise a new ballot now? Nothing changes on
    * the receiver. A replica campaigns only after a quorum said yes, so one that was cut off or
-   * restarted cannot depose a leader that the others still hear from. {@code ballot} only names
-   * the question; the campaign that may follow uses a higher one.
+   * restarted cannot depose a leader that the others still hear from. {@code ballot} only names the
+   * question; the campaign that may follow uses a higher one.
    */
   record PreVote(Ballot ballot, long sentAtMillis) implements Message {}
 

@@ -150,7 +150,9 @@ public record PaxosConfig(
         plantedBug);
   }
 
-  /** Votes needed to choose a value or win phase 1: a majority (one fewer under the planted bug). */
+  /**
+   * Votes needed to choose a value or win phase 1: a majority (one fewer under the planted bug).
+   */
   public int quorum() {
     int majority = replicaIds.size() / 2 + 1;
     return plantedBug == PlantedBug.QUORUM_MINUS_ONE ? Math.max(1, majority - 1) : majority;

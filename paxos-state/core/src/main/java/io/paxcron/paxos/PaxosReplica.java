@@ -27,8 +27,8 @@ import java.util.random.RandomGenerator;
  * <p>The protocol is Lamport's "Paxos Made Simple" §3 with a distinguished leader: phase 1 once per
  * ballot over every slot from the leader's first unchosen slot on, then phase 2 only while the
  * ballot holds. Leader stickiness and leases follow the "Paxos Made Live" master lease: an acceptor
- * that heard from the live leader within {@code leaseMillis} refuses to promise another ballot.
- * A replica whose election timer fires asks first whether a quorum would promise (pre-vote, Raft
+ * that heard from the live leader within {@code leaseMillis} refuses to promise another ballot. A
+ * replica whose election timer fires asks first whether a quorum would promise (pre-vote, Raft
  * thesis §9.6), so a replica that returns from a partition or a restart leaves a healthy leader
  * alone instead of forcing a new ballot on it.
  */
@@ -80,8 +80,10 @@ public final class PaxosReplica {
   // Candidate state.
   private final TreeMap<Integer, Message.Promise> promises = new TreeMap<>();
   private long campaignFromSlot;
+
   /** The ballot of the pre-vote being collected ({@code null} when none) and who granted it. */
   private Ballot preVoteBallot;
+
   private final TreeSet<Integer> preVotes = new TreeSet<>();
 
   // Leader state.
@@ -123,8 +125,8 @@ public final class PaxosReplica {
 
   /**
    * A replica recovering {@code durable} from its disk, whose state machine has already applied
-   * every slot up to {@code appliedThroughSlot} (at least the snapshot's slot). Call {@link
-   * #start} before any other input.
+   * every slot up to {@code appliedThroughSlot} (at least the snapshot's slot). Call {@link #start}
+   * before any other input.
    */
   public PaxosReplica(
       PaxosConfig config, RandomGenerator random, DurableState durable, long appliedThroughSlot) {
@@ -159,8 +161,8 @@ public final class PaxosReplica {
 
   /**
    * Starts the replica: arms the election timer and replays chosen entries the state machine has
-   * not applied yet. For one lease period after a start the replica promises no new ballot,
-   * because it has forgotten which leader it was supporting before it stopped.
+   * not applied yet. For one lease period after a start the replica promises no new ballot, because
+   * it has forgotten which leader it was supporting before it stopped.
    *
    * <p>Clock readings are milliseconds of a monotonic clock, such as the time since the process
    * started; their magnitude must stay below {@code Long.MAX_VALUE / 4}.
@@ -263,8 +265,8 @@ public final class PaxosReplica {
   }
 
   /**
-   * The driver took {@code taken}, an image of the state machine through a slot it has applied;
-   * the replica keeps it for lagging peers and truncates its log below it.
+   * The driver took {@code taken}, an image of the state machine through a slot it has applied; the
+   * replica keeps it for lagging peers and truncates its log below it.
    */
   public Ready onSnapshotTaken(long nowMillis, Snapshot taken) {
     observeClock(nowMillis);
@@ -414,8 +416,8 @@ public final class PaxosReplica {
   }
 
   /**
-   * Everything below {@code chosenBelowSlot} is chosen, says the leader of {@code leaderBallot}.
-   * An entry this acceptor holds is the chosen one if it is already marked chosen, or if it was
+   * Everything below {@code chosenBelowSlot} is chosen, says the leader of {@code leaderBallot}. An
+   * entry this acceptor holds is the chosen one if it is already marked chosen, or if it was
    * accepted in the leader's ballot — a leader proposes one value per slot per ballot, and the
    * leader only reports a slot chosen once its own proposal for it is. Anything else is fetched.
    */
@@ -743,10 +745,10 @@ public final class PaxosReplica {
 
   /**
    * Heartbeat to every peer, carrying the chosen prefix and the in-flight proposals that peer has
-   * not acknowledged and that were never sent or were last sent a retransmission interval ago
-   * (four heartbeats): that repairs lost accepts without re-sending, every heartbeat, proposals
-   * whose acknowledgements are merely on their way — which under load would double the
-   * followers' disk writes.
+   * not acknowledged and that were never sent or were last sent a retransmission interval ago (four
+   * heartbeats): that repairs lost accepts without re-sending, every heartbeat, proposals whose
+   * acknowledgements are merely on their way — which under load would double the followers' disk
+   * writes.
    */
   private void broadcastAccepts() {
     unsentProposals.clear();
@@ -781,7 +783,8 @@ public final class PaxosReplica {
     ackedProbe.merge(from, accepted.probe(), Math::max);
     for (long slot : accepted.slots()) {
       InFlight proposal = inFlight.get(slot);
-      if (proposal != null && proposal.acceptedBy().add(from)
+      if (proposal != null
+          && proposal.acceptedBy().add(from)
           && proposal.acceptedBy().size() >= quorum) {
         choose(slot);
       }
@@ -821,8 +824,13 @@ public final class PaxosReplica {
       LogEntry entry = log.get(nextToApplySlot);
       if (entry == null || !entry.chosen()) {
         throw new IllegalStateException(
-            "replica " + id + ": slot " + nextToApplySlot + " is below the first unchosen slot "
-                + firstUnchosenSlot + " but not chosen in the log");
+            "replica "
+                + id
+                + ": slot "
+                + nextToApplySlot
+                + " is below the first unchosen slot "
+                + firstUnchosenSlot
+                + " but not chosen in the log");
       }
       out.toApply.add(entry);
       nextToApplySlot++;
@@ -909,14 +917,24 @@ public final class PaxosReplica {
   private void writeEntry(LogEntry entry) {
     if (entry.slot() <= snapshot.slot()) {
       throw new IllegalStateException(
-          "replica " + id + " writes slot " + entry.slot() + " below its snapshot at "
+          "replica "
+              + id
+              + " writes slot "
+              + entry.slot()
+              + " below its snapshot at "
               + snapshot.slot());
     }
     LogEntry existing = log.get(entry.slot());
     if (existing != null && existing.chosen() && !existing.value().equals(entry.value())) {
       throw new IllegalStateException(
-          "replica " + id + ": chosen value of slot " + entry.slot() + " would change from "
-              + existing.value() + " to " + entry.value());
+          "replica "
+              + id
+              + ": chosen value of slot "
+              + entry.slot()
+              + " would change from "
+              + existing.value()
+              + " to "
+              + entry.value());
     }
     log.put(entry.slot(), entry);
     out.entries.put(entry.slot(), entry);

@@ -9,7 +9,9 @@ public enum PlantedBug {
   NONE,
   /** Counts a value chosen with one acceptance fewer than a majority. */
   QUORUM_MINUS_ONE,
-  /** A new leader ignores the values acceptors report in phase 1 and fills the slots with no-ops. */
+  /**
+   * A new leader ignores the values acceptors report in phase 1 and fills the slots with no-ops.
+   */
   NO_PHASE1_ADOPTION,
   /** The leader counts its lease for the full lease period, with no margin for clock drift. */
   LEASE_WITHOUT_DRIFT_MARGIN,

@@ -27,7 +27,8 @@ public record Ready(
     List<ProposalRejected> rejected) {
 
   public static final Ready NOTHING =
-      new Ready(new Persist(null, List.of(), null), List.of(), null, List.of(), List.of(), List.of());
+      new Ready(
+          new Persist(null, List.of(), null), List.of(), null, List.of(), List.of(), List.of());
 
   public Ready {
     messages = List.copyOf(messages);

@@ -55,7 +55,10 @@ public final class RecordCodec {
   public static byte[] unframe(byte[] framed) throws CorruptRecordException {
     if (framed.length < FRAME_HEADER_BYTES) {
       throw new CorruptRecordException(
-          "record of " + framed.length + " bytes is shorter than its " + FRAME_HEADER_BYTES
+          "record of "
+              + framed.length
+              + " bytes is shorter than its "
+              + FRAME_HEADER_BYTES
               + "-byte header (torn write)");
     }
     if (framed[0] != FORMAT_VERSION) {
@@ -65,8 +68,11 @@ public final class RecordCodec {
     int length = readInt(framed, 1);
     if (length != framed.length - FRAME_HEADER_BYTES) {
       throw new CorruptRecordException(
-          "record declares " + length + " payload bytes but holds "
-              + (framed.length - FRAME_HEADER_BYTES) + " (torn write)");
+          "record declares "
+              + length
+              + " payload bytes but holds "
+              + (framed.length - FRAME_HEADER_BYTES)
+              + " (torn write)");
     }
     CRC32C crc = new CRC32C();
     crc.update(framed, FRAME_HEADER_BYTES, length);

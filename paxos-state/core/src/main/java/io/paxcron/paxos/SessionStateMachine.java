@@ -17,13 +17,13 @@ import java.util.Map;
  * <p>Each client session remembers the highest sequence applied and its result. A command whose
  * sequence is already applied is a retry (proposed again after a lost answer, possibly into another
  * slot by another leader): it is not applied again and its client gets the first result. The
- * session table is part of the replicated state and of every snapshot, so every replica deduplicates
- * the same way. Sessions are bounded by {@code maxSessions}: the session least recently used (by
- * slot) is forgotten first, deterministically on every replica; a client idle long enough to be
- * evicted must not retry an old command (docs/guarantees.md).
+ * session table is part of the replicated state and of every snapshot, so every replica
+ * deduplicates the same way. Sessions are bounded by {@code maxSessions}: the session least
+ * recently used (by slot) is forgotten first, deterministically on every replica; a client idle
+ * long enough to be evicted must not retry an old command (docs/guarantees.md).
  *
- * <p>Clients issue one command at a time per session, so only the latest result is kept; a
- * sequence below the latest one is a stale retry the client already has the answer to.
+ * <p>Clients issue one command at a time per session, so only the latest result is kept; a sequence
+ * below the latest one is a stale retry the client already has the answer to.
  */
 public final class SessionStateMachine {
 
@@ -32,8 +32,8 @@ public final class SessionStateMachine {
 
   private record Session(long lastSequence, byte[] lastResult) {}
 
-  private static final byte[] STALE = "error: stale retry of an answered command".getBytes(
-      java.nio.charset.StandardCharsets.UTF_8);
+  private static final byte[] STALE =
+      "error: stale retry of an answered command".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
   private final StateMachine stateMachine;
   private final int maxSessions;

@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * An image of the replicated state machine after applying every slot up to and including {@code
- * slot}. The bytes are opaque to the core (they are produced and consumed by the state machine)
- * and never mutated after construction.
+ * slot}. The bytes are opaque to the core (they are produced and consumed by the state machine) and
+ * never mutated after construction.
  */
 public record Snapshot(long slot, byte[] data) {
 

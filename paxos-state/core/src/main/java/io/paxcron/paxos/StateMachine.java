@@ -2,8 +2,7 @@ package io.paxcron.paxos;
 
 /**
  * The deterministic application the replicated log drives. Every replica applies the same chosen
- * commands in the same slot order, so every replica's state machine passes through the same
- * states.
+ * commands in the same slot order, so every replica's state machine passes through the same states.
  *
  * <p>Contract: {@code apply} must be a pure function of the current state and the command (no
  * clock, randomness or I/O that changes the result); an unreadable command is an operating error

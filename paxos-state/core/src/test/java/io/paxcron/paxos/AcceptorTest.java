@@ -20,8 +20,12 @@ final class AcceptorTest {
     cluster.advanceTo(1_000);
     cluster.receive(2, 3, new Message.Prepare(CHALLENGER, 1, 1_000));
 
-    Ready ready = cluster.receive(2, 1, new Message.Accept(
-        LEADER_BALLOT, List.of(new LogEntry(1, LEADER_BALLOT, VALUE, false)), 1, 1_000, 1));
+    Ready ready =
+        cluster.receive(
+            2,
+            1,
+            new Message.Accept(
+                LEADER_BALLOT, List.of(new LogEntry(1, LEADER_BALLOT, VALUE, false)), 1, 1_000, 1));
 
     assertEquals(
         List.of(new Envelope(2, 1, new Message.Rejected(LEADER_BALLOT, CHALLENGER, 3, false))),
@@ -88,8 +92,8 @@ final class AcceptorTest {
     Ready ready = cluster.receive(2, 3, new Message.Prepare(CHALLENGER, 1, cluster.now()));
 
     assertEquals(
-        List.of(new Envelope(2, 3,
-            new Message.Promise(CHALLENGER, 1, List.of(), true, cluster.now()))),
+        List.of(
+            new Envelope(2, 3, new Message.Promise(CHALLENGER, 1, List.of(), true, cluster.now()))),
         ready.messages());
     assertEquals(CHALLENGER, ready.persist().promised());
     assertEquals(CHALLENGER, cluster.node(2).disk.promised);
@@ -132,8 +136,8 @@ final class AcceptorTest {
     Ready promised = cluster.receive(2, 3, new Message.Prepare(CHALLENGER, 1, cluster.now()));
 
     assertEquals(
-        List.of(new Envelope(2, 3,
-            new Message.Promise(CHALLENGER, 1, List.of(), true, cluster.now()))),
+        List.of(
+            new Envelope(2, 3, new Message.Promise(CHALLENGER, 1, List.of(), true, cluster.now()))),
         promised.messages());
   }
 
@@ -149,8 +153,9 @@ final class AcceptorTest {
     Ready ready = cluster.receive(2, 3, new Message.Prepare(CHALLENGER, 2, cluster.now()));
 
     assertEquals(
-        List.of(new Envelope(2, 3,
-            new Message.Promise(CHALLENGER, 2, List.of(second), true, cluster.now()))),
+        List.of(
+            new Envelope(
+                2, 3, new Message.Promise(CHALLENGER, 2, List.of(second), true, cluster.now()))),
         ready.messages());
   }
 }

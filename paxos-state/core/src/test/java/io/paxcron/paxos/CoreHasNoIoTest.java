@@ -22,21 +22,22 @@ final class CoreHasNoIoTest {
 
   private static final Path MAIN_SOURCES = Path.of("src", "main", "java");
 
-  private static final List<String> BANNED = List.of(
-      "System.currentTimeMillis",
-      "System.nanoTime",
-      "Instant.now",
-      "LocalDateTime.now",
-      "new Random(",
-      "ThreadLocalRandom",
-      "Math.random",
-      "Thread.sleep",
-      "new Thread",
-      "java.io.File",
-      "java.nio.file",
-      "java.net",
-      "ExecutorService",
-      "synchronized");
+  private static final List<String> BANNED =
+      List.of(
+          "System.currentTimeMillis",
+          "System.nanoTime",
+          "Instant.now",
+          "LocalDateTime.now",
+          "new Random(",
+          "ThreadLocalRandom",
+          "Math.random",
+          "Thread.sleep",
+          "new Thread",
+          "java.io.File",
+          "java.nio.file",
+          "java.net",
+          "ExecutorService",
+          "synchronized");
 
   @Test
   void coreMainSourcesUseNoClockRandomnessThreadsOrIo() throws IOException {
@@ -44,8 +45,11 @@ final class CoreHasNoIoTest {
     try (Stream<Path> files = Files.walk(MAIN_SOURCES)) {
       sources = files.filter(file -> file.toString().endsWith(".java")).sorted().toList();
     }
-    assertTrue(sources.size() >= 10,
-        "expected the core's sources under " + MAIN_SOURCES.toAbsolutePath() + ", found "
+    assertTrue(
+        sources.size() >= 10,
+        "expected the core's sources under "
+            + MAIN_SOURCES.toAbsolutePath()
+            + ", found "
             + sources);
 
     List<String> uses = new ArrayList<>();
@@ -53,7 +57,9 @@ final class CoreHasNoIoTest {
       uses.addAll(bannedUses(source.toString(), Files.readString(source, StandardCharsets.UTF_8)));
     }
 
-    assertEquals(List.of(), uses,
+    assertEquals(
+        List.of(),
+        uses,
         "the core must take time and randomness as inputs and leave I/O to the driver");
   }
 
@@ -65,7 +71,8 @@ final class CoreHasNoIoTest {
       assertEquals(1, uses.size(), banned + " -> " + uses);
       assertTrue(uses.getFirst().startsWith("Sample.java:2: uses " + banned), uses.getFirst());
     }
-    String onlyComments = """
+    String onlyComments =
+        """
         // Thread.sleep would be wrong here
         /* new Thread( is banned,
            System.nanoTime too */

@@ -34,16 +34,25 @@ final class Golden {
         return;
       }
       if (!Files.exists(file)) {
-        fail("golden file " + file + " is missing; create it (from the repository root) with\n  "
-            + UPDATE_COMMAND + "\nand read it before checking it in");
+        fail(
+            "golden file "
+                + file
+                + " is missing; create it (from the repository root) with\n  "
+                + UPDATE_COMMAND
+                + "\nand read it before checking it in");
       }
       String expected = Files.readString(file, StandardCharsets.UTF_8);
       if (!expected.equals(actual)) {
-        fail("trace differs from golden file " + file + ":\n"
-            + unifiedDiff(lines(expected), lines(actual), "golden/" + name + ".txt", "actual")
-            + "\nIf the new trace is the correct protocol exchange, regenerate (from the repository"
-            + " root) with\n  " + UPDATE_COMMAND + "\nand review the file's diff before checking"
-            + " it in.");
+        fail(
+            "trace differs from golden file "
+                + file
+                + ":\n"
+                + unifiedDiff(lines(expected), lines(actual), "golden/" + name + ".txt", "actual")
+                + "\nIf the new trace is the correct protocol exchange, regenerate (from the repository"
+                + " root) with\n  "
+                + UPDATE_COMMAND
+                + "\nand review the file's diff before checking"
+                + " it in.");
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot access golden file " + file, e);
@@ -64,9 +73,10 @@ final class Golden {
     int[][] common = new int[n + 1][m + 1];
     for (int i = n - 1; i >= 0; i--) {
       for (int j = m - 1; j >= 0; j--) {
-        common[i][j] = expected.get(i).equals(actual.get(j))
-            ? common[i + 1][j + 1] + 1
-            : Math.max(common[i + 1][j], common[i][j + 1]);
+        common[i][j] =
+            expected.get(i).equals(actual.get(j))
+                ? common[i + 1][j + 1] + 1
+                : Math.max(common[i + 1][j], common[i][j + 1]);
       }
     }
     List<Edit> edits = new ArrayList<>();
@@ -105,9 +115,15 @@ final class Golden {
       List<Edit> hunk = edits.subList(start, end);
       long expectedLength = hunk.stream().filter(e -> e.kind() != '+').count();
       long actualLength = hunk.stream().filter(e -> e.kind() != '-').count();
-      diff.append("@@ -").append(hunk.getFirst().expectedIndex() + 1).append(',')
-          .append(expectedLength).append(" +").append(hunk.getFirst().actualIndex() + 1)
-          .append(',').append(actualLength).append(" @@\n");
+      diff.append("@@ -")
+          .append(hunk.getFirst().expectedIndex() + 1)
+          .append(',')
+          .append(expectedLength)
+          .append(" +")
+          .append(hunk.getFirst().actualIndex() + 1)
+          .append(',')
+          .append(actualLength)
+          .append(" @@\n");
       for (Edit edit : hunk) {
         diff.append(edit.kind()).append(edit.line()).append('\n');
       }

@@ -40,10 +40,14 @@ final class LearnerTest {
 
     cluster.advance(50);
     cluster.tick(1);
-    cluster.deliverFirst(envelope -> from(1, 2).test(envelope)
-        && envelope.message() instanceof Message.Accept accept
-        && accept.chosenBelowSlot() == 3);
-    assertEquals(List.of(), appliedSlots(cluster, 2),
+    cluster.deliverFirst(
+        envelope ->
+            from(1, 2).test(envelope)
+                && envelope.message() instanceof Message.Accept accept
+                && accept.chosenBelowSlot() == 3);
+    assertEquals(
+        List.of(),
+        appliedSlots(cluster, 2),
         "told slots 1 and 2 are chosen, replica 2 holds only slot 2 and must not apply it");
     assertEquals(1, cluster.replica(2).firstUnchosenSlot());
 
@@ -66,20 +70,28 @@ final class LearnerTest {
     assertEquals("123", cluster.keyValues(3).get("log"));
     assertEquals(4, cluster.replica(3).firstUnchosenSlot());
     assertTrue(cluster.trace().contains("3->1 CatchUpRequest b=1.1 from=1\n"), cluster.trace());
-    assertTrue(cluster.trace().contains(
-        "1->3 CatchUpReply b=1.1 [1:batch(c5#1) 2:batch(c5#2) 3:batch(c5#3)] chosenBelow=4\n"),
+    assertTrue(
+        cluster
+            .trace()
+            .contains(
+                "1->3 CatchUpReply b=1.1 [1:batch(c5#1) 2:batch(c5#2) 3:batch(c5#3)] chosenBelow=4\n"),
         cluster.trace());
-    assertTrue(cluster.node(3).disk.log.values().stream().allMatch(LogEntry::chosen),
+    assertTrue(
+        cluster.node(3).disk.log.values().stream().allMatch(LogEntry::chosen),
         "caught-up entries are durable as chosen");
   }
 
   @Test
   void laggingFollowerFetchesInPiecesOfMaxCatchUpEntries() {
-    TestCluster cluster = TestCluster.create(SEED, 3, config -> {
-      config.maxInflightSlots = 2;
-      config.maxCatchUpEntries = 2;
-      return config;
-    });
+    TestCluster cluster =
+        TestCluster.create(
+            SEED,
+            3,
+            config -> {
+              config.maxInflightSlots = 2;
+              config.maxCatchUpEntries = 2;
+              return config;
+            });
     cluster.startAll();
     cluster.elect(1);
     cluster.isolate(3);
@@ -93,8 +105,8 @@ final class LearnerTest {
     cluster.deliverAll();
 
     assertEquals(List.of(1L, 2L, 3L, 4L, 5L), appliedSlots(cluster, 3));
-    long replies = cluster.trace().lines().filter(line -> line.startsWith("1->3 CatchUpReply"))
-        .count();
+    long replies =
+        cluster.trace().lines().filter(line -> line.startsWith("1->3 CatchUpReply")).count();
     assertEquals(3, replies, "5 entries in pieces of 2:\n" + cluster.trace());
   }
 
@@ -105,7 +117,8 @@ final class LearnerTest {
     TestCluster.Disk leaderDisk = cluster.node(1).disk;
     assertEquals(3, leaderDisk.snapshot.slot());
     assertTrue(leaderDisk.log.isEmpty(), "the leader truncated its log through slot 3");
-    assertTrue(cluster.trace().contains("1->3 CatchUpReply b=1.1 snapshot@3 [] chosenBelow=4\n"),
+    assertTrue(
+        cluster.trace().contains("1->3 CatchUpReply b=1.1 snapshot@3 [] chosenBelow=4\n"),
         cluster.trace());
     assertEquals(List.of(), appliedSlots(cluster, 3), "restored, not replayed");
     assertEquals(3, cluster.node(3).disk.snapshot.slot());

@@ -37,8 +37,9 @@ final class LeaseTest {
     // Jumps only: 1000 - 50 - 50 = 900.
     assertEquals(900, new ClockBound(0, 50).leaderLeaseMillis(1_000));
 
-    PaxosConfig planted = PaxosConfig.defaults(1, List.of(1, 2, 3))
-        .withPlantedBug(PlantedBug.LEASE_WITHOUT_DRIFT_MARGIN);
+    PaxosConfig planted =
+        PaxosConfig.defaults(1, List.of(1, 2, 3))
+            .withPlantedBug(PlantedBug.LEASE_WITHOUT_DRIFT_MARGIN);
     assertEquals(400, planted.leaderLeaseMillis(), "the planted bug drops the margin");
   }
 
@@ -48,7 +49,9 @@ final class LeaseTest {
     cluster.elect(1);
     long electedAt = cluster.now();
     PaxosReplica leader = cluster.replica(1);
-    assertEquals(electedAt + 352, leader.leaseExpiresAtMillis(),
+    assertEquals(
+        electedAt + 352,
+        leader.leaseExpiresAtMillis(),
         "counted from the Prepare the promises echo");
 
     cluster.advance(50);
@@ -57,7 +60,9 @@ final class LeaseTest {
     cluster.advance(30);
     cluster.deliverAll();
 
-    assertEquals(heartbeatAt + 352, leader.leaseExpiresAtMillis(),
+    assertEquals(
+        heartbeatAt + 352,
+        leader.leaseExpiresAtMillis(),
         "from the heartbeat's send time, not its acknowledgement's arrival");
   }
 
@@ -94,7 +99,9 @@ final class LeaseTest {
     assertEquals(PaxosReplica.Role.LEADER, leader.role());
     cluster.advance(1);
     cluster.tick(1);
-    assertEquals(PaxosReplica.Role.FOLLOWER, leader.role(),
+    assertEquals(
+        PaxosReplica.Role.FOLLOWER,
+        leader.role(),
         "steps down after an election timeout without a quorum");
   }
 
@@ -110,14 +117,17 @@ final class LeaseTest {
 
     assertTrue(asked.reads().isEmpty(), "holding the lease is not enough: confirm the ballot");
     long probe = ((Message.Accept) cluster.pending(from(1, 2)).getLast().message()).probe();
-    Ready stale = cluster.receive(1, 3,
-        new Message.Accepted(new Ballot(1, 1), List.of(), 2, cluster.now(), probe - 1));
+    Ready stale =
+        cluster.receive(
+            1, 3, new Message.Accepted(new Ballot(1, 1), List.of(), 2, cluster.now(), probe - 1));
     assertTrue(stale.reads().isEmpty(), "acknowledging an older heartbeat confirms nothing");
 
     cluster.deliverFirst(from(1, 2, Message.Accept.class));
     Ready confirmed = cluster.deliverFirst(from(2, 1, Message.Accepted.class));
 
-    assertEquals(List.of(new Ready.ReadReady(42, 1)), confirmed.reads(),
+    assertEquals(
+        List.of(new Ready.ReadReady(42, 1)),
+        confirmed.reads(),
         "serve after applying through slot 1");
   }
 
@@ -129,7 +139,9 @@ final class LeaseTest {
 
     cluster.elect(1);
     Ready follower = cluster.read(2, 2);
-    assertEquals(List.of(new Ready.ReadRejected(2, 1, "no leader lease here")), follower.reads(),
+    assertEquals(
+        List.of(new Ready.ReadRejected(2, 1, "no leader lease here")),
+        follower.reads(),
         "a follower points at the leader");
 
     cluster.isolate(2);
@@ -141,10 +153,14 @@ final class LeaseTest {
 
   @Test
   void leaderRefusesReadsBeyondMaxPendingReads() {
-    TestCluster cluster = TestCluster.create(SEED, 3, config -> {
-      config.maxPendingReads = 1;
-      return config;
-    });
+    TestCluster cluster =
+        TestCluster.create(
+            SEED,
+            3,
+            config -> {
+              config.maxPendingReads = 1;
+              return config;
+            });
     cluster.startAll();
     cluster.elect(1);
     cluster.read(1, 1);

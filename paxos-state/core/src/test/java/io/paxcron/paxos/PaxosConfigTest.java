@@ -18,7 +18,8 @@ final class PaxosConfigTest {
 
   @Test
   void configRejectsElectionTimeoutBelowLease() {
-    assertEquals("electionTimeoutMillis must be >= 400, got 300",
+    assertEquals(
+        "electionTimeoutMillis must be >= 400, got 300",
         rejection(config -> config.electionTimeoutMillis = 300));
   }
 
@@ -33,58 +34,68 @@ final class PaxosConfigTest {
 
   @Test
   void configRejectsNonPositiveTimes() {
-    assertEquals("heartbeatMillis must be >= 1, got 0",
-        rejection(config -> config.heartbeatMillis = 0));
+    assertEquals(
+        "heartbeatMillis must be >= 1, got 0", rejection(config -> config.heartbeatMillis = 0));
     assertEquals("leaseMillis must be >= 1, got 0", rejection(config -> config.leaseMillis = 0));
-    assertEquals("catchUpRetryMillis must be >= 1, got 0",
+    assertEquals(
+        "catchUpRetryMillis must be >= 1, got 0",
         rejection(config -> config.catchUpRetryMillis = 0));
   }
 
   @Test
   void configRejectsEmptyLimits() {
-    assertEquals("maxInflightSlots must be >= 1, got 0",
-        rejection(config -> config.maxInflightSlots = 0));
-    assertEquals("maxCommandsPerBatch must be >= 1, got 0",
+    assertEquals(
+        "maxInflightSlots must be >= 1, got 0", rejection(config -> config.maxInflightSlots = 0));
+    assertEquals(
+        "maxCommandsPerBatch must be >= 1, got 0",
         rejection(config -> config.maxCommandsPerBatch = 0));
-    assertEquals("maxBatchBytes must be >= 64, got 63",
-        rejection(config -> config.maxBatchBytes = 63));
-    assertEquals("maxPendingCommands must be >= 1, got 0",
+    assertEquals(
+        "maxBatchBytes must be >= 64, got 63", rejection(config -> config.maxBatchBytes = 63));
+    assertEquals(
+        "maxPendingCommands must be >= 1, got 0",
         rejection(config -> config.maxPendingCommands = 0));
-    assertEquals("maxPendingReads must be >= 1, got 0",
-        rejection(config -> config.maxPendingReads = 0));
+    assertEquals(
+        "maxPendingReads must be >= 1, got 0", rejection(config -> config.maxPendingReads = 0));
   }
 
   @Test
   void configRejectsCatchUpSmallerThanTheWindow() {
-    assertEquals("maxCatchUpEntries must be >= 8, got 4",
-        rejection(config -> config.maxCatchUpEntries = 4));
+    assertEquals(
+        "maxCatchUpEntries must be >= 8, got 4", rejection(config -> config.maxCatchUpEntries = 4));
   }
 
   @Test
   void configRejectsMembershipItCannotServe() {
-    assertEquals("replicaId 4 is not one of replicaIds [1, 2, 3]",
+    assertEquals(
+        "replicaId 4 is not one of replicaIds [1, 2, 3]",
         rejection(config -> config.replicaId = 4));
-    assertEquals("replicaIds must name 1 to 9 replicas, got []",
+    assertEquals(
+        "replicaIds must name 1 to 9 replicas, got []",
         rejection(config -> config.replicaIds = List.of()));
-    assertEquals("replicaIds must name 1 to 9 replicas, got [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]",
+    assertEquals(
+        "replicaIds must name 1 to 9 replicas, got [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]",
         rejection(config -> config.replicaIds = List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)));
-    assertEquals("replicaIds must be >= 0, got -1",
+    assertEquals(
+        "replicaIds must be >= 0, got -1",
         rejection(config -> config.replicaIds = List.of(-1, 1, 2)));
   }
 
   @Test
   void configRejectsMissingClockBoundAndPlantedBug() {
     assertEquals("clockBound must be set", rejection(config -> config.clockBound = null));
-    assertEquals("plantedBug must be set (NONE in production)",
+    assertEquals(
+        "plantedBug must be set (NONE in production)",
         rejection(config -> config.plantedBug = null));
   }
 
   @Test
   void clockBoundRejectsImpossibleDriftAndNegativeJumps() {
-    assertEquals("clockBound.driftPpm must be in [0, 500000), got 500000",
+    assertEquals(
+        "clockBound.driftPpm must be in [0, 500000), got 500000",
         assertThrows(IllegalArgumentException.class, () -> new ClockBound(500_000, 0))
             .getMessage());
-    assertEquals("clockBound.maxJumpMillis must be >= 0, got -1",
+    assertEquals(
+        "clockBound.maxJumpMillis must be >= 0, got -1",
         assertThrows(IllegalArgumentException.class, () -> new ClockBound(0, -1)).getMessage());
   }
 
@@ -94,9 +105,15 @@ final class PaxosConfigTest {
     assertEquals(3, PaxosConfig.defaults(1, List.of(1, 2, 3, 4, 5)).quorum());
     assertEquals(3, PaxosConfig.defaults(1, List.of(1, 2, 3, 4)).quorum());
     assertEquals(1, PaxosConfig.defaults(1, List.of(1)).quorum());
-    assertEquals(2, PaxosConfig.defaults(1, List.of(1, 2, 3, 4, 5))
-        .withPlantedBug(PlantedBug.QUORUM_MINUS_ONE).quorum(), "the planted bug");
-    assertEquals(List.of(1, 2, 3), PaxosConfig.defaults(2, List.of(3, 1, 2, 1)).replicaIds(),
+    assertEquals(
+        2,
+        PaxosConfig.defaults(1, List.of(1, 2, 3, 4, 5))
+            .withPlantedBug(PlantedBug.QUORUM_MINUS_ONE)
+            .quorum(),
+        "the planted bug");
+    assertEquals(
+        List.of(1, 2, 3),
+        PaxosConfig.defaults(2, List.of(3, 1, 2, 1)).replicaIds(),
         "members are sorted and deduplicated");
   }
 }

@@ -15,11 +15,12 @@ final class PersistBeforeSendTest {
 
   @Test
   void persistComesBeforeMessagesInEveryReady() {
-    List<TestCluster> runs = List.of(
-        Scenarios.election(),
-        Scenarios.gapFilling(),
-        Scenarios.laggingFollower(false),
-        Scenarios.laggingFollower(true));
+    List<TestCluster> runs =
+        List.of(
+            Scenarios.election(),
+            Scenarios.gapFilling(),
+            Scenarios.laggingFollower(false),
+            Scenarios.laggingFollower(true));
     int promises = 0;
     int acceptances = 0;
     List<String> problems = new ArrayList<>();
@@ -41,12 +42,16 @@ final class PersistBeforeSendTest {
               case Message.Accepted accepted -> {
                 for (long slot : accepted.slots()) {
                   acceptances++;
-                  boolean inThisPersist = ready.persist().entries().stream().anyMatch(entry ->
-                      entry.slot() == slot
-                          && (entry.chosen() || entry.ballot().equals(accepted.ballot())));
+                  boolean inThisPersist =
+                      ready.persist().entries().stream()
+                          .anyMatch(
+                              entry ->
+                                  entry.slot() == slot
+                                      && (entry.chosen()
+                                          || entry.ballot().equals(accepted.ballot())));
                   LogEntry earlier = before.log.get(slot);
-                  boolean chosenBefore = slot <= before.snapshot.slot()
-                      || (earlier != null && earlier.chosen());
+                  boolean chosenBefore =
+                      slot <= before.snapshot.slot() || (earlier != null && earlier.chosen());
                   if (!inThisPersist && !chosenBefore) {
                     problems.add(what + " but slot " + slot + " is not in its Persist");
                   }
@@ -64,20 +69,28 @@ final class PersistBeforeSendTest {
       }
     }
     assertEquals(List.of(), problems);
-    assertTrue(promises >= 8 && acceptances >= 10,
-        "the scenarios exercise the rule: " + promises + " promises, " + acceptances
+    assertTrue(
+        promises >= 8 && acceptances >= 10,
+        "the scenarios exercise the rule: "
+            + promises
+            + " promises, "
+            + acceptances
             + " acceptances");
   }
 
   @Test
   void durabilityCheckCatchesAReplyBeforePersist() {
     Ballot ballot = new Ballot(1, 1);
-    Ready replyBeforePersist = new Ready(
-        new Persist(null, List.of(), null),
-        List.of(
-            new Envelope(2, 1, new Message.Promise(ballot, 1, List.of(), true, 0)),
-            new Envelope(2, 1, new Message.Accepted(ballot, List.of(1L), 1, 0, 1))),
-        null, List.of(), List.of(), List.of());
+    Ready replyBeforePersist =
+        new Ready(
+            new Persist(null, List.of(), null),
+            List.of(
+                new Envelope(2, 1, new Message.Promise(ballot, 1, List.of(), true, 0)),
+                new Envelope(2, 1, new Message.Accepted(ballot, List.of(1L), 1, 0, 1))),
+            null,
+            List.of(),
+            List.of(),
+            List.of());
 
     List<String> problems =
         TestCluster.undurableAnnouncements(2, new TestCluster.Disk(), replyBeforePersist);

@@ -22,7 +22,8 @@ final class PreVoteTest {
     // Cut off for ten election timeouts: replica 3's timer fires again and again, and each time it
     // only asks. Without pre-vote it would promise itself ever higher ballots here.
     cluster.runFor(10 * cluster.node(3).config.electionTimeoutMillis(), 10);
-    assertEquals(leaderBallot, cluster.replica(3).promised(), "an isolated replica promises nothing");
+    assertEquals(
+        leaderBallot, cluster.replica(3).promised(), "an isolated replica promises nothing");
     assertEquals(PaxosReplica.Role.FOLLOWER, cluster.replica(3).role());
 
     cluster.heal(3);
@@ -33,7 +34,8 @@ final class PreVoteTest {
     assertEquals(leaderBallot, cluster.replica(1).ballot(), "the leader kept its ballot");
     String after = cluster.trace().substring(tracedBefore);
     assertTrue(after.contains("PreVote b="), "replica 3 asked while cut off:\n" + after);
-    assertTrue(after.lines().noneMatch(line -> line.contains(" Prepare ")),
+    assertTrue(
+        after.lines().noneMatch(line -> line.contains(" Prepare ")),
         "nobody campaigned after the first election:\n" + after);
   }
 
@@ -44,14 +46,17 @@ final class PreVoteTest {
     Ballot question = new Ballot(cluster.replica(1).ballot().round() + 1, 3);
 
     Ready refused = cluster.receive(2, 3, new Message.PreVote(question, cluster.now()));
-    assertEquals(List.of(new Envelope(2, 3,
-            new Message.Rejected(question, cluster.replica(2).promised(), 1, true))),
+    assertEquals(
+        List.of(
+            new Envelope(
+                2, 3, new Message.Rejected(question, cluster.replica(2).promised(), 1, true))),
         refused.messages());
 
     cluster.crash(1);
     cluster.advance(cluster.node(2).config.leaseMillis());
     Ready granted = cluster.receive(2, 3, new Message.PreVote(question, cluster.now()));
-    assertEquals(List.of(new Envelope(2, 3, new Message.PreVoteGranted(question))), granted.messages());
+    assertEquals(
+        List.of(new Envelope(2, 3, new Message.PreVoteGranted(question))), granted.messages());
     assertTrue(granted.persist().isEmpty(), "a pre-vote changes nothing durable");
     assertEquals(PaxosReplica.Role.FOLLOWER, cluster.replica(2).role());
   }

@@ -28,9 +28,9 @@ final class ProposerTest {
   }
 
   /**
-   * Candidate 3 of five replicas, whose disk holds a promise of ballot 5.1, is granted its pre-vote,
-   * campaigns (ballot 6.3) and receives promises from 1 and 2 reporting {@code fromReplica1} and {@code fromReplica2};
-   * returns the value it then proposes for slot 1.
+   * Candidate 3 of five replicas, whose disk holds a promise of ballot 5.1, is granted its
+   * pre-vote, campaigns (ballot 6.3) and receives promises from 1 and 2 reporting {@code
+   * fromReplica1} and {@code fromReplica2}; returns the value it then proposes for slot 1.
    */
   private static Value phaseTwoValueOfSlotOne(LogEntry fromReplica1, LogEntry fromReplica2) {
     TestCluster cluster = TestCluster.create(SEED, 5);
@@ -68,28 +68,37 @@ final class ProposerTest {
   void newLeaderFillsGapsWithNoOps() {
     TestCluster cluster = Scenarios.gapFilling();
 
-    List<LogEntry> expected = List.of(
-        new LogEntry(1, new Ballot(2, 3), Value.NO_OP, true),
-        new LogEntry(2, new Ballot(2, 3), new Value.Batch(List.of(put(2, 1, "b", "2"))), true));
+    List<LogEntry> expected =
+        List.of(
+            new LogEntry(1, new Ballot(2, 3), Value.NO_OP, true),
+            new LogEntry(2, new Ballot(2, 3), new Value.Batch(List.of(put(2, 1, "b", "2"))), true));
     assertEquals(expected, cluster.node(3).applied, "the new leader");
     assertEquals(expected, cluster.node(2).applied, "its follower");
     assertEquals(List.of(1L, 2L), cluster.node(1).applied.stream().map(LogEntry::slot).toList());
-    assertEquals(Value.NO_OP, cluster.node(1).applied.getFirst().value(),
+    assertEquals(
+        Value.NO_OP,
+        cluster.node(1).applied.getFirst().value(),
         "the old leader's unchosen value in slot 1 is replaced by the chosen no-op");
     for (int id = 1; id <= 3; id++) {
       assertEquals(Map.of("b", "2"), cluster.keyValues(id), "replica " + id);
     }
-    assertTrue(cluster.trace().contains(
-        "3->2 Accept b=2.3 [1:noop 2:batch(c2#1)] chosenBelow=1\n2->3 Accepted"),
+    assertTrue(
+        cluster
+            .trace()
+            .contains("3->2 Accept b=2.3 [1:noop 2:batch(c2#1)] chosenBelow=1\n2->3 Accepted"),
         "phase 2 of the new leader sends each proposal once:\n" + cluster.trace());
   }
 
   @Test
   void leaderBatchesQueuedProposalsIntoOneSlot() {
-    TestCluster cluster = TestCluster.create(SEED, 3, config -> {
-      config.maxInflightSlots = 1;
-      return config;
-    });
+    TestCluster cluster =
+        TestCluster.create(
+            SEED,
+            3,
+            config -> {
+              config.maxInflightSlots = 1;
+              return config;
+            });
     cluster.startAll();
     cluster.elect(1);
     cluster.propose(1, put(1, 1, "a", "1"));
@@ -111,11 +120,15 @@ final class ProposerTest {
 
   @Test
   void leaderSplitsBatchesAtMaxCommandsPerBatch() {
-    TestCluster cluster = TestCluster.create(SEED, 3, config -> {
-      config.maxInflightSlots = 1;
-      config.maxCommandsPerBatch = 2;
-      return config;
-    });
+    TestCluster cluster =
+        TestCluster.create(
+            SEED,
+            3,
+            config -> {
+              config.maxInflightSlots = 1;
+              config.maxCommandsPerBatch = 2;
+              return config;
+            });
     cluster.startAll();
     cluster.elect(1);
     for (int client = 1; client <= 4; client++) {
@@ -124,19 +137,24 @@ final class ProposerTest {
 
     cluster.deliverAll();
 
-    List<Integer> batchSizes = cluster.node(1).applied.stream()
-        .map(entry -> ((Value.Batch) entry.value()).commands().size())
-        .toList();
+    List<Integer> batchSizes =
+        cluster.node(1).applied.stream()
+            .map(entry -> ((Value.Batch) entry.value()).commands().size())
+            .toList();
     assertEquals(List.of(1, 2, 1), batchSizes);
   }
 
   @Test
   void leaderKeepsAtMostTheWindowOfSlotsInFlight() {
-    TestCluster cluster = TestCluster.create(SEED, 3, config -> {
-      config.maxInflightSlots = 2;
-      config.maxCommandsPerBatch = 1;
-      return config;
-    });
+    TestCluster cluster =
+        TestCluster.create(
+            SEED,
+            3,
+            config -> {
+              config.maxInflightSlots = 2;
+              config.maxCommandsPerBatch = 1;
+              return config;
+            });
     cluster.startAll();
     cluster.elect(1);
     for (int client = 1; client <= 5; client++) {
@@ -153,8 +171,8 @@ final class ProposerTest {
     }
 
     assertEquals(2, maxInFlight);
-    assertEquals(List.of(1L, 2L, 3L, 4L, 5L),
-        cluster.node(1).applied.stream().map(LogEntry::slot).toList());
+    assertEquals(
+        List.of(1L, 2L, 3L, 4L, 5L), cluster.node(1).applied.stream().map(LogEntry::slot).toList());
   }
 
   private static List<Long> proposedSlots(List<Envelope> envelopes) {
@@ -172,26 +190,32 @@ final class ProposerTest {
     TestCluster cluster = TestCluster.started(SEED, 3);
     Command early = put(7, 1, "x", "1");
     Ready beforeElection = cluster.propose(2, early);
-    assertEquals(List.of(new Ready.ProposalRejected(early, -1, "not the leader")),
-        beforeElection.rejected(), "no leader known yet");
+    assertEquals(
+        List.of(new Ready.ProposalRejected(early, -1, "not the leader")),
+        beforeElection.rejected(),
+        "no leader known yet");
 
     cluster.elect(1);
     Command command = put(7, 2, "x", "2");
     Ready ready = cluster.propose(2, command);
 
-    assertEquals(List.of(new Ready.ProposalRejected(command, 1, "not the leader")),
-        ready.rejected());
+    assertEquals(
+        List.of(new Ready.ProposalRejected(command, 1, "not the leader")), ready.rejected());
     assertTrue(ready.messages().isEmpty());
     assertTrue(ready.persist().isEmpty());
   }
 
   @Test
   void leaderRefusesProposalsBeyondMaxPendingCommands() {
-    TestCluster cluster = TestCluster.create(SEED, 3, config -> {
-      config.maxInflightSlots = 1;
-      config.maxPendingCommands = 1;
-      return config;
-    });
+    TestCluster cluster =
+        TestCluster.create(
+            SEED,
+            3,
+            config -> {
+              config.maxInflightSlots = 1;
+              config.maxPendingCommands = 1;
+              return config;
+            });
     cluster.startAll();
     cluster.elect(1);
     cluster.propose(1, put(1, 1, "a", "1"));
@@ -201,17 +225,20 @@ final class ProposerTest {
     Ready ready = cluster.propose(1, overflow);
 
     assertEquals(
-        List.of(new Ready.ProposalRejected(overflow, 1,
-            "leader overloaded: maxPendingCommands=1")),
+        List.of(new Ready.ProposalRejected(overflow, 1, "leader overloaded: maxPendingCommands=1")),
         ready.rejected());
   }
 
   @Test
   void leaderThatStepsDownRejectsItsQueuedProposals() {
-    TestCluster cluster = TestCluster.create(SEED, 3, config -> {
-      config.maxInflightSlots = 1;
-      return config;
-    });
+    TestCluster cluster =
+        TestCluster.create(
+            SEED,
+            3,
+            config -> {
+              config.maxInflightSlots = 1;
+              return config;
+            });
     cluster.startAll();
     cluster.elect(1);
     cluster.propose(1, put(1, 1, "a", "1"));
@@ -220,20 +247,24 @@ final class ProposerTest {
     cluster.drop(envelope -> true);
     cluster.advance(1_000);
 
-    Ready ready = cluster.receive(1, 3,
-        new Message.Accept(new Ballot(2, 3), List.of(), 1, cluster.now(), 1));
+    Ready ready =
+        cluster.receive(1, 3, new Message.Accept(new Ballot(2, 3), List.of(), 1, cluster.now(), 1));
 
     assertEquals(PaxosReplica.Role.FOLLOWER, cluster.replica(1).role());
-    assertEquals(List.of(queued), ready.rejected().stream()
-        .map(Ready.ProposalRejected::command).toList());
+    assertEquals(
+        List.of(queued), ready.rejected().stream().map(Ready.ProposalRejected::command).toList());
     assertEquals(3, ready.rejected().getFirst().leaderHint());
   }
 
   @Test
   void electionTimeoutIsRandomizedBetweenOneAndTwoTimeouts() {
     for (long seed = 0; seed < 20; seed++) {
-      PaxosReplica replica = new PaxosReplica(PaxosConfig.defaults(1, List.of(1, 2, 3)),
-          new SplittableRandom(seed), DurableState.EMPTY, 0);
+      PaxosReplica replica =
+          new PaxosReplica(
+              PaxosConfig.defaults(1, List.of(1, 2, 3)),
+              new SplittableRandom(seed),
+              DurableState.EMPTY,
+              0);
       replica.start(0);
       long askedAt = -1;
       for (long now = 0; now <= 1_000 && askedAt < 0; now++) {
@@ -242,7 +273,8 @@ final class ProposerTest {
           askedAt = now;
         }
       }
-      assertTrue(askedAt >= 500 && askedAt < 1_000, "seed " + seed + " asked for pre-votes at " + askedAt);
+      assertTrue(
+          askedAt >= 500 && askedAt < 1_000, "seed " + seed + " asked for pre-votes at " + askedAt);
     }
   }
 }

@@ -13,15 +13,21 @@ import org.junit.jupiter.api.Test;
 /** The persisted byte format: round trips, and torn or corrupted records are detected. */
 final class RecordCodecTest {
 
-  private static final Persist PERSIST = new Persist(
-      new Ballot(7, 2),
-      List.of(
-          new LogEntry(5, new Ballot(6, 1), Value.NO_OP, true),
-          new LogEntry(6, new Ballot(7, 2),
-              new Value.Batch(List.of(put(1, 1, "k", "v"), put(2, 9, "ключ", "värde"),
-                  new Command(-3, 4, new byte[0]))),
-              false)),
-      new Snapshot(4, new byte[] {1, 2, 3, (byte) 0xff}));
+  private static final Persist PERSIST =
+      new Persist(
+          new Ballot(7, 2),
+          List.of(
+              new LogEntry(5, new Ballot(6, 1), Value.NO_OP, true),
+              new LogEntry(
+                  6,
+                  new Ballot(7, 2),
+                  new Value.Batch(
+                      List.of(
+                          put(1, 1, "k", "v"),
+                          put(2, 9, "ключ", "värde"),
+                          new Command(-3, 4, new byte[0]))),
+                  false)),
+          new Snapshot(4, new byte[] {1, 2, 3, (byte) 0xff}));
 
   @Test
   void recordCodecRoundTripsAndDetectsTornAndCorruptRecords()
@@ -30,9 +36,10 @@ final class RecordCodecTest {
     assertEquals(PERSIST, RecordCodec.decodePersist(RecordCodec.unframe(framed)));
 
     Persist nothing = new Persist(null, List.of(), null);
-    assertEquals(nothing,
-        RecordCodec.decodePersist(RecordCodec.unframe(RecordCodec.frame(RecordCodec.encode(
-            nothing)))));
+    assertEquals(
+        nothing,
+        RecordCodec.decodePersist(
+            RecordCodec.unframe(RecordCodec.frame(RecordCodec.encode(nothing)))));
 
     for (int length = 0; length < framed.length; length++) {
       byte[] torn = Arrays.copyOf(framed, length);
@@ -58,9 +65,10 @@ final class RecordCodecTest {
   @Test
   void wellFramedGarbageIsReportedAsMalformedNotMisread() {
     byte[] garbage = RecordCodec.frame(new byte[] {1, 0, 0, 0});
-    RecordCodec.CorruptRecordException thrown = assertThrows(
-        RecordCodec.CorruptRecordException.class,
-        () -> RecordCodec.decodePersist(RecordCodec.unframe(garbage)));
+    RecordCodec.CorruptRecordException thrown =
+        assertThrows(
+            RecordCodec.CorruptRecordException.class,
+            () -> RecordCodec.decodePersist(RecordCodec.unframe(garbage)));
     assertTrue(thrown.getMessage().startsWith("persist record"), thrown.getMessage());
   }
 
@@ -70,7 +78,8 @@ final class RecordCodecTest {
       assertEquals(entry, RecordCodec.decodeEntry(RecordCodec.encodeEntry(entry)));
     }
     byte[] encoded = RecordCodec.encodeEntry(PERSIST.entries().get(1));
-    assertThrows(RecordCodec.CorruptRecordException.class,
+    assertThrows(
+        RecordCodec.CorruptRecordException.class,
         () -> RecordCodec.decodeEntry(Arrays.copyOf(encoded, encoded.length - 1)));
   }
 
@@ -83,7 +92,9 @@ final class RecordCodecTest {
   }
 
   private static String corruption(byte[] record) {
-    return assertThrows(RecordCodec.CorruptRecordException.class,
-        () -> RecordCodec.decodePersist(RecordCodec.unframe(record))).getMessage();
+    return assertThrows(
+            RecordCodec.CorruptRecordException.class,
+            () -> RecordCodec.decodePersist(RecordCodec.unframe(record)))
+        .getMessage();
   }
 }

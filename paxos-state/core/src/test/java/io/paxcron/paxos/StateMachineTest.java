@@ -52,8 +52,7 @@ final class StateMachineTest {
   @Test
   void keyValueStateMachineAnswersUnreadableCommandsWithAnError() {
     KeyValueStateMachine machine = new KeyValueStateMachine();
-    assertEquals("error: unknown verb 'delete'",
-        text(machine.apply(1, bytes("delete k now"))));
+    assertEquals("error: unknown verb 'delete'", text(machine.apply(1, bytes("delete k now"))));
     assertTrue(text(machine.apply(2, bytes("put"))).startsWith("error: expected"));
     assertEquals(Map.of(), machine.view());
   }
@@ -121,9 +120,11 @@ final class StateMachineTest {
     sessions.apply(chosen(3, append(1, 2, "k", "1")));
     sessions.apply(chosen(4, append(3, 1, "k", "3")));
 
-    assertTrue(sessions.apply(chosen(5, append(1, 2, "k", "1"))).getFirst().duplicate(),
+    assertTrue(
+        sessions.apply(chosen(5, append(1, 2, "k", "1"))).getFirst().duplicate(),
         "client 1 was used recently and is remembered");
-    assertFalse(sessions.apply(chosen(6, append(2, 1, "k", "2"))).getFirst().duplicate(),
+    assertFalse(
+        sessions.apply(chosen(6, append(2, 1, "k", "2"))).getFirst().duplicate(),
         "client 2 was least recently used and forgotten: its old command applies again");
   }
 
@@ -150,9 +151,11 @@ final class StateMachineTest {
   @Test
   void sessionsApplyOnlyChosenEntriesInSlotOrder() {
     SessionStateMachine sessions = new SessionStateMachine(new KeyValueStateMachine(), 10);
-    assertEquals("apply out of order: slot 2 after 0",
-        assertThrows(IllegalStateException.class,
-            () -> sessions.apply(chosen(2, put(1, 1, "k", "v")))).getMessage());
+    assertEquals(
+        "apply out of order: slot 2 after 0",
+        assertThrows(
+                IllegalStateException.class, () -> sessions.apply(chosen(2, put(1, 1, "k", "v"))))
+            .getMessage());
     LogEntry unchosen = new LogEntry(1, BALLOT, Value.NO_OP, false);
     assertThrows(IllegalStateException.class, () -> sessions.apply(unchosen));
   }

@@ -45,8 +45,12 @@ final class TestCluster {
       if (persist.snapshot() != null) {
         if (persist.snapshot().slot() < snapshot.slot()) {
           throw new AssertionError(
-              "replica " + replicaId + " installs snapshot@" + persist.snapshot().slot()
-                  + " below its snapshot@" + snapshot.slot());
+              "replica "
+                  + replicaId
+                  + " installs snapshot@"
+                  + persist.snapshot().slot()
+                  + " below its snapshot@"
+                  + snapshot.slot());
         }
         snapshot = persist.snapshot();
         log.headMap(snapshot.slot(), true).clear();
@@ -64,8 +68,12 @@ final class TestCluster {
       if (persist.promised() != null) {
         if (persist.promised().isBelow(promised)) {
           throw new AssertionError(
-              "replica " + replicaId + " persists promise " + persist.promised()
-                  + " below its durable promise " + promised);
+              "replica "
+                  + replicaId
+                  + " persists promise "
+                  + persist.promised()
+                  + " below its durable promise "
+                  + promised);
         }
         promised = persist.promised();
       }
@@ -94,13 +102,17 @@ final class TestCluster {
     PaxosReplica replica;
     KeyValueStateMachine keyValue;
     SessionStateMachine sessions;
+
     /** Entries applied by the current incarnation, in apply order. */
     final List<LogEntry> applied = new ArrayList<>();
+
     final List<SessionStateMachine.Applied> results = new ArrayList<>();
     final List<Ready.ReadOutcome> reads = new ArrayList<>();
     final List<Ready.ProposalRejected> rejected = new ArrayList<>();
+
     /** Every Ready every incarnation produced, in order. */
     final List<Ready> readies = new ArrayList<>();
+
     boolean crashed;
     boolean isolated;
 
@@ -315,8 +327,8 @@ final class TestCluster {
     tick(id);
     deliverAll();
     if (replica(id).role() != PaxosReplica.Role.LEADER) {
-      throw new AssertionError("replica " + id + " did not become leader (seed " + seed + ")\n"
-          + tail());
+      throw new AssertionError(
+          "replica " + id + " did not become leader (seed " + seed + ")\n" + tail());
     }
   }
 
@@ -337,8 +349,8 @@ final class TestCluster {
     int deliveries = 0;
     while (!network.isEmpty()) {
       if (++deliveries > MAX_DELIVERIES) {
-        throw new AssertionError("no quiescence after " + MAX_DELIVERIES + " messages (seed "
-            + seed + ")\n" + tail());
+        throw new AssertionError(
+            "no quiescence after " + MAX_DELIVERIES + " messages (seed " + seed + ")\n" + tail());
       }
       deliver(network.getFirst());
     }
@@ -425,8 +437,17 @@ final class TestCluster {
         Value earlier = appliedValues.putIfAbsent(entry.slot(), entry.value());
         if (earlier != null && !earlier.equals(entry.value())) {
           throw new AssertionError(
-              "replica " + node.id + " applies " + entry.value() + " in slot " + entry.slot()
-                  + " where another replica applied " + earlier + " (seed " + seed + ")");
+              "replica "
+                  + node.id
+                  + " applies "
+                  + entry.value()
+                  + " in slot "
+                  + entry.slot()
+                  + " where another replica applied "
+                  + earlier
+                  + " (seed "
+                  + seed
+                  + ")");
         }
         node.applied.add(entry);
         node.results.addAll(node.sessions.apply(entry));
@@ -437,21 +458,39 @@ final class TestCluster {
       node.reads.add(outcome);
       effects.add(
           switch (outcome) {
-            case Ready.ReadReady r -> "  " + node.id + " read #" + r.readId() + " ready at slot "
-                + r.slot();
-            case Ready.ReadRejected r -> "  " + node.id + " read #" + r.readId() + " rejected"
-                + " (leader " + r.leaderHint() + "): " + r.reason();
+            case Ready.ReadReady r ->
+                "  " + node.id + " read #" + r.readId() + " ready at slot " + r.slot();
+            case Ready.ReadRejected r ->
+                "  "
+                    + node.id
+                    + " read #"
+                    + r.readId()
+                    + " rejected"
+                    + " (leader "
+                    + r.leaderHint()
+                    + "): "
+                    + r.reason();
           });
     }
     for (Ready.ProposalRejected rejection : ready.rejected()) {
       node.rejected.add(rejection);
-      effects.add("  " + node.id + " rejects " + describe(rejection.command()) + " (leader "
-          + rejection.leaderHint() + "): " + rejection.reason());
+      effects.add(
+          "  "
+              + node.id
+              + " rejects "
+              + describe(rejection.command())
+              + " (leader "
+              + rejection.leaderHint()
+              + "): "
+              + rejection.reason());
     }
     PaxosReplica.Role role = node.replica.role();
     if (role != roleBefore || !node.replica.ballot().equals(ballotBefore)) {
       effects.add(
-          "  " + node.id + " is " + role
+          "  "
+              + node.id
+              + " is "
+              + role
               + (role == PaxosReplica.Role.FOLLOWER ? "" : " b=" + node.replica.ballot()));
     }
     if (event != null && (!ready.isEmpty() || !effects.isEmpty())) {
@@ -462,10 +501,10 @@ final class TestCluster {
   }
 
   /**
-   * What {@code ready} announces that {@code diskAfter} (the disk after its Persist) does not
-   * hold: a Promise or Accepted above the durable promise, an Accepted slot or a self-accepted
-   * proposal not durable in that ballot, an applied entry not durable as chosen. Empty when the
-   * Ready obeys "persist before send, persist before apply".
+   * What {@code ready} announces that {@code diskAfter} (the disk after its Persist) does not hold:
+   * a Promise or Accepted above the durable promise, an Accepted slot or a self-accepted proposal
+   * not durable in that ballot, an applied entry not durable as chosen. Empty when the Ready obeys
+   * "persist before send, persist before apply".
    */
   static List<String> undurableAnnouncements(int replicaId, Disk diskAfter, Ready ready) {
     List<String> problems = new ArrayList<>();
@@ -499,11 +538,16 @@ final class TestCluster {
     }
     for (LogEntry entry : ready.toApply()) {
       LogEntry durable = diskAfter.log.get(entry.slot());
-      boolean chosen = entry.slot() <= diskAfter.snapshot.slot()
-          || (durable != null && durable.chosen() && durable.value().equals(entry.value()));
+      boolean chosen =
+          entry.slot() <= diskAfter.snapshot.slot()
+              || (durable != null && durable.chosen() && durable.value().equals(entry.value()));
       if (!chosen) {
-        problems.add("replica " + replicaId + " applies slot " + entry.slot()
-            + " that is not durable as chosen");
+        problems.add(
+            "replica "
+                + replicaId
+                + " applies slot "
+                + entry.slot()
+                + " that is not durable as chosen");
       }
     }
     return problems;
@@ -564,12 +608,20 @@ final class TestCluster {
       }
       PaxosReplica replica = node.replica;
       trace.add(
-          "state " + node.id + " " + replica.role()
-              + " promised=" + replica.promised()
-              + " firstUnchosen=" + replica.firstUnchosenSlot()
-              + " applied=" + replica.appliedThroughSlot()
-              + " snapshot@" + replica.snapshot().slot()
-              + " kv=" + node.keyValue.view());
+          "state "
+              + node.id
+              + " "
+              + replica.role()
+              + " promised="
+              + replica.promised()
+              + " firstUnchosen="
+              + replica.firstUnchosenSlot()
+              + " applied="
+              + replica.appliedThroughSlot()
+              + " snapshot@"
+              + replica.snapshot().slot()
+              + " kv="
+              + node.keyValue.view());
     }
   }
 
@@ -606,18 +658,43 @@ final class TestCluster {
       case Message.PreVote p -> "PreVote b=" + p.ballot();
       case Message.PreVoteGranted g -> "PreVoteGranted b=" + g.ballot();
       case Message.Prepare p -> "Prepare b=" + p.ballot() + " from=" + p.fromSlot();
-      case Message.Promise p -> "Promise b=" + p.ballot() + " accepted="
-          + describeEntries(p.accepted(), true) + (p.complete() ? " complete" : " incomplete");
-      case Message.Accept a -> "Accept b=" + a.ballot() + " " + describeEntries(a.entries(), false)
-          + " chosenBelow=" + a.chosenBelowSlot();
-      case Message.Accepted a -> "Accepted b=" + a.ballot() + " slots=" + a.slots()
-          + " firstUnchosen=" + a.firstUnchosenSlot();
-      case Message.Rejected r -> "Rejected b=" + r.ballot() + " promised=" + r.promised()
-          + " leader=" + r.knownLeader() + (r.leaderAlive() ? " leaderAlive" : "");
+      case Message.Promise p ->
+          "Promise b="
+              + p.ballot()
+              + " accepted="
+              + describeEntries(p.accepted(), true)
+              + (p.complete() ? " complete" : " incomplete");
+      case Message.Accept a ->
+          "Accept b="
+              + a.ballot()
+              + " "
+              + describeEntries(a.entries(), false)
+              + " chosenBelow="
+              + a.chosenBelowSlot();
+      case Message.Accepted a ->
+          "Accepted b="
+              + a.ballot()
+              + " slots="
+              + a.slots()
+              + " firstUnchosen="
+              + a.firstUnchosenSlot();
+      case Message.Rejected r ->
+          "Rejected b="
+              + r.ballot()
+              + " promised="
+              + r.promised()
+              + " leader="
+              + r.knownLeader()
+              + (r.leaderAlive() ? " leaderAlive" : "");
       case Message.CatchUpRequest c -> "CatchUpRequest b=" + c.ballot() + " from=" + c.fromSlot();
-      case Message.CatchUpReply c -> "CatchUpReply b=" + c.ballot()
-          + (c.snapshot() == null ? "" : " snapshot@" + c.snapshot().slot())
-          + " " + describeEntries(c.chosen(), false) + " chosenBelow=" + c.chosenBelowSlot();
+      case Message.CatchUpReply c ->
+          "CatchUpReply b="
+              + c.ballot()
+              + (c.snapshot() == null ? "" : " snapshot@" + c.snapshot().slot())
+              + " "
+              + describeEntries(c.chosen(), false)
+              + " chosenBelow="
+              + c.chosenBelowSlot();
     };
   }
 
@@ -642,9 +719,10 @@ final class TestCluster {
   static String describe(Value value) {
     return switch (value) {
       case Value.NoOp n -> "noop";
-      case Value.Batch b -> b.commands().stream()
-          .map(TestCluster::describe)
-          .collect(Collectors.joining(",", "batch(", ")"));
+      case Value.Batch b ->
+          b.commands().stream()
+              .map(TestCluster::describe)
+              .collect(Collectors.joining(",", "batch(", ")"));
     };
   }
 

@@ -34,21 +34,32 @@ public final class Demo {
       }
     }
     PrintStream out = System.out;
-    FaultPlan plan = new FaultPlan(5, 0.02, 0.02, 10, 0.8, 0.8, 0.5, 0, 0.01, 0.3, 200_000, 0.2,
-        false, 32, 3);
+    FaultPlan plan =
+        new FaultPlan(5, 0.02, 0.02, 10, 0.8, 0.8, 0.5, 0, 0.01, 0.3, 200_000, 0.2, false, 32, 3);
     out.println("Paxcron demo: a simulated 5-replica Multi-Paxos cluster (seed " + seed + ")");
     out.println("Faults: " + plan);
-    out.println("Every event is checked: one value per slot, chosen values never change, replicas"
-        + " apply the same prefix, each command takes effect once, at most one lease holder;"
-        + " the client history is checked for linearizability at the end.");
+    out.println(
+        "Every event is checked: one value per slot, chosen values never change, replicas"
+            + " apply the same prefix, each command takes effect once, at most one lease holder;"
+            + " the client history is checked for linearizability at the end.");
     out.println();
-    Simulation.Result result = new Simulation(Simulation.Options.of(seed).withFaultEvents(8_000)
-        .withPlan(plan).withTrace(out, messages)).run();
+    Simulation.Result result =
+        new Simulation(
+                Simulation.Options.of(seed)
+                    .withFaultEvents(8_000)
+                    .withPlan(plan)
+                    .withTrace(out, messages))
+            .run();
     out.println();
-    out.printf("%d events in %.1f s of virtual time: %d slots chosen, %d writes acknowledged,"
+    out.printf(
+        "%d events in %.1f s of virtual time: %d slots chosen, %d writes acknowledged,"
             + " %d lease reads, %d leader changes, %d invariant checks.%n",
-        result.events(), result.virtualMillis() / 1000.0, result.chosenSlots(),
-        result.acknowledgedWrites(), result.reads(), result.leaderChanges(),
+        result.events(),
+        result.virtualMillis() / 1000.0,
+        result.chosenSlots(),
+        result.acknowledgedWrites(),
+        result.reads(),
+        result.leaderChanges(),
         result.invariantChecks());
     if (result.ok()) {
       out.println("All invariants held and the history is linearizable.");

@@ -4,9 +4,9 @@ import java.util.SplittableRandom;
 
 /**
  * The faults one simulation run injects, chosen per seed ("swarm testing": each run enables a
- * different mix and intensity, so that rare combinations get their turn). All rates are per
- * message or per virtual second; {@code clockBeyondBound} runs clocks outside the configured drift
- * bound, where only the lease-exclusivity check is switched off (Paxos itself must stay safe).
+ * different mix and intensity, so that rare combinations get their turn). All rates are per message
+ * or per virtual second; {@code clockBeyondBound} runs clocks outside the configured drift bound,
+ * where only the lease-exclusivity check is switched off (Paxos itself must stay safe).
  */
 public record FaultPlan(
     int replicas,

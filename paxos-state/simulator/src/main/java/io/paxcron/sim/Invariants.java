@@ -72,13 +72,22 @@ public final class Invariants {
   public void onProposal(long atMillis, int leader, LogEntry entry) {
     checks++;
     Value previous =
-        proposals.computeIfAbsent(entry.slot(), s -> new HashMap<>())
+        proposals
+            .computeIfAbsent(entry.slot(), s -> new HashMap<>())
             .putIfAbsent(entry.ballot(), entry.value());
     if (previous != null && !previous.equals(entry.value())) {
       fail(
           atMillis,
-          "replica " + leader + " proposed two values in slot " + entry.slot() + " ballot "
-              + entry.ballot() + ": " + previous + " and " + entry.value());
+          "replica "
+              + leader
+              + " proposed two values in slot "
+              + entry.slot()
+              + " ballot "
+              + entry.ballot()
+              + ": "
+              + previous
+              + " and "
+              + entry.value());
     }
   }
 
@@ -88,27 +97,45 @@ public final class Invariants {
     Map<Ballot, Value> bySlot = proposals.get(slot);
     Value value = bySlot == null ? null : bySlot.get(ballot);
     if (value == null) {
-      fail(atMillis, "replica " + acceptor + " voted for slot " + slot + " ballot " + ballot
-          + " that no leader proposed");
+      fail(
+          atMillis,
+          "replica "
+              + acceptor
+              + " voted for slot "
+              + slot
+              + " ballot "
+              + ballot
+              + " that no leader proposed");
       return;
     }
     Set<Integer> voters =
-        votes.computeIfAbsent(slot, s -> new HashMap<>()).computeIfAbsent(ballot, b -> new TreeSet<>());
+        votes
+            .computeIfAbsent(slot, s -> new HashMap<>())
+            .computeIfAbsent(ballot, b -> new TreeSet<>());
     if (voters.add(acceptor) && voters.size() == majority) {
       Value before = chosen.putIfAbsent(slot, value);
       if (before != null && !before.equals(value)) {
         fail(
             atMillis,
-            "slot " + slot + " had " + before + " chosen, and now a majority " + voters
-                + " accepted " + value + " in ballot " + ballot + ": a chosen value changed");
+            "slot "
+                + slot
+                + " had "
+                + before
+                + " chosen, and now a majority "
+                + voters
+                + " accepted "
+                + value
+                + " in ballot "
+                + ballot
+                + ": a chosen value changed");
       }
     }
   }
 
   /**
-   * Replica {@code replica} is about to send {@code ready}'s messages: every proposal it makes
-   * (its own acceptances in the Persist, and the entries of its Accepts) and every vote it casts
-   * (its Accepteds) counts from now on.
+   * Replica {@code replica} is about to send {@code ready}'s messages: every proposal it makes (its
+   * own acceptances in the Persist, and the entries of its Accepts) and every vote it casts (its
+   * Accepteds) counts from now on.
    */
   public void onSending(long atMillis, int replica, Ready ready) {
     for (LogEntry entry : ready.persist().entries()) {
@@ -129,7 +156,7 @@ public final class Invariants {
             onVote(atMillis, replica, slot, accepted.ballot());
           }
         }
-        default -> { }
+        default -> {}
       }
     }
   }
@@ -139,19 +166,42 @@ public final class Invariants {
     checks++;
     Value truth = chosen.get(entry.slot());
     if (truth == null) {
-      fail(atMillis, "replica " + replica + " applied slot " + entry.slot() + " = " + entry.value()
-          + " but no majority of acceptors ever accepted a value there");
+      fail(
+          atMillis,
+          "replica "
+              + replica
+              + " applied slot "
+              + entry.slot()
+              + " = "
+              + entry.value()
+              + " but no majority of acceptors ever accepted a value there");
       return;
     }
     if (!truth.equals(entry.value())) {
-      fail(atMillis, "replica " + replica + " applied slot " + entry.slot() + " = "
-          + entry.value() + " but the chosen value is " + truth);
+      fail(
+          atMillis,
+          "replica "
+              + replica
+              + " applied slot "
+              + entry.slot()
+              + " = "
+              + entry.value()
+              + " but the chosen value is "
+              + truth);
       return;
     }
     Value first = applied.putIfAbsent(entry.slot(), entry.value());
     if (first != null && !first.equals(entry.value())) {
-      fail(atMillis, "replica " + replica + " applied slot " + entry.slot() + " = " + entry.value()
-          + " where another replica applied " + first);
+      fail(
+          atMillis,
+          "replica "
+              + replica
+              + " applied slot "
+              + entry.slot()
+              + " = "
+              + entry.value()
+              + " where another replica applied "
+              + first);
     }
   }
 
@@ -161,9 +211,18 @@ public final class Invariants {
     ClientSequence key = new ClientSequence(command.clientId(), command.sequence());
     Long before = tookEffectInSlot.putIfAbsent(key, slot);
     if (before != null && before != slot) {
-      fail(atMillis, "command " + command.clientId() + "#" + command.sequence()
-          + " took effect twice: in slot " + before + " and (at replica " + replica + ") in slot "
-          + slot);
+      fail(
+          atMillis,
+          "command "
+              + command.clientId()
+              + "#"
+              + command.sequence()
+              + " took effect twice: in slot "
+              + before
+              + " and (at replica "
+              + replica
+              + ") in slot "
+              + slot);
     }
   }
 
@@ -171,8 +230,9 @@ public final class Invariants {
   public void onAcknowledged(long atMillis, long clientId, long sequence) {
     checks++;
     if (!tookEffectInSlot.containsKey(new ClientSequence(clientId, sequence))) {
-      fail(atMillis, "command " + clientId + "#" + sequence
-          + " was acknowledged but never took effect");
+      fail(
+          atMillis,
+          "command " + clientId + "#" + sequence + " was acknowledged but never took effect");
     }
   }
 
@@ -184,8 +244,13 @@ public final class Invariants {
     checks++;
     byte[] before = snapshots.putIfAbsent(snapshot.slot(), snapshot.data());
     if (before != null && !java.util.Arrays.equals(before, snapshot.data())) {
-      fail(atMillis, "replica " + replica + " took a snapshot at slot " + snapshot.slot()
-          + " that differs from another replica's snapshot of the same slot");
+      fail(
+          atMillis,
+          "replica "
+              + replica
+              + " took a snapshot at slot "
+              + snapshot.slot()
+              + " that differs from another replica's snapshot of the same slot");
     }
   }
 

@@ -14,8 +14,8 @@ import java.util.TreeMap;
 /**
  * A simulated append-only disk with a page cache: records are written at once but become durable
  * only when a sync covering them completes. A crash keeps the durable prefix and, if the simulator
- * says so, a torn copy of the first record that was still in flight — exactly what a power cut
- * does to a real write-ahead log.
+ * says so, a torn copy of the first record that was still in flight — exactly what a power cut does
+ * to a real write-ahead log.
  */
 public final class SimDisk {
 
@@ -60,9 +60,9 @@ public final class SimDisk {
   }
 
   /**
-   * Reads the disk back as a starting replica does: replays every record, drops a torn last
-   * record (its write was never acknowledged, because nothing is sent before a sync), and refuses
-   * a corrupt record anywhere else.
+   * Reads the disk back as a starting replica does: replays every record, drops a torn last record
+   * (its write was never acknowledged, because nothing is sent before a sync), and refuses a
+   * corrupt record anywhere else.
    */
   public DurableState recover() {
     Ballot promised = Ballot.ZERO;
@@ -79,7 +79,11 @@ public final class SimDisk {
           break;
         }
         throw new IllegalStateException(
-            "simulated disk record " + i + " of " + records.size() + " is corrupt: "
+            "simulated disk record "
+                + i
+                + " of "
+                + records.size()
+                + " is corrupt: "
                 + e.getMessage());
       }
       if (persist.snapshot() != null && persist.snapshot().slot() > snapshot.slot()) {

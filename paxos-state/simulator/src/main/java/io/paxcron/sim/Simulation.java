@@ -29,17 +29,16 @@ import java.util.SplittableRandom;
 
 /**
  * A whole Multi-Paxos cluster — the real {@link PaxosReplica} cores, simulated disks, a simulated
- * network and closed-loop clients — run in one thread under virtual time, every choice derived
- * from one seed. The same seed always replays the same run, event for event.
+ * network and closed-loop clients — run in one thread under virtual time, every choice derived from
+ * one seed. The same seed always replays the same run, event for event.
  *
  * <p>A run has a fault phase of {@code faultEvents} events, during which the seed's {@link
- * FaultPlan} injects message loss, duplication, delay and reordering, partitions, crashes with
- * loss of unsynced writes and torn last writes, fsync errors, pauses, clock drift and jumps. Then
- * every fault heals (and clients stop starting new operations); the cluster must elect a leader
- * and finish every pending client operation within {@link Options#livenessMillis()}. Safety
- * invariants are checked as every event happens ({@link Invariants}); the lease-exclusivity check
- * after every event while clocks stay within the bound; linearizability of the client history at
- * the end.
+ * FaultPlan} injects message loss, duplication, delay and reordering, partitions, crashes with loss
+ * of unsynced writes and torn last writes, fsync errors, pauses, clock drift and jumps. Then every
+ * fault heals (and clients stop starting new operations); the cluster must elect a leader and
+ * finish every pending client operation within {@link Options#livenessMillis()}. Safety invariants
+ * are checked as every event happens ({@link Invariants}); the lease-exclusivity check after every
+ * event while clocks stay within the bound; linearizability of the client history at the end.
  */
 public final class Simulation {
 
@@ -74,38 +73,45 @@ public final class Simulation {
     }
 
     public static Options of(long seed) {
-      return new Options(seed, DEFAULT_FAULT_EVENTS, DEFAULT_LIVENESS_MILLIS, PlantedBug.NONE,
-          DriverBug.NONE, null, false, null);
+      return new Options(
+          seed,
+          DEFAULT_FAULT_EVENTS,
+          DEFAULT_LIVENESS_MILLIS,
+          PlantedBug.NONE,
+          DriverBug.NONE,
+          null,
+          false,
+          null);
     }
 
     public Options withSeed(long newSeed) {
-      return new Options(newSeed, faultEvents, livenessMillis, plantedBug, driverBug, trace,
-          traceMessages, plan);
+      return new Options(
+          newSeed, faultEvents, livenessMillis, plantedBug, driverBug, trace, traceMessages, plan);
     }
 
     public Options withFaultEvents(int events) {
-      return new Options(seed, events, livenessMillis, plantedBug, driverBug, trace,
-          traceMessages, plan);
+      return new Options(
+          seed, events, livenessMillis, plantedBug, driverBug, trace, traceMessages, plan);
     }
 
     public Options withPlantedBug(PlantedBug bug) {
-      return new Options(seed, faultEvents, livenessMillis, bug, driverBug, trace,
-          traceMessages, plan);
+      return new Options(
+          seed, faultEvents, livenessMillis, bug, driverBug, trace, traceMessages, plan);
     }
 
     public Options withDriverBug(DriverBug bug) {
-      return new Options(seed, faultEvents, livenessMillis, plantedBug, bug, trace,
-          traceMessages, plan);
+      return new Options(
+          seed, faultEvents, livenessMillis, plantedBug, bug, trace, traceMessages, plan);
     }
 
     public Options withTrace(PrintStream out, boolean messages) {
-      return new Options(seed, faultEvents, livenessMillis, plantedBug, driverBug, out, messages,
-          plan);
+      return new Options(
+          seed, faultEvents, livenessMillis, plantedBug, driverBug, out, messages, plan);
     }
 
     Options withPlan(FaultPlan fixed) {
-      return new Options(seed, faultEvents, livenessMillis, plantedBug, driverBug, trace,
-          traceMessages, fixed);
+      return new Options(
+          seed, faultEvents, livenessMillis, plantedBug, driverBug, trace, traceMessages, fixed);
     }
 
     /** The command that replays this run (runs with an overridden plan replay via the demo). */
@@ -174,18 +180,22 @@ public final class Simulation {
   private long nextReadId = 1;
   private int leaderChanges;
   private int lastLeader = -1;
+
   /** After every fault healed: the ballot holding the lease, since when, and once it settled. */
   private Ballot holderBallot;
+
   private long holderSinceMillis;
   private Ballot settledBallot;
   private Returning returning = Returning.NOT_STARTED;
   private int returningNode = -1;
   private long returningSinceMillis;
+
   /**
    * Leases taken under a new ballot after the cluster had settled on a leader with every fault
    * healed: elections nothing called for (a returning replica deposing a healthy leader).
    */
   private int needlessElections;
+
   private int reads;
   private long nextProgressMillis;
   static final long PROGRESS_EVERY_MILLIS = 500;
@@ -194,14 +204,29 @@ public final class Simulation {
     this.options = options;
     this.random = new SplittableRandom(options.seed());
     ClockBound bound = new ClockBound(200_000, 25);
-    this.plan = options.plan() != null ? options.plan()
-        : FaultPlan.forSeed(options.seed(), bound.driftPpm());
+    this.plan =
+        options.plan() != null
+            ? options.plan()
+            : FaultPlan.forSeed(options.seed(), bound.driftPpm());
     List<Integer> ids = new ArrayList<>();
     for (int i = 0; i < plan.replicas(); i++) {
       ids.add(i);
     }
     this.baseConfig =
-        new PaxosConfig(0, ids, 25, 400, 400, bound, 8, 16, 64 << 10, 2_000, 1_000, 64, 50,
+        new PaxosConfig(
+            0,
+            ids,
+            25,
+            400,
+            400,
+            bound,
+            8,
+            16,
+            64 << 10,
+            2_000,
+            1_000,
+            64,
+            50,
             options.plantedBug());
     this.invariants = new Invariants(plan.replicas());
     this.link = fullyConnected(plan.replicas());
@@ -211,13 +236,13 @@ public final class Simulation {
   public Result run() {
     for (int i = 0; i < plan.replicas(); i++) {
       // Clocks at the edges of the bound are the interesting ones: most replicas get one.
-      long drift = switch (random.nextInt(4)) {
-        case 0, 1 -> plan.maxDriftPpm();
-        case 2 -> -plan.maxDriftPpm();
-        default -> random.nextLong(-plan.maxDriftPpm(), plan.maxDriftPpm() + 1);
-      };
-      Node node = new Node(i, new SimClock(random.nextLong(1_000_000), drift),
-          random.split());
+      long drift =
+          switch (random.nextInt(4)) {
+            case 0, 1 -> plan.maxDriftPpm();
+            case 2 -> -plan.maxDriftPpm();
+            default -> random.nextLong(-plan.maxDriftPpm(), plan.maxDriftPpm() + 1);
+          };
+      Node node = new Node(i, new SimClock(random.nextLong(1_000_000), drift), random.split());
       nodes.add(node);
       node.start();
     }
@@ -246,8 +271,12 @@ public final class Simulation {
           break;
         }
         if (healed && now - healedAtMillis > options.livenessMillis()) {
-          invariants.fail(now, "liveness: " + options.livenessMillis()
-              + " ms after every fault healed, " + stuckDescription());
+          invariants.fail(
+              now,
+              "liveness: "
+                  + options.livenessMillis()
+                  + " ms after every fault healed, "
+                  + stuckDescription());
           break;
         }
         if (now > MAX_VIRTUAL_MILLIS) {
@@ -506,8 +535,7 @@ public final class Simulation {
     if (options.trace() != null && options.traceMessages()) {
       trace(envelope.from() + "->" + envelope.to() + " " + describe(envelope.message()));
     }
-    node.process(
-        node.replica.onMessage(node.clock.read(now), envelope.from(), envelope.message()));
+    node.process(node.replica.onMessage(node.clock.read(now), envelope.from(), envelope.message()));
   }
 
   private void toClient(int client, ClientReply reply) {
@@ -536,8 +564,11 @@ public final class Simulation {
   // Faults
 
   private void scheduleNextFault() {
-    double rate = plan.partitionsPerSecond() + plan.crashesPerSecond() + plan.pausesPerSecond()
-        + plan.clockJumpsPerSecond();
+    double rate =
+        plan.partitionsPerSecond()
+            + plan.crashesPerSecond()
+            + plan.pausesPerSecond()
+            + plan.clockJumpsPerSecond();
     if (rate <= 0) {
       return;
     }
@@ -546,8 +577,11 @@ public final class Simulation {
   }
 
   private void injectFault() {
-    double total = plan.partitionsPerSecond() + plan.crashesPerSecond() + plan.pausesPerSecond()
-        + plan.clockJumpsPerSecond();
+    double total =
+        plan.partitionsPerSecond()
+            + plan.crashesPerSecond()
+            + plan.pausesPerSecond()
+            + plan.clockJumpsPerSecond();
     double pick = random.nextDouble() * total;
     if ((pick -= plan.partitionsPerSecond()) < 0) {
       partition();
@@ -613,13 +647,15 @@ public final class Simulation {
         }
       }
       case 1, 2 -> {
-        int isolated = random.nextBoolean() && currentLeader() >= 0 ? currentLeader() : order.get(0);
+        int isolated =
+            random.nextBoolean() && currentLeader() >= 0 ? currentLeader() : order.get(0);
         kind = "isolate " + isolated + (isolated == currentLeader() ? " (the leader)" : "");
         if (isolated == currentLeader() && random.nextBoolean()) {
           // The worst clocks the bound allows: the cut-off leader's runs slow, so it believes in
           // its lease longest, and everyone else's runs fast, so they elect a successor soonest.
           for (Node node : nodes) {
-            node.clock.setDrift(now, node.id == isolated ? -plan.maxDriftPpm() : plan.maxDriftPpm());
+            node.clock.setDrift(
+                now, node.id == isolated ? -plan.maxDriftPpm() : plan.maxDriftPpm());
           }
           kind += " with adversarial clock rates";
         }
@@ -699,11 +735,19 @@ public final class Simulation {
       if (!ballot.equals(holderBallot)) {
         if (settledBallot != null) {
           needlessElections++;
-          trace("needless election: ballot " + ballot + " after the cluster settled on "
-              + settledBallot);
+          trace(
+              "needless election: ballot "
+                  + ballot
+                  + " after the cluster settled on "
+                  + settledBallot);
           if (!plan.clockBeyondBound()) {
-            invariants.fail(now, "needless election: ballot " + ballot + " took the lease from "
-                + settledBallot + " with every fault healed");
+            invariants.fail(
+                now,
+                "needless election: ballot "
+                    + ballot
+                    + " took the lease from "
+                    + settledBallot
+                    + " with every fault healed");
           }
           settledBallot = null;
         }
@@ -718,8 +762,11 @@ public final class Simulation {
     if (holders.size() == 1 && holders.get(0) != lastLeader) {
       lastLeader = holders.get(0);
       leaderChanges++;
-      trace("replica " + lastLeader + " holds the lease in ballot "
-          + nodes.get(lastLeader).replica.ballot());
+      trace(
+          "replica "
+              + lastLeader
+              + " holds the lease in ballot "
+              + nodes.get(lastLeader).replica.ballot());
     }
     if (!plan.clockBeyondBound()) {
       invariants.onLeaseHolders(now, holders);
@@ -776,7 +823,11 @@ public final class Simulation {
     throw new IllegalStateException("unknown stretch state " + returning);
   }
 
-  private enum Returning { NOT_STARTED, CUT_OFF, RETURNED }
+  private enum Returning {
+    NOT_STARTED,
+    CUT_OFF,
+    RETURNED
+  }
 
   private boolean settled() {
     for (Client client : clients) {
@@ -800,18 +851,34 @@ public final class Simulation {
     StringBuilder out = new StringBuilder();
     for (Client client : clients) {
       if (client.operation != null) {
-        out.append("client ").append(client.clientId).append(" still waits for ")
-            .append(client.operation).append("; ");
+        out.append("client ")
+            .append(client.clientId)
+            .append(" still waits for ")
+            .append(client.operation)
+            .append("; ");
       }
     }
     for (Node node : nodes) {
-      out.append("replica ").append(node.id).append(' ')
+      out.append("replica ")
+          .append(node.id)
+          .append(' ')
           .append(node.alive ? node.replica.role() : "DOWN")
-          .append(" ballot ").append(node.alive ? node.replica.ballot() : "-")
-          .append(" applied ").append(node.alive ? node.sessions.appliedThroughSlot() : -1)
-          .append(node.alive ? " firstUnchosen " + node.replica.firstUnchosenSlot() + " held "
-              + node.held.size() + " disk " + node.disk.durableCount() + "/"
-              + node.disk.writtenCount() + (node.syncing ? " syncing" : "") : "")
+          .append(" ballot ")
+          .append(node.alive ? node.replica.ballot() : "-")
+          .append(" applied ")
+          .append(node.alive ? node.sessions.appliedThroughSlot() : -1)
+          .append(
+              node.alive
+                  ? " firstUnchosen "
+                      + node.replica.firstUnchosenSlot()
+                      + " held "
+                      + node.held.size()
+                      + " disk "
+                      + node.disk.durableCount()
+                      + "/"
+                      + node.disk.writtenCount()
+                      + (node.syncing ? " syncing" : "")
+                  : "")
           .append("; ");
     }
     return out.toString();
@@ -823,8 +890,14 @@ public final class Simulation {
         Long slot = invariants.tookEffectIn(client.clientId, sequence);
         for (Node node : nodes) {
           if (slot == null || node.sessions.appliedThroughSlot() < slot) {
-            invariants.fail(now, "acknowledged command " + client.clientId + "#" + sequence
-                + " is not applied at replica " + node.id);
+            invariants.fail(
+                now,
+                "acknowledged command "
+                    + client.clientId
+                    + "#"
+                    + sequence
+                    + " is not applied at replica "
+                    + node.id);
             return;
           }
         }
@@ -836,8 +909,14 @@ public final class Simulation {
       if (reference == null) {
         reference = Map.copyOf(state);
       } else if (!reference.equals(state)) {
-        invariants.fail(now, "replica " + node.id + " ends with state " + state
-            + " but replica 0 with " + reference);
+        invariants.fail(
+            now,
+            "replica "
+                + node.id
+                + " ends with state "
+                + state
+                + " but replica 0 with "
+                + reference);
         return;
       }
     }
@@ -845,7 +924,7 @@ public final class Simulation {
     CheckResult linearizable =
         new LinearizabilityChecker(2_000_000).check(new KeyValueModel(), history);
     switch (linearizable) {
-      case CheckResult.Linearizable ok -> { }
+      case CheckResult.Linearizable ok -> {}
       case CheckResult.NotLinearizable bad ->
           invariants.fail(now, "client history is not linearizable: " + bad.explanation());
       case CheckResult.Unknown unknown ->
@@ -858,17 +937,27 @@ public final class Simulation {
     long chosenThrough = 0;
     StringBuilder applied = new StringBuilder();
     for (Node node : nodes) {
-      chosenThrough = Math.max(chosenThrough, node.alive ? node.replica.firstUnchosenSlot() - 1 : 0);
-      applied.append(node.alive ? String.valueOf(node.sessions.appliedThroughSlot()) : "down")
+      chosenThrough =
+          Math.max(chosenThrough, node.alive ? node.replica.firstUnchosenSlot() - 1 : 0);
+      applied
+          .append(node.alive ? String.valueOf(node.sessions.appliedThroughSlot()) : "down")
           .append(node.id == nodes.size() - 1 ? "" : "/");
     }
     int acknowledged = 0;
     for (Client client : clients) {
       acknowledged += client.acknowledged;
     }
-    return "progress: leader " + (leader < 0 ? "none" : leader) + ", chosen through slot "
-        + chosenThrough + ", applied per replica " + applied + ", " + acknowledged
-        + " writes acknowledged, " + reads + " lease reads served";
+    return "progress: leader "
+        + (leader < 0 ? "none" : leader)
+        + ", chosen through slot "
+        + chosenThrough
+        + ", applied per replica "
+        + applied
+        + ", "
+        + acknowledged
+        + " writes acknowledged, "
+        + reads
+        + " lease reads served";
   }
 
   private void trace(String line) {
@@ -882,16 +971,33 @@ public final class Simulation {
       case Message.PreVote p -> "PreVote b=" + p.ballot();
       case Message.PreVoteGranted g -> "PreVoteGranted b=" + g.ballot();
       case Message.Prepare p -> "Prepare b=" + p.ballot() + " from slot " + p.fromSlot();
-      case Message.Promise p -> "Promise b=" + p.ballot() + " accepted=" + p.accepted().size()
-          + (p.complete() ? "" : " incomplete");
-      case Message.Accept a -> (a.entries().isEmpty() ? "Heartbeat" : "Accept") + " b="
-          + a.ballot() + " slots=" + slots(a.entries()) + " chosenBelow=" + a.chosenBelowSlot();
+      case Message.Promise p ->
+          "Promise b="
+              + p.ballot()
+              + " accepted="
+              + p.accepted().size()
+              + (p.complete() ? "" : " incomplete");
+      case Message.Accept a ->
+          (a.entries().isEmpty() ? "Heartbeat" : "Accept")
+              + " b="
+              + a.ballot()
+              + " slots="
+              + slots(a.entries())
+              + " chosenBelow="
+              + a.chosenBelowSlot();
       case Message.Accepted a -> "Accepted b=" + a.ballot() + " slots=" + a.slots();
-      case Message.Rejected r -> "Rejected b=" + r.ballot() + " promised=" + r.promised()
-          + (r.leaderAlive() ? " (leader " + r.knownLeader() + " alive)" : "");
+      case Message.Rejected r ->
+          "Rejected b="
+              + r.ballot()
+              + " promised="
+              + r.promised()
+              + (r.leaderAlive() ? " (leader " + r.knownLeader() + " alive)" : "");
       case Message.CatchUpRequest c -> "CatchUpRequest from slot " + c.fromSlot();
-      case Message.CatchUpReply c -> "CatchUpReply " + (c.snapshot() == null ? ""
-          : "snapshot@" + c.snapshot().slot() + " ") + "entries=" + c.chosen().size();
+      case Message.CatchUpReply c ->
+          "CatchUpReply "
+              + (c.snapshot() == null ? "" : "snapshot@" + c.snapshot().slot() + " ")
+              + "entries="
+              + c.chosen().size();
     };
   }
 
@@ -899,8 +1005,10 @@ public final class Simulation {
     if (entries.isEmpty()) {
       return "[]";
     }
-    return "[" + entries.get(0).slot()
-        + (entries.size() > 1 ? ".." + entries.get(entries.size() - 1).slot() : "") + "]";
+    return "["
+        + entries.get(0).slot()
+        + (entries.size() > 1 ? ".." + entries.get(entries.size() - 1).slot() : "")
+        + "]";
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -949,11 +1057,21 @@ public final class Simulation {
       sessions = new SessionStateMachine(keyValue, 10_000);
       sessions.restore(durable.snapshot());
       appliedSinceSnapshot = 0;
-      replica = new PaxosReplica(baseConfig.withReplicaId(id), nodeRandom.split(), durable,
-          durable.snapshot().slot());
-      trace("replica " + id + " starts (incarnation " + incarnation + ", promised "
-          + durable.promised() + ", snapshot@" + durable.snapshot().slot() + ", "
-          + durable.log().size() + " log entries)");
+      replica =
+          new PaxosReplica(
+              baseConfig.withReplicaId(id), nodeRandom.split(), durable, durable.snapshot().slot());
+      trace(
+          "replica "
+              + id
+              + " starts (incarnation "
+              + incarnation
+              + ", promised "
+              + durable.promised()
+              + ", snapshot@"
+              + durable.snapshot().slot()
+              + ", "
+              + durable.log().size()
+              + " log entries)");
       process(replica.start(clock.read(now)));
       schedule(1 + nodeRandom.nextLong(TICK_MILLIS), new Tick(id, incarnation));
     }
@@ -965,8 +1083,8 @@ public final class Simulation {
     }
 
     /**
-     * Carries out a Ready: writes now, everything else once the writes are durable, in order
-     * (group commit: one sync covers every record written before it started).
+     * Carries out a Ready: writes now, everything else once the writes are durable, in order (group
+     * commit: one sync covers every record written before it started).
      */
     void process(Ready ready) {
       int recordCount = disk.writtenCount();
@@ -1072,7 +1190,8 @@ public final class Simulation {
         Long waiting = pendingWrites.get(clientId);
         if (waiting != null && waiting == rejected.command().sequence()) {
           pendingWrites.remove(clientId);
-          toClient((int) (clientId - 1_000),
+          toClient(
+              (int) (clientId - 1_000),
               new Redirect(rejected.command().sequence(), rejected.leaderHint()));
         }
       }
@@ -1092,7 +1211,8 @@ public final class Simulation {
           process(replica.propose(clock.read(now), write.command()));
         }
         case ReadRequest read -> {
-          pendingReads.put(read.readId(), new PendingRead(read.client(), read.readId(), read.key(), -1));
+          pendingReads.put(
+              read.readId(), new PendingRead(read.client(), read.readId(), read.key(), -1));
           process(replica.read(clock.read(now), read.readId()));
         }
       }
@@ -1113,8 +1233,8 @@ public final class Simulation {
     int acknowledged;
     final List<Long> acknowledgedSequences = new ArrayList<>();
 
-    record Pending(boolean write, String key, String value, long sequence, long readId,
-        long callTime) {}
+    record Pending(
+        boolean write, String key, String value, long sequence, long readId, long callTime) {}
 
     Client(int index, long clientId) {
       this.index = index;
@@ -1155,7 +1275,8 @@ public final class Simulation {
       attempt++;
       if (operation.write) {
         byte[] payload = KeyValueStateMachine.put(operation.key, operation.value);
-        toReplica(target, new WriteRequest(index, new Command(clientId, operation.sequence, payload)));
+        toReplica(
+            target, new WriteRequest(index, new Command(clientId, operation.sequence, payload)));
       } else {
         toReplica(target, new ReadRequest(index, operation.readId, operation.key));
       }
@@ -1170,8 +1291,13 @@ public final class Simulation {
         case WriteAck ack -> {
           if (operation.write && ack.sequence() == operation.sequence) {
             invariants.onAcknowledged(now, clientId, operation.sequence);
-            history.add(new Operation<>(index, operation.callTime, now,
-                new KeyValueModel.Put(operation.key, operation.value), new KeyValueModel.PutOk()));
+            history.add(
+                new Operation<>(
+                    index,
+                    operation.callTime,
+                    now,
+                    new KeyValueModel.Put(operation.key, operation.value),
+                    new KeyValueModel.PutOk()));
             acknowledged++;
             acknowledgedSequences.add(operation.sequence);
             finish();
@@ -1180,18 +1306,26 @@ public final class Simulation {
         case ReadValue value -> {
           if (!operation.write && value.readId() == operation.readId) {
             reads++;
-            history.add(new Operation<>(index, operation.callTime, now,
-                new KeyValueModel.Get(operation.key), new KeyValueModel.GetResult(value.value())));
+            history.add(
+                new Operation<>(
+                    index,
+                    operation.callTime,
+                    now,
+                    new KeyValueModel.Get(operation.key),
+                    new KeyValueModel.GetResult(value.value())));
             finish();
           }
         }
         case Redirect redirect -> {
-          boolean current = operation.write
-              ? redirect.attempt() == operation.sequence
-              : redirect.attempt() == operation.readId;
+          boolean current =
+              operation.write
+                  ? redirect.attempt() == operation.sequence
+                  : redirect.attempt() == operation.readId;
           if (current) {
-            target = redirect.leaderHint() >= 0 ? redirect.leaderHint()
-                : random.nextInt(plan.replicas());
+            target =
+                redirect.leaderHint() >= 0
+                    ? redirect.leaderHint()
+                    : random.nextInt(plan.replicas());
             long backoff = random.nextLong(5, 40);
             attempt++;
             schedule(backoff, new ClientWake(index, attempt, true));
@@ -1211,8 +1345,11 @@ public final class Simulation {
   private void addUnfinishedWrites() {
     for (Client client : clients) {
       if (client.operation != null && client.operation.write) {
-        history.add(Operation.pending(client.index, client.operation.callTime,
-            new KeyValueModel.Put(client.operation.key, client.operation.value)));
+        history.add(
+            Operation.pending(
+                client.index,
+                client.operation.callTime,
+                new KeyValueModel.Put(client.operation.key, client.operation.value)));
       }
     }
   }

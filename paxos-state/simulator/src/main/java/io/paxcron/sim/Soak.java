@@ -64,8 +64,12 @@ public final class Soak {
             try {
               plantedBug = PlantedBug.valueOf(name);
             } catch (IllegalArgumentException e) {
-              throw new UsageException("--bug: unknown variant '" + name + "'; known: "
-                  + java.util.Arrays.toString(PlantedBug.values()) + " and REPLY_BEFORE_PERSIST");
+              throw new UsageException(
+                  "--bug: unknown variant '"
+                      + name
+                      + "'; known: "
+                      + java.util.Arrays.toString(PlantedBug.values())
+                      + " and REPLY_BEFORE_PERSIST");
             }
           }
         }
@@ -74,7 +78,8 @@ public final class Soak {
     }
     if (!scope.equals("core")) {
       throw new UsageException(
-          "--scope: this entry point runs scope 'core', got '" + scope
+          "--scope: this entry point runs scope 'core', got '"
+              + scope
               + "'; ops/soak --scope system runs io.paxcron.scheduler.sim.SystemSoak");
     }
     long totalEvents = 0;
@@ -82,8 +87,11 @@ public final class Soak {
     long needlessElections = 0;
     long startNanos = System.nanoTime();
     for (long seed = first; seed < first + seeds; seed++) {
-      Simulation.Options options = Simulation.Options.of(seed).withFaultEvents(events)
-          .withPlantedBug(plantedBug).withDriverBug(driverBug);
+      Simulation.Options options =
+          Simulation.Options.of(seed)
+              .withFaultEvents(events)
+              .withPlantedBug(plantedBug)
+              .withDriverBug(driverBug);
       if (trace) {
         options = options.withTrace(out, true);
       }
@@ -91,8 +99,13 @@ public final class Soak {
       totalEvents += result.events();
       needlessElections += result.needlessElections();
       if (result.needlessElections() > 0) {
-        out.println("NEEDLESS seed=" + seed + " elections=" + result.needlessElections()
-            + " replay: " + result.replayCommand());
+        out.println(
+            "NEEDLESS seed="
+                + seed
+                + " elections="
+                + result.needlessElections()
+                + " replay: "
+                + result.replayCommand());
       }
       if (!result.ok()) {
         violations++;
@@ -104,9 +117,19 @@ public final class Soak {
       }
     }
     double seconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
-    out.println("SOAK scope=" + scope + " seeds=" + seeds + " events=" + totalEvents
-        + " events_per_s=" + Math.round(totalEvents / seconds) + " violations=" + violations
-        + " needless_elections=" + needlessElections);
+    out.println(
+        "SOAK scope="
+            + scope
+            + " seeds="
+            + seeds
+            + " events="
+            + totalEvents
+            + " events_per_s="
+            + Math.round(totalEvents / seconds)
+            + " violations="
+            + violations
+            + " needless_elections="
+            + needlessElections);
     return violations == 0 ? 0 : 1;
   }
 

@@ -6,9 +6,9 @@ import io.paxcron.paxos.PlantedBug;
 import org.junit.jupiter.api.Test;
 
 /**
- * A checker that cannot fail proves nothing: each deliberately broken variant of the protocol or
- * of the driver must be caught by the simulator within {@link #MAX_SEEDS} seeds. The number of
- * seeds each one needed is printed (docs/testing.md records them).
+ * A checker that cannot fail proves nothing: each deliberately broken variant of the protocol or of
+ * the driver must be caught by the simulator within {@link #MAX_SEEDS} seeds. The number of seeds
+ * each one needed is printed (docs/testing.md records them).
  */
 class PlantedBugsAreCaughtTest {
 
@@ -40,8 +40,10 @@ class PlantedBugsAreCaughtTest {
   }
 
   private static void caught(Simulation.Options template) {
-    String variant = template.plantedBug() != PlantedBug.NONE
-        ? template.plantedBug().name() : template.driverBug().name();
+    String variant =
+        template.plantedBug() != PlantedBug.NONE
+            ? template.plantedBug().name()
+            : template.driverBug().name();
     Simulation.Result found = null;
     for (long seed = 1; seed <= MAX_SEEDS && found == null; seed++) {
       Simulation.Result result = new Simulation(template.withSeed(seed)).run();
@@ -50,7 +52,8 @@ class PlantedBugsAreCaughtTest {
       }
     }
     assertNotNull(found, variant + " survived " + MAX_SEEDS + " seeds: the checkers are too weak");
-    System.out.printf("planted bug %s caught at seed %d (%d seeds): %s%n", variant, found.seed(),
-        found.seed(), found.violation());
+    System.out.printf(
+        "planted bug %s caught at seed %d (%d seeds): %s%n",
+        variant, found.seed(), found.seed(), found.violation());
   }
 }

@@ -31,23 +31,42 @@ class SimulatorSeedsTest {
     long startNanos = System.nanoTime();
     for (long seed = first; seed < first + seeds; seed++) {
       Simulation.Result result = new Simulation(Simulation.Options.of(seed)).run();
-      assertTrue(result.events() >= 2_000, "seed " + seed + " ran only " + result.events()
-          + " events; replay: " + result.replayCommand());
+      assertTrue(
+          result.events() >= 2_000,
+          "seed "
+              + seed
+              + " ran only "
+              + result.events()
+              + " events; replay: "
+              + result.replayCommand());
       events += result.events();
       acknowledged += result.acknowledgedWrites();
       reads += result.reads();
       leaderChanges += result.leaderChanges();
       checks += result.invariantChecks();
       if (!result.ok()) {
-        failures.add("seed " + seed + ": " + result.violation() + "\n    plan: "
-            + result.plan().description() + "\n    replay: " + result.replayCommand());
+        failures.add(
+            "seed "
+                + seed
+                + ": "
+                + result.violation()
+                + "\n    plan: "
+                + result.plan().description()
+                + "\n    replay: "
+                + result.replayCommand());
       }
     }
     double seconds = (System.nanoTime() - startNanos) / 1e9;
     System.out.printf(
         "simulator: %d seeds, %d events (%.0f events/s), %d acknowledged writes, %d lease reads,"
             + " %d leader changes, %d invariant checks, %d violations%n",
-        seeds, events, events / seconds, acknowledged, reads, leaderChanges, checks,
+        seeds,
+        events,
+        events / seconds,
+        acknowledged,
+        reads,
+        leaderChanges,
+        checks,
         failures.size());
     assertEquals(List.of(), failures, "violations (replay each with its command)");
     assertTrue(acknowledged > seeds * 10, "clients made too little progress to prove anything");
@@ -59,14 +78,25 @@ class SimulatorSeedsTest {
     for (long seed : new long[] {3, 17, 42}) {
       java.io.ByteArrayOutputStream first = new java.io.ByteArrayOutputStream();
       java.io.ByteArrayOutputStream second = new java.io.ByteArrayOutputStream();
-      Simulation.Result a = new Simulation(Simulation.Options.of(seed)
-          .withTrace(new java.io.PrintStream(first, true, java.nio.charset.StandardCharsets.UTF_8), true))
-          .run();
-      Simulation.Result b = new Simulation(Simulation.Options.of(seed)
-          .withTrace(new java.io.PrintStream(second, true, java.nio.charset.StandardCharsets.UTF_8), true))
-          .run();
+      Simulation.Result a =
+          new Simulation(
+                  Simulation.Options.of(seed)
+                      .withTrace(
+                          new java.io.PrintStream(
+                              first, true, java.nio.charset.StandardCharsets.UTF_8),
+                          true))
+              .run();
+      Simulation.Result b =
+          new Simulation(
+                  Simulation.Options.of(seed)
+                      .withTrace(
+                          new java.io.PrintStream(
+                              second, true, java.nio.charset.StandardCharsets.UTF_8),
+                          true))
+              .run();
       assertEquals(a, b, "seed " + seed + " must replay identically");
-      assertEquals(first.toString(java.nio.charset.StandardCharsets.UTF_8),
+      assertEquals(
+          first.toString(java.nio.charset.StandardCharsets.UTF_8),
           second.toString(java.nio.charset.StandardCharsets.UTF_8),
           "seed " + seed + " trace must replay identically");
     }

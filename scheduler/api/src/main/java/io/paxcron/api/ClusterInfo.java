@@ -16,39 +16,39 @@ import java.util.Objects;
  * @param members every configured replica, by id
  */
 public record ClusterInfo(
-        int replicaId,
-        String role,
-        int leaderId,
-        long ballotRound,
-        long firstUnchosenSlot,
-        long appliedSlot,
-        boolean holdsLease,
-        List<Member> members) {
+    int replicaId,
+    String role,
+    int leaderId,
+    long ballotRound,
+    long firstUnchosenSlot,
+    long appliedSlot,
+    boolean holdsLease,
+    List<Member> members) {
 
-    public ClusterInfo {
-        Objects.requireNonNull(role, "role");
-        members = List.copyOf(members);
-    }
+  public ClusterInfo {
+    Objects.requireNonNull(role, "role");
+    members = List.copyOf(members);
+  }
 
-    /** The client address of {@code id}, or empty if it is not a member. */
-    public String addressOf(int id) {
-        for (Member member : members) {
-            if (member.id() == id) {
-                return member.address();
-            }
-        }
-        return "";
+  /** The client address of {@code id}, or empty if it is not a member. */
+  public String addressOf(int id) {
+    for (Member member : members) {
+      if (member.id() == id) {
+        return member.address();
+      }
     }
+    return "";
+  }
 
-    /**
-     * One configured replica.
-     *
-     * @param id replica id
-     * @param address {@code host:port} of its client API
-     */
-    public record Member(int id, String address) {
-        public Member {
-            Objects.requireNonNull(address, "address");
-        }
+  /**
+   * One configured replica.
+   *
+   * @param id replica id
+   * @param address {@code host:port} of its client API
+   */
+  public record Member(int id, String address) {
+    public Member {
+      Objects.requireNonNull(address, "address");
     }
+  }
 }

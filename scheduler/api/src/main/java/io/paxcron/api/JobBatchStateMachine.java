@@ -31,11 +31,11 @@ import java.util.Set;
  * command {@code (clientId, sequence)} and the session layer ({@code SessionStateMachine}) applies
  * it once and answers a retry with the first answer, whatever the number of jobs it touches.
  *
- * <p>A batch of more than one command is all-or-nothing (DESIGN §1 promise 6): before applying
- * any command it validates every job spec and checks every expected version against the applied
- * state; if one fails, none is applied and every result says why. The check runs inside
- * {@code apply}, in log order, so it is deterministic on every replica and no other write can slip
- * between check and apply.
+ * <p>A batch of more than one command is all-or-nothing (DESIGN §1 promise 6): before applying any
+ * command it validates every job spec and checks every expected version against the applied state;
+ * if one fails, none is applied and every result says why. The check runs inside {@code apply}, in
+ * log order, so it is deterministic on every replica and no other write can slip between check and
+ * apply.
  *
  * <p>Payloads that do not start with {@link #BATCH_TAG} are plain {@link CronCodec} commands (the
  * dispatcher's {@code Tick}, {@code RunIntent}, …) and go to the cron state machine unchanged.
@@ -43,256 +43,316 @@ import java.util.Set;
  * which never equals the tag. Single-threaded, like the state machine it wraps.
  */
 public final class JobBatchStateMachine implements StateMachine {
-    /** First byte of a batch payload and of a batch answer. */
-    public static final byte BATCH_TAG = (byte) 0xB7;
-    /** Most commands in one batch. */
-    public static final int MAX_BATCH_COMMANDS = 1000;
+  /** First byte of a batch payload and of a batch answer. */
+  public static final byte BATCH_TAG = (byte) 0xB7;
 
-    /**
-     * What a batch did.
-     *
-     * @param slot the log slot the batch was applied in
-     * @param stampedAt the leader stamp the batch was proposed with (names a triggered run)
-     * @param results one per command, in order
-     */
-    public record Answer(long slot, Instant stampedAt, List<CommandResult> results) {
-        public Answer {
-            Objects.requireNonNull(stampedAt, "stampedAt");
-            results = List.copyOf(results);
-        }
+  /** Most commands in one batch. */
+  public static final int MAX_BATCH_COMMANDS = 1000;
+
+  /**
+   * What a batch did.
+   *
+   * @param slot the log slot the batch was applied in
+   * @param stampedAt the leader stamp the batch was proposed with (names a triggered run)
+   * @param results one per command, in order
+   */
+  public record Answer(long slot, Instant stampedAt, List<CommandResult> results) {
+    public Answer {
+      Objects.requireNonNull(stampedAt, "stampedAt");
+      results = List.copyOf(results);
     }
+  }
 
-    private final CronStateMachine cron;
+  private final CronStateMachine cron;
 
-    public JobBatchStateMachine(CronStateMachine cron) {
-        this.cron = Objects.requireNonNull(cron, "cron");
+  public JobBatchStateMachine(CronStateMachine cron) {
+    this.cron = Objects.requireNonNull(cron, "cron");
+  }
+
+  /** The wrapped state machine (for reads and the dispatcher, on the same thread). */
+  public CronStateMachine cron() {
+    return cron;
+  }
+
+  /** The payload of one batch: the commands, all with the same leader stamp. */
+  public static byte[] encode(List<CronCommand> commands) {
+    if (commands.isEmpty() || commands.size() > MAX_BATCH_COMMANDS) {
+      throw new IllegalArgumentException(
+          "a batch holds 1.."
+              + MAX_BATCH_COMMANDS
+              + " commands (MAX_BATCH_COMMANDS), got "
+              + commands.size());
     }
-
-    /** The wrapped state machine (for reads and the dispatcher, on the same thread). */
-    public CronStateMachine cron() {
-        return cron;
+    Instant stamp = commands.get(0).stampedAt();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(BATCH_TAG);
+      out.writeInt(commands.size());
+      for (CronCommand command : commands) {
+        if (!command.stampedAt().equals(stamp)) {
+          throw new IllegalArgumentException("every command of a batch carries the same stamp");
+        }
+        byte[] encoded = CronCodec.encode(command);
+        out.writeInt(encoded.length);
+        out.write(encoded);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
+    return bytes.toByteArray();
+  }
 
-    /** The payload of one batch: the commands, all with the same leader stamp. */
-    public static byte[] encode(List<CronCommand> commands) {
-        if (commands.isEmpty() || commands.size() > MAX_BATCH_COMMANDS) {
-            throw new IllegalArgumentException("a batch holds 1.." + MAX_BATCH_COMMANDS
-                    + " commands (MAX_BATCH_COMMANDS), got " + commands.size());
-        }
-        Instant stamp = commands.get(0).stampedAt();
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(BATCH_TAG);
-            out.writeInt(commands.size());
-            for (CronCommand command : commands) {
-                if (!command.stampedAt().equals(stamp)) {
-                    throw new IllegalArgumentException("every command of a batch carries the same stamp");
-                }
-                byte[] encoded = CronCodec.encode(command);
-                out.writeInt(encoded.length);
-                out.write(encoded);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
+  /**
+   * The answer the session layer returned for a batch.
+   *
+   * @throws CronCluster.StaleRequestException if the session layer answered that a later request of
+   *     the same client was already applied
+   * @throws IllegalArgumentException if the bytes are not a batch answer
+   */
+  public static Answer decodeAnswer(byte[] bytes) {
+    if (bytes.length == 0 || bytes[0] != BATCH_TAG) {
+      String text = new String(bytes, StandardCharsets.UTF_8);
+      if (text.startsWith("error: stale retry")) {
+        throw new CronCluster.StaleRequestException(
+            "the session already answered a later request: " + text);
+      }
+      throw new IllegalArgumentException("not a job batch answer (" + bytes.length + " bytes)");
     }
-
-    /**
-     * The answer the session layer returned for a batch.
-     *
-     * @throws CronCluster.StaleRequestException if the session layer answered that a later request
-     *     of the same client was already applied
-     * @throws IllegalArgumentException if the bytes are not a batch answer
-     */
-    public static Answer decodeAnswer(byte[] bytes) {
-        if (bytes.length == 0 || bytes[0] != BATCH_TAG) {
-            String text = new String(bytes, StandardCharsets.UTF_8);
-            if (text.startsWith("error: stale retry")) {
-                throw new CronCluster.StaleRequestException("the session already answered a later request: " + text);
-            }
-            throw new IllegalArgumentException("not a job batch answer (" + bytes.length + " bytes)");
-        }
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, 1, bytes.length - 1))) {
-            long slot = in.readLong();
-            Instant stamp = Instant.ofEpochSecond(in.readLong(), in.readInt());
-            int count = in.readInt();
-            if (count < 0 || count > MAX_BATCH_COMMANDS) {
-                throw new IllegalArgumentException("batch answer claims " + count + " results");
-            }
-            List<CommandResult> results = new ArrayList<>(count);
-            for (int i = 0; i < count; i++) {
-                byte[] result = new byte[in.readInt()];
-                in.readFully(result);
-                results.add(CronCodec.decodeResult(result));
-            }
-            return new Answer(slot, stamp, results);
-        } catch (IOException | MalformedCommandException e) {
-            throw new IllegalArgumentException("unreadable job batch answer: " + e.getMessage(), e);
-        }
+    try (DataInputStream in =
+        new DataInputStream(new ByteArrayInputStream(bytes, 1, bytes.length - 1))) {
+      long slot = in.readLong();
+      Instant stamp = Instant.ofEpochSecond(in.readLong(), in.readInt());
+      int count = in.readInt();
+      if (count < 0 || count > MAX_BATCH_COMMANDS) {
+        throw new IllegalArgumentException("batch answer claims " + count + " results");
+      }
+      List<CommandResult> results = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        byte[] result = new byte[in.readInt()];
+        in.readFully(result);
+        results.add(CronCodec.decodeResult(result));
+      }
+      return new Answer(slot, stamp, results);
+    } catch (IOException | MalformedCommandException e) {
+      throw new IllegalArgumentException("unreadable job batch answer: " + e.getMessage(), e);
     }
+  }
 
-    @Override
-    public byte[] apply(long slot, byte[] payload) {
-        if (payload.length == 0 || payload[0] != BATCH_TAG) {
-            return cron.apply(slot, payload);
-        }
-        List<CronCommand> commands;
-        try {
-            commands = decodeCommands(payload);
-        } catch (MalformedCommandException e) {
-            CommandResult malformed = new CommandResult(CommandResult.Status.MALFORMED, 0, e.getMessage(), List.of());
-            return encodeAnswer(new Answer(slot, Instant.EPOCH, List.of(malformed)));
-        }
-        Instant stamp = commands.get(0).stampedAt();
-        if (commands.size() > 1) {
-            Optional<List<CommandResult>> refused = checkAll(commands);
-            if (refused.isPresent()) {
-                return encodeAnswer(new Answer(slot, stamp, refused.get()));
-            }
-        }
-        List<CommandResult> results = new ArrayList<>(commands.size());
-        for (CronCommand command : commands) {
-            results.add(cron.apply(slot, command));
-        }
-        return encodeAnswer(new Answer(slot, stamp, results));
+  @Override
+  public byte[] apply(long slot, byte[] payload) {
+    if (payload.length == 0 || payload[0] != BATCH_TAG) {
+      return cron.apply(slot, payload);
     }
-
-    private static List<CronCommand> decodeCommands(byte[] payload) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload, 1, payload.length - 1))) {
-            int count = in.readInt();
-            if (count < 1 || count > MAX_BATCH_COMMANDS) {
-                throw new MalformedCommandException("a batch holds 1.." + MAX_BATCH_COMMANDS + " commands, got " + count);
-            }
-            List<CronCommand> commands = new ArrayList<>(count);
-            for (int i = 0; i < count; i++) {
-                int length = in.readInt();
-                if (length < 0 || length > in.available()) {
-                    throw new MalformedCommandException("batch command " + i + " claims " + length + " bytes");
-                }
-                byte[] command = new byte[length];
-                in.readFully(command);
-                commands.add(CronCodec.decode(command));
-            }
-            return commands;
-        } catch (IOException e) {
-            throw new MalformedCommandException("truncated batch: " + e.getMessage());
-        }
+    List<CronCommand> commands;
+    try {
+      commands = decodeCommands(payload);
+    } catch (MalformedCommandException e) {
+      CommandResult malformed =
+          new CommandResult(CommandResult.Status.MALFORMED, 0, e.getMessage(), List.of());
+      return encodeAnswer(new Answer(slot, Instant.EPOCH, List.of(malformed)));
     }
-
-    /**
-     * Every reason the batch cannot be applied in full, or empty if it can. Mirrors the checks the
-     * cron state machine makes per command, so that a batch that passes applies without refusal.
-     */
-    private Optional<List<CommandResult>> checkAll(List<CronCommand> commands) {
-        List<CommandResult> refusals = new ArrayList<>(commands.size());
-        Set<String> names = new HashSet<>();
-        boolean refused = false;
-        int creates = 0;
-        for (CronCommand command : commands) {
-            CommandResult refusal = switch (command) {
-                case CronCommand.PutJob put -> {
-                    List<FieldError> errors = JobSpecValidator.validate(put.spec());
-                    Optional<JobView> existing = cron.job(put.spec().name());
-                    if (!errors.isEmpty()) {
-                        yield new CommandResult(CommandResult.Status.INVALID, 0,
-                                errors.size() + " problem(s): " + errors, errors);
-                    }
-                    if (existing.isEmpty()) {
-                        creates++;
-                    }
-                    yield checkExpected(put.spec().name(), existing, put.expected());
-                }
-                case CronCommand.DeleteJob delete -> {
-                    Optional<JobView> existing = cron.job(delete.name());
-                    yield existing.isEmpty()
-                            ? new CommandResult(CommandResult.Status.NOT_FOUND, 0,
-                                    "job '" + delete.name() + "' does not exist", List.of())
-                            : checkExpected(delete.name(), existing, delete.expected());
-                }
-                default -> null;
-            };
-            String name = nameOf(command);
-            if (refusal == null && name != null && !names.add(name)) {
-                refusal = new CommandResult(CommandResult.Status.REJECTED, 0,
-                        "job '" + name + "' appears twice in one batch", List.of());
-            }
-            refusals.add(refusal);
-            refused |= refusal != null;
-        }
-        if (!refused && creates > 0 && cron.jobs().size() + creates > CronStateMachine.MAX_JOBS) {
-            return Optional.of(commands.stream().map(c -> new CommandResult(CommandResult.Status.REJECTED, 0,
-                    "the batch would exceed the maximum of " + CronStateMachine.MAX_JOBS + " jobs (MAX_JOBS)",
-                    List.of())).toList());
-        }
-        if (!refused) {
-            return Optional.empty();
-        }
-        List<CommandResult> results = new ArrayList<>(commands.size());
-        for (int i = 0; i < commands.size(); i++) {
-            CommandResult refusal = refusals.get(i);
-            results.add(refusal != null ? refusal : new CommandResult(CommandResult.Status.REJECTED, 0,
-                    "not applied: another change of the same batch was refused", List.of()));
-        }
-        return Optional.of(results);
+    Instant stamp = commands.get(0).stampedAt();
+    if (commands.size() > 1) {
+      Optional<List<CommandResult>> refused = checkAll(commands);
+      if (refused.isPresent()) {
+        return encodeAnswer(new Answer(slot, stamp, refused.get()));
+      }
     }
+    List<CommandResult> results = new ArrayList<>(commands.size());
+    for (CronCommand command : commands) {
+      results.add(cron.apply(slot, command));
+    }
+    return encodeAnswer(new Answer(slot, stamp, results));
+  }
 
-    private static String nameOf(CronCommand command) {
-        return switch (command) {
-            case CronCommand.PutJob put -> put.spec().name();
-            case CronCommand.DeleteJob delete -> delete.name();
-            case CronCommand.PauseJob pause -> pause.name();
-            case CronCommand.ResumeJob resume -> resume.name();
-            case CronCommand.TriggerJob trigger -> trigger.name();
+  private static List<CronCommand> decodeCommands(byte[] payload) {
+    try (DataInputStream in =
+        new DataInputStream(new ByteArrayInputStream(payload, 1, payload.length - 1))) {
+      int count = in.readInt();
+      if (count < 1 || count > MAX_BATCH_COMMANDS) {
+        throw new MalformedCommandException(
+            "a batch holds 1.." + MAX_BATCH_COMMANDS + " commands, got " + count);
+      }
+      List<CronCommand> commands = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        int length = in.readInt();
+        if (length < 0 || length > in.available()) {
+          throw new MalformedCommandException(
+              "batch command " + i + " claims " + length + " bytes");
+        }
+        byte[] command = new byte[length];
+        in.readFully(command);
+        commands.add(CronCodec.decode(command));
+      }
+      return commands;
+    } catch (IOException e) {
+      throw new MalformedCommandException("truncated batch: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Every reason the batch cannot be applied in full, or empty if it can. Mirrors the checks the
+   * cron state machine makes per command, so that a batch that passes applies without refusal.
+   */
+  private Optional<List<CommandResult>> checkAll(List<CronCommand> commands) {
+    List<CommandResult> refusals = new ArrayList<>(commands.size());
+    Set<String> names = new HashSet<>();
+    boolean refused = false;
+    int creates = 0;
+    for (CronCommand command : commands) {
+      CommandResult refusal =
+          switch (command) {
+            case CronCommand.PutJob put -> {
+              List<FieldError> errors = JobSpecValidator.validate(put.spec());
+              Optional<JobView> existing = cron.job(put.spec().name());
+              if (!errors.isEmpty()) {
+                yield new CommandResult(
+                    CommandResult.Status.INVALID,
+                    0,
+                    errors.size() + " problem(s): " + errors,
+                    errors);
+              }
+              if (existing.isEmpty()) {
+                creates++;
+              }
+              yield checkExpected(put.spec().name(), existing, put.expected());
+            }
+            case CronCommand.DeleteJob delete -> {
+              Optional<JobView> existing = cron.job(delete.name());
+              yield existing.isEmpty()
+                  ? new CommandResult(
+                      CommandResult.Status.NOT_FOUND,
+                      0,
+                      "job '" + delete.name() + "' does not exist",
+                      List.of())
+                  : checkExpected(delete.name(), existing, delete.expected());
+            }
             default -> null;
-        };
+          };
+      String name = nameOf(command);
+      if (refusal == null && name != null && !names.add(name)) {
+        refusal =
+            new CommandResult(
+                CommandResult.Status.REJECTED,
+                0,
+                "job '" + name + "' appears twice in one batch",
+                List.of());
+      }
+      refusals.add(refusal);
+      refused |= refusal != null;
     }
-
-    /** The state machine's own optimistic-concurrency rule and wording (docs/scheduler.md "Versions"). */
-    private static CommandResult checkExpected(String name, Optional<JobView> job, ExpectedVersion expected) {
-        return switch (expected) {
-            case ExpectedVersion.Any any -> null;
-            case ExpectedVersion.Absent absent -> job.isEmpty() ? null : new CommandResult(
-                    CommandResult.Status.CONFLICT, job.get().version(), "job '" + name + "' already exists at version "
-                            + job.get().version() + "; expected it to be absent", List.of());
-            case ExpectedVersion.Exactly exactly -> {
-                if (job.isEmpty()) {
-                    yield new CommandResult(CommandResult.Status.CONFLICT, 0, "job '" + name
-                            + "' does not exist; expected version " + exactly.version(), List.of());
-                }
-                yield job.get().version() == exactly.version() ? null : new CommandResult(
-                        CommandResult.Status.CONFLICT, job.get().version(), "job '" + name + "': expected version "
-                                + exactly.version() + " but the current version is " + job.get().version(), List.of());
-            }
-        };
+    if (!refused && creates > 0 && cron.jobs().size() + creates > CronStateMachine.MAX_JOBS) {
+      return Optional.of(
+          commands.stream()
+              .map(
+                  c ->
+                      new CommandResult(
+                          CommandResult.Status.REJECTED,
+                          0,
+                          "the batch would exceed the maximum of "
+                              + CronStateMachine.MAX_JOBS
+                              + " jobs (MAX_JOBS)",
+                          List.of()))
+              .toList());
     }
+    if (!refused) {
+      return Optional.empty();
+    }
+    List<CommandResult> results = new ArrayList<>(commands.size());
+    for (int i = 0; i < commands.size(); i++) {
+      CommandResult refusal = refusals.get(i);
+      results.add(
+          refusal != null
+              ? refusal
+              : new CommandResult(
+                  CommandResult.Status.REJECTED,
+                  0,
+                  "not applied: another change of the same batch was refused",
+                  List.of()));
+    }
+    return Optional.of(results);
+  }
 
-    private static byte[] encodeAnswer(Answer answer) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(BATCH_TAG);
-            out.writeLong(answer.slot());
-            out.writeLong(answer.stampedAt().getEpochSecond());
-            out.writeInt(answer.stampedAt().getNano());
-            out.writeInt(answer.results().size());
-            for (CommandResult result : answer.results()) {
-                byte[] encoded = CronCodec.encodeResult(result);
-                out.writeInt(encoded.length);
-                out.write(encoded);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+  private static String nameOf(CronCommand command) {
+    return switch (command) {
+      case CronCommand.PutJob put -> put.spec().name();
+      case CronCommand.DeleteJob delete -> delete.name();
+      case CronCommand.PauseJob pause -> pause.name();
+      case CronCommand.ResumeJob resume -> resume.name();
+      case CronCommand.TriggerJob trigger -> trigger.name();
+      default -> null;
+    };
+  }
+
+  /**
+   * The state machine's own optimistic-concurrency rule and wording (docs/scheduler.md "Versions").
+   */
+  private static CommandResult checkExpected(
+      String name, Optional<JobView> job, ExpectedVersion expected) {
+    return switch (expected) {
+      case ExpectedVersion.Any any -> null;
+      case ExpectedVersion.Absent absent ->
+          job.isEmpty()
+              ? null
+              : new CommandResult(
+                  CommandResult.Status.CONFLICT,
+                  job.get().version(),
+                  "job '"
+                      + name
+                      + "' already exists at version "
+                      + job.get().version()
+                      + "; expected it to be absent",
+                  List.of());
+      case ExpectedVersion.Exactly exactly -> {
+        if (job.isEmpty()) {
+          yield new CommandResult(
+              CommandResult.Status.CONFLICT,
+              0,
+              "job '" + name + "' does not exist; expected version " + exactly.version(),
+              List.of());
         }
-        return bytes.toByteArray();
-    }
+        yield job.get().version() == exactly.version()
+            ? null
+            : new CommandResult(
+                CommandResult.Status.CONFLICT,
+                job.get().version(),
+                "job '"
+                    + name
+                    + "': expected version "
+                    + exactly.version()
+                    + " but the current version is "
+                    + job.get().version(),
+                List.of());
+      }
+    };
+  }
 
-    @Override
-    public byte[] snapshot() {
-        return cron.snapshot();
+  private static byte[] encodeAnswer(Answer answer) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(BATCH_TAG);
+      out.writeLong(answer.slot());
+      out.writeLong(answer.stampedAt().getEpochSecond());
+      out.writeInt(answer.stampedAt().getNano());
+      out.writeInt(answer.results().size());
+      for (CommandResult result : answer.results()) {
+        byte[] encoded = CronCodec.encodeResult(result);
+        out.writeInt(encoded.length);
+        out.write(encoded);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
+    return bytes.toByteArray();
+  }
 
-    @Override
-    public void restore(byte[] snapshot) {
-        cron.restore(snapshot);
-    }
+  @Override
+  public byte[] snapshot() {
+    return cron.snapshot();
+  }
+
+  @Override
+  public void restore(byte[] snapshot) {
+    cron.restore(snapshot);
+  }
 }

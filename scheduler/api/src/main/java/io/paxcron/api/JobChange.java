@@ -11,68 +11,68 @@ import java.util.Objects;
 /**
  * A change a client asked for, before the leader stamps it: a {@link CronCommand} without its
  * {@code stampedAt} (and, for a put, without the leader's {@code ?} values). The API layer never
- * reads a clock; the {@link CronCluster} implementation turns changes into commands with
- * {@link LeaderStamper} at the moment it proposes them.
+ * reads a clock; the {@link CronCluster} implementation turns changes into commands with {@link
+ * LeaderStamper} at the moment it proposes them.
  */
 public sealed interface JobChange {
 
-    /** The job the change is about. */
-    String name();
+  /** The job the change is about. */
+  String name();
 
-    /** Creates or replaces a job. */
-    record Put(JobSpec spec, ExpectedVersion expected) implements JobChange {
-        public Put {
-            Objects.requireNonNull(spec, "spec");
-            Objects.requireNonNull(expected, "expected");
-        }
-
-        @Override
-        public String name() {
-            return spec.name();
-        }
+  /** Creates or replaces a job. */
+  record Put(JobSpec spec, ExpectedVersion expected) implements JobChange {
+    public Put {
+      Objects.requireNonNull(spec, "spec");
+      Objects.requireNonNull(expected, "expected");
     }
 
-    /** Deletes a job. */
-    record Delete(String name, ExpectedVersion expected) implements JobChange {
-        public Delete {
-            Objects.requireNonNull(name, "name");
-            Objects.requireNonNull(expected, "expected");
-        }
+    @Override
+    public String name() {
+      return spec.name();
     }
+  }
 
-    record Pause(String name) implements JobChange {
-        public Pause {
-            Objects.requireNonNull(name, "name");
-        }
+  /** Deletes a job. */
+  record Delete(String name, ExpectedVersion expected) implements JobChange {
+    public Delete {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(expected, "expected");
     }
+  }
 
-    record Resume(String name) implements JobChange {
-        public Resume {
-            Objects.requireNonNull(name, "name");
-        }
+  record Pause(String name) implements JobChange {
+    public Pause {
+      Objects.requireNonNull(name, "name");
     }
+  }
 
-    /** Starts a manual run named by the stamp, {@code job@stamp/manual}. */
-    record Trigger(String name) implements JobChange {
-        public Trigger {
-            Objects.requireNonNull(name, "name");
-        }
+  record Resume(String name) implements JobChange {
+    public Resume {
+      Objects.requireNonNull(name, "name");
     }
+  }
 
-    /**
-     * The command for this change, stamped by the leader.
-     *
-     * @param stampedAt the leader's clock when it proposes
-     * @param chosen for a put: the leader's value per {@code ?} field (empty otherwise, or to keep the
-     *     values already chosen for an unchanged schedule)
-     */
-    default CronCommand toCommand(Instant stampedAt, Map<ScheduleField, Integer> chosen) {
-        return switch (this) {
-            case Put put -> new CronCommand.PutJob(put.spec(), put.expected(), chosen, stampedAt);
-            case Delete delete -> new CronCommand.DeleteJob(delete.name(), delete.expected(), stampedAt);
-            case Pause pause -> new CronCommand.PauseJob(pause.name(), stampedAt);
-            case Resume resume -> new CronCommand.ResumeJob(resume.name(), stampedAt);
-            case Trigger trigger -> new CronCommand.TriggerJob(trigger.name(), stampedAt);
-        };
+  /** Starts a manual run named by the stamp, {@code job@stamp/manual}. */
+  record Trigger(String name) implements JobChange {
+    public Trigger {
+      Objects.requireNonNull(name, "name");
     }
+  }
+
+  /**
+   * The command for this change, stamped by the leader.
+   *
+   * @param stampedAt the leader's clock when it proposes
+   * @param chosen for a put: the leader's value per {@code ?} field (empty otherwise, or to keep
+   *     the values already chosen for an unchanged schedule)
+   */
+  default CronCommand toCommand(Instant stampedAt, Map<ScheduleField, Integer> chosen) {
+    return switch (this) {
+      case Put put -> new CronCommand.PutJob(put.spec(), put.expected(), chosen, stampedAt);
+      case Delete delete -> new CronCommand.DeleteJob(delete.name(), delete.expected(), stampedAt);
+      case Pause pause -> new CronCommand.PauseJob(pause.name(), stampedAt);
+      case Resume resume -> new CronCommand.ResumeJob(resume.name(), stampedAt);
+      case Trigger trigger -> new CronCommand.TriggerJob(trigger.name(), stampedAt);
+    };
+  }
 }

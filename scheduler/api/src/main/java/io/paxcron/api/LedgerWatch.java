@@ -12,14 +12,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One {@code WatchRuns} stream: after every applied slot it reads the ledger records recorded
- * since the last delivery and sends them, oldest first, at most {@code maxBatch} per message.
+ * One {@code WatchRuns} stream: after every applied slot it reads the ledger records recorded since
+ * the last delivery and sends them, oldest first, at most {@code maxBatch} per message.
  *
- * <p>Flow control: at most one read is in flight; while the client is not ready for more, the
- * watch waits for gRPC's on-ready callback instead of buffering. Notifications that arrive during
- * a read are coalesced into one more read. A stretch of skips is the newest record of its job and
- * grows in place (same sequence, larger count), so the watch remembers the newest record it sent per
- * job and sends it again when it grew.
+ * <p>Flow control: at most one read is in flight; while the client is not ready for more, the watch
+ * waits for gRPC's on-ready callback instead of buffering. Notifications that arrive during a read
+ * are coalesced into one more read. A stretch of skips is the newest record of its job and grows in
+ * place (same sequence, larger count), so the watch remembers the newest record it sent per job and
+ * sends it again when it grew.
  *
  * <p>Cost: each poll scans every job's newest records (all jobs for an unfiltered watch). Fine for
  * thousands of jobs; a cluster near {@code MAX_JOBS} wants a ledger tail index in {@code CronView}.
@@ -29,129 +29,145 @@ import java.util.Map;
  * running} flag, set and cleared under the monitor, orders them).
  */
 final class LedgerWatch {
-    private record Sent(long sequence, long instantCount) {}
+  private record Sent(long sequence, long instantCount) {}
 
-    private record Delivery(List<LedgerRecord> records, boolean more) {}
+  private record Delivery(List<LedgerRecord> records, boolean more) {}
 
-    private final CronCluster cluster;
-    private final ServerCallStreamObserver<WatchRunsResponse> observer;
-    private final String job;
-    private final int maxBatch;
-    private final Runnable onClose;
-    private final Map<String, Sent> newestSent = new HashMap<>();
-    private long afterSequence;
-    private CronCluster.Subscription subscription;
-    private boolean running;
-    private boolean dirty;
-    private boolean closed;
+  private final CronCluster cluster;
+  private final ServerCallStreamObserver<WatchRunsResponse> observer;
+  private final String job;
+  private final int maxBatch;
+  private final Runnable onClose;
+  private final Map<String, Sent> newestSent = new HashMap<>();
+  private long afterSequence;
+  private CronCluster.Subscription subscription;
+  private boolean running;
+  private boolean dirty;
+  private boolean closed;
 
-    LedgerWatch(CronCluster cluster, ServerCallStreamObserver<WatchRunsResponse> observer, String job,
-            long afterSequence, int maxBatch, Runnable onClose) {
-        this.cluster = cluster;
-        this.observer = observer;
-        this.job = job;
-        this.afterSequence = afterSequence;
-        this.maxBatch = maxBatch;
-        this.onClose = onClose;
+  LedgerWatch(
+      CronCluster cluster,
+      ServerCallStreamObserver<WatchRunsResponse> observer,
+      String job,
+      long afterSequence,
+      int maxBatch,
+      Runnable onClose) {
+    this.cluster = cluster;
+    this.observer = observer;
+    this.job = job;
+    this.afterSequence = afterSequence;
+    this.maxBatch = maxBatch;
+    this.onClose = onClose;
+  }
+
+  void start() {
+    observer.setOnCancelHandler(this::close);
+    observer.setOnReadyHandler(this::poll);
+    CronCluster.Subscription registered = cluster.onApplied(this::poll);
+    synchronized (this) {
+      subscription = registered;
+      if (closed) {
+        registered.close();
+        return;
+      }
     }
+    poll();
+  }
 
-    void start() {
-        observer.setOnCancelHandler(this::close);
-        observer.setOnReadyHandler(this::poll);
-        CronCluster.Subscription registered = cluster.onApplied(this::poll);
-        synchronized (this) {
-            subscription = registered;
-            if (closed) {
-                registered.close();
-                return;
-            }
-        }
-        poll();
+  private void poll() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      if (running || !observer.isReady()) {
+        dirty = true;
+        return;
+      }
+      running = true;
+      dirty = false;
     }
-
-    private void poll() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            if (running || !observer.isReady()) {
-                dirty = true;
-                return;
-            }
-            running = true;
-            dirty = false;
-        }
-        cluster.read(this::collect).whenComplete((delivery, failure) -> {
-            boolean again;
-            synchronized (this) {
+    cluster
+        .read(this::collect)
+        .whenComplete(
+            (delivery, failure) -> {
+              boolean again;
+              synchronized (this) {
                 if (closed) {
-                    return;
+                  return;
                 }
                 if (failure != null) {
-                    closeLocked();
-                    observer.onError(ApiErrors.forFailure(failure));
-                    return;
+                  closeLocked();
+                  observer.onError(ApiErrors.forFailure(failure));
+                  return;
                 }
                 if (!delivery.records().isEmpty()) {
-                    List<io.paxcron.proto.v1.RunRecord> protos = new ArrayList<>(delivery.records().size());
-                    for (LedgerRecord record : delivery.records()) {
-                        afterSequence = Math.max(afterSequence, record.sequence());
-                        newestSent.merge(record.runId().job(), new Sent(record.sequence(), record.instantCount()),
-                                (old, sent) -> sent.sequence() >= old.sequence() ? sent : old);
-                        protos.add(JobProtos.toProto(record));
-                    }
-                    observer.onNext(WatchRunsResponse.newBuilder().addAllRecords(protos).build());
+                  List<io.paxcron.proto.v1.RunRecord> protos =
+                      new ArrayList<>(delivery.records().size());
+                  for (LedgerRecord record : delivery.records()) {
+                    afterSequence = Math.max(afterSequence, record.sequence());
+                    newestSent.merge(
+                        record.runId().job(),
+                        new Sent(record.sequence(), record.instantCount()),
+                        (old, sent) -> sent.sequence() >= old.sequence() ? sent : old);
+                    protos.add(JobProtos.toProto(record));
+                  }
+                  observer.onNext(WatchRunsResponse.newBuilder().addAllRecords(protos).build());
                 }
                 running = false;
                 again = dirty || delivery.more();
-            }
-            if (again) {
+              }
+              if (again) {
                 poll();
-            }
-        });
-    }
+              }
+            });
+  }
 
-    /** Runs on the cluster's state thread; reads the watch's fields, which no one writes while a read runs. */
-    private Delivery collect(CronView view) {
-        List<String> jobs = job.isEmpty()
-                ? view.jobs().stream().map(JobView::name).toList()
-                : List.of(job);
-        List<LedgerRecord> fresh = new ArrayList<>();
-        List<LedgerRecord> grown = new ArrayList<>();
-        for (String name : jobs) {
-            for (LedgerRecord record : view.ledger(name)) { // newest first
-                if (record.sequence() > afterSequence) {
-                    fresh.add(record);
-                    continue;
-                }
-                // The newest record already sent may have grown since (even if newer ones followed it).
-                Sent sent = newestSent.get(name);
-                if (sent != null && record.sequence() == sent.sequence() && record.instantCount() > sent.instantCount()) {
-                    grown.add(record);
-                }
-                break;
-            }
+  /**
+   * Runs on the cluster's state thread; reads the watch's fields, which no one writes while a read
+   * runs.
+   */
+  private Delivery collect(CronView view) {
+    List<String> jobs =
+        job.isEmpty() ? view.jobs().stream().map(JobView::name).toList() : List.of(job);
+    List<LedgerRecord> fresh = new ArrayList<>();
+    List<LedgerRecord> grown = new ArrayList<>();
+    for (String name : jobs) {
+      for (LedgerRecord record : view.ledger(name)) { // newest first
+        if (record.sequence() > afterSequence) {
+          fresh.add(record);
+          continue;
         }
-        fresh.sort(Comparator.comparingLong(LedgerRecord::sequence));
-        List<LedgerRecord> records = new ArrayList<>(grown.subList(0, Math.min(grown.size(), maxBatch)));
-        int room = maxBatch - records.size();
-        boolean more = grown.size() > records.size() || fresh.size() > room;
-        records.addAll(fresh.subList(0, Math.min(fresh.size(), room)));
-        return new Delivery(List.copyOf(records), more);
+        // The newest record already sent may have grown since (even if newer ones followed it).
+        Sent sent = newestSent.get(name);
+        if (sent != null
+            && record.sequence() == sent.sequence()
+            && record.instantCount() > sent.instantCount()) {
+          grown.add(record);
+        }
+        break;
+      }
     }
+    fresh.sort(Comparator.comparingLong(LedgerRecord::sequence));
+    List<LedgerRecord> records =
+        new ArrayList<>(grown.subList(0, Math.min(grown.size(), maxBatch)));
+    int room = maxBatch - records.size();
+    boolean more = grown.size() > records.size() || fresh.size() > room;
+    records.addAll(fresh.subList(0, Math.min(fresh.size(), room)));
+    return new Delivery(List.copyOf(records), more);
+  }
 
-    private synchronized void close() {
-        closeLocked();
-    }
+  private synchronized void close() {
+    closeLocked();
+  }
 
-    private void closeLocked() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        if (subscription != null) {
-            subscription.close();
-        }
-        onClose.run();
+  private void closeLocked() {
+    if (closed) {
+      return;
     }
+    closed = true;
+    if (subscription != null) {
+      subscription.close();
+    }
+    onClose.run();
+  }
 }

@@ -11,58 +11,65 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code paxcron output RUN_ID}: a run's stdout and stderr as the agent that ran it keeps them. */
-@Command(name = "output", exitCodeOnInvalidInput = ExitCodes.USAGE,
-        description = {"Print a run's output from the agent that ran it.",
-            "stdout and stderr interleaved; RUN_ID is as 'paxcron runs' shows it (job@instant).",
-            "Exit: 0 success, 1 error or no agent has it, 3 unreachable, 64 usage."})
+@Command(
+    name = "output",
+    exitCodeOnInvalidInput = ExitCodes.USAGE,
+    description = {
+      "Print a run's output from the agent that ran it.",
+      "stdout and stderr interleaved; RUN_ID is as 'paxcron runs' shows it (job@instant).",
+      "Exit: 0 success, 1 error or no agent has it, 3 unreachable, 64 usage."
+    })
 public final class OutputCommand extends CliCommand {
-    /** Most bytes printed for one run, whatever the agent keeps. */
-    static final int MAX_OUTPUT_BYTES = 64 << 20;
-    /** Bytes asked per call. */
-    static final int PAGE_BYTES = 1 << 20;
+  /** Most bytes printed for one run, whatever the agent keeps. */
+  static final int MAX_OUTPUT_BYTES = 64 << 20;
 
-    @Parameters(index = "0", paramLabel = "RUN_ID", description = "The run, job@instant.")
-    String runId;
+  /** Bytes asked per call. */
+  static final int PAGE_BYTES = 1 << 20;
 
-    @Option(names = "--attempt", paramLabel = "N", description = "The attempt (default: the newest).")
-    int attempt;
+  @Parameters(index = "0", paramLabel = "RUN_ID", description = "The run, job@instant.")
+  String runId;
 
-    public OutputCommand(CliContext context) {
-        super(context);
+  @Option(names = "--attempt", paramLabel = "N", description = "The attempt (default: the newest).")
+  int attempt;
+
+  public OutputCommand(CliContext context) {
+    super(context);
+  }
+
+  @Override
+  int run() throws Exception {
+    if (attempt < 0) {
+      context.err().println("error: --attempt must not be negative, got " + attempt);
+      return ExitCodes.USAGE;
     }
-
-    @Override
-    int run() throws Exception {
-        if (attempt < 0) {
-            context.err().println("error: --attempt must not be negative, got " + attempt);
-            return ExitCodes.USAGE;
+    try (JobClient client = client()) {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      GetRunOutputResponse page;
+      long offset = 0;
+      do {
+        page = client.runOutput(runId, attempt, offset, PAGE_BYTES);
+        page.getData().writeTo(bytes);
+        offset = page.getOffset() + page.getData().size();
+      } while (!page.getEof() && !page.getData().isEmpty() && bytes.size() < MAX_OUTPUT_BYTES);
+      String text = bytes.toString(StandardCharsets.UTF_8);
+      if (json()) {
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("runId", runId);
+        answer.put("agent", page.getAgentId());
+        answer.put("attempt", page.getAttempt());
+        answer.put("size", page.getSize());
+        answer.put("truncated", page.getTruncated());
+        answer.put("output", text);
+        context.out().println(Json.write(answer));
+      } else {
+        context.out().print(text);
+        if (page.getTruncated()) {
+          context
+              .err()
+              .println("(the agent kept only the last " + page.getSize() + " bytes of this run)");
         }
-        try (JobClient client = client()) {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            GetRunOutputResponse page;
-            long offset = 0;
-            do {
-                page = client.runOutput(runId, attempt, offset, PAGE_BYTES);
-                page.getData().writeTo(bytes);
-                offset = page.getOffset() + page.getData().size();
-            } while (!page.getEof() && !page.getData().isEmpty() && bytes.size() < MAX_OUTPUT_BYTES);
-            String text = bytes.toString(StandardCharsets.UTF_8);
-            if (json()) {
-                Map<String, Object> answer = new LinkedHashMap<>();
-                answer.put("runId", runId);
-                answer.put("agent", page.getAgentId());
-                answer.put("attempt", page.getAttempt());
-                answer.put("size", page.getSize());
-                answer.put("truncated", page.getTruncated());
-                answer.put("output", text);
-                context.out().println(Json.write(answer));
-            } else {
-                context.out().print(text);
-                if (page.getTruncated()) {
-                    context.err().println("(the agent kept only the last " + page.getSize() + " bytes of this run)");
-                }
-            }
-            return ExitCodes.OK;
-        }
+      }
+      return ExitCodes.OK;
     }
+  }
 }

@@ -6,68 +6,71 @@ import java.util.Objects;
 /** What an agent told the leader, as the driver hands it to the {@link Dispatcher}. */
 public sealed interface AgentAnswer {
 
-    String agentId();
+  String agentId();
 
-    /** The answer to {@code GetRun(runId, attempt, ballot)}: the agent knows the launch. */
-    record Known(String agentId, RunId runId, int attempt, Ballot ballot, AgentRunState state, Outcome outcome)
-            implements AgentAnswer {
-        public Known {
-            Objects.requireNonNull(agentId, "agentId");
-            Objects.requireNonNull(runId, "runId");
-            Objects.requireNonNull(ballot, "ballot");
-            Objects.requireNonNull(state, "state");
-        }
+  /** The answer to {@code GetRun(runId, attempt, ballot)}: the agent knows the launch. */
+  record Known(
+      String agentId, RunId runId, int attempt, Ballot ballot, AgentRunState state, Outcome outcome)
+      implements AgentAnswer {
+    public Known {
+      Objects.requireNonNull(agentId, "agentId");
+      Objects.requireNonNull(runId, "runId");
+      Objects.requireNonNull(ballot, "ballot");
+      Objects.requireNonNull(state, "state");
+    }
+  }
+
+  /** The answer to {@code GetRun(runId, attempt, ballot)}: the agent never accepted the launch. */
+  record Unknown(String agentId, RunId runId, int attempt, Ballot ballot) implements AgentAnswer {
+    public Unknown {
+      Objects.requireNonNull(agentId, "agentId");
+      Objects.requireNonNull(runId, "runId");
+      Objects.requireNonNull(ballot, "ballot");
+    }
+  }
+
+  /** The agent refused a launch or GetRun because it has seen {@code highestSeen}. */
+  record Fenced(String agentId, Ballot highestSeen) implements AgentAnswer {
+    public Fenced {
+      Objects.requireNonNull(agentId, "agentId");
+      Objects.requireNonNull(highestSeen, "highestSeen");
+    }
+  }
+
+  /** The agent reports that an attempt started (retried until the leader acknowledges it). */
+  record Started(String agentId, RunId runId, int attempt) implements AgentAnswer {
+    public Started {
+      Objects.requireNonNull(agentId, "agentId");
+      Objects.requireNonNull(runId, "runId");
+    }
+  }
+
+  /** The agent reports that an attempt ended (retried until the leader acknowledges it). */
+  record Finished(String agentId, RunId runId, int attempt, Outcome outcome, RunDetail detail)
+      implements AgentAnswer {
+    public Finished {
+      Objects.requireNonNull(agentId, "agentId");
+      Objects.requireNonNull(runId, "runId");
+      Objects.requireNonNull(outcome, "outcome");
+      Objects.requireNonNull(detail, "detail");
     }
 
-    /** The answer to {@code GetRun(runId, attempt, ballot)}: the agent never accepted the launch. */
-    record Unknown(String agentId, RunId runId, int attempt, Ballot ballot) implements AgentAnswer {
-        public Unknown {
-            Objects.requireNonNull(agentId, "agentId");
-            Objects.requireNonNull(runId, "runId");
-            Objects.requireNonNull(ballot, "ballot");
-        }
+    /** A finish report without output tail or reason. */
+    public Finished(String agentId, RunId runId, int attempt, Outcome outcome) {
+      this(agentId, runId, attempt, outcome, RunDetail.NONE);
     }
+  }
 
-    /** The agent refused a launch or GetRun because it has seen {@code highestSeen}. */
-    record Fenced(String agentId, Ballot highestSeen) implements AgentAnswer {
-        public Fenced {
-            Objects.requireNonNull(agentId, "agentId");
-            Objects.requireNonNull(highestSeen, "highestSeen");
-        }
+  /**
+   * The agent reports that it gave an accepted launch up without starting it (its lease with the
+   * cluster lapsed first): the attempt never ran and never will (retried until acknowledged).
+   */
+  record NeverStarted(String agentId, RunId runId, int attempt, String reason)
+      implements AgentAnswer {
+    public NeverStarted {
+      Objects.requireNonNull(agentId, "agentId");
+      Objects.requireNonNull(runId, "runId");
+      Objects.requireNonNull(reason, "reason");
     }
-
-    /** The agent reports that an attempt started (retried until the leader acknowledges it). */
-    record Started(String agentId, RunId runId, int attempt) implements AgentAnswer {
-        public Started {
-            Objects.requireNonNull(agentId, "agentId");
-            Objects.requireNonNull(runId, "runId");
-        }
-    }
-
-    /** The agent reports that an attempt ended (retried until the leader acknowledges it). */
-    record Finished(String agentId, RunId runId, int attempt, Outcome outcome, RunDetail detail) implements AgentAnswer {
-        public Finished {
-            Objects.requireNonNull(agentId, "agentId");
-            Objects.requireNonNull(runId, "runId");
-            Objects.requireNonNull(outcome, "outcome");
-            Objects.requireNonNull(detail, "detail");
-        }
-
-        /** A finish report without output tail or reason. */
-        public Finished(String agentId, RunId runId, int attempt, Outcome outcome) {
-            this(agentId, runId, attempt, outcome, RunDetail.NONE);
-        }
-    }
-
-    /**
-     * The agent reports that it gave an accepted launch up without starting it (its lease with the
-     * cluster lapsed first): the attempt never ran and never will (retried until acknowledged).
-     */
-    record NeverStarted(String agentId, RunId runId, int attempt, String reason) implements AgentAnswer {
-        public NeverStarted {
-            Objects.requireNonNull(agentId, "agentId");
-            Objects.requireNonNull(runId, "runId");
-            Objects.requireNonNull(reason, "reason");
-        }
-    }
+  }
 }

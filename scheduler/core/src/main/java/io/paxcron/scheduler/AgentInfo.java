@@ -12,28 +12,29 @@ import java.util.Objects;
  * @param capacity how many runs it takes at once
  * @param leaseExpiresAt when the agent counts as unreachable if no heartbeat arrives (leader clock)
  */
-public record AgentInfo(String agentId, Map<String, String> labels, int capacity, Instant leaseExpiresAt) {
-    public AgentInfo {
-        Objects.requireNonNull(agentId, "agentId");
-        labels = Map.copyOf(labels);
-        Objects.requireNonNull(leaseExpiresAt, "leaseExpiresAt");
-        if (capacity < 0) {
-            throw new IllegalArgumentException("capacity must be >= 0, got " + capacity);
-        }
+public record AgentInfo(
+    String agentId, Map<String, String> labels, int capacity, Instant leaseExpiresAt) {
+  public AgentInfo {
+    Objects.requireNonNull(agentId, "agentId");
+    labels = Map.copyOf(labels);
+    Objects.requireNonNull(leaseExpiresAt, "leaseExpiresAt");
+    if (capacity < 0) {
+      throw new IllegalArgumentException("capacity must be >= 0, got " + capacity);
     }
+  }
 
-    /** Whether the agent carries every label of {@code selector} with the same value. */
-    public boolean matches(Map<String, String> selector) {
-        for (Map.Entry<String, String> label : selector.entrySet()) {
-            if (!label.getValue().equals(labels.get(label.getKey()))) {
-                return false;
-            }
-        }
-        return true;
+  /** Whether the agent carries every label of {@code selector} with the same value. */
+  public boolean matches(Map<String, String> selector) {
+    for (Map.Entry<String, String> label : selector.entrySet()) {
+      if (!label.getValue().equals(labels.get(label.getKey()))) {
+        return false;
+      }
     }
+    return true;
+  }
 
-    /** Whether the agent's lease holds at {@code now}. */
-    public boolean alive(Instant now) {
-        return now.isBefore(leaseExpiresAt);
-    }
+  /** Whether the agent's lease holds at {@code now}. */
+  public boolean alive(Instant now) {
+    return now.isBefore(leaseExpiresAt);
+  }
 }

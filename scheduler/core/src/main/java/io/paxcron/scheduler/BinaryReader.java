@@ -18,139 +18,146 @@ import java.util.TreeMap;
  * out-of-memory error.
  */
 final class BinaryReader {
-    /** Largest string or byte array a reader accepts. */
-    static final int MAX_FIELD_BYTES = 16 * 1024 * 1024;
+  /** Largest string or byte array a reader accepts. */
+  static final int MAX_FIELD_BYTES = 16 * 1024 * 1024;
 
-    private final ByteBuffer buffer;
+  private final ByteBuffer buffer;
 
-    BinaryReader(byte[] bytes) {
-        this.buffer = ByteBuffer.wrap(bytes);
+  BinaryReader(byte[] bytes) {
+    this.buffer = ByteBuffer.wrap(bytes);
+  }
+
+  boolean atEnd() {
+    return !buffer.hasRemaining();
+  }
+
+  void expectEnd(String what) {
+    if (buffer.hasRemaining()) {
+      throw new MalformedCommandException(what + " has " + buffer.remaining() + " trailing bytes");
     }
+  }
 
-    boolean atEnd() {
-        return !buffer.hasRemaining();
+  int readByte() {
+    try {
+      return buffer.get() & 0xff;
+    } catch (BufferUnderflowException e) {
+      throw truncated();
     }
+  }
 
-    void expectEnd(String what) {
-        if (buffer.hasRemaining()) {
-            throw new MalformedCommandException(what + " has " + buffer.remaining() + " trailing bytes");
-        }
+  boolean readBoolean() {
+    int value = readByte();
+    if (value > 1) {
+      throw new MalformedCommandException("boolean byte " + value);
     }
+    return value == 1;
+  }
 
-    int readByte() {
-        try {
-            return buffer.get() & 0xff;
-        } catch (BufferUnderflowException e) {
-            throw truncated();
-        }
+  int readInt() {
+    try {
+      return buffer.getInt();
+    } catch (BufferUnderflowException e) {
+      throw truncated();
     }
+  }
 
-    boolean readBoolean() {
-        int value = readByte();
-        if (value > 1) {
-            throw new MalformedCommandException("boolean byte " + value);
-        }
-        return value == 1;
+  long readLong() {
+    try {
+      return buffer.getLong();
+    } catch (BufferUnderflowException e) {
+      throw truncated();
     }
+  }
 
-    int readInt() {
-        try {
-            return buffer.getInt();
-        } catch (BufferUnderflowException e) {
-            throw truncated();
-        }
+  /** A count of elements that follow, each taking at least {@code minBytesEach} bytes. */
+  int readCount(int max, int minBytesEach) {
+    int count = readInt();
+    if (count < 0 || count > max || (long) count * minBytesEach > buffer.remaining()) {
+      throw new MalformedCommandException(
+          "element count "
+              + count
+              + " out of range 0-"
+              + max
+              + " or beyond the "
+              + buffer.remaining()
+              + " remaining bytes");
     }
+    return count;
+  }
 
-    long readLong() {
-        try {
-            return buffer.getLong();
-        } catch (BufferUnderflowException e) {
-            throw truncated();
-        }
-    }
+  byte[] readBytes() {
+    int length = readCount(MAX_FIELD_BYTES, 1);
+    byte[] value = new byte[length];
+    buffer.get(value);
+    return value;
+  }
 
-    /** A count of elements that follow, each taking at least {@code minBytesEach} bytes. */
-    int readCount(int max, int minBytesEach) {
-        int count = readInt();
-        if (count < 0 || count > max || (long) count * minBytesEach > buffer.remaining()) {
-            throw new MalformedCommandException("element count " + count + " out of range 0-" + max
-                    + " or beyond the " + buffer.remaining() + " remaining bytes");
-        }
-        return count;
+  String readString() {
+    byte[] bytes = readBytes();
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new MalformedCommandException("string is not UTF-8", e);
     }
+  }
 
-    byte[] readBytes() {
-        int length = readCount(MAX_FIELD_BYTES, 1);
-        byte[] value = new byte[length];
-        buffer.get(value);
-        return value;
+  Instant readInstant() {
+    long seconds = readLong();
+    int nanos = readInt();
+    try {
+      return Instant.ofEpochSecond(seconds, nanos);
+    } catch (DateTimeException e) {
+      throw new MalformedCommandException("instant out of range", e);
     }
+  }
 
-    String readString() {
-        byte[] bytes = readBytes();
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw new MalformedCommandException("string is not UTF-8", e);
-        }
-    }
+  Instant readOptionalInstant() {
+    return readBoolean() ? readInstant() : null;
+  }
 
-    Instant readInstant() {
-        long seconds = readLong();
-        int nanos = readInt();
-        try {
-            return Instant.ofEpochSecond(seconds, nanos);
-        } catch (DateTimeException e) {
-            throw new MalformedCommandException("instant out of range", e);
-        }
+  Duration readDuration() {
+    long seconds = readLong();
+    int nanos = readInt();
+    if (nanos < 0 || nanos > 999_999_999) {
+      throw new MalformedCommandException("duration nanos " + nanos);
     }
+    return Duration.ofSeconds(seconds, nanos);
+  }
 
-    Instant readOptionalInstant() {
-        return readBoolean() ? readInstant() : null;
+  Ballot readBallot() {
+    long round = readLong();
+    int replicaId = readInt();
+    try {
+      return new Ballot(round, replicaId);
+    } catch (IllegalArgumentException e) {
+      throw new MalformedCommandException("invalid ballot", e);
     }
+  }
 
-    Duration readDuration() {
-        long seconds = readLong();
-        int nanos = readInt();
-        if (nanos < 0 || nanos > 999_999_999) {
-            throw new MalformedCommandException("duration nanos " + nanos);
-        }
-        return Duration.ofSeconds(seconds, nanos);
+  Map<String, String> readStringMap(int max) {
+    int count = readCount(max, 8);
+    TreeMap<String, String> map = new TreeMap<>();
+    for (int i = 0; i < count; i++) {
+      map.put(readString(), readString());
     }
+    return map;
+  }
 
-    Ballot readBallot() {
-        long round = readLong();
-        int replicaId = readInt();
-        try {
-            return new Ballot(round, replicaId);
-        } catch (IllegalArgumentException e) {
-            throw new MalformedCommandException("invalid ballot", e);
-        }
+  <E extends Enum<E>> E readEnum(Class<E> type) {
+    String name = readString();
+    try {
+      return Enum.valueOf(type, name);
+    } catch (IllegalArgumentException e) {
+      throw new MalformedCommandException("unknown " + type.getSimpleName() + " '" + name + "'", e);
     }
+  }
 
-    Map<String, String> readStringMap(int max) {
-        int count = readCount(max, 8);
-        TreeMap<String, String> map = new TreeMap<>();
-        for (int i = 0; i < count; i++) {
-            map.put(readString(), readString());
-        }
-        return map;
-    }
-
-    <E extends Enum<E>> E readEnum(Class<E> type) {
-        String name = readString();
-        try {
-            return Enum.valueOf(type, name);
-        } catch (IllegalArgumentException e) {
-            throw new MalformedCommandException("unknown " + type.getSimpleName() + " '" + name + "'", e);
-        }
-    }
-
-    private static MalformedCommandException truncated() {
-        return new MalformedCommandException("truncated");
-    }
+  private static MalformedCommandException truncated() {
+    return new MalformedCommandException("truncated");
+  }
 }

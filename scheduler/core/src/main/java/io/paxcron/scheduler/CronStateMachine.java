@@ -32,20 +32,21 @@ import java.util.TreeSet;
  * <p><b>Time.</b> It never reads a clock. Every command carries the leader's stamp; the state
  * machine's "now" ({@link #clock()}) is the highest stamp applied so far, so it never goes back
  * when a new leader's clock is behind. Applying any command first advances "now" to its stamp and
- * accounts for every scheduled instant reached: each becomes a due run, or a terminal
- * {@code SKIPPED(PAUSED | DST_GAP | OVERLAP | MISFIRE)} record. An instant first looked at more
- * than {@link #MISFIRE_THRESHOLD} after it fell due was missed (no leader, or a leader too slow)
- * and goes through the job's {@link MisfirePolicy}; otherwise it goes through the job's
- * {@link ConcurrencyPolicy}.
+ * accounts for every scheduled instant reached: each becomes a due run, or a terminal {@code
+ * SKIPPED(PAUSED | DST_GAP | OVERLAP | MISFIRE)} record. An instant first looked at more than
+ * {@link #MISFIRE_THRESHOLD} after it fell due was missed (no leader, or a leader too slow) and
+ * goes through the job's {@link MisfirePolicy}; otherwise it goes through the job's {@link
+ * ConcurrencyPolicy}.
  *
- * <p><b>Launch protocol</b> (DESIGN §4 steps 1–5). A run is launched only after its
- * {@link CronCommand.RunIntent} is applied here; reports of start and finish are idempotent; a run
- * whose agent vanished ends {@code LOST} (at-most-once) or gets a new attempt (at-least-once).
+ * <p><b>Launch protocol</b> (DESIGN §4 steps 1–5). A run is launched only after its {@link
+ * CronCommand.RunIntent} is applied here; reports of start and finish are idempotent; a run whose
+ * agent vanished ends {@code LOST} (at-most-once) or gets a new attempt (at-least-once).
  *
  * <p><b>Bounds.</b> Jobs ({@link #MAX_JOBS}), open runs per job ({@link #MAX_OPEN_RUNS_PER_JOB}),
  * attempts per run ({@link #MAX_ATTEMPTS_PER_RUN}), ledger records per job (the job's history
  * retention) and in total ({@code maxLedgerRecords}, oldest terminal records dropped first; open
- * runs are never dropped), instants accounted per job per command ({@link #MAX_INSTANTS_PER_ADVANCE}).
+ * runs are never dropped), instants accounted per job per command ({@link
+ * #MAX_INSTANTS_PER_ADVANCE}).
  *
  * <p><b>Contract.</b> Single-threaded; deterministic: the same commands in the same slots give the
  * same results, state and snapshot bytes on every replica (given the same JDK time-zone data).
@@ -53,1071 +54,1301 @@ import java.util.TreeSet;
  * invariant throws {@link IllegalStateException} and must stop the replica.
  */
 public final class CronStateMachine implements StateMachine, CronView {
-    /** An instant first accounted for later than this after it fell due was missed and follows the misfire policy. */
-    public static final Duration MISFIRE_THRESHOLD = Duration.ofSeconds(5);
-    /** Most jobs in a cluster. */
-    public static final int MAX_JOBS = 100_000;
-    /** Most open runs one job may have; a due instant beyond it is {@code SKIPPED(OVERLAP)}. */
-    public static final int MAX_OPEN_RUNS_PER_JOB = 100;
-    /** Most attempts of one run, counting retries and re-attempts after agent loss. */
-    public static final int MAX_ATTEMPTS_PER_RUN = 100;
-    /** Default bound on terminal ledger records across all jobs. */
-    public static final long MAX_LEDGER_RECORDS = 1_000_000;
-    /**
-     * Most scheduled instants of one job accounted for by one command. A job further behind (a
-     * once-a-second job after a long outage) catches up over the following commands; the leader
-     * sees it as {@link DueRun.Kind#BEHIND} and proposes ticks until it is current.
-     */
-    public static final int MAX_INSTANTS_PER_ADVANCE = 10_000;
-    /** Most state changes buffered between two {@link #drainChanges()}; beyond, the oldest are dropped and the drain says so. */
-    public static final int MAX_PENDING_CHANGES = 1_000_000;
-    /**
-     * The snapshot image format this code writes: job specs of {@link CronCodec#FORMAT_VERSION}
-     * and ledger records with their {@link RunDetail}. Format 1 (specs without stdin, run-as,
-     * source and annotations; records without detail) is still read.
-     */
-    public static final int SNAPSHOT_FORMAT = CronCodec.FORMAT_VERSION;
-    /** The oldest snapshot image format this code still restores (a backup taken before an upgrade). */
-    public static final int OLDEST_READABLE_SNAPSHOT_FORMAT = 1;
+  /**
+   * An instant first accounted for later than this after it fell due was missed and follows the
+   * misfire policy.
+   */
+  public static final Duration MISFIRE_THRESHOLD = Duration.ofSeconds(5);
 
-    private final long maxLedgerRecords;
-    private final TreeMap<String, JobState> jobs = new TreeMap<>();
-    /** Jobs with a next instant, ordered by it: the state machine's own due-instant index. */
-    private final TreeSet<Cursor> cursors = new TreeSet<>();
-    private final TreeMap<RunId, Run> open = new TreeMap<>();
-    /** Ledger records in sequence order, for dropping the oldest across jobs; entries of dropped records go stale. */
-    private final ArrayDeque<LedgerEntry> ledgerOrder = new ArrayDeque<>();
-    private long ledgerSize;
-    private long nextSequence = 1;
-    private Instant clock = Instant.EPOCH;
-    private long appliedSlot;
-    private final ArrayDeque<StateChange> changes = new ArrayDeque<>();
-    private boolean changesOverflowed;
+  /** Most jobs in a cluster. */
+  public static final int MAX_JOBS = 100_000;
 
-    /** A state machine with the default total ledger bound {@link #MAX_LEDGER_RECORDS}. */
-    public CronStateMachine() {
-        this(MAX_LEDGER_RECORDS);
+  /** Most open runs one job may have; a due instant beyond it is {@code SKIPPED(OVERLAP)}. */
+  public static final int MAX_OPEN_RUNS_PER_JOB = 100;
+
+  /** Most attempts of one run, counting retries and re-attempts after agent loss. */
+  public static final int MAX_ATTEMPTS_PER_RUN = 100;
+
+  /** Default bound on terminal ledger records across all jobs. */
+  public static final long MAX_LEDGER_RECORDS = 1_000_000;
+
+  /**
+   * Most scheduled instants of one job accounted for by one command. A job further behind (a
+   * once-a-second job after a long outage) catches up over the following commands; the leader sees
+   * it as {@link DueRun.Kind#BEHIND} and proposes ticks until it is current.
+   */
+  public static final int MAX_INSTANTS_PER_ADVANCE = 10_000;
+
+  /**
+   * Most state changes buffered between two {@link #drainChanges()}; beyond, the oldest are dropped
+   * and the drain says so.
+   */
+  public static final int MAX_PENDING_CHANGES = 1_000_000;
+
+  /**
+   * The snapshot image format this code writes: job specs of {@link CronCodec#FORMAT_VERSION} and
+   * ledger records with their {@link RunDetail}. Format 1 (specs without stdin, run-as, source and
+   * annotations; records without detail) is still read.
+   */
+  public static final int SNAPSHOT_FORMAT = CronCodec.FORMAT_VERSION;
+
+  /**
+   * The oldest snapshot image format this code still restores (a backup taken before an upgrade).
+   */
+  public static final int OLDEST_READABLE_SNAPSHOT_FORMAT = 1;
+
+  private final long maxLedgerRecords;
+  private final TreeMap<String, JobState> jobs = new TreeMap<>();
+
+  /** Jobs with a next instant, ordered by it: the state machine's own due-instant index. */
+  private final TreeSet<Cursor> cursors = new TreeSet<>();
+
+  private final TreeMap<RunId, Run> open = new TreeMap<>();
+
+  /**
+   * Ledger records in sequence order, for dropping the oldest across jobs; entries of dropped
+   * records go stale.
+   */
+  private final ArrayDeque<LedgerEntry> ledgerOrder = new ArrayDeque<>();
+
+  private long ledgerSize;
+  private long nextSequence = 1;
+  private Instant clock = Instant.EPOCH;
+  private long appliedSlot;
+  private final ArrayDeque<StateChange> changes = new ArrayDeque<>();
+  private boolean changesOverflowed;
+
+  /** A state machine with the default total ledger bound {@link #MAX_LEDGER_RECORDS}. */
+  public CronStateMachine() {
+    this(MAX_LEDGER_RECORDS);
+  }
+
+  /**
+   * @param maxLedgerRecords terminal ledger records kept across all jobs; every replica must use
+   *     the same value
+   */
+  public CronStateMachine(long maxLedgerRecords) {
+    if (maxLedgerRecords < 1) {
+      throw new IllegalArgumentException("maxLedgerRecords must be >= 1, got " + maxLedgerRecords);
     }
+    this.maxLedgerRecords = maxLedgerRecords;
+  }
 
-    /**
-     * @param maxLedgerRecords terminal ledger records kept across all jobs; every replica must use
-     *     the same value
-     */
-    public CronStateMachine(long maxLedgerRecords) {
-        if (maxLedgerRecords < 1) {
-            throw new IllegalArgumentException("maxLedgerRecords must be >= 1, got " + maxLedgerRecords);
-        }
-        this.maxLedgerRecords = maxLedgerRecords;
-    }
-
-    private record Cursor(Instant instant, String job) implements Comparable<Cursor> {
-        private static final Comparator<Cursor> ORDER =
-                Comparator.comparing(Cursor::instant).thenComparing(Cursor::job);
-
-        @Override
-        public int compareTo(Cursor other) {
-            return ORDER.compare(this, other);
-        }
-    }
-
-    private record LedgerEntry(long sequence, String job, long incarnation) {}
-
-    /** One job's replicated record. Mutable, owned by the state machine. */
-    private static final class JobState {
-        JobSpec spec;
-        long version;
-        final long incarnation;
-        Map<ScheduleField, Integer> chosen;
-        Schedule schedule;
-        ZoneId zone;
-        /** The next scheduled instant not yet accounted for; {@code null} when the schedule is exhausted. */
-        NextFire cursor;
-        /** The scheduled instant accounted for last, so consecutive skips can share one record. */
-        Instant lastAccounted;
-        /** Catch-up runs {@code run-all} may still start in the current catch-up. */
-        int catchUpBudget;
-        final ArrayDeque<LedgerRecord> ledger = new ArrayDeque<>();
-        final TreeSet<RunId> openRuns = new TreeSet<>();
-
-        JobState(long incarnation) {
-            this.incarnation = incarnation;
-        }
-
-        String name() {
-            return spec.name();
-        }
-    }
-
-    /** The changes applied since the last drain, in order, and whether some were dropped. */
-    public record ChangeBatch(List<StateChange> changes, boolean overflowed) {
-        public ChangeBatch {
-            changes = List.copyOf(changes);
-        }
-    }
-
-    // ---------------------------------------------------------------- apply
+  private record Cursor(Instant instant, String job) implements Comparable<Cursor> {
+    private static final Comparator<Cursor> ORDER =
+        Comparator.comparing(Cursor::instant).thenComparing(Cursor::job);
 
     @Override
-    public byte[] apply(long slot, byte[] command) {
-        return CronCodec.encodeResult(applyEncoded(slot, command));
+    public int compareTo(Cursor other) {
+      return ORDER.compare(this, other);
+    }
+  }
+
+  private record LedgerEntry(long sequence, String job, long incarnation) {}
+
+  /** One job's replicated record. Mutable, owned by the state machine. */
+  private static final class JobState {
+    JobSpec spec;
+    long version;
+    final long incarnation;
+    Map<ScheduleField, Integer> chosen;
+    Schedule schedule;
+    ZoneId zone;
+
+    /**
+     * The next scheduled instant not yet accounted for; {@code null} when the schedule is
+     * exhausted.
+     */
+    NextFire cursor;
+
+    /** The scheduled instant accounted for last, so consecutive skips can share one record. */
+    Instant lastAccounted;
+
+    /** Catch-up runs {@code run-all} may still start in the current catch-up. */
+    int catchUpBudget;
+
+    final ArrayDeque<LedgerRecord> ledger = new ArrayDeque<>();
+    final TreeSet<RunId> openRuns = new TreeSet<>();
+
+    JobState(long incarnation) {
+      this.incarnation = incarnation;
     }
 
-    /** {@link #apply(long, byte[])} with the result not yet encoded. */
-    public CommandResult applyEncoded(long slot, byte[] command) {
-        CronCommand decoded;
-        try {
-            decoded = CronCodec.decode(command);
-        } catch (MalformedCommandException e) {
-            beginSlot(slot);
-            return new CommandResult(CommandResult.Status.MALFORMED, 0, e.getMessage(), List.of());
-        }
-        return apply(slot, decoded);
+    String name() {
+      return spec.name();
     }
+  }
 
-    /** Applies one decoded command chosen in {@code slot}; slots never decrease. */
-    public CommandResult apply(long slot, CronCommand command) {
-        beginSlot(slot);
-        advance(command.stampedAt());
-        return switch (command) {
-            case CronCommand.PutJob put -> onPutJob(put);
-            case CronCommand.DeleteJob delete -> onDeleteJob(delete);
-            case CronCommand.PauseJob pause -> onPause(pause.name(), true);
-            case CronCommand.ResumeJob resume -> onPause(resume.name(), false);
-            case CronCommand.TriggerJob trigger -> onTrigger(trigger);
-            case CronCommand.RunIntent intent -> onRunIntent(intent);
-            case CronCommand.RunStarted started -> onRunStarted(started);
-            case CronCommand.RunFinished finished -> onRunFinished(finished);
-            case CronCommand.RecordSkip skip -> onRecordSkip(skip);
-            case CronCommand.RecordLost lost -> onRecordLost(lost);
-            case CronCommand.RecordTestimony testimony -> onRecordTestimony(testimony);
-            case CronCommand.Tick tick -> CommandResult.applied(0);
-        };
+  /** The changes applied since the last drain, in order, and whether some were dropped. */
+  public record ChangeBatch(List<StateChange> changes, boolean overflowed) {
+    public ChangeBatch {
+      changes = List.copyOf(changes);
     }
+  }
 
-    private void beginSlot(long slot) {
-        if (slot < appliedSlot) {
-            throw new IllegalStateException("slot " + slot + " applied after slot " + appliedSlot
-                    + ": the log must be applied in order");
-        }
-        appliedSlot = slot;
+  // ---------------------------------------------------------------- apply
+
+  @Override
+  public byte[] apply(long slot, byte[] command) {
+    return CronCodec.encodeResult(applyEncoded(slot, command));
+  }
+
+  /** {@link #apply(long, byte[])} with the result not yet encoded. */
+  public CommandResult applyEncoded(long slot, byte[] command) {
+    CronCommand decoded;
+    try {
+      decoded = CronCodec.decode(command);
+    } catch (MalformedCommandException e) {
+      beginSlot(slot);
+      return new CommandResult(CommandResult.Status.MALFORMED, 0, e.getMessage(), List.of());
     }
+    return apply(slot, decoded);
+  }
 
-    private CommandResult onPutJob(CronCommand.PutJob put) {
-        JobSpec spec = put.spec();
-        List<FieldError> errors = new ArrayList<>(JobSpecValidator.validate(spec));
-        if (!errors.isEmpty()) {
-            return CommandResult.invalid(errors);
+  /** Applies one decoded command chosen in {@code slot}; slots never decrease. */
+  public CommandResult apply(long slot, CronCommand command) {
+    beginSlot(slot);
+    advance(command.stampedAt());
+    return switch (command) {
+      case CronCommand.PutJob put -> onPutJob(put);
+      case CronCommand.DeleteJob delete -> onDeleteJob(delete);
+      case CronCommand.PauseJob pause -> onPause(pause.name(), true);
+      case CronCommand.ResumeJob resume -> onPause(resume.name(), false);
+      case CronCommand.TriggerJob trigger -> onTrigger(trigger);
+      case CronCommand.RunIntent intent -> onRunIntent(intent);
+      case CronCommand.RunStarted started -> onRunStarted(started);
+      case CronCommand.RunFinished finished -> onRunFinished(finished);
+      case CronCommand.RecordSkip skip -> onRecordSkip(skip);
+      case CronCommand.RecordLost lost -> onRecordLost(lost);
+      case CronCommand.RecordTestimony testimony -> onRecordTestimony(testimony);
+      case CronCommand.Tick tick -> CommandResult.applied(0);
+    };
+  }
+
+  private void beginSlot(long slot) {
+    if (slot < appliedSlot) {
+      throw new IllegalStateException(
+          "slot "
+              + slot
+              + " applied after slot "
+              + appliedSlot
+              + ": the log must be applied in order");
+    }
+    appliedSlot = slot;
+  }
+
+  private CommandResult onPutJob(CronCommand.PutJob put) {
+    JobSpec spec = put.spec();
+    List<FieldError> errors = new ArrayList<>(JobSpecValidator.validate(spec));
+    if (!errors.isEmpty()) {
+      return CommandResult.invalid(errors);
+    }
+    JobState existing = jobs.get(spec.name());
+    CommandResult conflict = checkExpected(spec.name(), existing, put.expected());
+    if (conflict != null) {
+      return conflict;
+    }
+    if (existing == null && jobs.size() >= MAX_JOBS) {
+      return CommandResult.rejected(
+          "the cluster holds the maximum of " + MAX_JOBS + " jobs (MAX_JOBS)");
+    }
+    Map<ScheduleField, Integer> chosen = put.chosen();
+    if (chosen.isEmpty()
+        && existing != null
+        && existing.spec.schedule().equals(spec.schedule())
+        && existing.spec.syntax() == spec.syntax()) {
+      chosen = existing.chosen; // "?" values are re-balanced only on request (DESIGN §4).
+    }
+    Schedule schedule;
+    try {
+      schedule = resolve(spec, chosen);
+    } catch (IllegalArgumentException e) {
+      return CommandResult.invalid(List.of(new FieldError("schedule", e.getMessage())));
+    }
+    JobState job = existing != null ? existing : new JobState(appliedSlot);
+    boolean retime =
+        existing == null
+            || spec.timingDiffersFrom(existing.spec)
+            || !chosen.equals(existing.chosen);
+    if (existing != null) {
+      cursors.remove(cursorKey(existing));
+    }
+    job.spec = spec;
+    job.version = appliedSlot;
+    job.chosen = chosen.isEmpty() ? Map.of() : Collections.unmodifiableMap(new EnumMap<>(chosen));
+    job.schedule = schedule;
+    job.zone = ZoneId.of(spec.zone());
+    if (retime) {
+      job.cursor = nextAfter(job, clock);
+      job.catchUpBudget = spec.misfire().maxCount();
+      job.lastAccounted = null;
+    }
+    jobs.put(spec.name(), job);
+    trimJobLedger(job);
+    if (spec.paused()) {
+      stopNewRunsOfPausedJob(job);
+    }
+    indexCursor(job);
+    emit(
+        new StateChange.JobScheduled(job.name(), job.cursor == null ? null : job.cursor.instant()));
+    return CommandResult.applied(job.version);
+  }
+
+  private static Schedule resolve(JobSpec spec, Map<ScheduleField, Integer> chosen) {
+    // The validator let only paused jobs keep a schedule that never fires; such a job is
+    // never due, paused or not.
+    Schedule schedule = Schedule.parseMayNeverFire(spec.schedule(), spec.syntax());
+    if (schedule instanceof CronExpression cron && !cron.isResolved()) {
+      if (!chosen.keySet().equals(cron.questionMarks())) {
+        throw new IllegalArgumentException(
+            "'?' in "
+                + cron.questionMarks()
+                + " needs a value chosen by the"
+                + " leader for each of those fields, got values for "
+                + chosen.keySet());
+      }
+      return cron.resolve(chosen);
+    }
+    if (!chosen.isEmpty()) {
+      throw new IllegalArgumentException(
+          "values were chosen for " + chosen.keySet() + " but the schedule has no '?'");
+    }
+    return schedule;
+  }
+
+  private static CommandResult checkExpected(String name, JobState job, ExpectedVersion expected) {
+    return switch (expected) {
+      case ExpectedVersion.Any any -> null;
+      case ExpectedVersion.Absent absent ->
+          job == null
+              ? null
+              : new CommandResult(
+                  CommandResult.Status.CONFLICT,
+                  job.version,
+                  "job '"
+                      + name
+                      + "' already exists at version "
+                      + job.version
+                      + "; expected it to be absent",
+                  List.of());
+      case ExpectedVersion.Exactly exactly -> {
+        if (job == null) {
+          yield new CommandResult(
+              CommandResult.Status.CONFLICT,
+              0,
+              "job '" + name + "' does not exist; expected version " + exactly.version(),
+              List.of());
         }
-        JobState existing = jobs.get(spec.name());
-        CommandResult conflict = checkExpected(spec.name(), existing, put.expected());
-        if (conflict != null) {
-            return conflict;
+        yield job.version == exactly.version()
+            ? null
+            : new CommandResult(
+                CommandResult.Status.CONFLICT,
+                job.version,
+                "job '"
+                    + name
+                    + "': expected version "
+                    + exactly.version()
+                    + " but the current version is "
+                    + job.version,
+                List.of());
+      }
+    };
+  }
+
+  private CommandResult onDeleteJob(CronCommand.DeleteJob delete) {
+    JobState job = jobs.get(delete.name());
+    if (job == null) {
+      return CommandResult.notFound(delete.name());
+    }
+    CommandResult conflict = checkExpected(delete.name(), job, delete.expected());
+    if (conflict != null) {
+      return conflict;
+    }
+    for (RunId id : List.copyOf(job.openRuns)) {
+      Run run = open.get(id);
+      if (run.launched()) {
+        // The agent may still run it: keep the run for reconciliation and fencing, ask to cancel.
+        requestCancel(run);
+      } else {
+        open.remove(id);
+      }
+    }
+    cursors.remove(cursorKey(job));
+    jobs.remove(job.name());
+    ledgerSize -= job.ledger.size();
+    emit(new StateChange.JobRemoved(job.name()));
+    return CommandResult.applied(appliedSlot);
+  }
+
+  private CommandResult onPause(String name, boolean paused) {
+    JobState job = jobs.get(name);
+    if (job == null) {
+      return CommandResult.notFound(name);
+    }
+    if (job.spec.paused() == paused) {
+      return new CommandResult(
+          CommandResult.Status.DUPLICATE,
+          job.version,
+          "job '" + name + "' is already " + (paused ? "paused" : "running"),
+          List.of());
+    }
+    job.spec = job.spec.toBuilder().paused(paused).build();
+    job.version = appliedSlot;
+    if (paused) {
+      stopNewRunsOfPausedJob(job);
+    }
+    return CommandResult.applied(job.version);
+  }
+
+  /**
+   * Nothing new starts while a job is paused: due runs are skipped, pending retries end with their
+   * failure.
+   */
+  private void stopNewRunsOfPausedJob(JobState job) {
+    for (RunId id : List.copyOf(job.openRuns)) {
+      Run run = open.get(id);
+      if (run.status() == RunStatus.DUE && !run.id().manual()) {
+        end(run, Outcome.skipped(SkipReason.PAUSED));
+      } else if (run.status() == RunStatus.RETRY_WAIT) {
+        end(run, run.lastFailure());
+      }
+    }
+  }
+
+  private CommandResult onTrigger(CronCommand.TriggerJob trigger) {
+    JobState job = jobs.get(trigger.name());
+    if (job == null) {
+      return CommandResult.notFound(trigger.name());
+    }
+    RunId id = new RunId(job.name(), trigger.stampedAt(), true);
+    if (open.containsKey(id) || ledgerRecordOf(job, id) != null) {
+      return CommandResult.duplicate("run " + id + " was already triggered");
+    }
+    // A manual run obeys the concurrency policy (peers' manual runs bypassing forbid is a known
+    // complaint),
+    // but not the pause: operators pause a job and then run it by hand to test it.
+    startOrSkip(job, id, false, false);
+    return CommandResult.applied(0);
+  }
+
+  private CommandResult onRunIntent(CronCommand.RunIntent intent) {
+    if (intent.agentId().isEmpty()) {
+      return CommandResult.invalid(List.of(new FieldError("agentId", "must not be empty")));
+    }
+    Run run = open.get(intent.runId());
+    if (run == null) {
+      return noOpenRun(intent.runId());
+    }
+    JobState job = jobOf(run);
+    if (job == null) {
+      return CommandResult.rejected("run " + run.id() + " belongs to a deleted job");
+    }
+    if (intent.attempt() <= run.attempt()) {
+      boolean same =
+          intent.attempt() == run.attempt()
+              && run.agentId().equals(intent.agentId())
+              && run.ballot().equals(intent.ballot());
+      return same
+          ? CommandResult.duplicate(
+              "intent for attempt " + run.attempt() + " of " + run.id() + " is already chosen")
+          : CommandResult.rejected(
+              "attempt "
+                  + intent.attempt()
+                  + " of "
+                  + run.id()
+                  + " is stale: attempt "
+                  + run.attempt()
+                  + " is chosen on agent '"
+                  + run.agentId()
+                  + "' under ballot "
+                  + run.ballot());
+    }
+    if (intent.attempt() != run.attempt() + 1) {
+      return CommandResult.rejected(
+          "attempt "
+              + intent.attempt()
+              + " of "
+              + run.id()
+              + " skips attempt "
+              + (run.attempt() + 1));
+    }
+    if (intent.attempt() > MAX_ATTEMPTS_PER_RUN) {
+      return CommandResult.rejected(
+          "run "
+              + run.id()
+              + " reached "
+              + MAX_ATTEMPTS_PER_RUN
+              + " attempts (MAX_ATTEMPTS_PER_RUN)");
+    }
+    if (run.cancelRequested()) {
+      return CommandResult.rejected(
+          "run " + run.id() + " was superseded and must not be launched again");
+    }
+    switch (run.status()) {
+      case DUE -> {
+        if (job.spec.concurrency() == ConcurrencyPolicy.FORBID) {
+          for (RunId other : job.openRuns) {
+            Run blocking = open.get(other);
+            if (!other.equals(run.id()) && blocking.status() != RunStatus.DUE) {
+              return CommandResult.rejected(
+                  "run "
+                      + run.id()
+                      + " waits: concurrency policy forbid and "
+                      + other
+                      + " is "
+                      + blocking.status());
+            }
+          }
         }
-        if (existing == null && jobs.size() >= MAX_JOBS) {
-            return CommandResult.rejected("the cluster holds the maximum of " + MAX_JOBS + " jobs (MAX_JOBS)");
+      }
+      case LAUNCHED, RUNNING -> {
+        // Protocol step 4: a new attempt elsewhere is allowed only when a second launch is
+        // acceptable.
+        if (job.spec.semantics() != Semantics.AT_LEAST_ONCE) {
+          return CommandResult.rejected(
+              "run "
+                  + run.id()
+                  + " is at-most-once and attempt "
+                  + run.attempt()
+                  + " is already chosen; record it LOST instead of launching it again");
         }
-        Map<ScheduleField, Integer> chosen = put.chosen();
-        if (chosen.isEmpty() && existing != null && existing.spec.schedule().equals(spec.schedule())
-                && existing.spec.syntax() == spec.syntax()) {
-            chosen = existing.chosen; // "?" values are re-balanced only on request (DESIGN §4).
+      }
+      case RETRY_WAIT -> {
+        if (intent.stampedAt().isBefore(run.retryNotBefore())) {
+          return CommandResult.rejected(
+              "run " + run.id() + " retries not before " + run.retryNotBefore());
         }
-        Schedule schedule;
-        try {
-            schedule = resolve(spec, chosen);
-        } catch (IllegalArgumentException e) {
-            return CommandResult.invalid(List.of(new FieldError("schedule", e.getMessage())));
+      }
+    }
+    Run launched =
+        run.withIntent(intent.attempt(), intent.agentId(), intent.ballot(), intent.stampedAt());
+    open.put(run.id(), launched);
+    emit(new StateChange.LaunchChosen(launched));
+    return CommandResult.applied(0);
+  }
+
+  private CommandResult onRunStarted(CronCommand.RunStarted started) {
+    Run run = open.get(started.runId());
+    if (run == null) {
+      return CommandResult.duplicate(
+          "run " + started.runId() + " is not open; start report ignored");
+    }
+    if (started.attempt() != run.attempt() || !run.launched()) {
+      return CommandResult.duplicate(
+          "attempt "
+              + started.attempt()
+              + " of "
+              + run.id()
+              + " is not the current launched attempt; start report ignored");
+    }
+    if (!run.agentId().equals(started.agentId())) {
+      return CommandResult.rejected(
+          "attempt "
+              + run.attempt()
+              + " of "
+              + run.id()
+              + " was launched on agent '"
+              + run.agentId()
+              + "', not '"
+              + started.agentId()
+              + "'");
+    }
+    if (run.status() == RunStatus.RUNNING) {
+      return CommandResult.duplicate(
+          "start of attempt " + run.attempt() + " of " + run.id() + " already recorded");
+    }
+    open.put(run.id(), run.withStarted(started.stampedAt()));
+    return CommandResult.applied(0);
+  }
+
+  private CommandResult onRunFinished(CronCommand.RunFinished finished) {
+    if (!finished.outcome().reportedByAgent()) {
+      return CommandResult.invalid(
+          List.of(
+              new FieldError(
+                  "outcome",
+                  "an agent reports SUCCEEDED, FAILED or TIMED_OUT, got " + finished.outcome())));
+    }
+    Run run = open.get(finished.runId());
+    if (run == null) {
+      return CommandResult.duplicate(
+          "run " + finished.runId() + " is not open; finish report ignored");
+    }
+    if (finished.attempt() != run.attempt() || !run.launched()) {
+      return CommandResult.duplicate(
+          "attempt "
+              + finished.attempt()
+              + " of "
+              + run.id()
+              + " is not the current launched attempt; finish report ignored");
+    }
+    JobState job = jobOf(run);
+    if (job != null
+        && finished.outcome().isFailure()
+        && job.spec.semantics() == Semantics.AT_LEAST_ONCE
+        && run.attempt() < Math.min(job.spec.retries().maxAttempts(), MAX_ATTEMPTS_PER_RUN)
+        && !run.cancelRequested()
+        && !job.spec.paused()) {
+      Instant notBefore = finished.stampedAt().plus(job.spec.retries().backoffAfter(run.attempt()));
+      Run waiting = run.withRetry(notBefore, finished.outcome());
+      open.put(run.id(), waiting);
+      emit(new StateChange.RetryScheduled(waiting));
+      return CommandResult.applied(0);
+    }
+    end(run, finished.outcome(), finished.detail());
+    return CommandResult.applied(0);
+  }
+
+  private CommandResult onRecordSkip(CronCommand.RecordSkip skip) {
+    Run run = open.get(skip.runId());
+    if (run == null) {
+      return noOpenRun(skip.runId());
+    }
+    if (run.status() != RunStatus.DUE) {
+      return CommandResult.rejected(
+          "run "
+              + run.id()
+              + " is "
+              + run.status()
+              + "; only a run without an intent can be skipped");
+    }
+    end(run, Outcome.skipped(skip.reason()));
+    return CommandResult.applied(0);
+  }
+
+  private CommandResult onRecordLost(CronCommand.RecordLost lost) {
+    Run run = open.get(lost.runId());
+    if (run == null) {
+      return CommandResult.duplicate("run " + lost.runId() + " is not open");
+    }
+    if (lost.attempt() != run.attempt() || !run.launched()) {
+      return CommandResult.duplicate(
+          "attempt " + lost.attempt() + " of " + run.id() + " is not the current launched attempt");
+    }
+    end(run, Outcome.LOST);
+    return CommandResult.applied(0);
+  }
+
+  private CommandResult onRecordTestimony(CronCommand.RecordTestimony testimony) {
+    JobState job = jobs.get(testimony.runId().job());
+    if (job == null) {
+      return CommandResult.notFound(testimony.runId().job());
+    }
+    if (testimony.testimony().isEmpty()) {
+      return CommandResult.invalid(List.of(new FieldError("testimony", "must not be empty")));
+    }
+    for (var it = job.ledger.descendingIterator(); it.hasNext(); ) {
+      LedgerRecord record = it.next();
+      if (!record.runId().equals(testimony.runId())) {
+        continue;
+      }
+      if (!(record.outcome() instanceof Outcome.Lost) || record.attempts() != testimony.attempt()) {
+        return CommandResult.rejected(
+            "run "
+                + record.runId()
+                + " attempt "
+                + testimony.attempt()
+                + " is not recorded LOST ("
+                + record.outcome()
+                + ", attempt "
+                + record.attempts()
+                + ")");
+      }
+      if (!record.detail().agentTestimony().isEmpty()) {
+        return CommandResult.duplicate(
+            "testimony for "
+                + record.runId()
+                + " already recorded: "
+                + record.detail().agentTestimony());
+      }
+      // The LOST outcome stays: the testimony is kept beside it, never in place of it. The
+      // record keeps its place (and sequence) in the job's ledger.
+      LedgerRecord witnessed = record.withTestimony(testimony.testimony());
+      ArrayDeque<LedgerRecord> rewritten = new ArrayDeque<>(job.ledger.size());
+      for (LedgerRecord each : job.ledger) {
+        rewritten.addLast(each == record ? witnessed : each);
+      }
+      job.ledger.clear();
+      job.ledger.addAll(rewritten);
+      return CommandResult.applied(0);
+    }
+    return CommandResult.rejected(
+        "run " + testimony.runId() + " has no ledger record (yet, or any more)");
+  }
+
+  private CommandResult noOpenRun(RunId id) {
+    JobState job = jobs.get(id.job());
+    if (job == null) {
+      return CommandResult.notFound(id.job());
+    }
+    LedgerRecord record = ledgerRecordOf(job, id);
+    if (record != null) {
+      return CommandResult.rejected("run " + id + " already ended: " + record.outcome());
+    }
+    return CommandResult.rejected(
+        "run " + id + " is not due: not a scheduled instant reached by " + clock);
+  }
+
+  // ---------------------------------------------------------------- time and instants
+
+  /** Moves "now" to {@code stamp} if later and accounts for every scheduled instant reached. */
+  private void advance(Instant stamp) {
+    if (stamp.isAfter(clock)) {
+      clock = stamp;
+    }
+    List<Cursor> reached = new ArrayList<>();
+    for (Iterator<Cursor> it = cursors.iterator(); it.hasNext(); ) {
+      Cursor cursor = it.next();
+      if (cursor.instant().isAfter(clock)) {
+        break;
+      }
+      reached.add(cursor);
+      it.remove();
+    }
+    for (Cursor cursor : reached) {
+      JobState job = jobs.get(cursor.job());
+      account(job);
+      indexCursor(job);
+      emit(
+          new StateChange.JobScheduled(
+              job.name(), job.cursor == null ? null : job.cursor.instant()));
+    }
+  }
+
+  /**
+   * Gives each instant of {@code job} up to "now" (at most {@link #MAX_INSTANTS_PER_ADVANCE}) its
+   * due run or record.
+   */
+  private void account(JobState job) {
+    List<NextFire> reached = new ArrayList<>();
+    NextFire cursor = job.cursor;
+    while (cursor != null
+        && !cursor.instant().isAfter(clock)
+        && reached.size() < MAX_INSTANTS_PER_ADVANCE) {
+      reached.add(cursor);
+      cursor = nextAfter(job, cursor.instant());
+    }
+    job.cursor = cursor;
+    boolean truncated = cursor != null && !cursor.instant().isAfter(clock);
+    MisfirePolicy misfire = job.spec.misfire();
+    // run-once runs the latest missed instant, unless an on-time instant is reached too: that run
+    // is the one.
+    Instant latestRunnableMiss = null;
+    if (!truncated && misfire.mode() == MisfirePolicy.Mode.RUN_ONCE) {
+      for (NextFire fire : reached) {
+        if (fire instanceof NextFire.Run) {
+          latestRunnableMiss =
+              missed(fire.instant()) && withinWindow(job, fire.instant()) ? fire.instant() : null;
         }
-        JobState job = existing != null ? existing : new JobState(appliedSlot);
-        boolean retime = existing == null || spec.timingDiffersFrom(existing.spec) || !chosen.equals(existing.chosen);
-        if (existing != null) {
-            cursors.remove(cursorKey(existing));
+      }
+    }
+    if (!job.spec.paused()
+        && job.spec.concurrency() != ConcurrencyPolicy.REPLACE
+        && reached.stream().anyMatch(fire -> fire instanceof NextFire.Run)) {
+      expireMissedDueRuns(job);
+    }
+    boolean caughtUp = false;
+    for (NextFire fire : reached) {
+      Instant instant = fire.instant();
+      RunId id = RunId.of(job.name(), instant);
+      if (job.spec.paused()) {
+        skipScheduled(job, id, SkipReason.PAUSED);
+      } else if (fire instanceof NextFire.Skipped) {
+        skipScheduled(job, id, SkipReason.DST_GAP);
+      } else if (!missed(instant)) {
+        // After catch-up runs were queued, an on-time instant queues behind them rather than
+        // overlapping.
+        startOrSkip(job, id, false, caughtUp);
+      } else if (!withinWindow(job, instant)) {
+        skipScheduled(job, id, SkipReason.MISFIRE);
+      } else {
+        boolean runs =
+            switch (misfire.mode()) {
+              case SKIP -> false;
+              case RUN_ONCE -> instant.equals(latestRunnableMiss);
+              case RUN_ALL -> {
+                if (job.catchUpBudget > 0) {
+                  job.catchUpBudget--;
+                  yield true;
+                }
+                yield false;
+              }
+            };
+        if (runs) {
+          startOrSkip(job, id, true, true);
+          caughtUp = true;
+        } else {
+          skipScheduled(job, id, SkipReason.MISFIRE);
         }
+      }
+      job.lastAccounted = instant;
+    }
+    if (!truncated) {
+      job.catchUpBudget = misfire.maxCount();
+    }
+  }
+
+  /**
+   * A run that fell due but could not launch within {@link #MISFIRE_THRESHOLD} (no eligible agent,
+   * no leader, a forbid queue) is a missed instant like any other once a newer instant of its job
+   * is reached: {@code run-once} keeps only the newest, so the waiting run gives way (and the newer
+   * instant is no longer an overlap); {@code skip} keeps none; {@code run-all} keeps it. Past the
+   * window it is skipped whatever the mode. Each leaves a {@code SKIPPED(MISFIRE)} record. Under
+   * {@code replace} the newer instant supersedes the waiting run anyway ({@code OVERLAP}).
+   */
+  private void expireMissedDueRuns(JobState job) {
+    for (RunId id : List.copyOf(job.openRuns)) {
+      Run run = open.get(id);
+      if (run == null || run.status() != RunStatus.DUE || id.manual() || !missed(id.instant())) {
+        continue;
+      }
+      if (withinWindow(job, id.instant())
+          && job.spec.misfire().mode() == MisfirePolicy.Mode.RUN_ALL) {
+        continue;
+      }
+      open.remove(id);
+      job.openRuns.remove(id);
+      skip(job, id, SkipReason.MISFIRE, false);
+    }
+  }
+
+  private boolean missed(Instant instant) {
+    return Duration.between(instant, clock).compareTo(MISFIRE_THRESHOLD) > 0;
+  }
+
+  private boolean withinWindow(JobState job, Instant instant) {
+    return Duration.between(instant, clock).compareTo(job.spec.misfire().window()) <= 0;
+  }
+
+  /**
+   * Applies the concurrency policy to a run that should start: it becomes due, or is skipped.
+   *
+   * @param catchUp whether the misfire policy chose the run (the dispatcher rate-limits those)
+   * @param mayQueue whether, under {@code forbid}, the run waits behind open runs instead of being
+   *     skipped
+   */
+  private void startOrSkip(JobState job, RunId id, boolean catchUp, boolean mayQueue) {
+    if (job.openRuns.size() >= MAX_OPEN_RUNS_PER_JOB
+        && job.spec.concurrency() != ConcurrencyPolicy.REPLACE) {
+      skip(job, id, SkipReason.OVERLAP, false);
+      return;
+    }
+    switch (job.spec.concurrency()) {
+      case ALLOW -> {}
+      case FORBID -> {
+        // Catch-up runs queue behind each other; an on-time instant never waits behind a run.
+        if (!mayQueue && !job.openRuns.isEmpty()) {
+          skip(job, id, SkipReason.OVERLAP, !id.manual());
+          return;
+        }
+      }
+      case REPLACE -> supersedeOpenRuns(job);
+    }
+    Run run = Run.due(id, catchUp, clock, job.incarnation);
+    open.put(id, run);
+    job.openRuns.add(id);
+    emit(new StateChange.RunDue(run));
+  }
+
+  private void supersedeOpenRuns(JobState job) {
+    for (RunId id : List.copyOf(job.openRuns)) {
+      Run run = open.get(id);
+      switch (run.status()) {
+        case DUE -> end(run, Outcome.skipped(SkipReason.OVERLAP));
+        case LAUNCHED, RUNNING -> requestCancel(run);
+        case RETRY_WAIT -> end(run, run.lastFailure());
+      }
+    }
+  }
+
+  private void requestCancel(Run run) {
+    if (!run.cancelRequested()) {
+      Run cancelled = run.withCancelRequested();
+      open.put(run.id(), cancelled);
+      emit(new StateChange.CancelRequested(cancelled));
+    }
+  }
+
+  private void skipScheduled(JobState job, RunId id, SkipReason reason) {
+    skip(job, id, reason, true);
+  }
+
+  /**
+   * Records {@code SKIPPED(reason)} for one instant. A scheduled instant right after an instant
+   * skipped for the same reason, with nothing recorded for the job in between, extends that record
+   * instead of adding one.
+   */
+  private void skip(JobState job, RunId id, SkipReason reason, boolean coalesce) {
+    Outcome outcome = Outcome.skipped(reason);
+    LedgerRecord last = job.ledger.peekLast();
+    if (coalesce
+        && last != null
+        && !last.runId().manual()
+        && last.outcome().equals(outcome)
+        && job.lastAccounted != null
+        && last.lastInstant().equals(job.lastAccounted)) {
+      LedgerRecord extended =
+          new LedgerRecord(
+              last.sequence(),
+              last.runId(),
+              id.instant(),
+              last.instantCount() + 1,
+              outcome,
+              0,
+              "",
+              last.ballot(),
+              null,
+              clock,
+              appliedSlot);
+      job.ledger.pollLast();
+      job.ledger.addLast(extended);
+      emit(new StateChange.RunEnded(extended));
+      return;
+    }
+    appendRecord(
+        job,
+        new LedgerRecord(
+            nextSequence++,
+            id,
+            id.instant(),
+            1,
+            outcome,
+            0,
+            "",
+            Ballot.ZERO,
+            null,
+            clock,
+            appliedSlot));
+  }
+
+  /** Ends an open run with its terminal record (dropped if its job was deleted meanwhile). */
+  private void end(Run run, Outcome outcome) {
+    end(run, outcome, RunDetail.NONE);
+  }
+
+  private void end(Run run, Outcome outcome, RunDetail detail) {
+    if (open.remove(run.id()) == null) {
+      throw new IllegalStateException("ending run " + run.id() + " that is not open");
+    }
+    JobState job = jobOf(run);
+    if (job == null) {
+      return;
+    }
+    job.openRuns.remove(run.id());
+    appendRecord(
+        job,
+        new LedgerRecord(
+            nextSequence++,
+            run.id(),
+            run.id().instant(),
+            1,
+            outcome,
+            run.attempt(),
+            run.agentId(),
+            run.ballot(),
+            run.startedAt(),
+            clock,
+            appliedSlot,
+            detail));
+  }
+
+  private void appendRecord(JobState job, LedgerRecord record) {
+    job.ledger.addLast(record);
+    ledgerSize++;
+    ledgerOrder.addLast(new LedgerEntry(record.sequence(), job.name(), job.incarnation));
+    emit(new StateChange.RunEnded(record));
+    trimJobLedger(job);
+    while (ledgerSize > maxLedgerRecords) {
+      dropOldestRecord();
+    }
+    if (ledgerOrder.size() > 2 * ledgerSize + 1024) {
+      compactLedgerOrder();
+    }
+  }
+
+  private void trimJobLedger(JobState job) {
+    while (job.ledger.size() > job.spec.historyRetention()) {
+      job.ledger.pollFirst();
+      ledgerSize--;
+    }
+  }
+
+  private void dropOldestRecord() {
+    while (true) {
+      LedgerEntry entry = ledgerOrder.pollFirst();
+      if (entry == null) {
+        throw new IllegalStateException(
+            "ledger holds " + ledgerSize + " records but none is indexed");
+      }
+      JobState job = jobs.get(entry.job());
+      if (job != null
+          && job.incarnation == entry.incarnation()
+          && !job.ledger.isEmpty()
+          && job.ledger.peekFirst().sequence() == entry.sequence()) {
+        job.ledger.pollFirst();
+        ledgerSize--;
+        return;
+      }
+    }
+  }
+
+  /** Rebuilds the cross-job order from the live records (drops stale entries). */
+  private void compactLedgerOrder() {
+    List<LedgerEntry> live = new ArrayList<>();
+    for (JobState job : jobs.values()) {
+      for (LedgerRecord record : job.ledger) {
+        live.add(new LedgerEntry(record.sequence(), job.name(), job.incarnation));
+      }
+    }
+    live.sort(Comparator.comparingLong(LedgerEntry::sequence));
+    ledgerOrder.clear();
+    ledgerOrder.addAll(live);
+  }
+
+  private NextFire nextAfter(JobState job, Instant after) {
+    NextFire next;
+    try {
+      next = job.schedule.next(after, job.zone, job.spec.dstPolicy());
+    } catch (IllegalArgumentException beyondYear9999) {
+      return null;
+    }
+    return next instanceof NextFire.Exhausted ? null : next;
+  }
+
+  private void indexCursor(JobState job) {
+    if (job.cursor != null) {
+      cursors.add(cursorKey(job));
+    }
+  }
+
+  private static Cursor cursorKey(JobState job) {
+    return job.cursor == null
+        ? new Cursor(Instant.MAX, job.name())
+        : new Cursor(job.cursor.instant(), job.name());
+  }
+
+  private JobState jobOf(Run run) {
+    JobState job = jobs.get(run.id().job());
+    return job != null && job.incarnation == run.jobIncarnation() ? job : null;
+  }
+
+  private static LedgerRecord ledgerRecordOf(JobState job, RunId id) {
+    for (Iterator<LedgerRecord> it = job.ledger.descendingIterator(); it.hasNext(); ) {
+      LedgerRecord record = it.next();
+      if (record.runId().equals(id)
+          || !id.manual() && !record.runId().manual() && record.covers(id.instant())) {
+        return record;
+      }
+    }
+    return null;
+  }
+
+  private void emit(StateChange change) {
+    if (changes.size() >= MAX_PENDING_CHANGES) {
+      changes.pollFirst();
+      changesOverflowed = true;
+    }
+    changes.addLast(change);
+  }
+
+  /**
+   * The state changes applied since the last call, in order. The leader's driver passes them to its
+   * {@link Dispatcher}; followers drop them. If more than {@link #MAX_PENDING_CHANGES} accumulated,
+   * the oldest were dropped and the batch says so: the dispatcher then rebuilds its view from the
+   * queries.
+   */
+  public ChangeBatch drainChanges() {
+    ChangeBatch batch = new ChangeBatch(new ArrayList<>(changes), changesOverflowed);
+    changes.clear();
+    changesOverflowed = false;
+    return batch;
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  @Override
+  public Optional<JobView> job(String name) {
+    JobState job = jobs.get(name);
+    return job == null ? Optional.empty() : Optional.of(view(job));
+  }
+
+  @Override
+  public List<JobView> jobs() {
+    List<JobView> views = new ArrayList<>(jobs.size());
+    for (JobState job : jobs.values()) {
+      views.add(view(job));
+    }
+    return views;
+  }
+
+  private static JobView view(JobState job) {
+    return new JobView(
+        job.spec,
+        job.version,
+        job.incarnation,
+        job.schedule.text(),
+        job.chosen,
+        job.cursor == null ? null : job.cursor.instant(),
+        job.openRuns.size(),
+        job.ledger.size());
+  }
+
+  @Override
+  public List<LedgerRecord> ledger(String name) {
+    JobState job = jobs.get(name);
+    if (job == null) {
+      return List.of();
+    }
+    List<LedgerRecord> records = new ArrayList<>(job.ledger);
+    Collections.reverse(records);
+    return records;
+  }
+
+  @Override
+  public List<Run> openRuns(String name) {
+    JobState job = jobs.get(name);
+    if (job == null) {
+      return List.of();
+    }
+    List<Run> runs = new ArrayList<>(job.openRuns.size());
+    for (RunId id : job.openRuns) {
+      runs.add(open.get(id));
+    }
+    return runs;
+  }
+
+  @Override
+  public List<Run> openRuns() {
+    return List.copyOf(open.values());
+  }
+
+  @Override
+  public Optional<Run> run(RunId runId) {
+    return Optional.ofNullable(open.get(runId));
+  }
+
+  @Override
+  public List<Run> runsNeedingReconciliation() {
+    List<Run> runs = new ArrayList<>();
+    for (Run run : open.values()) {
+      if (run.launched()) {
+        runs.add(run);
+      }
+    }
+    return runs;
+  }
+
+  @Override
+  public List<DueRun> dueRuns(Instant leaderTime, int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be >= 1, got " + limit);
+    }
+    List<DueRun> due = new ArrayList<>();
+    for (Cursor cursor : cursors) {
+      if (cursor.instant().isAfter(leaderTime) || due.size() >= limit) {
+        break;
+      }
+      JobState job = jobs.get(cursor.job());
+      boolean behind =
+          Duration.between(cursor.instant(), leaderTime).compareTo(MISFIRE_THRESHOLD) > 0;
+      boolean scheduledRun = job.cursor instanceof NextFire.Run && !job.spec.paused();
+      DueRun.Kind kind = behind || !scheduledRun ? DueRun.Kind.BEHIND : DueRun.Kind.SCHEDULED;
+      due.add(new DueRun(RunId.of(job.name(), cursor.instant()), kind, 1));
+    }
+    for (Run run : open.values()) {
+      if (due.size() >= limit) {
+        break;
+      }
+      if (run.status() == RunStatus.DUE) {
+        due.add(new DueRun(run.id(), DueRun.Kind.DUE, 1));
+      } else if (run.status() == RunStatus.RETRY_WAIT
+          && !run.retryNotBefore().isAfter(leaderTime)) {
+        due.add(new DueRun(run.id(), DueRun.Kind.RETRY, run.attempt() + 1));
+      }
+    }
+    return due;
+  }
+
+  @Override
+  public Instant clock() {
+    return clock;
+  }
+
+  /** The slot of the last command applied. */
+  public long appliedSlot() {
+    return appliedSlot;
+  }
+
+  /** Terminal ledger records held across all jobs. */
+  public long ledgerSize() {
+    return ledgerSize;
+  }
+
+  /**
+   * The launches per minute of the week of every job, for resolving the {@code ?} of a new job
+   * ({@link io.paxcron.schedule.QuestionMarkResolver}). Built on demand, in job-name order.
+   *
+   * @param reference the instant (from the log) that places local times in the UTC week
+   */
+  public LaunchDensity launchDensity(Instant reference) {
+    LaunchDensity density = new LaunchDensity();
+    for (JobState job : jobs.values()) {
+      density.add(job.schedule, job.zone, reference);
+    }
+    return density;
+  }
+
+  // ---------------------------------------------------------------- snapshot
+
+  @Override
+  public byte[] snapshot() {
+    BinaryWriter out = new BinaryWriter().writeByte(SNAPSHOT_FORMAT);
+    out.writeInstant(clock).writeLong(nextSequence);
+    out.writeInt(jobs.size());
+    for (JobState job : jobs.values()) {
+      CronCodec.writeSpec(out, job.spec);
+      out.writeLong(job.version).writeLong(job.incarnation);
+      out.writeInt(job.chosen.size());
+      for (Map.Entry<ScheduleField, Integer> entry : new TreeMap<>(job.chosen).entrySet()) {
+        out.writeString(entry.getKey().name()).writeInt(entry.getValue());
+      }
+      writeCursor(out, job.cursor);
+      out.writeOptionalInstant(job.lastAccounted).writeInt(job.catchUpBudget);
+      out.writeInt(job.ledger.size());
+      for (LedgerRecord record : job.ledger) {
+        CronCodec.writeRecord(out, record);
+      }
+    }
+    out.writeInt(open.size());
+    for (Run run : open.values()) {
+      CronCodec.writeRun(out, run);
+    }
+    return out.toByteArray();
+  }
+
+  @Override
+  public void restore(byte[] snapshot) {
+    jobs.clear();
+    cursors.clear();
+    open.clear();
+    ledgerOrder.clear();
+    changes.clear();
+    changesOverflowed = false;
+    ledgerSize = 0;
+    nextSequence = 1;
+    clock = Instant.EPOCH;
+    appliedSlot = 0;
+    if (snapshot.length == 0) {
+      return;
+    }
+    BinaryReader in = new BinaryReader(snapshot);
+    try {
+      int format = in.readByte();
+      if (format < OLDEST_READABLE_SNAPSHOT_FORMAT || format > SNAPSHOT_FORMAT) {
+        throw new MalformedCommandException(
+            "snapshot format "
+                + format
+                + " is not "
+                + OLDEST_READABLE_SNAPSHOT_FORMAT
+                + ".."
+                + SNAPSHOT_FORMAT);
+      }
+      clock = in.readInstant();
+      nextSequence = in.readLong();
+      int jobCount = in.readCount(MAX_JOBS, 16);
+      for (int i = 0; i < jobCount; i++) {
+        // Snapshot format N holds job specs of command format N (both grew the spec together).
+        JobSpec spec = CronCodec.readSpec(in, format);
+        long version = in.readLong();
+        JobState job = new JobState(in.readLong());
         job.spec = spec;
-        job.version = appliedSlot;
-        job.chosen = chosen.isEmpty() ? Map.of() : Collections.unmodifiableMap(new EnumMap<>(chosen));
-        job.schedule = schedule;
-        job.zone = ZoneId.of(spec.zone());
-        if (retime) {
-            job.cursor = nextAfter(job, clock);
-            job.catchUpBudget = spec.misfire().maxCount();
-            job.lastAccounted = null;
+        job.version = version;
+        int chosenCount = in.readCount(CronCodec.MAX_CHOSEN_VALUES, 8);
+        Map<ScheduleField, Integer> chosen = new EnumMap<>(ScheduleField.class);
+        for (int c = 0; c < chosenCount; c++) {
+          chosen.put(in.readEnum(ScheduleField.class), in.readInt());
         }
+        job.chosen = chosen.isEmpty() ? Map.of() : Collections.unmodifiableMap(chosen);
+        job.schedule = resolve(spec, job.chosen);
+        job.zone = ScheduleZone.parse(spec.zone());
+        job.cursor = readCursor(in);
+        job.lastAccounted = in.readOptionalInstant();
+        job.catchUpBudget = in.readInt();
+        int records = in.readCount(JobSpecValidator.MAX_HISTORY_RETENTION, 16);
+        for (int r = 0; r < records; r++) {
+          job.ledger.addLast(CronCodec.readRecord(in, format >= 2));
+        }
+        ledgerSize += records;
         jobs.put(spec.name(), job);
-        trimJobLedger(job);
-        if (spec.paused()) {
-            stopNewRunsOfPausedJob(job);
-        }
         indexCursor(job);
-        emit(new StateChange.JobScheduled(job.name(), job.cursor == null ? null : job.cursor.instant()));
-        return CommandResult.applied(job.version);
-    }
-
-    private static Schedule resolve(JobSpec spec, Map<ScheduleField, Integer> chosen) {
-        // The validator let only paused jobs keep a schedule that never fires; such a job is
-        // never due, paused or not.
-        Schedule schedule = Schedule.parseMayNeverFire(spec.schedule(), spec.syntax());
-        if (schedule instanceof CronExpression cron && !cron.isResolved()) {
-            if (!chosen.keySet().equals(cron.questionMarks())) {
-                throw new IllegalArgumentException("'?' in " + cron.questionMarks() + " needs a value chosen by the"
-                        + " leader for each of those fields, got values for " + chosen.keySet());
-            }
-            return cron.resolve(chosen);
-        }
-        if (!chosen.isEmpty()) {
-            throw new IllegalArgumentException("values were chosen for " + chosen.keySet()
-                    + " but the schedule has no '?'");
-        }
-        return schedule;
-    }
-
-    private static CommandResult checkExpected(String name, JobState job, ExpectedVersion expected) {
-        return switch (expected) {
-            case ExpectedVersion.Any any -> null;
-            case ExpectedVersion.Absent absent -> job == null ? null : new CommandResult(
-                    CommandResult.Status.CONFLICT, job.version, "job '" + name + "' already exists at version "
-                            + job.version + "; expected it to be absent", List.of());
-            case ExpectedVersion.Exactly exactly -> {
-                if (job == null) {
-                    yield new CommandResult(CommandResult.Status.CONFLICT, 0, "job '" + name
-                            + "' does not exist; expected version " + exactly.version(), List.of());
-                }
-                yield job.version == exactly.version() ? null : new CommandResult(CommandResult.Status.CONFLICT,
-                        job.version, "job '" + name + "': expected version " + exactly.version()
-                                + " but the current version is " + job.version, List.of());
-            }
-        };
-    }
-
-    private CommandResult onDeleteJob(CronCommand.DeleteJob delete) {
-        JobState job = jobs.get(delete.name());
-        if (job == null) {
-            return CommandResult.notFound(delete.name());
-        }
-        CommandResult conflict = checkExpected(delete.name(), job, delete.expected());
-        if (conflict != null) {
-            return conflict;
-        }
-        for (RunId id : List.copyOf(job.openRuns)) {
-            Run run = open.get(id);
-            if (run.launched()) {
-                // The agent may still run it: keep the run for reconciliation and fencing, ask to cancel.
-                requestCancel(run);
-            } else {
-                open.remove(id);
-            }
-        }
-        cursors.remove(cursorKey(job));
-        jobs.remove(job.name());
-        ledgerSize -= job.ledger.size();
-        emit(new StateChange.JobRemoved(job.name()));
-        return CommandResult.applied(appliedSlot);
-    }
-
-    private CommandResult onPause(String name, boolean paused) {
-        JobState job = jobs.get(name);
-        if (job == null) {
-            return CommandResult.notFound(name);
-        }
-        if (job.spec.paused() == paused) {
-            return new CommandResult(CommandResult.Status.DUPLICATE, job.version,
-                    "job '" + name + "' is already " + (paused ? "paused" : "running"), List.of());
-        }
-        job.spec = job.spec.toBuilder().paused(paused).build();
-        job.version = appliedSlot;
-        if (paused) {
-            stopNewRunsOfPausedJob(job);
-        }
-        return CommandResult.applied(job.version);
-    }
-
-    /** Nothing new starts while a job is paused: due runs are skipped, pending retries end with their failure. */
-    private void stopNewRunsOfPausedJob(JobState job) {
-        for (RunId id : List.copyOf(job.openRuns)) {
-            Run run = open.get(id);
-            if (run.status() == RunStatus.DUE && !run.id().manual()) {
-                end(run, Outcome.skipped(SkipReason.PAUSED));
-            } else if (run.status() == RunStatus.RETRY_WAIT) {
-                end(run, run.lastFailure());
-            }
-        }
-    }
-
-    private CommandResult onTrigger(CronCommand.TriggerJob trigger) {
-        JobState job = jobs.get(trigger.name());
-        if (job == null) {
-            return CommandResult.notFound(trigger.name());
-        }
-        RunId id = new RunId(job.name(), trigger.stampedAt(), true);
-        if (open.containsKey(id) || ledgerRecordOf(job, id) != null) {
-            return CommandResult.duplicate("run " + id + " was already triggered");
-        }
-        // A manual run obeys the concurrency policy (peers' manual runs bypassing forbid is a known complaint),
-        // but not the pause: operators pause a job and then run it by hand to test it.
-        startOrSkip(job, id, false, false);
-        return CommandResult.applied(0);
-    }
-
-    private CommandResult onRunIntent(CronCommand.RunIntent intent) {
-        if (intent.agentId().isEmpty()) {
-            return CommandResult.invalid(List.of(new FieldError("agentId", "must not be empty")));
-        }
-        Run run = open.get(intent.runId());
-        if (run == null) {
-            return noOpenRun(intent.runId());
-        }
+      }
+      int runCount = in.readCount(Integer.MAX_VALUE, 16);
+      for (int i = 0; i < runCount; i++) {
+        Run run = CronCodec.readRun(in);
+        open.put(run.id(), run);
         JobState job = jobOf(run);
-        if (job == null) {
-            return CommandResult.rejected("run " + run.id() + " belongs to a deleted job");
+        if (job != null) {
+          job.openRuns.add(run.id());
         }
-        if (intent.attempt() <= run.attempt()) {
-            boolean same = intent.attempt() == run.attempt() && run.agentId().equals(intent.agentId())
-                    && run.ballot().equals(intent.ballot());
-            return same
-                    ? CommandResult.duplicate("intent for attempt " + run.attempt() + " of " + run.id() + " is already chosen")
-                    : CommandResult.rejected("attempt " + intent.attempt() + " of " + run.id()
-                            + " is stale: attempt " + run.attempt() + " is chosen on agent '" + run.agentId()
-                            + "' under ballot " + run.ballot());
-        }
-        if (intent.attempt() != run.attempt() + 1) {
-            return CommandResult.rejected("attempt " + intent.attempt() + " of " + run.id() + " skips attempt "
-                    + (run.attempt() + 1));
-        }
-        if (intent.attempt() > MAX_ATTEMPTS_PER_RUN) {
-            return CommandResult.rejected("run " + run.id() + " reached " + MAX_ATTEMPTS_PER_RUN
-                    + " attempts (MAX_ATTEMPTS_PER_RUN)");
-        }
-        if (run.cancelRequested()) {
-            return CommandResult.rejected("run " + run.id() + " was superseded and must not be launched again");
-        }
-        switch (run.status()) {
-            case DUE -> {
-                if (job.spec.concurrency() == ConcurrencyPolicy.FORBID) {
-                    for (RunId other : job.openRuns) {
-                        Run blocking = open.get(other);
-                        if (!other.equals(run.id()) && blocking.status() != RunStatus.DUE) {
-                            return CommandResult.rejected("run " + run.id() + " waits: concurrency policy forbid and "
-                                    + other + " is " + blocking.status());
-                        }
-                    }
-                }
-            }
-            case LAUNCHED, RUNNING -> {
-                // Protocol step 4: a new attempt elsewhere is allowed only when a second launch is acceptable.
-                if (job.spec.semantics() != Semantics.AT_LEAST_ONCE) {
-                    return CommandResult.rejected("run " + run.id() + " is at-most-once and attempt " + run.attempt()
-                            + " is already chosen; record it LOST instead of launching it again");
-                }
-            }
-            case RETRY_WAIT -> {
-                if (intent.stampedAt().isBefore(run.retryNotBefore())) {
-                    return CommandResult.rejected("run " + run.id() + " retries not before " + run.retryNotBefore());
-                }
-            }
-        }
-        Run launched = run.withIntent(intent.attempt(), intent.agentId(), intent.ballot(), intent.stampedAt());
-        open.put(run.id(), launched);
-        emit(new StateChange.LaunchChosen(launched));
-        return CommandResult.applied(0);
+      }
+      in.expectEnd("snapshot");
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("cron state snapshot is unreadable: " + e.getMessage(), e);
     }
+    compactLedgerOrder();
+  }
 
-    private CommandResult onRunStarted(CronCommand.RunStarted started) {
-        Run run = open.get(started.runId());
-        if (run == null) {
-            return CommandResult.duplicate("run " + started.runId() + " is not open; start report ignored");
-        }
-        if (started.attempt() != run.attempt() || !run.launched()) {
-            return CommandResult.duplicate("attempt " + started.attempt() + " of " + run.id()
-                    + " is not the current launched attempt; start report ignored");
-        }
-        if (!run.agentId().equals(started.agentId())) {
-            return CommandResult.rejected("attempt " + run.attempt() + " of " + run.id() + " was launched on agent '"
-                    + run.agentId() + "', not '" + started.agentId() + "'");
-        }
-        if (run.status() == RunStatus.RUNNING) {
-            return CommandResult.duplicate("start of attempt " + run.attempt() + " of " + run.id() + " already recorded");
-        }
-        open.put(run.id(), run.withStarted(started.stampedAt()));
-        return CommandResult.applied(0);
+  private static void writeCursor(BinaryWriter out, NextFire cursor) {
+    switch (cursor) {
+      case null -> out.writeByte(0);
+      case NextFire.Run run -> {
+        out.writeByte(1).writeInstant(run.instant());
+        writeLocal(out, run.wallTime());
+      }
+      case NextFire.Skipped skipped -> {
+        out.writeByte(2).writeInstant(skipped.instant());
+        writeLocal(out, skipped.wallTime());
+      }
+      case NextFire.Exhausted exhausted -> out.writeByte(0);
     }
+  }
 
-    private CommandResult onRunFinished(CronCommand.RunFinished finished) {
-        if (!finished.outcome().reportedByAgent()) {
-            return CommandResult.invalid(List.of(new FieldError("outcome",
-                    "an agent reports SUCCEEDED, FAILED or TIMED_OUT, got " + finished.outcome())));
-        }
-        Run run = open.get(finished.runId());
-        if (run == null) {
-            return CommandResult.duplicate("run " + finished.runId() + " is not open; finish report ignored");
-        }
-        if (finished.attempt() != run.attempt() || !run.launched()) {
-            return CommandResult.duplicate("attempt " + finished.attempt() + " of " + run.id()
-                    + " is not the current launched attempt; finish report ignored");
-        }
-        JobState job = jobOf(run);
-        if (job != null && finished.outcome().isFailure() && job.spec.semantics() == Semantics.AT_LEAST_ONCE
-                && run.attempt() < Math.min(job.spec.retries().maxAttempts(), MAX_ATTEMPTS_PER_RUN)
-                && !run.cancelRequested() && !job.spec.paused()) {
-            Instant notBefore = finished.stampedAt().plus(job.spec.retries().backoffAfter(run.attempt()));
-            Run waiting = run.withRetry(notBefore, finished.outcome());
-            open.put(run.id(), waiting);
-            emit(new StateChange.RetryScheduled(waiting));
-            return CommandResult.applied(0);
-        }
-        end(run, finished.outcome(), finished.detail());
-        return CommandResult.applied(0);
+  private static NextFire readCursor(BinaryReader in) {
+    int kind = in.readByte();
+    return switch (kind) {
+      case 0 -> null;
+      case 1 -> new NextFire.Run(in.readInstant(), readLocal(in));
+      case 2 -> new NextFire.Skipped(in.readInstant(), readLocal(in), NextFire.SkipReason.DST_GAP);
+      default -> throw new MalformedCommandException("unknown cursor kind " + kind);
+    };
+  }
+
+  private static void writeLocal(BinaryWriter out, LocalDateTime time) {
+    out.writeLong(time.toEpochSecond(ZoneOffset.UTC)).writeInt(time.getNano());
+  }
+
+  private static LocalDateTime readLocal(BinaryReader in) {
+    long seconds = in.readLong();
+    int nanos = in.readInt();
+    try {
+      return LocalDateTime.ofEpochSecond(seconds, nanos, ZoneOffset.UTC);
+    } catch (java.time.DateTimeException e) {
+      throw new MalformedCommandException("local time out of range", e);
     }
+  }
 
-    private CommandResult onRecordSkip(CronCommand.RecordSkip skip) {
-        Run run = open.get(skip.runId());
-        if (run == null) {
-            return noOpenRun(skip.runId());
-        }
-        if (run.status() != RunStatus.DUE) {
-            return CommandResult.rejected("run " + run.id() + " is " + run.status()
-                    + "; only a run without an intent can be skipped");
-        }
-        end(run, Outcome.skipped(skip.reason()));
-        return CommandResult.applied(0);
-    }
-
-    private CommandResult onRecordLost(CronCommand.RecordLost lost) {
-        Run run = open.get(lost.runId());
-        if (run == null) {
-            return CommandResult.duplicate("run " + lost.runId() + " is not open");
-        }
-        if (lost.attempt() != run.attempt() || !run.launched()) {
-            return CommandResult.duplicate("attempt " + lost.attempt() + " of " + run.id()
-                    + " is not the current launched attempt");
-        }
-        end(run, Outcome.LOST);
-        return CommandResult.applied(0);
-    }
-
-    private CommandResult onRecordTestimony(CronCommand.RecordTestimony testimony) {
-        JobState job = jobs.get(testimony.runId().job());
-        if (job == null) {
-            return CommandResult.notFound(testimony.runId().job());
-        }
-        if (testimony.testimony().isEmpty()) {
-            return CommandResult.invalid(List.of(new FieldError("testimony", "must not be empty")));
-        }
-        for (var it = job.ledger.descendingIterator(); it.hasNext(); ) {
-            LedgerRecord record = it.next();
-            if (!record.runId().equals(testimony.runId())) {
-                continue;
-            }
-            if (!(record.outcome() instanceof Outcome.Lost) || record.attempts() != testimony.attempt()) {
-                return CommandResult.rejected("run " + record.runId() + " attempt " + testimony.attempt()
-                        + " is not recorded LOST (" + record.outcome() + ", attempt " + record.attempts() + ")");
-            }
-            if (!record.detail().agentTestimony().isEmpty()) {
-                return CommandResult.duplicate("testimony for " + record.runId() + " already recorded: "
-                        + record.detail().agentTestimony());
-            }
-            // The LOST outcome stays: the testimony is kept beside it, never in place of it. The
-            // record keeps its place (and sequence) in the job's ledger.
-            LedgerRecord witnessed = record.withTestimony(testimony.testimony());
-            ArrayDeque<LedgerRecord> rewritten = new ArrayDeque<>(job.ledger.size());
-            for (LedgerRecord each : job.ledger) {
-                rewritten.addLast(each == record ? witnessed : each);
-            }
-            job.ledger.clear();
-            job.ledger.addAll(rewritten);
-            return CommandResult.applied(0);
-        }
-        return CommandResult.rejected("run " + testimony.runId() + " has no ledger record (yet, or any more)");
-    }
-
-    private CommandResult noOpenRun(RunId id) {
-        JobState job = jobs.get(id.job());
-        if (job == null) {
-            return CommandResult.notFound(id.job());
-        }
-        LedgerRecord record = ledgerRecordOf(job, id);
-        if (record != null) {
-            return CommandResult.rejected("run " + id + " already ended: " + record.outcome());
-        }
-        return CommandResult.rejected("run " + id + " is not due: not a scheduled instant reached by " + clock);
-    }
-
-    // ---------------------------------------------------------------- time and instants
-
-    /** Moves "now" to {@code stamp} if later and accounts for every scheduled instant reached. */
-    private void advance(Instant stamp) {
-        if (stamp.isAfter(clock)) {
-            clock = stamp;
-        }
-        List<Cursor> reached = new ArrayList<>();
-        for (Iterator<Cursor> it = cursors.iterator(); it.hasNext(); ) {
-            Cursor cursor = it.next();
-            if (cursor.instant().isAfter(clock)) {
-                break;
-            }
-            reached.add(cursor);
-            it.remove();
-        }
-        for (Cursor cursor : reached) {
-            JobState job = jobs.get(cursor.job());
-            account(job);
-            indexCursor(job);
-            emit(new StateChange.JobScheduled(job.name(), job.cursor == null ? null : job.cursor.instant()));
-        }
-    }
-
-    /** Gives each instant of {@code job} up to "now" (at most {@link #MAX_INSTANTS_PER_ADVANCE}) its due run or record. */
-    private void account(JobState job) {
-        List<NextFire> reached = new ArrayList<>();
-        NextFire cursor = job.cursor;
-        while (cursor != null && !cursor.instant().isAfter(clock) && reached.size() < MAX_INSTANTS_PER_ADVANCE) {
-            reached.add(cursor);
-            cursor = nextAfter(job, cursor.instant());
-        }
-        job.cursor = cursor;
-        boolean truncated = cursor != null && !cursor.instant().isAfter(clock);
-        MisfirePolicy misfire = job.spec.misfire();
-        // run-once runs the latest missed instant, unless an on-time instant is reached too: that run is the one.
-        Instant latestRunnableMiss = null;
-        if (!truncated && misfire.mode() == MisfirePolicy.Mode.RUN_ONCE) {
-            for (NextFire fire : reached) {
-                if (fire instanceof NextFire.Run) {
-                    latestRunnableMiss = missed(fire.instant()) && withinWindow(job, fire.instant())
-                            ? fire.instant()
-                            : null;
-                }
-            }
-        }
-        if (!job.spec.paused() && job.spec.concurrency() != ConcurrencyPolicy.REPLACE
-                && reached.stream().anyMatch(fire -> fire instanceof NextFire.Run)) {
-            expireMissedDueRuns(job);
-        }
-        boolean caughtUp = false;
-        for (NextFire fire : reached) {
-            Instant instant = fire.instant();
-            RunId id = RunId.of(job.name(), instant);
-            if (job.spec.paused()) {
-                skipScheduled(job, id, SkipReason.PAUSED);
-            } else if (fire instanceof NextFire.Skipped) {
-                skipScheduled(job, id, SkipReason.DST_GAP);
-            } else if (!missed(instant)) {
-                // After catch-up runs were queued, an on-time instant queues behind them rather than overlapping.
-                startOrSkip(job, id, false, caughtUp);
-            } else if (!withinWindow(job, instant)) {
-                skipScheduled(job, id, SkipReason.MISFIRE);
-            } else {
-                boolean runs = switch (misfire.mode()) {
-                    case SKIP -> false;
-                    case RUN_ONCE -> instant.equals(latestRunnableMiss);
-                    case RUN_ALL -> {
-                        if (job.catchUpBudget > 0) {
-                            job.catchUpBudget--;
-                            yield true;
-                        }
-                        yield false;
-                    }
-                };
-                if (runs) {
-                    startOrSkip(job, id, true, true);
-                    caughtUp = true;
-                } else {
-                    skipScheduled(job, id, SkipReason.MISFIRE);
-                }
-            }
-            job.lastAccounted = instant;
-        }
-        if (!truncated) {
-            job.catchUpBudget = misfire.maxCount();
-        }
-    }
-
-    /**
-     * A run that fell due but could not launch within {@link #MISFIRE_THRESHOLD} (no eligible agent,
-     * no leader, a forbid queue) is a missed instant like any other once a newer instant of its job
-     * is reached: {@code run-once} keeps only the newest, so the waiting run gives way (and the newer
-     * instant is no longer an overlap); {@code skip} keeps none; {@code run-all} keeps it. Past the
-     * window it is skipped whatever the mode. Each leaves a {@code SKIPPED(MISFIRE)} record.
-     * Under {@code replace} the newer instant supersedes the waiting run anyway ({@code OVERLAP}).
-     */
-    private void expireMissedDueRuns(JobState job) {
-        for (RunId id : List.copyOf(job.openRuns)) {
-            Run run = open.get(id);
-            if (run == null || run.status() != RunStatus.DUE || id.manual() || !missed(id.instant())) {
-                continue;
-            }
-            if (withinWindow(job, id.instant()) && job.spec.misfire().mode() == MisfirePolicy.Mode.RUN_ALL) {
-                continue;
-            }
-            open.remove(id);
-            job.openRuns.remove(id);
-            skip(job, id, SkipReason.MISFIRE, false);
-        }
-    }
-
-    private boolean missed(Instant instant) {
-        return Duration.between(instant, clock).compareTo(MISFIRE_THRESHOLD) > 0;
-    }
-
-    private boolean withinWindow(JobState job, Instant instant) {
-        return Duration.between(instant, clock).compareTo(job.spec.misfire().window()) <= 0;
-    }
-
-    /**
-     * Applies the concurrency policy to a run that should start: it becomes due, or is skipped.
-     *
-     * @param catchUp whether the misfire policy chose the run (the dispatcher rate-limits those)
-     * @param mayQueue whether, under {@code forbid}, the run waits behind open runs instead of being skipped
-     */
-    private void startOrSkip(JobState job, RunId id, boolean catchUp, boolean mayQueue) {
-        if (job.openRuns.size() >= MAX_OPEN_RUNS_PER_JOB && job.spec.concurrency() != ConcurrencyPolicy.REPLACE) {
-            skip(job, id, SkipReason.OVERLAP, false);
-            return;
-        }
-        switch (job.spec.concurrency()) {
-            case ALLOW -> { }
-            case FORBID -> {
-                // Catch-up runs queue behind each other; an on-time instant never waits behind a run.
-                if (!mayQueue && !job.openRuns.isEmpty()) {
-                    skip(job, id, SkipReason.OVERLAP, !id.manual());
-                    return;
-                }
-            }
-            case REPLACE -> supersedeOpenRuns(job);
-        }
-        Run run = Run.due(id, catchUp, clock, job.incarnation);
-        open.put(id, run);
-        job.openRuns.add(id);
-        emit(new StateChange.RunDue(run));
-    }
-
-    private void supersedeOpenRuns(JobState job) {
-        for (RunId id : List.copyOf(job.openRuns)) {
-            Run run = open.get(id);
-            switch (run.status()) {
-                case DUE -> end(run, Outcome.skipped(SkipReason.OVERLAP));
-                case LAUNCHED, RUNNING -> requestCancel(run);
-                case RETRY_WAIT -> end(run, run.lastFailure());
-            }
-        }
-    }
-
-    private void requestCancel(Run run) {
-        if (!run.cancelRequested()) {
-            Run cancelled = run.withCancelRequested();
-            open.put(run.id(), cancelled);
-            emit(new StateChange.CancelRequested(cancelled));
-        }
-    }
-
-    private void skipScheduled(JobState job, RunId id, SkipReason reason) {
-        skip(job, id, reason, true);
-    }
-
-    /**
-     * Records {@code SKIPPED(reason)} for one instant. A scheduled instant right after an instant
-     * skipped for the same reason, with nothing recorded for the job in between, extends that
-     * record instead of adding one.
-     */
-    private void skip(JobState job, RunId id, SkipReason reason, boolean coalesce) {
-        Outcome outcome = Outcome.skipped(reason);
-        LedgerRecord last = job.ledger.peekLast();
-        if (coalesce && last != null && !last.runId().manual() && last.outcome().equals(outcome)
-                && job.lastAccounted != null && last.lastInstant().equals(job.lastAccounted)) {
-            LedgerRecord extended = new LedgerRecord(last.sequence(), last.runId(), id.instant(),
-                    last.instantCount() + 1, outcome, 0, "", last.ballot(), null, clock, appliedSlot);
-            job.ledger.pollLast();
-            job.ledger.addLast(extended);
-            emit(new StateChange.RunEnded(extended));
-            return;
-        }
-        appendRecord(job, new LedgerRecord(nextSequence++, id, id.instant(), 1, outcome, 0, "",
-                Ballot.ZERO, null, clock, appliedSlot));
-    }
-
-    /** Ends an open run with its terminal record (dropped if its job was deleted meanwhile). */
-    private void end(Run run, Outcome outcome) {
-        end(run, outcome, RunDetail.NONE);
-    }
-
-    private void end(Run run, Outcome outcome, RunDetail detail) {
-        if (open.remove(run.id()) == null) {
-            throw new IllegalStateException("ending run " + run.id() + " that is not open");
-        }
-        JobState job = jobOf(run);
-        if (job == null) {
-            return;
-        }
-        job.openRuns.remove(run.id());
-        appendRecord(job, new LedgerRecord(nextSequence++, run.id(), run.id().instant(), 1, outcome, run.attempt(),
-                run.agentId(), run.ballot(), run.startedAt(), clock, appliedSlot, detail));
-    }
-
-    private void appendRecord(JobState job, LedgerRecord record) {
-        job.ledger.addLast(record);
-        ledgerSize++;
-        ledgerOrder.addLast(new LedgerEntry(record.sequence(), job.name(), job.incarnation));
-        emit(new StateChange.RunEnded(record));
-        trimJobLedger(job);
-        while (ledgerSize > maxLedgerRecords) {
-            dropOldestRecord();
-        }
-        if (ledgerOrder.size() > 2 * ledgerSize + 1024) {
-            compactLedgerOrder();
-        }
-    }
-
-    private void trimJobLedger(JobState job) {
-        while (job.ledger.size() > job.spec.historyRetention()) {
-            job.ledger.pollFirst();
-            ledgerSize--;
-        }
-    }
-
-    private void dropOldestRecord() {
-        while (true) {
-            LedgerEntry entry = ledgerOrder.pollFirst();
-            if (entry == null) {
-                throw new IllegalStateException("ledger holds " + ledgerSize + " records but none is indexed");
-            }
-            JobState job = jobs.get(entry.job());
-            if (job != null && job.incarnation == entry.incarnation() && !job.ledger.isEmpty()
-                    && job.ledger.peekFirst().sequence() == entry.sequence()) {
-                job.ledger.pollFirst();
-                ledgerSize--;
-                return;
-            }
-        }
-    }
-
-    /** Rebuilds the cross-job order from the live records (drops stale entries). */
-    private void compactLedgerOrder() {
-        List<LedgerEntry> live = new ArrayList<>();
-        for (JobState job : jobs.values()) {
-            for (LedgerRecord record : job.ledger) {
-                live.add(new LedgerEntry(record.sequence(), job.name(), job.incarnation));
-            }
-        }
-        live.sort(Comparator.comparingLong(LedgerEntry::sequence));
-        ledgerOrder.clear();
-        ledgerOrder.addAll(live);
-    }
-
-    private NextFire nextAfter(JobState job, Instant after) {
-        NextFire next;
-        try {
-            next = job.schedule.next(after, job.zone, job.spec.dstPolicy());
-        } catch (IllegalArgumentException beyondYear9999) {
-            return null;
-        }
-        return next instanceof NextFire.Exhausted ? null : next;
-    }
-
-    private void indexCursor(JobState job) {
-        if (job.cursor != null) {
-            cursors.add(cursorKey(job));
-        }
-    }
-
-    private static Cursor cursorKey(JobState job) {
-        return job.cursor == null ? new Cursor(Instant.MAX, job.name()) : new Cursor(job.cursor.instant(), job.name());
-    }
-
-    private JobState jobOf(Run run) {
-        JobState job = jobs.get(run.id().job());
-        return job != null && job.incarnation == run.jobIncarnation() ? job : null;
-    }
-
-    private static LedgerRecord ledgerRecordOf(JobState job, RunId id) {
-        for (Iterator<LedgerRecord> it = job.ledger.descendingIterator(); it.hasNext(); ) {
-            LedgerRecord record = it.next();
-            if (record.runId().equals(id) || !id.manual() && !record.runId().manual() && record.covers(id.instant())) {
-                return record;
-            }
-        }
-        return null;
-    }
-
-    private void emit(StateChange change) {
-        if (changes.size() >= MAX_PENDING_CHANGES) {
-            changes.pollFirst();
-            changesOverflowed = true;
-        }
-        changes.addLast(change);
-    }
-
-    /**
-     * The state changes applied since the last call, in order. The leader's driver passes them to
-     * its {@link Dispatcher}; followers drop them. If more than {@link #MAX_PENDING_CHANGES}
-     * accumulated, the oldest were dropped and the batch says so: the dispatcher then rebuilds its
-     * view from the queries.
-     */
-    public ChangeBatch drainChanges() {
-        ChangeBatch batch = new ChangeBatch(new ArrayList<>(changes), changesOverflowed);
-        changes.clear();
-        changesOverflowed = false;
-        return batch;
-    }
-
-    // ---------------------------------------------------------------- queries
-
-    @Override
-    public Optional<JobView> job(String name) {
-        JobState job = jobs.get(name);
-        return job == null ? Optional.empty() : Optional.of(view(job));
-    }
-
-    @Override
-    public List<JobView> jobs() {
-        List<JobView> views = new ArrayList<>(jobs.size());
-        for (JobState job : jobs.values()) {
-            views.add(view(job));
-        }
-        return views;
-    }
-
-    private static JobView view(JobState job) {
-        return new JobView(job.spec, job.version, job.incarnation, job.schedule.text(), job.chosen,
-                job.cursor == null ? null : job.cursor.instant(), job.openRuns.size(), job.ledger.size());
-    }
-
-    @Override
-    public List<LedgerRecord> ledger(String name) {
-        JobState job = jobs.get(name);
-        if (job == null) {
-            return List.of();
-        }
-        List<LedgerRecord> records = new ArrayList<>(job.ledger);
-        Collections.reverse(records);
-        return records;
-    }
-
-    @Override
-    public List<Run> openRuns(String name) {
-        JobState job = jobs.get(name);
-        if (job == null) {
-            return List.of();
-        }
-        List<Run> runs = new ArrayList<>(job.openRuns.size());
-        for (RunId id : job.openRuns) {
-            runs.add(open.get(id));
-        }
-        return runs;
-    }
-
-    @Override
-    public List<Run> openRuns() {
-        return List.copyOf(open.values());
-    }
-
-    @Override
-    public Optional<Run> run(RunId runId) {
-        return Optional.ofNullable(open.get(runId));
-    }
-
-    @Override
-    public List<Run> runsNeedingReconciliation() {
-        List<Run> runs = new ArrayList<>();
-        for (Run run : open.values()) {
-            if (run.launched()) {
-                runs.add(run);
-            }
-        }
-        return runs;
-    }
-
-    @Override
-    public List<DueRun> dueRuns(Instant leaderTime, int limit) {
-        if (limit < 1) {
-            throw new IllegalArgumentException("limit must be >= 1, got " + limit);
-        }
-        List<DueRun> due = new ArrayList<>();
-        for (Cursor cursor : cursors) {
-            if (cursor.instant().isAfter(leaderTime) || due.size() >= limit) {
-                break;
-            }
-            JobState job = jobs.get(cursor.job());
-            boolean behind = Duration.between(cursor.instant(), leaderTime).compareTo(MISFIRE_THRESHOLD) > 0;
-            boolean scheduledRun = job.cursor instanceof NextFire.Run && !job.spec.paused();
-            DueRun.Kind kind = behind || !scheduledRun ? DueRun.Kind.BEHIND : DueRun.Kind.SCHEDULED;
-            due.add(new DueRun(RunId.of(job.name(), cursor.instant()), kind, 1));
-        }
-        for (Run run : open.values()) {
-            if (due.size() >= limit) {
-                break;
-            }
-            if (run.status() == RunStatus.DUE) {
-                due.add(new DueRun(run.id(), DueRun.Kind.DUE, 1));
-            } else if (run.status() == RunStatus.RETRY_WAIT && !run.retryNotBefore().isAfter(leaderTime)) {
-                due.add(new DueRun(run.id(), DueRun.Kind.RETRY, run.attempt() + 1));
-            }
-        }
-        return due;
-    }
-
-    @Override
-    public Instant clock() {
-        return clock;
-    }
-
-    /** The slot of the last command applied. */
-    public long appliedSlot() {
-        return appliedSlot;
-    }
-
-    /** Terminal ledger records held across all jobs. */
-    public long ledgerSize() {
-        return ledgerSize;
-    }
-
-    /**
-     * The launches per minute of the week of every job, for resolving the {@code ?} of a new job
-     * ({@link io.paxcron.schedule.QuestionMarkResolver}). Built on demand, in job-name order.
-     *
-     * @param reference the instant (from the log) that places local times in the UTC week
-     */
-    public LaunchDensity launchDensity(Instant reference) {
-        LaunchDensity density = new LaunchDensity();
-        for (JobState job : jobs.values()) {
-            density.add(job.schedule, job.zone, reference);
-        }
-        return density;
-    }
-
-    // ---------------------------------------------------------------- snapshot
-
-    @Override
-    public byte[] snapshot() {
-        BinaryWriter out = new BinaryWriter().writeByte(SNAPSHOT_FORMAT);
-        out.writeInstant(clock).writeLong(nextSequence);
-        out.writeInt(jobs.size());
-        for (JobState job : jobs.values()) {
-            CronCodec.writeSpec(out, job.spec);
-            out.writeLong(job.version).writeLong(job.incarnation);
-            out.writeInt(job.chosen.size());
-            for (Map.Entry<ScheduleField, Integer> entry : new TreeMap<>(job.chosen).entrySet()) {
-                out.writeString(entry.getKey().name()).writeInt(entry.getValue());
-            }
-            writeCursor(out, job.cursor);
-            out.writeOptionalInstant(job.lastAccounted).writeInt(job.catchUpBudget);
-            out.writeInt(job.ledger.size());
-            for (LedgerRecord record : job.ledger) {
-                CronCodec.writeRecord(out, record);
-            }
-        }
-        out.writeInt(open.size());
-        for (Run run : open.values()) {
-            CronCodec.writeRun(out, run);
-        }
-        return out.toByteArray();
-    }
-
-    @Override
-    public void restore(byte[] snapshot) {
-        jobs.clear();
-        cursors.clear();
-        open.clear();
-        ledgerOrder.clear();
-        changes.clear();
-        changesOverflowed = false;
-        ledgerSize = 0;
-        nextSequence = 1;
-        clock = Instant.EPOCH;
-        appliedSlot = 0;
-        if (snapshot.length == 0) {
-            return;
-        }
-        BinaryReader in = new BinaryReader(snapshot);
-        try {
-            int format = in.readByte();
-            if (format < OLDEST_READABLE_SNAPSHOT_FORMAT || format > SNAPSHOT_FORMAT) {
-                throw new MalformedCommandException("snapshot format " + format + " is not "
-                        + OLDEST_READABLE_SNAPSHOT_FORMAT + ".." + SNAPSHOT_FORMAT);
-            }
-            clock = in.readInstant();
-            nextSequence = in.readLong();
-            int jobCount = in.readCount(MAX_JOBS, 16);
-            for (int i = 0; i < jobCount; i++) {
-                // Snapshot format N holds job specs of command format N (both grew the spec together).
-                JobSpec spec = CronCodec.readSpec(in, format);
-                long version = in.readLong();
-                JobState job = new JobState(in.readLong());
-                job.spec = spec;
-                job.version = version;
-                int chosenCount = in.readCount(CronCodec.MAX_CHOSEN_VALUES, 8);
-                Map<ScheduleField, Integer> chosen = new EnumMap<>(ScheduleField.class);
-                for (int c = 0; c < chosenCount; c++) {
-                    chosen.put(in.readEnum(ScheduleField.class), in.readInt());
-                }
-                job.chosen = chosen.isEmpty() ? Map.of() : Collections.unmodifiableMap(chosen);
-                job.schedule = resolve(spec, job.chosen);
-                job.zone = ScheduleZone.parse(spec.zone());
-                job.cursor = readCursor(in);
-                job.lastAccounted = in.readOptionalInstant();
-                job.catchUpBudget = in.readInt();
-                int records = in.readCount(JobSpecValidator.MAX_HISTORY_RETENTION, 16);
-                for (int r = 0; r < records; r++) {
-                    job.ledger.addLast(CronCodec.readRecord(in, format >= 2));
-                }
-                ledgerSize += records;
-                jobs.put(spec.name(), job);
-                indexCursor(job);
-            }
-            int runCount = in.readCount(Integer.MAX_VALUE, 16);
-            for (int i = 0; i < runCount; i++) {
-                Run run = CronCodec.readRun(in);
-                open.put(run.id(), run);
-                JobState job = jobOf(run);
-                if (job != null) {
-                    job.openRuns.add(run.id());
-                }
-            }
-            in.expectEnd("snapshot");
-        } catch (IllegalArgumentException e) {
-            throw new IllegalStateException("cron state snapshot is unreadable: " + e.getMessage(), e);
-        }
-        compactLedgerOrder();
-    }
-
-    private static void writeCursor(BinaryWriter out, NextFire cursor) {
-        switch (cursor) {
-            case null -> out.writeByte(0);
-            case NextFire.Run run -> {
-                out.writeByte(1).writeInstant(run.instant());
-                writeLocal(out, run.wallTime());
-            }
-            case NextFire.Skipped skipped -> {
-                out.writeByte(2).writeInstant(skipped.instant());
-                writeLocal(out, skipped.wallTime());
-            }
-            case NextFire.Exhausted exhausted -> out.writeByte(0);
-        }
-    }
-
-    private static NextFire readCursor(BinaryReader in) {
-        int kind = in.readByte();
-        return switch (kind) {
-            case 0 -> null;
-            case 1 -> new NextFire.Run(in.readInstant(), readLocal(in));
-            case 2 -> new NextFire.Skipped(in.readInstant(), readLocal(in), NextFire.SkipReason.DST_GAP);
-            default -> throw new MalformedCommandException("unknown cursor kind " + kind);
-        };
-    }
-
-    private static void writeLocal(BinaryWriter out, LocalDateTime time) {
-        out.writeLong(time.toEpochSecond(ZoneOffset.UTC)).writeInt(time.getNano());
-    }
-
-    private static LocalDateTime readLocal(BinaryReader in) {
-        long seconds = in.readLong();
-        int nanos = in.readInt();
-        try {
-            return LocalDateTime.ofEpochSecond(seconds, nanos, ZoneOffset.UTC);
-        } catch (java.time.DateTimeException e) {
-            throw new MalformedCommandException("local time out of range", e);
-        }
-    }
-
-    @Override
-    public String toString() {
-        return "CronStateMachine{slot=" + appliedSlot + ", clock=" + clock + ", jobs=" + jobs.size() + ", open="
-                + open.size() + ", ledger=" + ledgerSize + "}";
-    }
+  @Override
+  public String toString() {
+    return "CronStateMachine{slot="
+        + appliedSlot
+        + ", clock="
+        + clock
+        + ", jobs="
+        + jobs.size()
+        + ", open="
+        + open.size()
+        + ", ledger="
+        + ledgerSize
+        + "}";
+  }
 }

@@ -4,41 +4,50 @@ import io.paxcron.paxos.Ballot;
 import java.util.List;
 import java.util.Objects;
 
-/** What the leader's {@link Dispatcher} asks its driver to do. Plain data; the driver does the I/O. */
+/**
+ * What the leader's {@link Dispatcher} asks its driver to do. Plain data; the driver does the I/O.
+ */
 public sealed interface DispatchEffect {
 
-    /** Propose these commands into the log, in this order, as one batch. */
-    record Propose(List<CronCommand> commands) implements DispatchEffect {
-        public Propose {
-            commands = List.copyOf(commands);
-        }
+  /** Propose these commands into the log, in this order, as one batch. */
+  record Propose(List<CronCommand> commands) implements DispatchEffect {
+    public Propose {
+      commands = List.copyOf(commands);
     }
+  }
 
-    /** Launch protocol step 2: send {@code Launch(runId, attempt, ballot)} with the job's command to the agent. */
-    record Launch(String agentId, RunId runId, int attempt, Ballot ballot, JobSpec spec) implements DispatchEffect {
-        public Launch {
-            Objects.requireNonNull(agentId, "agentId");
-            Objects.requireNonNull(runId, "runId");
-            Objects.requireNonNull(ballot, "ballot");
-            Objects.requireNonNull(spec, "spec");
-        }
+  /**
+   * Launch protocol step 2: send {@code Launch(runId, attempt, ballot)} with the job's command to
+   * the agent.
+   */
+  record Launch(String agentId, RunId runId, int attempt, Ballot ballot, JobSpec spec)
+      implements DispatchEffect {
+    public Launch {
+      Objects.requireNonNull(agentId, "agentId");
+      Objects.requireNonNull(runId, "runId");
+      Objects.requireNonNull(ballot, "ballot");
+      Objects.requireNonNull(spec, "spec");
     }
+  }
 
-    /** Ask the agent to stop an attempt (replace policy, or job deleted). */
-    record Cancel(String agentId, RunId runId, int attempt, Ballot ballot) implements DispatchEffect {
-        public Cancel {
-            Objects.requireNonNull(agentId, "agentId");
-            Objects.requireNonNull(runId, "runId");
-            Objects.requireNonNull(ballot, "ballot");
-        }
+  /** Ask the agent to stop an attempt (replace policy, or job deleted). */
+  record Cancel(String agentId, RunId runId, int attempt, Ballot ballot) implements DispatchEffect {
+    public Cancel {
+      Objects.requireNonNull(agentId, "agentId");
+      Objects.requireNonNull(runId, "runId");
+      Objects.requireNonNull(ballot, "ballot");
     }
+  }
 
-    /** Launch protocol step 4: ask the agent what it knows of an attempt; raises its fence to {@code ballot}. */
-    record GetRun(String agentId, RunId runId, int attempt, Ballot ballot) implements DispatchEffect {
-        public GetRun {
-            Objects.requireNonNull(agentId, "agentId");
-            Objects.requireNonNull(runId, "runId");
-            Objects.requireNonNull(ballot, "ballot");
-        }
+  /**
+   * Launch protocol step 4: ask the agent what it knows of an attempt; raises its fence to {@code
+   * ballot}.
+   */
+  record GetRun(String agentId, RunId runId, int attempt, Ballot ballot) implements DispatchEffect {
+    public GetRun {
+      Objects.requireNonNull(agentId, "agentId");
+      Objects.requireNonNull(runId, "runId");
+      Objects.requireNonNull(ballot, "ballot");
     }
+  }
 }

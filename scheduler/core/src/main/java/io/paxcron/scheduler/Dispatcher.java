@@ -20,589 +20,665 @@ import java.util.random.RandomGenerator;
 /**
  * The leader's dispatcher core (DESIGN §4 launch protocol): decides what to propose and what to
  * send to agents. Pure: its inputs are the leader's clock reading, whether the leader's lease is
- * valid, the state changes the log has chosen and applied ({@link CronStateMachine#drainChanges()}),
- * and the agents' answers; its outputs are {@link DispatchEffect}s for the driver to carry out.
- * Randomness (retry jitter) comes from the {@link RandomGenerator} it is given.
+ * valid, the state changes the log has chosen and applied ({@link
+ * CronStateMachine#drainChanges()}), and the agents' answers; its outputs are {@link
+ * DispatchEffect}s for the driver to carry out. Randomness (retry jitter) comes from the {@link
+ * RandomGenerator} it is given.
  *
  * <p>Rules it keeps:
+ *
  * <ul>
- *   <li>A {@link DispatchEffect.Launch} is emitted only for an intent the state machine has
- *       applied ({@link StateChange.LaunchChosen} or the applied state after failover), never for
- *       a proposal in flight (step 1: no dispatch before the intent is chosen).
+ *   <li>A {@link DispatchEffect.Launch} is emitted only for an intent the state machine has applied
+ *       ({@link StateChange.LaunchChosen} or the applied state after failover), never for a
+ *       proposal in flight (step 1: no dispatch before the intent is chosen).
  *   <li>While the lease is not valid, every input returns no effect at all: no proposal, no launch,
  *       no cancel (Google: a leader that loses its lease stops talking to the launch system at
  *       once). Launches and cancels that became due meanwhile are sent once the lease holds again.
  *   <li>After {@link #onLeadership}, every launched run inherited from an earlier ballot is
- *       reconciled with its agent by the {@link Reconciliation} table before anything is resent.
- *       An agent that has not registered with this leader yet is waited for (up to
- *       {@link DispatcherConfig#unregisteredAgentLease}) before its runs count as unreachable, so a
+ *       reconciled with its agent by the {@link Reconciliation} table before anything is resent. An
+ *       agent that has not registered with this leader yet is waited for (up to {@link
+ *       DispatcherConfig#unregisteredAgentLease}) before its runs count as unreachable, so a
  *       failover adopts the running runs of live agents instead of recording them {@code LOST}.
- *   <li>Runs due at the same time are proposed together: one tick turns up to
- *       {@link DispatcherConfig#maxDuePerTick()} due instants into proposals of up to
- *       {@link DispatcherConfig#maxCommandsPerProposal()} commands each.
+ *   <li>Runs due at the same time are proposed together: one tick turns up to {@link
+ *       DispatcherConfig#maxDuePerTick()} due instants into proposals of up to {@link
+ *       DispatcherConfig#maxCommandsPerProposal()} commands each.
  * </ul>
  *
- * <p>The scheduling decisions themselves (overlap, misfire, pause, DST) belong to the state machine;
- * the dispatcher only avoids proposals it knows would be refused. Single-threaded.
+ * <p>The scheduling decisions themselves (overlap, misfire, pause, DST) belong to the state
+ * machine; the dispatcher only avoids proposals it knows would be refused. Single-threaded.
  */
 public final class Dispatcher {
-    private final CronView view;
-    private final DispatcherConfig config;
-    private final RandomGenerator random;
+  private final CronView view;
+  private final DispatcherConfig config;
+  private final RandomGenerator random;
 
-    private Ballot ballot;
-    private boolean deposed;
-    private final DueRunTimer timer = new DueRunTimer();
-    private final TreeSet<RunId> due = new TreeSet<>();
-    private final TreeMap<RunId, Instant> proposed = new TreeMap<>();
-    private final TreeMap<RunId, Instant> retryAt = new TreeMap<>();
-    private final TreeMap<RunId, Tracked> launched = new TreeMap<>();
-    private final TreeMap<RunId, Run> pendingCancels = new TreeMap<>();
-    private final TreeMap<String, AgentInfo> agents = new TreeMap<>();
-    private Instant lastTickProposed;
-    /** Until then, an agent that inherited runs name but that has not registered counts as reachable. */
-    private Instant unregisteredAgentsReachableUntil;
-    private double catchUpTokens;
-    private Instant tokensAt;
+  private Ballot ballot;
+  private boolean deposed;
+  private final DueRunTimer timer = new DueRunTimer();
+  private final TreeSet<RunId> due = new TreeSet<>();
+  private final TreeMap<RunId, Instant> proposed = new TreeMap<>();
+  private final TreeMap<RunId, Instant> retryAt = new TreeMap<>();
+  private final TreeMap<RunId, Tracked> launched = new TreeMap<>();
+  private final TreeMap<RunId, Run> pendingCancels = new TreeMap<>();
+  private final TreeMap<String, AgentInfo> agents = new TreeMap<>();
+  private Instant lastTickProposed;
 
-    /** A launched run this leader watches. */
-    private static final class Tracked {
-        final RunId runId;
-        final int attempt;
-        /** Whether this leader may send the launch: its own intent, or reconciliation cleared it. */
-        boolean mayLaunch;
-        Instant launchSentAt;
-        Instant getRunSentAt;
+  /**
+   * Until then, an agent that inherited runs name but that has not registered counts as reachable.
+   */
+  private Instant unregisteredAgentsReachableUntil;
 
-        Tracked(RunId runId, int attempt, boolean mayLaunch) {
-            this.runId = runId;
-            this.attempt = attempt;
-            this.mayLaunch = mayLaunch;
-        }
+  private double catchUpTokens;
+  private Instant tokensAt;
+
+  /** A launched run this leader watches. */
+  private static final class Tracked {
+    final RunId runId;
+    final int attempt;
+
+    /** Whether this leader may send the launch: its own intent, or reconciliation cleared it. */
+    boolean mayLaunch;
+
+    Instant launchSentAt;
+    Instant getRunSentAt;
+
+    Tracked(RunId runId, int attempt, boolean mayLaunch) {
+      this.runId = runId;
+      this.attempt = attempt;
+      this.mayLaunch = mayLaunch;
     }
+  }
 
-    public Dispatcher(CronView view, DispatcherConfig config, RandomGenerator random) {
-        this.view = Objects.requireNonNull(view, "view");
-        this.config = Objects.requireNonNull(config, "config");
-        this.random = Objects.requireNonNull(random, "random");
+  public Dispatcher(CronView view, DispatcherConfig config, RandomGenerator random) {
+    this.view = Objects.requireNonNull(view, "view");
+    this.config = Objects.requireNonNull(config, "config");
+    this.random = Objects.requireNonNull(random, "random");
+  }
+
+  /** The ballot this dispatcher leads under, or {@code null} when it does not lead. */
+  public Ballot ballot() {
+    return ballot;
+  }
+
+  /**
+   * Whether an agent told us a higher ballot exists; the dispatcher stays silent until the next
+   * leadership.
+   */
+  public boolean deposed() {
+    return deposed;
+  }
+
+  /** Replaces the agent directory (registrations and heartbeats, as the driver sees them). */
+  public void onAgents(Collection<AgentInfo> directory) {
+    agents.clear();
+    for (AgentInfo agent : directory) {
+      agents.put(agent.agentId(), agent);
     }
+  }
 
-    /** The ballot this dispatcher leads under, or {@code null} when it does not lead. */
-    public Ballot ballot() {
-        return ballot;
+  /**
+   * This replica became leader under {@code newBallot} after phase 1 and has applied the whole
+   * chosen prefix. Rebuilds the timer from the applied state and starts reconciliation (step 4).
+   */
+  public List<DispatchEffect> onLeadership(Instant now, boolean leaseValid, Ballot newBallot) {
+    Objects.requireNonNull(newBallot, "newBallot");
+    clear();
+    ballot = newBallot;
+    unregisteredAgentsReachableUntil = now.plus(config.unregisteredAgentLease());
+    resync(now);
+    return onTick(now, leaseValid);
+  }
+
+  /** This replica no longer leads: forget everything, emit nothing. */
+  public void onLeadershipLost() {
+    clear();
+  }
+
+  private void clear() {
+    ballot = null;
+    deposed = false;
+    timer.clear();
+    due.clear();
+    proposed.clear();
+    retryAt.clear();
+    launched.clear();
+    pendingCancels.clear();
+    lastTickProposed = null;
+    unregisteredAgentsReachableUntil = null;
+    catchUpTokens = 0;
+    tokensAt = null;
+  }
+
+  private void resync(Instant now) {
+    timer.clear();
+    for (JobView job : view.jobs()) {
+      if (job.nextDue() != null) {
+        timer.schedule(job.name(), job.nextDue());
+      }
     }
-
-    /** Whether an agent told us a higher ballot exists; the dispatcher stays silent until the next leadership. */
-    public boolean deposed() {
-        return deposed;
+    due.clear();
+    retryAt.clear();
+    for (Run run : view.openRuns()) {
+      switch (run.status()) {
+        case DUE -> due.add(run.id());
+        case RETRY_WAIT -> retryAt.put(run.id(), withJitter(run));
+        case LAUNCHED, RUNNING ->
+            launched.computeIfAbsent(
+                run.id(), id -> new Tracked(id, run.attempt(), run.ballot().equals(ballot)));
+      }
     }
+    launched
+        .values()
+        .removeIf(
+            tracked ->
+                view.run(tracked.runId)
+                    .filter(Run::launched)
+                    .filter(run -> run.attempt() == tracked.attempt)
+                    .isEmpty());
+  }
 
-    /** Replaces the agent directory (registrations and heartbeats, as the driver sees them). */
-    public void onAgents(Collection<AgentInfo> directory) {
-        agents.clear();
-        for (AgentInfo agent : directory) {
-            agents.put(agent.agentId(), agent);
-        }
+  private boolean active(boolean leaseValid) {
+    return ballot != null && leaseValid && !deposed;
+  }
+
+  // ---------------------------------------------------------------- chosen state changes
+
+  /**
+   * The log applied these changes. Must be called on the leader for every drained batch, in order.
+   */
+  public List<DispatchEffect> onApplied(
+      Instant now, boolean leaseValid, CronStateMachine.ChangeBatch batch) {
+    if (ballot == null) {
+      return List.of();
     }
-
-    /**
-     * This replica became leader under {@code newBallot} after phase 1 and has applied the whole
-     * chosen prefix. Rebuilds the timer from the applied state and starts reconciliation (step 4).
-     */
-    public List<DispatchEffect> onLeadership(Instant now, boolean leaseValid, Ballot newBallot) {
-        Objects.requireNonNull(newBallot, "newBallot");
-        clear();
-        ballot = newBallot;
-        unregisteredAgentsReachableUntil = now.plus(config.unregisteredAgentLease());
-        resync(now);
-        return onTick(now, leaseValid);
+    if (batch.overflowed()) {
+      resync(now);
     }
-
-    /** This replica no longer leads: forget everything, emit nothing. */
-    public void onLeadershipLost() {
-        clear();
+    List<DispatchEffect> effects = new ArrayList<>();
+    boolean active = active(leaseValid);
+    for (StateChange change : batch.changes()) {
+      switch (change) {
+        case StateChange.JobScheduled scheduled -> {
+          if (scheduled.nextDue() == null) {
+            timer.remove(scheduled.job());
+          } else {
+            timer.schedule(scheduled.job(), scheduled.nextDue());
+          }
+        }
+        case StateChange.JobRemoved removed -> timer.remove(removed.job());
+        case StateChange.RunDue runDue -> due.add(runDue.run().id());
+        case StateChange.LaunchChosen chosen -> {
+          Run run = chosen.run();
+          due.remove(run.id());
+          proposed.remove(run.id());
+          retryAt.remove(run.id());
+          // Step 2 may follow only an intent carrying this leader's ballot; an earlier leader's
+          // intent applied late is reconciled with the agent first.
+          Tracked tracked = new Tracked(run.id(), run.attempt(), run.ballot().equals(ballot));
+          launched.put(run.id(), tracked);
+          if (active && tracked.mayLaunch) {
+            launch(run, now, effects);
+          }
+        }
+        case StateChange.CancelRequested cancel -> {
+          if (active) {
+            effects.add(
+                new DispatchEffect.Cancel(
+                    cancel.run().agentId(), cancel.run().id(), cancel.run().attempt(), ballot));
+          } else {
+            pendingCancels.put(cancel.run().id(), cancel.run());
+          }
+        }
+        case StateChange.RetryScheduled retry -> {
+          launched.remove(retry.run().id());
+          retryAt.put(retry.run().id(), withJitter(retry.run()));
+        }
+        case StateChange.RunEnded ended -> {
+          RunId id = ended.record().runId();
+          due.remove(id);
+          proposed.remove(id);
+          retryAt.remove(id);
+          launched.remove(id);
+          pendingCancels.remove(id);
+        }
+      }
     }
+    return active ? effects : List.of();
+  }
 
-    private void clear() {
-        ballot = null;
-        deposed = false;
-        timer.clear();
-        due.clear();
-        proposed.clear();
-        retryAt.clear();
-        launched.clear();
-        pendingCancels.clear();
-        lastTickProposed = null;
-        unregisteredAgentsReachableUntil = null;
-        catchUpTokens = 0;
-        tokensAt = null;
+  private void launch(Run run, Instant now, List<DispatchEffect> effects) {
+    Optional<JobView> job = view.job(run.id().job());
+    Tracked tracked = launched.get(run.id());
+    if (job.isEmpty() || job.get().createdSlot() != run.jobIncarnation() || tracked == null) {
+      return;
     }
+    effects.add(
+        new DispatchEffect.Launch(
+            run.agentId(), run.id(), run.attempt(), ballot, job.get().spec()));
+    tracked.launchSentAt = now;
+  }
 
-    private void resync(Instant now) {
-        timer.clear();
-        for (JobView job : view.jobs()) {
-            if (job.nextDue() != null) {
-                timer.schedule(job.name(), job.nextDue());
-            }
-        }
-        due.clear();
-        retryAt.clear();
-        for (Run run : view.openRuns()) {
-            switch (run.status()) {
-                case DUE -> due.add(run.id());
-                case RETRY_WAIT -> retryAt.put(run.id(), withJitter(run));
-                case LAUNCHED, RUNNING -> launched.computeIfAbsent(run.id(),
-                        id -> new Tracked(id, run.attempt(), run.ballot().equals(ballot)));
-            }
-        }
-        launched.values().removeIf(tracked -> view.run(tracked.runId).filter(Run::launched)
-                .filter(run -> run.attempt() == tracked.attempt).isEmpty());
+  private Instant withJitter(Run run) {
+    Optional<JobView> job = view.job(run.id().job());
+    if (job.isEmpty()) {
+      return run.retryNotBefore();
     }
+    RetryPolicy retries = job.get().spec().retries();
+    long backoffMillis = retries.backoffAfter(Math.max(1, run.attempt())).toMillis();
+    long jitterMillis = backoffMillis * retries.jitterPercent() / 100;
+    return run.retryNotBefore()
+        .plusMillis(jitterMillis == 0 ? 0 : random.nextLong(jitterMillis + 1));
+  }
 
-    private boolean active(boolean leaseValid) {
-        return ballot != null && leaseValid && !deposed;
+  // ---------------------------------------------------------------- agent answers
+
+  /** An agent answered a launch or a GetRun, or reported a start or finish. */
+  public List<DispatchEffect> onAgentAnswer(Instant now, boolean leaseValid, AgentAnswer answer) {
+    if (!active(leaseValid)) {
+      return List.of();
     }
-
-    // ---------------------------------------------------------------- chosen state changes
-
-    /** The log applied these changes. Must be called on the leader for every drained batch, in order. */
-    public List<DispatchEffect> onApplied(Instant now, boolean leaseValid, CronStateMachine.ChangeBatch batch) {
-        if (ballot == null) {
-            return List.of();
+    List<DispatchEffect> effects = new ArrayList<>();
+    List<CronCommand> commands = new ArrayList<>();
+    switch (answer) {
+      case AgentAnswer.Fenced fenced -> {
+        if (fenced.highestSeen().isAbove(ballot)
+            && Reconciliation.decide(
+                    Semantics.AT_MOST_ONCE,
+                    new Reconciliation.AgentReply.Fenced(fenced.highestSeen()))
+                instanceof Reconciliation.Decision.StepDown) {
+          deposed = true;
+          return List.of();
         }
-        if (batch.overflowed()) {
-            resync(now);
+      }
+      case AgentAnswer.Known known -> {
+        Tracked tracked = current(known.runId(), known.attempt(), known.ballot());
+        if (tracked == null
+            || known.state() == AgentRunState.FINISHED
+                && (known.outcome() == null || !known.outcome().reportedByAgent())) {
+          break;
         }
-        List<DispatchEffect> effects = new ArrayList<>();
-        boolean active = active(leaseValid);
-        for (StateChange change : batch.changes()) {
-            switch (change) {
-                case StateChange.JobScheduled scheduled -> {
-                    if (scheduled.nextDue() == null) {
-                        timer.remove(scheduled.job());
-                    } else {
-                        timer.schedule(scheduled.job(), scheduled.nextDue());
-                    }
-                }
-                case StateChange.JobRemoved removed -> timer.remove(removed.job());
-                case StateChange.RunDue runDue -> due.add(runDue.run().id());
-                case StateChange.LaunchChosen chosen -> {
-                    Run run = chosen.run();
-                    due.remove(run.id());
-                    proposed.remove(run.id());
-                    retryAt.remove(run.id());
-                    // Step 2 may follow only an intent carrying this leader's ballot; an earlier leader's
-                    // intent applied late is reconciled with the agent first.
-                    Tracked tracked = new Tracked(run.id(), run.attempt(), run.ballot().equals(ballot));
-                    launched.put(run.id(), tracked);
-                    if (active && tracked.mayLaunch) {
-                        launch(run, now, effects);
-                    }
-                }
-                case StateChange.CancelRequested cancel -> {
-                    if (active) {
-                        effects.add(new DispatchEffect.Cancel(cancel.run().agentId(), cancel.run().id(),
-                                cancel.run().attempt(), ballot));
-                    } else {
-                        pendingCancels.put(cancel.run().id(), cancel.run());
-                    }
-                }
-                case StateChange.RetryScheduled retry -> {
-                    launched.remove(retry.run().id());
-                    retryAt.put(retry.run().id(), withJitter(retry.run()));
-                }
-                case StateChange.RunEnded ended -> {
-                    RunId id = ended.record().runId();
-                    due.remove(id);
-                    proposed.remove(id);
-                    retryAt.remove(id);
-                    launched.remove(id);
-                    pendingCancels.remove(id);
-                }
-            }
+        var decision =
+            Reconciliation.decide(
+                semantics(known.runId()),
+                new Reconciliation.AgentReply.Known(known.state(), known.outcome()));
+        if (decision instanceof Reconciliation.Decision.Adopt adopt) {
+          tracked.mayLaunch = true;
+          tracked.launchSentAt = now;
+          Optional<Run> run = view.run(known.runId());
+          if (adopt.state() == AgentRunState.FINISHED) {
+            commands.add(
+                new CronCommand.RunFinished(known.runId(), known.attempt(), adopt.outcome(), now));
+          } else if (adopt.state() == AgentRunState.RUNNING
+              && run.map(Run::status).orElse(null) == RunStatus.LAUNCHED) {
+            commands.add(
+                new CronCommand.RunStarted(known.runId(), known.attempt(), known.agentId(), now));
+          }
         }
-        return active ? effects : List.of();
+      }
+      case AgentAnswer.Unknown unknown -> {
+        Tracked tracked = current(unknown.runId(), unknown.attempt(), unknown.ballot());
+        if (tracked != null
+            && Reconciliation.decide(
+                    semantics(unknown.runId()), new Reconciliation.AgentReply.Unknown())
+                instanceof Reconciliation.Decision.ResendLaunch) {
+          tracked.mayLaunch = true;
+          view.run(unknown.runId()).ifPresent(run -> launch(run, now, effects));
+        }
+      }
+      case AgentAnswer.Started started ->
+          commands.add(
+              new CronCommand.RunStarted(
+                  started.runId(), started.attempt(), started.agentId(), now));
+      case AgentAnswer.Finished finished -> {
+        if (!finished.outcome().reportedByAgent()) {
+          break;
+        }
+        if (ReportAcknowledgement.awaitsTestimony(view, finished.runId(), finished.attempt())) {
+          commands.add(
+              new CronCommand.RecordTestimony(
+                  finished.runId(), finished.attempt(), finished.outcome().toString(), now));
+        } else {
+          commands.add(
+              new CronCommand.RunFinished(
+                  finished.runId(),
+                  finished.attempt(),
+                  finished.outcome(),
+                  now,
+                  finished.detail()));
+        }
+      }
+      case AgentAnswer.NeverStarted never -> onNeverStarted(never, now, commands);
     }
+    propose(commands, effects);
+    return effects;
+  }
 
-    private void launch(Run run, Instant now, List<DispatchEffect> effects) {
-        Optional<JobView> job = view.job(run.id().job());
-        Tracked tracked = launched.get(run.id());
-        if (job.isEmpty() || job.get().createdSlot() != run.jobIncarnation() || tracked == null) {
-            return;
-        }
-        effects.add(new DispatchEffect.Launch(run.agentId(), run.id(), run.attempt(), ballot, job.get().spec()));
-        tracked.launchSentAt = now;
+  /**
+   * The agent gave an accepted launch up without starting it. A {@code LOST} attempt gets the
+   * testimony. The current attempt never ran and never will: an at-least-once run gets a new
+   * attempt (preferably elsewhere); an at-most-once run is recorded {@code LOST} with the testimony
+   * that it never started, since a new attempt is not allowed for it (DESIGN §4 step 4).
+   */
+  private void onNeverStarted(
+      AgentAnswer.NeverStarted never, Instant now, List<CronCommand> commands) {
+    if (ReportAcknowledgement.awaitsTestimony(view, never.runId(), never.attempt())) {
+      commands.add(
+          new CronCommand.RecordTestimony(
+              never.runId(), never.attempt(), RunDetail.NEVER_STARTED, now));
+      return;
     }
-
-    private Instant withJitter(Run run) {
-        Optional<JobView> job = view.job(run.id().job());
-        if (job.isEmpty()) {
-            return run.retryNotBefore();
-        }
-        RetryPolicy retries = job.get().spec().retries();
-        long backoffMillis = retries.backoffAfter(Math.max(1, run.attempt())).toMillis();
-        long jitterMillis = backoffMillis * retries.jitterPercent() / 100;
-        return run.retryNotBefore().plusMillis(jitterMillis == 0 ? 0 : random.nextLong(jitterMillis + 1));
+    Optional<Run> run =
+        view.run(never.runId())
+            .filter(open -> open.launched() && open.attempt() == never.attempt());
+    if (run.isEmpty() || proposed.containsKey(never.runId())) {
+      return;
     }
-
-    // ---------------------------------------------------------------- agent answers
-
-    /** An agent answered a launch or a GetRun, or reported a start or finish. */
-    public List<DispatchEffect> onAgentAnswer(Instant now, boolean leaseValid, AgentAnswer answer) {
-        if (!active(leaseValid)) {
-            return List.of();
-        }
-        List<DispatchEffect> effects = new ArrayList<>();
-        List<CronCommand> commands = new ArrayList<>();
-        switch (answer) {
-            case AgentAnswer.Fenced fenced -> {
-                if (fenced.highestSeen().isAbove(ballot)
-                        && Reconciliation.decide(Semantics.AT_MOST_ONCE, new Reconciliation.AgentReply.Fenced(
-                                fenced.highestSeen())) instanceof Reconciliation.Decision.StepDown) {
-                    deposed = true;
-                    return List.of();
-                }
-            }
-            case AgentAnswer.Known known -> {
-                Tracked tracked = current(known.runId(), known.attempt(), known.ballot());
-                if (tracked == null || known.state() == AgentRunState.FINISHED
-                        && (known.outcome() == null || !known.outcome().reportedByAgent())) {
-                    break;
-                }
-                var decision = Reconciliation.decide(semantics(known.runId()),
-                        new Reconciliation.AgentReply.Known(known.state(), known.outcome()));
-                if (decision instanceof Reconciliation.Decision.Adopt adopt) {
-                    tracked.mayLaunch = true;
-                    tracked.launchSentAt = now;
-                    Optional<Run> run = view.run(known.runId());
-                    if (adopt.state() == AgentRunState.FINISHED) {
-                        commands.add(new CronCommand.RunFinished(known.runId(), known.attempt(), adopt.outcome(), now));
-                    } else if (adopt.state() == AgentRunState.RUNNING
-                            && run.map(Run::status).orElse(null) == RunStatus.LAUNCHED) {
-                        commands.add(new CronCommand.RunStarted(known.runId(), known.attempt(), known.agentId(), now));
-                    }
-                }
-            }
-            case AgentAnswer.Unknown unknown -> {
-                Tracked tracked = current(unknown.runId(), unknown.attempt(), unknown.ballot());
-                if (tracked != null && Reconciliation.decide(semantics(unknown.runId()),
-                        new Reconciliation.AgentReply.Unknown()) instanceof Reconciliation.Decision.ResendLaunch) {
-                    tracked.mayLaunch = true;
-                    view.run(unknown.runId()).ifPresent(run -> launch(run, now, effects));
-                }
-            }
-            case AgentAnswer.Started started -> commands.add(
-                    new CronCommand.RunStarted(started.runId(), started.attempt(), started.agentId(), now));
-            case AgentAnswer.Finished finished -> {
-                if (!finished.outcome().reportedByAgent()) {
-                    break;
-                }
-                if (ReportAcknowledgement.awaitsTestimony(view, finished.runId(), finished.attempt())) {
-                    commands.add(new CronCommand.RecordTestimony(finished.runId(), finished.attempt(),
-                            finished.outcome().toString(), now));
-                } else {
-                    commands.add(new CronCommand.RunFinished(finished.runId(), finished.attempt(), finished.outcome(),
-                            now, finished.detail()));
-                }
-            }
-            case AgentAnswer.NeverStarted never -> onNeverStarted(never, now, commands);
-        }
-        propose(commands, effects);
-        return effects;
-    }
-
-    /**
-     * The agent gave an accepted launch up without starting it. A {@code LOST} attempt gets the
-     * testimony. The current attempt never ran and never will: an at-least-once run gets a new
-     * attempt (preferably elsewhere); an at-most-once run is recorded {@code LOST} with the testimony
-     * that it never started, since a new attempt is not allowed for it (DESIGN §4 step 4).
-     */
-    private void onNeverStarted(AgentAnswer.NeverStarted never, Instant now, List<CronCommand> commands) {
-        if (ReportAcknowledgement.awaitsTestimony(view, never.runId(), never.attempt())) {
-            commands.add(new CronCommand.RecordTestimony(never.runId(), never.attempt(), RunDetail.NEVER_STARTED, now));
-            return;
-        }
-        Optional<Run> run = view.run(never.runId()).filter(open -> open.launched() && open.attempt() == never.attempt());
-        if (run.isEmpty() || proposed.containsKey(never.runId())) {
-            return;
-        }
-        if (semantics(never.runId()) == Semantics.AT_LEAST_ONCE) {
-            Optional<JobView> job = view.job(never.runId().job());
-            String agent = job.isEmpty()
-                    ? null
-                    : chooseAgent(job.get().spec(), never.runId(), never.agentId(), now, currentLoad());
-            if (agent != null) {
-                commands.add(new CronCommand.RunIntent(never.runId(), never.attempt() + 1, agent, ballot, now));
-                proposed.put(never.runId(), now);
-            }
-            return;
-        }
-        commands.add(new CronCommand.RecordLost(never.runId(), never.attempt(), now));
-        commands.add(new CronCommand.RecordTestimony(never.runId(), never.attempt(), RunDetail.NEVER_STARTED, now));
+    if (semantics(never.runId()) == Semantics.AT_LEAST_ONCE) {
+      Optional<JobView> job = view.job(never.runId().job());
+      String agent =
+          job.isEmpty()
+              ? null
+              : chooseAgent(job.get().spec(), never.runId(), never.agentId(), now, currentLoad());
+      if (agent != null) {
+        commands.add(
+            new CronCommand.RunIntent(never.runId(), never.attempt() + 1, agent, ballot, now));
         proposed.put(never.runId(), now);
+      }
+      return;
+    }
+    commands.add(new CronCommand.RecordLost(never.runId(), never.attempt(), now));
+    commands.add(
+        new CronCommand.RecordTestimony(
+            never.runId(), never.attempt(), RunDetail.NEVER_STARTED, now));
+    proposed.put(never.runId(), now);
+  }
+
+  /** The tracked run if the answer is about its current attempt and was asked under this ballot. */
+  private Tracked current(RunId runId, int attempt, Ballot askedUnder) {
+    Tracked tracked = launched.get(runId);
+    return tracked != null && tracked.attempt == attempt && askedUnder.equals(ballot)
+        ? tracked
+        : null;
+  }
+
+  private Semantics semantics(RunId runId) {
+    return view.job(runId.job()).map(job -> job.spec().semantics()).orElse(Semantics.AT_MOST_ONCE);
+  }
+
+  // ---------------------------------------------------------------- time
+
+  /**
+   * The leader's clock reads {@code now}: propose due runs, retries, deadlines, reconciliation
+   * outcomes and the periodic {@code Tick}; send launches, cancels and questions that are due.
+   */
+  public List<DispatchEffect> onTick(Instant now, boolean leaseValid) {
+    if (!active(leaseValid)) {
+      return List.of();
+    }
+    List<DispatchEffect> effects = new ArrayList<>();
+    List<CronCommand> commands = new ArrayList<>();
+    proposed
+        .values()
+        .removeIf(at -> !Duration.between(at, now).minus(config.proposalRetryAfter()).isNegative());
+    refillCatchUpTokens(now);
+    Map<String, Integer> load = currentLoad();
+    boolean needTick = false;
+
+    for (Run run : pendingCancels.values()) {
+      effects.add(new DispatchEffect.Cancel(run.agentId(), run.id(), run.attempt(), ballot));
+    }
+    pendingCancels.clear();
+
+    for (DueRunTimer.Due reached : timer.pollDue(now, config.maxDuePerTick())) {
+      Optional<JobView> job = view.job(reached.job());
+      if (job.isEmpty()) {
+        continue;
+      }
+      RunId id = RunId.of(reached.job(), reached.instant());
+      JobSpec spec = job.get().spec();
+      boolean late =
+          Duration.between(reached.instant(), now).compareTo(CronStateMachine.MISFIRE_THRESHOLD)
+              > 0;
+      boolean wouldOverlap =
+          spec.concurrency() == ConcurrencyPolicy.FORBID && job.get().openRuns() > 0;
+      String agent =
+          late || spec.paused() || wouldOverlap ? null : chooseAgent(spec, id, "", now, load);
+      if (agent == null) {
+        // The state machine records the instant (misfire policy, pause, overlap, or due until an
+        // agent appears).
+        needTick = true;
+        continue;
+      }
+      commands.add(new CronCommand.RunIntent(id, 1, agent, ballot, now));
+      proposed.put(id, now);
     }
 
-    /** The tracked run if the answer is about its current attempt and was asked under this ballot. */
-    private Tracked current(RunId runId, int attempt, Ballot askedUnder) {
-        Tracked tracked = launched.get(runId);
-        return tracked != null && tracked.attempt == attempt && askedUnder.equals(ballot) ? tracked : null;
+    Set<String> forbidJobsStarted = new HashSet<>();
+    for (Iterator<RunId> it = due.iterator(); it.hasNext(); ) {
+      RunId id = it.next();
+      if (proposed.containsKey(id)) {
+        continue;
+      }
+      Optional<Run> run = view.run(id);
+      Optional<JobView> job = view.job(id.job());
+      if (run.isEmpty() || run.get().status() != RunStatus.DUE || job.isEmpty()) {
+        it.remove();
+        continue;
+      }
+      JobSpec spec = job.get().spec();
+      Duration deadline =
+          spec.misfire().window().compareTo(CronStateMachine.MISFIRE_THRESHOLD) > 0
+              ? spec.misfire().window()
+              : CronStateMachine.MISFIRE_THRESHOLD;
+      if (Duration.between(run.get().dueAt(), now).compareTo(deadline) > 0) {
+        commands.add(new CronCommand.RecordSkip(id, SkipReason.DEADLINE, now));
+        proposed.put(id, now);
+        continue;
+      }
+      if (spec.concurrency() == ConcurrencyPolicy.FORBID
+          && (forbidJobsStarted.contains(id.job()) || hasRunInProgress(id.job()))) {
+        continue;
+      }
+      if (run.get().catchUp() && catchUpTokens < 1) {
+        continue;
+      }
+      String agent = chooseAgent(spec, id, "", now, load);
+      if (agent == null) {
+        continue;
+      }
+      if (run.get().catchUp()) {
+        catchUpTokens -= 1;
+      }
+      forbidJobsStarted.add(id.job());
+      commands.add(new CronCommand.RunIntent(id, 1, agent, ballot, now));
+      proposed.put(id, now);
     }
 
-    private Semantics semantics(RunId runId) {
-        return view.job(runId.job()).map(job -> job.spec().semantics()).orElse(Semantics.AT_MOST_ONCE);
+    for (Iterator<Map.Entry<RunId, Instant>> it = retryAt.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<RunId, Instant> entry = it.next();
+      RunId id = entry.getKey();
+      if (entry.getValue().isAfter(now) || proposed.containsKey(id)) {
+        continue;
+      }
+      Optional<Run> run = view.run(id);
+      Optional<JobView> job = view.job(id.job());
+      if (run.isEmpty() || run.get().status() != RunStatus.RETRY_WAIT || job.isEmpty()) {
+        it.remove();
+        continue;
+      }
+      String agent = chooseAgent(job.get().spec(), id, run.get().agentId(), now, load);
+      if (agent != null) {
+        commands.add(new CronCommand.RunIntent(id, run.get().attempt() + 1, agent, ballot, now));
+        proposed.put(id, now);
+      }
     }
 
-    // ---------------------------------------------------------------- time
-
-    /**
-     * The leader's clock reads {@code now}: propose due runs, retries, deadlines, reconciliation
-     * outcomes and the periodic {@code Tick}; send launches, cancels and questions that are due.
-     */
-    public List<DispatchEffect> onTick(Instant now, boolean leaseValid) {
-        if (!active(leaseValid)) {
-            return List.of();
+    for (Iterator<Tracked> it = launched.values().iterator(); it.hasNext(); ) {
+      Tracked tracked = it.next();
+      Optional<Run> current = view.run(tracked.runId);
+      if (current.isEmpty()
+          || !current.get().launched()
+          || current.get().attempt() != tracked.attempt) {
+        it.remove();
+        continue;
+      }
+      Run run = current.get();
+      AgentInfo agent = agents.get(run.agentId());
+      if (agent == null && now.isBefore(unregisteredAgentsReachableUntil)) {
+        // Not registered with this leader yet; it may be alive and about to (see DispatcherConfig).
+        continue;
+      }
+      if (agent == null || !agent.alive(now)) {
+        if (!proposed.containsKey(run.id())) {
+          onAgentUnreachable(run, now, load, commands);
         }
-        List<DispatchEffect> effects = new ArrayList<>();
-        List<CronCommand> commands = new ArrayList<>();
-        proposed.values().removeIf(at -> !Duration.between(at, now).minus(config.proposalRetryAfter()).isNegative());
-        refillCatchUpTokens(now);
-        Map<String, Integer> load = currentLoad();
-        boolean needTick = false;
-
-        for (Run run : pendingCancels.values()) {
-            effects.add(new DispatchEffect.Cancel(run.agentId(), run.id(), run.attempt(), ballot));
+        continue;
+      }
+      if (!tracked.mayLaunch) {
+        if (tracked.getRunSentAt == null
+            || elapsed(tracked.getRunSentAt, now, config.getRunRetryAfter())) {
+          effects.add(new DispatchEffect.GetRun(run.agentId(), run.id(), run.attempt(), ballot));
+          tracked.getRunSentAt = now;
         }
-        pendingCancels.clear();
-
-        for (DueRunTimer.Due reached : timer.pollDue(now, config.maxDuePerTick())) {
-            Optional<JobView> job = view.job(reached.job());
-            if (job.isEmpty()) {
-                continue;
-            }
-            RunId id = RunId.of(reached.job(), reached.instant());
-            JobSpec spec = job.get().spec();
-            boolean late = Duration.between(reached.instant(), now).compareTo(CronStateMachine.MISFIRE_THRESHOLD) > 0;
-            boolean wouldOverlap = spec.concurrency() == ConcurrencyPolicy.FORBID && job.get().openRuns() > 0;
-            String agent = late || spec.paused() || wouldOverlap ? null : chooseAgent(spec, id, "", now, load);
-            if (agent == null) {
-                // The state machine records the instant (misfire policy, pause, overlap, or due until an agent appears).
-                needTick = true;
-                continue;
-            }
-            commands.add(new CronCommand.RunIntent(id, 1, agent, ballot, now));
-            proposed.put(id, now);
-        }
-
-        Set<String> forbidJobsStarted = new HashSet<>();
-        for (Iterator<RunId> it = due.iterator(); it.hasNext(); ) {
-            RunId id = it.next();
-            if (proposed.containsKey(id)) {
-                continue;
-            }
-            Optional<Run> run = view.run(id);
-            Optional<JobView> job = view.job(id.job());
-            if (run.isEmpty() || run.get().status() != RunStatus.DUE || job.isEmpty()) {
-                it.remove();
-                continue;
-            }
-            JobSpec spec = job.get().spec();
-            Duration deadline = spec.misfire().window().compareTo(CronStateMachine.MISFIRE_THRESHOLD) > 0
-                    ? spec.misfire().window()
-                    : CronStateMachine.MISFIRE_THRESHOLD;
-            if (Duration.between(run.get().dueAt(), now).compareTo(deadline) > 0) {
-                commands.add(new CronCommand.RecordSkip(id, SkipReason.DEADLINE, now));
-                proposed.put(id, now);
-                continue;
-            }
-            if (spec.concurrency() == ConcurrencyPolicy.FORBID
-                    && (forbidJobsStarted.contains(id.job()) || hasRunInProgress(id.job()))) {
-                continue;
-            }
-            if (run.get().catchUp() && catchUpTokens < 1) {
-                continue;
-            }
-            String agent = chooseAgent(spec, id, "", now, load);
-            if (agent == null) {
-                continue;
-            }
-            if (run.get().catchUp()) {
-                catchUpTokens -= 1;
-            }
-            forbidJobsStarted.add(id.job());
-            commands.add(new CronCommand.RunIntent(id, 1, agent, ballot, now));
-            proposed.put(id, now);
-        }
-
-        for (Iterator<Map.Entry<RunId, Instant>> it = retryAt.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<RunId, Instant> entry = it.next();
-            RunId id = entry.getKey();
-            if (entry.getValue().isAfter(now) || proposed.containsKey(id)) {
-                continue;
-            }
-            Optional<Run> run = view.run(id);
-            Optional<JobView> job = view.job(id.job());
-            if (run.isEmpty() || run.get().status() != RunStatus.RETRY_WAIT || job.isEmpty()) {
-                it.remove();
-                continue;
-            }
-            String agent = chooseAgent(job.get().spec(), id, run.get().agentId(), now, load);
-            if (agent != null) {
-                commands.add(new CronCommand.RunIntent(id, run.get().attempt() + 1, agent, ballot, now));
-                proposed.put(id, now);
-            }
-        }
-
-        for (Iterator<Tracked> it = launched.values().iterator(); it.hasNext(); ) {
-            Tracked tracked = it.next();
-            Optional<Run> current = view.run(tracked.runId);
-            if (current.isEmpty() || !current.get().launched() || current.get().attempt() != tracked.attempt) {
-                it.remove();
-                continue;
-            }
-            Run run = current.get();
-            AgentInfo agent = agents.get(run.agentId());
-            if (agent == null && now.isBefore(unregisteredAgentsReachableUntil)) {
-                // Not registered with this leader yet; it may be alive and about to (see DispatcherConfig).
-                continue;
-            }
-            if (agent == null || !agent.alive(now)) {
-                if (!proposed.containsKey(run.id())) {
-                    onAgentUnreachable(run, now, load, commands);
-                }
-                continue;
-            }
-            if (!tracked.mayLaunch) {
-                if (tracked.getRunSentAt == null || elapsed(tracked.getRunSentAt, now, config.getRunRetryAfter())) {
-                    effects.add(new DispatchEffect.GetRun(run.agentId(), run.id(), run.attempt(), ballot));
-                    tracked.getRunSentAt = now;
-                }
-                continue;
-            }
-            if (run.status() == RunStatus.LAUNCHED
-                    && (tracked.launchSentAt == null || elapsed(tracked.launchSentAt, now, config.launchResendAfter()))) {
-                launch(run, now, effects);
-            }
-        }
-
-        if (needTick || lastTickProposed == null || elapsed(lastTickProposed, now, config.tickInterval())) {
-            commands.add(0, new CronCommand.Tick(now));
-            lastTickProposed = now;
-        }
-        List<DispatchEffect> ordered = new ArrayList<>();
-        propose(commands, ordered);
-        ordered.addAll(effects);
-        return ordered;
+        continue;
+      }
+      if (run.status() == RunStatus.LAUNCHED
+          && (tracked.launchSentAt == null
+              || elapsed(tracked.launchSentAt, now, config.launchResendAfter()))) {
+        launch(run, now, effects);
+      }
     }
 
-    /** Step 4's last rows: the agent is past its lease. */
-    private void onAgentUnreachable(Run run, Instant now, Map<String, Integer> load, List<CronCommand> commands) {
-        var decision = Reconciliation.decide(semantics(run.id()), new Reconciliation.AgentReply.Unreachable(true));
-        switch (decision) {
-            case Reconciliation.Decision.NewAttempt newAttempt -> {
-                Optional<JobView> job = view.job(run.id().job());
-                String agent = job.isEmpty() ? null : chooseAgent(job.get().spec(), run.id(), run.agentId(), now, load);
-                if (agent != null && !agent.equals(run.agentId())) {
-                    commands.add(new CronCommand.RunIntent(run.id(), run.attempt() + 1, agent, ballot, now));
-                    proposed.put(run.id(), now);
-                }
-            }
-            case Reconciliation.Decision.RecordLost lost -> {
-                commands.add(new CronCommand.RecordLost(run.id(), run.attempt(), now));
-                proposed.put(run.id(), now);
-            }
-            default -> throw new IllegalStateException("unreachable agent past its lease decided " + decision);
-        }
+    if (needTick
+        || lastTickProposed == null
+        || elapsed(lastTickProposed, now, config.tickInterval())) {
+      commands.add(0, new CronCommand.Tick(now));
+      lastTickProposed = now;
     }
+    List<DispatchEffect> ordered = new ArrayList<>();
+    propose(commands, ordered);
+    ordered.addAll(effects);
+    return ordered;
+  }
 
-    private boolean hasRunInProgress(String job) {
-        for (Run run : view.openRuns(job)) {
-            if (run.status() != RunStatus.DUE) {
-                return true;
-            }
+  /** Step 4's last rows: the agent is past its lease. */
+  private void onAgentUnreachable(
+      Run run, Instant now, Map<String, Integer> load, List<CronCommand> commands) {
+    var decision =
+        Reconciliation.decide(semantics(run.id()), new Reconciliation.AgentReply.Unreachable(true));
+    switch (decision) {
+      case Reconciliation.Decision.NewAttempt newAttempt -> {
+        Optional<JobView> job = view.job(run.id().job());
+        String agent =
+            job.isEmpty()
+                ? null
+                : chooseAgent(job.get().spec(), run.id(), run.agentId(), now, load);
+        if (agent != null && !agent.equals(run.agentId())) {
+          commands.add(new CronCommand.RunIntent(run.id(), run.attempt() + 1, agent, ballot, now));
+          proposed.put(run.id(), now);
         }
-        return false;
+      }
+      case Reconciliation.Decision.RecordLost lost -> {
+        commands.add(new CronCommand.RecordLost(run.id(), run.attempt(), now));
+        proposed.put(run.id(), now);
+      }
+      default ->
+          throw new IllegalStateException("unreachable agent past its lease decided " + decision);
     }
+  }
 
-    private void propose(List<CronCommand> commands, List<DispatchEffect> effects) {
-        for (int from = 0; from < commands.size(); from += config.maxCommandsPerProposal()) {
-            int to = Math.min(commands.size(), from + config.maxCommandsPerProposal());
-            effects.add(new DispatchEffect.Propose(commands.subList(from, to)));
-        }
+  private boolean hasRunInProgress(String job) {
+    for (Run run : view.openRuns(job)) {
+      if (run.status() != RunStatus.DUE) {
+        return true;
+      }
     }
+    return false;
+  }
 
-    private static boolean elapsed(Instant since, Instant now, Duration period) {
-        return Duration.between(since, now).compareTo(period) >= 0;
+  private void propose(List<CronCommand> commands, List<DispatchEffect> effects) {
+    for (int from = 0; from < commands.size(); from += config.maxCommandsPerProposal()) {
+      int to = Math.min(commands.size(), from + config.maxCommandsPerProposal());
+      effects.add(new DispatchEffect.Propose(commands.subList(from, to)));
     }
+  }
 
-    private void refillCatchUpTokens(Instant now) {
-        int rate = config.catchUpLaunchesPerSecond();
-        if (tokensAt == null) {
-            catchUpTokens = rate;
-        } else if (now.isAfter(tokensAt)) {
-            double seconds = Duration.between(tokensAt, now).toNanos() / 1e9;
-            catchUpTokens = Math.min(rate, catchUpTokens + seconds * rate);
-        }
-        if (tokensAt == null || now.isAfter(tokensAt)) {
-            tokensAt = now;
-        }
-    }
+  private static boolean elapsed(Instant since, Instant now, Duration period) {
+    return Duration.between(since, now).compareTo(period) >= 0;
+  }
 
-    private Map<String, Integer> currentLoad() {
-        Map<String, Integer> load = new HashMap<>();
-        for (Tracked tracked : launched.values()) {
-            view.run(tracked.runId).ifPresent(run -> load.merge(run.agentId(), 1, Integer::sum));
-        }
-        return load;
+  private void refillCatchUpTokens(Instant now) {
+    int rate = config.catchUpLaunchesPerSecond();
+    if (tokensAt == null) {
+      catchUpTokens = rate;
+    } else if (now.isAfter(tokensAt)) {
+      double seconds = Duration.between(tokensAt, now).toNanos() / 1e9;
+      catchUpTokens = Math.min(rate, catchUpTokens + seconds * rate);
     }
+    if (tokensAt == null || now.isAfter(tokensAt)) {
+      tokensAt = now;
+    }
+  }
 
-    /**
-     * The live agent with spare capacity that carries the job's labels and has the fewest runs;
-     * ties go to a stable hash of run and agent so equal agents share the work. {@code avoid} is
-     * used only if no other agent fits. Adds the choice to {@code load}.
-     */
-    private String chooseAgent(JobSpec spec, RunId id, String avoid, Instant now, Map<String, Integer> load) {
-        String best = null;
-        long bestScore = Long.MAX_VALUE;
-        for (AgentInfo agent : agents.values()) {
-            int used = load.getOrDefault(agent.agentId(), 0);
-            if (!agent.alive(now) || used >= agent.capacity() || !agent.matches(spec.agentSelector())) {
-                continue;
-            }
-            long score = ((long) used << 32) + (agent.agentId().equals(avoid) ? 1L << 31 : 0)
-                    + (stableHash(id.toString(), agent.agentId()) & 0x7fff_ffffL);
-            if (score < bestScore) {
-                bestScore = score;
-                best = agent.agentId();
-            }
-        }
-        if (best != null) {
-            load.merge(best, 1, Integer::sum);
-        }
-        return best;
+  private Map<String, Integer> currentLoad() {
+    Map<String, Integer> load = new HashMap<>();
+    for (Tracked tracked : launched.values()) {
+      view.run(tracked.runId).ifPresent(run -> load.merge(run.agentId(), 1, Integer::sum));
     }
+    return load;
+  }
 
-    private static int stableHash(String run, String agent) {
-        int hash = 0x811c9dc5;
-        for (String part : new String[] {run, "|", agent}) {
-            for (int i = 0; i < part.length(); i++) {
-                hash = (hash ^ part.charAt(i)) * 0x01000193;
-            }
-        }
-        return hash;
+  /**
+   * The live agent with spare capacity that carries the job's labels and has the fewest runs; ties
+   * go to a stable hash of run and agent so equal agents share the work. {@code avoid} is used only
+   * if no other agent fits. Adds the choice to {@code load}.
+   */
+  private String chooseAgent(
+      JobSpec spec, RunId id, String avoid, Instant now, Map<String, Integer> load) {
+    String best = null;
+    long bestScore = Long.MAX_VALUE;
+    for (AgentInfo agent : agents.values()) {
+      int used = load.getOrDefault(agent.agentId(), 0);
+      if (!agent.alive(now) || used >= agent.capacity() || !agent.matches(spec.agentSelector())) {
+        continue;
+      }
+      long score =
+          ((long) used << 32)
+              + (agent.agentId().equals(avoid) ? 1L << 31 : 0)
+              + (stableHash(id.toString(), agent.agentId()) & 0x7fff_ffffL);
+      if (score < bestScore) {
+        bestScore = score;
+        best = agent.agentId();
+      }
     }
+    if (best != null) {
+      load.merge(best, 1, Integer::sum);
+    }
+    return best;
+  }
 
-    /** The earliest instant at which {@link #onTick} has scheduled work, for the driver's timer. */
-    public Instant nextWakeup(Instant now) {
-        Instant wakeup = lastTickProposed == null ? now : lastTickProposed.plus(config.tickInterval());
-        Instant nextDue = timer.nextDue();
-        if (nextDue != null && nextDue.isBefore(wakeup)) {
-            wakeup = nextDue;
-        }
-        for (Instant retry : retryAt.values()) {
-            if (retry.isBefore(wakeup)) {
-                wakeup = retry;
-            }
-        }
-        return wakeup;
+  private static int stableHash(String run, String agent) {
+    int hash = 0x811c9dc5;
+    for (String part : new String[] {run, "|", agent}) {
+      for (int i = 0; i < part.length(); i++) {
+        hash = (hash ^ part.charAt(i)) * 0x01000193;
+      }
     }
+    return hash;
+  }
+
+  /** The earliest instant at which {@link #onTick} has scheduled work, for the driver's timer. */
+  public Instant nextWakeup(Instant now) {
+    Instant wakeup = lastTickProposed == null ? now : lastTickProposed.plus(config.tickInterval());
+    Instant nextDue = timer.nextDue();
+    if (nextDue != null && nextDue.isBefore(wakeup)) {
+      wakeup = nextDue;
+    }
+    for (Instant retry : retryAt.values()) {
+      if (retry.isBefore(wakeup)) {
+        wakeup = retry;
+      }
+    }
+    return wakeup;
+  }
 }

@@ -6,61 +6,70 @@ import java.util.Objects;
 /**
  * The leader dispatcher's settings. Each is validated at construction with a message naming it.
  *
- * @param tickInterval how often the leader proposes a {@code Tick} so skips and misfires are recorded
- *     even when nothing launches
- * @param catchUpLaunchesPerSecond cluster-wide rate of catch-up launches after an outage (no stampede)
+ * @param tickInterval how often the leader proposes a {@code Tick} so skips and misfires are
+ *     recorded even when nothing launches
+ * @param catchUpLaunchesPerSecond cluster-wide rate of catch-up launches after an outage (no
+ *     stampede)
  * @param proposalRetryAfter how long a proposal may stay unanswered before it is proposed again
  * @param launchResendAfter how long a launch may go without a start report before it is sent again
  *     (the agent treats a repeat as a no-op)
- * @param getRunRetryAfter how long a reconciliation question may go unanswered before it is asked again
+ * @param getRunRetryAfter how long a reconciliation question may go unanswered before it is asked
+ *     again
  * @param maxDuePerTick most due instants turned into proposals per tick
  * @param maxCommandsPerProposal most commands in one {@link DispatchEffect.Propose}
  * @param unregisteredAgentLease how long after it starts leading the dispatcher counts an agent
- *     reachable that inherited runs name but that has not registered with it yet. Agents re-register
- *     within a heartbeat interval or two; the wait must be at least the leader's agent lease
- *     ({@link AgentRegistryConfig#leaderLease}) because the previous leader may have acknowledged
- *     the agent's last heartbeat just before this leader was elected, and the agent may start
- *     processes until that lease runs out: declaring its runs unreachable earlier would let an
- *     at-most-once run be recorded {@code LOST} (or an at-least-once run start twice) while its
- *     agent is alive and about to register.
+ *     reachable that inherited runs name but that has not registered with it yet. Agents
+ *     re-register within a heartbeat interval or two; the wait must be at least the leader's agent
+ *     lease ({@link AgentRegistryConfig#leaderLease}) because the previous leader may have
+ *     acknowledged the agent's last heartbeat just before this leader was elected, and the agent
+ *     may start processes until that lease runs out: declaring its runs unreachable earlier would
+ *     let an at-most-once run be recorded {@code LOST} (or an at-least-once run start twice) while
+ *     its agent is alive and about to register.
  */
 public record DispatcherConfig(
-        Duration tickInterval,
-        int catchUpLaunchesPerSecond,
-        Duration proposalRetryAfter,
-        Duration launchResendAfter,
-        Duration getRunRetryAfter,
-        int maxDuePerTick,
-        int maxCommandsPerProposal,
-        Duration unregisteredAgentLease) {
+    Duration tickInterval,
+    int catchUpLaunchesPerSecond,
+    Duration proposalRetryAfter,
+    Duration launchResendAfter,
+    Duration getRunRetryAfter,
+    int maxDuePerTick,
+    int maxCommandsPerProposal,
+    Duration unregisteredAgentLease) {
 
-    public static final DispatcherConfig DEFAULT = new DispatcherConfig(Duration.ofSeconds(1), 50,
-            Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2), 100_000, 16_384,
-            AgentRegistryConfig.DEFAULT.leaderLease());
+  public static final DispatcherConfig DEFAULT =
+      new DispatcherConfig(
+          Duration.ofSeconds(1),
+          50,
+          Duration.ofSeconds(2),
+          Duration.ofSeconds(2),
+          Duration.ofSeconds(2),
+          100_000,
+          16_384,
+          AgentRegistryConfig.DEFAULT.leaderLease());
 
-    public DispatcherConfig {
-        positive(tickInterval, "tickInterval");
-        positive(proposalRetryAfter, "proposalRetryAfter");
-        positive(launchResendAfter, "launchResendAfter");
-        positive(getRunRetryAfter, "getRunRetryAfter");
-        positive(unregisteredAgentLease, "unregisteredAgentLease");
-        if (catchUpLaunchesPerSecond < 1 || catchUpLaunchesPerSecond > 100_000) {
-            throw new IllegalArgumentException("catchUpLaunchesPerSecond must be 1..100000, got "
-                    + catchUpLaunchesPerSecond);
-        }
-        if (maxDuePerTick < 1 || maxDuePerTick > 1_000_000) {
-            throw new IllegalArgumentException("maxDuePerTick must be 1..1000000, got " + maxDuePerTick);
-        }
-        if (maxCommandsPerProposal < 1 || maxCommandsPerProposal > 1_000_000) {
-            throw new IllegalArgumentException("maxCommandsPerProposal must be 1..1000000, got "
-                    + maxCommandsPerProposal);
-        }
+  public DispatcherConfig {
+    positive(tickInterval, "tickInterval");
+    positive(proposalRetryAfter, "proposalRetryAfter");
+    positive(launchResendAfter, "launchResendAfter");
+    positive(getRunRetryAfter, "getRunRetryAfter");
+    positive(unregisteredAgentLease, "unregisteredAgentLease");
+    if (catchUpLaunchesPerSecond < 1 || catchUpLaunchesPerSecond > 100_000) {
+      throw new IllegalArgumentException(
+          "catchUpLaunchesPerSecond must be 1..100000, got " + catchUpLaunchesPerSecond);
     }
-
-    private static void positive(Duration value, String name) {
-        Objects.requireNonNull(value, name);
-        if (value.isNegative() || value.isZero()) {
-            throw new IllegalArgumentException(name + " must be positive, got " + value);
-        }
+    if (maxDuePerTick < 1 || maxDuePerTick > 1_000_000) {
+      throw new IllegalArgumentException("maxDuePerTick must be 1..1000000, got " + maxDuePerTick);
     }
+    if (maxCommandsPerProposal < 1 || maxCommandsPerProposal > 1_000_000) {
+      throw new IllegalArgumentException(
+          "maxCommandsPerProposal must be 1..1000000, got " + maxCommandsPerProposal);
+    }
+  }
+
+  private static void positive(Duration value, String name) {
+    Objects.requireNonNull(value, name);
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive, got " + value);
+    }
+  }
 }

@@ -6,25 +6,25 @@ package io.paxcron.scheduler;
  */
 public sealed interface ExpectedVersion {
 
-    /** Write whatever the current version is. */
-    record Any() implements ExpectedVersion {}
+  /** Write whatever the current version is. */
+  record Any() implements ExpectedVersion {}
 
-    /** Write only if the job does not exist (create). */
-    record Absent() implements ExpectedVersion {}
+  /** Write only if the job does not exist (create). */
+  record Absent() implements ExpectedVersion {}
 
-    /** Write only if the job exists at exactly this version. */
-    record Exactly(long version) implements ExpectedVersion {
-        public Exactly {
-            if (version < 1) {
-                throw new IllegalArgumentException("a job version is a log slot >= 1, got " + version);
-            }
-        }
+  /** Write only if the job exists at exactly this version. */
+  record Exactly(long version) implements ExpectedVersion {
+    public Exactly {
+      if (version < 1) {
+        throw new IllegalArgumentException("a job version is a log slot >= 1, got " + version);
+      }
     }
+  }
 
-    ExpectedVersion ANY = new Any();
-    ExpectedVersion ABSENT = new Absent();
+  ExpectedVersion ANY = new Any();
+  ExpectedVersion ABSENT = new Absent();
 
-    static ExpectedVersion exactly(long version) {
-        return new Exactly(version);
-    }
+  static ExpectedVersion exactly(long version) {
+    return new Exactly(version);
+  }
 }

@@ -10,41 +10,41 @@ import java.util.Objects;
  */
 public sealed interface JobCommand {
 
-    /** The argument vector the agent passes to the operating system. */
-    List<String> argv();
+  /** The argument vector the agent passes to the operating system. */
+  List<String> argv();
 
-    /**
-     * A program and its arguments, executed without a shell.
-     *
-     * @param arguments the program (first element) and its arguments
-     */
-    record Argv(List<String> arguments) implements JobCommand {
-        public Argv {
-            arguments = List.copyOf(arguments);
-        }
-
-        @Override
-        public List<String> argv() {
-            return arguments;
-        }
+  /**
+   * A program and its arguments, executed without a shell.
+   *
+   * @param arguments the program (first element) and its arguments
+   */
+  record Argv(List<String> arguments) implements JobCommand {
+    public Argv {
+      arguments = List.copyOf(arguments);
     }
 
-    /**
-     * A shell command line, executed as {@code /bin/sh -c <script>}.
-     *
-     * @param script the command line
-     */
-    record Shell(String script) implements JobCommand {
-        /** The shell every agent uses; POSIX guarantees it exists. */
-        public static final String SHELL = "/bin/sh";
-
-        public Shell {
-            Objects.requireNonNull(script, "script");
-        }
-
-        @Override
-        public List<String> argv() {
-            return List.of(SHELL, "-c", script);
-        }
+    @Override
+    public List<String> argv() {
+      return arguments;
     }
+  }
+
+  /**
+   * A shell command line, executed as {@code /bin/sh -c <script>}.
+   *
+   * @param script the command line
+   */
+  record Shell(String script) implements JobCommand {
+    /** The shell every agent uses; POSIX guarantees it exists. */
+    public static final String SHELL = "/bin/sh";
+
+    public Shell {
+      Objects.requireNonNull(script, "script");
+    }
+
+    @Override
+    public List<String> argv() {
+      return List.of(SHELL, "-c", script);
+    }
+  }
 }

@@ -33,162 +33,267 @@ import java.util.TreeMap;
  * @param semantics at-most-once (default) or at-least-once
  * @param paused whether due instants are recorded {@code SKIPPED(PAUSED)} instead of run
  * @param historyRetention how many terminal ledger records of this job are kept
- * @param stdin text given to the command on its standard input (crontab's {@code %}); empty means none
+ * @param stdin text given to the command on its standard input (crontab's {@code %}); empty means
+ *     none
  * @param runAs the user the agent runs the command as (a system crontab's user field); empty means
  *     the agent's own user
- * @param source who owns the job: {@code crontab:<name>} for jobs applied from a crontab file, empty
- *     for jobs made through the API; {@code apply --prune} deletes only jobs of its own source
+ * @param source who owns the job: {@code crontab:<name>} for jobs applied from a crontab file,
+ *     empty for jobs made through the API; {@code apply --prune} deletes only jobs of its own
+ *     source
  * @param annotations free-form metadata kept with the job (a crontab's {@code MAILTO}, the line it
  *     came from); never read by the scheduler
  */
 public record JobSpec(
-        String name,
-        String schedule,
-        Syntax syntax,
-        String zone,
-        DstPolicy dstPolicy,
-        JobCommand command,
-        SortedMap<String, String> env,
-        String workingDirectory,
-        SortedMap<String, String> agentSelector,
-        Duration timeout,
-        RetryPolicy retries,
-        ConcurrencyPolicy concurrency,
-        MisfirePolicy misfire,
-        Semantics semantics,
-        boolean paused,
-        int historyRetention,
-        String stdin,
-        String runAs,
-        String source,
-        SortedMap<String, String> annotations) {
+    String name,
+    String schedule,
+    Syntax syntax,
+    String zone,
+    DstPolicy dstPolicy,
+    JobCommand command,
+    SortedMap<String, String> env,
+    String workingDirectory,
+    SortedMap<String, String> agentSelector,
+    Duration timeout,
+    RetryPolicy retries,
+    ConcurrencyPolicy concurrency,
+    MisfirePolicy misfire,
+    Semantics semantics,
+    boolean paused,
+    int historyRetention,
+    String stdin,
+    String runAs,
+    String source,
+    SortedMap<String, String> annotations) {
 
-    public static final Syntax DEFAULT_SYNTAX = Syntax.VIXIE;
-    public static final String DEFAULT_ZONE = "UTC";
-    public static final Duration DEFAULT_TIMEOUT = Duration.ofHours(1);
-    public static final ConcurrencyPolicy DEFAULT_CONCURRENCY = ConcurrencyPolicy.FORBID;
-    public static final Semantics DEFAULT_SEMANTICS = Semantics.AT_MOST_ONCE;
-    public static final int DEFAULT_HISTORY_RETENTION = 100;
+  public static final Syntax DEFAULT_SYNTAX = Syntax.VIXIE;
+  public static final String DEFAULT_ZONE = "UTC";
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofHours(1);
+  public static final ConcurrencyPolicy DEFAULT_CONCURRENCY = ConcurrencyPolicy.FORBID;
+  public static final Semantics DEFAULT_SEMANTICS = Semantics.AT_MOST_ONCE;
+  public static final int DEFAULT_HISTORY_RETENTION = 100;
 
-    public JobSpec {
-        Objects.requireNonNull(name, "name");
-        Objects.requireNonNull(schedule, "schedule");
-        Objects.requireNonNull(syntax, "syntax");
-        Objects.requireNonNull(zone, "zone");
-        Objects.requireNonNull(dstPolicy, "dstPolicy");
-        Objects.requireNonNull(command, "command");
-        env = sortedCopy(env, "env");
-        Objects.requireNonNull(workingDirectory, "workingDirectory");
-        agentSelector = sortedCopy(agentSelector, "agentSelector");
-        Objects.requireNonNull(timeout, "timeout");
-        Objects.requireNonNull(retries, "retries");
-        Objects.requireNonNull(concurrency, "concurrency");
-        Objects.requireNonNull(misfire, "misfire");
-        Objects.requireNonNull(semantics, "semantics");
-        Objects.requireNonNull(stdin, "stdin");
-        Objects.requireNonNull(runAs, "runAs");
-        Objects.requireNonNull(source, "source");
-        annotations = sortedCopy(annotations, "annotations");
+  public JobSpec {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(schedule, "schedule");
+    Objects.requireNonNull(syntax, "syntax");
+    Objects.requireNonNull(zone, "zone");
+    Objects.requireNonNull(dstPolicy, "dstPolicy");
+    Objects.requireNonNull(command, "command");
+    env = sortedCopy(env, "env");
+    Objects.requireNonNull(workingDirectory, "workingDirectory");
+    agentSelector = sortedCopy(agentSelector, "agentSelector");
+    Objects.requireNonNull(timeout, "timeout");
+    Objects.requireNonNull(retries, "retries");
+    Objects.requireNonNull(concurrency, "concurrency");
+    Objects.requireNonNull(misfire, "misfire");
+    Objects.requireNonNull(semantics, "semantics");
+    Objects.requireNonNull(stdin, "stdin");
+    Objects.requireNonNull(runAs, "runAs");
+    Objects.requireNonNull(source, "source");
+    annotations = sortedCopy(annotations, "annotations");
+  }
+
+  private static SortedMap<String, String> sortedCopy(Map<String, String> map, String what) {
+    Objects.requireNonNull(map, what);
+    TreeMap<String, String> copy = new TreeMap<>();
+    for (Map.Entry<String, String> entry : map.entrySet()) {
+      copy.put(
+          Objects.requireNonNull(entry.getKey(), what + " key"),
+          Objects.requireNonNull(entry.getValue(), what + " value"));
+    }
+    return Collections.unmodifiableSortedMap(copy);
+  }
+
+  /** A builder holding every default, for a job with the given name, schedule and command. */
+  public static Builder builder(String name, String schedule, JobCommand command) {
+    return new Builder(name, schedule, command);
+  }
+
+  /** A builder starting from this spec. */
+  public Builder toBuilder() {
+    Builder builder = new Builder(name, schedule, command);
+    builder.syntax = syntax;
+    builder.zone = zone;
+    builder.dstPolicy = dstPolicy;
+    builder.env = env;
+    builder.workingDirectory = workingDirectory;
+    builder.agentSelector = agentSelector;
+    builder.timeout = timeout;
+    builder.retries = retries;
+    builder.concurrency = concurrency;
+    builder.misfire = misfire;
+    builder.semantics = semantics;
+    builder.paused = paused;
+    builder.historyRetention = historyRetention;
+    builder.stdin = stdin;
+    builder.runAs = runAs;
+    builder.source = source;
+    builder.annotations = annotations;
+    return builder;
+  }
+
+  /**
+   * Whether the schedule, zone, syntax or DST policy differ, so the job's cursor must be
+   * recomputed.
+   */
+  boolean timingDiffersFrom(JobSpec other) {
+    return !schedule.equals(other.schedule)
+        || syntax != other.syntax
+        || !zone.equals(other.zone)
+        || !dstPolicy.equals(other.dstPolicy);
+  }
+
+  /** Mutable builder; not thread-safe. */
+  public static final class Builder {
+    private String name;
+    private String schedule;
+    private JobCommand command;
+    private Syntax syntax = DEFAULT_SYNTAX;
+    private String zone = DEFAULT_ZONE;
+    private DstPolicy dstPolicy = DstPolicy.DEFAULT;
+    private Map<String, String> env = Map.of();
+    private String workingDirectory = "";
+    private Map<String, String> agentSelector = Map.of();
+    private Duration timeout = DEFAULT_TIMEOUT;
+    private RetryPolicy retries = RetryPolicy.NONE;
+    private ConcurrencyPolicy concurrency = DEFAULT_CONCURRENCY;
+    private MisfirePolicy misfire = MisfirePolicy.DEFAULT;
+    private Semantics semantics = DEFAULT_SEMANTICS;
+    private boolean paused;
+    private int historyRetention = DEFAULT_HISTORY_RETENTION;
+    private String stdin = "";
+    private String runAs = "";
+    private String source = "";
+    private Map<String, String> annotations = Map.of();
+
+    private Builder(String name, String schedule, JobCommand command) {
+      this.name = name;
+      this.schedule = schedule;
+      this.command = command;
     }
 
-    private static SortedMap<String, String> sortedCopy(Map<String, String> map, String what) {
-        Objects.requireNonNull(map, what);
-        TreeMap<String, String> copy = new TreeMap<>();
-        for (Map.Entry<String, String> entry : map.entrySet()) {
-            copy.put(Objects.requireNonNull(entry.getKey(), what + " key"),
-                    Objects.requireNonNull(entry.getValue(), what + " value"));
-        }
-        return Collections.unmodifiableSortedMap(copy);
+    public Builder name(String value) {
+      name = value;
+      return this;
     }
 
-    /** A builder holding every default, for a job with the given name, schedule and command. */
-    public static Builder builder(String name, String schedule, JobCommand command) {
-        return new Builder(name, schedule, command);
+    public Builder schedule(String value) {
+      schedule = value;
+      return this;
     }
 
-    /** A builder starting from this spec. */
-    public Builder toBuilder() {
-        Builder builder = new Builder(name, schedule, command);
-        builder.syntax = syntax;
-        builder.zone = zone;
-        builder.dstPolicy = dstPolicy;
-        builder.env = env;
-        builder.workingDirectory = workingDirectory;
-        builder.agentSelector = agentSelector;
-        builder.timeout = timeout;
-        builder.retries = retries;
-        builder.concurrency = concurrency;
-        builder.misfire = misfire;
-        builder.semantics = semantics;
-        builder.paused = paused;
-        builder.historyRetention = historyRetention;
-        builder.stdin = stdin;
-        builder.runAs = runAs;
-        builder.source = source;
-        builder.annotations = annotations;
-        return builder;
+    public Builder command(JobCommand value) {
+      command = value;
+      return this;
     }
 
-    /** Whether the schedule, zone, syntax or DST policy differ, so the job's cursor must be recomputed. */
-    boolean timingDiffersFrom(JobSpec other) {
-        return !schedule.equals(other.schedule) || syntax != other.syntax || !zone.equals(other.zone)
-                || !dstPolicy.equals(other.dstPolicy);
+    public Builder syntax(Syntax value) {
+      syntax = value;
+      return this;
     }
 
-    /** Mutable builder; not thread-safe. */
-    public static final class Builder {
-        private String name;
-        private String schedule;
-        private JobCommand command;
-        private Syntax syntax = DEFAULT_SYNTAX;
-        private String zone = DEFAULT_ZONE;
-        private DstPolicy dstPolicy = DstPolicy.DEFAULT;
-        private Map<String, String> env = Map.of();
-        private String workingDirectory = "";
-        private Map<String, String> agentSelector = Map.of();
-        private Duration timeout = DEFAULT_TIMEOUT;
-        private RetryPolicy retries = RetryPolicy.NONE;
-        private ConcurrencyPolicy concurrency = DEFAULT_CONCURRENCY;
-        private MisfirePolicy misfire = MisfirePolicy.DEFAULT;
-        private Semantics semantics = DEFAULT_SEMANTICS;
-        private boolean paused;
-        private int historyRetention = DEFAULT_HISTORY_RETENTION;
-        private String stdin = "";
-        private String runAs = "";
-        private String source = "";
-        private Map<String, String> annotations = Map.of();
-
-        private Builder(String name, String schedule, JobCommand command) {
-            this.name = name;
-            this.schedule = schedule;
-            this.command = command;
-        }
-
-        public Builder name(String value) { name = value; return this; }
-        public Builder schedule(String value) { schedule = value; return this; }
-        public Builder command(JobCommand value) { command = value; return this; }
-        public Builder syntax(Syntax value) { syntax = value; return this; }
-        public Builder zone(String value) { zone = value; return this; }
-        public Builder dstPolicy(DstPolicy value) { dstPolicy = value; return this; }
-        public Builder env(Map<String, String> value) { env = value; return this; }
-        public Builder workingDirectory(String value) { workingDirectory = value; return this; }
-        public Builder agentSelector(Map<String, String> value) { agentSelector = value; return this; }
-        public Builder timeout(Duration value) { timeout = value; return this; }
-        public Builder retries(RetryPolicy value) { retries = value; return this; }
-        public Builder concurrency(ConcurrencyPolicy value) { concurrency = value; return this; }
-        public Builder misfire(MisfirePolicy value) { misfire = value; return this; }
-        public Builder semantics(Semantics value) { semantics = value; return this; }
-        public Builder paused(boolean value) { paused = value; return this; }
-        public Builder historyRetention(int value) { historyRetention = value; return this; }
-        public Builder stdin(String value) { stdin = value; return this; }
-        public Builder runAs(String value) { runAs = value; return this; }
-        public Builder source(String value) { source = value; return this; }
-        public Builder annotations(Map<String, String> value) { annotations = value; return this; }
-
-        public JobSpec build() {
-            return new JobSpec(name, schedule, syntax, zone, dstPolicy, command, new TreeMap<>(env), workingDirectory,
-                    new TreeMap<>(agentSelector), timeout, retries, concurrency, misfire, semantics, paused,
-                    historyRetention, stdin, runAs, source, new TreeMap<>(annotations));
-        }
+    public Builder zone(String value) {
+      zone = value;
+      return this;
     }
+
+    public Builder dstPolicy(DstPolicy value) {
+      dstPolicy = value;
+      return this;
+    }
+
+    public Builder env(Map<String, String> value) {
+      env = value;
+      return this;
+    }
+
+    public Builder workingDirectory(String value) {
+      workingDirectory = value;
+      return this;
+    }
+
+    public Builder agentSelector(Map<String, String> value) {
+      agentSelector = value;
+      return this;
+    }
+
+    public Builder timeout(Duration value) {
+      timeout = value;
+      return this;
+    }
+
+    public Builder retries(RetryPolicy value) {
+      retries = value;
+      return this;
+    }
+
+    public Builder concurrency(ConcurrencyPolicy value) {
+      concurrency = value;
+      return this;
+    }
+
+    public Builder misfire(MisfirePolicy value) {
+      misfire = value;
+      return this;
+    }
+
+    public Builder semantics(Semantics value) {
+      semantics = value;
+      return this;
+    }
+
+    public Builder paused(boolean value) {
+      paused = value;
+      return this;
+    }
+
+    public Builder historyRetention(int value) {
+      historyRetention = value;
+      return this;
+    }
+
+    public Builder stdin(String value) {
+      stdin = value;
+      return this;
+    }
+
+    public Builder runAs(String value) {
+      runAs = value;
+      return this;
+    }
+
+    public Builder source(String value) {
+      source = value;
+      return this;
+    }
+
+    public Builder annotations(Map<String, String> value) {
+      annotations = value;
+      return this;
+    }
+
+    public JobSpec build() {
+      return new JobSpec(
+          name,
+          schedule,
+          syntax,
+          zone,
+          dstPolicy,
+          command,
+          new TreeMap<>(env),
+          workingDirectory,
+          new TreeMap<>(agentSelector),
+          timeout,
+          retries,
+          concurrency,
+          misfire,
+          semantics,
+          paused,
+          historyRetention,
+          stdin,
+          runAs,
+          source,
+          new TreeMap<>(annotations));
+    }
+  }
 }

@@ -20,21 +20,21 @@ import java.util.Objects;
  * @param ledgerRecords terminal records kept for the job
  */
 public record JobView(
-        JobSpec spec,
-        long version,
-        long createdSlot,
-        String resolvedSchedule,
-        Map<ScheduleField, Integer> chosen,
-        Instant nextDue,
-        int openRuns,
-        int ledgerRecords) {
-    public JobView {
-        Objects.requireNonNull(spec, "spec");
-        Objects.requireNonNull(resolvedSchedule, "resolvedSchedule");
-        chosen = Map.copyOf(chosen);
-    }
+    JobSpec spec,
+    long version,
+    long createdSlot,
+    String resolvedSchedule,
+    Map<ScheduleField, Integer> chosen,
+    Instant nextDue,
+    int openRuns,
+    int ledgerRecords) {
+  public JobView {
+    Objects.requireNonNull(spec, "spec");
+    Objects.requireNonNull(resolvedSchedule, "resolvedSchedule");
+    chosen = Map.copyOf(chosen);
+  }
 
-    public String name() {
-        return spec.name();
-    }
+  public String name() {
+    return spec.name();
+  }
 }

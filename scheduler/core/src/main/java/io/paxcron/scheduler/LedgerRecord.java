@@ -9,10 +9,11 @@ import java.util.Objects;
  * of one job that were skipped for the same reason (a paused week of a once-a-second job is one
  * record, not 604,800). Immutable.
  *
- * @param sequence position in the cluster-wide ledger order (1-based, increasing in apply order);
- *     a stretch keeps the sequence of its first instant
+ * @param sequence position in the cluster-wide ledger order (1-based, increasing in apply order); a
+ *     stretch keeps the sequence of its first instant
  * @param runId the run, or the first instant of a stretch
- * @param lastInstant the last scheduled instant the record covers ({@code runId.instant()} for one run)
+ * @param lastInstant the last scheduled instant the record covers ({@code runId.instant()} for one
+ *     run)
  * @param instantCount how many scheduled instants the record covers, at least 1
  * @param outcome how the instant(s) ended
  * @param attempts attempts accepted for the run (0 for skips)
@@ -21,57 +22,90 @@ import java.util.Objects;
  * @param startedAt when the last attempt's start was recorded, or {@code null}
  * @param endedAt the leader stamp of the command that ended the run (for stretches: the latest one)
  * @param slot the log slot of that command
- * @param detail output tail and reason from the finish report, and a {@code LOST} run's agent testimony
+ * @param detail output tail and reason from the finish report, and a {@code LOST} run's agent
+ *     testimony
  */
 public record LedgerRecord(
-        long sequence,
-        RunId runId,
-        Instant lastInstant,
-        long instantCount,
-        Outcome outcome,
-        int attempts,
-        String agentId,
-        Ballot ballot,
-        Instant startedAt,
-        Instant endedAt,
-        long slot,
-        RunDetail detail) {
+    long sequence,
+    RunId runId,
+    Instant lastInstant,
+    long instantCount,
+    Outcome outcome,
+    int attempts,
+    String agentId,
+    Ballot ballot,
+    Instant startedAt,
+    Instant endedAt,
+    long slot,
+    RunDetail detail) {
 
-    /** A record with nothing beyond its outcome. */
-    public LedgerRecord(long sequence, RunId runId, Instant lastInstant, long instantCount, Outcome outcome,
-            int attempts, String agentId, Ballot ballot, Instant startedAt, Instant endedAt, long slot) {
-        this(sequence, runId, lastInstant, instantCount, outcome, attempts, agentId, ballot, startedAt, endedAt, slot,
-                RunDetail.NONE);
-    }
+  /** A record with nothing beyond its outcome. */
+  public LedgerRecord(
+      long sequence,
+      RunId runId,
+      Instant lastInstant,
+      long instantCount,
+      Outcome outcome,
+      int attempts,
+      String agentId,
+      Ballot ballot,
+      Instant startedAt,
+      Instant endedAt,
+      long slot) {
+    this(
+        sequence,
+        runId,
+        lastInstant,
+        instantCount,
+        outcome,
+        attempts,
+        agentId,
+        ballot,
+        startedAt,
+        endedAt,
+        slot,
+        RunDetail.NONE);
+  }
 
-    public LedgerRecord {
-        Objects.requireNonNull(runId, "runId");
-        Objects.requireNonNull(lastInstant, "lastInstant");
-        Objects.requireNonNull(outcome, "outcome");
-        Objects.requireNonNull(agentId, "agentId");
-        Objects.requireNonNull(ballot, "ballot");
-        Objects.requireNonNull(endedAt, "endedAt");
-        Objects.requireNonNull(detail, "detail");
-        if (instantCount < 1) {
-            throw new IllegalArgumentException("instantCount must be >= 1, got " + instantCount);
-        }
+  public LedgerRecord {
+    Objects.requireNonNull(runId, "runId");
+    Objects.requireNonNull(lastInstant, "lastInstant");
+    Objects.requireNonNull(outcome, "outcome");
+    Objects.requireNonNull(agentId, "agentId");
+    Objects.requireNonNull(ballot, "ballot");
+    Objects.requireNonNull(endedAt, "endedAt");
+    Objects.requireNonNull(detail, "detail");
+    if (instantCount < 1) {
+      throw new IllegalArgumentException("instantCount must be >= 1, got " + instantCount);
     }
+  }
 
-    /** Whether {@code instant} of this record's job is one the record accounts for. */
-    public boolean covers(Instant instant) {
-        return !instant.isBefore(runId.instant()) && !instant.isAfter(lastInstant);
-    }
+  /** Whether {@code instant} of this record's job is one the record accounts for. */
+  public boolean covers(Instant instant) {
+    return !instant.isBefore(runId.instant()) && !instant.isAfter(lastInstant);
+  }
 
-    /** This record with the agent's testimony about a {@code LOST} run. */
-    public LedgerRecord withTestimony(String testimony) {
-        return new LedgerRecord(sequence, runId, lastInstant, instantCount, outcome, attempts, agentId, ballot,
-                startedAt, endedAt, slot, detail.withTestimony(testimony));
-    }
+  /** This record with the agent's testimony about a {@code LOST} run. */
+  public LedgerRecord withTestimony(String testimony) {
+    return new LedgerRecord(
+        sequence,
+        runId,
+        lastInstant,
+        instantCount,
+        outcome,
+        attempts,
+        agentId,
+        ballot,
+        startedAt,
+        endedAt,
+        slot,
+        detail.withTestimony(testimony));
+  }
 
-    @Override
-    public String toString() {
-        return instantCount == 1
-                ? runId + " " + outcome
-                : runId + ".." + lastInstant + " " + outcome + " x" + instantCount;
-    }
+  @Override
+  public String toString() {
+    return instantCount == 1
+        ? runId + " " + outcome
+        : runId + ".." + lastInstant + " " + outcome + " x" + instantCount;
+  }
 }

@@ -5,13 +5,13 @@ package io.paxcron.scheduler;
  * The state machine answers such a command with {@link CommandResult.Status#MALFORMED}.
  */
 public final class MalformedCommandException extends IllegalArgumentException {
-    private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 1L;
 
-    public MalformedCommandException(String message) {
-        super(message);
-    }
+  public MalformedCommandException(String message) {
+    super(message);
+  }
 
-    public MalformedCommandException(String message, Throwable cause) {
-        super(message, cause);
-    }
+  public MalformedCommandException(String message, Throwable cause) {
+    super(message, cause);
+  }
 }

@@ -17,63 +17,75 @@ import java.util.Objects;
  */
 public record RunDetail(byte[] outputTail, String reason, String agentTestimony) {
 
-    /** The most output kept in the ledger per run; whole outputs stay on the agent. */
-    public static final int MAX_OUTPUT_TAIL_BYTES = 1024;
-    /** The most characters of a reason or testimony kept. */
-    public static final int MAX_TEXT_CHARS = 512;
-    /** Nothing known beyond the outcome. */
-    public static final RunDetail NONE = new RunDetail(new byte[0], "", "");
-    /** The testimony of an agent that gave a launch up before starting it. */
-    public static final String NEVER_STARTED = "NEVER_STARTED";
+  /** The most output kept in the ledger per run; whole outputs stay on the agent. */
+  public static final int MAX_OUTPUT_TAIL_BYTES = 1024;
 
-    public RunDetail {
-        Objects.requireNonNull(outputTail, "outputTail");
-        Objects.requireNonNull(reason, "reason");
-        Objects.requireNonNull(agentTestimony, "agentTestimony");
-        outputTail = outputTail.length <= MAX_OUTPUT_TAIL_BYTES
-                ? outputTail.clone()
-                : Arrays.copyOfRange(outputTail, outputTail.length - MAX_OUTPUT_TAIL_BYTES, outputTail.length);
-        reason = cut(reason);
-        agentTestimony = cut(agentTestimony);
-    }
+  /** The most characters of a reason or testimony kept. */
+  public static final int MAX_TEXT_CHARS = 512;
 
-    /** A finish report's detail. */
-    public static RunDetail of(byte[] outputTail, String reason) {
-        return new RunDetail(outputTail, reason, "");
-    }
+  /** Nothing known beyond the outcome. */
+  public static final RunDetail NONE = new RunDetail(new byte[0], "", "");
 
-    private static String cut(String text) {
-        return text.length() <= MAX_TEXT_CHARS ? text : text.substring(0, MAX_TEXT_CHARS);
-    }
+  /** The testimony of an agent that gave a launch up before starting it. */
+  public static final String NEVER_STARTED = "NEVER_STARTED";
 
-    @Override
-    public byte[] outputTail() {
-        return outputTail.clone();
-    }
+  public RunDetail {
+    Objects.requireNonNull(outputTail, "outputTail");
+    Objects.requireNonNull(reason, "reason");
+    Objects.requireNonNull(agentTestimony, "agentTestimony");
+    outputTail =
+        outputTail.length <= MAX_OUTPUT_TAIL_BYTES
+            ? outputTail.clone()
+            : Arrays.copyOfRange(
+                outputTail, outputTail.length - MAX_OUTPUT_TAIL_BYTES, outputTail.length);
+    reason = cut(reason);
+    agentTestimony = cut(agentTestimony);
+  }
 
-    /** This detail with the agent's testimony. */
-    public RunDetail withTestimony(String testimony) {
-        return new RunDetail(outputTail, reason, testimony);
-    }
+  /** A finish report's detail. */
+  public static RunDetail of(byte[] outputTail, String reason) {
+    return new RunDetail(outputTail, reason, "");
+  }
 
-    public boolean isEmpty() {
-        return outputTail.length == 0 && reason.isEmpty() && agentTestimony.isEmpty();
-    }
+  private static String cut(String text) {
+    return text.length() <= MAX_TEXT_CHARS ? text : text.substring(0, MAX_TEXT_CHARS);
+  }
 
-    @Override
-    public boolean equals(Object other) {
-        return other instanceof RunDetail detail && Arrays.equals(outputTail, detail.outputTail)
-                && reason.equals(detail.reason) && agentTestimony.equals(detail.agentTestimony);
-    }
+  @Override
+  public byte[] outputTail() {
+    return outputTail.clone();
+  }
 
-    @Override
-    public int hashCode() {
-        return Objects.hash(Arrays.hashCode(outputTail), reason, agentTestimony);
-    }
+  /** This detail with the agent's testimony. */
+  public RunDetail withTestimony(String testimony) {
+    return new RunDetail(outputTail, reason, testimony);
+  }
 
-    @Override
-    public String toString() {
-        return "RunDetail[outputTail=" + HexFormat.of().formatHex(outputTail) + ", reason=" + reason
-                + ", agentTestimony=" + agentTestimony + "]";
-    }
+  public boolean isEmpty() {
+    return outputTail.length == 0 && reason.isEmpty() && agentTestimony.isEmpty();
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof RunDetail detail
+        && Arrays.equals(outputTail, detail.outputTail)
+        && reason.equals(detail.reason)
+        && agentTestimony.equals(detail.agentTestimony);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(Arrays.hashCode(outputTail), reason, agentTestimony);
+  }
+
+  @Override
+  public String toString() {
+    return "RunDetail[outputTail="
+        + HexFormat.of().formatHex(outputTail)
+        + ", reason="
+        + reason
+        + ", agentTestimony="
+        + agentTestimony
+        + "]";
+  }
 }

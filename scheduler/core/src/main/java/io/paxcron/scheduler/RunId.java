@@ -14,50 +14,49 @@ import java.util.Objects;
  * @param manual whether the run was triggered by an operator rather than the schedule
  */
 public record RunId(String job, Instant instant, boolean manual) implements Comparable<RunId> {
-    private static final Comparator<RunId> ORDER = Comparator.comparing(RunId::job)
-            .thenComparing(RunId::instant)
-            .thenComparing(RunId::manual);
+  private static final Comparator<RunId> ORDER =
+      Comparator.comparing(RunId::job).thenComparing(RunId::instant).thenComparing(RunId::manual);
 
-    public RunId {
-        Objects.requireNonNull(job, "job");
-        Objects.requireNonNull(instant, "instant");
-    }
+  public RunId {
+    Objects.requireNonNull(job, "job");
+    Objects.requireNonNull(instant, "instant");
+  }
 
-    /** A scheduled run. */
-    public static RunId of(String job, Instant instant) {
-        return new RunId(job, instant, false);
-    }
+  /** A scheduled run. */
+  public static RunId of(String job, Instant instant) {
+    return new RunId(job, instant, false);
+  }
 
-    /**
-     * The run named by {@link #toString()}'s form, {@code job@instant} or {@code job@instant/manual}.
-     *
-     * @throws IllegalArgumentException naming what is wrong with {@code text}
-     */
-    public static RunId parse(String text) {
-        Objects.requireNonNull(text, "text");
-        int at = text.indexOf('@');
-        if (at < 1) {
-            throw new IllegalArgumentException("run id: expected job@instant, got '" + text + "'");
-        }
-        String rest = text.substring(at + 1);
-        boolean manual = rest.endsWith("/manual");
-        if (manual) {
-            rest = rest.substring(0, rest.length() - "/manual".length());
-        }
-        try {
-            return new RunId(text.substring(0, at), Instant.parse(rest), manual);
-        } catch (java.time.format.DateTimeParseException e) {
-            throw new IllegalArgumentException("run id: bad instant '" + rest + "' in '" + text + "'", e);
-        }
+  /**
+   * The run named by {@link #toString()}'s form, {@code job@instant} or {@code job@instant/manual}.
+   *
+   * @throws IllegalArgumentException naming what is wrong with {@code text}
+   */
+  public static RunId parse(String text) {
+    Objects.requireNonNull(text, "text");
+    int at = text.indexOf('@');
+    if (at < 1) {
+      throw new IllegalArgumentException("run id: expected job@instant, got '" + text + "'");
     }
+    String rest = text.substring(at + 1);
+    boolean manual = rest.endsWith("/manual");
+    if (manual) {
+      rest = rest.substring(0, rest.length() - "/manual".length());
+    }
+    try {
+      return new RunId(text.substring(0, at), Instant.parse(rest), manual);
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new IllegalArgumentException("run id: bad instant '" + rest + "' in '" + text + "'", e);
+    }
+  }
 
-    @Override
-    public int compareTo(RunId other) {
-        return ORDER.compare(this, other);
-    }
+  @Override
+  public int compareTo(RunId other) {
+    return ORDER.compare(this, other);
+  }
 
-    @Override
-    public String toString() {
-        return job + "@" + instant + (manual ? "/manual" : "");
-    }
+  @Override
+  public String toString() {
+    return job + "@" + instant + (manual ? "/manual" : "");
+  }
 }

@@ -16,370 +16,527 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 final class DispatcherTest {
-    private static final Ballot NEW = new Ballot(2, 2);
+  private static final Ballot NEW = new Ballot(2, 2);
 
-    private final Fixture fixture = new Fixture();
-    private final Dispatcher dispatcher =
-            new Dispatcher(fixture.machine, DispatcherConfig.DEFAULT, new SplittableRandom(Seeds.seed("DispatcherTest", 7)));
+  private final Fixture fixture = new Fixture();
+  private final Dispatcher dispatcher =
+      new Dispatcher(
+          fixture.machine,
+          DispatcherConfig.DEFAULT,
+          new SplittableRandom(Seeds.seed("DispatcherTest", 7)));
 
-    private void agents(Instant leaseExpiresAt, String... ids) {
-        List<AgentInfo> directory = new ArrayList<>();
-        for (String id : ids) {
-            directory.add(new AgentInfo(id, Map.of(), 1000, leaseExpiresAt));
+  private void agents(Instant leaseExpiresAt, String... ids) {
+    List<AgentInfo> directory = new ArrayList<>();
+    for (String id : ids) {
+      directory.add(new AgentInfo(id, Map.of(), 1000, leaseExpiresAt));
+    }
+    dispatcher.onAgents(directory);
+  }
+
+  /** Plays the log: applies every proposed command, then feeds the chosen changes back. */
+  private List<DispatchEffect> choose(
+      List<DispatchEffect> effects, Instant now, boolean leaseValid) {
+    for (DispatchEffect effect : effects) {
+      if (effect instanceof DispatchEffect.Propose propose) {
+        for (CronCommand command : propose.commands()) {
+          fixture.apply(command);
         }
-        dispatcher.onAgents(directory);
+      }
+    }
+    return dispatcher.onApplied(now, leaseValid, fixture.machine.drainChanges());
+  }
+
+  private static List<DispatchEffect.Launch> launches(List<DispatchEffect> effects) {
+    return effects.stream()
+        .filter(DispatchEffect.Launch.class::isInstance)
+        .map(DispatchEffect.Launch.class::cast)
+        .toList();
+  }
+
+  private static List<CronCommand> proposals(List<DispatchEffect> effects) {
+    return effects.stream()
+        .filter(DispatchEffect.Propose.class::isInstance)
+        .flatMap(effect -> ((DispatchEffect.Propose) effect).commands().stream())
+        .toList();
+  }
+
+  private static <T> List<T> only(Class<T> type, List<?> items) {
+    return items.stream().filter(type::isInstance).map(type::cast).toList();
+  }
+
+  private void lead(Instant now) {
+    fixture.machine.drainChanges();
+    choose(dispatcher.onLeadership(now, true, NEW), now, true);
+  }
+
+  @Test
+  void dispatcherSendsNoLaunchBeforeIntentIsChosen() {
+    fixture.put(job("a", "@every 10s").build(), at(0));
+    agents(at(1000), "agent-1");
+    lead(at(0));
+
+    List<DispatchEffect> due = dispatcher.onTick(at(10), true);
+    assertEquals(
+        List.of(new CronCommand.RunIntent(RunId.of("a", at(10)), 1, "agent-1", NEW, at(10))),
+        only(CronCommand.RunIntent.class, proposals(due)));
+    assertEquals(List.of(), launches(due), "the intent is only proposed");
+    for (int second = 11; second < 20; second++) {
+      assertEquals(
+          List.of(),
+          launches(dispatcher.onTick(at(second), true)),
+          "while the intent is not chosen, nothing is launched");
     }
 
-    /** Plays the log: applies every proposed command, then feeds the chosen changes back. */
-    private List<DispatchEffect> choose(List<DispatchEffect> effects, Instant now, boolean leaseValid) {
-        for (DispatchEffect effect : effects) {
-            if (effect instanceof DispatchEffect.Propose propose) {
-                for (CronCommand command : propose.commands()) {
-                    fixture.apply(command);
-                }
-            }
-        }
-        return dispatcher.onApplied(now, leaseValid, fixture.machine.drainChanges());
+    List<DispatchEffect> chosen = choose(due, at(20), true);
+    assertEquals(
+        List.of(
+            new DispatchEffect.Launch(
+                "agent-1",
+                RunId.of("a", at(10)),
+                1,
+                NEW,
+                fixture.machine.job("a").orElseThrow().spec())),
+        launches(chosen));
+  }
+
+  @Test
+  void dispatcherGoesSilentWhenLeaseIsInvalid() {
+    fixture.put(job("a", "@every 10s").concurrency(ConcurrencyPolicy.REPLACE).build(), at(0));
+    agents(at(1000), "agent-1");
+    lead(at(0));
+    List<DispatchEffect> intent = dispatcher.onTick(at(10), true);
+
+    assertEquals(
+        List.of(), choose(intent, at(10), false), "the intent is chosen, but the lease lapsed");
+    assertEquals(List.of(), dispatcher.onTick(at(11), false));
+    assertEquals(
+        List.of(),
+        dispatcher.onAgentAnswer(
+            at(11),
+            false,
+            new AgentAnswer.Finished("agent-1", RunId.of("a", at(10)), 1, Outcome.SUCCEEDED)));
+
+    assertEquals(
+        1, launches(dispatcher.onTick(at(12), true)).size(), "sent once the lease holds again");
+
+    fixture.tick(at(20));
+    assertEquals(
+        List.of(),
+        dispatcher.onApplied(at(20), false, fixture.machine.drainChanges()),
+        "the replace policy's cancel waits for the lease too");
+    assertEquals(List.of(), dispatcher.onTick(at(21), false));
+    List<DispatchEffect> valid = dispatcher.onTick(at(22), true);
+    assertEquals(
+        List.of(new DispatchEffect.Cancel("agent-1", RunId.of("a", at(10)), 1, NEW)),
+        only(DispatchEffect.Cancel.class, valid));
+  }
+
+  @Test
+  void tenThousandJobsDueInTheSameSecondAreProposedInOneBatch() {
+    int jobs = 10_000;
+    for (int i = 0; i < jobs; i++) {
+      Fixture.require(fixture.put(job("job-" + i, "0 * * * * *").build(), at(0)));
     }
+    agents(
+        at(1000),
+        "agent-1",
+        "agent-2",
+        "agent-3",
+        "agent-4",
+        "agent-5",
+        "agent-6",
+        "agent-7",
+        "agent-8",
+        "agent-9",
+        "agent-10");
+    lead(at(1));
 
-    private static List<DispatchEffect.Launch> launches(List<DispatchEffect> effects) {
-        return effects.stream().filter(DispatchEffect.Launch.class::isInstance).map(DispatchEffect.Launch.class::cast)
-                .toList();
+    List<DispatchEffect> effects = dispatcher.onTick(at(60), true);
+    List<DispatchEffect.Propose> batches = only(DispatchEffect.Propose.class, effects);
+    assertEquals(1, batches.size(), "one batch of proposals");
+    List<CronCommand.RunIntent> intents =
+        only(CronCommand.RunIntent.class, batches.get(0).commands());
+    assertEquals(jobs, intents.size());
+    assertEquals(
+        jobs, new HashSet<>(intents.stream().map(CronCommand.RunIntent::runId).toList()).size());
+    assertTrue(intents.stream().allMatch(intent -> intent.runId().instant().equals(at(60))));
+
+    List<DispatchEffect.Launch> launched = launches(choose(effects, at(60), true));
+    assertEquals(jobs, launched.size());
+    Map<String, Long> perAgent = new java.util.TreeMap<>();
+    launched.forEach(launch -> perAgent.merge(launch.agentId(), 1L, Long::sum));
+    assertEquals(10, perAgent.size(), "the launches spread over every agent: " + perAgent);
+    assertTrue(perAgent.values().stream().allMatch(count -> count == 1000), perAgent::toString);
+  }
+
+  @Test
+  void instantsMissedWithoutALeaderAreLeftToTheMisfirePolicy() {
+    fixture.put(job("a", "@every 10s").build(), at(0));
+    agents(at(1000), "agent-1");
+    List<DispatchEffect> effects = dispatcher.onLeadership(at(97), true, NEW);
+    assertEquals(
+        List.of(new CronCommand.Tick(at(97))),
+        proposals(effects),
+        "a new leader does not launch missed instants itself");
+    List<DispatchEffect> afterTick = choose(effects, at(97), true);
+    assertEquals(List.of(), afterTick);
+    List<DispatchEffect> catchUp = dispatcher.onTick(at(97).plusMillis(500), true);
+    assertEquals(
+        List.of(RunId.of("a", at(90))),
+        only(CronCommand.RunIntent.class, proposals(catchUp)).stream()
+            .map(CronCommand.RunIntent::runId)
+            .toList(),
+        "run-once: only the latest missed instant");
+  }
+
+  @Test
+  void catchUpLaunchesAreRateLimitedAcrossTheCluster() {
+    for (int i = 0; i < 30; i++) {
+      fixture.put(job("job-" + i, "@every 10s").build(), at(0));
     }
-
-    private static List<CronCommand> proposals(List<DispatchEffect> effects) {
-        return effects.stream().filter(DispatchEffect.Propose.class::isInstance)
-                .flatMap(effect -> ((DispatchEffect.Propose) effect).commands().stream()).toList();
+    agents(at(1000), "agent-1");
+    Dispatcher limited =
+        new Dispatcher(
+            fixture.machine,
+            new DispatcherConfig(
+                Duration.ofSeconds(1),
+                10,
+                Duration.ofSeconds(2),
+                Duration.ofSeconds(2),
+                Duration.ofSeconds(2),
+                100_000,
+                16_384,
+                Duration.ofSeconds(6)),
+            new SplittableRandom(1));
+    limited.onAgents(List.of(new AgentInfo("agent-1", Map.of(), 1000, at(1000))));
+    for (DispatchEffect effect : limited.onLeadership(at(97), true, NEW)) {
+      proposals(List.of(effect)).forEach(fixture::apply);
     }
+    limited.onApplied(at(97), true, fixture.machine.drainChanges());
+    assertEquals(
+        10,
+        only(CronCommand.RunIntent.class, proposals(limited.onTick(at(97).plusMillis(10), true)))
+            .size());
+    assertEquals(
+        0,
+        only(CronCommand.RunIntent.class, proposals(limited.onTick(at(97).plusMillis(20), true)))
+            .size());
+    assertEquals(
+        5,
+        only(CronCommand.RunIntent.class, proposals(limited.onTick(at(97).plusMillis(520), true)))
+            .size());
+  }
 
-    private static <T> List<T> only(Class<T> type, List<?> items) {
-        return items.stream().filter(type::isInstance).map(type::cast).toList();
+  @Test
+  void newLeaderAsksTheAgentBeforeResendingAnInheritedLaunch() {
+    fixture.put(job("a", "@every 1h").build(), at(0));
+    fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+    agents(at(9999), "agent-1");
+    List<DispatchEffect> effects = dispatcher.onLeadership(at(3601), true, NEW);
+    RunId run = RunId.of("a", at(3600));
+    assertEquals(
+        List.of(new DispatchEffect.GetRun("agent-1", run, 1, NEW)),
+        only(DispatchEffect.GetRun.class, effects));
+    assertEquals(List.of(), launches(effects));
+    assertEquals(
+        List.of(),
+        launches(dispatcher.onTick(at(3602), true)),
+        "no launch while the question is open");
+
+    assertEquals(
+        List.of(),
+        dispatcher.onAgentAnswer(
+            at(3602), true, new AgentAnswer.Unknown("agent-1", run, 1, Fixture.BALLOT)),
+        "an answer to an older ballot is ignored");
+    List<DispatchEffect> resend =
+        dispatcher.onAgentAnswer(at(3602), true, new AgentAnswer.Unknown("agent-1", run, 1, NEW));
+    assertEquals(
+        List.of(
+            new DispatchEffect.Launch(
+                "agent-1", run, 1, NEW, fixture.machine.job("a").orElseThrow().spec())),
+        launches(resend),
+        "unknown: the same launch again");
+  }
+
+  @Test
+  void agentThatKnowsAnInheritedLaunchIsAdoptedAndItsProgressRecorded() {
+    fixture.put(job("a", "@every 1h").build(), at(0));
+    fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+    agents(at(9999), "agent-1");
+    dispatcher.onLeadership(at(3601), true, NEW);
+    RunId run = RunId.of("a", at(3600));
+    List<DispatchEffect> running =
+        dispatcher.onAgentAnswer(
+            at(3602),
+            true,
+            new AgentAnswer.Known("agent-1", run, 1, NEW, AgentRunState.RUNNING, null));
+    assertEquals(
+        List.of(new CronCommand.RunStarted(run, 1, "agent-1", at(3602))), proposals(running));
+    assertEquals(List.of(), launches(running));
+    List<DispatchEffect> finished =
+        dispatcher.onAgentAnswer(
+            at(3603),
+            true,
+            new AgentAnswer.Known(
+                "agent-1", run, 1, NEW, AgentRunState.FINISHED, Outcome.failed(9)));
+    choose(finished, at(3603), true);
+    assertEquals(List.of("a@" + at(3600) + " FAILED(9)"), fixture.ledger("a"));
+  }
+
+  @Test
+  void atMostOnceRunOnAnAgentPastItsLeaseIsProposedLost() {
+    fixture.put(job("a", "@every 1h").build(), at(0));
+    agents(at(3605), "agent-1", "agent-2");
+    lead(at(3599));
+    choose(dispatcher.onTick(at(3600), true), at(3600), true);
+    assertEquals(
+        List.of(),
+        proposals(dispatcher.onTick(at(3604), true)).stream()
+            .filter(command -> !(command instanceof CronCommand.Tick))
+            .toList());
+    dispatcher.onAgents(
+        List.of(
+            new AgentInfo("agent-1", Map.of(), 10, at(3605)),
+            new AgentInfo("agent-2", Map.of(), 10, at(9999))));
+    String agent = fixture.machine.openRuns("a").get(0).agentId();
+    if (agent.equals("agent-2")) {
+      dispatcher.onAgents(
+          List.of(
+              new AgentInfo("agent-2", Map.of(), 10, at(3605)),
+              new AgentInfo("agent-1", Map.of(), 10, at(9999))));
     }
+    List<DispatchEffect> effects = dispatcher.onTick(at(3606), true);
+    assertEquals(
+        List.of(new CronCommand.RecordLost(RunId.of("a", at(3600)), 1, at(3606))),
+        only(CronCommand.RecordLost.class, proposals(effects)));
+    assertEquals(
+        List.of(), only(CronCommand.RunIntent.class, proposals(effects)), "never a second attempt");
+    choose(effects, at(3606), true);
+    assertEquals(List.of("a@" + at(3600) + " LOST"), fixture.ledger("a"));
+  }
 
-    private void lead(Instant now) {
-        fixture.machine.drainChanges();
-        choose(dispatcher.onLeadership(now, true, NEW), now, true);
+  @Test
+  void atLeastOnceRunOnAnAgentPastItsLeaseGetsANewAttemptElsewhere() {
+    fixture.put(job("a", "@every 1h").semantics(Semantics.AT_LEAST_ONCE).build(), at(0));
+    fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+    dispatcher.onAgents(
+        List.of(
+            new AgentInfo("agent-1", Map.of(), 10, at(3601)),
+            new AgentInfo("agent-2", Map.of(), 10, at(9999))));
+    List<DispatchEffect> effects = dispatcher.onLeadership(at(3602), true, NEW);
+    assertEquals(
+        List.of(new CronCommand.RunIntent(RunId.of("a", at(3600)), 2, "agent-2", NEW, at(3602))),
+        only(CronCommand.RunIntent.class, proposals(effects)));
+    List<DispatchEffect.Launch> launched = launches(choose(effects, at(3602), true));
+    assertEquals(1, launched.size());
+    assertEquals("agent-2", launched.get(0).agentId());
+    assertEquals(2, launched.get(0).attempt());
+  }
+
+  @Test
+  void fencedAnswerStopsTheDispatcherUntilItLeadsAgain() {
+    fixture.put(job("a", "@every 10s").build(), at(0));
+    agents(at(1000), "agent-1");
+    lead(at(0));
+    assertEquals(
+        List.of(),
+        dispatcher.onAgentAnswer(at(1), true, new AgentAnswer.Fenced("agent-1", new Ballot(5, 1))));
+    assertTrue(dispatcher.deposed());
+    assertEquals(List.of(), dispatcher.onTick(at(10), true));
+    assertTrue(!dispatcher.onLeadership(at(11), true, new Ballot(6, 2)).isEmpty());
+  }
+
+  @Test
+  void failedAttemptIsRetriedAfterBackoffPlusSeededJitter() {
+    RetryPolicy retries = new RetryPolicy(3, Duration.ofSeconds(10), Duration.ofMinutes(1), 50);
+    fixture.put(
+        job("a", "@every 1h").semantics(Semantics.AT_LEAST_ONCE).retries(retries).build(), at(0));
+    agents(at(99_999), "agent-1", "agent-2");
+    lead(at(3599));
+    choose(dispatcher.onTick(at(3600), true), at(3600), true);
+    String first = fixture.machine.openRuns("a").get(0).agentId();
+    choose(
+        dispatcher.onAgentAnswer(
+            at(3601),
+            true,
+            new AgentAnswer.Finished(first, RunId.of("a", at(3600)), 1, Outcome.failed(1))),
+        at(3601),
+        true);
+    assertEquals(RunStatus.RETRY_WAIT, fixture.machine.openRuns("a").get(0).status());
+    assertEquals(
+        List.of(),
+        only(CronCommand.RunIntent.class, proposals(dispatcher.onTick(at(3610), true))),
+        "not before the backoff");
+    List<CronCommand.RunIntent> retry =
+        only(CronCommand.RunIntent.class, proposals(dispatcher.onTick(at(3616), true)));
+    assertEquals(1, retry.size(), "within backoff + 50% jitter");
+    assertEquals(2, retry.get(0).attempt());
+    assertTrue(!retry.get(0).agentId().equals(first), "the retry prefers another agent");
+  }
+
+  @Test
+  void dueRunWithoutAnEligibleAgentIsSkippedWithReasonDeadline() {
+    // Hourly, so no newer instant arrives within the window (that would make the waiting run a
+    // misfire under run-once, see CronStateMachineTest).
+    fixture.put(
+        job("a", "@every 1h")
+            .agentSelector(Map.of("gpu", "true"))
+            .misfire(new MisfirePolicy(MisfirePolicy.Mode.RUN_ONCE, Duration.ofSeconds(30), 1))
+            .build(),
+        at(0));
+    agents(at(9000), "agent-1");
+    lead(at(3590));
+    List<DispatchEffect> effects = dispatcher.onTick(at(3600), true);
+    assertEquals(List.of(new CronCommand.Tick(at(3600))), proposals(effects));
+    choose(effects, at(3600), true);
+    for (int second = 3601; second <= 3630; second++) {
+      assertEquals(
+          List.of(),
+          only(CronCommand.RecordSkip.class, proposals(dispatcher.onTick(at(second), true))));
     }
+    List<DispatchEffect> late = dispatcher.onTick(at(3631), true);
+    assertEquals(
+        List.of(new CronCommand.RecordSkip(RunId.of("a", at(3600)), SkipReason.DEADLINE, at(3631))),
+        only(CronCommand.RecordSkip.class, proposals(late)));
+    choose(late, at(3631), true);
+    assertTrue(
+        fixture.ledger("a").contains("a@" + at(3600) + " SKIPPED(DEADLINE)"),
+        fixture.ledger("a")::toString);
+  }
 
-    @Test
-    void dispatcherSendsNoLaunchBeforeIntentIsChosen() {
-        fixture.put(job("a", "@every 10s").build(), at(0));
-        agents(at(1000), "agent-1");
-        lead(at(0));
+  @Test
+  void unansweredLaunchIsSentAgainAndAgentReportsBecomeProposals() {
+    fixture.put(job("a", "@every 10s").build(), at(0));
+    agents(at(1000), "agent-1");
+    lead(at(0));
+    assertEquals(1, launches(choose(dispatcher.onTick(at(10), true), at(10), true)).size());
+    assertEquals(List.of(), launches(dispatcher.onTick(at(11), true)));
+    assertEquals(
+        1, launches(dispatcher.onTick(at(12), true)).size(), "resent after launchResendAfter");
+    RunId run = RunId.of("a", at(10));
+    choose(
+        dispatcher.onAgentAnswer(at(12), true, new AgentAnswer.Started("agent-1", run, 1)),
+        at(12),
+        true);
+    assertEquals(
+        List.of(), launches(dispatcher.onTick(at(15), true)), "a started run is not resent");
+    choose(
+        dispatcher.onAgentAnswer(
+            at(16), true, new AgentAnswer.Finished("agent-1", run, 1, Outcome.SUCCEEDED)),
+        at(16),
+        true);
+    assertEquals(List.of("a@" + at(10) + " SUCCEEDED"), fixture.ledger("a"));
+  }
 
-        List<DispatchEffect> due = dispatcher.onTick(at(10), true);
-        assertEquals(List.of(new CronCommand.RunIntent(RunId.of("a", at(10)), 1, "agent-1", NEW, at(10))),
-                only(CronCommand.RunIntent.class, proposals(due)));
-        assertEquals(List.of(), launches(due), "the intent is only proposed");
-        for (int second = 11; second < 20; second++) {
-            assertEquals(List.of(), launches(dispatcher.onTick(at(second), true)),
-                    "while the intent is not chosen, nothing is launched");
-        }
+  @Test
+  void newLeaderWaitsForAnUnregisteredAgentAndAdoptsItsRunningRunWhenItRegisters() {
+    fixture.put(job("a", "@every 1h").build(), at(0));
+    fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+    fixture.started("a", at(3600), 1, "agent-1", at(3600));
+    dispatcher.onAgents(List.of());
+    RunId run = RunId.of("a", at(3600));
+    List<DispatchEffect> first = dispatcher.onLeadership(at(3601), true, NEW);
+    assertEquals(
+        List.of(),
+        only(CronCommand.RecordLost.class, proposals(first)),
+        "not before it could register");
+    assertEquals(
+        List.of(),
+        only(
+            CronCommand.RecordLost.class,
+            proposals(dispatcher.onTick(at(3601).plusMillis(5_900), true))));
+    agents(at(3601).plusMillis(12_000), "agent-1");
+    List<DispatchEffect> asked = dispatcher.onTick(at(3601).plusMillis(5_950), true);
+    assertEquals(
+        List.of(new DispatchEffect.GetRun("agent-1", run, 1, NEW)),
+        only(DispatchEffect.GetRun.class, asked));
+    assertEquals(
+        List.of(),
+        dispatcher.onAgentAnswer(
+            at(3607),
+            true,
+            new AgentAnswer.Known("agent-1", run, 1, NEW, AgentRunState.RUNNING, null)),
+        "adopted as it is");
+    assertEquals(
+        List.of(),
+        only(CronCommand.RecordLost.class, proposals(dispatcher.onTick(at(3610), true))));
+    assertEquals(RunStatus.RUNNING, fixture.machine.run(run).orElseThrow().status());
+  }
 
-        List<DispatchEffect> chosen = choose(due, at(20), true);
-        assertEquals(List.of(new DispatchEffect.Launch("agent-1", RunId.of("a", at(10)), 1, NEW,
-                fixture.machine.job("a").orElseThrow().spec())), launches(chosen));
-    }
+  @Test
+  void inheritedRunOfAnAgentThatNeverRegistersIsLostOnlyAfterTheUnregisteredAgentLease() {
+    fixture.put(job("a", "@every 1h").build(), at(0));
+    fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+    dispatcher.onAgents(List.of());
+    dispatcher.onLeadership(at(3601), true, NEW);
+    assertEquals(
+        List.of(),
+        only(
+            CronCommand.RecordLost.class,
+            proposals(dispatcher.onTick(at(3606).plusMillis(999), true))));
+    assertEquals(
+        List.of(new CronCommand.RecordLost(RunId.of("a", at(3600)), 1, at(3607))),
+        only(CronCommand.RecordLost.class, proposals(dispatcher.onTick(at(3607), true))));
+  }
 
-    @Test
-    void dispatcherGoesSilentWhenLeaseIsInvalid() {
-        fixture.put(job("a", "@every 10s").concurrency(ConcurrencyPolicy.REPLACE).build(), at(0));
-        agents(at(1000), "agent-1");
-        lead(at(0));
-        List<DispatchEffect> intent = dispatcher.onTick(at(10), true);
+  @Test
+  void agentHeardAgainAfterItsRunWasLostTestifiesAndTheRecordStaysLost() {
+    fixture.put(job("a", "@every 1h").build(), at(0));
+    fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+    RunId run = RunId.of("a", at(3600));
+    fixture.apply(new CronCommand.RecordLost(run, 1, at(3610)));
+    agents(at(9999), "agent-1");
+    lead(at(3611));
+    AgentAnswer late = new AgentAnswer.Finished("agent-1", run, 1, Outcome.failed(2));
+    assertEquals(
+        ReportAcknowledgement.Decision.PROPOSE,
+        ReportAcknowledgement.decide(fixture.machine, late));
+    List<DispatchEffect> effects = dispatcher.onAgentAnswer(at(3612), true, late);
+    assertEquals(
+        List.of(new CronCommand.RecordTestimony(run, 1, "FAILED(2)", at(3612))),
+        proposals(effects));
+    choose(effects, at(3612), true);
+    LedgerRecord record = fixture.machine.ledgerRecord(run).orElseThrow();
+    assertEquals(Outcome.LOST, record.outcome());
+    assertEquals("FAILED(2)", record.detail().agentTestimony());
+    assertEquals(
+        ReportAcknowledgement.Decision.ACKNOWLEDGE,
+        ReportAcknowledgement.decide(fixture.machine, late));
+  }
 
-        assertEquals(List.of(), choose(intent, at(10), false), "the intent is chosen, but the lease lapsed");
-        assertEquals(List.of(), dispatcher.onTick(at(11), false));
-        assertEquals(List.of(), dispatcher.onAgentAnswer(at(11), false,
-                new AgentAnswer.Finished("agent-1", RunId.of("a", at(10)), 1, Outcome.SUCCEEDED)));
+  @Test
+  void launchTheAgentGaveUpIsLostWithTestimonyForAtMostOnceAndRetriedForAtLeastOnce() {
+    fixture.put(job("once", "@every 1h").build(), at(0));
+    fixture.put(job("least", "@every 1h").semantics(Semantics.AT_LEAST_ONCE).build(), at(0));
+    agents(at(9999), "agent-1", "agent-2");
+    lead(at(3599));
+    choose(dispatcher.onTick(at(3600), true), at(3600), true);
+    RunId once = RunId.of("once", at(3600));
+    RunId least = RunId.of("least", at(3600));
+    String onceAgent = fixture.machine.run(once).orElseThrow().agentId();
+    String leastAgent = fixture.machine.run(least).orElseThrow().agentId();
+    List<DispatchEffect> lost =
+        dispatcher.onAgentAnswer(
+            at(3601), true, new AgentAnswer.NeverStarted(onceAgent, once, 1, "lease lapsed"));
+    assertEquals(
+        List.of(
+            new CronCommand.RecordLost(once, 1, at(3601)),
+            new CronCommand.RecordTestimony(once, 1, RunDetail.NEVER_STARTED, at(3601))),
+        proposals(lost));
+    choose(lost, at(3601), true);
+    assertEquals(
+        RunDetail.NEVER_STARTED,
+        fixture.machine.ledgerRecord(once).orElseThrow().detail().agentTestimony());
 
-        assertEquals(1, launches(dispatcher.onTick(at(12), true)).size(), "sent once the lease holds again");
-
-        fixture.tick(at(20));
-        assertEquals(List.of(), dispatcher.onApplied(at(20), false, fixture.machine.drainChanges()),
-                "the replace policy's cancel waits for the lease too");
-        assertEquals(List.of(), dispatcher.onTick(at(21), false));
-        List<DispatchEffect> valid = dispatcher.onTick(at(22), true);
-        assertEquals(List.of(new DispatchEffect.Cancel("agent-1", RunId.of("a", at(10)), 1, NEW)),
-                only(DispatchEffect.Cancel.class, valid));
-    }
-
-    @Test
-    void tenThousandJobsDueInTheSameSecondAreProposedInOneBatch() {
-        int jobs = 10_000;
-        for (int i = 0; i < jobs; i++) {
-            Fixture.require(fixture.put(job("job-" + i, "0 * * * * *").build(), at(0)));
-        }
-        agents(at(1000), "agent-1", "agent-2", "agent-3", "agent-4", "agent-5", "agent-6", "agent-7", "agent-8",
-                "agent-9", "agent-10");
-        lead(at(1));
-
-        List<DispatchEffect> effects = dispatcher.onTick(at(60), true);
-        List<DispatchEffect.Propose> batches = only(DispatchEffect.Propose.class, effects);
-        assertEquals(1, batches.size(), "one batch of proposals");
-        List<CronCommand.RunIntent> intents = only(CronCommand.RunIntent.class, batches.get(0).commands());
-        assertEquals(jobs, intents.size());
-        assertEquals(jobs, new HashSet<>(intents.stream().map(CronCommand.RunIntent::runId).toList()).size());
-        assertTrue(intents.stream().allMatch(intent -> intent.runId().instant().equals(at(60))));
-
-        List<DispatchEffect.Launch> launched = launches(choose(effects, at(60), true));
-        assertEquals(jobs, launched.size());
-        Map<String, Long> perAgent = new java.util.TreeMap<>();
-        launched.forEach(launch -> perAgent.merge(launch.agentId(), 1L, Long::sum));
-        assertEquals(10, perAgent.size(), "the launches spread over every agent: " + perAgent);
-        assertTrue(perAgent.values().stream().allMatch(count -> count == 1000), perAgent::toString);
-    }
-
-    @Test
-    void instantsMissedWithoutALeaderAreLeftToTheMisfirePolicy() {
-        fixture.put(job("a", "@every 10s").build(), at(0));
-        agents(at(1000), "agent-1");
-        List<DispatchEffect> effects = dispatcher.onLeadership(at(97), true, NEW);
-        assertEquals(List.of(new CronCommand.Tick(at(97))), proposals(effects),
-                "a new leader does not launch missed instants itself");
-        List<DispatchEffect> afterTick = choose(effects, at(97), true);
-        assertEquals(List.of(), afterTick);
-        List<DispatchEffect> catchUp = dispatcher.onTick(at(97).plusMillis(500), true);
-        assertEquals(List.of(RunId.of("a", at(90))), only(CronCommand.RunIntent.class, proposals(catchUp)).stream()
-                .map(CronCommand.RunIntent::runId).toList(), "run-once: only the latest missed instant");
-    }
-
-    @Test
-    void catchUpLaunchesAreRateLimitedAcrossTheCluster() {
-        for (int i = 0; i < 30; i++) {
-            fixture.put(job("job-" + i, "@every 10s").build(), at(0));
-        }
-        agents(at(1000), "agent-1");
-        Dispatcher limited = new Dispatcher(fixture.machine, new DispatcherConfig(Duration.ofSeconds(1), 10,
-                Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2), 100_000, 16_384, Duration.ofSeconds(6)),
-                new SplittableRandom(1));
-        limited.onAgents(List.of(new AgentInfo("agent-1", Map.of(), 1000, at(1000))));
-        for (DispatchEffect effect : limited.onLeadership(at(97), true, NEW)) {
-            proposals(List.of(effect)).forEach(fixture::apply);
-        }
-        limited.onApplied(at(97), true, fixture.machine.drainChanges());
-        assertEquals(10, only(CronCommand.RunIntent.class, proposals(limited.onTick(at(97).plusMillis(10), true))).size());
-        assertEquals(0, only(CronCommand.RunIntent.class, proposals(limited.onTick(at(97).plusMillis(20), true))).size());
-        assertEquals(5, only(CronCommand.RunIntent.class, proposals(limited.onTick(at(97).plusMillis(520), true))).size());
-    }
-
-    @Test
-    void newLeaderAsksTheAgentBeforeResendingAnInheritedLaunch() {
-        fixture.put(job("a", "@every 1h").build(), at(0));
-        fixture.intent("a", at(3600), 1, "agent-1", at(3600));
-        agents(at(9999), "agent-1");
-        List<DispatchEffect> effects = dispatcher.onLeadership(at(3601), true, NEW);
-        RunId run = RunId.of("a", at(3600));
-        assertEquals(List.of(new DispatchEffect.GetRun("agent-1", run, 1, NEW)),
-                only(DispatchEffect.GetRun.class, effects));
-        assertEquals(List.of(), launches(effects));
-        assertEquals(List.of(), launches(dispatcher.onTick(at(3602), true)), "no launch while the question is open");
-
-        assertEquals(List.of(), dispatcher.onAgentAnswer(at(3602), true,
-                new AgentAnswer.Unknown("agent-1", run, 1, Fixture.BALLOT)), "an answer to an older ballot is ignored");
-        List<DispatchEffect> resend = dispatcher.onAgentAnswer(at(3602), true,
-                new AgentAnswer.Unknown("agent-1", run, 1, NEW));
-        assertEquals(List.of(new DispatchEffect.Launch("agent-1", run, 1, NEW,
-                fixture.machine.job("a").orElseThrow().spec())), launches(resend), "unknown: the same launch again");
-    }
-
-    @Test
-    void agentThatKnowsAnInheritedLaunchIsAdoptedAndItsProgressRecorded() {
-        fixture.put(job("a", "@every 1h").build(), at(0));
-        fixture.intent("a", at(3600), 1, "agent-1", at(3600));
-        agents(at(9999), "agent-1");
-        dispatcher.onLeadership(at(3601), true, NEW);
-        RunId run = RunId.of("a", at(3600));
-        List<DispatchEffect> running = dispatcher.onAgentAnswer(at(3602), true,
-                new AgentAnswer.Known("agent-1", run, 1, NEW, AgentRunState.RUNNING, null));
-        assertEquals(List.of(new CronCommand.RunStarted(run, 1, "agent-1", at(3602))), proposals(running));
-        assertEquals(List.of(), launches(running));
-        List<DispatchEffect> finished = dispatcher.onAgentAnswer(at(3603), true,
-                new AgentAnswer.Known("agent-1", run, 1, NEW, AgentRunState.FINISHED, Outcome.failed(9)));
-        choose(finished, at(3603), true);
-        assertEquals(List.of("a@" + at(3600) + " FAILED(9)"), fixture.ledger("a"));
-    }
-
-    @Test
-    void atMostOnceRunOnAnAgentPastItsLeaseIsProposedLost() {
-        fixture.put(job("a", "@every 1h").build(), at(0));
-        agents(at(3605), "agent-1", "agent-2");
-        lead(at(3599));
-        choose(dispatcher.onTick(at(3600), true), at(3600), true);
-        assertEquals(List.of(), proposals(dispatcher.onTick(at(3604), true)).stream()
-                .filter(command -> !(command instanceof CronCommand.Tick)).toList());
-        dispatcher.onAgents(List.of(new AgentInfo("agent-1", Map.of(), 10, at(3605)),
-                new AgentInfo("agent-2", Map.of(), 10, at(9999))));
-        String agent = fixture.machine.openRuns("a").get(0).agentId();
-        if (agent.equals("agent-2")) {
-            dispatcher.onAgents(List.of(new AgentInfo("agent-2", Map.of(), 10, at(3605)),
-                    new AgentInfo("agent-1", Map.of(), 10, at(9999))));
-        }
-        List<DispatchEffect> effects = dispatcher.onTick(at(3606), true);
-        assertEquals(List.of(new CronCommand.RecordLost(RunId.of("a", at(3600)), 1, at(3606))),
-                only(CronCommand.RecordLost.class, proposals(effects)));
-        assertEquals(List.of(), only(CronCommand.RunIntent.class, proposals(effects)), "never a second attempt");
-        choose(effects, at(3606), true);
-        assertEquals(List.of("a@" + at(3600) + " LOST"), fixture.ledger("a"));
-    }
-
-    @Test
-    void atLeastOnceRunOnAnAgentPastItsLeaseGetsANewAttemptElsewhere() {
-        fixture.put(job("a", "@every 1h").semantics(Semantics.AT_LEAST_ONCE).build(), at(0));
-        fixture.intent("a", at(3600), 1, "agent-1", at(3600));
-        dispatcher.onAgents(List.of(new AgentInfo("agent-1", Map.of(), 10, at(3601)),
-                new AgentInfo("agent-2", Map.of(), 10, at(9999))));
-        List<DispatchEffect> effects = dispatcher.onLeadership(at(3602), true, NEW);
-        assertEquals(List.of(new CronCommand.RunIntent(RunId.of("a", at(3600)), 2, "agent-2", NEW, at(3602))),
-                only(CronCommand.RunIntent.class, proposals(effects)));
-        List<DispatchEffect.Launch> launched = launches(choose(effects, at(3602), true));
-        assertEquals(1, launched.size());
-        assertEquals("agent-2", launched.get(0).agentId());
-        assertEquals(2, launched.get(0).attempt());
-    }
-
-    @Test
-    void fencedAnswerStopsTheDispatcherUntilItLeadsAgain() {
-        fixture.put(job("a", "@every 10s").build(), at(0));
-        agents(at(1000), "agent-1");
-        lead(at(0));
-        assertEquals(List.of(), dispatcher.onAgentAnswer(at(1), true, new AgentAnswer.Fenced("agent-1", new Ballot(5, 1))));
-        assertTrue(dispatcher.deposed());
-        assertEquals(List.of(), dispatcher.onTick(at(10), true));
-        assertTrue(!dispatcher.onLeadership(at(11), true, new Ballot(6, 2)).isEmpty());
-    }
-
-    @Test
-    void failedAttemptIsRetriedAfterBackoffPlusSeededJitter() {
-        RetryPolicy retries = new RetryPolicy(3, Duration.ofSeconds(10), Duration.ofMinutes(1), 50);
-        fixture.put(job("a", "@every 1h").semantics(Semantics.AT_LEAST_ONCE).retries(retries).build(), at(0));
-        agents(at(99_999), "agent-1", "agent-2");
-        lead(at(3599));
-        choose(dispatcher.onTick(at(3600), true), at(3600), true);
-        String first = fixture.machine.openRuns("a").get(0).agentId();
-        choose(dispatcher.onAgentAnswer(at(3601), true,
-                new AgentAnswer.Finished(first, RunId.of("a", at(3600)), 1, Outcome.failed(1))), at(3601), true);
-        assertEquals(RunStatus.RETRY_WAIT, fixture.machine.openRuns("a").get(0).status());
-        assertEquals(List.of(), only(CronCommand.RunIntent.class, proposals(dispatcher.onTick(at(3610), true))),
-                "not before the backoff");
-        List<CronCommand.RunIntent> retry = only(CronCommand.RunIntent.class, proposals(dispatcher.onTick(at(3616), true)));
-        assertEquals(1, retry.size(), "within backoff + 50% jitter");
-        assertEquals(2, retry.get(0).attempt());
-        assertTrue(!retry.get(0).agentId().equals(first), "the retry prefers another agent");
-    }
-
-    @Test
-    void dueRunWithoutAnEligibleAgentIsSkippedWithReasonDeadline() {
-        // Hourly, so no newer instant arrives within the window (that would make the waiting run a
-        // misfire under run-once, see CronStateMachineTest).
-        fixture.put(job("a", "@every 1h").agentSelector(Map.of("gpu", "true"))
-                .misfire(new MisfirePolicy(MisfirePolicy.Mode.RUN_ONCE, Duration.ofSeconds(30), 1)).build(), at(0));
-        agents(at(9000), "agent-1");
-        lead(at(3590));
-        List<DispatchEffect> effects = dispatcher.onTick(at(3600), true);
-        assertEquals(List.of(new CronCommand.Tick(at(3600))), proposals(effects));
-        choose(effects, at(3600), true);
-        for (int second = 3601; second <= 3630; second++) {
-            assertEquals(List.of(), only(CronCommand.RecordSkip.class, proposals(dispatcher.onTick(at(second), true))));
-        }
-        List<DispatchEffect> late = dispatcher.onTick(at(3631), true);
-        assertEquals(List.of(new CronCommand.RecordSkip(RunId.of("a", at(3600)), SkipReason.DEADLINE, at(3631))),
-                only(CronCommand.RecordSkip.class, proposals(late)));
-        choose(late, at(3631), true);
-        assertTrue(fixture.ledger("a").contains("a@" + at(3600) + " SKIPPED(DEADLINE)"), fixture.ledger("a")::toString);
-    }
-
-    @Test
-    void unansweredLaunchIsSentAgainAndAgentReportsBecomeProposals() {
-        fixture.put(job("a", "@every 10s").build(), at(0));
-        agents(at(1000), "agent-1");
-        lead(at(0));
-        assertEquals(1, launches(choose(dispatcher.onTick(at(10), true), at(10), true)).size());
-        assertEquals(List.of(), launches(dispatcher.onTick(at(11), true)));
-        assertEquals(1, launches(dispatcher.onTick(at(12), true)).size(), "resent after launchResendAfter");
-        RunId run = RunId.of("a", at(10));
-        choose(dispatcher.onAgentAnswer(at(12), true, new AgentAnswer.Started("agent-1", run, 1)), at(12), true);
-        assertEquals(List.of(), launches(dispatcher.onTick(at(15), true)), "a started run is not resent");
-        choose(dispatcher.onAgentAnswer(at(16), true, new AgentAnswer.Finished("agent-1", run, 1, Outcome.SUCCEEDED)),
-                at(16), true);
-        assertEquals(List.of("a@" + at(10) + " SUCCEEDED"), fixture.ledger("a"));
-    }
-
-    @Test
-    void newLeaderWaitsForAnUnregisteredAgentAndAdoptsItsRunningRunWhenItRegisters() {
-        fixture.put(job("a", "@every 1h").build(), at(0));
-        fixture.intent("a", at(3600), 1, "agent-1", at(3600));
-        fixture.started("a", at(3600), 1, "agent-1", at(3600));
-        dispatcher.onAgents(List.of());
-        RunId run = RunId.of("a", at(3600));
-        List<DispatchEffect> first = dispatcher.onLeadership(at(3601), true, NEW);
-        assertEquals(List.of(), only(CronCommand.RecordLost.class, proposals(first)), "not before it could register");
-        assertEquals(List.of(), only(CronCommand.RecordLost.class,
-                proposals(dispatcher.onTick(at(3601).plusMillis(5_900), true))));
-        agents(at(3601).plusMillis(12_000), "agent-1");
-        List<DispatchEffect> asked = dispatcher.onTick(at(3601).plusMillis(5_950), true);
-        assertEquals(List.of(new DispatchEffect.GetRun("agent-1", run, 1, NEW)),
-                only(DispatchEffect.GetRun.class, asked));
-        assertEquals(List.of(), dispatcher.onAgentAnswer(at(3607), true,
-                new AgentAnswer.Known("agent-1", run, 1, NEW, AgentRunState.RUNNING, null)), "adopted as it is");
-        assertEquals(List.of(), only(CronCommand.RecordLost.class, proposals(dispatcher.onTick(at(3610), true))));
-        assertEquals(RunStatus.RUNNING, fixture.machine.run(run).orElseThrow().status());
-    }
-
-    @Test
-    void inheritedRunOfAnAgentThatNeverRegistersIsLostOnlyAfterTheUnregisteredAgentLease() {
-        fixture.put(job("a", "@every 1h").build(), at(0));
-        fixture.intent("a", at(3600), 1, "agent-1", at(3600));
-        dispatcher.onAgents(List.of());
-        dispatcher.onLeadership(at(3601), true, NEW);
-        assertEquals(List.of(), only(CronCommand.RecordLost.class,
-                proposals(dispatcher.onTick(at(3606).plusMillis(999), true))));
-        assertEquals(List.of(new CronCommand.RecordLost(RunId.of("a", at(3600)), 1, at(3607))),
-                only(CronCommand.RecordLost.class, proposals(dispatcher.onTick(at(3607), true))));
-    }
-
-    @Test
-    void agentHeardAgainAfterItsRunWasLostTestifiesAndTheRecordStaysLost() {
-        fixture.put(job("a", "@every 1h").build(), at(0));
-        fixture.intent("a", at(3600), 1, "agent-1", at(3600));
-        RunId run = RunId.of("a", at(3600));
-        fixture.apply(new CronCommand.RecordLost(run, 1, at(3610)));
-        agents(at(9999), "agent-1");
-        lead(at(3611));
-        AgentAnswer late = new AgentAnswer.Finished("agent-1", run, 1, Outcome.failed(2));
-        assertEquals(ReportAcknowledgement.Decision.PROPOSE, ReportAcknowledgement.decide(fixture.machine, late));
-        List<DispatchEffect> effects = dispatcher.onAgentAnswer(at(3612), true, late);
-        assertEquals(List.of(new CronCommand.RecordTestimony(run, 1, "FAILED(2)", at(3612))), proposals(effects));
-        choose(effects, at(3612), true);
-        LedgerRecord record = fixture.machine.ledgerRecord(run).orElseThrow();
-        assertEquals(Outcome.LOST, record.outcome());
-        assertEquals("FAILED(2)", record.detail().agentTestimony());
-        assertEquals(ReportAcknowledgement.Decision.ACKNOWLEDGE, ReportAcknowledgement.decide(fixture.machine, late));
-    }
-
-    @Test
-    void launchTheAgentGaveUpIsLostWithTestimonyForAtMostOnceAndRetriedForAtLeastOnce() {
-        fixture.put(job("once", "@every 1h").build(), at(0));
-        fixture.put(job("least", "@every 1h").semantics(Semantics.AT_LEAST_ONCE).build(), at(0));
-        agents(at(9999), "agent-1", "agent-2");
-        lead(at(3599));
-        choose(dispatcher.onTick(at(3600), true), at(3600), true);
-        RunId once = RunId.of("once", at(3600));
-        RunId least = RunId.of("least", at(3600));
-        String onceAgent = fixture.machine.run(once).orElseThrow().agentId();
-        String leastAgent = fixture.machine.run(least).orElseThrow().agentId();
-        List<DispatchEffect> lost = dispatcher.onAgentAnswer(at(3601), true,
-                new AgentAnswer.NeverStarted(onceAgent, once, 1, "lease lapsed"));
-        assertEquals(List.of(new CronCommand.RecordLost(once, 1, at(3601)),
-                new CronCommand.RecordTestimony(once, 1, RunDetail.NEVER_STARTED, at(3601))), proposals(lost));
-        choose(lost, at(3601), true);
-        assertEquals(RunDetail.NEVER_STARTED, fixture.machine.ledgerRecord(once).orElseThrow().detail().agentTestimony());
-
-        List<CronCommand> retried = proposals(dispatcher.onAgentAnswer(at(3601), true,
+    List<CronCommand> retried =
+        proposals(
+            dispatcher.onAgentAnswer(
+                at(3601),
+                true,
                 new AgentAnswer.NeverStarted(leastAgent, least, 1, "lease lapsed")));
-        assertEquals(1, retried.size());
-        CronCommand.RunIntent intent = (CronCommand.RunIntent) retried.get(0);
-        assertEquals(2, intent.attempt());
-        assertTrue(!intent.agentId().equals(leastAgent), "elsewhere when another agent fits");
-    }
+    assertEquals(1, retried.size());
+    CronCommand.RunIntent intent = (CronCommand.RunIntent) retried.get(0);
+    assertEquals(2, intent.attempt());
+    assertTrue(!intent.agentId().equals(leastAgent), "elsewhere when another agent fits");
+  }
 }

@@ -9,43 +9,47 @@ import io.paxcron.scheduler.ReportAcknowledgement.Decision;
 import org.junit.jupiter.api.Test;
 
 final class ReportAcknowledgementTest {
-    private final Fixture fixture = new Fixture();
-    private final RunId run = RunId.of("a", at(3600));
+  private final Fixture fixture = new Fixture();
+  private final RunId run = RunId.of("a", at(3600));
 
-    private Decision started(int attempt) {
-        return ReportAcknowledgement.decide(fixture.machine, new AgentAnswer.Started("agent-1", run, attempt));
-    }
+  private Decision started(int attempt) {
+    return ReportAcknowledgement.decide(
+        fixture.machine, new AgentAnswer.Started("agent-1", run, attempt));
+  }
 
-    private Decision finished(int attempt) {
-        return ReportAcknowledgement.decide(fixture.machine,
-                new AgentAnswer.Finished("agent-1", run, attempt, Outcome.SUCCEEDED));
-    }
+  private Decision finished(int attempt) {
+    return ReportAcknowledgement.decide(
+        fixture.machine, new AgentAnswer.Finished("agent-1", run, attempt, Outcome.SUCCEEDED));
+  }
 
-    @Test
-    void reportsAreProposedUntilTheLogHoldsThemThenAcknowledged() {
-        fixture.put(job("a", "@every 1h").build(), at(0));
-        fixture.intent("a", at(3600), 1, "agent-1", at(3600));
-        assertEquals(Decision.PROPOSE, started(1));
-        assertEquals(Decision.PROPOSE, finished(1));
-        fixture.started("a", at(3600), 1, "agent-1", at(3601));
-        assertEquals(Decision.ACKNOWLEDGE, started(1), "the start is in the log");
-        assertEquals(Decision.PROPOSE, finished(1), "the finish is not");
-        fixture.finished("a", at(3600), 1, Outcome.SUCCEEDED, at(3602));
-        assertEquals(Decision.ACKNOWLEDGE, finished(1), "the run is closed: the log holds its end");
-    }
+  @Test
+  void reportsAreProposedUntilTheLogHoldsThemThenAcknowledged() {
+    fixture.put(job("a", "@every 1h").build(), at(0));
+    fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+    assertEquals(Decision.PROPOSE, started(1));
+    assertEquals(Decision.PROPOSE, finished(1));
+    fixture.started("a", at(3600), 1, "agent-1", at(3601));
+    assertEquals(Decision.ACKNOWLEDGE, started(1), "the start is in the log");
+    assertEquals(Decision.PROPOSE, finished(1), "the finish is not");
+    fixture.finished("a", at(3600), 1, Outcome.SUCCEEDED, at(3602));
+    assertEquals(Decision.ACKNOWLEDGE, finished(1), "the run is closed: the log holds its end");
+  }
 
-    @Test
-    void reportsOfAnotherAttemptOrAnUnknownRunAreAcknowledgedSoTheAgentStopsResending() {
-        fixture.put(job("a", "@every 1h").build(), at(0));
-        assertEquals(Decision.ACKNOWLEDGE, started(1), "no such run");
-        fixture.intent("a", at(3600), 1, "agent-1", at(3600));
-        assertEquals(Decision.ACKNOWLEDGE, started(7), "not the current attempt");
-        assertEquals(Decision.ACKNOWLEDGE, finished(7), "not the current attempt");
-    }
+  @Test
+  void reportsOfAnotherAttemptOrAnUnknownRunAreAcknowledgedSoTheAgentStopsResending() {
+    fixture.put(job("a", "@every 1h").build(), at(0));
+    assertEquals(Decision.ACKNOWLEDGE, started(1), "no such run");
+    fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+    assertEquals(Decision.ACKNOWLEDGE, started(7), "not the current attempt");
+    assertEquals(Decision.ACKNOWLEDGE, finished(7), "not the current attempt");
+  }
 
-    @Test
-    void onlyReportsAreJudged() {
-        assertThrows(IllegalArgumentException.class, () -> ReportAcknowledgement.decide(fixture.machine,
-                new AgentAnswer.Unknown("agent-1", run, 1, Fixture.BALLOT)));
-    }
+  @Test
+  void onlyReportsAreJudged() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            ReportAcknowledgement.decide(
+                fixture.machine, new AgentAnswer.Unknown("agent-1", run, 1, Fixture.BALLOT)));
+  }
 }

@@ -28,119 +28,132 @@ import java.util.concurrent.TimeUnit;
  */
 final class ClusterView implements AutoCloseable {
 
-    /** One member's status, or why it did not answer. */
-    record MemberStatus(int id, String address, Optional<ClusterStatusResponse> status, String error,
-            Instant lastContact) {}
+  /** One member's status, or why it did not answer. */
+  record MemberStatus(
+      int id,
+      String address,
+      Optional<ClusterStatusResponse> status,
+      String error,
+      Instant lastContact) {}
 
-    /** What all members said, in id order. */
-    record Snapshot(List<MemberStatus> members, Instant at) {
-        /** The leader's own answer, if the leader answered. */
-        Optional<ClusterStatusResponse> leader() {
-            for (MemberStatus member : members) {
-                if (member.status().isPresent() && member.status().get().getRole().equals("LEADER")) {
-                    return member.status();
-                }
-            }
-            return Optional.empty();
+  /** What all members said, in id order. */
+  record Snapshot(List<MemberStatus> members, Instant at) {
+    /** The leader's own answer, if the leader answered. */
+    Optional<ClusterStatusResponse> leader() {
+      for (MemberStatus member : members) {
+        if (member.status().isPresent() && member.status().get().getRole().equals("LEADER")) {
+          return member.status();
         }
-
-        /** The highest chosen slot any member reported. */
-        long chosenSlot() {
-            long chosen = 0;
-            for (MemberStatus member : members) {
-                if (member.status().isPresent()) {
-                    chosen = Math.max(chosen, member.status().get().getFirstUnchosenSlot() - 1);
-                }
-            }
-            return chosen;
-        }
-
-        List<AgentStatus> agents() {
-            return leader().map(ClusterStatusResponse::getAgentsList).orElse(List.of());
-        }
+      }
+      return Optional.empty();
     }
 
-    private final Map<Integer, String> addresses;
-    private final Duration deadline;
-    private final Map<Integer, ManagedChannel> channels = new TreeMap<>();
-    private final Map<Integer, Instant> lastContact = new ConcurrentHashMap<>();
-
-    /**
-     * @param addresses every member's client API address, by replica id
-     * @param deadline how long one member may take to answer
-     */
-    ClusterView(Map<Integer, String> addresses, Duration deadline) {
-        this.addresses = new TreeMap<>(addresses);
-        this.deadline = deadline;
-        for (Map.Entry<Integer, String> member : this.addresses.entrySet()) {
-            channels.put(member.getKey(), NettyChannelBuilder.forTarget(member.getValue()).usePlaintext().build());
+    /** The highest chosen slot any member reported. */
+    long chosenSlot() {
+      long chosen = 0;
+      for (MemberStatus member : members) {
+        if (member.status().isPresent()) {
+          chosen = Math.max(chosen, member.status().get().getFirstUnchosenSlot() - 1);
         }
+      }
+      return chosen;
     }
 
-    Snapshot read() {
-        List<MemberStatus> members = new ArrayList<>();
-        for (int id : addresses.keySet()) {
-            members.add(readOne(id));
-        }
-        return new Snapshot(members, Instant.now());
+    List<AgentStatus> agents() {
+      return leader().map(ClusterStatusResponse::getAgentsList).orElse(List.of());
     }
+  }
 
-    /** Member {@code id}'s own status, or why it did not answer. */
-    MemberStatus readOne(int id) {
-        String address = addresses.get(id);
-        if (address == null) {
-            return new MemberStatus(id, "", Optional.empty(), "not a member", null);
-        }
-        Map.Entry<Integer, String> member = Map.entry(id, address);
-        {
-            try {
-                ClusterStatusResponse status = ClusterServiceGrpc.newBlockingStub(channels.get(id))
-                        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
-                        .status(ClusterStatusRequest.getDefaultInstance());
-                Instant now = Instant.now();
-                lastContact.put(id, now);
-                return new MemberStatus(id, member.getValue(), Optional.of(status), "", now);
-            } catch (StatusRuntimeException e) {
-                return new MemberStatus(id, member.getValue(), Optional.empty(),
-                        e.getStatus().getCode() + (e.getStatus().getDescription() == null ? ""
-                                : ": " + e.getStatus().getDescription()),
-                        lastContact.get(id));
-            }
-        }
-    }
+  private final Map<Integer, String> addresses;
+  private final Duration deadline;
+  private final Map<Integer, ManagedChannel> channels = new TreeMap<>();
+  private final Map<Integer, Instant> lastContact = new ConcurrentHashMap<>();
 
-    /** The channel to the leader {@code snapshot} names, for calls the leader alone answers. */
-    Optional<ManagedChannel> leaderChannel(Snapshot snapshot) {
-        for (MemberStatus member : snapshot.members()) {
-            if (member.status().isPresent()) {
-                int leader = member.status().get().getLeaderId();
-                if (leader >= 0 && channels.containsKey(leader)) {
-                    return Optional.of(channels.get(leader));
-                }
-            }
-        }
-        return Optional.empty();
+  /**
+   * @param addresses every member's client API address, by replica id
+   * @param deadline how long one member may take to answer
+   */
+  ClusterView(Map<Integer, String> addresses, Duration deadline) {
+    this.addresses = new TreeMap<>(addresses);
+    this.deadline = deadline;
+    for (Map.Entry<Integer, String> member : this.addresses.entrySet()) {
+      channels.put(
+          member.getKey(), NettyChannelBuilder.forTarget(member.getValue()).usePlaintext().build());
     }
+  }
 
-    static Map<String, Object> agentView(AgentStatus agent) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("name", agent.getName());
-        out.put("labels", new TreeMap<>(agent.getLabelsMap()));
-        out.put("capacity", agent.getCapacity());
-        out.put("running", agent.getRunning());
-        out.put("state", agent.getState());
-        out.put("circuitOpen", agent.getCircuitOpen());
-        out.put("circuitOpenUntil", agent.hasCircuitOpenUntil() ? Views.iso(agent.getCircuitOpenUntil()) : null);
-        out.put("lastHeartbeat", agent.hasLastHeartbeat() ? Views.iso(agent.getLastHeartbeat()) : null);
-        out.put("peer", agent.getPeer());
-        out.put("version", agent.getVersion());
-        return out;
+  Snapshot read() {
+    List<MemberStatus> members = new ArrayList<>();
+    for (int id : addresses.keySet()) {
+      members.add(readOne(id));
     }
+    return new Snapshot(members, Instant.now());
+  }
 
-    @Override
-    public void close() {
-        for (ManagedChannel channel : channels.values()) {
-            channel.shutdownNow();
-        }
+  /** Member {@code id}'s own status, or why it did not answer. */
+  MemberStatus readOne(int id) {
+    String address = addresses.get(id);
+    if (address == null) {
+      return new MemberStatus(id, "", Optional.empty(), "not a member", null);
     }
+    Map.Entry<Integer, String> member = Map.entry(id, address);
+    {
+      try {
+        ClusterStatusResponse status =
+            ClusterServiceGrpc.newBlockingStub(channels.get(id))
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                .status(ClusterStatusRequest.getDefaultInstance());
+        Instant now = Instant.now();
+        lastContact.put(id, now);
+        return new MemberStatus(id, member.getValue(), Optional.of(status), "", now);
+      } catch (StatusRuntimeException e) {
+        return new MemberStatus(
+            id,
+            member.getValue(),
+            Optional.empty(),
+            e.getStatus().getCode()
+                + (e.getStatus().getDescription() == null
+                    ? ""
+                    : ": " + e.getStatus().getDescription()),
+            lastContact.get(id));
+      }
+    }
+  }
+
+  /** The channel to the leader {@code snapshot} names, for calls the leader alone answers. */
+  Optional<ManagedChannel> leaderChannel(Snapshot snapshot) {
+    for (MemberStatus member : snapshot.members()) {
+      if (member.status().isPresent()) {
+        int leader = member.status().get().getLeaderId();
+        if (leader >= 0 && channels.containsKey(leader)) {
+          return Optional.of(channels.get(leader));
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  static Map<String, Object> agentView(AgentStatus agent) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("name", agent.getName());
+    out.put("labels", new TreeMap<>(agent.getLabelsMap()));
+    out.put("capacity", agent.getCapacity());
+    out.put("running", agent.getRunning());
+    out.put("state", agent.getState());
+    out.put("circuitOpen", agent.getCircuitOpen());
+    out.put(
+        "circuitOpenUntil",
+        agent.hasCircuitOpenUntil() ? Views.iso(agent.getCircuitOpenUntil()) : null);
+    out.put("lastHeartbeat", agent.hasLastHeartbeat() ? Views.iso(agent.getLastHeartbeat()) : null);
+    out.put("peer", agent.getPeer());
+    out.put("version", agent.getVersion());
+    return out;
+  }
+
+  @Override
+  public void close() {
+    for (ManagedChannel channel : channels.values()) {
+      channel.shutdownNow();
+    }
+  }
 }

@@ -22,53 +22,74 @@ import java.util.Objects;
  *     the job count; off by default, as kube-state-metrics users learned)
  */
 public record HttpSettings(
-        String bindHost,
-        int port,
-        int handlerThreads,
-        int maxQueuedRequests,
-        int ledgerWindow,
-        Duration catalogMaxAge,
-        Duration healthDeadline,
-        boolean perJobMetrics) {
+    String bindHost,
+    int port,
+    int handlerThreads,
+    int maxQueuedRequests,
+    int ledgerWindow,
+    Duration catalogMaxAge,
+    Duration healthDeadline,
+    boolean perJobMetrics) {
 
-    public static final int MAX_HANDLER_THREADS = 64;
-    public static final int MAX_QUEUED_REQUESTS_LIMIT = 10_000;
-    public static final int MAX_LEDGER_WINDOW = 100_000;
+  public static final int MAX_HANDLER_THREADS = 64;
+  public static final int MAX_QUEUED_REQUESTS_LIMIT = 10_000;
+  public static final int MAX_LEDGER_WINDOW = 100_000;
 
-    public HttpSettings {
-        Objects.requireNonNull(bindHost, "bindHost");
-        Objects.requireNonNull(catalogMaxAge, "catalogMaxAge");
-        Objects.requireNonNull(healthDeadline, "healthDeadline");
-        if (port < 0 || port > 65_535) {
-            throw new IllegalArgumentException("http port " + port + " is outside 0..65535");
-        }
-        if (handlerThreads < 1 || handlerThreads > MAX_HANDLER_THREADS) {
-            throw new IllegalArgumentException("handlerThreads " + handlerThreads + " is outside 1.."
-                    + MAX_HANDLER_THREADS + " (MAX_HANDLER_THREADS)");
-        }
-        if (maxQueuedRequests < 1 || maxQueuedRequests > MAX_QUEUED_REQUESTS_LIMIT) {
-            throw new IllegalArgumentException("maxQueuedRequests " + maxQueuedRequests + " is outside 1.."
-                    + MAX_QUEUED_REQUESTS_LIMIT + " (MAX_QUEUED_REQUESTS_LIMIT)");
-        }
-        if (ledgerWindow < 1 || ledgerWindow > MAX_LEDGER_WINDOW) {
-            throw new IllegalArgumentException("ledgerWindow " + ledgerWindow + " is outside 1.."
-                    + MAX_LEDGER_WINDOW + " (MAX_LEDGER_WINDOW)");
-        }
-        if (catalogMaxAge.isNegative()) {
-            throw new IllegalArgumentException("catalogMaxAge must not be negative, got " + catalogMaxAge);
-        }
-        if (healthDeadline.isNegative() || healthDeadline.isZero()) {
-            throw new IllegalArgumentException("healthDeadline must be positive, got " + healthDeadline);
-        }
+  public HttpSettings {
+    Objects.requireNonNull(bindHost, "bindHost");
+    Objects.requireNonNull(catalogMaxAge, "catalogMaxAge");
+    Objects.requireNonNull(healthDeadline, "healthDeadline");
+    if (port < 0 || port > 65_535) {
+      throw new IllegalArgumentException("http port " + port + " is outside 0..65535");
     }
-
-    /** Defaults for a replica serving on {@code bindHost:port}. */
-    public static HttpSettings defaults(String bindHost, int port) {
-        return new HttpSettings(bindHost, port, 8, 256, 10_000, Duration.ofSeconds(1), Duration.ofSeconds(1), false);
+    if (handlerThreads < 1 || handlerThreads > MAX_HANDLER_THREADS) {
+      throw new IllegalArgumentException(
+          "handlerThreads "
+              + handlerThreads
+              + " is outside 1.."
+              + MAX_HANDLER_THREADS
+              + " (MAX_HANDLER_THREADS)");
     }
-
-    public HttpSettings withPerJobMetrics(boolean enabled) {
-        return new HttpSettings(bindHost, port, handlerThreads, maxQueuedRequests, ledgerWindow, catalogMaxAge,
-                healthDeadline, enabled);
+    if (maxQueuedRequests < 1 || maxQueuedRequests > MAX_QUEUED_REQUESTS_LIMIT) {
+      throw new IllegalArgumentException(
+          "maxQueuedRequests "
+              + maxQueuedRequests
+              + " is outside 1.."
+              + MAX_QUEUED_REQUESTS_LIMIT
+              + " (MAX_QUEUED_REQUESTS_LIMIT)");
     }
+    if (ledgerWindow < 1 || ledgerWindow > MAX_LEDGER_WINDOW) {
+      throw new IllegalArgumentException(
+          "ledgerWindow "
+              + ledgerWindow
+              + " is outside 1.."
+              + MAX_LEDGER_WINDOW
+              + " (MAX_LEDGER_WINDOW)");
+    }
+    if (catalogMaxAge.isNegative()) {
+      throw new IllegalArgumentException(
+          "catalogMaxAge must not be negative, got " + catalogMaxAge);
+    }
+    if (healthDeadline.isNegative() || healthDeadline.isZero()) {
+      throw new IllegalArgumentException("healthDeadline must be positive, got " + healthDeadline);
+    }
+  }
+
+  /** Defaults for a replica serving on {@code bindHost:port}. */
+  public static HttpSettings defaults(String bindHost, int port) {
+    return new HttpSettings(
+        bindHost, port, 8, 256, 10_000, Duration.ofSeconds(1), Duration.ofSeconds(1), false);
+  }
+
+  public HttpSettings withPerJobMetrics(boolean enabled) {
+    return new HttpSettings(
+        bindHost,
+        port,
+        handlerThreads,
+        maxQueuedRequests,
+        ledgerWindow,
+        catalogMaxAge,
+        healthDeadline,
+        enabled);
+  }
 }

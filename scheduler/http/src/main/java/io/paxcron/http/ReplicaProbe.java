@@ -9,24 +9,30 @@ package io.paxcron.http;
  */
 public interface ReplicaProbe {
 
-    /**
-     * Queues {@code task} behind the work already on the replica's event loop; false if the replica
-     * stopped and will never run it.
-     */
-    boolean runOnLoop(Runnable task);
+  /**
+   * Queues {@code task} behind the work already on the replica's event loop; false if the replica
+   * stopped and will never run it.
+   */
+  boolean runOnLoop(Runnable task);
 
-    /** The replica's view as of its last step; never blocks on the loop. */
-    View view();
+  /** The replica's view as of its last step; never blocks on the loop. */
+  View view();
 
-    /**
-     * @param replicaId this replica
-     * @param role LEADER, FOLLOWER or CANDIDATE
-     * @param leaderId the leader it knows of, -1 if none
-     * @param firstUnchosenSlot the first slot not known chosen here
-     * @param appliedSlot the last slot applied here
-     * @param snapshotSlot the slot of its latest snapshot
-     * @param stopped whether the replica stopped (a storage failure)
-     */
-    record View(int replicaId, String role, int leaderId, long firstUnchosenSlot, long appliedSlot,
-            long snapshotSlot, boolean stopped) {}
+  /**
+   * @param replicaId this replica
+   * @param role LEADER, FOLLOWER or CANDIDATE
+   * @param leaderId the leader it knows of, -1 if none
+   * @param firstUnchosenSlot the first slot not known chosen here
+   * @param appliedSlot the last slot applied here
+   * @param snapshotSlot the slot of its latest snapshot
+   * @param stopped whether the replica stopped (a storage failure)
+   */
+  record View(
+      int replicaId,
+      String role,
+      int leaderId,
+      long firstUnchosenSlot,
+      long appliedSlot,
+      long snapshotSlot,
+      boolean stopped) {}
 }

@@ -16,43 +16,67 @@ import org.junit.jupiter.api.Test;
 
 class PaxcronMetricsTest {
 
-    private static String scrape(PaxcronMetrics metrics) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        metrics.scrape("text/plain", out);
-        return out.toString(StandardCharsets.UTF_8);
-    }
+  private static String scrape(PaxcronMetrics metrics) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    metrics.scrape("text/plain", out);
+    return out.toString(StandardCharsets.UTF_8);
+  }
 
-    @Test
-    void countsLeaderChangesOncePerNewLeader() throws IOException {
-        PaxcronMetrics metrics = new PaxcronMetrics(false);
-        metrics.onLeaderChanged(2);
-        metrics.onLeaderChanged(-1);
-        metrics.onLeaderChanged(2);
-        metrics.onLeaderChanged(3);
-        assertTrue(scrape(metrics).contains("paxcron_server_leader_changes_seen_total 2.0"), scrape(metrics));
-    }
+  @Test
+  void countsLeaderChangesOncePerNewLeader() throws IOException {
+    PaxcronMetrics metrics = new PaxcronMetrics(false);
+    metrics.onLeaderChanged(2);
+    metrics.onLeaderChanged(-1);
+    metrics.onLeaderChanged(2);
+    metrics.onLeaderChanged(3);
+    assertTrue(
+        scrape(metrics).contains("paxcron_server_leader_changes_seen_total 2.0"), scrape(metrics));
+  }
 
-    @Test
-    void ledgerRecordsCountByOutcomeAndReasonAndFeedLateness() throws IOException {
-        PaxcronMetrics metrics = new PaxcronMetrics(true);
-        metrics.onRecord(RunRecord.newBuilder().setJob("a").setOutcome(Outcome.OUTCOME_SKIPPED)
-                .setSkipReason(SkipReason.SKIP_REASON_OVERLAP).setInstantCount(4).build(), 4);
-        metrics.onRecord(RunRecord.newBuilder().setJob("a").setOutcome(Outcome.OUTCOME_SUCCEEDED)
-                .setInstant(Timestamp.newBuilder().setSeconds(100))
-                .setStartedAt(Timestamp.newBuilder().setSeconds(100).setNanos(300_000_000)).build(), 1);
-        metrics.sample(new PaxcronMetrics.Sample(new ReplicaProbe.View(1, "LEADER", 1, 8, 7, 0, false), List.of(),
-                Optional.of(new JobCatalog.Read(List.of(Job.newBuilder().setName("a").setPaused(true)
-                        .putChosen("minute", 3).build()), 0, 1))));
-        String text = scrape(metrics);
-        assertTrue(text.contains("paxcron_runs_total{outcome=\"SKIPPED\",reason=\"OVERLAP\"} 4.0"), text);
-        assertTrue(text.contains("paxcron_runs_total{outcome=\"SUCCEEDED\",reason=\"\"} 1.0"), text);
-        assertTrue(text.contains("paxcron_launch_lateness_seconds_bucket{le=\"0.512\"} 1"), text);
-        assertTrue(text.contains("paxcron_launch_lateness_seconds_bucket{le=\"0.256\"} 0"), text);
-        assertTrue(text.contains("paxcron_server_is_leader 1.0"), text);
-        assertTrue(text.contains("paxcron_server_slot_chosen 7.0"), text);
-        assertTrue(text.contains("paxcron_jobs{state=\"paused\"} 1.0"), text);
-        assertTrue(text.contains("paxcron_jobs_question_mark_resolved 1.0"), text);
-        assertTrue(text.contains("paxcron_job_spec_suspend{job=\"a\"} 1.0"), text);
-        assertTrue(text.contains("paxcron_job_last_successful_time_seconds{job=\"a\"} 100.0"), text);
-    }
+  @Test
+  void ledgerRecordsCountByOutcomeAndReasonAndFeedLateness() throws IOException {
+    PaxcronMetrics metrics = new PaxcronMetrics(true);
+    metrics.onRecord(
+        RunRecord.newBuilder()
+            .setJob("a")
+            .setOutcome(Outcome.OUTCOME_SKIPPED)
+            .setSkipReason(SkipReason.SKIP_REASON_OVERLAP)
+            .setInstantCount(4)
+            .build(),
+        4);
+    metrics.onRecord(
+        RunRecord.newBuilder()
+            .setJob("a")
+            .setOutcome(Outcome.OUTCOME_SUCCEEDED)
+            .setInstant(Timestamp.newBuilder().setSeconds(100))
+            .setStartedAt(Timestamp.newBuilder().setSeconds(100).setNanos(300_000_000))
+            .build(),
+        1);
+    metrics.sample(
+        new PaxcronMetrics.Sample(
+            new ReplicaProbe.View(1, "LEADER", 1, 8, 7, 0, false),
+            List.of(),
+            Optional.of(
+                new JobCatalog.Read(
+                    List.of(
+                        Job.newBuilder()
+                            .setName("a")
+                            .setPaused(true)
+                            .putChosen("minute", 3)
+                            .build()),
+                    0,
+                    1))));
+    String text = scrape(metrics);
+    assertTrue(
+        text.contains("paxcron_runs_total{outcome=\"SKIPPED\",reason=\"OVERLAP\"} 4.0"), text);
+    assertTrue(text.contains("paxcron_runs_total{outcome=\"SUCCEEDED\",reason=\"\"} 1.0"), text);
+    assertTrue(text.contains("paxcron_launch_lateness_seconds_bucket{le=\"0.512\"} 1"), text);
+    assertTrue(text.contains("paxcron_launch_lateness_seconds_bucket{le=\"0.256\"} 0"), text);
+    assertTrue(text.contains("paxcron_server_is_leader 1.0"), text);
+    assertTrue(text.contains("paxcron_server_slot_chosen 7.0"), text);
+    assertTrue(text.contains("paxcron_jobs{state=\"paused\"} 1.0"), text);
+    assertTrue(text.contains("paxcron_jobs_question_mark_resolved 1.0"), text);
+    assertTrue(text.contains("paxcron_job_spec_suspend{job=\"a\"} 1.0"), text);
+    assertTrue(text.contains("paxcron_job_last_successful_time_seconds{job=\"a\"} 100.0"), text);
+  }
 }

@@ -11,27 +11,27 @@ import java.util.Objects;
  * @param overlap what happens to a wall-clock time that occurs twice (fall back)
  */
 public record DstPolicy(Gap gap, Overlap overlap) {
-    /** Vixie-like defaults: a skipped time runs right after the gap; a repeated time runs once. */
-    public static final DstPolicy DEFAULT = new DstPolicy(Gap.RUN_AFTER_GAP, Overlap.RUN_ONCE);
+  /** Vixie-like defaults: a skipped time runs right after the gap; a repeated time runs once. */
+  public static final DstPolicy DEFAULT = new DstPolicy(Gap.RUN_AFTER_GAP, Overlap.RUN_ONCE);
 
-    public DstPolicy {
-        Objects.requireNonNull(gap, "gap");
-        Objects.requireNonNull(overlap, "overlap");
-    }
+  public DstPolicy {
+    Objects.requireNonNull(gap, "gap");
+    Objects.requireNonNull(overlap, "overlap");
+  }
 
-    /** Spring-forward behaviour. */
-    public enum Gap {
-        /** Run once at the first instant after the gap (the transition instant). Vixie behaviour. */
-        RUN_AFTER_GAP,
-        /** Do not run; report {@link NextFire.Skipped} with {@link NextFire.SkipReason#DST_GAP}. */
-        SKIP
-    }
+  /** Spring-forward behaviour. */
+  public enum Gap {
+    /** Run once at the first instant after the gap (the transition instant). Vixie behaviour. */
+    RUN_AFTER_GAP,
+    /** Do not run; report {@link NextFire.Skipped} with {@link NextFire.SkipReason#DST_GAP}. */
+    SKIP
+  }
 
-    /** Fall-back behaviour. */
-    public enum Overlap {
-        /** Run at the first occurrence of the repeated wall-clock time only. */
-        RUN_ONCE,
-        /** Run at both occurrences. */
-        RUN_TWICE
-    }
+  /** Fall-back behaviour. */
+  public enum Overlap {
+    /** Run at the first occurrence of the repeated wall-clock time only. */
+    RUN_ONCE,
+    /** Run at both occurrences. */
+    RUN_TWICE
+  }
 }

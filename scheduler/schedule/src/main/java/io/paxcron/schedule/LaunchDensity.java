@@ -20,193 +20,206 @@ import java.util.Objects;
  * each job once its {@code ?} values are chosen.
  */
 public final class LaunchDensity {
-    public static final int MINUTES_PER_WEEK = 10_080;
-    static final int MINUTES_PER_DAY = 1_440;
+  public static final int MINUTES_PER_WEEK = 10_080;
+  static final int MINUTES_PER_DAY = 1_440;
 
-    private final long[] launchesPerMinute = new long[MINUTES_PER_WEEK];
-    private final long[] loadBySecond = new long[60];
-    private final long[] loadByDayOfMonth = new long[32];
-    private final long[] loadByMonth = new long[13];
-    private long peak;
-    private long total;
+  private final long[] launchesPerMinute = new long[MINUTES_PER_WEEK];
+  private final long[] loadBySecond = new long[60];
+  private final long[] loadByDayOfMonth = new long[32];
+  private final long[] loadByMonth = new long[13];
+  private long peak;
+  private long total;
 
-    /** An empty job set. */
-    public LaunchDensity() {}
+  /** An empty job set. */
+  public LaunchDensity() {}
 
-    /**
-     * A density from a histogram measured elsewhere.
-     *
-     * @param launchesPerMinuteOfWeek {@value #MINUTES_PER_WEEK} non-negative counts, bucket 0 = Sunday 00:00 UTC
-     */
-    public static LaunchDensity ofHistogram(long[] launchesPerMinuteOfWeek) {
-        if (launchesPerMinuteOfWeek.length != MINUTES_PER_WEEK) {
-            throw new IllegalArgumentException("histogram must have " + MINUTES_PER_WEEK + " buckets, got "
-                    + launchesPerMinuteOfWeek.length);
+  /**
+   * A density from a histogram measured elsewhere.
+   *
+   * @param launchesPerMinuteOfWeek {@value #MINUTES_PER_WEEK} non-negative counts, bucket 0 =
+   *     Sunday 00:00 UTC
+   */
+  public static LaunchDensity ofHistogram(long[] launchesPerMinuteOfWeek) {
+    if (launchesPerMinuteOfWeek.length != MINUTES_PER_WEEK) {
+      throw new IllegalArgumentException(
+          "histogram must have "
+              + MINUTES_PER_WEEK
+              + " buckets, got "
+              + launchesPerMinuteOfWeek.length);
+    }
+    LaunchDensity density = new LaunchDensity();
+    for (int minute = 0; minute < MINUTES_PER_WEEK; minute++) {
+      if (launchesPerMinuteOfWeek[minute] < 0) {
+        throw new IllegalArgumentException(
+            "bucket " + minute + " is negative: " + launchesPerMinuteOfWeek[minute]);
+      }
+      density.addToMinute(minute, launchesPerMinuteOfWeek[minute]);
+    }
+    return density;
+  }
+
+  /** An independent copy. */
+  public LaunchDensity copy() {
+    LaunchDensity copy = new LaunchDensity();
+    System.arraycopy(launchesPerMinute, 0, copy.launchesPerMinute, 0, MINUTES_PER_WEEK);
+    System.arraycopy(loadBySecond, 0, copy.loadBySecond, 0, loadBySecond.length);
+    System.arraycopy(loadByDayOfMonth, 0, copy.loadByDayOfMonth, 0, loadByDayOfMonth.length);
+    System.arraycopy(loadByMonth, 0, copy.loadByMonth, 0, loadByMonth.length);
+    copy.peak = peak;
+    copy.total = total;
+    return copy;
+  }
+
+  /**
+   * Adds one job's launches.
+   *
+   * @param schedule a resolved schedule (no {@code ?})
+   * @param zone the job's zone
+   * @param reference the instant whose zone offset places the job's local times in UTC, and whose
+   *     week anchors {@code @every} schedules
+   * @throws IllegalArgumentException if the schedule still has {@code ?} fields
+   */
+  public void add(Schedule schedule, ZoneId zone, Instant reference) {
+    Objects.requireNonNull(zone, "zone");
+    Objects.requireNonNull(reference, "reference");
+    switch (schedule) {
+      case CronExpression cron -> addCron(cron, zone, reference);
+      case EverySchedule every -> addEvery(every, reference);
+    }
+  }
+
+  private void addCron(CronExpression cron, ZoneId zone, Instant reference) {
+    if (!cron.isResolved()) {
+      throw new IllegalArgumentException(
+          "resolve the ? fields of '" + cron.text() + "' before adding it");
+    }
+    CronMatcher matcher = cron.matcher();
+    int offsetMinutes = Math.floorDiv(zone.getRules().getOffset(reference).getTotalSeconds(), 60);
+    long perMinute = Long.bitCount(matcher.seconds);
+    forEachMinute(
+        weekdaysOf(cron, -1),
+        matcher.hours,
+        matcher.minutes,
+        offsetMinutes,
+        bucket -> addToMinute(bucket, perMinute));
+    for (long bits = matcher.seconds; bits != 0; bits &= bits - 1) {
+      loadBySecond[Long.numberOfTrailingZeros(bits)]++;
+    }
+    if (cron.dayOfMonthRestricted()) {
+      for (long bits = matcher.daysOfMonth; bits != 0; bits &= bits - 1) {
+        loadByDayOfMonth[Long.numberOfTrailingZeros(bits)]++;
+      }
+    }
+    if (matcher.months != CronParser.rangeBits(1, 12)) {
+      for (long bits = matcher.months; bits != 0; bits &= bits - 1) {
+        loadByMonth[Long.numberOfTrailingZeros(bits)]++;
+      }
+    }
+  }
+
+  private void addEvery(EverySchedule every, Instant reference) {
+    long period = every.period().getSeconds();
+    long sunday = 3L * CivilCalendar.SECONDS_PER_DAY;
+    long weekSeconds = MINUTES_PER_WEEK * 60L;
+    long weekStart =
+        sunday + Math.floorDiv(reference.getEpochSecond() - sunday, weekSeconds) * weekSeconds;
+    for (int minute = 0; minute < MINUTES_PER_WEEK; minute++) {
+      long start = weekStart + minute * 60L;
+      long fires = Math.floorDiv(start + 59, period) - Math.floorDiv(start - 1, period);
+      addToMinute(minute, fires);
+    }
+  }
+
+  /**
+   * The local weekdays (bits 0-6) on which a job may fire, for the density model. A day-of-month
+   * restriction lands on every weekday over the months, so it counts as all seven.
+   *
+   * @param chosenWeekday a weekday being tried for a {@code ?} day-of-week, or -1
+   */
+  static long weekdaysOf(CronExpression cron, int chosenWeekday) {
+    CronMatcher matcher = cron.matcher();
+    if (cron.dayOfMonthRestricted() || !cron.dayOfWeekRestricted()) {
+      return CronParser.rangeBits(0, 6);
+    }
+    if (chosenWeekday >= 0) {
+      return 1L << chosenWeekday;
+    }
+    long weekdays = matcher.daysOfWeek | matcher.lastDaysOfWeek;
+    for (long nth = matcher.nthDaysOfWeek; nth != 0; nth &= nth - 1) {
+      weekdays |= 1L << (Long.numberOfTrailingZeros(nth) / 8);
+    }
+    return weekdays;
+  }
+
+  interface BucketVisitor {
+    void visit(int bucket);
+  }
+
+  static void forEachMinute(
+      long weekdays, long hours, long minutes, int offsetMinutes, BucketVisitor visitor) {
+    for (long days = weekdays; days != 0; days &= days - 1) {
+      int day = Long.numberOfTrailingZeros(days);
+      for (long hourBits = hours; hourBits != 0; hourBits &= hourBits - 1) {
+        int hour = Long.numberOfTrailingZeros(hourBits);
+        int base = day * MINUTES_PER_DAY + hour * 60 - offsetMinutes;
+        for (long minuteBits = minutes; minuteBits != 0; minuteBits &= minuteBits - 1) {
+          visitor.visit(
+              Math.floorMod(base + Long.numberOfTrailingZeros(minuteBits), MINUTES_PER_WEEK));
         }
-        LaunchDensity density = new LaunchDensity();
-        for (int minute = 0; minute < MINUTES_PER_WEEK; minute++) {
-            if (launchesPerMinuteOfWeek[minute] < 0) {
-                throw new IllegalArgumentException("bucket " + minute + " is negative: " + launchesPerMinuteOfWeek[minute]);
-            }
-            density.addToMinute(minute, launchesPerMinuteOfWeek[minute]);
-        }
-        return density;
+      }
     }
+  }
 
-    /** An independent copy. */
-    public LaunchDensity copy() {
-        LaunchDensity copy = new LaunchDensity();
-        System.arraycopy(launchesPerMinute, 0, copy.launchesPerMinute, 0, MINUTES_PER_WEEK);
-        System.arraycopy(loadBySecond, 0, copy.loadBySecond, 0, loadBySecond.length);
-        System.arraycopy(loadByDayOfMonth, 0, copy.loadByDayOfMonth, 0, loadByDayOfMonth.length);
-        System.arraycopy(loadByMonth, 0, copy.loadByMonth, 0, loadByMonth.length);
-        copy.peak = peak;
-        copy.total = total;
-        return copy;
-    }
+  private void addToMinute(int minute, long launches) {
+    long value = launchesPerMinute[minute] + launches;
+    launchesPerMinute[minute] = value;
+    peak = Math.max(peak, value);
+    total += launches;
+  }
 
-    /**
-     * Adds one job's launches.
-     *
-     * @param schedule a resolved schedule (no {@code ?})
-     * @param zone the job's zone
-     * @param reference the instant whose zone offset places the job's local times in UTC, and
-     *     whose week anchors {@code @every} schedules
-     * @throws IllegalArgumentException if the schedule still has {@code ?} fields
-     */
-    public void add(Schedule schedule, ZoneId zone, Instant reference) {
-        Objects.requireNonNull(zone, "zone");
-        Objects.requireNonNull(reference, "reference");
-        switch (schedule) {
-            case CronExpression cron -> addCron(cron, zone, reference);
-            case EverySchedule every -> addEvery(every, reference);
-        }
-    }
+  /** Launches in one minute of the week (0 = Sunday 00:00 UTC). */
+  public long launchesInMinute(int minuteOfWeek) {
+    Objects.checkIndex(minuteOfWeek, MINUTES_PER_WEEK);
+    return launchesPerMinute[minuteOfWeek];
+  }
 
-    private void addCron(CronExpression cron, ZoneId zone, Instant reference) {
-        if (!cron.isResolved()) {
-            throw new IllegalArgumentException("resolve the ? fields of '" + cron.text() + "' before adding it");
-        }
-        CronMatcher matcher = cron.matcher();
-        int offsetMinutes = Math.floorDiv(zone.getRules().getOffset(reference).getTotalSeconds(), 60);
-        long perMinute = Long.bitCount(matcher.seconds);
-        forEachMinute(weekdaysOf(cron, -1), matcher.hours, matcher.minutes, offsetMinutes,
-                bucket -> addToMinute(bucket, perMinute));
-        for (long bits = matcher.seconds; bits != 0; bits &= bits - 1) {
-            loadBySecond[Long.numberOfTrailingZeros(bits)]++;
-        }
-        if (cron.dayOfMonthRestricted()) {
-            for (long bits = matcher.daysOfMonth; bits != 0; bits &= bits - 1) {
-                loadByDayOfMonth[Long.numberOfTrailingZeros(bits)]++;
-            }
-        }
-        if (matcher.months != CronParser.rangeBits(1, 12)) {
-            for (long bits = matcher.months; bits != 0; bits &= bits - 1) {
-                loadByMonth[Long.numberOfTrailingZeros(bits)]++;
-            }
-        }
-    }
+  /** The most launches in any one minute of the week. */
+  public long peakLaunchesPerMinute() {
+    return peak;
+  }
 
-    private void addEvery(EverySchedule every, Instant reference) {
-        long period = every.period().getSeconds();
-        long sunday = 3L * CivilCalendar.SECONDS_PER_DAY;
-        long weekSeconds = MINUTES_PER_WEEK * 60L;
-        long weekStart = sunday + Math.floorDiv(reference.getEpochSecond() - sunday, weekSeconds) * weekSeconds;
-        for (int minute = 0; minute < MINUTES_PER_WEEK; minute++) {
-            long start = weekStart + minute * 60L;
-            long fires = Math.floorDiv(start + 59, period) - Math.floorDiv(start - 1, period);
-            addToMinute(minute, fires);
-        }
-    }
+  /** Launches per week divided by minutes per week. */
+  public double meanLaunchesPerMinute() {
+    return (double) total / MINUTES_PER_WEEK;
+  }
 
-    /**
-     * The local weekdays (bits 0-6) on which a job may fire, for the density model. A day-of-month
-     * restriction lands on every weekday over the months, so it counts as all seven.
-     *
-     * @param chosenWeekday a weekday being tried for a {@code ?} day-of-week, or -1
-     */
-    static long weekdaysOf(CronExpression cron, int chosenWeekday) {
-        CronMatcher matcher = cron.matcher();
-        if (cron.dayOfMonthRestricted() || !cron.dayOfWeekRestricted()) {
-            return CronParser.rangeBits(0, 6);
-        }
-        if (chosenWeekday >= 0) {
-            return 1L << chosenWeekday;
-        }
-        long weekdays = matcher.daysOfWeek | matcher.lastDaysOfWeek;
-        for (long nth = matcher.nthDaysOfWeek; nth != 0; nth &= nth - 1) {
-            weekdays |= 1L << (Long.numberOfTrailingZeros(nth) / 8);
-        }
-        return weekdays;
-    }
+  /** Peak over mean; 1.0 is perfectly flat. Zero for an empty job set. */
+  public double peakToMean() {
+    return total == 0 ? 0 : peak / meanLaunchesPerMinute();
+  }
 
-    interface BucketVisitor {
-        void visit(int bucket);
-    }
+  public long launchesPerWeek() {
+    return total;
+  }
 
-    static void forEachMinute(long weekdays, long hours, long minutes, int offsetMinutes, BucketVisitor visitor) {
-        for (long days = weekdays; days != 0; days &= days - 1) {
-            int day = Long.numberOfTrailingZeros(days);
-            for (long hourBits = hours; hourBits != 0; hourBits &= hourBits - 1) {
-                int hour = Long.numberOfTrailingZeros(hourBits);
-                int base = day * MINUTES_PER_DAY + hour * 60 - offsetMinutes;
-                for (long minuteBits = minutes; minuteBits != 0; minuteBits &= minuteBits - 1) {
-                    visitor.visit(Math.floorMod(base + Long.numberOfTrailingZeros(minuteBits), MINUTES_PER_WEEK));
-                }
-            }
-        }
-    }
+  /** A copy of the {@value #MINUTES_PER_WEEK} buckets. */
+  public long[] histogram() {
+    return Arrays.copyOf(launchesPerMinute, MINUTES_PER_WEEK);
+  }
 
-    private void addToMinute(int minute, long launches) {
-        long value = launchesPerMinute[minute] + launches;
-        launchesPerMinute[minute] = value;
-        peak = Math.max(peak, value);
-        total += launches;
-    }
+  long minuteLoad(int bucket) {
+    return launchesPerMinute[bucket];
+  }
 
-    /** Launches in one minute of the week (0 = Sunday 00:00 UTC). */
-    public long launchesInMinute(int minuteOfWeek) {
-        Objects.checkIndex(minuteOfWeek, MINUTES_PER_WEEK);
-        return launchesPerMinute[minuteOfWeek];
-    }
+  long secondLoad(int second) {
+    return loadBySecond[second];
+  }
 
-    /** The most launches in any one minute of the week. */
-    public long peakLaunchesPerMinute() {
-        return peak;
-    }
+  long dayOfMonthLoad(int day) {
+    return loadByDayOfMonth[day];
+  }
 
-    /** Launches per week divided by minutes per week. */
-    public double meanLaunchesPerMinute() {
-        return (double) total / MINUTES_PER_WEEK;
-    }
-
-    /** Peak over mean; 1.0 is perfectly flat. Zero for an empty job set. */
-    public double peakToMean() {
-        return total == 0 ? 0 : peak / meanLaunchesPerMinute();
-    }
-
-    public long launchesPerWeek() {
-        return total;
-    }
-
-    /** A copy of the {@value #MINUTES_PER_WEEK} buckets. */
-    public long[] histogram() {
-        return Arrays.copyOf(launchesPerMinute, MINUTES_PER_WEEK);
-    }
-
-    long minuteLoad(int bucket) {
-        return launchesPerMinute[bucket];
-    }
-
-    long secondLoad(int second) {
-        return loadBySecond[second];
-    }
-
-    long dayOfMonthLoad(int day) {
-        return loadByDayOfMonth[day];
-    }
-
-    long monthLoad(int month) {
-        return loadByMonth[month];
-    }
+  long monthLoad(int month) {
+    return loadByMonth[month];
+  }
 }

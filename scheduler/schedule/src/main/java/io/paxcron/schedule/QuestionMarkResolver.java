@@ -13,168 +13,198 @@ import java.util.Objects;
  * Chooses concrete values for Google's {@code ?} ("any single value, chosen by the cluster"),
  * flattening the launch-density curve of the whole job set (DESIGN §1 promise 5, §4).
  *
- * <p>Minute, hour and day-of-week are chosen together: every combination is tried and the one
- * whose busiest touched minute of the week is least loaded wins (which minimises the peak of the
- * whole set); among equals, the one with the least total load on its minutes; among equals, the
- * first in an order rotated by a stable hash of job name and field (FNV-1a), so an empty cluster
- * spreads jobs like Jenkins's {@code H}. Second, day-of-month and month are chosen by the least
- * load in {@link LaunchDensity}'s coarse per-second, per-day and per-month counts, with the same
- * hash rotation. A {@code ?} day-of-month is chosen from 1-28 so the job runs every month.
+ * <p>Minute, hour and day-of-week are chosen together: every combination is tried and the one whose
+ * busiest touched minute of the week is least loaded wins (which minimises the peak of the whole
+ * set); among equals, the one with the least total load on its minutes; among equals, the first in
+ * an order rotated by a stable hash of job name and field (FNV-1a), so an empty cluster spreads
+ * jobs like Jenkins's {@code H}. Second, day-of-month and month are chosen by the least load in
+ * {@link LaunchDensity}'s coarse per-second, per-day and per-month counts, with the same hash
+ * rotation. A {@code ?} day-of-month is chosen from 1-28 so the job runs every month.
  *
  * <p>Pure: the result depends only on the arguments; the density is read, not changed. The caller
- * (the scheduler state machine, on the leader) adds the resolved job to its density afterwards,
- * so resolving jobs one at a time in creation order is deterministic on every replica.
+ * (the scheduler state machine, on the leader) adds the resolved job to its density afterwards, so
+ * resolving jobs one at a time in creation order is deterministic on every replica.
  */
 public final class QuestionMarkResolver {
-    /** Longest job name accepted. */
-    public static final int MAX_JOB_NAME_LENGTH = 253;
-    /** A {@code ?} day-of-month is chosen from 1 to this value, so every month has the day. */
-    public static final int MAX_CHOSEN_DAY_OF_MONTH = 28;
+  /** Longest job name accepted. */
+  public static final int MAX_JOB_NAME_LENGTH = 253;
 
-    private QuestionMarkResolver() {}
+  /** A {@code ?} day-of-month is chosen from 1 to this value, so every month has the day. */
+  public static final int MAX_CHOSEN_DAY_OF_MONTH = 28;
 
-    /**
-     * Resolves every {@code ?} of {@code expression}.
-     *
-     * @param jobName the job's name (the tie-break hash input)
-     * @param expression a Vixie expression; returned unchanged if it has no {@code ?}
-     * @param zone the job's zone
-     * @param reference the instant (from the replicated log, never a clock) whose zone offset places
-     *     the job in the UTC week of {@code density}
-     * @param density the launches of all existing jobs
-     */
-    public static Resolution resolve(String jobName, CronExpression expression, ZoneId zone, Instant reference,
-            LaunchDensity density) {
-        Objects.requireNonNull(jobName, "jobName");
-        Objects.requireNonNull(expression, "expression");
-        Objects.requireNonNull(zone, "zone");
-        Objects.requireNonNull(reference, "reference");
-        Objects.requireNonNull(density, "density");
-        if (jobName.isEmpty() || jobName.length() > MAX_JOB_NAME_LENGTH) {
-            throw new IllegalArgumentException("job name must have 1 to " + MAX_JOB_NAME_LENGTH
-                    + " characters, got " + jobName.length());
-        }
-        if (expression.isResolved()) {
-            return new Resolution(jobName, expression, expression, Map.of());
-        }
-        var questionMarks = expression.questionMarks();
-        Map<ScheduleField, Integer> chosen = new EnumMap<>(ScheduleField.class);
-        if (questionMarks.contains(ScheduleField.SECOND)) {
-            chosen.put(ScheduleField.SECOND, leastLoaded(jobName, ScheduleField.SECOND, 0, 59, density::secondLoad).get(0));
-        }
-        if (questionMarks.contains(ScheduleField.DAY_OF_MONTH)) {
-            chosen.put(ScheduleField.DAY_OF_MONTH, leastLoaded(jobName, ScheduleField.DAY_OF_MONTH, 1,
-                    MAX_CHOSEN_DAY_OF_MONTH, density::dayOfMonthLoad).get(0));
-        }
-        chooseTimeOfWeek(jobName, expression, zone, reference, density, chosen);
-        if (!questionMarks.contains(ScheduleField.MONTH)) {
-            return new Resolution(jobName, expression, expression.resolve(chosen), chosen);
-        }
-        InvalidScheduleException lastError = null;
-        for (int month : leastLoaded(jobName, ScheduleField.MONTH, 1, 12, density::monthLoad)) {
-            chosen.put(ScheduleField.MONTH, month);
-            try {
-                return new Resolution(jobName, expression, expression.resolve(chosen), chosen);
-            } catch (InvalidScheduleException neverFires) {
-                lastError = neverFires;
-            }
-        }
-        throw Objects.requireNonNull(lastError);
+  private QuestionMarkResolver() {}
+
+  /**
+   * Resolves every {@code ?} of {@code expression}.
+   *
+   * @param jobName the job's name (the tie-break hash input)
+   * @param expression a Vixie expression; returned unchanged if it has no {@code ?}
+   * @param zone the job's zone
+   * @param reference the instant (from the replicated log, never a clock) whose zone offset places
+   *     the job in the UTC week of {@code density}
+   * @param density the launches of all existing jobs
+   */
+  public static Resolution resolve(
+      String jobName,
+      CronExpression expression,
+      ZoneId zone,
+      Instant reference,
+      LaunchDensity density) {
+    Objects.requireNonNull(jobName, "jobName");
+    Objects.requireNonNull(expression, "expression");
+    Objects.requireNonNull(zone, "zone");
+    Objects.requireNonNull(reference, "reference");
+    Objects.requireNonNull(density, "density");
+    if (jobName.isEmpty() || jobName.length() > MAX_JOB_NAME_LENGTH) {
+      throw new IllegalArgumentException(
+          "job name must have 1 to "
+              + MAX_JOB_NAME_LENGTH
+              + " characters, got "
+              + jobName.length());
     }
-
-    interface Load {
-        long of(int value);
+    if (expression.isResolved()) {
+      return new Resolution(jobName, expression, expression, Map.of());
     }
-
-    /** The values from {@code min} to {@code max}, least loaded first, ties in hash-rotated order. */
-    private static List<Integer> leastLoaded(String jobName, ScheduleField field, int min, int max, Load load) {
-        int count = max - min + 1;
-        int start = StableHash.pick(jobName, field, count);
-        List<Integer> order = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            order.add(min + (start + i) % count);
-        }
-        order.sort(Comparator.comparingLong(load::of));
-        return order;
+    var questionMarks = expression.questionMarks();
+    Map<ScheduleField, Integer> chosen = new EnumMap<>(ScheduleField.class);
+    if (questionMarks.contains(ScheduleField.SECOND)) {
+      chosen.put(
+          ScheduleField.SECOND,
+          leastLoaded(jobName, ScheduleField.SECOND, 0, 59, density::secondLoad).get(0));
     }
+    if (questionMarks.contains(ScheduleField.DAY_OF_MONTH)) {
+      chosen.put(
+          ScheduleField.DAY_OF_MONTH,
+          leastLoaded(
+                  jobName,
+                  ScheduleField.DAY_OF_MONTH,
+                  1,
+                  MAX_CHOSEN_DAY_OF_MONTH,
+                  density::dayOfMonthLoad)
+              .get(0));
+    }
+    chooseTimeOfWeek(jobName, expression, zone, reference, density, chosen);
+    if (!questionMarks.contains(ScheduleField.MONTH)) {
+      return new Resolution(jobName, expression, expression.resolve(chosen), chosen);
+    }
+    InvalidScheduleException lastError = null;
+    for (int month : leastLoaded(jobName, ScheduleField.MONTH, 1, 12, density::monthLoad)) {
+      chosen.put(ScheduleField.MONTH, month);
+      try {
+        return new Resolution(jobName, expression, expression.resolve(chosen), chosen);
+      } catch (InvalidScheduleException neverFires) {
+        lastError = neverFires;
+      }
+    }
+    throw Objects.requireNonNull(lastError);
+  }
 
-    private static void chooseTimeOfWeek(String jobName, CronExpression expression, ZoneId zone, Instant reference,
-            LaunchDensity density, Map<ScheduleField, Integer> chosen) {
-        var questionMarks = expression.questionMarks();
-        boolean weekdayOpen = questionMarks.contains(ScheduleField.DAY_OF_WEEK);
-        boolean hourOpen = questionMarks.contains(ScheduleField.HOUR);
-        boolean minuteOpen = questionMarks.contains(ScheduleField.MINUTE);
-        if (!weekdayOpen && !hourOpen && !minuteOpen) {
-            return;
-        }
-        CronMatcher matcher = expression.matcher();
-        int offsetMinutes = Math.floorDiv(zone.getRules().getOffset(reference).getTotalSeconds(), 60);
-        int[] weekdays = candidates(jobName, ScheduleField.DAY_OF_WEEK, weekdayOpen, 7);
-        int[] hours = candidates(jobName, ScheduleField.HOUR, hourOpen, 24);
-        int[] minutes = candidates(jobName, ScheduleField.MINUTE, minuteOpen, 60);
-        long bestMax = Long.MAX_VALUE;
-        long bestSum = Long.MAX_VALUE;
-        int bestWeekday = -1;
-        int bestHour = -1;
-        int bestMinute = -1;
-        for (int weekday : weekdays) {
-            long weekdayBits = LaunchDensity.weekdaysOf(expression, weekday);
-            for (int hour : hours) {
-                long hourBits = hour >= 0 ? 1L << hour : matcher.hours;
-                for (int minute : minutes) {
-                    long minuteBits = minute >= 0 ? 1L << minute : matcher.minutes;
-                    long max = 0;
-                    long sum = 0;
-                    scan:
-                    for (long days = weekdayBits; days != 0; days &= days - 1) {
-                        int day = Long.numberOfTrailingZeros(days);
-                        for (long hBits = hourBits; hBits != 0; hBits &= hBits - 1) {
-                            int base = day * LaunchDensity.MINUTES_PER_DAY
-                                    + Long.numberOfTrailingZeros(hBits) * 60 - offsetMinutes;
-                            for (long mBits = minuteBits; mBits != 0; mBits &= mBits - 1) {
-                                long load = density.minuteLoad(Math.floorMod(
-                                        base + Long.numberOfTrailingZeros(mBits), LaunchDensity.MINUTES_PER_WEEK));
-                                sum += load;
-                                if (load > max) {
-                                    max = load;
-                                    if (max > bestMax) {
-                                        break scan;
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    if (max < bestMax || max == bestMax && sum < bestSum) {
-                        bestMax = max;
-                        bestSum = sum;
-                        bestWeekday = weekday;
-                        bestHour = hour;
-                        bestMinute = minute;
-                    }
+  interface Load {
+    long of(int value);
+  }
+
+  /** The values from {@code min} to {@code max}, least loaded first, ties in hash-rotated order. */
+  private static List<Integer> leastLoaded(
+      String jobName, ScheduleField field, int min, int max, Load load) {
+    int count = max - min + 1;
+    int start = StableHash.pick(jobName, field, count);
+    List<Integer> order = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      order.add(min + (start + i) % count);
+    }
+    order.sort(Comparator.comparingLong(load::of));
+    return order;
+  }
+
+  private static void chooseTimeOfWeek(
+      String jobName,
+      CronExpression expression,
+      ZoneId zone,
+      Instant reference,
+      LaunchDensity density,
+      Map<ScheduleField, Integer> chosen) {
+    var questionMarks = expression.questionMarks();
+    boolean weekdayOpen = questionMarks.contains(ScheduleField.DAY_OF_WEEK);
+    boolean hourOpen = questionMarks.contains(ScheduleField.HOUR);
+    boolean minuteOpen = questionMarks.contains(ScheduleField.MINUTE);
+    if (!weekdayOpen && !hourOpen && !minuteOpen) {
+      return;
+    }
+    CronMatcher matcher = expression.matcher();
+    int offsetMinutes = Math.floorDiv(zone.getRules().getOffset(reference).getTotalSeconds(), 60);
+    int[] weekdays = candidates(jobName, ScheduleField.DAY_OF_WEEK, weekdayOpen, 7);
+    int[] hours = candidates(jobName, ScheduleField.HOUR, hourOpen, 24);
+    int[] minutes = candidates(jobName, ScheduleField.MINUTE, minuteOpen, 60);
+    long bestMax = Long.MAX_VALUE;
+    long bestSum = Long.MAX_VALUE;
+    int bestWeekday = -1;
+    int bestHour = -1;
+    int bestMinute = -1;
+    for (int weekday : weekdays) {
+      long weekdayBits = LaunchDensity.weekdaysOf(expression, weekday);
+      for (int hour : hours) {
+        long hourBits = hour >= 0 ? 1L << hour : matcher.hours;
+        for (int minute : minutes) {
+          long minuteBits = minute >= 0 ? 1L << minute : matcher.minutes;
+          long max = 0;
+          long sum = 0;
+          scan:
+          for (long days = weekdayBits; days != 0; days &= days - 1) {
+            int day = Long.numberOfTrailingZeros(days);
+            for (long hBits = hourBits; hBits != 0; hBits &= hBits - 1) {
+              int base =
+                  day * LaunchDensity.MINUTES_PER_DAY
+                      + Long.numberOfTrailingZeros(hBits) * 60
+                      - offsetMinutes;
+              for (long mBits = minuteBits; mBits != 0; mBits &= mBits - 1) {
+                long load =
+                    density.minuteLoad(
+                        Math.floorMod(
+                            base + Long.numberOfTrailingZeros(mBits),
+                            LaunchDensity.MINUTES_PER_WEEK));
+                sum += load;
+                if (load > max) {
+                  max = load;
+                  if (max > bestMax) {
+                    break scan;
+                  }
                 }
+              }
             }
+          }
+          if (max < bestMax || max == bestMax && sum < bestSum) {
+            bestMax = max;
+            bestSum = sum;
+            bestWeekday = weekday;
+            bestHour = hour;
+            bestMinute = minute;
+          }
         }
-        if (weekdayOpen) {
-            chosen.put(ScheduleField.DAY_OF_WEEK, bestWeekday);
-        }
-        if (hourOpen) {
-            chosen.put(ScheduleField.HOUR, bestHour);
-        }
-        if (minuteOpen) {
-            chosen.put(ScheduleField.MINUTE, bestMinute);
-        }
+      }
     }
+    if (weekdayOpen) {
+      chosen.put(ScheduleField.DAY_OF_WEEK, bestWeekday);
+    }
+    if (hourOpen) {
+      chosen.put(ScheduleField.HOUR, bestHour);
+    }
+    if (minuteOpen) {
+      chosen.put(ScheduleField.MINUTE, bestMinute);
+    }
+  }
 
-    /** The values of an open field in hash-rotated order, or the single marker -1 for a fixed field. */
-    private static int[] candidates(String jobName, ScheduleField field, boolean open, int count) {
-        if (!open) {
-            return new int[] {-1};
-        }
-        int start = StableHash.pick(jobName, field, count);
-        int[] values = new int[count];
-        for (int i = 0; i < count; i++) {
-            values[i] = (start + i) % count;
-        }
-        return values;
+  /**
+   * The values of an open field in hash-rotated order, or the single marker -1 for a fixed field.
+   */
+  private static int[] candidates(String jobName, ScheduleField field, boolean open, int count) {
+    if (!open) {
+      return new int[] {-1};
     }
+    int start = StableHash.pick(jobName, field, count);
+    int[] values = new int[count];
+    for (int i = 0; i < count; i++) {
+      values[i] = (start + i) % count;
+    }
+    return values;
+  }
 }

@@ -12,15 +12,18 @@ import java.util.Objects;
  * @param resolved the same text with each {@code ?} replaced
  * @param chosen the value chosen per {@code ?} field (day-of-week 0-6, 0 = Sunday)
  */
-public record Resolution(String jobName, CronExpression original, CronExpression resolved,
-        Map<ScheduleField, Integer> chosen) {
-    public Resolution {
-        Objects.requireNonNull(jobName, "jobName");
-        Objects.requireNonNull(original, "original");
-        Objects.requireNonNull(resolved, "resolved");
-        chosen = Map.copyOf(chosen);
-        if (!resolved.isResolved()) {
-            throw new IllegalArgumentException("resolved expression still has ? fields: " + resolved);
-        }
+public record Resolution(
+    String jobName,
+    CronExpression original,
+    CronExpression resolved,
+    Map<ScheduleField, Integer> chosen) {
+  public Resolution {
+    Objects.requireNonNull(jobName, "jobName");
+    Objects.requireNonNull(original, "original");
+    Objects.requireNonNull(resolved, "resolved");
+    chosen = Map.copyOf(chosen);
+    if (!resolved.isResolved()) {
+      throw new IllegalArgumentException("resolved expression still has ? fields: " + resolved);
     }
+  }
 }

@@ -20,14 +20,14 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * Translation between agent.proto and the scheduler core's types for the leader's side of the
- * agent protocol. Stateless.
+ * Translation between agent.proto and the scheduler core's types for the leader's side of the agent
+ * protocol. Stateless.
  *
  * <p>Fence ballots: the leader's fence is {@code (generation, ballot.round, ballot.replicaId)}.
  * Within one generation a fence maps to the core's {@link Ballot} directly. A fence of a higher
  * generation (the agent has served a cluster restored from a backup of this one) outranks every
- * ballot of this cluster, so it maps to {@link #ABOVE_EVERY_BALLOT}; a fence of a lower
- * generation ranks below every ballot of this cluster and maps to {@link Ballot#ZERO}.
+ * ballot of this cluster, so it maps to {@link #ABOVE_EVERY_BALLOT}; a fence of a lower generation
+ * ranks below every ballot of this cluster and maps to {@link Ballot#ZERO}.
  */
 final class AgentProtos {
 
@@ -37,11 +37,17 @@ final class AgentProtos {
   private AgentProtos() {}
 
   static FenceBallot fence(long generation, Ballot ballot) {
-    return FenceBallot.newBuilder().setGeneration(generation).setRound(ballot.round())
-        .setReplicaId(ballot.replicaId()).build();
+    return FenceBallot.newBuilder()
+        .setGeneration(generation)
+        .setRound(ballot.round())
+        .setReplicaId(ballot.replicaId())
+        .build();
   }
 
-  /** The core ballot of a fence as seen from a cluster of {@code generation} (see the class comment). */
+  /**
+   * The core ballot of a fence as seen from a cluster of {@code generation} (see the class
+   * comment).
+   */
   static Ballot ballot(long generation, FenceBallot fence) {
     int byGeneration = Long.compareUnsigned(fence.getGeneration(), generation);
     if (byGeneration > 0) {
@@ -50,24 +56,33 @@ final class AgentProtos {
     if (byGeneration < 0 || fence.getRound() < 0) {
       return Ballot.ZERO;
     }
-    return new Ballot(fence.getRound(), fence.getReplicaId() > Integer.MAX_VALUE
-        ? Integer.MAX_VALUE : fence.getReplicaId());
+    return new Ballot(
+        fence.getRound(),
+        fence.getReplicaId() > Integer.MAX_VALUE ? Integer.MAX_VALUE : fence.getReplicaId());
   }
 
   static Timestamp timestamp(Instant instant) {
-    return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
+    return Timestamp.newBuilder()
+        .setSeconds(instant.getEpochSecond())
+        .setNanos(instant.getNano())
+        .build();
   }
 
   static com.google.protobuf.Duration duration(Duration duration) {
-    return com.google.protobuf.Duration.newBuilder().setSeconds(duration.getSeconds())
-        .setNanos(duration.getNano()).build();
+    return com.google.protobuf.Duration.newBuilder()
+        .setSeconds(duration.getSeconds())
+        .setNanos(duration.getNano())
+        .build();
   }
 
   /** The launch spec an agent needs for one run of {@code spec}. */
   static LaunchSpec launchSpec(JobSpec spec) {
-    LaunchSpec.Builder builder = LaunchSpec.newBuilder().setJob(spec.name())
-        .putAllEnv(spec.env()).setWorkingDirectory(spec.workingDirectory())
-        .setTimeout(duration(spec.timeout()));
+    LaunchSpec.Builder builder =
+        LaunchSpec.newBuilder()
+            .setJob(spec.name())
+            .putAllEnv(spec.env())
+            .setWorkingDirectory(spec.workingDirectory())
+            .setTimeout(duration(spec.timeout()));
     switch (spec.command()) {
       case JobCommand.Argv argv -> builder.addAllArgv(argv.arguments());
       case JobCommand.Shell shell -> builder.setShell(shell.script());
@@ -98,26 +113,49 @@ final class AgentProtos {
     }
     Ballot askedUnder = ballot(generation, state.getBallot());
     return switch (state.getState()) {
-      case UNKNOWN -> Optional.of(new AgentAnswer.Unknown(agent, runId, state.getAttempt(), askedUnder));
-      case ACCEPTED -> Optional.of(new AgentAnswer.Known(agent, runId, state.getAttempt(), askedUnder,
-          AgentRunState.ACCEPTED, null));
-      case RUNNING -> Optional.of(new AgentAnswer.Known(agent, runId, state.getAttempt(), askedUnder,
-          AgentRunState.RUNNING, null));
-      case FINISHED -> outcome(state).map(outcome -> new AgentAnswer.Known(agent, runId, state.getAttempt(),
-          askedUnder, AgentRunState.FINISHED, outcome));
-      case FENCED -> Optional.of(new AgentAnswer.Fenced(agent, ballot(generation, state.getHighestSeen())));
-      case NEVER_STARTED -> Optional.of(new AgentAnswer.NeverStarted(agent, runId, state.getAttempt(),
-          state.getReason()));
+      case UNKNOWN ->
+          Optional.of(new AgentAnswer.Unknown(agent, runId, state.getAttempt(), askedUnder));
+      case ACCEPTED ->
+          Optional.of(
+              new AgentAnswer.Known(
+                  agent, runId, state.getAttempt(), askedUnder, AgentRunState.ACCEPTED, null));
+      case RUNNING ->
+          Optional.of(
+              new AgentAnswer.Known(
+                  agent, runId, state.getAttempt(), askedUnder, AgentRunState.RUNNING, null));
+      case FINISHED ->
+          outcome(state)
+              .map(
+                  outcome ->
+                      new AgentAnswer.Known(
+                          agent,
+                          runId,
+                          state.getAttempt(),
+                          askedUnder,
+                          AgentRunState.FINISHED,
+                          outcome));
+      case FENCED ->
+          Optional.of(new AgentAnswer.Fenced(agent, ballot(generation, state.getHighestSeen())));
+      case NEVER_STARTED ->
+          Optional.of(
+              new AgentAnswer.NeverStarted(agent, runId, state.getAttempt(), state.getReason()));
       case STATE_UNSPECIFIED, UNRECOGNIZED -> Optional.empty();
     };
   }
 
   /** One agent's line in {@code ClusterService.Status}. */
   static AgentStatus status(AgentRegistry.AgentStatus agent) {
-    AgentStatus.Builder status = AgentStatus.newBuilder().setName(agent.name()).putAllLabels(agent.labels())
-        .setCapacity(agent.capacity()).setRunning(agent.running()).setState(agent.health().name())
-        .setCircuitOpen(agent.circuitOpen()).setLastHeartbeat(timestamp(agent.lastHeard()))
-        .setPeer(agent.peer()).setVersion(agent.version());
+    AgentStatus.Builder status =
+        AgentStatus.newBuilder()
+            .setName(agent.name())
+            .putAllLabels(agent.labels())
+            .setCapacity(agent.capacity())
+            .setRunning(agent.running())
+            .setState(agent.health().name())
+            .setCircuitOpen(agent.circuitOpen())
+            .setLastHeartbeat(timestamp(agent.lastHeard()))
+            .setPeer(agent.peer())
+            .setVersion(agent.version());
     if (agent.circuitOpenUntil() != null) {
       status.setCircuitOpenUntil(timestamp(agent.circuitOpenUntil()));
     }

@@ -20,8 +20,8 @@ import java.util.Set;
  * backup-timeout = 60s          # per store request (default 60s)
  * </pre>
  *
- * {@code backup-dir = PATH} is the older spelling of a directory target. The cadence is
- * independent of snapshots: a backup captures the state machine's image at the moment it runs.
+ * {@code backup-dir = PATH} is the older spelling of a directory target. The cadence is independent
+ * of snapshots: a backup captures the state machine's image at the moment it runs.
  *
  * @param target the target URL; empty when backups are off
  */
@@ -36,52 +36,86 @@ public record BackupSettings(
   public static final Duration DEFAULT_INTERVAL = Duration.ofHours(1);
   public static final int DEFAULT_KEEP = 48;
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+
   /** Shorter intervals would spend the leader on uploads; a test can still ask for a backup now. */
   public static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
 
-  public static final BackupSettings NONE = new BackupSettings(Optional.empty(), DEFAULT_INTERVAL,
-      0, DEFAULT_KEEP, Optional.empty(), DEFAULT_TIMEOUT);
+  public static final BackupSettings NONE =
+      new BackupSettings(
+          Optional.empty(), DEFAULT_INTERVAL, 0, DEFAULT_KEEP, Optional.empty(), DEFAULT_TIMEOUT);
 
-  public static final Set<String> KEYS = Set.of("backup-dir", "backup-target", "backup-interval",
-      "backup-every-entries", "backup-keep", "backup-max-age", "backup-timeout");
+  public static final Set<String> KEYS =
+      Set.of(
+          "backup-dir",
+          "backup-target",
+          "backup-interval",
+          "backup-every-entries",
+          "backup-keep",
+          "backup-max-age",
+          "backup-timeout");
 
   /**
-   * Returns these settings with {@code key} set from {@code value}, or adds a problem naming
-   * {@code where} and the reason and returns them unchanged.
+   * Returns these settings with {@code key} set from {@code value}, or adds a problem naming {@code
+   * where} and the reason and returns them unchanged.
    */
   BackupSettings with(String key, String value, String where, List<String> problems) {
     try {
       return switch (key) {
         case "backup-dir", "backup-target" -> {
           if (target.isPresent()) {
-            problems.add(where + ": " + key + ": a backup target is already set ("
-                + target.get().text() + "); give one of backup-dir and backup-target");
+            problems.add(
+                where
+                    + ": "
+                    + key
+                    + ": a backup target is already set ("
+                    + target.get().text()
+                    + "); give one of backup-dir and backup-target");
             yield this;
           }
-          yield new BackupSettings(Optional.of(TargetUrl.parse(value)), interval, everyEntries,
-              keep, maxAge, timeout);
+          yield new BackupSettings(
+              Optional.of(TargetUrl.parse(value)), interval, everyEntries, keep, maxAge, timeout);
         }
         case "backup-interval" -> {
           Duration parsed = duration(value);
           if (parsed.compareTo(MIN_INTERVAL) < 0) {
-            throw new IllegalArgumentException("must be at least " + MIN_INTERVAL.toSeconds() + "s");
+            throw new IllegalArgumentException(
+                "must be at least " + MIN_INTERVAL.toSeconds() + "s");
           }
           yield new BackupSettings(target, parsed, everyEntries, keep, maxAge, timeout);
         }
-        case "backup-every-entries" -> new BackupSettings(target, interval,
-            bounded(value, 0, Long.MAX_VALUE), keep, maxAge, timeout);
-        case "backup-keep" -> new BackupSettings(target, interval, everyEntries,
-            (int) bounded(value, 1, BackupRepository.LIMIT_KEEP), maxAge, timeout);
-        case "backup-max-age" -> new BackupSettings(target, interval, everyEntries, keep,
-            Optional.of(positive(duration(value))), timeout);
-        case "backup-timeout" -> new BackupSettings(target, interval, everyEntries, keep, maxAge,
-            positive(duration(value)));
+        case "backup-every-entries" ->
+            new BackupSettings(
+                target, interval, bounded(value, 0, Long.MAX_VALUE), keep, maxAge, timeout);
+        case "backup-keep" ->
+            new BackupSettings(
+                target,
+                interval,
+                everyEntries,
+                (int) bounded(value, 1, BackupRepository.LIMIT_KEEP),
+                maxAge,
+                timeout);
+        case "backup-max-age" ->
+            new BackupSettings(
+                target,
+                interval,
+                everyEntries,
+                keep,
+                Optional.of(positive(duration(value))),
+                timeout);
+        case "backup-timeout" ->
+            new BackupSettings(
+                target, interval, everyEntries, keep, maxAge, positive(duration(value)));
         default -> throw new IllegalStateException("not a backup key: " + key);
       };
     } catch (IllegalArgumentException e) {
       // A target's message already shows the URL without its query, which might hold a secret.
-      problems.add(where + ": " + key + (key.equals("backup-target") || key.equals("backup-dir")
-          ? "" : " '" + value + "'") + ": " + e.getMessage());
+      problems.add(
+          where
+              + ": "
+              + key
+              + (key.equals("backup-target") || key.equals("backup-dir") ? "" : " '" + value + "'")
+              + ": "
+              + e.getMessage());
       return this;
     }
   }

@@ -21,15 +21,15 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Ships backups from the leader to the backup target, on its own cadence: while this replica
- * leads (lease held, caught up), at least every {@code backup-interval} and after {@code
- * backup-every-entries} applied slots, it captures the state machine's image on the replica's
- * loop, writes it to the target (image, then manifest) on its own thread, and applies retention.
+ * Ships backups from the leader to the backup target, on its own cadence: while this replica leads
+ * (lease held, caught up), at least every {@code backup-interval} and after {@code
+ * backup-every-entries} applied slots, it captures the state machine's image on the replica's loop,
+ * writes it to the target (image, then manifest) on its own thread, and applies retention.
  * Followers ship nothing, so a cluster writes one copy, not one per replica.
  *
  * <p>A target that is down fails the attempt loudly — a log line starting {@code BACKUP FAILED},
- * the failure in {@link #status()} ({@code ClusterService.Status}) — and nothing else: the log,
- * the state machine and the dispatcher never wait on the target. A failed attempt is retried after
+ * the failure in {@link #status()} ({@code ClusterService.Status}) — and nothing else: the log, the
+ * state machine and the dispatcher never wait on the target. A failed attempt is retried after
  * {@link #RETRY_AFTER_FAILURE} (or the interval, if shorter).
  *
  * <p>A replica that becomes leader reads the target's newest backup first, so a failover does not
@@ -49,11 +49,12 @@ final class BackupShipper implements BackupControl, AutoCloseable {
   private final InstantSource clock;
   private final PrintStream log;
   private final ScheduledExecutorService thread =
-      Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "backup");
-        t.setDaemon(true);
-        return t;
-      });
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "backup");
+            t.setDaemon(true);
+            return t;
+          });
 
   // Written on the backup thread only; read by status() from any thread.
   private volatile Status status;
@@ -62,12 +63,18 @@ final class BackupShipper implements BackupControl, AutoCloseable {
   private long lastShippedSlot = -1;
   private Instant lastShippedAt = Instant.EPOCH;
   private BackupRepository repository;
-  private volatile java.util.function.Consumer<Instant> onSuccess = at -> { };
+  private volatile java.util.function.Consumer<Instant> onSuccess = at -> {};
 
   private record Capture(Snapshot image, long leaderRound) {}
 
-  BackupShipper(BackupSettings settings, String clusterId, int replicaId, long restoreGeneration,
-      ReplicaNode node, Map<Integer, String> clientAddresses, InstantSource clock,
+  BackupShipper(
+      BackupSettings settings,
+      String clusterId,
+      int replicaId,
+      long restoreGeneration,
+      ReplicaNode node,
+      Map<Integer, String> clientAddresses,
+      InstantSource clock,
       PrintStream log) {
     if (settings.target().isEmpty()) {
       throw new IllegalArgumentException("a BackupShipper needs a backup target");
@@ -80,8 +87,14 @@ final class BackupShipper implements BackupControl, AutoCloseable {
     this.clientAddresses = Map.copyOf(clientAddresses);
     this.clock = clock;
     this.log = log;
-    this.status = new Status(settings.target().get().text(), Optional.empty(), Optional.empty(),
-        0, 0, restoreGeneration);
+    this.status =
+        new Status(
+            settings.target().get().text(),
+            Optional.empty(),
+            Optional.empty(),
+            0,
+            0,
+            restoreGeneration);
   }
 
   void start() {
@@ -103,25 +116,35 @@ final class BackupShipper implements BackupControl, AutoCloseable {
   public CompletableFuture<Result> backupNow() {
     CompletableFuture<Result> result = new CompletableFuture<>();
     try {
-      thread.execute(() -> {
-        try {
-          Optional<Capture> capture = capture().join();
-          if (capture.isEmpty()) {
-            ReplicaNode.Status now = node.status();
-            String hint = now.leaderId() >= 0 && now.leaderId() != replicaId
-                && clientAddresses.containsKey(now.leaderId())
-                ? now.leaderId() + "=" + clientAddresses.get(now.leaderId()) : "";
-            result.completeExceptionally(new CronCluster.NotLeaderException(hint,
-                "replica " + replicaId + " does not lead with a valid lease; backups are taken by"
-                    + " the leader"));
-            return;
-          }
-          result.complete(ship(capture.get()));
-        } catch (BackupStoreException | RuntimeException e) {
-          result.completeExceptionally(new BackupFailedException(
-              "backup to " + settings.target().get().text() + " failed: " + e.getMessage(), e));
-        }
-      });
+      thread.execute(
+          () -> {
+            try {
+              Optional<Capture> capture = capture().join();
+              if (capture.isEmpty()) {
+                ReplicaNode.Status now = node.status();
+                String hint =
+                    now.leaderId() >= 0
+                            && now.leaderId() != replicaId
+                            && clientAddresses.containsKey(now.leaderId())
+                        ? now.leaderId() + "=" + clientAddresses.get(now.leaderId())
+                        : "";
+                result.completeExceptionally(
+                    new CronCluster.NotLeaderException(
+                        hint,
+                        "replica "
+                            + replicaId
+                            + " does not lead with a valid lease; backups are taken by"
+                            + " the leader"));
+                return;
+              }
+              result.complete(ship(capture.get()));
+            } catch (BackupStoreException | RuntimeException e) {
+              result.completeExceptionally(
+                  new BackupFailedException(
+                      "backup to " + settings.target().get().text() + " failed: " + e.getMessage(),
+                      e));
+            }
+          });
     } catch (java.util.concurrent.RejectedExecutionException e) {
       result.completeExceptionally(new CronCluster.UnavailableException("the replica is stopping"));
     }
@@ -145,8 +168,9 @@ final class BackupShipper implements BackupControl, AutoCloseable {
         knownFromTarget = true;
       }
       boolean intervalDue = !now.isBefore(lastShippedAt.plus(settings.interval()));
-      boolean entriesDue = settings.everyEntries() > 0
-          && replica.appliedSlot() - Math.max(lastShippedSlot, 0) >= settings.everyEntries();
+      boolean entriesDue =
+          settings.everyEntries() > 0
+              && replica.appliedSlot() - Math.max(lastShippedSlot, 0) >= settings.everyEntries();
       // An idle cluster's state does not change between slots: nothing new to ship.
       if ((!intervalDue && !entriesDue) || replica.appliedSlot() <= lastShippedSlot) {
         return;
@@ -157,9 +181,13 @@ final class BackupShipper implements BackupControl, AutoCloseable {
       }
     } catch (BackupStoreException | RuntimeException e) {
       // Already recorded and logged by ship() or learnNewestFromTarget().
-      nextAttemptNotBefore = clock.instant().plus(
-          settings.interval().compareTo(RETRY_AFTER_FAILURE) < 0
-              ? settings.interval() : RETRY_AFTER_FAILURE);
+      nextAttemptNotBefore =
+          clock
+              .instant()
+              .plus(
+                  settings.interval().compareTo(RETRY_AFTER_FAILURE) < 0
+                      ? settings.interval()
+                      : RETRY_AFTER_FAILURE);
     }
   }
 
@@ -167,14 +195,15 @@ final class BackupShipper implements BackupControl, AutoCloseable {
     try {
       // Only this history's backups count: after a restore from an older backup, the dead
       // cluster's later backups carry higher slots of a history that no longer exists.
-      Optional<BackupRepository.Entry> newest = repository().list().backups().stream()
-          .filter(BackupRepository.Entry::looksValid)
-          .filter(e -> e.manifest().orElseThrow().restoreGeneration() == restoreGeneration)
-          .findFirst();
+      Optional<BackupRepository.Entry> newest =
+          repository().list().backups().stream()
+              .filter(BackupRepository.Entry::looksValid)
+              .filter(e -> e.manifest().orElseThrow().restoreGeneration() == restoreGeneration)
+              .findFirst();
       if (newest.isPresent()) {
         lastShippedSlot = Math.max(lastShippedSlot, newest.get().slot());
-        lastShippedAt = newest.get().takenAt().isAfter(lastShippedAt)
-            ? newest.get().takenAt() : lastShippedAt;
+        lastShippedAt =
+            newest.get().takenAt().isAfter(lastShippedAt) ? newest.get().takenAt() : lastShippedAt;
       }
     } catch (BackupStoreException | RuntimeException e) {
       fail("cannot list the target: " + e.getMessage());
@@ -185,15 +214,17 @@ final class BackupShipper implements BackupControl, AutoCloseable {
   /** Captures the image on the replica's loop, if this replica leads with a valid lease. */
   private CompletableFuture<Optional<Capture>> capture() {
     CompletableFuture<Optional<Capture>> captured = new CompletableFuture<>();
-    boolean queued = node.runOnLoop(() -> {
-      ReplicaNode.Leadership leadership = node.leadershipOnLoop();
-      if (!leadership.leader() || !leadership.leaseValid() || !leadership.caughtUp()) {
-        captured.complete(Optional.empty());
-        return;
-      }
-      captured.complete(Optional.of(
-          new Capture(node.imageOnLoop(), leadership.ballot().round())));
-    });
+    boolean queued =
+        node.runOnLoop(
+            () -> {
+              ReplicaNode.Leadership leadership = node.leadershipOnLoop();
+              if (!leadership.leader() || !leadership.leaseValid() || !leadership.caughtUp()) {
+                captured.complete(Optional.empty());
+                return;
+              }
+              captured.complete(
+                  Optional.of(new Capture(node.imageOnLoop(), leadership.ballot().round())));
+            });
     if (!queued) {
       captured.complete(Optional.empty());
     }
@@ -206,9 +237,12 @@ final class BackupShipper implements BackupControl, AutoCloseable {
     String target = settings.target().get().text();
     try {
       BackupRepository repo = repository();
-      BackupManifest manifest = repo.write(capture.image(),
-          new BackupRepository.Writer(clusterId, replicaId, capture.leaderRound(),
-              restoreGeneration), takenAt);
+      BackupManifest manifest =
+          repo.write(
+              capture.image(),
+              new BackupRepository.Writer(
+                  clusterId, replicaId, capture.leaderRound(), restoreGeneration),
+              takenAt);
       String name = manifest.imageFile().substring(0, manifest.imageFile().length() - 6);
       lastShippedSlot = manifest.slot();
       lastShippedAt = takenAt;
@@ -216,19 +250,45 @@ final class BackupShipper implements BackupControl, AutoCloseable {
       try {
         pruned = repo.prune(settings.keep(), settings.maxAge(), takenAt);
       } catch (BackupStoreException e) {
-        log.println("replica " + replicaId + ": backup " + name + " written, but retention failed"
-            + " (old backups stay until the next attempt): " + e.getMessage());
+        log.println(
+            "replica "
+                + replicaId
+                + ": backup "
+                + name
+                + " written, but retention failed"
+                + " (old backups stay until the next attempt): "
+                + e.getMessage());
       }
       Status before = status;
-      status = new Status(target, Optional.of(new Success(name, manifest.slot(), takenAt)),
-          Optional.empty(), before.written() + 1, before.failed(), restoreGeneration);
+      status =
+          new Status(
+              target,
+              Optional.of(new Success(name, manifest.slot(), takenAt)),
+              Optional.empty(),
+              before.written() + 1,
+              before.failed(),
+              restoreGeneration);
       nextAttemptNotBefore = Instant.EPOCH;
       onSuccess.accept(takenAt);
-      log.println("replica " + replicaId + ": backup " + name + " (slot " + manifest.slot() + ", "
-          + manifest.sizeBytes() + " bytes, leader round " + capture.leaderRound()
-          + ", restore generation " + restoreGeneration + ") written to " + target + " in "
-          + Duration.ofNanos(System.nanoTime() - started).toMillis() + " ms"
-          + (pruned.isEmpty() ? "" : "; retention deleted " + pruned));
+      log.println(
+          "replica "
+              + replicaId
+              + ": backup "
+              + name
+              + " (slot "
+              + manifest.slot()
+              + ", "
+              + manifest.sizeBytes()
+              + " bytes, leader round "
+              + capture.leaderRound()
+              + ", restore generation "
+              + restoreGeneration
+              + ") written to "
+              + target
+              + " in "
+              + Duration.ofNanos(System.nanoTime() - started).toMillis()
+              + " ms"
+              + (pruned.isEmpty() ? "" : "; retention deleted " + pruned));
       return new Result(name, manifest.slot(), takenAt, target, manifest.sizeBytes(), pruned);
     } catch (BackupStoreException | RuntimeException e) {
       fail("slot " + capture.image().slot() + ": " + e.getMessage());
@@ -238,18 +298,30 @@ final class BackupShipper implements BackupControl, AutoCloseable {
 
   private void fail(String reason) {
     Status before = status;
-    status = new Status(before.target(), before.lastSuccess(),
-        Optional.of(new Failure(clock.instant(), reason)), before.written(), before.failed() + 1,
-        restoreGeneration);
-    log.println("replica " + replicaId + ": BACKUP FAILED to " + before.target() + ": " + reason
-        + "; the cluster keeps scheduling, and a due backup is retried every "
-        + RETRY_AFTER_FAILURE.toSeconds() + " s");
+    status =
+        new Status(
+            before.target(),
+            before.lastSuccess(),
+            Optional.of(new Failure(clock.instant(), reason)),
+            before.written(),
+            before.failed() + 1,
+            restoreGeneration);
+    log.println(
+        "replica "
+            + replicaId
+            + ": BACKUP FAILED to "
+            + before.target()
+            + ": "
+            + reason
+            + "; the cluster keeps scheduling, and a due backup is retried every "
+            + RETRY_AFTER_FAILURE.toSeconds()
+            + " s");
   }
 
   private BackupRepository repository() throws BackupStoreException {
     if (repository == null) {
-      repository = new BackupRepository(
-          BackupStore.open(settings.target().get(), settings.timeout()));
+      repository =
+          new BackupRepository(BackupStore.open(settings.target().get(), settings.timeout()));
     }
     return repository;
   }

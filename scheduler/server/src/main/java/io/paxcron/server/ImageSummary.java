@@ -7,9 +7,9 @@ import io.paxcron.paxos.Snapshot;
 import io.paxcron.scheduler.CronStateMachine;
 
 /**
- * What a backup image holds, found by opening it the way a replica would: as the cron state
- * machine (jobs, ledger records, open runs), else as the log's key-value store (keys). Opening it
- * proves more than checksums do — that this build can read it.
+ * What a backup image holds, found by opening it the way a replica would: as the cron state machine
+ * (jobs, ledger records, open runs), else as the log's key-value store (keys). Opening it proves
+ * more than checksums do — that this build can read it.
  */
 sealed interface ImageSummary {
 
@@ -20,8 +20,13 @@ sealed interface ImageSummary {
       implements ImageSummary {
     @Override
     public String describe() {
-      return "cron state machine image: " + jobs + " jobs, " + ledgerRecords + " ledger records, "
-          + openRuns + " open runs";
+      return "cron state machine image: "
+          + jobs
+          + " jobs, "
+          + ledgerRecords
+          + " ledger records, "
+          + openRuns
+          + " open runs";
     }
   }
 
@@ -55,8 +60,8 @@ sealed interface ImageSummary {
       new SessionStateMachine(keyValue, MAX_SESSIONS).restore(snapshot);
       return new KeyValue(keyValue.view().size());
     } catch (RuntimeException e) {
-      return new Unreadable("not a cron image (" + cronProblem + ") nor a key-value image ("
-          + e.getMessage() + ")");
+      return new Unreadable(
+          "not a cron image (" + cronProblem + ") nor a key-value image (" + e.getMessage() + ")");
     }
   }
 }

@@ -59,8 +59,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Every input reaches the cores on the loop thread: a tick every {@link #TICK_MILLIS} ms with
  * the wall clock and the lease, the cron state machine's drained changes after every applied step,
  * and every message of every agent stream (marshalled with {@code node.runOnLoop}). Effects are
- * carried out there too: proposals go through the replica in the dispatcher's own client session
- * (a fresh client id each time this replica starts leading), launches, cancels and questions are
+ * carried out there too: proposals go through the replica in the dispatcher's own client session (a
+ * fresh client id each time this replica starts leading), launches, cancels and questions are
  * written to the agent's stream. A stream write only queues the message in gRPC's buffer, so every
  * launch of a tick goes out at once, in parallel, and no write ever waits for an agent.
  *
@@ -73,20 +73,29 @@ import java.util.concurrent.TimeUnit;
  * Fences are {@code (generation, ballot)} with the cluster's restore generation (see
  * docs/guarantees.md).
  *
- * <p>Threading: {@link #connect}, {@link #runOutput} and {@link #agentStatus} may be called from any
- * thread; everything else runs on the loop.
+ * <p>Threading: {@link #connect}, {@link #runOutput} and {@link #agentStatus} may be called from
+ * any thread; everything else runs on the loop.
  */
 final class LeaderDispatch implements AutoCloseable {
 
   /** How often the dispatcher ticks. */
   static final long TICK_MILLIS = 20;
-  /** Output requests waiting for their agent's answer at once (GetRunOutput calls past it fail fast). */
+
+  /**
+   * Output requests waiting for their agent's answer at once (GetRunOutput calls past it fail
+   * fast).
+   */
   static final int MAX_PENDING_OUTPUT_REQUESTS = 256;
+
   /** How long a GetRunOutput waits for the agent's chunk. */
   static final long OUTPUT_DEADLINE_MILLIS = 5_000;
+
   /** Messages that may wait in one agent stream's buffer while the agent does not read. */
   static final int MAX_UNREAD_MESSAGES_PER_AGENT = 10_000;
-  /** The agent's address is not taken from the connection (agents behind NAT would show the NAT's). */
+
+  /**
+   * The agent's address is not taken from the connection (agents behind NAT would show the NAT's).
+   */
   private static final String UNKNOWN_PEER = "";
 
   private final ReplicaNode node;
@@ -110,7 +119,8 @@ final class LeaderDispatch implements AutoCloseable {
   private long nextOutputRequest = 1;
 
   /** A GetRunOutput waiting for its agent's chunk. */
-  private record PendingOutput(String agent, int attempt, CompletableFuture<GetRunOutputResponse> answer) {}
+  private record PendingOutput(
+      String agent, int attempt, CompletableFuture<GetRunOutputResponse> answer) {}
 
   /**
    * One agent's open stream, as the loop holds it. Writes never block: gRPC buffers them, and
@@ -122,6 +132,7 @@ final class LeaderDispatch implements AutoCloseable {
     String agent;
     long connection;
     boolean closed;
+
     /** Messages written since gRPC last said the agent's side is ready. */
     int unread;
 
@@ -133,11 +144,17 @@ final class LeaderDispatch implements AutoCloseable {
       if (closed) {
         return;
       }
-      if (out instanceof ServerCallStreamObserver<LeaderMessage> call && !call.isReady()
+      if (out instanceof ServerCallStreamObserver<LeaderMessage> call
+          && !call.isReady()
           && ++unread > MAX_UNREAD_MESSAGES_PER_AGENT) {
         closed = true;
-        out.onError(Status.RESOURCE_EXHAUSTED.withDescription("the agent read none of the last "
-            + MAX_UNREAD_MESSAGES_PER_AGENT + " messages (MAX_UNREAD_MESSAGES_PER_AGENT)").asRuntimeException());
+        out.onError(
+            Status.RESOURCE_EXHAUSTED
+                .withDescription(
+                    "the agent read none of the last "
+                        + MAX_UNREAD_MESSAGES_PER_AGENT
+                        + " messages (MAX_UNREAD_MESSAGES_PER_AGENT)")
+                .asRuntimeException());
         return;
       }
       try {
@@ -167,8 +184,14 @@ final class LeaderDispatch implements AutoCloseable {
     }
   }
 
-  LeaderDispatch(ReplicaNode node, CronStateMachine cron, InstantSource clock, int replicaId,
-      Map<Integer, String> clientAddresses, long generation, PrintStream log) {
+  LeaderDispatch(
+      ReplicaNode node,
+      CronStateMachine cron,
+      InstantSource clock,
+      int replicaId,
+      Map<Integer, String> clientAddresses,
+      long generation,
+      PrintStream log) {
     this.node = node;
     this.cron = cron;
     this.clock = clock;
@@ -179,18 +202,20 @@ final class LeaderDispatch implements AutoCloseable {
     this.registry = new AgentRegistry(AgentRegistryConfig.DEFAULT);
     this.random = new SplittableRandom(new SecureRandom().nextLong());
     this.dispatcher = new Dispatcher(cron, DispatcherConfig.DEFAULT, random.split());
-    this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread thread = new Thread(r, "replica-" + replicaId + "-dispatch-tick");
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.ticker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread thread = new Thread(r, "replica-" + replicaId + "-dispatch-tick");
+              thread.setDaemon(true);
+              return thread;
+            });
   }
 
   /** Starts ticking and listening to applied steps. */
   void start() {
     appliedHandle = node.onApplied(this::onApplied);
-    ticker.scheduleAtFixedRate(() -> node.runOnLoop(this::onTick), TICK_MILLIS, TICK_MILLIS,
-        TimeUnit.MILLISECONDS);
+    ticker.scheduleAtFixedRate(
+        () -> node.runOnLoop(this::onTick), TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   // ------------------------------------------------------------------------------- any thread
@@ -216,10 +241,11 @@ final class LeaderDispatch implements AutoCloseable {
 
       @Override
       public void onCompleted() {
-        node.runOnLoop(() -> {
-          onStreamEnded(stream);
-          stream.complete();
-        });
+        node.runOnLoop(
+            () -> {
+              onStreamEnded(stream);
+              stream.complete();
+            });
       }
     };
   }
@@ -234,13 +260,14 @@ final class LeaderDispatch implements AutoCloseable {
   }
 
   /**
-   * Asks the agent that ran {@code runId} for a chunk of its output ({@code attempt} 0: the newest).
-   * Fails with {@link NotDispatchingException} when this replica does not dispatch, with
-   * {@link java.util.NoSuchElementException} when no connected agent has the output, with
-   * {@link IllegalStateException} when {@link #MAX_PENDING_OUTPUT_REQUESTS} are in flight, and
-   * with a {@link java.util.concurrent.TimeoutException} past {@link #OUTPUT_DEADLINE_MILLIS}.
+   * Asks the agent that ran {@code runId} for a chunk of its output ({@code attempt} 0: the
+   * newest). Fails with {@link NotDispatchingException} when this replica does not dispatch, with
+   * {@link java.util.NoSuchElementException} when no connected agent has the output, with {@link
+   * IllegalStateException} when {@link #MAX_PENDING_OUTPUT_REQUESTS} are in flight, and with a
+   * {@link java.util.concurrent.TimeoutException} past {@link #OUTPUT_DEADLINE_MILLIS}.
    */
-  CompletableFuture<GetRunOutputResponse> runOutput(RunId runId, int attempt, long offset, int maxBytes) {
+  CompletableFuture<GetRunOutputResponse> runOutput(
+      RunId runId, int attempt, long offset, int maxBytes) {
     CompletableFuture<GetRunOutputResponse> answer = new CompletableFuture<>();
     if (!node.runOnLoop(() -> requestOutput(runId, attempt, offset, maxBytes, answer))) {
       answer.completeExceptionally(new NotDispatchingException("replica stopping"));
@@ -251,8 +278,14 @@ final class LeaderDispatch implements AutoCloseable {
   /** The agents as the leader sees them (empty on a follower), answered on the loop. */
   CompletableFuture<List<AgentStatus>> agentStatus() {
     CompletableFuture<List<AgentStatus>> answer = new CompletableFuture<>();
-    if (!node.runOnLoop(() -> answer.complete(dispatcher.ballot() == null
-        ? List.of() : registry.status(clock.instant()).stream().map(AgentProtos::status).toList()))) {
+    if (!node.runOnLoop(
+        () ->
+            answer.complete(
+                dispatcher.ballot() == null
+                    ? List.of()
+                    : registry.status(clock.instant()).stream()
+                        .map(AgentProtos::status)
+                        .toList()))) {
       answer.complete(List.of());
     }
     return answer;
@@ -272,12 +305,19 @@ final class LeaderDispatch implements AutoCloseable {
     }
     if (leading == null) {
       if (leadership.leader() && leadership.leaseValid() && leadership.caughtUp()) {
-        cron.drainChanges();  // onLeadership rebuilds from the applied state
+        cron.drainChanges(); // onLeadership rebuilds from the applied state
         sessionId = newSessionId();
         sequence = 1;
         dispatcher.onAgents(registry.directory(now));
-        log.println("replica " + replicaId + ": dispatcher starts under ballot " + leadership.ballot()
-            + " generation " + generation + " at slot " + cron.appliedSlot());
+        log.println(
+            "replica "
+                + replicaId
+                + ": dispatcher starts under ballot "
+                + leadership.ballot()
+                + " generation "
+                + generation
+                + " at slot "
+                + cron.appliedSlot());
         carryOut(dispatcher.onLeadership(now, true, leadership.ballot()));
       }
       return;
@@ -294,7 +334,9 @@ final class LeaderDispatch implements AutoCloseable {
     streams.clear();
     registry.clear();
     for (PendingOutput pending : outputRequests.values()) {
-      pending.answer().completeExceptionally(new NotDispatchingException("this replica stopped leading"));
+      pending
+          .answer()
+          .completeExceptionally(new NotDispatchingException("this replica stopped leading"));
     }
     outputRequests.clear();
   }
@@ -346,7 +388,9 @@ final class LeaderDispatch implements AutoCloseable {
         registry.onHeard(agent, stream.connection, now);
         CancelReply reply = message.getCancelReply();
         if (reply.hasHighestSeen()) {
-          answer(new AgentAnswer.Fenced(agent, AgentProtos.ballot(generation, reply.getHighestSeen())));
+          answer(
+              new AgentAnswer.Fenced(
+                  agent, AgentProtos.ballot(generation, reply.getHighestSeen())));
         }
       }
       case REPORT -> {
@@ -359,16 +403,32 @@ final class LeaderDispatch implements AutoCloseable {
         if (pending != null && pending.agent().equals(agent)) {
           OutputChunk chunk = message.getOutput();
           if (!chunk.getFound()) {
-            pending.answer().completeExceptionally(new java.util.NoSuchElementException("run_id: agent " + agent
-                + " keeps no output for it" + (chunk.getError().isEmpty() ? "" : ": " + chunk.getError())));
+            pending
+                .answer()
+                .completeExceptionally(
+                    new java.util.NoSuchElementException(
+                        "run_id: agent "
+                            + agent
+                            + " keeps no output for it"
+                            + (chunk.getError().isEmpty() ? "" : ": " + chunk.getError())));
           } else {
-            pending.answer().complete(GetRunOutputResponse.newBuilder().setAgentId(agent)
-                .setAttempt(pending.attempt()).setData(chunk.getData()).setOffset(chunk.getOffset())
-                .setEof(chunk.getEof()).setSize(chunk.getSize()).setTruncated(chunk.getTruncated()).build());
+            pending
+                .answer()
+                .complete(
+                    GetRunOutputResponse.newBuilder()
+                        .setAgentId(agent)
+                        .setAttempt(pending.attempt())
+                        .setData(chunk.getData())
+                        .setOffset(chunk.getOffset())
+                        .setEof(chunk.getEof())
+                        .setSize(chunk.getSize())
+                        .setTruncated(chunk.getTruncated())
+                        .build());
           }
         }
       }
-      case REGISTER, BODY_NOT_SET -> stream.end(refused("unexpected message " + message.getBodyCase()));
+      case REGISTER, BODY_NOT_SET ->
+          stream.end(refused("unexpected message " + message.getBodyCase()));
     }
   }
 
@@ -387,8 +447,14 @@ final class LeaderDispatch implements AutoCloseable {
       return;
     }
     Instant now = clock.instant();
-    AgentRegistry.Registration registration = registry.onRegister(register.getName(),
-        register.getLabelsMap(), register.getCapacity(), register.getVersion(), UNKNOWN_PEER, now);
+    AgentRegistry.Registration registration =
+        registry.onRegister(
+            register.getName(),
+            register.getLabelsMap(),
+            register.getCapacity(),
+            register.getVersion(),
+            UNKNOWN_PEER,
+            now);
     switch (registration) {
       case AgentRegistry.Registration.Refused refused -> {
         log.println("replica " + replicaId + ": agent registration refused: " + refused.reason());
@@ -402,21 +468,35 @@ final class LeaderDispatch implements AutoCloseable {
           replaced.end(refused("replaced by a newer stream of the same agent"));
         }
         AgentRegistryConfig config = registry.config();
-        stream.send(LeaderMessage.newBuilder().setRegistered(Registered.newBuilder()
-            .setLeaderId(replicaId).setBallot(AgentProtos.fence(generation, ballot))
-            .setHeartbeatInterval(AgentProtos.duration(config.heartbeatInterval()))
-            .setLeaderLease(AgentProtos.duration(config.leaderLease()))).build());
-        log.println("replica " + replicaId + ": agent " + stream.agent + " registered (capacity "
-            + register.getCapacity() + ", labels " + register.getLabelsMap() + ", "
-            + register.getRunsCount() + " runs held)");
+        stream.send(
+            LeaderMessage.newBuilder()
+                .setRegistered(
+                    Registered.newBuilder()
+                        .setLeaderId(replicaId)
+                        .setBallot(AgentProtos.fence(generation, ballot))
+                        .setHeartbeatInterval(AgentProtos.duration(config.heartbeatInterval()))
+                        .setLeaderLease(AgentProtos.duration(config.leaderLease())))
+                .build());
+        log.println(
+            "replica "
+                + replicaId
+                + ": agent "
+                + stream.agent
+                + " registered (capacity "
+                + register.getCapacity()
+                + ", labels "
+                + register.getLabelsMap()
+                + ", "
+                + register.getRunsCount()
+                + " runs held)");
         dispatcher.onAgents(registry.directory(now));
       }
     }
   }
 
   private void onHeartbeat(Stream stream, Heartbeat heartbeat, Instant now) {
-    if (!registry.onHeartbeat(stream.agent, stream.connection, heartbeat.getRunning(), heartbeat.getCapacity(),
-        now)) {
+    if (!registry.onHeartbeat(
+        stream.agent, stream.connection, heartbeat.getRunning(), heartbeat.getCapacity(), now)) {
       return;
     }
     // The agent's lease counts from its own send time; acknowledging only while this replica's
@@ -425,10 +505,14 @@ final class LeaderDispatch implements AutoCloseable {
     if (!node.leadershipOnLoop().leaseValid() || dispatcher.deposed()) {
       return;
     }
-    stream.send(LeaderMessage.newBuilder().setHeartbeatAck(HeartbeatAck.newBuilder()
-        .setSequence(heartbeat.getSequence())
-        .setLease(AgentProtos.duration(registry.config().agentLease()))
-        .setBallot(AgentProtos.fence(generation, dispatcher.ballot()))).build());
+    stream.send(
+        LeaderMessage.newBuilder()
+            .setHeartbeatAck(
+                HeartbeatAck.newBuilder()
+                    .setSequence(heartbeat.getSequence())
+                    .setLease(AgentProtos.duration(registry.config().agentLease()))
+                    .setBallot(AgentProtos.fence(generation, dispatcher.ballot())))
+            .build());
   }
 
   private void onLaunchReply(String agent, LaunchReply reply, Instant now) {
@@ -439,20 +523,32 @@ final class LeaderDispatch implements AutoCloseable {
           AgentProtos.answer(agent, generation, state).ifPresent(this::answer);
         }
       }
-      case FENCED -> answer(new AgentAnswer.Fenced(agent, AgentProtos.ballot(generation, reply.getHighestSeen())));
+      case FENCED ->
+          answer(
+              new AgentAnswer.Fenced(
+                  agent, AgentProtos.ballot(generation, reply.getHighestSeen())));
       case CAPACITY -> registry.onCapacityFull(agent);
       case STATUS_UNSPECIFIED, UNRECOGNIZED -> registry.onLaunchFailed(agent, now);
     }
   }
 
-  /** An agent's start or finish report: acknowledged once the log holds it, else handed to the dispatcher. */
+  /**
+   * An agent's start or finish report: acknowledged once the log holds it, else handed to the
+   * dispatcher.
+   */
   private void onReport(Stream stream, RunReport report, Instant now) {
     RunState state = report.getState();
     RunId runId;
     try {
       runId = RunId.parse(state.getRunId());
     } catch (IllegalArgumentException e) {
-      log.println("replica " + replicaId + ": agent " + stream.agent + " reported a bad run: " + e.getMessage());
+      log.println(
+          "replica "
+              + replicaId
+              + ": agent "
+              + stream.agent
+              + " reported a bad run: "
+              + e.getMessage());
       acknowledge(stream, report);
       return;
     }
@@ -461,21 +557,26 @@ final class LeaderDispatch implements AutoCloseable {
     if (report.getKind() == RunReport.Kind.STARTED) {
       registry.onLaunchSucceeded(agent);
       answer = new AgentAnswer.Started(agent, runId, state.getAttempt());
-    } else if (report.getKind() == RunReport.Kind.FINISHED && state.getState() == RunState.State.FINISHED) {
+    } else if (report.getKind() == RunReport.Kind.FINISHED
+        && state.getState() == RunState.State.FINISHED) {
       Optional<Outcome> outcome = AgentProtos.outcome(state);
       if (outcome.isEmpty()) {
         acknowledge(stream, report);
         return;
       }
       if (!state.getReason().isEmpty() && !state.hasStartedAt()) {
-        registry.onLaunchFailed(agent, now);  // the agent could not even start it (bad spec on this host)
+        registry.onLaunchFailed(
+            agent, now); // the agent could not even start it (bad spec on this host)
       }
-      answer = new AgentAnswer.Finished(agent, runId, state.getAttempt(), outcome.get(), AgentProtos.detail(state));
-    } else if (report.getKind() == RunReport.Kind.FINISHED && state.getState() == RunState.State.NEVER_STARTED) {
+      answer =
+          new AgentAnswer.Finished(
+              agent, runId, state.getAttempt(), outcome.get(), AgentProtos.detail(state));
+    } else if (report.getKind() == RunReport.Kind.FINISHED
+        && state.getState() == RunState.State.NEVER_STARTED) {
       // The agent's lease lapsed before it could start the run: not the agent's fault, no circuit.
       answer = new AgentAnswer.NeverStarted(agent, runId, state.getAttempt(), state.getReason());
     } else {
-      acknowledge(stream, report);  // nothing the leader can record; the agent may stop re-sending
+      acknowledge(stream, report); // nothing the leader can record; the agent may stop re-sending
       return;
     }
     if (ReportAcknowledgement.decide(cron, answer) == ReportAcknowledgement.Decision.ACKNOWLEDGE) {
@@ -486,9 +587,14 @@ final class LeaderDispatch implements AutoCloseable {
   }
 
   private static void acknowledge(Stream stream, RunReport report) {
-    stream.send(LeaderMessage.newBuilder().setReportAck(ReportAck.newBuilder()
-        .setRunId(report.getState().getRunId()).setAttempt(report.getState().getAttempt())
-        .setKind(report.getKind())).build());
+    stream.send(
+        LeaderMessage.newBuilder()
+            .setReportAck(
+                ReportAck.newBuilder()
+                    .setRunId(report.getState().getRunId())
+                    .setAttempt(report.getState().getAttempt())
+                    .setKind(report.getKind()))
+            .build());
   }
 
   private void onStreamEnded(Stream stream) {
@@ -498,37 +604,64 @@ final class LeaderDispatch implements AutoCloseable {
     }
   }
 
-  private void requestOutput(RunId runId, int attempt, long offset, int maxBytes,
+  private void requestOutput(
+      RunId runId,
+      int attempt,
+      long offset,
+      int maxBytes,
       CompletableFuture<GetRunOutputResponse> answer) {
     if (dispatcher.ballot() == null) {
       answer.completeExceptionally(new NotDispatchingException("this replica does not dispatch"));
       return;
     }
     // The open run's current attempt, else the ledger record's last attempt: both name the agent.
-    Optional<io.paxcron.scheduler.Run> open = cron.run(runId).filter(run -> run.launched()
-        && (attempt == 0 || run.attempt() == attempt));
-    Optional<io.paxcron.scheduler.LedgerRecord> ended = cron.ledgerRecord(runId)
-        .filter(record -> record.attempts() > 0 && (attempt == 0 || record.attempts() == attempt));
-    String agent = open.map(run -> run.agentId()).orElseGet(() -> ended.map(record -> record.agentId()).orElse(""));
-    int resolved = open.map(run -> run.attempt()).orElseGet(() -> ended.map(record -> record.attempts()).orElse(0));
+    Optional<io.paxcron.scheduler.Run> open =
+        cron.run(runId).filter(run -> run.launched() && (attempt == 0 || run.attempt() == attempt));
+    Optional<io.paxcron.scheduler.LedgerRecord> ended =
+        cron.ledgerRecord(runId)
+            .filter(
+                record -> record.attempts() > 0 && (attempt == 0 || record.attempts() == attempt));
+    String agent =
+        open.map(run -> run.agentId())
+            .orElseGet(() -> ended.map(record -> record.agentId()).orElse(""));
+    int resolved =
+        open.map(run -> run.attempt())
+            .orElseGet(() -> ended.map(record -> record.attempts()).orElse(0));
     Stream stream = streams.get(agent);
     if (agent.isEmpty() || stream == null || stream.closed) {
-      answer.completeExceptionally(new java.util.NoSuchElementException(agent.isEmpty()
-          ? "run_id: no attempt " + (attempt == 0 ? "" : attempt + " ") + "of " + runId + " was launched"
-              + " (an earlier attempt's agent is not recorded)"
-          : "run_id: agent " + agent + " that ran " + runId + " is not connected"));
+      answer.completeExceptionally(
+          new java.util.NoSuchElementException(
+              agent.isEmpty()
+                  ? "run_id: no attempt "
+                      + (attempt == 0 ? "" : attempt + " ")
+                      + "of "
+                      + runId
+                      + " was launched"
+                      + " (an earlier attempt's agent is not recorded)"
+                  : "run_id: agent " + agent + " that ran " + runId + " is not connected"));
       return;
     }
     if (outputRequests.size() >= MAX_PENDING_OUTPUT_REQUESTS) {
-      answer.completeExceptionally(new IllegalStateException("too many output requests in flight ("
-          + MAX_PENDING_OUTPUT_REQUESTS + ", MAX_PENDING_OUTPUT_REQUESTS)"));
+      answer.completeExceptionally(
+          new IllegalStateException(
+              "too many output requests in flight ("
+                  + MAX_PENDING_OUTPUT_REQUESTS
+                  + ", MAX_PENDING_OUTPUT_REQUESTS)"));
       return;
     }
     long requestId = nextOutputRequest++;
     outputRequests.put(requestId, new PendingOutput(agent, resolved, answer));
     answer.whenComplete((chunk, error) -> node.runOnLoop(() -> outputRequests.remove(requestId)));
-    stream.send(LeaderMessage.newBuilder().setGetOutput(GetOutput.newBuilder().setRequestId(requestId)
-        .setRunId(runId.toString()).setAttempt(resolved).setOffset(offset).setMaxBytes(maxBytes)).build());
+    stream.send(
+        LeaderMessage.newBuilder()
+            .setGetOutput(
+                GetOutput.newBuilder()
+                    .setRequestId(requestId)
+                    .setRunId(runId.toString())
+                    .setAttempt(resolved)
+                    .setOffset(offset)
+                    .setMaxBytes(maxBytes))
+            .build());
   }
 
   private void answer(AgentAnswer answer) {
@@ -539,7 +672,7 @@ final class LeaderDispatch implements AutoCloseable {
   private void carryOut(List<DispatchEffect> effects) {
     for (DispatchEffect effect : effects) {
       if (dispatcher.ballot() == null || !node.leadershipOnLoop().leaseValid()) {
-        return;  // the lease lapsed while carrying out: drop the rest, the dispatcher re-derives it
+        return; // the lease lapsed while carrying out: drop the rest, the dispatcher re-derives it
       }
       switch (effect) {
         case DispatchEffect.Propose propose -> {
@@ -547,24 +680,46 @@ final class LeaderDispatch implements AutoCloseable {
             node.propose(sessionId, sequence++, CronCodec.encode(command));
           }
         }
-        case DispatchEffect.Launch launch -> send(launch.agentId(), LeaderMessage.newBuilder().setLaunch(
-            Launch.newBuilder().setRunId(launch.runId().toString()).setAttempt(launch.attempt())
-                .setBallot(AgentProtos.fence(generation, launch.ballot()))
-                .setSpec(AgentProtos.launchSpec(launch.spec()))
-                .setScheduledTime(AgentProtos.timestamp(launch.runId().instant()))).build());
-        case DispatchEffect.Cancel cancel -> send(cancel.agentId(), LeaderMessage.newBuilder().setCancel(
-            Cancel.newBuilder().setRunId(cancel.runId().toString()).setAttempt(cancel.attempt())
-                .setBallot(AgentProtos.fence(generation, cancel.ballot()))).build());
-        case DispatchEffect.GetRun getRun -> send(getRun.agentId(), LeaderMessage.newBuilder().setGetRun(
-            GetRun.newBuilder().setRunId(getRun.runId().toString()).setAttempt(getRun.attempt())
-                .setBallot(AgentProtos.fence(generation, getRun.ballot()))).build());
+        case DispatchEffect.Launch launch ->
+            send(
+                launch.agentId(),
+                LeaderMessage.newBuilder()
+                    .setLaunch(
+                        Launch.newBuilder()
+                            .setRunId(launch.runId().toString())
+                            .setAttempt(launch.attempt())
+                            .setBallot(AgentProtos.fence(generation, launch.ballot()))
+                            .setSpec(AgentProtos.launchSpec(launch.spec()))
+                            .setScheduledTime(AgentProtos.timestamp(launch.runId().instant())))
+                    .build());
+        case DispatchEffect.Cancel cancel ->
+            send(
+                cancel.agentId(),
+                LeaderMessage.newBuilder()
+                    .setCancel(
+                        Cancel.newBuilder()
+                            .setRunId(cancel.runId().toString())
+                            .setAttempt(cancel.attempt())
+                            .setBallot(AgentProtos.fence(generation, cancel.ballot())))
+                    .build());
+        case DispatchEffect.GetRun getRun ->
+            send(
+                getRun.agentId(),
+                LeaderMessage.newBuilder()
+                    .setGetRun(
+                        GetRun.newBuilder()
+                            .setRunId(getRun.runId().toString())
+                            .setAttempt(getRun.attempt())
+                            .setBallot(AgentProtos.fence(generation, getRun.ballot())))
+                    .build());
       }
     }
   }
 
   /**
    * Writes to the agent's stream if it has one. A message to an agent without a stream is dropped:
-   * the dispatcher re-sends launches and questions until answered, and decides on the agent's lease.
+   * the dispatcher re-sends launches and questions until answered, and decides on the agent's
+   * lease.
    */
   private void send(String agent, LeaderMessage message) {
     Stream stream = streams.get(agent);

@@ -29,8 +29,8 @@ import java.util.stream.Stream;
 public final class LocalCluster implements AutoCloseable {
 
   /** One replica's ports and directories. */
-  public record Member(int id, int peerPort, int clientPort, int httpPort, Path dataDir,
-      Path logFile) {
+  public record Member(
+      int id, int peerPort, int clientPort, int httpPort, Path dataDir, Path logFile) {
     public String clientAddress() {
       return "127.0.0.1:" + clientPort;
     }
@@ -55,7 +55,10 @@ public final class LocalCluster implements AutoCloseable {
    *     dial {@code to}'s own peer port
    * @param extraFlags added to every server's command line (e.g. --snapshot-every-entries 20)
    */
-  public LocalCluster(Path workDir, int replicas, BiFunction<Integer, Integer, Integer> peerPortSeenBy,
+  public LocalCluster(
+      Path workDir,
+      int replicas,
+      BiFunction<Integer, Integer, Integer> peerPortSeenBy,
       List<String> extraFlags) {
     this.workDir = workDir;
     this.clusterId = "local";
@@ -67,9 +70,15 @@ public final class LocalCluster implements AutoCloseable {
       throw new UncheckedIOException("cannot create " + workDir, e);
     }
     for (int id = 1; id <= replicas; id++) {
-      members.put(id, new Member(id, freePort(), freePort(), freePort(),
-          workDir.resolve("replica-" + id),
-          workDir.resolve("replica-" + id + ".log")));
+      members.put(
+          id,
+          new Member(
+              id,
+              freePort(),
+              freePort(),
+              freePort(),
+              workDir.resolve("replica-" + id),
+              workDir.resolve("replica-" + id + ".log")));
     }
   }
 
@@ -103,28 +112,41 @@ public final class LocalCluster implements AutoCloseable {
   /** Starts replica {@code id} from its data dir (a new one if missing or wiped). */
   public void start(int id) {
     Member member = members.get(id);
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED",
-        "-Xmx256m",
-        "-cp", System.getProperty("java.class.path"),
-        Paxcron.class.getName(), "server",
-        "--id", String.valueOf(id),
-        "--cluster-id", clusterId,
-        "--data-dir", member.dataDir().toString(),
-        "--http-port", String.valueOf(member.httpPort())));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Paxcron.class.getName(),
+                "server",
+                "--id",
+                String.valueOf(id),
+                "--cluster-id",
+                clusterId,
+                "--data-dir",
+                member.dataDir().toString(),
+                "--http-port",
+                String.valueOf(member.httpPort())));
     for (Member peer : members.values()) {
       Integer port = peer.id() == id ? null : peerPortSeenBy.apply(id, peer.id());
       command.add("--peer");
-      command.add(peer.id() + "=127.0.0.1:" + (port == null ? peer.peerPort() : port) + ":"
-          + peer.clientPort());
+      command.add(
+          peer.id()
+              + "=127.0.0.1:"
+              + (port == null ? peer.peerPort() : port)
+              + ":"
+              + peer.clientPort());
     }
     command.addAll(extraFlags);
     try {
-      Process process = new ProcessBuilder(command)
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(member.logFile().toFile()))
-          .start();
+      Process process =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(member.logFile().toFile()))
+              .start();
       processes.put(id, process);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start replica " + id, e);
@@ -140,22 +162,32 @@ public final class LocalCluster implements AutoCloseable {
    */
   public void startAgent(String name, List<String> extraFlags) {
     Path dataDir = agentDataDir(name);
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED",
-        "-Xmx128m",
-        "-cp", System.getProperty("java.class.path"),
-        Paxcron.class.getName(), "agent",
-        "--name", name,
-        "--cluster", String.join(",", clientAddresses()),
-        "--data-dir", dataDir.toString()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-Xmx128m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Paxcron.class.getName(),
+                "agent",
+                "--name",
+                name,
+                "--cluster",
+                String.join(",", clientAddresses()),
+                "--data-dir",
+                dataDir.toString()));
     command.addAll(extraFlags);
     try {
       Files.createDirectories(dataDir);
-      Process process = new ProcessBuilder(command)
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(workDir.resolve("agent-" + name + ".log").toFile()))
-          .start();
+      Process process =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(
+                  ProcessBuilder.Redirect.appendTo(
+                      workDir.resolve("agent-" + name + ".log").toFile()))
+              .start();
       agents.put(name, process);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start agent " + name, e);
@@ -257,12 +289,20 @@ public final class LocalCluster implements AutoCloseable {
       }
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
     }
-    throw new IllegalStateException("replica " + id + " did not apply slot " + slot + " within "
-        + timeout + "; status " + status(client, id).map(Object::toString).orElse("unreachable"));
+    throw new IllegalStateException(
+        "replica "
+            + id
+            + " did not apply slot "
+            + slot
+            + " within "
+            + timeout
+            + "; status "
+            + status(client, id).map(Object::toString).orElse("unreachable"));
   }
 
   public LogClient client(long clientId) {
-    return new LogClient(clientId, clientAddresses(), Duration.ofSeconds(1), Duration.ofSeconds(15));
+    return new LogClient(
+        clientId, clientAddresses(), Duration.ofSeconds(1), Duration.ofSeconds(15));
   }
 
   @Override

@@ -24,8 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  * process on localhost (free ports, a temporary data dir), {@code examples/crontab} applied with
  * the CLI, every ledger record printed as the cluster records it, the leader killed with SIGKILL
  * while jobs run, and scheduling going on under the new leader. It prints the CLI commands and
- * dashboard addresses to try, and stops everything on Ctrl-C — or, without a terminal, after
- * {@code --seconds} (default 90).
+ * dashboard addresses to try, and stops everything on Ctrl-C — or, without a terminal, after {@code
+ * --seconds} (default 90).
  */
 public final class LocalDemo {
 
@@ -41,15 +41,21 @@ public final class LocalDemo {
       if (args[i].equals("--seconds") && i + 1 < args.length && args[i + 1].matches("[0-9]{1,6}")) {
         seconds = Long.parseLong(args[++i]);
       } else {
-        System.err.println("usage: ops/demo [--seconds N]   (N: how long to run without a terminal;"
-            + " got '" + args[i] + "')");
+        System.err.println(
+            "usage: ops/demo [--seconds N]   (N: how long to run without a terminal;"
+                + " got '"
+                + args[i]
+                + "')");
         System.exit(2);
       }
     }
     Path crontab = Path.of("examples", "crontab");
     if (!Files.isReadable(crontab)) {
-      System.err.println("error: " + crontab.toAbsolutePath() + " is not readable; run the demo from the"
-          + " repository root (ops/demo does)");
+      System.err.println(
+          "error: "
+              + crontab.toAbsolutePath()
+              + " is not readable; run the demo from the"
+              + " repository root (ops/demo does)");
       System.exit(2);
     }
     boolean interactive = System.console() != null;
@@ -57,12 +63,16 @@ public final class LocalDemo {
     Path work = Files.createTempDirectory("paxcron-demo-");
     LocalCluster cluster = new LocalCluster(work, 3, List.of());
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      cluster.close();
-      LocalCluster.deleteTree(work);
-      out.println("\nstopped the replicas and the agent; removed " + work);
-      stopped.countDown();
-    }, "demo-stop"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  cluster.close();
+                  LocalCluster.deleteTree(work);
+                  out.println("\nstopped the replicas and the agent; removed " + work);
+                  stopped.countDown();
+                },
+                "demo-stop"));
 
     out.println("Paxcron demo: 3 replicas and a worker agent on localhost (data in " + work + ")");
     long start = System.nanoTime();
@@ -71,8 +81,9 @@ public final class LocalDemo {
     try (LogClient probe = cluster.client(1)) {
       leader = cluster.awaitLeader(probe, Duration.ofSeconds(60));
     }
-    out.printf("replica %d was elected leader %d ms after the processes started%n", leader,
-        millisSince(start));
+    out.printf(
+        "replica %d was elected leader %d ms after the processes started%n",
+        leader, millisSince(start));
     String addresses = String.join(",", cluster.clientAddresses());
     cluster.startAgent("demo-agent", List.of("--label", "host=local", "--capacity", "8"));
 
@@ -80,13 +91,15 @@ public final class LocalDemo {
       awaitAgent(cluster);
       out.println("agent demo-agent registered with the leader (label host=local, capacity 8)");
       out.println("\n$ paxcron apply -f examples/crontab");
-      int applied = Paxcron.run("apply", "-f", crontab.toString(), "--cluster", addresses, "--no-color");
+      int applied =
+          Paxcron.run("apply", "-f", crontab.toString(), "--cluster", addresses, "--no-color");
       if (applied != 0 && applied != 2) {
         out.println("apply failed (exit " + applied + "); replica logs in " + work);
         System.exit(1);
       }
       printTryThis(out, cluster, addresses);
-      out.println("\nledger records as the cluster records them (time, job, outcome, agent, lateness):");
+      out.println(
+          "\nledger records as the cluster records them (time, job, outcome, agent, lateness):");
       Thread watcher = new Thread(() -> watch(client, out), "demo-watch");
       watcher.setDaemon(true);
       watcher.start();
@@ -99,10 +112,13 @@ public final class LocalDemo {
       try (LogClient probe = cluster.client(2)) {
         next = cluster.awaitLeader(probe, Duration.ofSeconds(30));
       }
-      out.printf(">>> replica %d holds the lease %d ms later; the agent follows it and scheduling goes"
-          + " on. Runs that fell due in between follow their misfire policy.%n%n", next, millisSince(killed));
+      out.printf(
+          ">>> replica %d holds the lease %d ms later; the agent follows it and scheduling goes"
+              + " on. Runs that fell due in between follow their misfire policy.%n%n",
+          next, millisSince(killed));
       LockSupport.parkNanos(Duration.ofSeconds(10).toNanos());
-      out.printf("%n>>> restarting replica %d from its data dir; it catches up as a follower%n%n", leader);
+      out.printf(
+          "%n>>> restarting replica %d from its data dir; it catches up as a follower%n%n", leader);
       cluster.start(leader);
 
       if (interactive) {
@@ -125,12 +141,17 @@ public final class LocalDemo {
     out.println("  ops/paxcron runs always-fails         # one job's ledger");
     out.println("  ops/paxcron watch                     # records as they are recorded");
     out.println("  ops/paxcron status                    # replicas, the leader and the agents");
-    out.println("  dashboard: " + cluster.members().values().iterator().next().httpUrl()
-        + "/   (every replica serves it: "
-        + String.join(", ", cluster.members().values().stream().map(m -> m.httpUrl()).toList()) + ")");
+    out.println(
+        "  dashboard: "
+            + cluster.members().values().iterator().next().httpUrl()
+            + "/   (every replica serves it: "
+            + String.join(", ", cluster.members().values().stream().map(m -> m.httpUrl()).toList())
+            + ")");
   }
 
-  /** Waits until the replica that leads lists the agent (it dials any replica, follows redirects). */
+  /**
+   * Waits until the replica that leads lists the agent (it dials any replica, follows redirects).
+   */
   private static void awaitAgent(LocalCluster cluster) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
@@ -154,16 +175,23 @@ public final class LocalDemo {
     try (RunWatch watch = client.watchRuns("", 0)) {
       while (true) {
         RunRecord record = watch.next();
-        Instant instant = Instant.ofEpochSecond(record.getInstant().getSeconds(), record.getInstant().getNanos());
+        Instant instant =
+            Instant.ofEpochSecond(record.getInstant().getSeconds(), record.getInstant().getNanos());
         String late = "";
         if (record.hasStartedAt()) {
-          Instant started = Instant.ofEpochSecond(record.getStartedAt().getSeconds(),
-              record.getStartedAt().getNanos());
+          Instant started =
+              Instant.ofEpochSecond(
+                  record.getStartedAt().getSeconds(), record.getStartedAt().getNanos());
           late = Duration.between(instant, started).toMillis() + " ms";
         }
         String count = record.getInstantCount() > 1 ? " x" + record.getInstantCount() : "";
-        out.printf("  %s  %-16s %-18s %-11s %s%n", CLOCK.format(instant), record.getJob(),
-            record.getOutcomeText() + count, record.getAgentId(), late);
+        out.printf(
+            "  %s  %-16s %-18s %-11s %s%n",
+            CLOCK.format(instant),
+            record.getJob(),
+            record.getOutcomeText() + count,
+            record.getAgentId(),
+            late);
       }
     } catch (JobClientException e) {
       // The demo is stopping.

@@ -19,7 +19,6 @@ import io.paxcron.paxos.storage.StoreException;
 import io.paxcron.proto.v1.ProposeReply;
 import io.paxcron.proto.v1.ReadReply;
 import io.paxcron.proto.v1.StatusReply;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -111,7 +110,8 @@ public final class Paxcron implements Callable<Integer> {
     @Option(names = "--backup-dir", description = "Ship backups to this directory.")
     String backupDir;
 
-    @Option(names = "--backup-target",
+    @Option(
+        names = "--backup-target",
         description = "Ship backups to a directory or s3://bucket/prefix?endpoint=…&region=….")
     String backupTarget;
 
@@ -130,27 +130,38 @@ public final class Paxcron implements Callable<Integer> {
     @Option(names = "--snapshot-every-entries", description = "Snapshot after this many slots.")
     String snapshotEvery;
 
-    @Option(names = "--state-machine", description = "cron (default: the job API) or kv (the log's key-value store, for the log benchmark).")
+    @Option(
+        names = "--state-machine",
+        description =
+            "cron (default: the job API) or kv (the log's key-value store, for the log benchmark).")
     String stateMachine;
 
-    @Option(names = "--http-port",
+    @Option(
+        names = "--http-port",
         description = "Serve the dashboard, /metrics, /healthz and /readyz on this port (0: off).")
     String httpPort;
 
-    @Option(names = "--metrics-per-job",
+    @Option(
+        names = "--metrics-per-job",
         description = "true: /metrics carries one series per job (next run, last success, paused).")
     String metricsPerJob;
 
-    @Option(names = "--tls-cert") String tlsCert;
-    @Option(names = "--tls-key") String tlsKey;
-    @Option(names = "--tls-trust") String tlsTrust;
+    @Option(names = "--tls-cert")
+    String tlsCert;
+
+    @Option(names = "--tls-key")
+    String tlsKey;
+
+    @Option(names = "--tls-trust")
+    String tlsTrust;
 
     @Override
     public Integer call() throws Exception {
       ServerConfig config;
       try {
         Map<String, ServerConfig.Setting> settings =
-            configFile != null ? new LinkedHashMap<>(ServerConfig.readFile(configFile))
+            configFile != null
+                ? new LinkedHashMap<>(ServerConfig.readFile(configFile))
                 : new LinkedHashMap<>();
         flag(settings, "id", id);
         flag(settings, "cluster-id", clusterId);
@@ -175,7 +186,8 @@ public final class Paxcron implements Callable<Integer> {
             problems.add("--peer: '" + peer + "' must be ID=HOST:PEER_PORT:CLIENT_PORT");
             continue;
           }
-          settings.put("peer." + peer.substring(0, equals),
+          settings.put(
+              "peer." + peer.substring(0, equals),
               new ServerConfig.Setting(peer.substring(equals + 1), "--peer " + peer));
         }
         if (!problems.isEmpty()) {
@@ -211,9 +223,12 @@ public final class Paxcron implements Callable<Integer> {
 
   @Command(name = "status", description = "Show every replica's role, ballot and slots.")
   static final class StatusCommand implements Callable<Integer> {
-    @Option(names = "--cluster", paramLabel = "HOST:PORT[,HOST:PORT...]",
-        description = "Client addresses of the replicas. Default: $PAXCRON_CLUSTER, then 'cluster = ...'"
-            + " in $PAXCRON_CONFIG or ~/.config/paxcron/cli.conf.")
+    @Option(
+        names = "--cluster",
+        paramLabel = "HOST:PORT[,HOST:PORT...]",
+        description =
+            "Client addresses of the replicas. Default: $PAXCRON_CLUSTER, then 'cluster = ...'"
+                + " in $PAXCRON_CONFIG or ~/.config/paxcron/cli.conf.")
     String cluster;
 
     @Override
@@ -230,9 +245,15 @@ public final class Paxcron implements Callable<Integer> {
         for (String address : addresses) {
           try {
             StatusReply status = client.status(address);
-            System.out.printf("%-22s replica %d %-9s ballot %d.%d leader %d applied %d lease %s%n",
-                address, status.getReplicaId(), status.getRole(), status.getBallotRound(),
-                status.getBallotReplica(), status.getLeaderId(), status.getAppliedSlot(),
+            System.out.printf(
+                "%-22s replica %d %-9s ballot %d.%d leader %d applied %d lease %s%n",
+                address,
+                status.getReplicaId(),
+                status.getRole(),
+                status.getBallotRound(),
+                status.getBallotReplica(),
+                status.getLeaderId(),
+                status.getAppliedSlot(),
                 status.getHoldsLease() ? "held" : "-");
           } catch (RuntimeException e) {
             failures++;
@@ -246,16 +267,25 @@ public final class Paxcron implements Callable<Integer> {
 
   @Command(name = "put", description = "Write KEY=VALUE through the replicated log.")
   static final class PutCommand implements Callable<Integer> {
-    @Option(names = "--cluster", required = true, split = ",") List<String> cluster;
-    @Parameters(index = "0") String key;
-    @Parameters(index = "1") String value;
+    @Option(names = "--cluster", required = true, split = ",")
+    List<String> cluster;
+
+    @Parameters(index = "0")
+    String key;
+
+    @Parameters(index = "1")
+    String value;
 
     @Override
     public Integer call() {
       try (LogClient client = client(cluster)) {
         ProposeReply reply = client.propose(KeyValueStateMachine.put(key, value));
-        System.out.println("slot " + reply.getSlot() + ": previous value '"
-            + reply.getResult().toString(StandardCharsets.UTF_8) + "'");
+        System.out.println(
+            "slot "
+                + reply.getSlot()
+                + ": previous value '"
+                + reply.getResult().toString(StandardCharsets.UTF_8)
+                + "'");
         return 0;
       } catch (IllegalArgumentException | LogClient.LogClientException e) {
         System.err.println("error: " + e.getMessage());
@@ -266,8 +296,11 @@ public final class Paxcron implements Callable<Integer> {
 
   @Command(name = "get", description = "Read KEY with a linearizable lease read.")
   static final class GetCommand implements Callable<Integer> {
-    @Option(names = "--cluster", required = true, split = ",") List<String> cluster;
-    @Parameters(index = "0") String key;
+    @Option(names = "--cluster", required = true, split = ",")
+    List<String> cluster;
+
+    @Parameters(index = "0")
+    String key;
 
     @Override
     public Integer call() {
@@ -283,7 +316,10 @@ public final class Paxcron implements Callable<Integer> {
   }
 
   static LogClient client(List<String> cluster) {
-    return new LogClient(new SecureRandom().nextLong() & Long.MAX_VALUE, cluster,
-        Duration.ofSeconds(2), Duration.ofSeconds(10));
+    return new LogClient(
+        new SecureRandom().nextLong() & Long.MAX_VALUE,
+        cluster,
+        Duration.ofSeconds(2),
+        Duration.ofSeconds(10));
   }
 }

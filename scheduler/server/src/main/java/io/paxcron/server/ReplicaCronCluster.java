@@ -7,9 +7,9 @@ import io.paxcron.api.JobBatchStateMachine;
 import io.paxcron.api.JobChange;
 import io.paxcron.api.LeaderStamper;
 import io.paxcron.paxos.replica.ReplicaNode;
-import io.paxcron.scheduler.CronStateMachine;
 import io.paxcron.proto.v1.AgentStatus;
 import io.paxcron.proto.v1.GetRunOutputResponse;
+import io.paxcron.scheduler.CronStateMachine;
 import io.paxcron.scheduler.CronView;
 import io.paxcron.scheduler.RunId;
 import java.time.InstantSource;
@@ -22,8 +22,8 @@ import java.util.function.Function;
 
 /**
  * The job API's view of one replica: job changes go through the replica's log as one session
- * command, stamped on the event loop with the leader's clock (the only clock the cron state
- * machine ever sees, through the log); reads run on the event loop under the leader's lease.
+ * command, stamped on the event loop with the leader's clock (the only clock the cron state machine
+ * ever sees, through the log); reads run on the event loop under the leader's lease.
  *
  * <p>Threading: every method may be called from any thread; the cron state machine is touched on
  * the replica's loop thread only.
@@ -36,7 +36,10 @@ final class ReplicaCronCluster implements CronCluster {
   private final InstantSource leaderClock;
   private volatile LeaderDispatch dispatch;
 
-  ReplicaCronCluster(ReplicaNode node, CronStateMachine cron, Map<Integer, String> clientAddresses,
+  ReplicaCronCluster(
+      ReplicaNode node,
+      CronStateMachine cron,
+      Map<Integer, String> clientAddresses,
       InstantSource leaderClock) {
     this.node = node;
     this.cron = cron;
@@ -48,11 +51,16 @@ final class ReplicaCronCluster implements CronCluster {
   public CompletableFuture<JobBatchStateMachine.Answer> submit(
       long clientId, long sequence, List<JobChange> changes) {
     List<JobChange> copy = List.copyOf(changes);
-    return translate(node.proposeBuilt(clientId, sequence, () -> {
-      var stamp = leaderClock.instant();
-      return JobBatchStateMachine.encode(
-          LeaderStamper.stamp(copy, stamp, cron, () -> cron.launchDensity(stamp)));
-    }).thenApply(applied -> JobBatchStateMachine.decodeAnswer(applied.result())));
+    return translate(
+        node.proposeBuilt(
+                clientId,
+                sequence,
+                () -> {
+                  var stamp = leaderClock.instant();
+                  return JobBatchStateMachine.encode(
+                      LeaderStamper.stamp(copy, stamp, cron, () -> cron.launchDensity(stamp)));
+                })
+            .thenApply(applied -> JobBatchStateMachine.decodeAnswer(applied.result())));
   }
 
   @Override
@@ -66,46 +74,75 @@ final class ReplicaCronCluster implements CronCluster {
     List<ClusterInfo.Member> members = new ArrayList<>();
     clientAddresses.forEach((id, address) -> members.add(new ClusterInfo.Member(id, address)));
     members.sort((a, b) -> Integer.compare(a.id(), b.id()));
-    return new ClusterInfo(status.replicaId(), status.role().name(), status.leaderId(),
-        status.ballotRound(), status.firstUnchosenSlot(), status.appliedSlot(),
-        status.holdsLease(), members);
+    return new ClusterInfo(
+        status.replicaId(),
+        status.role().name(),
+        status.leaderId(),
+        status.ballotRound(),
+        status.firstUnchosenSlot(),
+        status.appliedSlot(),
+        status.holdsLease(),
+        members);
   }
 
-  /** The replica's dispatcher, once built (it needs the replica's loop, which needs this cluster). */
+  /**
+   * The replica's dispatcher, once built (it needs the replica's loop, which needs this cluster).
+   */
   void attach(LeaderDispatch dispatch) {
     this.dispatch = dispatch;
   }
 
   @Override
-  public CompletableFuture<GetRunOutputResponse> runOutput(RunId runId, int attempt, long offset, int maxBytes) {
+  public CompletableFuture<GetRunOutputResponse> runOutput(
+      RunId runId, int attempt, long offset, int maxBytes) {
     LeaderDispatch current = dispatch;
     if (current == null) {
       return CronCluster.super.runOutput(runId, attempt, offset, maxBytes);
     }
     CompletableFuture<GetRunOutputResponse> answer = new CompletableFuture<>();
-    current.runOutput(runId, attempt, offset, maxBytes).whenComplete((chunk, error) -> {
-      if (error == null) {
-        answer.complete(chunk);
-        return;
-      }
-      Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-      switch (cause) {
-        case LeaderDispatch.NotDispatchingException notDispatching -> {
-          int leader = node.status().leaderId();
-          String address = clientAddresses.get(leader);
-          answer.completeExceptionally(new NotLeaderException(
-              address == null || leader == node.status().replicaId() ? "" : leader + "=" + address,
-              notDispatching.getMessage()));
-        }
-        case java.util.NoSuchElementException missing ->
-            answer.completeExceptionally(Status.NOT_FOUND.withDescription(missing.getMessage()).asRuntimeException());
-        case java.util.concurrent.TimeoutException timeout -> answer.completeExceptionally(
-            Status.DEADLINE_EXCEEDED.withDescription("run_id: the agent did not answer within "
-                + LeaderDispatch.OUTPUT_DEADLINE_MILLIS + " ms").asRuntimeException());
-        default -> answer.completeExceptionally(
-            Status.UNAVAILABLE.withDescription(cause.getMessage()).asRuntimeException());
-      }
-    });
+    current
+        .runOutput(runId, attempt, offset, maxBytes)
+        .whenComplete(
+            (chunk, error) -> {
+              if (error == null) {
+                answer.complete(chunk);
+                return;
+              }
+              Throwable cause =
+                  error instanceof CompletionException && error.getCause() != null
+                      ? error.getCause()
+                      : error;
+              switch (cause) {
+                case LeaderDispatch.NotDispatchingException notDispatching -> {
+                  int leader = node.status().leaderId();
+                  String address = clientAddresses.get(leader);
+                  answer.completeExceptionally(
+                      new NotLeaderException(
+                          address == null || leader == node.status().replicaId()
+                              ? ""
+                              : leader + "=" + address,
+                          notDispatching.getMessage()));
+                }
+                case java.util.NoSuchElementException missing ->
+                    answer.completeExceptionally(
+                        Status.NOT_FOUND
+                            .withDescription(missing.getMessage())
+                            .asRuntimeException());
+                case java.util.concurrent.TimeoutException timeout ->
+                    answer.completeExceptionally(
+                        Status.DEADLINE_EXCEEDED
+                            .withDescription(
+                                "run_id: the agent did not answer within "
+                                    + LeaderDispatch.OUTPUT_DEADLINE_MILLIS
+                                    + " ms")
+                            .asRuntimeException());
+                default ->
+                    answer.completeExceptionally(
+                        Status.UNAVAILABLE
+                            .withDescription(cause.getMessage())
+                            .asRuntimeException());
+              }
+            });
     return answer;
   }
 
@@ -130,23 +167,28 @@ final class ReplicaCronCluster implements CronCluster {
   /** Maps the replica's failures to the API's, unwrapped. */
   private <T> CompletableFuture<T> translate(CompletableFuture<T> future) {
     CompletableFuture<T> translated = new CompletableFuture<>();
-    future.whenComplete((value, error) -> {
-      if (error == null) {
-        translated.complete(value);
-        return;
-      }
-      Throwable cause = error instanceof CompletionException && error.getCause() != null
-          ? error.getCause() : error;
-      if (cause instanceof ReplicaNode.NotLeaderException notLeader) {
-        String address = clientAddresses.get(notLeader.leaderHint());
-        translated.completeExceptionally(new NotLeaderException(
-            address == null ? "" : notLeader.leaderHint() + "=" + address, cause.getMessage()));
-      } else if (cause instanceof ReplicaNode.ReplicaStoppedException) {
-        translated.completeExceptionally(new UnavailableException(cause.getMessage()));
-      } else {
-        translated.completeExceptionally(cause);
-      }
-    });
+    future.whenComplete(
+        (value, error) -> {
+          if (error == null) {
+            translated.complete(value);
+            return;
+          }
+          Throwable cause =
+              error instanceof CompletionException && error.getCause() != null
+                  ? error.getCause()
+                  : error;
+          if (cause instanceof ReplicaNode.NotLeaderException notLeader) {
+            String address = clientAddresses.get(notLeader.leaderHint());
+            translated.completeExceptionally(
+                new NotLeaderException(
+                    address == null ? "" : notLeader.leaderHint() + "=" + address,
+                    cause.getMessage()));
+          } else if (cause instanceof ReplicaNode.ReplicaStoppedException) {
+            translated.completeExceptionally(new UnavailableException(cause.getMessage()));
+          } else {
+            translated.completeExceptionally(cause);
+          }
+        });
     return translated;
   }
 }

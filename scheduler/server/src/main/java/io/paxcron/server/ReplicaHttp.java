@@ -14,15 +14,19 @@ import java.util.Map;
 /**
  * A replica's HTTP side, wired in one place so {@link ReplicaServer} only creates, starts and
  * closes it: the metrics observe the replica and its store from before the replica starts (so no
- * leader change or fsync is missed), and the dashboard server starts once the gRPC API it reads
- * is up. With {@code http-port = 0} nothing is observed or served.
+ * leader change or fsync is missed), and the dashboard server starts once the gRPC API it reads is
+ * up. With {@code http-port = 0} nothing is observed or served.
  */
 final class ReplicaHttp implements AutoCloseable {
 
   private final PaxcronMetrics metrics;
   private final DashboardServer server;
 
-  ReplicaHttp(ServerConfig config, ReplicaNode node, LogStore store, Map<Integer, String> members,
+  ReplicaHttp(
+      ServerConfig config,
+      ReplicaNode node,
+      LogStore store,
+      Map<Integer, String> members,
       PrintStream log) {
     if (config.httpPort() == 0) {
       metrics = null;
@@ -33,8 +37,9 @@ final class ReplicaHttp implements AutoCloseable {
     node.observe(metrics);
     store.observeSyncs(metrics::onSync);
     ServerConfig.Peer self = config.peers().get(config.id());
-    HttpSettings settings = HttpSettings.defaults(self.host(), config.httpPort())
-        .withPerJobMetrics(config.metricsPerJob());
+    HttpSettings settings =
+        HttpSettings.defaults(self.host(), config.httpPort())
+            .withPerJobMetrics(config.metricsPerJob());
     server = new DashboardServer(settings, probe(node), metrics, config.id(), members, log);
   }
 
@@ -46,8 +51,13 @@ final class ReplicaHttp implements AutoCloseable {
 
   /** "dashboard on http://host:port/" for the start-up line, or empty when off. */
   String describe(ServerConfig config) {
-    return server == null ? "" : ", dashboard on http://" + config.peers().get(config.id()).host()
-        + ":" + server.port() + "/";
+    return server == null
+        ? ""
+        : ", dashboard on http://"
+            + config.peers().get(config.id()).host()
+            + ":"
+            + server.port()
+            + "/";
   }
 
   void onBackupSucceeded(Instant at) {
@@ -73,8 +83,14 @@ final class ReplicaHttp implements AutoCloseable {
       @Override
       public View view() {
         ReplicaNode.Status status = node.status();
-        return new View(status.replicaId(), status.role().name(), status.leaderId(),
-            status.firstUnchosenSlot(), status.appliedSlot(), status.snapshotSlot(), node.stopped());
+        return new View(
+            status.replicaId(),
+            status.role().name(),
+            status.leaderId(),
+            status.firstUnchosenSlot(),
+            status.appliedSlot(),
+            status.snapshotSlot(),
+            node.stopped());
       }
     };
   }

@@ -7,7 +7,6 @@ import io.paxcron.api.ClusterServiceImpl;
 import io.paxcron.api.JobBatchStateMachine;
 import io.paxcron.api.JobServiceImpl;
 import io.paxcron.paxos.DurableState;
-import io.paxcron.scheduler.CronStateMachine;
 import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.KeyValueStateMachine;
 import io.paxcron.paxos.Message;
@@ -27,6 +26,7 @@ import io.paxcron.paxos.transport.PeerAddress;
 import io.paxcron.paxos.transport.PeerTransport;
 import io.paxcron.paxos.transport.TransportListener;
 import io.paxcron.paxos.transport.TransportOptions;
+import io.paxcron.scheduler.CronStateMachine;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -54,11 +54,12 @@ public final class ReplicaServer implements AutoCloseable {
   private final ServerConfig config;
   private final PrintStream log;
   private final java.util.concurrent.ScheduledExecutorService reporter =
-      Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread thread = new Thread(r, "report");
-        thread.setDaemon(true);
-        return thread;
-      });
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread thread = new Thread(r, "report");
+            thread.setDaemon(true);
+            return thread;
+          });
   private LogStore store;
   private PeerTransport transport;
   private ReplicaNode node;
@@ -87,49 +88,79 @@ public final class ReplicaServer implements AutoCloseable {
       }
     }
     ServerConfig.Peer self = config.peers().get(config.id());
-    transport = new PeerTransport(config.id(), config.clusterId(), others, self.peerPort(),
-        config.tls(), transportOptions(), new SplittableRandom(new SecureRandom().nextLong()),
-        TransportListener.NONE);
+    transport =
+        new PeerTransport(
+            config.id(),
+            config.clusterId(),
+            others,
+            self.peerPort(),
+            config.tls(),
+            transportOptions(),
+            new SplittableRandom(new SecureRandom().nextLong()),
+            TransportListener.NONE);
     PaxosConfig paxos = PaxosConfig.defaults(config.id(), new ArrayList<>(config.peers().keySet()));
-    ReplicaSettings settings = new ReplicaSettings(paxos, 5, config.snapshotEveryEntries(),
-        64L << 20, 100_000);
+    ReplicaSettings settings =
+        new ReplicaSettings(paxos, 5, config.snapshotEveryEntries(), 64L << 20, 100_000);
     KeyValueStateMachine keyValue = new KeyValueStateMachine();
     CronStateMachine cron = new CronStateMachine();
     boolean cronMode = config.stateMachine() == ServerConfig.StateMachineKind.CRON;
     // Backups follow their own cadence (BackupShipper), not the snapshot cadence.
-    node = new ReplicaNode(settings, durability(store), network(transport), BackupSink.NONE,
-        cronMode ? new JobBatchStateMachine(cron) : keyValue,
-        key -> {
-          String value = cronMode ? null : keyValue.get(new String(key, StandardCharsets.UTF_8));
-          return value == null ? null : value.getBytes(StandardCharsets.UTF_8);
-        },
-        error -> {
-          log.println("replica " + config.id() + " stops: " + error);
-          stopped.complete(error);
-        });
+    node =
+        new ReplicaNode(
+            settings,
+            durability(store),
+            network(transport),
+            BackupSink.NONE,
+            cronMode ? new JobBatchStateMachine(cron) : keyValue,
+            key -> {
+              String value =
+                  cronMode ? null : keyValue.get(new String(key, StandardCharsets.UTF_8));
+              return value == null ? null : value.getBytes(StandardCharsets.UTF_8);
+            },
+            error -> {
+              log.println("replica " + config.id() + " stops: " + error);
+              stopped.complete(error);
+            });
     // HTTP: dashboard, /metrics, /healthz, /readyz (ReplicaHttp; observes the node from its start).
     http = new ReplicaHttp(config, node, store, clientAddresses, log);
     node.start();
     BackupControl backupControl = BackupControl.NONE;
     if (config.backup().target().isPresent()) {
-      backups = new BackupShipper(config.backup(), config.clusterId(), config.id(),
-          restoreGeneration, node, clientAddresses, java.time.InstantSource.system(), log);
+      backups =
+          new BackupShipper(
+              config.backup(),
+              config.clusterId(),
+              config.id(),
+              restoreGeneration,
+              node,
+              clientAddresses,
+              java.time.InstantSource.system(),
+              log);
       backups.onSuccess(http::onBackupSucceeded);
       backups.start();
       backupControl = backups;
     }
-    NettyServerBuilder api = NettyServerBuilder.forPort(self.clientPort())
-        .addService(new LogService(node, clientAddresses));
+    NettyServerBuilder api =
+        NettyServerBuilder.forPort(self.clientPort())
+            .addService(new LogService(node, clientAddresses));
     if (cronMode) {
       // The leader's clock stamps job changes; the cron state machine only sees the stamps.
-      ReplicaCronCluster cluster = new ReplicaCronCluster(node, cron, clientAddresses,
-          java.time.InstantSource.system());
-      api.addService(new JobServiceImpl(cluster)).addService(new ClusterServiceImpl(cluster, backupControl));
+      ReplicaCronCluster cluster =
+          new ReplicaCronCluster(node, cron, clientAddresses, java.time.InstantSource.system());
+      api.addService(new JobServiceImpl(cluster))
+          .addService(new ClusterServiceImpl(cluster, backupControl));
       // While this replica leads, its dispatcher launches due runs on the agents connected to it;
       // every replica serves AgentService so an agent may dial any of them (followers redirect).
       // Fence ballots lead with the restore generation, so a restored cluster outranks the old one.
-      dispatch = new LeaderDispatch(node, cron, java.time.InstantSource.system(), config.id(),
-          clientAddresses, restoreGeneration, log);
+      dispatch =
+          new LeaderDispatch(
+              node,
+              cron,
+              java.time.InstantSource.system(),
+              config.id(),
+              clientAddresses,
+              restoreGeneration,
+              log);
       api.addService(new AgentStreamService(dispatch));
       cluster.attach(dispatch);
       dispatch.start();
@@ -137,12 +168,22 @@ public final class ReplicaServer implements AutoCloseable {
     clientServer = api.build().start();
     http.start();
     reporter.scheduleAtFixedRate(this::report, 10, 10, TimeUnit.SECONDS);
-    log.println("replica " + config.id() + " of cluster " + config.clusterId() + " serving: peers on "
-        + self.peerAddress() + ", clients on " + self.clientAddress() + ", data in "
-        + config.dataDir() + config.backup().target().map(t -> ", backups to " + t.text()).orElse("")
-        + (restoreGeneration == 0 ? "" : ", restore generation " + restoreGeneration)
-        + ", state machine " + config.stateMachine().name().toLowerCase(java.util.Locale.ROOT)
-        + http.describe(config));
+    log.println(
+        "replica "
+            + config.id()
+            + " of cluster "
+            + config.clusterId()
+            + " serving: peers on "
+            + self.peerAddress()
+            + ", clients on "
+            + self.clientAddress()
+            + ", data in "
+            + config.dataDir()
+            + config.backup().target().map(t -> ", backups to " + t.text()).orElse("")
+            + (restoreGeneration == 0 ? "" : ", restore generation " + restoreGeneration)
+            + ", state machine "
+            + config.stateMachine().name().toLowerCase(java.util.Locale.ROOT)
+            + http.describe(config));
   }
 
   /**
@@ -157,11 +198,29 @@ public final class ReplicaServer implements AutoCloseable {
   /** One line every 10 s for operators: role, slots, transport and storage counters. */
   private void report() {
     ReplicaNode.Status status = node.status();
-    log.println("replica " + config.id() + ": " + status.role() + " applied " + status.appliedSlot()
-        + " snapshot " + status.snapshotSlot() + "; transport sent " + transport.sentCount()
-        + " received " + transport.receivedCount() + " dropped " + transport.droppedCount()
-        + " unmatched " + transport.unmatchedCount() + " reconnects " + transport.reconnectCount()
-        + " failed calls " + transport.failedCallCount() + "; store " + store.stats());
+    log.println(
+        "replica "
+            + config.id()
+            + ": "
+            + status.role()
+            + " applied "
+            + status.appliedSlot()
+            + " snapshot "
+            + status.snapshotSlot()
+            + "; transport sent "
+            + transport.sentCount()
+            + " received "
+            + transport.receivedCount()
+            + " dropped "
+            + transport.droppedCount()
+            + " unmatched "
+            + transport.unmatchedCount()
+            + " reconnects "
+            + transport.reconnectCount()
+            + " failed calls "
+            + transport.failedCallCount()
+            + "; store "
+            + store.stats());
   }
 
   /** Completes with the cause when the replica stops by itself (a storage failure). */
@@ -190,9 +249,9 @@ public final class ReplicaServer implements AutoCloseable {
   }
 
   /**
-   * The restore generation this replica runs as: 0, or one more than the generation in the
-   * manifest of the backup its data dir was restored from ({@link Restore#generationOf}). Fencing
-   * tokens handed to agents must lead with it, so a restored cluster outranks the one it replaces.
+   * The restore generation this replica runs as: 0, or one more than the generation in the manifest
+   * of the backup its data dir was restored from ({@link Restore#generationOf}). Fencing tokens
+   * handed to agents must lead with it, so a restored cluster outranks the one it replaces.
    */
   public long restoreGeneration() {
     return restoreGeneration;

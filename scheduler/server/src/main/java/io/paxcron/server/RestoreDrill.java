@@ -41,17 +41,17 @@ import java.util.concurrent.locks.LockSupport;
  * replicas from the bucket with {@code paxcron restore}, starts them, and checks:
  *
  * <ol>
- *   <li>the backup image equals the state replayed from the old leader's own log up to the
- *       backup's slot — job definitions, versions, chosen {@code ?} values, every ledger record
- *       and the open runs (two independent paths to the same state);
+ *   <li>the backup image equals the state replayed from the old leader's own log up to the backup's
+ *       slot — job definitions, versions, chosen {@code ?} values, every ledger record and the open
+ *       runs (two independent paths to the same state);
  *   <li>through the job API of the restored cluster: every job's definition, version and resolved
  *       schedule, and every ledger record up to the backup's slot, are identical;
  *   <li>every restored replica runs as restore generation 1;
  *   <li>{@link #checkNoRunLaunchedTwice}: no instant is recorded twice across the restore.
  * </ol>
  *
- * It prints exactly one line on stdout, {@code DRILL ok=<bool> jobs=<n> ledger=<n>
- * seconds=<n>}; progress and any mismatch go to the log stream.
+ * It prints exactly one line on stdout, {@code DRILL ok=<bool> jobs=<n> ledger=<n> seconds=<n>};
+ * progress and any mismatch go to the log stream.
  */
 public final class RestoreDrill {
 
@@ -68,8 +68,8 @@ public final class RestoreDrill {
   }
 
   /** The outcome: what was compared, and every mismatch found (none when {@code ok}). */
-  public record Result(boolean ok, int jobs, int ledger, long seconds, long backupSlot,
-      List<String> mismatches) {
+  public record Result(
+      boolean ok, int jobs, int ledger, long seconds, long backupSlot, List<String> mismatches) {
     public Result {
       mismatches = List.copyOf(mismatches);
     }
@@ -104,16 +104,22 @@ public final class RestoreDrill {
         case "--jobs" -> jobs = Integer.parseInt(require(args[i], value));
         case "--run-for" -> runFor = BackupSettings.duration(require(args[i], value));
         default -> {
-          System.err.println("error: unknown argument '" + args[i]
-              + "'; known: --work DIR --s3mock-jar JAR --jobs N --run-for DURATION");
+          System.err.println(
+              "error: unknown argument '"
+                  + args[i]
+                  + "'; known: --work DIR --s3mock-jar JAR --jobs N --run-for DURATION");
           System.exit(Paxcron.EXIT_USAGE);
         }
       }
       i++;
     }
     Path workDir = work != null ? work : Files.createTempDirectory("paxcron-drill");
-    Result result = new RestoreDrill(new Options(workDir,
-        jar != null ? jar : LocalS3Server.jarFromProperty(), jobs, runFor), System.err).run();
+    Result result =
+        new RestoreDrill(
+                new Options(
+                    workDir, jar != null ? jar : LocalS3Server.jarFromProperty(), jobs, runFor),
+                System.err)
+            .run();
     System.out.println(result.line());
     if (work == null && result.ok()) {
       LocalCluster.deleteTree(workDir);
@@ -135,14 +141,24 @@ public final class RestoreDrill {
     long started = System.nanoTime();
     Path credentials = LocalS3Server.writeCredentials(options.work().resolve("aws-credentials"));
     step("starting the S3-compatible server");
-    try (LocalS3Server s3 = LocalS3Server.start(options.s3MockJar(),
-        options.work().resolve("s3"), BUCKET)) {
+    try (LocalS3Server s3 =
+        LocalS3Server.start(options.s3MockJar(), options.work().resolve("s3"), BUCKET)) {
       String target = s3.targetUrl(BUCKET, "cluster", credentials);
       BackupResponse backup;
       Map<Integer, LocalCluster.Member> oldMembers;
-      try (LocalCluster old = new LocalCluster(options.work().resolve("old"), 3, List.of(
-          "--state-machine", "cron", "--backup-target", target, "--backup-interval", "1h",
-          "--snapshot-every-entries", "1000000"));
+      try (LocalCluster old =
+              new LocalCluster(
+                  options.work().resolve("old"),
+                  3,
+                  List.of(
+                      "--state-machine",
+                      "cron",
+                      "--backup-target",
+                      target,
+                      "--backup-interval",
+                      "1h",
+                      "--snapshot-every-entries",
+                      "1000000"));
           LogClient probe = old.client(1)) {
         oldMembers = old.members();
         step("starting the old cluster");
@@ -156,17 +172,23 @@ public final class RestoreDrill {
           awaitRecords(client, "drill-every-second", 3, Duration.ofSeconds(60));
           LockSupport.parkNanos(options.runFor().toNanos());
           backup = client.backup(Duration.ofMinutes(2));
-          step("backup " + backup.getName() + " at slot " + backup.getSlot() + ", "
-              + backup.getSizeBytes() + " bytes");
+          step(
+              "backup "
+                  + backup.getName()
+                  + " at slot "
+                  + backup.getSlot()
+                  + ", "
+                  + backup.getSizeBytes()
+                  + " bytes");
         }
         for (int id : oldMembers.keySet()) {
           old.kill(id);
         }
       }
-      int leader = Integer.parseInt(backup.getName().substring(backup.getName().lastIndexOf('r')
-          + 1));
-      CronStateMachine replayed = replay(oldMembers.get(leader).dataDir(), leader,
-          backup.getSlot());
+      int leader =
+          Integer.parseInt(backup.getName().substring(backup.getName().lastIndexOf('r') + 1));
+      CronStateMachine replayed =
+          replay(oldMembers.get(leader).dataDir(), leader, backup.getSlot());
       step("destroying every replica's data");
       for (LocalCluster.Member member : oldMembers.values()) {
         LocalCluster.deleteTree(member.dataDir());
@@ -176,33 +198,34 @@ public final class RestoreDrill {
       try (BackupRepository repo = BackupCommand.open(target)) {
         ImageSummary summary = ImageSummary.of(repo.verify(backup.getName()).snapshot());
         if (!(summary instanceof ImageSummary.Cron cron)) {
-          throw new IllegalStateException("the backup image is not a cron image: "
-              + summary.describe());
+          throw new IllegalStateException(
+              "the backup image is not a cron image: " + summary.describe());
         }
         image = cron.state();
       } catch (BackupRepository.InvalidBackupException
           | io.paxcron.paxos.backup.BackupStoreException e) {
-        throw new IllegalStateException("the drill's own backup does not verify: "
-            + e.getMessage(), e);
+        throw new IllegalStateException(
+            "the drill's own backup does not verify: " + e.getMessage(), e);
       }
-      compareStates("backup image vs old leader's log replayed to slot " + backup.getSlot(),
-          replayed, image);
+      compareStates(
+          "backup image vs old leader's log replayed to slot " + backup.getSlot(), replayed, image);
 
       int ledger = 0;
-      try (LocalCluster restored = new LocalCluster(options.work().resolve("new"), 3,
-          List.of("--state-machine", "cron"));
+      try (LocalCluster restored =
+              new LocalCluster(
+                  options.work().resolve("new"), 3, List.of("--state-machine", "cron"));
           LogClient probe = restored.client(2)) {
         step("restoring 3 fresh replicas from " + target);
         for (LocalCluster.Member member : restored.members().values()) {
           int exit = restoreInto(target, member);
           if (exit != 0) {
-            throw new IllegalStateException("paxcron restore of replica " + member.id()
-                + " exited with " + exit);
+            throw new IllegalStateException(
+                "paxcron restore of replica " + member.id() + " exited with " + exit);
           }
           long generation = Restore.generationOf(member.dataDir());
           if (generation != 1) {
-            mismatches.add("replica " + member.id() + " restored as generation " + generation
-                + ", not 1");
+            mismatches.add(
+                "replica " + member.id() + " restored as generation " + generation + ", not 1");
           }
         }
         restored.startAll();
@@ -212,8 +235,13 @@ public final class RestoreDrill {
       }
       long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
       mismatches.forEach(m -> log.println("drill: MISMATCH " + m));
-      return new Result(mismatches.isEmpty(), replayed.jobs().size(), ledger, seconds,
-          backup.getSlot(), mismatches);
+      return new Result(
+          mismatches.isEmpty(),
+          replayed.jobs().size(),
+          ledger,
+          seconds,
+          backup.getSlot(),
+          mismatches);
     } catch (io.paxcron.paxos.storage.StoreException e) {
       throw new IllegalStateException(e.getMessage(), e);
     }
@@ -227,8 +255,16 @@ public final class RestoreDrill {
     PrintStream stdout = System.out;
     System.setOut(log);
     try {
-      return Paxcron.run("restore", "--from", target, "--data-dir", member.dataDir().toString(),
-          "--id", String.valueOf(member.id()), "--cluster-id", "local");
+      return Paxcron.run(
+          "restore",
+          "--from",
+          target,
+          "--data-dir",
+          member.dataDir().toString(),
+          "--id",
+          String.valueOf(member.id()),
+          "--cluster-id",
+          "local");
     } finally {
       System.setOut(stdout);
     }
@@ -238,13 +274,25 @@ public final class RestoreDrill {
   static List<Job> jobs(int count) {
     List<Job> jobs = new ArrayList<>();
     Job.Command ok = Job.Command.newBuilder().addArgv("/bin/true").build();
-    jobs.add(Job.newBuilder().setName("drill-every-second").setSchedule("* * * * * *")
-        .setCommand(ok).build());
-    jobs.add(Job.newBuilder().setName("drill-every-2s").setSchedule("*/2 * * * * *")
-        .setCommand(ok).build());
+    jobs.add(
+        Job.newBuilder()
+            .setName("drill-every-second")
+            .setSchedule("* * * * * *")
+            .setCommand(ok)
+            .build());
+    jobs.add(
+        Job.newBuilder()
+            .setName("drill-every-2s")
+            .setSchedule("*/2 * * * * *")
+            .setCommand(ok)
+            .build());
     for (int n = jobs.size(); n < count; n++) {
-      jobs.add(Job.newBuilder().setName("drill-report-" + n).setSchedule("? ? * * *")
-          .setCommand(ok).build());
+      jobs.add(
+          Job.newBuilder()
+              .setName("drill-report-" + n)
+              .setSchedule("? ? * * *")
+              .setCommand(ok)
+              .build());
     }
     return jobs;
   }
@@ -273,11 +321,20 @@ public final class RestoreDrill {
       }
     }
     if (sessions.appliedThroughSlot() != slot) {
-      throw new IllegalStateException("the old leader's log reaches slot "
-          + sessions.appliedThroughSlot() + ", not the backup's " + slot);
+      throw new IllegalStateException(
+          "the old leader's log reaches slot "
+              + sessions.appliedThroughSlot()
+              + ", not the backup's "
+              + slot);
     }
-    step("replayed the old leader's log to slot " + slot + ": " + cron.jobs().size() + " jobs, "
-        + cron.ledgerSize() + " ledger records");
+    step(
+        "replayed the old leader's log to slot "
+            + slot
+            + ": "
+            + cron.jobs().size()
+            + " jobs, "
+            + cron.ledgerSize()
+            + " ledger records");
     return cron;
   }
 
@@ -285,15 +342,26 @@ public final class RestoreDrill {
     Map<String, JobView> expectedJobs = byName(expected.jobs());
     Map<String, JobView> actualJobs = byName(actual.jobs());
     if (!expectedJobs.equals(actualJobs)) {
-      mismatches.add(what + ": jobs differ: expected " + expectedJobs.keySet() + ", got "
-          + actualJobs.keySet());
+      mismatches.add(
+          what
+              + ": jobs differ: expected "
+              + expectedJobs.keySet()
+              + ", got "
+              + actualJobs.keySet());
     }
     for (String name : expectedJobs.keySet()) {
       List<LedgerRecord> want = expected.ledger(name);
       List<LedgerRecord> got = actual.ledger(name);
       if (!want.equals(got)) {
-        mismatches.add(what + ": ledger of " + name + " differs: " + want.size() + " vs "
-            + got.size() + " records");
+        mismatches.add(
+            what
+                + ": ledger of "
+                + name
+                + " differs: "
+                + want.size()
+                + " vs "
+                + got.size()
+                + " records");
       }
     }
     if (!new HashSet<>(expected.openRuns()).equals(new HashSet<>(actual.openRuns()))) {
@@ -311,8 +379,8 @@ public final class RestoreDrill {
    * {@link #compareThroughApi}, again from the start if the client runs out of attempts (an
    * election on a loaded machine): only a complete comparison counts.
    */
-  private int compareThroughApiRetrying(CronStateMachine expected, LocalCluster restored,
-      long slot) {
+  private int compareThroughApiRetrying(
+      CronStateMachine expected, LocalCluster restored, long slot) {
     for (int attempt = 1; ; attempt++) {
       List<String> found = new ArrayList<>();
       try (JobClient client = JobClient.connect(restored.clientAddresses())) {
@@ -329,8 +397,8 @@ public final class RestoreDrill {
   }
 
   /** Compares through the restored cluster's API; returns the ledger records compared. */
-  private int compareThroughApi(CronStateMachine expected, JobClient client, long slot,
-      List<String> mismatches) {
+  private int compareThroughApi(
+      CronStateMachine expected, JobClient client, long slot, List<String> mismatches) {
     int compared = 0;
     Map<String, Job> restoredJobs = new TreeMap<>();
     client.listAll().forEach(job -> restoredJobs.put(job.getName(), job));
@@ -342,12 +410,21 @@ public final class RestoreDrill {
         mismatches.add("job " + name + " is missing from the restored cluster");
         continue;
       }
-      if (!JobProtos.toProto(view.spec()).equals(definition(got)) || want.getVersion()
-          != got.getVersion() || !want.getResolvedSchedule().equals(got.getResolvedSchedule())
+      if (!JobProtos.toProto(view.spec()).equals(definition(got))
+          || want.getVersion() != got.getVersion()
+          || !want.getResolvedSchedule().equals(got.getResolvedSchedule())
           || !want.getChosenMap().equals(got.getChosenMap())) {
-        mismatches.add("job " + name + " differs: expected version " + want.getVersion() + " "
-            + want.getResolvedSchedule() + ", got version " + got.getVersion() + " "
-            + got.getResolvedSchedule());
+        mismatches.add(
+            "job "
+                + name
+                + " differs: expected version "
+                + want.getVersion()
+                + " "
+                + want.getResolvedSchedule()
+                + ", got version "
+                + got.getVersion()
+                + " "
+                + got.getResolvedSchedule());
       }
       List<RunRecord> wantLedger = new ArrayList<>();
       expected.ledger(name).forEach(r -> wantLedger.add(JobProtos.toProto(r)));
@@ -355,15 +432,25 @@ public final class RestoreDrill {
       List<RunRecord> gotUpToSlot =
           restoredLedger.stream().filter(r -> r.getSlot() <= slot).toList();
       if (!wantLedger.equals(gotUpToSlot)) {
-        mismatches.add("ledger of " + name + " up to slot " + slot + " differs: expected "
-            + wantLedger.size() + " records, got " + gotUpToSlot.size());
+        mismatches.add(
+            "ledger of "
+                + name
+                + " up to slot "
+                + slot
+                + " differs: expected "
+                + wantLedger.size()
+                + " records, got "
+                + gotUpToSlot.size());
       }
       checkNoRunLaunchedTwice(name, wantLedger, restoredLedger, mismatches);
       compared += wantLedger.size();
     }
     if (restoredJobs.size() != expected.jobs().size()) {
-      mismatches.add("the restored cluster holds " + restoredJobs.size() + " jobs, expected "
-          + expected.jobs().size());
+      mismatches.add(
+          "the restored cluster holds "
+              + restoredJobs.size()
+              + " jobs, expected "
+              + expected.jobs().size());
     }
     return compared;
   }
@@ -372,14 +459,14 @@ public final class RestoreDrill {
    * Across the restore, no scheduled instant may be recorded twice: records the restored cluster
    * adds (slot above the backup's) must not cover an instant a record in the backup covers.
    *
-   * <p>Integration point for the worker agent: the restored cluster re-dispatches instants the
-   * old cluster launched after the backup (their misfire policy decides), and only the agent can
-   * refuse a {@code (runId, attempt)} it already ran. When the agent process exists, extend this
-   * check with its testimony (e.g. {@code agent_testimony} of LOST records, or the agent's launch
+   * <p>Integration point for the worker agent: the restored cluster re-dispatches instants the old
+   * cluster launched after the backup (their misfire policy decides), and only the agent can refuse
+   * a {@code (runId, attempt)} it already ran. When the agent process exists, extend this check
+   * with its testimony (e.g. {@code agent_testimony} of LOST records, or the agent's launch
    * journal): no run id may have been started twice by any agent.
    */
-  static void checkNoRunLaunchedTwice(String job, List<RunRecord> backedUp,
-      List<RunRecord> restored, List<String> mismatches) {
+  static void checkNoRunLaunchedTwice(
+      String job, List<RunRecord> backedUp, List<RunRecord> restored, List<String> mismatches) {
     Set<Instant> covered = new HashSet<>();
     for (RunRecord record : backedUp) {
       covered.add(JobProtos.instant(record.getInstant()));
@@ -391,16 +478,27 @@ public final class RestoreDrill {
         continue;
       }
       if (!record.getManual() && covered.contains(JobProtos.instant(record.getInstant()))) {
-        mismatches.add(job + ": instant " + JobProtos.instant(record.getInstant())
-            + " recorded again after the restore: " + record.getOutcomeText());
+        mismatches.add(
+            job
+                + ": instant "
+                + JobProtos.instant(record.getInstant())
+                + " recorded again after the restore: "
+                + record.getOutcomeText());
       }
     }
   }
 
   /** The definition fields of a job as the API returns it (read-only fields cleared). */
   private static Job definition(Job job) {
-    return job.toBuilder().clearVersion().clearResolvedSchedule().clearCreatedVersion()
-        .clearOpenRuns().clearLedgerRecords().clearChosen().clearNextDue().build();
+    return job.toBuilder()
+        .clearVersion()
+        .clearResolvedSchedule()
+        .clearCreatedVersion()
+        .clearOpenRuns()
+        .clearLedgerRecords()
+        .clearChosen()
+        .clearNextDue()
+        .build();
   }
 
   private static List<RunRecord> ledger(JobClient client, String job) {
@@ -418,8 +516,8 @@ public final class RestoreDrill {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (ledgerSizeOrZero(client, job) < count) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(job + " recorded fewer than " + count + " runs within "
-            + timeout);
+        throw new IllegalStateException(
+            job + " recorded fewer than " + count + " runs within " + timeout);
       }
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
     }
@@ -437,5 +535,4 @@ public final class RestoreDrill {
   private void step(String message) {
     log.println("drill: " + Instant.now() + " " + message);
   }
-
 }

@@ -1,5 +1,6 @@
 package io.paxcron.server;
 
+import io.paxcron.paxos.transport.TlsConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import io.paxcron.paxos.transport.TlsConfig;
 
 /**
  * One replica's configuration, from flags or from a config file of {@code key = value} lines
@@ -83,8 +83,9 @@ public record ServerConfig(
 
   public static final long DEFAULT_SNAPSHOT_EVERY_ENTRIES = 10_000;
 
-  private static final String BACKUP_KEYS = ", backup-target, backup-interval,"
-      + " backup-every-entries, backup-keep, backup-max-age, backup-timeout";
+  private static final String BACKUP_KEYS =
+      ", backup-target, backup-interval,"
+          + " backup-every-entries, backup-keep, backup-max-age, backup-timeout";
   public static final int MAX_REPLICAS = 9;
 
   /** A raw setting and where it came from, for error messages. */
@@ -110,8 +111,8 @@ public record ServerConfig(
       int equals = content.indexOf('=');
       int firstColumn = firstNonBlank(content) + 1;
       if (equals < 0) {
-        problems.add(file + ":" + (i + 1) + ":" + firstColumn
-            + ": expected 'key = value', found no '='");
+        problems.add(
+            file + ":" + (i + 1) + ":" + firstColumn + ": expected 'key = value', found no '='");
         continue;
       }
       String key = content.substring(0, equals).trim();
@@ -123,8 +124,16 @@ public record ServerConfig(
       }
       String where = file + ":" + (i + 1) + ":" + valueColumn;
       if (settings.containsKey(key)) {
-        problems.add(file + ":" + (i + 1) + ":" + firstColumn + ": '" + key
-            + "' is already set at " + settings.get(key).where());
+        problems.add(
+            file
+                + ":"
+                + (i + 1)
+                + ":"
+                + firstColumn
+                + ": '"
+                + key
+                + "' is already set at "
+                + settings.get(key).where());
         continue;
       }
       settings.put(key, new Setting(value, where));
@@ -145,10 +154,10 @@ public record ServerConfig(
   }
 
   /**
-   * Validates raw settings (from a file or flags) into a config. Known keys: {@code id},
-   * {@code cluster-id}, {@code data-dir}, {@code peer.<id>}, {@code backup-dir},
-   * {@code snapshot-every-entries}, {@code tls-cert}, {@code tls-key}, {@code tls-trust},
-   * {@code state-machine}, {@code http-port}, {@code metrics-per-job}.
+   * Validates raw settings (from a file or flags) into a config. Known keys: {@code id}, {@code
+   * cluster-id}, {@code data-dir}, {@code peer.<id>}, {@code backup-dir}, {@code
+   * snapshot-every-entries}, {@code tls-cert}, {@code tls-key}, {@code tls-trust}, {@code
+   * state-machine}, {@code http-port}, {@code metrics-per-job}.
    */
   public static ServerConfig from(Map<String, Setting> settings) throws ConfigException {
     List<String> problems = new ArrayList<>();
@@ -179,8 +188,11 @@ public record ServerConfig(
         case "cluster-id" -> {
           clusterIdGiven = true;
           if (!value.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
-            problems.add(where + ": cluster-id '" + value
-                + "' must be 1-63 lowercase letters, digits or '-', not starting or ending with '-'");
+            problems.add(
+                where
+                    + ": cluster-id '"
+                    + value
+                    + "' must be 1-63 lowercase letters, digits or '-', not starting or ending with '-'");
           } else {
             clusterId = value;
           }
@@ -199,8 +211,13 @@ public record ServerConfig(
             problems.add(where + ": " + key + " file " + value + " is not readable");
           }
         }
-        case "backup-dir", "backup-target", "backup-interval", "backup-every-entries",
-            "backup-keep", "backup-max-age", "backup-timeout" -> {
+        case "backup-dir",
+            "backup-target",
+            "backup-interval",
+            "backup-every-entries",
+            "backup-keep",
+            "backup-max-age",
+            "backup-timeout" -> {
           backup = backup.with(key, value, where, problems);
           if (key.equals("backup-dir")) {
             backupDir = Path.of(value);
@@ -217,7 +234,8 @@ public record ServerConfig(
           switch (value) {
             case "true" -> metricsPerJob = true;
             case "false" -> metricsPerJob = false;
-            default -> problems.add(where + ": metrics-per-job '" + value + "' must be true or false");
+            default ->
+                problems.add(where + ": metrics-per-job '" + value + "' must be true or false");
           }
         }
         case "snapshot-every-entries" -> {
@@ -228,23 +246,40 @@ public record ServerConfig(
         }
         default -> {
           if (key.startsWith("peer.")) {
-            Integer peerId = parseInt(key.substring(5), where, key + " (the id after 'peer.')",
-                0, 1_000_000, problems);
+            Integer peerId =
+                parseInt(
+                    key.substring(5),
+                    where,
+                    key + " (the id after 'peer.')",
+                    0,
+                    1_000_000,
+                    problems);
             Peer peer = parsePeer(peerId, value, where, problems);
             if (peer != null) {
               peers.put(peerId, peer);
               for (int port : new int[] {peer.peerPort(), peer.clientPort()}) {
                 String owner = portOwners.putIfAbsent(peer.host() + ":" + port, key);
                 if (owner != null) {
-                  problems.add(where + ": port " + port + " on " + peer.host()
-                      + " is already used by " + owner);
+                  problems.add(
+                      where
+                          + ": port "
+                          + port
+                          + " on "
+                          + peer.host()
+                          + " is already used by "
+                          + owner);
                 }
               }
             }
           } else {
-            problems.add(where + ": unknown setting '" + key + "'; known: id, cluster-id, "
-                + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, tls-cert, tls-key,"
-                + " tls-trust, state-machine, http-port, metrics-per-job" + BACKUP_KEYS);
+            problems.add(
+                where
+                    + ": unknown setting '"
+                    + key
+                    + "'; known: id, cluster-id, "
+                    + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, tls-cert, tls-key,"
+                    + " tls-trust, state-machine, http-port, metrics-per-job"
+                    + BACKUP_KEYS);
           }
         }
       }
@@ -270,8 +305,14 @@ public record ServerConfig(
       Peer self = peers.get(id);
       String owner = portOwners.get(self.host() + ":" + httpPort);
       if (owner != null) {
-        problems.add(httpPortSetting.where() + ": http-port " + httpPort + " on " + self.host()
-            + " is already used by " + owner);
+        problems.add(
+            httpPortSetting.where()
+                + ": http-port "
+                + httpPort
+                + " on "
+                + self.host()
+                + " is already used by "
+                + owner);
       }
     }
     if (dataDir != null) {
@@ -282,17 +323,32 @@ public record ServerConfig(
     }
     Optional<TlsConfig> tls = Optional.empty();
     if (!tlsFiles.isEmpty() && tlsFiles.size() < 3) {
-      problems.add("tls-cert, tls-key, tls-trust: give all three for mutual TLS, or none; got "
-          + tlsFiles.keySet());
+      problems.add(
+          "tls-cert, tls-key, tls-trust: give all three for mutual TLS, or none; got "
+              + tlsFiles.keySet());
     } else if (tlsFiles.size() == 3 && problems.isEmpty()) {
-      tls = Optional.of(new TlsConfig(Path.of(tlsFiles.get("tls-cert").value()),
-          Path.of(tlsFiles.get("tls-key").value()), Path.of(tlsFiles.get("tls-trust").value())));
+      tls =
+          Optional.of(
+              new TlsConfig(
+                  Path.of(tlsFiles.get("tls-cert").value()),
+                  Path.of(tlsFiles.get("tls-key").value()),
+                  Path.of(tlsFiles.get("tls-trust").value())));
     }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    return new ServerConfig(id, clusterId, dataDir, Map.copyOf(peers), backupDir, snapshotEvery,
-        tls, stateMachine, httpPort, metricsPerJob, backup);
+    return new ServerConfig(
+        id,
+        clusterId,
+        dataDir,
+        Map.copyOf(peers),
+        backupDir,
+        snapshotEvery,
+        tls,
+        stateMachine,
+        httpPort,
+        metricsPerJob,
+        backup);
   }
 
   private static void checkDirectory(Path dir, String name, List<String> problems) {
@@ -307,8 +363,8 @@ public record ServerConfig(
     }
   }
 
-  private static Integer parseInt(String text, String where, String name, int min, int max,
-      List<String> problems) {
+  private static Integer parseInt(
+      String text, String where, String name, int min, int max, List<String> problems) {
     try {
       int value = Integer.parseInt(text.trim());
       if (value < min || value > max) {

@@ -58,13 +58,18 @@ class AgentProcessesOnRealClusterTest {
       int leader = cluster.awaitLeader(probe, Duration.ofSeconds(60));
       cluster.startAgent("agent-a", List.of("--label", "zone=a", "--capacity", "16"));
       cluster.startAgent("agent-b", List.of("--label", "zone=b", "--capacity", "16"));
-      List<Job> jobs = List.of(
-          job("tick-a", "* * * * * *", "zone", "a", append(files, "tick-a")),
-          job("tick-b", "* * * * * *", "zone", "b", append(files, "tick-b")),
-          // Started on agent-b, still running when agent-b is killed: its wrapper outlives the
-          // agent, and the restarted agent reports the outcome it left in the run's directory.
-          job("slow-b", "*/4 * * * * *", "zone", "b",
-              append(files, "slow-b") + " && sleep 3 && " + append(files, "slow-b-done")));
+      List<Job> jobs =
+          List.of(
+              job("tick-a", "* * * * * *", "zone", "a", append(files, "tick-a")),
+              job("tick-b", "* * * * * *", "zone", "b", append(files, "tick-b")),
+              // Started on agent-b, still running when agent-b is killed: its wrapper outlives the
+              // agent, and the restarted agent reports the outcome it left in the run's directory.
+              job(
+                  "slow-b",
+                  "*/4 * * * * *",
+                  "zone",
+                  "b",
+                  append(files, "slow-b") + " && sleep 3 && " + append(files, "slow-b-done")));
       Map<String, Instant> createdAt = new TreeMap<>();
       try (JobClient client = JobClient.connect(cluster.clientAddresses())) {
         for (Job job : jobs) {
@@ -77,15 +82,21 @@ class AgentProcessesOnRealClusterTest {
         cluster.kill(leader);
         int newLeader = cluster.awaitLeader(probe, Duration.ofSeconds(30));
         int afterFailover = lines(files, "tick-b").size();
-        await("tick-b runs under the new leader", () -> lines(files, "tick-b").size() >= afterFailover + 3);
+        await(
+            "tick-b runs under the new leader",
+            () -> lines(files, "tick-b").size() >= afterFailover + 3);
 
         // Kill agent-b while slow-b sleeps: its start line is written and its done line is not.
-        await("slow-b is running", () -> lines(files, "slow-b").size() > lines(files, "slow-b-done").size());
+        await(
+            "slow-b is running",
+            () -> lines(files, "slow-b").size() > lines(files, "slow-b-done").size());
         cluster.killAgent("agent-b");
         cluster.start(leader);
         cluster.startAgent("agent-b", List.of("--label", "zone=b", "--capacity", "16"));
         int beforeReturn = lines(files, "tick-b").size();
-        await("the restarted agent-b runs tick-b again", () -> lines(files, "tick-b").size() >= beforeReturn + 5);
+        await(
+            "the restarted agent-b runs tick-b again",
+            () -> lines(files, "tick-b").size() >= beforeReturn + 5);
         // Runs happen in real time: observe at least 25 s of instants, however fast the steps went.
         Instant observedUntil = windowStart.plus(Duration.ofSeconds(25)).plus(SETTLE);
         await("25 s of instants observed", () -> Instant.now().isAfter(observedUntil));
@@ -99,11 +110,14 @@ class AgentProcessesOnRealClusterTest {
             String[] words = line.split(" ");
             assertEquals(3, words.length, name + ": malformed line '" + line + "'");
             assertEquals("1", words[1], name + ": an at-most-once run had attempt " + words[1]);
-            assertEquals("agent-" + job.getAgentSelectorMap().get("zone"), words[2],
+            assertEquals(
+                "agent-" + job.getAgentSelectorMap().get("zone"),
+                words[2],
                 name + ": ran on an agent without its labels");
             starts.merge(words[0], 1, Integer::sum);
           }
-          starts.forEach((runId, count) -> assertEquals(1, count, runId + " started " + count + " times"));
+          starts.forEach(
+              (runId, count) -> assertEquals(1, count, runId + " started " + count + " times"));
         }
 
         // Every instant of the window: exactly one ledger record.
@@ -128,34 +142,54 @@ class AgentProcessesOnRealClusterTest {
             instants++;
             List<RunRecord> records = covered.get(at);
             if (records == null || records.size() != 1) {
-              fail(job.getName() + ": instant " + at + " has " + (records == null ? 0 : records.size())
-                  + " records; ledger instants " + covered.keySet());
+              fail(
+                  job.getName()
+                      + ": instant "
+                      + at
+                      + " has "
+                      + (records == null ? 0 : records.size())
+                      + " records; ledger instants "
+                      + covered.keySet());
             }
           }
         }
-        System.out.println("AgentProcessesOnRealClusterTest: leader " + leader + " killed (new leader "
-            + newLeader + "), agent-b killed with slow-b running; " + instants
-            + " instants checked, records by outcome " + byOutcome + ", slow-b started "
-            + lines(files, "slow-b").size() + " finished " + lines(files, "slow-b-done").size());
+        System.out.println(
+            "AgentProcessesOnRealClusterTest: leader "
+                + leader
+                + " killed (new leader "
+                + newLeader
+                + "), agent-b killed with slow-b running; "
+                + instants
+                + " instants checked, records by outcome "
+                + byOutcome
+                + ", slow-b started "
+                + lines(files, "slow-b").size()
+                + " finished "
+                + lines(files, "slow-b-done").size());
         assertTrue(instants >= 40, "too few instants observed: " + instants);
-        assertTrue(byOutcome.getOrDefault(Outcome.OUTCOME_SUCCEEDED, 0) >= instants / 2,
+        assertTrue(
+            byOutcome.getOrDefault(Outcome.OUTCOME_SUCCEEDED, 0) >= instants / 2,
             "most instants should have run: " + byOutcome);
       }
     }
   }
 
   private static Job job(String name, String schedule, String label, String value, String shell) {
-    return Job.newBuilder().setName(name).setSchedule(schedule)
+    return Job.newBuilder()
+        .setName(name)
+        .setSchedule(schedule)
         .putAgentSelector(label, value)
         .setConcurrency(Job.Concurrency.CONCURRENCY_ALLOW)
         .setSemantics(Job.Semantics.SEMANTICS_AT_MOST_ONCE)
-        .setCommand(Job.Command.newBuilder().setShell(shell)).build();
+        .setCommand(Job.Command.newBuilder().setShell(shell))
+        .build();
   }
 
   /** A shell command appending "runId attempt agent" to the file of {@code name}. */
   private static String append(Path files, String name) {
     return "printf '%s %s %s\\n' \"$PAXCRON_RUN_ID\" \"$PAXCRON_ATTEMPT\" \"$PAXCRON_AGENT\" >> '"
-        + files.resolve(name + ".log") + "'";
+        + files.resolve(name + ".log")
+        + "'";
   }
 
   private static List<String> lines(Path files, String name) {

@@ -27,22 +27,30 @@ class AgentProtosTest {
   private static final RunId RUN = RunId.of("a", AT);
 
   private static RunState.Builder state(RunState.State state) {
-    return RunState.newBuilder().setRunId(RUN.toString()).setAttempt(2)
-        .setBallot(AgentProtos.fence(0, new Ballot(4, 1))).setState(state);
+    return RunState.newBuilder()
+        .setRunId(RUN.toString())
+        .setAttempt(2)
+        .setBallot(AgentProtos.fence(0, new Ballot(4, 1)))
+        .setState(state);
   }
 
   @Test
   void launchSpecCarriesTheCommandAsArgvOrShell() {
-    JobSpec argv = JobSpec.builder("a", "* * * * *", new JobCommand.Argv(List.of("/bin/echo", "hi")))
-        .env(Map.of("K", "v")).workingDirectory("/tmp").timeout(Duration.ofSeconds(90)).build();
+    JobSpec argv =
+        JobSpec.builder("a", "* * * * *", new JobCommand.Argv(List.of("/bin/echo", "hi")))
+            .env(Map.of("K", "v"))
+            .workingDirectory("/tmp")
+            .timeout(Duration.ofSeconds(90))
+            .build();
     LaunchSpec spec = AgentProtos.launchSpec(argv);
     assertEquals(List.of("/bin/echo", "hi"), spec.getArgvList());
     assertEquals("", spec.getShell());
     assertEquals(Map.of("K", "v"), spec.getEnvMap());
     assertEquals("/tmp", spec.getWorkingDirectory());
     assertEquals(90, spec.getTimeout().getSeconds());
-    LaunchSpec shell = AgentProtos.launchSpec(JobSpec.builder("b", "* * * * *", new JobCommand.Shell("echo $X"))
-        .build());
+    LaunchSpec shell =
+        AgentProtos.launchSpec(
+            JobSpec.builder("b", "* * * * *", new JobCommand.Shell("echo $X")).build());
     assertEquals("echo $X", shell.getShell());
     assertEquals(0, shell.getArgvCount());
   }
@@ -50,30 +58,59 @@ class AgentProtosTest {
   @Test
   void eachRunStateBecomesTheDispatchersAnswer() {
     Ballot asked = new Ballot(4, 1);
-    assertEquals(Optional.of(new AgentAnswer.Unknown("x", RUN, 2, asked)),
+    assertEquals(
+        Optional.of(new AgentAnswer.Unknown("x", RUN, 2, asked)),
         AgentProtos.answer("x", 0, state(RunState.State.UNKNOWN).build()));
-    assertEquals(Optional.of(new AgentAnswer.Known("x", RUN, 2, asked, AgentRunState.RUNNING, null)),
+    assertEquals(
+        Optional.of(new AgentAnswer.Known("x", RUN, 2, asked, AgentRunState.RUNNING, null)),
         AgentProtos.answer("x", 0, state(RunState.State.RUNNING).build()));
-    assertEquals(Optional.of(new AgentAnswer.Known("x", RUN, 2, asked, AgentRunState.FINISHED,
-            io.paxcron.scheduler.Outcome.failed(3))),
-        AgentProtos.answer("x", 0, state(RunState.State.FINISHED).setOutcome(Outcome.OUTCOME_FAILED).setExitCode(3)
-            .build()));
-    assertEquals(Optional.of(new AgentAnswer.NeverStarted("x", RUN, 2, "lease lapsed")),
-        AgentProtos.answer("x", 0, state(RunState.State.NEVER_STARTED).setReason("lease lapsed").build()));
-    assertEquals(Optional.of(new AgentAnswer.Fenced("x", AgentProtos.ABOVE_EVERY_BALLOT)),
-        AgentProtos.answer("x", 0, state(RunState.State.FENCED)
-            .setHighestSeen(AgentProtos.fence(1, new Ballot(1, 1))).build()));
-    assertEquals(Optional.empty(), AgentProtos.answer("x", 0, state(RunState.State.FINISHED).build()),
+    assertEquals(
+        Optional.of(
+            new AgentAnswer.Known(
+                "x",
+                RUN,
+                2,
+                asked,
+                AgentRunState.FINISHED,
+                io.paxcron.scheduler.Outcome.failed(3))),
+        AgentProtos.answer(
+            "x",
+            0,
+            state(RunState.State.FINISHED)
+                .setOutcome(Outcome.OUTCOME_FAILED)
+                .setExitCode(3)
+                .build()));
+    assertEquals(
+        Optional.of(new AgentAnswer.NeverStarted("x", RUN, 2, "lease lapsed")),
+        AgentProtos.answer(
+            "x", 0, state(RunState.State.NEVER_STARTED).setReason("lease lapsed").build()));
+    assertEquals(
+        Optional.of(new AgentAnswer.Fenced("x", AgentProtos.ABOVE_EVERY_BALLOT)),
+        AgentProtos.answer(
+            "x",
+            0,
+            state(RunState.State.FENCED)
+                .setHighestSeen(AgentProtos.fence(1, new Ballot(1, 1)))
+                .build()));
+    assertEquals(
+        Optional.empty(),
+        AgentProtos.answer("x", 0, state(RunState.State.FINISHED).build()),
         "a finish without an outcome an agent may report says nothing");
-    assertTrue(AgentProtos.answer("x", 0, state(RunState.State.RUNNING).setRunId("not a run").build()).isEmpty());
+    assertTrue(
+        AgentProtos.answer("x", 0, state(RunState.State.RUNNING).setRunId("not a run").build())
+            .isEmpty());
   }
 
   @Test
   void finishDetailKeepsTheEndOfALongTail() {
     byte[] output = new byte[1500];
     output[1499] = 'z';
-    RunDetail detail = AgentProtos.detail(state(RunState.State.FINISHED).setOutputTail(ByteString.copyFrom(output))
-        .setReason("cannot switch user").build());
+    RunDetail detail =
+        AgentProtos.detail(
+            state(RunState.State.FINISHED)
+                .setOutputTail(ByteString.copyFrom(output))
+                .setReason("cannot switch user")
+                .build());
     assertEquals(RunDetail.MAX_OUTPUT_TAIL_BYTES, detail.outputTail().length);
     assertEquals('z', detail.outputTail()[RunDetail.MAX_OUTPUT_TAIL_BYTES - 1]);
     assertEquals("cannot switch user", detail.reason());

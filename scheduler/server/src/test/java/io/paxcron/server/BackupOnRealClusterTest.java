@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.paxcron.api.JobBatchStateMachine;
 import io.paxcron.api.JobClient;
 import io.paxcron.api.JobClientException;
-import io.paxcron.api.JobBatchStateMachine;
 import io.paxcron.paxos.SessionStateMachine;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.backup.BackupRepository;
@@ -41,9 +41,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Backups on real replica processes and a real S3-compatible server: only the leader ships (one
- * copy, not three; a new leader takes over), status reports the last backup and the last failure,
- * a target that is down fails loudly while jobs keep running, and {@code paxcron restore} refuses
- * a corrupted backup with the reason and falls back to the newest valid one.
+ * copy, not three; a new leader takes over), status reports the last backup and the last failure, a
+ * target that is down fails loudly while jobs keep running, and {@code paxcron restore} refuses a
+ * corrupted backup with the reason and falls back to the newest valid one.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class BackupOnRealClusterTest {
@@ -75,8 +75,17 @@ class BackupOnRealClusterTest {
   @Test
   void onlyTheLeaderShipsAndANewLeaderTakesOver() throws Exception {
     String target = target("leader-only");
-    try (LocalCluster cluster = new LocalCluster(work, 3, List.of("--state-machine", "cron",
-        "--backup-target", target, "--backup-interval", "1h"));
+    try (LocalCluster cluster =
+            new LocalCluster(
+                work,
+                3,
+                List.of(
+                    "--state-machine",
+                    "cron",
+                    "--backup-target",
+                    target,
+                    "--backup-interval",
+                    "1h"));
         LogClient probe = cluster.client(1);
         BackupRepository repo = BackupCommand.open(target)) {
       cluster.startAll();
@@ -85,8 +94,12 @@ class BackupOnRealClusterTest {
       await(() -> backups(repo) >= 1, "the leader's first backup");
       int shipper;
       try (JobClient client = JobClient.connect(cluster.clientAddresses())) {
-        client.put(Job.newBuilder().setName("nightly").setSchedule("? 3 * * *")
-            .setCommand(Job.Command.newBuilder().addArgv("/bin/true")).build());
+        client.put(
+            Job.newBuilder()
+                .setName("nightly")
+                .setSchedule("? 3 * * *")
+                .setCommand(Job.Command.newBuilder().addArgv("/bin/true"))
+                .build());
         BackupResponse first = client.backup(Duration.ofSeconds(60));
         BackupResponse second = client.backup(Duration.ofSeconds(60));
         assertTrue(second.getSlot() >= first.getSlot());
@@ -122,15 +135,19 @@ class BackupOnRealClusterTest {
       assertEquals(shipped, after.get(shipper).longValue());
       assertEveryBackupCountedByItsWriterAlone(cluster, after);
       if (writers.size() == 1) {
-        assertEquals(Map.of(shipper, 3, newShipper, 1), after,
+        assertEquals(
+            Map.of(shipper, 3, newShipper, 1),
+            after,
             "the new leader read the recent backup from the target and shipped only when asked");
       }
       BackupManifest newest = repo.list().backups().get(0).manifest().orElseThrow();
       assertEquals(0, newest.restoreGeneration());
       assertTrue(newest.leaderRound() > 0);
       assertEquals(0, Paxcron.run("backup", "verify", "--target", target));
-      assertEquals(0, Paxcron.run("backup", "status", "--cluster",
-          String.join(",", cluster.clientAddresses())));
+      assertEquals(
+          0,
+          Paxcron.run(
+              "backup", "status", "--cluster", String.join(",", cluster.clientAddresses())));
       assertEquals(0, Paxcron.run("backup", "list", "--target", target));
     }
   }
@@ -141,46 +158,71 @@ class BackupOnRealClusterTest {
     try (ServerSocket socket = new ServerSocket(0)) {
       closedPort = socket.getLocalPort();
     }
-    String target = "s3://" + BUCKET + "/down?endpoint=http://127.0.0.1:" + closedPort
-        + "&credentials-file=" + credentials;
-    try (LocalCluster cluster = new LocalCluster(work, 3, List.of("--state-machine", "cron",
-        "--backup-target", target, "--backup-interval", "1h", "--backup-every-entries", "5"));
+    String target =
+        "s3://"
+            + BUCKET
+            + "/down?endpoint=http://127.0.0.1:"
+            + closedPort
+            + "&credentials-file="
+            + credentials;
+    try (LocalCluster cluster =
+            new LocalCluster(
+                work,
+                3,
+                List.of(
+                    "--state-machine",
+                    "cron",
+                    "--backup-target",
+                    target,
+                    "--backup-interval",
+                    "1h",
+                    "--backup-every-entries",
+                    "5"));
         LogClient probe = cluster.client(1);
         JobClient client = JobClient.connect(cluster.clientAddresses())) {
       cluster.startAll();
       cluster.awaitLeader(probe, Duration.ofSeconds(60));
       cluster.startAgent("backup-agent", List.of("--capacity", "16"));
-      client.put(Job.newBuilder().setName("every-second").setSchedule("* * * * * *")
-          .setCommand(Job.Command.newBuilder().addArgv("/bin/true")).build());
+      client.put(
+          Job.newBuilder()
+              .setName("every-second")
+              .setSchedule("* * * * * *")
+              .setCommand(Job.Command.newBuilder().addArgv("/bin/true"))
+              .build());
 
-      JobClientException failed = assertThrows(JobClientException.class,
-          () -> client.backup(Duration.ofSeconds(60)));
+      JobClientException failed =
+          assertThrows(JobClientException.class, () -> client.backup(Duration.ofSeconds(60)));
       assertTrue(failed.getMessage().contains("127.0.0.1:" + closedPort), failed.getMessage());
       assertFalse(failed.getMessage().contains("paxcron-test-secret"), failed.getMessage());
 
       // The replica that tried (the leader at the time) reports the failure.
       int[] tried = {-1};
-      await(() -> {
-        for (int id : cluster.members().keySet()) {
-          try {
-            if (status(cluster, id).getBackupsFailed() >= 1) {
-              tried[0] = id;
-              return true;
+      await(
+          () -> {
+            for (int id : cluster.members().keySet()) {
+              try {
+                if (status(cluster, id).getBackupsFailed() >= 1) {
+                  tried[0] = id;
+                  return true;
+                }
+              } catch (JobClientException e) {
+                // Busy or electing; asked again on the next poll.
+              }
             }
-          } catch (JobClientException e) {
-            // Busy or electing; asked again on the next poll.
-          }
-        }
-        return false;
-      }, "a replica reporting the failed backup");
+            return false;
+          },
+          "a replica reporting the failed backup");
       ClusterStatusResponse status = status(cluster, tried[0]);
       assertTrue(status.getBackupsFailed() >= 1, status.toString());
-      assertTrue(status.getLastBackupFailure().contains("127.0.0.1:" + closedPort),
+      assertTrue(
+          status.getLastBackupFailure().contains("127.0.0.1:" + closedPort),
           status.getLastBackupFailure());
       assertTrue(status.hasLastBackupFailureTime());
       assertEquals(0, status.getBackupsWritten());
       String addresses = String.join(",", cluster.clientAddresses());
-      assertEquals(Paxcron.EXIT_FAILED, Paxcron.run("backup", "status", "--cluster", addresses),
+      assertEquals(
+          Paxcron.EXIT_FAILED,
+          Paxcron.run("backup", "status", "--cluster", addresses),
           "backup status fails while the last attempt failed");
       Path logFile = cluster.members().get(tried[0]).logFile();
       await(() -> read(logFile).contains("BACKUP FAILED"), "a BACKUP FAILED log line");
@@ -189,7 +231,8 @@ class BackupOnRealClusterTest {
       // Scheduling goes on: the every-second job keeps adding ledger records.
       int[] before = {-1};
       await(() -> (before[0] = records(client, "every-second")) >= 0, "the ledger of every-second");
-      await(() -> records(client, "every-second") >= before[0] + 3,
+      await(
+          () -> records(client, "every-second") >= before[0] + 3,
           "three more runs of every-second while the target is down");
     }
   }
@@ -215,32 +258,61 @@ class BackupOnRealClusterTest {
     Path dataDir = work.resolve("restored");
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int exit = withStreams(out, err, () -> Paxcron.run("restore", "--from", target,
-        "--data-dir", dataDir.toString(), "--id", "2"));
+    int exit =
+        withStreams(
+            out,
+            err,
+            () ->
+                Paxcron.run(
+                    "restore", "--from", target, "--data-dir", dataDir.toString(), "--id", "2"));
     String errors = err.toString(StandardCharsets.UTF_8);
     String printed = out.toString(StandardCharsets.UTF_8);
     assertEquals(0, exit, errors);
-    assertTrue(errors.contains("refused backup snapshot-00000000000000000030")
-        && errors.contains("truncated"), errors);
-    assertTrue(errors.contains("refused backup snapshot-00000000000000000020")
-        && errors.contains("CRC32C"), errors);
+    assertTrue(
+        errors.contains("refused backup snapshot-00000000000000000030")
+            && errors.contains("truncated"),
+        errors);
+    assertTrue(
+        errors.contains("refused backup snapshot-00000000000000000020")
+            && errors.contains("CRC32C"),
+        errors);
     assertTrue(errors.contains("fell back past 2 newer backup(s)"), errors);
-    assertTrue(printed.contains("cluster local") && printed.contains("slot 10")
-        && printed.contains("cron state machine image: 1 jobs")
-        && printed.contains("restore generation 2 -> 3"), printed);
+    assertTrue(
+        printed.contains("cluster local")
+            && printed.contains("slot 10")
+            && printed.contains("cron state machine image: 1 jobs")
+            && printed.contains("restore generation 2 -> 3"),
+        printed);
     assertEquals(3, Restore.generationOf(dataDir));
 
     // --at picks the newest valid backup taken at or before the instant.
     ByteArrayOutputStream none = new ByteArrayOutputStream();
-    assertEquals(Paxcron.EXIT_FAILED, withStreams(new ByteArrayOutputStream(), none,
-        () -> Paxcron.run("restore", "--from", target, "--at", "2026-12-01T09:59:59Z",
-            "--data-dir", work.resolve("too-early").toString(), "--id", "1")));
-    assertTrue(none.toString(StandardCharsets.UTF_8).contains("taken at or before"), none.toString());
+    assertEquals(
+        Paxcron.EXIT_FAILED,
+        withStreams(
+            new ByteArrayOutputStream(),
+            none,
+            () ->
+                Paxcron.run(
+                    "restore",
+                    "--from",
+                    target,
+                    "--at",
+                    "2026-12-01T09:59:59Z",
+                    "--data-dir",
+                    work.resolve("too-early").toString(),
+                    "--id",
+                    "1")));
+    assertTrue(
+        none.toString(StandardCharsets.UTF_8).contains("taken at or before"), none.toString());
     ByteArrayOutputStream verifyOut = new ByteArrayOutputStream();
-    assertEquals(Paxcron.EXIT_FAILED, withStreams(verifyOut, new ByteArrayOutputStream(),
-        () -> Paxcron.run("backup", "verify", "--target", target, "--name", corruptedName)));
-    assertTrue(verifyOut.toString(StandardCharsets.UTF_8).contains("CRC32C"),
-        verifyOut.toString());
+    assertEquals(
+        Paxcron.EXIT_FAILED,
+        withStreams(
+            verifyOut,
+            new ByteArrayOutputStream(),
+            () -> Paxcron.run("backup", "verify", "--target", target, "--name", corruptedName)));
+    assertTrue(verifyOut.toString(StandardCharsets.UTF_8).contains("CRC32C"), verifyOut.toString());
   }
 
   /** A cron state machine image at {@code slot} holding {@code jobs} jobs. */
@@ -259,11 +331,13 @@ class BackupOnRealClusterTest {
             .endpointOverride(java.net.URI.create(s3.endpoint()))
             .region(software.amazon.awssdk.regions.Region.US_EAST_1)
             .forcePathStyle(true)
-            .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider
-                .create(software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(
-                    "paxcron-test", "paxcron-test-secret")))
+            .credentialsProvider(
+                software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                    software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(
+                        "paxcron-test", "paxcron-test-secret")))
             .build()) {
-      client.putObject(b -> b.bucket(BUCKET).key(key),
+      client.putObject(
+          b -> b.bucket(BUCKET).key(key),
           software.amazon.awssdk.core.sync.RequestBody.fromBytes(bytes));
     }
   }
@@ -272,8 +346,8 @@ class BackupOnRealClusterTest {
     int run();
   }
 
-  private static synchronized int withStreams(ByteArrayOutputStream out,
-      ByteArrayOutputStream err, Command command) {
+  private static synchronized int withStreams(
+      ByteArrayOutputStream out, ByteArrayOutputStream err, Command command) {
     PrintStream oldOut = System.out;
     PrintStream oldErr = System.err;
     System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
@@ -300,15 +374,17 @@ class BackupOnRealClusterTest {
   }
 
   /**
-   * Each running replica's own count of backups written equals the backups in the target that
-   * name it: no backup is written by a replica that does not count it, and a replica that never
-   * led wrote none.
+   * Each running replica's own count of backups written equals the backups in the target that name
+   * it: no backup is written by a replica that does not count it, and a replica that never led
+   * wrote none.
    */
-  private static void assertEveryBackupCountedByItsWriterAlone(LocalCluster cluster,
-      Map<Integer, Integer> writers) {
+  private static void assertEveryBackupCountedByItsWriterAlone(
+      LocalCluster cluster, Map<Integer, Integer> writers) {
     for (int id : cluster.members().keySet()) {
       if (cluster.running(id)) {
-        assertEquals(writers.getOrDefault(id, 0).intValue(), status(cluster, id).getBackupsWritten(),
+        assertEquals(
+            writers.getOrDefault(id, 0).intValue(),
+            status(cluster, id).getBackupsWritten(),
             "replica " + id + "; backups by replica: " + writers);
       }
     }

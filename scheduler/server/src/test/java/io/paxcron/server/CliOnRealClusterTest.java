@@ -16,9 +16,9 @@ import io.grpc.MethodDescriptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.paxcron.api.JobClient;
 import io.paxcron.cli.CliContext;
+import io.paxcron.paxos.replica.LogClient;
 import io.paxcron.proto.v1.Job;
 import io.paxcron.proto.v1.JobServiceGrpc;
-import io.paxcron.paxos.replica.LogClient;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -83,8 +83,15 @@ class CliOnRealClusterTest {
   private Result paxcron(Map<String, String> env, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CliContext context = new CliContext(env, work, false, new PrintWriter(out, true), new PrintWriter(err, true),
-        InstantSource.system(), CliContext::connect);
+    CliContext context =
+        new CliContext(
+            env,
+            work,
+            false,
+            new PrintWriter(out, true),
+            new PrintWriter(err, true),
+            InstantSource.system(),
+            CliContext::connect);
     int exit = Paxcron.run(context, args);
     return new Result(exit, out.toString(), err.toString());
   }
@@ -108,13 +115,15 @@ class CliOnRealClusterTest {
       if (!job.getAsJsonObject().get("source").getAsString().equals(source)) {
         continue;
       }
-      versions.put(job.getAsJsonObject().get("name").getAsString(),
+      versions.put(
+          job.getAsJsonObject().get("name").getAsString(),
           job.getAsJsonObject().get("version").getAsLong());
     }
     return versions;
   }
 
-  private static final String V1 = """
+  private static final String V1 =
+      """
       # Nightly jobs of the app server
       MAILTO=ops@example.com
       CRON_TZ=Europe/Berlin
@@ -134,14 +143,21 @@ class CliOnRealClusterTest {
     assertEquals(2, firstPlan.exit(), firstPlan.toString());
     assertTrue(firstPlan.out().contains("+ nightly-backup"), firstPlan.out());
     assertTrue(firstPlan.out().contains("+ daily-report"), firstPlan.out());
-    assertTrue(firstPlan.out().contains("? resolved: chosen by the cluster when applied"), firstPlan.out());
-    assertTrue(firstPlan.out().contains("Plan: 3 to add, 0 to change, 0 to delete, 1 warning."),
+    assertTrue(
+        firstPlan.out().contains("? resolved: chosen by the cluster when applied"),
+        firstPlan.out());
+    assertTrue(
+        firstPlan.out().contains("Plan: 3 to add, 0 to change, 0 to delete, 1 warning."),
         firstPlan.out());
 
     Result apply = paxcron("apply", "-f", file.toString(), source);
     assertEquals(0, apply.exit(), apply.toString());
     assertTrue(apply.out().contains("Applied in slot"), apply.out());
-    assertTrue(apply.out().matches("(?s).*daily-report: \\? 4 \\* \\* \\*  \\? resolved to  \\d+ 4 \\* \\* \\*.*"),
+    assertTrue(
+        apply
+            .out()
+            .matches(
+                "(?s).*daily-report: \\? 4 \\* \\* \\*  \\? resolved to  \\d+ 4 \\* \\* \\*.*"),
         apply.out());
     Map<String, Long> applied = versions("crontab:app");
     assertEquals(3, applied.size(), applied.toString());
@@ -149,86 +165,147 @@ class CliOnRealClusterTest {
     Result unchanged = paxcron("plan", "-f", file.toString(), source, "--detailed-exitcode");
     assertEquals(0, unchanged.exit(), unchanged.toString());
     assertTrue(unchanged.out().contains("No changes"), unchanged.out());
-    assertTrue(unchanged.out().contains("Plan: 0 to add, 0 to change, 0 to delete, 1 warning."), unchanged.out());
+    assertTrue(
+        unchanged.out().contains("Plan: 0 to add, 0 to change, 0 to delete, 1 warning."),
+        unchanged.out());
 
-    String derived = applied.keySet().stream().filter(n -> n.startsWith("true-")).findFirst().orElseThrow();
-    Files.writeString(file, V1.replace("30 2 * * * /bin/true", "45 2 * * * /bin/true")
-        .replace("*/30 * * * * * /bin/true\n", ""));
+    String derived =
+        applied.keySet().stream().filter(n -> n.startsWith("true-")).findFirst().orElseThrow();
+    Files.writeString(
+        file,
+        V1.replace("30 2 * * * /bin/true", "45 2 * * * /bin/true")
+            .replace("*/30 * * * * * /bin/true\n", ""));
     Result edited = paxcron("plan", "-f", file.toString(), source);
     assertEquals(0, edited.exit(), edited.toString());
     assertTrue(edited.out().contains("~ nightly-backup"), edited.out());
     assertTrue(edited.out().contains("schedule: 30 2 * * * -> 45 2 * * *"), edited.out());
-    assertTrue(edited.out().contains("Plan: 0 to add, 1 to change, 0 to delete, 1 warning."), edited.out());
-    assertTrue(edited.out().contains("are kept: " + derived + " (--prune deletes them)"), edited.out());
+    assertTrue(
+        edited.out().contains("Plan: 0 to add, 1 to change, 0 to delete, 1 warning."),
+        edited.out());
+    assertTrue(
+        edited.out().contains("are kept: " + derived + " (--prune deletes them)"), edited.out());
 
-    Result pruned = paxcron("apply", "-f", file.toString(), source, "--prune", "--detailed-exitcode");
+    Result pruned =
+        paxcron("apply", "-f", file.toString(), source, "--prune", "--detailed-exitcode");
     assertEquals(2, pruned.exit(), pruned.toString());
     assertTrue(pruned.out().contains("- " + derived), pruned.out());
-    assertTrue(pruned.out().contains("Plan: 0 to add, 1 to change, 1 to delete, 1 warning."), pruned.out());
+    assertTrue(
+        pruned.out().contains("Plan: 0 to add, 1 to change, 1 to delete, 1 warning."),
+        pruned.out());
     Map<String, Long> afterPrune = versions("crontab:app");
-    assertEquals(List.of("daily-report", "nightly-backup"), afterPrune.keySet().stream().sorted().toList());
-    assertEquals(applied.get("daily-report"), afterPrune.get("daily-report"), "an unchanged job keeps its version");
+    assertEquals(
+        List.of("daily-report", "nightly-backup"), afterPrune.keySet().stream().sorted().toList());
+    assertEquals(
+        applied.get("daily-report"),
+        afterPrune.get("daily-report"),
+        "an unchanged job keeps its version");
 
     Result job = paxcron("job", "nightly-backup");
     assertEquals(0, job.exit(), job.toString());
     assertTrue(job.out().contains("schedule: 45 2 * * *"), job.out());
-    assertEquals(5, job.out().lines().filter(l -> l.matches("  \\d{4}-.*Europe/Berlin\\)")).count(), job.out());
+    assertEquals(
+        5,
+        job.out().lines().filter(l -> l.matches("  \\d{4}-.*Europe/Berlin\\)")).count(),
+        job.out());
     assertTrue(job.out().contains("mailto=ops@example.com"), job.out());
 
     Path bad = crontab("bad.crontab", V1 + "@reboot /bin/start\n0 0 32 * * /bin/true\n");
     Result refused = paxcron("apply", "-f", bad.toString(), source, "--prune");
     assertEquals(1, refused.exit(), refused.toString());
     assertTrue(refused.err().contains(bad + ":9:1: error: @reboot is refused"), refused.err());
-    assertTrue(refused.err().contains(bad + ":10:5: error: day-of-month: value 32 out of range 1-31\n"
-        + "    0 0 32 * * /bin/true\n        ^"), refused.err());
+    assertTrue(
+        refused
+            .err()
+            .contains(
+                bad
+                    + ":10:5: error: day-of-month: value 32 out of range 1-31\n"
+                    + "    0 0 32 * * /bin/true\n        ^"),
+        refused.err());
     assertEquals(afterPrune, versions("crontab:app"), "a bad file changes nothing");
 
-    Result otherSource = paxcron("apply", "-f", crontab("other.crontab", "# empty\n").toString(),
-        "--source=other", "--prune");
+    Result otherSource =
+        paxcron(
+            "apply",
+            "-f",
+            crontab("other.crontab", "# empty\n").toString(),
+            "--source=other",
+            "--prune");
     assertEquals(0, otherSource.exit(), otherSource.toString());
-    assertEquals(afterPrune, versions("crontab:app"), "--prune deletes only jobs of its own source");
+    assertEquals(
+        afterPrune, versions("crontab:app"), "--prune deletes only jobs of its own source");
   }
 
   @Test
-  void aConcurrentChangeBetweenPlanAndApplyFailsTheApplyWholeAndChangesNothing() throws IOException {
+  void aConcurrentChangeBetweenPlanAndApplyFailsTheApplyWholeAndChangesNothing()
+      throws IOException {
     Path file = crontab("race.crontab", "# paxcron: name=race-a\n0 1 * * * /bin/true\n");
     assertEquals(0, paxcron("apply", "-f", file.toString(), "--source=race").exit());
-    Files.writeString(file, "# paxcron: name=race-a\n0 2 * * * /bin/true\n"
-        + "# paxcron: name=race-new\n0 3 * * * /bin/true\n");
+    Files.writeString(
+        file,
+        "# paxcron: name=race-a\n0 2 * * * /bin/true\n"
+            + "# paxcron: name=race-new\n0 3 * * * /bin/true\n");
 
-    // Another writer changes race-a after the apply read the cluster and just before its one Apply call.
+    // Another writer changes race-a after the apply read the cluster and just before its one Apply
+    // call.
     AtomicBoolean interfered = new AtomicBoolean();
-    ClientInterceptor otherWriterFirst = new ClientInterceptor() {
-      @Override
-      public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
-          Channel next) {
-        if (method.getFullMethodName().equals(JobServiceGrpc.getApplyMethod().getFullMethodName())
-            && interfered.compareAndSet(false, true)) {
-          try (JobClient other = JobClient.connect(cluster.clientAddresses())) {
-            other.put(Job.newBuilder().setName("race-a").setSchedule("0 9 * * *")
-                .setCommand(Job.Command.newBuilder().setShell("/bin/false")).build());
+    ClientInterceptor otherWriterFirst =
+        new ClientInterceptor() {
+          @Override
+          public <Q, R> ClientCall<Q, R> interceptCall(
+              MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+            if (method
+                    .getFullMethodName()
+                    .equals(JobServiceGrpc.getApplyMethod().getFullMethodName())
+                && interfered.compareAndSet(false, true)) {
+              try (JobClient other = JobClient.connect(cluster.clientAddresses())) {
+                other.put(
+                    Job.newBuilder()
+                        .setName("race-a")
+                        .setSchedule("0 9 * * *")
+                        .setCommand(Job.Command.newBuilder().setShell("/bin/false"))
+                        .build());
+              }
+            }
+            return next.newCall(method, options);
           }
-        }
-        return next.newCall(method, options);
-      }
-    };
+        };
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CliContext racing = new CliContext(Map.of("PAXCRON_CLUSTER", addresses), work, false,
-        new PrintWriter(out, true), new PrintWriter(err, true), InstantSource.system(),
-        list -> new JobClient(JobClient.randomClientId(), list,
-            address -> NettyChannelBuilder.forTarget(address).usePlaintext().intercept(otherWriterFirst).build(),
-            CliContext.clientSettings(list.size()), JobClient.Sleeper.SYSTEM, new SplittableRandom(7)));
+    CliContext racing =
+        new CliContext(
+            Map.of("PAXCRON_CLUSTER", addresses),
+            work,
+            false,
+            new PrintWriter(out, true),
+            new PrintWriter(err, true),
+            InstantSource.system(),
+            list ->
+                new JobClient(
+                    JobClient.randomClientId(),
+                    list,
+                    address ->
+                        NettyChannelBuilder.forTarget(address)
+                            .usePlaintext()
+                            .intercept(otherWriterFirst)
+                            .build(),
+                    CliContext.clientSettings(list.size()),
+                    JobClient.Sleeper.SYSTEM,
+                    new SplittableRandom(7)));
 
     int exit = Paxcron.run(racing, "apply", "-f", file.toString(), "--source=race");
 
     assertTrue(interfered.get(), "the other writer ran");
     assertEquals(4, exit, out + "\n" + err);
-    assertTrue(err.toString().contains("the cluster changed since it was read (job 'race-a'"), err.toString());
+    assertTrue(
+        err.toString().contains("the cluster changed since it was read (job 'race-a'"),
+        err.toString());
     Result jobs = paxcron("jobs", "-o", "json");
-    assertFalse(jobs.out().contains("race-new"), "nothing of the failed apply was written: " + jobs.out());
+    assertFalse(
+        jobs.out().contains("race-new"), "nothing of the failed apply was written: " + jobs.out());
     Result raceA = paxcron("job", "race-a");
-    assertTrue(raceA.out().contains("schedule: 0 9 * * *"), "the other writer's change stands: " + raceA.out());
+    assertTrue(
+        raceA.out().contains("schedule: 0 9 * * *"),
+        "the other writer's change stands: " + raceA.out());
   }
 
   @Test
@@ -244,9 +321,13 @@ class CliOnRealClusterTest {
     assertEquals(2, change.get("line").getAsInt());
     assertEquals(1, planJson.getAsJsonObject("summary").get("add").getAsInt());
 
-    Result dryRun = paxcron("apply", "-f", file.toString(), "--source=json", "--dry-run", "--detailed-exitcode");
+    Result dryRun =
+        paxcron(
+            "apply", "-f", file.toString(), "--source=json", "--dry-run", "--detailed-exitcode");
     assertEquals(2, dryRun.exit(), dryRun.toString());
-    assertTrue(dryRun.out().contains("Dry run: the versions still match; nothing was applied."), dryRun.out());
+    assertTrue(
+        dryRun.out().contains("Dry run: the versions still match; nothing was applied."),
+        dryRun.out());
     assertEquals(1, paxcron("job", "json-job").exit(), "a dry run writes nothing");
 
     Result apply = paxcron("apply", "-f", file.toString(), "--source=json", "-o", "json");
@@ -261,8 +342,17 @@ class CliOnRealClusterTest {
       }
     }
     assertTrue(listed != null, jobs.out());
-    for (String field : List.of("schedule", "resolvedSchedule", "description", "zone", "nextRun", "lastOutcome",
-        "paused", "version", "source")) {
+    for (String field :
+        List.of(
+            "schedule",
+            "resolvedSchedule",
+            "description",
+            "zone",
+            "nextRun",
+            "lastOutcome",
+            "paused",
+            "version",
+            "source")) {
       assertTrue(listed.has(field), field + " in " + listed);
     }
     assertEquals("at 03:00", listed.get("description").getAsString());
@@ -278,12 +368,18 @@ class CliOnRealClusterTest {
 
   @Test
   void triggeredRunIsRecordedAndWatchAndRunsShowIt() {
-    Result put = paxcron("apply", "-f", crontabUnchecked("run.crontab",
-        "# paxcron: name=manual-one\n0 0 1 1 * /bin/true\n").toString(), "--source=run");
+    Result put =
+        paxcron(
+            "apply",
+            "-f",
+            crontabUnchecked("run.crontab", "# paxcron: name=manual-one\n0 0 1 1 * /bin/true\n")
+                .toString(),
+            "--source=run");
     assertEquals(0, put.exit(), put.toString());
     Result trigger = paxcron("trigger", "manual-one", "-o", "json");
     assertEquals(0, trigger.exit(), trigger.toString());
-    String runId = JsonParser.parseString(trigger.out()).getAsJsonObject().get("runId").getAsString();
+    String runId =
+        JsonParser.parseString(trigger.out()).getAsJsonObject().get("runId").getAsString();
 
     Result watch = paxcron("watch", "manual-one", "--count", "1", "-o", "json");
     assertEquals(0, watch.exit(), watch.toString());
@@ -297,8 +393,13 @@ class CliOnRealClusterTest {
 
     Result stale = paxcron("delete", "manual-one", "--expected-version", "999999");
     assertEquals(4, stale.exit(), stale.toString());
-    assertTrue(stale.err().startsWith("error: the cluster changed since it was read (job 'manual-one' is now at"
-        + " version "), stale.err());
+    assertTrue(
+        stale
+            .err()
+            .startsWith(
+                "error: the cluster changed since it was read (job 'manual-one' is now at"
+                    + " version "),
+        stale.err());
     assertTrue(stale.err().contains("nothing was changed"), stale.err());
 
     assertEquals(0, paxcron("pause", "manual-one").exit());
@@ -318,8 +419,16 @@ class CliOnRealClusterTest {
     Result result = paxcron(Map.of(), "jobs", "--cluster", "127.0.0.1:" + a + ",127.0.0.1:" + b);
     assertEquals(3, result.exit(), result.toString());
     assertEquals(1, result.err().lines().count(), result.err());
-    assertTrue(result.err().startsWith("error: cannot reach the cluster at 127.0.0.1:" + a + ", 127.0.0.1:" + b
-        + " (from --cluster)"), result.err());
+    assertTrue(
+        result
+            .err()
+            .startsWith(
+                "error: cannot reach the cluster at 127.0.0.1:"
+                    + a
+                    + ", 127.0.0.1:"
+                    + b
+                    + " (from --cluster)"),
+        result.err());
 
     Result missing = paxcron(Map.of(), "jobs");
     assertEquals(64, missing.exit(), missing.toString());
@@ -327,7 +436,8 @@ class CliOnRealClusterTest {
   }
 
   @Test
-  void clusterAddressComesFromTheConfigFileWhenNeitherFlagNorEnvironmentGiveIt() throws IOException {
+  void clusterAddressComesFromTheConfigFileWhenNeitherFlagNorEnvironmentGiveIt()
+      throws IOException {
     Path config = crontab("cli.conf", "# CLI settings\ncluster = " + addresses + "\n");
     Result result = paxcron(Map.of("PAXCRON_CONFIG", config.toString()), "jobs");
     assertEquals(0, result.exit(), result.toString());
@@ -335,8 +445,13 @@ class CliOnRealClusterTest {
 
   @Test
   void jobsInAPseudoTerminalHasColorsAndNoColorRemovesThem() throws Exception {
-    Result put = paxcron("apply", "-f", crontabUnchecked("tty.crontab",
-        "# paxcron: name=tty-job\n*/15 * * * * /bin/true\n").toString(), "--source=tty");
+    Result put =
+        paxcron(
+            "apply",
+            "-f",
+            crontabUnchecked("tty.crontab", "# paxcron: name=tty-job\n*/15 * * * * /bin/true\n")
+                .toString(),
+            "--source=tty");
     assertEquals(0, put.exit(), put.toString());
 
     String colored = inPseudoTerminal(Map.of());
@@ -350,11 +465,20 @@ class CliOnRealClusterTest {
     assertFalse(plain.contains("\u001b["), plain);
   }
 
-  /** Runs {@code paxcron jobs} as its own process whose stdout is a pseudo-terminal (util-linux script). */
+  /**
+   * Runs {@code paxcron jobs} as its own process whose stdout is a pseudo-terminal (util-linux
+   * script).
+   */
   private String inPseudoTerminal(Map<String, String> extraEnv) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String command = quote(java) + " -cp " + quote(System.getProperty("java.class.path")) + " "
-        + Paxcron.class.getName() + " jobs --cluster " + addresses;
+    String command =
+        quote(java)
+            + " -cp "
+            + quote(System.getProperty("java.class.path"))
+            + " "
+            + Paxcron.class.getName()
+            + " jobs --cluster "
+            + addresses;
     List<String> argv = new ArrayList<>(List.of("script", "-qec", command, "/dev/null"));
     ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true);
     builder.environment().remove("NO_COLOR");

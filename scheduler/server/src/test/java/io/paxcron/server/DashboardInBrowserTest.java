@@ -33,8 +33,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The dashboard in a real headless Chromium against a real three-replica cluster: the Jobs page
  * shows each {@code ?} as the cluster resolved it, pausing from the page is seen through the API,
- * the paused job's skips appear on the Runs page with their reason, and after the leader is
- * killed the Overview names the new leader. Every page is saved to {@code docs/images/}.
+ * the paused job's skips appear on the Runs page with their reason, and after the leader is killed
+ * the Overview names the new leader. Every page is saved to {@code docs/images/}.
  *
  * <p>Needs Debian's {@code chromium} and {@code chromium-driver} ({@code .ci/run} installs them).
  */
@@ -48,33 +48,54 @@ class DashboardInBrowserTest {
   @TempDir Path profile;
 
   private static Job job(String name, String schedule, String zone) {
-    return Job.newBuilder().setName(name).setSchedule(schedule).setZone(zone)
-        .setCommand(Job.Command.newBuilder().setShell("echo run of " + name)).build();
+    return Job.newBuilder()
+        .setName(name)
+        .setSchedule(schedule)
+        .setZone(zone)
+        .setCommand(Job.Command.newBuilder().setShell("echo run of " + name))
+        .build();
   }
 
   private WebDriver browser() {
-    assertTrue(new File(CHROMIUM).canExecute() && new File(CHROMEDRIVER).canExecute(),
-        "the browser test needs " + CHROMIUM + " and " + CHROMEDRIVER
+    assertTrue(
+        new File(CHROMIUM).canExecute() && new File(CHROMEDRIVER).canExecute(),
+        "the browser test needs "
+            + CHROMIUM
+            + " and "
+            + CHROMEDRIVER
             + " (apt-get install chromium chromium-driver; .ci/run does)");
     ChromeOptions options = new ChromeOptions();
     options.setBinary(CHROMIUM);
-    options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,1000",
+    options.addArguments(
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
         "--user-data-dir=" + profile.toAbsolutePath());
-    ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(new File(CHROMEDRIVER))
+            .usingAnyFreePort()
+            .build();
     return new ChromeDriver(service, options);
   }
 
   /** The repository's docs/images (tests run in the module directory, two levels down). */
   private static Path images() {
     Path dir = Path.of("").toAbsolutePath();
-    while (dir != null && !(Files.isDirectory(dir.resolve("web-ui")) && Files.isDirectory(dir.resolve("docs")))) {
+    while (dir != null
+        && !(Files.isDirectory(dir.resolve("web-ui")) && Files.isDirectory(dir.resolve("docs")))) {
       dir = dir.getParent();
     }
     if (dir == null) {
-      throw new IllegalStateException("cannot find the repository root above " + Path.of("").toAbsolutePath());
+      throw new IllegalStateException(
+          "cannot find the repository root above " + Path.of("").toAbsolutePath());
     }
     return dir.resolve("docs").resolve("images");
   }
@@ -83,7 +104,8 @@ class DashboardInBrowserTest {
     File shot = ((ChromeDriver) browser).getScreenshotAs(OutputType.FILE);
     try {
       Files.createDirectories(images());
-      Files.copy(shot.toPath(), images().resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(
+          shot.toPath(), images().resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -128,7 +150,8 @@ class DashboardInBrowserTest {
         browser.get(base + "jobs.html?q=nightly");
         WebElement row = await(browser, By.cssSelector("tr[data-job='nightly-report']"));
         assertTrue(row.getText().contains("? 3 * * *"), row.getText());
-        assertTrue(row.findElement(By.cssSelector(".resolved")).getText().contains(resolved),
+        assertTrue(
+            row.findElement(By.cssSelector(".resolved")).getText().contains(resolved),
             row.getText() + " does not show the resolved schedule " + resolved);
 
         browser.get(base + "jobs.html");
@@ -146,7 +169,8 @@ class DashboardInBrowserTest {
         // The paused job's instants are skipped, with the reason, on the Runs page.
         browser.get(base + "runs.html?outcome=SKIPPED&reason=PAUSED");
         WebElement skip = await(browser, By.cssSelector("tr[data-reason='PAUSED']"));
-        assertTrue(skip.getText().contains("ticker") && skip.getText().contains("SKIPPED(PAUSED)"),
+        assertTrue(
+            skip.getText().contains("ticker") && skip.getText().contains("SKIPPED(PAUSED)"),
             skip.getText());
         browser.get(base + "runs.html");
         await(browser, By.cssSelector("tr[data-reason='PAUSED']"));
@@ -156,11 +180,16 @@ class DashboardInBrowserTest {
         browser.get(base + "job.html?name=heartbeat");
         await(browser, By.cssSelector("#ledger-table tr[data-outcome='SUCCEEDED']"));
         await(browser, By.cssSelector("#chart svg rect"));
-        browser.findElement(By.cssSelector("#ledger-table tr[data-outcome='SUCCEEDED'] button")).click();
+        browser
+            .findElement(By.cssSelector("#ledger-table tr[data-outcome='SUCCEEDED'] button"))
+            .click();
         await(browser, By.id("output-tail"));
         // The full output comes from the agent, or the page says why it cannot.
-        new WebDriverWait(browser, Duration.ofSeconds(30)).until(ExpectedConditions.not(
-            ExpectedConditions.textToBePresentInElementLocated(By.id("output-full-status"), "Asking")));
+        new WebDriverWait(browser, Duration.ofSeconds(30))
+            .until(
+                ExpectedConditions.not(
+                    ExpectedConditions.textToBePresentInElementLocated(
+                        By.id("output-full-status"), "Asking")));
         ((ChromeDriver) browser).executeScript("window.scrollTo(0, 0)");
         screenshot(browser, "job");
 
@@ -172,8 +201,10 @@ class DashboardInBrowserTest {
         // The leader may have moved since the cluster started: kill the one the Overview shows.
         browser.get(base + "overview.html");
         awaitText(browser, By.id("health"), "Healthy: leader is replica ");
-        int shown = Integer.parseInt(await(browser, By.cssSelector("tr[data-role='LEADER']"))
-            .getDomAttribute("data-replica"));
+        int shown =
+            Integer.parseInt(
+                await(browser, By.cssSelector("tr[data-role='LEADER']"))
+                    .getDomAttribute("data-replica"));
         screenshot(browser, "overview");
 
         cluster.kill(shown);
@@ -182,12 +213,22 @@ class DashboardInBrowserTest {
           base = cluster.members().get(browsed).httpUrl() + "/ui/";
         }
         browser.get(base + "overview.html");
-        new WebDriverWait(browser, Duration.ofSeconds(90)).until(page ->
-            !page.findElements(By.cssSelector("tr[data-replica='" + shown + "'][data-role='DOWN']")).isEmpty()
-                && !page.findElements(By.cssSelector(
-                    "tr[data-role='LEADER']:not([data-replica='" + shown + "'])")).isEmpty());
-        int next = Integer.parseInt(browser.findElement(By.cssSelector("tr[data-role='LEADER']"))
-            .getDomAttribute("data-replica"));
+        new WebDriverWait(browser, Duration.ofSeconds(90))
+            .until(
+                page ->
+                    !page.findElements(
+                                By.cssSelector(
+                                    "tr[data-replica='" + shown + "'][data-role='DOWN']"))
+                            .isEmpty()
+                        && !page.findElements(
+                                By.cssSelector(
+                                    "tr[data-role='LEADER']:not([data-replica='" + shown + "'])"))
+                            .isEmpty());
+        int next =
+            Integer.parseInt(
+                browser
+                    .findElement(By.cssSelector("tr[data-role='LEADER']"))
+                    .getDomAttribute("data-replica"));
         assertTrue(next != shown);
         awaitText(browser, By.id("health"), "leader is replica " + next);
         assertEquals(next, cluster.awaitLeader(log, Duration.ofSeconds(30)));

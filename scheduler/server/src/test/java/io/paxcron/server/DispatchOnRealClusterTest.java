@@ -25,11 +25,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Dispatch on real replica processes: jobs with second-level schedules run as real processes on
- * two agents connected over agent.proto (test-scope {@link ScriptedAgent}s; the product's agent is
- * the worker-agent module); the leader is SIGKILLed; afterwards every scheduled instant of the
- * observed window has exactly one terminal ledger record (SUCCEEDED, or SKIPPED/LOST around the
- * failover) and no instant has two.
+ * Dispatch on real replica processes: jobs with second-level schedules run as real processes on two
+ * agents connected over agent.proto (test-scope {@link ScriptedAgent}s; the product's agent is the
+ * worker-agent module); the leader is SIGKILLed; afterwards every scheduled instant of the observed
+ * window has exactly one terminal ledger record (SUCCEEDED, or SKIPPED/LOST around the failover)
+ * and no instant has two.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class DispatchOnRealClusterTest {
@@ -39,9 +39,14 @@ class DispatchOnRealClusterTest {
 
   @TempDir Path work;
 
-  private static Job job(String name, String schedule, Job.Command command, Job.Semantics semantics) {
-    return Job.newBuilder().setName(name).setSchedule(schedule).setCommand(command)
-        .setSemantics(semantics).build();
+  private static Job job(
+      String name, String schedule, Job.Command command, Job.Semantics semantics) {
+    return Job.newBuilder()
+        .setName(name)
+        .setSchedule(schedule)
+        .setCommand(command)
+        .setSemantics(semantics)
+        .build();
   }
 
   @Test
@@ -49,27 +54,37 @@ class DispatchOnRealClusterTest {
     java.nio.file.Files.createDirectories(work.resolve("agents"));
     try (LocalCluster cluster = new LocalCluster(work, 3, List.of("--state-machine", "cron"));
         LogClient probe = cluster.client(1);
-        ScriptedAgent agentOne = new ScriptedAgent("agent-1", Map.of(), 256, cluster.clientAddresses(),
-            work.resolve("agents"));
-        ScriptedAgent agentTwo = new ScriptedAgent("agent-2", Map.of(), 256, cluster.clientAddresses(),
-            work.resolve("agents"));
+        ScriptedAgent agentOne =
+            new ScriptedAgent(
+                "agent-1", Map.of(), 256, cluster.clientAddresses(), work.resolve("agents"));
+        ScriptedAgent agentTwo =
+            new ScriptedAgent(
+                "agent-2", Map.of(), 256, cluster.clientAddresses(), work.resolve("agents"));
         JobClient client = JobClient.connect(cluster.clientAddresses())) {
       cluster.startAll();
       int leader = cluster.awaitLeader(probe, Duration.ofSeconds(60));
       agentOne.start(0);
       agentTwo.start(1);
       Job.Command argvTrue = Job.Command.newBuilder().addArgv("/bin/true").build();
-      Job.Command shellCheck = Job.Command.newBuilder()
-          .setShell("test -n \"$PAXCRON_RUN_ID\" && test -n \"$PAXCRON_SCHEDULED_TIME\""
-              + " && test -n \"$PAXCRON_ATTEMPT\"").build();
-      List<Job> jobs = List.of(
-          job("every-2s-a", "*/2 * * * * *", argvTrue, Job.Semantics.SEMANTICS_AT_MOST_ONCE),
-          job("every-2s-b", "*/2 * * * * *", shellCheck, Job.Semantics.SEMANTICS_AT_LEAST_ONCE),
-          job("every-1s", "* * * * * *", argvTrue, Job.Semantics.SEMANTICS_AT_MOST_ONCE),
-          // Runs longer than its period: overlaps are SKIPPED; the run in flight when the leader
-          // dies is adopted by the new leader from its agent.
-          job("slow-2s", "*/2 * * * * *", Job.Command.newBuilder().setShell("sleep 3").build(),
-              Job.Semantics.SEMANTICS_AT_MOST_ONCE));
+      Job.Command shellCheck =
+          Job.Command.newBuilder()
+              .setShell(
+                  "test -n \"$PAXCRON_RUN_ID\" && test -n \"$PAXCRON_SCHEDULED_TIME\""
+                      + " && test -n \"$PAXCRON_ATTEMPT\"")
+              .build();
+      List<Job> jobs =
+          List.of(
+              job("every-2s-a", "*/2 * * * * *", argvTrue, Job.Semantics.SEMANTICS_AT_MOST_ONCE),
+              job("every-2s-b", "*/2 * * * * *", shellCheck, Job.Semantics.SEMANTICS_AT_LEAST_ONCE),
+              job("every-1s", "* * * * * *", argvTrue, Job.Semantics.SEMANTICS_AT_MOST_ONCE),
+              // Runs longer than its period: overlaps are SKIPPED; the run in flight when the
+              // leader
+              // dies is adopted by the new leader from its agent.
+              job(
+                  "slow-2s",
+                  "*/2 * * * * *",
+                  Job.Command.newBuilder().setShell("sleep 3").build(),
+                  Job.Semantics.SEMANTICS_AT_MOST_ONCE));
       Map<String, Instant> createdAfter = new TreeMap<>();
       for (Job job : jobs) {
         Instant before = Instant.now();
@@ -96,27 +111,39 @@ class DispatchOnRealClusterTest {
         Map<Instant, List<RunRecord>> covered = new TreeMap<>();
         for (RunRecord record : records) {
           Instant first = instant(record.getInstant());
-          assertTrue(!first.isBefore(createdAfter.get(job.getName()).truncatedTo(ChronoUnit.SECONDS)),
+          assertTrue(
+              !first.isBefore(createdAfter.get(job.getName()).truncatedTo(ChronoUnit.SECONDS)),
               job.getName() + ": record before the job existed: " + record);
-          assertTrue(record.getOutcome() == Outcome.OUTCOME_SUCCEEDED
+          assertTrue(
+              record.getOutcome() == Outcome.OUTCOME_SUCCEEDED
                   || record.getOutcome() == Outcome.OUTCOME_SKIPPED
                   || record.getOutcome() == Outcome.OUTCOME_LOST,
               job.getName() + ": unexpected outcome " + record);
-          Instant last = record.hasLastInstant() && record.getInstantCount() > 1
-              ? instant(record.getLastInstant()) : first;
+          Instant last =
+              record.hasLastInstant() && record.getInstantCount() > 1
+                  ? instant(record.getLastInstant())
+                  : first;
           long count = 0;
           for (Instant at = first; !at.isAfter(last); at = at.plusSeconds(step)) {
             covered.computeIfAbsent(at, k -> new ArrayList<>()).add(record);
             count++;
           }
-          assertEquals(Math.max(1, record.getInstantCount()), count,
+          assertEquals(
+              Math.max(1, record.getInstantCount()),
+              count,
               job.getName() + ": stretch size " + record);
           byOutcome.merge(record.getOutcome(), (int) count, Integer::sum);
         }
         for (Map.Entry<Instant, List<RunRecord>> entry : covered.entrySet()) {
           if (entry.getValue().size() != 1) {
-            fail(job.getName() + ": instant " + entry.getKey() + " has " + entry.getValue().size()
-                + " records: " + entry.getValue());
+            fail(
+                job.getName()
+                    + ": instant "
+                    + entry.getKey()
+                    + " has "
+                    + entry.getValue().size()
+                    + " records: "
+                    + entry.getValue());
           }
         }
         Instant at = windowStart.truncatedTo(ChronoUnit.SECONDS);
@@ -130,15 +157,25 @@ class DispatchOnRealClusterTest {
           }
         }
       }
-      System.out.println("DispatchOnRealClusterTest: leader " + leader + " killed, new leader "
-          + newLeader + "; instants checked " + instants + "; records by outcome " + byOutcome);
+      System.out.println(
+          "DispatchOnRealClusterTest: leader "
+              + leader
+              + " killed, new leader "
+              + newLeader
+              + "; instants checked "
+              + instants
+              + "; records by outcome "
+              + byOutcome);
       assertTrue(instants >= 12, "too few instants observed: " + instants);
-      assertTrue(byOutcome.getOrDefault(Outcome.OUTCOME_SUCCEEDED, 0) >= instants / 3,
+      assertTrue(
+          byOutcome.getOrDefault(Outcome.OUTCOME_SUCCEEDED, 0) >= instants / 3,
           "most instants should have run: " + byOutcome);
     }
   }
 
-  /** Polls the job's ledger (a condition, not a fixed sleep) until it holds {@code count} records. */
+  /**
+   * Polls the job's ledger (a condition, not a fixed sleep) until it holds {@code count} records.
+   */
   private static void awaitRecords(JobClient client, String job, int count) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (ledger(client, job).size() < count) {

@@ -20,12 +20,15 @@ final class HttpProbe {
   record Answer(int status, String body) {}
 
   static Answer get(String url) {
-    return send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build());
+    return send(
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build());
   }
 
   static Answer post(String url, boolean withActionHeader) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
-        .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.noBody());
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(Duration.ofSeconds(10))
+            .POST(HttpRequest.BodyPublishers.noBody());
     if (withActionHeader) {
       request.header("X-Paxcron-Action", "1");
     }
@@ -44,7 +47,10 @@ final class HttpProbe {
     }
   }
 
-  /** Polls {@code url} every 100 ms until an answer satisfies {@code done}; fails after {@code timeout}. */
+  /**
+   * Polls {@code url} every 100 ms until an answer satisfies {@code done}; fails after {@code
+   * timeout}.
+   */
   static Answer await(String url, Duration timeout, Predicate<Answer> done) {
     long deadline = System.nanoTime() + timeout.toNanos();
     Answer last = null;
@@ -55,7 +61,7 @@ final class HttpProbe {
       }
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
     }
-    throw new AssertionError("GET " + url + " did not answer as expected within " + timeout
-        + "; last answer: " + last);
+    throw new AssertionError(
+        "GET " + url + " did not answer as expected within " + timeout + "; last answer: " + last);
   }
 }

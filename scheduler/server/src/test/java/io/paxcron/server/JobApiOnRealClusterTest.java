@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The job API on real replica processes running the cron state machine: any replica takes calls
  * (the client follows the leader), an acknowledged job survives the leader's SIGKILL, `?` values
- * are chosen once by the leader and kept, and an invalid job is refused naming its fields.
- * Dispatch of runs to agents is covered by {@link DispatchOnRealClusterTest}.
+ * are chosen once by the leader and kept, and an invalid job is refused naming its fields. Dispatch
+ * of runs to agents is covered by {@link DispatchOnRealClusterTest}.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class JobApiOnRealClusterTest {
@@ -49,8 +49,8 @@ class JobApiOnRealClusterTest {
       Job before = client.get("report-7");
       assertFalse(before.getResolvedSchedule().contains("?"), before.getResolvedSchedule());
 
-      JobClientException invalid = assertThrows(JobClientException.class,
-          () -> client.put(job("bad-job", "0 0 32 * *")));
+      JobClientException invalid =
+          assertThrows(JobClientException.class, () -> client.put(job("bad-job", "0 0 32 * *")));
       assertTrue(invalid.getMessage().contains("schedule"), invalid.getMessage());
 
       cluster.kill(leader);

@@ -26,16 +26,29 @@ class MetricsOnRealClusterTest {
 
   @TempDir Path work;
 
-  static final List<String> FAMILIES = List.of(
-      "paxcron_server_has_leader", "paxcron_server_is_leader",
-      "paxcron_server_leader_changes_seen_total", "paxcron_server_proposals_committed_total",
-      "paxcron_server_proposals_applied_total", "paxcron_server_proposals_pending",
-      "paxcron_server_proposals_failed_total", "paxcron_disk_wal_fsync_duration_seconds_bucket",
-      "paxcron_network_peer_round_trip_time_seconds_bucket", "paxcron_server_slot_chosen",
-      "paxcron_server_slot_applied", "paxcron_snapshot_slot", "paxcron_snapshot_size_bytes",
-      "paxcron_snapshot_last_taken_timestamp_seconds", "paxcron_backup_last_success_timestamp_seconds",
-      "paxcron_runs_total", "paxcron_launch_lateness_seconds_bucket", "paxcron_runs_in_flight",
-      "paxcron_jobs", "paxcron_jobs_question_mark_resolved", "paxcron_agents");
+  static final List<String> FAMILIES =
+      List.of(
+          "paxcron_server_has_leader",
+          "paxcron_server_is_leader",
+          "paxcron_server_leader_changes_seen_total",
+          "paxcron_server_proposals_committed_total",
+          "paxcron_server_proposals_applied_total",
+          "paxcron_server_proposals_pending",
+          "paxcron_server_proposals_failed_total",
+          "paxcron_disk_wal_fsync_duration_seconds_bucket",
+          "paxcron_network_peer_round_trip_time_seconds_bucket",
+          "paxcron_server_slot_chosen",
+          "paxcron_server_slot_applied",
+          "paxcron_snapshot_slot",
+          "paxcron_snapshot_size_bytes",
+          "paxcron_snapshot_last_taken_timestamp_seconds",
+          "paxcron_backup_last_success_timestamp_seconds",
+          "paxcron_runs_total",
+          "paxcron_launch_lateness_seconds_bucket",
+          "paxcron_runs_in_flight",
+          "paxcron_jobs",
+          "paxcron_jobs_question_mark_resolved",
+          "paxcron_agents");
 
   /** Sample lines of the text format: "name{labels}" to value. */
   static Map<String, Double> parse(String text) {
@@ -51,8 +64,10 @@ class MetricsOnRealClusterTest {
   }
 
   static double sum(Map<String, Double> samples, String prefix) {
-    return samples.entrySet().stream().filter(e -> e.getKey().startsWith(prefix))
-        .mapToDouble(Map.Entry::getValue).sum();
+    return samples.entrySet().stream()
+        .filter(e -> e.getKey().startsWith(prefix))
+        .mapToDouble(Map.Entry::getValue)
+        .sum();
   }
 
   @Test
@@ -64,17 +79,29 @@ class MetricsOnRealClusterTest {
       cluster.startAgent("metrics-agent", List.of("--capacity", "16"));
       String leaderUrl = cluster.members().get(leader).httpUrl();
       try (JobClient client = JobClient.connect(cluster.clientAddresses())) {
-        client.put(Job.newBuilder().setName("ticker").setSchedule("* * * * * *")
-            .setCommand(Job.Command.newBuilder().addArgv("/bin/true")).build());
-        client.put(Job.newBuilder().setName("spread").setSchedule("? ? * * *")
-            .setCommand(Job.Command.newBuilder().addArgv("/bin/true")).build());
+        client.put(
+            Job.newBuilder()
+                .setName("ticker")
+                .setSchedule("* * * * * *")
+                .setCommand(Job.Command.newBuilder().addArgv("/bin/true"))
+                .build());
+        client.put(
+            Job.newBuilder()
+                .setName("spread")
+                .setSchedule("? ? * * *")
+                .setCommand(Job.Command.newBuilder().addArgv("/bin/true"))
+                .build());
 
-        HttpProbe.await(leaderUrl + "/metrics", Duration.ofSeconds(60),
-            answer -> answer.status() == 200
-                && sum(parse(answer.body()), "paxcron_runs_total{outcome=\"SUCCEEDED\"") >= 1);
+        HttpProbe.await(
+            leaderUrl + "/metrics",
+            Duration.ofSeconds(60),
+            answer ->
+                answer.status() == 200
+                    && sum(parse(answer.body()), "paxcron_runs_total{outcome=\"SUCCEEDED\"") >= 1);
         Map<String, Double> first = parse(HttpProbe.get(leaderUrl + "/metrics").body());
         for (String family : FAMILIES) {
-          assertTrue(first.keySet().stream().anyMatch(name -> name.startsWith(family)),
+          assertTrue(
+              first.keySet().stream().anyMatch(name -> name.startsWith(family)),
               family + " is missing from /metrics of replica " + leader + ": " + first.keySet());
         }
         assertEquals(1.0, first.get("paxcron_server_has_leader"));
@@ -82,35 +109,53 @@ class MetricsOnRealClusterTest {
         assertTrue(first.get("paxcron_server_leader_changes_seen_total") >= 1);
         assertEquals(1.0, first.get("paxcron_jobs_question_mark_resolved"));
         assertTrue(first.get("paxcron_disk_wal_fsync_duration_seconds_count") > 0);
-        assertTrue(sum(first, "paxcron_network_peer_round_trip_time_seconds_count") > 0,
+        assertTrue(
+            sum(first, "paxcron_network_peer_round_trip_time_seconds_count") > 0,
             "the leader measured no round trip to its peers");
 
         // Counters move: more runs, more chosen and applied slots, more syncs.
         double runs = sum(first, "paxcron_runs_total{outcome=\"SUCCEEDED\"");
         double committed = first.get("paxcron_server_proposals_committed_total");
-        Map<String, Double> later = parse(HttpProbe.await(leaderUrl + "/metrics",
-            Duration.ofSeconds(30), answer -> answer.status() == 200
-                && sum(parse(answer.body()), "paxcron_runs_total{outcome=\"SUCCEEDED\"") > runs)
-            .body());
+        Map<String, Double> later =
+            parse(
+                HttpProbe.await(
+                        leaderUrl + "/metrics",
+                        Duration.ofSeconds(30),
+                        answer ->
+                            answer.status() == 200
+                                && sum(
+                                        parse(answer.body()),
+                                        "paxcron_runs_total{outcome=\"SUCCEEDED\"")
+                                    > runs)
+                    .body());
         assertTrue(later.get("paxcron_server_proposals_committed_total") > committed);
         assertTrue(later.get("paxcron_server_proposals_applied_total") > committed - 1);
         assertTrue(later.get("paxcron_launch_lateness_seconds_count") >= 1);
 
         // A paused job's instants are recorded SKIPPED(PAUSED), and the reason's counter moves.
         client.pause("ticker");
-        HttpProbe.await(leaderUrl + "/metrics", Duration.ofSeconds(30),
-            answer -> sum(parse(answer.body()),
-                "paxcron_runs_total{outcome=\"SKIPPED\",reason=\"PAUSED\"}") >= 1);
+        HttpProbe.await(
+            leaderUrl + "/metrics",
+            Duration.ofSeconds(30),
+            answer ->
+                sum(
+                        parse(answer.body()),
+                        "paxcron_runs_total{outcome=\"SKIPPED\",reason=\"PAUSED\"}")
+                    >= 1);
 
         for (LocalCluster.Member member : cluster.members().values()) {
           Map<String, Double> samples = parse(HttpProbe.get(member.httpUrl() + "/metrics").body());
-          assertEquals(member.id() == leader ? 1.0 : 0.0, samples.get("paxcron_server_is_leader"),
+          assertEquals(
+              member.id() == leader ? 1.0 : 0.0,
+              samples.get("paxcron_server_is_leader"),
               "is_leader of replica " + member.id());
           assertEquals(1.0, samples.get("paxcron_server_has_leader"));
           HttpProbe.Answer live = HttpProbe.get(member.httpUrl() + "/healthz");
           assertEquals(200, live.status(), live.body());
           assertTrue(live.body().contains("\"loopMillis\""), live.body());
-          HttpProbe.await(member.httpUrl() + "/readyz", Duration.ofSeconds(10),
+          HttpProbe.await(
+              member.httpUrl() + "/readyz",
+              Duration.ofSeconds(10),
               answer -> answer.status() == 200);
         }
       }
@@ -125,8 +170,12 @@ class MetricsOnRealClusterTest {
       cluster.awaitLeader(log, Duration.ofSeconds(60));
       String url = cluster.members().get(2).httpUrl();
       try (JobClient client = JobClient.connect(cluster.clientAddresses())) {
-        client.put(Job.newBuilder().setName("nightly").setSchedule("0 3 * * *")
-            .setCommand(Job.Command.newBuilder().addArgv("/bin/true")).build());
+        client.put(
+            Job.newBuilder()
+                .setName("nightly")
+                .setSchedule("0 3 * * *")
+                .setCommand(Job.Command.newBuilder().addArgv("/bin/true"))
+                .build());
       }
       HttpProbe.Answer badSize = HttpProbe.get(url + "/api/jobs?size=100000");
       assertEquals(400, badSize.status(), badSize.body());
@@ -141,7 +190,9 @@ class MetricsOnRealClusterTest {
 
       HttpProbe.Answer paused = HttpProbe.post(url + "/api/job/pause?name=nightly", true);
       assertEquals(200, paused.status(), paused.body());
-      HttpProbe.await(url + "/api/jobs?state=paused", Duration.ofSeconds(10),
+      HttpProbe.await(
+          url + "/api/jobs?state=paused",
+          Duration.ofSeconds(10),
           answer -> answer.body().contains("\"name\":\"nightly\""));
 
       HttpProbe.Answer notFound = HttpProbe.get(url + "/api/job?name=no-such-job");

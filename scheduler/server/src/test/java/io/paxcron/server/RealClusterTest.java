@@ -47,15 +47,17 @@ class RealClusterTest {
       List<Thread> writers = new ArrayList<>();
       for (int w = 0; w < 4; w++) {
         int writer = w;
-        Thread thread = new Thread(() -> {
-          try (LogClient client = cluster.client(100 + writer)) {
-            for (int n = 0; running.get(); n++) {
-              String key = "w" + writer + "-" + n;
-              client.propose(KeyValueStateMachine.put(key, "v" + n));
-              acknowledged.put(key, "v" + n);
-            }
-          }
-        });
+        Thread thread =
+            new Thread(
+                () -> {
+                  try (LogClient client = cluster.client(100 + writer)) {
+                    for (int n = 0; running.get(); n++) {
+                      String key = "w" + writer + "-" + n;
+                      client.propose(KeyValueStateMachine.put(key, "v" + n));
+                      acknowledged.put(key, "v" + n);
+                    }
+                  }
+                });
         thread.start();
         writers.add(thread);
       }
@@ -70,8 +72,9 @@ class RealClusterTest {
       for (Thread thread : writers) {
         thread.join(30_000);
       }
-      System.out.printf("failover: replica %d -> %d in %d ms; %d writes acknowledged%n", leader,
-          next, failoverMillis, acknowledged.size());
+      System.out.printf(
+          "failover: replica %d -> %d in %d ms; %d writes acknowledged%n",
+          leader, next, failoverMillis, acknowledged.size());
       assertNotEquals(leader, next);
       assertTrue(failoverMillis < 2_000, "a new leader took " + failoverMillis + " ms");
       for (Map.Entry<String, String> write : acknowledged.entrySet()) {
@@ -100,7 +103,8 @@ class RealClusterTest {
   @Test
   void wipedReplicaIsRebuiltFromASnapshot() {
     try (LocalCluster cluster =
-            new LocalCluster(work, 3, List.of("--state-machine", "kv", "--snapshot-every-entries", "20"));
+            new LocalCluster(
+                work, 3, List.of("--state-machine", "kv", "--snapshot-every-entries", "20"));
         LogClient client = cluster.client(1)) {
       cluster.startAll();
       int leader = cluster.awaitLeader(client, Duration.ofSeconds(60));
@@ -111,7 +115,8 @@ class RealClusterTest {
       cluster.start(follower);
       cluster.awaitApplied(client, follower, last, Duration.ofSeconds(60));
       StatusReply status = cluster.status(client, follower).orElseThrow();
-      assertTrue(status.getSnapshotSlot() >= 20,
+      assertTrue(
+          status.getSnapshotSlot() >= 20,
           "the wiped replica should have been seeded from a snapshot: " + status);
     }
   }
@@ -121,8 +126,8 @@ class RealClusterTest {
     int replicas = 3;
     Map<String, TcpProxy> proxies = new HashMap<>();
     Map<Integer, Integer> peerPorts = new HashMap<>();
-    LocalCluster cluster = new LocalCluster(work, replicas,
-        (from, to) -> proxies.get(from + ">" + to).port(), KV);
+    LocalCluster cluster =
+        new LocalCluster(work, replicas, (from, to) -> proxies.get(from + ">" + to).port(), KV);
     cluster.members().values().forEach(m -> peerPorts.put(m.id(), m.peerPort()));
     for (int from = 1; from <= replicas; from++) {
       for (int to = 1; to <= replicas; to++) {
@@ -131,7 +136,8 @@ class RealClusterTest {
         }
       }
     }
-    try (cluster; LogClient client = cluster.client(1)) {
+    try (cluster;
+        LogClient client = cluster.client(1)) {
       cluster.startAll();
       int leader = cluster.awaitLeader(client, Duration.ofSeconds(60));
       write(client, "before", 10);
@@ -140,18 +146,28 @@ class RealClusterTest {
           proxy.getValue().block();
         }
       }
-      try (LogClient isolated = new LogClient(7, List.of(
-          cluster.members().get(leader).clientAddress()), Duration.ofMillis(500),
-          Duration.ofSeconds(3))) {
-        assertThrows(LogClient.LogClientException.class,
+      try (LogClient isolated =
+          new LogClient(
+              7,
+              List.of(cluster.members().get(leader).clientAddress()),
+              Duration.ofMillis(500),
+              Duration.ofSeconds(3))) {
+        assertThrows(
+            LogClient.LogClientException.class,
             () -> isolated.propose(KeyValueStateMachine.put("minority", "x")),
             "the isolated leader must not acknowledge a write");
       }
       int majorityLeader = awaitLeaderAmong(cluster, client, leader);
       long last;
-      try (LogClient majority = new LogClient(8, cluster.members().values().stream()
-          .filter(m -> m.id() != leader).map(LocalCluster.Member::clientAddress).toList(),
-          Duration.ofSeconds(1), Duration.ofSeconds(15))) {
+      try (LogClient majority =
+          new LogClient(
+              8,
+              cluster.members().values().stream()
+                  .filter(m -> m.id() != leader)
+                  .map(LocalCluster.Member::clientAddress)
+                  .toList(),
+              Duration.ofSeconds(1),
+              Duration.ofSeconds(15))) {
         last = write(majority, "majority", 20);
       }
       proxies.values().forEach(TcpProxy::unblock);
@@ -166,25 +182,48 @@ class RealClusterTest {
   void clusterRestoredFromBackupsServesTheBackedUpState() throws Exception {
     Path backups = work.resolve("backups");
     Map<String, Long> slots = new HashMap<>();
-    try (LocalCluster cluster = new LocalCluster(work.resolve("old"), 3,
-            List.of("--state-machine", "kv", "--snapshot-every-entries", "25", "--backup-dir",
-                backups.toString(), "--backup-every-entries", "5"));
+    try (LocalCluster cluster =
+            new LocalCluster(
+                work.resolve("old"),
+                3,
+                List.of(
+                    "--state-machine",
+                    "kv",
+                    "--snapshot-every-entries",
+                    "25",
+                    "--backup-dir",
+                    backups.toString(),
+                    "--backup-every-entries",
+                    "5"));
         LogClient client = cluster.client(1)) {
       cluster.startAll();
       cluster.awaitLeader(client, Duration.ofSeconds(60));
       for (int n = 0; n < 60; n++) {
-        slots.put("saved-" + n,
+        slots.put(
+            "saved-" + n,
             client.propose(KeyValueStateMachine.put("saved-" + n, "v" + n)).getSlot());
       }
       awaitBackupAtLeast(backups, 50);
     }
-    long backedUp = io.paxcron.paxos.storage.BackupTarget.newestValidIn(backups).newest()
-        .orElseThrow().manifest().slot();
+    long backedUp =
+        io.paxcron.paxos.storage.BackupTarget.newestValidIn(backups)
+            .newest()
+            .orElseThrow()
+            .manifest()
+            .slot();
     try (LocalCluster restored = new LocalCluster(work.resolve("new"), 3, KV);
         LogClient client = restored.client(2)) {
       for (LocalCluster.Member member : restored.members().values()) {
-        assertEquals(0, Paxcron.run("restore", "--from", backups.toString(), "--data-dir",
-            member.dataDir().toString(), "--id", String.valueOf(member.id())));
+        assertEquals(
+            0,
+            Paxcron.run(
+                "restore",
+                "--from",
+                backups.toString(),
+                "--data-dir",
+                member.dataDir().toString(),
+                "--id",
+                String.valueOf(member.id())));
       }
       restored.startAll();
       restored.awaitLeader(client, Duration.ofSeconds(60));
@@ -192,8 +231,14 @@ class RealClusterTest {
       for (Map.Entry<String, Long> write : slots.entrySet()) {
         if (write.getValue() <= backedUp) {
           ReadReply read = client.read(write.getKey());
-          assertTrue(read.getFound(), write.getKey() + " (slot " + write.getValue()
-              + ", inside the backup of slot " + backedUp + ") must be restored");
+          assertTrue(
+              read.getFound(),
+              write.getKey()
+                  + " (slot "
+                  + write.getValue()
+                  + ", inside the backup of slot "
+                  + backedUp
+                  + ") must be restored");
           assertEquals("v" + write.getKey().substring("saved-".length()), read.getValue());
           checked++;
         }
@@ -206,8 +251,8 @@ class RealClusterTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (System.nanoTime() < deadline) {
       for (int id : cluster.members().keySet()) {
-        if (id != excluded && cluster.status(client, id).map(StatusReply::getHoldsLease)
-            .orElse(false)) {
+        if (id != excluded
+            && cluster.status(client, id).map(StatusReply::getHoldsLease).orElse(false)) {
           return id;
         }
       }

@@ -28,13 +28,18 @@ final class ReplicaCronClusterImages {
     Instant stamp = Instant.parse("2026-12-01T09:00:00Z");
     List<CronCommand> puts = new ArrayList<>();
     for (int n = 0; n < jobs; n++) {
-      JobSpec spec = JobSpec.builder("job-" + n, "0 3 * * *",
-          new JobCommand.Argv(List.of("/bin/true"))).build();
+      JobSpec spec =
+          JobSpec.builder("job-" + n, "0 3 * * *", new JobCommand.Argv(List.of("/bin/true")))
+              .build();
       puts.add(new CronCommand.PutJob(spec, ExpectedVersion.ANY, Map.of(), stamp));
     }
     Ballot ballot = new Ballot(1, 1);
-    sessions.apply(new LogEntry(1, ballot, new Value.Batch(
-        List.of(new Command(7, 1, JobBatchStateMachine.encode(puts)))), true));
+    sessions.apply(
+        new LogEntry(
+            1,
+            ballot,
+            new Value.Batch(List.of(new Command(7, 1, JobBatchStateMachine.encode(puts)))),
+            true));
     for (long s = 2; s <= slot; s++) {
       sessions.apply(new LogEntry(s, ballot, new Value.NoOp(), true));
     }

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The short restore drill CI runs on every build: a real S3-compatible server, a real 3-replica
- * cron cluster, a backup, every replica's data destroyed, a restore from the bucket, identical
- * jobs and ledger. {@code ops/restore-drill} runs the same drill longer.
+ * cron cluster, a backup, every replica's data destroyed, a restore from the bucket, identical jobs
+ * and ledger. {@code ops/restore-drill} runs the same drill longer.
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class RestoreDrillTest {
@@ -24,15 +24,19 @@ class RestoreDrillTest {
 
   @Test
   void aClusterRebuiltFromTheBucketHoldsTheBackedUpJobsAndLedger() throws Exception {
-    RestoreDrill.Result result = new RestoreDrill(new RestoreDrill.Options(work,
-        LocalS3Server.jarFromProperty(), 6, Duration.ofSeconds(4)), System.out).run();
+    RestoreDrill.Result result =
+        new RestoreDrill(
+                new RestoreDrill.Options(
+                    work, LocalS3Server.jarFromProperty(), 6, Duration.ofSeconds(4)),
+                System.out)
+            .run();
     System.out.println(result.line());
     assertEquals(List.of(), result.mismatches());
     assertTrue(result.ok());
     assertEquals(6, result.jobs());
     assertTrue(result.ledger() >= 3, "the every-second job ran before the backup: " + result);
-    assertTrue(result.line().matches("DRILL ok=true jobs=6 ledger=\\d+ seconds=\\d+"),
-        result.line());
+    assertTrue(
+        result.line().matches("DRILL ok=true jobs=6 ledger=\\d+ seconds=\\d+"), result.line());
   }
 
   @Test
@@ -43,19 +47,22 @@ class RestoreDrillTest {
     io.paxcron.proto.v1.RunRecord again = record(3, t);
     List<String> mismatches = new java.util.ArrayList<>();
 
-    RestoreDrill.checkNoRunLaunchedTwice("j", List.of(backedUp), List.of(next, backedUp),
-        mismatches);
+    RestoreDrill.checkNoRunLaunchedTwice(
+        "j", List.of(backedUp), List.of(next, backedUp), mismatches);
     assertEquals(List.of(), mismatches);
 
-    RestoreDrill.checkNoRunLaunchedTwice("j", List.of(backedUp), List.of(again, backedUp),
-        mismatches);
+    RestoreDrill.checkNoRunLaunchedTwice(
+        "j", List.of(backedUp), List.of(again, backedUp), mismatches);
     assertEquals(1, mismatches.size(), mismatches.toString());
     assertTrue(mismatches.get(0).contains("recorded again after the restore"), mismatches.get(0));
   }
 
   private static io.paxcron.proto.v1.RunRecord record(long sequence, java.time.Instant instant) {
-    return io.paxcron.proto.v1.RunRecord.newBuilder().setSequence(sequence).setJob("j")
-        .setInstant(io.paxcron.api.JobProtos.timestamp(instant)).setOutcomeText("SUCCEEDED")
+    return io.paxcron.proto.v1.RunRecord.newBuilder()
+        .setSequence(sequence)
+        .setJob("j")
+        .setInstant(io.paxcron.api.JobProtos.timestamp(instant))
+        .setOutcomeText("SUCCEEDED")
         .build();
   }
 }

@@ -1,7 +1,6 @@
 package io.paxcron.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Duration;
 import io.paxcron.api.JobClient;
@@ -26,10 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * DESIGN promise 7 with agents: a cluster runs a once-a-second job on an agent, is backed up, runs
  * on, and is then restored from the older backup while the same agent stays up. The restored
- * cluster's fence generation is one higher, so the agent accepts it although it saw higher
- * rounds of the old cluster; it decides again the instants the old cluster launched after the
- * backup (run-all misfire policy), and the agent answers those launches REPEAT: no
- * {@code (runId, attempt)} is ever accepted twice.
+ * cluster's fence generation is one higher, so the agent accepts it although it saw higher rounds
+ * of the old cluster; it decides again the instants the old cluster launched after the backup
+ * (run-all misfire policy), and the agent answers those launches REPEAT: no {@code (runId,
+ * attempt)} is ever accepted twice.
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class RestoreWithAgentsOnRealClusterTest {
@@ -42,25 +41,46 @@ class RestoreWithAgentsOnRealClusterTest {
     Path olderBackup = work.resolve("older-backup");
     Files.createDirectories(work.resolve("agents"));
     List<String> cron = List.of("--state-machine", "cron");
-    try (LocalCluster old = new LocalCluster(work.resolve("old"), 3, List.of("--state-machine", "cron",
-            "--snapshot-every-entries", "25", "--backup-dir", backups.toString(),
-            "--backup-every-entries", "25"));
+    try (LocalCluster old =
+            new LocalCluster(
+                work.resolve("old"),
+                3,
+                List.of(
+                    "--state-machine",
+                    "cron",
+                    "--snapshot-every-entries",
+                    "25",
+                    "--backup-dir",
+                    backups.toString(),
+                    "--backup-every-entries",
+                    "25"));
         LogClient probe = old.client(1);
-        ScriptedAgent agent = new ScriptedAgent("solo", Map.of(), 64, old.clientAddresses(), work.resolve("agents"))) {
+        ScriptedAgent agent =
+            new ScriptedAgent(
+                "solo", Map.of(), 64, old.clientAddresses(), work.resolve("agents"))) {
       old.startAll();
       old.awaitLeader(probe, java.time.Duration.ofSeconds(60));
       agent.start(0);
       try (JobClient client = JobClient.connect(old.clientAddresses())) {
-        client.put(Job.newBuilder().setName("tick").setSchedule("* * * * * *")
-            .setConcurrency(Job.Concurrency.CONCURRENCY_ALLOW)
-            .setMisfire(Job.Misfire.newBuilder().setMode(Job.Misfire.Mode.MODE_RUN_ALL)
-                .setWindow(Duration.newBuilder().setSeconds(3600)).setMaxCount(1000))
-            .setCommand(Job.Command.newBuilder().addArgv("/bin/true")).build());
+        client.put(
+            Job.newBuilder()
+                .setName("tick")
+                .setSchedule("* * * * * *")
+                .setConcurrency(Job.Concurrency.CONCURRENCY_ALLOW)
+                .setMisfire(
+                    Job.Misfire.newBuilder()
+                        .setMode(Job.Misfire.Mode.MODE_RUN_ALL)
+                        .setWindow(Duration.newBuilder().setSeconds(3600))
+                        .setMaxCount(1000))
+                .setCommand(Job.Command.newBuilder().addArgv("/bin/true"))
+                .build());
       }
       awaitBackup(backups, 50);
       copyDirectory(backups, olderBackup);
       int acceptedAtCopy = accepted(agent).size();
-      await("the old cluster launched more runs after the backup", () -> accepted(agent).size() >= acceptedAtCopy + 5);
+      await(
+          "the old cluster launched more runs after the backup",
+          () -> accepted(agent).size() >= acceptedAtCopy + 5);
       for (int id : old.members().keySet()) {
         old.kill(id);
       }
@@ -68,34 +88,55 @@ class RestoreWithAgentsOnRealClusterTest {
       try (LocalCluster restored = new LocalCluster(work.resolve("new"), 3, cron);
           LogClient restoredProbe = restored.client(2)) {
         for (LocalCluster.Member member : restored.members().values()) {
-          assertEquals(0, Paxcron.run("restore", "--from", olderBackup.toString(), "--data-dir",
-              member.dataDir().toString(), "--id", String.valueOf(member.id())));
-          assertEquals(1, io.paxcron.paxos.storage.Restore.generationOf(member.dataDir()),
+          assertEquals(
+              0,
+              Paxcron.run(
+                  "restore",
+                  "--from",
+                  olderBackup.toString(),
+                  "--data-dir",
+                  member.dataDir().toString(),
+                  "--id",
+                  String.valueOf(member.id())));
+          assertEquals(
+              1,
+              io.paxcron.paxos.storage.Restore.generationOf(member.dataDir()),
               "one above the backed-up cluster's generation");
         }
         restored.startAll();
         restored.awaitLeader(restoredProbe, java.time.Duration.ofSeconds(60));
         agent.retarget(restored.clientAddresses());
         int acceptedBefore = accepted(agent).size();
-        await("the restored cluster asked again about a run the old one launched", () -> agent.events().stream()
-            .anyMatch(event -> event.endsWith(" repeat")));
-        await("the restored cluster launches new runs", () -> accepted(agent).size() >= acceptedBefore + 3);
-        assertEquals(1, agent.highestSeen().getGeneration(), "the agent's fence is the restored generation");
+        await(
+            "the restored cluster asked again about a run the old one launched",
+            () -> agent.events().stream().anyMatch(event -> event.endsWith(" repeat")));
+        await(
+            "the restored cluster launches new runs",
+            () -> accepted(agent).size() >= acceptedBefore + 3);
+        assertEquals(
+            1, agent.highestSeen().getGeneration(), "the agent's fence is the restored generation");
       }
       Map<String, Integer> acceptances = new HashMap<>();
       for (String launch : accepted(agent)) {
         acceptances.merge(launch, 1, Integer::sum);
       }
-      acceptances.forEach((launch, count) -> assertEquals(1, count, launch + " accepted " + count + " times"));
-      System.out.println("RestoreWithAgentsOnRealClusterTest: " + acceptances.size() + " launches accepted once each, "
-          + agent.events().stream().filter(event -> event.endsWith(" repeat")).count() + " repeats answered");
+      acceptances.forEach(
+          (launch, count) -> assertEquals(1, count, launch + " accepted " + count + " times"));
+      System.out.println(
+          "RestoreWithAgentsOnRealClusterTest: "
+              + acceptances.size()
+              + " launches accepted once each, "
+              + agent.events().stream().filter(event -> event.endsWith(" repeat")).count()
+              + " repeats answered");
     }
   }
 
   /** "launch RUN attempt N" of every accepted launch, in order. */
   private static List<String> accepted(ScriptedAgent agent) {
-    return agent.events().stream().filter(event -> event.startsWith("launch ") && event.endsWith(" accepted"))
-        .map(event -> event.substring(0, event.length() - " accepted".length())).toList();
+    return agent.events().stream()
+        .filter(event -> event.startsWith("launch ") && event.endsWith(" accepted"))
+        .map(event -> event.substring(0, event.length() - " accepted".length()))
+        .toList();
   }
 
   private static void copyDirectory(Path from, Path to) throws Exception {
@@ -110,14 +151,16 @@ class RestoreWithAgentsOnRealClusterTest {
   }
 
   private static void awaitBackup(Path backups, long slot) {
-    await("a backup of slot >= " + slot, () -> {
-      try {
-        var newest = BackupTarget.newestValidIn(backups).newest();
-        return newest.isPresent() && newest.get().manifest().slot() >= slot;
-      } catch (StoreException e) {
-        return false;
-      }
-    });
+    await(
+        "a backup of slot >= " + slot,
+        () -> {
+          try {
+            var newest = BackupTarget.newestValidIn(backups).newest();
+            return newest.isPresent() && newest.get().manifest().slot() >= slot;
+          } catch (StoreException e) {
+            return false;
+          }
+        });
   }
 
   private static void await(String what, BooleanSupplier condition) {

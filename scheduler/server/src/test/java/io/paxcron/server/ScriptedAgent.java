@@ -33,26 +33,29 @@ import java.util.concurrent.TimeUnit;
 /**
  * A test-scope worker agent that speaks agent.proto over real gRPC to real replicas: it dials a
  * replica, follows {@code Redirect}s, registers with labels and capacity, heartbeats, keeps an
- * in-memory fence and launch table, runs each accepted launch as a real process (argv, or
- * {@code /bin/sh -c}) with the {@code PAXCRON_*} environment and its output in a file, reports
- * starts and finishes until acknowledged, and answers GetRun, Cancel and GetOutput.
+ * in-memory fence and launch table, runs each accepted launch as a real process (argv, or {@code
+ * /bin/sh -c}) with the {@code PAXCRON_*} environment and its output in a file, reports starts and
+ * finishes until acknowledged, and answers GetRun, Cancel and GetOutput.
  *
  * <p>It is the leader side's test partner, not the product's agent: nothing is persisted, there is
- * no lease check before starting a process, and no process groups. Every event it sees is kept
- * in {@link #events()} for assertions. Threading: all state is guarded by the agent's monitor.
+ * no lease check before starting a process, and no process groups. Every event it sees is kept in
+ * {@link #events()} for assertions. Threading: all state is guarded by the agent's monitor.
  */
 final class ScriptedAgent implements AutoCloseable {
 
   /** A stream not answered with Registered (or Redirect) within this is abandoned. */
   private static final long REGISTRATION_TIMEOUT_MILLIS = 2_000;
+
   /** How often unacknowledged reports are sent again. */
   private static final long REPORT_RESEND_MILLIS = 300;
 
   private final String name;
   private final Map<String, String> labels;
   private final int capacity;
+
   /** Runs it really takes at once; launches past it are refused with CAPACITY (back-pressure). */
   private int accepts;
+
   private List<String> addresses;
   private final Path outputDir;
   private final ScheduledExecutorService timer;
@@ -86,27 +89,40 @@ final class ScriptedAgent implements AutoCloseable {
     }
   }
 
-  ScriptedAgent(String name, Map<String, String> labels, int capacity, List<String> addresses, Path outputDir) {
+  ScriptedAgent(
+      String name,
+      Map<String, String> labels,
+      int capacity,
+      List<String> addresses,
+      Path outputDir) {
     this.name = name;
     this.labels = Map.copyOf(labels);
     this.capacity = capacity;
     this.accepts = capacity;
     this.addresses = List.copyOf(addresses);
     this.outputDir = outputDir;
-    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread thread = new Thread(r, "scripted-agent-" + name);
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread thread = new Thread(r, "scripted-agent-" + name);
+              thread.setDaemon(true);
+              return thread;
+            });
   }
 
-  /** Dials the first address (or {@code first} if given) and keeps a stream to the leader from then on. */
+  /**
+   * Dials the first address (or {@code first} if given) and keeps a stream to the leader from then
+   * on.
+   */
   synchronized void start(int firstAddressIndex) {
     dialIndex = firstAddressIndex;
     timer.scheduleAtFixedRate(this::tick, 0, 50, TimeUnit.MILLISECONDS);
   }
 
-  /** Dials these replicas from now on (a cluster restored elsewhere); the current stream is kept until it ends. */
+  /**
+   * Dials these replicas from now on (a cluster restored elsewhere); the current stream is kept
+   * until it ends.
+   */
   synchronized void retarget(List<String> newAddresses) {
     addresses = List.copyOf(newAddresses);
     redirectTo = null;
@@ -176,14 +192,23 @@ final class ScriptedAgent implements AutoCloseable {
     }
     if (registered && now >= nextHeartbeat) {
       nextHeartbeat = now + heartbeatInterval;
-      int running = (int) runs.values().stream().filter(e -> e.state == RunState.State.RUNNING).count();
-      send(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setSequence(++heartbeatSequence)
-          .setRunning(running).setCapacity(capacity).setHighestSeen(highestSeen)).build());
+      int running =
+          (int) runs.values().stream().filter(e -> e.state == RunState.State.RUNNING).count();
+      send(
+          AgentMessage.newBuilder()
+              .setHeartbeat(
+                  Heartbeat.newBuilder()
+                      .setSequence(++heartbeatSequence)
+                      .setRunning(running)
+                      .setCapacity(capacity)
+                      .setHighestSeen(highestSeen))
+              .build());
     }
   }
 
   private void dial() {
-    String address = redirectTo != null ? redirectTo : addresses.get(dialIndex++ % addresses.size());
+    String address =
+        redirectTo != null ? redirectTo : addresses.get(dialIndex++ % addresses.size());
     redirectTo = null;
     if (channel != null) {
       channel.shutdownNow();
@@ -192,27 +217,35 @@ final class ScriptedAgent implements AutoCloseable {
     events.add("dial " + address);
     java.util.concurrent.atomic.AtomicReference<StreamObserver<AgentMessage>> self =
         new java.util.concurrent.atomic.AtomicReference<>();
-    StreamObserver<AgentMessage> stream = AgentServiceGrpc.newStub(channel).connect(new StreamObserver<>() {
-      @Override
-      public void onNext(LeaderMessage message) {
-        onLeaderMessage(self.get(), message);
-      }
+    StreamObserver<AgentMessage> stream =
+        AgentServiceGrpc.newStub(channel)
+            .connect(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(LeaderMessage message) {
+                    onLeaderMessage(self.get(), message);
+                  }
 
-      @Override
-      public void onError(Throwable error) {
-        ended(self.get(), "error " + error.getMessage());
-      }
+                  @Override
+                  public void onError(Throwable error) {
+                    ended(self.get(), "error " + error.getMessage());
+                  }
 
-      @Override
-      public void onCompleted() {
-        ended(self.get(), "completed");
-      }
-    });
+                  @Override
+                  public void onCompleted() {
+                    ended(self.get(), "completed");
+                  }
+                });
     self.set(stream);
     out = stream;
     dialedAtMillis = System.nanoTime() / 1_000_000;
-    Register.Builder register = Register.newBuilder().setName(name).putAllLabels(labels).setCapacity(capacity)
-        .setHighestSeen(highestSeen).setVersion("scripted");
+    Register.Builder register =
+        Register.newBuilder()
+            .setName(name)
+            .putAllLabels(labels)
+            .setCapacity(capacity)
+            .setHighestSeen(highestSeen)
+            .setVersion("scripted");
     out.onNext(AgentMessage.newBuilder().setRegister(register).build());
   }
 
@@ -235,7 +268,8 @@ final class ScriptedAgent implements AutoCloseable {
     }
   }
 
-  private synchronized void onLeaderMessage(StreamObserver<AgentMessage> stream, LeaderMessage message) {
+  private synchronized void onLeaderMessage(
+      StreamObserver<AgentMessage> stream, LeaderMessage message) {
     if (stream != out || paused) {
       return;
     }
@@ -243,8 +277,11 @@ final class ScriptedAgent implements AutoCloseable {
       case REGISTERED -> {
         registered = true;
         raiseFence(message.getRegistered().getBallot());
-        heartbeatInterval = Math.max(10, message.getRegistered().getHeartbeatInterval().getNanos() / 1_000_000
-            + message.getRegistered().getHeartbeatInterval().getSeconds() * 1000);
+        heartbeatInterval =
+            Math.max(
+                10,
+                message.getRegistered().getHeartbeatInterval().getNanos() / 1_000_000
+                    + message.getRegistered().getHeartbeatInterval().getSeconds() * 1000);
         events.add("registered with " + message.getRegistered().getLeaderId());
         resendReports();
       }
@@ -255,13 +292,16 @@ final class ScriptedAgent implements AutoCloseable {
         }
       }
       case REFUSED -> events.add("refused " + message.getRefused().getReason());
-      case HEARTBEAT_ACK -> { }
+      case HEARTBEAT_ACK -> {}
       case LAUNCH -> onLaunch(message.getLaunch());
       case GET_RUN -> {
         var ask = message.getGetRun();
         Entry entry = runs.get(key(ask.getRunId(), ask.getAttempt()));
-        RunState.Builder state = RunState.newBuilder().setRunId(ask.getRunId()).setAttempt(ask.getAttempt())
-            .setBallot(ask.getBallot());
+        RunState.Builder state =
+            RunState.newBuilder()
+                .setRunId(ask.getRunId())
+                .setAttempt(ask.getAttempt())
+                .setBallot(ask.getBallot());
         if (compare(ask.getBallot(), highestSeen) < 0) {
           state.setState(RunState.State.FENCED).setHighestSeen(highestSeen);
         } else {
@@ -274,8 +314,11 @@ final class ScriptedAgent implements AutoCloseable {
       case CANCEL -> {
         var cancel = message.getCancel();
         Entry entry = runs.get(key(cancel.getRunId(), cancel.getAttempt()));
-        CancelReply.Builder reply = CancelReply.newBuilder().setRunId(cancel.getRunId())
-            .setAttempt(cancel.getAttempt()).setBallot(cancel.getBallot());
+        CancelReply.Builder reply =
+            CancelReply.newBuilder()
+                .setRunId(cancel.getRunId())
+                .setAttempt(cancel.getAttempt())
+                .setBallot(cancel.getBallot());
         if (compare(cancel.getBallot(), highestSeen) < 0) {
           reply.setHighestSeen(highestSeen);
         } else if (entry != null && entry.process != null && entry.process.isAlive()) {
@@ -304,22 +347,29 @@ final class ScriptedAgent implements AutoCloseable {
             byte[] all = Files.readAllBytes(entry.output);
             int from = (int) Math.min(all.length, ask.getOffset());
             int to = Math.min(all.length, from + Math.max(1, Math.min(ask.getMaxBytes(), 1 << 20)));
-            chunk.setFound(true).setOffset(from).setData(ByteString.copyFrom(all, from, to - from))
-                .setSize(all.length).setEof(to == all.length && entry.state == RunState.State.FINISHED);
+            chunk
+                .setFound(true)
+                .setOffset(from)
+                .setData(ByteString.copyFrom(all, from, to - from))
+                .setSize(all.length)
+                .setEof(to == all.length && entry.state == RunState.State.FINISHED);
           } catch (IOException e) {
             chunk.setError(e.getMessage());
           }
         }
         send(AgentMessage.newBuilder().setOutput(chunk).build());
       }
-      case BODY_NOT_SET -> { }
+      case BODY_NOT_SET -> {}
     }
   }
 
   private void onLaunch(Launch launch) {
     String key = key(launch.getRunId(), launch.getAttempt());
-    LaunchReply.Builder reply = LaunchReply.newBuilder().setRunId(launch.getRunId()).setAttempt(launch.getAttempt())
-        .setBallot(launch.getBallot());
+    LaunchReply.Builder reply =
+        LaunchReply.newBuilder()
+            .setRunId(launch.getRunId())
+            .setAttempt(launch.getAttempt())
+            .setBallot(launch.getBallot());
     Entry known = runs.get(key);
     if (compare(launch.getBallot(), highestSeen) < 0) {
       reply.setStatus(LaunchReply.Status.FENCED).setHighestSeen(highestSeen);
@@ -330,7 +380,8 @@ final class ScriptedAgent implements AutoCloseable {
       fill(state, known);
       reply.setStatus(LaunchReply.Status.REPEAT).setState(state);
       events.add("launch " + launch.getRunId() + " attempt " + launch.getAttempt() + " repeat");
-    } else if (runs.values().stream().filter(e -> e.state != RunState.State.FINISHED).count() >= accepts) {
+    } else if (runs.values().stream().filter(e -> e.state != RunState.State.FINISHED).count()
+        >= accepts) {
       highestSeen = launch.getBallot();
       reply.setStatus(LaunchReply.Status.CAPACITY).setReason(accepts + " runs in progress");
       events.add("launch " + launch.getRunId() + " capacity");
@@ -350,18 +401,28 @@ final class ScriptedAgent implements AutoCloseable {
 
   private void startProcess(Entry entry) {
     var spec = entry.launch.getSpec();
-    List<String> argv = spec.getArgvCount() > 0 ? spec.getArgvList() : List.of("/bin/sh", "-c", spec.getShell());
+    List<String> argv =
+        spec.getArgvCount() > 0 ? spec.getArgvList() : List.of("/bin/sh", "-c", spec.getShell());
     ProcessBuilder builder = new ProcessBuilder(argv);
     builder.environment().putAll(spec.getEnvMap());
     builder.environment().put("PAXCRON_RUN_ID", entry.launch.getRunId());
     builder.environment().put("PAXCRON_JOB", spec.getJob());
     builder.environment().put("PAXCRON_ATTEMPT", Integer.toString(entry.launch.getAttempt()));
-    builder.environment().put("PAXCRON_SCHEDULED_TIME",
-        java.time.Instant.ofEpochSecond(entry.launch.getScheduledTime().getSeconds(),
-            entry.launch.getScheduledTime().getNanos()).toString());
+    builder
+        .environment()
+        .put(
+            "PAXCRON_SCHEDULED_TIME",
+            java.time.Instant.ofEpochSecond(
+                    entry.launch.getScheduledTime().getSeconds(),
+                    entry.launch.getScheduledTime().getNanos())
+                .toString());
     builder.environment().put("PAXCRON_AGENT", name);
-    entry.output = outputDir.resolve(entry.launch.getRunId().replaceAll("[^A-Za-z0-9.-]", "_") + "-"
-        + entry.launch.getAttempt() + ".out");
+    entry.output =
+        outputDir.resolve(
+            entry.launch.getRunId().replaceAll("[^A-Za-z0-9.-]", "_")
+                + "-"
+                + entry.launch.getAttempt()
+                + ".out");
     builder.redirectErrorStream(true).redirectOutput(entry.output.toFile());
     try {
       entry.process = builder.start();
@@ -392,20 +453,27 @@ final class ScriptedAgent implements AutoCloseable {
       RunState.Builder state = RunState.newBuilder();
       fill(state, entry);
       if (entry.state == RunState.State.FINISHED && !entry.finishAcknowledged) {
-        send(AgentMessage.newBuilder().setReport(RunReport.newBuilder().setKind(RunReport.Kind.FINISHED)
-            .setState(state)).build());
+        send(
+            AgentMessage.newBuilder()
+                .setReport(RunReport.newBuilder().setKind(RunReport.Kind.FINISHED).setState(state))
+                .build());
       } else if (entry.state == RunState.State.RUNNING && !entry.startAcknowledged) {
-        send(AgentMessage.newBuilder().setReport(RunReport.newBuilder().setKind(RunReport.Kind.STARTED)
-            .setState(state)).build());
+        send(
+            AgentMessage.newBuilder()
+                .setReport(RunReport.newBuilder().setKind(RunReport.Kind.STARTED).setState(state))
+                .build());
       }
     }
     timer.schedule(this::resendLater, REPORT_RESEND_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   private synchronized void resendLater() {
-    boolean pending = runs.values().stream().anyMatch(entry ->
-        entry.state == RunState.State.FINISHED && !entry.finishAcknowledged
-            || entry.state == RunState.State.RUNNING && !entry.startAcknowledged);
+    boolean pending =
+        runs.values().stream()
+            .anyMatch(
+                entry ->
+                    entry.state == RunState.State.FINISHED && !entry.finishAcknowledged
+                        || entry.state == RunState.State.RUNNING && !entry.startAcknowledged);
     if (pending && !closed && registered && !paused) {
       resendReports();
     }
@@ -416,7 +484,10 @@ final class ScriptedAgent implements AutoCloseable {
       state.setState(RunState.State.UNKNOWN);
       return;
     }
-    state.setRunId(entry.launch.getRunId()).setAttempt(entry.launch.getAttempt()).setState(entry.state);
+    state
+        .setRunId(entry.launch.getRunId())
+        .setAttempt(entry.launch.getAttempt())
+        .setState(entry.state);
     if (entry.state == RunState.State.FINISHED) {
       state.setOutcome(entry.outcome).setExitCode(entry.exitCode);
       if (entry.output != null) {
@@ -436,8 +507,10 @@ final class ScriptedAgent implements AutoCloseable {
   }
 
   static int compare(FenceBallot a, FenceBallot b) {
-    return Comparator.comparingLong(FenceBallot::getGeneration).thenComparingLong(FenceBallot::getRound)
-        .thenComparingInt(FenceBallot::getReplicaId).compare(a, b);
+    return Comparator.comparingLong(FenceBallot::getGeneration)
+        .thenComparingLong(FenceBallot::getRound)
+        .thenComparingInt(FenceBallot::getReplicaId)
+        .compare(a, b);
   }
 
   @Override

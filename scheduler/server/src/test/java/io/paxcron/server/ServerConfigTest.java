@@ -27,7 +27,9 @@ class ServerConfigTest {
   @Test
   void validConfigFileIsParsed() throws Exception {
     Path file = dir.resolve("paxcron.conf");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         # a comment
         id = 2
         cluster-id = demo
@@ -35,7 +37,8 @@ class ServerConfigTest {
         peer.1 = 127.0.0.1:7001:7101
         peer.2 = 127.0.0.1:7002:7102   # this one
         peer.3 = 127.0.0.1:7003:7103
-        """.formatted(dir.resolve("data")));
+        """
+            .formatted(dir.resolve("data")));
     ServerConfig config = ServerConfig.from(ServerConfig.readFile(file));
     assertEquals(2, config.id());
     assertEquals("127.0.0.1:7102", config.peers().get(2).clientAddress());
@@ -54,26 +57,55 @@ class ServerConfigTest {
   @Test
   void badValueInConfigFileNamesTheColumnOfTheValue() throws Exception {
     Path file = dir.resolve("bad.conf");
-    Files.writeString(file, "id = one\ncluster-id = demo\ndata-dir = " + dir + "\n"
-        + "peer.1 = 127.0.0.1:7001:7101\n");
-    ServerConfig.ConfigException error = assertThrows(ServerConfig.ConfigException.class,
-        () -> ServerConfig.from(ServerConfig.readFile(file)));
+    Files.writeString(
+        file,
+        "id = one\ncluster-id = demo\ndata-dir = " + dir + "\n" + "peer.1 = 127.0.0.1:7001:7101\n");
+    ServerConfig.ConfigException error =
+        assertThrows(
+            ServerConfig.ConfigException.class,
+            () -> ServerConfig.from(ServerConfig.readFile(file)));
     assertEquals(List.of(file + ":1:6: id 'one' is not a whole number"), error.problems());
   }
 
   @Test
   void idThatIsNotAPeerIsRejected() {
-    ServerConfig.ConfigException error = assertThrows(ServerConfig.ConfigException.class,
-        () -> ServerConfig.from(flags("id", "4", "cluster-id", "demo", "data-dir",
-            dir.toString(), "peer.1", "127.0.0.1:7001:7101", "peer.2", "127.0.0.1:7002:7102")));
+    ServerConfig.ConfigException error =
+        assertThrows(
+            ServerConfig.ConfigException.class,
+            () ->
+                ServerConfig.from(
+                    flags(
+                        "id",
+                        "4",
+                        "cluster-id",
+                        "demo",
+                        "data-dir",
+                        dir.toString(),
+                        "peer.1",
+                        "127.0.0.1:7001:7101",
+                        "peer.2",
+                        "127.0.0.1:7002:7102")));
     assertEquals(List.of("id: 4 is not one of the peer ids [1, 2]"), error.problems());
   }
 
   @Test
   void duplicatePortsAreRejectedNamingBothPeers() {
-    ServerConfig.ConfigException error = assertThrows(ServerConfig.ConfigException.class,
-        () -> ServerConfig.from(flags("id", "1", "cluster-id", "demo", "data-dir",
-            dir.toString(), "peer.1", "127.0.0.1:7001:7101", "peer.2", "127.0.0.1:7101:7102")));
+    ServerConfig.ConfigException error =
+        assertThrows(
+            ServerConfig.ConfigException.class,
+            () ->
+                ServerConfig.from(
+                    flags(
+                        "id",
+                        "1",
+                        "cluster-id",
+                        "demo",
+                        "data-dir",
+                        dir.toString(),
+                        "peer.1",
+                        "127.0.0.1:7001:7101",
+                        "peer.2",
+                        "127.0.0.1:7101:7102")));
     assertEquals(
         List.of("--peer.2: port 7101 on 127.0.0.1 is already used by peer.1"), error.problems());
   }
@@ -82,82 +114,185 @@ class ServerConfigTest {
   void unwritableDataDirIsRejected() throws Exception {
     Path file = dir.resolve("not-a-dir");
     Files.writeString(file, "x");
-    ServerConfig.ConfigException error = assertThrows(ServerConfig.ConfigException.class,
-        () -> ServerConfig.from(flags("id", "1", "cluster-id", "demo", "data-dir",
-            file.resolve("sub").toString(), "peer.1", "127.0.0.1:7001:7101")));
+    ServerConfig.ConfigException error =
+        assertThrows(
+            ServerConfig.ConfigException.class,
+            () ->
+                ServerConfig.from(
+                    flags(
+                        "id",
+                        "1",
+                        "cluster-id",
+                        "demo",
+                        "data-dir",
+                        file.resolve("sub").toString(),
+                        "peer.1",
+                        "127.0.0.1:7001:7101")));
     assertTrue(error.getMessage().startsWith("data-dir: "), error.getMessage());
   }
 
   @Test
   void everyProblemIsReportedAtOnceAndUnknownSettingsAreNamed() {
-    ServerConfig.ConfigException error = assertThrows(ServerConfig.ConfigException.class,
-        () -> ServerConfig.from(flags("colour", "blue", "peer.1", "127.0.0.1:70000:7101")));
-    assertEquals(List.of(
-        "--colour: unknown setting 'colour'; known: id, cluster-id, data-dir, peer.<id>,"
-            + " backup-dir, snapshot-every-entries, tls-cert, tls-key, tls-trust, state-machine,"
-            + " http-port, metrics-per-job, backup-target, backup-interval, backup-every-entries,"
-            + " backup-keep, backup-max-age, backup-timeout",
-        "--peer.1: peer port 70000 is outside 1..65535",
-        "id: missing (this replica's id, one of the peer ids)",
-        "cluster-id: missing",
-        "data-dir: missing",
-        "peer.<id>: no peers given (every replica, this one included)"), error.problems());
+    ServerConfig.ConfigException error =
+        assertThrows(
+            ServerConfig.ConfigException.class,
+            () -> ServerConfig.from(flags("colour", "blue", "peer.1", "127.0.0.1:70000:7101")));
+    assertEquals(
+        List.of(
+            "--colour: unknown setting 'colour'; known: id, cluster-id, data-dir, peer.<id>,"
+                + " backup-dir, snapshot-every-entries, tls-cert, tls-key, tls-trust, state-machine,"
+                + " http-port, metrics-per-job, backup-target, backup-interval, backup-every-entries,"
+                + " backup-keep, backup-max-age, backup-timeout",
+            "--peer.1: peer port 70000 is outside 1..65535",
+            "id: missing (this replica's id, one of the peer ids)",
+            "cluster-id: missing",
+            "data-dir: missing",
+            "peer.<id>: no peers given (every replica, this one included)"),
+        error.problems());
   }
 
   @Test
   void httpPortIsOffByDefaultAndValidatedWithItsOrigin() throws Exception {
-    ServerConfig off = ServerConfig.from(flags("id", "1", "cluster-id", "demo",
-        "data-dir", dir.resolve("data").toString(), "peer.1", "127.0.0.1:7001:7101"));
+    ServerConfig off =
+        ServerConfig.from(
+            flags(
+                "id",
+                "1",
+                "cluster-id",
+                "demo",
+                "data-dir",
+                dir.resolve("data").toString(),
+                "peer.1",
+                "127.0.0.1:7001:7101"));
     assertEquals(0, off.httpPort());
     assertEquals(false, off.metricsPerJob());
 
-    ServerConfig on = ServerConfig.from(flags("id", "1", "cluster-id", "demo",
-        "data-dir", dir.resolve("data").toString(), "peer.1", "127.0.0.1:7001:7101",
-        "http-port", "7201", "metrics-per-job", "true"));
+    ServerConfig on =
+        ServerConfig.from(
+            flags(
+                "id",
+                "1",
+                "cluster-id",
+                "demo",
+                "data-dir",
+                dir.resolve("data").toString(),
+                "peer.1",
+                "127.0.0.1:7001:7101",
+                "http-port",
+                "7201",
+                "metrics-per-job",
+                "true"));
     assertEquals(7201, on.httpPort());
     assertTrue(on.metricsPerJob());
 
-    ServerConfig.ConfigException error = assertThrows(ServerConfig.ConfigException.class,
-        () -> ServerConfig.from(flags("id", "1", "cluster-id", "demo",
-            "data-dir", dir.resolve("data").toString(), "peer.1", "127.0.0.1:7001:7101",
-            "http-port", "7101", "metrics-per-job", "yes")));
-    assertEquals(List.of("--metrics-per-job: metrics-per-job 'yes' must be true or false",
-        "--http-port: http-port 7101 on 127.0.0.1 is already used by peer.1"), error.problems());
+    ServerConfig.ConfigException error =
+        assertThrows(
+            ServerConfig.ConfigException.class,
+            () ->
+                ServerConfig.from(
+                    flags(
+                        "id",
+                        "1",
+                        "cluster-id",
+                        "demo",
+                        "data-dir",
+                        dir.resolve("data").toString(),
+                        "peer.1",
+                        "127.0.0.1:7001:7101",
+                        "http-port",
+                        "7101",
+                        "metrics-per-job",
+                        "yes")));
+    assertEquals(
+        List.of(
+            "--metrics-per-job: metrics-per-job 'yes' must be true or false",
+            "--http-port: http-port 7101 on 127.0.0.1 is already used by peer.1"),
+        error.problems());
 
-    ServerConfig.ConfigException range = assertThrows(ServerConfig.ConfigException.class,
-        () -> ServerConfig.from(flags("id", "1", "cluster-id", "demo",
-            "data-dir", dir.resolve("data").toString(), "peer.1", "127.0.0.1:7001:7101",
-            "http-port", "70000")));
+    ServerConfig.ConfigException range =
+        assertThrows(
+            ServerConfig.ConfigException.class,
+            () ->
+                ServerConfig.from(
+                    flags(
+                        "id",
+                        "1",
+                        "cluster-id",
+                        "demo",
+                        "data-dir",
+                        dir.resolve("data").toString(),
+                        "peer.1",
+                        "127.0.0.1:7001:7101",
+                        "http-port",
+                        "70000")));
     assertEquals(List.of("--http-port: http-port 70000 is outside 0..65535"), range.problems());
   }
 
   @Test
   void backupSettingsAreParsedAndEachBadOneIsNamed() throws Exception {
-    ServerConfig config = ServerConfig.from(flags("id", "1", "cluster-id", "demo", "data-dir",
-        dir.resolve("data").toString(), "peer.1", "127.0.0.1:7001:7101",
-        "backup-target", "s3://paxcron-backups/demo?endpoint=http://127.0.0.1:9000",
-        "backup-interval", "15m", "backup-every-entries", "5000", "backup-keep", "10",
-        "backup-max-age", "7d"));
+    ServerConfig config =
+        ServerConfig.from(
+            flags(
+                "id",
+                "1",
+                "cluster-id",
+                "demo",
+                "data-dir",
+                dir.resolve("data").toString(),
+                "peer.1",
+                "127.0.0.1:7001:7101",
+                "backup-target",
+                "s3://paxcron-backups/demo?endpoint=http://127.0.0.1:9000",
+                "backup-interval",
+                "15m",
+                "backup-every-entries",
+                "5000",
+                "backup-keep",
+                "10",
+                "backup-max-age",
+                "7d"));
     BackupSettings backup = config.backup();
-    assertEquals("paxcron-backups",
+    assertEquals(
+        "paxcron-backups",
         ((io.paxcron.paxos.backup.TargetUrl.S3) backup.target().orElseThrow()).bucket());
     assertEquals(java.time.Duration.ofMinutes(15), backup.interval());
     assertEquals(5000, backup.everyEntries());
     assertEquals(10, backup.keep());
     assertEquals(java.util.Optional.of(java.time.Duration.ofDays(7)), backup.maxAge());
 
-    ServerConfig.ConfigException error = assertThrows(ServerConfig.ConfigException.class,
-        () -> ServerConfig.from(flags("id", "1", "cluster-id", "demo", "data-dir",
-            dir.resolve("data").toString(), "peer.1", "127.0.0.1:7001:7101",
-            "backup-target", "s3://paxcron-backups/x?secret=hunter2", "backup-interval", "soon",
-            "backup-keep", "0")));
+    ServerConfig.ConfigException error =
+        assertThrows(
+            ServerConfig.ConfigException.class,
+            () ->
+                ServerConfig.from(
+                    flags(
+                        "id",
+                        "1",
+                        "cluster-id",
+                        "demo",
+                        "data-dir",
+                        dir.resolve("data").toString(),
+                        "peer.1",
+                        "127.0.0.1:7001:7101",
+                        "backup-target",
+                        "s3://paxcron-backups/x?secret=hunter2",
+                        "backup-interval",
+                        "soon",
+                        "backup-keep",
+                        "0")));
     assertEquals(3, error.problems().size(), error.problems().toString());
-    assertTrue(error.problems().get(0).startsWith("--backup-target: backup-target"),
+    assertTrue(
+        error.problems().get(0).startsWith("--backup-target: backup-target"),
         error.problems().get(0));
     assertTrue(!error.getMessage().contains("hunter2"), error.getMessage());
-    assertTrue(error.problems().get(1).startsWith("--backup-interval: backup-interval 'soon': "
-        + "is not a duration"), error.problems().get(1));
-    assertTrue(error.problems().get(2).startsWith("--backup-keep: backup-keep '0': is outside"),
+    assertTrue(
+        error
+            .problems()
+            .get(1)
+            .startsWith("--backup-interval: backup-interval 'soon': " + "is not a duration"),
+        error.problems().get(1));
+    assertTrue(
+        error.problems().get(2).startsWith("--backup-keep: backup-keep '0': is outside"),
         error.problems().get(2));
   }
 }

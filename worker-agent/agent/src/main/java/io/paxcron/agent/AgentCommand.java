@@ -20,114 +20,149 @@ import picocli.CommandLine.Option;
  * {@code paxcron agent}: runs a worker agent until the process is stopped. Bad flags print one line
  * naming the flag and the reason, and exit 2.
  */
-@Command(name = "agent", mixinStandardHelpOptions = true, version = "paxcron agent " + WorkerAgent.VERSION,
-        description = "Run a worker agent: dial the cluster, take launches, run them as processes.")
+@Command(
+    name = "agent",
+    mixinStandardHelpOptions = true,
+    version = "paxcron agent " + WorkerAgent.VERSION,
+    description = "Run a worker agent: dial the cluster, take launches, run them as processes.")
 public final class AgentCommand implements Callable<Integer> {
-    @Option(names = "--cluster", required = true, split = ",", description = "replica client API addresses host:port,...")
-    List<String> cluster = new ArrayList<>();
+  @Option(
+      names = "--cluster",
+      required = true,
+      split = ",",
+      description = "replica client API addresses host:port,...")
+  List<String> cluster = new ArrayList<>();
 
-    @Option(names = "--name", required = true, description = "unique agent name")
-    String name;
+  @Option(names = "--name", required = true, description = "unique agent name")
+  String name;
 
-    @Option(names = "--label", description = "label k=v (repeatable)")
-    List<String> labels = new ArrayList<>();
+  @Option(names = "--label", description = "label k=v (repeatable)")
+  List<String> labels = new ArrayList<>();
 
-    @Option(names = "--capacity", defaultValue = "4", description = "runs at once (default ${DEFAULT-VALUE})")
-    int capacity;
+  @Option(
+      names = "--capacity",
+      defaultValue = "4",
+      description = "runs at once (default ${DEFAULT-VALUE})")
+  int capacity;
 
-    @Option(names = "--data-dir", required = true, description = "journal and run output directory")
-    Path dataDir;
+  @Option(names = "--data-dir", required = true, description = "journal and run output directory")
+  Path dataDir;
 
-    @Option(names = "--output-max-bytes", defaultValue = "1048576", description = "output bytes kept per run (head)")
-    long outputMaxBytes;
+  @Option(
+      names = "--output-max-bytes",
+      defaultValue = "1048576",
+      description = "output bytes kept per run (head)")
+  long outputMaxBytes;
 
-    @Option(names = "--output-retention", defaultValue = "100",
-            description = "ended runs whose output is kept: a count (100), an age (7d, 12h), or both (100,7d)")
-    String outputRetention;
+  @Option(
+      names = "--output-retention",
+      defaultValue = "100",
+      description =
+          "ended runs whose output is kept: a count (100), an age (7d, 12h), or both (100,7d)")
+  String outputRetention;
 
-    @Option(names = "--allow-user", description = "a user run_as may name (repeatable); root only if listed")
-    List<String> allowedUsers = new ArrayList<>();
+  @Option(
+      names = "--allow-user",
+      description = "a user run_as may name (repeatable); root only if listed")
+  List<String> allowedUsers = new ArrayList<>();
 
-    @Option(names = "--heartbeat-interval", defaultValue = "500ms", description = "heartbeat interval (e.g. 500ms, 1s)")
-    String heartbeatInterval;
+  @Option(
+      names = "--heartbeat-interval",
+      defaultValue = "500ms",
+      description = "heartbeat interval (e.g. 500ms, 1s)")
+  String heartbeatInterval;
 
-    private final PrintStream out;
-    private final PrintStream err;
+  private final PrintStream out;
+  private final PrintStream err;
 
-    public AgentCommand() {
-        this(System.out, System.err);
+  public AgentCommand() {
+    this(System.out, System.err);
+  }
+
+  /** {@code out} gets the agent's log, {@code err} the one-line flag errors. */
+  public AgentCommand(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
+  }
+
+  /** The options these flags describe. */
+  AgentOptions options() {
+    Map<String, String> labelMap = new LinkedHashMap<>();
+    for (String label : labels) {
+      int eq = label.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("--label: '" + label + "' is not k=v");
+      }
+      labelMap.put(label.substring(0, eq), label.substring(eq + 1));
     }
-
-    /** {@code out} gets the agent's log, {@code err} the one-line flag errors. */
-    public AgentCommand(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
+    int retentionRuns = 100;
+    Duration retentionAge = Duration.ofDays(7);
+    for (String part : outputRetention.split(",")) {
+      if (part.matches("\\d+")) {
+        retentionRuns = Integer.parseInt(part);
+      } else {
+        retentionAge = duration("--output-retention", part);
+      }
     }
+    return new AgentOptions(
+        cluster,
+        name,
+        labelMap,
+        capacity,
+        dataDir,
+        outputMaxBytes,
+        retentionRuns,
+        retentionAge,
+        Set.copyOf(allowedUsers),
+        duration("--heartbeat-interval", heartbeatInterval),
+        Duration.ofSeconds(5),
+        name.hashCode());
+  }
 
-    /** The options these flags describe. */
-    AgentOptions options() {
-        Map<String, String> labelMap = new LinkedHashMap<>();
-        for (String label : labels) {
-            int eq = label.indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("--label: '" + label + "' is not k=v");
-            }
-            labelMap.put(label.substring(0, eq), label.substring(eq + 1));
-        }
-        int retentionRuns = 100;
-        Duration retentionAge = Duration.ofDays(7);
-        for (String part : outputRetention.split(",")) {
-            if (part.matches("\\d+")) {
-                retentionRuns = Integer.parseInt(part);
-            } else {
-                retentionAge = duration("--output-retention", part);
-            }
-        }
-        return new AgentOptions(cluster, name, labelMap, capacity, dataDir, outputMaxBytes, retentionRuns, retentionAge,
-                Set.copyOf(allowedUsers), duration("--heartbeat-interval", heartbeatInterval), Duration.ofSeconds(5),
-                name.hashCode());
+  static Duration duration(String flag, String text) {
+    try {
+      if (text.endsWith("ms")) {
+        return Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
+      }
+      if (text.endsWith("d")) {
+        return Duration.ofDays(Long.parseLong(text.substring(0, text.length() - 1)));
+      }
+      if (text.matches("\\d+[smh]")) {
+        return Duration.parse("PT" + text.toUpperCase());
+      }
+      throw new IllegalArgumentException("x");
+    } catch (IllegalArgumentException | DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          flag + ": '" + text + "' is not a duration like 500ms, 30s, 12h or 7d");
     }
+  }
 
-    static Duration duration(String flag, String text) {
-        try {
-            if (text.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
-            }
-            if (text.endsWith("d")) {
-                return Duration.ofDays(Long.parseLong(text.substring(0, text.length() - 1)));
-            }
-            if (text.matches("\\d+[smh]")) {
-                return Duration.parse("PT" + text.toUpperCase());
-            }
-            throw new IllegalArgumentException("x");
-        } catch (IllegalArgumentException | DateTimeParseException e) {
-            throw new IllegalArgumentException(flag + ": '" + text + "' is not a duration like 500ms, 30s, 12h or 7d");
-        }
+  @Override
+  public Integer call() throws Exception {
+    AgentOptions options;
+    try {
+      options = options();
+    } catch (IllegalArgumentException e) {
+      err.println(e.getMessage());
+      return 2;
     }
-
-    @Override
-    public Integer call() throws Exception {
-        AgentOptions options;
-        try {
-            options = options();
-        } catch (IllegalArgumentException e) {
-            err.println(e.getMessage());
-            return 2;
-        }
-        WorkerAgent agent = new WorkerAgent(options, out);
-        try {
-            agent.start();
-        } catch (CorruptJournalException | IOException e) {
-            err.println("--data-dir: " + e.getMessage());
-            agent.close();
-            return 1;
-        }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            agent.close();
-            stopped.countDown();
-        }));
-        stopped.await();
-        return 0;
+    WorkerAgent agent = new WorkerAgent(options, out);
+    try {
+      agent.start();
+    } catch (CorruptJournalException | IOException e) {
+      err.println("--data-dir: " + e.getMessage());
+      agent.close();
+      return 1;
     }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  agent.close();
+                  stopped.countDown();
+                }));
+    stopped.await();
+    return 0;
+  }
 }

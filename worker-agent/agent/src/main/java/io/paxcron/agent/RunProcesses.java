@@ -26,22 +26,24 @@ import java.util.stream.Stream;
  * Runs launches as real processes, each in its own session and process group, and finds them again
  * after the agent restarts.
  *
- * <p>Each run gets a directory under {@code <data-dir>/runs/}. The agent starts {@code setsid /bin/sh
- * -c WRAPPER}: the wrapper (the session and group leader) records its pid in {@code pgid}, runs the
- * command with stdin from {@code stdin} and stdout+stderr appended to {@code output}, waits for it and
- * writes its exit status to {@code status} (by rename). The wrapper traps SIGTERM, so stopping the group
- * ends the command and still records its status; only SIGKILL of the group loses it. A SIGTERM that
- * reaches the wrapper before the command exists is passed on to the command once it does. The run is
- * therefore independent of the agent: a {@code kill -9} of the agent leaves it running and its status
- * is read after the restart.
+ * <p>Each run gets a directory under {@code <data-dir>/runs/}. The agent starts {@code setsid
+ * /bin/sh -c WRAPPER}: the wrapper (the session and group leader) records its pid in {@code pgid},
+ * runs the command with stdin from {@code stdin} and stdout+stderr appended to {@code output},
+ * waits for it and writes its exit status to {@code status} (by rename). The wrapper traps SIGTERM,
+ * so stopping the group ends the command and still records its status; only SIGKILL of the group
+ * loses it. A SIGTERM that reaches the wrapper before the command exists is passed on to the
+ * command once it does. The run is therefore independent of the agent: a {@code kill -9} of the
+ * agent leaves it running and its status is read after the restart.
  *
- * <p>Output keeps the head: once {@code output} passes {@code outputMaxBytes} it is cut back to that
- * size (while the run goes on, at every poll, and when it ends) and marked {@code truncated}.
+ * <p>Output keeps the head: once {@code output} passes {@code outputMaxBytes} it is cut back to
+ * that size (while the run goes on, at every poll, and when it ends) and marked {@code truncated}.
  *
- * <p>Threading: {@link #poll} runs on the agent's event loop; exits are handed to the consumer there.
+ * <p>Threading: {@link #poll} runs on the agent's event loop; exits are handed to the consumer
+ * there.
  */
 final class RunProcesses {
-    private static final String WRAPPER = """
+  private static final String WRAPPER =
+      """
             t=; trap 't=1' TERM INT HUP
             d=$1; shift
             echo $$ > "$d/pgid.tmp" && mv "$d/pgid.tmp" "$d/pgid"
@@ -52,372 +54,416 @@ final class RunProcesses {
             echo "$rc" > "$d/status.tmp" && mv "$d/status.tmp" "$d/status"
             """;
 
-    /** A run that ended. */
-    record Exit(LaunchKey key, Outcome outcome, String reason, byte[] outputTail) {}
+  /** A run that ended. */
+  record Exit(LaunchKey key, Outcome outcome, String reason, byte[] outputTail) {}
 
-    private static final class Watched {
-        final LaunchKey key;
-        final Path directory;
-        final Instant deadline;
-        long pgid;
-        Instant termSentAt;
-        boolean killSent;
-        boolean timedOut;
-        boolean cancelled;
+  private static final class Watched {
+    final LaunchKey key;
+    final Path directory;
+    final Instant deadline;
+    long pgid;
+    Instant termSentAt;
+    boolean killSent;
+    boolean timedOut;
+    boolean cancelled;
 
-        Watched(LaunchKey key, Path directory, Instant deadline) {
-            this.key = key;
-            this.directory = directory;
-            this.deadline = deadline;
-        }
+    Watched(LaunchKey key, Path directory, Instant deadline) {
+      this.key = key;
+      this.directory = directory;
+      this.deadline = deadline;
     }
+  }
 
-    private final Path runsDirectory;
-    private final AgentOptions options;
-    private final Map<LaunchKey, Watched> watched = new ConcurrentHashMap<>();
+  private final Path runsDirectory;
+  private final AgentOptions options;
+  private final Map<LaunchKey, Watched> watched = new ConcurrentHashMap<>();
 
-    RunProcesses(Path dataDirectory, AgentOptions options) throws IOException {
-        this.runsDirectory = dataDirectory.resolve("runs");
-        this.options = options;
-        Files.createDirectories(runsDirectory);
+  RunProcesses(Path dataDirectory, AgentOptions options) throws IOException {
+    this.runsDirectory = dataDirectory.resolve("runs");
+    this.options = options;
+    Files.createDirectories(runsDirectory);
+  }
+
+  static Path directoryName(Path runs, LaunchKey key) {
+    String job = key.runId().job().replaceAll("[^A-Za-z0-9._-]", "_");
+    return runs.resolve(
+        job
+            + "_"
+            + key.runId().instant().toEpochMilli()
+            + (key.runId().manual() ? "_manual" : "")
+            + "_"
+            + key.attempt());
+  }
+
+  Path directory(LaunchKey key) {
+    return directoryName(runsDirectory, key);
+  }
+
+  /**
+   * Starts the launch's process.
+   *
+   * @return empty if it started, else why it cannot run (a bad spec): the run fails with that
+   *     reason
+   */
+  Optional<String> start(LaunchKey key, Launch launch, Instant now) {
+    LaunchSpec spec = launch.getSpec();
+    List<String> command = new ArrayList<>();
+    if (!spec.getShell().isEmpty()) {
+      if (spec.getArgvCount() > 0) {
+        return Optional.of("spec has both argv and shell; give exactly one");
+      }
+      command.addAll(List.of("/bin/sh", "-c", spec.getShell()));
+    } else if (spec.getArgvCount() > 0) {
+      String executable = spec.getArgv(0);
+      Optional<String> missing =
+          findExecutable(
+              executable,
+              spec.getEnvMap()
+                  .getOrDefault("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin")));
+      if (missing.isPresent()) {
+        return missing;
+      }
+      command.addAll(spec.getArgvList());
+    } else {
+      return Optional.of("spec has neither argv nor shell");
     }
-
-    static Path directoryName(Path runs, LaunchKey key) {
-        String job = key.runId().job().replaceAll("[^A-Za-z0-9._-]", "_");
-        return runs.resolve(job + "_" + key.runId().instant().toEpochMilli() + (key.runId().manual() ? "_manual" : "")
-                + "_" + key.attempt());
+    if (!spec.getWorkingDirectory().isEmpty()
+        && !Files.isDirectory(Path.of(spec.getWorkingDirectory()))) {
+      return Optional.of(
+          "working directory '" + spec.getWorkingDirectory() + "' is not a directory");
     }
-
-    Path directory(LaunchKey key) {
-        return directoryName(runsDirectory, key);
+    if (!spec.getRunAs().isEmpty()) {
+      Optional<String> refused = runAsRefusal(spec.getRunAs());
+      if (refused.isPresent()) {
+        return refused;
+      }
+      if (!spec.getRunAs().equals(System.getProperty("user.name"))) {
+        command.addAll(0, List.of("runuser", "-u", spec.getRunAs(), "--"));
+      }
     }
-
-    /**
-     * Starts the launch's process.
-     *
-     * @return empty if it started, else why it cannot run (a bad spec): the run fails with that reason
-     */
-    Optional<String> start(LaunchKey key, Launch launch, Instant now) {
-        LaunchSpec spec = launch.getSpec();
-        List<String> command = new ArrayList<>();
-        if (!spec.getShell().isEmpty()) {
-            if (spec.getArgvCount() > 0) {
-                return Optional.of("spec has both argv and shell; give exactly one");
-            }
-            command.addAll(List.of("/bin/sh", "-c", spec.getShell()));
-        } else if (spec.getArgvCount() > 0) {
-            String executable = spec.getArgv(0);
-            Optional<String> missing = findExecutable(executable, spec.getEnvMap().getOrDefault("PATH",
-                    System.getenv().getOrDefault("PATH", "/usr/bin:/bin")));
-            if (missing.isPresent()) {
-                return missing;
-            }
-            command.addAll(spec.getArgvList());
-        } else {
-            return Optional.of("spec has neither argv nor shell");
-        }
-        if (!spec.getWorkingDirectory().isEmpty() && !Files.isDirectory(Path.of(spec.getWorkingDirectory()))) {
-            return Optional.of("working directory '" + spec.getWorkingDirectory() + "' is not a directory");
-        }
-        if (!spec.getRunAs().isEmpty()) {
-            Optional<String> refused = runAsRefusal(spec.getRunAs());
-            if (refused.isPresent()) {
-                return refused;
-            }
-            if (!spec.getRunAs().equals(System.getProperty("user.name"))) {
-                command.addAll(0, List.of("runuser", "-u", spec.getRunAs(), "--"));
-            }
-        }
-        Path directory = directory(key);
-        try {
-            Files.createDirectories(directory);
-            Files.writeString(directory.resolve("stdin"), spec.getStdin(), StandardCharsets.UTF_8);
-            List<String> argv = new ArrayList<>(List.of("setsid", "/bin/sh", "-c", WRAPPER, "paxcron-run",
-                    directory.toString()));
-            argv.addAll(command);
-            ProcessBuilder builder = new ProcessBuilder(argv)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(ProcessBuilder.Redirect.DISCARD);
-            if (!spec.getWorkingDirectory().isEmpty()) {
-                builder.directory(new File(spec.getWorkingDirectory()));
-            }
-            Map<String, String> env = builder.environment();
-            env.putAll(spec.getEnvMap());
-            env.put("PAXCRON_RUN_ID", key.runId().toString());
-            env.put("PAXCRON_JOB", key.runId().job());
-            env.put("PAXCRON_SCHEDULED_TIME", key.runId().instant().toString());
-            env.put("PAXCRON_ATTEMPT", Integer.toString(key.attempt()));
-            env.put("PAXCRON_AGENT", options.name());
-            Process process = builder.start();
-            Watched run = new Watched(key, directory, deadline(now, spec));
-            run.pgid = process.pid();
-            watched.put(key, run);
-            return Optional.empty();
-        } catch (IOException e) {
-            return Optional.of("cannot start: " + e.getMessage());
-        }
+    Path directory = directory(key);
+    try {
+      Files.createDirectories(directory);
+      Files.writeString(directory.resolve("stdin"), spec.getStdin(), StandardCharsets.UTF_8);
+      List<String> argv =
+          new ArrayList<>(
+              List.of("setsid", "/bin/sh", "-c", WRAPPER, "paxcron-run", directory.toString()));
+      argv.addAll(command);
+      ProcessBuilder builder =
+          new ProcessBuilder(argv)
+              .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(ProcessBuilder.Redirect.DISCARD);
+      if (!spec.getWorkingDirectory().isEmpty()) {
+        builder.directory(new File(spec.getWorkingDirectory()));
+      }
+      Map<String, String> env = builder.environment();
+      env.putAll(spec.getEnvMap());
+      env.put("PAXCRON_RUN_ID", key.runId().toString());
+      env.put("PAXCRON_JOB", key.runId().job());
+      env.put("PAXCRON_SCHEDULED_TIME", key.runId().instant().toString());
+      env.put("PAXCRON_ATTEMPT", Integer.toString(key.attempt()));
+      env.put("PAXCRON_AGENT", options.name());
+      Process process = builder.start();
+      Watched run = new Watched(key, directory, deadline(now, spec));
+      run.pgid = process.pid();
+      watched.put(key, run);
+      return Optional.empty();
+    } catch (IOException e) {
+      return Optional.of("cannot start: " + e.getMessage());
     }
+  }
 
-    /** After a restart: watch a run that was started before (its wrapper may have exited meanwhile). */
-    void adopt(LaunchKey key, Launch launch, Instant startedAt) {
-        Watched run = new Watched(key, directory(key), deadline(startedAt, launch.getSpec()));
+  /**
+   * After a restart: watch a run that was started before (its wrapper may have exited meanwhile).
+   */
+  void adopt(LaunchKey key, Launch launch, Instant startedAt) {
+    Watched run = new Watched(key, directory(key), deadline(startedAt, launch.getSpec()));
+    run.pgid = readPgid(run.directory);
+    watched.put(key, run);
+  }
+
+  /**
+   * Whether a run directory shows the process started (after a restart, for a launch not known
+   * started).
+   */
+  boolean wasStarted(LaunchKey key) {
+    Path directory = directory(key);
+    return Files.exists(directory.resolve("pgid")) || Files.exists(directory.resolve("status"));
+  }
+
+  /** Cancel: SIGTERM to the group, SIGKILL after the grace period. */
+  void stop(LaunchKey key, Instant now) {
+    Watched run = watched.get(key);
+    if (run != null && run.termSentAt == null) {
+      run.cancelled = true;
+      terminate(run, now);
+    }
+  }
+
+  /** Checks every run: deadlines, kills, exits, output bounds. Exits go to {@code onExit}. */
+  void poll(Instant now, Consumer<Exit> onExit) {
+    for (Watched run : List.copyOf(watched.values())) {
+      if (run.pgid == 0) {
         run.pgid = readPgid(run.directory);
-        watched.put(key, run);
+      }
+      boolean alive =
+          run.pgid != 0 && ProcessHandle.of(run.pgid).map(ProcessHandle::isAlive).orElse(false);
+      boolean hasStatus = Files.exists(run.directory.resolve("status"));
+      if (alive && !hasStatus) {
+        if (run.termSentAt == null && run.deadline != null && !now.isBefore(run.deadline)) {
+          run.timedOut = true;
+          terminate(run, now);
+        } else if (run.termSentAt != null
+            && !now.isBefore(run.termSentAt.plus(options.killGrace()))) {
+          run.killSent = true;
+          signalGroup(run.pgid, "-KILL");
+        }
+        boundOutput(run.directory);
+        continue;
+      }
+      if (!alive && !hasStatus && run.pgid == 0) {
+        continue;
+      }
+      watched.remove(run.key);
+      boolean truncated = boundOutput(run.directory);
+      onExit.accept(exit(run, truncated));
     }
+  }
 
-    /** Whether a run directory shows the process started (after a restart, for a launch not known started). */
-    boolean wasStarted(LaunchKey key) {
-        Path directory = directory(key);
-        return Files.exists(directory.resolve("pgid")) || Files.exists(directory.resolve("status"));
+  private Exit exit(Watched run, boolean truncated) {
+    byte[] tail = tail(run.directory.resolve("output"));
+    String note = truncated ? "output cut at " + options.outputMaxBytes() + " bytes" : "";
+    Path status = run.directory.resolve("status");
+    Integer code = null;
+    try {
+      if (Files.exists(status)) {
+        code = Integer.parseInt(Files.readString(status).strip());
+      }
+    } catch (IOException | NumberFormatException e) {
+      code = null;
     }
-
-    /** Cancel: SIGTERM to the group, SIGKILL after the grace period. */
-    void stop(LaunchKey key, Instant now) {
-        Watched run = watched.get(key);
-        if (run != null && run.termSentAt == null) {
-            run.cancelled = true;
-            terminate(run, now);
-        }
+    if (run.timedOut) {
+      return new Exit(
+          run.key, Outcome.TIMED_OUT, join("timed out; process group stopped", note), tail);
     }
-
-    /** Checks every run: deadlines, kills, exits, output bounds. Exits go to {@code onExit}. */
-    void poll(Instant now, Consumer<Exit> onExit) {
-        for (Watched run : List.copyOf(watched.values())) {
-            if (run.pgid == 0) {
-                run.pgid = readPgid(run.directory);
-            }
-            boolean alive = run.pgid != 0 && ProcessHandle.of(run.pgid).map(ProcessHandle::isAlive).orElse(false);
-            boolean hasStatus = Files.exists(run.directory.resolve("status"));
-            if (alive && !hasStatus) {
-                if (run.termSentAt == null && run.deadline != null && !now.isBefore(run.deadline)) {
-                    run.timedOut = true;
-                    terminate(run, now);
-                } else if (run.termSentAt != null && !now.isBefore(run.termSentAt.plus(options.killGrace()))) {
-                    run.killSent = true;
-                    signalGroup(run.pgid, "-KILL");
-                }
-                boundOutput(run.directory);
-                continue;
-            }
-            if (!alive && !hasStatus && run.pgid == 0) {
-                continue;
-            }
-            watched.remove(run.key);
-            boolean truncated = boundOutput(run.directory);
-            onExit.accept(exit(run, truncated));
-        }
+    if (code == null) {
+      // No status: the wrapper died of a signal before recording one. If the agent sent only
+      // SIGTERM, that was it (the wrapper had not set its trap yet); otherwise assume SIGKILL.
+      int signalled = run.termSentAt != null && !run.killSent ? 143 : 137;
+      return new Exit(
+          run.key,
+          Outcome.failed(signalled),
+          join("the run's process group was killed before it recorded an exit status", note),
+          tail);
     }
-
-    private Exit exit(Watched run, boolean truncated) {
-        byte[] tail = tail(run.directory.resolve("output"));
-        String note = truncated ? "output cut at " + options.outputMaxBytes() + " bytes" : "";
-        Path status = run.directory.resolve("status");
-        Integer code = null;
-        try {
-            if (Files.exists(status)) {
-                code = Integer.parseInt(Files.readString(status).strip());
-            }
-        } catch (IOException | NumberFormatException e) {
-            code = null;
-        }
-        if (run.timedOut) {
-            return new Exit(run.key, Outcome.TIMED_OUT, join("timed out; process group stopped", note), tail);
-        }
-        if (code == null) {
-            // No status: the wrapper died of a signal before recording one. If the agent sent only
-            // SIGTERM, that was it (the wrapper had not set its trap yet); otherwise assume SIGKILL.
-            int signalled = run.termSentAt != null && !run.killSent ? 143 : 137;
-            return new Exit(run.key, Outcome.failed(signalled),
-                    join("the run's process group was killed before it recorded an exit status", note), tail);
-        }
-        if (code == 0) {
-            return new Exit(run.key, Outcome.SUCCEEDED, note, tail);
-        }
-        return new Exit(run.key, Outcome.failed(code),
-                join(run.cancelled ? "cancelled; exit status " + code : "exit status " + code, note), tail);
+    if (code == 0) {
+      return new Exit(run.key, Outcome.SUCCEEDED, note, tail);
     }
+    return new Exit(
+        run.key,
+        Outcome.failed(code),
+        join(run.cancelled ? "cancelled; exit status " + code : "exit status " + code, note),
+        tail);
+  }
 
-    private static String join(String a, String b) {
-        return b.isEmpty() ? a : a + "; " + b;
+  private static String join(String a, String b) {
+    return b.isEmpty() ? a : a + "; " + b;
+  }
+
+  private void terminate(Watched run, Instant now) {
+    run.termSentAt = now;
+    signalGroup(run.pgid, "-TERM");
+  }
+
+  private static void signalGroup(long pgid, String signal) {
+    if (pgid <= 1) {
+      return;
     }
-
-    private void terminate(Watched run, Instant now) {
-        run.termSentAt = now;
-        signalGroup(run.pgid, "-TERM");
+    try {
+      Process kill =
+          new ProcessBuilder("kill", signal, "--", "-" + pgid)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      kill.waitFor();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot run kill(1): " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
+  }
 
-    private static void signalGroup(long pgid, String signal) {
-        if (pgid <= 1) {
-            return;
+  /** Cuts the output back to the head it keeps; returns whether it was ever cut. */
+  private boolean boundOutput(Path directory) {
+    Path output = directory.resolve("output");
+    Path marker = directory.resolve("truncated");
+    try {
+      if (Files.exists(output) && Files.size(output) > options.outputMaxBytes()) {
+        try (RandomAccessFile file = new RandomAccessFile(output.toFile(), "rw")) {
+          file.setLength(options.outputMaxBytes());
         }
-        try {
-            Process kill = new ProcessBuilder("kill", signal, "--", "-" + pgid)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(ProcessBuilder.Redirect.DISCARD)
-                    .start();
-            kill.waitFor();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot run kill(1): " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (!Files.exists(marker)) {
+          Files.createFile(marker);
         }
+      }
+      return Files.exists(marker);
+    } catch (IOException e) {
+      return Files.exists(marker);
     }
+  }
 
-    /** Cuts the output back to the head it keeps; returns whether it was ever cut. */
-    private boolean boundOutput(Path directory) {
-        Path output = directory.resolve("output");
-        Path marker = directory.resolve("truncated");
-        try {
-            if (Files.exists(output) && Files.size(output) > options.outputMaxBytes()) {
-                try (RandomAccessFile file = new RandomAccessFile(output.toFile(), "rw")) {
-                    file.setLength(options.outputMaxBytes());
-                }
-                if (!Files.exists(marker)) {
-                    Files.createFile(marker);
-                }
-            }
-            return Files.exists(marker);
-        } catch (IOException e) {
-            return Files.exists(marker);
-        }
+  private static byte[] tail(Path output) {
+    try (RandomAccessFile file = new RandomAccessFile(output.toFile(), "r")) {
+      long length = file.length();
+      int size = (int) Math.min(length, AgentFence.MAX_OUTPUT_TAIL_BYTES);
+      byte[] tail = new byte[size];
+      file.seek(length - size);
+      file.readFully(tail);
+      return tail;
+    } catch (IOException e) {
+      return new byte[0];
     }
+  }
 
-    private static byte[] tail(Path output) {
-        try (RandomAccessFile file = new RandomAccessFile(output.toFile(), "r")) {
-            long length = file.length();
-            int size = (int) Math.min(length, AgentFence.MAX_OUTPUT_TAIL_BYTES);
-            byte[] tail = new byte[size];
-            file.seek(length - size);
-            file.readFully(tail);
-            return tail;
-        } catch (IOException e) {
-            return new byte[0];
-        }
+  /**
+   * Reads up to {@code max} bytes of a run's output from {@code offset}; empty if the run has none.
+   */
+  Optional<OutputSlice> readOutput(LaunchKey key, long offset, int max) {
+    Path output = directory(key).resolve("output");
+    if (!Files.exists(output)) {
+      return Optional.empty();
     }
-
-    /** Reads up to {@code max} bytes of a run's output from {@code offset}; empty if the run has none. */
-    Optional<OutputSlice> readOutput(LaunchKey key, long offset, int max) {
-        Path output = directory(key).resolve("output");
-        if (!Files.exists(output)) {
-            return Optional.empty();
-        }
-        try (RandomAccessFile file = new RandomAccessFile(output.toFile(), "r")) {
-            long length = file.length();
-            long from = Math.min(offset, length);
-            byte[] data = new byte[(int) Math.min(max, length - from)];
-            file.seek(from);
-            file.readFully(data);
-            return Optional.of(new OutputSlice(data, from, length, from + data.length >= length && !watched.containsKey(key),
-                    Files.exists(directory(key).resolve("truncated"))));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
+    try (RandomAccessFile file = new RandomAccessFile(output.toFile(), "r")) {
+      long length = file.length();
+      long from = Math.min(offset, length);
+      byte[] data = new byte[(int) Math.min(max, length - from)];
+      file.seek(from);
+      file.readFully(data);
+      return Optional.of(
+          new OutputSlice(
+              data,
+              from,
+              length,
+              from + data.length >= length && !watched.containsKey(key),
+              Files.exists(directory(key).resolve("truncated"))));
+    } catch (IOException e) {
+      return Optional.empty();
     }
+  }
 
-    record OutputSlice(byte[] data, long offset, long size, boolean eof, boolean truncated) {}
+  record OutputSlice(byte[] data, long offset, long size, boolean eof, boolean truncated) {}
 
-    /** Deletes output directories of ended runs beyond the retention count or age (never a watched run's). */
-    void applyRetention(Instant now) {
-        try (Stream<Path> entries = Files.list(runsDirectory)) {
-            List<Path> ended = entries.filter(dir -> Files.exists(dir.resolve("status"))
-                            || Files.exists(dir.resolve("ended")))
-                    .filter(dir -> watched.values().stream().noneMatch(run -> run.directory.equals(dir)))
-                    .sorted(Comparator.comparing(RunProcesses::modified).reversed())
-                    .toList();
-            for (int i = 0; i < ended.size(); i++) {
-                Path dir = ended.get(i);
-                if (i >= options.outputRetentionRuns()
-                        || modified(dir).plus(options.outputRetentionAge()).isBefore(now)) {
-                    deleteTree(dir);
-                }
-            }
-        } catch (IOException e) {
-            // Retention is housekeeping: a failure to list is retried at the next run's end.
+  /**
+   * Deletes output directories of ended runs beyond the retention count or age (never a watched
+   * run's).
+   */
+  void applyRetention(Instant now) {
+    try (Stream<Path> entries = Files.list(runsDirectory)) {
+      List<Path> ended =
+          entries
+              .filter(
+                  dir -> Files.exists(dir.resolve("status")) || Files.exists(dir.resolve("ended")))
+              .filter(dir -> watched.values().stream().noneMatch(run -> run.directory.equals(dir)))
+              .sorted(Comparator.comparing(RunProcesses::modified).reversed())
+              .toList();
+      for (int i = 0; i < ended.size(); i++) {
+        Path dir = ended.get(i);
+        if (i >= options.outputRetentionRuns()
+            || modified(dir).plus(options.outputRetentionAge()).isBefore(now)) {
+          deleteTree(dir);
         }
+      }
+    } catch (IOException e) {
+      // Retention is housekeeping: a failure to list is retried at the next run's end.
     }
+  }
 
-    /** Marks a run directory ended (a run that never had a wrapper), so retention may delete it. */
-    void markEnded(LaunchKey key) {
-        try {
-            Path directory = directory(key);
-            Files.createDirectories(directory);
-            Files.writeString(directory.resolve("ended"), "");
-        } catch (IOException e) {
-            // Only retention reads the marker.
-        }
+  /** Marks a run directory ended (a run that never had a wrapper), so retention may delete it. */
+  void markEnded(LaunchKey key) {
+    try {
+      Path directory = directory(key);
+      Files.createDirectories(directory);
+      Files.writeString(directory.resolve("ended"), "");
+    } catch (IOException e) {
+      // Only retention reads the marker.
     }
+  }
 
-    private static Instant modified(Path dir) {
-        try {
-            return Files.getLastModifiedTime(dir).toInstant();
-        } catch (IOException e) {
-            return Instant.EPOCH;
-        }
+  private static Instant modified(Path dir) {
+    try {
+      return Files.getLastModifiedTime(dir).toInstant();
+    } catch (IOException e) {
+      return Instant.EPOCH;
     }
+  }
 
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(file);
-            }
-        }
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(file);
+      }
     }
+  }
 
-    int watchedCount() {
-        return watched.size();
+  int watchedCount() {
+    return watched.size();
+  }
+
+  private static long readPgid(Path directory) {
+    try {
+      return Long.parseLong(Files.readString(directory.resolve("pgid")).strip());
+    } catch (IOException | NumberFormatException e) {
+      return 0;
     }
+  }
 
-    private static long readPgid(Path directory) {
-        try {
-            return Long.parseLong(Files.readString(directory.resolve("pgid")).strip());
-        } catch (IOException | NumberFormatException e) {
-            return 0;
-        }
+  private static Instant deadline(Instant start, LaunchSpec spec) {
+    if (!spec.hasTimeout()
+        || (spec.getTimeout().getSeconds() == 0 && spec.getTimeout().getNanos() == 0)) {
+      return null;
     }
+    return start.plus(
+        Duration.ofSeconds(spec.getTimeout().getSeconds(), spec.getTimeout().getNanos()));
+  }
 
-    private static Instant deadline(Instant start, LaunchSpec spec) {
-        if (!spec.hasTimeout() || (spec.getTimeout().getSeconds() == 0 && spec.getTimeout().getNanos() == 0)) {
-            return null;
-        }
-        return start.plus(Duration.ofSeconds(spec.getTimeout().getSeconds(), spec.getTimeout().getNanos()));
+  private static Optional<String> findExecutable(String executable, String path) {
+    if (executable.contains("/")) {
+      return Files.isExecutable(Path.of(executable))
+          ? Optional.empty()
+          : Optional.of("executable '" + executable + "' does not exist or is not executable");
     }
-
-    private static Optional<String> findExecutable(String executable, String path) {
-        if (executable.contains("/")) {
-            return Files.isExecutable(Path.of(executable)) ? Optional.empty()
-                    : Optional.of("executable '" + executable + "' does not exist or is not executable");
-        }
-        for (String dir : path.split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, executable))) {
-                return Optional.empty();
-            }
-        }
-        return Optional.of("executable '" + executable + "' is not found on PATH " + path);
-    }
-
-    private Optional<String> runAsRefusal(String user) {
-        if (!options.allowedUsers().contains(user)) {
-            return Optional.of("run_as '" + user + "' is not allowed by this agent (--allow-user)");
-        }
-        String self = System.getProperty("user.name");
-        if (user.equals(self)) {
-            return Optional.empty();
-        }
-        if (!"root".equals(self)) {
-            return Optional.of("run_as '" + user + "': the agent runs as '" + self + "' and cannot switch users");
-        }
-        try {
-            Process id = new ProcessBuilder("id", "-u", user).redirectErrorStream(true).start();
-            if (id.waitFor() != 0) {
-                return Optional.of("run_as '" + user + "': no such user");
-            }
-        } catch (IOException e) {
-            return Optional.of("run_as '" + user + "': cannot check the user: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.of("run_as '" + user + "': interrupted");
-        }
+    for (String dir : path.split(":")) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, executable))) {
         return Optional.empty();
+      }
     }
+    return Optional.of("executable '" + executable + "' is not found on PATH " + path);
+  }
+
+  private Optional<String> runAsRefusal(String user) {
+    if (!options.allowedUsers().contains(user)) {
+      return Optional.of("run_as '" + user + "' is not allowed by this agent (--allow-user)");
+    }
+    String self = System.getProperty("user.name");
+    if (user.equals(self)) {
+      return Optional.empty();
+    }
+    if (!"root".equals(self)) {
+      return Optional.of(
+          "run_as '" + user + "': the agent runs as '" + self + "' and cannot switch users");
+    }
+    try {
+      Process id = new ProcessBuilder("id", "-u", user).redirectErrorStream(true).start();
+      if (id.waitFor() != 0) {
+        return Optional.of("run_as '" + user + "': no such user");
+      }
+    } catch (IOException e) {
+      return Optional.of("run_as '" + user + "': cannot check the user: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.of("run_as '" + user + "': interrupted");
+    }
+    return Optional.empty();
+  }
 }

@@ -46,570 +46,682 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A worker agent: the pure {@link AgentFence} driven by a durable {@link AgentJournal}, real processes
- * ({@link RunProcesses}) and one gRPC {@code AgentService.Connect} stream to the leader (agent.proto).
+ * A worker agent: the pure {@link AgentFence} driven by a durable {@link AgentJournal}, real
+ * processes ({@link RunProcesses}) and one gRPC {@code AgentService.Connect} stream to the leader
+ * (agent.proto).
  *
  * <p>Every input — a leader message, a tick, a process exit — runs on one event-loop thread, which
  * appends the core's records to the journal and fsyncs them before it replies, starts or reports
- * (persist before send). The agent dials any address of {@code --cluster}, follows {@code Redirect},
- * and re-registers after a stream error, a leader change or its own restart; {@code Register} carries
- * every launch not acknowledged. Reconnects back off exponentially (capped) with seeded jitter.
+ * (persist before send). The agent dials any address of {@code --cluster}, follows {@code
+ * Redirect}, and re-registers after a stream error, a leader change or its own restart; {@code
+ * Register} carries every launch not acknowledged. Reconnects back off exponentially (capped) with
+ * seeded jitter.
  *
- * <p>Lifecycle: {@link #start()} once, {@link #close()} once; {@code close} leaves running processes
- * alone (they belong to their own sessions and are found again by the next agent on the same data
- * directory).
+ * <p>Lifecycle: {@link #start()} once, {@link #close()} once; {@code close} leaves running
+ * processes alone (they belong to their own sessions and are found again by the next agent on the
+ * same data directory).
  */
 public final class WorkerAgent implements AutoCloseable {
-    /** Version sent in Register. */
-    public static final String VERSION = "0.1.0";
-    private static final long TICK_MILLIS = 20;
-    private static final long MAX_BACKOFF_MILLIS = 5_000;
-    /**
-     * How long a replica may take to answer the registration: a paused or half-dead replica keeps
-     * the TCP connection open without answering, and the agent must try the next address.
-     */
-    static final long REGISTRATION_TIMEOUT_MILLIS = 2_000;
-    private static final int MAX_OUTPUT_CHUNK = 1 << 20;
+  /** Version sent in Register. */
+  public static final String VERSION = "0.1.0";
 
-    private final AgentOptions options;
-    private final PrintStream log;
-    private final ScheduledExecutorService loop;
-    private final SplittableRandom jitter;
-    private AgentJournal journal;
-    private AgentFence fence;
-    private RunProcesses processes;
-    private final Map<LaunchKey, Launch> launches = new HashMap<>();
-    private final Map<Long, Instant> heartbeatsSent = new HashMap<>();
-    private long heartbeatSequence;
-    private Duration heartbeatInterval;
-    private ManagedChannel channel;
-    private StreamObserver<AgentMessage> stream;
-    private int connection;
-    private int addressIndex;
-    private String redirectTo;
-    private int failures;
-    private long lastHeartbeatMillis;
-    private ScheduledFuture<?> ticker;
-    private boolean leaseOnThisStream;
-    /** Whether the replica at the other end of the current stream accepted the registration. */
-    private boolean registeredOnThisStream;
-    private boolean closed;
+  private static final long TICK_MILLIS = 20;
+  private static final long MAX_BACKOFF_MILLIS = 5_000;
 
-    public WorkerAgent(AgentOptions options, PrintStream log) {
-        this.options = options;
-        this.log = log;
-        this.heartbeatInterval = options.heartbeatInterval();
-        this.jitter = new SplittableRandom(options.seed());
-        this.loop = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "agent-" + options.name());
-            thread.setDaemon(true);
-            return thread;
-        });
+  /**
+   * How long a replica may take to answer the registration: a paused or half-dead replica keeps the
+   * TCP connection open without answering, and the agent must try the next address.
+   */
+  static final long REGISTRATION_TIMEOUT_MILLIS = 2_000;
+
+  private static final int MAX_OUTPUT_CHUNK = 1 << 20;
+
+  private final AgentOptions options;
+  private final PrintStream log;
+  private final ScheduledExecutorService loop;
+  private final SplittableRandom jitter;
+  private AgentJournal journal;
+  private AgentFence fence;
+  private RunProcesses processes;
+  private final Map<LaunchKey, Launch> launches = new HashMap<>();
+  private final Map<Long, Instant> heartbeatsSent = new HashMap<>();
+  private long heartbeatSequence;
+  private Duration heartbeatInterval;
+  private ManagedChannel channel;
+  private StreamObserver<AgentMessage> stream;
+  private int connection;
+  private int addressIndex;
+  private String redirectTo;
+  private int failures;
+  private long lastHeartbeatMillis;
+  private ScheduledFuture<?> ticker;
+  private boolean leaseOnThisStream;
+
+  /** Whether the replica at the other end of the current stream accepted the registration. */
+  private boolean registeredOnThisStream;
+
+  private boolean closed;
+
+  public WorkerAgent(AgentOptions options, PrintStream log) {
+    this.options = options;
+    this.log = log;
+    this.heartbeatInterval = options.heartbeatInterval();
+    this.jitter = new SplittableRandom(options.seed());
+    this.loop =
+        Executors.newSingleThreadScheduledExecutor(
+            runnable -> {
+              Thread thread = new Thread(runnable, "agent-" + options.name());
+              thread.setDaemon(true);
+              return thread;
+            });
+  }
+
+  /**
+   * Recovers the journal, finds every run it had started, and connects.
+   *
+   * @throws IOException if the data directory cannot be used
+   * @throws CorruptJournalException if the journal is corrupt (names file and offset)
+   */
+  public void start() throws IOException, CorruptJournalException {
+    AgentJournal.Opened opened = AgentJournal.open(options.dataDir());
+    journal = opened.journal();
+    AgentLimits limits =
+        new AgentLimits(
+            options.capacity(),
+            Math.max(AgentLimits.DEFAULT_MAX_LAUNCHES, options.capacity()),
+            AgentLimits.DEFAULT_UNCONFIRMED_GIVE_UP);
+    fence = AgentFence.recover(limits, opened.records());
+    processes = new RunProcesses(options.dataDir(), options);
+    try {
+      loop.submit(this::recoverRuns).get();
+    } catch (Exception e) {
+      throw new IOException("recovery failed: " + e.getMessage(), e);
     }
+    log.println(
+        "agent "
+            + options.name()
+            + ": started, fence "
+            + fence.highestSeen()
+            + ", "
+            + fence.size()
+            + " launches remembered"
+            + (opened.tornTailDropped() ? ", torn journal tail dropped" : ""));
+    ticker =
+        loop.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    loop.execute(this::connect);
+  }
 
-    /**
-     * Recovers the journal, finds every run it had started, and connects.
-     *
-     * @throws IOException if the data directory cannot be used
-     * @throws CorruptJournalException if the journal is corrupt (names file and offset)
-     */
-    public void start() throws IOException, CorruptJournalException {
-        AgentJournal.Opened opened = AgentJournal.open(options.dataDir());
-        journal = opened.journal();
-        AgentLimits limits = new AgentLimits(options.capacity(), Math.max(AgentLimits.DEFAULT_MAX_LAUNCHES,
-                options.capacity()), AgentLimits.DEFAULT_UNCONFIRMED_GIVE_UP);
-        fence = AgentFence.recover(limits, opened.records());
-        processes = new RunProcesses(options.dataDir(), options);
-        try {
-            loop.submit(this::recoverRuns).get();
-        } catch (Exception e) {
-            throw new IOException("recovery failed: " + e.getMessage(), e);
-        }
-        log.println("agent " + options.name() + ": started, fence " + fence.highestSeen() + ", " + fence.size()
-                + " launches remembered" + (opened.tornTailDropped() ? ", torn journal tail dropped" : ""));
-        ticker = loop.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
-        loop.execute(this::connect);
-    }
-
-    /** Stops talking to the cluster; runs keep going in their own sessions. */
-    @Override
-    public void close() {
-        try {
-            loop.submit(() -> {
+  /** Stops talking to the cluster; runs keep going in their own sessions. */
+  @Override
+  public void close() {
+    try {
+      loop.submit(
+              () -> {
                 closed = true;
                 if (ticker != null) {
-                    ticker.cancel(false);
+                  ticker.cancel(false);
                 }
                 disconnect();
                 try {
-                    if (journal != null) {
-                        journal.close();
-                    }
+                  if (journal != null) {
+                    journal.close();
+                  }
                 } catch (IOException e) {
-                    log.println("agent " + options.name() + ": closing the journal: " + e.getMessage());
+                  log.println(
+                      "agent " + options.name() + ": closing the journal: " + e.getMessage());
                 }
-            }).get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            log.println("agent " + options.name() + ": close: " + e.getMessage());
-        }
-        loop.shutdownNow();
+              })
+          .get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.println("agent " + options.name() + ": close: " + e.getMessage());
     }
+    loop.shutdownNow();
+  }
 
-    // ------------------------------------------------------------------------------------- recovery
+  // ------------------------------------------------------------------------------------- recovery
 
-    private void recoverRuns() {
-        Instant now = Instant.now();
-        for (RunView view : fence.unacknowledged()) {
-            launches.put(view.key(), decode(fence.payload(view.key()).orElseThrow()));
-        }
-        for (LaunchKey key : fence.running()) {
-            Launch launch = launches.get(key);
-            RunView view = fence.view(key);
-            if (view.phase() == RunPhase.RUNNING) {
-                processes.adopt(key, launch, view.startedAt() == null ? now : view.startedAt());
-            } else if (processes.wasStarted(key)) {
-                // The agent died between starting the process and recording that it started.
-                apply(fence.onStarted(key, now));
-                processes.adopt(key, launch, now);
-            } else {
-                // The agent died as it was about to start the process, and nothing shows it did; it
-                // may still have run (a power cut takes the wrapper's pid file with it), so it is not
-                // started again and not claimed to have never run.
-                processes.markEnded(key);
-                apply(fence.onFinished(key, Outcome.failed(137),
-                        "the agent died while starting the process; it may have run partly", now, new byte[0]));
-            }
-        }
+  private void recoverRuns() {
+    Instant now = Instant.now();
+    for (RunView view : fence.unacknowledged()) {
+      launches.put(view.key(), decode(fence.payload(view.key()).orElseThrow()));
     }
-
-    // ------------------------------------------------------------------------------------- event loop
-
-    private void tick() {
-        if (closed) {
-            return;
-        }
-        try {
-            Instant now = Instant.now();
-            processes.poll(now, exit -> {
-                apply(fence.onFinished(exit.key(), exit.outcome(), exit.reason(), now, exit.outputTail()));
-                processes.applyRetention(now);
-            });
-            apply(fence.onTick(now));
-            if (stream != null && leaseOnThisStream && !fence.mayStart(now)) {
-                // No heartbeat was acknowledged in time: whoever leads may be giving this agent up.
-                // Registering again tells the leader of every launch waiting for its confirmation.
-                reconnect("the lease lapsed: no heartbeat acknowledged in time");
-                return;
-            }
-            long nowMillis = System.currentTimeMillis();
-            if (stream != null && nowMillis - lastHeartbeatMillis >= heartbeatInterval.toMillis()) {
-                lastHeartbeatMillis = nowMillis;
-                heartbeat(now);
-            }
-            if (fence.needsCompaction()) {
-                journal.compact(fence.snapshot());
-                fence.onCompacted();
-            }
-        } catch (IOException | UncheckedIOException e) {
-            // A journal that cannot be written leaves nothing safe to do: stop acting, keep the runs.
-            log.println("agent " + options.name() + ": the journal failed, the agent stops: " + e.getMessage());
-            closed = true;
-            disconnect();
-        }
+    for (LaunchKey key : fence.running()) {
+      Launch launch = launches.get(key);
+      RunView view = fence.view(key);
+      if (view.phase() == RunPhase.RUNNING) {
+        processes.adopt(key, launch, view.startedAt() == null ? now : view.startedAt());
+      } else if (processes.wasStarted(key)) {
+        // The agent died between starting the process and recording that it started.
+        apply(fence.onStarted(key, now));
+        processes.adopt(key, launch, now);
+      } else {
+        // The agent died as it was about to start the process, and nothing shows it did; it
+        // may still have run (a power cut takes the wrapper's pid file with it), so it is not
+        // started again and not claimed to have never run.
+        processes.markEnded(key);
+        apply(
+            fence.onFinished(
+                key,
+                Outcome.failed(137),
+                "the agent died while starting the process; it may have run partly",
+                now,
+                new byte[0]));
+      }
     }
+  }
 
-    /** Persist, then act. A journal that cannot be written stops the agent: it must not act unrecorded. */
-    private void apply(Ready ready) {
-        if (ready.isEmpty()) {
-            return;
-        }
-        try {
-            journal.append(ready.persist());
-        } catch (IOException e) {
-            log.println("agent " + options.name() + ": cannot write the journal, stopping: " + e.getMessage());
-            closed = true;
-            disconnect();
-            throw new UncheckedIOException(e);
-        }
-        for (AgentEffect effect : ready.effects()) {
-            switch (effect) {
-                case AgentEffect.Reply reply -> send(replyMessage(reply.reply()));
-                case AgentEffect.Start start -> startRun(start.key());
-                case AgentEffect.Stop stop -> processes.stop(stop.key(), Instant.now());
-                case AgentEffect.Report report -> send(reportMessage(report));
-            }
-        }
+  // ------------------------------------------------------------------------------------- event
+  // loop
+
+  private void tick() {
+    if (closed) {
+      return;
     }
-
-    private void startRun(LaunchKey key) {
-        Launch launch = launches.get(key);
-        Instant now = Instant.now();
-        var refused = processes.start(key, launch, now);
-        if (refused.isPresent()) {
-            log.println("agent " + options.name() + ": " + key + " cannot run: " + refused.get());
-            processes.markEnded(key);
-            apply(fence.onFinished(key, Outcome.failed(127), refused.get(), now, new byte[0]));
-        } else {
-            apply(fence.onStarted(key, now));
-        }
+    try {
+      Instant now = Instant.now();
+      processes.poll(
+          now,
+          exit -> {
+            apply(
+                fence.onFinished(
+                    exit.key(), exit.outcome(), exit.reason(), now, exit.outputTail()));
+            processes.applyRetention(now);
+          });
+      apply(fence.onTick(now));
+      if (stream != null && leaseOnThisStream && !fence.mayStart(now)) {
+        // No heartbeat was acknowledged in time: whoever leads may be giving this agent up.
+        // Registering again tells the leader of every launch waiting for its confirmation.
+        reconnect("the lease lapsed: no heartbeat acknowledged in time");
+        return;
+      }
+      long nowMillis = System.currentTimeMillis();
+      if (stream != null && nowMillis - lastHeartbeatMillis >= heartbeatInterval.toMillis()) {
+        lastHeartbeatMillis = nowMillis;
+        heartbeat(now);
+      }
+      if (fence.needsCompaction()) {
+        journal.compact(fence.snapshot());
+        fence.onCompacted();
+      }
+    } catch (IOException | UncheckedIOException e) {
+      // A journal that cannot be written leaves nothing safe to do: stop acting, keep the runs.
+      log.println(
+          "agent " + options.name() + ": the journal failed, the agent stops: " + e.getMessage());
+      closed = true;
+      disconnect();
     }
+  }
 
-    private void heartbeat(Instant now) {
-        long sequence = ++heartbeatSequence;
-        heartbeatsSent.put(sequence, now);
-        heartbeatsSent.keySet().removeIf(old -> old < sequence - 100);
-        send(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()
-                .setSequence(sequence)
-                .setRunning(fence.openCount())
-                .setCapacity(options.capacity())
-                .setHighestSeen(toProto(fence.highestSeen()))).build());
-        for (AgentEffect.Report report : fence.pendingReports()) {
-            send(reportMessage(report));
-        }
+  /**
+   * Persist, then act. A journal that cannot be written stops the agent: it must not act
+   * unrecorded.
+   */
+  private void apply(Ready ready) {
+    if (ready.isEmpty()) {
+      return;
     }
-
-    private void onLeaderMessage(int from, LeaderMessage message) {
-        if (closed || from != connection) {
-            return;
-        }
-        Instant now = Instant.now();
-        switch (message.getBodyCase()) {
-            case REGISTERED -> {
-                failures = 0;
-                registeredOnThisStream = true;
-                if (message.getRegistered().hasHeartbeatInterval()) {
-                    Duration interval = Duration.ofSeconds(message.getRegistered().getHeartbeatInterval().getSeconds(),
-                            message.getRegistered().getHeartbeatInterval().getNanos());
-                    if (interval.toMillis() >= 10) {
-                        heartbeatInterval = interval;
-                    }
-                }
-                log.println("agent " + options.name() + ": registered with leader "
-                        + message.getRegistered().getLeaderId());
-                lastHeartbeatMillis = System.currentTimeMillis();
-                heartbeat(now);
-            }
-            case REDIRECT -> {
-                redirectTo = message.getRedirect().getLeaderAddress();
-                reconnect("redirected to '" + redirectTo + "'");
-            }
-            case REFUSED -> reconnect("refused: " + message.getRefused().getReason());
-            case HEARTBEAT_ACK -> {
-                Instant sentAt = heartbeatsSent.remove(message.getHeartbeatAck().getSequence());
-                if (sentAt != null) {
-                    var lease = message.getHeartbeatAck().getLease();
-                    apply(fence.onHeartbeatAcknowledged(now, sentAt, Duration.ofSeconds(lease.getSeconds(),
-                            lease.getNanos()), fromProto(message.getHeartbeatAck().getBallot())));
-                    leaseOnThisStream |= fence.mayStart(now);
-                }
-            }
-            case LAUNCH -> {
-                Launch launch = message.getLaunch();
-                LaunchKey key = key(launch.getRunId(), launch.getAttempt());
-                if (key == null) {
-                    return;
-                }
-                launches.putIfAbsent(key, launch);
-                Instant startAt = launch.hasStartAt() ? toInstant(launch.getStartAt()) : null;
-                apply(fence.onLaunch(now, key, fromProto(launch.getBallot()), startAt, launch.toByteArray()));
-                if (fence.view(key).phase() == RunPhase.UNKNOWN) {
-                    launches.remove(key);
-                }
-            }
-            case GET_RUN -> {
-                LaunchKey key = key(message.getGetRun().getRunId(), message.getGetRun().getAttempt());
-                if (key != null) {
-                    apply(fence.onGetRun(now, key, fromProto(message.getGetRun().getBallot())));
-                }
-            }
-            case CANCEL -> {
-                LaunchKey key = key(message.getCancel().getRunId(), message.getCancel().getAttempt());
-                if (key != null) {
-                    apply(fence.onCancel(now, key, fromProto(message.getCancel().getBallot())));
-                }
-            }
-            case REPORT_ACK -> {
-                LaunchKey key = key(message.getReportAck().getRunId(), message.getReportAck().getAttempt());
-                if (key != null) {
-                    AgentEffect.ReportKind kind = message.getReportAck().getKind() == RunReport.Kind.STARTED
-                            ? AgentEffect.ReportKind.STARTED : AgentEffect.ReportKind.FINISHED;
-                    apply(fence.onReportAcknowledged(key, kind));
-                    if (kind == AgentEffect.ReportKind.FINISHED && fence.view(key).phase().ended()) {
-                        launches.remove(key);
-                    }
-                }
-            }
-            case GET_OUTPUT -> onGetOutput(message.getGetOutput());
-            case BODY_NOT_SET -> { }
-        }
+    try {
+      journal.append(ready.persist());
+    } catch (IOException e) {
+      log.println(
+          "agent " + options.name() + ": cannot write the journal, stopping: " + e.getMessage());
+      closed = true;
+      disconnect();
+      throw new UncheckedIOException(e);
     }
+    for (AgentEffect effect : ready.effects()) {
+      switch (effect) {
+        case AgentEffect.Reply reply -> send(replyMessage(reply.reply()));
+        case AgentEffect.Start start -> startRun(start.key());
+        case AgentEffect.Stop stop -> processes.stop(stop.key(), Instant.now());
+        case AgentEffect.Report report -> send(reportMessage(report));
+      }
+    }
+  }
 
-    private void onGetOutput(io.paxcron.proto.v1.GetOutput request) {
-        OutputChunk.Builder chunk = OutputChunk.newBuilder().setRequestId(request.getRequestId());
-        LaunchKey key = key(request.getRunId(), request.getAttempt());
+  private void startRun(LaunchKey key) {
+    Launch launch = launches.get(key);
+    Instant now = Instant.now();
+    var refused = processes.start(key, launch, now);
+    if (refused.isPresent()) {
+      log.println("agent " + options.name() + ": " + key + " cannot run: " + refused.get());
+      processes.markEnded(key);
+      apply(fence.onFinished(key, Outcome.failed(127), refused.get(), now, new byte[0]));
+    } else {
+      apply(fence.onStarted(key, now));
+    }
+  }
+
+  private void heartbeat(Instant now) {
+    long sequence = ++heartbeatSequence;
+    heartbeatsSent.put(sequence, now);
+    heartbeatsSent.keySet().removeIf(old -> old < sequence - 100);
+    send(
+        AgentMessage.newBuilder()
+            .setHeartbeat(
+                Heartbeat.newBuilder()
+                    .setSequence(sequence)
+                    .setRunning(fence.openCount())
+                    .setCapacity(options.capacity())
+                    .setHighestSeen(toProto(fence.highestSeen())))
+            .build());
+    for (AgentEffect.Report report : fence.pendingReports()) {
+      send(reportMessage(report));
+    }
+  }
+
+  private void onLeaderMessage(int from, LeaderMessage message) {
+    if (closed || from != connection) {
+      return;
+    }
+    Instant now = Instant.now();
+    switch (message.getBodyCase()) {
+      case REGISTERED -> {
+        failures = 0;
+        registeredOnThisStream = true;
+        if (message.getRegistered().hasHeartbeatInterval()) {
+          Duration interval =
+              Duration.ofSeconds(
+                  message.getRegistered().getHeartbeatInterval().getSeconds(),
+                  message.getRegistered().getHeartbeatInterval().getNanos());
+          if (interval.toMillis() >= 10) {
+            heartbeatInterval = interval;
+          }
+        }
+        log.println(
+            "agent "
+                + options.name()
+                + ": registered with leader "
+                + message.getRegistered().getLeaderId());
+        lastHeartbeatMillis = System.currentTimeMillis();
+        heartbeat(now);
+      }
+      case REDIRECT -> {
+        redirectTo = message.getRedirect().getLeaderAddress();
+        reconnect("redirected to '" + redirectTo + "'");
+      }
+      case REFUSED -> reconnect("refused: " + message.getRefused().getReason());
+      case HEARTBEAT_ACK -> {
+        Instant sentAt = heartbeatsSent.remove(message.getHeartbeatAck().getSequence());
+        if (sentAt != null) {
+          var lease = message.getHeartbeatAck().getLease();
+          apply(
+              fence.onHeartbeatAcknowledged(
+                  now,
+                  sentAt,
+                  Duration.ofSeconds(lease.getSeconds(), lease.getNanos()),
+                  fromProto(message.getHeartbeatAck().getBallot())));
+          leaseOnThisStream |= fence.mayStart(now);
+        }
+      }
+      case LAUNCH -> {
+        Launch launch = message.getLaunch();
+        LaunchKey key = key(launch.getRunId(), launch.getAttempt());
         if (key == null) {
-            send(AgentMessage.newBuilder().setOutput(chunk.setError("bad run_id '" + request.getRunId() + "'")).build());
-            return;
+          return;
         }
-        int max = request.getMaxBytes() == 0 ? MAX_OUTPUT_CHUNK : Math.min(request.getMaxBytes(), MAX_OUTPUT_CHUNK);
-        processes.readOutput(key, request.getOffset(), max).ifPresentOrElse(slice -> chunk.setFound(true)
-                .setData(ByteString.copyFrom(slice.data()))
-                .setOffset(slice.offset())
-                .setSize(slice.size())
-                .setEof(slice.eof())
-                .setTruncated(slice.truncated()), () -> chunk.setFound(false));
-        send(AgentMessage.newBuilder().setOutput(chunk).build());
+        launches.putIfAbsent(key, launch);
+        Instant startAt = launch.hasStartAt() ? toInstant(launch.getStartAt()) : null;
+        apply(
+            fence.onLaunch(now, key, fromProto(launch.getBallot()), startAt, launch.toByteArray()));
+        if (fence.view(key).phase() == RunPhase.UNKNOWN) {
+          launches.remove(key);
+        }
+      }
+      case GET_RUN -> {
+        LaunchKey key = key(message.getGetRun().getRunId(), message.getGetRun().getAttempt());
+        if (key != null) {
+          apply(fence.onGetRun(now, key, fromProto(message.getGetRun().getBallot())));
+        }
+      }
+      case CANCEL -> {
+        LaunchKey key = key(message.getCancel().getRunId(), message.getCancel().getAttempt());
+        if (key != null) {
+          apply(fence.onCancel(now, key, fromProto(message.getCancel().getBallot())));
+        }
+      }
+      case REPORT_ACK -> {
+        LaunchKey key = key(message.getReportAck().getRunId(), message.getReportAck().getAttempt());
+        if (key != null) {
+          AgentEffect.ReportKind kind =
+              message.getReportAck().getKind() == RunReport.Kind.STARTED
+                  ? AgentEffect.ReportKind.STARTED
+                  : AgentEffect.ReportKind.FINISHED;
+          apply(fence.onReportAcknowledged(key, kind));
+          if (kind == AgentEffect.ReportKind.FINISHED && fence.view(key).phase().ended()) {
+            launches.remove(key);
+          }
+        }
+      }
+      case GET_OUTPUT -> onGetOutput(message.getGetOutput());
+      case BODY_NOT_SET -> {}
     }
+  }
 
-    // ------------------------------------------------------------------------------------- connection
+  private void onGetOutput(io.paxcron.proto.v1.GetOutput request) {
+    OutputChunk.Builder chunk = OutputChunk.newBuilder().setRequestId(request.getRequestId());
+    LaunchKey key = key(request.getRunId(), request.getAttempt());
+    if (key == null) {
+      send(
+          AgentMessage.newBuilder()
+              .setOutput(chunk.setError("bad run_id '" + request.getRunId() + "'"))
+              .build());
+      return;
+    }
+    int max =
+        request.getMaxBytes() == 0
+            ? MAX_OUTPUT_CHUNK
+            : Math.min(request.getMaxBytes(), MAX_OUTPUT_CHUNK);
+    processes
+        .readOutput(key, request.getOffset(), max)
+        .ifPresentOrElse(
+            slice ->
+                chunk
+                    .setFound(true)
+                    .setData(ByteString.copyFrom(slice.data()))
+                    .setOffset(slice.offset())
+                    .setSize(slice.size())
+                    .setEof(slice.eof())
+                    .setTruncated(slice.truncated()),
+            () -> chunk.setFound(false));
+    send(AgentMessage.newBuilder().setOutput(chunk).build());
+  }
 
-    private void connect() {
-        if (closed) {
-            return;
-        }
-        String address = redirectTo != null && !redirectTo.isEmpty() ? redirectTo
-                : options.cluster().get(addressIndex % options.cluster().size());
-        redirectTo = null;
-        int id = ++connection;
-        leaseOnThisStream = false;
-        registeredOnThisStream = false;
-        loop.schedule(() -> {
-            if (id == connection && !registeredOnThisStream && !closed) {
-                reconnect(address + " did not answer the registration within "
-                        + REGISTRATION_TIMEOUT_MILLIS + " ms");
-            }
-        }, REGISTRATION_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
-        StreamObserver<LeaderMessage> responses = new StreamObserver<>() {
-            @Override
-            public void onNext(LeaderMessage message) {
-                post(() -> onLeaderMessage(id, message));
-            }
+  // -------------------------------------------------------------------------------------
+  // connection
 
-            @Override
-            public void onError(Throwable error) {
-                post(() -> {
-                    if (id == connection) {
-                        reconnect("stream to " + address + " failed: " + error.getMessage());
-                    }
+  private void connect() {
+    if (closed) {
+      return;
+    }
+    String address =
+        redirectTo != null && !redirectTo.isEmpty()
+            ? redirectTo
+            : options.cluster().get(addressIndex % options.cluster().size());
+    redirectTo = null;
+    int id = ++connection;
+    leaseOnThisStream = false;
+    registeredOnThisStream = false;
+    loop.schedule(
+        () -> {
+          if (id == connection && !registeredOnThisStream && !closed) {
+            reconnect(
+                address
+                    + " did not answer the registration within "
+                    + REGISTRATION_TIMEOUT_MILLIS
+                    + " ms");
+          }
+        },
+        REGISTRATION_TIMEOUT_MILLIS,
+        TimeUnit.MILLISECONDS);
+    channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
+    StreamObserver<LeaderMessage> responses =
+        new StreamObserver<>() {
+          @Override
+          public void onNext(LeaderMessage message) {
+            post(() -> onLeaderMessage(id, message));
+          }
+
+          @Override
+          public void onError(Throwable error) {
+            post(
+                () -> {
+                  if (id == connection) {
+                    reconnect("stream to " + address + " failed: " + error.getMessage());
+                  }
                 });
-            }
+          }
 
-            @Override
-            public void onCompleted() {
-                post(() -> {
-                    if (id == connection) {
-                        reconnect("stream to " + address + " ended");
-                    }
+          @Override
+          public void onCompleted() {
+            post(
+                () -> {
+                  if (id == connection) {
+                    reconnect("stream to " + address + " ended");
+                  }
                 });
-            }
+          }
         };
-        stream = AgentServiceGrpc.newStub(channel).connect(responses);
-        Register.Builder register = Register.newBuilder()
-                .setName(options.name())
-                .putAllLabels(options.labels())
-                .setCapacity(options.capacity())
-                .setHighestSeen(toProto(fence.highestSeen()))
-                .setVersion(VERSION);
-        for (RunView view : fence.unacknowledged()) {
-            register.addRuns(toProto(view, null));
-        }
-        send(AgentMessage.newBuilder().setRegister(register).build());
+    stream = AgentServiceGrpc.newStub(channel).connect(responses);
+    Register.Builder register =
+        Register.newBuilder()
+            .setName(options.name())
+            .putAllLabels(options.labels())
+            .setCapacity(options.capacity())
+            .setHighestSeen(toProto(fence.highestSeen()))
+            .setVersion(VERSION);
+    for (RunView view : fence.unacknowledged()) {
+      register.addRuns(toProto(view, null));
     }
+    send(AgentMessage.newBuilder().setRegister(register).build());
+  }
 
-    /** Hands work from a gRPC thread to the event loop; after close there is nothing left to do. */
-    private void post(Runnable work) {
-        try {
-            loop.execute(work);
-        } catch (RejectedExecutionException e) {
-            // The agent closed: the message is for a stream that no longer exists.
-        }
+  /** Hands work from a gRPC thread to the event loop; after close there is nothing left to do. */
+  private void post(Runnable work) {
+    try {
+      loop.execute(work);
+    } catch (RejectedExecutionException e) {
+      // The agent closed: the message is for a stream that no longer exists.
     }
+  }
 
-    private void reconnect(String why) {
-        if (closed) {
-            return;
-        }
-        disconnect();
-        if (redirectTo == null || redirectTo.isEmpty()) {
-            addressIndex++;
-            failures++;
-        }
-        long cap = Math.min(MAX_BACKOFF_MILLIS, 50L << Math.min(failures, 10));
-        long delay = redirectTo != null && !redirectTo.isEmpty() ? 0 : cap / 2 + jitter.nextLong(cap / 2 + 1);
-        log.println("agent " + options.name() + ": " + why + "; reconnecting in " + delay + " ms");
-        loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+  private void reconnect(String why) {
+    if (closed) {
+      return;
     }
-
-    private void disconnect() {
-        connection++;
-        if (stream != null) {
-            try {
-                stream.onCompleted();
-            } catch (RuntimeException e) {
-                // The stream may already be broken; the channel is closed next either way.
-            }
-            stream = null;
-        }
-        if (channel != null) {
-            channel.shutdownNow();
-            channel = null;
-        }
+    disconnect();
+    if (redirectTo == null || redirectTo.isEmpty()) {
+      addressIndex++;
+      failures++;
     }
+    long cap = Math.min(MAX_BACKOFF_MILLIS, 50L << Math.min(failures, 10));
+    long delay =
+        redirectTo != null && !redirectTo.isEmpty() ? 0 : cap / 2 + jitter.nextLong(cap / 2 + 1);
+    log.println("agent " + options.name() + ": " + why + "; reconnecting in " + delay + " ms");
+    loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+  }
 
-    private void send(AgentMessage message) {
-        if (stream == null) {
-            return;
+  private void disconnect() {
+    connection++;
+    if (stream != null) {
+      try {
+        stream.onCompleted();
+      } catch (RuntimeException e) {
+        // The stream may already be broken; the channel is closed next either way.
+      }
+      stream = null;
+    }
+    if (channel != null) {
+      channel.shutdownNow();
+      channel = null;
+    }
+  }
+
+  private void send(AgentMessage message) {
+    if (stream == null) {
+      return;
+    }
+    try {
+      stream.onNext(message);
+    } catch (RuntimeException e) {
+      reconnect("send failed: " + e.getMessage());
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // conversions
+
+  private AgentMessage replyMessage(LeaderReply reply) {
+    return switch (reply) {
+      case LeaderReply.LaunchAnswer launch -> {
+        LaunchReply.Builder builder =
+            LaunchReply.newBuilder()
+                .setRunId(launch.key().runId().toString())
+                .setAttempt(launch.key().attempt())
+                .setBallot(toProto(launch.ballot()))
+                .setStatus(
+                    switch (launch.status()) {
+                      case ACCEPTED -> LaunchReply.Status.ACCEPTED;
+                      case REPEAT -> LaunchReply.Status.REPEAT;
+                      case FENCED -> LaunchReply.Status.FENCED;
+                      case CAPACITY -> LaunchReply.Status.CAPACITY;
+                    })
+                .setHighestSeen(toProto(launch.highestSeen()))
+                .setReason(launch.reason());
+        if (launch.status() == LeaderReply.LaunchStatus.ACCEPTED
+            || launch.status() == LeaderReply.LaunchStatus.REPEAT) {
+          builder.setState(toProto(launch.run(), launch.ballot()));
         }
-        try {
-            stream.onNext(message);
-        } catch (RuntimeException e) {
-            reconnect("send failed: " + e.getMessage());
+        yield AgentMessage.newBuilder().setLaunchReply(builder).build();
+      }
+      case LeaderReply.RunAnswer run ->
+          AgentMessage.newBuilder().setRunState(toProto(run.run(), run.ballot())).build();
+      case LeaderReply.CancelAnswer cancel -> {
+        CancelReply.Builder builder =
+            CancelReply.newBuilder()
+                .setRunId(cancel.key().runId().toString())
+                .setAttempt(cancel.key().attempt())
+                .setBallot(toProto(cancel.ballot()))
+                .setSignalled(cancel.signalled());
+        if (cancel.highestSeen() != null) {
+          builder.setHighestSeen(toProto(cancel.highestSeen()));
         }
-    }
+        yield AgentMessage.newBuilder().setCancelReply(builder).build();
+      }
+    };
+  }
 
-    // ------------------------------------------------------------------------------------- conversions
+  private static AgentMessage reportMessage(AgentEffect.Report report) {
+    return AgentMessage.newBuilder()
+        .setReport(
+            RunReport.newBuilder()
+                .setKind(
+                    report.kind() == AgentEffect.ReportKind.STARTED
+                        ? RunReport.Kind.STARTED
+                        : RunReport.Kind.FINISHED)
+                .setState(toProto(report.run(), null)))
+        .build();
+  }
 
-    private AgentMessage replyMessage(LeaderReply reply) {
-        return switch (reply) {
-            case LeaderReply.LaunchAnswer launch -> {
-                LaunchReply.Builder builder = LaunchReply.newBuilder()
-                        .setRunId(launch.key().runId().toString())
-                        .setAttempt(launch.key().attempt())
-                        .setBallot(toProto(launch.ballot()))
-                        .setStatus(switch (launch.status()) {
-                            case ACCEPTED -> LaunchReply.Status.ACCEPTED;
-                            case REPEAT -> LaunchReply.Status.REPEAT;
-                            case FENCED -> LaunchReply.Status.FENCED;
-                            case CAPACITY -> LaunchReply.Status.CAPACITY;
-                        })
-                        .setHighestSeen(toProto(launch.highestSeen()))
-                        .setReason(launch.reason());
-                if (launch.status() == LeaderReply.LaunchStatus.ACCEPTED
-                        || launch.status() == LeaderReply.LaunchStatus.REPEAT) {
-                    builder.setState(toProto(launch.run(), launch.ballot()));
-                }
-                yield AgentMessage.newBuilder().setLaunchReply(builder).build();
-            }
-            case LeaderReply.RunAnswer run -> AgentMessage.newBuilder()
-                    .setRunState(toProto(run.run(), run.ballot())).build();
-            case LeaderReply.CancelAnswer cancel -> {
-                CancelReply.Builder builder = CancelReply.newBuilder()
-                        .setRunId(cancel.key().runId().toString())
-                        .setAttempt(cancel.key().attempt())
-                        .setBallot(toProto(cancel.ballot()))
-                        .setSignalled(cancel.signalled());
-                if (cancel.highestSeen() != null) {
-                    builder.setHighestSeen(toProto(cancel.highestSeen()));
-                }
-                yield AgentMessage.newBuilder().setCancelReply(builder).build();
-            }
-        };
-    }
-
-    private static AgentMessage reportMessage(AgentEffect.Report report) {
-        return AgentMessage.newBuilder().setReport(RunReport.newBuilder()
-                .setKind(report.kind() == AgentEffect.ReportKind.STARTED ? RunReport.Kind.STARTED : RunReport.Kind.FINISHED)
-                .setState(toProto(report.run(), null))).build();
-    }
-
-    static RunState toProto(RunView view, FenceBallot asked) {
-        RunState.Builder state = RunState.newBuilder()
-                .setRunId(view.key().runId().toString())
-                .setAttempt(view.key().attempt())
-                .setState(switch (view.phase()) {
-                    case UNKNOWN -> RunState.State.UNKNOWN;
-                    case ACCEPTED -> RunState.State.ACCEPTED;
-                    case RUNNING -> RunState.State.RUNNING;
-                    case FINISHED -> RunState.State.FINISHED;
-                    case NEVER_STARTED -> RunState.State.NEVER_STARTED;
-                    case FENCED -> RunState.State.FENCED;
+  static RunState toProto(RunView view, FenceBallot asked) {
+    RunState.Builder state =
+        RunState.newBuilder()
+            .setRunId(view.key().runId().toString())
+            .setAttempt(view.key().attempt())
+            .setState(
+                switch (view.phase()) {
+                  case UNKNOWN -> RunState.State.UNKNOWN;
+                  case ACCEPTED -> RunState.State.ACCEPTED;
+                  case RUNNING -> RunState.State.RUNNING;
+                  case FINISHED -> RunState.State.FINISHED;
+                  case NEVER_STARTED -> RunState.State.NEVER_STARTED;
+                  case FENCED -> RunState.State.FENCED;
                 })
-                .setReason(view.reason())
-                .setOutputTail(ByteString.copyFrom(view.outputTail()));
-        if (asked != null) {
-            state.setBallot(toProto(asked));
-        }
-        if (view.highestSeen() != null) {
-            state.setHighestSeen(toProto(view.highestSeen()));
-        }
-        if (view.startedAt() != null) {
-            state.setStartedAt(toTimestamp(view.startedAt()));
-        }
-        if (view.endedAt() != null) {
-            state.setEndedAt(toTimestamp(view.endedAt()));
-        }
-        switch (view.outcome()) {
-            case null -> { }
-            case Outcome.Succeeded succeeded -> state.setOutcome(io.paxcron.proto.v1.Outcome.OUTCOME_SUCCEEDED);
-            case Outcome.Failed failed -> state.setOutcome(io.paxcron.proto.v1.Outcome.OUTCOME_FAILED)
-                    .setExitCode(failed.exitCode());
-            case Outcome.TimedOut timedOut -> state.setOutcome(io.paxcron.proto.v1.Outcome.OUTCOME_TIMED_OUT);
-            default -> throw new IllegalStateException("an agent never reports " + view.outcome());
-        }
-        return state.build();
+            .setReason(view.reason())
+            .setOutputTail(ByteString.copyFrom(view.outputTail()));
+    if (asked != null) {
+      state.setBallot(toProto(asked));
     }
-
-    static io.paxcron.proto.v1.FenceBallot toProto(FenceBallot ballot) {
-        return io.paxcron.proto.v1.FenceBallot.newBuilder().setGeneration(ballot.generation())
-                .setRound(ballot.round()).setReplicaId(ballot.replicaId()).build();
+    if (view.highestSeen() != null) {
+      state.setHighestSeen(toProto(view.highestSeen()));
     }
-
-    static FenceBallot fromProto(io.paxcron.proto.v1.FenceBallot ballot) {
-        return new FenceBallot(ballot.getGeneration(), ballot.getRound(), ballot.getReplicaId());
+    if (view.startedAt() != null) {
+      state.setStartedAt(toTimestamp(view.startedAt()));
     }
-
-    private static Timestamp toTimestamp(Instant instant) {
-        return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
+    if (view.endedAt() != null) {
+      state.setEndedAt(toTimestamp(view.endedAt()));
     }
-
-    private static Instant toInstant(Timestamp timestamp) {
-        return Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos());
+    switch (view.outcome()) {
+      case null -> {}
+      case Outcome.Succeeded succeeded ->
+          state.setOutcome(io.paxcron.proto.v1.Outcome.OUTCOME_SUCCEEDED);
+      case Outcome.Failed failed ->
+          state
+              .setOutcome(io.paxcron.proto.v1.Outcome.OUTCOME_FAILED)
+              .setExitCode(failed.exitCode());
+      case Outcome.TimedOut timedOut ->
+          state.setOutcome(io.paxcron.proto.v1.Outcome.OUTCOME_TIMED_OUT);
+      default -> throw new IllegalStateException("an agent never reports " + view.outcome());
     }
+    return state.build();
+  }
 
-    /** Parses "job@instant" or "job@instant/manual"; null (and a log line) if malformed. */
-    private LaunchKey key(String runId, int attempt) {
-        try {
-            return new LaunchKey(parseRunId(runId), attempt);
-        } catch (RuntimeException e) {
-            log.println("agent " + options.name() + ": ignoring a request for run_id '" + runId + "' attempt " + attempt
-                    + ": " + e.getMessage());
-            return null;
-        }
+  static io.paxcron.proto.v1.FenceBallot toProto(FenceBallot ballot) {
+    return io.paxcron.proto.v1.FenceBallot.newBuilder()
+        .setGeneration(ballot.generation())
+        .setRound(ballot.round())
+        .setReplicaId(ballot.replicaId())
+        .build();
+  }
+
+  static FenceBallot fromProto(io.paxcron.proto.v1.FenceBallot ballot) {
+    return new FenceBallot(ballot.getGeneration(), ballot.getRound(), ballot.getReplicaId());
+  }
+
+  private static Timestamp toTimestamp(Instant instant) {
+    return Timestamp.newBuilder()
+        .setSeconds(instant.getEpochSecond())
+        .setNanos(instant.getNano())
+        .build();
+  }
+
+  private static Instant toInstant(Timestamp timestamp) {
+    return Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos());
+  }
+
+  /** Parses "job@instant" or "job@instant/manual"; null (and a log line) if malformed. */
+  private LaunchKey key(String runId, int attempt) {
+    try {
+      return new LaunchKey(parseRunId(runId), attempt);
+    } catch (RuntimeException e) {
+      log.println(
+          "agent "
+              + options.name()
+              + ": ignoring a request for run_id '"
+              + runId
+              + "' attempt "
+              + attempt
+              + ": "
+              + e.getMessage());
+      return null;
     }
+  }
 
-    static RunId parseRunId(String text) {
-        boolean manual = text.endsWith("/manual");
-        String body = manual ? text.substring(0, text.length() - "/manual".length()) : text;
-        int at = body.lastIndexOf('@');
-        if (at <= 0) {
-            throw new IllegalArgumentException("run_id must be job@instant");
-        }
-        return new RunId(body.substring(0, at), Instant.parse(body.substring(at + 1)), manual);
+  static RunId parseRunId(String text) {
+    boolean manual = text.endsWith("/manual");
+    String body = manual ? text.substring(0, text.length() - "/manual".length()) : text;
+    int at = body.lastIndexOf('@');
+    if (at <= 0) {
+      throw new IllegalArgumentException("run_id must be job@instant");
     }
+    return new RunId(body.substring(0, at), Instant.parse(body.substring(at + 1)), manual);
+  }
 
-    private static Launch decode(byte[] payload) {
-        try {
-            return Launch.parseFrom(payload);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException("a launch in the journal does not parse: " + e.getMessage(), e);
-        }
+  private static Launch decode(byte[] payload) {
+    try {
+      return Launch.parseFrom(payload);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException(
+          "a launch in the journal does not parse: " + e.getMessage(), e);
     }
+  }
 
-    /** Running and accepted launches (for tests and status). */
-    public List<String> openLaunches() {
-        try {
-            return loop.submit(() -> {
+  /** Running and accepted launches (for tests and status). */
+  public List<String> openLaunches() {
+    try {
+      return loop.submit(
+              () -> {
                 List<String> open = new ArrayList<>();
                 for (RunView view : fence.unacknowledged()) {
-                    if (view.phase().open()) {
-                        open.add(view.toString());
-                    }
+                  if (view.phase().open()) {
+                    open.add(view.toString());
+                  }
                 }
                 return open;
-            }).get();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+              })
+          .get();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
+  }
 }

@@ -56,7 +56,11 @@ public final class BackupRepository implements AutoCloseable {
    * One backup found by {@link #list}: its name (the common stem), and its manifest if that parsed
    * and its image is present with the declared size; otherwise the problem.
    */
-  public record Entry(String name, long slot, Instant takenAt, Optional<BackupManifest> manifest,
+  public record Entry(
+      String name,
+      long slot,
+      Instant takenAt,
+      Optional<BackupManifest> manifest,
       Optional<String> problem) {
     public boolean looksValid() {
       return problem.isEmpty();
@@ -64,8 +68,8 @@ public final class BackupRepository implements AutoCloseable {
   }
 
   /**
-   * Every backup, newest first (restore generation, then slot, then time), and every object that
-   * is not one.
+   * Every backup, newest first (restore generation, then slot, then time), and every object that is
+   * not one.
    */
   public record Listing(List<Entry> backups, List<Problem> problems) {
     public Listing {
@@ -122,27 +126,43 @@ public final class BackupRepository implements AutoCloseable {
       }
       String owner = newest.manifest().get().clusterId();
       if (!owner.equals(writer.clusterId())) {
-        throw new BackupStoreException(BackupStoreException.Kind.REFUSED, store.describe()
-            + ": holds backups of cluster '" + owner + "'; refusing to add one of cluster '"
-            + writer.clusterId() + "'");
+        throw new BackupStoreException(
+            BackupStoreException.Kind.REFUSED,
+            store.describe()
+                + ": holds backups of cluster '"
+                + owner
+                + "'; refusing to add one of cluster '"
+                + writer.clusterId()
+                + "'");
       }
       break;
     }
-    String name = String.format("snapshot-%020d-%020d-r%d", snapshot.slot(),
-        takenAt.toEpochMilli(), writer.replicaId());
+    String name =
+        String.format(
+            "snapshot-%020d-%020d-r%d",
+            snapshot.slot(), takenAt.toEpochMilli(), writer.replicaId());
     byte[] data = snapshot.data();
-    BackupManifest manifest = new BackupManifest(BackupManifest.FORMAT_VERSION, writer.clusterId(),
-        writer.replicaId(), snapshot.slot(), takenAt, name + IMAGE_SUFFIX, data.length,
-        BackupManifest.crc32cOf(data), Backup.sha256(data), writer.leaderRound(),
-        writer.restoreGeneration());
+    BackupManifest manifest =
+        new BackupManifest(
+            BackupManifest.FORMAT_VERSION,
+            writer.clusterId(),
+            writer.replicaId(),
+            snapshot.slot(),
+            takenAt,
+            name + IMAGE_SUFFIX,
+            data.length,
+            BackupManifest.crc32cOf(data),
+            Backup.sha256(data),
+            writer.leaderRound(),
+            writer.restoreGeneration());
     store.putOnce(name + IMAGE_SUFFIX, data);
     store.putOnce(name + MANIFEST_SUFFIX, manifest.toBytes());
     return manifest;
   }
 
   /**
-   * Lists the backups, reading each manifest (small) but no image; an image's presence and size
-   * are checked against the store's listing, so a truncated upload shows here already.
+   * Lists the backups, reading each manifest (small) but no image; an image's presence and size are
+   * checked against the store's listing, so a truncated upload shows here already.
    */
   public Listing list() throws BackupStoreException {
     List<StoredObject> objects = store.list();
@@ -156,12 +176,13 @@ public final class BackupRepository implements AutoCloseable {
         backups.add(entry(stem(name, MANIFEST_SUFFIX), Optional.of(byName)));
       } else if (name.endsWith(IMAGE_SUFFIX) && NAME.matcher(stem(name, IMAGE_SUFFIX)).matches()) {
         if (!byName.containsKey(stem(name, IMAGE_SUFFIX) + MANIFEST_SUFFIX)) {
-          problems.add(new Problem(name,
-              "image without a manifest (a backup write that did not finish); ignored"));
+          problems.add(
+              new Problem(
+                  name, "image without a manifest (a backup write that did not finish); ignored"));
         }
       } else if (name.endsWith(DirectoryStore.TEMP_SUFFIX)) {
-        problems.add(new Problem(name,
-            "temporary file of a backup write that did not finish; ignored"));
+        problems.add(
+            new Problem(name, "temporary file of a backup write that did not finish; ignored"));
       } else {
         problems.add(new Problem(name, "not a backup object; ignored"));
       }
@@ -180,24 +201,33 @@ public final class BackupRepository implements AutoCloseable {
       if (object.name().endsWith(MANIFEST_SUFFIX)) {
         Matcher matcher = NAME.matcher(stem(object.name(), MANIFEST_SUFFIX));
         if (matcher.matches()) {
-          named.add(new Named(matcher.group(), Long.parseLong(matcher.group(1)),
-              Instant.ofEpochMilli(Long.parseLong(matcher.group(2)))));
+          named.add(
+              new Named(
+                  matcher.group(),
+                  Long.parseLong(matcher.group(1)),
+                  Instant.ofEpochMilli(Long.parseLong(matcher.group(2)))));
         }
       }
     }
-    named.sort(Comparator.comparingLong(Named::slot).thenComparing(Named::takenAt)
-        .thenComparing(Named::name).reversed());
+    named.sort(
+        Comparator.comparingLong(Named::slot)
+            .thenComparing(Named::takenAt)
+            .thenComparing(Named::name)
+            .reversed());
     return named;
   }
 
   /**
    * Restore generation first, then slot, then time: after a restore from an older backup, the
-   * restored cluster's backups (generation + 1) are newer than the dead cluster's later ones,
-   * whose higher slots belong to a history that no longer exists.
+   * restored cluster's backups (generation + 1) are newer than the dead cluster's later ones, whose
+   * higher slots belong to a history that no longer exists.
    */
   private static final Comparator<Entry> NEWEST_FIRST =
-      Comparator.comparingLong(BackupRepository::generationOf).thenComparingLong(Entry::slot)
-          .thenComparing(Entry::takenAt).thenComparing(Entry::name).reversed();
+      Comparator.comparingLong(BackupRepository::generationOf)
+          .thenComparingLong(Entry::slot)
+          .thenComparing(Entry::takenAt)
+          .thenComparing(Entry::name)
+          .reversed();
 
   /**
    * An unreadable manifest's generation is unknown; it counts as 0, so it never outranks (nor is
@@ -218,36 +248,69 @@ public final class BackupRepository implements AutoCloseable {
     Instant takenAt = Instant.ofEpochMilli(Long.parseLong(matcher.group(2)));
     BackupManifest manifest;
     try {
-      manifest = BackupManifest.parse(
-          store.get(name + MANIFEST_SUFFIX, BackupManifest.MAX_MANIFEST_BYTES));
+      manifest =
+          BackupManifest.parse(
+              store.get(name + MANIFEST_SUFFIX, BackupManifest.MAX_MANIFEST_BYTES));
     } catch (BackupManifest.InvalidManifestException e) {
-      return new Entry(name, slot, takenAt, Optional.empty(),
+      return new Entry(
+          name,
+          slot,
+          takenAt,
+          Optional.empty(),
           Optional.of(name + MANIFEST_SUFFIX + ": invalid manifest: " + e.getMessage()));
     } catch (BackupStoreException e) {
       if (e.kind() != BackupStoreException.Kind.NOT_FOUND
           && e.kind() != BackupStoreException.Kind.TOO_LARGE) {
         throw e;
       }
-      return new Entry(name, slot, takenAt, Optional.empty(),
+      return new Entry(
+          name,
+          slot,
+          takenAt,
+          Optional.empty(),
           Optional.of(name + MANIFEST_SUFFIX + ": " + e.getMessage()));
     }
     if (manifest.slot() != slot || !manifest.imageFile().equals(name + IMAGE_SUFFIX)) {
-      return new Entry(name, slot, takenAt, Optional.of(manifest), Optional.of(name
-          + MANIFEST_SUFFIX + ": the manifest (slot " + manifest.slot() + ", image "
-          + manifest.imageFile() + ") does not match its name"));
+      return new Entry(
+          name,
+          slot,
+          takenAt,
+          Optional.of(manifest),
+          Optional.of(
+              name
+                  + MANIFEST_SUFFIX
+                  + ": the manifest (slot "
+                  + manifest.slot()
+                  + ", image "
+                  + manifest.imageFile()
+                  + ") does not match its name"));
     }
     if (listing.isEmpty()) {
       return new Entry(name, slot, manifest.takenAt(), Optional.of(manifest), Optional.empty());
     }
     StoredObject image = listing.get().get(name + IMAGE_SUFFIX);
     if (image == null) {
-      return new Entry(name, slot, manifest.takenAt(), Optional.of(manifest),
+      return new Entry(
+          name,
+          slot,
+          manifest.takenAt(),
+          Optional.of(manifest),
           Optional.of(name + IMAGE_SUFFIX + ": the manifest's image is missing"));
     }
     if (image.sizeBytes() != manifest.sizeBytes()) {
-      return new Entry(name, slot, manifest.takenAt(), Optional.of(manifest),
-          Optional.of(name + IMAGE_SUFFIX + ": image holds " + image.sizeBytes()
-              + " bytes, the manifest declares " + manifest.sizeBytes() + " (truncated?)"));
+      return new Entry(
+          name,
+          slot,
+          manifest.takenAt(),
+          Optional.of(manifest),
+          Optional.of(
+              name
+                  + IMAGE_SUFFIX
+                  + ": image holds "
+                  + image.sizeBytes()
+                  + " bytes, the manifest declares "
+                  + manifest.sizeBytes()
+                  + " (truncated?)"));
     }
     return new Entry(name, slot, manifest.takenAt(), Optional.of(manifest), Optional.empty());
   }
@@ -260,8 +323,8 @@ public final class BackupRepository implements AutoCloseable {
    */
   public Verified verify(String name) throws InvalidBackupException, BackupStoreException {
     if (!NAME.matcher(name).matches()) {
-      throw new InvalidBackupException("'" + name
-          + "' is not a backup name (snapshot-<slot>-<millis>-r<replica>)");
+      throw new InvalidBackupException(
+          "'" + name + "' is not a backup name (snapshot-<slot>-<millis>-r<replica>)");
     }
     Entry entry = entry(name, Optional.empty());
     if (entry.problem().isPresent() || entry.manifest().isEmpty()) {
@@ -273,10 +336,15 @@ public final class BackupRepository implements AutoCloseable {
       data = store.get(manifest.imageFile(), Math.min(MAX_IMAGE_BYTES, manifest.sizeBytes()));
     } catch (BackupStoreException e) {
       switch (e.kind()) {
-        case NOT_FOUND -> throw new InvalidBackupException(
-            manifest.imageFile() + ": the manifest's image is missing");
-        case TOO_LARGE -> throw new InvalidBackupException(manifest.imageFile()
-            + ": image is larger than the " + manifest.sizeBytes() + " bytes its manifest declares");
+        case NOT_FOUND ->
+            throw new InvalidBackupException(
+                manifest.imageFile() + ": the manifest's image is missing");
+        case TOO_LARGE ->
+            throw new InvalidBackupException(
+                manifest.imageFile()
+                    + ": image is larger than the "
+                    + manifest.sizeBytes()
+                    + " bytes its manifest declares");
         default -> throw e;
       }
     }
@@ -289,12 +357,17 @@ public final class BackupRepository implements AutoCloseable {
 
   private static String mismatch(BackupManifest manifest, byte[] data) {
     if (data.length != manifest.sizeBytes()) {
-      return "image holds " + data.length + " bytes, the manifest declares "
-          + manifest.sizeBytes() + " (truncated?)";
+      return "image holds "
+          + data.length
+          + " bytes, the manifest declares "
+          + manifest.sizeBytes()
+          + " (truncated?)";
     }
     int crc = BackupManifest.crc32cOf(data);
     if (crc != manifest.crc32c()) {
-      return "image CRC32C " + HexFormat.of().toHexDigits(crc) + " does not match the manifest's "
+      return "image CRC32C "
+          + HexFormat.of().toHexDigits(crc)
+          + " does not match the manifest's "
           + HexFormat.of().toHexDigits(manifest.crc32c());
     }
     String sha = Backup.sha256(data);
@@ -331,23 +404,21 @@ public final class BackupRepository implements AutoCloseable {
   /**
    * Deletes backups beyond the newest {@code keep} (in {@link #list}'s order: generation, slot,
    * time), and those older than {@code maxAge}; the newest backup is never deleted, whatever its
-   * age. Manifest first, so no backup is left
-   * half-there.
+   * age. Manifest first, so no backup is left half-there.
    *
    * @return the names deleted
    */
   public List<String> prune(int keep, Optional<Duration> maxAge, Instant now)
       throws BackupStoreException {
     if (keep < 1 || keep > LIMIT_KEEP) {
-      throw new IllegalArgumentException("backup-keep must be between 1 and " + LIMIT_KEEP
-          + ", got " + keep);
+      throw new IllegalArgumentException(
+          "backup-keep must be between 1 and " + LIMIT_KEEP + ", got " + keep);
     }
     List<Entry> backups = list().backups();
     List<String> deleted = new ArrayList<>();
     for (int i = 1; i < backups.size(); i++) {
       Entry entry = backups.get(i);
-      boolean tooOld = maxAge.isPresent()
-          && entry.takenAt().isBefore(now.minus(maxAge.get()));
+      boolean tooOld = maxAge.isPresent() && entry.takenAt().isBefore(now.minus(maxAge.get()));
       if (i >= keep || tooOld) {
         store.delete(entry.name() + MANIFEST_SUFFIX);
         store.delete(entry.name() + IMAGE_SUFFIX);

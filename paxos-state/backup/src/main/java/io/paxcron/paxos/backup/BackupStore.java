@@ -7,8 +7,8 @@ import java.util.List;
  * ({@code [A-Za-z0-9._-]+}) written once and never modified; the backup format on top ({@link
  * BackupRepository}) relies on a manifest being written only after its image.
  *
- * <p>Threading: an implementation may be used from one thread at a time. Every method blocks on
- * I/O and must run off any event loop.
+ * <p>Threading: an implementation may be used from one thread at a time. Every method blocks on I/O
+ * and must run off any event loop.
  */
 public sealed interface BackupStore extends AutoCloseable permits DirectoryStore, S3Store {
 
@@ -26,8 +26,8 @@ public sealed interface BackupStore extends AutoCloseable permits DirectoryStore
   /**
    * Reads a whole object.
    *
-   * @throws BackupStoreException {@link BackupStoreException.Kind#TOO_LARGE} if it holds more
-   *     than {@code maxBytes}, {@link BackupStoreException.Kind#NOT_FOUND}, or why the read failed
+   * @throws BackupStoreException {@link BackupStoreException.Kind#TOO_LARGE} if it holds more than
+   *     {@code maxBytes}, {@link BackupStoreException.Kind#NOT_FOUND}, or why the read failed
    */
   byte[] get(String name, long maxBytes) throws BackupStoreException;
 
@@ -55,8 +55,10 @@ public sealed interface BackupStore extends AutoCloseable permits DirectoryStore
   /** Checks a name is flat and plain, so no object escapes the target's directory or prefix. */
   static String checkName(String name) {
     if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,200}")) {
-      throw new IllegalArgumentException("object name '" + name
-          + "' must be 1-201 letters, digits, '.', '_' or '-', starting with a letter or digit");
+      throw new IllegalArgumentException(
+          "object name '"
+              + name
+              + "' must be 1-201 letters, digits, '.', '_' or '-', starting with a letter or digit");
     }
     return name;
   }

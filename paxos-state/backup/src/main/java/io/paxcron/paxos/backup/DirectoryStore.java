@@ -14,10 +14,10 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * A directory (a mounted volume or NFS path) as a backup store. An object is written to a
- * temporary file, fsynced, then hard-linked to its name — a link fails if the name exists, which
- * makes the write once-only and atomic — and the directory is fsynced. File systems without hard
- * links fall back to an atomic rename after checking the name is free.
+ * A directory (a mounted volume or NFS path) as a backup store. An object is written to a temporary
+ * file, fsynced, then hard-linked to its name — a link fails if the name exists, which makes the
+ * write once-only and atomic — and the directory is fsynced. File systems without hard links fall
+ * back to an atomic rename after checking the name is free.
  */
 public final class DirectoryStore implements BackupStore {
 
@@ -35,8 +35,8 @@ public final class DirectoryStore implements BackupStore {
     try {
       Files.createDirectories(store.dir);
     } catch (IOException e) {
-      throw new BackupStoreException(Kind.UNAVAILABLE,
-          store.dir + ": cannot create the backup directory: " + describe(e), e);
+      throw new BackupStoreException(
+          Kind.UNAVAILABLE, store.dir + ": cannot create the backup directory: " + describe(e), e);
     }
     if (!Files.isDirectory(store.dir)) {
       throw new BackupStoreException(Kind.REFUSED, store.dir + ": is not a directory");
@@ -61,8 +61,8 @@ public final class DirectoryStore implements BackupStore {
       if (!Files.isDirectory(dir)) {
         throw new BackupStoreException(Kind.UNAVAILABLE, dir + ": the backup directory is gone");
       }
-      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE)) {
+      try (FileChannel channel =
+          FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         while (buffer.hasRemaining()) {
           channel.write(buffer);
@@ -81,8 +81,8 @@ public final class DirectoryStore implements BackupStore {
       }
       syncDirectory();
     } catch (IOException e) {
-      throw new BackupStoreException(Kind.UNAVAILABLE,
-          target + ": cannot write: " + describe(e), e);
+      throw new BackupStoreException(
+          Kind.UNAVAILABLE, target + ": cannot write: " + describe(e), e);
     } finally {
       try {
         Files.deleteIfExists(temp);
@@ -98,7 +98,8 @@ public final class DirectoryStore implements BackupStore {
     try {
       long size = Files.size(file);
       if (size > maxBytes) {
-        throw new BackupStoreException(Kind.TOO_LARGE,
+        throw new BackupStoreException(
+            Kind.TOO_LARGE,
             file + ": holds " + size + " bytes, more than the " + maxBytes + " accepted");
       }
       return Files.readAllBytes(file);
@@ -115,13 +116,16 @@ public final class DirectoryStore implements BackupStore {
     try (Stream<Path> files = Files.list(dir)) {
       for (Path file : files.sorted().toList()) {
         if (Files.isRegularFile(file)) {
-          objects.add(new StoredObject(file.getFileName().toString(), Files.size(file),
-              Files.getLastModifiedTime(file).toInstant()));
+          objects.add(
+              new StoredObject(
+                  file.getFileName().toString(),
+                  Files.size(file),
+                  Files.getLastModifiedTime(file).toInstant()));
         }
       }
     } catch (NoSuchFileException e) {
-      throw new BackupStoreException(Kind.UNAVAILABLE, dir + ": the backup directory does not exist",
-          e);
+      throw new BackupStoreException(
+          Kind.UNAVAILABLE, dir + ": the backup directory does not exist", e);
     } catch (IOException e) {
       throw new BackupStoreException(Kind.UNAVAILABLE, dir + ": cannot list: " + describe(e), e);
     }

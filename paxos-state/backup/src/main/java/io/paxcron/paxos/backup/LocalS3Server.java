@@ -45,38 +45,45 @@ public final class LocalS3Server implements AutoCloseable {
    */
   public static LocalS3Server start(Path jar, Path root, String bucket) throws IOException {
     if (!Files.isRegularFile(jar)) {
-      throw new IllegalStateException("the S3Mock jar " + jar + " is missing; build with mvn so"
-          + " maven-dependency-plugin copies it (see paxos-state/backup/pom.xml)");
+      throw new IllegalStateException(
+          "the S3Mock jar "
+              + jar
+              + " is missing; build with mvn so"
+              + " maven-dependency-plugin copies it (see paxos-state/backup/pom.xml)");
     }
     Files.createDirectories(root);
     int port = freePort();
     int tlsPort = freePort();
     Path log = root.resolveSibling(root.getFileName() + ".log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1",
-        "-jar", jar.toString(),
-        "--server.address=127.0.0.1",
-        "--http.port=" + port,
-        "--server.port=" + tlsPort,
-        "--com.adobe.testing.s3mock.store.root=" + root,
-        "--com.adobe.testing.s3mock.store.initial-buckets=" + bucket,
-        "--com.adobe.testing.s3mock.store.retain-files-on-exit=true",
-        "--logging.level.root=WARN"));
-    Process process = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile())
-        .start();
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                java,
+                "-Xmx256m",
+                "-XX:TieredStopAtLevel=1",
+                "-jar",
+                jar.toString(),
+                "--server.address=127.0.0.1",
+                "--http.port=" + port,
+                "--server.port=" + tlsPort,
+                "--com.adobe.testing.s3mock.store.root=" + root,
+                "--com.adobe.testing.s3mock.store.initial-buckets=" + bucket,
+                "--com.adobe.testing.s3mock.store.retain-files-on-exit=true",
+                "--logging.level.root=WARN"));
+    Process process =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     LocalS3Server server = new LocalS3Server(process, port, log);
     long deadline = System.nanoTime() + START_DEADLINE.toNanos();
     while (!server.answers()) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("S3Mock exited with " + process.exitValue() + "; see "
-            + log);
+        throw new IllegalStateException(
+            "S3Mock exited with " + process.exitValue() + "; see " + log);
       }
       if (System.nanoTime() > deadline) {
         server.close();
-        throw new IllegalStateException("S3Mock did not answer within " + START_DEADLINE
-            + "; see " + log);
+        throw new IllegalStateException(
+            "S3Mock did not answer within " + START_DEADLINE + "; see " + log);
       }
       try {
         process.waitFor(250, TimeUnit.MILLISECONDS);
@@ -113,8 +120,14 @@ public final class LocalS3Server implements AutoCloseable {
 
   /** A target URL for {@code bucket/prefix} on this server. */
   public String targetUrl(String bucket, String prefix, Path credentialsFile) {
-    return "s3://" + bucket + "/" + prefix + "?endpoint=" + endpoint()
-        + "&region=us-east-1&credentials-file=" + credentialsFile;
+    return "s3://"
+        + bucket
+        + "/"
+        + prefix
+        + "?endpoint="
+        + endpoint()
+        + "&region=us-east-1&credentials-file="
+        + credentialsFile;
   }
 
   /**
@@ -122,8 +135,10 @@ public final class LocalS3Server implements AutoCloseable {
    * deployments point {@code credentials-file} at their own or use the provider chain.
    */
   public static Path writeCredentials(Path file) throws IOException {
-    Files.writeString(file, "[default]\naws_access_key_id = paxcron-test\n"
-        + "aws_secret_access_key = paxcron-test-secret\n");
+    Files.writeString(
+        file,
+        "[default]\naws_access_key_id = paxcron-test\n"
+            + "aws_secret_access_key = paxcron-test-secret\n");
     return file;
   }
 

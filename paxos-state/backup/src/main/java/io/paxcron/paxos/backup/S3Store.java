@@ -35,13 +35,13 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * connection HTTP client (no Netty or Apache client beside gRPC's). An endpoint override and
  * path-style access make MinIO, Ceph RGW and AWS all work.
  *
- * <p>Writes are once-only: a PUT carries {@code If-None-Match: *}, which S3, MinIO and recent
- * Ceph honour by answering 412 when the key exists. A store that rejects the header (400 or 501
- * naming it) is remembered as lacking conditional writes, and this and later writes fall back to
- * a HEAD followed by a plain PUT — racy against a second writer, which is why only the leader
- * ships backups. The SDK's own payload checksums are sent only when an operation requires them,
- * since older S3-compatible servers reject the trailing-checksum encoding; every image carries
- * its own CRC32C and SHA-256 in the manifest anyway.
+ * <p>Writes are once-only: a PUT carries {@code If-None-Match: *}, which S3, MinIO and recent Ceph
+ * honour by answering 412 when the key exists. A store that rejects the header (400 or 501 naming
+ * it) is remembered as lacking conditional writes, and this and later writes fall back to a HEAD
+ * followed by a plain PUT — racy against a second writer, which is why only the leader ships
+ * backups. The SDK's own payload checksums are sent only when an operation requires them, since
+ * older S3-compatible servers reject the trailing-checksum encoding; every image carries its own
+ * CRC32C and SHA-256 in the manifest anyway.
  *
  * <p>Credentials come from the default AWS provider chain or from an AWS-format credentials file
  * named in the target URL; they are never logged (the SDK's own logging stays off unless
@@ -68,35 +68,43 @@ public final class S3Store implements BackupStore {
     AwsCredentialsProvider credentials;
     if (url.credentialsFile().isPresent()) {
       if (!Files.isReadable(url.credentialsFile().get())) {
-        throw new BackupStoreException(Kind.REFUSED, url.text()
-            + ": credentials-file " + url.credentialsFile().get() + " is not readable");
+        throw new BackupStoreException(
+            Kind.REFUSED,
+            url.text() + ": credentials-file " + url.credentialsFile().get() + " is not readable");
       }
-      ProfileFile file = ProfileFile.builder()
-          .content(url.credentialsFile().get())
-          .type(ProfileFile.Type.CREDENTIALS)
-          .build();
+      ProfileFile file =
+          ProfileFile.builder()
+              .content(url.credentialsFile().get())
+              .type(ProfileFile.Type.CREDENTIALS)
+              .build();
       if (file.profile(url.profile()).isEmpty()) {
-        throw new BackupStoreException(Kind.REFUSED, url.text() + ": credentials-file "
-            + url.credentialsFile().get() + " has no profile [" + url.profile() + "]");
+        throw new BackupStoreException(
+            Kind.REFUSED,
+            url.text()
+                + ": credentials-file "
+                + url.credentialsFile().get()
+                + " has no profile ["
+                + url.profile()
+                + "]");
       }
-      credentials = ProfileCredentialsProvider.builder()
-          .profileFile(file)
-          .profileName(url.profile())
-          .build();
+      credentials =
+          ProfileCredentialsProvider.builder().profileFile(file).profileName(url.profile()).build();
     } else {
       credentials = DefaultCredentialsProvider.builder().build();
     }
-    S3ClientBuilder builder = S3Client.builder()
-        .httpClient(UrlConnectionHttpClient.builder()
-            .connectionTimeout(timeout)
-            .socketTimeout(timeout)
-            .build())
-        .region(Region.of(url.region()))
-        .credentialsProvider(credentials)
-        .forcePathStyle(url.pathStyle())
-        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .overrideConfiguration(c -> c.apiCallTimeout(timeout.multipliedBy(4)));
+    S3ClientBuilder builder =
+        S3Client.builder()
+            .httpClient(
+                UrlConnectionHttpClient.builder()
+                    .connectionTimeout(timeout)
+                    .socketTimeout(timeout)
+                    .build())
+            .region(Region.of(url.region()))
+            .credentialsProvider(credentials)
+            .forcePathStyle(url.pathStyle())
+            .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+            .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+            .overrideConfiguration(c -> c.apiCallTimeout(timeout.multipliedBy(4)));
     url.endpoint().ifPresent(builder::endpointOverride);
     return new S3Store(url, builder.build());
   }
@@ -116,8 +124,13 @@ public final class S3Store implements BackupStore {
     String key = url.prefix() + BackupStore.checkName(name);
     if (conditionalWrites) {
       try {
-        client.putObject(PutObjectRequest.builder().bucket(url.bucket()).key(key)
-            .ifNoneMatch("*").contentLength((long) bytes.length).build(),
+        client.putObject(
+            PutObjectRequest.builder()
+                .bucket(url.bucket())
+                .key(key)
+                .ifNoneMatch("*")
+                .contentLength((long) bytes.length)
+                .build(),
             RequestBody.fromBytes(bytes));
         return;
       } catch (S3Exception e) {
@@ -136,8 +149,13 @@ public final class S3Store implements BackupStore {
       if (exists(key)) {
         throw new BackupStoreException(Kind.EXISTS, where(key) + ": already exists");
       }
-      client.putObject(PutObjectRequest.builder().bucket(url.bucket()).key(key)
-          .contentLength((long) bytes.length).build(), RequestBody.fromBytes(bytes));
+      client.putObject(
+          PutObjectRequest.builder()
+              .bucket(url.bucket())
+              .key(key)
+              .contentLength((long) bytes.length)
+              .build(),
+          RequestBody.fromBytes(bytes));
     } catch (SdkException e) {
       throw failure("write", key, e);
     }
@@ -176,8 +194,9 @@ public final class S3Store implements BackupStore {
       Long length = in.response().contentLength();
       if (length != null && length > maxBytes) {
         in.abort();
-        throw new BackupStoreException(Kind.TOO_LARGE, where(key) + ": holds " + length
-            + " bytes, more than the " + maxBytes + " accepted");
+        throw new BackupStoreException(
+            Kind.TOO_LARGE,
+            where(key) + ": holds " + length + " bytes, more than the " + maxBytes + " accepted");
       }
       return readAtMost(in, maxBytes, key);
     } catch (NoSuchKeyException e) {
@@ -188,8 +207,8 @@ public final class S3Store implements BackupStore {
       }
       throw failure("read", key, e);
     } catch (IOException | UncheckedIOException e) {
-      throw new BackupStoreException(Kind.UNAVAILABLE, where(key) + ": reading failed: "
-          + e.getMessage(), e);
+      throw new BackupStoreException(
+          Kind.UNAVAILABLE, where(key) + ": reading failed: " + e.getMessage(), e);
     }
   }
 
@@ -197,8 +216,8 @@ public final class S3Store implements BackupStore {
       throws IOException, BackupStoreException {
     byte[] data = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
     if (data.length > maxBytes) {
-      throw new BackupStoreException(Kind.TOO_LARGE, where(key) + ": holds more than the "
-          + maxBytes + " bytes accepted");
+      throw new BackupStoreException(
+          Kind.TOO_LARGE, where(key) + ": holds more than the " + maxBytes + " bytes accepted");
     }
     return data;
   }
@@ -209,8 +228,8 @@ public final class S3Store implements BackupStore {
     try {
       String token = null;
       do {
-        ListObjectsV2Request.Builder request = ListObjectsV2Request.builder()
-            .bucket(url.bucket()).prefix(url.prefix());
+        ListObjectsV2Request.Builder request =
+            ListObjectsV2Request.builder().bucket(url.bucket()).prefix(url.prefix());
         if (token != null) {
           request.continuationToken(token);
         }
@@ -259,11 +278,15 @@ public final class S3Store implements BackupStore {
     } else {
       kind = Kind.UNAVAILABLE;
     }
-    String reason = e instanceof S3Exception s3 && s3.awsErrorDetails() != null
-        ? s3.statusCode() + " " + s3.awsErrorDetails().errorCode() + ": "
-            + s3.awsErrorDetails().errorMessage()
-        : String.valueOf(e.getMessage());
-    return new BackupStoreException(kind, where(key) + " (" + url.text() + "): " + action
-        + " failed: " + reason, e);
+    String reason =
+        e instanceof S3Exception s3 && s3.awsErrorDetails() != null
+            ? s3.statusCode()
+                + " "
+                + s3.awsErrorDetails().errorCode()
+                + ": "
+                + s3.awsErrorDetails().errorMessage()
+            : String.valueOf(e.getMessage());
+    return new BackupStoreException(
+        kind, where(key) + " (" + url.text() + "): " + action + " failed: " + reason, e);
   }
 }

@@ -18,7 +18,8 @@ class DirectoryRepositoryTest extends RepositoryContract {
 
   @Override
   BackupStore newStore() throws Exception {
-    return BackupStore.open(TargetUrl.parse(temp.resolve("target-" + targets++).toString()),
+    return BackupStore.open(
+        TargetUrl.parse(temp.resolve("target-" + targets++).toString()),
         java.time.Duration.ofSeconds(5));
   }
 
@@ -44,8 +45,10 @@ class DirectoryRepositoryTest extends RepositoryContract {
     Path dir = temp.resolve("gone");
     try (BackupStore store = DirectoryStore.open(dir)) {
       Files.delete(dir);
-      BackupStoreException down = assertThrows(BackupStoreException.class,
-          () -> new BackupRepository(store).write(snapshot(1, 10, 1), LEADER, T0));
+      BackupStoreException down =
+          assertThrows(
+              BackupStoreException.class,
+              () -> new BackupRepository(store).write(snapshot(1, 10, 1), LEADER, T0));
       assertEquals(BackupStoreException.Kind.UNAVAILABLE, down.kind());
       assertTrue(down.getMessage().contains(dir.toString()), down.getMessage());
     }

@@ -23,8 +23,7 @@ import org.junit.jupiter.api.Test;
 abstract class RepositoryContract {
 
   static final Instant T0 = Instant.parse("2026-11-21T10:00:00Z");
-  static final BackupRepository.Writer LEADER =
-      new BackupRepository.Writer("prod-eu", 2, 7, 1);
+  static final BackupRepository.Writer LEADER = new BackupRepository.Writer("prod-eu", 2, 7, 1);
 
   /** A fresh, empty target. */
   abstract BackupStore newStore() throws Exception;
@@ -69,8 +68,10 @@ abstract class RepositoryContract {
   void objectsAreWrittenOnce() throws Exception {
     try (BackupStore store = newStore()) {
       store.putOnce("once.image", "first".getBytes(StandardCharsets.UTF_8));
-      BackupStoreException again = assertThrows(BackupStoreException.class,
-          () -> store.putOnce("once.image", "second".getBytes(StandardCharsets.UTF_8)));
+      BackupStoreException again =
+          assertThrows(
+              BackupStoreException.class,
+              () -> store.putOnce("once.image", "second".getBytes(StandardCharsets.UTF_8)));
       assertEquals(BackupStoreException.Kind.EXISTS, again.kind(), again.getMessage());
       assertArrayEquals("first".getBytes(StandardCharsets.UTF_8), store.get("once.image", 100));
     }
@@ -91,9 +92,10 @@ abstract class RepositoryContract {
       assertEquals(1, selection.skipped().size(), selection.skipped().toString());
       String reason = selection.skipped().get(0).reason();
       assertTrue(reason.contains("CRC32C") && reason.contains("does not match"), reason);
-      BackupRepository.InvalidBackupException direct = assertThrows(
-          BackupRepository.InvalidBackupException.class,
-          () -> repo.verify(selection.skipped().get(0).object()));
+      BackupRepository.InvalidBackupException direct =
+          assertThrows(
+              BackupRepository.InvalidBackupException.class,
+              () -> repo.verify(selection.skipped().get(0).object()));
       assertTrue(direct.getMessage().contains("CRC32C"), direct.getMessage());
     }
   }
@@ -108,10 +110,12 @@ abstract class RepositoryContract {
 
       BackupRepository.Entry listed = repo.list().backups().get(0);
       assertTrue(listed.problem().orElseThrow().contains("truncated"), listed.toString());
-      BackupRepository.InvalidBackupException refused = assertThrows(
-          BackupRepository.InvalidBackupException.class, () -> repo.verify(listed.name()));
+      BackupRepository.InvalidBackupException refused =
+          assertThrows(
+              BackupRepository.InvalidBackupException.class, () -> repo.verify(listed.name()));
       assertTrue(refused.getMessage().contains("4096 bytes"), refused.getMessage());
-      assertEquals(100, repo.newestValid(Optional.empty()).chosen().orElseThrow().manifest().slot());
+      assertEquals(
+          100, repo.newestValid(Optional.empty()).chosen().orElseThrow().manifest().slot());
     }
   }
 
@@ -124,16 +128,18 @@ abstract class RepositoryContract {
       byte[] manifest = repo.store().get(manifestName, 4096);
       manifest[40] ^= 0x20;
       damage(repo.store(), manifestName, manifest);
-      repo.store().putOnce("snapshot-00000000000000000300-00000001795255300000-r2.image",
-          new byte[10]);
+      repo.store()
+          .putOnce("snapshot-00000000000000000300-00000001795255300000-r2.image", new byte[10]);
 
       BackupRepository.Listing listing = repo.list();
       // An unreadable manifest's generation is unknown: it sorts as generation 0, below valid ones.
-      BackupRepository.Entry damaged = listing.backups().stream()
-          .filter(e -> e.slot() == 200).findFirst().orElseThrow();
+      BackupRepository.Entry damaged =
+          listing.backups().stream().filter(e -> e.slot() == 200).findFirst().orElseThrow();
       assertTrue(damaged.problem().orElseThrow().contains("checksum mismatch"), listing.toString());
-      assertTrue(listing.problems().stream()
-          .anyMatch(p -> p.reason().startsWith("image without a manifest")), listing.toString());
+      assertTrue(
+          listing.problems().stream()
+              .anyMatch(p -> p.reason().startsWith("image without a manifest")),
+          listing.toString());
       BackupRepository.Selection selection = repo.newestValid(Optional.empty());
       assertEquals(100, selection.chosen().orElseThrow().manifest().slot());
     }
@@ -146,10 +152,20 @@ abstract class RepositoryContract {
       repo.write(snapshot(200, 100, 9), LEADER, T0.plusSeconds(3600));
       repo.write(snapshot(300, 100, 10), LEADER, T0.plusSeconds(7200));
 
-      assertEquals(200, repo.newestValid(Optional.of(T0.plusSeconds(3600)))
-          .chosen().orElseThrow().manifest().slot());
-      assertEquals(200, repo.newestValid(Optional.of(T0.plusSeconds(7199)))
-          .chosen().orElseThrow().manifest().slot());
+      assertEquals(
+          200,
+          repo.newestValid(Optional.of(T0.plusSeconds(3600)))
+              .chosen()
+              .orElseThrow()
+              .manifest()
+              .slot());
+      assertEquals(
+          200,
+          repo.newestValid(Optional.of(T0.plusSeconds(7199)))
+              .chosen()
+              .orElseThrow()
+              .manifest()
+              .slot());
       assertTrue(repo.newestValid(Optional.of(T0.minusSeconds(1))).chosen().isEmpty());
     }
   }
@@ -162,12 +178,15 @@ abstract class RepositoryContract {
       }
       List<String> deleted = repo.prune(3, Optional.empty(), T0.plus(Duration.ofHours(5)));
       assertEquals(2, deleted.size(), deleted.toString());
-      assertEquals(List.of(104L, 103L, 102L),
+      assertEquals(
+          List.of(104L, 103L, 102L),
           repo.list().backups().stream().map(BackupRepository.Entry::slot).toList());
 
       repo.prune(3, Optional.of(Duration.ofMinutes(90)), T0.plus(Duration.ofHours(5)));
-      assertEquals(List.of(104L), repo.list().backups().stream()
-          .map(BackupRepository.Entry::slot).toList(), "only the newest survives max-age");
+      assertEquals(
+          List.of(104L),
+          repo.list().backups().stream().map(BackupRepository.Entry::slot).toList(),
+          "only the newest survives max-age");
       assertEquals(List.of(), repo.list().problems(), "manifest and image deleted together");
     }
   }
@@ -176,8 +195,12 @@ abstract class RepositoryContract {
   void aTargetHoldingAnotherClustersBackupsRefusesNewOnes() throws Exception {
     try (BackupRepository repo = new BackupRepository(newStore())) {
       repo.write(snapshot(100, 100, 11), LEADER, T0);
-      BackupStoreException refused = assertThrows(BackupStoreException.class, () -> repo.write(
-          snapshot(101, 100, 12), new BackupRepository.Writer("other", 1, 1, 0), T0));
+      BackupStoreException refused =
+          assertThrows(
+              BackupStoreException.class,
+              () ->
+                  repo.write(
+                      snapshot(101, 100, 12), new BackupRepository.Writer("other", 1, 1, 0), T0));
       assertEquals(BackupStoreException.Kind.REFUSED, refused.kind());
       assertTrue(refused.getMessage().contains("'prod-eu'"), refused.getMessage());
     }
@@ -194,10 +217,11 @@ abstract class RepositoryContract {
       BackupRepository.Writer restored = new BackupRepository.Writer("prod-eu", 2, 1, 1);
       repo.write(snapshot(150, 100, 22), restored, T0.plusSeconds(120));
 
-      assertEquals(150, repo.newestValid(Optional.empty()).chosen().orElseThrow().manifest().slot());
+      assertEquals(
+          150, repo.newestValid(Optional.empty()).chosen().orElseThrow().manifest().slot());
       repo.prune(1, Optional.empty(), T0.plusSeconds(180));
-      assertEquals(List.of(150L),
-          repo.list().backups().stream().map(BackupRepository.Entry::slot).toList());
+      assertEquals(
+          List.of(150L), repo.list().backups().stream().map(BackupRepository.Entry::slot).toList());
     }
   }
 }

@@ -20,8 +20,9 @@ class S3RepositoryTest extends RepositoryContract {
 
   @Override
   BackupStore newStore() throws Exception {
-    return BackupStore.open(TargetUrl.parse(SharedS3.url("t" + PREFIXES.incrementAndGet()
-        + "-" + System.nanoTime())), Duration.ofSeconds(10));
+    return BackupStore.open(
+        TargetUrl.parse(SharedS3.url("t" + PREFIXES.incrementAndGet() + "-" + System.nanoTime())),
+        Duration.ofSeconds(10));
   }
 
   @Override
@@ -36,8 +37,10 @@ class S3RepositoryTest extends RepositoryContract {
     try (S3Store store = (S3Store) BackupStore.open(TargetUrl.parse(url), Duration.ofSeconds(10))) {
       assertFalse(store.conditionalWrites());
       store.putOnce("a.image", "1".getBytes(StandardCharsets.UTF_8));
-      BackupStoreException again = assertThrows(BackupStoreException.class,
-          () -> store.putOnce("a.image", "2".getBytes(StandardCharsets.UTF_8)));
+      BackupStoreException again =
+          assertThrows(
+              BackupStoreException.class,
+              () -> store.putOnce("a.image", "2".getBytes(StandardCharsets.UTF_8)));
       assertEquals(BackupStoreException.Kind.EXISTS, again.kind());
       BackupRepository repo = new BackupRepository(store);
       BackupManifest manifest = repo.write(snapshot(9, 500, 1), LEADER, T0);
@@ -52,11 +55,16 @@ class S3RepositoryTest extends RepositoryContract {
     try (ServerSocket socket = new ServerSocket(0)) {
       closedPort = socket.getLocalPort();
     }
-    String url = "s3://paxcron-backups/down?endpoint=http://127.0.0.1:" + closedPort
-        + "&credentials-file=" + SharedS3.credentials();
+    String url =
+        "s3://paxcron-backups/down?endpoint=http://127.0.0.1:"
+            + closedPort
+            + "&credentials-file="
+            + SharedS3.credentials();
     try (BackupStore store = BackupStore.open(TargetUrl.parse(url), Duration.ofSeconds(2))) {
-      BackupStoreException down = assertThrows(BackupStoreException.class,
-          () -> new BackupRepository(store).write(snapshot(1, 10, 1), LEADER, T0));
+      BackupStoreException down =
+          assertThrows(
+              BackupStoreException.class,
+              () -> new BackupRepository(store).write(snapshot(1, 10, 1), LEADER, T0));
       assertEquals(BackupStoreException.Kind.UNAVAILABLE, down.kind(), down.getMessage());
       assertTrue(down.getMessage().contains("127.0.0.1:" + closedPort), down.getMessage());
       assertFalse(down.getMessage().contains("paxcron-test-secret"), down.getMessage());
@@ -75,11 +83,14 @@ class S3RepositoryTest extends RepositoryContract {
 
   @Test
   void anUnreadableCredentialsFileIsRefusedBeforeAnyRequest() {
-    BackupStoreException refused = assertThrows(BackupStoreException.class,
-        () -> BackupStore.open(TargetUrl.parse(
-            "s3://paxcron-backups/p?endpoint=http://127.0.0.1:1&credentials-file=/nonexistent/c"),
-            Duration.ofSeconds(1)));
+    BackupStoreException refused =
+        assertThrows(
+            BackupStoreException.class,
+            () ->
+                BackupStore.open(
+                    TargetUrl.parse(
+                        "s3://paxcron-backups/p?endpoint=http://127.0.0.1:1&credentials-file=/nonexistent/c"),
+                    Duration.ofSeconds(1)));
     assertTrue(refused.getMessage().contains("/nonexistent/c"), refused.getMessage());
   }
-
 }

@@ -13,8 +13,8 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * One S3Mock process for every test class of this JVM (it takes 10-30 s to start); each test
- * writes under its own prefix. Stopped by a shutdown hook.
+ * One S3Mock process for every test class of this JVM (it takes 10-30 s to start); each test writes
+ * under its own prefix. Stopped by a shutdown hook.
  */
 final class SharedS3 {
 
@@ -29,7 +29,8 @@ final class SharedS3 {
     if (server == null) {
       try {
         Path root = Files.createTempDirectory("paxcron-s3mock");
-        server = LocalS3Server.start(LocalS3Server.jarFromProperty(), root.resolve("store"), BUCKET);
+        server =
+            LocalS3Server.start(LocalS3Server.jarFromProperty(), root.resolve("store"), BUCKET);
         credentials = LocalS3Server.writeCredentials(root.resolve("credentials"));
         LocalS3Server started = server;
         Runtime.getRuntime().addShutdownHook(new Thread(started::close, "s3mock-stop"));
@@ -56,8 +57,9 @@ final class SharedS3 {
         .endpointOverride(URI.create(server().endpoint()))
         .region(Region.US_EAST_1)
         .forcePathStyle(true)
-        .credentialsProvider(StaticCredentialsProvider.create(
-            AwsBasicCredentials.create("paxcron-test", "paxcron-test-secret")))
+        .credentialsProvider(
+            StaticCredentialsProvider.create(
+                AwsBasicCredentials.create("paxcron-test", "paxcron-test-secret")))
         .build();
   }
 

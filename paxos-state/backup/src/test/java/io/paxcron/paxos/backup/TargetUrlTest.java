@@ -15,14 +15,16 @@ class TargetUrlTest {
   @Test
   void directoriesArePathsOrFileUrls() {
     assertEquals(new TargetUrl.Directory("/mnt/b", Path.of("/mnt/b")), TargetUrl.parse("/mnt/b"));
-    assertEquals(Path.of("/mnt/b"),
-        ((TargetUrl.Directory) TargetUrl.parse("file:///mnt/b")).dir());
+    assertEquals(Path.of("/mnt/b"), ((TargetUrl.Directory) TargetUrl.parse("file:///mnt/b")).dir());
   }
 
   @Test
   void anS3UrlCarriesEndpointRegionPathStyleAndCredentialsFile() {
-    TargetUrl.S3 s3 = (TargetUrl.S3) TargetUrl.parse("s3://paxcron-backups/prod/eu?endpoint="
-        + "http://127.0.0.1:9000&region=eu-west-1&credentials-file=/etc/paxcron/aws");
+    TargetUrl.S3 s3 =
+        (TargetUrl.S3)
+            TargetUrl.parse(
+                "s3://paxcron-backups/prod/eu?endpoint="
+                    + "http://127.0.0.1:9000&region=eu-west-1&credentials-file=/etc/paxcron/aws");
     assertEquals("paxcron-backups", s3.bucket());
     assertEquals("prod/eu/", s3.prefix());
     assertEquals(Optional.of(URI.create("http://127.0.0.1:9000")), s3.endpoint());
@@ -44,12 +46,16 @@ class TargetUrlTest {
     assertMessage("s3://bucket-name/x?endpoint=ftp://h", "parameter 'endpoint'");
     assertMessage("s3://bucket-name/x?path-style=yes", "parameter 'path-style'");
     assertMessage("http://bucket/x", "unsupported scheme");
-    IllegalArgumentException secret = assertThrows(IllegalArgumentException.class,
-        () -> TargetUrl.parse("s3://bucket-name/x?secret-key=hunter2"));
+    IllegalArgumentException secret =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TargetUrl.parse("s3://bucket-name/x?secret-key=hunter2"));
     assertTrue(secret.getMessage().contains("credentials-file"), secret.getMessage());
     assertFalse(secret.getMessage().contains("hunter2"), secret.getMessage());
-    IllegalArgumentException userInfo = assertThrows(IllegalArgumentException.class,
-        () -> TargetUrl.parse("s3://AKIA:hunter2@bucket-name/x"));
+    IllegalArgumentException userInfo =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TargetUrl.parse("s3://AKIA:hunter2@bucket-name/x"));
     assertFalse(userInfo.getMessage().contains("hunter2"), userInfo.getMessage());
   }
 

@@ -22,9 +22,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A blocking client of the replicated log that follows the leader and retries safely: every
- * command carries this client's session id and a sequence number, so a retry after a lost answer
- * is applied once and gets the first result.
+ * A blocking client of the replicated log that follows the leader and retries safely: every command
+ * carries this client's session id and a sequence number, so a retry after a lost answer is applied
+ * once and gets the first result.
  *
  * <p>Threading: one command at a time per client (sessions are sequential); use one client per
  * thread. Errors: {@link LogClientException} once {@code overallTimeout} has passed without an
@@ -51,8 +51,8 @@ public final class LogClient implements AutoCloseable {
   private String leader;
   private int roundRobin;
 
-  public LogClient(long clientId, List<String> addresses, Duration callTimeout,
-      Duration overallTimeout) {
+  public LogClient(
+      long clientId, List<String> addresses, Duration callTimeout, Duration overallTimeout) {
     this(clientId, addresses, callTimeout, overallTimeout, new LinkedHashMap<>(), true);
   }
 
@@ -60,13 +60,22 @@ public final class LogClient implements AutoCloseable {
    * A client whose channels come from {@code sharedChannels}, a thread-safe map shared by many
    * clients (one connection per replica for all of them); the clients never close those channels.
    */
-  public LogClient(long clientId, List<String> addresses, Duration callTimeout,
-      Duration overallTimeout, Map<String, ManagedChannel> sharedChannels) {
+  public LogClient(
+      long clientId,
+      List<String> addresses,
+      Duration callTimeout,
+      Duration overallTimeout,
+      Map<String, ManagedChannel> sharedChannels) {
     this(clientId, addresses, callTimeout, overallTimeout, sharedChannels, false);
   }
 
-  private LogClient(long clientId, List<String> addresses, Duration callTimeout,
-      Duration overallTimeout, Map<String, ManagedChannel> channels, boolean ownsChannels) {
+  private LogClient(
+      long clientId,
+      List<String> addresses,
+      Duration callTimeout,
+      Duration overallTimeout,
+      Map<String, ManagedChannel> channels,
+      boolean ownsChannels) {
     this.channels = channels;
     this.ownsChannels = ownsChannels;
     if (addresses.isEmpty()) {
@@ -81,11 +90,12 @@ public final class LogClient implements AutoCloseable {
 
   /** Proposes {@code payload}; returns the reply once it is applied, retrying across leaders. */
   public ProposeReply propose(byte[] payload) {
-    ProposeRequest request = ProposeRequest.newBuilder()
-        .setClientId(clientId)
-        .setSequence(nextSequence++)
-        .setPayload(ByteString.copyFrom(payload))
-        .build();
+    ProposeRequest request =
+        ProposeRequest.newBuilder()
+            .setClientId(clientId)
+            .setSequence(nextSequence++)
+            .setPayload(ByteString.copyFrom(payload))
+            .build();
     return withRetries("propose", address -> stub(address).propose(request));
   }
 
@@ -131,8 +141,12 @@ public final class LogClient implements AutoCloseable {
         backoffMillis = Math.min(backoffMillis * 2, 200);
       }
     }
-    throw new LogClientException(what + " got no answer within " + overallTimeout
-        + (last == null ? "" : "; last error: " + last.getStatus()), last);
+    throw new LogClientException(
+        what
+            + " got no answer within "
+            + overallTimeout
+            + (last == null ? "" : "; last error: " + last.getStatus()),
+        last);
   }
 
   private static String leaderHint(Metadata trailers) {
@@ -148,8 +162,9 @@ public final class LogClient implements AutoCloseable {
   }
 
   private ReplicatedLogGrpc.ReplicatedLogBlockingStub stub(String address) {
-    ManagedChannel channel = channels.computeIfAbsent(address,
-        a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
+    ManagedChannel channel =
+        channels.computeIfAbsent(
+            address, a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
     return ReplicatedLogGrpc.newBlockingStub(channel)
         .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
   }

@@ -39,16 +39,18 @@ public final class LogService extends ReplicatedLogGrpc.ReplicatedLogImplBase {
   @Override
   public void propose(ProposeRequest request, StreamObserver<ProposeReply> response) {
     if (request.getSequence() < 1) {
-      response.onError(Status.INVALID_ARGUMENT
-          .withDescription("sequence: must be >= 1, got " + request.getSequence())
-          .asRuntimeException());
+      response.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription("sequence: must be >= 1, got " + request.getSequence())
+              .asRuntimeException());
       return;
     }
     if (request.getPayload().size() > MAX_PAYLOAD_BYTES) {
-      response.onError(Status.INVALID_ARGUMENT
-          .withDescription("payload: " + request.getPayload().size() + " bytes exceeds "
-              + MAX_PAYLOAD_BYTES)
-          .asRuntimeException());
+      response.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription(
+                  "payload: " + request.getPayload().size() + " bytes exceeds " + MAX_PAYLOAD_BYTES)
+              .asRuntimeException());
       return;
     }
     node.propose(request.getClientId(), request.getSequence(), request.getPayload().toByteArray())
@@ -57,10 +59,11 @@ public final class LogService extends ReplicatedLogGrpc.ReplicatedLogImplBase {
               if (error != null) {
                 response.onError(toStatus(error));
               } else {
-                response.onNext(ProposeReply.newBuilder()
-                    .setResult(ByteString.copyFrom(applied.result()))
-                    .setSlot(applied.slot())
-                    .build());
+                response.onNext(
+                    ProposeReply.newBuilder()
+                        .setResult(ByteString.copyFrom(applied.result()))
+                        .setSlot(applied.slot())
+                        .build());
                 response.onCompleted();
               }
             });
@@ -69,8 +72,8 @@ public final class LogService extends ReplicatedLogGrpc.ReplicatedLogImplBase {
   @Override
   public void read(ReadRequest request, StreamObserver<ReadReply> response) {
     if (request.getKey().isEmpty()) {
-      response.onError(Status.INVALID_ARGUMENT.withDescription("key: must not be empty")
-          .asRuntimeException());
+      response.onError(
+          Status.INVALID_ARGUMENT.withDescription("key: must not be empty").asRuntimeException());
       return;
     }
     node.read(request.getKey().getBytes(StandardCharsets.UTF_8))
@@ -81,7 +84,9 @@ public final class LogService extends ReplicatedLogGrpc.ReplicatedLogImplBase {
               } else {
                 ReadReply.Builder reply = ReadReply.newBuilder().setSlot(result.slot());
                 if (result.answer() != null) {
-                  reply.setFound(true).setValue(new String(result.answer(), StandardCharsets.UTF_8));
+                  reply
+                      .setFound(true)
+                      .setValue(new String(result.answer(), StandardCharsets.UTF_8));
                 }
                 response.onNext(reply.build());
                 response.onCompleted();
@@ -92,32 +97,35 @@ public final class LogService extends ReplicatedLogGrpc.ReplicatedLogImplBase {
   @Override
   public void status(StatusRequest request, StreamObserver<StatusReply> response) {
     ReplicaNode.Status status = node.status();
-    response.onNext(StatusReply.newBuilder()
-        .setReplicaId(status.replicaId())
-        .setRole(status.role().name())
-        .setBallotRound(status.ballotRound())
-        .setBallotReplica(status.ballotReplica())
-        .setLeaderId(status.leaderId())
-        .setLeaderAddress(clientAddresses.getOrDefault(status.leaderId(), ""))
-        .setFirstUnchosenSlot(status.firstUnchosenSlot())
-        .setAppliedSlot(status.appliedSlot())
-        .setSnapshotSlot(status.snapshotSlot())
-        .setHoldsLease(status.holdsLease())
-        .build());
+    response.onNext(
+        StatusReply.newBuilder()
+            .setReplicaId(status.replicaId())
+            .setRole(status.role().name())
+            .setBallotRound(status.ballotRound())
+            .setBallotReplica(status.ballotReplica())
+            .setLeaderId(status.leaderId())
+            .setLeaderAddress(clientAddresses.getOrDefault(status.leaderId(), ""))
+            .setFirstUnchosenSlot(status.firstUnchosenSlot())
+            .setAppliedSlot(status.appliedSlot())
+            .setSnapshotSlot(status.snapshotSlot())
+            .setHoldsLease(status.holdsLease())
+            .build());
     response.onCompleted();
   }
 
   private RuntimeException toStatus(Throwable error) {
-    Throwable cause = error instanceof CompletionException && error.getCause() != null
-        ? error.getCause() : error;
+    Throwable cause =
+        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     if (cause instanceof ReplicaNode.NotLeaderException notLeader) {
       Metadata trailers = new Metadata();
       String address = clientAddresses.get(notLeader.leaderHint());
       if (address != null) {
         trailers.put(LEADER_TRAILER, notLeader.leaderHint() + "=" + address);
       }
-      Status status = cause.getMessage().contains("overloaded")
-          ? Status.RESOURCE_EXHAUSTED : Status.FAILED_PRECONDITION;
+      Status status =
+          cause.getMessage().contains("overloaded")
+              ? Status.RESOURCE_EXHAUSTED
+              : Status.FAILED_PRECONDITION;
       return status.withDescription(cause.getMessage()).asRuntimeException(trailers);
     }
     if (cause instanceof ReplicaNode.ReplicaStoppedException) {

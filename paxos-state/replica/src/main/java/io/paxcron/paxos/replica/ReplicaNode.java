@@ -15,6 +15,7 @@ import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.random.RandomGenerator;
-import java.util.SplittableRandom;
 
 /**
  * The shell around one {@link PaxosReplica}: a single event-loop thread feeds the core every input
@@ -32,10 +32,10 @@ import java.util.SplittableRandom;
  * contract's order — writes go to {@link Durability} (never on the loop thread), and messages,
  * applies and answers are released only once those writes are durable, in order.
  *
- * <p>Threading: public methods may be called from any thread; they hand work to the loop. The
- * core, the state machine and all maps here are touched by the loop thread only. Errors: a failed
- * durable write is fatal — the node stops and reports through {@code onFatal}; a restarted replica
- * is safer than one that continues after its disk failed.
+ * <p>Threading: public methods may be called from any thread; they hand work to the loop. The core,
+ * the state machine and all maps here are touched by the loop thread only. Errors: a failed durable
+ * write is fatal — the node stops and reports through {@code onFatal}; a restarted replica is safer
+ * than one that continues after its disk failed.
  */
 public final class ReplicaNode implements AutoCloseable {
 
@@ -101,7 +101,8 @@ public final class ReplicaNode implements AutoCloseable {
   private final Map<Long, PendingProposal> pendingProposals = new HashMap<>();
   private final Map<Long, ReadTask> pendingReads = new HashMap<>();
   private final ArrayDeque<ConfirmedRead> confirmedReads = new ArrayDeque<>();
-  private final java.util.List<Runnable> appliedListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final java.util.List<Runnable> appliedListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private long nextReadId = 1;
   private long appliedSinceSnapshot;
   private long bytesSinceSnapshot;
@@ -222,8 +223,10 @@ public final class ReplicaNode implements AutoCloseable {
               pendingProposals.put(clientId, new PendingProposal(sequence, future));
           if (previous != null && previous.future() != future) {
             observer.onProposalFailed();
-            previous.future().completeExceptionally(
-                new IllegalStateException("superseded by sequence " + sequence));
+            previous
+                .future()
+                .completeExceptionally(
+                    new IllegalStateException("superseded by sequence " + sequence));
           }
           process(replica.propose(nowMillis(), command));
         })) {
@@ -244,21 +247,22 @@ public final class ReplicaNode implements AutoCloseable {
    */
   public <T> CompletableFuture<T> readOnLoop(java.util.function.LongFunction<T> query) {
     CompletableFuture<T> future = new CompletableFuture<>();
-    ReadTask task = new ReadTask() {
-      @Override
-      public void answer(long slot) {
-        try {
-          future.complete(query.apply(slot));
-        } catch (RuntimeException e) {
-          future.completeExceptionally(e);
-        }
-      }
+    ReadTask task =
+        new ReadTask() {
+          @Override
+          public void answer(long slot) {
+            try {
+              future.complete(query.apply(slot));
+            } catch (RuntimeException e) {
+              future.completeExceptionally(e);
+            }
+          }
 
-      @Override
-      public void fail(RuntimeException error) {
-        future.completeExceptionally(error);
-      }
-    };
+          @Override
+          public void fail(RuntimeException error) {
+            future.completeExceptionally(error);
+          }
+        };
     if (!submit(
         () -> {
           long readId = nextReadId++;
@@ -280,16 +284,16 @@ public final class ReplicaNode implements AutoCloseable {
   }
 
   /**
-   * What a leader-side driver (the cron dispatcher) needs to know, read on the loop thread at
-   * this moment.
+   * What a leader-side driver (the cron dispatcher) needs to know, read on the loop thread at this
+   * moment.
    *
    * @param leader whether this replica leads
    * @param ballot the ballot it leads under (meaningful only when {@code leader})
    * @param leaseValid whether its leader lease holds now
    * @param caughtUp whether every entry it knows chosen is applied and no step awaits its writes
    */
-  public record Leadership(boolean leader, io.paxcron.paxos.Ballot ballot, boolean leaseValid,
-      boolean caughtUp) {}
+  public record Leadership(
+      boolean leader, io.paxcron.paxos.Ballot ballot, boolean leaseValid, boolean caughtUp) {}
 
   /**
    * Runs {@code task} on the loop thread, after the work already queued; returns false if the
@@ -299,13 +303,19 @@ public final class ReplicaNode implements AutoCloseable {
     return submit(task);
   }
 
-  /** This replica's leadership as of now. Must be called on the loop thread (from {@link #runOnLoop} or a listener). */
+  /**
+   * This replica's leadership as of now. Must be called on the loop thread (from {@link #runOnLoop}
+   * or a listener).
+   */
   public Leadership leadershipOnLoop() {
     if (replica == null) {
       return new Leadership(false, io.paxcron.paxos.Ballot.ZERO, false, false);
     }
     boolean leader = replica.role() == PaxosReplica.Role.LEADER;
-    return new Leadership(leader, replica.ballot(), leader && replica.holdsLease(nowMillis()),
+    return new Leadership(
+        leader,
+        replica.ballot(),
+        leader && replica.holdsLease(nowMillis()),
         held.isEmpty() && sessions.appliedThroughSlot() == replica.firstUnchosenSlot() - 1);
   }
 
@@ -323,8 +333,8 @@ public final class ReplicaNode implements AutoCloseable {
     Status status = lastStatus;
     return status != null
         ? status
-        : new Status(settings.paxos().replicaId(), PaxosReplica.Role.FOLLOWER, 0, 0, -1, 1, 0, 0,
-            false);
+        : new Status(
+            settings.paxos().replicaId(), PaxosReplica.Role.FOLLOWER, 0, 0, -1, 1, 0, 0, false);
   }
 
   public boolean stopped() {
@@ -412,19 +422,24 @@ public final class ReplicaNode implements AutoCloseable {
   }
 
   /**
-   * A leader that steps down forgets its in-flight proposals: some may still be chosen by the
-   * next leader, some not. Their clients are told at once (instead of waiting for a deadline) so
-   * they retry with the same session sequence, which the state machine applies at most once.
+   * A leader that steps down forgets its in-flight proposals: some may still be chosen by the next
+   * leader, some not. Their clients are told at once (instead of waiting for a deadline) so they
+   * retry with the same session sequence, which the state machine applies at most once.
    */
   private void noticeLeadershipLoss() {
     boolean leader = replica.role() == PaxosReplica.Role.LEADER;
     if (wasLeader && !leader) {
-      NotLeaderException lost = new NotLeaderException(replica.knownLeader(),
-          "leadership lost; the outcome is unknown, retry with the same sequence");
-      pendingProposals.values().forEach(p -> {
-        observer.onProposalFailed();
-        p.future().completeExceptionally(lost);
-      });
+      NotLeaderException lost =
+          new NotLeaderException(
+              replica.knownLeader(),
+              "leadership lost; the outcome is unknown, retry with the same sequence");
+      pendingProposals
+          .values()
+          .forEach(
+              p -> {
+                observer.onProposalFailed();
+                p.future().completeExceptionally(lost);
+              });
       pendingProposals.clear();
       pendingReads.values().forEach(r -> r.fail(lost));
       pendingReads.clear();
@@ -437,8 +452,8 @@ public final class ReplicaNode implements AutoCloseable {
   /**
    * Whether a step wrote nothing but marks on entries it learned are chosen. Those need no sync
    * before the step's effects: a chosen value stays chosen whether or not this replica remembers
-   * it, and one that forgets re-learns it from the leader. Skipping the wait removes an fsync
-   * from every command's path (the leader's mark when the quorum's acceptances arrive).
+   * it, and one that forgets re-learns it from the leader. Skipping the wait removes an fsync from
+   * every command's path (the leader's mark when the quorum's acceptances arrive).
    */
   private static boolean learnedOnly(io.paxcron.paxos.Persist persist) {
     if (persist.promised() != null || persist.snapshot() != null) {
@@ -497,7 +512,8 @@ public final class ReplicaNode implements AutoCloseable {
         continue;
       }
       switch (outcome) {
-        case Ready.ReadReady readyRead -> confirmedReads.add(new ConfirmedRead(read, readyRead.slot()));
+        case Ready.ReadReady readyRead ->
+            confirmedReads.add(new ConfirmedRead(read, readyRead.slot()));
         case Ready.ReadRejected rejected ->
             read.fail(new NotLeaderException(rejected.leaderHint(), rejected.reason()));
       }
@@ -518,8 +534,10 @@ public final class ReplicaNode implements AutoCloseable {
       if (pending != null && pending.sequence() == rejected.command().sequence()) {
         pendingProposals.remove(clientId);
         observer.onProposalFailed();
-        pending.future().completeExceptionally(
-            new NotLeaderException(rejected.leaderHint(), rejected.reason()));
+        pending
+            .future()
+            .completeExceptionally(
+                new NotLeaderException(rejected.leaderHint(), rejected.reason()));
       }
     }
     maybeSnapshot();

@@ -5,9 +5,9 @@ package io.paxcron.paxos.replica;
  * shell, so the shell reports them, and the pure core stays free of any metrics library. Every
  * method has a do-nothing default.
  *
- * <p>Threading: called on the replica's loop thread. Implementations must be thread-safe (they
- * are read by scrapes on other threads) and return at once without blocking; a method that throws
- * stops the replica, as any loop failure does.
+ * <p>Threading: called on the replica's loop thread. Implementations must be thread-safe (they are
+ * read by scrapes on other threads) and return at once without blocking; a method that throws stops
+ * the replica, as any loop failure does.
  */
 public interface ReplicaObserver {
 

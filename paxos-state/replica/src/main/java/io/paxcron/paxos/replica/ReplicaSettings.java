@@ -21,7 +21,9 @@ public record ReplicaSettings(
   public ReplicaSettings {
     if (tickMillis < 1 || tickMillis > paxos.heartbeatMillis()) {
       throw new IllegalArgumentException(
-          "tickMillis must be in [1, heartbeatMillis=" + paxos.heartbeatMillis() + "], got "
+          "tickMillis must be in [1, heartbeatMillis="
+              + paxos.heartbeatMillis()
+              + "], got "
               + tickMillis);
     }
     if (snapshotEveryEntries < 1) {

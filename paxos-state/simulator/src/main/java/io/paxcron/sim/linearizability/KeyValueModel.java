@@ -42,16 +42,16 @@ public final class KeyValueModel
   }
 
   /** What a client observed. */
-  public sealed interface Output permits PutOk, GetResult { }
+  public sealed interface Output permits PutOk, GetResult {}
 
   /** The put was acknowledged. */
-  public record PutOk() implements Output { }
+  public record PutOk() implements Output {}
 
   /** The value read; null means the key was absent. */
-  public record GetResult(String valueOrNull) implements Output { }
+  public record GetResult(String valueOrNull) implements Output {}
 
   /** The value of the partition's single key; null while it is absent. */
-  public record State(String value) { }
+  public record State(String value) {}
 
   @Override
   public State initialState() {
@@ -61,18 +61,21 @@ public final class KeyValueModel
   @Override
   public Optional<State> step(State state, Input input, Output output) {
     return switch (input) {
-      case Put put -> switch (output) {
-        case null -> Optional.of(new State(put.value()));
-        case PutOk acknowledged -> Optional.of(new State(put.value()));
-        case GetResult result -> throw mismatched(input, output);
-      };
-      case Get get -> switch (output) {
-        case null -> Optional.of(state);
-        case GetResult result -> Objects.equals(result.valueOrNull(), state.value())
-            ? Optional.of(state)
-            : Optional.empty();
-        case PutOk acknowledged -> throw mismatched(input, output);
-      };
+      case Put put ->
+          switch (output) {
+            case null -> Optional.of(new State(put.value()));
+            case PutOk acknowledged -> Optional.of(new State(put.value()));
+            case GetResult result -> throw mismatched(input, output);
+          };
+      case Get get ->
+          switch (output) {
+            case null -> Optional.of(state);
+            case GetResult result ->
+                Objects.equals(result.valueOrNull(), state.value())
+                    ? Optional.of(state)
+                    : Optional.empty();
+            case PutOk acknowledged -> throw mismatched(input, output);
+          };
     };
   }
 
@@ -85,10 +88,11 @@ public final class KeyValueModel
   public List<List<Operation<Input, Output>>> partition(List<Operation<Input, Output>> history) {
     Map<String, List<Operation<Input, Output>>> byKey = new TreeMap<>();
     for (Operation<Input, Output> operation : history) {
-      boolean matches = switch (operation.input()) {
-        case Put put -> operation.isPending() || operation.output() instanceof PutOk;
-        case Get get -> operation.isPending() || operation.output() instanceof GetResult;
-      };
+      boolean matches =
+          switch (operation.input()) {
+            case Put put -> operation.isPending() || operation.output() instanceof PutOk;
+            case Get get -> operation.isPending() || operation.output() instanceof GetResult;
+          };
       if (!matches) {
         throw mismatched(operation.input(), operation.output());
       }
@@ -102,26 +106,33 @@ public final class KeyValueModel
 
   @Override
   public String describe(Input input, Output output) {
-    String call = switch (input) {
-      case Put put -> "put(" + put.key() + ", " + put.value() + ")";
-      case Get get -> "get(" + get.key() + ")";
-    };
-    String result = switch (output) {
-      case null -> "? (outcome unknown)";
-      case PutOk acknowledged -> "ok";
-      case GetResult read -> read.valueOrNull() == null ? "absent" : read.valueOrNull();
-    };
+    String call =
+        switch (input) {
+          case Put put -> "put(" + put.key() + ", " + put.value() + ")";
+          case Get get -> "get(" + get.key() + ")";
+        };
+    String result =
+        switch (output) {
+          case null -> "? (outcome unknown)";
+          case PutOk acknowledged -> "ok";
+          case GetResult read -> read.valueOrNull() == null ? "absent" : read.valueOrNull();
+        };
     return call + " -> " + result;
   }
 
   @Override
   public String describePartition(int index, List<Operation<Input, Output>> partition) {
-    return partition.isEmpty() ? "partition " + index : "key '" + partition.get(0).input().key() + "'";
+    return partition.isEmpty()
+        ? "partition " + index
+        : "key '" + partition.get(0).input().key() + "'";
   }
 
   private static IllegalArgumentException mismatched(Input input, Output output) {
     return new IllegalArgumentException(
-        "output " + output + " cannot answer input " + input
+        "output "
+            + output
+            + " cannot answer input "
+            + input
             + "; a put is answered by PutOk and a get by GetResult");
   }
 }

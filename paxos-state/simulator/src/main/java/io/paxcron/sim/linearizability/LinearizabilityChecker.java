@@ -16,16 +16,16 @@ import java.util.Set;
  *
  * <p>The search is Wing and Gong's: walk the history's call and return events in time order,
  * tentatively linearize ("lift") any operation whose call has been seen, and backtrack when an
- * operation's return is reached before it could be linearized. Lowe's memoization prunes every
- * (set of linearized operations, model state) configuration already explored, since a
- * configuration that once led to a dead end always will. Each partition returned by {@link
- * Model#partition} is checked on its own; the history is linearizable if and only if all are.
+ * operation's return is reached before it could be linearized. Lowe's memoization prunes every (set
+ * of linearized operations, model state) configuration already explored, since a configuration that
+ * once led to a dead end always will. Each partition returned by {@link Model#partition} is checked
+ * on its own; the history is linearizable if and only if all are.
  *
  * <p><b>Real-time order and ties.</b> Operation A must precede operation B only if {@code
  * A.returnTime < B.callTime}. Events at equal times are ordered calls before returns, so an
- * operation that returns at the instant another is called overlaps it and may be linearized
- * either side of it. This is the conservative rule: a history is never rejected because of an
- * ordering that the recorded times cannot establish.
+ * operation that returns at the instant another is called overlaps it and may be linearized either
+ * side of it. This is the conservative rule: a history is never rejected because of an ordering
+ * that the recorded times cannot establish.
  *
  * <p><b>Limits.</b> Each partition's search stops after {@code maxSearchSteps} steps (one step
  * tries one event) and that partition is reported undecided. Each step adds at most one memoized
@@ -71,26 +71,33 @@ public final class LinearizabilityChecker {
       Verdict verdict = search.run();
       totalSteps += search.steps;
       switch (verdict) {
-        case LINEARIZABLE -> { }
+        case LINEARIZABLE -> {}
         case NOT_LINEARIZABLE -> {
           return new CheckResult.NotLinearizable(search.explain(partitionName));
         }
-        case BUDGET_EXHAUSTED -> undecided.add(partitionName + " (" + partition.size() + " operations)");
+        case BUDGET_EXHAUSTED ->
+            undecided.add(partitionName + " (" + partition.size() + " operations)");
       }
     }
     if (!undecided.isEmpty()) {
       return new CheckResult.Unknown(
-          "search budget exhausted: maxSearchSteps=" + maxSearchSteps
-              + " was not enough to decide " + String.join(", ", undecided)
+          "search budget exhausted: maxSearchSteps="
+              + maxSearchSteps
+              + " was not enough to decide "
+              + String.join(", ", undecided)
               + "; no partition was found to be non-linearizable");
     }
     return new CheckResult.Linearizable(partitions.size(), totalSteps);
   }
 
-  private enum Verdict { LINEARIZABLE, NOT_LINEARIZABLE, BUDGET_EXHAUSTED }
+  private enum Verdict {
+    LINEARIZABLE,
+    NOT_LINEARIZABLE,
+    BUDGET_EXHAUSTED
+  }
 
   /** A linearization decision to undo on backtracking: the call lifted and the state before it. */
-  private record Frame<S>(int callEvent, S stateBefore) { }
+  private record Frame<S>(int callEvent, S stateBefore) {}
 
   /**
    * A memoized configuration. The bit set is copied when the configuration is stored, so it is
@@ -121,7 +128,7 @@ public final class LinearizabilityChecker {
     }
   }
 
-  private record Event(long time, boolean isCall, int operation) { }
+  private record Event(long time, boolean isCall, int operation) {}
 
   /** Orders events by time, calls before returns at equal times (see the class comment). */
   private static final Comparator<Event> EVENT_ORDER =
@@ -299,9 +306,12 @@ public final class LinearizabilityChecker {
 
     String explain(String partitionName) {
       StringBuilder text = new StringBuilder();
-      text.append(partitionName).append(" is not linearizable (")
-          .append(operations.size()).append(" operations). ");
-      text.append("Longest linearizable prefix found has ").append(deepestPrefix.size())
+      text.append(partitionName)
+          .append(" is not linearizable (")
+          .append(operations.size())
+          .append(" operations). ");
+      text.append("Longest linearizable prefix found has ")
+          .append(deepestPrefix.size())
           .append(" operations");
       int omitted = Math.max(0, deepestPrefix.size() - MAX_OPERATIONS_IN_EXPLANATION);
       if (omitted > 0) {
@@ -312,8 +322,10 @@ public final class LinearizabilityChecker {
         text.append("\n    ").append(describe(operation));
       }
       text.append("\n  leaving state ").append(stateAfterDeepestPrefix).append(".");
-      text.append("\n  No remaining operation can be linearized next without breaking the model or the")
-          .append(" real-time order; ").append(describe(blockingOperation))
+      text.append(
+              "\n  No remaining operation can be linearized next without breaking the model or the")
+          .append(" real-time order; ")
+          .append(describe(blockingOperation))
           .append(" returned before it could be placed. Candidates tried:");
       int shown = 0;
       for (int operation : candidatesAfterDeepestPrefix) {
@@ -324,19 +336,27 @@ public final class LinearizabilityChecker {
           break;
         }
         boolean possibleHere = step(stateAfterDeepestPrefix, operation).isPresent();
-        text.append("\n    ").append(describe(operation)).append(possibleHere
-            ? "  (possible here, but every continuation fails)"
-            : "  (impossible from this state)");
+        text.append("\n    ")
+            .append(describe(operation))
+            .append(
+                possibleHere
+                    ? "  (possible here, but every continuation fails)"
+                    : "  (impossible from this state)");
       }
       return text.toString();
     }
 
     private String describe(int operation) {
       Operation<I, O> op = operations.get(operation);
-      String interval = op.isPending()
-          ? op.callTime() + "..never returned"
-          : op.callTime() + ".." + op.returnTime();
-      return "client " + op.clientId() + " [" + interval + "] "
+      String interval =
+          op.isPending()
+              ? op.callTime() + "..never returned"
+              : op.callTime() + ".." + op.returnTime();
+      return "client "
+          + op.clientId()
+          + " ["
+          + interval
+          + "] "
           + model.describe(op.input(), op.isPending() ? null : op.output());
     }
   }

@@ -33,8 +33,8 @@ public interface Model<S, I, O> {
   /**
    * Splits a history into independent sub-histories that may be checked separately
    * (P-compositionality, Horn and Kroening 2015). A history is linearizable if and only if every
-   * sub-history is, so a model may only split along lines its operations never cross, such as
-   * the keys of a key-value store. The default keeps one partition.
+   * sub-history is, so a model may only split along lines its operations never cross, such as the
+   * keys of a key-value store. The default keeps one partition.
    */
   default List<List<Operation<I, O>>> partition(List<Operation<I, O>> history) {
     return List.of(history);

@@ -10,13 +10,14 @@ import io.paxcron.sim.linearizability.KeyValueModel.PutOk;
 /** Terse constructors for key-value histories, so that a test reads as a timeline. */
 final class Histories {
 
-  private Histories() { }
+  private Histories() {}
 
   static Operation<Input, Output> put(int client, long call, long ret, String key, String value) {
     return new Operation<>(client, call, ret, new Put(key, value), new PutOk());
   }
 
-  static Operation<Input, Output> get(int client, long call, long ret, String key, String valueOrNull) {
+  static Operation<Input, Output> get(
+      int client, long call, long ret, String key, String valueOrNull) {
     return new Operation<>(client, call, ret, new Get(key), new GetResult(valueOrNull));
   }
 

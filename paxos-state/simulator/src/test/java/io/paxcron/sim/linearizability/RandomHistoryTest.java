@@ -31,9 +31,10 @@ class RandomHistoryTest {
   private static final int OPERATIONS = 2_000;
   private static final int CLIENTS = 5;
   private static final int KEYS = 10;
+
   /**
-   * Generous for histories of this shape (they take a few thousand steps), yet small enough that
-   * a search gone exponential fails the test instead of hanging it.
+   * Generous for histories of this shape (they take a few thousand steps), yet small enough that a
+   * search gone exponential fails the test instead of hanging it.
    */
   private static final long MAX_SEARCH_STEPS = 200_000;
 
@@ -42,38 +43,50 @@ class RandomHistoryTest {
 
   @Test
   void historiesOfALinearizableRegisterAreAccepted() {
-    forEachSeed(seed -> {
-      List<Operation<Input, Output>> history = RegisterSimulation.run(new SplittableRandom(seed));
-      CheckResult result = checker.check(model, history);
-      assertInstanceOf(CheckResult.Linearizable.class, result, () -> failure(seed, result));
-    });
+    forEachSeed(
+        seed -> {
+          List<Operation<Input, Output>> history =
+              RegisterSimulation.run(new SplittableRandom(seed));
+          CheckResult result = checker.check(model, history);
+          assertInstanceOf(CheckResult.Linearizable.class, result, () -> failure(seed, result));
+        });
   }
 
   @Test
   void readCorruptedToAValueNeverWrittenIsRejected() {
-    forEachSeed(seed -> {
-      SplittableRandom random = new SplittableRandom(seed);
-      List<Operation<Input, Output>> history = new ArrayList<>(RegisterSimulation.run(random));
-      List<Integer> completedReads = new ArrayList<>();
-      for (int index = 0; index < history.size(); index++) {
-        Operation<Input, Output> operation = history.get(index);
-        if (operation.input() instanceof Get && !operation.isPending()) {
-          completedReads.add(index);
-        }
-      }
-      int victim = completedReads.get(random.nextInt(completedReads.size()));
-      Operation<Input, Output> read = history.get(victim);
-      history.set(victim, new Operation<>(read.clientId(), read.callTime(), read.returnTime(),
-          read.input(), new GetResult("never-written")));
+    forEachSeed(
+        seed -> {
+          SplittableRandom random = new SplittableRandom(seed);
+          List<Operation<Input, Output>> history = new ArrayList<>(RegisterSimulation.run(random));
+          List<Integer> completedReads = new ArrayList<>();
+          for (int index = 0; index < history.size(); index++) {
+            Operation<Input, Output> operation = history.get(index);
+            if (operation.input() instanceof Get && !operation.isPending()) {
+              completedReads.add(index);
+            }
+          }
+          int victim = completedReads.get(random.nextInt(completedReads.size()));
+          Operation<Input, Output> read = history.get(victim);
+          history.set(
+              victim,
+              new Operation<>(
+                  read.clientId(),
+                  read.callTime(),
+                  read.returnTime(),
+                  read.input(),
+                  new GetResult("never-written")));
 
-      CheckResult result = checker.check(model, history);
-      CheckResult.NotLinearizable violation =
-          assertInstanceOf(CheckResult.NotLinearizable.class, result, () -> failure(seed, result));
-      String key = read.input().key();
-      assertTrue(violation.explanation().startsWith("key '" + key + "'"), () -> failure(seed, result));
-      assertTrue(violation.explanation().contains("get(" + key + ") -> never-written"),
-          () -> failure(seed, result));
-    });
+          CheckResult result = checker.check(model, history);
+          CheckResult.NotLinearizable violation =
+              assertInstanceOf(
+                  CheckResult.NotLinearizable.class, result, () -> failure(seed, result));
+          String key = read.input().key();
+          assertTrue(
+              violation.explanation().startsWith("key '" + key + "'"), () -> failure(seed, result));
+          assertTrue(
+              violation.explanation().contains("get(" + key + ") -> never-written"),
+              () -> failure(seed, result));
+        });
   }
 
   private static void forEachSeed(LongConsumer test) {
@@ -89,14 +102,21 @@ class RandomHistoryTest {
   }
 
   private static String failure(long seed, CheckResult result) {
-    return "seed " + seed + " (replay: mvn -pl paxos-state/simulator -am test"
+    return "seed "
+        + seed
+        + " (replay: mvn -pl paxos-state/simulator -am test"
         + " -Dtest='io.paxcron.sim.linearizability.RandomHistoryTest' -Dsurefire.failIfNoSpecifiedTests=false"
-        + " -D" + SEED_PROPERTY + "=" + seed + "): " + result;
+        + " -D"
+        + SEED_PROPERTY
+        + "="
+        + seed
+        + "): "
+        + result;
   }
 
   /**
-   * Clients issuing puts and gets against an atomic register map. Each client runs one operation
-   * at a time; an operation takes effect at an instant drawn from inside its interval, which is
+   * Clients issuing puts and gets against an atomic register map. Each client runs one operation at
+   * a time; an operation takes effect at an instant drawn from inside its interval, which is
    * exactly what linearizability promises. Some puts time out: they take effect inside their
    * interval or never, and the client moves on without learning which.
    */
@@ -106,9 +126,10 @@ class RandomHistoryTest {
     private static final int PERCENT_PUTS = 40;
     private static final int PERCENT_TIMEOUTS = 2;
 
-    private RegisterSimulation() { }
+    private RegisterSimulation() {}
 
-    private record Planned(Operation<Input, Output> operation, long effectTime, boolean takesEffect) { }
+    private record Planned(
+        Operation<Input, Output> operation, long effectTime, boolean takesEffect) {}
 
     static List<Operation<Input, Output>> run(SplittableRandom random) {
       long[] clientFreeAt = new long[CLIENTS];
@@ -122,12 +143,12 @@ class RandomHistoryTest {
         clientFreeAt[client] = call + duration + 1;
         String key = "k" + random.nextInt(KEYS);
         boolean timedOut = random.nextInt(100) < PERCENT_TIMEOUTS;
-        Input input = random.nextInt(100) < PERCENT_PUTS
-            ? new Put(key, "v" + written++)
-            : new Get(key);
-        Operation<Input, Output> operation = timedOut
-            ? Operation.pending(client, call, input)
-            : new Operation<>(client, call, call + duration, input, null);
+        Input input =
+            random.nextInt(100) < PERCENT_PUTS ? new Put(key, "v" + written++) : new Get(key);
+        Operation<Input, Output> operation =
+            timedOut
+                ? Operation.pending(client, call, input)
+                : new Operation<>(client, call, call + duration, input, null);
         planned.add(new Planned(operation, effectTime, !timedOut || random.nextBoolean()));
       }
 
@@ -137,25 +158,35 @@ class RandomHistoryTest {
       for (int index = 0; index < planned.size(); index++) {
         effectOrder.add(index);
       }
-      effectOrder.sort(Comparator.comparingLong((Integer index) -> planned.get(index).effectTime())
-          .thenComparingInt(index -> index));
+      effectOrder.sort(
+          Comparator.comparingLong((Integer index) -> planned.get(index).effectTime())
+              .thenComparingInt(index -> index));
       Map<String, String> register = new HashMap<>();
       List<Operation<Input, Output>> history =
           new ArrayList<>(Collections.nCopies(planned.size(), null));
       for (int index : effectOrder) {
         Planned plan = planned.get(index);
         Operation<Input, Output> operation = plan.operation();
-        Output output = switch (operation.input()) {
-          case Put put -> {
-            if (plan.takesEffect()) {
-              register.put(put.key(), put.value());
-            }
-            yield new PutOk();
-          }
-          case Get get -> new GetResult(register.get(get.key()));
-        };
-        history.set(index, operation.isPending() ? operation : new Operation<>(
-            operation.clientId(), operation.callTime(), operation.returnTime(), operation.input(), output));
+        Output output =
+            switch (operation.input()) {
+              case Put put -> {
+                if (plan.takesEffect()) {
+                  register.put(put.key(), put.value());
+                }
+                yield new PutOk();
+              }
+              case Get get -> new GetResult(register.get(get.key()));
+            };
+        history.set(
+            index,
+            operation.isPending()
+                ? operation
+                : new Operation<>(
+                    operation.clientId(),
+                    operation.callTime(),
+                    operation.returnTime(),
+                    operation.input(),
+                    output));
       }
       return history;
     }

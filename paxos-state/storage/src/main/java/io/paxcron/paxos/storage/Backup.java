@@ -13,8 +13,8 @@ import java.util.zip.CRC32C;
 
 /**
  * One backup in a backup directory: its manifest and the snapshot image it describes. A {@code
- * Backup} returned by {@link BackupTarget} had verified when it was returned; {@link
- * #readSnapshot} verifies again, since files can change underneath.
+ * Backup} returned by {@link BackupTarget} had verified when it was returned; {@link #readSnapshot}
+ * verifies again, since files can change underneath.
  */
 public record Backup(Path manifestFile, Path imageFile, BackupManifest manifest) {
 
@@ -29,8 +29,9 @@ public record Backup(Path manifestFile, Path imageFile, BackupManifest manifest)
   public Snapshot readSnapshot() throws StoreException {
     if (manifest.sizeBytes() > Integer.MAX_VALUE - 8) {
       throw new StoreException(
-          Problem.CORRUPT_RECORD, imageFile, "declares " + manifest.sizeBytes()
-              + " bytes, more than a snapshot can hold");
+          Problem.CORRUPT_RECORD,
+          imageFile,
+          "declares " + manifest.sizeBytes() + " bytes, more than a snapshot can hold");
     }
     byte[] data;
     try {
@@ -68,7 +69,9 @@ public record Backup(Path manifestFile, Path imageFile, BackupManifest manifest)
       return "image holds " + size + " bytes, the manifest declares " + manifest.sizeBytes();
     }
     if (crc32c != manifest.crc32c()) {
-      return "image CRC32C " + HexFormat.of().toHexDigits(crc32c) + " does not match the manifest's "
+      return "image CRC32C "
+          + HexFormat.of().toHexDigits(crc32c)
+          + " does not match the manifest's "
           + HexFormat.of().toHexDigits(manifest.crc32c());
     }
     if (!sha256.equals(manifest.sha256())) {

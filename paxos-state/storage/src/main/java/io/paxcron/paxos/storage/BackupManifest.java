@@ -23,8 +23,8 @@ import java.util.zip.CRC32C;
  * @param sizeBytes the image's length
  * @param crc32c the image's CRC32C
  * @param sha256 the image's SHA-256, lowercase hex (check with {@code sha256sum})
- * @param leaderRound the ballot round under which {@code replicaId} led when it took the backup
- *     (0 for a format-1 manifest, or a snapshot shipped by a non-leader)
+ * @param leaderRound the ballot round under which {@code replicaId} led when it took the backup (0
+ *     for a format-1 manifest, or a snapshot shipped by a non-leader)
  * @param restoreGeneration how many restores the cluster's history has been through: a cluster
  *     restored from this backup runs as generation {@code restoreGeneration + 1}, so its fencing
  *     ballots outrank those of the cluster it replaces (0 for a format-1 manifest)
@@ -104,8 +104,8 @@ public record BackupManifest(
   /**
    * Parses and checks a manifest file's bytes.
    *
-   * @throws InvalidManifestException naming what is wrong: torn, checksum, unknown or missing
-   *     key, malformed field, unsupported version
+   * @throws InvalidManifestException naming what is wrong: torn, checksum, unknown or missing key,
+   *     malformed field, unsupported version
    */
   public static BackupManifest parse(byte[] bytes) throws InvalidManifestException {
     if (bytes.length > MAX_MANIFEST_BYTES) {
@@ -114,7 +114,9 @@ public record BackupManifest(
     }
     String text = new String(bytes, StandardCharsets.UTF_8);
     int checksumAt = text.lastIndexOf(CHECKSUM_KEY + "=");
-    if (checksumAt < 0 || !text.endsWith("\n") || (checksumAt > 0 && text.charAt(checksumAt - 1) != '\n')) {
+    if (checksumAt < 0
+        || !text.endsWith("\n")
+        || (checksumAt > 0 && text.charAt(checksumAt - 1) != '\n')) {
       throw new InvalidManifestException("manifest has no final " + CHECKSUM_KEY + " line (torn?)");
     }
     byte[] body = text.substring(0, checksumAt).getBytes(StandardCharsets.UTF_8);
@@ -147,15 +149,21 @@ public record BackupManifest(
     try {
       int version = Integer.parseInt(fields.get("format-version"));
       if (version < OLDEST_READABLE_VERSION || version > FORMAT_VERSION) {
-        throw new InvalidManifestException("backup format version " + version
-            + " is not one of the supported " + OLDEST_READABLE_VERSION + ".." + FORMAT_VERSION);
+        throw new InvalidManifestException(
+            "backup format version "
+                + version
+                + " is not one of the supported "
+                + OLDEST_READABLE_VERSION
+                + ".."
+                + FORMAT_VERSION);
       }
       for (String key : KEYS_SINCE_2) {
         if (version >= 2 && !fields.containsKey(key)) {
           throw new InvalidManifestException("manifest lacks '" + key + "'");
         }
         if (version < 2 && fields.containsKey(key)) {
-          throw new InvalidManifestException("format-1 manifest has the format-2 key '" + key + "'");
+          throw new InvalidManifestException(
+              "format-1 manifest has the format-2 key '" + key + "'");
         }
       }
       String clusterId = fields.get("cluster-id");
@@ -185,8 +193,11 @@ public record BackupManifest(
               sha256,
               version >= 2 ? Long.parseLong(fields.get("leader-round")) : 0,
               version >= 2 ? Long.parseLong(fields.get("restore-generation")) : 0);
-      if (manifest.slot < 0 || manifest.replicaId < 0 || manifest.sizeBytes < 0
-          || manifest.leaderRound < 0 || manifest.restoreGeneration < 0) {
+      if (manifest.slot < 0
+          || manifest.replicaId < 0
+          || manifest.sizeBytes < 0
+          || manifest.leaderRound < 0
+          || manifest.restoreGeneration < 0) {
         throw new InvalidManifestException(
             "slot, replica-id, size-bytes, leader-round and restore-generation must be >= 0");
       }

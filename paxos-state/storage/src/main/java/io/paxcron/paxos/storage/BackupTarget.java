@@ -17,11 +17,11 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * A directory (a mounted volume or an NFS path) that receives snapshot backups and keeps the
- * newest {@code keepNewest} of them. Each backup is two files written atomically (temporary file,
- * fsync, rename, fsync of the directory): the image first, then its {@link BackupManifest}, so a
- * backup exists exactly when its manifest does. One directory holds one cluster's backups; the
- * replicas of that cluster may share it.
+ * A directory (a mounted volume or an NFS path) that receives snapshot backups and keeps the newest
+ * {@code keepNewest} of them. Each backup is two files written atomically (temporary file, fsync,
+ * rename, fsync of the directory): the image first, then its {@link BackupManifest}, so a backup
+ * exists exactly when its manifest does. One directory holds one cluster's backups; the replicas of
+ * that cluster may share it.
  *
  * <p>Threading: {@link #write} must not run concurrently with itself on one directory; {@link
  * #newestValid} may run at any time. All methods block on file I/O: call them off the event loop.
@@ -74,12 +74,12 @@ public final class BackupTarget {
   }
 
   /**
-   * Writes {@code snapshot} as the newest backup of replica {@code replicaId} of {@code
-   * clusterId}, then deletes the oldest backups beyond {@code keepNewest}.
+   * Writes {@code snapshot} as the newest backup of replica {@code replicaId} of {@code clusterId},
+   * then deletes the oldest backups beyond {@code keepNewest}.
    *
-   * @throws StoreException if the directory holds another cluster's backups, or on an I/O error;
-   *     a failed write leaves at most a temporary file or an image without a manifest, which
-   *     {@link #newestValid} reports
+   * @throws StoreException if the directory holds another cluster's backups, or on an I/O error; a
+   *     failed write leaves at most a temporary file or an image without a manifest, which {@link
+   *     #newestValid} reports
    */
   public Backup write(Snapshot snapshot, String clusterId, int replicaId, Instant takenAt)
       throws StoreException {
@@ -118,7 +118,9 @@ public final class BackupTarget {
       StoreDirectory.writeAtomically(manifestFile, manifest.toBytes());
     } catch (IOException e) {
       throw new StoreException(
-          Problem.IO_ERROR, dir, "writing backup " + name + " failed: " + StoreDirectory.describe(e),
+          Problem.IO_ERROR,
+          dir,
+          "writing backup " + name + " failed: " + StoreDirectory.describe(e),
           e);
     }
     prune();
@@ -159,7 +161,8 @@ public final class BackupTarget {
         }
       } else if (fileName.endsWith(".tmp")) {
         problems.add(
-            new BackupProblem(file, "temporary file of a backup write that did not finish; ignored"));
+            new BackupProblem(
+                file, "temporary file of a backup write that did not finish; ignored"));
       } else {
         problems.add(new BackupProblem(file, "not a backup file; ignored"));
       }
@@ -183,8 +186,7 @@ public final class BackupTarget {
       problems.add(new BackupProblem(manifestFile, "invalid manifest: " + e.getMessage()));
       return Optional.empty();
     } catch (IOException e) {
-      problems.add(
-          new BackupProblem(manifestFile, "cannot read: " + StoreDirectory.describe(e)));
+      problems.add(new BackupProblem(manifestFile, "cannot read: " + StoreDirectory.describe(e)));
       return Optional.empty();
     }
     Matcher name = BACKUP_NAME.matcher(stem);
@@ -194,7 +196,10 @@ public final class BackupTarget {
       problems.add(
           new BackupProblem(
               manifestFile,
-              "the manifest (slot " + manifest.slot() + ", image " + manifest.imageFile()
+              "the manifest (slot "
+                  + manifest.slot()
+                  + ", image "
+                  + manifest.imageFile()
                   + ") does not match its file name"));
       return Optional.empty();
     }
@@ -227,8 +232,7 @@ public final class BackupTarget {
     return Files.readAllBytes(manifestFile);
   }
 
-  private void refuseOtherClusters(List<Path> manifests, String clusterId)
-      throws StoreException {
+  private void refuseOtherClusters(List<Path> manifests, String clusterId) throws StoreException {
     for (Path manifestFile : manifests) {
       try {
         BackupManifest manifest = BackupManifest.parse(readManifestBytes(manifestFile));
@@ -266,7 +270,9 @@ public final class BackupTarget {
       throw new StoreException(
           Problem.IO_ERROR,
           dir,
-          "deleting backups beyond keepNewest=" + keepNewest + " failed: "
+          "deleting backups beyond keepNewest="
+              + keepNewest
+              + " failed: "
               + StoreDirectory.describe(e),
           e);
     }

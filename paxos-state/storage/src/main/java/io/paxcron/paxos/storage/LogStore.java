@@ -50,14 +50,14 @@ import org.rocksdb.WriteOptions;
  * <p><b>Threading.</b> {@link #write}, {@link #load} and {@link #stats} may be called from any
  * thread. Writes are made durable in submission order by one writer thread owned by the store,
  * which groups every write waiting in its queue into one WriteBatch with one sync (group commit)
- * and completes their futures in submission order, on the writer thread: a caller that chains
- * work on them should use the {@code ...Async} variants with its own executor. {@link #close}
- * must be called exactly once, after the caller has stopped submitting writes.
+ * and completes their futures in submission order, on the writer thread: a caller that chains work
+ * on them should use the {@code ...Async} variants with its own executor. {@link #close} must be
+ * called exactly once, after the caller has stopped submitting writes.
  *
  * <p><b>Failure.</b> Start-up problems are {@link StoreException}s that name the directory and the
- * problem; the store never repairs or ignores anything. After a failed write (disk full, I/O
- * error) the store is failed for good: that write and every later one complete exceptionally with
- * the same {@link StoreFailedException}, and the replica must stop.
+ * problem; the store never repairs or ignores anything. After a failed write (disk full, I/O error)
+ * the store is failed for good: that write and every later one complete exceptionally with the same
+ * {@link StoreFailedException}, and the replica must stop.
  *
  * <p><b>Ownership.</b> The store owns every native RocksDB object it creates and frees them all in
  * {@link #close}.
@@ -145,8 +145,8 @@ public final class LogStore implements AutoCloseable {
    * with the identity in {@code options}, or verifying an existing store: its column families, its
    * format version, its cluster and replica id, and the checksum of every record.
    *
-   * @throws StoreException if the directory cannot be used or the store in it is not this
-   *     replica's intact store; the message names the directory and the problem
+   * @throws StoreException if the directory cannot be used or the store in it is not this replica's
+   *     intact store; the message names the directory and the problem
    */
   public static LogStore open(Path dataDir, StoreOptions options) throws StoreException {
     Objects.requireNonNull(dataDir, "dataDir");
@@ -209,9 +209,9 @@ public final class LogStore implements AutoCloseable {
   }
 
   /**
-   * Reads the durable state: the promised ballot, the latest snapshot and the log entries above
-   * it in ascending slot order, as one consistent view. It includes at least every write whose
-   * future has completed.
+   * Reads the durable state: the promised ballot, the latest snapshot and the log entries above it
+   * in ascending slot order, as one consistent view. It includes at least every write whose future
+   * has completed.
    *
    * @throws StoreException if a record fails its checksum or RocksDB reports an error
    */
@@ -235,8 +235,7 @@ public final class LogStore implements AutoCloseable {
    * StoreOptions#maxQueuedWrites} writes are already waiting (back-pressure).
    *
    * @return a future completed once the write is synced to disk, or completed exceptionally with
-   *     {@link StoreFailedException} if this or an earlier write failed; the replica must then
-   *     stop
+   *     {@link StoreFailedException} if this or an earlier write failed; the replica must then stop
    * @throws IllegalStateException if the store is closed (a programmer error: stop the caller
    *     before closing the store) or if called from a completion running on the writer thread
    */
@@ -279,8 +278,7 @@ public final class LogStore implements AutoCloseable {
 
   /** Counters of the writer: writes, synced batches, the largest group, the queue length. */
   public StoreStats stats() {
-    return new StoreStats(
-        persistsWritten.get(), syncedBatches.get(), largestGroup, queue.size());
+    return new StoreStats(persistsWritten.get(), syncedBatches.get(), largestGroup, queue.size());
   }
 
   /** The failure that stopped the store, if a write has failed. */
@@ -297,8 +295,8 @@ public final class LogStore implements AutoCloseable {
   }
 
   /**
-   * Lets the writer finish every write already submitted, stops it, and frees every native
-   * object, also after a failure. Idempotent.
+   * Lets the writer finish every write already submitted, stops it, and frees every native object,
+   * also after a failure. Idempotent.
    *
    * @throws StoreException if RocksDB reports an error while closing a store that had not failed
    *     (on a failed store, RocksDB's repeat of the error is added to the failure as suppressed)
@@ -383,8 +381,7 @@ public final class LogStore implements AutoCloseable {
       batch.put(metaFamily, StoreLayout.FORMAT_VERSION_KEY, StoreLayout.frameInt(FORMAT_VERSION));
       batch.put(
           metaFamily, StoreLayout.CLUSTER_ID_KEY, StoreLayout.frameString(options.clusterId()));
-      batch.put(
-          metaFamily, StoreLayout.REPLICA_ID_KEY, StoreLayout.frameInt(options.replicaId()));
+      batch.put(metaFamily, StoreLayout.REPLICA_ID_KEY, StoreLayout.frameInt(options.replicaId()));
       db.write(syncWrite, batch);
     }
   }
@@ -410,7 +407,9 @@ public final class LogStore implements AutoCloseable {
               + FORMAT_VERSION);
     }
     String storedCluster =
-        decodeMeta("cluster-id", requireMeta("cluster-id", StoreLayout.CLUSTER_ID_KEY),
+        decodeMeta(
+            "cluster-id",
+            requireMeta("cluster-id", StoreLayout.CLUSTER_ID_KEY),
             StoreLayout::unframeString);
     if (!storedCluster.equals(options.clusterId())) {
       throw new StoreException(
@@ -423,7 +422,9 @@ public final class LogStore implements AutoCloseable {
               + "'");
     }
     int storedReplica =
-        decodeMeta("replica-id", requireMeta("replica-id", StoreLayout.REPLICA_ID_KEY),
+        decodeMeta(
+            "replica-id",
+            requireMeta("replica-id", StoreLayout.REPLICA_ID_KEY),
             StoreLayout::unframeInt);
     if (storedReplica != options.replicaId()) {
       throw new StoreException(
@@ -452,8 +453,7 @@ public final class LogStore implements AutoCloseable {
     T decode(byte[] framed) throws CorruptRecordException;
   }
 
-  private <T> T decodeMeta(String name, byte[] framed, Decoder<T> decoder)
-      throws StoreException {
+  private <T> T decodeMeta(String name, byte[] framed, Decoder<T> decoder) throws StoreException {
     try {
       return decoder.decode(framed);
     } catch (CorruptRecordException e) {
@@ -503,8 +503,7 @@ public final class LogStore implements AutoCloseable {
     try (RocksIterator chunks = db.newIterator(snapshotFamily, read)) {
       for (chunks.seek(StoreLayout.CHUNKS_BEGIN); chunks.isValid(); chunks.next()) {
         byte[] key = chunks.key();
-        String where =
-            "column family 'snapshot', chunk key " + StoreLayout.describeKey(key);
+        String where = "column family 'snapshot', chunk key " + StoreLayout.describeKey(key);
         if (key.length != 5 || key[0] != StoreLayout.CHUNK_KEY_PREFIX) {
           throw corrupt(where, new CorruptRecordException("not a chunk key of this layout"));
         }
@@ -521,12 +520,14 @@ public final class LogStore implements AutoCloseable {
         try {
           chunk = RecordCodec.unframe(chunks.value());
         } catch (CorruptRecordException e) {
-          throw corrupt(where + " (chunk " + index + " of snapshot at slot " + head.slot() + ")",
-              e);
+          throw corrupt(
+              where + " (chunk " + index + " of snapshot at slot " + head.slot() + ")", e);
         }
         if (chunk.length > image.length - filled) {
-          throw corrupt(where, new CorruptRecordException(
-              "chunks hold more than the " + image.length + " bytes the head declares"));
+          throw corrupt(
+              where,
+              new CorruptRecordException(
+                  "chunks hold more than the " + image.length + " bytes the head declares"));
         }
         System.arraycopy(chunk, 0, image, filled, chunk.length);
         filled += chunk.length;
@@ -539,9 +540,18 @@ public final class LogStore implements AutoCloseable {
     }
     String where = "column family 'snapshot', snapshot at slot " + head.slot();
     if (expectedIndex != head.chunkCount() || filled != head.sizeBytes()) {
-      throw corrupt(where, new CorruptRecordException(
-          "found " + expectedIndex + " chunks and " + filled + " bytes, the head declares "
-              + head.chunkCount() + " chunks and " + head.sizeBytes() + " bytes"));
+      throw corrupt(
+          where,
+          new CorruptRecordException(
+              "found "
+                  + expectedIndex
+                  + " chunks and "
+                  + filled
+                  + " bytes, the head declares "
+                  + head.chunkCount()
+                  + " chunks and "
+                  + head.sizeBytes()
+                  + " bytes"));
     }
     CRC32C crc = new CRC32C();
     crc.update(image);
@@ -571,13 +581,15 @@ public final class LogStore implements AutoCloseable {
           throw corrupt(where, e);
         }
         if (entry.slot() != slot) {
-          throw corrupt(where, new CorruptRecordException(
-              "the record holds slot " + entry.slot()));
+          throw corrupt(where, new CorruptRecordException("the record holds slot " + entry.slot()));
         }
         if (slot <= snapshotSlot) {
-          throw corrupt(where, new CorruptRecordException(
-              "the entry lies at or below the snapshot slot " + snapshotSlot
-                  + ", which the snapshot's batch should have truncated"));
+          throw corrupt(
+              where,
+              new CorruptRecordException(
+                  "the entry lies at or below the snapshot slot "
+                      + snapshotSlot
+                      + ", which the snapshot's batch should have truncated"));
         }
         log.add(entry);
       }
@@ -706,8 +718,7 @@ public final class LogStore implements AutoCloseable {
     if (snapshot.slot() == Long.MAX_VALUE) {
       throw new IllegalArgumentException("snapshot slot " + snapshot.slot() + " is out of range");
     }
-    batch.deleteRange(
-        logFamily, StoreLayout.slotKey(0), StoreLayout.slotKey(snapshot.slot() + 1));
+    batch.deleteRange(logFamily, StoreLayout.slotKey(0), StoreLayout.slotKey(snapshot.slot() + 1));
     batch.deleteRange(snapshotFamily, StoreLayout.CHUNKS_BEGIN, StoreLayout.CHUNKS_END);
     byte[] image = snapshot.data();
     int chunkBytes = options.snapshotChunkBytes();

@@ -22,8 +22,8 @@ import java.util.stream.Stream;
 public final class Restore {
 
   /**
-   * The file in a restored data dir that records its restore generation. A fencing token built
-   * from the leader's ballot must carry this generation first, so every ballot of a restored cluster
+   * The file in a restored data dir that records its restore generation. A fencing token built from
+   * the leader's ballot must carry this generation first, so every ballot of a restored cluster
    * outranks every ballot of the cluster it replaces.
    */
   public static final String GENERATION_FILE = "paxcron-restore-generation";
@@ -39,8 +39,8 @@ public final class Restore {
 
   /**
    * Creates {@code dataDir} holding the snapshot of the newest valid backup in {@code backupDir},
-   * as replica {@code replicaId}. The directory is built under a temporary sibling name and
-   * renamed into place at the end, so a failed restore never leaves a half-seeded store.
+   * as replica {@code replicaId}. The directory is built under a temporary sibling name and renamed
+   * into place at the end, so a failed restore never leaves a half-seeded store.
    *
    * @param expectedClusterId if present, the restore refuses a backup of any other cluster; if
    *     empty, the store takes the backup's cluster id
@@ -87,8 +87,8 @@ public final class Restore {
   /**
    * Creates {@code dataDir} holding {@code snapshot} as replica {@code replicaId} of {@code
    * clusterId}, running as restore generation {@code restoreGeneration} (recorded in the file
-   * {@link #GENERATION_FILE} beside the store; read it with {@link #generationOf}). The directory is
-   * built under a temporary sibling name and renamed into place at the end.
+   * {@link #GENERATION_FILE} beside the store; read it with {@link #generationOf}). The directory
+   * is built under a temporary sibling name and renamed into place at the end.
    *
    * @throws StoreException if {@code dataDir} exists and is not empty, or on an I/O error
    */
@@ -98,7 +98,8 @@ public final class Restore {
     Objects.requireNonNull(snapshot, "snapshot");
     StoreOptions.checkClusterId(clusterId);
     if (restoreGeneration < 0) {
-      throw new IllegalArgumentException("restoreGeneration must be >= 0, got " + restoreGeneration);
+      throw new IllegalArgumentException(
+          "restoreGeneration must be >= 0, got " + restoreGeneration);
     }
     Path target = dataDir.toAbsolutePath().normalize();
     refuseNonEmpty(target);
@@ -136,7 +137,9 @@ public final class Restore {
       throw new StoreException(
           Problem.IO_ERROR,
           target,
-          "cannot move the seeded store from " + staging + " into place: "
+          "cannot move the seeded store from "
+              + staging
+              + " into place: "
               + StoreDirectory.describe(e),
           e);
     }
@@ -162,8 +165,10 @@ public final class Restore {
       return generation;
     } catch (IOException | NumberFormatException e) {
       throw new StoreException(
-          Problem.CORRUPT_RECORD, file, "is not a restore generation (a whole number >= 0): "
-              + e.getMessage(), e);
+          Problem.CORRUPT_RECORD,
+          file,
+          "is not a restore generation (a whole number >= 0): " + e.getMessage(),
+          e);
     }
   }
 
@@ -175,8 +180,10 @@ public final class Restore {
           (generation + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     } catch (IOException e) {
       throw new StoreException(
-          Problem.IO_ERROR, staging, "cannot record the restore generation: "
-              + StoreDirectory.describe(e), e);
+          Problem.IO_ERROR,
+          staging,
+          "cannot record the restore generation: " + StoreDirectory.describe(e),
+          e);
     }
   }
 
@@ -185,7 +192,8 @@ public final class Restore {
       return;
     }
     if (!Files.isDirectory(dataDir)) {
-      throw new StoreException(Problem.UNEXPECTED_CONTENT, dataDir, "exists but is not a directory");
+      throw new StoreException(
+          Problem.UNEXPECTED_CONTENT, dataDir, "exists but is not a directory");
     }
     try (Stream<Path> entries = Files.list(dataDir)) {
       List<String> names = entries.map(p -> p.getFileName().toString()).sorted().limit(5).toList();

@@ -3,11 +3,10 @@ package io.paxcron.paxos.storage;
 import java.nio.file.Path;
 
 /**
- * An operating error of the durable store: the data directory, a backup or a restore cannot be
- * used as it is. The message always names the file or directory and the problem; {@link
- * #problem()} lets a caller (the server's start-up, the restore CLI) react without parsing it.
- * Nothing is ever repaired or skipped silently: a replica that gets one of these at start-up
- * refuses to start.
+ * An operating error of the durable store: the data directory, a backup or a restore cannot be used
+ * as it is. The message always names the file or directory and the problem; {@link #problem()} lets
+ * a caller (the server's start-up, the restore CLI) react without parsing it. Nothing is ever
+ * repaired or skipped silently: a replica that gets one of these at start-up refuses to start.
  */
 public class StoreException extends Exception {
   private static final long serialVersionUID = 1L;

@@ -9,10 +9,10 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * The on-disk layout of a {@link LogStore}: column family names, key encodings and the payloads
- * of the records that are not log entries. Every value is a {@link RecordCodec} frame, so each
- * record carries its own format version byte, length and CRC32C. See the module README for the
- * same layout in prose.
+ * The on-disk layout of a {@link LogStore}: column family names, key encodings and the payloads of
+ * the records that are not log entries. Every value is a {@link RecordCodec} frame, so each record
+ * carries its own format version byte, length and CRC32C. See the module README for the same layout
+ * in prose.
  */
 final class StoreLayout {
 

@@ -3,14 +3,14 @@ package io.paxcron.paxos.storage;
 import java.util.regex.Pattern;
 
 /**
- * Identity and limits of one replica's store. The identity is written on first start and
- * verified on every later start; the limits bound the writer's memory (STYLE §6).
+ * Identity and limits of one replica's store. The identity is written on first start and verified
+ * on every later start; the limits bound the writer's memory (STYLE §6).
  *
- * @param clusterId the cluster this store belongs to: 1 to 64 characters of {@code
- *     [A-Za-z0-9._-]}, starting with a letter or digit
+ * @param clusterId the cluster this store belongs to: 1 to 64 characters of {@code [A-Za-z0-9._-]},
+ *     starting with a letter or digit
  * @param replicaId this replica's id, as in {@code PaxosConfig.replicaId()}
- * @param maxQueuedWrites writes that may wait for the writer thread; {@link LogStore#write}
- *     blocks its caller (back-pressure) while the queue is full
+ * @param maxQueuedWrites writes that may wait for the writer thread; {@link LogStore#write} blocks
+ *     its caller (back-pressure) while the queue is full
  * @param maxWritesPerGroup the most {@code Persist}s the writer puts into one synced WriteBatch
  * @param maxGroupBytes the most (estimated) bytes the writer puts into one WriteBatch; a single
  *     larger write still goes alone

@@ -57,9 +57,16 @@ class BackupAndRestoreTest {
 
     String manifest = Files.readString(backup.manifestFile());
 
-    for (String line : List.of("format-version=2", "cluster-id=prod", "replica-id=2", "slot=77",
-        "taken-at=2026-11-21T10:00:00Z", "size-bytes=5", "sha256=" + Backup.sha256(snapshot.data()),
-        "image=" + backup.imageFile().getFileName())) {
+    for (String line :
+        List.of(
+            "format-version=2",
+            "cluster-id=prod",
+            "replica-id=2",
+            "slot=77",
+            "taken-at=2026-11-21T10:00:00Z",
+            "size-bytes=5",
+            "sha256=" + Backup.sha256(snapshot.data()),
+            "image=" + backup.imageFile().getFileName())) {
       assertTrue(manifest.contains(line + "\n"), line + " in:\n" + manifest);
     }
     assertEquals(snapshot, backup.readSnapshot());
@@ -73,8 +80,8 @@ class BackupAndRestoreTest {
     BackupTarget target = BackupTarget.open(backups(), 3);
     Snapshot older = Fixtures.snapshot(100, 5000, random);
     Backup previous = target.write(older, Fixtures.CLUSTER, 1, T0);
-    Backup newest = target.write(Fixtures.snapshot(200, 5000, random), Fixtures.CLUSTER, 1,
-        T0.plusSeconds(60));
+    Backup newest =
+        target.write(Fixtures.snapshot(200, 5000, random), Fixtures.CLUSTER, 1, T0.plusSeconds(60));
     byte[] image = Files.readAllBytes(newest.imageFile());
     image[2500] ^= 0x01;
     Files.write(newest.imageFile(), image);
@@ -87,10 +94,12 @@ class BackupAndRestoreTest {
     assertEquals(newest.imageFile(), problem.file());
     assertTrue(problem.reason().contains("CRC32C"), problem.reason());
 
-    Restore.Result result = Restore.seed(backups(), dir.resolve("data"), Optional.of(Fixtures.CLUSTER), 1);
+    Restore.Result result =
+        Restore.seed(backups(), dir.resolve("data"), Optional.of(Fixtures.CLUSTER), 1);
     assertEquals(previous, result.backup());
     assertEquals(selection.problems(), result.problems());
-    try (LogStore store = LogStore.open(dir.resolve("data"), StoreOptions.defaults(Fixtures.CLUSTER, 1))) {
+    try (LogStore store =
+        LogStore.open(dir.resolve("data"), StoreOptions.defaults(Fixtures.CLUSTER, 1))) {
       assertEquals(older, store.load().snapshot());
     }
   }
@@ -100,7 +109,8 @@ class BackupAndRestoreTest {
     BackupTarget target = BackupTarget.open(backups(), 5);
     Backup valid = target.write(Fixtures.snapshot(10, 100, random), Fixtures.CLUSTER, 1, T0);
     Backup damaged = target.write(Fixtures.snapshot(20, 100, random), Fixtures.CLUSTER, 1, T0);
-    Files.writeString(damaged.manifestFile(),
+    Files.writeString(
+        damaged.manifestFile(),
         Files.readString(damaged.manifestFile()).replace("slot=20", "slot=21"));
     Backup orphan = target.write(Fixtures.snapshot(30, 100, random), Fixtures.CLUSTER, 1, T0);
     Files.delete(orphan.manifestFile());
@@ -111,7 +121,9 @@ class BackupAndRestoreTest {
     assertEquals(Optional.of(valid), selection.newest());
     assertEquals(3, selection.problems().size(), selection.problems().toString());
     String report = selection.problems().toString();
-    assertTrue(report.contains(damaged.manifestFile() + ": invalid manifest: manifest checksum mismatch"), report);
+    assertTrue(
+        report.contains(damaged.manifestFile() + ": invalid manifest: manifest checksum mismatch"),
+        report);
     assertTrue(report.contains(orphan.imageFile() + ": image without a manifest"), report);
     assertTrue(report.contains("README: not a backup file"), report);
   }
@@ -138,8 +150,10 @@ class BackupAndRestoreTest {
     BackupTarget target = BackupTarget.open(backups(), 2);
     target.write(Fixtures.snapshot(1, 10, random), "alpha", 1, T0);
 
-    StoreException e = assertThrows(StoreException.class,
-        () -> target.write(Fixtures.snapshot(2, 10, random), "beta", 1, T0));
+    StoreException e =
+        assertThrows(
+            StoreException.class,
+            () -> target.write(Fixtures.snapshot(2, 10, random), "beta", 1, T0));
 
     assertEquals(Problem.CLUSTER_ID_MISMATCH, e.problem());
     assertTrue(e.getMessage().contains("backups of cluster 'alpha'"), e.getMessage());
@@ -147,30 +161,37 @@ class BackupAndRestoreTest {
 
   @Test
   void restoreRefusesANonEmptyDataDir() throws Exception {
-    BackupTarget.open(backups(), 2).write(Fixtures.snapshot(1, 10, random), Fixtures.CLUSTER, 1, T0);
+    BackupTarget.open(backups(), 2)
+        .write(Fixtures.snapshot(1, 10, random), Fixtures.CLUSTER, 1, T0);
     Path data = Files.createDirectories(dir.resolve("data"));
     Files.writeString(data.resolve("CURRENT"), "MANIFEST-000001\n");
 
-    StoreException e = assertThrows(StoreException.class,
-        () -> Restore.seed(backups(), data, Optional.empty(), 1));
+    StoreException e =
+        assertThrows(
+            StoreException.class, () -> Restore.seed(backups(), data, Optional.empty(), 1));
 
     assertEquals(Problem.UNEXPECTED_CONTENT, e.problem());
-    assertTrue(e.getMessage().startsWith(data + ": the data dir is not empty (e.g. [CURRENT])"),
+    assertTrue(
+        e.getMessage().startsWith(data + ": the data dir is not empty (e.g. [CURRENT])"),
         e.getMessage());
     assertEquals("MANIFEST-000001\n", Files.readString(data.resolve("CURRENT")));
   }
 
   @Test
   void restoreRefusesWhenNoBackupVerifiesAndListsWhy() throws Exception {
-    Backup only = BackupTarget.open(backups(), 2)
-        .write(Fixtures.snapshot(1, 10, random), Fixtures.CLUSTER, 1, T0);
+    Backup only =
+        BackupTarget.open(backups(), 2)
+            .write(Fixtures.snapshot(1, 10, random), Fixtures.CLUSTER, 1, T0);
     Files.write(only.imageFile(), new byte[3]);
 
-    StoreException e = assertThrows(StoreException.class,
-        () -> Restore.seed(backups(), dir.resolve("data"), Optional.empty(), 1));
+    StoreException e =
+        assertThrows(
+            StoreException.class,
+            () -> Restore.seed(backups(), dir.resolve("data"), Optional.empty(), 1));
 
     assertEquals(Problem.NO_VALID_BACKUP, e.problem());
-    assertTrue(e.getMessage().contains("image holds 3 bytes, the manifest declares 10"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("image holds 3 bytes, the manifest declares 10"), e.getMessage());
     assertTrue(Files.notExists(dir.resolve("data")), "nothing is created");
   }
 
@@ -178,32 +199,37 @@ class BackupAndRestoreTest {
   void restoreRefusesABackupOfAnotherCluster() throws Exception {
     BackupTarget.open(backups(), 2).write(Fixtures.snapshot(1, 10, random), "alpha", 1, T0);
 
-    StoreException e = assertThrows(StoreException.class,
-        () -> Restore.seed(backups(), dir.resolve("data"), Optional.of("beta"), 1));
+    StoreException e =
+        assertThrows(
+            StoreException.class,
+            () -> Restore.seed(backups(), dir.resolve("data"), Optional.of("beta"), 1));
 
     assertEquals(Problem.CLUSTER_ID_MISMATCH, e.problem());
-    assertTrue(e.getMessage().contains("belongs to cluster 'alpha', not the expected 'beta'"),
+    assertTrue(
+        e.getMessage().contains("belongs to cluster 'alpha', not the expected 'beta'"),
         e.getMessage());
   }
 
   @Test
   void formatOneManifestsStillReadAndFormatTwoCarriesLeaderRoundAndGeneration() throws Exception {
-    BackupManifest v1 = new BackupManifest(1, "prod", 2, 77, T0, "x.image", 5, 0x1234, "a".repeat(64),
-        0, 0);
+    BackupManifest v1 =
+        new BackupManifest(1, "prod", 2, 77, T0, "x.image", 5, 0x1234, "a".repeat(64), 0, 0);
     String text = new String(v1.toBytes(), StandardCharsets.UTF_8);
     assertTrue(text.contains("format-version=1\n") && !text.contains("restore-generation"), text);
     assertEquals(v1, BackupManifest.parse(v1.toBytes()));
 
-    BackupManifest v2 = new BackupManifest(2, "prod", 2, 77, T0, "x.image", 5, 0x1234,
-        "a".repeat(64), 9, 3);
+    BackupManifest v2 =
+        new BackupManifest(2, "prod", 2, 77, T0, "x.image", 5, 0x1234, "a".repeat(64), 9, 3);
     String v2text = new String(v2.toBytes(), StandardCharsets.UTF_8);
     assertTrue(v2text.contains("leader-round=9\nrestore-generation=3\n"), v2text);
     assertEquals(v2, BackupManifest.parse(v2.toBytes()));
 
-    BackupManifest future = new BackupManifest(3, "prod", 2, 77, T0, "x.image", 5, 0x1234,
-        "a".repeat(64), 9, 3);
-    BackupManifest.InvalidManifestException refused = assertThrows(
-        BackupManifest.InvalidManifestException.class, () -> BackupManifest.parse(future.toBytes()));
+    BackupManifest future =
+        new BackupManifest(3, "prod", 2, 77, T0, "x.image", 5, 0x1234, "a".repeat(64), 9, 3);
+    BackupManifest.InvalidManifestException refused =
+        assertThrows(
+            BackupManifest.InvalidManifestException.class,
+            () -> BackupManifest.parse(future.toBytes()));
     assertTrue(refused.getMessage().contains("format version 3"), refused.getMessage());
   }
 

@@ -40,8 +40,11 @@ final class Fixtures {
 
   static LogEntry randomEntry(RandomGenerator random, long slot) {
     if (random.nextInt(8) == 0) {
-      return new LogEntry(slot, new Ballot(1 + random.nextInt(5), random.nextInt(3)),
-          Value.NO_OP, random.nextBoolean());
+      return new LogEntry(
+          slot,
+          new Ballot(1 + random.nextInt(5), random.nextInt(3)),
+          Value.NO_OP,
+          random.nextBoolean());
     }
     List<Command> commands = new ArrayList<>();
     int count = 1 + random.nextInt(3);

@@ -44,13 +44,15 @@ final class GroupCommitProbe {
       long started = System.nanoTime();
       for (int w = 0; w < writers; w++) {
         long[] mine = latencies[w];
-        Thread thread = new Thread(() -> {
-          for (int i = 0; i < writesPerWriter; i++) {
-            long begin = System.nanoTime();
-            write(store, nextSlot.getAndIncrement(), payload);
-            mine[i] = System.nanoTime() - begin;
-          }
-        });
+        Thread thread =
+            new Thread(
+                () -> {
+                  for (int i = 0; i < writesPerWriter; i++) {
+                    long begin = System.nanoTime();
+                    write(store, nextSlot.getAndIncrement(), payload);
+                    mine[i] = System.nanoTime() - begin;
+                  }
+                });
         threads.add(thread);
         thread.start();
       }
@@ -65,16 +67,23 @@ final class GroupCommitProbe {
       System.out.printf(
           "writers=%d writes=%d syncs=%d writes/sync=%.1f largestGroup=%d throughput=%.0f/s"
               + " latency p50=%.2f ms p99=%.2f ms max=%.2f ms dir=%s%n",
-          writers, writes, syncs, (double) writes / syncs, stats.largestGroup(), writes / seconds,
-          all[all.length / 2] / 1e6, all[(int) (all.length * 0.99)] / 1e6,
-          all[all.length - 1] / 1e6, dir);
+          writers,
+          writes,
+          syncs,
+          (double) writes / syncs,
+          stats.largestGroup(),
+          writes / seconds,
+          all[all.length / 2] / 1e6,
+          all[(int) (all.length * 0.99)] / 1e6,
+          all[all.length - 1] / 1e6,
+          dir);
     }
   }
 
   private static void write(LogStore store, long slot, byte[] payload) {
     LogEntry entry =
-        new LogEntry(slot, new Ballot(1, 1),
-            new Value.Batch(List.of(new Command(1, slot, payload))), false);
+        new LogEntry(
+            slot, new Ballot(1, 1), new Value.Batch(List.of(new Command(1, slot, payload))), false);
     store.write(new Persist(new Ballot(1, 1), List.of(entry), null)).join();
   }
 }

@@ -51,106 +51,116 @@ class GroupCommitTest {
   @Test
   void sixtyFourConcurrentWritersAllCompleteAndShareTwoSyncs() throws Exception {
     int writers = 64;
-    assertTimeoutPreemptively(DEADLINE, () -> {
-      try (LogStore store = LogStore.open(dir, options())) {
-        FirstGroupGate gate = new FirstGroupGate();
-        store.writeHook = gate;
-        CompletableFuture<Void> firstWrite = store.write(entries(entry(1, 1, "w1")));
-        gate.entered.await();
+    assertTimeoutPreemptively(
+        DEADLINE,
+        () -> {
+          try (LogStore store = LogStore.open(dir, options())) {
+            FirstGroupGate gate = new FirstGroupGate();
+            store.writeHook = gate;
+            CompletableFuture<Void> firstWrite = store.write(entries(entry(1, 1, "w1")));
+            gate.entered.await();
 
-        List<CompletableFuture<Void>> submitted = new ArrayList<>();
-        try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
-          List<Future<CompletableFuture<Void>>> calls = new ArrayList<>();
-          for (int slot = 2; slot <= writers; slot++) {
-            LogEntry entry = entry(slot, 1, "w" + slot);
-            calls.add(pool.submit(() -> store.write(entries(entry))));
-          }
-          for (Future<CompletableFuture<Void>> call : calls) {
-            submitted.add(call.get());
-          }
-        }
-        assertEquals(writers - 1, store.stats().queuedWrites());
-        gate.release.countDown();
-        firstWrite.join();
-        CompletableFuture.allOf(submitted.toArray(CompletableFuture[]::new)).join();
+            List<CompletableFuture<Void>> submitted = new ArrayList<>();
+            try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
+              List<Future<CompletableFuture<Void>>> calls = new ArrayList<>();
+              for (int slot = 2; slot <= writers; slot++) {
+                LogEntry entry = entry(slot, 1, "w" + slot);
+                calls.add(pool.submit(() -> store.write(entries(entry))));
+              }
+              for (Future<CompletableFuture<Void>> call : calls) {
+                submitted.add(call.get());
+              }
+            }
+            assertEquals(writers - 1, store.stats().queuedWrites());
+            gate.release.countDown();
+            firstWrite.join();
+            CompletableFuture.allOf(submitted.toArray(CompletableFuture[]::new)).join();
 
-        StoreStats stats = store.stats();
-        assertEquals(writers, stats.persistsWritten());
-        assertEquals(2, stats.syncedBatches(), "the first write alone, then the 63 queued behind it");
-        assertEquals(writers - 1, stats.largestGroup());
-        assertEquals(writers, store.load().log().size());
-      }
-    });
+            StoreStats stats = store.stats();
+            assertEquals(writers, stats.persistsWritten());
+            assertEquals(
+                2, stats.syncedBatches(), "the first write alone, then the 63 queued behind it");
+            assertEquals(writers - 1, stats.largestGroup());
+            assertEquals(writers, store.load().log().size());
+          }
+        });
   }
 
   @Test
   void groupsRespectMaxWritesPerGroup() throws Exception {
-    assertTimeoutPreemptively(DEADLINE, () -> {
-      try (LogStore store = LogStore.open(dir, options().withMaxWritesPerGroup(10))) {
-        FirstGroupGate gate = new FirstGroupGate();
-        store.writeHook = gate;
-        List<CompletableFuture<Void>> submitted = new ArrayList<>();
-        submitted.add(store.write(entries(entry(1, 1, "a"))));
-        gate.entered.await();
-        for (int slot = 2; slot <= 31; slot++) {
-          submitted.add(store.write(entries(entry(slot, 1, "x"))));
-        }
-        gate.release.countDown();
-        CompletableFuture.allOf(submitted.toArray(CompletableFuture[]::new)).join();
+    assertTimeoutPreemptively(
+        DEADLINE,
+        () -> {
+          try (LogStore store = LogStore.open(dir, options().withMaxWritesPerGroup(10))) {
+            FirstGroupGate gate = new FirstGroupGate();
+            store.writeHook = gate;
+            List<CompletableFuture<Void>> submitted = new ArrayList<>();
+            submitted.add(store.write(entries(entry(1, 1, "a"))));
+            gate.entered.await();
+            for (int slot = 2; slot <= 31; slot++) {
+              submitted.add(store.write(entries(entry(slot, 1, "x"))));
+            }
+            gate.release.countDown();
+            CompletableFuture.allOf(submitted.toArray(CompletableFuture[]::new)).join();
 
-        assertEquals(4, store.stats().syncedBatches());
-        assertEquals(10, store.stats().largestGroup());
-      }
-    });
+            assertEquals(4, store.stats().syncedBatches());
+            assertEquals(10, store.stats().largestGroup());
+          }
+        });
   }
 
   @Test
   void futuresCompleteInSubmissionOrder() throws Exception {
-    assertTimeoutPreemptively(DEADLINE, () -> {
-      try (LogStore store = LogStore.open(dir, options())) {
-        List<Integer> completed = new CopyOnWriteArrayList<>();
-        List<CompletableFuture<Void>> submitted = new ArrayList<>();
-        for (int slot = 1; slot <= 200; slot++) {
-          int index = slot;
-          submitted.add(store.write(entries(entry(slot, 1, "o"))).thenRun(() -> completed.add(index)));
-        }
-        CompletableFuture.allOf(submitted.toArray(CompletableFuture[]::new)).join();
+    assertTimeoutPreemptively(
+        DEADLINE,
+        () -> {
+          try (LogStore store = LogStore.open(dir, options())) {
+            List<Integer> completed = new CopyOnWriteArrayList<>();
+            List<CompletableFuture<Void>> submitted = new ArrayList<>();
+            for (int slot = 1; slot <= 200; slot++) {
+              int index = slot;
+              submitted.add(
+                  store.write(entries(entry(slot, 1, "o"))).thenRun(() -> completed.add(index)));
+            }
+            CompletableFuture.allOf(submitted.toArray(CompletableFuture[]::new)).join();
 
-        List<Integer> expected = new ArrayList<>();
-        for (int slot = 1; slot <= 200; slot++) {
-          expected.add(slot);
-        }
-        assertEquals(expected, completed);
-      }
-    });
+            List<Integer> expected = new ArrayList<>();
+            for (int slot = 1; slot <= 200; slot++) {
+              expected.add(slot);
+            }
+            assertEquals(expected, completed);
+          }
+        });
   }
 
   @Test
   void aFullQueueBlocksTheSubmitterUntilTheWriterMakesRoom() throws Exception {
-    assertTimeoutPreemptively(DEADLINE, () -> {
-      try (LogStore store = LogStore.open(dir, options().withMaxQueuedWrites(2))) {
-        FirstGroupGate gate = new FirstGroupGate();
-        store.writeHook = gate;
-        CompletableFuture<Void> first = store.write(entries(entry(1, 1, "a")));
-        gate.entered.await();
-        CompletableFuture<Void> second = store.write(entries(entry(2, 1, "b")));
-        CompletableFuture<Void> third = store.write(entries(entry(3, 1, "c")));
-        List<CompletableFuture<Void>> fourth = new CopyOnWriteArrayList<>();
-        Thread submitter = new Thread(() -> fourth.add(store.write(entries(entry(4, 1, "d")))));
-        submitter.start();
-        while (submitter.getState() != Thread.State.WAITING) {
-          Thread.onSpinWait();
-        }
+    assertTimeoutPreemptively(
+        DEADLINE,
+        () -> {
+          try (LogStore store = LogStore.open(dir, options().withMaxQueuedWrites(2))) {
+            FirstGroupGate gate = new FirstGroupGate();
+            store.writeHook = gate;
+            CompletableFuture<Void> first = store.write(entries(entry(1, 1, "a")));
+            gate.entered.await();
+            CompletableFuture<Void> second = store.write(entries(entry(2, 1, "b")));
+            CompletableFuture<Void> third = store.write(entries(entry(3, 1, "c")));
+            List<CompletableFuture<Void>> fourth = new CopyOnWriteArrayList<>();
+            Thread submitter = new Thread(() -> fourth.add(store.write(entries(entry(4, 1, "d")))));
+            submitter.start();
+            while (submitter.getState() != Thread.State.WAITING) {
+              Thread.onSpinWait();
+            }
 
-        assertTrue(fourth.isEmpty(), "the fourth write waits for room in the queue");
-        assertEquals(2, store.stats().queuedWrites());
-        assertFalse(first.isDone());
+            assertTrue(fourth.isEmpty(), "the fourth write waits for room in the queue");
+            assertEquals(2, store.stats().queuedWrites());
+            assertFalse(first.isDone());
 
-        gate.release.countDown();
-        submitter.join();
-        CompletableFuture.allOf(first, second, third, fourth.get(0)).join();
-        assertEquals(4, store.load().log().size());
-      }
-    });
+            gate.release.countDown();
+            submitter.join();
+            CompletableFuture.allOf(first, second, third, fourth.get(0)).join();
+            assertEquals(4, store.load().log().size());
+          }
+        });
   }
 }

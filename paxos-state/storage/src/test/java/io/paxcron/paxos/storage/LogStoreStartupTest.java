@@ -45,10 +45,14 @@ class LogStoreStartupTest {
   void refusesToStartOnAFlippedByteInALogRecordNamingTheColumnFamilyAndSlot() throws Exception {
     createStoreWithThreeEntries();
     try (RawStore raw = new RawStore(dir)) {
-      raw.flipByte(StoreLayout.LOG_FAMILY, StoreLayout.slotKey(2), RecordCodec.FRAME_HEADER_BYTES + 5);
+      raw.flipByte(
+          StoreLayout.LOG_FAMILY, StoreLayout.slotKey(2), RecordCodec.FRAME_HEADER_BYTES + 5);
     }
 
-    assertNames(refusal(), Problem.CORRUPT_RECORD, "column family 'log', slot 2",
+    assertNames(
+        refusal(),
+        Problem.CORRUPT_RECORD,
+        "column family 'log', slot 2",
         "record checksum mismatch");
   }
 
@@ -57,7 +61,9 @@ class LogStoreStartupTest {
     createStoreWithThreeEntries();
     try (RawStore raw = new RawStore(dir)) {
       byte[] value = raw.get(StoreLayout.LOG_FAMILY, StoreLayout.slotKey(3));
-      raw.put(StoreLayout.LOG_FAMILY, StoreLayout.slotKey(3),
+      raw.put(
+          StoreLayout.LOG_FAMILY,
+          StoreLayout.slotKey(3),
           java.util.Arrays.copyOf(value, value.length / 2));
     }
 
@@ -73,8 +79,13 @@ class LogStoreStartupTest {
       raw.flipByte(StoreLayout.SNAPSHOT_FAMILY, StoreLayout.chunkKey(0), 50);
     }
 
-    assertNames(refusal(), Problem.CORRUPT_RECORD, "column family 'snapshot'", "chunk 0",
-        "snapshot at slot 4", "checksum mismatch");
+    assertNames(
+        refusal(),
+        Problem.CORRUPT_RECORD,
+        "column family 'snapshot'",
+        "chunk 0",
+        "snapshot at slot 4",
+        "checksum mismatch");
   }
 
   @Test
@@ -102,19 +113,27 @@ class LogStoreStartupTest {
     bytes[at + 10] ^= 0x01;
     Files.write(sst, bytes);
 
-    assertNames(refusal(), Problem.CORRUPT_RECORD, "reading column family 'log' failed: Corruption",
-        "block checksum mismatch", sst.getFileName().toString());
+    assertNames(
+        refusal(),
+        Problem.CORRUPT_RECORD,
+        "reading column family 'log' failed: Corruption",
+        "block checksum mismatch",
+        sst.getFileName().toString());
   }
 
   @Test
   void refusesToStartOnAFormatVersionMismatch() throws Exception {
     createStoreWithThreeEntries();
     try (RawStore raw = new RawStore(dir)) {
-      raw.put(StoreLayout.META_FAMILY, StoreLayout.FORMAT_VERSION_KEY,
+      raw.put(
+          StoreLayout.META_FAMILY,
+          StoreLayout.FORMAT_VERSION_KEY,
           StoreLayout.frameInt(LogStore.FORMAT_VERSION + 1));
     }
 
-    assertNames(refusal(), Problem.FORMAT_VERSION_MISMATCH,
+    assertNames(
+        refusal(),
+        Problem.FORMAT_VERSION_MISMATCH,
         "storage format version " + (LogStore.FORMAT_VERSION + 1),
         "reads only version " + LogStore.FORMAT_VERSION);
   }
@@ -123,10 +142,15 @@ class LogStoreStartupTest {
   void refusesToStartWithAnotherClustersStore() throws Exception {
     createStoreWithThreeEntries();
 
-    StoreException e = assertThrows(StoreException.class,
-        () -> LogStore.open(dir, StoreOptions.defaults("other-cluster", Fixtures.REPLICA)));
+    StoreException e =
+        assertThrows(
+            StoreException.class,
+            () -> LogStore.open(dir, StoreOptions.defaults("other-cluster", Fixtures.REPLICA)));
 
-    assertNames(e, Problem.CLUSTER_ID_MISMATCH, "cluster '" + Fixtures.CLUSTER + "'",
+    assertNames(
+        e,
+        Problem.CLUSTER_ID_MISMATCH,
+        "cluster '" + Fixtures.CLUSTER + "'",
         "cluster 'other-cluster'");
   }
 
@@ -134,8 +158,10 @@ class LogStoreStartupTest {
   void refusesToStartWithAnotherReplicasStore() throws Exception {
     createStoreWithThreeEntries();
 
-    StoreException e = assertThrows(StoreException.class,
-        () -> LogStore.open(dir, StoreOptions.defaults(Fixtures.CLUSTER, 0)));
+    StoreException e =
+        assertThrows(
+            StoreException.class,
+            () -> LogStore.open(dir, StoreOptions.defaults(Fixtures.CLUSTER, 0)));
 
     assertNames(e, Problem.REPLICA_ID_MISMATCH, "replica " + Fixtures.REPLICA, "as replica 0");
   }
@@ -154,11 +180,12 @@ class LogStoreStartupTest {
   void refusesToStartWhenTheDataDirectoryCannotBeCreated() throws Exception {
     Path file = Files.writeString(dir.resolve("a-file"), "x");
 
-    StoreException e = assertThrows(
-        StoreException.class, () -> LogStore.open(file.resolve("data"), options()));
+    StoreException e =
+        assertThrows(StoreException.class, () -> LogStore.open(file.resolve("data"), options()));
 
     assertEquals(Problem.UNWRITABLE_DIRECTORY, e.problem(), e.getMessage());
-    assertTrue(e.getMessage().startsWith(file.resolve("data") + ": cannot create the directory"),
+    assertTrue(
+        e.getMessage().startsWith(file.resolve("data") + ": cannot create the directory"),
         e.getMessage());
   }
 
@@ -173,8 +200,7 @@ class LogStoreStartupTest {
     }
     Path chosen = target;
     try {
-      StoreException e =
-          assertThrows(StoreException.class, () -> LogStore.open(chosen, options()));
+      StoreException e = assertThrows(StoreException.class, () -> LogStore.open(chosen, options()));
 
       assertEquals(Problem.UNWRITABLE_DIRECTORY, e.problem(), e.getMessage());
       assertTrue(e.getMessage().startsWith(chosen + ": cannot write files in it"), e.getMessage());

@@ -52,7 +52,8 @@ class LogStoreTest {
   void aSnapshotInstalledInABatchDropsEveryEntryAtOrBelowItsSlotBeforeTheBatchsEntries()
       throws Exception {
     try (LogStore store = LogStore.open(dir, options())) {
-      store.write(entries(entry(1, 1, "a"), entry(2, 1, "b"), entry(3, 1, "c"), entry(4, 1, "d")))
+      store
+          .write(entries(entry(1, 1, "a"), entry(2, 1, "b"), entry(3, 1, "c"), entry(4, 1, "d")))
           .join();
       Snapshot snapshot = new Snapshot(3, new byte[] {9, 9, 9});
 
@@ -70,8 +71,7 @@ class LogStoreTest {
     DurableState before;
     try (LogStore store = LogStore.open(dir, options())) {
       store.write(entries(entry(1, 1, "a"), entry(2, 1, "b"), entry(3, 1, "c"))).join();
-      store.write(new Persist(new Ballot(7, 2), List.of(), new Snapshot(1, new byte[] {1})))
-          .join();
+      store.write(new Persist(new Ballot(7, 2), List.of(), new Snapshot(1, new byte[] {1}))).join();
       before = store.load();
     }
     try (LogStore store = LogStore.open(dir, options())) {
@@ -105,7 +105,8 @@ class LogStoreTest {
       throws Exception {
     try (LogStore store = LogStore.open(dir, options())) {
       store.write(new Persist(null, List.of(), new Snapshot(5, new byte[] {5}))).join();
-      store.write(new Persist(null, List.of(entry(6, 1, "f")), new Snapshot(4, new byte[] {4})))
+      store
+          .write(new Persist(null, List.of(entry(6, 1, "f")), new Snapshot(4, new byte[] {4})))
           .join();
       store.write(entries(entry(3, 1, "c"))).join();
       store.write(promise(new Ballot(3, 1))).join();
@@ -162,8 +163,8 @@ class LogStoreTest {
   }
 
   private static Persist randomPersist(RandomGenerator random, Model model) {
-    Ballot promised = random.nextInt(4) == 0 ? new Ballot(random.nextInt(20), random.nextInt(3))
-        : null;
+    Ballot promised =
+        random.nextInt(4) == 0 ? new Ballot(random.nextInt(20), random.nextInt(3)) : null;
     Snapshot snapshot = null;
     long floor = model.snapshot.slot();
     if (random.nextInt(12) == 0) {

@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every native RocksDB object the store creates must be freed: opening, using and closing a
- * store thousands of times must not grow the process's resident memory. The heap is fixed and
- * pre-touched by the surefire argLine, so RSS growth here is native growth.
+ * Every native RocksDB object the store creates must be freed: opening, using and closing a store
+ * thousands of times must not grow the process's resident memory. The heap is fixed and pre-touched
+ * by the surefire argLine, so RSS growth here is native growth.
  *
  * <p>A cycle costs 25 ms on an idle 2-core machine and up to 100 ms when it is shared, so the
  * default is 1,000 measured cycles; {@code -Dpaxcron.test.nativeMemoryCycles=2000} runs more.
@@ -51,9 +51,9 @@ class NativeMemoryTest {
     System.out.printf(
         "native memory: %d open/write/load/close cycles after %d warm-up cycles;"
             + " VmRSS %d KiB -> %d KiB (growth %d KiB, bound %d KiB)%n",
-        MEASURED_CYCLES, WARM_UP_CYCLES, before, after, after - before,
-        RSS_GROWTH_BOUND_KIB);
-    assertTrue(after - before < RSS_GROWTH_BOUND_KIB,
+        MEASURED_CYCLES, WARM_UP_CYCLES, before, after, after - before, RSS_GROWTH_BOUND_KIB);
+    assertTrue(
+        after - before < RSS_GROWTH_BOUND_KIB,
         "VmRSS grew by " + (after - before) + " KiB over " + MEASURED_CYCLES + " cycles");
   }
 
@@ -61,9 +61,11 @@ class NativeMemoryTest {
   private long cycle(long slot) throws Exception {
     try (LogStore store = LogStore.open(dir, options())) {
       long next = slot + 1;
-      Persist persist = next % 50 == 0
-          ? new Persist(null, List.of(entry(next + 1, 1, "s")), new Snapshot(next, new byte[256]))
-          : entries(entry(next, 1, "payload-" + next));
+      Persist persist =
+          next % 50 == 0
+              ? new Persist(
+                  null, List.of(entry(next + 1, 1, "s")), new Snapshot(next, new byte[256]))
+              : entries(entry(next, 1, "payload-" + next));
       store.write(persist).join();
       long highest = persist.snapshot() != null ? next + 1 : next;
       List<LogEntry> log = store.load().log();

@@ -12,8 +12,8 @@ import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 
 /**
- * The tests' way around {@link LogStore}: opens a closed store's RocksDB directly to damage it
- * the way a bad disk, a bad copy or an old or new Paxcron would.
+ * The tests' way around {@link LogStore}: opens a closed store's RocksDB directly to damage it the
+ * way a bad disk, a bad copy or an old or new Paxcron would.
  */
 final class RawStore implements AutoCloseable {
 

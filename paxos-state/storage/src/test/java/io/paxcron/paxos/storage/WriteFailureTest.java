@@ -38,11 +38,12 @@ class WriteFailureTest {
       store.write(entries(entry(1, 1, "a"))).join();
       // A real disk-full error needs a small filesystem (see aFullDiskFailsTheStore); this
       // injects the same RocksDB status inside the writer.
-      store.writeHook = groupSize -> {
-        throw new RocksDBException(
-            "IO error: No space left on device: While appending to file: 000004.log",
-            new Status(Status.Code.IOError, Status.SubCode.NoSpace, "No space left on device"));
-      };
+      store.writeHook =
+          groupSize -> {
+            throw new RocksDBException(
+                "IO error: No space left on device: While appending to file: 000004.log",
+                new Status(Status.Code.IOError, Status.SubCode.NoSpace, "No space left on device"));
+          };
 
       StoreFailedException failed = failureOf(store.write(entries(entry(2, 1, "b"))));
       store.writeHook = LogStore.WriteHook.NONE;
@@ -56,17 +57,18 @@ class WriteFailureTest {
       assertInstanceOf(RocksDBException.class, failed.getCause());
     }
     try (LogStore store = LogStore.open(dir, options())) {
-      assertEquals(List.of(entry(1, 1, "a")), store.load().log(),
-          "nothing of the failed batch is durable");
+      assertEquals(
+          List.of(entry(1, 1, "a")), store.load().log(), "nothing of the failed batch is durable");
     }
   }
 
   @Test
   void aBrokenInvariantInsideTheWriterAlsoFailsTheStore() throws Exception {
     try (LogStore store = LogStore.open(dir, options())) {
-      store.writeHook = groupSize -> {
-        throw new IllegalStateException("planted");
-      };
+      store.writeHook =
+          groupSize -> {
+            throw new IllegalStateException("planted");
+          };
 
       StoreFailedException failed = failureOf(store.write(entries(entry(1, 1, "a"))));
 

@@ -13,8 +13,8 @@ import java.util.Objects;
  * @param notes how the line was read where that is not obvious (the {@code %} split), for the plan
  */
 public record ImportedJob(JobSpec spec, int line, boolean derivedName, List<String> notes) {
-    public ImportedJob {
-        Objects.requireNonNull(spec, "spec");
-        notes = List.copyOf(notes);
-    }
+  public ImportedJob {
+    Objects.requireNonNull(spec, "spec");
+    notes = List.copyOf(notes);
+  }
 }

@@ -6,25 +6,25 @@ package io.paxcron.scheduler.sim;
  * bounded number of seeds; a checker that cannot fail proves nothing (DESIGN §6).
  */
 public enum SystemBug {
-    NONE,
-    /**
-     * The leader sends {@code Launch} to the agent as soon as it proposes the {@code RunIntent}, not
-     * once the intent is chosen and applied (violates launch protocol step 1).
-     */
-    DISPATCH_BEFORE_CHOSEN,
-    /** The agent accepts a launch whatever its ballot: no fence against deposed leaders (step 2). */
-    NO_AGENT_FENCING,
-    /**
-     * Reconciliation ignores the decision table and always re-sends the launch: instead of asking
-     * the agent ({@code GetRun}) it re-sends to it, and instead of recording an at-most-once run
-     * {@code LOST} when its agent is unreachable past its lease, it re-sends the launch to another
-     * agent (step 4).
-     */
-    RECONCILE_ALWAYS_RESENDS,
-    /**
-     * The agent starts the process of an accepted launch before the launch is durable in its journal
-     * (violates step 2: "the agent persists the launch before it starts the process"); a crash then
-     * forgets a process that ran.
-     */
-    AGENT_STARTS_BEFORE_PERSIST
+  NONE,
+  /**
+   * The leader sends {@code Launch} to the agent as soon as it proposes the {@code RunIntent}, not
+   * once the intent is chosen and applied (violates launch protocol step 1).
+   */
+  DISPATCH_BEFORE_CHOSEN,
+  /** The agent accepts a launch whatever its ballot: no fence against deposed leaders (step 2). */
+  NO_AGENT_FENCING,
+  /**
+   * Reconciliation ignores the decision table and always re-sends the launch: instead of asking the
+   * agent ({@code GetRun}) it re-sends to it, and instead of recording an at-most-once run {@code
+   * LOST} when its agent is unreachable past its lease, it re-sends the launch to another agent
+   * (step 4).
+   */
+  RECONCILE_ALWAYS_RESENDS,
+  /**
+   * The agent starts the process of an accepted launch before the launch is durable in its journal
+   * (violates step 2: "the agent persists the launch before it starts the process"); a crash then
+   * forgets a process that ran.
+   */
+  AGENT_STARTS_BEFORE_PERSIST
 }

@@ -17,77 +17,89 @@ import java.util.SplittableRandom;
  * @param clients API clients (1 to 3)
  * @param agentCrashesPerSecond agent crashes (each restarts after 0.3–4 s)
  * @param agentPartitionsPerSecond agent partitions (each heals after 0.3–5 s)
- * @param launchDelay probability that a launch message is held back by up to {@code maxLaunchDelayMillis}
+ * @param launchDelay probability that a launch message is held back by up to {@code
+ *     maxLaunchDelayMillis}
  * @param maxLaunchDelayMillis the longest extra delay of a held-back launch
  * @param launchDuplicate probability that a launch message is delivered twice, the copy late
  * @param wallJumpMaxMillis largest single jump of a replica's wall clock
  * @param wallDriftPpm bound on a wall clock's rate error
  */
 public record SystemFaultPlan(
-        FaultPlan cluster,
-        double rateScale,
-        int agents,
-        int clients,
-        double agentCrashesPerSecond,
-        double agentPartitionsPerSecond,
-        double launchDelay,
-        long maxLaunchDelayMillis,
-        double launchDuplicate,
-        long wallJumpMaxMillis,
-        long wallDriftPpm) {
+    FaultPlan cluster,
+    double rateScale,
+    int agents,
+    int clients,
+    double agentCrashesPerSecond,
+    double agentPartitionsPerSecond,
+    double launchDelay,
+    long maxLaunchDelayMillis,
+    double launchDuplicate,
+    long wallJumpMaxMillis,
+    long wallDriftPpm) {
 
-    static SystemFaultPlan forSeed(long seed, long boundDriftPpm) {
-        FaultPlan cluster = FaultPlan.forSeed(seed, boundDriftPpm);
-        SplittableRandom random = new SplittableRandom(seed ^ 0x2545F4914F6CDD1DL);
-        return new SystemFaultPlan(
-                cluster,
-                0.25,
-                2 + random.nextInt(3),
-                1 + (cluster.clients() - 1) % 3,
-                pick(random, 0, 0.05, 0.15, 0.3),
-                pick(random, 0, 0.1, 0.3),
-                pick(random, 0, 0.05, 0.2),
-                (long) pick(random, 500, 1_500, 3_000),
-                pick(random, 0, 0.1, 0.3),
-                (long) pick(random, 0, 300, 1_000),
-                (long) pick(random, 0, 200, 1_000));
-    }
+  static SystemFaultPlan forSeed(long seed, long boundDriftPpm) {
+    FaultPlan cluster = FaultPlan.forSeed(seed, boundDriftPpm);
+    SplittableRandom random = new SplittableRandom(seed ^ 0x2545F4914F6CDD1DL);
+    return new SystemFaultPlan(
+        cluster,
+        0.25,
+        2 + random.nextInt(3),
+        1 + (cluster.clients() - 1) % 3,
+        pick(random, 0, 0.05, 0.15, 0.3),
+        pick(random, 0, 0.1, 0.3),
+        pick(random, 0, 0.05, 0.2),
+        (long) pick(random, 500, 1_500, 3_000),
+        pick(random, 0, 0.1, 0.3),
+        (long) pick(random, 0, 300, 1_000),
+        (long) pick(random, 0, 200, 1_000));
+  }
 
-    double partitionsPerSecond() {
-        return cluster.partitionsPerSecond() * rateScale;
-    }
+  double partitionsPerSecond() {
+    return cluster.partitionsPerSecond() * rateScale;
+  }
 
-    double crashesPerSecond() {
-        return cluster.crashesPerSecond() * rateScale;
-    }
+  double crashesPerSecond() {
+    return cluster.crashesPerSecond() * rateScale;
+  }
 
-    double pausesPerSecond() {
-        return cluster.pausesPerSecond() * rateScale;
-    }
+  double pausesPerSecond() {
+    return cluster.pausesPerSecond() * rateScale;
+  }
 
-    double clockJumpsPerSecond() {
-        return cluster.clockJumpsPerSecond() * rateScale;
-    }
+  double clockJumpsPerSecond() {
+    return cluster.clockJumpsPerSecond() * rateScale;
+  }
 
-    /** Per sync: a sync of a system run's replica happens far more often than in the log simulator. */
-    double crashDuringSync() {
-        return cluster.crashDuringSync() * rateScale * 0.2;
-    }
+  /**
+   * Per sync: a sync of a system run's replica happens far more often than in the log simulator.
+   */
+  double crashDuringSync() {
+    return cluster.crashDuringSync() * rateScale * 0.2;
+  }
 
-    double fsyncErrorPerSync() {
-        return cluster.fsyncErrorPerSync() * rateScale;
-    }
+  double fsyncErrorPerSync() {
+    return cluster.fsyncErrorPerSync() * rateScale;
+  }
 
-    private static double pick(SplittableRandom random, double... choices) {
-        return choices[random.nextInt(choices.length)];
-    }
+  private static double pick(SplittableRandom random, double... choices) {
+    return choices[random.nextInt(choices.length)];
+  }
 
-    @Override
-    public String toString() {
-        return cluster + String.format(
-                " | scale=%.2f agents=%d apiClients=%d agentCrashes/s=%.2f agentPartitions/s=%.2f"
-                        + " launchDelay=%.2f(<=%dms) launchDup=%.2f wallJump<=%dms wallDrift<=%dppm",
-                rateScale, agents, clients, agentCrashesPerSecond, agentPartitionsPerSecond, launchDelay,
-                maxLaunchDelayMillis, launchDuplicate, wallJumpMaxMillis, wallDriftPpm);
-    }
+  @Override
+  public String toString() {
+    return cluster
+        + String.format(
+            " | scale=%.2f agents=%d apiClients=%d agentCrashes/s=%.2f agentPartitions/s=%.2f"
+                + " launchDelay=%.2f(<=%dms) launchDup=%.2f wallJump<=%dms wallDrift<=%dppm",
+            rateScale,
+            agents,
+            clients,
+            agentCrashesPerSecond,
+            agentPartitionsPerSecond,
+            launchDelay,
+            maxLaunchDelayMillis,
+            launchDuplicate,
+            wallJumpMaxMillis,
+            wallDriftPpm);
+  }
 }

@@ -5,145 +5,183 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * Runs many whole-system seeds and prints one summary line; the entry point of
- * {@code ops/soak --scope system}.
+ * Runs many whole-system seeds and prints one summary line; the entry point of {@code ops/soak
+ * --scope system}.
  *
  * <pre>
  * ops/soak --scope system --seeds N [--first SEED] [--fault-millis N] [--bug NAME] [--no-intent-check] [--trace] [--verbose]
  * </pre>
  *
- * <p>Ends with exactly one line {@code SOAK scope=system seeds=N events=N events_per_s=N violations=N
- * acknowledged=N lost=N duplicated=N unaccounted=N}. Exit status 0 when no seed found a violation, 1
- * when one did, 2 for a usage error. Every violation prints the seed's fault plan, what broke and the
- * command that replays it.
+ * <p>Ends with exactly one line {@code SOAK scope=system seeds=N events=N events_per_s=N
+ * violations=N acknowledged=N lost=N duplicated=N unaccounted=N}. Exit status 0 when no seed found
+ * a violation, 1 when one did, 2 for a usage error. Every violation prints the seed's fault plan,
+ * what broke and the command that replays it.
  */
 public final class SystemSoak {
 
-    private SystemSoak() {}
+  private SystemSoak() {}
 
-    public static void main(String[] args) {
-        int status;
-        try {
-            status = run(args, System.out);
-        } catch (UsageException e) {
-            System.err.println("error: " + e.getMessage());
-            System.err.println("usage: ops/soak --scope system --seeds N [--first SEED] [--fault-millis N]"
-                    + " [--bug NAME] [--no-intent-check] [--trace] [--verbose]");
-            status = 2;
-        }
-        System.exit(status);
+  public static void main(String[] args) {
+    int status;
+    try {
+      status = run(args, System.out);
+    } catch (UsageException e) {
+      System.err.println("error: " + e.getMessage());
+      System.err.println(
+          "usage: ops/soak --scope system --seeds N [--first SEED] [--fault-millis N]"
+              + " [--bug NAME] [--no-intent-check] [--trace] [--verbose]");
+      status = 2;
     }
+    System.exit(status);
+  }
 
-    static final class UsageException extends Exception {
-        private static final long serialVersionUID = 1L;
+  static final class UsageException extends Exception {
+    private static final long serialVersionUID = 1L;
 
-        UsageException(String message) {
-            super(message);
-        }
+    UsageException(String message) {
+      super(message);
     }
+  }
 
-    static int run(String[] args, PrintStream out) throws UsageException {
-        long seeds = 100;
-        long first = 1;
-        long faultMillis = SystemSimulation.DEFAULT_FAULT_MILLIS;
-        SystemBug bug = SystemBug.NONE;
-        boolean trace = false;
-        boolean verbose = false;
-        boolean intentCheck = true;
-        for (int i = 0; i < args.length; i++) {
-            String flag = args[i];
-            switch (flag) {
-                case "--seeds" -> seeds = parseLong(flag, value(args, ++i, flag), 1);
-                case "--first" -> first = parseLong(flag, value(args, ++i, flag), Long.MIN_VALUE);
-                case "--fault-millis" -> faultMillis = parseLong(flag, value(args, ++i, flag), 1_000);
-                case "--scope" -> {
-                    String scope = value(args, ++i, flag);
-                    if (!scope.equals("system")) {
-                        throw new UsageException("--scope: SystemSoak runs scope 'system', got '" + scope + "'");
-                    }
-                }
-                case "--trace" -> trace = true;
-                case "--verbose" -> verbose = true;
-                case "--no-intent-check" -> intentCheck = false;
-                case "--bug" -> {
-                    String name = value(args, ++i, flag).toUpperCase(Locale.ROOT).replace('-', '_');
-                    try {
-                        bug = SystemBug.valueOf(name);
-                    } catch (IllegalArgumentException e) {
-                        throw new UsageException("--bug: unknown variant '" + name + "'; known: "
-                                + Arrays.toString(SystemBug.values()));
-                    }
-                }
-                default -> throw new UsageException("unknown argument '" + flag + "'");
-            }
+  static int run(String[] args, PrintStream out) throws UsageException {
+    long seeds = 100;
+    long first = 1;
+    long faultMillis = SystemSimulation.DEFAULT_FAULT_MILLIS;
+    SystemBug bug = SystemBug.NONE;
+    boolean trace = false;
+    boolean verbose = false;
+    boolean intentCheck = true;
+    for (int i = 0; i < args.length; i++) {
+      String flag = args[i];
+      switch (flag) {
+        case "--seeds" -> seeds = parseLong(flag, value(args, ++i, flag), 1);
+        case "--first" -> first = parseLong(flag, value(args, ++i, flag), Long.MIN_VALUE);
+        case "--fault-millis" -> faultMillis = parseLong(flag, value(args, ++i, flag), 1_000);
+        case "--scope" -> {
+          String scope = value(args, ++i, flag);
+          if (!scope.equals("system")) {
+            throw new UsageException(
+                "--scope: SystemSoak runs scope 'system', got '" + scope + "'");
+          }
         }
-        long events = 0;
-        long violations = 0;
-        SystemChecker.Counts total = SystemChecker.Counts.ZERO;
-        long startNanos = System.nanoTime();
-        for (long seed = first; seed < first + seeds; seed++) {
-            SystemSimulation.Options options = SystemSimulation.Options.of(seed).withFaultMillis(faultMillis)
-                    .withBug(bug);
-            if (!intentCheck) {
-                options = options.withoutIntentCheck();
-            }
-            if (trace) {
-                options = options.withTrace(out);
-            }
-            SystemSimulation.Result result = new SystemSimulation(options).run();
-            events += result.events();
-            total = total.plus(result.counts());
-            if (!result.ok()) {
-                violations++;
-                out.println("VIOLATION seed=" + seed + " " + result.violation());
-                out.println("  plan: " + result.plan());
-                out.println("  replay: " + result.replayCommand());
-            } else if (trace) {
-                out.println("seed " + seed + " ok: " + result.events() + " events, " + result.counts());
-            }
+        case "--trace" -> trace = true;
+        case "--verbose" -> verbose = true;
+        case "--no-intent-check" -> intentCheck = false;
+        case "--bug" -> {
+          String name = value(args, ++i, flag).toUpperCase(Locale.ROOT).replace('-', '_');
+          try {
+            bug = SystemBug.valueOf(name);
+          } catch (IllegalArgumentException e) {
+            throw new UsageException(
+                "--bug: unknown variant '"
+                    + name
+                    + "'; known: "
+                    + Arrays.toString(SystemBug.values()));
+          }
         }
-        double seconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
-        if (verbose) {
-            out.println(describe(total, seeds, seconds));
-        }
-        out.println("SOAK scope=system seeds=" + seeds + " events=" + events + " events_per_s="
-                + Math.round(events / seconds) + " violations=" + violations + " acknowledged="
-                + total.acknowledged() + " lost=" + total.lost() + " duplicated=" + total.duplicated()
-                + " unaccounted=" + total.unaccounted());
-        return violations == 0 ? 0 : 1;
+        default -> throw new UsageException("unknown argument '" + flag + "'");
+      }
     }
+    long events = 0;
+    long violations = 0;
+    SystemChecker.Counts total = SystemChecker.Counts.ZERO;
+    long startNanos = System.nanoTime();
+    for (long seed = first; seed < first + seeds; seed++) {
+      SystemSimulation.Options options =
+          SystemSimulation.Options.of(seed).withFaultMillis(faultMillis).withBug(bug);
+      if (!intentCheck) {
+        options = options.withoutIntentCheck();
+      }
+      if (trace) {
+        options = options.withTrace(out);
+      }
+      SystemSimulation.Result result = new SystemSimulation(options).run();
+      events += result.events();
+      total = total.plus(result.counts());
+      if (!result.ok()) {
+        violations++;
+        out.println("VIOLATION seed=" + seed + " " + result.violation());
+        out.println("  plan: " + result.plan());
+        out.println("  replay: " + result.replayCommand());
+      } else if (trace) {
+        out.println("seed " + seed + " ok: " + result.events() + " events, " + result.counts());
+      }
+    }
+    double seconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
+    if (verbose) {
+      out.println(describe(total, seeds, seconds));
+    }
+    out.println(
+        "SOAK scope=system seeds="
+            + seeds
+            + " events="
+            + events
+            + " events_per_s="
+            + Math.round(events / seconds)
+            + " violations="
+            + violations
+            + " acknowledged="
+            + total.acknowledged()
+            + " lost="
+            + total.lost()
+            + " duplicated="
+            + total.duplicated()
+            + " unaccounted="
+            + total.unaccounted());
+    return violations == 0 ? 0 : 1;
+  }
 
-    /** Every count, per invariant, for reports. */
-    static String describe(SystemChecker.Counts c, long seeds, double seconds) {
-        return String.format(Locale.ROOT,
-                "system: %d seeds in %.1f s (%.1f seeds/s)%n"
-                        + "  job changes: attempted=%d acknowledged=%d ok=%d lost=%d recovered=%d unexpected=%d%n"
-                        + "  launches: accepted=%d started=%d duplicated=%d fenced-below-seen=%d without-intent=%d%n"
-                        + "  ledger: instants-expected=%d accounted=%d unaccounted=%d double-records=%d late=%d"
-                        + " max-settle=%d ms records=%d succeeded=%d lost-runs=%d skipped-instants=%d",
-                seeds, seconds, seeds / seconds, c.attempted(), c.acknowledged(), c.ok(), c.lost(), c.recovered(),
-                c.unexpected(), c.launchesAccepted(), c.runsStarted(), c.duplicated(), c.fencedBelowSeen(),
-                c.launchesWithoutIntent(), c.instantsExpected(), c.instantsAccounted(), c.unaccounted(),
-                c.doubleRecords(), c.lateRecords(), c.maxSettleMillis(), c.ledgerRecords(), c.succeededRuns(),
-                c.lostRuns(), c.skippedInstants());
-    }
+  /** Every count, per invariant, for reports. */
+  static String describe(SystemChecker.Counts c, long seeds, double seconds) {
+    return String.format(
+        Locale.ROOT,
+        "system: %d seeds in %.1f s (%.1f seeds/s)%n"
+            + "  job changes: attempted=%d acknowledged=%d ok=%d lost=%d recovered=%d unexpected=%d%n"
+            + "  launches: accepted=%d started=%d duplicated=%d fenced-below-seen=%d without-intent=%d%n"
+            + "  ledger: instants-expected=%d accounted=%d unaccounted=%d double-records=%d late=%d"
+            + " max-settle=%d ms records=%d succeeded=%d lost-runs=%d skipped-instants=%d",
+        seeds,
+        seconds,
+        seeds / seconds,
+        c.attempted(),
+        c.acknowledged(),
+        c.ok(),
+        c.lost(),
+        c.recovered(),
+        c.unexpected(),
+        c.launchesAccepted(),
+        c.runsStarted(),
+        c.duplicated(),
+        c.fencedBelowSeen(),
+        c.launchesWithoutIntent(),
+        c.instantsExpected(),
+        c.instantsAccounted(),
+        c.unaccounted(),
+        c.doubleRecords(),
+        c.lateRecords(),
+        c.maxSettleMillis(),
+        c.ledgerRecords(),
+        c.succeededRuns(),
+        c.lostRuns(),
+        c.skippedInstants());
+  }
 
-    private static String value(String[] args, int index, String flag) throws UsageException {
-        if (index >= args.length) {
-            throw new UsageException(flag + " needs a value");
-        }
-        return args[index];
+  private static String value(String[] args, int index, String flag) throws UsageException {
+    if (index >= args.length) {
+      throw new UsageException(flag + " needs a value");
     }
+    return args[index];
+  }
 
-    private static long parseLong(String flag, String text, long minimum) throws UsageException {
-        try {
-            long value = Long.parseLong(text);
-            if (value < minimum) {
-                throw new UsageException(flag + ": must be >= " + minimum + ", got " + value);
-            }
-            return value;
-        } catch (NumberFormatException e) {
-            throw new UsageException(flag + ": '" + text + "' is not a whole number");
-        }
+  private static long parseLong(String flag, String text, long minimum) throws UsageException {
+    try {
+      long value = Long.parseLong(text);
+      if (value < minimum) {
+        throw new UsageException(flag + ": must be >= " + minimum + ", got " + value);
+      }
+      return value;
+    } catch (NumberFormatException e) {
+      throw new UsageException(flag + ": '" + text + "' is not a whole number");
     }
+  }
 }

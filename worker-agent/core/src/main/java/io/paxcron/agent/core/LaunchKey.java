@@ -8,21 +8,21 @@ import java.util.Objects;
  * promise 2).
  */
 public record LaunchKey(RunId runId, int attempt) implements Comparable<LaunchKey> {
-    public LaunchKey {
-        Objects.requireNonNull(runId, "runId");
-        if (attempt < 1) {
-            throw new IllegalArgumentException("attempt must be >= 1, got " + attempt);
-        }
+  public LaunchKey {
+    Objects.requireNonNull(runId, "runId");
+    if (attempt < 1) {
+      throw new IllegalArgumentException("attempt must be >= 1, got " + attempt);
     }
+  }
 
-    @Override
-    public int compareTo(LaunchKey other) {
-        int byRun = runId.compareTo(other.runId);
-        return byRun != 0 ? byRun : Integer.compare(attempt, other.attempt);
-    }
+  @Override
+  public int compareTo(LaunchKey other) {
+    int byRun = runId.compareTo(other.runId);
+    return byRun != 0 ? byRun : Integer.compare(attempt, other.attempt);
+  }
 
-    @Override
-    public String toString() {
-        return runId + "#" + attempt;
-    }
+  @Override
+  public String toString() {
+    return runId + "#" + attempt;
+  }
 }

@@ -30,10 +30,10 @@ import java.util.concurrent.locks.LockSupport;
  * <ol>
  *   <li><b>Throughput of one agent</b>: {@code --burst-jobs} jobs due every second on one agent;
  *       launches per second recorded over the measuring window.
- *   <li><b>Launch lateness</b>: {@code --jobs} jobs spread over the seconds of a minute, on
- *       {@code --agents} agents; lateness = the run's start as the ledger records it (the leader's
- *       clock when the agent's start report arrives) minus the scheduled instant, so it includes
- *       the agent's report to the leader and is an upper bound of the process start's lateness.
+ *   <li><b>Launch lateness</b>: {@code --jobs} jobs spread over the seconds of a minute, on {@code
+ *       --agents} agents; lateness = the run's start as the ledger records it (the leader's clock
+ *       when the agent's start report arrives) minus the scheduled instant, so it includes the
+ *       agent's report to the leader and is an upper bound of the process start's lateness.
  *   <li><b>Failover gap</b>: the leader is SIGKILLed {@code --kills} times while the jobs run; the
  *       gap is the last start recorded before the kill to the first start after it.
  * </ol>
@@ -42,7 +42,14 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class LaunchBenchmark {
 
-  private record Options(int jobs, int agents, int burstJobs, int seconds, int kills, Path work, Path report,
+  private record Options(
+      int jobs,
+      int agents,
+      int burstJobs,
+      int seconds,
+      int kills,
+      Path work,
+      Path report,
       String command) {}
 
   private LaunchBenchmark() {}
@@ -55,7 +62,8 @@ public final class LaunchBenchmark {
     double launchesPerSecond;
     List<Long> lateness = new ArrayList<>();
     List<Long> gaps = new ArrayList<>();
-    try (LocalCluster cluster = new LocalCluster(options.work().resolve("throughput"), 3, List.of());
+    try (LocalCluster cluster =
+            new LocalCluster(options.work().resolve("throughput"), 3, List.of());
         LogClient probe = cluster.client(1)) {
       cluster.startAll();
       cluster.awaitLeader(probe, Duration.ofSeconds(60));
@@ -80,8 +88,12 @@ public final class LaunchBenchmark {
           }
         }
         launchesPerSecond = started / (double) options.seconds();
-        out.printf(Locale.ROOT, "one agent: %d jobs due every second, %.1f launches/s recorded over %d s%n",
-            options.burstJobs(), launchesPerSecond, options.seconds());
+        out.printf(
+            Locale.ROOT,
+            "one agent: %d jobs due every second, %.1f launches/s recorded over %d s%n",
+            options.burstJobs(),
+            launchesPerSecond,
+            options.seconds());
       }
     }
 
@@ -112,8 +124,12 @@ public final class LaunchBenchmark {
             lateness.add(Duration.between(at, instant(record.getStartedAt())).toMillis());
           }
         }
-        out.printf(Locale.ROOT, "%d jobs spread over a minute on %d agents: %d launches measured%n",
-            options.jobs(), options.agents(), lateness.size());
+        out.printf(
+            Locale.ROOT,
+            "%d jobs spread over a minute on %d agents: %d launches measured%n",
+            options.jobs(),
+            options.agents(),
+            lateness.size());
 
         // Failover: the every-second burst keeps starts coming; kill the leader and look at them.
         List<Job> ticking = new ArrayList<>();
@@ -145,8 +161,12 @@ public final class LaunchBenchmark {
           }
           long gap = firstAfter == null ? -1 : Duration.between(lastBefore, firstAfter).toMillis();
           gaps.add(gap);
-          out.printf(Locale.ROOT, "leader %d killed: scheduling gap %d ms (last start before the kill to the"
-              + " first after)%n", leader, gap);
+          out.printf(
+              Locale.ROOT,
+              "leader %d killed: scheduling gap %d ms (last start before the kill to the"
+                  + " first after)%n",
+              leader,
+              gap);
           cluster.start(leader);
         }
       }
@@ -164,10 +184,23 @@ public final class LaunchBenchmark {
     out.println("| measure | value |");
     out.println("|---|---:|");
     out.printf(Locale.ROOT, "| launches per second, one agent | %.1f |%n", launchesPerSecond);
-    out.printf(Locale.ROOT, "| launch lateness p50 / p99 / max (ms), %d jobs, %d agents | %d / %d / %d |%n",
-        options.jobs(), options.agents(), p50, p99, max);
-    out.printf(Locale.ROOT, "| failover gap, worst of %d leader kills (ms) | %d |%n", options.kills(), worstGap);
-    String json = String.format(Locale.ROOT, """
+    out.printf(
+        Locale.ROOT,
+        "| launch lateness p50 / p99 / max (ms), %d jobs, %d agents | %d / %d / %d |%n",
+        options.jobs(),
+        options.agents(),
+        p50,
+        p99,
+        max);
+    out.printf(
+        Locale.ROOT,
+        "| failover gap, worst of %d leader kills (ms) | %d |%n",
+        options.kills(),
+        worstGap);
+    String json =
+        String.format(
+            Locale.ROOT,
+            """
         {
           "date": "%s",
           "command": "%s",
@@ -183,8 +216,19 @@ public final class LaunchBenchmark {
           "failover_gap_ms": %d,
           "lateness_definition": "ledger start (leader clock at the agent's start report) minus the scheduled instant"
         }
-        """, LocalDate.now(ZoneOffset.UTC), options.command(), options.jobs(), options.agents(),
-        options.burstJobs(), launchesPerSecond, lateness.size(), p50, p99, max, gaps, worstGap);
+        """,
+            LocalDate.now(ZoneOffset.UTC),
+            options.command(),
+            options.jobs(),
+            options.agents(),
+            options.burstJobs(),
+            launchesPerSecond,
+            lateness.size(),
+            p50,
+            p99,
+            max,
+            gaps,
+            worstGap);
     Files.createDirectories(options.report().getParent());
     Files.writeString(options.report(), json, StandardCharsets.UTF_8);
     out.println("\nwrote " + options.report());
@@ -192,9 +236,12 @@ public final class LaunchBenchmark {
   }
 
   private static Job job(String name, String schedule) {
-    return Job.newBuilder().setName(name).setSchedule(schedule)
+    return Job.newBuilder()
+        .setName(name)
+        .setSchedule(schedule)
         .setConcurrency(Job.Concurrency.CONCURRENCY_ALLOW)
-        .setCommand(Job.Command.newBuilder().addArgv("/bin/true")).build();
+        .setCommand(Job.Command.newBuilder().addArgv("/bin/true"))
+        .build();
   }
 
   private static void putAll(JobClient client, List<Job> jobs) {
@@ -280,13 +327,23 @@ public final class LaunchBenchmark {
       usage("--jobs, --agents and --burst-jobs must be >= 1, --seconds >= 5, --kills >= 0");
     }
     String command = "ops/bench/launch/run " + String.join(" ", args);
-    return new Options(jobs, agents, burst, seconds, kills, Path.of("ops/bench/launch/target/work"),
-        Path.of("docs/benchmarks/launch-" + LocalDate.now(ZoneOffset.UTC) + ".json"), command.strip());
+    return new Options(
+        jobs,
+        agents,
+        burst,
+        seconds,
+        kills,
+        Path.of("ops/bench/launch/target/work"),
+        Path.of("docs/benchmarks/launch-" + LocalDate.now(ZoneOffset.UTC) + ".json"),
+        command.strip());
   }
 
   private static void usage(String problem) {
-    System.err.println("error: " + problem + "\nusage: ops/bench/launch/run [--jobs N] [--agents N]"
-        + " [--burst-jobs N] [--seconds N] [--kills N]");
+    System.err.println(
+        "error: "
+            + problem
+            + "\nusage: ops/bench/launch/run [--jobs N] [--agents N]"
+            + " [--burst-jobs N] [--seconds N] [--kills N]");
     System.exit(2);
   }
 }

@@ -37,7 +37,8 @@ record BenchmarkOptions(
                              it must be on the disk you mean to measure
         --json-dir DIR       where log-YYYY-MM-DD.json is written (default docs/benchmarks)
       """
-          .formatted(MAX_MEASURE_SECONDS, MAX_WARMUP_SECONDS, MAX_CLIENTS, LogBenchmark.MAX_CONNECTIONS);
+          .formatted(
+              MAX_MEASURE_SECONDS, MAX_WARMUP_SECONDS, MAX_CLIENTS, LogBenchmark.MAX_CONNECTIONS);
 
   /** A bad command line: the message names the option and the reason. */
   static final class UsageError extends Exception {
@@ -62,7 +63,8 @@ record BenchmarkOptions(
         throw new UsageError("");
       }
       if (i + 1 >= args.length) {
-        throw new UsageError(flag.startsWith("--") ? flag + ": missing value" : "unexpected argument " + flag);
+        throw new UsageError(
+            flag.startsWith("--") ? flag + ": missing value" : "unexpected argument " + flag);
       }
       String value = args[++i];
       switch (flag) {
@@ -100,7 +102,8 @@ record BenchmarkOptions(
       }
     }
     if (counts.size() > MAX_CLIENT_COUNTS) {
-      throw new UsageError("--clients: more than MAX_CLIENT_COUNTS=" + MAX_CLIENT_COUNTS + " counts");
+      throw new UsageError(
+          "--clients: more than MAX_CLIENT_COUNTS=" + MAX_CLIENT_COUNTS + " counts");
     }
     return List.copyOf(counts);
   }
@@ -110,7 +113,8 @@ record BenchmarkOptions(
     for (String part : value.split(",", -1)) {
       String system = part.strip();
       if (!KNOWN_SYSTEMS.contains(system)) {
-        throw new UsageError("--systems: unknown system '" + system + "' (known: " + KNOWN_SYSTEMS + ")");
+        throw new UsageError(
+            "--systems: unknown system '" + system + "' (known: " + KNOWN_SYSTEMS + ")");
       }
       if (systems.contains(system)) {
         throw new UsageError("--systems: " + system + " given twice");

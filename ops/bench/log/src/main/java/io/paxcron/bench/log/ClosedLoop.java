@@ -10,8 +10,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Closed-loop clients: each of N threads issues its next write as soon as the previous one
  * returned, for a warm-up and then a measured window. Only writes that start inside the measured
- * window are counted; no new write starts after it, so the last ones end at most one write
- * latency late. The first failing write stops every client and fails the run.
+ * window are counted; no new write starts after it, so the last ones end at most one write latency
+ * late. The first failing write stops every client and fails the run.
  */
 final class ClosedLoop {
 
@@ -86,7 +86,12 @@ final class ClosedLoop {
       long left = joinDeadline - System.nanoTime();
       if (left <= 0 || !thread.join(Duration.ofNanos(left))) {
         failure.compareAndSet(
-            null, new IllegalStateException(thread.getName() + " still inside a write " + STRAGGLER_LIMIT + " after the window"));
+            null,
+            new IllegalStateException(
+                thread.getName()
+                    + " still inside a write "
+                    + STRAGGLER_LIMIT
+                    + " after the window"));
         break;
       }
     }

@@ -14,8 +14,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Short-lived helper commands (apt-get, dpkg-query, {@code etcd --version}): run to completion
- * with a time limit, output captured. Long-running replicas go through {@link LocalCluster}.
+ * Short-lived helper commands (apt-get, dpkg-query, {@code etcd --version}): run to completion with
+ * a time limit, output captured. Long-running replicas go through {@link LocalCluster}.
  */
 final class Commands {
 
@@ -65,13 +65,14 @@ final class Commands {
 
   /** True when {@code name} is an executable on the PATH ({@code command -v name}). */
   static boolean onPath(String name) throws IOException, InterruptedException {
-    return run(List.of("sh", "-c", "command -v \"$0\" >/dev/null 2>&1", name), Duration.ofSeconds(10))
+    return run(
+            List.of("sh", "-c", "command -v \"$0\" >/dev/null 2>&1", name), Duration.ofSeconds(10))
         .succeeded();
   }
 
   /**
-   * Installs Debian packages with apt-get, refreshing the package lists first only when the
-   * install fails without them (a fresh machine has none). Uses {@code sudo -n} when not root.
+   * Installs Debian packages with apt-get, refreshing the package lists first only when the install
+   * fails without them (a fresh machine has none). Uses {@code sudo -n} when not root.
    */
   static void aptInstall(String... packages) throws IOException, InterruptedException {
     List<String> prefix = new ArrayList<>();

@@ -19,13 +19,13 @@ import java.util.regex.Pattern;
 
 /**
  * etcd 3.4 from Debian's {@code etcd-server}: 3 members on 127.0.0.1, each with its own client
- * port, peer port and data directory, default {@code --snapshot-count}, fsync on (etcd cannot
- * turn it off in 3.4).
+ * port, peer port and data directory, default {@code --snapshot-count}, fsync on (etcd cannot turn
+ * it off in 3.4).
  *
- * <p>A write is {@code Put(/paxcron-bench/client-N, value)} through jetcd, sent to the leader
- * (like etcd's own benchmark with {@code --target-leader}) over a pool of gRPC connections;
- * client N uses connection N mod pool size. etcd answers a Put after the entry is committed by a
- * quorum whose members have fsynced their WAL, and applied.
+ * <p>A write is {@code Put(/paxcron-bench/client-N, value)} through jetcd, sent to the leader (like
+ * etcd's own benchmark with {@code --target-leader}) over a pool of gRPC connections; client N uses
+ * connection N mod pool size. etcd answers a Put after the entry is committed by a quorum whose
+ * members have fsynced their WAL, and applied.
  *
  * <p>Threading: {@code write} may be called from many threads after {@code start} returned.
  */
@@ -44,11 +44,16 @@ final class EtcdTarget implements LogTarget {
   private LocalCluster cluster;
   private String version = "unknown";
 
-  /** @param connections gRPC connections to the leader, shared round-robin by the clients */
+  /**
+   * @param connections gRPC connections to the leader, shared round-robin by the clients
+   */
   EtcdTarget(int connections) {
     if (connections < 1 || connections > LogBenchmark.MAX_CONNECTIONS) {
       throw new IllegalArgumentException(
-          "connections " + connections + " outside 1..MAX_CONNECTIONS=" + LogBenchmark.MAX_CONNECTIONS);
+          "connections "
+              + connections
+              + " outside 1..MAX_CONNECTIONS="
+              + LogBenchmark.MAX_CONNECTIONS);
     }
     this.connections = connections;
   }
@@ -69,7 +74,8 @@ final class EtcdTarget implements LogTarget {
     if (!Commands.onPath("etcd")) {
       Commands.aptInstall(DEBIAN_PACKAGE);
       if (!Commands.onPath("etcd")) {
-        throw new IOException("apt-get installed " + DEBIAN_PACKAGE + " but `etcd` is not on the PATH");
+        throw new IOException(
+            "apt-get installed " + DEBIAN_PACKAGE + " but `etcd` is not on the PATH");
       }
     }
     String etcdVersion =
@@ -88,7 +94,11 @@ final class EtcdTarget implements LogTarget {
     for (int i = 0; i < MEMBERS; i++) {
       clientUrls.add("http://" + host + ":" + ports.get(2 * i));
       peerUrls.add("http://" + host + ":" + ports.get(2 * i + 1));
-      initialCluster.append(i == 0 ? "" : ",").append(memberName(i)).append('=').append(peerUrls.get(i));
+      initialCluster
+          .append(i == 0 ? "" : ",")
+          .append(memberName(i))
+          .append('=')
+          .append(peerUrls.get(i));
     }
     String token = "paxcron-bench-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
     List<Path> logs = new ArrayList<>();
@@ -120,7 +130,8 @@ final class EtcdTarget implements LogTarget {
     }
     // One Put per connection before returning, so connection set-up is not measured.
     for (int i = 0; i < connections; i++) {
-      clients.get(i)
+      clients
+          .get(i)
           .getKVClient()
           .put(key(i), ByteSequence.from(new byte[] {0}))
           .get(WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -160,9 +171,9 @@ final class EtcdTarget implements LogTarget {
   }
 
   /**
-   * Waits until every member reports healthy and all agree on a leader, through the members'
-   * HTTP endpoints ({@code /health} and the v3 JSON gateway's {@code /v3/maintenance/status}),
-   * and returns the leader's client URL.
+   * Waits until every member reports healthy and all agree on a leader, through the members' HTTP
+   * endpoints ({@code /health} and the v3 JSON gateway's {@code /v3/maintenance/status}), and
+   * returns the leader's client URL.
    */
   private String awaitLeader(List<String> clientUrls, List<Path> logs) throws Exception {
     try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
@@ -209,7 +220,12 @@ final class EtcdTarget implements LogTarget {
       Thread.sleep(200);
     }
     throw new IOException(
-        "etcd cluster not healthy within " + START_TIMEOUT + ": " + lastProblem + "; logs in " + logs);
+        "etcd cluster not healthy within "
+            + START_TIMEOUT
+            + ": "
+            + lastProblem
+            + "; logs in "
+            + logs);
   }
 
   /** The first decimal number after the pattern's field name, or "0"; etcd ids are uint64. */
@@ -219,7 +235,8 @@ final class EtcdTarget implements LogTarget {
   }
 
   private static String get(HttpClient http, String url) throws IOException, InterruptedException {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build();
     return http.send(request, HttpResponse.BodyHandlers.ofString()).body();
   }
 

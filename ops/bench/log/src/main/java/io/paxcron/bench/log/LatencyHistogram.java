@@ -3,8 +3,8 @@ package io.paxcron.bench.log;
 /**
  * Latencies in nanoseconds, counted in log-linear buckets in the manner of HdrHistogram: exact
  * below {@link #LINEAR_LIMIT} ns, and above it in buckets whose width is at most 1/1024 of their
- * value, so every reported percentile is within 0.1 % of the recorded value. Memory is fixed
- * (about 270 KiB) whatever the run length.
+ * value, so every reported percentile is within 0.1 % of the recorded value. Memory is fixed (about
+ * 270 KiB) whatever the run length.
  *
  * <p>Not thread-safe: each client thread records into its own histogram and the benchmark merges
  * them with {@link #add} after the threads have finished.
@@ -66,8 +66,8 @@ final class LatencyHistogram {
   }
 
   /**
-   * The smallest recorded value v such that at least {@code percentile} % of the values are
-   * ≤ v, reported as the upper end of v's bucket (never above the true maximum).
+   * The smallest recorded value v such that at least {@code percentile} % of the values are ≤ v,
+   * reported as the upper end of v's bucket (never above the true maximum).
    */
   long percentileNanos(double percentile) {
     if (!(percentile > 0 && percentile <= 100)) {

@@ -47,8 +47,8 @@ final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Starts {@code command} in {@code workingDir} with standard output and error appended to
-   * {@code logFile}, and takes ownership of the process.
+   * Starts {@code command} in {@code workingDir} with standard output and error appended to {@code
+   * logFile}, and takes ownership of the process.
    */
   synchronized Process launch(List<String> command, Path workingDir, Path logFile)
       throws IOException {

@@ -14,9 +14,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The replicated-log benchmark of issue 3: the same closed-loop workload of 256-byte durable
- * writes against each system's 3-replica cluster on loopback, one system after the other, each
- * at every client count; then the Markdown table on stdout and the JSON file.
+ * The replicated-log benchmark of issue 3: the same closed-loop workload of 256-byte durable writes
+ * against each system's 3-replica cluster on loopback, one system after the other, each at every
+ * client count; then the Markdown table on stdout and the JSON file.
  *
  * <p>Exit status: 0 when every data point was measured, 1 when a system failed (the others are
  * still reported), 2 for a bad command line.
@@ -115,7 +115,12 @@ public final class LogBenchmark {
             System.err.printf(
                 Locale.ROOT,
                 "%s: %d clients: %.0f ops/s, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms%n",
-                system, clients, result.throughputOps(), result.p50Millis(), result.p99Millis(), result.p999Millis());
+                system,
+                clients,
+                result.throughputOps(),
+                result.p50Millis(),
+                result.p99Millis(),
+                result.p999Millis());
           }
         } catch (Exception e) {
           String failure = system + ": " + e;
@@ -128,7 +133,8 @@ public final class LogBenchmark {
       }
 
       String date = LocalDate.now().toString();
-      Report report = new Report(date, command, machine, options, versions, floor, results, failures);
+      Report report =
+          new Report(date, command, machine, options, versions, floor, results, failures);
       System.out.print(report.markdown());
       Files.createDirectories(options.jsonDir());
       Path json = options.jsonDir().resolve("log-" + date + ".json");
@@ -148,18 +154,28 @@ public final class LogBenchmark {
   private static Map<String, String> machine(Path workRoot) throws IOException {
     Map<String, String> machine = new LinkedHashMap<>();
     machine.put("cpus", Integer.toString(Runtime.getRuntime().availableProcessors()));
-    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-      machine.put("memory_gib", String.format(Locale.ROOT, "%.1f", os.getTotalMemorySize() / (double) (1L << 30)));
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      machine.put(
+          "memory_gib",
+          String.format(Locale.ROOT, "%.1f", os.getTotalMemorySize() / (double) (1L << 30)));
     }
     machine.put("cpu_model", cpuModel());
     machine.put(
         "os",
-        System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
-    machine.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        System.getProperty("os.name")
+            + " "
+            + System.getProperty("os.version")
+            + " "
+            + System.getProperty("os.arch"));
+    machine.put(
+        "java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     FileStore store = Files.getFileStore(workRoot);
     Path here = Path.of("").toAbsolutePath();
-    Path shown = workRoot.getParent().startsWith(here)
-        ? here.relativize(workRoot.getParent()) : workRoot.getParent();
+    Path shown =
+        workRoot.getParent().startsWith(here)
+            ? here.relativize(workRoot.getParent())
+            : workRoot.getParent();
     machine.put("data_disk", store.name() + " (" + store.type() + ") at " + shown);
     return machine;
   }

@@ -14,15 +14,15 @@ import java.nio.file.Path;
  *       stops every process the target started and deletes everything it created under the work
  *       directory. It must also run if the JVM is asked to exit (a shutdown hook), and it must be
  *       idempotent because the hook and the normal path may both call it.
- *   <li><b>Durability.</b> {@code write} returns only after the value is committed by a majority
- *       of 3 replicas, each having forced it to disk (fsync on), so a crash of any one machine
- *       after the return cannot lose it. No batching across calls is visible to the caller; a
- *       target may batch internally (group commit) — that is what is being measured.
- *   <li><b>Threading.</b> {@code write} is called concurrently from up to the run's client count
- *       of threads, each thread with its own {@code client} number (0-based, dense) and its own
+ *   <li><b>Durability.</b> {@code write} returns only after the value is committed by a majority of
+ *       3 replicas, each having forced it to disk (fsync on), so a crash of any one machine after
+ *       the return cannot lose it. No batching across calls is visible to the caller; a target may
+ *       batch internally (group commit) — that is what is being measured.
+ *   <li><b>Threading.</b> {@code write} is called concurrently from up to the run's client count of
+ *       threads, each thread with its own {@code client} number (0-based, dense) and its own
  *       increasing {@code seq} (starting at 0). Calls for one client never overlap.
- *   <li><b>Ownership.</b> {@code value} belongs to the caller again once {@code write} returns;
- *       the target must not keep it.
+ *   <li><b>Ownership.</b> {@code value} belongs to the caller again once {@code write} returns; the
+ *       target must not keep it.
  *   <li><b>Errors.</b> A write that fails or times out throws; the benchmark stops that system's
  *       run and reports the exception. Never retry silently inside {@code write}: a retried write
  *       would hide the failure and count twice the latency as one operation.
@@ -45,8 +45,8 @@ public interface LogTarget extends AutoCloseable {
   /**
    * Stops every process the target started and deletes its directory; idempotent. It throws no
    * checked exception — a problem while tearing down is printed to stderr as a warning — both
-   * because there is nothing the caller could do with it and because AutoCloseable's
-   * {@code throws Exception} would include InterruptedException, which {@code -Xlint:try} rejects.
+   * because there is nothing the caller could do with it and because AutoCloseable's {@code throws
+   * Exception} would include InterruptedException, which {@code -Xlint:try} rejects.
    */
   @Override
   void close();

@@ -7,9 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Free TCP ports on 127.0.0.1, chosen by the kernel. All sockets are open at once so the ports
- * are distinct; another program could still take one between close and the replica's bind, in
- * which case the replica fails to start and says so in its log.
+ * Free TCP ports on 127.0.0.1, chosen by the kernel. All sockets are open at once so the ports are
+ * distinct; another program could still take one between close and the replica's bind, in which
+ * case the replica fails to start and says so in its log.
  */
 final class LoopbackPorts {
 
@@ -23,7 +23,8 @@ final class LoopbackPorts {
 
   static List<Integer> allocate(int count) throws IOException {
     if (count < 1 || count > MAX_PORTS) {
-      throw new IllegalArgumentException("port count " + count + " outside 1..MAX_PORTS=" + MAX_PORTS);
+      throw new IllegalArgumentException(
+          "port count " + count + " outside 1..MAX_PORTS=" + MAX_PORTS);
     }
     List<ServerSocket> sockets = new ArrayList<>();
     try {

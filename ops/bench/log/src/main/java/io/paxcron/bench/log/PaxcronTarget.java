@@ -16,20 +16,21 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Paxcron's replicated log: 3 {@code paxcron server} processes on 127.0.0.1, each with its own
- * RocksDB data dir (every acceptor write synced), started from the class path the run script
- * passes in {@code -Dpaxcron.server.classpath}. A write is one {@code put} of the log's key-value
- * state machine under the client's own key, acknowledged after a majority accepted it durably
- * and the leader applied it; clients go to the leader over one shared connection per replica.
+ * RocksDB data dir (every acceptor write synced), started from the class path the run script passes
+ * in {@code -Dpaxcron.server.classpath}. A write is one {@code put} of the log's key-value state
+ * machine under the client's own key, acknowledged after a majority accepted it durably and the
+ * leader applied it; clients go to the leader over one shared connection per replica.
  */
 final class PaxcronTarget implements LogTarget {
 
   static final int REPLICAS = 3;
   static final Duration START_TIMEOUT = Duration.ofSeconds(90);
   static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
+
   /**
-   * One call's deadline. A command whose leader stepped down is re-sent (same session sequence,
-   * so it is applied at most once) within the write's overall timeout: that is the client
-   * library's contract, the same for every Paxcron client, and not a retry of a failed write.
+   * One call's deadline. A command whose leader stepped down is re-sent (same session sequence, so
+   * it is applied at most once) within the write's overall timeout: that is the client library's
+   * contract, the same for every Paxcron client, and not a retry of a failed write.
    */
   static final Duration CALL_TIMEOUT = Duration.ofSeconds(2);
 
@@ -52,8 +53,9 @@ final class PaxcronTarget implements LogTarget {
   public void start(Path workDir) throws Exception {
     String classpath = System.getProperty("paxcron.server.classpath");
     if (classpath == null || classpath.isBlank()) {
-      throw new IllegalStateException("-Dpaxcron.server.classpath is not set: run the benchmark"
-          + " through ops/bench/log/run, which builds the server and passes its class path");
+      throw new IllegalStateException(
+          "-Dpaxcron.server.classpath is not set: run the benchmark"
+              + " through ops/bench/log/run, which builds the server and passes its class path");
     }
     cluster = new LocalCluster("paxcron", workDir);
     List<Integer> ports = LoopbackPorts.allocate(2 * REPLICAS);
@@ -69,12 +71,25 @@ final class PaxcronTarget implements LogTarget {
       Path dir = Files.createDirectories(workDir.resolve("replica-" + (i + 1)));
       Path log = workDir.resolve("replica-" + (i + 1) + ".log");
       logs.add(log);
-      List<String> command = new ArrayList<>(List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "--enable-native-access=ALL-UNNAMED", "-Xms512m", "-Xmx512m",
-          "-cp", classpath, "io.paxcron.server.Paxcron", "server",
-          "--id", String.valueOf(i + 1), "--cluster-id", "bench",
-          "--data-dir", dir.resolve("data").toString(), "--state-machine", "kv"));
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "--enable-native-access=ALL-UNNAMED",
+                  "-Xms512m",
+                  "-Xmx512m",
+                  "-cp",
+                  classpath,
+                  "io.paxcron.server.Paxcron",
+                  "server",
+                  "--id",
+                  String.valueOf(i + 1),
+                  "--cluster-id",
+                  "bench",
+                  "--data-dir",
+                  dir.resolve("data").toString(),
+                  "--state-machine",
+                  "kv"));
       command.addAll(peerFlags);
       cluster.launch(command, dir, log);
     }
@@ -113,7 +128,8 @@ final class PaxcronTarget implements LogTarget {
     for (int i = 0; i < value.length; i++) {
       text[i] = (char) ('a' + (value[i] & 15));
     }
-    clients.computeIfAbsent(client, this::client)
+    clients
+        .computeIfAbsent(client, this::client)
         .propose(KeyValueStateMachine.put("client-" + client, new String(text)));
   }
 

@@ -14,9 +14,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * The least a durable replicated write can cost on this machine: one fsync of a small append on
- * the disk that holds the replicas' data, plus one loopback TCP round trip (client to leader;
- * the leader's round trip to a follower overlaps its own fsync at best). Issue 3 asks Paxcron's
+ * The least a durable replicated write can cost on this machine: one fsync of a small append on the
+ * disk that holds the replicas' data, plus one loopback TCP round trip (client to leader; the
+ * leader's round trip to a follower overlaps its own fsync at best). Issue 3 asks Paxcron's
  * 1-client latency to stay within 1.2× of their sum.
  */
 record PhysicalFloor(
@@ -56,7 +56,8 @@ record PhysicalFloor(
   private static LatencyHistogram fsync(Path directory) throws IOException {
     Path file = Files.createTempFile(directory, "fsync-floor", ".bin");
     LatencyHistogram histogram = new LatencyHistogram();
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+    try (FileChannel channel =
+        FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
       ByteBuffer record = ByteBuffer.allocate(PAYLOAD_BYTES);
       for (int i = 0; i < WARMUP_SAMPLES + FSYNC_SAMPLES; i++) {
         record.clear();
@@ -103,7 +104,8 @@ record PhysicalFloor(
                   });
       try (Socket client = new Socket()) {
         client.setTcpNoDelay(true);
-        client.connect(new InetSocketAddress(LoopbackPorts.loopback(), server.getLocalPort()), 5000);
+        client.connect(
+            new InetSocketAddress(LoopbackPorts.loopback(), server.getLocalPort()), 5000);
         client.setSoTimeout(5000);
         InputStream in = client.getInputStream();
         OutputStream out = client.getOutputStream();
@@ -115,7 +117,8 @@ record PhysicalFloor(
           while (read < PAYLOAD_BYTES) {
             int n = in.read(message, read, PAYLOAD_BYTES - read);
             if (n < 0) {
-              throw new IOException("loopback echo closed the connection after " + i + " exchanges");
+              throw new IOException(
+                  "loopback echo closed the connection after " + i + " exchanges");
             }
             read += n;
           }

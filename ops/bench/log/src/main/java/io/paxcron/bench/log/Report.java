@@ -20,12 +20,15 @@ record Report(
     List<String> failures) {
 
   Optional<RunResult> etcdAt(int clients) {
-    return results.stream().filter(r -> r.system().equals("etcd") && r.clients() == clients).findFirst();
+    return results.stream()
+        .filter(r -> r.system().equals("etcd") && r.clients() == clients)
+        .findFirst();
   }
 
   String markdown() {
     StringBuilder out = new StringBuilder();
-    out.append("### Replicated log: closed-loop ").append(LogBenchmark.VALUE_BYTES)
+    out.append("### Replicated log: closed-loop ")
+        .append(LogBenchmark.VALUE_BYTES)
         .append("-byte writes, 3 replicas on loopback, fsync on\n\n");
     out.append("Run ").append(date).append(": `").append(command).append("`  \n");
     out.append("Machine: ");
@@ -33,7 +36,8 @@ record Report(
     out.append("  \nVersions: ");
     versions.forEach((key, value) -> out.append(key).append(" = ").append(value).append("; "));
     out.append("\n\n");
-    out.append("| system | clients | throughput (ops/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | throughput × etcd | p99 × etcd |\n");
+    out.append(
+        "| system | clients | throughput (ops/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | throughput × etcd | p99 × etcd |\n");
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (RunResult r : results) {
       Optional<RunResult> etcd = etcdAt(r.clients());
@@ -87,33 +91,50 @@ record Report(
     out.append("  \"command\": ").append(string(command)).append(",\n");
     out.append("  \"machine\": ").append(object(machine)).append(",\n");
     out.append("  \"settings\": {")
-        .append("\"warmup_s\": ").append(options.warmupSeconds())
-        .append(", \"seconds\": ").append(options.measureSeconds())
-        .append(", \"value_bytes\": ").append(LogBenchmark.VALUE_BYTES)
+        .append("\"warmup_s\": ")
+        .append(options.warmupSeconds())
+        .append(", \"seconds\": ")
+        .append(options.measureSeconds())
+        .append(", \"value_bytes\": ")
+        .append(LogBenchmark.VALUE_BYTES)
         .append(", \"replicas\": 3")
-        .append(", \"connections\": ").append(options.connections())
+        .append(", \"connections\": ")
+        .append(options.connections())
         .append(", \"fsync\": true")
         .append("},\n");
     out.append("  \"versions\": ").append(object(versions)).append(",\n");
     out.append("  \"floor\": {")
-        .append("\"fsync_median_ms\": ").append(number(floor.fsyncMedianNanos() / 1e6))
-        .append(", \"fsync_p99_ms\": ").append(number(floor.fsyncP99Nanos() / 1e6))
-        .append(", \"fsync_samples\": ").append(floor.fsyncSamples())
-        .append(", \"loopback_rtt_median_ms\": ").append(number(floor.roundTripMedianNanos() / 1e6))
-        .append(", \"loopback_rtt_p99_ms\": ").append(number(floor.roundTripP99Nanos() / 1e6))
-        .append(", \"loopback_rtt_samples\": ").append(floor.roundTripSamples())
-        .append(", \"fsync_plus_rtt_ms\": ").append(number(floor.sumOfMediansNanos() / 1e6))
+        .append("\"fsync_median_ms\": ")
+        .append(number(floor.fsyncMedianNanos() / 1e6))
+        .append(", \"fsync_p99_ms\": ")
+        .append(number(floor.fsyncP99Nanos() / 1e6))
+        .append(", \"fsync_samples\": ")
+        .append(floor.fsyncSamples())
+        .append(", \"loopback_rtt_median_ms\": ")
+        .append(number(floor.roundTripMedianNanos() / 1e6))
+        .append(", \"loopback_rtt_p99_ms\": ")
+        .append(number(floor.roundTripP99Nanos() / 1e6))
+        .append(", \"loopback_rtt_samples\": ")
+        .append(floor.roundTripSamples())
+        .append(", \"fsync_plus_rtt_ms\": ")
+        .append(number(floor.sumOfMediansNanos() / 1e6))
         .append("},\n");
     out.append("  \"results\": [");
     for (int i = 0; i < results.size(); i++) {
       RunResult r = results.get(i);
       out.append(i == 0 ? "\n" : ",\n")
-          .append("    {\"system\": ").append(string(r.system()))
-          .append(", \"clients\": ").append(r.clients())
-          .append(", \"throughput_ops\": ").append(number(r.throughputOps()))
-          .append(", \"p50_ms\": ").append(number(r.p50Millis()))
-          .append(", \"p99_ms\": ").append(number(r.p99Millis()))
-          .append(", \"p999_ms\": ").append(number(r.p999Millis()))
+          .append("    {\"system\": ")
+          .append(string(r.system()))
+          .append(", \"clients\": ")
+          .append(r.clients())
+          .append(", \"throughput_ops\": ")
+          .append(number(r.throughputOps()))
+          .append(", \"p50_ms\": ")
+          .append(number(r.p50Millis()))
+          .append(", \"p99_ms\": ")
+          .append(number(r.p99Millis()))
+          .append(", \"p999_ms\": ")
+          .append(number(r.p999Millis()))
           .append('}');
     }
     out.append(results.isEmpty() ? "],\n" : "\n  ],\n");
@@ -126,12 +147,18 @@ record Report(
       }
       RunResult e = etcd.get();
       out.append(first ? "\n" : ",\n")
-          .append("    {\"system\": ").append(string(r.system()))
-          .append(", \"clients\": ").append(r.clients())
-          .append(", \"throughput_ratio\": ").append(number(r.throughputOps() / e.throughputOps()))
-          .append(", \"p50_ratio\": ").append(number(r.p50Millis() / e.p50Millis()))
-          .append(", \"p99_ratio\": ").append(number(r.p99Millis() / e.p99Millis()))
-          .append(", \"p999_ratio\": ").append(number(r.p999Millis() / e.p999Millis()))
+          .append("    {\"system\": ")
+          .append(string(r.system()))
+          .append(", \"clients\": ")
+          .append(r.clients())
+          .append(", \"throughput_ratio\": ")
+          .append(number(r.throughputOps() / e.throughputOps()))
+          .append(", \"p50_ratio\": ")
+          .append(number(r.p50Millis() / e.p50Millis()))
+          .append(", \"p99_ratio\": ")
+          .append(number(r.p99Millis() / e.p99Millis()))
+          .append(", \"p999_ratio\": ")
+          .append(number(r.p999Millis() / e.p999Millis()))
           .append('}');
       first = false;
     }
@@ -158,7 +185,11 @@ record Report(
   private static String object(Map<String, String> entries) {
     StringBuilder out = new StringBuilder("{");
     entries.forEach(
-        (key, value) -> out.append(out.length() == 1 ? "" : ", ").append(string(key)).append(": ").append(string(value)));
+        (key, value) ->
+            out.append(out.length() == 1 ? "" : ", ")
+                .append(string(key))
+                .append(": ")
+                .append(string(value)));
     return out.append('}').toString();
   }
 

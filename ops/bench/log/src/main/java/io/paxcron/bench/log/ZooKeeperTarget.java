@@ -25,14 +25,14 @@ import org.apache.zookeeper.ZooKeeper;
  * generated {@code zoo.cfg}, {@code myid} and data directory, {@code forceSync=yes}.
  *
  * <p>A write is {@code setData(/paxcron-bench/client-N, value, -1)} on the client's own znode
- * (created by its first write). setData, not create-sequential, because it is the same
- * operation as etcd's Put — replace the value under a key — and it leaves the tree's size
- * constant; a growing tree would make ZooKeeper's snapshots (it holds the whole tree in memory
- * and writes all of it) slower as the run goes on and measure that instead. Both kinds are one
- * Zab proposal that the leader answers only after a quorum has logged and fsynced it.
+ * (created by its first write). setData, not create-sequential, because it is the same operation as
+ * etcd's Put — replace the value under a key — and it leaves the tree's size constant; a growing
+ * tree would make ZooKeeper's snapshots (it holds the whole tree in memory and writes all of it)
+ * slower as the run goes on and measure that instead. Both kinds are one Zab proposal that the
+ * leader answers only after a quorum has logged and fsynced it.
  *
- * <p>Sessions go to the leader (a follower would forward the write, adding a hop that etcd's
- * setup does not have) over a pool of sessions; client N uses session N mod pool size.
+ * <p>Sessions go to the leader (a follower would forward the write, adding a hop that etcd's setup
+ * does not have) over a pool of sessions; client N uses session N mod pool size.
  *
  * <p>Threading: {@code write} may be called from many threads after {@code start} returned.
  */
@@ -47,18 +47,24 @@ final class ZooKeeperTarget implements LogTarget {
 
   /** Logging for the server, if the package's log4j 1.2 and its slf4j binding are installed. */
   private static final List<Path> LOGGING_JARS =
-      List.of(Path.of("/usr/share/java/slf4j-log4j12.jar"), Path.of("/usr/share/java/log4j-1.2.jar"));
+      List.of(
+          Path.of("/usr/share/java/slf4j-log4j12.jar"), Path.of("/usr/share/java/log4j-1.2.jar"));
 
   private final int connections;
   private final List<ZooKeeper> sessions = new ArrayList<>();
   private LocalCluster cluster;
   private String version = "unknown";
 
-  /** @param connections sessions to the leader, shared round-robin by the clients */
+  /**
+   * @param connections sessions to the leader, shared round-robin by the clients
+   */
   ZooKeeperTarget(int connections) {
     if (connections < 1 || connections > LogBenchmark.MAX_CONNECTIONS) {
       throw new IllegalArgumentException(
-          "connections " + connections + " outside 1..MAX_CONNECTIONS=" + LogBenchmark.MAX_CONNECTIONS);
+          "connections "
+              + connections
+              + " outside 1..MAX_CONNECTIONS="
+              + LogBenchmark.MAX_CONNECTIONS);
     }
     this.connections = connections;
   }
@@ -79,7 +85,8 @@ final class ZooKeeperTarget implements LogTarget {
     if (!Files.isRegularFile(SERVER_JAR)) {
       Commands.aptInstall(DEBIAN_PACKAGE);
       if (!Files.isRegularFile(SERVER_JAR)) {
-        throw new IOException("apt-get installed " + DEBIAN_PACKAGE + " but " + SERVER_JAR + " is missing");
+        throw new IOException(
+            "apt-get installed " + DEBIAN_PACKAGE + " but " + SERVER_JAR + " is missing");
       }
     }
 
@@ -88,9 +95,14 @@ final class ZooKeeperTarget implements LogTarget {
     StringBuilder ensemble = new StringBuilder();
     for (int i = 0; i < SERVERS; i++) {
       ensemble
-          .append("server.").append(serverId(i)).append('=').append(host)
-          .append(':').append(ports.get(3 * i + 1))
-          .append(':').append(ports.get(3 * i + 2))
+          .append("server.")
+          .append(serverId(i))
+          .append('=')
+          .append(host)
+          .append(':')
+          .append(ports.get(3 * i + 1))
+          .append(':')
+          .append(ports.get(3 * i + 2))
           .append('\n');
     }
     String classPath = serverClassPath(workDir);
@@ -214,16 +226,18 @@ final class ZooKeeperTarget implements LogTarget {
             });
     if (!connected.await(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
       session.close();
-      throw new IOException("ZooKeeper session to " + address + " not connected within " + START_TIMEOUT);
+      throw new IOException(
+          "ZooKeeper session to " + address + " not connected within " + START_TIMEOUT);
     }
     return session;
   }
 
   /**
-   * Polls each server with the {@code srvr} four-letter word until one says "Mode: leader" and
-   * the others "Mode: follower"; returns the leader's client port.
+   * Polls each server with the {@code srvr} four-letter word until one says "Mode: leader" and the
+   * others "Mode: follower"; returns the leader's client port.
    */
-  private int awaitLeader(String host, List<Integer> clientPorts, List<Path> logs) throws Exception {
+  private int awaitLeader(String host, List<Integer> clientPorts, List<Path> logs)
+      throws Exception {
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     String lastProblem = "no answer yet";
     while (System.nanoTime() < deadline) {
@@ -253,7 +267,12 @@ final class ZooKeeperTarget implements LogTarget {
       Thread.sleep(200);
     }
     throw new IOException(
-        "ZooKeeper ensemble has no leader within " + START_TIMEOUT + ": " + lastProblem + "; logs in " + logs);
+        "ZooKeeper ensemble has no leader within "
+            + START_TIMEOUT
+            + ": "
+            + lastProblem
+            + "; logs in "
+            + logs);
   }
 
   private static String firstLine(String text) {

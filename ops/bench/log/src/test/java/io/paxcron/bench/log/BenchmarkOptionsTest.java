@@ -21,7 +21,8 @@ class BenchmarkOptionsTest {
   @Test
   void aShortRunIsParsed() throws Exception {
     BenchmarkOptions options =
-        BenchmarkOptions.parse("--seconds", "3", "--warmup", "1", "--clients", "1,16", "--systems", "zookeeper");
+        BenchmarkOptions.parse(
+            "--seconds", "3", "--warmup", "1", "--clients", "1,16", "--systems", "zookeeper");
     assertEquals(3, options.measureSeconds());
     assertEquals(1, options.warmupSeconds());
     assertEquals(List.of(1, 16), options.clientCounts());
@@ -36,14 +37,16 @@ class BenchmarkOptionsTest {
   @Test
   void unknownSystemIsRejectedNamingTheKnownOnes() {
     BenchmarkOptions.UsageError e =
-        assertThrows(BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--systems", "consul"));
+        assertThrows(
+            BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--systems", "consul"));
     assertTrue(e.getMessage().contains("unknown system 'consul'"), e.getMessage());
   }
 
   @Test
   void outOfRangeValuesNameTheOptionAndTheLimit() {
     BenchmarkOptions.UsageError e =
-        assertThrows(BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--clients", "1,2000"));
+        assertThrows(
+            BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--clients", "1,2000"));
     assertTrue(e.getMessage().startsWith("--clients: 2000 outside 1.."), e.getMessage());
   }
 
@@ -51,6 +54,7 @@ class BenchmarkOptionsTest {
   void unknownOptionsAndMissingValuesAreErrors() {
     assertThrows(BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--minutes", "3"));
     assertThrows(BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--seconds"));
-    assertThrows(BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--clients", "1,1"));
+    assertThrows(
+        BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--clients", "1,1"));
   }
 }

@@ -22,11 +22,15 @@ class LatencyHistogramTest {
 
   @Test
   void everyBucketCoversItsValueWithinOneTenthOfAPercent() {
-    for (long nanos = LatencyHistogram.LINEAR_LIMIT; nanos < LatencyHistogram.MAX_NANOS; nanos = nanos * 3 / 2 + 7) {
+    for (long nanos = LatencyHistogram.LINEAR_LIMIT;
+        nanos < LatencyHistogram.MAX_NANOS;
+        nanos = nanos * 3 / 2 + 7) {
       int index = LatencyHistogram.indexOf(nanos);
       long highest = LatencyHistogram.highestValueAt(index);
       assertTrue(highest >= nanos, "bucket of " + nanos + " ends at " + highest);
-      assertTrue(LatencyHistogram.highestValueAt(index - 1) < nanos, "previous bucket also holds " + nanos);
+      assertTrue(
+          LatencyHistogram.highestValueAt(index - 1) < nanos,
+          "previous bucket also holds " + nanos);
       assertTrue((highest - nanos) <= nanos / 1000, "bucket of " + nanos + " too wide: " + highest);
     }
   }
@@ -42,7 +46,9 @@ class LatencyHistogramTest {
     for (double percentile : new double[] {50, 99, 99.9}) {
       long exact = sorted[(int) Math.ceil(percentile / 100 * sorted.length) - 1];
       long reported = histogram.percentileNanos(percentile);
-      assertTrue(Math.abs(reported - exact) <= exact / 1000, percentile + ": " + reported + " vs " + exact);
+      assertTrue(
+          Math.abs(reported - exact) <= exact / 1000,
+          percentile + ": " + reported + " vs " + exact);
     }
   }
 
@@ -63,7 +69,8 @@ class LatencyHistogramTest {
   void aLatencyBeyondTheLimitIsRejectedNamingTheLimit() {
     LatencyHistogram histogram = new LatencyHistogram();
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> histogram.record(LatencyHistogram.MAX_NANOS + 1));
+        assertThrows(
+            IllegalArgumentException.class, () -> histogram.record(LatencyHistogram.MAX_NANOS + 1));
     assertTrue(e.getMessage().contains("MAX_NANOS"));
   }
 }

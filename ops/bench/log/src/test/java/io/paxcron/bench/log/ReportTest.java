@@ -37,7 +37,10 @@ class ReportTest {
   @Test
   void markdownTableHasOneRowPerDataPoint() throws Exception {
     String markdown = twoSystems().markdown();
-    assertTrue(markdown.contains("| zookeeper | 16 | 500 | 20.000 | 40.000 | 60.000 | 80.000 | 0.50 | 2.00 |"), markdown);
+    assertTrue(
+        markdown.contains(
+            "| zookeeper | 16 | 500 | 20.000 | 40.000 | 60.000 | 80.000 | 0.50 | 2.00 |"),
+        markdown);
   }
 
   @Test

@@ -29,8 +29,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Nanoseconds per next-fire computation: Paxcron's compiled evaluator against cron-utils 9.2.1 on
- * the same expressions, zones and starting instants. Each invocation asks for the next fire after
- * a different instant from a fixed, seeded set of {@value #INSTANTS} instants in 2020-2035, so
+ * the same expressions, zones and starting instants. Each invocation asks for the next fire after a
+ * different instant from a fixed, seeded set of {@value #INSTANTS} instants in 2020-2035, so
  * neither side can cache an answer.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -40,48 +40,50 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class NextFireBenchmark {
-    static final int INSTANTS = 1024;
-    static final long SEED = 20_240_310L;
+  static final int INSTANTS = 1024;
+  static final long SEED = 20_240_310L;
 
-    @Param({"*/5 * * * *", "0 9 * * 1-5", "30 2 * * *", "0 0 1 * *", "15 10 13 * 5", "0 0 29 2 *"})
-    public String expression;
+  @Param({"*/5 * * * *", "0 9 * * 1-5", "30 2 * * *", "0 0 1 * *", "15 10 13 * 5", "0 0 29 2 *"})
+  public String expression;
 
-    @Param({"UTC", "Europe/Berlin"})
-    public String zone;
+  @Param({"UTC", "Europe/Berlin"})
+  public String zone;
 
-    private CronExpression ours;
-    private ExecutionTime cronUtils;
-    private Instant[] instants;
-    private ZonedDateTime[] zonedInstants;
-    private ZoneId zoneId;
-    private int next;
+  private CronExpression ours;
+  private ExecutionTime cronUtils;
+  private Instant[] instants;
+  private ZonedDateTime[] zonedInstants;
+  private ZoneId zoneId;
+  private int next;
 
-    @Setup
-    public void setUp() {
-        zoneId = ZoneId.of(zone);
-        ours = CronExpression.parse(expression);
-        cronUtils = ExecutionTime.forCron(
-                new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX)).parse(expression));
-        SplittableRandom random = new SplittableRandom(SEED);
-        long start = LocalDateTime.of(2020, 1, 1, 0, 0).toEpochSecond(ZoneOffset.UTC);
-        long end = LocalDateTime.of(2035, 12, 31, 0, 0).toEpochSecond(ZoneOffset.UTC);
-        instants = new Instant[INSTANTS];
-        zonedInstants = new ZonedDateTime[INSTANTS];
-        for (int i = 0; i < INSTANTS; i++) {
-            instants[i] = Instant.ofEpochSecond(random.nextLong(start, end));
-            zonedInstants[i] = instants[i].atZone(zoneId);
-        }
+  @Setup
+  public void setUp() {
+    zoneId = ZoneId.of(zone);
+    ours = CronExpression.parse(expression);
+    cronUtils =
+        ExecutionTime.forCron(
+            new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX))
+                .parse(expression));
+    SplittableRandom random = new SplittableRandom(SEED);
+    long start = LocalDateTime.of(2020, 1, 1, 0, 0).toEpochSecond(ZoneOffset.UTC);
+    long end = LocalDateTime.of(2035, 12, 31, 0, 0).toEpochSecond(ZoneOffset.UTC);
+    instants = new Instant[INSTANTS];
+    zonedInstants = new ZonedDateTime[INSTANTS];
+    for (int i = 0; i < INSTANTS; i++) {
+      instants[i] = Instant.ofEpochSecond(random.nextLong(start, end));
+      zonedInstants[i] = instants[i].atZone(zoneId);
     }
+  }
 
-    @Benchmark
-    public NextFire paxcron() {
-        int i = next++ & (INSTANTS - 1);
-        return ours.next(instants[i], zoneId, DstPolicy.DEFAULT);
-    }
+  @Benchmark
+  public NextFire paxcron() {
+    int i = next++ & (INSTANTS - 1);
+    return ours.next(instants[i], zoneId, DstPolicy.DEFAULT);
+  }
 
-    @Benchmark
-    public Optional<ZonedDateTime> cronUtils() {
-        int i = next++ & (INSTANTS - 1);
-        return cronUtils.nextExecution(zonedInstants[i]);
-    }
+  @Benchmark
+  public Optional<ZonedDateTime> cronUtils() {
+    int i = next++ & (INSTANTS - 1);
+    return cronUtils.nextExecution(zonedInstants[i]);
+  }
 }
