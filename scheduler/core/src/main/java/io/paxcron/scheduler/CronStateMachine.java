@@ -66,6 +66,13 @@ public final class CronStateMachine implements StateMachine, CronView {
   /** Most open runs one job may have; a due instant beyond it is {@code SKIPPED(OVERLAP)}. */
   public static final int MAX_OPEN_RUNS_PER_JOB = 100;
 
+  /**
+   * How far ahead of a scheduled instant its launch may be chosen (the leader asks for less; see
+   * {@link DispatcherConfig#launchAhead()}). The agent holds such a launch and starts it at the
+   * instant, so consensus is off the lateness path (DESIGN promise 4).
+   */
+  public static final Duration MAX_LAUNCH_AHEAD = Duration.ofSeconds(60);
+
   /** Most attempts of one run, counting retries and re-attempts after agent loss. */
   public static final int MAX_ATTEMPTS_PER_RUN = 100;
 
@@ -279,9 +286,13 @@ public final class CronStateMachine implements StateMachine, CronView {
     job.schedule = schedule;
     job.zone = ZoneId.of(spec.zone());
     if (retime) {
+      // An instant whose launch was chosen ahead keeps its run (the launch is final); the new
+      // timing starts from now, and accounting passes over that instant if it comes round again.
+      Instant openedAhead =
+          job.lastAccounted != null && job.lastAccounted.isAfter(clock) ? job.lastAccounted : null;
       job.cursor = nextAfter(job, clock);
       job.catchUpBudget = spec.misfire().maxCount();
-      job.lastAccounted = null;
+      job.lastAccounted = openedAhead;
     }
     jobs.put(spec.name(), job);
     trimJobLedger(job);
@@ -436,6 +447,9 @@ public final class CronStateMachine implements StateMachine, CronView {
       return CommandResult.invalid(List.of(new FieldError("agentId", "must not be empty")));
     }
     Run run = open.get(intent.runId());
+    if (run == null && intent.attempt() == 1) {
+      run = openAhead(intent.runId());
+    }
     if (run == null) {
       return noOpenRun(intent.runId());
     }
@@ -676,6 +690,38 @@ public final class CronStateMachine implements StateMachine, CronView {
         "run " + testimony.runId() + " has no ledger record (yet, or any more)");
   }
 
+  /**
+   * Opens the run of a scheduled instant not reached yet, for a launch chosen ahead of it: only the
+   * job's very next instant, at most {@link #MAX_LAUNCH_AHEAD} away, of a job that is not paused,
+   * and only when the run would not meet an open run (a {@code forbid} or {@code replace} job with
+   * runs open waits for its instant, when the policy is applied as usual). The instant is accounted
+   * now exactly as it would be when reached, so every replica agrees. Returns {@code null} when the
+   * intent does not qualify.
+   */
+  private Run openAhead(RunId id) {
+    JobState job = jobs.get(id.job());
+    if (id.manual()
+        || job == null
+        || job.spec.paused()
+        || !(job.cursor instanceof NextFire.Run next)
+        || !next.instant().equals(id.instant())
+        || !id.instant().isAfter(clock)
+        || Duration.between(clock, id.instant()).compareTo(MAX_LAUNCH_AHEAD) > 0
+        || job.spec.concurrency() != ConcurrencyPolicy.ALLOW && !job.openRuns.isEmpty()
+        || job.openRuns.size() >= MAX_OPEN_RUNS_PER_JOB) {
+      return null;
+    }
+    cursors.remove(cursorKey(job));
+    job.cursor = nextAfter(job, id.instant());
+    job.lastAccounted = id.instant();
+    job.catchUpBudget = job.spec.misfire().maxCount();
+    indexCursor(job);
+    emit(
+        new StateChange.JobScheduled(job.name(), job.cursor == null ? null : job.cursor.instant()));
+    startOrSkip(job, id, false, false);
+    return open.get(id);
+  }
+
   private CommandResult noOpenRun(RunId id) {
     JobState job = jobs.get(id.job());
     if (job == null) {
@@ -751,6 +797,11 @@ public final class CronStateMachine implements StateMachine, CronView {
     for (NextFire fire : reached) {
       Instant instant = fire.instant();
       RunId id = RunId.of(job.name(), instant);
+      if (job.lastAccounted != null
+          && !instant.isAfter(job.lastAccounted)
+          && (open.containsKey(id) || ledgerRecordOf(job, id) != null)) {
+        continue; // opened ahead of its instant before the job's timing changed
+      }
       if (job.spec.paused()) {
         skipScheduled(job, id, SkipReason.PAUSED);
       } else if (fire instanceof NextFire.Skipped) {
@@ -781,7 +832,9 @@ public final class CronStateMachine implements StateMachine, CronView {
           skipScheduled(job, id, SkipReason.MISFIRE);
         }
       }
-      job.lastAccounted = instant;
+      if (job.lastAccounted == null || instant.isAfter(job.lastAccounted)) {
+        job.lastAccounted = instant;
+      }
     }
     if (!truncated) {
       job.catchUpBudget = misfire.maxCount();

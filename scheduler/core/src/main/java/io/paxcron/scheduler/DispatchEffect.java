@@ -28,6 +28,14 @@ public sealed interface DispatchEffect {
       Objects.requireNonNull(ballot, "ballot");
       Objects.requireNonNull(spec, "spec");
     }
+
+    /**
+     * When the agent starts the process: a scheduled run at its instant (at once if that passed;
+     * the launch may have been chosen ahead of it), a manual run at once ({@code null}).
+     */
+    public java.time.Instant startAt() {
+      return runId.manual() ? null : runId.instant();
+    }
   }
 
   /** Ask the agent to stop an attempt (replace policy, or job deleted). */

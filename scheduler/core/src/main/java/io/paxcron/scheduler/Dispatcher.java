@@ -55,6 +55,13 @@ public final class Dispatcher {
   private Ballot ballot;
   private boolean deposed;
   private final DueRunTimer timer = new DueRunTimer();
+
+  /**
+   * Instants polled ahead of time whose launch may not be chosen ahead (a paused job, or a forbid
+   * or replace job with runs open): they wait here for the instant itself, by job.
+   */
+  private final Map<String, DueRunTimer.Due> waitingForInstant = new TreeMap<>();
+
   private final TreeSet<RunId> due = new TreeSet<>();
   private final TreeMap<RunId, Instant> proposed = new TreeMap<>();
   private final TreeMap<RunId, Instant> retryAt = new TreeMap<>();
@@ -138,6 +145,7 @@ public final class Dispatcher {
     ballot = null;
     deposed = false;
     timer.clear();
+    waitingForInstant.clear();
     due.clear();
     proposed.clear();
     retryAt.clear();
@@ -151,6 +159,7 @@ public final class Dispatcher {
 
   private void resync(Instant now) {
     timer.clear();
+    waitingForInstant.clear();
     for (JobView job : view.jobs()) {
       if (job.nextDue() != null) {
         timer.schedule(job.name(), job.nextDue());
@@ -199,13 +208,17 @@ public final class Dispatcher {
     for (StateChange change : batch.changes()) {
       switch (change) {
         case StateChange.JobScheduled scheduled -> {
+          waitingForInstant.remove(scheduled.job());
           if (scheduled.nextDue() == null) {
             timer.remove(scheduled.job());
           } else {
             timer.schedule(scheduled.job(), scheduled.nextDue());
           }
         }
-        case StateChange.JobRemoved removed -> timer.remove(removed.job());
+        case StateChange.JobRemoved removed -> {
+          waitingForInstant.remove(removed.job());
+          timer.remove(removed.job());
+        }
         case StateChange.RunDue runDue -> due.add(runDue.run().id());
         case StateChange.LaunchChosen chosen -> {
           Run run = chosen.run();
@@ -429,13 +442,29 @@ public final class Dispatcher {
     }
     pendingCancels.clear();
 
-    for (DueRunTimer.Due reached : timer.pollDue(now, config.maxDuePerTick())) {
+    List<DueRunTimer.Due> reachedInstants = new ArrayList<>();
+    for (Iterator<DueRunTimer.Due> it = waitingForInstant.values().iterator(); it.hasNext(); ) {
+      DueRunTimer.Due waiting = it.next();
+      if (!waiting.instant().isAfter(now)) {
+        it.remove();
+        reachedInstants.add(waiting);
+      }
+    }
+    reachedInstants.addAll(timer.pollDue(now.plus(config.launchAhead()), config.maxDuePerTick()));
+    for (DueRunTimer.Due reached : reachedInstants) {
       Optional<JobView> job = view.job(reached.job());
       if (job.isEmpty()) {
         continue;
       }
       RunId id = RunId.of(reached.job(), reached.instant());
       JobSpec spec = job.get().spec();
+      if (reached.instant().isAfter(now)
+          && (spec.paused()
+              || spec.concurrency() != ConcurrencyPolicy.ALLOW && job.get().openRuns() > 0)) {
+        // Chosen ahead, the launch would be final before the policy could look at the instant.
+        waitingForInstant.put(reached.job(), reached);
+        continue;
+      }
       boolean late =
           Duration.between(reached.instant(), now).compareTo(CronStateMachine.MISFIRE_THRESHOLD)
               > 0;
@@ -443,6 +472,10 @@ public final class Dispatcher {
           spec.concurrency() == ConcurrencyPolicy.FORBID && job.get().openRuns() > 0;
       String agent =
           late || spec.paused() || wouldOverlap ? null : chooseAgent(spec, id, "", now, load);
+      if (agent == null && reached.instant().isAfter(now)) {
+        waitingForInstant.put(reached.job(), reached);
+        continue;
+      }
       if (agent == null) {
         // The state machine records the instant (misfire policy, pause, overlap, or due until an
         // agent appears).
@@ -544,7 +577,7 @@ public final class Dispatcher {
       }
       if (run.status() == RunStatus.LAUNCHED
           && (tracked.launchSentAt == null
-              || elapsed(tracked.launchSentAt, now, config.launchResendAfter()))) {
+              || elapsed(latest(tracked.launchSentAt, run), now, config.launchResendAfter()))) {
         launch(run, now, effects);
       }
     }
@@ -601,6 +634,12 @@ public final class Dispatcher {
       int to = Math.min(commands.size(), from + config.maxCommandsPerProposal());
       effects.add(new DispatchEffect.Propose(commands.subList(from, to)));
     }
+  }
+
+  /** A launch held for its instant is not expected to report a start before it. */
+  private static Instant latest(Instant launchSentAt, Run run) {
+    Instant instant = run.id().instant();
+    return !run.id().manual() && instant.isAfter(launchSentAt) ? instant : launchSentAt;
   }
 
   private static boolean elapsed(Instant since, Instant now, Duration period) {
@@ -671,8 +710,13 @@ public final class Dispatcher {
   public Instant nextWakeup(Instant now) {
     Instant wakeup = lastTickProposed == null ? now : lastTickProposed.plus(config.tickInterval());
     Instant nextDue = timer.nextDue();
-    if (nextDue != null && nextDue.isBefore(wakeup)) {
-      wakeup = nextDue;
+    if (nextDue != null && nextDue.minus(config.launchAhead()).isBefore(wakeup)) {
+      wakeup = nextDue.minus(config.launchAhead());
+    }
+    for (DueRunTimer.Due waiting : waitingForInstant.values()) {
+      if (waiting.instant().isBefore(wakeup)) {
+        wakeup = waiting.instant();
+      }
     }
     for (Instant retry : retryAt.values()) {
       if (retry.isBefore(wakeup)) {

@@ -25,6 +25,12 @@ import java.util.Objects;
  *     may start processes until that lease runs out: declaring its runs unreachable earlier would
  *     let an at-most-once run be recorded {@code LOST} (or an at-least-once run start twice) while
  *     its agent is alive and about to register.
+ * @param launchAhead how long before a scheduled instant the leader chooses its launch: the agent
+ *     holds the accepted launch and starts the process at the instant on its own clock, so
+ *     consensus and the trip to the agent are off the lateness path. Zero launches at the instant.
+ *     At most {@link CronStateMachine#MAX_LAUNCH_AHEAD}. A launch chosen ahead is final for its
+ *     instant: a pause or schedule change in the last {@code launchAhead} before it applies from
+ *     the next instant (docs/scheduler.md).
  */
 public record DispatcherConfig(
     Duration tickInterval,
@@ -34,7 +40,8 @@ public record DispatcherConfig(
     Duration getRunRetryAfter,
     int maxDuePerTick,
     int maxCommandsPerProposal,
-    Duration unregisteredAgentLease) {
+    Duration unregisteredAgentLease,
+    Duration launchAhead) {
 
   public static final DispatcherConfig DEFAULT =
       new DispatcherConfig(
@@ -45,7 +52,8 @@ public record DispatcherConfig(
           Duration.ofSeconds(2),
           100_000,
           16_384,
-          AgentRegistryConfig.DEFAULT.leaderLease());
+          AgentRegistryConfig.DEFAULT.leaderLease(),
+          Duration.ofSeconds(1));
 
   public DispatcherConfig {
     positive(tickInterval, "tickInterval");
@@ -53,6 +61,11 @@ public record DispatcherConfig(
     positive(launchResendAfter, "launchResendAfter");
     positive(getRunRetryAfter, "getRunRetryAfter");
     positive(unregisteredAgentLease, "unregisteredAgentLease");
+    Objects.requireNonNull(launchAhead, "launchAhead");
+    if (launchAhead.isNegative() || launchAhead.compareTo(CronStateMachine.MAX_LAUNCH_AHEAD) > 0) {
+      throw new IllegalArgumentException(
+          "launchAhead must be 0.." + CronStateMachine.MAX_LAUNCH_AHEAD + ", got " + launchAhead);
+    }
     if (catchUpLaunchesPerSecond < 1 || catchUpLaunchesPerSecond > 100_000) {
       throw new IllegalArgumentException(
           "catchUpLaunchesPerSecond must be 1..100000, got " + catchUpLaunchesPerSecond);

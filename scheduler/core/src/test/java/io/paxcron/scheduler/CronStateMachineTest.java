@@ -119,12 +119,55 @@ final class CronStateMachineTest {
   // machine
 
   @Test
+  void launchChosenAheadOpensOnlyTheJobsNextInstantAndAccountsItOnce() {
+    fixture.put(job("a", "@every 10s").concurrency(ConcurrencyPolicy.ALLOW).build(), at(0));
+    assertEquals(
+        CommandResult.Status.REJECTED,
+        fixture.intent("a", at(20), 1, "agent-1", at(9)).status(),
+        "only the next instant may be launched ahead");
+    Fixture.require(fixture.intent("a", at(10), 1, "agent-1", at(9)));
+    assertEquals(List.of(id("a", 10) + " LAUNCHED"), open("a"));
+    assertEquals(at(20), fixture.machine.job("a").orElseThrow().nextDue());
+    Fixture.require(fixture.intent("a", at(20), 1, "agent-1", at(19)));
+    fixture.tick(at(25));
+    assertEquals(List.of(id("a", 10) + " LAUNCHED", id("a", 20) + " LAUNCHED"), open("a"));
+    assertEquals(List.of(), fixture.ledger("a"), "the instants reached are not accounted again");
+  }
+
+  @Test
+  void launchAheadIsRefusedForPausedJobsBusyNonAllowJobsAndFarInstants() {
+    fixture.put(job("p", "@every 10s").paused(true).build(), at(0));
+    assertEquals(
+        CommandResult.Status.REJECTED, fixture.intent("p", at(10), 1, "agent-1", at(9)).status());
+    fixture.put(job("f", "@every 10s").concurrency(ConcurrencyPolicy.FORBID).build(), at(0));
+    Fixture.require(fixture.intent("f", at(10), 1, "agent-1", at(9)));
+    assertEquals(
+        CommandResult.Status.REJECTED,
+        fixture.intent("f", at(20), 1, "agent-1", at(19)).status(),
+        "forbid waits for its instant while a run is open");
+    fixture.tick(at(20));
+    assertEquals(
+        List.of(id("f", 20) + " SKIPPED(OVERLAP)"),
+        fixture.ledger("f"),
+        "at the instant the policy applies as usual");
+    fixture.put(job("far", "@every 5m").build(), at(20));
+    Instant next = fixture.machine.job("far").orElseThrow().nextDue();
+    Instant tooEarly = next.minus(CronStateMachine.MAX_LAUNCH_AHEAD).minusSeconds(1);
+    assertEquals(
+        CommandResult.Status.REJECTED,
+        fixture.intent("far", next, 1, "agent-1", tooEarly).status(),
+        "more than MAX_LAUNCH_AHEAD before the instant");
+    Fixture.require(
+        fixture.intent("far", next, 1, "agent-1", next.minus(CronStateMachine.MAX_LAUNCH_AHEAD)));
+  }
+
+  @Test
   void onTimeInstantIsLaunchedOnlyThroughAChosenIntent() {
     fixture.put(job("a", "@every 10s").build(), at(0));
     assertEquals(
         CommandResult.Status.REJECTED,
-        fixture.intent("a", at(10), 1, "agent-1", at(9)).status(),
-        "an instant not yet reached is not due");
+        fixture.intent("a", at(20), 1, "agent-1", at(10)).status(),
+        "an instant not yet reached, and not the next one, is not due");
     fixture.intent("a", at(10), 1, "agent-1", at(10));
     assertEquals(List.of(id("a", 10) + " LAUNCHED"), open("a"));
     Run run = fixture.machine.run(RunId.of("a", at(10))).orElseThrow();

@@ -100,6 +100,49 @@ final class DispatcherTest {
   }
 
   @Test
+  void launchIsChosenAheadOfItsInstantForTheAgentToStartAtTheInstant() {
+    fixture.put(job("a", "@every 10s").build(), at(0));
+    agents(at(1000), "agent-1");
+    lead(at(0));
+    Instant ahead = at(10).minus(DispatcherConfig.DEFAULT.launchAhead());
+    assertEquals(
+        List.of(),
+        only(CronCommand.RunIntent.class, proposals(dispatcher.onTick(ahead.minusMillis(1), true))),
+        "not earlier than launchAhead before the instant");
+
+    List<DispatchEffect> intent = dispatcher.onTick(ahead, true);
+    assertEquals(
+        List.of(new CronCommand.RunIntent(RunId.of("a", at(10)), 1, "agent-1", NEW, ahead)),
+        only(CronCommand.RunIntent.class, proposals(intent)));
+    List<DispatchEffect.Launch> launched = launches(choose(intent, ahead.plusMillis(5), true));
+    assertEquals(1, launched.size());
+    assertEquals(at(10), launched.getFirst().startAt(), "the agent holds it until the instant");
+    assertEquals(
+        List.of(),
+        launches(dispatcher.onTick(at(11), true)),
+        "a held launch is not sent again before its instant plus launchResendAfter");
+  }
+
+  @Test
+  void forbidJobWithARunOpenIsNotLaunchedAheadButAtItsInstant() {
+    fixture.put(job("f", "@every 10s").concurrency(ConcurrencyPolicy.FORBID).build(), at(0));
+    agents(at(1000), "agent-1");
+    lead(at(0));
+    choose(dispatcher.onTick(at(10), true), at(10), true);
+    fixture.started("f", at(10), 1, "agent-1", at(10));
+    dispatcher.onApplied(at(10), true, fixture.machine.drainChanges());
+
+    assertEquals(
+        List.of(),
+        only(CronCommand.RunIntent.class, proposals(dispatcher.onTick(at(19), true))),
+        "the run of 10 s is open: the instant of 20 s waits for itself");
+    List<DispatchEffect> atInstant = dispatcher.onTick(at(20), true);
+    assertEquals(List.of(), only(CronCommand.RunIntent.class, proposals(atInstant)));
+    choose(atInstant, at(20), true);
+    assertEquals(List.of("f@" + at(20) + " SKIPPED(OVERLAP)"), fixture.ledger("f"));
+  }
+
+  @Test
   void dispatcherGoesSilentWhenLeaseIsInvalid() {
     fixture.put(job("a", "@every 10s").concurrency(ConcurrencyPolicy.REPLACE).build(), at(0));
     agents(at(1000), "agent-1");
@@ -206,7 +249,8 @@ final class DispatcherTest {
                 Duration.ofSeconds(2),
                 100_000,
                 16_384,
-                Duration.ofSeconds(6)),
+                Duration.ofSeconds(6),
+                Duration.ZERO),
             new SplittableRandom(1));
     limited.onAgents(List.of(new AgentInfo("agent-1", Map.of(), 1000, at(1000))));
     for (DispatchEffect effect : limited.onLeadership(at(97), true, NEW)) {

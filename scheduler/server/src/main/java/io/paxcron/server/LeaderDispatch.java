@@ -680,18 +680,19 @@ final class LeaderDispatch implements AutoCloseable {
             node.propose(sessionId, sequence++, CronCodec.encode(command));
           }
         }
-        case DispatchEffect.Launch launch ->
-            send(
-                launch.agentId(),
-                LeaderMessage.newBuilder()
-                    .setLaunch(
-                        Launch.newBuilder()
-                            .setRunId(launch.runId().toString())
-                            .setAttempt(launch.attempt())
-                            .setBallot(AgentProtos.fence(generation, launch.ballot()))
-                            .setSpec(AgentProtos.launchSpec(launch.spec()))
-                            .setScheduledTime(AgentProtos.timestamp(launch.runId().instant())))
-                    .build());
+        case DispatchEffect.Launch launch -> {
+          Launch.Builder message =
+              Launch.newBuilder()
+                  .setRunId(launch.runId().toString())
+                  .setAttempt(launch.attempt())
+                  .setBallot(AgentProtos.fence(generation, launch.ballot()))
+                  .setSpec(AgentProtos.launchSpec(launch.spec()))
+                  .setScheduledTime(AgentProtos.timestamp(launch.runId().instant()));
+          if (launch.startAt() != null) {
+            message.setStartAt(AgentProtos.timestamp(launch.startAt()));
+          }
+          send(launch.agentId(), LeaderMessage.newBuilder().setLaunch(message).build());
+        }
         case DispatchEffect.Cancel cancel ->
             send(
                 cancel.agentId(),

@@ -5,11 +5,13 @@ import io.paxcron.paxos.Command;
 import io.paxcron.scheduler.CommandResult;
 import io.paxcron.scheduler.CronCommand;
 import io.paxcron.scheduler.CronStateMachine;
+import io.paxcron.scheduler.DispatcherConfig;
 import io.paxcron.scheduler.JobView;
 import io.paxcron.scheduler.LedgerRecord;
 import io.paxcron.scheduler.Outcome;
 import io.paxcron.scheduler.RunId;
 import io.paxcron.scheduler.StateChange;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -136,6 +138,8 @@ final class SystemChecker {
    * One stretch of a job's life with one schedule: instants in {@code (from, to]}. Deleting a job
    * deletes the ledger of its whole incarnation (every segment since it was created).
    */
+  private static final Duration LAUNCH_AHEAD = DispatcherConfig.DEFAULT.launchAhead();
+
   private static final class Segment {
     final SimSchedule schedule;
     final Instant from;
@@ -344,6 +348,14 @@ final class SystemChecker {
       return;
     }
     Segment segment = segmentAt(first.job(), first.instant());
+    boolean launchedAhead = false;
+    if (segment == null || !fires(segment.schedule, first.instant())) {
+      Segment ahead = segmentLaunchedAheadOf(first.job(), first.instant());
+      if (ahead != null) {
+        segment = ahead;
+        launchedAhead = true;
+      }
+    }
     if (segment == null || !fires(segment.schedule, first.instant())) {
       fail(
           atMillis,
@@ -361,7 +373,8 @@ final class SystemChecker {
         second <= record.lastInstant().getEpochSecond();
         second++) {
       Instant instant = Instant.ofEpochSecond(second);
-      if (!segment.contains(instant) || !segment.schedule.firesAt(second)) {
+      if (!(segment.contains(instant) || launchedAhead && instant.equals(first.instant()))
+          || !segment.schedule.firesAt(second)) {
         continue;
       }
       InstantRecords records =
@@ -381,6 +394,29 @@ final class SystemChecker {
                 + record);
       }
     }
+  }
+
+  /**
+   * The schedule that ended shortly before {@code instant} and fires at it: a launch chosen ahead
+   * of its instant (at most {@code launchAhead} before it) is final, so a change of timing in that
+   * window applies from the next instant (docs/scheduler.md).
+   */
+  private Segment segmentLaunchedAheadOf(String job, Instant instant) {
+    List<Segment> list = segments.get(job);
+    if (list == null) {
+      return null;
+    }
+    for (int i = list.size() - 1; i >= 0; i--) {
+      Segment segment = list.get(i);
+      if (segment.to != null
+          && segment.from.isBefore(instant)
+          && segment.to.isBefore(instant)
+          && Duration.between(segment.to, instant).compareTo(LAUNCH_AHEAD) <= 0
+          && fires(segment.schedule, instant)) {
+        return segment;
+      }
+    }
+    return null;
   }
 
   private static boolean fires(SimSchedule schedule, Instant instant) {

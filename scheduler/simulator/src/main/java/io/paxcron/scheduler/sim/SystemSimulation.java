@@ -1454,15 +1454,17 @@ public final class SystemSimulation {
         return;
       }
       Runnable effects = () -> ready.effects().forEach(effect -> carryOut(effect, from));
+      List<AgentEffect> startsBeforeDurable = List.of();
       if (options.bug() == SystemBug.AGENT_STARTS_BEFORE_PERSIST) {
-        List<AgentEffect> starts =
+        // The records are written in order, but processes start before they are durable.
+        startsBeforeDurable =
             ready.effects().stream().filter(AgentEffect.Start.class::isInstance).toList();
-        starts.forEach(effect -> carryOut(effect, from));
         List<AgentEffect> rest =
             ready.effects().stream().filter(e -> !(e instanceof AgentEffect.Start)).toList();
         effects = () -> rest.forEach(effect -> carryOut(effect, from));
       }
       if (ready.persist().isEmpty() && held.isEmpty()) {
+        startsBeforeDurable.forEach(effect -> carryOut(effect, from));
         effects.run();
         return;
       }
@@ -1470,6 +1472,7 @@ public final class SystemSimulation {
           ready.persist().isEmpty()
               ? disk.writtenCount()
               : disk.append(JournalCodec.encode(ready.persist()));
+      startsBeforeDurable.forEach(effect -> carryOut(effect, from));
       List<LaunchKey> accepted =
           ready.persist().stream()
               .filter(JournalRecord.Accepted.class::isInstance)
@@ -1589,7 +1592,12 @@ public final class SystemSimulation {
       LaunchKey key = new LaunchKey(launch.runId(), launch.attempt());
       boolean isNew = fence.view(key).phase() == RunPhase.UNKNOWN;
       io.paxcron.agent.core.Ready ready =
-          fence.onLaunch(clock(), key, asked, null, encodeTimeout(launch.spec().timeout()));
+          fence.onLaunch(
+              clock(),
+              key,
+              asked,
+              launch.runId().manual() ? null : launch.runId().instant(),
+              encodeTimeout(launch.spec().timeout()));
       boolean accepted =
           ready.persist().stream().anyMatch(JournalRecord.Accepted.class::isInstance);
       if (accepted) {

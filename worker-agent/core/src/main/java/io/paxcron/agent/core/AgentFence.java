@@ -391,6 +391,25 @@ public final class AgentFence {
     return Optional.ofNullable(next);
   }
 
+  /**
+   * The earliest start time after {@code now} among launches waiting for it (the driver wakes up
+   * then; launches already due start on the next input).
+   */
+  public Optional<Instant> nextStartAfter(Instant now) {
+    Objects.requireNonNull(now, "now");
+    Instant next = null;
+    for (Entry entry : launches.values()) {
+      if (entry.phase == RunPhase.ACCEPTED
+          && !entry.starting
+          && entry.startAt != null
+          && entry.startAt.isAfter(now)
+          && (next == null || entry.startAt.isBefore(next))) {
+        next = entry.startAt;
+      }
+    }
+    return Optional.ofNullable(next);
+  }
+
   /** Every report not acknowledged yet: the driver re-sends them (on every stream) until it is. */
   public List<AgentEffect.Report> pendingReports() {
     List<AgentEffect.Report> reports = new ArrayList<>();
