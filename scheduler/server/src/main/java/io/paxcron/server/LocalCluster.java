@@ -161,7 +161,14 @@ public final class LocalCluster implements AutoCloseable {
    * @param extraFlags added to the agent's command line (e.g. --label zone=a, --capacity 8)
    */
   public void startAgent(String name, List<String> extraFlags) {
-    Path dataDir = agentDataDir(name);
+    startAgent(name, agentDataDir(name), extraFlags);
+  }
+
+  /**
+   * Starts worker agent {@code name} on the data dir {@code dataDir} (for example the journal an
+   * agent of another cluster left, as when agents are pointed at a cluster restored from a backup).
+   */
+  public void startAgent(String name, Path dataDir, List<String> extraFlags) {
     List<String> command =
         new ArrayList<>(
             List.of(

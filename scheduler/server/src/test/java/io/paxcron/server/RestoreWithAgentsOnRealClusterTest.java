@@ -1,19 +1,25 @@
 package io.paxcron.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.Duration;
 import io.paxcron.api.JobClient;
 import io.paxcron.paxos.replica.LogClient;
 import io.paxcron.paxos.storage.BackupTarget;
 import io.paxcron.paxos.storage.StoreException;
 import io.paxcron.proto.v1.Job;
+import io.paxcron.proto.v1.ListRunsResponse;
+import io.paxcron.proto.v1.Outcome;
+import io.paxcron.proto.v1.RunRecord;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -23,14 +29,15 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DESIGN promise 7 with agents: a cluster runs a once-a-second job on an agent, is backed up, runs
- * on, and is then restored from the older backup while the same agent stays up. The restored
- * cluster's fence generation is one higher, so the agent accepts it although it saw higher rounds
- * of the old cluster; it decides again the instants the old cluster launched after the backup
- * (run-all misfire policy), and the agent answers those launches REPEAT: no {@code (runId,
- * attempt)} is ever accepted twice.
+ * DESIGN promise 7 with a real {@code paxcron agent} process: a cluster runs a once-a-second job on
+ * the agent, is backed up, runs on, and is then restored from the older backup; the same agent
+ * (same journal, restarted with the new cluster's addresses) serves it. The restored cluster's
+ * fence generation is one higher, so the agent accepts it although it saw higher rounds of the old
+ * cluster; it decides again the instants the old cluster launched after the backup (run-all misfire
+ * policy) and the agent answers those launches with what it already ran. The job's command appends
+ * {@code runId attempt} to a file with {@code O_APPEND}: every line is there once.
  */
-@Timeout(value = 4, unit = TimeUnit.MINUTES)
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class RestoreWithAgentsOnRealClusterTest {
 
   @TempDir Path work;
@@ -39,8 +46,9 @@ class RestoreWithAgentsOnRealClusterTest {
   void restoredClusterOutranksTheOldOneAndNeverRunsARunTwice() throws Exception {
     Path backups = work.resolve("backups");
     Path olderBackup = work.resolve("older-backup");
-    Files.createDirectories(work.resolve("agents"));
-    List<String> cron = List.of("--state-machine", "cron");
+    Path agentData = work.resolve("agent-solo");
+    Path starts = work.resolve("starts.log");
+    Set<String> launchedByTheOldClusterAfterTheCopy = new HashSet<>();
     try (LocalCluster old =
             new LocalCluster(
                 work.resolve("old"),
@@ -54,13 +62,10 @@ class RestoreWithAgentsOnRealClusterTest {
                     backups.toString(),
                     "--backup-every-entries",
                     "25"));
-        LogClient probe = old.client(1);
-        ScriptedAgent agent =
-            new ScriptedAgent(
-                "solo", Map.of(), 64, old.clientAddresses(), work.resolve("agents"))) {
+        LogClient probe = old.client(1)) {
       old.startAll();
       old.awaitLeader(probe, java.time.Duration.ofSeconds(60));
-      agent.start(0);
+      old.startAgent("solo", agentData, List.of("--capacity", "64"));
       try (JobClient client = JobClient.connect(old.clientAddresses())) {
         client.put(
             Job.newBuilder()
@@ -70,73 +75,115 @@ class RestoreWithAgentsOnRealClusterTest {
                 .setMisfire(
                     Job.Misfire.newBuilder()
                         .setMode(Job.Misfire.Mode.MODE_RUN_ALL)
-                        .setWindow(Duration.newBuilder().setSeconds(3600))
+                        .setWindow(com.google.protobuf.Duration.newBuilder().setSeconds(3600))
                         .setMaxCount(1000))
-                .setCommand(Job.Command.newBuilder().addArgv("/bin/true"))
+                .setCommand(
+                    Job.Command.newBuilder()
+                        .addArgv("/bin/sh")
+                        .addArgv("-c")
+                        .addArgv("echo \"$PAXCRON_RUN_ID $PAXCRON_ATTEMPT\" >> '" + starts + "'"))
                 .build());
       }
       awaitBackup(backups, 50);
       copyDirectory(backups, olderBackup);
-      int acceptedAtCopy = accepted(agent).size();
+      Set<String> atCopy = new HashSet<>(lines(starts));
       await(
-          "the old cluster launched more runs after the backup",
-          () -> accepted(agent).size() >= acceptedAtCopy + 5);
+          "the old cluster ran more runs after the backup",
+          () -> lines(starts).size() >= atCopy.size() + 5);
       for (int id : old.members().keySet()) {
         old.kill(id);
       }
-
-      try (LocalCluster restored = new LocalCluster(work.resolve("new"), 3, cron);
-          LogClient restoredProbe = restored.client(2)) {
-        for (LocalCluster.Member member : restored.members().values()) {
-          assertEquals(
-              0,
-              Paxcron.run(
-                  "restore",
-                  "--from",
-                  olderBackup.toString(),
-                  "--data-dir",
-                  member.dataDir().toString(),
-                  "--id",
-                  String.valueOf(member.id())));
-          assertEquals(
-              1,
-              io.paxcron.paxos.storage.Restore.generationOf(member.dataDir()),
-              "one above the backed-up cluster's generation");
+      old.killAgent("solo");
+      for (String line : lines(starts)) {
+        if (!atCopy.contains(line)) {
+          launchedByTheOldClusterAfterTheCopy.add(line.substring(0, line.indexOf(' ')));
         }
-        restored.startAll();
-        restored.awaitLeader(restoredProbe, java.time.Duration.ofSeconds(60));
-        agent.retarget(restored.clientAddresses());
-        int acceptedBefore = accepted(agent).size();
+      }
+    }
+
+    try (LocalCluster restored =
+            new LocalCluster(work.resolve("new"), 3, List.of("--state-machine", "cron"));
+        LogClient restoredProbe = restored.client(2)) {
+      for (LocalCluster.Member member : restored.members().values()) {
+        assertEquals(
+            0,
+            Paxcron.run(
+                "restore",
+                "--from",
+                olderBackup.toString(),
+                "--data-dir",
+                member.dataDir().toString(),
+                "--id",
+                String.valueOf(member.id())));
+        assertEquals(
+            1,
+            io.paxcron.paxos.storage.Restore.generationOf(member.dataDir()),
+            "one above the backed-up cluster's generation");
+      }
+      restored.startAll();
+      restored.awaitLeader(restoredProbe, java.time.Duration.ofSeconds(60));
+      restored.startAgent("solo", agentData, List.of("--capacity", "64"));
+      int linesBefore = lines(starts).size();
+      try (JobClient client = JobClient.connect(restored.clientAddresses())) {
         await(
-            "the restored cluster asked again about a run the old one launched",
-            () -> agent.events().stream().anyMatch(event -> event.endsWith(" repeat")));
+            "the restored cluster recorded the runs the old one launched after the backup",
+            () -> succeeded(client).containsAll(launchedByTheOldClusterAfterTheCopy));
         await(
             "the restored cluster launches new runs",
-            () -> accepted(agent).size() >= acceptedBefore + 3);
-        assertEquals(
-            1, agent.highestSeen().getGeneration(), "the agent's fence is the restored generation");
+            () -> lines(starts).size() >= linesBefore + 3);
+      } finally {
+        restored.killAgent("solo");
       }
-      Map<String, Integer> acceptances = new HashMap<>();
-      for (String launch : accepted(agent)) {
-        acceptances.merge(launch, 1, Integer::sum);
-      }
-      acceptances.forEach(
-          (launch, count) -> assertEquals(1, count, launch + " accepted " + count + " times"));
-      System.out.println(
-          "RestoreWithAgentsOnRealClusterTest: "
-              + acceptances.size()
-              + " launches accepted once each, "
-              + agent.events().stream().filter(event -> event.endsWith(" repeat")).count()
-              + " repeats answered");
     }
+
+    Map<String, Integer> runs = new HashMap<>();
+    for (String line : lines(starts)) {
+      runs.merge(line, 1, Integer::sum);
+    }
+    runs.forEach((run, count) -> assertEquals(1, count, run + " ran " + count + " times"));
+    assertTrue(
+        !launchedByTheOldClusterAfterTheCopy.isEmpty(),
+        "the old cluster ran runs the backup does not know");
+    System.out.println(
+        "RestoreWithAgentsOnRealClusterTest: "
+            + runs.size()
+            + " runs, each once; "
+            + launchedByTheOldClusterAfterTheCopy.size()
+            + " launched by the old cluster after the backup were decided again and recorded"
+            + " from the agent's answer, not run again");
   }
 
-  /** "launch RUN attempt N" of every accepted launch, in order. */
-  private static List<String> accepted(ScriptedAgent agent) {
-    return agent.events().stream()
-        .filter(event -> event.startsWith("launch ") && event.endsWith(" accepted"))
-        .map(event -> event.substring(0, event.length() - " accepted".length()))
-        .toList();
+  /** The run ids of the job's SUCCEEDED ledger records (none while no leader answers). */
+  private static Set<String> succeeded(JobClient client) {
+    Set<String> ids = new HashSet<>();
+    String token = "";
+    do {
+      ListRunsResponse page;
+      try {
+        page = client.listRuns("tick", 100, token);
+      } catch (io.paxcron.api.JobClientException e) {
+        return Set.of();
+      }
+      for (RunRecord record : page.getRecordsList()) {
+        if (record.getOutcome() == Outcome.OUTCOME_SUCCEEDED) {
+          ids.add(record.getRunId());
+        }
+      }
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+    return ids;
+  }
+
+  private static List<String> lines(Path file) {
+    try {
+      return Files.exists(file)
+          ? Files.readAllLines(file, StandardCharsets.UTF_8).stream()
+              .filter(line -> line.contains(" "))
+              .toList()
+          : List.of();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private static void copyDirectory(Path from, Path to) throws Exception {
