@@ -324,8 +324,12 @@ final class ScriptedAgent implements AutoCloseable {
         } else if (entry != null && entry.process != null && entry.process.isAlive()) {
           entry.process.destroy();
           reply.setSignalled(true);
+        } else if (entry != null && entry.state == RunState.State.ACCEPTED) {
+          entry.state = RunState.State.NEVER_STARTED; // held for its instant: it never starts
+          events.add("cancelled " + entry.launch.getRunId() + " before it started");
         }
         send(AgentMessage.newBuilder().setCancelReply(reply).build());
+        resendReports();
       }
       case REPORT_ACK -> {
         var ack = message.getReportAck();
@@ -390,7 +394,20 @@ final class ScriptedAgent implements AutoCloseable {
       Entry entry = new Entry(launch);
       runs.put(key, entry);
       events.add("launch " + launch.getRunId() + " attempt " + launch.getAttempt() + " accepted");
-      startProcess(entry);
+      long holdMillis =
+          launch.hasStartAt()
+              ? java.time.Duration.between(
+                      java.time.Instant.now(),
+                      java.time.Instant.ofEpochSecond(
+                          launch.getStartAt().getSeconds(), launch.getStartAt().getNanos()))
+                  .toMillis()
+              : 0;
+      if (holdMillis > 0) {
+        // Held for its instant (a launch chosen ahead), as the product's agent does.
+        timer.schedule(() -> startHeld(entry), holdMillis, TimeUnit.MILLISECONDS);
+      } else {
+        startProcess(entry);
+      }
       RunState.Builder state = RunState.newBuilder();
       fill(state, entry);
       reply.setStatus(LaunchReply.Status.ACCEPTED).setState(state);
@@ -436,6 +453,13 @@ final class ScriptedAgent implements AutoCloseable {
     entry.process.onExit().thenAccept(process -> exited(entry, process.exitValue()));
   }
 
+  private synchronized void startHeld(Entry entry) {
+    if (entry.state == RunState.State.ACCEPTED) {
+      startProcess(entry);
+      resendReports();
+    }
+  }
+
   private synchronized void exited(Entry entry, int exitCode) {
     entry.state = RunState.State.FINISHED;
     entry.exitCode = exitCode;
@@ -452,7 +476,8 @@ final class ScriptedAgent implements AutoCloseable {
     for (Entry entry : runs.values()) {
       RunState.Builder state = RunState.newBuilder();
       fill(state, entry);
-      if (entry.state == RunState.State.FINISHED && !entry.finishAcknowledged) {
+      if ((entry.state == RunState.State.FINISHED || entry.state == RunState.State.NEVER_STARTED)
+          && !entry.finishAcknowledged) {
         send(
             AgentMessage.newBuilder()
                 .setReport(RunReport.newBuilder().setKind(RunReport.Kind.FINISHED).setState(state))
@@ -472,7 +497,9 @@ final class ScriptedAgent implements AutoCloseable {
         runs.values().stream()
             .anyMatch(
                 entry ->
-                    entry.state == RunState.State.FINISHED && !entry.finishAcknowledged
+                    (entry.state == RunState.State.FINISHED
+                                || entry.state == RunState.State.NEVER_STARTED)
+                            && !entry.finishAcknowledged
                         || entry.state == RunState.State.RUNNING && !entry.startAcknowledged);
     if (pending && !closed && registered && !paused) {
       resendReports();
