@@ -15,9 +15,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -359,23 +361,29 @@ final class RunProcesses {
    * run's).
    */
   void applyRetention(Instant now) {
+    Set<Path> running = new HashSet<>();
+    for (Watched run : watched.values()) {
+      running.add(run.directory);
+    }
+    record Ended(Path dir, Instant modified) {}
     try (Stream<Path> entries = Files.list(runsDirectory)) {
-      List<Path> ended =
+      List<Ended> ended =
           entries
+              .filter(dir -> !running.contains(dir))
               .filter(
                   dir -> Files.exists(dir.resolve("status")) || Files.exists(dir.resolve("ended")))
-              .filter(dir -> watched.values().stream().noneMatch(run -> run.directory.equals(dir)))
-              .sorted(Comparator.comparing(RunProcesses::modified).reversed())
+              .map(dir -> new Ended(dir, modified(dir)))
+              .sorted(Comparator.comparing(Ended::modified).reversed())
               .toList();
       for (int i = 0; i < ended.size(); i++) {
-        Path dir = ended.get(i);
+        Ended run = ended.get(i);
         if (i >= options.outputRetentionRuns()
-            || modified(dir).plus(options.outputRetentionAge()).isBefore(now)) {
-          deleteTree(dir);
+            || run.modified().plus(options.outputRetentionAge()).isBefore(now)) {
+          deleteTree(run.dir());
         }
       }
     } catch (IOException e) {
-      // Retention is housekeeping: a failure to list is retried at the next run's end.
+      // Retention is housekeeping: a failure to list is retried at the next pass.
     }
   }
 

@@ -66,6 +66,10 @@ public final class WorkerAgent implements AutoCloseable {
   public static final String VERSION = "0.1.0";
 
   private static final long TICK_MILLIS = 20;
+
+  /** How often ended runs' output directories are checked against the retention settings. */
+  private static final Duration RETENTION_INTERVAL = Duration.ofSeconds(5);
+
   private static final long MAX_BACKOFF_MILLIS = 5_000;
 
   /**
@@ -103,6 +107,9 @@ public final class WorkerAgent implements AutoCloseable {
   private ScheduledFuture<?> startTimer;
 
   private Instant startTimerAt;
+
+  private Instant lastRetention = Instant.EPOCH;
+  private boolean exitsSinceRetention;
   private boolean leaseOnThisStream;
 
   /** Whether the replica at the other end of the current stream accepted the registration. */
@@ -227,14 +234,27 @@ public final class WorkerAgent implements AutoCloseable {
     }
     try {
       Instant now = Instant.now();
+      // Every exit found in one pass is recorded with one journal write.
+      List<io.paxcron.agent.core.JournalRecord> persist = new ArrayList<>();
+      List<AgentEffect> effects = new ArrayList<>();
       processes.poll(
           now,
           exit -> {
-            apply(
-                fence.onFinished(
-                    exit.key(), exit.outcome(), exit.reason(), now, exit.outputTail()));
-            processes.applyRetention(now);
+            Ready ended =
+                fence.onFinished(exit.key(), exit.outcome(), exit.reason(), now, exit.outputTail());
+            persist.addAll(ended.persist());
+            effects.addAll(ended.effects());
           });
+      if (!effects.isEmpty() || !persist.isEmpty()) {
+        apply(new Ready(persist, effects));
+        exitsSinceRetention = true;
+      }
+      if (exitsSinceRetention && now.isAfter(lastRetention.plus(RETENTION_INTERVAL))) {
+        // Retention lists the runs directory: once in a while, not once per exit.
+        processes.applyRetention(now);
+        lastRetention = now;
+        exitsSinceRetention = false;
+      }
       apply(fence.onTick(now));
       armStartTimer();
       if (stream != null && leaseOnThisStream && !fence.mayStart(now)) {
