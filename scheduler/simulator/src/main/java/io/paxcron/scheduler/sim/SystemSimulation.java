@@ -38,10 +38,10 @@ import io.paxcron.scheduler.ExpectedVersion;
 import io.paxcron.scheduler.JobCommand;
 import io.paxcron.scheduler.JobSpec;
 import io.paxcron.scheduler.JobView;
+import io.paxcron.scheduler.LeaderDriver;
 import io.paxcron.scheduler.MalformedCommandException;
 import io.paxcron.scheduler.MisfirePolicy;
 import io.paxcron.scheduler.Outcome;
-import io.paxcron.scheduler.ReportAcknowledgement;
 import io.paxcron.scheduler.RetryPolicy;
 import io.paxcron.scheduler.Run;
 import io.paxcron.scheduler.RunId;
@@ -235,7 +235,6 @@ public final class SystemSimulation {
   private int leaderChanges;
   private int lastLeaseHolder = -1;
   private long nextClientId = 1_000;
-  private long nextDispatcherSessionId = 1_000_000;
 
   public SystemSimulation(Options options) {
     this.options = options;
@@ -915,15 +914,13 @@ public final class SystemSimulation {
     CronStateMachine cron;
     ObservedCronMachine observed;
     SessionStateMachine sessions;
-    Dispatcher dispatcher;
+    LeaderDriver leader;
     boolean alive;
     int incarnation;
     long pausedUntil;
     long jumpedMillis;
     boolean syncing;
     long appliedSinceSnapshot;
-    long dispatcherSession;
-    long dispatcherSequence;
     long leaderSinceWallMillis;
     final long[] agentHeardWallMillis;
     final ArrayDeque<Held> held = new ArrayDeque<>();
@@ -988,7 +985,7 @@ public final class SystemSimulation {
       replica =
           new PaxosReplica(
               baseConfig.withReplicaId(id), nodeRandom.split(), durable, durable.snapshot().slot());
-      dispatcher = new Dispatcher(cron, DispatcherConfig.DEFAULT, nodeRandom.split());
+      leader = new LeaderDriver(cron, DispatcherConfig.DEFAULT, nodeRandom.split());
       Arrays.fill(agentHeardWallMillis, wallMillis());
       trace(
           "replica "
@@ -1027,46 +1024,50 @@ public final class SystemSimulation {
       }
       process(replica.tick(paxosNow()));
       updateLeadership();
-      if (dispatcher.ballot() != null) {
-        dispatcher.onAgents(directory());
-        carryOut(dispatcher.onTick(wallNow(), leaseValid()));
+      if (leader.ballot() != null) {
+        carryOut(leader.onTick(wallNow(), leaseValid(), directory()));
       }
       schedule(TICK_MILLIS, () -> onTick(at));
     }
 
     /**
-     * Tells the dispatcher when this replica starts or stops leading. It starts only once the
-     * replica leads and has applied every entry it knows chosen (the Dispatcher's contract).
+     * Tells the leader driver this replica's leadership; it starts the dispatcher only once the
+     * replica leads with a lease and has applied every entry it knows chosen (the production rule,
+     * shared with the replica's shell).
      */
     void updateLeadership() {
       if (!alive || pausedUntil > now) {
         return;
       }
-      Ballot leading = dispatcher.ballot();
-      boolean leader = replica.role() == PaxosReplica.Role.LEADER;
-      if (leading != null && (!leader || !leading.equals(replica.ballot()))) {
-        dispatcher.onLeadershipLost();
-        trace("replica " + id + " dispatcher stops (ballot " + leading + ")");
-        leading = null;
-      }
-      if (leader
-          && leading == null
-          && held.isEmpty()
-          && sessions.appliedThroughSlot() == replica.firstUnchosenSlot() - 1) {
-        dispatcherSession = nextDispatcherSessionId++;
-        dispatcherSequence = 1;
-        leaderSinceWallMillis = wallMillis();
-        // The directory first: onLeadership ticks at once, and a directory left from an earlier
-        // term (or none) would make every agent look unreachable past its lease.
-        dispatcher.onAgents(directory());
+      boolean caughtUp =
+          held.isEmpty() && sessions.appliedThroughSlot() == replica.firstUnchosenSlot() - 1;
+      LeaderDriver.Transition transition =
+          leader.onLeadership(
+              wallNow(),
+              new LeaderDriver.Leadership(
+                  replica.role() == PaxosReplica.Role.LEADER,
+                  replica.ballot(),
+                  leaseValid(),
+                  caughtUp),
+              () -> {
+                // A new leader gives every agent a full lease before its first tick: a directory
+                // left from an earlier term would make every agent look unreachable.
+                leaderSinceWallMillis = wallMillis();
+                return directory();
+              });
+      transition
+          .stopped()
+          .ifPresent(
+              ballot -> trace("replica " + id + " dispatcher stops (ballot " + ballot + ")"));
+      if (transition.started().isPresent()) {
         trace(
             "replica "
                 + id
                 + " dispatcher starts under ballot "
-                + replica.ballot()
+                + transition.started().get()
                 + " at slot "
                 + sessions.appliedThroughSlot());
-        carryOut(dispatcher.onLeadership(wallNow(), leaseValid(), replica.ballot()));
+        carryOut(transition.effects());
       }
     }
 
@@ -1159,9 +1160,7 @@ public final class SystemSimulation {
       if (ready.restore() != null) {
         sessions.restore(ready.restore());
         appliedSinceSnapshot = 0;
-        if (dispatcher.ballot() != null) {
-          dispatcher.onLeadershipLost();
-        }
+        leader.stop();
         trace("replica " + id + " restores snapshot@" + ready.restore().slot());
       }
       List<StateChange> changes = new ArrayList<>();
@@ -1194,11 +1193,9 @@ public final class SystemSimulation {
         }
         appliedSinceSnapshot++;
       }
-      if (!changes.isEmpty() && dispatcher.ballot() != null) {
-        carryOut(
-            dispatcher.onApplied(
-                wallNow(), leaseValid(), new CronStateMachine.ChangeBatch(changes, overflowed)));
-      }
+      carryOut(
+          leader.onApplied(
+              wallNow(), leaseValid(), new CronStateMachine.ChangeBatch(changes, overflowed)));
       for (Ready.ProposalRejected rejected : ready.rejected()) {
         PendingClient pending = pendingClients.get(rejected.command().clientId());
         if (pending != null && pending.sequence() == rejected.command().sequence()) {
@@ -1260,7 +1257,7 @@ public final class SystemSimulation {
     private void proposeFromDispatcher(CronCommand command) {
       if (options.bug() == SystemBug.DISPATCH_BEFORE_CHOSEN
           && command instanceof CronCommand.RunIntent intent
-          && intent.ballot().equals(dispatcher.ballot())) {
+          && intent.ballot().equals(leader.ballot())) {
         Optional<JobView> job = cron.job(intent.runId().job());
         if (job.isPresent()) {
           toAgent(
@@ -1279,15 +1276,14 @@ public final class SystemSimulation {
           toAgent(
               id,
               other.index,
-              new LaunchMessage(
-                  lost.runId(), lost.attempt(), dispatcher.ballot(), job.get().spec()));
+              new LaunchMessage(lost.runId(), lost.attempt(), leader.ballot(), job.get().spec()));
           return;
         }
       }
       process(
           replica.propose(
               paxosNow(),
-              new Command(dispatcherSession, dispatcherSequence++, CronCodec.encode(command))));
+              new Command(leader.sessionId(), leader.nextSequence(), CronCodec.encode(command))));
     }
 
     private Agent otherLiveAgent(String avoid) {
@@ -1303,34 +1299,30 @@ public final class SystemSimulation {
     /** An agent's heartbeat, answer or report. */
     void onAgentMessage(int agent, AgentToReplica message) {
       agentHeardWallMillis[agent] = Math.max(agentHeardWallMillis[agent], wallMillis());
-      if (message instanceof Heartbeat(long sentAtMillis)
-          && dispatcher.ballot() != null
-          && leaseValid()) {
-        toAgent(id, agent, new HeartbeatAckMessage(sentAtMillis, dispatcher.ballot()));
-        return;
+      switch (message) {
+        case Heartbeat(long sentAtMillis) -> {
+          if (leader.mayGrantAgentLease(leaseValid())) {
+            toAgent(id, agent, new HeartbeatAckMessage(sentAtMillis, leader.ballot()));
+          }
+        }
+        case Report(AgentAnswer.Started started) ->
+            onReport(agent, started, new AckMessage(started.runId(), started.attempt(), false));
+        case Report(AgentAnswer.Finished finished) ->
+            onReport(agent, finished, new AckMessage(finished.runId(), finished.attempt(), true));
+        case Report(AgentAnswer.NeverStarted never) ->
+            onReport(agent, never, new AckMessage(never.runId(), never.attempt(), true));
+        case Report(AgentAnswer answer) ->
+            carryOut(leader.onAgentAnswer(wallNow(), leaseValid(), answer));
       }
-      if (!(message instanceof Report(AgentAnswer answer))
-          || dispatcher.ballot() == null
-          || !leaseValid()) {
-        return;
+    }
+
+    /** A start or finish report: acknowledged once the applied log holds it (the shared rule). */
+    private void onReport(int agent, AgentAnswer report, AckMessage acknowledgement) {
+      LeaderDriver.ReportStep decided = leader.onReport(wallNow(), leaseValid(), report);
+      if (decided.acknowledge()) {
+        toAgent(id, agent, acknowledgement);
       }
-      // Reports are acknowledged once the applied log holds them (the replica's rule, shared).
-      if ((answer instanceof AgentAnswer.Started || answer instanceof AgentAnswer.Finished)
-          && ReportAcknowledgement.decide(cron, answer)
-              == ReportAcknowledgement.Decision.ACKNOWLEDGE) {
-        toAgent(
-            id,
-            agent,
-            switch (answer) {
-              case AgentAnswer.Started started ->
-                  new AckMessage(started.runId(), started.attempt(), false);
-              case AgentAnswer.Finished finished ->
-                  new AckMessage(finished.runId(), finished.attempt(), true);
-              default -> throw new IllegalStateException("not a report: " + answer);
-            });
-        return;
-      }
-      carryOut(dispatcher.onAgentAnswer(wallNow(), leaseValid(), answer));
+      carryOut(decided.effects());
     }
 
     /**
@@ -1338,9 +1330,7 @@ public final class SystemSimulation {
      * applied.
      */
     void onClientRequest(ClientRequest request) {
-      if (replica.role() != PaxosReplica.Role.LEADER
-          || dispatcher.ballot() == null
-          || !leaseValid()) {
+      if (replica.role() != PaxosReplica.Role.LEADER || leader.ballot() == null || !leaseValid()) {
         int hint = replica.role() == PaxosReplica.Role.LEADER ? id : replica.knownLeader();
         toClient(request.client(), new Redirect(request.sequence(), hint));
         return;
