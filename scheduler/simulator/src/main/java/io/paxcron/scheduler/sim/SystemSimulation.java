@@ -47,9 +47,14 @@ import io.paxcron.scheduler.Run;
 import io.paxcron.scheduler.RunId;
 import io.paxcron.scheduler.Semantics;
 import io.paxcron.scheduler.StateChange;
-import io.paxcron.sim.Invariants;
-import io.paxcron.sim.SimClock;
-import io.paxcron.sim.SimDisk;
+import io.paxcron.simkit.EventLoop;
+import io.paxcron.simkit.FaultPicker;
+import io.paxcron.simkit.Invariants;
+import io.paxcron.simkit.Network;
+import io.paxcron.simkit.Partitions;
+import io.paxcron.simkit.ReadyDriver;
+import io.paxcron.simkit.SimClock;
+import io.paxcron.simkit.SimDisk;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -61,7 +66,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -218,7 +222,9 @@ public final class SystemSimulation {
   private final SystemFaultPlan plan;
   private final SplittableRandom random;
   private final PaxosConfig baseConfig;
-  private final PriorityQueue<Event> queue = new PriorityQueue<>();
+  private final EventLoop loop = new EventLoop();
+  private final Network network;
+  private final FaultPicker faults;
   private final List<Node> nodes = new ArrayList<>();
   private final List<Agent> agents = new ArrayList<>();
   private final List<Client> clients = new ArrayList<>();
@@ -227,9 +233,6 @@ public final class SystemSimulation {
   private boolean[][] link;
   private boolean[][] agentLink;
   private final int[] agentPartitionGeneration;
-  private long now;
-  private long order;
-  private long events;
   private boolean healed;
   private long healedAtMillis;
   private int leaderChanges;
@@ -250,9 +253,25 @@ public final class SystemSimulation {
             0, ids, 40, 500, 400, bound, 8, 64, 256 << 10, 2_000, 100, 64, 50, PlantedBug.NONE);
     this.invariants = new Invariants(plan.cluster().replicas());
     this.checker = new SystemChecker(BASE, plan.agents(), options.intentCheck());
-    this.link = fullyConnected(plan.cluster().replicas(), plan.cluster().replicas());
-    this.agentLink = fullyConnected(plan.agents(), plan.cluster().replicas());
+    this.link = Partitions.fullyConnected(plan.cluster().replicas(), plan.cluster().replicas());
+    this.agentLink = Partitions.fullyConnected(plan.agents(), plan.cluster().replicas());
     this.agentPartitionGeneration = new int[plan.agents()];
+    this.network =
+        new Network(
+            loop,
+            random,
+            new Network.Faults(
+                plan.cluster().messageLoss(),
+                plan.cluster().messageDuplication(),
+                plan.cluster().maxExtraDelayMillis()));
+    this.faults =
+        new FaultPicker(
+            plan.partitionsPerSecond(),
+            plan.crashesPerSecond(),
+            plan.pausesPerSecond(),
+            plan.clockJumpsPerSecond(),
+            plan.agentCrashesPerSecond(),
+            plan.agentPartitionsPerSecond());
   }
 
   /** Runs the seed to the end and reports; never throws for a protocol failure. */
@@ -260,20 +279,13 @@ public final class SystemSimulation {
     long end = options.faultMillis() + options.quietMillis();
     try {
       setUp();
-      while (!queue.isEmpty() && violation() == null) {
-        Event event = queue.poll();
-        if (event.at > end) {
-          break;
-        }
-        now = event.at;
-        events++;
-        event.action.run();
+      while (violation() == null && loop.runNext(end)) {
         for (Node node : nodes) {
           node.updateLeadership();
         }
         checkLeases();
       }
-      now = Math.max(now, end);
+      loop.advanceTo(end);
       if (violation() == null) {
         finalChecks();
       }
@@ -283,14 +295,14 @@ public final class SystemSimulation {
       for (int i = 0; i < Math.min(6, stack.length); i++) {
         where.append("\n      at ").append(stack[i]);
       }
-      checker.fail(now, "a core threw " + e + where);
+      checker.fail(now(), "a core threw " + e + where);
     }
     String violation = violation();
     return new Result(
         options.seed(),
         plan.toString(),
-        events,
-        now,
+        loop.events(),
+        loop.now(),
         violation,
         checker.counts(),
         leaderChanges,
@@ -346,54 +358,25 @@ public final class SystemSimulation {
   // ------------------------------------------------------------------------------------------
   // events
 
-  private static final class Event implements Comparable<Event> {
-    final long at;
-    final long order;
-    final Runnable action;
-
-    Event(long at, long order, Runnable action) {
-      this.at = at;
-      this.order = order;
-      this.action = action;
-    }
-
-    @Override
-    public int compareTo(Event other) {
-      int byTime = Long.compare(at, other.at);
-      return byTime != 0 ? byTime : Long.compare(order, other.order);
-    }
+  private void schedule(long delayMillis, Runnable action) {
+    loop.schedule(delayMillis, action);
   }
 
-  private void schedule(long delayMillis, Runnable action) {
-    queue.add(new Event(now + Math.max(0, delayMillis), order++, action));
+  private long now() {
+    return loop.now();
   }
 
   private void trace(String line) {
     if (options.trace() != null) {
-      options.trace().println(String.format("%8d ms  %s", now, line));
+      options.trace().println(String.format("%8d ms  %s", now(), line));
     }
   }
 
   // ------------------------------------------------------------------------------------------
   // network
 
-  private boolean lost() {
-    return !healed && random.nextDouble() < plan.cluster().messageLoss();
-  }
-
-  private long networkDelay() {
-    return 1 + random.nextLong(plan.cluster().maxExtraDelayMillis() + 1);
-  }
-
-  /** Sends with loss, delay (hence reordering) and duplication while faults are on. */
   private void sendLossy(Runnable delivery) {
-    if (lost()) {
-      return;
-    }
-    schedule(networkDelay(), delivery);
-    if (!healed && random.nextDouble() < plan.cluster().messageDuplication()) {
-      schedule(networkDelay(), delivery);
-    }
+    network.send(delivery);
   }
 
   private void sendPeer(Envelope envelope) {
@@ -424,12 +407,12 @@ public final class SystemSimulation {
         };
     if (message instanceof LaunchMessage && !healed) {
       if (random.nextDouble() < plan.launchDelay()) {
-        long delay = networkDelay() + random.nextLong(plan.maxLaunchDelayMillis() + 1);
+        long delay = network.delay() + random.nextLong(plan.maxLaunchDelayMillis() + 1);
         schedule(delay, delivery);
         return;
       }
       if (random.nextDouble() < plan.launchDuplicate()) {
-        schedule(networkDelay() + random.nextLong(plan.maxLaunchDelayMillis() + 1), delivery);
+        schedule(network.delay() + random.nextLong(plan.maxLaunchDelayMillis() + 1), delivery);
       }
     }
     sendLossy(delivery);
@@ -534,14 +517,6 @@ public final class SystemSimulation {
     };
   }
 
-  private static boolean[][] fullyConnected(int rows, int columns) {
-    boolean[][] all = new boolean[rows][columns];
-    for (boolean[] row : all) {
-      Arrays.fill(row, true);
-    }
-    return all;
-  }
-
   /** What a replica sends an agent. */
   private sealed interface AgentMessage {}
 
@@ -576,13 +551,11 @@ public final class SystemSimulation {
   // faults
 
   private void scheduleNextFault() {
-    double rate = faultRate();
-    if (rate <= 0) {
+    if (!faults.any()) {
       return;
     }
-    long meanMillis = (long) (1000 / rate);
     schedule(
-        1 + random.nextLong(2 * meanMillis + 1),
+        faults.nextDelayMillis(random),
         () -> {
           if (!healed) {
             injectFault();
@@ -591,54 +564,47 @@ public final class SystemSimulation {
         });
   }
 
-  private double faultRate() {
-    return plan.partitionsPerSecond()
-        + plan.crashesPerSecond()
-        + plan.pausesPerSecond()
-        + plan.clockJumpsPerSecond()
-        + plan.agentCrashesPerSecond()
-        + plan.agentPartitionsPerSecond();
-  }
-
   private void injectFault() {
-    double pick = random.nextDouble() * faultRate();
-    if ((pick -= plan.partitionsPerSecond()) < 0) {
-      partitionReplicas();
-    } else if ((pick -= plan.crashesPerSecond()) < 0) {
-      Node victim = pickReplica();
-      if (victim.alive) {
-        victim.crash(random.nextDouble() < plan.cluster().tornWriteOnCrash(), "crashes");
-        schedule(random.nextLong(200, 2_500), victim::restart);
+    switch (faults.pick(random)) {
+      case 0 -> partitionReplicas();
+      case 1 -> {
+        Node victim = pickReplica();
+        if (victim.alive) {
+          victim.crash(random.nextDouble() < plan.cluster().tornWriteOnCrash(), "crashes");
+          schedule(random.nextLong(200, 2_500), victim::restart);
+        }
       }
-    } else if ((pick -= plan.pausesPerSecond()) < 0) {
-      Node victim = pickReplica();
-      if (victim.alive && victim.pausedUntil <= now) {
-        victim.pausedUntil = now + random.nextLong(100, 1_500);
-        trace("replica " + victim.id + " paused until t=" + victim.pausedUntil);
+      case 2 -> {
+        Node victim = pickReplica();
+        if (victim.alive && victim.pausedUntil <= now()) {
+          victim.pausedUntil = now() + random.nextLong(100, 1_500);
+          trace("replica " + victim.id + " paused until t=" + victim.pausedUntil);
+        }
       }
-    } else if ((pick -= plan.clockJumpsPerSecond()) < 0) {
-      Node victim = nodes.get(random.nextInt(nodes.size()));
-      long bound =
-          plan.cluster().clockBeyondBound() ? 2_000 : baseConfig.clockBound().maxJumpMillis();
-      if (plan.cluster().clockBeyondBound() || victim.jumpedMillis < bound) {
-        long left = plan.cluster().clockBeyondBound() ? bound : bound - victim.jumpedMillis;
-        long jump = random.nextLong(-left, left + 1);
-        victim.jumpedMillis += Math.abs(jump);
-        victim.paxosClock.jump(now, jump);
+      case 3 -> {
+        Node victim = nodes.get(random.nextInt(nodes.size()));
+        long bound =
+            plan.cluster().clockBeyondBound() ? 2_000 : baseConfig.clockBound().maxJumpMillis();
+        if (plan.cluster().clockBeyondBound() || victim.jumpedMillis < bound) {
+          long left = plan.cluster().clockBeyondBound() ? bound : bound - victim.jumpedMillis;
+          long jump = random.nextLong(-left, left + 1);
+          victim.jumpedMillis += Math.abs(jump);
+          victim.paxosClock.jump(now(), jump);
+        }
+        if (plan.wallJumpMaxMillis() > 0) {
+          long wallJump = random.nextLong(-plan.wallJumpMaxMillis(), plan.wallJumpMaxMillis() + 1);
+          victim.wallClock.jump(now(), wallJump);
+          trace("replica " + victim.id + " wall clock jumps " + wallJump + " ms");
+        }
       }
-      if (plan.wallJumpMaxMillis() > 0) {
-        long wallJump = random.nextLong(-plan.wallJumpMaxMillis(), plan.wallJumpMaxMillis() + 1);
-        victim.wallClock.jump(now, wallJump);
-        trace("replica " + victim.id + " wall clock jumps " + wallJump + " ms");
+      case 4 -> {
+        Agent victim = agents.get(random.nextInt(agents.size()));
+        if (victim.alive) {
+          victim.crash(random.nextDouble() < plan.cluster().tornWriteOnCrash());
+          schedule(random.nextLong(300, 4_000), victim::restart);
+        }
       }
-    } else if ((pick -= plan.agentCrashesPerSecond()) < 0) {
-      Agent victim = agents.get(random.nextInt(agents.size()));
-      if (victim.alive) {
-        victim.crash(random.nextDouble() < plan.cluster().tornWriteOnCrash());
-        schedule(random.nextLong(300, 4_000), victim::restart);
-      }
-    } else {
-      partitionAgent();
+      default -> partitionAgent();
     }
   }
 
@@ -656,66 +622,14 @@ public final class SystemSimulation {
    */
   private void partitionReplicas() {
     int n = nodes.size();
-    List<Integer> shuffled = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      shuffled.add(i);
-    }
-    for (int i = n - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int swap = shuffled.get(i);
-      shuffled.set(i, shuffled.get(j));
-      shuffled.set(j, swap);
-    }
-    boolean[][] next = new boolean[n][n];
-    String kind;
-    switch (random.nextInt(5)) {
-      case 0 -> {
-        kind = "halves";
-        for (int a = 0; a < n; a++) {
-          for (int b = 0; b < n; b++) {
-            next[shuffled.get(a)][shuffled.get(b)] = (a < n / 2) == (b < n / 2);
-          }
-        }
-      }
-      case 1, 2 -> {
-        int leader = currentLeader();
-        int isolated = leader >= 0 && random.nextBoolean() ? leader : shuffled.get(0);
-        kind = "isolate " + isolated + (isolated == leader ? " (the leader)" : "");
-        for (int a = 0; a < n; a++) {
-          for (int b = 0; b < n; b++) {
-            next[a][b] = a == b || (a != isolated && b != isolated);
-          }
-        }
-      }
-      case 3 -> {
-        int bridge = shuffled.get(0);
-        kind = "bridge via " + bridge;
-        int half = (n - 1) / 2;
-        for (int a = 1; a < n; a++) {
-          for (int b = 1; b < n; b++) {
-            next[shuffled.get(a)][shuffled.get(b)] = (a <= half) == (b <= half);
-          }
-          next[bridge][shuffled.get(a)] = true;
-          next[shuffled.get(a)][bridge] = true;
-        }
-        next[bridge][bridge] = true;
-      }
-      default -> {
-        kind = "majorities ring";
-        for (int a = 0; a < n; a++) {
-          next[shuffled.get(a)][shuffled.get(a)] = true;
-          next[shuffled.get(a)][shuffled.get((a + 1) % n)] = true;
-          next[shuffled.get(a)][shuffled.get((a + n - 1) % n)] = true;
-        }
-      }
-    }
-    link = next;
-    trace("partition: " + kind);
+    Partitions.Cut cut = Partitions.pick(random, n, currentLeader());
+    link = cut.links();
+    trace("partition: " + cut.kind());
     schedule(
         random.nextLong(200, 3_000),
         () -> {
           if (!healed) {
-            link = fullyConnected(n, n);
+            link = Partitions.fullyConnected(n, n);
             trace("replica partition healed");
           }
         });
@@ -757,11 +671,12 @@ public final class SystemSimulation {
 
   private void heal() {
     healed = true;
-    healedAtMillis = now;
-    link = fullyConnected(nodes.size(), nodes.size());
-    agentLink = fullyConnected(agents.size(), nodes.size());
+    network.heal();
+    healedAtMillis = now();
+    link = Partitions.fullyConnected(nodes.size(), nodes.size());
+    agentLink = Partitions.fullyConnected(agents.size(), nodes.size());
     for (Node node : nodes) {
-      node.pausedUntil = Math.min(node.pausedUntil, now);
+      node.pausedUntil = Math.min(node.pausedUntil, now());
       if (!node.alive) {
         node.restart();
       }
@@ -806,7 +721,7 @@ public final class SystemSimulation {
               + nodes.get(lastLeaseHolder).replica.ballot());
     }
     if (!plan.cluster().clockBeyondBound()) {
-      invariants.onLeaseHolders(now, holders);
+      invariants.onLeaseHolders(now(), holders);
     }
   }
 
@@ -841,10 +756,10 @@ public final class SystemSimulation {
     }
     if (stuck.length() > 0) {
       checker.fail(
-          now, "liveness: " + options.quietMillis() + " ms after every fault healed:" + stuck);
+          now(), "liveness: " + options.quietMillis() + " ms after every fault healed:" + stuck);
       return;
     }
-    checker.finish(now, healedAtMillis, mostApplied.cron, operations, invariants::tookEffectIn);
+    checker.finish(now(), healedAtMillis, mostApplied.cron, operations, invariants::tookEffectIn);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -898,8 +813,8 @@ public final class SystemSimulation {
 
   private record PendingClient(int client, long sequence) {}
 
-  /** One replica's process: core, disk, state machine, dispatcher and two clocks. */
-  private final class Node {
+  /** One replica's process: core, disk and driver, state machine, leader driver and two clocks. */
+  private final class Node implements ReadyDriver.Host {
     final int id;
 
     /** The monotonic clock the Paxos lease runs on. */
@@ -919,14 +834,11 @@ public final class SystemSimulation {
     int incarnation;
     long pausedUntil;
     long jumpedMillis;
-    boolean syncing;
+    final ReadyDriver driver;
     long appliedSinceSnapshot;
     long leaderSinceWallMillis;
     final long[] agentHeardWallMillis;
-    final ArrayDeque<Held> held = new ArrayDeque<>();
     final Map<Long, PendingClient> pendingClients = new HashMap<>();
-
-    record Held(Ready ready, int recordCount) {}
 
     Node(int id, SimClock paxosClock, SimClock wallClock, SplittableRandom nodeRandom) {
       this.id = id;
@@ -934,14 +846,28 @@ public final class SystemSimulation {
       this.wallClock = wallClock;
       this.nodeRandom = nodeRandom;
       this.agentHeardWallMillis = new long[plan.agents()];
+      this.driver =
+          new ReadyDriver(
+              loop,
+              disk,
+              nodeRandom,
+              new ReadyDriver.DiskFaults(plan.crashDuringSync(), plan.fsyncErrorPerSync()),
+              () -> !healed,
+              ReadyDriver.Variant.PRODUCTION,
+              this);
+    }
+
+    @Override
+    public boolean alive() {
+      return alive;
     }
 
     long paxosNow() {
-      return paxosClock.read(now);
+      return paxosClock.read(now());
     }
 
     long wallMillis() {
-      return wallClock.read(now);
+      return wallClock.read(now());
     }
 
     Instant wallNow() {
@@ -956,10 +882,10 @@ public final class SystemSimulation {
      * Runs {@code action} now, or when the pause ends (the process is frozen; its clocks are not).
      */
     void whenAwake(Runnable action) {
-      if (pausedUntil > now) {
+      if (pausedUntil > now()) {
         int at = incarnation;
         schedule(
-            pausedUntil - now,
+            pausedUntil - now(),
             () -> {
               if (alive && incarnation == at) {
                 whenAwake(action);
@@ -973,8 +899,7 @@ public final class SystemSimulation {
     void start() {
       incarnation++;
       alive = true;
-      held.clear();
-      syncing = false;
+      driver.reset();
       pendingClients.clear();
       DurableState durable = disk.recover();
       cron = new CronStateMachine();
@@ -1018,8 +943,8 @@ public final class SystemSimulation {
       if (!alive || incarnation != at) {
         return;
       }
-      if (pausedUntil > now) {
-        schedule(pausedUntil - now, () -> onTick(at));
+      if (pausedUntil > now()) {
+        schedule(pausedUntil - now(), () -> onTick(at));
         return;
       }
       process(replica.tick(paxosNow()));
@@ -1036,11 +961,11 @@ public final class SystemSimulation {
      * shared with the replica's shell).
      */
     void updateLeadership() {
-      if (!alive || pausedUntil > now) {
+      if (!alive || pausedUntil > now()) {
         return;
       }
       boolean caughtUp =
-          held.isEmpty() && sessions.appliedThroughSlot() == replica.firstUnchosenSlot() - 1;
+          driver.idle() && sessions.appliedThroughSlot() == replica.firstUnchosenSlot() - 1;
       LeaderDriver.Transition transition =
           leader.onLeadership(
               wallNow(),
@@ -1086,77 +1011,33 @@ public final class SystemSimulation {
       return directory;
     }
 
-    /**
-     * Carries out a Ready: writes now; messages and applies once the writes are durable (group
-     * commit).
-     */
     void process(Ready ready) {
-      int recordCount = disk.writtenCount();
-      if (!ready.persist().isEmpty()) {
-        disk.write(ready.persist());
-        recordCount = disk.writtenCount();
-      }
-      held.add(new Held(ready, recordCount));
-      releaseDurable();
-      startSync();
+      driver.process(ready);
     }
 
-    private void startSync() {
-      if (alive && !syncing && disk.durableCount() < disk.writtenCount()) {
-        syncing = true;
-        long syncMillis = nodeRandom.nextLong(1, 6);
-        int at = incarnation;
-        int through = disk.writtenCount();
-        schedule(
-            syncMillis,
-            () -> {
-              if (alive && incarnation == at) {
-                onSyncDone(through);
-              }
-            });
-        if (!healed && nodeRandom.nextDouble() < plan.crashDuringSync()) {
-          schedule(
-              nodeRandom.nextLong(syncMillis),
-              () -> {
-                if (alive && incarnation == at && !healed) {
-                  crash(
-                      nodeRandom.nextDouble() < plan.cluster().tornWriteOnCrash(),
-                      "loses power during a sync");
-                  schedule(nodeRandom.nextLong(200, 2_000), this::restart);
-                }
-              });
-        }
-      }
+    @Override
+    public void onPowerLossDuringSync() {
+      crash(
+          nodeRandom.nextDouble() < plan.cluster().tornWriteOnCrash(), "loses power during a sync");
+      schedule(nodeRandom.nextLong(200, 2_000), this::restart);
     }
 
-    private void onSyncDone(int through) {
-      syncing = false;
-      if (!healed && nodeRandom.nextDouble() < plan.fsyncErrorPerSync()) {
-        crash(nodeRandom.nextBoolean(), "stops on an fsync error");
-        schedule(nodeRandom.nextLong(200, 1_500), this::restart);
-        return;
-      }
-      disk.syncThrough(through);
-      releaseDurable();
-      startSync();
+    @Override
+    public void onFsyncError() {
+      crash(nodeRandom.nextBoolean(), "stops on an fsync error");
+      schedule(nodeRandom.nextLong(200, 1_500), this::restart);
     }
 
-    private void releaseDurable() {
-      while (alive && !held.isEmpty() && held.peek().recordCount() <= disk.durableCount()) {
-        Ready ready = held.poll().ready();
-        sendMessages(ready);
-        applyEffects(ready);
-      }
-    }
-
-    private void sendMessages(Ready ready) {
-      invariants.onSending(now, id, ready);
+    @Override
+    public void send(Ready ready) {
+      invariants.onSending(now(), id, ready);
       for (Envelope envelope : ready.messages()) {
         sendPeer(envelope);
       }
     }
 
-    private void applyEffects(Ready ready) {
+    @Override
+    public void apply(Ready ready) {
       if (ready.restore() != null) {
         sessions.restore(ready.restore());
         appliedSinceSnapshot = 0;
@@ -1166,13 +1047,13 @@ public final class SystemSimulation {
       List<StateChange> changes = new ArrayList<>();
       boolean overflowed = false;
       for (LogEntry entry : ready.toApply()) {
-        invariants.onApply(now, id, entry);
+        invariants.onApply(now(), id, entry);
         List<SessionStateMachine.Applied> results = sessions.apply(entry);
         List<SystemChecker.AppliedCommand> commands = observed.take();
         if (options.trace() != null && entry.slot() > checker.streamSlot()) {
           traceApplied(id, commands);
         }
-        checker.onSlotApplied(now, entry.slot(), commands);
+        checker.onSlotApplied(now(), entry.slot(), commands);
         for (SystemChecker.AppliedCommand command : commands) {
           changes.addAll(command.changes().changes());
           overflowed |= command.changes().overflowed();
@@ -1180,8 +1061,8 @@ public final class SystemSimulation {
         for (SessionStateMachine.Applied applied : results) {
           Command command = applied.command();
           if (!applied.duplicate()) {
-            invariants.onTookEffect(now, id, command, applied.slot());
-            checker.onResult(now, id, applied.slot(), command, applied.result());
+            invariants.onTookEffect(now(), id, command, applied.slot());
+            checker.onResult(now(), id, applied.slot(), command, applied.result());
           }
           PendingClient pending = pendingClients.get(command.clientId());
           if (pending != null && pending.sequence() == command.sequence()) {
@@ -1207,7 +1088,7 @@ public final class SystemSimulation {
               >= Math.max(MIN_SNAPSHOT_EVERY_SLOTS, plan.cluster().snapshotEverySlots())
           && sessions.appliedThroughSlot() > replica.snapshot().slot()) {
         Snapshot snapshot = sessions.snapshot();
-        invariants.onSnapshot(now, id, snapshot);
+        invariants.onSnapshot(now(), id, snapshot);
         appliedSinceSnapshot = 0;
         process(replica.onSnapshotTaken(paxosNow(), snapshot));
       }
@@ -1382,7 +1263,7 @@ public final class SystemSimulation {
     }
 
     Instant clock() {
-      return BASE.plusMillis(now);
+      return BASE.plusMillis(now());
     }
 
     void start() {
@@ -1584,7 +1465,7 @@ public final class SystemSimulation {
           ready.persist().stream().anyMatch(JournalRecord.Accepted.class::isInstance);
       if (accepted) {
         checker.onLaunchAccepted(
-            now, index, name, launch.runId(), launch.attempt(), launch.ballot());
+            now(), index, name, launch.runId(), launch.attempt(), launch.ballot());
         trace(
             name
                 + " accepts "
@@ -1645,7 +1526,7 @@ public final class SystemSimulation {
      * timeout).
      */
     private void startProcess(LaunchKey key, byte[] payload) {
-      checker.onRunStarted(now, index, name, key.runId(), key.attempt());
+      checker.onRunStarted(now(), index, name, key.runId(), key.attempt());
       long duration = agentRandom.nextLong(50, MAX_RUN_MILLIS + 1);
       long timeout = decodeTimeout(payload);
       Outcome outcome =
@@ -1678,7 +1559,7 @@ public final class SystemSimulation {
       }
       wakes++;
       for (int replica = 0; replica < nodes.size(); replica++) {
-        toReplicaFromAgent(index, replica, new Heartbeat(now));
+        toReplicaFromAgent(index, replica, new Heartbeat(now()));
       }
       execute(fence.onTick(clock()), -1);
       for (AgentEffect.Report report : fence.pendingReports()) {
@@ -1927,7 +1808,7 @@ public final class SystemSimulation {
           if (answer.sequence() != operation.sequence) {
             return;
           }
-          invariants.onAcknowledged(now, clientId, operation.sequence);
+          invariants.onAcknowledged(now(), clientId, operation.sequence);
           CommandResult result = answer.result();
           learn(operation, result);
           history.add(operation.asHistory(result));
