@@ -1,5 +1,6 @@
 package io.paxcron.scheduler.sim;
 
+import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.Command;
 import io.paxcron.paxos.DurableState;
 import io.paxcron.paxos.Envelope;
@@ -205,16 +206,20 @@ final class SimReplica implements ReadyDriver.Host {
     if (!alive || pausedUntil > sim.now()) {
       return;
     }
+    // This runs after every event for every replica: skip reading the clocks and the lease when
+    // the driver's rules cannot change anything (a follower that does not dispatch, or a leader
+    // that already dispatches under its ballot).
+    boolean isLeader = replica.role() == PaxosReplica.Role.LEADER;
+    Ballot leading = leader.ballot();
+    if (leading == null ? !isLeader : isLeader && leading.equals(replica.ballot())) {
+      return;
+    }
     boolean caughtUp =
         driver.idle() && sessions.appliedThroughSlot() == replica.firstUnchosenSlot() - 1;
     LeaderDriver.Transition transition =
         leader.onLeadership(
             wallNow(),
-            new LeaderDriver.Leadership(
-                replica.role() == PaxosReplica.Role.LEADER,
-                replica.ballot(),
-                leaseValid(),
-                caughtUp),
+            new LeaderDriver.Leadership(isLeader, replica.ballot(), leaseValid(), caughtUp),
             () -> {
               // A new leader gives every agent a full lease before its first tick: a directory
               // left from an earlier term would make every agent look unreachable.
