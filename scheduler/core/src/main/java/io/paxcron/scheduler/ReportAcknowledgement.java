@@ -30,6 +30,18 @@ public final class ReportAcknowledgement {
    */
   public static Decision decide(CronView view, AgentAnswer report) {
     Objects.requireNonNull(view, "view");
+    if (report instanceof AgentAnswer.Started
+        || report instanceof AgentAnswer.Finished
+        || report instanceof AgentAnswer.NeverStarted) {
+      RunId runId = runId(report);
+      if (view.run(runId).isEmpty() && view.ledgerRecord(runId).isEmpty()) {
+        // The applied state has never seen this run: this leader has not applied the intent yet
+        // (a new leader starts once it applied all it knows chosen, which may end before slots
+        // its predecessor got chosen). Proposing lands after those slots, so it is safe; an
+        // acknowledgement now would claim a log that does not hold the report.
+        return Decision.PROPOSE;
+      }
+    }
     return switch (report) {
       case AgentAnswer.Started started -> {
         Optional<Run> run = current(view, started.runId(), started.attempt());
@@ -44,6 +56,15 @@ public final class ReportAcknowledgement {
           throw new IllegalArgumentException("not a report: " + unknown);
       case AgentAnswer.Fenced fenced ->
           throw new IllegalArgumentException("not a report: " + fenced);
+    };
+  }
+
+  private static RunId runId(AgentAnswer report) {
+    return switch (report) {
+      case AgentAnswer.Started started -> started.runId();
+      case AgentAnswer.Finished finished -> finished.runId();
+      case AgentAnswer.NeverStarted never -> never.runId();
+      default -> throw new IllegalArgumentException("not a report: " + report);
     };
   }
 

@@ -36,9 +36,15 @@ final class ReportAcknowledgementTest {
   }
 
   @Test
-  void reportsOfAnotherAttemptOrAnUnknownRunAreAcknowledgedSoTheAgentStopsResending() {
+  void aReportAboutARunTheAppliedStateHasNeverSeenIsProposedNotAcknowledged() {
     fixture.put(job("a", "@every 1h").build(), at(0));
-    assertEquals(Decision.ACKNOWLEDGE, started(1), "no such run");
+    assertEquals(Decision.PROPOSE, started(1), "the intent may be chosen but not applied here");
+    assertEquals(Decision.PROPOSE, finished(1), "the intent may be chosen but not applied here");
+  }
+
+  @Test
+  void reportsOfAnotherAttemptAreAcknowledgedSoTheAgentStopsResending() {
+    fixture.put(job("a", "@every 1h").build(), at(0));
     fixture.intent("a", at(3600), 1, "agent-1", at(3600));
     assertEquals(Decision.ACKNOWLEDGE, started(7), "not the current attempt");
     assertEquals(Decision.ACKNOWLEDGE, finished(7), "not the current attempt");

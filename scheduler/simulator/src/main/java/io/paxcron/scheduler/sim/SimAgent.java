@@ -224,12 +224,15 @@ final class SimAgent {
                 fenceBallot(cancel.ballot())),
             from);
       }
-      case AckMessage ack ->
-          execute(
-              fence.onReportAcknowledged(
-                  new LaunchKey(ack.runId(), ack.attempt()),
-                  ack.finish() ? AgentEffect.ReportKind.FINISHED : AgentEffect.ReportKind.STARTED),
-              from);
+      case AckMessage ack -> {
+        sim.checker.onReportAcknowledged(
+            sim.now(), index, name, ack.runId(), ack.attempt(), ack.finish());
+        execute(
+            fence.onReportAcknowledged(
+                new LaunchKey(ack.runId(), ack.attempt()),
+                ack.finish() ? AgentEffect.ReportKind.FINISHED : AgentEffect.ReportKind.STARTED),
+            from);
+      }
       case HeartbeatAckMessage ack -> {
         FenceBallot ballot = fenceBallot(ack.ballot());
         noteBallot(ack.ballot());

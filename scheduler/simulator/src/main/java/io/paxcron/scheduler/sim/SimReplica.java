@@ -450,7 +450,9 @@ final class SimReplica implements ReadyDriver.Host {
   /** A start or finish report: acknowledged once the applied log holds it (the shared rule). */
   private void onReport(int agent, AgentAnswer report, AckMessage acknowledgement) {
     LeaderDriver.ReportStep decided = leader.onReport(wallNow(), leaseValid(), report);
-    if (decided.acknowledge()) {
+    if (decided.acknowledge()
+        || sim.options.bug() == SystemBug.REPORT_ACKNOWLEDGED_BEFORE_CHOSEN
+            && leader.ballot() != null) {
       sim.toAgent(id, agent, acknowledgement);
     }
     carryOut(decided.effects());
