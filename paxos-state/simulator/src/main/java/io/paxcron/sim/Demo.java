@@ -1,5 +1,6 @@
 package io.paxcron.sim;
 
+import io.paxcron.simkit.FaultPlan;
 import java.io.PrintStream;
 
 /**

@@ -18,13 +18,20 @@ import io.paxcron.sim.linearizability.CheckResult;
 import io.paxcron.sim.linearizability.KeyValueModel;
 import io.paxcron.sim.linearizability.LinearizabilityChecker;
 import io.paxcron.sim.linearizability.Operation;
+import io.paxcron.simkit.EventLoop;
+import io.paxcron.simkit.FaultPicker;
+import io.paxcron.simkit.FaultPlan;
+import io.paxcron.simkit.Invariants;
+import io.paxcron.simkit.Network;
+import io.paxcron.simkit.Partitions;
+import io.paxcron.simkit.ReadyDriver;
+import io.paxcron.simkit.SimClock;
+import io.paxcron.simkit.SimDisk;
 import java.io.PrintStream;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 
 /**
@@ -165,16 +172,15 @@ public final class Simulation {
   private final FaultPlan plan;
   private final SplittableRandom random;
   private final PaxosConfig baseConfig;
-  private final PriorityQueue<Event> queue = new PriorityQueue<>();
+  private final EventLoop loop = new EventLoop();
+  private final Network network;
+  private final FaultPicker faults;
   private final List<Node> nodes = new ArrayList<>();
   private final List<Client> clients = new ArrayList<>();
   private final Invariants invariants;
   private final List<Operation<KeyValueModel.Input, KeyValueModel.Output>> history =
       new ArrayList<>();
   private boolean[][] link;
-  private long now;
-  private long sequence;
-  private long events;
   private boolean healed;
   private long healedAtMillis;
   private long nextReadId = 1;
@@ -229,7 +235,19 @@ public final class Simulation {
             50,
             options.plantedBug());
     this.invariants = new Invariants(plan.replicas());
-    this.link = fullyConnected(plan.replicas());
+    this.link = Partitions.fullyConnected(plan.replicas(), plan.replicas());
+    this.network =
+        new Network(
+            loop,
+            random,
+            new Network.Faults(
+                plan.messageLoss(), plan.messageDuplication(), plan.maxExtraDelayMillis()));
+    this.faults =
+        new FaultPicker(
+            plan.partitionsPerSecond(),
+            plan.crashesPerSecond(),
+            plan.pausesPerSecond(),
+            plan.clockJumpsPerSecond());
   }
 
   /** Runs the seed to the end and reports; never throws for a protocol failure. */
@@ -249,38 +267,34 @@ public final class Simulation {
     for (int c = 0; c < plan.clients(); c++) {
       Client client = new Client(c, 1_000 + c);
       clients.add(client);
-      schedule(random.nextLong(50, 400), new ClientWake(client.index, 0));
+      loop.schedule(random.nextLong(50, 400), () -> client.onWake(0, false));
     }
     scheduleNextFault();
     trace("plan " + plan);
     try {
-      while (!queue.isEmpty() && invariants.violation() == null) {
-        Event event = queue.poll();
-        now = event.at;
-        events++;
-        handle(event);
+      while (invariants.violation() == null && loop.runNext(Long.MAX_VALUE)) {
         checkLeases();
-        if (options.trace() != null && now >= nextProgressMillis) {
-          nextProgressMillis = now + PROGRESS_EVERY_MILLIS;
+        if (options.trace() != null && now() >= nextProgressMillis) {
+          nextProgressMillis = now() + PROGRESS_EVERY_MILLIS;
           trace(progress());
         }
-        if (!healed && events >= options.faultEvents()) {
+        if (!healed && loop.events() >= options.faultEvents()) {
           heal();
         }
         if (healed && settled() && returningReplicaLeftTheLeaderAlone()) {
           break;
         }
-        if (healed && now - healedAtMillis > options.livenessMillis()) {
+        if (healed && now() - healedAtMillis > options.livenessMillis()) {
           invariants.fail(
-              now,
+              now(),
               "liveness: "
                   + options.livenessMillis()
                   + " ms after every fault healed, "
                   + stuckDescription());
           break;
         }
-        if (now > MAX_VIRTUAL_MILLIS) {
-          invariants.fail(now, "the run exceeded " + MAX_VIRTUAL_MILLIS + " ms of virtual time");
+        if (now() > MAX_VIRTUAL_MILLIS) {
+          invariants.fail(now(), "the run exceeded " + MAX_VIRTUAL_MILLIS + " ms of virtual time");
           break;
         }
       }
@@ -288,7 +302,7 @@ public final class Simulation {
         finalChecks();
       }
     } catch (RuntimeException e) {
-      invariants.fail(now, "a core threw " + e);
+      invariants.fail(loop.now(), "a core threw " + e);
     }
     int acknowledged = 0;
     int pending = 0;
@@ -300,8 +314,8 @@ public final class Simulation {
     return new Result(
         options.seed(),
         new FaultPlanView(plan.toString(), plan.replicas(), plan.clockBeyondBound()),
-        events,
-        now,
+        loop.events(),
+        loop.now(),
         invariants.violation(),
         acknowledged,
         pending,
@@ -315,113 +329,6 @@ public final class Simulation {
 
   // ---------------------------------------------------------------------------------------------
   // Events
-
-  private abstract static class Event implements Comparable<Event> {
-    long at;
-    long order;
-
-    @Override
-    public int compareTo(Event other) {
-      int byTime = Long.compare(at, other.at);
-      return byTime != 0 ? byTime : Long.compare(order, other.order);
-    }
-  }
-
-  private static final class Deliver extends Event {
-    final Envelope envelope;
-
-    Deliver(Envelope envelope) {
-      this.envelope = envelope;
-    }
-  }
-
-  private static final class Tick extends Event {
-    final int node;
-    final int incarnation;
-
-    Tick(int node, int incarnation) {
-      this.node = node;
-      this.incarnation = incarnation;
-    }
-  }
-
-  private static final class SyncDone extends Event {
-    final int node;
-    final int incarnation;
-    final int through;
-
-    SyncDone(int node, int incarnation, int through) {
-      this.node = node;
-      this.incarnation = incarnation;
-      this.through = through;
-    }
-  }
-
-  private static final class Restart extends Event {
-    final int node;
-
-    Restart(int node) {
-      this.node = node;
-    }
-  }
-
-  private static final class Crash extends Event {
-    final int node;
-    final int incarnation;
-
-    Crash(int node, int incarnation) {
-      this.node = node;
-      this.incarnation = incarnation;
-    }
-  }
-
-  private static final class Resume extends Event {
-    final int node;
-
-    Resume(int node) {
-      this.node = node;
-    }
-  }
-
-  private static final class NextFault extends Event {}
-
-  private static final class HealPartition extends Event {}
-
-  private static final class ClientWake extends Event {
-    final int client;
-    final long attempt;
-    final boolean redirected;
-
-    ClientWake(int client, long attempt) {
-      this(client, attempt, false);
-    }
-
-    ClientWake(int client, long attempt, boolean redirected) {
-      this.client = client;
-      this.attempt = attempt;
-      this.redirected = redirected;
-    }
-  }
-
-  private static final class ToReplica extends Event {
-    final int node;
-    final ClientRequest request;
-
-    ToReplica(int node, ClientRequest request) {
-      this.node = node;
-      this.request = request;
-    }
-  }
-
-  private static final class ToClient extends Event {
-    final int client;
-    final ClientReply reply;
-
-    ToClient(int client, ClientReply reply) {
-      this.client = client;
-      this.reply = reply;
-    }
-  }
 
   private sealed interface ClientRequest {}
 
@@ -437,90 +344,41 @@ public final class Simulation {
 
   private record Redirect(long attempt, int leaderHint) implements ClientReply {}
 
-  private void schedule(long delayMillis, Event event) {
-    event.at = now + Math.max(0, delayMillis);
-    event.order = sequence++;
-    queue.add(event);
+  /** A replica's tick: the core's timers, then the next tick (a paused replica's waits). */
+  private void onTick(Node node, int incarnation) {
+    if (!node.alive || node.incarnation != incarnation) {
+      return;
+    }
+    if (node.pausedUntil > now()) {
+      loop.schedule(node.pausedUntil - now(), () -> onTick(node, incarnation));
+      return;
+    }
+    node.process(node.replica.tick(node.clock.read(now())));
+    loop.schedule(TICK_MILLIS, () -> onTick(node, incarnation));
   }
 
-  private void handle(Event event) {
-    switch (event) {
-      case Deliver deliver -> deliver(deliver.envelope);
-      case Tick tick -> {
-        Node node = nodes.get(tick.node);
-        if (node.alive && node.incarnation == tick.incarnation) {
-          if (node.pausedUntil > now) {
-            schedule(node.pausedUntil - now, new Tick(tick.node, tick.incarnation));
-            return;
-          }
-          node.process(node.replica.tick(node.clock.read(now)));
-          schedule(TICK_MILLIS, new Tick(tick.node, tick.incarnation));
-        }
-      }
-      case SyncDone done -> {
-        Node node = nodes.get(done.node);
-        if (node.alive && node.incarnation == done.incarnation) {
-          node.onSyncDone(done.through);
-        }
-      }
-      case Restart restart -> {
-        Node node = nodes.get(restart.node);
-        if (!node.alive) {
-          node.start();
-        }
-      }
-      case Crash crash -> {
-        Node node = nodes.get(crash.node);
-        if (node.alive && node.incarnation == crash.incarnation && !healed) {
-          node.crash(random.nextDouble() < plan.tornWriteOnCrash(), "loses power during a sync");
-          schedule(random.nextLong(20, 1_500), new Restart(node.id));
-        }
-      }
-      case Resume resume -> trace("replica " + resume.node + " resumes");
-      case NextFault fault -> {
-        if (!healed) {
-          injectFault();
-          scheduleNextFault();
-        }
-      }
-      case HealPartition heal -> {
-        if (!healed) {
-          link = fullyConnected(plan.replicas());
-          trace("partition healed");
-        }
-      }
-      case ClientWake wake -> clients.get(wake.client).onWake(wake.attempt, wake.redirected);
-      case ToReplica request -> {
-        Node node = nodes.get(request.node);
-        if (!node.alive) {
-          return;
-        }
-        if (node.pausedUntil > now) {
-          schedule(node.pausedUntil - now, new ToReplica(request.node, request.request));
-          return;
-        }
-        node.onClientRequest(request.request);
-      }
-      case ToClient reply -> clients.get(reply.client).onReply(reply.reply);
-      default -> throw new IllegalStateException("unknown event " + event);
+  private void restart(Node node) {
+    if (!node.alive) {
+      node.start();
     }
+  }
+
+  private void onClientRequest(Node node, ClientRequest request) {
+    if (!node.alive) {
+      return;
+    }
+    if (node.pausedUntil > now()) {
+      loop.schedule(node.pausedUntil - now(), () -> onClientRequest(node, request));
+      return;
+    }
+    node.onClientRequest(request);
   }
 
   // ---------------------------------------------------------------------------------------------
   // Network
 
-  private void send(Envelope envelope) {
-    if (!healed && random.nextDouble() < plan.messageLoss()) {
-      return;
-    }
-    schedule(networkDelay(), new Deliver(envelope));
-    if (!healed && random.nextDouble() < plan.messageDuplication()) {
-      schedule(networkDelay(), new Deliver(envelope));
-    }
-  }
-
-  private long networkDelay() {
-    return 1 + random.nextLong(plan.maxExtraDelayMillis() + 1);
+  private void sendPeer(Envelope envelope) {
+    network.send(() -> deliver(envelope));
   }
 
   private void deliver(Envelope envelope) {
@@ -528,86 +386,72 @@ public final class Simulation {
     if (!node.alive || !link[envelope.from()][envelope.to()]) {
       return;
     }
-    if (node.pausedUntil > now) {
-      schedule(node.pausedUntil - now, new Deliver(envelope));
+    if (node.pausedUntil > now()) {
+      loop.schedule(node.pausedUntil - now(), () -> deliver(envelope));
       return;
     }
     if (options.trace() != null && options.traceMessages()) {
       trace(envelope.from() + "->" + envelope.to() + " " + describe(envelope.message()));
     }
-    node.process(node.replica.onMessage(node.clock.read(now), envelope.from(), envelope.message()));
+    node.process(
+        node.replica.onMessage(node.clock.read(now()), envelope.from(), envelope.message()));
   }
 
   private void toClient(int client, ClientReply reply) {
-    if (!healed && random.nextDouble() < plan.messageLoss()) {
-      return;
-    }
-    schedule(networkDelay(), new ToClient(client, reply));
+    network.sendOnce(() -> clients.get(client).onReply(reply));
   }
 
   private void toReplica(int node, ClientRequest request) {
-    if (!healed && random.nextDouble() < plan.messageLoss()) {
-      return;
-    }
-    schedule(networkDelay(), new ToReplica(node, request));
-  }
-
-  private static boolean[][] fullyConnected(int n) {
-    boolean[][] all = new boolean[n][n];
-    for (boolean[] row : all) {
-      java.util.Arrays.fill(row, true);
-    }
-    return all;
+    network.sendOnce(() -> onClientRequest(nodes.get(node), request));
   }
 
   // ---------------------------------------------------------------------------------------------
   // Faults
 
   private void scheduleNextFault() {
-    double rate =
-        plan.partitionsPerSecond()
-            + plan.crashesPerSecond()
-            + plan.pausesPerSecond()
-            + plan.clockJumpsPerSecond();
-    if (rate <= 0) {
-      return;
+    if (faults.any()) {
+      loop.schedule(faults.nextDelayMillis(random), this::onNextFault);
     }
-    long meanMillis = (long) (1000 / rate);
-    schedule(1 + random.nextLong(2 * meanMillis + 1), new NextFault());
+  }
+
+  private void onNextFault() {
+    if (!healed) {
+      injectFault();
+      scheduleNextFault();
+    }
   }
 
   private void injectFault() {
-    double total =
-        plan.partitionsPerSecond()
-            + plan.crashesPerSecond()
-            + plan.pausesPerSecond()
-            + plan.clockJumpsPerSecond();
-    double pick = random.nextDouble() * total;
-    if ((pick -= plan.partitionsPerSecond()) < 0) {
-      partition();
-    } else if ((pick -= plan.crashesPerSecond()) < 0) {
-      Node victim = pickVictim();
-      if (victim.alive) {
-        victim.crash(random.nextDouble() < plan.tornWriteOnCrash(), "crash");
-        schedule(random.nextLong(20, 1_500), new Restart(victim.id));
+    switch (faults.pick(random)) {
+      case 0 -> partition();
+      case 1 -> {
+        Node victim = pickVictim();
+        if (victim.alive) {
+          victim.crash(random.nextDouble() < plan.tornWriteOnCrash(), "crash");
+          loop.schedule(random.nextLong(20, 1_500), () -> restart(victim));
+        }
       }
-    } else if ((pick -= plan.pausesPerSecond()) < 0) {
-      Node victim = pickVictim();
-      if (victim.alive && victim.pausedUntil <= now) {
-        victim.pausedUntil = now + random.nextLong(20, 800);
-        trace("replica " + victim.id + " paused until t=" + victim.pausedUntil);
-        schedule(victim.pausedUntil - now, new Resume(victim.id));
+      case 2 -> {
+        Node victim = pickVictim();
+        if (victim.alive && victim.pausedUntil <= now()) {
+          victim.pausedUntil = now() + random.nextLong(20, 800);
+          trace("replica " + victim.id + " paused until t=" + victim.pausedUntil);
+          loop.schedule(
+              victim.pausedUntil - now(), () -> trace("replica " + victim.id + " resumes"));
+        }
       }
-    } else {
-      Node victim = nodes.get(random.nextInt(nodes.size()));
-      long bound = plan.clockBeyondBound() ? 2_000 : baseConfig.clockBound().maxJumpMillis();
-      if (!plan.clockBeyondBound() && victim.jumpedMillis >= bound) {
-        return;
+      default -> {
+        Node victim = nodes.get(random.nextInt(nodes.size()));
+        long bound = plan.clockBeyondBound() ? 2_000 : baseConfig.clockBound().maxJumpMillis();
+        if (!plan.clockBeyondBound() && victim.jumpedMillis >= bound) {
+          return;
+        }
+        long jump =
+            random.nextLong(-(bound - victim.jumpedMillis), bound - victim.jumpedMillis + 1);
+        victim.jumpedMillis += Math.abs(jump);
+        victim.clock.jump(now(), jump);
+        trace("replica " + victim.id + " clock jumps " + jump + " ms");
       }
-      long jump = random.nextLong(-(bound - victim.jumpedMillis), bound - victim.jumpedMillis + 1);
-      victim.jumpedMillis += Math.abs(jump);
-      victim.clock.jump(now, jump);
-      trace("replica " + victim.id + " clock jumps " + jump + " ms");
     }
   }
 
@@ -620,92 +464,42 @@ public final class Simulation {
   }
 
   private void partition() {
-    int n = plan.replicas();
-    List<Integer> order = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      order.add(i);
-    }
-    for (int i = n - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int swap = order.get(i);
-      order.set(i, order.get(j));
-      order.set(j, swap);
-    }
-    boolean[][] next = new boolean[n][n];
-    for (int i = 0; i < n; i++) {
-      next[i][i] = true;
-    }
-    String kind;
-    switch (random.nextInt(5)) {
-      case 0 -> {
-        kind = "halves";
-        int half = n / 2;
-        for (int a = 0; a < n; a++) {
-          for (int b = 0; b < n; b++) {
-            next[order.get(a)][order.get(b)] = (a < half) == (b < half);
-          }
-        }
+    int leader = currentLeader();
+    Partitions.Cut cut = Partitions.pick(random, plan.replicas(), leader);
+    String kind = cut.kind();
+    if (cut.isolated() >= 0 && cut.isolated() == leader && random.nextBoolean()) {
+      // The worst clocks the bound allows: the cut-off leader's runs slow, so it believes in its
+      // lease longest, and everyone else's runs fast, so they elect a successor soonest.
+      for (Node node : nodes) {
+        node.clock.setDrift(
+            loop.now(), node.id == leader ? -plan.maxDriftPpm() : plan.maxDriftPpm());
       }
-      case 1, 2 -> {
-        int isolated =
-            random.nextBoolean() && currentLeader() >= 0 ? currentLeader() : order.get(0);
-        kind = "isolate " + isolated + (isolated == currentLeader() ? " (the leader)" : "");
-        if (isolated == currentLeader() && random.nextBoolean()) {
-          // The worst clocks the bound allows: the cut-off leader's runs slow, so it believes in
-          // its lease longest, and everyone else's runs fast, so they elect a successor soonest.
-          for (Node node : nodes) {
-            node.clock.setDrift(
-                now, node.id == isolated ? -plan.maxDriftPpm() : plan.maxDriftPpm());
-          }
-          kind += " with adversarial clock rates";
-        }
-        for (int a = 0; a < n; a++) {
-          for (int b = 0; b < n; b++) {
-            next[a][b] = a == b || (a != isolated && b != isolated);
-          }
-        }
-      }
-      case 3 -> {
-        // Bridge: two halves that cannot talk, and one replica that talks to both.
-        kind = "bridge via " + order.get(0);
-        int bridge = order.get(0);
-        int half = (n - 1) / 2;
-        for (int a = 1; a < n; a++) {
-          for (int b = 1; b < n; b++) {
-            next[order.get(a)][order.get(b)] = (a <= half) == (b <= half);
-          }
-          next[bridge][order.get(a)] = true;
-          next[order.get(a)][bridge] = true;
-        }
-      }
-      default -> {
-        // Majorities ring: each replica reaches its ring neighbours only, so each sees a
-        // majority (in a 5-replica cluster), but no two see the same one.
-        kind = "majorities ring";
-        for (int a = 0; a < n; a++) {
-          int left = (a + n - 1) % n;
-          int right = (a + 1) % n;
-          next[order.get(a)][order.get(left)] = true;
-          next[order.get(a)][order.get(right)] = true;
-        }
-      }
+      kind += " with adversarial clock rates";
     }
-    link = next;
+    link = cut.links();
     trace("partition: " + kind);
-    schedule(random.nextLong(50, 2_000), new HealPartition());
+    loop.schedule(
+        random.nextLong(50, 2_000),
+        () -> {
+          if (!healed) {
+            link = Partitions.fullyConnected(plan.replicas(), plan.replicas());
+            trace("partition healed");
+          }
+        });
   }
 
   private void heal() {
     healed = true;
-    healedAtMillis = now;
-    link = fullyConnected(plan.replicas());
+    network.heal();
+    healedAtMillis = now();
+    link = Partitions.fullyConnected(plan.replicas(), plan.replicas());
     for (Node node : nodes) {
-      node.pausedUntil = Math.min(node.pausedUntil, now);
+      node.pausedUntil = Math.min(node.pausedUntil, now());
       if (!node.alive) {
         node.start();
       }
     }
-    trace("every fault healed at t=" + now + "; clients finish what they started");
+    trace("every fault healed at t=" + now() + "; clients finish what they started");
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -726,7 +520,7 @@ public final class Simulation {
   private void checkLeases() {
     List<Integer> holders = new ArrayList<>(1);
     for (Node node : nodes) {
-      if (node.alive && node.replica.holdsLease(node.clock.read(now))) {
+      if (node.alive && node.replica.holdsLease(node.clock.read(now()))) {
         holders.add(node.id);
       }
     }
@@ -742,7 +536,7 @@ public final class Simulation {
                   + settledBallot);
           if (!plan.clockBeyondBound()) {
             invariants.fail(
-                now,
+                now(),
                 "needless election: ballot "
                     + ballot
                     + " took the lease from "
@@ -752,9 +546,9 @@ public final class Simulation {
           settledBallot = null;
         }
         holderBallot = ballot;
-        holderSinceMillis = now;
+        holderSinceMillis = now();
       } else if (settledBallot == null
-          && now - holderSinceMillis >= 2 * baseConfig.electionTimeoutMillis()) {
+          && now() - holderSinceMillis >= 2 * baseConfig.electionTimeoutMillis()) {
         // Two election timeouts under one ballot: any election still in flight has ended.
         settledBallot = ballot;
       }
@@ -769,7 +563,7 @@ public final class Simulation {
               + nodes.get(lastLeader).replica.ballot());
     }
     if (!plan.clockBeyondBound()) {
-      invariants.onLeaseHolders(now, holders);
+      invariants.onLeaseHolders(now(), holders);
     }
   }
 
@@ -798,26 +592,23 @@ public final class Simulation {
           }
         }
         returningNode = followers.get(random.nextInt(followers.size()));
-        for (int other = 0; other < plan.replicas(); other++) {
-          link[returningNode][other] = false;
-          link[other][returningNode] = false;
-        }
+        Partitions.cutOff(link, returningNode);
         returning = Returning.CUT_OFF;
-        returningSinceMillis = now;
+        returningSinceMillis = now();
         trace("replica " + returningNode + " is cut off while leader " + leader + " is healthy");
         return false;
       }
       case CUT_OFF -> {
-        if (now - returningSinceMillis >= stretch) {
-          link = fullyConnected(plan.replicas());
+        if (now() - returningSinceMillis >= stretch) {
+          link = Partitions.fullyConnected(plan.replicas(), plan.replicas());
           returning = Returning.RETURNED;
-          returningSinceMillis = now;
+          returningSinceMillis = now();
           trace("replica " + returningNode + " returns");
         }
         return false;
       }
       case RETURNED -> {
-        return now - returningSinceMillis >= stretch;
+        return now() - returningSinceMillis >= stretch;
       }
     }
     throw new IllegalStateException("unknown stretch state " + returning);
@@ -871,13 +662,12 @@ public final class Simulation {
               node.alive
                   ? " firstUnchosen "
                       + node.replica.firstUnchosenSlot()
-                      + " held "
-                      + node.held.size()
+                      + " "
+                      + node.driver
                       + " disk "
                       + node.disk.durableCount()
                       + "/"
                       + node.disk.writtenCount()
-                      + (node.syncing ? " syncing" : "")
                   : "")
           .append("; ");
     }
@@ -891,7 +681,7 @@ public final class Simulation {
         for (Node node : nodes) {
           if (slot == null || node.sessions.appliedThroughSlot() < slot) {
             invariants.fail(
-                now,
+                now(),
                 "acknowledged command "
                     + client.clientId
                     + "#"
@@ -910,7 +700,7 @@ public final class Simulation {
         reference = Map.copyOf(state);
       } else if (!reference.equals(state)) {
         invariants.fail(
-            now,
+            now(),
             "replica "
                 + node.id
                 + " ends with state "
@@ -926,9 +716,9 @@ public final class Simulation {
     switch (linearizable) {
       case CheckResult.Linearizable ok -> {}
       case CheckResult.NotLinearizable bad ->
-          invariants.fail(now, "client history is not linearizable: " + bad.explanation());
+          invariants.fail(now(), "client history is not linearizable: " + bad.explanation());
       case CheckResult.Unknown unknown ->
-          invariants.fail(now, "linearizability undecided: " + unknown.reason());
+          invariants.fail(now(), "linearizability undecided: " + unknown.reason());
     }
   }
 
@@ -960,9 +750,13 @@ public final class Simulation {
         + " lease reads served";
   }
 
+  private long now() {
+    return loop.now();
+  }
+
   private void trace(String line) {
     if (options.trace() != null) {
-      options.trace().println(String.format("%8d ms  %s", now, line));
+      options.trace().println(String.format("%8d ms  %s", now(), line));
     }
   }
 
@@ -1014,8 +808,8 @@ public final class Simulation {
   // ---------------------------------------------------------------------------------------------
   // Replicas
 
-  /** One replica's process: the core, its disk, its state machine and its clock. */
-  private final class Node {
+  /** One replica's process: the core, its disk and driver, its state machine and its clock. */
+  private final class Node implements ReadyDriver.Host {
     final int id;
     final SimClock clock;
     final SplittableRandom nodeRandom;
@@ -1027,14 +821,11 @@ public final class Simulation {
     int incarnation;
     long pausedUntil;
     long jumpedMillis;
-    boolean syncing;
     long appliedSinceSnapshot;
-    final ArrayDeque<Held> held = new ArrayDeque<>();
+    final ReadyDriver driver;
     final Map<Long, Long> pendingWrites = new HashMap<>();
     final Map<Long, PendingRead> pendingReads = new HashMap<>();
     final List<PendingRead> readyReads = new ArrayList<>();
-
-    record Held(Ready ready, int recordCount, boolean messagesSent) {}
 
     record PendingRead(int client, long readId, String key, long slot) {}
 
@@ -1042,13 +833,28 @@ public final class Simulation {
       this.id = id;
       this.clock = clock;
       this.nodeRandom = nodeRandom;
+      this.driver =
+          new ReadyDriver(
+              loop,
+              disk,
+              nodeRandom,
+              new ReadyDriver.DiskFaults(plan.crashDuringSync(), plan.fsyncErrorPerSync()),
+              () -> !healed,
+              options.driverBug() == DriverBug.REPLY_BEFORE_PERSIST
+                  ? ReadyDriver.Variant.SEND_BEFORE_PERSIST
+                  : ReadyDriver.Variant.PRODUCTION,
+              this);
+    }
+
+    @Override
+    public boolean alive() {
+      return alive;
     }
 
     void start() {
       incarnation++;
       alive = true;
-      held.clear();
-      syncing = false;
+      driver.reset();
       pendingWrites.clear();
       pendingReads.clear();
       readyReads.clear();
@@ -1072,8 +878,9 @@ public final class Simulation {
               + ", "
               + durable.log().size()
               + " log entries)");
-      process(replica.start(clock.read(now)));
-      schedule(1 + nodeRandom.nextLong(TICK_MILLIS), new Tick(id, incarnation));
+      process(replica.start(clock.read(now())));
+      int at = incarnation;
+      loop.schedule(1 + nodeRandom.nextLong(TICK_MILLIS), () -> onTick(this, at));
     }
 
     void crash(boolean tear, String why) {
@@ -1082,80 +889,44 @@ public final class Simulation {
       trace("replica " + id + " " + why + (tear ? " (last write torn)" : ""));
     }
 
-    /**
-     * Carries out a Ready: writes now, everything else once the writes are durable, in order (group
-     * commit: one sync covers every record written before it started).
-     */
     void process(Ready ready) {
-      int recordCount = disk.writtenCount();
-      if (!ready.persist().isEmpty()) {
-        disk.write(ready.persist());
-        recordCount = disk.writtenCount();
-      }
-      boolean replyEarly = options.driverBug() == DriverBug.REPLY_BEFORE_PERSIST;
-      if (replyEarly) {
-        sendMessages(ready);
-      }
-      held.add(new Held(ready, recordCount, replyEarly));
-      releaseDurable();
-      startSync();
+      driver.process(ready);
     }
 
-    private void startSync() {
-      if (alive && !syncing && disk.durableCount() < disk.writtenCount()) {
-        syncing = true;
-        long syncMillis = nodeRandom.nextLong(1, 6);
-        schedule(syncMillis, new SyncDone(id, incarnation, disk.writtenCount()));
-        if (!healed && nodeRandom.nextDouble() < plan.crashDuringSync()) {
-          // Power loss while the sync is in flight: the window in which a driver that replies
-          // before persisting has already promised what its disk will forget.
-          schedule(nodeRandom.nextLong(syncMillis), new Crash(id, incarnation));
-        }
-      }
+    @Override
+    public void onPowerLossDuringSync() {
+      crash(random.nextDouble() < plan.tornWriteOnCrash(), "loses power during a sync");
+      loop.schedule(random.nextLong(20, 1_500), () -> restart(this));
     }
 
-    void onSyncDone(int through) {
-      syncing = false;
-      if (!healed && nodeRandom.nextDouble() < plan.fsyncErrorPerSync()) {
-        // A failed fsync leaves the page cache in an unknown state: the replica must stop.
-        crash(nodeRandom.nextBoolean(), "stops on an fsync error");
-        schedule(nodeRandom.nextLong(20, 1_000), new Restart(id));
-        return;
-      }
-      disk.syncThrough(through);
-      releaseDurable();
-      startSync();
-    }
-
-    private void releaseDurable() {
-      while (alive && !held.isEmpty() && held.peek().recordCount() <= disk.durableCount()) {
-        Held next = held.poll();
-        if (!next.messagesSent()) {
-          sendMessages(next.ready());
-        }
-        applyEffects(next.ready());
-      }
+    @Override
+    public void onFsyncError() {
+      // A failed fsync leaves the page cache in an unknown state: the replica must stop.
+      crash(nodeRandom.nextBoolean(), "stops on an fsync error");
+      loop.schedule(nodeRandom.nextLong(20, 1_000), () -> restart(this));
     }
 
     /** Sends a Ready's messages, telling the checkers about every proposal and vote in them. */
-    private void sendMessages(Ready ready) {
-      invariants.onSending(now, id, ready);
+    @Override
+    public void send(Ready ready) {
+      invariants.onSending(now(), id, ready);
       for (Envelope envelope : ready.messages()) {
-        send(envelope);
+        sendPeer(envelope);
       }
     }
 
-    private void applyEffects(Ready ready) {
+    @Override
+    public void apply(Ready ready) {
       if (ready.restore() != null) {
         sessions.restore(ready.restore());
         appliedSinceSnapshot = 0;
         trace("replica " + id + " restores snapshot@" + ready.restore().slot());
       }
       for (LogEntry entry : ready.toApply()) {
-        invariants.onApply(now, id, entry);
+        invariants.onApply(now(), id, entry);
         for (SessionStateMachine.Applied applied : sessions.apply(entry)) {
           if (!applied.duplicate()) {
-            invariants.onTookEffect(now, id, applied.command(), applied.slot());
+            invariants.onTookEffect(now(), id, applied.command(), applied.slot());
           }
           Long waiting = pendingWrites.get(applied.command().clientId());
           if (waiting != null && waiting == applied.command().sequence()) {
@@ -1198,9 +969,9 @@ public final class Simulation {
       if (appliedSinceSnapshot >= plan.snapshotEverySlots()
           && sessions.appliedThroughSlot() > replica.snapshot().slot()) {
         Snapshot snapshot = sessions.snapshot();
-        invariants.onSnapshot(now, id, snapshot);
+        invariants.onSnapshot(now(), id, snapshot);
         appliedSinceSnapshot = 0;
-        process(replica.onSnapshotTaken(clock.read(now), snapshot));
+        process(replica.onSnapshotTaken(clock.read(now()), snapshot));
       }
     }
 
@@ -1208,12 +979,12 @@ public final class Simulation {
       switch (request) {
         case WriteRequest write -> {
           pendingWrites.put(write.command().clientId(), write.command().sequence());
-          process(replica.propose(clock.read(now), write.command()));
+          process(replica.propose(clock.read(now()), write.command()));
         }
         case ReadRequest read -> {
           pendingReads.put(
               read.readId(), new PendingRead(read.client(), read.readId(), read.key(), -1));
-          process(replica.read(clock.read(now), read.readId()));
+          process(replica.read(clock.read(now()), read.readId()));
         }
       }
     }
@@ -1250,9 +1021,9 @@ public final class Simulation {
         String key = "k" + random.nextInt(KEYS);
         if (random.nextInt(10) < 7) {
           long sequence = nextSequence++;
-          operation = new Pending(true, key, clientId + "-" + sequence, sequence, 0, now);
+          operation = new Pending(true, key, clientId + "-" + sequence, sequence, 0, now());
         } else {
-          operation = new Pending(false, key, null, 0, nextReadId++, now);
+          operation = new Pending(false, key, null, 0, nextReadId++, now());
         }
         sendAttempt();
       } else if (wakeAttempt == attempt) {
@@ -1266,7 +1037,7 @@ public final class Simulation {
 
     private void retry() {
       if (!operation.write) {
-        operation = new Pending(false, operation.key, null, 0, nextReadId++, now);
+        operation = new Pending(false, operation.key, null, 0, nextReadId++, now());
       }
       sendAttempt();
     }
@@ -1280,7 +1051,8 @@ public final class Simulation {
       } else {
         toReplica(target, new ReadRequest(index, operation.readId, operation.key));
       }
-      schedule(CLIENT_TIMEOUT_MILLIS, new ClientWake(index, attempt));
+      long sent = attempt;
+      loop.schedule(CLIENT_TIMEOUT_MILLIS, () -> onWake(sent, false));
     }
 
     void onReply(ClientReply reply) {
@@ -1290,12 +1062,12 @@ public final class Simulation {
       switch (reply) {
         case WriteAck ack -> {
           if (operation.write && ack.sequence() == operation.sequence) {
-            invariants.onAcknowledged(now, clientId, operation.sequence);
+            invariants.onAcknowledged(now(), clientId, operation.sequence);
             history.add(
                 new Operation<>(
                     index,
                     operation.callTime,
-                    now,
+                    now(),
                     new KeyValueModel.Put(operation.key, operation.value),
                     new KeyValueModel.PutOk()));
             acknowledged++;
@@ -1310,7 +1082,7 @@ public final class Simulation {
                 new Operation<>(
                     index,
                     operation.callTime,
-                    now,
+                    now(),
                     new KeyValueModel.Get(operation.key),
                     new KeyValueModel.GetResult(value.value())));
             finish();
@@ -1328,7 +1100,8 @@ public final class Simulation {
                     : random.nextInt(plan.replicas());
             long backoff = random.nextLong(5, 40);
             attempt++;
-            schedule(backoff, new ClientWake(index, attempt, true));
+            long next = attempt;
+            loop.schedule(backoff, () -> onWake(next, true));
           }
         }
       }
@@ -1337,7 +1110,8 @@ public final class Simulation {
     private void finish() {
       operation = null;
       attempt++;
-      schedule(random.nextLong(0, 30), new ClientWake(index, attempt));
+      long next = attempt;
+      loop.schedule(random.nextLong(0, 30), () -> onWake(next, false));
     }
   }
 

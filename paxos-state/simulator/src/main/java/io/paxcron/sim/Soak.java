@@ -1,6 +1,7 @@
 package io.paxcron.sim;
 
 import io.paxcron.paxos.PlantedBug;
+import io.paxcron.simkit.SoakArguments;
 import java.io.PrintStream;
 import java.util.Locale;
 
@@ -19,28 +20,13 @@ public final class Soak {
   private Soak() {}
 
   public static void main(String[] args) {
-    int status;
-    try {
-      status = run(args, System.out);
-    } catch (UsageException e) {
-      System.err.println("error: " + e.getMessage());
-      System.err.println(
-          "usage: ops/soak --seeds N [--first SEED] [--scope core] [--events N] [--bug NAME]"
-              + " [--trace]");
-      status = 2;
-    }
-    System.exit(status);
+    SoakArguments.main(
+        args,
+        "ops/soak --seeds N [--first SEED] [--scope core] [--events N] [--bug NAME]" + " [--trace]",
+        Soak::run);
   }
 
-  static final class UsageException extends Exception {
-    private static final long serialVersionUID = 1L;
-
-    UsageException(String message) {
-      super(message);
-    }
-  }
-
-  static int run(String[] args, PrintStream out) throws UsageException {
+  static int run(String[] args, PrintStream out) throws SoakArguments.UsageException {
     long seeds = 100;
     long first = 1;
     int events = Simulation.DEFAULT_FAULT_EVENTS;
@@ -51,20 +37,25 @@ public final class Soak {
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       switch (flag) {
-        case "--seeds" -> seeds = parseLong(flag, value(args, ++i, flag), 1);
-        case "--first" -> first = parseLong(flag, value(args, ++i, flag), Long.MIN_VALUE);
-        case "--events" -> events = (int) parseLong(flag, value(args, ++i, flag), 1);
-        case "--scope" -> scope = value(args, ++i, flag);
+        case "--seeds" ->
+            seeds = SoakArguments.parseLong(flag, SoakArguments.value(args, ++i, flag), 1);
+        case "--first" ->
+            first =
+                SoakArguments.parseLong(flag, SoakArguments.value(args, ++i, flag), Long.MIN_VALUE);
+        case "--events" ->
+            events = (int) SoakArguments.parseLong(flag, SoakArguments.value(args, ++i, flag), 1);
+        case "--scope" -> scope = SoakArguments.value(args, ++i, flag);
         case "--trace" -> trace = true;
         case "--bug" -> {
-          String name = value(args, ++i, flag).toUpperCase(Locale.ROOT).replace('-', '_');
+          String name =
+              SoakArguments.value(args, ++i, flag).toUpperCase(Locale.ROOT).replace('-', '_');
           if (name.equals(Simulation.DriverBug.REPLY_BEFORE_PERSIST.name())) {
             driverBug = Simulation.DriverBug.REPLY_BEFORE_PERSIST;
           } else {
             try {
               plantedBug = PlantedBug.valueOf(name);
             } catch (IllegalArgumentException e) {
-              throw new UsageException(
+              throw new SoakArguments.UsageException(
                   "--bug: unknown variant '"
                       + name
                       + "'; known: "
@@ -73,11 +64,11 @@ public final class Soak {
             }
           }
         }
-        default -> throw new UsageException("unknown argument '" + flag + "'");
+        default -> throw new SoakArguments.UsageException("unknown argument '" + flag + "'");
       }
     }
     if (!scope.equals("core")) {
-      throw new UsageException(
+      throw new SoakArguments.UsageException(
           "--scope: this entry point runs scope 'core', got '"
               + scope
               + "'; ops/soak --scope system runs io.paxcron.scheduler.sim.SystemSoak");
@@ -131,24 +122,5 @@ public final class Soak {
             + " needless_elections="
             + needlessElections);
     return violations == 0 ? 0 : 1;
-  }
-
-  private static String value(String[] args, int index, String flag) throws UsageException {
-    if (index >= args.length) {
-      throw new UsageException(flag + " needs a value");
-    }
-    return args[index];
-  }
-
-  private static long parseLong(String flag, String text, long minimum) throws UsageException {
-    try {
-      long value = Long.parseLong(text);
-      if (value < minimum) {
-        throw new UsageException(flag + ": must be >= " + minimum + ", got " + value);
-      }
-      return value;
-    } catch (NumberFormatException e) {
-      throw new UsageException(flag + ": '" + text + "' is not a whole number");
-    }
   }
 }

@@ -291,6 +291,11 @@ public final class CronStateMachine implements StateMachine, CronView {
       Instant openedAhead =
           job.lastAccounted != null && job.lastAccounted.isAfter(clock) ? job.lastAccounted : null;
       job.cursor = nextAfter(job, clock);
+      // A run id names one run: an instant still open from an earlier incarnation of this name
+      // (deleted while its launch was held for the instant) is not this job's to run.
+      while (job.cursor != null && open.containsKey(RunId.of(spec.name(), job.cursor.instant()))) {
+        job.cursor = nextAfter(job, job.cursor.instant());
+      }
       job.catchUpBudget = spec.misfire().maxCount();
       job.lastAccounted = openedAhead;
     }
@@ -797,10 +802,13 @@ public final class CronStateMachine implements StateMachine, CronView {
     for (NextFire fire : reached) {
       Instant instant = fire.instant();
       RunId id = RunId.of(job.name(), instant);
-      if (job.lastAccounted != null
-          && !instant.isAfter(job.lastAccounted)
-          && (open.containsKey(id) || ledgerRecordOf(job, id) != null)) {
-        continue; // opened ahead of its instant before the job's timing changed
+      if (open.containsKey(id)
+          || job.lastAccounted != null
+              && !instant.isAfter(job.lastAccounted)
+              && ledgerRecordOf(job, id) != null) {
+        // Opened ahead of its instant before the job's timing changed, or by an earlier
+        // incarnation of a job of the same name: one run per run id.
+        continue;
       }
       if (job.spec.paused()) {
         skipScheduled(job, id, SkipReason.PAUSED);

@@ -30,6 +30,23 @@ public final class ReportAcknowledgement {
    */
   public static Decision decide(CronView view, AgentAnswer report) {
     Objects.requireNonNull(view, "view");
+    if (report instanceof AgentAnswer.Started
+        || report instanceof AgentAnswer.Finished
+        || report instanceof AgentAnswer.NeverStarted) {
+      RunId runId = runId(report);
+      if (view.run(runId).isEmpty() && view.ledgerRecord(runId).isEmpty()) {
+        // The applied state has never seen this run: this leader has not applied the intent yet
+        // (a new leader starts once it applied all it knows chosen, which may end before slots
+        // its predecessor got chosen). Proposing lands after those slots, so it is safe; an
+        // acknowledgement now would claim a log that does not hold the report.
+        return Decision.PROPOSE;
+      }
+      if (view.run(runId).filter(run -> run.attempt() < attempt(report)).isPresent()) {
+        // The run is open at an earlier attempt (for example due, its instant reached by a tick,
+        // while the intent the agent ran is not applied here yet): the same as above.
+        return Decision.PROPOSE;
+      }
+    }
     return switch (report) {
       case AgentAnswer.Started started -> {
         Optional<Run> run = current(view, started.runId(), started.attempt());
@@ -44,6 +61,24 @@ public final class ReportAcknowledgement {
           throw new IllegalArgumentException("not a report: " + unknown);
       case AgentAnswer.Fenced fenced ->
           throw new IllegalArgumentException("not a report: " + fenced);
+    };
+  }
+
+  private static int attempt(AgentAnswer report) {
+    return switch (report) {
+      case AgentAnswer.Started started -> started.attempt();
+      case AgentAnswer.Finished finished -> finished.attempt();
+      case AgentAnswer.NeverStarted never -> never.attempt();
+      default -> throw new IllegalArgumentException("not a report: " + report);
+    };
+  }
+
+  private static RunId runId(AgentAnswer report) {
+    return switch (report) {
+      case AgentAnswer.Started started -> started.runId();
+      case AgentAnswer.Finished finished -> finished.runId();
+      case AgentAnswer.NeverStarted never -> never.runId();
+      default -> throw new IllegalArgumentException("not a report: " + report);
     };
   }
 

@@ -135,6 +135,20 @@ final class CronStateMachineTest {
   }
 
   @Test
+  void jobRecreatedWhileAnEarlierIncarnationHoldsALaunchForTheNextInstantStartsAfterIt() {
+    fixture.put(job("a", "@every 10s").concurrency(ConcurrencyPolicy.ALLOW).build(), at(0));
+    Fixture.require(fixture.intent("a", at(10), 1, "agent-1", at(9)));
+    Fixture.require(fixture.apply(new CronCommand.DeleteJob("a", ExpectedVersion.ANY, at(9))));
+    fixture.put(job("a", "@every 10s").concurrency(ConcurrencyPolicy.ALLOW).build(), at(9));
+    assertEquals(
+        at(20),
+        fixture.machine.job("a").orElseThrow().nextDue(),
+        "run id a@10 is still the deleted incarnation's: one run per run id");
+    fixture.tick(at(10));
+    assertEquals(List.of(), fixture.ledger("a"));
+  }
+
+  @Test
   void launchAheadIsRefusedForPausedJobsBusyNonAllowJobsAndFarInstants() {
     fixture.put(job("p", "@every 10s").paused(true).build(), at(0));
     assertEquals(

@@ -36,12 +36,27 @@ final class ReportAcknowledgementTest {
   }
 
   @Test
-  void reportsOfAnotherAttemptOrAnUnknownRunAreAcknowledgedSoTheAgentStopsResending() {
+  void aReportAboutARunTheAppliedStateHasNeverSeenIsProposedNotAcknowledged() {
     fixture.put(job("a", "@every 1h").build(), at(0));
-    assertEquals(Decision.ACKNOWLEDGE, started(1), "no such run");
+    assertEquals(Decision.PROPOSE, started(1), "the intent may be chosen but not applied here");
+    assertEquals(Decision.PROPOSE, finished(1), "the intent may be chosen but not applied here");
+  }
+
+  @Test
+  void reportsOfALaterAttemptThanTheAppliedOneAreProposedNotAcknowledged() {
+    fixture.put(job("a", "@every 1h").build(), at(0));
     fixture.intent("a", at(3600), 1, "agent-1", at(3600));
-    assertEquals(Decision.ACKNOWLEDGE, started(7), "not the current attempt");
-    assertEquals(Decision.ACKNOWLEDGE, finished(7), "not the current attempt");
+    assertEquals(
+        Decision.PROPOSE, started(7), "attempt 7's intent is chosen, but not applied here yet");
+    assertEquals(Decision.PROPOSE, finished(7), "attempt 7's intent is not applied here yet");
+  }
+
+  @Test
+  void reportsOfARunDueButNotYetLaunchedHereAreProposedNotAcknowledged() {
+    fixture.put(job("a", "@every 1h").build(), at(0));
+    fixture.tick(at(3600)); // the instant is reached: the run is due, its intent not applied yet
+    assertEquals(Decision.PROPOSE, started(1));
+    assertEquals(Decision.PROPOSE, finished(1));
   }
 
   @Test

@@ -34,8 +34,8 @@ import io.paxcron.scheduler.CronStateMachine;
 import io.paxcron.scheduler.DispatchEffect;
 import io.paxcron.scheduler.Dispatcher;
 import io.paxcron.scheduler.DispatcherConfig;
+import io.paxcron.scheduler.LeaderDriver;
 import io.paxcron.scheduler.Outcome;
-import io.paxcron.scheduler.ReportAcknowledgement;
 import io.paxcron.scheduler.RunId;
 import java.io.PrintStream;
 import java.security.SecureRandom;
@@ -52,9 +52,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Drives the core {@link Dispatcher} and {@link AgentRegistry} on the replica's event loop while
- * this replica leads with a valid lease (DESIGN §4 launch protocol), and serves the leader's half
- * of every agent's {@code AgentService.Connect} stream (agent.proto).
+ * Drives the core {@link LeaderDriver} (and through it the {@link Dispatcher}) and the {@link
+ * AgentRegistry} on the replica's event loop while this replica leads with a valid lease (DESIGN §4
+ * launch protocol), and serves the leader's half of every agent's {@code AgentService.Connect}
+ * stream (agent.proto).
  *
  * <p>Every input reaches the cores on the loop thread: a tick every {@link #TICK_MILLIS} ms with
  * the wall clock and the lease, the cron state machine's drained changes after every applied step,
@@ -69,9 +70,10 @@ import java.util.concurrent.TimeUnit;
  * ends every agent stream the same way and forgets the registry (soft state: agents re-register
  * with the next leader).
  *
- * <p>Reports are acknowledged only once the applied log holds them ({@link ReportAcknowledgement}).
- * Fences are {@code (generation, ballot)} with the cluster's restore generation (see
- * docs/guarantees.md).
+ * <p>The rules (when to start and stop dispatching, when to acknowledge a report or an agent's
+ * heartbeat) are the driver's; this class only moves messages. Reports are acknowledged only once
+ * the applied log holds them ({@code ReportAcknowledgement}). Fences are {@code (generation,
+ * ballot)} with the cluster's restore generation (see docs/guarantees.md).
  *
  * <p>Threading: {@link #connect}, {@link #runOutput} and {@link #agentStatus} may be called from
  * any thread; everything else runs on the loop.
@@ -106,14 +108,11 @@ final class LeaderDispatch implements AutoCloseable {
   private final Map<Integer, String> clientAddresses;
   private final long generation;
   private final AgentRegistry registry;
-  private final SplittableRandom random;
-  private final Dispatcher dispatcher;
+  private final LeaderDriver driver;
   private final ScheduledExecutorService ticker;
   private AutoCloseable appliedHandle;
 
   // Loop-thread state.
-  private long sessionId;
-  private long sequence;
   private final Map<String, Stream> streams = new HashMap<>();
   private final Map<Long, PendingOutput> outputRequests = new HashMap<>();
   private long nextOutputRequest = 1;
@@ -200,8 +199,9 @@ final class LeaderDispatch implements AutoCloseable {
     this.clientAddresses = Map.copyOf(clientAddresses);
     this.generation = generation;
     this.registry = new AgentRegistry(AgentRegistryConfig.DEFAULT);
-    this.random = new SplittableRandom(new SecureRandom().nextLong());
-    this.dispatcher = new Dispatcher(cron, DispatcherConfig.DEFAULT, random.split());
+    this.driver =
+        new LeaderDriver(
+            cron, DispatcherConfig.DEFAULT, new SplittableRandom(new SecureRandom().nextLong()));
     this.ticker =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -281,7 +281,7 @@ final class LeaderDispatch implements AutoCloseable {
     if (!node.runOnLoop(
         () ->
             answer.complete(
-                dispatcher.ballot() == null
+                driver.ballot() == null
                     ? List.of()
                     : registry.status(clock.instant()).stream()
                         .map(AgentProtos::status)
@@ -296,34 +296,36 @@ final class LeaderDispatch implements AutoCloseable {
   private void onTick() {
     ReplicaNode.Leadership leadership = node.leadershipOnLoop();
     Instant now = clock.instant();
-    Ballot leading = dispatcher.ballot();
-    if (leading != null && (!leadership.leader() || !leadership.ballot().equals(leading))) {
-      dispatcher.onLeadershipLost();
-      stopLeading();
-      log.println("replica " + replicaId + ": dispatcher stops (ballot " + leading + ")");
-      leading = null;
-    }
-    if (leading == null) {
-      if (leadership.leader() && leadership.leaseValid() && leadership.caughtUp()) {
-        cron.drainChanges(); // onLeadership rebuilds from the applied state
-        sessionId = newSessionId();
-        sequence = 1;
-        dispatcher.onAgents(registry.directory(now));
-        log.println(
-            "replica "
-                + replicaId
-                + ": dispatcher starts under ballot "
-                + leadership.ballot()
-                + " generation "
-                + generation
-                + " at slot "
-                + cron.appliedSlot());
-        carryOut(dispatcher.onLeadership(now, true, leadership.ballot()));
-      }
+    LeaderDriver.Transition transition =
+        driver.onLeadership(
+            now,
+            new LeaderDriver.Leadership(
+                leadership.leader(),
+                leadership.ballot(),
+                leadership.leaseValid(),
+                leadership.caughtUp()),
+            () -> registry.directory(now));
+    transition
+        .stopped()
+        .ifPresent(
+            ballot -> {
+              stopLeading();
+              log.println("replica " + replicaId + ": dispatcher stops (ballot " + ballot + ")");
+            });
+    if (transition.started().isPresent()) {
+      log.println(
+          "replica "
+              + replicaId
+              + ": dispatcher starts under ballot "
+              + transition.started().get()
+              + " generation "
+              + generation
+              + " at slot "
+              + cron.appliedSlot());
+      carryOut(transition.effects());
       return;
     }
-    dispatcher.onAgents(registry.directory(now));
-    carryOut(dispatcher.onTick(now, leadership.leaseValid()));
+    carryOut(driver.onTick(now, leadership.leaseValid(), registry.directory(now)));
   }
 
   private void stopLeading() {
@@ -353,10 +355,7 @@ final class LeaderDispatch implements AutoCloseable {
 
   private void onApplied() {
     CronStateMachine.ChangeBatch batch = cron.drainChanges();
-    if (dispatcher.ballot() == null || batch.changes().isEmpty() && !batch.overflowed()) {
-      return;
-    }
-    carryOut(dispatcher.onApplied(clock.instant(), node.leadershipOnLoop().leaseValid(), batch));
+    carryOut(driver.onApplied(clock.instant(), node.leadershipOnLoop().leaseValid(), batch));
   }
 
   private void onAgentMessage(Stream stream, AgentMessage message) {
@@ -371,7 +370,7 @@ final class LeaderDispatch implements AutoCloseable {
       stream.end(refused("the first message on a stream must be Register"));
       return;
     }
-    if (!registry.isCurrent(stream.agent, stream.connection) || dispatcher.ballot() == null) {
+    if (!registry.isCurrent(stream.agent, stream.connection) || driver.ballot() == null) {
       stream.end(redirect());
       return;
     }
@@ -437,7 +436,7 @@ final class LeaderDispatch implements AutoCloseable {
   }
 
   private void onRegister(Stream stream, Register register) {
-    Ballot ballot = dispatcher.ballot();
+    Ballot ballot = driver.ballot();
     if (ballot == null || !node.leadershipOnLoop().leader()) {
       stream.end(redirect());
       return;
@@ -489,7 +488,7 @@ final class LeaderDispatch implements AutoCloseable {
                 + ", "
                 + register.getRunsCount()
                 + " runs held)");
-        dispatcher.onAgents(registry.directory(now));
+        driver.onAgents(registry.directory(now));
       }
     }
   }
@@ -502,7 +501,7 @@ final class LeaderDispatch implements AutoCloseable {
     // The agent's lease counts from its own send time; acknowledging only while this replica's
     // lease holds (and no agent has shown it a higher fence) means an agent never gets a lease
     // from a leader that may already be deposed.
-    if (!node.leadershipOnLoop().leaseValid() || dispatcher.deposed()) {
+    if (!driver.mayGrantAgentLease(node.leadershipOnLoop().leaseValid())) {
       return;
     }
     stream.send(
@@ -511,7 +510,7 @@ final class LeaderDispatch implements AutoCloseable {
                 HeartbeatAck.newBuilder()
                     .setSequence(heartbeat.getSequence())
                     .setLease(AgentProtos.duration(registry.config().agentLease()))
-                    .setBallot(AgentProtos.fence(generation, dispatcher.ballot())))
+                    .setBallot(AgentProtos.fence(generation, driver.ballot())))
             .build());
   }
 
@@ -579,11 +578,12 @@ final class LeaderDispatch implements AutoCloseable {
       acknowledge(stream, report); // nothing the leader can record; the agent may stop re-sending
       return;
     }
-    if (ReportAcknowledgement.decide(cron, answer) == ReportAcknowledgement.Decision.ACKNOWLEDGE) {
+    LeaderDriver.ReportStep step =
+        driver.onReport(now, node.leadershipOnLoop().leaseValid(), answer);
+    if (step.acknowledge()) {
       acknowledge(stream, report);
-    } else {
-      answer(answer);
     }
+    carryOut(step.effects());
   }
 
   private static void acknowledge(Stream stream, RunReport report) {
@@ -610,7 +610,7 @@ final class LeaderDispatch implements AutoCloseable {
       long offset,
       int maxBytes,
       CompletableFuture<GetRunOutputResponse> answer) {
-    if (dispatcher.ballot() == null) {
+    if (driver.ballot() == null) {
       answer.completeExceptionally(new NotDispatchingException("this replica does not dispatch"));
       return;
     }
@@ -666,18 +666,18 @@ final class LeaderDispatch implements AutoCloseable {
 
   private void answer(AgentAnswer answer) {
     ReplicaNode.Leadership leadership = node.leadershipOnLoop();
-    carryOut(dispatcher.onAgentAnswer(clock.instant(), leadership.leaseValid(), answer));
+    carryOut(driver.onAgentAnswer(clock.instant(), leadership.leaseValid(), answer));
   }
 
   private void carryOut(List<DispatchEffect> effects) {
     for (DispatchEffect effect : effects) {
-      if (dispatcher.ballot() == null || !node.leadershipOnLoop().leaseValid()) {
+      if (driver.ballot() == null || !node.leadershipOnLoop().leaseValid()) {
         return; // the lease lapsed while carrying out: drop the rest, the dispatcher re-derives it
       }
       switch (effect) {
         case DispatchEffect.Propose propose -> {
           for (CronCommand command : propose.commands()) {
-            node.propose(sessionId, sequence++, CronCodec.encode(command));
+            node.propose(driver.sessionId(), driver.nextSequence(), CronCodec.encode(command));
           }
         }
         case DispatchEffect.Launch launch -> {
@@ -727,14 +727,6 @@ final class LeaderDispatch implements AutoCloseable {
     if (stream != null) {
       stream.send(message);
     }
-  }
-
-  private long newSessionId() {
-    long id;
-    do {
-      id = random.nextLong() & Long.MAX_VALUE;
-    } while (id == 0);
-    return id;
   }
 
   @Override

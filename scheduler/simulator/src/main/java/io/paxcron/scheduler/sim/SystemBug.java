@@ -26,5 +26,11 @@ public enum SystemBug {
    * (violates step 2: "the agent persists the launch before it starts the process"); a crash then
    * forgets a process that ran.
    */
-  AGENT_STARTS_BEFORE_PERSIST
+  AGENT_STARTS_BEFORE_PERSIST,
+  /**
+   * The leader acknowledges an agent's start or finish report as soon as it hears it, before the
+   * log holds it (violates step 3: "acknowledged only once chosen"); the agent stops re-sending, so
+   * a leader that dies before its proposal is chosen loses the report.
+   */
+  REPORT_ACKNOWLEDGED_BEFORE_CHOSEN
 }

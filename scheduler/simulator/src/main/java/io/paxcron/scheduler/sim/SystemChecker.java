@@ -183,6 +183,13 @@ final class SystemChecker {
   private final Map<ResultKey, Integer> results = new HashMap<>();
   private long streamSlot;
   private final Set<IntentKey> chosenIntents = new HashSet<>();
+
+  /** A report the log holds: a start ({@code finish} false) or an end of one run attempt. */
+  private record ReportKey(RunId runId, int attempt, boolean finish) {}
+
+  private final Set<ReportKey> logHolds = new HashSet<>();
+  private final Set<RunId> endedRuns = new HashSet<>();
+  private final Map<RunId, Integer> chosenAttempt = new HashMap<>();
   private final TreeMap<String, List<Segment>> segments = new TreeMap<>();
   private final TreeMap<String, TreeMap<Instant, InstantRecords>> coverage = new TreeMap<>();
   private final TreeMap<String, List<Long>> deletedAtSlots = new TreeMap<>();
@@ -286,14 +293,29 @@ final class SystemChecker {
             }
             deletedAtSlots.computeIfAbsent(delete.name(), j -> new ArrayList<>()).add(slot);
           }
-          case CronCommand.RunIntent intent ->
-              chosenIntents.add(new IntentKey(intent.runId(), intent.attempt(), intent.agentId()));
+          case CronCommand.RunIntent intent -> {
+            chosenIntents.add(new IntentKey(intent.runId(), intent.attempt(), intent.agentId()));
+            chosenAttempt.merge(intent.runId(), intent.attempt(), Math::max);
+          }
           default -> {}
         }
+      }
+      // What the log holds about each report, applied or refused: the leader may acknowledge a
+      // report once the log holds it (ReportAcknowledgement), whatever the state machine made of
+      // it.
+      switch (applied.command()) {
+        case CronCommand.RunStarted started ->
+            logHolds.add(new ReportKey(started.runId(), started.attempt(), false));
+        case CronCommand.RunFinished finished ->
+            logHolds.add(new ReportKey(finished.runId(), finished.attempt(), true));
+        case CronCommand.RecordLost lost ->
+            logHolds.add(new ReportKey(lost.runId(), lost.attempt(), true));
+        case null, default -> {}
       }
       for (StateChange change : applied.changes().changes()) {
         if (change instanceof StateChange.RunEnded ended) {
           onRecord(atMillis, ended.record());
+          endedRuns.add(ended.record().runId());
         }
       }
     }
@@ -311,7 +333,21 @@ final class SystemChecker {
     if (open != null) {
       open.to = clockAfter;
     }
-    list.add(new Segment(schedule, clockAfter, incarnation));
+    Instant from = clockAfter;
+    if (open == null) {
+      // A new incarnation starts after any instant an earlier one still holds a launch for
+      // (chosen ahead of its instant, the job deleted before it): one run per run id.
+      for (IntentKey intent : chosenIntents) {
+        RunId held = intent.runId();
+        if (held.job().equals(job)
+            && !held.manual()
+            && held.instant().isAfter(from)
+            && !endedRuns.contains(held)) {
+          from = held.instant();
+        }
+      }
+    }
+    list.add(new Segment(schedule, from, incarnation));
   }
 
   private Segment openSegment(String job) {
@@ -424,6 +460,33 @@ final class SystemChecker {
   }
 
   // ------------------------------------------------------------------ agents
+
+  /**
+   * An agent received the leader's acknowledgement of its start or finish report (launch protocol
+   * step 3): the log must already hold the report, or have moved past the attempt (the run ended,
+   * or a later attempt was chosen), else a leader that dies now loses a report the agent no longer
+   * re-sends.
+   */
+  void onReportAcknowledged(
+      long atMillis, int agent, String agentId, RunId runId, int attempt, boolean finish) {
+    boolean held =
+        logHolds.contains(new ReportKey(runId, attempt, finish))
+            || logHolds.contains(new ReportKey(runId, attempt, true))
+            || endedRuns.contains(runId)
+            || chosenAttempt.getOrDefault(runId, 0) > attempt;
+    if (!held) {
+      fail(
+          atMillis,
+          agentId
+              + " got the acknowledgement of its "
+              + (finish ? "finish" : "start")
+              + " report for "
+              + runId
+              + " attempt "
+              + attempt
+              + " but no replica has applied it: a report acknowledged before it is chosen");
+    }
+  }
 
   /** Agent {@code agent} decided to accept a new launch (before persisting it). */
   void onLaunchAccepted(

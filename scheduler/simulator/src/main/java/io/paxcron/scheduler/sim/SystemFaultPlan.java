@@ -1,6 +1,6 @@
 package io.paxcron.scheduler.sim;
 
-import io.paxcron.sim.FaultPlan;
+import io.paxcron.simkit.FaultPlan;
 import java.util.SplittableRandom;
 
 /**

@@ -1,70 +1,34 @@
 package io.paxcron.scheduler.sim;
 
-import io.paxcron.agent.core.AgentEffect;
 import io.paxcron.agent.core.AgentFence;
-import io.paxcron.agent.core.AgentLimits;
-import io.paxcron.agent.core.FenceBallot;
-import io.paxcron.agent.core.JournalCodec;
-import io.paxcron.agent.core.JournalRecord;
-import io.paxcron.agent.core.LaunchKey;
-import io.paxcron.agent.core.LeaderReply;
-import io.paxcron.agent.core.RunPhase;
-import io.paxcron.agent.core.RunView;
-import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.ClockBound;
-import io.paxcron.paxos.Command;
-import io.paxcron.paxos.DurableState;
 import io.paxcron.paxos.Envelope;
-import io.paxcron.paxos.LogEntry;
 import io.paxcron.paxos.PaxosConfig;
 import io.paxcron.paxos.PaxosReplica;
 import io.paxcron.paxos.PlantedBug;
 import io.paxcron.paxos.Ready;
 import io.paxcron.paxos.SessionStateMachine;
-import io.paxcron.paxos.Snapshot;
-import io.paxcron.paxos.StateMachine;
-import io.paxcron.scheduler.AgentAnswer;
-import io.paxcron.scheduler.AgentInfo;
-import io.paxcron.scheduler.AgentRunState;
-import io.paxcron.scheduler.CommandResult;
-import io.paxcron.scheduler.ConcurrencyPolicy;
-import io.paxcron.scheduler.CronCodec;
 import io.paxcron.scheduler.CronCommand;
 import io.paxcron.scheduler.CronStateMachine;
-import io.paxcron.scheduler.DispatchEffect;
 import io.paxcron.scheduler.Dispatcher;
-import io.paxcron.scheduler.DispatcherConfig;
-import io.paxcron.scheduler.ExpectedVersion;
-import io.paxcron.scheduler.JobCommand;
-import io.paxcron.scheduler.JobSpec;
-import io.paxcron.scheduler.JobView;
-import io.paxcron.scheduler.MalformedCommandException;
-import io.paxcron.scheduler.MisfirePolicy;
-import io.paxcron.scheduler.Outcome;
-import io.paxcron.scheduler.ReportAcknowledgement;
-import io.paxcron.scheduler.RetryPolicy;
-import io.paxcron.scheduler.Run;
-import io.paxcron.scheduler.RunId;
-import io.paxcron.scheduler.Semantics;
 import io.paxcron.scheduler.StateChange;
-import io.paxcron.sim.Invariants;
-import io.paxcron.sim.SimClock;
-import io.paxcron.sim.SimDisk;
+import io.paxcron.scheduler.sim.SystemMessages.AgentMessage;
+import io.paxcron.scheduler.sim.SystemMessages.AgentToReplica;
+import io.paxcron.scheduler.sim.SystemMessages.ClientReply;
+import io.paxcron.scheduler.sim.SystemMessages.ClientRequest;
+import io.paxcron.scheduler.sim.SystemMessages.LaunchMessage;
+import io.paxcron.simkit.EventLoop;
+import io.paxcron.simkit.FaultPicker;
+import io.paxcron.simkit.Invariants;
+import io.paxcron.simkit.Network;
+import io.paxcron.simkit.Partitions;
+import io.paxcron.simkit.SimClock;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.PriorityQueue;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * The whole Paxcron system in one thread under virtual time: 3 or 5 replicas, each the real {@link
@@ -214,28 +178,26 @@ public final class SystemSimulation {
   static final long MAX_RUN_MILLIS = 2_500;
   static final int MAX_SESSIONS = 10_000;
 
-  private final Options options;
-  private final SystemFaultPlan plan;
+  final Options options;
+  final SystemFaultPlan plan;
   private final SplittableRandom random;
-  private final PaxosConfig baseConfig;
-  private final PriorityQueue<Event> queue = new PriorityQueue<>();
-  private final List<Node> nodes = new ArrayList<>();
-  private final List<Agent> agents = new ArrayList<>();
-  private final List<Client> clients = new ArrayList<>();
-  private final Invariants invariants;
-  private final SystemChecker checker;
+  final PaxosConfig baseConfig;
+  final EventLoop loop = new EventLoop();
+  private final Network network;
+  private final FaultPicker faults;
+  final List<SimReplica> nodes = new ArrayList<>();
+  final List<SimAgent> agents = new ArrayList<>();
+  final List<SimClient> clients = new ArrayList<>();
+  final Invariants invariants;
+  final SystemChecker checker;
   private boolean[][] link;
   private boolean[][] agentLink;
   private final int[] agentPartitionGeneration;
-  private long now;
-  private long order;
-  private long events;
-  private boolean healed;
+  boolean healed;
   private long healedAtMillis;
   private int leaderChanges;
   private int lastLeaseHolder = -1;
   private long nextClientId = 1_000;
-  private long nextDispatcherSessionId = 1_000_000;
 
   public SystemSimulation(Options options) {
     this.options = options;
@@ -251,9 +213,25 @@ public final class SystemSimulation {
             0, ids, 40, 500, 400, bound, 8, 64, 256 << 10, 2_000, 100, 64, 50, PlantedBug.NONE);
     this.invariants = new Invariants(plan.cluster().replicas());
     this.checker = new SystemChecker(BASE, plan.agents(), options.intentCheck());
-    this.link = fullyConnected(plan.cluster().replicas(), plan.cluster().replicas());
-    this.agentLink = fullyConnected(plan.agents(), plan.cluster().replicas());
+    this.link = Partitions.fullyConnected(plan.cluster().replicas(), plan.cluster().replicas());
+    this.agentLink = Partitions.fullyConnected(plan.agents(), plan.cluster().replicas());
     this.agentPartitionGeneration = new int[plan.agents()];
+    this.network =
+        new Network(
+            loop,
+            random,
+            new Network.Faults(
+                plan.cluster().messageLoss(),
+                plan.cluster().messageDuplication(),
+                plan.cluster().maxExtraDelayMillis()));
+    this.faults =
+        new FaultPicker(
+            plan.partitionsPerSecond(),
+            plan.crashesPerSecond(),
+            plan.pausesPerSecond(),
+            plan.clockJumpsPerSecond(),
+            plan.agentCrashesPerSecond(),
+            plan.agentPartitionsPerSecond());
   }
 
   /** Runs the seed to the end and reports; never throws for a protocol failure. */
@@ -261,20 +239,13 @@ public final class SystemSimulation {
     long end = options.faultMillis() + options.quietMillis();
     try {
       setUp();
-      while (!queue.isEmpty() && violation() == null) {
-        Event event = queue.poll();
-        if (event.at > end) {
-          break;
-        }
-        now = event.at;
-        events++;
-        event.action.run();
-        for (Node node : nodes) {
+      while (violation() == null && loop.runNext(end)) {
+        for (SimReplica node : nodes) {
           node.updateLeadership();
         }
         checkLeases();
       }
-      now = Math.max(now, end);
+      loop.advanceTo(end);
       if (violation() == null) {
         finalChecks();
       }
@@ -284,14 +255,14 @@ public final class SystemSimulation {
       for (int i = 0; i < Math.min(6, stack.length); i++) {
         where.append("\n      at ").append(stack[i]);
       }
-      checker.fail(now, "a core threw " + e + where);
+      checker.fail(now(), "a core threw " + e + where);
     }
     String violation = violation();
     return new Result(
         options.seed(),
         plan.toString(),
-        events,
-        now,
+        loop.events(),
+        loop.now(),
         violation,
         checker.counts(),
         leaderChanges,
@@ -316,8 +287,9 @@ public final class SystemSimulation {
           plan.wallDriftPpm() == 0
               ? 0
               : random.nextLong(-plan.wallDriftPpm(), plan.wallDriftPpm() + 1);
-      Node node =
-          new Node(
+      SimReplica node =
+          new SimReplica(
+              this,
               i,
               new SimClock(random.nextLong(1_000_000), drift),
               new SimClock(random.nextLong(20), wallDrift),
@@ -325,18 +297,18 @@ public final class SystemSimulation {
       nodes.add(node);
     }
     for (int a = 0; a < plan.agents(); a++) {
-      agents.add(new Agent(a, random.split()));
+      agents.add(new SimAgent(this, a, random.split()));
     }
     for (int c = 0; c < plan.clients(); c++) {
-      clients.add(new Client(c, nextClientId++, random.split()));
+      clients.add(new SimClient(this, c, nextClientId++, random.split()));
     }
-    for (Node node : nodes) {
+    for (SimReplica node : nodes) {
       node.start();
     }
-    for (Agent agent : agents) {
+    for (SimAgent agent : agents) {
       agent.start();
     }
-    for (Client client : clients) {
+    for (SimClient client : clients) {
       schedule(random.nextLong(300, 1_500), () -> client.onWake(0, false));
     }
     schedule(options.faultMillis(), this::heal);
@@ -347,60 +319,31 @@ public final class SystemSimulation {
   // ------------------------------------------------------------------------------------------
   // events
 
-  private static final class Event implements Comparable<Event> {
-    final long at;
-    final long order;
-    final Runnable action;
-
-    Event(long at, long order, Runnable action) {
-      this.at = at;
-      this.order = order;
-      this.action = action;
-    }
-
-    @Override
-    public int compareTo(Event other) {
-      int byTime = Long.compare(at, other.at);
-      return byTime != 0 ? byTime : Long.compare(order, other.order);
-    }
+  void schedule(long delayMillis, Runnable action) {
+    loop.schedule(delayMillis, action);
   }
 
-  private void schedule(long delayMillis, Runnable action) {
-    queue.add(new Event(now + Math.max(0, delayMillis), order++, action));
+  long now() {
+    return loop.now();
   }
 
-  private void trace(String line) {
+  void trace(String line) {
     if (options.trace() != null) {
-      options.trace().println(String.format("%8d ms  %s", now, line));
+      options.trace().println(String.format("%8d ms  %s", now(), line));
     }
   }
 
   // ------------------------------------------------------------------------------------------
   // network
 
-  private boolean lost() {
-    return !healed && random.nextDouble() < plan.cluster().messageLoss();
-  }
-
-  private long networkDelay() {
-    return 1 + random.nextLong(plan.cluster().maxExtraDelayMillis() + 1);
-  }
-
-  /** Sends with loss, delay (hence reordering) and duplication while faults are on. */
   private void sendLossy(Runnable delivery) {
-    if (lost()) {
-      return;
-    }
-    schedule(networkDelay(), delivery);
-    if (!healed && random.nextDouble() < plan.cluster().messageDuplication()) {
-      schedule(networkDelay(), delivery);
-    }
+    network.send(delivery);
   }
 
-  private void sendPeer(Envelope envelope) {
+  void sendPeer(Envelope envelope) {
     sendLossy(
         () -> {
-          Node node = nodes.get(envelope.to());
+          SimReplica node = nodes.get(envelope.to());
           if (!node.alive || !link[envelope.from()][envelope.to()]) {
             return;
           }
@@ -415,52 +358,52 @@ public final class SystemSimulation {
   /**
    * Replica to agent. Launches may also be held back or duplicated late (the agent-world faults).
    */
-  private void toAgent(int from, int agentIndex, AgentMessage message) {
+  void toAgent(int from, int agentIndex, AgentMessage message) {
     Runnable delivery =
         () -> {
-          Agent agent = agents.get(agentIndex);
+          SimAgent agent = agents.get(agentIndex);
           if (agent.alive && agentLink[agentIndex][from]) {
             agent.onMessage(from, message);
           }
         };
     if (message instanceof LaunchMessage && !healed) {
       if (random.nextDouble() < plan.launchDelay()) {
-        long delay = networkDelay() + random.nextLong(plan.maxLaunchDelayMillis() + 1);
+        long delay = network.delay() + random.nextLong(plan.maxLaunchDelayMillis() + 1);
         schedule(delay, delivery);
         return;
       }
       if (random.nextDouble() < plan.launchDuplicate()) {
-        schedule(networkDelay() + random.nextLong(plan.maxLaunchDelayMillis() + 1), delivery);
+        schedule(network.delay() + random.nextLong(plan.maxLaunchDelayMillis() + 1), delivery);
       }
     }
     sendLossy(delivery);
   }
 
-  private void toReplicaFromAgent(int agentIndex, int replica, AgentToReplica message) {
+  void toReplicaFromAgent(int agentIndex, int replica, AgentToReplica message) {
     sendLossy(
         () -> {
-          Node node = nodes.get(replica);
+          SimReplica node = nodes.get(replica);
           if (node.alive && agentLink[agentIndex][replica]) {
             node.whenAwake(() -> node.onAgentMessage(agentIndex, message));
           }
         });
   }
 
-  private void toReplicaFromClient(int replica, ClientRequest request) {
+  void toReplicaFromClient(int replica, ClientRequest request) {
     sendLossy(
         () -> {
-          Node node = nodes.get(replica);
+          SimReplica node = nodes.get(replica);
           if (node.alive) {
             node.whenAwake(() -> node.onClientRequest(request));
           }
         });
   }
 
-  private void toClient(int client, ClientReply reply) {
+  void toClient(int client, ClientReply reply) {
     sendLossy(() -> clients.get(client).onReply(reply));
   }
 
-  private void traceApplied(int replica, List<SystemChecker.AppliedCommand> commands) {
+  void traceApplied(int replica, List<SystemChecker.AppliedCommand> commands) {
     for (SystemChecker.AppliedCommand applied : commands) {
       if (applied.command() instanceof CronCommand.Tick && applied.changes().changes().isEmpty()) {
         continue;
@@ -471,119 +414,28 @@ public final class SystemSimulation {
               .append(" (first applied by ")
               .append(replica)
               .append("): ")
-              .append(describe(applied.command()))
+              .append(SystemTrace.describe(applied.command()))
               .append(" -> ")
               .append(applied.result().status());
       if (!applied.result().message().isEmpty()) {
         line.append(" (").append(applied.result().message()).append(')');
       }
       for (StateChange change : applied.changes().changes()) {
-        line.append("\n                 ").append(describe(change));
+        line.append("\n                 ").append(SystemTrace.describe(change));
       }
       trace(line.toString());
     }
   }
 
-  private static String describe(CronCommand command) {
-    return switch (command) {
-      case null -> "malformed";
-      case CronCommand.PutJob put ->
-          "PutJob "
-              + put.spec().name()
-              + " '"
-              + put.spec().schedule()
-              + "' "
-              + put.spec().concurrency()
-              + " "
-              + put.spec().misfire().mode()
-              + " expected "
-              + put.expected()
-              + " change "
-              + put.spec().env().get("SIM_CHANGE")
-              + " @"
-              + put.stampedAt();
-      case CronCommand.RunIntent intent ->
-          "RunIntent "
-              + intent.runId()
-              + " #"
-              + intent.attempt()
-              + " on "
-              + intent.agentId()
-              + " ballot "
-              + intent.ballot()
-              + " @"
-              + intent.stampedAt();
-      default -> command.toString();
-    };
-  }
-
-  private static String describe(StateChange change) {
-    return switch (change) {
-      case StateChange.RunEnded ended -> "ledger: " + ended.record();
-      case StateChange.RunDue due ->
-          "due: " + due.run().id() + (due.run().catchUp() ? " (catch-up)" : "");
-      case StateChange.LaunchChosen chosen ->
-          "launch chosen: "
-              + chosen.run().id()
-              + " #"
-              + chosen.run().attempt()
-              + " on "
-              + chosen.run().agentId();
-      case StateChange.JobScheduled scheduled ->
-          "next: " + scheduled.job() + "@" + scheduled.nextDue();
-      default -> change.toString();
-    };
-  }
-
-  private static boolean[][] fullyConnected(int rows, int columns) {
-    boolean[][] all = new boolean[rows][columns];
-    for (boolean[] row : all) {
-      Arrays.fill(row, true);
-    }
-    return all;
-  }
-
-  /** What a replica sends an agent. */
-  private sealed interface AgentMessage {}
-
-  private record LaunchMessage(RunId runId, int attempt, Ballot ballot, JobSpec spec)
-      implements AgentMessage {}
-
-  private record GetRunMessage(RunId runId, int attempt, Ballot ballot) implements AgentMessage {}
-
-  private record CancelMessage(RunId runId, int attempt, Ballot ballot) implements AgentMessage {}
-
-  /** The leader's log holds the agent's report: stop re-sending it. */
-  private record AckMessage(RunId runId, int attempt, boolean finish) implements AgentMessage {}
-
-  /**
-   * The leader (at {@code ballot}) heard the heartbeat sent at {@code sentAtMillis}: the agent's
-   * lease.
-   */
-  private record HeartbeatAckMessage(long sentAtMillis, Ballot ballot) implements AgentMessage {}
-
-  /** What an agent sends a replica: a heartbeat, or an answer or report for the dispatcher. */
-  private sealed interface AgentToReplica {}
-
-  /**
-   * {@code sentAtMillis}: the agent's clock when it sent the heartbeat, echoed in the
-   * acknowledgement.
-   */
-  private record Heartbeat(long sentAtMillis) implements AgentToReplica {}
-
-  private record Report(AgentAnswer answer) implements AgentToReplica {}
-
   // ------------------------------------------------------------------------------------------
   // faults
 
   private void scheduleNextFault() {
-    double rate = faultRate();
-    if (rate <= 0) {
+    if (!faults.any()) {
       return;
     }
-    long meanMillis = (long) (1000 / rate);
     schedule(
-        1 + random.nextLong(2 * meanMillis + 1),
+        faults.nextDelayMillis(random),
         () -> {
           if (!healed) {
             injectFault();
@@ -592,58 +444,51 @@ public final class SystemSimulation {
         });
   }
 
-  private double faultRate() {
-    return plan.partitionsPerSecond()
-        + plan.crashesPerSecond()
-        + plan.pausesPerSecond()
-        + plan.clockJumpsPerSecond()
-        + plan.agentCrashesPerSecond()
-        + plan.agentPartitionsPerSecond();
-  }
-
   private void injectFault() {
-    double pick = random.nextDouble() * faultRate();
-    if ((pick -= plan.partitionsPerSecond()) < 0) {
-      partitionReplicas();
-    } else if ((pick -= plan.crashesPerSecond()) < 0) {
-      Node victim = pickReplica();
-      if (victim.alive) {
-        victim.crash(random.nextDouble() < plan.cluster().tornWriteOnCrash(), "crashes");
-        schedule(random.nextLong(200, 2_500), victim::restart);
+    switch (faults.pick(random)) {
+      case 0 -> partitionReplicas();
+      case 1 -> {
+        SimReplica victim = pickReplica();
+        if (victim.alive) {
+          victim.crash(random.nextDouble() < plan.cluster().tornWriteOnCrash(), "crashes");
+          schedule(random.nextLong(200, 2_500), victim::restart);
+        }
       }
-    } else if ((pick -= plan.pausesPerSecond()) < 0) {
-      Node victim = pickReplica();
-      if (victim.alive && victim.pausedUntil <= now) {
-        victim.pausedUntil = now + random.nextLong(100, 1_500);
-        trace("replica " + victim.id + " paused until t=" + victim.pausedUntil);
+      case 2 -> {
+        SimReplica victim = pickReplica();
+        if (victim.alive && victim.pausedUntil <= now()) {
+          victim.pausedUntil = now() + random.nextLong(100, 1_500);
+          trace("replica " + victim.id + " paused until t=" + victim.pausedUntil);
+        }
       }
-    } else if ((pick -= plan.clockJumpsPerSecond()) < 0) {
-      Node victim = nodes.get(random.nextInt(nodes.size()));
-      long bound =
-          plan.cluster().clockBeyondBound() ? 2_000 : baseConfig.clockBound().maxJumpMillis();
-      if (plan.cluster().clockBeyondBound() || victim.jumpedMillis < bound) {
-        long left = plan.cluster().clockBeyondBound() ? bound : bound - victim.jumpedMillis;
-        long jump = random.nextLong(-left, left + 1);
-        victim.jumpedMillis += Math.abs(jump);
-        victim.paxosClock.jump(now, jump);
+      case 3 -> {
+        SimReplica victim = nodes.get(random.nextInt(nodes.size()));
+        long bound =
+            plan.cluster().clockBeyondBound() ? 2_000 : baseConfig.clockBound().maxJumpMillis();
+        if (plan.cluster().clockBeyondBound() || victim.jumpedMillis < bound) {
+          long left = plan.cluster().clockBeyondBound() ? bound : bound - victim.jumpedMillis;
+          long jump = random.nextLong(-left, left + 1);
+          victim.jumpedMillis += Math.abs(jump);
+          victim.paxosClock.jump(now(), jump);
+        }
+        if (plan.wallJumpMaxMillis() > 0) {
+          long wallJump = random.nextLong(-plan.wallJumpMaxMillis(), plan.wallJumpMaxMillis() + 1);
+          victim.wallClock.jump(now(), wallJump);
+          trace("replica " + victim.id + " wall clock jumps " + wallJump + " ms");
+        }
       }
-      if (plan.wallJumpMaxMillis() > 0) {
-        long wallJump = random.nextLong(-plan.wallJumpMaxMillis(), plan.wallJumpMaxMillis() + 1);
-        victim.wallClock.jump(now, wallJump);
-        trace("replica " + victim.id + " wall clock jumps " + wallJump + " ms");
+      case 4 -> {
+        SimAgent victim = agents.get(random.nextInt(agents.size()));
+        if (victim.alive) {
+          victim.crash(random.nextDouble() < plan.cluster().tornWriteOnCrash());
+          schedule(random.nextLong(300, 4_000), victim::restart);
+        }
       }
-    } else if ((pick -= plan.agentCrashesPerSecond()) < 0) {
-      Agent victim = agents.get(random.nextInt(agents.size()));
-      if (victim.alive) {
-        victim.crash(random.nextDouble() < plan.cluster().tornWriteOnCrash());
-        schedule(random.nextLong(300, 4_000), victim::restart);
-      }
-    } else {
-      partitionAgent();
+      default -> partitionAgent();
     }
   }
 
-  private Node pickReplica() {
+  private SimReplica pickReplica() {
     int leader = currentLeader();
     if (leader >= 0 && random.nextInt(3) == 0) {
       return nodes.get(leader);
@@ -657,66 +502,14 @@ public final class SystemSimulation {
    */
   private void partitionReplicas() {
     int n = nodes.size();
-    List<Integer> shuffled = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      shuffled.add(i);
-    }
-    for (int i = n - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int swap = shuffled.get(i);
-      shuffled.set(i, shuffled.get(j));
-      shuffled.set(j, swap);
-    }
-    boolean[][] next = new boolean[n][n];
-    String kind;
-    switch (random.nextInt(5)) {
-      case 0 -> {
-        kind = "halves";
-        for (int a = 0; a < n; a++) {
-          for (int b = 0; b < n; b++) {
-            next[shuffled.get(a)][shuffled.get(b)] = (a < n / 2) == (b < n / 2);
-          }
-        }
-      }
-      case 1, 2 -> {
-        int leader = currentLeader();
-        int isolated = leader >= 0 && random.nextBoolean() ? leader : shuffled.get(0);
-        kind = "isolate " + isolated + (isolated == leader ? " (the leader)" : "");
-        for (int a = 0; a < n; a++) {
-          for (int b = 0; b < n; b++) {
-            next[a][b] = a == b || (a != isolated && b != isolated);
-          }
-        }
-      }
-      case 3 -> {
-        int bridge = shuffled.get(0);
-        kind = "bridge via " + bridge;
-        int half = (n - 1) / 2;
-        for (int a = 1; a < n; a++) {
-          for (int b = 1; b < n; b++) {
-            next[shuffled.get(a)][shuffled.get(b)] = (a <= half) == (b <= half);
-          }
-          next[bridge][shuffled.get(a)] = true;
-          next[shuffled.get(a)][bridge] = true;
-        }
-        next[bridge][bridge] = true;
-      }
-      default -> {
-        kind = "majorities ring";
-        for (int a = 0; a < n; a++) {
-          next[shuffled.get(a)][shuffled.get(a)] = true;
-          next[shuffled.get(a)][shuffled.get((a + 1) % n)] = true;
-          next[shuffled.get(a)][shuffled.get((a + n - 1) % n)] = true;
-        }
-      }
-    }
-    link = next;
-    trace("partition: " + kind);
+    Partitions.Cut cut = Partitions.pick(random, n, currentLeader());
+    link = cut.links();
+    trace("partition: " + cut.kind());
     schedule(
         random.nextLong(200, 3_000),
         () -> {
           if (!healed) {
-            link = fullyConnected(n, n);
+            link = Partitions.fullyConnected(n, n);
             trace("replica partition healed");
           }
         });
@@ -758,16 +551,17 @@ public final class SystemSimulation {
 
   private void heal() {
     healed = true;
-    healedAtMillis = now;
-    link = fullyConnected(nodes.size(), nodes.size());
-    agentLink = fullyConnected(agents.size(), nodes.size());
-    for (Node node : nodes) {
-      node.pausedUntil = Math.min(node.pausedUntil, now);
+    network.heal();
+    healedAtMillis = now();
+    link = Partitions.fullyConnected(nodes.size(), nodes.size());
+    agentLink = Partitions.fullyConnected(agents.size(), nodes.size());
+    for (SimReplica node : nodes) {
+      node.pausedUntil = Math.min(node.pausedUntil, now());
       if (!node.alive) {
         node.restart();
       }
     }
-    for (Agent agent : agents) {
+    for (SimAgent agent : agents) {
       if (!agent.alive) {
         agent.restart();
       }
@@ -780,7 +574,7 @@ public final class SystemSimulation {
 
   private int currentLeader() {
     int leader = -1;
-    for (Node node : nodes) {
+    for (SimReplica node : nodes) {
       if (node.alive
           && node.replica.role() == PaxosReplica.Role.LEADER
           && (leader < 0 || node.replica.ballot().isAbove(nodes.get(leader).replica.ballot()))) {
@@ -792,7 +586,7 @@ public final class SystemSimulation {
 
   private void checkLeases() {
     List<Integer> holders = new ArrayList<>(1);
-    for (Node node : nodes) {
+    for (SimReplica node : nodes) {
       if (node.alive && node.leaseValid()) {
         holders.add(node.id);
       }
@@ -807,14 +601,14 @@ public final class SystemSimulation {
               + nodes.get(lastLeaseHolder).replica.ballot());
     }
     if (!plan.cluster().clockBeyondBound()) {
-      invariants.onLeaseHolders(now, holders);
+      invariants.onLeaseHolders(now(), holders);
     }
   }
 
   private void finalChecks() {
     StringBuilder stuck = new StringBuilder();
     List<SystemChecker.ClientOperation> operations = new ArrayList<>();
-    for (Client client : clients) {
+    for (SimClient client : clients) {
       operations.addAll(client.history);
       if (client.operation != null) {
         stuck
@@ -828,8 +622,8 @@ public final class SystemSimulation {
         operations.add(client.operation.asHistory(null));
       }
     }
-    Node mostApplied = null;
-    for (Node node : nodes) {
+    SimReplica mostApplied = null;
+    for (SimReplica node : nodes) {
       if (!node.alive) {
         stuck.append(" replica ").append(node.id).append(" is down;");
       } else if (mostApplied == null
@@ -842,1161 +636,20 @@ public final class SystemSimulation {
     }
     if (stuck.length() > 0) {
       checker.fail(
-          now, "liveness: " + options.quietMillis() + " ms after every fault healed:" + stuck);
+          now(), "liveness: " + options.quietMillis() + " ms after every fault healed:" + stuck);
       return;
     }
-    checker.finish(now, healedAtMillis, mostApplied.cron, operations, invariants::tookEffectIn);
+    checker.finish(now(), healedAtMillis, mostApplied.cron, operations, invariants::tookEffectIn);
   }
 
   // ------------------------------------------------------------------------------------------
   // replicas
 
-  /**
-   * The cron state machine as the log drives it, with each command's decoded form, result and
-   * changes kept.
-   */
-  private static final class ObservedCronMachine implements StateMachine {
-    final CronStateMachine cron;
-    final List<SystemChecker.AppliedCommand> applied = new ArrayList<>();
-
-    ObservedCronMachine(CronStateMachine cron) {
-      this.cron = cron;
-    }
-
-    @Override
-    public byte[] apply(long slot, byte[] bytes) {
-      CronCommand decoded = null;
-      CommandResult result;
-      try {
-        decoded = CronCodec.decode(bytes);
-        result = cron.apply(slot, decoded);
-      } catch (MalformedCommandException e) {
-        result = cron.applyEncoded(slot, bytes);
-      }
-      applied.add(
-          new SystemChecker.AppliedCommand(
-              slot, decoded, result, cron.clock(), cron.drainChanges()));
-      return CronCodec.encodeResult(result);
-    }
-
-    @Override
-    public byte[] snapshot() {
-      return cron.snapshot();
-    }
-
-    @Override
-    public void restore(byte[] snapshot) {
-      cron.restore(snapshot);
-      applied.clear();
-    }
-
-    List<SystemChecker.AppliedCommand> take() {
-      List<SystemChecker.AppliedCommand> taken = List.copyOf(applied);
-      applied.clear();
-      return taken;
-    }
-  }
-
-  private record PendingClient(int client, long sequence) {}
-
-  /** One replica's process: core, disk, state machine, dispatcher and two clocks. */
-  private final class Node {
-    final int id;
-
-    /** The monotonic clock the Paxos lease runs on. */
-    final SimClock paxosClock;
-
-    /** The wall clock the leader stamps commands with and schedules by. */
-    final SimClock wallClock;
-
-    final SplittableRandom nodeRandom;
-    final SimDisk disk = new SimDisk();
-    PaxosReplica replica;
-    CronStateMachine cron;
-    ObservedCronMachine observed;
-    SessionStateMachine sessions;
-    Dispatcher dispatcher;
-    boolean alive;
-    int incarnation;
-    long pausedUntil;
-    long jumpedMillis;
-    boolean syncing;
-    long appliedSinceSnapshot;
-    long dispatcherSession;
-    long dispatcherSequence;
-    long leaderSinceWallMillis;
-    final long[] agentHeardWallMillis;
-    final ArrayDeque<Held> held = new ArrayDeque<>();
-    final Map<Long, PendingClient> pendingClients = new HashMap<>();
-
-    record Held(Ready ready, int recordCount) {}
-
-    Node(int id, SimClock paxosClock, SimClock wallClock, SplittableRandom nodeRandom) {
-      this.id = id;
-      this.paxosClock = paxosClock;
-      this.wallClock = wallClock;
-      this.nodeRandom = nodeRandom;
-      this.agentHeardWallMillis = new long[plan.agents()];
-    }
-
-    long paxosNow() {
-      return paxosClock.read(now);
-    }
-
-    long wallMillis() {
-      return wallClock.read(now);
-    }
-
-    Instant wallNow() {
-      return BASE.plusMillis(wallMillis());
-    }
-
-    boolean leaseValid() {
-      return replica.holdsLease(paxosNow());
-    }
-
-    /**
-     * Runs {@code action} now, or when the pause ends (the process is frozen; its clocks are not).
-     */
-    void whenAwake(Runnable action) {
-      if (pausedUntil > now) {
-        int at = incarnation;
-        schedule(
-            pausedUntil - now,
-            () -> {
-              if (alive && incarnation == at) {
-                whenAwake(action);
-              }
-            });
-        return;
-      }
-      action.run();
-    }
-
-    void start() {
-      incarnation++;
-      alive = true;
-      held.clear();
-      syncing = false;
-      pendingClients.clear();
-      DurableState durable = disk.recover();
-      cron = new CronStateMachine();
-      observed = new ObservedCronMachine(cron);
-      sessions = new SessionStateMachine(observed, MAX_SESSIONS);
-      sessions.restore(durable.snapshot());
-      appliedSinceSnapshot = 0;
-      replica =
-          new PaxosReplica(
-              baseConfig.withReplicaId(id), nodeRandom.split(), durable, durable.snapshot().slot());
-      dispatcher = new Dispatcher(cron, DispatcherConfig.DEFAULT, nodeRandom.split());
-      Arrays.fill(agentHeardWallMillis, wallMillis());
-      trace(
-          "replica "
-              + id
-              + " starts (incarnation "
-              + incarnation
-              + ", snapshot@"
-              + durable.snapshot().slot()
-              + ", "
-              + durable.log().size()
-              + " log entries)");
-      process(replica.start(paxosNow()));
-      int at = incarnation;
-      schedule(1 + nodeRandom.nextLong(TICK_MILLIS), () -> onTick(at));
-    }
-
-    void restart() {
-      if (!alive) {
-        start();
-      }
-    }
-
-    void crash(boolean tear, String why) {
-      alive = false;
-      disk.crash(tear);
-      trace("replica " + id + " " + why + (tear ? " (last write torn)" : ""));
-    }
-
-    void onTick(int at) {
-      if (!alive || incarnation != at) {
-        return;
-      }
-      if (pausedUntil > now) {
-        schedule(pausedUntil - now, () -> onTick(at));
-        return;
-      }
-      process(replica.tick(paxosNow()));
-      updateLeadership();
-      if (dispatcher.ballot() != null) {
-        dispatcher.onAgents(directory());
-        carryOut(dispatcher.onTick(wallNow(), leaseValid()));
-      }
-      schedule(TICK_MILLIS, () -> onTick(at));
-    }
-
-    /**
-     * Tells the dispatcher when this replica starts or stops leading. It starts only once the
-     * replica leads and has applied every entry it knows chosen (the Dispatcher's contract).
-     */
-    void updateLeadership() {
-      if (!alive || pausedUntil > now) {
-        return;
-      }
-      Ballot leading = dispatcher.ballot();
-      boolean leader = replica.role() == PaxosReplica.Role.LEADER;
-      if (leading != null && (!leader || !leading.equals(replica.ballot()))) {
-        dispatcher.onLeadershipLost();
-        trace("replica " + id + " dispatcher stops (ballot " + leading + ")");
-        leading = null;
-      }
-      if (leader
-          && leading == null
-          && held.isEmpty()
-          && sessions.appliedThroughSlot() == replica.firstUnchosenSlot() - 1) {
-        dispatcherSession = nextDispatcherSessionId++;
-        dispatcherSequence = 1;
-        leaderSinceWallMillis = wallMillis();
-        // The directory first: onLeadership ticks at once, and a directory left from an earlier
-        // term (or none) would make every agent look unreachable past its lease.
-        dispatcher.onAgents(directory());
-        trace(
-            "replica "
-                + id
-                + " dispatcher starts under ballot "
-                + replica.ballot()
-                + " at slot "
-                + sessions.appliedThroughSlot());
-        carryOut(dispatcher.onLeadership(wallNow(), leaseValid(), replica.ballot()));
-      }
-    }
-
-    /**
-     * Agents as this replica knows them from heartbeats; a new leader gives each a full lease
-     * first.
-     */
-    List<AgentInfo> directory() {
-      List<AgentInfo> directory = new ArrayList<>(agents.size());
-      for (Agent agent : agents) {
-        long heard = Math.max(agentHeardWallMillis[agent.index], leaderSinceWallMillis);
-        directory.add(
-            new AgentInfo(
-                agent.name, Map.of(), AGENT_CAPACITY, BASE.plusMillis(heard + AGENT_LEASE_MILLIS)));
-      }
-      return directory;
-    }
-
-    /**
-     * Carries out a Ready: writes now; messages and applies once the writes are durable (group
-     * commit).
-     */
-    void process(Ready ready) {
-      int recordCount = disk.writtenCount();
-      if (!ready.persist().isEmpty()) {
-        disk.write(ready.persist());
-        recordCount = disk.writtenCount();
-      }
-      held.add(new Held(ready, recordCount));
-      releaseDurable();
-      startSync();
-    }
-
-    private void startSync() {
-      if (alive && !syncing && disk.durableCount() < disk.writtenCount()) {
-        syncing = true;
-        long syncMillis = nodeRandom.nextLong(1, 6);
-        int at = incarnation;
-        int through = disk.writtenCount();
-        schedule(
-            syncMillis,
-            () -> {
-              if (alive && incarnation == at) {
-                onSyncDone(through);
-              }
-            });
-        if (!healed && nodeRandom.nextDouble() < plan.crashDuringSync()) {
-          schedule(
-              nodeRandom.nextLong(syncMillis),
-              () -> {
-                if (alive && incarnation == at && !healed) {
-                  crash(
-                      nodeRandom.nextDouble() < plan.cluster().tornWriteOnCrash(),
-                      "loses power during a sync");
-                  schedule(nodeRandom.nextLong(200, 2_000), this::restart);
-                }
-              });
-        }
-      }
-    }
-
-    private void onSyncDone(int through) {
-      syncing = false;
-      if (!healed && nodeRandom.nextDouble() < plan.fsyncErrorPerSync()) {
-        crash(nodeRandom.nextBoolean(), "stops on an fsync error");
-        schedule(nodeRandom.nextLong(200, 1_500), this::restart);
-        return;
-      }
-      disk.syncThrough(through);
-      releaseDurable();
-      startSync();
-    }
-
-    private void releaseDurable() {
-      while (alive && !held.isEmpty() && held.peek().recordCount() <= disk.durableCount()) {
-        Ready ready = held.poll().ready();
-        sendMessages(ready);
-        applyEffects(ready);
-      }
-    }
-
-    private void sendMessages(Ready ready) {
-      invariants.onSending(now, id, ready);
-      for (Envelope envelope : ready.messages()) {
-        sendPeer(envelope);
-      }
-    }
-
-    private void applyEffects(Ready ready) {
-      if (ready.restore() != null) {
-        sessions.restore(ready.restore());
-        appliedSinceSnapshot = 0;
-        if (dispatcher.ballot() != null) {
-          dispatcher.onLeadershipLost();
-        }
-        trace("replica " + id + " restores snapshot@" + ready.restore().slot());
-      }
-      List<StateChange> changes = new ArrayList<>();
-      boolean overflowed = false;
-      for (LogEntry entry : ready.toApply()) {
-        invariants.onApply(now, id, entry);
-        List<SessionStateMachine.Applied> results = sessions.apply(entry);
-        List<SystemChecker.AppliedCommand> commands = observed.take();
-        if (options.trace() != null && entry.slot() > checker.streamSlot()) {
-          traceApplied(id, commands);
-        }
-        checker.onSlotApplied(now, entry.slot(), commands);
-        for (SystemChecker.AppliedCommand command : commands) {
-          changes.addAll(command.changes().changes());
-          overflowed |= command.changes().overflowed();
-        }
-        for (SessionStateMachine.Applied applied : results) {
-          Command command = applied.command();
-          if (!applied.duplicate()) {
-            invariants.onTookEffect(now, id, command, applied.slot());
-            checker.onResult(now, id, applied.slot(), command, applied.result());
-          }
-          PendingClient pending = pendingClients.get(command.clientId());
-          if (pending != null && pending.sequence() == command.sequence()) {
-            pendingClients.remove(command.clientId());
-            toClient(
-                pending.client(),
-                new Answer(command.sequence(), CronCodec.decodeResult(applied.result())));
-          }
-        }
-        appliedSinceSnapshot++;
-      }
-      if (!changes.isEmpty() && dispatcher.ballot() != null) {
-        carryOut(
-            dispatcher.onApplied(
-                wallNow(), leaseValid(), new CronStateMachine.ChangeBatch(changes, overflowed)));
-      }
-      for (Ready.ProposalRejected rejected : ready.rejected()) {
-        PendingClient pending = pendingClients.get(rejected.command().clientId());
-        if (pending != null && pending.sequence() == rejected.command().sequence()) {
-          pendingClients.remove(rejected.command().clientId());
-          toClient(pending.client(), new Redirect(pending.sequence(), rejected.leaderHint()));
-        }
-      }
-      if (appliedSinceSnapshot
-              >= Math.max(MIN_SNAPSHOT_EVERY_SLOTS, plan.cluster().snapshotEverySlots())
-          && sessions.appliedThroughSlot() > replica.snapshot().slot()) {
-        Snapshot snapshot = sessions.snapshot();
-        invariants.onSnapshot(now, id, snapshot);
-        appliedSinceSnapshot = 0;
-        process(replica.onSnapshotTaken(paxosNow(), snapshot));
-      }
-    }
-
-    /** The dispatcher's effects: proposals through this replica, messages to agents. */
-    void carryOut(List<DispatchEffect> effects) {
-      for (DispatchEffect effect : effects) {
-        switch (effect) {
-          case DispatchEffect.Propose propose -> {
-            for (CronCommand command : propose.commands()) {
-              proposeFromDispatcher(command);
-            }
-          }
-          case DispatchEffect.Launch launch ->
-              toAgent(
-                  id,
-                  agentIndex(launch.agentId()),
-                  new LaunchMessage(
-                      launch.runId(), launch.attempt(), launch.ballot(), launch.spec()));
-          case DispatchEffect.Cancel cancel ->
-              toAgent(
-                  id,
-                  agentIndex(cancel.agentId()),
-                  new CancelMessage(cancel.runId(), cancel.attempt(), cancel.ballot()));
-          case DispatchEffect.GetRun getRun -> {
-            if (options.bug() == SystemBug.RECONCILE_ALWAYS_RESENDS) {
-              Optional<JobView> job = cron.job(getRun.runId().job());
-              if (job.isPresent()) {
-                toAgent(
-                    id,
-                    agentIndex(getRun.agentId()),
-                    new LaunchMessage(
-                        getRun.runId(), getRun.attempt(), getRun.ballot(), job.get().spec()));
-              }
-            } else {
-              toAgent(
-                  id,
-                  agentIndex(getRun.agentId()),
-                  new GetRunMessage(getRun.runId(), getRun.attempt(), getRun.ballot()));
-            }
-          }
-        }
-      }
-    }
-
-    private void proposeFromDispatcher(CronCommand command) {
-      if (options.bug() == SystemBug.DISPATCH_BEFORE_CHOSEN
-          && command instanceof CronCommand.RunIntent intent
-          && intent.ballot().equals(dispatcher.ballot())) {
-        Optional<JobView> job = cron.job(intent.runId().job());
-        if (job.isPresent()) {
-          toAgent(
-              id,
-              agentIndex(intent.agentId()),
-              new LaunchMessage(
-                  intent.runId(), intent.attempt(), intent.ballot(), job.get().spec()));
-        }
-      }
-      if (options.bug() == SystemBug.RECONCILE_ALWAYS_RESENDS
-          && command instanceof CronCommand.RecordLost lost) {
-        Optional<Run> run = cron.run(lost.runId());
-        Optional<JobView> job = cron.job(lost.runId().job());
-        Agent other = otherLiveAgent(run.map(Run::agentId).orElse(""));
-        if (run.isPresent() && job.isPresent() && other != null) {
-          toAgent(
-              id,
-              other.index,
-              new LaunchMessage(
-                  lost.runId(), lost.attempt(), dispatcher.ballot(), job.get().spec()));
-          return;
-        }
-      }
-      process(
-          replica.propose(
-              paxosNow(),
-              new Command(dispatcherSession, dispatcherSequence++, CronCodec.encode(command))));
-    }
-
-    private Agent otherLiveAgent(String avoid) {
-      for (Agent agent : agents) {
-        if (!agent.name.equals(avoid)
-            && agentHeardWallMillis[agent.index] + AGENT_LEASE_MILLIS > wallMillis()) {
-          return agent;
-        }
-      }
-      return null;
-    }
-
-    /** An agent's heartbeat, answer or report. */
-    void onAgentMessage(int agent, AgentToReplica message) {
-      agentHeardWallMillis[agent] = Math.max(agentHeardWallMillis[agent], wallMillis());
-      if (message instanceof Heartbeat(long sentAtMillis)
-          && dispatcher.ballot() != null
-          && leaseValid()) {
-        toAgent(id, agent, new HeartbeatAckMessage(sentAtMillis, dispatcher.ballot()));
-        return;
-      }
-      if (!(message instanceof Report(AgentAnswer answer))
-          || dispatcher.ballot() == null
-          || !leaseValid()) {
-        return;
-      }
-      // Reports are acknowledged once the applied log holds them (the replica's rule, shared).
-      if ((answer instanceof AgentAnswer.Started || answer instanceof AgentAnswer.Finished)
-          && ReportAcknowledgement.decide(cron, answer)
-              == ReportAcknowledgement.Decision.ACKNOWLEDGE) {
-        toAgent(
-            id,
-            agent,
-            switch (answer) {
-              case AgentAnswer.Started started ->
-                  new AckMessage(started.runId(), started.attempt(), false);
-              case AgentAnswer.Finished finished ->
-                  new AckMessage(finished.runId(), finished.attempt(), true);
-              default -> throw new IllegalStateException("not a report: " + answer);
-            });
-        return;
-      }
-      carryOut(dispatcher.onAgentAnswer(wallNow(), leaseValid(), answer));
-    }
-
-    /**
-     * An API call: the leader stamps it, proposes it in the client's session and answers once
-     * applied.
-     */
-    void onClientRequest(ClientRequest request) {
-      if (replica.role() != PaxosReplica.Role.LEADER
-          || dispatcher.ballot() == null
-          || !leaseValid()) {
-        int hint = replica.role() == PaxosReplica.Role.LEADER ? id : replica.knownLeader();
-        toClient(request.client(), new Redirect(request.sequence(), hint));
-        return;
-      }
-      pendingClients.put(
-          request.clientId(), new PendingClient(request.client(), request.sequence()));
-      CronCommand command = request.operation().toCommand(wallNow());
-      process(
-          replica.propose(
-              paxosNow(),
-              new Command(request.clientId(), request.sequence(), CronCodec.encode(command))));
-    }
-  }
-
-  private int agentIndex(String agentId) {
+  int agentIndex(String agentId) {
     return Integer.parseInt(agentId.substring("agent-".length()));
   }
 
   // ------------------------------------------------------------------------------------------
   // agents
 
-  private record HeldAction(
-      long writeCount, Ballot fence, List<LaunchKey> launchesMadeDurable, Runnable action) {}
-
-  /**
-   * A simulated worker agent: the real agent core ({@link AgentFence}) driven as the real shell
-   * drives it — its journal records appended to a simulated disk and made durable by a group commit
-   * before any reply, start or report; processes that run for a random virtual time and die with
-   * the agent; heartbeats to every replica, the leader's acknowledgements giving the agent its
-   * lease; reports re-sent until the leader acknowledges them.
-   */
-  private final class Agent {
-    final int index;
-    final String name;
-    final SplittableRandom agentRandom;
-    final AgentDisk disk = new AgentDisk();
-    AgentFence fence;
-    final ArrayDeque<HeldAction> held = new ArrayDeque<>();
-    final HashMap<LaunchKey, Integer> replyTo = new HashMap<>();
-    boolean alive;
-    boolean syncing;
-    int incarnation;
-    long wakes;
-
-    Agent(int index, SplittableRandom agentRandom) {
-      this.index = index;
-      this.name = "agent-" + index;
-      this.agentRandom = agentRandom;
-    }
-
-    Instant clock() {
-      return BASE.plusMillis(now);
-    }
-
-    void start() {
-      incarnation++;
-      alive = true;
-      syncing = false;
-      held.clear();
-      replyTo.clear();
-      AgentLimits limits =
-          new AgentLimits(
-              64, AgentLimits.DEFAULT_MAX_LAUNCHES, Duration.ofMillis(AGENT_GIVE_UP_MILLIS));
-      fence = AgentFence.recover(limits, disk.recover());
-      for (LaunchKey running : fence.running()) {
-        // The process died with the agent: it may have run partly, so it failed (128 + SIGKILL).
-        execute(
-            fence.onFinished(
-                running,
-                Outcome.failed(137),
-                "the process died with its agent",
-                clock(),
-                new byte[0]),
-            -1);
-      }
-      trace(
-          name
-              + " starts (incarnation "
-              + incarnation
-              + ", fence "
-              + fence.highestSeen()
-              + ", "
-              + fence.size()
-              + " launches remembered)");
-      int at = incarnation;
-      schedule(agentRandom.nextLong(1, AGENT_WAKE_MILLIS), () -> onWake(at));
-    }
-
-    void restart() {
-      if (!alive) {
-        start();
-      }
-    }
-
-    void crash(boolean tear) {
-      alive = false;
-      disk.crash(tear);
-      held.clear();
-      checker.onAgentCrash(index);
-      trace(name + " crashes" + (tear ? " (last write torn)" : ""));
-    }
-
-    /**
-     * Carries out one {@link io.paxcron.agent.core.Ready}: its records are appended now and its
-     * effects run once they are durable (group commit, like the replicas). Effects of a Ready with
-     * nothing to write still wait behind earlier writes: a start may depend on an accept not yet
-     * synced.
-     */
-    void execute(io.paxcron.agent.core.Ready ready, int from) {
-      if (ready.isEmpty()) {
-        return;
-      }
-      Runnable effects = () -> ready.effects().forEach(effect -> carryOut(effect, from));
-      List<AgentEffect> startsBeforeDurable = List.of();
-      if (options.bug() == SystemBug.AGENT_STARTS_BEFORE_PERSIST) {
-        // The records are written in order, but processes start before they are durable.
-        startsBeforeDurable =
-            ready.effects().stream().filter(AgentEffect.Start.class::isInstance).toList();
-        List<AgentEffect> rest =
-            ready.effects().stream().filter(e -> !(e instanceof AgentEffect.Start)).toList();
-        effects = () -> rest.forEach(effect -> carryOut(effect, from));
-      }
-      if (ready.persist().isEmpty() && held.isEmpty()) {
-        startsBeforeDurable.forEach(effect -> carryOut(effect, from));
-        effects.run();
-        return;
-      }
-      long count =
-          ready.persist().isEmpty()
-              ? disk.writtenCount()
-              : disk.append(JournalCodec.encode(ready.persist()));
-      startsBeforeDurable.forEach(effect -> carryOut(effect, from));
-      List<LaunchKey> accepted =
-          ready.persist().stream()
-              .filter(JournalRecord.Accepted.class::isInstance)
-              .map(record -> ((JournalRecord.Accepted) record).key())
-              .toList();
-      held.add(new HeldAction(count, paxosBallot(fence.highestSeen()), accepted, effects));
-      if (fence.needsCompaction()) {
-        disk.replace(JournalCodec.encode(fence.snapshot()));
-        fence.onCompacted();
-      }
-      startSync();
-    }
-
-    private void startSync() {
-      if (!alive || syncing || disk.durableCount() >= disk.writtenCount()) {
-        return;
-      }
-      syncing = true;
-      int at = incarnation;
-      long through = disk.writtenCount();
-      schedule(
-          agentRandom.nextLong(1, 6),
-          () -> {
-            if (!alive || incarnation != at) {
-              return;
-            }
-            syncing = false;
-            disk.syncThrough(through);
-            while (alive && !held.isEmpty() && held.peek().writeCount() <= disk.durableCount()) {
-              HeldAction done = held.poll();
-              checker.onAgentDurable(index, done.fence());
-              for (LaunchKey key : done.launchesMadeDurable()) {
-                checker.onAgentLaunchDurable(index, key.runId(), key.attempt());
-              }
-              done.action().run();
-            }
-            startSync();
-          });
-    }
-
-    private void carryOut(AgentEffect effect, int from) {
-      switch (effect) {
-        case AgentEffect.Reply reply -> onReply(reply.reply(), from);
-        case AgentEffect.Start start -> startProcess(start.key(), start.payload());
-        case AgentEffect.Stop stop -> {
-          int at = incarnation;
-          // SIGTERM to the group; the simulated process exits at once with 128 + SIGTERM.
-          schedule(
-              1,
-              () -> {
-                if (alive
-                    && incarnation == at
-                    && fence.view(stop.key()).phase() == RunPhase.RUNNING) {
-                  finish(stop.key(), Outcome.failed(143));
-                }
-              });
-        }
-        case AgentEffect.Report report -> report(report);
-      }
-    }
-
-    void onMessage(int from, AgentMessage message) {
-      switch (message) {
-        case LaunchMessage launch -> onLaunch(from, launch);
-        case GetRunMessage getRun -> {
-          noteBallot(getRun.ballot());
-          execute(
-              fence.onGetRun(
-                  clock(),
-                  new LaunchKey(getRun.runId(), getRun.attempt()),
-                  fenceBallot(getRun.ballot())),
-              from);
-        }
-        case CancelMessage cancel -> {
-          noteBallot(cancel.ballot());
-          execute(
-              fence.onCancel(
-                  clock(),
-                  new LaunchKey(cancel.runId(), cancel.attempt()),
-                  fenceBallot(cancel.ballot())),
-              from);
-        }
-        case AckMessage ack ->
-            execute(
-                fence.onReportAcknowledged(
-                    new LaunchKey(ack.runId(), ack.attempt()),
-                    ack.finish()
-                        ? AgentEffect.ReportKind.FINISHED
-                        : AgentEffect.ReportKind.STARTED),
-                from);
-        case HeartbeatAckMessage ack -> {
-          FenceBallot ballot = fenceBallot(ack.ballot());
-          noteBallot(ack.ballot());
-          execute(
-              fence.onHeartbeatAcknowledged(
-                  clock(),
-                  BASE.plusMillis(ack.sentAtMillis()),
-                  Duration.ofMillis(AGENT_START_LEASE_MILLIS),
-                  ballot),
-              from);
-        }
-      }
-    }
-
-    /** Tells the checker of a ballot the agent is about to take in (not one below its fence). */
-    private void noteBallot(Ballot ballot) {
-      if (!fenceBallot(ballot).isBelow(fence.highestSeen())) {
-        checker.onAgentBallot(index, ballot);
-      }
-    }
-
-    private void onLaunch(int from, LaunchMessage launch) {
-      FenceBallot asked =
-          options.bug() == SystemBug.NO_AGENT_FENCING
-              ? FenceBallot.max(fenceBallot(launch.ballot()), fence.highestSeen())
-              : fenceBallot(launch.ballot());
-      LaunchKey key = new LaunchKey(launch.runId(), launch.attempt());
-      boolean isNew = fence.view(key).phase() == RunPhase.UNKNOWN;
-      io.paxcron.agent.core.Ready ready =
-          fence.onLaunch(
-              clock(),
-              key,
-              asked,
-              launch.runId().manual() ? null : launch.runId().instant(),
-              encodeTimeout(launch.spec().timeout()));
-      boolean accepted =
-          ready.persist().stream().anyMatch(JournalRecord.Accepted.class::isInstance);
-      if (accepted) {
-        checker.onLaunchAccepted(
-            now, index, name, launch.runId(), launch.attempt(), launch.ballot());
-        trace(
-            name
-                + " accepts "
-                + launch.runId()
-                + " #"
-                + launch.attempt()
-                + " ballot "
-                + launch.ballot()
-                + " from replica "
-                + from);
-      } else if (!isNew || !ready.persist().isEmpty()) {
-        checker.onAgentBallot(index, launch.ballot());
-      }
-      execute(ready, from);
-    }
-
-    private void onReply(LeaderReply reply, int from) {
-      LaunchKey key = reply.key();
-      Ballot ballot = paxosBallot(reply.ballot());
-      AgentAnswer answer =
-          switch (reply) {
-            case LeaderReply.LaunchAnswer launch ->
-                switch (launch.status()) {
-                  // An accepted launch answers with its start report, as the simulated leader
-                  // expects.
-                  case ACCEPTED, CAPACITY -> null;
-                  case REPEAT -> known(launch.run(), ballot);
-                  case FENCED -> new AgentAnswer.Fenced(name, paxosBallot(launch.highestSeen()));
-                };
-            case LeaderReply.RunAnswer run ->
-                switch (run.run().phase()) {
-                  case UNKNOWN -> new AgentAnswer.Unknown(name, key.runId(), key.attempt(), ballot);
-                  case FENCED -> new AgentAnswer.Fenced(name, paxosBallot(run.run().highestSeen()));
-                  default -> known(run.run(), ballot);
-                };
-            case LeaderReply.CancelAnswer cancel -> null;
-          };
-      if (answer != null) {
-        answer(from, answer);
-      }
-    }
-
-    private AgentAnswer known(RunView run, Ballot ballot) {
-      AgentRunState state =
-          switch (run.phase()) {
-            case RUNNING -> AgentRunState.RUNNING;
-            case FINISHED, NEVER_STARTED -> AgentRunState.FINISHED;
-            default -> AgentRunState.ACCEPTED;
-          };
-      // As in report(): the simulated leader hears NEVER_STARTED as FAILED(143).
-      Outcome outcome = run.phase() == RunPhase.NEVER_STARTED ? Outcome.failed(143) : run.outcome();
-      return new AgentAnswer.Known(
-          name, run.key().runId(), run.key().attempt(), ballot, state, outcome);
-    }
-
-    /**
-     * The launch is durable: the process starts now and runs for a random time (or until its
-     * timeout).
-     */
-    private void startProcess(LaunchKey key, byte[] payload) {
-      checker.onRunStarted(now, index, name, key.runId(), key.attempt());
-      long duration = agentRandom.nextLong(50, MAX_RUN_MILLIS + 1);
-      long timeout = decodeTimeout(payload);
-      Outcome outcome =
-          duration > timeout
-              ? Outcome.TIMED_OUT
-              : agentRandom.nextInt(100) < 85 ? Outcome.SUCCEEDED : Outcome.failed(1);
-      execute(fence.onStarted(key, clock()), -1);
-      int at = incarnation;
-      schedule(
-          Math.min(duration, timeout),
-          () -> {
-            if (alive && incarnation == at && fence.view(key).phase() == RunPhase.RUNNING) {
-              finish(key, outcome);
-            }
-          });
-    }
-
-    private void finish(LaunchKey key, Outcome outcome) {
-      trace(name + " finishes " + key.runId() + " #" + key.attempt() + " " + outcome);
-      execute(fence.onFinished(key, outcome, "", clock(), new byte[0]), -1);
-    }
-
-    /**
-     * Heartbeats, gives time to the core, and re-sends every report the leader has not
-     * acknowledged.
-     */
-    void onWake(int at) {
-      if (!alive || incarnation != at) {
-        return;
-      }
-      wakes++;
-      for (int replica = 0; replica < nodes.size(); replica++) {
-        toReplicaFromAgent(index, replica, new Heartbeat(now));
-      }
-      execute(fence.onTick(clock()), -1);
-      for (AgentEffect.Report report : fence.pendingReports()) {
-        report(report);
-      }
-      schedule(AGENT_WAKE_MILLIS, () -> onWake(at));
-    }
-
-    private void report(AgentEffect.Report report) {
-      RunView run = report.run();
-      LaunchKey key = run.key();
-      AgentAnswer answer =
-          switch (run.phase()) {
-            case RUNNING -> new AgentAnswer.Started(name, key.runId(), key.attempt());
-            case FINISHED ->
-                new AgentAnswer.Finished(name, key.runId(), key.attempt(), run.outcome());
-            // The simulated leader has no NEVER_STARTED record: it hears a launch cancelled (or
-            // given
-            // up) before it started as what a SIGTERM at its start would have given, FAILED(128 +
-            // 15).
-            case NEVER_STARTED ->
-                new AgentAnswer.Finished(name, key.runId(), key.attempt(), Outcome.failed(143));
-            default -> null;
-          };
-      if (answer == null) {
-        return;
-      }
-      FenceBallot highest = fence.highestSeen();
-      int target =
-          highest.equals(FenceBallot.ZERO) || wakes % 3 == 0
-              ? agentRandom.nextInt(nodes.size())
-              : highest.replicaId();
-      toReplicaFromAgent(index, target, new Report(answer));
-    }
-
-    private void answer(int replica, AgentAnswer answer) {
-      if (replica >= 0) {
-        toReplicaFromAgent(index, replica, new Report(answer));
-      }
-    }
-  }
-
-  private static FenceBallot fenceBallot(Ballot ballot) {
-    return FenceBallot.of(0, ballot);
-  }
-
-  private static Ballot paxosBallot(FenceBallot ballot) {
-    return new Ballot(ballot.round(), ballot.replicaId());
-  }
-
-  /**
-   * The simulated launch spec the agent persists: only the timeout matters to a simulated process.
-   */
-  private static byte[] encodeTimeout(Duration timeout) {
-    return ByteBuffer.allocate(8).putLong(timeout.toMillis()).array();
-  }
-
-  private static long decodeTimeout(byte[] payload) {
-    return ByteBuffer.wrap(payload).getLong();
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // clients
-
-  /** An API call before the leader stamps it. */
-  private sealed interface ApiOperation {
-    CronCommand toCommand(Instant stamp);
-  }
-
-  private record PutOperation(JobSpec spec, ExpectedVersion expected) implements ApiOperation {
-    @Override
-    public CronCommand toCommand(Instant stamp) {
-      return new CronCommand.PutJob(spec, expected, Map.of(), stamp);
-    }
-  }
-
-  private record DeleteOperation(String job, ExpectedVersion expected) implements ApiOperation {
-    @Override
-    public CronCommand toCommand(Instant stamp) {
-      return new CronCommand.DeleteJob(job, expected, stamp);
-    }
-  }
-
-  private record PauseOperation(String job, boolean pause) implements ApiOperation {
-    @Override
-    public CronCommand toCommand(Instant stamp) {
-      return pause ? new CronCommand.PauseJob(job, stamp) : new CronCommand.ResumeJob(job, stamp);
-    }
-  }
-
-  private record TriggerOperation(String job) implements ApiOperation {
-    @Override
-    public CronCommand toCommand(Instant stamp) {
-      return new CronCommand.TriggerJob(job, stamp);
-    }
-  }
-
-  private record ClientRequest(int client, long clientId, long sequence, ApiOperation operation) {}
-
-  private sealed interface ClientReply {}
-
-  private record Answer(long sequence, CommandResult result) implements ClientReply {}
-
-  private record Redirect(long sequence, int leaderHint) implements ClientReply {}
-
-  /**
-   * A closed-loop API client: one operation at a time, retried (same session sequence) until
-   * answered.
-   */
-  private final class Client {
-    final int index;
-    final long clientId;
-    final SplittableRandom clientRandom;
-    long nextSequence = 1;
-    Pending operation;
-    long attempt;
-    int target;
-    final TreeMap<String, Long> versions = new TreeMap<>();
-    final TreeSet<String> existing = new TreeSet<>();
-    final List<SystemChecker.ClientOperation> history = new ArrayList<>();
-
-    final class Pending {
-      final long sequence;
-      final String kind;
-      final String job;
-      final String token;
-      final ApiOperation api;
-      int timeouts;
-
-      Pending(long sequence, String kind, String job, String token, ApiOperation api) {
-        this.sequence = sequence;
-        this.kind = kind;
-        this.job = job;
-        this.token = token;
-        this.api = api;
-      }
-
-      SystemChecker.ClientOperation asHistory(CommandResult result) {
-        return new SystemChecker.ClientOperation(
-            index, clientId, sequence, kind, job, token, timeouts, result);
-      }
-    }
-
-    Client(int index, long clientId, SplittableRandom clientRandom) {
-      this.index = index;
-      this.clientId = clientId;
-      this.clientRandom = clientRandom;
-      this.target = clientRandom.nextInt(nodes.size());
-    }
-
-    void onWake(long wakeAttempt, boolean redirected) {
-      if (operation == null) {
-        // A timeout armed for an operation that has since been answered is not a cue to start one.
-        if (healed || wakeAttempt != attempt) {
-          return;
-        }
-        operation = nextOperation();
-        send();
-      } else if (wakeAttempt == attempt) {
-        if (!redirected) {
-          operation.timeouts++;
-          target = clientRandom.nextInt(nodes.size());
-        }
-        send();
-      }
-    }
-
-    private void send() {
-      attempt++;
-      toReplicaFromClient(
-          target, new ClientRequest(index, clientId, operation.sequence, operation.api));
-      long sent = attempt;
-      schedule(CLIENT_TIMEOUT_MILLIS, () -> onWake(sent, false));
-    }
-
-    private Pending nextOperation() {
-      long sequence = nextSequence++;
-      String job = "j" + clientRandom.nextInt(JOB_NAMES);
-      String token = "c" + clientId + "-" + sequence;
-      int pick = clientRandom.nextInt(100);
-      Long version = versions.get(job);
-      if (!existing.contains(job) || pick < 15) {
-        ExpectedVersion expected =
-            existing.contains(job) && version != null && version > 0
-                ? ExpectedVersion.exactly(version)
-                : ExpectedVersion.ABSENT;
-        return new Pending(
-            sequence, "create", job, token, new PutOperation(spec(job, token), expected));
-      }
-      if (pick < 50) {
-        ExpectedVersion expected =
-            version != null && version > 0 && clientRandom.nextInt(5) > 0
-                ? ExpectedVersion.exactly(version)
-                : ExpectedVersion.ANY;
-        return new Pending(
-            sequence, "change", job, token, new PutOperation(spec(job, token), expected));
-      }
-      if (pick < 60) {
-        return new Pending(sequence, "pause", job, null, new PauseOperation(job, true));
-      }
-      if (pick < 72) {
-        return new Pending(sequence, "resume", job, null, new PauseOperation(job, false));
-      }
-      if (pick < 78) {
-        ExpectedVersion expected =
-            version != null && version > 0 ? ExpectedVersion.exactly(version) : ExpectedVersion.ANY;
-        return new Pending(sequence, "delete", job, null, new DeleteOperation(job, expected));
-      }
-      return new Pending(sequence, "trigger", job, null, new TriggerOperation(job));
-    }
-
-    private JobSpec spec(String job, String token) {
-      boolean once = SystemChecker.atMostOnce(job);
-      SimSchedule[] schedules = SimSchedule.values();
-      SimSchedule schedule = schedules[clientRandom.nextInt(schedules.length)];
-      ConcurrencyPolicy[] policies = ConcurrencyPolicy.values();
-      MisfirePolicy.Mode[] modes = MisfirePolicy.Mode.values();
-      return JobSpec.builder(job, schedule.text, new JobCommand.Argv(List.of("/bin/true")))
-          .env(Map.of("SIM_CHANGE", token))
-          .timeout(Duration.ofSeconds(1 + clientRandom.nextInt(3)))
-          .concurrency(policies[clientRandom.nextInt(policies.length)])
-          .misfire(
-              new MisfirePolicy(
-                  modes[clientRandom.nextInt(modes.length)],
-                  Duration.ofSeconds(5 + clientRandom.nextInt(16)),
-                  3))
-          .semantics(once ? Semantics.AT_MOST_ONCE : Semantics.AT_LEAST_ONCE)
-          .retries(
-              once
-                  ? RetryPolicy.NONE
-                  : new RetryPolicy(
-                      1 + clientRandom.nextInt(3),
-                      Duration.ofSeconds(1),
-                      Duration.ofSeconds(2),
-                      20))
-          .historyRetention(1_000)
-          .build();
-    }
-
-    void onReply(ClientReply reply) {
-      if (operation == null) {
-        return;
-      }
-      switch (reply) {
-        case Answer answer -> {
-          if (answer.sequence() != operation.sequence) {
-            return;
-          }
-          invariants.onAcknowledged(now, clientId, operation.sequence);
-          CommandResult result = answer.result();
-          learn(operation, result);
-          history.add(operation.asHistory(result));
-          operation = null;
-          attempt++;
-          long next = attempt;
-          schedule(
-              clientRandom.nextLong(CLIENT_THINK_MILLIS / 4, CLIENT_THINK_MILLIS * 7 / 4),
-              () -> onWake(next, false));
-        }
-        case Redirect redirect -> {
-          if (redirect.sequence() != operation.sequence) {
-            return;
-          }
-          target =
-              redirect.leaderHint() >= 0
-                  ? redirect.leaderHint()
-                  : clientRandom.nextInt(nodes.size());
-          attempt++;
-          long next = attempt;
-          schedule(clientRandom.nextLong(20, 120), () -> onWake(next, true));
-        }
-      }
-    }
-
-    private void learn(Pending done, CommandResult result) {
-      switch (result.status()) {
-        case APPLIED -> {
-          if (done.kind.equals("delete")) {
-            existing.remove(done.job);
-            versions.remove(done.job);
-          } else if (!done.kind.equals("trigger")) {
-            existing.add(done.job);
-            versions.put(done.job, result.version());
-          }
-        }
-        case CONFLICT -> {
-          if (result.version() > 0) {
-            existing.add(done.job);
-            versions.put(done.job, result.version());
-          } else {
-            existing.remove(done.job);
-            versions.remove(done.job);
-          }
-        }
-        case NOT_FOUND -> {
-          existing.remove(done.job);
-          versions.remove(done.job);
-        }
-        default -> {}
-      }
-    }
-  }
 }

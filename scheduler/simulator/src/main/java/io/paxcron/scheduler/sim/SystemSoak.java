@@ -1,5 +1,6 @@
 package io.paxcron.scheduler.sim;
 
+import io.paxcron.simkit.SoakArguments;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.Locale;
@@ -22,28 +23,14 @@ public final class SystemSoak {
   private SystemSoak() {}
 
   public static void main(String[] args) {
-    int status;
-    try {
-      status = run(args, System.out);
-    } catch (UsageException e) {
-      System.err.println("error: " + e.getMessage());
-      System.err.println(
-          "usage: ops/soak --scope system --seeds N [--first SEED] [--fault-millis N]"
-              + " [--bug NAME] [--no-intent-check] [--trace] [--verbose]");
-      status = 2;
-    }
-    System.exit(status);
+    SoakArguments.main(
+        args,
+        "ops/soak --scope system --seeds N [--first SEED] [--fault-millis N]"
+            + " [--bug NAME] [--no-intent-check] [--trace] [--verbose]",
+        SystemSoak::run);
   }
 
-  static final class UsageException extends Exception {
-    private static final long serialVersionUID = 1L;
-
-    UsageException(String message) {
-      super(message);
-    }
-  }
-
-  static int run(String[] args, PrintStream out) throws UsageException {
+  static int run(String[] args, PrintStream out) throws SoakArguments.UsageException {
     long seeds = 100;
     long first = 1;
     long faultMillis = SystemSimulation.DEFAULT_FAULT_MILLIS;
@@ -54,13 +41,18 @@ public final class SystemSoak {
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       switch (flag) {
-        case "--seeds" -> seeds = parseLong(flag, value(args, ++i, flag), 1);
-        case "--first" -> first = parseLong(flag, value(args, ++i, flag), Long.MIN_VALUE);
-        case "--fault-millis" -> faultMillis = parseLong(flag, value(args, ++i, flag), 1_000);
+        case "--seeds" ->
+            seeds = SoakArguments.parseLong(flag, SoakArguments.value(args, ++i, flag), 1);
+        case "--first" ->
+            first =
+                SoakArguments.parseLong(flag, SoakArguments.value(args, ++i, flag), Long.MIN_VALUE);
+        case "--fault-millis" ->
+            faultMillis =
+                SoakArguments.parseLong(flag, SoakArguments.value(args, ++i, flag), 1_000);
         case "--scope" -> {
-          String scope = value(args, ++i, flag);
+          String scope = SoakArguments.value(args, ++i, flag);
           if (!scope.equals("system")) {
-            throw new UsageException(
+            throw new SoakArguments.UsageException(
                 "--scope: SystemSoak runs scope 'system', got '" + scope + "'");
           }
         }
@@ -68,18 +60,19 @@ public final class SystemSoak {
         case "--verbose" -> verbose = true;
         case "--no-intent-check" -> intentCheck = false;
         case "--bug" -> {
-          String name = value(args, ++i, flag).toUpperCase(Locale.ROOT).replace('-', '_');
+          String name =
+              SoakArguments.value(args, ++i, flag).toUpperCase(Locale.ROOT).replace('-', '_');
           try {
             bug = SystemBug.valueOf(name);
           } catch (IllegalArgumentException e) {
-            throw new UsageException(
+            throw new SoakArguments.UsageException(
                 "--bug: unknown variant '"
                     + name
                     + "'; known: "
                     + Arrays.toString(SystemBug.values()));
           }
         }
-        default -> throw new UsageException("unknown argument '" + flag + "'");
+        default -> throw new SoakArguments.UsageException("unknown argument '" + flag + "'");
       }
     }
     long events = 0;
@@ -164,24 +157,5 @@ public final class SystemSoak {
         c.succeededRuns(),
         c.lostRuns(),
         c.skippedInstants());
-  }
-
-  private static String value(String[] args, int index, String flag) throws UsageException {
-    if (index >= args.length) {
-      throw new UsageException(flag + " needs a value");
-    }
-    return args[index];
-  }
-
-  private static long parseLong(String flag, String text, long minimum) throws UsageException {
-    try {
-      long value = Long.parseLong(text);
-      if (value < minimum) {
-        throw new UsageException(flag + ": must be >= " + minimum + ", got " + value);
-      }
-      return value;
-    } catch (NumberFormatException e) {
-      throw new UsageException(flag + ": '" + text + "' is not a whole number");
-    }
   }
 }

@@ -52,6 +52,13 @@ class PlantedSystemBugsAreCaughtTest {
         "before persisting the launch");
   }
 
+  @Test
+  void leaderThatAcknowledgesAReportBeforeItIsChosenIsCaught() {
+    caught(
+        SystemSimulation.Options.of(1).withBug(SystemBug.REPORT_ACKNOWLEDGED_BEFORE_CHOSEN),
+        "a report acknowledged before it is chosen");
+  }
+
   private static void caught(SystemSimulation.Options template, String expected) {
     SystemSimulation.Result found = null;
     long startNanos = System.nanoTime();

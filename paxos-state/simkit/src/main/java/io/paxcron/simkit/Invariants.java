@@ -1,4 +1,4 @@
-package io.paxcron.sim;
+package io.paxcron.simkit;
 
 import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.Command;

@@ -1,4 +1,4 @@
-package io.paxcron.sim;
+package io.paxcron.simkit;
 
 import java.util.SplittableRandom;
 

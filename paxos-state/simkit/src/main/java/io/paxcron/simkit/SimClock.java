@@ -1,4 +1,4 @@
-package io.paxcron.sim;
+package io.paxcron.simkit;
 
 /**
  * A replica's local clock as a function of true (virtual) time: a rate off by {@code driftPpm}

@@ -1,0 +1,205 @@
+package io.paxcron.scheduler;
+
+import io.paxcron.paxos.Ballot;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
+
+/**
+ * The leader's half of the launch protocol above the {@link Dispatcher}, pure: when the dispatcher
+ * starts and stops leading, the client session its proposals go through, when an agent's report is
+ * acknowledged and when an agent may be granted a lease. The replica's shell ({@code
+ * LeaderDispatch}) and the simulator's replica both hold one and do only I/O around it, so the
+ * simulator checks the rules production runs.
+ *
+ * <p>Rules:
+ *
+ * <ul>
+ *   <li><b>Start</b> only while the replica leads, holds a valid lease and has applied every entry
+ *       it knows chosen (the {@link Dispatcher#onLeadership} contract). Changes drained before that
+ *       point are dropped: {@code onLeadership} rebuilds from the applied state, and a stale batch
+ *       handed over afterwards would replay changes the rebuild already holds.
+ *   <li><b>Stop</b> as soon as the replica no longer leads or leads under another ballot.
+ *   <li><b>Acknowledge a report</b> exactly when the applied log already holds it ({@link
+ *       ReportAcknowledgement}); otherwise hand it to the dispatcher, which proposes it.
+ *   <li><b>Grant an agent a lease</b> (acknowledge its heartbeat) only while leading with a valid
+ *       lease and not deposed by a higher fence an agent has shown.
+ * </ul>
+ *
+ * <p>Each leadership proposes in a fresh client session ({@link #sessionId()}), so sequence numbers
+ * restart at 1 without colliding with an earlier term's. Single-threaded, like the dispatcher.
+ */
+public final class LeaderDriver {
+
+  /** The replica's leadership as its driver sees it at one instant. */
+  public record Leadership(boolean leader, Ballot ballot, boolean leaseValid, boolean caughtUp) {
+    public Leadership {
+      Objects.requireNonNull(ballot, "ballot");
+    }
+  }
+
+  /**
+   * What one leadership check did: the ballot the dispatcher stopped under, the ballot it started
+   * under, and the effects of starting (reconciliation and the first tick).
+   */
+  public record Transition(
+      Optional<Ballot> stopped, Optional<Ballot> started, List<DispatchEffect> effects) {
+    static final Transition NONE = new Transition(Optional.empty(), Optional.empty(), List.of());
+  }
+
+  /** What to do with an agent's start or finish report. */
+  public record ReportStep(boolean acknowledge, List<DispatchEffect> effects) {
+    static final ReportStep ACKNOWLEDGE = new ReportStep(true, List.of());
+    static final ReportStep IGNORE = new ReportStep(false, List.of());
+  }
+
+  private final CronStateMachine cron;
+  private final Dispatcher dispatcher;
+  private final RandomGenerator random;
+  private long sessionId;
+  private long nextSequence;
+
+  /**
+   * @param random seeds the proposal sessions and the dispatcher's retry jitter
+   */
+  public LeaderDriver(CronStateMachine cron, DispatcherConfig config, RandomGenerator random) {
+    this.cron = Objects.requireNonNull(cron, "cron");
+    this.random = Objects.requireNonNull(random, "random");
+    this.dispatcher = new Dispatcher(cron, config, random);
+  }
+
+  /** The ballot the dispatcher leads under, or {@code null} when it does not lead. */
+  public Ballot ballot() {
+    return dispatcher.ballot();
+  }
+
+  /** Whether an agent showed a higher ballot; the dispatcher stays silent until it leads again. */
+  public boolean deposed() {
+    return dispatcher.deposed();
+  }
+
+  /** Whether this replica may acknowledge an agent's heartbeat, granting the agent a lease. */
+  public boolean mayGrantAgentLease(boolean leaseValid) {
+    return dispatcher.ballot() != null && leaseValid && !dispatcher.deposed();
+  }
+
+  /** The client session of this leadership's proposals (0 while not leading). */
+  public long sessionId() {
+    return dispatcher.ballot() == null ? 0 : sessionId;
+  }
+
+  /** The next sequence number in {@link #sessionId()}, one per proposed command. */
+  public long nextSequence() {
+    if (dispatcher.ballot() == null) {
+      throw new IllegalStateException("no proposal session: the dispatcher does not lead");
+    }
+    return nextSequence++;
+  }
+
+  /**
+   * Applies the start and stop rules. {@code directory} is asked only when the dispatcher starts:
+   * the agents as this replica knows them, handed over before the first tick so that no agent looks
+   * unreachable for want of a directory.
+   */
+  public Transition onLeadership(
+      Instant now, Leadership leadership, Supplier<? extends Collection<AgentInfo>> directory) {
+    Optional<Ballot> stopped = Optional.empty();
+    Ballot leading = dispatcher.ballot();
+    if (leading != null && (!leadership.leader() || !leadership.ballot().equals(leading))) {
+      dispatcher.onLeadershipLost();
+      stopped = Optional.of(leading);
+    }
+    if (dispatcher.ballot() != null
+        || !(leadership.leader() && leadership.leaseValid() && leadership.caughtUp())) {
+      return stopped.isEmpty()
+          ? Transition.NONE
+          : new Transition(stopped, Optional.empty(), List.of());
+    }
+    cron.drainChanges();
+    sessionId = newSessionId();
+    nextSequence = 1;
+    dispatcher.onAgents(directory.get());
+    List<DispatchEffect> effects =
+        dispatcher.onLeadership(now, leadership.leaseValid(), leadership.ballot());
+    return new Transition(stopped, Optional.of(leadership.ballot()), effects);
+  }
+
+  /**
+   * Stops leading at once (the replica restored a snapshot under the dispatcher, or its shell
+   * stops); returns the ballot it led under.
+   */
+  public Optional<Ballot> stop() {
+    Ballot leading = dispatcher.ballot();
+    if (leading == null) {
+      return Optional.empty();
+    }
+    dispatcher.onLeadershipLost();
+    return Optional.of(leading);
+  }
+
+  /** A tick while leading: the current directory, then the dispatcher's tick. */
+  public List<DispatchEffect> onTick(
+      Instant now, boolean leaseValid, Collection<AgentInfo> directory) {
+    if (dispatcher.ballot() == null) {
+      return List.of();
+    }
+    dispatcher.onAgents(directory);
+    return dispatcher.onTick(now, leaseValid);
+  }
+
+  /** The agent directory changed between ticks (an agent registered). */
+  public void onAgents(Collection<AgentInfo> directory) {
+    if (dispatcher.ballot() != null) {
+      dispatcher.onAgents(directory);
+    }
+  }
+
+  /** The changes of the steps just applied, in order; ignored while not leading. */
+  public List<DispatchEffect> onApplied(
+      Instant now, boolean leaseValid, CronStateMachine.ChangeBatch batch) {
+    if (dispatcher.ballot() == null || batch.changes().isEmpty() && !batch.overflowed()) {
+      return List.of();
+    }
+    return dispatcher.onApplied(now, leaseValid, batch);
+  }
+
+  /** An agent's answer to a question or launch (not a report; see {@link #onReport}). */
+  public List<DispatchEffect> onAgentAnswer(Instant now, boolean leaseValid, AgentAnswer answer) {
+    if (dispatcher.ballot() == null) {
+      return List.of();
+    }
+    return dispatcher.onAgentAnswer(now, leaseValid, answer);
+  }
+
+  /**
+   * An agent's start, finish or never-started report: acknowledged when the applied log holds it,
+   * otherwise handed to the dispatcher (which proposes it) and left unacknowledged, so the agent
+   * re-sends it. Ignored while not leading: the agent re-sends it to the next leader.
+   */
+  public ReportStep onReport(Instant now, boolean leaseValid, AgentAnswer report) {
+    if (dispatcher.ballot() == null) {
+      return ReportStep.IGNORE;
+    }
+    if (ReportAcknowledgement.decide(cron, report) == ReportAcknowledgement.Decision.ACKNOWLEDGE) {
+      return ReportStep.ACKNOWLEDGE;
+    }
+    return new ReportStep(false, dispatcher.onAgentAnswer(now, leaseValid, report));
+  }
+
+  /** When the dispatcher next has something to do, if it leads (see {@link Dispatcher}). */
+  public Instant nextWakeup(Instant now) {
+    return dispatcher.nextWakeup(now);
+  }
+
+  private long newSessionId() {
+    long id;
+    do {
+      id = random.nextLong() & Long.MAX_VALUE;
+    } while (id == 0);
+    return id;
+  }
+}

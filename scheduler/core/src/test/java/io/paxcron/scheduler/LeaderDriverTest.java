@@ -1,0 +1,103 @@
+package io.paxcron.scheduler;
+
+import static io.paxcron.scheduler.Fixture.at;
+import static io.paxcron.scheduler.Fixture.job;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.paxcron.paxos.Ballot;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+final class LeaderDriverTest {
+  private static final Ballot FIRST = new Ballot(1, 1);
+  private static final Ballot SECOND = new Ballot(2, 2);
+  private static final List<AgentInfo> AGENTS =
+      List.of(new AgentInfo("agent-1", java.util.Map.of(), 4, at(100_000)));
+
+  private final Fixture fixture = new Fixture();
+  private final LeaderDriver driver =
+      new LeaderDriver(fixture.machine, DispatcherConfig.DEFAULT, new SplittableRandom(7));
+
+  private LeaderDriver.Transition check(
+      boolean leader, Ballot ballot, boolean lease, boolean caughtUp) {
+    return driver.onLeadership(
+        at(1), new LeaderDriver.Leadership(leader, ballot, lease, caughtUp), () -> AGENTS);
+  }
+
+  @Test
+  void theDispatcherStartsOnlyOnceTheReplicaLeadsWithALeaseAndHasAppliedEverythingChosen() {
+    assertEquals(Optional.empty(), check(true, FIRST, false, true).started(), "no lease");
+    assertEquals(Optional.empty(), check(true, FIRST, true, false).started(), "not caught up");
+    assertEquals(Optional.empty(), check(false, FIRST, true, true).started(), "not leading");
+    assertNull(driver.ballot());
+    assertEquals(Optional.of(FIRST), check(true, FIRST, true, true).started());
+    assertEquals(FIRST, driver.ballot());
+    assertEquals(Optional.empty(), check(true, FIRST, true, true).started(), "already leading");
+  }
+
+  @Test
+  void aNewBallotStopsTheOldLeadershipAndStartsANewSessionFromSequenceOne() {
+    check(true, FIRST, true, true);
+    long firstSession = driver.sessionId();
+    assertEquals(1, driver.nextSequence());
+    assertEquals(2, driver.nextSequence());
+    LeaderDriver.Transition transition = check(true, SECOND, true, true);
+    assertEquals(Optional.of(FIRST), transition.stopped());
+    assertEquals(Optional.of(SECOND), transition.started());
+    assertNotEquals(firstSession, driver.sessionId());
+    assertEquals(1, driver.nextSequence());
+  }
+
+  @Test
+  void losingLeadershipStopsTheDispatcherAndEndsTheProposalSession() {
+    check(true, FIRST, true, true);
+    assertEquals(Optional.of(FIRST), check(false, FIRST, true, true).stopped());
+    assertNull(driver.ballot());
+    assertEquals(0, driver.sessionId());
+    assertThrows(IllegalStateException.class, driver::nextSequence);
+  }
+
+  @Test
+  void changesAppliedBeforeLeadingAreDrainedSoTheFirstBatchHoldsOnlyNewChanges() {
+    fixture.put(job("a", "@every 1h").build(), at(0));
+    check(true, FIRST, true, true);
+    assertTrue(fixture.machine.drainChanges().changes().isEmpty());
+  }
+
+  @Test
+  void aReportIsAcknowledgedOnlyOnceTheLogHoldsItAndProposedBefore() {
+    fixture.put(job("a", "@every 1h").build(), at(0));
+    fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+    RunId run = RunId.of("a", at(3600));
+    AgentAnswer.Started started = new AgentAnswer.Started("agent-1", run, 1);
+    assertFalse(driver.onReport(at(3601), true, started).acknowledge(), "not leading: ignored");
+    check(true, FIRST, true, true);
+    LeaderDriver.ReportStep before = driver.onReport(at(3601), true, started);
+    assertFalse(before.acknowledge());
+    assertTrue(
+        before.effects().stream()
+            .anyMatch(
+                effect ->
+                    effect instanceof DispatchEffect.Propose propose
+                        && propose.commands().stream()
+                            .anyMatch(CronCommand.RunStarted.class::isInstance)),
+        "the report is proposed: " + before.effects());
+    fixture.started("a", at(3600), 1, "agent-1", at(3601));
+    assertTrue(driver.onReport(at(3602), true, started).acknowledge());
+  }
+
+  @Test
+  void anAgentIsGrantedALeaseOnlyWhileLeadingWithALease() {
+    assertFalse(driver.mayGrantAgentLease(true), "not leading");
+    check(true, FIRST, true, true);
+    assertTrue(driver.mayGrantAgentLease(true));
+    assertFalse(driver.mayGrantAgentLease(false), "lease lapsed");
+  }
+}

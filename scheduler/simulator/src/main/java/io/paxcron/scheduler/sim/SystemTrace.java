@@ -1,0 +1,60 @@
+package io.paxcron.scheduler.sim;
+
+import io.paxcron.scheduler.CronCommand;
+import io.paxcron.scheduler.StateChange;
+
+/** How a trace line names an applied command or a state change. */
+final class SystemTrace {
+  private SystemTrace() {}
+
+  static String describe(CronCommand command) {
+    return switch (command) {
+      case null -> "malformed";
+      case CronCommand.PutJob put ->
+          "PutJob "
+              + put.spec().name()
+              + " '"
+              + put.spec().schedule()
+              + "' "
+              + put.spec().concurrency()
+              + " "
+              + put.spec().misfire().mode()
+              + " expected "
+              + put.expected()
+              + " change "
+              + put.spec().env().get("SIM_CHANGE")
+              + " @"
+              + put.stampedAt();
+      case CronCommand.RunIntent intent ->
+          "RunIntent "
+              + intent.runId()
+              + " #"
+              + intent.attempt()
+              + " on "
+              + intent.agentId()
+              + " ballot "
+              + intent.ballot()
+              + " @"
+              + intent.stampedAt();
+      default -> command.toString();
+    };
+  }
+
+  static String describe(StateChange change) {
+    return switch (change) {
+      case StateChange.RunEnded ended -> "ledger: " + ended.record();
+      case StateChange.RunDue due ->
+          "due: " + due.run().id() + (due.run().catchUp() ? " (catch-up)" : "");
+      case StateChange.LaunchChosen chosen ->
+          "launch chosen: "
+              + chosen.run().id()
+              + " #"
+              + chosen.run().attempt()
+              + " on "
+              + chosen.run().agentId();
+      case StateChange.JobScheduled scheduled ->
+          "next: " + scheduled.job() + "@" + scheduled.nextDue();
+      default -> change.toString();
+    };
+  }
+}
