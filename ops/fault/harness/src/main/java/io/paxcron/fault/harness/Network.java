@@ -91,9 +91,11 @@ final class Network implements AutoCloseable {
   }
 
   void heal() {
+    List<String[]> commands = new ArrayList<>();
     for (int id = 1; id <= replicas; id++) {
-      Shell.run("ip", "netns", "exec", namespace(id), "iptables", "-F");
+      commands.add(new String[] {"ip", "netns", "exec", namespace(id), "iptables", "-F"});
     }
+    Shell.mustAll(commands);
   }
 
   /** The pairs to cut so that only replicas inside the same group talk. */

@@ -37,6 +37,24 @@ final class Shell {
     return result.output();
   }
 
+  /** Runs the commands at once (each in its own thread) and fails unless every one exits 0. */
+  static void mustAll(List<String[]> commands) {
+    List<java.util.concurrent.Future<String>> running = new java.util.ArrayList<>();
+    try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      for (String[] command : commands) {
+        running.add(executor.submit(() -> must(command)));
+      }
+      for (var future : running) {
+        future.get();
+      }
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw (RuntimeException) e.getCause();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
   static boolean available(String program) {
     for (String dir : List.of("/usr/sbin", "/usr/bin", "/sbin", "/bin")) {
       if (new java.io.File(dir, program).canExecute()) {

@@ -14,9 +14,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Fault runs of real processes in the normal build (docs/testing.md, "Fault runs"): a short mixed
- * run with a fixed seed must lose no acknowledged change, start no at-most-once run twice and
- * leave no instant unaccounted; and the same harness against a planted bug must be caught. Each
- * prints its report directory and the command that replays it.
+ * run with a fixed seed must lose no acknowledged change, start no at-most-once run twice and leave
+ * no instant unaccounted; and the same harness against a planted bug must be caught. Each prints
+ * its report directory and the command that replays it.
  *
  * <p>They need root (network namespaces, iptables, tmpfs), libfaketime and libfiu; {@code .ci/run}
  * installs the packages. On a machine without them the tests are skipped with the reason.
