@@ -222,7 +222,9 @@ public final class FaultReport {
                 disk.replica(),
                 disk.kind(),
                 disk.exitedMillis() < 0
-                    ? "kept running"
+                    ? (disk.kind().equals("full")
+                        ? "kept running (its writes still fit)"
+                        : "kept running")
                     : String.valueOf(disk.exitedMillis() - disk.injectedMillis()),
                 disk.exitCode()));
       }

@@ -129,10 +129,12 @@ class FaultCheckerTest {
   }
 
   @Test
-  void aReplicaThatKeptRunningAfterItsDiskFailedIsAnAnomaly() throws IOException {
+  void aReplicaThatKeptRunningAfterItsFsyncFailedIsAnAnomalyButAFullDiskNeedNotStopIt()
+      throws IOException {
     Record r = clean();
     r.disks.add("3\tfsync\t" + (T0 + 20_000) + "\t-1\t-1");
     r.disks.add("4\tfull\t" + (T0 + 40_000) + "\t" + (T0 + 40_800) + "\t1");
+    r.disks.add("5\tfull\t" + (T0 + 50_000) + "\t-1\t-1");
     FaultChecker.Result result = check(r);
     assertEquals(Map.of("disk-fault-ignored", 1), FaultChecker.kinds(result));
   }

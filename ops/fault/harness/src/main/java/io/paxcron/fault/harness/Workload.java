@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * with its call and return time and what the client saw (Jepsen's set workload).
  */
 final class Workload {
-  static final int CHURN_JOBS = 5;
+  static final int CHURN_JOBS = 10;
 
   /** A ledger job's policy mix. */
   record LedgerSpec(
@@ -159,7 +159,7 @@ final class Workload {
                   .setBackoffBase(seconds(1))
                   .setBackoffMax(seconds(2)));
         }
-        client.put(job.build());
+        putUntilAcknowledged(client, job.build());
         rows.add(
             String.join(
                 "\t",
@@ -172,6 +172,24 @@ final class Workload {
       }
     }
     return rows;
+  }
+
+  /**
+   * Set-up writes must land before the faults start; an election on a loaded machine can outlast
+   * one call's attempts, so this keeps calling (the same put again is harmless) for up to 3 min.
+   */
+  private static void putUntilAcknowledged(JobClient client, Job job) {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(3);
+    while (true) {
+      try {
+        client.put(job);
+        return;
+      } catch (JobClientException.UnavailableException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+      }
+    }
   }
 
   /** Starts {@code writers} churn clients and {@code readers} lease-reading clients. */
