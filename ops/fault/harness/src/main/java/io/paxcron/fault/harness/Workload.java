@@ -206,7 +206,7 @@ final class Workload {
 
   private void churn(String process, boolean reader, Random random) {
     long n = 0;
-    JobClient client = client(JobClient.randomClientId(), 4);
+    JobClient client = client(JobClient.randomClientId(), 10);
     try {
       while (!stop.get()) {
         String job = "churn-" + random.nextInt(CHURN_JOBS);
