@@ -94,7 +94,16 @@ final class Workload {
               true,
               Job.Concurrency.CONCURRENCY_ALLOW,
               Job.Misfire.Mode.MODE_RUN_ALL,
-              "; sleep 1"));
+              "; sleep 1"),
+          // Always two runs in flight: what a new leader must reconcile with the agents after a
+          // crash (and what an agent that forgets its launches runs twice).
+          new LedgerSpec(
+              "alo-slow-4s",
+              4,
+              true,
+              Job.Concurrency.CONCURRENCY_ALLOW,
+              Job.Misfire.Mode.MODE_RUN_ONCE,
+              "; sleep 6"));
 
   private final FaultCluster cluster;
   private final Path launches;

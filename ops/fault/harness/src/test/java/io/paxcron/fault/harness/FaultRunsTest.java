@@ -70,12 +70,12 @@ class FaultRunsTest {
     assumeMachineCanRunFaults();
     Path dir = Path.of("target/fault-runs/ci-planted").toAbsolutePath();
     System.out.println(
-        "planted bug run; replay: ops/fault/run --seed 3 --minutes 1 --nemesis kill:agents+leader"
+        "planted bug run; replay: ops/fault/run --seed 3 --minutes 1.5 --nemesis kill:agents+leader"
             + " --plant agent-forgets; report: "
             + dir);
     int code =
         FaultRun.run(
-            new FaultRun.Options(1, 3, "kill:agents+leader", dir, "agent-forgets", 512),
+            new FaultRun.Options(1.5, 3, "kill:agents+leader", dir, "agent-forgets", 512),
             System.out);
     long[] counts = summary(dir);
     assertEquals(1, code, "the checker must fail the run");
