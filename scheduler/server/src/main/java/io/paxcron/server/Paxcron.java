@@ -155,6 +155,31 @@ public final class Paxcron implements Callable<Integer> {
     @Option(names = "--tls-trust")
     String tlsTrust;
 
+    @Option(
+        names = "--api-tls-cert",
+        description = "TLS certificate (PEM) of the client port and dashboard.")
+    String apiTlsCert;
+
+    @Option(names = "--api-tls-key", description = "Its private key (PEM, PKCS#8).")
+    String apiTlsKey;
+
+    @Option(
+        names = "--api-tls-client-trust",
+        description = "CA (PEM) client certificates must chain to; agents are named by theirs.")
+    String apiTlsClientTrust;
+
+    @Option(names = "--auth", description = "off (default) or token: every call needs a token.")
+    String auth;
+
+    @Option(names = "--write-rate-limit", description = "Writes per second per client (50).")
+    String writeRateLimit;
+
+    @Option(
+        names = "--insecure",
+        description =
+            "Start on a non-loopback address without TLS or auth anyway (and say so everywhere).")
+    boolean insecure;
+
     @Override
     public Integer call() throws Exception {
       ServerConfig config;
@@ -179,6 +204,14 @@ public final class Paxcron implements Callable<Integer> {
         flag(settings, "tls-cert", tlsCert);
         flag(settings, "tls-key", tlsKey);
         flag(settings, "tls-trust", tlsTrust);
+        flag(settings, "api-tls-cert", apiTlsCert);
+        flag(settings, "api-tls-key", apiTlsKey);
+        flag(settings, "api-tls-client-trust", apiTlsClientTrust);
+        flag(settings, "auth", auth);
+        flag(settings, "write-rate-limit", writeRateLimit);
+        if (insecure) {
+          flag(settings, "insecure", "true");
+        }
         List<String> problems = new ArrayList<>();
         for (String peer : peers) {
           int equals = peer.indexOf('=');
