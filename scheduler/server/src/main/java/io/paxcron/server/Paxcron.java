@@ -58,7 +58,10 @@ import picocli.CommandLine.Parameters;
       JobActionCommands.TriggerCommand.class,
       JobActionCommands.PauseCommand.class,
       JobActionCommands.ResumeCommand.class,
-      JobActionCommands.DeleteCommand.class
+      JobActionCommands.DeleteCommand.class,
+      io.paxcron.cli.AccessCommands.TokenCommand.class,
+      io.paxcron.cli.AccessCommands.Audit.class,
+      io.paxcron.cli.AccessCommands.WhoAmI.class
     })
 public final class Paxcron implements Callable<Integer> {
 
@@ -273,7 +276,8 @@ public final class Paxcron implements Callable<Integer> {
         System.err.println("error: " + e.getMessage());
         return ExitCodes.USAGE;
       }
-      try (LogClient client = client(addresses)) {
+      try (Connected connected = client(addresses)) {
+        LogClient client = connected.client();
         int failures = 0;
         for (String address : addresses) {
           try {
@@ -311,7 +315,8 @@ public final class Paxcron implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      try (LogClient client = client(cluster)) {
+      try (Connected connected = client(cluster)) {
+        LogClient client = connected.client();
         ProposeReply reply = client.propose(KeyValueStateMachine.put(key, value));
         System.out.println(
             "slot "
@@ -337,7 +342,8 @@ public final class Paxcron implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      try (LogClient client = client(cluster)) {
+      try (Connected connected = client(cluster)) {
+        LogClient client = connected.client();
         ReadReply reply = client.read(key);
         System.out.println(reply.getFound() ? reply.getValue() : "(absent)");
         return reply.getFound() ? 0 : EXIT_FAILED;
@@ -348,11 +354,35 @@ public final class Paxcron implements Callable<Integer> {
     }
   }
 
-  static LogClient client(List<String> cluster) {
-    return new LogClient(
-        new SecureRandom().nextLong() & Long.MAX_VALUE,
-        cluster,
-        Duration.ofSeconds(2),
-        Duration.ofSeconds(10));
+  /**
+   * A log client over the CLI's TLS and token settings (docs/security.md); closing it closes its
+   * channels.
+   */
+  static Connected client(List<String> cluster) {
+    io.paxcron.api.auth.ClientSecurity security =
+        io.paxcron.cli.CliSecurity.resolve(
+            System.getenv(), Path.of(System.getProperty("user.home")));
+    Map<String, io.grpc.ManagedChannel> channels = new java.util.concurrent.ConcurrentHashMap<>();
+    for (String address : cluster) {
+      channels.put(address, security.channel(address));
+    }
+    return new Connected(
+        new LogClient(
+            new SecureRandom().nextLong() & Long.MAX_VALUE,
+            cluster,
+            Duration.ofSeconds(2),
+            Duration.ofSeconds(10),
+            channels),
+        channels);
+  }
+
+  /** A log client and the channels it borrows; closing closes both. */
+  record Connected(LogClient client, Map<String, io.grpc.ManagedChannel> channels)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      client.close();
+      channels.values().forEach(io.grpc.ManagedChannel::shutdownNow);
+    }
   }
 }

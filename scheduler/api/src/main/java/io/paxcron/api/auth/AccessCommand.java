@@ -214,6 +214,9 @@ public sealed interface AccessCommand {
       return command;
     } catch (IOException e) {
       throw new IllegalArgumentException("truncated access command: " + e.getMessage(), e);
+    } catch (java.time.DateTimeException e) {
+      // A stamp outside Instant's range: every replica refuses it the same way.
+      throw new IllegalArgumentException("bad stamp in access command: " + e.getMessage(), e);
     }
   }
 }
