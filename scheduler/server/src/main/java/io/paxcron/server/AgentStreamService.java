@@ -34,8 +34,11 @@ final class AgentStreamService extends AgentServiceGrpc.AgentServiceImplBase {
     }
     String name = proven.get();
     String actor = caller.get().actor();
+    // The dispatcher must see the stream from its start (it sets the flow-control handler then);
+    // a refused registration is answered here and the dispatcher's half is ended unregistered.
+    StreamObserver<AgentMessage> delegate = dispatch.connect(responseObserver);
     return new StreamObserver<>() {
-      private StreamObserver<AgentMessage> delegate;
+      private boolean registered;
       private boolean refused;
 
       @Override
@@ -43,8 +46,8 @@ final class AgentStreamService extends AgentServiceGrpc.AgentServiceImplBase {
         if (refused) {
           return;
         }
-        if (delegate == null) {
-          if (message.hasRegister() && !message.getRegister().getName().equals(name)) {
+        if (!registered && message.hasRegister()) {
+          if (!message.getRegister().getName().equals(name)) {
             refused = true;
             responseObserver.onNext(
                 LeaderMessage.newBuilder()
@@ -52,7 +55,7 @@ final class AgentStreamService extends AgentServiceGrpc.AgentServiceImplBase {
                         Refused.newBuilder()
                             .setReason(
                                 "name '"
-                                    + message.getRegister().getName()
+                                    + clip(message.getRegister().getName())
                                     + "' is not the name "
                                     + actor
                                     + " proves ('"
@@ -60,29 +63,31 @@ final class AgentStreamService extends AgentServiceGrpc.AgentServiceImplBase {
                                     + "'); an agent registers under the name of its certificate"
                                     + " or token"))
                     .build());
-            responseObserver.onCompleted();
+            delegate.onCompleted();
             return;
           }
-          delegate = dispatch.connect(responseObserver);
+          registered = true;
         }
         delegate.onNext(message);
       }
 
       @Override
       public void onError(Throwable error) {
-        if (delegate != null) {
+        if (!refused) {
           delegate.onError(error);
         }
       }
 
       @Override
       public void onCompleted() {
-        if (delegate != null) {
+        if (!refused) {
           delegate.onCompleted();
-        } else if (!refused) {
-          responseObserver.onCompleted();
         }
       }
     };
+  }
+
+  private static String clip(String text) {
+    return text.length() <= 80 ? text : text.substring(0, 80) + "…";
   }
 }

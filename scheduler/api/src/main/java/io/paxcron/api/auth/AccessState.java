@@ -236,7 +236,7 @@ public final class AccessState {
   private Result revoke(AccessCommand.RevokeToken revoke) {
     Token token = tokens.get(revoke.id());
     if (token == null) {
-      return Result.refused("id: no token " + revoke.id());
+      return Result.refused("id: no token " + shown(revoke.id()));
     }
     if (token.revoked()) {
       return Result.ok("token " + revoke.id() + " was already revoked");
@@ -260,19 +260,28 @@ public final class AccessState {
   public static List<String> validate(String id, String name, Role role, String prefix) {
     List<String> problems = new ArrayList<>();
     if (!TOKEN_ID.matcher(id).matches()) {
-      problems.add("id: '" + id + "' must be 8-32 of a-z 0-9");
+      problems.add("id: '" + shown(id) + "' must be 8-32 of a-z 0-9");
     }
     if (!TOKEN_NAME.matcher(name).matches()) {
       problems.add(
-          "name: '" + name + "' must be 1-63 of a-z 0-9 . _ @ -, starting with a letter or digit");
+          "name: '"
+              + shown(name)
+              + "' must be 1-63 of a-z 0-9 . _ @ -, starting with a letter or digit");
     }
     if (!PREFIX.matcher(prefix).matches()) {
-      problems.add("prefix: '" + prefix + "' must be 0-63 of a-z 0-9 - (a job-name prefix)");
+      problems.add("prefix: '" + shown(prefix) + "' must be 0-63 of a-z 0-9 - (a job-name prefix)");
     }
     if (!prefix.isEmpty() && (role == Role.ADMIN || role == Role.AGENT)) {
       problems.add("prefix: an " + role.text() + " token is cluster-wide and takes no prefix");
     }
     return problems;
+  }
+
+  /** A value as an error message shows it: at most 64 characters, so errors stay small. */
+  static String shown(String value) {
+    return value.length() <= 64
+        ? value
+        : value.substring(0, 64) + "… (" + value.length() + " chars)";
   }
 
   private void publish() {
