@@ -825,6 +825,16 @@ public final class DashboardServer implements AutoCloseable {
   private Map<String, Object> withSecurity(Map<String, Object> overview) {
     overview.put("authOn", gate.authOn());
     overview.put("insecure", gate.insecureReason().orElse(null));
+    // The overview's health line is what every operator reads first: an insecure replica says so
+    // there, above everything else.
+    gate.insecureReason()
+        .ifPresent(
+            reason -> {
+              overview.put("level", "bad");
+              overview.put(
+                  "health",
+                  "INSECURE (started with --insecure): " + reason + ". " + overview.get("health"));
+            });
     return overview;
   }
 
