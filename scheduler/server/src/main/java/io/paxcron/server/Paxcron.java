@@ -243,6 +243,11 @@ public final class Paxcron implements Callable<Integer> {
         System.err.println("error: " + e.getMessage());
         server.close();
         return EXIT_FAILED;
+      } catch (java.io.IOException | java.io.UncheckedIOException e) {
+        // An unreadable or invalid certificate or key (api-tls-*): a configuration problem.
+        System.err.println("error: " + e.getMessage());
+        server.close();
+        return EXIT_USAGE;
       }
       Runtime.getRuntime().addShutdownHook(new Thread(server::close, "shutdown"));
       Throwable cause = server.stopped().join();
