@@ -335,6 +335,36 @@ public final class JobClient implements AutoCloseable {
                     .build()));
   }
 
+  /** One attempt of an {@code AccessService} call (docs/security.md). */
+  public interface AccessCall<T> {
+    T attempt(
+        io.paxcron.proto.v1.AccessServiceGrpc.AccessServiceBlockingStub stub,
+        long clientId,
+        long requestId);
+  }
+
+  /**
+   * An {@code AccessService} call with this client's leader-following and retries; a write uses the
+   * session's next request id for all its attempts, a read gets 0.
+   */
+  public <T> T access(String what, boolean write, AccessCall<T> call) {
+    Function<Channel, T> attempt;
+    if (!write) {
+      return call(what, channel -> call.attempt(accessStub(channel), clientId, 0));
+    }
+    synchronized (session) {
+      long requestId = nextRequestId++;
+      attempt = channel -> call.attempt(accessStub(channel), clientId, requestId);
+      return call(what, attempt);
+    }
+  }
+
+  private io.paxcron.proto.v1.AccessServiceGrpc.AccessServiceBlockingStub accessStub(
+      Channel channel) {
+    return io.paxcron.proto.v1.AccessServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(settings.callTimeout().toNanos(), TimeUnit.NANOSECONDS);
+  }
+
   // ------------------------------------------------------------------------------------- reads
 
   public Job get(String name) {
@@ -498,7 +528,13 @@ public final class JobClient implements AutoCloseable {
         boolean immediate = next == Next.FOLLOW_LEADER && !followedLeader;
         followedLeader = next == Next.FOLLOW_LEADER;
         if (!immediate && attemptNumber < settings.maxAttempts()) {
-          backoff(++waits);
+          waits++;
+          Duration retryAfter = retryAfter(e);
+          if (retryAfter != null) {
+            pause(retryAfter);
+          } else {
+            backoff(waits);
+          }
         }
       }
     }
@@ -571,6 +607,36 @@ public final class JobClient implements AutoCloseable {
       }
       default -> new JobClientException(status.getCode(), message, error);
     };
+  }
+
+  /**
+   * The wait a rate-limited replica asked for (RESOURCE_EXHAUSTED with the trailer {@code
+   * paxcron-retry-after-ms}), capped at the maximum backoff; null otherwise.
+   */
+  private Duration retryAfter(StatusRuntimeException error) {
+    Metadata trailers = error.getTrailers();
+    String millis =
+        trailers == null
+            ? null
+            : trailers.get(io.paxcron.api.auth.AuthInterceptor.RETRY_AFTER_MILLIS);
+    if (error.getStatus().getCode() != Status.Code.RESOURCE_EXHAUSTED || millis == null) {
+      return null;
+    }
+    try {
+      long wait = Math.max(1, Long.parseLong(millis));
+      return Duration.ofMillis(Math.min(wait, settings.maxBackoff().toMillis()));
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  private void pause(Duration wait) {
+    try {
+      sleeper.sleep(wait);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new JobClientException(Status.Code.CANCELLED, "interrupted while waiting to retry", e);
+    }
   }
 
   /**

@@ -28,7 +28,10 @@ import picocli.CommandLine.Command;
       JobActionCommands.TriggerCommand.class,
       JobActionCommands.PauseCommand.class,
       JobActionCommands.ResumeCommand.class,
-      JobActionCommands.DeleteCommand.class
+      JobActionCommands.DeleteCommand.class,
+      AccessCommands.TokenCommand.class,
+      AccessCommands.Audit.class,
+      AccessCommands.WhoAmI.class
     })
 public final class Cli implements Callable<Integer> {
 
@@ -82,6 +85,18 @@ public final class Cli implements Callable<Integer> {
           command = new JobActionCommands.ResumeCommand(context);
         } else if (type == JobActionCommands.DeleteCommand.class) {
           command = new JobActionCommands.DeleteCommand(context);
+        } else if (type == AccessCommands.Bootstrap.class) {
+          command = new AccessCommands.Bootstrap(context);
+        } else if (type == AccessCommands.Create.class) {
+          command = new AccessCommands.Create(context);
+        } else if (type == AccessCommands.Revoke.class) {
+          command = new AccessCommands.Revoke(context);
+        } else if (type == AccessCommands.ListTokens.class) {
+          command = new AccessCommands.ListTokens(context);
+        } else if (type == AccessCommands.Audit.class) {
+          command = new AccessCommands.Audit(context);
+        } else if (type == AccessCommands.WhoAmI.class) {
+          command = new AccessCommands.WhoAmI(context);
         }
         return command != null ? type.cast(command) : CommandLine.defaultFactory().create(type);
       }

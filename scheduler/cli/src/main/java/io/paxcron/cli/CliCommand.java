@@ -53,7 +53,9 @@ abstract class CliCommand implements Callable<Integer> {
   public final Integer call() throws Exception {
     try {
       return run();
-    } catch (ClusterAddress.MissingException e) {
+    } catch (ClusterAddress.MissingException
+        | CliSecurity.Problem
+        | java.io.UncheckedIOException e) {
       context.err().println("error: " + e.getMessage());
       return ExitCodes.USAGE;
     } catch (JobClientException.UnavailableException e) {

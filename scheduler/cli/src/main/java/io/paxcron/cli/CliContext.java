@@ -1,6 +1,5 @@
 package io.paxcron.cli;
 
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.paxcron.api.JobClient;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -66,7 +65,11 @@ public record CliContext(
         new PrintWriter(System.out, true, StandardCharsets.UTF_8),
         new PrintWriter(System.err, true, StandardCharsets.UTF_8),
         InstantSource.system(),
-        CliContext::connect);
+        addresses -> connect(addresses, CliSecurity.resolve(System.getenv(), userHome())));
+  }
+
+  private static Path userHome() {
+    return Path.of(System.getProperty("user.home"));
   }
 
   /**
@@ -91,13 +94,19 @@ public record CliContext(
 
   /** A plaintext gRPC client with {@link #clientSettings}. */
   public static JobClient connect(List<String> addresses) {
+    return connect(addresses, io.paxcron.api.auth.ClientSecurity.PLAINTEXT);
+  }
+
+  /** A gRPC client with {@link #clientSettings}, TLS and token as {@code security} says. */
+  public static JobClient connect(
+      List<String> addresses, io.paxcron.api.auth.ClientSecurity security) {
     long clientId = JobClient.randomClientId();
     RandomGenerator jitter =
         RandomGeneratorFactory.<RandomGenerator>of("L64X128MixRandom").create(clientId);
     return new JobClient(
         clientId,
         addresses,
-        address -> NettyChannelBuilder.forTarget(address).usePlaintext().build(),
+        security::channel,
         clientSettings(addresses.size()),
         JobClient.Sleeper.SYSTEM,
         jitter);

@@ -74,11 +74,23 @@ final class ClusterView implements AutoCloseable {
    * @param deadline how long one member may take to answer
    */
   ClusterView(Map<Integer, String> addresses, Duration deadline) {
+    this(
+        addresses,
+        deadline,
+        address -> NettyChannelBuilder.forTarget(address).usePlaintext().build());
+  }
+
+  /**
+   * @param factory opens a channel to a member's client port (TLS and credentials as configured)
+   */
+  ClusterView(
+      Map<Integer, String> addresses,
+      Duration deadline,
+      java.util.function.Function<String, ManagedChannel> factory) {
     this.addresses = new TreeMap<>(addresses);
     this.deadline = deadline;
     for (Map.Entry<Integer, String> member : this.addresses.entrySet()) {
-      channels.put(
-          member.getKey(), NettyChannelBuilder.forTarget(member.getValue()).usePlaintext().build());
+      channels.put(member.getKey(), factory.apply(member.getValue()));
     }
   }
 

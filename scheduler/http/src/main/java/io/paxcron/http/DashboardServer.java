@@ -4,9 +4,11 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.paxcron.api.JobClient;
 import io.paxcron.api.JobClientException;
+import io.paxcron.api.auth.AccessState;
+import io.paxcron.api.auth.Caller;
+import io.paxcron.api.auth.Permission;
 import io.paxcron.proto.v1.AgentStatus;
 import io.paxcron.proto.v1.ClusterStatusResponse;
 import io.paxcron.proto.v1.GetRunOutputRequest;
@@ -95,6 +97,17 @@ public final class DashboardServer implements AutoCloseable {
   private final ClusterView cluster;
   private final Health health;
   private final Describer describer = new Describer();
+  private final HttpGate gate;
+
+  /**
+   * The token of the person whose action the current thread performs; the API client sends it
+   * instead of the dashboard's own credential, so the audit trail names that person.
+   */
+  private final ThreadLocal<String> personToken = new ThreadLocal<>();
+
+  /** The job-name prefix the current request's caller may see ("" for every job). */
+  private final ThreadLocal<String> scope = ThreadLocal.withInitial(() -> "");
+
   private HttpServer server;
   private ThreadPoolExecutor pool;
   private volatile CachedDensity density;
@@ -111,6 +124,21 @@ public final class DashboardServer implements AutoCloseable {
       int selfId,
       Map<Integer, String> members,
       PrintStream log) {
+    this(settings, probe, metrics, selfId, members, log, HttpGate.open());
+  }
+
+  /**
+   * @param gate who may do what (docs/security.md), HTTPS, and how to reach the API
+   */
+  public DashboardServer(
+      HttpSettings settings,
+      ReplicaProbe probe,
+      PaxcronMetrics metrics,
+      int selfId,
+      Map<Integer, String> members,
+      PrintStream log,
+      HttpGate gate) {
+    this.gate = gate;
     this.settings = settings;
     this.probe = probe;
     this.metrics = metrics;
@@ -134,19 +162,28 @@ public final class DashboardServer implements AutoCloseable {
         new JobClient(
             clientId,
             addresses,
-            address -> NettyChannelBuilder.forTarget(address).usePlaintext().build(),
+            gate.channels().apply(() -> Optional.ofNullable(personToken.get())),
             new JobClient.Settings(
                 Duration.ofSeconds(2), 4, Duration.ofMillis(50), Duration.ofMillis(500)),
             JobClient.Sleeper.SYSTEM,
             RandomGeneratorFactory.of("L64X128MixRandom").create(clientId));
     this.catalog = new JobCatalog(client, settings.catalogMaxAge());
     this.ledger = new LedgerFeed(client, settings.ledgerWindow(), metrics, log);
-    this.cluster = new ClusterView(members, Duration.ofMillis(800));
+    this.cluster =
+        new ClusterView(members, Duration.ofMillis(800), gate.channels().apply(Optional::empty));
     this.health = new Health(probe, settings.healthDeadline());
   }
 
   public void start() throws IOException {
-    server = HttpServer.create(new InetSocketAddress(settings.bindHost(), settings.port()), 128);
+    InetSocketAddress address = new InetSocketAddress(settings.bindHost(), settings.port());
+    if (gate.tls().isPresent()) {
+      com.sun.net.httpserver.HttpsServer https =
+          com.sun.net.httpserver.HttpsServer.create(address, 128);
+      https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(gate.tls().get()));
+      server = https;
+    } else {
+      server = HttpServer.create(address, 128);
+    }
     AtomicInteger threads = new AtomicInteger();
     pool =
         new ThreadPoolExecutor(
@@ -214,6 +251,8 @@ public final class DashboardServer implements AutoCloseable {
       Reply reply;
       try {
         reply = route(exchange);
+      } catch (IllegalStateException e) {
+        reply = error(400, e.getMessage(), List.of());
       } catch (BadRequest e) {
         reply =
             error(
@@ -238,6 +277,7 @@ public final class DashboardServer implements AutoCloseable {
                 + e);
         reply = error(500, "internal error: " + e, List.of());
       }
+      scope.remove();
       exchange.getResponseHeaders().set("Content-Type", reply.contentType());
       exchange.getResponseHeaders().set("Cache-Control", "no-store");
       exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
@@ -269,6 +309,24 @@ public final class DashboardServer implements AutoCloseable {
     String method = exchange.getRequestMethod();
     Map<String, List<String>> query = parseQuery(uri.getRawQuery());
     boolean read = method.equals("GET") || method.equals("HEAD");
+    if (path.equals("/login")) {
+      return login(exchange, method);
+    }
+    boolean open =
+        path.equals("/")
+            || path.equals("/ui")
+            || path.startsWith("/ui/")
+            || path.equals("/healthz")
+            || path.equals("/readyz");
+    Caller caller = null;
+    if (!open) {
+      switch (gate.identify(exchange)) {
+        case HttpGate.Who.Unknown unknown -> {
+          return error(401, unknown.reason(), List.of());
+        }
+        case HttpGate.Who.Known known -> caller = known.caller();
+      }
+    }
     if (path.startsWith("/api/job/") && method.equals("POST")) {
       if (!"1".equals(exchange.getRequestHeaders().getFirst(ACTION_HEADER))) {
         return error(
@@ -279,7 +337,57 @@ public final class DashboardServer implements AutoCloseable {
                 + ": 1",
             List.of());
       }
-      return action(path.substring("/api/job/".length()), query);
+      Optional<String> refusal =
+          gate.refusal(caller, Permission.OPERATE, query.getOrDefault("name", List.of()));
+      if (refusal.isPresent()) {
+        return error(403, refusal.get(), List.of());
+      }
+      personToken.set(HttpGate.token(exchange).orElse(null));
+      try {
+        return action(path.substring("/api/job/".length()), query);
+      } finally {
+        personToken.remove();
+      }
+    }
+    if (!open && read) {
+      List<String> named =
+          switch (path) {
+            case "/api/job" -> query.getOrDefault("name", List.of());
+            case "/api/output" ->
+                query.getOrDefault("run", List.of()).stream()
+                    .map(run -> run.contains("@") ? run.substring(0, run.indexOf('@')) : run)
+                    .toList();
+            case "/api/runs" ->
+                query.getOrDefault("job", List.of()).stream()
+                    .filter(job -> !job.isEmpty())
+                    .toList();
+            default -> List.of();
+          };
+      Optional<String> refusal = gate.refusal(caller, Permission.READ, named);
+      if (refusal.isPresent()) {
+        return error(403, refusal.get(), List.of());
+      }
+      if (path.equals("/api/audit")) {
+        return gate.admin(caller)
+            ? Reply.json(200, audit(query))
+            : error(
+                403,
+                "permission 'admin' needed; "
+                    + caller.actor()
+                    + " has role "
+                    + caller.role().text(),
+                List.of());
+      }
+      if (path.equals("/api/whoami")) {
+        Map<String, Object> who = new LinkedHashMap<>();
+        who.put("actor", caller.actor());
+        who.put("role", caller.role().text());
+        who.put("prefix", caller.prefix());
+        who.put("authOn", gate.authOn());
+        who.put("insecure", gate.insecureReason().orElse(null));
+        return Reply.json(200, who);
+      }
+      scope.set(caller.prefix());
     }
     if (!read) {
       return error(405, method + " is not allowed on " + path, List.of());
@@ -290,7 +398,7 @@ public final class DashboardServer implements AutoCloseable {
       case "/healthz" -> check(health.live());
       case "/readyz" -> check(health.ready());
       case "/metrics" -> scrape(exchange.getRequestHeaders().getFirst("Accept"));
-      case "/api/overview" -> Reply.json(200, overview());
+      case "/api/overview" -> Reply.json(200, withSecurity(overview()));
       case "/api/jobs" -> Reply.json(200, jobs(query));
       case "/api/job" -> Reply.json(200, job(query));
       case "/api/runs" -> Reply.json(200, runs(query));
@@ -472,7 +580,13 @@ public final class DashboardServer implements AutoCloseable {
     int size = number(query, "size", 50, 1, MAX_PAGE_SIZE);
     JobCatalog.Read read = catalog.jobs();
     List<Job> matched = new ArrayList<>();
+    String prefix = scope.get();
+    int total = 0;
     for (Job job : read.jobs()) {
+      if (!job.getName().startsWith(prefix)) {
+        continue;
+      }
+      total++;
       if (!q.isEmpty()
           && !job.getName().contains(q)
           && !job.getSchedule().toLowerCase(Locale.ROOT).contains(q)
@@ -506,7 +620,7 @@ public final class DashboardServer implements AutoCloseable {
       rows.add(Views.jobRow(job, ledger.latest(job.getName()), now, describer));
     }
     Map<String, Object> out = new LinkedHashMap<>();
-    out.put("total", read.jobs().size());
+    out.put("total", total);
     out.put("matched", matched.size());
     out.put("page", page);
     out.put("size", size);
@@ -549,11 +663,13 @@ public final class DashboardServer implements AutoCloseable {
     }
     long before = number(query, "before", 0, 0, Integer.MAX_VALUE);
     int limit = number(query, "limit", 100, 1, MAX_PAGE_SIZE);
+    String prefix = scope.get();
     Predicate<RunRecord> filter =
         record ->
             (outcome.isEmpty() || Views.outcomeName(record.getOutcome()).equals(outcome))
                 && (reason.isEmpty() || Views.reasonName(record.getSkipReason()).equals(reason))
-                && (job.isEmpty() || record.getJob().equals(job));
+                && (job.isEmpty() || record.getJob().equals(job))
+                && record.getJob().startsWith(prefix);
     List<RunRecord> records = ledger.newest(filter, before, limit);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("records", records.stream().map(Views::record).toList());
@@ -700,6 +816,112 @@ public final class DashboardServer implements AutoCloseable {
     out.put("results", results);
     out.put("failed", failures);
     return Reply.json(failures == 0 ? 200 : failures == names.size() ? 409 : 207, out);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Security
+
+  /** The overview with the replica's security stance, for the banner. */
+  private Map<String, Object> withSecurity(Map<String, Object> overview) {
+    overview.put("authOn", gate.authOn());
+    overview.put("insecure", gate.insecureReason().orElse(null));
+    // The overview's health line is what every operator reads first: an insecure replica says so
+    // there, above everything else.
+    gate.insecureReason()
+        .ifPresent(
+            reason -> {
+              overview.put("level", "bad");
+              overview.put(
+                  "health",
+                  "INSECURE (started with --insecure): " + reason + ". " + overview.get("health"));
+            });
+    return overview;
+  }
+
+  /** GET /api/audit?limit=N: the newest audit records this replica has applied (admin). */
+  private Map<String, Object> audit(Map<String, List<String>> query) {
+    int limit = number(query, "limit", 100, 1, MAX_PAGE_SIZE);
+    List<AccessState.AuditRecord> records = gate.access().get().audit();
+    List<Object> rows = new ArrayList<>();
+    for (int i = records.size() - 1; i >= 0 && rows.size() < limit; i--) {
+      AccessState.AuditRecord record = records.get(i);
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("sequence", record.sequence());
+      row.put("slot", record.slot());
+      row.put("at", record.at().toString());
+      row.put("actor", record.actor());
+      row.put("source", record.source());
+      row.put("action", record.action());
+      row.put("target", record.target());
+      row.put("result", record.result());
+      rows.add(row);
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("records", rows);
+    out.put("kept", records.size());
+    out.put("max", AccessState.MAX_AUDIT_RECORDS);
+    return out;
+  }
+
+  /**
+   * GET /login: a form for a token; POST /login (form field {@code token}): checks the token and
+   * keeps it in an HttpOnly, SameSite=Strict cookie (Secure over HTTPS), then opens the overview.
+   */
+  private Reply login(HttpExchange exchange, String method) throws IOException {
+    if (method.equals("POST")) {
+      byte[] body = exchange.getRequestBody().readNBytes(4096);
+      Map<String, List<String>> form = parseQuery(new String(body, StandardCharsets.UTF_8));
+      String token = one(form, "token", "").strip();
+      Optional<io.paxcron.api.auth.Tokens.Presented> presented =
+          io.paxcron.api.auth.Tokens.parse(token);
+      if (presented.isEmpty()
+          || gate.access()
+              .get()
+              .authenticate(presented.get().id(), presented.get().secretHash())
+              .isEmpty()) {
+        return new Reply(
+            401,
+            "text/html; charset=utf-8",
+            loginPage("That token is unknown, revoked or malformed.")
+                .getBytes(StandardCharsets.UTF_8));
+      }
+      exchange
+          .getResponseHeaders()
+          .add(
+              "Set-Cookie",
+              HttpGate.COOKIE
+                  + "="
+                  + token
+                  + "; Path=/; HttpOnly; SameSite=Strict"
+                  + (gate.tls().isPresent() ? "; Secure" : ""));
+      return new Reply(302, "text/plain", "/ui/overview.html".getBytes(StandardCharsets.UTF_8));
+    }
+    if (!method.equals("GET") && !method.equals("HEAD")) {
+      return error(405, method + " is not allowed on /login", List.of());
+    }
+    return new Reply(
+        200, "text/html; charset=utf-8", loginPage("").getBytes(StandardCharsets.UTF_8));
+  }
+
+  private String loginPage(String problem) {
+    return "<!doctype html><html><head><meta charset=\"utf-8\"><title>Paxcron: log in</title>"
+        + "</head><body><h1>Paxcron</h1>"
+        + gate.insecureReason()
+            .map(reason -> "<p><strong>INSECURE:</strong> " + escape(reason) + "</p>")
+            .orElse("")
+        + (problem.isEmpty() ? "" : "<p><strong>" + escape(problem) + "</strong></p>")
+        + "<form method=\"post\" action=\"/login\"><label>Token "
+        + "<input type=\"password\" name=\"token\" autocomplete=\"off\" size=\"60\"></label> "
+        + "<button type=\"submit\">Log in</button></form>"
+        + "<p>Ask an admin for a token: <code>paxcron token create NAME --role viewer</code>.</p>"
+        + "</body></html>";
+  }
+
+  private static String escape(String text) {
+    return text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
   }
 
   // ---------------------------------------------------------------------------------------------

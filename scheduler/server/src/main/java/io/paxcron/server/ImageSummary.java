@@ -50,7 +50,10 @@ sealed interface ImageSummary {
     String cronProblem;
     try {
       CronStateMachine cron = new CronStateMachine();
-      new SessionStateMachine(new JobBatchStateMachine(cron), MAX_SESSIONS).restore(snapshot);
+      new SessionStateMachine(
+              new io.paxcron.api.auth.SecuredStateMachine(new JobBatchStateMachine(cron)),
+              MAX_SESSIONS)
+          .restore(snapshot);
       return new Cron(cron.jobs().size(), cron.ledgerSize(), cron.openRuns().size(), cron);
     } catch (RuntimeException e) {
       cronProblem = e.getMessage();

@@ -376,6 +376,11 @@ final class LeaderDispatch implements AutoCloseable {
     }
     Instant now = clock.instant();
     String agent = stream.agent;
+    Optional<String> foreign = AgentReportGuard.refusal(cron, agent, message);
+    if (foreign.isPresent()) {
+      log.println("replica " + replicaId + ": " + foreign.get());
+      return;
+    }
     switch (message.getBodyCase()) {
       case HEARTBEAT -> onHeartbeat(stream, message.getHeartbeat(), now);
       case LAUNCH_REPLY -> onLaunchReply(agent, message.getLaunchReply(), now);

@@ -58,7 +58,10 @@ import picocli.CommandLine.Parameters;
       JobActionCommands.TriggerCommand.class,
       JobActionCommands.PauseCommand.class,
       JobActionCommands.ResumeCommand.class,
-      JobActionCommands.DeleteCommand.class
+      JobActionCommands.DeleteCommand.class,
+      io.paxcron.cli.AccessCommands.TokenCommand.class,
+      io.paxcron.cli.AccessCommands.Audit.class,
+      io.paxcron.cli.AccessCommands.WhoAmI.class
     })
 public final class Paxcron implements Callable<Integer> {
 
@@ -155,6 +158,31 @@ public final class Paxcron implements Callable<Integer> {
     @Option(names = "--tls-trust")
     String tlsTrust;
 
+    @Option(
+        names = "--api-tls-cert",
+        description = "TLS certificate (PEM) of the client port and dashboard.")
+    String apiTlsCert;
+
+    @Option(names = "--api-tls-key", description = "Its private key (PEM, PKCS#8).")
+    String apiTlsKey;
+
+    @Option(
+        names = "--api-tls-client-trust",
+        description = "CA (PEM) client certificates must chain to; agents are named by theirs.")
+    String apiTlsClientTrust;
+
+    @Option(names = "--auth", description = "off (default) or token: every call needs a token.")
+    String auth;
+
+    @Option(names = "--write-rate-limit", description = "Writes per second per client (50).")
+    String writeRateLimit;
+
+    @Option(
+        names = "--insecure",
+        description =
+            "Start on a non-loopback address without TLS or auth anyway (and say so everywhere).")
+    boolean insecure;
+
     @Override
     public Integer call() throws Exception {
       ServerConfig config;
@@ -179,6 +207,14 @@ public final class Paxcron implements Callable<Integer> {
         flag(settings, "tls-cert", tlsCert);
         flag(settings, "tls-key", tlsKey);
         flag(settings, "tls-trust", tlsTrust);
+        flag(settings, "api-tls-cert", apiTlsCert);
+        flag(settings, "api-tls-key", apiTlsKey);
+        flag(settings, "api-tls-client-trust", apiTlsClientTrust);
+        flag(settings, "auth", auth);
+        flag(settings, "write-rate-limit", writeRateLimit);
+        if (insecure) {
+          flag(settings, "insecure", "true");
+        }
         List<String> problems = new ArrayList<>();
         for (String peer : peers) {
           int equals = peer.indexOf('=');
@@ -207,6 +243,11 @@ public final class Paxcron implements Callable<Integer> {
         System.err.println("error: " + e.getMessage());
         server.close();
         return EXIT_FAILED;
+      } catch (java.io.IOException | java.io.UncheckedIOException e) {
+        // An unreadable or invalid certificate or key (api-tls-*): a configuration problem.
+        System.err.println("error: " + e.getMessage());
+        server.close();
+        return EXIT_USAGE;
       }
       Runtime.getRuntime().addShutdownHook(new Thread(server::close, "shutdown"));
       Throwable cause = server.stopped().join();
@@ -240,7 +281,8 @@ public final class Paxcron implements Callable<Integer> {
         System.err.println("error: " + e.getMessage());
         return ExitCodes.USAGE;
       }
-      try (LogClient client = client(addresses)) {
+      try (Connected connected = client(addresses)) {
+        LogClient client = connected.client();
         int failures = 0;
         for (String address : addresses) {
           try {
@@ -278,7 +320,8 @@ public final class Paxcron implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      try (LogClient client = client(cluster)) {
+      try (Connected connected = client(cluster)) {
+        LogClient client = connected.client();
         ProposeReply reply = client.propose(KeyValueStateMachine.put(key, value));
         System.out.println(
             "slot "
@@ -304,7 +347,8 @@ public final class Paxcron implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      try (LogClient client = client(cluster)) {
+      try (Connected connected = client(cluster)) {
+        LogClient client = connected.client();
         ReadReply reply = client.read(key);
         System.out.println(reply.getFound() ? reply.getValue() : "(absent)");
         return reply.getFound() ? 0 : EXIT_FAILED;
@@ -315,11 +359,35 @@ public final class Paxcron implements Callable<Integer> {
     }
   }
 
-  static LogClient client(List<String> cluster) {
-    return new LogClient(
-        new SecureRandom().nextLong() & Long.MAX_VALUE,
-        cluster,
-        Duration.ofSeconds(2),
-        Duration.ofSeconds(10));
+  /**
+   * A log client over the CLI's TLS and token settings (docs/security.md); closing it closes its
+   * channels.
+   */
+  static Connected client(List<String> cluster) {
+    io.paxcron.api.auth.ClientSecurity security =
+        io.paxcron.cli.CliSecurity.resolve(
+            System.getenv(), Path.of(System.getProperty("user.home")));
+    Map<String, io.grpc.ManagedChannel> channels = new java.util.concurrent.ConcurrentHashMap<>();
+    for (String address : cluster) {
+      channels.put(address, security.channel(address));
+    }
+    return new Connected(
+        new LogClient(
+            new SecureRandom().nextLong() & Long.MAX_VALUE,
+            cluster,
+            Duration.ofSeconds(2),
+            Duration.ofSeconds(10),
+            channels),
+        channels);
+  }
+
+  /** A log client and the channels it borrows; closing closes both. */
+  record Connected(LogClient client, Map<String, io.grpc.ManagedChannel> channels)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      client.close();
+      channels.values().forEach(io.grpc.ManagedChannel::shutdownNow);
+    }
   }
 }

@@ -6,6 +6,10 @@ import io.paxcron.api.CronCluster;
 import io.paxcron.api.JobBatchStateMachine;
 import io.paxcron.api.JobChange;
 import io.paxcron.api.LeaderStamper;
+import io.paxcron.api.auth.AccessCluster;
+import io.paxcron.api.auth.AccessCommand;
+import io.paxcron.api.auth.AccessState;
+import io.paxcron.api.auth.SecuredStateMachine;
 import io.paxcron.paxos.replica.ReplicaNode;
 import io.paxcron.proto.v1.AgentStatus;
 import io.paxcron.proto.v1.GetRunOutputResponse;
@@ -28,21 +32,23 @@ import java.util.function.Function;
  * <p>Threading: every method may be called from any thread; the cron state machine is touched on
  * the replica's loop thread only.
  */
-final class ReplicaCronCluster implements CronCluster {
+final class ReplicaCronCluster implements CronCluster, AccessCluster {
 
   private final ReplicaNode node;
   private final CronStateMachine cron;
   private final Map<Integer, String> clientAddresses;
+  private final AccessState access;
   private final InstantSource leaderClock;
   private volatile LeaderDispatch dispatch;
 
   ReplicaCronCluster(
       ReplicaNode node,
-      CronStateMachine cron,
+      SecuredStateMachine state,
       Map<Integer, String> clientAddresses,
       InstantSource leaderClock) {
     this.node = node;
-    this.cron = cron;
+    this.cron = state.jobs().cron();
+    this.access = state.access();
     this.clientAddresses = Map.copyOf(clientAddresses);
     this.leaderClock = leaderClock;
   }
@@ -51,16 +57,36 @@ final class ReplicaCronCluster implements CronCluster {
   public CompletableFuture<JobBatchStateMachine.Answer> submit(
       long clientId, long sequence, List<JobChange> changes) {
     List<JobChange> copy = List.copyOf(changes);
+    var caller = io.paxcron.api.auth.Caller.current();
     return translate(
         node.proposeBuilt(
                 clientId,
                 sequence,
                 () -> {
                   var stamp = leaderClock.instant();
-                  return JobBatchStateMachine.encode(
-                      LeaderStamper.stamp(copy, stamp, cron, () -> cron.launchDensity(stamp)));
+                  // Who asked travels in the same log entry as the change (docs/security.md).
+                  return AccessCluster.audited(
+                      JobBatchStateMachine.encode(
+                          LeaderStamper.stamp(copy, stamp, cron, () -> cron.launchDensity(stamp))),
+                      stamp,
+                      copy,
+                      caller);
                 })
             .thenApply(applied -> JobBatchStateMachine.decodeAnswer(applied.result())));
+  }
+
+  @Override
+  public CompletableFuture<AccessState.Result> submitAccess(
+      long clientId, long sequence, Function<java.time.Instant, AccessCommand> build) {
+    return translate(
+        node.proposeBuilt(
+                clientId, sequence, () -> AccessCommand.encode(build.apply(leaderClock.instant())))
+            .thenApply(applied -> SecuredStateMachine.decodeAnswer(applied.result())));
+  }
+
+  @Override
+  public <T> CompletableFuture<T> readAccess(Function<AccessState.View, T> query) {
+    return translate(node.readOnLoop(slot -> query.apply(access.view())));
   }
 
   @Override

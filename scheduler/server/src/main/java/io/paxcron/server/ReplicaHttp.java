@@ -1,6 +1,7 @@
 package io.paxcron.server;
 
 import io.paxcron.http.DashboardServer;
+import io.paxcron.http.HttpGate;
 import io.paxcron.http.HttpSettings;
 import io.paxcron.http.PaxcronMetrics;
 import io.paxcron.http.ReplicaProbe;
@@ -27,7 +28,8 @@ final class ReplicaHttp implements AutoCloseable {
       ReplicaNode node,
       LogStore store,
       Map<Integer, String> members,
-      PrintStream log) {
+      PrintStream log,
+      ReplicaSecurity security) {
     if (config.httpPort() == 0) {
       metrics = null;
       server = null;
@@ -40,7 +42,20 @@ final class ReplicaHttp implements AutoCloseable {
     HttpSettings settings =
         HttpSettings.defaults(self.host(), config.httpPort())
             .withPerJobMetrics(config.metricsPerJob());
-    server = new DashboardServer(settings, probe(node), metrics, config.id(), members, log);
+    server =
+        new DashboardServer(
+            settings,
+            probe(node),
+            metrics,
+            config.id(),
+            members,
+            log,
+            new HttpGate(
+                security.settings().authOn(),
+                config.insecureReason(),
+                security.access()::view,
+                person -> security.dashboardClient(person)::channel,
+                PemKeys.sslContext(security.settings())));
   }
 
   void start() throws IOException {
@@ -53,7 +68,9 @@ final class ReplicaHttp implements AutoCloseable {
   String describe(ServerConfig config) {
     return server == null
         ? ""
-        : ", dashboard on http://"
+        : ", dashboard on "
+            + (config.security().tlsOn() ? "https" : "http")
+            + "://"
             + config.peers().get(config.id()).host()
             + ":"
             + server.port()

@@ -6,6 +6,8 @@ import io.paxcron.api.BackupControl;
 import io.paxcron.api.ClusterServiceImpl;
 import io.paxcron.api.JobBatchStateMachine;
 import io.paxcron.api.JobServiceImpl;
+import io.paxcron.api.auth.AccessServiceImpl;
+import io.paxcron.api.auth.SecuredStateMachine;
 import io.paxcron.paxos.DurableState;
 import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.KeyValueStateMachine;
@@ -67,6 +69,7 @@ public final class ReplicaServer implements AutoCloseable {
   private LeaderDispatch dispatch;
   private ReplicaHttp http;
   private BackupShipper backups;
+  private ReplicaSecurity security;
   private long restoreGeneration;
   private final CompletableFuture<Throwable> stopped = new CompletableFuture<>();
 
@@ -103,6 +106,8 @@ public final class ReplicaServer implements AutoCloseable {
         new ReplicaSettings(paxos, 5, config.snapshotEveryEntries(), 64L << 20, 100_000);
     KeyValueStateMachine keyValue = new KeyValueStateMachine();
     CronStateMachine cron = new CronStateMachine();
+    // Tokens and the audit trail are their own command family beside the job state machine.
+    SecuredStateMachine secured = new SecuredStateMachine(new JobBatchStateMachine(cron));
     boolean cronMode = config.stateMachine() == ServerConfig.StateMachineKind.CRON;
     // Backups follow their own cadence (BackupShipper), not the snapshot cadence.
     node =
@@ -111,7 +116,7 @@ public final class ReplicaServer implements AutoCloseable {
             durability(store),
             network(transport),
             BackupSink.NONE,
-            cronMode ? new JobBatchStateMachine(cron) : keyValue,
+            cronMode ? secured : keyValue,
             key -> {
               String value =
                   cronMode ? null : keyValue.get(new String(key, StandardCharsets.UTF_8));
@@ -121,8 +126,9 @@ public final class ReplicaServer implements AutoCloseable {
               log.println("replica " + config.id() + " stops: " + error);
               stopped.complete(error);
             });
+    security = new ReplicaSecurity(config, secured.access());
     // HTTP: dashboard, /metrics, /healthz, /readyz (ReplicaHttp; observes the node from its start).
-    http = new ReplicaHttp(config, node, store, clientAddresses, log);
+    http = new ReplicaHttp(config, node, store, clientAddresses, log, security);
     node.start();
     BackupControl backupControl = BackupControl.NONE;
     if (config.backup().target().isPresent()) {
@@ -141,14 +147,22 @@ public final class ReplicaServer implements AutoCloseable {
       backupControl = backups;
     }
     NettyServerBuilder api =
-        NettyServerBuilder.forPort(self.clientPort())
-            .addService(new LogService(node, clientAddresses));
+        security
+            .serverBuilder(self)
+            .addService(new LogService(node, clientAddresses))
+            .intercept(security.interceptor());
     if (cronMode) {
       // The leader's clock stamps job changes; the cron state machine only sees the stamps.
       ReplicaCronCluster cluster =
-          new ReplicaCronCluster(node, cron, clientAddresses, java.time.InstantSource.system());
+          new ReplicaCronCluster(node, secured, clientAddresses, java.time.InstantSource.system());
       api.addService(new JobServiceImpl(cluster))
-          .addService(new ClusterServiceImpl(cluster, backupControl));
+          .addService(new ClusterServiceImpl(cluster, backupControl))
+          .addService(
+              new AccessServiceImpl(
+                  cluster,
+                  new SecureRandom(),
+                  config.security().authOn(),
+                  config.insecureReason().isPresent()));
       // While this replica leads, its dispatcher launches due runs on the agents connected to it;
       // every replica serves AgentService so an agent may dial any of them (followers redirect).
       // Fence ballots lead with the restore generation, so a restored cluster outranks the old one.
@@ -183,7 +197,19 @@ public final class ReplicaServer implements AutoCloseable {
             + (restoreGeneration == 0 ? "" : ", restore generation " + restoreGeneration)
             + ", state machine "
             + config.stateMachine().name().toLowerCase(java.util.Locale.ROOT)
-            + http.describe(config));
+            + http.describe(config)
+            + ", "
+            + security.describe());
+    config
+        .insecureReason()
+        .ifPresent(
+            reason ->
+                log.println(
+                    "replica "
+                        + config.id()
+                        + ": WARNING: started with --insecure: "
+                        + reason
+                        + "; anyone who reaches its ports may run commands on its agents"));
   }
 
   /**

@@ -305,7 +305,9 @@ public final class RestoreDrill {
       throws io.paxcron.paxos.storage.StoreException {
     CronStateMachine cron = new CronStateMachine();
     SessionStateMachine sessions =
-        new SessionStateMachine(new JobBatchStateMachine(cron), ImageSummary.MAX_SESSIONS);
+        new SessionStateMachine(
+            new io.paxcron.api.auth.SecuredStateMachine(new JobBatchStateMachine(cron)),
+            ImageSummary.MAX_SESSIONS);
     try (LogStore store = LogStore.open(dataDir, StoreOptions.defaults("local", replicaId))) {
       DurableState state = store.load();
       if (state.snapshot().slot() > slot) {

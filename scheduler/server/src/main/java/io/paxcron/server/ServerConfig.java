@@ -34,6 +34,12 @@ import java.util.TreeMap;
  *                                    # key-value store, for the log benchmark)
  * http-port = 7201                    # optional: dashboard, /metrics, /healthz, /readyz (0: off)
  * metrics-per-job = false             # optional: one /metrics series per job (cardinality)
+ * api-tls-cert = /etc/paxcron/api.pem # optional, with api-tls-key: TLS on the client port and
+ * api-tls-key = /etc/paxcron/api.key  # the dashboard
+ * api-tls-client-trust = /etc/paxcron/ca.pem  # optional: verify client (agent) certificates
+ * auth = token                        # optional: off (default) or token (docs/security.md)
+ * write-rate-limit = 50               # optional: writes per second per client
+ * insecure = false                    # true: start on a non-loopback address without TLS or auth
  * </pre>
  */
 public record ServerConfig(
@@ -47,7 +53,17 @@ public record ServerConfig(
     StateMachineKind stateMachine,
     int httpPort,
     boolean metricsPerJob,
-    BackupSettings backup) {
+    BackupSettings backup,
+    SecuritySettings security) {
+
+  /**
+   * Set when the replica runs with {@code insecure = true} on a non-loopback address without TLS or
+   * auth: what is missing, for the log, the status and the dashboard.
+   */
+  public Optional<String> insecureReason() {
+    Peer self = peers.get(id);
+    return self == null ? Optional.empty() : security.weakness(self.host(), tls.isPresent());
+  }
 
   /** What the replicated log drives: the log's key-value store, or the cron state machine. */
   public enum StateMachineKind {
@@ -173,6 +189,7 @@ public record ServerConfig(
     Setting httpPortSetting = null;
     boolean metricsPerJob = false;
     BackupSettings backup = BackupSettings.NONE;
+    SecuritySettings security = SecuritySettings.NONE;
     Map<Integer, Peer> peers = new TreeMap<>();
     Map<String, String> portOwners = new HashMap<>();
     Map<String, Setting> tlsFiles = new TreeMap<>();
@@ -223,6 +240,13 @@ public record ServerConfig(
             backupDir = Path.of(value);
           }
         }
+        case "api-tls-cert",
+            "api-tls-key",
+            "api-tls-client-trust",
+            "auth",
+            "insecure",
+            "write-rate-limit" ->
+            security = security.with(key, value, where, problems);
         case "http-port" -> {
           Integer parsed = parseInt(value, where, key, 0, 65_535, problems);
           if (parsed != null) {
@@ -279,7 +303,9 @@ public record ServerConfig(
                     + "'; known: id, cluster-id, "
                     + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, tls-cert, tls-key,"
                     + " tls-trust, state-machine, http-port, metrics-per-job"
-                    + BACKUP_KEYS);
+                    + BACKUP_KEYS
+                    + ", "
+                    + String.join(", ", SecuritySettings.KEYS));
           }
         }
       }
@@ -334,6 +360,18 @@ public record ServerConfig(
                   Path.of(tlsFiles.get("tls-key").value()),
                   Path.of(tlsFiles.get("tls-trust").value())));
     }
+    security.check(problems);
+    if (id != null && peers.containsKey(id) && !security.insecure()) {
+      security
+          .weakness(peers.get(id).host(), tlsFiles.size() == 3)
+          .ifPresent(
+              weakness ->
+                  problems.add(
+                      "insecure: refusing to start: "
+                          + weakness
+                          + "; configure them (docs/security.md) or accept the risk with"
+                          + " --insecure"));
+    }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -348,7 +386,8 @@ public record ServerConfig(
         stateMachine,
         httpPort,
         metricsPerJob,
-        backup);
+        backup,
+        security);
   }
 
   private static void checkDirectory(Path dir, String name, List<String> problems) {

@@ -142,7 +142,8 @@ class ServerConfigTest {
             "--colour: unknown setting 'colour'; known: id, cluster-id, data-dir, peer.<id>,"
                 + " backup-dir, snapshot-every-entries, tls-cert, tls-key, tls-trust, state-machine,"
                 + " http-port, metrics-per-job, backup-target, backup-interval, backup-every-entries,"
-                + " backup-keep, backup-max-age, backup-timeout",
+                + " backup-keep, backup-max-age, backup-timeout,"
+                + " api-tls-cert, api-tls-key, api-tls-client-trust, auth, insecure, write-rate-limit",
             "--peer.1: peer port 70000 is outside 1..65535",
             "id: missing (this replica's id, one of the peer ids)",
             "cluster-id: missing",
@@ -294,5 +295,85 @@ class ServerConfigTest {
     assertTrue(
         error.problems().get(2).startsWith("--backup-keep: backup-keep '0': is outside"),
         error.problems().get(2));
+  }
+
+  @Test
+  void aReplicaOnANonLoopbackAddressWithoutTlsOrAuthRefusesToStart() {
+    ServerConfig.ConfigException e =
+        assertThrows(
+            ServerConfig.ConfigException.class,
+            () ->
+                ServerConfig.from(
+                    flags(
+                        "id", "1",
+                        "cluster-id", "prod",
+                        "data-dir", dir.resolve("data").toString(),
+                        "peer.1", "10.0.0.1:7001:7101")));
+    assertEquals(
+        List.of(
+            "insecure: refusing to start: 10.0.0.1 is not a loopback address and the replica runs"
+                + " without TLS between replicas (tls-cert, tls-key, tls-trust), TLS on the client"
+                + " port (api-tls-cert, api-tls-key), auth (auth = token); configure them"
+                + " (docs/security.md) or accept the risk with --insecure"),
+        e.problems());
+  }
+
+  @Test
+  void insecureStartsAnywayAndNamesWhatIsMissing() throws Exception {
+    ServerConfig config =
+        ServerConfig.from(
+            flags(
+                "id", "1",
+                "cluster-id", "prod",
+                "data-dir", dir.resolve("data").toString(),
+                "peer.1", "10.0.0.1:7001:7101",
+                "auth", "token",
+                "insecure", "true"));
+    assertTrue(config.security().authOn());
+    assertEquals(
+        java.util.Optional.of(
+            "10.0.0.1 is not a loopback address and the replica runs without TLS between replicas"
+                + " (tls-cert, tls-key, tls-trust), TLS on the client port (api-tls-cert,"
+                + " api-tls-key)"),
+        config.insecureReason());
+  }
+
+  @Test
+  void theLoopbackDemoNeedsNeitherTlsNorAuth() throws Exception {
+    ServerConfig config =
+        ServerConfig.from(
+            flags(
+                "id", "1",
+                "cluster-id", "demo",
+                "data-dir", dir.resolve("data").toString(),
+                "peer.1", "127.0.0.1:7001:7101"));
+    assertEquals(java.util.Optional.empty(), config.insecureReason());
+    assertEquals(false, config.security().authOn());
+  }
+
+  @Test
+  void badSecuritySettingsAreNamed() {
+    ServerConfig.ConfigException e =
+        assertThrows(
+            ServerConfig.ConfigException.class,
+            () ->
+                ServerConfig.from(
+                    flags(
+                        "id", "1",
+                        "cluster-id", "demo",
+                        "data-dir", dir.resolve("data").toString(),
+                        "peer.1", "127.0.0.1:7001:7101",
+                        "auth", "password",
+                        "write-rate-limit", "fast",
+                        "api-tls-client-trust", dir.resolve("missing.pem").toString())));
+    assertEquals(
+        List.of(
+            "--auth: auth 'password' must be token or off",
+            "--write-rate-limit: write-rate-limit 'fast' is not a number (writes per second)",
+            "--api-tls-client-trust: api-tls-client-trust file "
+                + dir.resolve("missing.pem")
+                + " is not readable",
+            "api-tls-client-trust: client certificates need TLS (api-tls-cert, api-tls-key)"),
+        e.problems());
   }
 }

@@ -110,6 +110,7 @@ const PAGES = [
   ['jobs.html', 'Jobs'],
   ['runs.html', 'Runs'],
   ['density.html', 'Launch density'],
+  ['audit.html', 'Audit'],
 ];
 
 /** Puts the header and nav bar at the top of the page. */

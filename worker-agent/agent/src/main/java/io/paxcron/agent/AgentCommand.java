@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -72,6 +73,24 @@ public final class AgentCommand implements Callable<Integer> {
       description = "heartbeat interval (e.g. 500ms, 1s)")
   String heartbeatInterval;
 
+  @Option(
+      names = "--tls-trust",
+      description = "CA (PEM) the replicas' certificates chain to: dial with TLS")
+  Path tlsTrust;
+
+  @Option(
+      names = "--tls-cert",
+      description = "this agent's certificate (PEM); its common name must be --name")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", description = "its private key (PEM, PKCS#8)")
+  Path tlsKey;
+
+  @Option(
+      names = "--token-file",
+      description = "a file holding an agent token named like --name (or set PAXCRON_TOKEN)")
+  Path tokenFile;
+
   private final PrintStream out;
   private final PrintStream err;
 
@@ -119,6 +138,21 @@ public final class AgentCommand implements Callable<Integer> {
         name.hashCode());
   }
 
+  /** The TLS and token settings these flags (and {@code PAXCRON_TOKEN}) describe. */
+  AgentSecurity security(String tokenFromEnvironment) {
+    Optional<String> token =
+        tokenFile != null
+            ? Optional.of(AgentSecurity.readToken(tokenFile))
+            : Optional.ofNullable(tokenFromEnvironment)
+                .map(String::strip)
+                .filter(text -> !text.isEmpty());
+    return new AgentSecurity(
+        Optional.ofNullable(tlsTrust),
+        Optional.ofNullable(tlsCert),
+        Optional.ofNullable(tlsKey),
+        token);
+  }
+
   static Duration duration(String flag, String text) {
     try {
       if (text.endsWith("ms")) {
@@ -146,7 +180,14 @@ public final class AgentCommand implements Callable<Integer> {
       err.println(e.getMessage());
       return 2;
     }
-    WorkerAgent agent = new WorkerAgent(options, out);
+    AgentSecurity security;
+    try {
+      security = security(System.getenv("PAXCRON_TOKEN"));
+    } catch (IllegalArgumentException e) {
+      err.println(e.getMessage());
+      return 2;
+    }
+    WorkerAgent agent = new WorkerAgent(options, security, out);
     try {
       agent.start();
     } catch (CorruptJournalException | IOException e) {

@@ -4,7 +4,6 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.paxcron.agent.core.AgentEffect;
 import io.paxcron.agent.core.AgentFence;
@@ -81,6 +80,7 @@ public final class WorkerAgent implements AutoCloseable {
   private static final int MAX_OUTPUT_CHUNK = 1 << 20;
 
   private final AgentOptions options;
+  private final AgentSecurity security;
   private final PrintStream log;
   private final ScheduledExecutorService loop;
   private final SplittableRandom jitter;
@@ -118,6 +118,12 @@ public final class WorkerAgent implements AutoCloseable {
   private boolean closed;
 
   public WorkerAgent(AgentOptions options, PrintStream log) {
+    this(options, AgentSecurity.NONE, log);
+  }
+
+  /** An agent that dials with {@code security}'s TLS and token (docs/security.md). */
+  public WorkerAgent(AgentOptions options, AgentSecurity security, PrintStream log) {
+    this.security = security;
     this.options = options;
     this.log = log;
     this.heartbeatInterval = options.heartbeatInterval();
@@ -532,7 +538,13 @@ public final class WorkerAgent implements AutoCloseable {
         },
         REGISTRATION_TIMEOUT_MILLIS,
         TimeUnit.MILLISECONDS);
-    channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
+    try {
+      channel = security.channel(address);
+    } catch (IOException e) {
+      log.println("agent " + options.name() + ": " + e.getMessage());
+      reconnect(e.getMessage());
+      return;
+    }
     StreamObserver<LeaderMessage> responses =
         new StreamObserver<>() {
           @Override

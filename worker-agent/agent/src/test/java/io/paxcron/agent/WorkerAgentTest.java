@@ -458,6 +458,42 @@ final class WorkerAgentTest {
   }
 
   @Test
+  void runAsIsRefusedUnlessTheAgentsOwnPolicyListsTheUserAndRootIsNoException() throws Exception {
+    String self = System.getProperty("user.name");
+    AgentOptions base = options();
+    start(
+        new AgentOptions(
+            base.cluster(),
+            base.name(),
+            base.labels(),
+            base.capacity(),
+            base.dataDir(),
+            base.outputMaxBytes(),
+            base.outputRetentionRuns(),
+            base.outputRetentionAge(),
+            java.util.Set.of("paxcron-no-such-user"),
+            base.heartbeatInterval(),
+            base.killGrace(),
+            base.seed()));
+    java.nio.file.Path marker = dir.resolve("ran");
+    String touch = "touch " + marker;
+    int second = 40;
+    for (String user : List.of("root", "nobody", self, "paxcron-no-such-user")) {
+      String run = runId(second++);
+      leader.send(launch(run, LOW, shell(touch).toBuilder().setRunAs(user).build()));
+      RunState state = finished(run);
+      assertEquals(Outcome.OUTCOME_FAILED, state.getOutcome(), user + ": " + state.getReason());
+      assertEquals(127, state.getExitCode(), user + ": " + state.getReason());
+      String expected =
+          user.equals("paxcron-no-such-user")
+              ? ("root".equals(self) ? "no such user" : "cannot switch users")
+              : "is not allowed by this agent (--allow-user)";
+      assertTrue(state.getReason().contains(expected), user + ": " + state.getReason());
+    }
+    assertTrue(java.nio.file.Files.notExists(marker), "a refused run_as ran its command");
+  }
+
+  @Test
   void runAsTheAgentsOwnUserRunsWhenListed() throws Exception {
     String self = System.getProperty("user.name");
     AgentOptions base = options();

@@ -1,0 +1,112 @@
+package io.paxcron.server;
+
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.paxcron.api.auth.AccessState;
+import io.paxcron.api.auth.AuthInterceptor;
+import io.paxcron.api.auth.Caller;
+import io.paxcron.api.auth.ClientSecurity;
+import io.paxcron.api.auth.ServerLimits;
+import io.paxcron.api.auth.Tokens;
+import io.paxcron.api.auth.WriteRateLimiter;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Optional;
+
+/**
+ * A replica's security, wired in one place from its {@link SecuritySettings}: the client port's
+ * server (TLS, limits, bind address), the {@link AuthInterceptor} in front of every service, and
+ * how the replica's own dashboard reaches the API.
+ *
+ * <p>The dashboard reads through the API with a credential made when the process starts and known
+ * only to it (a viewer of every job; never in the log); a person's action from the dashboard is
+ * sent with that person's own token, so the audit trail names them.
+ */
+final class ReplicaSecurity {
+  private final ServerConfig config;
+  private final SecuritySettings settings;
+  private final AuthInterceptor interceptor;
+  private final String internalBearer;
+  private final AccessState access;
+
+  ReplicaSecurity(ServerConfig config, AccessState access) {
+    this.config = config;
+    this.settings = config.security();
+    this.access = access;
+    this.internalBearer = Tokens.mint(new SecureRandom()).bearer();
+    Caller dashboard =
+        new Caller(
+            "replica-" + config.id() + "/dashboard",
+            io.paxcron.api.auth.Role.VIEWER,
+            "",
+            Optional.empty(),
+            "local");
+    this.interceptor =
+        new AuthInterceptor(
+            new AuthInterceptor.Settings(
+                settings.authOn(),
+                config.insecureReason(),
+                Optional.of(new AuthInterceptor.Internal(internalBearer, dashboard))),
+            access::view,
+            new WriteRateLimiter(
+                settings.writesPerSecond(), 2 * settings.writesPerSecond(), System::nanoTime));
+  }
+
+  AuthInterceptor interceptor() {
+    return interceptor;
+  }
+
+  AccessState access() {
+    return access;
+  }
+
+  SecuritySettings settings() {
+    return settings;
+  }
+
+  /**
+   * The client port's server builder: bound to the configured host itself when it is a loopback
+   * address (so the demo is not reachable from other hosts), to every interface otherwise.
+   */
+  NettyServerBuilder serverBuilder(ServerConfig.Peer self) throws IOException {
+    InetSocketAddress address =
+        SecuritySettings.isLoopback(self.host())
+            ? new InetSocketAddress(self.host(), self.clientPort())
+            : new InetSocketAddress(self.clientPort());
+    return ServerLimits.builder(
+        address, settings.apiCert(), settings.apiKey(), settings.clientTrust());
+  }
+
+  /**
+   * How this replica's dashboard dials the replicas' client ports: TLS trusting the replicas' CA
+   * ({@code tls-trust}, else {@code api-tls-client-trust}, else the API certificate itself), with
+   * the process's own credential unless a request supplies a person's token.
+   */
+  ClientSecurity dashboardClient(java.util.function.Supplier<Optional<String>> personToken) {
+    Optional<Path> trust = Optional.empty();
+    if (settings.tlsOn()) {
+      trust =
+          config
+              .tls()
+              .map(io.paxcron.paxos.transport.TlsConfig::trustCerts)
+              .or(settings::clientTrust)
+              .or(settings::apiCert);
+    }
+    return new ClientSecurity(
+        trust,
+        Optional.empty(),
+        Optional.empty(),
+        () -> personToken.get().or(() -> Optional.of(internalBearer)));
+  }
+
+  /** "api: TLS, client certificates, auth token" for the start-up line. */
+  String describe() {
+    return "api: "
+        + (settings.tlsOn() ? "TLS" : "plaintext")
+        + (settings.clientTrust().isPresent() ? " with client certificates" : "")
+        + ", auth "
+        + (settings.authOn() ? "token" : "off")
+        + (config.insecureReason().isPresent() ? ", INSECURE" : "");
+  }
+}
