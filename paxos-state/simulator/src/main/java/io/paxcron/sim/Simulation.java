@@ -10,6 +10,7 @@ import io.paxcron.paxos.LogEntry;
 import io.paxcron.paxos.Message;
 import io.paxcron.paxos.PaxosConfig;
 import io.paxcron.paxos.PaxosReplica;
+import io.paxcron.paxos.Persist;
 import io.paxcron.paxos.PlantedBug;
 import io.paxcron.paxos.Ready;
 import io.paxcron.paxos.SessionStateMachine;
@@ -1059,7 +1060,11 @@ public final class Simulation {
       appliedSinceSnapshot = 0;
       replica =
           new PaxosReplica(
-              baseConfig.withReplicaId(id), nodeRandom.split(), durable, durable.snapshot().slot());
+              baseConfig.withReplicaId(id),
+              nodeRandom.split(),
+              durable,
+              durable.snapshot().slot(),
+              PaxosReplica.LeaderWrites.IN_PARALLEL);
       trace(
           "replica "
               + id
@@ -1094,7 +1099,14 @@ public final class Simulation {
       }
       boolean replyEarly = options.driverBug() == DriverBug.REPLY_BEFORE_PERSIST;
       if (replyEarly) {
-        sendMessages(ready);
+        sendMessages(ready, ready.messages());
+      } else if (ready.earlyMessages() > 0) {
+        // The leader's Accepts go out while its own write syncs (Raft thesis §10.2.1); its own
+        // acceptance counts, for the checkers and for the core, once the write is durable.
+        invariants.onProposing(now, id, ready.messagesBeforePersist());
+        for (Envelope envelope : ready.messagesBeforePersist()) {
+          send(envelope);
+        }
       }
       held.add(new Held(ready, recordCount, replyEarly));
       releaseDurable();
@@ -1128,19 +1140,31 @@ public final class Simulation {
     }
 
     private void releaseDurable() {
+      List<Persist> persisted = new ArrayList<>();
       while (alive && !held.isEmpty() && held.peek().recordCount() <= disk.durableCount()) {
         Held next = held.poll();
         if (!next.messagesSent()) {
-          sendMessages(next.ready());
+          sendMessages(next.ready(), next.ready().messagesAfterPersist());
         }
         applyEffects(next.ready());
+        if (!next.ready().persist().isEmpty()) {
+          persisted.add(next.ready().persist());
+        }
+      }
+      for (Persist persist : persisted) {
+        if (alive) {
+          process(replica.onPersisted(clock.read(now), persist));
+        }
       }
     }
 
-    /** Sends a Ready's messages, telling the checkers about every proposal and vote in them. */
-    private void sendMessages(Ready ready) {
+    /**
+     * Sends {@code messages} of {@code ready}, telling the checkers about every proposal and vote
+     * in the Ready (its own acceptances in the Persist count as votes from now on).
+     */
+    private void sendMessages(Ready ready, List<Envelope> messages) {
       invariants.onSending(now, id, ready);
-      for (Envelope envelope : ready.messages()) {
+      for (Envelope envelope : messages) {
         send(envelope);
       }
     }
