@@ -23,7 +23,6 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class PaxcronTarget implements LogTarget {
 
-  static final int REPLICAS = 3;
   static final Duration START_TIMEOUT = Duration.ofSeconds(90);
   static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
 
@@ -37,7 +36,17 @@ final class PaxcronTarget implements LogTarget {
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private final Map<Integer, LogClient> clients = new ConcurrentHashMap<>();
   private final List<String> addresses = new ArrayList<>();
+  private final int replicas;
   private LocalCluster cluster;
+
+  PaxcronTarget(int replicas) {
+    this.replicas = replicas;
+  }
+
+  @Override
+  public int replicas() {
+    return replicas;
+  }
 
   @Override
   public String system() {
@@ -58,16 +67,16 @@ final class PaxcronTarget implements LogTarget {
               + " through ops/bench/log/run, which builds the server and passes its class path");
     }
     cluster = new LocalCluster("paxcron", workDir);
-    List<Integer> ports = LoopbackPorts.allocate(2 * REPLICAS);
+    List<Integer> ports = LoopbackPorts.allocate(2 * replicas);
     String host = LoopbackPorts.loopback().getHostAddress();
     List<String> peerFlags = new ArrayList<>();
-    for (int i = 0; i < REPLICAS; i++) {
+    for (int i = 0; i < replicas; i++) {
       peerFlags.add("--peer");
       peerFlags.add((i + 1) + "=" + host + ":" + ports.get(2 * i) + ":" + ports.get(2 * i + 1));
       addresses.add(host + ":" + ports.get(2 * i + 1));
     }
     List<Path> logs = new ArrayList<>();
-    for (int i = 0; i < REPLICAS; i++) {
+    for (int i = 0; i < replicas; i++) {
       Path dir = Files.createDirectories(workDir.resolve("replica-" + (i + 1)));
       Path log = workDir.resolve("replica-" + (i + 1) + ".log");
       logs.add(log);
@@ -91,6 +100,13 @@ final class PaxcronTarget implements LogTarget {
                   "--state-machine",
                   "kv"));
       command.addAll(peerFlags);
+      String jfr = System.getProperty("paxcron.bench.jfr");
+      if (jfr != null && !jfr.isBlank()) {
+        // Profiling (docs/performance.md): one recording per replica, written when it stops.
+        Path recording = Path.of(jfr).toAbsolutePath().resolve("replica-" + (i + 1) + ".jfr");
+        command.add(
+            5, "-XX:StartFlightRecording:settings=profile,dumponexit=true,filename=" + recording);
+      }
       cluster.launch(command, dir, log);
     }
     awaitLeader(logs);
