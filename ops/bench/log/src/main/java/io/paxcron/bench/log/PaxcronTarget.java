@@ -105,7 +105,7 @@ final class PaxcronTarget implements LogTarget {
         // Profiling (docs/performance.md): one recording per replica, written when it stops.
         Path recording = Path.of(jfr).toAbsolutePath().resolve("replica-" + (i + 1) + ".jfr");
         command.add(
-            5, "-XX:StartFlightRecording:settings=profile,dumponexit=true,filename=" + recording);
+            1, "-XX:StartFlightRecording:settings=profile,dumponexit=true,filename=" + recording);
       }
       cluster.launch(command, dir, log);
     }
