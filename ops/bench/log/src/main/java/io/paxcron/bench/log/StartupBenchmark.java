@@ -23,10 +23,11 @@ import java.util.concurrent.locks.LockSupport;
  * process start to serving — answering a status call with the leader it follows — when it restarts
  * into a running 3-replica cluster, as a replica does after a crash or an upgrade.
  *
- * <p>Each mode starts its own cluster: {@code plain} runs the JVM as it is; {@code cds} adds the
- * flags {@code ops/paxcron server} uses, an application class-data-sharing archive that the JVM
- * creates on the first run and maps on the later ones ({@code -XX:+AutoCreateSharedArchive}). The
- * cluster is started, stopped and started again before measuring, so the archive exists; then a
+ * <p>Each mode starts its own cluster: {@code plain} runs {@code java -cp ... Paxcron server} with
+ * no tuning; {@code ops} starts each replica the way operators do, through {@code ops/paxcron
+ * server} (the JDK lookup, an application class-data-sharing archive per replica that the JVM
+ * writes on the first run and maps on later ones, RocksDB's native library unpacked once). The
+ * cluster is started, stopped and started again before measuring, so the archives exist; then a
  * follower is stopped (SIGTERM) and restarted {@code --rounds} times. The timer starts just before
  * the process is spawned and stops when the replica's client port answers a status call naming a
  * leader.
@@ -40,9 +41,9 @@ public final class StartupBenchmark {
   static final Duration SERVE_TIMEOUT = Duration.ofSeconds(60);
   static final String USAGE =
       """
-      usage: ops/bench/startup/run [--rounds N] [--modes plain,cds] [--work-dir DIR] [--json-dir DIR]
+      usage: ops/bench/startup/run [--rounds N] [--modes plain,ops] [--work-dir DIR] [--json-dir DIR]
         --rounds N       restarts measured per mode (default 15, at most 200)
-        --modes A,B      plain and/or cds (default plain,cds)
+        --modes A,B      plain and/or ops (default plain,ops)
         --work-dir DIR   where the replicas' data go (default ops/bench/startup/target/work)
         --json-dir DIR   where startup-YYYY-MM-DD.json is written (default docs/benchmarks)
       """;
@@ -51,7 +52,7 @@ public final class StartupBenchmark {
 
   public static void main(String[] args) throws Exception {
     int rounds = 15;
-    List<String> modes = List.of("plain", "cds");
+    List<String> modes = List.of("plain", "ops");
     Path workDir = Path.of("ops", "bench", "startup", "target", "work");
     Path jsonDir = Path.of("docs", "benchmarks");
     for (int i = 0; i < args.length; i++) {
@@ -78,8 +79,8 @@ public final class StartupBenchmark {
         case "--modes" -> {
           modes = Arrays.stream(value.split(",", -1)).map(String::strip).toList();
           for (String mode : modes) {
-            if (!mode.equals("plain") && !mode.equals("cds")) {
-              fail("--modes: unknown mode '" + mode + "' (known: plain, cds)");
+            if (!mode.equals("plain") && !mode.equals("ops")) {
+              fail("--modes: unknown mode '" + mode + "' (known: plain, ops)");
             }
           }
         }
@@ -98,7 +99,7 @@ public final class StartupBenchmark {
     Map<String, long[]> firstAnswers = new LinkedHashMap<>();
     try {
       for (String mode : modes) {
-        try (Cluster cluster = new Cluster(root.resolve(mode), classpath, mode.equals("cds"))) {
+        try (Cluster cluster = new Cluster(root.resolve(mode), classpath, mode.equals("ops"))) {
           long[][] measured = cluster.measure(rounds);
           results.put(mode, measured[0]);
           firstAnswers.put(mode, measured[1]);
@@ -187,7 +188,7 @@ public final class StartupBenchmark {
   private static final class Cluster implements AutoCloseable {
     private final Path dir;
     private final String classpath;
-    private final boolean cds;
+    private final boolean ops;
     private final Process[] processes = new Process[REPLICAS];
     private final List<String> peerFlags = new ArrayList<>();
     private final List<String> addresses = new ArrayList<>();
@@ -195,10 +196,10 @@ public final class StartupBenchmark {
     private final LogClient probe;
     private final Thread hook;
 
-    Cluster(Path dir, String classpath, boolean cds) throws IOException {
+    Cluster(Path dir, String classpath, boolean ops) throws IOException {
       this.dir = Files.createDirectories(dir);
       this.classpath = classpath;
-      this.cds = cds;
+      this.ops = ops;
       List<Integer> ports = LoopbackPorts.allocate(2 * REPLICAS);
       String host = LoopbackPorts.loopback().getHostAddress();
       for (int i = 0; i < REPLICAS; i++) {
@@ -215,8 +216,8 @@ public final class StartupBenchmark {
 
     /** Returns {serving millis per restart, first-answer millis per restart}. */
     long[][] measure(int rounds) throws Exception {
-      String mode = cds ? "cds" : "plain";
-      // The first start creates the class-data archive (cds) and the data directories; the second
+      String mode = ops ? "ops" : "plain";
+      // The first start creates the class-data archives (ops) and the data directories; the second
       // start is what every later start of an installed replica looks like.
       for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < REPLICAS; i++) {
@@ -266,23 +267,20 @@ public final class StartupBenchmark {
     private void launch(int index) throws IOException {
       Path replicaDir = Files.createDirectories(dir.resolve("replica-" + (index + 1)));
       List<String> command = new ArrayList<>();
-      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      command.add("--enable-native-access=ALL-UNNAMED");
-      if (Runtime.version().feature() >= 24) {
-        command.add("--sun-misc-unsafe-memory-access=allow");
-      }
-      if (cds) {
-        // The same flags as ops/paxcron server: one archive per replica.
-        command.add("-XX:SharedArchiveFile=" + replicaDir.resolve("server.jsa"));
-        command.add("-XX:+AutoCreateSharedArchive");
-        command.add("-Xlog:cds=off");
-        command.add("-Xlog:cds+dynamic=off");
+      if (ops) {
+        command.add(Path.of("ops", "paxcron").toAbsolutePath().toString());
+      } else {
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("--enable-native-access=ALL-UNNAMED");
+        if (Runtime.version().feature() >= 24) {
+          command.add("--sun-misc-unsafe-memory-access=allow");
+        }
+        command.add("-cp");
+        command.add(classpath);
+        command.add("io.paxcron.server.Paxcron");
       }
       command.addAll(
           List.of(
-              "-cp",
-              classpath,
-              "io.paxcron.server.Paxcron",
               "server",
               "--id",
               String.valueOf(index + 1),
@@ -291,8 +289,11 @@ public final class StartupBenchmark {
               "--data-dir",
               replicaDir.resolve("data").toString()));
       command.addAll(peerFlags);
+      ProcessBuilder builder = new ProcessBuilder(command);
+      // ops/paxcron takes the JDK this benchmark runs on.
+      builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
       processes[index] =
-          new ProcessBuilder(command)
+          builder
               .directory(replicaDir.toFile())
               .redirectErrorStream(true)
               .redirectOutput(
