@@ -52,7 +52,7 @@ public final class LogBenchmark {
     return switch (system) {
       case "etcd" -> new EtcdTarget(replicas, connections);
       case "zookeeper" -> new ZooKeeperTarget(replicas, connections);
-      case "paxcron" -> new PaxcronTarget(replicas);
+      case "paxcron" -> new PaxcronTarget(replicas, connections);
       default -> throw new IllegalArgumentException("no target for system " + system);
     };
   }

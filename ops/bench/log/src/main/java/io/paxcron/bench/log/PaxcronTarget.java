@@ -19,7 +19,8 @@ import java.util.concurrent.locks.LockSupport;
  * RocksDB data dir (every acceptor write synced), started from the class path the run script passes
  * in {@code -Dpaxcron.server.classpath}. A write is one {@code put} of the log's key-value state
  * machine under the client's own key, acknowledged after a majority accepted it durably and the
- * leader applied it; clients go to the leader over one shared connection per replica.
+ * leader applied it; clients share {@code --connections} connections per replica round-robin, as
+ * for etcd and ZooKeeper.
  */
 final class PaxcronTarget implements LogTarget {
 
@@ -33,14 +34,22 @@ final class PaxcronTarget implements LogTarget {
    */
   static final Duration CALL_TIMEOUT = Duration.ofSeconds(2);
 
-  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  /**
+   * {@code connections} channel maps (one channel per replica in each), shared round-robin by the
+   * clients like the other systems' connections: client N uses map N mod connections.
+   */
+  private final List<Map<String, ManagedChannel>> channels = new ArrayList<>();
+
   private final Map<Integer, LogClient> clients = new ConcurrentHashMap<>();
   private final List<String> addresses = new ArrayList<>();
   private final int replicas;
   private LocalCluster cluster;
 
-  PaxcronTarget(int replicas) {
+  PaxcronTarget(int replicas, int connections) {
     this.replicas = replicas;
+    for (int i = 0; i < connections; i++) {
+      channels.add(new ConcurrentHashMap<>());
+    }
   }
 
   @Override
@@ -135,7 +144,12 @@ final class PaxcronTarget implements LogTarget {
   }
 
   private LogClient client(int client) {
-    return new LogClient(1L + client, addresses, CALL_TIMEOUT, WRITE_TIMEOUT, channels);
+    return new LogClient(
+        1L + client,
+        addresses,
+        CALL_TIMEOUT,
+        WRITE_TIMEOUT,
+        channels.get(Math.floorMod(client, channels.size())));
   }
 
   @Override
@@ -152,10 +166,12 @@ final class PaxcronTarget implements LogTarget {
   @Override
   public synchronized void close() {
     try {
-      for (ManagedChannel channel : channels.values()) {
-        channel.shutdownNow();
+      for (Map<String, ManagedChannel> connection : channels) {
+        for (ManagedChannel channel : connection.values()) {
+          channel.shutdownNow();
+        }
+        connection.clear();
       }
-      channels.clear();
     } finally {
       if (cluster != null) {
         cluster.close();
