@@ -2,6 +2,16 @@
 # Order: $JAVA_HOME if it is 21+, then `java` on the PATH, then the newest JDK under /usr/lib/jvm.
 
 paxcron_java_major() {
+  # A JDK's release file names its version: reading it costs nothing, where starting a JVM per
+  # candidate cost seconds of every replica's start-up on a loaded machine (docs/performance.md).
+  local version=""
+  if [ -r "$1/release" ]; then
+    version="$(sed -n 's/^JAVA_VERSION="\([0-9][0-9]*\).*/\1/p' "$1/release" | head -n1)"
+  fi
+  if [ -n "$version" ]; then
+    echo "$version"
+    return
+  fi
   "$1/bin/java" -XshowSettings:properties -version 2>&1 \
     | sed -n 's/^ *java\.specification\.version = \([0-9][0-9]*\).*/\1/p' | head -n1
 }

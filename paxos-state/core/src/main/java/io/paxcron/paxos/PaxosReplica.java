@@ -34,6 +34,29 @@ import java.util.random.RandomGenerator;
  */
 public final class PaxosReplica {
 
+  /**
+   * How the driver carries out the leader's writes of its own proposals, and so when the leader may
+   * count its own acceptance.
+   */
+  public enum LeaderWrites {
+    /**
+     * The driver persists every {@link Ready} before any of its messages leave (persist, then
+     * send): the leader's own acceptance is durable before any peer hears of the proposal, so the
+     * leader counts it at once.
+     */
+    BEFORE_SEND,
+    /**
+     * The leader's write of its proposals runs in parallel with replication (Raft thesis §10.2.1):
+     * the driver may send a Ready's first {@link Ready#earlyMessages()} messages (Accepts) before
+     * its persist is durable, and reports each durable persist through {@link #onPersisted}. The
+     * leader counts its own acceptance of a slot only then, so a value is chosen only by a quorum
+     * of durable acceptances, and one command waits for one sync instead of two in sequence. A
+     * driver that still persists first and sends everything afterwards stays correct, as long as it
+     * reports the persist.
+     */
+    IN_PARALLEL
+  }
+
   /** The role this replica plays now. */
   public enum Role {
     FOLLOWER,
@@ -57,6 +80,7 @@ public final class PaxosReplica {
   private final int id;
   private final List<Integer> peers;
   private final int quorum;
+  private final LeaderWrites leaderWrites;
 
   // Durable state, mirrored in memory; every change goes through the outbox's persist.
   private Ballot promised;
@@ -130,7 +154,21 @@ public final class PaxosReplica {
    */
   public PaxosReplica(
       PaxosConfig config, RandomGenerator random, DurableState durable, long appliedThroughSlot) {
+    this(config, random, durable, appliedThroughSlot, LeaderWrites.BEFORE_SEND);
+  }
+
+  /**
+   * As {@link #PaxosReplica(PaxosConfig, RandomGenerator, DurableState, long)}, for a driver that
+   * carries out the leader's own writes as {@code leaderWrites} says.
+   */
+  public PaxosReplica(
+      PaxosConfig config,
+      RandomGenerator random,
+      DurableState durable,
+      long appliedThroughSlot,
+      LeaderWrites leaderWrites) {
     this.config = config;
+    this.leaderWrites = java.util.Objects.requireNonNull(leaderWrites, "leaderWrites");
     this.random = random;
     this.id = config.replicaId();
     this.peers = config.replicaIds().stream().filter(r -> r != config.replicaId()).toList();
@@ -285,6 +323,36 @@ public final class PaxosReplica {
     return drain();
   }
 
+  /**
+   * The driver made {@code persist} (a Persist of an earlier Ready) durable. Under {@link
+   * LeaderWrites#IN_PARALLEL} a leader counts its own acceptance of the proposals in it from now
+   * on; otherwise, and on any replica that is not the leader of those proposals' ballot, nothing
+   * changes. Drivers report persists in the order they became durable; reporting one twice or late
+   * is harmless.
+   */
+  public Ready onPersisted(long nowMillis, Persist persist) {
+    observeClock(nowMillis);
+    if (leaderWrites == LeaderWrites.IN_PARALLEL && role == Role.LEADER) {
+      for (LogEntry entry : persist.entries()) {
+        if (entry.chosen() || !entry.ballot().equals(ballot)) {
+          continue;
+        }
+        InFlight proposal = inFlight.get(entry.slot());
+        if (proposal != null
+            && proposal.entry().ballot().equals(entry.ballot())
+            && proposal.acceptedBy().add(id)
+            && proposal.acceptedBy().size() >= quorum) {
+          choose(entry.slot());
+        }
+      }
+      advanceFirstUnchosen();
+      emitApplies();
+      fillWindow();
+      completeReads();
+    }
+    return drain();
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Queries (for the driver, metrics and the simulator's checkers)
 
@@ -327,6 +395,10 @@ public final class PaxosReplica {
 
   public int inFlightSlotCount() {
     return inFlight.size();
+  }
+
+  public LeaderWrites leaderWrites() {
+    return leaderWrites;
   }
 
   /**
@@ -717,7 +789,12 @@ public final class PaxosReplica {
     LogEntry entry = new LogEntry(slot, ballot, value, false);
     writeEntry(entry);
     Set<Integer> acceptedBy = new TreeSet<>();
-    acceptedBy.add(id);
+    if (leaderWrites == LeaderWrites.BEFORE_SEND
+        || config.plantedBug() == PlantedBug.LEADER_VOTES_BEFORE_DURABLE) {
+      // Durable before any peer hears of it (persist, then send); in parallel mode the vote
+      // counts only once the driver reports the write durable (onPersisted).
+      acceptedBy.add(id);
+    }
     inFlight.put(slot, new InFlight(entry, acceptedBy));
     unsentProposals.add(entry);
     if (acceptedBy.size() >= quorum) {
@@ -739,7 +816,7 @@ public final class PaxosReplica {
     }
     probe++;
     for (int peer : peers) {
-      send(peer, new Message.Accept(ballot, entries, firstUnchosenSlot, nowMillis, probe));
+      sendAccept(peer, new Message.Accept(ballot, entries, firstUnchosenSlot, nowMillis, probe));
     }
   }
 
@@ -768,7 +845,8 @@ public final class PaxosReplica {
           unacknowledged.add(proposal.entry());
         }
       }
-      send(peer, new Message.Accept(ballot, unacknowledged, firstUnchosenSlot, nowMillis, probe));
+      sendAccept(
+          peer, new Message.Accept(ballot, unacknowledged, firstUnchosenSlot, nowMillis, probe));
     }
     for (InFlight proposal : due) {
       proposal.lastSentMillis = nowMillis;
@@ -944,6 +1022,19 @@ public final class PaxosReplica {
     out.messages.add(new Envelope(id, to, message));
   }
 
+  /**
+   * An Accept of this leader's ballot promises nothing on behalf of this replica's acceptor — its
+   * chosen prefix counts only durable acceptances — so in parallel mode it may leave before the
+   * step's persist is durable.
+   */
+  private void sendAccept(int to, Message.Accept accept) {
+    if (leaderWrites == LeaderWrites.IN_PARALLEL) {
+      out.early.add(new Envelope(id, to, accept));
+    } else {
+      send(to, accept);
+    }
+  }
+
   private Ready drain() {
     flushProposals();
     advanceFirstUnchosen();
@@ -961,6 +1052,7 @@ public final class PaxosReplica {
     Ballot promised;
     final TreeMap<Long, LogEntry> entries = new TreeMap<>();
     Snapshot snapshot;
+    final List<Envelope> early = new ArrayList<>();
     final List<Envelope> messages = new ArrayList<>();
     Snapshot restore;
     final List<LogEntry> toApply = new ArrayList<>();
@@ -982,9 +1074,16 @@ public final class PaxosReplica {
     }
 
     Ready toReady() {
+      List<Envelope> all = messages;
+      if (!early.isEmpty()) {
+        all = new ArrayList<>(early.size() + messages.size());
+        all.addAll(early);
+        all.addAll(messages);
+      }
       return new Ready(
           new Persist(promised, List.copyOf(entries.values()), snapshot),
-          messages,
+          all,
+          early.size(),
           restore,
           toApply,
           reads,

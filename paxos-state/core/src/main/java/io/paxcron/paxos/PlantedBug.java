@@ -19,5 +19,11 @@ public enum PlantedBug {
    * A replica whose election timer fires campaigns at once instead of asking for pre-votes, so a
    * replica returning from a partition deposes a healthy leader.
    */
-  NO_PRE_VOTE
+  NO_PRE_VOTE,
+  /**
+   * With the leader's writes in parallel with replication ({@link
+   * PaxosReplica.LeaderWrites#IN_PARALLEL}), the leader counts its own acceptance when it proposes,
+   * before its write is durable, so a value may be "chosen" by one durable acceptance.
+   */
+  LEADER_VOTES_BEFORE_DURABLE
 }

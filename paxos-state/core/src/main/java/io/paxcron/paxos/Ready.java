@@ -7,12 +7,17 @@ import java.util.List;
  *
  * <ol>
  *   <li>{@code persist}: make durable (one atomic, synced batch) before anything below happens;
- *   <li>{@code messages}: send;
+ *   <li>{@code messages}: send; the first {@code earlyMessages} of them (the leader's Accepts,
+ *       under {@link PaxosReplica.LeaderWrites#IN_PARALLEL} only) may be sent before the persist is
+ *       durable — sending them afterwards is correct too;
  *   <li>{@code restore}: if not null, replace the state machine with this snapshot;
  *   <li>{@code toApply}: apply these chosen entries, in the order given (ascending slots with no
  *       gaps, continuing where the previous apply or restore ended);
  *   <li>{@code reads}: answer lease reads once the state machine has applied through their slot;
- *   <li>{@code rejected}: tell these proposals' clients to retry (at {@code leaderHint} if known).
+ *   <li>{@code rejected}: tell these proposals' clients to retry (at {@code leaderHint} if known);
+ *   <li>once {@code persist} is durable, a driver of a replica in {@link
+ *       PaxosReplica.LeaderWrites#IN_PARALLEL} mode reports it through {@link
+ *       PaxosReplica#onPersisted}.
  * </ol>
  *
  * <p>Replying before persisting is exactly the bug the simulator's "reply before persist" variant
@@ -21,6 +26,7 @@ import java.util.List;
 public record Ready(
     Persist persist,
     List<Envelope> messages,
+    int earlyMessages,
     Snapshot restore,
     List<LogEntry> toApply,
     List<ReadOutcome> reads,
@@ -28,13 +34,38 @@ public record Ready(
 
   public static final Ready NOTHING =
       new Ready(
-          new Persist(null, List.of(), null), List.of(), null, List.of(), List.of(), List.of());
+          new Persist(null, List.of(), null), List.of(), 0, null, List.of(), List.of(), List.of());
 
   public Ready {
     messages = List.copyOf(messages);
+    if (earlyMessages < 0 || earlyMessages > messages.size()) {
+      throw new IllegalArgumentException(
+          "earlyMessages must lie in 0.." + messages.size() + ", got " + earlyMessages);
+    }
     toApply = List.copyOf(toApply);
     reads = List.copyOf(reads);
     rejected = List.copyOf(rejected);
+  }
+
+  /** A Ready whose messages all wait for the persist (the original contract). */
+  public Ready(
+      Persist persist,
+      List<Envelope> messages,
+      Snapshot restore,
+      List<LogEntry> toApply,
+      List<ReadOutcome> reads,
+      List<ProposalRejected> rejected) {
+    this(persist, messages, 0, restore, toApply, reads, rejected);
+  }
+
+  /** The messages that may leave before the persist is durable. */
+  public List<Envelope> messagesBeforePersist() {
+    return messages.subList(0, earlyMessages);
+  }
+
+  /** The messages that must wait until the persist is durable. */
+  public List<Envelope> messagesAfterPersist() {
+    return messages.subList(earlyMessages, messages.size());
   }
 
   public boolean isEmpty() {

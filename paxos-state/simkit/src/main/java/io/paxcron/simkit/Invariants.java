@@ -28,6 +28,9 @@ import java.util.TreeSet;
  *       the same slot are byte-for-byte equal.
  *   <li>Every client command takes effect in exactly one slot (retries are deduplicated), and every
  *       acknowledged command took effect.
+ *   <li>A leader announces a prefix chosen ({@code Accept.chosenBelowSlot}) only once a majority of
+ *       acceptors has durably accepted every slot in it — the leader's own acceptance counts from
+ *       the moment its write is durable, not from the moment it proposed.
  * </ol>
  *
  * <p>The first violation is kept with the virtual time it happened at; the run then stops.
@@ -45,6 +48,9 @@ public final class Invariants {
   private final Map<Long, byte[]> snapshots = new HashMap<>();
   private String violation;
   private long checks;
+
+  /** Every slot below this was checked chosen when some leader announced it (truth only grows). */
+  private long announcedChosenBelow = 1;
 
   public Invariants(int replicas) {
     this.majority = replicas / 2 + 1;
@@ -150,6 +156,7 @@ public final class Invariants {
           for (LogEntry entry : accept.entries()) {
             onProposal(atMillis, replica, entry);
           }
+          onAnnouncedChosen(atMillis, replica, accept.chosenBelowSlot());
         }
         case Message.Accepted accepted -> {
           for (long slot : accepted.slots()) {
@@ -159,6 +166,40 @@ public final class Invariants {
         default -> {}
       }
     }
+  }
+
+  /**
+   * Replica {@code replica} is about to send {@code accepts} before its write of them is durable:
+   * the proposals count from now on, its own acceptance of them only once {@link #onSending} sees
+   * the durable Persist.
+   */
+  public void onProposing(long atMillis, int replica, List<Envelope> accepts) {
+    for (Envelope envelope : accepts) {
+      if (envelope.message() instanceof Message.Accept accept) {
+        for (LogEntry entry : accept.entries()) {
+          onProposal(atMillis, replica, entry);
+        }
+        onAnnouncedChosen(atMillis, replica, accept.chosenBelowSlot());
+      }
+    }
+  }
+
+  private void onAnnouncedChosen(long atMillis, int leader, long chosenBelowSlot) {
+    for (long slot = announcedChosenBelow; slot < chosenBelowSlot; slot++) {
+      checks++;
+      if (!chosen.containsKey(slot)) {
+        fail(
+            atMillis,
+            "replica "
+                + leader
+                + " announced every slot below "
+                + chosenBelowSlot
+                + " chosen, but no majority of acceptors has durably accepted a value in slot "
+                + slot);
+        return;
+      }
+    }
+    announcedChosenBelow = Math.max(announcedChosenBelow, chosenBelowSlot);
   }
 
   /** Replica {@code replica} applied the entry of {@code entry.slot()}. */

@@ -1,7 +1,11 @@
 package io.paxcron.simkit;
 
+import io.paxcron.paxos.Envelope;
+import io.paxcron.paxos.Persist;
 import io.paxcron.paxos.Ready;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.random.RandomGenerator;
 
@@ -10,8 +14,10 @@ import java.util.random.RandomGenerator;
  * ReplicaNode}): a Ready's records are written at once; its messages are sent and its entries
  * applied only once a sync covering those records has completed, in order (group commit: one sync
  * covers every record written before it started, and a Ready with nothing to write still waits
- * behind earlier ones). Disk faults strike here: power loss while a sync is in flight and fsync
- * errors, at the seed's rates, while faults are on.
+ * behind earlier ones); the leader's early Accepts ({@link Ready#messagesBeforePersist()}) leave at
+ * once and {@link Host#onPersisted} tells the core when its own write is durable. Disk faults
+ * strike here: power loss while a sync is in flight and fsync errors, at the seed's rates, while
+ * faults are on.
  *
  * <p>Every simulation of the kit drives its replicas through this class; the {@link Host} (the
  * simulated process) sends, applies and crashes. Single-threaded, on the {@link EventLoop}.
@@ -23,8 +29,23 @@ public final class ReadyDriver {
     /** Whether the process runs (a crashed one does nothing). */
     boolean alive();
 
-    /** Sends a Ready's messages. */
-    void send(Ready ready);
+    /**
+     * Sends {@code messages} of {@code ready} (all of them, or those that wait for its writes),
+     * telling the checkers about the Ready's proposals and votes.
+     */
+    void send(Ready ready, List<Envelope> messages);
+
+    /**
+     * Sends the leader's Accepts that leave while its own write syncs (Raft thesis §10.2.1, {@link
+     * Ready#messagesBeforePersist()}); its own acceptance does not count until {@link
+     * #onPersisted}.
+     */
+    default void sendBeforePersist(Ready ready) {
+      send(ready, ready.messagesBeforePersist());
+    }
+
+    /** The Ready's writes are durable: the core may count the leader's own acceptance now. */
+    default void onPersisted(Persist persist) {}
 
     /** Applies a Ready's restore, entries, reads and rejections (after its messages). */
     void apply(Ready ready);
@@ -120,7 +141,9 @@ public final class ReadyDriver {
     }
     boolean early = variant == Variant.SEND_BEFORE_PERSIST;
     if (early) {
-      host.send(ready);
+      host.send(ready, ready.messages());
+    } else if (ready.earlyMessages() > 0) {
+      host.sendBeforePersist(ready);
     }
     held.add(new Held(ready, recordCount, early));
     releaseDurable();
@@ -167,12 +190,21 @@ public final class ReadyDriver {
   }
 
   private void releaseDurable() {
+    List<Persist> persisted = new ArrayList<>();
     while (host.alive() && !held.isEmpty() && held.peek().recordCount() <= disk.durableCount()) {
       Held next = held.poll();
       if (!next.messagesSent()) {
-        host.send(next.ready());
+        host.send(next.ready(), next.ready().messagesAfterPersist());
       }
       host.apply(next.ready());
+      if (!next.ready().persist().isEmpty()) {
+        persisted.add(next.ready().persist());
+      }
+    }
+    for (Persist persist : persisted) {
+      if (host.alive()) {
+        host.onPersisted(persist);
+      }
     }
   }
 }

@@ -30,8 +30,8 @@ final class ReadyDriverTest {
     }
 
     @Override
-    public void send(Ready ready) {
-      done.add("send " + ready.messages().size() + " durable " + disk.durableCount());
+    public void send(Ready ready, List<Envelope> messages) {
+      done.add("send " + messages.size() + " durable " + disk.durableCount());
     }
 
     @Override

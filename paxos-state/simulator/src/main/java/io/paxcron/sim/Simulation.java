@@ -10,6 +10,7 @@ import io.paxcron.paxos.LogEntry;
 import io.paxcron.paxos.Message;
 import io.paxcron.paxos.PaxosConfig;
 import io.paxcron.paxos.PaxosReplica;
+import io.paxcron.paxos.Persist;
 import io.paxcron.paxos.PlantedBug;
 import io.paxcron.paxos.Ready;
 import io.paxcron.paxos.SessionStateMachine;
@@ -865,7 +866,11 @@ public final class Simulation {
       appliedSinceSnapshot = 0;
       replica =
           new PaxosReplica(
-              baseConfig.withReplicaId(id), nodeRandom.split(), durable, durable.snapshot().slot());
+              baseConfig.withReplicaId(id),
+              nodeRandom.split(),
+              durable,
+              durable.snapshot().slot(),
+              PaxosReplica.LeaderWrites.IN_PARALLEL);
       trace(
           "replica "
               + id
@@ -908,11 +913,28 @@ public final class Simulation {
 
     /** Sends a Ready's messages, telling the checkers about every proposal and vote in them. */
     @Override
-    public void send(Ready ready) {
+    public void send(Ready ready, List<Envelope> messages) {
       invariants.onSending(now(), id, ready);
-      for (Envelope envelope : ready.messages()) {
+      for (Envelope envelope : messages) {
         sendPeer(envelope);
       }
+    }
+
+    /**
+     * The leader's Accepts leave while its own write syncs (Raft thesis §10.2.1); its own
+     * acceptance counts, for the checkers and for the core, once the write is durable.
+     */
+    @Override
+    public void sendBeforePersist(Ready ready) {
+      invariants.onProposing(now(), id, ready.messagesBeforePersist());
+      for (Envelope envelope : ready.messagesBeforePersist()) {
+        sendPeer(envelope);
+      }
+    }
+
+    @Override
+    public void onPersisted(Persist persist) {
+      process(replica.onPersisted(clock.read(now()), persist));
     }
 
     @Override

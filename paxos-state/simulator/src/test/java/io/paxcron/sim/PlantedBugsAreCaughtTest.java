@@ -35,6 +35,11 @@ class PlantedBugsAreCaughtTest {
   }
 
   @Test
+  void leaderCountingItsOwnVoteBeforeItsWriteIsDurableIsCaught() {
+    caught(Simulation.Options.of(1).withPlantedBug(PlantedBug.LEADER_VOTES_BEFORE_DURABLE));
+  }
+
+  @Test
   void replyingBeforePersistingIsCaught() {
     caught(Simulation.Options.of(1).withDriverBug(Simulation.DriverBug.REPLY_BEFORE_PERSIST));
   }

@@ -150,7 +150,8 @@ public final class ReplicaServer implements AutoCloseable {
         security
             .serverBuilder(self)
             .addService(new LogService(node, clientAddresses))
-            .intercept(security.interceptor());
+            .intercept(security.interceptor())
+            .callExecutor(ReplicaServer::logCallsOnTheEventLoop);
     if (cronMode) {
       // The leader's clock stamps job changes; the cron state machine only sees the stamps.
       ReplicaCronCluster cluster =
@@ -210,6 +211,20 @@ public final class ReplicaServer implements AutoCloseable {
                         + ": WARNING: started with --insecure: "
                         + reason
                         + "; anyone who reaches its ports may run commands on its agents"));
+  }
+
+  /**
+   * The log's calls never block — they hand the request to the replica's loop and answer from a
+   * future — so they run on the Netty event loop that read them, saving a thread hand-off on every
+   * call and on every answer (docs/performance.md); the other services may wait and keep gRPC's
+   * default executor (null).
+   */
+  private static <ReqT, RespT> java.util.concurrent.Executor logCallsOnTheEventLoop(
+      io.grpc.ServerCall<ReqT, RespT> call, io.grpc.Metadata headers) {
+    return io.paxcron.proto.v1.ReplicatedLogGrpc.SERVICE_NAME.equals(
+            call.getMethodDescriptor().getServiceName())
+        ? Runnable::run
+        : null;
   }
 
   /**

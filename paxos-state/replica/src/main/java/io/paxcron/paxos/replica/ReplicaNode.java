@@ -169,7 +169,13 @@ public final class ReplicaNode implements AutoCloseable {
             sessions.restore(durable.snapshot());
             PaxosConfig paxos = settings.paxos();
             RandomGenerator random = new SplittableRandom(new SecureRandom().nextLong());
-            replica = new PaxosReplica(paxos, random, durable, durable.snapshot().slot());
+            replica =
+                new PaxosReplica(
+                    paxos,
+                    random,
+                    durable,
+                    durable.snapshot().slot(),
+                    PaxosReplica.LeaderWrites.IN_PARALLEL);
             network.start((from, message) -> submit(() -> onMessage(from, message)));
             process(replica.start(nowMillis()));
             started.complete(null);
@@ -416,6 +422,11 @@ public final class ReplicaNode implements AutoCloseable {
             }
           });
     }
+    // The leader's Accepts leave while its own write syncs (Raft thesis §10.2.1): the core counts
+    // its own acceptance only when onPersisted reports the write durable.
+    for (Envelope envelope : ready.messagesBeforePersist()) {
+      network.send(envelope);
+    }
     releaseInOrder();
     noticeLeadershipLoss();
     refreshStatus();
@@ -479,14 +490,27 @@ public final class ReplicaNode implements AutoCloseable {
    * that need syncing and every earlier step is released.
    */
   private void releaseInOrder() {
+    java.util.List<io.paxcron.paxos.Persist> persisted = null;
     while (!held.isEmpty()
         && (held.peek().sequence() <= durableThrough || !held.peek().needsOwnWrite())) {
-      release(held.poll().ready());
+      Held next = held.poll();
+      release(next.ready());
+      if (next.needsOwnWrite()) {
+        if (persisted == null) {
+          persisted = new java.util.ArrayList<>();
+        }
+        persisted.add(next.ready().persist());
+      }
+    }
+    if (persisted != null && !stopped) {
+      for (io.paxcron.paxos.Persist persist : persisted) {
+        process(replica.onPersisted(nowMillis(), persist));
+      }
     }
   }
 
   private void release(Ready ready) {
-    for (Envelope envelope : ready.messages()) {
+    for (Envelope envelope : ready.messagesAfterPersist()) {
       network.send(envelope);
     }
     if (ready.restore() != null) {

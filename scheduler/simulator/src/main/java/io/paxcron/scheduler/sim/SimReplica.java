@@ -278,9 +278,9 @@ final class SimReplica implements ReadyDriver.Host {
   }
 
   @Override
-  public void send(Ready ready) {
+  public void send(Ready ready, List<Envelope> messages) {
     sim.invariants.onSending(sim.now(), id, ready);
-    for (Envelope envelope : ready.messages()) {
+    for (Envelope envelope : messages) {
       sim.sendPeer(envelope);
     }
   }

@@ -11,6 +11,7 @@ record BenchmarkOptions(
     int measureSeconds,
     int warmupSeconds,
     List<Integer> clientCounts,
+    List<Integer> replicaCounts,
     List<String> systems,
     int connections,
     Path workDir,
@@ -29,7 +30,9 @@ record BenchmarkOptions(
       usage: ops/bench/log/run [options]
         --seconds N          measured seconds per data point (default 30, at most %d)
         --warmup N           warm-up seconds before each measurement (default 15, at most %d)
-        --clients A,B,...    closed-loop client counts (default 1,16,128, each at most %d)
+        --clients A,B,...    closed-loop client counts (default 1,16,128,512, each at most %d)
+        --replicas A,B       cluster sizes, 3 and/or 5 (default 3,5); every system and client
+                             count is measured at each size
         --systems X,Y,...    paxcron, etcd, zookeeper (default all three)
         --connections N      connections (gRPC channels, ZooKeeper sessions) per system,
                              shared round-robin by the clients (default 8, at most %d)
@@ -52,7 +55,8 @@ record BenchmarkOptions(
   static BenchmarkOptions parse(String... args) throws UsageError {
     int seconds = 30;
     int warmup = 15;
-    List<Integer> clients = List.of(1, 16, 128);
+    List<Integer> clients = List.of(1, 16, 128, 512);
+    List<Integer> replicas = List.of(3, 5);
     List<String> systems = KNOWN_SYSTEMS;
     int connections = 8;
     Path workDir = Path.of(System.getProperty("java.io.tmpdir"));
@@ -71,6 +75,7 @@ record BenchmarkOptions(
         case "--seconds" -> seconds = integer(flag, value, 1, MAX_MEASURE_SECONDS);
         case "--warmup" -> warmup = integer(flag, value, 0, MAX_WARMUP_SECONDS);
         case "--clients" -> clients = clientCounts(value);
+        case "--replicas" -> replicas = replicaCounts(value);
         case "--systems" -> systems = systems(value);
         case "--connections" -> connections = integer(flag, value, 1, LogBenchmark.MAX_CONNECTIONS);
         case "--work-dir" -> workDir = Path.of(value);
@@ -78,7 +83,8 @@ record BenchmarkOptions(
         default -> throw new UsageError("unknown option " + flag);
       }
     }
-    return new BenchmarkOptions(seconds, warmup, clients, systems, connections, workDir, jsonDir);
+    return new BenchmarkOptions(
+        seconds, warmup, clients, replicas, systems, connections, workDir, jsonDir);
   }
 
   private static int integer(String flag, String value, int min, int max) throws UsageError {
@@ -104,6 +110,20 @@ record BenchmarkOptions(
     if (counts.size() > MAX_CLIENT_COUNTS) {
       throw new UsageError(
           "--clients: more than MAX_CLIENT_COUNTS=" + MAX_CLIENT_COUNTS + " counts");
+    }
+    return List.copyOf(counts);
+  }
+
+  private static List<Integer> replicaCounts(String value) throws UsageError {
+    Set<Integer> counts = new LinkedHashSet<>();
+    for (String part : value.split(",", -1)) {
+      int count = integer("--replicas", part, 3, 5);
+      if (count != 3 && count != 5) {
+        throw new UsageError("--replicas: " + count + " is neither 3 nor 5");
+      }
+      if (!counts.add(count)) {
+        throw new UsageError("--replicas: " + count + " given twice");
+      }
     }
     return List.copyOf(counts);
   }

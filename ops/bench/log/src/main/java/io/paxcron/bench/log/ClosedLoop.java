@@ -101,6 +101,6 @@ final class ClosedLoop {
     }
     LatencyHistogram all = new LatencyHistogram();
     histograms.forEach(all::add);
-    return RunResult.of(target.system(), clients, all, measured.toNanos());
+    return RunResult.of(target.system(), target.replicas(), clients, all, measured.toNanos());
   }
 }

@@ -31,7 +31,6 @@ import java.util.regex.Pattern;
  */
 final class EtcdTarget implements LogTarget {
 
-  static final int MEMBERS = 3;
   static final Duration START_TIMEOUT = Duration.ofSeconds(60);
   static final Duration WRITE_TIMEOUT = Duration.ofSeconds(30);
   static final String DEBIAN_PACKAGE = "etcd-server";
@@ -40,14 +39,16 @@ final class EtcdTarget implements LogTarget {
   private static final Pattern MEMBER_ID = Pattern.compile("\"member_id\"\\s*:\\s*\"?(\\d+)");
 
   private final int connections;
+  private final int members;
   private final List<Client> clients = new ArrayList<>();
   private LocalCluster cluster;
   private String version = "unknown";
 
   /**
+   * @param members cluster members, 3 or 5
    * @param connections gRPC connections to the leader, shared round-robin by the clients
    */
-  EtcdTarget(int connections) {
+  EtcdTarget(int members, int connections) {
     if (connections < 1 || connections > LogBenchmark.MAX_CONNECTIONS) {
       throw new IllegalArgumentException(
           "connections "
@@ -56,6 +57,12 @@ final class EtcdTarget implements LogTarget {
               + LogBenchmark.MAX_CONNECTIONS);
     }
     this.connections = connections;
+    this.members = members;
+  }
+
+  @Override
+  public int replicas() {
+    return members;
   }
 
   @Override
@@ -86,12 +93,12 @@ final class EtcdTarget implements LogTarget {
             + Commands.debianVersion(DEBIAN_PACKAGE)
             + ")";
 
-    List<Integer> ports = LoopbackPorts.allocate(2 * MEMBERS);
+    List<Integer> ports = LoopbackPorts.allocate(2 * members);
     String host = LoopbackPorts.loopback().getHostAddress();
     List<String> clientUrls = new ArrayList<>();
     List<String> peerUrls = new ArrayList<>();
     StringBuilder initialCluster = new StringBuilder();
-    for (int i = 0; i < MEMBERS; i++) {
+    for (int i = 0; i < members; i++) {
       clientUrls.add("http://" + host + ":" + ports.get(2 * i));
       peerUrls.add("http://" + host + ":" + ports.get(2 * i + 1));
       initialCluster
@@ -102,7 +109,7 @@ final class EtcdTarget implements LogTarget {
     }
     String token = "paxcron-bench-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
     List<Path> logs = new ArrayList<>();
-    for (int i = 0; i < MEMBERS; i++) {
+    for (int i = 0; i < members; i++) {
       Path memberDir = Files.createDirectories(workDir.resolve(memberName(i)));
       Path log = workDir.resolve(memberName(i) + ".log");
       logs.add(log);

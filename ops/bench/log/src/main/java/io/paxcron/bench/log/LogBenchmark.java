@@ -15,8 +15,8 @@ import java.util.Map;
 
 /**
  * The replicated-log benchmark of issue 3: the same closed-loop workload of 256-byte durable writes
- * against each system's 3-replica cluster on loopback, one system after the other, each at every
- * client count; then the Markdown table on stdout and the JSON file.
+ * against each system's 3-replica (and, on request, 5-replica) cluster on loopback, one system
+ * after the other, each at every client count; then the Markdown table on stdout and the JSON file.
  *
  * <p>Exit status: 0 when every data point was measured, 1 when a system failed (the others are
  * still reported), 2 for a bad command line.
@@ -48,11 +48,11 @@ public final class LogBenchmark {
     System.exit(run(options, command));
   }
 
-  static LogTarget newTarget(String system, int connections) {
+  static LogTarget newTarget(String system, int replicas, int connections) {
     return switch (system) {
-      case "etcd" -> new EtcdTarget(connections);
-      case "zookeeper" -> new ZooKeeperTarget(connections);
-      case "paxcron" -> new PaxcronTarget();
+      case "etcd" -> new EtcdTarget(replicas, connections);
+      case "zookeeper" -> new ZooKeeperTarget(replicas, connections);
+      case "paxcron" -> new PaxcronTarget(replicas, connections);
       default -> throw new IllegalArgumentException("no target for system " + system);
     };
   }
@@ -98,37 +98,48 @@ public final class LogBenchmark {
       List<String> failures = new ArrayList<>();
       Duration warmup = Duration.ofSeconds(options.warmupSeconds());
       Duration measured = Duration.ofSeconds(options.measureSeconds());
-      for (String system : options.systems()) {
-        Path dir = Files.createDirectories(workRoot.resolve(system));
-        System.err.println(system + ": starting a 3-replica cluster in " + dir + " ...");
-        try (LogTarget target = newTarget(system, options.connections())) {
-          current = target;
-          target.start(dir);
-          versions.put(system, target.version());
-          System.err.println(system + ": ready (" + target.version() + ")");
-          for (int clients : options.clientCounts()) {
-            System.err.printf(
-                "%s: %d clients, %d s warm-up + %d s measured ...%n",
-                system, clients, options.warmupSeconds(), options.measureSeconds());
-            RunResult result = ClosedLoop.run(target, clients, warmup, measured);
-            results.add(result);
-            System.err.printf(
-                Locale.ROOT,
-                "%s: %d clients: %.0f ops/s, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms%n",
-                system,
-                clients,
-                result.throughputOps(),
-                result.p50Millis(),
-                result.p99Millis(),
-                result.p999Millis());
+      for (int replicas : options.replicaCounts()) {
+        for (String system : options.systems()) {
+          Path dir = Files.createDirectories(workRoot.resolve(system + "-" + replicas));
+          System.err.println(
+              system + ": starting a " + replicas + "-replica cluster in " + dir + " ...");
+          try (LogTarget target = newTarget(system, replicas, options.connections())) {
+            current = target;
+            target.start(dir);
+            versions.put(system, target.version());
+            System.err.println(system + ": ready (" + target.version() + ")");
+            for (int clients : options.clientCounts()) {
+              System.err.printf(
+                  "%s: %d replicas, %d clients, %d s warm-up + %d s measured (load %s) ...%n",
+                  system,
+                  replicas,
+                  clients,
+                  options.warmupSeconds(),
+                  options.measureSeconds(),
+                  loadAverage());
+              RunResult result = ClosedLoop.run(target, clients, warmup, measured);
+              results.add(result);
+              System.err.printf(
+                  Locale.ROOT,
+                  "%s: %d replicas, %d clients: %.0f ops/s, p50 %.3f ms, p99 %.3f ms,"
+                      + " p99.9 %.3f ms (load %s)%n",
+                  system,
+                  replicas,
+                  clients,
+                  result.throughputOps(),
+                  result.p50Millis(),
+                  result.p99Millis(),
+                  result.p999Millis(),
+                  loadAverage());
+            }
+          } catch (Exception e) {
+            String failure = system + " (" + replicas + " replicas): " + e;
+            failures.add(failure);
+            System.err.println("FAILED " + failure);
+            e.printStackTrace(System.err);
+          } finally {
+            current = null;
           }
-        } catch (Exception e) {
-          String failure = system + ": " + e;
-          failures.add(failure);
-          System.err.println("FAILED " + failure);
-          e.printStackTrace(System.err);
-        } finally {
-          current = null;
         }
       }
 
@@ -178,6 +189,12 @@ public final class LogBenchmark {
             : workRoot.getParent();
     machine.put("data_disk", store.name() + " (" + store.type() + ") at " + shown);
     return machine;
+  }
+
+  /** The 1-minute load average, so a reader can tell a quiet run from a loaded one. */
+  static String loadAverage() {
+    double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    return load < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f", load);
   }
 
   private static String cpuModel() {

@@ -33,9 +33,12 @@ public interface LogTarget extends AutoCloseable {
   /** The name used in reports and on the command line: "etcd", "zookeeper", "paxcron". */
   String system();
 
+  /** How many replicas {@link #start} starts (3 or 5). */
+  int replicas();
+
   /**
-   * Installs what is missing, starts 3 replicas on loopback with their data under {@code workDir}
-   * (which exists and is empty) and returns once the cluster accepts writes.
+   * Installs what is missing, starts {@link #replicas()} replicas on loopback with their data under
+   * {@code workDir} (which exists and is empty) and returns once the cluster accepts writes.
    */
   void start(Path workDir) throws Exception;
 

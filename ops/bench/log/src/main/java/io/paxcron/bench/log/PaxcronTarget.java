@@ -19,11 +19,11 @@ import java.util.concurrent.locks.LockSupport;
  * RocksDB data dir (every acceptor write synced), started from the class path the run script passes
  * in {@code -Dpaxcron.server.classpath}. A write is one {@code put} of the log's key-value state
  * machine under the client's own key, acknowledged after a majority accepted it durably and the
- * leader applied it; clients go to the leader over one shared connection per replica.
+ * leader applied it; clients share {@code --connections} connections per replica round-robin, as
+ * for etcd and ZooKeeper.
  */
 final class PaxcronTarget implements LogTarget {
 
-  static final int REPLICAS = 3;
   static final Duration START_TIMEOUT = Duration.ofSeconds(90);
   static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
 
@@ -34,10 +34,28 @@ final class PaxcronTarget implements LogTarget {
    */
   static final Duration CALL_TIMEOUT = Duration.ofSeconds(2);
 
-  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  /**
+   * {@code connections} channel maps (one channel per replica in each), shared round-robin by the
+   * clients like the other systems' connections: client N uses map N mod connections.
+   */
+  private final List<Map<String, ManagedChannel>> channels = new ArrayList<>();
+
   private final Map<Integer, LogClient> clients = new ConcurrentHashMap<>();
   private final List<String> addresses = new ArrayList<>();
+  private final int replicas;
   private LocalCluster cluster;
+
+  PaxcronTarget(int replicas, int connections) {
+    this.replicas = replicas;
+    for (int i = 0; i < connections; i++) {
+      channels.add(new ConcurrentHashMap<>());
+    }
+  }
+
+  @Override
+  public int replicas() {
+    return replicas;
+  }
 
   @Override
   public String system() {
@@ -58,16 +76,16 @@ final class PaxcronTarget implements LogTarget {
               + " through ops/bench/log/run, which builds the server and passes its class path");
     }
     cluster = new LocalCluster("paxcron", workDir);
-    List<Integer> ports = LoopbackPorts.allocate(2 * REPLICAS);
+    List<Integer> ports = LoopbackPorts.allocate(2 * replicas);
     String host = LoopbackPorts.loopback().getHostAddress();
     List<String> peerFlags = new ArrayList<>();
-    for (int i = 0; i < REPLICAS; i++) {
+    for (int i = 0; i < replicas; i++) {
       peerFlags.add("--peer");
       peerFlags.add((i + 1) + "=" + host + ":" + ports.get(2 * i) + ":" + ports.get(2 * i + 1));
       addresses.add(host + ":" + ports.get(2 * i + 1));
     }
     List<Path> logs = new ArrayList<>();
-    for (int i = 0; i < REPLICAS; i++) {
+    for (int i = 0; i < replicas; i++) {
       Path dir = Files.createDirectories(workDir.resolve("replica-" + (i + 1)));
       Path log = workDir.resolve("replica-" + (i + 1) + ".log");
       logs.add(log);
@@ -91,6 +109,13 @@ final class PaxcronTarget implements LogTarget {
                   "--state-machine",
                   "kv"));
       command.addAll(peerFlags);
+      String jfr = System.getProperty("paxcron.bench.jfr");
+      if (jfr != null && !jfr.isBlank()) {
+        // Profiling (docs/performance.md): one recording per replica, written when it stops.
+        Path recording = Path.of(jfr).toAbsolutePath().resolve("replica-" + (i + 1) + ".jfr");
+        command.add(
+            1, "-XX:StartFlightRecording:settings=profile,dumponexit=true,filename=" + recording);
+      }
       cluster.launch(command, dir, log);
     }
     awaitLeader(logs);
@@ -119,7 +144,12 @@ final class PaxcronTarget implements LogTarget {
   }
 
   private LogClient client(int client) {
-    return new LogClient(1L + client, addresses, CALL_TIMEOUT, WRITE_TIMEOUT, channels);
+    return new LogClient(
+        1L + client,
+        addresses,
+        CALL_TIMEOUT,
+        WRITE_TIMEOUT,
+        channels.get(Math.floorMod(client, channels.size())));
   }
 
   @Override
@@ -136,10 +166,12 @@ final class PaxcronTarget implements LogTarget {
   @Override
   public synchronized void close() {
     try {
-      for (ManagedChannel channel : channels.values()) {
-        channel.shutdownNow();
+      for (Map<String, ManagedChannel> connection : channels) {
+        for (ManagedChannel channel : connection.values()) {
+          channel.shutdownNow();
+        }
+        connection.clear();
       }
-      channels.clear();
     } finally {
       if (cluster != null) {
         cluster.close();

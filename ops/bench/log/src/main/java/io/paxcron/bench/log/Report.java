@@ -19,17 +19,60 @@ record Report(
     List<RunResult> results,
     List<String> failures) {
 
-  Optional<RunResult> etcdAt(int clients) {
+  Optional<RunResult> etcdAt(int replicas, int clients) {
     return results.stream()
-        .filter(r -> r.system().equals("etcd") && r.clients() == clients)
+        .filter(
+            r -> r.system().equals("etcd") && r.replicas() == replicas && r.clients() == clients)
         .findFirst();
+  }
+
+  /**
+   * The other systems' results at the same cluster size and client count: the best peer's
+   * throughput and, separately, the lowest p50 and p99 among them (the issue's targets).
+   */
+  Optional<RunResult> bestPeerOf(RunResult r) {
+    List<RunResult> peers =
+        results.stream()
+            .filter(
+                p ->
+                    !p.system().equals(r.system())
+                        && p.replicas() == r.replicas()
+                        && p.clients() == r.clients())
+            .toList();
+    if (peers.isEmpty()) {
+      return Optional.empty();
+    }
+    RunResult best = peers.getFirst();
+    double p50 = best.p50Millis();
+    double p99 = best.p99Millis();
+    for (RunResult p : peers) {
+      if (p.throughputOps() > best.throughputOps()) {
+        best = p;
+      }
+      p50 = Math.min(p50, p.p50Millis());
+      p99 = Math.min(p99, p.p99Millis());
+    }
+    return Optional.of(
+        new RunResult(
+            "best peer",
+            best.replicas(),
+            best.clients(),
+            best.operations(),
+            best.throughputOps(),
+            p50,
+            p99,
+            best.p999Millis(),
+            best.meanMillis(),
+            best.maxMillis()));
   }
 
   String markdown() {
     StringBuilder out = new StringBuilder();
     out.append("### Replicated log: closed-loop ")
         .append(LogBenchmark.VALUE_BYTES)
-        .append("-byte writes, 3 replicas on loopback, fsync on\n\n");
+        .append("-byte writes, ")
+        .append(options.replicaCounts().stream().map(String::valueOf).toList())
+        .append(" replicas on loopback, fsync on\n\n");
     out.append("Run ").append(date).append(": `").append(command).append("`  \n");
     out.append("Machine: ");
     machine.forEach((key, value) -> out.append(key).append(' ').append(value).append("; "));
@@ -37,15 +80,17 @@ record Report(
     versions.forEach((key, value) -> out.append(key).append(" = ").append(value).append("; "));
     out.append("\n\n");
     out.append(
-        "| system | clients | throughput (ops/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | throughput × etcd | p99 × etcd |\n");
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        "| system | replicas | clients | throughput (ops/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | throughput × etcd | p99 × etcd | throughput × best peer | p50 × best peer | p99 × best peer |\n");
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (RunResult r : results) {
-      Optional<RunResult> etcd = etcdAt(r.clients());
+      Optional<RunResult> etcd = etcdAt(r.replicas(), r.clients());
+      Optional<RunResult> best = bestPeerOf(r);
       out.append(
           String.format(
               Locale.ROOT,
-              "| %s | %d | %.0f | %.3f | %.3f | %.3f | %.3f | %s | %s |%n",
+              "| %s | %d | %d | %.0f | %.3f | %.3f | %.3f | %.3f | %s | %s | %s | %s | %s |%n",
               r.system(),
+              r.replicas(),
               r.clients(),
               r.throughputOps(),
               r.p50Millis(),
@@ -53,7 +98,10 @@ record Report(
               r.p999Millis(),
               r.maxMillis(),
               etcd.map(e -> ratio(r.throughputOps(), e.throughputOps())).orElse("n/a"),
-              etcd.map(e -> ratio(r.p99Millis(), e.p99Millis())).orElse("n/a")));
+              etcd.map(e -> ratio(r.p99Millis(), e.p99Millis())).orElse("n/a"),
+              best.map(b -> ratio(r.throughputOps(), b.throughputOps())).orElse("n/a"),
+              best.map(b -> ratio(r.p50Millis(), b.p50Millis())).orElse("n/a"),
+              best.map(b -> ratio(r.p99Millis(), b.p99Millis())).orElse("n/a")));
     }
     out.append(
         String.format(
@@ -73,8 +121,9 @@ record Report(
         out.append(
             String.format(
                 Locale.ROOT,
-                "%s at 1 client: p50 = %.2f × the floor.%n",
+                "%s (%d replicas) at 1 client: p50 = %.2f × the floor.%n",
                 r.system(),
+                r.replicas(),
                 r.p50Millis() / (floor.sumOfMediansNanos() / 1e6)));
       }
     }
@@ -97,7 +146,8 @@ record Report(
         .append(options.measureSeconds())
         .append(", \"value_bytes\": ")
         .append(LogBenchmark.VALUE_BYTES)
-        .append(", \"replicas\": 3")
+        .append(", \"replicas\": ")
+        .append(options.replicaCounts())
         .append(", \"connections\": ")
         .append(options.connections())
         .append(", \"fsync\": true")
@@ -125,6 +175,8 @@ record Report(
       out.append(i == 0 ? "\n" : ",\n")
           .append("    {\"system\": ")
           .append(string(r.system()))
+          .append(", \"replicas\": ")
+          .append(r.replicas())
           .append(", \"clients\": ")
           .append(r.clients())
           .append(", \"throughput_ops\": ")
@@ -141,7 +193,7 @@ record Report(
     out.append("  \"ratios_vs_etcd\": [");
     boolean first = true;
     for (RunResult r : results) {
-      Optional<RunResult> etcd = etcdAt(r.clients());
+      Optional<RunResult> etcd = etcdAt(r.replicas(), r.clients());
       if (etcd.isEmpty()) {
         continue;
       }
@@ -149,6 +201,8 @@ record Report(
       out.append(first ? "\n" : ",\n")
           .append("    {\"system\": ")
           .append(string(r.system()))
+          .append(", \"replicas\": ")
+          .append(r.replicas())
           .append(", \"clients\": ")
           .append(r.clients())
           .append(", \"throughput_ratio\": ")
@@ -159,6 +213,31 @@ record Report(
           .append(number(r.p99Millis() / e.p99Millis()))
           .append(", \"p999_ratio\": ")
           .append(number(r.p999Millis() / e.p999Millis()))
+          .append('}');
+      first = false;
+    }
+    out.append(first ? "],\n" : "\n  ],\n");
+    out.append("  \"ratios_vs_best_peer\": [");
+    first = true;
+    for (RunResult r : results) {
+      Optional<RunResult> best = bestPeerOf(r);
+      if (best.isEmpty()) {
+        continue;
+      }
+      RunResult b = best.get();
+      out.append(first ? "\n" : ",\n")
+          .append("    {\"system\": ")
+          .append(string(r.system()))
+          .append(", \"replicas\": ")
+          .append(r.replicas())
+          .append(", \"clients\": ")
+          .append(r.clients())
+          .append(", \"throughput_ratio\": ")
+          .append(number(r.throughputOps() / b.throughputOps()))
+          .append(", \"p50_ratio\": ")
+          .append(number(r.p50Millis() / b.p50Millis()))
+          .append(", \"p99_ratio\": ")
+          .append(number(r.p99Millis() / b.p99Millis()))
           .append('}');
       first = false;
     }

@@ -1,8 +1,12 @@
 package io.paxcron.bench.log;
 
-/** One data point: a system under a number of closed-loop clients for the measured window. */
+/**
+ * One data point: a system of {@code replicas} replicas under a number of closed-loop clients for
+ * the measured window.
+ */
 record RunResult(
     String system,
+    int replicas,
     int clients,
     long operations,
     double throughputOps,
@@ -12,9 +16,11 @@ record RunResult(
     double meanMillis,
     double maxMillis) {
 
-  static RunResult of(String system, int clients, LatencyHistogram latencies, long measuredNanos) {
+  static RunResult of(
+      String system, int replicas, int clients, LatencyHistogram latencies, long measuredNanos) {
     return new RunResult(
         system,
+        replicas,
         clients,
         latencies.count(),
         latencies.count() / (measuredNanos / 1e9),

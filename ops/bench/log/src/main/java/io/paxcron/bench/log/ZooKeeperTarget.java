@@ -38,7 +38,6 @@ import org.apache.zookeeper.ZooKeeper;
  */
 final class ZooKeeperTarget implements LogTarget {
 
-  static final int SERVERS = 3;
   static final Duration START_TIMEOUT = Duration.ofSeconds(90);
   static final Duration SESSION_TIMEOUT = Duration.ofSeconds(30);
   static final String DEBIAN_PACKAGE = "zookeeper";
@@ -51,14 +50,16 @@ final class ZooKeeperTarget implements LogTarget {
           Path.of("/usr/share/java/slf4j-log4j12.jar"), Path.of("/usr/share/java/log4j-1.2.jar"));
 
   private final int connections;
+  private final int servers;
   private final List<ZooKeeper> sessions = new ArrayList<>();
   private LocalCluster cluster;
   private String version = "unknown";
 
   /**
+   * @param servers cluster members, 3 or 5
    * @param connections sessions to the leader, shared round-robin by the clients
    */
-  ZooKeeperTarget(int connections) {
+  ZooKeeperTarget(int servers, int connections) {
     if (connections < 1 || connections > LogBenchmark.MAX_CONNECTIONS) {
       throw new IllegalArgumentException(
           "connections "
@@ -67,6 +68,12 @@ final class ZooKeeperTarget implements LogTarget {
               + LogBenchmark.MAX_CONNECTIONS);
     }
     this.connections = connections;
+    this.servers = servers;
+  }
+
+  @Override
+  public int replicas() {
+    return servers;
   }
 
   @Override
@@ -90,10 +97,10 @@ final class ZooKeeperTarget implements LogTarget {
       }
     }
 
-    List<Integer> ports = LoopbackPorts.allocate(3 * SERVERS);
+    List<Integer> ports = LoopbackPorts.allocate(3 * servers);
     String host = LoopbackPorts.loopback().getHostAddress();
     StringBuilder ensemble = new StringBuilder();
-    for (int i = 0; i < SERVERS; i++) {
+    for (int i = 0; i < servers; i++) {
       ensemble
           .append("server.")
           .append(serverId(i))
@@ -109,7 +116,7 @@ final class ZooKeeperTarget implements LogTarget {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     List<Path> logs = new ArrayList<>();
     List<Integer> clientPorts = new ArrayList<>();
-    for (int i = 0; i < SERVERS; i++) {
+    for (int i = 0; i < servers; i++) {
       Path serverDir = Files.createDirectories(workDir.resolve("server-" + serverId(i)));
       Path dataDir = Files.createDirectories(serverDir.resolve("data"));
       Files.writeString(dataDir.resolve("myid"), serverId(i) + "\n");
@@ -261,7 +268,7 @@ final class ZooKeeperTarget implements LogTarget {
           lastProblem = port + ": " + answer.strip();
         }
       }
-      if (leaderPort != -1 && followers == SERVERS - 1) {
+      if (leaderPort != -1 && followers == servers - 1) {
         return leaderPort;
       }
       Thread.sleep(200);

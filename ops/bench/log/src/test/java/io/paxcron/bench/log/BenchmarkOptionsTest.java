@@ -14,8 +14,19 @@ class BenchmarkOptionsTest {
     BenchmarkOptions options = BenchmarkOptions.parse();
     assertEquals(30, options.measureSeconds());
     assertEquals(15, options.warmupSeconds());
-    assertEquals(List.of(1, 16, 128), options.clientCounts());
+    assertEquals(List.of(1, 16, 128, 512), options.clientCounts());
+    assertEquals(List.of(3, 5), options.replicaCounts());
     assertEquals(List.of("paxcron", "etcd", "zookeeper"), options.systems());
+  }
+
+  @Test
+  void clusterSizesOtherThanThreeAndFiveAreRejected() {
+    BenchmarkOptions.UsageError e =
+        assertThrows(
+            BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--replicas", "3,4"));
+    assertTrue(e.getMessage().contains("--replicas: 4 is neither 3 nor 5"), e.getMessage());
+    assertThrows(
+        BenchmarkOptions.UsageError.class, () -> BenchmarkOptions.parse("--replicas", "5,5"));
   }
 
   @Test

@@ -17,8 +17,8 @@ class ReportTest {
         Map.of("etcd", "3.4.23"),
         new PhysicalFloor(100_000, 200_000, 1_000, 20_000, 40_000, 10_000),
         List.of(
-            new RunResult("etcd", 16, 2_000, 1_000, 10, 20, 30, 11, 40),
-            new RunResult("zookeeper", 16, 1_000, 500, 20, 40, 60, 21, 80)),
+            new RunResult("etcd", 3, 16, 2_000, 1_000, 10, 20, 30, 11, 40),
+            new RunResult("zookeeper", 3, 16, 1_000, 500, 20, 40, 60, 21, 80)),
         List.of());
   }
 
@@ -27,7 +27,7 @@ class ReportTest {
     String json = twoSystems().json();
     assertTrue(
         json.contains(
-            "{\"system\": \"zookeeper\", \"clients\": 16, \"throughput_ops\": 500.0000, \"p50_ms\": 20.0000,"
+            "{\"system\": \"zookeeper\", \"replicas\": 3, \"clients\": 16, \"throughput_ops\": 500.0000, \"p50_ms\": 20.0000,"
                 + " \"p99_ms\": 40.0000, \"p999_ms\": 60.0000}"),
         json);
     assertTrue(json.contains("\"throughput_ratio\": 0.5000"), json);
@@ -39,7 +39,7 @@ class ReportTest {
     String markdown = twoSystems().markdown();
     assertTrue(
         markdown.contains(
-            "| zookeeper | 16 | 500 | 20.000 | 40.000 | 60.000 | 80.000 | 0.50 | 2.00 |"),
+            "| zookeeper | 3 | 16 | 500 | 20.000 | 40.000 | 60.000 | 80.000 | 0.50 | 2.00 | 0.50 | 2.00 | 2.00 |"),
         markdown);
   }
 
