@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.paxcron.api.JobBatchStateMachine;
 import io.paxcron.scheduler.CronStateMachine;
 import java.time.Instant;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -54,7 +55,7 @@ class SecuredStateMachineTest {
   }
 
   @Test
-  void aMalformedOrRandomAccessCommandIsRefusedAndChangesNothing() {
+  void aMalformedOrRandomAccessCommandIsRefusedAndChangesNothingButTheAudit() {
     long seed = Long.getLong("paxcron.seed", new SplittableRandom().nextLong());
     System.out.println(
         "seed "
@@ -68,6 +69,9 @@ class SecuredStateMachineTest {
     state.apply(1, AccessCommand.encode(create("bbbbbbbb22222222", "bob", Role.ADMIN)));
     byte[] valid = AccessCommand.encode(create("cccccccc33333333", "carol", Role.VIEWER));
     byte[] before = state.snapshot();
+    Map<String, AccessState.Token> tokensBefore = Map.copyOf(state.access().view().tokens());
+    int auditBefore = state.access().view().audit().size();
+    byte[] jobsBefore = state.jobs().snapshot();
     for (int i = 0; i < 2_000; i++) {
       byte[] mutated = valid.clone();
       int flips = 1 + random.nextInt(4);
@@ -84,6 +88,17 @@ class SecuredStateMachineTest {
       byte[] answer = state.apply(2 + i, mutated);
       AccessState.Result result = SecuredStateMachine.decodeAnswer(answer);
       if (!result.applied()) {
+        // A refused command that decodes leaves only its audit record (refused attempts that
+        // reached the log are audited); the tokens and the jobs stay as they were.
+        AccessState.View view = state.access().view();
+        assertEquals(tokensBefore, view.tokens(), "seed " + seed + ": tokens changed by a refusal");
+        assertArrayEquals(
+            jobsBefore, state.jobs().snapshot(), "seed " + seed + ": jobs changed by a refusal");
+        if (view.audit().size() > auditBefore) {
+          assertEquals(
+              result.message(), view.audit().getLast().result(), "seed " + seed + ": audit");
+        }
+        state.restore(before);
         continue;
       }
       // A mutation that still decodes is a valid command (another id, name or stamp): undo the
