@@ -29,13 +29,15 @@ import java.util.stream.Stream;
  * after the agent restarts.
  *
  * <p>Each run gets a directory under {@code <data-dir>/runs/}. The agent starts {@code setsid
- * /bin/sh -c WRAPPER}: the wrapper (the session and group leader) records its pid in {@code pgid},
- * runs the command with stdin from {@code stdin} and stdout+stderr appended to {@code output},
- * waits for it and writes its exit status to {@code status} (by rename). The wrapper traps SIGTERM,
- * so stopping the group ends the command and still records its status; only SIGKILL of the group
- * loses it. A SIGTERM that reaches the wrapper before the command exists is passed on to the
- * command once it does. The run is therefore independent of the agent: a {@code kill -9} of the
- * agent leaves it running and its status is read after the restart.
+ * /bin/sh -c WRAPPER}: the wrapper (the session and group leader) records its pid in {@code pgid}
+ * (one short write with the shell's builtin echo, no extra process on the start path: a reader that
+ * finds it empty reads 0 and looks again), runs the command with stdin from {@code stdin} and
+ * stdout+stderr appended to {@code output}, waits for it and writes its exit status to {@code
+ * status} (by rename). The wrapper traps SIGTERM, so stopping the group ends the command and still
+ * records its status; only SIGKILL of the group loses it. A SIGTERM that reaches the wrapper before
+ * the command exists is passed on to the command once it does. The run is therefore independent of
+ * the agent: a {@code kill -9} of the agent leaves it running and its status is read after the
+ * restart.
  *
  * <p>Output keeps the head: once {@code output} passes {@code outputMaxBytes} it is cut back to
  * that size (while the run goes on, at every poll, and when it ends) and marked {@code truncated}.
@@ -48,7 +50,7 @@ final class RunProcesses {
       """
             t=; trap 't=1' TERM INT HUP
             d=$1; shift
-            echo $$ > "$d/pgid.tmp" && mv "$d/pgid.tmp" "$d/pgid"
+            echo $$ > "$d/pgid"
             "$@" < "$d/stdin" >> "$d/output" 2>&1 &
             c=$!
             [ -z "$t" ] || kill -TERM "$c" 2>/dev/null
