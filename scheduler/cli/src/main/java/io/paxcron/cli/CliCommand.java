@@ -67,7 +67,8 @@ abstract class CliCommand implements Callable<Integer> {
                   + " (from "
                   + address.origin()
                   + "): "
-                  + e.code());
+                  + e.code()
+                  + lastDescription(e));
       return ExitCodes.UNREACHABLE;
     } catch (JobClientException.VersionConflictException e) {
       context
@@ -96,6 +97,16 @@ abstract class CliCommand implements Callable<Integer> {
       context.out().flush();
       context.err().flush();
     }
+  }
+
+  /** The replica's own words for the last failed attempt ("no leader yet"), when it gave any. */
+  private static String lastDescription(JobClientException.UnavailableException e) {
+    if (e.getCause() instanceof io.grpc.StatusRuntimeException cause
+        && cause.getStatus().getDescription() != null
+        && !cause.getStatus().getDescription().isBlank()) {
+      return " (" + cause.getStatus().getDescription().lines().findFirst().orElse("") + ")";
+    }
+    return "";
   }
 
   /** "Get: NOT_FOUND: job 'x' does not exist" without the call and code. */

@@ -40,11 +40,13 @@ public record CliContext(
    * an unreachable cluster is reported in seconds rather than after the library's patient default.
    */
   public static JobClient.Settings clientSettings(int replicas) {
+    // Patient enough to ride out an election on a loaded machine (about 12 s of waiting between
+    // attempts: 0.1, 0.2, 0.4, 0.8, 1.6, then 2 s each), short enough to fail a wrong address fast.
     return new JobClient.Settings(
         Duration.ofSeconds(5),
-        Math.min(JobClient.MAX_ATTEMPTS_LIMIT, 2 * replicas + 1),
+        Math.min(JobClient.MAX_ATTEMPTS_LIMIT, Math.max(10, 2 * replicas + 1)),
         Duration.ofMillis(100),
-        Duration.ofSeconds(1));
+        Duration.ofSeconds(2));
   }
 
   public CliContext {
