@@ -7,6 +7,7 @@ import io.paxcron.proto.v1.LaunchSpec;
 import io.paxcron.scheduler.Outcome;
 import java.io.File;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,13 +16,19 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -33,21 +40,29 @@ import java.util.stream.Stream;
  * (one short write with the shell's builtin echo, no extra process on the start path: a reader that
  * finds it empty reads 0 and looks again), runs the command with stdin from {@code stdin} and
  * stdout+stderr appended to {@code output}, waits for it and writes its exit status to {@code
- * status} (by rename). The wrapper traps SIGTERM, so stopping the group ends the command and still
- * records its status; only SIGKILL of the group loses it. A SIGTERM that reaches the wrapper before
- * the command exists is passed on to the command once it does. The run is therefore independent of
- * the agent: a {@code kill -9} of the agent leaves it running and its status is read after the
- * restart.
+ * status} (by rename) — but only once the agent has written {@code go} to its stdin (a pipe). A
+ * launch chosen ahead of its instant gets its wrapper when it is accepted, on a spawning thread off
+ * the event loop ({@link #prepare}); at the instant the agent only writes {@code go}, so the
+ * command starts within a fork and an exec of its instant instead of behind the spawns of every
+ * other run due then. A wrapper whose stdin closes before {@code go} (the agent died, the launch
+ * was given up) exits without running anything or writing a file. The wrapper traps SIGTERM, so
+ * stopping the group ends the command and still records its status; only SIGKILL of the group loses
+ * it. A SIGTERM that reaches the wrapper before the command exists is passed on to the command once
+ * it does. The run is therefore independent of the agent: a {@code kill -9} of the agent leaves it
+ * running and its status is read after the restart.
  *
  * <p>Output keeps the head: once {@code output} passes {@code outputMaxBytes} it is cut back to
  * that size (while the run goes on, at every poll, and when it ends) and marked {@code truncated}.
  *
- * <p>Threading: {@link #poll} runs on the agent's event loop; exits are handed to the consumer
- * there.
+ * <p>Threading: {@link #poll}, {@link #start} and {@link #discardPrepared} run on the agent's event
+ * loop; exits are handed to the consumer there. Spawning for {@link #prepare} runs on its own
+ * threads.
  */
 final class RunProcesses {
   private static final String WRAPPER =
       """
+            IFS= read -r g || exit 0
+            [ "$g" = go ] || exit 0
             t=; trap 't=1' TERM INT HUP
             d=$1; shift
             echo $$ > "$d/pgid"
@@ -78,15 +93,43 @@ final class RunProcesses {
     }
   }
 
+  /** A wrapper spawned and waiting for {@code go}, or why the launch cannot run here. */
+  private record Spawned(Process wrapper, String refusal) {
+    static Spawned refused(String reason) {
+      return new Spawned(null, reason);
+    }
+  }
+
+  private static final byte[] GO = "go\n".getBytes(StandardCharsets.US_ASCII);
+
   private final Path runsDirectory;
   private final AgentOptions options;
   private final Map<LaunchKey, Watched> watched = new ConcurrentHashMap<>();
+
+  /** Wrappers spawned ahead of their instant, by launch; only the event loop adds and removes. */
+  private final Map<LaunchKey, CompletableFuture<Spawned>> prepared = new HashMap<>();
+
+  private final ExecutorService spawner;
 
   RunProcesses(Path dataDirectory, AgentOptions options) throws IOException {
     this.runsDirectory = dataDirectory.resolve("runs");
     this.options = options;
     Files.createDirectories(runsDirectory);
+    AtomicInteger threads = new AtomicInteger();
+    this.spawner =
+        Executors.newFixedThreadPool(
+            SPAWN_THREADS,
+            runnable -> {
+              Thread thread =
+                  new Thread(
+                      runnable, "agent-" + options.name() + "-spawn-" + threads.incrementAndGet());
+              thread.setDaemon(true);
+              return thread;
+            });
   }
+
+  /** Threads spawning wrappers ahead of their instant (spawning is mostly the kernel's fork). */
+  private static final int SPAWN_THREADS = 2;
 
   static Path directoryName(Path runs, LaunchKey key) {
     String job = key.runId().job().replaceAll("[^A-Za-z0-9._-]", "_");
@@ -104,17 +147,102 @@ final class RunProcesses {
   }
 
   /**
-   * Starts the launch's process.
+   * Spawns the wrapper of a launch held for its instant, on a spawning thread: at the instant,
+   * {@link #start} only tells it to run. Nothing of the command runs before that.
+   */
+  void prepare(LaunchKey key, Launch launch) {
+    prepared.computeIfAbsent(
+        key, k -> CompletableFuture.supplyAsync(() -> spawn(k, launch), spawner));
+  }
+
+  /**
+   * Gives up the wrappers prepared for launches that {@code givenUp} says will not start here
+   * (their stdin closes, they exit without running anything) and deletes their directories.
+   */
+  void discardPrepared(Predicate<LaunchKey> givenUp) {
+    for (LaunchKey key : List.copyOf(prepared.keySet())) {
+      if (givenUp.test(key)) {
+        Path directory = directory(key);
+        prepared
+            .remove(key)
+            .thenAcceptAsync(
+                spawned -> {
+                  if (spawned.wrapper() != null) {
+                    closeQuietly(spawned.wrapper());
+                  }
+                  try {
+                    Files.deleteIfExists(directory.resolve("stdin"));
+                    Files.deleteIfExists(directory);
+                  } catch (IOException e) {
+                    // Retention never lists a directory without a status: a leftover is harmless.
+                  }
+                },
+                spawner);
+      }
+    }
+  }
+
+  /** Wrappers prepared and not yet told to run. */
+  int preparedCount() {
+    return prepared.size();
+  }
+
+  /**
+   * Starts the launch's process: tells its prepared wrapper to run, or spawns one and tells it.
    *
    * @return empty if it started, else why it cannot run (a bad spec): the run fails with that
    *     reason
    */
   Optional<String> start(LaunchKey key, Launch launch, Instant now) {
+    CompletableFuture<Spawned> ahead = prepared.remove(key);
+    Spawned spawned = ahead == null ? spawn(key, launch) : ahead.join();
+    if (spawned.refusal() == null && !go(spawned.wrapper())) {
+      // The waiting wrapper is gone (killed from outside): spawn it again.
+      spawned = spawn(key, launch);
+      if (spawned.refusal() == null && !go(spawned.wrapper())) {
+        return Optional.of("cannot start: the run's wrapper exited before it was told to run");
+      }
+    }
+    if (spawned.refusal() != null) {
+      return Optional.of(spawned.refusal());
+    }
+    Watched run = new Watched(key, directory(key), deadline(now, launch.getSpec()));
+    run.pgid = spawned.wrapper().pid();
+    watched.put(key, run);
+    return Optional.empty();
+  }
+
+  private static boolean go(Process wrapper) {
+    try (OutputStream stdin = wrapper.getOutputStream()) {
+      stdin.write(GO);
+      stdin.flush();
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static void closeQuietly(Process wrapper) {
+    try {
+      wrapper.getOutputStream().close();
+    } catch (IOException e) {
+      // It is gone already.
+    }
+  }
+
+  /** Gives up every prepared wrapper and stops spawning (the agent is closing). */
+  void close() {
+    discardPrepared(key -> true);
+    spawner.shutdown();
+  }
+
+  /** Checks the spec and spawns the run's wrapper, which waits on its stdin for {@code go}. */
+  private Spawned spawn(LaunchKey key, Launch launch) {
     LaunchSpec spec = launch.getSpec();
     List<String> command = new ArrayList<>();
     if (!spec.getShell().isEmpty()) {
       if (spec.getArgvCount() > 0) {
-        return Optional.of("spec has both argv and shell; give exactly one");
+        return Spawned.refused("spec has both argv and shell; give exactly one");
       }
       command.addAll(List.of("/bin/sh", "-c", spec.getShell()));
     } else if (spec.getArgvCount() > 0) {
@@ -125,21 +253,21 @@ final class RunProcesses {
               spec.getEnvMap()
                   .getOrDefault("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin")));
       if (missing.isPresent()) {
-        return missing;
+        return Spawned.refused(missing.get());
       }
       command.addAll(spec.getArgvList());
     } else {
-      return Optional.of("spec has neither argv nor shell");
+      return Spawned.refused("spec has neither argv nor shell");
     }
     if (!spec.getWorkingDirectory().isEmpty()
         && !Files.isDirectory(Path.of(spec.getWorkingDirectory()))) {
-      return Optional.of(
+      return Spawned.refused(
           "working directory '" + spec.getWorkingDirectory() + "' is not a directory");
     }
     if (!spec.getRunAs().isEmpty()) {
       Optional<String> refused = runAsRefusal(spec.getRunAs());
       if (refused.isPresent()) {
-        return refused;
+        return Spawned.refused(refused.get());
       }
       if (!spec.getRunAs().equals(System.getProperty("user.name"))) {
         command.addAll(0, List.of("runuser", "-u", spec.getRunAs(), "--"));
@@ -155,7 +283,7 @@ final class RunProcesses {
       argv.addAll(command);
       ProcessBuilder builder =
           new ProcessBuilder(argv)
-              .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+              .redirectInput(ProcessBuilder.Redirect.PIPE)
               .redirectOutput(ProcessBuilder.Redirect.DISCARD)
               .redirectError(ProcessBuilder.Redirect.DISCARD);
       if (!spec.getWorkingDirectory().isEmpty()) {
@@ -168,13 +296,9 @@ final class RunProcesses {
       env.put("PAXCRON_SCHEDULED_TIME", key.runId().instant().toString());
       env.put("PAXCRON_ATTEMPT", Integer.toString(key.attempt()));
       env.put("PAXCRON_AGENT", options.name());
-      Process process = builder.start();
-      Watched run = new Watched(key, directory, deadline(now, spec));
-      run.pgid = process.pid();
-      watched.put(key, run);
-      return Optional.empty();
+      return new Spawned(builder.start(), null);
     } catch (IOException e) {
-      return Optional.of("cannot start: " + e.getMessage());
+      return Spawned.refused("cannot start: " + e.getMessage());
     }
   }
 

@@ -183,6 +183,9 @@ public final class WorkerAgent implements AutoCloseable {
                   ticker.cancel(false);
                 }
                 disconnect();
+                if (processes != null) {
+                  processes.close();
+                }
                 try {
                   if (journal != null) {
                     journal.close();
@@ -262,6 +265,8 @@ public final class WorkerAgent implements AutoCloseable {
         exitsSinceRetention = false;
       }
       apply(fence.onTick(now));
+      // Wrappers prepared for launches given up before their instant exit unrun.
+      processes.discardPrepared(key -> fence.view(key).phase() != RunPhase.ACCEPTED);
       armStartTimer();
       if (stream != null && leaseOnThisStream && !fence.mayStart(now)) {
         // No heartbeat was acknowledged in time: whoever leads may be giving this agent up.
@@ -446,9 +451,15 @@ public final class WorkerAgent implements AutoCloseable {
         Instant startAt = launch.hasStartAt() ? toInstant(launch.getStartAt()) : null;
         apply(
             fence.onLaunch(now, key, fromProto(launch.getBallot()), startAt, launch.toByteArray()));
-        if (fence.view(key).phase() == RunPhase.UNKNOWN) {
+        RunPhase phase = fence.view(key).phase();
+        if (phase == RunPhase.UNKNOWN) {
           launches.remove(key);
         } else if (startAt != null) {
+          if (phase == RunPhase.ACCEPTED && startAt.isAfter(now)) {
+            // Held for its instant: spawn the wrapper now, off the loop; at the instant the
+            // agent only tells it to run.
+            processes.prepare(key, launch);
+          }
           armStartTimer();
         }
       }

@@ -246,6 +246,87 @@ final class WorkerAgentTest {
     assertEquals(143, state.getExitCode(), "128 + SIGTERM: " + state.getReason());
   }
 
+  /** The wrapper process the agent spawned for {@code runId}'s directory, once it exists. */
+  private ProcessHandle awaitWrapper(String directoryPart) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (ProcessHandle child : ProcessHandle.current().children().toList()) {
+        String[] args = child.info().arguments().orElse(new String[0]);
+        if (List.of(args).contains("paxcron-run")
+            && List.of(args).stream().anyMatch(a -> a.contains(directoryPart))) {
+          return child;
+        }
+      }
+      Thread.sleep(5); // polling a process table, bounded by WAIT
+    }
+    throw new AssertionError("no wrapper for " + directoryPart + " within " + WAIT);
+  }
+
+  private static com.google.protobuf.Timestamp timestamp(java.time.Instant at) {
+    return com.google.protobuf.Timestamp.newBuilder()
+        .setSeconds(at.getEpochSecond())
+        .setNanos(at.getNano())
+        .build();
+  }
+
+  @Test
+  void aLaunchHeldForItsInstantHasItsWrapperReadyAheadAndRunsItsCommandOnlyAtTheInstant()
+      throws Exception {
+    start(options());
+    Path marker = dir.resolve("started-at");
+    java.time.Instant startAt = java.time.Instant.now().plusSeconds(2);
+    leader.send(
+        LeaderMessage.newBuilder()
+            .setLaunch(
+                Launch.newBuilder()
+                    .setRunId(runId(20))
+                    .setAttempt(1)
+                    .setBallot(LOW)
+                    .setStartAt(timestamp(startAt))
+                    .setSpec(shell("date +%s%N > " + marker)))
+            .build());
+    assertEquals(LaunchReply.Status.ACCEPTED, launchReply(runId(20)).getStatus());
+    awaitWrapper("backup_");
+    java.time.Instant seen = java.time.Instant.now();
+    assertTrue(seen.isBefore(startAt), "the wrapper was not ready ahead of the instant");
+    assertFalse(Files.exists(marker), "the command ran before its instant");
+    leader.await("start report", report(runId(20), RunReport.Kind.STARTED), WAIT);
+    assertEquals(Outcome.OUTCOME_SUCCEEDED, finished(runId(20)).getOutcome());
+    long ranAtNanos = Long.parseLong(Files.readString(marker).strip());
+    long startAtNanos = startAt.getEpochSecond() * 1_000_000_000L + startAt.getNano();
+    assertTrue(
+        ranAtNanos >= startAtNanos,
+        "the command ran " + (startAtNanos - ranAtNanos) / 1_000_000 + " ms before its instant");
+  }
+
+  @Test
+  void aHeldLaunchCancelledBeforeItsInstantEndsItsWaitingWrapperAndRunsNothing() throws Exception {
+    start(options());
+    Path marker = dir.resolve("ran");
+    leader.send(
+        LeaderMessage.newBuilder()
+            .setLaunch(
+                Launch.newBuilder()
+                    .setRunId(runId(21))
+                    .setAttempt(1)
+                    .setBallot(LOW)
+                    .setStartAt(timestamp(java.time.Instant.now().plusSeconds(5)))
+                    .setSpec(shell("touch " + marker)))
+            .build());
+    assertEquals(LaunchReply.Status.ACCEPTED, launchReply(runId(21)).getStatus());
+    ProcessHandle wrapper = awaitWrapper("backup_");
+    leader.send(
+        LeaderMessage.newBuilder()
+            .setCancel(Cancel.newBuilder().setRunId(runId(21)).setAttempt(1).setBallot(LOW))
+            .build());
+    assertEquals(RunState.State.NEVER_STARTED, finished(runId(21)).getState());
+    wrapper.onExit().get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    assertFalse(Files.exists(marker), "a cancelled held launch ran its command");
+    assertFalse(
+        leader.arrives(report(runId(21), RunReport.Kind.STARTED), Duration.ofMillis(500)),
+        "a cancelled held launch reported a start");
+  }
+
   @Test
   void badWorkingDirectoryOrMissingExecutableFailsTheRunWithTheReason() throws Exception {
     start(options());

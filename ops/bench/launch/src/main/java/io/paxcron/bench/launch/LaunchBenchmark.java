@@ -61,6 +61,7 @@ public final class LaunchBenchmark {
   public static void main(String[] args) throws Exception {
     Options options = parse(args);
     PrintStream out = System.out;
+    String loadAtStart = loadAverage();
     Files.createDirectories(options.work());
     LocalCluster.deleteTree(options.work());
     double launchesPerSecond;
@@ -221,6 +222,12 @@ public final class LaunchBenchmark {
         "| failover gap, worst of %d leader kills (ms) | %d |%n",
         options.kills(),
         worstGap);
+    out.printf(
+        Locale.ROOT,
+        "| machine load average (1 min), start / end, on %d CPUs | %s / %s |%n",
+        Runtime.getRuntime().availableProcessors(),
+        loadAtStart,
+        loadAverage());
     String json =
         String.format(
             Locale.ROOT,
@@ -228,6 +235,8 @@ public final class LaunchBenchmark {
         {
           "date": "%s",
           "command": "%s",
+          "load_average_1m_start_end": [%s, %s],
+          "cpus": %d,
           "jobs": %d,
           "agents": %d,
           "burst_jobs_one_agent": %d,
@@ -247,6 +256,9 @@ public final class LaunchBenchmark {
         """,
             LocalDate.now(ZoneOffset.UTC),
             options.command(),
+            loadAtStart,
+            loadAverage(),
+            Runtime.getRuntime().availableProcessors(),
             options.jobs(),
             options.agents(),
             options.burstJobs(),
@@ -355,6 +367,18 @@ public final class LaunchBenchmark {
       token = page.getNextPageToken();
     } while (!token.isEmpty());
     return records;
+  }
+
+  /**
+   * The machine's 1-minute load average (the other work the numbers competed with), or -1 where
+   * /proc/loadavg is missing.
+   */
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (IOException | RuntimeException e) {
+      return "-1";
+    }
   }
 
   private static long percentile(List<Long> sorted, double q) {
