@@ -187,6 +187,13 @@ public final class Paxcron implements Callable<Integer> {
     String writeRateLimit;
 
     @Option(
+        names = "--dashboard-token-file",
+        description =
+            "File (chmod 600) holding a viewer token the dashboard reads the cluster with; with"
+                + " --auth token every replica of a multi-replica cluster needs one.")
+    String dashboardTokenFile;
+
+    @Option(
         names = "--insecure",
         description =
             "Start on a non-loopback address without TLS or auth anyway (and say so everywhere).")
@@ -221,6 +228,7 @@ public final class Paxcron implements Callable<Integer> {
         flag(settings, "api-tls-client-trust", apiTlsClientTrust);
         flag(settings, "auth", auth);
         flag(settings, "write-rate-limit", writeRateLimit);
+        flag(settings, "dashboard-token-file", dashboardTokenFile);
         if (insecure) {
           flag(settings, "insecure", "true");
         }

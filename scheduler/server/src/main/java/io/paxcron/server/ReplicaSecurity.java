@@ -28,6 +28,7 @@ final class ReplicaSecurity {
   private final SecuritySettings settings;
   private final AuthInterceptor interceptor;
   private final String internalBearer;
+  private final DashboardToken dashboardToken;
   private final AccessState access;
 
   ReplicaSecurity(ServerConfig config, AccessState access) {
@@ -35,6 +36,7 @@ final class ReplicaSecurity {
     this.settings = config.security();
     this.access = access;
     this.internalBearer = Tokens.mint(new SecureRandom()).bearer();
+    this.dashboardToken = new DashboardToken(settings);
     Caller dashboard =
         new Caller(
             "replica-" + config.id() + "/dashboard",
@@ -97,7 +99,72 @@ final class ReplicaSecurity {
         trust,
         Optional.empty(),
         Optional.empty(),
-        () -> personToken.get().or(() -> Optional.of(internalBearer)));
+        () -> personToken.get().or(dashboardToken::current).or(() -> Optional.of(internalBearer)));
+  }
+
+  /**
+   * Why this replica's dashboard cannot follow the cluster while another replica leads, if it
+   * cannot: with auth on, its start-up credential is known to it alone, and reads go to the leader.
+   */
+  Optional<String> dashboardWeakness(int replicas) {
+    if (!settings.authOn() || replicas < 2) {
+      return Optional.empty();
+    }
+    if (settings.dashboardTokenFile().isPresent()) {
+      if (dashboardToken.current().isPresent()) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          "dashboard-token-file "
+              + settings.dashboardTokenFile().get()
+              + " holds no token yet: until it does, this replica's dashboard shows live runs and"
+              + " per-job metrics only while it leads. Create a viewer token (paxcron token create"
+              + " dashboard --role viewer) and write it there (chmod 600); it is read when it"
+              + " appears");
+    }
+    return Optional.of(
+        "auth is on and dashboard-token-file is not set: this replica's dashboard shows live runs"
+            + " and per-job metrics only while it leads (its own credential is known to it alone,"
+            + " and reads go to the leader). Create a viewer token (paxcron token create dashboard"
+            + " --role viewer) and give every replica dashboard-token-file (docs/security.md)");
+  }
+
+  /**
+   * The token in {@code dashboard-token-file}, read again when the file changes (so it can be
+   * written after the replica started, and rotated without a restart). Thread-safe.
+   */
+  private static final class DashboardToken {
+    private final SecuritySettings settings;
+    private long checkedAtNanos; // 0: never
+    private java.nio.file.attribute.FileTime readModified;
+    private Optional<String> token = Optional.empty();
+
+    DashboardToken(SecuritySettings settings) {
+      this.settings = settings;
+    }
+
+    synchronized Optional<String> current() {
+      if (settings.dashboardTokenFile().isEmpty()) {
+        return Optional.empty();
+      }
+      long now = System.nanoTime();
+      if (checkedAtNanos != 0 && now - checkedAtNanos < 2_000_000_000L) {
+        return token;
+      }
+      checkedAtNanos = now;
+      try {
+        java.nio.file.attribute.FileTime modified =
+            java.nio.file.Files.getLastModifiedTime(settings.dashboardTokenFile().get());
+        if (!modified.equals(readModified)) {
+          token = settings.dashboardToken();
+          readModified = modified;
+        }
+      } catch (java.io.IOException | IllegalArgumentException e) {
+        token = Optional.empty();
+        readModified = null;
+      }
+      return token;
+    }
   }
 
   /** "api: TLS, client certificates, auth token" for the start-up line. */

@@ -127,6 +127,9 @@ public final class ReplicaServer implements AutoCloseable {
               stopped.complete(error);
             });
     security = new ReplicaSecurity(config, secured.access());
+    security
+        .dashboardWeakness(config.peers().size())
+        .ifPresent(why -> log.println("WARNING: replica " + config.id() + ": " + why));
     // HTTP: dashboard, /metrics, /healthz, /readyz (ReplicaHttp; observes the node from its start).
     http = new ReplicaHttp(config, node, store, clientAddresses, log, security);
     node.start();

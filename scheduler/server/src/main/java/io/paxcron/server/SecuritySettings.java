@@ -21,6 +21,9 @@ import java.util.Optional;
  * @param insecure the operator's {@code --insecure}: start on a non-loopback address without TLS or
  *     auth anyway, and say so
  * @param writesPerSecond state-changing calls one client may make per second (the burst is twice)
+ * @param dashboardTokenFile a file holding a viewer token this replica's dashboard reads the
+ *     cluster with (with auth on, a follower's dashboard needs one: its own start-up credential is
+ *     known to it alone, and reads go to the leader)
  */
 public record SecuritySettings(
     Optional<Path> apiCert,
@@ -28,7 +31,8 @@ public record SecuritySettings(
     Optional<Path> clientTrust,
     boolean authOn,
     boolean insecure,
-    double writesPerSecond) {
+    double writesPerSecond,
+    Optional<Path> dashboardTokenFile) {
 
   public static final double DEFAULT_WRITES_PER_SECOND = 50;
 
@@ -39,7 +43,8 @@ public record SecuritySettings(
           Optional.empty(),
           false,
           false,
-          DEFAULT_WRITES_PER_SECOND);
+          DEFAULT_WRITES_PER_SECOND,
+          Optional.empty());
 
   /** The setting keys this record reads. */
   public static final List<String> KEYS =
@@ -49,7 +54,8 @@ public record SecuritySettings(
           "api-tls-client-trust",
           "auth",
           "insecure",
-          "write-rate-limit");
+          "write-rate-limit",
+          "dashboard-token-file");
 
   public boolean tlsOn() {
     return apiCert.isPresent();
@@ -65,18 +71,42 @@ public record SecuritySettings(
         Optional<Path> path = Optional.of(Path.of(value));
         return switch (key) {
           case "api-tls-cert" ->
-              new SecuritySettings(path, apiKey, clientTrust, authOn, insecure, writesPerSecond);
+              new SecuritySettings(
+                  path, apiKey, clientTrust, authOn, insecure, writesPerSecond, dashboardTokenFile);
           case "api-tls-key" ->
-              new SecuritySettings(apiCert, path, clientTrust, authOn, insecure, writesPerSecond);
-          default -> new SecuritySettings(apiCert, apiKey, path, authOn, insecure, writesPerSecond);
+              new SecuritySettings(
+                  apiCert,
+                  path,
+                  clientTrust,
+                  authOn,
+                  insecure,
+                  writesPerSecond,
+                  dashboardTokenFile);
+          default ->
+              new SecuritySettings(
+                  apiCert, apiKey, path, authOn, insecure, writesPerSecond, dashboardTokenFile);
         };
       }
       case "auth" -> {
         return switch (value) {
           case "token" ->
-              new SecuritySettings(apiCert, apiKey, clientTrust, true, insecure, writesPerSecond);
+              new SecuritySettings(
+                  apiCert,
+                  apiKey,
+                  clientTrust,
+                  true,
+                  insecure,
+                  writesPerSecond,
+                  dashboardTokenFile);
           case "off" ->
-              new SecuritySettings(apiCert, apiKey, clientTrust, false, insecure, writesPerSecond);
+              new SecuritySettings(
+                  apiCert,
+                  apiKey,
+                  clientTrust,
+                  false,
+                  insecure,
+                  writesPerSecond,
+                  dashboardTokenFile);
           default -> {
             problems.add(where + ": auth '" + value + "' must be token or off");
             yield this;
@@ -86,9 +116,11 @@ public record SecuritySettings(
       case "insecure" -> {
         return switch (value) {
           case "true" ->
-              new SecuritySettings(apiCert, apiKey, clientTrust, authOn, true, writesPerSecond);
+              new SecuritySettings(
+                  apiCert, apiKey, clientTrust, authOn, true, writesPerSecond, dashboardTokenFile);
           case "false" ->
-              new SecuritySettings(apiCert, apiKey, clientTrust, authOn, false, writesPerSecond);
+              new SecuritySettings(
+                  apiCert, apiKey, clientTrust, authOn, false, writesPerSecond, dashboardTokenFile);
           default -> {
             problems.add(where + ": insecure '" + value + "' must be true or false");
             yield this;
@@ -103,14 +135,84 @@ public record SecuritySettings(
                 where + ": write-rate-limit " + value + " is outside 0.1..1000000 per second");
             return this;
           }
-          return new SecuritySettings(apiCert, apiKey, clientTrust, authOn, insecure, rate);
+          return new SecuritySettings(
+              apiCert, apiKey, clientTrust, authOn, insecure, rate, dashboardTokenFile);
         } catch (NumberFormatException e) {
           problems.add(
               where + ": write-rate-limit '" + value + "' is not a number (writes per second)");
           return this;
         }
       }
+      case "dashboard-token-file" -> {
+        Path path = Path.of(value);
+        if (!Files.exists(path)) {
+          // Allowed: the token can only be made once the cluster runs (docs/security.md); the
+          // replica reads the file when it appears.
+        } else if (!Files.isReadable(path)) {
+          problems.add(where + ": dashboard-token-file " + value + " is not readable");
+        } else if (othersMayRead(path)) {
+          problems.add(
+              where
+                  + ": dashboard-token-file "
+                  + value
+                  + " may be read by others; chmod 600 it (it holds a token)");
+        } else {
+          try {
+            new SecuritySettings(
+                    apiCert,
+                    apiKey,
+                    clientTrust,
+                    authOn,
+                    insecure,
+                    writesPerSecond,
+                    Optional.of(path))
+                .dashboardToken();
+          } catch (IllegalArgumentException e) {
+            problems.add(where + ": " + e.getMessage());
+          }
+        }
+        return new SecuritySettings(
+            apiCert, apiKey, clientTrust, authOn, insecure, writesPerSecond, Optional.of(path));
+      }
       default -> throw new IllegalArgumentException("not a security key: " + key);
+    }
+  }
+
+  private static boolean othersMayRead(Path path) {
+    try {
+      return Files.getPosixFilePermissions(path).stream()
+          .anyMatch(
+              permission ->
+                  permission == java.nio.file.attribute.PosixFilePermission.GROUP_READ
+                      || permission == java.nio.file.attribute.PosixFilePermission.OTHERS_READ);
+    } catch (java.io.IOException | UnsupportedOperationException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The dashboard's token, read from {@link #dashboardTokenFile} now; empty when none is set.
+   *
+   * @throws IllegalArgumentException naming the setting when the file is missing, unreadable or
+   *     holds no token
+   */
+  Optional<String> dashboardToken() {
+    if (dashboardTokenFile.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      String token = Files.readString(dashboardTokenFile.get()).strip();
+      if (!token.startsWith("pxc_") || token.contains("\n")) {
+        throw new IllegalArgumentException(
+            "dashboard-token-file "
+                + dashboardTokenFile.get()
+                + " does not hold one token (pxc_…): create one with `paxcron token create"
+                + " dashboard --role viewer`");
+      }
+      return Optional.of(token);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(
+          "dashboard-token-file " + dashboardTokenFile.get() + ": " + e.getMessage(), e);
     }
   }
 

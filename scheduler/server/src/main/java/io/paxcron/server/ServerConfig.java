@@ -245,7 +245,8 @@ public record ServerConfig(
             "api-tls-client-trust",
             "auth",
             "insecure",
-            "write-rate-limit" ->
+            "write-rate-limit",
+            "dashboard-token-file" ->
             security = security.with(key, value, where, problems);
         case "http-port" -> {
           Integer parsed = parseInt(value, where, key, 0, 65_535, problems);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -143,7 +144,8 @@ class ServerConfigTest {
                 + " backup-dir, snapshot-every-entries, tls-cert, tls-key, tls-trust, state-machine,"
                 + " http-port, metrics-per-job, backup-target, backup-interval, backup-every-entries,"
                 + " backup-keep, backup-max-age, backup-timeout,"
-                + " api-tls-cert, api-tls-key, api-tls-client-trust, auth, insecure, write-rate-limit",
+                + " api-tls-cert, api-tls-key, api-tls-client-trust, auth, insecure, write-rate-limit,"
+                + " dashboard-token-file",
             "--peer.1: peer port 70000 is outside 1..65535",
             "id: missing (this replica's id, one of the peer ids)",
             "cluster-id: missing",
@@ -375,5 +377,50 @@ class ServerConfigTest {
                 + " is not readable",
             "api-tls-client-trust: client certificates need TLS (api-tls-cert, api-tls-key)"),
         e.problems());
+  }
+
+  @Test
+  void theDashboardTokenFileMustHoldOneTokenOnlyItsOwnerReads() throws Exception {
+    Path open = dir.resolve("open.token");
+    Files.writeString(open, "pxc_0123456789abcdef_secret\n");
+    Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rw-r--r--"));
+    Path junk = dir.resolve("junk.token");
+    Files.writeString(junk, "hunter2\n");
+    Files.setPosixFilePermissions(junk, PosixFilePermissions.fromString("rw-------"));
+    for (Path file : List.of(open, junk)) {
+      ServerConfig.ConfigException e =
+          assertThrows(
+              ServerConfig.ConfigException.class,
+              () ->
+                  ServerConfig.from(
+                      flags(
+                          "id", "1",
+                          "cluster-id", "demo",
+                          "data-dir", dir.resolve("data").toString(),
+                          "peer.1", "127.0.0.1:7001:7101",
+                          "dashboard-token-file", file.toString())));
+      assertEquals(1, e.problems().size(), e.problems().toString());
+      assertTrue(
+          e.problems().get(0).startsWith("--dashboard-token-file: dashboard-token-file " + file),
+          e.problems().get(0));
+      assertTrue(
+          e.problems().get(0).contains(file == open ? "chmod 600" : "does not hold one token"),
+          e.problems().get(0));
+    }
+    Path good = dir.resolve("good.token");
+    Files.writeString(good, "pxc_0123456789abcdef_secret\n");
+    Files.setPosixFilePermissions(good, PosixFilePermissions.fromString("rw-------"));
+    ServerConfig config =
+        ServerConfig.from(
+            flags(
+                "id", "1",
+                "cluster-id", "demo",
+                "data-dir", dir.resolve("data").toString(),
+                "peer.1", "127.0.0.1:7001:7101",
+                "peer.2", "127.0.0.1:7002:7102",
+                "auth", "token",
+                "dashboard-token-file", good.toString()));
+    assertEquals(
+        java.util.Optional.of("pxc_0123456789abcdef_secret"), config.security().dashboardToken());
   }
 }
