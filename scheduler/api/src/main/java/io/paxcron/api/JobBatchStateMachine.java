@@ -63,10 +63,30 @@ public final class JobBatchStateMachine implements StateMachine {
     }
   }
 
+  /**
+   * Told of every cron command right after the cron state machine applied it, on the applying
+   * thread: the simulator's checkers watch the production stack through it.
+   */
+  public interface Observer {
+    Observer NONE = (slot, command, result) -> {};
+
+    /**
+     * @param command the command as applied, or null for a plain payload that did not decode
+     * @param result what the cron state machine answered
+     */
+    void applied(long slot, CronCommand command, CommandResult result);
+  }
+
   private final CronStateMachine cron;
+  private final Observer observer;
 
   public JobBatchStateMachine(CronStateMachine cron) {
+    this(cron, Observer.NONE);
+  }
+
+  public JobBatchStateMachine(CronStateMachine cron, Observer observer) {
     this.cron = Objects.requireNonNull(cron, "cron");
+    this.observer = Objects.requireNonNull(observer, "observer");
   }
 
   /** The wrapped state machine (for reads and the dispatcher, on the same thread). */
@@ -141,11 +161,21 @@ public final class JobBatchStateMachine implements StateMachine {
   @Override
   public byte[] apply(long slot, byte[] payload) {
     if (payload.length == 0 || payload[0] != BATCH_TAG) {
-      return cron.apply(slot, payload);
+      byte[] answer = cron.apply(slot, payload);
+      if (observer != Observer.NONE) {
+        CronCommand decoded;
+        try {
+          decoded = CronCodec.decode(payload);
+        } catch (MalformedCommandException e) {
+          decoded = null;
+        }
+        observer.applied(slot, decoded, CronCodec.decodeResult(answer));
+      }
+      return answer;
     }
     List<CronCommand> commands;
     try {
-      commands = decodeCommands(payload);
+      commands = decode(payload);
     } catch (MalformedCommandException e) {
       CommandResult malformed =
           new CommandResult(CommandResult.Status.MALFORMED, 0, e.getMessage(), List.of());
@@ -160,12 +190,22 @@ public final class JobBatchStateMachine implements StateMachine {
     }
     List<CommandResult> results = new ArrayList<>(commands.size());
     for (CronCommand command : commands) {
-      results.add(cron.apply(slot, command));
+      CommandResult result = cron.apply(slot, command);
+      observer.applied(slot, command, result);
+      results.add(result);
     }
     return encodeAnswer(new Answer(slot, stamp, results));
   }
 
-  private static List<CronCommand> decodeCommands(byte[] payload) {
+  /**
+   * The commands of a batch payload ({@link #encode}'s inverse).
+   *
+   * @throws MalformedCommandException if it is not a well-formed batch
+   */
+  public static List<CronCommand> decode(byte[] payload) {
+    if (payload.length == 0 || payload[0] != BATCH_TAG) {
+      throw new MalformedCommandException("not a batch: no batch tag");
+    }
     try (DataInputStream in =
         new DataInputStream(new ByteArrayInputStream(payload, 1, payload.length - 1))) {
       int count = in.readInt();
@@ -327,7 +367,8 @@ public final class JobBatchStateMachine implements StateMachine {
     };
   }
 
-  private static byte[] encodeAnswer(Answer answer) {
+  /** The bytes of a batch answer ({@link #decodeAnswer}'s inverse). */
+  public static byte[] encodeAnswer(Answer answer) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeByte(BATCH_TAG);

@@ -1,49 +1,92 @@
 package io.paxcron.scheduler.sim;
 
+import io.paxcron.api.JobBatchStateMachine;
+import io.paxcron.api.auth.SecuredStateMachine;
 import io.paxcron.paxos.StateMachine;
+import io.paxcron.schedule.ScheduleField;
 import io.paxcron.scheduler.CommandResult;
-import io.paxcron.scheduler.CronCodec;
 import io.paxcron.scheduler.CronCommand;
 import io.paxcron.scheduler.CronStateMachine;
-import io.paxcron.scheduler.MalformedCommandException;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
- * The cron state machine as the log drives it, with each command's decoded form, result and changes
- * kept.
+ * The replicated state machine the server runs — access control over job batches over the cron
+ * state machine ({@code SecuredStateMachine(JobBatchStateMachine(CronStateMachine))}; the session
+ * layer wraps it in {@link SimReplica}) — with each cron command's decoded form, result and changes
+ * kept for the checkers, through the batch layer's {@link JobBatchStateMachine.Observer}.
+ *
+ * <p>Two planted bugs live here, in front of the production stack and never in it: {@link
+ * SystemBug#QUESTION_MARK_RESOLVED_PER_REPLICA} replaces the leader's {@code ?} values with the
+ * replica's own before a put applies, and {@link SystemBug#BATCH_APPLIED_PARTLY} applies a batch
+ * one command at a time.
  */
 final class ObservedCronMachine implements StateMachine {
   final CronStateMachine cron;
   final List<SystemChecker.AppliedCommand> applied = new ArrayList<>();
+  private final StateMachine stack;
+  private final SystemBug bug;
+  private final SplittableRandom replicaRandom;
 
-  ObservedCronMachine(CronStateMachine cron) {
+  ObservedCronMachine(CronStateMachine cron, SystemBug bug, SplittableRandom replicaRandom) {
     this.cron = cron;
+    this.bug = bug;
+    this.replicaRandom = replicaRandom;
+    this.stack = new SecuredStateMachine(new JobBatchStateMachine(cron, this::observe));
+  }
+
+  private void observe(long slot, CronCommand command, CommandResult result) {
+    applied.add(
+        new SystemChecker.AppliedCommand(slot, command, result, cron.clock(), cron.drainChanges()));
   }
 
   @Override
   public byte[] apply(long slot, byte[] bytes) {
-    CronCommand decoded = null;
-    CommandResult result;
-    try {
-      decoded = CronCodec.decode(bytes);
-      result = cron.apply(slot, decoded);
-    } catch (MalformedCommandException e) {
-      result = cron.applyEncoded(slot, bytes);
+    boolean batch = bytes.length > 0 && bytes[0] == JobBatchStateMachine.BATCH_TAG;
+    if (batch && bug == SystemBug.QUESTION_MARK_RESOLVED_PER_REPLICA) {
+      List<CronCommand> commands = new ArrayList<>(JobBatchStateMachine.decode(bytes));
+      for (int i = 0; i < commands.size(); i++) {
+        if (commands.get(i) instanceof CronCommand.PutJob put && !put.chosen().isEmpty()) {
+          Map<ScheduleField, Integer> own = new EnumMap<>(ScheduleField.class);
+          put.chosen()
+              .forEach(
+                  (field, value) ->
+                      own.put(
+                          field,
+                          field.min() + replicaRandom.nextInt(field.max() - field.min() + 1)));
+          commands.set(i, new CronCommand.PutJob(put.spec(), put.expected(), own, put.stampedAt()));
+        }
+      }
+      return stack.apply(slot, JobBatchStateMachine.encode(commands));
     }
-    applied.add(
-        new SystemChecker.AppliedCommand(slot, decoded, result, cron.clock(), cron.drainChanges()));
-    return CronCodec.encodeResult(result);
+    if (batch && bug == SystemBug.BATCH_APPLIED_PARTLY) {
+      List<CronCommand> commands = JobBatchStateMachine.decode(bytes);
+      if (commands.size() > 1) {
+        List<CommandResult> results = new ArrayList<>();
+        for (CronCommand command : commands) {
+          results.addAll(
+              JobBatchStateMachine.decodeAnswer(
+                      stack.apply(slot, JobBatchStateMachine.encode(List.of(command))))
+                  .results());
+        }
+        return JobBatchStateMachine.encodeAnswer(
+            new JobBatchStateMachine.Answer(slot, commands.get(0).stampedAt(), results));
+      }
+    }
+    return stack.apply(slot, bytes);
   }
 
   @Override
   public byte[] snapshot() {
-    return cron.snapshot();
+    return stack.snapshot();
   }
 
   @Override
   public void restore(byte[] snapshot) {
-    cron.restore(snapshot);
+    stack.restore(snapshot);
     applied.clear();
   }
 

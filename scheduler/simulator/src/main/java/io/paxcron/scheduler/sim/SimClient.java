@@ -1,5 +1,6 @@
 package io.paxcron.scheduler.sim;
 
+import io.paxcron.api.JobChange;
 import io.paxcron.scheduler.CommandResult;
 import io.paxcron.scheduler.ConcurrencyPolicy;
 import io.paxcron.scheduler.ExpectedVersion;
@@ -9,14 +10,9 @@ import io.paxcron.scheduler.MisfirePolicy;
 import io.paxcron.scheduler.RetryPolicy;
 import io.paxcron.scheduler.Semantics;
 import io.paxcron.scheduler.sim.SystemMessages.Answer;
-import io.paxcron.scheduler.sim.SystemMessages.ApiOperation;
 import io.paxcron.scheduler.sim.SystemMessages.ClientReply;
 import io.paxcron.scheduler.sim.SystemMessages.ClientRequest;
-import io.paxcron.scheduler.sim.SystemMessages.DeleteOperation;
-import io.paxcron.scheduler.sim.SystemMessages.PauseOperation;
-import io.paxcron.scheduler.sim.SystemMessages.PutOperation;
 import io.paxcron.scheduler.sim.SystemMessages.Redirect;
-import io.paxcron.scheduler.sim.SystemMessages.TriggerOperation;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,25 +38,28 @@ final class SimClient {
   final TreeSet<String> existing = new TreeSet<>();
   final List<SystemChecker.ClientOperation> history = new ArrayList<>();
 
+  /** One job change of a request, as the history records it. */
+  record Part(String kind, String job, String token) {}
+
   final class Pending {
     final long sequence;
-    final String kind;
-    final String job;
-    final String token;
-    final ApiOperation api;
+    final List<Part> parts;
+    final List<JobChange> changes;
     int timeouts;
 
-    Pending(long sequence, String kind, String job, String token, ApiOperation api) {
+    Pending(long sequence, List<Part> parts, List<JobChange> changes) {
       this.sequence = sequence;
-      this.kind = kind;
-      this.job = job;
-      this.token = token;
-      this.api = api;
+      this.parts = List.copyOf(parts);
+      this.changes = List.copyOf(changes);
     }
 
-    SystemChecker.ClientOperation asHistory(CommandResult result) {
+    Pending(long sequence, String kind, String job, String token, JobChange change) {
+      this(sequence, List.of(new Part(kind, job, token)), List.of(change));
+    }
+
+    SystemChecker.ClientOperation asHistory(Part part, CommandResult result) {
       return new SystemChecker.ClientOperation(
-          index, clientId, sequence, kind, job, token, timeouts, result);
+          index, clientId, sequence, part.kind(), part.job(), part.token(), timeouts, result);
     }
   }
 
@@ -92,7 +91,7 @@ final class SimClient {
   private void send() {
     attempt++;
     sim.toReplicaFromClient(
-        target, new ClientRequest(index, clientId, operation.sequence, operation.api));
+        target, new ClientRequest(index, clientId, operation.sequence, operation.changes));
     long sent = attempt;
     sim.schedule(SystemSimulation.CLIENT_TIMEOUT_MILLIS, () -> onWake(sent, false));
   }
@@ -109,28 +108,57 @@ final class SimClient {
               ? ExpectedVersion.exactly(version)
               : ExpectedVersion.ABSENT;
       return new Pending(
-          sequence, "create", job, token, new PutOperation(spec(job, token), expected));
+          sequence, "create", job, token, new JobChange.Put(spec(job, token), expected));
     }
-    if (pick < 50) {
+    if (pick < 45) {
       ExpectedVersion expected =
           version != null && version > 0 && clientRandom.nextInt(5) > 0
               ? ExpectedVersion.exactly(version)
               : ExpectedVersion.ANY;
       return new Pending(
-          sequence, "change", job, token, new PutOperation(spec(job, token), expected));
+          sequence, "change", job, token, new JobChange.Put(spec(job, token), expected));
+    }
+    if (pick < 52) {
+      return applyPair(sequence, job, token);
     }
     if (pick < 60) {
-      return new Pending(sequence, "pause", job, null, new PauseOperation(job, true));
+      return new Pending(sequence, "pause", job, null, new JobChange.Pause(job));
     }
     if (pick < 72) {
-      return new Pending(sequence, "resume", job, null, new PauseOperation(job, false));
+      return new Pending(sequence, "resume", job, null, new JobChange.Resume(job));
     }
     if (pick < 78) {
       ExpectedVersion expected =
           version != null && version > 0 ? ExpectedVersion.exactly(version) : ExpectedVersion.ANY;
-      return new Pending(sequence, "delete", job, null, new DeleteOperation(job, expected));
+      return new Pending(sequence, "delete", job, null, new JobChange.Delete(job, expected));
     }
-    return new Pending(sequence, "trigger", job, null, new TriggerOperation(job));
+    return new Pending(sequence, "trigger", job, null, new JobChange.Trigger(job));
+  }
+
+  /**
+   * An {@code Apply} of two jobs in one request, all or nothing (promise 6): the second job's
+   * expected version is what this client last saw, which another client may have changed since, so
+   * some pairs are refused whole.
+   */
+  private Pending applyPair(long sequence, String first, String token) {
+    String second = "j" + clientRandom.nextInt(SystemSimulation.JOB_NAMES);
+    if (second.equals(first)) {
+      second =
+          "j" + Math.floorMod(Integer.parseInt(first.substring(1)) + 1, SystemSimulation.JOB_NAMES);
+    }
+    List<Part> parts = new ArrayList<>();
+    List<JobChange> changes = new ArrayList<>();
+    for (String job : List.of(first, second)) {
+      Long version = versions.get(job);
+      ExpectedVersion expected =
+          existing.contains(job) && version != null && version > 0
+              ? ExpectedVersion.exactly(version)
+              : ExpectedVersion.ABSENT;
+      String partToken = token + "-" + job;
+      parts.add(new Part(existing.contains(job) ? "change" : "create", job, partToken));
+      changes.add(new JobChange.Put(spec(job, partToken), expected));
+    }
+    return new Pending(sequence, parts, changes);
   }
 
   private JobSpec spec(String job, String token) {
@@ -168,9 +196,13 @@ final class SimClient {
           return;
         }
         sim.invariants.onAcknowledged(sim.now(), clientId, operation.sequence);
-        CommandResult result = answer.result();
-        learn(operation, result);
-        history.add(operation.asHistory(result));
+        sim.checker.onBatchAnswer(sim.now(), clientId, operation.sequence, answer.results());
+        for (int i = 0; i < operation.parts.size(); i++) {
+          Part part = operation.parts.get(i);
+          CommandResult result = answer.results().get(i);
+          learn(part, result);
+          history.add(operation.asHistory(part, result));
+        }
         operation = null;
         attempt++;
         long next = attempt;
@@ -195,29 +227,29 @@ final class SimClient {
     }
   }
 
-  private void learn(Pending done, CommandResult result) {
+  private void learn(Part done, CommandResult result) {
     switch (result.status()) {
       case APPLIED -> {
-        if (done.kind.equals("delete")) {
-          existing.remove(done.job);
-          versions.remove(done.job);
-        } else if (!done.kind.equals("trigger")) {
-          existing.add(done.job);
-          versions.put(done.job, result.version());
+        if (done.kind().equals("delete")) {
+          existing.remove(done.job());
+          versions.remove(done.job());
+        } else if (!done.kind().equals("trigger")) {
+          existing.add(done.job());
+          versions.put(done.job(), result.version());
         }
       }
       case CONFLICT -> {
         if (result.version() > 0) {
-          existing.add(done.job);
-          versions.put(done.job, result.version());
+          existing.add(done.job());
+          versions.put(done.job(), result.version());
         } else {
-          existing.remove(done.job);
-          versions.remove(done.job);
+          existing.remove(done.job());
+          versions.remove(done.job());
         }
       }
       case NOT_FOUND -> {
-        existing.remove(done.job);
-        versions.remove(done.job);
+        existing.remove(done.job());
+        versions.remove(done.job());
       }
       default -> {}
     }

@@ -1,5 +1,7 @@
 package io.paxcron.scheduler.sim;
 
+import io.paxcron.api.JobBatchStateMachine;
+import io.paxcron.api.LeaderStamper;
 import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.Command;
 import io.paxcron.paxos.DurableState;
@@ -142,7 +144,12 @@ final class SimReplica implements ReadyDriver.Host {
     pendingClients.clear();
     DurableState durable = disk.recover();
     cron = new CronStateMachine();
-    observed = new ObservedCronMachine(cron);
+    observed =
+        new ObservedCronMachine(
+            cron,
+            sim.options.bug(),
+            // Only the planted per-replica ? bug draws from it; fixed per replica, not per run.
+            new SplittableRandom(id));
     sessions = new SessionStateMachine(observed, SystemSimulation.MAX_SESSIONS);
     sessions.restore(durable.snapshot());
     appliedSinceSnapshot = 0;
@@ -302,6 +309,7 @@ final class SimReplica implements ReadyDriver.Host {
       if (sim.options.trace() != null && entry.slot() > sim.checker.streamSlot()) {
         sim.traceApplied(id, commands);
       }
+      sim.checker.onAppliedBy(sim.now(), id, entry.slot(), commands);
       sim.checker.onSlotApplied(sim.now(), entry.slot(), commands);
       for (SystemChecker.AppliedCommand command : commands) {
         changes.addAll(command.changes().changes());
@@ -318,7 +326,9 @@ final class SimReplica implements ReadyDriver.Host {
           pendingClients.remove(command.clientId());
           sim.toClient(
               pending.client(),
-              new Answer(command.sequence(), CronCodec.decodeResult(applied.result())));
+              new Answer(
+                  command.sequence(),
+                  JobBatchStateMachine.decodeAnswer(applied.result()).results()));
         }
       }
       appliedSinceSnapshot++;
@@ -469,10 +479,15 @@ final class SimReplica implements ReadyDriver.Host {
       return;
     }
     pendingClients.put(request.clientId(), new PendingClient(request.client(), request.sequence()));
-    CronCommand command = request.operation().toCommand(wallNow());
+    // What the server's CronCluster does: the leader stamps the changes with its clock, chooses
+    // the values of every ? from the applied launch density, and proposes them as one batch.
+    Instant stamp = wallNow();
+    List<CronCommand> commands =
+        LeaderStamper.stamp(request.changes(), stamp, cron, () -> cron.launchDensity(stamp));
     process(
         replica.propose(
             paxosNow(),
-            new Command(request.clientId(), request.sequence(), CronCodec.encode(command))));
+            new Command(
+                request.clientId(), request.sequence(), JobBatchStateMachine.encode(commands))));
   }
 }

@@ -1,5 +1,8 @@
 package io.paxcron.scheduler.sim;
 
+import io.paxcron.schedule.ScheduleField;
+import java.util.Map;
+
 /**
  * The second-level schedules the simulated API clients write, each with its own oracle of the
  * instants it fires at. The oracle is written independently of {@code paxcron-schedule} (a
@@ -49,6 +52,22 @@ enum SimSchedule {
     boolean firesAt(long epochSecond) {
       return Math.floorMod(epochSecond, 5) == 0;
     }
+  },
+  /** Once a minute, at a second the leader chooses ({@code ?}: "any value; spread the load"). */
+  QUESTION_SECOND("? * * * * *") {
+    @Override
+    boolean firesAt(long epochSecond) {
+      throw new IllegalStateException("'? * * * * *' fires at the second the leader chose");
+    }
+
+    @Override
+    boolean firesAt(long epochSecond, Map<ScheduleField, Integer> chosen) {
+      Integer second = chosen.get(ScheduleField.SECOND);
+      if (second == null) {
+        throw new IllegalStateException("'? * * * * *' applied without a chosen second");
+      }
+      return Math.floorMod(epochSecond, 60) == second;
+    }
   };
 
   final String text;
@@ -59,6 +78,11 @@ enum SimSchedule {
 
   /** Whether the schedule fires at the start of this epoch second (UTC). */
   abstract boolean firesAt(long epochSecond);
+
+  /** The same, for a job whose {@code ?} fields hold {@code chosen} (the leader's values). */
+  boolean firesAt(long epochSecond, Map<ScheduleField, Integer> chosen) {
+    return firesAt(epochSecond);
+  }
 
   static SimSchedule of(String text) {
     for (SimSchedule schedule : values()) {

@@ -32,5 +32,16 @@ public enum SystemBug {
    * log holds it (violates step 3: "acknowledged only once chosen"); the agent stops re-sending, so
    * a leader that dies before its proposal is chosen loses the report.
    */
-  REPORT_ACKNOWLEDGED_BEFORE_CHOSEN
+  REPORT_ACKNOWLEDGED_BEFORE_CHOSEN,
+  /**
+   * Every replica resolves a job's {@code ?} itself when it applies the put (here: with its own
+   * random source), instead of applying the values the leader chose and the log carries (DESIGN
+   * §4): replicas then hold different schedules for the same job.
+   */
+  QUESTION_MARK_RESOLVED_PER_REPLICA,
+  /**
+   * A batch (one {@code Apply}) is applied command by command, each on its own, instead of all or
+   * nothing (promise 6): a batch with one stale expected version changes the other jobs.
+   */
+  BATCH_APPLIED_PARTLY
 }

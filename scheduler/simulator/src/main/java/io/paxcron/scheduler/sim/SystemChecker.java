@@ -2,6 +2,7 @@ package io.paxcron.scheduler.sim;
 
 import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.Command;
+import io.paxcron.schedule.ScheduleField;
 import io.paxcron.scheduler.CommandResult;
 import io.paxcron.scheduler.CronCommand;
 import io.paxcron.scheduler.CronStateMachine;
@@ -142,15 +143,22 @@ final class SystemChecker {
 
   private static final class Segment {
     final SimSchedule schedule;
+    final Map<ScheduleField, Integer> chosen;
     final Instant from;
     final int incarnation;
     Instant to;
     boolean deleted;
 
-    Segment(SimSchedule schedule, Instant from, int incarnation) {
+    Segment(
+        SimSchedule schedule, Map<ScheduleField, Integer> chosen, Instant from, int incarnation) {
       this.schedule = schedule;
+      this.chosen = chosen;
       this.from = from;
       this.incarnation = incarnation;
+    }
+
+    boolean firesAt(long epochSecond) {
+      return schedule.firesAt(epochSecond, chosen);
     }
 
     boolean contains(Instant instant) {
@@ -264,6 +272,63 @@ final class SystemChecker {
     }
   }
 
+  /** The {@code ?} values each put applied with, by slot and job: every replica must agree. */
+  private final Map<String, String> chosenBySlotAndJob = new HashMap<>();
+
+  /**
+   * Replica {@code replica} applied {@code commands} in {@code slot}: a job's {@code ?} values are
+   * the leader's, carried in the log, so every replica applies the same ones (DESIGN §4).
+   */
+  void onAppliedBy(long atMillis, int replica, long slot, List<AppliedCommand> commands) {
+    for (AppliedCommand applied : commands) {
+      if (applied.command() instanceof CronCommand.PutJob put && !put.chosen().isEmpty()) {
+        String key = slot + "/" + put.spec().name();
+        String values = new TreeMap<>(put.chosen()).toString();
+        String before = chosenBySlotAndJob.putIfAbsent(key, values);
+        if (before != null && !before.equals(values)) {
+          fail(
+              atMillis,
+              "replica "
+                  + replica
+                  + " applied job '"
+                  + put.spec().name()
+                  + "' in slot "
+                  + slot
+                  + " with ? values "
+                  + values
+                  + ", another replica with "
+                  + before
+                  + ": ? must be resolved once, by the leader");
+        }
+      }
+    }
+    if (chosenBySlotAndJob.size() > 100_000) {
+      chosenBySlotAndJob.clear();
+    }
+  }
+
+  /**
+   * A client's answer to one request: a request of several changes ({@code Apply}) is all or
+   * nothing (promise 6), so its results are all applied or none is.
+   */
+  void onBatchAnswer(long atMillis, long clientId, long sequence, List<CommandResult> results) {
+    long applied = results.stream().filter(CommandResult::applied).count();
+    if (results.size() > 1 && applied > 0 && applied < results.size()) {
+      fail(
+          atMillis,
+          "client "
+              + clientId
+              + " request #"
+              + sequence
+              + " of "
+              + results.size()
+              + " changes was applied partly ("
+              + applied
+              + " applied): "
+              + results);
+    }
+  }
+
   /** A replica applied {@code slot}; the first replica to apply each slot feeds the checkers. */
   void onSlotApplied(long atMillis, long slot, List<AppliedCommand> commands) {
     if (slot <= streamSlot) {
@@ -326,8 +391,10 @@ final class SystemChecker {
     SimSchedule schedule = SimSchedule.of(put.spec().schedule());
     Segment open = openSegment(job);
     if (open != null && open.schedule == schedule) {
+      // The same schedule text keeps the values already chosen for its ? (the leader sends none).
       return;
     }
+    Map<ScheduleField, Integer> chosen = new TreeMap<>(put.chosen());
     List<Segment> list = segments.computeIfAbsent(job, j -> new ArrayList<>());
     int incarnation = open != null ? open.incarnation : list.size();
     if (open != null) {
@@ -347,7 +414,7 @@ final class SystemChecker {
         }
       }
     }
-    list.add(new Segment(schedule, from, incarnation));
+    list.add(new Segment(schedule, chosen, from, incarnation));
   }
 
   private Segment openSegment(String job) {
@@ -385,14 +452,14 @@ final class SystemChecker {
     }
     Segment segment = segmentAt(first.job(), first.instant());
     boolean launchedAhead = false;
-    if (segment == null || !fires(segment.schedule, first.instant())) {
+    if (segment == null || !fires(segment, first.instant())) {
       Segment ahead = segmentLaunchedAheadOf(first.job(), first.instant());
       if (ahead != null) {
         segment = ahead;
         launchedAhead = true;
       }
     }
-    if (segment == null || !fires(segment.schedule, first.instant())) {
+    if (segment == null || !fires(segment, first.instant())) {
       fail(
           atMillis,
           "ledger record "
@@ -410,7 +477,7 @@ final class SystemChecker {
         second++) {
       Instant instant = Instant.ofEpochSecond(second);
       if (!(segment.contains(instant) || launchedAhead && instant.equals(first.instant()))
-          || !segment.schedule.firesAt(second)) {
+          || !segment.firesAt(second)) {
         continue;
       }
       InstantRecords records =
@@ -448,15 +515,15 @@ final class SystemChecker {
           && segment.from.isBefore(instant)
           && segment.to.isBefore(instant)
           && Duration.between(segment.to, instant).compareTo(LAUNCH_AHEAD) <= 0
-          && fires(segment.schedule, instant)) {
+          && fires(segment, instant)) {
         return segment;
       }
     }
     return null;
   }
 
-  private static boolean fires(SimSchedule schedule, Instant instant) {
-    return instant.getNano() == 0 && schedule.firesAt(instant.getEpochSecond());
+  private static boolean fires(Segment segment, Instant instant) {
+    return instant.getNano() == 0 && segment.firesAt(instant.getEpochSecond());
   }
 
   // ------------------------------------------------------------------ agents
@@ -618,7 +685,7 @@ final class SystemChecker {
         for (long second = segment.from.getEpochSecond() + 1;
             second <= to.getEpochSecond();
             second++) {
-          if (!segment.schedule.firesAt(second)) {
+          if (!segment.firesAt(second)) {
             continue;
           }
           Instant instant = Instant.ofEpochSecond(second);

@@ -1,14 +1,12 @@
 package io.paxcron.scheduler.sim;
 
+import io.paxcron.api.JobChange;
 import io.paxcron.paxos.Ballot;
 import io.paxcron.scheduler.AgentAnswer;
 import io.paxcron.scheduler.CommandResult;
-import io.paxcron.scheduler.CronCommand;
-import io.paxcron.scheduler.ExpectedVersion;
 import io.paxcron.scheduler.JobSpec;
 import io.paxcron.scheduler.RunId;
-import java.time.Instant;
-import java.util.Map;
+import java.util.List;
 
 /** The messages of the simulated system: replica and agent, client and replica. */
 final class SystemMessages {
@@ -44,44 +42,16 @@ final class SystemMessages {
 
   record Report(AgentAnswer answer) implements AgentToReplica {}
 
-  /** An API call before the leader stamps it. */
-  sealed interface ApiOperation {
-    CronCommand toCommand(Instant stamp);
-  }
-
-  record PutOperation(JobSpec spec, ExpectedVersion expected) implements ApiOperation {
-    @Override
-    public CronCommand toCommand(Instant stamp) {
-      return new CronCommand.PutJob(spec, expected, Map.of(), stamp);
-    }
-  }
-
-  record DeleteOperation(String job, ExpectedVersion expected) implements ApiOperation {
-    @Override
-    public CronCommand toCommand(Instant stamp) {
-      return new CronCommand.DeleteJob(job, expected, stamp);
-    }
-  }
-
-  record PauseOperation(String job, boolean pause) implements ApiOperation {
-    @Override
-    public CronCommand toCommand(Instant stamp) {
-      return pause ? new CronCommand.PauseJob(job, stamp) : new CronCommand.ResumeJob(job, stamp);
-    }
-  }
-
-  record TriggerOperation(String job) implements ApiOperation {
-    @Override
-    public CronCommand toCommand(Instant stamp) {
-      return new CronCommand.TriggerJob(job, stamp);
-    }
-  }
-
-  record ClientRequest(int client, long clientId, long sequence, ApiOperation operation) {}
+  /**
+   * An API call before the leader stamps it: the job changes of one request, as the server's API
+   * makes them ({@code Put}, {@code Delete}, … one change; {@code Apply} several, all or nothing).
+   */
+  record ClientRequest(int client, long clientId, long sequence, List<JobChange> changes) {}
 
   sealed interface ClientReply {}
 
-  record Answer(long sequence, CommandResult result) implements ClientReply {}
+  /** One result per change of the request, in order. */
+  record Answer(long sequence, List<CommandResult> results) implements ClientReply {}
 
   record Redirect(long sequence, int leaderHint) implements ClientReply {}
 }

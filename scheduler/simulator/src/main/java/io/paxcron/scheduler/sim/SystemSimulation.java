@@ -611,15 +611,17 @@ public final class SystemSimulation {
     for (SimClient client : clients) {
       operations.addAll(client.history);
       if (client.operation != null) {
-        stuck
-            .append(" client ")
-            .append(client.clientId)
-            .append(" still waits for ")
-            .append(client.operation.kind)
-            .append(' ')
-            .append(client.operation.job)
-            .append(';');
-        operations.add(client.operation.asHistory(null));
+        for (SimClient.Part part : client.operation.parts) {
+          stuck
+              .append(" client ")
+              .append(client.clientId)
+              .append(" still waits for ")
+              .append(part.kind())
+              .append(' ')
+              .append(part.job())
+              .append(';');
+          operations.add(client.operation.asHistory(part, null));
+        }
       }
     }
     SimReplica mostApplied = null;

@@ -59,6 +59,19 @@ class PlantedSystemBugsAreCaughtTest {
         "a report acknowledged before it is chosen");
   }
 
+  @Test
+  void questionMarkResolvedByEachReplicaIsCaught() {
+    caught(
+        SystemSimulation.Options.of(1).withBug(SystemBug.QUESTION_MARK_RESOLVED_PER_REPLICA),
+        "? must be resolved once, by the leader");
+  }
+
+  @Test
+  void batchAppliedPartlyIsCaught() {
+    caught(
+        SystemSimulation.Options.of(1).withBug(SystemBug.BATCH_APPLIED_PARTLY), "applied partly");
+  }
+
   private static void caught(SystemSimulation.Options template, String expected) {
     SystemSimulation.Result found = null;
     long startNanos = System.nanoTime();
