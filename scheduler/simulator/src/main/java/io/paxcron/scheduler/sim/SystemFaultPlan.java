@@ -23,6 +23,9 @@ import java.util.SplittableRandom;
  * @param launchDuplicate probability that a launch message is delivered twice, the copy late
  * @param wallJumpMaxMillis largest single jump of a replica's wall clock
  * @param wallDriftPpm bound on a wall clock's rate error
+ * @param leaderlessGapMillis 0, or the length of one stretch of the fault phase in which no two
+ *     replicas hear each other: no quorum, no leader, no launches, while instants fall due (the
+ *     misfire policies then decide, after the gap)
  */
 public record SystemFaultPlan(
     FaultPlan cluster,
@@ -35,7 +38,8 @@ public record SystemFaultPlan(
     long maxLaunchDelayMillis,
     double launchDuplicate,
     long wallJumpMaxMillis,
-    long wallDriftPpm) {
+    long wallDriftPpm,
+    long leaderlessGapMillis) {
 
   static SystemFaultPlan forSeed(long seed, long boundDriftPpm) {
     FaultPlan cluster = FaultPlan.forSeed(seed, boundDriftPpm);
@@ -51,7 +55,8 @@ public record SystemFaultPlan(
         (long) pick(random, 500, 1_500, 3_000),
         pick(random, 0, 0.1, 0.3),
         (long) pick(random, 0, 300, 1_000),
-        (long) pick(random, 0, 200, 1_000));
+        (long) pick(random, 0, 200, 1_000),
+        (long) pick(random, 0, 0, 6_000, 12_000));
   }
 
   double partitionsPerSecond() {
@@ -90,7 +95,8 @@ public record SystemFaultPlan(
     return cluster
         + String.format(
             " | scale=%.2f agents=%d apiClients=%d agentCrashes/s=%.2f agentPartitions/s=%.2f"
-                + " launchDelay=%.2f(<=%dms) launchDup=%.2f wallJump<=%dms wallDrift<=%dppm",
+                + " launchDelay=%.2f(<=%dms) launchDup=%.2f wallJump<=%dms wallDrift<=%dppm"
+                + " leaderlessGap=%dms",
             rateScale,
             agents,
             clients,
@@ -100,6 +106,7 @@ public record SystemFaultPlan(
             maxLaunchDelayMillis,
             launchDuplicate,
             wallJumpMaxMillis,
-            wallDriftPpm);
+            wallDriftPpm,
+            leaderlessGapMillis);
   }
 }

@@ -194,6 +194,10 @@ public final class SystemSimulation {
   private boolean[][] agentLink;
   private final int[] agentPartitionGeneration;
   boolean healed;
+
+  /** During the plan's leaderless gap: no message between replicas gets through. */
+  private boolean quorumLost;
+
   private long healedAtMillis;
   private int leaderChanges;
   private int lastLeaseHolder = -1;
@@ -312,6 +316,32 @@ public final class SystemSimulation {
       schedule(random.nextLong(300, 1_500), () -> client.onWake(0, false));
     }
     schedule(options.faultMillis(), this::heal);
+    if (plan.leaderlessGapMillis() > 0
+        && options.faultMillis() > plan.leaderlessGapMillis() + 2_000) {
+      // A loss of quorum as long as a misfire window: drawn from its own stream so that seeds
+      // without one keep their schedules.
+      SplittableRandom gapRandom = new SplittableRandom(options.seed() ^ 0x6A09E667F3BCC909L);
+      long from = gapRandom.nextLong(1_000, options.faultMillis() - plan.leaderlessGapMillis());
+      schedule(
+          from,
+          () -> {
+            if (!healed) {
+              quorumLost = true;
+              trace(
+                  "leaderless gap: no replica hears another for "
+                      + plan.leaderlessGapMillis()
+                      + " ms");
+            }
+          });
+      schedule(
+          from + plan.leaderlessGapMillis(),
+          () -> {
+            if (quorumLost) {
+              quorumLost = false;
+              trace("leaderless gap over");
+            }
+          });
+    }
     scheduleNextFault();
     trace("plan " + plan);
   }
@@ -344,7 +374,7 @@ public final class SystemSimulation {
     sendLossy(
         () -> {
           SimReplica node = nodes.get(envelope.to());
-          if (!node.alive || !link[envelope.from()][envelope.to()]) {
+          if (!node.alive || quorumLost || !link[envelope.from()][envelope.to()]) {
             return;
           }
           node.whenAwake(
@@ -551,6 +581,7 @@ public final class SystemSimulation {
 
   private void heal() {
     healed = true;
+    quorumLost = false;
     network.heal();
     healedAtMillis = now();
     link = Partitions.fullyConnected(nodes.size(), nodes.size());
