@@ -56,14 +56,36 @@ public final class AccessServiceImpl extends AccessServiceGrpc.AccessServiceImpl
 
   @Override
   public void bootstrap(BootstrapRequest request, StreamObserver<CreateTokenResponse> response) {
-    create(
-        request.getClientId(),
-        request.getRequestId(),
-        request.getName(),
-        "admin",
-        "",
-        true,
-        response);
+    Caller caller = Caller.current().orElse(Caller.anonymous("unknown"));
+    // Once a token exists, a bootstrap is refused here, before anything reaches the log: anyone
+    // may call Bootstrap, and refused attempts in the log would be audited, so a stranger could
+    // otherwise push the real records out of the bounded audit trail. Two bootstraps racing
+    // before the first token exists both reach the log; the state machine refuses the second.
+    cluster
+        .readAccess(AccessState.View::everCreated)
+        .whenComplete(
+            (everCreated, failure) -> {
+              if (failure != null) {
+                answer(response, null, failure);
+              } else if (everCreated) {
+                response.onError(
+                    Status.FAILED_PRECONDITION
+                        .withDescription(
+                            "bootstrap: the cluster already has tokens; an admin creates more"
+                                + " with CreateToken")
+                        .asRuntimeException());
+              } else {
+                create(
+                    request.getClientId(),
+                    request.getRequestId(),
+                    request.getName(),
+                    "admin",
+                    "",
+                    true,
+                    caller,
+                    response);
+              }
+            });
   }
 
   @Override
@@ -76,6 +98,7 @@ public final class AccessServiceImpl extends AccessServiceGrpc.AccessServiceImpl
         request.getRole(),
         request.getPrefix(),
         false,
+        Caller.current().orElse(Caller.anonymous("unknown")),
         response);
   }
 
@@ -86,6 +109,7 @@ public final class AccessServiceImpl extends AccessServiceGrpc.AccessServiceImpl
       String roleText,
       String prefix,
       boolean bootstrap,
+      Caller caller,
       StreamObserver<CreateTokenResponse> response) {
     List<FieldError> errors = sessionErrors(clientId, requestId);
     Optional<Role> role = Role.parse(roleText);
@@ -104,7 +128,6 @@ public final class AccessServiceImpl extends AccessServiceGrpc.AccessServiceImpl
       response.onError(ApiErrors.invalid(errors));
       return;
     }
-    Caller caller = Caller.current().orElse(Caller.anonymous("unknown"));
     cluster
         .submitAccess(
             clientId,
