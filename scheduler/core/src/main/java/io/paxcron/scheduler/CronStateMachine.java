@@ -42,11 +42,11 @@ import java.util.TreeSet;
  * CronCommand.RunIntent} is applied here; reports of start and finish are idempotent; a run whose
  * agent vanished ends {@code LOST} (at-most-once) or gets a new attempt (at-least-once).
  *
- * <p><b>Bounds.</b> Jobs ({@link #MAX_JOBS}), open runs per job ({@link #MAX_OPEN_RUNS_PER_JOB}),
- * attempts per run ({@link #MAX_ATTEMPTS_PER_RUN}), ledger records per job (the job's history
- * retention) and in total ({@code maxLedgerRecords}, oldest terminal records dropped first; open
- * runs are never dropped), instants accounted per job per command ({@link
- * #MAX_INSTANTS_PER_ADVANCE}).
+ * <p><b>Bounds.</b> Jobs ({@link CronLimits#maxJobs()}), open runs per job ({@link
+ * #MAX_OPEN_RUNS_PER_JOB}), attempts per run ({@link #MAX_ATTEMPTS_PER_RUN}), ledger records per
+ * job (the job's history retention) and in total ({@link CronLimits#maxLedgerRecords()}, oldest
+ * terminal records dropped first; open runs are never dropped), instants accounted per job per
+ * command ({@link #MAX_INSTANTS_PER_ADVANCE}).
  *
  * <p><b>Contract.</b> Single-threaded; deterministic: the same commands in the same slots give the
  * same results, state and snapshot bytes on every replica (given the same JDK time-zone data).
@@ -60,8 +60,8 @@ public final class CronStateMachine implements StateMachine, CronView {
    */
   public static final Duration MISFIRE_THRESHOLD = Duration.ofSeconds(5);
 
-  /** Most jobs in a cluster. */
-  public static final int MAX_JOBS = 100_000;
+  /** The default bound on jobs in a cluster; the setting is {@link CronLimits#maxJobs()}. */
+  public static final int MAX_JOBS = CronLimits.DEFAULT_MAX_JOBS;
 
   /** Most open runs one job may have; a due instant beyond it is {@code SKIPPED(OVERLAP)}. */
   public static final int MAX_OPEN_RUNS_PER_JOB = 100;
@@ -77,7 +77,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   public static final int MAX_ATTEMPTS_PER_RUN = 100;
 
   /** Default bound on terminal ledger records across all jobs. */
-  public static final long MAX_LEDGER_RECORDS = 1_000_000;
+  public static final long MAX_LEDGER_RECORDS = CronLimits.DEFAULT_MAX_LEDGER_RECORDS;
 
   /**
    * Most scheduled instants of one job accounted for by one command. A job further behind (a
@@ -105,6 +105,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   public static final int OLDEST_READABLE_SNAPSHOT_FORMAT = 1;
 
   private final long maxLedgerRecords;
+  private final int maxJobs;
   private final TreeMap<String, JobState> jobs = new TreeMap<>();
 
   /** Jobs with a next instant, ordered by it: the state machine's own due-instant index. */
@@ -125,9 +126,17 @@ public final class CronStateMachine implements StateMachine, CronView {
   private final ArrayDeque<StateChange> changes = new ArrayDeque<>();
   private boolean changesOverflowed;
 
-  /** A state machine with the default total ledger bound {@link #MAX_LEDGER_RECORDS}. */
+  /**
+   * The launches per minute of the week of every job, kept up to date as jobs are put and deleted
+   * (each job counted with the zone offset in force when it was put), so that resolving the {@code
+   * ?} of a new job does not walk every job. An index for the leader's choice only: the state's
+   * behaviour never depends on it, and snapshots do not hold it (a restore rebuilds it).
+   */
+  private LaunchDensity density = new LaunchDensity();
+
+  /** A state machine with the default limits ({@link CronLimits#DEFAULT}). */
   public CronStateMachine() {
-    this(MAX_LEDGER_RECORDS);
+    this(CronLimits.DEFAULT);
   }
 
   /**
@@ -135,10 +144,20 @@ public final class CronStateMachine implements StateMachine, CronView {
    *     the same value
    */
   public CronStateMachine(long maxLedgerRecords) {
-    if (maxLedgerRecords < 1) {
-      throw new IllegalArgumentException("maxLedgerRecords must be >= 1, got " + maxLedgerRecords);
-    }
-    this.maxLedgerRecords = maxLedgerRecords;
+    this(CronLimits.DEFAULT.withMaxLedgerRecords(maxLedgerRecords));
+  }
+
+  /**
+   * @param limits the cluster's bounds; every replica must use the same values
+   */
+  public CronStateMachine(CronLimits limits) {
+    this.maxLedgerRecords = limits.maxLedgerRecords();
+    this.maxJobs = limits.maxJobs();
+  }
+
+  /** Most jobs this state machine accepts (setting {@code max-jobs}). */
+  public int maxJobs() {
+    return maxJobs;
   }
 
   private record Cursor(Instant instant, String job) implements Comparable<Cursor> {
@@ -161,6 +180,9 @@ public final class CronStateMachine implements StateMachine, CronView {
     Map<ScheduleField, Integer> chosen;
     Schedule schedule;
     ZoneId zone;
+
+    /** The instant whose zone offset and week placed this job in {@link #density}. */
+    Instant densityReference;
 
     /**
      * The next scheduled instant not yet accounted for; {@code null} when the schedule is
@@ -255,9 +277,9 @@ public final class CronStateMachine implements StateMachine, CronView {
     if (conflict != null) {
       return conflict;
     }
-    if (existing == null && jobs.size() >= MAX_JOBS) {
+    if (existing == null && jobs.size() >= maxJobs) {
       return CommandResult.rejected(
-          "the cluster holds the maximum of " + MAX_JOBS + " jobs (MAX_JOBS)");
+          "the cluster holds the maximum of " + maxJobs + " jobs (setting max-jobs)");
     }
     Map<ScheduleField, Integer> chosen = put.chosen();
     if (chosen.isEmpty()
@@ -279,12 +301,15 @@ public final class CronStateMachine implements StateMachine, CronView {
             || !chosen.equals(existing.chosen);
     if (existing != null) {
       cursors.remove(cursorKey(existing));
+      density.remove(existing.schedule, existing.zone, existing.densityReference);
     }
     job.spec = spec;
     job.version = appliedSlot;
     job.chosen = chosen.isEmpty() ? Map.of() : Collections.unmodifiableMap(new EnumMap<>(chosen));
     job.schedule = schedule;
     job.zone = ZoneId.of(spec.zone());
+    job.densityReference = clock;
+    density.add(job.schedule, job.zone, job.densityReference);
     if (retime) {
       // An instant whose launch was chosen ahead keeps its run (the launch is final); the new
       // timing starts from now, and accounting passes over that instant if it comes round again.
@@ -391,6 +416,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     }
     cursors.remove(cursorKey(job));
     jobs.remove(job.name());
+    density.remove(job.schedule, job.zone, job.densityReference);
     ledgerSize -= job.ledger.size();
     emit(new StateChange.JobRemoved(job.name()));
     return CommandResult.applied(appliedSlot);
@@ -1134,6 +1160,11 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   @Override
+  public int jobCount() {
+    return jobs.size();
+  }
+
+  @Override
   public List<JobView> jobs() {
     List<JobView> views = new ArrayList<>(jobs.size());
     for (JobState job : jobs.values()) {
@@ -1247,16 +1278,15 @@ public final class CronStateMachine implements StateMachine, CronView {
 
   /**
    * The launches per minute of the week of every job, for resolving the {@code ?} of a new job
-   * ({@link io.paxcron.schedule.QuestionMarkResolver}). Built on demand, in job-name order.
-   *
-   * @param reference the instant (from the log) that places local times in the UTC week
+   * ({@link io.paxcron.schedule.QuestionMarkResolver}): a copy of the density kept up to date as
+   * jobs are put and deleted, so this costs the same at a million jobs as at ten. Each job is
+   * placed in the UTC week with the zone offset in force when it was last put (or when this replica
+   * restored its snapshot); a job in a zone with daylight saving time counts an hour off for the
+   * part of the year after a change, which only makes the spread of {@code ?} slightly less even,
+   * never wrong.
    */
-  public LaunchDensity launchDensity(Instant reference) {
-    LaunchDensity density = new LaunchDensity();
-    for (JobState job : jobs.values()) {
-      density.add(job.schedule, job.zone, reference);
-    }
-    return density;
+  public LaunchDensity launchDensity() {
+    return density.copy();
   }
 
   // ---------------------------------------------------------------- snapshot
@@ -1290,6 +1320,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   @Override
   public void restore(byte[] snapshot) {
     jobs.clear();
+    density = new LaunchDensity();
     cursors.clear();
     open.clear();
     ledgerOrder.clear();
@@ -1316,7 +1347,8 @@ public final class CronStateMachine implements StateMachine, CronView {
       }
       clock = in.readInstant();
       nextSequence = in.readLong();
-      int jobCount = in.readCount(MAX_JOBS, 16);
+      // A snapshot may hold more jobs than max-jobs allows now (the setting was lowered).
+      int jobCount = in.readCount(CronLimits.MAX_JOBS_CEILING, 16);
       for (int i = 0; i < jobCount; i++) {
         // Snapshot format N holds job specs of command format N (both grew the spec together).
         JobSpec spec = CronCodec.readSpec(in, format);
@@ -1332,6 +1364,8 @@ public final class CronStateMachine implements StateMachine, CronView {
         job.chosen = chosen.isEmpty() ? Map.of() : Collections.unmodifiableMap(chosen);
         job.schedule = resolve(spec, job.chosen);
         job.zone = ScheduleZone.parse(spec.zone());
+        job.densityReference = clock;
+        density.add(job.schedule, job.zone, job.densityReference);
         job.cursor = readCursor(in);
         job.lastAccounted = in.readOptionalInstant();
         job.catchUpBudget = in.readInt();

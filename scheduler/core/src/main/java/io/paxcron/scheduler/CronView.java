@@ -17,6 +17,11 @@ public interface CronView {
   /** Every job, by name. */
   List<JobView> jobs();
 
+  /** How many jobs there are (without building their views). */
+  default int jobCount() {
+    return jobs().size();
+  }
+
   /** The job's terminal ledger records, newest first (empty if the job does not exist). */
   List<LedgerRecord> ledger(String job);
 

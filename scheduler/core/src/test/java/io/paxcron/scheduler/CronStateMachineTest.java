@@ -2,8 +2,10 @@ package io.paxcron.scheduler;
 
 import static io.paxcron.scheduler.Fixture.at;
 import static io.paxcron.scheduler.Fixture.job;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.schedule.DstPolicy;
@@ -65,6 +67,65 @@ final class CronStateMachineTest {
                 job("a", "@every 30s").build(), ExpectedVersion.exactly(2), Map.of(), at(3)));
     assertTrue(fresh.applied());
     assertEquals(4, fresh.version());
+  }
+
+  @Test
+  void aPutBeyondMaxJobsIsRejectedNamingTheSettingAndChangesNothing() {
+    Fixture small = new Fixture(new CronStateMachine(new CronLimits(2, 1_000)));
+    small.put(job("a", "@every 10s").build(), at(0));
+    small.put(job("b", "@every 10s").build(), at(1));
+    CommandResult third = small.put(job("c", "@every 10s").build(), at(2));
+    assertEquals(CommandResult.Status.REJECTED, third.status());
+    assertEquals("the cluster holds the maximum of 2 jobs (setting max-jobs)", third.message());
+    assertEquals(2, small.machine.jobCount());
+    assertTrue(small.machine.job("c").isEmpty());
+    // Changing a job that exists creates nothing, so the limit does not stand in its way.
+    assertTrue(small.put(job("a", "@every 20s").build(), at(3)).applied());
+  }
+
+  @Test
+  void limitsOutOfRangeAreRefusedNamingTheSetting() {
+    IllegalArgumentException jobs =
+        assertThrows(IllegalArgumentException.class, () -> new CronLimits(0, 1_000));
+    assertEquals("max-jobs must be 1..10000000, got 0", jobs.getMessage());
+    IllegalArgumentException records =
+        assertThrows(IllegalArgumentException.class, () -> new CronLimits(10, 0));
+    assertEquals("max-ledger-records must be 1..100000000, got 0", records.getMessage());
+  }
+
+  @Test
+  void aSnapshotWithMoreJobsThanALoweredMaxJobsIsRestoredWhole() {
+    fixture.put(job("a", "@every 10s").build(), at(0));
+    fixture.put(job("b", "@every 10s").build(), at(1));
+    fixture.put(job("c", "@every 10s").build(), at(2));
+    CronStateMachine lowered = new CronStateMachine(new CronLimits(2, 1_000));
+    lowered.restore(fixture.machine.snapshot());
+    assertEquals(3, lowered.jobCount());
+    assertEquals(
+        CommandResult.Status.REJECTED,
+        new Fixture(lowered).put(job("d", "@every 10s").build(), at(3)).status());
+  }
+
+  @Test
+  void theLaunchDensityFollowsPutsReplacementsDeletesAndRestores() {
+    fixture.put(job("a", "0 5 * * *").build(), at(0));
+    fixture.put(job("b", "*/10 * * * *").zone("Europe/Berlin").build(), at(1));
+    fixture.put(job("c", "@every 7m").build(), at(2));
+    fixture.put(job("a", "30 6 * * 1-5").build(), at(3));
+    fixture.apply(new CronCommand.DeleteJob("c", ExpectedVersion.ANY, at(4)));
+    fixture.apply(new CronCommand.PauseJob("b", at(5)));
+    io.paxcron.schedule.LaunchDensity expected = new io.paxcron.schedule.LaunchDensity();
+    expected.add(
+        io.paxcron.schedule.CronExpression.parse("30 6 * * 1-5"), java.time.ZoneOffset.UTC, at(3));
+    expected.add(
+        io.paxcron.schedule.CronExpression.parse("*/10 * * * *"),
+        java.time.ZoneId.of("Europe/Berlin"),
+        at(1));
+    assertArrayEquals(expected.histogram(), fixture.machine.launchDensity().histogram());
+
+    CronStateMachine restored = new CronStateMachine();
+    restored.restore(fixture.machine.snapshot());
+    assertArrayEquals(expected.histogram(), restored.launchDensity().histogram());
   }
 
   @Test
