@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One {@code WatchRuns} stream: after every applied slot it reads the ledger records recorded since
@@ -21,8 +22,11 @@ import java.util.Map;
  * place (same sequence, larger count), so the watch remembers the newest record it sent per job and
  * sends it again when it grew.
  *
- * <p>Cost: each poll scans every job's newest records (all jobs for an unfiltered watch). Fine for
- * thousands of jobs; a cluster near {@code MAX_JOBS} wants a ledger tail index in {@code CronView}.
+ * <p>Cost: a watch of one job reads that job's newest records. A watch of every job reads every
+ * job's ledger once (its first delivery, or when it fell more than {@link
+ * io.paxcron.scheduler.CronStateMachine#MAX_LEDGER_CHANGES_KEPT} changes behind); after that it
+ * reads only the ledger changes applied since its last delivery ({@link
+ * CronView#ledgerChangesAfter}), so the cost of a poll does not grow with the number of jobs.
  *
  * <p>Threading: {@link #poll} may be called from any thread; the query runs on the cluster's state
  * thread, and only one query or completion touches the watch's fields at a time (the {@code
@@ -31,7 +35,11 @@ import java.util.Map;
 final class LedgerWatch {
   private record Sent(long sequence, long instantCount) {}
 
-  private record Delivery(List<LedgerRecord> records, boolean more) {}
+  /**
+   * @param revision the ledger revision the watch has seen up to, or -1 if it must read every job's
+   *     ledger again
+   */
+  private record Delivery(List<LedgerRecord> records, boolean more, long revision) {}
 
   private final CronCluster cluster;
   private final ServerCallStreamObserver<WatchRunsResponse> observer;
@@ -40,6 +48,10 @@ final class LedgerWatch {
   private final Runnable onClose;
   private final Map<String, Sent> newestSent = new HashMap<>();
   private long afterSequence;
+
+  /** The ledger revision delivered up to (unfiltered watches), or -1: read every job's ledger. */
+  private long revision = -1;
+
   private CronCluster.Subscription subscription;
   private boolean running;
   private boolean dirty;
@@ -113,6 +125,7 @@ final class LedgerWatch {
                   }
                   observer.onNext(WatchRunsResponse.newBuilder().addAllRecords(protos).build());
                 }
+                revision = delivery.revision();
                 running = false;
                 again = dirty || delivery.more();
               }
@@ -127,6 +140,14 @@ final class LedgerWatch {
    * runs.
    */
   private Delivery collect(CronView view) {
+    if (job.isEmpty() && revision >= 0) {
+      Optional<List<CronView.LedgerChange>> changes =
+          view.ledgerChangesAfter(revision, 4 * maxBatch);
+      if (changes.isPresent()) {
+        return collectChanges(changes.get());
+      }
+    }
+    long scannedAt = view.ledgerRevision();
     List<String> jobs =
         job.isEmpty() ? view.jobs().stream().map(JobView::name).toList() : List.of(job);
     List<LedgerRecord> fresh = new ArrayList<>();
@@ -153,7 +174,39 @@ final class LedgerWatch {
     int room = maxBatch - records.size();
     boolean more = grown.size() > records.size() || fresh.size() > room;
     records.addAll(fresh.subList(0, Math.min(fresh.size(), room)));
-    return new Delivery(List.copyOf(records), more);
+    // Only a complete delivery may continue from the ledger changes after it.
+    return new Delivery(List.copyOf(records), more, job.isEmpty() && !more ? scannedAt : -1);
+  }
+
+  /** One delivery from the ledger changes after {@link #revision}, oldest first. */
+  private Delivery collectChanges(List<CronView.LedgerChange> changes) {
+    List<LedgerRecord> records = new ArrayList<>();
+    Map<String, Sent> sentHere = new HashMap<>();
+    long reached = revision;
+    int used = 0;
+    for (CronView.LedgerChange change : changes) {
+      if (records.size() == maxBatch) {
+        break;
+      }
+      used++;
+      reached = change.revision();
+      LedgerRecord record = change.record();
+      String name = record.runId().job();
+      Sent sent = sentHere.containsKey(name) ? sentHere.get(name) : newestSent.get(name);
+      boolean fresh =
+          record.sequence() > afterSequence
+              && (sent == null || record.sequence() > sent.sequence());
+      boolean grown =
+          sent != null
+              && record.sequence() == sent.sequence()
+              && record.instantCount() > sent.instantCount();
+      if (fresh || grown) {
+        records.add(record);
+        sentHere.put(name, new Sent(record.sequence(), record.instantCount()));
+      }
+    }
+    boolean more = used < changes.size() || changes.size() == 4 * maxBatch;
+    return new Delivery(List.copyOf(records), more, reached);
   }
 
   private synchronized void close() {

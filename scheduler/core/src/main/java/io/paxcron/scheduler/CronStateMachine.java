@@ -93,6 +93,12 @@ public final class CronStateMachine implements StateMachine, CronView {
   public static final int MAX_PENDING_CHANGES = 1_000_000;
 
   /**
+   * Most ledger changes remembered for {@link #ledgerChangesAfter} (a watch further behind reads
+   * every job's ledger once).
+   */
+  public static final int MAX_LEDGER_CHANGES_KEPT = 100_000;
+
+  /**
    * The snapshot image format this code writes: job specs of {@link CronCodec#FORMAT_VERSION} and
    * ledger records with their {@link RunDetail}. Format 1 (specs without stdin, run-as, source and
    * annotations; records without detail) is still read.
@@ -133,6 +139,17 @@ public final class CronStateMachine implements StateMachine, CronView {
    * behaviour never depends on it, and snapshots do not hold it (a restore rebuilds it).
    */
   private LaunchDensity density = new LaunchDensity();
+
+  private record TailEntry(long revision, String job, long sequence) {}
+
+  /**
+   * The latest {@link #MAX_LEDGER_CHANGES_KEPT} ledger changes, oldest first, so that a watch of
+   * every job reads what changed instead of every job's ledger after each slot. Local to this
+   * replica, like the density: not in snapshots, restarted empty by a restore.
+   */
+  private final ArrayDeque<TailEntry> ledgerTail = new ArrayDeque<>();
+
+  private long ledgerRevision;
 
   /** A state machine with the default limits ({@link CronLimits#DEFAULT}). */
   public CronStateMachine() {
@@ -989,6 +1006,7 @@ public final class CronStateMachine implements StateMachine, CronView {
               appliedSlot);
       job.ledger.pollLast();
       job.ledger.addLast(extended);
+      noteLedgerChange(job, extended);
       emit(new StateChange.RunEnded(extended));
       return;
     }
@@ -1042,6 +1060,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   private void appendRecord(JobState job, LedgerRecord record) {
     job.ledger.addLast(record);
     ledgerSize++;
+    noteLedgerChange(job, record);
     ledgerOrder.addLast(new LedgerEntry(record.sequence(), job.name(), job.incarnation));
     emit(new StateChange.RunEnded(record));
     trimJobLedger(job);
@@ -1050,6 +1069,13 @@ public final class CronStateMachine implements StateMachine, CronView {
     }
     if (ledgerOrder.size() > 2 * ledgerSize + 1024) {
       compactLedgerOrder();
+    }
+  }
+
+  private void noteLedgerChange(JobState job, LedgerRecord record) {
+    ledgerTail.addLast(new TailEntry(++ledgerRevision, job.name(), record.sequence()));
+    if (ledgerTail.size() > MAX_LEDGER_CHANGES_KEPT) {
+      ledgerTail.pollFirst();
     }
   }
 
@@ -1157,6 +1183,83 @@ public final class CronStateMachine implements StateMachine, CronView {
   public Optional<JobView> job(String name) {
     JobState job = jobs.get(name);
     return job == null ? Optional.empty() : Optional.of(view(job));
+  }
+
+  @Override
+  public List<JobView> jobsAfter(String after, int limit) {
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must be >= 0, got " + limit);
+    }
+    List<JobView> views = new ArrayList<>(Math.min(limit, jobs.size()));
+    for (JobState job : jobs.tailMap(after, false).values()) {
+      if (views.size() == limit) {
+        break;
+      }
+      views.add(view(job));
+    }
+    return views;
+  }
+
+  @Override
+  public long ledgerRevision() {
+    return ledgerRevision;
+  }
+
+  @Override
+  public Optional<List<LedgerChange>> ledgerChangesAfter(long revision, int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be >= 1, got " + limit);
+    }
+    if (revision < 0 || revision > ledgerRevision) {
+      return Optional.empty();
+    }
+    if (revision == ledgerRevision) {
+      return Optional.of(List.of());
+    }
+    TailEntry oldest = ledgerTail.peekFirst();
+    if (oldest == null || oldest.revision() > revision + 1) {
+      return Optional.empty();
+    }
+    // Entries are consecutive revisions: the one after `revision` is at a known offset, and the
+    // walk from the end is short when the caller is close behind.
+    int skip = (int) (revision + 1 - oldest.revision());
+    int from = ledgerTail.size() - skip;
+    List<TailEntry> wanted = new ArrayList<>(Math.min(limit, from));
+    Iterator<TailEntry> newestFirst = ledgerTail.descendingIterator();
+    for (int i = 0; i < from && newestFirst.hasNext(); i++) {
+      wanted.add(newestFirst.next());
+    }
+    Collections.reverse(wanted);
+    List<LedgerChange> found = new ArrayList<>(Math.min(limit, wanted.size()));
+    for (TailEntry entry : wanted) {
+      if (found.size() == limit) {
+        break;
+      }
+      LedgerRecord record = currentRecord(entry);
+      if (record != null) {
+        found.add(new LedgerChange(entry.revision(), record));
+      }
+    }
+    return Optional.of(found);
+  }
+
+  /** The record a tail entry names as it is now, or null if it is gone. */
+  private LedgerRecord currentRecord(TailEntry entry) {
+    JobState job = jobs.get(entry.job());
+    if (job == null) {
+      return null;
+    }
+    Iterator<LedgerRecord> newestFirst = job.ledger.descendingIterator();
+    while (newestFirst.hasNext()) {
+      LedgerRecord record = newestFirst.next();
+      if (record.sequence() == entry.sequence()) {
+        return record;
+      }
+      if (record.sequence() < entry.sequence()) {
+        return null;
+      }
+    }
+    return null;
   }
 
   @Override
@@ -1321,6 +1424,9 @@ public final class CronStateMachine implements StateMachine, CronView {
   public void restore(byte[] snapshot) {
     jobs.clear();
     density = new LaunchDensity();
+    ledgerTail.clear();
+    // Every watch must read the restored ledger whole: no revision before this one is answerable.
+    ledgerRevision++;
     cursors.clear();
     open.clear();
     ledgerOrder.clear();

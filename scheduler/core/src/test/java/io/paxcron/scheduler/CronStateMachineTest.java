@@ -604,6 +604,34 @@ final class CronStateMachineTest {
   }
 
   @Test
+  void ledgerChangesAfterARevisionNameAppendedAndGrownRecordsOldestFirst() {
+    fixture.put(job("a", "@every 10s").build(), at(0));
+    fixture.put(job("b", "@every 10s").build(), at(0));
+    fixture.apply(new CronCommand.PauseJob("a", at(1)));
+    long before = fixture.machine.ledgerRevision();
+    fixture.tick(at(10)); // a: SKIPPED(PAUSED) appended; b: due
+    fixture.runToSuccess("b", at(10), "agent-1"); // b: SUCCEEDED appended
+    fixture.tick(at(20)); // a: the stretch of skips grows in place
+    List<String> changes =
+        fixture.machine.ledgerChangesAfter(before, 10).orElseThrow().stream()
+            .map(change -> change.record().runId().job() + " x" + change.record().instantCount())
+            .toList();
+    // The record of 'a' as it is now, at each of its two changes.
+    assertEquals(List.of("a x2", "b x1", "a x2"), changes);
+    assertEquals(
+        1, fixture.machine.ledgerChangesAfter(before, 1).orElseThrow().size(), "the limit");
+    assertEquals(
+        List.of(),
+        fixture.machine.ledgerChangesAfter(fixture.machine.ledgerRevision(), 10).orElseThrow());
+
+    CronStateMachine restored = new CronStateMachine();
+    restored.restore(fixture.machine.snapshot());
+    assertTrue(
+        restored.ledgerChangesAfter(0, 10).isEmpty(),
+        "a restored replica cannot say what changed before its restore: read every ledger");
+  }
+
+  @Test
   void pausingAJobSkipsItsDueRunsThatWereNotLaunched() {
     fixture.put(job("a", "@every 10s").build(), at(0));
     fixture.tick(at(10));
