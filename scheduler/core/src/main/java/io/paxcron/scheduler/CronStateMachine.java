@@ -8,6 +8,7 @@ import io.paxcron.schedule.NextFire;
 import io.paxcron.schedule.Schedule;
 import io.paxcron.schedule.ScheduleField;
 import io.paxcron.schedule.ScheduleZone;
+import io.paxcron.schedule.Syntax;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -142,6 +143,32 @@ public final class CronStateMachine implements StateMachine, CronView {
 
   private record TailEntry(long revision, String job, long sequence) {}
 
+  /** What a resolved schedule is made from: the schedule text, its syntax and the chosen values. */
+  private record ScheduleKey(String text, Syntax syntax, Map<ScheduleField, Integer> chosen) {}
+
+  /** A resolved schedule shared by every job with the same key, and how many jobs use it. */
+  private static final class SharedSchedule {
+    final ScheduleKey key;
+    final Schedule schedule;
+    int users;
+
+    SharedSchedule(ScheduleKey key, Schedule schedule) {
+      this.key = key;
+      this.schedule = schedule;
+    }
+  }
+
+  /**
+   * Resolved schedules (immutable) kept once for all the jobs that have the same one: a million
+   * jobs have a few thousand distinct schedules, and each parsed copy costs hundreds of bytes and a
+   * parse per put. Entries are counted and dropped when no job uses them, so there are never more
+   * than jobs. Zones likewise (at most the JDK's few hundred zone ids).
+   */
+  private final java.util.HashMap<ScheduleKey, SharedSchedule> sharedSchedules =
+      new java.util.HashMap<>();
+
+  private final java.util.HashMap<String, ZoneId> sharedZones = new java.util.HashMap<>();
+
   /**
    * The latest {@link #MAX_LEDGER_CHANGES_KEPT} ledger changes, oldest first, so that a watch of
    * every job reads what changed instead of every job's ledger after each slot. Local to this
@@ -197,6 +224,9 @@ public final class CronStateMachine implements StateMachine, CronView {
     Map<ScheduleField, Integer> chosen;
     Schedule schedule;
     ZoneId zone;
+
+    /** The shared resolved schedule ({@link #schedule} is its schedule). */
+    SharedSchedule shared;
 
     /** The instant whose zone offset and week placed this job in {@link #density}. */
     Instant densityReference;
@@ -305,12 +335,15 @@ public final class CronStateMachine implements StateMachine, CronView {
         && existing.spec.syntax() == spec.syntax()) {
       chosen = existing.chosen; // "?" values are re-balanced only on request (DESIGN §4).
     }
-    Schedule schedule;
+    SharedSchedule shared;
     try {
-      schedule = resolve(spec, chosen);
+      shared = acquireSchedule(spec, chosen);
     } catch (IllegalArgumentException e) {
       return CommandResult.invalid(List.of(new FieldError("schedule", e.getMessage())));
     }
+    ZoneId zone = sharedZone(spec.zone());
+    spec = withSharedStrings(spec, shared, zone);
+    chosen = shared.key.chosen();
     JobState job = existing != null ? existing : new JobState(appliedSlot);
     boolean retime =
         existing == null
@@ -319,12 +352,14 @@ public final class CronStateMachine implements StateMachine, CronView {
     if (existing != null) {
       cursors.remove(cursorKey(existing));
       density.remove(existing.schedule, existing.zone, existing.densityReference);
+      releaseSchedule(existing.shared);
     }
     job.spec = spec;
     job.version = appliedSlot;
-    job.chosen = chosen.isEmpty() ? Map.of() : Collections.unmodifiableMap(new EnumMap<>(chosen));
-    job.schedule = schedule;
-    job.zone = ZoneId.of(spec.zone());
+    job.chosen = chosen;
+    job.shared = shared;
+    job.schedule = shared.schedule;
+    job.zone = zone;
     job.densityReference = clock;
     density.add(job.schedule, job.zone, job.densityReference);
     if (retime) {
@@ -350,6 +385,57 @@ public final class CronStateMachine implements StateMachine, CronView {
     emit(
         new StateChange.JobScheduled(job.name(), job.cursor == null ? null : job.cursor.instant()));
     return CommandResult.applied(job.version);
+  }
+
+  /**
+   * The shared resolved schedule of {@code spec} with {@code chosen}, counted as used once more.
+   *
+   * @throws IllegalArgumentException if the chosen values do not fit the schedule
+   */
+  private SharedSchedule acquireSchedule(JobSpec spec, Map<ScheduleField, Integer> chosen) {
+    ScheduleKey key =
+        new ScheduleKey(
+            spec.schedule(),
+            spec.syntax(),
+            chosen.isEmpty() ? Map.of() : Collections.unmodifiableMap(new EnumMap<>(chosen)));
+    SharedSchedule shared = sharedSchedules.get(key);
+    if (shared == null) {
+      shared = new SharedSchedule(key, resolve(spec, chosen));
+      sharedSchedules.put(key, shared);
+    }
+    shared.users++;
+    return shared;
+  }
+
+  /** How many distinct resolved schedules the jobs use (each kept once). */
+  int distinctSchedules() {
+    return sharedSchedules.size();
+  }
+
+  private void releaseSchedule(SharedSchedule shared) {
+    if (--shared.users == 0) {
+      sharedSchedules.remove(shared.key);
+    } else if (shared.users < 0) {
+      throw new IllegalStateException(
+          "schedule '" + shared.key.text() + "' released once too often");
+    }
+  }
+
+  private ZoneId sharedZone(String id) {
+    ZoneId zone = sharedZones.get(id);
+    if (zone == null) {
+      zone = ScheduleZone.parse(id);
+      sharedZones.put(id, zone);
+    }
+    return zone;
+  }
+
+  /** The spec with its schedule text and zone id the shared instances (equal strings). */
+  private static JobSpec withSharedStrings(JobSpec spec, SharedSchedule shared, ZoneId zone) {
+    if (spec.schedule() == shared.key.text() && spec.zone() == zone.getId()) {
+      return spec;
+    }
+    return spec.toBuilder().schedule(shared.key.text()).zone(zone.getId()).build();
   }
 
   private static Schedule resolve(JobSpec spec, Map<ScheduleField, Integer> chosen) {
@@ -434,6 +520,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     cursors.remove(cursorKey(job));
     jobs.remove(job.name());
     density.remove(job.schedule, job.zone, job.densityReference);
+    releaseSchedule(job.shared);
     ledgerSize -= job.ledger.size();
     emit(new StateChange.JobRemoved(job.name()));
     return CommandResult.applied(appliedSlot);
@@ -1424,6 +1511,8 @@ public final class CronStateMachine implements StateMachine, CronView {
   public void restore(byte[] snapshot) {
     jobs.clear();
     density = new LaunchDensity();
+    sharedSchedules.clear();
+    sharedZones.clear();
     ledgerTail.clear();
     // Every watch must read the restored ledger whole: no revision before this one is answerable.
     ledgerRevision++;
@@ -1457,19 +1546,21 @@ public final class CronStateMachine implements StateMachine, CronView {
       int jobCount = in.readCount(CronLimits.MAX_JOBS_CEILING, 16);
       for (int i = 0; i < jobCount; i++) {
         // Snapshot format N holds job specs of command format N (both grew the spec together).
-        JobSpec spec = CronCodec.readSpec(in, format);
+        JobSpec read = CronCodec.readSpec(in, format);
         long version = in.readLong();
         JobState job = new JobState(in.readLong());
-        job.spec = spec;
         job.version = version;
         int chosenCount = in.readCount(CronCodec.MAX_CHOSEN_VALUES, 8);
         Map<ScheduleField, Integer> chosen = new EnumMap<>(ScheduleField.class);
         for (int c = 0; c < chosenCount; c++) {
           chosen.put(in.readEnum(ScheduleField.class), in.readInt());
         }
-        job.chosen = chosen.isEmpty() ? Map.of() : Collections.unmodifiableMap(chosen);
-        job.schedule = resolve(spec, job.chosen);
-        job.zone = ScheduleZone.parse(spec.zone());
+        job.shared = acquireSchedule(read, chosen);
+        job.chosen = job.shared.key.chosen();
+        job.schedule = job.shared.schedule;
+        job.zone = sharedZone(read.zone());
+        JobSpec spec = withSharedStrings(read, job.shared, job.zone);
+        job.spec = spec;
         job.densityReference = clock;
         density.add(job.schedule, job.zone, job.densityReference);
         job.cursor = readCursor(in);

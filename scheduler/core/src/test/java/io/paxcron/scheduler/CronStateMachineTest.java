@@ -129,6 +129,25 @@ final class CronStateMachineTest {
   }
 
   @Test
+  void jobsWithTheSameScheduleShareOneResolvedCopyUntilTheLastGoes() {
+    fixture.put(job("a", "0 5 * * *").build(), at(0));
+    fixture.put(job("b", "0 5 * * *").build(), at(1));
+    fixture.put(job("c", "*/10 * * * *").build(), at(2));
+    assertEquals(2, fixture.machine.distinctSchedules());
+    assertTrue(
+        fixture.machine.job("a").orElseThrow().spec().schedule()
+            == fixture.machine.job("b").orElseThrow().spec().schedule(),
+        "one schedule text for both jobs");
+    fixture.put(job("a", "*/10 * * * *").build(), at(3));
+    assertEquals(2, fixture.machine.distinctSchedules());
+    fixture.apply(new CronCommand.DeleteJob("b", ExpectedVersion.ANY, at(4)));
+    assertEquals(1, fixture.machine.distinctSchedules());
+    CronStateMachine restored = new CronStateMachine();
+    restored.restore(fixture.machine.snapshot());
+    assertEquals(1, restored.distinctSchedules());
+  }
+
+  @Test
   void createOnlyPutConflictsWithAnExistingJob() {
     fixture.put(job("a", "@every 10s").build(), at(0));
     CommandResult again =
