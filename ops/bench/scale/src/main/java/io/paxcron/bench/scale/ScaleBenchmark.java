@@ -105,7 +105,7 @@ public final class ScaleBenchmark {
       for (int a = 0; a < options.agents(); a++) {
         cluster.startAgent("scale-" + a, List.of("--capacity", "4096"));
       }
-      try (JobClient client = JobClient.connect(cluster.clientAddresses())) {
+      try (JobClient client = patientClient(cluster.clientAddresses())) {
         awaitAgents(cluster, options.agents());
         long[] heapBefore = heapUsedAfterFullGc(cluster);
         out.printf(Locale.ROOT, "heap used after a full GC, empty: %s bytes%n", str(heapBefore));
@@ -125,6 +125,7 @@ public final class ScaleBenchmark {
             case DAILY -> jobs.add(job(name, "? ? * * *"));
           }
         }
+        long ballotBefore = client.status().getBallotRound();
         long loadStart = System.nanoTime();
         putAll(cluster, jobs, options.putClients());
         // The burst goes last, at a minute far enough ahead that it falls in the measuring window.
@@ -137,12 +138,15 @@ public final class ScaleBenchmark {
         putAll(cluster, burstJobs, options.putClients());
         double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
         results.putJobsPerSecond = options.jobs() / loadSeconds;
+        results.ballotsDuringLoad = client.status().getBallotRound() - ballotBefore;
         out.printf(
             Locale.ROOT,
-            "put %d jobs in %.1f s: %.0f jobs/s (%d per Apply, %d client threads)%n",
+            "put %d jobs in %.1f s: %.0f jobs/s (%d per Apply, %d client threads); the ballot"
+                + " round rose by %d meanwhile (elections)%n",
             options.jobs(),
             loadSeconds,
             results.putJobsPerSecond,
+            results.ballotsDuringLoad,
             APPLY_BATCH,
             options.putClients());
 
@@ -406,6 +410,7 @@ public final class ScaleBenchmark {
   /** Every figure of one run, and the JSON report. */
   private static final class Results {
     double putJobsPerSecond;
+    long ballotsDuringLoad;
     double heapBytesPerJob;
     long[] heapBefore = new long[0];
     long[] heapAfter = new long[0];
@@ -474,6 +479,7 @@ public final class ScaleBenchmark {
                 "replica_heap_mb": %d,
                 "put_jobs_per_s": %.0f,
                 "put_clients": %d,
+                "ballot_rounds_during_load": %d,
                 "heap_bytes_per_job": %.0f,
                 "heap_used_before_bytes": %s,
                 "heap_used_after_bytes": %s,
@@ -512,6 +518,7 @@ public final class ScaleBenchmark {
               options.replicaHeapMb(),
               putJobsPerSecond,
               options.putClients(),
+              ballotsDuringLoad,
               heapBytesPerJob,
               str(heapBefore),
               str(heapAfter),
