@@ -3,7 +3,6 @@ package io.paxcron.api;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.paxcron.proto.v1.WatchRunsResponse;
 import io.paxcron.scheduler.CronView;
-import io.paxcron.scheduler.JobView;
 import io.paxcron.scheduler.LedgerRecord;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,11 +21,14 @@ import java.util.Optional;
  * place (same sequence, larger count), so the watch remembers the newest record it sent per job and
  * sends it again when it grew.
  *
- * <p>Cost: a watch of one job reads that job's newest records. A watch of every job reads every
- * job's ledger once (its first delivery, or when it fell more than {@link
- * io.paxcron.scheduler.CronStateMachine#MAX_LEDGER_CHANGES_KEPT} changes behind); after that it
+ * <p>Cost: a watch of one job reads that job's newest records. A watch of every job never reads
+ * every job: its first delivery (or one after it fell more than {@link
+ * io.paxcron.scheduler.CronStateMachine#MAX_LEDGER_CHANGES_KEPT} changes behind) takes the records
+ * after its sequence from the cross-job ledger order ({@link CronView#ledgerAfter}); after that it
  * reads only the ledger changes applied since its last delivery ({@link
- * CronView#ledgerChangesAfter}), so the cost of a poll does not grow with the number of jobs.
+ * CronView#ledgerChangesAfter}). Every replica's dashboard holds such a watch on the leader, and a
+ * new leader answers all of them at once, so this matters: reading every job's ledger there took
+ * long enough at 100,000 jobs to cost the new leader its lease.
  *
  * <p>Threading: {@link #poll} may be called from any thread; the query runs on the cluster's state
  * thread, and only one query or completion touches the watch's fields at a time (the {@code
@@ -148,34 +150,58 @@ final class LedgerWatch {
       }
     }
     long scannedAt = view.ledgerRevision();
-    List<String> jobs =
-        job.isEmpty() ? view.jobs().stream().map(JobView::name).toList() : List.of(job);
+    if (job.isEmpty()) {
+      return collectEveryJob(view, scannedAt);
+    }
     List<LedgerRecord> fresh = new ArrayList<>();
     List<LedgerRecord> grown = new ArrayList<>();
-    for (String name : jobs) {
-      for (LedgerRecord record : view.ledger(name)) { // newest first
-        if (record.sequence() > afterSequence) {
-          fresh.add(record);
-          continue;
-        }
-        // The newest record already sent may have grown since (even if newer ones followed it).
-        Sent sent = newestSent.get(name);
-        if (sent != null
-            && record.sequence() == sent.sequence()
-            && record.instantCount() > sent.instantCount()) {
-          grown.add(record);
-        }
-        break;
+    for (LedgerRecord record : view.ledger(job)) { // newest first
+      if (record.sequence() > afterSequence) {
+        fresh.add(record);
+        continue;
       }
+      // The newest record already sent may have grown since (even if newer ones followed it).
+      Sent sent = newestSent.get(job);
+      if (sent != null
+          && record.sequence() == sent.sequence()
+          && record.instantCount() > sent.instantCount()) {
+        grown.add(record);
+      }
+      break;
     }
     fresh.sort(Comparator.comparingLong(LedgerRecord::sequence));
+    return deliver(grown, fresh, -1);
+  }
+
+  /**
+   * A watch of every job without a usable revision (its first delivery, or after falling behind the
+   * kept changes): the records after its sequence from the cross-job order, and the growth of the
+   * records it sent. Costs the records after its position and the jobs it sent records of, never
+   * every job.
+   */
+  private Delivery collectEveryJob(CronView view, long scannedAt) {
+    List<LedgerRecord> grown = new ArrayList<>();
+    for (Map.Entry<String, Sent> sent : newestSent.entrySet()) {
+      view.newestRecord(sent.getKey())
+          .filter(record -> record.sequence() == sent.getValue().sequence())
+          .filter(record -> record.instantCount() > sent.getValue().instantCount())
+          .ifPresent(grown::add);
+    }
+    List<LedgerRecord> fresh = view.ledgerAfter(afterSequence, maxBatch + 1);
+    return deliver(grown, fresh, scannedAt);
+  }
+
+  /**
+   * Grown records first, then fresh ones (oldest first), at most {@code maxBatch}; only a complete
+   * delivery may continue from the ledger changes after {@code scannedAt}.
+   */
+  private Delivery deliver(List<LedgerRecord> grown, List<LedgerRecord> fresh, long scannedAt) {
     List<LedgerRecord> records =
         new ArrayList<>(grown.subList(0, Math.min(grown.size(), maxBatch)));
     int room = maxBatch - records.size();
     boolean more = grown.size() > records.size() || fresh.size() > room;
     records.addAll(fresh.subList(0, Math.min(fresh.size(), room)));
-    // Only a complete delivery may continue from the ledger changes after it.
-    return new Delivery(List.copyOf(records), more, job.isEmpty() && !more ? scannedAt : -1);
+    return new Delivery(List.copyOf(records), more, more ? -1 : scannedAt);
   }
 
   /** One delivery from the ledger changes after {@link #revision}, oldest first. */

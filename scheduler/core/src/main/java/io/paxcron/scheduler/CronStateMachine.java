@@ -1330,6 +1330,56 @@ public final class CronStateMachine implements StateMachine, CronView {
     return Optional.of(found);
   }
 
+  @Override
+  public List<LedgerRecord> ledgerAfter(long afterSequence, int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be >= 1, got " + limit);
+    }
+    // The cross-job order is sorted by sequence (records are appended with rising sequences and
+    // a compaction sorts), so the records after `afterSequence` are its newest stretch.
+    int newer = 0;
+    Iterator<LedgerEntry> newestFirst = ledgerOrder.descendingIterator();
+    while (newestFirst.hasNext() && newestFirst.next().sequence() > afterSequence) {
+      newer++;
+    }
+    List<LedgerRecord> found = new ArrayList<>(Math.min(limit, newer));
+    Iterator<LedgerEntry> oldestFirst = ledgerOrder.iterator();
+    for (int skip = ledgerOrder.size() - newer; skip > 0; skip--) {
+      oldestFirst.next();
+    }
+    while (oldestFirst.hasNext() && found.size() < limit) {
+      LedgerEntry entry = oldestFirst.next();
+      JobState job = jobs.get(entry.job());
+      if (job != null && job.incarnation == entry.incarnation()) {
+        LedgerRecord record = recordWithSequence(job, entry.sequence());
+        if (record != null) {
+          found.add(record);
+        }
+      }
+    }
+    return found;
+  }
+
+  @Override
+  public Optional<LedgerRecord> newestRecord(String name) {
+    JobState job = jobs.get(name);
+    return job == null ? Optional.empty() : Optional.ofNullable(job.ledger.peekLast());
+  }
+
+  private static LedgerRecord recordWithSequence(JobState job, long sequence) {
+    Iterator<LedgerRecord> newestFirst = job.ledger.descendingIterator();
+    while (newestFirst.hasNext()) {
+      LedgerRecord record = newestFirst.next();
+      if (record.sequence() == sequence) {
+        return record;
+      }
+      if (record.sequence() < sequence) {
+        return null;
+      }
+    }
+    return null;
+  }
+
   /** The record a tail entry names as it is now, or null if it is gone. */
   private LedgerRecord currentRecord(TailEntry entry) {
     JobState job = jobs.get(entry.job());

@@ -65,6 +65,15 @@ public interface CronView {
    */
   Optional<List<LedgerChange>> ledgerChangesAfter(long revision, int limit);
 
+  /**
+   * The terminal records of every job with a sequence above {@code afterSequence}, oldest first, at
+   * most {@code limit}: in time proportional to the records after it, not to the jobs.
+   */
+  List<LedgerRecord> ledgerAfter(long afterSequence, int limit);
+
+  /** The job's newest terminal record, if it has one. */
+  Optional<LedgerRecord> newestRecord(String job);
+
   /** The job's open runs, by run id. */
   List<Run> openRuns(String job);
 

@@ -651,6 +651,28 @@ final class CronStateMachineTest {
   }
 
   @Test
+  void ledgerAfterASequenceListsTheNewerRecordsOfEveryJobOldestFirst() {
+    fixture.put(job("a", "@every 10s").build(), at(0));
+    fixture.put(job("b", "@every 10s").build(), at(0));
+    fixture.tick(at(10));
+    fixture.runToSuccess("a", at(10), "agent-1");
+    fixture.runToSuccess("b", at(10), "agent-1");
+    fixture.tick(at(20));
+    fixture.runToSuccess("b", at(20), "agent-1");
+    List<LedgerRecord> all = fixture.machine.ledgerAfter(0, 10);
+    assertEquals(
+        List.of("a@" + at(10), "b@" + at(10), "b@" + at(20)),
+        all.stream().map(record -> record.runId().toString()).toList());
+    assertEquals(
+        List.of("b@" + at(10)),
+        fixture.machine.ledgerAfter(all.get(0).sequence(), 1).stream()
+            .map(record -> record.runId().toString())
+            .toList());
+    assertEquals(List.of(), fixture.machine.ledgerAfter(all.get(2).sequence(), 10));
+    assertEquals(all.get(2), fixture.machine.newestRecord("b").orElseThrow());
+  }
+
+  @Test
   void pausingAJobSkipsItsDueRunsThatWereNotLaunched() {
     fixture.put(job("a", "@every 10s").build(), at(0));
     fixture.tick(at(10));

@@ -1,12 +1,21 @@
 package io.paxcron.bench.scale;
 
+import io.paxcron.api.JobBatchStateMachine;
+import io.paxcron.api.JobChange;
 import io.paxcron.api.JobClient;
+import io.paxcron.api.LeaderStamper;
 import io.paxcron.paxos.replica.LogClient;
 import io.paxcron.proto.v1.Job;
 import io.paxcron.proto.v1.ListJobsResponse;
 import io.paxcron.schedule.CronExpression;
 import io.paxcron.schedule.LaunchDensity;
 import io.paxcron.schedule.QuestionMarkResolver;
+import io.paxcron.scheduler.CronCodec;
+import io.paxcron.scheduler.CronCommand;
+import io.paxcron.scheduler.CronStateMachine;
+import io.paxcron.scheduler.ExpectedVersion;
+import io.paxcron.scheduler.JobCommand;
+import io.paxcron.scheduler.JobSpec;
 import io.paxcron.server.LocalCluster;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -92,6 +101,7 @@ public final class ScaleBenchmark {
     Path minuteStarts = options.work().resolve("minute-starts.log").toAbsolutePath();
     Path burstStarts = options.work().resolve("burst-starts.log").toAbsolutePath();
     Results results = new Results();
+    measureStateMachine(options, results, out);
     try (LocalCluster cluster =
             // One host loads every job: the per-client write limit (50/s by default, keyed by
             // host without auth) would cap the load at 5,000 jobs/s, so it is raised as an
@@ -146,9 +156,9 @@ public final class ScaleBenchmark {
             options.jobs(),
             loadSeconds,
             results.putJobsPerSecond,
-            results.ballotsDuringLoad,
             APPLY_BATCH,
-            options.putClients());
+            options.putClients(),
+            results.ballotsDuringLoad);
 
         long[] heapAfter = heapUsedAfterFullGc(cluster);
         out.printf(Locale.ROOT, "heap used after a full GC, loaded: %s bytes%n", str(heapAfter));
@@ -291,6 +301,82 @@ public final class ScaleBenchmark {
     return n;
   }
 
+  /**
+   * The replicated state machine alone, in this process: the jobs applied as the leader would stamp
+   * and apply them (one {@code Apply} of 100 per slot), then the heap it holds after a full GC, a
+   * snapshot written and restored, and a tick. No log, no disk, no network: what the replicas
+   * cannot go below.
+   */
+  private static void measureStateMachine(Options options, Results results, PrintStream out) {
+    CronStateMachine cron = new CronStateMachine();
+    JobBatchStateMachine batch = new JobBatchStateMachine(cron);
+    Instant stamp = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    JobCommand command = new JobCommand.Argv(List.of("/bin/true"));
+    long before = heapUsedHere();
+    long slot = 0;
+    long start = System.nanoTime();
+    for (int from = 0; from < options.jobs(); from += APPLY_BATCH) {
+      List<JobChange> changes = new ArrayList<>(APPLY_BATCH);
+      for (int i = from; i < Math.min(options.jobs(), from + APPLY_BATCH); i++) {
+        String schedule =
+            switch (kindOf(i)) {
+              case SECOND -> "* * * * * *";
+              case MINUTE -> "? * * * * *";
+              case BURST -> "0 7 * * * *";
+              case HOURLY -> "? * * * *";
+              case DAILY -> "? ? * * *";
+            };
+        changes.add(
+            new JobChange.Put(
+                JobSpec.builder(String.format(Locale.ROOT, "scale-%07d", i), schedule, command)
+                    .build(),
+                ExpectedVersion.ANY));
+      }
+      stamp = stamp.plusMillis(5);
+      byte[] payload =
+          JobBatchStateMachine.encode(
+              LeaderStamper.stamp(changes, stamp, cron, cron::launchDensity));
+      batch.apply(++slot, payload);
+      cron.drainChanges(); // the leader's dispatcher drains them after every slot
+    }
+    results.stateMachinePutsPerSecond = options.jobs() / ((System.nanoTime() - start) / 1e9);
+    results.stateMachineHeapBytesPerJob = (heapUsedHere() - before) / (double) options.jobs();
+    long snapshotStart = System.nanoTime();
+    byte[] image = cron.snapshot();
+    results.snapshotWriteMs = (System.nanoTime() - snapshotStart) / 1e6;
+    results.snapshotBytes = image.length;
+    long restoreStart = System.nanoTime();
+    new CronStateMachine().restore(image);
+    results.snapshotRestoreMs = (System.nanoTime() - restoreStart) / 1e6;
+    long tickStart = System.nanoTime();
+    batch.apply(++slot, CronCodec.encode(new CronCommand.Tick(stamp.plusSeconds(1))));
+    results.tickMs = (System.nanoTime() - tickStart) / 1e6;
+    out.printf(
+        Locale.ROOT,
+        "state machine alone: %.0f jobs/s stamped and applied, %.0f heap bytes per job, snapshot"
+            + " %d bytes written in %.0f ms and restored in %.0f ms, a tick %.1f ms%n",
+        results.stateMachinePutsPerSecond,
+        results.stateMachineHeapBytesPerJob,
+        results.snapshotBytes,
+        results.snapshotWriteMs,
+        results.snapshotRestoreMs,
+        results.tickMs);
+    // Keep the machine reachable until the heap was measured.
+    if (cron.jobCount() != options.jobs()) {
+      throw new IllegalStateException("the state machine holds " + cron.jobCount() + " jobs");
+    }
+  }
+
+  /** This process's heap in use after a full GC (the benchmark's own state machine). */
+  private static long heapUsedHere() {
+    java.lang.management.MemoryMXBean memory =
+        java.lang.management.ManagementFactory.getMemoryMXBean();
+    for (int i = 0; i < 3; i++) {
+      memory.gc();
+    }
+    return memory.getHeapMemoryUsage().getUsed();
+  }
+
   private static void measureQueries(
       JobClient client, Options options, Results results, PrintStream out) {
     // Walk the whole list in pages of 1,000 (keeping each page's token), then time pages of the
@@ -410,6 +496,12 @@ public final class ScaleBenchmark {
   /** Every figure of one run, and the JSON report. */
   private static final class Results {
     double putJobsPerSecond;
+    double stateMachinePutsPerSecond;
+    double stateMachineHeapBytesPerJob;
+    long snapshotBytes;
+    double snapshotWriteMs;
+    double snapshotRestoreMs;
+    double tickMs;
     long ballotsDuringLoad;
     double heapBytesPerJob;
     long[] heapBefore = new long[0];
@@ -443,6 +535,14 @@ public final class ScaleBenchmark {
       row(out, "jobs", String.valueOf(options.jobs()));
       row(out, "put throughput, Apply batches of 100 (jobs/s)", f0(putJobsPerSecond));
       row(out, "replica heap per job after a full GC (bytes, worst replica)", f0(heapBytesPerJob));
+      row(
+          out,
+          "state machine alone: put (jobs/s), heap per job (bytes)",
+          f0(stateMachinePutsPerSecond) + ", " + f0(stateMachineHeapBytesPerJob));
+      row(
+          out,
+          "snapshot: bytes, write / restore (ms), state machine alone",
+          snapshotBytes + ", " + f0(snapshotWriteMs) + " / " + f0(snapshotRestoreMs));
       row(out, "List page of 100, p50 / max (ms)", f1(listPageP50Ms) + " / " + f1(listPageMaxMs));
       row(
           out,
@@ -479,6 +579,12 @@ public final class ScaleBenchmark {
                 "replica_heap_mb": %d,
                 "put_jobs_per_s": %.0f,
                 "put_clients": %d,
+                "state_machine_put_jobs_per_s": %.0f,
+                "state_machine_heap_bytes_per_job": %.0f,
+                "snapshot_bytes": %d,
+                "snapshot_write_ms": %.0f,
+                "snapshot_restore_ms": %.0f,
+                "tick_ms": %.1f,
                 "ballot_rounds_during_load": %d,
                 "heap_bytes_per_job": %.0f,
                 "heap_used_before_bytes": %s,
@@ -518,6 +624,12 @@ public final class ScaleBenchmark {
               options.replicaHeapMb(),
               putJobsPerSecond,
               options.putClients(),
+              stateMachinePutsPerSecond,
+              stateMachineHeapBytesPerJob,
+              snapshotBytes,
+              snapshotWriteMs,
+              snapshotRestoreMs,
+              tickMs,
               ballotsDuringLoad,
               heapBytesPerJob,
               str(heapBefore),
