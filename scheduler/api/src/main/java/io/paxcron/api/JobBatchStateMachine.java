@@ -281,7 +281,7 @@ public final class JobBatchStateMachine implements StateMachine {
       refusals.add(refusal);
       refused |= refusal != null;
     }
-    if (!refused && creates > 0 && cron.jobs().size() + creates > CronStateMachine.MAX_JOBS) {
+    if (!refused && creates > 0 && (long) cron.jobCount() + creates > cron.maxJobs()) {
       return Optional.of(
           commands.stream()
               .map(
@@ -290,8 +290,8 @@ public final class JobBatchStateMachine implements StateMachine {
                           CommandResult.Status.REJECTED,
                           0,
                           "the batch would exceed the maximum of "
-                              + CronStateMachine.MAX_JOBS
-                              + " jobs (MAX_JOBS)",
+                              + cron.maxJobs()
+                              + " jobs (setting max-jobs)",
                           List.of()))
               .toList());
     }

@@ -34,7 +34,7 @@ import io.paxcron.proto.v1.ResumeJobResponse;
 import io.paxcron.proto.v1.TriggerJobRequest;
 import io.paxcron.proto.v1.TriggerJobResponse;
 import io.paxcron.proto.v1.VersionConflict;
-import io.paxcron.scheduler.CronStateMachine;
+import io.paxcron.scheduler.CronLimits;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,9 +73,12 @@ public final class JobClient implements AutoCloseable {
   /** Largest {@link Settings#maxAttempts()} accepted. */
   public static final int MAX_ATTEMPTS_LIMIT = 100;
 
-  /** Most pages {@link #listAll()} reads (enough for {@link CronStateMachine#MAX_JOBS} jobs). */
+  /**
+   * Most pages {@link #listAll()} reads (enough for {@link CronLimits#MAX_JOBS_CEILING} jobs, the
+   * most any cluster may be set to hold).
+   */
   public static final int MAX_LIST_PAGES =
-      CronStateMachine.MAX_JOBS / JobServiceImpl.MAX_PAGE_SIZE + 1;
+      CronLimits.MAX_JOBS_CEILING / JobServiceImpl.MAX_PAGE_SIZE + 1;
 
   /**
    * How the client times and repeats attempts.

@@ -71,7 +71,7 @@ public class JobClientException extends RuntimeException {
   }
 
   /**
-   * FAILED_PRECONDITION without a conflict: well-formed, but not allowed now (e.g. MAX_JOBS
+   * FAILED_PRECONDITION without a conflict: well-formed, but not allowed now (e.g. max-jobs
    * reached).
    */
   public static final class RejectedException extends JobClientException {

@@ -478,17 +478,13 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
         .read(
             view -> {
               ListJobsResponse.Builder reply = ListJobsResponse.newBuilder();
-              String last = null;
-              for (JobView job : view.jobs()) {
-                if (job.name().compareTo(after) <= 0) {
-                  continue;
-                }
-                if (reply.getJobsCount() == pageSize) {
-                  reply.setNextPageToken(encodeToken(JOBS_TOKEN, last));
-                  break;
-                }
+              // One more than the page says whether another page follows.
+              List<JobView> page = view.jobsAfter(after, pageSize + 1);
+              for (JobView job : page.subList(0, Math.min(pageSize, page.size()))) {
                 reply.addJobs(JobProtos.toProto(job));
-                last = job.name();
+              }
+              if (page.size() > pageSize) {
+                reply.setNextPageToken(encodeToken(JOBS_TOKEN, page.get(pageSize - 1).name()));
               }
               return reply.build();
             })

@@ -39,7 +39,7 @@ public final class LeaderStamper {
    *
    * @param view the applied state (to keep the {@code ?} values of an unchanged schedule)
    * @param density the launch density of the current job set; built only if a {@code ?} must be
-   *     resolved (e.g. {@code () -> cron.launchDensity(stampedAt)}), then updated in place
+   *     resolved (e.g. {@code cron::launchDensity}), then updated in place
    */
   public static List<CronCommand> stamp(
       List<JobChange> changes, Instant stampedAt, CronView view, Supplier<LaunchDensity> density) {

@@ -3,13 +3,13 @@ package io.paxcron.api;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.paxcron.proto.v1.WatchRunsResponse;
 import io.paxcron.scheduler.CronView;
-import io.paxcron.scheduler.JobView;
 import io.paxcron.scheduler.LedgerRecord;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One {@code WatchRuns} stream: after every applied slot it reads the ledger records recorded since
@@ -21,8 +21,14 @@ import java.util.Map;
  * place (same sequence, larger count), so the watch remembers the newest record it sent per job and
  * sends it again when it grew.
  *
- * <p>Cost: each poll scans every job's newest records (all jobs for an unfiltered watch). Fine for
- * thousands of jobs; a cluster near {@code MAX_JOBS} wants a ledger tail index in {@code CronView}.
+ * <p>Cost: a watch of one job reads that job's newest records. A watch of every job never reads
+ * every job: its first delivery (or one after it fell more than {@link
+ * io.paxcron.scheduler.CronStateMachine#MAX_LEDGER_CHANGES_KEPT} changes behind) takes the records
+ * after its sequence from the cross-job ledger order ({@link CronView#ledgerAfter}); after that it
+ * reads only the ledger changes applied since its last delivery ({@link
+ * CronView#ledgerChangesAfter}). Every replica's dashboard holds such a watch on the leader, and a
+ * new leader answers all of them at once, so this matters: reading every job's ledger there took
+ * long enough at 100,000 jobs to cost the new leader its lease.
  *
  * <p>Threading: {@link #poll} may be called from any thread; the query runs on the cluster's state
  * thread, and only one query or completion touches the watch's fields at a time (the {@code
@@ -31,7 +37,11 @@ import java.util.Map;
 final class LedgerWatch {
   private record Sent(long sequence, long instantCount) {}
 
-  private record Delivery(List<LedgerRecord> records, boolean more) {}
+  /**
+   * @param revision the ledger revision the watch has seen up to, or -1 if it must read every job's
+   *     ledger again
+   */
+  private record Delivery(List<LedgerRecord> records, boolean more, long revision) {}
 
   private final CronCluster cluster;
   private final ServerCallStreamObserver<WatchRunsResponse> observer;
@@ -40,6 +50,10 @@ final class LedgerWatch {
   private final Runnable onClose;
   private final Map<String, Sent> newestSent = new HashMap<>();
   private long afterSequence;
+
+  /** The ledger revision delivered up to (unfiltered watches), or -1: read every job's ledger. */
+  private long revision = -1;
+
   private CronCluster.Subscription subscription;
   private boolean running;
   private boolean dirty;
@@ -113,6 +127,7 @@ final class LedgerWatch {
                   }
                   observer.onNext(WatchRunsResponse.newBuilder().addAllRecords(protos).build());
                 }
+                revision = delivery.revision();
                 running = false;
                 again = dirty || delivery.more();
               }
@@ -127,33 +142,97 @@ final class LedgerWatch {
    * runs.
    */
   private Delivery collect(CronView view) {
-    List<String> jobs =
-        job.isEmpty() ? view.jobs().stream().map(JobView::name).toList() : List.of(job);
-    List<LedgerRecord> fresh = new ArrayList<>();
-    List<LedgerRecord> grown = new ArrayList<>();
-    for (String name : jobs) {
-      for (LedgerRecord record : view.ledger(name)) { // newest first
-        if (record.sequence() > afterSequence) {
-          fresh.add(record);
-          continue;
-        }
-        // The newest record already sent may have grown since (even if newer ones followed it).
-        Sent sent = newestSent.get(name);
-        if (sent != null
-            && record.sequence() == sent.sequence()
-            && record.instantCount() > sent.instantCount()) {
-          grown.add(record);
-        }
-        break;
+    if (job.isEmpty() && revision >= 0) {
+      Optional<List<CronView.LedgerChange>> changes =
+          view.ledgerChangesAfter(revision, 4 * maxBatch);
+      if (changes.isPresent()) {
+        return collectChanges(changes.get());
       }
     }
+    long scannedAt = view.ledgerRevision();
+    if (job.isEmpty()) {
+      return collectEveryJob(view, scannedAt);
+    }
+    List<LedgerRecord> fresh = new ArrayList<>();
+    List<LedgerRecord> grown = new ArrayList<>();
+    for (LedgerRecord record : view.ledger(job)) { // newest first
+      if (record.sequence() > afterSequence) {
+        fresh.add(record);
+        continue;
+      }
+      // The newest record already sent may have grown since (even if newer ones followed it).
+      Sent sent = newestSent.get(job);
+      if (sent != null
+          && record.sequence() == sent.sequence()
+          && record.instantCount() > sent.instantCount()) {
+        grown.add(record);
+      }
+      break;
+    }
     fresh.sort(Comparator.comparingLong(LedgerRecord::sequence));
+    return deliver(grown, fresh, -1);
+  }
+
+  /**
+   * A watch of every job without a usable revision (its first delivery, or after falling behind the
+   * kept changes): the records after its sequence from the cross-job order, and the growth of the
+   * records it sent. Costs the records after its position and the jobs it sent records of, never
+   * every job.
+   */
+  private Delivery collectEveryJob(CronView view, long scannedAt) {
+    List<LedgerRecord> grown = new ArrayList<>();
+    for (Map.Entry<String, Sent> sent : newestSent.entrySet()) {
+      view.newestRecord(sent.getKey())
+          .filter(record -> record.sequence() == sent.getValue().sequence())
+          .filter(record -> record.instantCount() > sent.getValue().instantCount())
+          .ifPresent(grown::add);
+    }
+    List<LedgerRecord> fresh = view.ledgerAfter(afterSequence, maxBatch + 1);
+    return deliver(grown, fresh, scannedAt);
+  }
+
+  /**
+   * Grown records first, then fresh ones (oldest first), at most {@code maxBatch}; only a complete
+   * delivery may continue from the ledger changes after {@code scannedAt}.
+   */
+  private Delivery deliver(List<LedgerRecord> grown, List<LedgerRecord> fresh, long scannedAt) {
     List<LedgerRecord> records =
         new ArrayList<>(grown.subList(0, Math.min(grown.size(), maxBatch)));
     int room = maxBatch - records.size();
     boolean more = grown.size() > records.size() || fresh.size() > room;
     records.addAll(fresh.subList(0, Math.min(fresh.size(), room)));
-    return new Delivery(List.copyOf(records), more);
+    return new Delivery(List.copyOf(records), more, more ? -1 : scannedAt);
+  }
+
+  /** One delivery from the ledger changes after {@link #revision}, oldest first. */
+  private Delivery collectChanges(List<CronView.LedgerChange> changes) {
+    List<LedgerRecord> records = new ArrayList<>();
+    Map<String, Sent> sentHere = new HashMap<>();
+    long reached = revision;
+    int used = 0;
+    for (CronView.LedgerChange change : changes) {
+      if (records.size() == maxBatch) {
+        break;
+      }
+      used++;
+      reached = change.revision();
+      LedgerRecord record = change.record();
+      String name = record.runId().job();
+      Sent sent = sentHere.containsKey(name) ? sentHere.get(name) : newestSent.get(name);
+      boolean fresh =
+          record.sequence() > afterSequence
+              && (sent == null || record.sequence() > sent.sequence());
+      boolean grown =
+          sent != null
+              && record.sequence() == sent.sequence()
+              && record.instantCount() > sent.instantCount();
+      if (fresh || grown) {
+        records.add(record);
+        sentHere.put(name, new Sent(record.sequence(), record.instantCount()));
+      }
+    }
+    boolean more = used < changes.size() || changes.size() == 4 * maxBatch;
+    return new Delivery(List.copyOf(records), more, reached);
   }
 
   private synchronized void close() {

@@ -56,7 +56,7 @@ final class DirectCronCluster implements CronCluster, AutoCloseable {
         () -> {
           Instant stamp = clock.instant();
           List<CronCommand> commands =
-              LeaderStamper.stamp(changes, stamp, cron, () -> cron.launchDensity(stamp));
+              LeaderStamper.stamp(changes, stamp, cron, cron::launchDensity);
           byte[] answer =
               choose(new Command(clientId, sequence, JobBatchStateMachine.encode(commands)));
           return JobBatchStateMachine.decodeAnswer(answer);

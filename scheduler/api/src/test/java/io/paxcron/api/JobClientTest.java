@@ -201,4 +201,41 @@ class JobClientTest {
       }
     }
   }
+
+  @Test
+  @Timeout(value = 20, unit = TimeUnit.SECONDS)
+  void aWatchOfEveryJobFollowsNewAndGrownRecordsAfterItsFirstDelivery() {
+    try (JobClient client = harness.client(harness.leaderName)) {
+      client.put(ApiHarness.job("sleepy", "@every 10s").build());
+      client.pause("sleepy");
+      client.put(
+          ApiHarness.job("busy", "@every 10s")
+              .setConcurrency(Job.Concurrency.CONCURRENCY_ALLOW)
+              .build());
+      harness.clock.advance(Duration.ofSeconds(10));
+      harness.finishDueRuns("busy", Outcome.SUCCEEDED);
+
+      try (RunWatch watch = client.watchRuns("", 0)) {
+        // The first delivery reads every job's ledger; the later ones only what changed.
+        List<String> first = List.of(text(watch.next()), text(watch.next()));
+        assertEquals(
+            List.of("busy SUCCEEDED x1", "sleepy SKIPPED(PAUSED) x1"),
+            first.stream().sorted().toList());
+        harness.clock.advance(Duration.ofSeconds(10));
+        harness.finishDueRuns("busy", Outcome.failed(3));
+        List<String> next = List.of(text(watch.next()), text(watch.next()));
+        assertEquals(
+            List.of("busy FAILED(3) x1", "sleepy SKIPPED(PAUSED) x2"),
+            next.stream().sorted().toList());
+      }
+    }
+  }
+
+  private static String text(RunRecord record) {
+    return record.getRunId().substring(0, record.getRunId().indexOf('@'))
+        + " "
+        + record.getOutcomeText()
+        + " x"
+        + record.getInstantCount();
+  }
 }

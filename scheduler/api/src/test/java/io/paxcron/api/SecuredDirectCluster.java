@@ -62,7 +62,7 @@ final class SecuredDirectCluster implements CronCluster, AccessCluster, AutoClos
         () -> {
           Instant stamp = clock.instant();
           List<CronCommand> commands =
-              LeaderStamper.stamp(changes, stamp, cron, () -> cron.launchDensity(stamp));
+              LeaderStamper.stamp(changes, stamp, cron, cron::launchDensity);
           byte[] payload =
               AccessCluster.audited(JobBatchStateMachine.encode(commands), stamp, changes, caller);
           return JobBatchStateMachine.decodeAnswer(

@@ -17,6 +17,19 @@ public interface CronView {
   /** Every job, by name. */
   List<JobView> jobs();
 
+  /**
+   * At most {@code limit} jobs whose names sort after {@code after} (all jobs for {@code ""}), by
+   * name: one page of a listing, in time proportional to the page, not to the job count.
+   */
+  default List<JobView> jobsAfter(String after, int limit) {
+    return jobs().stream().filter(job -> job.name().compareTo(after) > 0).limit(limit).toList();
+  }
+
+  /** How many jobs there are (without building their views). */
+  default int jobCount() {
+    return jobs().size();
+  }
+
   /** The job's terminal ledger records, newest first (empty if the job does not exist). */
   List<LedgerRecord> ledger(String job);
 
@@ -31,6 +44,35 @@ public interface CronView {
     }
     return Optional.empty();
   }
+
+  /**
+   * One change to the ledger: a record appended, or the newest record of a job grown in place (a
+   * stretch of skips one instant longer). {@code record} is the record as it is now.
+   *
+   * @param revision this replica's count of ledger changes when it happened (local to the replica:
+   *     a restore or another replica counts differently)
+   */
+  record LedgerChange(long revision, LedgerRecord record) {}
+
+  /** The revision of the newest ledger change applied on this replica (0 before any). */
+  long ledgerRevision();
+
+  /**
+   * The ledger changes after {@code revision}, oldest first, at most {@code limit}, skipping those
+   * whose record is gone (dropped or its job deleted): what a watch of every job needs without
+   * reading every job's ledger. Empty when changes after {@code revision} are no longer held (the
+   * caller reads every job's ledger once instead).
+   */
+  Optional<List<LedgerChange>> ledgerChangesAfter(long revision, int limit);
+
+  /**
+   * The terminal records of every job with a sequence above {@code afterSequence}, oldest first, at
+   * most {@code limit}: in time proportional to the records after it, not to the jobs.
+   */
+  List<LedgerRecord> ledgerAfter(long afterSequence, int limit);
+
+  /** The job's newest terminal record, if it has one. */
+  Optional<LedgerRecord> newestRecord(String job);
 
   /** The job's open runs, by run id. */
   List<Run> openRuns(String job);

@@ -78,14 +78,20 @@ public record JobSpec(
     Objects.requireNonNull(syntax, "syntax");
     Objects.requireNonNull(zone, "zone");
     Objects.requireNonNull(dstPolicy, "dstPolicy");
+    // Values equal to a default share the default's instance: a replica holds a million specs,
+    // most of them with default policies, and each copy would cost its own objects.
+    dstPolicy = dstPolicy.equals(DstPolicy.DEFAULT) ? DstPolicy.DEFAULT : dstPolicy;
     Objects.requireNonNull(command, "command");
     env = sortedCopy(env, "env");
     Objects.requireNonNull(workingDirectory, "workingDirectory");
     agentSelector = sortedCopy(agentSelector, "agentSelector");
     Objects.requireNonNull(timeout, "timeout");
+    timeout = timeout.equals(DEFAULT_TIMEOUT) ? DEFAULT_TIMEOUT : timeout;
     Objects.requireNonNull(retries, "retries");
+    retries = retries.equals(RetryPolicy.NONE) ? RetryPolicy.NONE : retries;
     Objects.requireNonNull(concurrency, "concurrency");
     Objects.requireNonNull(misfire, "misfire");
+    misfire = misfire.equals(MisfirePolicy.DEFAULT) ? MisfirePolicy.DEFAULT : misfire;
     Objects.requireNonNull(semantics, "semantics");
     Objects.requireNonNull(stdin, "stdin");
     Objects.requireNonNull(runAs, "runAs");
@@ -95,6 +101,9 @@ public record JobSpec(
 
   private static SortedMap<String, String> sortedCopy(Map<String, String> map, String what) {
     Objects.requireNonNull(map, what);
+    if (map.isEmpty()) {
+      return Collections.emptySortedMap(); // shared: most jobs have no env, selector or annotations
+    }
     TreeMap<String, String> copy = new TreeMap<>();
     for (Map.Entry<String, String> entry : map.entrySet()) {
       copy.put(

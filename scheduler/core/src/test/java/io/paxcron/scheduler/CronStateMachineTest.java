@@ -2,8 +2,10 @@ package io.paxcron.scheduler;
 
 import static io.paxcron.scheduler.Fixture.at;
 import static io.paxcron.scheduler.Fixture.job;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.schedule.DstPolicy;
@@ -65,6 +67,84 @@ final class CronStateMachineTest {
                 job("a", "@every 30s").build(), ExpectedVersion.exactly(2), Map.of(), at(3)));
     assertTrue(fresh.applied());
     assertEquals(4, fresh.version());
+  }
+
+  @Test
+  void aPutBeyondMaxJobsIsRejectedNamingTheSettingAndChangesNothing() {
+    Fixture small = new Fixture(new CronStateMachine(new CronLimits(2, 1_000)));
+    small.put(job("a", "@every 10s").build(), at(0));
+    small.put(job("b", "@every 10s").build(), at(1));
+    CommandResult third = small.put(job("c", "@every 10s").build(), at(2));
+    assertEquals(CommandResult.Status.REJECTED, third.status());
+    assertEquals("the cluster holds the maximum of 2 jobs (setting max-jobs)", third.message());
+    assertEquals(2, small.machine.jobCount());
+    assertTrue(small.machine.job("c").isEmpty());
+    // Changing a job that exists creates nothing, so the limit does not stand in its way.
+    assertTrue(small.put(job("a", "@every 20s").build(), at(3)).applied());
+  }
+
+  @Test
+  void limitsOutOfRangeAreRefusedNamingTheSetting() {
+    IllegalArgumentException jobs =
+        assertThrows(IllegalArgumentException.class, () -> new CronLimits(0, 1_000));
+    assertEquals("max-jobs must be 1..10000000, got 0", jobs.getMessage());
+    IllegalArgumentException records =
+        assertThrows(IllegalArgumentException.class, () -> new CronLimits(10, 0));
+    assertEquals("max-ledger-records must be 1..100000000, got 0", records.getMessage());
+  }
+
+  @Test
+  void aSnapshotWithMoreJobsThanALoweredMaxJobsIsRestoredWhole() {
+    fixture.put(job("a", "@every 10s").build(), at(0));
+    fixture.put(job("b", "@every 10s").build(), at(1));
+    fixture.put(job("c", "@every 10s").build(), at(2));
+    CronStateMachine lowered = new CronStateMachine(new CronLimits(2, 1_000));
+    lowered.restore(fixture.machine.snapshot());
+    assertEquals(3, lowered.jobCount());
+    assertEquals(
+        CommandResult.Status.REJECTED,
+        new Fixture(lowered).put(job("d", "@every 10s").build(), at(3)).status());
+  }
+
+  @Test
+  void theLaunchDensityFollowsPutsReplacementsDeletesAndRestores() {
+    fixture.put(job("a", "0 5 * * *").build(), at(0));
+    fixture.put(job("b", "*/10 * * * *").zone("Europe/Berlin").build(), at(1));
+    fixture.put(job("c", "@every 7m").build(), at(2));
+    fixture.put(job("a", "30 6 * * 1-5").build(), at(3));
+    fixture.apply(new CronCommand.DeleteJob("c", ExpectedVersion.ANY, at(4)));
+    fixture.apply(new CronCommand.PauseJob("b", at(5)));
+    io.paxcron.schedule.LaunchDensity expected = new io.paxcron.schedule.LaunchDensity();
+    expected.add(
+        io.paxcron.schedule.CronExpression.parse("30 6 * * 1-5"), java.time.ZoneOffset.UTC, at(3));
+    expected.add(
+        io.paxcron.schedule.CronExpression.parse("*/10 * * * *"),
+        java.time.ZoneId.of("Europe/Berlin"),
+        at(1));
+    assertArrayEquals(expected.histogram(), fixture.machine.launchDensity().histogram());
+
+    CronStateMachine restored = new CronStateMachine();
+    restored.restore(fixture.machine.snapshot());
+    assertArrayEquals(expected.histogram(), restored.launchDensity().histogram());
+  }
+
+  @Test
+  void jobsWithTheSameScheduleShareOneResolvedCopyUntilTheLastGoes() {
+    fixture.put(job("a", "0 5 * * *").build(), at(0));
+    fixture.put(job("b", "0 5 * * *").build(), at(1));
+    fixture.put(job("c", "*/10 * * * *").build(), at(2));
+    assertEquals(2, fixture.machine.distinctSchedules());
+    assertTrue(
+        fixture.machine.job("a").orElseThrow().spec().schedule()
+            == fixture.machine.job("b").orElseThrow().spec().schedule(),
+        "one schedule text for both jobs");
+    fixture.put(job("a", "*/10 * * * *").build(), at(3));
+    assertEquals(2, fixture.machine.distinctSchedules());
+    fixture.apply(new CronCommand.DeleteJob("b", ExpectedVersion.ANY, at(4)));
+    assertEquals(1, fixture.machine.distinctSchedules());
+    CronStateMachine restored = new CronStateMachine();
+    restored.restore(fixture.machine.snapshot());
+    assertEquals(1, restored.distinctSchedules());
   }
 
   @Test
@@ -540,6 +620,56 @@ final class CronStateMachineTest {
     assertEquals(
         List.of(id("a", 10) + ".." + at(3600) + " SKIPPED(PAUSED) x360"), fixture.ledger("a"));
     assertEquals(List.of(id("a", 3610) + " DUE"), open("a"));
+  }
+
+  @Test
+  void ledgerChangesAfterARevisionNameAppendedAndGrownRecordsOldestFirst() {
+    fixture.put(job("a", "@every 10s").build(), at(0));
+    fixture.put(job("b", "@every 10s").build(), at(0));
+    fixture.apply(new CronCommand.PauseJob("a", at(1)));
+    long before = fixture.machine.ledgerRevision();
+    fixture.tick(at(10)); // a: SKIPPED(PAUSED) appended; b: due
+    fixture.runToSuccess("b", at(10), "agent-1"); // b: SUCCEEDED appended
+    fixture.tick(at(20)); // a: the stretch of skips grows in place
+    List<String> changes =
+        fixture.machine.ledgerChangesAfter(before, 10).orElseThrow().stream()
+            .map(change -> change.record().runId().job() + " x" + change.record().instantCount())
+            .toList();
+    // The record of 'a' as it is now, at each of its two changes.
+    assertEquals(List.of("a x2", "b x1", "a x2"), changes);
+    assertEquals(
+        1, fixture.machine.ledgerChangesAfter(before, 1).orElseThrow().size(), "the limit");
+    assertEquals(
+        List.of(),
+        fixture.machine.ledgerChangesAfter(fixture.machine.ledgerRevision(), 10).orElseThrow());
+
+    CronStateMachine restored = new CronStateMachine();
+    restored.restore(fixture.machine.snapshot());
+    assertTrue(
+        restored.ledgerChangesAfter(0, 10).isEmpty(),
+        "a restored replica cannot say what changed before its restore: read every ledger");
+  }
+
+  @Test
+  void ledgerAfterASequenceListsTheNewerRecordsOfEveryJobOldestFirst() {
+    fixture.put(job("a", "@every 10s").build(), at(0));
+    fixture.put(job("b", "@every 10s").build(), at(0));
+    fixture.tick(at(10));
+    fixture.runToSuccess("a", at(10), "agent-1");
+    fixture.runToSuccess("b", at(10), "agent-1");
+    fixture.tick(at(20));
+    fixture.runToSuccess("b", at(20), "agent-1");
+    List<LedgerRecord> all = fixture.machine.ledgerAfter(0, 10);
+    assertEquals(
+        List.of("a@" + at(10), "b@" + at(10), "b@" + at(20)),
+        all.stream().map(record -> record.runId().toString()).toList());
+    assertEquals(
+        List.of("b@" + at(10)),
+        fixture.machine.ledgerAfter(all.get(0).sequence(), 1).stream()
+            .map(record -> record.runId().toString())
+            .toList());
+    assertEquals(List.of(), fixture.machine.ledgerAfter(all.get(2).sequence(), 10));
+    assertEquals(all.get(2), fixture.machine.newestRecord("b").orElseThrow());
   }
 
   @Test

@@ -17,7 +17,8 @@ import java.util.Objects;
  * resolving {@code ?} in those fields.
  *
  * <p>Mutable and not thread-safe: owned by one thread (the scheduler state machine), which adds
- * each job once its {@code ?} values are chosen.
+ * each job once its {@code ?} values are chosen and removes it (with the same zone and reference)
+ * when the job changes or goes, so the density is kept up to date without walking every job.
  */
 public final class LaunchDensity {
   public static final int MINUTES_PER_WEEK = 10_080;
@@ -27,7 +28,10 @@ public final class LaunchDensity {
   private final long[] loadBySecond = new long[60];
   private final long[] loadByDayOfMonth = new long[32];
   private final long[] loadByMonth = new long[13];
+
+  /** The most launches in one minute, or -1 when a removal may have lowered it. */
   private long peak;
+
   private long total;
 
   /** An empty job set. */
@@ -80,22 +84,37 @@ public final class LaunchDensity {
    * @throws IllegalArgumentException if the schedule still has {@code ?} fields
    */
   public void add(Schedule schedule, ZoneId zone, Instant reference) {
+    change(schedule, zone, reference, 1);
+  }
+
+  /**
+   * Takes away one job's launches, as {@link #add} added them: the same schedule, zone and
+   * reference.
+   *
+   * @throws IllegalArgumentException if the schedule still has {@code ?} fields
+   * @throws IllegalStateException if a count would go below zero (the job was not added so)
+   */
+  public void remove(Schedule schedule, ZoneId zone, Instant reference) {
+    change(schedule, zone, reference, -1);
+  }
+
+  private void change(Schedule schedule, ZoneId zone, Instant reference, int sign) {
     Objects.requireNonNull(zone, "zone");
     Objects.requireNonNull(reference, "reference");
     switch (schedule) {
-      case CronExpression cron -> addCron(cron, zone, reference);
-      case EverySchedule every -> addEvery(every, reference);
+      case CronExpression cron -> addCron(cron, zone, reference, sign);
+      case EverySchedule every -> addEvery(every, reference, sign);
     }
   }
 
-  private void addCron(CronExpression cron, ZoneId zone, Instant reference) {
+  private void addCron(CronExpression cron, ZoneId zone, Instant reference, int sign) {
     if (!cron.isResolved()) {
       throw new IllegalArgumentException(
           "resolve the ? fields of '" + cron.text() + "' before adding it");
     }
     CronMatcher matcher = cron.matcher();
     int offsetMinutes = Math.floorDiv(zone.getRules().getOffset(reference).getTotalSeconds(), 60);
-    long perMinute = Long.bitCount(matcher.seconds);
+    long perMinute = sign * (long) Long.bitCount(matcher.seconds);
     forEachMinute(
         weekdaysOf(cron, -1),
         matcher.hours,
@@ -103,21 +122,29 @@ public final class LaunchDensity {
         offsetMinutes,
         bucket -> addToMinute(bucket, perMinute));
     for (long bits = matcher.seconds; bits != 0; bits &= bits - 1) {
-      loadBySecond[Long.numberOfTrailingZeros(bits)]++;
+      count(loadBySecond, Long.numberOfTrailingZeros(bits), sign);
     }
     if (cron.dayOfMonthRestricted()) {
       for (long bits = matcher.daysOfMonth; bits != 0; bits &= bits - 1) {
-        loadByDayOfMonth[Long.numberOfTrailingZeros(bits)]++;
+        count(loadByDayOfMonth, Long.numberOfTrailingZeros(bits), sign);
       }
     }
     if (matcher.months != CronParser.rangeBits(1, 12)) {
       for (long bits = matcher.months; bits != 0; bits &= bits - 1) {
-        loadByMonth[Long.numberOfTrailingZeros(bits)]++;
+        count(loadByMonth, Long.numberOfTrailingZeros(bits), sign);
       }
     }
   }
 
-  private void addEvery(EverySchedule every, Instant reference) {
+  private static void count(long[] counts, int index, int sign) {
+    long value = counts[index] + sign;
+    if (value < 0) {
+      throw new IllegalStateException("removed a job that was not added: a load went below zero");
+    }
+    counts[index] = value;
+  }
+
+  private void addEvery(EverySchedule every, Instant reference, int sign) {
     long period = every.period().getSeconds();
     long sunday = 3L * CivilCalendar.SECONDS_PER_DAY;
     long weekSeconds = MINUTES_PER_WEEK * 60L;
@@ -126,7 +153,7 @@ public final class LaunchDensity {
     for (int minute = 0; minute < MINUTES_PER_WEEK; minute++) {
       long start = weekStart + minute * 60L;
       long fires = Math.floorDiv(start + 59, period) - Math.floorDiv(start - 1, period);
-      addToMinute(minute, fires);
+      addToMinute(minute, sign * fires);
     }
   }
 
@@ -172,8 +199,16 @@ public final class LaunchDensity {
 
   private void addToMinute(int minute, long launches) {
     long value = launchesPerMinute[minute] + launches;
+    if (value < 0) {
+      throw new IllegalStateException(
+          "removed a job that was not added: minute " + minute + " went below zero");
+    }
     launchesPerMinute[minute] = value;
-    peak = Math.max(peak, value);
+    if (launches < 0) {
+      peak = -1;
+    } else if (peak >= 0) {
+      peak = Math.max(peak, value);
+    }
     total += launches;
   }
 
@@ -185,6 +220,13 @@ public final class LaunchDensity {
 
   /** The most launches in any one minute of the week. */
   public long peakLaunchesPerMinute() {
+    if (peak < 0) {
+      long most = 0;
+      for (long launches : launchesPerMinute) {
+        most = Math.max(most, launches);
+      }
+      peak = most;
+    }
     return peak;
   }
 
@@ -195,7 +237,7 @@ public final class LaunchDensity {
 
   /** Peak over mean; 1.0 is perfectly flat. Zero for an empty job set. */
   public double peakToMean() {
-    return total == 0 ? 0 : peak / meanLaunchesPerMinute();
+    return total == 0 ? 0 : peakLaunchesPerMinute() / meanLaunchesPerMinute();
   }
 
   public long launchesPerWeek() {

@@ -48,6 +48,7 @@ public final class LocalCluster implements AutoCloseable {
   private final Map<String, Process> agents = new TreeMap<>();
   private final BiFunction<Integer, Integer, Integer> peerPortSeenBy;
   private final List<String> extraFlags;
+  private List<String> replicaJvmFlags = List.of("-Xmx256m");
 
   /**
    * @param replicas how many replicas (ids 1..replicas)
@@ -86,6 +87,24 @@ public final class LocalCluster implements AutoCloseable {
     this(workDir, replicas, (from, to) -> null, extraFlags);
   }
 
+  /**
+   * Replaces the JVM flags of replicas started from now on (default {@code -Xmx256m}), e.g. a
+   * larger heap for a benchmark that loads a million jobs.
+   */
+  public LocalCluster replicaJvmFlags(List<String> flags) {
+    this.replicaJvmFlags = List.copyOf(flags);
+    return this;
+  }
+
+  /** The process id of running replica {@code id}, for inspecting it (jcmd). */
+  public long pid(int id) {
+    Process process = processes.get(id);
+    if (process == null || !process.isAlive()) {
+      throw new IllegalStateException("replica " + id + " is not running");
+    }
+    return process.pid();
+  }
+
   public Map<Integer, Member> members() {
     return members;
   }
@@ -116,20 +135,22 @@ public final class LocalCluster implements AutoCloseable {
         new ArrayList<>(
             List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "-Xmx256m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                Paxcron.class.getName(),
-                "server",
-                "--id",
-                String.valueOf(id),
-                "--cluster-id",
-                clusterId,
-                "--data-dir",
-                member.dataDir().toString(),
-                "--http-port",
-                String.valueOf(member.httpPort())));
+                "--enable-native-access=ALL-UNNAMED"));
+    command.addAll(replicaJvmFlags);
+    command.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            Paxcron.class.getName(),
+            "server",
+            "--id",
+            String.valueOf(id),
+            "--cluster-id",
+            clusterId,
+            "--data-dir",
+            member.dataDir().toString(),
+            "--http-port",
+            String.valueOf(member.httpPort())));
     for (Member peer : members.values()) {
       Integer port = peer.id() == id ? null : peerPortSeenBy.apply(id, peer.id());
       command.add("--peer");

@@ -143,6 +143,16 @@ public final class Paxcron implements Callable<Integer> {
     String snapshotEvery;
 
     @Option(
+        names = "--max-jobs",
+        description = "Most jobs the cluster holds (1000000); the same on every replica.")
+    String maxJobs;
+
+    @Option(
+        names = "--max-ledger-records",
+        description = "Run records kept across all jobs (1000000); the same on every replica.")
+    String maxLedgerRecords;
+
+    @Option(
         names = "--state-machine",
         description =
             "cron (default: the job API) or kv (the log's key-value store, for the log benchmark).")
@@ -217,6 +227,8 @@ public final class Paxcron implements Callable<Integer> {
         flag(settings, "backup-keep", backupKeep);
         flag(settings, "backup-max-age", backupMaxAge);
         flag(settings, "snapshot-every-entries", snapshotEvery);
+        flag(settings, "max-jobs", maxJobs);
+        flag(settings, "max-ledger-records", maxLedgerRecords);
         flag(settings, "state-machine", stateMachine);
         flag(settings, "http-port", httpPort);
         flag(settings, "metrics-per-job", metricsPerJob);

@@ -67,7 +67,7 @@ final class ReplicaCronCluster implements CronCluster, AccessCluster {
                   // Who asked travels in the same log entry as the change (docs/security.md).
                   return AccessCluster.audited(
                       JobBatchStateMachine.encode(
-                          LeaderStamper.stamp(copy, stamp, cron, () -> cron.launchDensity(stamp))),
+                          LeaderStamper.stamp(copy, stamp, cron, cron::launchDensity)),
                       stamp,
                       copy,
                       caller);

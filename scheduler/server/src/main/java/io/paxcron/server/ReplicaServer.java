@@ -105,7 +105,7 @@ public final class ReplicaServer implements AutoCloseable {
     ReplicaSettings settings =
         new ReplicaSettings(paxos, 5, config.snapshotEveryEntries(), 64L << 20, 100_000);
     KeyValueStateMachine keyValue = new KeyValueStateMachine();
-    CronStateMachine cron = new CronStateMachine();
+    CronStateMachine cron = new CronStateMachine(config.limits());
     // Tokens and the audit trail are their own command family beside the job state machine.
     SecuredStateMachine secured = new SecuredStateMachine(new JobBatchStateMachine(cron));
     boolean cronMode = config.stateMachine() == ServerConfig.StateMachineKind.CRON;

@@ -1,6 +1,7 @@
 package io.paxcron.server;
 
 import io.paxcron.paxos.transport.TlsConfig;
+import io.paxcron.scheduler.CronLimits;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +28,8 @@ import java.util.TreeMap;
  * peer.3 = 127.0.0.1:7003:7103
  * backup-target = s3://bucket/paxcron?endpoint=http://127.0.0.1:9000  # optional, see BackupSettings
  * snapshot-every-entries = 10000     # optional
+ * max-jobs = 1000000                 # optional: most jobs; the same on every replica
+ * max-ledger-records = 1000000       # optional: run records kept; the same on every replica
  * tls-cert = /etc/paxcron/replica.pem  # optional, all three together: mutual TLS between replicas
  * tls-key = /etc/paxcron/replica.key
  * tls-trust = /etc/paxcron/ca.pem
@@ -54,7 +57,8 @@ public record ServerConfig(
     int httpPort,
     boolean metricsPerJob,
     BackupSettings backup,
-    SecuritySettings security) {
+    SecuritySettings security,
+    CronLimits limits) {
 
   /**
    * Set when the replica runs with {@code insecure = true} on a non-loopback address without TLS or
@@ -173,7 +177,8 @@ public record ServerConfig(
    * Validates raw settings (from a file or flags) into a config. Known keys: {@code id}, {@code
    * cluster-id}, {@code data-dir}, {@code peer.<id>}, {@code backup-dir}, {@code
    * snapshot-every-entries}, {@code tls-cert}, {@code tls-key}, {@code tls-trust}, {@code
-   * state-machine}, {@code http-port}, {@code metrics-per-job}.
+   * state-machine}, {@code http-port}, {@code metrics-per-job}, {@code max-jobs}, {@code
+   * max-ledger-records}.
    */
   public static ServerConfig from(Map<String, Setting> settings) throws ConfigException {
     List<String> problems = new ArrayList<>();
@@ -190,6 +195,7 @@ public record ServerConfig(
     boolean metricsPerJob = false;
     BackupSettings backup = BackupSettings.NONE;
     SecuritySettings security = SecuritySettings.NONE;
+    CronLimits limits = CronLimits.DEFAULT;
     Map<Integer, Peer> peers = new TreeMap<>();
     Map<String, String> portOwners = new HashMap<>();
     Map<String, Setting> tlsFiles = new TreeMap<>();
@@ -263,6 +269,19 @@ public record ServerConfig(
                 problems.add(where + ": metrics-per-job '" + value + "' must be true or false");
           }
         }
+        case "max-jobs" -> {
+          Integer parsed = parseInt(value, where, key, 1, CronLimits.MAX_JOBS_CEILING, problems);
+          if (parsed != null) {
+            limits = limits.withMaxJobs(parsed);
+          }
+        }
+        case "max-ledger-records" -> {
+          Integer parsed =
+              parseInt(value, where, key, 1, (int) CronLimits.MAX_LEDGER_RECORDS_CEILING, problems);
+          if (parsed != null) {
+            limits = limits.withMaxLedgerRecords(parsed);
+          }
+        }
         case "snapshot-every-entries" -> {
           Integer parsed = parseInt(value, where, key, 1, Integer.MAX_VALUE, problems);
           if (parsed != null) {
@@ -303,7 +322,8 @@ public record ServerConfig(
                     + key
                     + "'; known: id, cluster-id, "
                     + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, tls-cert, tls-key,"
-                    + " tls-trust, state-machine, http-port, metrics-per-job"
+                    + " tls-trust, state-machine, http-port, metrics-per-job, max-jobs,"
+                    + " max-ledger-records"
                     + BACKUP_KEYS
                     + ", "
                     + String.join(", ", SecuritySettings.KEYS));
@@ -388,7 +408,8 @@ public record ServerConfig(
         httpPort,
         metricsPerJob,
         backup,
-        security);
+        security,
+        limits);
   }
 
   private static void checkDirectory(Path dir, String name, List<String> problems) {

@@ -142,7 +142,8 @@ class ServerConfigTest {
         List.of(
             "--colour: unknown setting 'colour'; known: id, cluster-id, data-dir, peer.<id>,"
                 + " backup-dir, snapshot-every-entries, tls-cert, tls-key, tls-trust, state-machine,"
-                + " http-port, metrics-per-job, backup-target, backup-interval, backup-every-entries,"
+                + " http-port, metrics-per-job, max-jobs, max-ledger-records, backup-target,"
+                + " backup-interval, backup-every-entries,"
                 + " backup-keep, backup-max-age, backup-timeout,"
                 + " api-tls-cert, api-tls-key, api-tls-client-trust, auth, insecure, write-rate-limit,"
                 + " dashboard-token-file",
@@ -229,6 +230,63 @@ class ServerConfigTest {
                         "http-port",
                         "70000")));
     assertEquals(List.of("--http-port: http-port 70000 is outside 0..65535"), range.problems());
+  }
+
+  @Test
+  void jobAndLedgerLimitsAreSettingsValidatedWithTheirNames() throws Exception {
+    ServerConfig defaults =
+        ServerConfig.from(
+            flags(
+                "id",
+                "1",
+                "cluster-id",
+                "demo",
+                "data-dir",
+                dir.resolve("data").toString(),
+                "peer.1",
+                "127.0.0.1:7001:7101"));
+    assertEquals(io.paxcron.scheduler.CronLimits.DEFAULT, defaults.limits());
+
+    ServerConfig set =
+        ServerConfig.from(
+            flags(
+                "id",
+                "1",
+                "cluster-id",
+                "demo",
+                "data-dir",
+                dir.resolve("data").toString(),
+                "peer.1",
+                "127.0.0.1:7001:7101",
+                "max-jobs",
+                "2000000",
+                "max-ledger-records",
+                "5000000"));
+    assertEquals(new io.paxcron.scheduler.CronLimits(2_000_000, 5_000_000), set.limits());
+
+    ServerConfig.ConfigException error =
+        assertThrows(
+            ServerConfig.ConfigException.class,
+            () ->
+                ServerConfig.from(
+                    flags(
+                        "id",
+                        "1",
+                        "cluster-id",
+                        "demo",
+                        "data-dir",
+                        dir.resolve("data").toString(),
+                        "peer.1",
+                        "127.0.0.1:7001:7101",
+                        "max-jobs",
+                        "0",
+                        "max-ledger-records",
+                        "lots")));
+    assertEquals(
+        List.of(
+            "--max-jobs: max-jobs 0 is outside 1..10000000",
+            "--max-ledger-records: max-ledger-records 'lots' is not a whole number"),
+        error.problems());
   }
 
   @Test

@@ -1,0 +1,920 @@
+package io.paxcron.bench.scale;
+
+import io.paxcron.api.JobBatchStateMachine;
+import io.paxcron.api.JobChange;
+import io.paxcron.api.JobClient;
+import io.paxcron.api.LeaderStamper;
+import io.paxcron.paxos.replica.LogClient;
+import io.paxcron.proto.v1.Job;
+import io.paxcron.proto.v1.ListJobsResponse;
+import io.paxcron.schedule.CronExpression;
+import io.paxcron.schedule.LaunchDensity;
+import io.paxcron.schedule.QuestionMarkResolver;
+import io.paxcron.scheduler.CronCodec;
+import io.paxcron.scheduler.CronCommand;
+import io.paxcron.scheduler.CronStateMachine;
+import io.paxcron.scheduler.ExpectedVersion;
+import io.paxcron.scheduler.JobCommand;
+import io.paxcron.scheduler.JobSpec;
+import io.paxcron.server.LocalCluster;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The scale benchmark (a program, not a test): one cluster of three real replica processes (fsync
+ * on) and real agent processes on loopback, loaded with {@code --jobs} jobs of issue 16's mix:
+ *
+ * <ul>
+ *   <li>0.1% every second ({@code * * * * * *}) and 1% every minute ({@code ? * * * * *}, the
+ *       second chosen by the leader); their processes stamp their start time into a file;
+ *   <li>1% a <em>burst</em>: all at second 0 of one minute of every hour ({@code 0 M * * *}, M
+ *       about two minutes after the load, the stand-in for the top of the hour), stamping too;
+ *   <li>the rest half hourly ({@code ? * * * *}) and half daily ({@code ? ? * * *}), running {@code
+ *       /bin/true}.
+ * </ul>
+ *
+ * It measures: put throughput through {@code Apply} batches; each replica's heap after a full GC
+ * before and after the load (bytes per job); the time of {@code List} pages at several depths and
+ * of {@code ListRuns} pages; the launch density of the resolved job set (peak/mean launches per
+ * minute of the week) and the cost of resolving {@code ?} per job (in this process, with the same
+ * resolver the leader runs); the launch lateness of the every-second and every-minute jobs (the
+ * time the process read minus the instant); how long the burst took to launch; and the gap in
+ * every-second starts when the leader is SIGKILLed. Prints a table and writes {@code
+ * docs/benchmarks/scale-YYYY-MM-DD.json}.
+ */
+public final class ScaleBenchmark {
+
+  /** Jobs per Apply request (the API's maximum, {@code JobServiceImpl.MAX_APPLY_JOBS}). */
+  private static final int APPLY_BATCH = 100;
+
+  /** Most jobs this program loads. */
+  private static final int MAX_JOBS = 1_000_000;
+
+  private record Options(
+      int jobs,
+      int agents,
+      int seconds,
+      int kills,
+      int putClients,
+      int replicaHeapMb,
+      Path work,
+      Path report,
+      String command) {}
+
+  private enum Kind {
+    SECOND,
+    MINUTE,
+    BURST,
+    HOURLY,
+    DAILY
+  }
+
+  private ScaleBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    Options options = parse(args);
+    PrintStream out = System.out;
+    Files.createDirectories(options.work());
+    LocalCluster.deleteTree(options.work());
+    Path secondStarts = options.work().resolve("second-starts.log").toAbsolutePath();
+    Path minuteStarts = options.work().resolve("minute-starts.log").toAbsolutePath();
+    Path burstStarts = options.work().resolve("burst-starts.log").toAbsolutePath();
+    Results results = new Results();
+    measureStateMachine(options, results, out);
+    try (LocalCluster cluster =
+            // One host loads every job: the per-client write limit (50/s by default, keyed by
+            // host without auth) would cap the load at 5,000 jobs/s, so it is raised as an
+            // operator would for a bulk import.
+            new LocalCluster(
+                    options.work().resolve("cluster"), 3, List.of("--write-rate-limit", "100000"))
+                .replicaJvmFlags(replicaJvmFlags(options));
+        LogClient probe = cluster.client(1)) {
+      cluster.startAll();
+      cluster.awaitLeader(probe, Duration.ofSeconds(60));
+      for (int a = 0; a < options.agents(); a++) {
+        cluster.startAgent("scale-" + a, List.of("--capacity", "4096"));
+      }
+      try (JobClient client = patientClient(cluster.clientAddresses())) {
+        awaitAgents(cluster, options.agents());
+        long[] heapBefore = heapUsedAfterFullGc(cluster);
+        out.printf(Locale.ROOT, "heap used after a full GC, empty: %s bytes%n", str(heapBefore));
+
+        // Load: every kind but the burst, in Apply batches from several client threads.
+        List<Job> jobs = new ArrayList<>(options.jobs());
+        List<Job> burst = new ArrayList<>();
+        int burstMinute = -1;
+        for (int i = 0; i < options.jobs(); i++) {
+          Kind kind = kindOf(i);
+          String name = String.format(Locale.ROOT, "scale-%07d", i);
+          switch (kind) {
+            case SECOND -> jobs.add(stamping(name, "* * * * * *", secondStarts));
+            case MINUTE -> jobs.add(stamping(name, "? * * * * *", minuteStarts));
+            case BURST -> burst.add(stamping(name, "", burstStarts));
+            case HOURLY -> jobs.add(job(name, "? * * * *"));
+            case DAILY -> jobs.add(job(name, "? ? * * *"));
+          }
+        }
+        long ballotBefore = client.status().getBallotRound();
+        long loadStart = System.nanoTime();
+        putAll(cluster, jobs, options.putClients());
+        // The burst goes last, at a minute far enough ahead that it falls in the measuring window.
+        Instant burstAt = Instant.now().plusSeconds(90).truncatedTo(ChronoUnit.MINUTES);
+        burstMinute = burstAt.atZone(ZoneOffset.UTC).getMinute();
+        List<Job> burstJobs = new ArrayList<>(burst.size());
+        for (Job job : burst) {
+          burstJobs.add(job.toBuilder().setSchedule("0 " + burstMinute + " * * * *").build());
+        }
+        putAll(cluster, burstJobs, options.putClients());
+        double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
+        results.putJobsPerSecond = options.jobs() / loadSeconds;
+        results.ballotsDuringLoad = client.status().getBallotRound() - ballotBefore;
+        out.printf(
+            Locale.ROOT,
+            "put %d jobs in %.1f s: %.0f jobs/s (%d per Apply, %d client threads); the ballot"
+                + " round rose by %d meanwhile (elections)%n",
+            options.jobs(),
+            loadSeconds,
+            results.putJobsPerSecond,
+            APPLY_BATCH,
+            options.putClients(),
+            results.ballotsDuringLoad);
+
+        long[] heapAfter = heapUsedAfterFullGc(cluster);
+        out.printf(Locale.ROOT, "heap used after a full GC, loaded: %s bytes%n", str(heapAfter));
+        long worst = 0;
+        for (int r = 0; r < heapAfter.length; r++) {
+          worst = Math.max(worst, heapAfter[r] - heapBefore[r]);
+        }
+        results.heapBytesPerJob = worst / (double) options.jobs();
+        results.heapBefore = heapBefore;
+        results.heapAfter = heapAfter;
+
+        List<Job> listed = measureQueries(client, options, results, out);
+        measureDensity(listed, options, results, out);
+
+        // Lateness and the burst: wait until the window after the burst has passed.
+        Instant windowFrom = Instant.now().plusSeconds(5);
+        Instant windowTo = windowFrom.plusSeconds(options.seconds());
+        if (windowTo.isBefore(burstAt.plusSeconds(20))) {
+          windowTo = burstAt.plusSeconds(20);
+        }
+        sleepUntil(windowTo.plusSeconds(5));
+        List<Long> lateness = new ArrayList<>();
+        List<Long> secondLateness = new ArrayList<>();
+        List<Long> minuteLateness = new ArrayList<>();
+        for (Start start : readStarts(secondStarts)) {
+          if (!start.instant().isBefore(windowFrom) && start.instant().isBefore(windowTo)) {
+            secondLateness.add(micros(start));
+          }
+        }
+        for (Start start : readStarts(minuteStarts)) {
+          if (!start.instant().isBefore(windowFrom) && start.instant().isBefore(windowTo)) {
+            minuteLateness.add(micros(start));
+          }
+        }
+        lateness.addAll(secondLateness);
+        lateness.addAll(minuteLateness);
+        Collections.sort(lateness);
+        Collections.sort(secondLateness);
+        Collections.sort(minuteLateness);
+        results.lateness = lateness;
+        results.secondLateness = secondLateness;
+        results.minuteLateness = minuteLateness;
+        results.expectedLaunches =
+            (long) options.seconds() * count(options.jobs(), Kind.SECOND)
+                + (long) Math.floor(options.seconds() / 60.0) * count(options.jobs(), Kind.MINUTE);
+        long burstStarted = 0;
+        long burstLastMicros = -1;
+        for (Start start : readStarts(burstStarts)) {
+          if (start.instant().equals(burstAt)) {
+            burstStarted++;
+            burstLastMicros = Math.max(burstLastMicros, micros(start));
+          }
+        }
+        results.burstJobs = burst.size();
+        results.burstStarted = burstStarted;
+        results.burstLaunchSeconds = burstLastMicros / 1e6;
+        out.printf(
+            Locale.ROOT,
+            "launches measured over %d s: %d every-second, %d every-minute; burst at %s: %d of %d"
+                + " started, the last %.3f s after the instant%n",
+            Duration.between(windowFrom, windowTo).toSeconds(),
+            secondLateness.size(),
+            minuteLateness.size(),
+            burstAt,
+            burstStarted,
+            burst.size(),
+            results.burstLaunchSeconds);
+
+        // Failover: the every-second jobs keep starts coming; kill the leader and look at them.
+        for (int k = 0; k < options.kills(); k++) {
+          LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(8));
+          int leader = cluster.awaitLeader(probe, Duration.ofSeconds(60));
+          Instant killedAt = Instant.now();
+          cluster.kill(leader);
+          cluster.awaitLeader(probe, Duration.ofSeconds(60));
+          LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(10));
+          List<Instant> around = new ArrayList<>();
+          for (Start start : readStarts(secondStarts)) {
+            if (!start.at().isBefore(killedAt.minusSeconds(3))
+                && start.at().isBefore(killedAt.plusSeconds(10))) {
+              around.add(start.at());
+            }
+          }
+          Collections.sort(around);
+          long gap = around.isEmpty() ? -1 : 0;
+          for (int i = 1; i < around.size(); i++) {
+            gap = Math.max(gap, Duration.between(around.get(i - 1), around.get(i)).toMillis());
+          }
+          results.gaps.add(gap);
+          out.printf(
+              Locale.ROOT,
+              "leader %d killed: scheduling gap %d ms (the longest time without a process start"
+                  + " from 3 s before the kill to 10 s after)%n",
+              leader,
+              gap);
+          cluster.start(leader);
+        }
+      }
+    }
+    results.write(options, out);
+    LocalCluster.deleteTree(options.work());
+  }
+
+  /**
+   * The replicas' heap, and a Java Flight Recording per replica into the directory named by the
+   * environment variable {@code PAXCRON_BENCH_JFR} when it is set (to see where time goes).
+   */
+  private static List<String> replicaJvmFlags(Options options) {
+    List<String> flags = new ArrayList<>(List.of("-Xmx" + options.replicaHeapMb() + "m"));
+    String jfr = System.getenv("PAXCRON_BENCH_JFR");
+    if (jfr != null && !jfr.isBlank()) {
+      flags.add(
+          "-XX:StartFlightRecording=settings=profile,filename="
+              + Path.of(jfr).toAbsolutePath().resolve("replica-%p.jfr"));
+    }
+    return flags;
+  }
+
+  /** The kind of job {@code i}: the issue's mix, interleaved so every prefix has the same mix. */
+  private static Kind kindOf(int i) {
+    if (i % 1000 == 0) {
+      return Kind.SECOND;
+    }
+    if (i % 100 == 1) {
+      return Kind.MINUTE;
+    }
+    if (i % 100 == 2) {
+      return Kind.BURST;
+    }
+    return i % 2 == 0 ? Kind.HOURLY : Kind.DAILY;
+  }
+
+  private static int count(int jobs, Kind kind) {
+    int n = 0;
+    for (int i = 0; i < jobs; i++) {
+      if (kindOf(i) == kind) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * The replicated state machine alone, in this process: the jobs applied as the leader would stamp
+   * and apply them (one {@code Apply} of 100 per slot), then the heap it holds after a full GC, a
+   * snapshot written and restored, and a tick. No log, no disk, no network: what the replicas
+   * cannot go below.
+   */
+  private static void measureStateMachine(Options options, Results results, PrintStream out) {
+    CronStateMachine cron = new CronStateMachine();
+    JobBatchStateMachine batch = new JobBatchStateMachine(cron);
+    Instant stamp = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    JobCommand command = new JobCommand.Argv(List.of("/bin/true"));
+    long before = heapUsedHere();
+    long slot = 0;
+    long start = System.nanoTime();
+    for (int from = 0; from < options.jobs(); from += APPLY_BATCH) {
+      List<JobChange> changes = new ArrayList<>(APPLY_BATCH);
+      for (int i = from; i < Math.min(options.jobs(), from + APPLY_BATCH); i++) {
+        String schedule =
+            switch (kindOf(i)) {
+              case SECOND -> "* * * * * *";
+              case MINUTE -> "? * * * * *";
+              case BURST -> "0 7 * * * *";
+              case HOURLY -> "? * * * *";
+              case DAILY -> "? ? * * *";
+            };
+        changes.add(
+            new JobChange.Put(
+                JobSpec.builder(String.format(Locale.ROOT, "scale-%07d", i), schedule, command)
+                    .build(),
+                ExpectedVersion.ANY));
+      }
+      stamp = stamp.plusMillis(5);
+      byte[] payload =
+          JobBatchStateMachine.encode(
+              LeaderStamper.stamp(changes, stamp, cron, cron::launchDensity));
+      batch.apply(++slot, payload);
+      cron.drainChanges(); // the leader's dispatcher drains them after every slot
+    }
+    results.stateMachinePutsPerSecond = options.jobs() / ((System.nanoTime() - start) / 1e9);
+    results.stateMachineHeapBytesPerJob = (heapUsedHere() - before) / (double) options.jobs();
+    long snapshotStart = System.nanoTime();
+    byte[] image = cron.snapshot();
+    results.snapshotWriteMs = (System.nanoTime() - snapshotStart) / 1e6;
+    results.snapshotBytes = image.length;
+    long restoreStart = System.nanoTime();
+    new CronStateMachine().restore(image);
+    results.snapshotRestoreMs = (System.nanoTime() - restoreStart) / 1e6;
+    long tickStart = System.nanoTime();
+    batch.apply(++slot, CronCodec.encode(new CronCommand.Tick(stamp.plusSeconds(1))));
+    results.tickMs = (System.nanoTime() - tickStart) / 1e6;
+    out.printf(
+        Locale.ROOT,
+        "state machine alone: %.0f jobs/s stamped and applied, %.0f heap bytes per job, snapshot"
+            + " %d bytes written in %.0f ms and restored in %.0f ms, a tick %.1f ms%n",
+        results.stateMachinePutsPerSecond,
+        results.stateMachineHeapBytesPerJob,
+        results.snapshotBytes,
+        results.snapshotWriteMs,
+        results.snapshotRestoreMs,
+        results.tickMs);
+    // Keep the machine reachable until the heap was measured.
+    if (cron.jobCount() != options.jobs()) {
+      throw new IllegalStateException("the state machine holds " + cron.jobCount() + " jobs");
+    }
+  }
+
+  /** This process's heap in use after a full GC (the benchmark's own state machine). */
+  private static long heapUsedHere() {
+    java.lang.management.MemoryMXBean memory =
+        java.lang.management.ManagementFactory.getMemoryMXBean();
+    for (int i = 0; i < 3; i++) {
+      memory.gc();
+    }
+    return memory.getHeapMemoryUsage().getUsed();
+  }
+
+  /** Times List and ListRuns pages; returns every job as listed. */
+  private static List<Job> measureQueries(
+      JobClient client, Options options, Results results, PrintStream out) {
+    // Walk the whole list in pages of 1,000 (keeping each page's token), then time pages of the
+    // default size 100 at tokens spread over the list: the first page and deeper ones.
+    List<String> tokens = new ArrayList<>();
+    tokens.add("");
+    String token = "";
+    List<Job> names = new ArrayList<>(options.jobs());
+    long walkStart = System.nanoTime();
+    do {
+      ListJobsResponse page = client.list(1000, token);
+      for (Job job : page.getJobsList()) {
+        names.add(job);
+      }
+      token = page.getNextPageToken();
+      if (!token.isEmpty()) {
+        tokens.add(token);
+      }
+    } while (!token.isEmpty());
+    results.listAllSeconds = (System.nanoTime() - walkStart) / 1e9;
+    List<Long> pageMicros = new ArrayList<>();
+    for (int round = 0; round < 3; round++) {
+      for (int t = 0; t < tokens.size(); t += Math.max(1, tokens.size() / 20)) {
+        long start = System.nanoTime();
+        client.list(100, tokens.get(t));
+        pageMicros.add((System.nanoTime() - start) / 1_000);
+      }
+    }
+    Collections.sort(pageMicros);
+    results.listPageP50Ms = percentile(pageMicros, 0.5) / 1000.0;
+    results.listPageMaxMs = pageMicros.getLast() / 1000.0;
+    List<Long> runsMicros = new ArrayList<>();
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < Math.min(options.jobs(), 20_000); i += Math.max(1, options.jobs() / 50)) {
+        long start = System.nanoTime();
+        client.listRuns(String.format(Locale.ROOT, "scale-%07d", i), 100, "");
+        runsMicros.add((System.nanoTime() - start) / 1_000);
+      }
+    }
+    Collections.sort(runsMicros);
+    results.listRunsPageP50Ms = percentile(runsMicros, 0.5) / 1000.0;
+    results.listRunsPageMaxMs = runsMicros.getLast() / 1000.0;
+    out.printf(
+        Locale.ROOT,
+        "listed %d jobs in %.1f s (pages of 1,000); List page of 100 p50 %.1f ms, max %.1f ms"
+            + " (%d pages at depths over the whole list); ListRuns page p50 %.1f ms, max %.1f ms%n",
+        names.size(),
+        results.listAllSeconds,
+        results.listPageP50Ms,
+        results.listPageMaxMs,
+        pageMicros.size(),
+        results.listRunsPageP50Ms,
+        results.listRunsPageMaxMs);
+    if (names.size() != options.jobs()) {
+      throw new IllegalStateException(
+          "the cluster lists " + names.size() + " jobs, " + options.jobs() + " were put");
+    }
+    return names;
+  }
+
+  /**
+   * The launch density of the job set as the cluster resolved it (read back through List), and the
+   * cost of resolving {@code ?} per job, measured here with the leader's resolver on the same mix.
+   */
+  private static void measureDensity(
+      List<Job> listed, Options options, Results results, PrintStream out) {
+    Instant reference = Instant.now();
+    LaunchDensity density = new LaunchDensity();
+    LaunchDensity questionMarks = new LaunchDensity();
+    for (Job job : listed) {
+      CronExpression resolved = CronExpression.parse(job.getResolvedSchedule());
+      density.add(resolved, ZoneOffset.UTC, reference);
+      if (job.getSchedule().contains("?")) {
+        questionMarks.add(resolved, ZoneOffset.UTC, reference);
+      }
+    }
+    results.questionMarkOnlyPeakOverMean = questionMarks.peakToMean();
+    results.peakOverMean = density.peakToMean();
+    results.peakPerMinute = density.peakLaunchesPerMinute();
+    results.meanPerMinute = density.meanLaunchesPerMinute();
+
+    // The resolver's own cost, with the density kept up to date incrementally as the leader does
+    // within one batch. Twice: the first pass warms the JIT, the second is reported.
+    double micros = 0;
+    for (int pass = 0; pass < 2; pass++) {
+      LaunchDensity incremental = new LaunchDensity();
+      long start = System.nanoTime();
+      for (int i = 0; i < options.jobs(); i++) {
+        String text =
+            switch (kindOf(i)) {
+              case SECOND -> "* * * * * *";
+              case MINUTE -> "? * * * * *";
+              case BURST -> "0 7 * * * *";
+              case HOURLY -> "? * * * *";
+              case DAILY -> "? ? * * *";
+            };
+        var resolution =
+            QuestionMarkResolver.resolve(
+                String.format(Locale.ROOT, "scale-%07d", i),
+                CronExpression.parse(text),
+                ZoneOffset.UTC,
+                reference,
+                incremental);
+        incremental.add(resolution.resolved(), ZoneOffset.UTC, reference);
+      }
+      micros = (System.nanoTime() - start) / 1e3 / options.jobs();
+    }
+    results.questionMarkMicrosPerJob = micros;
+    out.printf(
+        Locale.ROOT,
+        "launch density as resolved: peak %d, mean %.1f launches per minute (peak/mean %.3f;"
+            + " the ? jobs alone %.3f); resolving ? costs %.2f µs per job (parse, resolve, add to"
+            + " the density)%n",
+        results.peakPerMinute,
+        results.meanPerMinute,
+        results.peakOverMean,
+        results.questionMarkOnlyPeakOverMean,
+        results.questionMarkMicrosPerJob);
+  }
+
+  /** Every figure of one run, and the JSON report. */
+  private static final class Results {
+    double putJobsPerSecond;
+    double stateMachinePutsPerSecond;
+    double stateMachineHeapBytesPerJob;
+    long snapshotBytes;
+    double snapshotWriteMs;
+    double snapshotRestoreMs;
+    double tickMs;
+    long ballotsDuringLoad;
+    double heapBytesPerJob;
+    long[] heapBefore = new long[0];
+    long[] heapAfter = new long[0];
+    double listAllSeconds;
+    double listPageP50Ms;
+    double listPageMaxMs;
+    double listRunsPageP50Ms;
+    double listRunsPageMaxMs;
+    double peakOverMean;
+    double questionMarkOnlyPeakOverMean;
+    long peakPerMinute;
+    double meanPerMinute;
+    double questionMarkMicrosPerJob;
+    List<Long> lateness = List.of();
+    List<Long> secondLateness = List.of();
+    List<Long> minuteLateness = List.of();
+    long expectedLaunches;
+    int burstJobs;
+    long burstStarted;
+    double burstLaunchSeconds = -1;
+    final List<Long> gaps = new ArrayList<>();
+
+    void write(Options options, PrintStream out) throws IOException {
+      long worstGap = gaps.stream().mapToLong(Long::longValue).max().orElse(-1);
+      if (gaps.contains(-1L)) {
+        worstGap = -1;
+      }
+      out.println();
+      out.println("| measure | value |");
+      out.println("|---|---:|");
+      row(out, "jobs", String.valueOf(options.jobs()));
+      row(out, "put throughput, Apply batches of 100 (jobs/s)", f0(putJobsPerSecond));
+      row(out, "replica heap per job after a full GC (bytes, worst replica)", f0(heapBytesPerJob));
+      row(
+          out,
+          "state machine alone: put (jobs/s), heap per job (bytes)",
+          f0(stateMachinePutsPerSecond) + ", " + f0(stateMachineHeapBytesPerJob));
+      row(
+          out,
+          "snapshot: bytes, write / restore (ms), state machine alone",
+          snapshotBytes + ", " + f0(snapshotWriteMs) + " / " + f0(snapshotRestoreMs));
+      row(out, "List page of 100, p50 / max (ms)", f1(listPageP50Ms) + " / " + f1(listPageMaxMs));
+      row(
+          out,
+          "ListRuns page of 100, p50 / max (ms)",
+          f1(listRunsPageP50Ms) + " / " + f1(listRunsPageMaxMs));
+      row(
+          out,
+          "peak / mean launches per minute: ? jobs alone, all jobs (the burst is not spread)",
+          String.format(Locale.ROOT, "%.3f, %.3f", questionMarkOnlyPeakOverMean, peakOverMean));
+      row(out, "? resolution cost (µs per job)", String.format("%.2f", questionMarkMicrosPerJob));
+      row(
+          out,
+          "launch lateness p50 / p99 / max (ms), every-second and every-minute jobs",
+          ms(percentile(lateness, 0.5))
+              + " / "
+              + ms(percentile(lateness, 0.99))
+              + " / "
+              + ms(lateness.isEmpty() ? -1 : lateness.getLast()));
+      row(out, "launches measured / expected", lateness.size() + " / " + expectedLaunches);
+      row(
+          out,
+          "burst of " + burstJobs + " jobs: started, last start after the instant (s)",
+          burstStarted + ", " + String.format("%.3f", burstLaunchSeconds));
+      row(out, "failover gap, worst of " + options.kills() + " leader kills (ms)", "" + worstGap);
+      String json =
+          String.format(
+              Locale.ROOT,
+              """
+              {
+                "date": "%s",
+                "command": "%s",
+                "jobs": %d,
+                "agents": %d,
+                "replica_heap_mb": %d,
+                "put_jobs_per_s": %.0f,
+                "put_clients": %d,
+                "state_machine_put_jobs_per_s": %.0f,
+                "state_machine_heap_bytes_per_job": %.0f,
+                "snapshot_bytes": %d,
+                "snapshot_write_ms": %.0f,
+                "snapshot_restore_ms": %.0f,
+                "tick_ms": %.1f,
+                "ballot_rounds_during_load": %d,
+                "heap_bytes_per_job": %.0f,
+                "heap_used_before_bytes": %s,
+                "heap_used_after_bytes": %s,
+                "list_page_ms": %.1f,
+                "list_page_p50_ms": %.1f,
+                "list_runs_page_ms": %.1f,
+                "list_all_s": %.1f,
+                "question_mark_peak_over_mean": %.3f,
+                "all_jobs_peak_over_mean": %.3f,
+                "question_mark_peak_per_minute": %d,
+                "question_mark_mean_per_minute": %.1f,
+                "question_mark_us_per_job": %.2f,
+                "lateness_samples": %d,
+                "lateness_expected": %d,
+                "lateness_p50_ms": %.1f,
+                "lateness_p99_ms": %.1f,
+                "lateness_max_ms": %.1f,
+                "lateness_p99_every_second_ms": %.1f,
+                "lateness_p99_every_minute_ms": %.1f,
+                "burst_jobs": %d,
+                "burst_started": %d,
+                "burst_launch_s": %.3f,
+                "failover_gaps_ms": %s,
+                "failover_gap_ms": %d,
+                "heap_definition": "heap used after jcmd GC.run on each replica, after the load minus before it, divided by jobs; the worst replica",
+                "list_page_definition": "the slowest of 3 rounds of List pages of 100 at about 20 depths spread over the whole job list",
+                "question_mark_definition": "peak over mean launches per minute of the week of the jobs with a ? as the cluster resolved them (all_jobs_: every job, the burst included); the cost is parse + resolve + density update per job, measured in the benchmark process with the leader's resolver",
+                "lateness_definition": "the time the run's process read ($EPOCHREALTIME) minus the scheduled instant, every-second and every-minute jobs",
+                "burst_definition": "1%% of the jobs due at second 0 of the same minute (0 M * * * *); the last process start minus the instant",
+                "failover_gap_definition": "the longest time without a process start of the every-second jobs, from 3 s before a leader SIGKILL to 10 s after"
+              }
+              """,
+              LocalDate.now(ZoneOffset.UTC),
+              options.command(),
+              options.jobs(),
+              options.agents(),
+              options.replicaHeapMb(),
+              putJobsPerSecond,
+              options.putClients(),
+              stateMachinePutsPerSecond,
+              stateMachineHeapBytesPerJob,
+              snapshotBytes,
+              snapshotWriteMs,
+              snapshotRestoreMs,
+              tickMs,
+              ballotsDuringLoad,
+              heapBytesPerJob,
+              str(heapBefore),
+              str(heapAfter),
+              listPageMaxMs,
+              listPageP50Ms,
+              listRunsPageMaxMs,
+              listAllSeconds,
+              questionMarkOnlyPeakOverMean,
+              peakOverMean,
+              peakPerMinute,
+              meanPerMinute,
+              questionMarkMicrosPerJob,
+              lateness.size(),
+              expectedLaunches,
+              percentile(lateness, 0.5) / 1000.0,
+              percentile(lateness, 0.99) / 1000.0,
+              (lateness.isEmpty() ? -1 : lateness.getLast()) / 1000.0,
+              percentile(secondLateness, 0.99) / 1000.0,
+              percentile(minuteLateness, 0.99) / 1000.0,
+              burstJobs,
+              burstStarted,
+              burstLaunchSeconds,
+              gaps,
+              worstGap);
+      Files.createDirectories(options.report().getParent());
+      Files.writeString(options.report(), json, StandardCharsets.UTF_8);
+      out.println("\nwrote " + options.report());
+    }
+
+    private static void row(PrintStream out, String measure, String value) {
+      out.println("| " + measure + " | " + value + " |");
+    }
+
+    private static String f0(double value) {
+      return String.format(Locale.ROOT, "%.0f", value);
+    }
+
+    private static String f1(double value) {
+      return String.format(Locale.ROOT, "%.1f", value);
+    }
+
+    private static String ms(long micros) {
+      return String.format(Locale.ROOT, "%.1f", micros / 1000.0);
+    }
+  }
+
+  private static final Pattern HEAP_USED = Pattern.compile("heap .*?used (\\d+)K");
+
+  /**
+   * Each replica's heap in use after a full GC, by {@code jcmd GC.run} and {@code GC.heap_info}.
+   */
+  private static long[] heapUsedAfterFullGc(LocalCluster cluster) throws IOException {
+    long[] used = new long[cluster.members().size()];
+    int r = 0;
+    for (int id : cluster.members().keySet()) {
+      long pid = cluster.pid(id);
+      jcmd(pid, "GC.run");
+      String info = jcmd(pid, "GC.heap_info");
+      Matcher matcher = HEAP_USED.matcher(info);
+      if (!matcher.find()) {
+        throw new IllegalStateException("no heap use in jcmd GC.heap_info of replica " + id);
+      }
+      used[r++] = Long.parseLong(matcher.group(1)) * 1024;
+    }
+    return used;
+  }
+
+  private static String jcmd(long pid, String command) throws IOException {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    Process process =
+        new ProcessBuilder(jcmd.toString(), Long.toString(pid), command)
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    try {
+      if (!process.waitFor(120, TimeUnit.SECONDS) || process.exitValue() != 0) {
+        throw new IllegalStateException("jcmd " + pid + " " + command + " failed: " + output);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+    return output;
+  }
+
+  private static String str(long[] values) {
+    List<String> parts = new ArrayList<>();
+    for (long value : values) {
+      parts.add(Long.toString(value));
+    }
+    return "[" + String.join(", ", parts) + "]";
+  }
+
+  private static Job job(String name, String schedule) {
+    return Job.newBuilder()
+        .setName(name)
+        .setSchedule(schedule)
+        .setConcurrency(Job.Concurrency.CONCURRENCY_ALLOW)
+        .setCommand(Job.Command.newBuilder().addArgv("/bin/true"))
+        .build();
+  }
+
+  /** A job whose process appends {@code runId epochSeconds.micros} to {@code file} (O_APPEND). */
+  private static Job stamping(String name, String schedule, Path file) {
+    return Job.newBuilder()
+        .setName(name)
+        .setSchedule(schedule)
+        .setConcurrency(Job.Concurrency.CONCURRENCY_ALLOW)
+        .setCommand(
+            Job.Command.newBuilder()
+                .addArgv("/bin/bash")
+                .addArgv("-c")
+                .addArgv("echo \"$PAXCRON_RUN_ID $EPOCHREALTIME\" >> '" + file + "'"))
+        .build();
+  }
+
+  /** A process start read back from a stamping job's file. */
+  private record Start(Instant instant, Instant at) {}
+
+  private static long micros(Start start) {
+    return Duration.between(start.instant(), start.at()).toNanos() / 1_000;
+  }
+
+  private static List<Start> readStarts(Path file) throws IOException {
+    List<Start> starts = new ArrayList<>();
+    if (!Files.exists(file)) {
+      return starts;
+    }
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      String[] parts = line.trim().split(" ");
+      if (parts.length != 2 || !parts[0].contains("@")) {
+        continue;
+      }
+      Instant instant = Instant.parse(parts[0].substring(parts[0].indexOf('@') + 1));
+      String[] clock = parts[1].split("[.,]");
+      Instant at =
+          Instant.ofEpochSecond(Long.parseLong(clock[0]), Long.parseLong(clock[1]) * 1_000);
+      starts.add(new Start(instant, at));
+    }
+    return starts;
+  }
+
+  /** Puts every job in Apply batches of {@value #APPLY_BATCH} from {@code threads} clients. */
+  private static void putAll(LocalCluster cluster, List<Job> jobs, int threads) throws Exception {
+    AtomicInteger next = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        done.add(
+            pool.submit(
+                () -> {
+                  try (JobClient client = patientClient(cluster.clientAddresses())) {
+                    for (int from = next.getAndAdd(APPLY_BATCH);
+                        from < jobs.size();
+                        from = next.getAndAdd(APPLY_BATCH)) {
+                      client.apply(
+                          jobs.subList(from, Math.min(jobs.size(), from + APPLY_BATCH)), Map.of());
+                    }
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> future : done) {
+        future.get();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /**
+   * A client that rides out elections for up to about two minutes (60 attempts, backoff to 2 s): on
+   * a shared 2-core machine a replica starved of CPU loses its lease now and then, and the load
+   * must measure the cluster's throughput, not stop at the first long election.
+   */
+  private static JobClient patientClient(List<String> addresses) {
+    long clientId = JobClient.randomClientId();
+    return new JobClient(
+        clientId,
+        addresses,
+        address ->
+            io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(address)
+                .usePlaintext()
+                .build(),
+        new JobClient.Settings(
+            Duration.ofSeconds(10), 60, Duration.ofMillis(50), Duration.ofSeconds(2)),
+        JobClient.Sleeper.SYSTEM,
+        java.util.random.RandomGeneratorFactory.<java.util.random.RandomGenerator>of(
+                "L64X128MixRandom")
+            .create(clientId));
+  }
+
+  /** Waits until the replica that leads lists {@code agents} agents (asks every replica). */
+  private static void awaitAgents(LocalCluster cluster, int agents) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      for (String address : cluster.clientAddresses()) {
+        try (JobClient one = JobClient.connect(List.of(address))) {
+          var status = one.status();
+          if (status.getRole().equals("LEADER") && status.getAgentsCount() >= agents) {
+            return;
+          }
+        } catch (RuntimeException e) {
+          // Not answering (starting, or electing): ask the next one.
+        }
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+    }
+    throw new IllegalStateException(agents + " agents did not register within 60 s");
+  }
+
+  private static void sleepUntil(Instant when) {
+    while (Instant.now().isBefore(when)) {
+      LockSupport.parkNanos(Duration.between(Instant.now(), when).toNanos());
+    }
+  }
+
+  private static long percentile(List<Long> sorted, double q) {
+    if (sorted.isEmpty()) {
+      return -1;
+    }
+    int index = (int) Math.ceil(q * sorted.size()) - 1;
+    return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+  }
+
+  private static Options parse(String[] args) {
+    int jobs = 100_000;
+    int agents = 4;
+    int seconds = 120;
+    int kills = 1;
+    int putClients = 2;
+    int heapMb = 2048;
+    for (int i = 0; i < args.length; i++) {
+      String flag = args[i];
+      if (i + 1 >= args.length || !args[i + 1].matches("[0-9]{1,7}")) {
+        usage("flag " + flag + " needs a whole number");
+      }
+      int value = Integer.parseInt(args[++i]);
+      switch (flag) {
+        case "--jobs" -> jobs = value;
+        case "--agents" -> agents = value;
+        case "--seconds" -> seconds = value;
+        case "--kills" -> kills = value;
+        case "--put-clients" -> putClients = value;
+        case "--replica-heap-mb" -> heapMb = value;
+        default -> usage("unknown flag " + flag);
+      }
+    }
+    if (jobs < 1000 || jobs > MAX_JOBS) {
+      usage("--jobs must be 1000.." + MAX_JOBS + " (the mix needs 0.1% every-second jobs)");
+    }
+    if (agents < 1 || seconds < 60 || kills < 0 || putClients < 1 || putClients > 64) {
+      usage("--agents >= 1, --seconds >= 60, --kills >= 0, --put-clients 1..64");
+    }
+    if (heapMb < 128) {
+      usage("--replica-heap-mb must be >= 128");
+    }
+    String command = "ops/bench/scale/run " + String.join(" ", args);
+    return new Options(
+        jobs,
+        agents,
+        seconds,
+        kills,
+        putClients,
+        heapMb,
+        Path.of("ops/bench/scale/target/work"),
+        Path.of("docs/benchmarks/scale-" + LocalDate.now(ZoneOffset.UTC) + ".json"),
+        command.strip());
+  }
+
+  private static void usage(String problem) {
+    System.err.println(
+        "error: "
+            + problem
+            + "\nusage: ops/bench/scale/run [--jobs N] [--agents N] [--seconds N] [--kills N]"
+            + " [--put-clients N] [--replica-heap-mb N]");
+    System.exit(2);
+  }
+}

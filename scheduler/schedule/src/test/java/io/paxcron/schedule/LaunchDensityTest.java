@@ -1,0 +1,83 @@
+package io.paxcron.schedule;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class LaunchDensityTest {
+  static final Instant REFERENCE = Instant.parse("2024-03-20T12:00:00Z");
+  static final ZoneId BERLIN = ZoneId.of("Europe/Berlin");
+
+  @Test
+  void removingEveryJobAddedInAnyOrderLeavesTheEmptyDensity() {
+    long seed = Seeds.seed();
+    SplittableRandom random = new SplittableRandom(seed);
+    String[] texts = {
+      "0 5 * * *", "*/15 * * * *", "30 2 1 * *", "0 0 * * 1-5", "15 * * * * *", "0 9 * 3 *"
+    };
+    List<Schedule> added = new ArrayList<>();
+    LaunchDensity density = new LaunchDensity();
+    for (int i = 0; i < 200; i++) {
+      Schedule schedule =
+          i % 7 == 0
+              ? EverySchedule.parse("@every " + (1 + random.nextInt(600)) + "s")
+              : CronExpression.parse(texts[random.nextInt(texts.length)]);
+      density.add(schedule, BERLIN, REFERENCE);
+      added.add(schedule);
+    }
+    for (int i = added.size() - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      Schedule swap = added.get(i);
+      added.set(i, added.get(j));
+      added.set(j, swap);
+    }
+    for (Schedule schedule : added.subList(0, 100)) {
+      density.remove(schedule, BERLIN, REFERENCE);
+    }
+    LaunchDensity rebuilt = new LaunchDensity();
+    for (Schedule schedule : added.subList(100, 200)) {
+      rebuilt.add(schedule, BERLIN, REFERENCE);
+    }
+    String replay = Seeds.replay();
+    assertArrayEquals(rebuilt.histogram(), density.histogram(), replay);
+    assertEquals(rebuilt.peakLaunchesPerMinute(), density.peakLaunchesPerMinute(), replay);
+    for (int second = 0; second < 60; second++) {
+      assertEquals(rebuilt.secondLoad(second), density.secondLoad(second), replay);
+    }
+    for (Schedule schedule : added.subList(100, 200)) {
+      density.remove(schedule, BERLIN, REFERENCE);
+    }
+    assertEquals(0, density.launchesPerWeek(), replay);
+    assertEquals(0, density.peakLaunchesPerMinute(), replay);
+  }
+
+  @Test
+  void thePeakFallsWhenTheBusiestJobIsRemoved() {
+    LaunchDensity density = new LaunchDensity();
+    CronExpression busy = CronExpression.parse("* * * * * *");
+    density.add(CronExpression.parse("0 5 * * *"), BERLIN, REFERENCE);
+    density.add(busy, BERLIN, REFERENCE);
+    assertEquals(61, density.peakLaunchesPerMinute());
+    density.remove(busy, BERLIN, REFERENCE);
+    assertEquals(1, density.peakLaunchesPerMinute());
+  }
+
+  @Test
+  void removingAJobThatWasNeverAddedIsABrokenInvariant() {
+    LaunchDensity density = new LaunchDensity();
+    IllegalStateException error =
+        assertThrows(
+            IllegalStateException.class,
+            () -> density.remove(CronExpression.parse("0 5 * * *"), BERLIN, REFERENCE));
+    // 05:00 in Berlin on 2024-03-20 (UTC+1) is 04:00 UTC; Sunday 04:00 is minute 240 of the week.
+    assertEquals(
+        "removed a job that was not added: minute 240 went below zero", error.getMessage());
+  }
+}
