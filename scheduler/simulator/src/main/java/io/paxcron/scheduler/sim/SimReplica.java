@@ -483,7 +483,7 @@ final class SimReplica implements ReadyDriver.Host {
     // the values of every ? from the applied launch density, and proposes them as one batch.
     Instant stamp = wallNow();
     List<CronCommand> commands =
-        LeaderStamper.stamp(request.changes(), stamp, cron, () -> cron.launchDensity(stamp));
+        LeaderStamper.stamp(request.changes(), stamp, cron, cron::launchDensity);
     process(
         replica.propose(
             paxosNow(),
