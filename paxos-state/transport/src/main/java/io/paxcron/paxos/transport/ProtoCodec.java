@@ -6,6 +6,7 @@ import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.Command;
 import io.paxcron.paxos.LogEntry;
 import io.paxcron.paxos.Message;
+import io.paxcron.paxos.RecordCodec;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.Value;
 import io.paxcron.proto.v1.Accept;
@@ -434,6 +435,10 @@ public final class ProtoCodec {
         }
         yield builder.setBatch(commands).build();
       }
+      case Value.Reconfigure reconfigure ->
+          builder
+              .setReconfigure(UnsafeByteOperations.unsafeWrap(RecordCodec.encodeValue(reconfigure)))
+              .build();
     };
   }
 
@@ -460,6 +465,13 @@ public final class ProtoCodec {
           yield new Value.Batch(commands);
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException(field + ".batch: " + e.getMessage(), e);
+        }
+      }
+      case RECONFIGURE -> {
+        try {
+          yield RecordCodec.decodeValue(value.getReconfigure().toByteArray());
+        } catch (RecordCodec.CorruptRecordException e) {
+          throw new IllegalArgumentException(field + ".reconfigure: " + e.getMessage(), e);
         }
       }
       case KIND_NOT_SET -> throw new IllegalArgumentException(field + ".kind is not set");
