@@ -86,6 +86,13 @@ public final class PaxosReplica {
    */
   private Membership membership;
 
+  /**
+   * False for a replica that joins: it is not among the start-up voters and its disk holds no
+   * membership, so it cannot tell which configuration governs the log until a snapshot says. Until
+   * then it learns nothing chosen and asks for a snapshot first.
+   */
+  private boolean membershipKnown;
+
   // Durable state, mirrored in memory; every change goes through the outbox's persist.
   private Ballot promised;
   private final TreeMap<Long, LogEntry> log = new TreeMap<>();
@@ -196,6 +203,11 @@ public final class PaxosReplica {
             : Membership.bootstrap(Configuration.bootstrap(config.replicaIds()));
     this.snapshot =
         recovered.membership() != null ? recovered : recovered.withMembership(membership);
+    this.membershipKnown =
+        recovered.membership() != null
+            || config.replicaIds().contains(config.replicaId())
+            || recovered.slot() > 0
+            || !durable.log().isEmpty();
     for (LogEntry entry : durable.log()) {
       log.put(entry.slot(), entry);
     }
@@ -695,7 +707,8 @@ public final class PaxosReplica {
 
   private void onCatchUpReply(int from, Message.CatchUpReply reply) {
     Snapshot offered = reply.snapshot();
-    if (offered != null && offered.slot() >= firstUnchosenSlot) {
+    if (offered != null && (offered.slot() >= firstUnchosenSlot || !membershipKnown)) {
+      membershipKnown = true;
       membership =
           offered.membership() != null
               ? offered.membership()
@@ -1173,7 +1186,7 @@ public final class PaxosReplica {
   }
 
   private void advanceFirstUnchosen() {
-    while (true) {
+    while (membershipKnown) {
       LogEntry entry = log.get(firstUnchosenSlot);
       if (entry == null || !entry.chosen()) {
         break;
@@ -1250,7 +1263,7 @@ public final class PaxosReplica {
   }
 
   private void maybeRequestCatchUp(int source) {
-    if (firstUnchosenSlot < knownChosenBelowSlot
+    if ((firstUnchosenSlot < knownChosenBelowSlot || !membershipKnown)
         && nowMillis - lastCatchUpRequestMillis >= config.catchUpRetryMillis()) {
       requestCatchUp(source);
     }
@@ -1261,7 +1274,7 @@ public final class PaxosReplica {
       return;
     }
     lastCatchUpRequestMillis = nowMillis;
-    send(source, new Message.CatchUpRequest(promised, firstUnchosenSlot));
+    send(source, new Message.CatchUpRequest(promised, membershipKnown ? firstUnchosenSlot : 0));
   }
 
   // ---------------------------------------------------------------------------------------------

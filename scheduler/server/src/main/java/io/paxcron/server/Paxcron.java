@@ -192,6 +192,14 @@ public final class Paxcron implements Callable<Integer> {
             "Start on a non-loopback address without TLS or auth anyway (and say so everywhere).")
     boolean insecure;
 
+    @Option(
+        names = "--join",
+        description =
+            "A new replica joining a running cluster with an empty data directory: it waits until"
+                + " the leader adds it (paxcron members add), then catches up as a learner."
+                + " --peer names it and the members it contacts.")
+    boolean join;
+
     @Override
     public Integer call() throws Exception {
       ServerConfig config;
@@ -223,6 +231,9 @@ public final class Paxcron implements Callable<Integer> {
         flag(settings, "write-rate-limit", writeRateLimit);
         if (insecure) {
           flag(settings, "insecure", "true");
+        }
+        if (join) {
+          flag(settings, "join", "true");
         }
         List<String> problems = new ArrayList<>();
         for (String peer : peers) {

@@ -40,6 +40,9 @@ import java.util.TreeMap;
  * auth = token                        # optional: off (default) or token (docs/security.md)
  * write-rate-limit = 50               # optional: writes per second per client
  * insecure = false                    # true: start on a non-loopback address without TLS or auth
+ * join = false                        # true: a new replica joining a running cluster; the peers
+ *                                    # list names it and the members it contacts
+ *                                    # (docs/membership.md)
  * </pre>
  */
 public record ServerConfig(
@@ -54,7 +57,8 @@ public record ServerConfig(
     int httpPort,
     boolean metricsPerJob,
     BackupSettings backup,
-    SecuritySettings security) {
+    SecuritySettings security,
+    boolean join) {
 
   /**
    * Set when the replica runs with {@code insecure = true} on a non-loopback address without TLS or
@@ -188,6 +192,7 @@ public record ServerConfig(
     int httpPort = 0;
     Setting httpPortSetting = null;
     boolean metricsPerJob = false;
+    boolean join = false;
     BackupSettings backup = BackupSettings.NONE;
     SecuritySettings security = SecuritySettings.NONE;
     Map<Integer, Peer> peers = new TreeMap<>();
@@ -254,6 +259,13 @@ public record ServerConfig(
             httpPortSetting = entry.getValue();
           }
         }
+        case "join" -> {
+          switch (value) {
+            case "true" -> join = true;
+            case "false" -> join = false;
+            default -> problems.add(where + ": join '" + value + "' must be true or false");
+          }
+        }
         case "metrics-per-job" -> {
           switch (value) {
             case "true" -> metricsPerJob = true;
@@ -302,7 +314,7 @@ public record ServerConfig(
                     + key
                     + "'; known: id, cluster-id, "
                     + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, tls-cert, tls-key,"
-                    + " tls-trust, state-machine, http-port, metrics-per-job"
+                    + " tls-trust, state-machine, http-port, metrics-per-job, join"
                     + BACKUP_KEYS
                     + ", "
                     + String.join(", ", SecuritySettings.KEYS));
@@ -387,7 +399,8 @@ public record ServerConfig(
         httpPort,
         metricsPerJob,
         backup,
-        security);
+        security,
+        join);
   }
 
   private static void checkDirectory(Path dir, String name, List<String> problems) {

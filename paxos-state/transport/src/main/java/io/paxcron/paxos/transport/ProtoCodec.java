@@ -337,10 +337,16 @@ public final class ProtoCodec {
             .addAllChosen(encodeEntries(reply.chosen()))
             .setChosenBelowSlot(reply.chosenBelowSlot());
     if (reply.snapshot() != null) {
-      builder.setSnapshot(
+      SnapshotImage.Builder image =
           SnapshotImage.newBuilder()
               .setSlot(reply.snapshot().slot())
-              .setData(UnsafeByteOperations.unsafeWrap(reply.snapshot().data())));
+              .setData(UnsafeByteOperations.unsafeWrap(reply.snapshot().data()));
+      if (reply.snapshot().membership() != null) {
+        image.setMembership(
+            UnsafeByteOperations.unsafeWrap(
+                RecordCodec.encodeMembership(reply.snapshot().membership())));
+      }
+      builder.setSnapshot(image);
     }
     return builder.build();
   }
@@ -352,8 +358,11 @@ public final class ProtoCodec {
             ? decoding(
                 "catch_up_reply.snapshot",
                 () ->
-                    new Snapshot(
-                        reply.getSnapshot().getSlot(), reply.getSnapshot().getData().toByteArray()))
+                    withMembership(
+                        new Snapshot(
+                            reply.getSnapshot().getSlot(),
+                            reply.getSnapshot().getData().toByteArray()),
+                        reply.getSnapshot().getMembership()))
             : null;
     List<LogEntry> chosen = decodeEntries(reply.getChosenList(), "catch_up_reply.chosen");
     return decoding(
@@ -476,6 +485,18 @@ public final class ProtoCodec {
       }
       case KIND_NOT_SET -> throw new IllegalArgumentException(field + ".kind is not set");
     };
+  }
+
+  private static Snapshot withMembership(
+      Snapshot snapshot, com.google.protobuf.ByteString encoded) {
+    if (encoded.isEmpty()) {
+      return snapshot;
+    }
+    try {
+      return snapshot.withMembership(RecordCodec.decodeMembership(encoded.toByteArray()));
+    } catch (RecordCodec.CorruptRecordException e) {
+      throw new IllegalArgumentException("membership: " + e.getMessage(), e);
+    }
   }
 
   /** Runs a record constructor, prefixing its complaint with the message kind. */
