@@ -397,10 +397,11 @@ public final class PaxosReplica {
 
   /**
    * What became of a membership change: {@code refusal} is null when the leader accepted it (it is
-   * proposed in {@code ready}'s messages and takes effect by {@link Membership}'s rule once
-   * chosen), else the reason it changed nothing.
+   * proposed in {@code ready}'s messages and takes effect by {@link Membership}'s rule once chosen;
+   * {@code next} is the configuration it leads to), else the reason it changed nothing ({@code
+   * next} null).
    */
-  public record Reconfiguration(Ready ready, String refusal) {
+  public record Reconfiguration(Ready ready, String refusal, Configuration next) {
     public boolean accepted() {
       return refusal == null;
     }
@@ -416,11 +417,13 @@ public final class PaxosReplica {
   public Reconfiguration reconfigure(long nowMillis, Configuration.Change change) {
     observeClock(nowMillis);
     String refusal = reconfigurationRefusal(change);
+    Configuration next = null;
     if (refusal == null) {
-      pendingReconfiguration = new Value.Reconfigure(membership.latest().apply(change));
+      next = membership.latest().apply(change);
+      pendingReconfiguration = new Value.Reconfigure(next);
       fillWindow();
     }
-    return new Reconfiguration(drain(), refusal);
+    return new Reconfiguration(drain(), refusal, next);
   }
 
   private String reconfigurationRefusal(Configuration.Change change) {

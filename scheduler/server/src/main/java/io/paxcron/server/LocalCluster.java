@@ -48,6 +48,7 @@ public final class LocalCluster implements AutoCloseable {
   private final Map<String, Process> agents = new TreeMap<>();
   private final BiFunction<Integer, Integer, Integer> peerPortSeenBy;
   private final List<String> extraFlags;
+  private final java.util.Set<Integer> joining = new java.util.TreeSet<>();
 
   /**
    * @param replicas how many replicas (ids 1..replicas)
@@ -84,6 +85,41 @@ public final class LocalCluster implements AutoCloseable {
 
   public LocalCluster(Path workDir, int replicas, List<String> extraFlags) {
     this(workDir, replicas, (from, to) -> null, extraFlags);
+  }
+
+  /**
+   * A new replica with fresh ports and directories, not started: {@link #start} runs it with {@code
+   * --join} (docs/membership.md), listing itself and every other replica as peers.
+   */
+  public Member addJoiner(int id) {
+    if (members.containsKey(id)) {
+      throw new IllegalArgumentException("replica " + id + " exists");
+    }
+    Member member =
+        new Member(
+            id,
+            freePort(),
+            freePort(),
+            freePort(),
+            workDir.resolve("replica-" + id),
+            workDir.resolve("replica-" + id + ".log"));
+    members.put(id, member);
+    joining.add(id);
+    return member;
+  }
+
+  /** {@code host:peer-port:client-port} of replica {@code id}, as membership changes name it. */
+  public String memberAddress(int id) {
+    Member member = members.get(id);
+    return "127.0.0.1:" + member.peerPort() + ":" + member.clientPort();
+  }
+
+  /** The process of replica {@code id} exited by itself (or was never started); its exit code. */
+  public Optional<Integer> exitCode(int id) {
+    Process process = processes.get(id);
+    return process == null || process.isAlive()
+        ? Optional.empty()
+        : Optional.of(process.exitValue());
   }
 
   public Map<Integer, Member> members() {
@@ -141,6 +177,9 @@ public final class LocalCluster implements AutoCloseable {
               + peer.clientPort());
     }
     command.addAll(extraFlags);
+    if (joining.contains(id)) {
+      command.add("--join");
+    }
     try {
       Process process =
           new ProcessBuilder(command)

@@ -61,7 +61,8 @@ import picocli.CommandLine.Parameters;
       JobActionCommands.DeleteCommand.class,
       io.paxcron.cli.AccessCommands.TokenCommand.class,
       io.paxcron.cli.AccessCommands.Audit.class,
-      io.paxcron.cli.AccessCommands.WhoAmI.class
+      io.paxcron.cli.AccessCommands.WhoAmI.class,
+      io.paxcron.cli.MembersCommand.Group.class
     })
 public final class Paxcron implements Callable<Integer> {
 
@@ -271,6 +272,11 @@ public final class Paxcron implements Callable<Integer> {
       }
       Runtime.getRuntime().addShutdownHook(new Thread(server::close, "shutdown"));
       Throwable cause = server.stopped().join();
+      if (cause instanceof io.paxcron.paxos.replica.ReplicaNode.RemovedFromClusterException) {
+        // An orderly end: a supervisor must not restart it (it would only stop again).
+        System.err.println(cause.getMessage());
+        return 0;
+      }
       System.err.println("error: replica stopped: " + cause);
       return EXIT_FAILED;
     }

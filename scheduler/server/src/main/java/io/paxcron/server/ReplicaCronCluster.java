@@ -176,7 +176,7 @@ final class ReplicaCronCluster implements CronCluster, AccessCluster {
                 }
                 return;
               }
-              awaitInEffect(done);
+              awaitInEffect(done, outcome.next());
             });
     return done.orTimeout(CHANGE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
         .exceptionallyCompose(
@@ -192,14 +192,15 @@ final class ReplicaCronCluster implements CronCluster, AccessCluster {
                         : error));
   }
 
-  /** Completes {@code done} with the members once no change is pending (checked as slots apply). */
-  private void awaitInEffect(CompletableFuture<List<ClusterInfo.Member>> done) {
+  /** Completes {@code done} with the members once {@code next} governs (checked as slots apply). */
+  private void awaitInEffect(
+      CompletableFuture<List<ClusterInfo.Member>> done, io.paxcron.paxos.Configuration next) {
     AutoCloseable[] subscription = new AutoCloseable[1];
     Runnable check =
         () -> {
           io.paxcron.paxos.Membership membership = node.membership();
           long firstUnchosen = node.status().firstUnchosenSlot();
-          if (membership != null && membership.latestFromSlot() <= firstUnchosen) {
+          if (membership != null && membership.at(firstUnchosen).equals(next)) {
             done.complete(members(membership, firstUnchosen));
           }
         };

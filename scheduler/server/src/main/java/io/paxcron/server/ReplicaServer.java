@@ -282,6 +282,14 @@ public final class ReplicaServer implements AutoCloseable {
       http.close();
     }
     if (clientServer != null) {
+      // Answers already on their way leave first (a removed replica's last answer is the one
+      // that removed it), for at most a second.
+      clientServer.shutdown();
+      try {
+        clientServer.awaitTermination(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       clientServer.shutdownNow();
     }
     if (dispatch != null) {

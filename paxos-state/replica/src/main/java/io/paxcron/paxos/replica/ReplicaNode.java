@@ -127,6 +127,8 @@ public final class ReplicaNode implements AutoCloseable {
   private long observedApplied = -1;
   private int observedPending;
   private io.paxcron.paxos.Membership observedMembership;
+  private long observedMembershipSlot = -1;
+  private Map<Integer, String> observedPeers;
   private volatile io.paxcron.paxos.Membership lastMembership;
 
   private record Held(long sequence, Ready ready, boolean needsOwnWrite) {}
@@ -653,21 +655,32 @@ public final class ReplicaNode implements AutoCloseable {
   private void observeMembership() {
     io.paxcron.paxos.Membership membership = replica.membership();
     lastMembership = membership;
-    if (membership.equals(observedMembership)) {
-      return;
-    }
-    observedMembership = membership;
-    Map<Integer, String> members = new java.util.TreeMap<>();
-    for (io.paxcron.paxos.Configuration configuration :
-        membership.governingFrom(replica.firstUnchosenSlot())) {
-      for (int member : configuration.members()) {
-        members.put(member, configuration.address(member));
+    if (!membership.equals(observedMembership)
+        || replica.firstUnchosenSlot() != observedMembershipSlot) {
+      observedMembership = membership;
+      observedMembershipSlot = replica.firstUnchosenSlot();
+      Map<Integer, String> members = new java.util.TreeMap<>();
+      for (io.paxcron.paxos.Configuration configuration :
+          membership.governingFrom(replica.firstUnchosenSlot())) {
+        for (int member : configuration.members()) {
+          members.put(member, configuration.address(member));
+        }
+      }
+      members.remove(replica.id());
+      if (!members.equals(observedPeers)) {
+        observedPeers = members;
+        network.updatePeers(members);
       }
     }
-    members.remove(replica.id());
-    network.updatePeers(members);
-    io.paxcron.paxos.Configuration current = replica.configuration();
-    if (replica.removed() && !current.isMember(replica.id())) {
+    // A removed follower stops once it knows the change is chosen: the leader stops sending to it
+    // when the change takes effect, so it might never see that slot itself. A removed leader
+    // leads until the change is in effect, steps down, and then stops.
+    if (replica.removed() && replica.role() != PaxosReplica.Role.LEADER) {
+      // Listeners see the final state once more: the call that removed a leader is answered by
+      // it, and its answer waits for exactly this state.
+      for (Runnable listener : appliedListeners) {
+        listener.run();
+      }
       fatal(
           new RemovedFromClusterException(
               "replica "
