@@ -128,6 +128,14 @@ final class ReplicaCronCluster implements CronCluster, AccessCluster {
     return members;
   }
 
+  /**
+   * The client address of replica {@code id} for redirects: from the log for a member added through
+   * it, else from the start-up list; null when neither knows it.
+   */
+  private String clientAddressOf(int id) {
+    return MemberAddresses.clientAddress(node, clientAddresses, id);
+  }
+
   /** The client address in a log address {@code host:peer-port:client-port}, else the list's. */
   private String clientAddress(String logAddress, int id) {
     String[] parts = logAddress.split(":");
@@ -163,7 +171,7 @@ final class ReplicaCronCluster implements CronCluster, AccessCluster {
               if (!outcome.accepted()) {
                 ReplicaNode.Status status = node.status();
                 if (status.role() != io.paxcron.paxos.PaxosReplica.Role.LEADER) {
-                  String address = clientAddresses.get(status.leaderId());
+                  String address = clientAddressOf(status.leaderId());
                   done.completeExceptionally(
                       new NotLeaderException(
                           address == null ? "" : status.leaderId() + "=" + address,
@@ -246,7 +254,7 @@ final class ReplicaCronCluster implements CronCluster, AccessCluster {
               switch (cause) {
                 case LeaderDispatch.NotDispatchingException notDispatching -> {
                   int leader = node.status().leaderId();
-                  String address = clientAddresses.get(leader);
+                  String address = clientAddressOf(leader);
                   answer.completeExceptionally(
                       new NotLeaderException(
                           address == null || leader == node.status().replicaId()
@@ -309,7 +317,7 @@ final class ReplicaCronCluster implements CronCluster, AccessCluster {
                   ? error.getCause()
                   : error;
           if (cause instanceof ReplicaNode.NotLeaderException notLeader) {
-            String address = clientAddresses.get(notLeader.leaderHint());
+            String address = clientAddressOf(notLeader.leaderHint());
             translated.completeExceptionally(
                 new NotLeaderException(
                     address == null ? "" : notLeader.leaderHint() + "=" + address,

@@ -141,7 +141,7 @@ class ServerConfigTest {
         List.of(
             "--colour: unknown setting 'colour'; known: id, cluster-id, data-dir, peer.<id>,"
                 + " backup-dir, snapshot-every-entries, tls-cert, tls-key, tls-trust, state-machine,"
-                + " http-port, metrics-per-job, backup-target, backup-interval, backup-every-entries,"
+                + " http-port, metrics-per-job, join, backup-target, backup-interval, backup-every-entries,"
                 + " backup-keep, backup-max-age, backup-timeout,"
                 + " api-tls-cert, api-tls-key, api-tls-client-trust, auth, insecure, write-rate-limit",
             "--peer.1: peer port 70000 is outside 1..65535",
