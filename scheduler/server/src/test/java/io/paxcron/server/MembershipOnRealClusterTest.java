@@ -83,6 +83,44 @@ class MembershipOnRealClusterTest {
     }
   }
 
+  /** The ledger of {@code job}, every page. */
+  private static List<io.paxcron.proto.v1.RunRecord> ledger(String addresses, String job) {
+    try (JobClient client = JobClient.connect(List.of(addresses.split(",")))) {
+      List<io.paxcron.proto.v1.RunRecord> records = new ArrayList<>();
+      String token = "";
+      do {
+        io.paxcron.proto.v1.ListRunsResponse page = client.listRuns(job, 100, token);
+        records.addAll(page.getRecordsList());
+        token = page.getNextPageToken();
+      } while (!token.isEmpty());
+      return records;
+    }
+  }
+
+  private static long succeeded(String addresses) {
+    return ledger(addresses, TICK).stream()
+        .filter(r -> r.getOutcome() == io.paxcron.proto.v1.Outcome.OUTCOME_SUCCEEDED)
+        .count();
+  }
+
+  /** Waits until the every-second job has run at least {@code more} more times. */
+  private static long awaitRuns(String addresses, long before, long more) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      long now = succeeded(addresses);
+      if (now >= before + more) {
+        return now;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(
+            "the every-second job ran " + (now - before) + " times in 30 s, expected " + more);
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+    }
+  }
+
+  static final String TICK = "tick";
+
   private static void awaitExit(LocalCluster cluster, int id, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (cluster.exitCode(id).isEmpty()) {
@@ -142,9 +180,21 @@ class MembershipOnRealClusterTest {
       }
       List<Integer> live = new ArrayList<>(List.of(1, 2, 3));
       putJob(addresses(cluster, live), "before");
+      // An every-second job runs on a real agent throughout: it keeps launching across the changes.
+      cluster.startAgent("member-agent", List.of("--capacity", "8"));
+      try (JobClient client = JobClient.connect(List.of(addresses(cluster, live).split(",")))) {
+        client.put(
+            Job.newBuilder()
+                .setName(TICK)
+                .setSchedule("* * * * * *")
+                .setCommand(Job.Command.newBuilder().setShell("true"))
+                .build());
+      }
+      long runs = awaitRuns(addresses(cluster, live), 0, 3);
 
       replace(cluster, live, leader, 4);
       putJob(addresses(cluster, live), "after-replacing-the-leader");
+      runs = awaitRuns(addresses(cluster, live), runs, 3);
       Result list = paxcron(addresses(cluster, live), "members", "list");
       assertEquals(0, list.exit(), list.toString());
       for (int id : live) {
@@ -172,6 +222,10 @@ class MembershipOnRealClusterTest {
             putJob(addresses(cluster, live), "after-replacing-" + old);
           }
         }
+        // The agent was started with the original addresses, all gone now (docs/membership.md).
+        cluster.killAgent("member-agent");
+        cluster.startAgent("member-agent", List.of("--capacity", "8"));
+        runs = awaitRuns(addresses(cluster, live), runs, 3);
         for (int grow = 0; grow < 2; grow++) {
           int fresh = next++;
           cluster.addJoiner(fresh);
@@ -196,9 +250,19 @@ class MembershipOnRealClusterTest {
           live.remove(0);
         }
         putJob(addresses(cluster, live), "after-shrinking");
+        runs = awaitRuns(addresses(cluster, live), runs, 3);
       }
 
       putJob(addresses(cluster, live), "last");
+      // Nothing ran twice: every run of the every-second job has one record and one attempt.
+      List<io.paxcron.proto.v1.RunRecord> records = ledger(addresses(cluster, live), TICK);
+      java.util.Set<String> runIds = new java.util.HashSet<>();
+      for (io.paxcron.proto.v1.RunRecord record : records) {
+        assertTrue(runIds.add(record.getRunId()), "two records for " + record.getRunId());
+        if (record.getOutcome() == io.paxcron.proto.v1.Outcome.OUTCOME_SUCCEEDED) {
+          assertEquals(1, record.getAttempts(), record.toString());
+        }
+      }
       List<String> jobs = jobs(addresses(cluster, live));
       assertTrue(jobs.contains("before") && jobs.contains("last"), jobs.toString());
       // Every member applies everything: the new processes caught up from empty data dirs.
