@@ -137,6 +137,16 @@ final class MembershipTest {
     cluster.elect(1);
     write(cluster, 7, 2);
     assertTrue(cluster.reconfigure(1, new Change.Remove(1)).accepted());
+    long proposedAt = cluster.now();
+    cluster.runUntil(
+        () ->
+            cluster.replica(2).holdsLease(cluster.now())
+                || cluster.replica(3).holdsLease(cluster.now()),
+        5,
+        400);
+    assertTrue(
+        cluster.now() - proposedAt < 400,
+        "handed over within a lease period, not after it: " + (cluster.now() - proposedAt) + " ms");
     cluster.runFor(5_000, 10);
 
     assertTrue(cluster.replica(1).removed());
