@@ -193,24 +193,36 @@ public final class MembersCommand {
   }
 
   /**
-   * Removes {@code id}. When the replica removed is the one that answered (a removed leader), its
-   * answer may be lost as it stops; the retry then hears "not a member" from the next leader, which
-   * means done when the members listed no longer include it.
+   * Removes {@code id}. When the replica removed is the one that answers (a removed leader), its
+   * answer may be lost as it stops: the call fails (cancelled, unavailable) or its retry hears "not
+   * a member" from the next leader. Either way the removal stands once the members no longer list
+   * it, which this waits for (up to {@link #STEP_TIMEOUT}) before reporting the failure.
    */
   static List<Member> remove(CliCommand command, JobClient client, int id) {
     try {
       return step(command, client, ChangeMembersRequest.Action.REMOVE, id, "");
     } catch (JobClientException e) {
-      if (!e.getMessage().contains("replica " + id + " is not a member")) {
-        throw e;
-      }
-      List<Member> members = client.members().getMembersList();
-      for (Member member : members) {
-        if (member.getId() == id) {
+      long deadline = System.nanoTime() + STEP_TIMEOUT.toNanos();
+      while (System.nanoTime() < deadline) {
+        try {
+          List<Member> members = client.members().getMembersList();
+          if (members.stream().noneMatch(member -> member.getId() == id)) {
+            if (!command.json()) {
+              command.context.err().println("replica " + id + " removed");
+            }
+            return members;
+          }
+        } catch (JobClientException unreachable) {
+          // The cluster is electing a successor; ask again.
+        }
+        try {
+          Thread.sleep(CATCH_UP_POLL.toMillis());
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
           throw e;
         }
       }
-      return members;
+      throw e;
     }
   }
 

@@ -161,7 +161,7 @@ class MembershipOnRealClusterTest {
             String.valueOf(old),
             String.valueOf(fresh),
             cluster.memberAddress(fresh));
-    assertEquals(0, replaced.exit(), replaced.toString());
+    assertEquals(0, replaced.exit(), replaced + "\n" + logs(cluster));
     awaitExit(cluster, old, Duration.ofSeconds(30));
     assertEquals(0, cluster.exitCode(old).orElseThrow());
     String said = Files.readString(cluster.members().get(old).logFile());
