@@ -93,10 +93,16 @@ public sealed interface Message {
    */
   record PreVoteGranted(Ballot ballot) implements Message {}
 
-  /** A lagging replica asks for chosen entries from {@code fromSlot} on. */
+  /**
+   * A lagging replica asks for chosen entries from {@code fromSlot} on; {@code fromSlot} 0 asks for
+   * the sender's snapshot whatever its slot, which a replica that joins the cluster and knows no
+   * configuration yet needs first (docs/membership.md).
+   */
   record CatchUpRequest(Ballot ballot, long fromSlot) implements Message {
     public CatchUpRequest {
-      requirePositive(fromSlot, "fromSlot");
+      if (fromSlot < 0) {
+        throw new IllegalArgumentException("fromSlot must be >= 0, got " + fromSlot);
+      }
     }
   }
 

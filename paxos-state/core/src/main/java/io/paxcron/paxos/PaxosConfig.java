@@ -7,8 +7,10 @@ import java.util.TreeSet;
  * Settings of one replica. Every limit is named and validated here; an invalid value is rejected
  * with the setting's name and the reason.
  *
- * @param replicaId this replica's id, one of {@code replicaIds}
- * @param replicaIds every member of the cluster (3 or 5 in production; 1 allowed for tests)
+ * @param replicaId this replica's id; one of {@code replicaIds}, or any other id for a replica that
+ *     starts outside the cluster and waits to be added (docs/membership.md)
+ * @param replicaIds the voters the cluster started with (3 or 5 in production; 1 allowed for
+ *     tests); later configurations are in the log (see {@link Membership})
  * @param heartbeatMillis how often the leader sends heartbeats and re-sends unacknowledged accepts
  * @param electionTimeoutMillis a follower that heard no leader for a random time in {@code [t, 2t)}
  *     campaigns; at least {@code leaseMillis}, so that stickiness never blocks a needed election
@@ -53,9 +55,8 @@ public record PaxosConfig(
         throw new IllegalArgumentException("replicaIds must be >= 0, got " + id);
       }
     }
-    if (!replicaIds.contains(replicaId)) {
-      throw new IllegalArgumentException(
-          "replicaId " + replicaId + " is not one of replicaIds " + replicaIds);
+    if (replicaId < 0) {
+      throw new IllegalArgumentException("replicaId must be >= 0, got " + replicaId);
     }
     requireAtLeast("heartbeatMillis", heartbeatMillis, 1);
     requireAtLeast("leaseMillis", leaseMillis, 1);
@@ -77,6 +78,14 @@ public record PaxosConfig(
               + " ms)");
     }
     requireAtLeast("maxInflightSlots", maxInflightSlots, 1);
+    if (maxInflightSlots > Membership.DELAY_SLOTS) {
+      throw new IllegalArgumentException(
+          "maxInflightSlots must be <= "
+              + Membership.DELAY_SLOTS
+              + " (Membership.DELAY_SLOTS: a leader never proposes a slot whose configuration"
+              + " is undecided), got "
+              + maxInflightSlots);
+    }
     requireAtLeast("maxCommandsPerBatch", maxCommandsPerBatch, 1);
     requireAtLeast("maxBatchBytes", maxBatchBytes, 64);
     requireAtLeast("maxPendingCommands", maxPendingCommands, 1);

@@ -78,9 +78,20 @@ public final class PaxosReplica {
   private final PaxosConfig config;
   private final RandomGenerator random;
   private final int id;
-  private final List<Integer> peers;
-  private final int quorum;
   private final LeaderWrites leaderWrites;
+
+  /**
+   * The configurations of the slots from the snapshot on, as the chosen prefix decides them (see
+   * {@link Membership}); derived from durable state (the snapshot's membership and the chosen log).
+   */
+  private Membership membership;
+
+  /**
+   * False for a replica that joins: it is not among the start-up voters and its disk holds no
+   * membership, so it cannot tell which configuration governs the log until a snapshot says. Until
+   * then it learns nothing chosen and asks for a snapshot first.
+   */
+  private boolean membershipKnown;
 
   // Durable state, mirrored in memory; every change goes through the outbox's persist.
   private Ballot promised;
@@ -103,6 +114,7 @@ public final class PaxosReplica {
 
   // Candidate state.
   private final TreeMap<Integer, Message.Promise> promises = new TreeMap<>();
+  private final TreeSet<Integer> prepared = new TreeSet<>();
   private long campaignFromSlot;
 
   /** The ballot of the pre-vote being collected ({@code null} when none) and who granted it. */
@@ -122,6 +134,18 @@ public final class PaxosReplica {
   private final TreeMap<Integer, Long> ackedProbe = new TreeMap<>();
   private final ArrayDeque<PendingRead> pendingReads = new ArrayDeque<>();
   private final List<LogEntry> unsentProposals = new ArrayList<>();
+
+  /** Phase 1 values this leader still has to propose, held back until the window reaches them. */
+  private final TreeMap<Long, Value> phaseOneValues = new TreeMap<>();
+
+  /** A membership change accepted by {@link #reconfigure} and not yet proposed. */
+  private Value.Reconfigure pendingReconfiguration;
+
+  /** The leader fills slots below this with no-ops when idle, so a chosen change takes effect. */
+  private long padUntilSlot;
+
+  /** The first unchosen slot each peer last reported (to tell when a learner has caught up). */
+  private final TreeMap<Integer, Long> peerFirstUnchosen = new TreeMap<>();
 
   private Outbox out = new Outbox();
 
@@ -171,10 +195,19 @@ public final class PaxosReplica {
     this.leaderWrites = java.util.Objects.requireNonNull(leaderWrites, "leaderWrites");
     this.random = random;
     this.id = config.replicaId();
-    this.peers = config.replicaIds().stream().filter(r -> r != config.replicaId()).toList();
-    this.quorum = config.quorum();
     this.promised = durable.promised();
-    this.snapshot = durable.snapshot();
+    Snapshot recovered = durable.snapshot();
+    this.membership =
+        recovered.membership() != null
+            ? recovered.membership()
+            : Membership.bootstrap(Configuration.bootstrap(config.replicaIds()));
+    this.snapshot =
+        recovered.membership() != null ? recovered : recovered.withMembership(membership);
+    this.membershipKnown =
+        recovered.membership() != null
+            || config.replicaIds().contains(config.replicaId())
+            || recovered.slot() > 0
+            || !durable.log().isEmpty();
     for (LogEntry entry : durable.log()) {
       log.put(entry.slot(), entry);
     }
@@ -223,12 +256,20 @@ public final class PaxosReplica {
         }
         if (quorumLostFor() >= config.electionTimeoutMillis()) {
           stepDown(NO_LEADER, "leader heard from no quorum within the election timeout");
+        } else {
+          completeReads();
         }
-        completeReads();
       }
       case FOLLOWER, CANDIDATE -> {
         if (this.nowMillis >= electionDeadlineMillis) {
-          startPreVote();
+          if (membership.latest().isVoter(id)) {
+            startPreVote();
+          } else {
+            // Learners and replicas outside the configuration never campaign.
+            role = Role.FOLLOWER;
+            resetElectionTimer();
+            maybeRequestCatchUp(knownLeader);
+          }
         } else if (role == Role.FOLLOWER) {
           maybeRequestCatchUp(knownLeader);
         }
@@ -240,8 +281,8 @@ public final class PaxosReplica {
   /** A message from peer {@code from}. */
   public Ready onMessage(long nowMillis, int from, Message message) {
     observeClock(nowMillis);
-    if (!peers.contains(from)) {
-      throw new IllegalArgumentException("message from unknown replica " + from);
+    if (from < 0 || from == id) {
+      throw new IllegalArgumentException("message from impossible replica " + from);
     }
     if (!(message instanceof Message.PreVoteGranted)) {
       // A grant echoes this replica's own pre-vote ballot, which the campaign is about to use.
@@ -316,9 +357,10 @@ public final class PaxosReplica {
               + (nextToApplySlot - 1));
     }
     if (taken.slot() > snapshot.slot()) {
-      snapshot = taken;
+      snapshot = taken.withMembership(membership.decidedThrough(taken.slot()));
       log.headMap(taken.slot(), true).clear();
-      out.installSnapshot(taken);
+      membership = membership.from(snapshot.slot() + 1);
+      out.installSnapshot(snapshot);
     }
     return drain();
   }
@@ -341,7 +383,7 @@ public final class PaxosReplica {
         if (proposal != null
             && proposal.entry().ballot().equals(entry.ballot())
             && proposal.acceptedBy().add(id)
-            && proposal.acceptedBy().size() >= quorum) {
+            && chosenBy(entry.slot(), proposal.acceptedBy())) {
           choose(entry.slot());
         }
       }
@@ -353,8 +395,146 @@ public final class PaxosReplica {
     return drain();
   }
 
+  /**
+   * What became of a membership change: {@code refusal} is null when the leader accepted it (it is
+   * proposed in {@code ready}'s messages and takes effect by {@link Membership}'s rule once chosen;
+   * {@code next} is the configuration it leads to), else the reason it changed nothing ({@code
+   * next} null).
+   */
+  public record Reconfiguration(Ready ready, String refusal, Configuration next) {
+    public boolean accepted() {
+      return refusal == null;
+    }
+  }
+
+  /**
+   * Asks the leader to change the configuration by one step. Refused, with the reason, when this
+   * replica is not the leader, while another change is in progress (proposed, or chosen and not yet
+   * in effect), when the change is impossible, when a learner to promote has not caught up, and
+   * when the voters of the new configuration that answered this leader within an election timeout
+   * would not form its quorum.
+   */
+  public Reconfiguration reconfigure(long nowMillis, Configuration.Change change) {
+    observeClock(nowMillis);
+    String refusal = reconfigurationRefusal(change);
+    Configuration next = null;
+    if (refusal == null) {
+      next = membership.latest().apply(change);
+      pendingReconfiguration = new Value.Reconfigure(next);
+      fillWindow();
+    }
+    return new Reconfiguration(drain(), refusal, next);
+  }
+
+  private String reconfigurationRefusal(Configuration.Change change) {
+    if (role != Role.LEADER) {
+      return "not the leader"
+          + (knownLeader == NO_LEADER ? " (no leader known)" : " (leader is " + knownLeader + ")");
+    }
+    String inProgress = changeInProgress();
+    if (inProgress != null) {
+      return "another membership change is in progress: " + inProgress;
+    }
+    Configuration next;
+    try {
+      next = membership.latest().apply(change);
+    } catch (IllegalArgumentException e) {
+      return e.getMessage();
+    }
+    if (change instanceof Configuration.Change.Promote promote) {
+      Long reported = peerFirstUnchosen.get(promote.id());
+      if (reported == null) {
+        return "learner " + promote.id() + " has not answered this leader yet";
+      }
+      long behind = firstUnchosenSlot - reported;
+      if (behind > config.maxCatchUpEntries()) {
+        return "learner "
+            + promote.id()
+            + " is "
+            + behind
+            + " slots behind; it may vote once it is within maxCatchUpEntries="
+            + config.maxCatchUpEntries();
+      }
+    }
+    long recent = this.nowMillis - config.electionTimeoutMillis();
+    List<Integer> reachable = new ArrayList<>();
+    for (int voter : next.voters().keySet()) {
+      Long heard = ackedSentAtMillis.get(voter);
+      if (voter == id || (heard != null && heard >= recent)) {
+        reachable.add(voter);
+      }
+    }
+    if (reachable.size() < quorum(next)) {
+      return "the new configuration ("
+          + next
+          + ") would have "
+          + reachable.size()
+          + " reachable voters "
+          + reachable
+          + " but its quorum is "
+          + quorum(next);
+    }
+    return null;
+  }
+
+  /** Why a membership change is in progress, or null when none is. */
+  private String changeInProgress() {
+    if (pendingReconfiguration != null) {
+      return "a change to " + pendingReconfiguration.next() + " waits to be proposed";
+    }
+    if (membership.latestFromSlot() > firstUnchosenSlot) {
+      return "the change to "
+          + membership.latest()
+          + " takes effect at slot "
+          + membership.latestFromSlot();
+    }
+    for (Value held : phaseOneValues.values()) {
+      if (held instanceof Value.Reconfigure reconfigure) {
+        return "a change to " + reconfigure.next() + " is being proposed";
+      }
+    }
+    for (LogEntry entry : log.tailMap(firstUnchosenSlot, true).values()) {
+      if (entry.value() instanceof Value.Reconfigure reconfigure) {
+        return "a change to " + reconfigure.next() + " is being proposed in slot " + entry.slot();
+      }
+    }
+    return null;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Queries (for the driver, metrics and the simulator's checkers)
+
+  /** The configurations of the slots from the snapshot on, as this replica knows them. */
+  public Membership membership() {
+    return membership;
+  }
+
+  /** The configuration that governs this replica's first unchosen slot. */
+  public Configuration configuration() {
+    return membership.at(firstUnchosenSlot);
+  }
+
+  /**
+   * Whether this replica knows it was removed: a configuration change it knows is chosen leaves it
+   * out, and it was a member before. A replica that never was a member (one waiting to be added) is
+   * not removed.
+   */
+  public boolean removed() {
+    if (membership.latest().isMember(id)) {
+      return false;
+    }
+    for (Membership.Epoch epoch : membership.epochs()) {
+      if (epoch.configuration().isMember(id)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The first unchosen slot each peer last reported to this leader (empty on a follower). */
+  public Map<Integer, Long> peerFirstUnchosenSlots() {
+    return java.util.Collections.unmodifiableMap(new TreeMap<>(peerFirstUnchosen));
+  }
 
   public int id() {
     return id;
@@ -530,8 +710,13 @@ public final class PaxosReplica {
 
   private void onCatchUpReply(int from, Message.CatchUpReply reply) {
     Snapshot offered = reply.snapshot();
-    if (offered != null && offered.slot() >= firstUnchosenSlot) {
-      snapshot = offered;
+    if (offered != null && (offered.slot() >= firstUnchosenSlot || !membershipKnown)) {
+      membershipKnown = true;
+      membership =
+          offered.membership() != null
+              ? offered.membership()
+              : Membership.bootstrap(Configuration.bootstrap(config.replicaIds()));
+      snapshot = offered.withMembership(membership);
       log.headMap(offered.slot(), true).clear();
       for (Iterator<Long> slots = inFlight.keySet().iterator(); slots.hasNext(); ) {
         if (slots.next() <= offered.slot()) {
@@ -540,8 +725,8 @@ public final class PaxosReplica {
       }
       firstUnchosenSlot = offered.slot() + 1;
       nextToApplySlot = offered.slot() + 1;
-      out.installSnapshot(offered);
-      out.restore(offered);
+      out.installSnapshot(snapshot);
+      out.restore(snapshot);
     }
     for (LogEntry entry : reply.chosen()) {
       if (entry.slot() > snapshot.slot()) {
@@ -603,17 +788,32 @@ public final class PaxosReplica {
     preVotes.clear();
     preVotes.add(id);
     resetElectionTimer();
-    if (preVotes.size() >= quorum) {
+    if (preVoteGranted()) {
       campaign();
       return;
     }
-    for (int peer : peers) {
-      send(peer, new Message.PreVote(preVoteBallot, nowMillis));
+    for (int peer : membership.at(firstUnchosenSlot).voters().keySet()) {
+      if (peer != id) {
+        send(peer, new Message.PreVote(preVoteBallot, nowMillis));
+      }
     }
   }
 
+  private boolean preVoteGranted() {
+    Configuration governing = membership.at(firstUnchosenSlot);
+    int granted = 0;
+    for (int voter : preVotes) {
+      if (governing.isVoter(voter)) {
+        granted++;
+      }
+    }
+    return granted >= quorum(governing);
+  }
+
   private void onPreVote(int from, Message.PreVote preVote) {
-    if (boundToAnotherLeader(from)) {
+    // A replica this one knows is no voter (removed, or a learner) gets no pre-vote, so a removed
+    // replica that never learned it was removed cannot disturb the cluster it left.
+    if (boundToAnotherLeader(from) || !membership.latest().isVoter(from)) {
       reject(from, preVote.ballot(), true);
       return;
     }
@@ -625,7 +825,7 @@ public final class PaxosReplica {
       return;
     }
     preVotes.add(from);
-    if (preVotes.size() >= quorum) {
+    if (preVoteGranted()) {
       campaign();
     }
   }
@@ -654,10 +854,15 @@ public final class PaxosReplica {
             List.copyOf(log.tailMap(campaignFromSlot, true).values()),
             true,
             nowMillis));
-    for (int peer : peers) {
-      send(peer, new Message.Prepare(ballot, campaignFromSlot, nowMillis));
+    prepared.clear();
+    for (Configuration governing : membership.governingFrom(campaignFromSlot)) {
+      for (int voter : governing.voters().keySet()) {
+        if (voter != id && prepared.add(voter)) {
+          send(voter, new Message.Prepare(ballot, campaignFromSlot, nowMillis));
+        }
+      }
     }
-    if (promises.size() >= quorum) {
+    if (phaseOneComplete()) {
       becomeLeader();
     }
   }
@@ -677,9 +882,57 @@ public final class PaxosReplica {
     }
     promises.put(from, promise);
     ackedSentAtMillis.merge(from, promise.echoSentAtMillis(), Math::max);
-    if (promises.size() >= quorum) {
+    if (phaseOneComplete()) {
       becomeLeader();
     }
+  }
+
+  /** Phase 1 result so far: per slot, the entry a promiser reports that the leader must adopt. */
+  private NavigableMap<Long, LogEntry> adoptedValues() {
+    NavigableMap<Long, LogEntry> adopted = new TreeMap<>();
+    for (Message.Promise promise : promises.values()) {
+      for (LogEntry entry : promise.accepted()) {
+        adopted.merge(entry.slot(), entry, PaxosReplica::preferForAdoption);
+      }
+    }
+    return adopted;
+  }
+
+  /**
+   * Phase 1 is complete once a quorum of every configuration that may govern a slot from the
+   * campaign's first slot on has promised. Those configurations are the ones the chosen prefix
+   * decides and the ones the values to adopt would decide, in turn: a change chosen in slot s that
+   * this candidate does not know is reported by a quorum of the configuration of s, and the slots
+   * it governs are reported by a quorum of its own configuration, which the candidate then asks. A
+   * quorum of the last configuration of the chain reports every value chosen beyond it.
+   */
+  private boolean phaseOneComplete() {
+    Membership chain = phaseOneChain(adoptedValues());
+    boolean complete = true;
+    for (Configuration governing : chain.governingFrom(campaignFromSlot)) {
+      int promisedVoters = 0;
+      for (int voter : governing.voters().keySet()) {
+        if (promises.containsKey(voter)) {
+          promisedVoters++;
+        } else if (voter != id && prepared.add(voter)) {
+          send(voter, new Message.Prepare(ballot, campaignFromSlot, nowMillis));
+        }
+      }
+      if (promisedVoters < quorum(governing)) {
+        complete = false;
+      }
+    }
+    return complete;
+  }
+
+  private Membership phaseOneChain(NavigableMap<Long, LogEntry> adopted) {
+    Membership chain = membership;
+    for (LogEntry entry : adopted.tailMap(firstUnchosenSlot, true).values()) {
+      if (entry.value() instanceof Value.Reconfigure reconfigure) {
+        chain = chain.with(entry.slot(), effectiveFrom(entry.slot()), reconfigure.next());
+      }
+    }
+    return chain;
   }
 
   private void becomeLeader() {
@@ -688,16 +941,15 @@ public final class PaxosReplica {
     leaderSinceMillis = nowMillis;
     // Phase 1 result: for each slot from the campaign's first unchosen slot, the value a chosen
     // report names, else the value of the highest ballot any promiser accepted (Paxos Made Simple
-    // §2.2, P2c), else a no-op to fill the gap so later slots can be applied.
-    NavigableMap<Long, LogEntry> adopted = new TreeMap<>();
-    for (Message.Promise promise : promises.values()) {
-      for (LogEntry entry : promise.accepted()) {
-        adopted.merge(entry.slot(), entry, PaxosReplica::preferForAdoption);
-      }
-    }
+    // §2.2, P2c), else a no-op to fill the gap so later slots can be applied. Slots beyond the
+    // window are proposed as the window reaches them, once their configuration is decided.
+    NavigableMap<Long, LogEntry> adopted = adoptedValues();
     long lastSlot = adopted.isEmpty() ? campaignFromSlot - 1 : adopted.lastKey();
     lastSlot = Math.max(lastSlot, firstUnchosenSlot - 1);
-    for (long slot = Math.max(campaignFromSlot, firstUnchosenSlot); slot <= lastSlot; slot++) {
+    phaseOneValues.clear();
+    padUntilSlot = membership.latestFromSlot();
+    long firstSlot = Math.max(campaignFromSlot, firstUnchosenSlot);
+    for (long slot = firstSlot; slot <= lastSlot; slot++) {
       LogEntry found = adopted.get(slot);
       Value value =
           found == null || config.plantedBug() == PlantedBug.NO_PHASE1_ADOPTION
@@ -707,11 +959,13 @@ public final class PaxosReplica {
       if (local != null && local.chosen()) {
         continue;
       }
-      proposeInSlot(slot, value);
+      phaseOneValues.put(slot, value);
     }
-    nextSlot = lastSlot + 1;
+    nextSlot = firstSlot;
     phaseOneEndSlot = lastSlot;
     promises.clear();
+    prepared.clear();
+    proposeWithinWindow(false);
     // The broadcast carries every phase-1 proposal to every peer; filling the window first would
     // flush the same proposals in a second Accept and cost each acceptor a second write.
     broadcastAccepts();
@@ -754,9 +1008,13 @@ public final class PaxosReplica {
       pendingReads.clear();
       inFlight.clear();
       unsentProposals.clear();
+      phaseOneValues.clear();
+      pendingReconfiguration = null;
+      peerFirstUnchosen.clear();
     }
     role = Role.FOLLOWER;
     promises.clear();
+    prepared.clear();
     ackedSentAtMillis.clear();
     ackedProbe.clear();
     // A hint is not a heartbeat: stickiness starts only when this replica hears from the leader.
@@ -769,7 +1027,49 @@ public final class PaxosReplica {
   // Proposer: phase 2
 
   private void fillWindow() {
-    while (!pendingCommands.isEmpty() && inFlight.size() < config.maxInflightSlots()) {
+    proposeWithinWindow(true);
+    flushProposals();
+  }
+
+  /**
+   * Proposes, while the window has room, in this order: held phase-1 values, then (once those are
+   * done) a pending membership change, client commands, and no-ops that carry a chosen change to
+   * the slot where it takes effect. The window is {@code maxInflightSlots} open proposals and never
+   * reaches {@link Membership#DELAY_SLOTS} slots beyond the first unchosen one, so the
+   * configuration of every slot proposed is decided (Membership's rule).
+   */
+  private void proposeWithinWindow(boolean beyondPhaseOne) {
+    if (role != Role.LEADER) {
+      return;
+    }
+    while (inFlight.size() < config.maxInflightSlots()
+        && nextSlot < firstUnchosenSlot + Membership.DELAY_SLOTS) {
+      if (nextSlot <= phaseOneEndSlot) {
+        Value held = phaseOneValues.remove(nextSlot);
+        LogEntry local = log.get(nextSlot);
+        if (held != null && (local == null || !local.chosen())) {
+          proposeInSlot(nextSlot, held);
+        }
+        nextSlot++;
+      } else if (!beyondPhaseOne) {
+        return;
+      } else if (pendingReconfiguration != null) {
+        proposeInSlot(nextSlot++, pendingReconfiguration);
+        pendingReconfiguration = null;
+      } else if (!pendingCommands.isEmpty()) {
+        proposeInSlot(nextSlot++, nextBatch());
+      } else if (nextSlot < Math.max(padUntilSlot, membership.latestFromSlot())) {
+        // A change chosen (by this leader or, learned late, by an earlier one) takes effect only
+        // once the slots before its effect are chosen.
+        proposeInSlot(nextSlot++, Value.NO_OP);
+      } else {
+        return;
+      }
+    }
+  }
+
+  private Value nextBatch() {
+    {
       List<Command> batch = new ArrayList<>();
       int bytes = 0;
       while (!pendingCommands.isEmpty() && batch.size() < config.maxCommandsPerBatch()) {
@@ -780,12 +1080,14 @@ public final class PaxosReplica {
         batch.add(pendingCommands.poll());
         bytes += next.sizeBytes();
       }
-      proposeInSlot(nextSlot++, new Value.Batch(batch));
+      return new Value.Batch(batch);
     }
-    flushProposals();
   }
 
   private void proposeInSlot(long slot, Value value) {
+    if (value instanceof Value.Reconfigure) {
+      padUntilSlot = Math.max(padUntilSlot, effectiveFrom(slot));
+    }
     LogEntry entry = new LogEntry(slot, ballot, value, false);
     writeEntry(entry);
     Set<Integer> acceptedBy = new TreeSet<>();
@@ -797,7 +1099,7 @@ public final class PaxosReplica {
     }
     inFlight.put(slot, new InFlight(entry, acceptedBy));
     unsentProposals.add(entry);
-    if (acceptedBy.size() >= quorum) {
+    if (chosenBy(slot, acceptedBy)) {
       choose(slot);
     }
   }
@@ -815,7 +1117,7 @@ public final class PaxosReplica {
       }
     }
     probe++;
-    for (int peer : peers) {
+    for (int peer : recipients()) {
       sendAccept(peer, new Message.Accept(ballot, entries, firstUnchosenSlot, nowMillis, probe));
     }
   }
@@ -838,7 +1140,7 @@ public final class PaxosReplica {
         due.add(proposal);
       }
     }
-    for (int peer : peers) {
+    for (int peer : recipients()) {
       List<LogEntry> unacknowledged = new ArrayList<>();
       for (InFlight proposal : due) {
         if (!proposal.acceptedBy().contains(peer)) {
@@ -859,11 +1161,12 @@ public final class PaxosReplica {
     }
     ackedSentAtMillis.merge(from, accepted.echoSentAtMillis(), Math::max);
     ackedProbe.merge(from, accepted.probe(), Math::max);
+    peerFirstUnchosen.merge(from, accepted.firstUnchosenSlot(), Math::max);
     for (long slot : accepted.slots()) {
       InFlight proposal = inFlight.get(slot);
       if (proposal != null
           && proposal.acceptedBy().add(from)
-          && proposal.acceptedBy().size() >= quorum) {
+          && chosenBy(slot, proposal.acceptedBy())) {
         choose(slot);
       }
     }
@@ -888,13 +1191,86 @@ public final class PaxosReplica {
   }
 
   private void advanceFirstUnchosen() {
-    while (true) {
+    while (membershipKnown) {
       LogEntry entry = log.get(firstUnchosenSlot);
       if (entry == null || !entry.chosen()) {
-        return;
+        break;
+      }
+      if (entry.value() instanceof Value.Reconfigure reconfigure) {
+        membership =
+            membership.with(
+                firstUnchosenSlot, effectiveFrom(firstUnchosenSlot), reconfigure.next());
       }
       firstUnchosenSlot++;
     }
+    if (role == Role.LEADER && !membership.at(firstUnchosenSlot).isVoter(id)) {
+      // Removed: the change is in effect. Hand over: a last heartbeat tells the voters that the
+      // change is chosen through its effect, which releases them from this leader at once (see
+      // releaseRemovedLeader), and this replica stops leading in the same step, so its lease
+      // ends before any of them can promise a successor.
+      broadcastAccepts();
+      stepDown(NO_LEADER, "leader " + id + " was removed from the configuration");
+    } else if (role != Role.LEADER) {
+      releaseRemovedLeader();
+    }
+  }
+
+  /**
+   * A follower whose leader is no voter in the configuration of its first unchosen slot (the leader
+   * was removed, and said so in its last heartbeat) stops waiting out that leader's lease and
+   * campaigns within two heartbeats, so a removed leader's successor is elected in about a round
+   * trip instead of a lease plus an election timeout.
+   */
+  private void releaseRemovedLeader() {
+    if (knownLeader == NO_LEADER
+        || knownLeader == id
+        || membership.at(firstUnchosenSlot).isVoter(knownLeader)
+        || leaderHeardAtMillis == NEVER) {
+      return;
+    }
+    knownLeader = NO_LEADER;
+    leaderHeardAtMillis = NEVER;
+    electionDeadlineMillis = nowMillis + random.nextLong(2 * config.heartbeatMillis());
+  }
+
+  /** The first slot a configuration chosen in {@code slot} governs (Membership's rule). */
+  private long effectiveFrom(long slot) {
+    return config.plantedBug() == PlantedBug.RECONFIGURATION_WITHOUT_DELAY
+        ? slot + 1
+        : slot + Membership.DELAY_SLOTS;
+  }
+
+  /** Votes that choose a value in a configuration: a majority (one fewer under the planted bug). */
+  private int quorum(Configuration configuration) {
+    int majority = configuration.majority();
+    return config.plantedBug() == PlantedBug.QUORUM_MINUS_ONE
+        ? Math.max(1, majority - 1)
+        : majority;
+  }
+
+  /** Whether {@code acceptors} include a quorum of the voters of {@code slot}'s configuration. */
+  private boolean chosenBy(long slot, Set<Integer> acceptors) {
+    Configuration governing = membership.at(slot);
+    int votes = 0;
+    for (int acceptor : acceptors) {
+      if (governing.isVoter(acceptor)) {
+        votes++;
+      }
+    }
+    return votes >= quorum(governing);
+  }
+
+  /**
+   * Everyone who must hear this leader: the voters and learners of every configuration that governs
+   * a slot from the first unchosen one on, except this replica.
+   */
+  private Set<Integer> recipients() {
+    TreeSet<Integer> all = new TreeSet<>();
+    for (Configuration governing : membership.governingFrom(firstUnchosenSlot)) {
+      all.addAll(governing.members());
+    }
+    all.remove(id);
+    return all;
   }
 
   private void emitApplies() {
@@ -916,7 +1292,7 @@ public final class PaxosReplica {
   }
 
   private void maybeRequestCatchUp(int source) {
-    if (firstUnchosenSlot < knownChosenBelowSlot
+    if ((firstUnchosenSlot < knownChosenBelowSlot || !membershipKnown)
         && nowMillis - lastCatchUpRequestMillis >= config.catchUpRetryMillis()) {
       requestCatchUp(source);
     }
@@ -927,7 +1303,7 @@ public final class PaxosReplica {
       return;
     }
     lastCatchUpRequestMillis = nowMillis;
-    send(source, new Message.CatchUpRequest(promised, firstUnchosenSlot));
+    send(source, new Message.CatchUpRequest(promised, membershipKnown ? firstUnchosenSlot : 0));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -938,13 +1314,25 @@ public final class PaxosReplica {
    * itself at {@code self}) acknowledged something sent at or after {@code t}; MIN_VALUE if none.
    */
   private long quorumAcknowledged(Map<Integer, Long> acknowledged, long self) {
-    List<Long> values = new ArrayList<>(acknowledged.values());
-    values.add(self);
-    if (values.size() < quorum) {
-      return Long.MIN_VALUE;
+    // Every configuration that governs a slot from the first unchosen one on must acknowledge: a
+    // rival may need a quorum of any of them, so the lease and reads hold only against all.
+    long earliest = Long.MAX_VALUE;
+    for (Configuration governing : membership.governingFrom(firstUnchosenSlot)) {
+      List<Long> values = new ArrayList<>();
+      for (int voter : governing.voters().keySet()) {
+        Long value = voter == id ? Long.valueOf(self) : acknowledged.get(voter);
+        if (value != null) {
+          values.add(value);
+        }
+      }
+      int needed = quorum(governing);
+      if (values.size() < needed) {
+        return Long.MIN_VALUE;
+      }
+      values.sort((a, b) -> Long.compare(b, a));
+      earliest = Math.min(earliest, values.get(needed - 1));
     }
-    values.sort((a, b) -> Long.compare(b, a));
-    return values.get(quorum - 1);
+    return earliest;
   }
 
   private long quorumLostFor() {

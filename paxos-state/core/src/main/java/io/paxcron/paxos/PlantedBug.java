@@ -25,5 +25,10 @@ public enum PlantedBug {
    * PaxosReplica.LeaderWrites#IN_PARALLEL}), the leader counts its own acceptance when it proposes,
    * before its write is durable, so a value may be "chosen" by one durable acceptance.
    */
-  LEADER_VOTES_BEFORE_DURABLE
+  LEADER_VOTES_BEFORE_DURABLE,
+  /**
+   * A chosen membership change governs the very next slot instead of the slot {@link
+   * Membership#DELAY_SLOTS} later, so proposals already in flight are counted with the new voters.
+   */
+  RECONFIGURATION_WITHOUT_DELAY
 }

@@ -25,6 +25,7 @@ public final class RecordCodec {
 
   private static final byte NO_OP = 0;
   private static final byte BATCH = 1;
+  private static final byte RECONFIGURE = 2;
 
   private RecordCodec() {}
 
@@ -99,6 +100,11 @@ public final class RecordCodec {
       for (LogEntry entry : persist.entries()) {
         writeEntry(out, entry);
       }
+      // The snapshot's membership trails the record, so that records written before membership
+      // changes existed (which end here) still decode: their snapshots carry none.
+      if (persist.snapshot() != null && persist.snapshot().membership() != null) {
+        writeMembership(out, persist.snapshot().membership());
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -114,6 +120,12 @@ public final class RecordCodec {
       List<LogEntry> entries = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
         entries.add(readEntry(in));
+      }
+      if (snapshot != null && in.available() > 0) {
+        snapshot = snapshot.withMembership(readMembership(in));
+      }
+      if (in.available() > 0) {
+        throw new CorruptRecordException("persist record has trailing bytes");
       }
       return new Persist(promised, entries, snapshot);
     } catch (EOFException e) {
@@ -149,6 +161,99 @@ public final class RecordCodec {
       throw new UncheckedIOException(e);
     }
     return bytes.toByteArray();
+  }
+
+  /** The byte form of a membership, for storage engines and transports that carry snapshots. */
+  public static byte[] encodeMembership(Membership membership) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      writeMembership(out, membership);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  public static Membership decodeMembership(byte[] payload) throws CorruptRecordException {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
+      Membership membership = readMembership(in);
+      if (in.available() > 0) {
+        throw new CorruptRecordException("membership record has trailing bytes");
+      }
+      return membership;
+    } catch (IOException | IllegalArgumentException e) {
+      throw new CorruptRecordException("membership record is malformed: " + e.getMessage());
+    }
+  }
+
+  private static void writeMembership(DataOutputStream out, Membership membership)
+      throws IOException {
+    out.writeInt(membership.epochs().size());
+    for (Membership.Epoch epoch : membership.epochs()) {
+      out.writeLong(epoch.decidedInSlot());
+      out.writeLong(epoch.fromSlot());
+      writeConfiguration(out, epoch.configuration());
+    }
+  }
+
+  private static Membership readMembership(DataInputStream in) throws IOException {
+    int count = in.readInt();
+    if (count < 1 || count > 64) {
+      throw new IOException("implausible number of membership epochs: " + count);
+    }
+    List<Membership.Epoch> epochs = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      long decidedInSlot = in.readLong();
+      long fromSlot = in.readLong();
+      epochs.add(new Membership.Epoch(decidedInSlot, fromSlot, readConfiguration(in)));
+    }
+    return new Membership(epochs);
+  }
+
+  private static void writeConfiguration(DataOutputStream out, Configuration configuration)
+      throws IOException {
+    writeMembers(out, configuration.voters());
+    writeMembers(out, configuration.learners());
+  }
+
+  private static Configuration readConfiguration(DataInputStream in) throws IOException {
+    java.util.TreeMap<Integer, String> voters = readMembers(in);
+    return new Configuration(voters, readMembers(in));
+  }
+
+  private static void writeMembers(
+      DataOutputStream out, java.util.SortedMap<Integer, String> members) throws IOException {
+    out.writeInt(members.size());
+    for (java.util.Map.Entry<Integer, String> member : members.entrySet()) {
+      out.writeInt(member.getKey());
+      out.writeUTF(member.getValue());
+    }
+  }
+
+  private static java.util.TreeMap<Integer, String> readMembers(DataInputStream in)
+      throws IOException {
+    int count = in.readInt();
+    if (count < 0 || count > 2 * PaxosConfig.MAX_REPLICAS) {
+      throw new IOException("implausible number of members: " + count);
+    }
+    java.util.TreeMap<Integer, String> members = new java.util.TreeMap<>();
+    for (int i = 0; i < count; i++) {
+      int id = in.readInt();
+      members.put(id, in.readUTF());
+    }
+    return members;
+  }
+
+  public static Value decodeValue(byte[] payload) throws CorruptRecordException {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
+      Value value = readValue(in);
+      if (in.available() > 0) {
+        throw new CorruptRecordException("value has trailing bytes");
+      }
+      return value;
+    } catch (IOException | IllegalArgumentException e) {
+      throw new CorruptRecordException("value is malformed: " + e.getMessage());
+    }
   }
 
   private static void writeEntry(DataOutputStream out, LogEntry entry) throws IOException {
@@ -202,6 +307,10 @@ public final class RecordCodec {
           out.write(command.payload());
         }
       }
+      case Value.Reconfigure reconfigure -> {
+        out.writeByte(RECONFIGURE);
+        writeConfiguration(out, reconfigure.next());
+      }
     }
   }
 
@@ -224,6 +333,7 @@ public final class RecordCodec {
         }
         yield new Value.Batch(commands);
       }
+      case RECONFIGURE -> new Value.Reconfigure(readConfiguration(in));
       default -> throw new IOException("unknown value kind " + kind);
     };
   }

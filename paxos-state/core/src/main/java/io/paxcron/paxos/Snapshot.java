@@ -4,12 +4,26 @@ import java.util.Arrays;
 
 /**
  * An image of the replicated state machine after applying every slot up to and including {@code
- * slot}. The bytes are opaque to the core (they are produced and consumed by the state machine) and
- * never mutated after construction.
+ * slot}, with the cluster's {@link Membership} as of that slot. The bytes are opaque to the core
+ * (they are produced and consumed by the state machine) and never mutated after construction.
+ *
+ * <p>{@code membership} is null in a snapshot the state machine made (the core adds it before it
+ * keeps or ships the snapshot) and in one written before membership changes existed: such a
+ * snapshot's cluster still has its start-up configuration.
  */
-public record Snapshot(long slot, byte[] data) {
+public record Snapshot(long slot, byte[] data, Membership membership) {
 
   public static final Snapshot EMPTY = new Snapshot(0, new byte[0]);
+
+  /** A snapshot without a membership; see the class comment. */
+  public Snapshot(long slot, byte[] data) {
+    this(slot, data, null);
+  }
+
+  /** This snapshot carrying {@code known}. */
+  public Snapshot withMembership(Membership known) {
+    return new Snapshot(slot, data, known);
+  }
 
   public Snapshot {
     if (slot < 0) {
@@ -22,12 +36,16 @@ public record Snapshot(long slot, byte[] data) {
 
   @Override
   public boolean equals(Object other) {
-    return other instanceof Snapshot s && s.slot == slot && Arrays.equals(s.data, data);
+    return other instanceof Snapshot s
+        && s.slot == slot
+        && Arrays.equals(s.data, data)
+        && java.util.Objects.equals(s.membership, membership);
   }
 
   @Override
   public int hashCode() {
-    return Long.hashCode(slot) * 31 + Arrays.hashCode(data);
+    return (Long.hashCode(slot) * 31 + Arrays.hashCode(data)) * 31
+        + java.util.Objects.hashCode(membership);
   }
 
   @Override

@@ -66,9 +66,15 @@ final class PaxosConfigTest {
 
   @Test
   void configRejectsMembershipItCannotServe() {
+    assertEquals("replicaId must be >= 0, got -1", rejection(config -> config.replicaId = -1));
     assertEquals(
-        "replicaId 4 is not one of replicaIds [1, 2, 3]",
-        rejection(config -> config.replicaId = 4));
+        "maxInflightSlots must be <= 32 (Membership.DELAY_SLOTS: a leader never proposes a slot"
+            + " whose configuration is undecided), got 33",
+        rejection(
+            config -> {
+              config.maxInflightSlots = 33;
+              config.maxCatchUpEntries = 64;
+            }));
     assertEquals(
         "replicaIds must name 1 to 9 replicas, got []",
         rejection(config -> config.replicaIds = List.of()));

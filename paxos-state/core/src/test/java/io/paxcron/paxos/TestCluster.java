@@ -132,12 +132,20 @@ final class TestCluster {
   private boolean started;
 
   private TestCluster(long seed, int size, UnaryOperator<TestConfig> tweak) {
+    this(seed, size, 0, tweak);
+  }
+
+  private TestCluster(long seed, int size, int spares, UnaryOperator<TestConfig> tweak) {
     this.seed = seed;
     List<Integer> ids = new ArrayList<>();
     for (int id = 1; id <= size; id++) {
       ids.add(id);
     }
-    for (int id : ids) {
+    List<Integer> everyone = new ArrayList<>(ids);
+    for (int id = size + 1; id <= size + spares; id++) {
+      everyone.add(id);
+    }
+    for (int id : everyone) {
       TestConfig config = TestConfig.defaults();
       config.replicaIds = ids;
       config.replicaId = id;
@@ -155,6 +163,16 @@ final class TestCluster {
   /** As {@link #create(long, int)}, with {@code tweak} applied to every replica's settings. */
   static TestCluster create(long seed, int size, UnaryOperator<TestConfig> tweak) {
     return new TestCluster(seed, size, tweak);
+  }
+
+  /**
+   * A started cluster whose configuration is replicas 1..size, plus replicas size+1..size+spares
+   * that run outside it, waiting to be added.
+   */
+  static TestCluster startedWithSpares(long seed, int size, int spares) {
+    TestCluster cluster = new TestCluster(seed, size, spares, UnaryOperator.identity());
+    cluster.startAll();
+    return cluster;
   }
 
   /** A started cluster of replicas 1..size with default settings. */
@@ -274,6 +292,20 @@ final class TestCluster {
     Node node = running(id);
     trace.add("@" + nowMillis + " read #" + readId + " at " + id);
     return input(node, null, () -> node.replica.read(nowMillis, readId));
+  }
+
+  /** Asks replica {@code id} to change the configuration. */
+  PaxosReplica.Reconfiguration reconfigure(int id, Configuration.Change change) {
+    Node node = running(id);
+    PaxosReplica.Reconfiguration[] result = new PaxosReplica.Reconfiguration[1];
+    input(
+        node,
+        "@" + nowMillis + " reconfigure " + id + " " + change,
+        () -> {
+          result[0] = node.replica.reconfigure(nowMillis, change);
+          return result[0].ready();
+        });
+    return result[0];
   }
 
   /** The driver snapshots replica {@code id}'s state machine and hands the image to the core. */
@@ -723,6 +755,7 @@ final class TestCluster {
           b.commands().stream()
               .map(TestCluster::describe)
               .collect(Collectors.joining(",", "batch(", ")"));
+      case Value.Reconfigure r -> "reconfigure(" + r.next() + ")";
     };
   }
 

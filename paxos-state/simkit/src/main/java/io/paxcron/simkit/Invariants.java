@@ -2,12 +2,15 @@ package io.paxcron.simkit;
 
 import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.Command;
+import io.paxcron.paxos.Configuration;
 import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.LogEntry;
+import io.paxcron.paxos.Membership;
 import io.paxcron.paxos.Message;
 import io.paxcron.paxos.Ready;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.Value;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +25,12 @@ import java.util.TreeSet;
  *
  * <ol>
  *   <li>At most one value per slot ever gathers a majority of votes (so a chosen value never
- *       changes), and a leader proposes one value per slot per ballot.
+ *       changes), and a leader proposes one value per slot per ballot. The majority is of the
+ *       voters of the slot's configuration, which the checker derives itself from the values it saw
+ *       chosen, by the rule of {@link Membership}: a change chosen in slot s governs slots from s +
+ *       {@link Membership#DELAY_SLOTS} on. A vote for a slot whose configuration is not decided yet
+ *       (some slot {@code DELAY_SLOTS} below it is not chosen) is itself a violation: no leader
+ *       following the rule proposes such a slot.
  *   <li>Every value a replica applies is the one chosen for that slot, and every replica applies
  *       the same value in each slot: applied sequences are prefixes of one another. Snapshots of
  *       the same slot are byte-for-byte equal.
@@ -39,7 +47,12 @@ public final class Invariants {
 
   public record ClientSequence(long clientId, long sequence) {}
 
-  private final int majority;
+  private Membership membership;
+
+  /** Every slot below this is chosen (ground truth), so configurations up to it are decided. */
+  private long chosenBelow = 1;
+
+  private final List<String> configurationChanges = new ArrayList<>();
   private final Map<Long, Map<Ballot, Value>> proposals = new HashMap<>();
   private final Map<Long, Map<Ballot, Set<Integer>>> votes = new HashMap<>();
   private final Map<Long, Value> chosen = new HashMap<>();
@@ -52,8 +65,23 @@ public final class Invariants {
   /** Every slot below this was checked chosen when some leader announced it (truth only grows). */
   private long announcedChosenBelow = 1;
 
+  /** Checkers for a cluster whose start-up voters are replicas {@code 0..replicas-1}. */
   public Invariants(int replicas) {
-    this.majority = replicas / 2 + 1;
+    List<Integer> voters = new ArrayList<>();
+    for (int id = 0; id < replicas; id++) {
+      voters.add(id);
+    }
+    this.membership = Membership.bootstrap(Configuration.bootstrap(voters));
+  }
+
+  /** The configurations as the ground truth decides them, from the start. */
+  public Membership membership() {
+    return membership;
+  }
+
+  /** Each change the ground truth saw chosen: "slot s: configuration". */
+  public List<String> configurationChanges() {
+    return List.copyOf(configurationChanges);
   }
 
   public String violation() {
@@ -114,12 +142,32 @@ public final class Invariants {
               + " that no leader proposed");
       return;
     }
+    if (slot - Membership.DELAY_SLOTS >= chosenBelow) {
+      fail(
+          atMillis,
+          "replica "
+              + acceptor
+              + " voted for slot "
+              + slot
+              + " ballot "
+              + ballot
+              + " whose configuration is not decided: slot "
+              + chosenBelow
+              + " is not chosen");
+      return;
+    }
+    Configuration governing = membership.at(slot);
     Set<Integer> voters =
         votes
             .computeIfAbsent(slot, s -> new HashMap<>())
             .computeIfAbsent(ballot, b -> new TreeSet<>());
-    if (voters.add(acceptor) && voters.size() == majority) {
+    if (voters.add(acceptor)
+        && governing.isVoter(acceptor)
+        && countVoters(voters, governing) == governing.majority()) {
       Value before = chosen.putIfAbsent(slot, value);
+      if (before == null) {
+        advanceChosen();
+      }
       if (before != null && !before.equals(value)) {
         fail(
             atMillis,
@@ -135,6 +183,28 @@ public final class Invariants {
                 + ballot
                 + ": a chosen value changed");
       }
+    }
+  }
+
+  private static int countVoters(Set<Integer> voters, Configuration governing) {
+    int counted = 0;
+    for (int voter : voters) {
+      if (governing.isVoter(voter)) {
+        counted++;
+      }
+    }
+    return counted;
+  }
+
+  /** Extends the chosen prefix; each change in it decides the configuration DELAY_SLOTS later. */
+  private void advanceChosen() {
+    while (chosen.containsKey(chosenBelow)) {
+      if (chosen.get(chosenBelow) instanceof Value.Reconfigure reconfigure) {
+        membership =
+            membership.with(chosenBelow, chosenBelow + Membership.DELAY_SLOTS, reconfigure.next());
+        configurationChanges.add("slot " + chosenBelow + ": " + reconfigure.next());
+      }
+      chosenBelow++;
     }
   }
 

@@ -101,6 +101,9 @@ final class BannedApisTest {
               "paxos-state/simulator/src/test/java/io/paxcron/sim/SimulatorSeedsTest.java",
               Set.of("System.nanoTime", "Long.getLong")),
           Map.entry(
+              "paxos-state/simulator/src/test/java/io/paxcron/sim/MembershipChangesTest.java",
+              Set.of("Long.getLong")),
+          Map.entry(
               "scheduler/simulator/src/test/java/io/paxcron/scheduler/sim/SystemSimulationSeedsTest.java",
               Set.of("System.nanoTime", "Long.getLong")),
           Map.entry(

@@ -3,6 +3,7 @@ package io.paxcron.sim;
 import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.ClockBound;
 import io.paxcron.paxos.Command;
+import io.paxcron.paxos.Configuration;
 import io.paxcron.paxos.DurableState;
 import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.KeyValueStateMachine;
@@ -70,7 +71,8 @@ public final class Simulation {
       DriverBug driverBug,
       PrintStream trace,
       boolean traceMessages,
-      FaultPlan plan) {
+      FaultPlan plan,
+      boolean membershipChanges) {
     public Options {
       if (faultEvents < 1) {
         throw new IllegalArgumentException("faultEvents must be >= 1, got " + faultEvents);
@@ -89,37 +91,96 @@ public final class Simulation {
           DriverBug.NONE,
           null,
           false,
-          null);
+          null,
+          false);
     }
 
     public Options withSeed(long newSeed) {
       return new Options(
-          newSeed, faultEvents, livenessMillis, plantedBug, driverBug, trace, traceMessages, plan);
+          newSeed,
+          faultEvents,
+          livenessMillis,
+          plantedBug,
+          driverBug,
+          trace,
+          traceMessages,
+          plan,
+          membershipChanges);
     }
 
     public Options withFaultEvents(int events) {
       return new Options(
-          seed, events, livenessMillis, plantedBug, driverBug, trace, traceMessages, plan);
+          seed,
+          events,
+          livenessMillis,
+          plantedBug,
+          driverBug,
+          trace,
+          traceMessages,
+          plan,
+          membershipChanges);
     }
 
     public Options withPlantedBug(PlantedBug bug) {
       return new Options(
-          seed, faultEvents, livenessMillis, bug, driverBug, trace, traceMessages, plan);
+          seed,
+          faultEvents,
+          livenessMillis,
+          bug,
+          driverBug,
+          trace,
+          traceMessages,
+          plan,
+          membershipChanges);
     }
 
     public Options withDriverBug(DriverBug bug) {
       return new Options(
-          seed, faultEvents, livenessMillis, plantedBug, bug, trace, traceMessages, plan);
+          seed,
+          faultEvents,
+          livenessMillis,
+          plantedBug,
+          bug,
+          trace,
+          traceMessages,
+          plan,
+          membershipChanges);
     }
 
     public Options withTrace(PrintStream out, boolean messages) {
       return new Options(
-          seed, faultEvents, livenessMillis, plantedBug, driverBug, out, messages, plan);
+          seed,
+          faultEvents,
+          livenessMillis,
+          plantedBug,
+          driverBug,
+          out,
+          messages,
+          plan,
+          membershipChanges);
+    }
+
+    /**
+     * With {@code on}, two spare replicas start outside the cluster and an operator proposes
+     * membership changes (adds, promotions, removals — the leader's too) throughout the fault
+     * phase.
+     */
+    public Options withMembershipChanges(boolean on) {
+      return new Options(
+          seed, faultEvents, livenessMillis, plantedBug, driverBug, trace, traceMessages, plan, on);
     }
 
     Options withPlan(FaultPlan fixed) {
       return new Options(
-          seed, faultEvents, livenessMillis, plantedBug, driverBug, trace, traceMessages, fixed);
+          seed,
+          faultEvents,
+          livenessMillis,
+          plantedBug,
+          driverBug,
+          trace,
+          traceMessages,
+          fixed,
+          membershipChanges);
     }
 
     /** The command that replays this run (runs with an overridden plan replay via the demo). */
@@ -134,6 +195,9 @@ public final class Simulation {
       }
       if (driverBug != DriverBug.NONE) {
         command.append(" --bug ").append(driverBug);
+      }
+      if (membershipChanges) {
+        command.append(" --membership");
       }
       return command.append(" --trace").toString();
     }
@@ -153,6 +217,7 @@ public final class Simulation {
       int leaderChanges,
       int needlessElections,
       long invariantChecks,
+      int membershipChanges,
       String replayCommand) {
     public boolean ok() {
       return violation == null;
@@ -173,6 +238,14 @@ public final class Simulation {
   private final FaultPlan plan;
   private final SplittableRandom random;
   private final PaxosConfig baseConfig;
+
+  /** Replicas in the run: the plan's, plus the spares membership changes may add. */
+  private final int nodeCount;
+
+  /** Membership changes draw from their own stream, so they leave the other choices alone. */
+  private final SplittableRandom operatorRandom;
+
+  static final int SPARE_REPLICAS = 2;
   private final EventLoop loop = new EventLoop();
   private final Network network;
   private final FaultPicker faults;
@@ -236,7 +309,11 @@ public final class Simulation {
             50,
             options.plantedBug());
     this.invariants = new Invariants(plan.replicas());
-    this.link = Partitions.fullyConnected(plan.replicas(), plan.replicas());
+    this.nodeCount =
+        plan.replicas()
+            + (options.membershipChanges() && plan.replicas() >= 3 ? SPARE_REPLICAS : 0);
+    this.operatorRandom = new SplittableRandom(options.seed() * 31 + 7);
+    this.link = Partitions.fullyConnected(nodeCount, nodeCount);
     this.network =
         new Network(
             loop,
@@ -253,7 +330,7 @@ public final class Simulation {
 
   /** Runs the seed to the end and reports; never throws for a protocol failure. */
   public Result run() {
-    for (int i = 0; i < plan.replicas(); i++) {
+    for (int i = 0; i < nodeCount; i++) {
       // Clocks at the edges of the bound are the interesting ones: most replicas get one.
       long drift =
           switch (random.nextInt(4)) {
@@ -271,6 +348,9 @@ public final class Simulation {
       loop.schedule(random.nextLong(50, 400), () -> client.onWake(0, false));
     }
     scheduleNextFault();
+    if (nodeCount > plan.replicas()) {
+      loop.schedule(operatorRandom.nextLong(100, 600), this::onMembershipStep);
+    }
     trace("plan " + plan);
     try {
       while (invariants.violation() == null && loop.runNext(Long.MAX_VALUE)) {
@@ -325,6 +405,7 @@ public final class Simulation {
         leaderChanges,
         needlessElections,
         invariants.checks(),
+        invariants.configurationChanges().size(),
         options.replayCommand());
   }
 
@@ -456,6 +537,86 @@ public final class Simulation {
     }
   }
 
+  /**
+   * The operator: asks the leader for one membership change — add a spare as a learner, promote a
+   * learner, remove a learner or a voter (sometimes the leader itself) — keeping three to five
+   * voters; sometimes crashes the leader right after it accepted the change. Runs through the fault
+   * phase only; a change in progress when faults heal completes by itself.
+   */
+  private void onMembershipStep() {
+    if (healed) {
+      return;
+    }
+    loop.schedule(operatorRandom.nextLong(20, 300), this::onMembershipStep);
+    int leader = currentLeader();
+    if (leader < 0 || nodes.get(leader).pausedUntil > now()) {
+      return;
+    }
+    Node node = nodes.get(leader);
+    Configuration latest = node.replica.membership().latest();
+    Configuration.Change change = pickChange(latest, leader);
+    if (change == null) {
+      return;
+    }
+    PaxosReplica.Reconfiguration outcome = node.replica.reconfigure(node.clock.read(now()), change);
+    trace(
+        "operator asks leader "
+            + leader
+            + " to "
+            + change
+            + ": "
+            + (outcome.accepted() ? "accepted" : "refused, " + outcome.refusal()));
+    node.process(outcome.ready());
+    if (outcome.accepted() && operatorRandom.nextInt(5) == 0) {
+      long delay = operatorRandom.nextLong(0, 40);
+      loop.schedule(
+          delay,
+          () -> {
+            if (node.alive && !healed) {
+              node.crash(operatorRandom.nextBoolean(), "crashes during a membership change");
+              loop.schedule(operatorRandom.nextLong(20, 1_500), () -> restart(node));
+            }
+          });
+    }
+  }
+
+  private Configuration.Change pickChange(Configuration latest, int leader) {
+    List<Integer> outside = new ArrayList<>();
+    for (int id = 0; id < nodeCount; id++) {
+      if (!latest.isMember(id)) {
+        outside.add(id);
+      }
+    }
+    List<Integer> learners = List.copyOf(latest.learners().keySet());
+    List<Integer> voters = List.copyOf(latest.voters().keySet());
+    if (!learners.isEmpty()) {
+      int learner = learners.get(operatorRandom.nextInt(learners.size()));
+      if (voters.size() < 5 && operatorRandom.nextInt(4) != 0) {
+        return new Configuration.Change.Promote(learner);
+      }
+      return new Configuration.Change.Remove(learner);
+    }
+    boolean canAdd = !outside.isEmpty();
+    boolean canRemove = voters.size() > 3;
+    if (canAdd && (!canRemove || operatorRandom.nextBoolean())) {
+      int id = outside.get(operatorRandom.nextInt(outside.size()));
+      return new Configuration.Change.AddLearner(id, "sim-" + id);
+    }
+    if (canRemove) {
+      int victim =
+          operatorRandom.nextInt(3) == 0
+              ? leader
+              : voters.get(operatorRandom.nextInt(voters.size()));
+      return new Configuration.Change.Remove(victim);
+    }
+    return null;
+  }
+
+  /** Whether {@code id} is a member (voter or learner) of the newest chosen configuration. */
+  private boolean finalMember(int id) {
+    return invariants.membership().latest().isMember(id);
+  }
+
   private Node pickVictim() {
     int leader = currentLeader();
     if (leader >= 0 && random.nextInt(3) == 0) {
@@ -466,7 +627,7 @@ public final class Simulation {
 
   private void partition() {
     int leader = currentLeader();
-    Partitions.Cut cut = Partitions.pick(random, plan.replicas(), leader);
+    Partitions.Cut cut = Partitions.pick(random, nodeCount, leader);
     String kind = cut.kind();
     if (cut.isolated() >= 0 && cut.isolated() == leader && random.nextBoolean()) {
       // The worst clocks the bound allows: the cut-off leader's runs slow, so it believes in its
@@ -483,7 +644,7 @@ public final class Simulation {
         random.nextLong(50, 2_000),
         () -> {
           if (!healed) {
-            link = Partitions.fullyConnected(plan.replicas(), plan.replicas());
+            link = Partitions.fullyConnected(nodeCount, nodeCount);
             trace("partition healed");
           }
         });
@@ -493,7 +654,7 @@ public final class Simulation {
     healed = true;
     network.heal();
     healedAtMillis = now();
-    link = Partitions.fullyConnected(plan.replicas(), plan.replicas());
+    link = Partitions.fullyConnected(nodeCount, nodeCount);
     for (Node node : nodes) {
       node.pausedUntil = Math.min(node.pausedUntil, now());
       if (!node.alive) {
@@ -588,9 +749,14 @@ public final class Simulation {
         }
         List<Integer> followers = new ArrayList<>();
         for (Node node : nodes) {
-          if (node.alive && node.id != leader) {
+          if (node.alive
+              && node.id != leader
+              && invariants.membership().latest().isVoter(node.id)) {
             followers.add(node.id);
           }
+        }
+        if (followers.isEmpty()) {
+          return true;
         }
         returningNode = followers.get(random.nextInt(followers.size()));
         Partitions.cutOff(link, returningNode);
@@ -601,7 +767,7 @@ public final class Simulation {
       }
       case CUT_OFF -> {
         if (now() - returningSinceMillis >= stretch) {
-          link = Partitions.fullyConnected(plan.replicas(), plan.replicas());
+          link = Partitions.fullyConnected(nodeCount, nodeCount);
           returning = Returning.RETURNED;
           returningSinceMillis = now();
           trace("replica " + returningNode + " returns");
@@ -631,12 +797,20 @@ public final class Simulation {
     for (Node node : nodes) {
       lastChosen = Math.max(lastChosen, node.replica.firstUnchosenSlot() - 1);
     }
+    // Replicas outside the newest configuration (removed, or never added) no longer follow.
     for (Node node : nodes) {
-      if (!node.alive || node.sessions.appliedThroughSlot() != lastChosen) {
+      if (finalMember(node.id)
+          && (!node.alive || node.sessions.appliedThroughSlot() != lastChosen)) {
         return false;
       }
     }
-    return currentLeader() >= 0;
+    int leader = currentLeader();
+    if (leader < 0) {
+      return false;
+    }
+    // A change the leader knows is chosen must be in effect: the run ends in one configuration.
+    PaxosReplica leading = nodes.get(leader).replica;
+    return leading.membership().latestFromSlot() <= leading.firstUnchosenSlot();
   }
 
   private String stuckDescription() {
@@ -680,6 +854,9 @@ public final class Simulation {
       for (long sequence : client.acknowledgedSequences) {
         Long slot = invariants.tookEffectIn(client.clientId, sequence);
         for (Node node : nodes) {
+          if (!finalMember(node.id)) {
+            continue;
+          }
           if (slot == null || node.sessions.appliedThroughSlot() < slot) {
             invariants.fail(
                 now(),
@@ -696,6 +873,9 @@ public final class Simulation {
     }
     Map<String, String> reference = null;
     for (Node node : nodes) {
+      if (!finalMember(node.id)) {
+        continue;
+      }
       Map<String, String> state = node.keyValue.view();
       if (reference == null) {
         reference = Map.copyOf(state);
@@ -706,7 +886,7 @@ public final class Simulation {
                 + node.id
                 + " ends with state "
                 + state
-                + " but replica 0 with "
+                + " but the first member with "
                 + reference);
         return;
       }
@@ -1032,7 +1212,7 @@ public final class Simulation {
     Client(int index, long clientId) {
       this.index = index;
       this.clientId = clientId;
-      this.target = random.nextInt(plan.replicas());
+      this.target = random.nextInt(nodeCount);
     }
 
     void onWake(long wakeAttempt, boolean redirected) {
@@ -1051,7 +1231,7 @@ public final class Simulation {
       } else if (wakeAttempt == attempt) {
         if (!redirected) {
           // No answer in time: try another replica with the same command.
-          target = random.nextInt(plan.replicas());
+          target = random.nextInt(nodeCount);
         }
         retry();
       }
@@ -1116,10 +1296,7 @@ public final class Simulation {
                   ? redirect.attempt() == operation.sequence
                   : redirect.attempt() == operation.readId;
           if (current) {
-            target =
-                redirect.leaderHint() >= 0
-                    ? redirect.leaderHint()
-                    : random.nextInt(plan.replicas());
+            target = redirect.leaderHint() >= 0 ? redirect.leaderHint() : random.nextInt(nodeCount);
             long backoff = random.nextLong(5, 40);
             attempt++;
             long next = attempt;

@@ -22,7 +22,8 @@ public final class Soak {
   public static void main(String[] args) {
     SoakArguments.main(
         args,
-        "ops/soak --seeds N [--first SEED] [--scope core] [--events N] [--bug NAME]" + " [--trace]",
+        "ops/soak --seeds N [--first SEED] [--scope core] [--events N] [--bug NAME]"
+            + " [--membership] [--trace]",
         Soak::run);
   }
 
@@ -33,6 +34,7 @@ public final class Soak {
     PlantedBug plantedBug = PlantedBug.NONE;
     Simulation.DriverBug driverBug = Simulation.DriverBug.NONE;
     boolean trace = false;
+    boolean membership = false;
     String scope = "core";
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
@@ -46,6 +48,7 @@ public final class Soak {
             events = (int) SoakArguments.parseLong(flag, SoakArguments.value(args, ++i, flag), 1);
         case "--scope" -> scope = SoakArguments.value(args, ++i, flag);
         case "--trace" -> trace = true;
+        case "--membership" -> membership = true;
         case "--bug" -> {
           String name =
               SoakArguments.value(args, ++i, flag).toUpperCase(Locale.ROOT).replace('-', '_');
@@ -82,7 +85,8 @@ public final class Soak {
           Simulation.Options.of(seed)
               .withFaultEvents(events)
               .withPlantedBug(plantedBug)
-              .withDriverBug(driverBug);
+              .withDriverBug(driverBug)
+              .withMembershipChanges(membership);
       if (trace) {
         options = options.withTrace(out, true);
       }

@@ -45,10 +45,16 @@ public record ClusterInfo(
    *
    * @param id replica id
    * @param address {@code host:port} of its client API
+   * @param learner whether it only learns (receives the log, counts toward no quorum)
    */
-  public record Member(int id, String address) {
+  public record Member(int id, String address, boolean learner) {
     public Member {
       Objects.requireNonNull(address, "address");
+    }
+
+    /** A voter. */
+    public Member(int id, String address) {
+      this(id, address, false);
     }
   }
 }

@@ -136,14 +136,82 @@ public final class ClusterServiceImpl extends ClusterServiceGrpc.ClusterServiceI
     ClusterInfo info = cluster.info();
     MembersResponse.Builder reply = MembersResponse.newBuilder();
     for (ClusterInfo.Member member : info.members()) {
-      reply.addMembers(
-          Member.newBuilder()
-              .setId(member.id())
-              .setAddress(member.address())
-              .setLeader(member.id() == info.leaderId())
-              .setSelf(member.id() == info.replicaId()));
+      reply.addMembers(member(info, member));
     }
     response.onNext(reply.build());
     response.onCompleted();
+  }
+
+  private static Member member(ClusterInfo info, ClusterInfo.Member member) {
+    return Member.newBuilder()
+        .setId(member.id())
+        .setAddress(member.address())
+        .setLeader(member.id() == info.leaderId())
+        .setSelf(member.id() == info.replicaId())
+        .setRole(member.learner() ? "learner" : "voter")
+        .build();
+  }
+
+  @Override
+  public void changeMembers(
+      io.paxcron.proto.v1.ChangeMembersRequest request,
+      StreamObserver<io.paxcron.proto.v1.ChangeMembersResponse> response) {
+    String invalid = invalidChange(request);
+    if (invalid != null) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(invalid).asRuntimeException());
+      return;
+    }
+    cluster
+        .changeMembers(request)
+        .whenComplete(
+            (members, failure) -> {
+              if (failure != null) {
+                response.onError(ApiErrors.forFailure(failure));
+                return;
+              }
+              ClusterInfo info = cluster.info();
+              io.paxcron.proto.v1.ChangeMembersResponse.Builder reply =
+                  io.paxcron.proto.v1.ChangeMembersResponse.newBuilder();
+              for (ClusterInfo.Member member : members) {
+                reply.addMembers(member(info, member));
+              }
+              response.onNext(reply.build());
+              response.onCompleted();
+            });
+  }
+
+  /** Why a membership request is malformed (field and reason), or null. */
+  static String invalidChange(io.paxcron.proto.v1.ChangeMembersRequest request) {
+    switch (request.getAction()) {
+      case ADD_LEARNER -> {
+        String[] parts = request.getAddress().split(":", -1);
+        if (parts.length != 3 || parts[0].isBlank() || !port(parts[1]) || !port(parts[2])) {
+          return "address: '"
+              + request.getAddress()
+              + "' must be HOST:PEER_PORT:CLIENT_PORT for the replica to add";
+        }
+      }
+      case PROMOTE, REMOVE -> {
+        if (!request.getAddress().isEmpty()) {
+          return "address: only ADD_LEARNER takes an address";
+        }
+      }
+      default -> {
+        return "action: must be ADD_LEARNER, PROMOTE or REMOVE, got " + request.getAction();
+      }
+    }
+    if (request.getId() > 1_000_000) {
+      return "id: " + request.getId() + " is not a replica id (0 to 1000000)";
+    }
+    return null;
+  }
+
+  private static boolean port(String text) {
+    try {
+      int port = Integer.parseInt(text);
+      return port > 0 && port <= 65_535;
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 }

@@ -41,6 +41,19 @@ public interface CronCluster {
   ClusterInfo info();
 
   /**
+   * Changes the membership by one step (docs/membership.md); completes with the members once the
+   * change is in effect. Fails with {@link NotLeaderException} off the leader and with a gRPC
+   * {@code FAILED_PRECONDITION} status naming the reason when the leader refuses the change.
+   */
+  default CompletableFuture<List<ClusterInfo.Member>> changeMembers(
+      io.paxcron.proto.v1.ChangeMembersRequest request) {
+    return CompletableFuture.failedFuture(
+        io.grpc.Status.UNIMPLEMENTED
+            .withDescription("this replica cannot change the membership")
+            .asRuntimeException());
+  }
+
+  /**
    * Calls {@code listener} after every applied log slot, on the owning thread, until the returned
    * handle is closed. The listener must return quickly (it may schedule a {@link #read}).
    */

@@ -477,6 +477,20 @@ public final class JobClient implements AutoCloseable {
                 .members(MembersRequest.getDefaultInstance()));
   }
 
+  /**
+   * Asks the leader for one membership change and waits (up to {@code timeout}) until it is in
+   * effect; a refusal is a {@link JobClientException} carrying the leader's reason.
+   */
+  public io.paxcron.proto.v1.ChangeMembersResponse changeMembers(
+      io.paxcron.proto.v1.ChangeMembersRequest request, Duration timeout) {
+    return call(
+        "ChangeMembers",
+        channel ->
+            ClusterServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)
+                .changeMembers(request));
+  }
+
   // ----------------------------------------------------------------------------------- helpers
 
   private interface Write<T> {

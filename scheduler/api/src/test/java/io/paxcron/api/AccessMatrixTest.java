@@ -247,6 +247,12 @@ class AccessMatrixTest {
             clusterStub.members(MembersRequest.getDefaultInstance());
         case "paxcron.v1.ClusterService/Backup" ->
             clusterStub.backup(BackupRequest.getDefaultInstance());
+        case "paxcron.v1.ClusterService/ChangeMembers" ->
+            clusterStub.changeMembers(
+                io.paxcron.proto.v1.ChangeMembersRequest.newBuilder()
+                    .setAction(io.paxcron.proto.v1.ChangeMembersRequest.Action.REMOVE)
+                    .setId(9)
+                    .build());
         case "paxcron.v1.AccessService/CreateToken" ->
             access.createToken(
                 CreateTokenRequest.newBuilder()
@@ -329,6 +335,7 @@ class AccessMatrixTest {
     for (String admin :
         List.of(
             "ClusterService/Backup",
+            "ClusterService/ChangeMembers",
             "AccessService/CreateToken",
             "AccessService/RevokeToken",
             "AccessService/ListTokens",

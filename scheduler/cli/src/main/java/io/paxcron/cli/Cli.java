@@ -31,7 +31,8 @@ import picocli.CommandLine.Command;
       JobActionCommands.DeleteCommand.class,
       AccessCommands.TokenCommand.class,
       AccessCommands.Audit.class,
-      AccessCommands.WhoAmI.class
+      AccessCommands.WhoAmI.class,
+      MembersCommand.Group.class
     })
 public final class Cli implements Callable<Integer> {
 
@@ -97,6 +98,14 @@ public final class Cli implements Callable<Integer> {
           command = new AccessCommands.Audit(context);
         } else if (type == AccessCommands.WhoAmI.class) {
           command = new AccessCommands.WhoAmI(context);
+        } else if (type == MembersCommand.ListMembers.class) {
+          command = new MembersCommand.ListMembers(context);
+        } else if (type == MembersCommand.Add.class) {
+          command = new MembersCommand.Add(context);
+        } else if (type == MembersCommand.Remove.class) {
+          command = new MembersCommand.Remove(context);
+        } else if (type == MembersCommand.Replace.class) {
+          command = new MembersCommand.Replace(context);
         }
         return command != null ? type.cast(command) : CommandLine.defaultFactory().create(type);
       }

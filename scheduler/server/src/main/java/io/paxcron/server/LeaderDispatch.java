@@ -346,7 +346,7 @@ final class LeaderDispatch implements AutoCloseable {
   private LeaderMessage redirect() {
     ReplicaNode.Status status = node.status();
     Redirect.Builder redirect = Redirect.newBuilder().setLeaderId(status.leaderId());
-    String address = clientAddresses.get(status.leaderId());
+    String address = MemberAddresses.clientAddress(node, clientAddresses, status.leaderId());
     if (address != null) {
       redirect.setLeaderAddress(address);
     }

@@ -49,6 +49,7 @@ public final class LocalCluster implements AutoCloseable {
   private final BiFunction<Integer, Integer, Integer> peerPortSeenBy;
   private final List<String> extraFlags;
   private List<String> replicaJvmFlags = List.of("-Xmx256m");
+  private final java.util.Set<Integer> joining = new java.util.TreeSet<>();
 
   /**
    * @param replicas how many replicas (ids 1..replicas)
@@ -103,6 +104,41 @@ public final class LocalCluster implements AutoCloseable {
       throw new IllegalStateException("replica " + id + " is not running");
     }
     return process.pid();
+  }
+
+  /**
+   * A new replica with fresh ports and directories, not started: {@link #start} runs it with {@code
+   * --join} (docs/membership.md), listing itself and every other replica as peers.
+   */
+  public Member addJoiner(int id) {
+    if (members.containsKey(id)) {
+      throw new IllegalArgumentException("replica " + id + " exists");
+    }
+    Member member =
+        new Member(
+            id,
+            freePort(),
+            freePort(),
+            freePort(),
+            workDir.resolve("replica-" + id),
+            workDir.resolve("replica-" + id + ".log"));
+    members.put(id, member);
+    joining.add(id);
+    return member;
+  }
+
+  /** {@code host:peer-port:client-port} of replica {@code id}, as membership changes name it. */
+  public String memberAddress(int id) {
+    Member member = members.get(id);
+    return "127.0.0.1:" + member.peerPort() + ":" + member.clientPort();
+  }
+
+  /** The process of replica {@code id} exited by itself (or was never started); its exit code. */
+  public Optional<Integer> exitCode(int id) {
+    Process process = processes.get(id);
+    return process == null || process.isAlive()
+        ? Optional.empty()
+        : Optional.of(process.exitValue());
   }
 
   public Map<Integer, Member> members() {
@@ -162,6 +198,9 @@ public final class LocalCluster implements AutoCloseable {
               + peer.clientPort());
     }
     command.addAll(extraFlags);
+    if (joining.contains(id)) {
+      command.add("--join");
+    }
     try {
       Process process =
           new ProcessBuilder(command)

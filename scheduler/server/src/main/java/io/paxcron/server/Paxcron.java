@@ -61,7 +61,8 @@ import picocli.CommandLine.Parameters;
       JobActionCommands.DeleteCommand.class,
       io.paxcron.cli.AccessCommands.TokenCommand.class,
       io.paxcron.cli.AccessCommands.Audit.class,
-      io.paxcron.cli.AccessCommands.WhoAmI.class
+      io.paxcron.cli.AccessCommands.WhoAmI.class,
+      io.paxcron.cli.MembersCommand.Group.class
     })
 public final class Paxcron implements Callable<Integer> {
 
@@ -209,6 +210,14 @@ public final class Paxcron implements Callable<Integer> {
             "Start on a non-loopback address without TLS or auth anyway (and say so everywhere).")
     boolean insecure;
 
+    @Option(
+        names = "--join",
+        description =
+            "A new replica joining a running cluster with an empty data directory: it waits until"
+                + " the leader adds it (paxcron members add), then catches up as a learner."
+                + " --peer names it and the members it contacts.")
+    boolean join;
+
     @Override
     public Integer call() throws Exception {
       ServerConfig config;
@@ -243,6 +252,9 @@ public final class Paxcron implements Callable<Integer> {
         flag(settings, "dashboard-token-file", dashboardTokenFile);
         if (insecure) {
           flag(settings, "insecure", "true");
+        }
+        if (join) {
+          flag(settings, "join", "true");
         }
         List<String> problems = new ArrayList<>();
         for (String peer : peers) {
@@ -280,6 +292,11 @@ public final class Paxcron implements Callable<Integer> {
       }
       Runtime.getRuntime().addShutdownHook(new Thread(server::close, "shutdown"));
       Throwable cause = server.stopped().join();
+      if (cause instanceof io.paxcron.paxos.replica.ReplicaNode.RemovedFromClusterException) {
+        // An orderly end: a supervisor must not restart it (it would only stop again).
+        System.err.println(cause.getMessage());
+        return 0;
+      }
       System.err.println("error: replica stopped: " + cause);
       return EXIT_FAILED;
     }

@@ -97,9 +97,6 @@ final class ReplicaCronCluster implements CronCluster, AccessCluster {
   @Override
   public ClusterInfo info() {
     ReplicaNode.Status status = node.status();
-    List<ClusterInfo.Member> members = new ArrayList<>();
-    clientAddresses.forEach((id, address) -> members.add(new ClusterInfo.Member(id, address)));
-    members.sort((a, b) -> Integer.compare(a.id(), b.id()));
     return new ClusterInfo(
         status.replicaId(),
         status.role().name(),
@@ -108,7 +105,123 @@ final class ReplicaCronCluster implements CronCluster, AccessCluster {
         status.firstUnchosenSlot(),
         status.appliedSlot(),
         status.holdsLease(),
-        members);
+        members(node.membership(), status.firstUnchosenSlot()));
+  }
+
+  /**
+   * The members of the configuration that governs {@code slot}, with their client addresses: from
+   * the log for members added through it, from the start-up list for the others.
+   */
+  private List<ClusterInfo.Member> members(io.paxcron.paxos.Membership membership, long slot) {
+    List<ClusterInfo.Member> members = new ArrayList<>();
+    if (membership == null) {
+      clientAddresses.forEach((id, address) -> members.add(new ClusterInfo.Member(id, address)));
+    } else {
+      io.paxcron.paxos.Configuration configuration = membership.at(slot);
+      for (int id : configuration.members()) {
+        members.add(
+            new ClusterInfo.Member(
+                id, clientAddress(configuration.address(id), id), configuration.isLearner(id)));
+      }
+    }
+    members.sort((a, b) -> Integer.compare(a.id(), b.id()));
+    return members;
+  }
+
+  /**
+   * The client address of replica {@code id} for redirects: from the log for a member added through
+   * it, else from the start-up list; null when neither knows it.
+   */
+  private String clientAddressOf(int id) {
+    return MemberAddresses.clientAddress(node, clientAddresses, id);
+  }
+
+  /** The client address in a log address {@code host:peer-port:client-port}, else the list's. */
+  private String clientAddress(String logAddress, int id) {
+    String[] parts = logAddress.split(":");
+    if (parts.length == 3) {
+      return parts[0] + ":" + parts[2];
+    }
+    return clientAddresses.getOrDefault(id, "");
+  }
+
+  /** How long a change may take to be chosen and reach the slot where it takes effect. */
+  private static final java.time.Duration CHANGE_TIMEOUT = java.time.Duration.ofSeconds(10);
+
+  @Override
+  public CompletableFuture<List<ClusterInfo.Member>> changeMembers(
+      io.paxcron.proto.v1.ChangeMembersRequest request) {
+    io.paxcron.paxos.Configuration.Change change =
+        switch (request.getAction()) {
+          case ADD_LEARNER ->
+              new io.paxcron.paxos.Configuration.Change.AddLearner(
+                  request.getId(), request.getAddress());
+          case PROMOTE -> new io.paxcron.paxos.Configuration.Change.Promote(request.getId());
+          default -> new io.paxcron.paxos.Configuration.Change.Remove(request.getId());
+        };
+    CompletableFuture<List<ClusterInfo.Member>> done = new CompletableFuture<>();
+    node.reconfigure(change)
+        .whenComplete(
+            (outcome, error) -> {
+              if (error != null) {
+                translate(CompletableFuture.<Void>failedFuture(error))
+                    .whenComplete((ignored, translated) -> done.completeExceptionally(translated));
+                return;
+              }
+              if (!outcome.accepted()) {
+                ReplicaNode.Status status = node.status();
+                if (status.role() != io.paxcron.paxos.PaxosReplica.Role.LEADER) {
+                  String address = clientAddressOf(status.leaderId());
+                  done.completeExceptionally(
+                      new NotLeaderException(
+                          address == null ? "" : status.leaderId() + "=" + address,
+                          outcome.refusal()));
+                } else {
+                  done.completeExceptionally(
+                      Status.FAILED_PRECONDITION
+                          .withDescription("membership change refused: " + outcome.refusal())
+                          .asRuntimeException());
+                }
+                return;
+              }
+              awaitInEffect(done, outcome.next());
+            });
+    return done.orTimeout(CHANGE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .exceptionallyCompose(
+            error ->
+                CompletableFuture.failedFuture(
+                    error instanceof java.util.concurrent.TimeoutException
+                        ? Status.DEADLINE_EXCEEDED
+                            .withDescription(
+                                "the membership change was proposed but is not in effect after "
+                                    + CHANGE_TIMEOUT.toSeconds()
+                                    + " s; paxcron members list shows where it stands")
+                            .asRuntimeException()
+                        : error));
+  }
+
+  /** Completes {@code done} with the members once {@code next} governs (checked as slots apply). */
+  private void awaitInEffect(
+      CompletableFuture<List<ClusterInfo.Member>> done, io.paxcron.paxos.Configuration next) {
+    AutoCloseable[] subscription = new AutoCloseable[1];
+    Runnable check =
+        () -> {
+          io.paxcron.paxos.Membership membership = node.membership();
+          long firstUnchosen = node.status().firstUnchosenSlot();
+          if (membership != null && membership.at(firstUnchosen).equals(next)) {
+            done.complete(members(membership, firstUnchosen));
+          }
+        };
+    subscription[0] = node.onApplied(check);
+    done.whenComplete(
+        (ignored, error) -> {
+          try {
+            subscription[0].close();
+          } catch (Exception e) {
+            // Removing a listener from a list does not fail.
+          }
+        });
+    node.runOnLoop(check);
   }
 
   /**
@@ -141,7 +254,7 @@ final class ReplicaCronCluster implements CronCluster, AccessCluster {
               switch (cause) {
                 case LeaderDispatch.NotDispatchingException notDispatching -> {
                   int leader = node.status().leaderId();
-                  String address = clientAddresses.get(leader);
+                  String address = clientAddressOf(leader);
                   answer.completeExceptionally(
                       new NotLeaderException(
                           address == null || leader == node.status().replicaId()
@@ -204,7 +317,7 @@ final class ReplicaCronCluster implements CronCluster, AccessCluster {
                   ? error.getCause()
                   : error;
           if (cause instanceof ReplicaNode.NotLeaderException notLeader) {
-            String address = clientAddresses.get(notLeader.leaderHint());
+            String address = clientAddressOf(notLeader.leaderHint());
             translated.completeExceptionally(
                 new NotLeaderException(
                     address == null ? "" : notLeader.leaderHint() + "=" + address,

@@ -101,7 +101,13 @@ public final class ReplicaServer implements AutoCloseable {
             transportOptions(),
             new SplittableRandom(new SecureRandom().nextLong()),
             TransportListener.NONE);
-    PaxosConfig paxos = PaxosConfig.defaults(config.id(), new ArrayList<>(config.peers().keySet()));
+    // The start-up voters: the peers list, except that a joining replica is none of them and
+    // learns the real configuration from a snapshot (docs/membership.md).
+    List<Integer> startUpVoters = new ArrayList<>(config.peers().keySet());
+    if (config.join()) {
+      startUpVoters.remove(Integer.valueOf(config.id()));
+    }
+    PaxosConfig paxos = PaxosConfig.defaults(config.id(), startUpVoters);
     ReplicaSettings settings =
         new ReplicaSettings(paxos, 5, config.snapshotEveryEntries(), 64L << 20, 100_000);
     KeyValueStateMachine keyValue = new KeyValueStateMachine();
@@ -114,7 +120,7 @@ public final class ReplicaServer implements AutoCloseable {
         new ReplicaNode(
             settings,
             durability(store),
-            network(transport),
+            network(transport, others, log, config.id()),
             BackupSink.NONE,
             cronMode ? secured : keyValue,
             key -> {
@@ -279,6 +285,14 @@ public final class ReplicaServer implements AutoCloseable {
       http.close();
     }
     if (clientServer != null) {
+      // Answers already on their way leave first (a removed replica's last answer is the one
+      // that removed it), for at most a second.
+      clientServer.shutdown();
+      try {
+        clientServer.awaitTermination(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       clientServer.shutdownNow();
     }
     if (dispatch != null) {
@@ -328,8 +342,31 @@ public final class ReplicaServer implements AutoCloseable {
     };
   }
 
-  private static PeerNetwork network(PeerTransport transport) {
+  private static PeerNetwork network(
+      PeerTransport transport, Map<Integer, PeerAddress> startUp, PrintStream log, int self) {
     return new PeerNetwork() {
+      @Override
+      public void updatePeers(Map<Integer, String> members) {
+        Map<Integer, PeerAddress> addresses = new TreeMap<>();
+        for (Map.Entry<Integer, String> member : members.entrySet()) {
+          PeerAddress address = peerAddress(member.getValue());
+          if (address == null) {
+            address = startUp.get(member.getKey());
+          }
+          if (address == null) {
+            log.println(
+                "replica "
+                    + self
+                    + ": member "
+                    + member.getKey()
+                    + " has no address in the log or the peers list; it is unreachable from here");
+          } else {
+            addresses.put(member.getKey(), address);
+          }
+        }
+        transport.updatePeers(addresses);
+      }
+
       @Override
       public void start(BiConsumer<Integer, Message> inbound) {
         try {
@@ -349,6 +386,22 @@ public final class ReplicaServer implements AutoCloseable {
         transport.close();
       }
     };
+  }
+
+  /**
+   * The peer address in a member's log address {@code host:peer-port:client-port}, or null when the
+   * log gives none ("" for a start-up member).
+   */
+  static PeerAddress peerAddress(String logAddress) {
+    String[] parts = logAddress.split(":");
+    if (parts.length != 3) {
+      return null;
+    }
+    try {
+      return new PeerAddress(parts[0], Integer.parseInt(parts[1]));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   /** Convenience for tests and the demo: the client addresses of every replica. */

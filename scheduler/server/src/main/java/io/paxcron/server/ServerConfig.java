@@ -43,6 +43,9 @@ import java.util.TreeMap;
  * auth = token                        # optional: off (default) or token (docs/security.md)
  * write-rate-limit = 50               # optional: writes per second per client
  * insecure = false                    # true: start on a non-loopback address without TLS or auth
+ * join = false                        # true: a new replica joining a running cluster; the peers
+ *                                    # list names it and the members it contacts
+ *                                    # (docs/membership.md)
  * </pre>
  */
 public record ServerConfig(
@@ -58,7 +61,8 @@ public record ServerConfig(
     boolean metricsPerJob,
     BackupSettings backup,
     SecuritySettings security,
-    CronLimits limits) {
+    CronLimits limits,
+    boolean join) {
 
   /**
    * Set when the replica runs with {@code insecure = true} on a non-loopback address without TLS or
@@ -193,6 +197,7 @@ public record ServerConfig(
     int httpPort = 0;
     Setting httpPortSetting = null;
     boolean metricsPerJob = false;
+    boolean join = false;
     BackupSettings backup = BackupSettings.NONE;
     SecuritySettings security = SecuritySettings.NONE;
     CronLimits limits = CronLimits.DEFAULT;
@@ -261,6 +266,13 @@ public record ServerConfig(
             httpPortSetting = entry.getValue();
           }
         }
+        case "join" -> {
+          switch (value) {
+            case "true" -> join = true;
+            case "false" -> join = false;
+            default -> problems.add(where + ": join '" + value + "' must be true or false");
+          }
+        }
         case "metrics-per-job" -> {
           switch (value) {
             case "true" -> metricsPerJob = true;
@@ -323,7 +335,7 @@ public record ServerConfig(
                     + "'; known: id, cluster-id, "
                     + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, tls-cert, tls-key,"
                     + " tls-trust, state-machine, http-port, metrics-per-job, max-jobs,"
-                    + " max-ledger-records"
+                    + " max-ledger-records, join"
                     + BACKUP_KEYS
                     + ", "
                     + String.join(", ", SecuritySettings.KEYS));
@@ -409,7 +421,8 @@ public record ServerConfig(
         metricsPerJob,
         backup,
         security,
-        limits);
+        limits,
+        join);
   }
 
   private static void checkDirectory(Path dir, String name, List<String> problems) {

@@ -142,7 +142,7 @@ class ServerConfigTest {
         List.of(
             "--colour: unknown setting 'colour'; known: id, cluster-id, data-dir, peer.<id>,"
                 + " backup-dir, snapshot-every-entries, tls-cert, tls-key, tls-trust, state-machine,"
-                + " http-port, metrics-per-job, max-jobs, max-ledger-records, backup-target,"
+                + " http-port, metrics-per-job, max-jobs, max-ledger-records, join, backup-target,"
                 + " backup-interval, backup-every-entries,"
                 + " backup-keep, backup-max-age, backup-timeout,"
                 + " api-tls-cert, api-tls-key, api-tls-client-trust, auth, insecure, write-rate-limit,"

@@ -15,6 +15,14 @@ public interface PeerNetwork extends AutoCloseable {
 
   void send(Envelope envelope);
 
+  /**
+   * The replicas this one must reach changed, as the membership in the log decides: {@code members}
+   * maps every member of the configurations that govern slots from this replica's first unchosen
+   * one on (and of the newest) to its address, "" for a member of the start-up configuration whose
+   * address the start-up list gives. Called on the event loop; must not block.
+   */
+  default void updatePeers(java.util.Map<Integer, String> members) {}
+
   @Override
   void close();
 }

@@ -72,6 +72,18 @@ public final class ReplicaNode implements AutoCloseable {
     }
   }
 
+  /**
+   * This replica learned that a chosen membership change removed it, and the change is in effect:
+   * it stops (the message says which configuration removed it and what to do).
+   */
+  public static final class RemovedFromClusterException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public RemovedFromClusterException(String message) {
+      super(message);
+    }
+  }
+
   /** The replica stopped (storage failure or shutdown) and cannot take the request. */
   public static final class ReplicaStoppedException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -114,6 +126,10 @@ public final class ReplicaNode implements AutoCloseable {
   private long observedFirstUnchosen = -1;
   private long observedApplied = -1;
   private int observedPending;
+  private io.paxcron.paxos.Membership observedMembership;
+  private long observedMembershipSlot = -1;
+  private Map<Integer, String> observedPeers;
+  private volatile io.paxcron.paxos.Membership lastMembership;
 
   private record Held(long sequence, Ready ready, boolean needsOwnWrite) {}
 
@@ -332,6 +348,39 @@ public final class ReplicaNode implements AutoCloseable {
    */
   public Snapshot imageOnLoop() {
     return sessions.snapshot();
+  }
+
+  /**
+   * Asks this replica, as leader, to change the configuration by one step (docs/membership.md).
+   * Completes, once the core decided, with the outcome: accepted (proposed; it takes effect once
+   * chosen, by the α-window rule) or refused with the reason. Nothing changes on a refusal.
+   */
+  public CompletableFuture<PaxosReplica.Reconfiguration> reconfigure(
+      io.paxcron.paxos.Configuration.Change change) {
+    CompletableFuture<PaxosReplica.Reconfiguration> future = new CompletableFuture<>();
+    if (!submit(
+        () -> {
+          PaxosReplica.Reconfiguration outcome = replica.reconfigure(nowMillis(), change);
+          process(outcome.ready());
+          future.complete(outcome);
+        })) {
+      future.completeExceptionally(new ReplicaStoppedException("replica stopped"));
+    }
+    return future;
+  }
+
+  /**
+   * The configurations as this replica knew them after the loop's last step (null before start);
+   * the one governing its first unchosen slot is {@code
+   * membership().at(status().firstUnchosenSlot())}.
+   */
+  public io.paxcron.paxos.Membership membership() {
+    return lastMembership;
+  }
+
+  /** The first unchosen slot each peer last reported, as the leader sees it (loop thread). */
+  public Map<Integer, Long> peerProgressOnLoop() {
+    return replica == null ? Map.of() : replica.peerFirstUnchosenSlots();
   }
 
   /** The replica's state as of the loop's last step (never blocks on the loop). */
@@ -596,6 +645,53 @@ public final class ReplicaNode implements AutoCloseable {
             replica.snapshot().slot(),
             replica.holdsLease(now));
     observeChanges();
+    observeMembership();
+  }
+
+  /**
+   * Keeps the transport's peer set equal to the members the log names, and stops this replica once
+   * a change that removed it is in effect here.
+   */
+  private void observeMembership() {
+    io.paxcron.paxos.Membership membership = replica.membership();
+    lastMembership = membership;
+    if (!membership.equals(observedMembership)
+        || replica.firstUnchosenSlot() != observedMembershipSlot) {
+      observedMembership = membership;
+      observedMembershipSlot = replica.firstUnchosenSlot();
+      Map<Integer, String> members = new java.util.TreeMap<>();
+      for (io.paxcron.paxos.Configuration configuration :
+          membership.governingFrom(replica.firstUnchosenSlot())) {
+        for (int member : configuration.members()) {
+          members.put(member, configuration.address(member));
+        }
+      }
+      members.remove(replica.id());
+      if (!members.equals(observedPeers)) {
+        observedPeers = members;
+        network.updatePeers(members);
+      }
+    }
+    // A removed follower stops once it knows the change is chosen: the leader stops sending to it
+    // when the change takes effect, so it might never see that slot itself. A removed leader
+    // leads until the change is in effect, steps down, and then stops.
+    if (replica.removed() && replica.role() != PaxosReplica.Role.LEADER) {
+      // Listeners see the final state once more: the call that removed a leader is answered by
+      // it, and its answer waits for exactly this state.
+      for (Runnable listener : appliedListeners) {
+        listener.run();
+      }
+      fatal(
+          new RemovedFromClusterException(
+              "replica "
+                  + replica.id()
+                  + " was removed from the cluster: the configuration from slot "
+                  + membership.latestFromSlot()
+                  + " is "
+                  + membership.latest()
+                  + ". It stops; to bring it back, add it again (paxcron members add) and start it"
+                  + " with an empty data directory and --join"));
+    }
   }
 
   /** Reports to the observer what moved since the last step (loop thread). */

@@ -474,8 +474,17 @@ public final class LogStore implements AutoCloseable {
             promisedRecord == null
                 ? Ballot.ZERO
                 : decodeMeta("promised", promisedRecord, StoreLayout::unframeBallot);
+        byte[] membershipRecord = db.get(metaFamily, read, StoreLayout.SNAPSHOT_MEMBERSHIP_KEY);
         family = StoreLayout.SNAPSHOT_FAMILY;
         Snapshot snapshot = readSnapshot(read);
+        if (membershipRecord != null) {
+          snapshot =
+              snapshot.withMembership(
+                  decodeMeta(
+                      "snapshot-membership",
+                      membershipRecord,
+                      framed -> RecordCodec.decodeMembership(RecordCodec.unframe(framed))));
+        }
         family = StoreLayout.LOG_FAMILY;
         List<LogEntry> log = readLog(read, snapshot.slot());
         return new DurableState(promised, snapshot, log);
@@ -733,6 +742,14 @@ public final class LogStore implements AutoCloseable {
     SnapshotHead head =
         new SnapshotHead(snapshot.slot(), image.length, chunkCount, (int) crc.getValue());
     batch.put(snapshotFamily, StoreLayout.SNAPSHOT_HEAD_KEY, head.frame());
+    if (snapshot.membership() != null) {
+      batch.put(
+          metaFamily,
+          StoreLayout.SNAPSHOT_MEMBERSHIP_KEY,
+          RecordCodec.frame(RecordCodec.encodeMembership(snapshot.membership())));
+    } else {
+      batch.delete(metaFamily, StoreLayout.SNAPSHOT_MEMBERSHIP_KEY);
+    }
   }
 
   private static long estimateBytes(Persist persist) {

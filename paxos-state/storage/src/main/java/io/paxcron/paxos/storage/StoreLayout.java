@@ -33,6 +33,12 @@ final class StoreLayout {
   static final byte[] REPLICA_ID_KEY = ascii("replica-id");
   static final byte[] PROMISED_KEY = ascii("promised");
 
+  /**
+   * The installed snapshot's membership (RecordCodec's form, framed), written in the same batch as
+   * the snapshot; absent while the cluster has its start-up configuration.
+   */
+  static final byte[] SNAPSHOT_MEMBERSHIP_KEY = ascii("snapshot-membership");
+
   /** {@code snapshot} family: the head record (slot, size, chunk count, CRC32C of the image). */
   static final byte[] SNAPSHOT_HEAD_KEY = {0};
 

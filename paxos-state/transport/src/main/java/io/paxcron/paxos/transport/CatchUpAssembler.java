@@ -197,6 +197,17 @@ final class CatchUpAssembler {
       } catch (IllegalArgumentException e) {
         throw new CatchUpTransferException("catch_up_end.snapshot_slot: " + e.getMessage(), e);
       }
+      if (!end.getSnapshotMembership().isEmpty()) {
+        try {
+          snapshot =
+              snapshot.withMembership(
+                  io.paxcron.paxos.RecordCodec.decodeMembership(
+                      end.getSnapshotMembership().toByteArray()));
+        } catch (io.paxcron.paxos.RecordCodec.CorruptRecordException e) {
+          throw new CatchUpTransferException(
+              "catch_up_end.snapshot_membership: " + e.getMessage(), e);
+        }
+      }
     } else if (snapshotParts > 0) {
       throw new CatchUpTransferException(
           "the end marker announces no snapshot, but " + snapshotParts + " snapshot parts arrived");

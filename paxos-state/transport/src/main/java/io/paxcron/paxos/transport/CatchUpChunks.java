@@ -120,6 +120,11 @@ final class CatchUpChunks implements Iterator<CatchUpChunk> {
           .setSnapshotSizeBytes(image.length)
           .setSnapshotPartCount(snapshotPartIndex)
           .setSnapshotCrc32C((int) imageCrc.getValue());
+      if (reply.snapshot().membership() != null) {
+        end.setSnapshotMembership(
+            com.google.protobuf.UnsafeByteOperations.unsafeWrap(
+                io.paxcron.paxos.RecordCodec.encodeMembership(reply.snapshot().membership())));
+      }
     }
     return end.build();
   }

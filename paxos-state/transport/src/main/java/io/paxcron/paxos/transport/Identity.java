@@ -13,7 +13,11 @@ import java.util.TreeSet;
 record Identity(String clusterId, int replicaId, Set<Integer> peers) {
 
   Identity {
-    peers = Set.copyOf(peers);
+    // The peer set grows as membership changes add replicas (PeerTransport.updatePeers), read
+    // from gRPC threads meanwhile.
+    Set<Integer> concurrent = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    concurrent.addAll(peers);
+    peers = concurrent;
   }
 
   /** Checks the sender of a message that arrived on a call a peer made to this replica. */

@@ -14,7 +14,7 @@ import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.Message;
 import io.paxcron.proto.v1.PrepareReply;
 import java.io.IOException;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -59,6 +59,8 @@ public final class PeerTransport implements AutoCloseable {
 
   private final Identity identity;
   private final Map<Integer, PeerAddress> peers;
+  private Inbound deliver;
+  private ChannelCredentials channelCredentials;
   private final int listenPort;
   private final Optional<TlsConfig> tls;
   private final TransportOptions options;
@@ -67,8 +69,9 @@ public final class PeerTransport implements AutoCloseable {
   private final ReconnectBackoff backoff;
   private final Counters counters = new Counters();
   private final ScheduledThreadPoolExecutor timer;
-  private final Map<Integer, PeerSessions> sessions = new LinkedHashMap<>();
-  private final Map<Integer, PeerLink> links = new LinkedHashMap<>();
+  private final Map<Integer, PeerSessions> sessions =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<Integer, PeerLink> links = new java.util.concurrent.ConcurrentHashMap<>();
 
   private Server server;
   private volatile boolean started;
@@ -116,7 +119,7 @@ public final class PeerTransport implements AutoCloseable {
       throw new IllegalArgumentException("listenPort must be in [0, 65535], got " + listenPort);
     }
     this.identity = new Identity(clusterId, replicaId, peers.keySet());
-    this.peers = Map.copyOf(peers);
+    this.peers = new java.util.concurrent.ConcurrentHashMap<>(peers);
     this.listenPort = listenPort;
     this.tls = tls;
     this.options = options;
@@ -153,11 +156,13 @@ public final class PeerTransport implements AutoCloseable {
           counters.received.increment();
           inbound.onMessage(from, message);
         };
+    this.deliver = deliver;
     for (int peer : peers.keySet()) {
       sessions.put(peer, new PeerSessions(options, counters));
     }
     ServerCredentials serverCredentials = serverCredentials();
     ChannelCredentials channelCredentials = channelCredentials();
+    this.channelCredentials = channelCredentials;
     server =
         NettyServerBuilder.forPort(listenPort, serverCredentials)
             .directExecutor()
@@ -173,29 +178,57 @@ public final class PeerTransport implements AutoCloseable {
       throw new IOException("cannot serve on listenPort " + listenPort + ": " + e.getMessage(), e);
     }
     for (Map.Entry<Integer, PeerAddress> peer : peers.entrySet()) {
-      ManagedChannel channel =
-          NettyChannelBuilder.forAddress(
-                  peer.getValue().host(), peer.getValue().port(), channelCredentials)
-              .directExecutor()
-              .disableRetry()
-              .maxInboundMessageSize(options.maxMessageBytes())
-              .keepAliveTime(options.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
-              .keepAliveTimeout(options.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
-              .build();
-      links.put(
-          peer.getKey(),
-          new PeerLink(
-              peer.getKey(),
-              channel,
-              options,
-              identity,
-              backoff,
-              timer,
-              counters,
-              listener,
-              deliver));
+      links.put(peer.getKey(), link(peer.getKey(), peer.getValue()));
     }
     started = true;
+  }
+
+  private PeerLink link(int peer, PeerAddress address) {
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress(address.host(), address.port(), channelCredentials)
+            .directExecutor()
+            .disableRetry()
+            .maxInboundMessageSize(options.maxMessageBytes())
+            .keepAliveTime(options.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+            .keepAliveTimeout(options.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
+            .build();
+    return new PeerLink(
+        peer, channel, options, identity, backoff, timer, counters, listener, deliver);
+  }
+
+  /**
+   * Makes {@code current} the replicas this one talks to, as the membership in the log decides
+   * (docs/membership.md): a new id gets a link and is accepted as a sender; an id whose address
+   * changed gets a new link; an id no longer named loses its outbound link (what it still sends is
+   * accepted, and answers to it are dropped and counted). This replica's own id is ignored.
+   */
+  public synchronized void updatePeers(Map<Integer, PeerAddress> current) {
+    requireStarted();
+    for (Map.Entry<Integer, PeerAddress> peer : current.entrySet()) {
+      int id = peer.getKey();
+      if (id == identity.replicaId()) {
+        continue;
+      }
+      PeerAddress known = peers.get(id);
+      if (known != null && known.equals(peer.getValue()) && links.containsKey(id)) {
+        continue;
+      }
+      sessions.computeIfAbsent(id, ignored -> new PeerSessions(options, counters));
+      identity.peers().add(id);
+      peers.put(id, peer.getValue());
+      PeerLink previous = links.put(id, link(id, peer.getValue()));
+      if (previous != null) {
+        previous.close();
+      }
+    }
+    for (Integer id : List.copyOf(links.keySet())) {
+      if (!current.containsKey(id)) {
+        PeerLink gone = links.remove(id);
+        if (gone != null) {
+          gone.close();
+        }
+      }
+    }
   }
 
   /** The port this transport serves on (the chosen one if constructed with port 0). */
@@ -218,11 +251,13 @@ public final class PeerTransport implements AutoCloseable {
     }
     int to = envelope.to();
     PeerLink link = links.get(to);
-    if (link == null) {
-      throw new IllegalArgumentException(
-          "replica " + to + " is not a peer of replica " + identity.replicaId());
-    }
     PeerSessions session = sessions.get(to);
+    if (link == null || session == null) {
+      // A replica the membership no longer (or not yet) names: an operating condition now that
+      // membership changes, and the protocol tolerates the loss.
+      counters.dropped.increment();
+      return;
+    }
     switch (envelope.message()) {
       case Message.Accept accept -> link.sendAccept(codec.encodeAccept(accept));
       case Message.Prepare prepare -> link.sendPrepare(codec.encodePrepare(prepare));

@@ -6,6 +6,7 @@ import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.Command;
 import io.paxcron.paxos.LogEntry;
 import io.paxcron.paxos.Message;
+import io.paxcron.paxos.RecordCodec;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.Value;
 import io.paxcron.proto.v1.Accept;
@@ -336,10 +337,16 @@ public final class ProtoCodec {
             .addAllChosen(encodeEntries(reply.chosen()))
             .setChosenBelowSlot(reply.chosenBelowSlot());
     if (reply.snapshot() != null) {
-      builder.setSnapshot(
+      SnapshotImage.Builder image =
           SnapshotImage.newBuilder()
               .setSlot(reply.snapshot().slot())
-              .setData(UnsafeByteOperations.unsafeWrap(reply.snapshot().data())));
+              .setData(UnsafeByteOperations.unsafeWrap(reply.snapshot().data()));
+      if (reply.snapshot().membership() != null) {
+        image.setMembership(
+            UnsafeByteOperations.unsafeWrap(
+                RecordCodec.encodeMembership(reply.snapshot().membership())));
+      }
+      builder.setSnapshot(image);
     }
     return builder.build();
   }
@@ -351,8 +358,11 @@ public final class ProtoCodec {
             ? decoding(
                 "catch_up_reply.snapshot",
                 () ->
-                    new Snapshot(
-                        reply.getSnapshot().getSlot(), reply.getSnapshot().getData().toByteArray()))
+                    withMembership(
+                        new Snapshot(
+                            reply.getSnapshot().getSlot(),
+                            reply.getSnapshot().getData().toByteArray()),
+                        reply.getSnapshot().getMembership()))
             : null;
     List<LogEntry> chosen = decodeEntries(reply.getChosenList(), "catch_up_reply.chosen");
     return decoding(
@@ -434,6 +444,10 @@ public final class ProtoCodec {
         }
         yield builder.setBatch(commands).build();
       }
+      case Value.Reconfigure reconfigure ->
+          builder
+              .setReconfigure(UnsafeByteOperations.unsafeWrap(RecordCodec.encodeValue(reconfigure)))
+              .build();
     };
   }
 
@@ -462,8 +476,27 @@ public final class ProtoCodec {
           throw new IllegalArgumentException(field + ".batch: " + e.getMessage(), e);
         }
       }
+      case RECONFIGURE -> {
+        try {
+          yield RecordCodec.decodeValue(value.getReconfigure().toByteArray());
+        } catch (RecordCodec.CorruptRecordException e) {
+          throw new IllegalArgumentException(field + ".reconfigure: " + e.getMessage(), e);
+        }
+      }
       case KIND_NOT_SET -> throw new IllegalArgumentException(field + ".kind is not set");
     };
+  }
+
+  private static Snapshot withMembership(
+      Snapshot snapshot, com.google.protobuf.ByteString encoded) {
+    if (encoded.isEmpty()) {
+      return snapshot;
+    }
+    try {
+      return snapshot.withMembership(RecordCodec.decodeMembership(encoded.toByteArray()));
+    } catch (RecordCodec.CorruptRecordException e) {
+      throw new IllegalArgumentException("membership: " + e.getMessage(), e);
+    }
   }
 
   /** Runs a record constructor, prefixing its complaint with the message kind. */

@@ -85,6 +85,7 @@ public final class AccessRules {
           Map.entry("paxcron.v1.ClusterService/Status", cluster(Permission.READ, false)),
           Map.entry("paxcron.v1.ClusterService/Members", cluster(Permission.READ, false)),
           Map.entry("paxcron.v1.ClusterService/Backup", cluster(Permission.ADMIN, true)),
+          Map.entry("paxcron.v1.ClusterService/ChangeMembers", cluster(Permission.ADMIN, true)),
           Map.entry("paxcron.v1.ReplicatedLog/Status", cluster(Permission.READ, false)),
           Map.entry("paxcron.v1.ReplicatedLog/Propose", cluster(Permission.ADMIN, true)),
           Map.entry("paxcron.v1.ReplicatedLog/Read", cluster(Permission.ADMIN, false)),
