@@ -843,7 +843,11 @@ public final class CronStateMachine implements StateMachine, CronView {
         || !id.instant().isAfter(clock)
         || Duration.between(clock, id.instant()).compareTo(MAX_LAUNCH_AHEAD) > 0
         || job.spec.concurrency() != ConcurrencyPolicy.ALLOW && !job.openRuns.isEmpty()
-        || job.openRuns.size() >= MAX_OPEN_RUNS_PER_JOB) {
+        || job.openRuns.size() >= MAX_OPEN_RUNS_PER_JOB
+        // One run per run id: an instant already run and recorded (opened ahead under the job's
+        // earlier timing, then ended, e.g. LOST) that the new timing comes round to again.
+        || open.containsKey(id)
+        || ledgerRecordOf(job, id) != null) {
       return null;
     }
     cursors.remove(cursorKey(job));

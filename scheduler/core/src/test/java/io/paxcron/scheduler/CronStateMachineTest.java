@@ -229,6 +229,23 @@ final class CronStateMachineTest {
   }
 
   @Test
+  void anInstantRunAheadAndRecordedIsNotLaunchedAgainWhenANewScheduleComesRoundToIt() {
+    // Found by the whole-system simulator (seed 207 with launches chosen 1.5 s ahead): the run of
+    // a@10 was opened ahead, recorded LOST, then a schedule change whose next instant is a@10 again
+    // let a second launch of the same run id be chosen, and the instant got two records.
+    fixture.put(job("a", "@every 10s").concurrency(ConcurrencyPolicy.ALLOW).build(), at(0));
+    Fixture.require(fixture.intent("a", at(10), 1, "agent-1", at(9)));
+    Fixture.require(fixture.apply(new CronCommand.RecordLost(RunId.of("a", at(10)), 1, at(9))));
+    fixture.put(job("a", "*/5 * * * * *").concurrency(ConcurrencyPolicy.ALLOW).build(), at(9));
+    assertEquals(
+        CommandResult.Status.REJECTED,
+        fixture.intent("a", at(10), 1, "agent-0", at(9)).status(),
+        "one run per run id: a@10 already has its record");
+    fixture.tick(at(12));
+    assertEquals(List.of(id("a", 10) + " LOST"), fixture.ledger("a"));
+  }
+
+  @Test
   void launchAheadIsRefusedForPausedJobsBusyNonAllowJobsAndFarInstants() {
     fixture.put(job("p", "@every 10s").paused(true).build(), at(0));
     assertEquals(
