@@ -53,7 +53,7 @@ public record DispatcherConfig(
           100_000,
           16_384,
           AgentRegistryConfig.DEFAULT.leaderLease(),
-          Duration.ofSeconds(1));
+          Duration.ofMillis(1_500));
 
   public DispatcherConfig {
     positive(tickInterval, "tickInterval");
