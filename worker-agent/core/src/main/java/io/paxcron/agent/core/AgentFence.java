@@ -52,6 +52,16 @@ public final class AgentFence {
   /** Journal records between snapshots never fall below this before compaction is suggested. */
   public static final int COMPACT_MIN_RECORDS = 1024;
 
+  /**
+   * How long before a held launch's instant its {@code Starting} record is written and synced, so
+   * that at the instant nothing is left but telling the process to run: a sync costs tens of
+   * milliseconds when other processes sync the same disk at the same moment. The record is written
+   * only if the lease will still hold at the instant; a restart between the record and the instant
+   * reports the launch as possibly run (like a restart between the record and the start), never as
+   * never started.
+   */
+  public static final Duration START_RECORDED_AHEAD = Duration.ofMillis(100);
+
   private static final long UNCONFIRMED = -1;
 
   private final AgentLimits limits;
@@ -75,6 +85,13 @@ public final class AgentFence {
     boolean startAcknowledged;
     boolean finishAcknowledged;
     boolean starting;
+
+    /**
+     * Starting is recorded ahead of the instant and the start effect is not given yet (not kept in
+     * the journal: after a restart such a launch is one that may have started).
+     */
+    boolean awaitingInstant;
+
     long confirmedEpoch = UNCONFIRMED;
     Instant unconfirmedSince;
 
@@ -228,7 +245,12 @@ public final class AgentFence {
     List<JournalRecord> persist = new ArrayList<>(raise(ballot));
     List<AgentEffect> effects = new ArrayList<>();
     Entry known = launches.get(key);
-    if (known != null && (known.phase == RunPhase.RUNNING || known.starting)) {
+    if (known != null && known.awaitingInstant) {
+      // Starting is on disk but nothing was told to run: it never starts.
+      known.awaitingInstant = false;
+      effects.add(new AgentEffect.Reply(new LeaderReply.CancelAnswer(key, ballot, false, null)));
+      giveUp(known, now, "cancelled by the leader before it started", persist, effects);
+    } else if (known != null && (known.phase == RunPhase.RUNNING || known.starting)) {
       effects.add(new AgentEffect.Reply(new LeaderReply.CancelAnswer(key, ballot, true, null)));
       effects.add(new AgentEffect.Stop(key));
     } else if (known != null && known.phase == RunPhase.ACCEPTED) {
@@ -392,19 +414,28 @@ public final class AgentFence {
   }
 
   /**
-   * The earliest start time after {@code now} among launches waiting for it (the driver wakes up
-   * then; launches already due start on the next input).
+   * The earliest time after {@code now} at which a held launch needs the core: its instant, or
+   * {@link #START_RECORDED_AHEAD} before it to record {@code Starting} (the driver wakes up then
+   * and calls {@link #onTick}; launches already due start on the next input).
    */
   public Optional<Instant> nextStartAfter(Instant now) {
     Objects.requireNonNull(now, "now");
     Instant next = null;
     for (Entry entry : launches.values()) {
-      if (entry.phase == RunPhase.ACCEPTED
-          && !entry.starting
-          && entry.startAt != null
-          && entry.startAt.isAfter(now)
-          && (next == null || entry.startAt.isBefore(next))) {
-        next = entry.startAt;
+      if (entry.phase != RunPhase.ACCEPTED || entry.startAt == null) {
+        continue;
+      }
+      Instant wake;
+      if (entry.awaitingInstant) {
+        wake = entry.startAt;
+      } else if (!entry.starting) {
+        Instant record = entry.startAt.minus(START_RECORDED_AHEAD);
+        wake = record.isAfter(now) ? record : entry.startAt;
+      } else {
+        continue;
+      }
+      if (wake.isAfter(now) && (next == null || wake.isBefore(next))) {
+        next = wake;
       }
     }
     return Optional.ofNullable(next);
@@ -596,6 +627,8 @@ public final class AgentFence {
           throw new IllegalStateException(never.key() + " given up while " + entry.phase);
         }
         entry.phase = RunPhase.NEVER_STARTED;
+        entry.starting = false;
+        entry.awaitingInstant = false;
         entry.reason = never.reason();
         entry.endedAt = never.at();
       }
@@ -677,21 +710,47 @@ public final class AgentFence {
 
   /**
    * Starts every confirmed launch that is due, if the lease holds: a Starting record, then the
-   * effect.
+   * effect. A held launch gets its Starting record {@link #START_RECORDED_AHEAD} before its
+   * instant, if the lease will still hold at the instant, and at the instant only the effect.
    */
   private void startDue(Instant now, List<JournalRecord> persist, List<AgentEffect> effects) {
+    for (Entry entry : launches.values()) {
+      if (entry.awaitingInstant && !now.isBefore(entry.startAt)) {
+        entry.awaitingInstant = false;
+        if (mayStart(now)) {
+          effects.add(new AgentEffect.Start(entry.key, entry.payload.clone()));
+        } else {
+          // The instant came later than the lease (the agent was paused): nothing was told to
+          // run, so it never starts.
+          giveUp(
+              entry,
+              now,
+              "the agent's lease lapsed before the instant (the agent was paused or cut off)",
+              persist,
+              effects);
+        }
+      }
+    }
     if (!mayStart(now)) {
       return;
     }
     for (Entry entry : launches.values()) {
-      if (entry.phase == RunPhase.ACCEPTED
-          && !entry.starting
-          && entry.confirmedEpoch == leaseEpoch
-          && (entry.startAt == null || !now.isBefore(entry.startAt))) {
+      if (entry.phase != RunPhase.ACCEPTED
+          || entry.starting
+          || entry.confirmedEpoch != leaseEpoch) {
+        continue;
+      }
+      if (entry.startAt == null || !now.isBefore(entry.startAt)) {
         JournalRecord.Starting starting = new JournalRecord.Starting(entry.key, now);
         apply(starting);
         persist.add(starting);
         effects.add(new AgentEffect.Start(entry.key, entry.payload.clone()));
+      } else if (!now.isBefore(entry.startAt.minus(START_RECORDED_AHEAD))
+          && mayStart(entry.startAt)) {
+        JournalRecord.Starting starting = new JournalRecord.Starting(entry.key, entry.startAt);
+        apply(starting);
+        persist.add(starting);
+        entry.awaitingInstant = true;
       }
     }
   }

@@ -288,6 +288,61 @@ final class AgentFenceTest {
   }
 
   @Test
+  void aHeldLaunchIsRecordedStartingAheadSoThatTheInstantNeedsNoSync() throws Exception {
+    lease(0, OLD);
+    step(fence.onLaunch(at(1), key(0), OLD, at(1_000), SPEC));
+    long ahead = 1_000 - AgentFence.START_RECORDED_AHEAD.toMillis();
+    assertEquals(java.util.Optional.of(at(ahead)), fence.nextStartAfter(at(1)));
+    assertEquals(Ready.NONE, fence.onTick(at(ahead - 1)), "nothing before the record is due");
+    Ready record = fence.onTick(at(ahead));
+    assertEquals(
+        List.of(JournalRecord.Starting.class),
+        record.persist().stream().map(Object::getClass).toList());
+    assertEquals(0, starts(step(record)), "recorded, not started");
+    assertEquals(java.util.Optional.of(at(1_000)), fence.nextStartAfter(at(ahead)));
+    assertEquals(0, starts(step(fence.onTick(at(999)))));
+    Ready instant = fence.onTick(at(1_000));
+    assertEquals(List.of(), instant.persist(), "the instant itself waits for no sync");
+    assertEquals(1, starts(step(instant)));
+    assertEquals(0, starts(step(fence.onTick(at(1_001)))), "started once");
+    AgentFence restarted =
+        AgentFence.recover(
+            fence.limits(), JournalCodec.decode(JournalCodec.encode(journal), "j").records());
+    assertEquals(List.of(key(0)), restarted.running(), "the driver must find out whether it ran");
+  }
+
+  @Test
+  void aStartingRecordIsWrittenAheadOnlyIfTheLeaseHoldsAtTheInstant() {
+    lease(0, OLD); // the lease runs to 3,000
+    step(fence.onLaunch(at(1), key(0), OLD, at(3_050), SPEC));
+    assertEquals(Ready.NONE, fence.onTick(at(2_960)), "the lease ends before the instant");
+    assertEquals(0, starts(step(fence.onTick(at(3_050)))), "nor does it start without a lease");
+    assertEquals(RunPhase.ACCEPTED, fence.view(key(0)).phase());
+  }
+
+  @Test
+  void aLaunchRecordedStartingWhoseInstantComesAfterTheLeaseNeverStarts() {
+    lease(0, OLD); // the lease runs to 3,000
+    step(fence.onLaunch(at(1), key(0), OLD, at(2_950), SPEC));
+    step(fence.onTick(at(2_900)));
+    List<AgentEffect> late = step(fence.onTick(at(3_200))); // the agent was paused
+    assertEquals(0, starts(late));
+    assertEquals(RunPhase.NEVER_STARTED, fence.view(key(0)).phase());
+    assertEquals(ReportKind.FINISHED, ((AgentEffect.Report) late.getFirst()).kind());
+  }
+
+  @Test
+  void aLaunchRecordedStartingAndCancelledBeforeItsInstantNeverStarts() {
+    lease(0, OLD);
+    step(fence.onLaunch(at(1), key(0), OLD, at(1_000), SPEC));
+    step(fence.onTick(at(950)));
+    List<AgentEffect> cancelled = step(fence.onCancel(at(960), key(0), OLD));
+    assertEquals(0, cancelled.stream().filter(AgentEffect.Stop.class::isInstance).count());
+    assertEquals(RunPhase.NEVER_STARTED, fence.view(key(0)).phase());
+    assertEquals(0, starts(step(fence.onTick(at(1_000)))));
+  }
+
+  @Test
   void outputTailInAFinishReportIsAtMostOneKibibyte() {
     lease(0, OLD);
     launch(1, key(0), OLD);
