@@ -62,7 +62,7 @@ final class SimAgent {
   }
 
   Instant clock() {
-    return SystemSimulation.BASE.plusMillis(sim.now());
+    return sim.base.plusMillis(sim.now());
   }
 
   void start() {
@@ -242,7 +242,7 @@ final class SimAgent {
         execute(
             fence.onHeartbeatAcknowledged(
                 clock(),
-                SystemSimulation.BASE.plusMillis(ack.sentAtMillis()),
+                sim.base.plusMillis(ack.sentAtMillis()),
                 Duration.ofMillis(SystemSimulation.AGENT_START_LEASE_MILLIS),
                 ballot),
             from);

@@ -167,7 +167,12 @@ final class SimClient {
     SimSchedule schedule = schedules[clientRandom.nextInt(schedules.length)];
     ConcurrencyPolicy[] policies = ConcurrencyPolicy.values();
     MisfirePolicy.Mode[] modes = MisfirePolicy.Mode.values();
-    return JobSpec.builder(job, schedule.text, new JobCommand.Argv(List.of("/bin/true")))
+    JobSpec.Builder builder =
+        JobSpec.builder(job, schedule.text, new JobCommand.Argv(List.of("/bin/true")));
+    if (schedule.zone != null) {
+      builder.zone(schedule.zone).dstPolicy(schedule.dstPolicy);
+    }
+    return builder
         .env(Map.of("SIM_CHANGE", token))
         .timeout(Duration.ofSeconds(1 + clientRandom.nextInt(3)))
         .concurrency(policies[clientRandom.nextInt(policies.length)])

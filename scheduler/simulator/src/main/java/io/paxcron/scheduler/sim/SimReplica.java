@@ -112,7 +112,7 @@ final class SimReplica implements ReadyDriver.Host {
   }
 
   Instant wallNow() {
-    return SystemSimulation.BASE.plusMillis(wallMillis());
+    return sim.base.plusMillis(wallMillis());
   }
 
   boolean leaseValid() {
@@ -261,7 +261,7 @@ final class SimReplica implements ReadyDriver.Host {
               agent.name,
               Map.of(),
               SystemSimulation.AGENT_CAPACITY,
-              SystemSimulation.BASE.plusMillis(heard + SystemSimulation.AGENT_LEASE_MILLIS)));
+              sim.base.plusMillis(heard + SystemSimulation.AGENT_LEASE_MILLIS)));
     }
     return directory;
   }

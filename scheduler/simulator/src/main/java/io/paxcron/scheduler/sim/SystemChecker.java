@@ -388,7 +388,7 @@ final class SystemChecker {
 
   private void onPut(CronCommand.PutJob put, Instant clockAfter) {
     String job = put.spec().name();
-    SimSchedule schedule = SimSchedule.of(put.spec().schedule());
+    SimSchedule schedule = SimSchedule.of(put.spec());
     Segment open = openSegment(job);
     if (open != null && open.schedule == schedule) {
       // The same schedule text keeps the values already chosen for its ? (the leader sends none).

@@ -1,6 +1,8 @@
 package io.paxcron.scheduler.sim;
 
 import io.paxcron.simkit.FaultPlan;
+import java.time.Instant;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -39,7 +41,20 @@ public record SystemFaultPlan(
     double launchDuplicate,
     long wallJumpMaxMillis,
     long wallDriftPpm,
-    long leaderlessGapMillis) {
+    long leaderlessGapMillis,
+    Instant calendarStart) {
+
+  /**
+   * The wall-clock origins a seed's run may start at: an ordinary winter midnight (UTC), and 12 s
+   * before New York's clocks spring forward (2024-03-10 02:00 EST → 03:00 EDT) and fall back
+   * (2024-11-03 02:00 EDT → 01:00 EST), so that the jobs in that zone cross a transition under
+   * faults (docs/crontab.md, "Time zones and DST").
+   */
+  static final List<Instant> CALENDAR_STARTS =
+      List.of(
+          Instant.parse("2024-01-01T00:00:00Z"),
+          Instant.parse("2024-03-10T06:59:48Z"),
+          Instant.parse("2024-11-03T05:59:48Z"));
 
   static SystemFaultPlan forSeed(long seed, long boundDriftPpm) {
     FaultPlan cluster = FaultPlan.forSeed(seed, boundDriftPpm);
@@ -56,7 +71,8 @@ public record SystemFaultPlan(
         pick(random, 0, 0.1, 0.3),
         (long) pick(random, 0, 300, 1_000),
         (long) pick(random, 0, 200, 1_000),
-        (long) pick(random, 0, 0, 6_000, 12_000));
+        (long) pick(random, 0, 0, 6_000, 12_000),
+        CALENDAR_STARTS.get(random.nextInt(CALENDAR_STARTS.size())));
   }
 
   double partitionsPerSecond() {
@@ -96,7 +112,7 @@ public record SystemFaultPlan(
         + String.format(
             " | scale=%.2f agents=%d apiClients=%d agentCrashes/s=%.2f agentPartitions/s=%.2f"
                 + " launchDelay=%.2f(<=%dms) launchDup=%.2f wallJump<=%dms wallDrift<=%dppm"
-                + " leaderlessGap=%dms",
+                + " leaderlessGap=%dms calendar=%s",
             rateScale,
             agents,
             clients,
@@ -107,6 +123,7 @@ public record SystemFaultPlan(
             launchDuplicate,
             wallJumpMaxMillis,
             wallDriftPpm,
-            leaderlessGapMillis);
+            leaderlessGapMillis,
+            calendarStart);
   }
 }

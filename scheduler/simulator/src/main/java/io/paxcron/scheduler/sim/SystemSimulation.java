@@ -142,8 +142,11 @@ public final class SystemSimulation {
   public static final long DEFAULT_FAULT_MILLIS = 20_000;
   public static final long DEFAULT_QUIET_MILLIS = 30_000;
 
-  /** The wall-clock origin of every run (a minute boundary, so second-level schedules line up). */
-  static final Instant BASE = Instant.parse("2024-01-01T00:00:00Z");
+  /**
+   * The wall-clock origin of this run, a whole second: virtual time 0 ({@link
+   * SystemFaultPlan#calendarStart()}).
+   */
+  final Instant base;
 
   static final long TICK_MILLIS = 20;
   static final long AGENT_WAKE_MILLIS = 400;
@@ -208,6 +211,7 @@ public final class SystemSimulation {
     this.random = new SplittableRandom(options.seed());
     ClockBound bound = new ClockBound(100_000, 25);
     this.plan = SystemFaultPlan.forSeed(options.seed(), bound.driftPpm());
+    this.base = plan.calendarStart();
     List<Integer> ids = new ArrayList<>();
     for (int i = 0; i < plan.cluster().replicas(); i++) {
       ids.add(i);
@@ -216,7 +220,7 @@ public final class SystemSimulation {
         new PaxosConfig(
             0, ids, 40, 500, 400, bound, 8, 64, 256 << 10, 2_000, 100, 64, 50, PlantedBug.NONE);
     this.invariants = new Invariants(plan.cluster().replicas());
-    this.checker = new SystemChecker(BASE, plan.agents(), options.intentCheck());
+    this.checker = new SystemChecker(base, plan.agents(), options.intentCheck());
     this.link = Partitions.fullyConnected(plan.cluster().replicas(), plan.cluster().replicas());
     this.agentLink = Partitions.fullyConnected(plan.agents(), plan.cluster().replicas());
     this.agentPartitionGeneration = new int[plan.agents()];
