@@ -24,7 +24,7 @@ import java.util.TreeSet;
  * @param maxPendingReads lease reads waiting for confirmation; more are refused
  * @param maxCatchUpEntries the most entries one promise or catch-up reply carries
  * @param catchUpRetryMillis how long a lagging replica waits before asking again
- * @param plantedBug {@link PlantedBug#NONE} except in the simulator's mutation tests
+ * @param rules {@link PaxosRules#STANDARD} except in the simulators' planted-bug runs
  */
 public record PaxosConfig(
     int replicaId,
@@ -40,7 +40,7 @@ public record PaxosConfig(
     int maxPendingReads,
     int maxCatchUpEntries,
     long catchUpRetryMillis,
-    PlantedBug plantedBug) {
+    PaxosRules rules) {
 
   public static final int MAX_REPLICAS = 9;
 
@@ -92,8 +92,8 @@ public record PaxosConfig(
     requireAtLeast("maxPendingReads", maxPendingReads, 1);
     requireAtLeast("maxCatchUpEntries", maxCatchUpEntries, maxInflightSlots);
     requireAtLeast("catchUpRetryMillis", catchUpRetryMillis, 1);
-    if (plantedBug == null) {
-      throw new IllegalArgumentException("plantedBug must be set (NONE in production)");
+    if (rules == null) {
+      throw new IllegalArgumentException("rules must be set (PaxosRules.STANDARD in production)");
     }
   }
 
@@ -120,10 +120,11 @@ public record PaxosConfig(
         10_000,
         1_024,
         100,
-        PlantedBug.NONE);
+        PaxosRules.STANDARD);
   }
 
-  public PaxosConfig withPlantedBug(PlantedBug bug) {
+  /** The same settings under other rules (the simulators' planted bugs). */
+  public PaxosConfig withRules(PaxosRules newRules) {
     return new PaxosConfig(
         replicaId,
         replicaIds,
@@ -138,7 +139,7 @@ public record PaxosConfig(
         maxPendingReads,
         maxCatchUpEntries,
         catchUpRetryMillis,
-        bug);
+        newRules);
   }
 
   public PaxosConfig withReplicaId(int id) {
@@ -156,22 +157,19 @@ public record PaxosConfig(
         maxPendingReads,
         maxCatchUpEntries,
         catchUpRetryMillis,
-        plantedBug);
+        rules);
   }
 
   /**
-   * Votes needed to choose a value or win phase 1: a majority (one fewer under the planted bug).
+   * Votes needed to choose a value or win phase 1: a majority of the start-up voters, by the rules.
    */
   public int quorum() {
-    int majority = replicaIds.size() / 2 + 1;
-    return plantedBug == PlantedBug.QUORUM_MINUS_ONE ? Math.max(1, majority - 1) : majority;
+    return rules.quorum(replicaIds.size() / 2 + 1);
   }
 
   /** How long the leader counts its lease on its own clock; see {@link ClockBound}. */
   public long leaderLeaseMillis() {
-    return plantedBug == PlantedBug.LEASE_WITHOUT_DRIFT_MARGIN
-        ? leaseMillis
-        : clockBound.leaderLeaseMillis(leaseMillis);
+    return rules.leaderLeaseMillis(leaseMillis, clockBound);
   }
 
   private static void requireAtLeast(String name, long value, long minimum) {

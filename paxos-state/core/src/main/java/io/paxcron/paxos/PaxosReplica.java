@@ -780,7 +780,7 @@ public final class PaxosReplica {
    * said yes.
    */
   private void startPreVote() {
-    if (config.plantedBug() == PlantedBug.NO_PRE_VOTE) {
+    if (!config.rules().preVote()) {
       campaign();
       return;
     }
@@ -952,9 +952,7 @@ public final class PaxosReplica {
     for (long slot = firstSlot; slot <= lastSlot; slot++) {
       LogEntry found = adopted.get(slot);
       Value value =
-          found == null || config.plantedBug() == PlantedBug.NO_PHASE1_ADOPTION
-              ? Value.NO_OP
-              : found.value();
+          found == null || !config.rules().adoptReportedValues() ? Value.NO_OP : found.value();
       LogEntry local = log.get(slot);
       if (local != null && local.chosen()) {
         continue;
@@ -1091,8 +1089,7 @@ public final class PaxosReplica {
     LogEntry entry = new LogEntry(slot, ballot, value, false);
     writeEntry(entry);
     Set<Integer> acceptedBy = new TreeSet<>();
-    if (leaderWrites == LeaderWrites.BEFORE_SEND
-        || config.plantedBug() == PlantedBug.LEADER_VOTES_BEFORE_DURABLE) {
+    if (leaderWrites == LeaderWrites.BEFORE_SEND || config.rules().leaderVotesWhenProposing()) {
       // Durable before any peer hears of it (persist, then send); in parallel mode the vote
       // counts only once the driver reports the write durable (onPersisted).
       acceptedBy.add(id);
@@ -1235,17 +1232,12 @@ public final class PaxosReplica {
 
   /** The first slot a configuration chosen in {@code slot} governs (Membership's rule). */
   private long effectiveFrom(long slot) {
-    return config.plantedBug() == PlantedBug.RECONFIGURATION_WITHOUT_DELAY
-        ? slot + 1
-        : slot + Membership.DELAY_SLOTS;
+    return slot + config.rules().reconfigurationDelaySlots();
   }
 
-  /** Votes that choose a value in a configuration: a majority (one fewer under the planted bug). */
+  /** Votes that choose a value in a configuration: a majority, by the rules. */
   private int quorum(Configuration configuration) {
-    int majority = configuration.majority();
-    return config.plantedBug() == PlantedBug.QUORUM_MINUS_ONE
-        ? Math.max(1, majority - 1)
-        : majority;
+    return config.rules().quorum(configuration.majority());
   }
 
   /** Whether {@code acceptors} include a quorum of the voters of {@code slot}'s configuration. */

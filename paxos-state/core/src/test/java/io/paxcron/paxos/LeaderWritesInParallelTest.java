@@ -20,7 +20,7 @@ final class LeaderWritesInParallelTest {
 
   @Test
   void leaderSendsItsAcceptsBeforeItsWriteIsDurable() {
-    Leader leader = elect(PaxosReplica.LeaderWrites.IN_PARALLEL, PlantedBug.NONE);
+    Leader leader = elect(PaxosReplica.LeaderWrites.IN_PARALLEL, PaxosRules.STANDARD);
 
     Ready proposed = leader.replica.propose(leader.now, COMMAND);
 
@@ -33,7 +33,7 @@ final class LeaderWritesInParallelTest {
 
   @Test
   void oneFollowerAcceptanceDoesNotChooseUntilTheLeadersOwnWriteIsDurable() {
-    Leader leader = elect(PaxosReplica.LeaderWrites.IN_PARALLEL, PlantedBug.NONE);
+    Leader leader = elect(PaxosReplica.LeaderWrites.IN_PARALLEL, PaxosRules.STANDARD);
     Ready proposed = leader.replica.propose(leader.now, COMMAND);
 
     Ready acknowledged = leader.replica.onMessage(leader.now, 2, accepted(leader, 1));
@@ -46,7 +46,7 @@ final class LeaderWritesInParallelTest {
 
   @Test
   void leaderWhoseWriteIsDurableFirstWaitsForOneFollower() {
-    Leader leader = elect(PaxosReplica.LeaderWrites.IN_PARALLEL, PlantedBug.NONE);
+    Leader leader = elect(PaxosReplica.LeaderWrites.IN_PARALLEL, PaxosRules.STANDARD);
     Ready proposed = leader.replica.propose(leader.now, COMMAND);
 
     assertEquals(List.of(), leader.replica.onPersisted(leader.now, proposed.persist()).toApply());
@@ -56,7 +56,7 @@ final class LeaderWritesInParallelTest {
 
   @Test
   void persistThenSendLeaderCountsItsOwnAcceptanceAtOnceAndSendsNothingEarly() {
-    Leader leader = elect(PaxosReplica.LeaderWrites.BEFORE_SEND, PlantedBug.NONE);
+    Leader leader = elect(PaxosReplica.LeaderWrites.BEFORE_SEND, PaxosRules.STANDARD);
     Ready proposed = leader.replica.propose(leader.now, COMMAND);
     assertEquals(0, proposed.earlyMessages());
 
@@ -67,7 +67,7 @@ final class LeaderWritesInParallelTest {
   @Test
   void plantedBugCountsTheLeadersVoteBeforeItsWriteIsDurable() {
     Leader leader =
-        elect(PaxosReplica.LeaderWrites.IN_PARALLEL, PlantedBug.LEADER_VOTES_BEFORE_DURABLE);
+        elect(PaxosReplica.LeaderWrites.IN_PARALLEL, BrokenRules.LEADER_VOTES_BEFORE_DURABLE);
     leader.replica.propose(leader.now, COMMAND);
 
     Ready acknowledged = leader.replica.onMessage(leader.now, 2, accepted(leader, 1));
@@ -76,7 +76,7 @@ final class LeaderWritesInParallelTest {
 
   @Test
   void persistOfAnEarlierBallotCountsNothing() {
-    Leader leader = elect(PaxosReplica.LeaderWrites.IN_PARALLEL, PlantedBug.NONE);
+    Leader leader = elect(PaxosReplica.LeaderWrites.IN_PARALLEL, PaxosRules.STANDARD);
     leader.replica.propose(leader.now, COMMAND);
     LogEntry stale = new LogEntry(1, new Ballot(leader.ballot.round() - 1, 2), Value.NO_OP, false);
 
@@ -92,10 +92,10 @@ final class LeaderWritesInParallelTest {
   }
 
   /** Replica 1 of {1, 2, 3}, elected with replica 2's pre-vote and promise. */
-  private static Leader elect(PaxosReplica.LeaderWrites leaderWrites, PlantedBug bug) {
+  private static Leader elect(PaxosReplica.LeaderWrites leaderWrites, PaxosRules rules) {
     PaxosReplica replica =
         new PaxosReplica(
-            PaxosConfig.defaults(1, List.of(1, 2, 3)).withPlantedBug(bug),
+            PaxosConfig.defaults(1, List.of(1, 2, 3)).withRules(rules),
             new SplittableRandom(1),
             DurableState.EMPTY,
             0,

@@ -38,8 +38,7 @@ final class LeaseTest {
     assertEquals(900, new ClockBound(0, 50).leaderLeaseMillis(1_000));
 
     PaxosConfig planted =
-        PaxosConfig.defaults(1, List.of(1, 2, 3))
-            .withPlantedBug(PlantedBug.LEASE_WITHOUT_DRIFT_MARGIN);
+        PaxosConfig.defaults(1, List.of(1, 2, 3)).withRules(BrokenRules.LEASE_WITHOUT_DRIFT_MARGIN);
     assertEquals(400, planted.leaderLeaseMillis(), "the planted bug drops the margin");
   }
 

@@ -87,11 +87,11 @@ final class PaxosConfigTest {
   }
 
   @Test
-  void configRejectsMissingClockBoundAndPlantedBug() {
+  void configRejectsMissingClockBoundAndRules() {
     assertEquals("clockBound must be set", rejection(config -> config.clockBound = null));
     assertEquals(
-        "plantedBug must be set (NONE in production)",
-        rejection(config -> config.plantedBug = null));
+        "rules must be set (PaxosRules.STANDARD in production)",
+        rejection(config -> config.rules = null));
   }
 
   @Test
@@ -114,7 +114,7 @@ final class PaxosConfigTest {
     assertEquals(
         2,
         PaxosConfig.defaults(1, List.of(1, 2, 3, 4, 5))
-            .withPlantedBug(PlantedBug.QUORUM_MINUS_ONE)
+            .withRules(BrokenRules.QUORUM_MINUS_ONE)
             .quorum(),
         "the planted bug");
     assertEquals(

@@ -21,7 +21,7 @@ final class TestConfig {
   int maxPendingReads;
   int maxCatchUpEntries;
   long catchUpRetryMillis;
-  PlantedBug plantedBug;
+  PaxosRules rules;
 
   private TestConfig(PaxosConfig base) {
     replicaId = base.replicaId();
@@ -37,7 +37,7 @@ final class TestConfig {
     maxPendingReads = base.maxPendingReads();
     maxCatchUpEntries = base.maxCatchUpEntries();
     catchUpRetryMillis = base.catchUpRetryMillis();
-    plantedBug = base.plantedBug();
+    rules = base.rules();
   }
 
   /** The defaults for replica 1 of a cluster {1, 2, 3}. */
@@ -60,6 +60,6 @@ final class TestConfig {
         maxPendingReads,
         maxCatchUpEntries,
         catchUpRetryMillis,
-        plantedBug);
+        rules);
   }
 }

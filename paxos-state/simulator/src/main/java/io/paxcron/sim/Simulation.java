@@ -12,7 +12,6 @@ import io.paxcron.paxos.Message;
 import io.paxcron.paxos.PaxosConfig;
 import io.paxcron.paxos.PaxosReplica;
 import io.paxcron.paxos.Persist;
-import io.paxcron.paxos.PlantedBug;
 import io.paxcron.paxos.Ready;
 import io.paxcron.paxos.SessionStateMachine;
 import io.paxcron.paxos.Snapshot;
@@ -26,6 +25,7 @@ import io.paxcron.simkit.FaultPlan;
 import io.paxcron.simkit.Invariants;
 import io.paxcron.simkit.Network;
 import io.paxcron.simkit.Partitions;
+import io.paxcron.simkit.PlantedBug;
 import io.paxcron.simkit.ReadyDriver;
 import io.paxcron.simkit.SimClock;
 import io.paxcron.simkit.SimDisk;
@@ -307,7 +307,7 @@ public final class Simulation {
             1_000,
             64,
             50,
-            options.plantedBug());
+            options.plantedBug().rules());
     this.invariants = new Invariants(plan.replicas());
     this.nodeCount =
         plan.replicas()

@@ -1,6 +1,6 @@
 package io.paxcron.sim;
 
-import io.paxcron.paxos.PlantedBug;
+import io.paxcron.simkit.PlantedBug;
 import io.paxcron.simkit.SoakArguments;
 import java.io.PrintStream;
 import java.util.Locale;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.paxcron.paxos.PlantedBug;
+import io.paxcron.simkit.PlantedBug;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

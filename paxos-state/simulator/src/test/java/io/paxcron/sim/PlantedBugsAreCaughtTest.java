@@ -2,7 +2,7 @@ package io.paxcron.sim;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
-import io.paxcron.paxos.PlantedBug;
+import io.paxcron.simkit.PlantedBug;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -5,7 +5,7 @@ import io.paxcron.paxos.ClockBound;
 import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.PaxosConfig;
 import io.paxcron.paxos.PaxosReplica;
-import io.paxcron.paxos.PlantedBug;
+import io.paxcron.paxos.PaxosRules;
 import io.paxcron.paxos.Ready;
 import io.paxcron.paxos.SessionStateMachine;
 import io.paxcron.scheduler.CronCommand;
@@ -218,7 +218,7 @@ public final class SystemSimulation {
     }
     this.baseConfig =
         new PaxosConfig(
-            0, ids, 40, 500, 400, bound, 8, 64, 256 << 10, 2_000, 100, 64, 50, PlantedBug.NONE);
+            0, ids, 40, 500, 400, bound, 8, 64, 256 << 10, 2_000, 100, 64, 50, PaxosRules.STANDARD);
     this.invariants = new Invariants(plan.cluster().replicas());
     this.checker = new SystemChecker(base, plan.agents(), options.intentCheck());
     this.link = Partitions.fullyConnected(plan.cluster().replicas(), plan.cluster().replicas());
