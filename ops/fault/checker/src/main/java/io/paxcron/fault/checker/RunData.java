@@ -1,6 +1,8 @@
 package io.paxcron.fault.checker;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
 
 /**
  * Everything a fault run recorded, read from its report directory. The harness writes these files
@@ -216,10 +219,12 @@ public record RunData(
       try (Stream<Path> files = Files.list(launchDir)) {
         for (Path file : files.sorted().toList()) {
           String name = file.getFileName().toString();
-          if (!name.endsWith(".log")) {
+          String suffix =
+              name.endsWith(".log") ? ".log" : name.endsWith(".log.gz") ? ".log.gz" : null;
+          if (suffix == null) {
             continue;
           }
-          String job = name.substring(0, name.length() - 4);
+          String job = name.substring(0, name.length() - suffix.length());
           launches.addAll(
               rows(
                   file,
@@ -269,6 +274,33 @@ public record RunData(
         field + " '" + value + "' is not one of " + String.join(", ", allowed));
   }
 
+  /**
+   * The lines of {@code file}, or of {@code file.gz} when only that exists (committed records keep
+   * their large files compressed, docs/fault-runs/README.md), or of {@code file} itself if it ends
+   * in {@code .gz}.
+   */
+  private static List<String> lines(Path file) {
+    Path gz = file.resolveSibling(file.getFileName() + ".gz");
+    boolean compressed = file.getFileName().toString().endsWith(".gz");
+    if (!compressed && !Files.exists(file) && Files.exists(gz)) {
+      file = gz;
+      compressed = true;
+    }
+    try {
+      if (!compressed) {
+        return Files.readAllLines(file, StandardCharsets.UTF_8);
+      }
+      try (var in =
+          new BufferedReader(
+              new InputStreamReader(
+                  new GZIPInputStream(Files.newInputStream(file)), StandardCharsets.UTF_8))) {
+        return in.lines().toList();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
   private interface RowParser<T> {
     T parse(String[] fields);
   }
@@ -278,12 +310,7 @@ public record RunData(
   }
 
   private static <T> List<T> rows(Path file, int fields, String separator, RowParser<T> parser) {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
-    }
+    List<String> lines = lines(file);
     List<T> out = new ArrayList<>();
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i);
