@@ -27,8 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
  * gets a fourth replica started empty with {@code --join} ({@code members add}: learner, catch-up,
  * vote), loses the leader ({@code members remove}: the removed process stops by itself and says
  * why, another replica takes over), and every job written before, between and after the changes is
- * on the new replica. The long version ({@code -Dmembership.full=true}) then replaces every
- * original replica by a new process with a new data directory, grows to five and shrinks to three.
+ * on the new replica. Then every other original replica is replaced by a new process with a new
+ * data directory while an agent given only the original addresses keeps running an every-second
+ * job, also after a restart. The long version ({@code -Dmembership.full=true}) then grows to five
+ * and shrinks to three.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class MembershipOnRealClusterTest {
@@ -181,7 +183,11 @@ class MembershipOnRealClusterTest {
       List<Integer> live = new ArrayList<>(List.of(1, 2, 3));
       putJob(addresses(cluster, live), "before");
       // An every-second job runs on a real agent throughout: it keeps launching across the changes.
-      cluster.startAgent("member-agent", List.of("--capacity", "8"));
+      // The agent is given the original replicas' addresses only; it follows the membership the
+      // leader tells it (docs/membership.md).
+      List<String> originals = List.of(addresses(cluster, live).split(","));
+      Path agentData = cluster.agentDataDir("member-agent");
+      cluster.startAgent("member-agent", originals, agentData, List.of("--capacity", "8"));
       try (JobClient client = JobClient.connect(List.of(addresses(cluster, live).split(",")))) {
         client.put(
             Job.newBuilder()
@@ -214,18 +220,25 @@ class MembershipOnRealClusterTest {
       assertTrue(
           refused.err().contains("replica " + member + " is already a voter"), refused.toString());
 
-      if (Boolean.getBoolean("membership.full")) {
-        int next = 5;
-        for (int old : List.of(1, 2, 3)) {
-          if (live.contains(old)) {
-            replace(cluster, live, old, next++);
-            putJob(addresses(cluster, live), "after-replacing-" + old);
-          }
+      // Every original replica is replaced by a new process with a new data directory.
+      int next = 5;
+      for (int old : List.of(1, 2, 3)) {
+        if (live.contains(old)) {
+          replace(cluster, live, old, next++);
+          putJob(addresses(cluster, live), "after-replacing-" + old);
         }
-        // The agent was started with the original addresses, all gone now (docs/membership.md).
-        cluster.killAgent("member-agent");
-        cluster.startAgent("member-agent", List.of("--capacity", "8"));
-        runs = awaitRuns(addresses(cluster, live), runs, 3);
+      }
+      // The agent, given only the original addresses (all gone now), keeps running the job ...
+      runs = awaitRuns(addresses(cluster, live), runs, 3);
+      assertTrue(cluster.agentRunning("member-agent"));
+      // ... and, restarted with the same addresses, finds the members it learned.
+      cluster.killAgent("member-agent");
+      cluster.startAgent("member-agent", originals, agentData, List.of("--capacity", "8"));
+      runs = awaitRuns(addresses(cluster, live), runs, 3);
+      String agentLog = Files.readString(work.resolve("cluster").resolve("agent-member-agent.log"));
+      assertTrue(agentLog.contains("members learned earlier"), agentLog);
+
+      if (Boolean.getBoolean("membership.full")) {
         for (int grow = 0; grow < 2; grow++) {
           int fresh = next++;
           cluster.addJoiner(fresh);
