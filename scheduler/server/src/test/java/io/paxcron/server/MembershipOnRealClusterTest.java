@@ -172,9 +172,91 @@ class MembershipOnRealClusterTest {
     live.add(fresh);
   }
 
+  private static void assertBackupRestoresTheConfiguration(
+      LocalCluster cluster, List<Integer> live, Path backups) {
+    Result backup =
+        captured("backup", "now", "--cluster", addresses(cluster, live), "--timeout", "30s");
+    assertEquals(0, backup.exit(), backup.toString());
+    Result outside =
+        captured(
+            "restore",
+            "--from",
+            backups.toString(),
+            "--data-dir",
+            work.resolve("restored-1").toString(),
+            "--id",
+            "1");
+    assertEquals(Paxcron.EXIT_FAILED, outside.exit(), outside.toString());
+    assertTrue(
+        outside.err().contains("replica 1 is not a member of the configuration")
+            && outside.err().contains("paxcron members"),
+        outside.toString());
+    assertTrue(!Files.exists(work.resolve("restored-1")), outside.toString());
+    int member = live.get(0);
+    Result restored =
+        captured(
+            "restore",
+            "--from",
+            backups.toString(),
+            "--data-dir",
+            work.resolve("restored-" + member).toString(),
+            "--id",
+            String.valueOf(member));
+    assertEquals(0, restored.exit(), restored.toString());
+    String[] address = cluster.memberAddress(member).split(":");
+    assertTrue(
+        restored.out().contains("configuration restored (as of slot ")
+            && restored
+                .out()
+                .contains(
+                    member
+                        + " ("
+                        + address[0]
+                        + ", peer port "
+                        + address[1]
+                        + ", client port "
+                        + address[2]
+                        + ")")
+            && restored.out().contains("paxcron members add|remove|replace"),
+        restored.toString());
+    for (int gone : List.of(1, 2, 3)) {
+      assertTrue(
+          !restored.out().contains("voters " + gone + " ")
+              && !restored.out().contains(", " + gone + " ("),
+          restored.toString());
+    }
+  }
+
+  /**
+   * {@code paxcron args} with System.out and System.err captured (the backup commands use them).
+   */
+  private static synchronized Result captured(String... args) {
+    java.io.PrintStream oldOut = System.out;
+    java.io.PrintStream oldErr = System.err;
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      int exit = Paxcron.run(args);
+      return new Result(
+          exit,
+          out.toString(java.nio.charset.StandardCharsets.UTF_8),
+          err.toString(java.nio.charset.StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
   @Test
   void aJoiningReplicaIsAddedAndTheLeaderIsRemovedWhileJobsStayWritable() throws Exception {
-    try (LocalCluster cluster = new LocalCluster(work.resolve("cluster"), 3, List.of())) {
+    Path backups = work.resolve("backups");
+    try (LocalCluster cluster =
+        new LocalCluster(
+            work.resolve("cluster"),
+            3,
+            List.of("--backup-target", backups.toString(), "--backup-interval", "1h"))) {
       cluster.startAll();
       int leader;
       try (LogClient probe = cluster.client(1)) {
@@ -237,6 +319,10 @@ class MembershipOnRealClusterTest {
       runs = awaitRuns(addresses(cluster, live), runs, 3);
       String agentLog = Files.readString(work.resolve("cluster").resolve("agent-member-agent.log"));
       assertTrue(agentLog.contains("members learned earlier"), agentLog);
+
+      // A backup carries the configuration; a restore says which one and refuses a replica
+      // outside it (docs/backup.md).
+      assertBackupRestoresTheConfiguration(cluster, live, backups);
 
       if (Boolean.getBoolean("membership.full")) {
         for (int grow = 0; grow < 2; grow++) {
