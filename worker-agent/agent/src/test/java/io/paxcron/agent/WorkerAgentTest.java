@@ -486,6 +486,14 @@ final class WorkerAgentTest {
       leader.members = List.of(successor.address());
       AgentOptions given = options();
       WorkerAgent first = start(given);
+      // Registered is on its way when Register arrives here: close the leader only once the agent
+      // has taken the members it names (it keeps them in its data directory).
+      Path kept = dir.resolve("data").resolve(ClusterMembers.FILE);
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (!Files.exists(kept)) {
+        assertTrue(System.nanoTime() < deadline, "the agent never kept the members it was told");
+        java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+      }
       leader.close();
       successor.await("Register at the member the leader named", AgentMessage::hasRegister, WAIT);
       first.close();
