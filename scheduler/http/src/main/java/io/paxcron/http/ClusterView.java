@@ -66,6 +66,7 @@ final class ClusterView implements AutoCloseable {
 
   private final Map<Integer, String> addresses;
   private final Duration deadline;
+  private final java.util.function.Function<String, ManagedChannel> factory;
   private final Map<Integer, ManagedChannel> channels = new TreeMap<>();
   private final Map<Integer, Instant> lastContact = new ConcurrentHashMap<>();
 
@@ -89,14 +90,36 @@ final class ClusterView implements AutoCloseable {
       java.util.function.Function<String, ManagedChannel> factory) {
     this.addresses = new TreeMap<>(addresses);
     this.deadline = deadline;
+    this.factory = factory;
     for (Map.Entry<Integer, String> member : this.addresses.entrySet()) {
       channels.put(member.getKey(), factory.apply(member.getValue()));
     }
   }
 
+  /**
+   * Adds members the log named (a replica added through a membership change) and follows a changed
+   * address; members no longer named stay, so a removed replica still shows.
+   */
+  synchronized void learn(Map<Integer, String> members) {
+    for (Map.Entry<Integer, String> member : members.entrySet()) {
+      if (member.getValue().isEmpty() || member.getValue().equals(addresses.get(member.getKey()))) {
+        continue;
+      }
+      ManagedChannel old = channels.put(member.getKey(), factory.apply(member.getValue()));
+      addresses.put(member.getKey(), member.getValue());
+      if (old != null) {
+        old.shutdownNow();
+      }
+    }
+  }
+
   Snapshot read() {
     List<MemberStatus> members = new ArrayList<>();
-    for (int id : addresses.keySet()) {
+    List<Integer> ids;
+    synchronized (this) {
+      ids = List.copyOf(addresses.keySet());
+    }
+    for (int id : ids) {
       members.add(readOne(id));
     }
     return new Snapshot(members, Instant.now());
@@ -104,7 +127,12 @@ final class ClusterView implements AutoCloseable {
 
   /** Member {@code id}'s own status, or why it did not answer. */
   MemberStatus readOne(int id) {
-    String address = addresses.get(id);
+    String address;
+    ManagedChannel channel;
+    synchronized (this) {
+      address = addresses.get(id);
+      channel = channels.get(id);
+    }
     if (address == null) {
       return new MemberStatus(id, "", Optional.empty(), "not a member", null);
     }
@@ -112,7 +140,7 @@ final class ClusterView implements AutoCloseable {
     {
       try {
         ClusterStatusResponse status =
-            ClusterServiceGrpc.newBlockingStub(channels.get(id))
+            ClusterServiceGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
                 .status(ClusterStatusRequest.getDefaultInstance());
         Instant now = Instant.now();
@@ -133,7 +161,7 @@ final class ClusterView implements AutoCloseable {
   }
 
   /** The channel to the leader {@code snapshot} names, for calls the leader alone answers. */
-  Optional<ManagedChannel> leaderChannel(Snapshot snapshot) {
+  synchronized Optional<ManagedChannel> leaderChannel(Snapshot snapshot) {
     for (MemberStatus member : snapshot.members()) {
       if (member.status().isPresent()) {
         int leader = member.status().get().getLeaderId();
@@ -163,7 +191,7 @@ final class ClusterView implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     for (ManagedChannel channel : channels.values()) {
       channel.shutdownNow();
     }

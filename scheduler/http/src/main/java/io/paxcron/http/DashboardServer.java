@@ -439,7 +439,7 @@ public final class DashboardServer implements AutoCloseable {
         log.println("dashboard: /metrics could not read the job list: " + e.getMessage());
       }
     }
-    metrics.sample(new PaxcronMetrics.Sample(view, agents, jobs));
+    metrics.sample(new PaxcronMetrics.Sample(view, agents, jobs, probe.members()));
     ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
     String contentType = metrics.scrape(accept, out);
     return new Reply(200, contentType, out.toByteArray());
@@ -472,10 +472,24 @@ public final class DashboardServer implements AutoCloseable {
   // API
 
   private Map<String, Object> overview() {
+    // The configuration as this replica knows it (docs/membership.md): members added through the
+    // log are polled too, and replicas no longer in it show as removed.
+    Optional<ReplicaProbe.Members> known = probe.members();
+    Map<Integer, ReplicaProbe.Member> byId = new TreeMap<>();
+    known.ifPresent(
+        k -> {
+          Map<Integer, String> addresses = new TreeMap<>();
+          for (ReplicaProbe.Member member : k.members()) {
+            byId.put(member.id(), member);
+            addresses.put(member.id(), member.address());
+          }
+          cluster.learn(addresses);
+        });
     ClusterView.Snapshot snapshot = cluster.read();
     long chosen = snapshot.chosenSlot();
     List<Object> replicas = new ArrayList<>();
     int answering = 0;
+    int total = 0;
     int leader = -1;
     long maxLag = 0;
     Set<Integer> leaders = new java.util.TreeSet<>();
@@ -484,12 +498,25 @@ public final class DashboardServer implements AutoCloseable {
       row.put("id", member.id());
       row.put("address", member.address());
       row.put("self", member.id() == selfId);
+      ReplicaProbe.Member configured = byId.get(member.id());
+      String membership =
+          configured != null ? configured.role() : known.isPresent() ? "removed" : "voter";
+      row.put("membership", membership);
+      row.put(
+          "leaderLag",
+          configured != null && configured.lagSlots() >= 0 ? configured.lagSlots() : null);
+      boolean counts = !membership.equals("removed");
+      if (counts) {
+        total++;
+      }
       row.put("lastContact", member.lastContact() == null ? null : member.lastContact().toString());
       if (member.status().isPresent()) {
         ClusterStatusResponse status = member.status().get();
-        answering++;
         long lag = Math.max(0, chosen - status.getAppliedSlot());
-        maxLag = Math.max(maxLag, lag);
+        if (counts) {
+          answering++;
+          maxLag = Math.max(maxLag, lag);
+        }
         row.put("up", true);
         row.put("role", status.getRole());
         row.put("leader", status.getLeaderId());
@@ -510,7 +537,6 @@ public final class DashboardServer implements AutoCloseable {
       }
       replicas.add(row);
     }
-    int total = snapshot.members().size();
     String line;
     String level;
     if (leader < 0) {
@@ -551,6 +577,7 @@ public final class DashboardServer implements AutoCloseable {
     out.put("health", line);
     out.put("leader", leader);
     out.put("replicas", replicas);
+    out.put("membershipChange", known.map(ReplicaProbe.Members::changeInProgress).orElse(""));
     out.put("agents", snapshot.agents().stream().map(ClusterView::agentView).toList());
     Instant now = Instant.now();
     Map<String, Object> counts = new LinkedHashMap<>();

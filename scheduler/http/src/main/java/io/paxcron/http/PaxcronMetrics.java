@@ -32,8 +32,19 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class PaxcronMetrics implements ReplicaObserver, LedgerFeed.Listener {
 
-  /** What gauges read at a scrape: the replica's view, the leader's agents, the job list. */
-  record Sample(ReplicaProbe.View view, List<AgentStatus> agents, Optional<JobCatalog.Read> jobs) {}
+  /**
+   * What gauges read at a scrape: the replica's view, the leader's agents, the job list, the
+   * configuration as this replica knows it.
+   */
+  record Sample(
+      ReplicaProbe.View view,
+      List<AgentStatus> agents,
+      Optional<JobCatalog.Read> jobs,
+      Optional<ReplicaProbe.Members> members) {
+    Sample(ReplicaProbe.View view, List<AgentStatus> agents, Optional<JobCatalog.Read> jobs) {
+      this(view, agents, jobs, Optional.empty());
+    }
+  }
 
   /** Most jobs whose last success time is remembered for the per-job gauges. */
   static final int MAX_JOBS_TRACKED = 100_000;
@@ -62,6 +73,7 @@ public final class PaxcronMetrics implements ReplicaObserver, LedgerFeed.Listene
   private final Gauge backupTime;
   private final Counter runs;
   private final Histogram lateness;
+  private final Counter membershipChanges;
   private final Map<String, Long> lastSuccessSeconds = new ConcurrentHashMap<>();
   private int lastLeader = -1;
 
@@ -214,6 +226,64 @@ public final class PaxcronMetrics implements ReplicaObserver, LedgerFeed.Listene
               byState.forEach((state, count) -> cb.call(count, state));
             })
         .register(registry);
+    GaugeWithCallback.builder()
+        .name("paxcron_members")
+        .help(
+            "Members of the configuration that governs this replica's next slot, by role"
+                + " (voter, learner).")
+        .labelNames("role")
+        .callback(
+            cb ->
+                sample
+                    .members()
+                    .ifPresent(
+                        known -> {
+                          long learners =
+                              known.members().stream()
+                                  .filter(m -> m.role().equals("learner"))
+                                  .count();
+                          cb.call(known.members().size() - learners, "voter");
+                          cb.call(learners, "learner");
+                        }))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("paxcron_membership_change_in_progress")
+        .help("1 while a chosen membership change does not govern yet, else 0.")
+        .callback(
+            cb ->
+                sample
+                    .members()
+                    .ifPresent(known -> cb.call(known.changeInProgress().isEmpty() ? 0 : 1)))
+        .register(registry);
+    membershipChanges =
+        Counter.builder()
+            .name("paxcron_membership_changes_total")
+            .help("Membership changes this replica learned were chosen (add, promote, remove).")
+            .register(registry);
+    GaugeWithCallback.builder()
+        .name("paxcron_member_lag_slots")
+        .help(
+            "On the leader: how many chosen slots each member is behind it, as it last heard"
+                + " (learners catch up before they may vote).")
+        .labelNames("member", "role")
+        .callback(
+            cb ->
+                sample
+                    .members()
+                    .ifPresent(
+                        known ->
+                            known
+                                .members()
+                                .forEach(
+                                    member -> {
+                                      if (member.lagSlots() >= 0) {
+                                        cb.call(
+                                            member.lagSlots(),
+                                            String.valueOf(member.id()),
+                                            member.role());
+                                      }
+                                    })))
+        .register(registry);
     if (perJob) {
       GaugeWithCallback.builder()
           .name("paxcron_job_next_schedule_time_seconds")
@@ -317,6 +387,11 @@ public final class PaxcronMetrics implements ReplicaObserver, LedgerFeed.Listene
     snapshotSlot.set(slot);
     snapshotSize.set(sizeBytes);
     snapshotTime.set(Instant.now().getEpochSecond());
+  }
+
+  @Override
+  public void onMembershipChanges(int count) {
+    membershipChanges.inc(count);
   }
 
   @Override

@@ -19,6 +19,35 @@ public interface ReplicaProbe {
   View view();
 
   /**
+   * The configuration as this replica knows it (docs/membership.md), or empty before it knows one;
+   * may wait briefly for the loop (the leader's view of its peers' progress lives there).
+   */
+  default java.util.Optional<Members> members() {
+    return java.util.Optional.empty();
+  }
+
+  /**
+   * @param members the members of the configuration that governs this replica's first unchosen
+   *     slot, by id
+   * @param changeInProgress a change chosen (or being chosen) that does not govern yet, in words
+   *     ("learners [5] added: voters [1, 2, 3] learners [5] from slot 180"); empty if none
+   */
+  record Members(java.util.List<Member> members, String changeInProgress) {
+    public Members {
+      members = java.util.List.copyOf(members);
+    }
+  }
+
+  /**
+   * @param id replica id
+   * @param role {@code voter} or {@code learner}
+   * @param address its client API address, empty if unknown
+   * @param lagSlots how many chosen slots it is behind the leader, as the leader last heard; -1
+   *     when unknown (only the leader knows its peers' progress)
+   */
+  record Member(int id, String role, String address, long lagSlots) {}
+
+  /**
    * @param replicaId this replica
    * @param role LEADER, FOLLOWER or CANDIDATE
    * @param leaderId the leader it knows of, -1 if none

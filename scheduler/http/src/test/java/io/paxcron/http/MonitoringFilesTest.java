@@ -71,7 +71,10 @@ class MonitoringFilesTest {
         new PaxcronMetrics.Sample(
             new ReplicaProbe.View(1, "LEADER", 1, 5, 4, 0, false),
             List.of(),
-            java.util.Optional.of(new JobCatalog.Read(List.of(), 0, 1))));
+            java.util.Optional.of(new JobCatalog.Read(List.of(), 0, 1)),
+            java.util.Optional.of(
+                new ReplicaProbe.Members(
+                    List.of(new ReplicaProbe.Member(2, "learner", "h:2", 5)), ""))));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     metrics.scrape("text/plain", out);
     Set<String> names = new TreeSet<>();

@@ -79,4 +79,33 @@ class PaxcronMetricsTest {
     assertTrue(text.contains("paxcron_job_spec_suspend{job=\"a\"} 1.0"), text);
     assertTrue(text.contains("paxcron_job_last_successful_time_seconds{job=\"a\"} 100.0"), text);
   }
+
+  @Test
+  void membersByRoleChangesAndTheLeadersViewOfEachMembersLag() throws IOException {
+    PaxcronMetrics metrics = new PaxcronMetrics(false);
+    metrics.onMembershipChanges(1);
+    metrics.onMembershipChanges(2);
+    metrics.sample(
+        new PaxcronMetrics.Sample(
+            new ReplicaProbe.View(1, "LEADER", 1, 8, 7, 0, false),
+            List.of(),
+            Optional.empty(),
+            Optional.of(
+                new ReplicaProbe.Members(
+                    List.of(
+                        new ReplicaProbe.Member(1, "voter", "h:1", 0),
+                        new ReplicaProbe.Member(2, "voter", "h:2", 3),
+                        new ReplicaProbe.Member(4, "learner", "h:4", 1500),
+                        new ReplicaProbe.Member(5, "voter", "h:5", -1)),
+                    "replica 4 promoted to voter: voters [1, 2, 4, 5] from slot 40"))));
+    String text = scrape(metrics);
+    assertTrue(text.contains("paxcron_members{role=\"voter\"} 3.0"), text);
+    assertTrue(text.contains("paxcron_members{role=\"learner\"} 1.0"), text);
+    assertTrue(text.contains("paxcron_membership_changes_total 3.0"), text);
+    assertTrue(text.contains("paxcron_membership_change_in_progress 1.0"), text);
+    assertTrue(
+        text.contains("paxcron_member_lag_slots{member=\"4\",role=\"learner\"} 1500.0"), text);
+    assertTrue(text.contains("paxcron_member_lag_slots{member=\"2\",role=\"voter\"} 3.0"), text);
+    assertTrue(!text.contains("member=\"5\""), "an unknown lag exports no series: " + text);
+  }
 }

@@ -228,6 +228,7 @@ final class BackupCommand implements Callable<Integer> {
                 + m.sizeBytes()
                 + " bytes, CRC32C and SHA-256 match; "
                 + summary.describe());
+        Restore.describeConfiguration(m.membership(), m.slot()).forEach(System.out::println);
         return summary instanceof ImageSummary.Unreadable ? Paxcron.EXIT_FAILED : 0;
       } catch (BackupRepository.InvalidBackupException e) {
         System.out.println("INVALID " + name + ": " + e.getMessage());
@@ -319,7 +320,13 @@ final class BackupCommand implements Callable<Integer> {
           return Paxcron.EXIT_FAILED;
         }
         long generation = m.restoreGeneration() + 1;
-        Restore.seedSnapshot(chosen.snapshot(), m.clusterId(), dataDir, id, generation);
+        List<String> configuration = Restore.describeConfiguration(m.membership(), m.slot());
+        try {
+          Restore.seedSnapshot(chosen.snapshot(), m.clusterId(), dataDir, id, generation);
+        } catch (StoreException e) {
+          configuration.forEach(System.err::println);
+          throw e;
+        }
         System.out.println(
             "restored replica "
                 + id
@@ -343,6 +350,7 @@ final class BackupCommand implements Callable<Integer> {
                 + m.restoreGeneration()
                 + " -> "
                 + generation);
+        configuration.forEach(System.out::println);
         return 0;
       } catch (IllegalArgumentException | BackupStoreException | StoreException e) {
         System.err.println("error: " + e.getMessage());

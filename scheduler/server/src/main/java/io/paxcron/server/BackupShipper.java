@@ -222,8 +222,14 @@ final class BackupShipper implements BackupControl, AutoCloseable {
                 captured.complete(Optional.empty());
                 return;
               }
-              captured.complete(
-                  Optional.of(new Capture(node.imageOnLoop(), leadership.ballot().round())));
+              // The backup carries the membership as of the image's slot, as the core's own
+              // snapshots do (docs/backup.md).
+              io.paxcron.paxos.Snapshot image = node.imageOnLoop();
+              io.paxcron.paxos.Membership membership = node.membership();
+              if (membership != null) {
+                image = image.withMembership(membership.decidedThrough(image.slot()));
+              }
+              captured.complete(Optional.of(new Capture(image, leadership.ballot().round())));
             });
     if (!queued) {
       captured.complete(Optional.empty());

@@ -135,6 +135,9 @@ final class LeaderDispatch implements AutoCloseable {
     /** Messages written since gRPC last said the agent's side is ready. */
     int unread;
 
+    /** The members' addresses this stream was last told (Registered, HeartbeatAck). */
+    List<String> membersSent = List.of();
+
     Stream(StreamObserver<LeaderMessage> out) {
       this.out = out;
     }
@@ -345,7 +348,10 @@ final class LeaderDispatch implements AutoCloseable {
 
   private LeaderMessage redirect() {
     ReplicaNode.Status status = node.status();
-    Redirect.Builder redirect = Redirect.newBuilder().setLeaderId(status.leaderId());
+    Redirect.Builder redirect =
+        Redirect.newBuilder()
+            .setLeaderId(status.leaderId())
+            .addAllMembers(MemberAddresses.clientAddresses(node, clientAddresses));
     String address = MemberAddresses.clientAddress(node, clientAddresses, status.leaderId());
     if (address != null) {
       redirect.setLeaderAddress(address);
@@ -472,6 +478,7 @@ final class LeaderDispatch implements AutoCloseable {
           replaced.end(refused("replaced by a newer stream of the same agent"));
         }
         AgentRegistryConfig config = registry.config();
+        stream.membersSent = MemberAddresses.clientAddresses(node, clientAddresses);
         stream.send(
             LeaderMessage.newBuilder()
                 .setRegistered(
@@ -479,7 +486,8 @@ final class LeaderDispatch implements AutoCloseable {
                         .setLeaderId(replicaId)
                         .setBallot(AgentProtos.fence(generation, ballot))
                         .setHeartbeatInterval(AgentProtos.duration(config.heartbeatInterval()))
-                        .setLeaderLease(AgentProtos.duration(config.leaderLease())))
+                        .setLeaderLease(AgentProtos.duration(config.leaderLease()))
+                        .addAllMembers(stream.membersSent))
                 .build());
         log.println(
             "replica "
@@ -509,14 +517,19 @@ final class LeaderDispatch implements AutoCloseable {
     if (!driver.mayGrantAgentLease(node.leadershipOnLoop().leaseValid())) {
       return;
     }
-    stream.send(
-        LeaderMessage.newBuilder()
-            .setHeartbeatAck(
-                HeartbeatAck.newBuilder()
-                    .setSequence(heartbeat.getSequence())
-                    .setLease(AgentProtos.duration(registry.config().agentLease()))
-                    .setBallot(AgentProtos.fence(generation, driver.ballot())))
-            .build());
+    HeartbeatAck.Builder ack =
+        HeartbeatAck.newBuilder()
+            .setSequence(heartbeat.getSequence())
+            .setLease(AgentProtos.duration(registry.config().agentLease()))
+            .setBallot(AgentProtos.fence(generation, driver.ballot()));
+    // The members' addresses ride on the acknowledgement only when they changed (a membership
+    // change chosen while the agent is connected), so the agent follows the configuration.
+    List<String> members = MemberAddresses.clientAddresses(node, clientAddresses);
+    if (!members.equals(stream.membersSent)) {
+      stream.membersSent = members;
+      ack.addAllMembers(members);
+    }
+    stream.send(LeaderMessage.newBuilder().setHeartbeatAck(ack).build());
   }
 
   private void onLaunchReply(String agent, LaunchReply reply, Instant now) {

@@ -229,6 +229,14 @@ public final class LocalCluster implements AutoCloseable {
    * agent of another cluster left, as when agents are pointed at a cluster restored from a backup).
    */
   public void startAgent(String name, Path dataDir, List<String> extraFlags) {
+    startAgent(name, clientAddresses(), dataDir, extraFlags);
+  }
+
+  /**
+   * Starts worker agent {@code name} given only {@code cluster} (client addresses), for example the
+   * addresses of replicas that membership changes have since replaced.
+   */
+  public void startAgent(String name, List<String> cluster, Path dataDir, List<String> extraFlags) {
     List<String> command =
         new ArrayList<>(
             List.of(
@@ -242,7 +250,7 @@ public final class LocalCluster implements AutoCloseable {
                 "--name",
                 name,
                 "--cluster",
-                String.join(",", clientAddresses()),
+                String.join(",", cluster),
                 "--data-dir",
                 dataDir.toString()));
     command.addAll(extraFlags);

@@ -45,7 +45,7 @@ final class ReplicaHttp implements AutoCloseable {
     server =
         new DashboardServer(
             settings,
-            probe(node),
+            probe(node, members),
             metrics,
             config.id(),
             members,
@@ -90,8 +90,13 @@ final class ReplicaHttp implements AutoCloseable {
     }
   }
 
-  private static ReplicaProbe probe(ReplicaNode node) {
+  private static ReplicaProbe probe(ReplicaNode node, Map<Integer, String> startUp) {
     return new ReplicaProbe() {
+      @Override
+      public java.util.Optional<Members> members() {
+        return MemberView.of(node, startUp);
+      }
+
       @Override
       public boolean runOnLoop(Runnable task) {
         return node.runOnLoop(task);

@@ -122,6 +122,64 @@ class DashboardInBrowserTest {
   }
 
   @Test
+  void theOverviewShowsVotersALearnerAndARemovedReplica() {
+    try (LocalCluster cluster = new LocalCluster(work, 3, List.of("--state-machine", "cron"));
+        LogClient log = cluster.client(1)) {
+      cluster.startAll();
+      int leader = cluster.awaitLeader(log, Duration.ofSeconds(60));
+      cluster.addJoiner(4);
+      cluster.start(4);
+      int gone = leader == 3 ? 2 : 3;
+      int browsed = List.of(1, 2, 3).stream().filter(id -> id != gone).findFirst().orElseThrow();
+      try (JobClient client =
+          JobClient.connect(List.of(cluster.members().get(leader).clientAddress()))) {
+        // Through the API, one step each: 4 stays a learner, and a follower is removed.
+        client.changeMembers(
+            io.paxcron.proto.v1.ChangeMembersRequest.newBuilder()
+                .setAction(io.paxcron.proto.v1.ChangeMembersRequest.Action.ADD_LEARNER)
+                .setId(4)
+                .setAddress(cluster.memberAddress(4))
+                .build(),
+            Duration.ofSeconds(60));
+        client.changeMembers(
+            io.paxcron.proto.v1.ChangeMembersRequest.newBuilder()
+                .setAction(io.paxcron.proto.v1.ChangeMembersRequest.Action.REMOVE)
+                .setId(gone)
+                .build(),
+            Duration.ofSeconds(60));
+      }
+      String base = cluster.members().get(browsed).httpUrl() + "/ui/";
+      WebDriver browser = browser();
+      try {
+        browser.get(base + "overview.html");
+        WebElement learner =
+            await(browser, By.cssSelector("tr[data-replica='4'][data-membership='learner']"));
+        assertTrue(
+            learner.getText().contains(cluster.members().get(4).clientAddress()),
+            learner.getText());
+        await(
+            browser, By.cssSelector("tr[data-replica='" + gone + "'][data-membership='removed']"));
+        for (int id : List.of(1, 2, 3)) {
+          if (id != gone) {
+            await(
+                browser, By.cssSelector("tr[data-replica='" + id + "'][data-membership='voter']"));
+          }
+        }
+        // A removed replica that is down does not make the cluster degraded.
+        awaitText(browser, By.id("health"), "3/3 replicas answering");
+        assertTrue(
+            browser
+                .findElement(By.id("membership-change"))
+                .getText()
+                .contains("No membership change in progress"));
+        screenshot(browser, "overview-members");
+      } finally {
+        browser.quit();
+      }
+    }
+  }
+
+  @Test
   void pagesShowResolvedQuestionMarksSkipsWithReasonsPausesAndTheNewLeader() {
     try (LocalCluster cluster = new LocalCluster(work, 3, List.of("--state-machine", "cron"));
         LogClient log = cluster.client(1);

@@ -27,8 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
  * gets a fourth replica started empty with {@code --join} ({@code members add}: learner, catch-up,
  * vote), loses the leader ({@code members remove}: the removed process stops by itself and says
  * why, another replica takes over), and every job written before, between and after the changes is
- * on the new replica. The long version ({@code -Dmembership.full=true}) then replaces every
- * original replica by a new process with a new data directory, grows to five and shrinks to three.
+ * on the new replica. Then every other original replica is replaced by a new process with a new
+ * data directory while an agent given only the original addresses keeps running an every-second
+ * job, also after a restart. The long version ({@code -Dmembership.full=true}) then grows to five
+ * and shrinks to three.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class MembershipOnRealClusterTest {
@@ -170,9 +172,91 @@ class MembershipOnRealClusterTest {
     live.add(fresh);
   }
 
+  private static void assertBackupRestoresTheConfiguration(
+      LocalCluster cluster, List<Integer> live, Path backups) {
+    Result backup =
+        captured("backup", "now", "--cluster", addresses(cluster, live), "--timeout", "30s");
+    assertEquals(0, backup.exit(), backup.toString());
+    Result outside =
+        captured(
+            "restore",
+            "--from",
+            backups.toString(),
+            "--data-dir",
+            work.resolve("restored-1").toString(),
+            "--id",
+            "1");
+    assertEquals(Paxcron.EXIT_FAILED, outside.exit(), outside.toString());
+    assertTrue(
+        outside.err().contains("replica 1 is not a member of the configuration")
+            && outside.err().contains("paxcron members"),
+        outside.toString());
+    assertTrue(!Files.exists(work.resolve("restored-1")), outside.toString());
+    int member = live.get(0);
+    Result restored =
+        captured(
+            "restore",
+            "--from",
+            backups.toString(),
+            "--data-dir",
+            work.resolve("restored-" + member).toString(),
+            "--id",
+            String.valueOf(member));
+    assertEquals(0, restored.exit(), restored.toString());
+    String[] address = cluster.memberAddress(member).split(":");
+    assertTrue(
+        restored.out().contains("configuration restored (as of slot ")
+            && restored
+                .out()
+                .contains(
+                    member
+                        + " ("
+                        + address[0]
+                        + ", peer port "
+                        + address[1]
+                        + ", client port "
+                        + address[2]
+                        + ")")
+            && restored.out().contains("paxcron members add|remove|replace"),
+        restored.toString());
+    for (int gone : List.of(1, 2, 3)) {
+      assertTrue(
+          !restored.out().contains("voters " + gone + " ")
+              && !restored.out().contains(", " + gone + " ("),
+          restored.toString());
+    }
+  }
+
+  /**
+   * {@code paxcron args} with System.out and System.err captured (the backup commands use them).
+   */
+  private static synchronized Result captured(String... args) {
+    java.io.PrintStream oldOut = System.out;
+    java.io.PrintStream oldErr = System.err;
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      int exit = Paxcron.run(args);
+      return new Result(
+          exit,
+          out.toString(java.nio.charset.StandardCharsets.UTF_8),
+          err.toString(java.nio.charset.StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
   @Test
   void aJoiningReplicaIsAddedAndTheLeaderIsRemovedWhileJobsStayWritable() throws Exception {
-    try (LocalCluster cluster = new LocalCluster(work.resolve("cluster"), 3, List.of())) {
+    Path backups = work.resolve("backups");
+    try (LocalCluster cluster =
+        new LocalCluster(
+            work.resolve("cluster"),
+            3,
+            List.of("--backup-target", backups.toString(), "--backup-interval", "1h"))) {
       cluster.startAll();
       int leader;
       try (LogClient probe = cluster.client(1)) {
@@ -181,7 +265,11 @@ class MembershipOnRealClusterTest {
       List<Integer> live = new ArrayList<>(List.of(1, 2, 3));
       putJob(addresses(cluster, live), "before");
       // An every-second job runs on a real agent throughout: it keeps launching across the changes.
-      cluster.startAgent("member-agent", List.of("--capacity", "8"));
+      // The agent is given the original replicas' addresses only; it follows the membership the
+      // leader tells it (docs/membership.md).
+      List<String> originals = List.of(addresses(cluster, live).split(","));
+      Path agentData = cluster.agentDataDir("member-agent");
+      cluster.startAgent("member-agent", originals, agentData, List.of("--capacity", "8"));
       try (JobClient client = JobClient.connect(List.of(addresses(cluster, live).split(",")))) {
         client.put(
             Job.newBuilder()
@@ -214,18 +302,29 @@ class MembershipOnRealClusterTest {
       assertTrue(
           refused.err().contains("replica " + member + " is already a voter"), refused.toString());
 
-      if (Boolean.getBoolean("membership.full")) {
-        int next = 5;
-        for (int old : List.of(1, 2, 3)) {
-          if (live.contains(old)) {
-            replace(cluster, live, old, next++);
-            putJob(addresses(cluster, live), "after-replacing-" + old);
-          }
+      // Every original replica is replaced by a new process with a new data directory.
+      int next = 5;
+      for (int old : List.of(1, 2, 3)) {
+        if (live.contains(old)) {
+          replace(cluster, live, old, next++);
+          putJob(addresses(cluster, live), "after-replacing-" + old);
         }
-        // The agent was started with the original addresses, all gone now (docs/membership.md).
-        cluster.killAgent("member-agent");
-        cluster.startAgent("member-agent", List.of("--capacity", "8"));
-        runs = awaitRuns(addresses(cluster, live), runs, 3);
+      }
+      // The agent, given only the original addresses (all gone now), keeps running the job ...
+      runs = awaitRuns(addresses(cluster, live), runs, 3);
+      assertTrue(cluster.agentRunning("member-agent"));
+      // ... and, restarted with the same addresses, finds the members it learned.
+      cluster.killAgent("member-agent");
+      cluster.startAgent("member-agent", originals, agentData, List.of("--capacity", "8"));
+      runs = awaitRuns(addresses(cluster, live), runs, 3);
+      String agentLog = Files.readString(work.resolve("cluster").resolve("agent-member-agent.log"));
+      assertTrue(agentLog.contains("members learned earlier"), agentLog);
+
+      // A backup carries the configuration; a restore says which one and refuses a replica
+      // outside it (docs/backup.md).
+      assertBackupRestoresTheConfiguration(cluster, live, backups);
+
+      if (Boolean.getBoolean("membership.full")) {
         for (int grow = 0; grow < 2; grow++) {
           int fresh = next++;
           cluster.addJoiner(fresh);

@@ -95,6 +95,7 @@ public final class WorkerAgent implements AutoCloseable {
   private StreamObserver<AgentMessage> stream;
   private int connection;
   private int addressIndex;
+  private ClusterMembers members;
   private String redirectTo;
   private int failures;
   private long lastHeartbeatMillis;
@@ -153,6 +154,7 @@ public final class WorkerAgent implements AutoCloseable {
             AgentLimits.DEFAULT_UNCONFIRMED_GIVE_UP);
     fence = AgentFence.recover(limits, opened.records());
     processes = new RunProcesses(options.dataDir(), options);
+    members = ClusterMembers.load(options.dataDir(), options.cluster());
     try {
       loop.submit(this::recoverRuns).get();
     } catch (Exception e) {
@@ -166,7 +168,10 @@ public final class WorkerAgent implements AutoCloseable {
             + ", "
             + fence.size()
             + " launches remembered"
-            + (opened.tornTailDropped() ? ", torn journal tail dropped" : ""));
+            + (opened.tornTailDropped() ? ", torn journal tail dropped" : "")
+            + (members.learned().isEmpty()
+                ? ""
+                : ", members learned earlier " + members.learned()));
     ticker =
         loop.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
     loop.execute(this::connect);
@@ -420,15 +425,18 @@ public final class WorkerAgent implements AutoCloseable {
                 + options.name()
                 + ": registered with leader "
                 + message.getRegistered().getLeaderId());
+        learnMembers(message.getRegistered().getMembersList());
         lastHeartbeatMillis = System.currentTimeMillis();
         heartbeat(now);
       }
       case REDIRECT -> {
+        learnMembers(message.getRedirect().getMembersList());
         redirectTo = message.getRedirect().getLeaderAddress();
         reconnect("redirected to '" + redirectTo + "'");
       }
       case REFUSED -> reconnect("refused: " + message.getRefused().getReason());
       case HEARTBEAT_ACK -> {
+        learnMembers(message.getHeartbeatAck().getMembersList());
         Instant sentAt = heartbeatsSent.remove(message.getHeartbeatAck().getSequence());
         if (sentAt != null) {
           var lease = message.getHeartbeatAck().getLease();
@@ -529,10 +537,11 @@ public final class WorkerAgent implements AutoCloseable {
     if (closed) {
       return;
     }
+    List<String> candidates = members.candidates();
     String address =
         redirectTo != null && !redirectTo.isEmpty()
             ? redirectTo
-            : options.cluster().get(addressIndex % options.cluster().size());
+            : candidates.get(Math.floorMod(addressIndex, candidates.size()));
     redirectTo = null;
     int id = ++connection;
     leaseOnThisStream = false;
@@ -595,6 +604,32 @@ public final class WorkerAgent implements AutoCloseable {
       register.addRuns(toProto(view, null));
     }
     send(AgentMessage.newBuilder().setRegister(register).build());
+  }
+
+  /**
+   * Takes the members' addresses a replica named (Registered, Redirect, HeartbeatAck), so the agent
+   * still finds the cluster once every address it was given belongs to a replaced replica.
+   */
+  private void learnMembers(List<String> named) {
+    if (named.isEmpty()) {
+      return;
+    }
+    try {
+      if (members.learn(named)) {
+        addressIndex = 0;
+        log.println("agent " + options.name() + ": cluster members now " + members.learned());
+      }
+    } catch (IOException e) {
+      addressIndex = 0;
+      log.println(
+          "agent "
+              + options.name()
+              + ": cluster members now "
+              + members.learned()
+              + " (not kept across restarts: "
+              + e.getMessage()
+              + ")");
+    }
   }
 
   /** Hands work from a gRPC thread to the event loop; after close there is nothing left to do. */

@@ -38,6 +38,9 @@ final class ScriptedLeader implements AutoCloseable {
   volatile String redirectTo;
   volatile int registrations;
 
+  /** The members' addresses named in Registered and Redirect. */
+  volatile java.util.List<String> members = java.util.List.of();
+
   ScriptedLeader() throws IOException {
     server =
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
@@ -77,7 +80,11 @@ final class ScriptedLeader implements AutoCloseable {
         if (redirectTo != null) {
           responses.onNext(
               LeaderMessage.newBuilder()
-                  .setRedirect(Redirect.newBuilder().setLeaderAddress(redirectTo).setLeaderId(2))
+                  .setRedirect(
+                      Redirect.newBuilder()
+                          .setLeaderAddress(redirectTo)
+                          .setLeaderId(2)
+                          .addAllMembers(members))
                   .build());
           responses.onCompleted();
           return;
@@ -92,7 +99,8 @@ final class ScriptedLeader implements AutoCloseable {
                         .setBallot(BALLOT)
                         .setHeartbeatInterval(
                             com.google.protobuf.Duration.newBuilder().setNanos(100_000_000))
-                        .setLeaderLease(com.google.protobuf.Duration.newBuilder().setSeconds(10)))
+                        .setLeaderLease(com.google.protobuf.Duration.newBuilder().setSeconds(10))
+                        .addAllMembers(members))
                 .build());
         received.add(message);
       }

@@ -479,6 +479,37 @@ final class WorkerAgentTest {
   }
 
   @Test
+  void onceTheGivenAddressesAreGoneTheAgentDialsTheMembersTheLeaderNamedAlsoAfterARestart()
+      throws Exception {
+    try (ScriptedLeader successor = new ScriptedLeader()) {
+      // The replica the agent was given names the cluster's members: the replica that replaced it.
+      leader.members = List.of(successor.address());
+      AgentOptions given = options();
+      WorkerAgent first = start(given);
+      // Registered is on its way when Register arrives here: close the leader only once the agent
+      // has taken the members it names (it keeps them in its data directory).
+      Path kept = dir.resolve("data").resolve(ClusterMembers.FILE);
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (!Files.exists(kept)) {
+        assertTrue(System.nanoTime() < deadline, "the agent never kept the members it was told");
+        java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+      }
+      leader.close();
+      successor.await("Register at the member the leader named", AgentMessage::hasRegister, WAIT);
+      first.close();
+      agents.remove(first);
+      assertTrue(
+          Files.readString(dir.resolve("data").resolve(ClusterMembers.FILE))
+              .contains(successor.address()));
+      // Restarted with only the (dead) address it was given, it finds the members it learned.
+      WorkerAgent second = new WorkerAgent(given, quiet);
+      agents.add(second);
+      second.start();
+      successor.await("Register after a restart", AgentMessage::hasRegister, WAIT);
+    }
+  }
+
+  @Test
   void restartedAgentFindsItsRunningJobAndReportsItsRealOutcomeOnce() throws Exception {
     WorkerAgent first = start(options());
     leader.send(launch(runId(14), LOW, shell("sleep 3; echo done; exit 4")));

@@ -154,7 +154,8 @@ public final class BackupRepository implements AutoCloseable {
             BackupManifest.crc32cOf(data),
             Backup.sha256(data),
             writer.leaderRound(),
-            writer.restoreGeneration());
+            writer.restoreGeneration(),
+            snapshot.membership());
     store.putOnce(name + IMAGE_SUFFIX, data);
     store.putOnce(name + MANIFEST_SUFFIX, manifest.toBytes());
     return manifest;
@@ -352,7 +353,7 @@ public final class BackupRepository implements AutoCloseable {
     if (mismatch != null) {
       throw new InvalidBackupException(manifest.imageFile() + ": " + mismatch);
     }
-    return new Verified(name, manifest, new Snapshot(manifest.slot(), data));
+    return new Verified(name, manifest, new Snapshot(manifest.slot(), data, manifest.membership()));
   }
 
   private static String mismatch(BackupManifest manifest, byte[] data) {

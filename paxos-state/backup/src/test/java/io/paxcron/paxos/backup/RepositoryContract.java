@@ -40,8 +40,17 @@ abstract class RepositoryContract {
   @Test
   void aBackupRoundTripsThroughListVerifyAndSelection() throws Exception {
     try (BackupRepository repo = new BackupRepository(newStore())) {
-      Snapshot snapshot = snapshot(120, 70_000, 1);
+      // The membership as of the slot rides along (replica 3 replaced by 4, added with an address).
+      java.util.TreeMap<Integer, String> voters =
+          new java.util.TreeMap<>(java.util.Map.of(1, "", 2, "", 4, "10.0.0.4:7001:7101"));
+      io.paxcron.paxos.Membership membership =
+          io.paxcron.paxos.Membership.bootstrap(
+                  io.paxcron.paxos.Configuration.bootstrap(List.of(1, 2, 3)))
+              .with(50, 82, new io.paxcron.paxos.Configuration(voters, new java.util.TreeMap<>()))
+              .decidedThrough(120);
+      Snapshot snapshot = snapshot(120, 70_000, 1).withMembership(membership);
       BackupManifest written = repo.write(snapshot, LEADER, T0);
+      assertEquals(membership, written.membership());
 
       BackupRepository.Listing listing = repo.list();
       assertEquals(1, listing.backups().size(), listing.toString());
@@ -57,6 +66,7 @@ abstract class RepositoryContract {
       BackupRepository.Verified verified = repo.verify(entry.name());
       assertEquals(120, verified.snapshot().slot());
       assertArrayEquals(snapshot.data(), verified.snapshot().data());
+      assertEquals(membership, verified.snapshot().membership());
 
       BackupRepository.Selection selection = repo.newestValid(Optional.empty());
       assertEquals(entry.name(), selection.chosen().orElseThrow().name());

@@ -122,6 +122,10 @@ public final class ReplicaNode implements AutoCloseable {
   private volatile boolean stopped;
   private volatile Status lastStatus;
   private volatile ReplicaObserver observer = ReplicaObserver.NONE;
+
+  /** The slot of the newest membership change already reported to the observer; -1 before any. */
+  private long observedChangeSlot = -1;
+
   private int observedLeader = -1;
   private long observedFirstUnchosen = -1;
   private long observedApplied = -1;
@@ -655,6 +659,21 @@ public final class ReplicaNode implements AutoCloseable {
   private void observeMembership() {
     io.paxcron.paxos.Membership membership = replica.membership();
     lastMembership = membership;
+    long newestDecided = membership.epochs().get(membership.epochs().size() - 1).decidedInSlot();
+    if (newestDecided > observedChangeSlot) {
+      if (observedChangeSlot >= 0) {
+        int learned = 0;
+        for (io.paxcron.paxos.Membership.Epoch epoch : membership.epochs()) {
+          if (epoch.decidedInSlot() > observedChangeSlot) {
+            learned++;
+          }
+        }
+        observer.onMembershipChanges(learned);
+      }
+      observedChangeSlot = newestDecided;
+    } else if (observedChangeSlot < 0) {
+      observedChangeSlot = newestDecided;
+    }
     if (!membership.equals(observedMembership)
         || replica.firstUnchosenSlot() != observedMembershipSlot) {
       observedMembership = membership;

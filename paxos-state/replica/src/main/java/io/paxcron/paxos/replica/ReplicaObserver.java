@@ -39,4 +39,11 @@ public interface ReplicaObserver {
    * {@code millis} on this replica's monotonic clock (millisecond resolution).
    */
   default void onPeerRoundTrip(int peer, long millis) {}
+
+  /**
+   * This replica learned that {@code count} more membership changes were chosen
+   * (docs/membership.md), from the log or from a snapshot it installed; the configuration it
+   * started with is not counted.
+   */
+  default void onMembershipChanges(int count) {}
 }

@@ -44,7 +44,7 @@ public record Backup(Path manifestFile, Path imageFile, BackupManifest manifest)
     if (mismatch != null) {
       throw new StoreException(Problem.CORRUPT_RECORD, imageFile, mismatch);
     }
-    return new Snapshot(manifest.slot(), data);
+    return new Snapshot(manifest.slot(), data, manifest.membership());
   }
 
   /** Streams the image and returns what is wrong with it, or null if it matches the manifest. */

@@ -1,12 +1,17 @@
 package io.paxcron.paxos.storage;
 
+import io.paxcron.paxos.Configuration;
+import io.paxcron.paxos.Membership;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
 /**
@@ -28,6 +33,10 @@ import java.util.zip.CRC32C;
  * @param restoreGeneration how many restores the cluster's history has been through: a cluster
  *     restored from this backup runs as generation {@code restoreGeneration + 1}, so its fencing
  *     ballots outrank those of the cluster it replaces (0 for a format-1 manifest)
+ * @param membership the cluster's configuration as of {@code slot} (the one governing the slot
+ *     after it, and any change already chosen that takes effect later), or null when unknown: a
+ *     manifest before format 3, or a snapshot without one — such a cluster still has its start-up
+ *     configuration
  */
 public record BackupManifest(
     int formatVersion,
@@ -40,16 +49,24 @@ public record BackupManifest(
     int crc32c,
     String sha256,
     long leaderRound,
-    long restoreGeneration) {
+    long restoreGeneration,
+    Membership membership) {
 
-  /** Version 2 adds {@code leader-round} and {@code restore-generation}; version 1 still reads. */
-  public static final int FORMAT_VERSION = 2;
+  /**
+   * Version 2 adds {@code leader-round} and {@code restore-generation}, version 3 the optional
+   * {@code membership}; versions 1 and 2 still read.
+   */
+  public static final int FORMAT_VERSION = 3;
 
   /** The oldest manifest format this code reads. */
   public static final int OLDEST_READABLE_VERSION = 1;
 
-  /** Manifests are a few hundred bytes; anything far larger is not one. */
-  public static final int MAX_MANIFEST_BYTES = 4096;
+  /**
+   * Manifests are a few hundred bytes; anything far larger is not one. The bound leaves room for a
+   * membership of the most members a configuration holds, with 255-character addresses, in two
+   * epochs.
+   */
+  public static final int MAX_MANIFEST_BYTES = 64 << 10;
 
   private static final String HEADER = "# Paxcron snapshot backup manifest";
   private static final String CHECKSUM_KEY = "manifest-crc32c";
@@ -65,6 +82,42 @@ public record BackupManifest(
           "crc32c",
           "sha256");
   private static final List<String> KEYS_SINCE_2 = List.of("leader-round", "restore-generation");
+  private static final String MEMBERSHIP_KEY = "membership";
+
+  /** A manifest without a membership (formats 1 and 2, or a snapshot that carries none). */
+  public BackupManifest(
+      int formatVersion,
+      String clusterId,
+      int replicaId,
+      long slot,
+      Instant takenAt,
+      String imageFile,
+      long sizeBytes,
+      int crc32c,
+      String sha256,
+      long leaderRound,
+      long restoreGeneration) {
+    this(
+        formatVersion,
+        clusterId,
+        replicaId,
+        slot,
+        takenAt,
+        imageFile,
+        sizeBytes,
+        crc32c,
+        sha256,
+        leaderRound,
+        restoreGeneration,
+        null);
+  }
+
+  public BackupManifest {
+    if (membership != null && formatVersion < 3) {
+      throw new IllegalArgumentException(
+          "a format-" + formatVersion + " manifest cannot carry a membership (format 3 can)");
+    }
+  }
 
   /** A manifest that cannot be parsed or does not check out. */
   public static final class InvalidManifestException extends Exception {
@@ -91,6 +144,9 @@ public record BackupManifest(
     if (formatVersion >= 2) {
       text.append("leader-round=").append(leaderRound).append('\n');
       text.append("restore-generation=").append(restoreGeneration).append('\n');
+    }
+    if (membership != null) {
+      text.append(MEMBERSHIP_KEY).append('=').append(membershipText(membership)).append('\n');
     }
     byte[] body = text.toString().getBytes(StandardCharsets.UTF_8);
     String checksum = CHECKSUM_KEY + "=" + HexFormat.of().toHexDigits(crc32cOf(body)) + "\n";
@@ -135,7 +191,8 @@ public record BackupManifest(
         throw new InvalidManifestException("line " + (i + 1) + " is not key=value");
       }
       String key = lines[i].substring(0, equals);
-      boolean known = KEYS.contains(key) || KEYS_SINCE_2.contains(key);
+      boolean known =
+          KEYS.contains(key) || KEYS_SINCE_2.contains(key) || key.equals(MEMBERSHIP_KEY);
       if (!known || fields.put(key, lines[i].substring(equals + 1)) != null) {
         throw new InvalidManifestException(
             "line " + (i + 1) + ": unknown or repeated key '" + key + "'");
@@ -166,6 +223,12 @@ public record BackupManifest(
               "format-1 manifest has the format-2 key '" + key + "'");
         }
       }
+      if (version < 3 && fields.containsKey(MEMBERSHIP_KEY)) {
+        throw new InvalidManifestException(
+            "format-" + version + " manifest has the format-3 key '" + MEMBERSHIP_KEY + "'");
+      }
+      Membership membership =
+          fields.containsKey(MEMBERSHIP_KEY) ? parseMembership(fields.get(MEMBERSHIP_KEY)) : null;
       String clusterId = fields.get("cluster-id");
       StoreOptions.checkClusterId(clusterId);
       String sha256 = fields.get("sha256");
@@ -192,7 +255,8 @@ public record BackupManifest(
               HexFormat.fromHexDigits(crc),
               sha256,
               version >= 2 ? Long.parseLong(fields.get("leader-round")) : 0,
-              version >= 2 ? Long.parseLong(fields.get("restore-generation")) : 0);
+              version >= 2 ? Long.parseLong(fields.get("restore-generation")) : 0,
+              membership);
       if (manifest.slot < 0
           || manifest.replicaId < 0
           || manifest.sizeBytes < 0
@@ -207,6 +271,115 @@ public record BackupManifest(
     } catch (IllegalArgumentException e) {
       throw new InvalidManifestException(e.getMessage());
     }
+  }
+
+  /**
+   * The membership as one manifest line: epochs separated by {@code "; "}, each {@code
+   * <decided-in-slot>:<from-slot> voters <id>[=<address>] ... [learners <id>[=<address>] ...]}. An
+   * id without an address is a start-up member (its address comes from each replica's peer list);
+   * an address is {@code host:peer-port:client-port}, with {@code %}, space, {@code ;} and {@code
+   * =} percent-escaped. Example: {@code 0:1 voters 1 2 3; 140:172 voters 2 3 4=10.0.0.4:7001:7101}.
+   */
+  public static String membershipText(Membership membership) {
+    List<String> epochs = new ArrayList<>();
+    for (Membership.Epoch epoch : membership.epochs()) {
+      StringBuilder text =
+          new StringBuilder().append(epoch.decidedInSlot()).append(':').append(epoch.fromSlot());
+      text.append(" voters");
+      appendMembers(text, epoch.configuration().voters());
+      if (!epoch.configuration().learners().isEmpty()) {
+        text.append(" learners");
+        appendMembers(text, epoch.configuration().learners());
+      }
+      epochs.add(text.toString());
+    }
+    return String.join("; ", epochs);
+  }
+
+  private static void appendMembers(StringBuilder text, SortedMap<Integer, String> members) {
+    for (Map.Entry<Integer, String> member : members.entrySet()) {
+      text.append(' ').append(member.getKey());
+      if (!member.getValue().isEmpty()) {
+        text.append('=').append(escape(member.getValue()));
+      }
+    }
+  }
+
+  /**
+   * Parses {@link #membershipText}'s form.
+   *
+   * @throws InvalidManifestException naming what is wrong
+   */
+  public static Membership parseMembership(String text) throws InvalidManifestException {
+    List<Membership.Epoch> epochs = new ArrayList<>();
+    try {
+      for (String epochText : text.split("; ", -1)) {
+        String[] words = epochText.split(" ", -1);
+        String[] slots = words[0].split(":", -1);
+        if (slots.length != 2 || words.length < 3 || !words[1].equals("voters")) {
+          throw new InvalidManifestException(
+              "membership: '"
+                  + epochText
+                  + "' is not '<decided-slot>:<from-slot> voters <id>[=<address>] ..."
+                  + " [learners ...]'");
+        }
+        SortedMap<Integer, String> voters = new TreeMap<>();
+        SortedMap<Integer, String> learners = new TreeMap<>();
+        SortedMap<Integer, String> into = voters;
+        for (int i = 2; i < words.length; i++) {
+          if (words[i].equals("learners") && into == voters) {
+            into = learners;
+            continue;
+          }
+          int equals = words[i].indexOf('=');
+          int id = Integer.parseInt(equals < 0 ? words[i] : words[i].substring(0, equals));
+          String address = equals < 0 ? "" : unescape(words[i].substring(equals + 1));
+          if (voters.containsKey(id) || learners.containsKey(id)) {
+            throw new InvalidManifestException("membership: replica " + id + " appears twice");
+          }
+          into.put(id, address);
+        }
+        epochs.add(
+            new Membership.Epoch(
+                Long.parseLong(slots[0]),
+                Long.parseLong(slots[1]),
+                new Configuration(voters, learners)));
+      }
+      return new Membership(epochs);
+    } catch (NumberFormatException e) {
+      throw new InvalidManifestException("membership: a number is malformed: " + e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw new InvalidManifestException("membership: " + e.getMessage());
+    }
+  }
+
+  private static String escape(String address) {
+    StringBuilder out = new StringBuilder();
+    for (char c : address.toCharArray()) {
+      if (c == '%' || c == ' ' || c == ';' || c == '=' || c < 0x20) {
+        out.append('%').append(HexFormat.of().withUpperCase().toHexDigits((byte) c));
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
+
+  private static String unescape(String text) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '%') {
+        if (i + 2 >= text.length()) {
+          throw new IllegalArgumentException("address '" + text + "' has a cut-off % escape");
+        }
+        out.append((char) HexFormat.fromHexDigits(text, i + 1, i + 3));
+        i += 2;
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
   }
 
   /** The CRC32C of {@code bytes}, as manifests record it. */

@@ -110,7 +110,8 @@ public final class BackupTarget {
             BackupManifest.crc32cOf(data),
             Backup.sha256(data),
             0,
-            0);
+            0,
+            snapshot.membership());
     Path image = dir.resolve(name + IMAGE_SUFFIX);
     Path manifestFile = dir.resolve(name + MANIFEST_SUFFIX);
     try {

@@ -1,5 +1,6 @@
 package io.paxcron.paxos.storage;
 
+import io.paxcron.paxos.Membership;
 import io.paxcron.paxos.Persist;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.storage.StoreException.Problem;
@@ -103,6 +104,7 @@ public final class Restore {
     }
     Path target = dataDir.toAbsolutePath().normalize();
     refuseNonEmpty(target);
+    refuseNonMember(snapshot, replicaId, target);
 
     Path staging = target.resolveSibling("." + target.getFileName() + ".restoring");
     if (Files.exists(staging)) {
@@ -185,6 +187,88 @@ public final class Restore {
           "cannot record the restore generation: " + StoreDirectory.describe(e),
           e);
     }
+  }
+
+  /**
+   * Refuses to seed replica {@code replicaId} from a snapshot whose configuration does not hold it:
+   * started, it would wait forever outside the cluster (or be removed at once).
+   */
+  private static void refuseNonMember(Snapshot snapshot, int replicaId, Path dataDir)
+      throws StoreException {
+    Membership membership = snapshot.membership();
+    if (membership == null || membership.latest().isMember(replicaId)) {
+      return;
+    }
+    throw new StoreException(
+        Problem.REPLICA_ID_MISMATCH,
+        dataDir,
+        "replica "
+            + replicaId
+            + " is not a member of the configuration this backup restores ("
+            + membership.latest()
+            + "); restore each replica under one of those ids, start them, then change the"
+            + " configuration with 'paxcron members add|remove|replace' (docs/membership.md);"
+            + " the data dir was not created");
+  }
+
+  /**
+   * What an operator needs to know about the configuration a restore brings back, one line per
+   * item: the members with their roles and addresses, a change still to take effect, and how to
+   * change it. {@code membership} null means a backup that predates configurations in backups.
+   */
+  public static List<String> describeConfiguration(Membership membership, long slot) {
+    List<String> lines = new java.util.ArrayList<>();
+    if (membership == null) {
+      lines.add(
+          "configuration: not recorded in this backup (taken before backups carried it): the"
+              + " cluster restores with its start-up configuration, the replica ids and addresses"
+              + " of the peers setting");
+    } else {
+      io.paxcron.paxos.Configuration governing = membership.at(slot + 1);
+      lines.add("configuration restored (as of slot " + slot + "): " + members(governing));
+      if (!membership.latest().equals(governing)) {
+        lines.add(
+            "a change chosen before the backup takes effect at slot "
+                + membership.latestFromSlot()
+                + ": "
+                + members(membership.latest()));
+      }
+      lines.add(
+          "members shown as 'start-up address' take their address from each replica's peers"
+              + " setting; the others must be reachable at the address shown");
+    }
+    lines.add(
+        "to change it once the restored replicas run: paxcron members add|remove|replace"
+            + " (docs/membership.md)");
+    return List.copyOf(lines);
+  }
+
+  private static String members(io.paxcron.paxos.Configuration configuration) {
+    StringBuilder out = new StringBuilder("voters ");
+    out.append(list(configuration.voters()));
+    out.append("; learners ")
+        .append(configuration.learners().isEmpty() ? "none" : list(configuration.learners()));
+    return out.toString();
+  }
+
+  private static String list(java.util.SortedMap<Integer, String> members) {
+    List<String> items = new java.util.ArrayList<>();
+    for (java.util.Map.Entry<Integer, String> member : members.entrySet()) {
+      String address = member.getValue();
+      if (address.isEmpty()) {
+        items.add(member.getKey() + " (start-up address)");
+      } else {
+        String[] parts = address.split(":");
+        items.add(
+            member.getKey()
+                + " ("
+                + (parts.length == 3
+                    ? parts[0] + ", peer port " + parts[1] + ", client port " + parts[2]
+                    : address)
+                + ")");
+      }
+    }
+    return String.join(", ", items);
   }
 
   private static void refuseNonEmpty(Path dataDir) throws StoreException {

@@ -59,7 +59,7 @@ class BackupAndRestoreTest {
 
     for (String line :
         List.of(
-            "format-version=2",
+            "format-version=3",
             "cluster-id=prod",
             "replica-id=2",
             "slot=77",
@@ -225,12 +225,97 @@ class BackupAndRestoreTest {
     assertEquals(v2, BackupManifest.parse(v2.toBytes()));
 
     BackupManifest future =
-        new BackupManifest(3, "prod", 2, 77, T0, "x.image", 5, 0x1234, "a".repeat(64), 9, 3);
+        new BackupManifest(4, "prod", 2, 77, T0, "x.image", 5, 0x1234, "a".repeat(64), 9, 3);
     BackupManifest.InvalidManifestException refused =
         assertThrows(
             BackupManifest.InvalidManifestException.class,
             () -> BackupManifest.parse(future.toBytes()));
-    assertTrue(refused.getMessage().contains("format version 3"), refused.getMessage());
+    assertTrue(refused.getMessage().contains("format version 4"), refused.getMessage());
+  }
+
+  /** Replicas 1-3 from start-up; 1 replaced by 4, which was added with an address; 5 learning. */
+  private static io.paxcron.paxos.Membership changedMembership() {
+    io.paxcron.paxos.Configuration start =
+        io.paxcron.paxos.Configuration.bootstrap(java.util.List.of(1, 2, 3));
+    java.util.TreeMap<Integer, String> voters = new java.util.TreeMap<>(start.voters());
+    voters.remove(1);
+    voters.put(4, "10.0.0.4:7001:7101");
+    io.paxcron.paxos.Configuration replaced =
+        new io.paxcron.paxos.Configuration(voters, new java.util.TreeMap<>());
+    io.paxcron.paxos.Configuration learning =
+        new io.paxcron.paxos.Configuration(
+            voters, new java.util.TreeMap<>(java.util.Map.of(5, "host 5;=%:7002:7102")));
+    return io.paxcron.paxos.Membership.bootstrap(start)
+        .with(40, 72, replaced)
+        .with(70, 102, learning)
+        .decidedThrough(77);
+  }
+
+  @Test
+  void formatThreeCarriesTheMembershipAsOfItsSlotInAReadableLine() throws Exception {
+    io.paxcron.paxos.Membership membership = changedMembership();
+    assertEquals(2, membership.epochs().size(), membership.toString());
+    BackupManifest v3 =
+        new BackupManifest(
+            3, "prod", 2, 77, T0, "x.image", 5, 0x1234, "a".repeat(64), 9, 3, membership);
+    String text = new String(v3.toBytes(), StandardCharsets.UTF_8);
+    assertTrue(
+        text.contains(
+            "membership=40:72 voters 2 3 4=10.0.0.4:7001:7101; 70:102 voters 2 3"
+                + " 4=10.0.0.4:7001:7101 learners 5=host%205%3B%3D%25:7002:7102\n"),
+        text);
+    BackupManifest parsed = BackupManifest.parse(v3.toBytes());
+    assertEquals(v3, parsed);
+    assertEquals(membership, parsed.membership());
+
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            new BackupManifest(
+                2, "prod", 2, 77, T0, "x.image", 5, 0x1234, "a".repeat(64), 9, 3, membership));
+    for (String bad :
+        java.util.List.of("", "1:2 voters", "x:2 voters 1", "1:2 members 1", "5:3 voters 1")) {
+      assertThrows(
+          BackupManifest.InvalidManifestException.class,
+          () -> BackupManifest.parseMembership(bad),
+          bad);
+    }
+  }
+
+  @Test
+  void aRestoreCarriesTheMembershipIntoTheStoreAndRefusesAReplicaOutsideIt() throws Exception {
+    io.paxcron.paxos.Membership membership = changedMembership();
+    Snapshot snapshot = new Snapshot(77, new byte[] {1, 2, 3}, membership);
+    StoreException refused =
+        assertThrows(
+            StoreException.class,
+            () -> Restore.seedSnapshot(snapshot, "prod", dir.resolve("one"), 1, 1));
+    assertEquals(Problem.REPLICA_ID_MISMATCH, refused.problem());
+    assertTrue(
+        refused.getMessage().contains("replica 1 is not a member of the configuration")
+            && refused.getMessage().contains("paxcron members"),
+        refused.getMessage());
+    assertTrue(!java.nio.file.Files.exists(dir.resolve("one")), "nothing created");
+
+    Path dataDir = dir.resolve("four");
+    Restore.seedSnapshot(snapshot, "prod", dataDir, 4, 1);
+    try (LogStore store = LogStore.open(dataDir, StoreOptions.defaults("prod", 4))) {
+      assertEquals(membership, store.load().snapshot().membership());
+    }
+    // A learner of a change chosen before the backup is a member too.
+    Restore.seedSnapshot(snapshot, "prod", dir.resolve("five"), 5, 1);
+
+    java.util.List<String> said = Restore.describeConfiguration(membership, 77);
+    assertTrue(
+        said.get(0)
+            .equals(
+                "configuration restored (as of slot 77): voters 2 (start-up address), 3"
+                    + " (start-up address), 4 (10.0.0.4, peer port 7001, client port 7101);"
+                    + " learners none"),
+        said.toString());
+    assertTrue(said.get(1).contains("takes effect at slot 102") && said.get(1).contains("5 ("));
+    assertTrue(said.get(said.size() - 1).contains("paxcron members add|remove|replace"));
+    assertTrue(Restore.describeConfiguration(null, 77).get(0).contains("start-up configuration"));
   }
 
   @Test

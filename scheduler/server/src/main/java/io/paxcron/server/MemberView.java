@@ -1,0 +1,94 @@
+package io.paxcron.server;
+
+import io.paxcron.http.ReplicaProbe;
+import io.paxcron.paxos.Configuration;
+import io.paxcron.paxos.Membership;
+import io.paxcron.paxos.replica.ReplicaNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The configuration as a replica knows it, for the dashboard and {@code /metrics}: the members of
+ * the configuration that governs its first unchosen slot with their roles and client addresses, how
+ * far each is behind (on the leader, which hears every member's progress), and a change that is
+ * chosen or proposed but does not govern yet.
+ */
+final class MemberView {
+  /** How long a scrape waits for the loop to read the leader's view of its peers. */
+  static final long LOOP_WAIT_MILLIS = 500;
+
+  private MemberView() {}
+
+  static Optional<ReplicaProbe.Members> of(ReplicaNode node, Map<Integer, String> startUp) {
+    Membership membership = node.membership();
+    if (membership == null) {
+      return Optional.empty();
+    }
+    ReplicaNode.Status status = node.status();
+    long first = status.firstUnchosenSlot();
+    Map<Integer, Long> progress = Map.of();
+    if (status.role() == io.paxcron.paxos.PaxosReplica.Role.LEADER) {
+      CompletableFuture<Map<Integer, Long>> read = new CompletableFuture<>();
+      if (node.runOnLoop(() -> read.complete(Map.copyOf(node.peerProgressOnLoop())))) {
+        try {
+          progress = read.get(LOOP_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+          // A busy or stopping loop: lags are unknown this time.
+        }
+      }
+    }
+    Configuration governing = membership.at(first);
+    List<ReplicaProbe.Member> members = new ArrayList<>();
+    for (int id : governing.members()) {
+      long lag = -1;
+      if (!progress.isEmpty() || status.role() == io.paxcron.paxos.PaxosReplica.Role.LEADER) {
+        if (id == status.replicaId()) {
+          lag = 0;
+        } else if (progress.containsKey(id)) {
+          lag = Math.max(0, first - progress.get(id));
+        }
+      }
+      String address = MemberAddresses.clientAddress(node, startUp, id);
+      members.add(
+          new ReplicaProbe.Member(
+              id,
+              governing.isLearner(id) ? "learner" : "voter",
+              address == null ? "" : address,
+              lag));
+    }
+    return Optional.of(new ReplicaProbe.Members(members, change(governing, membership, first)));
+  }
+
+  /** The change that does not govern {@code first} yet, in words; empty if none. */
+  static String change(Configuration governing, Membership membership, long first) {
+    Configuration next = membership.latest();
+    if (next.equals(governing)) {
+      return "";
+    }
+    List<String> steps = new ArrayList<>();
+    for (int id : next.members()) {
+      if (!governing.isMember(id)) {
+        steps.add("replica " + id + " added as a " + (next.isVoter(id) ? "voter" : "learner"));
+      } else if (governing.isLearner(id) && next.isVoter(id)) {
+        steps.add("replica " + id + " promoted to voter");
+      }
+    }
+    for (int id : governing.members()) {
+      if (!next.isMember(id)) {
+        steps.add("replica " + id + " removed");
+      }
+    }
+    return String.join(", ", steps)
+        + ": "
+        + next
+        + " from slot "
+        + membership.latestFromSlot()
+        + " ("
+        + Math.max(0, membership.latestFromSlot() - first)
+        + " slots from now)";
+  }
+}
