@@ -29,6 +29,27 @@ public final class LaunchDensity {
   private final long[] loadByDayOfMonth = new long[32];
   private final long[] loadByMonth = new long[13];
 
+  /**
+   * Per UTC minute of the day (1,440 entries): the launches of that minute summed over the seven
+   * days of the week, and their largest. A {@code ?} job that runs every day at one chosen time
+   * ({@code ? ? * * *}) touches exactly the seven minutes of one entry, so {@link
+   * QuestionMarkResolver} reads one entry per candidate time instead of seven minutes.
+   */
+  private final long[] sumByMinuteOfDay = new long[MINUTES_PER_DAY];
+
+  /** The largest of the seven minutes of each entry, or -1 when a removal may have lowered it. */
+  private final long[] maxByMinuteOfDay = new long[MINUTES_PER_DAY];
+
+  /**
+   * Per UTC minute of the hour (60 entries): the launches summed over the 168 hours of the week,
+   * and their largest. A job that runs every hour at one chosen minute ({@code ? * * * *}) touches
+   * exactly the 168 minutes of one entry.
+   */
+  private final long[] sumByMinuteOfHour = new long[60];
+
+  /** The largest of the 168 minutes of each entry, or -1 when a removal may have lowered it. */
+  private final long[] maxByMinuteOfHour = new long[60];
+
   /** The most launches in one minute, or -1 when a removal may have lowered it. */
   private long peak;
 
@@ -69,6 +90,10 @@ public final class LaunchDensity {
     System.arraycopy(loadBySecond, 0, copy.loadBySecond, 0, loadBySecond.length);
     System.arraycopy(loadByDayOfMonth, 0, copy.loadByDayOfMonth, 0, loadByDayOfMonth.length);
     System.arraycopy(loadByMonth, 0, copy.loadByMonth, 0, loadByMonth.length);
+    System.arraycopy(sumByMinuteOfDay, 0, copy.sumByMinuteOfDay, 0, MINUTES_PER_DAY);
+    System.arraycopy(maxByMinuteOfDay, 0, copy.maxByMinuteOfDay, 0, MINUTES_PER_DAY);
+    System.arraycopy(sumByMinuteOfHour, 0, copy.sumByMinuteOfHour, 0, 60);
+    System.arraycopy(maxByMinuteOfHour, 0, copy.maxByMinuteOfHour, 0, 60);
     copy.peak = peak;
     copy.total = total;
     return copy;
@@ -204,12 +229,62 @@ public final class LaunchDensity {
           "removed a job that was not added: minute " + minute + " went below zero");
     }
     launchesPerMinute[minute] = value;
+    int ofDay = minute % MINUTES_PER_DAY;
+    int ofHour = minute % 60;
+    sumByMinuteOfDay[ofDay] += launches;
+    sumByMinuteOfHour[ofHour] += launches;
     if (launches < 0) {
       peak = -1;
-    } else if (peak >= 0) {
-      peak = Math.max(peak, value);
+      maxByMinuteOfDay[ofDay] = -1;
+      maxByMinuteOfHour[ofHour] = -1;
+    } else {
+      if (peak >= 0) {
+        peak = Math.max(peak, value);
+      }
+      if (maxByMinuteOfDay[ofDay] >= 0) {
+        maxByMinuteOfDay[ofDay] = Math.max(maxByMinuteOfDay[ofDay], value);
+      }
+      if (maxByMinuteOfHour[ofHour] >= 0) {
+        maxByMinuteOfHour[ofHour] = Math.max(maxByMinuteOfHour[ofHour], value);
+      }
     }
     total += launches;
+  }
+
+  /** The launches of one UTC minute of the day (0-1439) summed over the seven days of the week. */
+  long sumOfMinuteOfDay(int minuteOfDay) {
+    return sumByMinuteOfDay[minuteOfDay];
+  }
+
+  /** The most launches of one UTC minute of the day (0-1439) on any day of the week. */
+  long maxOfMinuteOfDay(int minuteOfDay) {
+    long max = maxByMinuteOfDay[minuteOfDay];
+    if (max < 0) {
+      max = 0;
+      for (int bucket = minuteOfDay; bucket < MINUTES_PER_WEEK; bucket += MINUTES_PER_DAY) {
+        max = Math.max(max, launchesPerMinute[bucket]);
+      }
+      maxByMinuteOfDay[minuteOfDay] = max;
+    }
+    return max;
+  }
+
+  /** The launches of one UTC minute of the hour (0-59) summed over the 168 hours of the week. */
+  long sumOfMinuteOfHour(int minuteOfHour) {
+    return sumByMinuteOfHour[minuteOfHour];
+  }
+
+  /** The most launches of one UTC minute of the hour (0-59) in any hour of the week. */
+  long maxOfMinuteOfHour(int minuteOfHour) {
+    long max = maxByMinuteOfHour[minuteOfHour];
+    if (max < 0) {
+      max = 0;
+      for (int bucket = minuteOfHour; bucket < MINUTES_PER_WEEK; bucket += 60) {
+        max = Math.max(max, launchesPerMinute[bucket]);
+      }
+      maxByMinuteOfHour[minuteOfHour] = max;
+    }
+    return max;
   }
 
   /** Launches in one minute of the week (0 = Sunday 00:00 UTC). */
