@@ -24,6 +24,10 @@ public final class LaunchDensity {
   public static final int MINUTES_PER_WEEK = 10_080;
   static final int MINUTES_PER_DAY = 1_440;
 
+  private static final long EVERY_WEEKDAY = CronParser.rangeBits(0, 6);
+  private static final long EVERY_HOUR = CronParser.rangeBits(0, 23);
+  private static final long EVERY_MINUTE_OF_HOUR = CronParser.rangeBits(0, 59);
+
   private final long[] launchesPerMinute = new long[MINUTES_PER_WEEK];
   private final long[] loadBySecond = new long[60];
   private final long[] loadByDayOfMonth = new long[32];
@@ -49,6 +53,13 @@ public final class LaunchDensity {
 
   /** The largest of the 168 minutes of each entry, or -1 when a removal may have lowered it. */
   private final long[] maxByMinuteOfHour = new long[60];
+
+  /**
+   * Launches in every minute of the week from jobs that run every minute (every-second and
+   * every-minute jobs), kept as one count instead of 10,080 increments per job; every per-minute
+   * figure below adds it.
+   */
+  private long everyMinute;
 
   /** The most launches in one minute, or -1 when a removal may have lowered it. */
   private long peak;
@@ -94,6 +105,7 @@ public final class LaunchDensity {
     System.arraycopy(maxByMinuteOfDay, 0, copy.maxByMinuteOfDay, 0, MINUTES_PER_DAY);
     System.arraycopy(sumByMinuteOfHour, 0, copy.sumByMinuteOfHour, 0, 60);
     System.arraycopy(maxByMinuteOfHour, 0, copy.maxByMinuteOfHour, 0, 60);
+    copy.everyMinute = everyMinute;
     copy.peak = peak;
     copy.total = total;
     return copy;
@@ -140,12 +152,19 @@ public final class LaunchDensity {
     CronMatcher matcher = cron.matcher();
     int offsetMinutes = Math.floorDiv(zone.getRules().getOffset(reference).getTotalSeconds(), 60);
     long perMinute = sign * (long) Long.bitCount(matcher.seconds);
-    forEachMinute(
-        weekdaysOf(cron, -1),
-        matcher.hours,
-        matcher.minutes,
-        offsetMinutes,
-        bucket -> addToMinute(bucket, perMinute));
+    long weekdays = weekdaysOf(cron, -1);
+    if (weekdays == EVERY_WEEKDAY
+        && matcher.hours == EVERY_HOUR
+        && matcher.minutes == EVERY_MINUTE_OF_HOUR) {
+      addToEveryMinute(perMinute);
+    } else {
+      forEachMinute(
+          weekdays,
+          matcher.hours,
+          matcher.minutes,
+          offsetMinutes,
+          bucket -> addToMinute(bucket, perMinute));
+    }
     for (long bits = matcher.seconds; bits != 0; bits &= bits - 1) {
       count(loadBySecond, Long.numberOfTrailingZeros(bits), sign);
     }
@@ -159,6 +178,16 @@ public final class LaunchDensity {
         count(loadByMonth, Long.numberOfTrailingZeros(bits), sign);
       }
     }
+  }
+
+  private void addToEveryMinute(long launches) {
+    long value = everyMinute + launches;
+    if (value < 0) {
+      throw new IllegalStateException(
+          "removed a job that was not added: the every-minute load went below zero");
+    }
+    everyMinute = value;
+    total += launches * MINUTES_PER_WEEK;
   }
 
   private static void count(long[] counts, int index, int sign) {
@@ -253,7 +282,7 @@ public final class LaunchDensity {
 
   /** The launches of one UTC minute of the day (0-1439) summed over the seven days of the week. */
   long sumOfMinuteOfDay(int minuteOfDay) {
-    return sumByMinuteOfDay[minuteOfDay];
+    return sumByMinuteOfDay[minuteOfDay] + 7 * everyMinute;
   }
 
   /** The most launches of one UTC minute of the day (0-1439) on any day of the week. */
@@ -266,12 +295,12 @@ public final class LaunchDensity {
       }
       maxByMinuteOfDay[minuteOfDay] = max;
     }
-    return max;
+    return max + everyMinute;
   }
 
   /** The launches of one UTC minute of the hour (0-59) summed over the 168 hours of the week. */
   long sumOfMinuteOfHour(int minuteOfHour) {
-    return sumByMinuteOfHour[minuteOfHour];
+    return sumByMinuteOfHour[minuteOfHour] + 7 * 24 * everyMinute;
   }
 
   /** The most launches of one UTC minute of the hour (0-59) in any hour of the week. */
@@ -284,13 +313,13 @@ public final class LaunchDensity {
       }
       maxByMinuteOfHour[minuteOfHour] = max;
     }
-    return max;
+    return max + everyMinute;
   }
 
   /** Launches in one minute of the week (0 = Sunday 00:00 UTC). */
   public long launchesInMinute(int minuteOfWeek) {
     Objects.checkIndex(minuteOfWeek, MINUTES_PER_WEEK);
-    return launchesPerMinute[minuteOfWeek];
+    return launchesPerMinute[minuteOfWeek] + everyMinute;
   }
 
   /** The most launches in any one minute of the week. */
@@ -302,7 +331,7 @@ public final class LaunchDensity {
       }
       peak = most;
     }
-    return peak;
+    return peak + everyMinute;
   }
 
   /** Launches per week divided by minutes per week. */
@@ -321,11 +350,15 @@ public final class LaunchDensity {
 
   /** A copy of the {@value #MINUTES_PER_WEEK} buckets. */
   public long[] histogram() {
-    return Arrays.copyOf(launchesPerMinute, MINUTES_PER_WEEK);
+    long[] histogram = Arrays.copyOf(launchesPerMinute, MINUTES_PER_WEEK);
+    for (int minute = 0; minute < MINUTES_PER_WEEK; minute++) {
+      histogram[minute] += everyMinute;
+    }
+    return histogram;
   }
 
   long minuteLoad(int bucket) {
-    return launchesPerMinute[bucket];
+    return launchesPerMinute[bucket] + everyMinute;
   }
 
   long secondLoad(int second) {

@@ -154,6 +154,13 @@ class QuestionMarkResolverTest {
     assertEquals(0xaf63dc4c8601ec8cL, StableHash.fnv1a64("a"));
     assertEquals(0x85944171f73967e8L, StableHash.fnv1a64("foobar"));
     assertEquals(0xcbf29ce484222325L, StableHash.fnv1a64(""));
+    for (String[] pair :
+        new String[][] {{"billing-export", "minute"}, {"", ""}, {"zürich-täglich", "hour"}}) {
+      assertEquals(
+          StableHash.fnv1a64(pair[0] + "\u0000" + pair[1]),
+          StableHash.fnv1a64(pair[0], pair[1]),
+          "the hash of name and field without building their string: " + pair[0]);
+    }
     assertEquals(
         Map.of(
             ScheduleField.MINUTE,
