@@ -44,6 +44,9 @@ public final class LaunchDensity {
   /** The largest of the seven minutes of each entry, or -1 when a removal may have lowered it. */
   private final long[] maxByMinuteOfDay = new long[MINUTES_PER_DAY];
 
+  /** Whether some entry of {@link #maxByMinuteOfDay} is -1. */
+  private boolean someMaxOfDayStale;
+
   /**
    * Per UTC minute of the hour (60 entries): the launches summed over the 168 hours of the week,
    * and their largest. A job that runs every hour at one chosen minute ({@code ? * * * *}) touches
@@ -106,6 +109,7 @@ public final class LaunchDensity {
     System.arraycopy(sumByMinuteOfHour, 0, copy.sumByMinuteOfHour, 0, 60);
     System.arraycopy(maxByMinuteOfHour, 0, copy.maxByMinuteOfHour, 0, 60);
     copy.everyMinute = everyMinute;
+    copy.someMaxOfDayStale = someMaxOfDayStale;
     copy.peak = peak;
     copy.total = total;
     return copy;
@@ -265,6 +269,7 @@ public final class LaunchDensity {
     if (launches < 0) {
       peak = -1;
       maxByMinuteOfDay[ofDay] = -1;
+      someMaxOfDayStale = true;
       maxByMinuteOfHour[ofHour] = -1;
     } else {
       if (peak >= 0) {
@@ -278,6 +283,28 @@ public final class LaunchDensity {
       }
     }
     total += launches;
+  }
+
+  /**
+   * The per-minute-of-day maxima (1,440 entries) with every stale one computed again, without the
+   * every-minute load; the array itself, to be read and not changed.
+   */
+  long[] maxByMinuteOfDay() {
+    if (someMaxOfDayStale) {
+      for (int minuteOfDay = 0; minuteOfDay < MINUTES_PER_DAY; minuteOfDay++) {
+        maxOfMinuteOfDay(minuteOfDay);
+      }
+      someMaxOfDayStale = false;
+    }
+    return maxByMinuteOfDay;
+  }
+
+  /**
+   * The per-minute-of-day sums (1,440 entries) without the every-minute load; the array itself, to
+   * be read and not changed.
+   */
+  long[] sumByMinuteOfDay() {
+    return sumByMinuteOfDay;
   }
 
   /** The launches of one UTC minute of the day (0-1439) summed over the seven days of the week. */

@@ -155,6 +155,30 @@ public final class QuestionMarkResolver {
     int[] weekdays = candidates(jobName, ScheduleField.DAY_OF_WEEK, weekdayOpen, 7);
     int[] hours = candidates(jobName, ScheduleField.HOUR, hourOpen, 24);
     int[] minutes = candidates(jobName, ScheduleField.MINUTE, minuteOpen, 60);
+    if (useAggregates
+        && !weekdayOpen
+        && LaunchDensity.weekdaysOf(expression, -1) == EVERY_WEEKDAY
+        && (minuteOpen || Long.bitCount(matcher.minutes) == 1)) {
+      int[] minuteValues =
+          minuteOpen ? minutes : new int[] {Long.numberOfTrailingZeros(matcher.minutes)};
+      if (hourOpen || Long.bitCount(matcher.hours) == 1) {
+        int[] hourValues = hourOpen ? hours : new int[] {Long.numberOfTrailingZeros(matcher.hours)};
+        int best = leastLoadedTimeOfDay(hourValues, minuteValues, offsetMinutes, density);
+        if (hourOpen) {
+          chosen.put(ScheduleField.HOUR, hourValues[best / minuteValues.length]);
+        }
+        if (minuteOpen) {
+          chosen.put(ScheduleField.MINUTE, minuteValues[best % minuteValues.length]);
+        }
+        return;
+      }
+      if (!hourOpen && matcher.hours == EVERY_HOUR) {
+        chosen.put(
+            ScheduleField.MINUTE,
+            minuteValues[leastLoadedMinuteOfHour(minuteValues, offsetMinutes, density)]);
+        return;
+      }
+    }
     long bestMax = Long.MAX_VALUE;
     long bestSum = Long.MAX_VALUE;
     int bestWeekday = -1;
@@ -168,36 +192,6 @@ public final class QuestionMarkResolver {
           long minuteBits = minute >= 0 ? 1L << minute : matcher.minutes;
           long max = 0;
           long sum = 0;
-          // A candidate that runs every day at one minute of one hour, or every hour at one
-          // minute, touches exactly the minutes of one aggregate entry: its largest and its sum are
-          // the scan's result (offsets shift every touched minute alike, and 60 and 1,440 divide
-          // the week). This makes a daily or hourly ? cost 1,440 or 60 reads instead of 10,080.
-          if (useAggregates
-              && weekdayBits == EVERY_WEEKDAY
-              && Long.bitCount(minuteBits) == 1
-              && (hourBits == EVERY_HOUR || Long.bitCount(hourBits) == 1)) {
-            int minuteOfHour = Long.numberOfTrailingZeros(minuteBits);
-            if (hourBits == EVERY_HOUR) {
-              int entry = Math.floorMod(minuteOfHour - offsetMinutes, 60);
-              max = density.maxOfMinuteOfHour(entry);
-              sum = density.sumOfMinuteOfHour(entry);
-            } else {
-              int entry =
-                  Math.floorMod(
-                      Long.numberOfTrailingZeros(hourBits) * 60 + minuteOfHour - offsetMinutes,
-                      LaunchDensity.MINUTES_PER_DAY);
-              max = density.maxOfMinuteOfDay(entry);
-              sum = density.sumOfMinuteOfDay(entry);
-            }
-            if (max < bestMax || max == bestMax && sum < bestSum) {
-              bestMax = max;
-              bestSum = sum;
-              bestWeekday = weekday;
-              bestHour = hour;
-              bestMinute = minute;
-            }
-            continue;
-          }
           scan:
           for (long days = weekdayBits; days != 0; days &= days - 1) {
             int day = Long.numberOfTrailingZeros(days);
@@ -241,6 +235,63 @@ public final class QuestionMarkResolver {
     if (minuteOpen) {
       chosen.put(ScheduleField.MINUTE, bestMinute);
     }
+  }
+
+  /**
+   * For a job that runs every day at one time (hour and minute each chosen or fixed): the index,
+   * {@code hourIndex * minutes.length + minuteIndex}, of the first candidate in the given order
+   * whose seven minutes of the week have the least largest load, then the least total. Such a
+   * candidate touches exactly the seven minutes of one UTC minute of the day (the offset shifts
+   * them alike and 1,440 divides the week), so the density's per-minute-of-day maxima and sums are
+   * the scan's figures; its load from every-minute jobs is the same for every candidate and left
+   * out. 1,440 reads instead of 10,080 for a {@code ? ? * * *} job.
+   */
+  private static int leastLoadedTimeOfDay(
+      int[] hours, int[] minutes, int offsetMinutes, LaunchDensity density) {
+    long[] max = density.maxByMinuteOfDay();
+    long[] sum = density.sumByMinuteOfDay();
+    long bestMax = Long.MAX_VALUE;
+    long bestSum = Long.MAX_VALUE;
+    int best = -1;
+    for (int h = 0; h < hours.length; h++) {
+      int base = Math.floorMod(hours[h] * 60 - offsetMinutes, LaunchDensity.MINUTES_PER_DAY);
+      for (int m = 0; m < minutes.length; m++) {
+        int entry = base + minutes[m];
+        if (entry >= LaunchDensity.MINUTES_PER_DAY) {
+          entry -= LaunchDensity.MINUTES_PER_DAY;
+        }
+        long load = max[entry];
+        if (load < bestMax || load == bestMax && sum[entry] < bestSum) {
+          bestMax = load;
+          bestSum = sum[entry];
+          best = h * minutes.length + m;
+        }
+      }
+    }
+    return best;
+  }
+
+  /**
+   * For a job that runs every hour of every day at one chosen minute: the index of the first minute
+   * in the given order whose 168 minutes of the week have the least largest load, then the least
+   * total (the per-minute-of-hour aggregates, as {@link #leastLoadedTimeOfDay}).
+   */
+  private static int leastLoadedMinuteOfHour(
+      int[] minutes, int offsetMinutes, LaunchDensity density) {
+    long bestMax = Long.MAX_VALUE;
+    long bestSum = Long.MAX_VALUE;
+    int best = -1;
+    for (int m = 0; m < minutes.length; m++) {
+      int entry = Math.floorMod(minutes[m] - offsetMinutes, 60);
+      long load = density.maxOfMinuteOfHour(entry);
+      long total = density.sumOfMinuteOfHour(entry);
+      if (load < bestMax || load == bestMax && total < bestSum) {
+        bestMax = load;
+        bestSum = total;
+        best = m;
+      }
+    }
+    return best;
   }
 
   /**
