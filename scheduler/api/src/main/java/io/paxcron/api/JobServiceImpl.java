@@ -66,8 +66,18 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
   /** Largest page; larger requests are reduced to it. */
   public static final int MAX_PAGE_SIZE = 1000;
 
-  /** Most jobs in one Apply. */
-  public static final int MAX_APPLY_JOBS = 100;
+  /**
+   * Most jobs and deletions one Apply may hold on any replica (the ceiling of the setting {@code
+   * max-apply-jobs}): an Apply is one batch in one log command, and a batch holds at most this
+   * many.
+   */
+  public static final int MAX_APPLY_JOBS = JobBatchStateMachine.MAX_BATCH_COMMANDS;
+
+  /**
+   * The default of {@code max-apply-jobs}. Large batches are what makes bulk loads fast: a batch
+   * costs one log command, one fsync per replica and one round trip however many jobs it holds.
+   */
+  public static final int DEFAULT_MAX_APPLY_JOBS = MAX_APPLY_JOBS;
 
   /** Most WatchRuns streams open at once on one replica. */
   public static final int MAX_WATCHES = 1000;
@@ -79,10 +89,25 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
   private static final String RUNS_TOKEN = "runs-before:";
 
   private final CronCluster cluster;
+  private final int maxApplyJobs;
   private final AtomicInteger watches = new AtomicInteger();
 
+  /** A service whose Apply takes up to {@link #DEFAULT_MAX_APPLY_JOBS} entries. */
   public JobServiceImpl(CronCluster cluster) {
+    this(cluster, DEFAULT_MAX_APPLY_JOBS);
+  }
+
+  /**
+   * @param maxApplyJobs most jobs and deletions in one Apply (setting {@code max-apply-jobs},
+   *     1..{@link #MAX_APPLY_JOBS})
+   */
+  public JobServiceImpl(CronCluster cluster, int maxApplyJobs) {
+    if (maxApplyJobs < 1 || maxApplyJobs > MAX_APPLY_JOBS) {
+      throw new IllegalArgumentException(
+          "max-apply-jobs must be 1.." + MAX_APPLY_JOBS + ", got " + maxApplyJobs);
+    }
     this.cluster = cluster;
+    this.maxApplyJobs = maxApplyJobs;
   }
 
   // ------------------------------------------------------------------------------------ writes
@@ -130,18 +155,18 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
     List<FieldError> errors = sessionErrors(request.getClientId(), request.getRequestId());
     int count = request.getJobsCount();
     int deletes = request.getDeleteNamesCount();
-    if (count + deletes == 0 || count + deletes > MAX_APPLY_JOBS) {
+    if (count + deletes == 0 || count + deletes > maxApplyJobs) {
       errors.add(
           new FieldError(
               "jobs",
               "jobs and delete_names must hold 1.."
-                  + MAX_APPLY_JOBS
-                  + " entries together (MAX_APPLY_JOBS), got "
+                  + maxApplyJobs
+                  + " entries together (setting max-apply-jobs), got "
                   + (count + deletes)));
     }
     List<JobChange> changes = new ArrayList<>(count + deletes);
     Map<String, String> pathOf = new HashMap<>();
-    for (int i = 0; i < count && i < MAX_APPLY_JOBS; i++) {
+    for (int i = 0; i < count && i < maxApplyJobs; i++) {
       Job job = request.getJobs(i);
       String earlier = pathOf.putIfAbsent(job.getName(), "jobs[" + i + "]");
       if (earlier != null) {
@@ -161,7 +186,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
         case JobProtos.Converted.Invalid invalid -> errors.addAll(invalid.errors());
       }
     }
-    for (int i = 0; i < deletes && count + i < MAX_APPLY_JOBS; i++) {
+    for (int i = 0; i < deletes && count + i < maxApplyJobs; i++) {
       String name = request.getDeleteNames(i);
       String path = "delete_names[" + i + "]";
       String earlier = pathOf.putIfAbsent(name, path);

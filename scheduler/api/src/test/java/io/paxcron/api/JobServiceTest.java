@@ -336,6 +336,42 @@ class JobServiceTest {
   }
 
   @Test
+  void applyOfTheDefaultMaximumWritesEveryJobInOneSlotAndOneMoreIsRefusedNamingTheSetting() {
+    ApplyJobsRequest.Builder full =
+        ApplyJobsRequest.newBuilder().setClientId(CLIENT).setRequestId(++requestId);
+    for (int i = 0; i < JobServiceImpl.DEFAULT_MAX_APPLY_JOBS; i++) {
+      full.addJobs(ApiHarness.job(String.format("bulk-%04d", i), "? ? * * *"));
+    }
+    var response = jobs.apply(full.build());
+    assertEquals(JobServiceImpl.DEFAULT_MAX_APPLY_JOBS, response.getResultsCount());
+    assertEquals(
+        1,
+        response.getResultsList().stream().map(r -> r.getVersion()).distinct().count(),
+        "one slot");
+
+    ApplyJobsRequest.Builder tooMany =
+        full.setRequestId(++requestId).addJobs(ApiHarness.job("one-too-many", "@daily"));
+    StatusRuntimeException error =
+        assertThrows(StatusRuntimeException.class, () -> jobs.apply(tooMany.build()));
+    assertEquals(Status.Code.INVALID_ARGUMENT, error.getStatus().getCode());
+    assertTrue(
+        error.getStatus().getDescription().contains("setting max-apply-jobs"),
+        error.getStatus().getDescription());
+    assertEquals(
+        JobServiceImpl.DEFAULT_MAX_APPLY_JOBS,
+        jobs.list(ListJobsRequest.newBuilder().setPageSize(1000).build()).getJobsCount());
+  }
+
+  @Test
+  void maxApplyJobsOutsideItsRangeIsRefusedNamingTheSetting() {
+    IllegalArgumentException error =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new JobServiceImpl(harness.cluster, JobServiceImpl.MAX_APPLY_JOBS + 1));
+    assertEquals("max-apply-jobs must be 1..1000, got 1001", error.getMessage());
+  }
+
+  @Test
   void applyDeletesNamedJobsInTheSameSlotAsItsPuts() {
     long old = put(ApiHarness.job("old", "@hourly")).getVersion();
     var response =

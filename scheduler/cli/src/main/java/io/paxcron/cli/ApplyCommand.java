@@ -90,7 +90,7 @@ public final class ApplyCommand extends CliCommand {
                     + " changes; one apply holds at"
                     + " most "
                     + JobServiceImpl.MAX_APPLY_JOBS
-                    + " (MAX_APPLY_JOBS): split the file");
+                    + " (the largest a replica's max-apply-jobs allows): split the file");
         return ExitCodes.ERROR;
       }
       List<Job> puts = new ArrayList<>();

@@ -94,6 +94,18 @@ final class BinaryReader {
 
   String readString() {
     byte[] bytes = readBytes();
+    // Nearly every string of a command (names, schedules, zones, argv) is ASCII: decoded without
+    // building a strict decoder, with the same result (ASCII is valid UTF-8 and decodes 1:1).
+    boolean ascii = true;
+    for (byte b : bytes) {
+      if (b < 0) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      return new String(bytes, StandardCharsets.US_ASCII);
+    }
     try {
       return StandardCharsets.UTF_8
           .newDecoder()

@@ -205,12 +205,11 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   private record Cursor(Instant instant, String job) implements Comparable<Cursor> {
-    private static final Comparator<Cursor> ORDER =
-        Comparator.comparing(Cursor::instant).thenComparing(Cursor::job);
-
+    /** By instant, then job name (written out: the due-run index compares on every put). */
     @Override
     public int compareTo(Cursor other) {
-      return ORDER.compare(this, other);
+      int byInstant = instant.compareTo(other.instant);
+      return byInstant != 0 ? byInstant : job.compareTo(other.job);
     }
   }
 

@@ -6,11 +6,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
  * Turns expression text into a {@link CronExpression}, or rejects it with the field, the 1-based
- * column and the reason. Stateless; every method is a pure function of its arguments.
+ * column and the reason. Every method is a pure function of its arguments; the only state is a
+ * bounded cache of parsed expressions, which returns what parsing again would.
  *
  * <p>Vixie semantics follow the Vixie cron 4.1 {@code entry.c} parser: a day field "is *" when its
  * text starts with {@code *} (so {@code *}{@code /2} counts as unrestricted for the
@@ -104,6 +106,41 @@ final class CronParser {
    * NextFire.Exhausted}.
    */
   static CronExpression parse(String text, Syntax syntax, boolean requireFires) {
+    ParseKey key = new ParseKey(text, syntax, requireFires);
+    CronExpression known = PARSED.get(key);
+    if (known != null) {
+      return known;
+    }
+    CronExpression parsed = parseUncached(text, syntax, requireFires);
+    if (PARSED.size() >= MAX_PARSED_KEPT) {
+      PARSED.clear();
+    }
+    PARSED.put(key, parsed);
+    return parsed;
+  }
+
+  /** What an expression is parsed from: its exact text (columns matter), syntax and strictness. */
+  private record ParseKey(String text, Syntax syntax, boolean requireFires) {}
+
+  /**
+   * Most parsed expressions kept. A million jobs share a few thousand distinct schedule texts (and
+   * resolved {@code ?} texts); past this the cache is emptied and refills with those in use.
+   */
+  static final int MAX_PARSED_KEPT = 8192;
+
+  /**
+   * Expressions already parsed, by text, syntax and strictness. A put parses its schedule several
+   * times (the API's check, the leader's {@code ?} resolution, the state machine's validation and
+   * apply, on every replica), and most jobs share their schedule text with many others, so parsing
+   * dominated the cost of a put. Parsing is a pure function and a {@link CronExpression} is
+   * immutable, so a kept result is exactly what parsing again would return; only successes are kept
+   * (an invalid text is parsed again, to report its error). Thread-safe: replicas parse on their
+   * loop thread, the API on gRPC threads.
+   */
+  private static final ConcurrentHashMap<ParseKey, CronExpression> PARSED =
+      new ConcurrentHashMap<>();
+
+  private static CronExpression parseUncached(String text, Syntax syntax, boolean requireFires) {
     if (text.length() > MAX_EXPRESSION_LENGTH) {
       throw new InvalidScheduleException(
           "expression",

@@ -24,10 +24,45 @@ public final class LaunchDensity {
   public static final int MINUTES_PER_WEEK = 10_080;
   static final int MINUTES_PER_DAY = 1_440;
 
+  private static final long EVERY_WEEKDAY = CronParser.rangeBits(0, 6);
+  private static final long EVERY_HOUR = CronParser.rangeBits(0, 23);
+  private static final long EVERY_MINUTE_OF_HOUR = CronParser.rangeBits(0, 59);
+
   private final long[] launchesPerMinute = new long[MINUTES_PER_WEEK];
   private final long[] loadBySecond = new long[60];
   private final long[] loadByDayOfMonth = new long[32];
   private final long[] loadByMonth = new long[13];
+
+  /**
+   * Per UTC minute of the day (1,440 entries): the launches of that minute summed over the seven
+   * days of the week, and their largest. A {@code ?} job that runs every day at one chosen time
+   * ({@code ? ? * * *}) touches exactly the seven minutes of one entry, so {@link
+   * QuestionMarkResolver} reads one entry per candidate time instead of seven minutes.
+   */
+  private final long[] sumByMinuteOfDay = new long[MINUTES_PER_DAY];
+
+  /** The largest of the seven minutes of each entry, or -1 when a removal may have lowered it. */
+  private final long[] maxByMinuteOfDay = new long[MINUTES_PER_DAY];
+
+  /** Whether some entry of {@link #maxByMinuteOfDay} is -1. */
+  private boolean someMaxOfDayStale;
+
+  /**
+   * Per UTC minute of the hour (60 entries): the launches summed over the 168 hours of the week,
+   * and their largest. A job that runs every hour at one chosen minute ({@code ? * * * *}) touches
+   * exactly the 168 minutes of one entry.
+   */
+  private final long[] sumByMinuteOfHour = new long[60];
+
+  /** The largest of the 168 minutes of each entry, or -1 when a removal may have lowered it. */
+  private final long[] maxByMinuteOfHour = new long[60];
+
+  /**
+   * Launches in every minute of the week from jobs that run every minute (every-second and
+   * every-minute jobs), kept as one count instead of 10,080 increments per job; every per-minute
+   * figure below adds it.
+   */
+  private long everyMinute;
 
   /** The most launches in one minute, or -1 when a removal may have lowered it. */
   private long peak;
@@ -69,6 +104,12 @@ public final class LaunchDensity {
     System.arraycopy(loadBySecond, 0, copy.loadBySecond, 0, loadBySecond.length);
     System.arraycopy(loadByDayOfMonth, 0, copy.loadByDayOfMonth, 0, loadByDayOfMonth.length);
     System.arraycopy(loadByMonth, 0, copy.loadByMonth, 0, loadByMonth.length);
+    System.arraycopy(sumByMinuteOfDay, 0, copy.sumByMinuteOfDay, 0, MINUTES_PER_DAY);
+    System.arraycopy(maxByMinuteOfDay, 0, copy.maxByMinuteOfDay, 0, MINUTES_PER_DAY);
+    System.arraycopy(sumByMinuteOfHour, 0, copy.sumByMinuteOfHour, 0, 60);
+    System.arraycopy(maxByMinuteOfHour, 0, copy.maxByMinuteOfHour, 0, 60);
+    copy.everyMinute = everyMinute;
+    copy.someMaxOfDayStale = someMaxOfDayStale;
     copy.peak = peak;
     copy.total = total;
     return copy;
@@ -115,12 +156,19 @@ public final class LaunchDensity {
     CronMatcher matcher = cron.matcher();
     int offsetMinutes = Math.floorDiv(zone.getRules().getOffset(reference).getTotalSeconds(), 60);
     long perMinute = sign * (long) Long.bitCount(matcher.seconds);
-    forEachMinute(
-        weekdaysOf(cron, -1),
-        matcher.hours,
-        matcher.minutes,
-        offsetMinutes,
-        bucket -> addToMinute(bucket, perMinute));
+    long weekdays = weekdaysOf(cron, -1);
+    if (weekdays == EVERY_WEEKDAY
+        && matcher.hours == EVERY_HOUR
+        && matcher.minutes == EVERY_MINUTE_OF_HOUR) {
+      addToEveryMinute(perMinute);
+    } else {
+      forEachMinute(
+          weekdays,
+          matcher.hours,
+          matcher.minutes,
+          offsetMinutes,
+          bucket -> addToMinute(bucket, perMinute));
+    }
     for (long bits = matcher.seconds; bits != 0; bits &= bits - 1) {
       count(loadBySecond, Long.numberOfTrailingZeros(bits), sign);
     }
@@ -134,6 +182,16 @@ public final class LaunchDensity {
         count(loadByMonth, Long.numberOfTrailingZeros(bits), sign);
       }
     }
+  }
+
+  private void addToEveryMinute(long launches) {
+    long value = everyMinute + launches;
+    if (value < 0) {
+      throw new IllegalStateException(
+          "removed a job that was not added: the every-minute load went below zero");
+    }
+    everyMinute = value;
+    total += launches * MINUTES_PER_WEEK;
   }
 
   private static void count(long[] counts, int index, int sign) {
@@ -204,18 +262,91 @@ public final class LaunchDensity {
           "removed a job that was not added: minute " + minute + " went below zero");
     }
     launchesPerMinute[minute] = value;
+    int ofDay = minute % MINUTES_PER_DAY;
+    int ofHour = minute % 60;
+    sumByMinuteOfDay[ofDay] += launches;
+    sumByMinuteOfHour[ofHour] += launches;
     if (launches < 0) {
       peak = -1;
-    } else if (peak >= 0) {
-      peak = Math.max(peak, value);
+      maxByMinuteOfDay[ofDay] = -1;
+      someMaxOfDayStale = true;
+      maxByMinuteOfHour[ofHour] = -1;
+    } else {
+      if (peak >= 0) {
+        peak = Math.max(peak, value);
+      }
+      if (maxByMinuteOfDay[ofDay] >= 0) {
+        maxByMinuteOfDay[ofDay] = Math.max(maxByMinuteOfDay[ofDay], value);
+      }
+      if (maxByMinuteOfHour[ofHour] >= 0) {
+        maxByMinuteOfHour[ofHour] = Math.max(maxByMinuteOfHour[ofHour], value);
+      }
     }
     total += launches;
+  }
+
+  /**
+   * The per-minute-of-day maxima (1,440 entries) with every stale one computed again, without the
+   * every-minute load; the array itself, to be read and not changed.
+   */
+  long[] maxByMinuteOfDay() {
+    if (someMaxOfDayStale) {
+      for (int minuteOfDay = 0; minuteOfDay < MINUTES_PER_DAY; minuteOfDay++) {
+        maxOfMinuteOfDay(minuteOfDay);
+      }
+      someMaxOfDayStale = false;
+    }
+    return maxByMinuteOfDay;
+  }
+
+  /**
+   * The per-minute-of-day sums (1,440 entries) without the every-minute load; the array itself, to
+   * be read and not changed.
+   */
+  long[] sumByMinuteOfDay() {
+    return sumByMinuteOfDay;
+  }
+
+  /** The launches of one UTC minute of the day (0-1439) summed over the seven days of the week. */
+  long sumOfMinuteOfDay(int minuteOfDay) {
+    return sumByMinuteOfDay[minuteOfDay] + 7 * everyMinute;
+  }
+
+  /** The most launches of one UTC minute of the day (0-1439) on any day of the week. */
+  long maxOfMinuteOfDay(int minuteOfDay) {
+    long max = maxByMinuteOfDay[minuteOfDay];
+    if (max < 0) {
+      max = 0;
+      for (int bucket = minuteOfDay; bucket < MINUTES_PER_WEEK; bucket += MINUTES_PER_DAY) {
+        max = Math.max(max, launchesPerMinute[bucket]);
+      }
+      maxByMinuteOfDay[minuteOfDay] = max;
+    }
+    return max + everyMinute;
+  }
+
+  /** The launches of one UTC minute of the hour (0-59) summed over the 168 hours of the week. */
+  long sumOfMinuteOfHour(int minuteOfHour) {
+    return sumByMinuteOfHour[minuteOfHour] + 7 * 24 * everyMinute;
+  }
+
+  /** The most launches of one UTC minute of the hour (0-59) in any hour of the week. */
+  long maxOfMinuteOfHour(int minuteOfHour) {
+    long max = maxByMinuteOfHour[minuteOfHour];
+    if (max < 0) {
+      max = 0;
+      for (int bucket = minuteOfHour; bucket < MINUTES_PER_WEEK; bucket += 60) {
+        max = Math.max(max, launchesPerMinute[bucket]);
+      }
+      maxByMinuteOfHour[minuteOfHour] = max;
+    }
+    return max + everyMinute;
   }
 
   /** Launches in one minute of the week (0 = Sunday 00:00 UTC). */
   public long launchesInMinute(int minuteOfWeek) {
     Objects.checkIndex(minuteOfWeek, MINUTES_PER_WEEK);
-    return launchesPerMinute[minuteOfWeek];
+    return launchesPerMinute[minuteOfWeek] + everyMinute;
   }
 
   /** The most launches in any one minute of the week. */
@@ -227,7 +358,7 @@ public final class LaunchDensity {
       }
       peak = most;
     }
-    return peak;
+    return peak + everyMinute;
   }
 
   /** Launches per week divided by minutes per week. */
@@ -246,11 +377,15 @@ public final class LaunchDensity {
 
   /** A copy of the {@value #MINUTES_PER_WEEK} buckets. */
   public long[] histogram() {
-    return Arrays.copyOf(launchesPerMinute, MINUTES_PER_WEEK);
+    long[] histogram = Arrays.copyOf(launchesPerMinute, MINUTES_PER_WEEK);
+    for (int minute = 0; minute < MINUTES_PER_WEEK; minute++) {
+      histogram[minute] += everyMinute;
+    }
+    return histogram;
   }
 
   long minuteLoad(int bucket) {
-    return launchesPerMinute[bucket];
+    return launchesPerMinute[bucket] + everyMinute;
   }
 
   long secondLoad(int second) {

@@ -4,6 +4,7 @@ import java.time.ZoneId;
 import java.time.zone.ZoneRulesProvider;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Validates the IANA time-zone ids users give for their jobs. */
 public final class ScheduleZone {
@@ -16,6 +17,12 @@ public final class ScheduleZone {
    */
   private static final Set<String> KNOWN_IDS = Set.copyOf(ZoneRulesProvider.getAvailableZoneIds());
 
+  /**
+   * Zones already looked up, by id: at most the few hundred known ids, since only those are kept.
+   * {@link ZoneId#of} checks the id's syntax and finds its rules on every call.
+   */
+  private static final ConcurrentHashMap<String, ZoneId> ZONES = new ConcurrentHashMap<>();
+
   private ScheduleZone() {}
 
   /**
@@ -27,6 +34,10 @@ public final class ScheduleZone {
    */
   public static ZoneId parse(String id) {
     Objects.requireNonNull(id, "id");
+    ZoneId known = ZONES.get(id);
+    if (known != null) {
+      return known;
+    }
     if (id.isEmpty()) {
       throw new InvalidScheduleException(
           "time-zone", 1, "empty time-zone id; expected an IANA name such as Europe/Berlin");
@@ -45,6 +56,8 @@ public final class ScheduleZone {
               + id
               + "'; expected an IANA name such as Europe/Berlin, America/New_York or UTC (case-sensitive)");
     }
-    return ZoneId.of(id);
+    ZoneId zone = ZoneId.of(id);
+    ZONES.put(id, zone);
+    return zone;
   }
 }

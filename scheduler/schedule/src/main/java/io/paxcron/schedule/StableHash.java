@@ -29,7 +29,37 @@ final class StableHash {
    * constants) before the remainder.
    */
   static int pick(String jobName, ScheduleField field, int bound) {
-    return (int) Long.remainderUnsigned(mix(fnv1a64(jobName + "\u0000" + field.label())), bound);
+    return (int) Long.remainderUnsigned(mix(fnv1a64(jobName, field.label())), bound);
+  }
+
+  /**
+   * {@code fnv1a64(first + "\u0000" + second)} without building the string or its bytes when both
+   * are ASCII (job names always are), where each character is its own UTF-8 byte.
+   */
+  static long fnv1a64(String first, String second) {
+    if (!isAscii(first) || !isAscii(second)) {
+      return fnv1a64(first + "\u0000" + second);
+    }
+    long hash = OFFSET_BASIS;
+    for (int i = 0; i < first.length(); i++) {
+      hash ^= first.charAt(i);
+      hash *= PRIME;
+    }
+    hash *= PRIME; // the separator byte 0: xor with 0 leaves the hash as it is
+    for (int i = 0; i < second.length(); i++) {
+      hash ^= second.charAt(i);
+      hash *= PRIME;
+    }
+    return hash;
+  }
+
+  private static boolean isAscii(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static long mix(long hash) {

@@ -80,4 +80,35 @@ class LaunchDensityTest {
     assertEquals(
         "removed a job that was not added: minute 240 went below zero", error.getMessage());
   }
+
+  @Test
+  void jobsThatRunEveryMinuteCountInEveryMinuteOfTheWeekLikeAnyOther() {
+    LaunchDensity density = new LaunchDensity();
+    density.add(CronExpression.parse("* * * * *"), BERLIN, REFERENCE);
+    density.add(CronExpression.parse("*/20 * * * * *"), BERLIN, REFERENCE);
+    density.add(CronExpression.parse("0 5 * * *"), BERLIN, REFERENCE);
+    long[] expected = new long[LaunchDensity.MINUTES_PER_WEEK];
+    java.util.Arrays.fill(expected, 4);
+    for (int day = 0; day < 7; day++) {
+      expected[day * 1440 + 4 * 60]++; // 05:00 in Berlin is 04:00 UTC
+    }
+    LaunchDensity same = LaunchDensity.ofHistogram(expected);
+    assertArrayEquals(expected, density.histogram());
+    assertEquals(5, density.peakLaunchesPerMinute());
+    assertEquals(same.launchesPerWeek(), density.launchesPerWeek());
+    assertEquals(4, density.launchesInMinute(9_999));
+    for (int minute : new int[] {0, 240, 1439}) {
+      assertEquals(same.maxOfMinuteOfDay(minute), density.maxOfMinuteOfDay(minute));
+      assertEquals(same.sumOfMinuteOfDay(minute), density.sumOfMinuteOfDay(minute));
+      assertEquals(same.maxOfMinuteOfHour(minute % 60), density.maxOfMinuteOfHour(minute % 60));
+      assertEquals(same.sumOfMinuteOfHour(minute % 60), density.sumOfMinuteOfHour(minute % 60));
+    }
+    density.remove(CronExpression.parse("* * * * *"), BERLIN, REFERENCE);
+    density.remove(CronExpression.parse("*/20 * * * * *"), BERLIN, REFERENCE);
+    assertEquals(1, density.peakLaunchesPerMinute());
+    assertEquals(7, density.launchesPerWeek());
+    assertThrows(
+        IllegalStateException.class,
+        () -> density.remove(CronExpression.parse("* * * * *"), BERLIN, REFERENCE));
+  }
 }

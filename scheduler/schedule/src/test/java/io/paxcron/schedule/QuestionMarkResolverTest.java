@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -152,6 +154,13 @@ class QuestionMarkResolverTest {
     assertEquals(0xaf63dc4c8601ec8cL, StableHash.fnv1a64("a"));
     assertEquals(0x85944171f73967e8L, StableHash.fnv1a64("foobar"));
     assertEquals(0xcbf29ce484222325L, StableHash.fnv1a64(""));
+    for (String[] pair :
+        new String[][] {{"billing-export", "minute"}, {"", ""}, {"zürich-täglich", "hour"}}) {
+      assertEquals(
+          StableHash.fnv1a64(pair[0] + "\u0000" + pair[1]),
+          StableHash.fnv1a64(pair[0], pair[1]),
+          "the hash of name and field without building their string: " + pair[0]);
+    }
     assertEquals(
         Map.of(
             ScheduleField.MINUTE,
@@ -213,5 +222,57 @@ class QuestionMarkResolverTest {
     assertEquals(
         Map.of(ScheduleField.MINUTE, 0, ScheduleField.HOUR, 0, ScheduleField.DAY_OF_WEEK, 0),
         resolution.chosen());
+  }
+
+  /**
+   * The resolver reads the density's per-minute-of-day and per-minute-of-hour aggregates for daily
+   * and hourly {@code ?} jobs; they must choose exactly what reading every touched minute chooses,
+   * with jobs removed again (the aggregates' maxima go stale) and zones whose offsets are not whole
+   * hours.
+   */
+  @Test
+  void aggregatesChooseTheSameValuesAsReadingEveryMinute() {
+    java.util.SplittableRandom random = Seeds.random();
+    List<String> texts =
+        List.of(
+            "? ? * * *",
+            "? * * * *",
+            "0 ? * * *",
+            "? 3 * * *",
+            "? ? * * 1-5",
+            "? ? * * ?",
+            "? ? ? * *",
+            "? ? * * *",
+            "*/5 * * * *",
+            "? * * * * *",
+            "17 ? * * *");
+    List<ZoneId> zones =
+        List.of(
+            ZoneOffset.UTC,
+            ZoneId.of("Asia/Kathmandu"),
+            ZoneId.of("America/St_Johns"),
+            ZoneId.of("Europe/Berlin"));
+    LaunchDensity density = new LaunchDensity();
+    List<Object[]> added = new ArrayList<>();
+    for (int i = 0; i < 2_000; i++) {
+      if (!added.isEmpty() && random.nextInt(5) == 0) {
+        Object[] gone = added.remove(random.nextInt(added.size()));
+        density.remove((Schedule) gone[0], (ZoneId) gone[1], REFERENCE);
+        continue;
+      }
+      String name = "job-" + i;
+      CronExpression expression = CronExpression.parse(texts.get(random.nextInt(texts.size())));
+      ZoneId zone = zones.get(random.nextInt(zones.size()));
+      Resolution fast =
+          QuestionMarkResolver.resolve(name, expression, zone, REFERENCE, density, true);
+      Resolution scanned =
+          QuestionMarkResolver.resolve(name, expression, zone, REFERENCE, density, false);
+      assertEquals(
+          scanned.chosen(),
+          fast.chosen(),
+          "job " + i + " '" + expression.text() + "' in " + zone + Seeds.replay());
+      density.add(fast.resolved(), zone, REFERENCE);
+      added.add(new Object[] {fast.resolved(), zone});
+    }
   }
 }

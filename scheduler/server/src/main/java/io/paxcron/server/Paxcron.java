@@ -154,6 +154,11 @@ public final class Paxcron implements Callable<Integer> {
     String maxLedgerRecords;
 
     @Option(
+        names = "--max-apply-jobs",
+        description = "Most jobs and deletions in one Apply request (1000, at most 1000).")
+    String maxApplyJobs;
+
+    @Option(
         names = "--state-machine",
         description =
             "cron (default: the job API) or kv (the log's key-value store, for the log benchmark).")
@@ -238,6 +243,7 @@ public final class Paxcron implements Callable<Integer> {
         flag(settings, "snapshot-every-entries", snapshotEvery);
         flag(settings, "max-jobs", maxJobs);
         flag(settings, "max-ledger-records", maxLedgerRecords);
+        flag(settings, "max-apply-jobs", maxApplyJobs);
         flag(settings, "state-machine", stateMachine);
         flag(settings, "http-port", httpPort);
         flag(settings, "metrics-per-job", metricsPerJob);

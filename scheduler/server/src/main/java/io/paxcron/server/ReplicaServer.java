@@ -165,7 +165,7 @@ public final class ReplicaServer implements AutoCloseable {
       // The leader's clock stamps job changes; the cron state machine only sees the stamps.
       ReplicaCronCluster cluster =
           new ReplicaCronCluster(node, secured, clientAddresses, java.time.InstantSource.system());
-      api.addService(new JobServiceImpl(cluster))
+      api.addService(new JobServiceImpl(cluster, config.maxApplyJobs()))
           .addService(new ClusterServiceImpl(cluster, backupControl))
           .addService(
               new AccessServiceImpl(

@@ -1,5 +1,6 @@
 package io.paxcron.server;
 
+import io.paxcron.api.JobServiceImpl;
 import io.paxcron.paxos.transport.TlsConfig;
 import io.paxcron.scheduler.CronLimits;
 import java.io.IOException;
@@ -30,6 +31,7 @@ import java.util.TreeMap;
  * snapshot-every-entries = 10000     # optional
  * max-jobs = 1000000                 # optional: most jobs; the same on every replica
  * max-ledger-records = 1000000       # optional: run records kept; the same on every replica
+ * max-apply-jobs = 1000              # optional: most jobs and deletions in one Apply request
  * tls-cert = /etc/paxcron/replica.pem  # optional, all three together: mutual TLS between replicas
  * tls-key = /etc/paxcron/replica.key
  * tls-trust = /etc/paxcron/ca.pem
@@ -62,6 +64,7 @@ public record ServerConfig(
     BackupSettings backup,
     SecuritySettings security,
     CronLimits limits,
+    int maxApplyJobs,
     boolean join) {
 
   /**
@@ -182,7 +185,7 @@ public record ServerConfig(
    * cluster-id}, {@code data-dir}, {@code peer.<id>}, {@code backup-dir}, {@code
    * snapshot-every-entries}, {@code tls-cert}, {@code tls-key}, {@code tls-trust}, {@code
    * state-machine}, {@code http-port}, {@code metrics-per-job}, {@code max-jobs}, {@code
-   * max-ledger-records}.
+   * max-ledger-records}, {@code max-apply-jobs}.
    */
   public static ServerConfig from(Map<String, Setting> settings) throws ConfigException {
     List<String> problems = new ArrayList<>();
@@ -201,6 +204,7 @@ public record ServerConfig(
     BackupSettings backup = BackupSettings.NONE;
     SecuritySettings security = SecuritySettings.NONE;
     CronLimits limits = CronLimits.DEFAULT;
+    int maxApplyJobs = JobServiceImpl.DEFAULT_MAX_APPLY_JOBS;
     Map<Integer, Peer> peers = new TreeMap<>();
     Map<String, String> portOwners = new HashMap<>();
     Map<String, Setting> tlsFiles = new TreeMap<>();
@@ -294,6 +298,12 @@ public record ServerConfig(
             limits = limits.withMaxLedgerRecords(parsed);
           }
         }
+        case "max-apply-jobs" -> {
+          Integer parsed = parseInt(value, where, key, 1, JobServiceImpl.MAX_APPLY_JOBS, problems);
+          if (parsed != null) {
+            maxApplyJobs = parsed;
+          }
+        }
         case "snapshot-every-entries" -> {
           Integer parsed = parseInt(value, where, key, 1, Integer.MAX_VALUE, problems);
           if (parsed != null) {
@@ -335,7 +345,7 @@ public record ServerConfig(
                     + "'; known: id, cluster-id, "
                     + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, tls-cert, tls-key,"
                     + " tls-trust, state-machine, http-port, metrics-per-job, max-jobs,"
-                    + " max-ledger-records, join"
+                    + " max-ledger-records, max-apply-jobs, join"
                     + BACKUP_KEYS
                     + ", "
                     + String.join(", ", SecuritySettings.KEYS));
@@ -422,6 +432,7 @@ public record ServerConfig(
         backup,
         security,
         limits,
+        maxApplyJobs,
         join);
   }
 

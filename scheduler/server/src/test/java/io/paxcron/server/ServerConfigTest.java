@@ -142,7 +142,7 @@ class ServerConfigTest {
         List.of(
             "--colour: unknown setting 'colour'; known: id, cluster-id, data-dir, peer.<id>,"
                 + " backup-dir, snapshot-every-entries, tls-cert, tls-key, tls-trust, state-machine,"
-                + " http-port, metrics-per-job, max-jobs, max-ledger-records, join, backup-target,"
+                + " http-port, metrics-per-job, max-jobs, max-ledger-records, max-apply-jobs, join, backup-target,"
                 + " backup-interval, backup-every-entries,"
                 + " backup-keep, backup-max-age, backup-timeout,"
                 + " api-tls-cert, api-tls-key, api-tls-client-trust, auth, insecure, write-rate-limit,"
@@ -261,8 +261,11 @@ class ServerConfigTest {
                 "max-jobs",
                 "2000000",
                 "max-ledger-records",
-                "5000000"));
+                "5000000",
+                "max-apply-jobs",
+                "250"));
     assertEquals(new io.paxcron.scheduler.CronLimits(2_000_000, 5_000_000), set.limits());
+    assertEquals(250, set.maxApplyJobs());
 
     ServerConfig.ConfigException error =
         assertThrows(
@@ -281,11 +284,14 @@ class ServerConfigTest {
                         "max-jobs",
                         "0",
                         "max-ledger-records",
-                        "lots")));
+                        "lots",
+                        "max-apply-jobs",
+                        "1001")));
     assertEquals(
         List.of(
             "--max-jobs: max-jobs 0 is outside 1..10000000",
-            "--max-ledger-records: max-ledger-records 'lots' is not a whole number"),
+            "--max-ledger-records: max-ledger-records 'lots' is not a whole number",
+            "--max-apply-jobs: max-apply-jobs 1001 is outside 1..1000"),
         error.problems());
   }
 
