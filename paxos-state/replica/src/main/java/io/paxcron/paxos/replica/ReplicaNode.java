@@ -110,7 +110,15 @@ public final class ReplicaNode implements AutoCloseable {
   private long readySequence;
   private long durableThrough;
   private CompletableFuture<Void> lastWrite = CompletableFuture.completedFuture(null);
-  private final Map<Long, PendingProposal> pendingProposals = new HashMap<>();
+
+  /**
+   * Proposals waiting for their answer, by session and sequence: a client may pipeline several
+   * sequences of one session (the leader's dispatcher does), and each is answered when its command
+   * is applied (every chosen command is, a stale retry included) or rejected, or fails when
+   * leadership is lost.
+   */
+  private final Map<ProposalKey, PendingProposal> pendingProposals = new HashMap<>();
+
   private final Map<Long, ReadTask> pendingReads = new HashMap<>();
   private final ArrayDeque<ConfirmedRead> confirmedReads = new ArrayDeque<>();
   private final java.util.List<Runnable> appliedListeners =
@@ -138,6 +146,8 @@ public final class ReplicaNode implements AutoCloseable {
   private record Held(long sequence, Ready ready, boolean needsOwnWrite) {}
 
   private record PendingProposal(long sequence, CompletableFuture<Applied> future) {}
+
+  private record ProposalKey(long clientId, long sequence) {}
 
   /** A read waiting for the leader's confirmation, then answered on the loop. */
   private interface ReadTask {
@@ -246,13 +256,15 @@ public final class ReplicaNode implements AutoCloseable {
             return;
           }
           PendingProposal previous =
-              pendingProposals.put(clientId, new PendingProposal(sequence, future));
+              pendingProposals.put(
+                  new ProposalKey(clientId, sequence), new PendingProposal(sequence, future));
           if (previous != null && previous.future() != future) {
+            // The same sequence proposed again (a retry): the newest call gets the answer.
             observer.onProposalFailed();
             previous
                 .future()
                 .completeExceptionally(
-                    new IllegalStateException("superseded by sequence " + sequence));
+                    new IllegalStateException("superseded by a retry of sequence " + sequence));
           }
           process(replica.propose(nowMillis(), command));
         })) {
@@ -573,9 +585,10 @@ public final class ReplicaNode implements AutoCloseable {
     }
     for (LogEntry entry : ready.toApply()) {
       for (SessionStateMachine.Applied applied : sessions.apply(entry)) {
-        PendingProposal pending = pendingProposals.get(applied.command().clientId());
-        if (pending != null && pending.sequence() == applied.command().sequence()) {
-          pendingProposals.remove(applied.command().clientId());
+        PendingProposal pending =
+            pendingProposals.remove(
+                new ProposalKey(applied.command().clientId(), applied.command().sequence()));
+        if (pending != null) {
           observer.onProposalCommitted();
           pending.future().complete(new Applied(applied.slot(), applied.result()));
         }
@@ -606,10 +619,10 @@ public final class ReplicaNode implements AutoCloseable {
       }
     }
     for (Ready.ProposalRejected rejected : ready.rejected()) {
-      long clientId = rejected.command().clientId();
-      PendingProposal pending = pendingProposals.get(clientId);
-      if (pending != null && pending.sequence() == rejected.command().sequence()) {
-        pendingProposals.remove(clientId);
+      PendingProposal pending =
+          pendingProposals.remove(
+              new ProposalKey(rejected.command().clientId(), rejected.command().sequence()));
+      if (pending != null) {
         observer.onProposalFailed();
         pending
             .future()
