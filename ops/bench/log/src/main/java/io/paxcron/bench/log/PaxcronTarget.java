@@ -20,7 +20,7 @@ import java.util.concurrent.locks.LockSupport;
  * in {@code -Dpaxcron.server.classpath}. A write is one {@code put} of the log's key-value state
  * machine under the client's own key, acknowledged after a majority accepted it durably and the
  * leader applied it; clients share {@code --connections} connections per replica round-robin, as
- * for etcd and ZooKeeper.
+ * for etcd and ZooKeeper. The write rate limit is set out of reach (see {@link #start}).
  */
 final class PaxcronTarget implements LogTarget {
 
@@ -107,7 +107,12 @@ final class PaxcronTarget implements LogTarget {
                   "--data-dir",
                   dir.resolve("data").toString(),
                   "--state-machine",
-                  "kv"));
+                  "kv",
+                  // The per-client write rate limit (docs/security.md, default 50/s per address)
+                  // would cap every loopback client together at 50 writes/s; etcd and ZooKeeper
+                  // run without one. The limiter and the interceptor still run on every call.
+                  "--write-rate-limit",
+                  "1000000"));
       command.addAll(peerFlags);
       String jfr = System.getProperty("paxcron.bench.jfr");
       if (jfr != null && !jfr.isBlank()) {
