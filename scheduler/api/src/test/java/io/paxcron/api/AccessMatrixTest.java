@@ -43,7 +43,10 @@ import io.paxcron.proto.v1.ListRunsRequest;
 import io.paxcron.proto.v1.ListTokensRequest;
 import io.paxcron.proto.v1.MembersRequest;
 import io.paxcron.proto.v1.PauseJobRequest;
+import io.paxcron.proto.v1.ProposeRequest;
+import io.paxcron.proto.v1.ProposeStreamReply;
 import io.paxcron.proto.v1.PutJobRequest;
+import io.paxcron.proto.v1.ReplicatedLogGrpc;
 import io.paxcron.proto.v1.ResumeJobRequest;
 import io.paxcron.proto.v1.RevokeTokenRequest;
 import io.paxcron.proto.v1.TriggerJobRequest;
@@ -62,6 +65,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -559,6 +563,90 @@ class AccessMatrixTest {
       assertEquals("500", refused.getTrailers().get(AuthInterceptor.RETRY_AFTER_MILLIS));
       now.addAndGet(TimeUnit.MILLISECONDS.toNanos(500));
       assertEquals(Status.Code.OK, pause.apply(2L).getCode());
+    } finally {
+      limitedServer.shutdownNow();
+    }
+  }
+
+  @Test
+  void everyCommandOnAStreamOfWritesCountsAgainstTheRateAndTheFirstRefusedEndsTheStream()
+      throws IOException {
+    AtomicLong now = new AtomicLong();
+    String limited = InProcessServerBuilder.generateName();
+    AuthInterceptor interceptor =
+        new AuthInterceptor(
+            new AuthInterceptor.Settings(false, Optional.empty(), Optional.empty()),
+            () -> AccessState.View.EMPTY,
+            new WriteRateLimiter(2, 2, now::get));
+    List<Long> proposed = new ArrayList<>();
+    ReplicatedLogGrpc.ReplicatedLogImplBase log =
+        new ReplicatedLogGrpc.ReplicatedLogImplBase() {
+          @Override
+          public StreamObserver<ProposeRequest> proposeStream(
+              StreamObserver<ProposeStreamReply> replies) {
+            return new StreamObserver<>() {
+              @Override
+              public void onNext(ProposeRequest request) {
+                proposed.add(request.getSequence());
+                replies.onNext(
+                    ProposeStreamReply.newBuilder().setSequence(request.getSequence()).build());
+              }
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {
+                replies.onCompleted();
+              }
+            };
+          }
+        };
+    Server limitedServer =
+        InProcessServerBuilder.forName(limited)
+            .directExecutor()
+            .addService(ServerInterceptors.intercept(log, interceptor))
+            .build()
+            .start();
+    try {
+      ManagedChannel channel = InProcessChannelBuilder.forName(limited).directExecutor().build();
+      channels.add(channel);
+      List<Long> answered = new ArrayList<>();
+      AtomicReference<Throwable> ended = new AtomicReference<>();
+      StreamObserver<ProposeStreamReply> collect =
+          new StreamObserver<>() {
+            @Override
+            public void onNext(ProposeStreamReply reply) {
+              answered.add(reply.getSequence());
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              ended.set(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+          };
+      StreamObserver<ProposeRequest> stream =
+          ReplicatedLogGrpc.newStub(channel).proposeStream(collect);
+      for (long sequence = 1; sequence <= 3; sequence++) {
+        stream.onNext(ProposeRequest.newBuilder().setClientId(7).setSequence(sequence).build());
+      }
+      assertEquals(List.of(1L, 2L), proposed, "the refused command must not reach the log");
+      assertEquals(List.of(1L, 2L), answered);
+      Status refused = Status.fromThrowable(ended.get());
+      assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getCode(), String.valueOf(ended.get()));
+      assertEquals(
+          "500", Status.trailersFromThrowable(ended.get()).get(AuthInterceptor.RETRY_AFTER_MILLIS));
+
+      now.addAndGet(TimeUnit.MILLISECONDS.toNanos(500));
+      StreamObserver<ProposeRequest> again =
+          ReplicatedLogGrpc.newStub(channel).proposeStream(collect);
+      again.onNext(ProposeRequest.newBuilder().setClientId(7).setSequence(3).build());
+      again.onCompleted();
+      assertEquals(List.of(1L, 2L, 3L), proposed);
+      assertEquals(List.of(1L, 2L, 3L), answered);
     } finally {
       limitedServer.shutdownNow();
     }

@@ -6,8 +6,11 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import io.paxcron.proto.v1.ProposeError;
 import io.paxcron.proto.v1.ProposeReply;
 import io.paxcron.proto.v1.ProposeRequest;
+import io.paxcron.proto.v1.ProposeStreamReply;
 import io.paxcron.proto.v1.ReadReply;
 import io.paxcron.proto.v1.ReadRequest;
 import io.paxcron.proto.v1.ReplicatedLogGrpc;
@@ -18,13 +21,20 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * A blocking client of the replicated log that follows the leader and retries safely: every command
  * carries this client's session id and a sequence number, so a retry after a lost answer is applied
  * once and gets the first result.
+ *
+ * <p>Commands travel on one long-lived {@code ProposeStream} per client and leader (a unary call
+ * per command costs an HTTP/2 stream, headers and a deadline timer on both sides); a stream that
+ * breaks or a command unanswered within {@code callTimeout} is retried on a new stream.
  *
  * <p>Threading: one command at a time per client (sessions are sequential); use one client per
  * thread. Errors: {@link LogClientException} once {@code overallTimeout} has passed without an
@@ -50,6 +60,7 @@ public final class LogClient implements AutoCloseable {
   private long nextSequence = 1;
   private String leader;
   private int roundRobin;
+  private ProposeStream stream;
 
   public LogClient(
       long clientId, List<String> addresses, Duration callTimeout, Duration overallTimeout) {
@@ -96,7 +107,127 @@ public final class LogClient implements AutoCloseable {
             .setSequence(nextSequence++)
             .setPayload(ByteString.copyFrom(payload))
             .build();
-    return withRetries("propose", address -> stub(address).propose(request));
+    return withRetries("propose", address -> proposeOnStream(address, request));
+  }
+
+  /** Sends {@code request} on this client's stream to {@code address} and waits for its reply. */
+  private ProposeReply proposeOnStream(String address, ProposeRequest request) {
+    if (stream == null || stream.broken || !stream.address.equals(address)) {
+      if (stream != null) {
+        stream.close();
+      }
+      stream = new ProposeStream(address);
+    }
+    ProposeStream on = stream;
+    CompletableFuture<ProposeStreamReply> answer = new CompletableFuture<>();
+    on.expected = request.getSequence();
+    on.awaiting = answer;
+    if (on.broken) {
+      // Broke between the check above and now: its error may have missed this command.
+      stream = null;
+      throw Status.UNAVAILABLE
+          .withDescription("propose stream to " + address + " ended")
+          .asRuntimeException();
+    }
+    on.requests.onNext(request);
+    ProposeStreamReply reply;
+    try {
+      reply = answer.get(callTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      on.close();
+      stream = null;
+      throw Status.DEADLINE_EXCEEDED
+          .withDescription("no answer from " + address + " within " + callTimeout)
+          .asRuntimeException();
+    } catch (ExecutionException e) {
+      stream = null;
+      throw e.getCause() instanceof StatusRuntimeException status
+          ? status
+          : Status.fromThrowable(e.getCause()).asRuntimeException();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+    }
+    if (!reply.hasError()) {
+      return ProposeReply.newBuilder()
+          .setResult(reply.getResult())
+          .setSlot(reply.getSlot())
+          .build();
+    }
+    ProposeError error = reply.getError();
+    Metadata trailers = new Metadata();
+    if (!error.getLeader().isEmpty()) {
+      trailers.put(LogService.LEADER_TRAILER, error.getLeader());
+    }
+    Status status =
+        switch (error.getCode()) {
+          case NOT_LEADER -> Status.FAILED_PRECONDITION;
+          case OVERLOADED -> Status.RESOURCE_EXHAUSTED;
+          case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+          case UNAVAILABLE -> Status.UNAVAILABLE;
+          default -> Status.INTERNAL;
+        };
+    throw status.withDescription(error.getMessage()).asRuntimeException(trailers);
+  }
+
+  /**
+   * One {@code ProposeStream} call to one replica. Replies arrive on gRPC's threads and complete
+   * the command awaited by the client's thread; an error or end of the stream fails it.
+   */
+  private final class ProposeStream implements StreamObserver<ProposeStreamReply> {
+    final String address;
+    final StreamObserver<ProposeRequest> requests;
+    volatile long expected;
+    volatile CompletableFuture<ProposeStreamReply> awaiting;
+    volatile boolean broken;
+
+    ProposeStream(String address) {
+      this.address = address;
+      this.requests = ReplicatedLogGrpc.newStub(channel(address)).proposeStream(this);
+    }
+
+    @Override
+    public void onNext(ProposeStreamReply reply) {
+      CompletableFuture<ProposeStreamReply> waiting = awaiting;
+      if (waiting != null && reply.getClientId() == clientId && reply.getSequence() == expected) {
+        waiting.complete(reply);
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      broken = true;
+      fail(
+          t instanceof StatusRuntimeException status
+              ? status
+              : Status.fromThrowable(t).asRuntimeException(Status.trailersFromThrowable(t)));
+    }
+
+    @Override
+    public void onCompleted() {
+      broken = true;
+      fail(
+          Status.UNAVAILABLE
+              .withDescription("propose stream to " + address + " ended")
+              .asRuntimeException());
+    }
+
+    private void fail(StatusRuntimeException error) {
+      CompletableFuture<ProposeStreamReply> waiting = awaiting;
+      if (waiting != null) {
+        waiting.completeExceptionally(error);
+      }
+    }
+
+    void close() {
+      broken = true;
+      try {
+        requests.onError(
+            Status.CANCELLED.withDescription("client closed the stream").asRuntimeException());
+      } catch (RuntimeException alreadyClosed) {
+        // Nothing to cancel.
+      }
+    }
   }
 
   public ReadReply read(String key) {
@@ -161,16 +292,22 @@ public final class LogClient implements AutoCloseable {
     return equals < 0 ? null : value.substring(equals + 1);
   }
 
+  private ManagedChannel channel(String address) {
+    return channels.computeIfAbsent(
+        address, a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
+  }
+
   private ReplicatedLogGrpc.ReplicatedLogBlockingStub stub(String address) {
-    ManagedChannel channel =
-        channels.computeIfAbsent(
-            address, a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
-    return ReplicatedLogGrpc.newBlockingStub(channel)
+    return ReplicatedLogGrpc.newBlockingStub(channel(address))
         .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   @Override
   public void close() {
+    if (stream != null) {
+      stream.close();
+      stream = null;
+    }
     if (!ownsChannels) {
       return;
     }

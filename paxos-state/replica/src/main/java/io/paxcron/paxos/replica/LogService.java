@@ -4,8 +4,10 @@ import com.google.protobuf.ByteString;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.paxcron.proto.v1.ProposeError;
 import io.paxcron.proto.v1.ProposeReply;
 import io.paxcron.proto.v1.ProposeRequest;
+import io.paxcron.proto.v1.ProposeStreamReply;
 import io.paxcron.proto.v1.ReadReply;
 import io.paxcron.proto.v1.ReadRequest;
 import io.paxcron.proto.v1.ReplicatedLogGrpc;
@@ -38,19 +40,9 @@ public final class LogService extends ReplicatedLogGrpc.ReplicatedLogImplBase {
 
   @Override
   public void propose(ProposeRequest request, StreamObserver<ProposeReply> response) {
-    if (request.getSequence() < 1) {
-      response.onError(
-          Status.INVALID_ARGUMENT
-              .withDescription("sequence: must be >= 1, got " + request.getSequence())
-              .asRuntimeException());
-      return;
-    }
-    if (request.getPayload().size() > MAX_PAYLOAD_BYTES) {
-      response.onError(
-          Status.INVALID_ARGUMENT
-              .withDescription(
-                  "payload: " + request.getPayload().size() + " bytes exceeds " + MAX_PAYLOAD_BYTES)
-              .asRuntimeException());
+    String invalid = invalid(request);
+    if (invalid != null) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(invalid).asRuntimeException());
       return;
     }
     node.propose(request.getClientId(), request.getSequence(), request.getPayload().toByteArray())
@@ -67,6 +59,132 @@ public final class LogService extends ReplicatedLogGrpc.ReplicatedLogImplBase {
                 response.onCompleted();
               }
             });
+  }
+
+  /** Why {@code request} cannot be proposed, naming the field, or null when it can. */
+  private static String invalid(ProposeRequest request) {
+    if (request.getSequence() < 1) {
+      return "sequence: must be >= 1, got " + request.getSequence();
+    }
+    if (request.getPayload().size() > MAX_PAYLOAD_BYTES) {
+      return "payload: " + request.getPayload().size() + " bytes exceeds " + MAX_PAYLOAD_BYTES;
+    }
+    return null;
+  }
+
+  /**
+   * Commands on one long-lived stream (no HTTP/2 stream, headers or deadline timer per command):
+   * each is proposed as it arrives and answered when applied; replies are sent one at a time, since
+   * the replica's threads complete commands concurrently with the stream's own thread.
+   */
+  @Override
+  public StreamObserver<ProposeRequest> proposeStream(StreamObserver<ProposeStreamReply> response) {
+    return new StreamObserver<>() {
+      private final Object sending = new Object();
+      private int inFlight;
+      private boolean halfClosed;
+      private boolean done;
+
+      @Override
+      public void onNext(ProposeRequest request) {
+        String invalid = invalid(request);
+        if (invalid != null) {
+          send(
+              reply(request)
+                  .setError(
+                      ProposeError.newBuilder()
+                          .setCode(ProposeError.Code.INVALID_ARGUMENT)
+                          .setMessage(invalid))
+                  .build());
+          return;
+        }
+        synchronized (sending) {
+          inFlight++;
+        }
+        node.propose(
+                request.getClientId(), request.getSequence(), request.getPayload().toByteArray())
+            .whenComplete(
+                (applied, error) -> {
+                  ProposeStreamReply.Builder reply = reply(request);
+                  if (error != null) {
+                    reply.setError(toError(error));
+                  } else {
+                    reply.setResult(ByteString.copyFrom(applied.result())).setSlot(applied.slot());
+                  }
+                  synchronized (sending) {
+                    inFlight--;
+                  }
+                  send(reply.build());
+                });
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        synchronized (sending) {
+          done = true;
+        }
+      }
+
+      @Override
+      public void onCompleted() {
+        synchronized (sending) {
+          halfClosed = true;
+        }
+        send(null);
+      }
+
+      /** Sends {@code reply} (if any), then ends the stream once the client is done and idle. */
+      private void send(ProposeStreamReply reply) {
+        synchronized (sending) {
+          if (done) {
+            return;
+          }
+          try {
+            if (reply != null) {
+              response.onNext(reply);
+            }
+            if (halfClosed && inFlight == 0) {
+              done = true;
+              response.onCompleted();
+            }
+          } catch (IllegalStateException | io.grpc.StatusRuntimeException closed) {
+            // The call was closed under us (cancelled, or refused by an interceptor).
+            done = true;
+          }
+        }
+      }
+    };
+  }
+
+  private static ProposeStreamReply.Builder reply(ProposeRequest request) {
+    return ProposeStreamReply.newBuilder()
+        .setClientId(request.getClientId())
+        .setSequence(request.getSequence());
+  }
+
+  private ProposeError toError(Throwable error) {
+    Throwable cause =
+        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    ProposeError.Builder out =
+        ProposeError.newBuilder().setMessage(String.valueOf(cause.getMessage()));
+    if (cause instanceof ReplicaNode.NotLeaderException notLeader) {
+      String address = clientAddresses.get(notLeader.leaderHint());
+      if (address != null) {
+        out.setLeader(notLeader.leaderHint() + "=" + address);
+      }
+      return out.setCode(
+              cause.getMessage().contains("overloaded")
+                  ? ProposeError.Code.OVERLOADED
+                  : ProposeError.Code.NOT_LEADER)
+          .build();
+    }
+    if (cause instanceof ReplicaNode.ReplicaStoppedException) {
+      return out.setCode(ProposeError.Code.UNAVAILABLE).build();
+    }
+    if (cause instanceof IllegalArgumentException) {
+      return out.setCode(ProposeError.Code.INVALID_ARGUMENT).build();
+    }
+    return out.setCode(ProposeError.Code.INTERNAL).setMessage(String.valueOf(cause)).build();
   }
 
   @Override

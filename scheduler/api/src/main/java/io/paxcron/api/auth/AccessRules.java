@@ -88,6 +88,7 @@ public final class AccessRules {
           Map.entry("paxcron.v1.ClusterService/ChangeMembers", cluster(Permission.ADMIN, true)),
           Map.entry("paxcron.v1.ReplicatedLog/Status", cluster(Permission.READ, false)),
           Map.entry("paxcron.v1.ReplicatedLog/Propose", cluster(Permission.ADMIN, true)),
+          Map.entry("paxcron.v1.ReplicatedLog/ProposeStream", cluster(Permission.ADMIN, true)),
           Map.entry("paxcron.v1.ReplicatedLog/Read", cluster(Permission.ADMIN, false)),
           Map.entry("paxcron.v1.AccessService/CreateToken", cluster(Permission.ADMIN, true)),
           Map.entry("paxcron.v1.AccessService/RevokeToken", cluster(Permission.ADMIN, true)),

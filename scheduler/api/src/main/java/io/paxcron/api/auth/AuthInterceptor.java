@@ -100,26 +100,46 @@ public final class AuthInterceptor implements ServerInterceptor {
     } else if (settings.authOn() && !caller.has(rule.get().permission())) {
       return refuse(call, denied(caller, rule.get().permission(), List.of()));
     }
-    if (rule.isPresent() && rule.get().write()) {
-      Optional<Duration> wait = limiter.acquire(settings.authOn() ? caller.actor() : host(source));
-      if (wait.isPresent()) {
-        long millis = Math.max(1, wait.get().toMillis());
-        Metadata trailers = new Metadata();
-        trailers.put(RETRY_AFTER_MILLIS, Long.toString(millis));
-        call.close(
-            Status.RESOURCE_EXHAUSTED.withDescription(
-                "write rate limit: "
-                    + caller.actor()
-                    + " made too many changes; retry in "
-                    + millis
-                    + " ms"),
-            trailers);
+    String limited = settings.authOn() ? caller.actor() : host(source);
+    boolean streamedWrites =
+        rule.isPresent()
+            && rule.get().write()
+            && !call.getMethodDescriptor().getType().clientSendsOneMessage();
+    if (rule.isPresent() && rule.get().write() && !streamedWrites) {
+      if (refusedByRateLimit(call, caller, limited)) {
         return new ServerCall.Listener<>() {};
       }
     }
     Context context = Context.current().withValue(Caller.KEY, caller);
     ServerCall<Q, A> filtered = filter(call, caller, rule);
     ServerCall.Listener<Q> delegate = Contexts.interceptCall(context, filtered, headers, next);
+    if (streamedWrites) {
+      // Every command on a stream of writes counts against the limit; the first refused one ends
+      // the stream (the client retries on a new one after the advised time), so the limit holds
+      // whether a client makes one call per write or streams them.
+      return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
+        private boolean refused;
+
+        @Override
+        public void onMessage(Q message) {
+          if (refused) {
+            return;
+          }
+          if (refusedByRateLimit(call, caller, limited)) {
+            refused = true;
+            return;
+          }
+          super.onMessage(message);
+        }
+
+        @Override
+        public void onHalfClose() {
+          if (!refused) {
+            super.onHalfClose();
+          }
+        }
+      };
+    }
     if (rule.isEmpty() || rule.get().scope() == AccessRules.Scope.CLUSTER) {
       return delegate;
     }
@@ -149,6 +169,29 @@ public final class AuthInterceptor implements ServerInterceptor {
         }
       }
     };
+  }
+
+  /**
+   * Counts one write of {@code limited}; when it made too many, closes {@code call} with
+   * RESOURCE_EXHAUSTED, the wait in its description and trailer, and answers true.
+   */
+  private boolean refusedByRateLimit(ServerCall<?, ?> call, Caller caller, String limited) {
+    Optional<Duration> wait = limiter.acquire(limited);
+    if (wait.isEmpty()) {
+      return false;
+    }
+    long millis = Math.max(1, wait.get().toMillis());
+    Metadata trailers = new Metadata();
+    trailers.put(RETRY_AFTER_MILLIS, Long.toString(millis));
+    call.close(
+        Status.RESOURCE_EXHAUSTED.withDescription(
+            "write rate limit: "
+                + caller.actor()
+                + " made too many changes; retry in "
+                + millis
+                + " ms"),
+        trailers);
+    return true;
   }
 
   private static Status denied(Caller caller, Permission permission, List<String> jobs) {
