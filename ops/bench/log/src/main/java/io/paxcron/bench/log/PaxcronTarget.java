@@ -118,8 +118,15 @@ final class PaxcronTarget implements LogTarget {
       if (jfr != null && !jfr.isBlank()) {
         // Profiling (docs/performance.md): one recording per replica, written when it stops.
         Path recording = Path.of(jfr).toAbsolutePath().resolve("replica-" + (i + 1) + ".jfr");
+        // PAXCRON_BENCH_JFR_SETTINGS=default samples less (profile's exception and allocation
+        // events cost several times the throughput); profile is the default.
+        String settings = System.getProperty("paxcron.bench.jfr.settings", "profile");
         command.add(
-            1, "-XX:StartFlightRecording:settings=profile,dumponexit=true,filename=" + recording);
+            1,
+            "-XX:StartFlightRecording:settings="
+                + settings
+                + ",dumponexit=true,filename="
+                + recording);
       }
       cluster.launch(command, dir, log);
     }
