@@ -1536,28 +1536,77 @@ public final class CronStateMachine implements StateMachine, CronView {
 
   @Override
   public byte[] snapshot() {
-    BinaryWriter out = new BinaryWriter().writeByte(SNAPSHOT_FORMAT);
-    out.writeInstant(clock).writeLong(nextSequence);
-    out.writeInt(jobs.size());
+    return image().encode();
+  }
+
+  /**
+   * The state at {@link #appliedSlot()}, copied by reference: one small record per job (its spec,
+   * cursor, ledger records and the open runs are immutable values) and no encoding. The replica
+   * takes it on its loop thread, where it costs a walk of the jobs; {@link
+   * StateMachine.Image#encode} produces the bytes {@link #snapshot()} returned at that slot, on any
+   * thread, while this state machine goes on applying.
+   */
+  @Override
+  public StateMachine.Image image() {
+    JobImage[] jobImages = new JobImage[jobs.size()];
+    int index = 0;
     for (JobState job : jobs.values()) {
-      CronCodec.writeSpec(out, job.spec);
-      out.writeLong(job.version).writeLong(job.incarnation);
-      out.writeInt(job.chosen.size());
-      for (Map.Entry<ScheduleField, Integer> entry : new TreeMap<>(job.chosen).entrySet()) {
-        out.writeString(entry.getKey().name()).writeInt(entry.getValue());
-      }
-      writeCursor(out, job.cursor);
-      out.writeOptionalInstant(job.lastAccounted).writeInt(job.catchUpBudget);
-      out.writeInt(job.ledger.size());
-      for (LedgerRecord record : job.ledger) {
-        CronCodec.writeRecord(out, record);
-      }
+      jobImages[index++] =
+          new JobImage(
+              job.spec,
+              job.version,
+              job.incarnation,
+              job.chosen,
+              job.cursor,
+              job.lastAccounted,
+              job.catchUpBudget,
+              job.ledger.isEmpty() ? NO_RECORDS : job.ledger.toArray(NO_RECORDS));
     }
-    out.writeInt(open.size());
-    for (Run run : open.values()) {
-      CronCodec.writeRun(out, run);
+    return new StateImage(clock, nextSequence, jobImages, open.values().toArray(NO_RUNS));
+  }
+
+  private static final LedgerRecord[] NO_RECORDS = new LedgerRecord[0];
+  private static final Run[] NO_RUNS = new Run[0];
+
+  /** What a snapshot holds of one job, as {@link #image()} took it. */
+  private record JobImage(
+      JobSpec spec,
+      long version,
+      long incarnation,
+      Map<ScheduleField, Integer> chosen,
+      NextFire cursor,
+      Instant lastAccounted,
+      int catchUpBudget,
+      LedgerRecord[] ledger) {}
+
+  /** The whole state as {@link #image()} took it; never changed, so any thread may encode it. */
+  private record StateImage(Instant clock, long nextSequence, JobImage[] jobs, Run[] open)
+      implements StateMachine.Image {
+    @Override
+    public byte[] encode() {
+      BinaryWriter out = new BinaryWriter().writeByte(SNAPSHOT_FORMAT);
+      out.writeInstant(clock).writeLong(nextSequence);
+      out.writeInt(jobs.length);
+      for (JobImage job : jobs) {
+        CronCodec.writeSpec(out, job.spec());
+        out.writeLong(job.version()).writeLong(job.incarnation());
+        out.writeInt(job.chosen().size());
+        for (Map.Entry<ScheduleField, Integer> entry : new TreeMap<>(job.chosen()).entrySet()) {
+          out.writeString(entry.getKey().name()).writeInt(entry.getValue());
+        }
+        writeCursor(out, job.cursor());
+        out.writeOptionalInstant(job.lastAccounted()).writeInt(job.catchUpBudget());
+        out.writeInt(job.ledger().length);
+        for (LedgerRecord record : job.ledger()) {
+          CronCodec.writeRecord(out, record);
+        }
+      }
+      out.writeInt(open.length);
+      for (Run run : open) {
+        CronCodec.writeRun(out, run);
+      }
+      return out.toByteArray();
     }
-    return out.toByteArray();
   }
 
   @Override
