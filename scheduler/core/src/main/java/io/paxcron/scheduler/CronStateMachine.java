@@ -144,7 +144,21 @@ public final class CronStateMachine implements StateMachine, CronView {
   private record TailEntry(long revision, String job, long sequence) {}
 
   /** What a resolved schedule is made from: the schedule text, its syntax and the chosen values. */
-  private record ScheduleKey(String text, Syntax syntax, Map<ScheduleField, Integer> chosen) {}
+  private record ScheduleKey(String text, Syntax syntax, Map<ScheduleField, Integer> chosen) {
+    /**
+     * Spreads the chosen values: the maps' own hash (a sum of key and value hashes) gives the 1,440
+     * minute-and-hour choices of a daily {@code ? ? * * *} a few hundred distinct hashes, and the
+     * lookup of every put and restored job then searches long hash bins.
+     */
+    @Override
+    public int hashCode() {
+      long hash = text.hashCode() * 31L + syntax.ordinal();
+      for (Map.Entry<ScheduleField, Integer> entry : chosen.entrySet()) {
+        hash += ((entry.getKey().ordinal() + 1L) << 32 | entry.getValue()) * 0x9E3779B97F4A7C15L;
+      }
+      return Long.hashCode(hash * 0x9E3779B97F4A7C15L);
+    }
+  }
 
   /** A resolved schedule shared by every job with the same key, and how many jobs use it. */
   private static final class SharedSchedule {
@@ -1646,9 +1660,34 @@ public final class CronStateMachine implements StateMachine, CronView {
       nextSequence = in.readLong();
       // A snapshot may hold more jobs than max-jobs allows now (the setting was lowered).
       int jobCount = in.readCount(CronLimits.MAX_JOBS_CEILING, 16);
+      // Equal schedule texts and zone ids decode to one instance, the one the shared schedule and
+      // zone hold, so that a decoded spec is kept as it is (not built a second time).
+      java.util.HashMap<String, String> texts = new java.util.HashMap<>();
+      java.util.function.UnaryOperator<String> shareSchedule =
+          text -> {
+            String known = texts.putIfAbsent(text, text);
+            return known == null ? text : known;
+          };
+      java.util.function.UnaryOperator<String> shareZone =
+          id -> {
+            String shared = sharedZone(id).getId();
+            return shared.equals(id) ? shared : id;
+          };
+      // The snapshot lists jobs in name order: the name and due-instant indexes are built from
+      // sorted lists in linear time, and the density once per distinct schedule and zone.
+      List<Map.Entry<String, JobState>> byName = new ArrayList<>(Math.min(jobCount, 1 << 16));
+      // Jobs due at the same instant, in name order (the order they are read in).
+      java.util.HashMap<Instant, List<Cursor>> byInstant = new java.util.HashMap<>();
+      java.util.HashMap<DensityGroup, int[]> densityGroups = new java.util.HashMap<>();
+      String previousName = null;
       for (int i = 0; i < jobCount; i++) {
         // Snapshot format N holds job specs of command format N (both grew the spec together).
-        JobSpec read = CronCodec.readSpec(in, format);
+        JobSpec read = CronCodec.readSpec(in, format, shareSchedule, shareZone);
+        if (previousName != null && read.name().compareTo(previousName) <= 0) {
+          throw new MalformedCommandException(
+              "job '" + read.name() + "' follows '" + previousName + "': not in name order");
+        }
+        previousName = read.name();
         long version = in.readLong();
         JobState job = new JobState(in.readLong());
         job.version = version;
@@ -1664,7 +1703,7 @@ public final class CronStateMachine implements StateMachine, CronView {
         JobSpec spec = withSharedStrings(read, job.shared, job.zone);
         job.spec = spec;
         job.densityReference = clock;
-        density.add(job.schedule, job.zone, job.densityReference);
+        densityGroups.computeIfAbsent(new DensityGroup(job.shared, job.zone), g -> new int[1])[0]++;
         job.cursor = readCursor(in);
         job.lastAccounted = in.readOptionalInstant();
         job.catchUpBudget = in.readInt();
@@ -1673,9 +1712,24 @@ public final class CronStateMachine implements StateMachine, CronView {
           job.ledger.addLast(CronCodec.readRecord(in, format >= 2));
         }
         ledgerSize += records;
-        jobs.put(spec.name(), job);
-        indexCursor(job);
+        byName.add(Map.entry(spec.name(), job));
+        if (job.cursor != null) {
+          byInstant
+              .computeIfAbsent(job.cursor.instant(), at -> new ArrayList<>())
+              .add(cursorKey(job));
+        }
       }
+      jobs.putAll(new SortedEntries<>(byName));
+      // A million jobs fall due at a few thousand instants: sort those, not the jobs.
+      List<Instant> instants = new ArrayList<>(byInstant.keySet());
+      instants.sort(null);
+      List<Cursor> dueOrder = new ArrayList<>(byName.size());
+      for (Instant at : instants) {
+        dueOrder.addAll(byInstant.get(at));
+      }
+      cursors.addAll(new SortedElements<>(dueOrder));
+      densityGroups.forEach(
+          (group, count) -> density.add(group.shared().schedule, group.zone(), clock, count[0]));
       int runCount = in.readCount(Integer.MAX_VALUE, 16);
       for (int i = 0; i < runCount; i++) {
         Run run = CronCodec.readRun(in);
@@ -1690,6 +1744,110 @@ public final class CronStateMachine implements StateMachine, CronView {
       throw new IllegalStateException("cron state snapshot is unreadable: " + e.getMessage(), e);
     }
     compactLedgerOrder();
+  }
+
+  /** Jobs that count alike in the density: one shared schedule (by identity) in one zone. */
+  private record DensityGroup(SharedSchedule shared, ZoneId zone) {}
+
+  /**
+   * Entries in ascending key order, offered to {@link TreeMap#putAll} as a sorted map so that it
+   * builds the tree in linear time; it supports only what that build reads.
+   */
+  private static final class SortedEntries<K, V> extends java.util.AbstractMap<K, V>
+      implements java.util.SortedMap<K, V> {
+    private final List<Map.Entry<K, V>> entries;
+
+    SortedEntries(List<Map.Entry<K, V>> entries) {
+      this.entries = entries;
+    }
+
+    @Override
+    public java.util.Set<Map.Entry<K, V>> entrySet() {
+      return new SortedElements<>(entries);
+    }
+
+    @Override
+    public Comparator<? super K> comparator() {
+      return null;
+    }
+
+    @Override
+    public java.util.SortedMap<K, V> subMap(K fromKey, K toKey) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.util.SortedMap<K, V> headMap(K toKey) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.util.SortedMap<K, V> tailMap(K fromKey) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public K firstKey() {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public K lastKey() {
+      throw new UnsupportedOperationException();
+    }
+  }
+
+  /**
+   * Elements in ascending natural order, offered to {@link TreeSet#addAll} as a sorted set so that
+   * it builds the tree in linear time; it supports only what that build reads.
+   */
+  private static final class SortedElements<E> extends java.util.AbstractSet<E>
+      implements java.util.SortedSet<E> {
+    private final List<E> elements;
+
+    SortedElements(List<E> elements) {
+      this.elements = elements;
+    }
+
+    @Override
+    public Iterator<E> iterator() {
+      return elements.iterator();
+    }
+
+    @Override
+    public int size() {
+      return elements.size();
+    }
+
+    @Override
+    public Comparator<? super E> comparator() {
+      return null;
+    }
+
+    @Override
+    public java.util.SortedSet<E> subSet(E fromElement, E toElement) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.util.SortedSet<E> headSet(E toElement) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.util.SortedSet<E> tailSet(E fromElement) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public E first() {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public E last() {
+      throw new UnsupportedOperationException();
+    }
   }
 
   private static void writeCursor(BinaryWriter out, NextFire cursor) {
