@@ -1,11 +1,9 @@
 package io.paxcron.paxos;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -88,23 +86,77 @@ public final class SessionStateMachine {
 
   /** The image of the sessions and the state machine at {@link #appliedThroughSlot()}. */
   public Snapshot snapshot() {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeLong(appliedThroughSlot);
-      out.writeInt(sessions.size());
-      for (Map.Entry<Long, Session> session : sessions.entrySet()) {
-        out.writeLong(session.getKey());
-        out.writeLong(session.getValue().lastSequence());
-        out.writeInt(session.getValue().lastResult().length);
-        out.write(session.getValue().lastResult());
-      }
-      byte[] inner = stateMachine.snapshot();
-      out.writeInt(inner.length);
-      out.write(inner);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    return image().encode();
+  }
+
+  /**
+   * The sessions and the state machine at {@link #appliedThroughSlot()}, taken cheaply on the
+   * applying thread (the sessions are copied, the state machine gives its {@link
+   * StateMachine#image()}); {@link Image#encode} turns it into the snapshot from any thread.
+   */
+  public Image image() {
+    int count = sessions.size();
+    long[] clientIds = new long[count];
+    long[] sequences = new long[count];
+    byte[][] results = new byte[count][];
+    int index = 0;
+    for (Map.Entry<Long, Session> session : sessions.entrySet()) {
+      clientIds[index] = session.getKey();
+      sequences[index] = session.getValue().lastSequence();
+      results[index] = session.getValue().lastResult();
+      index++;
     }
-    return new Snapshot(appliedThroughSlot, bytes.toByteArray());
+    return new Image(appliedThroughSlot, clientIds, sequences, results, stateMachine.image());
+  }
+
+  /**
+   * A {@link SessionStateMachine} as {@link #image()} took it: immutable (results are never changed
+   * once applied), encoded by {@link #encode} on any thread into the snapshot {@link #snapshot()}
+   * would have returned at {@link #slot()}.
+   */
+  public static final class Image {
+    private final long slot;
+    private final long[] clientIds;
+    private final long[] sequences;
+    private final byte[][] results;
+    private final StateMachine.Image state;
+
+    private Image(
+        long slot, long[] clientIds, long[] sequences, byte[][] results, StateMachine.Image state) {
+      this.slot = slot;
+      this.clientIds = clientIds;
+      this.sequences = sequences;
+      this.results = results;
+      this.state = state;
+    }
+
+    /** The last slot applied in the state this image holds. */
+    public long slot() {
+      return slot;
+    }
+
+    /**
+     * The snapshot of this image: sessions in least-recently-used order, then the state, written
+     * into one array of the exact size (a large state is not copied again).
+     */
+    public Snapshot encode() {
+      byte[] inner = state.encode();
+      long size = Long.BYTES + Integer.BYTES + Integer.BYTES + (long) inner.length;
+      for (byte[] result : results) {
+        size += 2 * Long.BYTES + Integer.BYTES + result.length;
+      }
+      if (size > Integer.MAX_VALUE - 16) {
+        throw new IllegalStateException(
+            "a snapshot of " + size + " bytes does not fit in one array");
+      }
+      ByteBuffer out = ByteBuffer.allocate((int) size);
+      out.putLong(slot).putInt(clientIds.length);
+      for (int i = 0; i < clientIds.length; i++) {
+        out.putLong(clientIds[i]).putLong(sequences[i]).putInt(results[i].length).put(results[i]);
+      }
+      out.putInt(inner.length).put(inner);
+      return new Snapshot(slot, out.array());
+    }
   }
 
   /** Replaces sessions and state with a snapshot's image. */

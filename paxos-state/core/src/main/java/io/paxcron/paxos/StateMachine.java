@@ -7,7 +7,8 @@ package io.paxcron.paxos;
  * <p>Contract: {@code apply} must be a pure function of the current state and the command (no
  * clock, randomness or I/O that changes the result); an unreadable command is an operating error
  * the state machine answers with an error result, never an exception. {@code snapshot} returns a
- * self-contained image that {@code restore} turns back into an equal state. Single-threaded.
+ * self-contained image that {@code restore} turns back into an equal state. Single-threaded, except
+ * for {@link Image#encode}, which may run on any thread.
  */
 public interface StateMachine {
 
@@ -16,6 +17,27 @@ public interface StateMachine {
 
   /** An image of the whole current state. */
   byte[] snapshot();
+
+  /**
+   * The current state, taken cheaply so that the caller can encode it later while this state
+   * machine applies further commands (a replica takes the image on its loop thread and encodes and
+   * writes it on another). Called on the state machine's thread. The default encodes at once; a
+   * state machine whose snapshot is large captures immutable parts instead.
+   */
+  default Image image() {
+    byte[] encoded = snapshot();
+    return () -> encoded;
+  }
+
+  /**
+   * A state as {@link #image()} took it. {@code encode} returns exactly what {@link #snapshot()}
+   * returned at that moment, whatever was applied since; it is pure, reads nothing the state
+   * machine still changes, and may be called from any thread, more than once.
+   */
+  @FunctionalInterface
+  interface Image {
+    byte[] encode();
+  }
 
   /** Replaces the whole state with the image {@code snapshot} produced. */
   void restore(byte[] snapshot);

@@ -3,6 +3,7 @@ package io.paxcron.paxos;
 import static io.paxcron.paxos.TestCluster.append;
 import static io.paxcron.paxos.TestCluster.put;
 import static io.paxcron.paxos.TestCluster.text;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -158,5 +159,29 @@ final class StateMachineTest {
             .getMessage());
     LogEntry unchosen = new LogEntry(1, BALLOT, Value.NO_OP, false);
     assertThrows(IllegalStateException.class, () -> sessions.apply(unchosen));
+  }
+
+  @Test
+  void sessionImageEncodesTheStateAtItsSlotWhateverIsAppliedAfterwards() {
+    SessionStateMachine sessions = new SessionStateMachine(new KeyValueStateMachine(), 2);
+    SessionStateMachine upToImage = new SessionStateMachine(new KeyValueStateMachine(), 2);
+    List<LogEntry> before =
+        List.of(chosen(1, append(7, 1, "k", "a")), chosen(2, append(8, 1, "k", "b")));
+    for (LogEntry entry : before) {
+      sessions.apply(entry);
+      upToImage.apply(entry);
+    }
+    SessionStateMachine.Image image = sessions.image();
+    // Later commands touch every session: a new one, and one evicted (maxSessions is 2).
+    sessions.apply(chosen(3, append(7, 2, "k", "c")));
+    sessions.apply(chosen(4, append(9, 1, "j", "d")));
+
+    Snapshot encoded = image.encode();
+    assertEquals(2, image.slot());
+    assertEquals(upToImage.snapshot(), encoded);
+    assertFalse(encoded.equals(sessions.snapshot()), "the state moved on after the image");
+    SessionStateMachine restored = new SessionStateMachine(new KeyValueStateMachine(), 2);
+    restored.restore(encoded);
+    assertArrayEquals(upToImage.snapshot().data(), restored.snapshot().data());
   }
 }

@@ -393,6 +393,11 @@ public final class JobBatchStateMachine implements StateMachine {
   }
 
   @Override
+  public Image image() {
+    return cron.image();
+  }
+
+  @Override
   public void restore(byte[] snapshot) {
     cron.restore(snapshot);
   }

@@ -499,12 +499,14 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
       response.onError(ApiErrors.invalid(errors));
       return;
     }
+    // The read only collects the page's views (immutable values) under the lease; building the
+    // messages for up to 1,000 jobs happens where the answer completes, off the replica's loop.
+    // One more than the page says whether another page follows.
     cluster
-        .read(
-            view -> {
+        .read(view -> view.jobsAfter(after, pageSize + 1))
+        .thenApply(
+            page -> {
               ListJobsResponse.Builder reply = ListJobsResponse.newBuilder();
-              // One more than the page says whether another page follows.
-              List<JobView> page = view.jobsAfter(after, pageSize + 1);
               for (JobView job : page.subList(0, Math.min(pageSize, page.size()))) {
                 reply.addJobs(JobProtos.toProto(job));
               }

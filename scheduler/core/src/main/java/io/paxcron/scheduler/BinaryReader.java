@@ -94,6 +94,9 @@ final class BinaryReader {
 
   String readString() {
     byte[] bytes = readBytes();
+    if (bytes.length == 0) {
+      return ""; // one instance for every empty field of every decoded spec
+    }
     // Nearly every string of a command (names, schedules, zones, argv) is ASCII: decoded without
     // building a strict decoder, with the same result (ASCII is valid UTF-8 and decodes 1:1).
     boolean ascii = true;

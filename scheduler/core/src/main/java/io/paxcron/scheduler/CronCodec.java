@@ -268,10 +268,28 @@ public final class CronCodec {
 
   /** Reads a spec written by {@link #writeSpec} under format {@code version}. */
   static JobSpec readSpec(BinaryReader in, int version) {
+    return readSpec(
+        in,
+        version,
+        java.util.function.UnaryOperator.identity(),
+        java.util.function.UnaryOperator.identity());
+  }
+
+  /**
+   * {@link #readSpec(BinaryReader, int)} with the schedule text and the zone id passed through
+   * {@code shareSchedule} and {@code shareZone}, which return one instance for equal strings: a
+   * restore decodes a million specs with a few thousand distinct schedules, and the state machine
+   * keeps one instance of each.
+   */
+  static JobSpec readSpec(
+      BinaryReader in,
+      int version,
+      java.util.function.UnaryOperator<String> shareSchedule,
+      java.util.function.UnaryOperator<String> shareZone) {
     String name = in.readString();
-    String schedule = in.readString();
+    String schedule = shareSchedule.apply(in.readString());
     Syntax syntax = in.readEnum(Syntax.class);
-    String zone = in.readString();
+    String zone = shareZone.apply(in.readString());
     DstPolicy dst =
         new DstPolicy(in.readEnum(DstPolicy.Gap.class), in.readEnum(DstPolicy.Overlap.class));
     int commandKind = in.readByte();

@@ -144,7 +144,21 @@ public final class CronStateMachine implements StateMachine, CronView {
   private record TailEntry(long revision, String job, long sequence) {}
 
   /** What a resolved schedule is made from: the schedule text, its syntax and the chosen values. */
-  private record ScheduleKey(String text, Syntax syntax, Map<ScheduleField, Integer> chosen) {}
+  private record ScheduleKey(String text, Syntax syntax, Map<ScheduleField, Integer> chosen) {
+    /**
+     * Spreads the chosen values: the maps' own hash (a sum of key and value hashes) gives the 1,440
+     * minute-and-hour choices of a daily {@code ? ? * * *} a few hundred distinct hashes, and the
+     * lookup of every put and restored job then searches long hash bins.
+     */
+    @Override
+    public int hashCode() {
+      long hash = text.hashCode() * 31L + syntax.ordinal();
+      for (Map.Entry<ScheduleField, Integer> entry : chosen.entrySet()) {
+        hash += ((entry.getKey().ordinal() + 1L) << 32 | entry.getValue()) * 0x9E3779B97F4A7C15L;
+      }
+      return Long.hashCode(hash * 0x9E3779B97F4A7C15L);
+    }
+  }
 
   /** A resolved schedule shared by every job with the same key, and how many jobs use it. */
   private static final class SharedSchedule {
@@ -1536,28 +1550,77 @@ public final class CronStateMachine implements StateMachine, CronView {
 
   @Override
   public byte[] snapshot() {
-    BinaryWriter out = new BinaryWriter().writeByte(SNAPSHOT_FORMAT);
-    out.writeInstant(clock).writeLong(nextSequence);
-    out.writeInt(jobs.size());
+    return image().encode();
+  }
+
+  /**
+   * The state at {@link #appliedSlot()}, copied by reference: one small record per job (its spec,
+   * cursor, ledger records and the open runs are immutable values) and no encoding. The replica
+   * takes it on its loop thread, where it costs a walk of the jobs; {@link
+   * StateMachine.Image#encode} produces the bytes {@link #snapshot()} returned at that slot, on any
+   * thread, while this state machine goes on applying.
+   */
+  @Override
+  public StateMachine.Image image() {
+    JobImage[] jobImages = new JobImage[jobs.size()];
+    int index = 0;
     for (JobState job : jobs.values()) {
-      CronCodec.writeSpec(out, job.spec);
-      out.writeLong(job.version).writeLong(job.incarnation);
-      out.writeInt(job.chosen.size());
-      for (Map.Entry<ScheduleField, Integer> entry : new TreeMap<>(job.chosen).entrySet()) {
-        out.writeString(entry.getKey().name()).writeInt(entry.getValue());
-      }
-      writeCursor(out, job.cursor);
-      out.writeOptionalInstant(job.lastAccounted).writeInt(job.catchUpBudget);
-      out.writeInt(job.ledger.size());
-      for (LedgerRecord record : job.ledger) {
-        CronCodec.writeRecord(out, record);
-      }
+      jobImages[index++] =
+          new JobImage(
+              job.spec,
+              job.version,
+              job.incarnation,
+              job.chosen,
+              job.cursor,
+              job.lastAccounted,
+              job.catchUpBudget,
+              job.ledger.isEmpty() ? NO_RECORDS : job.ledger.toArray(NO_RECORDS));
     }
-    out.writeInt(open.size());
-    for (Run run : open.values()) {
-      CronCodec.writeRun(out, run);
+    return new StateImage(clock, nextSequence, jobImages, open.values().toArray(NO_RUNS));
+  }
+
+  private static final LedgerRecord[] NO_RECORDS = new LedgerRecord[0];
+  private static final Run[] NO_RUNS = new Run[0];
+
+  /** What a snapshot holds of one job, as {@link #image()} took it. */
+  private record JobImage(
+      JobSpec spec,
+      long version,
+      long incarnation,
+      Map<ScheduleField, Integer> chosen,
+      NextFire cursor,
+      Instant lastAccounted,
+      int catchUpBudget,
+      LedgerRecord[] ledger) {}
+
+  /** The whole state as {@link #image()} took it; never changed, so any thread may encode it. */
+  private record StateImage(Instant clock, long nextSequence, JobImage[] jobs, Run[] open)
+      implements StateMachine.Image {
+    @Override
+    public byte[] encode() {
+      BinaryWriter out = new BinaryWriter().writeByte(SNAPSHOT_FORMAT);
+      out.writeInstant(clock).writeLong(nextSequence);
+      out.writeInt(jobs.length);
+      for (JobImage job : jobs) {
+        CronCodec.writeSpec(out, job.spec());
+        out.writeLong(job.version()).writeLong(job.incarnation());
+        out.writeInt(job.chosen().size());
+        for (Map.Entry<ScheduleField, Integer> entry : new TreeMap<>(job.chosen()).entrySet()) {
+          out.writeString(entry.getKey().name()).writeInt(entry.getValue());
+        }
+        writeCursor(out, job.cursor());
+        out.writeOptionalInstant(job.lastAccounted()).writeInt(job.catchUpBudget());
+        out.writeInt(job.ledger().length);
+        for (LedgerRecord record : job.ledger()) {
+          CronCodec.writeRecord(out, record);
+        }
+      }
+      out.writeInt(open.length);
+      for (Run run : open) {
+        CronCodec.writeRun(out, run);
+      }
+      return out.toByteArray();
     }
-    return out.toByteArray();
   }
 
   @Override
@@ -1597,9 +1660,34 @@ public final class CronStateMachine implements StateMachine, CronView {
       nextSequence = in.readLong();
       // A snapshot may hold more jobs than max-jobs allows now (the setting was lowered).
       int jobCount = in.readCount(CronLimits.MAX_JOBS_CEILING, 16);
+      // Equal schedule texts and zone ids decode to one instance, the one the shared schedule and
+      // zone hold, so that a decoded spec is kept as it is (not built a second time).
+      java.util.HashMap<String, String> texts = new java.util.HashMap<>();
+      java.util.function.UnaryOperator<String> shareSchedule =
+          text -> {
+            String known = texts.putIfAbsent(text, text);
+            return known == null ? text : known;
+          };
+      java.util.function.UnaryOperator<String> shareZone =
+          id -> {
+            String shared = sharedZone(id).getId();
+            return shared.equals(id) ? shared : id;
+          };
+      // The snapshot lists jobs in name order: the name and due-instant indexes are built from
+      // sorted lists in linear time, and the density once per distinct schedule and zone.
+      List<Map.Entry<String, JobState>> byName = new ArrayList<>(Math.min(jobCount, 1 << 16));
+      // Jobs due at the same instant, in name order (the order they are read in).
+      java.util.HashMap<Instant, List<Cursor>> byInstant = new java.util.HashMap<>();
+      java.util.HashMap<DensityGroup, int[]> densityGroups = new java.util.HashMap<>();
+      String previousName = null;
       for (int i = 0; i < jobCount; i++) {
         // Snapshot format N holds job specs of command format N (both grew the spec together).
-        JobSpec read = CronCodec.readSpec(in, format);
+        JobSpec read = CronCodec.readSpec(in, format, shareSchedule, shareZone);
+        if (previousName != null && read.name().compareTo(previousName) <= 0) {
+          throw new MalformedCommandException(
+              "job '" + read.name() + "' follows '" + previousName + "': not in name order");
+        }
+        previousName = read.name();
         long version = in.readLong();
         JobState job = new JobState(in.readLong());
         job.version = version;
@@ -1615,7 +1703,7 @@ public final class CronStateMachine implements StateMachine, CronView {
         JobSpec spec = withSharedStrings(read, job.shared, job.zone);
         job.spec = spec;
         job.densityReference = clock;
-        density.add(job.schedule, job.zone, job.densityReference);
+        densityGroups.computeIfAbsent(new DensityGroup(job.shared, job.zone), g -> new int[1])[0]++;
         job.cursor = readCursor(in);
         job.lastAccounted = in.readOptionalInstant();
         job.catchUpBudget = in.readInt();
@@ -1624,9 +1712,24 @@ public final class CronStateMachine implements StateMachine, CronView {
           job.ledger.addLast(CronCodec.readRecord(in, format >= 2));
         }
         ledgerSize += records;
-        jobs.put(spec.name(), job);
-        indexCursor(job);
+        byName.add(Map.entry(spec.name(), job));
+        if (job.cursor != null) {
+          byInstant
+              .computeIfAbsent(job.cursor.instant(), at -> new ArrayList<>())
+              .add(cursorKey(job));
+        }
       }
+      jobs.putAll(new SortedEntries<>(byName));
+      // A million jobs fall due at a few thousand instants: sort those, not the jobs.
+      List<Instant> instants = new ArrayList<>(byInstant.keySet());
+      instants.sort(null);
+      List<Cursor> dueOrder = new ArrayList<>(byName.size());
+      for (Instant at : instants) {
+        dueOrder.addAll(byInstant.get(at));
+      }
+      cursors.addAll(new SortedElements<>(dueOrder));
+      densityGroups.forEach(
+          (group, count) -> density.add(group.shared().schedule, group.zone(), clock, count[0]));
       int runCount = in.readCount(Integer.MAX_VALUE, 16);
       for (int i = 0; i < runCount; i++) {
         Run run = CronCodec.readRun(in);
@@ -1641,6 +1744,110 @@ public final class CronStateMachine implements StateMachine, CronView {
       throw new IllegalStateException("cron state snapshot is unreadable: " + e.getMessage(), e);
     }
     compactLedgerOrder();
+  }
+
+  /** Jobs that count alike in the density: one shared schedule (by identity) in one zone. */
+  private record DensityGroup(SharedSchedule shared, ZoneId zone) {}
+
+  /**
+   * Entries in ascending key order, offered to {@link TreeMap#putAll} as a sorted map so that it
+   * builds the tree in linear time; it supports only what that build reads.
+   */
+  private static final class SortedEntries<K, V> extends java.util.AbstractMap<K, V>
+      implements java.util.SortedMap<K, V> {
+    private final List<Map.Entry<K, V>> entries;
+
+    SortedEntries(List<Map.Entry<K, V>> entries) {
+      this.entries = entries;
+    }
+
+    @Override
+    public java.util.Set<Map.Entry<K, V>> entrySet() {
+      return new SortedElements<>(entries);
+    }
+
+    @Override
+    public Comparator<? super K> comparator() {
+      return null;
+    }
+
+    @Override
+    public java.util.SortedMap<K, V> subMap(K fromKey, K toKey) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.util.SortedMap<K, V> headMap(K toKey) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.util.SortedMap<K, V> tailMap(K fromKey) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public K firstKey() {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public K lastKey() {
+      throw new UnsupportedOperationException();
+    }
+  }
+
+  /**
+   * Elements in ascending natural order, offered to {@link TreeSet#addAll} as a sorted set so that
+   * it builds the tree in linear time; it supports only what that build reads.
+   */
+  private static final class SortedElements<E> extends java.util.AbstractSet<E>
+      implements java.util.SortedSet<E> {
+    private final List<E> elements;
+
+    SortedElements(List<E> elements) {
+      this.elements = elements;
+    }
+
+    @Override
+    public Iterator<E> iterator() {
+      return elements.iterator();
+    }
+
+    @Override
+    public int size() {
+      return elements.size();
+    }
+
+    @Override
+    public Comparator<? super E> comparator() {
+      return null;
+    }
+
+    @Override
+    public java.util.SortedSet<E> subSet(E fromElement, E toElement) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.util.SortedSet<E> headSet(E toElement) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.util.SortedSet<E> tailSet(E fromElement) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public E first() {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public E last() {
+      throw new UnsupportedOperationException();
+    }
   }
 
   private static void writeCursor(BinaryWriter out, NextFire cursor) {

@@ -2,16 +2,19 @@ package io.paxcron.scheduler;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.paxcron.paxos.Ballot;
+import io.paxcron.paxos.StateMachine;
 import io.paxcron.schedule.NextFire;
 import io.paxcron.schedule.Schedule;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -310,5 +313,62 @@ final class LedgerInvariantTest {
     CronStateMachine empty = new CronStateMachine();
     empty.restore(new byte[0]);
     assertEquals(List.of(), empty.jobs());
+  }
+
+  /**
+   * The replica takes an image on its loop and encodes it on another thread while the loop keeps
+   * applying: what it encodes must be the state at the image's slot, exactly, however much the
+   * jobs, ledgers, cursors and open runs it refers to change afterwards.
+   */
+  @Test
+  void anImageTakenWhileLaterCommandsApplyEncodesExactlyTheStateAtItsSlot() {
+    long seed =
+        Seeds.seed("anImageTakenWhileLaterCommandsApplyEncodesExactlyTheStateAtItsSlot", 16L);
+    for (int round = 0; round < 6; round++) {
+      SplittableRandom random = new SplittableRandom(seed + round);
+      Cluster cluster = new Cluster(random);
+      cluster.twin = new CronStateMachine();
+      int jobs = 3 + random.nextInt(6);
+      for (int i = 0; i < jobs; i++) {
+        cluster.apply(
+            new CronCommand.PutJob(
+                randomJob(random, i), ExpectedVersion.ANY, java.util.Map.of(), cluster.now));
+      }
+      for (int i = 0, steps = 50 + random.nextInt(400); i < steps; i++) {
+        step(cluster, jobs);
+      }
+      StateMachine.Image image = cluster.machine.image();
+      long imageSlot = cluster.machine.appliedSlot();
+      // The twin applied exactly the commands up to the image's slot, and stops there.
+      CronStateMachine atImage = cluster.twin;
+      cluster.twin = null;
+      for (int i = 0; i < 300; i++) {
+        step(cluster, jobs);
+        int dice = random.nextInt(100);
+        String name = "job-" + random.nextInt(jobs);
+        if (dice < 3) {
+          cluster.apply(
+              new CronCommand.PutJob(
+                  randomJob(random, random.nextInt(jobs)),
+                  ExpectedVersion.ANY,
+                  java.util.Map.of(),
+                  cluster.now));
+        } else if (dice < 4) {
+          cluster.apply(new CronCommand.DeleteJob(name, ExpectedVersion.ANY, cluster.now));
+        }
+      }
+      byte[] encoded = image.encode();
+      String where = "seed " + (seed + round) + ", image at slot " + imageSlot;
+      assertArrayEquals(atImage.snapshot(), encoded, where + ": not the state at its slot");
+      assertFalse(
+          Arrays.equals(encoded, cluster.machine.snapshot()),
+          where + ": the state did not move on after the image, so this proves nothing");
+      assertArrayEquals(encoded, image.encode(), where + ": a second encoding differs");
+      CronStateMachine restored = new CronStateMachine();
+      restored.restore(encoded);
+      assertEquals(atImage.jobs(), restored.jobs(), where);
+      assertEquals(atImage.openRuns(), restored.openRuns(), where);
+      assertArrayEquals(encoded, restored.snapshot(), where);
+    }
   }
 }

@@ -111,4 +111,30 @@ class LaunchDensityTest {
         IllegalStateException.class,
         () -> density.remove(CronExpression.parse("* * * * *"), BERLIN, REFERENCE));
   }
+
+  @Test
+  void addingSeveralJobsOfOneScheduleAtOnceEqualsAddingThemOneByOne() {
+    String[] texts = {"0 5 * * *", "*/15 * * * *", "30 2 1 * *", "15 * * * * *", "@every 7s"};
+    LaunchDensity oneByOne = new LaunchDensity();
+    LaunchDensity grouped = new LaunchDensity();
+    for (int t = 0; t < texts.length; t++) {
+      Schedule schedule = Schedule.parse(texts[t]);
+      for (int job = 0; job <= t * 3; job++) {
+        oneByOne.add(schedule, BERLIN, REFERENCE);
+      }
+      grouped.add(schedule, BERLIN, REFERENCE, t * 3 + 1);
+    }
+    assertArrayEquals(oneByOne.histogram(), grouped.histogram());
+    assertEquals(oneByOne.peakLaunchesPerMinute(), grouped.peakLaunchesPerMinute());
+    for (int minute = 0; minute < 1440; minute++) {
+      assertEquals(oneByOne.maxOfMinuteOfDay(minute), grouped.maxOfMinuteOfDay(minute));
+      assertEquals(oneByOne.sumOfMinuteOfDay(minute), grouped.sumOfMinuteOfDay(minute));
+    }
+    for (int second = 0; second < 60; second++) {
+      assertEquals(oneByOne.secondLoad(second), grouped.secondLoad(second));
+    }
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> grouped.add(Schedule.parse("0 5 * * *"), BERLIN, REFERENCE, 0));
+  }
 }

@@ -23,9 +23,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Ships backups from the leader to the backup target, on its own cadence: while this replica leads
  * (lease held, caught up), at least every {@code backup-interval} and after {@code
- * backup-every-entries} applied slots, it captures the state machine's image on the replica's loop,
- * writes it to the target (image, then manifest) on its own thread, and applies retention.
- * Followers ship nothing, so a cluster writes one copy, not one per replica.
+ * backup-every-entries} applied slots, it captures the state machine's image on the replica's loop
+ * (a walk of the state, no encoding), encodes it and writes it to the target (image, then manifest)
+ * on its own thread, and applies retention. Followers ship nothing, so a cluster writes one copy,
+ * not one per replica.
  *
  * <p>A target that is down fails the attempt loudly — a log line starting {@code BACKUP FAILED},
  * the failure in {@link #status()} ({@code ClusterService.Status}) — and nothing else: the log, the
@@ -65,7 +66,23 @@ final class BackupShipper implements BackupControl, AutoCloseable {
   private BackupRepository repository;
   private volatile java.util.function.Consumer<Instant> onSuccess = at -> {};
 
-  private record Capture(Snapshot image, long leaderRound) {}
+  /**
+   * The state as the loop saw it, encoded later on the shipper's thread (encoding a large state on
+   * the loop would stall the replica); {@code membership} is null before the replica started.
+   */
+  private record Capture(
+      io.paxcron.paxos.SessionStateMachine.Image image,
+      io.paxcron.paxos.Membership membership,
+      long leaderRound) {
+
+    /** The image as a snapshot carrying the membership as of its slot (docs/backup.md). */
+    Snapshot encode() {
+      Snapshot snapshot = image.encode();
+      return membership == null
+          ? snapshot
+          : snapshot.withMembership(membership.decidedThrough(image.slot()));
+    }
+  }
 
   BackupShipper(
       BackupSettings settings,
@@ -224,12 +241,10 @@ final class BackupShipper implements BackupControl, AutoCloseable {
               }
               // The backup carries the membership as of the image's slot, as the core's own
               // snapshots do (docs/backup.md).
-              io.paxcron.paxos.Snapshot image = node.imageOnLoop();
-              io.paxcron.paxos.Membership membership = node.membership();
-              if (membership != null) {
-                image = image.withMembership(membership.decidedThrough(image.slot()));
-              }
-              captured.complete(Optional.of(new Capture(image, leadership.ballot().round())));
+              captured.complete(
+                  Optional.of(
+                      new Capture(
+                          node.imageOnLoop(), node.membership(), leadership.ballot().round())));
             });
     if (!queued) {
       captured.complete(Optional.empty());
@@ -245,7 +260,7 @@ final class BackupShipper implements BackupControl, AutoCloseable {
       BackupRepository repo = repository();
       BackupManifest manifest =
           repo.write(
-              capture.image(),
+              capture.encode(),
               new BackupRepository.Writer(
                   clusterId, replicaId, capture.leaderRound(), restoreGeneration),
               takenAt);

@@ -39,14 +39,20 @@ final class ReplicaCronCluster implements CronCluster, AccessCluster {
   private final Map<Integer, String> clientAddresses;
   private final AccessState access;
   private final InstantSource leaderClock;
+  private final java.util.concurrent.Executor answers;
   private volatile LeaderDispatch dispatch;
 
+  /**
+   * @param answers where the futures this cluster returns complete (never the replica's loop)
+   */
   ReplicaCronCluster(
       ReplicaNode node,
       SecuredStateMachine state,
       Map<Integer, String> clientAddresses,
-      InstantSource leaderClock) {
+      InstantSource leaderClock,
+      java.util.concurrent.Executor answers) {
     this.node = node;
+    this.answers = answers;
     this.cron = state.jobs().cron();
     this.access = state.access();
     this.clientAddresses = Map.copyOf(clientAddresses);
@@ -303,10 +309,15 @@ final class ReplicaCronCluster implements CronCluster, AccessCluster {
     };
   }
 
-  /** Maps the replica's failures to the API's, unwrapped. */
+  /**
+   * Maps the replica's failures to the API's, unwrapped, and completes off the replica's loop: the
+   * replica completes its futures on the loop, and what the API then does with an answer (build a
+   * page of a thousand jobs, serialize it, write it to the stream) must not hold back the loop's
+   * heartbeats, or a leader answering large reads loses its lease.
+   */
   private <T> CompletableFuture<T> translate(CompletableFuture<T> future) {
     CompletableFuture<T> translated = new CompletableFuture<>();
-    future.whenComplete(
+    future.whenCompleteAsync(
         (value, error) -> {
           if (error == null) {
             translated.complete(value);
@@ -327,7 +338,8 @@ final class ReplicaCronCluster implements CronCluster, AccessCluster {
           } else {
             translated.completeExceptionally(cause);
           }
-        });
+        },
+        answers);
     return translated;
   }
 }

@@ -62,6 +62,20 @@ public final class ReplicaServer implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
           });
+
+  /**
+   * Where the client API's answers complete, off the replica's loop (ReplicaCronCluster): two
+   * threads, so that one large answer does not hold back the others.
+   */
+  private final java.util.concurrent.ExecutorService answers =
+      Executors.newFixedThreadPool(
+          2,
+          r -> {
+            Thread thread = new Thread(r, "answers");
+            thread.setDaemon(true);
+            return thread;
+          });
+
   private LogStore store;
   private PeerTransport transport;
   private ReplicaNode node;
@@ -164,7 +178,8 @@ public final class ReplicaServer implements AutoCloseable {
     if (cronMode) {
       // The leader's clock stamps job changes; the cron state machine only sees the stamps.
       ReplicaCronCluster cluster =
-          new ReplicaCronCluster(node, secured, clientAddresses, java.time.InstantSource.system());
+          new ReplicaCronCluster(
+              node, secured, clientAddresses, java.time.InstantSource.system(), answers);
       api.addService(new JobServiceImpl(cluster, config.maxApplyJobs()))
           .addService(new ClusterServiceImpl(cluster, backupControl))
           .addService(
@@ -304,6 +319,7 @@ public final class ReplicaServer implements AutoCloseable {
     if (node != null) {
       node.close();
     }
+    answers.shutdownNow();
   }
 
   /**

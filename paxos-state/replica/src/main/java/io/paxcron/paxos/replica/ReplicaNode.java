@@ -33,9 +33,13 @@ import java.util.random.RandomGenerator;
  * applies and answers are released only once those writes are durable, in order.
  *
  * <p>Threading: public methods may be called from any thread; they hand work to the loop. The core,
- * the state machine and all maps here are touched by the loop thread only. Errors: a failed durable
- * write is fatal — the node stops and reports through {@code onFatal}; a restarted replica is safer
- * than one that continues after its disk failed.
+ * the state machine and all maps here are touched by the loop thread only. A snapshot is taken on
+ * the loop as an image ({@link SessionStateMachine#image()}: a walk of the state, no encoding) and
+ * encoded on the replica's snapshot thread while the loop goes on; the encoded snapshot returns to
+ * the loop, which hands it to the core, and the core truncates the log in the same durable write
+ * that installs the snapshot. Errors: a failed durable write is fatal — the node stops and reports
+ * through {@code onFatal}; a restarted replica is safer than one that continues after its disk
+ * failed.
  */
 public final class ReplicaNode implements AutoCloseable {
 
@@ -102,6 +106,10 @@ public final class ReplicaNode implements AutoCloseable {
   private final SessionStateMachine sessions;
   private final ExecutorService loop;
   private final ScheduledExecutorService ticker;
+
+  /** Encodes snapshot images off the loop, one at a time. */
+  private final ExecutorService snapshotEncoder;
+
   private final long startNanos = System.nanoTime();
   private PaxosReplica replica;
 
@@ -126,6 +134,10 @@ public final class ReplicaNode implements AutoCloseable {
   private long nextReadId = 1;
   private long appliedSinceSnapshot;
   private long bytesSinceSnapshot;
+
+  /** Whether an image is being encoded; the next is taken only after it returned to the loop. */
+  private boolean snapshotEncoding;
+
   private boolean wasLeader;
   private volatile boolean stopped;
   private volatile Status lastStatus;
@@ -184,6 +196,14 @@ public final class ReplicaNode implements AutoCloseable {
         Executors.newSingleThreadScheduledExecutor(
             r -> {
               Thread thread = new Thread(r, "replica-" + settings.paxos().replicaId() + "-tick");
+              thread.setDaemon(true);
+              return thread;
+            });
+    this.snapshotEncoder =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread thread =
+                  new Thread(r, "replica-" + settings.paxos().replicaId() + "-snapshot");
               thread.setDaemon(true);
               return thread;
             });
@@ -358,12 +378,13 @@ public final class ReplicaNode implements AutoCloseable {
   }
 
   /**
-   * The image of the state machine (with its sessions) as applied so far, labelled with the last
-   * applied slot — what a backup ships, taken on demand rather than at the snapshot cadence. It
-   * does not truncate the log. Must be called on the loop thread (from {@link #runOnLoop}).
+   * The image of the state machine (with its sessions) as applied so far, at the last applied slot
+   * — what a backup ships, taken on demand rather than at the snapshot cadence. It does not
+   * truncate the log. Must be called on the loop thread (from {@link #runOnLoop}); encode it on
+   * another thread ({@link SessionStateMachine.Image#encode}).
    */
-  public Snapshot imageOnLoop() {
-    return sessions.snapshot();
+  public SessionStateMachine.Image imageOnLoop() {
+    return sessions.image();
   }
 
   /**
@@ -416,6 +437,7 @@ public final class ReplicaNode implements AutoCloseable {
   public void close() {
     stopped = true;
     ticker.shutdownNow();
+    snapshotEncoder.shutdownNow();
     loop.shutdown();
     try {
       if (!loop.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -633,15 +655,50 @@ public final class ReplicaNode implements AutoCloseable {
     maybeSnapshot();
   }
 
+  /**
+   * Takes an image once enough was applied since the last snapshot, and has it encoded off the
+   * loop: encoding a large state (hundreds of milliseconds at 100,000 jobs) on the loop would hold
+   * back heartbeats and cost a leader its lease.
+   */
   private void maybeSnapshot() {
-    if ((appliedSinceSnapshot < settings.snapshotEveryEntries()
+    if (snapshotEncoding
+        || (appliedSinceSnapshot < settings.snapshotEveryEntries()
             && bytesSinceSnapshot < settings.snapshotEveryBytes())
         || sessions.appliedThroughSlot() <= replica.snapshot().slot()) {
       return;
     }
-    Snapshot snapshot = sessions.snapshot();
+    SessionStateMachine.Image image = sessions.image();
     appliedSinceSnapshot = 0;
     bytesSinceSnapshot = 0;
+    snapshotEncoding = true;
+    try {
+      snapshotEncoder.execute(
+          () -> {
+            Snapshot snapshot;
+            try {
+              snapshot = image.encode();
+            } catch (RuntimeException e) {
+              fatal(e);
+              return;
+            }
+            submit(() -> onSnapshotEncoded(snapshot));
+          });
+    } catch (RejectedExecutionException e) {
+      // Only after close: the replica is stopping and takes no more snapshots.
+      snapshotEncoding = false;
+    }
+  }
+
+  /**
+   * The image taken by {@link #maybeSnapshot} is encoded: the core keeps it and truncates its log,
+   * and the store installs it and drops the log below it in one synced write. Applies went on
+   * meanwhile; a snapshot installed from the leader since may have overtaken this one.
+   */
+  private void onSnapshotEncoded(Snapshot snapshot) {
+    snapshotEncoding = false;
+    if (snapshot.slot() <= replica.snapshot().slot()) {
+      return;
+    }
     observer.onSnapshotTaken(snapshot.slot(), snapshot.data().length);
     process(replica.onSnapshotTaken(nowMillis(), snapshot));
     // The backup sink hands the file work to its own thread (BackupSink contract).

@@ -3,6 +3,8 @@ package io.paxcron.paxos.storage;
 import static io.paxcron.paxos.storage.Fixtures.entries;
 import static io.paxcron.paxos.storage.Fixtures.entry;
 import static io.paxcron.paxos.storage.Fixtures.options;
+import static io.paxcron.paxos.storage.Fixtures.random;
+import static io.paxcron.paxos.storage.Fixtures.snapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -59,6 +61,47 @@ class WriteFailureTest {
     try (LogStore store = LogStore.open(dir, options())) {
       assertEquals(
           List.of(entry(1, 1, "a")), store.load().log(), "nothing of the failed batch is durable");
+    }
+  }
+
+  /**
+   * A replica takes a snapshot's image, encodes it off its loop, then writes it: a crash anywhere
+   * before that write is durable (here the write fails as the process dies) must leave the previous
+   * snapshot and every log entry above it, so the replica restarts from them.
+   */
+  @Test
+  void aSnapshotWriteThatNeverBecameDurableLeavesThePreviousSnapshotAndTheWholeLog()
+      throws Exception {
+    var random = random("aSnapshotWriteThatNeverBecameDurable", 16);
+    Snapshot previous = snapshot(5, 3 * StoreOptions.MIN_SNAPSHOT_CHUNK_BYTES + 7, random);
+    List<io.paxcron.paxos.LogEntry> above = new ArrayList<>();
+    try (LogStore store =
+        LogStore.open(
+            dir, options().withSnapshotChunkBytes(StoreOptions.MIN_SNAPSHOT_CHUNK_BYTES))) {
+      for (long slot = 1; slot <= 5; slot++) {
+        store.write(entries(entry(slot, 1, "before-" + slot))).join();
+      }
+      store.write(new Persist(null, List.of(), previous)).join();
+      for (long slot = 6; slot <= 20; slot++) {
+        above.add(entry(slot, 1, "after-" + slot));
+        store.write(entries(above.getLast())).join();
+      }
+      store.writeHook =
+          groupSize -> {
+            throw new RocksDBException(
+                "IO error: the process died",
+                new Status(Status.Code.IOError, Status.SubCode.None, "the process died"));
+          };
+      Snapshot newer = snapshot(15, 5 * StoreOptions.MIN_SNAPSHOT_CHUNK_BYTES, random);
+      failureOf(store.write(new Persist(null, List.of(), newer)));
+    }
+    try (LogStore store = LogStore.open(dir, options())) {
+      var state = store.load();
+      assertEquals(previous.slot(), state.snapshot().slot());
+      assertTrue(
+          java.util.Arrays.equals(previous.data(), state.snapshot().data()),
+          "the previous image, intact");
+      assertEquals(above, state.log(), "and every entry above it, none truncated");
     }
   }
 

@@ -128,12 +128,24 @@ public final class SecuredStateMachine implements StateMachine {
 
   @Override
   public byte[] snapshot() {
+    return image().encode();
+  }
+
+  /**
+   * The access state encoded now (a few tokens and rules: small) and the job state's image, to be
+   * encoded later.
+   */
+  @Override
+  public Image image() {
     byte[] accessBytes = access.snapshot();
-    byte[] jobBytes = jobs.snapshot();
-    ByteBuffer buffer =
-        ByteBuffer.allocate(SNAPSHOT_MAGIC.length + 4 + accessBytes.length + jobBytes.length);
-    buffer.put(SNAPSHOT_MAGIC).putInt(accessBytes.length).put(accessBytes).put(jobBytes);
-    return buffer.array();
+    Image jobImage = jobs.image();
+    return () -> {
+      byte[] jobBytes = jobImage.encode();
+      ByteBuffer buffer =
+          ByteBuffer.allocate(SNAPSHOT_MAGIC.length + 4 + accessBytes.length + jobBytes.length);
+      buffer.put(SNAPSHOT_MAGIC).putInt(accessBytes.length).put(accessBytes).put(jobBytes);
+      return buffer.array();
+    };
   }
 
   @Override

@@ -85,6 +85,11 @@ final class ObservedCronMachine implements StateMachine {
   }
 
   @Override
+  public Image image() {
+    return stack.image();
+  }
+
+  @Override
   public void restore(byte[] snapshot) {
     stack.restore(snapshot);
     applied.clear();
