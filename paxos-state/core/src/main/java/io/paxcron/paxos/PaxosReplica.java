@@ -831,9 +831,7 @@ public final class PaxosReplica {
   }
 
   private void campaign() {
-    if (role == Role.LEADER) {
-      throw new IllegalStateException("a leader does not campaign");
-    }
+    Check.that(role != Role.LEADER, "a leader does not campaign");
     preVoteBallot = null;
     preVotes.clear();
     role = Role.CANDIDATE;
@@ -1268,16 +1266,12 @@ public final class PaxosReplica {
   private void emitApplies() {
     while (nextToApplySlot < firstUnchosenSlot) {
       LogEntry entry = log.get(nextToApplySlot);
-      if (entry == null || !entry.chosen()) {
-        throw new IllegalStateException(
-            "replica "
-                + id
-                + ": slot "
-                + nextToApplySlot
-                + " is below the first unchosen slot "
-                + firstUnchosenSlot
-                + " but not chosen in the log");
-      }
+      Check.that(
+          entry != null && entry.chosen(),
+          "replica %s: slot %s is below the first unchosen slot %s but not chosen in the log",
+          id,
+          nextToApplySlot,
+          firstUnchosenSlot);
       out.toApply.add(entry);
       nextToApplySlot++;
     }
@@ -1373,15 +1367,12 @@ public final class PaxosReplica {
   }
 
   private void writeEntry(LogEntry entry) {
-    if (entry.slot() <= snapshot.slot()) {
-      throw new IllegalStateException(
-          "replica "
-              + id
-              + " writes slot "
-              + entry.slot()
-              + " below its snapshot at "
-              + snapshot.slot());
-    }
+    Check.that(
+        entry.slot() > snapshot.slot(),
+        "replica %s writes slot %s below its snapshot at %s",
+        id,
+        entry.slot(),
+        snapshot.slot());
     LogEntry existing = log.get(entry.slot());
     if (existing != null && existing.chosen() && !existing.value().equals(entry.value())) {
       throw new IllegalStateException(

@@ -52,13 +52,12 @@ public final class SessionStateMachine {
 
   /** Applies the chosen entry of the next slot; entries must come in slot order without gaps. */
   public List<Applied> apply(LogEntry entry) {
-    if (!entry.chosen()) {
-      throw new IllegalStateException("applying an entry not known chosen: " + entry);
-    }
-    if (entry.slot() != appliedThroughSlot + 1) {
-      throw new IllegalStateException(
-          "apply out of order: slot " + entry.slot() + " after " + appliedThroughSlot);
-    }
+    Check.that(entry.chosen(), "applying an entry not known chosen: %s", entry);
+    Check.that(
+        entry.slot() == appliedThroughSlot + 1,
+        "apply out of order: slot %s after %s",
+        entry.slot(),
+        appliedThroughSlot);
     appliedThroughSlot = entry.slot();
     List<Applied> applied = new ArrayList<>();
     if (entry.value() instanceof Value.Batch batch) {
@@ -169,10 +168,11 @@ public final class SessionStateMachine {
         return;
       }
       long slot = in.readLong();
-      if (slot != snapshot.slot()) {
-        throw new IllegalStateException(
-            "snapshot image is of slot " + slot + " but labelled " + snapshot.slot());
-      }
+      Check.that(
+          slot == snapshot.slot(),
+          "snapshot image is of slot %s but labelled %s",
+          slot,
+          snapshot.slot());
       sessions.clear();
       int count = in.readInt();
       for (int i = 0; i < count; i++) {

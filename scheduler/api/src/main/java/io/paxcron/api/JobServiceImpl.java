@@ -30,6 +30,7 @@ import io.paxcron.proto.v1.TriggerJobResponse;
 import io.paxcron.proto.v1.WatchRunsRequest;
 import io.paxcron.proto.v1.WatchRunsResponse;
 import io.paxcron.scheduler.CommandResult;
+import io.paxcron.scheduler.CronCommand;
 import io.paxcron.scheduler.CronView;
 import io.paxcron.scheduler.ExpectedVersion;
 import io.paxcron.scheduler.FieldError;
@@ -437,7 +438,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
             JobProtos::protoPath)
         .thenApply(
             answer -> {
-              RunId run = new RunId(request.getName(), answer.stampedAt(), true);
+              RunId run = new CronCommand.TriggerJob(request.getName(), answer.stampedAt()).runId();
               return TriggerJobResponse.newBuilder()
                   .setRunId(run.toString())
                   .setInstant(JobProtos.timestamp(run.instant()))

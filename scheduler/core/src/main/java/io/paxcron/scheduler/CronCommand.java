@@ -70,6 +70,14 @@ public sealed interface CronCommand {
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(stampedAt, "stampedAt");
     }
+
+    /**
+     * The run this trigger starts: named by the leader's stamp and marked manual, so it never
+     * collides with a scheduled instant. The one place a triggered run's id is made.
+     */
+    public RunId runId() {
+      return new RunId(name, stampedAt, true);
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.paxcron.scheduler;
 
 import io.paxcron.paxos.Ballot;
+import io.paxcron.paxos.Check;
 import io.paxcron.paxos.StateMachine;
 import io.paxcron.schedule.CronExpression;
 import io.paxcron.schedule.LaunchDensity;
@@ -110,6 +111,12 @@ public final class CronStateMachine implements StateMachine, CronView {
    * The oldest snapshot image format this code still restores (a backup taken before an upgrade).
    */
   public static final int OLDEST_READABLE_SNAPSHOT_FORMAT = 1;
+
+  /**
+   * How the message of an intent refused by the {@link Eligibility} rule begins (the run was not
+   * eligible, as opposed to a stale, duplicate or malformed intent).
+   */
+  public static final String INELIGIBLE = "ineligible: ";
 
   private final long maxLedgerRecords;
   private final int maxJobs;
@@ -315,14 +322,11 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   private void beginSlot(long slot) {
-    if (slot < appliedSlot) {
-      throw new IllegalStateException(
-          "slot "
-              + slot
-              + " applied after slot "
-              + appliedSlot
-              + ": the log must be applied in order");
-    }
+    Check.that(
+        slot >= appliedSlot,
+        "slot %s applied after slot %s: the log must be applied in order",
+        slot,
+        appliedSlot);
     appliedSlot = slot;
   }
 
@@ -426,11 +430,10 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   private void releaseSchedule(SharedSchedule shared) {
-    if (--shared.users == 0) {
+    shared.users--;
+    Check.that(shared.users >= 0, "schedule '%s' released once too often", shared.key.text());
+    if (shared.users == 0) {
       sharedSchedules.remove(shared.key);
-    } else if (shared.users < 0) {
-      throw new IllegalStateException(
-          "schedule '" + shared.key.text() + "' released once too often");
     }
   }
 
@@ -579,7 +582,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     if (job == null) {
       return CommandResult.notFound(trigger.name());
     }
-    RunId id = new RunId(job.name(), trigger.stampedAt(), true);
+    RunId id = trigger.runId();
     if (open.containsKey(id) || ledgerRecordOf(job, id) != null) {
       return CommandResult.duplicate("run " + id + " was already triggered");
     }
@@ -599,7 +602,7 @@ public final class CronStateMachine implements StateMachine, CronView {
       run = openAhead(intent.runId());
     }
     if (run == null) {
-      return noOpenRun(intent.runId());
+      return noRunToLaunch(intent.runId());
     }
     JobState job = jobOf(run);
     if (job == null) {
@@ -648,19 +651,31 @@ public final class CronStateMachine implements StateMachine, CronView {
     }
     switch (run.status()) {
       case DUE -> {
-        if (job.spec.concurrency() == ConcurrencyPolicy.FORBID) {
-          for (RunId other : job.openRuns) {
-            Run blocking = open.get(other);
-            if (!other.equals(run.id()) && blocking.status() != RunStatus.DUE) {
-              return CommandResult.rejected(
-                  "run "
-                      + run.id()
-                      + " waits: concurrency policy forbid and "
-                      + other
-                      + " is "
-                      + blocking.status());
-            }
+        Run blocking = otherRunInProgress(job, run.id());
+        Eligibility.Decision decision =
+            Eligibility.dueRun(job.spec, run.dueAt(), blocking != null, false, intent.stampedAt());
+        switch (decision) {
+          case Eligibility.Launch launch -> {}
+          case Eligibility.Wait wait -> {
+            return ineligible(
+                run.id(),
+                "it waits: concurrency policy forbid and "
+                    + blocking.id()
+                    + " is "
+                    + blocking.status());
           }
+          case Eligibility.Skip skip -> {
+            return ineligible(
+                run.id(),
+                "it fell due at "
+                    + run.dueAt()
+                    + ", more than its deadline of "
+                    + Eligibility.deadline(job.spec)
+                    + " before the intent's stamp "
+                    + intent.stampedAt());
+          }
+          case Eligibility.Missed missed ->
+              throw Check.unreachable("a due run's eligibility decided %s", missed);
         }
       }
       case LAUNCHED, RUNNING -> {
@@ -676,9 +691,9 @@ public final class CronStateMachine implements StateMachine, CronView {
         }
       }
       case RETRY_WAIT -> {
-        if (intent.stampedAt().isBefore(run.retryNotBefore())) {
-          return CommandResult.rejected(
-              "run " + run.id() + " retries not before " + run.retryNotBefore());
+        if (!(Eligibility.retry(run.retryNotBefore(), intent.stampedAt())
+            instanceof Eligibility.Launch)) {
+          return ineligible(run.id(), "it retries not before " + run.retryNotBefore());
         }
       }
     }
@@ -687,6 +702,26 @@ public final class CronStateMachine implements StateMachine, CronView {
     open.put(run.id(), launched);
     emit(new StateChange.LaunchChosen(launched));
     return CommandResult.applied(0);
+  }
+
+  /** Another run of the job launched, running or waiting to retry, or {@code null}. */
+  private Run otherRunInProgress(JobState job, RunId id) {
+    for (RunId other : job.openRuns) {
+      Run run = open.get(other);
+      if (!other.equals(id) && run.status() != RunStatus.DUE) {
+        return run;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The refusal of an intent the eligibility rule does not allow. The dispatcher asks the same
+   * rule, so in a stretch without faults or concurrent job changes this never happens; the
+   * whole-system simulator counts these refusals by their {@link #INELIGIBLE} prefix.
+   */
+  private static CommandResult ineligible(RunId id, String why) {
+    return CommandResult.rejected(INELIGIBLE + "run " + id + " may not start: " + why);
   }
 
   private CommandResult onRunStarted(CronCommand.RunStarted started) {
@@ -850,13 +885,16 @@ public final class CronStateMachine implements StateMachine, CronView {
     JobState job = jobs.get(id.job());
     if (id.manual()
         || job == null
-        || job.spec.paused()
-        || !(job.cursor instanceof NextFire.Run next)
-        || !next.instant().equals(id.instant())
+        || job.cursor == null
+        || !job.cursor.instant().equals(id.instant())
         || !id.instant().isAfter(clock)
-        || Duration.between(clock, id.instant()).compareTo(MAX_LAUNCH_AHEAD) > 0
-        || job.spec.concurrency() != ConcurrencyPolicy.ALLOW && !job.openRuns.isEmpty()
-        || job.openRuns.size() >= MAX_OPEN_RUNS_PER_JOB
+        || !(Eligibility.scheduledInstant(
+                job.spec,
+                job.openRuns.size(),
+                job.cursor instanceof NextFire.Skipped,
+                id.instant(),
+                clock)
+            instanceof Eligibility.Launch)
         // One run per run id: an instant already run and recorded (opened ahead under the job's
         // earlier timing, then ended, e.g. LOST) that the new timing comes round to again.
         || open.containsKey(id)
@@ -872,6 +910,43 @@ public final class CronStateMachine implements StateMachine, CronView {
         new StateChange.JobScheduled(job.name(), job.cursor == null ? null : job.cursor.instant()));
     startOrSkip(job, id, false, false);
     return open.get(id);
+  }
+
+  /**
+   * Why an intent names no open run: a skipped instant or one the rule does not let open ahead is
+   * {@linkplain #ineligible ineligible}; anything else is an intent for a run that is not due.
+   */
+  private CommandResult noRunToLaunch(RunId id) {
+    JobState job = jobs.get(id.job());
+    if (job != null) {
+      LedgerRecord record = ledgerRecordOf(job, id);
+      if (record != null && record.outcome() instanceof Outcome.Skipped) {
+        return ineligible(id, "it was recorded " + record.outcome());
+      }
+      if (record == null
+          && !id.manual()
+          && job.cursor != null
+          && job.cursor.instant().equals(id.instant())) {
+        Eligibility.Decision decision =
+            Eligibility.scheduledInstant(
+                job.spec,
+                job.openRuns.size(),
+                job.cursor instanceof NextFire.Skipped,
+                id.instant(),
+                clock);
+        if (!(decision instanceof Eligibility.Launch)) {
+          return ineligible(
+              id, "its instant is ahead of " + clock + " and the rule says " + decision);
+        }
+      }
+    }
+    return noOpenRun(id);
+  }
+
+  /** Whether {@code result} refuses an intent as not eligible ({@link Eligibility}). */
+  public static boolean refusedAsIneligible(CommandResult result) {
+    return result.status() == CommandResult.Status.REJECTED
+        && result.message().startsWith(INELIGIBLE);
   }
 
   private CommandResult noOpenRun(RunId id) {
@@ -936,7 +1011,10 @@ public final class CronStateMachine implements StateMachine, CronView {
       for (NextFire fire : reached) {
         if (fire instanceof NextFire.Run) {
           latestRunnableMiss =
-              missed(fire.instant()) && withinWindow(job, fire.instant()) ? fire.instant() : null;
+              Eligibility.missed(fire.instant(), clock)
+                      && Eligibility.withinMisfireWindow(job.spec, fire.instant(), clock)
+                  ? fire.instant()
+                  : null;
         }
       }
     }
@@ -957,35 +1035,38 @@ public final class CronStateMachine implements StateMachine, CronView {
         // incarnation of a job of the same name: one run per run id.
         continue;
       }
-      if (job.spec.paused()) {
-        skipScheduled(job, id, SkipReason.PAUSED);
-      } else if (fire instanceof NextFire.Skipped) {
-        skipScheduled(job, id, SkipReason.DST_GAP);
-      } else if (!missed(instant)) {
-        // After catch-up runs were queued, an on-time instant queues behind them rather than
-        // overlapping.
-        startOrSkip(job, id, false, caughtUp);
-      } else if (!withinWindow(job, instant)) {
-        skipScheduled(job, id, SkipReason.MISFIRE);
-      } else {
-        boolean runs =
-            switch (misfire.mode()) {
-              case SKIP -> false;
-              case RUN_ONCE -> instant.equals(latestRunnableMiss);
-              case RUN_ALL -> {
-                if (job.catchUpBudget > 0) {
-                  job.catchUpBudget--;
-                  yield true;
+      Eligibility.Decision decision =
+          Eligibility.scheduledInstant(
+              job.spec, job.openRuns.size(), fire instanceof NextFire.Skipped, instant, clock);
+      switch (decision) {
+        // On time: the concurrency policy decides. After catch-up runs were queued, an on-time
+        // instant queues behind them rather than overlapping.
+        case Eligibility.Launch launch -> startOrSkip(job, id, false, caughtUp);
+        case Eligibility.Skip skip when skip.reason() == SkipReason.OVERLAP ->
+            startOrSkip(job, id, false, caughtUp);
+        case Eligibility.Skip skip -> skipScheduled(job, id, skip.reason());
+        case Eligibility.Missed missed -> {
+          boolean runs =
+              switch (misfire.mode()) {
+                case SKIP -> false;
+                case RUN_ONCE -> instant.equals(latestRunnableMiss);
+                case RUN_ALL -> {
+                  if (job.catchUpBudget > 0) {
+                    job.catchUpBudget--;
+                    yield true;
+                  }
+                  yield false;
                 }
-                yield false;
-              }
-            };
-        if (runs) {
-          startOrSkip(job, id, true, true);
-          caughtUp = true;
-        } else {
-          skipScheduled(job, id, SkipReason.MISFIRE);
+              };
+          if (runs) {
+            startOrSkip(job, id, true, true);
+            caughtUp = true;
+          } else {
+            skipScheduled(job, id, SkipReason.MISFIRE);
+          }
         }
+        case Eligibility.Wait wait ->
+            throw Check.unreachable("an instant reached by the clock decided %s", wait);
       }
       if (job.lastAccounted == null || instant.isAfter(job.lastAccounted)) {
         job.lastAccounted = instant;
@@ -1007,10 +1088,13 @@ public final class CronStateMachine implements StateMachine, CronView {
   private void expireMissedDueRuns(JobState job) {
     for (RunId id : List.copyOf(job.openRuns)) {
       Run run = open.get(id);
-      if (run == null || run.status() != RunStatus.DUE || id.manual() || !missed(id.instant())) {
+      if (run == null
+          || run.status() != RunStatus.DUE
+          || id.manual()
+          || !Eligibility.missed(id.instant(), clock)) {
         continue;
       }
-      if (withinWindow(job, id.instant())
+      if (Eligibility.withinMisfireWindow(job.spec, id.instant(), clock)
           && job.spec.misfire().mode() == MisfirePolicy.Mode.RUN_ALL) {
         continue;
       }
@@ -1018,14 +1102,6 @@ public final class CronStateMachine implements StateMachine, CronView {
       job.openRuns.remove(id);
       skip(job, id, SkipReason.MISFIRE, false);
     }
-  }
-
-  private boolean missed(Instant instant) {
-    return Duration.between(instant, clock).compareTo(MISFIRE_THRESHOLD) > 0;
-  }
-
-  private boolean withinWindow(JobState job, Instant instant) {
-    return Duration.between(instant, clock).compareTo(job.spec.misfire().window()) <= 0;
   }
 
   /**
@@ -1036,21 +1112,16 @@ public final class CronStateMachine implements StateMachine, CronView {
    *     skipped
    */
   private void startOrSkip(JobState job, RunId id, boolean catchUp, boolean mayQueue) {
-    if (job.openRuns.size() >= MAX_OPEN_RUNS_PER_JOB
-        && job.spec.concurrency() != ConcurrencyPolicy.REPLACE) {
-      skip(job, id, SkipReason.OVERLAP, false);
+    int openRuns = job.openRuns.size();
+    if (Eligibility.concurrency(job.spec.concurrency(), openRuns, mayQueue)
+        instanceof Eligibility.Skip(SkipReason reason)) {
+      // A forbid overlap extends the job's stretch of overlaps; a job at its bound of open runs
+      // gets a record per instant.
+      skip(job, id, reason, !id.manual() && openRuns < MAX_OPEN_RUNS_PER_JOB);
       return;
     }
-    switch (job.spec.concurrency()) {
-      case ALLOW -> {}
-      case FORBID -> {
-        // Catch-up runs queue behind each other; an on-time instant never waits behind a run.
-        if (!mayQueue && !job.openRuns.isEmpty()) {
-          skip(job, id, SkipReason.OVERLAP, !id.manual());
-          return;
-        }
-      }
-      case REPLACE -> supersedeOpenRuns(job);
+    if (job.spec.concurrency() == ConcurrencyPolicy.REPLACE) {
+      supersedeOpenRuns(job);
     }
     Run run = Run.due(id, catchUp, clock, job.incarnation);
     open.put(id, run);
@@ -1136,9 +1207,8 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   private void end(Run run, Outcome outcome, RunDetail detail) {
-    if (open.remove(run.id()) == null) {
-      throw new IllegalStateException("ending run " + run.id() + " that is not open");
-    }
+    Run removed = open.remove(run.id());
+    Check.that(removed != null, "ending run %s that is not open", run.id());
     JobState job = jobOf(run);
     if (job == null) {
       return;
@@ -1193,10 +1263,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   private void dropOldestRecord() {
     while (true) {
       LedgerEntry entry = ledgerOrder.pollFirst();
-      if (entry == null) {
-        throw new IllegalStateException(
-            "ledger holds " + ledgerSize + " records but none is indexed");
-      }
+      Check.that(entry != null, "ledger holds %s records but none is indexed", ledgerSize);
       JobState job = jobs.get(entry.job());
       if (job != null
           && job.incarnation == entry.incarnation()
@@ -1438,6 +1505,7 @@ public final class CronStateMachine implements StateMachine, CronView {
         job.schedule.text(),
         job.chosen,
         job.cursor == null ? null : job.cursor.instant(),
+        job.cursor instanceof NextFire.Skipped,
         job.openRuns.size(),
         job.ledger.size());
   }
@@ -1498,8 +1566,7 @@ public final class CronStateMachine implements StateMachine, CronView {
         break;
       }
       JobState job = jobs.get(cursor.job());
-      boolean behind =
-          Duration.between(cursor.instant(), leaderTime).compareTo(MISFIRE_THRESHOLD) > 0;
+      boolean behind = Eligibility.missed(cursor.instant(), leaderTime);
       boolean scheduledRun = job.cursor instanceof NextFire.Run && !job.spec.paused();
       DueRun.Kind kind = behind || !scheduledRun ? DueRun.Kind.BEHIND : DueRun.Kind.SCHEDULED;
       due.add(new DueRun(RunId.of(job.name(), cursor.instant()), kind, 1));

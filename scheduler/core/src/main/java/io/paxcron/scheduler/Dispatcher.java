@@ -1,6 +1,7 @@
 package io.paxcron.scheduler;
 
 import io.paxcron.paxos.Ballot;
+import io.paxcron.paxos.Check;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -44,8 +45,10 @@ import java.util.random.RandomGenerator;
  *       DispatcherConfig#maxCommandsPerProposal()} commands each.
  * </ul>
  *
- * <p>The scheduling decisions themselves (overlap, misfire, pause, DST) belong to the state
- * machine; the dispatcher only avoids proposals it knows would be refused. Single-threaded.
+ * <p>Whether a run may start (pause, DST gap, misfire, overlap, deadline, retry backoff) is decided
+ * by {@link Eligibility}, the rule the state machine applies to the same facts when it accounts an
+ * instant or checks an intent; the dispatcher proposes an intent only where the rule says launch,
+ * and a {@code Tick} where the state machine must record the instant. Single-threaded.
  */
 public final class Dispatcher {
   private final CronView view;
@@ -57,10 +60,13 @@ public final class Dispatcher {
   private final DueRunTimer timer = new DueRunTimer();
 
   /**
-   * Instants polled ahead of time whose launch may not be chosen ahead (a paused job, or a forbid
-   * or replace job with runs open): they wait here for the instant itself, by job.
+   * Instants polled ahead of time whose launch may not be chosen ahead ({@link Eligibility} said
+   * wait, or no agent had room): they wait here until the rule is asked again, by job.
    */
-  private final Map<String, DueRunTimer.Due> waitingForInstant = new TreeMap<>();
+  private final Map<String, Held> waitingForInstant = new TreeMap<>();
+
+  /** A polled instant held until {@code until}. */
+  private record Held(DueRunTimer.Due due, Instant until) {}
 
   private final TreeSet<RunId> due = new TreeSet<>();
   private final TreeMap<RunId, Instant> proposed = new TreeMap<>();
@@ -443,11 +449,11 @@ public final class Dispatcher {
     pendingCancels.clear();
 
     List<DueRunTimer.Due> reachedInstants = new ArrayList<>();
-    for (Iterator<DueRunTimer.Due> it = waitingForInstant.values().iterator(); it.hasNext(); ) {
-      DueRunTimer.Due waiting = it.next();
-      if (!waiting.instant().isAfter(now)) {
+    for (Iterator<Held> it = waitingForInstant.values().iterator(); it.hasNext(); ) {
+      Held held = it.next();
+      if (!held.until().isAfter(now)) {
         it.remove();
-        reachedInstants.add(waiting);
+        reachedInstants.add(held.due());
       }
     }
     reachedInstants.addAll(timer.pollDue(now.plus(config.launchAhead()), config.maxDuePerTick()));
@@ -458,32 +464,27 @@ public final class Dispatcher {
       }
       RunId id = RunId.of(reached.job(), reached.instant());
       JobSpec spec = job.get().spec();
-      if (reached.instant().isAfter(now)
-          && (spec.paused()
-              || spec.concurrency() != ConcurrencyPolicy.ALLOW && job.get().openRuns() > 0)) {
-        // Chosen ahead, the launch would be final before the policy could look at the instant.
-        waitingForInstant.put(reached.job(), reached);
-        continue;
-      }
-      boolean late =
-          Duration.between(reached.instant(), now).compareTo(CronStateMachine.MISFIRE_THRESHOLD)
-              > 0;
-      boolean wouldOverlap =
-          spec.concurrency() == ConcurrencyPolicy.FORBID && job.get().openRuns() > 0;
+      boolean inDstGap =
+          job.get().nextDueInDstGap() && reached.instant().equals(job.get().nextDue());
+      Eligibility.Decision decision =
+          Eligibility.scheduledInstant(
+              spec, job.get().openRuns(), inDstGap, reached.instant(), now);
       String agent =
-          late || spec.paused() || wouldOverlap ? null : chooseAgent(spec, id, "", now, load);
-      if (agent == null && reached.instant().isAfter(now)) {
-        waitingForInstant.put(reached.job(), reached);
-        continue;
-      }
-      if (agent == null) {
-        // The state machine records the instant (misfire policy, pause, overlap, or due until an
-        // agent appears).
+          decision instanceof Eligibility.Launch ? chooseAgent(spec, id, "", now, load) : null;
+      if (agent != null) {
+        commands.add(new CronCommand.RunIntent(id, 1, agent, ballot, now));
+        proposed.put(id, now);
+      } else if (decision instanceof Eligibility.Wait(Instant until) && until.isAfter(now)) {
+        // Chosen ahead, the launch would be final before the rule could look at the instant.
+        waitingForInstant.put(reached.job(), new Held(reached, until));
+      } else if (reached.instant().isAfter(now)) {
+        // Eligible ahead but no agent has room: try again at the instant.
+        waitingForInstant.put(reached.job(), new Held(reached, reached.instant()));
+      } else {
+        // The state machine records the instant when a stamp reaches it (pause, DST gap, misfire
+        // policy, overlap), or opens its run, due until an agent appears.
         needTick = true;
-        continue;
       }
-      commands.add(new CronCommand.RunIntent(id, 1, agent, ballot, now));
-      proposed.put(id, now);
     }
 
     Set<String> forbidJobsStarted = new HashSet<>();
@@ -499,17 +500,26 @@ public final class Dispatcher {
         continue;
       }
       JobSpec spec = job.get().spec();
-      Duration deadline =
-          spec.misfire().window().compareTo(CronStateMachine.MISFIRE_THRESHOLD) > 0
-              ? spec.misfire().window()
-              : CronStateMachine.MISFIRE_THRESHOLD;
-      if (Duration.between(run.get().dueAt(), now).compareTo(deadline) > 0) {
-        commands.add(new CronCommand.RecordSkip(id, SkipReason.DEADLINE, now));
+      // A run of the same job proposed and not yet chosen counts as in progress: under forbid the
+      // second intent would be refused.
+      boolean otherRunInProgress =
+          forbidJobsStarted.contains(id.job())
+              || hasRunInProgress(id.job())
+              || otherRunProposed(id);
+      Instant nextDue = job.get().nextDue();
+      Eligibility.Decision decision =
+          Eligibility.dueRun(
+              spec,
+              run.get().dueAt(),
+              otherRunInProgress,
+              nextDue != null && !nextDue.isAfter(now),
+              now);
+      if (decision instanceof Eligibility.Skip(SkipReason reason)) {
+        commands.add(new CronCommand.RecordSkip(id, reason, now));
         proposed.put(id, now);
         continue;
       }
-      if (spec.concurrency() == ConcurrencyPolicy.FORBID
-          && (forbidJobsStarted.contains(id.job()) || hasRunInProgress(id.job()))) {
+      if (!(decision instanceof Eligibility.Launch)) {
         continue;
       }
       if (run.get().catchUp() && catchUpTokens < 1) {
@@ -537,6 +547,9 @@ public final class Dispatcher {
       Optional<JobView> job = view.job(id.job());
       if (run.isEmpty() || run.get().status() != RunStatus.RETRY_WAIT || job.isEmpty()) {
         it.remove();
+        continue;
+      }
+      if (!(Eligibility.retry(run.get().retryNotBefore(), now) instanceof Eligibility.Launch)) {
         continue;
       }
       String agent = chooseAgent(job.get().spec(), id, run.get().agentId(), now, load);
@@ -615,9 +628,21 @@ public final class Dispatcher {
         commands.add(new CronCommand.RecordLost(run.id(), run.attempt(), now));
         proposed.put(run.id(), now);
       }
-      default ->
-          throw new IllegalStateException("unreachable agent past its lease decided " + decision);
+      default -> throw Check.unreachable("unreachable agent past its lease decided %s", decision);
     }
+  }
+
+  /** Whether a command about another run of {@code id}'s job is proposed and not yet chosen. */
+  private boolean otherRunProposed(RunId id) {
+    for (RunId other : proposed.tailMap(new RunId(id.job(), Instant.MIN, false)).keySet()) {
+      if (!other.job().equals(id.job())) {
+        return false;
+      }
+      if (!other.equals(id)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private boolean hasRunInProgress(String job) {
@@ -713,9 +738,9 @@ public final class Dispatcher {
     if (nextDue != null && nextDue.minus(config.launchAhead()).isBefore(wakeup)) {
       wakeup = nextDue.minus(config.launchAhead());
     }
-    for (DueRunTimer.Due waiting : waitingForInstant.values()) {
-      if (waiting.instant().isBefore(wakeup)) {
-        wakeup = waiting.instant();
+    for (Held held : waitingForInstant.values()) {
+      if (held.until().isBefore(wakeup)) {
+        wakeup = held.until();
       }
     }
     for (Instant retry : retryAt.values()) {

@@ -16,6 +16,8 @@ import java.util.Objects;
  * @param chosen the value chosen per {@code ?} field, shown beside the original expression
  * @param nextDue the next scheduled instant not yet accounted for, or {@code null} if the schedule
  *     is exhausted
+ * @param nextDueInDstGap whether {@code nextDue}'s wall-clock time does not exist (spring forward)
+ *     and the job's DST policy skips it: the instant will be {@code SKIPPED(DST_GAP)}, never run
  * @param openRuns runs of the job that are due, launched, running or waiting to retry
  * @param ledgerRecords terminal records kept for the job
  */
@@ -26,6 +28,7 @@ public record JobView(
     String resolvedSchedule,
     Map<ScheduleField, Integer> chosen,
     Instant nextDue,
+    boolean nextDueInDstGap,
     int openRuns,
     int ledgerRecords) {
   public JobView {

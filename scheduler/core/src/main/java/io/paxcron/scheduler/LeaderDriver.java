@@ -1,6 +1,7 @@
 package io.paxcron.scheduler;
 
 import io.paxcron.paxos.Ballot;
+import io.paxcron.paxos.Check;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
@@ -94,9 +95,7 @@ public final class LeaderDriver {
 
   /** The next sequence number in {@link #sessionId()}, one per proposed command. */
   public long nextSequence() {
-    if (dispatcher.ballot() == null) {
-      throw new IllegalStateException("no proposal session: the dispatcher does not lead");
-    }
+    Check.that(dispatcher.ballot() != null, "no proposal session: the dispatcher does not lead");
     return nextSequence++;
   }
 

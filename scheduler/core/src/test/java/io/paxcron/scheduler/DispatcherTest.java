@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.paxos.Ballot;
+import io.paxcron.schedule.DstPolicy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -121,6 +122,48 @@ final class DispatcherTest {
         List.of(),
         launches(dispatcher.onTick(at(11), true)),
         "a held launch is not sent again before its instant plus launchResendAfter");
+  }
+
+  @Test
+  void anInstantInADstGapIsNeverProposedAheadButRecordedByATickAtTheInstant() {
+    // New York springs forward at 07:00:00Z (02:00 EST -> 03:00 EDT). The job's 02:xx instants do
+    // not exist and its DST policy skips them: one SKIPPED(DST_GAP) at 07:00:00Z.
+    Instant springForward = Instant.parse("2024-03-10T07:00:00Z");
+    Instant start = springForward.minusSeconds(10);
+    fixture.put(
+        job("gap", "*/4 * 1-2 * * *")
+            .zone("America/New_York")
+            .dstPolicy(new DstPolicy(DstPolicy.Gap.SKIP, DstPolicy.Overlap.RUN_ONCE))
+            .concurrency(ConcurrencyPolicy.ALLOW)
+            .build(),
+        start);
+    agents(springForward.plusSeconds(1000), "agent-1");
+    fixture.machine.drainChanges();
+
+    List<CronCommand.RunIntent> intents = new ArrayList<>();
+    List<DispatchEffect> effects = dispatcher.onLeadership(start, true, NEW);
+    for (Instant now = start;
+        now.isBefore(springForward.plusSeconds(2));
+        now = now.plusMillis(100), effects = dispatcher.onTick(now, true)) {
+      intents.addAll(only(CronCommand.RunIntent.class, proposals(effects)));
+      for (CronCommand command : proposals(effects)) {
+        CommandResult result = fixture.apply(command);
+        assertTrue(
+            !(command instanceof CronCommand.RunIntent) || result.applied(),
+            command + " was refused: " + result);
+      }
+      dispatcher.onApplied(now, true, fixture.machine.drainChanges());
+    }
+
+    assertEquals(
+        List.of(
+            RunId.of("gap", springForward.minusSeconds(8)),
+            RunId.of("gap", springForward.minusSeconds(4))),
+        intents.stream().map(CronCommand.RunIntent::runId).toList(),
+        "the instants before the gap, never the gap");
+    assertEquals(
+        List.of("gap@2024-03-10T07:00:00Z SKIPPED(DST_GAP)"),
+        fixture.ledger("gap").stream().filter(record -> record.contains("DST_GAP")).toList());
   }
 
   @Test

@@ -396,6 +396,9 @@ final class SimReplica implements ReadyDriver.Host {
   }
 
   private void proposeFromDispatcher(CronCommand command) {
+    if (command instanceof CronCommand.RunIntent intent && sim.faultFree()) {
+      sim.checker.onIntentProposed(intent, sessions.appliedThroughSlot());
+    }
     if (sim.options.bug() == SystemBug.DISPATCH_BEFORE_CHOSEN
         && command instanceof CronCommand.RunIntent intent
         && intent.ballot().equals(leader.ballot())) {

@@ -81,10 +81,11 @@ final class SystemChecker {
       long ledgerRecords,
       long lostRuns,
       long skippedInstants,
-      long succeededRuns) {
+      long succeededRuns,
+      long intentsRefused) {
 
     static final Counts ZERO =
-        new Counts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        new Counts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     Counts plus(Counts o) {
       return new Counts(
@@ -108,7 +109,8 @@ final class SystemChecker {
           ledgerRecords + o.ledgerRecords,
           lostRuns + o.lostRuns,
           skippedInstants + o.skippedInstants,
-          succeededRuns + o.succeededRuns);
+          succeededRuns + o.succeededRuns,
+          intentsRefused + o.intentsRefused);
     }
   }
 
@@ -216,6 +218,18 @@ final class SystemChecker {
   private long skippedInstants;
   private long succeededRuns;
   private Counts finalCounts;
+
+  /**
+   * Intents the dispatcher proposed in a stretch without faults, by the highest slot the proposing
+   * replica had applied then (the earliest proposal of each).
+   */
+  private final Map<IntentKey, Long> intentsProposedAfterSlot = new HashMap<>();
+
+  /** The slot of the latest client command about each job (put, delete, pause, resume, trigger). */
+  private final Map<String, Long> jobChangedAtSlot = new HashMap<>();
+
+  private long intentsRefused;
+  private String firstRefusal;
 
   SystemChecker(Instant base, int agents, boolean intentCheck) {
     this.base = base;
@@ -329,6 +343,42 @@ final class SystemChecker {
     }
   }
 
+  /**
+   * The leader's dispatcher proposed {@code intent} in a stretch without faults, having applied the
+   * log through {@code appliedSlot}.
+   */
+  void onIntentProposed(CronCommand.RunIntent intent, long appliedSlot) {
+    intentsProposedAfterSlot.putIfAbsent(
+        new IntentKey(intent.runId(), intent.attempt(), intent.agentId()), appliedSlot);
+  }
+
+  /**
+   * The eligibility check: an intent proposed without faults that the state machine refuses as
+   * ineligible, with no client command about its job applied between the proposal and the intent,
+   * means the dispatcher and the state machine disagree about the rule (they share {@code
+   * Eligibility}; this counts any drift back into two copies).
+   */
+  private void onIntentApplied(CronCommand.RunIntent intent, long slot, CommandResult result) {
+    Long proposedAfter =
+        intentsProposedAfterSlot.remove(
+            new IntentKey(intent.runId(), intent.attempt(), intent.agentId()));
+    if (proposedAfter == null || !CronStateMachine.refusedAsIneligible(result)) {
+      return;
+    }
+    if (jobChangedAtSlot.getOrDefault(intent.runId().job(), 0L) > proposedAfter) {
+      return;
+    }
+    intentsRefused++;
+    if (firstRefusal == null) {
+      firstRefusal = "slot " + slot + ": " + result.message();
+    }
+  }
+
+  /** The first refusal {@link Counts#intentsRefused()} counted, or {@code null}. */
+  String firstRefusal() {
+    return firstRefusal;
+  }
+
   /** A replica applied {@code slot}; the first replica to apply each slot feeds the checkers. */
   void onSlotApplied(long atMillis, long slot, List<AppliedCommand> commands) {
     if (slot <= streamSlot) {
@@ -345,6 +395,15 @@ final class SystemChecker {
     }
     streamSlot = slot;
     for (AppliedCommand applied : commands) {
+      switch (applied.command()) {
+        case CronCommand.PutJob put -> jobChangedAtSlot.put(put.spec().name(), slot);
+        case CronCommand.DeleteJob delete -> jobChangedAtSlot.put(delete.name(), slot);
+        case CronCommand.PauseJob pause -> jobChangedAtSlot.put(pause.name(), slot);
+        case CronCommand.ResumeJob resume -> jobChangedAtSlot.put(resume.name(), slot);
+        case CronCommand.TriggerJob trigger -> jobChangedAtSlot.put(trigger.name(), slot);
+        case CronCommand.RunIntent intent -> onIntentApplied(intent, slot, applied.result());
+        case null, default -> {}
+      }
       if (applied.command() != null && applied.result().applied()) {
         switch (applied.command()) {
           case CronCommand.PutJob put -> onPut(put, applied.clockAfter());
@@ -832,7 +891,8 @@ final class SystemChecker {
             ledgerRecords,
             lostRuns,
             skippedInstants,
-            succeededRuns);
+            succeededRuns,
+            intentsRefused);
   }
 
   /**
@@ -884,6 +944,7 @@ final class SystemChecker {
         ledgerRecords,
         lostRuns,
         skippedInstants,
-        succeededRuns);
+        succeededRuns,
+        intentsRefused);
   }
 }

@@ -75,6 +75,26 @@ public record SystemFaultPlan(
         CALENDAR_STARTS.get(random.nextInt(CALENDAR_STARTS.size())));
   }
 
+  /**
+   * This plan without any fault (the cluster's {@link FaultPlan#calm}); same calendar and sizes.
+   */
+  SystemFaultPlan calm() {
+    return new SystemFaultPlan(
+        FaultPlan.calm(cluster.replicas(), cluster.clients()),
+        rateScale,
+        agents,
+        clients,
+        0,
+        0,
+        0,
+        maxLaunchDelayMillis,
+        0,
+        0,
+        0,
+        0,
+        calendarStart);
+  }
+
   double partitionsPerSecond() {
     return cluster.partitionsPerSecond() * rateScale;
   }

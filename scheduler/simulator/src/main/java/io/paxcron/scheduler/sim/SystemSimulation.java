@@ -60,6 +60,7 @@ public final class SystemSimulation {
       long quietMillis,
       SystemBug bug,
       boolean intentCheck,
+      boolean calm,
       PrintStream trace) {
     public Options {
       if (faultMillis < 1_000) {
@@ -79,23 +80,23 @@ public final class SystemSimulation {
 
     public static Options of(long seed) {
       return new Options(
-          seed, DEFAULT_FAULT_MILLIS, DEFAULT_QUIET_MILLIS, SystemBug.NONE, true, null);
+          seed, DEFAULT_FAULT_MILLIS, DEFAULT_QUIET_MILLIS, SystemBug.NONE, true, false, null);
     }
 
     public Options withSeed(long newSeed) {
-      return new Options(newSeed, faultMillis, quietMillis, bug, intentCheck, trace);
+      return new Options(newSeed, faultMillis, quietMillis, bug, intentCheck, calm, trace);
     }
 
     public Options withBug(SystemBug newBug) {
-      return new Options(seed, faultMillis, quietMillis, newBug, intentCheck, trace);
+      return new Options(seed, faultMillis, quietMillis, newBug, intentCheck, calm, trace);
     }
 
     public Options withFaultMillis(long millis) {
-      return new Options(seed, millis, quietMillis, bug, intentCheck, trace);
+      return new Options(seed, millis, quietMillis, bug, intentCheck, calm, trace);
     }
 
     public Options withTrace(PrintStream out) {
-      return new Options(seed, faultMillis, quietMillis, bug, intentCheck, out);
+      return new Options(seed, faultMillis, quietMillis, bug, intentCheck, calm, out);
     }
 
     /**
@@ -103,7 +104,16 @@ public final class SystemSimulation {
      * alone catches a variant (both checks catch some variants; the first one wins).
      */
     public Options withoutIntentCheck() {
-      return new Options(seed, faultMillis, quietMillis, bug, false, trace);
+      return new Options(seed, faultMillis, quietMillis, bug, false, calm, trace);
+    }
+
+    /**
+     * Without any fault: the seed's cluster, agents, clients, clocks and calendar, but no message
+     * loss, partition, crash, pause, clock jump, disk fault or leaderless gap. The whole run is a
+     * stretch without faults, for checks that hold only there.
+     */
+    public Options withoutFaults() {
+      return new Options(seed, faultMillis, quietMillis, bug, intentCheck, true, trace);
     }
 
     /** The command that replays this run with a narrative trace. */
@@ -118,6 +128,9 @@ public final class SystemSimulation {
       }
       if (!intentCheck) {
         command.append(" --no-intent-check");
+      }
+      if (calm) {
+        command.append(" --calm");
       }
       return command.append(" --trace").toString();
     }
@@ -210,7 +223,8 @@ public final class SystemSimulation {
     this.options = options;
     this.random = new SplittableRandom(options.seed());
     ClockBound bound = new ClockBound(100_000, 25);
-    this.plan = SystemFaultPlan.forSeed(options.seed(), bound.driftPpm());
+    SystemFaultPlan seedPlan = SystemFaultPlan.forSeed(options.seed(), bound.driftPpm());
+    this.plan = options.calm() ? seedPlan.calm() : seedPlan;
     this.base = plan.calendarStart();
     List<Integer> ids = new ArrayList<>();
     for (int i = 0; i < plan.cluster().replicas(); i++) {
@@ -276,6 +290,11 @@ public final class SystemSimulation {
         leaderChanges,
         invariants.checks(),
         options.replayCommand());
+  }
+
+  /** Whether no fault can strike from now on: a calm run, or every fault has healed. */
+  boolean faultFree() {
+    return options.calm() || healed;
   }
 
   private String violation() {

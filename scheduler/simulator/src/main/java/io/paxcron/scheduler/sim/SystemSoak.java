@@ -10,7 +10,7 @@ import java.util.Locale;
  * --scope system}.
  *
  * <pre>
- * ops/soak --scope system --seeds N [--first SEED] [--fault-millis N] [--bug NAME] [--no-intent-check] [--trace] [--verbose]
+ * ops/soak --scope system --seeds N [--first SEED] [--fault-millis N] [--bug NAME] [--no-intent-check] [--calm] [--trace] [--verbose]
  * </pre>
  *
  * <p>Ends with exactly one line {@code SOAK scope=system seeds=N events=N events_per_s=N
@@ -26,7 +26,7 @@ public final class SystemSoak {
     SoakArguments.main(
         args,
         "ops/soak --scope system --seeds N [--first SEED] [--fault-millis N]"
-            + " [--bug NAME] [--no-intent-check] [--trace] [--verbose]",
+            + " [--bug NAME] [--no-intent-check] [--calm] [--trace] [--verbose]",
         SystemSoak::run);
   }
 
@@ -38,6 +38,7 @@ public final class SystemSoak {
     boolean trace = false;
     boolean verbose = false;
     boolean intentCheck = true;
+    boolean calm = false;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       switch (flag) {
@@ -59,6 +60,7 @@ public final class SystemSoak {
         case "--trace" -> trace = true;
         case "--verbose" -> verbose = true;
         case "--no-intent-check" -> intentCheck = false;
+        case "--calm" -> calm = true;
         case "--bug" -> {
           String name =
               SoakArguments.value(args, ++i, flag).toUpperCase(Locale.ROOT).replace('-', '_');
@@ -84,6 +86,9 @@ public final class SystemSoak {
           SystemSimulation.Options.of(seed).withFaultMillis(faultMillis).withBug(bug);
       if (!intentCheck) {
         options = options.withoutIntentCheck();
+      }
+      if (calm) {
+        options = options.withoutFaults();
       }
       if (trace) {
         options = options.withTrace(out);
@@ -132,7 +137,8 @@ public final class SystemSoak {
             + "  job changes: attempted=%d acknowledged=%d ok=%d lost=%d recovered=%d unexpected=%d%n"
             + "  launches: accepted=%d started=%d duplicated=%d fenced-below-seen=%d without-intent=%d%n"
             + "  ledger: instants-expected=%d accounted=%d unaccounted=%d double-records=%d late=%d"
-            + " max-settle=%d ms records=%d succeeded=%d lost-runs=%d skipped-instants=%d",
+            + " max-settle=%d ms records=%d succeeded=%d lost-runs=%d skipped-instants=%d%n"
+            + "  eligibility: intents-refused=%d (proposed without faults, refused as ineligible)",
         seeds,
         seconds,
         seeds / seconds,
@@ -156,6 +162,7 @@ public final class SystemSoak {
         c.ledgerRecords(),
         c.succeededRuns(),
         c.lostRuns(),
-        c.skippedInstants());
+        c.skippedInstants(),
+        c.intentsRefused());
   }
 }
