@@ -61,7 +61,7 @@ final class PaxosConfigTest {
   @Test
   void configRejectsCatchUpSmallerThanTheWindow() {
     assertEquals(
-        "maxCatchUpEntries must be >= 8, got 4", rejection(config -> config.maxCatchUpEntries = 4));
+        "maxCatchUpEntries must be >= 2, got 1", rejection(config -> config.maxCatchUpEntries = 1));
   }
 
   @Test
