@@ -354,6 +354,31 @@ final class FaultCluster implements AutoCloseable {
     throw new IllegalStateException(count + " agents did not register within " + timeout);
   }
 
+  /**
+   * Waits until the cluster has recovered from a fault: a replica holds the leader's lease and
+   * every agent is registered with it and healthy. Returns how long that took, or -1 if it did not
+   * happen within {@code timeout}.
+   */
+  long awaitRecovered(int agentCount, Duration timeout) {
+    long begin = System.nanoTime();
+    long deadline = begin + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      Optional<Integer> leader = leader();
+      if (leader.isPresent()) {
+        Optional<ClusterStatusResponse> status = status(leader.get());
+        if (status.isPresent()
+            && status.get().getAgentsList().stream()
+                    .filter(agent -> agent.getState().equals("HEALTHY"))
+                    .count()
+                >= agentCount) {
+          return (System.nanoTime() - begin) / 1_000_000;
+        }
+      }
+      sleep(200);
+    }
+    return -1;
+  }
+
   static void sleep(long millis) {
     try {
       Thread.sleep(millis);

@@ -3,10 +3,12 @@ package io.paxcron.fault.harness;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
@@ -71,6 +73,8 @@ final class Nemesis {
     }
   }
 
+  static final Duration RECOVERY_TIMEOUT = Duration.ofSeconds(60);
+
   private final FaultCluster cluster;
   private final Network network;
   private final Random random;
@@ -104,6 +108,16 @@ final class Nemesis {
       String family = pick.substring(0, pick.indexOf(':'));
       String kind = pick.substring(pick.indexOf(':') + 1);
       one(family, kind, hold);
+      // The next fault waits for recovery: a fault that lands before the last one's restarted
+      // processes are back tests nothing about recovery (on a loaded 2-core machine a restarted
+      // agent's JVM can take 10 s to register, longer than a healthy stretch).
+      long recovered = cluster.awaitRecovered(cluster.agentNames().size(), RECOVERY_TIMEOUT);
+      log.line(
+          recovered >= 0
+              ? String.format(Locale.ROOT, "recovered in %.1f s", recovered / 1000.0)
+              : "not recovered within "
+                  + RECOVERY_TIMEOUT.toSeconds()
+                  + " s (a leader with every agent healthy); the next fault starts anyway");
     }
   }
 
