@@ -80,11 +80,15 @@ public final class Paxcron implements Callable<Integer> {
   /** Runs {@code args} with the CLI commands created for {@code context} (tests pass their own). */
   static int run(CliContext context, String... args) {
     CommandLine commandLine;
-    if (args.length > 0 && args[0].equals("server")) {
-      // A replica's start-up is on the recovery path after a loss of quorum: build the model of
-      // the one command it runs, not of every CLI command (a fifth of the start-up's CPU).
-      commandLine = new CommandLine(new ServerCommand(), Cli.factory(context));
-      commandLine.setCommandName("paxcron server");
+    if (args.length > 0 && (args[0].equals("server") || args[0].equals("agent"))) {
+      // A replica's and an agent's start-up are on the recovery path (after a loss of quorum, after
+      // a host restart): build the model of the one command the process runs, not of every CLI
+      // command (a fifth of a replica's start-up CPU; on a loaded machine a restarted agent spent
+      // seconds here before it dialled the cluster).
+      Object command =
+          args[0].equals("server") ? new ServerCommand() : new io.paxcron.agent.AgentCommand();
+      commandLine = new CommandLine(command, Cli.factory(context));
+      commandLine.setCommandName("paxcron " + args[0]);
       args = java.util.Arrays.copyOfRange(args, 1, args.length);
     } else {
       commandLine = new CommandLine(new Paxcron(), Cli.factory(context));
