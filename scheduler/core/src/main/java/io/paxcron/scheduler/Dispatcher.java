@@ -462,6 +462,12 @@ public final class Dispatcher {
       if (job.isEmpty()) {
         continue;
       }
+      if (Eligibility.mayHaveReachedSuccessor(reached.instant(), now)) {
+        // Found late (a new leader after a gap, a slow loop): the tick accounts this instant with
+        // any later reached one of its job, and the due-run pass below launches what it opens.
+        needTick = true;
+        continue;
+      }
       RunId id = RunId.of(reached.job(), reached.instant());
       JobSpec spec = job.get().spec();
       boolean inDstGap =

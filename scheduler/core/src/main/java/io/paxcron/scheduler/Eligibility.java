@@ -51,6 +51,9 @@ public final class Eligibility {
    */
   public record Missed() implements Decision {}
 
+  /** The schedule language's finest step: no two scheduled instants of a job are closer. */
+  public static final Duration FINEST_PERIOD = Duration.ofSeconds(1);
+
   private static final Launch LAUNCH = new Launch();
   private static final Missed MISSED = new Missed();
   private static final Wait UNTIL_A_RUN_ENDS = new Wait(null);
@@ -166,6 +169,18 @@ public final class Eligibility {
     return window.compareTo(CronStateMachine.MISFIRE_THRESHOLD) > 0
         ? window
         : CronStateMachine.MISFIRE_THRESHOLD;
+  }
+
+  /**
+   * Whether another scheduled instant of the same job may also be reached when {@code instant} is
+   * looked at {@code now}: schedules have whole seconds, so two instants of a job are at least
+   * {@link #FINEST_PERIOD} apart. The state machine accounts every reached instant of a job
+   * together (a {@code replace} instant supersedes the one before, a misfire policy runs one of
+   * several), so an instant that may have a reached successor is decided by the command that
+   * accounts them, not by the dispatcher looking at it alone.
+   */
+  public static boolean mayHaveReachedSuccessor(Instant instant, Instant now) {
+    return !instant.isAfter(now.minus(FINEST_PERIOD));
   }
 
   /** Whether {@code instant}, looked at {@code now}, was missed (no leader, or one too slow). */

@@ -101,6 +101,51 @@ final class DispatcherTest {
   }
 
   @Test
+  void anInstantReachedLateWaitsForTheTickThatAccountsEveryReachedInstantOfItsJob() {
+    // A leader that takes over after a gap finds several instants of a job reached at once. The
+    // state machine accounts them together (here replace: the later instant supersedes the
+    // earlier, recorded SKIPPED(OVERLAP)); the dispatcher sees them one by one, so an intent for
+    // the first would be refused as ineligible. It lets the tick account them and launches what
+    // is due after.
+    fixture.put(
+        job("r", "*/2 * * * * *").concurrency(ConcurrencyPolicy.REPLACE).build(),
+        at(0).minusMillis(1));
+    agents(at(1000), "agent-1");
+    lead(at(0).minusMillis(1));
+    Instant late = at(4).plusMillis(500);
+    List<DispatchEffect> first = dispatcher.onTick(late, true);
+    assertEquals(
+        List.of(),
+        only(CronCommand.RunIntent.class, proposals(first)),
+        "no intent for an instant that a later reached instant of its job may supersede");
+    assertTrue(
+        proposals(first).stream().anyMatch(CronCommand.Tick.class::isInstance),
+        "a tick accounts the reached instants");
+    List<DispatchEffect> effects = first;
+    List<CronCommand.RunIntent> intents = new ArrayList<>();
+    for (int round = 0; round < 5; round++) {
+      for (DispatchEffect effect : effects) {
+        if (effect instanceof DispatchEffect.Propose propose) {
+          for (CronCommand command : propose.commands()) {
+            CommandResult result = fixture.apply(command);
+            assertTrue(!CronStateMachine.refusedAsIneligible(result), command + " -> " + result);
+            if (command instanceof CronCommand.RunIntent intent) {
+              intents.add(intent);
+            }
+          }
+        }
+      }
+      effects = new ArrayList<>(dispatcher.onApplied(late, true, fixture.machine.drainChanges()));
+      effects.addAll(dispatcher.onTick(late.plusMillis(round + 1), true));
+    }
+    List<RunId> intended = intents.stream().map(CronCommand.RunIntent::runId).toList();
+    assertTrue(
+        intended.contains(RunId.of("r", at(4))), "the latest reached instant runs: " + intended);
+    assertTrue(
+        !intended.contains(RunId.of("r", at(2))), "the superseded one does not: " + intended);
+  }
+
+  @Test
   void launchIsChosenAheadOfItsInstantForTheAgentToStartAtTheInstant() {
     fixture.put(job("a", "@every 10s").build(), at(0));
     agents(at(1000), "agent-1");
