@@ -6,6 +6,7 @@ import io.grpc.ChannelCredentials;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
+import io.grpc.ConnectivityState;
 import io.grpc.ForwardingClientCall;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -92,6 +93,16 @@ public record AgentSecurity(
       @Override
       public String authority() {
         return channel.authority();
+      }
+
+      @Override
+      public ConnectivityState getState(boolean requestConnection) {
+        return channel.getState(requestConnection);
+      }
+
+      @Override
+      public void notifyWhenStateChanged(ConnectivityState source, Runnable callback) {
+        channel.notifyWhenStateChanged(source, callback);
       }
 
       @Override

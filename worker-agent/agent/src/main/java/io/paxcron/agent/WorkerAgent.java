@@ -3,6 +3,7 @@ package io.paxcron.agent;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import io.paxcron.agent.core.AgentEffect;
@@ -72,10 +73,19 @@ public final class WorkerAgent implements AutoCloseable {
   private static final long MAX_BACKOFF_MILLIS = 5_000;
 
   /**
-   * How long a replica may take to answer the registration: a paused or half-dead replica keeps the
-   * TCP connection open without answering, and the agent must try the next address.
+   * How long a replica may take to answer the registration once the connection is up: a paused or
+   * half-dead replica keeps the connection open without answering, and the agent must try the next
+   * address. Counted from the connection, not the dial: a process's first dial also loads the gRPC
+   * stack, which on a starved machine took longer than this by itself, so every restarted agent
+   * gave up on its first one or two addresses, the leader among them.
    */
   static final long REGISTRATION_TIMEOUT_MILLIS = 2_000;
+
+  /**
+   * How long a dial may take to become a connection (TCP, TLS and HTTP/2 settings): an address that
+   * drops packets or a process that accepts but never speaks is left after this.
+   */
+  static final long CONNECT_TIMEOUT_MILLIS = 5_000;
 
   private static final int MAX_OUTPUT_CHUNK = 1 << 20;
 
@@ -115,6 +125,9 @@ public final class WorkerAgent implements AutoCloseable {
 
   /** Whether the replica at the other end of the current stream accepted the registration. */
   private boolean registeredOnThisStream;
+
+  /** Whether the current dial has become a connection (its registration timer is running). */
+  private boolean connectedOnThisStream;
 
   private boolean closed;
 
@@ -546,17 +559,15 @@ public final class WorkerAgent implements AutoCloseable {
     int id = ++connection;
     leaseOnThisStream = false;
     registeredOnThisStream = false;
+    connectedOnThisStream = false;
     loop.schedule(
         () -> {
-          if (id == connection && !registeredOnThisStream && !closed) {
+          if (id == connection && !connectedOnThisStream && !closed) {
             reconnect(
-                address
-                    + " did not answer the registration within "
-                    + REGISTRATION_TIMEOUT_MILLIS
-                    + " ms");
+                address + " did not accept a connection within " + CONNECT_TIMEOUT_MILLIS + " ms");
           }
         },
-        REGISTRATION_TIMEOUT_MILLIS,
+        CONNECT_TIMEOUT_MILLIS,
         TimeUnit.MILLISECONDS);
     try {
       channel = security.channel(address);
@@ -565,6 +576,7 @@ public final class WorkerAgent implements AutoCloseable {
       reconnect(e.getMessage());
       return;
     }
+    whenConnected(id, channel, address);
     StreamObserver<LeaderMessage> responses =
         new StreamObserver<>() {
           @Override
@@ -604,6 +616,34 @@ public final class WorkerAgent implements AutoCloseable {
       register.addRuns(toProto(view, null));
     }
     send(AgentMessage.newBuilder().setRegister(register).build());
+  }
+
+  /** Starts the registration timer of dial {@code id} once its channel is connected. */
+  private void whenConnected(int id, ManagedChannel dialled, String address) {
+    ConnectivityState state = dialled.getState(false);
+    if (state == ConnectivityState.READY) {
+      post(
+          () -> {
+            if (id != connection || closed || connectedOnThisStream) {
+              return;
+            }
+            connectedOnThisStream = true;
+            loop.schedule(
+                () -> {
+                  if (id == connection && !registeredOnThisStream && !closed) {
+                    reconnect(
+                        address
+                            + " did not answer the registration within "
+                            + REGISTRATION_TIMEOUT_MILLIS
+                            + " ms of connecting");
+                  }
+                },
+                REGISTRATION_TIMEOUT_MILLIS,
+                TimeUnit.MILLISECONDS);
+          });
+    } else if (state != ConnectivityState.SHUTDOWN) {
+      dialled.notifyWhenStateChanged(state, () -> whenConnected(id, dialled, address));
+    }
   }
 
   /**

@@ -655,6 +655,45 @@ final class WorkerAgentTest {
   }
 
   @Test
+  void aConnectionSlowToSetUpIsNotTakenForASilentReplica() throws Exception {
+    // A restarted agent on a starved machine spends seconds of its first dial loading the gRPC
+    // stack. The registration timeout counts from the connection, so the agent waits for the
+    // leader behind the slow connection instead of giving up on it after 2 s.
+    Duration slow = Duration.ofMillis(WorkerAgent.REGISTRATION_TIMEOUT_MILLIS + 1_000);
+    try (SlowProxy proxy = new SlowProxy(leader.address(), slow);
+        ScriptedLeader next = new ScriptedLeader()) {
+      WorkerAgent agent =
+          new WorkerAgent(
+              AgentOptions.of(
+                      List.of(proxy.address(), next.address()), "agent-a", dir.resolve("data"))
+                  .withHeartbeatInterval(Duration.ofMillis(100)),
+              quiet);
+      agents.add(agent);
+      agent.start();
+      leader.await("Register through the slow connection", AgentMessage::hasRegister, WAIT);
+      assertEquals(0, next.registrations, "the agent gave up on the slow connection");
+    }
+  }
+
+  @Test
+  void anAddressThatAcceptsButNeverSpeaksIsLeftAfterTheConnectTimeout() throws Exception {
+    try (SlowProxy silent = new SlowProxy(leader.address(), null)) {
+      WorkerAgent agent =
+          new WorkerAgent(
+              AgentOptions.of(
+                      List.of(silent.address(), leader.address()), "agent-a", dir.resolve("data"))
+                  .withHeartbeatInterval(Duration.ofMillis(100)),
+              quiet);
+      agents.add(agent);
+      agent.start();
+      leader.await(
+          "Register at the next address",
+          AgentMessage::hasRegister,
+          WAIT.plusMillis(WorkerAgent.CONNECT_TIMEOUT_MILLIS));
+    }
+  }
+
+  @Test
   void agentFollowsARedirectToTheLeader() throws Exception {
     try (ScriptedLeader follower = new ScriptedLeader()) {
       follower.redirectTo = leader.address();
