@@ -51,8 +51,11 @@ import org.rocksdb.WriteOptions;
  * thread. Writes are made durable in submission order by one writer thread owned by the store,
  * which groups every write waiting in its queue into one WriteBatch with one sync (group commit)
  * and completes their futures in submission order, on the writer thread: a caller that chains work
- * on them should use the {@code ...Async} variants with its own executor. {@link #close} must be
- * called exactly once, after the caller has stopped submitting writes.
+ * on them should use the {@code ...Async} variants with its own executor. A snapshot's chunks are
+ * not written by the writer: {@link #stageSnapshot} (or {@link #write}, for a snapshot not staged
+ * yet) writes them on the calling thread first, and the writer only installs the snapshot with a
+ * small batch. {@link #close} must be called exactly once, after the caller has stopped submitting
+ * writes.
  *
  * <p><b>Failure.</b> Start-up problems are {@link StoreException}s that name the directory and the
  * problem; the store never repairs or ignores anything. After a failed write (disk full, I/O error)
