@@ -348,6 +348,15 @@ public final class ReplicaServer implements AutoCloseable {
       }
 
       @Override
+      public void stage(io.paxcron.paxos.Snapshot snapshot) {
+        try {
+          store.stageSnapshot(snapshot);
+        } catch (StoreException e) {
+          throw new IllegalStateException(e.getMessage(), e);
+        }
+      }
+
+      @Override
       public void close() {
         try {
           store.close();

@@ -2,6 +2,7 @@ package io.paxcron.paxos.replica;
 
 import io.paxcron.paxos.DurableState;
 import io.paxcron.paxos.Persist;
+import io.paxcron.paxos.Snapshot;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -14,6 +15,14 @@ public interface Durability extends AutoCloseable {
   DurableState load();
 
   CompletableFuture<Void> write(Persist persist);
+
+  /**
+   * Writes the bulk of {@code snapshot} ahead of the {@link #write} that will install it, on the
+   * calling thread (the replica's snapshot thread), so that write stays small; the later write must
+   * carry a snapshot with the same {@code data} array. Nothing by default. Throws if the store
+   * failed or is closed.
+   */
+  default void stage(Snapshot snapshot) {}
 
   @Override
   void close();

@@ -681,6 +681,15 @@ public final class ReplicaNode implements AutoCloseable {
               fatal(e);
               return;
             }
+            try {
+              // The bulk of the store's write, here rather than in the writer the log shares.
+              durability.stage(snapshot);
+            } catch (RuntimeException e) {
+              if (!stopped) {
+                fatal(e);
+              }
+              return;
+            }
             submit(() -> onSnapshotEncoded(snapshot));
           });
     } catch (RejectedExecutionException e) {

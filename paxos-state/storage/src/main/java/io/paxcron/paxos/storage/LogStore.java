@@ -9,7 +9,6 @@ import io.paxcron.paxos.RecordCodec.CorruptRecordException;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.storage.StoreException.Problem;
 import io.paxcron.paxos.storage.StoreLayout.SnapshotHead;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,6 +18,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -51,8 +51,11 @@ import org.rocksdb.WriteOptions;
  * thread. Writes are made durable in submission order by one writer thread owned by the store,
  * which groups every write waiting in its queue into one WriteBatch with one sync (group commit)
  * and completes their futures in submission order, on the writer thread: a caller that chains work
- * on them should use the {@code ...Async} variants with its own executor. {@link #close} must be
- * called exactly once, after the caller has stopped submitting writes.
+ * on them should use the {@code ...Async} variants with its own executor. A snapshot's chunks are
+ * not written by the writer: {@link #stageSnapshot} (or {@link #write}, for a snapshot not staged
+ * yet) writes them on the calling thread first, and the writer only installs the snapshot with a
+ * small batch. {@link #close} must be called exactly once, after the caller has stopped submitting
+ * writes.
  *
  * <p><b>Failure.</b> Start-up problems are {@link StoreException}s that name the directory and the
  * problem; the store never repairs or ignores anything. After a failed write (disk full, I/O error)
@@ -70,7 +73,10 @@ public final class LogStore implements AutoCloseable {
   /** Keeps RocksDB's own info logs from piling up across restarts of a long-lived replica. */
   private static final int KEEP_INFO_LOG_FILES = 4;
 
-  private static final PendingWrite STOP = new PendingWrite(null, null, 0);
+  private static final PendingWrite STOP = new PendingWrite(null, null, 0, null);
+
+  /** Staged chunks go to RocksDB in unsynced batches of about this many bytes. */
+  static final int STAGING_BATCH_BYTES = 4 << 20;
 
   private final Path dataDir;
   private final StoreOptions options;
@@ -82,6 +88,9 @@ public final class LogStore implements AutoCloseable {
   private final ColumnFamilyHandle logFamily;
   private final ColumnFamilyHandle snapshotFamily;
   private final WriteOptions syncWrite;
+
+  /** Staging writes: WAL on, no sync per batch (one WAL sync ends each staging). */
+  private final WriteOptions stagingWrite = new WriteOptions();
 
   private final ArrayBlockingQueue<PendingWrite> queue;
   private final Thread writer;
@@ -95,7 +104,17 @@ public final class LogStore implements AutoCloseable {
 
   // Owned by the writer thread once it starts.
   private Ballot durablePromised = Ballot.ZERO;
-  private long installedSnapshotSlot;
+
+  /** Written by the writer thread only; read by stagers to skip snapshots already superseded. */
+  private volatile long installedSnapshotSlot;
+
+  /** Snapshots whose chunks are written and synced, by slot, waiting for their install. */
+  private final ConcurrentHashMap<Long, Staged> staged = new ConcurrentHashMap<>();
+
+  /** Serialises stagers (never taken by the writer). */
+  private final Object stagingLock = new Object();
+
+  private long orphanChunksRemovedAtOpen;
 
   private volatile StoreFailedException failure;
   private final AtomicLong persistsWritten = new AtomicLong();
@@ -106,6 +125,20 @@ public final class LogStore implements AutoCloseable {
   /** Test seam: runs on the writer thread just before each WriteBatch is written. */
   volatile WriteHook writeHook = WriteHook.NONE;
 
+  /** Test seam: runs on the staging thread after each batch of staged chunks is written. */
+  volatile StagingHook stagingHook = StagingHook.NONE;
+
+  /** A hook the tests use to hold a staging between two of its batches. */
+  @FunctionalInterface
+  interface StagingHook {
+    StagingHook NONE = (slot, chunksWritten, chunkCount) -> {};
+
+    void afterBatch(long slot, int chunksWritten, int chunkCount);
+  }
+
+  /** A snapshot whose chunks are durable under its own keys; the install writes {@code head}. */
+  private record Staged(byte[] data, SnapshotHead head) {}
+
   /** A hook the tests use to hold the writer or to inject a RocksDB error. */
   @FunctionalInterface
   interface WriteHook {
@@ -115,7 +148,7 @@ public final class LogStore implements AutoCloseable {
   }
 
   private record PendingWrite(
-      Persist persist, CompletableFuture<Void> future, long estimatedBytes) {}
+      Persist persist, CompletableFuture<Void> future, long estimatedBytes, Staged staged) {}
 
   private LogStore(
       Path dataDir,
@@ -190,6 +223,7 @@ public final class LogStore implements AutoCloseable {
         store.initialiseIdentity();
       } else {
         store.verifyIdentity();
+        store.orphanChunksRemovedAtOpen = store.removeOrphanChunks();
       }
       DurableState state = store.readDurableState();
       store.durablePromised = state.promised();
@@ -203,6 +237,9 @@ public final class LogStore implements AutoCloseable {
       throw rocksFailure(dir, "cannot open the RocksDB store", e);
     } finally {
       if (!opened) {
+        if (store != null) {
+          store.stagingWrite.close();
+        }
         closeNative(handles, db, syncWrite, familyOptions, dbOptions);
       }
     }
@@ -247,11 +284,19 @@ public final class LogStore implements AutoCloseable {
           "write called on the store's writer thread; chain with ...Async(fn, executor)");
     }
     CompletableFuture<Void> future = new CompletableFuture<>();
-    PendingWrite pending = new PendingWrite(persist, future, estimateBytes(persist));
     lifecycle.readLock().lock();
     try {
       checkOpen();
-      queue.put(pending);
+      Staged stagedSnapshot = null;
+      if (persist.snapshot() != null) {
+        try {
+          stagedSnapshot = stage(persist.snapshot());
+        } catch (StoreFailedException | IllegalArgumentException | IllegalStateException e) {
+          future.completeExceptionally(e);
+          return future;
+        }
+      }
+      queue.put(new PendingWrite(persist, future, estimateBytes(persist), stagedSnapshot));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       future.completeExceptionally(
@@ -265,6 +310,42 @@ public final class LogStore implements AutoCloseable {
       lifecycle.readLock().unlock();
     }
     return future;
+  }
+
+  /**
+   * Writes the chunks of {@code snapshot} ahead of its install, on the calling thread, so that the
+   * later {@link #write} of a {@code Persist} carrying this snapshot (the same {@code data} array)
+   * only has to put a small install batch through the writer. The chunks go under keys of the
+   * snapshot's own slot in unsynced batches of about {@link #STAGING_BATCH_BYTES}, followed by one
+   * WAL sync; the log's writes go on meanwhile. A snapshot not newer than the installed one is
+   * skipped. Staged chunks that are never installed are deleted by the next install of a newer
+   * snapshot or at the next open. Called by the replica's snapshot thread right after encoding;
+   * {@link #write} stages an unstaged snapshot itself, on its caller's thread.
+   *
+   * @throws StoreFailedException if RocksDB fails; the store is failed as after a failed write
+   * @throws IllegalStateException if the store is closed, if called on the writer thread, or if a
+   *     different image was already staged for the same slot
+   */
+  public void stageSnapshot(Snapshot snapshot) throws StoreFailedException {
+    Objects.requireNonNull(snapshot, "snapshot");
+    if (Thread.currentThread() == writer) {
+      throw new IllegalStateException("stageSnapshot called on the store's writer thread");
+    }
+    lifecycle.readLock().lock();
+    try {
+      checkOpen();
+      stage(snapshot);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
+   * How many chunk keys {@link #open} found that did not belong to the installed snapshot (chunks
+   * staged before a crash that came before their install) and deleted.
+   */
+  public long orphanChunksRemovedAtOpen() {
+    return orphanChunksRemovedAtOpen;
   }
 
   /**
@@ -320,6 +401,7 @@ public final class LogStore implements AutoCloseable {
     for (ColumnFamilyHandle handle : handles) {
       handle.close();
     }
+    staged.clear();
     try {
       db.closeE();
     } catch (RocksDBException e) {
@@ -331,6 +413,7 @@ public final class LogStore implements AutoCloseable {
       failed.addSuppressed(e);
     } finally {
       syncWrite.close();
+      stagingWrite.close();
       familyOptions.close();
       dbOptions.close();
     }
@@ -497,33 +580,44 @@ public final class LogStore implements AutoCloseable {
   }
 
   private Snapshot readSnapshot(ReadOptions read) throws StoreException, RocksDBException {
-    byte[] headRecord = db.get(snapshotFamily, read, StoreLayout.SNAPSHOT_HEAD_KEY);
-    SnapshotHead head = null;
-    if (headRecord != null) {
-      try {
-        head = SnapshotHead.unframe(headRecord);
-      } catch (CorruptRecordException e) {
-        throw corrupt("column family 'snapshot', key 'head'", e);
+    SnapshotHead head = readHead(read);
+    if (head == null) {
+      // Chunks of the first layout without a head were never a state this store wrote; chunks of
+      // the current layout without a head are staged chunks, removed at open, ignored here.
+      try (RocksIterator legacy = db.newIterator(snapshotFamily, read)) {
+        legacy.seek(StoreLayout.LEGACY_CHUNKS_BEGIN);
+        if (legacy.isValid() && legacy.key()[0] == StoreLayout.LEGACY_CHUNK_KEY_PREFIX) {
+          throw corrupt(
+              "column family 'snapshot', chunk key " + StoreLayout.describeKey(legacy.key()),
+              new CorruptRecordException("a chunk without a snapshot head"));
+        }
+        legacy.status();
       }
+      return Snapshot.EMPTY;
     }
-    byte[] image = new byte[head == null ? 0 : head.sizeBytes()];
+    byte[] image = new byte[head.sizeBytes()];
     int filled = 0;
     int expectedIndex = 0;
     try (RocksIterator chunks = db.newIterator(snapshotFamily, read)) {
-      for (chunks.seek(StoreLayout.CHUNKS_BEGIN); chunks.isValid(); chunks.next()) {
+      byte[] end = head.chunksEnd();
+      for (chunks.seek(head.chunksBegin()); chunks.isValid(); chunks.next()) {
         byte[] key = chunks.key();
-        String where = "column family 'snapshot', chunk key " + StoreLayout.describeKey(key);
-        if (key.length != 5 || key[0] != StoreLayout.CHUNK_KEY_PREFIX) {
-          throw corrupt(where, new CorruptRecordException("not a chunk key of this layout"));
+        if (Arrays.compareUnsigned(key, end) >= 0) {
+          break;
         }
-        int index = ByteBuffer.wrap(key, 1, 4).getInt();
-        if (head == null || index != expectedIndex || index >= head.chunkCount()) {
+        String where = "column family 'snapshot', chunk key " + StoreLayout.describeKey(key);
+        int index = head.indexOf(key);
+        if (index < 0) {
+          throw corrupt(
+              where,
+              new CorruptRecordException(
+                  "not a chunk key of snapshot head version " + head.version()));
+        }
+        if (index != expectedIndex || index >= head.chunkCount()) {
           throw corrupt(
               where + " (chunk " + index + ")",
               new CorruptRecordException(
-                  head == null
-                      ? "a chunk without a snapshot head"
-                      : "expected chunk " + expectedIndex + " of " + head.chunkCount()));
+                  "expected chunk " + expectedIndex + " of " + head.chunkCount()));
         }
         byte[] chunk;
         try {
@@ -543,9 +637,6 @@ public final class LogStore implements AutoCloseable {
         expectedIndex++;
       }
       chunks.status();
-    }
-    if (head == null) {
-      return Snapshot.EMPTY;
     }
     String where = "column family 'snapshot', snapshot at slot " + head.slot();
     if (expectedIndex != head.chunkCount() || filled != head.sizeBytes()) {
@@ -568,6 +659,84 @@ public final class LogStore implements AutoCloseable {
       throw corrupt(where, new CorruptRecordException("image checksum mismatch"));
     }
     return new Snapshot(head.slot(), image);
+  }
+
+  /** The installed snapshot's head, or null if none is installed. */
+  private SnapshotHead readHead(ReadOptions read) throws StoreException, RocksDBException {
+    byte[] headRecord = db.get(snapshotFamily, read, StoreLayout.SNAPSHOT_HEAD_KEY);
+    if (headRecord == null) {
+      return null;
+    }
+    String where = "column family 'snapshot', key 'head'";
+    byte[] payload;
+    try {
+      payload = RecordCodec.unframe(headRecord);
+    } catch (CorruptRecordException e) {
+      throw corrupt(where, e);
+    }
+    int version = SnapshotHead.versionOf(payload);
+    if (version != StoreLayout.HEAD_VERSION_LEGACY && version != StoreLayout.HEAD_VERSION) {
+      throw new StoreException(
+          Problem.FORMAT_VERSION_MISMATCH,
+          dataDir,
+          where
+              + ": snapshot head format version "
+              + version
+              + " is unknown; this build reads versions "
+              + StoreLayout.HEAD_VERSION_LEGACY
+              + " and "
+              + StoreLayout.HEAD_VERSION
+              + " (was the store written by a newer Paxcron?)");
+    }
+    try {
+      return SnapshotHead.decode(payload);
+    } catch (CorruptRecordException e) {
+      throw corrupt(where, e);
+    }
+  }
+
+  /**
+   * At open, before anything is read: deletes every chunk key that does not belong to the installed
+   * head — chunks staged for a snapshot whose install never happened (a crash between {@link
+   * #stageSnapshot} and the install batch), or left by a version-2 install below the installed slot
+   * — in one synced batch of range deletions. Returns how many keys it removed.
+   */
+  private long removeOrphanChunks() throws StoreException, RocksDBException {
+    SnapshotHead head;
+    try (ReadOptions read = new ReadOptions().setFillCache(false)) {
+      head = readHead(read);
+    }
+    List<byte[][]> ranges = new ArrayList<>();
+    if (head == null || head.version() == StoreLayout.HEAD_VERSION_LEGACY) {
+      // Without a head, first-layout chunks are corruption, which readSnapshot reports.
+      ranges.add(new byte[][] {StoreLayout.CHUNKS_BEGIN, StoreLayout.CHUNKS_END});
+    } else {
+      ranges.add(new byte[][] {StoreLayout.LEGACY_CHUNKS_BEGIN, StoreLayout.LEGACY_CHUNKS_END});
+      ranges.add(new byte[][] {StoreLayout.CHUNKS_BEGIN, head.chunksBegin()});
+      ranges.add(new byte[][] {head.chunksEnd(), StoreLayout.CHUNKS_END});
+    }
+    long removed = 0;
+    try (WriteBatch batch = new WriteBatch();
+        ReadOptions read = new ReadOptions().setFillCache(false);
+        RocksIterator keys = db.newIterator(snapshotFamily, read)) {
+      for (byte[][] range : ranges) {
+        long inRange = 0;
+        for (keys.seek(range[0]);
+            keys.isValid() && Arrays.compareUnsigned(keys.key(), range[1]) < 0;
+            keys.next()) {
+          inRange++;
+        }
+        keys.status();
+        if (inRange > 0) {
+          batch.deleteRange(snapshotFamily, range[0], range[1]);
+          removed += inRange;
+        }
+      }
+      if (removed > 0) {
+        db.write(syncWrite, batch);
+      }
+    }
+    return removed;
   }
 
   private List<LogEntry> readLog(ReadOptions read, long snapshotSlot)
@@ -688,7 +857,7 @@ public final class LogStore implements AutoCloseable {
         // SimDisk.recover keeps only a snapshot newer than the installed one, and only entries
         // and promises that move the state forward; the store must recover the same state.
         if (snapshot != null && snapshot.slot() > snapshotSlot) {
-          putSnapshot(batch, snapshot);
+          putSnapshot(batch, snapshot, pending.staged());
           snapshotSlot = snapshot.slot();
           anything = true;
         }
@@ -716,31 +885,33 @@ public final class LogStore implements AutoCloseable {
       }
     }
     durablePromised = promised;
-    installedSnapshotSlot = snapshotSlot;
+    if (snapshotSlot != installedSnapshotSlot) {
+      long installed = snapshotSlot;
+      installedSnapshotSlot = installed;
+      staged.keySet().removeIf(slot -> slot <= installed);
+    }
     persistsWritten.addAndGet(group.size());
     if (group.size() > largestGroup) {
       largestGroup = group.size();
     }
   }
 
-  private void putSnapshot(WriteBatch batch, Snapshot snapshot) throws RocksDBException {
-    if (snapshot.slot() == Long.MAX_VALUE) {
-      throw new IllegalArgumentException("snapshot slot " + snapshot.slot() + " is out of range");
+  /**
+   * The install batch: the log truncation, the removal of every older snapshot's chunks (the first
+   * layout's whole range and the current layout's chunks below this slot: range deletions, cheap),
+   * the head naming the staged chunks, and the membership. The chunks themselves were staged.
+   */
+  private void putSnapshot(WriteBatch batch, Snapshot snapshot, Staged staged)
+      throws RocksDBException {
+    if (staged == null || staged.head().slot() != snapshot.slot()) {
+      throw new IllegalStateException(
+          "the snapshot at slot " + snapshot.slot() + " reached the writer without staged chunks");
     }
+    SnapshotHead head = staged.head();
     batch.deleteRange(logFamily, StoreLayout.slotKey(0), StoreLayout.slotKey(snapshot.slot() + 1));
-    batch.deleteRange(snapshotFamily, StoreLayout.CHUNKS_BEGIN, StoreLayout.CHUNKS_END);
-    byte[] image = snapshot.data();
-    int chunkBytes = options.snapshotChunkBytes();
-    int chunkCount = (image.length + chunkBytes - 1) / chunkBytes;
-    for (int index = 0; index < chunkCount; index++) {
-      int from = index * chunkBytes;
-      byte[] chunk = Arrays.copyOfRange(image, from, Math.min(image.length, from + chunkBytes));
-      batch.put(snapshotFamily, StoreLayout.chunkKey(index), RecordCodec.frame(chunk));
-    }
-    CRC32C crc = new CRC32C();
-    crc.update(image);
-    SnapshotHead head =
-        new SnapshotHead(snapshot.slot(), image.length, chunkCount, (int) crc.getValue());
+    batch.deleteRange(
+        snapshotFamily, StoreLayout.LEGACY_CHUNKS_BEGIN, StoreLayout.LEGACY_CHUNKS_END);
+    batch.deleteRange(snapshotFamily, StoreLayout.CHUNKS_BEGIN, head.chunksBegin());
     batch.put(snapshotFamily, StoreLayout.SNAPSHOT_HEAD_KEY, head.frame());
     if (snapshot.membership() != null) {
       batch.put(
@@ -758,9 +929,95 @@ public final class LogStore implements AutoCloseable {
       bytes += 48 + entry.value().sizeBytes();
     }
     if (persist.snapshot() != null) {
-      bytes += persist.snapshot().data().length;
+      bytes += 256; // the install batch; the chunks were staged
     }
     return bytes;
+  }
+
+  /**
+   * Stages {@code snapshot} (see {@link #stageSnapshot}) unless it is staged already or not newer
+   * than the installed snapshot (then null: the writer ignores it). Caller holds the read lock.
+   */
+  private Staged stage(Snapshot snapshot) throws StoreFailedException {
+    long slot = snapshot.slot();
+    if (slot == Long.MAX_VALUE) {
+      throw new IllegalArgumentException("snapshot slot " + slot + " is out of range");
+    }
+    Staged existing = staged.get(slot);
+    if (existing != null && existing.data() == snapshot.data()) {
+      return existing;
+    }
+    synchronized (stagingLock) {
+      existing = staged.get(slot);
+      if (existing != null && existing.data() == snapshot.data()) {
+        return existing;
+      }
+      if (slot <= installedSnapshotSlot) {
+        return null;
+      }
+      byte[] image = snapshot.data();
+      int chunkBytes = options.snapshotChunkBytes();
+      int chunkCount = (image.length + chunkBytes - 1) / chunkBytes;
+      CRC32C crc = new CRC32C();
+      crc.update(image);
+      SnapshotHead head =
+          new SnapshotHead(
+              StoreLayout.HEAD_VERSION, slot, image.length, chunkCount, (int) crc.getValue());
+      if (existing != null) {
+        // Same slot, another array: the same state must give the same image, already on disk.
+        if (!existing.head().equals(head)) {
+          throw new IllegalStateException(
+              "two different snapshot images at slot "
+                  + slot
+                  + " ("
+                  + existing.head()
+                  + " staged, then "
+                  + head
+                  + "); the state machine is not deterministic");
+        }
+        Staged again = new Staged(image, head);
+        staged.put(slot, again);
+        return again;
+      }
+      if (failure != null) {
+        throw failure;
+      }
+      try {
+        int index = 0;
+        while (index < chunkCount) {
+          try (WriteBatch batch = new WriteBatch()) {
+            long batchBytes = 0;
+            while (index < chunkCount && batchBytes < STAGING_BATCH_BYTES) {
+              int from = index * chunkBytes;
+              byte[] chunk =
+                  Arrays.copyOfRange(image, from, Math.min(image.length, from + chunkBytes));
+              batch.put(snapshotFamily, head.chunkKey(index), RecordCodec.frame(chunk));
+              batchBytes += chunk.length;
+              index++;
+            }
+            db.write(stagingWrite, batch);
+          }
+          stagingHook.afterBatch(slot, index, chunkCount);
+        }
+        // The chunks are in the WAL; make them durable before the install can name them.
+        db.flushWal(true);
+      } catch (RocksDBException e) {
+        StoreFailedException failed =
+            new StoreFailedException(
+                dataDir,
+                "staging the snapshot at slot "
+                    + slot
+                    + " failed ("
+                    + describeStatus(e)
+                    + "); the store accepts no more writes and the replica must stop",
+                e);
+        failure = failed;
+        throw failed;
+      }
+      Staged fresh = new Staged(image, head);
+      staged.put(slot, fresh);
+      return fresh;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -39,14 +39,37 @@ final class StoreLayout {
    */
   static final byte[] SNAPSHOT_MEMBERSHIP_KEY = ascii("snapshot-membership");
 
-  /** {@code snapshot} family: the head record (slot, size, chunk count, CRC32C of the image). */
+  /**
+   * {@code snapshot} family: the head record of the installed snapshot (slot, size, chunk count,
+   * CRC32C of the image, and from head version 2 on a leading version byte); see {@link
+   * SnapshotHead}.
+   */
   static final byte[] SNAPSHOT_HEAD_KEY = {0};
 
-  /** {@code snapshot} family: chunk keys are this byte followed by a 4-byte big-endian index. */
-  static final byte CHUNK_KEY_PREFIX = 1;
+  /**
+   * {@code snapshot} family, head version 1 (the first layout): chunk keys are this byte followed
+   * by a 4-byte big-endian index. Still read; the next install deletes the whole range.
+   */
+  static final byte LEGACY_CHUNK_KEY_PREFIX = 1;
+
+  static final byte[] LEGACY_CHUNKS_BEGIN = {LEGACY_CHUNK_KEY_PREFIX};
+  static final byte[] LEGACY_CHUNKS_END = {LEGACY_CHUNK_KEY_PREFIX + 1};
+
+  /**
+   * {@code snapshot} family, head version 2: chunk keys are this byte, the snapshot's slot (8 bytes
+   * big-endian) and the chunk index (4 bytes big-endian), so a snapshot's chunks can be written
+   * before it is installed without touching the installed snapshot's.
+   */
+  static final byte CHUNK_KEY_PREFIX = 2;
 
   static final byte[] CHUNKS_BEGIN = {CHUNK_KEY_PREFIX};
   static final byte[] CHUNKS_END = {CHUNK_KEY_PREFIX + 1};
+
+  /** The first head version: 20 bytes, no version byte, chunks under the legacy prefix. */
+  static final int HEAD_VERSION_LEGACY = 1;
+
+  /** The head version this build writes: a version byte, then the legacy fields (21 bytes). */
+  static final int HEAD_VERSION = 2;
 
   private StoreLayout() {}
 
@@ -67,8 +90,17 @@ final class StoreLayout {
     return ByteBuffer.wrap(key).getLong();
   }
 
-  static byte[] chunkKey(int index) {
-    return ByteBuffer.allocate(1 + Integer.BYTES).put(CHUNK_KEY_PREFIX).putInt(index).array();
+  /** The first key of the chunks of the snapshot at {@code slot} (head version 2). */
+  static byte[] chunksOf(long slot) {
+    return ByteBuffer.allocate(1 + Long.BYTES).put(CHUNK_KEY_PREFIX).putLong(slot).array();
+  }
+
+  static byte[] chunkKey(long slot, int index) {
+    return ByteBuffer.allocate(1 + Long.BYTES + Integer.BYTES)
+        .put(CHUNK_KEY_PREFIX)
+        .putLong(slot)
+        .putInt(index)
+        .array();
   }
 
   static byte[] frameInt(int value) {
@@ -113,30 +145,89 @@ final class StoreLayout {
     }
   }
 
-  /** The head of a stored snapshot: which slot it covers and how to check its chunks. */
-  record SnapshotHead(long slot, int sizeBytes, int chunkCount, int crc32c) {
+  /**
+   * The head of a stored snapshot: which slot it covers, how to check its chunks, and (through
+   * {@code version}) where they are: version 1 under {@link #LEGACY_CHUNK_KEY_PREFIX} + index,
+   * version 2 under {@link #CHUNK_KEY_PREFIX} + slot + index.
+   */
+  record SnapshotHead(int version, long slot, int sizeBytes, int chunkCount, int crc32c) {
 
+    private static final int LEGACY_BYTES = Long.BYTES + 3 * Integer.BYTES;
+
+    /** Only version 2 is written; version 1 exists in older data dirs and in tests. */
     byte[] frame() {
+      ByteBuffer buffer =
+          ByteBuffer.allocate((version == HEAD_VERSION_LEGACY ? 0 : 1) + LEGACY_BYTES);
+      if (version != HEAD_VERSION_LEGACY) {
+        buffer.put((byte) version);
+      }
       return RecordCodec.frame(
-          ByteBuffer.allocate(Long.BYTES + 3 * Integer.BYTES)
-              .putLong(slot)
-              .putInt(sizeBytes)
-              .putInt(chunkCount)
-              .putInt(crc32c)
-              .array());
+          buffer.putLong(slot).putInt(sizeBytes).putInt(chunkCount).putInt(crc32c).array());
     }
 
-    static SnapshotHead unframe(byte[] framed) throws CorruptRecordException {
-      byte[] payload = RecordCodec.unframe(framed);
-      if (payload.length != Long.BYTES + 3 * Integer.BYTES) {
-        throw new CorruptRecordException(
-            "expected a 20-byte snapshot head, found " + payload.length + " bytes");
+    /** The first key of this snapshot's chunks. */
+    byte[] chunksBegin() {
+      return version == HEAD_VERSION_LEGACY ? LEGACY_CHUNKS_BEGIN : chunksOf(slot);
+    }
+
+    /** The key just past this snapshot's chunks. */
+    byte[] chunksEnd() {
+      return version == HEAD_VERSION_LEGACY ? LEGACY_CHUNKS_END : chunksOf(slot + 1);
+    }
+
+    byte[] chunkKey(int index) {
+      return version == HEAD_VERSION_LEGACY
+          ? ByteBuffer.allocate(1 + Integer.BYTES)
+              .put(LEGACY_CHUNK_KEY_PREFIX)
+              .putInt(index)
+              .array()
+          : StoreLayout.chunkKey(slot, index);
+    }
+
+    /** The chunk index in {@code key}, or -1 if it is not a chunk key of this snapshot. */
+    int indexOf(byte[] key) {
+      byte[] begin = chunksBegin();
+      if (key.length != begin.length + Integer.BYTES
+          || !java.util.Arrays.equals(key, 0, begin.length, begin, 0, begin.length)) {
+        return -1;
       }
-      ByteBuffer buffer = ByteBuffer.wrap(payload);
+      return ByteBuffer.wrap(key, begin.length, Integer.BYTES).getInt();
+    }
+
+    /**
+     * The head version of an unframed head payload: 1 for the first layout's 20 bytes (whose first
+     * byte, the top byte of the slot, is 0), otherwise the leading version byte.
+     */
+    static int versionOf(byte[] payload) {
+      if (payload.length == LEGACY_BYTES && payload[0] == 0) {
+        return HEAD_VERSION_LEGACY;
+      }
+      return payload.length == 0 ? 0 : payload[0] & 0xff;
+    }
+
+    /** Decodes a payload of a version this build reads (1 or 2; the caller checks). */
+    static SnapshotHead decode(byte[] payload) throws CorruptRecordException {
+      int version = versionOf(payload);
+      int offset = version == HEAD_VERSION_LEGACY ? 0 : 1;
+      if (payload.length != offset + LEGACY_BYTES) {
+        throw new CorruptRecordException(
+            "expected a "
+                + (offset + LEGACY_BYTES)
+                + "-byte snapshot head of version "
+                + version
+                + ", found "
+                + payload.length
+                + " bytes");
+      }
+      ByteBuffer buffer = ByteBuffer.wrap(payload, offset, LEGACY_BYTES);
       SnapshotHead head =
-          new SnapshotHead(buffer.getLong(), buffer.getInt(), buffer.getInt(), buffer.getInt());
+          new SnapshotHead(
+              version, buffer.getLong(), buffer.getInt(), buffer.getInt(), buffer.getInt());
       if (head.slot < 0 || head.sizeBytes < 0 || head.chunkCount < 0) {
         throw new CorruptRecordException("snapshot head holds negative numbers: " + head);
+      }
+      if (head.slot == Long.MAX_VALUE) {
+        throw new CorruptRecordException("snapshot head slot " + head.slot + " is out of range");
       }
       return head;
     }

@@ -76,7 +76,7 @@ class LogStoreStartupTest {
       store.write(new Persist(null, List.of(), new Snapshot(4, new byte[100]))).join();
     }
     try (RawStore raw = new RawStore(dir)) {
-      raw.flipByte(StoreLayout.SNAPSHOT_FAMILY, StoreLayout.chunkKey(0), 50);
+      raw.flipByte(StoreLayout.SNAPSHOT_FAMILY, StoreLayout.chunkKey(4, 0), 50);
     }
 
     assertNames(
