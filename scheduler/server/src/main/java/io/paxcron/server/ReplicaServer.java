@@ -95,6 +95,14 @@ public final class ReplicaServer implements AutoCloseable {
   /** Opens the store (refusing a corrupt or foreign one), then starts serving. */
   public void start() throws StoreException, IOException {
     store = LogStore.open(config.dataDir(), StoreOptions.defaults(config.clusterId(), config.id()));
+    if (store.orphanChunksRemovedAtOpen() > 0) {
+      log.println(
+          "replica "
+              + config.id()
+              + ": removed "
+              + store.orphanChunksRemovedAtOpen()
+              + " chunks of a snapshot written ahead and never installed (stopped mid-snapshot)");
+    }
     restoreGeneration = Restore.generationOf(config.dataDir());
     Map<Integer, PeerAddress> others = new TreeMap<>();
     Map<Integer, String> clientAddresses = new TreeMap<>();
