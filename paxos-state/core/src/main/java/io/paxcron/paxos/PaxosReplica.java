@@ -104,6 +104,13 @@ public final class PaxosReplica {
   private long nextToApplySlot;
   private long knownChosenBelowSlot;
   private Role role = Role.FOLLOWER;
+
+  /** The newest change of role, with why it happened (for the operator's log). */
+  private RoleChange lastRoleChange;
+
+  /** When this replica last heard from a leader it follows (not reset by stepping down). */
+  private long lastLeaderContactMillis = NEVER;
+
   private Ballot ballot = Ballot.ZERO;
   private long highestSeenRound;
   private int knownLeader = NO_LEADER;
@@ -254,8 +261,10 @@ public final class PaxosReplica {
         if (this.nowMillis - lastBroadcastMillis >= config.heartbeatMillis()) {
           broadcastAccepts();
         }
-        if (quorumLostFor() >= config.electionTimeoutMillis()) {
-          stepDown(NO_LEADER, "leader heard from no quorum within the election timeout");
+        long lostFor = quorumLostFor();
+        if (lostFor >= config.electionTimeoutMillis()) {
+          stepDown(
+              NO_LEADER, "leader heard from no quorum for " + lostFor + " ms (election timeout)");
         } else {
           completeReads();
         }
@@ -544,6 +553,28 @@ public final class PaxosReplica {
     return role;
   }
 
+  /**
+   * The replica's newest change of role and why it happened, or null before the first. Drivers
+   * compare it with the one they saw last and log the new one: why a leader stepped down or a
+   * follower campaigned is what an operator needs to explain an election.
+   */
+  public RoleChange lastRoleChange() {
+    return lastRoleChange;
+  }
+
+  /**
+   * One change of role.
+   *
+   * @param sequence increases by one with each change
+   * @param atMillis the replica's clock when it changed
+   */
+  public record RoleChange(long sequence, long atMillis, Role role, String reason) {}
+
+  private void roleChanged(String reason) {
+    long sequence = lastRoleChange == null ? 1 : lastRoleChange.sequence() + 1;
+    lastRoleChange = new RoleChange(sequence, nowMillis, role, reason);
+  }
+
   public Ballot ballot() {
     return ballot;
   }
@@ -768,6 +799,7 @@ public final class PaxosReplica {
     preVoteBallot = null;
     knownLeader = leader;
     leaderHeardAtMillis = nowMillis;
+    lastLeaderContactMillis = nowMillis;
     resetElectionTimer();
   }
 
@@ -835,6 +867,12 @@ public final class PaxosReplica {
     preVoteBallot = null;
     preVotes.clear();
     role = Role.CANDIDATE;
+    roleChanged(
+        lastLeaderContactMillis == NEVER
+            ? "election timeout; no leader heard since start"
+            : "election timeout; last heard a leader "
+                + (nowMillis - lastLeaderContactMillis)
+                + " ms ago");
     ballot = new Ballot(Math.max(highestSeenRound, promised.round()) + 1, id);
     highestSeenRound = ballot.round();
     promise(ballot);
@@ -935,6 +973,7 @@ public final class PaxosReplica {
 
   private void becomeLeader() {
     role = Role.LEADER;
+    roleChanged("a quorum promised ballot " + ballot);
     knownLeader = id;
     leaderSinceMillis = nowMillis;
     // Phase 1 result: for each slot from the campaign's first unchosen slot, the value a chosen
@@ -1008,7 +1047,11 @@ public final class PaxosReplica {
       pendingReconfiguration = null;
       peerFirstUnchosen.clear();
     }
+    Role before = role;
     role = Role.FOLLOWER;
+    if (before != Role.FOLLOWER) {
+      roleChanged(reason);
+    }
     promises.clear();
     prepared.clear();
     ackedSentAtMillis.clear();

@@ -38,6 +38,11 @@ public final class SessionStateMachine {
   private final LinkedHashMap<Long, Session> sessions = new LinkedHashMap<>(16, 0.75f, true);
   private long appliedThroughSlot;
 
+  /** The slot whose commands are applied in part, or -1; and the next command of it to apply. */
+  private long partialSlot = -1;
+
+  private int partialNext;
+
   public SessionStateMachine(StateMachine stateMachine, int maxSessions) {
     if (maxSessions < 1) {
       throw new IllegalArgumentException("maxSessions must be >= 1, got " + maxSessions);
@@ -52,20 +57,56 @@ public final class SessionStateMachine {
 
   /** Applies the chosen entry of the next slot; entries must come in slot order without gaps. */
   public List<Applied> apply(LogEntry entry) {
+    return apply(entry, 0, commandCount(entry));
+  }
+
+  /**
+   * Applies commands {@code [from, to)} of the chosen entry of the next slot, so that a driver can
+   * spread a large entry over several turns of its loop. The slot counts as applied once its last
+   * command is; until then the state holds a prefix of the slot's commands ({@link #midEntry}), and
+   * no {@link #image} may be taken. The next call must go on where this one stopped.
+   */
+  public List<Applied> apply(LogEntry entry, int from, int to) {
     Check.that(entry.chosen(), "applying an entry not known chosen: %s", entry);
     Check.that(
         entry.slot() == appliedThroughSlot + 1,
         "apply out of order: slot %s after %s",
         entry.slot(),
         appliedThroughSlot);
-    appliedThroughSlot = entry.slot();
-    List<Applied> applied = new ArrayList<>();
+    int expectedFrom = partialSlot == entry.slot() ? partialNext : 0;
+    int count = commandCount(entry);
+    Check.that(
+        from == expectedFrom,
+        "apply of slot %s from command %s, expected %s",
+        entry.slot(),
+        from,
+        expectedFrom);
+    Check.that(from <= to && to <= count, "apply of commands up to %s of %s", to, count);
+    List<Applied> applied = new ArrayList<>(to - from);
     if (entry.value() instanceof Value.Batch batch) {
-      for (Command command : batch.commands()) {
-        applied.add(applyOnce(entry.slot(), command));
+      for (int i = from; i < to; i++) {
+        applied.add(applyOnce(entry.slot(), batch.commands().get(i)));
       }
     }
+    if (to == count) {
+      appliedThroughSlot = entry.slot();
+      partialSlot = -1;
+      partialNext = 0;
+    } else {
+      partialSlot = entry.slot();
+      partialNext = to;
+    }
     return applied;
+  }
+
+  /** The client commands an entry carries (none for a no-op or a configuration change). */
+  public static int commandCount(LogEntry entry) {
+    return entry.value() instanceof Value.Batch batch ? batch.commands().size() : 0;
+  }
+
+  /** Whether the state holds part of a slot's commands (see {@link #apply(LogEntry, int, int)}). */
+  public boolean midEntry() {
+    return partialSlot >= 0;
   }
 
   private Applied applyOnce(long slot, Command command) {
@@ -94,6 +135,7 @@ public final class SessionStateMachine {
    * StateMachine#image()}); {@link Image#encode} turns it into the snapshot from any thread.
    */
   public Image image() {
+    Check.that(!midEntry(), "an image taken in the middle of slot %s", partialSlot);
     int count = sessions.size();
     long[] clientIds = new long[count];
     long[] sequences = new long[count];
@@ -160,6 +202,8 @@ public final class SessionStateMachine {
 
   /** Replaces sessions and state with a snapshot's image. */
   public void restore(Snapshot snapshot) {
+    partialSlot = -1;
+    partialNext = 0;
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot.data()))) {
       if (snapshot.slot() == 0 && snapshot.data().length == 0) {
         sessions.clear();

@@ -162,6 +162,34 @@ final class StateMachineTest {
   }
 
   @Test
+  void aSlotAppliedInPartsEndsInTheStateOfApplyingItWhole() {
+    LogEntry slot1 =
+        chosen(1, append(7, 1, "k", "a"), append(8, 1, "k", "b"), append(9, 1, "k", "c"));
+    LogEntry slot2 = chosen(2, append(7, 2, "k", "d"));
+    SessionStateMachine whole = new SessionStateMachine(new KeyValueStateMachine(), 10);
+    whole.apply(slot1);
+    whole.apply(slot2);
+
+    SessionStateMachine parts = new SessionStateMachine(new KeyValueStateMachine(), 10);
+    assertEquals(1, parts.apply(slot1, 0, 1).size());
+    assertTrue(parts.midEntry());
+    assertEquals(0, parts.appliedThroughSlot(), "a slot counts as applied with its last command");
+    assertEquals(
+        "an image taken in the middle of slot 1",
+        assertThrows(IllegalStateException.class, parts::image).getMessage());
+    assertEquals(
+        "apply of slot 1 from command 0, expected 1",
+        assertThrows(IllegalStateException.class, () -> parts.apply(slot1, 0, 3)).getMessage());
+    assertThrows(IllegalStateException.class, () -> parts.apply(slot2), "slot 1 is not done");
+    assertEquals(2, parts.apply(slot1, 1, 3).size());
+    assertFalse(parts.midEntry());
+    assertEquals(1, parts.appliedThroughSlot());
+    parts.apply(slot2, 0, 1);
+
+    assertArrayEquals(whole.snapshot().data(), parts.snapshot().data());
+  }
+
+  @Test
   void sessionImageEncodesTheStateAtItsSlotWhateverIsAppliedAfterwards() {
     SessionStateMachine sessions = new SessionStateMachine(new KeyValueStateMachine(), 2);
     SessionStateMachine upToImage = new SessionStateMachine(new KeyValueStateMachine(), 2);

@@ -299,6 +299,7 @@ final class LeaderDispatch implements AutoCloseable {
   private void onTick() {
     ReplicaNode.Leadership leadership = node.leadershipOnLoop();
     Instant now = clock.instant();
+    long started = System.nanoTime();
     LeaderDriver.Transition transition =
         driver.onLeadership(
             now,
@@ -316,6 +317,8 @@ final class LeaderDispatch implements AutoCloseable {
               log.println("replica " + replicaId + ": dispatcher stops (ballot " + ballot + ")");
             });
     if (transition.started().isPresent()) {
+      long rebuilt = System.nanoTime();
+      carryOut(transition.effects());
       log.println(
           "replica "
               + replicaId
@@ -324,8 +327,14 @@ final class LeaderDispatch implements AutoCloseable {
               + " generation "
               + generation
               + " at slot "
-              + cron.appliedSlot());
-      carryOut(transition.effects());
+              + cron.appliedSlot()
+              + " (rebuilt in "
+              + (rebuilt - started) / 1_000_000
+              + " ms; "
+              + transition.effects().size()
+              + " first effects carried out in "
+              + (System.nanoTime() - rebuilt) / 1_000_000
+              + " ms)");
       return;
     }
     carryOut(driver.onTick(now, leadership.leaseValid(), registry.directory(now)));

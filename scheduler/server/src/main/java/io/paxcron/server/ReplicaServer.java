@@ -79,6 +79,7 @@ public final class ReplicaServer implements AutoCloseable {
   private LogStore store;
   private PeerTransport transport;
   private ReplicaNode node;
+  private LoopWatch loopWatch;
   private Server clientServer;
   private LeaderDispatch dispatch;
   private ReplicaHttp http;
@@ -154,6 +155,8 @@ public final class ReplicaServer implements AutoCloseable {
               log.println("replica " + config.id() + " stops: " + error);
               stopped.complete(error);
             });
+    loopWatch = new LoopWatch(config.id(), log);
+    node.observe(loopWatch);
     security = new ReplicaSecurity(config, secured.access());
     security
         .dashboardWeakness(config.peers().size())
@@ -293,7 +296,9 @@ public final class ReplicaServer implements AutoCloseable {
             + " failed calls "
             + transport.failedCallCount()
             + "; store "
-            + store.stats());
+            + store.stats()
+            + "; "
+            + loopWatch.summary());
   }
 
   /** Completes with the cause when the replica stops by itself (a storage failure). */

@@ -105,16 +105,46 @@ public final class ReplicaNode implements AutoCloseable {
   private final Function<byte[], byte[]> query;
   private final SessionStateMachine sessions;
   private final ExecutorService loop;
+
+  /** The loop's queue of tasks, read by the tick to see whether messages wait behind it. */
+  private final java.util.concurrent.BlockingQueue<Runnable> loopQueue =
+      new java.util.concurrent.LinkedBlockingQueue<>();
+
+  /** Whether a tick is queued on the loop: ticks that would pile up behind a long task coalesce. */
+  private final java.util.concurrent.atomic.AtomicBoolean tickQueued =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
   private final ScheduledExecutorService ticker;
 
   /** Encodes snapshot images off the loop, one at a time. */
   private final ExecutorService snapshotEncoder;
+
+  /** The longest a loop task applies before it leaves the rest to a later task: 5 ms. */
+  static final long APPLY_SLICE_NANOS = 5_000_000;
 
   private final long startNanos = System.nanoTime();
   private PaxosReplica replica;
 
   // Loop-thread state.
   private final ArrayDeque<Held> held = new ArrayDeque<>();
+
+  /** Chosen entries not yet applied (see {@link #applySome}); the head may be applied in part. */
+  private final ArrayDeque<LogEntry> toApply = new ArrayDeque<>();
+
+  /** The head entry's next command to apply. */
+  private int nextCommand;
+
+  /** Whether a task to go on applying is queued on the loop. */
+  private boolean applyQueued;
+
+  private PaxosReplica.RoleChange observedRoleChange;
+
+  /** Time the current loop task spent applying entries to the state machine. */
+  private long applyNanosInTask;
+
+  /** Time the current loop task spent in the applied-listeners (the host's dispatcher). */
+  private long listenerNanosInTask;
+
   private long readySequence;
   private long durableThrough;
   private CompletableFuture<Void> lastWrite = CompletableFuture.completedFuture(null);
@@ -186,7 +216,12 @@ public final class ReplicaNode implements AutoCloseable {
     this.onFatal = onFatal;
     this.sessions = new SessionStateMachine(stateMachine, settings.maxSessions());
     this.loop =
-        Executors.newSingleThreadExecutor(
+        new java.util.concurrent.ThreadPoolExecutor(
+            1,
+            1,
+            0,
+            TimeUnit.MILLISECONDS,
+            loopQueue,
             r -> {
               Thread thread = new Thread(r, "replica-" + settings.paxos().replicaId() + "-loop");
               thread.setDaemon(true);
@@ -226,7 +261,7 @@ public final class ReplicaNode implements AutoCloseable {
                     durable,
                     durable.snapshot().slot(),
                     PaxosReplica.LeaderWrites.IN_PARALLEL);
-            network.start((from, message) -> submit(() -> onMessage(from, message)));
+            network.start((from, message) -> submit("message", () -> onMessage(from, message)));
             process(replica.start(nowMillis()));
             started.complete(null);
           } catch (RuntimeException e) {
@@ -235,18 +270,27 @@ public final class ReplicaNode implements AutoCloseable {
         });
     started.join();
     ticker.scheduleAtFixedRate(
-        () -> submit(() -> process(replica.tick(nowMillis()))),
+        () -> {
+          if (tickQueued.compareAndSet(false, true)
+              && !submit("tick", () -> tick(/* deferred= */ false))) {
+            tickQueued.set(false);
+          }
+        },
         settings.tickMillis(),
         settings.tickMillis(),
         TimeUnit.MILLISECONDS);
   }
 
   /**
-   * Reports this replica's work to {@code observer} from now on (see {@link ReplicaObserver});
-   * replaces the previous observer. Call before {@link #start} to miss nothing.
+   * Reports this replica's work to {@code observer} from now on (see {@link ReplicaObserver}), as
+   * well as to the observers added before. Call before {@link #start} to miss nothing.
    */
-  public void observe(ReplicaObserver observer) {
-    this.observer = java.util.Objects.requireNonNull(observer, "observer");
+  public synchronized void observe(ReplicaObserver observer) {
+    java.util.Objects.requireNonNull(observer, "observer");
+    this.observer =
+        this.observer == ReplicaObserver.NONE
+            ? observer
+            : ReplicaObserver.both(this.observer, observer);
   }
 
   /** Proposes a client command; completes when it is applied here, or with why not. */
@@ -267,7 +311,16 @@ public final class ReplicaNode implements AutoCloseable {
       return future;
     }
     if (!submit(
+        "propose",
         () -> {
+          if (replica.role() != PaxosReplica.Role.LEADER) {
+            // The core would refuse it too; refusing first saves building the payload (the
+            // leader's stamping of a whole Apply batch) on a replica that cannot propose it.
+            observer.onProposalFailed();
+            future.completeExceptionally(
+                new NotLeaderException(replica.knownLeader(), "not the leader"));
+            return;
+          }
           Command command;
           try {
             command = new Command(clientId, sequence, payload.get());
@@ -322,6 +375,7 @@ public final class ReplicaNode implements AutoCloseable {
           }
         };
     if (!submit(
+        "read",
         () -> {
           long readId = nextReadId++;
           pendingReads.put(readId, task);
@@ -358,7 +412,7 @@ public final class ReplicaNode implements AutoCloseable {
    * replica stopped. A task that throws stops the replica (as any loop failure does).
    */
   public boolean runOnLoop(Runnable task) {
-    return submit(task);
+    return submit("runOnLoop", task);
   }
 
   /**
@@ -374,7 +428,9 @@ public final class ReplicaNode implements AutoCloseable {
         leader,
         replica.ballot(),
         leader && replica.holdsLease(nowMillis()),
-        held.isEmpty() && sessions.appliedThroughSlot() == replica.firstUnchosenSlot() - 1);
+        held.isEmpty()
+            && toApply.isEmpty()
+            && sessions.appliedThroughSlot() == replica.firstUnchosenSlot() - 1);
   }
 
   /**
@@ -384,6 +440,7 @@ public final class ReplicaNode implements AutoCloseable {
    * another thread ({@link SessionStateMachine.Image#encode}).
    */
   public SessionStateMachine.Image imageOnLoop() {
+    finishEntry();
     return sessions.image();
   }
 
@@ -396,6 +453,7 @@ public final class ReplicaNode implements AutoCloseable {
       io.paxcron.paxos.Configuration.Change change) {
     CompletableFuture<PaxosReplica.Reconfiguration> future = new CompletableFuture<>();
     if (!submit(
+        "reconfigure",
         () -> {
           PaxosReplica.Reconfiguration outcome = replica.reconfigure(nowMillis(), change);
           process(outcome.ready());
@@ -461,7 +519,7 @@ public final class ReplicaNode implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // Loop thread
 
-  private boolean submit(Runnable task) {
+  private boolean submit(String kind, Runnable task) {
     if (stopped) {
       return false;
     }
@@ -471,16 +529,37 @@ public final class ReplicaNode implements AutoCloseable {
             if (stopped) {
               return;
             }
+            long started = System.nanoTime();
+            applyNanosInTask = 0;
+            listenerNanosInTask = 0;
             try {
               task.run();
             } catch (RuntimeException e) {
               fatal(e);
             }
+            observer.onLoopTask(
+                kind, System.nanoTime() - started, applyNanosInTask, listenerNanosInTask);
           });
       return true;
     } catch (RejectedExecutionException e) {
       return false;
     }
+  }
+
+  /**
+   * The core's tick, which decides elections and a leader's step-down by the time since it last
+   * heard from the others. After a long task (a large slot applied, a stalled process) the tick is
+   * often dequeued ahead of heartbeats and acknowledgements that arrived meanwhile; it then goes
+   * once to the back of the queue, so the core hears them before it judges the silence, and a busy
+   * but healthy cluster does not elect a new leader over messages it had already received.
+   */
+  private void tick(boolean deferred) {
+    if (!deferred && !loopQueue.isEmpty()) {
+      submit("tick", () -> tick(/* deferred= */ true));
+      return;
+    }
+    tickQueued.set(false);
+    process(replica.tick(nowMillis()));
   }
 
   private long nowMillis() {
@@ -505,7 +584,7 @@ public final class ReplicaNode implements AutoCloseable {
             if (error != null) {
               fatal(error);
             } else {
-              submit(() -> onDurable(sequence));
+              submit("durable", () -> onDurable(sequence));
             }
           });
     }
@@ -601,23 +680,17 @@ public final class ReplicaNode implements AutoCloseable {
       network.send(envelope);
     }
     if (ready.restore() != null) {
+      // Entries queued before the snapshot and covered by it are in its image already.
+      while (!toApply.isEmpty() && toApply.peek().slot() <= ready.restore().slot()) {
+        toApply.poll();
+        nextCommand = 0;
+      }
       sessions.restore(ready.restore());
       appliedSinceSnapshot = 0;
       bytesSinceSnapshot = 0;
     }
-    for (LogEntry entry : ready.toApply()) {
-      for (SessionStateMachine.Applied applied : sessions.apply(entry)) {
-        PendingProposal pending =
-            pendingProposals.remove(
-                new ProposalKey(applied.command().clientId(), applied.command().sequence()));
-        if (pending != null) {
-          observer.onProposalCommitted();
-          pending.future().complete(new Applied(applied.slot(), applied.result()));
-        }
-      }
-      appliedSinceSnapshot++;
-      bytesSinceSnapshot += entry.value().sizeBytes();
-    }
+    toApply.addAll(ready.toApply());
+    boolean applied = applySome() || ready.restore() != null;
     for (Ready.ReadOutcome outcome : ready.reads()) {
       ReadTask read = pendingReads.remove(outcome.readId());
       if (read == null) {
@@ -630,15 +703,10 @@ public final class ReplicaNode implements AutoCloseable {
             read.fail(new NotLeaderException(rejected.leaderHint(), rejected.reason()));
       }
     }
-    while (!confirmedReads.isEmpty()
-        && confirmedReads.peek().slot() <= sessions.appliedThroughSlot()) {
-      ConfirmedRead read = confirmedReads.poll();
-      read.task().answer(read.slot());
-    }
-    if (!ready.toApply().isEmpty() || ready.restore() != null) {
-      for (Runnable listener : appliedListeners) {
-        listener.run();
-      }
+    if (applied) {
+      afterApplying();
+    } else {
+      answerConfirmedReads();
     }
     for (Ready.ProposalRejected rejected : ready.rejected()) {
       PendingProposal pending =
@@ -656,12 +724,102 @@ public final class ReplicaNode implements AutoCloseable {
   }
 
   /**
+   * Applies queued chosen entries, one client command at a time, for at most {@link
+   * #APPLY_SLICE_NANOS}; what is left is applied by a later loop task, queued behind the messages
+   * and ticks that arrived meanwhile. A large slot (thousands of jobs of one {@code Apply} each)
+   * applied in one go held the loop for hundreds of milliseconds on a busy machine, and a follower
+   * that acknowledges nothing for that long costs the leader its lease (docs/performance.md).
+   *
+   * @return whether anything was applied
+   */
+  private boolean applySome() {
+    if (toApply.isEmpty()) {
+      return false;
+    }
+    long started = System.nanoTime();
+    do {
+      LogEntry entry = toApply.peek();
+      int count = SessionStateMachine.commandCount(entry);
+      int to = Math.min(count, nextCommand + 1);
+      for (SessionStateMachine.Applied applied : sessions.apply(entry, nextCommand, to)) {
+        PendingProposal pending =
+            pendingProposals.remove(
+                new ProposalKey(applied.command().clientId(), applied.command().sequence()));
+        if (pending != null) {
+          observer.onProposalCommitted();
+          pending.future().complete(new Applied(applied.slot(), applied.result()));
+        }
+      }
+      nextCommand = to;
+      if (to == count) {
+        toApply.poll();
+        nextCommand = 0;
+        appliedSinceSnapshot++;
+        bytesSinceSnapshot += entry.value().sizeBytes();
+      }
+    } while (!toApply.isEmpty() && System.nanoTime() - started < APPLY_SLICE_NANOS);
+    applyNanosInTask += System.nanoTime() - started;
+    if (!toApply.isEmpty() && !applyQueued) {
+      applyQueued = true;
+      submit("apply", this::continueApplying);
+    }
+    return true;
+  }
+
+  private void continueApplying() {
+    applyQueued = false;
+    if (applySome()) {
+      afterApplying();
+      refreshStatus();
+    }
+  }
+
+  /** Applies the rest of a slot applied in part, so that the state is at a slot boundary. */
+  private void finishEntry() {
+    while (sessions.midEntry()) {
+      LogEntry entry = toApply.peek();
+      int count = SessionStateMachine.commandCount(entry);
+      for (SessionStateMachine.Applied applied : sessions.apply(entry, nextCommand, count)) {
+        PendingProposal pending =
+            pendingProposals.remove(
+                new ProposalKey(applied.command().clientId(), applied.command().sequence()));
+        if (pending != null) {
+          observer.onProposalCommitted();
+          pending.future().complete(new Applied(applied.slot(), applied.result()));
+        }
+      }
+      toApply.poll();
+      nextCommand = 0;
+      appliedSinceSnapshot++;
+      bytesSinceSnapshot += entry.value().sizeBytes();
+    }
+  }
+
+  private void afterApplying() {
+    answerConfirmedReads();
+    long listenersStarted = System.nanoTime();
+    for (Runnable listener : appliedListeners) {
+      listener.run();
+    }
+    listenerNanosInTask += System.nanoTime() - listenersStarted;
+  }
+
+  private void answerConfirmedReads() {
+    while (!confirmedReads.isEmpty()
+        && confirmedReads.peek().slot() <= sessions.appliedThroughSlot()) {
+      ConfirmedRead read = confirmedReads.poll();
+      read.task().answer(read.slot());
+    }
+  }
+
+  /**
    * Takes an image once enough was applied since the last snapshot, and has it encoded off the
    * loop: encoding a large state (hundreds of milliseconds at 100,000 jobs) on the loop would hold
    * back heartbeats and cost a leader its lease.
    */
   private void maybeSnapshot() {
     if (snapshotEncoding
+        || sessions.midEntry()
         || (appliedSinceSnapshot < settings.snapshotEveryEntries()
             && bytesSinceSnapshot < settings.snapshotEveryBytes())
         || sessions.appliedThroughSlot() <= replica.snapshot().slot()) {
@@ -690,7 +848,7 @@ public final class ReplicaNode implements AutoCloseable {
               }
               return;
             }
-            submit(() -> onSnapshotEncoded(snapshot));
+            submit("snapshot", () -> onSnapshotEncoded(snapshot));
           });
     } catch (RejectedExecutionException e) {
       // Only after close: the replica is stopping and takes no more snapshots.
@@ -795,6 +953,11 @@ public final class ReplicaNode implements AutoCloseable {
   /** Reports to the observer what moved since the last step (loop thread). */
   private void observeChanges() {
     ReplicaObserver current = observer;
+    PaxosReplica.RoleChange roleChange = replica.lastRoleChange();
+    if (roleChange != null && roleChange != observedRoleChange) {
+      observedRoleChange = roleChange;
+      current.onRoleChanged(roleChange.role(), roleChange.reason());
+    }
     int leader = replica.knownLeader();
     if (leader != observedLeader) {
       observedLeader = leader;

@@ -46,4 +46,87 @@ public interface ReplicaObserver {
    * started with is not counted.
    */
   default void onMembershipChanges(int count) {}
+
+  /** This replica's role changed, and why (the core's words: a timeout, a higher ballot, …). */
+  default void onRoleChanged(io.paxcron.paxos.PaxosReplica.Role role, String reason) {}
+
+  /**
+   * The loop thread ran one task of {@code kind} (a peer's message, the tick, a write made durable,
+   * a proposal, a read, a task of the host's) in {@code nanos}: {@code applyNanos} of them applying
+   * entries to the state machine, {@code listenerNanos} in the applied-listeners. Heartbeats,
+   * acknowledgements and elections wait behind a long task, so the longest tasks explain a lost
+   * lease.
+   */
+  default void onLoopTask(String kind, long nanos, long applyNanos, long listenerNanos) {}
+
+  /** Reports to {@code first}, then to {@code second}. */
+  static ReplicaObserver both(ReplicaObserver first, ReplicaObserver second) {
+    return new ReplicaObserver() {
+      @Override
+      public void onLeaderChanged(int leaderId) {
+        first.onLeaderChanged(leaderId);
+        second.onLeaderChanged(leaderId);
+      }
+
+      @Override
+      public void onChosen(long count) {
+        first.onChosen(count);
+        second.onChosen(count);
+      }
+
+      @Override
+      public void onApplied(long count) {
+        first.onApplied(count);
+        second.onApplied(count);
+      }
+
+      @Override
+      public void onProposalCommitted() {
+        first.onProposalCommitted();
+        second.onProposalCommitted();
+      }
+
+      @Override
+      public void onProposalFailed() {
+        first.onProposalFailed();
+        second.onProposalFailed();
+      }
+
+      @Override
+      public void onProposalsPending(int pending) {
+        first.onProposalsPending(pending);
+        second.onProposalsPending(pending);
+      }
+
+      @Override
+      public void onSnapshotTaken(long slot, long sizeBytes) {
+        first.onSnapshotTaken(slot, sizeBytes);
+        second.onSnapshotTaken(slot, sizeBytes);
+      }
+
+      @Override
+      public void onPeerRoundTrip(int peer, long millis) {
+        first.onPeerRoundTrip(peer, millis);
+        second.onPeerRoundTrip(peer, millis);
+      }
+
+      @Override
+      public void onMembershipChanges(int count) {
+        first.onMembershipChanges(count);
+        second.onMembershipChanges(count);
+      }
+
+      @Override
+      public void onRoleChanged(io.paxcron.paxos.PaxosReplica.Role role, String reason) {
+        first.onRoleChanged(role, reason);
+        second.onRoleChanged(role, reason);
+      }
+
+      @Override
+      public void onLoopTask(String kind, long nanos, long applyNanos, long listenerNanos) {
+        first.onLoopTask(kind, nanos, applyNanos, listenerNanos);
+        second.onLoopTask(kind, nanos, applyNanos, listenerNanos);
+      }
+    };
+  }
 }
