@@ -66,6 +66,9 @@ public final class LocalCluster implements AutoCloseable {
     this.clusterId = "local";
     this.peerPortSeenBy = peerPortSeenBy;
     this.extraFlags = List.copyOf(extraFlags);
+    // A test or benchmark stopped by a signal does not reach close(): its replicas and agents
+    // would go on running (and loading the machine) after it.
+    Runtime.getRuntime().addShutdownHook(new Thread(this::killEverything, "local-cluster-cleanup"));
     try {
       Files.createDirectories(workDir);
     } catch (IOException e) {
@@ -378,6 +381,20 @@ public final class LocalCluster implements AutoCloseable {
   public LogClient client(long clientId) {
     return new LogClient(
         clientId, clientAddresses(), Duration.ofSeconds(1), Duration.ofSeconds(15));
+  }
+
+  private void killEverything() {
+    try {
+      for (Process process : List.copyOf(agents.values())) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+      }
+      for (Process process : List.copyOf(processes.values())) {
+        process.destroyForcibly();
+      }
+    } catch (RuntimeException e) {
+      // The maps changed under the hook (the JVM is exiting while the owner works): best effort.
+    }
   }
 
   @Override
