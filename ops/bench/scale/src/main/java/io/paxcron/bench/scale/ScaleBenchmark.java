@@ -91,6 +91,21 @@ public final class ScaleBenchmark {
 
   private ScaleBenchmark() {}
 
+  /** The machine's 1-minute load average when the benchmark started. */
+  private static final String LOAD_AT_START = loadAverage();
+
+  /**
+   * The machine's 1-minute load average (the other work the numbers competed with), or -1 where
+   * /proc/loadavg is missing.
+   */
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (IOException | RuntimeException e) {
+      return "-1";
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     Options options = parse(args);
     PrintStream out = System.out;
@@ -584,6 +599,8 @@ public final class ScaleBenchmark {
               {
                 "date": "%s",
                 "command": "%s",
+                "load_average_start": %s,
+                "load_average_end": %s,
                 "jobs": %d,
                 "agents": %d,
                 "replica_heap_mb": %d,
@@ -631,6 +648,8 @@ public final class ScaleBenchmark {
               """,
               LocalDate.now(ZoneOffset.UTC),
               options.command(),
+              LOAD_AT_START,
+              loadAverage(),
               options.jobs(),
               options.agents(),
               options.replicaHeapMb(),
