@@ -34,7 +34,7 @@ final class DispatcherTest {
     dispatcher.onAgents(directory);
   }
 
-  /** Plays the log: applies every proposed command, then feeds the chosen changes back. */
+  /** Plays the log: applies every proposed command, then tells the dispatcher it applied them. */
   private List<DispatchEffect> choose(
       List<DispatchEffect> effects, Instant now, boolean leaseValid) {
     for (DispatchEffect effect : effects) {
@@ -44,7 +44,7 @@ final class DispatcherTest {
         }
       }
     }
-    return dispatcher.onApplied(now, leaseValid, fixture.machine.drainChanges());
+    return dispatcher.onApplied(now, leaseValid);
   }
 
   private static List<DispatchEffect.Launch> launches(List<DispatchEffect> effects) {
@@ -66,7 +66,6 @@ final class DispatcherTest {
   }
 
   private void lead(Instant now) {
-    fixture.machine.drainChanges();
     choose(dispatcher.onLeadership(now, true, NEW), now, true);
   }
 
@@ -135,7 +134,7 @@ final class DispatcherTest {
           }
         }
       }
-      effects = new ArrayList<>(dispatcher.onApplied(late, true, fixture.machine.drainChanges()));
+      effects = new ArrayList<>(dispatcher.onApplied(late, true));
       effects.addAll(dispatcher.onTick(late.plusMillis(round + 1), true));
     }
     List<RunId> intended = intents.stream().map(CronCommand.RunIntent::runId).toList();
@@ -183,7 +182,6 @@ final class DispatcherTest {
             .build(),
         start);
     agents(springForward.plusSeconds(1000), "agent-1");
-    fixture.machine.drainChanges();
 
     List<CronCommand.RunIntent> intents = new ArrayList<>();
     List<DispatchEffect> effects = dispatcher.onLeadership(start, true, NEW);
@@ -197,7 +195,7 @@ final class DispatcherTest {
             !(command instanceof CronCommand.RunIntent) || result.applied(),
             command + " was refused: " + result);
       }
-      dispatcher.onApplied(now, true, fixture.machine.drainChanges());
+      dispatcher.onApplied(now, true);
     }
 
     assertEquals(
@@ -218,7 +216,7 @@ final class DispatcherTest {
     lead(at(0));
     choose(dispatcher.onTick(at(10), true), at(10), true);
     fixture.started("f", at(10), 1, "agent-1", at(10));
-    dispatcher.onApplied(at(10), true, fixture.machine.drainChanges());
+    dispatcher.onApplied(at(10), true);
 
     assertEquals(
         List.of(),
@@ -253,13 +251,43 @@ final class DispatcherTest {
     fixture.tick(at(20));
     assertEquals(
         List.of(),
-        dispatcher.onApplied(at(20), false, fixture.machine.drainChanges()),
+        dispatcher.onApplied(at(20), false),
         "the replace policy's cancel waits for the lease too");
     assertEquals(List.of(), dispatcher.onTick(at(21), false));
     List<DispatchEffect> valid = dispatcher.onTick(at(22), true);
     assertEquals(
         List.of(new DispatchEffect.Cancel("agent-1", RunId.of("a", at(10)), 1, NEW)),
         only(DispatchEffect.Cancel.class, valid));
+  }
+
+  @Test
+  void anIntentOfAnEarlierBallotAppliedAfterTheStartIsReconciledWithItsAgentNotLaunched() {
+    fixture.put(job("a", "@every 10s").build(), at(0));
+    agents(at(1000), "agent-1");
+    lead(at(0));
+    // The earlier leader's intent, chosen ahead of the instant, is applied only now.
+    Fixture.require(fixture.intent("a", at(10), 1, "agent-1", at(5)));
+    assertEquals(List.of(), launches(dispatcher.onApplied(at(5), true)));
+    assertEquals(
+        List.of(new DispatchEffect.GetRun("agent-1", RunId.of("a", at(10)), 1, NEW)),
+        only(DispatchEffect.GetRun.class, dispatcher.onTick(at(6), true)),
+        "the agent is asked about the run first (protocol step 4)");
+  }
+
+  @Test
+  void aCancelTheStateMachineAskedForIsSentOnceAfterTheBatchThatAskedForIt() {
+    fixture.put(job("a", "@every 10s").concurrency(ConcurrencyPolicy.REPLACE).build(), at(0));
+    agents(at(1000), "agent-1");
+    lead(at(0));
+    choose(dispatcher.onTick(at(10), true), at(10), true);
+    fixture.tick(at(20));
+    DispatchEffect.Cancel cancel =
+        new DispatchEffect.Cancel("agent-1", RunId.of("a", at(10)), 1, NEW);
+    assertEquals(
+        List.of(cancel), only(DispatchEffect.Cancel.class, dispatcher.onApplied(at(20), true)));
+    fixture.tick(at(20).plusMillis(1));
+    assertEquals(List.of(), only(DispatchEffect.Cancel.class, dispatcher.onApplied(at(20), true)));
+    assertEquals(List.of(), only(DispatchEffect.Cancel.class, dispatcher.onTick(at(21), true)));
   }
 
   @Test
@@ -344,7 +372,7 @@ final class DispatcherTest {
     for (DispatchEffect effect : limited.onLeadership(at(97), true, NEW)) {
       proposals(List.of(effect)).forEach(fixture::apply);
     }
-    limited.onApplied(at(97), true, fixture.machine.drainChanges());
+    limited.onApplied(at(97), true);
     assertEquals(
         10,
         only(CronCommand.RunIntent.class, proposals(limited.onTick(at(97).plusMillis(10), true)))

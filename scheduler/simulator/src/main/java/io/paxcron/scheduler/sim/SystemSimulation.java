@@ -11,7 +11,7 @@ import io.paxcron.paxos.SessionStateMachine;
 import io.paxcron.scheduler.CronCommand;
 import io.paxcron.scheduler.CronStateMachine;
 import io.paxcron.scheduler.Dispatcher;
-import io.paxcron.scheduler.StateChange;
+import io.paxcron.scheduler.LedgerRecord;
 import io.paxcron.scheduler.sim.SystemMessages.AgentMessage;
 import io.paxcron.scheduler.sim.SystemMessages.AgentToReplica;
 import io.paxcron.scheduler.sim.SystemMessages.ClientReply;
@@ -458,7 +458,7 @@ public final class SystemSimulation {
 
   void traceApplied(int replica, List<SystemChecker.AppliedCommand> commands) {
     for (SystemChecker.AppliedCommand applied : commands) {
-      if (applied.command() instanceof CronCommand.Tick && applied.changes().changes().isEmpty()) {
+      if (applied.command() instanceof CronCommand.Tick && applied.ledger().isEmpty()) {
         continue;
       }
       StringBuilder line =
@@ -473,8 +473,8 @@ public final class SystemSimulation {
       if (!applied.result().message().isEmpty()) {
         line.append(" (").append(applied.result().message()).append(')');
       }
-      for (StateChange change : applied.changes().changes()) {
-        line.append("\n                 ").append(SystemTrace.describe(change));
+      for (LedgerRecord record : applied.ledger()) {
+        line.append("\n                 ledger: ").append(record);
       }
       trace(line.toString());
     }
