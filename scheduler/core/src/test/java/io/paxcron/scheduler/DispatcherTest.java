@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -288,6 +289,129 @@ final class DispatcherTest {
     fixture.tick(at(20).plusMillis(1));
     assertEquals(List.of(), only(DispatchEffect.Cancel.class, dispatcher.onApplied(at(20), true)));
     assertEquals(List.of(), only(DispatchEffect.Cancel.class, dispatcher.onTick(at(21), true)));
+  }
+
+  /** The state machine's queries, counting the walks of every job and every open run. */
+  private static final class CountingView implements CronView {
+    final CronStateMachine machine;
+    int jobWalks;
+    int openRunWalks;
+
+    CountingView(CronStateMachine machine) {
+      this.machine = machine;
+    }
+
+    @Override
+    public Optional<JobView> job(String name) {
+      return machine.job(name);
+    }
+
+    @Override
+    public List<JobView> jobs() {
+      jobWalks++;
+      return machine.jobs();
+    }
+
+    @Override
+    public List<LedgerRecord> ledger(String job) {
+      return machine.ledger(job);
+    }
+
+    @Override
+    public long ledgerRevision() {
+      return machine.ledgerRevision();
+    }
+
+    @Override
+    public Optional<List<LedgerChange>> ledgerChangesAfter(long revision, int limit) {
+      return machine.ledgerChangesAfter(revision, limit);
+    }
+
+    @Override
+    public List<LedgerRecord> ledgerAfter(long afterSequence, int limit) {
+      return machine.ledgerAfter(afterSequence, limit);
+    }
+
+    @Override
+    public Optional<LedgerRecord> newestRecord(String job) {
+      return machine.newestRecord(job);
+    }
+
+    @Override
+    public List<Run> openRuns(String job) {
+      return machine.openRuns(job);
+    }
+
+    @Override
+    public List<Run> openRuns() {
+      openRunWalks++;
+      return machine.openRuns();
+    }
+
+    @Override
+    public Optional<Run> run(RunId runId) {
+      return machine.run(runId);
+    }
+
+    @Override
+    public List<Run> runsNeedingReconciliation() {
+      return machine.runsNeedingReconciliation();
+    }
+
+    @Override
+    public List<Run> runsDue() {
+      return machine.runsDue();
+    }
+
+    @Override
+    public int inProgressRunCount() {
+      return machine.inProgressRunCount();
+    }
+
+    @Override
+    public List<ScheduledInstant> scheduledInstants(Instant until, int limit) {
+      return machine.scheduledInstants(until, limit);
+    }
+
+    @Override
+    public List<DueRun> dueRuns(Instant leaderTime, int limit) {
+      return machine.dueRuns(leaderTime, limit);
+    }
+
+    @Override
+    public Instant clock() {
+      return machine.clock();
+    }
+  }
+
+  @Test
+  void theDispatcherNeverWalksEveryJobAndWalksTheOpenRunsOnlyWhenItStartsLeading() {
+    for (int i = 0; i < 1_000; i++) {
+      fixture.put(
+          job("job-" + i, i % 10 == 0 ? "@every 10s" : "@every 1h")
+              .concurrency(ConcurrencyPolicy.ALLOW)
+              .build(),
+          at(0));
+    }
+    CountingView view = new CountingView(fixture.machine);
+    Dispatcher counted =
+        new Dispatcher(
+            view, DispatcherConfig.DEFAULT, new SplittableRandom(Seeds.seed("walks", 3)));
+    counted.onAgents(List.of(new AgentInfo("agent-1", Map.of(), 1000, at(1000))));
+    List<DispatchEffect> effects = counted.onLeadership(at(0), true, NEW);
+    assertEquals(1, view.openRunWalks, "the start tracks the open runs once");
+    int launched = 0;
+    for (int millis = 0; millis <= 30_000; millis += 100) {
+      Instant now = at(0).plusMillis(millis);
+      for (CronCommand command : proposals(effects)) {
+        fixture.apply(command);
+      }
+      launched += launches(counted.onApplied(now, true)).size();
+      effects = counted.onTick(now, true);
+    }
+    assertEquals(300, launched, "100 jobs every 10 s for 30 s: " + launched);
+    assertEquals(0, view.jobWalks, "no job walk, at the start or after");
+    assertEquals(1, view.openRunWalks, "every later read is of what it tracks");
   }
 
   @Test

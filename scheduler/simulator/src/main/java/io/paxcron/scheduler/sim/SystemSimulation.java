@@ -48,8 +48,9 @@ import java.util.SplittableRandom;
  * <p>The driver of each replica follows the production contract: persist a {@link Ready}'s writes,
  * then send its messages and apply its entries; the dispatcher is told of leadership only once the
  * replica leads and has applied every entry it knows chosen, gets the leader's wall clock and
- * whether its lease holds at every tick, every drained batch of state changes and every agent
- * answer; its proposals go through the replica as a client session of its own (one per term).
+ * whether its lease holds at every tick, after every applied batch (it then reads what changed from
+ * the state machine) and at every agent answer; its proposals go through the replica as a client
+ * session of its own (one per term).
  */
 public final class SystemSimulation {
 
