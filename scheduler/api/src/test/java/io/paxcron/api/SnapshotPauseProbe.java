@@ -121,7 +121,6 @@ final class SnapshotPauseProbe {
               new Ballot(1, 1),
               new Value.Batch(List.of(new Command(slot, 1, payload))),
               true));
-      cron.drainChanges();
     }
   }
 

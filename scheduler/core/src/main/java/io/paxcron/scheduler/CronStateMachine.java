@@ -50,6 +50,12 @@ import java.util.TreeSet;
  * terminal records dropped first; open runs are never dropped), instants accounted per job per
  * command ({@link #MAX_INSTANTS_PER_ADVANCE}).
  *
+ * <p><b>The leader.</b> The leader's {@link Dispatcher} learns what applying changed only by
+ * reading it through {@link CronView}, after each applied batch and on its ticks: indexes kept for
+ * it (the due-instant index behind {@link #scheduledInstants}, the due runs behind {@link
+ * #runsDue()}, the count behind {@link #inProgressRunCount()}) make those reads proportional to
+ * what it tracks, not to the jobs. Applying returns only the command's result.
+ *
  * <p><b>Contract.</b> Single-threaded; deterministic: the same commands in the same slots give the
  * same results, state and snapshot bytes on every replica (given the same JDK time-zone data).
  * Operating errors (bad or stale commands) are answered with a {@link CommandResult}; a broken
@@ -89,12 +95,6 @@ public final class CronStateMachine implements StateMachine, CronView {
   public static final int MAX_INSTANTS_PER_ADVANCE = 10_000;
 
   /**
-   * Most state changes buffered between two {@link #drainChanges()}; beyond, the oldest are dropped
-   * and the drain says so.
-   */
-  public static final int MAX_PENDING_CHANGES = 1_000_000;
-
-  /**
    * Most ledger changes remembered for {@link #ledgerChangesAfter} (a watch further behind reads
    * every job's ledger once).
    */
@@ -128,6 +128,16 @@ public final class CronStateMachine implements StateMachine, CronView {
   private final TreeMap<RunId, Run> open = new TreeMap<>();
 
   /**
+   * The open runs in status {@code DUE}, by run id: the index {@link #runsDue()} answers from, so
+   * that the leader's due-run pass walks the runs waiting for an intent and not every open run.
+   * Kept with {@link #open} by {@link #putOpen} and {@link #removeOpen}; not in snapshots.
+   */
+  private final TreeSet<RunId> dueRuns = new TreeSet<>();
+
+  /** How many open runs are not {@code DUE} (launched, running or waiting to retry). */
+  private int runsInProgress;
+
+  /**
    * Ledger records in sequence order, for dropping the oldest across jobs; entries of dropped
    * records go stale.
    */
@@ -137,8 +147,6 @@ public final class CronStateMachine implements StateMachine, CronView {
   private long nextSequence = 1;
   private Instant clock = Instant.EPOCH;
   private long appliedSlot;
-  private final ArrayDeque<StateChange> changes = new ArrayDeque<>();
-  private boolean changesOverflowed;
 
   /**
    * The launches per minute of the week of every job, kept up to date as jobs are put and deleted
@@ -275,13 +283,6 @@ public final class CronStateMachine implements StateMachine, CronView {
     }
   }
 
-  /** The changes applied since the last drain, in order, and whether some were dropped. */
-  public record ChangeBatch(List<StateChange> changes, boolean overflowed) {
-    public ChangeBatch {
-      changes = List.copyOf(changes);
-    }
-  }
-
   // ---------------------------------------------------------------- apply
 
   @Override
@@ -399,8 +400,6 @@ public final class CronStateMachine implements StateMachine, CronView {
       stopNewRunsOfPausedJob(job);
     }
     indexCursor(job);
-    emit(
-        new StateChange.JobScheduled(job.name(), job.cursor == null ? null : job.cursor.instant()));
     return CommandResult.applied(job.version);
   }
 
@@ -530,7 +529,7 @@ public final class CronStateMachine implements StateMachine, CronView {
         // The agent may still run it: keep the run for reconciliation and fencing, ask to cancel.
         requestCancel(run);
       } else {
-        open.remove(id);
+        removeOpen(id);
       }
     }
     cursors.remove(cursorKey(job));
@@ -538,7 +537,6 @@ public final class CronStateMachine implements StateMachine, CronView {
     density.remove(job.schedule, job.zone, job.densityReference);
     releaseSchedule(job.shared);
     ledgerSize -= job.ledger.size();
-    emit(new StateChange.JobRemoved(job.name()));
     return CommandResult.applied(appliedSlot);
   }
 
@@ -699,8 +697,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     }
     Run launched =
         run.withIntent(intent.attempt(), intent.agentId(), intent.ballot(), intent.stampedAt());
-    open.put(run.id(), launched);
-    emit(new StateChange.LaunchChosen(launched));
+    putOpen(launched);
     return CommandResult.applied(0);
   }
 
@@ -754,7 +751,7 @@ public final class CronStateMachine implements StateMachine, CronView {
       return CommandResult.duplicate(
           "start of attempt " + run.attempt() + " of " + run.id() + " already recorded");
     }
-    open.put(run.id(), run.withStarted(started.stampedAt()));
+    putOpen(run.withStarted(started.stampedAt()));
     return CommandResult.applied(0);
   }
 
@@ -788,8 +785,7 @@ public final class CronStateMachine implements StateMachine, CronView {
         && !job.spec.paused()) {
       Instant notBefore = finished.stampedAt().plus(job.spec.retries().backoffAfter(run.attempt()));
       Run waiting = run.withRetry(notBefore, finished.outcome());
-      open.put(run.id(), waiting);
-      emit(new StateChange.RetryScheduled(waiting));
+      putOpen(waiting);
       return CommandResult.applied(0);
     }
     end(run, finished.outcome(), finished.detail());
@@ -906,8 +902,6 @@ public final class CronStateMachine implements StateMachine, CronView {
     job.lastAccounted = id.instant();
     job.catchUpBudget = job.spec.misfire().maxCount();
     indexCursor(job);
-    emit(
-        new StateChange.JobScheduled(job.name(), job.cursor == null ? null : job.cursor.instant()));
     startOrSkip(job, id, false, false);
     return open.get(id);
   }
@@ -982,9 +976,6 @@ public final class CronStateMachine implements StateMachine, CronView {
       JobState job = jobs.get(cursor.job());
       account(job);
       indexCursor(job);
-      emit(
-          new StateChange.JobScheduled(
-              job.name(), job.cursor == null ? null : job.cursor.instant()));
     }
   }
 
@@ -1098,7 +1089,7 @@ public final class CronStateMachine implements StateMachine, CronView {
           && job.spec.misfire().mode() == MisfirePolicy.Mode.RUN_ALL) {
         continue;
       }
-      open.remove(id);
+      removeOpen(id);
       job.openRuns.remove(id);
       skip(job, id, SkipReason.MISFIRE, false);
     }
@@ -1124,9 +1115,8 @@ public final class CronStateMachine implements StateMachine, CronView {
       supersedeOpenRuns(job);
     }
     Run run = Run.due(id, catchUp, clock, job.incarnation);
-    open.put(id, run);
+    putOpen(run);
     job.openRuns.add(id);
-    emit(new StateChange.RunDue(run));
   }
 
   private void supersedeOpenRuns(JobState job) {
@@ -1143,8 +1133,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   private void requestCancel(Run run) {
     if (!run.cancelRequested()) {
       Run cancelled = run.withCancelRequested();
-      open.put(run.id(), cancelled);
-      emit(new StateChange.CancelRequested(cancelled));
+      putOpen(cancelled);
     }
   }
 
@@ -1182,7 +1171,6 @@ public final class CronStateMachine implements StateMachine, CronView {
       job.ledger.pollLast();
       job.ledger.addLast(extended);
       noteLedgerChange(job, extended);
-      emit(new StateChange.RunEnded(extended));
       return;
     }
     appendRecord(
@@ -1207,7 +1195,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   private void end(Run run, Outcome outcome, RunDetail detail) {
-    Run removed = open.remove(run.id());
+    Run removed = removeOpen(run.id());
     Check.that(removed != null, "ending run %s that is not open", run.id());
     JobState job = jobOf(run);
     if (job == null) {
@@ -1236,7 +1224,6 @@ public final class CronStateMachine implements StateMachine, CronView {
     ledgerSize++;
     noteLedgerChange(job, record);
     ledgerOrder.addLast(new LedgerEntry(record.sequence(), job.name(), job.incarnation));
-    emit(new StateChange.RunEnded(record));
     trimJobLedger(job);
     while (ledgerSize > maxLedgerRecords) {
       dropOldestRecord();
@@ -1327,25 +1314,38 @@ public final class CronStateMachine implements StateMachine, CronView {
     return null;
   }
 
-  private void emit(StateChange change) {
-    if (changes.size() >= MAX_PENDING_CHANGES) {
-      changes.pollFirst();
-      changesOverflowed = true;
+  /** Puts {@code run} in {@link #open}, replacing the run of its id, and keeps the indexes. */
+  private void putOpen(Run run) {
+    Run replaced = open.put(run.id(), run);
+    if (replaced != null) {
+      unindexRun(replaced);
     }
-    changes.addLast(change);
+    indexRun(run);
   }
 
-  /**
-   * The state changes applied since the last call, in order. The leader's driver passes them to its
-   * {@link Dispatcher}; followers drop them. If more than {@link #MAX_PENDING_CHANGES} accumulated,
-   * the oldest were dropped and the batch says so: the dispatcher then rebuilds its view from the
-   * queries.
-   */
-  public ChangeBatch drainChanges() {
-    ChangeBatch batch = new ChangeBatch(new ArrayList<>(changes), changesOverflowed);
-    changes.clear();
-    changesOverflowed = false;
-    return batch;
+  /** Removes the open run of {@code id}, if any, and keeps the indexes; returns it. */
+  private Run removeOpen(RunId id) {
+    Run removed = open.remove(id);
+    if (removed != null) {
+      unindexRun(removed);
+    }
+    return removed;
+  }
+
+  private void indexRun(Run run) {
+    if (run.status() == RunStatus.DUE) {
+      dueRuns.add(run.id());
+    } else {
+      runsInProgress++;
+    }
+  }
+
+  private void unindexRun(Run run) {
+    if (run.status() == RunStatus.DUE) {
+      dueRuns.remove(run.id());
+    } else {
+      runsInProgress--;
+    }
   }
 
   // ---------------------------------------------------------------- queries
@@ -1556,6 +1556,38 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   @Override
+  public List<Run> runsDue() {
+    List<Run> runs = new ArrayList<>(dueRuns.size());
+    for (RunId id : dueRuns) {
+      runs.add(open.get(id));
+    }
+    return runs;
+  }
+
+  @Override
+  public int inProgressRunCount() {
+    return runsInProgress;
+  }
+
+  @Override
+  public List<ScheduledInstant> scheduledInstants(Instant until, int limit) {
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must be >= 0, got " + limit);
+    }
+    List<ScheduledInstant> found = new ArrayList<>(Math.min(limit, 1024));
+    for (Cursor cursor : cursors) {
+      if (found.size() >= limit || cursor.instant().isAfter(until)) {
+        break;
+      }
+      JobState job = jobs.get(cursor.job());
+      found.add(
+          new ScheduledInstant(
+              cursor.job(), cursor.instant(), job.cursor instanceof NextFire.Skipped));
+    }
+    return found;
+  }
+
+  @Override
   public List<DueRun> dueRuns(Instant leaderTime, int limit) {
     if (limit < 1) {
       throw new IllegalArgumentException("limit must be >= 1, got " + limit);
@@ -1701,9 +1733,9 @@ public final class CronStateMachine implements StateMachine, CronView {
     ledgerRevision++;
     cursors.clear();
     open.clear();
+    dueRuns.clear();
+    runsInProgress = 0;
     ledgerOrder.clear();
-    changes.clear();
-    changesOverflowed = false;
     ledgerSize = 0;
     nextSequence = 1;
     clock = Instant.EPOCH;
@@ -1800,7 +1832,7 @@ public final class CronStateMachine implements StateMachine, CronView {
       int runCount = in.readCount(Integer.MAX_VALUE, 16);
       for (int i = 0; i < runCount; i++) {
         Run run = CronCodec.readRun(in);
-        open.put(run.id(), run);
+        putOpen(run);
         JobState job = jobOf(run);
         if (job != null) {
           job.openRuns.add(run.id());

@@ -2,12 +2,15 @@ package io.paxcron.scheduler;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
  * Read-only queries over the applied cron state, for the API and the leader's {@link Dispatcher}.
- * Answers reflect the commands applied so far on this replica; the caller decides whether that is
- * fresh enough (the leader answers under its lease). Same thread as the state machine.
+ * The only direction from the state machine to the dispatcher: the dispatcher is told that a batch
+ * was applied and reads what changed here; nothing is pushed to it. Answers reflect the commands
+ * applied so far on this replica; the caller decides whether that is fresh enough (the leader
+ * answers under its lease). Same thread as the state machine.
  */
 public interface CronView {
 
@@ -82,6 +85,41 @@ public interface CronView {
 
   /** The open run, if it is open. */
   Optional<Run> run(RunId runId);
+
+  /**
+   * The open runs in status {@code DUE} (fallen due, waiting for an intent), by run id: from the
+   * state machine's index of them, in time proportional to their number, not to the open runs.
+   */
+  List<Run> runsDue();
+
+  /**
+   * How many open runs are in progress: launched, running or waiting to retry (every open run that
+   * is not {@code DUE}). Counted as runs change, so asking costs nothing; the leader compares it
+   * with the runs it tracks.
+   */
+  int inProgressRunCount();
+
+  /**
+   * A job's next scheduled instant that the state machine has not accounted for yet.
+   *
+   * @param inDstGap whether the instant's wall-clock time does not exist (spring forward): the
+   *     state machine records it {@code SKIPPED(DST_GAP)} or moves it, it is never launched ahead
+   */
+  record ScheduledInstant(String job, Instant instant, boolean inDstGap) {
+    public ScheduledInstant {
+      Objects.requireNonNull(job, "job");
+      Objects.requireNonNull(instant, "instant");
+    }
+  }
+
+  /**
+   * The next scheduled instants of the jobs, at or before {@code until}, earliest first (ties by
+   * job name), at most {@code limit}: read from the state machine's own due-instant index, in time
+   * proportional to the answer, not to the jobs. An instant stays in the index until a command's
+   * stamp reaches it (it is then accounted) or a launch chosen ahead of it opens its run; a job far
+   * behind its schedule may list an instant already reached.
+   */
+  List<ScheduledInstant> scheduledInstants(Instant until, int limit);
 
   /**
    * Runs an intent was chosen for and no finish recorded: what a new leader must reconcile

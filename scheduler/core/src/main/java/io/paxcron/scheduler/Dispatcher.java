@@ -15,22 +15,34 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.random.RandomGenerator;
 
 /**
  * The leader's dispatcher core (DESIGN §4 launch protocol): decides what to propose and what to
  * send to agents. Pure: its inputs are the leader's clock reading, whether the leader's lease is
- * valid, the state changes the log has chosen and applied ({@link
- * CronStateMachine#drainChanges()}), and the agents' answers; its outputs are {@link
- * DispatchEffect}s for the driver to carry out. Randomness (retry jitter) comes from the {@link
- * RandomGenerator} it is given.
+ * valid, the applied cron state, which it reads through {@link CronView} queries (it is told only
+ * <em>that</em> the log applied a batch, {@link #onApplied}, never what changed), and the agents'
+ * answers; its outputs are {@link DispatchEffect}s for the driver to carry out. Randomness (retry
+ * jitter) comes from the {@link RandomGenerator} it is given.
+ *
+ * <p>What it reads, and when (the state machine never pushes changes; docs/architecture.md, "From
+ * the state machine to the dispatcher: one direction"):
+ *
+ * <ul>
+ *   <li>On a tick: scheduled instants from the state machine's due-instant index ({@link
+ *       CronView#scheduledInstants}), due runs from its index of {@code DUE} runs ({@link
+ *       CronView#runsDue()}), and the runs it tracks.
+ *   <li>After each applied batch: its own in-flight proposals (an intent of this ballot now applied
+ *       is launched), the runs it tracks (a cancel requested, a retry scheduled, a run ended, a new
+ *       attempt), and the instants it already handled (forgotten once their job's next instant or
+ *       definition changed). That is O(in-flight proposals + tracked runs), never O(jobs).
+ * </ul>
  *
  * <p>Rules it keeps:
  *
  * <ul>
  *   <li>A {@link DispatchEffect.Launch} is emitted only for an intent the state machine has applied
- *       ({@link StateChange.LaunchChosen} or the applied state after failover), never for a
+ *       (read after the batch that applied it, or the applied state after failover), never for a
  *       proposal in flight (step 1: no dispatch before the intent is chosen).
  *   <li>While the lease is not valid, every input returns no effect at all: no proposal, no launch,
  *       no cancel (Google: a leader that loses its lease stops talking to the launch system at
@@ -57,20 +69,51 @@ public final class Dispatcher {
 
   private Ballot ballot;
   private boolean deposed;
-  private final DueRunTimer timer = new DueRunTimer();
 
   /**
-   * Instants polled ahead of time whose launch may not be chosen ahead ({@link Eligibility} said
-   * wait, or no agent had room): they wait here until the rule is asked again, by job.
+   * The scheduled instant of each job that a tick has already handled (proposed, held, or left to
+   * the next {@code Tick}), with the job's version then: the walk of {@link
+   * CronView#scheduledInstants} skips them. An entry is forgotten once the job's next instant or
+   * its definition changed (the instant was accounted, opened ahead, or the job put or deleted), so
+   * the job's next instant is handled afresh. At most the instants in flight and held.
+   */
+  private final Map<String, Handled> handledInstants = new HashMap<>();
+
+  /** An instant of a job handled under the job's {@code version}. */
+  private record Handled(Instant instant, long version) {}
+
+  /**
+   * Handled instants whose launch may not be chosen ahead ({@link Eligibility} said wait, or no
+   * agent had room): they wait here until the rule is asked again, by job.
    */
   private final Map<String, Held> waitingForInstant = new TreeMap<>();
 
-  /** A polled instant held until {@code until}. */
-  private record Held(DueRunTimer.Due due, Instant until) {}
+  /** A handled instant held until {@code until}. */
+  private record Held(CronView.ScheduledInstant reached, Instant until) {}
 
-  private final TreeSet<RunId> due = new TreeSet<>();
-  private final TreeMap<RunId, Instant> proposed = new TreeMap<>();
-  private final TreeMap<RunId, Instant> retryAt = new TreeMap<>();
+  /**
+   * The earliest scheduled instant not handled yet, as of the last tick or applied batch (for
+   * {@link #nextWakeup}); {@code null} when there is none.
+   */
+  private Instant earliestUnhandled;
+
+  /**
+   * Commands proposed and not yet seen applied, by run: at most one per run, forgotten after {@link
+   * DispatcherConfig#proposalRetryAfter()}.
+   */
+  private final TreeMap<RunId, Proposal> proposed = new TreeMap<>();
+
+  /**
+   * When a command about a run was proposed, and whether the run was not open yet then (an intent
+   * for a scheduled instant, whose run the intent itself opens).
+   */
+  private record Proposal(Instant at, boolean opensRun) {}
+
+  private final TreeMap<RunId, RetryWait> retryAt = new TreeMap<>();
+
+  /** The attempt that failed and when (with jitter) its run is next tried. */
+  private record RetryWait(int attempt, Instant at) {}
+
   private final TreeMap<RunId, Tracked> launched = new TreeMap<>();
   private final TreeMap<RunId, Run> pendingCancels = new TreeMap<>();
   private final TreeMap<String, AgentInfo> agents = new TreeMap<>();
@@ -92,13 +135,20 @@ public final class Dispatcher {
     /** Whether this leader may send the launch: its own intent, or reconciliation cleared it. */
     boolean mayLaunch;
 
+    /**
+     * Whether the cancel the state machine asked for is sent or queued (or was asked before this
+     * leader started, when it is not sent again).
+     */
+    boolean cancelHandled;
+
     Instant launchSentAt;
     Instant getRunSentAt;
 
-    Tracked(RunId runId, int attempt, boolean mayLaunch) {
+    Tracked(RunId runId, int attempt, boolean mayLaunch, boolean cancelHandled) {
       this.runId = runId;
       this.attempt = attempt;
       this.mayLaunch = mayLaunch;
+      this.cancelHandled = cancelHandled;
     }
   }
 
@@ -131,14 +181,16 @@ public final class Dispatcher {
 
   /**
    * This replica became leader under {@code newBallot} after phase 1 and has applied the whole
-   * chosen prefix. Rebuilds the timer from the applied state and starts reconciliation (step 4).
+   * chosen prefix. Tracks the open runs of the applied state and starts reconciliation (step 4);
+   * scheduled instants and due runs are read from the state machine's indexes as ticks need them.
    */
   public List<DispatchEffect> onLeadership(Instant now, boolean leaseValid, Ballot newBallot) {
     Objects.requireNonNull(newBallot, "newBallot");
     clear();
     ballot = newBallot;
     unregisteredAgentsReachableUntil = now.plus(config.unregisteredAgentLease());
-    resync(now);
+    trackOpenRuns();
+    earliestUnhandled = earliestUnhandledInstant();
     return onTick(now, leaseValid);
   }
 
@@ -150,9 +202,9 @@ public final class Dispatcher {
   private void clear() {
     ballot = null;
     deposed = false;
-    timer.clear();
+    handledInstants.clear();
     waitingForInstant.clear();
-    due.clear();
+    earliestUnhandled = null;
     proposed.clear();
     retryAt.clear();
     launched.clear();
@@ -163,106 +215,199 @@ public final class Dispatcher {
     tokensAt = null;
   }
 
-  private void resync(Instant now) {
-    timer.clear();
-    waitingForInstant.clear();
-    for (JobView job : view.jobs()) {
-      if (job.nextDue() != null) {
-        timer.schedule(job.name(), job.nextDue());
-      }
-    }
-    due.clear();
-    retryAt.clear();
+  /**
+   * Tracks every open run in progress. A cancel the state machine asked for before this leader
+   * started is not sent again (as no earlier leader's requests are).
+   */
+  private void trackOpenRuns() {
     for (Run run : view.openRuns()) {
       switch (run.status()) {
-        case DUE -> due.add(run.id());
-        case RETRY_WAIT -> retryAt.put(run.id(), withJitter(run));
+        case DUE -> {}
+        case RETRY_WAIT -> retryAt.put(run.id(), new RetryWait(run.attempt(), withJitter(run)));
         case LAUNCHED, RUNNING ->
-            launched.computeIfAbsent(
-                run.id(), id -> new Tracked(id, run.attempt(), run.ballot().equals(ballot)));
+            launched.put(
+                run.id(),
+                new Tracked(
+                    run.id(), run.attempt(), run.ballot().equals(ballot), run.cancelRequested()));
       }
     }
-    launched
-        .values()
-        .removeIf(
-            tracked ->
-                view.run(tracked.runId)
-                    .filter(Run::launched)
-                    .filter(run -> run.attempt() == tracked.attempt)
-                    .isEmpty());
   }
 
   private boolean active(boolean leaseValid) {
     return ballot != null && leaseValid && !deposed;
   }
 
-  // ---------------------------------------------------------------- chosen state changes
+  // ---------------------------------------------------------------- applied batches
 
   /**
-   * The log applied these changes. Must be called on the leader for every drained batch, in order.
+   * The log applied a batch of commands (any number, on the leader). Reads what the batch changed
+   * for this leader: its intents now applied are launched (protocol step 2: an intent of an earlier
+   * ballot is reconciled with its agent first), cancels the state machine asked for are sent, runs
+   * that failed an attempt wait for their retry, runs that ended are forgotten, and the instants it
+   * handled whose job moved on are forgotten. The work is O(in-flight proposals + tracked runs +
+   * handled instants). Must be called after every batch applied while leading; calling it when
+   * nothing changed is harmless.
    */
-  public List<DispatchEffect> onApplied(
-      Instant now, boolean leaseValid, CronStateMachine.ChangeBatch batch) {
+  public List<DispatchEffect> onApplied(Instant now, boolean leaseValid) {
     if (ballot == null) {
       return List.of();
     }
-    if (batch.overflowed()) {
-      resync(now);
-    }
     List<DispatchEffect> effects = new ArrayList<>();
     boolean active = active(leaseValid);
-    for (StateChange change : batch.changes()) {
-      switch (change) {
-        case StateChange.JobScheduled scheduled -> {
-          waitingForInstant.remove(scheduled.job());
-          if (scheduled.nextDue() == null) {
-            timer.remove(scheduled.job());
-          } else {
-            timer.schedule(scheduled.job(), scheduled.nextDue());
-          }
-        }
-        case StateChange.JobRemoved removed -> {
-          waitingForInstant.remove(removed.job());
-          timer.remove(removed.job());
-        }
-        case StateChange.RunDue runDue -> due.add(runDue.run().id());
-        case StateChange.LaunchChosen chosen -> {
-          Run run = chosen.run();
-          due.remove(run.id());
-          proposed.remove(run.id());
-          retryAt.remove(run.id());
-          // Step 2 may follow only an intent carrying this leader's ballot; an earlier leader's
-          // intent applied late is reconciled with the agent first.
-          Tracked tracked = new Tracked(run.id(), run.attempt(), run.ballot().equals(ballot));
-          launched.put(run.id(), tracked);
-          if (active && tracked.mayLaunch) {
-            launch(run, now, effects);
-          }
-        }
-        case StateChange.CancelRequested cancel -> {
-          if (active) {
-            effects.add(
-                new DispatchEffect.Cancel(
-                    cancel.run().agentId(), cancel.run().id(), cancel.run().attempt(), ballot));
-          } else {
-            pendingCancels.put(cancel.run().id(), cancel.run());
-          }
-        }
-        case StateChange.RetryScheduled retry -> {
-          launched.remove(retry.run().id());
-          retryAt.put(retry.run().id(), withJitter(retry.run()));
-        }
-        case StateChange.RunEnded ended -> {
-          RunId id = ended.record().runId();
-          due.remove(id);
-          proposed.remove(id);
-          retryAt.remove(id);
-          launched.remove(id);
-          pendingCancels.remove(id);
-        }
+    forgetMovedInstants();
+    readOwnProposals(now, active, effects);
+    readTrackedRuns(now, active, effects);
+    if (launched.size() + retryAt.size() != view.inProgressRunCount()) {
+      trackUntrackedRuns(now, active, effects);
+    }
+    earliestUnhandled = earliestUnhandledInstant();
+    return active ? effects : List.of();
+  }
+
+  /**
+   * Forgets the handled instants (and held ones) of jobs that moved on: deleted, put again, or
+   * whose next instant is another one, which is then handled afresh.
+   */
+  private void forgetMovedInstants() {
+    for (Iterator<Map.Entry<String, Handled>> it = handledInstants.entrySet().iterator();
+        it.hasNext(); ) {
+      Map.Entry<String, Handled> entry = it.next();
+      Optional<JobView> job = view.job(entry.getKey());
+      Handled handled = entry.getValue();
+      if (job.isEmpty()
+          || job.get().version() != handled.version()
+          || !handled.instant().equals(job.get().nextDue())) {
+        it.remove();
+        waitingForInstant.remove(entry.getKey());
       }
     }
-    return active ? effects : List.of();
+  }
+
+  /**
+   * Looks up each in-flight proposal's run: an intent applied (a launched attempt this leader does
+   * not track yet) is launched; a run that ended is no longer proposed about.
+   */
+  private void readOwnProposals(Instant now, boolean active, List<DispatchEffect> effects) {
+    List<Run> chosen = new ArrayList<>();
+    for (Iterator<Map.Entry<RunId, Proposal>> it = proposed.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<RunId, Proposal> entry = it.next();
+      RunId id = entry.getKey();
+      Optional<Run> run = view.run(id);
+      if (run.isEmpty()) {
+        // Ended, or (an intent that opens its run) not applied yet: its instant is then still the
+        // job's next one.
+        if (!entry.getValue().opensRun() || !isNextInstantOfItsJob(id)) {
+          it.remove();
+        }
+      } else if (run.get().launched() && isUntrackedAttempt(run.get())) {
+        it.remove();
+        chosen.add(run.get());
+      }
+    }
+    for (Run run : chosen) {
+      onLaunchChosen(run, now, active, effects);
+    }
+  }
+
+  private boolean isNextInstantOfItsJob(RunId id) {
+    return view.job(id.job()).map(job -> id.instant().equals(job.nextDue())).orElse(false);
+  }
+
+  private boolean isUntrackedAttempt(Run run) {
+    Tracked tracked = launched.get(run.id());
+    return tracked == null || tracked.attempt != run.attempt();
+  }
+
+  /**
+   * Walks the runs this leader tracks: a run ended is forgotten, a failed attempt waits for its
+   * retry, a new attempt (an intent this leader did not propose) is tracked, a cancel the state
+   * machine asked for is sent (or queued while the lease is not valid).
+   */
+  private void readTrackedRuns(Instant now, boolean active, List<DispatchEffect> effects) {
+    List<Run> chosen = new ArrayList<>();
+    List<Run> retrying = new ArrayList<>();
+    for (Iterator<Tracked> it = launched.values().iterator(); it.hasNext(); ) {
+      Tracked tracked = it.next();
+      Optional<Run> current = view.run(tracked.runId);
+      if (current.isEmpty()) {
+        it.remove();
+        pendingCancels.remove(tracked.runId);
+        continue;
+      }
+      Run run = current.get();
+      if (!run.launched()) {
+        it.remove();
+        pendingCancels.remove(tracked.runId);
+        if (run.status() == RunStatus.RETRY_WAIT) {
+          retrying.add(run);
+        }
+      } else if (run.attempt() != tracked.attempt) {
+        chosen.add(run);
+      } else {
+        cancelIfRequested(tracked, run, active, effects);
+      }
+    }
+    for (Iterator<Map.Entry<RunId, RetryWait>> it = retryAt.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<RunId, RetryWait> entry = it.next();
+      Optional<Run> current = view.run(entry.getKey());
+      if (current.isEmpty() || current.get().status() == RunStatus.DUE) {
+        it.remove();
+      } else if (current.get().launched()) {
+        chosen.add(current.get());
+      } else if (current.get().attempt() != entry.getValue().attempt()) {
+        retrying.add(current.get());
+      }
+    }
+    for (Run run : retrying) {
+      retryAt.put(run.id(), new RetryWait(run.attempt(), withJitter(run)));
+    }
+    for (Run run : chosen) {
+      onLaunchChosen(run, now, active, effects);
+    }
+  }
+
+  /**
+   * The runs in progress outnumber the runs tracked: an intent this leader did not propose (an
+   * earlier ballot's, applied after this leader started, or its own proposal forgotten before it
+   * applied) launched a run. Finds it among the open runs.
+   */
+  private void trackUntrackedRuns(Instant now, boolean active, List<DispatchEffect> effects) {
+    for (Run run : view.openRuns()) {
+      if (run.launched() && !launched.containsKey(run.id())) {
+        onLaunchChosen(run, now, active, effects);
+      } else if (run.status() == RunStatus.RETRY_WAIT && !retryAt.containsKey(run.id())) {
+        retryAt.put(run.id(), new RetryWait(run.attempt(), withJitter(run)));
+      }
+    }
+  }
+
+  /**
+   * An intent is applied: step 2 may follow only an intent carrying this leader's ballot; an
+   * earlier leader's intent applied late is reconciled with the agent first.
+   */
+  private void onLaunchChosen(Run run, Instant now, boolean active, List<DispatchEffect> effects) {
+    proposed.remove(run.id());
+    retryAt.remove(run.id());
+    Tracked tracked = new Tracked(run.id(), run.attempt(), run.ballot().equals(ballot), false);
+    launched.put(run.id(), tracked);
+    if (active && tracked.mayLaunch) {
+      launch(run, now, effects);
+    }
+    cancelIfRequested(tracked, run, active, effects);
+  }
+
+  /** Sends the cancel the state machine asked for once ({@code replace} policy, job deleted). */
+  private void cancelIfRequested(
+      Tracked tracked, Run run, boolean active, List<DispatchEffect> effects) {
+    if (!run.cancelRequested() || tracked.cancelHandled) {
+      return;
+    }
+    tracked.cancelHandled = true;
+    if (active) {
+      effects.add(new DispatchEffect.Cancel(run.agentId(), run.id(), run.attempt(), ballot));
+    } else {
+      pendingCancels.put(run.id(), run);
+    }
   }
 
   private void launch(Run run, Instant now, List<DispatchEffect> effects) {
@@ -401,7 +546,7 @@ public final class Dispatcher {
       if (agent != null) {
         commands.add(
             new CronCommand.RunIntent(never.runId(), never.attempt() + 1, agent, ballot, now));
-        proposed.put(never.runId(), now);
+        proposed.put(never.runId(), new Proposal(now, false));
       }
       return;
     }
@@ -409,7 +554,7 @@ public final class Dispatcher {
     commands.add(
         new CronCommand.RecordTestimony(
             never.runId(), never.attempt(), RunDetail.NEVER_STARTED, now));
-    proposed.put(never.runId(), now);
+    proposed.put(never.runId(), new Proposal(now, false));
   }
 
   /** The tracked run if the answer is about its current attempt and was asked under this ballot. */
@@ -438,7 +583,11 @@ public final class Dispatcher {
     List<CronCommand> commands = new ArrayList<>();
     proposed
         .values()
-        .removeIf(at -> !Duration.between(at, now).minus(config.proposalRetryAfter()).isNegative());
+        .removeIf(
+            proposal ->
+                !Duration.between(proposal.at(), now)
+                    .minus(config.proposalRetryAfter())
+                    .isNegative());
     refillCatchUpTokens(now);
     Map<String, Integer> load = currentLoad();
     boolean needTick = false;
@@ -448,19 +597,26 @@ public final class Dispatcher {
     }
     pendingCancels.clear();
 
-    List<DueRunTimer.Due> reachedInstants = new ArrayList<>();
+    forgetMovedInstants();
+    List<CronView.ScheduledInstant> reachedInstants = new ArrayList<>();
     for (Iterator<Held> it = waitingForInstant.values().iterator(); it.hasNext(); ) {
       Held held = it.next();
       if (!held.until().isAfter(now)) {
         it.remove();
-        reachedInstants.add(held.due());
+        reachedInstants.add(held.reached());
       }
     }
-    reachedInstants.addAll(timer.pollDue(now.plus(config.launchAhead()), config.maxDuePerTick()));
-    for (DueRunTimer.Due reached : reachedInstants) {
+    int heldCount = reachedInstants.size();
+    reachedInstants.addAll(
+        unhandledInstants(now.plus(config.launchAhead()), config.maxDuePerTick()));
+    for (int i = 0; i < reachedInstants.size(); i++) {
+      CronView.ScheduledInstant reached = reachedInstants.get(i);
       Optional<JobView> job = view.job(reached.job());
       if (job.isEmpty()) {
         continue;
+      }
+      if (i >= heldCount) {
+        handledInstants.put(reached.job(), new Handled(reached.instant(), job.get().version()));
       }
       if (Eligibility.mayHaveReachedSuccessor(reached.instant(), now)) {
         // Found late (a new leader after a gap, a slow loop): the tick accounts this instant with
@@ -470,16 +626,14 @@ public final class Dispatcher {
       }
       RunId id = RunId.of(reached.job(), reached.instant());
       JobSpec spec = job.get().spec();
-      boolean inDstGap =
-          job.get().nextDueInDstGap() && reached.instant().equals(job.get().nextDue());
       Eligibility.Decision decision =
           Eligibility.scheduledInstant(
-              spec, job.get().openRuns(), inDstGap, reached.instant(), now);
+              spec, job.get().openRuns(), reached.inDstGap(), reached.instant(), now);
       String agent =
           decision instanceof Eligibility.Launch ? chooseAgent(spec, id, "", now, load) : null;
       if (agent != null) {
         commands.add(new CronCommand.RunIntent(id, 1, agent, ballot, now));
-        proposed.put(id, now);
+        proposed.put(id, new Proposal(now, true));
       } else if (decision instanceof Eligibility.Wait(Instant until) && until.isAfter(now)) {
         // Chosen ahead, the launch would be final before the rule could look at the instant.
         waitingForInstant.put(reached.job(), new Held(reached, until));
@@ -494,15 +648,13 @@ public final class Dispatcher {
     }
 
     Set<String> forbidJobsStarted = new HashSet<>();
-    for (Iterator<RunId> it = due.iterator(); it.hasNext(); ) {
-      RunId id = it.next();
+    for (Run dueRun : view.runsDue()) {
+      RunId id = dueRun.id();
       if (proposed.containsKey(id)) {
         continue;
       }
-      Optional<Run> run = view.run(id);
       Optional<JobView> job = view.job(id.job());
-      if (run.isEmpty() || run.get().status() != RunStatus.DUE || job.isEmpty()) {
-        it.remove();
+      if (job.isEmpty()) {
         continue;
       }
       JobSpec spec = job.get().spec();
@@ -516,37 +668,37 @@ public final class Dispatcher {
       Eligibility.Decision decision =
           Eligibility.dueRun(
               spec,
-              run.get().dueAt(),
+              dueRun.dueAt(),
               otherRunInProgress,
               nextDue != null && !nextDue.isAfter(now),
               now);
       if (decision instanceof Eligibility.Skip(SkipReason reason)) {
         commands.add(new CronCommand.RecordSkip(id, reason, now));
-        proposed.put(id, now);
+        proposed.put(id, new Proposal(now, false));
         continue;
       }
       if (!(decision instanceof Eligibility.Launch)) {
         continue;
       }
-      if (run.get().catchUp() && catchUpTokens < 1) {
+      if (dueRun.catchUp() && catchUpTokens < 1) {
         continue;
       }
       String agent = chooseAgent(spec, id, "", now, load);
       if (agent == null) {
         continue;
       }
-      if (run.get().catchUp()) {
+      if (dueRun.catchUp()) {
         catchUpTokens -= 1;
       }
       forbidJobsStarted.add(id.job());
       commands.add(new CronCommand.RunIntent(id, 1, agent, ballot, now));
-      proposed.put(id, now);
+      proposed.put(id, new Proposal(now, false));
     }
 
-    for (Iterator<Map.Entry<RunId, Instant>> it = retryAt.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<RunId, Instant> entry = it.next();
+    for (Iterator<Map.Entry<RunId, RetryWait>> it = retryAt.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<RunId, RetryWait> entry = it.next();
       RunId id = entry.getKey();
-      if (entry.getValue().isAfter(now) || proposed.containsKey(id)) {
+      if (entry.getValue().at().isAfter(now) || proposed.containsKey(id)) {
         continue;
       }
       Optional<Run> run = view.run(id);
@@ -561,7 +713,7 @@ public final class Dispatcher {
       String agent = chooseAgent(job.get().spec(), id, run.get().agentId(), now, load);
       if (agent != null) {
         commands.add(new CronCommand.RunIntent(id, run.get().attempt() + 1, agent, ballot, now));
-        proposed.put(id, now);
+        proposed.put(id, new Proposal(now, false));
       }
     }
 
@@ -610,7 +762,38 @@ public final class Dispatcher {
     List<DispatchEffect> ordered = new ArrayList<>();
     propose(commands, ordered);
     ordered.addAll(effects);
+    earliestUnhandled = earliestUnhandledInstant();
     return ordered;
+  }
+
+  /**
+   * At most {@code limit} scheduled instants at or before {@code until} that no tick has handled,
+   * earliest first. Every handled instant is in the index at most once, so one read of the index
+   * limited to {@code limit} plus the handled instants holds them all.
+   */
+  private List<CronView.ScheduledInstant> unhandledInstants(Instant until, int limit) {
+    List<CronView.ScheduledInstant> found = new ArrayList<>();
+    for (CronView.ScheduledInstant scheduled :
+        view.scheduledInstants(until, limit + handledInstants.size())) {
+      if (found.size() == limit) {
+        break;
+      }
+      if (!isHandled(scheduled)) {
+        found.add(scheduled);
+      }
+    }
+    return found;
+  }
+
+  private boolean isHandled(CronView.ScheduledInstant scheduled) {
+    Handled handled = handledInstants.get(scheduled.job());
+    return handled != null && handled.instant().equals(scheduled.instant());
+  }
+
+  /** The earliest scheduled instant no tick has handled, or {@code null}. */
+  private Instant earliestUnhandledInstant() {
+    List<CronView.ScheduledInstant> next = unhandledInstants(Instant.MAX, 1);
+    return next.isEmpty() ? null : next.getFirst().instant();
   }
 
   /** Step 4's last rows: the agent is past its lease. */
@@ -627,12 +810,12 @@ public final class Dispatcher {
                 : chooseAgent(job.get().spec(), run.id(), run.agentId(), now, load);
         if (agent != null && !agent.equals(run.agentId())) {
           commands.add(new CronCommand.RunIntent(run.id(), run.attempt() + 1, agent, ballot, now));
-          proposed.put(run.id(), now);
+          proposed.put(run.id(), new Proposal(now, false));
         }
       }
       case Reconciliation.Decision.RecordLost lost -> {
         commands.add(new CronCommand.RecordLost(run.id(), run.attempt(), now));
-        proposed.put(run.id(), now);
+        proposed.put(run.id(), new Proposal(now, false));
       }
       default -> throw Check.unreachable("unreachable agent past its lease decided %s", decision);
     }
@@ -740,18 +923,18 @@ public final class Dispatcher {
   /** The earliest instant at which {@link #onTick} has scheduled work, for the driver's timer. */
   public Instant nextWakeup(Instant now) {
     Instant wakeup = lastTickProposed == null ? now : lastTickProposed.plus(config.tickInterval());
-    Instant nextDue = timer.nextDue();
-    if (nextDue != null && nextDue.minus(config.launchAhead()).isBefore(wakeup)) {
-      wakeup = nextDue.minus(config.launchAhead());
+    if (earliestUnhandled != null
+        && earliestUnhandled.minus(config.launchAhead()).isBefore(wakeup)) {
+      wakeup = earliestUnhandled.minus(config.launchAhead());
     }
     for (Held held : waitingForInstant.values()) {
       if (held.until().isBefore(wakeup)) {
         wakeup = held.until();
       }
     }
-    for (Instant retry : retryAt.values()) {
-      if (retry.isBefore(wakeup)) {
-        wakeup = retry;
+    for (RetryWait retry : retryAt.values()) {
+      if (retry.at().isBefore(wakeup)) {
+        wakeup = retry.at();
       }
     }
     return wakeup;

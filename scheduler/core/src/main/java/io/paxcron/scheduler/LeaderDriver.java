@@ -21,9 +21,8 @@ import java.util.random.RandomGenerator;
  *
  * <ul>
  *   <li><b>Start</b> only while the replica leads, holds a valid lease and has applied every entry
- *       it knows chosen (the {@link Dispatcher#onLeadership} contract). Changes drained before that
- *       point are dropped: {@code onLeadership} rebuilds from the applied state, and a stale batch
- *       handed over afterwards would replay changes the rebuild already holds.
+ *       it knows chosen (the {@link Dispatcher#onLeadership} contract). The dispatcher reads the
+ *       applied state from then on; nothing applied earlier is handed to it.
  *   <li><b>Stop</b> as soon as the replica no longer leads or leads under another ballot.
  *   <li><b>Acknowledge a report</b> exactly when the applied log already holds it ({@link
  *       ReportAcknowledgement}); otherwise hand it to the dispatcher, which proposes it.
@@ -118,7 +117,6 @@ public final class LeaderDriver {
           ? Transition.NONE
           : new Transition(stopped, Optional.empty(), List.of());
     }
-    cron.drainChanges();
     sessionId = newSessionId();
     nextSequence = 1;
     dispatcher.onAgents(directory.get());
@@ -157,13 +155,15 @@ public final class LeaderDriver {
     }
   }
 
-  /** The changes of the steps just applied, in order; ignored while not leading. */
-  public List<DispatchEffect> onApplied(
-      Instant now, boolean leaseValid, CronStateMachine.ChangeBatch batch) {
-    if (dispatcher.ballot() == null || batch.changes().isEmpty() && !batch.overflowed()) {
+  /**
+   * The replica applied one or more log entries: the dispatcher reads what changed for it ({@link
+   * Dispatcher#onApplied}). Call after every batch of entries applied; ignored while not leading.
+   */
+  public List<DispatchEffect> onApplied(Instant now, boolean leaseValid) {
+    if (dispatcher.ballot() == null) {
       return List.of();
     }
-    return dispatcher.onApplied(now, leaseValid, batch);
+    return dispatcher.onApplied(now, leaseValid);
   }
 
   /** An agent's answer to a question or launch (not a report; see {@link #onReport}). */

@@ -400,16 +400,14 @@ final class CronStateMachineTest {
   void replacePolicyRequestsCancelOfTheRunningRunAndStartsTheNewOne() {
     fixture.put(job("a", "@every 10s").concurrency(ConcurrencyPolicy.REPLACE).build(), at(0));
     fixture.intent("a", at(10), 1, "agent-1", at(10));
-    fixture.machine.drainChanges();
     fixture.tick(at(20));
     assertEquals(
         List.of(id("a", 10) + " LAUNCHED cancel-requested", id("a", 20) + " DUE"), open("a"));
-    assertTrue(
-        fixture.machine.drainChanges().changes().stream()
-            .anyMatch(
-                change ->
-                    change instanceof StateChange.CancelRequested cancel
-                        && cancel.run().id().equals(RunId.of("a", at(10)))));
+    assertEquals(
+        List.of(RunId.of("a", at(20))),
+        fixture.machine.runsDue().stream().map(Run::id).toList(),
+        "the index of due runs holds the new run");
+    assertEquals(1, fixture.machine.inProgressRunCount(), "the launched run is in progress");
     fixture.intent("a", at(20), 1, "agent-2", at(20));
     fixture.finished("a", at(10), 1, Outcome.failed(143), at(21));
     assertEquals(List.of(id("a", 10) + " FAILED(143)"), fixture.ledger("a"));
@@ -730,7 +728,6 @@ final class CronStateMachineTest {
     fixture.runToSuccess("a", at(10), "agent-1");
     fixture.intent("a", at(20), 1, "agent-1", at(20));
     fixture.tick(at(30));
-    fixture.machine.drainChanges();
     Fixture.require(fixture.apply(new CronCommand.DeleteJob("a", ExpectedVersion.ANY, at(31))));
     assertTrue(fixture.machine.job("a").isEmpty());
     assertEquals(List.of(), fixture.machine.ledger("a"));
@@ -794,6 +791,41 @@ final class CronStateMachineTest {
         fixture.machine.dueRuns(at(12), 10));
     assertEquals(DueRun.Kind.BEHIND, fixture.machine.dueRuns(at(60), 10).get(0).kind());
     assertFalse(fixture.machine.dueRuns(at(60), 1).size() > 1, "the limit holds");
+  }
+
+  @Test
+  void scheduledInstantsListTheDueInstantIndexEarliestFirstUpToAnInstantAndALimit() {
+    fixture.put(job("b", "@every 10s").build(), at(0));
+    fixture.put(job("a", "@every 10s").build(), at(0));
+    fixture.put(job("c", "@every 1h").build(), at(0));
+    assertEquals(
+        List.of(
+            new CronView.ScheduledInstant("a", at(10), false),
+            new CronView.ScheduledInstant("b", at(10), false)),
+        fixture.machine.scheduledInstants(at(60), 10),
+        "by instant, then job; the hourly job is later than the bound");
+    assertEquals(
+        List.of(new CronView.ScheduledInstant("a", at(10), false)),
+        fixture.machine.scheduledInstants(at(60), 1));
+    fixture.intent("a", at(10), 1, "agent-1", at(5));
+    assertEquals(
+        List.of(
+            new CronView.ScheduledInstant("b", at(10), false),
+            new CronView.ScheduledInstant("a", at(20), false)),
+        fixture.machine.scheduledInstants(at(60), 10),
+        "a launch chosen ahead moves its job to the next instant");
+  }
+
+  @Test
+  void theIndexOfDueRunsIsRebuiltByARestore() {
+    fixture.put(job("a", "@every 10s").concurrency(ConcurrencyPolicy.ALLOW).build(), at(0));
+    fixture.tick(at(10));
+    fixture.intent("a", at(10), 1, "agent-1", at(10));
+    fixture.tick(at(20));
+    CronStateMachine restored = new CronStateMachine();
+    restored.restore(fixture.machine.snapshot());
+    assertEquals(List.of(RunId.of("a", at(20))), restored.runsDue().stream().map(Run::id).toList());
+    assertEquals(1, restored.inProgressRunCount());
   }
 
   // ------------------------------------------------------------ run detail and agent testimony

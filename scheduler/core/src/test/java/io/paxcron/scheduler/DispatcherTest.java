@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -34,7 +35,7 @@ final class DispatcherTest {
     dispatcher.onAgents(directory);
   }
 
-  /** Plays the log: applies every proposed command, then feeds the chosen changes back. */
+  /** Plays the log: applies every proposed command, then tells the dispatcher it applied them. */
   private List<DispatchEffect> choose(
       List<DispatchEffect> effects, Instant now, boolean leaseValid) {
     for (DispatchEffect effect : effects) {
@@ -44,7 +45,7 @@ final class DispatcherTest {
         }
       }
     }
-    return dispatcher.onApplied(now, leaseValid, fixture.machine.drainChanges());
+    return dispatcher.onApplied(now, leaseValid);
   }
 
   private static List<DispatchEffect.Launch> launches(List<DispatchEffect> effects) {
@@ -66,7 +67,6 @@ final class DispatcherTest {
   }
 
   private void lead(Instant now) {
-    fixture.machine.drainChanges();
     choose(dispatcher.onLeadership(now, true, NEW), now, true);
   }
 
@@ -135,7 +135,7 @@ final class DispatcherTest {
           }
         }
       }
-      effects = new ArrayList<>(dispatcher.onApplied(late, true, fixture.machine.drainChanges()));
+      effects = new ArrayList<>(dispatcher.onApplied(late, true));
       effects.addAll(dispatcher.onTick(late.plusMillis(round + 1), true));
     }
     List<RunId> intended = intents.stream().map(CronCommand.RunIntent::runId).toList();
@@ -183,7 +183,6 @@ final class DispatcherTest {
             .build(),
         start);
     agents(springForward.plusSeconds(1000), "agent-1");
-    fixture.machine.drainChanges();
 
     List<CronCommand.RunIntent> intents = new ArrayList<>();
     List<DispatchEffect> effects = dispatcher.onLeadership(start, true, NEW);
@@ -197,7 +196,7 @@ final class DispatcherTest {
             !(command instanceof CronCommand.RunIntent) || result.applied(),
             command + " was refused: " + result);
       }
-      dispatcher.onApplied(now, true, fixture.machine.drainChanges());
+      dispatcher.onApplied(now, true);
     }
 
     assertEquals(
@@ -218,7 +217,7 @@ final class DispatcherTest {
     lead(at(0));
     choose(dispatcher.onTick(at(10), true), at(10), true);
     fixture.started("f", at(10), 1, "agent-1", at(10));
-    dispatcher.onApplied(at(10), true, fixture.machine.drainChanges());
+    dispatcher.onApplied(at(10), true);
 
     assertEquals(
         List.of(),
@@ -253,13 +252,166 @@ final class DispatcherTest {
     fixture.tick(at(20));
     assertEquals(
         List.of(),
-        dispatcher.onApplied(at(20), false, fixture.machine.drainChanges()),
+        dispatcher.onApplied(at(20), false),
         "the replace policy's cancel waits for the lease too");
     assertEquals(List.of(), dispatcher.onTick(at(21), false));
     List<DispatchEffect> valid = dispatcher.onTick(at(22), true);
     assertEquals(
         List.of(new DispatchEffect.Cancel("agent-1", RunId.of("a", at(10)), 1, NEW)),
         only(DispatchEffect.Cancel.class, valid));
+  }
+
+  @Test
+  void anIntentOfAnEarlierBallotAppliedAfterTheStartIsReconciledWithItsAgentNotLaunched() {
+    fixture.put(job("a", "@every 10s").build(), at(0));
+    agents(at(1000), "agent-1");
+    lead(at(0));
+    // The earlier leader's intent, chosen ahead of the instant, is applied only now.
+    Fixture.require(fixture.intent("a", at(10), 1, "agent-1", at(5)));
+    assertEquals(List.of(), launches(dispatcher.onApplied(at(5), true)));
+    assertEquals(
+        List.of(new DispatchEffect.GetRun("agent-1", RunId.of("a", at(10)), 1, NEW)),
+        only(DispatchEffect.GetRun.class, dispatcher.onTick(at(6), true)),
+        "the agent is asked about the run first (protocol step 4)");
+  }
+
+  @Test
+  void aCancelTheStateMachineAskedForIsSentOnceAfterTheBatchThatAskedForIt() {
+    fixture.put(job("a", "@every 10s").concurrency(ConcurrencyPolicy.REPLACE).build(), at(0));
+    agents(at(1000), "agent-1");
+    lead(at(0));
+    choose(dispatcher.onTick(at(10), true), at(10), true);
+    fixture.tick(at(20));
+    DispatchEffect.Cancel cancel =
+        new DispatchEffect.Cancel("agent-1", RunId.of("a", at(10)), 1, NEW);
+    assertEquals(
+        List.of(cancel), only(DispatchEffect.Cancel.class, dispatcher.onApplied(at(20), true)));
+    fixture.tick(at(20).plusMillis(1));
+    assertEquals(List.of(), only(DispatchEffect.Cancel.class, dispatcher.onApplied(at(20), true)));
+    assertEquals(List.of(), only(DispatchEffect.Cancel.class, dispatcher.onTick(at(21), true)));
+  }
+
+  /** The state machine's queries, counting the walks of every job and every open run. */
+  private static final class CountingView implements CronView {
+    final CronStateMachine machine;
+    int jobWalks;
+    int openRunWalks;
+
+    CountingView(CronStateMachine machine) {
+      this.machine = machine;
+    }
+
+    @Override
+    public Optional<JobView> job(String name) {
+      return machine.job(name);
+    }
+
+    @Override
+    public List<JobView> jobs() {
+      jobWalks++;
+      return machine.jobs();
+    }
+
+    @Override
+    public List<LedgerRecord> ledger(String job) {
+      return machine.ledger(job);
+    }
+
+    @Override
+    public long ledgerRevision() {
+      return machine.ledgerRevision();
+    }
+
+    @Override
+    public Optional<List<LedgerChange>> ledgerChangesAfter(long revision, int limit) {
+      return machine.ledgerChangesAfter(revision, limit);
+    }
+
+    @Override
+    public List<LedgerRecord> ledgerAfter(long afterSequence, int limit) {
+      return machine.ledgerAfter(afterSequence, limit);
+    }
+
+    @Override
+    public Optional<LedgerRecord> newestRecord(String job) {
+      return machine.newestRecord(job);
+    }
+
+    @Override
+    public List<Run> openRuns(String job) {
+      return machine.openRuns(job);
+    }
+
+    @Override
+    public List<Run> openRuns() {
+      openRunWalks++;
+      return machine.openRuns();
+    }
+
+    @Override
+    public Optional<Run> run(RunId runId) {
+      return machine.run(runId);
+    }
+
+    @Override
+    public List<Run> runsNeedingReconciliation() {
+      return machine.runsNeedingReconciliation();
+    }
+
+    @Override
+    public List<Run> runsDue() {
+      return machine.runsDue();
+    }
+
+    @Override
+    public int inProgressRunCount() {
+      return machine.inProgressRunCount();
+    }
+
+    @Override
+    public List<ScheduledInstant> scheduledInstants(Instant until, int limit) {
+      return machine.scheduledInstants(until, limit);
+    }
+
+    @Override
+    public List<DueRun> dueRuns(Instant leaderTime, int limit) {
+      return machine.dueRuns(leaderTime, limit);
+    }
+
+    @Override
+    public Instant clock() {
+      return machine.clock();
+    }
+  }
+
+  @Test
+  void theDispatcherNeverWalksEveryJobAndWalksTheOpenRunsOnlyWhenItStartsLeading() {
+    for (int i = 0; i < 1_000; i++) {
+      fixture.put(
+          job("job-" + i, i % 10 == 0 ? "@every 10s" : "@every 1h")
+              .concurrency(ConcurrencyPolicy.ALLOW)
+              .build(),
+          at(0));
+    }
+    CountingView view = new CountingView(fixture.machine);
+    Dispatcher counted =
+        new Dispatcher(
+            view, DispatcherConfig.DEFAULT, new SplittableRandom(Seeds.seed("walks", 3)));
+    counted.onAgents(List.of(new AgentInfo("agent-1", Map.of(), 1000, at(1000))));
+    List<DispatchEffect> effects = counted.onLeadership(at(0), true, NEW);
+    assertEquals(1, view.openRunWalks, "the start tracks the open runs once");
+    int launched = 0;
+    for (int millis = 0; millis <= 30_000; millis += 100) {
+      Instant now = at(0).plusMillis(millis);
+      for (CronCommand command : proposals(effects)) {
+        fixture.apply(command);
+      }
+      launched += launches(counted.onApplied(now, true)).size();
+      effects = counted.onTick(now, true);
+    }
+    assertEquals(300, launched, "100 jobs every 10 s for 30 s: " + launched);
+    assertEquals(0, view.jobWalks, "no job walk, at the start or after");
+    assertEquals(1, view.openRunWalks, "every later read is of what it tracks");
   }
 
   @Test
@@ -344,7 +496,7 @@ final class DispatcherTest {
     for (DispatchEffect effect : limited.onLeadership(at(97), true, NEW)) {
       proposals(List.of(effect)).forEach(fixture::apply);
     }
-    limited.onApplied(at(97), true, fixture.machine.drainChanges());
+    limited.onApplied(at(97), true);
     assertEquals(
         10,
         only(CronCommand.RunIntent.class, proposals(limited.onTick(at(97).plusMillis(10), true)))

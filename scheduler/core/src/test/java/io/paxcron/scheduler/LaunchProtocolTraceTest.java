@@ -134,7 +134,7 @@ final class LaunchProtocolTraceTest {
       }
     }
     if (!proposed.isEmpty()) {
-      carryOut(leader.onApplied(now, true, log.machine.drainChanges()));
+      carryOut(leader.onApplied(now, true));
     }
   }
 

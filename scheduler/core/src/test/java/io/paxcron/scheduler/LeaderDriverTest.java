@@ -65,10 +65,17 @@ final class LeaderDriverTest {
   }
 
   @Test
-  void changesAppliedBeforeLeadingAreDrainedSoTheFirstBatchHoldsOnlyNewChanges() {
+  void aBatchAppliedWhileNotLeadingIsIgnoredAndTheNewLeaderReadsTheAppliedState() {
     fixture.put(job("a", "@every 1h").build(), at(0));
-    check(true, FIRST, true, true);
-    assertTrue(fixture.machine.drainChanges().changes().isEmpty());
+    fixture.intent("a", at(3600), 1, "agent-1", at(3600).minusSeconds(1));
+    assertEquals(List.of(), driver.onApplied(at(1), true), "not leading: nothing to read");
+    List<DispatchEffect> started = check(true, FIRST, true, true).effects();
+    assertEquals(
+        1,
+        started.stream().filter(DispatchEffect.Launch.class::isInstance).count(),
+        "the intent of this ballot, applied before the start, is read from the applied state");
+    assertEquals(
+        List.of(), driver.onApplied(at(2), true), "and not launched again after the next batch");
   }
 
   @Test

@@ -60,12 +60,22 @@ final class LedgerInvariantTest {
             twinResult,
             "twin restored from a snapshot answered " + command + " differently");
       }
-      machine.drainChanges();
+      assertIndexesMatchOpenRuns(machine);
       if (twin != null) {
-        twin.drainChanges();
+        assertIndexesMatchOpenRuns(twin);
       }
       return result;
     }
+  }
+
+  /** The state machine's index of due runs and count of runs in progress agree with its runs. */
+  private static void assertIndexesMatchOpenRuns(CronStateMachine machine) {
+    List<Run> open = machine.openRuns();
+    assertEquals(
+        open.stream().filter(run -> run.status() == RunStatus.DUE).toList(), machine.runsDue());
+    assertEquals(
+        open.stream().filter(run -> run.status() != RunStatus.DUE).count(),
+        machine.inProgressRunCount());
   }
 
   private static JobSpec randomJob(SplittableRandom random, int index) {

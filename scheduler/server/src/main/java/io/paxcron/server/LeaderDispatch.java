@@ -58,12 +58,13 @@ import java.util.concurrent.TimeUnit;
  * stream (agent.proto).
  *
  * <p>Every input reaches the cores on the loop thread: a tick every {@link #TICK_MILLIS} ms with
- * the wall clock and the lease, the cron state machine's drained changes after every applied step,
- * and every message of every agent stream (marshalled with {@code node.runOnLoop}). Effects are
- * carried out there too: proposals go through the replica in the dispatcher's own client session (a
- * fresh client id each time this replica starts leading), launches, cancels and questions are
- * written to the agent's stream. A stream write only queues the message in gRPC's buffer, so every
- * launch of a tick goes out at once, in parallel, and no write ever waits for an agent.
+ * the wall clock and the lease, a call after every applied step (the dispatcher then reads what
+ * changed from the cron state machine), and every message of every agent stream (marshalled with
+ * {@code node.runOnLoop}). Effects are carried out there too: proposals go through the replica in
+ * the dispatcher's own client session (a fresh client id each time this replica starts leading),
+ * launches, cancels and questions are written to the agent's stream. A stream write only queues the
+ * message in gRPC's buffer, so every launch of a tick goes out at once, in parallel, and no write
+ * ever waits for an agent.
  *
  * <p>Streams: a replica that does not lead (or leads but is not dispatching yet) answers every
  * {@code Register} with {@code Redirect} and ends the stream. When this replica stops leading it
@@ -369,8 +370,7 @@ final class LeaderDispatch implements AutoCloseable {
   }
 
   private void onApplied() {
-    CronStateMachine.ChangeBatch batch = cron.drainChanges();
-    carryOut(driver.onApplied(clock.instant(), node.leadershipOnLoop().leaseValid(), batch));
+    carryOut(driver.onApplied(clock.instant(), node.leadershipOnLoop().leaseValid()));
   }
 
   private void onAgentMessage(Stream stream, AgentMessage message) {

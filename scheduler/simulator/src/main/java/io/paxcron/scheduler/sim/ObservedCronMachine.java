@@ -7,6 +7,8 @@ import io.paxcron.schedule.ScheduleField;
 import io.paxcron.scheduler.CommandResult;
 import io.paxcron.scheduler.CronCommand;
 import io.paxcron.scheduler.CronStateMachine;
+import io.paxcron.scheduler.CronView;
+import io.paxcron.scheduler.LedgerRecord;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -16,8 +18,9 @@ import java.util.SplittableRandom;
 /**
  * The replicated state machine the server runs — access control over job batches over the cron
  * state machine ({@code SecuredStateMachine(JobBatchStateMachine(CronStateMachine))}; the session
- * layer wraps it in {@link SimReplica}) — with each cron command's decoded form, result and changes
- * kept for the checkers, through the batch layer's {@link JobBatchStateMachine.Observer}.
+ * layer wraps it in {@link SimReplica}) — with each cron command's decoded form, result and the
+ * ledger records it appended or grew ({@link CronStateMachine#ledgerChangesAfter}) kept for the
+ * checkers, through the batch layer's {@link JobBatchStateMachine.Observer}.
  *
  * <p>Two planted bugs live here, in front of the production stack and never in it: {@link
  * SystemBug#QUESTION_MARK_RESOLVED_PER_REPLICA} replaces the leader's {@code ?} values with the
@@ -31,16 +34,31 @@ final class ObservedCronMachine implements StateMachine {
   private final SystemBug bug;
   private final SplittableRandom replicaRandom;
 
+  /** The state machine's ledger revision after the last command observed. */
+  private long ledgerRevision;
+
   ObservedCronMachine(CronStateMachine cron, SystemBug bug, SplittableRandom replicaRandom) {
     this.cron = cron;
+    this.ledgerRevision = cron.ledgerRevision();
     this.bug = bug;
     this.replicaRandom = replicaRandom;
     this.stack = new SecuredStateMachine(new JobBatchStateMachine(cron, this::observe));
   }
 
   private void observe(long slot, CronCommand command, CommandResult result) {
-    applied.add(
-        new SystemChecker.AppliedCommand(slot, command, result, cron.clock(), cron.drainChanges()));
+    List<LedgerRecord> ledger = new ArrayList<>();
+    for (CronView.LedgerChange change :
+        cron.ledgerChangesAfter(ledgerRevision, CronStateMachine.MAX_LEDGER_CHANGES_KEPT)
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "slot "
+                            + slot
+                            + " changed the ledger more than the state machine remembers"))) {
+      ledger.add(change.record());
+    }
+    ledgerRevision = cron.ledgerRevision();
+    applied.add(new SystemChecker.AppliedCommand(slot, command, result, cron.clock(), ledger));
   }
 
   @Override
@@ -93,6 +111,7 @@ final class ObservedCronMachine implements StateMachine {
   public void restore(byte[] snapshot) {
     stack.restore(snapshot);
     applied.clear();
+    ledgerRevision = cron.ledgerRevision();
   }
 
   List<SystemChecker.AppliedCommand> take() {

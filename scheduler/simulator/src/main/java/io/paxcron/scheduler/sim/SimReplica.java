@@ -21,7 +21,6 @@ import io.paxcron.scheduler.DispatcherConfig;
 import io.paxcron.scheduler.JobView;
 import io.paxcron.scheduler.LeaderDriver;
 import io.paxcron.scheduler.Run;
-import io.paxcron.scheduler.StateChange;
 import io.paxcron.scheduler.sim.SystemMessages.AckMessage;
 import io.paxcron.scheduler.sim.SystemMessages.AgentToReplica;
 import io.paxcron.scheduler.sim.SystemMessages.Answer;
@@ -300,8 +299,6 @@ final class SimReplica implements ReadyDriver.Host {
       leader.stop();
       sim.trace("replica " + id + " restores snapshot@" + ready.restore().slot());
     }
-    List<StateChange> changes = new ArrayList<>();
-    boolean overflowed = false;
     for (LogEntry entry : ready.toApply()) {
       sim.invariants.onApply(sim.now(), id, entry);
       List<SessionStateMachine.Applied> results = sessions.apply(entry);
@@ -311,10 +308,6 @@ final class SimReplica implements ReadyDriver.Host {
       }
       sim.checker.onAppliedBy(sim.now(), id, entry.slot(), commands);
       sim.checker.onSlotApplied(sim.now(), entry.slot(), commands);
-      for (SystemChecker.AppliedCommand command : commands) {
-        changes.addAll(command.changes().changes());
-        overflowed |= command.changes().overflowed();
-      }
       for (SessionStateMachine.Applied applied : results) {
         Command command = applied.command();
         if (!applied.duplicate()) {
@@ -333,9 +326,9 @@ final class SimReplica implements ReadyDriver.Host {
       }
       appliedSinceSnapshot++;
     }
-    carryOut(
-        leader.onApplied(
-            wallNow(), leaseValid(), new CronStateMachine.ChangeBatch(changes, overflowed)));
+    if (!ready.toApply().isEmpty()) {
+      carryOut(leader.onApplied(wallNow(), leaseValid()));
+    }
     for (Ready.ProposalRejected rejected : ready.rejected()) {
       PendingClient pending = pendingClients.get(rejected.command().clientId());
       if (pending != null && pending.sequence() == rejected.command().sequence()) {

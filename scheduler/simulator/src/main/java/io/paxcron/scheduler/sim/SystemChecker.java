@@ -11,7 +11,6 @@ import io.paxcron.scheduler.JobView;
 import io.paxcron.scheduler.LedgerRecord;
 import io.paxcron.scheduler.Outcome;
 import io.paxcron.scheduler.RunId;
-import io.paxcron.scheduler.StateChange;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -114,13 +113,18 @@ final class SystemChecker {
     }
   }
 
-  /** One command as the state machine applied it. */
+  /**
+   * One command as the state machine applied it.
+   *
+   * @param ledger the ledger records the command appended or grew (a stretch of skips one instant
+   *     longer), as they are after it: read from the state machine's {@code ledgerChangesAfter}
+   */
   record AppliedCommand(
       long slot,
       CronCommand command,
       CommandResult result,
       Instant clockAfter,
-      CronStateMachine.ChangeBatch changes) {}
+      List<LedgerRecord> ledger) {}
 
   /** A job change or trigger as one API client saw it; {@code result} is null while unanswered. */
   record ClientOperation(
@@ -436,11 +440,9 @@ final class SystemChecker {
             logHolds.add(new ReportKey(lost.runId(), lost.attempt(), true));
         case null, default -> {}
       }
-      for (StateChange change : applied.changes().changes()) {
-        if (change instanceof StateChange.RunEnded ended) {
-          onRecord(atMillis, ended.record());
-          endedRuns.add(ended.record().runId());
-        }
+      for (LedgerRecord record : applied.ledger()) {
+        onRecord(atMillis, record);
+        endedRuns.add(record.runId());
       }
     }
   }

@@ -11,7 +11,7 @@ import io.paxcron.paxos.SessionStateMachine;
 import io.paxcron.scheduler.CronCommand;
 import io.paxcron.scheduler.CronStateMachine;
 import io.paxcron.scheduler.Dispatcher;
-import io.paxcron.scheduler.StateChange;
+import io.paxcron.scheduler.LedgerRecord;
 import io.paxcron.scheduler.sim.SystemMessages.AgentMessage;
 import io.paxcron.scheduler.sim.SystemMessages.AgentToReplica;
 import io.paxcron.scheduler.sim.SystemMessages.ClientReply;
@@ -48,8 +48,9 @@ import java.util.SplittableRandom;
  * <p>The driver of each replica follows the production contract: persist a {@link Ready}'s writes,
  * then send its messages and apply its entries; the dispatcher is told of leadership only once the
  * replica leads and has applied every entry it knows chosen, gets the leader's wall clock and
- * whether its lease holds at every tick, every drained batch of state changes and every agent
- * answer; its proposals go through the replica as a client session of its own (one per term).
+ * whether its lease holds at every tick, after every applied batch (it then reads what changed from
+ * the state machine) and at every agent answer; its proposals go through the replica as a client
+ * session of its own (one per term).
  */
 public final class SystemSimulation {
 
@@ -458,7 +459,7 @@ public final class SystemSimulation {
 
   void traceApplied(int replica, List<SystemChecker.AppliedCommand> commands) {
     for (SystemChecker.AppliedCommand applied : commands) {
-      if (applied.command() instanceof CronCommand.Tick && applied.changes().changes().isEmpty()) {
+      if (applied.command() instanceof CronCommand.Tick && applied.ledger().isEmpty()) {
         continue;
       }
       StringBuilder line =
@@ -473,8 +474,8 @@ public final class SystemSimulation {
       if (!applied.result().message().isEmpty()) {
         line.append(" (").append(applied.result().message()).append(')');
       }
-      for (StateChange change : applied.changes().changes()) {
-        line.append("\n                 ").append(SystemTrace.describe(change));
+      for (LedgerRecord record : applied.ledger()) {
+        line.append("\n                 ledger: ").append(record);
       }
       trace(line.toString());
     }

@@ -1,7 +1,6 @@
 package io.paxcron.scheduler.sim;
 
 import io.paxcron.scheduler.CronCommand;
-import io.paxcron.scheduler.StateChange;
 
 /** How a trace line names an applied command or a state change. */
 final class SystemTrace {
@@ -37,24 +36,6 @@ final class SystemTrace {
               + " @"
               + intent.stampedAt();
       default -> command.toString();
-    };
-  }
-
-  static String describe(StateChange change) {
-    return switch (change) {
-      case StateChange.RunEnded ended -> "ledger: " + ended.record();
-      case StateChange.RunDue due ->
-          "due: " + due.run().id() + (due.run().catchUp() ? " (catch-up)" : "");
-      case StateChange.LaunchChosen chosen ->
-          "launch chosen: "
-              + chosen.run().id()
-              + " #"
-              + chosen.run().attempt()
-              + " on "
-              + chosen.run().agentId();
-      case StateChange.JobScheduled scheduled ->
-          "next: " + scheduled.job() + "@" + scheduled.nextDue();
-      default -> change.toString();
     };
   }
 }
