@@ -112,9 +112,7 @@ public final class BinaryReader {
 
   public long readLong() {
     need(8);
-    long value =
-        ((long) Frame.readInt(bytes, position) << 32)
-            | (Frame.readInt(bytes, position + 4) & 0xffffffffL);
+    long value = Frame.readLong(bytes, position);
     position += 8;
     return value;
   }

@@ -114,8 +114,7 @@ public final class BinaryWriter {
 
   public BinaryWriter writeLong(long value) {
     ensure(8);
-    Frame.writeInt(bytes, size, (int) (value >>> 32));
-    Frame.writeInt(bytes, size + 4, (int) value);
+    Frame.writeLong(bytes, size, value);
     size += 8;
     return this;
   }

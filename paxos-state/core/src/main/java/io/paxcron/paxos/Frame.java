@@ -130,18 +130,28 @@ public record Frame(RecordKind kind, int version, byte[] bytes, int bodyOffset, 
     return (int) crc.getValue();
   }
 
+  // Big-endian views of a byte array: single loads and stores the JIT compiles as such.
+  private static final java.lang.invoke.VarHandle INT =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+          int[].class, java.nio.ByteOrder.BIG_ENDIAN);
+  private static final java.lang.invoke.VarHandle LONG =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+          long[].class, java.nio.ByteOrder.BIG_ENDIAN);
+
   static int readInt(byte[] source, int offset) {
-    return ((source[offset] & 0xff) << 24)
-        | ((source[offset + 1] & 0xff) << 16)
-        | ((source[offset + 2] & 0xff) << 8)
-        | (source[offset + 3] & 0xff);
+    return (int) INT.get(source, offset);
   }
 
   static void writeInt(byte[] target, int offset, int value) {
-    target[offset] = (byte) (value >>> 24);
-    target[offset + 1] = (byte) (value >>> 16);
-    target[offset + 2] = (byte) (value >>> 8);
-    target[offset + 3] = (byte) value;
+    INT.set(target, offset, value);
+  }
+
+  static long readLong(byte[] source, int offset) {
+    return (long) LONG.get(source, offset);
+  }
+
+  static void writeLong(byte[] target, int offset, long value) {
+    LONG.set(target, offset, value);
   }
 
   @Override
