@@ -1,11 +1,5 @@
 package io.paxcron.paxos;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.TreeMap;
@@ -69,19 +63,20 @@ public final class KeyValueStateMachine implements StateMachine {
     return answer.getBytes(StandardCharsets.UTF_8);
   }
 
+  /**
+   * A {@link RecordKind#KEY_VALUE_SNAPSHOT} frame: the count, then each key (modified UTF-8) and
+   * value (UTF-8) in key order. Format 1, the same body without the frame, is still restored.
+   */
   @Override
   public byte[] snapshot() {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeInt(data.size());
-      for (Map.Entry<String, String> entry : data.entrySet()) {
-        out.writeUTF(entry.getKey());
-        writeString(out, entry.getValue());
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    BinaryWriter out = new BinaryWriter();
+    int start = out.beginFrame(RecordKind.KEY_VALUE_SNAPSHOT);
+    out.writeInt(data.size());
+    for (Map.Entry<String, String> entry : data.entrySet()) {
+      out.writeModifiedUtf(entry.getKey());
+      out.writeString(entry.getValue());
     }
-    return bytes.toByteArray();
+    return out.endFrame(start).toByteArray();
   }
 
   @Override
@@ -90,25 +85,18 @@ public final class KeyValueStateMachine implements StateMachine {
     if (snapshot.length == 0) {
       return;
     }
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot))) {
-      int count = in.readInt();
+    try {
+      BinaryReader in =
+          Frame.startsAt(snapshot, 0, RecordKind.KEY_VALUE_SNAPSHOT)
+              ? Frame.readWhole(snapshot, RecordKind.KEY_VALUE_SNAPSHOT).body()
+              : new BinaryReader(snapshot);
+      int count = in.readCount(Integer.MAX_VALUE, 6);
       for (int i = 0; i < count; i++) {
-        data.put(in.readUTF(), readString(in));
+        data.put(in.readModifiedUtf(), in.readString());
       }
-    } catch (IOException e) {
-      throw new IllegalStateException("key-value snapshot is unreadable", e);
+      in.expectEnd("key-value snapshot record");
+    } catch (RecordFormatException e) {
+      throw new IllegalStateException("key-value snapshot is unreadable: " + e.getMessage(), e);
     }
-  }
-
-  private static void writeString(DataOutputStream out, String value) throws IOException {
-    byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-    out.writeInt(bytes.length);
-    out.write(bytes);
-  }
-
-  private static String readString(DataInputStream in) throws IOException {
-    byte[] bytes = new byte[in.readInt()];
-    in.readFully(bytes);
-    return new String(bytes, StandardCharsets.UTF_8);
   }
 }

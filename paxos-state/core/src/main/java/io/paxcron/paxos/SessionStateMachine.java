@@ -1,10 +1,7 @@
 package io.paxcron.paxos;
 
-import java.io.ByteArrayInputStream;
-import java.io.DataInputStream;
-import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -177,61 +174,79 @@ public final class SessionStateMachine {
     }
 
     /**
-     * The snapshot of this image: sessions in least-recently-used order, then the state, written
-     * into one array of the exact size (a large state is not copied again).
+     * The snapshot of this image: a {@link RecordKind#SESSION_SNAPSHOT} frame (the slot, then the
+     * sessions in least-recently-used order), then the state machine's own image, written into one
+     * array (a large state is not copied into it from another).
      */
     public Snapshot encode() {
-      byte[] inner = state.encode();
-      long size = Long.BYTES + Integer.BYTES + Integer.BYTES + (long) inner.length;
+      long sessionBytes = Frame.HEADER_BYTES + Long.BYTES + Integer.BYTES;
       for (byte[] result : results) {
-        size += 2 * Long.BYTES + Integer.BYTES + result.length;
+        sessionBytes += 2 * Long.BYTES + Integer.BYTES + result.length;
       }
-      if (size > Integer.MAX_VALUE - 16) {
-        throw new IllegalStateException(
-            "a snapshot of " + size + " bytes does not fit in one array");
-      }
-      ByteBuffer out = ByteBuffer.allocate((int) size);
-      out.putLong(slot).putInt(clientIds.length);
+      BinaryWriter out = new BinaryWriter((int) Math.min(sessionBytes + 4096, 1 << 20));
+      int start = out.beginFrame(RecordKind.SESSION_SNAPSHOT);
+      out.writeLong(slot).writeInt(clientIds.length);
       for (int i = 0; i < clientIds.length; i++) {
-        out.putLong(clientIds[i]).putLong(sequences[i]).putInt(results[i].length).put(results[i]);
+        out.writeLong(clientIds[i]).writeLong(sequences[i]).writeBytes(results[i]);
       }
-      out.putInt(inner.length).put(inner);
-      return new Snapshot(slot, out.array());
+      out.endFrame(start);
+      state.encodeTo(out);
+      return new Snapshot(slot, out.toByteArray());
     }
   }
 
-  /** Replaces sessions and state with a snapshot's image. */
+  /**
+   * Replaces sessions and state with a snapshot's image: a {@link RecordKind#SESSION_SNAPSHOT}
+   * frame and the state's image (format 2), or the unframed layout of format 1 (slot, sessions, the
+   * state's length and image), which snapshots taken before frames existed hold.
+   *
+   * @throws IllegalStateException if the image is unreadable (a corrupt snapshot stops the replica)
+   */
   public void restore(Snapshot snapshot) {
     partialSlot = -1;
     partialNext = 0;
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot.data()))) {
-      if (snapshot.slot() == 0 && snapshot.data().length == 0) {
-        sessions.clear();
-        appliedThroughSlot = 0;
-        stateMachine.restore(new byte[0]);
-        return;
-      }
-      long slot = in.readLong();
-      Check.that(
-          slot == snapshot.slot(),
-          "snapshot image is of slot %s but labelled %s",
-          slot,
-          snapshot.slot());
+    byte[] data = snapshot.data();
+    if (snapshot.slot() == 0 && data.length == 0) {
       sessions.clear();
-      int count = in.readInt();
+      appliedThroughSlot = 0;
+      stateMachine.restore(new byte[0]);
+      return;
+    }
+    LinkedHashMap<Long, Session> restored = new LinkedHashMap<>(16, 0.75f, true);
+    long slot;
+    byte[] state;
+    try {
+      BinaryReader in;
+      BinaryReader outer = new BinaryReader(data);
+      boolean framed = outer.atFrame(RecordKind.SESSION_SNAPSHOT);
+      in = framed ? outer.readFrame(RecordKind.SESSION_SNAPSHOT).body() : outer;
+      slot = in.readLong();
+      int count = in.readCount(Integer.MAX_VALUE, 2 * Long.BYTES + Integer.BYTES);
       for (int i = 0; i < count; i++) {
         long clientId = in.readLong();
         long sequence = in.readLong();
-        byte[] result = new byte[in.readInt()];
-        in.readFully(result);
-        sessions.put(clientId, new Session(sequence, result));
+        restored.put(
+            clientId, new Session(sequence, in.readRaw(in.readCount(Integer.MAX_VALUE, 1))));
       }
-      byte[] inner = new byte[in.readInt()];
-      in.readFully(inner);
-      stateMachine.restore(inner);
-      appliedThroughSlot = slot;
-    } catch (IOException e) {
-      throw new IllegalStateException("snapshot at slot " + snapshot.slot() + " is unreadable", e);
+      if (framed) {
+        in.expectEnd("session snapshot record");
+        state = Arrays.copyOfRange(data, outer.position(), data.length);
+      } else {
+        state = in.readRaw(in.readCount(Integer.MAX_VALUE, 1));
+        in.expectEnd("session snapshot record, format version 1,");
+      }
+    } catch (RecordFormatException e) {
+      throw new IllegalStateException(
+          "snapshot at slot " + snapshot.slot() + " is unreadable: " + e.getMessage(), e);
     }
+    Check.that(
+        slot == snapshot.slot(),
+        "snapshot image is of slot %s but labelled %s",
+        slot,
+        snapshot.slot());
+    sessions.clear();
+    sessions.putAll(restored);
+    stateMachine.restore(state);
+    appliedThroughSlot = slot;
   }
 }

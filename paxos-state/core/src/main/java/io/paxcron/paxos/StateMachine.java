@@ -37,8 +37,20 @@ public interface StateMachine {
   @FunctionalInterface
   interface Image {
     byte[] encode();
+
+    /**
+     * Appends what {@link #encode} returns to {@code out}. A state machine whose snapshot is large
+     * writes straight into {@code out}, so the snapshot that holds it is built without copying it.
+     */
+    default void encodeTo(BinaryWriter out) {
+      out.writeRaw(encode());
+    }
   }
 
-  /** Replaces the whole state with the image {@code snapshot} produced. */
+  /**
+   * Replaces the whole state with the image {@code snapshot} produced (an empty array: the initial
+   * state). Images are {@link Frame}s of the state machine's {@link RecordKind}; images written
+   * before frames existed are read too, or refused with a message naming the kind and version.
+   */
   void restore(byte[] snapshot);
 }

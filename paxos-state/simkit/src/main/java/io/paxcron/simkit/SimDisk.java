@@ -25,7 +25,7 @@ public final class SimDisk {
 
   /** Appends a framed record; returns its index. */
   public int write(Persist persist) {
-    records.add(RecordCodec.frame(RecordCodec.encode(persist)));
+    records.add(RecordCodec.encodePersistRecord(persist));
     return records.size() - 1;
   }
 
@@ -71,7 +71,7 @@ public final class SimDisk {
     for (int i = 0; i < records.size(); i++) {
       Persist persist;
       try {
-        persist = RecordCodec.decodePersist(RecordCodec.unframe(records.get(i)));
+        persist = RecordCodec.decodePersistRecord(records.get(i));
       } catch (RecordCodec.CorruptRecordException e) {
         if (i == records.size() - 1) {
           records.remove(i);

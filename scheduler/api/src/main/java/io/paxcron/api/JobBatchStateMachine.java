@@ -1,5 +1,8 @@
 package io.paxcron.api;
 
+import io.paxcron.paxos.BinaryReader;
+import io.paxcron.paxos.BinaryWriter;
+import io.paxcron.paxos.RecordFormatException;
 import io.paxcron.paxos.StateMachine;
 import io.paxcron.scheduler.CommandResult;
 import io.paxcron.scheduler.CronCodec;
@@ -10,12 +13,6 @@ import io.paxcron.scheduler.FieldError;
 import io.paxcron.scheduler.JobSpecValidator;
 import io.paxcron.scheduler.JobView;
 import io.paxcron.scheduler.MalformedCommandException;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -104,22 +101,16 @@ public final class JobBatchStateMachine implements StateMachine {
               + commands.size());
     }
     Instant stamp = commands.get(0).stampedAt();
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(BATCH_TAG);
-      out.writeInt(commands.size());
-      for (CronCommand command : commands) {
-        if (!command.stampedAt().equals(stamp)) {
-          throw new IllegalArgumentException("every command of a batch carries the same stamp");
-        }
-        byte[] encoded = CronCodec.encode(command);
-        out.writeInt(encoded.length);
-        out.write(encoded);
+    BinaryWriter out = new BinaryWriter(256);
+    out.writeByte(BATCH_TAG);
+    out.writeInt(commands.size());
+    for (CronCommand command : commands) {
+      if (!command.stampedAt().equals(stamp)) {
+        throw new IllegalArgumentException("every command of a batch carries the same stamp");
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      out.writeBytes(CronCodec.encode(command));
     }
-    return bytes.toByteArray();
+    return out.toByteArray();
   }
 
   /**
@@ -138,22 +129,20 @@ public final class JobBatchStateMachine implements StateMachine {
       }
       throw new IllegalArgumentException("not a job batch answer (" + bytes.length + " bytes)");
     }
-    try (DataInputStream in =
-        new DataInputStream(new ByteArrayInputStream(bytes, 1, bytes.length - 1))) {
+    try {
+      BinaryReader in = new BinaryReader(bytes, 1, bytes.length - 1);
       long slot = in.readLong();
-      Instant stamp = Instant.ofEpochSecond(in.readLong(), in.readInt());
+      Instant stamp = in.readInstant();
       int count = in.readInt();
       if (count < 0 || count > MAX_BATCH_COMMANDS) {
         throw new IllegalArgumentException("batch answer claims " + count + " results");
       }
       List<CommandResult> results = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
-        byte[] result = new byte[in.readInt()];
-        in.readFully(result);
-        results.add(CronCodec.decodeResult(result));
+        results.add(CronCodec.decodeResult(in.readRaw(in.readCount(Integer.MAX_VALUE, 1))));
       }
       return new Answer(slot, stamp, results);
-    } catch (IOException | MalformedCommandException e) {
+    } catch (RecordFormatException e) {
       throw new IllegalArgumentException("unreadable job batch answer: " + e.getMessage(), e);
     }
   }
@@ -206,8 +195,8 @@ public final class JobBatchStateMachine implements StateMachine {
     if (payload.length == 0 || payload[0] != BATCH_TAG) {
       throw new MalformedCommandException("not a batch: no batch tag");
     }
-    try (DataInputStream in =
-        new DataInputStream(new ByteArrayInputStream(payload, 1, payload.length - 1))) {
+    try {
+      BinaryReader in = new BinaryReader(payload, 1, payload.length - 1);
       int count = in.readInt();
       if (count < 1 || count > MAX_BATCH_COMMANDS) {
         throw new MalformedCommandException(
@@ -216,16 +205,16 @@ public final class JobBatchStateMachine implements StateMachine {
       List<CronCommand> commands = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
         int length = in.readInt();
-        if (length < 0 || length > in.available()) {
+        if (length < 0 || length > in.remaining()) {
           throw new MalformedCommandException(
               "batch command " + i + " claims " + length + " bytes");
         }
-        byte[] command = new byte[length];
-        in.readFully(command);
-        commands.add(CronCodec.decode(command));
+        commands.add(CronCodec.decode(in.readRaw(length)));
       }
       return commands;
-    } catch (IOException e) {
+    } catch (MalformedCommandException e) {
+      throw e;
+    } catch (RecordFormatException e) {
       throw new MalformedCommandException("truncated batch: " + e.getMessage());
     }
   }
@@ -369,22 +358,15 @@ public final class JobBatchStateMachine implements StateMachine {
 
   /** The bytes of a batch answer ({@link #decodeAnswer}'s inverse). */
   public static byte[] encodeAnswer(Answer answer) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(BATCH_TAG);
-      out.writeLong(answer.slot());
-      out.writeLong(answer.stampedAt().getEpochSecond());
-      out.writeInt(answer.stampedAt().getNano());
-      out.writeInt(answer.results().size());
-      for (CommandResult result : answer.results()) {
-        byte[] encoded = CronCodec.encodeResult(result);
-        out.writeInt(encoded.length);
-        out.write(encoded);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    BinaryWriter out = new BinaryWriter(64);
+    out.writeByte(BATCH_TAG);
+    out.writeLong(answer.slot());
+    out.writeInstant(answer.stampedAt());
+    out.writeInt(answer.results().size());
+    for (CommandResult result : answer.results()) {
+      out.writeBytes(CronCodec.encodeResult(result));
     }
-    return bytes.toByteArray();
+    return out.toByteArray();
   }
 
   @Override

@@ -1,5 +1,8 @@
 package io.paxcron.scheduler;
 
+import io.paxcron.paxos.BinaryReader;
+import io.paxcron.paxos.BinaryWriter;
+import io.paxcron.paxos.RecordFormatException;
 import io.paxcron.schedule.DstPolicy;
 import io.paxcron.schedule.ScheduleField;
 import io.paxcron.schedule.Syntax;
@@ -129,6 +132,16 @@ public final class CronCodec {
    * @throws MalformedCommandException if they are not a command of format {@link #FORMAT_VERSION}
    */
   public static CronCommand decode(byte[] bytes) {
+    try {
+      return decodeCommand(bytes);
+    } catch (MalformedCommandException e) {
+      throw e;
+    } catch (RecordFormatException e) {
+      throw new MalformedCommandException(e.getMessage(), e);
+    }
+  }
+
+  private static CronCommand decodeCommand(byte[] bytes) {
     BinaryReader in = new BinaryReader(bytes);
     int version = in.readByte();
     if (version < OLDEST_READABLE_VERSION || version > FORMAT_VERSION) {
@@ -212,6 +225,16 @@ public final class CronCodec {
 
   /** The result {@code bytes} encode. */
   public static CommandResult decodeResult(byte[] bytes) {
+    try {
+      return decodeResultBytes(bytes);
+    } catch (MalformedCommandException e) {
+      throw e;
+    } catch (RecordFormatException e) {
+      throw new MalformedCommandException(e.getMessage(), e);
+    }
+  }
+
+  private static CommandResult decodeResultBytes(byte[] bytes) {
     BinaryReader in = new BinaryReader(bytes);
     int version = in.readByte();
     if (version < OLDEST_READABLE_VERSION || version > FORMAT_VERSION) {

@@ -1,7 +1,11 @@
 package io.paxcron.scheduler;
 
 import io.paxcron.paxos.Ballot;
+import io.paxcron.paxos.BinaryReader;
+import io.paxcron.paxos.BinaryWriter;
 import io.paxcron.paxos.Check;
+import io.paxcron.paxos.Frame;
+import io.paxcron.paxos.RecordKind;
 import io.paxcron.paxos.StateMachine;
 import io.paxcron.schedule.CronExpression;
 import io.paxcron.schedule.LaunchDensity;
@@ -101,16 +105,18 @@ public final class CronStateMachine implements StateMachine, CronView {
   public static final int MAX_LEDGER_CHANGES_KEPT = 100_000;
 
   /**
-   * The snapshot image format this code writes: job specs of {@link CronCodec#FORMAT_VERSION} and
-   * ledger records with their {@link RunDetail}. Format 1 (specs without stdin, run-as, source and
-   * annotations; records without detail) is still read.
+   * The snapshot image format this code writes: a {@link RecordKind#CRON_SNAPSHOT} frame holding
+   * job specs of {@link CronCodec#FORMAT_VERSION} and ledger records with their {@link RunDetail}.
+   * Formats 1 and 2, unframed (a leading format byte, then the same body; format 1 with specs
+   * without stdin, run-as, source and annotations, and records without detail), are still read.
    */
-  public static final int SNAPSHOT_FORMAT = CronCodec.FORMAT_VERSION;
+  public static final int SNAPSHOT_FORMAT = RecordKind.CRON_SNAPSHOT.version();
 
   /**
    * The oldest snapshot image format this code still restores (a backup taken before an upgrade).
    */
-  public static final int OLDEST_READABLE_SNAPSHOT_FORMAT = 1;
+  public static final int OLDEST_READABLE_SNAPSHOT_FORMAT =
+      RecordKind.CRON_SNAPSHOT.oldestReadableVersion();
 
   /**
    * How the message of an intent refused by the {@link Eligibility} rule begins (the run was not
@@ -1697,7 +1703,14 @@ public final class CronStateMachine implements StateMachine, CronView {
       implements StateMachine.Image {
     @Override
     public byte[] encode() {
-      BinaryWriter out = new BinaryWriter().writeByte(SNAPSHOT_FORMAT);
+      BinaryWriter out = new BinaryWriter(4096);
+      encodeTo(out);
+      return out.toByteArray();
+    }
+
+    @Override
+    public void encodeTo(BinaryWriter out) {
+      int start = out.beginFrame(RecordKind.CRON_SNAPSHOT);
       out.writeInstant(clock).writeLong(nextSequence);
       out.writeInt(jobs.length);
       for (JobImage job : jobs) {
@@ -1718,7 +1731,7 @@ public final class CronStateMachine implements StateMachine, CronView {
       for (Run run : open) {
         CronCodec.writeRun(out, run);
       }
-      return out.toByteArray();
+      out.endFrame(start);
     }
   }
 
@@ -1743,18 +1756,29 @@ public final class CronStateMachine implements StateMachine, CronView {
     if (snapshot.length == 0) {
       return;
     }
-    BinaryReader in = new BinaryReader(snapshot);
     try {
-      int format = in.readByte();
-      if (format < OLDEST_READABLE_SNAPSHOT_FORMAT || format > SNAPSHOT_FORMAT) {
-        throw new MalformedCommandException(
-            "snapshot format "
-                + format
-                + " is not "
-                + OLDEST_READABLE_SNAPSHOT_FORMAT
-                + ".."
-                + SNAPSHOT_FORMAT);
+      BinaryReader in;
+      int format;
+      if (Frame.startsAt(snapshot, 0, RecordKind.CRON_SNAPSHOT)) {
+        Frame frame = Frame.readWhole(snapshot, RecordKind.CRON_SNAPSHOT);
+        format = frame.version();
+        in = frame.body();
+      } else {
+        in = new BinaryReader(snapshot);
+        format = in.readByte();
+        if (format < OLDEST_READABLE_SNAPSHOT_FORMAT || format >= 3) {
+          throw new MalformedCommandException(
+              "cron snapshot record: format version "
+                  + format
+                  + " (unframed) is not one this build reads (versions "
+                  + OLDEST_READABLE_SNAPSHOT_FORMAT
+                  + ".."
+                  + SNAPSHOT_FORMAT
+                  + ", from 3 on in a frame)");
+        }
       }
+      // Snapshot formats 2 and 3 hold job specs of command format 2 (3 only adds the frame).
+      int specFormat = Math.min(format, CronCodec.FORMAT_VERSION);
       clock = in.readInstant();
       nextSequence = in.readLong();
       // A snapshot may hold more jobs than max-jobs allows now (the setting was lowered).
@@ -1780,8 +1804,7 @@ public final class CronStateMachine implements StateMachine, CronView {
       java.util.HashMap<DensityGroup, int[]> densityGroups = new java.util.HashMap<>();
       String previousName = null;
       for (int i = 0; i < jobCount; i++) {
-        // Snapshot format N holds job specs of command format N (both grew the spec together).
-        JobSpec read = CronCodec.readSpec(in, format, shareSchedule, shareZone);
+        JobSpec read = CronCodec.readSpec(in, specFormat, shareSchedule, shareZone);
         if (previousName != null && read.name().compareTo(previousName) <= 0) {
           throw new MalformedCommandException(
               "job '" + read.name() + "' follows '" + previousName + "': not in name order");

@@ -3,8 +3,10 @@ package io.paxcron.scheduler;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.paxos.Ballot;
+import io.paxcron.paxos.BinaryWriter;
 import io.paxcron.schedule.DstPolicy;
 import io.paxcron.schedule.ScheduleField;
 import io.paxcron.schedule.Syntax;
@@ -188,6 +190,16 @@ final class CronCodecTest {
           + "006400000000000000010000000000000001000000000100000000659215980000000000000000659223a80000000000"
           + "0000000a0000000000000000";
 
+  /** The same state machine's snapshot as snapshot format 2 wrote it (unframed). */
+  static final String SNAPSHOT_FORMAT_2 =
+      "02000000006592008000000000000000000000000100000001000000076e696768746c790000000a3330203220"
+          + "2a202a202a0000000556495849450000000d4575726f70652f4265726c696e0000000d52554e5f41465445525f474150"
+          + "0000000852554e5f4f4e434502000000076563686f206869000000010000000141000000016200000000000000000000"
+          + "000000000e100000000000000001000000000000000a000000000000000000000258000000000000001400000006464f"
+          + "524249440000000852554e5f4f4e43450000000000000e10000000000000000a0000000c41545f4d4f53545f4f4e4345"
+          + "000000006400000000000000000000000000000000000000000000000100000000000000010000000001000000006592"
+          + "15980000000000000000659223a800000000000000000a0000000000000000";
+
   static JobSpec nightly() {
     return JobSpec.builder("nightly", "30 2 * * *", new JobCommand.Shell("echo hi"))
         .zone("Europe/Berlin")
@@ -210,6 +222,58 @@ final class CronCodecTest {
     expected.apply(
         1, new CronCommand.PutJob(nightly(), ExpectedVersion.ABSENT, Map.of(), Fixture.T0));
     assertArrayEquals(expected.snapshot(), machine.snapshot());
+  }
+
+  @Test
+  void snapshotsWrittenByFormatTwoStayRestorableAndAreWrittenAgainInAFrame() {
+    CronStateMachine machine = new CronStateMachine();
+    machine.restore(java.util.HexFormat.of().parseHex(SNAPSHOT_FORMAT_2));
+    CronStateMachine expected = new CronStateMachine();
+    expected.apply(
+        1, new CronCommand.PutJob(nightly(), ExpectedVersion.ABSENT, Map.of(), Fixture.T0));
+    byte[] snapshot = machine.snapshot();
+    assertArrayEquals(expected.snapshot(), snapshot);
+    assertEquals(io.paxcron.paxos.RecordKind.CRON_SNAPSHOT.tag(), snapshot[0]);
+    assertEquals(3, snapshot[1]);
+    // Format 3 is format 2's body in a frame.
+    byte[] old = java.util.HexFormat.of().parseHex(SNAPSHOT_FORMAT_2);
+    assertArrayEquals(
+        java.util.Arrays.copyOfRange(old, 1, old.length),
+        java.util.Arrays.copyOfRange(
+            snapshot, io.paxcron.paxos.Frame.HEADER_BYTES, snapshot.length));
+  }
+
+  @Test
+  void aCorruptedOrFutureSnapshotIsRefusedNamingTheRecordAndTheVersions() {
+    CronStateMachine machine = new CronStateMachine();
+    machine.apply(
+        1, new CronCommand.PutJob(nightly(), ExpectedVersion.ABSENT, Map.of(), Fixture.T0));
+    byte[] snapshot = machine.snapshot();
+    for (int index = io.paxcron.paxos.Frame.HEADER_BYTES; index < snapshot.length; index += 7) {
+      byte[] flipped = snapshot.clone();
+      flipped[index] ^= 0x20;
+      IllegalStateException refused =
+          assertThrows(IllegalStateException.class, () -> new CronStateMachine().restore(flipped));
+      assertTrue(
+          refused
+              .getMessage()
+              .contains("cron snapshot record, format version 3: checksum mismatch"),
+          refused.getMessage());
+    }
+    byte[] future = snapshot.clone();
+    future[1] = 4;
+    IllegalStateException refused =
+        assertThrows(IllegalStateException.class, () -> new CronStateMachine().restore(future));
+    assertTrue(
+        refused
+            .getMessage()
+            .contains(
+                "cron snapshot record: format version 4 is not one this build reads (versions"
+                    + " 1..3)"),
+        refused.getMessage());
+    byte[] unframedFuture = java.util.HexFormat.of().parseHex(SNAPSHOT_FORMAT_2);
+    unframedFuture[0] = 3;
+    assertThrows(IllegalStateException.class, () -> new CronStateMachine().restore(unframedFuture));
   }
 
   @Test

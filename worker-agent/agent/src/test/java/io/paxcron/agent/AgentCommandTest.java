@@ -82,8 +82,8 @@ final class AgentCommandTest {
     assertEquals(
         "--data-dir: "
             + data.resolve("agent.journal")
-            + ": offset 0: checksum mismatch in a frame of "
-            + (journal.length / 2 - 8)
+            + ": offset 0: agent journal record, format version 2: checksum mismatch in a frame of "
+            + (journal.length / 2 - io.paxcron.paxos.Frame.HEADER_BYTES)
             + " bytes that is followed by more frames",
         err.toString(StandardCharsets.UTF_8).strip());
   }

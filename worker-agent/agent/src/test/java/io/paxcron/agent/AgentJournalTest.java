@@ -61,8 +61,8 @@ final class AgentJournalTest {
         assertThrows(CorruptJournalException.class, () -> AgentJournal.open(dir));
     assertEquals(
         file
-            + ": offset 0: checksum mismatch in a frame of "
-            + (frame - 8)
+            + ": offset 0: agent journal record, format version 2: checksum mismatch in a frame of "
+            + (frame - io.paxcron.paxos.Frame.HEADER_BYTES)
             + " bytes that is followed by more frames",
         e.getMessage());
   }

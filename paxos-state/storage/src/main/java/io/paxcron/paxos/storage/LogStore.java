@@ -6,6 +6,7 @@ import io.paxcron.paxos.LogEntry;
 import io.paxcron.paxos.Persist;
 import io.paxcron.paxos.RecordCodec;
 import io.paxcron.paxos.RecordCodec.CorruptRecordException;
+import io.paxcron.paxos.RecordKind;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.storage.StoreException.Problem;
 import io.paxcron.paxos.storage.StoreLayout.SnapshotHead;
@@ -566,7 +567,9 @@ public final class LogStore implements AutoCloseable {
                   decodeMeta(
                       "snapshot-membership",
                       membershipRecord,
-                      framed -> RecordCodec.decodeMembership(RecordCodec.unframe(framed))));
+                      framed ->
+                          RecordCodec.decodeMembership(
+                              RecordCodec.unframe(RecordKind.STORE_RECORD, framed))));
         }
         family = StoreLayout.LOG_FAMILY;
         List<LogEntry> log = readLog(read, snapshot.slot());
@@ -621,7 +624,7 @@ public final class LogStore implements AutoCloseable {
         }
         byte[] chunk;
         try {
-          chunk = RecordCodec.unframe(chunks.value());
+          chunk = RecordCodec.unframe(RecordKind.STORE_RECORD, chunks.value());
         } catch (CorruptRecordException e) {
           throw corrupt(
               where + " (chunk " + index + " of snapshot at slot " + head.slot() + ")", e);
@@ -670,7 +673,7 @@ public final class LogStore implements AutoCloseable {
     String where = "column family 'snapshot', key 'head'";
     byte[] payload;
     try {
-      payload = RecordCodec.unframe(headRecord);
+      payload = RecordCodec.unframe(RecordKind.STORE_RECORD, headRecord);
     } catch (CorruptRecordException e) {
       throw corrupt(where, e);
     }
@@ -754,7 +757,7 @@ public final class LogStore implements AutoCloseable {
         String where = "column family 'log', slot " + slot;
         LogEntry entry;
         try {
-          entry = RecordCodec.decodeEntry(RecordCodec.unframe(records.value()));
+          entry = RecordCodec.decodeEntryRecord(records.value());
         } catch (CorruptRecordException e) {
           throw corrupt(where, e);
         }
@@ -864,9 +867,7 @@ public final class LogStore implements AutoCloseable {
         for (LogEntry entry : persist.entries()) {
           if (entry.slot() > snapshotSlot) {
             batch.put(
-                logFamily,
-                StoreLayout.slotKey(entry.slot()),
-                RecordCodec.frame(RecordCodec.encodeEntry(entry)));
+                logFamily, StoreLayout.slotKey(entry.slot()), RecordCodec.encodeEntryRecord(entry));
             anything = true;
           }
         }
@@ -917,7 +918,8 @@ public final class LogStore implements AutoCloseable {
       batch.put(
           metaFamily,
           StoreLayout.SNAPSHOT_MEMBERSHIP_KEY,
-          RecordCodec.frame(RecordCodec.encodeMembership(snapshot.membership())));
+          RecordCodec.frame(
+              RecordKind.STORE_RECORD, RecordCodec.encodeMembership(snapshot.membership())));
     } else {
       batch.delete(metaFamily, StoreLayout.SNAPSHOT_MEMBERSHIP_KEY);
     }
@@ -989,10 +991,13 @@ public final class LogStore implements AutoCloseable {
             long batchBytes = 0;
             while (index < chunkCount && batchBytes < STAGING_BATCH_BYTES) {
               int from = index * chunkBytes;
-              byte[] chunk =
-                  Arrays.copyOfRange(image, from, Math.min(image.length, from + chunkBytes));
-              batch.put(snapshotFamily, head.chunkKey(index), RecordCodec.frame(chunk));
-              batchBytes += chunk.length;
+              int length = Math.min(image.length, from + chunkBytes) - from;
+              // One copy of each chunk, straight into its frame.
+              batch.put(
+                  snapshotFamily,
+                  head.chunkKey(index),
+                  RecordCodec.frame(RecordKind.STORE_RECORD, image, from, length));
+              batchBytes += length;
               index++;
             }
             db.write(stagingWrite, batch);

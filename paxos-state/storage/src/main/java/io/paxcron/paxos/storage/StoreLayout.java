@@ -3,6 +3,7 @@ package io.paxcron.paxos.storage;
 import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.RecordCodec;
 import io.paxcron.paxos.RecordCodec.CorruptRecordException;
+import io.paxcron.paxos.RecordKind;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
@@ -104,11 +105,12 @@ final class StoreLayout {
   }
 
   static byte[] frameInt(int value) {
-    return RecordCodec.frame(ByteBuffer.allocate(Integer.BYTES).putInt(value).array());
+    return RecordCodec.frame(
+        RecordKind.STORE_RECORD, ByteBuffer.allocate(Integer.BYTES).putInt(value).array());
   }
 
   static int unframeInt(byte[] framed) throws CorruptRecordException {
-    byte[] payload = RecordCodec.unframe(framed);
+    byte[] payload = RecordCodec.unframe(RecordKind.STORE_RECORD, framed);
     if (payload.length != Integer.BYTES) {
       throw new CorruptRecordException(
           "expected a 4-byte integer, found " + payload.length + " bytes");
@@ -117,15 +119,16 @@ final class StoreLayout {
   }
 
   static byte[] frameString(String value) {
-    return RecordCodec.frame(value.getBytes(StandardCharsets.UTF_8));
+    return RecordCodec.frame(RecordKind.STORE_RECORD, value.getBytes(StandardCharsets.UTF_8));
   }
 
   static String unframeString(byte[] framed) throws CorruptRecordException {
-    return new String(RecordCodec.unframe(framed), StandardCharsets.UTF_8);
+    return new String(RecordCodec.unframe(RecordKind.STORE_RECORD, framed), StandardCharsets.UTF_8);
   }
 
   static byte[] frameBallot(Ballot ballot) {
     return RecordCodec.frame(
+        RecordKind.STORE_RECORD,
         ByteBuffer.allocate(Long.BYTES + Integer.BYTES)
             .putLong(ballot.round())
             .putInt(ballot.replicaId())
@@ -133,7 +136,7 @@ final class StoreLayout {
   }
 
   static Ballot unframeBallot(byte[] framed) throws CorruptRecordException {
-    byte[] payload = RecordCodec.unframe(framed);
+    byte[] payload = RecordCodec.unframe(RecordKind.STORE_RECORD, framed);
     if (payload.length != Long.BYTES + Integer.BYTES) {
       throw new CorruptRecordException("expected a 12-byte ballot, found " + payload.length);
     }
@@ -162,6 +165,7 @@ final class StoreLayout {
         buffer.put((byte) version);
       }
       return RecordCodec.frame(
+          RecordKind.STORE_RECORD,
           buffer.putLong(slot).putInt(sizeBytes).putInt(chunkCount).putInt(crc32c).array());
     }
 

@@ -19,6 +19,21 @@ final class Fixtures {
 
   private Fixtures() {}
 
+  /**
+   * {@code payload} in the record frame stores held before the common frame (format 1): {@code
+   * [1][payload length: 4][CRC32C of payload: 4][payload]}.
+   */
+  static byte[] formatOneFrame(byte[] payload) {
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(payload);
+    return java.nio.ByteBuffer.allocate(9 + payload.length)
+        .put((byte) 1)
+        .putInt(payload.length)
+        .putInt((int) crc.getValue())
+        .put(payload)
+        .array();
+  }
+
   static StoreOptions options() {
     return StoreOptions.defaults(CLUSTER, REPLICA);
   }

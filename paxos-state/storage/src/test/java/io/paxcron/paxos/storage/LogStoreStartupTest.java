@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.paxcron.paxos.DurableState;
 import io.paxcron.paxos.Persist;
 import io.paxcron.paxos.RecordCodec;
+import io.paxcron.paxos.RecordKind;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.storage.StoreException.Problem;
 import java.nio.file.Files;
@@ -46,14 +48,67 @@ class LogStoreStartupTest {
     createStoreWithThreeEntries();
     try (RawStore raw = new RawStore(dir)) {
       raw.flipByte(
-          StoreLayout.LOG_FAMILY, StoreLayout.slotKey(2), RecordCodec.FRAME_HEADER_BYTES + 5);
+          StoreLayout.LOG_FAMILY, StoreLayout.slotKey(2), io.paxcron.paxos.Frame.HEADER_BYTES + 5);
     }
 
     assertNames(
         refusal(),
         Problem.CORRUPT_RECORD,
         "column family 'log', slot 2",
-        "record checksum mismatch");
+        "store record, format version 2: checksum mismatch");
+  }
+
+  @Test
+  void aStoreWhoseRecordsHaveTheFormatOneFrameStillOpensAndReadsTheSameState() throws Exception {
+    createStoreWithThreeEntries();
+    DurableState before;
+    try (LogStore store = LogStore.open(dir, options())) {
+      before = store.load();
+    }
+    try (RawStore raw = new RawStore(dir)) {
+      for (byte[] key :
+          List.of(
+              StoreLayout.FORMAT_VERSION_KEY,
+              StoreLayout.CLUSTER_ID_KEY,
+              StoreLayout.REPLICA_ID_KEY)) {
+        raw.put(
+            StoreLayout.META_FAMILY,
+            key,
+            Fixtures.formatOneFrame(
+                RecordCodec.unframe(
+                    RecordKind.STORE_RECORD, raw.get(StoreLayout.META_FAMILY, key))));
+      }
+      for (long slot = 1; slot <= 3; slot++) {
+        byte[] key = StoreLayout.slotKey(slot);
+        raw.put(
+            StoreLayout.LOG_FAMILY,
+            key,
+            Fixtures.formatOneFrame(
+                RecordCodec.unframe(
+                    RecordKind.STORE_RECORD, raw.get(StoreLayout.LOG_FAMILY, key))));
+        assertEquals(1, raw.get(StoreLayout.LOG_FAMILY, key)[0]);
+      }
+    }
+    try (LogStore store = LogStore.open(dir, options())) {
+      DurableState after = store.load();
+      assertEquals(before.log(), after.log());
+      assertEquals(before.promised(), after.promised());
+    }
+  }
+
+  @Test
+  void aStoreRecordOfAFutureFormatVersionIsRefusedNamingTheVersions() throws Exception {
+    createStoreWithThreeEntries();
+    try (RawStore raw = new RawStore(dir)) {
+      byte[] value = raw.get(StoreLayout.LOG_FAMILY, StoreLayout.slotKey(2));
+      value[1] = 3;
+      raw.put(StoreLayout.LOG_FAMILY, StoreLayout.slotKey(2), value);
+    }
+    assertNames(
+        refusal(),
+        Problem.CORRUPT_RECORD,
+        "column family 'log', slot 2",
+        "store record: format version 3 is not one this build reads (versions 1..2)");
   }
 
   @Test

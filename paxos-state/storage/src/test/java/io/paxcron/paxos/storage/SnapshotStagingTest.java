@@ -63,7 +63,10 @@ class SnapshotStagingTest {
       assertEquals(List.of(11L), state.log().stream().map(LogEntry::slot).toList());
     }
     try (RawStore raw = new RawStore(dir)) {
-      byte[] head = RecordCodec.unframe(raw.get(StoreLayout.SNAPSHOT_FAMILY, new byte[] {0}));
+      byte[] head =
+          RecordCodec.unframe(
+              io.paxcron.paxos.RecordKind.STORE_RECORD,
+              raw.get(StoreLayout.SNAPSHOT_FAMILY, new byte[] {0}));
       assertEquals(StoreLayout.HEAD_VERSION, head[0], "the head starts with its version");
       assertNotNull(raw.get(StoreLayout.SNAPSHOT_FAMILY, StoreLayout.chunkKey(10, 0)));
       assertNotNull(raw.get(StoreLayout.SNAPSHOT_FAMILY, StoreLayout.chunkKey(10, 10)));
@@ -192,7 +195,7 @@ class SnapshotStagingTest {
       byte[] key = ByteBuffer.allocate(5).put((byte) 1).putInt(index).array();
       int from = index * chunk;
       byte[] part = java.util.Arrays.copyOfRange(image, from, Math.min(image.length, from + chunk));
-      raw.put(StoreLayout.SNAPSHOT_FAMILY, key, RecordCodec.frame(part));
+      raw.put(StoreLayout.SNAPSHOT_FAMILY, key, Fixtures.formatOneFrame(part));
     }
     CRC32C crc = new CRC32C();
     crc.update(image);
@@ -203,7 +206,7 @@ class SnapshotStagingTest {
             .putInt(count)
             .putInt((int) crc.getValue())
             .array();
-    raw.put(StoreLayout.SNAPSHOT_FAMILY, new byte[] {0}, RecordCodec.frame(head));
+    raw.put(StoreLayout.SNAPSHOT_FAMILY, new byte[] {0}, Fixtures.formatOneFrame(head));
   }
 
   @Test
@@ -236,7 +239,10 @@ class SnapshotStagingTest {
         byte[] oldKey = ByteBuffer.allocate(5).put((byte) 1).putInt(index).array();
         assertNull(raw.get(StoreLayout.SNAPSHOT_FAMILY, oldKey), "first-layout chunk " + index);
       }
-      byte[] head = RecordCodec.unframe(raw.get(StoreLayout.SNAPSHOT_FAMILY, new byte[] {0}));
+      byte[] head =
+          RecordCodec.unframe(
+              io.paxcron.paxos.RecordKind.STORE_RECORD,
+              raw.get(StoreLayout.SNAPSHOT_FAMILY, new byte[] {0}));
       assertEquals(21, head.length);
       assertEquals(StoreLayout.HEAD_VERSION, head[0]);
     }
@@ -249,7 +255,10 @@ class SnapshotStagingTest {
     }
     try (RawStore raw = new RawStore(dir)) {
       byte[] head = ByteBuffer.allocate(25).put((byte) 7).putLong(1).array();
-      raw.put(StoreLayout.SNAPSHOT_FAMILY, new byte[] {0}, RecordCodec.frame(head));
+      raw.put(
+          StoreLayout.SNAPSHOT_FAMILY,
+          new byte[] {0},
+          RecordCodec.frame(io.paxcron.paxos.RecordKind.STORE_RECORD, head));
     }
     StoreException refused =
         assertThrows(StoreException.class, () -> LogStore.open(dir, smallChunks()).close());

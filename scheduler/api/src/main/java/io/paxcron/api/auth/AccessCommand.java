@@ -1,11 +1,8 @@
 package io.paxcron.api.auth;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.paxcron.paxos.BinaryReader;
+import io.paxcron.paxos.BinaryWriter;
+import io.paxcron.paxos.RecordFormatException;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Objects;
@@ -118,44 +115,37 @@ public sealed interface AccessCommand {
   }
 
   static byte[] encode(AccessCommand command) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(TAG);
-      out.writeByte(1); // format version
-      Header header = command.header();
-      out.writeLong(header.stampedAt().getEpochSecond());
-      out.writeInt(header.stampedAt().getNano());
-      out.writeUTF(header.actor());
-      out.writeUTF(header.source());
-      switch (command) {
-        case CreateToken create -> {
-          out.writeByte(1);
-          out.writeUTF(create.id());
-          out.writeUTF(create.name());
-          out.writeUTF(create.role().text());
-          out.writeUTF(create.prefix());
-          byte[] hash = create.secretHash();
-          out.writeShort(hash.length);
-          out.write(hash);
-          out.writeBoolean(create.bootstrap());
-        }
-        case RevokeToken revoke -> {
-          out.writeByte(2);
-          out.writeUTF(revoke.id());
-        }
-        case Audited audited -> {
-          out.writeByte(3);
-          out.writeUTF(audited.action());
-          out.writeUTF(audited.target());
-          byte[] inner = audited.inner();
-          out.writeInt(inner.length);
-          out.write(inner);
-        }
+    BinaryWriter out = new BinaryWriter(256);
+    out.writeByte(TAG);
+    out.writeByte(1); // format version
+    Header header = command.header();
+    out.writeInstant(header.stampedAt());
+    out.writeModifiedUtf(header.actor());
+    out.writeModifiedUtf(header.source());
+    switch (command) {
+      case CreateToken create -> {
+        out.writeByte(1);
+        out.writeModifiedUtf(create.id());
+        out.writeModifiedUtf(create.name());
+        out.writeModifiedUtf(create.role().text());
+        out.writeModifiedUtf(create.prefix());
+        byte[] hash = create.secretHash();
+        out.writeShort(hash.length);
+        out.writeRaw(hash);
+        out.writeBoolean(create.bootstrap());
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      case RevokeToken revoke -> {
+        out.writeByte(2);
+        out.writeModifiedUtf(revoke.id());
+      }
+      case Audited audited -> {
+        out.writeByte(3);
+        out.writeModifiedUtf(audited.action());
+        out.writeModifiedUtf(audited.target());
+        out.writeBytes(audited.inner());
+      }
     }
-    return bytes.toByteArray();
+    return out.toByteArray();
   }
 
   /**
@@ -164,59 +154,55 @@ public sealed interface AccessCommand {
    * @throws IllegalArgumentException naming what is wrong; the caller changes nothing
    */
   static AccessCommand decode(byte[] payload) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
-      if (in.readByte() != TAG) {
+    BinaryReader in = new BinaryReader(payload);
+    try {
+      if ((byte) in.readByte() != TAG) {
         throw new IllegalArgumentException("not an access command");
       }
       int version = in.readByte();
       if (version != 1) {
         throw new IllegalArgumentException("access command format " + version + " is unknown");
       }
-      Instant stamp = Instant.ofEpochSecond(in.readLong(), in.readInt());
-      Header header = new Header(stamp, in.readUTF(), in.readUTF());
+      Instant stamp = in.readInstant();
+      Header header = new Header(stamp, in.readModifiedUtf(), in.readModifiedUtf());
       int kind = in.readByte();
       AccessCommand command =
           switch (kind) {
             case 1 -> {
-              String id = in.readUTF();
-              String name = in.readUTF();
-              String roleText = in.readUTF();
+              String id = in.readModifiedUtf();
+              String name = in.readModifiedUtf();
+              String roleText = in.readModifiedUtf();
               Role role =
                   Role.parse(roleText)
                       .orElseThrow(
                           () -> new IllegalArgumentException("unknown role '" + roleText + "'"));
-              String prefix = in.readUTF();
+              String prefix = in.readModifiedUtf();
               int length = in.readUnsignedShort();
               if (length != 32) {
                 throw new IllegalArgumentException("a token hash has 32 bytes, got " + length);
               }
-              byte[] hash = new byte[length];
-              in.readFully(hash);
+              byte[] hash = in.readRaw(length);
               yield new CreateToken(header, id, name, role, prefix, hash, in.readBoolean());
             }
-            case 2 -> new RevokeToken(header, in.readUTF());
+            case 2 -> new RevokeToken(header, in.readModifiedUtf());
             case 3 -> {
-              String action = in.readUTF();
-              String target = in.readUTF();
+              String action = in.readModifiedUtf();
+              String target = in.readModifiedUtf();
               int length = in.readInt();
-              if (length < 0 || length > MAX_INNER_BYTES || length > in.available()) {
+              if (length < 0 || length > MAX_INNER_BYTES || length > in.remaining()) {
                 throw new IllegalArgumentException("audited change claims " + length + " bytes");
               }
-              byte[] inner = new byte[length];
-              in.readFully(inner);
-              yield new Audited(header, action, target, inner);
+              yield new Audited(header, action, target, in.readRaw(length));
             }
             default -> throw new IllegalArgumentException("unknown access command kind " + kind);
           };
-      if (in.available() > 0) {
-        throw new IllegalArgumentException(in.available() + " bytes after the access command");
+      if (!in.atEnd()) {
+        throw new IllegalArgumentException(in.remaining() + " bytes after the access command");
       }
       return command;
-    } catch (IOException e) {
+    } catch (RecordFormatException e) {
+      // Truncation, or a stamp outside Instant's range: every replica refuses it the same way.
       throw new IllegalArgumentException("truncated access command: " + e.getMessage(), e);
-    } catch (java.time.DateTimeException e) {
-      // A stamp outside Instant's range: every replica refuses it the same way.
-      throw new IllegalArgumentException("bad stamp in access command: " + e.getMessage(), e);
     }
   }
 }

@@ -1,11 +1,10 @@
 package io.paxcron.api.auth;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.paxcron.paxos.BinaryReader;
+import io.paxcron.paxos.BinaryWriter;
+import io.paxcron.paxos.Frame;
+import io.paxcron.paxos.RecordFormatException;
+import io.paxcron.paxos.RecordKind;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -290,42 +289,42 @@ public final class AccessState {
 
   // ------------------------------------------------------------------------------- snapshots
 
+  /**
+   * The access state as a {@link RecordKind#ACCESS_SNAPSHOT} frame (format 2). Format 1, the same
+   * body behind a version byte 1 and no frame, is still restored.
+   */
   public byte[] snapshot() {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(1);
-      out.writeBoolean(everCreated);
-      out.writeLong(nextSequence);
-      out.writeInt(tokens.size());
-      for (Token token : tokens.values()) {
-        out.writeUTF(token.id());
-        out.writeUTF(token.name());
-        out.writeUTF(token.role().text());
-        out.writeUTF(token.prefix());
-        out.write(token.secretHash());
-        out.writeUTF(token.createdBy());
-        writeInstant(out, token.createdAt());
-        out.writeBoolean(token.revoked());
-        if (token.revoked()) {
-          out.writeUTF(token.revokedBy().orElse(""));
-          writeInstant(out, token.revokedAt().orElseThrow());
-        }
+    BinaryWriter out = new BinaryWriter(1024);
+    int start = out.beginFrame(RecordKind.ACCESS_SNAPSHOT);
+    out.writeBoolean(everCreated);
+    out.writeLong(nextSequence);
+    out.writeInt(tokens.size());
+    for (Token token : tokens.values()) {
+      out.writeModifiedUtf(token.id());
+      out.writeModifiedUtf(token.name());
+      out.writeModifiedUtf(token.role().text());
+      out.writeModifiedUtf(token.prefix());
+      out.writeRaw(token.secretHash());
+      out.writeModifiedUtf(token.createdBy());
+      out.writeInstant(token.createdAt());
+      out.writeBoolean(token.revoked());
+      if (token.revoked()) {
+        out.writeModifiedUtf(token.revokedBy().orElse(""));
+        out.writeInstant(token.revokedAt().orElseThrow());
       }
-      out.writeInt(audit.size());
-      for (AuditRecord record : audit) {
-        out.writeLong(record.sequence());
-        out.writeLong(record.slot());
-        writeInstant(out, record.at());
-        out.writeUTF(record.actor());
-        out.writeUTF(record.source());
-        out.writeUTF(record.action());
-        out.writeUTF(record.target());
-        out.writeUTF(record.result());
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
-    return bytes.toByteArray();
+    out.writeInt(audit.size());
+    for (AuditRecord record : audit) {
+      out.writeLong(record.sequence());
+      out.writeLong(record.slot());
+      out.writeInstant(record.at());
+      out.writeModifiedUtf(record.actor());
+      out.writeModifiedUtf(record.source());
+      out.writeModifiedUtf(record.action());
+      out.writeModifiedUtf(record.target());
+      out.writeModifiedUtf(record.result());
+    }
+    return out.endFrame(start).toByteArray();
   }
 
   /**
@@ -334,10 +333,23 @@ public final class AccessState {
    * @throws IllegalStateException if the snapshot is unreadable (a corrupt image stops the replica)
    */
   public void restore(byte[] snapshot) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot))) {
-      int version = in.readByte();
-      if (version != 1) {
-        throw new IllegalStateException("access snapshot format " + version + " is unknown");
+    try {
+      BinaryReader in;
+      if (Frame.startsAt(snapshot, 0, RecordKind.ACCESS_SNAPSHOT)) {
+        in = Frame.readWhole(snapshot, RecordKind.ACCESS_SNAPSHOT).body();
+      } else {
+        in = new BinaryReader(snapshot);
+        int version = in.readByte();
+        if (version != 1) {
+          throw new IllegalStateException(
+              "access snapshot record: format version "
+                  + version
+                  + " (unframed) is not one this build reads ("
+                  + RecordKind.ACCESS_SNAPSHOT.oldestReadableVersion()
+                  + ".."
+                  + RecordKind.ACCESS_SNAPSHOT.version()
+                  + ", from 2 on in a frame)");
+        }
       }
       boolean ever = in.readBoolean();
       long sequence = in.readLong();
@@ -345,22 +357,21 @@ public final class AccessState {
       int count = in.readInt();
       checkCount(count, MAX_TOKENS, "tokens");
       for (int i = 0; i < count; i++) {
-        String id = in.readUTF();
-        String name = in.readUTF();
-        String roleText = in.readUTF();
+        String id = in.readModifiedUtf();
+        String name = in.readModifiedUtf();
+        String roleText = in.readModifiedUtf();
         Role role =
             Role.parse(roleText)
                 .orElseThrow(() -> new IllegalStateException("unknown role " + roleText));
-        String prefix = in.readUTF();
-        byte[] hash = new byte[32];
-        in.readFully(hash);
-        String createdBy = in.readUTF();
-        Instant createdAt = readInstant(in);
+        String prefix = in.readModifiedUtf();
+        byte[] hash = in.readRaw(32);
+        String createdBy = in.readModifiedUtf();
+        Instant createdAt = in.readInstant();
         Optional<String> revokedBy = Optional.empty();
         Optional<Instant> revokedAt = Optional.empty();
         if (in.readBoolean()) {
-          revokedBy = Optional.of(in.readUTF());
-          revokedAt = Optional.of(readInstant(in));
+          revokedBy = Optional.of(in.readModifiedUtf());
+          revokedAt = Optional.of(in.readInstant());
         }
         restored.put(
             id,
@@ -374,13 +385,14 @@ public final class AccessState {
             new AuditRecord(
                 in.readLong(),
                 in.readLong(),
-                readInstant(in),
-                in.readUTF(),
-                in.readUTF(),
-                in.readUTF(),
-                in.readUTF(),
-                in.readUTF()));
+                in.readInstant(),
+                in.readModifiedUtf(),
+                in.readModifiedUtf(),
+                in.readModifiedUtf(),
+                in.readModifiedUtf(),
+                in.readModifiedUtf()));
       }
+      in.expectEnd("access snapshot record");
       everCreated = ever;
       nextSequence = sequence;
       tokens.clear();
@@ -388,7 +400,7 @@ public final class AccessState {
       audit.clear();
       audit.addAll(records);
       publish();
-    } catch (IOException e) {
+    } catch (RecordFormatException e) {
       throw new IllegalStateException("unreadable access snapshot: " + e.getMessage(), e);
     }
   }
@@ -406,14 +418,5 @@ public final class AccessState {
     if (count < 0 || count > max) {
       throw new IllegalStateException("access snapshot claims " + count + " " + what);
     }
-  }
-
-  private static void writeInstant(DataOutputStream out, Instant instant) throws IOException {
-    out.writeLong(instant.getEpochSecond());
-    out.writeInt(instant.getNano());
-  }
-
-  private static Instant readInstant(DataInputStream in) throws IOException {
-    return Instant.ofEpochSecond(in.readLong(), in.readInt());
   }
 }

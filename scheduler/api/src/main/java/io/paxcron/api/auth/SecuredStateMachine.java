@@ -1,12 +1,13 @@
 package io.paxcron.api.auth;
 
 import io.paxcron.api.JobBatchStateMachine;
+import io.paxcron.paxos.BinaryReader;
+import io.paxcron.paxos.BinaryWriter;
+import io.paxcron.paxos.Frame;
+import io.paxcron.paxos.RecordFormatException;
+import io.paxcron.paxos.RecordKind;
 import io.paxcron.paxos.StateMachine;
 import io.paxcron.scheduler.CommandResult;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -23,14 +24,15 @@ import java.util.Objects;
  * batch's outcome, in the same log slot. Every other payload (the dispatcher's own commands, and
  * job batches of replicas or tools that send no envelope) goes to the job state machine unchanged.
  *
- * <p>A snapshot is the access state's bytes behind a {@link #SNAPSHOT_MAGIC} header, followed by
- * the job state machine's snapshot; a snapshot without the header (written before this layer
- * existed) restores the job state and empties the access state. Single-threaded, like what it
- * wraps.
+ * <p>A snapshot is the access state's {@link RecordKind#ACCESS_SNAPSHOT} frame followed by the job
+ * state machine's snapshot (its own frame). Two older layouts are still restored: the access
+ * state's bytes behind the {@link #SNAPSHOT_MAGIC} header and a length, then the job snapshot; and
+ * a job snapshot alone (written before this layer existed), which empties the access state.
+ * Single-threaded, like what it wraps.
  */
 public final class SecuredStateMachine implements StateMachine {
 
-  /** First bytes of a snapshot with an access part. */
+  /** First bytes of a snapshot with an access part, before the access part had a frame. */
   static final byte[] SNAPSHOT_MAGIC = {(byte) 0xA5, 'P', 'X', 'A'};
 
   private final JobBatchStateMachine jobs;
@@ -96,15 +98,11 @@ public final class SecuredStateMachine implements StateMachine {
 
   /** The answer to an access command: the tag, applied or not, and a message. */
   static byte[] answer(AccessState.Result result) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(AccessCommand.TAG);
-      out.writeBoolean(result.applied());
-      out.writeUTF(AccessCommand.clip(result.message()));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
+    return new BinaryWriter(64)
+        .writeByte(AccessCommand.TAG)
+        .writeBoolean(result.applied())
+        .writeModifiedUtf(AccessCommand.clip(result.message()))
+        .toByteArray();
   }
 
   /**
@@ -118,10 +116,10 @@ public final class SecuredStateMachine implements StateMachine {
       throw new IllegalArgumentException(
           "not an access answer: " + new String(bytes, StandardCharsets.UTF_8));
     }
-    try (java.io.DataInputStream in =
-        new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes, 1, bytes.length - 1))) {
-      return new AccessState.Result(in.readBoolean(), in.readUTF());
-    } catch (IOException e) {
+    try {
+      BinaryReader in = new BinaryReader(bytes, 1, bytes.length - 1);
+      return new AccessState.Result(in.readBoolean(), in.readModifiedUtf());
+    } catch (RecordFormatException e) {
       throw new IllegalArgumentException("truncated access answer", e);
     }
   }
@@ -133,23 +131,41 @@ public final class SecuredStateMachine implements StateMachine {
 
   /**
    * The access state encoded now (a few tokens and rules: small) and the job state's image, to be
-   * encoded later.
+   * encoded later, straight into the snapshot's array.
    */
   @Override
   public Image image() {
     byte[] accessBytes = access.snapshot();
     Image jobImage = jobs.image();
-    return () -> {
-      byte[] jobBytes = jobImage.encode();
-      ByteBuffer buffer =
-          ByteBuffer.allocate(SNAPSHOT_MAGIC.length + 4 + accessBytes.length + jobBytes.length);
-      buffer.put(SNAPSHOT_MAGIC).putInt(accessBytes.length).put(accessBytes).put(jobBytes);
-      return buffer.array();
+    return new Image() {
+      @Override
+      public byte[] encode() {
+        BinaryWriter out = new BinaryWriter(accessBytes.length + 4096);
+        encodeTo(out);
+        return out.toByteArray();
+      }
+
+      @Override
+      public void encodeTo(BinaryWriter out) {
+        out.writeRaw(accessBytes);
+        jobImage.encodeTo(out);
+      }
     };
   }
 
   @Override
   public void restore(byte[] snapshot) {
+    if (Frame.startsAt(snapshot, 0, RecordKind.ACCESS_SNAPSHOT)) {
+      Frame frame;
+      try {
+        frame = Frame.read(snapshot, 0, snapshot.length, RecordKind.ACCESS_SNAPSHOT);
+      } catch (RecordFormatException e) {
+        throw new IllegalStateException("unreadable access snapshot: " + e.getMessage(), e);
+      }
+      access.restore(Arrays.copyOfRange(snapshot, 0, frame.end()));
+      jobs.restore(Arrays.copyOfRange(snapshot, frame.end(), snapshot.length));
+      return;
+    }
     if (snapshot.length < SNAPSHOT_MAGIC.length + 4
         || !Arrays.equals(snapshot, 0, SNAPSHOT_MAGIC.length, SNAPSHOT_MAGIC, 0, 4)) {
       jobs.restore(snapshot);

@@ -54,6 +54,58 @@ class SecuredStateMachineTest {
     assertFalse(legacy.access().view().everCreated());
   }
 
+  /**
+   * A bootstrap token abcdefgh12 (ops, admin, created by admin from "test" at 2024-01-01) and the
+   * job nightly, as the snapshot was written before the access part had a frame: magic, length,
+   * access format 1, then cron snapshot format 2.
+   */
+  private static final String MAGIC_LAYOUT_SNAPSHOT =
+      "a5505841000000ca0101000000000000000200000001000a6162636465666768313200036f7073000561646d"
+          + "696e00000000000000000000000000000000000000000000000000000000000000000000000561646d696e0000000065"
+          + "92008000000000000000000100000000000000010000000000000002000000006592008000000000000561646d696e00"
+          + "04746573740017416363657373536572766963652f426f6f747374726170001d746f6b656e2061626364656667683132"
+          + "20286f70732c2061646d696e2900076170706c6965640200000000659200800000000000000000000000010000000100"
+          + "0000076e696768746c790000000a33302032202a202a202a0000000556495849450000000d4575726f70652f4265726c"
+          + "696e0000000d52554e5f41465445525f4741500000000852554e5f4f4e434502000000076563686f2068690000000100"
+          + "00000141000000016200000000000000000000000000000e100000000000000001000000000000000a00000000000000"
+          + "0000000258000000000000001400000006464f524249440000000852554e5f4f4e43450000000000000e100000000000"
+          + "00000a0000000c41545f4d4f53545f4f4e43450000000064000000000000000000000000000000000000000000000001"
+          + "0000000000000001000000000100000000659215980000000000000000659223a800000000000000000a000000000000"
+          + "0000";
+
+  @Test
+  void aSnapshotWrittenBeforeTheAccessFrameStillRestoresTokensAndJobs() {
+    SecuredStateMachine restored = fresh();
+    restored.restore(java.util.HexFormat.of().parseHex(MAGIC_LAYOUT_SNAPSHOT));
+    AccessState.Token token = restored.access().view().tokens().get("abcdefgh12");
+    assertEquals("ops", token.name());
+    assertEquals(Role.ADMIN, token.role());
+    assertTrue(restored.access().view().everCreated());
+    assertEquals(1, restored.access().view().audit().size());
+    assertTrue(restored.jobs().cron().job("nightly").isPresent());
+
+    byte[] now = restored.snapshot();
+    assertEquals(io.paxcron.paxos.RecordKind.ACCESS_SNAPSHOT.tag(), now[0]);
+    SecuredStateMachine again = fresh();
+    again.restore(now);
+    assertEquals(restored.access().view(), again.access().view());
+    assertArrayEquals(now, again.snapshot());
+  }
+
+  @Test
+  void aCorruptedAccessPartIsRefusedNamingTheRecord() {
+    SecuredStateMachine first = fresh();
+    first.apply(1, AccessCommand.encode(create("aaaaaaaa11111111", "alice", Role.EDITOR)));
+    byte[] image = first.snapshot();
+    image[io.paxcron.paxos.Frame.HEADER_BYTES + 3] ^= 0x01;
+    IllegalStateException refused =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalStateException.class, () -> fresh().restore(image));
+    assertTrue(
+        refused.getMessage().contains("access snapshot record, format version 2: checksum"),
+        refused.getMessage());
+  }
+
   @Test
   void aMalformedOrRandomAccessCommandIsRefusedAndChangesNothingButTheAudit() {
     long seed = Long.getLong("paxcron.seed", new SplittableRandom().nextLong());

@@ -1,34 +1,38 @@
 package io.paxcron.agent.core;
 
+import io.paxcron.paxos.BinaryReader;
+import io.paxcron.paxos.BinaryWriter;
+import io.paxcron.paxos.Frame;
+import io.paxcron.paxos.RecordFormatException;
+import io.paxcron.paxos.RecordKind;
 import io.paxcron.scheduler.Outcome;
 import io.paxcron.scheduler.RunId;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.EOFException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
- * The agent journal's on-disk format: a sequence of frames, each {@code [u32 length][u8 version][u8
- * type][body][u32 CRC32C of version, type and body]}, big-endian.
+ * The agent journal's on-disk format: a sequence of records, each a {@link
+ * RecordKind#JOURNAL_RECORD} {@link Frame} (format 2: {@code [kind][version][length][CRC32C of the
+ * body][type][record]}). Journals written before the common frame hold format-1 frames, {@code [u32
+ * length][u8 version 1][u8 type][record][u32 CRC32C of version, type and record]}, which are still
+ * read; the first byte tells them apart (a format-1 length is at most {@link #MAX_RECORD_BYTES}, so
+ * its first byte is never the kind tag), and a journal may hold both, old records first.
  *
  * <p>Recovery reads frames until the end. A frame cut short by the end of the file, or the last
  * frame failing its checksum, is a torn tail: it was being written when the agent died, so it was
  * never synced and nothing was ever done on its strength; it is dropped and {@link
  * Recovered#validLength()} says where the driver truncates. Any other bad frame (bad checksum with
  * frames after it, unknown version or type, a body that does not parse) is corruption: recovery
- * refuses it naming the file and the frame's offset, and the agent does not start.
+ * refuses it naming the file, the frame's offset and the record kind, and the agent does not start.
  */
 public final class JournalCodec {
-  /** The only format version written. */
-  public static final int VERSION = 1;
+  /** The format version written. */
+  public static final int VERSION = RecordKind.JOURNAL_RECORD.version();
+
+  /** The format of the frames journals held before the common frame; still read. */
+  public static final int LEGACY_VERSION = 1;
 
   /** Largest frame content accepted: a bound on one record (a snapshot of a full table fits). */
   public static final int MAX_RECORD_BYTES = 64 << 20;
@@ -56,35 +60,27 @@ public final class JournalCodec {
 
   /** One framed record, ready to append. */
   public static byte[] encode(JournalRecord record) {
-    ByteArrayOutputStream content = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(content)) {
-      out.writeByte(VERSION);
-      writeRecord(out, record);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    byte[] body = content.toByteArray();
-    if (body.length > MAX_RECORD_BYTES) {
+    BinaryWriter out = new BinaryWriter(128);
+    encodeTo(out, record);
+    return out.toByteArray();
+  }
+
+  private static void encodeTo(BinaryWriter out, JournalRecord record) {
+    int start = out.beginFrame(RecordKind.JOURNAL_RECORD);
+    writeRecord(out, record);
+    int length = out.size() - start - Frame.HEADER_BYTES;
+    if (length > MAX_RECORD_BYTES) {
       throw new IllegalArgumentException(
-          "journal record of "
-              + body.length
-              + " bytes exceeds MAX_RECORD_BYTES "
-              + MAX_RECORD_BYTES);
+          "journal record of " + length + " bytes exceeds MAX_RECORD_BYTES " + MAX_RECORD_BYTES);
     }
-    CRC32C crc = new CRC32C();
-    crc.update(body);
-    return ByteBuffer.allocate(body.length + 8)
-        .putInt(body.length)
-        .put(body)
-        .putInt((int) crc.getValue())
-        .array();
+    out.endFrame(start);
   }
 
   /** Several framed records, concatenated. */
   public static byte[] encode(List<JournalRecord> records) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    BinaryWriter out = new BinaryWriter(128 * Math.max(1, records.size()));
     for (JournalRecord record : records) {
-      out.writeBytes(encode(record));
+      encodeTo(out, record);
     }
     return out.toByteArray();
   }
@@ -98,27 +94,54 @@ public final class JournalCodec {
    */
   public static Recovered decode(byte[] bytes, String file) throws CorruptJournalException {
     List<JournalRecord> records = new ArrayList<>();
-    ByteBuffer buffer = ByteBuffer.wrap(bytes);
     int offset = 0;
     while (offset < bytes.length) {
-      if (bytes.length - offset < 4) {
+      boolean framed = Frame.startsAt(bytes, offset, RecordKind.JOURNAL_RECORD);
+      int headerBytes = framed ? Frame.HEADER_BYTES : 4;
+      if (bytes.length - offset < headerBytes) {
         return new Recovered(records, offset, true);
       }
-      int length = buffer.getInt(offset);
-      long end = (long) offset + 4 + length + 4;
-      if (length < 2 || length > MAX_RECORD_BYTES) {
-        if (isLastPossibleFrame(bytes, offset)) {
+      int length = framed ? readInt(bytes, offset + 2) : readInt(bytes, offset);
+      // A format-1 frame's length covers version and type; its CRC trails it.
+      long end = (long) offset + headerBytes + length + (framed ? 0 : 4);
+      if (length < (framed ? 1 : 2) || length > MAX_RECORD_BYTES) {
+        if (isLastPossibleFrame(bytes, offset, framed)) {
           return new Recovered(records, offset, true);
         }
         throw new CorruptJournalException(
-            file, offset, "frame length " + length + " is outside 2.." + MAX_RECORD_BYTES);
+            file,
+            offset,
+            kindAndVersion(bytes, offset, framed)
+                + ": frame length "
+                + length
+                + " is outside "
+                + (framed ? 1 : 2)
+                + ".."
+                + MAX_RECORD_BYTES);
+      }
+      if (framed) {
+        int version = bytes[offset + 1] & 0xff;
+        if (version < RecordKind.JOURNAL_RECORD.firstFramedVersion()
+            || version > RecordKind.JOURNAL_RECORD.version()) {
+          throw new CorruptJournalException(
+              file,
+              offset,
+              "agent journal record: format version "
+                  + version
+                  + " is not one this build reads (versions "
+                  + LEGACY_VERSION
+                  + ".."
+                  + VERSION
+                  + "; was it written by a newer Paxcron?)");
+        }
       }
       if (end > bytes.length) {
         return new Recovered(records, offset, true);
       }
       CRC32C crc = new CRC32C();
-      crc.update(bytes, offset + 4, length);
-      int expected = buffer.getInt(offset + 4 + length);
+      int checkedFrom = offset + headerBytes;
+      crc.update(bytes, checkedFrom, length);
+      int expected = framed ? readInt(bytes, offset + 6) : readInt(bytes, checkedFrom + length);
       if ((int) crc.getValue() != expected) {
         if (end == bytes.length) {
           return new Recovered(records, offset, true);
@@ -126,24 +149,40 @@ public final class JournalCodec {
         throw new CorruptJournalException(
             file,
             offset,
-            "checksum mismatch in a frame of " + length + " bytes that is followed by more frames");
+            kindAndVersion(bytes, offset, framed)
+                + ": checksum mismatch in a frame of "
+                + length
+                + " bytes that is followed by more frames");
       }
-      try (DataInputStream in =
-          new DataInputStream(new ByteArrayInputStream(bytes, offset + 4, length))) {
-        int version = in.readUnsignedByte();
-        if (version != VERSION) {
-          throw new CorruptJournalException(
-              file, offset, "unknown record format version " + version);
+      try {
+        BinaryReader in = new BinaryReader(bytes, checkedFrom, length);
+        if (!framed) {
+          int version = in.readByte();
+          if (version != LEGACY_VERSION) {
+            throw new CorruptJournalException(
+                file,
+                offset,
+                "agent journal record: unframed format version "
+                    + version
+                    + " is not one this build reads (versions "
+                    + LEGACY_VERSION
+                    + ".."
+                    + VERSION
+                    + ", from "
+                    + VERSION
+                    + " on in a frame)");
+          }
         }
         records.add(readRecord(in, file, offset));
-        if (in.available() != 0) {
+        if (in.remaining() != 0) {
           throw new CorruptJournalException(
-              file, offset, in.available() + " unread bytes after the record");
+              file, offset, in.remaining() + " unread bytes after the record");
         }
-      } catch (EOFException e) {
-        throw new CorruptJournalException(file, offset, "record body ends early");
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+      } catch (RecordFormatException e) {
+        if (e.getMessage() != null && e.getMessage().startsWith("truncated")) {
+          throw new CorruptJournalException(file, offset, "record body ends early");
+        }
+        throw new CorruptJournalException(file, offset, "record does not parse: " + e.getMessage());
       } catch (IllegalArgumentException | NullPointerException e) {
         throw new CorruptJournalException(file, offset, "record does not parse: " + e.getMessage());
       }
@@ -152,17 +191,29 @@ public final class JournalCodec {
     return new Recovered(records, offset, false);
   }
 
+  private static String kindAndVersion(byte[] bytes, int offset, boolean framed) {
+    return "agent journal record, format version "
+        + (framed ? bytes[offset + 1] & 0xff : LEGACY_VERSION);
+  }
+
+  private static int readInt(byte[] bytes, int offset) {
+    return ((bytes[offset] & 0xff) << 24)
+        | ((bytes[offset + 1] & 0xff) << 16)
+        | ((bytes[offset + 2] & 0xff) << 8)
+        | (bytes[offset + 3] & 0xff);
+  }
+
   /** A length field that cannot be right is a torn tail only when nothing valid could follow it. */
-  private static boolean isLastPossibleFrame(byte[] bytes, int offset) {
-    for (int i = offset; i < bytes.length; i++) {
+  private static boolean isLastPossibleFrame(byte[] bytes, int offset, boolean framed) {
+    for (int i = offset + (framed ? 2 : 0); i < bytes.length; i++) {
       if (bytes[i] != 0) {
-        return bytes.length - offset < 12;
+        return bytes.length - offset < (framed ? 16 : 12);
       }
     }
     return true;
   }
 
-  private static void writeRecord(DataOutputStream out, JournalRecord record) throws IOException {
+  private static void writeRecord(BinaryWriter out, JournalRecord record) {
     switch (record) {
       case JournalRecord.FenceRaised raised -> {
         out.writeByte(FENCE_RAISED);
@@ -189,14 +240,14 @@ public final class JournalCodec {
         out.writeByte(FINISHED);
         writeKey(out, finished.key());
         writeOutcome(out, finished.outcome());
-        out.writeUTF(finished.reason());
+        out.writeModifiedUtf(finished.reason());
         writeInstant(out, finished.endedAt());
         writeBytes(out, finished.outputTail(), AgentFence.MAX_OUTPUT_TAIL_BYTES, "outputTail");
       }
       case JournalRecord.NeverStarted never -> {
         out.writeByte(NEVER_STARTED);
         writeKey(out, never.key());
-        out.writeUTF(never.reason());
+        out.writeModifiedUtf(never.reason());
         writeInstant(out, never.at());
       }
       case JournalRecord.FinishAcknowledged acknowledged -> {
@@ -214,7 +265,7 @@ public final class JournalCodec {
           writeBytes(out, launch.payload(), MAX_PAYLOAD_BYTES, "payload");
           out.writeByte(launch.phase().ordinal());
           writeOutcome(out, launch.outcome());
-          out.writeUTF(launch.reason());
+          out.writeModifiedUtf(launch.reason());
           writeInstant(out, launch.startedAt());
           writeInstant(out, launch.endedAt());
           writeBytes(out, launch.outputTail(), AgentFence.MAX_OUTPUT_TAIL_BYTES, "outputTail");
@@ -225,9 +276,9 @@ public final class JournalCodec {
     }
   }
 
-  private static JournalRecord readRecord(DataInputStream in, String file, int offset)
-      throws IOException, CorruptJournalException {
-    int type = in.readUnsignedByte();
+  private static JournalRecord readRecord(BinaryReader in, String file, int offset)
+      throws CorruptJournalException {
+    int type = in.readByte();
     return switch (type) {
       case FENCE_RAISED -> new JournalRecord.FenceRaised(readBallot(in));
       case ACCEPTED ->
@@ -242,16 +293,16 @@ public final class JournalCodec {
           new JournalRecord.Finished(
               readKey(in),
               readOutcome(in),
-              in.readUTF(),
+              in.readModifiedUtf(),
               readInstant(in),
               readBytes(in, AgentFence.MAX_OUTPUT_TAIL_BYTES, "outputTail"));
       case NEVER_STARTED ->
-          new JournalRecord.NeverStarted(readKey(in), in.readUTF(), readInstant(in));
+          new JournalRecord.NeverStarted(readKey(in), in.readModifiedUtf(), readInstant(in));
       case FINISH_ACKNOWLEDGED -> new JournalRecord.FinishAcknowledged(readKey(in));
       case SNAPSHOT -> {
         FenceBallot fence = readBallot(in);
         int count = in.readInt();
-        if (count < 0 || count > in.available()) {
+        if (count < 0 || count > in.remaining()) {
           throw new CorruptJournalException(file, offset, "snapshot launch count " + count);
         }
         List<JournalRecord.LaunchImage> launches = new ArrayList<>(count);
@@ -260,7 +311,7 @@ public final class JournalCodec {
           FenceBallot ballot = readBallot(in);
           Instant startAt = readInstant(in);
           byte[] payload = readBytes(in, MAX_PAYLOAD_BYTES, "payload");
-          int phase = in.readUnsignedByte();
+          int phase = in.readByte();
           if (phase >= RunPhase.values().length) {
             throw new CorruptJournalException(file, offset, "unknown run phase " + phase);
           }
@@ -272,7 +323,7 @@ public final class JournalCodec {
                   payload,
                   RunPhase.values()[phase],
                   readOutcome(in),
-                  in.readUTF(),
+                  in.readModifiedUtf(),
                   readInstant(in),
                   readInstant(in),
                   readBytes(in, AgentFence.MAX_OUTPUT_TAIL_BYTES, "outputTail"),
@@ -285,25 +336,25 @@ public final class JournalCodec {
     };
   }
 
-  private static void writeBallot(DataOutputStream out, FenceBallot ballot) throws IOException {
+  private static void writeBallot(BinaryWriter out, FenceBallot ballot) {
     out.writeLong(ballot.generation());
     out.writeLong(ballot.round());
     out.writeInt(ballot.replicaId());
   }
 
-  private static FenceBallot readBallot(DataInputStream in) throws IOException {
+  private static FenceBallot readBallot(BinaryReader in) {
     return new FenceBallot(in.readLong(), in.readLong(), in.readInt());
   }
 
-  private static void writeKey(DataOutputStream out, LaunchKey key) throws IOException {
-    out.writeUTF(key.runId().job());
+  private static void writeKey(BinaryWriter out, LaunchKey key) {
+    out.writeModifiedUtf(key.runId().job());
     writeInstant(out, key.runId().instant());
     out.writeBoolean(key.runId().manual());
     out.writeInt(key.attempt());
   }
 
-  private static LaunchKey readKey(DataInputStream in) throws IOException {
-    String job = in.readUTF();
+  private static LaunchKey readKey(BinaryReader in) {
+    String job = in.readModifiedUtf();
     Instant instant = readInstant(in);
     if (instant == null) {
       throw new IllegalArgumentException("a run's instant is missing");
@@ -311,7 +362,7 @@ public final class JournalCodec {
     return new LaunchKey(new RunId(job, instant, in.readBoolean()), in.readInt());
   }
 
-  private static void writeInstant(DataOutputStream out, Instant instant) throws IOException {
+  private static void writeInstant(BinaryWriter out, Instant instant) {
     out.writeBoolean(instant != null);
     if (instant != null) {
       out.writeLong(instant.getEpochSecond());
@@ -319,11 +370,11 @@ public final class JournalCodec {
     }
   }
 
-  private static Instant readInstant(DataInputStream in) throws IOException {
+  private static Instant readInstant(BinaryReader in) {
     return in.readBoolean() ? Instant.ofEpochSecond(in.readLong(), in.readInt()) : null;
   }
 
-  private static void writeOutcome(DataOutputStream out, Outcome outcome) throws IOException {
+  private static void writeOutcome(BinaryWriter out, Outcome outcome) {
     switch (outcome) {
       case null -> out.writeByte(0);
       case Outcome.Succeeded succeeded -> out.writeByte(1);
@@ -336,8 +387,8 @@ public final class JournalCodec {
     }
   }
 
-  private static Outcome readOutcome(DataInputStream in) throws IOException {
-    int tag = in.readUnsignedByte();
+  private static Outcome readOutcome(BinaryReader in) {
+    int tag = in.readByte();
     return switch (tag) {
       case 0 -> null;
       case 1 -> Outcome.SUCCEEDED;
@@ -347,23 +398,22 @@ public final class JournalCodec {
     };
   }
 
-  private static void writeBytes(DataOutputStream out, byte[] bytes, int max, String field)
-      throws IOException {
+  private static void writeBytes(BinaryWriter out, byte[] bytes, int max, String field) {
     if (bytes.length > max) {
       throw new IllegalArgumentException(field + " of " + bytes.length + " bytes exceeds " + max);
     }
     out.writeInt(bytes.length);
-    out.write(bytes);
+    out.writeRaw(bytes);
   }
 
-  private static byte[] readBytes(DataInputStream in, int max, String field) throws IOException {
+  private static byte[] readBytes(BinaryReader in, int max, String field) {
     int length = in.readInt();
     if (length < 0 || length > max) {
       throw new IllegalArgumentException(field + " length " + length + " is outside 0.." + max);
     }
-    if (in.available() < length) {
-      throw new EOFException(field + " of " + length + " bytes runs past the record");
+    if (in.remaining() < length) {
+      throw new RecordFormatException(field + " of " + length + " bytes runs past the record");
     }
-    return in.readNBytes(length);
+    return in.readRaw(length);
   }
 }

@@ -58,16 +58,64 @@ final class JournalCodecTest {
             CorruptJournalException.class, () -> JournalCodec.decode(bytes, "/data/agent.journal"));
     assertEquals(secondStart, e.offset());
     assertTrue(
-        e.getMessage().startsWith("/data/agent.journal: offset " + secondStart + ": checksum"),
+        e.getMessage()
+            .startsWith(
+                "/data/agent.journal: offset "
+                    + secondStart
+                    + ": agent journal record, format version 2: checksum mismatch"),
         e.getMessage());
   }
 
   @Test
-  void anUnknownVersionIsRefused() {
+  void aFutureVersionIsRefusedNamingTheVersionsThisBuildReads() {
     byte[] bytes = JournalCodec.encode(RECORDS);
-    bytes[4] = 9;
+    bytes[1] = 9;
     CorruptJournalException e =
         assertThrows(CorruptJournalException.class, () -> JournalCodec.decode(bytes, "j"));
     assertEquals(0, e.offset());
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "agent journal record: format version 9 is not one this build reads (versions"
+                    + " 1..2"),
+        e.getMessage());
+  }
+
+  /**
+   * A fence raised to (0, 5, 2), then run nightly@2026-01-01T02:30Z attempt 1 started a second
+   * later, as the agent wrote them before the common frame (format 1).
+   */
+  private static final String JOURNAL_FORMAT_1 =
+      "00000016010100000000000000000000000000000005000000025a004497"
+          + "0000002a010300076e696768746c7901000000006955dc2800000000000000000101000000006955dc29"
+          + "00000000d516fed0";
+
+  @Test
+  void aJournalWrittenBeforeTheCommonFrameStillRecoversAndNewRecordsAppendToIt() throws Exception {
+    byte[] old = java.util.HexFormat.of().parseHex(JOURNAL_FORMAT_1);
+    LaunchKey key =
+        new LaunchKey(new RunId("nightly", Instant.parse("2026-01-01T02:30:00Z"), false), 1);
+    List<JournalRecord> expected =
+        List.of(
+            new JournalRecord.FenceRaised(new FenceBallot(0, 5, 2)),
+            new JournalRecord.Started(key, Instant.parse("2026-01-01T02:30:01Z")));
+    JournalCodec.Recovered recovered = JournalCodec.decode(old, "j");
+    assertEquals(expected, recovered.records());
+    assertEquals(old.length, recovered.validLength());
+
+    byte[] appended = JournalCodec.encode(new JournalRecord.FinishAcknowledged(key));
+    byte[] mixed = Arrays.copyOf(old, old.length + appended.length);
+    System.arraycopy(appended, 0, mixed, old.length, appended.length);
+    JournalCodec.Recovered both = JournalCodec.decode(mixed, "j");
+    assertEquals(3, both.records().size());
+    assertEquals(new JournalRecord.FinishAcknowledged(key), both.records().get(2));
+
+    byte[] flipped = mixed.clone();
+    flipped[10] ^= 0x01;
+    CorruptJournalException e =
+        assertThrows(CorruptJournalException.class, () -> JournalCodec.decode(flipped, "j"));
+    assertTrue(
+        e.getMessage().contains("agent journal record, format version 1: checksum mismatch"),
+        e.getMessage());
   }
 }
