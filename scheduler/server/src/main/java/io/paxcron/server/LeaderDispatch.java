@@ -219,7 +219,10 @@ final class LeaderDispatch implements AutoCloseable {
   void start() {
     appliedHandle = node.onApplied(this::onApplied);
     ticker.scheduleAtFixedRate(
-        () -> node.runOnLoop(this::onTick), TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+        () -> node.runOnLoop("dispatcher tick", this::onTick),
+        TICK_MILLIS,
+        TICK_MILLIS,
+        TimeUnit.MILLISECONDS);
   }
 
   // ------------------------------------------------------------------------------- any thread
@@ -233,7 +236,7 @@ final class LeaderDispatch implements AutoCloseable {
     return new StreamObserver<>() {
       @Override
       public void onNext(AgentMessage message) {
-        if (!node.runOnLoop(() -> onAgentMessage(stream, message))) {
+        if (!node.runOnLoop("agent message", () -> onAgentMessage(stream, message))) {
           out.onError(Status.UNAVAILABLE.withDescription("replica stopping").asRuntimeException());
         }
       }

@@ -125,9 +125,21 @@ class RestoreWithAgentsOnRealClusterTest {
       restored.startAgent("solo", agentData, List.of("--capacity", "64"));
       int linesBefore = lines(starts).size();
       try (JobClient client = JobClient.connect(restored.clientAddresses())) {
+        Set<String> seen = new HashSet<>();
         await(
-            "the restored cluster recorded the runs the old one launched after the backup",
-            () -> succeeded(client).containsAll(launchedByTheOldClusterAfterTheCopy));
+            () ->
+                "the restored cluster recorded the runs the old one launched after the backup;"
+                    + " missing "
+                    + missing(launchedByTheOldClusterAfterTheCopy, seen)
+                    + " of "
+                    + launchedByTheOldClusterAfterTheCopy.size()
+                    + ", recorded "
+                    + new java.util.TreeSet<>(seen),
+            () -> {
+              seen.clear();
+              seen.addAll(succeeded(client));
+              return seen.containsAll(launchedByTheOldClusterAfterTheCopy);
+            });
         await(
             "the restored cluster launches new runs",
             () -> lines(starts).size() >= linesBefore + 3);
@@ -210,11 +222,21 @@ class RestoreWithAgentsOnRealClusterTest {
         });
   }
 
+  private static java.util.SortedSet<String> missing(Set<String> wanted, Set<String> seen) {
+    java.util.SortedSet<String> missing = new java.util.TreeSet<>(wanted);
+    missing.removeAll(seen);
+    return missing;
+  }
+
   private static void await(String what, BooleanSupplier condition) {
+    await(() -> what, condition);
+  }
+
+  private static void await(java.util.function.Supplier<String> what, BooleanSupplier condition) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within 90 s: " + what);
+        throw new AssertionError("not within 90 s: " + what.get());
       }
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
     }

@@ -412,7 +412,15 @@ public final class ReplicaNode implements AutoCloseable {
    * replica stopped. A task that throws stops the replica (as any loop failure does).
    */
   public boolean runOnLoop(Runnable task) {
-    return submit("runOnLoop", task);
+    return runOnLoop("runOnLoop", task);
+  }
+
+  /**
+   * {@link #runOnLoop(Runnable)}, with the {@code kind} the observer is told of the task ({@link
+   * ReplicaObserver#onLoopTask}), so that a long one can be told apart in the operator's log.
+   */
+  public boolean runOnLoop(String kind, Runnable task) {
+    return submit(kind, task);
   }
 
   /**
@@ -741,21 +749,10 @@ public final class ReplicaNode implements AutoCloseable {
       LogEntry entry = toApply.peek();
       int count = SessionStateMachine.commandCount(entry);
       int to = Math.min(count, nextCommand + 1);
-      for (SessionStateMachine.Applied applied : sessions.apply(entry, nextCommand, to)) {
-        PendingProposal pending =
-            pendingProposals.remove(
-                new ProposalKey(applied.command().clientId(), applied.command().sequence()));
-        if (pending != null) {
-          observer.onProposalCommitted();
-          pending.future().complete(new Applied(applied.slot(), applied.result()));
-        }
-      }
+      answer(sessions.apply(entry, nextCommand, to));
       nextCommand = to;
       if (to == count) {
-        toApply.poll();
-        nextCommand = 0;
-        appliedSinceSnapshot++;
-        bytesSinceSnapshot += entry.value().sizeBytes();
+        entryApplied();
       }
     } while (!toApply.isEmpty() && System.nanoTime() - started < APPLY_SLICE_NANOS);
     applyNanosInTask += System.nanoTime() - started;
@@ -779,20 +776,30 @@ public final class ReplicaNode implements AutoCloseable {
     while (sessions.midEntry()) {
       LogEntry entry = toApply.peek();
       int count = SessionStateMachine.commandCount(entry);
-      for (SessionStateMachine.Applied applied : sessions.apply(entry, nextCommand, count)) {
-        PendingProposal pending =
-            pendingProposals.remove(
-                new ProposalKey(applied.command().clientId(), applied.command().sequence()));
-        if (pending != null) {
-          observer.onProposalCommitted();
-          pending.future().complete(new Applied(applied.slot(), applied.result()));
-        }
-      }
-      toApply.poll();
-      nextCommand = 0;
-      appliedSinceSnapshot++;
-      bytesSinceSnapshot += entry.value().sizeBytes();
+      answer(sessions.apply(entry, nextCommand, count));
+      entryApplied();
     }
+  }
+
+  /** Answers the proposals made here among the commands just applied. */
+  private void answer(java.util.List<SessionStateMachine.Applied> appliedCommands) {
+    for (SessionStateMachine.Applied applied : appliedCommands) {
+      PendingProposal pending =
+          pendingProposals.remove(
+              new ProposalKey(applied.command().clientId(), applied.command().sequence()));
+      if (pending != null) {
+        observer.onProposalCommitted();
+        pending.future().complete(new Applied(applied.slot(), applied.result()));
+      }
+    }
+  }
+
+  /** The head entry's last command was applied: drop it and count it toward the next snapshot. */
+  private void entryApplied() {
+    LogEntry entry = toApply.poll();
+    nextCommand = 0;
+    appliedSinceSnapshot++;
+    bytesSinceSnapshot += entry.value().sizeBytes();
   }
 
   private void afterApplying() {
