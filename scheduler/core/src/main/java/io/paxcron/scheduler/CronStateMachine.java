@@ -28,6 +28,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -104,6 +105,9 @@ public final class CronStateMachine implements StateMachine, CronView {
    */
   public static final int MAX_LEDGER_CHANGES_KEPT = 100_000;
 
+  /** How many job changes {@link #jobsChangedAfter} can look back over. */
+  public static final int MAX_JOB_CHANGES_KEPT = 65_536;
+
   /**
    * The snapshot image format this code writes: a {@link RecordKind#CRON_SNAPSHOT} frame holding
    * job specs of {@link CronCodec#FORMAT_VERSION} and ledger records with their {@link RunDetail}.
@@ -132,6 +136,9 @@ public final class CronStateMachine implements StateMachine, CronView {
   private final TreeSet<Cursor> cursors = new TreeSet<>();
 
   private final TreeMap<RunId, Run> open = new TreeMap<>();
+
+  /** {@link #open} by hash, for the lookups by run id (kept with it; not in snapshots). */
+  private final java.util.HashMap<RunId, Run> openById = new java.util.HashMap<>();
 
   /**
    * The open runs in status {@code DUE}, by run id: the index {@link #runsDue()} answers from, so
@@ -212,6 +219,18 @@ public final class CronStateMachine implements StateMachine, CronView {
   private final ArrayDeque<TailEntry> ledgerTail = new ArrayDeque<>();
 
   private long ledgerRevision;
+
+  /**
+   * The names of the latest {@link #MAX_JOB_CHANGES_KEPT} jobs changed, oldest first (the newest at
+   * revision {@link #changeRevision}), so that the leader reads what an applied batch changed
+   * instead of walking every run it tracks. Local to this replica like {@link #ledgerTail}.
+   */
+  private final ArrayDeque<String> changedJobs = new ArrayDeque<>();
+
+  private long changeRevision;
+
+  /** The job last noted changed by the command being applied. */
+  private String lastChanged;
 
   /** A state machine with the default limits ({@link CronLimits#DEFAULT}). */
   public CronStateMachine() {
@@ -311,7 +330,9 @@ public final class CronStateMachine implements StateMachine, CronView {
   /** Applies one decoded command chosen in {@code slot}; slots never decrease. */
   public CommandResult apply(long slot, CronCommand command) {
     beginSlot(slot);
+    lastChanged = null;
     advance(command.stampedAt());
+    changed(jobNamed(command));
     return switch (command) {
       case CronCommand.PutJob put -> onPutJob(put);
       case CronCommand.DeleteJob delete -> onDeleteJob(delete);
@@ -326,6 +347,41 @@ public final class CronStateMachine implements StateMachine, CronView {
       case CronCommand.RecordTestimony testimony -> onRecordTestimony(testimony);
       case CronCommand.Tick tick -> CommandResult.applied(0);
     };
+  }
+
+  /** The job a command is about ({@code null} for a {@code Tick}). */
+  private static String jobNamed(CronCommand command) {
+    return switch (command) {
+      case CronCommand.PutJob put -> put.spec().name();
+      case CronCommand.DeleteJob delete -> delete.name();
+      case CronCommand.PauseJob pause -> pause.name();
+      case CronCommand.ResumeJob resume -> resume.name();
+      case CronCommand.TriggerJob trigger -> trigger.name();
+      case CronCommand.RunIntent intent -> intent.runId().job();
+      case CronCommand.RunStarted started -> started.runId().job();
+      case CronCommand.RunFinished finished -> finished.runId().job();
+      case CronCommand.RecordSkip skip -> skip.runId().job();
+      case CronCommand.RecordLost lost -> lost.runId().job();
+      case CronCommand.RecordTestimony testimony -> testimony.runId().job();
+      case CronCommand.Tick tick -> null;
+    };
+  }
+
+  /**
+   * Notes that {@code job}'s definition, schedule position, open runs or ledger may have changed
+   * (see {@link #jobsChangedAfter}); a repeat of the name just noted, within one command and with
+   * no reader asking in between, is not noted twice.
+   */
+  private void changed(String job) {
+    if (job == null || job.equals(lastChanged)) {
+      return;
+    }
+    lastChanged = job;
+    changedJobs.addLast(job);
+    changeRevision++;
+    if (changedJobs.size() > MAX_JOB_CHANGES_KEPT) {
+      changedJobs.pollFirst();
+    }
   }
 
   private void beginSlot(long slot) {
@@ -394,7 +450,8 @@ public final class CronStateMachine implements StateMachine, CronView {
       job.cursor = nextAfter(job, clock);
       // A run id names one run: an instant still open from an earlier incarnation of this name
       // (deleted while its launch was held for the instant) is not this job's to run.
-      while (job.cursor != null && open.containsKey(RunId.of(spec.name(), job.cursor.instant()))) {
+      while (job.cursor != null
+          && openById.containsKey(RunId.of(spec.name(), job.cursor.instant()))) {
         job.cursor = nextAfter(job, job.cursor.instant());
       }
       job.catchUpBudget = spec.misfire().maxCount();
@@ -530,7 +587,7 @@ public final class CronStateMachine implements StateMachine, CronView {
       return conflict;
     }
     for (RunId id : List.copyOf(job.openRuns)) {
-      Run run = open.get(id);
+      Run run = openById.get(id);
       if (run.launched()) {
         // The agent may still run it: keep the run for reconciliation and fencing, ask to cancel.
         requestCancel(run);
@@ -572,7 +629,7 @@ public final class CronStateMachine implements StateMachine, CronView {
    */
   private void stopNewRunsOfPausedJob(JobState job) {
     for (RunId id : List.copyOf(job.openRuns)) {
-      Run run = open.get(id);
+      Run run = openById.get(id);
       if (run.status() == RunStatus.DUE && !run.id().manual()) {
         end(run, Outcome.skipped(SkipReason.PAUSED));
       } else if (run.status() == RunStatus.RETRY_WAIT) {
@@ -587,7 +644,7 @@ public final class CronStateMachine implements StateMachine, CronView {
       return CommandResult.notFound(trigger.name());
     }
     RunId id = trigger.runId();
-    if (open.containsKey(id) || ledgerRecordOf(job, id) != null) {
+    if (openById.containsKey(id) || ledgerRecordOf(job, id) != null) {
       return CommandResult.duplicate("run " + id + " was already triggered");
     }
     // A manual run obeys the concurrency policy (peers' manual runs bypassing forbid is a known
@@ -601,7 +658,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     if (intent.agentId().isEmpty()) {
       return CommandResult.invalid(List.of(new FieldError("agentId", "must not be empty")));
     }
-    Run run = open.get(intent.runId());
+    Run run = openById.get(intent.runId());
     if (run == null && intent.attempt() == 1) {
       run = openAhead(intent.runId());
     }
@@ -710,7 +767,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   /** Another run of the job launched, running or waiting to retry, or {@code null}. */
   private Run otherRunInProgress(JobState job, RunId id) {
     for (RunId other : job.openRuns) {
-      Run run = open.get(other);
+      Run run = openById.get(other);
       if (!other.equals(id) && run.status() != RunStatus.DUE) {
         return run;
       }
@@ -728,7 +785,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   private CommandResult onRunStarted(CronCommand.RunStarted started) {
-    Run run = open.get(started.runId());
+    Run run = openById.get(started.runId());
     if (run == null) {
       return CommandResult.duplicate(
           "run " + started.runId() + " is not open; start report ignored");
@@ -769,7 +826,7 @@ public final class CronStateMachine implements StateMachine, CronView {
                   "outcome",
                   "an agent reports SUCCEEDED, FAILED or TIMED_OUT, got " + finished.outcome())));
     }
-    Run run = open.get(finished.runId());
+    Run run = openById.get(finished.runId());
     if (run == null) {
       return CommandResult.duplicate(
           "run " + finished.runId() + " is not open; finish report ignored");
@@ -799,7 +856,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   private CommandResult onRecordSkip(CronCommand.RecordSkip skip) {
-    Run run = open.get(skip.runId());
+    Run run = openById.get(skip.runId());
     if (run == null) {
       return noOpenRun(skip.runId());
     }
@@ -816,7 +873,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   private CommandResult onRecordLost(CronCommand.RecordLost lost) {
-    Run run = open.get(lost.runId());
+    Run run = openById.get(lost.runId());
     if (run == null) {
       return CommandResult.duplicate("run " + lost.runId() + " is not open");
     }
@@ -899,7 +956,7 @@ public final class CronStateMachine implements StateMachine, CronView {
             instanceof Eligibility.Launch)
         // One run per run id: an instant already run and recorded (opened ahead under the job's
         // earlier timing, then ended, e.g. LOST) that the new timing comes round to again.
-        || open.containsKey(id)
+        || openById.containsKey(id)
         || ledgerRecordOf(job, id) != null) {
       return null;
     }
@@ -909,7 +966,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     job.catchUpBudget = job.spec.misfire().maxCount();
     indexCursor(job);
     startOrSkip(job, id, false, false);
-    return open.get(id);
+    return openById.get(id);
   }
 
   /**
@@ -1024,7 +1081,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     for (NextFire fire : reached) {
       Instant instant = fire.instant();
       RunId id = RunId.of(job.name(), instant);
-      if (open.containsKey(id)
+      if (openById.containsKey(id)
           || job.lastAccounted != null
               && !instant.isAfter(job.lastAccounted)
               && ledgerRecordOf(job, id) != null) {
@@ -1084,7 +1141,7 @@ public final class CronStateMachine implements StateMachine, CronView {
    */
   private void expireMissedDueRuns(JobState job) {
     for (RunId id : List.copyOf(job.openRuns)) {
-      Run run = open.get(id);
+      Run run = openById.get(id);
       if (run == null
           || run.status() != RunStatus.DUE
           || id.manual()
@@ -1127,7 +1184,7 @@ public final class CronStateMachine implements StateMachine, CronView {
 
   private void supersedeOpenRuns(JobState job) {
     for (RunId id : List.copyOf(job.openRuns)) {
-      Run run = open.get(id);
+      Run run = openById.get(id);
       switch (run.status()) {
         case DUE -> end(run, Outcome.skipped(SkipReason.OVERLAP));
         case LAUNCHED, RUNNING -> requestCancel(run);
@@ -1240,6 +1297,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   private void noteLedgerChange(JobState job, LedgerRecord record) {
+    changed(job.name());
     ledgerTail.addLast(new TailEntry(++ledgerRevision, job.name(), record.sequence()));
     if (ledgerTail.size() > MAX_LEDGER_CHANGES_KEPT) {
       ledgerTail.pollFirst();
@@ -1293,6 +1351,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   private void indexCursor(JobState job) {
+    changed(job.name());
     if (job.cursor != null) {
       cursors.add(cursorKey(job));
     }
@@ -1322,7 +1381,9 @@ public final class CronStateMachine implements StateMachine, CronView {
 
   /** Puts {@code run} in {@link #open}, replacing the run of its id, and keeps the indexes. */
   private void putOpen(Run run) {
+    changed(run.id().job());
     Run replaced = open.put(run.id(), run);
+    openById.put(run.id(), run);
     if (replaced != null) {
       unindexRun(replaced);
     }
@@ -1331,7 +1392,9 @@ public final class CronStateMachine implements StateMachine, CronView {
 
   /** Removes the open run of {@code id}, if any, and keeps the indexes; returns it. */
   private Run removeOpen(RunId id) {
+    changed(id.job());
     Run removed = open.remove(id);
+    openById.remove(id);
     if (removed != null) {
       unindexRun(removed);
     }
@@ -1380,6 +1443,29 @@ public final class CronStateMachine implements StateMachine, CronView {
   @Override
   public long ledgerRevision() {
     return ledgerRevision;
+  }
+
+  @Override
+  public long changeRevision() {
+    lastChanged = null; // a reader has seen the newest name: a repeat of it is a new change
+    return changeRevision;
+  }
+
+  @Override
+  public Optional<SortedSet<String>> jobsChangedAfter(long revision) {
+    if (revision < 0 || revision > changeRevision) {
+      return Optional.empty();
+    }
+    long kept = changedJobs.size();
+    if (changeRevision - revision > kept) {
+      return Optional.empty();
+    }
+    SortedSet<String> names = new TreeSet<>();
+    Iterator<String> newestFirst = changedJobs.descendingIterator();
+    for (long i = revision; i < changeRevision; i++) {
+      names.add(newestFirst.next());
+    }
+    return Optional.of(names);
   }
 
   @Override
@@ -1535,7 +1621,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     }
     List<Run> runs = new ArrayList<>(job.openRuns.size());
     for (RunId id : job.openRuns) {
-      runs.add(open.get(id));
+      runs.add(openById.get(id));
     }
     return runs;
   }
@@ -1547,7 +1633,7 @@ public final class CronStateMachine implements StateMachine, CronView {
 
   @Override
   public Optional<Run> run(RunId runId) {
-    return Optional.ofNullable(open.get(runId));
+    return Optional.ofNullable(openById.get(runId));
   }
 
   @Override
@@ -1565,7 +1651,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   public List<Run> runsDue() {
     List<Run> runs = new ArrayList<>(dueRuns.size());
     for (RunId id : dueRuns) {
-      runs.add(open.get(id));
+      runs.add(openById.get(id));
     }
     return runs;
   }
@@ -1744,8 +1830,11 @@ public final class CronStateMachine implements StateMachine, CronView {
     ledgerTail.clear();
     // Every watch must read the restored ledger whole: no revision before this one is answerable.
     ledgerRevision++;
+    changedJobs.clear();
+    changeRevision++;
     cursors.clear();
     open.clear();
+    openById.clear();
     dueRuns.clear();
     runsInProgress = 0;
     ledgerOrder.clear();

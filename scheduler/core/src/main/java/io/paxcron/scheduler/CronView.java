@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedSet;
 
 /**
  * Read-only queries over the applied cron state, for the API and the leader's {@link Dispatcher}.
@@ -56,6 +57,21 @@ public interface CronView {
    *     a restore or another replica counts differently)
    */
   record LedgerChange(long revision, LedgerRecord record) {}
+
+  /**
+   * How many changes to jobs this replica has applied (a local count: a restore or another replica
+   * counts differently). With {@link #jobsChangedAfter}, what the leader's dispatcher reads after
+   * each applied batch.
+   */
+  long changeRevision();
+
+  /**
+   * The names of the jobs whose definition, schedule position, open runs or ledger changed after
+   * {@code revision} (a value {@link #changeRevision} returned): the only jobs whose runs an
+   * applied batch can have moved. Empty when those changes are no longer held (after a restore, or
+   * more changes than are kept): the caller then looks at everything it holds.
+   */
+  Optional<SortedSet<String>> jobsChangedAfter(long revision);
 
   /** The revision of the newest ledger change applied on this replica (0 before any). */
   long ledgerRevision();

@@ -14,7 +14,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.random.RandomGenerator;
 
 /**
@@ -92,10 +95,10 @@ public final class Dispatcher {
   private record Held(CronView.ScheduledInstant reached, Instant until) {}
 
   /**
-   * The earliest scheduled instant not handled yet, as of the last tick or applied batch (for
-   * {@link #nextWakeup}); {@code null} when there is none.
+   * The state's {@link CronView#changeRevision} when this dispatcher last read it: {@link
+   * #onApplied} looks only at the jobs changed since.
    */
-  private Instant earliestUnhandled;
+  private long seenRevision;
 
   /**
    * Commands proposed and not yet seen applied, by run: at most one per run, forgotten after {@link
@@ -132,6 +135,9 @@ public final class Dispatcher {
     final RunId runId;
     final int attempt;
 
+    /** The agent the attempt's intent named. */
+    final String agent;
+
     /** Whether this leader may send the launch: its own intent, or reconciliation cleared it. */
     boolean mayLaunch;
 
@@ -144,9 +150,10 @@ public final class Dispatcher {
     Instant launchSentAt;
     Instant getRunSentAt;
 
-    Tracked(RunId runId, int attempt, boolean mayLaunch, boolean cancelHandled) {
-      this.runId = runId;
-      this.attempt = attempt;
+    Tracked(Run run, boolean mayLaunch, boolean cancelHandled) {
+      this.runId = run.id();
+      this.attempt = run.attempt();
+      this.agent = run.agentId();
       this.mayLaunch = mayLaunch;
       this.cancelHandled = cancelHandled;
     }
@@ -190,7 +197,7 @@ public final class Dispatcher {
     ballot = newBallot;
     unregisteredAgentsReachableUntil = now.plus(config.unregisteredAgentLease());
     trackOpenRuns();
-    earliestUnhandled = earliestUnhandledInstant();
+    seenRevision = view.changeRevision();
     return onTick(now, leaseValid);
   }
 
@@ -204,7 +211,7 @@ public final class Dispatcher {
     deposed = false;
     handledInstants.clear();
     waitingForInstant.clear();
-    earliestUnhandled = null;
+    seenRevision = 0;
     proposed.clear();
     retryAt.clear();
     launched.clear();
@@ -226,9 +233,7 @@ public final class Dispatcher {
         case RETRY_WAIT -> retryAt.put(run.id(), new RetryWait(run.attempt(), withJitter(run)));
         case LAUNCHED, RUNNING ->
             launched.put(
-                run.id(),
-                new Tracked(
-                    run.id(), run.attempt(), run.ballot().equals(ballot), run.cancelRequested()));
+                run.id(), new Tracked(run, run.ballot().equals(ballot), run.cancelRequested()));
       }
     }
   }
@@ -244,9 +249,10 @@ public final class Dispatcher {
    * for this leader: its intents now applied are launched (protocol step 2: an intent of an earlier
    * ballot is reconciled with its agent first), cancels the state machine asked for are sent, runs
    * that failed an attempt wait for their retry, runs that ended are forgotten, and the instants it
-   * handled whose job moved on are forgotten. The work is O(in-flight proposals + tracked runs +
-   * handled instants). Must be called after every batch applied while leading; calling it when
-   * nothing changed is harmless.
+   * handled whose job moved on are forgotten. Only the jobs the state says changed since the last
+   * call are looked at ({@link CronView#jobsChangedAfter}), so the work is proportional to the
+   * batch, not to the runs tracked. Must be called after every batch applied while leading; calling
+   * it when nothing changed is harmless.
    */
   public List<DispatchEffect> onApplied(Instant now, boolean leaseValid) {
     if (ballot == null) {
@@ -254,42 +260,88 @@ public final class Dispatcher {
     }
     List<DispatchEffect> effects = new ArrayList<>();
     boolean active = active(leaseValid);
-    forgetMovedInstants();
-    readOwnProposals(now, active, effects);
-    readTrackedRuns(now, active, effects);
-    if (launched.size() + retryAt.size() != view.inProgressRunCount()) {
-      trackUntrackedRuns(now, active, effects);
+    Collection<String> changed =
+        view.jobsChangedAfter(seenRevision)
+            .<Collection<String>>map(jobs -> jobs)
+            .orElseGet(this::everyJobHeld);
+    seenRevision = view.changeRevision();
+    Map<RunId, Run> chosen = new TreeMap<>();
+    List<Run> retrying = new ArrayList<>();
+    for (String job : changed) {
+      readJob(job, active, effects, chosen, retrying);
     }
-    earliestUnhandled = earliestUnhandledInstant();
+    hold(chosen, retrying, now, active, effects);
+    if (launched.size() + retryAt.size() != view.inProgressRunCount()) {
+      // A run in progress that no changed job names: a launched run of a job deleted since (its
+      // runs are no longer the job's). Rare; found among every open run.
+      chosen.clear();
+      retrying.clear();
+      for (Run run : view.openRuns()) {
+        noteOpenRun(run, chosen, retrying);
+      }
+      hold(chosen, retrying, now, active, effects);
+    }
     return active ? effects : List.of();
   }
 
-  /**
-   * Forgets the handled instants (and held ones) of jobs that moved on: deleted, put again, or
-   * whose next instant is another one, which is then handled afresh.
-   */
-  private void forgetMovedInstants() {
-    for (Iterator<Map.Entry<String, Handled>> it = handledInstants.entrySet().iterator();
-        it.hasNext(); ) {
-      Map.Entry<String, Handled> entry = it.next();
-      Optional<JobView> job = view.job(entry.getKey());
-      Handled handled = entry.getValue();
-      if (job.isEmpty()
-          || job.get().version() != handled.version()
-          || !handled.instant().equals(job.get().nextDue())) {
-        it.remove();
-        waitingForInstant.remove(entry.getKey());
-      }
+  private void hold(
+      Map<RunId, Run> chosen,
+      List<Run> retrying,
+      Instant now,
+      boolean active,
+      List<DispatchEffect> effects) {
+    for (Run run : retrying) {
+      retryAt.put(run.id(), new RetryWait(run.attempt(), withJitter(run)));
+    }
+    for (Run run : chosen.values()) {
+      onLaunchChosen(run, now, active, effects);
     }
   }
 
+  /** Every job this leader holds something of, or has an open run: when the change feed is gone. */
+  private SortedSet<String> everyJobHeld() {
+    SortedSet<String> jobs = new TreeSet<>(handledInstants.keySet());
+    for (RunId id : proposed.keySet()) {
+      jobs.add(id.job());
+    }
+    for (RunId id : launched.keySet()) {
+      jobs.add(id.job());
+    }
+    for (RunId id : retryAt.keySet()) {
+      jobs.add(id.job());
+    }
+    for (Run run : view.openRuns()) {
+      jobs.add(run.id().job());
+    }
+    return jobs;
+  }
+
   /**
-   * Looks up each in-flight proposal's run: an intent applied (a launched attempt this leader does
-   * not track yet) is launched; a run that ended is no longer proposed about.
+   * What a batch changed about one job, for this leader: its handled instant is forgotten once the
+   * job moved on (deleted, put again, or its next instant is another one, then handled afresh);
+   * proposals whose run ended or was chosen are forgotten; tracked runs that ended are forgotten
+   * and cancels the state machine asked for are sent; its open runs launched at an attempt this
+   * leader does not track are {@code chosen}, and those waiting to retry at an attempt it does not
+   * hold are {@code retrying}.
    */
-  private void readOwnProposals(Instant now, boolean active, List<DispatchEffect> effects) {
-    List<Run> chosen = new ArrayList<>();
-    for (Iterator<Map.Entry<RunId, Proposal>> it = proposed.entrySet().iterator(); it.hasNext(); ) {
+  private void readJob(
+      String job,
+      boolean active,
+      List<DispatchEffect> effects,
+      Map<RunId, Run> chosen,
+      List<Run> retrying) {
+    Handled handled = handledInstants.get(job);
+    if (handled != null) {
+      Optional<JobView> current = view.job(job);
+      if (current.isEmpty()
+          || current.get().version() != handled.version()
+          || !handled.instant().equals(current.get().nextDue())) {
+        handledInstants.remove(job);
+        waitingForInstant.remove(job);
+      }
+    }
+    for (Iterator<Map.Entry<RunId, Proposal>> it = runsOf(proposed, job).entrySet().iterator();
+        it.hasNext(); ) {
       Map.Entry<RunId, Proposal> entry = it.next();
       RunId id = entry.getKey();
       Optional<Run> run = view.run(id);
@@ -301,12 +353,47 @@ public final class Dispatcher {
         }
       } else if (run.get().launched() && isUntrackedAttempt(run.get())) {
         it.remove();
-        chosen.add(run.get());
       }
     }
-    for (Run run : chosen) {
-      onLaunchChosen(run, now, active, effects);
+    for (Iterator<Tracked> it = runsOf(launched, job).values().iterator(); it.hasNext(); ) {
+      Tracked tracked = it.next();
+      Optional<Run> current = view.run(tracked.runId);
+      if (current.isEmpty() || !current.get().launched()) {
+        it.remove();
+        pendingCancels.remove(tracked.runId);
+      } else if (current.get().attempt() == tracked.attempt) {
+        cancelIfRequested(tracked, current.get(), active, effects);
+      }
     }
+    for (Iterator<RunId> it = runsOf(retryAt, job).keySet().iterator(); it.hasNext(); ) {
+      Optional<Run> current = view.run(it.next());
+      if (current.isEmpty() || current.get().status() == RunStatus.DUE) {
+        it.remove();
+      }
+    }
+    for (Run run : view.openRuns(job)) {
+      noteOpenRun(run, chosen, retrying);
+    }
+  }
+
+  /** An open run launched at an attempt not tracked is chosen; one waiting to retry is held. */
+  private void noteOpenRun(Run run, Map<RunId, Run> chosen, List<Run> retrying) {
+    if (run.launched()) {
+      if (isUntrackedAttempt(run)) {
+        chosen.put(run.id(), run);
+      }
+    } else if (run.status() == RunStatus.RETRY_WAIT) {
+      RetryWait waiting = retryAt.get(run.id());
+      if (waiting == null || waiting.attempt() != run.attempt()) {
+        retrying.add(run);
+      }
+    }
+  }
+
+  /** The entries of {@code map} about runs of {@code job} (a view: removing from it removes). */
+  private static <V> SortedMap<RunId, V> runsOf(TreeMap<RunId, V> map, String job) {
+    return map.subMap(
+        new RunId(job, Instant.MIN, false), true, new RunId(job, Instant.MAX, true), true);
   }
 
   private boolean isNextInstantOfItsJob(RunId id) {
@@ -319,76 +406,13 @@ public final class Dispatcher {
   }
 
   /**
-   * Walks the runs this leader tracks: a run ended is forgotten, a failed attempt waits for its
-   * retry, a new attempt (an intent this leader did not propose) is tracked, a cancel the state
-   * machine asked for is sent (or queued while the lease is not valid).
-   */
-  private void readTrackedRuns(Instant now, boolean active, List<DispatchEffect> effects) {
-    List<Run> chosen = new ArrayList<>();
-    List<Run> retrying = new ArrayList<>();
-    for (Iterator<Tracked> it = launched.values().iterator(); it.hasNext(); ) {
-      Tracked tracked = it.next();
-      Optional<Run> current = view.run(tracked.runId);
-      if (current.isEmpty()) {
-        it.remove();
-        pendingCancels.remove(tracked.runId);
-        continue;
-      }
-      Run run = current.get();
-      if (!run.launched()) {
-        it.remove();
-        pendingCancels.remove(tracked.runId);
-        if (run.status() == RunStatus.RETRY_WAIT) {
-          retrying.add(run);
-        }
-      } else if (run.attempt() != tracked.attempt) {
-        chosen.add(run);
-      } else {
-        cancelIfRequested(tracked, run, active, effects);
-      }
-    }
-    for (Iterator<Map.Entry<RunId, RetryWait>> it = retryAt.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<RunId, RetryWait> entry = it.next();
-      Optional<Run> current = view.run(entry.getKey());
-      if (current.isEmpty() || current.get().status() == RunStatus.DUE) {
-        it.remove();
-      } else if (current.get().launched()) {
-        chosen.add(current.get());
-      } else if (current.get().attempt() != entry.getValue().attempt()) {
-        retrying.add(current.get());
-      }
-    }
-    for (Run run : retrying) {
-      retryAt.put(run.id(), new RetryWait(run.attempt(), withJitter(run)));
-    }
-    for (Run run : chosen) {
-      onLaunchChosen(run, now, active, effects);
-    }
-  }
-
-  /**
-   * The runs in progress outnumber the runs tracked: an intent this leader did not propose (an
-   * earlier ballot's, applied after this leader started, or its own proposal forgotten before it
-   * applied) launched a run. Finds it among the open runs.
-   */
-  private void trackUntrackedRuns(Instant now, boolean active, List<DispatchEffect> effects) {
-    for (Run run : view.openRuns()) {
-      if (run.launched() && !launched.containsKey(run.id())) {
-        onLaunchChosen(run, now, active, effects);
-      } else if (run.status() == RunStatus.RETRY_WAIT && !retryAt.containsKey(run.id())) {
-        retryAt.put(run.id(), new RetryWait(run.attempt(), withJitter(run)));
-      }
-    }
-  }
-
-  /**
    * An intent is applied: step 2 may follow only an intent carrying this leader's ballot; an
    * earlier leader's intent applied late is reconciled with the agent first.
    */
   private void onLaunchChosen(Run run, Instant now, boolean active, List<DispatchEffect> effects) {
     proposed.remove(run.id());
     retryAt.remove(run.id());
-    Tracked tracked = new Tracked(run.id(), run.attempt(), run.ballot().equals(ballot), false);
+    Tracked tracked = new Tracked(run, run.ballot().equals(ballot), false);
     launched.put(run.id(), tracked);
     if (active && tracked.mayLaunch) {
       launch(run, now, effects);
@@ -597,7 +621,6 @@ public final class Dispatcher {
     }
     pendingCancels.clear();
 
-    forgetMovedInstants();
     List<CronView.ScheduledInstant> reachedInstants = new ArrayList<>();
     for (Iterator<Held> it = waitingForInstant.values().iterator(); it.hasNext(); ) {
       Held held = it.next();
@@ -717,6 +740,7 @@ public final class Dispatcher {
       }
     }
 
+    int questions = 0;
     for (Iterator<Tracked> it = launched.values().iterator(); it.hasNext(); ) {
       Tracked tracked = it.next();
       Optional<Run> current = view.run(tracked.runId);
@@ -739,8 +763,10 @@ public final class Dispatcher {
         continue;
       }
       if (!tracked.mayLaunch) {
-        if (tracked.getRunSentAt == null
-            || elapsed(tracked.getRunSentAt, now, config.getRunRetryAfter())) {
+        if (questions < config.maxQuestionsPerTick()
+            && (tracked.getRunSentAt == null
+                || elapsed(tracked.getRunSentAt, now, config.getRunRetryAfter()))) {
+          questions++;
           effects.add(new DispatchEffect.GetRun(run.agentId(), run.id(), run.attempt(), ballot));
           tracked.getRunSentAt = now;
         }
@@ -762,7 +788,6 @@ public final class Dispatcher {
     List<DispatchEffect> ordered = new ArrayList<>();
     propose(commands, ordered);
     ordered.addAll(effects);
-    earliestUnhandled = earliestUnhandledInstant();
     return ordered;
   }
 
@@ -876,7 +901,7 @@ public final class Dispatcher {
   private Map<String, Integer> currentLoad() {
     Map<String, Integer> load = new HashMap<>();
     for (Tracked tracked : launched.values()) {
-      view.run(tracked.runId).ifPresent(run -> load.merge(run.agentId(), 1, Integer::sum));
+      load.merge(tracked.agent, 1, Integer::sum);
     }
     return load;
   }
@@ -923,6 +948,7 @@ public final class Dispatcher {
   /** The earliest instant at which {@link #onTick} has scheduled work, for the driver's timer. */
   public Instant nextWakeup(Instant now) {
     Instant wakeup = lastTickProposed == null ? now : lastTickProposed.plus(config.tickInterval());
+    Instant earliestUnhandled = earliestUnhandledInstant();
     if (earliestUnhandled != null
         && earliestUnhandled.minus(config.launchAhead()).isBefore(wakeup)) {
       wakeup = earliestUnhandled.minus(config.launchAhead());

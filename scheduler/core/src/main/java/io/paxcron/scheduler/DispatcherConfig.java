@@ -17,6 +17,9 @@ import java.util.Objects;
  *     again
  * @param maxDuePerTick most due instants turned into proposals per tick
  * @param maxCommandsPerProposal most commands in one {@link DispatchEffect.Propose}
+ * @param maxQuestionsPerTick most reconciliation questions ({@link DispatchEffect.GetRun}) sent per
+ *     tick: a new leader inheriting thousands of launched runs asks about them over several ticks,
+ *     so that neither its loop nor the agents' answers arrive as one long burst
  * @param unregisteredAgentLease how long after it starts leading the dispatcher counts an agent
  *     reachable that inherited runs name but that has not registered with it yet. Agents
  *     re-register within a heartbeat interval or two; the wait must be at least the leader's agent
@@ -40,6 +43,7 @@ public record DispatcherConfig(
     Duration getRunRetryAfter,
     int maxDuePerTick,
     int maxCommandsPerProposal,
+    int maxQuestionsPerTick,
     Duration unregisteredAgentLease,
     Duration launchAhead) {
 
@@ -52,6 +56,7 @@ public record DispatcherConfig(
           Duration.ofSeconds(2),
           100_000,
           16_384,
+          500,
           AgentRegistryConfig.DEFAULT.leaderLease(),
           Duration.ofMillis(1_500));
 
@@ -72,6 +77,10 @@ public record DispatcherConfig(
     }
     if (maxDuePerTick < 1 || maxDuePerTick > 1_000_000) {
       throw new IllegalArgumentException("maxDuePerTick must be 1..1000000, got " + maxDuePerTick);
+    }
+    if (maxQuestionsPerTick < 1 || maxQuestionsPerTick > 1_000_000) {
+      throw new IllegalArgumentException(
+          "maxQuestionsPerTick must be 1..1000000, got " + maxQuestionsPerTick);
     }
     if (maxCommandsPerProposal < 1 || maxCommandsPerProposal > 1_000_000) {
       throw new IllegalArgumentException(

@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedSet;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -296,6 +297,7 @@ final class DispatcherTest {
     final CronStateMachine machine;
     int jobWalks;
     int openRunWalks;
+    int runLookups;
 
     CountingView(CronStateMachine machine) {
       this.machine = machine;
@@ -350,7 +352,18 @@ final class DispatcherTest {
 
     @Override
     public Optional<Run> run(RunId runId) {
+      runLookups++;
       return machine.run(runId);
+    }
+
+    @Override
+    public long changeRevision() {
+      return machine.changeRevision();
+    }
+
+    @Override
+    public Optional<SortedSet<String>> jobsChangedAfter(long revision) {
+      return machine.jobsChangedAfter(revision);
     }
 
     @Override
@@ -412,6 +425,41 @@ final class DispatcherTest {
     assertEquals(300, launched, "100 jobs every 10 s for 30 s: " + launched);
     assertEquals(0, view.jobWalks, "no job walk, at the start or after");
     assertEquals(1, view.openRunWalks, "every later read is of what it tracks");
+  }
+
+  @Test
+  void aBatchAboutOneRunIsReadWithoutLookingAtEveryRunTracked() {
+    int jobs = 1_000;
+    for (int i = 0; i < jobs; i++) {
+      fixture.put(job("job-" + i, "@every 10s").build(), at(0));
+    }
+    CountingView view = new CountingView(fixture.machine);
+    Dispatcher counted =
+        new Dispatcher(
+            view, DispatcherConfig.DEFAULT, new SplittableRandom(Seeds.seed("lookups", 5)));
+    counted.onAgents(List.of(new AgentInfo("agent-1", Map.of(), 4096, at(1000))));
+    List<DispatchEffect> effects = counted.onLeadership(at(0), true, NEW);
+    List<DispatchEffect.Launch> launched = new ArrayList<>();
+    for (int millis = 0; millis <= 9_000; millis += 100) {
+      Instant now = at(0).plusMillis(millis);
+      for (CronCommand command : proposals(effects)) {
+        fixture.apply(command);
+      }
+      launched.addAll(launches(counted.onApplied(now, true)));
+      effects = counted.onTick(now, true);
+    }
+    assertEquals(jobs, launched.size(), "every job's first run launched ahead of its instant");
+
+    DispatchEffect.Launch one = launched.get(jobs / 2);
+    view.runLookups = 0;
+    fixture.apply(new CronCommand.RunStarted(one.runId(), one.attempt(), "agent-1", at(10)));
+    assertEquals(List.of(), counted.onApplied(at(10), true));
+    assertTrue(
+        view.runLookups <= 5,
+        "one run started: its own job is read, not the "
+            + jobs
+            + " runs tracked; lookups: "
+            + view.runLookups);
   }
 
   @Test
@@ -489,6 +537,7 @@ final class DispatcherTest {
                 Duration.ofSeconds(2),
                 100_000,
                 16_384,
+                500,
                 Duration.ofSeconds(6),
                 Duration.ZERO),
             new SplittableRandom(1));
@@ -509,6 +558,33 @@ final class DispatcherTest {
         5,
         only(CronCommand.RunIntent.class, proposals(limited.onTick(at(97).plusMillis(520), true)))
             .size());
+  }
+
+  @Test
+  void aNewLeaderAsksAboutThousandsOfInheritedLaunchesOverSeveralTicks() {
+    int runs = 1_200;
+    for (int i = 0; i < runs; i++) {
+      fixture.put(job("job-" + i, "@every 1h").build(), at(0));
+    }
+    for (int i = 0; i < runs; i++) {
+      fixture.intent("job-" + i, at(3600), 1, "agent-1", at(3600));
+    }
+    agents(at(9999), "agent-1");
+    int perTick = DispatcherConfig.DEFAULT.maxQuestionsPerTick();
+    HashSet<RunId> asked = new HashSet<>();
+    List<DispatchEffect.GetRun> first =
+        only(DispatchEffect.GetRun.class, dispatcher.onLeadership(at(3601), true, NEW));
+    assertEquals(perTick, first.size(), "the first tick asks " + perTick);
+    first.forEach(question -> asked.add(question.runId()));
+    for (int tick = 1; tick <= 2; tick++) {
+      List<DispatchEffect.GetRun> more =
+          only(
+              DispatchEffect.GetRun.class,
+              dispatcher.onTick(at(3601).plusMillis(100L * tick), true));
+      assertTrue(more.size() <= perTick, "at most " + perTick + " per tick: " + more.size());
+      more.forEach(question -> asked.add(question.runId()));
+    }
+    assertEquals(runs, asked.size(), "every inherited launch asked about within three ticks");
   }
 
   @Test
