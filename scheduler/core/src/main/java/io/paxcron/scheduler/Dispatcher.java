@@ -122,6 +122,9 @@ public final class Dispatcher {
   private final TreeMap<String, AgentInfo> agents = new TreeMap<>();
   private Instant lastTickProposed;
 
+  /** When {@link #checkTrackedRuns} last ran. */
+  private Instant lastTrackedCheck;
+
   /**
    * Until then, an agent that inherited runs name but that has not registered counts as reachable.
    */
@@ -180,9 +183,13 @@ public final class Dispatcher {
 
   /** Replaces the agent directory (registrations and heartbeats, as the driver sees them). */
   public void onAgents(Collection<AgentInfo> directory) {
+    Set<String> before = Set.copyOf(agents.keySet());
     agents.clear();
     for (AgentInfo agent : directory) {
       agents.put(agent.agentId(), agent);
+    }
+    if (!agents.keySet().equals(before)) {
+      lastTrackedCheck = null; // an agent came or went: look at its runs on the next tick
     }
   }
 
@@ -217,6 +224,7 @@ public final class Dispatcher {
     launched.clear();
     pendingCancels.clear();
     lastTickProposed = null;
+    lastTrackedCheck = null;
     unregisteredAgentsReachableUntil = null;
     catchUpTokens = 0;
     tokensAt = null;
@@ -566,7 +574,7 @@ public final class Dispatcher {
       String agent =
           job.isEmpty()
               ? null
-              : chooseAgent(job.get().spec(), never.runId(), never.agentId(), now, currentLoad());
+              : chooseAgent(job.get().spec(), never.runId(), never.agentId(), now, new AgentLoad());
       if (agent != null) {
         commands.add(
             new CronCommand.RunIntent(never.runId(), never.attempt() + 1, agent, ballot, now));
@@ -613,7 +621,7 @@ public final class Dispatcher {
                     .minus(config.proposalRetryAfter())
                     .isNegative());
     refillCatchUpTokens(now);
-    Map<String, Integer> load = currentLoad();
+    AgentLoad load = new AgentLoad();
     boolean needTick = false;
 
     for (Run run : pendingCancels.values()) {
@@ -740,8 +748,56 @@ public final class Dispatcher {
       }
     }
 
+    if (trackedRunsCheckDue(now)) {
+      lastTrackedCheck = now;
+      checkTrackedRuns(now, load, commands, effects);
+    }
+
+    if (needTick
+        || lastTickProposed == null
+        || elapsed(lastTickProposed, now, config.tickInterval())) {
+      commands.add(0, new CronCommand.Tick(now));
+      lastTickProposed = now;
+    }
+    List<DispatchEffect> ordered = new ArrayList<>();
+    propose(commands, ordered);
+    ordered.addAll(effects);
+    return ordered;
+  }
+
+  /**
+   * Whether {@link #checkTrackedRuns} is due: its interval passed, the agents changed, or a lease
+   * it acts on ran out since it last ran (those it handles at once, as on every tick).
+   */
+  private boolean trackedRunsCheckDue(Instant now) {
+    if (lastTrackedCheck == null
+        || !now.isBefore(lastTrackedCheck.plus(config.trackedRunsCheckInterval()))) {
+      return true;
+    }
+    if (!now.isBefore(unregisteredAgentsReachableUntil)
+        && lastTrackedCheck.isBefore(unregisteredAgentsReachableUntil)) {
+      return true;
+    }
+    for (AgentInfo agent : agents.values()) {
+      if (!agent.alive(now) && agent.alive(lastTrackedCheck)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Step 4 and resends, for every launched run this leader tracks: an agent past its lease loses
+   * its runs (or they get a new attempt), an inherited run is asked about (at most {@link
+   * DispatcherConfig#maxQuestionsPerTick} questions), an unanswered launch is sent again. Their
+   * timeouts are seconds, so the walk runs every {@link DispatcherConfig#trackedRunsCheckInterval}
+   * rather than every tick.
+   */
+  private void checkTrackedRuns(
+      Instant now, AgentLoad load, List<CronCommand> commands, List<DispatchEffect> effects) {
     int questions = 0;
     for (Iterator<Tracked> it = launched.values().iterator(); it.hasNext(); ) {
+
       Tracked tracked = it.next();
       Optional<Run> current = view.run(tracked.runId);
       if (current.isEmpty()
@@ -778,17 +834,6 @@ public final class Dispatcher {
         launch(run, now, effects);
       }
     }
-
-    if (needTick
-        || lastTickProposed == null
-        || elapsed(lastTickProposed, now, config.tickInterval())) {
-      commands.add(0, new CronCommand.Tick(now));
-      lastTickProposed = now;
-    }
-    List<DispatchEffect> ordered = new ArrayList<>();
-    propose(commands, ordered);
-    ordered.addAll(effects);
-    return ordered;
   }
 
   /**
@@ -823,7 +868,7 @@ public final class Dispatcher {
 
   /** Step 4's last rows: the agent is past its lease. */
   private void onAgentUnreachable(
-      Run run, Instant now, Map<String, Integer> load, List<CronCommand> commands) {
+      Run run, Instant now, AgentLoad load, List<CronCommand> commands) {
     var decision =
         Reconciliation.decide(semantics(run.id()), new Reconciliation.AgentReply.Unreachable(true));
     switch (decision) {
@@ -898,12 +943,30 @@ public final class Dispatcher {
     }
   }
 
-  private Map<String, Integer> currentLoad() {
-    Map<String, Integer> load = new HashMap<>();
-    for (Tracked tracked : launched.values()) {
-      load.merge(tracked.agent, 1, Integer::sum);
+  /**
+   * The runs each agent holds, as far as this leader tracks them: counted the first time a tick
+   * places a run (most ticks place none), then kept as it places more.
+   */
+  private final class AgentLoad {
+    private Map<String, Integer> counts;
+
+    private Map<String, Integer> counts() {
+      if (counts == null) {
+        counts = new HashMap<>();
+        for (Tracked tracked : launched.values()) {
+          counts.merge(tracked.agent, 1, Integer::sum);
+        }
+      }
+      return counts;
     }
-    return load;
+
+    int of(String agent) {
+      return counts().getOrDefault(agent, 0);
+    }
+
+    void add(String agent) {
+      counts().merge(agent, 1, Integer::sum);
+    }
   }
 
   /**
@@ -911,12 +974,11 @@ public final class Dispatcher {
    * go to a stable hash of run and agent so equal agents share the work. {@code avoid} is used only
    * if no other agent fits. Adds the choice to {@code load}.
    */
-  private String chooseAgent(
-      JobSpec spec, RunId id, String avoid, Instant now, Map<String, Integer> load) {
+  private String chooseAgent(JobSpec spec, RunId id, String avoid, Instant now, AgentLoad load) {
     String best = null;
     long bestScore = Long.MAX_VALUE;
     for (AgentInfo agent : agents.values()) {
-      int used = load.getOrDefault(agent.agentId(), 0);
+      int used = load.of(agent.agentId());
       if (!agent.alive(now) || used >= agent.capacity() || !agent.matches(spec.agentSelector())) {
         continue;
       }
@@ -930,7 +992,7 @@ public final class Dispatcher {
       }
     }
     if (best != null) {
-      load.merge(best, 1, Integer::sum);
+      load.add(best);
     }
     return best;
   }

@@ -20,6 +20,9 @@ import java.util.Objects;
  * @param maxQuestionsPerTick most reconciliation questions ({@link DispatchEffect.GetRun}) sent per
  *     tick: a new leader inheriting thousands of launched runs asks about them over several ticks,
  *     so that neither its loop nor the agents' answers arrive as one long burst
+ * @param trackedRunsCheckInterval how often the leader looks over every launched run it tracks for
+ *     agents past their lease, questions to ask and launches to send again (timeouts of seconds):
+ *     not on every tick, since a leader may track tens of thousands of runs
  * @param unregisteredAgentLease how long after it starts leading the dispatcher counts an agent
  *     reachable that inherited runs name but that has not registered with it yet. Agents
  *     re-register within a heartbeat interval or two; the wait must be at least the leader's agent
@@ -44,6 +47,7 @@ public record DispatcherConfig(
     int maxDuePerTick,
     int maxCommandsPerProposal,
     int maxQuestionsPerTick,
+    Duration trackedRunsCheckInterval,
     Duration unregisteredAgentLease,
     Duration launchAhead) {
 
@@ -57,6 +61,7 @@ public record DispatcherConfig(
           100_000,
           16_384,
           500,
+          Duration.ofMillis(200),
           AgentRegistryConfig.DEFAULT.leaderLease(),
           Duration.ofMillis(1_500));
 
@@ -66,6 +71,7 @@ public record DispatcherConfig(
     positive(launchResendAfter, "launchResendAfter");
     positive(getRunRetryAfter, "getRunRetryAfter");
     positive(unregisteredAgentLease, "unregisteredAgentLease");
+    positive(trackedRunsCheckInterval, "trackedRunsCheckInterval");
     Objects.requireNonNull(launchAhead, "launchAhead");
     if (launchAhead.isNegative() || launchAhead.compareTo(CronStateMachine.MAX_LAUNCH_AHEAD) > 0) {
       throw new IllegalArgumentException(

@@ -538,6 +538,7 @@ final class DispatcherTest {
                 100_000,
                 16_384,
                 500,
+                Duration.ofMillis(200),
                 Duration.ofSeconds(6),
                 Duration.ZERO),
             new SplittableRandom(1));
@@ -580,11 +581,14 @@ final class DispatcherTest {
       List<DispatchEffect.GetRun> more =
           only(
               DispatchEffect.GetRun.class,
-              dispatcher.onTick(at(3601).plusMillis(100L * tick), true));
+              dispatcher.onTick(
+                  at(3601)
+                      .plus(DispatcherConfig.DEFAULT.trackedRunsCheckInterval().multipliedBy(tick)),
+                  true));
       assertTrue(more.size() <= perTick, "at most " + perTick + " per tick: " + more.size());
       more.forEach(question -> asked.add(question.runId()));
     }
-    assertEquals(runs, asked.size(), "every inherited launch asked about within three ticks");
+    assertEquals(runs, asked.size(), "every inherited launch asked about within three checks");
   }
 
   @Test
