@@ -125,6 +125,12 @@ public final class Dispatcher {
   /** When {@link #checkTrackedRuns} last ran. */
   private Instant lastTrackedCheck;
 
+  /** The run {@link #checkTrackedRuns} looked at last; the next check goes on after it. */
+  private RunId trackedCheckCursor;
+
+  /** Whether the agent directory changed since {@link #checkTrackedRuns} last ran. */
+  private boolean agentsChanged;
+
   /**
    * Until then, an agent that inherited runs name but that has not registered counts as reachable.
    */
@@ -189,7 +195,7 @@ public final class Dispatcher {
       agents.put(agent.agentId(), agent);
     }
     if (!agents.keySet().equals(before)) {
-      lastTrackedCheck = null; // an agent came or went: look at its runs on the next tick
+      agentsChanged = true; // an agent came or went: look at every run on the next tick
     }
   }
 
@@ -225,6 +231,8 @@ public final class Dispatcher {
     pendingCancels.clear();
     lastTickProposed = null;
     lastTrackedCheck = null;
+    trackedCheckCursor = null;
+    agentsChanged = false;
     unregisteredAgentsReachableUntil = null;
     catchUpTokens = 0;
     tokensAt = null;
@@ -748,9 +756,16 @@ public final class Dispatcher {
       }
     }
 
-    if (trackedRunsCheckDue(now)) {
+    if (lastTrackedCheck == null || agentsChanged || leaseRanOut(now)) {
+      // Every tracked run at once: a new leader's first tick, an agent came or went, or a lease
+      // the check acts on ran out.
       lastTrackedCheck = now;
-      checkTrackedRuns(now, load, commands, effects);
+      agentsChanged = false;
+      trackedCheckCursor = null;
+      checkTrackedRuns(now, Integer.MAX_VALUE, load, commands, effects);
+    } else if (!now.isBefore(lastTrackedCheck.plus(config.trackedRunsCheckInterval()))) {
+      lastTrackedCheck = now;
+      checkTrackedRuns(now, config.trackedRunsPerCheck(), load, commands, effects);
     }
 
     if (needTick
@@ -765,15 +780,8 @@ public final class Dispatcher {
     return ordered;
   }
 
-  /**
-   * Whether {@link #checkTrackedRuns} is due: its interval passed, the agents changed, or a lease
-   * it acts on ran out since it last ran (those it handles at once, as on every tick).
-   */
-  private boolean trackedRunsCheckDue(Instant now) {
-    if (lastTrackedCheck == null
-        || !now.isBefore(lastTrackedCheck.plus(config.trackedRunsCheckInterval()))) {
-      return true;
-    }
+  /** Whether a lease {@link #checkTrackedRuns} acts on ran out since it last ran. */
+  private boolean leaseRanOut(Instant now) {
     if (!now.isBefore(unregisteredAgentsReachableUntil)
         && lastTrackedCheck.isBefore(unregisteredAgentsReachableUntil)) {
       return true;
@@ -791,14 +799,23 @@ public final class Dispatcher {
    * its runs (or they get a new attempt), an inherited run is asked about (at most {@link
    * DispatcherConfig#maxQuestionsPerTick} questions), an unanswered launch is sent again. Their
    * timeouts are seconds, so the walk runs every {@link DispatcherConfig#trackedRunsCheckInterval}
-   * rather than every tick.
+   * rather than every tick, and looks at up to {@code limit} runs, going on where the last check
+   * stopped: a leader tracking tens of thousands of runs spreads them over several checks.
    */
   private void checkTrackedRuns(
-      Instant now, AgentLoad load, List<CronCommand> commands, List<DispatchEffect> effects) {
+      Instant now,
+      int limit,
+      AgentLoad load,
+      List<CronCommand> commands,
+      List<DispatchEffect> effects) {
+    SortedMap<RunId, Tracked> after =
+        trackedCheckCursor == null ? launched : launched.tailMap(trackedCheckCursor, false);
     int questions = 0;
-    for (Iterator<Tracked> it = launched.values().iterator(); it.hasNext(); ) {
-
+    int visited = 0;
+    Iterator<Tracked> it = after.values().iterator();
+    for (; it.hasNext() && visited < limit; visited++) {
       Tracked tracked = it.next();
+      trackedCheckCursor = tracked.runId;
       Optional<Run> current = view.run(tracked.runId);
       if (current.isEmpty()
           || !current.get().launched()
@@ -833,6 +850,9 @@ public final class Dispatcher {
               || elapsed(latest(tracked.launchSentAt, run), now, config.launchResendAfter()))) {
         launch(run, now, effects);
       }
+    }
+    if (!it.hasNext()) {
+      trackedCheckCursor = null; // the end of the runs: the next check starts from the first
     }
   }
 

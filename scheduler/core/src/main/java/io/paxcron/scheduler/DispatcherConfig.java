@@ -23,6 +23,8 @@ import java.util.Objects;
  * @param trackedRunsCheckInterval how often the leader looks over every launched run it tracks for
  *     agents past their lease, questions to ask and launches to send again (timeouts of seconds):
  *     not on every tick, since a leader may track tens of thousands of runs
+ * @param trackedRunsPerCheck most tracked runs one such check looks at; the next goes on where it
+ *     stopped (an agent that comes or goes, or a lease that runs out, makes one check look at all)
  * @param unregisteredAgentLease how long after it starts leading the dispatcher counts an agent
  *     reachable that inherited runs name but that has not registered with it yet. Agents
  *     re-register within a heartbeat interval or two; the wait must be at least the leader's agent
@@ -48,6 +50,7 @@ public record DispatcherConfig(
     int maxCommandsPerProposal,
     int maxQuestionsPerTick,
     Duration trackedRunsCheckInterval,
+    int trackedRunsPerCheck,
     Duration unregisteredAgentLease,
     Duration launchAhead) {
 
@@ -62,6 +65,7 @@ public record DispatcherConfig(
           16_384,
           500,
           Duration.ofMillis(200),
+          2_000,
           AgentRegistryConfig.DEFAULT.leaderLease(),
           Duration.ofMillis(1_500));
 
@@ -87,6 +91,10 @@ public record DispatcherConfig(
     if (maxQuestionsPerTick < 1 || maxQuestionsPerTick > 1_000_000) {
       throw new IllegalArgumentException(
           "maxQuestionsPerTick must be 1..1000000, got " + maxQuestionsPerTick);
+    }
+    if (trackedRunsPerCheck < 1 || trackedRunsPerCheck > 1_000_000) {
+      throw new IllegalArgumentException(
+          "trackedRunsPerCheck must be 1..1000000, got " + trackedRunsPerCheck);
     }
     if (maxCommandsPerProposal < 1 || maxCommandsPerProposal > 1_000_000) {
       throw new IllegalArgumentException(

@@ -539,6 +539,7 @@ final class DispatcherTest {
                 16_384,
                 500,
                 Duration.ofMillis(200),
+                2_000,
                 Duration.ofSeconds(6),
                 Duration.ZERO),
             new SplittableRandom(1));
