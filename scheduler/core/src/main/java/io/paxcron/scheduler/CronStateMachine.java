@@ -258,7 +258,12 @@ public final class CronStateMachine implements StateMachine, CronView {
     return maxJobs;
   }
 
-  private record Cursor(Instant instant, String job) implements Comparable<Cursor> {
+  /**
+   * A job's next instant in the due-instant index, with whether it falls in a DST gap, so that
+   * reading the index does not look each job up ({@code inDstGap} is not part of the order).
+   */
+  private record Cursor(Instant instant, String job, boolean inDstGap)
+      implements Comparable<Cursor> {
     /** By instant, then job name (written out: the due-run index compares on every put). */
     @Override
     public int compareTo(Cursor other) {
@@ -1359,8 +1364,8 @@ public final class CronStateMachine implements StateMachine, CronView {
 
   private static Cursor cursorKey(JobState job) {
     return job.cursor == null
-        ? new Cursor(Instant.MAX, job.name())
-        : new Cursor(job.cursor.instant(), job.name());
+        ? new Cursor(Instant.MAX, job.name(), false)
+        : new Cursor(job.cursor.instant(), job.name(), job.cursor instanceof NextFire.Skipped);
   }
 
   private JobState jobOf(Run run) {
@@ -1671,10 +1676,7 @@ public final class CronStateMachine implements StateMachine, CronView {
       if (found.size() >= limit || cursor.instant().isAfter(until)) {
         break;
       }
-      JobState job = jobs.get(cursor.job());
-      found.add(
-          new ScheduledInstant(
-              cursor.job(), cursor.instant(), job.cursor instanceof NextFire.Skipped));
+      found.add(new ScheduledInstant(cursor.job(), cursor.instant(), cursor.inDstGap()));
     }
     return found;
   }
