@@ -15,7 +15,7 @@ import java.util.Optional;
 public interface CronView {
 
   /** The job, if it exists. */
-  Optional<JobView> job(String name);
+  Optional<JobView> job(JobName name);
 
   /** Every job, by name. */
   List<JobView> jobs();
@@ -25,7 +25,10 @@ public interface CronView {
    * name: one page of a listing, in time proportional to the page, not to the job count.
    */
   default List<JobView> jobsAfter(String after, int limit) {
-    return jobs().stream().filter(job -> job.name().compareTo(after) > 0).limit(limit).toList();
+    return jobs().stream()
+        .filter(job -> job.name().value().compareTo(after) > 0)
+        .limit(limit)
+        .toList();
   }
 
   /** How many jobs there are (without building their views). */
@@ -34,7 +37,7 @@ public interface CronView {
   }
 
   /** The job's terminal ledger records, newest first (empty if the job does not exist). */
-  List<LedgerRecord> ledger(String job);
+  List<LedgerRecord> ledger(JobName job);
 
   /**
    * The terminal record of one run (not of a stretch of skips), if the job's ledger still holds it.
@@ -75,10 +78,10 @@ public interface CronView {
   List<LedgerRecord> ledgerAfter(long afterSequence, int limit);
 
   /** The job's newest terminal record, if it has one. */
-  Optional<LedgerRecord> newestRecord(String job);
+  Optional<LedgerRecord> newestRecord(JobName job);
 
   /** The job's open runs, by run id. */
-  List<Run> openRuns(String job);
+  List<Run> openRuns(JobName job);
 
   /** Every open run (including runs of deleted jobs still launched), by run id. */
   List<Run> openRuns();
@@ -105,7 +108,7 @@ public interface CronView {
    * @param inDstGap whether the instant's wall-clock time does not exist (spring forward): the
    *     state machine records it {@code SKIPPED(DST_GAP)} or moves it, it is never launched ahead
    */
-  record ScheduledInstant(String job, Instant instant, boolean inDstGap) {
+  record ScheduledInstant(JobName job, Instant instant, boolean inDstGap) {
     public ScheduledInstant {
       Objects.requireNonNull(job, "job");
       Objects.requireNonNull(instant, "instant");

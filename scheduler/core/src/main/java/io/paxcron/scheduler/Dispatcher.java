@@ -77,7 +77,7 @@ public final class Dispatcher {
    * its definition changed (the instant was accounted, opened ahead, or the job put or deleted), so
    * the job's next instant is handled afresh. At most the instants in flight and held.
    */
-  private final Map<String, Handled> handledInstants = new HashMap<>();
+  private final Map<JobName, Handled> handledInstants = new HashMap<>();
 
   /** An instant of a job handled under the job's {@code version}. */
   private record Handled(Instant instant, long version) {}
@@ -86,7 +86,7 @@ public final class Dispatcher {
    * Handled instants whose launch may not be chosen ahead ({@link Eligibility} said wait, or no
    * agent had room): they wait here until the rule is asked again, by job.
    */
-  private final Map<String, Held> waitingForInstant = new TreeMap<>();
+  private final Map<JobName, Held> waitingForInstant = new TreeMap<>();
 
   /** A handled instant held until {@code until}. */
   private record Held(CronView.ScheduledInstant reached, Instant until) {}
@@ -116,7 +116,7 @@ public final class Dispatcher {
 
   private final TreeMap<RunId, Tracked> launched = new TreeMap<>();
   private final TreeMap<RunId, Run> pendingCancels = new TreeMap<>();
-  private final TreeMap<String, AgentInfo> agents = new TreeMap<>();
+  private final TreeMap<AgentId, AgentInfo> agents = new TreeMap<>();
   private Instant lastTickProposed;
 
   /**
@@ -269,9 +269,9 @@ public final class Dispatcher {
    * whose next instant is another one, which is then handled afresh.
    */
   private void forgetMovedInstants() {
-    for (Iterator<Map.Entry<String, Handled>> it = handledInstants.entrySet().iterator();
+    for (Iterator<Map.Entry<JobName, Handled>> it = handledInstants.entrySet().iterator();
         it.hasNext(); ) {
-      Map.Entry<String, Handled> entry = it.next();
+      Map.Entry<JobName, Handled> entry = it.next();
       Optional<JobView> job = view.job(entry.getKey());
       Handled handled = entry.getValue();
       if (job.isEmpty()
@@ -539,7 +539,7 @@ public final class Dispatcher {
     }
     if (semantics(never.runId()) == Semantics.AT_LEAST_ONCE) {
       Optional<JobView> job = view.job(never.runId().job());
-      String agent =
+      AgentId agent =
           job.isEmpty()
               ? null
               : chooseAgent(job.get().spec(), never.runId(), never.agentId(), now, currentLoad());
@@ -589,7 +589,7 @@ public final class Dispatcher {
                     .minus(config.proposalRetryAfter())
                     .isNegative());
     refillCatchUpTokens(now);
-    Map<String, Integer> load = currentLoad();
+    Map<AgentId, Integer> load = currentLoad();
     boolean needTick = false;
 
     for (Run run : pendingCancels.values()) {
@@ -629,8 +629,8 @@ public final class Dispatcher {
       Eligibility.Decision decision =
           Eligibility.scheduledInstant(
               spec, job.get().openRuns(), reached.inDstGap(), reached.instant(), now);
-      String agent =
-          decision instanceof Eligibility.Launch ? chooseAgent(spec, id, "", now, load) : null;
+      AgentId agent =
+          decision instanceof Eligibility.Launch ? chooseAgent(spec, id, null, now, load) : null;
       if (agent != null) {
         commands.add(new CronCommand.RunIntent(id, 1, agent, ballot, now));
         proposed.put(id, new Proposal(now, true));
@@ -647,7 +647,7 @@ public final class Dispatcher {
       }
     }
 
-    Set<String> forbidJobsStarted = new HashSet<>();
+    Set<JobName> forbidJobsStarted = new HashSet<>();
     for (Run dueRun : view.runsDue()) {
       RunId id = dueRun.id();
       if (proposed.containsKey(id)) {
@@ -683,7 +683,7 @@ public final class Dispatcher {
       if (dueRun.catchUp() && catchUpTokens < 1) {
         continue;
       }
-      String agent = chooseAgent(spec, id, "", now, load);
+      AgentId agent = chooseAgent(spec, id, null, now, load);
       if (agent == null) {
         continue;
       }
@@ -710,7 +710,7 @@ public final class Dispatcher {
       if (!(Eligibility.retry(run.get().retryNotBefore(), now) instanceof Eligibility.Launch)) {
         continue;
       }
-      String agent = chooseAgent(job.get().spec(), id, run.get().agentId(), now, load);
+      AgentId agent = chooseAgent(job.get().spec(), id, run.get().agentId(), now, load);
       if (agent != null) {
         commands.add(new CronCommand.RunIntent(id, run.get().attempt() + 1, agent, ballot, now));
         proposed.put(id, new Proposal(now, false));
@@ -798,13 +798,13 @@ public final class Dispatcher {
 
   /** Step 4's last rows: the agent is past its lease. */
   private void onAgentUnreachable(
-      Run run, Instant now, Map<String, Integer> load, List<CronCommand> commands) {
+      Run run, Instant now, Map<AgentId, Integer> load, List<CronCommand> commands) {
     var decision =
         Reconciliation.decide(semantics(run.id()), new Reconciliation.AgentReply.Unreachable(true));
     switch (decision) {
       case Reconciliation.Decision.NewAttempt newAttempt -> {
         Optional<JobView> job = view.job(run.id().job());
-        String agent =
+        AgentId agent =
             job.isEmpty()
                 ? null
                 : chooseAgent(job.get().spec(), run.id(), run.agentId(), now, load);
@@ -834,7 +834,7 @@ public final class Dispatcher {
     return false;
   }
 
-  private boolean hasRunInProgress(String job) {
+  private boolean hasRunInProgress(JobName job) {
     for (Run run : view.openRuns(job)) {
       if (run.status() != RunStatus.DUE) {
         return true;
@@ -873,8 +873,8 @@ public final class Dispatcher {
     }
   }
 
-  private Map<String, Integer> currentLoad() {
-    Map<String, Integer> load = new HashMap<>();
+  private Map<AgentId, Integer> currentLoad() {
+    Map<AgentId, Integer> load = new HashMap<>();
     for (Tracked tracked : launched.values()) {
       view.run(tracked.runId).ifPresent(run -> load.merge(run.agentId(), 1, Integer::sum));
     }
@@ -884,11 +884,11 @@ public final class Dispatcher {
   /**
    * The live agent with spare capacity that carries the job's labels and has the fewest runs; ties
    * go to a stable hash of run and agent so equal agents share the work. {@code avoid} is used only
-   * if no other agent fits. Adds the choice to {@code load}.
+   * if no other agent fits ({@code null}: none to avoid). Adds the choice to {@code load}.
    */
-  private String chooseAgent(
-      JobSpec spec, RunId id, String avoid, Instant now, Map<String, Integer> load) {
-    String best = null;
+  private AgentId chooseAgent(
+      JobSpec spec, RunId id, AgentId avoid, Instant now, Map<AgentId, Integer> load) {
+    AgentId best = null;
     long bestScore = Long.MAX_VALUE;
     for (AgentInfo agent : agents.values()) {
       int used = load.getOrDefault(agent.agentId(), 0);
@@ -898,7 +898,7 @@ public final class Dispatcher {
       long score =
           ((long) used << 32)
               + (agent.agentId().equals(avoid) ? 1L << 31 : 0)
-              + (stableHash(id.toString(), agent.agentId()) & 0x7fff_ffffL);
+              + (stableHash(id.toString(), agent.agentId().value()) & 0x7fff_ffffL);
       if (score < bestScore) {
         bestScore = score;
         best = agent.agentId();
