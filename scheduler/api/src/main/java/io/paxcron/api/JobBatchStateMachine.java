@@ -233,7 +233,7 @@ public final class JobBatchStateMachine implements StateMachine {
           switch (command) {
             case CronCommand.PutJob put -> {
               List<FieldError> errors = JobSpecValidator.validate(put.spec());
-              Optional<JobView> existing = cron.job(put.spec().name());
+              Optional<JobView> existing = RequestNames.job(cron, put.spec().name());
               if (!errors.isEmpty()) {
                 yield new CommandResult(
                     CommandResult.Status.INVALID,
@@ -254,7 +254,7 @@ public final class JobBatchStateMachine implements StateMachine {
                       0,
                       "job '" + delete.name() + "' does not exist",
                       List.of())
-                  : checkExpected(delete.name(), existing, delete.expected());
+                  : checkExpected(delete.name().value(), existing, delete.expected());
             }
             default -> null;
           };
@@ -305,10 +305,10 @@ public final class JobBatchStateMachine implements StateMachine {
   private static String nameOf(CronCommand command) {
     return switch (command) {
       case CronCommand.PutJob put -> put.spec().name();
-      case CronCommand.DeleteJob delete -> delete.name();
-      case CronCommand.PauseJob pause -> pause.name();
-      case CronCommand.ResumeJob resume -> resume.name();
-      case CronCommand.TriggerJob trigger -> trigger.name();
+      case CronCommand.DeleteJob delete -> delete.name().value();
+      case CronCommand.PauseJob pause -> pause.name().value();
+      case CronCommand.ResumeJob resume -> resume.name().value();
+      case CronCommand.TriggerJob trigger -> trigger.name().value();
       default -> null;
     };
   }

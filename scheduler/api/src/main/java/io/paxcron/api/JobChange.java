@@ -3,6 +3,7 @@ package io.paxcron.api;
 import io.paxcron.schedule.ScheduleField;
 import io.paxcron.scheduler.CronCommand;
 import io.paxcron.scheduler.ExpectedVersion;
+import io.paxcron.scheduler.JobName;
 import io.paxcron.scheduler.JobSpec;
 import java.time.Instant;
 import java.util.Map;
@@ -69,10 +70,11 @@ public sealed interface JobChange {
   default CronCommand toCommand(Instant stampedAt, Map<ScheduleField, Integer> chosen) {
     return switch (this) {
       case Put put -> new CronCommand.PutJob(put.spec(), put.expected(), chosen, stampedAt);
-      case Delete delete -> new CronCommand.DeleteJob(delete.name(), delete.expected(), stampedAt);
-      case Pause pause -> new CronCommand.PauseJob(pause.name(), stampedAt);
-      case Resume resume -> new CronCommand.ResumeJob(resume.name(), stampedAt);
-      case Trigger trigger -> new CronCommand.TriggerJob(trigger.name(), stampedAt);
+      case Delete delete ->
+          new CronCommand.DeleteJob(JobName.of(delete.name()), delete.expected(), stampedAt);
+      case Pause pause -> new CronCommand.PauseJob(JobName.of(pause.name()), stampedAt);
+      case Resume resume -> new CronCommand.ResumeJob(JobName.of(resume.name()), stampedAt);
+      case Trigger trigger -> new CronCommand.TriggerJob(JobName.of(trigger.name()), stampedAt);
     };
   }
 }

@@ -9,6 +9,7 @@ import io.paxcron.proto.v1.RunRecord;
 import io.paxcron.schedule.DstPolicy;
 import io.paxcron.schedule.ScheduleField;
 import io.paxcron.schedule.Syntax;
+import io.paxcron.scheduler.AgentId;
 import io.paxcron.scheduler.ConcurrencyPolicy;
 import io.paxcron.scheduler.FieldError;
 import io.paxcron.scheduler.JobCommand;
@@ -321,11 +322,16 @@ public final class JobProtos {
         .build();
   }
 
+  /** An agent id as the protos carry it: the bare id, or empty for none. */
+  static String agentText(AgentId agent) {
+    return agent == null ? "" : agent.value();
+  }
+
   public static RunRecord toProto(LedgerRecord record) {
     RunRecord.Builder proto =
         RunRecord.newBuilder()
             .setSequence(record.sequence())
-            .setJob(record.runId().job())
+            .setJob(record.runId().job().value())
             .setRunId(record.runId().toString())
             .setInstant(timestamp(record.runId().instant()))
             .setManual(record.runId().manual())
@@ -333,7 +339,7 @@ public final class JobProtos {
             .setInstantCount(record.instantCount())
             .setOutcomeText(record.outcome().toString())
             .setAttempts(record.attempts())
-            .setAgentId(record.agentId())
+            .setAgentId(agentText(record.agentId()))
             .setBallotRound(record.ballot().round())
             .setBallotReplica(record.ballot().replicaId())
             .setEndedAt(timestamp(record.endedAt()))
@@ -379,7 +385,7 @@ public final class JobProtos {
         .setManual(run.id().manual())
         .setStatus(run.status().name())
         .setAttempt(run.attempt())
-        .setAgentId(run.agentId())
+        .setAgentId(agentText(run.agentId()))
         .setCatchUp(run.catchUp())
         .setCancelRequested(run.cancelRequested())
         .setDueAt(timestamp(run.dueAt()))

@@ -34,6 +34,7 @@ import io.paxcron.scheduler.CronCommand;
 import io.paxcron.scheduler.CronView;
 import io.paxcron.scheduler.ExpectedVersion;
 import io.paxcron.scheduler.FieldError;
+import io.paxcron.scheduler.JobName;
 import io.paxcron.scheduler.JobSpec;
 import io.paxcron.scheduler.JobSpecValidator;
 import io.paxcron.scheduler.JobView;
@@ -139,7 +140,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
         .thenCompose(
             answer ->
                 cluster
-                    .read(view -> view.job(name))
+                    .read(view -> RequestNames.job(view, name))
                     .thenApply(
                         job -> {
                           PutJobResponse.Builder reply =
@@ -303,7 +304,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
   private static ApplyJobsResponse checkVersions(CronView view, List<JobChange> changes) {
     List<CommandResult> results = new ArrayList<>(changes.size());
     for (JobChange change : changes) {
-      Optional<JobView> job = view.job(change.name());
+      Optional<JobView> job = RequestNames.job(view, change.name());
       long current = job.map(JobView::version).orElse(0L);
       ExpectedVersion expected =
           switch (change) {
@@ -438,7 +439,9 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
             JobProtos::protoPath)
         .thenApply(
             answer -> {
-              RunId run = new CronCommand.TriggerJob(request.getName(), answer.stampedAt()).runId();
+              RunId run =
+                  new CronCommand.TriggerJob(JobName.of(request.getName()), answer.stampedAt())
+                      .runId();
               return TriggerJobResponse.newBuilder()
                   .setRunId(run.toString())
                   .setInstant(JobProtos.timestamp(run.instant()))
@@ -479,7 +482,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
       return;
     }
     cluster
-        .read(view -> view.job(request.getName()).map(JobProtos::toProto))
+        .read(view -> RequestNames.job(view, request.getName()).map(JobProtos::toProto))
         .thenApply(
             job ->
                 GetJobResponse.newBuilder()
@@ -512,7 +515,8 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
                 reply.addJobs(JobProtos.toProto(job));
               }
               if (page.size() > pageSize) {
-                reply.setNextPageToken(encodeToken(JOBS_TOKEN, page.get(pageSize - 1).name()));
+                reply.setNextPageToken(
+                    encodeToken(JOBS_TOKEN, page.get(pageSize - 1).name().value()));
               }
               return reply.build();
             })
@@ -541,16 +545,16 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
     cluster
         .read(
             view -> {
-              if (view.job(request.getJob()).isEmpty()) {
+              JobName job = JobName.of(request.getJob());
+              if (view.job(job).isEmpty()) {
                 return Optional.<ListRunsResponse>empty();
               }
               ListRunsResponse.Builder reply = ListRunsResponse.newBuilder();
               if (request.getPageToken().isEmpty()) {
-                view.openRuns(request.getJob())
-                    .forEach(run -> reply.addOpenRuns(JobProtos.toProto(run)));
+                view.openRuns(job).forEach(run -> reply.addOpenRuns(JobProtos.toProto(run)));
               }
               long last = 0;
-              for (LedgerRecord record : view.ledger(request.getJob())) {
+              for (LedgerRecord record : view.ledger(job)) {
                 if (record.sequence() >= beforeSequence) {
                   continue;
                 }

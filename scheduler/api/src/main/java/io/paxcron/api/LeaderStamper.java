@@ -49,7 +49,8 @@ public final class LeaderStamper {
       Map<ScheduleField, Integer> chosen = Map.of();
       if (change instanceof JobChange.Put put) {
         Optional<CronExpression> unresolved = unresolved(put.spec());
-        if (unresolved.isPresent() && !keepsChosenValues(put.spec(), view.job(put.name()))) {
+        if (unresolved.isPresent()
+            && !keepsChosenValues(put.spec(), RequestNames.job(view, put.name()))) {
           if (built == null) {
             built = density.get();
           }

@@ -3,6 +3,7 @@ package io.paxcron.api;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.paxcron.proto.v1.WatchRunsResponse;
 import io.paxcron.scheduler.CronView;
+import io.paxcron.scheduler.JobName;
 import io.paxcron.scheduler.LedgerRecord;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -46,9 +47,13 @@ final class LedgerWatch {
   private final CronCluster cluster;
   private final ServerCallStreamObserver<WatchRunsResponse> observer;
   private final String job;
+
+  /** {@link #job} as a job name, or {@code null} for a watch of every job. */
+  private final JobName jobName;
+
   private final int maxBatch;
   private final Runnable onClose;
-  private final Map<String, Sent> newestSent = new HashMap<>();
+  private final Map<JobName, Sent> newestSent = new HashMap<>();
   private long afterSequence;
 
   /** The ledger revision delivered up to (unfiltered watches), or -1: read every job's ledger. */
@@ -69,6 +74,7 @@ final class LedgerWatch {
     this.cluster = cluster;
     this.observer = observer;
     this.job = job;
+    this.jobName = job.isEmpty() ? null : JobName.of(job);
     this.afterSequence = afterSequence;
     this.maxBatch = maxBatch;
     this.onClose = onClose;
@@ -155,13 +161,13 @@ final class LedgerWatch {
     }
     List<LedgerRecord> fresh = new ArrayList<>();
     List<LedgerRecord> grown = new ArrayList<>();
-    for (LedgerRecord record : view.ledger(job)) { // newest first
+    for (LedgerRecord record : view.ledger(jobName)) { // newest first
       if (record.sequence() > afterSequence) {
         fresh.add(record);
         continue;
       }
       // The newest record already sent may have grown since (even if newer ones followed it).
-      Sent sent = newestSent.get(job);
+      Sent sent = newestSent.get(jobName);
       if (sent != null
           && record.sequence() == sent.sequence()
           && record.instantCount() > sent.instantCount()) {
@@ -181,7 +187,7 @@ final class LedgerWatch {
    */
   private Delivery collectEveryJob(CronView view, long scannedAt) {
     List<LedgerRecord> grown = new ArrayList<>();
-    for (Map.Entry<String, Sent> sent : newestSent.entrySet()) {
+    for (Map.Entry<JobName, Sent> sent : newestSent.entrySet()) {
       view.newestRecord(sent.getKey())
           .filter(record -> record.sequence() == sent.getValue().sequence())
           .filter(record -> record.instantCount() > sent.getValue().instantCount())
@@ -207,7 +213,7 @@ final class LedgerWatch {
   /** One delivery from the ledger changes after {@link #revision}, oldest first. */
   private Delivery collectChanges(List<CronView.LedgerChange> changes) {
     List<LedgerRecord> records = new ArrayList<>();
-    Map<String, Sent> sentHere = new HashMap<>();
+    Map<JobName, Sent> sentHere = new HashMap<>();
     long reached = revision;
     int used = 0;
     for (CronView.LedgerChange change : changes) {
@@ -217,7 +223,7 @@ final class LedgerWatch {
       used++;
       reached = change.revision();
       LedgerRecord record = change.record();
-      String name = record.runId().job();
+      JobName name = record.runId().job();
       Sent sent = sentHere.containsKey(name) ? sentHere.get(name) : newestSent.get(name);
       boolean fresh =
           record.sequence() > afterSequence

@@ -14,7 +14,9 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.paxcron.paxos.Ballot;
 import io.paxcron.proto.v1.Job;
 import io.paxcron.proto.v1.JobServiceGrpc;
+import io.paxcron.scheduler.AgentId;
 import io.paxcron.scheduler.CronCommand;
+import io.paxcron.scheduler.JobName;
 import io.paxcron.scheduler.Outcome;
 import io.paxcron.scheduler.Run;
 import io.paxcron.scheduler.RunStatus;
@@ -127,12 +129,12 @@ final class ApiHarness implements AutoCloseable {
     Instant now = clock.instant();
     cluster.applyAsLeader(new CronCommand.Tick(now));
     List<Run> due =
-        cluster.read(view -> view.openRuns(job)).join().stream()
+        cluster.read(view -> view.openRuns(JobName.of(job))).join().stream()
             .filter(run -> run.status() == RunStatus.DUE)
             .toList();
     for (Run run : due) {
       cluster.applyAsLeader(
-          new CronCommand.RunIntent(run.id(), 1, "agent-1", new Ballot(1, 1), now));
+          new CronCommand.RunIntent(run.id(), 1, AgentId.of("agent-1"), new Ballot(1, 1), now));
       cluster.applyAsLeader(new CronCommand.RunFinished(run.id(), 1, outcome, now));
     }
     return due.size();

@@ -6,11 +6,16 @@ import java.util.Objects;
 /** What an agent told the leader, as the driver hands it to the {@link Dispatcher}. */
 public sealed interface AgentAnswer {
 
-  String agentId();
+  AgentId agentId();
 
   /** The answer to {@code GetRun(runId, attempt, ballot)}: the agent knows the launch. */
   record Known(
-      String agentId, RunId runId, int attempt, Ballot ballot, AgentRunState state, Outcome outcome)
+      AgentId agentId,
+      RunId runId,
+      int attempt,
+      Ballot ballot,
+      AgentRunState state,
+      Outcome outcome)
       implements AgentAnswer {
     public Known {
       Objects.requireNonNull(agentId, "agentId");
@@ -21,7 +26,7 @@ public sealed interface AgentAnswer {
   }
 
   /** The answer to {@code GetRun(runId, attempt, ballot)}: the agent never accepted the launch. */
-  record Unknown(String agentId, RunId runId, int attempt, Ballot ballot) implements AgentAnswer {
+  record Unknown(AgentId agentId, RunId runId, int attempt, Ballot ballot) implements AgentAnswer {
     public Unknown {
       Objects.requireNonNull(agentId, "agentId");
       Objects.requireNonNull(runId, "runId");
@@ -30,7 +35,7 @@ public sealed interface AgentAnswer {
   }
 
   /** The agent refused a launch or GetRun because it has seen {@code highestSeen}. */
-  record Fenced(String agentId, Ballot highestSeen) implements AgentAnswer {
+  record Fenced(AgentId agentId, Ballot highestSeen) implements AgentAnswer {
     public Fenced {
       Objects.requireNonNull(agentId, "agentId");
       Objects.requireNonNull(highestSeen, "highestSeen");
@@ -38,7 +43,7 @@ public sealed interface AgentAnswer {
   }
 
   /** The agent reports that an attempt started (retried until the leader acknowledges it). */
-  record Started(String agentId, RunId runId, int attempt) implements AgentAnswer {
+  record Started(AgentId agentId, RunId runId, int attempt) implements AgentAnswer {
     public Started {
       Objects.requireNonNull(agentId, "agentId");
       Objects.requireNonNull(runId, "runId");
@@ -46,7 +51,7 @@ public sealed interface AgentAnswer {
   }
 
   /** The agent reports that an attempt ended (retried until the leader acknowledges it). */
-  record Finished(String agentId, RunId runId, int attempt, Outcome outcome, RunDetail detail)
+  record Finished(AgentId agentId, RunId runId, int attempt, Outcome outcome, RunDetail detail)
       implements AgentAnswer {
     public Finished {
       Objects.requireNonNull(agentId, "agentId");
@@ -56,7 +61,7 @@ public sealed interface AgentAnswer {
     }
 
     /** A finish report without output tail or reason. */
-    public Finished(String agentId, RunId runId, int attempt, Outcome outcome) {
+    public Finished(AgentId agentId, RunId runId, int attempt, Outcome outcome) {
       this(agentId, runId, attempt, outcome, RunDetail.NONE);
     }
   }
@@ -65,7 +70,7 @@ public sealed interface AgentAnswer {
    * The agent reports that it gave an accepted launch up without starting it (its lease with the
    * cluster lapsed first): the attempt never ran and never will (retried until acknowledged).
    */
-  record NeverStarted(String agentId, RunId runId, int attempt, String reason)
+  record NeverStarted(AgentId agentId, RunId runId, int attempt, String reason)
       implements AgentAnswer {
     public NeverStarted {
       Objects.requireNonNull(agentId, "agentId");

@@ -13,7 +13,7 @@ import java.util.Objects;
  * @param leaseExpiresAt when the agent counts as unreachable if no heartbeat arrives (leader clock)
  */
 public record AgentInfo(
-    String agentId, Map<String, String> labels, int capacity, Instant leaseExpiresAt) {
+    AgentId agentId, Map<String, String> labels, int capacity, Instant leaseExpiresAt) {
   public AgentInfo {
     Objects.requireNonNull(agentId, "agentId");
     labels = Map.copyOf(labels);

@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
 
 /**
  * The leader's soft state about worker agents (DESIGN §5): who is registered, with which labels and
@@ -29,9 +28,6 @@ import java.util.regex.Pattern;
  */
 public final class AgentRegistry {
 
-  /** Agent names: a DNS label, as for jobs. */
-  private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
-
   /** The most runs one agent may declare it takes at once. */
   public static final int MAX_CAPACITY = 100_000;
 
@@ -47,8 +43,8 @@ public final class AgentRegistry {
 
   /** The outcome of a registration. */
   public sealed interface Registration {
-    /** Registered; {@code connection} identifies this stream in later calls. */
-    record Accepted(long connection, boolean replaced) implements Registration {}
+    /** Registered as {@code agent}; {@code connection} identifies this stream in later calls. */
+    record Accepted(AgentId agent, long connection, boolean replaced) implements Registration {}
 
     /** Refused; the registry did not change. */
     record Refused(String reason) implements Registration {}
@@ -56,7 +52,7 @@ public final class AgentRegistry {
 
   /** One agent as the dashboard shows it. */
   public record AgentStatus(
-      String name,
+      AgentId name,
       Map<String, String> labels,
       int capacity,
       int running,
@@ -78,7 +74,7 @@ public final class AgentRegistry {
   }
 
   private static final class Agent {
-    final String name;
+    final AgentId name;
     Map<String, String> labels;
     int capacity;
     int running;
@@ -90,13 +86,13 @@ public final class AgentRegistry {
     int consecutiveFailures;
     Instant circuitOpenUntil;
 
-    Agent(String name) {
+    Agent(AgentId name) {
       this.name = name;
     }
   }
 
   private final AgentRegistryConfig config;
-  private final TreeMap<String, Agent> agents = new TreeMap<>();
+  private final TreeMap<AgentId, Agent> agents = new TreeMap<>();
   private long nextConnection = 1;
 
   public AgentRegistry(AgentRegistryConfig config) {
@@ -107,7 +103,10 @@ public final class AgentRegistry {
     return config;
   }
 
-  /** An agent opened a stream and sent {@code Register}. */
+  /**
+   * An agent opened a stream and sent {@code Register} under {@code name}, as it sent it (a name
+   * that is not an {@link AgentId} is refused with the reason).
+   */
   public Registration onRegister(
       String name,
       Map<String, String> labels,
@@ -116,7 +115,7 @@ public final class AgentRegistry {
       String peer,
       Instant now) {
     Objects.requireNonNull(now, "now");
-    if (name == null || !NAME.matcher(name).matches()) {
+    if (!AgentId.isValid(name)) {
       return new Registration.Refused(
           "name: must be 1-63 of a-z 0-9 '-', starting and ending alphanumeric,"
               + " got '"
@@ -138,7 +137,8 @@ public final class AgentRegistry {
             "labels." + label.getKey() + ": keys must be 1-63 characters and values at most 253");
       }
     }
-    Agent agent = agents.get(name);
+    AgentId id = new AgentId(name);
+    Agent agent = agents.get(id);
     if (agent == null) {
       if (agents.size() >= config.maxAgents() && !forgetOneDown(now)) {
         return new Registration.Refused(
@@ -146,8 +146,8 @@ public final class AgentRegistry {
                 + config.maxAgents()
                 + " agents (maxAgents), none of them down");
       }
-      agent = new Agent(name);
-      agents.put(name, agent);
+      agent = new Agent(id);
+      agents.put(id, agent);
     }
     boolean replaced = agent.connected;
     agent.labels = Map.copyOf(labels);
@@ -158,7 +158,7 @@ public final class AgentRegistry {
     agent.connection = nextConnection++;
     agent.connected = true;
     agent.lastHeard = now;
-    return new Registration.Accepted(agent.connection, replaced);
+    return new Registration.Accepted(id, agent.connection, replaced);
   }
 
   /** Drops the agent that has been down longest, if any is down; true if one was dropped. */
@@ -178,7 +178,7 @@ public final class AgentRegistry {
   }
 
   /** Whether {@code connection} is the agent's current stream. */
-  public boolean isCurrent(String name, long connection) {
+  public boolean isCurrent(AgentId name, long connection) {
     Agent agent = agents.get(name);
     return agent != null && agent.connection == connection && agent.connected;
   }
@@ -188,7 +188,8 @@ public final class AgentRegistry {
    * is not the agent's current one. Bad counts are clamped: the registry never trusts an agent to
    * report more than its capacity.
    */
-  public boolean onHeartbeat(String name, long connection, int running, int capacity, Instant now) {
+  public boolean onHeartbeat(
+      AgentId name, long connection, int running, int capacity, Instant now) {
     Agent agent = agents.get(name);
     if (agent == null || agent.connection != connection || !agent.connected) {
       return false;
@@ -202,7 +203,7 @@ public final class AgentRegistry {
   }
 
   /** Any other message from the agent on its current stream also shows it is alive. */
-  public void onHeard(String name, long connection, Instant now) {
+  public void onHeard(AgentId name, long connection, Instant now) {
     Agent agent = agents.get(name);
     if (agent != null && agent.connection == connection && agent.connected) {
       agent.lastHeard = now;
@@ -213,7 +214,7 @@ public final class AgentRegistry {
    * The agent's stream ended. The agent stays in the directory until its lease runs out: it may
    * still start what it accepted until then, and it usually re-registers long before.
    */
-  public void onDisconnected(String name, long connection) {
+  public void onDisconnected(AgentId name, long connection) {
     Agent agent = agents.get(name);
     if (agent != null && agent.connection == connection) {
       agent.connected = false;
@@ -221,7 +222,7 @@ public final class AgentRegistry {
   }
 
   /** A run started on the agent: the circuit closes. */
-  public void onLaunchSucceeded(String name) {
+  public void onLaunchSucceeded(AgentId name) {
     Agent agent = agents.get(name);
     if (agent != null) {
       agent.consecutiveFailures = 0;
@@ -234,7 +235,7 @@ public final class AgentRegistry {
    * {@link AgentRegistryConfig#circuitFailures} in a row the circuit opens for {@link
    * AgentRegistryConfig#circuitOpenFor}; once that has passed, one more failure opens it again.
    */
-  public void onLaunchFailed(String name, Instant now) {
+  public void onLaunchFailed(AgentId name, Instant now) {
     Agent agent = agents.get(name);
     if (agent == null) {
       return;
@@ -249,7 +250,7 @@ public final class AgentRegistry {
    * The agent answered a launch with back-pressure: count it full until its next heartbeat says
    * otherwise.
    */
-  public void onCapacityFull(String name) {
+  public void onCapacityFull(AgentId name) {
     Agent agent = agents.get(name);
     if (agent != null) {
       agent.running = agent.capacity;
@@ -257,7 +258,7 @@ public final class AgentRegistry {
   }
 
   /** The current connection of the agent, if it has a stream open. */
-  public Optional<Long> connection(String name) {
+  public Optional<Long> connection(AgentId name) {
     Agent agent = agents.get(name);
     return agent == null || !agent.connected ? Optional.empty() : Optional.of(agent.connection);
   }

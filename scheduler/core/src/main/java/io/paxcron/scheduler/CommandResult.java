@@ -53,7 +53,7 @@ public record CommandResult(Status status, long version, String message, List<Fi
     return new CommandResult(Status.REJECTED, 0, message, List.of());
   }
 
-  static CommandResult notFound(String job) {
+  static CommandResult notFound(JobName job) {
     return new CommandResult(Status.NOT_FOUND, 0, "job '" + job + "' does not exist", List.of());
   }
 

@@ -71,21 +71,27 @@ public final class CronCodec {
         out.writeInstant(put.stampedAt());
       }
       case CronCommand.DeleteJob delete -> {
-        out.writeByte(DELETE_JOB).writeString(delete.name());
+        out.writeByte(DELETE_JOB).writeString(delete.name().value());
         writeExpected(out, delete.expected());
         out.writeInstant(delete.stampedAt());
       }
       case CronCommand.PauseJob pause ->
-          out.writeByte(PAUSE_JOB).writeString(pause.name()).writeInstant(pause.stampedAt());
+          out.writeByte(PAUSE_JOB)
+              .writeString(pause.name().value())
+              .writeInstant(pause.stampedAt());
       case CronCommand.ResumeJob resume ->
-          out.writeByte(RESUME_JOB).writeString(resume.name()).writeInstant(resume.stampedAt());
+          out.writeByte(RESUME_JOB)
+              .writeString(resume.name().value())
+              .writeInstant(resume.stampedAt());
       case CronCommand.TriggerJob trigger ->
-          out.writeByte(TRIGGER_JOB).writeString(trigger.name()).writeInstant(trigger.stampedAt());
+          out.writeByte(TRIGGER_JOB)
+              .writeString(trigger.name().value())
+              .writeInstant(trigger.stampedAt());
       case CronCommand.RunIntent intent -> {
         out.writeByte(RUN_INTENT);
         writeRunId(out, intent.runId());
         out.writeInt(intent.attempt())
-            .writeString(intent.agentId())
+            .writeString(intent.agentId().value())
             .writeBallot(intent.ballot())
             .writeInstant(intent.stampedAt());
       }
@@ -93,7 +99,7 @@ public final class CronCodec {
         out.writeByte(RUN_STARTED);
         writeRunId(out, started.runId());
         out.writeInt(started.attempt())
-            .writeString(started.agentId())
+            .writeString(started.agentId().value())
             .writeInstant(started.stampedAt());
       }
       case CronCommand.RunFinished finished -> {
@@ -170,20 +176,20 @@ public final class CronCodec {
               yield new CronCommand.PutJob(spec, expected, chosen, in.readInstant());
             }
             case DELETE_JOB ->
-                new CronCommand.DeleteJob(in.readString(), readExpected(in), in.readInstant());
-            case PAUSE_JOB -> new CronCommand.PauseJob(in.readString(), in.readInstant());
-            case RESUME_JOB -> new CronCommand.ResumeJob(in.readString(), in.readInstant());
-            case TRIGGER_JOB -> new CronCommand.TriggerJob(in.readString(), in.readInstant());
+                new CronCommand.DeleteJob(readJobName(in), readExpected(in), in.readInstant());
+            case PAUSE_JOB -> new CronCommand.PauseJob(readJobName(in), in.readInstant());
+            case RESUME_JOB -> new CronCommand.ResumeJob(readJobName(in), in.readInstant());
+            case TRIGGER_JOB -> new CronCommand.TriggerJob(readJobName(in), in.readInstant());
             case RUN_INTENT ->
                 new CronCommand.RunIntent(
                     readRunId(in),
                     in.readInt(),
-                    in.readString(),
+                    readAgentId(in),
                     in.readBallot(),
                     in.readInstant());
             case RUN_STARTED ->
                 new CronCommand.RunStarted(
-                    readRunId(in), in.readInt(), in.readString(), in.readInstant());
+                    readRunId(in), in.readInt(), readAgentId(in), in.readInstant());
             case RUN_FINISHED ->
                 new CronCommand.RunFinished(
                     readRunId(in), in.readInt(), readOutcome(in), in.readInstant());
@@ -393,11 +399,49 @@ public final class CronCodec {
   }
 
   static void writeRunId(BinaryWriter out, RunId runId) {
-    out.writeString(runId.job()).writeInstant(runId.instant()).writeBoolean(runId.manual());
+    out.writeString(runId.job().value()).writeInstant(runId.instant()).writeBoolean(runId.manual());
   }
 
   static RunId readRunId(BinaryReader in) {
-    return new RunId(in.readString(), in.readInstant(), in.readBoolean());
+    return new RunId(readJobName(in), in.readInstant(), in.readBoolean());
+  }
+
+  /** A job name, written as the bare string. */
+  static JobName readJobName(BinaryReader in) {
+    return jobName(in.readString());
+  }
+
+  /** {@code name} read from a command or snapshot as a job name. */
+  static JobName jobName(String name) {
+    if (!JobName.isValid(name)) {
+      throw new MalformedCommandException("bad job name: " + JobName.problem(name));
+    }
+    return new JobName(name);
+  }
+
+  /** An agent id, written as the bare string. */
+  static AgentId readAgentId(BinaryReader in) {
+    String id = in.readString();
+    if (!AgentId.isValid(id)) {
+      throw new MalformedCommandException("bad agent id: " + AgentId.problem(id));
+    }
+    return new AgentId(id);
+  }
+
+  /** An agent id or none ({@code null}), written as the bare string or the empty string. */
+  static void writeOptionalAgentId(BinaryWriter out, AgentId id) {
+    out.writeString(id == null ? "" : id.value());
+  }
+
+  static AgentId readOptionalAgentId(BinaryReader in) {
+    String id = in.readString();
+    if (id.isEmpty()) {
+      return null;
+    }
+    if (!AgentId.isValid(id)) {
+      throw new MalformedCommandException("bad agent id: " + AgentId.problem(id));
+    }
+    return new AgentId(id);
   }
 
   static void writeOutcome(BinaryWriter out, Outcome outcome) {
@@ -447,9 +491,9 @@ public final class CronCodec {
     out.writeByte(run.status().ordinal())
         .writeBoolean(run.catchUp())
         .writeInstant(run.dueAt())
-        .writeInt(run.attempt())
-        .writeString(run.agentId())
-        .writeBallot(run.ballot())
+        .writeInt(run.attempt());
+    writeOptionalAgentId(out, run.agentId());
+    out.writeBallot(run.ballot())
         .writeOptionalInstant(run.intentAt())
         .writeOptionalInstant(run.startedAt())
         .writeBoolean(run.cancelRequested())
@@ -470,7 +514,7 @@ public final class CronCodec {
         in.readBoolean(),
         in.readInstant(),
         in.readInt(),
-        in.readString(),
+        readOptionalAgentId(in),
         in.readBallot(),
         in.readOptionalInstant(),
         in.readOptionalInstant(),
@@ -485,9 +529,9 @@ public final class CronCodec {
     writeRunId(out, record.runId());
     out.writeInstant(record.lastInstant()).writeLong(record.instantCount());
     writeOutcome(out, record.outcome());
-    out.writeInt(record.attempts())
-        .writeString(record.agentId())
-        .writeBallot(record.ballot())
+    out.writeInt(record.attempts());
+    writeOptionalAgentId(out, record.agentId());
+    out.writeBallot(record.ballot())
         .writeOptionalInstant(record.startedAt())
         .writeInstant(record.endedAt())
         .writeLong(record.slot());
@@ -503,7 +547,7 @@ public final class CronCodec {
         in.readLong(),
         readOutcome(in),
         in.readInt(),
-        in.readString(),
+        readOptionalAgentId(in),
         in.readBallot(),
         in.readOptionalInstant(),
         in.readInstant(),

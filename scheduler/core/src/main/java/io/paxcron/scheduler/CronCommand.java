@@ -39,7 +39,7 @@ public sealed interface CronCommand {
   }
 
   /** Deletes a job and its ledger; launched runs get a cancel request. */
-  record DeleteJob(String name, ExpectedVersion expected, Instant stampedAt)
+  record DeleteJob(JobName name, ExpectedVersion expected, Instant stampedAt)
       implements CronCommand {
     public DeleteJob {
       Objects.requireNonNull(name, "name");
@@ -49,7 +49,7 @@ public sealed interface CronCommand {
   }
 
   /** Pauses a job: instants falling due are recorded {@code SKIPPED(PAUSED)}. */
-  record PauseJob(String name, Instant stampedAt) implements CronCommand {
+  record PauseJob(JobName name, Instant stampedAt) implements CronCommand {
     public PauseJob {
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(stampedAt, "stampedAt");
@@ -57,7 +57,7 @@ public sealed interface CronCommand {
   }
 
   /** Resumes a paused job from the next instant on (instants missed while paused stay skipped). */
-  record ResumeJob(String name, Instant stampedAt) implements CronCommand {
+  record ResumeJob(JobName name, Instant stampedAt) implements CronCommand {
     public ResumeJob {
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(stampedAt, "stampedAt");
@@ -65,7 +65,7 @@ public sealed interface CronCommand {
   }
 
   /** Starts a manual run now ({@code job@stampedAt/manual}), obeying the concurrency policy. */
-  record TriggerJob(String name, Instant stampedAt) implements CronCommand {
+  record TriggerJob(JobName name, Instant stampedAt) implements CronCommand {
     public TriggerJob {
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(stampedAt, "stampedAt");
@@ -84,7 +84,7 @@ public sealed interface CronCommand {
    * Launch protocol step 1: the leader intends to launch {@code attempt} of {@code runId} on {@code
    * agentId} under {@code ballot}. Only once this is chosen may the launch be sent.
    */
-  record RunIntent(RunId runId, int attempt, String agentId, Ballot ballot, Instant stampedAt)
+  record RunIntent(RunId runId, int attempt, AgentId agentId, Ballot ballot, Instant stampedAt)
       implements CronCommand {
     public RunIntent {
       Objects.requireNonNull(runId, "runId");
@@ -100,7 +100,7 @@ public sealed interface CronCommand {
   /**
    * Launch protocol step 3: the agent reported that the attempt started. Duplicates are ignored.
    */
-  record RunStarted(RunId runId, int attempt, String agentId, Instant stampedAt)
+  record RunStarted(RunId runId, int attempt, AgentId agentId, Instant stampedAt)
       implements CronCommand {
     public RunStarted {
       Objects.requireNonNull(runId, "runId");

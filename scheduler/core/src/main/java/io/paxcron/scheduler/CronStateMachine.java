@@ -130,7 +130,7 @@ public final class CronStateMachine implements StateMachine, CronView {
 
   private final long maxLedgerRecords;
   private final int maxJobs;
-  private final TreeMap<String, JobState> jobs = new TreeMap<>();
+  private final TreeMap<JobName, JobState> jobs = new TreeMap<>();
 
   /** Jobs with a next instant, ordered by it: the state machine's own due-instant index. */
   private final TreeSet<Cursor> cursors = new TreeSet<>();
@@ -169,7 +169,7 @@ public final class CronStateMachine implements StateMachine, CronView {
    */
   private LaunchDensity density = new LaunchDensity();
 
-  private record TailEntry(long revision, String job, long sequence) {}
+  private record TailEntry(long revision, JobName job, long sequence) {}
 
   /** What a resolved schedule is made from: the schedule text, its syntax and the chosen values. */
   private record ScheduleKey(String text, Syntax syntax, Map<ScheduleField, Integer> chosen) {
@@ -225,12 +225,12 @@ public final class CronStateMachine implements StateMachine, CronView {
    * revision {@link #changeRevision}), so that the leader reads what an applied batch changed
    * instead of walking every run it tracks. Local to this replica like {@link #ledgerTail}.
    */
-  private final ArrayDeque<String> changedJobs = new ArrayDeque<>();
+  private final ArrayDeque<JobName> changedJobs = new ArrayDeque<>();
 
   private long changeRevision;
 
   /** The job last noted changed by the command being applied. */
-  private String lastChanged;
+  private JobName lastChanged;
 
   /** A state machine with the default limits ({@link CronLimits#DEFAULT}). */
   public CronStateMachine() {
@@ -262,7 +262,7 @@ public final class CronStateMachine implements StateMachine, CronView {
    * A job's next instant in the due-instant index, with whether it falls in a DST gap, so that
    * reading the index does not look each job up ({@code inDstGap} is not part of the order).
    */
-  private record Cursor(Instant instant, String job, boolean inDstGap)
+  private record Cursor(Instant instant, JobName job, boolean inDstGap)
       implements Comparable<Cursor> {
     /** By instant, then job name (written out: the due-run index compares on every put). */
     @Override
@@ -272,7 +272,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     }
   }
 
-  private record LedgerEntry(long sequence, String job, long incarnation) {}
+  private record LedgerEntry(long sequence, JobName job, long incarnation) {}
 
   /** One job's replicated record. Mutable, owned by the state machine. */
   private static final class JobState {
@@ -304,12 +304,15 @@ public final class CronStateMachine implements StateMachine, CronView {
     final ArrayDeque<LedgerRecord> ledger = new ArrayDeque<>();
     final TreeSet<RunId> openRuns = new TreeSet<>();
 
+    /** The job's name, {@code spec.name()} as a {@link JobName} (a name never changes). */
+    JobName name;
+
     JobState(long incarnation) {
       this.incarnation = incarnation;
     }
 
-    String name() {
-      return spec.name();
+    JobName name() {
+      return name;
     }
   }
 
@@ -354,10 +357,11 @@ public final class CronStateMachine implements StateMachine, CronView {
     };
   }
 
-  /** The job a command is about ({@code null} for a {@code Tick}). */
-  private static String jobNamed(CronCommand command) {
+  /** The job a command is about ({@code null} for a {@code Tick} or a put of a bad name). */
+  private static JobName jobNamed(CronCommand command) {
     return switch (command) {
-      case CronCommand.PutJob put -> put.spec().name();
+      case CronCommand.PutJob put ->
+          JobName.isValid(put.spec().name()) ? JobName.of(put.spec().name()) : null;
       case CronCommand.DeleteJob delete -> delete.name();
       case CronCommand.PauseJob pause -> pause.name();
       case CronCommand.ResumeJob resume -> resume.name();
@@ -377,7 +381,7 @@ public final class CronStateMachine implements StateMachine, CronView {
    * (see {@link #jobsChangedAfter}); a repeat of the name just noted, within one command and with
    * no reader asking in between, is not noted twice.
    */
-  private void changed(String job) {
+  private void changed(JobName job) {
     if (job == null || job.equals(lastChanged)) {
       return;
     }
@@ -404,8 +408,9 @@ public final class CronStateMachine implements StateMachine, CronView {
     if (!errors.isEmpty()) {
       return CommandResult.invalid(errors);
     }
-    JobState existing = jobs.get(spec.name());
-    CommandResult conflict = checkExpected(spec.name(), existing, put.expected());
+    JobName name = new JobName(spec.name());
+    JobState existing = jobs.get(name);
+    CommandResult conflict = checkExpected(name, existing, put.expected());
     if (conflict != null) {
       return conflict;
     }
@@ -440,6 +445,7 @@ public final class CronStateMachine implements StateMachine, CronView {
       releaseSchedule(existing.shared);
     }
     job.spec = spec;
+    job.name = name;
     job.version = appliedSlot;
     job.chosen = chosen;
     job.shared = shared;
@@ -455,14 +461,13 @@ public final class CronStateMachine implements StateMachine, CronView {
       job.cursor = nextAfter(job, clock);
       // A run id names one run: an instant still open from an earlier incarnation of this name
       // (deleted while its launch was held for the instant) is not this job's to run.
-      while (job.cursor != null
-          && openById.containsKey(RunId.of(spec.name(), job.cursor.instant()))) {
+      while (job.cursor != null && openById.containsKey(RunId.of(name, job.cursor.instant()))) {
         job.cursor = nextAfter(job, job.cursor.instant());
       }
       job.catchUpBudget = spec.misfire().maxCount();
       job.lastAccounted = openedAhead;
     }
-    jobs.put(spec.name(), job);
+    jobs.put(name, job);
     trimJobLedger(job);
     if (spec.paused()) {
       stopNewRunsOfPausedJob(job);
@@ -543,7 +548,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     return schedule;
   }
 
-  private static CommandResult checkExpected(String name, JobState job, ExpectedVersion expected) {
+  private static CommandResult checkExpected(JobName name, JobState job, ExpectedVersion expected) {
     return switch (expected) {
       case ExpectedVersion.Any any -> null;
       case ExpectedVersion.Absent absent ->
@@ -608,7 +613,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     return CommandResult.applied(appliedSlot);
   }
 
-  private CommandResult onPause(String name, boolean paused) {
+  private CommandResult onPause(JobName name, boolean paused) {
     JobState job = jobs.get(name);
     if (job == null) {
       return CommandResult.notFound(name);
@@ -660,9 +665,6 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   private CommandResult onRunIntent(CronCommand.RunIntent intent) {
-    if (intent.agentId().isEmpty()) {
-      return CommandResult.invalid(List.of(new FieldError("agentId", "must not be empty")));
-    }
     Run run = openById.get(intent.runId());
     if (run == null && intent.attempt() == 1) {
       run = openAhead(intent.runId());
@@ -677,7 +679,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     if (intent.attempt() <= run.attempt()) {
       boolean same =
           intent.attempt() == run.attempt()
-              && run.agentId().equals(intent.agentId())
+              && intent.agentId().equals(run.agentId())
               && run.ballot().equals(intent.ballot());
       return same
           ? CommandResult.duplicate(
@@ -803,7 +805,7 @@ public final class CronStateMachine implements StateMachine, CronView {
               + run.id()
               + " is not the current launched attempt; start report ignored");
     }
-    if (!run.agentId().equals(started.agentId())) {
+    if (!started.agentId().equals(run.agentId())) {
       return CommandResult.rejected(
           "attempt "
               + run.attempt()
@@ -1231,7 +1233,7 @@ public final class CronStateMachine implements StateMachine, CronView {
               last.instantCount() + 1,
               outcome,
               0,
-              "",
+              null,
               last.ballot(),
               null,
               clock,
@@ -1250,7 +1252,7 @@ public final class CronStateMachine implements StateMachine, CronView {
             1,
             outcome,
             0,
-            "",
+            null,
             Ballot.ZERO,
             null,
             clock,
@@ -1425,7 +1427,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   // ---------------------------------------------------------------- queries
 
   @Override
-  public Optional<JobView> job(String name) {
+  public Optional<JobView> job(JobName name) {
     JobState job = jobs.get(name);
     return job == null ? Optional.empty() : Optional.of(view(job));
   }
@@ -1436,7 +1438,15 @@ public final class CronStateMachine implements StateMachine, CronView {
       throw new IllegalArgumentException("limit must be >= 0, got " + limit);
     }
     List<JobView> views = new ArrayList<>(Math.min(limit, jobs.size()));
-    for (JobState job : jobs.tailMap(after, false).values()) {
+    // A page token names the last job of the previous page; any other text is a position in name
+    // order too, found by a scan.
+    Iterable<JobState> tail =
+        after.isEmpty()
+            ? jobs.values()
+            : JobName.isValid(after)
+                ? jobs.tailMap(new JobName(after), false).values()
+                : jobs.values().stream().filter(j -> j.name.value().compareTo(after) > 0).toList();
+    for (JobState job : tail) {
       if (views.size() == limit) {
         break;
       }
@@ -1457,7 +1467,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   @Override
-  public Optional<SortedSet<String>> jobsChangedAfter(long revision) {
+  public Optional<SortedSet<JobName>> jobsChangedAfter(long revision) {
     if (revision < 0 || revision > changeRevision) {
       return Optional.empty();
     }
@@ -1465,8 +1475,8 @@ public final class CronStateMachine implements StateMachine, CronView {
     if (changeRevision - revision > kept) {
       return Optional.empty();
     }
-    SortedSet<String> names = new TreeSet<>();
-    Iterator<String> newestFirst = changedJobs.descendingIterator();
+    SortedSet<JobName> names = new TreeSet<>();
+    Iterator<JobName> newestFirst = changedJobs.descendingIterator();
     for (long i = revision; i < changeRevision; i++) {
       names.add(newestFirst.next());
     }
@@ -1542,7 +1552,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   @Override
-  public Optional<LedgerRecord> newestRecord(String name) {
+  public Optional<LedgerRecord> newestRecord(JobName name) {
     JobState job = jobs.get(name);
     return job == null ? Optional.empty() : Optional.ofNullable(job.ledger.peekLast());
   }
@@ -1608,7 +1618,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   @Override
-  public List<LedgerRecord> ledger(String name) {
+  public List<LedgerRecord> ledger(JobName name) {
     JobState job = jobs.get(name);
     if (job == null) {
       return List.of();
@@ -1619,7 +1629,7 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   @Override
-  public List<Run> openRuns(String name) {
+  public List<Run> openRuns(JobName name) {
     JobState job = jobs.get(name);
     if (job == null) {
       return List.of();
@@ -1889,7 +1899,7 @@ public final class CronStateMachine implements StateMachine, CronView {
           };
       // The snapshot lists jobs in name order: the name and due-instant indexes are built from
       // sorted lists in linear time, and the density once per distinct schedule and zone.
-      List<Map.Entry<String, JobState>> byName = new ArrayList<>(Math.min(jobCount, 1 << 16));
+      List<Map.Entry<JobName, JobState>> byName = new ArrayList<>(Math.min(jobCount, 1 << 16));
       // Jobs due at the same instant, in name order (the order they are read in).
       java.util.HashMap<Instant, List<Cursor>> byInstant = new java.util.HashMap<>();
       java.util.HashMap<DensityGroup, int[]> densityGroups = new java.util.HashMap<>();
@@ -1915,6 +1925,7 @@ public final class CronStateMachine implements StateMachine, CronView {
         job.zone = sharedZone(read.zone());
         JobSpec spec = withSharedStrings(read, job.shared, job.zone);
         job.spec = spec;
+        job.name = CronCodec.jobName(spec.name());
         job.densityReference = clock;
         densityGroups.computeIfAbsent(new DensityGroup(job.shared, job.zone), g -> new int[1])[0]++;
         job.cursor = readCursor(in);
@@ -1925,7 +1936,7 @@ public final class CronStateMachine implements StateMachine, CronView {
           job.ledger.addLast(CronCodec.readRecord(in, format >= 2));
         }
         ledgerSize += records;
-        byName.add(Map.entry(spec.name(), job));
+        byName.add(Map.entry(job.name, job));
         if (job.cursor != null) {
           byInstant
               .computeIfAbsent(job.cursor.instant(), at -> new ArrayList<>())

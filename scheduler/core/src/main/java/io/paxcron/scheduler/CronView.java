@@ -16,7 +16,7 @@ import java.util.SortedSet;
 public interface CronView {
 
   /** The job, if it exists. */
-  Optional<JobView> job(String name);
+  Optional<JobView> job(JobName name);
 
   /** Every job, by name. */
   List<JobView> jobs();
@@ -26,7 +26,10 @@ public interface CronView {
    * name: one page of a listing, in time proportional to the page, not to the job count.
    */
   default List<JobView> jobsAfter(String after, int limit) {
-    return jobs().stream().filter(job -> job.name().compareTo(after) > 0).limit(limit).toList();
+    return jobs().stream()
+        .filter(job -> job.name().value().compareTo(after) > 0)
+        .limit(limit)
+        .toList();
   }
 
   /** How many jobs there are (without building their views). */
@@ -35,7 +38,7 @@ public interface CronView {
   }
 
   /** The job's terminal ledger records, newest first (empty if the job does not exist). */
-  List<LedgerRecord> ledger(String job);
+  List<LedgerRecord> ledger(JobName job);
 
   /**
    * The terminal record of one run (not of a stretch of skips), if the job's ledger still holds it.
@@ -71,7 +74,7 @@ public interface CronView {
    * applied batch can have moved. Empty when those changes are no longer held (after a restore, or
    * more changes than are kept): the caller then looks at everything it holds.
    */
-  Optional<SortedSet<String>> jobsChangedAfter(long revision);
+  Optional<SortedSet<JobName>> jobsChangedAfter(long revision);
 
   /** The revision of the newest ledger change applied on this replica (0 before any). */
   long ledgerRevision();
@@ -91,10 +94,10 @@ public interface CronView {
   List<LedgerRecord> ledgerAfter(long afterSequence, int limit);
 
   /** The job's newest terminal record, if it has one. */
-  Optional<LedgerRecord> newestRecord(String job);
+  Optional<LedgerRecord> newestRecord(JobName job);
 
   /** The job's open runs, by run id. */
-  List<Run> openRuns(String job);
+  List<Run> openRuns(JobName job);
 
   /** Every open run (including runs of deleted jobs still launched), by run id. */
   List<Run> openRuns();
@@ -121,7 +124,7 @@ public interface CronView {
    * @param inDstGap whether the instant's wall-clock time does not exist (spring forward): the
    *     state machine records it {@code SKIPPED(DST_GAP)} or moves it, it is never launched ahead
    */
-  record ScheduledInstant(String job, Instant instant, boolean inDstGap) {
+  record ScheduledInstant(JobName job, Instant instant, boolean inDstGap) {
     public ScheduledInstant {
       Objects.requireNonNull(job, "job");
       Objects.requireNonNull(instant, "instant");

@@ -20,7 +20,7 @@ public sealed interface DispatchEffect {
    * Launch protocol step 2: send {@code Launch(runId, attempt, ballot)} with the job's command to
    * the agent.
    */
-  record Launch(String agentId, RunId runId, int attempt, Ballot ballot, JobSpec spec)
+  record Launch(AgentId agentId, RunId runId, int attempt, Ballot ballot, JobSpec spec)
       implements DispatchEffect {
     public Launch {
       Objects.requireNonNull(agentId, "agentId");
@@ -39,7 +39,8 @@ public sealed interface DispatchEffect {
   }
 
   /** Ask the agent to stop an attempt (replace policy, or job deleted). */
-  record Cancel(String agentId, RunId runId, int attempt, Ballot ballot) implements DispatchEffect {
+  record Cancel(AgentId agentId, RunId runId, int attempt, Ballot ballot)
+      implements DispatchEffect {
     public Cancel {
       Objects.requireNonNull(agentId, "agentId");
       Objects.requireNonNull(runId, "runId");
@@ -51,7 +52,8 @@ public sealed interface DispatchEffect {
    * Launch protocol step 4: ask the agent what it knows of an attempt; raises its fence to {@code
    * ballot}.
    */
-  record GetRun(String agentId, RunId runId, int attempt, Ballot ballot) implements DispatchEffect {
+  record GetRun(AgentId agentId, RunId runId, int attempt, Ballot ballot)
+      implements DispatchEffect {
     public GetRun {
       Objects.requireNonNull(agentId, "agentId");
       Objects.requireNonNull(runId, "runId");

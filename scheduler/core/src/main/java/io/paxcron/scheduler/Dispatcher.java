@@ -80,7 +80,7 @@ public final class Dispatcher {
    * its definition changed (the instant was accounted, opened ahead, or the job put or deleted), so
    * the job's next instant is handled afresh. At most the instants in flight and held.
    */
-  private final Map<String, Handled> handledInstants = new HashMap<>();
+  private final Map<JobName, Handled> handledInstants = new HashMap<>();
 
   /** An instant of a job handled under the job's {@code version}. */
   private record Handled(Instant instant, long version) {}
@@ -89,7 +89,7 @@ public final class Dispatcher {
    * Handled instants whose launch may not be chosen ahead ({@link Eligibility} said wait, or no
    * agent had room): they wait here until the rule is asked again, by job.
    */
-  private final Map<String, Held> waitingForInstant = new TreeMap<>();
+  private final Map<JobName, Held> waitingForInstant = new TreeMap<>();
 
   /** A handled instant held until {@code until}. */
   private record Held(CronView.ScheduledInstant reached, Instant until) {}
@@ -119,7 +119,7 @@ public final class Dispatcher {
 
   private final TreeMap<RunId, Tracked> launched = new TreeMap<>();
   private final TreeMap<RunId, Run> pendingCancels = new TreeMap<>();
-  private final TreeMap<String, AgentInfo> agents = new TreeMap<>();
+  private final TreeMap<AgentId, AgentInfo> agents = new TreeMap<>();
   private Instant lastTickProposed;
 
   /** When {@link #checkTrackedRuns} last ran. */
@@ -145,7 +145,7 @@ public final class Dispatcher {
     final int attempt;
 
     /** The agent the attempt's intent named. */
-    final String agent;
+    final AgentId agent;
 
     /** Whether this leader may send the launch: its own intent, or reconciliation cleared it. */
     boolean mayLaunch;
@@ -189,7 +189,7 @@ public final class Dispatcher {
 
   /** Replaces the agent directory (registrations and heartbeats, as the driver sees them). */
   public void onAgents(Collection<AgentInfo> directory) {
-    Set<String> before = Set.copyOf(agents.keySet());
+    Set<AgentId> before = Set.copyOf(agents.keySet());
     agents.clear();
     for (AgentInfo agent : directory) {
       agents.put(agent.agentId(), agent);
@@ -276,14 +276,14 @@ public final class Dispatcher {
     }
     List<DispatchEffect> effects = new ArrayList<>();
     boolean active = active(leaseValid);
-    Collection<String> changed =
+    Collection<JobName> changed =
         view.jobsChangedAfter(seenRevision)
-            .<Collection<String>>map(jobs -> jobs)
+            .<Collection<JobName>>map(jobs -> jobs)
             .orElseGet(this::everyJobHeld);
     seenRevision = view.changeRevision();
     Map<RunId, Run> chosen = new TreeMap<>();
     List<Run> retrying = new ArrayList<>();
-    for (String job : changed) {
+    for (JobName job : changed) {
       readJob(job, active, effects, chosen, retrying);
     }
     hold(chosen, retrying, now, active, effects);
@@ -315,8 +315,8 @@ public final class Dispatcher {
   }
 
   /** Every job this leader holds something of, or has an open run: when the change feed is gone. */
-  private SortedSet<String> everyJobHeld() {
-    SortedSet<String> jobs = new TreeSet<>(handledInstants.keySet());
+  private SortedSet<JobName> everyJobHeld() {
+    SortedSet<JobName> jobs = new TreeSet<>(handledInstants.keySet());
     for (RunId id : proposed.keySet()) {
       jobs.add(id.job());
     }
@@ -341,7 +341,7 @@ public final class Dispatcher {
    * hold are {@code retrying}.
    */
   private void readJob(
-      String job,
+      JobName job,
       boolean active,
       List<DispatchEffect> effects,
       Map<RunId, Run> chosen,
@@ -407,7 +407,7 @@ public final class Dispatcher {
   }
 
   /** The entries of {@code map} about runs of {@code job} (a view: removing from it removes). */
-  private static <V> SortedMap<RunId, V> runsOf(TreeMap<RunId, V> map, String job) {
+  private static <V> SortedMap<RunId, V> runsOf(TreeMap<RunId, V> map, JobName job) {
     return map.subMap(
         new RunId(job, Instant.MIN, false), true, new RunId(job, Instant.MAX, true), true);
   }
@@ -579,7 +579,7 @@ public final class Dispatcher {
     }
     if (semantics(never.runId()) == Semantics.AT_LEAST_ONCE) {
       Optional<JobView> job = view.job(never.runId().job());
-      String agent =
+      AgentId agent =
           job.isEmpty()
               ? null
               : chooseAgent(job.get().spec(), never.runId(), never.agentId(), now, new AgentLoad());
@@ -668,8 +668,8 @@ public final class Dispatcher {
       Eligibility.Decision decision =
           Eligibility.scheduledInstant(
               spec, job.get().openRuns(), reached.inDstGap(), reached.instant(), now);
-      String agent =
-          decision instanceof Eligibility.Launch ? chooseAgent(spec, id, "", now, load) : null;
+      AgentId agent =
+          decision instanceof Eligibility.Launch ? chooseAgent(spec, id, null, now, load) : null;
       if (agent != null) {
         commands.add(new CronCommand.RunIntent(id, 1, agent, ballot, now));
         proposed.put(id, new Proposal(now, true));
@@ -686,7 +686,7 @@ public final class Dispatcher {
       }
     }
 
-    Set<String> forbidJobsStarted = new HashSet<>();
+    Set<JobName> forbidJobsStarted = new HashSet<>();
     for (Run dueRun : view.runsDue()) {
       RunId id = dueRun.id();
       if (proposed.containsKey(id)) {
@@ -722,7 +722,7 @@ public final class Dispatcher {
       if (dueRun.catchUp() && catchUpTokens < 1) {
         continue;
       }
-      String agent = chooseAgent(spec, id, "", now, load);
+      AgentId agent = chooseAgent(spec, id, null, now, load);
       if (agent == null) {
         continue;
       }
@@ -749,7 +749,7 @@ public final class Dispatcher {
       if (!(Eligibility.retry(run.get().retryNotBefore(), now) instanceof Eligibility.Launch)) {
         continue;
       }
-      String agent = chooseAgent(job.get().spec(), id, run.get().agentId(), now, load);
+      AgentId agent = chooseAgent(job.get().spec(), id, run.get().agentId(), now, load);
       if (agent != null) {
         commands.add(new CronCommand.RunIntent(id, run.get().attempt() + 1, agent, ballot, now));
         proposed.put(id, new Proposal(now, false));
@@ -894,7 +894,7 @@ public final class Dispatcher {
     switch (decision) {
       case Reconciliation.Decision.NewAttempt newAttempt -> {
         Optional<JobView> job = view.job(run.id().job());
-        String agent =
+        AgentId agent =
             job.isEmpty()
                 ? null
                 : chooseAgent(job.get().spec(), run.id(), run.agentId(), now, load);
@@ -924,7 +924,7 @@ public final class Dispatcher {
     return false;
   }
 
-  private boolean hasRunInProgress(String job) {
+  private boolean hasRunInProgress(JobName job) {
     for (Run run : view.openRuns(job)) {
       if (run.status() != RunStatus.DUE) {
         return true;
@@ -968,9 +968,9 @@ public final class Dispatcher {
    * places a run (most ticks place none), then kept as it places more.
    */
   private final class AgentLoad {
-    private Map<String, Integer> counts;
+    private Map<AgentId, Integer> counts;
 
-    private Map<String, Integer> counts() {
+    private Map<AgentId, Integer> counts() {
       if (counts == null) {
         counts = new HashMap<>();
         for (Tracked tracked : launched.values()) {
@@ -980,11 +980,11 @@ public final class Dispatcher {
       return counts;
     }
 
-    int of(String agent) {
+    int of(AgentId agent) {
       return counts().getOrDefault(agent, 0);
     }
 
-    void add(String agent) {
+    void add(AgentId agent) {
       counts().merge(agent, 1, Integer::sum);
     }
   }
@@ -992,10 +992,10 @@ public final class Dispatcher {
   /**
    * The live agent with spare capacity that carries the job's labels and has the fewest runs; ties
    * go to a stable hash of run and agent so equal agents share the work. {@code avoid} is used only
-   * if no other agent fits. Adds the choice to {@code load}.
+   * if no other agent fits ({@code null}: none to avoid). Adds the choice to {@code load}.
    */
-  private String chooseAgent(JobSpec spec, RunId id, String avoid, Instant now, AgentLoad load) {
-    String best = null;
+  private AgentId chooseAgent(JobSpec spec, RunId id, AgentId avoid, Instant now, AgentLoad load) {
+    AgentId best = null;
     long bestScore = Long.MAX_VALUE;
     for (AgentInfo agent : agents.values()) {
       int used = load.of(agent.agentId());
@@ -1005,7 +1005,7 @@ public final class Dispatcher {
       long score =
           ((long) used << 32)
               + (agent.agentId().equals(avoid) ? 1L << 31 : 0)
-              + (stableHash(id.toString(), agent.agentId()) & 0x7fff_ffffL);
+              + (stableHash(id.toString(), agent.agentId().value()) & 0x7fff_ffffL);
       if (score < bestScore) {
         bestScore = score;
         best = agent.agentId();

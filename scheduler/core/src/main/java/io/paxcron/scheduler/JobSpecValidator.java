@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  */
 public final class JobSpecValidator {
   /** Longest job name: a DNS label. */
-  public static final int MAX_NAME_LENGTH = 63;
+  public static final int MAX_NAME_LENGTH = JobName.MAX_LENGTH;
 
   /** Most elements of an argument vector. */
   public static final int MAX_ARGV_ELEMENTS = 256;
@@ -85,7 +85,6 @@ public final class JobSpecValidator {
   /** Largest annotation value in UTF-8 bytes. */
   public static final int MAX_ANNOTATION_VALUE_BYTES = 4096;
 
-  private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern LABEL_KEY =
       Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?");
@@ -142,24 +141,9 @@ public final class JobSpecValidator {
   }
 
   private static void checkName(String name, List<FieldError> errors) {
-    if (name.isEmpty()) {
-      errors.add(new FieldError("name", "must not be empty"));
-    } else if (name.length() > MAX_NAME_LENGTH) {
-      errors.add(
-          new FieldError(
-              "name",
-              "longer than "
-                  + MAX_NAME_LENGTH
-                  + " characters (MAX_NAME_LENGTH), got "
-                  + name.length()));
-    } else if (!NAME.matcher(name).matches()) {
-      errors.add(
-          new FieldError(
-              "name",
-              "must be a DNS label: lowercase letters, digits and '-', starting and"
-                  + " ending with a letter or digit, got '"
-                  + printable(name)
-                  + "'"));
+    String problem = JobName.problem(name);
+    if (problem != null) {
+      errors.add(new FieldError("name", problem));
     }
   }
 

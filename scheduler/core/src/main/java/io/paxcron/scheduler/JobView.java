@@ -37,7 +37,8 @@ public record JobView(
     chosen = Map.copyOf(chosen);
   }
 
-  public String name() {
-    return spec.name();
+  /** The job's name (a stored job's name is always a valid {@link JobName}). */
+  public JobName name() {
+    return new JobName(spec.name());
   }
 }

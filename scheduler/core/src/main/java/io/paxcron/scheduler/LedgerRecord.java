@@ -17,7 +17,7 @@ import java.util.Objects;
  * @param instantCount how many scheduled instants the record covers, at least 1
  * @param outcome how the instant(s) ended
  * @param attempts attempts accepted for the run (0 for skips)
- * @param agentId agent of the last attempt, empty for skips
+ * @param agentId agent of the last attempt, {@code null} for skips
  * @param ballot ballot of the last attempt's intent, {@link Ballot#ZERO} for skips
  * @param startedAt when the last attempt's start was recorded, or {@code null}
  * @param endedAt the leader stamp of the command that ended the run (for stretches: the latest one)
@@ -32,7 +32,7 @@ public record LedgerRecord(
     long instantCount,
     Outcome outcome,
     int attempts,
-    String agentId,
+    AgentId agentId,
     Ballot ballot,
     Instant startedAt,
     Instant endedAt,
@@ -47,7 +47,7 @@ public record LedgerRecord(
       long instantCount,
       Outcome outcome,
       int attempts,
-      String agentId,
+      AgentId agentId,
       Ballot ballot,
       Instant startedAt,
       Instant endedAt,
@@ -71,7 +71,6 @@ public record LedgerRecord(
     Objects.requireNonNull(runId, "runId");
     Objects.requireNonNull(lastInstant, "lastInstant");
     Objects.requireNonNull(outcome, "outcome");
-    Objects.requireNonNull(agentId, "agentId");
     Objects.requireNonNull(ballot, "ballot");
     Objects.requireNonNull(endedAt, "endedAt");
     Objects.requireNonNull(detail, "detail");

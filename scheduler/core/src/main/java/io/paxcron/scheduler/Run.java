@@ -14,7 +14,7 @@ import java.util.Objects;
  *     dispatcher)
  * @param dueAt the leader stamp at which the state machine found it due
  * @param attempt the current attempt (0 before the first intent)
- * @param agentId the agent of the current attempt, empty before the first intent
+ * @param agentId the agent of the current attempt, {@code null} before the first intent
  * @param ballot the ballot of the current attempt's intent, {@link Ballot#ZERO} before
  * @param intentAt stamp of the current attempt's intent, or {@code null}
  * @param startedAt stamp of the current attempt's start report, or {@code null}
@@ -31,7 +31,7 @@ public record Run(
     boolean catchUp,
     Instant dueAt,
     int attempt,
-    String agentId,
+    AgentId agentId,
     Ballot ballot,
     Instant intentAt,
     Instant startedAt,
@@ -44,7 +44,6 @@ public record Run(
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(status, "status");
     Objects.requireNonNull(dueAt, "dueAt");
-    Objects.requireNonNull(agentId, "agentId");
     Objects.requireNonNull(ballot, "ballot");
   }
 
@@ -55,7 +54,7 @@ public record Run(
         catchUp,
         dueAt,
         0,
-        "",
+        null,
         Ballot.ZERO,
         null,
         null,
@@ -70,7 +69,7 @@ public record Run(
     return status == RunStatus.LAUNCHED || status == RunStatus.RUNNING;
   }
 
-  Run withIntent(int newAttempt, String newAgent, Ballot newBallot, Instant at) {
+  Run withIntent(int newAttempt, AgentId newAgent, Ballot newBallot, Instant at) {
     return new Run(
         id,
         RunStatus.LAUNCHED,

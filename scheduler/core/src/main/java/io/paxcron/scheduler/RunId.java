@@ -12,14 +12,14 @@ import java.util.Objects;
  * @param instant the scheduled instant (or the trigger's stamp)
  * @param manual whether the run was triggered by an operator rather than the schedule
  */
-public record RunId(String job, Instant instant, boolean manual) implements Comparable<RunId> {
+public record RunId(JobName job, Instant instant, boolean manual) implements Comparable<RunId> {
   public RunId {
     Objects.requireNonNull(job, "job");
     Objects.requireNonNull(instant, "instant");
   }
 
-  /** A scheduled run. */
-  public static RunId of(String job, Instant instant) {
+  /** A scheduled run of {@code job}. */
+  public static RunId of(JobName job, Instant instant) {
     return new RunId(job, instant, false);
   }
 
@@ -39,8 +39,14 @@ public record RunId(String job, Instant instant, boolean manual) implements Comp
     if (manual) {
       rest = rest.substring(0, rest.length() - "/manual".length());
     }
+    JobName job;
     try {
-      return new RunId(text.substring(0, at), Instant.parse(rest), manual);
+      job = new JobName(text.substring(0, at));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("run id: bad " + e.getMessage() + " in '" + text + "'", e);
+    }
+    try {
+      return new RunId(job, Instant.parse(rest), manual);
     } catch (java.time.format.DateTimeParseException e) {
       throw new IllegalArgumentException("run id: bad instant '" + rest + "' in '" + text + "'", e);
     }

@@ -26,7 +26,7 @@ final class AgentRegistryTest {
 
   private AgentInfo info(String name, Instant now) {
     return registry.directory(now).stream()
-        .filter(agent -> agent.agentId().equals(name))
+        .filter(agent -> agent.agentId().value().equals(name))
         .findFirst()
         .orElseThrow();
   }
@@ -35,9 +35,9 @@ final class AgentRegistryTest {
   void registeredAgentIsReachableForTheLeaderLeaseAfterItWasLastHeard() {
     long connection = register("agent-1", Map.of("zone", "a"), 4, at(0));
     assertEquals(
-        List.of(new AgentInfo("agent-1", Map.of("zone", "a"), 4, at(6))),
+        List.of(new AgentInfo(AgentId.of("agent-1"), Map.of("zone", "a"), 4, at(6))),
         registry.directory(at(0)));
-    assertTrue(registry.onHeartbeat("agent-1", connection, 1, 4, at(3)));
+    assertTrue(registry.onHeartbeat(AgentId.of("agent-1"), connection, 1, 4, at(3)));
     assertEquals(at(9), info("agent-1", at(3)).leaseExpiresAt());
     assertTrue(info("agent-1", at(8)).alive(at(8)));
     assertFalse(info("agent-1", at(9)).alive(at(9)), "past the leader's lease: unreachable");
@@ -80,20 +80,22 @@ final class AgentRegistryTest {
     long connection = assertInstanceOf(Registration.Accepted.class, second).connection();
     assertTrue(((Registration.Accepted) second).replaced());
     assertFalse(
-        registry.onHeartbeat("agent-1", first, 0, 4, at(5)), "the replaced stream is not heard");
+        registry.onHeartbeat(AgentId.of("agent-1"), first, 0, 4, at(5)),
+        "the replaced stream is not heard");
     assertEquals(at(7), info("agent-1", at(5)).leaseExpiresAt());
-    assertTrue(registry.onHeartbeat("agent-1", connection, 0, 8, at(5)));
+    assertTrue(registry.onHeartbeat(AgentId.of("agent-1"), connection, 0, 8, at(5)));
     assertEquals(Map.of("gpu", "true"), info("agent-1", at(5)).labels());
-    registry.onDisconnected("agent-1", first);
+    registry.onDisconnected(AgentId.of("agent-1"), first);
     assertTrue(
-        registry.isCurrent("agent-1", connection), "a late end of the old stream changes nothing");
+        registry.isCurrent(AgentId.of("agent-1"), connection),
+        "a late end of the old stream changes nothing");
   }
 
   @Test
   void disconnectedAgentStaysInTheDirectoryUntilItsLeaseRunsOut() {
     long connection = register("agent-1", Map.of(), 4, at(0));
-    registry.onDisconnected("agent-1", connection);
-    assertTrue(registry.connection("agent-1").isEmpty());
+    registry.onDisconnected(AgentId.of("agent-1"), connection);
+    assertTrue(registry.connection(AgentId.of("agent-1")).isEmpty());
     assertTrue(info("agent-1", at(5)).alive(at(5)), "it may still start what it accepted");
     assertFalse(info("agent-1", at(6)).alive(at(6)));
   }
@@ -111,19 +113,19 @@ final class AgentRegistryTest {
   @Test
   void repeatedLaunchFailuresOpenTheCircuitWhichKeepsTheAgentAliveButTakesNoNewRuns() {
     register("agent-1", Map.of(), 4, at(0));
-    registry.onLaunchFailed("agent-1", at(1));
-    registry.onLaunchFailed("agent-1", at(1));
+    registry.onLaunchFailed(AgentId.of("agent-1"), at(1));
+    registry.onLaunchFailed(AgentId.of("agent-1"), at(1));
     assertEquals(4, info("agent-1", at(1)).capacity(), "two failures: still closed");
-    registry.onLaunchFailed("agent-1", at(2));
+    registry.onLaunchFailed(AgentId.of("agent-1"), at(2));
     AgentInfo open = info("agent-1", at(2));
     assertEquals(0, open.capacity(), "open: no new runs");
     assertTrue(open.alive(at(2)), "open is not dead: its runs are not reconciled as unreachable");
     assertTrue(registry.status(at(2)).get(0).circuitOpen());
     assertEquals(at(32), registry.status(at(2)).get(0).circuitOpenUntil());
     assertEquals(4, info("agent-1", at(32)).capacity(), "half-open after circuitOpenFor");
-    registry.onLaunchFailed("agent-1", at(33));
+    registry.onLaunchFailed(AgentId.of("agent-1"), at(33));
     assertEquals(0, info("agent-1", at(33)).capacity(), "one more failure opens it again");
-    registry.onLaunchSucceeded("agent-1");
+    registry.onLaunchSucceeded(AgentId.of("agent-1"));
     assertEquals(4, info("agent-1", at(33)).capacity(), "a start closes it");
   }
 
@@ -150,15 +152,16 @@ final class AgentRegistryTest {
     assertInstanceOf(
         Registration.Accepted.class, small.onRegister("c", Map.of(), 1, "", "", at(7)));
     assertEquals(
-        List.of("b", "c"), small.directory(at(7)).stream().map(AgentInfo::agentId).toList());
+        List.of("b", "c"),
+        small.directory(at(7)).stream().map(agent -> agent.agentId().value()).toList());
   }
 
   @Test
   void heartbeatCountsAreClampedToTheCapacity() {
     long connection = register("agent-1", Map.of(), 4, at(0));
-    registry.onHeartbeat("agent-1", connection, 99, 4, at(1));
+    registry.onHeartbeat(AgentId.of("agent-1"), connection, 99, 4, at(1));
     assertEquals(4, registry.status(at(1)).get(0).running());
-    registry.onHeartbeat("agent-1", connection, -3, 4, at(1));
+    registry.onHeartbeat(AgentId.of("agent-1"), connection, -3, 4, at(1));
     assertEquals(0, registry.status(at(1)).get(0).running());
   }
 }

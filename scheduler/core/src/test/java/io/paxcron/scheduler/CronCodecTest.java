@@ -21,6 +21,26 @@ import org.junit.jupiter.api.Test;
 
 final class CronCodecTest {
 
+  /** A random valid name: a DNS label of 1-12 characters. */
+  static String label(SplittableRandom random) {
+    String alphabet = "abcxyz019-";
+    StringBuilder label = new StringBuilder();
+    int length = 1 + random.nextInt(12);
+    for (int i = 0; i < length; i++) {
+      boolean edge = i == 0 || i == length - 1;
+      label.append(alphabet.charAt(random.nextInt(alphabet.length() - (edge ? 1 : 0))));
+    }
+    return label.toString();
+  }
+
+  static JobName jobName(SplittableRandom random) {
+    return JobName.of(label(random));
+  }
+
+  static AgentId agentId(SplittableRandom random) {
+    return AgentId.of(label(random));
+  }
+
   static String text(SplittableRandom random) {
     String alphabet = "abcxyz-019 ÄΩ\u4e2d\ud83d\ude00/=\"'\n";
     StringBuilder text = new StringBuilder();
@@ -91,7 +111,7 @@ final class CronCodecTest {
   }
 
   static RunId runId(SplittableRandom random) {
-    return new RunId(text(random), instant(random), random.nextBoolean());
+    return new RunId(jobName(random), instant(random), random.nextBoolean());
   }
 
   static Outcome outcome(SplittableRandom random) {
@@ -123,13 +143,15 @@ final class CronCodecTest {
                   ? Map.of()
                   : Map.of(ScheduleField.MINUTE, 7, ScheduleField.HOUR, 3),
               instant(random));
-      case 1 -> new CronCommand.DeleteJob(text(random), expected, instant(random));
-      case 2 -> new CronCommand.PauseJob(text(random), instant(random));
-      case 3 -> new CronCommand.ResumeJob(text(random), instant(random));
-      case 4 -> new CronCommand.TriggerJob(text(random), instant(random));
+      case 1 -> new CronCommand.DeleteJob(jobName(random), expected, instant(random));
+      case 2 -> new CronCommand.PauseJob(jobName(random), instant(random));
+      case 3 -> new CronCommand.ResumeJob(jobName(random), instant(random));
+      case 4 -> new CronCommand.TriggerJob(jobName(random), instant(random));
       case 5 ->
-          new CronCommand.RunIntent(runId(random), attempt, text(random), ballot, instant(random));
-      case 6 -> new CronCommand.RunStarted(runId(random), attempt, text(random), instant(random));
+          new CronCommand.RunIntent(
+              runId(random), attempt, agentId(random), ballot, instant(random));
+      case 6 ->
+          new CronCommand.RunStarted(runId(random), attempt, agentId(random), instant(random));
       case 7 ->
           new CronCommand.RunFinished(
               runId(random),
@@ -291,7 +313,7 @@ final class CronCodecTest {
 
   @Test
   void finishWithoutDetailFromAnOlderLogIsStillRead() {
-    RunId run = RunId.of("a", Fixture.T0);
+    RunId run = RunId.of(JobName.of("a"), Fixture.T0);
     BinaryWriter out = new BinaryWriter().writeByte(CronCodec.FORMAT_VERSION).writeByte(8);
     CronCodec.writeRunId(out, run);
     out.writeInt(2);

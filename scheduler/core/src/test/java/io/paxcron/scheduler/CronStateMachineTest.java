@@ -20,7 +20,7 @@ final class CronStateMachineTest {
   private final Fixture fixture = new Fixture();
 
   private List<String> open(String job) {
-    return fixture.machine.openRuns(job).stream()
+    return fixture.machine.openRuns(JobName.of(job)).stream()
         .map(
             run ->
                 run.id()
@@ -42,10 +42,10 @@ final class CronStateMachineTest {
     CommandResult created = fixture.put(job("a", "@every 10s").build(), at(0));
     assertEquals(1, created.version());
     fixture.tick(at(1));
-    CommandResult paused = fixture.apply(new CronCommand.PauseJob("a", at(2)));
+    CommandResult paused = fixture.apply(new CronCommand.PauseJob(JobName.of("a"), at(2)));
     assertEquals(3, paused.version());
-    assertEquals(3, fixture.machine.job("a").orElseThrow().version());
-    assertEquals(1, fixture.machine.job("a").orElseThrow().createdSlot());
+    assertEquals(3, fixture.machine.job(JobName.of("a")).orElseThrow().version());
+    assertEquals(1, fixture.machine.job(JobName.of("a")).orElseThrow().createdSlot());
   }
 
   @Test
@@ -59,7 +59,8 @@ final class CronStateMachineTest {
     assertEquals(CommandResult.Status.CONFLICT, stale.status());
     assertEquals(2, stale.version());
     assertEquals("job 'a': expected version 1 but the current version is 2", stale.message());
-    assertEquals("@every 20s", fixture.machine.job("a").orElseThrow().spec().schedule());
+    assertEquals(
+        "@every 20s", fixture.machine.job(JobName.of("a")).orElseThrow().spec().schedule());
 
     CommandResult fresh =
         fixture.apply(
@@ -78,7 +79,7 @@ final class CronStateMachineTest {
     assertEquals(CommandResult.Status.REJECTED, third.status());
     assertEquals("the cluster holds the maximum of 2 jobs (setting max-jobs)", third.message());
     assertEquals(2, small.machine.jobCount());
-    assertTrue(small.machine.job("c").isEmpty());
+    assertTrue(small.machine.job(JobName.of("c")).isEmpty());
     // Changing a job that exists creates nothing, so the limit does not stand in its way.
     assertTrue(small.put(job("a", "@every 20s").build(), at(3)).applied());
   }
@@ -112,8 +113,8 @@ final class CronStateMachineTest {
     fixture.put(job("b", "*/10 * * * *").zone("Europe/Berlin").build(), at(1));
     fixture.put(job("c", "@every 7m").build(), at(2));
     fixture.put(job("a", "30 6 * * 1-5").build(), at(3));
-    fixture.apply(new CronCommand.DeleteJob("c", ExpectedVersion.ANY, at(4)));
-    fixture.apply(new CronCommand.PauseJob("b", at(5)));
+    fixture.apply(new CronCommand.DeleteJob(JobName.of("c"), ExpectedVersion.ANY, at(4)));
+    fixture.apply(new CronCommand.PauseJob(JobName.of("b"), at(5)));
     io.paxcron.schedule.LaunchDensity expected = new io.paxcron.schedule.LaunchDensity();
     expected.add(
         io.paxcron.schedule.CronExpression.parse("30 6 * * 1-5"), java.time.ZoneOffset.UTC, at(3));
@@ -135,12 +136,12 @@ final class CronStateMachineTest {
     fixture.put(job("c", "*/10 * * * *").build(), at(2));
     assertEquals(2, fixture.machine.distinctSchedules());
     assertTrue(
-        fixture.machine.job("a").orElseThrow().spec().schedule()
-            == fixture.machine.job("b").orElseThrow().spec().schedule(),
+        fixture.machine.job(JobName.of("a")).orElseThrow().spec().schedule()
+            == fixture.machine.job(JobName.of("b")).orElseThrow().spec().schedule(),
         "one schedule text for both jobs");
     fixture.put(job("a", "*/10 * * * *").build(), at(3));
     assertEquals(2, fixture.machine.distinctSchedules());
-    fixture.apply(new CronCommand.DeleteJob("b", ExpectedVersion.ANY, at(4)));
+    fixture.apply(new CronCommand.DeleteJob(JobName.of("b"), ExpectedVersion.ANY, at(4)));
     assertEquals(1, fixture.machine.distinctSchedules());
     CronStateMachine restored = new CronStateMachine();
     restored.restore(fixture.machine.snapshot());
@@ -157,9 +158,10 @@ final class CronStateMachineTest {
     assertEquals(CommandResult.Status.CONFLICT, again.status());
     assertEquals(1, again.version());
     CommandResult deleteStale =
-        fixture.apply(new CronCommand.DeleteJob("a", ExpectedVersion.exactly(7), at(2)));
+        fixture.apply(
+            new CronCommand.DeleteJob(JobName.of("a"), ExpectedVersion.exactly(7), at(2)));
     assertEquals(CommandResult.Status.CONFLICT, deleteStale.status());
-    assertTrue(fixture.machine.job("a").isPresent());
+    assertTrue(fixture.machine.job(JobName.of("a")).isPresent());
   }
 
   @Test
@@ -186,13 +188,14 @@ final class CronStateMachineTest {
         fixture.apply(
             new CronCommand.PutJob(
                 job("q", "? ? * * *").build(), ExpectedVersion.ANY, chosen, at(0))));
-    JobView view = fixture.machine.job("q").orElseThrow();
+    JobView view = fixture.machine.job(JobName.of("q")).orElseThrow();
     assertEquals("17 4 * * *", view.resolvedSchedule());
     assertEquals(chosen, view.chosen());
     assertEquals(Instant.parse("2024-01-01T04:17:00Z"), view.nextDue());
 
     fixture.put(job("q", "? ? * * *").timeout(Duration.ofMinutes(5)).build(), at(1));
-    assertEquals("17 4 * * *", fixture.machine.job("q").orElseThrow().resolvedSchedule());
+    assertEquals(
+        "17 4 * * *", fixture.machine.job(JobName.of("q")).orElseThrow().resolvedSchedule());
   }
 
   // ------------------------------------------------------------ launch protocol in the state
@@ -207,7 +210,7 @@ final class CronStateMachineTest {
         "only the next instant may be launched ahead");
     Fixture.require(fixture.intent("a", at(10), 1, "agent-1", at(9)));
     assertEquals(List.of(id("a", 10) + " LAUNCHED"), open("a"));
-    assertEquals(at(20), fixture.machine.job("a").orElseThrow().nextDue());
+    assertEquals(at(20), fixture.machine.job(JobName.of("a")).orElseThrow().nextDue());
     Fixture.require(fixture.intent("a", at(20), 1, "agent-1", at(19)));
     fixture.tick(at(25));
     assertEquals(List.of(id("a", 10) + " LAUNCHED", id("a", 20) + " LAUNCHED"), open("a"));
@@ -218,11 +221,12 @@ final class CronStateMachineTest {
   void jobRecreatedWhileAnEarlierIncarnationHoldsALaunchForTheNextInstantStartsAfterIt() {
     fixture.put(job("a", "@every 10s").concurrency(ConcurrencyPolicy.ALLOW).build(), at(0));
     Fixture.require(fixture.intent("a", at(10), 1, "agent-1", at(9)));
-    Fixture.require(fixture.apply(new CronCommand.DeleteJob("a", ExpectedVersion.ANY, at(9))));
+    Fixture.require(
+        fixture.apply(new CronCommand.DeleteJob(JobName.of("a"), ExpectedVersion.ANY, at(9))));
     fixture.put(job("a", "@every 10s").concurrency(ConcurrencyPolicy.ALLOW).build(), at(9));
     assertEquals(
         at(20),
-        fixture.machine.job("a").orElseThrow().nextDue(),
+        fixture.machine.job(JobName.of("a")).orElseThrow().nextDue(),
         "run id a@10 is still the deleted incarnation's: one run per run id");
     fixture.tick(at(10));
     assertEquals(List.of(), fixture.ledger("a"));
@@ -235,7 +239,8 @@ final class CronStateMachineTest {
     // let a second launch of the same run id be chosen, and the instant got two records.
     fixture.put(job("a", "@every 10s").concurrency(ConcurrencyPolicy.ALLOW).build(), at(0));
     Fixture.require(fixture.intent("a", at(10), 1, "agent-1", at(9)));
-    Fixture.require(fixture.apply(new CronCommand.RecordLost(RunId.of("a", at(10)), 1, at(9))));
+    Fixture.require(
+        fixture.apply(new CronCommand.RecordLost(RunId.of(JobName.of("a"), at(10)), 1, at(9))));
     fixture.put(job("a", "*/5 * * * * *").concurrency(ConcurrencyPolicy.ALLOW).build(), at(9));
     assertEquals(
         CommandResult.Status.REJECTED,
@@ -262,7 +267,7 @@ final class CronStateMachineTest {
         fixture.ledger("f"),
         "at the instant the policy applies as usual");
     fixture.put(job("far", "@every 5m").build(), at(20));
-    Instant next = fixture.machine.job("far").orElseThrow().nextDue();
+    Instant next = fixture.machine.job(JobName.of("far")).orElseThrow().nextDue();
     Instant tooEarly = next.minus(CronStateMachine.MAX_LAUNCH_AHEAD).minusSeconds(1);
     assertEquals(
         CommandResult.Status.REJECTED,
@@ -281,8 +286,8 @@ final class CronStateMachineTest {
         "an instant not yet reached, and not the next one, is not due");
     fixture.intent("a", at(10), 1, "agent-1", at(10));
     assertEquals(List.of(id("a", 10) + " LAUNCHED"), open("a"));
-    Run run = fixture.machine.run(RunId.of("a", at(10))).orElseThrow();
-    assertEquals("agent-1", run.agentId());
+    Run run = fixture.machine.run(RunId.of(JobName.of("a"), at(10))).orElseThrow();
+    assertEquals(AgentId.of("agent-1"), run.agentId());
     assertEquals(Fixture.BALLOT, run.ballot());
     assertEquals(List.of(run), fixture.machine.runsNeedingReconciliation());
     fixture.started("a", at(10), 1, "agent-1", at(10));
@@ -304,7 +309,9 @@ final class CronStateMachineTest {
         fixture.finished("a", at(10), 1, Outcome.failed(1), at(12)).status());
     assertEquals(
         CommandResult.Status.DUPLICATE,
-        fixture.apply(new CronCommand.RecordLost(RunId.of("a", at(10)), 1, at(12))).status());
+        fixture
+            .apply(new CronCommand.RecordLost(RunId.of(JobName.of("a"), at(10)), 1, at(12)))
+            .status());
     assertEquals(List.of(id("a", 10) + " SUCCEEDED"), fixture.ledger("a"));
     assertEquals(after.length, fixture.machine.snapshot().length);
   }
@@ -332,7 +339,8 @@ final class CronStateMachineTest {
   void atMostOnceRunWhoseAgentVanishedIsRecordedLost() {
     fixture.put(job("a", "@every 10s").build(), at(0));
     fixture.intent("a", at(10), 1, "agent-1", at(10));
-    Fixture.require(fixture.apply(new CronCommand.RecordLost(RunId.of("a", at(10)), 1, at(40))));
+    Fixture.require(
+        fixture.apply(new CronCommand.RecordLost(RunId.of(JobName.of("a"), at(10)), 1, at(40))));
     assertTrue(fixture.ledger("a").contains(id("a", 10) + " LOST"));
     assertEquals(
         CommandResult.Status.DUPLICATE,
@@ -350,10 +358,10 @@ final class CronStateMachineTest {
         fixture.finished("a", at(3600), 1, Outcome.SUCCEEDED, at(3631)).status(),
         "the abandoned attempt's report is ignored");
     fixture.finished("a", at(3600), 2, Outcome.SUCCEEDED, at(3640));
-    LedgerRecord record = fixture.machine.ledger("a").get(0);
+    LedgerRecord record = fixture.machine.ledger(JobName.of("a")).get(0);
     assertEquals(Outcome.SUCCEEDED, record.outcome());
     assertEquals(2, record.attempts());
-    assertEquals("agent-2", record.agentId());
+    assertEquals(AgentId.of("agent-2"), record.agentId());
   }
 
   @Test
@@ -363,7 +371,7 @@ final class CronStateMachineTest {
         job("a", "@every 1h").semantics(Semantics.AT_LEAST_ONCE).retries(retries).build(), at(0));
     fixture.intent("a", at(3600), 1, "agent-1", at(3600));
     fixture.finished("a", at(3600), 1, Outcome.failed(1), at(3601));
-    Run waiting = fixture.machine.run(RunId.of("a", at(3600))).orElseThrow();
+    Run waiting = fixture.machine.run(RunId.of(JobName.of("a"), at(3600))).orElseThrow();
     assertEquals(RunStatus.RETRY_WAIT, waiting.status());
     assertEquals(at(3611), waiting.retryNotBefore());
     assertEquals(
@@ -404,7 +412,7 @@ final class CronStateMachineTest {
     assertEquals(
         List.of(id("a", 10) + " LAUNCHED cancel-requested", id("a", 20) + " DUE"), open("a"));
     assertEquals(
-        List.of(RunId.of("a", at(20))),
+        List.of(RunId.of(JobName.of("a"), at(20))),
         fixture.machine.runsDue().stream().map(Run::id).toList(),
         "the index of due runs holds the new run");
     assertEquals(1, fixture.machine.inProgressRunCount(), "the launched run is in progress");
@@ -442,27 +450,31 @@ final class CronStateMachineTest {
     for (int second = 1; second <= CronStateMachine.MAX_OPEN_RUNS_PER_JOB + 3; second++) {
       fixture.tick(at(second));
     }
-    assertEquals(CronStateMachine.MAX_OPEN_RUNS_PER_JOB, fixture.machine.openRuns("a").size());
-    assertEquals(3, fixture.machine.ledger("a").size());
-    assertEquals(Outcome.skipped(SkipReason.OVERLAP), fixture.machine.ledger("a").get(0).outcome());
+    assertEquals(
+        CronStateMachine.MAX_OPEN_RUNS_PER_JOB, fixture.machine.openRuns(JobName.of("a")).size());
+    assertEquals(3, fixture.machine.ledger(JobName.of("a")).size());
+    assertEquals(
+        Outcome.skipped(SkipReason.OVERLAP),
+        fixture.machine.ledger(JobName.of("a")).get(0).outcome());
   }
 
   @Test
   void triggerObeysTheConcurrencyPolicyButNotThePause() {
     fixture.put(job("a", "@every 1h").build(), at(0));
-    Fixture.require(fixture.apply(new CronCommand.TriggerJob("a", at(5))));
-    RunId manual = new RunId("a", at(5), true);
+    Fixture.require(fixture.apply(new CronCommand.TriggerJob(JobName.of("a"), at(5))));
+    RunId manual = new RunId(JobName.of("a"), at(5), true);
     assertEquals(List.of(manual + " DUE"), open("a"));
     assertEquals(
         CommandResult.Status.DUPLICATE,
-        fixture.apply(new CronCommand.TriggerJob("a", at(5))).status());
+        fixture.apply(new CronCommand.TriggerJob(JobName.of("a"), at(5))).status());
     Fixture.require(
-        fixture.apply(new CronCommand.RunIntent(manual, 1, "agent-1", Fixture.BALLOT, at(6))));
-    fixture.apply(new CronCommand.TriggerJob("a", at(7)));
+        fixture.apply(
+            new CronCommand.RunIntent(manual, 1, AgentId.of("agent-1"), Fixture.BALLOT, at(6))));
+    fixture.apply(new CronCommand.TriggerJob(JobName.of("a"), at(7)));
     assertEquals(List.of("a@" + at(7) + "/manual SKIPPED(OVERLAP)"), fixture.ledger("a"));
 
     fixture.put(job("b", "@every 1h").paused(true).build(), at(8));
-    fixture.apply(new CronCommand.TriggerJob("b", at(9)));
+    fixture.apply(new CronCommand.TriggerJob(JobName.of("b"), at(9)));
     assertEquals(List.of("b@" + at(9) + "/manual DUE"), open("b"));
   }
 
@@ -479,7 +491,7 @@ final class CronStateMachineTest {
     assertEquals(
         List.of(id("a", 10) + ".." + at(90) + " SKIPPED(MISFIRE) x9"), fixture.ledger("a"));
     assertEquals(List.of(), open("a"));
-    assertEquals(at(100), fixture.machine.job("a").orElseThrow().nextDue());
+    assertEquals(at(100), fixture.machine.job(JobName.of("a")).orElseThrow().nextDue());
   }
 
   @Test
@@ -605,12 +617,12 @@ final class CronStateMachineTest {
     fixture.tick(dayLater);
     assertEquals(
         at(CronStateMachine.MAX_INSTANTS_PER_ADVANCE + 1),
-        fixture.machine.job("a").orElseThrow().nextDue());
+        fixture.machine.job(JobName.of("a")).orElseThrow().nextDue());
     assertEquals(DueRun.Kind.BEHIND, fixture.machine.dueRuns(dayLater, 10).get(0).kind());
     for (int i = 0; i < 9; i++) {
       fixture.tick(dayLater);
     }
-    assertEquals(at(86_401), fixture.machine.job("a").orElseThrow().nextDue());
+    assertEquals(at(86_401), fixture.machine.job(JobName.of("a")).orElseThrow().nextDue());
     // Instants within MISFIRE_THRESHOLD (5 s) of the tick are on time: the first runs, the rest
     // overlap it.
     assertEquals(
@@ -626,11 +638,11 @@ final class CronStateMachineTest {
   @Test
   void pausedJobRecordsDueInstantsAsSkippedPausedAndResumeDoesNotReplayThem() {
     fixture.put(job("a", "@every 10s").build(), at(0));
-    fixture.apply(new CronCommand.PauseJob("a", at(1)));
+    fixture.apply(new CronCommand.PauseJob(JobName.of("a"), at(1)));
     fixture.tick(at(10));
     fixture.tick(at(20));
     fixture.tick(at(3600));
-    fixture.apply(new CronCommand.ResumeJob("a", at(3605)));
+    fixture.apply(new CronCommand.ResumeJob(JobName.of("a"), at(3605)));
     fixture.tick(at(3610));
     assertEquals(
         List.of(id("a", 10) + ".." + at(3600) + " SKIPPED(PAUSED) x360"), fixture.ledger("a"));
@@ -641,7 +653,7 @@ final class CronStateMachineTest {
   void ledgerChangesAfterARevisionNameAppendedAndGrownRecordsOldestFirst() {
     fixture.put(job("a", "@every 10s").build(), at(0));
     fixture.put(job("b", "@every 10s").build(), at(0));
-    fixture.apply(new CronCommand.PauseJob("a", at(1)));
+    fixture.apply(new CronCommand.PauseJob(JobName.of("a"), at(1)));
     long before = fixture.machine.ledgerRevision();
     fixture.tick(at(10)); // a: SKIPPED(PAUSED) appended; b: due
     fixture.runToSuccess("b", at(10), "agent-1"); // b: SUCCEEDED appended
@@ -684,14 +696,14 @@ final class CronStateMachineTest {
             .map(record -> record.runId().toString())
             .toList());
     assertEquals(List.of(), fixture.machine.ledgerAfter(all.get(2).sequence(), 10));
-    assertEquals(all.get(2), fixture.machine.newestRecord("b").orElseThrow());
+    assertEquals(all.get(2), fixture.machine.newestRecord(JobName.of("b")).orElseThrow());
   }
 
   @Test
   void pausingAJobSkipsItsDueRunsThatWereNotLaunched() {
     fixture.put(job("a", "@every 10s").build(), at(0));
     fixture.tick(at(10));
-    fixture.apply(new CronCommand.PauseJob("a", at(11)));
+    fixture.apply(new CronCommand.PauseJob(JobName.of("a"), at(11)));
     assertEquals(List.of(id("a", 10) + " SKIPPED(PAUSED)"), fixture.ledger("a"));
   }
 
@@ -708,7 +720,8 @@ final class CronStateMachineTest {
     fixture.tick(gapEnd.plusSeconds(60));
     assertEquals(List.of("a@" + gapEnd + " SKIPPED(DST_GAP)"), fixture.ledger("a"));
     assertEquals(
-        Instant.parse("2024-03-11T06:30:00Z"), fixture.machine.job("a").orElseThrow().nextDue());
+        Instant.parse("2024-03-11T06:30:00Z"),
+        fixture.machine.job(JobName.of("a")).orElseThrow().nextDue());
   }
 
   @Test
@@ -717,7 +730,7 @@ final class CronStateMachineTest {
     fixture.tick(at(15));
     fixture.tick(at(5));
     assertEquals(at(15), fixture.machine.clock());
-    assertEquals(at(20), fixture.machine.job("a").orElseThrow().nextDue());
+    assertEquals(at(20), fixture.machine.job(JobName.of("a")).orElseThrow().nextDue());
   }
 
   // ------------------------------------------------------------ delete, history, queries
@@ -728,12 +741,13 @@ final class CronStateMachineTest {
     fixture.runToSuccess("a", at(10), "agent-1");
     fixture.intent("a", at(20), 1, "agent-1", at(20));
     fixture.tick(at(30));
-    Fixture.require(fixture.apply(new CronCommand.DeleteJob("a", ExpectedVersion.ANY, at(31))));
-    assertTrue(fixture.machine.job("a").isEmpty());
-    assertEquals(List.of(), fixture.machine.ledger("a"));
+    Fixture.require(
+        fixture.apply(new CronCommand.DeleteJob(JobName.of("a"), ExpectedVersion.ANY, at(31))));
+    assertTrue(fixture.machine.job(JobName.of("a")).isEmpty());
+    assertEquals(List.of(), fixture.machine.ledger(JobName.of("a")));
     assertEquals(0, fixture.machine.ledgerSize());
     Run orphan = fixture.machine.runsNeedingReconciliation().get(0);
-    assertEquals(RunId.of("a", at(20)), orphan.id());
+    assertEquals(RunId.of(JobName.of("a"), at(20)), orphan.id());
     assertTrue(orphan.cancelRequested());
     fixture.put(job("a", "@every 10s").build(), at(32));
     fixture.finished("a", at(20), 1, Outcome.SUCCEEDED, at(33));
@@ -773,21 +787,23 @@ final class CronStateMachineTest {
         List.of(id("b", 30) + " SUCCEEDED", id("b", 40) + " SUCCEEDED"), small.ledger("b"));
     assertEquals(
         List.of(id("a", 10) + " LAUNCHED"),
-        small.machine.openRuns("a").stream().map(run -> run.id() + " " + run.status()).toList());
+        small.machine.openRuns(JobName.of("a")).stream()
+            .map(run -> run.id() + " " + run.status())
+            .toList());
   }
 
   @Test
   void dueRunsListsReachedInstantsDueRunsAndBehindJobs() {
     fixture.put(job("a", "@every 10s").build(), at(0));
     fixture.put(job("b", "@every 1h").build(), at(0));
-    fixture.apply(new CronCommand.TriggerJob("b", at(1)));
+    fixture.apply(new CronCommand.TriggerJob(JobName.of("b"), at(1)));
     assertEquals(
-        List.of(new DueRun(new RunId("b", at(1), true), DueRun.Kind.DUE, 1)),
+        List.of(new DueRun(new RunId(JobName.of("b"), at(1), true), DueRun.Kind.DUE, 1)),
         fixture.machine.dueRuns(at(5), 10));
     assertEquals(
         List.of(
-            new DueRun(RunId.of("a", at(10)), DueRun.Kind.SCHEDULED, 1),
-            new DueRun(new RunId("b", at(1), true), DueRun.Kind.DUE, 1)),
+            new DueRun(RunId.of(JobName.of("a"), at(10)), DueRun.Kind.SCHEDULED, 1),
+            new DueRun(new RunId(JobName.of("b"), at(1), true), DueRun.Kind.DUE, 1)),
         fixture.machine.dueRuns(at(12), 10));
     assertEquals(DueRun.Kind.BEHIND, fixture.machine.dueRuns(at(60), 10).get(0).kind());
     assertFalse(fixture.machine.dueRuns(at(60), 1).size() > 1, "the limit holds");
@@ -800,18 +816,18 @@ final class CronStateMachineTest {
     fixture.put(job("c", "@every 1h").build(), at(0));
     assertEquals(
         List.of(
-            new CronView.ScheduledInstant("a", at(10), false),
-            new CronView.ScheduledInstant("b", at(10), false)),
+            new CronView.ScheduledInstant(JobName.of("a"), at(10), false),
+            new CronView.ScheduledInstant(JobName.of("b"), at(10), false)),
         fixture.machine.scheduledInstants(at(60), 10),
         "by instant, then job; the hourly job is later than the bound");
     assertEquals(
-        List.of(new CronView.ScheduledInstant("a", at(10), false)),
+        List.of(new CronView.ScheduledInstant(JobName.of("a"), at(10), false)),
         fixture.machine.scheduledInstants(at(60), 1));
     fixture.intent("a", at(10), 1, "agent-1", at(5));
     assertEquals(
         List.of(
-            new CronView.ScheduledInstant("b", at(10), false),
-            new CronView.ScheduledInstant("a", at(20), false)),
+            new CronView.ScheduledInstant(JobName.of("b"), at(10), false),
+            new CronView.ScheduledInstant(JobName.of("a"), at(20), false)),
         fixture.machine.scheduledInstants(at(60), 10),
         "a launch chosen ahead moves its job to the next instant");
   }
@@ -824,7 +840,9 @@ final class CronStateMachineTest {
     fixture.tick(at(20));
     CronStateMachine restored = new CronStateMachine();
     restored.restore(fixture.machine.snapshot());
-    assertEquals(List.of(RunId.of("a", at(20))), restored.runsDue().stream().map(Run::id).toList());
+    assertEquals(
+        List.of(RunId.of(JobName.of("a"), at(20))),
+        restored.runsDue().stream().map(Run::id).toList());
     assertEquals(1, restored.inProgressRunCount());
   }
 
@@ -838,19 +856,21 @@ final class CronStateMachineTest {
     Fixture.require(
         fixture.apply(
             new CronCommand.RunFinished(
-                RunId.of("a", at(10)), 1, Outcome.SUCCEEDED, at(11), detail)));
+                RunId.of(JobName.of("a"), at(10)), 1, Outcome.SUCCEEDED, at(11), detail)));
     assertEquals(
-        detail, fixture.machine.ledgerRecord(RunId.of("a", at(10))).orElseThrow().detail());
+        detail,
+        fixture.machine.ledgerRecord(RunId.of(JobName.of("a"), at(10))).orElseThrow().detail());
     CronStateMachine restored = new CronStateMachine();
     restored.restore(fixture.machine.snapshot());
-    assertEquals(detail, restored.ledgerRecord(RunId.of("a", at(10))).orElseThrow().detail());
+    assertEquals(
+        detail, restored.ledgerRecord(RunId.of(JobName.of("a"), at(10))).orElseThrow().detail());
   }
 
   @Test
   void testimonyIsKeptBesideALostRecordWhichStaysLost() {
     fixture.put(job("a", "@every 10s").build(), at(0));
     fixture.intent("a", at(10), 1, "agent-1", at(10));
-    RunId run = RunId.of("a", at(10));
+    RunId run = RunId.of(JobName.of("a"), at(10));
     assertEquals(
         CommandResult.Status.REJECTED,
         fixture.apply(new CronCommand.RecordTestimony(run, 1, "SUCCEEDED", at(11))).status(),
@@ -878,7 +898,9 @@ final class CronStateMachineTest {
     assertEquals(
         CommandResult.Status.REJECTED,
         fixture
-            .apply(new CronCommand.RecordTestimony(RunId.of("a", at(10)), 1, "FAILED(1)", at(30)))
+            .apply(
+                new CronCommand.RecordTestimony(
+                    RunId.of(JobName.of("a"), at(10)), 1, "FAILED(1)", at(30)))
             .status());
   }
 }

@@ -31,7 +31,7 @@ final class DispatcherTest {
   private void agents(Instant leaseExpiresAt, String... ids) {
     List<AgentInfo> directory = new ArrayList<>();
     for (String id : ids) {
-      directory.add(new AgentInfo(id, Map.of(), 1000, leaseExpiresAt));
+      directory.add(new AgentInfo(AgentId.of(id), Map.of(), 1000, leaseExpiresAt));
     }
     dispatcher.onAgents(directory);
   }
@@ -79,7 +79,9 @@ final class DispatcherTest {
 
     List<DispatchEffect> due = dispatcher.onTick(at(10), true);
     assertEquals(
-        List.of(new CronCommand.RunIntent(RunId.of("a", at(10)), 1, "agent-1", NEW, at(10))),
+        List.of(
+            new CronCommand.RunIntent(
+                RunId.of(JobName.of("a"), at(10)), 1, AgentId.of("agent-1"), NEW, at(10))),
         only(CronCommand.RunIntent.class, proposals(due)));
     assertEquals(List.of(), launches(due), "the intent is only proposed");
     for (int second = 11; second < 20; second++) {
@@ -93,11 +95,11 @@ final class DispatcherTest {
     assertEquals(
         List.of(
             new DispatchEffect.Launch(
-                "agent-1",
-                RunId.of("a", at(10)),
+                AgentId.of("agent-1"),
+                RunId.of(JobName.of("a"), at(10)),
                 1,
                 NEW,
-                fixture.machine.job("a").orElseThrow().spec())),
+                fixture.machine.job(JobName.of("a")).orElseThrow().spec())),
         launches(chosen));
   }
 
@@ -141,9 +143,11 @@ final class DispatcherTest {
     }
     List<RunId> intended = intents.stream().map(CronCommand.RunIntent::runId).toList();
     assertTrue(
-        intended.contains(RunId.of("r", at(4))), "the latest reached instant runs: " + intended);
+        intended.contains(RunId.of(JobName.of("r"), at(4))),
+        "the latest reached instant runs: " + intended);
     assertTrue(
-        !intended.contains(RunId.of("r", at(2))), "the superseded one does not: " + intended);
+        !intended.contains(RunId.of(JobName.of("r"), at(2))),
+        "the superseded one does not: " + intended);
   }
 
   @Test
@@ -159,7 +163,9 @@ final class DispatcherTest {
 
     List<DispatchEffect> intent = dispatcher.onTick(ahead, true);
     assertEquals(
-        List.of(new CronCommand.RunIntent(RunId.of("a", at(10)), 1, "agent-1", NEW, ahead)),
+        List.of(
+            new CronCommand.RunIntent(
+                RunId.of(JobName.of("a"), at(10)), 1, AgentId.of("agent-1"), NEW, ahead)),
         only(CronCommand.RunIntent.class, proposals(intent)));
     List<DispatchEffect.Launch> launched = launches(choose(intent, ahead.plusMillis(5), true));
     assertEquals(1, launched.size());
@@ -202,8 +208,8 @@ final class DispatcherTest {
 
     assertEquals(
         List.of(
-            RunId.of("gap", springForward.minusSeconds(8)),
-            RunId.of("gap", springForward.minusSeconds(4))),
+            RunId.of(JobName.of("gap"), springForward.minusSeconds(8)),
+            RunId.of(JobName.of("gap"), springForward.minusSeconds(4))),
         intents.stream().map(CronCommand.RunIntent::runId).toList(),
         "the instants before the gap, never the gap");
     assertEquals(
@@ -245,7 +251,8 @@ final class DispatcherTest {
         dispatcher.onAgentAnswer(
             at(11),
             false,
-            new AgentAnswer.Finished("agent-1", RunId.of("a", at(10)), 1, Outcome.SUCCEEDED)));
+            new AgentAnswer.Finished(
+                AgentId.of("agent-1"), RunId.of(JobName.of("a"), at(10)), 1, Outcome.SUCCEEDED)));
 
     assertEquals(
         1, launches(dispatcher.onTick(at(12), true)).size(), "sent once the lease holds again");
@@ -258,7 +265,9 @@ final class DispatcherTest {
     assertEquals(List.of(), dispatcher.onTick(at(21), false));
     List<DispatchEffect> valid = dispatcher.onTick(at(22), true);
     assertEquals(
-        List.of(new DispatchEffect.Cancel("agent-1", RunId.of("a", at(10)), 1, NEW)),
+        List.of(
+            new DispatchEffect.Cancel(
+                AgentId.of("agent-1"), RunId.of(JobName.of("a"), at(10)), 1, NEW)),
         only(DispatchEffect.Cancel.class, valid));
   }
 
@@ -271,7 +280,9 @@ final class DispatcherTest {
     Fixture.require(fixture.intent("a", at(10), 1, "agent-1", at(5)));
     assertEquals(List.of(), launches(dispatcher.onApplied(at(5), true)));
     assertEquals(
-        List.of(new DispatchEffect.GetRun("agent-1", RunId.of("a", at(10)), 1, NEW)),
+        List.of(
+            new DispatchEffect.GetRun(
+                AgentId.of("agent-1"), RunId.of(JobName.of("a"), at(10)), 1, NEW)),
         only(DispatchEffect.GetRun.class, dispatcher.onTick(at(6), true)),
         "the agent is asked about the run first (protocol step 4)");
   }
@@ -284,7 +295,7 @@ final class DispatcherTest {
     choose(dispatcher.onTick(at(10), true), at(10), true);
     fixture.tick(at(20));
     DispatchEffect.Cancel cancel =
-        new DispatchEffect.Cancel("agent-1", RunId.of("a", at(10)), 1, NEW);
+        new DispatchEffect.Cancel(AgentId.of("agent-1"), RunId.of(JobName.of("a"), at(10)), 1, NEW);
     assertEquals(
         List.of(cancel), only(DispatchEffect.Cancel.class, dispatcher.onApplied(at(20), true)));
     fixture.tick(at(20).plusMillis(1));
@@ -304,7 +315,7 @@ final class DispatcherTest {
     }
 
     @Override
-    public Optional<JobView> job(String name) {
+    public Optional<JobView> job(JobName name) {
       return machine.job(name);
     }
 
@@ -315,7 +326,7 @@ final class DispatcherTest {
     }
 
     @Override
-    public List<LedgerRecord> ledger(String job) {
+    public List<LedgerRecord> ledger(JobName job) {
       return machine.ledger(job);
     }
 
@@ -335,12 +346,12 @@ final class DispatcherTest {
     }
 
     @Override
-    public Optional<LedgerRecord> newestRecord(String job) {
+    public Optional<LedgerRecord> newestRecord(JobName job) {
       return machine.newestRecord(job);
     }
 
     @Override
-    public List<Run> openRuns(String job) {
+    public List<Run> openRuns(JobName job) {
       return machine.openRuns(job);
     }
 
@@ -362,7 +373,7 @@ final class DispatcherTest {
     }
 
     @Override
-    public Optional<SortedSet<String>> jobsChangedAfter(long revision) {
+    public Optional<SortedSet<JobName>> jobsChangedAfter(long revision) {
       return machine.jobsChangedAfter(revision);
     }
 
@@ -410,7 +421,7 @@ final class DispatcherTest {
     Dispatcher counted =
         new Dispatcher(
             view, DispatcherConfig.DEFAULT, new SplittableRandom(Seeds.seed("walks", 3)));
-    counted.onAgents(List.of(new AgentInfo("agent-1", Map.of(), 1000, at(1000))));
+    counted.onAgents(List.of(new AgentInfo(AgentId.of("agent-1"), Map.of(), 1000, at(1000))));
     List<DispatchEffect> effects = counted.onLeadership(at(0), true, NEW);
     assertEquals(1, view.openRunWalks, "the start tracks the open runs once");
     int launched = 0;
@@ -437,7 +448,7 @@ final class DispatcherTest {
     Dispatcher counted =
         new Dispatcher(
             view, DispatcherConfig.DEFAULT, new SplittableRandom(Seeds.seed("lookups", 5)));
-    counted.onAgents(List.of(new AgentInfo("agent-1", Map.of(), 4096, at(1000))));
+    counted.onAgents(List.of(new AgentInfo(AgentId.of("agent-1"), Map.of(), 4096, at(1000))));
     List<DispatchEffect> effects = counted.onLeadership(at(0), true, NEW);
     List<DispatchEffect.Launch> launched = new ArrayList<>();
     for (int millis = 0; millis <= 9_000; millis += 100) {
@@ -452,7 +463,8 @@ final class DispatcherTest {
 
     DispatchEffect.Launch one = launched.get(jobs / 2);
     view.runLookups = 0;
-    fixture.apply(new CronCommand.RunStarted(one.runId(), one.attempt(), "agent-1", at(10)));
+    fixture.apply(
+        new CronCommand.RunStarted(one.runId(), one.attempt(), AgentId.of("agent-1"), at(10)));
     assertEquals(List.of(), counted.onApplied(at(10), true));
     assertTrue(
         view.runLookups <= 5,
@@ -494,7 +506,7 @@ final class DispatcherTest {
 
     List<DispatchEffect.Launch> launched = launches(choose(effects, at(60), true));
     assertEquals(jobs, launched.size());
-    Map<String, Long> perAgent = new java.util.TreeMap<>();
+    Map<AgentId, Long> perAgent = new java.util.TreeMap<>();
     launched.forEach(launch -> perAgent.merge(launch.agentId(), 1L, Long::sum));
     assertEquals(10, perAgent.size(), "the launches spread over every agent: " + perAgent);
     assertTrue(perAgent.values().stream().allMatch(count -> count == 1000), perAgent::toString);
@@ -513,7 +525,7 @@ final class DispatcherTest {
     assertEquals(List.of(), afterTick);
     List<DispatchEffect> catchUp = dispatcher.onTick(at(97).plusMillis(500), true);
     assertEquals(
-        List.of(RunId.of("a", at(90))),
+        List.of(RunId.of(JobName.of("a"), at(90))),
         only(CronCommand.RunIntent.class, proposals(catchUp)).stream()
             .map(CronCommand.RunIntent::runId)
             .toList(),
@@ -543,7 +555,7 @@ final class DispatcherTest {
                 Duration.ofSeconds(6),
                 Duration.ZERO),
             new SplittableRandom(1));
-    limited.onAgents(List.of(new AgentInfo("agent-1", Map.of(), 1000, at(1000))));
+    limited.onAgents(List.of(new AgentInfo(AgentId.of("agent-1"), Map.of(), 1000, at(1000))));
     for (DispatchEffect effect : limited.onLeadership(at(97), true, NEW)) {
       proposals(List.of(effect)).forEach(fixture::apply);
     }
@@ -598,9 +610,9 @@ final class DispatcherTest {
     fixture.intent("a", at(3600), 1, "agent-1", at(3600));
     agents(at(9999), "agent-1");
     List<DispatchEffect> effects = dispatcher.onLeadership(at(3601), true, NEW);
-    RunId run = RunId.of("a", at(3600));
+    RunId run = RunId.of(JobName.of("a"), at(3600));
     assertEquals(
-        List.of(new DispatchEffect.GetRun("agent-1", run, 1, NEW)),
+        List.of(new DispatchEffect.GetRun(AgentId.of("agent-1"), run, 1, NEW)),
         only(DispatchEffect.GetRun.class, effects));
     assertEquals(List.of(), launches(effects));
     assertEquals(
@@ -611,14 +623,19 @@ final class DispatcherTest {
     assertEquals(
         List.of(),
         dispatcher.onAgentAnswer(
-            at(3602), true, new AgentAnswer.Unknown("agent-1", run, 1, Fixture.BALLOT)),
+            at(3602), true, new AgentAnswer.Unknown(AgentId.of("agent-1"), run, 1, Fixture.BALLOT)),
         "an answer to an older ballot is ignored");
     List<DispatchEffect> resend =
-        dispatcher.onAgentAnswer(at(3602), true, new AgentAnswer.Unknown("agent-1", run, 1, NEW));
+        dispatcher.onAgentAnswer(
+            at(3602), true, new AgentAnswer.Unknown(AgentId.of("agent-1"), run, 1, NEW));
     assertEquals(
         List.of(
             new DispatchEffect.Launch(
-                "agent-1", run, 1, NEW, fixture.machine.job("a").orElseThrow().spec())),
+                AgentId.of("agent-1"),
+                run,
+                1,
+                NEW,
+                fixture.machine.job(JobName.of("a")).orElseThrow().spec())),
         launches(resend),
         "unknown: the same launch again");
   }
@@ -629,21 +646,22 @@ final class DispatcherTest {
     fixture.intent("a", at(3600), 1, "agent-1", at(3600));
     agents(at(9999), "agent-1");
     dispatcher.onLeadership(at(3601), true, NEW);
-    RunId run = RunId.of("a", at(3600));
+    RunId run = RunId.of(JobName.of("a"), at(3600));
     List<DispatchEffect> running =
         dispatcher.onAgentAnswer(
             at(3602),
             true,
-            new AgentAnswer.Known("agent-1", run, 1, NEW, AgentRunState.RUNNING, null));
+            new AgentAnswer.Known(AgentId.of("agent-1"), run, 1, NEW, AgentRunState.RUNNING, null));
     assertEquals(
-        List.of(new CronCommand.RunStarted(run, 1, "agent-1", at(3602))), proposals(running));
+        List.of(new CronCommand.RunStarted(run, 1, AgentId.of("agent-1"), at(3602))),
+        proposals(running));
     assertEquals(List.of(), launches(running));
     List<DispatchEffect> finished =
         dispatcher.onAgentAnswer(
             at(3603),
             true,
             new AgentAnswer.Known(
-                "agent-1", run, 1, NEW, AgentRunState.FINISHED, Outcome.failed(9)));
+                AgentId.of("agent-1"), run, 1, NEW, AgentRunState.FINISHED, Outcome.failed(9)));
     choose(finished, at(3603), true);
     assertEquals(List.of("a@" + at(3600) + " FAILED(9)"), fixture.ledger("a"));
   }
@@ -661,18 +679,18 @@ final class DispatcherTest {
             .toList());
     dispatcher.onAgents(
         List.of(
-            new AgentInfo("agent-1", Map.of(), 10, at(3605)),
-            new AgentInfo("agent-2", Map.of(), 10, at(9999))));
-    String agent = fixture.machine.openRuns("a").get(0).agentId();
+            new AgentInfo(AgentId.of("agent-1"), Map.of(), 10, at(3605)),
+            new AgentInfo(AgentId.of("agent-2"), Map.of(), 10, at(9999))));
+    AgentId agent = fixture.machine.openRuns(JobName.of("a")).get(0).agentId();
     if (agent.equals("agent-2")) {
       dispatcher.onAgents(
           List.of(
-              new AgentInfo("agent-2", Map.of(), 10, at(3605)),
-              new AgentInfo("agent-1", Map.of(), 10, at(9999))));
+              new AgentInfo(AgentId.of("agent-2"), Map.of(), 10, at(3605)),
+              new AgentInfo(AgentId.of("agent-1"), Map.of(), 10, at(9999))));
     }
     List<DispatchEffect> effects = dispatcher.onTick(at(3606), true);
     assertEquals(
-        List.of(new CronCommand.RecordLost(RunId.of("a", at(3600)), 1, at(3606))),
+        List.of(new CronCommand.RecordLost(RunId.of(JobName.of("a"), at(3600)), 1, at(3606))),
         only(CronCommand.RecordLost.class, proposals(effects)));
     assertEquals(
         List.of(), only(CronCommand.RunIntent.class, proposals(effects)), "never a second attempt");
@@ -686,15 +704,17 @@ final class DispatcherTest {
     fixture.intent("a", at(3600), 1, "agent-1", at(3600));
     dispatcher.onAgents(
         List.of(
-            new AgentInfo("agent-1", Map.of(), 10, at(3601)),
-            new AgentInfo("agent-2", Map.of(), 10, at(9999))));
+            new AgentInfo(AgentId.of("agent-1"), Map.of(), 10, at(3601)),
+            new AgentInfo(AgentId.of("agent-2"), Map.of(), 10, at(9999))));
     List<DispatchEffect> effects = dispatcher.onLeadership(at(3602), true, NEW);
     assertEquals(
-        List.of(new CronCommand.RunIntent(RunId.of("a", at(3600)), 2, "agent-2", NEW, at(3602))),
+        List.of(
+            new CronCommand.RunIntent(
+                RunId.of(JobName.of("a"), at(3600)), 2, AgentId.of("agent-2"), NEW, at(3602))),
         only(CronCommand.RunIntent.class, proposals(effects)));
     List<DispatchEffect.Launch> launched = launches(choose(effects, at(3602), true));
     assertEquals(1, launched.size());
-    assertEquals("agent-2", launched.get(0).agentId());
+    assertEquals(AgentId.of("agent-2"), launched.get(0).agentId());
     assertEquals(2, launched.get(0).attempt());
   }
 
@@ -705,7 +725,8 @@ final class DispatcherTest {
     lead(at(0));
     assertEquals(
         List.of(),
-        dispatcher.onAgentAnswer(at(1), true, new AgentAnswer.Fenced("agent-1", new Ballot(5, 1))));
+        dispatcher.onAgentAnswer(
+            at(1), true, new AgentAnswer.Fenced(AgentId.of("agent-1"), new Ballot(5, 1))));
     assertTrue(dispatcher.deposed());
     assertEquals(List.of(), dispatcher.onTick(at(10), true));
     assertTrue(!dispatcher.onLeadership(at(11), true, new Ballot(6, 2)).isEmpty());
@@ -719,15 +740,19 @@ final class DispatcherTest {
     agents(at(99_999), "agent-1", "agent-2");
     lead(at(3599));
     choose(dispatcher.onTick(at(3600), true), at(3600), true);
-    String first = fixture.machine.openRuns("a").get(0).agentId();
+    AgentId first = fixture.machine.openRuns(JobName.of("a")).get(0).agentId();
     choose(
         dispatcher.onAgentAnswer(
             at(3601),
             true,
-            new AgentAnswer.Finished(first, RunId.of("a", at(3600)), 1, Outcome.failed(1))),
+            new AgentAnswer.Finished(
+                AgentId.of(first.value()),
+                RunId.of(JobName.of("a"), at(3600)),
+                1,
+                Outcome.failed(1))),
         at(3601),
         true);
-    assertEquals(RunStatus.RETRY_WAIT, fixture.machine.openRuns("a").get(0).status());
+    assertEquals(RunStatus.RETRY_WAIT, fixture.machine.openRuns(JobName.of("a")).get(0).status());
     assertEquals(
         List.of(),
         only(CronCommand.RunIntent.class, proposals(dispatcher.onTick(at(3610), true))),
@@ -761,7 +786,9 @@ final class DispatcherTest {
     }
     List<DispatchEffect> late = dispatcher.onTick(at(3631), true);
     assertEquals(
-        List.of(new CronCommand.RecordSkip(RunId.of("a", at(3600)), SkipReason.DEADLINE, at(3631))),
+        List.of(
+            new CronCommand.RecordSkip(
+                RunId.of(JobName.of("a"), at(3600)), SkipReason.DEADLINE, at(3631))),
         only(CronCommand.RecordSkip.class, proposals(late)));
     choose(late, at(3631), true);
     assertTrue(
@@ -778,16 +805,19 @@ final class DispatcherTest {
     assertEquals(List.of(), launches(dispatcher.onTick(at(11), true)));
     assertEquals(
         1, launches(dispatcher.onTick(at(12), true)).size(), "resent after launchResendAfter");
-    RunId run = RunId.of("a", at(10));
+    RunId run = RunId.of(JobName.of("a"), at(10));
     choose(
-        dispatcher.onAgentAnswer(at(12), true, new AgentAnswer.Started("agent-1", run, 1)),
+        dispatcher.onAgentAnswer(
+            at(12), true, new AgentAnswer.Started(AgentId.of("agent-1"), run, 1)),
         at(12),
         true);
     assertEquals(
         List.of(), launches(dispatcher.onTick(at(15), true)), "a started run is not resent");
     choose(
         dispatcher.onAgentAnswer(
-            at(16), true, new AgentAnswer.Finished("agent-1", run, 1, Outcome.SUCCEEDED)),
+            at(16),
+            true,
+            new AgentAnswer.Finished(AgentId.of("agent-1"), run, 1, Outcome.SUCCEEDED)),
         at(16),
         true);
     assertEquals(List.of("a@" + at(10) + " SUCCEEDED"), fixture.ledger("a"));
@@ -799,7 +829,7 @@ final class DispatcherTest {
     fixture.intent("a", at(3600), 1, "agent-1", at(3600));
     fixture.started("a", at(3600), 1, "agent-1", at(3600));
     dispatcher.onAgents(List.of());
-    RunId run = RunId.of("a", at(3600));
+    RunId run = RunId.of(JobName.of("a"), at(3600));
     List<DispatchEffect> first = dispatcher.onLeadership(at(3601), true, NEW);
     assertEquals(
         List.of(),
@@ -813,14 +843,14 @@ final class DispatcherTest {
     agents(at(3601).plusMillis(12_000), "agent-1");
     List<DispatchEffect> asked = dispatcher.onTick(at(3601).plusMillis(5_950), true);
     assertEquals(
-        List.of(new DispatchEffect.GetRun("agent-1", run, 1, NEW)),
+        List.of(new DispatchEffect.GetRun(AgentId.of("agent-1"), run, 1, NEW)),
         only(DispatchEffect.GetRun.class, asked));
     assertEquals(
         List.of(),
         dispatcher.onAgentAnswer(
             at(3607),
             true,
-            new AgentAnswer.Known("agent-1", run, 1, NEW, AgentRunState.RUNNING, null)),
+            new AgentAnswer.Known(AgentId.of("agent-1"), run, 1, NEW, AgentRunState.RUNNING, null)),
         "adopted as it is");
     assertEquals(
         List.of(),
@@ -840,7 +870,7 @@ final class DispatcherTest {
             CronCommand.RecordLost.class,
             proposals(dispatcher.onTick(at(3606).plusMillis(999), true))));
     assertEquals(
-        List.of(new CronCommand.RecordLost(RunId.of("a", at(3600)), 1, at(3607))),
+        List.of(new CronCommand.RecordLost(RunId.of(JobName.of("a"), at(3600)), 1, at(3607))),
         only(CronCommand.RecordLost.class, proposals(dispatcher.onTick(at(3607), true))));
   }
 
@@ -848,11 +878,11 @@ final class DispatcherTest {
   void agentHeardAgainAfterItsRunWasLostTestifiesAndTheRecordStaysLost() {
     fixture.put(job("a", "@every 1h").build(), at(0));
     fixture.intent("a", at(3600), 1, "agent-1", at(3600));
-    RunId run = RunId.of("a", at(3600));
+    RunId run = RunId.of(JobName.of("a"), at(3600));
     fixture.apply(new CronCommand.RecordLost(run, 1, at(3610)));
     agents(at(9999), "agent-1");
     lead(at(3611));
-    AgentAnswer late = new AgentAnswer.Finished("agent-1", run, 1, Outcome.failed(2));
+    AgentAnswer late = new AgentAnswer.Finished(AgentId.of("agent-1"), run, 1, Outcome.failed(2));
     assertEquals(
         ReportAcknowledgement.Decision.PROPOSE,
         ReportAcknowledgement.decide(fixture.machine, late));
@@ -876,13 +906,15 @@ final class DispatcherTest {
     agents(at(9999), "agent-1", "agent-2");
     lead(at(3599));
     choose(dispatcher.onTick(at(3600), true), at(3600), true);
-    RunId once = RunId.of("once", at(3600));
-    RunId least = RunId.of("least", at(3600));
-    String onceAgent = fixture.machine.run(once).orElseThrow().agentId();
-    String leastAgent = fixture.machine.run(least).orElseThrow().agentId();
+    RunId once = RunId.of(JobName.of("once"), at(3600));
+    RunId least = RunId.of(JobName.of("least"), at(3600));
+    AgentId onceAgent = fixture.machine.run(once).orElseThrow().agentId();
+    AgentId leastAgent = fixture.machine.run(least).orElseThrow().agentId();
     List<DispatchEffect> lost =
         dispatcher.onAgentAnswer(
-            at(3601), true, new AgentAnswer.NeverStarted(onceAgent, once, 1, "lease lapsed"));
+            at(3601),
+            true,
+            new AgentAnswer.NeverStarted(AgentId.of(onceAgent.value()), once, 1, "lease lapsed"));
     assertEquals(
         List.of(
             new CronCommand.RecordLost(once, 1, at(3601)),
@@ -898,7 +930,8 @@ final class DispatcherTest {
             dispatcher.onAgentAnswer(
                 at(3601),
                 true,
-                new AgentAnswer.NeverStarted(leastAgent, least, 1, "lease lapsed")));
+                new AgentAnswer.NeverStarted(
+                    AgentId.of(leastAgent.value()), least, 1, "lease lapsed")));
     assertEquals(1, retried.size());
     CronCommand.RunIntent intent = (CronCommand.RunIntent) retried.get(0);
     assertEquals(2, intent.attempt());

@@ -47,15 +47,20 @@ final class Fixture {
   }
 
   CommandResult intent(String job, Instant instant, int attempt, String agent, Instant at) {
-    return apply(new CronCommand.RunIntent(RunId.of(job, instant), attempt, agent, BALLOT, at));
+    return apply(
+        new CronCommand.RunIntent(
+            RunId.of(JobName.of(job), instant), attempt, AgentId.of(agent), BALLOT, at));
   }
 
   CommandResult started(String job, Instant instant, int attempt, String agent, Instant at) {
-    return apply(new CronCommand.RunStarted(RunId.of(job, instant), attempt, agent, at));
+    return apply(
+        new CronCommand.RunStarted(
+            RunId.of(JobName.of(job), instant), attempt, AgentId.of(agent), at));
   }
 
   CommandResult finished(String job, Instant instant, int attempt, Outcome outcome, Instant at) {
-    return apply(new CronCommand.RunFinished(RunId.of(job, instant), attempt, outcome, at));
+    return apply(
+        new CronCommand.RunFinished(RunId.of(JobName.of(job), instant), attempt, outcome, at));
   }
 
   /** Runs one instant through intent, start and success. */
@@ -74,6 +79,6 @@ final class Fixture {
 
   /** The job's ledger, oldest first, as strings like {@code job@2024-01-01T00:01:00Z SUCCEEDED}. */
   List<String> ledger(String job) {
-    return machine.ledger(job).reversed().stream().map(LedgerRecord::toString).toList();
+    return machine.ledger(JobName.of(job)).reversed().stream().map(LedgerRecord::toString).toList();
   }
 }

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
  */
 final class LaunchProtocolTraceTest {
   private static final Path GOLDEN = Path.of("src", "test", "resources", "golden");
-  private static final RunId RUN = RunId.of("backup", at(3600));
+  private static final RunId RUN = RunId.of(JobName.of("backup"), at(3600));
   private static final Ballot FIRST = new Ballot(1, 1);
   private static final Ballot SECOND = new Ballot(2, 2);
 
@@ -48,7 +48,7 @@ final class LaunchProtocolTraceTest {
 
   private List<AgentInfo> agents() {
     return agentConnected
-        ? List.of(new AgentInfo("agent-1", Map.of(), 4, now.plusSeconds(10)))
+        ? List.of(new AgentInfo(AgentId.of("agent-1"), Map.of(), 4, now.plusSeconds(10)))
         : List.of();
   }
 
@@ -189,11 +189,11 @@ final class LaunchProtocolTraceTest {
     lead(1, FIRST);
     tick(3600);
     now = at(3601);
-    agentReports(new AgentAnswer.Started("agent-1", RUN, 1));
-    agentReports(new AgentAnswer.Started("agent-1", RUN, 1));
+    agentReports(new AgentAnswer.Started(AgentId.of("agent-1"), RUN, 1));
+    agentReports(new AgentAnswer.Started(AgentId.of("agent-1"), RUN, 1));
     now = at(3605);
-    agentReports(new AgentAnswer.Finished("agent-1", RUN, 1, Outcome.SUCCEEDED));
-    agentReports(new AgentAnswer.Finished("agent-1", RUN, 1, Outcome.SUCCEEDED));
+    agentReports(new AgentAnswer.Finished(AgentId.of("agent-1"), RUN, 1, Outcome.SUCCEEDED));
+    agentReports(new AgentAnswer.Finished(AgentId.of("agent-1"), RUN, 1, Outcome.SUCCEEDED));
     assertGolden("launch");
   }
 
@@ -203,16 +203,17 @@ final class LaunchProtocolTraceTest {
     lead(1, FIRST);
     tick(3600);
     now = at(3601);
-    agentReports(new AgentAnswer.Started("agent-1", RUN, 1));
+    agentReports(new AgentAnswer.Started(AgentId.of("agent-1"), RUN, 1));
     line("@3601 replica 1 stops leading: " + leader.stop().get());
     now = at(3603);
     lead(2, SECOND);
     tick(3604);
-    agentSays(new AgentAnswer.Known("agent-1", RUN, 1, SECOND, AgentRunState.RUNNING, null));
+    agentSays(
+        new AgentAnswer.Known(AgentId.of("agent-1"), RUN, 1, SECOND, AgentRunState.RUNNING, null));
     tick(3605);
     now = at(3606);
-    agentReports(new AgentAnswer.Finished("agent-1", RUN, 1, Outcome.SUCCEEDED));
-    agentReports(new AgentAnswer.Finished("agent-1", RUN, 1, Outcome.SUCCEEDED));
+    agentReports(new AgentAnswer.Finished(AgentId.of("agent-1"), RUN, 1, Outcome.SUCCEEDED));
+    agentReports(new AgentAnswer.Finished(AgentId.of("agent-1"), RUN, 1, Outcome.SUCCEEDED));
     assertGolden("failover-adopt");
   }
 
@@ -225,7 +226,7 @@ final class LaunchProtocolTraceTest {
     now = at(3603);
     lead(2, SECOND);
     tick(3604);
-    agentSays(new AgentAnswer.Unknown("agent-1", RUN, 1, SECOND));
+    agentSays(new AgentAnswer.Unknown(AgentId.of("agent-1"), RUN, 1, SECOND));
     assertGolden("failover-relaunch");
   }
 
@@ -235,7 +236,7 @@ final class LaunchProtocolTraceTest {
     lead(1, FIRST);
     tick(3600);
     now = at(3601);
-    agentReports(new AgentAnswer.Started("agent-1", RUN, 1));
+    agentReports(new AgentAnswer.Started(AgentId.of("agent-1"), RUN, 1));
     line("@3601 replica 1 stops leading: " + leader.stop().get() + "; agent-1 is cut off");
     agentConnected = false;
     now = at(3603);

@@ -19,7 +19,7 @@ final class LeaderDriverTest {
   private static final Ballot FIRST = new Ballot(1, 1);
   private static final Ballot SECOND = new Ballot(2, 2);
   private static final List<AgentInfo> AGENTS =
-      List.of(new AgentInfo("agent-1", java.util.Map.of(), 4, at(100_000)));
+      List.of(new AgentInfo(AgentId.of("agent-1"), java.util.Map.of(), 4, at(100_000)));
 
   private final Fixture fixture = new Fixture();
   private final LeaderDriver driver =
@@ -82,8 +82,8 @@ final class LeaderDriverTest {
   void aReportIsAcknowledgedOnlyOnceTheLogHoldsItAndProposedBefore() {
     fixture.put(job("a", "@every 1h").build(), at(0));
     fixture.intent("a", at(3600), 1, "agent-1", at(3600));
-    RunId run = RunId.of("a", at(3600));
-    AgentAnswer.Started started = new AgentAnswer.Started("agent-1", run, 1);
+    RunId run = RunId.of(JobName.of("a"), at(3600));
+    AgentAnswer.Started started = new AgentAnswer.Started(AgentId.of("agent-1"), run, 1);
     assertFalse(driver.onReport(at(3601), true, started).acknowledge(), "not leading: ignored");
     check(true, FIRST, true, true);
     LeaderDriver.ReportStep before = driver.onReport(at(3601), true, started);

@@ -34,7 +34,8 @@ final class LedgerInvariantTest {
           "@every 30s",
           "* * * * * *",
           "0 * * * * *");
-  private static final List<String> AGENTS = List.of("agent-1", "agent-2", "agent-3");
+  private static final List<AgentId> AGENTS =
+      List.of(AgentId.of("agent-1"), AgentId.of("agent-2"), AgentId.of("agent-3"));
 
   private static final class Cluster {
     final SplittableRandom random;
@@ -159,11 +160,11 @@ final class LedgerInvariantTest {
       String name = "job-" + random.nextInt(jobs);
       cluster.apply(
           random.nextBoolean()
-              ? new CronCommand.PauseJob(name, now)
-              : new CronCommand.ResumeJob(name, now));
+              ? new CronCommand.PauseJob(JobName.of(name), now)
+              : new CronCommand.ResumeJob(JobName.of(name), now));
     }
     if (random.nextInt(200) == 0) {
-      cluster.apply(new CronCommand.TriggerJob("job-" + random.nextInt(jobs), now));
+      cluster.apply(new CronCommand.TriggerJob(JobName.of("job-" + random.nextInt(jobs)), now));
     }
   }
 
@@ -203,7 +204,7 @@ final class LedgerInvariantTest {
     cluster.now = cluster.now.plusSeconds(1);
     cluster.apply(new CronCommand.Tick(cluster.now));
     for (JobSpec spec : specs) {
-      cluster.apply(new CronCommand.PauseJob(spec.name(), cluster.now));
+      cluster.apply(new CronCommand.PauseJob(JobName.of(spec.name()), cluster.now));
     }
     for (Run run : cluster.machine.openRuns()) {
       if (run.launched()) {
@@ -230,7 +231,7 @@ final class LedgerInvariantTest {
   static void checkLedger(
       CronStateMachine machine, JobSpec spec, Instant createdAt, Instant clock, long seed) {
     Schedule schedule = Schedule.parse(spec.schedule());
-    List<LedgerRecord> records = new ArrayList<>(machine.ledger(spec.name()));
+    List<LedgerRecord> records = new ArrayList<>(machine.ledger(JobName.of(spec.name())));
     records.removeIf(record -> record.runId().manual());
     records.sort((a, b) -> a.runId().instant().compareTo(b.runId().instant()));
     int index = 0;
@@ -312,7 +313,8 @@ final class LedgerInvariantTest {
     assertEquals(cluster.machine.jobs(), restored.jobs());
     assertEquals(cluster.machine.openRuns(), restored.openRuns());
     for (int j = 0; j < 5; j++) {
-      assertEquals(cluster.machine.ledger("job-" + j), restored.ledger("job-" + j));
+      assertEquals(
+          cluster.machine.ledger(JobName.of("job-" + j)), restored.ledger(JobName.of("job-" + j)));
     }
     cluster.twin = restored;
     for (int i = 0; i < 300; i++) {
@@ -364,7 +366,8 @@ final class LedgerInvariantTest {
                   java.util.Map.of(),
                   cluster.now));
         } else if (dice < 4) {
-          cluster.apply(new CronCommand.DeleteJob(name, ExpectedVersion.ANY, cluster.now));
+          cluster.apply(
+              new CronCommand.DeleteJob(JobName.of(name), ExpectedVersion.ANY, cluster.now));
         }
       }
       byte[] encoded = image.encode();

@@ -10,16 +10,17 @@ import org.junit.jupiter.api.Test;
 
 final class ReportAcknowledgementTest {
   private final Fixture fixture = new Fixture();
-  private final RunId run = RunId.of("a", at(3600));
+  private final RunId run = RunId.of(JobName.of("a"), at(3600));
 
   private Decision started(int attempt) {
     return ReportAcknowledgement.decide(
-        fixture.machine, new AgentAnswer.Started("agent-1", run, attempt));
+        fixture.machine, new AgentAnswer.Started(AgentId.of("agent-1"), run, attempt));
   }
 
   private Decision finished(int attempt) {
     return ReportAcknowledgement.decide(
-        fixture.machine, new AgentAnswer.Finished("agent-1", run, attempt, Outcome.SUCCEEDED));
+        fixture.machine,
+        new AgentAnswer.Finished(AgentId.of("agent-1"), run, attempt, Outcome.SUCCEEDED));
   }
 
   @Test
@@ -65,6 +66,7 @@ final class ReportAcknowledgementTest {
         IllegalArgumentException.class,
         () ->
             ReportAcknowledgement.decide(
-                fixture.machine, new AgentAnswer.Unknown("agent-1", run, 1, Fixture.BALLOT)));
+                fixture.machine,
+                new AgentAnswer.Unknown(AgentId.of("agent-1"), run, 1, Fixture.BALLOT)));
   }
 }

@@ -17,22 +17,25 @@ final class RunIdTest {
   void runIdsOrderByJobThenInstantWithTheScheduledRunBeforeTheManualOne() {
     List<RunId> ids =
         List.of(
-            RunId.of("a", T.plusSeconds(1)),
-            new RunId("a", T, true),
-            RunId.of("b", T),
-            RunId.of("a", T));
+            RunId.of(JobName.of("a"), T.plusSeconds(1)),
+            new RunId(JobName.of("a"), T, true),
+            RunId.of(JobName.of("b"), T),
+            RunId.of(JobName.of("a"), T));
     assertEquals(
         List.of(
-            RunId.of("a", T),
-            new RunId("a", T, true),
-            RunId.of("a", T.plusSeconds(1)),
-            RunId.of("b", T)),
+            RunId.of(JobName.of("a"), T),
+            new RunId(JobName.of("a"), T, true),
+            RunId.of(JobName.of("a"), T.plusSeconds(1)),
+            RunId.of(JobName.of("b"), T)),
         ids.stream().sorted().toList());
   }
 
   @Test
   void runIdsParseWhatTheyPrint() {
-    for (RunId id : List.of(RunId.of("billing-eu", T), new RunId("report", T.plusNanos(5), true))) {
+    for (RunId id :
+        List.of(
+            RunId.of(JobName.of("billing-eu"), T),
+            new RunId(JobName.of("report"), T.plusNanos(5), true))) {
       assertEquals(id, RunId.parse(id.toString()));
     }
     assertThrows(IllegalArgumentException.class, () -> RunId.parse("no-instant"));
@@ -48,7 +51,7 @@ final class RunIdTest {
     int runs = 0;
     for (int job = 0; job < 200; job++) {
       for (int second = 0; second < 500; second++) {
-        hashes.add(RunId.of("job-" + job, T.plusSeconds(second)).hashCode());
+        hashes.add(RunId.of(JobName.of("job-" + job), T.plusSeconds(second)).hashCode());
         runs++;
       }
     }

@@ -8,6 +8,7 @@ import io.paxcron.proto.v1.FenceBallot;
 import io.paxcron.proto.v1.LaunchSpec;
 import io.paxcron.proto.v1.RunState;
 import io.paxcron.scheduler.AgentAnswer;
+import io.paxcron.scheduler.AgentId;
 import io.paxcron.scheduler.AgentRegistry;
 import io.paxcron.scheduler.AgentRunState;
 import io.paxcron.scheduler.JobCommand;
@@ -104,7 +105,7 @@ final class AgentProtos {
    * What an answer about one run (to a launch or a GetRun) tells the dispatcher, if anything.
    * {@code askedUnder} is the core ballot the question was sent with.
    */
-  static Optional<AgentAnswer> answer(String agent, long generation, RunState state) {
+  static Optional<AgentAnswer> answer(AgentId agent, long generation, RunState state) {
     RunId runId;
     try {
       runId = RunId.parse(state.getRunId());
@@ -147,7 +148,7 @@ final class AgentProtos {
   static AgentStatus status(AgentRegistry.AgentStatus agent) {
     AgentStatus.Builder status =
         AgentStatus.newBuilder()
-            .setName(agent.name())
+            .setName(agent.name().value())
             .putAllLabels(agent.labels())
             .setCapacity(agent.capacity())
             .setRunning(agent.running())

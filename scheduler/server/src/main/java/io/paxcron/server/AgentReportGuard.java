@@ -1,6 +1,7 @@
 package io.paxcron.server;
 
 import io.paxcron.proto.v1.AgentMessage;
+import io.paxcron.scheduler.AgentId;
 import io.paxcron.scheduler.CronView;
 import io.paxcron.scheduler.RunId;
 import java.util.Optional;
@@ -17,7 +18,7 @@ final class AgentReportGuard {
   private AgentReportGuard() {}
 
   /** Why {@code agent} may not send {@code message}, or empty if it may. */
-  static Optional<String> refusal(CronView view, String agent, AgentMessage message) {
+  static Optional<String> refusal(CronView view, AgentId agent, AgentMessage message) {
     String runText;
     int attempt;
     switch (message.getBodyCase()) {
@@ -43,7 +44,7 @@ final class AgentReportGuard {
     } catch (IllegalArgumentException e) {
       return Optional.empty(); // the usual handling reports a bad run id
     }
-    Optional<String> launchedOn =
+    Optional<AgentId> launchedOn =
         view.run(runId)
             .filter(run -> run.attempt() == attempt && run.launched())
             .map(run -> run.agentId())
@@ -51,8 +52,7 @@ final class AgentReportGuard {
                 () ->
                     view.ledgerRecord(runId)
                         .filter(record -> record.attempts() == attempt)
-                        .map(record -> record.agentId())
-                        .filter(name -> !name.isEmpty()));
+                        .map(record -> record.agentId()));
     if (launchedOn.isPresent() && !launchedOn.get().equals(agent)) {
       return Optional.of(
           "agent "

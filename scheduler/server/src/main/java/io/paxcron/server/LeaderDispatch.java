@@ -26,6 +26,7 @@ import io.paxcron.proto.v1.ReportAck;
 import io.paxcron.proto.v1.RunReport;
 import io.paxcron.proto.v1.RunState;
 import io.paxcron.scheduler.AgentAnswer;
+import io.paxcron.scheduler.AgentId;
 import io.paxcron.scheduler.AgentRegistry;
 import io.paxcron.scheduler.AgentRegistryConfig;
 import io.paxcron.scheduler.CronCodec;
@@ -114,13 +115,13 @@ final class LeaderDispatch implements AutoCloseable {
   private AutoCloseable appliedHandle;
 
   // Loop-thread state.
-  private final Map<String, Stream> streams = new HashMap<>();
+  private final Map<AgentId, Stream> streams = new HashMap<>();
   private final Map<Long, PendingOutput> outputRequests = new HashMap<>();
   private long nextOutputRequest = 1;
 
   /** A GetRunOutput waiting for its agent's chunk. */
   private record PendingOutput(
-      String agent, int attempt, CompletableFuture<GetRunOutputResponse> answer) {}
+      AgentId agent, int attempt, CompletableFuture<GetRunOutputResponse> answer) {}
 
   /**
    * One agent's open stream, as the loop holds it. Writes never block: gRPC buffers them, and
@@ -129,7 +130,7 @@ final class LeaderDispatch implements AutoCloseable {
    */
   private static final class Stream {
     final StreamObserver<LeaderMessage> out;
-    String agent;
+    AgentId agent;
     long connection;
     boolean closed;
 
@@ -393,7 +394,7 @@ final class LeaderDispatch implements AutoCloseable {
       return;
     }
     Instant now = clock.instant();
-    String agent = stream.agent;
+    AgentId agent = stream.agent;
     Optional<String> foreign = AgentReportGuard.refusal(cron, agent, message);
     if (foreign.isPresent()) {
       log.println("replica " + replicaId + ": " + foreign.get());
@@ -438,7 +439,7 @@ final class LeaderDispatch implements AutoCloseable {
                 .answer()
                 .complete(
                     GetRunOutputResponse.newBuilder()
-                        .setAgentId(agent)
+                        .setAgentId(agent.value())
                         .setAttempt(pending.attempt())
                         .setData(chunk.getData())
                         .setOffset(chunk.getOffset())
@@ -483,7 +484,7 @@ final class LeaderDispatch implements AutoCloseable {
         stream.end(refused(refused.reason()));
       }
       case AgentRegistry.Registration.Accepted accepted -> {
-        stream.agent = register.getName();
+        stream.agent = accepted.agent();
         stream.connection = accepted.connection();
         Stream replaced = streams.put(stream.agent, stream);
         if (replaced != null && replaced != stream) {
@@ -544,7 +545,7 @@ final class LeaderDispatch implements AutoCloseable {
     stream.send(LeaderMessage.newBuilder().setHeartbeatAck(ack).build());
   }
 
-  private void onLaunchReply(String agent, LaunchReply reply, Instant now) {
+  private void onLaunchReply(AgentId agent, LaunchReply reply, Instant now) {
     switch (reply.getStatus()) {
       case ACCEPTED, REPEAT -> {
         if (reply.hasState()) {
@@ -581,7 +582,7 @@ final class LeaderDispatch implements AutoCloseable {
       acknowledge(stream, report);
       return;
     }
-    String agent = stream.agent;
+    AgentId agent = stream.agent;
     AgentAnswer answer;
     if (report.getKind() == RunReport.Kind.STARTED) {
       registry.onLaunchSucceeded(agent);
@@ -651,17 +652,17 @@ final class LeaderDispatch implements AutoCloseable {
         cron.ledgerRecord(runId)
             .filter(
                 record -> record.attempts() > 0 && (attempt == 0 || record.attempts() == attempt));
-    String agent =
+    AgentId agent =
         open.map(run -> run.agentId())
-            .orElseGet(() -> ended.map(record -> record.agentId()).orElse(""));
+            .orElseGet(() -> ended.map(record -> record.agentId()).orElse(null));
     int resolved =
         open.map(run -> run.attempt())
             .orElseGet(() -> ended.map(record -> record.attempts()).orElse(0));
     Stream stream = streams.get(agent);
-    if (agent.isEmpty() || stream == null || stream.closed) {
+    if (agent == null || stream == null || stream.closed) {
       answer.completeExceptionally(
           new java.util.NoSuchElementException(
-              agent.isEmpty()
+              agent == null
                   ? "run_id: no attempt "
                       + (attempt == 0 ? "" : attempt + " ")
                       + "of "
@@ -752,7 +753,7 @@ final class LeaderDispatch implements AutoCloseable {
    * the dispatcher re-sends launches and questions until answered, and decides on the agent's
    * lease.
    */
-  private void send(String agent, LeaderMessage message) {
+  private void send(AgentId agent, LeaderMessage message) {
     Stream stream = streams.get(agent);
     if (stream != null) {
       stream.send(message);

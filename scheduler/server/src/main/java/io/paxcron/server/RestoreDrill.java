@@ -17,6 +17,7 @@ import io.paxcron.proto.v1.Job;
 import io.paxcron.proto.v1.ListRunsResponse;
 import io.paxcron.proto.v1.RunRecord;
 import io.paxcron.scheduler.CronStateMachine;
+import io.paxcron.scheduler.JobName;
 import io.paxcron.scheduler.JobView;
 import io.paxcron.scheduler.LedgerRecord;
 import java.io.IOException;
@@ -352,8 +353,8 @@ public final class RestoreDrill {
               + actualJobs.keySet());
     }
     for (String name : expectedJobs.keySet()) {
-      List<LedgerRecord> want = expected.ledger(name);
-      List<LedgerRecord> got = actual.ledger(name);
+      List<LedgerRecord> want = expected.ledger(JobName.of(name));
+      List<LedgerRecord> got = actual.ledger(JobName.of(name));
       if (!want.equals(got)) {
         mismatches.add(
             what
@@ -429,7 +430,7 @@ public final class RestoreDrill {
                 + got.getResolvedSchedule());
       }
       List<RunRecord> wantLedger = new ArrayList<>();
-      expected.ledger(name).forEach(r -> wantLedger.add(JobProtos.toProto(r)));
+      expected.ledger(JobName.of(name)).forEach(r -> wantLedger.add(JobProtos.toProto(r)));
       List<RunRecord> restoredLedger = ledger(client, name);
       List<RunRecord> gotUpToSlot =
           restoredLedger.stream().filter(r -> r.getSlot() <= slot).toList();

@@ -9,8 +9,10 @@ import io.paxcron.proto.v1.LaunchSpec;
 import io.paxcron.proto.v1.Outcome;
 import io.paxcron.proto.v1.RunState;
 import io.paxcron.scheduler.AgentAnswer;
+import io.paxcron.scheduler.AgentId;
 import io.paxcron.scheduler.AgentRunState;
 import io.paxcron.scheduler.JobCommand;
+import io.paxcron.scheduler.JobName;
 import io.paxcron.scheduler.JobSpec;
 import io.paxcron.scheduler.RunDetail;
 import io.paxcron.scheduler.RunId;
@@ -24,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class AgentProtosTest {
 
   private static final Instant AT = Instant.parse("2024-01-01T00:00:10Z");
-  private static final RunId RUN = RunId.of("a", AT);
+  private static final RunId RUN = RunId.of(JobName.of("a"), AT);
 
   private static RunState.Builder state(RunState.State state) {
     return RunState.newBuilder()
@@ -59,45 +61,49 @@ class AgentProtosTest {
   void eachRunStateBecomesTheDispatchersAnswer() {
     Ballot asked = new Ballot(4, 1);
     assertEquals(
-        Optional.of(new AgentAnswer.Unknown("x", RUN, 2, asked)),
-        AgentProtos.answer("x", 0, state(RunState.State.UNKNOWN).build()));
+        Optional.of(new AgentAnswer.Unknown(AgentId.of("x"), RUN, 2, asked)),
+        AgentProtos.answer(AgentId.of("x"), 0, state(RunState.State.UNKNOWN).build()));
     assertEquals(
-        Optional.of(new AgentAnswer.Known("x", RUN, 2, asked, AgentRunState.RUNNING, null)),
-        AgentProtos.answer("x", 0, state(RunState.State.RUNNING).build()));
+        Optional.of(
+            new AgentAnswer.Known(AgentId.of("x"), RUN, 2, asked, AgentRunState.RUNNING, null)),
+        AgentProtos.answer(AgentId.of("x"), 0, state(RunState.State.RUNNING).build()));
     assertEquals(
         Optional.of(
             new AgentAnswer.Known(
-                "x",
+                AgentId.of("x"),
                 RUN,
                 2,
                 asked,
                 AgentRunState.FINISHED,
                 io.paxcron.scheduler.Outcome.failed(3))),
         AgentProtos.answer(
-            "x",
+            AgentId.of("x"),
             0,
             state(RunState.State.FINISHED)
                 .setOutcome(Outcome.OUTCOME_FAILED)
                 .setExitCode(3)
                 .build()));
     assertEquals(
-        Optional.of(new AgentAnswer.NeverStarted("x", RUN, 2, "lease lapsed")),
+        Optional.of(new AgentAnswer.NeverStarted(AgentId.of("x"), RUN, 2, "lease lapsed")),
         AgentProtos.answer(
-            "x", 0, state(RunState.State.NEVER_STARTED).setReason("lease lapsed").build()));
+            AgentId.of("x"),
+            0,
+            state(RunState.State.NEVER_STARTED).setReason("lease lapsed").build()));
     assertEquals(
-        Optional.of(new AgentAnswer.Fenced("x", AgentProtos.ABOVE_EVERY_BALLOT)),
+        Optional.of(new AgentAnswer.Fenced(AgentId.of("x"), AgentProtos.ABOVE_EVERY_BALLOT)),
         AgentProtos.answer(
-            "x",
+            AgentId.of("x"),
             0,
             state(RunState.State.FENCED)
                 .setHighestSeen(AgentProtos.fence(1, new Ballot(1, 1)))
                 .build()));
     assertEquals(
         Optional.empty(),
-        AgentProtos.answer("x", 0, state(RunState.State.FINISHED).build()),
+        AgentProtos.answer(AgentId.of("x"), 0, state(RunState.State.FINISHED).build()),
         "a finish without an outcome an agent may report says nothing");
     assertTrue(
-        AgentProtos.answer("x", 0, state(RunState.State.RUNNING).setRunId("not a run").build())
+        AgentProtos.answer(
+                AgentId.of("x"), 0, state(RunState.State.RUNNING).setRunId("not a run").build())
             .isEmpty());
   }
 

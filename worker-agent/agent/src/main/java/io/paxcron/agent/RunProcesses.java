@@ -132,7 +132,7 @@ final class RunProcesses {
   private static final int SPAWN_THREADS = 2;
 
   static Path directoryName(Path runs, LaunchKey key) {
-    String job = key.runId().job().replaceAll("[^A-Za-z0-9._-]", "_");
+    String job = key.runId().job().value().replaceAll("[^A-Za-z0-9._-]", "_");
     return runs.resolve(
         job
             + "_"
@@ -292,7 +292,7 @@ final class RunProcesses {
       Map<String, String> env = builder.environment();
       env.putAll(spec.getEnvMap());
       env.put("PAXCRON_RUN_ID", key.runId().toString());
-      env.put("PAXCRON_JOB", key.runId().job());
+      env.put("PAXCRON_JOB", key.runId().job().value());
       env.put("PAXCRON_SCHEDULED_TIME", key.runId().instant().toString());
       env.put("PAXCRON_ATTEMPT", Integer.toString(key.attempt()));
       env.put("PAXCRON_AGENT", options.name());

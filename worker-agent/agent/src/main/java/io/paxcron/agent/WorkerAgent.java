@@ -27,6 +27,7 @@ import io.paxcron.proto.v1.OutputChunk;
 import io.paxcron.proto.v1.Register;
 import io.paxcron.proto.v1.RunReport;
 import io.paxcron.proto.v1.RunState;
+import io.paxcron.scheduler.JobName;
 import io.paxcron.scheduler.Outcome;
 import io.paxcron.scheduler.RunId;
 import java.io.IOException;
@@ -870,7 +871,8 @@ public final class WorkerAgent implements AutoCloseable {
     if (at <= 0) {
       throw new IllegalArgumentException("run_id must be job@instant");
     }
-    return new RunId(body.substring(0, at), Instant.parse(body.substring(at + 1)), manual);
+    return new RunId(
+        new JobName(body.substring(0, at)), Instant.parse(body.substring(at + 1)), manual);
   }
 
   private static Launch decode(byte[] payload) {

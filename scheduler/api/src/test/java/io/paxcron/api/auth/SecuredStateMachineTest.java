@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.api.JobBatchStateMachine;
 import io.paxcron.scheduler.CronStateMachine;
+import io.paxcron.scheduler.JobName;
 import java.time.Instant;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -82,7 +83,7 @@ class SecuredStateMachineTest {
     assertEquals(Role.ADMIN, token.role());
     assertTrue(restored.access().view().everCreated());
     assertEquals(1, restored.access().view().audit().size());
-    assertTrue(restored.jobs().cron().job("nightly").isPresent());
+    assertTrue(restored.jobs().cron().job(JobName.of("nightly")).isPresent());
 
     byte[] now = restored.snapshot();
     assertEquals(io.paxcron.paxos.RecordKind.ACCESS_SNAPSHOT.tag(), now[0]);

@@ -12,6 +12,7 @@ import io.paxcron.agent.core.RunPhase;
 import io.paxcron.agent.core.RunView;
 import io.paxcron.paxos.Ballot;
 import io.paxcron.scheduler.AgentAnswer;
+import io.paxcron.scheduler.AgentId;
 import io.paxcron.scheduler.AgentRunState;
 import io.paxcron.scheduler.Outcome;
 import io.paxcron.scheduler.sim.SystemMessages.AckMessage;
@@ -44,6 +45,10 @@ final class SimAgent {
   private final SystemSimulation sim;
   final int index;
   final String name;
+
+  /** {@link #name} as the scheduler names the agent. */
+  final AgentId id;
+
   final SplittableRandom agentRandom;
   final AgentDisk disk = new AgentDisk();
   AgentFence fence;
@@ -58,6 +63,7 @@ final class SimAgent {
     this.sim = sim;
     this.index = index;
     this.name = "agent-" + index;
+    this.id = new AgentId(name);
     this.agentRandom = agentRandom;
   }
 
@@ -302,12 +308,12 @@ final class SimAgent {
                 // expects.
                 case ACCEPTED, CAPACITY -> null;
                 case REPEAT -> known(launch.run(), ballot);
-                case FENCED -> new AgentAnswer.Fenced(name, paxosBallot(launch.highestSeen()));
+                case FENCED -> new AgentAnswer.Fenced(id, paxosBallot(launch.highestSeen()));
               };
           case LeaderReply.RunAnswer run ->
               switch (run.run().phase()) {
-                case UNKNOWN -> new AgentAnswer.Unknown(name, key.runId(), key.attempt(), ballot);
-                case FENCED -> new AgentAnswer.Fenced(name, paxosBallot(run.run().highestSeen()));
+                case UNKNOWN -> new AgentAnswer.Unknown(id, key.runId(), key.attempt(), ballot);
+                case FENCED -> new AgentAnswer.Fenced(id, paxosBallot(run.run().highestSeen()));
                 default -> known(run.run(), ballot);
               };
           case LeaderReply.CancelAnswer cancel -> null;
@@ -327,7 +333,7 @@ final class SimAgent {
     // As in report(): the simulated leader hears NEVER_STARTED as FAILED(143).
     Outcome outcome = run.phase() == RunPhase.NEVER_STARTED ? Outcome.failed(143) : run.outcome();
     return new AgentAnswer.Known(
-        name, run.key().runId(), run.key().attempt(), ballot, state, outcome);
+        id, run.key().runId(), run.key().attempt(), ballot, state, outcome);
   }
 
   /**
@@ -381,15 +387,14 @@ final class SimAgent {
     LaunchKey key = run.key();
     AgentAnswer answer =
         switch (run.phase()) {
-          case RUNNING -> new AgentAnswer.Started(name, key.runId(), key.attempt());
-          case FINISHED ->
-              new AgentAnswer.Finished(name, key.runId(), key.attempt(), run.outcome());
+          case RUNNING -> new AgentAnswer.Started(id, key.runId(), key.attempt());
+          case FINISHED -> new AgentAnswer.Finished(id, key.runId(), key.attempt(), run.outcome());
           // The simulated leader has no NEVER_STARTED record: it hears a launch cancelled (or
           // given
           // up) before it started as what a SIGTERM at its start would have given, FAILED(128 +
           // 15).
           case NEVER_STARTED ->
-              new AgentAnswer.Finished(name, key.runId(), key.attempt(), Outcome.failed(143));
+              new AgentAnswer.Finished(id, key.runId(), key.attempt(), Outcome.failed(143));
           default -> null;
         };
     if (answer == null) {

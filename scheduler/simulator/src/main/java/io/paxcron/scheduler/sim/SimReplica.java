@@ -12,6 +12,7 @@ import io.paxcron.paxos.Ready;
 import io.paxcron.paxos.SessionStateMachine;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.scheduler.AgentAnswer;
+import io.paxcron.scheduler.AgentId;
 import io.paxcron.scheduler.AgentInfo;
 import io.paxcron.scheduler.CronCodec;
 import io.paxcron.scheduler.CronCommand;
@@ -257,7 +258,7 @@ final class SimReplica implements ReadyDriver.Host {
       long heard = Math.max(agentHeardWallMillis[agent.index], leaderSinceWallMillis);
       directory.add(
           new AgentInfo(
-              agent.name,
+              agent.id,
               Map.of(),
               SystemSimulation.AGENT_CAPACITY,
               sim.base.plusMillis(heard + SystemSimulation.AGENT_LEASE_MILLIS)));
@@ -407,7 +408,7 @@ final class SimReplica implements ReadyDriver.Host {
         && command instanceof CronCommand.RecordLost lost) {
       Optional<Run> run = cron.run(lost.runId());
       Optional<JobView> job = cron.job(lost.runId().job());
-      SimAgent other = otherLiveAgent(run.map(Run::agentId).orElse(""));
+      SimAgent other = otherLiveAgent(run.map(Run::agentId).orElse(null));
       if (run.isPresent() && job.isPresent() && other != null) {
         sim.toAgent(
             id,
@@ -422,9 +423,9 @@ final class SimReplica implements ReadyDriver.Host {
             new Command(leader.sessionId(), leader.nextSequence(), CronCodec.encode(command))));
   }
 
-  private SimAgent otherLiveAgent(String avoid) {
+  private SimAgent otherLiveAgent(AgentId avoid) {
     for (SimAgent agent : sim.agents) {
-      if (!agent.name.equals(avoid)
+      if (!agent.id.equals(avoid)
           && agentHeardWallMillis[agent.index] + SystemSimulation.AGENT_LEASE_MILLIS
               > wallMillis()) {
         return agent;

@@ -7,6 +7,7 @@ import io.paxcron.scheduler.CommandResult;
 import io.paxcron.scheduler.CronCommand;
 import io.paxcron.scheduler.CronStateMachine;
 import io.paxcron.scheduler.DispatcherConfig;
+import io.paxcron.scheduler.JobName;
 import io.paxcron.scheduler.JobView;
 import io.paxcron.scheduler.LedgerRecord;
 import io.paxcron.scheduler.Outcome;
@@ -353,7 +354,7 @@ final class SystemChecker {
    */
   void onIntentProposed(CronCommand.RunIntent intent, long appliedSlot) {
     intentsProposedAfterSlot.putIfAbsent(
-        new IntentKey(intent.runId(), intent.attempt(), intent.agentId()), appliedSlot);
+        new IntentKey(intent.runId(), intent.attempt(), intent.agentId().value()), appliedSlot);
   }
 
   /**
@@ -365,11 +366,11 @@ final class SystemChecker {
   private void onIntentApplied(CronCommand.RunIntent intent, long slot, CommandResult result) {
     Long proposedAfter =
         intentsProposedAfterSlot.remove(
-            new IntentKey(intent.runId(), intent.attempt(), intent.agentId()));
+            new IntentKey(intent.runId(), intent.attempt(), intent.agentId().value()));
     if (proposedAfter == null || !CronStateMachine.refusedAsIneligible(result)) {
       return;
     }
-    if (jobChangedAtSlot.getOrDefault(intent.runId().job(), 0L) > proposedAfter) {
+    if (jobChangedAtSlot.getOrDefault(intent.runId().job().value(), 0L) > proposedAfter) {
       return;
     }
     intentsRefused++;
@@ -401,10 +402,10 @@ final class SystemChecker {
     for (AppliedCommand applied : commands) {
       switch (applied.command()) {
         case CronCommand.PutJob put -> jobChangedAtSlot.put(put.spec().name(), slot);
-        case CronCommand.DeleteJob delete -> jobChangedAtSlot.put(delete.name(), slot);
-        case CronCommand.PauseJob pause -> jobChangedAtSlot.put(pause.name(), slot);
-        case CronCommand.ResumeJob resume -> jobChangedAtSlot.put(resume.name(), slot);
-        case CronCommand.TriggerJob trigger -> jobChangedAtSlot.put(trigger.name(), slot);
+        case CronCommand.DeleteJob delete -> jobChangedAtSlot.put(delete.name().value(), slot);
+        case CronCommand.PauseJob pause -> jobChangedAtSlot.put(pause.name().value(), slot);
+        case CronCommand.ResumeJob resume -> jobChangedAtSlot.put(resume.name().value(), slot);
+        case CronCommand.TriggerJob trigger -> jobChangedAtSlot.put(trigger.name().value(), slot);
         case CronCommand.RunIntent intent -> onIntentApplied(intent, slot, applied.result());
         case null, default -> {}
       }
@@ -412,17 +413,18 @@ final class SystemChecker {
         switch (applied.command()) {
           case CronCommand.PutJob put -> onPut(put, applied.clockAfter());
           case CronCommand.DeleteJob delete -> {
-            Segment open = openSegment(delete.name());
+            Segment open = openSegment(delete.name().value());
             if (open != null) {
               open.to = applied.clockAfter();
-              for (Segment segment : segments.get(delete.name())) {
+              for (Segment segment : segments.get(delete.name().value())) {
                 segment.deleted |= segment.incarnation == open.incarnation;
               }
             }
-            deletedAtSlots.computeIfAbsent(delete.name(), j -> new ArrayList<>()).add(slot);
+            deletedAtSlots.computeIfAbsent(delete.name().value(), j -> new ArrayList<>()).add(slot);
           }
           case CronCommand.RunIntent intent -> {
-            chosenIntents.add(new IntentKey(intent.runId(), intent.attempt(), intent.agentId()));
+            chosenIntents.add(
+                new IntentKey(intent.runId(), intent.attempt(), intent.agentId().value()));
             chosenAttempt.merge(intent.runId(), intent.attempt(), Math::max);
           }
           default -> {}
@@ -467,7 +469,7 @@ final class SystemChecker {
       // (chosen ahead of its instant, the job deleted before it): one run per run id.
       for (IntentKey intent : chosenIntents) {
         RunId held = intent.runId();
-        if (held.job().equals(job)
+        if (held.job().value().equals(job)
             && !held.manual()
             && held.instant().isAfter(from)
             && !endedRuns.contains(held)) {
@@ -511,10 +513,10 @@ final class SystemChecker {
     if (first.manual()) {
       return;
     }
-    Segment segment = segmentAt(first.job(), first.instant());
+    Segment segment = segmentAt(first.job().value(), first.instant());
     boolean launchedAhead = false;
     if (segment == null || !fires(segment, first.instant())) {
-      Segment ahead = segmentLaunchedAheadOf(first.job(), first.instant());
+      Segment ahead = segmentLaunchedAheadOf(first.job().value(), first.instant());
       if (ahead != null) {
         segment = ahead;
         launchedAhead = true;
@@ -532,7 +534,7 @@ final class SystemChecker {
       return;
     }
     TreeMap<Instant, InstantRecords> byInstant =
-        coverage.computeIfAbsent(first.job(), j -> new TreeMap<>());
+        coverage.computeIfAbsent(first.job().value(), j -> new TreeMap<>());
     for (long second = first.instant().getEpochSecond();
         second <= record.lastInstant().getEpochSecond();
         second++) {
@@ -691,7 +693,7 @@ final class SystemChecker {
               + " before persisting the launch:"
               + " a crash now forgets a process that runs");
     }
-    boolean once = atMostOnce(runId.job());
+    boolean once = atMostOnce(runId.job().value());
     StartKey key = new StartKey(runId, once ? 0 : attempt);
     int count = starts.merge(key, 1, Integer::sum);
     if (count == 2) {
@@ -853,8 +855,8 @@ final class SystemChecker {
       String token = job.spec().env().get("SIM_CHANGE");
       boolean known =
           token != null
-              && tokens.getOrDefault(job.name(), Set.of()).contains(token)
-              && changeSlots.getOrDefault(job.name(), Set.of()).contains(job.version());
+              && tokens.getOrDefault(job.name().value(), Set.of()).contains(token)
+              && changeSlots.getOrDefault(job.name().value(), Set.of()).contains(job.version());
       if (!known) {
         unexpected++;
         if (unexpectedExamples.size() < MAX_EXAMPLES) {
@@ -903,7 +905,7 @@ final class SystemChecker {
    */
   private boolean present(ClientOperation operation, CronStateMachine finalState) {
     long version = operation.result().version();
-    var job = finalState.job(operation.job());
+    var job = finalState.job(JobName.of(operation.job()));
     if (operation.kind().equals("delete")) {
       return job.isEmpty() || job.get().createdSlot() > version;
     }

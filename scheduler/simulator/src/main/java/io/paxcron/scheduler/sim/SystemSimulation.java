@@ -8,6 +8,7 @@ import io.paxcron.paxos.PaxosReplica;
 import io.paxcron.paxos.PaxosRules;
 import io.paxcron.paxos.Ready;
 import io.paxcron.paxos.SessionStateMachine;
+import io.paxcron.scheduler.AgentId;
 import io.paxcron.scheduler.CronCommand;
 import io.paxcron.scheduler.CronStateMachine;
 import io.paxcron.scheduler.Dispatcher;
@@ -702,8 +703,8 @@ public final class SystemSimulation {
   // ------------------------------------------------------------------------------------------
   // replicas
 
-  int agentIndex(String agentId) {
-    return Integer.parseInt(agentId.substring("agent-".length()));
+  int agentIndex(AgentId agentId) {
+    return Integer.parseInt(agentId.value().substring("agent-".length()));
   }
 
   // ------------------------------------------------------------------------------------------

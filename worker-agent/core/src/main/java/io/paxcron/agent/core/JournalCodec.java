@@ -5,6 +5,7 @@ import io.paxcron.paxos.BinaryWriter;
 import io.paxcron.paxos.Frame;
 import io.paxcron.paxos.RecordFormatException;
 import io.paxcron.paxos.RecordKind;
+import io.paxcron.scheduler.JobName;
 import io.paxcron.scheduler.Outcome;
 import io.paxcron.scheduler.RunId;
 import java.time.Instant;
@@ -347,14 +348,14 @@ public final class JournalCodec {
   }
 
   private static void writeKey(BinaryWriter out, LaunchKey key) {
-    out.writeModifiedUtf(key.runId().job());
+    out.writeModifiedUtf(key.runId().job().value());
     writeInstant(out, key.runId().instant());
     out.writeBoolean(key.runId().manual());
     out.writeInt(key.attempt());
   }
 
   private static LaunchKey readKey(BinaryReader in) {
-    String job = in.readModifiedUtf();
+    JobName job = new JobName(in.readModifiedUtf());
     Instant instant = readInstant(in);
     if (instant == null) {
       throw new IllegalArgumentException("a run's instant is missing");

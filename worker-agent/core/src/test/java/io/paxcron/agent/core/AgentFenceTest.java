@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.agent.core.AgentEffect.ReportKind;
 import io.paxcron.agent.core.LeaderReply.LaunchStatus;
+import io.paxcron.scheduler.JobName;
 import io.paxcron.scheduler.Outcome;
 import io.paxcron.scheduler.RunId;
 import java.time.Duration;
@@ -27,7 +28,7 @@ final class AgentFenceTest {
   private AgentFence fence = new AgentFence(new AgentLimits(2, 4, Duration.ofMinutes(1)));
 
   private static LaunchKey key(int second) {
-    return new LaunchKey(RunId.of("backup", T0.plusSeconds(second)), 1);
+    return new LaunchKey(RunId.of(JobName.of("backup"), T0.plusSeconds(second)), 1);
   }
 
   private static Instant at(long millis) {

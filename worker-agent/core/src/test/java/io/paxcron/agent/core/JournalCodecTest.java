@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.paxcron.scheduler.JobName;
 import io.paxcron.scheduler.Outcome;
 import io.paxcron.scheduler.RunId;
 import java.time.Instant;
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 final class JournalCodecTest {
   private static final LaunchKey KEY =
-      new LaunchKey(RunId.of("report", Instant.parse("2026-03-01T00:00:00Z")), 2);
+      new LaunchKey(RunId.of(JobName.of("report"), Instant.parse("2026-03-01T00:00:00Z")), 2);
   private static final List<JournalRecord> RECORDS =
       List.of(
           new JournalRecord.FenceRaised(new FenceBallot(1, 2, 3)),
@@ -94,7 +95,8 @@ final class JournalCodecTest {
   void aJournalWrittenBeforeTheCommonFrameStillRecoversAndNewRecordsAppendToIt() throws Exception {
     byte[] old = java.util.HexFormat.of().parseHex(JOURNAL_FORMAT_1);
     LaunchKey key =
-        new LaunchKey(new RunId("nightly", Instant.parse("2026-01-01T02:30:00Z"), false), 1);
+        new LaunchKey(
+            new RunId(JobName.of("nightly"), Instant.parse("2026-01-01T02:30:00Z"), false), 1);
     List<JournalRecord> expected =
         List.of(
             new JournalRecord.FenceRaised(new FenceBallot(0, 5, 2)),
