@@ -72,6 +72,10 @@ class RestoreWithAgentsOnRealClusterTest {
                 .setName("tick")
                 .setSchedule("* * * * * *")
                 .setConcurrency(Job.Concurrency.CONCURRENCY_ALLOW)
+                // Keep every record: the restored cluster catches up one run a second since the
+                // backup, and with the default 100 records the runs this test looks for were
+                // dropped from the ledger before it read them whenever the restore took long.
+                .setHistoryRetention(10_000)
                 .setMisfire(
                     Job.Misfire.newBuilder()
                         .setMode(Job.Misfire.Mode.MODE_RUN_ALL)
