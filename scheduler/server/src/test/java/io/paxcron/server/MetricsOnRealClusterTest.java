@@ -113,7 +113,9 @@ class MetricsOnRealClusterTest {
             sum(first, "paxcron_network_peer_round_trip_time_seconds_count") > 0,
             "the leader measured no round trip to its peers");
 
-        // Counters move: more runs, more chosen and applied slots, more syncs.
+        // Counters move: more runs, more chosen and applied slots, more syncs. The run counter
+        // follows the ledger a moment behind the slots, so a run can be counted after the first
+        // read without a new slot: wait for both to move.
         double runs = sum(first, "paxcron_runs_total{outcome=\"SUCCEEDED\"");
         double committed = first.get("paxcron_server_proposals_committed_total");
         Map<String, Double> later =
@@ -121,12 +123,14 @@ class MetricsOnRealClusterTest {
                 HttpProbe.await(
                         leaderUrl + "/metrics",
                         Duration.ofSeconds(30),
-                        answer ->
-                            answer.status() == 200
-                                && sum(
-                                        parse(answer.body()),
-                                        "paxcron_runs_total{outcome=\"SUCCEEDED\"")
-                                    > runs)
+                        answer -> {
+                          if (answer.status() != 200) {
+                            return false;
+                          }
+                          Map<String, Double> now = parse(answer.body());
+                          return sum(now, "paxcron_runs_total{outcome=\"SUCCEEDED\"") > runs
+                              && now.get("paxcron_server_proposals_committed_total") > committed;
+                        })
                     .body());
         assertTrue(later.get("paxcron_server_proposals_committed_total") > committed);
         assertTrue(later.get("paxcron_server_proposals_applied_total") > committed - 1);
