@@ -193,6 +193,12 @@ public final class ScaleBenchmark {
         if (windowTo.isBefore(burstAt.plusSeconds(20))) {
           windowTo = burstAt.plusSeconds(20);
         }
+        sleepUntil(windowFrom);
+        long ballotAtWindow = client.status().getBallotRound();
+        CpuUse cpuAtWindow = CpuUse.read(cluster, options.agents());
+        sleepUntil(windowTo);
+        results.cpu = CpuUse.read(cluster, options.agents()).since(cpuAtWindow);
+        results.ballotsDuringLaunches = client.status().getBallotRound() - ballotAtWindow;
         sleepUntil(windowTo.plusSeconds(5));
         List<Long> lateness = new ArrayList<>();
         List<Long> secondLateness = new ArrayList<>();
@@ -240,6 +246,15 @@ public final class ScaleBenchmark {
             burstStarted,
             burst.size(),
             results.burstLaunchSeconds);
+        out.printf(
+            Locale.ROOT,
+            "during that window: %d ballot rounds (elections); CPU in cores: replicas %s, agents"
+                + " with the processes they started %.2f, the whole machine %.2f of %d%n",
+            results.ballotsDuringLaunches,
+            results.cpu.replicas(),
+            results.cpu.agentCores(),
+            results.cpu.machineCores(),
+            Runtime.getRuntime().availableProcessors());
 
         // Failover: the every-second jobs keep starts coming; kill the leader and look at them.
         for (int k = 0; k < options.kills(); k++) {
@@ -282,6 +297,10 @@ public final class ScaleBenchmark {
    */
   private static List<String> replicaJvmFlags(Options options) {
     List<String> flags = new ArrayList<>(List.of("-Xmx" + options.replicaHeapMb() + "m"));
+    String extra = System.getenv("PAXCRON_BENCH_REPLICA_FLAGS");
+    if (extra != null && !extra.isBlank()) {
+      flags.addAll(List.of(extra.trim().split("\\s+")));
+    }
     String jfr = System.getenv("PAXCRON_BENCH_JFR");
     if (jfr != null && !jfr.isBlank()) {
       flags.add(
@@ -543,6 +562,8 @@ public final class ScaleBenchmark {
     int burstJobs;
     long burstStarted;
     double burstLaunchSeconds = -1;
+    long ballotsDuringLaunches;
+    CpuUse.Spent cpu = new CpuUse.Spent(List.of(), 0, 0);
     final List<Long> gaps = new ArrayList<>();
 
     void write(Options options, PrintStream out) throws IOException {
@@ -591,6 +612,14 @@ public final class ScaleBenchmark {
           "burst of " + burstJobs + " jobs: started, last start after the instant (s)",
           burstStarted + ", " + String.format("%.3f", burstLaunchSeconds));
       row(out, "failover gap, worst of " + options.kills() + " leader kills (ms)", "" + worstGap);
+      row(
+          out,
+          "ballot rounds during the put / the launch window",
+          ballotsDuringLoad + " / " + ballotsDuringLaunches);
+      row(
+          out,
+          "CPU in the launch window (cores): replicas, agents and their processes, machine",
+          cpu.replicas() + ", " + f1(cpu.agentCores()) + ", " + f1(cpu.machineCores()));
       String json =
           String.format(
               Locale.ROOT,
@@ -637,6 +666,11 @@ public final class ScaleBenchmark {
                 "burst_launch_s": %.3f,
                 "failover_gaps_ms": %s,
                 "failover_gap_ms": %d,
+                "ballot_rounds_during_launches": %d,
+                "launch_window_replica_cores": "%s",
+                "launch_window_agent_cores": %.2f,
+                "launch_window_machine_cores": %.2f,
+                "cpu_definition": "CPU time (user + system, from /proc) spent during the lateness window divided by its length; an agent's includes the processes it started and reaped",
                 "heap_definition": "heap used after jcmd GC.run on each replica, after the load minus before it, divided by jobs; the worst replica",
                 "list_page_definition": "the slowest of 3 rounds of List pages of 100 at about 20 depths spread over the whole job list",
                 "question_mark_definition": "peak over mean launches per minute of the week of the jobs with a ? as the cluster resolved them (all_jobs_: every job, the burst included); the cost is parse + resolve + density update per job, measured in the benchmark process with the leader's resolver, the fastest of 5 passes",
@@ -685,7 +719,11 @@ public final class ScaleBenchmark {
               burstStarted,
               burstLaunchSeconds,
               gaps,
-              worstGap);
+              worstGap,
+              ballotsDuringLaunches,
+              cpu.replicas(),
+              cpu.agentCores(),
+              cpu.machineCores());
       Files.createDirectories(options.report().getParent());
       Files.writeString(options.report(), json, StandardCharsets.UTF_8);
       out.println("\nwrote " + options.report());
@@ -708,7 +746,12 @@ public final class ScaleBenchmark {
     }
   }
 
-  private static final Pattern HEAP_USED = Pattern.compile("heap .*?used (\\d+)K");
+  /**
+   * The heap in use as {@code jcmd GC.heap_info} prints it: "used 123K" (G1, Parallel), "used 66M"
+   * (ZGC), "34816K used" (Shenandoah).
+   */
+  private static final Pattern HEAP_USED =
+      Pattern.compile("(?i)heap\\b[\\s\\S]*?(?:used (\\d+)([KMG])\\b|(\\d+)([KMG]) used)");
 
   /**
    * Each replica's heap in use after a full GC, by {@code jcmd GC.run} and {@code GC.heap_info}.
@@ -724,7 +767,16 @@ public final class ScaleBenchmark {
       if (!matcher.find()) {
         throw new IllegalStateException("no heap use in jcmd GC.heap_info of replica " + id);
       }
-      used[r++] = Long.parseLong(matcher.group(1)) * 1024;
+      boolean usedFirst = matcher.group(1) != null;
+      long amount = Long.parseLong(usedFirst ? matcher.group(1) : matcher.group(3));
+      String unit = usedFirst ? matcher.group(2) : matcher.group(4);
+      used[r++] =
+          amount
+              * switch (unit) {
+                case "K" -> 1024L;
+                case "M" -> 1024L * 1024;
+                default -> 1024L * 1024 * 1024;
+              };
     }
     return used;
   }
