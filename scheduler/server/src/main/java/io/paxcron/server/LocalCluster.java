@@ -100,6 +100,15 @@ public final class LocalCluster implements AutoCloseable {
     return this;
   }
 
+  /** The process id of running agent {@code name}, for inspecting it (its CPU time). */
+  public long agentPid(String name) {
+    Process process = agents.get(name);
+    if (process == null || !process.isAlive()) {
+      throw new IllegalStateException("agent " + name + " is not running");
+    }
+    return process.pid();
+  }
+
   /** The process id of running replica {@code id}, for inspecting it (jcmd). */
   public long pid(int id) {
     Process process = processes.get(id);
@@ -176,6 +185,8 @@ public final class LocalCluster implements AutoCloseable {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED"));
     command.addAll(replicaJvmFlags);
+    command.addAll(
+        ReplicaCollector.flagsFor(Path.of(System.getProperty("java.home")), replicaJvmFlags));
     command.addAll(
         List.of(
             "-cp",
