@@ -71,6 +71,12 @@ public final class AgentFence {
   private long leaseEpoch;
   private long recordsSinceSnapshot;
 
+  /**
+   * Table entries that inputs and queries have looked at: tests assert with it that an operation's
+   * cost follows what it answers, not the size of the table.
+   */
+  private long entriesVisited;
+
   private static final class Entry {
     final LaunchKey key;
     final FenceBallot ballot;
@@ -296,6 +302,7 @@ public final class AgentFence {
     List<JournalRecord> persist = new ArrayList<>();
     List<AgentEffect> effects = new ArrayList<>();
     for (Entry entry : launches.values()) {
+      entriesVisited++;
       if (entry.phase != RunPhase.ACCEPTED
           || entry.starting
           || entry.confirmedEpoch == leaseEpoch) {
@@ -403,6 +410,7 @@ public final class AgentFence {
   public Optional<Instant> nextStartAt() {
     Instant next = null;
     for (Entry entry : launches.values()) {
+      entriesVisited++;
       if (entry.phase == RunPhase.ACCEPTED
           && !entry.starting
           && entry.startAt != null
@@ -422,6 +430,7 @@ public final class AgentFence {
     Objects.requireNonNull(now, "now");
     Instant next = null;
     for (Entry entry : launches.values()) {
+      entriesVisited++;
       if (entry.phase != RunPhase.ACCEPTED || entry.startAt == null) {
         continue;
       }
@@ -445,6 +454,7 @@ public final class AgentFence {
   public List<AgentEffect.Report> pendingReports() {
     List<AgentEffect.Report> reports = new ArrayList<>();
     for (Entry entry : launches.values()) {
+      entriesVisited++;
       if (entry.phase.ended() && !entry.finishAcknowledged) {
         reports.add(new AgentEffect.Report(ReportKind.FINISHED, entry.view()));
       } else if (entry.phase == RunPhase.RUNNING && !entry.startAcknowledged) {
@@ -458,6 +468,7 @@ public final class AgentFence {
   public List<RunView> unacknowledged() {
     List<RunView> views = new ArrayList<>();
     for (Entry entry : launches.values()) {
+      entriesVisited++;
       if (!entry.finishAcknowledged) {
         views.add(entry.view());
       }
@@ -485,6 +496,7 @@ public final class AgentFence {
   public List<LaunchKey> running() {
     List<LaunchKey> keys = new ArrayList<>();
     for (Entry entry : launches.values()) {
+      entriesVisited++;
       if (entry.phase == RunPhase.RUNNING || entry.starting) {
         keys.add(entry.key);
       }
@@ -496,6 +508,7 @@ public final class AgentFence {
   public int openCount() {
     int open = 0;
     for (Entry entry : launches.values()) {
+      entriesVisited++;
       if (entry.phase.open()) {
         open++;
       }
@@ -527,6 +540,7 @@ public final class AgentFence {
   public JournalRecord.Snapshot snapshot() {
     List<JournalRecord.LaunchImage> images = new ArrayList<>();
     for (Entry entry : launches.values()) {
+      entriesVisited++;
       images.add(
           new JournalRecord.LaunchImage(
               entry.key,
@@ -548,6 +562,11 @@ public final class AgentFence {
   /** The driver replaced the journal with {@link #snapshot()}. */
   public void onCompacted() {
     recordsSinceSnapshot = 1;
+  }
+
+  /** How many table entries the fence's inputs and queries have looked at so far (for tests). */
+  long entriesVisited() {
+    return entriesVisited;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -674,6 +693,7 @@ public final class AgentFence {
 
   private boolean hasAcknowledged() {
     for (Entry entry : launches.values()) {
+      entriesVisited++;
       if (entry.finishAcknowledged) {
         return true;
       }
@@ -684,6 +704,7 @@ public final class AgentFence {
   private void forgetOneAcknowledged() {
     for (Iterator<Map.Entry<LaunchKey, Entry>> it = launches.entrySet().iterator();
         it.hasNext(); ) {
+      entriesVisited++;
       if (it.next().getValue().finishAcknowledged) {
         it.remove();
         return;
@@ -715,6 +736,7 @@ public final class AgentFence {
    */
   private void startDue(Instant now, List<JournalRecord> persist, List<AgentEffect> effects) {
     for (Entry entry : launches.values()) {
+      entriesVisited++;
       if (entry.awaitingInstant && !now.isBefore(entry.startAt)) {
         entry.awaitingInstant = false;
         if (mayStart(now)) {
@@ -735,6 +757,7 @@ public final class AgentFence {
       return;
     }
     for (Entry entry : launches.values()) {
+      entriesVisited++;
       if (entry.phase != RunPhase.ACCEPTED
           || entry.starting
           || entry.confirmedEpoch != leaseEpoch) {
