@@ -247,6 +247,71 @@ final class AgentFenceTest {
   }
 
   @Test
+  void recoveryRefusesASnapshotThatContradictsItself() {
+    JournalRecord.LaunchImage running =
+        new JournalRecord.LaunchImage(
+            key(0),
+            OLD,
+            null,
+            SPEC,
+            RunPhase.RUNNING,
+            null,
+            "",
+            at(1),
+            null,
+            new byte[0],
+            false,
+            false);
+    JournalRecord.LaunchImage acknowledgedWhileRunning =
+        new JournalRecord.LaunchImage(
+            key(1),
+            OLD,
+            null,
+            SPEC,
+            RunPhase.RUNNING,
+            null,
+            "",
+            at(1),
+            null,
+            new byte[0],
+            false,
+            true);
+    JournalRecord.LaunchImage startingWhileFinished =
+        new JournalRecord.LaunchImage(
+            key(2),
+            OLD,
+            null,
+            SPEC,
+            RunPhase.FINISHED,
+            Outcome.SUCCEEDED,
+            "",
+            at(1),
+            at(2),
+            new byte[0],
+            true,
+            false);
+    for (List<JournalRecord.LaunchImage> images :
+        List.of(
+            List.of(running, running),
+            List.of(acknowledgedWhileRunning),
+            List.of(startingWhileFinished))) {
+      IllegalArgumentException refused =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  AgentFence.recover(
+                      fence.limits(), List.of(new JournalRecord.Snapshot(OLD, images))));
+      assertTrue(
+          refused.getMessage().startsWith("journal record 0 (Snapshot)"), refused.getMessage());
+    }
+    assertEquals(
+        List.of(key(0)),
+        AgentFence.recover(
+                fence.limits(), List.of(new JournalRecord.Snapshot(OLD, List.of(running))))
+            .running());
+  }
+
+  @Test
   void heartbeatAcknowledgedByADeposedLeaderGrantsNoLease() {
     step(fence.onGetRun(at(0), key(0), NEW));
     assertEquals(Ready.NONE, fence.onHeartbeatAcknowledged(at(1), at(1), LEASE, OLD));
