@@ -115,6 +115,9 @@ final class BannedApisTest {
           Map.entry(
               "scheduler/schedule/src/test/java/io/paxcron/schedule/Seeds.java",
               Set.of("Long.getLong")),
+          Map.entry(
+              "worker-agent/core/src/test/java/io/paxcron/agent/core/AgentFenceModelTest.java",
+              Set.of("Long.getLong")),
           // Golden traces are files, rewritten only on request (-Dgolden.update=true).
           Map.entry(
               "paxos-state/core/src/test/java/io/paxcron/paxos/Golden.java",

@@ -2,17 +2,20 @@ package io.paxcron.agent.core;
 
 import io.paxcron.agent.core.AgentEffect.ReportKind;
 import io.paxcron.agent.core.LeaderReply.LaunchStatus;
+import io.paxcron.paxos.Check;
 import io.paxcron.scheduler.Outcome;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * The worker agent's side of the launch protocol (DESIGN §4 step 2, §5; agent.proto), as a pure
@@ -42,6 +45,12 @@ import java.util.Optional;
  *   <li>A launch ends once, with one outcome; a second end is a programmer error.
  * </ul>
  *
+ * <p>Cost: the table may hold {@link AgentLimits#maxLaunches()} launches, nearly all of them ended
+ * and acknowledged, and the driver asks on every tick; so besides the table (by key, in the order
+ * the launches were accepted) the fence keeps indexes of what each operation asks for, and no input
+ * or query but {@link #snapshot()} walks the table. Lists come in the order the launches were
+ * accepted, as a walk of the table would give them.
+ *
  * <p>Single-threaded: the driver serialises every call, makes {@link Ready#persist()} durable and
  * only then carries out {@link Ready#effects()}.
  */
@@ -67,11 +76,62 @@ public final class AgentFence {
   private final AgentLimits limits;
   private FenceBallot highest = FenceBallot.ZERO;
   private final LinkedHashMap<LaunchKey, Entry> launches = new LinkedHashMap<>();
+
+  // The indexes: each holds exactly the entries of the table that its predicate (in index()) is
+  // true of, keyed by acceptance order or by start time. checkIndexes() recomputes them.
+
+  /** Accepted or running: what counts against the capacity. */
+  private final TreeMap<Long, Entry> open = new TreeMap<>();
+
+  /** Accepted, not starting, with no start time: they start as soon as they may. */
+  private final TreeMap<Long, Entry> waitingAtOnce = new TreeMap<>();
+
+  /** Accepted, not starting, held for a start time. */
+  private final TreeMap<StartOrder, Entry> waitingHeld = new TreeMap<>();
+
+  /** Starting recorded ahead of the instant, the start effect not given yet. */
+  private final TreeMap<StartOrder, Entry> awaitingInstant = new TreeMap<>();
+
+  /** Accepted, not starting, and not confirmed in the current lease epoch. */
+  private final TreeMap<Long, Entry> unconfirmed = new TreeMap<>();
+
+  /** Ended, the finish not acknowledged: reported until it is. */
+  private final TreeMap<Long, Entry> finishUnacknowledged = new TreeMap<>();
+
+  /** Finish acknowledged: may be forgotten, oldest first. */
+  private final TreeMap<Long, Entry> forgettable = new TreeMap<>();
+
+  private long nextSequence;
   private Instant leaseExpiry;
   private long leaseEpoch;
   private long recordsSinceSnapshot;
 
+  /**
+   * Table entries that inputs and queries have looked at: tests assert with it that an operation's
+   * cost follows what it answers, not the size of the table.
+   */
+  private long entriesVisited;
+
+  /** A held launch's place in a start-time index: by start time, then by acceptance. */
+  private record StartOrder(Instant startAt, long sequence) implements Comparable<StartOrder> {
+    private static final Comparator<StartOrder> ORDER =
+        Comparator.comparing(StartOrder::startAt).thenComparingLong(StartOrder::sequence);
+
+    /** Sorts after every launch held for {@code startAt} or earlier. */
+    static StartOrder after(Instant startAt) {
+      return new StartOrder(startAt, Long.MAX_VALUE);
+    }
+
+    @Override
+    public int compareTo(StartOrder other) {
+      return ORDER.compare(this, other);
+    }
+  }
+
   private static final class Entry {
+    /** Acceptance order: the order of the table and of every list the fence returns. */
+    final long sequence;
+
     final LaunchKey key;
     final FenceBallot ballot;
     final Instant startAt;
@@ -95,7 +155,8 @@ public final class AgentFence {
     long confirmedEpoch = UNCONFIRMED;
     Instant unconfirmedSince;
 
-    Entry(LaunchKey key, FenceBallot ballot, Instant startAt, byte[] payload) {
+    Entry(long sequence, LaunchKey key, FenceBallot ballot, Instant startAt, byte[] payload) {
+      this.sequence = sequence;
       this.key = key;
       this.ballot = ballot;
       this.startAt = startAt;
@@ -104,6 +165,14 @@ public final class AgentFence {
 
     RunView view() {
       return new RunView(key, phase, outcome, reason, startedAt, endedAt, outputTail, null);
+    }
+
+    StartOrder startOrder() {
+      return new StartOrder(startAt, sequence);
+    }
+
+    boolean waiting() {
+      return phase == RunPhase.ACCEPTED && !starting;
     }
   }
 
@@ -197,8 +266,7 @@ public final class AgentFence {
     }
     JournalRecord.Accepted accepted =
         new JournalRecord.Accepted(key, ballot, startAt, payload.clone());
-    Entry entry = accept(accepted);
-    entry.confirmedEpoch = leaseEpoch;
+    Entry entry = accept(accepted, leaseEpoch);
     List<AgentEffect> effects = new ArrayList<>();
     effects.add(
         new AgentEffect.Reply(
@@ -247,7 +315,9 @@ public final class AgentFence {
     Entry known = launches.get(key);
     if (known != null && known.awaitingInstant) {
       // Starting is on disk but nothing was told to run: it never starts.
+      unindex(known);
       known.awaitingInstant = false;
+      index(known);
       effects.add(new AgentEffect.Reply(new LeaderReply.CancelAnswer(key, ballot, false, null)));
       giveUp(known, now, "cancelled by the leader before it started", persist, effects);
     } else if (known != null && (known.phase == RunPhase.RUNNING || known.starting)) {
@@ -280,6 +350,14 @@ public final class AgentFence {
       // The lease lapsed before this heartbeat left: whoever leads now may have given this agent
       // up, so launches accepted before are started only when a leader confirms them again.
       leaseEpoch++;
+      for (Entry entry : waitingAtOnce.values()) {
+        entriesVisited++;
+        unconfirmed.put(entry.sequence, entry);
+      }
+      for (Entry entry : waitingHeld.values()) {
+        entriesVisited++;
+        unconfirmed.put(entry.sequence, entry);
+      }
     }
     Instant expiry = sentAt.plus(lease);
     if (leaseExpiry == null || expiry.isAfter(leaseExpiry)) {
@@ -295,12 +373,13 @@ public final class AgentFence {
     Objects.requireNonNull(now, "now");
     List<JournalRecord> persist = new ArrayList<>();
     List<AgentEffect> effects = new ArrayList<>();
-    for (Entry entry : launches.values()) {
-      if (entry.phase != RunPhase.ACCEPTED
-          || entry.starting
-          || entry.confirmedEpoch == leaseEpoch) {
-        continue;
-      }
+    for (Entry entry : new ArrayList<>(unconfirmed.values())) {
+      entriesVisited++;
+      Check.that(
+          entry.waiting() && entry.confirmedEpoch != leaseEpoch,
+          "%s is indexed unconfirmed while %s",
+          entry.key,
+          entry.phase);
       if (entry.unconfirmedSince == null) {
         entry.unconfirmedSince = now;
       } else if (!now.isBefore(entry.unconfirmedSince.plus(limits.unconfirmedGiveUp()))) {
@@ -401,16 +480,11 @@ public final class AgentFence {
    * The earliest future start time among confirmed launches waiting for it, for the driver's timer.
    */
   public Optional<Instant> nextStartAt() {
-    Instant next = null;
-    for (Entry entry : launches.values()) {
-      if (entry.phase == RunPhase.ACCEPTED
-          && !entry.starting
-          && entry.startAt != null
-          && (next == null || entry.startAt.isBefore(next))) {
-        next = entry.startAt;
-      }
+    if (waitingHeld.isEmpty()) {
+      return Optional.empty();
     }
-    return Optional.ofNullable(next);
+    entriesVisited++;
+    return Optional.of(waitingHeld.firstKey().startAt());
   }
 
   /**
@@ -421,30 +495,40 @@ public final class AgentFence {
   public Optional<Instant> nextStartAfter(Instant now) {
     Objects.requireNonNull(now, "now");
     Instant next = null;
-    for (Entry entry : launches.values()) {
-      if (entry.phase != RunPhase.ACCEPTED || entry.startAt == null) {
-        continue;
+    // A held launch wakes the driver at its instant once Starting is recorded.
+    for (Entry entry : awaitingInstant.tailMap(StartOrder.after(now)).values()) {
+      entriesVisited++;
+      if (entry.phase == RunPhase.ACCEPTED) {
+        next = entry.startAt;
+        break;
       }
-      Instant wake;
-      if (entry.awaitingInstant) {
-        wake = entry.startAt;
-      } else if (!entry.starting) {
-        Instant record = entry.startAt.minus(START_RECORDED_AHEAD);
-        wake = record.isAfter(now) ? record : entry.startAt;
-      } else {
-        continue;
-      }
-      if (wake.isAfter(now) && (next == null || wake.isBefore(next))) {
-        next = wake;
+    }
+    // A held launch still waiting wakes it START_RECORDED_AHEAD before its instant, or at the
+    // instant once that is nearer than START_RECORDED_AHEAD: the earliest wake is that of the
+    // first launch held beyond now, or of the first held beyond now + START_RECORDED_AHEAD.
+    Map.Entry<StartOrder, Entry> first = waitingHeld.higherEntry(StartOrder.after(now));
+    if (first != null) {
+      entriesVisited++;
+      Instant record = first.getKey().startAt().minus(START_RECORDED_AHEAD);
+      next = earlier(next, record.isAfter(now) ? record : first.getKey().startAt());
+      Map.Entry<StartOrder, Entry> beyond =
+          waitingHeld.higherEntry(StartOrder.after(now.plus(START_RECORDED_AHEAD)));
+      if (beyond != null) {
+        entriesVisited++;
+        next = earlier(next, beyond.getKey().startAt().minus(START_RECORDED_AHEAD));
       }
     }
     return Optional.ofNullable(next);
   }
 
+  private static Instant earlier(Instant next, Instant candidate) {
+    return next == null || candidate.isBefore(next) ? candidate : next;
+  }
+
   /** Every report not acknowledged yet: the driver re-sends them (on every stream) until it is. */
   public List<AgentEffect.Report> pendingReports() {
     List<AgentEffect.Report> reports = new ArrayList<>();
-    for (Entry entry : launches.values()) {
+    for (Entry entry : inAcceptanceOrder(open, finishUnacknowledged)) {
       if (entry.phase.ended() && !entry.finishAcknowledged) {
         reports.add(new AgentEffect.Report(ReportKind.FINISHED, entry.view()));
       } else if (entry.phase == RunPhase.RUNNING && !entry.startAcknowledged) {
@@ -457,7 +541,7 @@ public final class AgentFence {
   /** Every launch whose end the leader has not acknowledged: what {@code Register} carries. */
   public List<RunView> unacknowledged() {
     List<RunView> views = new ArrayList<>();
-    for (Entry entry : launches.values()) {
+    for (Entry entry : inAcceptanceOrder(open, finishUnacknowledged)) {
       if (!entry.finishAcknowledged) {
         views.add(entry.view());
       }
@@ -484,7 +568,8 @@ public final class AgentFence {
    */
   public List<LaunchKey> running() {
     List<LaunchKey> keys = new ArrayList<>();
-    for (Entry entry : launches.values()) {
+    for (Entry entry : open.values()) {
+      entriesVisited++;
       if (entry.phase == RunPhase.RUNNING || entry.starting) {
         keys.add(entry.key);
       }
@@ -494,13 +579,7 @@ public final class AgentFence {
 
   /** Launches accepted or running: what counts against {@link AgentLimits#capacity()}. */
   public int openCount() {
-    int open = 0;
-    for (Entry entry : launches.values()) {
-      if (entry.phase.open()) {
-        open++;
-      }
-    }
-    return open;
+    return open.size();
   }
 
   public AgentLimits limits() {
@@ -527,6 +606,7 @@ public final class AgentFence {
   public JournalRecord.Snapshot snapshot() {
     List<JournalRecord.LaunchImage> images = new ArrayList<>();
     for (Entry entry : launches.values()) {
+      entriesVisited++;
       images.add(
           new JournalRecord.LaunchImage(
               entry.key,
@@ -550,6 +630,88 @@ public final class AgentFence {
     recordsSinceSnapshot = 1;
   }
 
+  /** How many table entries the fence's inputs and queries have looked at so far (for tests). */
+  long entriesVisited() {
+    return entriesVisited;
+  }
+
+  /**
+   * Recomputes every index from the table and checks it holds exactly the entries it should, in
+   * acceptance order: a programmer error otherwise. Costs a walk of the table; tests call it after
+   * every step.
+   */
+  void checkIndexes() {
+    List<TreeMap<?, Entry>> indexes =
+        List.of(
+            open,
+            waitingAtOnce,
+            waitingHeld,
+            awaitingInstant,
+            unconfirmed,
+            finishUnacknowledged,
+            forgettable);
+    List<TreeMap<Object, Entry>> expected = new ArrayList<>();
+    for (int i = 0; i < indexes.size(); i++) {
+      expected.add(new TreeMap<>());
+    }
+    long previous = Long.MIN_VALUE;
+    for (Entry entry : launches.values()) {
+      Check.that(
+          entry.sequence > previous, "%s is out of acceptance order in the table", entry.key);
+      previous = entry.sequence;
+      Check.that(
+          launches.get(entry.key) == entry, "%s is in the table under another key", entry.key);
+      Check.that(entry.sequence < nextSequence, "%s has a sequence not given out yet", entry.key);
+      if (entry.phase.open()) {
+        expected.get(0).put(entry.sequence, entry);
+      }
+      if (entry.waiting() && entry.startAt == null) {
+        expected.get(1).put(entry.sequence, entry);
+      }
+      if (entry.waiting() && entry.startAt != null) {
+        expected.get(2).put(entry.startOrder(), entry);
+      }
+      if (entry.awaitingInstant) {
+        Check.that(entry.startAt != null, "%s awaits no instant", entry.key);
+        expected.get(3).put(entry.startOrder(), entry);
+      }
+      if (entry.waiting() && entry.confirmedEpoch != leaseEpoch) {
+        expected.get(4).put(entry.sequence, entry);
+      }
+      if (entry.phase.ended() && !entry.finishAcknowledged) {
+        expected.get(5).put(entry.sequence, entry);
+      }
+      if (entry.finishAcknowledged) {
+        expected.get(6).put(entry.sequence, entry);
+      }
+    }
+    List<String> names =
+        List.of(
+            "open",
+            "waitingAtOnce",
+            "waitingHeld",
+            "awaitingInstant",
+            "unconfirmed",
+            "finishUnacknowledged",
+            "forgettable");
+    for (int i = 0; i < indexes.size(); i++) {
+      Check.that(
+          List.copyOf(indexes.get(i).keySet()).equals(List.copyOf(expected.get(i).keySet())),
+          "index %s holds %s, the table says %s",
+          names.get(i),
+          indexes.get(i).keySet(),
+          expected.get(i).keySet());
+      Iterator<Entry> indexed = indexes.get(i).values().iterator();
+      for (Entry entry : expected.get(i).values()) {
+        Check.that(
+            indexed.next() == entry,
+            "index %s holds a stale entry for %s",
+            names.get(i),
+            entry.key);
+      }
+    }
+  }
+
   // ------------------------------------------------------------------------------------------
   // internals
 
@@ -557,9 +719,28 @@ public final class AgentFence {
     switch (record) {
       case JournalRecord.Snapshot snapshot -> {
         launches.clear();
+        open.clear();
+        waitingAtOnce.clear();
+        waitingHeld.clear();
+        awaitingInstant.clear();
+        unconfirmed.clear();
+        finishUnacknowledged.clear();
+        forgettable.clear();
         highest = snapshot.fence();
         for (JournalRecord.LaunchImage image : snapshot.launches()) {
-          Entry entry = new Entry(image.key(), image.ballot(), image.startAt(), image.payload());
+          // Contradictions that snapshot() never writes; the indexes assume neither.
+          if (image.starting() && image.phase() != RunPhase.ACCEPTED) {
+            throw new IllegalStateException(image.key() + " starting while " + image.phase());
+          }
+          if (image.finishAcknowledged() && !image.phase().ended()) {
+            throw new IllegalStateException(image.key() + " acknowledged while " + image.phase());
+          }
+          if (launches.containsKey(image.key())) {
+            throw new IllegalStateException(image.key() + " twice in the snapshot");
+          }
+          Entry entry =
+              new Entry(
+                  nextSequence++, image.key(), image.ballot(), image.startAt(), image.payload());
           entry.phase = image.phase();
           entry.outcome = image.outcome();
           entry.reason = image.reason();
@@ -569,6 +750,7 @@ public final class AgentFence {
           entry.starting = image.starting();
           entry.finishAcknowledged = image.finishAcknowledged();
           launches.put(image.key(), entry);
+          index(entry);
         }
       }
       case JournalRecord.Accepted accepted -> {
@@ -581,7 +763,7 @@ public final class AgentFence {
                   + limits.maxLaunches()
                   + " launches not acknowledged; restart with a larger bound");
         }
-        accept(accepted);
+        accept(accepted, UNCONFIRMED);
       }
       default -> apply(record);
     }
@@ -601,36 +783,44 @@ public final class AgentFence {
                   + entry.phase
                   + (entry.starting ? " and already starting" : ""));
         }
+        unindex(entry);
         entry.starting = true;
+        index(entry);
       }
       case JournalRecord.Started started -> {
         Entry entry = require(started.key());
+        unindex(entry);
         entry.phase = RunPhase.RUNNING;
         entry.starting = false;
         entry.startedAt = started.startedAt();
+        index(entry);
       }
       case JournalRecord.Finished finished -> {
         Entry entry = require(finished.key());
         if (entry.phase.ended()) {
           throw new IllegalStateException(finished.key() + " ended twice");
         }
+        unindex(entry);
         entry.phase = RunPhase.FINISHED;
         entry.starting = false;
         entry.outcome = finished.outcome();
         entry.reason = finished.reason();
         entry.endedAt = finished.endedAt();
         entry.outputTail = finished.outputTail();
+        index(entry);
       }
       case JournalRecord.NeverStarted never -> {
         Entry entry = require(never.key());
         if (entry.phase != RunPhase.ACCEPTED) {
           throw new IllegalStateException(never.key() + " given up while " + entry.phase);
         }
+        unindex(entry);
         entry.phase = RunPhase.NEVER_STARTED;
         entry.starting = false;
         entry.awaitingInstant = false;
         entry.reason = never.reason();
         entry.endedAt = never.at();
+        index(entry);
       }
       case JournalRecord.FinishAcknowledged acknowledged -> {
         Entry entry = require(acknowledged.key());
@@ -638,7 +828,9 @@ public final class AgentFence {
           throw new IllegalStateException(
               acknowledged.key() + " acknowledged while " + entry.phase);
         }
+        unindex(entry);
         entry.finishAcknowledged = true;
+        index(entry);
       }
       case JournalRecord.Accepted accepted ->
           throw new IllegalStateException("accept through accept()");
@@ -647,16 +839,85 @@ public final class AgentFence {
     }
   }
 
-  private Entry accept(JournalRecord.Accepted accepted) {
+  private Entry accept(JournalRecord.Accepted accepted, long confirmedEpoch) {
     recordsSinceSnapshot++;
     if (launches.size() >= limits.maxLaunches()) {
       forgetOneAcknowledged();
     }
     highest = FenceBallot.max(highest, accepted.ballot());
     Entry entry =
-        new Entry(accepted.key(), accepted.ballot(), accepted.startAt(), accepted.payload());
+        new Entry(
+            nextSequence++,
+            accepted.key(),
+            accepted.ballot(),
+            accepted.startAt(),
+            accepted.payload());
+    entry.confirmedEpoch = confirmedEpoch;
     launches.put(accepted.key(), entry);
+    index(entry);
     return entry;
+  }
+
+  /** Adds the entry to every index whose predicate holds of it (checkIndexes() states the same). */
+  private void index(Entry entry) {
+    if (entry.phase.open()) {
+      open.put(entry.sequence, entry);
+    }
+    if (entry.waiting()) {
+      if (entry.startAt == null) {
+        waitingAtOnce.put(entry.sequence, entry);
+      } else {
+        waitingHeld.put(entry.startOrder(), entry);
+      }
+      if (entry.confirmedEpoch != leaseEpoch) {
+        unconfirmed.put(entry.sequence, entry);
+      }
+    }
+    if (entry.awaitingInstant) {
+      awaitingInstant.put(entry.startOrder(), entry);
+    }
+    if (entry.phase.ended() && !entry.finishAcknowledged) {
+      finishUnacknowledged.put(entry.sequence, entry);
+    }
+    if (entry.finishAcknowledged) {
+      forgettable.put(entry.sequence, entry);
+    }
+  }
+
+  /** Removes the entry from every index, before a change of the fields the indexes follow. */
+  private void unindex(Entry entry) {
+    open.remove(entry.sequence);
+    waitingAtOnce.remove(entry.sequence);
+    unconfirmed.remove(entry.sequence);
+    finishUnacknowledged.remove(entry.sequence);
+    forgettable.remove(entry.sequence);
+    if (entry.startAt != null) {
+      waitingHeld.remove(entry.startOrder());
+      awaitingInstant.remove(entry.startOrder());
+    }
+  }
+
+  /**
+   * The entries of two indexes keyed by acceptance order, merged in that order: what a walk of the
+   * table would give of them.
+   */
+  private List<Entry> inAcceptanceOrder(TreeMap<Long, Entry> one, TreeMap<Long, Entry> other) {
+    List<Entry> merged = new ArrayList<>(one.size() + other.size());
+    Iterator<Entry> left = one.values().iterator();
+    Iterator<Entry> right = other.values().iterator();
+    Entry nextLeft = left.hasNext() ? left.next() : null;
+    Entry nextRight = right.hasNext() ? right.next() : null;
+    while (nextLeft != null || nextRight != null) {
+      entriesVisited++;
+      if (nextRight == null || (nextLeft != null && nextLeft.sequence < nextRight.sequence)) {
+        merged.add(nextLeft);
+        nextLeft = left.hasNext() ? left.next() : null;
+      } else {
+        merged.add(nextRight);
+        nextRight = right.hasNext() ? right.next() : null;
+      }
+    }
+    return merged;
   }
 
   /** Why a new launch cannot be taken, or null if it can. */
@@ -673,23 +934,20 @@ public final class AgentFence {
   }
 
   private boolean hasAcknowledged() {
-    for (Entry entry : launches.values()) {
-      if (entry.finishAcknowledged) {
-        return true;
-      }
-    }
-    return false;
+    return !forgettable.isEmpty();
   }
 
+  /** Forgets the launch accepted first among those whose finish the leader acknowledged. */
   private void forgetOneAcknowledged() {
-    for (Iterator<Map.Entry<LaunchKey, Entry>> it = launches.entrySet().iterator();
-        it.hasNext(); ) {
-      if (it.next().getValue().finishAcknowledged) {
-        it.remove();
-        return;
-      }
+    Map.Entry<Long, Entry> oldest = forgettable.firstEntry();
+    if (oldest == null) {
+      throw new IllegalStateException("no acknowledged launch to forget in a full table");
     }
-    throw new IllegalStateException("no acknowledged launch to forget in a full table");
+    entriesVisited++;
+    Entry entry = oldest.getValue();
+    Check.that(entry.finishAcknowledged, "%s is forgettable but not acknowledged", entry.key);
+    unindex(entry);
+    launches.remove(entry.key);
   }
 
   private List<JournalRecord> raise(FenceBallot ballot) {
@@ -703,8 +961,10 @@ public final class AgentFence {
 
   private void confirm(Entry entry) {
     if (entry.phase == RunPhase.ACCEPTED) {
+      unindex(entry);
       entry.confirmedEpoch = leaseEpoch;
       entry.unconfirmedSince = null;
+      index(entry);
     }
   }
 
@@ -714,30 +974,49 @@ public final class AgentFence {
    * instant, if the lease will still hold at the instant, and at the instant only the effect.
    */
   private void startDue(Instant now, List<JournalRecord> persist, List<AgentEffect> effects) {
-    for (Entry entry : launches.values()) {
-      if (entry.awaitingInstant && !now.isBefore(entry.startAt)) {
-        entry.awaitingInstant = false;
-        if (mayStart(now)) {
-          effects.add(new AgentEffect.Start(entry.key, entry.payload.clone()));
-        } else {
-          // The instant came later than the lease (the agent was paused): nothing was told to
-          // run, so it never starts.
-          giveUp(
-              entry,
-              now,
-              "the agent's lease lapsed before the instant (the agent was paused or cut off)",
-              persist,
-              effects);
-        }
+    List<Entry> atInstant = new ArrayList<>();
+    for (Entry entry : awaitingInstant.headMap(StartOrder.after(now)).values()) {
+      entriesVisited++;
+      atInstant.add(entry);
+    }
+    atInstant.sort(Comparator.comparingLong(entry -> entry.sequence));
+    for (Entry entry : atInstant) {
+      unindex(entry);
+      entry.awaitingInstant = false;
+      index(entry);
+      if (mayStart(now)) {
+        effects.add(new AgentEffect.Start(entry.key, entry.payload.clone()));
+      } else {
+        // The instant came later than the lease (the agent was paused): nothing was told to run,
+        // so it never starts.
+        giveUp(
+            entry,
+            now,
+            "the agent's lease lapsed before the instant (the agent was paused or cut off)",
+            persist,
+            effects);
       }
     }
     if (!mayStart(now)) {
       return;
     }
-    for (Entry entry : launches.values()) {
-      if (entry.phase != RunPhase.ACCEPTED
-          || entry.starting
-          || entry.confirmedEpoch != leaseEpoch) {
+    // Launches that start now or get their Starting record now: every one waiting for no start
+    // time, and the held ones from the earliest up to START_RECORDED_AHEAD past now.
+    List<Entry> candidates = new ArrayList<>();
+    for (Entry entry : waitingAtOnce.values()) {
+      entriesVisited++;
+      candidates.add(entry);
+    }
+    for (Entry entry : waitingHeld.values()) {
+      entriesVisited++;
+      if (now.isBefore(entry.startAt.minus(START_RECORDED_AHEAD))) {
+        break;
+      }
+      candidates.add(entry);
+    }
+    candidates.sort(Comparator.comparingLong(entry -> entry.sequence));
+    for (Entry entry : candidates) {
+      if (entry.confirmedEpoch != leaseEpoch) {
         continue;
       }
       if (entry.startAt == null || !now.isBefore(entry.startAt)) {
@@ -750,7 +1029,9 @@ public final class AgentFence {
         JournalRecord.Starting starting = new JournalRecord.Starting(entry.key, entry.startAt);
         apply(starting);
         persist.add(starting);
+        unindex(entry);
         entry.awaitingInstant = true;
+        index(entry);
       }
     }
   }

@@ -38,6 +38,7 @@ final class AgentFenceTest {
   /** What a driver does: persist, then return the effects. */
   private List<AgentEffect> step(Ready ready) {
     journal.addAll(ready.persist());
+    fence.checkIndexes();
     return ready.effects();
   }
 
@@ -246,6 +247,71 @@ final class AgentFenceTest {
   }
 
   @Test
+  void recoveryRefusesASnapshotThatContradictsItself() {
+    JournalRecord.LaunchImage running =
+        new JournalRecord.LaunchImage(
+            key(0),
+            OLD,
+            null,
+            SPEC,
+            RunPhase.RUNNING,
+            null,
+            "",
+            at(1),
+            null,
+            new byte[0],
+            false,
+            false);
+    JournalRecord.LaunchImage acknowledgedWhileRunning =
+        new JournalRecord.LaunchImage(
+            key(1),
+            OLD,
+            null,
+            SPEC,
+            RunPhase.RUNNING,
+            null,
+            "",
+            at(1),
+            null,
+            new byte[0],
+            false,
+            true);
+    JournalRecord.LaunchImage startingWhileFinished =
+        new JournalRecord.LaunchImage(
+            key(2),
+            OLD,
+            null,
+            SPEC,
+            RunPhase.FINISHED,
+            Outcome.SUCCEEDED,
+            "",
+            at(1),
+            at(2),
+            new byte[0],
+            true,
+            false);
+    for (List<JournalRecord.LaunchImage> images :
+        List.of(
+            List.of(running, running),
+            List.of(acknowledgedWhileRunning),
+            List.of(startingWhileFinished))) {
+      IllegalArgumentException refused =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  AgentFence.recover(
+                      fence.limits(), List.of(new JournalRecord.Snapshot(OLD, images))));
+      assertTrue(
+          refused.getMessage().startsWith("journal record 0 (Snapshot)"), refused.getMessage());
+    }
+    assertEquals(
+        List.of(key(0)),
+        AgentFence.recover(
+                fence.limits(), List.of(new JournalRecord.Snapshot(OLD, List.of(running))))
+            .running());
+  }
+
+  @Test
   void heartbeatAcknowledgedByADeposedLeaderGrantsNoLease() {
     step(fence.onGetRun(at(0), key(0), NEW));
     assertEquals(Ready.NONE, fence.onHeartbeatAcknowledged(at(1), at(1), LEASE, OLD));
@@ -310,6 +376,26 @@ final class AgentFenceTest {
         AgentFence.recover(
             fence.limits(), JournalCodec.decode(JournalCodec.encode(journal), "j").records());
     assertEquals(List.of(key(0)), restarted.running(), "the driver must find out whether it ran");
+  }
+
+  @Test
+  void launchesFallingDueAtOneInputStartInTheOrderTheyWereAccepted() {
+    step(fence.onLaunch(at(0), key(0), OLD, at(500), SPEC));
+    step(fence.onLaunch(at(0), key(1), OLD, at(400), SPEC));
+    List<AgentEffect> effects = step(fence.onHeartbeatAcknowledged(at(600), at(600), LEASE, OLD));
+    assertEquals(
+        List.of(key(0), key(1)),
+        effects.stream().map(effect -> ((AgentEffect.Start) effect).key()).toList());
+    step(fence.onFinished(key(0), Outcome.SUCCEEDED, "", at(601), new byte[0]));
+    step(fence.onFinished(key(1), Outcome.SUCCEEDED, "", at(601), new byte[0]));
+    step(fence.onLaunch(at(700), key(2), OLD, at(1_000), SPEC));
+    step(fence.onLaunch(at(700), key(3), OLD, at(960), SPEC));
+    assertEquals(0, starts(step(fence.onTick(at(920)))), "both recorded ahead");
+    effects = step(fence.onTick(at(1_000)));
+    assertEquals(
+        List.of(key(2), key(3)),
+        effects.stream().map(effect -> ((AgentEffect.Start) effect).key()).toList(),
+        "held launches reaching their instants at one tick");
   }
 
   @Test
