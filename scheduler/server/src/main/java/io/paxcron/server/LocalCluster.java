@@ -163,12 +163,25 @@ public final class LocalCluster implements AutoCloseable {
 
   /** A free loopback port (bound and released; the race with other processes is acceptable). */
   public static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    // The kernel may hand the same free port out again once its socket is closed, and a cluster
+    // asks for nine before any replica binds one: a port is never given twice by this process.
+    for (int attempt = 0; ; attempt++) {
+      int port;
+      try (ServerSocket socket = new ServerSocket(0)) {
+        port = socket.getLocalPort();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      synchronized (PORTS_GIVEN) {
+        if (PORTS_GIVEN.add(port) || attempt >= 100) {
+          return port;
+        }
+      }
     }
   }
+
+  /** Every port {@link #freePort} returned in this process. */
+  private static final java.util.Set<Integer> PORTS_GIVEN = new java.util.HashSet<>();
 
   public void startAll() {
     for (int id : members.keySet()) {

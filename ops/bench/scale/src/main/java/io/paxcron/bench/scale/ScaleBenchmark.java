@@ -213,6 +213,20 @@ public final class ScaleBenchmark {
             minuteLateness.add(micros(start));
           }
         }
+        long startsInWindow = 0;
+        for (Path starts : List.of(secondStarts, minuteStarts)) {
+          for (Start start : readStarts(starts)) {
+            if (!start.at().isBefore(windowFrom) && start.at().isBefore(windowTo)) {
+              startsInWindow++;
+            }
+          }
+        }
+        double windowSeconds = Duration.between(windowFrom, windowTo).toMillis() / 1000.0;
+        results.startsPerSecond = startsInWindow / windowSeconds;
+        results.agentCpuMsPerStart =
+            startsInWindow == 0
+                ? -1
+                : results.cpu.agentCores() * windowSeconds * 1000 / startsInWindow;
         lateness.addAll(secondLateness);
         lateness.addAll(minuteLateness);
         Collections.sort(lateness);
@@ -248,11 +262,14 @@ public final class ScaleBenchmark {
             results.burstLaunchSeconds);
         out.printf(
             Locale.ROOT,
-            "during that window: %d ballot rounds (elections); CPU in cores: replicas %s, agents"
-                + " with the processes they started %.2f, the whole machine %.2f of %d%n",
+            "during that window: %d ballot rounds (elections); %.1f starts per second (every-second"
+                + " and every-minute jobs); CPU in cores: replicas %s, agents with the processes they started %.2f"
+                + " (%.1f ms per start), the whole machine %.2f of %d%n",
             results.ballotsDuringLaunches,
+            results.startsPerSecond,
             results.cpu.replicas(),
             results.cpu.agentCores(),
+            results.agentCpuMsPerStart,
             results.cpu.machineCores(),
             Runtime.getRuntime().availableProcessors());
 
@@ -563,6 +580,8 @@ public final class ScaleBenchmark {
     long burstStarted;
     double burstLaunchSeconds = -1;
     long ballotsDuringLaunches;
+    double startsPerSecond = -1;
+    double agentCpuMsPerStart = -1;
     CpuUse.Spent cpu = new CpuUse.Spent(List.of(), 0, 0);
     final List<Long> gaps = new ArrayList<>();
 
@@ -620,6 +639,10 @@ public final class ScaleBenchmark {
           out,
           "CPU in the launch window (cores): replicas, agents and their processes, machine",
           cpu.replicas() + ", " + f1(cpu.agentCores()) + ", " + f1(cpu.machineCores()));
+      row(
+          out,
+          "starts per second in the launch window (every-second, every-minute jobs), agents' CPU per start (ms)",
+          f1(startsPerSecond) + ", " + f1(agentCpuMsPerStart));
       String json =
           String.format(
               Locale.ROOT,
@@ -670,6 +693,9 @@ public final class ScaleBenchmark {
                 "launch_window_replica_cores": "%s",
                 "launch_window_agent_cores": %.2f,
                 "launch_window_machine_cores": %.2f,
+                "launch_window_starts_per_s": %.1f,
+                "agent_cpu_ms_per_start": %.2f,
+                "starts_definition": "process starts of the every-second and every-minute jobs whose start time fell in the lateness window, per second; agent CPU per start is the agents' CPU over the window divided by them (the ? jobs also start in the window, about 15%% more starts, so it overstates the cost by up to that much)",
                 "cpu_definition": "CPU time (user + system, from /proc) spent during the lateness window divided by its length; an agent's includes the processes it started and reaped",
                 "heap_definition": "heap used after jcmd GC.run on each replica, after the load minus before it, divided by jobs; the worst replica",
                 "list_page_definition": "the slowest of 3 rounds of List pages of 100 at about 20 depths spread over the whole job list",
@@ -723,7 +749,9 @@ public final class ScaleBenchmark {
               ballotsDuringLaunches,
               cpu.replicas(),
               cpu.agentCores(),
-              cpu.machineCores());
+              cpu.machineCores(),
+              startsPerSecond,
+              agentCpuMsPerStart);
       Files.createDirectories(options.report().getParent());
       Files.writeString(options.report(), json, StandardCharsets.UTF_8);
       out.println("\nwrote " + options.report());
