@@ -15,8 +15,14 @@ import java.util.Map;
 final class MemberAddresses {
   private MemberAddresses() {}
 
-  /** The client address of replica {@code id}, or null when neither the log nor the list has it. */
+  /**
+   * The client address of replica {@code id}, or null when neither the log nor the list has it; a
+   * negative {@code id} (the -1 of "no leader known" in a status) names no replica.
+   */
   static String clientAddress(ReplicaNode node, Map<Integer, String> startUp, int id) {
+    if (id < 0) {
+      return null;
+    }
     Membership membership = node.membership();
     if (membership != null) {
       String address = fromLog(membership.latest().address(ReplicaId.of(id)));

@@ -197,7 +197,8 @@ public final class Restore {
   private static void refuseNonMember(Snapshot snapshot, int replicaId, Path dataDir)
       throws StoreException {
     Membership membership = snapshot.membership();
-    if (membership == null || membership.latest().isMember(ReplicaId.of(replicaId))) {
+    if (membership == null
+        || (replicaId >= 0 && membership.latest().isMember(ReplicaId.of(replicaId)))) {
       return;
     }
     throw new StoreException(
