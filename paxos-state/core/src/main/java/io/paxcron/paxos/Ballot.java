@@ -6,6 +6,10 @@ package io.paxcron.paxos;
  * <p>Ballots are totally ordered by round, then by replica id, so two proposers never use the same
  * ballot (Paxos Made Simple §2.2: "different proposers choose their numbers from disjoint sets").
  * {@link #ZERO} is below every ballot a proposer can use, since proposers start at round 1.
+ *
+ * <p>The replica part stays a bare {@code int} (the number of a {@link ReplicaId}, validated by the
+ * same rule): ballots are compared on every message and every log entry, and a flat pair of
+ * primitives compares without following a reference. {@link #proposer} gives it typed.
  */
 public record Ballot(long round, int replicaId) implements Comparable<Ballot> {
 
@@ -18,6 +22,16 @@ public record Ballot(long round, int replicaId) implements Comparable<Ballot> {
     if (replicaId < 0) {
       throw new IllegalArgumentException("ballot replicaId must be >= 0, got " + replicaId);
     }
+  }
+
+  /** The ballot of {@code round} proposed by {@code proposer}. */
+  public Ballot(long round, ReplicaId proposer) {
+    this(round, proposer.value());
+  }
+
+  /** The replica that proposes in this ballot. */
+  public ReplicaId proposer() {
+    return ReplicaId.of(replicaId);
   }
 
   @Override

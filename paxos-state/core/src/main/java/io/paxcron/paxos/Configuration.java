@@ -22,7 +22,7 @@ import java.util.TreeSet;
  * @param learners learner id to address; disjoint from {@code voters}
  */
 public record Configuration(
-    SortedMap<Integer, String> voters, SortedMap<Integer, String> learners) {
+    SortedMap<ReplicaId, String> voters, SortedMap<ReplicaId, String> learners) {
 
   public Configuration {
     voters = Collections.unmodifiableSortedMap(new TreeMap<>(voters));
@@ -35,48 +35,48 @@ public record Configuration(
       throw new IllegalArgumentException(
           "a configuration holds at most " + 2 * PaxosConfig.MAX_REPLICAS + " members");
     }
-    for (Map.Entry<Integer, String> member : voters.entrySet()) {
+    for (Map.Entry<ReplicaId, String> member : voters.entrySet()) {
       requireMember(member.getKey(), member.getValue());
       if (learners.containsKey(member.getKey())) {
         throw new IllegalArgumentException(
             "replica " + member.getKey() + " cannot be both a voter and a learner");
       }
     }
-    for (Map.Entry<Integer, String> member : learners.entrySet()) {
+    for (Map.Entry<ReplicaId, String> member : learners.entrySet()) {
       requireMember(member.getKey(), member.getValue());
     }
   }
 
   /** The configuration a cluster starts with: these voters, addresses from the start-up list. */
-  public static Configuration bootstrap(Iterable<Integer> voterIds) {
-    TreeMap<Integer, String> voters = new TreeMap<>();
-    for (int id : voterIds) {
+  public static Configuration bootstrap(Iterable<ReplicaId> voterIds) {
+    TreeMap<ReplicaId, String> voters = new TreeMap<>();
+    for (ReplicaId id : voterIds) {
       voters.put(id, "");
     }
     return new Configuration(voters, new TreeMap<>());
   }
 
-  public boolean isVoter(int id) {
+  public boolean isVoter(ReplicaId id) {
     return voters.containsKey(id);
   }
 
-  public boolean isLearner(int id) {
+  public boolean isLearner(ReplicaId id) {
     return learners.containsKey(id);
   }
 
-  public boolean isMember(int id) {
+  public boolean isMember(ReplicaId id) {
     return isVoter(id) || isLearner(id);
   }
 
   /** Voters and learners. */
-  public SortedSet<Integer> members() {
-    TreeSet<Integer> all = new TreeSet<>(voters.keySet());
+  public SortedSet<ReplicaId> members() {
+    TreeSet<ReplicaId> all = new TreeSet<>(voters.keySet());
     all.addAll(learners.keySet());
     return all;
   }
 
   /** The member's address ("" when it comes from the start-up list), or null for a non-member. */
-  public String address(int id) {
+  public String address(ReplicaId id) {
     String address = voters.get(id);
     return address != null ? address : learners.get(id);
   }
@@ -91,8 +91,8 @@ public record Configuration(
    * IllegalArgumentException} that says why, and changes nothing.
    */
   public Configuration apply(Change change) {
-    TreeMap<Integer, String> nextVoters = new TreeMap<>(voters);
-    TreeMap<Integer, String> nextLearners = new TreeMap<>(learners);
+    TreeMap<ReplicaId, String> nextVoters = new TreeMap<>(voters);
+    TreeMap<ReplicaId, String> nextLearners = new TreeMap<>(learners);
     switch (change) {
       case Change.AddLearner add -> {
         if (isMember(add.id())) {
@@ -137,9 +137,9 @@ public record Configuration(
         + (learners.isEmpty() ? "" : " learners " + learners.keySet());
   }
 
-  private static void requireMember(int id, String address) {
-    if (id < 0) {
-      throw new IllegalArgumentException("replica ids must be >= 0, got " + id);
+  private static void requireMember(ReplicaId id, String address) {
+    if (id == null) {
+      throw new IllegalArgumentException("a configuration's replica ids cannot be null");
     }
     if (address == null) {
       throw new IllegalArgumentException("replica " + id + " needs an address (\"\" for start-up)");
@@ -152,15 +152,15 @@ public record Configuration(
 
   /** One step from a configuration to the next. */
   public sealed interface Change {
-    int id();
+    ReplicaId id();
 
     /** A new replica joins as a learner: it receives the log and votes in nothing. */
-    record AddLearner(int id, String address) implements Change {}
+    record AddLearner(ReplicaId id, String address) implements Change {}
 
     /** A learner that has caught up starts voting. */
-    record Promote(int id) implements Change {}
+    record Promote(ReplicaId id) implements Change {}
 
     /** A voter or learner leaves. */
-    record Remove(int id) implements Change {}
+    record Remove(ReplicaId id) implements Change {}
   }
 }

@@ -74,9 +74,10 @@ public sealed interface Message {
   /**
    * Refusal of a {@link Prepare} or {@link Accept} carrying {@code ballot}: the acceptor has
    * promised {@code promised}, or ({@code leaderAlive}) heard from leader {@code knownLeader}
-   * within the lease period and will not depose it (leader stickiness).
+   * within the lease period and will not depose it (leader stickiness). {@code knownLeader} is null
+   * when the acceptor knows no leader.
    */
-  record Rejected(Ballot ballot, Ballot promised, int knownLeader, boolean leaderAlive)
+  record Rejected(Ballot ballot, Ballot promised, ReplicaId knownLeader, boolean leaderAlive)
       implements Message {}
 
   /**

@@ -27,8 +27,8 @@ import java.util.TreeSet;
  * @param rules {@link PaxosRules#STANDARD} except in the simulators' planted-bug runs
  */
 public record PaxosConfig(
-    int replicaId,
-    List<Integer> replicaIds,
+    ReplicaId replicaId,
+    List<ReplicaId> replicaIds,
     long heartbeatMillis,
     long electionTimeoutMillis,
     long leaseMillis,
@@ -45,18 +45,21 @@ public record PaxosConfig(
   public static final int MAX_REPLICAS = 9;
 
   public PaxosConfig {
+    if (replicaIds == null) {
+      throw new IllegalArgumentException("replicaIds must be set");
+    }
+    for (ReplicaId id : replicaIds) {
+      if (id == null) {
+        throw new IllegalArgumentException("replicaIds must not hold a null id: " + replicaIds);
+      }
+    }
     replicaIds = List.copyOf(new TreeSet<>(replicaIds));
     if (replicaIds.isEmpty() || replicaIds.size() > MAX_REPLICAS) {
       throw new IllegalArgumentException(
           "replicaIds must name 1 to " + MAX_REPLICAS + " replicas, got " + replicaIds);
     }
-    for (int id : replicaIds) {
-      if (id < 0) {
-        throw new IllegalArgumentException("replicaIds must be >= 0, got " + id);
-      }
-    }
-    if (replicaId < 0) {
-      throw new IllegalArgumentException("replicaId must be >= 0, got " + replicaId);
+    if (replicaId == null) {
+      throw new IllegalArgumentException("replicaId must be set");
     }
     requireAtLeast("heartbeatMillis", heartbeatMillis, 1);
     requireAtLeast("leaseMillis", leaseMillis, 1);
@@ -106,7 +109,7 @@ public record PaxosConfig(
    * messages per follower — carries many commands. Measured (docs/performance.md): 2 slots carried
    * 2.1–3× the commands per second of 8 at 128 clients, with a lower p99.
    */
-  public static PaxosConfig defaults(int replicaId, List<Integer> replicaIds) {
+  public static PaxosConfig defaults(ReplicaId replicaId, List<ReplicaId> replicaIds) {
     return new PaxosConfig(
         replicaId,
         replicaIds,
@@ -143,7 +146,7 @@ public record PaxosConfig(
         newRules);
   }
 
-  public PaxosConfig withReplicaId(int id) {
+  public PaxosConfig withReplicaId(ReplicaId id) {
     return new PaxosConfig(
         id,
         replicaIds,

@@ -64,7 +64,8 @@ public final class PaxosReplica {
     LEADER
   }
 
-  private static final int NO_LEADER = -1;
+  /** {@code knownLeader} when this replica knows no leader. */
+  private static final ReplicaId NO_LEADER = null;
 
   /**
    * "Long ago" for timestamps that have not happened yet; far enough from zero that subtracting it
@@ -77,7 +78,7 @@ public final class PaxosReplica {
 
   private final PaxosConfig config;
   private final RandomGenerator random;
-  private final int id;
+  private final ReplicaId id;
   private final LeaderWrites leaderWrites;
 
   /**
@@ -113,21 +114,21 @@ public final class PaxosReplica {
 
   private Ballot ballot = Ballot.ZERO;
   private long highestSeenRound;
-  private int knownLeader = NO_LEADER;
+  private ReplicaId knownLeader = NO_LEADER;
   private long leaderHeardAtMillis = NEVER;
   private long startedAtMillis = NEVER;
   private long electionDeadlineMillis;
   private long lastCatchUpRequestMillis = NEVER;
 
   // Candidate state.
-  private final TreeMap<Integer, Message.Promise> promises = new TreeMap<>();
-  private final TreeSet<Integer> prepared = new TreeSet<>();
+  private final TreeMap<ReplicaId, Message.Promise> promises = new TreeMap<>();
+  private final TreeSet<ReplicaId> prepared = new TreeSet<>();
   private long campaignFromSlot;
 
   /** The ballot of the pre-vote being collected ({@code null} when none) and who granted it. */
   private Ballot preVoteBallot;
 
-  private final TreeSet<Integer> preVotes = new TreeSet<>();
+  private final TreeSet<ReplicaId> preVotes = new TreeSet<>();
 
   // Leader state.
   private long nextSlot;
@@ -137,8 +138,8 @@ public final class PaxosReplica {
   private long probe;
   private final TreeMap<Long, InFlight> inFlight = new TreeMap<>();
   private final ArrayDeque<Command> pendingCommands = new ArrayDeque<>();
-  private final TreeMap<Integer, Long> ackedSentAtMillis = new TreeMap<>();
-  private final TreeMap<Integer, Long> ackedProbe = new TreeMap<>();
+  private final TreeMap<ReplicaId, Long> ackedSentAtMillis = new TreeMap<>();
+  private final TreeMap<ReplicaId, Long> ackedProbe = new TreeMap<>();
   private final ArrayDeque<PendingRead> pendingReads = new ArrayDeque<>();
   private final List<LogEntry> unsentProposals = new ArrayList<>();
 
@@ -152,17 +153,17 @@ public final class PaxosReplica {
   private long padUntilSlot;
 
   /** The first unchosen slot each peer last reported (to tell when a learner has caught up). */
-  private final TreeMap<Integer, Long> peerFirstUnchosen = new TreeMap<>();
+  private final TreeMap<ReplicaId, Long> peerFirstUnchosen = new TreeMap<>();
 
   private Outbox out = new Outbox();
 
   /** A proposal of this leader not yet chosen; {@code lastSentMillis} is NEVER until sent. */
   private static final class InFlight {
     final LogEntry entry;
-    final Set<Integer> acceptedBy;
+    final Set<ReplicaId> acceptedBy;
     long lastSentMillis = NEVER;
 
-    InFlight(LogEntry entry, Set<Integer> acceptedBy) {
+    InFlight(LogEntry entry, Set<ReplicaId> acceptedBy) {
       this.entry = entry;
       this.acceptedBy = acceptedBy;
     }
@@ -171,7 +172,7 @@ public final class PaxosReplica {
       return entry;
     }
 
-    Set<Integer> acceptedBy() {
+    Set<ReplicaId> acceptedBy() {
       return acceptedBy;
     }
   }
@@ -288,9 +289,9 @@ public final class PaxosReplica {
   }
 
   /** A message from peer {@code from}. */
-  public Ready onMessage(long nowMillis, int from, Message message) {
+  public Ready onMessage(long nowMillis, ReplicaId from, Message message) {
     observeClock(nowMillis);
-    if (from < 0 || from == id) {
+    if (from == null || from.equals(id)) {
       throw new IllegalArgumentException("message from impossible replica " + from);
     }
     if (!(message instanceof Message.PreVoteGranted)) {
@@ -466,10 +467,10 @@ public final class PaxosReplica {
       }
     }
     long recent = this.nowMillis - config.electionTimeoutMillis();
-    List<Integer> reachable = new ArrayList<>();
-    for (int voter : next.voters().keySet()) {
+    List<ReplicaId> reachable = new ArrayList<>();
+    for (ReplicaId voter : next.voters().keySet()) {
       Long heard = ackedSentAtMillis.get(voter);
-      if (voter == id || (heard != null && heard >= recent)) {
+      if (voter.equals(id) || (heard != null && heard >= recent)) {
         reachable.add(voter);
       }
     }
@@ -541,11 +542,11 @@ public final class PaxosReplica {
   }
 
   /** The first unchosen slot each peer last reported to this leader (empty on a follower). */
-  public Map<Integer, Long> peerFirstUnchosenSlots() {
+  public Map<ReplicaId, Long> peerFirstUnchosenSlots() {
     return java.util.Collections.unmodifiableMap(new TreeMap<>(peerFirstUnchosen));
   }
 
-  public int id() {
+  public ReplicaId id() {
     return id;
   }
 
@@ -583,8 +584,8 @@ public final class PaxosReplica {
     return promised;
   }
 
-  /** The leader this replica follows or is, or -1. */
-  public int knownLeader() {
+  /** The leader this replica follows or is, or null when it knows none. */
+  public ReplicaId knownLeader() {
     return knownLeaderHint();
   }
 
@@ -632,7 +633,7 @@ public final class PaxosReplica {
   // ---------------------------------------------------------------------------------------------
   // Acceptor
 
-  private void onPrepare(int from, Message.Prepare prepare) {
+  private void onPrepare(ReplicaId from, Message.Prepare prepare) {
     Ballot offered = prepare.ballot();
     if (offered.isBelow(promised)) {
       reject(from, offered, false);
@@ -664,7 +665,7 @@ public final class PaxosReplica {
             offered, prepare.fromSlot(), reported, complete, prepare.sentAtMillis()));
   }
 
-  private void onAccept(int from, Message.Accept accept) {
+  private void onAccept(ReplicaId from, Message.Accept accept) {
     Ballot offered = accept.ballot();
     if (offered.isBelow(promised)) {
       reject(from, offered, false);
@@ -704,7 +705,7 @@ public final class PaxosReplica {
    * accepted in the leader's ballot — a leader proposes one value per slot per ballot, and the
    * leader only reports a slot chosen once its own proposal for it is. Anything else is fetched.
    */
-  private void learnChosenPrefix(int leader, Ballot leaderBallot, long chosenBelowSlot) {
+  private void learnChosenPrefix(ReplicaId leader, Ballot leaderBallot, long chosenBelowSlot) {
     knownChosenBelowSlot = Math.max(knownChosenBelowSlot, chosenBelowSlot);
     for (long slot = firstUnchosenSlot; slot < chosenBelowSlot; slot++) {
       LogEntry entry = log.get(slot);
@@ -720,7 +721,7 @@ public final class PaxosReplica {
     maybeRequestCatchUp(leader);
   }
 
-  private void onCatchUpRequest(int from, Message.CatchUpRequest request) {
+  private void onCatchUpRequest(ReplicaId from, Message.CatchUpRequest request) {
     Snapshot included = null;
     long from1 = request.fromSlot();
     if (from1 <= snapshot.slot()) {
@@ -739,7 +740,7 @@ public final class PaxosReplica {
     send(from, new Message.CatchUpReply(promised, included, chosen, firstUnchosenSlot));
   }
 
-  private void onCatchUpReply(int from, Message.CatchUpReply reply) {
+  private void onCatchUpReply(ReplicaId from, Message.CatchUpReply reply) {
     Snapshot offered = reply.snapshot();
     if (offered != null && (offered.slot() >= firstUnchosenSlot || !membershipKnown)) {
       membershipKnown = true;
@@ -774,7 +775,7 @@ public final class PaxosReplica {
     maybeRequestCatchUp(from);
   }
 
-  private boolean boundToAnotherLeader(int candidate) {
+  private boolean boundToAnotherLeader(ReplicaId candidate) {
     if (nowMillis - startedAtMillis < config.leaseMillis()) {
       return true;
     }
@@ -782,7 +783,7 @@ public final class PaxosReplica {
       return holdsLease(nowMillis);
     }
     return knownLeader != NO_LEADER
-        && knownLeader != candidate
+        && !knownLeader.equals(candidate)
         && nowMillis - leaderHeardAtMillis < config.leaseMillis();
   }
 
@@ -791,11 +792,11 @@ public final class PaxosReplica {
     out.promise(offered);
   }
 
-  private void reject(int to, Ballot offered, boolean leaderAlive) {
+  private void reject(ReplicaId to, Ballot offered, boolean leaderAlive) {
     send(to, new Message.Rejected(offered, promised, knownLeaderHint(), leaderAlive));
   }
 
-  private void followLeader(int leader) {
+  private void followLeader(ReplicaId leader) {
     preVoteBallot = null;
     knownLeader = leader;
     leaderHeardAtMillis = nowMillis;
@@ -824,8 +825,8 @@ public final class PaxosReplica {
       campaign();
       return;
     }
-    for (int peer : membership.at(firstUnchosenSlot).voters().keySet()) {
-      if (peer != id) {
+    for (ReplicaId peer : membership.at(firstUnchosenSlot).voters().keySet()) {
+      if (!peer.equals(id)) {
         send(peer, new Message.PreVote(preVoteBallot, nowMillis));
       }
     }
@@ -834,7 +835,7 @@ public final class PaxosReplica {
   private boolean preVoteGranted() {
     Configuration governing = membership.at(firstUnchosenSlot);
     int granted = 0;
-    for (int voter : preVotes) {
+    for (ReplicaId voter : preVotes) {
       if (governing.isVoter(voter)) {
         granted++;
       }
@@ -842,7 +843,7 @@ public final class PaxosReplica {
     return granted >= quorum(governing);
   }
 
-  private void onPreVote(int from, Message.PreVote preVote) {
+  private void onPreVote(ReplicaId from, Message.PreVote preVote) {
     // A replica this one knows is no voter (removed, or a learner) gets no pre-vote, so a removed
     // replica that never learned it was removed cannot disturb the cluster it left.
     if (boundToAnotherLeader(from) || !membership.latest().isVoter(from)) {
@@ -852,7 +853,7 @@ public final class PaxosReplica {
     send(from, new Message.PreVoteGranted(preVote.ballot()));
   }
 
-  private void onPreVoteGranted(int from, Message.PreVoteGranted granted) {
+  private void onPreVoteGranted(ReplicaId from, Message.PreVoteGranted granted) {
     if (role == Role.LEADER || preVoteBallot == null || !granted.ballot().equals(preVoteBallot)) {
       return;
     }
@@ -892,8 +893,8 @@ public final class PaxosReplica {
             nowMillis));
     prepared.clear();
     for (Configuration governing : membership.governingFrom(campaignFromSlot)) {
-      for (int voter : governing.voters().keySet()) {
-        if (voter != id && prepared.add(voter)) {
+      for (ReplicaId voter : governing.voters().keySet()) {
+        if (!voter.equals(id) && prepared.add(voter)) {
           send(voter, new Message.Prepare(ballot, campaignFromSlot, nowMillis));
         }
       }
@@ -903,7 +904,7 @@ public final class PaxosReplica {
     }
   }
 
-  private void onPromise(int from, Message.Promise promise) {
+  private void onPromise(ReplicaId from, Message.Promise promise) {
     if (role != Role.CANDIDATE || !promise.ballot().equals(ballot)) {
       return;
     }
@@ -947,10 +948,10 @@ public final class PaxosReplica {
     boolean complete = true;
     for (Configuration governing : chain.governingFrom(campaignFromSlot)) {
       int promisedVoters = 0;
-      for (int voter : governing.voters().keySet()) {
+      for (ReplicaId voter : governing.voters().keySet()) {
         if (promises.containsKey(voter)) {
           promisedVoters++;
-        } else if (voter != id && prepared.add(voter)) {
+        } else if (!voter.equals(id) && prepared.add(voter)) {
           send(voter, new Message.Prepare(ballot, campaignFromSlot, nowMillis));
         }
       }
@@ -1014,7 +1015,7 @@ public final class PaxosReplica {
     return a.ballot().compareTo(b.ballot()) >= 0 ? a : b;
   }
 
-  private void onRejected(int from, Message.Rejected rejected) {
+  private void onRejected(ReplicaId from, Message.Rejected rejected) {
     highestSeenRound = Math.max(highestSeenRound, rejected.promised().round());
     if (role == Role.FOLLOWER || !rejected.ballot().equals(ballot)) {
       return;
@@ -1031,7 +1032,7 @@ public final class PaxosReplica {
     }
   }
 
-  private void stepDown(int leaderHint, String reason) {
+  private void stepDown(ReplicaId leaderHint, String reason) {
     if (role == Role.LEADER) {
       for (Command command : pendingCommands) {
         out.rejected.add(new Ready.ProposalRejected(command, leaderHint, reason));
@@ -1129,7 +1130,7 @@ public final class PaxosReplica {
     }
     LogEntry entry = new LogEntry(slot, ballot, value, false);
     writeEntry(entry);
-    Set<Integer> acceptedBy = new TreeSet<>();
+    Set<ReplicaId> acceptedBy = new TreeSet<>();
     if (leaderWrites == LeaderWrites.BEFORE_SEND || config.rules().leaderVotesWhenProposing()) {
       // Durable before any peer hears of it (persist, then send); in parallel mode the vote
       // counts only once the driver reports the write durable (onPersisted).
@@ -1155,7 +1156,7 @@ public final class PaxosReplica {
       }
     }
     probe++;
-    for (int peer : recipients()) {
+    for (ReplicaId peer : recipients()) {
       sendAccept(peer, new Message.Accept(ballot, entries, firstUnchosenSlot, nowMillis, probe));
     }
   }
@@ -1178,7 +1179,7 @@ public final class PaxosReplica {
         due.add(proposal);
       }
     }
-    for (int peer : recipients()) {
+    for (ReplicaId peer : recipients()) {
       List<LogEntry> unacknowledged = new ArrayList<>();
       for (InFlight proposal : due) {
         if (!proposal.acceptedBy().contains(peer)) {
@@ -1193,7 +1194,7 @@ public final class PaxosReplica {
     }
   }
 
-  private void onAccepted(int from, Message.Accepted accepted) {
+  private void onAccepted(ReplicaId from, Message.Accepted accepted) {
     if (role != Role.LEADER || !accepted.ballot().equals(ballot)) {
       return;
     }
@@ -1261,7 +1262,7 @@ public final class PaxosReplica {
    */
   private void releaseRemovedLeader() {
     if (knownLeader == NO_LEADER
-        || knownLeader == id
+        || knownLeader.equals(id)
         || membership.at(firstUnchosenSlot).isVoter(knownLeader)
         || leaderHeardAtMillis == NEVER) {
       return;
@@ -1282,10 +1283,10 @@ public final class PaxosReplica {
   }
 
   /** Whether {@code acceptors} include a quorum of the voters of {@code slot}'s configuration. */
-  private boolean chosenBy(long slot, Set<Integer> acceptors) {
+  private boolean chosenBy(long slot, Set<ReplicaId> acceptors) {
     Configuration governing = membership.at(slot);
     int votes = 0;
-    for (int acceptor : acceptors) {
+    for (ReplicaId acceptor : acceptors) {
       if (governing.isVoter(acceptor)) {
         votes++;
       }
@@ -1297,8 +1298,8 @@ public final class PaxosReplica {
    * Everyone who must hear this leader: the voters and learners of every configuration that governs
    * a slot from the first unchosen one on, except this replica.
    */
-  private Set<Integer> recipients() {
-    TreeSet<Integer> all = new TreeSet<>();
+  private Set<ReplicaId> recipients() {
+    TreeSet<ReplicaId> all = new TreeSet<>();
     for (Configuration governing : membership.governingFrom(firstUnchosenSlot)) {
       all.addAll(governing.members());
     }
@@ -1320,15 +1321,15 @@ public final class PaxosReplica {
     }
   }
 
-  private void maybeRequestCatchUp(int source) {
+  private void maybeRequestCatchUp(ReplicaId source) {
     if ((firstUnchosenSlot < knownChosenBelowSlot || !membershipKnown)
         && nowMillis - lastCatchUpRequestMillis >= config.catchUpRetryMillis()) {
       requestCatchUp(source);
     }
   }
 
-  private void requestCatchUp(int source) {
-    if (source == NO_LEADER || source == id) {
+  private void requestCatchUp(ReplicaId source) {
+    if (source == NO_LEADER || source.equals(id)) {
       return;
     }
     lastCatchUpRequestMillis = nowMillis;
@@ -1342,14 +1343,14 @@ public final class PaxosReplica {
    * The latest local time {@code t} such that a quorum (counting this replica, which acknowledges
    * itself at {@code self}) acknowledged something sent at or after {@code t}; MIN_VALUE if none.
    */
-  private long quorumAcknowledged(Map<Integer, Long> acknowledged, long self) {
+  private long quorumAcknowledged(Map<ReplicaId, Long> acknowledged, long self) {
     // Every configuration that governs a slot from the first unchosen one on must acknowledge: a
     // rival may need a quorum of any of them, so the lease and reads hold only against all.
     long earliest = Long.MAX_VALUE;
     for (Configuration governing : membership.governingFrom(firstUnchosenSlot)) {
       List<Long> values = new ArrayList<>();
-      for (int voter : governing.voters().keySet()) {
-        Long value = voter == id ? Long.valueOf(self) : acknowledged.get(voter);
+      for (ReplicaId voter : governing.voters().keySet()) {
+        Long value = voter.equals(id) ? Long.valueOf(self) : acknowledged.get(voter);
         if (value != null) {
           values.add(value);
         }
@@ -1405,7 +1406,7 @@ public final class PaxosReplica {
     electionDeadlineMillis = nowMillis + timeout + random.nextLong(timeout);
   }
 
-  private int knownLeaderHint() {
+  private ReplicaId knownLeaderHint() {
     return knownLeader;
   }
 
@@ -1432,7 +1433,7 @@ public final class PaxosReplica {
     out.entries.put(entry.slot(), entry);
   }
 
-  private void send(int to, Message message) {
+  private void send(ReplicaId to, Message message) {
     out.messages.add(new Envelope(id, to, message));
   }
 
@@ -1441,7 +1442,7 @@ public final class PaxosReplica {
    * chosen prefix counts only durable acceptances — so in parallel mode it may leave before the
    * step's persist is durable.
    */
-  private void sendAccept(int to, Message.Accept accept) {
+  private void sendAccept(ReplicaId to, Message.Accept accept) {
     if (leaderWrites == LeaderWrites.IN_PARALLEL) {
       out.early.add(new Envelope(id, to, accept));
     } else {

@@ -88,9 +88,16 @@ public record Ready(
    */
   public record ReadReady(long readId, long slot) implements ReadOutcome {}
 
-  /** This replica cannot serve the read; {@code leaderHint} is the leader it knows of, or -1. */
-  public record ReadRejected(long readId, int leaderHint, String reason) implements ReadOutcome {}
+  /**
+   * This replica cannot serve the read; {@code leaderHint} is the leader it knows of, or null when
+   * it knows none.
+   */
+  public record ReadRejected(long readId, ReplicaId leaderHint, String reason)
+      implements ReadOutcome {}
 
-  /** A proposal this replica will not carry; the client retries, at {@code leaderHint} if >= 0. */
-  public record ProposalRejected(Command command, int leaderHint, String reason) {}
+  /**
+   * A proposal this replica will not carry; the client retries, at {@code leaderHint} unless it is
+   * null (no leader known).
+   */
+  public record ProposalRejected(Command command, ReplicaId leaderHint, String reason) {}
 }

@@ -328,27 +328,30 @@ public final class RecordCodec {
   }
 
   private static Configuration readConfiguration(BinaryReader in) {
-    TreeMap<Integer, String> voters = readMembers(in);
+    TreeMap<ReplicaId, String> voters = readMembers(in);
     return new Configuration(voters, readMembers(in));
   }
 
-  private static void writeMembers(BinaryWriter out, SortedMap<Integer, String> members) {
+  private static void writeMembers(BinaryWriter out, SortedMap<ReplicaId, String> members) {
     out.writeInt(members.size());
-    for (java.util.Map.Entry<Integer, String> member : members.entrySet()) {
-      out.writeInt(member.getKey());
+    for (java.util.Map.Entry<ReplicaId, String> member : members.entrySet()) {
+      out.writeInt(member.getKey().value());
       out.writeModifiedUtf(member.getValue());
     }
   }
 
-  private static TreeMap<Integer, String> readMembers(BinaryReader in) {
+  private static TreeMap<ReplicaId, String> readMembers(BinaryReader in) {
     int count = in.readInt();
     if (count < 0 || count > 2 * PaxosConfig.MAX_REPLICAS) {
       throw new RecordFormatException("implausible number of members: " + count);
     }
-    TreeMap<Integer, String> members = new TreeMap<>();
+    TreeMap<ReplicaId, String> members = new TreeMap<>();
     for (int i = 0; i < count; i++) {
       int id = in.readInt();
-      members.put(id, in.readModifiedUtf());
+      if (id < 0) {
+        throw new RecordFormatException("a configuration names replica id " + id + ", below 0");
+      }
+      members.put(ReplicaId.of(id), in.readModifiedUtf());
     }
     return members;
   }

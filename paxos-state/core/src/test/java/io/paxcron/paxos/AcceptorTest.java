@@ -28,7 +28,11 @@ final class AcceptorTest {
                 LEADER_BALLOT, List.of(new LogEntry(1, LEADER_BALLOT, VALUE, false)), 1, 1_000, 1));
 
     assertEquals(
-        List.of(new Envelope(2, 1, new Message.Rejected(LEADER_BALLOT, CHALLENGER, 3, false))),
+        List.of(
+            new Envelope(
+                ReplicaId.of(2),
+                ReplicaId.of(1),
+                new Message.Rejected(LEADER_BALLOT, CHALLENGER, ReplicaId.of(3), false))),
         ready.messages());
     assertTrue(ready.persist().isEmpty(), "a rejected accept writes nothing");
     assertTrue(cluster.node(2).disk.log.isEmpty());
@@ -44,7 +48,11 @@ final class AcceptorTest {
     Ready ready = cluster.receive(2, 1, new Message.Prepare(LEADER_BALLOT, 1, 1_000));
 
     assertEquals(
-        List.of(new Envelope(2, 1, new Message.Rejected(LEADER_BALLOT, CHALLENGER, 3, false))),
+        List.of(
+            new Envelope(
+                ReplicaId.of(2),
+                ReplicaId.of(1),
+                new Message.Rejected(LEADER_BALLOT, CHALLENGER, ReplicaId.of(3), false))),
         ready.messages());
     assertTrue(ready.persist().isEmpty());
     assertEquals(CHALLENGER, cluster.replica(2).promised());
@@ -61,7 +69,11 @@ final class AcceptorTest {
     Ready ready = cluster.receive(2, 3, new Message.Prepare(CHALLENGER, 1, cluster.now()));
 
     assertEquals(
-        List.of(new Envelope(2, 3, new Message.Rejected(CHALLENGER, LEADER_BALLOT, 1, true))),
+        List.of(
+            new Envelope(
+                ReplicaId.of(2),
+                ReplicaId.of(3),
+                new Message.Rejected(CHALLENGER, LEADER_BALLOT, ReplicaId.of(1), true))),
         ready.messages(),
         "heard from leader 1 at " + heardAt + ", lease 400 ms, asked at " + cluster.now());
     assertTrue(ready.persist().isEmpty());
@@ -77,7 +89,11 @@ final class AcceptorTest {
     Ready ready = cluster.receive(1, 3, new Message.Prepare(CHALLENGER, 1, cluster.now()));
 
     assertEquals(
-        List.of(new Envelope(1, 3, new Message.Rejected(CHALLENGER, LEADER_BALLOT, 1, true))),
+        List.of(
+            new Envelope(
+                ReplicaId.of(1),
+                ReplicaId.of(3),
+                new Message.Rejected(CHALLENGER, LEADER_BALLOT, ReplicaId.of(1), true))),
         ready.messages());
     assertEquals(PaxosReplica.Role.LEADER, cluster.replica(1).role());
   }
@@ -93,7 +109,10 @@ final class AcceptorTest {
 
     assertEquals(
         List.of(
-            new Envelope(2, 3, new Message.Promise(CHALLENGER, 1, List.of(), true, cluster.now()))),
+            new Envelope(
+                ReplicaId.of(2),
+                ReplicaId.of(3),
+                new Message.Promise(CHALLENGER, 1, List.of(), true, cluster.now()))),
         ready.messages());
     assertEquals(CHALLENGER, ready.persist().promised());
     assertEquals(CHALLENGER, cluster.node(2).disk.promised);
@@ -109,7 +128,11 @@ final class AcceptorTest {
     Ready ready = cluster.receive(2, 1, new Message.Prepare(again, 1, cluster.now()));
 
     assertEquals(
-        List.of(new Envelope(2, 1, new Message.Promise(again, 1, List.of(), true, cluster.now()))),
+        List.of(
+            new Envelope(
+                ReplicaId.of(2),
+                ReplicaId.of(1),
+                new Message.Promise(again, 1, List.of(), true, cluster.now()))),
         ready.messages(),
         "stickiness protects the live leader from others, not from itself");
   }
@@ -128,7 +151,11 @@ final class AcceptorTest {
     Ready refused = cluster.receive(2, 3, new Message.Prepare(CHALLENGER, 1, cluster.now()));
 
     assertEquals(
-        List.of(new Envelope(2, 3, new Message.Rejected(CHALLENGER, LEADER_BALLOT, -1, true))),
+        List.of(
+            new Envelope(
+                ReplicaId.of(2),
+                ReplicaId.of(3),
+                new Message.Rejected(CHALLENGER, LEADER_BALLOT, null, true))),
         refused.messages(),
         "restarted at " + restartedAt + "; it cannot know whom it supported before the crash");
 
@@ -137,7 +164,10 @@ final class AcceptorTest {
 
     assertEquals(
         List.of(
-            new Envelope(2, 3, new Message.Promise(CHALLENGER, 1, List.of(), true, cluster.now()))),
+            new Envelope(
+                ReplicaId.of(2),
+                ReplicaId.of(3),
+                new Message.Promise(CHALLENGER, 1, List.of(), true, cluster.now()))),
         promised.messages());
   }
 
@@ -155,7 +185,9 @@ final class AcceptorTest {
     assertEquals(
         List.of(
             new Envelope(
-                2, 3, new Message.Promise(CHALLENGER, 2, List.of(second), true, cluster.now()))),
+                ReplicaId.of(2),
+                ReplicaId.of(3),
+                new Message.Promise(CHALLENGER, 2, List.of(second), true, cluster.now()))),
         ready.messages());
   }
 }

@@ -36,7 +36,7 @@ final class LeaderWritesInParallelTest {
     Leader leader = elect(PaxosReplica.LeaderWrites.IN_PARALLEL, PaxosRules.STANDARD);
     Ready proposed = leader.replica.propose(leader.now, COMMAND);
 
-    Ready acknowledged = leader.replica.onMessage(leader.now, 2, accepted(leader, 1));
+    Ready acknowledged = leader.replica.onMessage(leader.now, ReplicaId.of(2), accepted(leader, 1));
     assertEquals(List.of(), acknowledged.toApply());
     assertEquals(1, leader.replica.firstUnchosenSlot());
 
@@ -50,7 +50,7 @@ final class LeaderWritesInParallelTest {
     Ready proposed = leader.replica.propose(leader.now, COMMAND);
 
     assertEquals(List.of(), leader.replica.onPersisted(leader.now, proposed.persist()).toApply());
-    Ready acknowledged = leader.replica.onMessage(leader.now, 3, accepted(leader, 1));
+    Ready acknowledged = leader.replica.onMessage(leader.now, ReplicaId.of(3), accepted(leader, 1));
     assertEquals(List.of(1L), acknowledged.toApply().stream().map(LogEntry::slot).toList());
   }
 
@@ -60,7 +60,7 @@ final class LeaderWritesInParallelTest {
     Ready proposed = leader.replica.propose(leader.now, COMMAND);
     assertEquals(0, proposed.earlyMessages());
 
-    Ready acknowledged = leader.replica.onMessage(leader.now, 2, accepted(leader, 1));
+    Ready acknowledged = leader.replica.onMessage(leader.now, ReplicaId.of(2), accepted(leader, 1));
     assertEquals(List.of(1L), acknowledged.toApply().stream().map(LogEntry::slot).toList());
   }
 
@@ -70,7 +70,7 @@ final class LeaderWritesInParallelTest {
         elect(PaxosReplica.LeaderWrites.IN_PARALLEL, BrokenRules.LEADER_VOTES_BEFORE_DURABLE);
     leader.replica.propose(leader.now, COMMAND);
 
-    Ready acknowledged = leader.replica.onMessage(leader.now, 2, accepted(leader, 1));
+    Ready acknowledged = leader.replica.onMessage(leader.now, ReplicaId.of(2), accepted(leader, 1));
     assertEquals(List.of(1L), acknowledged.toApply().stream().map(LogEntry::slot).toList());
   }
 
@@ -81,7 +81,7 @@ final class LeaderWritesInParallelTest {
     LogEntry stale = new LogEntry(1, new Ballot(leader.ballot.round() - 1, 2), Value.NO_OP, false);
 
     leader.replica.onPersisted(leader.now, new Persist(null, List.of(stale), null));
-    Ready acknowledged = leader.replica.onMessage(leader.now, 2, accepted(leader, 1));
+    Ready acknowledged = leader.replica.onMessage(leader.now, ReplicaId.of(2), accepted(leader, 1));
     assertEquals(List.of(), acknowledged.toApply());
   }
 
@@ -95,7 +95,7 @@ final class LeaderWritesInParallelTest {
   private static Leader elect(PaxosReplica.LeaderWrites leaderWrites, PaxosRules rules) {
     PaxosReplica replica =
         new PaxosReplica(
-            PaxosConfig.defaults(1, List.of(1, 2, 3)).withRules(rules),
+            PaxosConfig.defaults(ReplicaId.of(1), TestConfig.ids(1, 2, 3)).withRules(rules),
             new SplittableRandom(1),
             DurableState.EMPTY,
             0,
@@ -112,12 +112,12 @@ final class LeaderWritesInParallelTest {
     }
     Ballot ballot = null;
     for (Envelope envelope :
-        replica.onMessage(now, 2, new Message.PreVoteGranted(preVote)).messages()) {
+        replica.onMessage(now, ReplicaId.of(2), new Message.PreVoteGranted(preVote)).messages()) {
       if (envelope.message() instanceof Message.Prepare prepare) {
         ballot = prepare.ballot();
       }
     }
-    replica.onMessage(now, 2, new Message.Promise(ballot, 1, List.of(), true, now));
+    replica.onMessage(now, ReplicaId.of(2), new Message.Promise(ballot, 1, List.of(), true, now));
     assertEquals(PaxosReplica.Role.LEADER, replica.role());
     return new Leader(replica, ballot, now);
   }

@@ -21,7 +21,8 @@ final class LeaseTest {
     // down to 372; minus the leader's own 20 ms of jumps: 352 ms.
     ClockBound bound = new ClockBound(10_000, 20);
     assertEquals(352, bound.leaderLeaseMillis(400));
-    assertEquals(352, PaxosConfig.defaults(1, List.of(1, 2, 3)).leaderLeaseMillis());
+    assertEquals(
+        352, PaxosConfig.defaults(ReplicaId.of(1), TestConfig.ids(1, 2, 3)).leaderLeaseMillis());
 
     // Why 352 is safe: a follower protects the leader for at least (400 - 20) / 1.01 = 376.2 ms
     // of real time, while 352 ms on the leader's clock are at most (352 + 20) / 0.99 = 375.8 ms.
@@ -38,7 +39,8 @@ final class LeaseTest {
     assertEquals(900, new ClockBound(0, 50).leaderLeaseMillis(1_000));
 
     PaxosConfig planted =
-        PaxosConfig.defaults(1, List.of(1, 2, 3)).withRules(BrokenRules.LEASE_WITHOUT_DRIFT_MARGIN);
+        PaxosConfig.defaults(ReplicaId.of(1), TestConfig.ids(1, 2, 3))
+            .withRules(BrokenRules.LEASE_WITHOUT_DRIFT_MARGIN);
     assertEquals(400, planted.leaderLeaseMillis(), "the planted bug drops the margin");
   }
 
@@ -89,9 +91,12 @@ final class LeaseTest {
 
     assertFalse(leader.holdsLease(cluster.now()), "at " + cluster.now());
     assertEquals(PaxosReplica.Role.LEADER, leader.role(), "still leader, without a lease");
-    assertEquals(List.of(new Ready.ReadRejected(9, 1, "leader lease lapsed")), lapsed.reads());
+    assertEquals(
+        List.of(new Ready.ReadRejected(9, ReplicaId.of(1), "leader lease lapsed")), lapsed.reads());
     Ready refused = cluster.read(1, 10);
-    assertEquals(List.of(new Ready.ReadRejected(10, 1, "no leader lease here")), refused.reads());
+    assertEquals(
+        List.of(new Ready.ReadRejected(10, ReplicaId.of(1), "no leader lease here")),
+        refused.reads());
 
     cluster.advanceTo(lastAcknowledgedSend + 499);
     cluster.tick(1);
@@ -134,12 +139,13 @@ final class LeaseTest {
   void leaseReadIsRejectedWithoutLease() {
     TestCluster cluster = TestCluster.started(SEED, 3);
     Ready noLeader = cluster.read(2, 1);
-    assertEquals(List.of(new Ready.ReadRejected(1, -1, "no leader lease here")), noLeader.reads());
+    assertEquals(
+        List.of(new Ready.ReadRejected(1, null, "no leader lease here")), noLeader.reads());
 
     cluster.elect(1);
     Ready follower = cluster.read(2, 2);
     assertEquals(
-        List.of(new Ready.ReadRejected(2, 1, "no leader lease here")),
+        List.of(new Ready.ReadRejected(2, ReplicaId.of(1), "no leader lease here")),
         follower.reads(),
         "a follower points at the leader");
 
@@ -147,7 +153,9 @@ final class LeaseTest {
     cluster.isolate(3);
     cluster.advance(352);
     Ready expired = cluster.read(1, 3);
-    assertEquals(List.of(new Ready.ReadRejected(3, 1, "no leader lease here")), expired.reads());
+    assertEquals(
+        List.of(new Ready.ReadRejected(3, ReplicaId.of(1), "no leader lease here")),
+        expired.reads());
   }
 
   @Test
@@ -167,7 +175,9 @@ final class LeaseTest {
     Ready refused = cluster.read(1, 2);
 
     assertEquals(
-        List.of(new Ready.ReadRejected(2, 1, "too many pending reads: maxPendingReads=1")),
+        List.of(
+            new Ready.ReadRejected(
+                2, ReplicaId.of(1), "too many pending reads: maxPendingReads=1")),
         refused.reads());
   }
 }

@@ -39,16 +39,20 @@ final class MembershipTest {
     write(cluster, 7, 3);
     long slot = cluster.replica(1).firstUnchosenSlot();
 
-    assertTrue(cluster.reconfigure(1, new Change.AddLearner(4, "host4:7000")).accepted());
+    assertTrue(
+        cluster.reconfigure(1, new Change.AddLearner(ReplicaId.of(4), "host4:7000")).accepted());
     settle(cluster);
 
     for (int id = 1; id <= 4; id++) {
       Membership membership = cluster.replica(id).membership();
       assertEquals(slot + Membership.DELAY_SLOTS, membership.latestFromSlot(), "replica " + id);
-      assertEquals("host4:7000", membership.latest().address(4));
+      assertEquals("host4:7000", membership.latest().address(ReplicaId.of(4)));
       assertTrue(
-          membership.at(slot + Membership.DELAY_SLOTS - 1).members().equals(Set.of(1, 2, 3)));
-      assertTrue(membership.at(slot + Membership.DELAY_SLOTS).isLearner(4));
+          membership
+              .at(slot + Membership.DELAY_SLOTS - 1)
+              .members()
+              .equals(Set.copyOf(TestConfig.ids(1, 2, 3))));
+      assertTrue(membership.at(slot + Membership.DELAY_SLOTS).isLearner(ReplicaId.of(4)));
     }
     assertTrue(
         cluster.replica(1).firstUnchosenSlot() >= slot + Membership.DELAY_SLOTS,
@@ -60,7 +64,8 @@ final class MembershipTest {
     TestCluster cluster = TestCluster.startedWithSpares(SEED, 3, 1);
     cluster.elect(1);
     write(cluster, 7, 5);
-    assertTrue(cluster.reconfigure(1, new Change.AddLearner(4, "host4:7000")).accepted());
+    assertTrue(
+        cluster.reconfigure(1, new Change.AddLearner(ReplicaId.of(4), "host4:7000")).accepted());
     settle(cluster);
     assertEquals(cluster.keyValues(1), cluster.keyValues(4), "the learner received the log");
 
@@ -73,10 +78,11 @@ final class MembershipTest {
     cluster.restart(3);
     settle(cluster);
 
-    assertTrue(cluster.reconfigure(cluster.leader(), new Change.Promote(4)).accepted());
+    assertTrue(
+        cluster.reconfigure(cluster.leader(), new Change.Promote(ReplicaId.of(4))).accepted());
     settle(cluster);
     int leader = cluster.leader();
-    assertTrue(cluster.replica(leader).configuration().isVoter(4));
+    assertTrue(cluster.replica(leader).configuration().isVoter(ReplicaId.of(4)));
     int down = leader == 2 ? 3 : 2;
     cluster.crash(down);
     cluster.propose(leader, put(9, 1, "with-four", "y"));
@@ -88,13 +94,15 @@ final class MembershipTest {
   void aSecondChangeIsRefusedWhileTheFirstIsInProgress() {
     TestCluster cluster = TestCluster.startedWithSpares(SEED, 3, 2);
     cluster.elect(1);
-    assertTrue(cluster.reconfigure(1, new Change.AddLearner(4, "host4:7000")).accepted());
-    PaxosReplica.Reconfiguration second = cluster.reconfigure(1, new Change.AddLearner(5, "h5:1"));
+    assertTrue(
+        cluster.reconfigure(1, new Change.AddLearner(ReplicaId.of(4), "host4:7000")).accepted());
+    PaxosReplica.Reconfiguration second =
+        cluster.reconfigure(1, new Change.AddLearner(ReplicaId.of(5), "h5:1"));
     assertFalse(second.accepted());
     assertTrue(
         second.refusal().startsWith("another membership change is in progress"), second.refusal());
     settle(cluster);
-    assertTrue(cluster.reconfigure(1, new Change.AddLearner(5, "h5:1")).accepted());
+    assertTrue(cluster.reconfigure(1, new Change.AddLearner(ReplicaId.of(5), "h5:1")).accepted());
   }
 
   @Test
@@ -104,19 +112,23 @@ final class MembershipTest {
     settle(cluster);
     cluster.crash(3);
     cluster.runFor(1_000, 10);
-    PaxosReplica.Reconfiguration refused = cluster.reconfigure(1, new Change.Remove(2));
+    PaxosReplica.Reconfiguration refused =
+        cluster.reconfigure(1, new Change.Remove(ReplicaId.of(2)));
     assertEquals(
         "the new configuration (voters [1, 3]) would have 1 reachable voters [1] but its quorum is"
             + " 2",
         refused.refusal());
-    assertEquals(Set.of(1, 2, 3), cluster.replica(1).membership().latest().members());
     assertEquals(
-        "replica 9 is not a member", cluster.reconfigure(1, new Change.Remove(9)).refusal());
+        Set.copyOf(TestConfig.ids(1, 2, 3)), cluster.replica(1).membership().latest().members());
+    assertEquals(
+        "replica 9 is not a member",
+        cluster.reconfigure(1, new Change.Remove(ReplicaId.of(9))).refusal());
     assertEquals(
         "replica 9 is not a learner (add it first)",
-        cluster.reconfigure(1, new Change.Promote(9)).refusal());
+        cluster.reconfigure(1, new Change.Promote(ReplicaId.of(9))).refusal());
     assertEquals(
-        "not the leader (leader is 1)", cluster.reconfigure(2, new Change.Remove(3)).refusal());
+        "not the leader (leader is 1)",
+        cluster.reconfigure(2, new Change.Remove(ReplicaId.of(3))).refusal());
   }
 
   @Test
@@ -124,11 +136,12 @@ final class MembershipTest {
     TestCluster cluster = TestCluster.startedWithSpares(SEED, 3, 1);
     cluster.elect(1);
     cluster.isolate(4);
-    assertTrue(cluster.reconfigure(1, new Change.AddLearner(4, "host4:7000")).accepted());
+    assertTrue(
+        cluster.reconfigure(1, new Change.AddLearner(ReplicaId.of(4), "host4:7000")).accepted());
     settle(cluster);
     assertEquals(
         "learner 4 has not answered this leader yet",
-        cluster.reconfigure(1, new Change.Promote(4)).refusal());
+        cluster.reconfigure(1, new Change.Promote(ReplicaId.of(4))).refusal());
   }
 
   @Test
@@ -136,7 +149,7 @@ final class MembershipTest {
     TestCluster cluster = TestCluster.startedWithSpares(SEED, 3, 0);
     cluster.elect(1);
     write(cluster, 7, 2);
-    assertTrue(cluster.reconfigure(1, new Change.Remove(1)).accepted());
+    assertTrue(cluster.reconfigure(1, new Change.Remove(ReplicaId.of(1))).accepted());
     long proposedAt = cluster.now();
     cluster.runUntil(
         () ->
@@ -165,27 +178,31 @@ final class MembershipTest {
   void aSnapshotCarriesTheMembershipToAReplicaThatCatchesUpFromIt() {
     TestCluster cluster = TestCluster.startedWithSpares(SEED, 3, 1);
     cluster.elect(1);
-    assertTrue(cluster.reconfigure(1, new Change.AddLearner(4, "host4:7000")).accepted());
+    assertTrue(
+        cluster.reconfigure(1, new Change.AddLearner(ReplicaId.of(4), "host4:7000")).accepted());
     settle(cluster);
     cluster.crash(4);
     write(cluster, 7, 3);
     settle(cluster);
     cluster.takeSnapshot(1);
     Snapshot snapshot = cluster.replica(1).snapshot();
-    assertTrue(snapshot.membership().latest().isLearner(4), snapshot.membership().toString());
+    assertTrue(
+        snapshot.membership().latest().isLearner(ReplicaId.of(4)),
+        snapshot.membership().toString());
 
     cluster.restart(4);
     settle(cluster);
     assertEquals(cluster.keyValues(1), cluster.keyValues(4));
-    assertTrue(cluster.replica(4).membership().latest().isLearner(4));
+    assertTrue(cluster.replica(4).membership().latest().isLearner(ReplicaId.of(4)));
   }
 
   @Test
   void theMembershipSurvivesTheRecordFormat() throws Exception {
     Configuration next =
-        Configuration.bootstrap(List.of(1, 2, 3)).apply(new Change.AddLearner(4, "h4:7000"));
+        Configuration.bootstrap(TestConfig.ids(1, 2, 3))
+            .apply(new Change.AddLearner(ReplicaId.of(4), "h4:7000"));
     Membership membership =
-        Membership.bootstrap(Configuration.bootstrap(List.of(1, 2, 3))).with(5, 37, next);
+        Membership.bootstrap(Configuration.bootstrap(TestConfig.ids(1, 2, 3))).with(5, 37, next);
     Persist persist =
         new Persist(
             null,
@@ -200,13 +217,13 @@ final class MembershipTest {
 
   @Test
   void configurationChangesSayWhyTheyAreImpossible() {
-    Configuration one = Configuration.bootstrap(List.of(1));
+    Configuration one = Configuration.bootstrap(TestConfig.ids(1));
     assertEquals(
         "replica 1 is the last voter; removing it leaves no quorum",
-        assertRefused(() -> one.apply(new Change.Remove(1))));
+        assertRefused(() -> one.apply(new Change.Remove(ReplicaId.of(1)))));
     assertEquals(
         "replica 1 is already a voter",
-        assertRefused(() -> one.apply(new Change.AddLearner(1, ""))));
+        assertRefused(() -> one.apply(new Change.AddLearner(ReplicaId.of(1), ""))));
   }
 
   private static String assertRefused(Runnable change) {

@@ -66,7 +66,7 @@ final class PaxosConfigTest {
 
   @Test
   void configRejectsMembershipItCannotServe() {
-    assertEquals("replicaId must be >= 0, got -1", rejection(config -> config.replicaId = -1));
+    assertEquals("replicaId must be set", rejection(config -> config.replicaId = null));
     assertEquals(
         "maxInflightSlots must be <= 32 (Membership.DELAY_SLOTS: a leader never proposes a slot"
             + " whose configuration is undecided), got 33",
@@ -80,10 +80,10 @@ final class PaxosConfigTest {
         rejection(config -> config.replicaIds = List.of()));
     assertEquals(
         "replicaIds must name 1 to 9 replicas, got [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]",
-        rejection(config -> config.replicaIds = List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)));
+        rejection(config -> config.replicaIds = TestConfig.ids(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)));
     assertEquals(
-        "replicaIds must be >= 0, got -1",
-        rejection(config -> config.replicaIds = List.of(-1, 1, 2)));
+        "replicaIds must not hold a null id: [1, null]",
+        rejection(config -> config.replicaIds = java.util.Arrays.asList(ReplicaId.of(1), null)));
   }
 
   @Test
@@ -107,19 +107,19 @@ final class PaxosConfigTest {
 
   @Test
   void defaultsAreValidAndQuorumIsAMajority() {
-    assertEquals(2, PaxosConfig.defaults(1, List.of(1, 2, 3)).quorum());
-    assertEquals(3, PaxosConfig.defaults(1, List.of(1, 2, 3, 4, 5)).quorum());
-    assertEquals(3, PaxosConfig.defaults(1, List.of(1, 2, 3, 4)).quorum());
-    assertEquals(1, PaxosConfig.defaults(1, List.of(1)).quorum());
+    assertEquals(2, PaxosConfig.defaults(ReplicaId.of(1), TestConfig.ids(1, 2, 3)).quorum());
+    assertEquals(3, PaxosConfig.defaults(ReplicaId.of(1), TestConfig.ids(1, 2, 3, 4, 5)).quorum());
+    assertEquals(3, PaxosConfig.defaults(ReplicaId.of(1), TestConfig.ids(1, 2, 3, 4)).quorum());
+    assertEquals(1, PaxosConfig.defaults(ReplicaId.of(1), TestConfig.ids(1)).quorum());
     assertEquals(
         2,
-        PaxosConfig.defaults(1, List.of(1, 2, 3, 4, 5))
+        PaxosConfig.defaults(ReplicaId.of(1), TestConfig.ids(1, 2, 3, 4, 5))
             .withRules(BrokenRules.QUORUM_MINUS_ONE)
             .quorum(),
         "the planted bug");
     assertEquals(
-        List.of(1, 2, 3),
-        PaxosConfig.defaults(2, List.of(3, 1, 2, 1)).replicaIds(),
+        TestConfig.ids(1, 2, 3),
+        PaxosConfig.defaults(ReplicaId.of(2), TestConfig.ids(3, 1, 2, 1)).replicaIds(),
         "members are sorted and deduplicated");
   }
 }

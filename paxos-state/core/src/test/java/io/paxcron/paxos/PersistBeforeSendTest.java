@@ -85,8 +85,14 @@ final class PersistBeforeSendTest {
         new Ready(
             new Persist(null, List.of(), null),
             List.of(
-                new Envelope(2, 1, new Message.Promise(ballot, 1, List.of(), true, 0)),
-                new Envelope(2, 1, new Message.Accepted(ballot, List.of(1L), 1, 0, 1))),
+                new Envelope(
+                    ReplicaId.of(2),
+                    ReplicaId.of(1),
+                    new Message.Promise(ballot, 1, List.of(), true, 0)),
+                new Envelope(
+                    ReplicaId.of(2),
+                    ReplicaId.of(1),
+                    new Message.Accepted(ballot, List.of(1L), 1, 0, 1))),
             null,
             List.of(),
             List.of(),

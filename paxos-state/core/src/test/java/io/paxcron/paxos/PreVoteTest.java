@@ -49,14 +49,19 @@ final class PreVoteTest {
     assertEquals(
         List.of(
             new Envelope(
-                2, 3, new Message.Rejected(question, cluster.replica(2).promised(), 1, true))),
+                ReplicaId.of(2),
+                ReplicaId.of(3),
+                new Message.Rejected(
+                    question, cluster.replica(2).promised(), ReplicaId.of(1), true))),
         refused.messages());
 
     cluster.crash(1);
     cluster.advance(cluster.node(2).config.leaseMillis());
     Ready granted = cluster.receive(2, 3, new Message.PreVote(question, cluster.now()));
     assertEquals(
-        List.of(new Envelope(2, 3, new Message.PreVoteGranted(question))), granted.messages());
+        List.of(
+            new Envelope(ReplicaId.of(2), ReplicaId.of(3), new Message.PreVoteGranted(question))),
+        granted.messages());
     assertTrue(granted.persist().isEmpty(), "a pre-vote changes nothing durable");
     assertEquals(PaxosReplica.Role.FOLLOWER, cluster.replica(2).role());
   }

@@ -191,7 +191,7 @@ final class ProposerTest {
     Command early = put(7, 1, "x", "1");
     Ready beforeElection = cluster.propose(2, early);
     assertEquals(
-        List.of(new Ready.ProposalRejected(early, -1, "not the leader")),
+        List.of(new Ready.ProposalRejected(early, null, "not the leader")),
         beforeElection.rejected(),
         "no leader known yet");
 
@@ -200,7 +200,8 @@ final class ProposerTest {
     Ready ready = cluster.propose(2, command);
 
     assertEquals(
-        List.of(new Ready.ProposalRejected(command, 1, "not the leader")), ready.rejected());
+        List.of(new Ready.ProposalRejected(command, ReplicaId.of(1), "not the leader")),
+        ready.rejected());
     assertTrue(ready.messages().isEmpty());
     assertTrue(ready.persist().isEmpty());
   }
@@ -225,7 +226,9 @@ final class ProposerTest {
     Ready ready = cluster.propose(1, overflow);
 
     assertEquals(
-        List.of(new Ready.ProposalRejected(overflow, 1, "leader overloaded: maxPendingCommands=1")),
+        List.of(
+            new Ready.ProposalRejected(
+                overflow, ReplicaId.of(1), "leader overloaded: maxPendingCommands=1")),
         ready.rejected());
   }
 
@@ -253,7 +256,7 @@ final class ProposerTest {
     assertEquals(PaxosReplica.Role.FOLLOWER, cluster.replica(1).role());
     assertEquals(
         List.of(queued), ready.rejected().stream().map(Ready.ProposalRejected::command).toList());
-    assertEquals(3, ready.rejected().getFirst().leaderHint());
+    assertEquals(ReplicaId.of(3), ready.rejected().getFirst().leaderHint());
   }
 
   @Test
@@ -261,7 +264,7 @@ final class ProposerTest {
     for (long seed = 0; seed < 20; seed++) {
       PaxosReplica replica =
           new PaxosReplica(
-              PaxosConfig.defaults(1, List.of(1, 2, 3)),
+              PaxosConfig.defaults(ReplicaId.of(1), TestConfig.ids(1, 2, 3)),
               new SplittableRandom(seed),
               DurableState.EMPTY,
               0);

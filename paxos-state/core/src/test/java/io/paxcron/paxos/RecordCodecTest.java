@@ -164,8 +164,9 @@ final class RecordCodecTest {
             new Ballot(7, 2),
             new Value.Reconfigure(
                 new Configuration(
-                    new java.util.TreeMap<>(java.util.Map.of(1, "a:1", 2, "höst:2")),
-                    new java.util.TreeMap<>(java.util.Map.of(3, "c:3")))),
+                    new java.util.TreeMap<>(
+                        java.util.Map.of(ReplicaId.of(1), "a:1", ReplicaId.of(2), "höst:2")),
+                    new java.util.TreeMap<>(java.util.Map.of(ReplicaId.of(3), "c:3")))),
             true);
     assertEquals(
         reconfigure, RecordCodec.decodeEntryRecord(RecordCodec.encodeEntryRecord(reconfigure)));

@@ -137,18 +137,14 @@ final class TestCluster {
 
   private TestCluster(long seed, int size, int spares, UnaryOperator<TestConfig> tweak) {
     this.seed = seed;
-    List<Integer> ids = new ArrayList<>();
+    List<ReplicaId> ids = new ArrayList<>();
     for (int id = 1; id <= size; id++) {
-      ids.add(id);
+      ids.add(ReplicaId.of(id));
     }
-    List<Integer> everyone = new ArrayList<>(ids);
-    for (int id = size + 1; id <= size + spares; id++) {
-      everyone.add(id);
-    }
-    for (int id : everyone) {
+    for (int id = 1; id <= size + spares; id++) {
       TestConfig config = TestConfig.defaults();
       config.replicaIds = ids;
-      config.replicaId = id;
+      config.replicaId = ReplicaId.of(id);
       nodes.put(
           id,
           new Node(id, tweak.apply(config).build(), new SplittableRandom(seed * 1_000_003L + id)));
@@ -320,7 +316,7 @@ final class TestCluster {
   Ready receive(int to, int from, Message message) {
     Node node = running(to);
     trace.add("inject " + from + "->" + to + " " + describe(message));
-    return input(node, null, () -> node.replica.onMessage(nowMillis, from, message));
+    return input(node, null, () -> node.replica.onMessage(nowMillis, ReplicaId.of(from), message));
   }
 
   /**
@@ -412,8 +408,8 @@ final class TestCluster {
   /** Delivers (or, if either end is crashed or isolated, drops) one queued message. */
   private Ready deliver(Envelope envelope) {
     network.remove(envelope);
-    Node to = node(envelope.to());
-    Node from = node(envelope.from());
+    Node to = node(envelope.to().value());
+    Node from = node(envelope.from().value());
     if (to.crashed || to.isolated || from.isolated) {
       trace.add("drop " + describe(envelope));
       return Ready.NOTHING;
@@ -424,12 +420,14 @@ final class TestCluster {
   }
 
   static Predicate<Envelope> from(int from, int to) {
-    return envelope -> envelope.from() == from && envelope.to() == to;
+    return envelope -> envelope.from().value() == from && envelope.to().value() == to;
   }
 
   static Predicate<Envelope> from(int from, int to, Class<? extends Message> type) {
     return envelope ->
-        envelope.from() == from && envelope.to() == to && type.isInstance(envelope.message());
+        envelope.from().value() == from
+            && envelope.to().value() == to
+            && type.isInstance(envelope.message());
   }
 
   static Predicate<Envelope> acceptOfSlot(int from, int to, long slot) {
@@ -499,7 +497,7 @@ final class TestCluster {
                     + r.readId()
                     + " rejected"
                     + " (leader "
-                    + r.leaderHint()
+                    + hint(r.leaderHint())
                     + "): "
                     + r.reason();
           });
@@ -512,7 +510,7 @@ final class TestCluster {
               + " rejects "
               + describe(rejection.command())
               + " (leader "
-              + rejection.leaderHint()
+              + hint(rejection.leaderHint())
               + "): "
               + rejection.reason());
     }
@@ -716,7 +714,7 @@ final class TestCluster {
               + " promised="
               + r.promised()
               + " leader="
-              + r.knownLeader()
+              + hint(r.knownLeader())
               + (r.leaderAlive() ? " leaderAlive" : "");
       case Message.CatchUpRequest c -> "CatchUpRequest b=" + c.ballot() + " from=" + c.fromSlot();
       case Message.CatchUpReply c ->
@@ -761,6 +759,11 @@ final class TestCluster {
 
   static String describe(Command command) {
     return "c" + command.clientId() + "#" + command.sequence();
+  }
+
+  /** A leader hint as the traces print it: the id, or -1 when none is known. */
+  static String hint(ReplicaId leader) {
+    return leader == null ? "-1" : leader.toString();
   }
 
   private static String joinIds(Iterable<Integer> ids) {

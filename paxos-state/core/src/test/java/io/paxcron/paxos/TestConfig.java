@@ -8,8 +8,8 @@ import java.util.List;
  */
 final class TestConfig {
 
-  int replicaId;
-  List<Integer> replicaIds;
+  ReplicaId replicaId;
+  List<ReplicaId> replicaIds;
   long heartbeatMillis;
   long electionTimeoutMillis;
   long leaseMillis;
@@ -42,7 +42,16 @@ final class TestConfig {
 
   /** The defaults for replica 1 of a cluster {1, 2, 3}. */
   static TestConfig defaults() {
-    return new TestConfig(PaxosConfig.defaults(1, List.of(1, 2, 3)));
+    return new TestConfig(PaxosConfig.defaults(ReplicaId.of(1), ids(1, 2, 3)));
+  }
+
+  /** The ids {@code values}, in the order given. */
+  static List<ReplicaId> ids(int... values) {
+    List<ReplicaId> ids = new java.util.ArrayList<>();
+    for (int value : values) {
+      ids.add(ReplicaId.of(value));
+    }
+    return ids;
   }
 
   PaxosConfig build() {

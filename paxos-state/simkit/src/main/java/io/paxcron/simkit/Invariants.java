@@ -8,6 +8,7 @@ import io.paxcron.paxos.LogEntry;
 import io.paxcron.paxos.Membership;
 import io.paxcron.paxos.Message;
 import io.paxcron.paxos.Ready;
+import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.Value;
 import java.util.ArrayList;
@@ -54,7 +55,7 @@ public final class Invariants {
 
   private final List<String> configurationChanges = new ArrayList<>();
   private final Map<Long, Map<Ballot, Value>> proposals = new HashMap<>();
-  private final Map<Long, Map<Ballot, Set<Integer>>> votes = new HashMap<>();
+  private final Map<Long, Map<Ballot, Set<ReplicaId>>> votes = new HashMap<>();
   private final Map<Long, Value> chosen = new HashMap<>();
   private final Map<Long, Value> applied = new HashMap<>();
   private final Map<ClientSequence, Long> tookEffectInSlot = new HashMap<>();
@@ -67,9 +68,9 @@ public final class Invariants {
 
   /** Checkers for a cluster whose start-up voters are replicas {@code 0..replicas-1}. */
   public Invariants(int replicas) {
-    List<Integer> voters = new ArrayList<>();
+    List<ReplicaId> voters = new ArrayList<>();
     for (int id = 0; id < replicas; id++) {
-      voters.add(id);
+      voters.add(ReplicaId.of(id));
     }
     this.membership = Membership.bootstrap(Configuration.bootstrap(voters));
   }
@@ -157,12 +158,13 @@ public final class Invariants {
       return;
     }
     Configuration governing = membership.at(slot);
-    Set<Integer> voters =
+    ReplicaId voter = ReplicaId.of(acceptor);
+    Set<ReplicaId> voters =
         votes
             .computeIfAbsent(slot, s -> new HashMap<>())
             .computeIfAbsent(ballot, b -> new TreeSet<>());
-    if (voters.add(acceptor)
-        && governing.isVoter(acceptor)
+    if (voters.add(voter)
+        && governing.isVoter(voter)
         && countVoters(voters, governing) == governing.majority()) {
       Value before = chosen.putIfAbsent(slot, value);
       if (before == null) {
@@ -186,9 +188,9 @@ public final class Invariants {
     }
   }
 
-  private static int countVoters(Set<Integer> voters, Configuration governing) {
+  private static int countVoters(Set<ReplicaId> voters, Configuration governing) {
     int counted = 0;
-    for (int voter : voters) {
+    for (ReplicaId voter : voters) {
       if (governing.isVoter(voter)) {
         counted++;
       }

@@ -9,6 +9,7 @@ import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.Message;
 import io.paxcron.paxos.Persist;
 import io.paxcron.paxos.Ready;
+import io.paxcron.paxos.ReplicaId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -62,7 +63,7 @@ final class ReadyDriverTest {
     Ballot ballot = new Ballot(round, 0);
     return new Ready(
         new Persist(ballot, List.of(), null),
-        List.of(new Envelope(0, 1, new Message.PreVote(ballot, 0))),
+        List.of(new Envelope(ReplicaId.of(0), ReplicaId.of(1), new Message.PreVote(ballot, 0))),
         null,
         List.of(),
         List.of(),
@@ -72,7 +73,8 @@ final class ReadyDriverTest {
   private static Ready sendOnly() {
     return new Ready(
         new Persist(null, List.of(), null),
-        List.of(new Envelope(0, 2, new Message.PreVote(Ballot.ZERO, 0))),
+        List.of(
+            new Envelope(ReplicaId.of(0), ReplicaId.of(2), new Message.PreVote(Ballot.ZERO, 0))),
         null,
         List.of(),
         List.of(),

@@ -13,6 +13,7 @@ import io.paxcron.paxos.PaxosConfig;
 import io.paxcron.paxos.PaxosReplica;
 import io.paxcron.paxos.Persist;
 import io.paxcron.paxos.Ready;
+import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.SessionStateMachine;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.sim.linearizability.CheckResult;
@@ -288,13 +289,13 @@ public final class Simulation {
         options.plan() != null
             ? options.plan()
             : FaultPlan.forSeed(options.seed(), bound.driftPpm());
-    List<Integer> ids = new ArrayList<>();
+    List<ReplicaId> ids = new ArrayList<>();
     for (int i = 0; i < plan.replicas(); i++) {
-      ids.add(i);
+      ids.add(ReplicaId.of(i));
     }
     this.baseConfig =
         new PaxosConfig(
-            0,
+            ReplicaId.of(0),
             ids,
             25,
             400,
@@ -424,7 +425,8 @@ public final class Simulation {
 
   private record ReadValue(long readId, String value) implements ClientReply {}
 
-  private record Redirect(long attempt, int leaderHint) implements ClientReply {}
+  /** {@code leaderHint} is null when the replica knew no leader. */
+  private record Redirect(long attempt, ReplicaId leaderHint) implements ClientReply {}
 
   /** A replica's tick: the core's timers, then the next tick (a paused replica's waits). */
   private void onTick(Node node, int incarnation) {
@@ -464,8 +466,10 @@ public final class Simulation {
   }
 
   private void deliver(Envelope envelope) {
-    Node node = nodes.get(envelope.to());
-    if (!node.alive || !link[envelope.from()][envelope.to()]) {
+    int from = envelope.from().value();
+    int to = envelope.to().value();
+    Node node = nodes.get(to);
+    if (!node.alive || !link[from][to]) {
       return;
     }
     if (node.pausedUntil > now()) {
@@ -581,16 +585,16 @@ public final class Simulation {
   }
 
   private Configuration.Change pickChange(Configuration latest, int leader) {
-    List<Integer> outside = new ArrayList<>();
+    List<ReplicaId> outside = new ArrayList<>();
     for (int id = 0; id < nodeCount; id++) {
-      if (!latest.isMember(id)) {
-        outside.add(id);
+      if (!latest.isMember(ReplicaId.of(id))) {
+        outside.add(ReplicaId.of(id));
       }
     }
-    List<Integer> learners = List.copyOf(latest.learners().keySet());
-    List<Integer> voters = List.copyOf(latest.voters().keySet());
+    List<ReplicaId> learners = List.copyOf(latest.learners().keySet());
+    List<ReplicaId> voters = List.copyOf(latest.voters().keySet());
     if (!learners.isEmpty()) {
-      int learner = learners.get(operatorRandom.nextInt(learners.size()));
+      ReplicaId learner = learners.get(operatorRandom.nextInt(learners.size()));
       if (voters.size() < 5 && operatorRandom.nextInt(4) != 0) {
         return new Configuration.Change.Promote(learner);
       }
@@ -599,13 +603,13 @@ public final class Simulation {
     boolean canAdd = !outside.isEmpty();
     boolean canRemove = voters.size() > 3;
     if (canAdd && (!canRemove || operatorRandom.nextBoolean())) {
-      int id = outside.get(operatorRandom.nextInt(outside.size()));
+      ReplicaId id = outside.get(operatorRandom.nextInt(outside.size()));
       return new Configuration.Change.AddLearner(id, "sim-" + id);
     }
     if (canRemove) {
-      int victim =
+      ReplicaId victim =
           operatorRandom.nextInt(3) == 0
-              ? leader
+              ? ReplicaId.of(leader)
               : voters.get(operatorRandom.nextInt(voters.size()));
       return new Configuration.Change.Remove(victim);
     }
@@ -614,7 +618,7 @@ public final class Simulation {
 
   /** Whether {@code id} is a member (voter or learner) of the newest chosen configuration. */
   private boolean finalMember(int id) {
-    return invariants.membership().latest().isMember(id);
+    return invariants.membership().latest().isMember(ReplicaId.of(id));
   }
 
   private Node pickVictim() {
@@ -751,7 +755,7 @@ public final class Simulation {
         for (Node node : nodes) {
           if (node.alive
               && node.id != leader
-              && invariants.membership().latest().isVoter(node.id)) {
+              && invariants.membership().latest().isVoter(ReplicaId.of(node.id))) {
             followers.add(node.id);
           }
         }
@@ -966,7 +970,11 @@ public final class Simulation {
               + r.ballot()
               + " promised="
               + r.promised()
-              + (r.leaderAlive() ? " (leader " + r.knownLeader() + " alive)" : "");
+              + (r.leaderAlive()
+                  ? " (leader "
+                      + (r.knownLeader() == null ? -1 : r.knownLeader().value())
+                      + " alive)"
+                  : "");
       case Message.CatchUpRequest c -> "CatchUpRequest from slot " + c.fromSlot();
       case Message.CatchUpReply c ->
           "CatchUpReply "
@@ -1046,7 +1054,7 @@ public final class Simulation {
       appliedSinceSnapshot = 0;
       replica =
           new PaxosReplica(
-              baseConfig.withReplicaId(id),
+              baseConfig.withReplicaId(ReplicaId.of(id)),
               nodeRandom.split(),
               durable,
               durable.snapshot().slot(),
@@ -1296,7 +1304,10 @@ public final class Simulation {
                   ? redirect.attempt() == operation.sequence
                   : redirect.attempt() == operation.readId;
           if (current) {
-            target = redirect.leaderHint() >= 0 ? redirect.leaderHint() : random.nextInt(nodeCount);
+            target =
+                redirect.leaderHint() != null
+                    ? redirect.leaderHint().value()
+                    : random.nextInt(nodeCount);
             long backoff = random.nextLong(5, 40);
             attempt++;
             long next = attempt;

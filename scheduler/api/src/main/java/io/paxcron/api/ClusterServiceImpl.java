@@ -200,7 +200,7 @@ public final class ClusterServiceImpl extends ClusterServiceGrpc.ClusterServiceI
         return "action: must be ADD_LEARNER, PROMOTE or REMOVE, got " + request.getAction();
       }
     }
-    if (request.getId() > 1_000_000) {
+    if (request.getId() < 0 || request.getId() > 1_000_000) {
       return "id: " + request.getId() + " is not a replica id (0 to 1000000)";
     }
     return null;

@@ -2,6 +2,7 @@ package io.paxcron.server;
 
 import io.paxcron.paxos.Configuration;
 import io.paxcron.paxos.Membership;
+import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.replica.ReplicaNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,11 +15,17 @@ import java.util.Map;
 final class MemberAddresses {
   private MemberAddresses() {}
 
-  /** The client address of replica {@code id}, or null when neither the log nor the list has it. */
+  /**
+   * The client address of replica {@code id}, or null when neither the log nor the list has it; a
+   * negative {@code id} (the -1 of "no leader known" in a status) names no replica.
+   */
   static String clientAddress(ReplicaNode node, Map<Integer, String> startUp, int id) {
+    if (id < 0) {
+      return null;
+    }
     Membership membership = node.membership();
     if (membership != null) {
-      String address = fromLog(membership.latest().address(id));
+      String address = fromLog(membership.latest().address(ReplicaId.of(id)));
       if (address != null) {
         return address;
       }
@@ -39,11 +46,11 @@ final class MemberAddresses {
     }
     Configuration latest = membership.latest();
     List<String> addresses = new ArrayList<>();
-    for (Map<Integer, String> members : List.of(latest.voters(), latest.learners())) {
-      for (Map.Entry<Integer, String> member : members.entrySet()) {
+    for (Map<ReplicaId, String> members : List.of(latest.voters(), latest.learners())) {
+      for (Map.Entry<ReplicaId, String> member : members.entrySet()) {
         String address = fromLog(member.getValue());
         if (address == null) {
-          address = startUp.get(member.getKey());
+          address = startUp.get(member.getKey().value());
         }
         if (address != null && !addresses.contains(address)) {
           addresses.add(address);

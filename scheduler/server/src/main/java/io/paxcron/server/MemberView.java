@@ -3,6 +3,7 @@ package io.paxcron.server;
 import io.paxcron.http.ReplicaProbe;
 import io.paxcron.paxos.Configuration;
 import io.paxcron.paxos.Membership;
+import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.replica.ReplicaNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,9 +31,9 @@ final class MemberView {
     }
     ReplicaNode.Status status = node.status();
     long first = status.firstUnchosenSlot();
-    Map<Integer, Long> progress = Map.of();
+    Map<ReplicaId, Long> progress = Map.of();
     if (status.role() == io.paxcron.paxos.PaxosReplica.Role.LEADER) {
-      CompletableFuture<Map<Integer, Long>> read = new CompletableFuture<>();
+      CompletableFuture<Map<ReplicaId, Long>> read = new CompletableFuture<>();
       if (node.runOnLoop(() -> read.complete(Map.copyOf(node.peerProgressOnLoop())))) {
         try {
           progress = read.get(LOOP_WAIT_MILLIS, TimeUnit.MILLISECONDS);
@@ -43,19 +44,19 @@ final class MemberView {
     }
     Configuration governing = membership.at(first);
     List<ReplicaProbe.Member> members = new ArrayList<>();
-    for (int id : governing.members()) {
+    for (ReplicaId id : governing.members()) {
       long lag = -1;
       if (!progress.isEmpty() || status.role() == io.paxcron.paxos.PaxosReplica.Role.LEADER) {
-        if (id == status.replicaId()) {
+        if (id.value() == status.replicaId()) {
           lag = 0;
         } else if (progress.containsKey(id)) {
           lag = Math.max(0, first - progress.get(id));
         }
       }
-      String address = MemberAddresses.clientAddress(node, startUp, id);
+      String address = MemberAddresses.clientAddress(node, startUp, id.value());
       members.add(
           new ReplicaProbe.Member(
-              id,
+              id.value(),
               governing.isLearner(id) ? "learner" : "voter",
               address == null ? "" : address,
               lag));
@@ -70,14 +71,14 @@ final class MemberView {
       return "";
     }
     List<String> steps = new ArrayList<>();
-    for (int id : next.members()) {
+    for (ReplicaId id : next.members()) {
       if (!governing.isMember(id)) {
         steps.add("replica " + id + " added as a " + (next.isVoter(id) ? "voter" : "learner"));
       } else if (governing.isLearner(id) && next.isVoter(id)) {
         steps.add("replica " + id + " promoted to voter");
       }
     }
-    for (int id : governing.members()) {
+    for (ReplicaId id : governing.members()) {
       if (!next.isMember(id)) {
         steps.add("replica " + id + " removed");
       }

@@ -124,10 +124,12 @@ final class ReplicaCronCluster implements CronCluster, AccessCluster {
       clientAddresses.forEach((id, address) -> members.add(new ClusterInfo.Member(id, address)));
     } else {
       io.paxcron.paxos.Configuration configuration = membership.at(slot);
-      for (int id : configuration.members()) {
+      for (io.paxcron.paxos.ReplicaId id : configuration.members()) {
         members.add(
             new ClusterInfo.Member(
-                id, clientAddress(configuration.address(id), id), configuration.isLearner(id)));
+                id.value(),
+                clientAddress(configuration.address(id), id.value()),
+                configuration.isLearner(id)));
       }
     }
     members.sort((a, b) -> Integer.compare(a.id(), b.id()));
@@ -157,13 +159,14 @@ final class ReplicaCronCluster implements CronCluster, AccessCluster {
   @Override
   public CompletableFuture<List<ClusterInfo.Member>> changeMembers(
       io.paxcron.proto.v1.ChangeMembersRequest request) {
+    // The API checked the id's range (ClusterServiceImpl.invalidChange).
+    io.paxcron.paxos.ReplicaId id = io.paxcron.paxos.ReplicaId.of(request.getId());
     io.paxcron.paxos.Configuration.Change change =
         switch (request.getAction()) {
           case ADD_LEARNER ->
-              new io.paxcron.paxos.Configuration.Change.AddLearner(
-                  request.getId(), request.getAddress());
-          case PROMOTE -> new io.paxcron.paxos.Configuration.Change.Promote(request.getId());
-          default -> new io.paxcron.paxos.Configuration.Change.Remove(request.getId());
+              new io.paxcron.paxos.Configuration.Change.AddLearner(id, request.getAddress());
+          case PROMOTE -> new io.paxcron.paxos.Configuration.Change.Promote(id);
+          default -> new io.paxcron.paxos.Configuration.Change.Remove(id);
         };
     CompletableFuture<List<ClusterInfo.Member>> done = new CompletableFuture<>();
     node.reconfigure(change)

@@ -14,6 +14,7 @@ import io.paxcron.paxos.KeyValueStateMachine;
 import io.paxcron.paxos.Message;
 import io.paxcron.paxos.PaxosConfig;
 import io.paxcron.paxos.Persist;
+import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.replica.BackupSink;
 import io.paxcron.paxos.replica.Durability;
 import io.paxcron.paxos.replica.LogService;
@@ -126,11 +127,15 @@ public final class ReplicaServer implements AutoCloseable {
             TransportListener.NONE);
     // The start-up voters: the peers list, except that a joining replica is none of them and
     // learns the real configuration from a snapshot (docs/membership.md).
-    List<Integer> startUpVoters = new ArrayList<>(config.peers().keySet());
-    if (config.join()) {
-      startUpVoters.remove(Integer.valueOf(config.id()));
+    ReplicaId selfId = ReplicaId.of(config.id());
+    List<ReplicaId> startUpVoters = new ArrayList<>();
+    for (int peer : config.peers().keySet()) {
+      startUpVoters.add(ReplicaId.of(peer));
     }
-    PaxosConfig paxos = PaxosConfig.defaults(config.id(), startUpVoters);
+    if (config.join()) {
+      startUpVoters.remove(selfId);
+    }
+    PaxosConfig paxos = PaxosConfig.defaults(selfId, startUpVoters);
     ReplicaSettings settings =
         new ReplicaSettings(paxos, 5, config.snapshotEveryEntries(), 64L << 20, 100_000);
     KeyValueStateMachine keyValue = new KeyValueStateMachine();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.paxcron.paxos.Configuration;
 import io.paxcron.paxos.Membership;
+import io.paxcron.paxos.ReplicaId;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -11,15 +12,22 @@ import org.junit.jupiter.api.Test;
 
 class MemberViewTest {
 
-  private static final Configuration START = Configuration.bootstrap(List.of(1, 2, 3));
+  private static final Configuration START =
+      Configuration.bootstrap(List.of(ReplicaId.of(1), ReplicaId.of(2), ReplicaId.of(3)));
 
   private static Configuration with(Map<Integer, String> voters, Map<Integer, String> learners) {
-    return new Configuration(new TreeMap<>(voters), new TreeMap<>(learners));
+    return new Configuration(typed(voters), typed(learners));
+  }
+
+  private static TreeMap<ReplicaId, String> typed(Map<Integer, String> members) {
+    TreeMap<ReplicaId, String> typed = new TreeMap<>();
+    members.forEach((id, address) -> typed.put(ReplicaId.of(id), address));
+    return typed;
   }
 
   @Test
   void aChangeThatDoesNotGovernYetIsDescribedInWords() {
-    Configuration learning = with(START.voters(), Map.of(4, "h:7001:7101"));
+    Configuration learning = with(Map.of(1, "", 2, "", 3, ""), Map.of(4, "h:7001:7101"));
     Membership membership = Membership.bootstrap(START).with(10, 42, learning);
     assertEquals("", MemberView.change(START, Membership.bootstrap(START), 11));
     assertEquals(

@@ -41,11 +41,22 @@ abstract class RepositoryContract {
   void aBackupRoundTripsThroughListVerifyAndSelection() throws Exception {
     try (BackupRepository repo = new BackupRepository(newStore())) {
       // The membership as of the slot rides along (replica 3 replaced by 4, added with an address).
-      java.util.TreeMap<Integer, String> voters =
-          new java.util.TreeMap<>(java.util.Map.of(1, "", 2, "", 4, "10.0.0.4:7001:7101"));
+      java.util.TreeMap<io.paxcron.paxos.ReplicaId, String> voters =
+          new java.util.TreeMap<>(
+              java.util.Map.of(
+                  io.paxcron.paxos.ReplicaId.of(1),
+                  "",
+                  io.paxcron.paxos.ReplicaId.of(2),
+                  "",
+                  io.paxcron.paxos.ReplicaId.of(4),
+                  "10.0.0.4:7001:7101"));
       io.paxcron.paxos.Membership membership =
           io.paxcron.paxos.Membership.bootstrap(
-                  io.paxcron.paxos.Configuration.bootstrap(List.of(1, 2, 3)))
+                  io.paxcron.paxos.Configuration.bootstrap(
+                      List.of(
+                          io.paxcron.paxos.ReplicaId.of(1),
+                          io.paxcron.paxos.ReplicaId.of(2),
+                          io.paxcron.paxos.ReplicaId.of(3))))
               .with(50, 82, new io.paxcron.paxos.Configuration(voters, new java.util.TreeMap<>()))
               .decidedThrough(120);
       Snapshot snapshot = snapshot(120, 70_000, 1).withMembership(membership);

@@ -8,6 +8,7 @@ import io.paxcron.paxos.Message;
 import io.paxcron.paxos.PaxosConfig;
 import io.paxcron.paxos.PaxosReplica;
 import io.paxcron.paxos.Ready;
+import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.SessionStateMachine;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.StateMachine;
@@ -49,7 +50,10 @@ public final class ReplicaNode implements AutoCloseable {
   /** The outcome of a read: the state machine's answer after applying through {@code slot}. */
   public record ReadResult(long slot, byte[] answer) {}
 
-  /** What a status request sees. */
+  /**
+   * What a status request sees, as the status RPC and the metrics report it: ids as numbers, and
+   * {@code leaderId} -1 when this replica knows no leader.
+   */
   public record Status(
       int replicaId,
       PaxosReplica.Role role,
@@ -318,7 +322,7 @@ public final class ReplicaNode implements AutoCloseable {
             // leader's stamping of a whole Apply batch) on a replica that cannot propose it.
             observer.onProposalFailed();
             future.completeExceptionally(
-                new NotLeaderException(replica.knownLeader(), "not the leader"));
+                new NotLeaderException(number(replica.knownLeader()), "not the leader"));
             return;
           }
           Command command;
@@ -482,7 +486,7 @@ public final class ReplicaNode implements AutoCloseable {
   }
 
   /** The first unchosen slot each peer last reported, as the leader sees it (loop thread). */
-  public Map<Integer, Long> peerProgressOnLoop() {
+  public Map<ReplicaId, Long> peerProgressOnLoop() {
     return replica == null ? Map.of() : replica.peerFirstUnchosenSlots();
   }
 
@@ -492,7 +496,15 @@ public final class ReplicaNode implements AutoCloseable {
     return status != null
         ? status
         : new Status(
-            settings.paxos().replicaId(), PaxosReplica.Role.FOLLOWER, 0, 0, -1, 1, 0, 0, false);
+            settings.paxos().replicaId().value(),
+            PaxosReplica.Role.FOLLOWER,
+            0,
+            0,
+            -1,
+            1,
+            0,
+            0,
+            false);
   }
 
   public boolean stopped() {
@@ -578,7 +590,7 @@ public final class ReplicaNode implements AutoCloseable {
     if (message instanceof Message.Accepted accepted && accepted.echoSentAtMillis() > 0) {
       observer.onPeerRoundTrip(from, nowMillis() - accepted.echoSentAtMillis());
     }
-    process(replica.onMessage(nowMillis(), from, message));
+    process(replica.onMessage(nowMillis(), ReplicaId.of(from), message));
   }
 
   private void process(Ready ready) {
@@ -616,7 +628,7 @@ public final class ReplicaNode implements AutoCloseable {
     if (wasLeader && !leader) {
       NotLeaderException lost =
           new NotLeaderException(
-              replica.knownLeader(),
+              number(replica.knownLeader()),
               "leadership lost; the outcome is unknown, retry with the same sequence");
       pendingProposals
           .values()
@@ -708,7 +720,7 @@ public final class ReplicaNode implements AutoCloseable {
         case Ready.ReadReady readyRead ->
             confirmedReads.add(new ConfirmedRead(read, readyRead.slot()));
         case Ready.ReadRejected rejected ->
-            read.fail(new NotLeaderException(rejected.leaderHint(), rejected.reason()));
+            read.fail(new NotLeaderException(number(rejected.leaderHint()), rejected.reason()));
       }
     }
     if (applied) {
@@ -725,7 +737,7 @@ public final class ReplicaNode implements AutoCloseable {
         pending
             .future()
             .completeExceptionally(
-                new NotLeaderException(rejected.leaderHint(), rejected.reason()));
+                new NotLeaderException(number(rejected.leaderHint()), rejected.reason()));
       }
     }
     maybeSnapshot();
@@ -883,11 +895,11 @@ public final class ReplicaNode implements AutoCloseable {
     long now = nowMillis();
     lastStatus =
         new Status(
-            replica.id(),
+            replica.id().value(),
             replica.role(),
             replica.promised().round(),
             replica.promised().replicaId(),
-            replica.knownLeader(),
+            number(replica.knownLeader()),
             replica.firstUnchosenSlot(),
             sessions.appliedThroughSlot(),
             replica.snapshot().slot(),
@@ -925,11 +937,11 @@ public final class ReplicaNode implements AutoCloseable {
       Map<Integer, String> members = new java.util.TreeMap<>();
       for (io.paxcron.paxos.Configuration configuration :
           membership.governingFrom(replica.firstUnchosenSlot())) {
-        for (int member : configuration.members()) {
-          members.put(member, configuration.address(member));
+        for (ReplicaId member : configuration.members()) {
+          members.put(member.value(), configuration.address(member));
         }
       }
-      members.remove(replica.id());
+      members.remove(replica.id().value());
       if (!members.equals(observedPeers)) {
         observedPeers = members;
         network.updatePeers(members);
@@ -965,7 +977,7 @@ public final class ReplicaNode implements AutoCloseable {
       observedRoleChange = roleChange;
       current.onRoleChanged(roleChange.role(), roleChange.reason());
     }
-    int leader = replica.knownLeader();
+    int leader = number(replica.knownLeader());
     if (leader != observedLeader) {
       observedLeader = leader;
       current.onLeaderChanged(leader);
@@ -984,6 +996,11 @@ public final class ReplicaNode implements AutoCloseable {
       observedPending = pendingProposals.size();
       current.onProposalsPending(observedPending);
     }
+  }
+
+  /** A leader as the shell's callers see it: its number, or -1 when none is known. */
+  private static int number(ReplicaId leader) {
+    return leader == null ? -1 : leader.value();
   }
 
   private void fatal(Throwable error) {

@@ -10,6 +10,7 @@ import io.paxcron.paxos.KeyValueStateMachine;
 import io.paxcron.paxos.LogEntry;
 import io.paxcron.paxos.PaxosConfig;
 import io.paxcron.paxos.Persist;
+import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.SessionStateMachine;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.StateMachine;
@@ -119,7 +120,7 @@ final class ReplicaSnapshotTest {
     long sequence;
 
     Node(Durability durability, StateMachine machine, long firstSequence) {
-      PaxosConfig paxos = PaxosConfig.defaults(1, List.of(1));
+      PaxosConfig paxos = PaxosConfig.defaults(ReplicaId.of(1), List.of(ReplicaId.of(1)));
       ReplicaSettings settings = new ReplicaSettings(paxos, 5, SNAPSHOT_EVERY, 64L << 20, 100);
       node =
           new ReplicaNode(

@@ -2,6 +2,7 @@ package io.paxcron.paxos.storage;
 
 import io.paxcron.paxos.Configuration;
 import io.paxcron.paxos.Membership;
+import io.paxcron.paxos.ReplicaId;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -296,8 +297,8 @@ public record BackupManifest(
     return String.join("; ", epochs);
   }
 
-  private static void appendMembers(StringBuilder text, SortedMap<Integer, String> members) {
-    for (Map.Entry<Integer, String> member : members.entrySet()) {
+  private static void appendMembers(StringBuilder text, SortedMap<ReplicaId, String> members) {
+    for (Map.Entry<ReplicaId, String> member : members.entrySet()) {
       text.append(' ').append(member.getKey());
       if (!member.getValue().isEmpty()) {
         text.append('=').append(escape(member.getValue()));
@@ -323,16 +324,17 @@ public record BackupManifest(
                   + "' is not '<decided-slot>:<from-slot> voters <id>[=<address>] ..."
                   + " [learners ...]'");
         }
-        SortedMap<Integer, String> voters = new TreeMap<>();
-        SortedMap<Integer, String> learners = new TreeMap<>();
-        SortedMap<Integer, String> into = voters;
+        SortedMap<ReplicaId, String> voters = new TreeMap<>();
+        SortedMap<ReplicaId, String> learners = new TreeMap<>();
+        SortedMap<ReplicaId, String> into = voters;
         for (int i = 2; i < words.length; i++) {
           if (words[i].equals("learners") && into == voters) {
             into = learners;
             continue;
           }
           int equals = words[i].indexOf('=');
-          int id = Integer.parseInt(equals < 0 ? words[i] : words[i].substring(0, equals));
+          ReplicaId id =
+              ReplicaId.of(Integer.parseInt(equals < 0 ? words[i] : words[i].substring(0, equals)));
           String address = equals < 0 ? "" : unescape(words[i].substring(equals + 1));
           if (voters.containsKey(id) || learners.containsKey(id)) {
             throw new InvalidManifestException("membership: replica " + id + " appears twice");

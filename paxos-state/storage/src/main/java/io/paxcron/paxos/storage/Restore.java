@@ -2,6 +2,7 @@ package io.paxcron.paxos.storage;
 
 import io.paxcron.paxos.Membership;
 import io.paxcron.paxos.Persist;
+import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.storage.StoreException.Problem;
 import java.io.IOException;
@@ -196,7 +197,8 @@ public final class Restore {
   private static void refuseNonMember(Snapshot snapshot, int replicaId, Path dataDir)
       throws StoreException {
     Membership membership = snapshot.membership();
-    if (membership == null || membership.latest().isMember(replicaId)) {
+    if (membership == null
+        || (replicaId >= 0 && membership.latest().isMember(ReplicaId.of(replicaId)))) {
       return;
     }
     throw new StoreException(
@@ -251,9 +253,9 @@ public final class Restore {
     return out.toString();
   }
 
-  private static String list(java.util.SortedMap<Integer, String> members) {
+  private static String list(java.util.SortedMap<ReplicaId, String> members) {
     List<String> items = new java.util.ArrayList<>();
-    for (java.util.Map.Entry<Integer, String> member : members.entrySet()) {
+    for (java.util.Map.Entry<ReplicaId, String> member : members.entrySet()) {
       String address = member.getValue();
       if (address.isEmpty()) {
         items.add(member.getKey() + " (start-up address)");

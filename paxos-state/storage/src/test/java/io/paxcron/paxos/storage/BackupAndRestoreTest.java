@@ -236,15 +236,22 @@ class BackupAndRestoreTest {
   /** Replicas 1-3 from start-up; 1 replaced by 4, which was added with an address; 5 learning. */
   private static io.paxcron.paxos.Membership changedMembership() {
     io.paxcron.paxos.Configuration start =
-        io.paxcron.paxos.Configuration.bootstrap(java.util.List.of(1, 2, 3));
-    java.util.TreeMap<Integer, String> voters = new java.util.TreeMap<>(start.voters());
-    voters.remove(1);
-    voters.put(4, "10.0.0.4:7001:7101");
+        io.paxcron.paxos.Configuration.bootstrap(
+            java.util.List.of(
+                io.paxcron.paxos.ReplicaId.of(1),
+                io.paxcron.paxos.ReplicaId.of(2),
+                io.paxcron.paxos.ReplicaId.of(3)));
+    java.util.TreeMap<io.paxcron.paxos.ReplicaId, String> voters =
+        new java.util.TreeMap<>(start.voters());
+    voters.remove(io.paxcron.paxos.ReplicaId.of(1));
+    voters.put(io.paxcron.paxos.ReplicaId.of(4), "10.0.0.4:7001:7101");
     io.paxcron.paxos.Configuration replaced =
         new io.paxcron.paxos.Configuration(voters, new java.util.TreeMap<>());
     io.paxcron.paxos.Configuration learning =
         new io.paxcron.paxos.Configuration(
-            voters, new java.util.TreeMap<>(java.util.Map.of(5, "host 5;=%:7002:7102")));
+            voters,
+            new java.util.TreeMap<>(
+                java.util.Map.of(io.paxcron.paxos.ReplicaId.of(5), "host 5;=%:7002:7102")));
     return io.paxcron.paxos.Membership.bootstrap(start)
         .with(40, 72, replaced)
         .with(70, 102, learning)

@@ -245,11 +245,11 @@ public final class PeerTransport implements AutoCloseable {
    */
   public void send(Envelope envelope) {
     requireStarted();
-    if (envelope.from() != identity.replicaId()) {
+    if (envelope.from().value() != identity.replicaId()) {
       throw new IllegalArgumentException(
           "replica " + identity.replicaId() + " cannot send an envelope from " + envelope.from());
     }
-    int to = envelope.to();
+    int to = envelope.to().value();
     PeerLink link = links.get(to);
     PeerSessions session = sessions.get(to);
     if (link == null || session == null) {

@@ -7,6 +7,7 @@ import io.paxcron.paxos.Command;
 import io.paxcron.paxos.LogEntry;
 import io.paxcron.paxos.Message;
 import io.paxcron.paxos.RecordCodec;
+import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.Value;
 import io.paxcron.proto.v1.Accept;
@@ -301,7 +302,7 @@ public final class ProtoCodec {
         .setSender(sender)
         .setBallot(encodeBallot(rejected.ballot()))
         .setPromised(encodeBallot(rejected.promised()))
-        .setKnownLeader(rejected.knownLeader())
+        .setKnownLeader(rejected.knownLeader() == null ? -1 : rejected.knownLeader().value())
         .setLeaderAlive(rejected.leaderAlive())
         .build();
   }
@@ -310,7 +311,8 @@ public final class ProtoCodec {
     return new Message.Rejected(
         decodeBallot(rejected.hasBallot(), rejected.getBallot(), "rejected.ballot"),
         decodeBallot(rejected.hasPromised(), rejected.getPromised(), "rejected.promised"),
-        rejected.getKnownLeader(),
+        // The wire says -1 for "no leader known", as it always has.
+        rejected.getKnownLeader() < 0 ? null : ReplicaId.of(rejected.getKnownLeader()),
         rejected.getLeaderAlive());
   }
 

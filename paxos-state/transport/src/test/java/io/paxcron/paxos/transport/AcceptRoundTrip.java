@@ -5,6 +5,7 @@ import io.paxcron.paxos.Command;
 import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.LogEntry;
 import io.paxcron.paxos.Message;
+import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.Value;
 import java.util.Arrays;
 import java.util.List;
@@ -69,8 +70,8 @@ public final class AcceptRoundTrip {
                     Message.Accept accept = (Message.Accept) message;
                     follower.send(
                         new Envelope(
-                            2,
-                            1,
+                            ReplicaId.of(2),
+                            ReplicaId.of(1),
                             new Message.Accepted(
                                 accept.ballot(),
                                 List.of(accept.entries().getFirst().slot()),
@@ -94,7 +95,7 @@ public final class AcceptRoundTrip {
                 i,
                 i);
         long start = System.nanoTime();
-        leader.send(new Envelope(1, 2, accept));
+        leader.send(new Envelope(ReplicaId.of(1), ReplicaId.of(2), accept));
         Message reply = leaderInbox.poll(10, TimeUnit.SECONDS);
         long elapsed = System.nanoTime() - start;
         if (!(reply instanceof Message.Accepted accepted) || accepted.probe() != i) {

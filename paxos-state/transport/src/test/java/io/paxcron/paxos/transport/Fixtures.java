@@ -4,6 +4,7 @@ import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.Command;
 import io.paxcron.paxos.LogEntry;
 import io.paxcron.paxos.Message;
+import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.Value;
 import java.nio.charset.StandardCharsets;
@@ -57,11 +58,11 @@ final class Fixtures {
   }
 
   static Message.Rejected rejected() {
-    return new Message.Rejected(BALLOT, HIGHER, 3, true);
+    return new Message.Rejected(BALLOT, HIGHER, ReplicaId.of(3), true);
   }
 
   static Message.Rejected rejectedWithoutLeader() {
-    return new Message.Rejected(BALLOT, HIGHER, -1, false);
+    return new Message.Rejected(BALLOT, HIGHER, null, false);
   }
 
   static Message.CatchUpRequest catchUpRequest() {

@@ -14,6 +14,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.Message;
+import io.paxcron.paxos.ReplicaId;
 import io.paxcron.proto.v1.CatchUpChunk;
 import io.paxcron.proto.v1.CatchUpRequest;
 import io.paxcron.proto.v1.PaxosPeerGrpc;
@@ -77,34 +78,34 @@ class PeerTransportTest {
             inbox3);
 
     // Phase 1: 1 campaigns; 2 promises, 3 refuses.
-    one.send(new Envelope(1, 2, Fixtures.prepare()));
-    one.send(new Envelope(1, 3, Fixtures.prepare()));
+    one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(2), Fixtures.prepare()));
+    one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(3), Fixtures.prepare()));
     assertEquals(new Inbox.Received(1, Fixtures.prepare()), inbox2.next());
     assertEquals(new Inbox.Received(1, Fixtures.prepare()), inbox3.next());
-    two.send(new Envelope(2, 1, Fixtures.promise()));
-    three.send(new Envelope(3, 1, Fixtures.rejected()));
+    two.send(new Envelope(ReplicaId.of(2), ReplicaId.of(1), Fixtures.promise()));
+    three.send(new Envelope(ReplicaId.of(3), ReplicaId.of(1), Fixtures.rejected()));
     assertEquals(
         Set.of(
             new Inbox.Received(2, Fixtures.promise()), new Inbox.Received(3, Fixtures.rejected())),
         Set.of(inbox1.next(), inbox1.next()));
 
     // Phase 2 on the streams: 2 accepts, 3 refuses the Accept.
-    one.send(new Envelope(1, 2, Fixtures.accept(1)));
-    one.send(new Envelope(1, 2, Fixtures.heartbeat()));
-    one.send(new Envelope(1, 3, Fixtures.accept(1)));
+    one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(2), Fixtures.accept(1)));
+    one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(2), Fixtures.heartbeat()));
+    one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(3), Fixtures.accept(1)));
     assertEquals(new Inbox.Received(1, Fixtures.accept(1)), inbox2.next());
     assertEquals(new Inbox.Received(1, Fixtures.heartbeat()), inbox2.next());
     assertEquals(new Inbox.Received(1, Fixtures.accept(1)), inbox3.next());
-    two.send(new Envelope(2, 1, Fixtures.accepted(1)));
+    two.send(new Envelope(ReplicaId.of(2), ReplicaId.of(1), Fixtures.accepted(1)));
     assertEquals(new Inbox.Received(2, Fixtures.accepted(1)), inbox1.next());
-    three.send(new Envelope(3, 1, Fixtures.rejectedWithoutLeader()));
+    three.send(new Envelope(ReplicaId.of(3), ReplicaId.of(1), Fixtures.rejectedWithoutLeader()));
     assertEquals(new Inbox.Received(3, Fixtures.rejectedWithoutLeader()), inbox1.next());
 
     // Catch-up: 3 asks 1, which answers with a snapshot and entries.
     Message.CatchUpReply reply = Fixtures.catchUpReply(64 * 1024, 5);
-    three.send(new Envelope(3, 1, Fixtures.catchUpRequest()));
+    three.send(new Envelope(ReplicaId.of(3), ReplicaId.of(1), Fixtures.catchUpRequest()));
     assertEquals(new Inbox.Received(3, Fixtures.catchUpRequest()), inbox1.next());
-    one.send(new Envelope(1, 3, reply));
+    one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(3), reply));
     assertEquals(new Inbox.Received(1, reply), inbox3.next());
 
     assertEquals(0, one.unmatchedCount() + two.unmatchedCount() + three.unmatchedCount());
@@ -128,9 +129,9 @@ class PeerTransportTest {
         loopback.start(2, Map.of(1, local(port1)), port2, options, TransportListener.NONE, inbox2);
     Message.CatchUpReply reply = Fixtures.catchUpReply(20 << 20, 10);
 
-    two.send(new Envelope(2, 1, Fixtures.catchUpRequest()));
+    two.send(new Envelope(ReplicaId.of(2), ReplicaId.of(1), Fixtures.catchUpRequest()));
     inbox1.next();
-    one.send(new Envelope(1, 2, reply));
+    one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(2), reply));
 
     Inbox.Received received = inbox2.next();
     assertEquals(1, received.from());
@@ -146,7 +147,7 @@ class PeerTransportTest {
     PeerTransport one =
         loopback.start(1, Map.of(2, local(faulty.getPort())), 0, OPTIONS, listener, inbox);
     try {
-      one.send(new Envelope(1, 2, Fixtures.catchUpRequest()));
+      one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(2), Fixtures.catchUpRequest()));
 
       RecordingListener.TransferRejection rejection = next(listener.transferRejections);
       assertEquals(2, rejection.peer());
@@ -171,7 +172,7 @@ class PeerTransportTest {
     PeerTransport one =
         loopback.start(1, Map.of(2, local(faulty.getPort())), 0, OPTIONS, listener, inbox);
     try {
-      one.send(new Envelope(1, 2, Fixtures.catchUpRequest()));
+      one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(2), Fixtures.catchUpRequest()));
 
       RecordingListener.TransferRejection rejection = next(listener.transferRejections);
       assertTrue(
@@ -194,7 +195,7 @@ class PeerTransportTest {
     ReconnectBackoff expected =
         new ReconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(40), 0.5, () -> 0L);
 
-    one.send(new Envelope(1, 2, Fixtures.accept(1)));
+    one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(2), Fixtures.accept(1)));
     for (int failures = 1; failures <= 5; failures++) {
       RecordingListener.Reconnect reconnect = next(listener.reconnects);
       Duration ceiling = expected.ceiling(failures);
@@ -218,7 +219,7 @@ class PeerTransportTest {
     PeerTransport two =
         loopback.start(2, Map.of(1, local(port1)), port2, OPTIONS, TransportListener.NONE, inbox2);
     assertEquals(new Inbox.Received(1, Fixtures.accept(1)), inbox2.next());
-    two.send(new Envelope(2, 1, Fixtures.accepted(1)));
+    two.send(new Envelope(ReplicaId.of(2), ReplicaId.of(1), Fixtures.accepted(1)));
     assertEquals(new Inbox.Received(2, Fixtures.accepted(1)), inbox1.next());
     assertTrue(one.reconnectCount() >= 5, "reconnects: " + one.reconnectCount());
   }
@@ -237,7 +238,7 @@ class PeerTransportTest {
             new Inbox());
 
     for (int probe = 1; probe <= 5; probe++) {
-      one.send(new Envelope(1, 2, Fixtures.accept(probe)));
+      one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(2), Fixtures.accept(probe)));
     }
     assertEquals(3, one.droppedCount());
 
@@ -262,9 +263,9 @@ class PeerTransportTest {
         .create(2, "beta", Map.of(1, local(port1)), port2, Optional.empty(), OPTIONS, listener2)
         .start(inbox2);
 
-    one.send(new Envelope(1, 2, Fixtures.prepare()));
+    one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(2), Fixtures.prepare()));
     RecordingListener.CallFailure prepare = next(listener1.callFailures);
-    one.send(new Envelope(1, 2, Fixtures.accept(1)));
+    one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(2), Fixtures.accept(1)));
     RecordingListener.CallFailure replicate = next(listener1.callFailures);
 
     String expected = "sender.cluster_id \"alpha\" is not this replica's cluster \"beta\"";
@@ -294,7 +295,7 @@ class PeerTransportTest {
         TransportListener.NONE,
         inbox2);
 
-    stranger.send(new Envelope(7, 2, Fixtures.catchUpRequest()));
+    stranger.send(new Envelope(ReplicaId.of(7), ReplicaId.of(2), Fixtures.catchUpRequest()));
 
     RecordingListener.CallFailure failure = next(listener7.callFailures);
     assertEquals(Status.Code.PERMISSION_DENIED, failure.status().getCode());
@@ -314,10 +315,11 @@ class PeerTransportTest {
         loopback.start(
             2, Map.of(1, local(port1)), port2, OPTIONS, TransportListener.NONE, new Inbox());
 
-    two.send(new Envelope(2, 1, Fixtures.promise()));
-    two.send(new Envelope(2, 1, Fixtures.accepted(1)));
-    two.send(new Envelope(2, 1, Fixtures.rejected()));
-    two.send(new Envelope(2, 1, Fixtures.catchUpReplyWithoutSnapshot()));
+    two.send(new Envelope(ReplicaId.of(2), ReplicaId.of(1), Fixtures.promise()));
+    two.send(new Envelope(ReplicaId.of(2), ReplicaId.of(1), Fixtures.accepted(1)));
+    two.send(new Envelope(ReplicaId.of(2), ReplicaId.of(1), Fixtures.rejected()));
+    two.send(
+        new Envelope(ReplicaId.of(2), ReplicaId.of(1), Fixtures.catchUpReplyWithoutSnapshot()));
 
     assertEquals(4, two.unmatchedCount());
     assertEquals(0, two.sentCount());
@@ -337,7 +339,8 @@ class PeerTransportTest {
 
     IllegalArgumentException error =
         assertThrows(
-            IllegalArgumentException.class, () -> one.send(new Envelope(2, 3, Fixtures.prepare())));
+            IllegalArgumentException.class,
+            () -> one.send(new Envelope(ReplicaId.of(2), ReplicaId.of(3), Fixtures.prepare())));
     assertEquals("replica 1 cannot send an envelope from 2", error.getMessage());
   }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
 import io.paxcron.paxos.Envelope;
+import io.paxcron.paxos.ReplicaId;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -76,14 +77,14 @@ class TlsTransportTest {
     PeerTransport two =
         start(2, port2, port1, tls(replica2, clusterTrust), new RecordingListener(), inbox2);
 
-    one.send(new Envelope(1, 2, Fixtures.prepare()));
+    one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(2), Fixtures.prepare()));
     assertEquals(new Inbox.Received(1, Fixtures.prepare()), inbox2.next());
-    two.send(new Envelope(2, 1, Fixtures.promise()));
+    two.send(new Envelope(ReplicaId.of(2), ReplicaId.of(1), Fixtures.promise()));
     assertEquals(new Inbox.Received(2, Fixtures.promise()), inbox1.next());
 
-    one.send(new Envelope(1, 2, Fixtures.accept(1)));
+    one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(2), Fixtures.accept(1)));
     assertEquals(new Inbox.Received(1, Fixtures.accept(1)), inbox2.next());
-    two.send(new Envelope(2, 1, Fixtures.accepted(1)));
+    two.send(new Envelope(ReplicaId.of(2), ReplicaId.of(1), Fixtures.accepted(1)));
     assertEquals(new Inbox.Received(2, Fixtures.accepted(1)), inbox1.next());
   }
 
@@ -97,7 +98,7 @@ class TlsTransportTest {
     PeerTransport one = start(1, port1, port2, tls(replica1, ownOnly), listener1, new Inbox());
     start(2, port2, port1, tls(replica2, clusterTrust), new RecordingListener(), inbox2);
 
-    one.send(new Envelope(1, 2, Fixtures.prepare()));
+    one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(2), Fixtures.prepare()));
 
     RecordingListener.CallFailure failure = next(listener1.callFailures);
     assertEquals(Status.Code.UNAVAILABLE, failure.status().getCode());
@@ -114,7 +115,7 @@ class TlsTransportTest {
         start(1, port1, port2, tls(outsider, clusterTrust), listener1, new Inbox());
     start(2, port2, port1, tls(replica2, clusterTrust), new RecordingListener(), inbox2);
 
-    intruder.send(new Envelope(1, 2, Fixtures.prepare()));
+    intruder.send(new Envelope(ReplicaId.of(1), ReplicaId.of(2), Fixtures.prepare()));
 
     RecordingListener.CallFailure failure = next(listener1.callFailures);
     assertEquals(Status.Code.UNAVAILABLE, failure.status().getCode());

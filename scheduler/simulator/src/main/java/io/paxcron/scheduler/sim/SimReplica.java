@@ -9,6 +9,7 @@ import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.LogEntry;
 import io.paxcron.paxos.PaxosReplica;
 import io.paxcron.paxos.Ready;
+import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.SessionStateMachine;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.scheduler.AgentAnswer;
@@ -155,7 +156,7 @@ final class SimReplica implements ReadyDriver.Host {
     appliedSinceSnapshot = 0;
     replica =
         new PaxosReplica(
-            sim.baseConfig.withReplicaId(id),
+            sim.baseConfig.withReplicaId(ReplicaId.of(id)),
             nodeRandom.split(),
             durable,
             durable.snapshot().slot());
@@ -334,7 +335,8 @@ final class SimReplica implements ReadyDriver.Host {
       PendingClient pending = pendingClients.get(rejected.command().clientId());
       if (pending != null && pending.sequence() == rejected.command().sequence()) {
         pendingClients.remove(rejected.command().clientId());
-        sim.toClient(pending.client(), new Redirect(pending.sequence(), rejected.leaderHint()));
+        sim.toClient(
+            pending.client(), new Redirect(pending.sequence(), number(rejected.leaderHint())));
       }
     }
     if (appliedSinceSnapshot
@@ -471,7 +473,7 @@ final class SimReplica implements ReadyDriver.Host {
    */
   void onClientRequest(ClientRequest request) {
     if (replica.role() != PaxosReplica.Role.LEADER || leader.ballot() == null || !leaseValid()) {
-      int hint = replica.role() == PaxosReplica.Role.LEADER ? id : replica.knownLeader();
+      int hint = replica.role() == PaxosReplica.Role.LEADER ? id : number(replica.knownLeader());
       sim.toClient(request.client(), new Redirect(request.sequence(), hint));
       return;
     }
@@ -486,5 +488,10 @@ final class SimReplica implements ReadyDriver.Host {
             paxosNow(),
             new Command(
                 request.clientId(), request.sequence(), JobBatchStateMachine.encode(commands))));
+  }
+
+  /** A leader as the simulated client protocol carries it: its number, or -1 when unknown. */
+  private static int number(ReplicaId leader) {
+    return leader == null ? -1 : leader.value();
   }
 }

@@ -7,6 +7,7 @@ import io.paxcron.paxos.PaxosConfig;
 import io.paxcron.paxos.PaxosReplica;
 import io.paxcron.paxos.PaxosRules;
 import io.paxcron.paxos.Ready;
+import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.SessionStateMachine;
 import io.paxcron.scheduler.AgentId;
 import io.paxcron.scheduler.CronCommand;
@@ -228,13 +229,26 @@ public final class SystemSimulation {
     SystemFaultPlan seedPlan = SystemFaultPlan.forSeed(options.seed(), bound.driftPpm());
     this.plan = options.calm() ? seedPlan.calm() : seedPlan;
     this.base = plan.calendarStart();
-    List<Integer> ids = new ArrayList<>();
+    List<ReplicaId> ids = new ArrayList<>();
     for (int i = 0; i < plan.cluster().replicas(); i++) {
-      ids.add(i);
+      ids.add(ReplicaId.of(i));
     }
     this.baseConfig =
         new PaxosConfig(
-            0, ids, 40, 500, 400, bound, 8, 64, 256 << 10, 2_000, 100, 64, 50, PaxosRules.STANDARD);
+            ReplicaId.of(0),
+            ids,
+            40,
+            500,
+            400,
+            bound,
+            8,
+            64,
+            256 << 10,
+            2_000,
+            100,
+            64,
+            50,
+            PaxosRules.STANDARD);
     this.invariants = new Invariants(plan.cluster().replicas());
     this.checker = new SystemChecker(base, plan.agents(), options.intentCheck());
     this.link = Partitions.fullyConnected(plan.cluster().replicas(), plan.cluster().replicas());
@@ -398,8 +412,10 @@ public final class SystemSimulation {
   void sendPeer(Envelope envelope) {
     sendLossy(
         () -> {
-          SimReplica node = nodes.get(envelope.to());
-          if (!node.alive || quorumLost || !link[envelope.from()][envelope.to()]) {
+          int from = envelope.from().value();
+          int to = envelope.to().value();
+          SimReplica node = nodes.get(to);
+          if (!node.alive || quorumLost || !link[from][to]) {
             return;
           }
           node.whenAwake(
