@@ -10,6 +10,7 @@ import java.util.Set;
 record BenchmarkOptions(
     int measureSeconds,
     int warmupSeconds,
+    int primeSeconds,
     List<Integer> clientCounts,
     List<Integer> replicaCounts,
     List<String> systems,
@@ -19,6 +20,7 @@ record BenchmarkOptions(
 
   static final int MAX_MEASURE_SECONDS = 3_600;
   static final int MAX_WARMUP_SECONDS = 600;
+  static final int MAX_PRIME_SECONDS = 600;
   static final int MAX_CLIENTS = 1_024;
   static final int MAX_CLIENT_COUNTS = 16;
 
@@ -30,6 +32,10 @@ record BenchmarkOptions(
       usage: ops/bench/log/run [options]
         --seconds N          measured seconds per data point (default 30, at most %d)
         --warmup N           warm-up seconds before each measurement (default 15, at most %d)
+        --prime N            seconds of unmeasured load at the largest client count after each
+                             cluster starts, before its first point (default 60, at most %d):
+                             the JVM systems compile their hot paths under load; without it the
+                             first, 1-client point measures the interpreter
         --clients A,B,...    closed-loop client counts (default 1,16,128,512, each at most %d)
         --replicas A,B       cluster sizes, 3 and/or 5 (default 3,5); every system and client
                              count is measured at each size
@@ -41,7 +47,11 @@ record BenchmarkOptions(
         --json-dir DIR       where log-YYYY-MM-DD.json is written (default docs/benchmarks)
       """
           .formatted(
-              MAX_MEASURE_SECONDS, MAX_WARMUP_SECONDS, MAX_CLIENTS, LogBenchmark.MAX_CONNECTIONS);
+              MAX_MEASURE_SECONDS,
+              MAX_WARMUP_SECONDS,
+              MAX_PRIME_SECONDS,
+              MAX_CLIENTS,
+              LogBenchmark.MAX_CONNECTIONS);
 
   /** A bad command line: the message names the option and the reason. */
   static final class UsageError extends Exception {
@@ -55,6 +65,7 @@ record BenchmarkOptions(
   static BenchmarkOptions parse(String... args) throws UsageError {
     int seconds = 30;
     int warmup = 15;
+    int prime = 60;
     List<Integer> clients = List.of(1, 16, 128, 512);
     List<Integer> replicas = List.of(3, 5);
     List<String> systems = KNOWN_SYSTEMS;
@@ -74,6 +85,7 @@ record BenchmarkOptions(
       switch (flag) {
         case "--seconds" -> seconds = integer(flag, value, 1, MAX_MEASURE_SECONDS);
         case "--warmup" -> warmup = integer(flag, value, 0, MAX_WARMUP_SECONDS);
+        case "--prime" -> prime = integer(flag, value, 0, MAX_PRIME_SECONDS);
         case "--clients" -> clients = clientCounts(value);
         case "--replicas" -> replicas = replicaCounts(value);
         case "--systems" -> systems = systems(value);
@@ -84,7 +96,7 @@ record BenchmarkOptions(
       }
     }
     return new BenchmarkOptions(
-        seconds, warmup, clients, replicas, systems, connections, workDir, jsonDir);
+        seconds, warmup, prime, clients, replicas, systems, connections, workDir, jsonDir);
   }
 
   private static int integer(String flag, String value, int min, int max) throws UsageError {

@@ -108,6 +108,7 @@ public final class LogBenchmark {
             target.start(dir);
             versions.put(system, target.version());
             System.err.println(system + ": ready (" + target.version() + ")");
+            prime(target, system, replicas, options);
             for (int clients : options.clientCounts()) {
               System.err.printf(
                   "%s: %d replicas, %d clients, %d s warm-up + %d s measured (load %s) ...%n",
@@ -208,5 +209,23 @@ public final class LogBenchmark {
       return "unknown (" + e.getMessage() + ")";
     }
     return "unknown";
+  }
+
+  /**
+   * Unmeasured load at the largest client count right after a cluster starts, so that every
+   * system's first point is measured compiled, not interpreted (the JVMs of Paxcron and ZooKeeper
+   * compile their hot paths only after thousands of commands; a 1-client point alone gives them too
+   * few in its warm-up). Every system gets the same.
+   */
+  private static void prime(LogTarget target, String system, int replicas, BenchmarkOptions options)
+      throws Exception {
+    if (options.primeSeconds() == 0) {
+      return;
+    }
+    int clients = options.clientCounts().stream().mapToInt(Integer::intValue).max().orElse(1);
+    System.err.printf(
+        "%s: %d replicas, priming with %d clients for %d s (not measured) ...%n",
+        system, replicas, clients, options.primeSeconds());
+    ClosedLoop.run(target, clients, Duration.ZERO, Duration.ofSeconds(options.primeSeconds()));
   }
 }

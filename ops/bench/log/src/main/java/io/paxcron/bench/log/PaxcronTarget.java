@@ -114,6 +114,11 @@ final class PaxcronTarget implements LogTarget {
                   "--write-rate-limit",
                   "1000000"));
       command.addAll(peerFlags);
+      // The collector ops/paxcron gives operators' replicas (the run script decides it).
+      String replicaJvm = System.getProperty("paxcron.bench.replica.jvm", "").strip();
+      if (!replicaJvm.isEmpty()) {
+        command.addAll(1, List.of(replicaJvm.split("\\s+")));
+      }
       String jfr = System.getProperty("paxcron.bench.jfr");
       if (jfr != null && !jfr.isBlank()) {
         // Profiling (docs/performance.md): one recording per replica, written when it stops.

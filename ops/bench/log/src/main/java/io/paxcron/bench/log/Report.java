@@ -142,6 +142,8 @@ record Report(
     out.append("  \"settings\": {")
         .append("\"warmup_s\": ")
         .append(options.warmupSeconds())
+        .append(", \"prime_s\": ")
+        .append(options.primeSeconds())
         .append(", \"seconds\": ")
         .append(options.measureSeconds())
         .append(", \"value_bytes\": ")

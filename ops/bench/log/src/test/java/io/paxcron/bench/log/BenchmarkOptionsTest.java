@@ -14,6 +14,7 @@ class BenchmarkOptionsTest {
     BenchmarkOptions options = BenchmarkOptions.parse();
     assertEquals(30, options.measureSeconds());
     assertEquals(15, options.warmupSeconds());
+    assertEquals(60, options.primeSeconds());
     assertEquals(List.of(1, 16, 128, 512), options.clientCounts());
     assertEquals(List.of(3, 5), options.replicaCounts());
     assertEquals(List.of("paxcron", "etcd", "zookeeper"), options.systems());
@@ -33,9 +34,19 @@ class BenchmarkOptionsTest {
   void aShortRunIsParsed() throws Exception {
     BenchmarkOptions options =
         BenchmarkOptions.parse(
-            "--seconds", "3", "--warmup", "1", "--clients", "1,16", "--systems", "zookeeper");
+            "--seconds",
+            "3",
+            "--warmup",
+            "1",
+            "--prime",
+            "0",
+            "--clients",
+            "1,16",
+            "--systems",
+            "zookeeper");
     assertEquals(3, options.measureSeconds());
     assertEquals(1, options.warmupSeconds());
+    assertEquals(0, options.primeSeconds());
     assertEquals(List.of(1, 16), options.clientCounts());
     assertEquals(List.of("zookeeper"), options.systems());
   }
