@@ -40,9 +40,15 @@ final class TestConfig {
     rules = base.rules();
   }
 
-  /** The defaults for replica 1 of a cluster {1, 2, 3}. */
+  /**
+   * The defaults for replica 1 of a cluster {1, 2, 3}, with a window of 2 slots in flight: the
+   * scenarios (gaps, pipelined proposals, catch-up of several slots) need more than one slot in
+   * flight, which the production default of 1 does not allow.
+   */
   static TestConfig defaults() {
-    return new TestConfig(PaxosConfig.defaults(ReplicaId.of(1), ids(1, 2, 3)));
+    TestConfig config = new TestConfig(PaxosConfig.defaults(ReplicaId.of(1), ids(1, 2, 3)));
+    config.maxInflightSlots = 2;
+    return config;
   }
 
   /** The ids {@code values}, in the order given. */
