@@ -1058,7 +1058,9 @@ public final class PaxosReplica {
     ackedSentAtMillis.clear();
     ackedProbe.clear();
     // A hint is not a heartbeat: stickiness starts only when this replica hears from the leader.
-    knownLeader = leaderHint;
+    // A hint naming this replica (an acceptor that still knows it as the leader of an earlier
+    // ballot) is no hint: it would send clients back here while no one here leads.
+    knownLeader = id.equals(leaderHint) ? NO_LEADER : leaderHint;
     leaderHeardAtMillis = NEVER;
     resetElectionTimer();
   }

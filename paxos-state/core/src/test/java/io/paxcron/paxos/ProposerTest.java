@@ -206,6 +206,39 @@ final class ProposerTest {
     assertTrue(ready.persist().isEmpty());
   }
 
+  /**
+   * A candidate refused by an acceptor that still knows it as leader (from a term it led before)
+   * must not take itself for the leader: it would refuse every proposal naming itself, and a client
+   * following that hint would ask it again and again until a new leader reached it (a 10 s stall of
+   * the log benchmark's client on a starved 5-replica cluster).
+   */
+  @Test
+  void aRefusedCandidateNeverNamesItselfAsTheLeader() {
+    TestCluster cluster = TestCluster.started(SEED, 3);
+    cluster.advance(2_000);
+    cluster.tick(1);
+    Message.PreVote ask =
+        (Message.PreVote) cluster.pending(from(1, 2, Message.PreVote.class)).getFirst().message();
+    cluster.drop(envelope -> true);
+    cluster.receive(1, 2, new Message.PreVoteGranted(ask.ballot()));
+    assertEquals(PaxosReplica.Role.CANDIDATE, cluster.replica(1).role());
+    Ballot ballot = cluster.replica(1).ballot();
+    cluster.drop(envelope -> true);
+
+    cluster.receive(
+        1,
+        2,
+        new Message.Rejected(
+            ballot, new Ballot(ballot.round() + 1, 3), ReplicaId.of(1), /* leaderAlive= */ false));
+    Command command = put(7, 1, "x", "1");
+    Ready ready = cluster.propose(1, command);
+
+    assertEquals(PaxosReplica.Role.FOLLOWER, cluster.replica(1).role());
+    assertEquals(null, cluster.replica(1).knownLeader());
+    assertEquals(
+        List.of(new Ready.ProposalRejected(command, null, "not the leader")), ready.rejected());
+  }
+
   @Test
   void leaderRefusesProposalsBeyondMaxPendingCommands() {
     TestCluster cluster =
