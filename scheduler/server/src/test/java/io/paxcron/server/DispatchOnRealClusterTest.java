@@ -37,6 +37,8 @@ class DispatchOnRealClusterTest {
   /** Instants younger than this at the end may still be open. */
   private static final Duration SETTLE = Duration.ofSeconds(4);
 
+  private static final int MIN_INSTANTS = 12;
+
   @TempDir Path work;
 
   private static Job job(
@@ -100,6 +102,10 @@ class DispatchOnRealClusterTest {
       int newLeader = cluster.awaitLeader(probe, Duration.ofSeconds(30));
       assertTrue(newLeader != leader);
       awaitRecords(client, "every-1s", ledger(client, "every-1s").size() + 5);
+      // Five records can come fast after the kill (a stretch the new leader records at once covers
+      // several instants), so also wait until the window is long enough to hold the 12 instants
+      // checked below, whatever the failover took.
+      awaitInstant(client, "every-1s", windowStart.plus(SETTLE).plusSeconds(MIN_INSTANTS));
       Instant windowEnd = Instant.now().minus(SETTLE);
 
       Map<Outcome, Integer> byOutcome = new EnumMap<>(Outcome.class);
@@ -166,7 +172,7 @@ class DispatchOnRealClusterTest {
               + instants
               + "; records by outcome "
               + byOutcome);
-      assertTrue(instants >= 12, "too few instants observed: " + instants);
+      assertTrue(instants >= MIN_INSTANTS, "too few instants observed: " + instants);
       assertTrue(
           byOutcome.getOrDefault(Outcome.OUTCOME_SUCCEEDED, 0) >= instants / 3,
           "most instants should have run: " + byOutcome);
@@ -181,6 +187,21 @@ class DispatchOnRealClusterTest {
     while (ledger(client, job).size() < count) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError(job + " recorded fewer than " + count + " runs within 60 s");
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+    }
+  }
+
+  /** Waits until {@code job} has a record of an instant at or after {@code at}. */
+  private static void awaitInstant(JobClient client, String job, Instant at) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (ledger(client, job).stream()
+        .noneMatch(
+            record ->
+                !instant(record.hasLastInstant() ? record.getLastInstant() : record.getInstant())
+                    .isBefore(at))) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(job + " recorded no instant at or after " + at + " within 60 s");
       }
       java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
     }
