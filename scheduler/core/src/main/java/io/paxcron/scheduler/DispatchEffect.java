@@ -38,6 +38,31 @@ public sealed interface DispatchEffect {
     }
   }
 
+  /**
+   * Launch protocol step 3: tell the agent that the applied log holds its start, finish or
+   * never-started report, so it stops sending it (see {@link ReportAcknowledgement}).
+   */
+  record AcknowledgeReport(AgentAnswer report) implements DispatchEffect {
+    public AcknowledgeReport {
+      Objects.requireNonNull(report, "report");
+      if (!(report instanceof AgentAnswer.Started
+          || report instanceof AgentAnswer.Finished
+          || report instanceof AgentAnswer.NeverStarted)) {
+        throw new IllegalArgumentException("not a report: " + report);
+      }
+    }
+
+    /** The agent that sent the report. */
+    public AgentId agentId() {
+      return switch (report) {
+        case AgentAnswer.Started started -> started.agentId();
+        case AgentAnswer.Finished finished -> finished.agentId();
+        case AgentAnswer.NeverStarted never -> never.agentId();
+        default -> throw new IllegalStateException("not a report: " + report);
+      };
+    }
+  }
+
   /** Ask the agent to stop an attempt (replace policy, or job deleted). */
   record Cancel(AgentId agentId, RunId runId, int attempt, Ballot ballot)
       implements DispatchEffect {

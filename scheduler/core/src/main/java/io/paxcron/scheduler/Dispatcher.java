@@ -698,11 +698,14 @@ public final class Dispatcher {
       }
       JobSpec spec = job.get().spec();
       // A run of the same job proposed and not yet chosen counts as in progress: under forbid the
-      // second intent would be refused.
+      // second intent would be refused. Only forbid asks (Eligibility.dueRun), and only its runs
+      // are looked up: an allow job with hundreds of open runs would cost as many look-ups per
+      // due run, on every tick.
       boolean otherRunInProgress =
-          forbidJobsStarted.contains(id.job())
-              || hasRunInProgress(id.job())
-              || otherRunProposed(id);
+          spec.concurrency() == ConcurrencyPolicy.FORBID
+              && (forbidJobsStarted.contains(id.job())
+                  || hasRunInProgress(id.job())
+                  || otherRunProposed(id));
       Instant nextDue = job.get().nextDue();
       Eligibility.Decision decision =
           Eligibility.dueRun(

@@ -3,10 +3,14 @@ package io.paxcron.scheduler;
 import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.Check;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
@@ -57,9 +61,29 @@ public final class LeaderDriver {
     static final ReportStep IGNORE = new ReportStep(false, List.of());
   }
 
+  /**
+   * Most reports this leader remembers having proposed and not yet acknowledged; beyond it the
+   * oldest is forgotten (the agent sends it again and it is proposed again).
+   */
+  static final int MAX_AWAITING_REPORTS = 200_000;
+
   private final CronStateMachine cron;
   private final Dispatcher dispatcher;
+  private final DispatcherConfig config;
   private final RandomGenerator random;
+
+  /**
+   * Reports handed to the dispatcher under this leadership and not yet acknowledged, in run order,
+   * with when each was last proposed: a report sent again before its record is applied is not
+   * proposed again until {@link DispatcherConfig#proposalRetryAfter} has passed, and the batch that
+   * applies its record acknowledges it ({@link DispatchEffect.AcknowledgeReport}) without waiting
+   * for the agent's next resend. Without this, each resend (every heartbeat) proposed the report
+   * again: once the log lagged, the duplicates grew with the lag and the leader collapsed under
+   * them.
+   */
+  private final TreeMap<ReportKey, Awaiting> awaiting = new TreeMap<>();
+
+  private long awaitingSeenRevision;
   private long sessionId;
   private long nextSequence;
 
@@ -69,6 +93,7 @@ public final class LeaderDriver {
   public LeaderDriver(CronStateMachine cron, DispatcherConfig config, RandomGenerator random) {
     this.cron = Objects.requireNonNull(cron, "cron");
     this.random = Objects.requireNonNull(random, "random");
+    this.config = Objects.requireNonNull(config, "config");
     this.dispatcher = new Dispatcher(cron, config, random);
   }
 
@@ -109,6 +134,7 @@ public final class LeaderDriver {
     Ballot leading = dispatcher.ballot();
     if (leading != null && (!leadership.leader() || !leadership.ballot().equals(leading))) {
       dispatcher.onLeadershipLost();
+      awaiting.clear();
       stopped = Optional.of(leading);
     }
     if (dispatcher.ballot() != null
@@ -119,6 +145,8 @@ public final class LeaderDriver {
     }
     sessionId = newSessionId();
     nextSequence = 1;
+    awaiting.clear();
+    awaitingSeenRevision = cron.changeRevision();
     dispatcher.onAgents(directory.get());
     List<DispatchEffect> effects =
         dispatcher.onLeadership(now, leadership.leaseValid(), leadership.ballot());
@@ -135,6 +163,7 @@ public final class LeaderDriver {
       return Optional.empty();
     }
     dispatcher.onLeadershipLost();
+    awaiting.clear();
     return Optional.of(leading);
   }
 
@@ -163,7 +192,42 @@ public final class LeaderDriver {
     if (dispatcher.ballot() == null) {
       return List.of();
     }
-    return dispatcher.onApplied(now, leaseValid);
+    List<DispatchEffect> effects = dispatcher.onApplied(now, leaseValid);
+    if (awaiting.isEmpty()) {
+      awaitingSeenRevision = cron.changeRevision();
+      return effects;
+    }
+    List<DispatchEffect> all = new ArrayList<>(effects);
+    Optional<SortedSet<JobName>> changed = cron.jobsChangedAfter(awaitingSeenRevision);
+    awaitingSeenRevision = cron.changeRevision();
+    if (changed.isEmpty()) {
+      acknowledgeApplied(awaiting.values().iterator(), null, all);
+    } else {
+      for (JobName job : changed.get()) {
+        acknowledgeApplied(
+            awaiting.tailMap(ReportKey.first(job), true).values().iterator(), job, all);
+      }
+    }
+    return all;
+  }
+
+  /**
+   * Acknowledges the reports {@code reports} yields whose records the applied log now holds,
+   * stopping at the first report of another job than {@code job} (all of them if null).
+   */
+  private void acknowledgeApplied(
+      Iterator<Awaiting> reports, JobName job, List<DispatchEffect> effects) {
+    while (reports.hasNext()) {
+      Awaiting report = reports.next();
+      if (job != null && !report.key().runId().job().equals(job)) {
+        return;
+      }
+      if (ReportAcknowledgement.decide(cron, report.report())
+          == ReportAcknowledgement.Decision.ACKNOWLEDGE) {
+        effects.add(new DispatchEffect.AcknowledgeReport(report.report()));
+        reports.remove();
+      }
+    }
   }
 
   /** An agent's answer to a question or launch (not a report; see {@link #onReport}). */
@@ -183,11 +247,57 @@ public final class LeaderDriver {
     if (dispatcher.ballot() == null) {
       return ReportStep.IGNORE;
     }
+    ReportKey key = ReportKey.of(report);
     if (ReportAcknowledgement.decide(cron, report) == ReportAcknowledgement.Decision.ACKNOWLEDGE) {
+      awaiting.remove(key);
       return ReportStep.ACKNOWLEDGE;
+    }
+    Awaiting earlier = awaiting.get(key);
+    if (earlier != null && now.isBefore(earlier.proposedAt().plus(config.proposalRetryAfter()))) {
+      return ReportStep.IGNORE; // proposed a moment ago; its applied batch acknowledges it
+    }
+    awaiting.put(key, new Awaiting(key, report, now));
+    if (awaiting.size() > MAX_AWAITING_REPORTS) {
+      awaiting.pollFirstEntry();
     }
     return new ReportStep(false, dispatcher.onAgentAnswer(now, leaseValid, report));
   }
+
+  /** How many reports this leader proposed and has not acknowledged yet (for tests and metrics). */
+  public int reportsAwaitingAcknowledgement() {
+    return awaiting.size();
+  }
+
+  /** One report of one attempt: its start, or its end (finished or never started). */
+  private record ReportKey(RunId runId, int attempt, boolean start)
+      implements Comparable<ReportKey> {
+    static ReportKey of(AgentAnswer report) {
+      return switch (report) {
+        case AgentAnswer.Started started -> new ReportKey(started.runId(), started.attempt(), true);
+        case AgentAnswer.Finished finished ->
+            new ReportKey(finished.runId(), finished.attempt(), false);
+        case AgentAnswer.NeverStarted never -> new ReportKey(never.runId(), never.attempt(), false);
+        default -> throw new IllegalArgumentException("not a report: " + report);
+      };
+    }
+
+    /** Below every report of {@code job}. */
+    static ReportKey first(JobName job) {
+      return new ReportKey(new RunId(job, Instant.MIN, false), Integer.MIN_VALUE, false);
+    }
+
+    @Override
+    public int compareTo(ReportKey other) {
+      int byRun = runId.compareTo(other.runId);
+      if (byRun != 0) {
+        return byRun;
+      }
+      int byAttempt = Integer.compare(attempt, other.attempt);
+      return byAttempt != 0 ? byAttempt : Boolean.compare(start, other.start);
+    }
+  }
+
+  private record Awaiting(ReportKey key, AgentAnswer report, Instant proposedAt) {}
 
   /** When the dispatcher next has something to do, if it leads (see {@link Dispatcher}). */
   public Instant nextWakeup(Instant now) {

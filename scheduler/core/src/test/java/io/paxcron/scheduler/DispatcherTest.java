@@ -309,6 +309,7 @@ final class DispatcherTest {
     int jobWalks;
     int openRunWalks;
     int runLookups;
+    int jobOpenRunReads;
 
     CountingView(CronStateMachine machine) {
       this.machine = machine;
@@ -352,6 +353,7 @@ final class DispatcherTest {
 
     @Override
     public List<Run> openRuns(JobName job) {
+      jobOpenRunReads++;
       return machine.openRuns(job);
     }
 
@@ -472,6 +474,35 @@ final class DispatcherTest {
             + jobs
             + " runs tracked; lookups: "
             + view.runLookups);
+  }
+
+  @Test
+  void dueRunsOfAnAllowJobAreWeighedWithoutReadingTheJobsOpenRuns() {
+    fixture.put(job("busy", "* * * * * *").concurrency(ConcurrencyPolicy.ALLOW).build(), at(0));
+    CountingView view = new CountingView(fixture.machine);
+    Dispatcher counted =
+        new Dispatcher(
+            view, DispatcherConfig.DEFAULT, new SplittableRandom(Seeds.seed("allow-due", 3)));
+    List<DispatchEffect> effects = counted.onLeadership(at(0), true, NEW);
+    for (int millis = 0; millis <= 4_000; millis += 100) {
+      Instant now = at(0).plusMillis(millis);
+      for (CronCommand command : proposals(effects)) {
+        fixture.apply(command);
+      }
+      counted.onApplied(now, true);
+      effects = counted.onTick(now, true);
+    }
+    long due =
+        fixture.machine.openRuns(JobName.of("busy")).stream()
+            .filter(run -> run.status() == RunStatus.DUE)
+            .count();
+    assertTrue(due >= 3, "no agent: the job's runs wait due; due runs: " + due);
+    view.jobOpenRunReads = 0;
+    counted.onTick(at(4).plusMillis(50), true);
+    assertEquals(
+        0,
+        view.jobOpenRunReads,
+        "allow never waits for another run: no look at the job's open runs per due run");
   }
 
   @Test

@@ -112,6 +112,8 @@ final class LaunchProtocolTraceTest {
                     + getRun.agentId()
                     + " fence "
                     + getRun.ballot());
+        case DispatchEffect.AcknowledgeReport acknowledged ->
+            line("  -> ack " + describe(acknowledged.report()));
         case DispatchEffect.Cancel cancel ->
             line(
                 "  -> Cancel "

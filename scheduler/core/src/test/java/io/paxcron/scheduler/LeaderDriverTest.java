@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.paxos.Ballot;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -98,6 +99,58 @@ final class LeaderDriverTest {
         "the report is proposed: " + before.effects());
     fixture.started("a", at(3600), 1, "agent-1", at(3601));
     assertTrue(driver.onReport(at(3602), true, started).acknowledge());
+  }
+
+  @Test
+  void aReportIsAcknowledgedAsSoonAsTheAppliedLogHoldsItWithoutWaitingForTheAgentToResendIt() {
+    fixture.put(job("a", "@every 1h").build(), at(0));
+    fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+    RunId run = RunId.of(JobName.of("a"), at(3600));
+    check(true, FIRST, true, true);
+    AgentAnswer.Started started = new AgentAnswer.Started(AgentId.of("agent-1"), run, 1);
+    assertFalse(driver.onReport(at(3601), true, started).acknowledge());
+    assertEquals(
+        List.of(),
+        acknowledgements(driver.onApplied(at(3601), true)),
+        "a batch that does not hold the start acknowledges nothing");
+    fixture.started("a", at(3600), 1, "agent-1", at(3601));
+    assertEquals(
+        List.of(new DispatchEffect.AcknowledgeReport(started)),
+        acknowledgements(driver.onApplied(at(3601), true)),
+        "the batch holding the start acknowledges it");
+    assertEquals(List.of(), acknowledgements(driver.onApplied(at(3602), true)), "and only once");
+  }
+
+  @Test
+  void aReportSentAgainBeforeItsRecordIsAppliedIsProposedOnceUntilTheProposalIsDueForARetry() {
+    fixture.put(job("a", "@every 1h").build(), at(0));
+    fixture.intent("a", at(3600), 1, "agent-1", at(3600));
+    RunId run = RunId.of(JobName.of("a"), at(3600));
+    check(true, FIRST, true, true);
+    AgentAnswer.Finished finished =
+        new AgentAnswer.Finished(AgentId.of("agent-1"), run, 1, Outcome.SUCCEEDED);
+    assertEquals(1, proposedCommands(driver.onReport(at(3601), true, finished)));
+    assertEquals(
+        0,
+        proposedCommands(driver.onReport(at(3601).plusMillis(500), true, finished)),
+        "the agent's resend on its next heartbeat proposes nothing more");
+    Instant retry = at(3601).plus(DispatcherConfig.DEFAULT.proposalRetryAfter());
+    assertEquals(
+        1,
+        proposedCommands(driver.onReport(retry, true, finished)),
+        "a proposal unanswered for proposalRetryAfter is made again");
+  }
+
+  private static List<DispatchEffect> acknowledgements(List<DispatchEffect> effects) {
+    return effects.stream().filter(DispatchEffect.AcknowledgeReport.class::isInstance).toList();
+  }
+
+  private static long proposedCommands(LeaderDriver.ReportStep step) {
+    assertFalse(step.acknowledge());
+    return step.effects().stream()
+        .filter(DispatchEffect.Propose.class::isInstance)
+        .mapToLong(effect -> ((DispatchEffect.Propose) effect).commands().size())
+        .sum();
   }
 
   @Test

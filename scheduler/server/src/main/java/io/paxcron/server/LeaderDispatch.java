@@ -628,6 +628,27 @@ final class LeaderDispatch implements AutoCloseable {
             .build());
   }
 
+  /** The acknowledgement of a report the dispatcher proposed, once the applied log holds it. */
+  private static LeaderMessage reportAck(AgentAnswer report) {
+    ReportAck.Builder ack = ReportAck.newBuilder();
+    switch (report) {
+      case AgentAnswer.Started started ->
+          ack.setRunId(started.runId().toString())
+              .setAttempt(started.attempt())
+              .setKind(RunReport.Kind.STARTED);
+      case AgentAnswer.Finished finished ->
+          ack.setRunId(finished.runId().toString())
+              .setAttempt(finished.attempt())
+              .setKind(RunReport.Kind.FINISHED);
+      case AgentAnswer.NeverStarted never ->
+          ack.setRunId(never.runId().toString())
+              .setAttempt(never.attempt())
+              .setKind(RunReport.Kind.FINISHED);
+      default -> throw new IllegalArgumentException("not a report: " + report);
+    }
+    return LeaderMessage.newBuilder().setReportAck(ack).build();
+  }
+
   private void onStreamEnded(Stream stream) {
     if (stream.agent != null) {
       registry.onDisconnected(stream.agent, stream.connection);
@@ -734,6 +755,12 @@ final class LeaderDispatch implements AutoCloseable {
                             .setAttempt(cancel.attempt())
                             .setBallot(AgentProtos.fence(generation, cancel.ballot())))
                     .build());
+        case DispatchEffect.AcknowledgeReport acknowledged -> {
+          Stream stream = streams.get(acknowledged.agentId());
+          if (stream != null) {
+            stream.send(reportAck(acknowledged.report()));
+          }
+        }
         case DispatchEffect.GetRun getRun ->
             send(
                 getRun.agentId(),

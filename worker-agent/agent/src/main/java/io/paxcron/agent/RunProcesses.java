@@ -156,6 +156,15 @@ final class RunProcesses {
   }
 
   /**
+   * The spawn of the launch's wrapper (started on a spawning thread if it was not prepared ahead):
+   * once it is done, {@link #start} only tells the wrapper to run and never waits. Event loop only.
+   */
+  CompletableFuture<?> wrapperFor(LaunchKey key, Launch launch) {
+    prepare(key, launch);
+    return prepared.get(key);
+  }
+
+  /**
    * Gives up the wrappers prepared for launches that {@code givenUp} says will not start here
    * (their stdin closes, they exit without running anything) and deletes their directories.
    */

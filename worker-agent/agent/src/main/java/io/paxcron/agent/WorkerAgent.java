@@ -40,11 +40,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A worker agent: the pure {@link AgentFence} driven by a durable {@link AgentJournal}, real
@@ -94,6 +96,22 @@ public final class WorkerAgent implements AutoCloseable {
   private final AgentSecurity security;
   private final PrintStream log;
   private final ScheduledExecutorService loop;
+
+  /** Most leader messages handled with one journal write. */
+  private static final int MAX_MESSAGES_PER_WRITE = 1_000;
+
+  /** Leader messages waiting for the loop, and whether a task to handle them is queued. */
+  private final ConcurrentLinkedQueue<Inbound> inbox = new ConcurrentLinkedQueue<>();
+
+  private final AtomicBoolean inboxPosted = new AtomicBoolean();
+
+  /**
+   * While {@link #drainInbox} handles a batch: the records and effects of its messages, written and
+   * carried out together; {@code null} otherwise.
+   */
+  private List<io.paxcron.agent.core.JournalRecord> batchPersist;
+
+  private List<AgentEffect> batchEffects;
   private final SplittableRandom jitter;
   private AgentJournal journal;
   private AgentFence fence;
@@ -319,6 +337,11 @@ public final class WorkerAgent implements AutoCloseable {
     if (ready.isEmpty()) {
       return;
     }
+    if (batchPersist != null) {
+      batchPersist.addAll(ready.persist());
+      batchEffects.addAll(ready.effects());
+      return;
+    }
     try {
       journal.append(ready.persist());
     } catch (IOException e) {
@@ -343,15 +366,46 @@ public final class WorkerAgent implements AutoCloseable {
   }
 
   /**
-   * Starts the processes of one input's launches, then records their starts (or failures to start)
-   * with one journal write: runs due at the same instant share one fsync instead of one each.
+   * Starts the processes of one input's launches whose wrappers are spawned, then records their
+   * starts (or failures to start) with one journal write: runs due at the same instant share one
+   * fsync instead of one each. A launch whose wrapper is still being spawned (a burst of runs at
+   * one instant, a busy machine) starts once it is ready, from a later task: the loop never waits
+   * for a spawn, so heartbeats, reports and acknowledgements keep flowing and the lease holds. Each
+   * process is told to run only while the lease holds at that moment; one whose lease lapsed first
+   * never starts ({@code NEVER_STARTED}).
    */
   private void startRuns(List<LaunchKey> keys) {
     List<io.paxcron.agent.core.JournalRecord> persist = new ArrayList<>();
     List<AgentEffect> effects = new ArrayList<>();
     for (LaunchKey key : keys) {
       Launch launch = launches.get(key);
+      if (launch == null || fence.view(key).phase() != RunPhase.ACCEPTED) {
+        continue; // given up or cancelled while its wrapper was being spawned
+      }
+      var wrapper = processes.wrapperFor(key, launch);
+      if (!wrapper.isDone()) {
+        wrapper.whenComplete(
+            (spawned, error) -> {
+              try {
+                loop.execute(() -> startWhenSpawned(key));
+              } catch (RejectedExecutionException closing) {
+                // The agent is closing; its journal keeps the launch for the next start.
+              }
+            });
+        continue;
+      }
       Instant now = Instant.now();
+      if (!fence.mayStart(now)) {
+        Ready givenUp =
+            fence.onStartGivenUp(
+                key,
+                now,
+                "the agent's lease lapsed before the process could be started (its wrapper was"
+                    + " still being spawned)");
+        persist.addAll(givenUp.persist());
+        effects.addAll(givenUp.effects());
+        continue;
+      }
       var refused = processes.start(key, launch, now);
       Ready outcome;
       if (refused.isPresent()) {
@@ -365,6 +419,17 @@ public final class WorkerAgent implements AutoCloseable {
       effects.addAll(outcome.effects());
     }
     apply(new Ready(persist, effects));
+  }
+
+  private void startWhenSpawned(LaunchKey key) {
+    if (closed) {
+      return;
+    }
+    try {
+      startRuns(List.of(key));
+    } catch (UncheckedIOException e) {
+      // apply stopped the agent and said why
+    }
   }
 
   /** Arms {@link #startTimer} for the earliest held launch still ahead. */
@@ -582,7 +647,7 @@ public final class WorkerAgent implements AutoCloseable {
         new StreamObserver<>() {
           @Override
           public void onNext(LeaderMessage message) {
-            post(() -> onLeaderMessage(id, message));
+            deliver(id, message);
           }
 
           @Override
@@ -671,6 +736,74 @@ public final class WorkerAgent implements AutoCloseable {
               + e.getMessage()
               + ")");
     }
+  }
+
+  /**
+   * Queues a leader message for the loop. The loop handles every message queued by then in one task
+   * ({@link #drainInbox}) with one journal write: a burst of launches or acknowledgements shares
+   * one fsync instead of one each, which on a busy disk kept the loop from sending its heartbeats
+   * in time.
+   */
+  private void deliver(int from, LeaderMessage message) {
+    inbox.add(new Inbound(from, message));
+    if (inboxPosted.compareAndSet(false, true)) {
+      post(this::drainInbox);
+    }
+  }
+
+  /** A leader message on connection {@code from}. */
+  private record Inbound(int from, LeaderMessage message) {}
+
+  /**
+   * Handles the queued leader messages (at most {@link #MAX_MESSAGES_PER_WRITE}): the fence takes
+   * each in turn, their records are written with one fsync, then their effects are carried out in
+   * order. Persist before acting holds for every message: nothing is sent or started before the
+   * write of the whole batch. A message whose handling sends directly (registration, redirect,
+   * output requests) is handled alone, after the batch before it is written.
+   */
+  private void drainInbox() {
+    inboxPosted.set(false);
+    try {
+      for (int handled = 0; handled < MAX_MESSAGES_PER_WRITE; handled++) {
+        Inbound next = inbox.poll();
+        if (next == null) {
+          break;
+        }
+        switch (next.message().getBodyCase()) {
+          case LAUNCH, HEARTBEAT_ACK, REPORT_ACK, GET_RUN, CANCEL -> {
+            if (batchPersist == null) {
+              batchPersist = new ArrayList<>();
+              batchEffects = new ArrayList<>();
+            }
+            onLeaderMessage(next.from(), next.message());
+          }
+          default -> {
+            writeBatch();
+            onLeaderMessage(next.from(), next.message());
+          }
+        }
+      }
+      writeBatch();
+    } catch (UncheckedIOException e) {
+      return; // apply stopped the agent and said why
+    } finally {
+      batchPersist = null;
+      batchEffects = null;
+    }
+    if (!inbox.isEmpty() && inboxPosted.compareAndSet(false, true)) {
+      post(this::drainInbox);
+    }
+  }
+
+  /** Writes the records of the messages batched so far with one fsync, then carries out effects. */
+  private void writeBatch() {
+    if (batchPersist == null) {
+      return;
+    }
+    Ready batch = new Ready(batchPersist, batchEffects);
+    batchPersist = null;
+    batchEffects = null;
+    apply(batch);
   }
 
   /** Hands work from a gRPC thread to the event loop; after close there is nothing left to do. */

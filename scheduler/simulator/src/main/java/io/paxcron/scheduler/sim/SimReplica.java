@@ -370,6 +370,20 @@ final class SimReplica implements ReadyDriver.Host {
                 id,
                 sim.agentIndex(cancel.agentId()),
                 new CancelMessage(cancel.runId(), cancel.attempt(), cancel.ballot()));
+        case DispatchEffect.AcknowledgeReport acknowledged -> {
+          AgentAnswer report = acknowledged.report();
+          AckMessage ack =
+              switch (report) {
+                case AgentAnswer.Started started ->
+                    new AckMessage(started.runId(), started.attempt(), false);
+                case AgentAnswer.Finished finished ->
+                    new AckMessage(finished.runId(), finished.attempt(), true);
+                case AgentAnswer.NeverStarted never ->
+                    new AckMessage(never.runId(), never.attempt(), true);
+                default -> throw new IllegalStateException("not a report: " + report);
+              };
+          sim.toAgent(id, sim.agentIndex(acknowledged.agentId()), ack);
+        }
         case DispatchEffect.GetRun getRun -> {
           if (sim.options.bug() == SystemBug.RECONCILE_ALWAYS_RESENDS) {
             Optional<JobView> job = cron.job(getRun.runId().job());

@@ -413,6 +413,24 @@ public final class AgentFence {
   }
 
   /**
+   * The driver was told to start a launch but its lease lapsed before it could (the process's
+   * wrapper was still being spawned): nothing was told to run, so the launch never starts and is
+   * reported {@code NEVER_STARTED} with the reason.
+   */
+  public Ready onStartGivenUp(LaunchKey key, Instant now, String reason) {
+    Objects.requireNonNull(now, "now");
+    Objects.requireNonNull(reason, "reason");
+    Entry entry = require(key);
+    if (entry.phase != RunPhase.ACCEPTED) {
+      throw new IllegalStateException(key + " given up while " + entry.phase);
+    }
+    List<JournalRecord> persist = new ArrayList<>();
+    List<AgentEffect> effects = new ArrayList<>();
+    giveUp(entry, now, reason, persist, effects);
+    return ready(persist, effects);
+  }
+
+  /**
    * The launch ended: its process exited, was stopped, or could not start (bad spec: {@code FAILED}
    * with the reason). The output tail is cut to its last {@link #MAX_OUTPUT_TAIL_BYTES} bytes.
    */

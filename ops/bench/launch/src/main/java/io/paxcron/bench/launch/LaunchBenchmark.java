@@ -87,10 +87,16 @@ public final class LaunchBenchmark {
         Instant to = from.plusSeconds(options.seconds());
         sleepUntil(to.plusSeconds(5));
         long started = 0;
+        java.util.Map<String, Integer> outcomes = new java.util.TreeMap<>();
         for (Job job : jobs) {
-          for (RunRecord record : ledger(client, job.getName())) {
+          for (RunRecord record : allRecords(client, job.getName())) {
             Instant at = instant(record.getInstant());
-            if (record.hasStartedAt() && !at.isBefore(from) && at.isBefore(to)) {
+            if (at.isBefore(from) || !at.isBefore(to)) {
+              continue;
+            }
+            outcomes.merge(
+                record.getOutcomeText(), (int) Math.max(1, record.getInstantCount()), Integer::sum);
+            if (record.getOutcome() == Outcome.OUTCOME_SUCCEEDED) {
               started++;
             }
           }
@@ -98,10 +104,13 @@ public final class LaunchBenchmark {
         launchesPerSecond = started / (double) options.seconds();
         out.printf(
             Locale.ROOT,
-            "one agent: %d jobs due every second, %.1f launches/s recorded over %d s%n",
+            "one agent: %d jobs due every second, %.1f launches/s succeeded over %d s"
+                + " (outcomes of the %d instants due: %s)%n",
             options.burstJobs(),
             launchesPerSecond,
-            options.seconds());
+            options.seconds(),
+            (long) options.burstJobs() * options.seconds(),
+            outcomes);
       }
     }
 
@@ -412,14 +421,21 @@ public final class LaunchBenchmark {
 
   private static List<RunRecord> ledger(JobClient client, String job) {
     List<RunRecord> records = new ArrayList<>();
+    for (RunRecord record : allRecords(client, job)) {
+      if (record.getOutcome() == Outcome.OUTCOME_SUCCEEDED) {
+        records.add(record);
+      }
+    }
+    return records;
+  }
+
+  /** Every ledger record of {@code job}, open and terminal, whatever the outcome. */
+  private static List<RunRecord> allRecords(JobClient client, String job) {
+    List<RunRecord> records = new ArrayList<>();
     String token = "";
     do {
       ListRunsResponse page = client.listRuns(job, 100, token);
-      for (RunRecord record : page.getRecordsList()) {
-        if (record.getOutcome() == Outcome.OUTCOME_SUCCEEDED) {
-          records.add(record);
-        }
-      }
+      records.addAll(page.getRecordsList());
       token = page.getNextPageToken();
     } while (!token.isEmpty());
     return records;
