@@ -2,6 +2,7 @@ package io.paxcron.agent.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -149,6 +150,26 @@ final class AgentFenceTest {
     assertEquals(RunPhase.NEVER_STARTED, report.run().phase());
     assertEquals(List.of(report), fence.pendingReports());
     assertEquals(0, fence.openCount(), "a given-up launch frees its slot");
+  }
+
+  @Test
+  void aStartTheDriverCouldNotMakeBeforeTheLeaseLapsedIsGivenUpAsNeverStarted() {
+    lease(0, OLD);
+    List<AgentEffect> told = step(fence.onLaunch(at(1), key(0), OLD, null, SPEC));
+    assertEquals(1, starts(told), "told to start while the lease held");
+    assertFalse(fence.mayStart(at(3_500)), "the wrapper was still being spawned when it lapsed");
+    List<AgentEffect> effects =
+        step(fence.onStartGivenUp(key(0), at(3_500), "the lease lapsed before the start"));
+    assertEquals(RunPhase.NEVER_STARTED, fence.view(key(0)).phase());
+    AgentEffect.Report report = (AgentEffect.Report) effects.getFirst();
+    assertEquals(ReportKind.FINISHED, report.kind());
+    assertEquals(RunPhase.NEVER_STARTED, report.run().phase());
+    assertEquals(JournalRecord.NeverStarted.class, journal.getLast().getClass(), "journaled");
+    assertEquals(0, fence.openCount(), "its slot is free");
+    assertThrows(
+        IllegalStateException.class,
+        () -> fence.onStartGivenUp(key(0), at(3_600), "again"),
+        "only an accepted launch can be given up");
   }
 
   @Test
