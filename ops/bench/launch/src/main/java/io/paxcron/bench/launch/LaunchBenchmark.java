@@ -94,8 +94,12 @@ public final class LaunchBenchmark {
             if (at.isBefore(from) || !at.isBefore(to)) {
               continue;
             }
-            outcomes.merge(
-                record.getOutcomeText(), (int) Math.max(1, record.getInstantCount()), Integer::sum);
+            String outcome = record.getOutcomeText();
+            if (record.getOutcome() == Outcome.OUTCOME_LOST) {
+              // What the agent said of it once heard from again, and why it gave it up.
+              outcome += "(" + record.getAgentTestimony() + ": " + record.getReason() + ")";
+            }
+            outcomes.merge(outcome, (int) Math.max(1, record.getInstantCount()), Integer::sum);
             if (record.getOutcome() == Outcome.OUTCOME_SUCCEEDED) {
               started++;
             }
