@@ -21,7 +21,6 @@ import io.paxcron.proto.v1.Job;
 import io.paxcron.scheduler.CronStateMachine;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -154,10 +153,8 @@ class BackupOnRealClusterTest {
 
   @Test
   void aTargetThatIsDownFailsLoudlyWhileJobsKeepRunning() throws Exception {
-    int closedPort;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      closedPort = socket.getLocalPort();
-    }
+    // Never handed to the cluster below (LocalCluster gives no port twice), and closed.
+    int closedPort = LocalCluster.freePort();
     String target =
         "s3://"
             + BUCKET

@@ -38,7 +38,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -103,20 +102,16 @@ class SecurityOnRealReplicaTest {
     assertEquals(0, process.waitFor(), "ops/certs failed: " + output);
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
   @BeforeEach
   void start() throws Exception {
     certs = work.resolve("certs");
     certs(
         certs, "--replica", "r1=127.0.0.1,localhost", "--agent", "build-01", "--agent", "build-02");
-    int peerPort = freePort();
-    int clientPort = freePort();
-    httpPort = freePort();
+    // LocalCluster.freePort never hands out one port twice (the kernel may: a CI run got the
+    // same port for the peer and the client address).
+    int peerPort = LocalCluster.freePort();
+    int clientPort = LocalCluster.freePort();
+    httpPort = LocalCluster.freePort();
     address = "127.0.0.1:" + clientPort;
     Map<String, ServerConfig.Setting> settings = new LinkedHashMap<>();
     put(settings, "id", "1");
