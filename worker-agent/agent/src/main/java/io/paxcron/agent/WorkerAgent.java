@@ -787,8 +787,15 @@ public final class WorkerAgent implements AutoCloseable {
     } catch (UncheckedIOException e) {
       return; // apply stopped the agent and said why
     } finally {
-      batchPersist = null;
-      batchEffects = null;
+      if (batchPersist != null) {
+        // A handler threw: what the fence already took of the batch is still written and acted
+        // on, as it would have been message by message.
+        try {
+          writeBatch();
+        } catch (UncheckedIOException e) {
+          // apply stopped the agent and said why
+        }
+      }
     }
     if (!inbox.isEmpty() && inboxPosted.compareAndSet(false, true)) {
       post(this::drainInbox);
