@@ -124,8 +124,8 @@ class DashboardInBrowserTest {
   /**
    * Asks for one membership change, again while the leader refuses it because too few voters
    * answered it within an election timeout. On two busy cores (a replica just started, the others
-   * in their first seconds of JIT) a leader can go a second without hearing from its followers;
-   * the refusal is then right, and the operator would ask again.
+   * in their first seconds of JIT) a leader can go a second without hearing from its followers; the
+   * refusal is then right, and the operator would ask again.
    */
   private static void changeWhenVotersAnswer(
       JobClient client, io.paxcron.proto.v1.ChangeMembersRequest request) {
