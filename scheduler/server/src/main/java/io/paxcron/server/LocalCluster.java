@@ -109,6 +109,39 @@ public final class LocalCluster implements AutoCloseable {
     return process.pid();
   }
 
+  /**
+   * CPU time (user + system, in clock ticks of 10 ms, from Linux's {@code /proc}) that process
+   * {@code pid} and every live descendant have spent, with the children each has reaped: for an
+   * agent, the JVM, its spawning helper and every run it started. A process that exits while it is
+   * read is left out (its time moves to its parent's reaped total).
+   */
+  public static long treeCpuTicks(long pid) {
+    long ticks = processCpuTicks(pid);
+    List<ProcessHandle> descendants =
+        ProcessHandle.of(pid).map(p -> p.descendants().toList()).orElse(List.of());
+    for (ProcessHandle descendant : descendants) {
+      ticks += processCpuTicks(descendant.pid());
+    }
+    return ticks;
+  }
+
+  /** utime + stime + cutime + cstime (fields 14-17 of /proc/PID/stat); 0 if it is gone. */
+  private static long processCpuTicks(long pid) {
+    String stat;
+    try {
+      stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+    } catch (IOException e) {
+      return 0;
+    }
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    long ticks = 0;
+    for (int field = 14; field <= 17; field++) {
+      ticks += Long.parseLong(fields[field - 3]);
+    }
+    return ticks;
+  }
+
   /** The process id of running replica {@code id}, for inspecting it (jcmd). */
   public long pid(int id) {
     Process process = processes.get(id);

@@ -66,6 +66,8 @@ public final class LaunchBenchmark {
     Files.createDirectories(options.work());
     LocalCluster.deleteTree(options.work());
     double launchesPerSecond;
+    double agentCores = 0;
+    double agentCpuMsPerLaunch = 0;
     List<Long> lateness = new ArrayList<>(); // microseconds, agent start
     List<Long> processLateness = new ArrayList<>(); // microseconds, the process's own clock
     List<Long> ledgerLateness = new ArrayList<>();
@@ -85,6 +87,12 @@ public final class LaunchBenchmark {
         putAll(client, jobs);
         Instant from = Instant.now().plusSeconds(5);
         Instant to = from.plusSeconds(options.seconds());
+        long agentPid = cluster.agentPid("bench-solo");
+        sleepUntil(from);
+        long ticksAtFrom = LocalCluster.treeCpuTicks(agentPid);
+        sleepUntil(to);
+        agentCores =
+            (LocalCluster.treeCpuTicks(agentPid) - ticksAtFrom) / 100.0 / options.seconds();
         sleepUntil(to.plusSeconds(5));
         long started = 0;
         java.util.Map<String, Integer> outcomes = new java.util.TreeMap<>();
@@ -106,15 +114,19 @@ public final class LaunchBenchmark {
           }
         }
         launchesPerSecond = started / (double) options.seconds();
+        agentCpuMsPerLaunch = started == 0 ? 0 : agentCores * 1000 / launchesPerSecond;
         out.printf(
             Locale.ROOT,
             "one agent: %d jobs due every second, %.1f launches/s succeeded over %d s"
-                + " (outcomes of the %d instants due: %s)%n",
+                + " (outcomes of the %d instants due: %s); the agent with its helper and runs"
+                + " used %.2f cores, %.2f ms of CPU per succeeded launch%n",
             options.burstJobs(),
             launchesPerSecond,
             options.seconds(),
             (long) options.burstJobs() * options.seconds(),
-            outcomes);
+            outcomes,
+            agentCores,
+            agentCpuMsPerLaunch);
       }
     }
 
@@ -233,6 +245,11 @@ public final class LaunchBenchmark {
     out.printf(Locale.ROOT, "| launches per second, one agent | %.1f |%n", launchesPerSecond);
     out.printf(
         Locale.ROOT,
+        "| CPU of that agent with its helper and runs: cores / ms per launch | %.2f / %.2f |%n",
+        agentCores,
+        agentCpuMsPerLaunch);
+    out.printf(
+        Locale.ROOT,
         "| launch lateness p50 / p99 / max (ms), agent start, %d jobs, %d agents"
             + " | %.1f / %.1f / %.1f |%n",
         options.jobs(),
@@ -277,6 +294,8 @@ public final class LaunchBenchmark {
           "agents": %d,
           "burst_jobs_one_agent": %d,
           "launches_per_s_one_agent": %.1f,
+          "agent_cores_one_agent": %.2f,
+          "agent_cpu_ms_per_launch_one_agent": %.2f,
           "lateness_samples": %d,
           "lateness_p50_ms": %.1f,
           "lateness_p99_ms": %.1f,
@@ -291,6 +310,7 @@ public final class LaunchBenchmark {
           "failover_gaps_ms": %s,
           "failover_gap_ms": %d,
           "lateness_definition": "agent start minus the scheduled instant: the time the run's wrapper (its process group leader) wrote its pid file on being told to run (the file's mtime); process_lateness: the time the command itself read its clock ($EPOCHREALTIME in bash) minus the instant; ledger_lateness: the leader's clock when the start report arrived minus the instant",
+          "agent_cpu_definition": "user + system CPU of the one agent's JVM, its spawning helper and every run it started (live or reaped), from /proc, over the counted window, divided by the window (cores) and by the launches that succeeded in it (ms)",
           "failover_gap_definition": "the longest time without a process start of 20 every-second jobs, from 3 s before a leader SIGKILL to 8 s after"
         }
         """,
@@ -303,6 +323,8 @@ public final class LaunchBenchmark {
             options.agents(),
             options.burstJobs(),
             launchesPerSecond,
+            agentCores,
+            agentCpuMsPerLaunch,
             lateness.size(),
             p50,
             p99,

@@ -10,8 +10,8 @@ import java.util.Locale;
 
 /**
  * CPU time the replicas, the agents and the whole machine have spent, read from Linux's {@code
- * /proc} (user + system, in clock ticks of 10 ms). An agent's time includes the processes it
- * started and has reaped (their {@code cutime}/{@code cstime}), which is what starting a run costs.
+ * /proc} (user + system, in clock ticks of 10 ms). An agent's time includes its spawning helper and
+ * every process it started, live or reaped, which is what starting a run costs.
  */
 record CpuUse(long nanos, List<Long> replicaTicks, long agentTicks, long machineTicks) {
 
@@ -32,11 +32,11 @@ record CpuUse(long nanos, List<Long> replicaTicks, long agentTicks, long machine
   static CpuUse read(LocalCluster cluster, int agents) throws IOException {
     List<Long> replicas = new ArrayList<>();
     for (int id : cluster.members().keySet()) {
-      replicas.add(processTicks(cluster.pid(id)));
+      replicas.add(LocalCluster.treeCpuTicks(cluster.pid(id)));
     }
     long agentTicks = 0;
     for (int a = 0; a < agents; a++) {
-      agentTicks += processTicks(cluster.agentPid("scale-" + a));
+      agentTicks += LocalCluster.treeCpuTicks(cluster.agentPid("scale-" + a));
     }
     return new CpuUse(System.nanoTime(), List.copyOf(replicas), agentTicks, readMachineTicks());
   }
@@ -55,18 +55,6 @@ record CpuUse(long nanos, List<Long> replicaTicks, long agentTicks, long machine
 
   private static double cores(long ticks, double seconds) {
     return ticks / TICKS_PER_SECOND / seconds;
-  }
-
-  /** utime + stime + cutime + cstime of a process (fields 14-17 of /proc/PID/stat). */
-  private static long processTicks(long pid) throws IOException {
-    String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    long ticks = 0;
-    for (int field = 14; field <= 17; field++) {
-      ticks += Long.parseLong(fields[field - 3]);
-    }
-    return ticks;
   }
 
   /** Every CPU's busy time: the first line of /proc/stat less idle and iowait. */
