@@ -42,12 +42,8 @@ final class AgentKilledTest {
     while (System.nanoTime() < deadline) {
       boolean found =
           ProcessHandle.allProcesses()
-              .anyMatch(
-                  process -> {
-                    List<String> args = List.of(process.info().arguments().orElse(new String[0]));
-                    return args.contains("paxcron-run")
-                        && args.stream().anyMatch(a -> a.startsWith(path.toString()));
-                  });
+              .map(WorkerAgentTest::commandLine)
+              .anyMatch(line -> line.startsWith("paxcron-run " + path));
       if (found == present) {
         return;
       }
@@ -100,7 +96,7 @@ final class AgentKilledTest {
             "start report",
             m -> m.hasReport() && m.getReport().getKind() == RunReport.Kind.STARTED,
             WAIT);
-        // A launch held for its instant: its wrapper waits, spawned ahead, for the agent's word.
+        // A launch held for its instant: its wrapper waits, forked ahead, for the agent's word.
         Instant heldAt = Instant.now().plusSeconds(8);
         leader.send(
             LeaderMessage.newBuilder()

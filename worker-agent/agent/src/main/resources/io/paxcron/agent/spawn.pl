@@ -1,0 +1,156 @@
+# The worker agent's spawning helper (docs/agent.md, "Processes"): one per agent, started once,
+# it forks every run's wrapper so that a run costs a fork instead of a JVM spawn, a setsid exec
+# and a shell. Requests arrive on stdin, every field ending in a NUL byte:
+#   P id dir cwd stdin argc argv... envc key value...   fork a wrapper that waits for its go
+#   G id                                                 tell wrapper id to run
+#   D id                                                 give wrapper id up: it exits unrun
+#   K signal pgid                                        send signal to the process group pgid
+# When stdin ends (the agent closed or died), every waiting wrapper's go pipe closes and it exits
+# without running anything; wrappers told to run go on in their own sessions.
+use strict;
+use warnings;
+use POSIX ();
+use Errno ();
+
+$0 = 'paxcron-spawn';
+# Ended wrappers are reaped at once (the agent sees them gone, and their CPU time is counted in
+# this process's, hence the agent's children's; an ignored SIGCHLD would lose it).
+$SIG{CHLD} = sub { local ($!, $?); 1 while waitpid(-1, POSIX::WNOHANG()) > 0 };
+$SIG{PIPE} = 'IGNORE';    # a go pipe whose wrapper died is a failed write, not a death
+$/ = "\0";
+my %waiting;              # id -> [write end of the wrapper's go pipe or undef, request]
+
+sub field {
+  my $field = <STDIN>;
+  exit 0 unless defined $field;
+  chomp $field;
+  return $field;
+}
+
+# Writes a small file whole, then renames it into place: a reader never sees it half written.
+sub put {
+  my ($path, $text) = @_;
+  open(my $file, '>', "$path.tmp") or return;
+  print $file $text;
+  close $file;
+  rename("$path.tmp", $path);
+}
+
+# A run that cannot start: its reason in the output, exit status 127, as a shell would say.
+sub refuse {
+  my ($dir, $reason) = @_;
+  if (open(my $out, '>>', "$dir/output")) {
+    print $out "paxcron: $reason\n";
+    close $out;
+  }
+  put("$dir/status", "127\n");
+}
+
+# The forked wrapper: waits for its go (none to wait for without a pipe), becomes the leader of
+# a new session, records its pid, runs the command, records the command's exit status.
+sub wrapper {
+  my ($go, $request) = @_;
+  my ($dir, $cwd, $stdin, $argv, $env) = @$request;
+  $0 = "paxcron-run $dir";
+  open(STDIN, '<', '/dev/null');    # not the agent's pipe; fd 0 stays taken
+  $SIG{$_} = 'DEFAULT' for qw(CHLD PIPE);
+  POSIX::setsid();
+  if ($go) {
+    my $read = sysread($go, my $word, 1);
+    POSIX::_exit(0) unless $read && $word eq 'g';
+    close $go;
+  }
+  my $term = 0;
+  $SIG{$_} = sub { $term = 1 } for qw(TERM INT HUP);
+  put("$dir/pgid", "$$\n");
+  my $command = fork;
+  if (!defined $command) {
+    refuse($dir, "cannot start: fork: $!");
+    POSIX::_exit(0);
+  }
+  if ($command == 0) {
+    $SIG{$_} = 'DEFAULT' for qw(TERM INT HUP);
+    open(STDIN, '<', $stdin) or POSIX::_exit(127);
+    open(STDOUT, '>>', "$dir/output") or POSIX::_exit(127);
+    open(STDERR, '>&', \*STDOUT) or POSIX::_exit(127);
+    if (length $cwd && !chdir $cwd) {
+      print STDERR "paxcron: cannot start: working directory '$cwd': $!\n";
+      POSIX::_exit(127);
+    }
+    $ENV{$_} = $env->{$_} for keys %$env;
+    { exec { $argv->[0] } @$argv; }
+    print STDERR "paxcron: cannot start '$argv->[0]': $!\n";
+    POSIX::_exit(127);
+  }
+  kill('TERM', -$$) if $term;    # a SIGTERM that came before the command existed: to the group
+  while (1) {
+    my $waited = waitpid($command, 0);
+    last if $waited == $command || ($waited == -1 && !$!{EINTR});
+  }
+  my $rc = ($? & 127) ? 128 + ($? & 127) : ($? >> 8);
+  put("$dir/status", "$rc\n");
+  POSIX::_exit(0);
+}
+
+# Forks the wrapper of a request; with $wait it waits on a pipe for its go. False if fork failed.
+sub spawn {
+  my ($id, $request, $wait) = @_;
+  my ($read, $write);
+  if ($wait && !pipe($read, $write)) {
+    $waiting{$id} = [undef, $request];
+    return 0;
+  }
+  my $pid = fork;
+  if (!defined $pid) {
+    $waiting{$id} = [undef, $request] if $wait;
+    return 0;
+  }
+  if ($pid == 0) {
+    close($_->[0]) for grep { $_->[0] } values %waiting;    # the other wrappers' go pipes
+    close $write if $write;
+    wrapper($read, $request);
+  }
+  if ($wait) {
+    close $read;
+    $waiting{$id} = [$write, $request];
+  }
+  return 1;
+}
+
+while (1) {
+  my $op = field();
+  if ($op eq 'P') {
+    my $id = field();
+    my @request = (field(), field(), field());
+    my @argv = map { field() } 1 .. field();
+    my %env;
+    for (1 .. field()) {
+      my $key = field();
+      $env{$key} = field();
+    }
+    spawn($id, [@request, \@argv, \%env], 1);
+  } elsif ($op eq 'G') {
+    my $id = field();
+    my $held = delete $waiting{$id};
+    if (!$held) {
+      print STDERR "paxcron spawning helper: go for unknown wrapper $id\n";
+      next;
+    }
+    my ($write, $request) = @$held;
+    my $told = $write && syswrite($write, 'g');
+    close $write if $write;
+    # Its wrapper was never forked or died waiting (killed from outside): fork one that runs now.
+    if (!$told && !spawn($id, $request, 0)) {
+      refuse($request->[0], "cannot start: fork: $!");
+    }
+  } elsif ($op eq 'D') {
+    my $held = delete $waiting{field()};
+    close $held->[0] if $held && $held->[0];
+  } elsif ($op eq 'K') {
+    my $signal = field();
+    my $pgid = field();
+    kill($signal, -$pgid) if $pgid > 1;
+  } else {
+    die "paxcron spawning helper: unknown request '$op'\n";
+  }
+}
