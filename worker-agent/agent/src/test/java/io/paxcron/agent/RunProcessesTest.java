@@ -175,4 +175,34 @@ final class RunProcessesTest {
     assertFalse(Files.exists(marker), "a discarded run ran");
     assertFalse(Files.exists(RunProcesses.directoryName(dir.resolve("data/runs"), key)));
   }
+
+  @Test
+  void aRunWhoseWrapperNeverRecordsItsPidIsGivenUpAfterTheGraceAndSaysItMayHaveRun()
+      throws Exception {
+    processes();
+    LaunchKey key = key(6);
+    ProcessHandle helper = ProcessHandle.of(processes.helperPid()).orElseThrow();
+    // A stopped helper never reads the request: no wrapper, no pid file, no status.
+    signal(helper, "STOP");
+    try {
+      Instant startedAt = Instant.now();
+      assertEquals(
+          Optional.empty(),
+          processes.start(key, launch(LaunchSpec.newBuilder().setShell("true")), startedAt));
+      List<RunProcesses.Exit> exits = new ArrayList<>();
+      processes.poll(startedAt.plus(RunProcesses.NO_PROCESS_GIVE_UP).minusMillis(1), exits::add);
+      assertEquals(List.of(), exits, "given up before the grace ran out");
+      processes.poll(startedAt.plus(RunProcesses.NO_PROCESS_GIVE_UP), exits::add);
+      assertEquals(1, exits.size());
+      assertEquals(Outcome.failed(137), exits.getFirst().outcome());
+      assertTrue(exits.getFirst().reason().contains("may have run partly"), exits.toString());
+    } finally {
+      signal(helper, "CONT");
+    }
+  }
+
+  private static void signal(ProcessHandle process, String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start();
+    assertEquals(0, kill.waitFor(), "kill -" + signal);
+  }
 }
