@@ -115,6 +115,20 @@ public final class WorkerAgent implements AutoCloseable {
   private final SplittableRandom jitter;
   private AgentJournal journal;
   private AgentFence fence;
+
+  /**
+   * A report the leader has not acknowledged is sent again on the same stream only this long after
+   * it was last sent: a leader whose log lags acknowledges late, and a copy with every heartbeat
+   * would only queue in front of the heartbeats (docs/agent.md).
+   */
+  static final Duration REPORT_RESEND_AFTER = Duration.ofSeconds(2);
+
+  /** A report of one launch: its start or its end. */
+  private record ReportId(LaunchKey key, AgentEffect.ReportKind kind) {}
+
+  /** When each report not yet acknowledged was last sent on this stream (System.nanoTime). */
+  private Map<ReportId, Long> reportsSentAt = new HashMap<>();
+
   private RunProcesses processes;
   private final Map<LaunchKey, Launch> launches = new HashMap<>();
   private final Map<Long, Instant> heartbeatsSent = new HashMap<>();
@@ -357,7 +371,7 @@ public final class WorkerAgent implements AutoCloseable {
         case AgentEffect.Reply reply -> send(replyMessage(reply.reply()));
         case AgentEffect.Start start -> starts.add(start.key());
         case AgentEffect.Stop stop -> processes.stop(stop.key(), Instant.now());
-        case AgentEffect.Report report -> send(reportMessage(report));
+        case AgentEffect.Report report -> sendReport(report, System.nanoTime());
       }
     }
     if (!starts.isEmpty()) {
@@ -449,9 +463,25 @@ public final class WorkerAgent implements AutoCloseable {
                     .setCapacity(options.capacity())
                     .setHighestSeen(toProto(fence.highestSeen())))
             .build());
+    // Unacknowledged reports go again, each once per REPORT_RESEND_AFTER; the map keeps only
+    // reports still pending.
+    long nowNanos = System.nanoTime();
+    Map<ReportId, Long> stillPending = new HashMap<>();
     for (AgentEffect.Report report : fence.pendingReports()) {
-      send(reportMessage(report));
+      ReportId id = new ReportId(report.run().key(), report.kind());
+      Long last = reportsSentAt.get(id);
+      if (last == null || nowNanos - last >= REPORT_RESEND_AFTER.toNanos()) {
+        send(reportMessage(report));
+        last = nowNanos;
+      }
+      stillPending.put(id, last);
     }
+    reportsSentAt = stillPending;
+  }
+
+  private void sendReport(AgentEffect.Report report, long nowNanos) {
+    send(reportMessage(report));
+    reportsSentAt.put(new ReportId(report.run().key(), report.kind()), nowNanos);
   }
 
   private void onLeaderMessage(int from, LeaderMessage message) {
@@ -644,6 +674,7 @@ public final class WorkerAgent implements AutoCloseable {
           }
         };
     stream = AgentServiceGrpc.newStub(channel).connect(responses);
+    reportsSentAt.clear(); // the registration carries every unacknowledged run to this leader
     Register.Builder register =
         Register.newBuilder()
             .setName(options.name())

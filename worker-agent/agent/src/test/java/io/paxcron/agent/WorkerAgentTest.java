@@ -643,6 +643,28 @@ final class WorkerAgentTest {
   }
 
   @Test
+  void anUnacknowledgedReportIsSentAgainOncePerResendIntervalNotWithEveryHeartbeat()
+      throws Exception {
+    leader.acknowledgeReports = false;
+    start(options()); // heartbeats every 100 ms
+    leader.send(launch(runId(30), LOW, shell("exit 0")));
+    AgentMessage first =
+        leader.await("the finish report", report(runId(30), RunReport.Kind.FINISHED), WAIT);
+    assertEquals(RunState.State.FINISHED, first.getReport().getState().getState());
+    long sentAt = System.nanoTime();
+    // A leader whose log lags acknowledges late; ten heartbeats must not bring ten copies.
+    Duration quiet =
+        WorkerAgent.REPORT_RESEND_AFTER
+            .minus(Duration.ofNanos(System.nanoTime() - sentAt))
+            .minusMillis(300);
+    assertFalse(
+        leader.arrives(report(runId(30), RunReport.Kind.FINISHED), quiet),
+        "the finish report was sent again before " + WorkerAgent.REPORT_RESEND_AFTER);
+    // ... but it is sent again until acknowledged.
+    leader.await("the finish report, sent again", report(runId(30), RunReport.Kind.FINISHED), WAIT);
+  }
+
+  @Test
   void afterTheLeaderGoesAwayTheAgentRegistersWithTheNextAddressCarryingItsUnacknowledgedRuns()
       throws Exception {
     try (ScriptedLeader next = new ScriptedLeader()) {
