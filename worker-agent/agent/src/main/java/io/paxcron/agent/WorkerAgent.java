@@ -322,7 +322,7 @@ public final class WorkerAgent implements AutoCloseable {
       if (stream != null && leaseOnThisStream && !fence.mayStart(now)) {
         // No heartbeat was acknowledged in time: whoever leads may be giving this agent up.
         // Registering again tells the leader of every launch waiting for its confirmation.
-        reconnect("the lease lapsed: no heartbeat acknowledged in time");
+        reconnect(leaseLapsed(now));
         return;
       }
       long nowMillis = System.currentTimeMillis();
@@ -341,6 +341,32 @@ public final class WorkerAgent implements AutoCloseable {
       closed = true;
       disconnect();
     }
+  }
+
+  /**
+   * Why the agent lets its stream go: when the lease ran out and what became of the heartbeats
+   * since, so an operator can tell a silent leader from a slow one.
+   */
+  private String leaseLapsed(Instant now) {
+    StringBuilder why = new StringBuilder("the lease lapsed");
+    fence
+        .leaseExpiry()
+        .ifPresent(
+            expiry ->
+                why.append(' ').append(Duration.between(expiry, now).toMillis()).append(" ms ago"));
+    why.append(": no heartbeat acknowledged in time (");
+    List<Instant> unanswered = heartbeatsSent.values().stream().sorted().toList();
+    if (unanswered.isEmpty()) {
+      why.append("none unanswered");
+    } else {
+      why.append(unanswered.size())
+          .append(" unanswered, the oldest sent ")
+          .append(Duration.between(unanswered.getFirst(), now).toMillis())
+          .append(" ms ago, the newest ")
+          .append(Duration.between(unanswered.getLast(), now).toMillis())
+          .append(" ms ago");
+    }
+    return why.append(')').toString();
   }
 
   /**

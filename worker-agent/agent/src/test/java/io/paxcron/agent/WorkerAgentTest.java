@@ -466,6 +466,26 @@ final class WorkerAgentTest {
   }
 
   @Test
+  void whenItsLeaseLapsesTheAgentSaysHowLongAgoAndWhatBecameOfItsHeartbeats() throws Exception {
+    leader.lease = Duration.ofMillis(300);
+    java.io.ByteArrayOutputStream said = new java.io.ByteArrayOutputStream();
+    WorkerAgent agent =
+        new WorkerAgent(options(), new PrintStream(said, true, StandardCharsets.UTF_8));
+    agents.add(agent);
+    agent.start();
+    leader.await("Register", AgentMessage::hasRegister, WAIT);
+    leader.arrives(m -> false, Duration.ofMillis(300)); // heartbeats acknowledged: a lease
+    leader.grantLease = false; // the leader hears the heartbeats and answers none
+    leader.await("Register after the lease lapsed", AgentMessage::hasRegister, WAIT);
+    String log = said.toString(StandardCharsets.UTF_8);
+    assertTrue(
+        log.matches(
+            "(?s).*the lease lapsed \\d+ ms ago: no heartbeat acknowledged in time \\(\\d+"
+                + " unanswered, the oldest sent \\d+ ms ago, the newest \\d+ ms ago\\).*"),
+        log);
+  }
+
+  @Test
   void noProcessStartsOnceTheLeaseLapsedUntilALeaderConfirmsTheLaunch() throws Exception {
     leader.lease = Duration.ofMillis(300);
     start(options());
