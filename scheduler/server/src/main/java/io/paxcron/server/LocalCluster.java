@@ -465,15 +465,27 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   public static void deleteTree(Path root) {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(path);
+    // Runs outlive their agent and may still write into their directories (a wrapper renames its
+    // status into place as it ends): files that vanish or appear during the walk are taken in
+    // stride and the walk is repeated a few times.
+    IOException last = null;
+    for (int pass = 0; pass < 10 && Files.exists(root); pass++) {
+      try (Stream<Path> paths = Files.walk(root)) {
+        for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(path);
+        }
+      } catch (java.nio.file.DirectoryNotEmptyException | java.nio.file.NoSuchFileException e) {
+        last = e;
+      } catch (UncheckedIOException e) {
+        last = e.getCause();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot delete " + root, e);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + root, e);
+    }
+    if (Files.exists(root)) {
+      throw new UncheckedIOException(
+          "cannot delete " + root + " (files keep appearing)",
+          last == null ? new IOException("still there") : last);
     }
   }
 }

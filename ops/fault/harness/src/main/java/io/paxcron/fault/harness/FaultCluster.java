@@ -405,25 +405,14 @@ final class FaultCluster implements AutoCloseable {
   }
 
   /**
-   * Deletes {@code root} and everything under it. Runs outlive their agent and may still write into
-   * their directories (a wrapper renames {@code status.tmp} as it ends), so files that vanish or
-   * appear during the walk are taken in stride and the walk is repeated a few times.
+   * Deletes {@code root} and everything under it, taking in stride files that runs still write
+   * ({@link io.paxcron.server.LocalCluster#deleteTree}).
    */
   static void deleteTree(Path root) throws IOException {
-    IOException last = null;
-    for (int pass = 0; pass < 10 && Files.exists(root); pass++) {
-      try (var paths = Files.walk(root)) {
-        for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(path);
-        }
-      } catch (java.nio.file.NoSuchFileException
-          | java.nio.file.DirectoryNotEmptyException
-          | UncheckedIOException e) {
-        last = e instanceof UncheckedIOException unchecked ? unchecked.getCause() : (IOException) e;
-      }
-    }
-    if (Files.exists(root)) {
-      throw new IOException("cannot delete " + root + " (files keep appearing)", last);
+    try {
+      io.paxcron.server.LocalCluster.deleteTree(root);
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
     }
   }
 }
