@@ -7,9 +7,12 @@ import io.paxcron.proto.v1.LaunchSpec;
 import io.paxcron.scheduler.Outcome;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -180,7 +183,11 @@ final class RunProcesses {
   Optional<String> start(LaunchKey key, Launch launch, Instant now) {
     Prepared ahead = prepared.remove(key);
     try {
-      if (ahead == null || !helper.sendIn(ahead.helperGeneration(), SpawnHelper.go(ahead.id()))) {
+      if (ahead != null && goDirectly(directory(key))) {
+        // Told without the helper; it only lets go of the wrapper's pipe now.
+        helper.sendIn(ahead.helperGeneration(), SpawnHelper.discard(ahead.id()));
+      } else if (ahead == null
+          || !helper.sendIn(ahead.helperGeneration(), SpawnHelper.go(ahead.id()))) {
         // Not prepared, or prepared on a helper that has since been replaced: fork it now.
         Request request = request(key, launch);
         if (request.refusal() != null) {
@@ -196,6 +203,34 @@ final class RunProcesses {
     watched.put(key, new Watched(key, directory, now, deadline(now, launch.getSpec())));
     return Optional.empty();
   }
+
+  /**
+   * Writes the go straight into a waiting wrapper's stdin (its go pipe, reopened through {@code
+   * /proc/PID/fd/0}), so the wrapper wakes at once instead of after the helper has been scheduled
+   * too. False if the wrapper has not recorded its pid yet or is not the waiting wrapper of this
+   * directory any more: the helper is told instead.
+   */
+  private static boolean goDirectly(Path directory) {
+    long pid = readPid(directory.resolve("wrapper"));
+    if (pid <= 1) {
+      return false;
+    }
+    Path proc = Path.of("/proc", Long.toString(pid));
+    try {
+      String commandLine =
+          Files.readString(proc.resolve("cmdline"), StandardCharsets.UTF_8).replace('\0', ' ');
+      if (!commandLine.strip().equals("paxcron-run " + directory)) {
+        return false; // gone, and its pid taken by another process
+      }
+      try (FileChannel go = FileChannel.open(proc.resolve("fd/0"), StandardOpenOption.WRITE)) {
+        return go.write(ByteBuffer.wrap(GO)) == 1;
+      }
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static final byte[] GO = {'g'};
 
   /** Gives up every prepared wrapper and stops the helper (the agent is closing). */
   void close() {
@@ -567,8 +602,12 @@ final class RunProcesses {
   }
 
   private static long readPgid(Path directory) {
+    return readPid(directory.resolve("pgid"));
+  }
+
+  private static long readPid(Path file) {
     try {
-      return Long.parseLong(Files.readString(directory.resolve("pgid")).strip());
+      return Long.parseLong(Files.readString(file).strip());
     } catch (IOException | NumberFormatException e) {
       return 0;
     }

@@ -2,7 +2,9 @@
 # it forks every run's wrapper so that a run costs a fork instead of a JVM spawn, a setsid exec
 # and a shell. Requests arrive on stdin, every field ending in a NUL byte:
 #   P id dir cwd stdin argc argv... envc key value...   fork a wrapper that waits for its go
-#   G id                                                 tell wrapper id to run
+#   G id                                                 tell wrapper id to run (the agent may
+#                                                        also write the go to the wrapper's stdin
+#                                                        itself, then give the id up with D)
 #   D id                                                 give wrapper id up: it exits unrun
 #   K signal pgid                                        send signal to the process group pgid
 # Go, discard and signal requests are carried out as soon as they are read; forks ahead of an
@@ -52,14 +54,18 @@ sub wrapper {
   my ($go, $request) = @_;
   my ($dir, $cwd, $stdin, $argv, $env) = @$request;
   $0 = "paxcron-run $dir";
-  open(STDIN, '<', '/dev/null');    # not the agent's pipe; fd 0 stays taken
   $SIG{$_} = 'DEFAULT' for qw(CHLD PIPE);
   POSIX::setsid();
   if ($go) {
-    my $read = sysread($go, my $word, 1);
-    POSIX::_exit(0) unless $read && $word eq 'g';
+    # The go pipe becomes stdin, and the pid goes into "wrapper": at the instant the agent opens
+    # /proc/PID/fd/0 and writes the go itself, one wake-up instead of two.
+    open(STDIN, '<&', $go) or POSIX::_exit(0);
     close $go;
+    put("$dir/wrapper", "$$\n");
+    my $read = sysread(STDIN, my $word, 1);
+    POSIX::_exit(0) unless $read && $word eq 'g';
   }
+  open(STDIN, '<', '/dev/null');    # not a pipe of the agent's; fd 0 stays taken
   my $term = 0;
   $SIG{$_} = sub { $term = 1 } for qw(TERM INT HUP);
   put("$dir/pgid", "$$\n");

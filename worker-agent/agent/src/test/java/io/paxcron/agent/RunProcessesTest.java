@@ -201,6 +201,31 @@ final class RunProcessesTest {
     }
   }
 
+  @Test
+  void aWaitingWrapperIsToldToRunWithoutTheHelper() throws Exception {
+    processes();
+    LaunchKey key = key(7);
+    Path marker = dir.resolve("ran");
+    Launch launch = launch(LaunchSpec.newBuilder().setShell("touch " + marker));
+    processes.prepare(key, launch);
+    Path wrapper = processes.directory(key).resolve("wrapper");
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!Files.exists(wrapper) && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5)); // a real fork, bounded by WAIT
+    }
+    assertTrue(Files.exists(wrapper), "the waiting wrapper recorded its pid");
+    ProcessHandle helper = ProcessHandle.of(processes.helperPid()).orElseThrow();
+    signal(helper, "STOP"); // a helper that reads nothing: the go must not need it
+    try {
+      assertEquals(Optional.empty(), processes.start(key, launch, Instant.now()));
+      RunProcesses.Exit exit = awaitExit(key);
+      assertEquals(Outcome.SUCCEEDED, exit.outcome(), exit.reason());
+      assertTrue(Files.exists(marker));
+    } finally {
+      signal(helper, "CONT");
+    }
+  }
+
   private static void signal(ProcessHandle process, String signal) throws Exception {
     Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start();
     assertEquals(0, kill.waitFor(), "kill -" + signal);
