@@ -112,8 +112,8 @@ public final class LocalCluster implements AutoCloseable {
   /**
    * CPU time (user + system, in clock ticks of 10 ms, from Linux's {@code /proc}) that process
    * {@code pid} and every live descendant have spent, with the children each has reaped: for an
-   * agent, the JVM, its spawning helper and every run it started. A process that exits while it is
-   * read is left out (its time moves to its parent's reaped total).
+   * agent, the JVM and every process it started (wrappers, commands). A process that exits while it
+   * is read is left out (its time moves to its parent's reaped total).
    */
   public static long treeCpuTicks(long pid) {
     long ticks = processCpuTicks(pid);

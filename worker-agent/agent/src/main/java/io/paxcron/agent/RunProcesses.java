@@ -5,26 +5,28 @@ import io.paxcron.agent.core.LaunchKey;
 import io.paxcron.proto.v1.Launch;
 import io.paxcron.proto.v1.LaunchSpec;
 import io.paxcron.scheduler.Outcome;
+import java.io.File;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
@@ -33,31 +35,43 @@ import java.util.stream.Stream;
  * Runs launches as real processes, each in its own session and process group, and finds them again
  * after the agent restarts.
  *
- * <p>Each run gets a directory under {@code <data-dir>/runs/}. Every process is forked by the
- * agent's spawning helper ({@code spawn.pl}, one long-lived {@code perl} process per agent; the JVM
- * spawns nothing per run): the helper forks the run's wrapper, which becomes the leader of a new
- * session and process group, waits on a pipe for its go, records its pid in {@code pgid} (written
- * whole and renamed into place), forks and execs the command with stdin from {@code stdin} (or
- * {@code /dev/null}) and stdout+stderr appended to {@code output}, waits for it and records its
- * exit status in {@code status} (renamed into place). A launch chosen ahead of its instant gets its
- * wrapper when it is accepted ({@link #prepare}); at the instant the agent only writes its go, so
- * the command starts within a fork and an exec of its instant instead of behind the forks of every
- * other run due then. A wrapper whose go pipe closes first (the agent died, the launch was given
- * up) exits without running anything or writing a file. The wrapper catches SIGTERM, so stopping
- * the group ends the command and still records its status; only SIGKILL of the group loses it. A
- * SIGTERM that reaches the wrapper before the command exists is passed on to the command once it
- * does. The run is therefore independent of the agent: a {@code kill -9} of the agent (and with it
- * the helper) leaves it running and its status is read after the restart.
+ * <p>Each run gets a directory under {@code <data-dir>/runs/}. The agent starts {@code setsid
+ * /bin/sh -c WRAPPER}: the wrapper (the session and group leader) records its pid in {@code pgid}
+ * (one short write with the shell's builtin echo, no extra process on the start path: a reader that
+ * finds it empty reads 0 and looks again), runs the command with stdin from {@code stdin} and
+ * stdout+stderr appended to {@code output}, waits for it and writes its exit status to {@code
+ * status} (by rename) — but only once the agent has written {@code go} to its stdin (a pipe). A
+ * launch chosen ahead of its instant gets its wrapper when it is accepted, on a spawning thread off
+ * the event loop ({@link #prepare}); at the instant the agent only writes {@code go}, so the
+ * command starts within a fork and an exec of its instant instead of behind the spawns of every
+ * other run due then. A wrapper whose stdin closes before {@code go} (the agent died, the launch
+ * was given up) exits without running anything or writing a file. The wrapper traps SIGTERM, so
+ * stopping the group ends the command and still records its status; only SIGKILL of the group loses
+ * it. A SIGTERM that reaches the wrapper before the command exists is passed on to the command once
+ * it does. The run is therefore independent of the agent: a {@code kill -9} of the agent leaves it
+ * running and its status is read after the restart.
  *
  * <p>Output keeps the head: once {@code output} passes {@code outputMaxBytes} it is cut back to
  * that size (while the run goes on, at every poll, and when it ends) and marked {@code truncated}.
  *
- * <p>Threading: everything runs on the agent's event loop; exits are handed to the consumer there.
- * A request to the helper is one small write to its pipe.
+ * <p>Threading: {@link #poll}, {@link #start} and {@link #discardPrepared} run on the agent's event
+ * loop; exits are handed to the consumer there. Spawning for {@link #prepare} runs on its own
+ * threads.
  */
 final class RunProcesses {
-  /** A run whose wrapper recorded no pid this long after it was told to run never started. */
-  static final Duration NO_PROCESS_GIVE_UP = Duration.ofSeconds(60);
+  private static final String WRAPPER =
+      """
+            IFS= read -r g || exit 0
+            [ "$g" = go ] || exit 0
+            t=; trap 't=1' TERM INT HUP
+            d=$1; shift
+            echo $$ > "$d/pgid"
+            "$@" < "$d/stdin" >> "$d/output" 2>&1 &
+            c=$!
+            [ -z "$t" ] || kill -TERM "$c" 2>/dev/null
+            while :; do wait "$c"; rc=$?; kill -0 "$c" 2>/dev/null || break; done
+            echo "$rc" > "$d/status.tmp" && mv "$d/status.tmp" "$d/status"
+            """;
 
   /** A run that ended. */
   record Exit(LaunchKey key, Outcome outcome, String reason, byte[] outputTail) {}
@@ -65,41 +79,57 @@ final class RunProcesses {
   private static final class Watched {
     final LaunchKey key;
     final Path directory;
-    final Instant startedAt;
     final Instant deadline;
     long pgid;
     Instant termSentAt;
-    boolean termDelivered;
     boolean killSent;
     boolean timedOut;
     boolean cancelled;
 
-    Watched(LaunchKey key, Path directory, Instant startedAt, Instant deadline) {
+    Watched(LaunchKey key, Path directory, Instant deadline) {
       this.key = key;
       this.directory = directory;
-      this.startedAt = startedAt;
       this.deadline = deadline;
     }
   }
 
+  /** A wrapper spawned and waiting for {@code go}, or why the launch cannot run here. */
+  private record Spawned(Process wrapper, String refusal) {
+    static Spawned refused(String reason) {
+      return new Spawned(null, reason);
+    }
+  }
+
+  private static final byte[] GO = "go\n".getBytes(StandardCharsets.US_ASCII);
+
   private final Path runsDirectory;
   private final AgentOptions options;
   private final Map<LaunchKey, Watched> watched = new ConcurrentHashMap<>();
-  private final SpawnHelper helper;
 
-  /** Wrappers forked ahead of their instant, by launch, with the helper's id for each. */
-  private final Map<LaunchKey, Prepared> prepared = new HashMap<>();
+  /** Wrappers spawned ahead of their instant, by launch; only the event loop adds and removes. */
+  private final Map<LaunchKey, CompletableFuture<Spawned>> prepared = new HashMap<>();
 
-  private record Prepared(long id, byte[] request, long helperGeneration) {}
-
-  private long nextId;
+  private final ExecutorService spawner;
 
   RunProcesses(Path dataDirectory, AgentOptions options) throws IOException {
-    this.runsDirectory = dataDirectory.resolve("runs").toAbsolutePath();
+    this.runsDirectory = dataDirectory.resolve("runs");
     this.options = options;
     Files.createDirectories(runsDirectory);
-    this.helper = new SpawnHelper();
+    AtomicInteger threads = new AtomicInteger();
+    this.spawner =
+        Executors.newFixedThreadPool(
+            SPAWN_THREADS,
+            runnable -> {
+              Thread thread =
+                  new Thread(
+                      runnable, "agent-" + options.name() + "-spawn-" + threads.incrementAndGet());
+              thread.setDaemon(true);
+              return thread;
+            });
   }
+
+  /** Threads spawning wrappers ahead of their instant (spawning is mostly the kernel's fork). */
+  private static final int SPAWN_THREADS = 2;
 
   static Path directoryName(Path runs, LaunchKey key) {
     String job = key.runId().job().value().replaceAll("[^A-Za-z0-9._-]", "_");
@@ -117,55 +147,48 @@ final class RunProcesses {
   }
 
   /**
-   * Forks the wrapper of a launch held for its instant: at the instant, {@link #start} only tells
-   * it to run. Nothing of the command runs before that. A launch that cannot run here (a bad spec,
-   * the helper gone) is not prepared; {@link #start} says why.
+   * Spawns the wrapper of a launch held for its instant, on a spawning thread: at the instant,
+   * {@link #start} only tells it to run. Nothing of the command runs before that.
    */
   void prepare(LaunchKey key, Launch launch) {
-    if (prepared.containsKey(key)) {
-      return;
-    }
-    Request request = request(key, launch);
-    if (request.refusal() != null) {
-      return;
-    }
-    long id = ++nextId;
-    byte[] bytes = request.bytes(id);
-    try {
-      long generation = helper.send(bytes);
-      prepared.put(key, new Prepared(id, bytes, generation));
-    } catch (IOException e) {
-      // start() forks it then, or says why it cannot.
-    }
+    prepared.computeIfAbsent(
+        key, k -> CompletableFuture.supplyAsync(() -> spawn(k, launch), spawner));
+  }
+
+  /**
+   * The spawn of the launch's wrapper (started on a spawning thread if it was not prepared ahead):
+   * once it is done, {@link #start} only tells the wrapper to run and never waits. Event loop only.
+   */
+  CompletableFuture<?> wrapperFor(LaunchKey key, Launch launch) {
+    prepare(key, launch);
+    return prepared.get(key);
   }
 
   /**
    * Gives up the wrappers prepared for launches that {@code givenUp} says will not start here
-   * (their go pipes close, they exit without running anything) and deletes their directories.
+   * (their stdin closes, they exit without running anything) and deletes their directories.
    */
   void discardPrepared(Predicate<LaunchKey> givenUp) {
     for (LaunchKey key : List.copyOf(prepared.keySet())) {
       if (givenUp.test(key)) {
-        Prepared wrapper = prepared.remove(key);
-        try {
-          helper.sendIn(wrapper.helperGeneration(), SpawnHelper.discard(wrapper.id()));
-        } catch (IOException e) {
-          // The helper is gone, and its waiting wrappers with it.
-        }
         Path directory = directory(key);
-        try {
-          Files.deleteIfExists(directory.resolve("stdin"));
-          Files.deleteIfExists(directory);
-        } catch (IOException e) {
-          // Retention never lists a directory without a status: a leftover is harmless.
-        }
+        prepared
+            .remove(key)
+            .thenAcceptAsync(
+                spawned -> {
+                  if (spawned.wrapper() != null) {
+                    closeQuietly(spawned.wrapper());
+                  }
+                  try {
+                    Files.deleteIfExists(directory.resolve("stdin"));
+                    Files.deleteIfExists(directory);
+                  } catch (IOException e) {
+                    // Retention never lists a directory without a status: a leftover is harmless.
+                  }
+                },
+                spawner);
       }
     }
-  }
-
-  /** The spawning helper's pid (it changes when a dead helper is replaced). */
-  long helperPid() {
-    return helper.pid();
   }
 
   /** Wrappers prepared and not yet told to run. */
@@ -174,110 +197,61 @@ final class RunProcesses {
   }
 
   /**
-   * Starts the launch's process: tells its prepared wrapper to run, or has one forked and told.
-   * Never waits for the process: its pid is read from its {@code pgid} file at the next poll.
+   * Starts the launch's process: tells its prepared wrapper to run, or spawns one and tells it.
    *
-   * @return empty if it was told to start, else why it cannot run (a bad spec, no helper): the run
-   *     fails with that reason
+   * @return empty if it started, else why it cannot run (a bad spec): the run fails with that
+   *     reason
    */
   Optional<String> start(LaunchKey key, Launch launch, Instant now) {
-    Prepared ahead = prepared.remove(key);
-    try {
-      if (ahead != null && goDirectly(directory(key))) {
-        // Told without the helper; it only lets go of the wrapper's pipe now.
-        helper.sendIn(ahead.helperGeneration(), SpawnHelper.discard(ahead.id()));
-      } else if (ahead == null
-          || !helper.sendIn(ahead.helperGeneration(), SpawnHelper.go(ahead.id()))) {
-        // Not prepared, or prepared on a helper that has since been replaced: fork it now.
-        Request request = request(key, launch);
-        if (request.refusal() != null) {
-          return Optional.of(request.refusal());
-        }
-        long id = ++nextId;
-        helper.send(request.bytes(id), SpawnHelper.go(id));
+    CompletableFuture<Spawned> ahead = prepared.remove(key);
+    Spawned spawned = ahead == null ? spawn(key, launch) : ahead.join();
+    if (spawned.refusal() == null && !go(spawned.wrapper())) {
+      // The waiting wrapper is gone (killed from outside): spawn it again.
+      spawned = spawn(key, launch);
+      if (spawned.refusal() == null && !go(spawned.wrapper())) {
+        return Optional.of("cannot start: the run's wrapper exited before it was told to run");
       }
-    } catch (IOException e) {
-      return Optional.of("cannot start: the agent's spawning helper failed: " + e.getMessage());
     }
-    Path directory = directory(key);
-    watched.put(key, new Watched(key, directory, now, deadline(now, launch.getSpec())));
+    if (spawned.refusal() != null) {
+      return Optional.of(spawned.refusal());
+    }
+    Watched run = new Watched(key, directory(key), deadline(now, launch.getSpec()));
+    run.pgid = spawned.wrapper().pid();
+    watched.put(key, run);
     return Optional.empty();
   }
 
-  /**
-   * Writes the go straight into a waiting wrapper's stdin (its go pipe, reopened through {@code
-   * /proc/PID/fd/0}), so the wrapper wakes at once instead of after the helper has been scheduled
-   * too. False if the wrapper has not recorded its pid yet or is not the waiting wrapper of this
-   * directory any more: the helper is told instead.
-   */
-  private static boolean goDirectly(Path directory) {
-    long pid = readPid(directory.resolve("wrapper"));
-    if (pid <= 1) {
-      return false;
-    }
-    Path proc = Path.of("/proc", Long.toString(pid));
-    try {
-      String commandLine =
-          Files.readString(proc.resolve("cmdline"), StandardCharsets.UTF_8).replace('\0', ' ');
-      if (!commandLine.strip().equals("paxcron-run " + directory)) {
-        return false; // gone, and its pid taken by another process
-      }
-      try (FileChannel go = FileChannel.open(proc.resolve("fd/0"), StandardOpenOption.WRITE)) {
-        return go.write(ByteBuffer.wrap(GO)) == 1;
-      }
-    } catch (IOException | RuntimeException e) {
+  private static boolean go(Process wrapper) {
+    try (OutputStream stdin = wrapper.getOutputStream()) {
+      stdin.write(GO);
+      stdin.flush();
+      return true;
+    } catch (IOException e) {
       return false;
     }
   }
 
-  private static final byte[] GO = {'g'};
+  private static void closeQuietly(Process wrapper) {
+    try {
+      wrapper.getOutputStream().close();
+    } catch (IOException e) {
+      // It is gone already.
+    }
+  }
 
-  /** Gives up every prepared wrapper and stops the helper (the agent is closing). */
+  /** Gives up every prepared wrapper and stops spawning (the agent is closing). */
   void close() {
     discardPrepared(key -> true);
-    helper.close();
+    spawner.shutdown();
   }
 
-  /** What the helper needs to fork a launch's wrapper, or why the launch cannot run here. */
-  private record Request(
-      Path directory,
-      String workingDirectory,
-      String stdin,
-      List<String> argv,
-      Map<String, String> env,
-      String refusal) {
-    static Request refused(String reason) {
-      return new Request(null, null, null, null, null, reason);
-    }
-
-    byte[] bytes(long id) {
-      List<String> fields = new ArrayList<>();
-      fields.add("P");
-      fields.add(Long.toString(id));
-      fields.add(directory.toString());
-      fields.add(workingDirectory);
-      fields.add(stdin);
-      fields.add(Integer.toString(argv.size()));
-      fields.addAll(argv);
-      fields.add(Integer.toString(env.size()));
-      env.forEach(
-          (key, value) -> {
-            fields.add(key);
-            fields.add(value);
-          });
-      return SpawnHelper.encode(fields);
-    }
-  }
-
-  /**
-   * Checks the spec and writes what the run reads ({@code stdin}) into its directory. Event loop.
-   */
-  private Request request(LaunchKey key, Launch launch) {
+  /** Checks the spec and spawns the run's wrapper, which waits on its stdin for {@code go}. */
+  private Spawned spawn(LaunchKey key, Launch launch) {
     LaunchSpec spec = launch.getSpec();
     List<String> command = new ArrayList<>();
     if (!spec.getShell().isEmpty()) {
       if (spec.getArgvCount() > 0) {
-        return Request.refused("spec has both argv and shell; give exactly one");
+        return Spawned.refused("spec has both argv and shell; give exactly one");
       }
       command.addAll(List.of("/bin/sh", "-c", spec.getShell()));
     } else if (spec.getArgvCount() > 0) {
@@ -288,67 +262,60 @@ final class RunProcesses {
               spec.getEnvMap()
                   .getOrDefault("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin")));
       if (missing.isPresent()) {
-        return Request.refused(missing.get());
+        return Spawned.refused(missing.get());
       }
       command.addAll(spec.getArgvList());
     } else {
-      return Request.refused("spec has neither argv nor shell");
+      return Spawned.refused("spec has neither argv nor shell");
     }
     if (!spec.getWorkingDirectory().isEmpty()
         && !Files.isDirectory(Path.of(spec.getWorkingDirectory()))) {
-      return Request.refused(
+      return Spawned.refused(
           "working directory '" + spec.getWorkingDirectory() + "' is not a directory");
     }
     if (!spec.getRunAs().isEmpty()) {
       Optional<String> refused = runAsRefusal(spec.getRunAs());
       if (refused.isPresent()) {
-        return Request.refused(refused.get());
+        return Spawned.refused(refused.get());
       }
       if (!spec.getRunAs().equals(System.getProperty("user.name"))) {
         command.addAll(0, List.of("runuser", "-u", spec.getRunAs(), "--"));
       }
     }
     Path directory = directory(key);
-    String stdin = "/dev/null";
     try {
       Files.createDirectories(directory);
-      if (!spec.getStdin().isEmpty()) {
-        Path file = directory.resolve("stdin");
-        Files.writeString(file, spec.getStdin(), StandardCharsets.UTF_8);
-        stdin = file.toString();
+      Files.writeString(directory.resolve("stdin"), spec.getStdin(), StandardCharsets.UTF_8);
+      List<String> argv =
+          new ArrayList<>(
+              List.of("setsid", "/bin/sh", "-c", WRAPPER, "paxcron-run", directory.toString()));
+      argv.addAll(command);
+      ProcessBuilder builder =
+          new ProcessBuilder(argv)
+              .redirectInput(ProcessBuilder.Redirect.PIPE)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(ProcessBuilder.Redirect.DISCARD);
+      if (!spec.getWorkingDirectory().isEmpty()) {
+        builder.directory(new File(spec.getWorkingDirectory()));
       }
+      Map<String, String> env = builder.environment();
+      env.putAll(spec.getEnvMap());
+      env.put("PAXCRON_RUN_ID", key.runId().toString());
+      env.put("PAXCRON_JOB", key.runId().job().value());
+      env.put("PAXCRON_SCHEDULED_TIME", key.runId().instant().toString());
+      env.put("PAXCRON_ATTEMPT", Integer.toString(key.attempt()));
+      env.put("PAXCRON_AGENT", options.name());
+      return new Spawned(builder.start(), null);
     } catch (IOException e) {
-      return Request.refused("cannot start: " + e.getMessage());
+      return Spawned.refused("cannot start: " + e.getMessage());
     }
-    Map<String, String> env = new LinkedHashMap<>(spec.getEnvMap());
-    env.put("PAXCRON_RUN_ID", key.runId().toString());
-    env.put("PAXCRON_JOB", key.runId().job().value());
-    env.put("PAXCRON_SCHEDULED_TIME", key.runId().instant().toString());
-    env.put("PAXCRON_ATTEMPT", Integer.toString(key.attempt()));
-    env.put("PAXCRON_AGENT", options.name());
-    for (String field : command) {
-      if (field.indexOf('\0') >= 0) {
-        return Request.refused("the command holds a NUL character, which no process can be given");
-      }
-    }
-    for (Map.Entry<String, String> entry : env.entrySet()) {
-      if (entry.getKey().isEmpty()
-          || entry.getKey().indexOf('=') >= 0
-          || (entry.getKey() + entry.getValue()).indexOf('\0') >= 0) {
-        return Request.refused(
-            "env '" + entry.getKey().replace("\0", "\\0") + "' cannot be given to a process");
-      }
-    }
-    return new Request(
-        directory, spec.getWorkingDirectory(), stdin, List.copyOf(command), env, null);
   }
 
   /**
    * After a restart: watch a run that was started before (its wrapper may have exited meanwhile).
    */
   void adopt(LaunchKey key, Launch launch, Instant startedAt) {
-    Watched run =
-        new Watched(key, directory(key), startedAt, deadline(startedAt, launch.getSpec()));
+    Watched run = new Watched(key, directory(key), deadline(startedAt, launch.getSpec()));
     run.pgid = readPgid(run.directory);
     watched.put(key, run);
   }
@@ -377,10 +344,6 @@ final class RunProcesses {
       if (run.pgid == 0) {
         run.pgid = readPgid(run.directory);
       }
-      if (run.pgid != 0 && run.termSentAt != null && !run.termDelivered) {
-        // Stopped before its wrapper had recorded its pid: the SIGTERM goes out now.
-        signalGroup(run, "TERM");
-      }
       boolean alive =
           run.pgid != 0 && ProcessHandle.of(run.pgid).map(ProcessHandle::isAlive).orElse(false);
       boolean hasStatus = Files.exists(run.directory.resolve("status"));
@@ -391,25 +354,12 @@ final class RunProcesses {
         } else if (run.termSentAt != null
             && !now.isBefore(run.termSentAt.plus(options.killGrace()))) {
           run.killSent = true;
-          signalGroup(run, "KILL");
+          signalGroup(run.pgid, "-KILL");
         }
         boundOutput(run.directory);
         continue;
       }
       if (!alive && !hasStatus && run.pgid == 0) {
-        if (now.isBefore(run.startedAt.plus(NO_PROCESS_GIVE_UP))) {
-          continue; // told to run; its wrapper has not recorded its pid yet
-        }
-        watched.remove(run.key);
-        onExit.accept(
-            new Exit(
-                run.key,
-                Outcome.failed(137),
-                "no process of the run recorded its pid within "
-                    + NO_PROCESS_GIVE_UP.toSeconds()
-                    + " s of its start (the agent or its spawning helper died as it started it);"
-                    + " it may have run partly",
-                tail(run.directory.resolve("output"))));
         continue;
       }
       watched.remove(run.key);
@@ -460,22 +410,24 @@ final class RunProcesses {
 
   private void terminate(Watched run, Instant now) {
     run.termSentAt = now;
-    if (run.pgid != 0) {
-      signalGroup(run, "TERM");
-    }
+    signalGroup(run.pgid, "-TERM");
   }
 
-  private void signalGroup(Watched run, String signal) {
-    if (run.pgid <= 1) {
+  private static void signalGroup(long pgid, String signal) {
+    if (pgid <= 1) {
       return;
     }
     try {
-      helper.send(SpawnHelper.signal(signal, run.pgid));
-      if (signal.equals("TERM")) {
-        run.termDelivered = true;
-      }
+      Process kill =
+          new ProcessBuilder("kill", signal, "--", "-" + pgid)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      kill.waitFor();
     } catch (IOException e) {
-      // No helper to signal through: the next poll tries again with a new one.
+      throw new IllegalStateException("cannot run kill(1): " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -602,12 +554,8 @@ final class RunProcesses {
   }
 
   private static long readPgid(Path directory) {
-    return readPid(directory.resolve("pgid"));
-  }
-
-  private static long readPid(Path file) {
     try {
-      return Long.parseLong(Files.readString(file).strip());
+      return Long.parseLong(Files.readString(directory.resolve("pgid")).strip());
     } catch (IOException | NumberFormatException e) {
       return 0;
     }

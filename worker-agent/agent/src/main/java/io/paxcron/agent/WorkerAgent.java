@@ -406,12 +406,13 @@ public final class WorkerAgent implements AutoCloseable {
   }
 
   /**
-   * Starts the processes of one input's launches, then records their starts (or failures to start)
-   * with one journal write: runs due at the same instant share one fsync instead of one each.
-   * Starting one is a small write to the spawning helper's pipe; the loop never waits for a fork,
-   * so heartbeats, reports and acknowledgements keep flowing during a burst and the lease holds.
-   * Each process is told to run only while the lease holds at that moment; one whose lease lapsed
-   * first never starts ({@code NEVER_STARTED}).
+   * Starts the processes of one input's launches whose wrappers are spawned, then records their
+   * starts (or failures to start) with one journal write: runs due at the same instant share one
+   * fsync instead of one each. A launch whose wrapper is still being spawned (a burst of runs at
+   * one instant, a busy machine) starts once it is ready, from a later task: the loop never waits
+   * for a spawn, so heartbeats, reports and acknowledgements keep flowing and the lease holds. Each
+   * process is told to run only while the lease holds at that moment; one whose lease lapsed first
+   * never starts ({@code NEVER_STARTED}).
    */
   private void startRuns(List<LaunchKey> keys) {
     List<io.paxcron.agent.core.JournalRecord> persist = new ArrayList<>();
@@ -419,13 +420,28 @@ public final class WorkerAgent implements AutoCloseable {
     for (LaunchKey key : keys) {
       Launch launch = launches.get(key);
       if (launch == null || fence.view(key).phase() != RunPhase.ACCEPTED) {
-        continue; // given up or cancelled meanwhile
+        continue; // given up or cancelled while its wrapper was being spawned
+      }
+      var wrapper = processes.wrapperFor(key, launch);
+      if (!wrapper.isDone()) {
+        wrapper.whenComplete(
+            (spawned, error) -> {
+              try {
+                loop.execute(() -> startWhenSpawned(key));
+              } catch (RejectedExecutionException closing) {
+                // The agent is closing; its journal keeps the launch for the next start.
+              }
+            });
+        continue;
       }
       Instant now = Instant.now();
       if (!fence.mayStart(now)) {
         Ready givenUp =
             fence.onStartGivenUp(
-                key, now, "the agent's lease lapsed before the process could be started");
+                key,
+                now,
+                "the agent's lease lapsed before the process could be started (its wrapper was"
+                    + " still being spawned)");
         persist.addAll(givenUp.persist());
         effects.addAll(givenUp.effects());
         continue;
@@ -443,6 +459,17 @@ public final class WorkerAgent implements AutoCloseable {
       effects.addAll(outcome.effects());
     }
     apply(new Ready(persist, effects));
+  }
+
+  private void startWhenSpawned(LaunchKey key) {
+    if (closed) {
+      return;
+    }
+    try {
+      startRuns(List.of(key));
+    } catch (UncheckedIOException e) {
+      // apply stopped the agent and said why
+    }
   }
 
   /** Arms {@link #startTimer} for the earliest held launch still ahead. */
@@ -572,8 +599,8 @@ public final class WorkerAgent implements AutoCloseable {
           launches.remove(key);
         } else if (startAt != null) {
           if (phase == RunPhase.ACCEPTED && startAt.isAfter(now)) {
-            // Held for its instant: its wrapper is forked now; at the instant the agent only
-            // tells it to run.
+            // Held for its instant: spawn the wrapper now, off the loop; at the instant the
+            // agent only tells it to run.
             processes.prepare(key, launch);
           }
           armStartTimer();

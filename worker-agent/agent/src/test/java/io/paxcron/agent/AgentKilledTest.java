@@ -42,8 +42,12 @@ final class AgentKilledTest {
     while (System.nanoTime() < deadline) {
       boolean found =
           ProcessHandle.allProcesses()
-              .map(WorkerAgentTest::commandLine)
-              .anyMatch(line -> line.startsWith("paxcron-run " + path));
+              .anyMatch(
+                  process -> {
+                    List<String> args = List.of(process.info().arguments().orElse(new String[0]));
+                    return args.contains("paxcron-run")
+                        && args.stream().anyMatch(a -> a.startsWith(path.toString()));
+                  });
       if (found == present) {
         return;
       }
@@ -96,7 +100,7 @@ final class AgentKilledTest {
             "start report",
             m -> m.hasReport() && m.getReport().getKind() == RunReport.Kind.STARTED,
             WAIT);
-        // A launch held for its instant: its wrapper waits, forked ahead, for the agent's word.
+        // A launch held for its instant: its wrapper waits, spawned ahead, for the agent's word.
         Instant heldAt = Instant.now().plusSeconds(8);
         leader.send(
             LeaderMessage.newBuilder()

@@ -246,33 +246,20 @@ final class WorkerAgentTest {
     assertEquals(143, state.getExitCode(), "128 + SIGTERM: " + state.getReason());
   }
 
-  /**
-   * The wrapper process the agent's spawning helper forked for a run directory, once it exists (the
-   * wrapper names itself {@code paxcron-run <directory>}).
-   */
+  /** The wrapper process the agent spawned for {@code runId}'s directory, once it exists. */
   private ProcessHandle awaitWrapper(String directoryPart) throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (System.nanoTime() < deadline) {
-      for (ProcessHandle child : ProcessHandle.current().descendants().toList()) {
-        String line = commandLine(child);
-        if (line.startsWith("paxcron-run ") && line.contains(directoryPart)) {
+      for (ProcessHandle child : ProcessHandle.current().children().toList()) {
+        String[] args = child.info().arguments().orElse(new String[0]);
+        if (List.of(args).contains("paxcron-run")
+            && List.of(args).stream().anyMatch(a -> a.contains(directoryPart))) {
           return child;
         }
       }
       Thread.sleep(5); // polling a process table, bounded by WAIT
     }
     throw new AssertionError("no wrapper for " + directoryPart + " within " + WAIT);
-  }
-
-  /** A process's command line as Linux shows it, arguments separated by spaces. */
-  static String commandLine(ProcessHandle process) {
-    try {
-      return Files.readString(Path.of("/proc", Long.toString(process.pid()), "cmdline"))
-          .replace('\0', ' ')
-          .strip();
-    } catch (java.io.IOException e) {
-      return ""; // it exited meanwhile
-    }
   }
 
   private static com.google.protobuf.Timestamp timestamp(java.time.Instant at) {

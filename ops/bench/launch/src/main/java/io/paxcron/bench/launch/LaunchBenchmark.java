@@ -118,7 +118,7 @@ public final class LaunchBenchmark {
         out.printf(
             Locale.ROOT,
             "one agent: %d jobs due every second, %.1f launches/s succeeded over %d s"
-                + " (outcomes of the %d instants due: %s); the agent with its helper and runs"
+                + " (outcomes of the %d instants due: %s); the agent with the processes it started"
                 + " used %.2f cores, %.2f ms of CPU per succeeded launch%n",
             options.burstJobs(),
             launchesPerSecond,
@@ -245,7 +245,7 @@ public final class LaunchBenchmark {
     out.printf(Locale.ROOT, "| launches per second, one agent | %.1f |%n", launchesPerSecond);
     out.printf(
         Locale.ROOT,
-        "| CPU of that agent with its helper and runs: cores / ms per launch | %.2f / %.2f |%n",
+        "| CPU of that agent with the processes it started: cores / ms per launch | %.2f / %.2f |%n",
         agentCores,
         agentCpuMsPerLaunch);
     out.printf(
@@ -310,7 +310,7 @@ public final class LaunchBenchmark {
           "failover_gaps_ms": %s,
           "failover_gap_ms": %d,
           "lateness_definition": "agent start minus the scheduled instant: the time the run's wrapper (its process group leader) wrote its pid file on being told to run (the file's mtime); process_lateness: the time the command itself read its clock ($EPOCHREALTIME in bash) minus the instant; ledger_lateness: the leader's clock when the start report arrived minus the instant",
-          "agent_cpu_definition": "user + system CPU of the one agent's JVM, its spawning helper and every run it started (live or reaped), from /proc, over the counted window, divided by the window (cores) and by the launches that succeeded in it (ms)",
+          "agent_cpu_definition": "user + system CPU of the one agent's JVM and every process it started (live or reaped), from /proc, over the counted window, divided by the window (cores) and by the launches that succeeded in it (ms)",
           "failover_gap_definition": "the longest time without a process start of 20 every-second jobs, from 3 s before a leader SIGKILL to 8 s after"
         }
         """,

@@ -10,8 +10,8 @@ import java.util.Locale;
 
 /**
  * CPU time the replicas, the agents and the whole machine have spent, read from Linux's {@code
- * /proc} (user + system, in clock ticks of 10 ms). An agent's time includes its spawning helper and
- * every process it started, live or reaped, which is what starting a run costs.
+ * /proc} (user + system, in clock ticks of 10 ms). An agent's time includes every process it
+ * started, live or reaped, which is what starting a run costs.
  */
 record CpuUse(long nanos, List<Long> replicaTicks, long agentTicks, long machineTicks) {
 
