@@ -132,6 +132,9 @@ public final class ReplicaNode implements AutoCloseable {
   // Loop-thread state.
   private final ArrayDeque<Held> held = new ArrayDeque<>();
 
+  /** How many of {@link #held} the loop will send messages for when it releases them. */
+  private int heldLoopSends;
+
   /** Chosen entries not yet applied (see {@link #applySome}); the head may be applied in part. */
   private final ArrayDeque<LogEntry> toApply = new ArrayDeque<>();
 
@@ -189,7 +192,17 @@ public final class ReplicaNode implements AutoCloseable {
   private Map<Integer, String> observedPeers;
   private volatile io.paxcron.paxos.Membership lastMembership;
 
-  private record Held(long sequence, Ready ready, boolean needsOwnWrite) {}
+  /**
+   * A step waiting to be released. {@code sentOnSync}: its after-persist messages leave from the
+   * thread that learns its write durable, not from the loop when it is released.
+   */
+  private record Held(long sequence, Ready ready, boolean needsOwnWrite, boolean sentOnSync) {
+
+    /** Whether the loop sends messages of this step when it releases it. */
+    boolean loopSends() {
+      return !sentOnSync && !ready.messagesAfterPersist().isEmpty();
+    }
+  }
 
   private record PendingProposal(long sequence, CompletableFuture<Applied> future) {}
 
@@ -596,7 +609,20 @@ public final class ReplicaNode implements AutoCloseable {
   private void process(Ready ready) {
     long sequence = ++readySequence;
     boolean needsOwnWrite = !learnedOnly(ready.persist());
-    held.add(new Held(sequence, ready, needsOwnWrite));
+    // A step's after-persist messages (a follower's Accepted, above all) may leave as soon as its
+    // write is durable. They leave from the thread that learns it, without waiting for the loop to
+    // take the step back (two thread hand-offs fewer on every command's path), unless the loop
+    // still
+    // has to send messages of an earlier step: then they wait their turn, so messages leave in the
+    // order of their steps. Writes complete in order, so those sent on sync keep it among
+    // themselves.
+    boolean sentOnSync =
+        needsOwnWrite && !ready.messagesAfterPersist().isEmpty() && heldLoopSends == 0;
+    Held step = new Held(sequence, ready, needsOwnWrite, sentOnSync);
+    held.add(step);
+    if (step.loopSends()) {
+      heldLoopSends++;
+    }
     if (!ready.persist().isEmpty()) {
       lastWrite = durability.write(ready.persist());
       lastWrite.whenComplete(
@@ -604,6 +630,11 @@ public final class ReplicaNode implements AutoCloseable {
             if (error != null) {
               fatal(error);
             } else {
+              if (sentOnSync && !stopped) {
+                for (Envelope envelope : ready.messagesAfterPersist()) {
+                  network.send(envelope);
+                }
+              }
               submit("durable", () -> onDurable(sequence));
             }
           });
@@ -680,7 +711,10 @@ public final class ReplicaNode implements AutoCloseable {
     while (!held.isEmpty()
         && (held.peek().sequence() <= durableThrough || !held.peek().needsOwnWrite())) {
       Held next = held.poll();
-      release(next.ready());
+      if (next.loopSends()) {
+        heldLoopSends--;
+      }
+      release(next.ready(), next.loopSends());
       if (next.needsOwnWrite()) {
         if (persisted == null) {
           persisted = new java.util.ArrayList<>();
@@ -695,9 +729,11 @@ public final class ReplicaNode implements AutoCloseable {
     }
   }
 
-  private void release(Ready ready) {
-    for (Envelope envelope : ready.messagesAfterPersist()) {
-      network.send(envelope);
+  private void release(Ready ready, boolean send) {
+    if (send) {
+      for (Envelope envelope : ready.messagesAfterPersist()) {
+        network.send(envelope);
+      }
     }
     if (ready.restore() != null) {
       // Entries queued before the snapshot and covered by it are in its image already.

@@ -1,0 +1,143 @@
+package io.paxcron.paxos.replica;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.paxcron.paxos.Ballot;
+import io.paxcron.paxos.Command;
+import io.paxcron.paxos.DurableState;
+import io.paxcron.paxos.Envelope;
+import io.paxcron.paxos.KeyValueStateMachine;
+import io.paxcron.paxos.LogEntry;
+import io.paxcron.paxos.Message;
+import io.paxcron.paxos.PaxosConfig;
+import io.paxcron.paxos.Persist;
+import io.paxcron.paxos.ReplicaId;
+import io.paxcron.paxos.Snapshot;
+import io.paxcron.paxos.Value;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A follower's {@code Accepted} leaves the moment its write is durable, from the thread that
+ * learned it durable, not after a trip back through the replica's loop (two thread hand-offs fewer
+ * on every command's path, docs/performance.md), and never before. The store's writes are futures
+ * the test completes and the loop is held by a task the test releases, so the interleaving is
+ * fixed, not timed.
+ */
+final class ReplicaSendsAfterSyncTest {
+
+  private static final Ballot LEADERS = new Ballot(1, 1);
+
+  /** A store whose writes become durable when the test says so. */
+  private static final class GatedDurability implements Durability {
+    final LinkedBlockingQueue<CompletableFuture<Void>> writes = new LinkedBlockingQueue<>();
+
+    @Override
+    public DurableState load() {
+      return new DurableState(Ballot.ZERO, Snapshot.EMPTY, List.of());
+    }
+
+    @Override
+    public CompletableFuture<Void> write(Persist persist) {
+      CompletableFuture<Void> durable = new CompletableFuture<>();
+      writes.add(durable);
+      return durable;
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /** Records what the replica sends; hands the test the inbound side. */
+  private static final class Recorder implements PeerNetwork {
+    final List<Envelope> sent = new CopyOnWriteArrayList<>();
+    final CompletableFuture<BiConsumer<Integer, Message>> inbound = new CompletableFuture<>();
+
+    @Override
+    public void start(BiConsumer<Integer, Message> inbound) {
+      this.inbound.complete(inbound);
+    }
+
+    @Override
+    public void send(Envelope envelope) {
+      sent.add(envelope);
+    }
+
+    @Override
+    public void close() {}
+
+    List<Long> acceptedSlots() {
+      return sent.stream()
+          .filter(e -> e.message() instanceof Message.Accepted)
+          .flatMap(e -> ((Message.Accepted) e.message()).slots().stream())
+          .toList();
+    }
+  }
+
+  private static Message.Accept accept(long slot) {
+    Command command = new Command(7, slot, KeyValueStateMachine.put("k" + slot, "v"));
+    LogEntry entry = new LogEntry(slot, LEADERS, new Value.Batch(List.of(command)), false);
+    // Nothing is known chosen yet, so each Accept makes exactly one write.
+    return new Message.Accept(LEADERS, List.of(entry), 1, 0, 0);
+  }
+
+  @Test
+  void aFollowersAcceptedLeavesWhenItsWriteIsDurableEvenWhileTheLoopIsBusy() throws Exception {
+    GatedDurability disk = new GatedDurability();
+    Recorder network = new Recorder();
+    List<ReplicaId> members = List.of(ReplicaId.of(1), ReplicaId.of(2), ReplicaId.of(3));
+    ReplicaSettings settings =
+        new ReplicaSettings(
+            PaxosConfig.defaults(ReplicaId.of(2), members), 5, 1_000_000, 1L << 30, 100);
+    ReplicaNode follower =
+        new ReplicaNode(
+            settings,
+            disk,
+            network,
+            snapshot -> {},
+            new KeyValueStateMachine(),
+            request -> request,
+            error -> {});
+    try {
+      follower.start();
+      BiConsumer<Integer, Message> inbound = network.inbound.get(30, TimeUnit.SECONDS);
+
+      inbound.accept(1, accept(1));
+      CompletableFuture<Void> firstWrite = disk.writes.poll(30, TimeUnit.SECONDS);
+      assertTrue(firstWrite != null, "the follower wrote the accepted entry");
+      assertEquals(List.of(), network.acceptedSlots(), "nothing is acknowledged before the sync");
+
+      // The loop is busy (applying a large slot, say) when the write becomes durable.
+      CompletableFuture<Void> loopHeld = new CompletableFuture<>();
+      CompletableFuture<Void> releaseLoop = new CompletableFuture<>();
+      follower.runOnLoop(
+          () -> {
+            loopHeld.complete(null);
+            releaseLoop.join();
+          });
+      loopHeld.get(30, TimeUnit.SECONDS);
+      firstWrite.complete(null);
+      assertEquals(
+          List.of(1L),
+          network.acceptedSlots(),
+          "the Accepted left with the sync, without waiting for the loop");
+      releaseLoop.complete(null);
+
+      // The next one too, and still not before its own sync.
+      inbound.accept(1, accept(2));
+      CompletableFuture<Void> secondWrite = disk.writes.poll(30, TimeUnit.SECONDS);
+      assertTrue(secondWrite != null, "the follower wrote the second entry");
+      assertEquals(List.of(1L), network.acceptedSlots());
+      secondWrite.complete(null);
+      assertEquals(List.of(1L, 2L), network.acceptedSlots());
+    } finally {
+      follower.close();
+    }
+  }
+}
