@@ -40,6 +40,9 @@ public final class SessionStateMachine {
 
   private int partialNext;
 
+  /** The command {@link #partialNext} being applied in steps, or null. */
+  private StateMachine.Steps partialCommand;
+
   public SessionStateMachine(StateMachine stateMachine, int maxSessions) {
     if (maxSessions < 1) {
       throw new IllegalArgumentException("maxSessions must be >= 1, got " + maxSessions);
@@ -70,6 +73,7 @@ public final class SessionStateMachine {
         "apply out of order: slot %s after %s",
         entry.slot(),
         appliedThroughSlot);
+    Check.that(partialCommand == null, "apply of slot %s in the middle of a command", entry.slot());
     int expectedFrom = partialSlot == entry.slot() ? partialNext : 0;
     int count = commandCount(entry);
     Check.that(
@@ -96,6 +100,67 @@ public final class SessionStateMachine {
     return applied;
   }
 
+  /**
+   * Applies the next step of the chosen entry of the next slot: of its next client command, one
+   * step as the state machine cuts it ({@link StateMachine#applyInSteps}); an entry without client
+   * commands is applied whole. Returns the command once its last step is applied (or at once, for a
+   * duplicate the session answers), and nothing while it is in the middle ({@link #midCommand}).
+   * The entry counts as applied once its last command is ({@link #midEntry} until then).
+   */
+  public List<Applied> applyStep(LogEntry entry) {
+    Check.that(entry.chosen(), "applying an entry not known chosen: %s", entry);
+    Check.that(
+        entry.slot() == appliedThroughSlot + 1,
+        "apply out of order: slot %s after %s",
+        entry.slot(),
+        appliedThroughSlot);
+    int count = commandCount(entry);
+    if (count == 0) {
+      return apply(entry, 0, 0);
+    }
+    int index = partialSlot == entry.slot() ? partialNext : 0;
+    Command command = ((Value.Batch) entry.value()).commands().get(index);
+    Applied applied;
+    if (partialCommand == null) {
+      Session session = sessions.get(command.clientId());
+      if (session != null && command.sequence() <= session.lastSequence()) {
+        applied = applyOnce(entry.slot(), command);
+      } else {
+        partialSlot = entry.slot();
+        partialNext = index;
+        partialCommand = stateMachine.applyInSteps(entry.slot(), command.payload());
+        applied = null;
+      }
+    } else {
+      applied = null;
+    }
+    if (applied == null) {
+      byte[] result = partialCommand.next();
+      if (result == null) {
+        return List.of();
+      }
+      partialCommand = null;
+      applied = recordAnswer(entry.slot(), command, result);
+    }
+    if (index + 1 == count) {
+      appliedThroughSlot = entry.slot();
+      partialSlot = -1;
+      partialNext = 0;
+    } else {
+      partialSlot = entry.slot();
+      partialNext = index + 1;
+    }
+    return List.of(applied);
+  }
+
+  /**
+   * Whether the state holds part of one client command, applied in steps: nothing may read it until
+   * {@link #applyStep} applied the command's last step.
+   */
+  public boolean midCommand() {
+    return partialCommand != null;
+  }
+
   /** The client commands an entry carries (none for a no-op or a configuration change). */
   public static int commandCount(LogEntry entry) {
     return entry.value() instanceof Value.Batch batch ? batch.commands().size() : 0;
@@ -112,7 +177,11 @@ public final class SessionStateMachine {
       byte[] answer = command.sequence() == session.lastSequence() ? session.lastResult() : STALE;
       return new Applied(command, slot, answer, true);
     }
-    byte[] result = stateMachine.apply(slot, command.payload());
+    return recordAnswer(slot, command, stateMachine.apply(slot, command.payload()));
+  }
+
+  /** Keeps the answer of a command applied for the first time as its session's latest. */
+  private Applied recordAnswer(long slot, Command command, byte[] result) {
     sessions.put(command.clientId(), new Session(command.sequence(), result));
     if (sessions.size() > maxSessions) {
       Long eldest = sessions.keySet().iterator().next();
@@ -205,6 +274,7 @@ public final class SessionStateMachine {
   public void restore(Snapshot snapshot) {
     partialSlot = -1;
     partialNext = 0;
+    partialCommand = null;
     byte[] data = snapshot.data();
     if (snapshot.slot() == 0 && data.length == 0) {
       sessions.clear();

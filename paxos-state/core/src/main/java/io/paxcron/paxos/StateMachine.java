@@ -15,6 +15,27 @@ public interface StateMachine {
   /** Applies one command chosen in {@code slot} and returns the answer for its client. */
   byte[] apply(long slot, byte[] command);
 
+  /**
+   * Starts applying one command in steps, so that the replica serving this state machine can handle
+   * other work between them: one command may be a batch of a thousand jobs, and a replica that
+   * handles no heartbeat for the hundreds of milliseconds it takes on a busy machine costs the
+   * leader its lease. The steps together do exactly what {@link #apply} does, and return the same
+   * answer; how a command is cut into steps is the state machine's own, deterministic choice.
+   * Between steps the state holds part of the command and must not be read (no query, no image);
+   * nothing else is applied until the last step. The default applies the whole command at once.
+   */
+  default Steps applyInSteps(long slot, byte[] command) {
+    byte[] answer = apply(slot, command);
+    return () -> answer;
+  }
+
+  /** A command being applied in steps ({@link #applyInSteps}). */
+  @FunctionalInterface
+  interface Steps {
+    /** Applies the next step; returns the command's answer after the last one, null before. */
+    byte[] next();
+  }
+
   /** An image of the whole current state. */
   byte[] snapshot();
 

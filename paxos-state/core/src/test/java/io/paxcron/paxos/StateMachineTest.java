@@ -189,6 +189,89 @@ final class StateMachineTest {
     assertArrayEquals(whole.snapshot().data(), parts.snapshot().data());
   }
 
+  /** Key-value commands applied in two steps: nothing, then the command. */
+  private static final class TwoSteps implements StateMachine {
+    final KeyValueStateMachine inner = new KeyValueStateMachine();
+
+    @Override
+    public byte[] apply(long slot, byte[] command) {
+      return inner.apply(slot, command);
+    }
+
+    @Override
+    public Steps applyInSteps(long slot, byte[] command) {
+      boolean[] first = {true};
+      return () -> {
+        if (first[0]) {
+          first[0] = false;
+          return null;
+        }
+        return inner.apply(slot, command);
+      };
+    }
+
+    @Override
+    public byte[] snapshot() {
+      return inner.snapshot();
+    }
+
+    @Override
+    public void restore(byte[] snapshot) {
+      inner.restore(snapshot);
+    }
+  }
+
+  @Test
+  void commandsAppliedInStepsEndInTheStateAndAnswersOfApplyingThemWhole() {
+    LogEntry slot1 = chosen(1, append(7, 1, "k", "a"), append(8, 1, "k", "b"));
+    LogEntry slot2 = chosen(2, append(7, 1, "k", "a"), append(7, 2, "k", "c"));
+    LogEntry slot3 = new LogEntry(3, BALLOT, Value.NO_OP, true);
+    SessionStateMachine whole = new SessionStateMachine(new KeyValueStateMachine(), 10);
+    List<SessionStateMachine.Applied> wholeAnswers = new java.util.ArrayList<>();
+    wholeAnswers.addAll(whole.apply(slot1));
+    wholeAnswers.addAll(whole.apply(slot2));
+    whole.apply(slot3);
+
+    TwoSteps machine = new TwoSteps();
+    SessionStateMachine steps = new SessionStateMachine(machine, 10);
+    List<SessionStateMachine.Applied> stepAnswers = new java.util.ArrayList<>();
+    assertEquals(List.of(), steps.applyStep(slot1), "the first step of the first command");
+    assertTrue(steps.midCommand());
+    assertTrue(steps.midEntry());
+    assertThrows(IllegalStateException.class, steps::image);
+    assertThrows(
+        IllegalStateException.class, () -> steps.apply(slot1, 0, 2), "a command is in part");
+    stepAnswers.addAll(steps.applyStep(slot1));
+    assertFalse(steps.midCommand());
+    assertTrue(steps.midEntry(), "one command of slot 1 is left");
+    assertEquals(List.of(), steps.applyStep(slot1));
+    stepAnswers.addAll(steps.applyStep(slot1));
+    assertEquals(1, steps.appliedThroughSlot());
+    // A retry the session already answered is answered at once, without steps.
+    List<SessionStateMachine.Applied> retry = steps.applyStep(slot2);
+    assertEquals(1, retry.size());
+    assertTrue(retry.get(0).duplicate());
+    stepAnswers.addAll(retry);
+    assertEquals(List.of(), steps.applyStep(slot2));
+    stepAnswers.addAll(steps.applyStep(slot2));
+    assertEquals(List.of(), steps.applyStep(slot3), "a no-op has no command to answer");
+    assertEquals(3, steps.appliedThroughSlot());
+
+    assertEquals(wholeAnswers.size(), stepAnswers.size());
+    for (int i = 0; i < wholeAnswers.size(); i++) {
+      assertArrayEquals(wholeAnswers.get(i).result(), stepAnswers.get(i).result());
+      assertEquals(wholeAnswers.get(i).duplicate(), stepAnswers.get(i).duplicate());
+    }
+    assertArrayEquals(whole.snapshot().data(), steps.snapshot().data());
+
+    // A snapshot installed in the middle of a command replaces the part applied.
+    SessionStateMachine interrupted = new SessionStateMachine(new TwoSteps(), 10);
+    interrupted.applyStep(slot1);
+    interrupted.restore(whole.snapshot());
+    assertFalse(interrupted.midCommand());
+    assertArrayEquals(whole.snapshot().data(), interrupted.snapshot().data());
+  }
+
   @Test
   void sessionImageEncodesTheStateAtItsSlotWhateverIsAppliedAfterwards() {
     SessionStateMachine sessions = new SessionStateMachine(new KeyValueStateMachine(), 2);

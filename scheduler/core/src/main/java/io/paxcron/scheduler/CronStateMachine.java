@@ -172,19 +172,28 @@ public final class CronStateMachine implements StateMachine, CronView {
   private record TailEntry(long revision, JobName job, long sequence) {}
 
   /** What a resolved schedule is made from: the schedule text, its syntax and the chosen values. */
-  private record ScheduleKey(String text, Syntax syntax, Map<ScheduleField, Integer> chosen) {
+  record ScheduleKey(String text, Syntax syntax, Map<ScheduleField, Integer> chosen) {
     /**
      * Spreads the chosen values: the maps' own hash (a sum of key and value hashes) gives the 1,440
      * minute-and-hour choices of a daily {@code ? ? * * *} a few hundred distinct hashes, and the
-     * lookup of every put and restored job then searches long hash bins.
+     * lookup of every put and restored job then searches long hash bins. Each field and value is
+     * mixed on its own before the sum (a sum of plain products depends only on the sum of the
+     * values: minute + hour, 83 hashes for 1,440 keys).
      */
     @Override
     public int hashCode() {
       long hash = text.hashCode() * 31L + syntax.ordinal();
       for (Map.Entry<ScheduleField, Integer> entry : chosen.entrySet()) {
-        hash += ((entry.getKey().ordinal() + 1L) << 32 | entry.getValue()) * 0x9E3779B97F4A7C15L;
+        hash += mix((entry.getKey().ordinal() + 1L) << 32 | entry.getValue());
       }
-      return Long.hashCode(hash * 0x9E3779B97F4A7C15L);
+      return Long.hashCode(mix(hash));
+    }
+
+    /** SplitMix64's finalizer: every input bit moves about half of the output bits. */
+    private static long mix(long z) {
+      z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+      z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+      return z ^ (z >>> 31);
     }
   }
 

@@ -130,6 +130,23 @@ final class CronStateMachineTest {
   }
 
   @Test
+  void theChosenValuesOfADailyQuestionMarkJobHashApart() {
+    java.util.Set<Integer> hashes = new java.util.HashSet<>();
+    for (int hour = 0; hour < 24; hour++) {
+      for (int minute = 0; minute < 60; minute++) {
+        hashes.add(
+            new CronStateMachine.ScheduleKey(
+                    "? ? * * *",
+                    io.paxcron.schedule.Syntax.VIXIE,
+                    Map.of(ScheduleField.HOUR, hour, ScheduleField.MINUTE, minute))
+                .hashCode());
+      }
+    }
+    // A hash of the sum of the values gave 83; lookups then walked long bins on every put.
+    assertTrue(hashes.size() > 1_430, hashes.size() + " distinct hashes of 1,440 keys");
+  }
+
+  @Test
   void jobsWithTheSameScheduleShareOneResolvedCopyUntilTheLastGoes() {
     fixture.put(job("a", "0 5 * * *").build(), at(0));
     fixture.put(job("b", "0 5 * * *").build(), at(1));

@@ -138,8 +138,11 @@ public final class ReplicaNode implements AutoCloseable {
   /** Chosen entries not yet applied (see {@link #applySome}); the head may be applied in part. */
   private final ArrayDeque<LogEntry> toApply = new ArrayDeque<>();
 
-  /** The head entry's next command to apply. */
-  private int nextCommand;
+  /**
+   * Tasks that read the state machine (the host's tasks, proposals it stamps), held back while the
+   * state holds part of a command applied in steps and run in their order once it is whole.
+   */
+  private final ArrayDeque<Runnable> deferred = new ArrayDeque<>();
 
   /** Whether a task to go on applying is queued on the loop. */
   private boolean applyQueued;
@@ -329,6 +332,7 @@ public final class ReplicaNode implements AutoCloseable {
     }
     if (!submit(
         "propose",
+        /* readsState= */ true,
         () -> {
           if (replica.role() != PaxosReplica.Role.LEADER) {
             // The core would refuse it too; refusing first saves building the payload (the
@@ -437,7 +441,7 @@ public final class ReplicaNode implements AutoCloseable {
    * ReplicaObserver#onLoopTask}), so that a long one can be told apart in the operator's log.
    */
   public boolean runOnLoop(String kind, Runnable task) {
-    return submit(kind, task);
+    return submit(kind, /* readsState= */ true, task);
   }
 
   /**
@@ -552,7 +556,17 @@ public final class ReplicaNode implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // Loop thread
 
+  /** A task of the replica itself: the core's inputs, which never read the state machine. */
   private boolean submit(String kind, Runnable task) {
+    return submit(kind, /* readsState= */ false, task);
+  }
+
+  /**
+   * Queues {@code task} on the loop. One that {@code readsState} waits, while the state machine
+   * holds part of a command applied in steps, until the command is whole (see {@link #deferred});
+   * the replica's own tasks — messages, ticks, durable writes, applying — go on meanwhile.
+   */
+  private boolean submit(String kind, boolean readsState, Runnable task) {
     if (stopped) {
       return false;
     }
@@ -562,20 +576,38 @@ public final class ReplicaNode implements AutoCloseable {
             if (stopped) {
               return;
             }
-            long started = System.nanoTime();
-            applyNanosInTask = 0;
-            listenerNanosInTask = 0;
-            try {
-              task.run();
-            } catch (RuntimeException e) {
-              fatal(e);
+            if (readsState && (sessions.midCommand() || !deferred.isEmpty())) {
+              deferred.add(() -> runTask(kind, task));
+              return;
             }
-            observer.onLoopTask(
-                kind, System.nanoTime() - started, applyNanosInTask, listenerNanosInTask);
+            runTask(kind, task);
+            runDeferred();
           });
       return true;
     } catch (RejectedExecutionException e) {
       return false;
+    }
+  }
+
+  private void runTask(String kind, Runnable task) {
+    if (stopped) {
+      return;
+    }
+    long started = System.nanoTime();
+    applyNanosInTask = 0;
+    listenerNanosInTask = 0;
+    try {
+      task.run();
+    } catch (RuntimeException e) {
+      fatal(e);
+    }
+    observer.onLoopTask(kind, System.nanoTime() - started, applyNanosInTask, listenerNanosInTask);
+  }
+
+  /** Runs the tasks held back while a command was applied in part, once the state is whole. */
+  private void runDeferred() {
+    while (!deferred.isEmpty() && !sessions.midCommand()) {
+      deferred.poll().run();
     }
   }
 
@@ -739,7 +771,6 @@ public final class ReplicaNode implements AutoCloseable {
       // Entries queued before the snapshot and covered by it are in its image already.
       while (!toApply.isEmpty() && toApply.peek().slot() <= ready.restore().slot()) {
         toApply.poll();
-        nextCommand = 0;
       }
       sessions.restore(ready.restore());
       appliedSinceSnapshot = 0;
@@ -780,11 +811,13 @@ public final class ReplicaNode implements AutoCloseable {
   }
 
   /**
-   * Applies queued chosen entries, one client command at a time, for at most {@link
-   * #APPLY_SLICE_NANOS}; what is left is applied by a later loop task, queued behind the messages
-   * and ticks that arrived meanwhile. A large slot (thousands of jobs of one {@code Apply} each)
-   * applied in one go held the loop for hundreds of milliseconds on a busy machine, and a follower
-   * that acknowledges nothing for that long costs the leader its lease (docs/performance.md).
+   * Applies queued chosen entries, one step at a time (a step of a client command, as the state
+   * machine cuts it: {@link StateMachine#applyInSteps}), for at most {@link #APPLY_SLICE_NANOS};
+   * what is left is applied by a later loop task, queued behind the messages and ticks that arrived
+   * meanwhile. A large slot, or one {@code Apply} of a thousand jobs, applied in one go held the
+   * loop for hundreds of milliseconds on a busy machine, and a follower that acknowledges nothing
+   * for that long costs the leader its lease (docs/performance.md). While a command is applied in
+   * part, tasks that read the state wait ({@link #deferred}).
    *
    * @return whether anything was applied
    */
@@ -794,12 +827,8 @@ public final class ReplicaNode implements AutoCloseable {
     }
     long started = System.nanoTime();
     do {
-      LogEntry entry = toApply.peek();
-      int count = SessionStateMachine.commandCount(entry);
-      int to = Math.min(count, nextCommand + 1);
-      answer(sessions.apply(entry, nextCommand, to));
-      nextCommand = to;
-      if (to == count) {
+      answer(sessions.applyStep(toApply.peek()));
+      if (!sessions.midEntry()) {
         entryApplied();
       }
     } while (!toApply.isEmpty() && System.nanoTime() - started < APPLY_SLICE_NANOS);
@@ -822,10 +851,10 @@ public final class ReplicaNode implements AutoCloseable {
   /** Applies the rest of a slot applied in part, so that the state is at a slot boundary. */
   private void finishEntry() {
     while (sessions.midEntry()) {
-      LogEntry entry = toApply.peek();
-      int count = SessionStateMachine.commandCount(entry);
-      answer(sessions.apply(entry, nextCommand, count));
-      entryApplied();
+      answer(sessions.applyStep(toApply.peek()));
+      if (!sessions.midEntry()) {
+        entryApplied();
+      }
     }
   }
 
@@ -845,12 +874,15 @@ public final class ReplicaNode implements AutoCloseable {
   /** The head entry's last command was applied: drop it and count it toward the next snapshot. */
   private void entryApplied() {
     LogEntry entry = toApply.poll();
-    nextCommand = 0;
     appliedSinceSnapshot++;
     bytesSinceSnapshot += entry.value().sizeBytes();
   }
 
+  /** Answers the reads and tells the listeners, unless the state holds part of a command. */
   private void afterApplying() {
+    if (sessions.midCommand()) {
+      return;
+    }
     answerConfirmedReads();
     long listenersStarted = System.nanoTime();
     for (Runnable listener : appliedListeners) {
@@ -860,7 +892,8 @@ public final class ReplicaNode implements AutoCloseable {
   }
 
   private void answerConfirmedReads() {
-    while (!confirmedReads.isEmpty()
+    while (!sessions.midCommand()
+        && !confirmedReads.isEmpty()
         && confirmedReads.peek().slot() <= sessions.appliedThroughSlot()) {
       ConfirmedRead read = confirmedReads.poll();
       read.task().answer(read.slot());

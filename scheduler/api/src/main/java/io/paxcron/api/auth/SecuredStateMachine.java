@@ -76,6 +76,39 @@ public final class SecuredStateMachine implements StateMachine {
     return answer(access.apply(slot, command));
   }
 
+  /**
+   * A job batch in steps as the job state machine cuts it, inside an audit envelope too (its audit
+   * record is written with the last step); access commands at once.
+   */
+  @Override
+  public Steps applyInSteps(long slot, byte[] payload) {
+    if (payload.length == 0 || payload[0] != AccessCommand.TAG) {
+      return jobs.applyInSteps(slot, payload);
+    }
+    AccessCommand command;
+    try {
+      command = AccessCommand.decode(payload);
+    } catch (IllegalArgumentException e) {
+      return StateMachine.super.applyInSteps(slot, payload);
+    }
+    if (!(command instanceof AccessCommand.Audited audited)) {
+      return StateMachine.super.applyInSteps(slot, payload);
+    }
+    byte[] inner = audited.inner();
+    if (inner.length > 0 && inner[0] == AccessCommand.TAG) {
+      return StateMachine.super.applyInSteps(slot, payload);
+    }
+    Steps steps = jobs.applyInSteps(slot, inner);
+    return () -> {
+      byte[] result = steps.next();
+      if (result != null) {
+        access.record(
+            slot, audited.header(), audited.action(), audited.target(), summarize(inner, result));
+      }
+      return result;
+    };
+  }
+
   /** "applied", or the first refusal of the batch. */
   private static String summarize(byte[] inner, byte[] result) {
     if (inner.length == 0 || inner[0] != JobBatchStateMachine.BATCH_TAG) {

@@ -1,0 +1,201 @@
+package io.paxcron.paxos.replica;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.paxcron.paxos.Ballot;
+import io.paxcron.paxos.DurableState;
+import io.paxcron.paxos.Envelope;
+import io.paxcron.paxos.Message;
+import io.paxcron.paxos.PaxosConfig;
+import io.paxcron.paxos.Persist;
+import io.paxcron.paxos.ReplicaId;
+import io.paxcron.paxos.Snapshot;
+import io.paxcron.paxos.StateMachine;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A command the state machine applies in steps ({@link StateMachine#applyInSteps}) is spread over
+ * several loop tasks, and nothing that reads the state sees it in part: tasks of the host, reads
+ * and the applied-listeners wait until the command is whole, and run in the order they came.
+ *
+ * <p>Each step of the test's command works (on the CPU, nothing waited for) for longer than the
+ * loop's apply slice, so the loop must give up the thread after every step; the assertions do not
+ * depend on how long anything took.
+ */
+final class ReplicaAppliesInStepsTest {
+
+  private static final int STEPS = 6;
+
+  /** A counter; the command {@code n} adds 1 in each of {@code n} steps. */
+  private static final class SteppedCounter implements StateMachine {
+    volatile int value;
+    volatile int partsInProgress;
+
+    /** Set by the test: called on the loop during the first step of the next stepped command. */
+    volatile Runnable duringFirstStep = () -> {};
+
+    @Override
+    public byte[] apply(long slot, byte[] command) {
+      value += ByteBuffer.wrap(command).getInt();
+      return answer();
+    }
+
+    @Override
+    public Steps applyInSteps(long slot, byte[] command) {
+      int steps = ByteBuffer.wrap(command).getInt();
+      AtomicInteger done = new AtomicInteger();
+      return () -> {
+        long until = System.nanoTime() + ReplicaNode.APPLY_SLICE_NANOS + 1_000_000;
+        while (System.nanoTime() < until) {
+          Thread.onSpinWait(); // the step's work: longer than one apply slice
+        }
+        value++;
+        int step = done.incrementAndGet();
+        partsInProgress = step < steps ? step : 0;
+        if (step == 1) {
+          Runnable during = duringFirstStep;
+          duringFirstStep = () -> {};
+          during.run();
+        }
+        return step < steps ? null : answer();
+      };
+    }
+
+    private byte[] answer() {
+      return ByteBuffer.allocate(4).putInt(value).array();
+    }
+
+    @Override
+    public byte[] snapshot() {
+      return answer();
+    }
+
+    @Override
+    public void restore(byte[] snapshot) {
+      value = snapshot.length == 0 ? 0 : ByteBuffer.wrap(snapshot).getInt();
+    }
+  }
+
+  private static final class MemoryDurability implements Durability {
+    @Override
+    public DurableState load() {
+      return new DurableState(Ballot.ZERO, Snapshot.EMPTY, List.of());
+    }
+
+    @Override
+    public CompletableFuture<Void> write(Persist persist) {
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  private static byte[] steps(int n) {
+    return ByteBuffer.allocate(4).putInt(n).array();
+  }
+
+  @Test
+  void aCommandAppliedInStepsIsSeenWholeByTasksReadsAndListeners() throws Exception {
+    SteppedCounter counter = new SteppedCounter();
+    PaxosConfig paxos = PaxosConfig.defaults(ReplicaId.of(1), List.of(ReplicaId.of(1)));
+    ReplicaSettings settings = new ReplicaSettings(paxos, 5, 1_000_000, 64L << 20, 100);
+    CompletableFuture<Void> leading = new CompletableFuture<>();
+    AtomicInteger applyTasks = new AtomicInteger();
+    ReplicaNode node =
+        new ReplicaNode(
+            settings,
+            new MemoryDurability(),
+            new PeerNetwork() {
+              @Override
+              public void start(BiConsumer<Integer, Message> inbound) {}
+
+              @Override
+              public void send(Envelope envelope) {}
+
+              @Override
+              public void close() {}
+            },
+            snapshot -> {},
+            counter,
+            request -> ByteBuffer.allocate(4).putInt(counter.value).array(),
+            error -> {});
+    node.observe(
+        new ReplicaObserver() {
+          @Override
+          public void onLeaderChanged(int leaderId) {
+            if (leaderId == 1) {
+              leading.complete(null);
+            }
+          }
+
+          @Override
+          public void onLoopTask(String kind, long nanos, long applyingNanos, long listenerNanos) {
+            if (applyingNanos > 0) {
+              applyTasks.incrementAndGet();
+            }
+          }
+        });
+    try {
+      node.start();
+      leading.orTimeout(30, TimeUnit.SECONDS).join();
+      long sequence = 0;
+      // The first proposal may meet the new leader still in phase 1.
+      for (int attempt = 0; ; attempt++) {
+        try {
+          node.propose(1, ++sequence, steps(1)).orTimeout(30, TimeUnit.SECONDS).join();
+          break;
+        } catch (java.util.concurrent.CompletionException e) {
+          if (!(e.getCause() instanceof ReplicaNode.NotLeaderException) || attempt > 1_000) {
+            throw e;
+          }
+        }
+      }
+      int before = counter.value;
+
+      List<String> seen = new CopyOnWriteArrayList<>();
+      List<Integer> listenerSaw = new CopyOnWriteArrayList<>();
+      CompletableFuture<ReplicaNode.ReadResult> read = new CompletableFuture<>();
+      node.onApplied(() -> listenerSaw.add(counter.partsInProgress));
+      counter.duringFirstStep =
+          () -> {
+            // On the loop, mid-command: a host task, a second one, and a linearizable read.
+            node.runOnLoop(() -> seen.add("first " + counter.value));
+            node.runOnLoop(() -> seen.add("second " + counter.value));
+            node.read(new byte[0]).whenComplete((r, e) -> read.complete(r));
+          };
+      int tasksBefore = applyTasks.get();
+      byte[] answer =
+          node.propose(1, ++sequence, steps(STEPS)).orTimeout(30, TimeUnit.SECONDS).join().result();
+
+      int whole = before + STEPS;
+      assertEquals(whole, ByteBuffer.wrap(answer).getInt());
+      assertTrue(
+          applyTasks.get() - tasksBefore >= 2,
+          "steps past the slice gave the loop back: "
+              + (applyTasks.get() - tasksBefore)
+              + " loop tasks applied the "
+              + STEPS
+              + " steps");
+      CompletableFuture<Void> drained = new CompletableFuture<>();
+      node.runOnLoop(() -> drained.complete(null));
+      drained.orTimeout(30, TimeUnit.SECONDS).join();
+      assertEquals(List.of("first " + whole, "second " + whole), seen);
+      assertEquals(
+          whole, ByteBuffer.wrap(read.orTimeout(30, TimeUnit.SECONDS).join().answer()).getInt());
+      assertTrue(
+          listenerSaw.stream().allMatch(parts -> parts == 0),
+          "a listener ran with the command in part: " + listenerSaw);
+    } finally {
+      node.close();
+    }
+  }
+}
