@@ -49,6 +49,8 @@ public final class LocalCluster implements AutoCloseable {
   private final BiFunction<Integer, Integer, Integer> peerPortSeenBy;
   private final List<String> extraFlags;
   private List<String> replicaJvmFlags = List.of("-Xmx256m");
+
+  private int agentNiceness;
   private final java.util.Set<Integer> joining = new java.util.TreeSet<>();
 
   /**
@@ -97,6 +99,19 @@ public final class LocalCluster implements AutoCloseable {
    */
   public LocalCluster replicaJvmFlags(List<String> flags) {
     this.replicaJvmFlags = List.copyOf(flags);
+    return this;
+  }
+
+  /**
+   * Starts agents, and so the processes they start, at {@code niceness} (1-19, with {@code nice}):
+   * on one shared machine the replicas then get the CPU first, as they would with the agents on
+   * hosts of their own. 0 (the default) starts them as this process.
+   */
+  public LocalCluster agentNiceness(int niceness) {
+    if (niceness < 0 || niceness > 19) {
+      throw new IllegalArgumentException("niceness must be 0..19, got " + niceness);
+    }
+    this.agentNiceness = niceness;
     return this;
   }
 
@@ -314,6 +329,9 @@ public final class LocalCluster implements AutoCloseable {
                 "--data-dir",
                 dataDir.toString()));
     command.addAll(extraFlags);
+    if (agentNiceness > 0) {
+      command.addAll(0, List.of("nice", "-n", Integer.toString(agentNiceness)));
+    }
     try {
       Files.createDirectories(dataDir);
       Process process =

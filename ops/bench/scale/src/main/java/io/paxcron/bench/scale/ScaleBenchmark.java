@@ -122,7 +122,10 @@ public final class ScaleBenchmark {
             // operator would for a bulk import.
             new LocalCluster(
                     options.work().resolve("cluster"), 3, List.of("--write-rate-limit", "100000"))
-                .replicaJvmFlags(replicaJvmFlags(options));
+                .replicaJvmFlags(replicaJvmFlags(options))
+                // The agents and the processes they start yield the CPU to the replicas, as on
+                // hosts of their own (docs/performance.md, scale, sixth round).
+                .agentNiceness(10);
         LogClient probe = cluster.client(1)) {
       cluster.startAll();
       cluster.awaitLeader(probe, Duration.ofSeconds(60));
@@ -170,9 +173,9 @@ public final class ScaleBenchmark {
             options.putClients(),
             results.ballotsDuringLoad);
 
-        // The agents start once the jobs are in: in a deployment they run on machines of their
-        // own, and here the process starts of the jobs already put would take the two cores the
-        // replicas are being measured on (docs/performance.md, scale, sixth round).
+        // The agents start once the jobs are in: in a deployment they run on hosts of their own,
+        // and here the processes they start for the jobs already put would take the two cores
+        // the replicas' put rate is measured on (docs/performance.md, scale, sixth round).
         for (int a = 0; a < options.agents(); a++) {
           cluster.startAgent("scale-" + a, List.of("--capacity", "4096"));
         }
@@ -624,16 +627,20 @@ public final class ScaleBenchmark {
       row(
           out,
           "launch lateness p50 / p99 / max (ms), every-second and every-minute jobs",
-          ms(percentile(lateness, 0.5))
-              + " / "
-              + ms(percentile(lateness, 0.99))
-              + " / "
-              + ms(lateness.isEmpty() ? -1 : lateness.getLast()));
+          lateness.isEmpty()
+              ? "none: no launch of the window started in it"
+              : ms(percentile(lateness, 0.5))
+                  + " / "
+                  + ms(percentile(lateness, 0.99))
+                  + " / "
+                  + ms(lateness.getLast()));
       row(out, "launches measured / expected", lateness.size() + " / " + expectedLaunches);
       row(
           out,
           "burst of " + burstJobs + " jobs: started, last start after the instant (s)",
-          burstStarted + ", " + String.format("%.3f", burstLaunchSeconds));
+          burstStarted == 0
+              ? "none started in the window"
+              : burstStarted + ", " + String.format("%.3f", burstLaunchSeconds));
       row(out, "failover gap, worst of " + options.kills() + " leader kills (ms)", "" + worstGap);
       row(
           out,
