@@ -6,23 +6,31 @@ import java.io.PrintStream;
 
 /**
  * Tells the operator why leadership moved: every change of role with the core's reason, and the
- * replica loop's long tasks. A leader keeps its lease only while its loop thread sends heartbeats
- * and reads acknowledgements, and a follower acknowledges only between tasks, so a task that runs
- * longer than the lease ({@value #LONG_TASK_MILLIS} ms is logged at once) is the first suspect when
- * leadership moves without a fault. The 10-second report line carries {@link #summary}.
+ * replica's long tasks. A leader keeps its lease only while its consensus thread sends heartbeats
+ * and reads acknowledgements, and a follower acknowledges only between that thread's tasks, so a
+ * consensus task of {@value #LONG_CONSENSUS_TASK_MILLIS} ms or more is logged at once and is the
+ * first suspect when leadership moves without a fault. The loop thread (applying, the dispatcher,
+ * queries) no longer holds heartbeats back; its tasks of {@value #LONG_TASK_MILLIS} ms or more are
+ * logged because the dispatcher and queries waited behind them. The 10-second report line carries
+ * {@link #summary}.
  */
 final class LoopWatch implements ReplicaObserver {
   /** A loop task at least this long is logged when it ends. */
   static final long LONG_TASK_MILLIS = 200;
 
+  /** A consensus task at least this long is logged when it ends. */
+  static final long LONG_CONSENSUS_TASK_MILLIS = 100;
+
   private final int replicaId;
   private final PrintStream log;
 
-  // Written on the loop thread, read by the reporter: a torn summary line is harmless.
+  // Written on the replica's threads, read by the reporter: a torn summary line is harmless.
   private volatile long tasks;
   private volatile long longTasks;
   private volatile long longestNanos;
   private volatile long longestApplyNanos;
+  private volatile long consensusTasks;
+  private volatile long longestConsensusNanos;
 
   LoopWatch(int replicaId, PrintStream log) {
     this.replicaId = replicaId;
@@ -54,11 +62,29 @@ final class LoopWatch implements ReplicaObserver {
               + applyNanos / 1_000_000
               + " ms applying, "
               + listenerNanos / 1_000_000
-              + " ms in the dispatcher); heartbeats and acknowledgements waited behind it");
+              + " ms in the dispatcher); the dispatcher and queries waited behind it");
     }
   }
 
-  /** Since the last summary: tasks, long tasks, the longest and its applying time; then resets. */
+  @Override
+  public void onConsensusTask(String kind, long nanos) {
+    consensusTasks++;
+    if (nanos > longestConsensusNanos) {
+      longestConsensusNanos = nanos;
+    }
+    if (nanos >= LONG_CONSENSUS_TASK_MILLIS * 1_000_000) {
+      log.println(
+          "replica "
+              + replicaId
+              + ": a consensus task ("
+              + kind
+              + ") took "
+              + nanos / 1_000_000
+              + " ms; heartbeats and acknowledgements waited behind it");
+    }
+  }
+
+  /** Since the last summary: tasks of both threads, long ones, the longest; then resets. */
   String summary() {
     String line =
         "loop "
@@ -71,11 +97,17 @@ final class LoopWatch implements ReplicaObserver {
             + longestNanos / 1_000_000
             + " ms ("
             + longestApplyNanos / 1_000_000
-            + " ms applying)";
+            + " ms applying); consensus "
+            + consensusTasks
+            + " tasks, longest "
+            + longestConsensusNanos / 1_000_000
+            + " ms";
     tasks = 0;
     longTasks = 0;
     longestNanos = 0;
     longestApplyNanos = 0;
+    consensusTasks = 0;
+    longestConsensusNanos = 0;
     return line;
   }
 }

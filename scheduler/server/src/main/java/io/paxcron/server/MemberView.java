@@ -9,8 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The configuration as a replica knows it, for the dashboard and {@code /metrics}: the members of
@@ -19,9 +17,6 @@ import java.util.concurrent.TimeUnit;
  * chosen or proposed but does not govern yet.
  */
 final class MemberView {
-  /** How long a scrape waits for the loop to read the leader's view of its peers. */
-  static final long LOOP_WAIT_MILLIS = 500;
-
   private MemberView() {}
 
   static Optional<ReplicaProbe.Members> of(ReplicaNode node, Map<Integer, String> startUp) {
@@ -31,17 +26,8 @@ final class MemberView {
     }
     ReplicaNode.Status status = node.status();
     long first = status.firstUnchosenSlot();
-    Map<ReplicaId, Long> progress = Map.of();
-    if (status.role() == io.paxcron.paxos.PaxosReplica.Role.LEADER) {
-      CompletableFuture<Map<ReplicaId, Long>> read = new CompletableFuture<>();
-      if (node.runOnLoop(() -> read.complete(Map.copyOf(node.peerProgressOnLoop())))) {
-        try {
-          progress = read.get(LOOP_WAIT_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-          // A busy or stopping loop: lags are unknown this time.
-        }
-      }
-    }
+    Map<ReplicaId, Long> progress =
+        status.role() == io.paxcron.paxos.PaxosReplica.Role.LEADER ? node.peerProgress() : Map.of();
     Configuration governing = membership.at(first);
     List<ReplicaProbe.Member> members = new ArrayList<>();
     for (ReplicaId id : governing.members()) {

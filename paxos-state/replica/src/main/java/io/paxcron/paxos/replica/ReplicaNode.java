@@ -28,19 +28,32 @@ import java.util.function.Function;
 import java.util.random.RandomGenerator;
 
 /**
- * The shell around one {@link PaxosReplica}: a single event-loop thread feeds the core every input
- * (peer messages, ticks, client proposals and reads) and carries out each {@link Ready} in its
- * contract's order — writes go to {@link Durability} (never on the loop thread), and messages,
- * applies and answers are released only once those writes are durable, in order.
+ * The shell around one {@link PaxosReplica}, on two threads. The <em>consensus</em> thread owns the
+ * core: it feeds it every input (peer messages, ticks, write completions, proposals and reads once
+ * built) and carries out each {@link Ready} in its contract's order — writes go to {@link
+ * Durability} (never on this thread), and messages are released only once those writes are durable,
+ * in order. The <em>loop</em> thread owns the state machine: it applies the chosen entries each
+ * released {@link Ready} hands it (in the order of the steps), answers proposals and reads, and
+ * runs the host's tasks ({@link #runOnLoop}: the leader's dispatcher, queries, the stamping of
+ * proposals). A long host task or a large command applied therefore never delays a heartbeat, an
+ * acknowledgement or an election: on a loaded machine the two shared one thread, and tasks of
+ * hundreds of milliseconds cost leaders their lease (docs/performance.md).
  *
- * <p>Threading: public methods may be called from any thread; they hand work to the loop. The core,
- * the state machine and all maps here are touched by the loop thread only. A snapshot is taken on
- * the loop as an image ({@link SessionStateMachine#image()}: a walk of the state, no encoding) and
- * encoded on the replica's snapshot thread while the loop goes on; the encoded snapshot returns to
- * the loop, which hands it to the core, and the core truncates the log in the same durable write
- * that installs the snapshot. Errors: a failed durable write is fatal — the node stops and reports
- * through {@code onFatal}; a restarted replica is safer than one that continues after its disk
- * failed.
+ * <p>Threading: public methods may be called from any thread; they hand work to one of the two
+ * threads. The core and the maps of the steps are touched by the consensus thread only; the state
+ * machine, pending proposals and reads by the loop only. What the loop needs of the core — whether
+ * it leads, under which ballot, until when its lease holds, its first unchosen slot — the consensus
+ * thread publishes after every step ({@link #leadershipOnLoop}); the lease is published as its
+ * expiry, so the loop judges it against the clock when it asks, never from a stale yes. Both
+ * threads hand work to each other through FIFO queues, so the order of the core's steps is the
+ * order in which the loop applies and answers them.
+ *
+ * <p>A snapshot is taken on the loop as an image ({@link SessionStateMachine#image()}: a walk of
+ * the state, no encoding) and encoded on the replica's snapshot thread while the loop goes on; the
+ * encoded snapshot goes to the consensus thread, which hands it to the core, and the core truncates
+ * the log in the same durable write that installs the snapshot. Errors: a failed durable write is
+ * fatal — the node stops and reports through {@code onFatal}; a restarted replica is safer than one
+ * that continues after its disk failed.
  */
 public final class ReplicaNode implements AutoCloseable {
 
@@ -110,11 +123,14 @@ public final class ReplicaNode implements AutoCloseable {
   private final SessionStateMachine sessions;
   private final ExecutorService loop;
 
-  /** The loop's queue of tasks, read by the tick to see whether messages wait behind it. */
-  private final java.util.concurrent.BlockingQueue<Runnable> loopQueue =
+  /** The thread of the core: messages, ticks, write completions, proposals and reads. */
+  private final ExecutorService consensus;
+
+  /** The consensus thread's queue, read by the tick to see whether messages wait behind it. */
+  private final java.util.concurrent.BlockingQueue<Runnable> consensusQueue =
       new java.util.concurrent.LinkedBlockingQueue<>();
 
-  /** Whether a tick is queued on the loop: ticks that would pile up behind a long task coalesce. */
+  /** Whether a tick is queued: ticks that would pile up behind a long task coalesce. */
   private final java.util.concurrent.atomic.AtomicBoolean tickQueued =
       new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -127,13 +143,31 @@ public final class ReplicaNode implements AutoCloseable {
   static final long APPLY_SLICE_NANOS = 5_000_000;
 
   private final long startNanos = System.nanoTime();
-  private PaxosReplica replica;
 
-  // Loop-thread state.
+  // Consensus-thread state.
+  private PaxosReplica replica;
   private final ArrayDeque<Held> held = new ArrayDeque<>();
 
-  /** How many of {@link #held} the loop will send messages for when it releases them. */
-  private int heldLoopSends;
+  /** How many of {@link #held} the consensus thread sends messages for when it releases them. */
+  private int heldReleaseSends;
+
+  private long readySequence;
+  private long durableThrough;
+  private CompletableFuture<Void> lastWrite = CompletableFuture.completedFuture(null);
+  private boolean wasLeader;
+  private boolean removalReported;
+  private PaxosReplica.RoleChange observedRoleChange;
+  private int observedLeader = -1;
+  private long observedFirstUnchosen = -1;
+
+  /** The slot of the newest membership change already reported to the observer; -1 before any. */
+  private long observedChangeSlot = -1;
+
+  private io.paxcron.paxos.Membership observedMembership;
+  private long observedMembershipSlot = -1;
+  private Map<Integer, String> observedPeers;
+
+  // Loop-thread state.
 
   /** Chosen entries not yet applied (see {@link #applySome}); the head may be applied in part. */
   private final ArrayDeque<LogEntry> toApply = new ArrayDeque<>();
@@ -147,17 +181,11 @@ public final class ReplicaNode implements AutoCloseable {
   /** Whether a task to go on applying is queued on the loop. */
   private boolean applyQueued;
 
-  private PaxosReplica.RoleChange observedRoleChange;
-
   /** Time the current loop task spent applying entries to the state machine. */
   private long applyNanosInTask;
 
   /** Time the current loop task spent in the applied-listeners (the host's dispatcher). */
   private long listenerNanosInTask;
-
-  private long readySequence;
-  private long durableThrough;
-  private CompletableFuture<Void> lastWrite = CompletableFuture.completedFuture(null);
 
   /**
    * Proposals waiting for their answer, by session and sequence: a client may pipeline several
@@ -175,34 +203,49 @@ public final class ReplicaNode implements AutoCloseable {
   private long appliedSinceSnapshot;
   private long bytesSinceSnapshot;
 
-  /** Whether an image is being encoded; the next is taken only after it returned to the loop. */
+  /** Whether an image is being encoded; the next is taken only after the core took this one. */
   private boolean snapshotEncoding;
 
-  private boolean wasLeader;
-  private volatile boolean stopped;
-  private volatile Status lastStatus;
-  private volatile ReplicaObserver observer = ReplicaObserver.NONE;
-
-  /** The slot of the newest membership change already reported to the observer; -1 before any. */
-  private long observedChangeSlot = -1;
-
-  private int observedLeader = -1;
-  private long observedFirstUnchosen = -1;
   private long observedApplied = -1;
   private int observedPending;
-  private io.paxcron.paxos.Membership observedMembership;
-  private long observedMembershipSlot = -1;
-  private Map<Integer, String> observedPeers;
+
+  // Published by one thread, read by the other (and by callers).
+  private volatile boolean stopped;
+
+  /** The core as of the consensus thread's last step (see {@link #leadershipOnLoop}). */
+  private volatile CoreView view;
+
+  /** The last slot the loop applied whole. */
+  private volatile long appliedSlot;
+
+  private volatile Status lastStatus;
+  private volatile ReplicaObserver observer = ReplicaObserver.NONE;
   private volatile io.paxcron.paxos.Membership lastMembership;
 
   /**
+   * What the consensus thread publishes of the core after each step.
+   *
+   * @param leaseExpiresAtMillis the replica clock's reading at which the leader's lease ends
+   * @param stepsHeld whether steps await their writes (entries chosen but not yet handed over)
+   */
+  private record CoreView(
+      boolean leader,
+      io.paxcron.paxos.Ballot ballot,
+      int knownLeader,
+      long leaseExpiresAtMillis,
+      long firstUnchosenSlot,
+      long snapshotSlot,
+      boolean stepsHeld,
+      Map<ReplicaId, Long> peerProgress) {}
+
+  /**
    * A step waiting to be released. {@code sentOnSync}: its after-persist messages leave from the
-   * thread that learns its write durable, not from the loop when it is released.
+   * thread that learns its write durable, not from the consensus thread when it is released.
    */
   private record Held(long sequence, Ready ready, boolean needsOwnWrite, boolean sentOnSync) {
 
-    /** Whether the loop sends messages of this step when it releases it. */
-    boolean loopSends() {
+    /** Whether the consensus thread sends messages of this step when it releases it. */
+    boolean sendsOnRelease() {
       return !sentOnSync && !ready.messagesAfterPersist().isEmpty();
     }
   }
@@ -235,18 +278,8 @@ public final class ReplicaNode implements AutoCloseable {
     this.query = query;
     this.onFatal = onFatal;
     this.sessions = new SessionStateMachine(stateMachine, settings.maxSessions());
-    this.loop =
-        new java.util.concurrent.ThreadPoolExecutor(
-            1,
-            1,
-            0,
-            TimeUnit.MILLISECONDS,
-            loopQueue,
-            r -> {
-              Thread thread = new Thread(r, "replica-" + settings.paxos().replicaId() + "-loop");
-              thread.setDaemon(true);
-              return thread;
-            });
+    this.loop = thread("loop", new java.util.concurrent.LinkedBlockingQueue<>());
+    this.consensus = thread("consensus", consensusQueue);
     this.ticker =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -264,14 +297,36 @@ public final class ReplicaNode implements AutoCloseable {
             });
   }
 
-  /** Loads durable state, restores the state machine, and starts the loop, network and ticks. */
+  private ExecutorService thread(String name, java.util.concurrent.BlockingQueue<Runnable> queue) {
+    return new java.util.concurrent.ThreadPoolExecutor(
+        1,
+        1,
+        0,
+        TimeUnit.MILLISECONDS,
+        queue,
+        r -> {
+          Thread thread = new Thread(r, "replica-" + settings.paxos().replicaId() + "-" + name);
+          thread.setDaemon(true);
+          return thread;
+        });
+  }
+
+  /** Loads durable state, restores the state machine, and starts the threads, network and ticks. */
   public void start() {
+    DurableState durable =
+        CompletableFuture.supplyAsync(
+                () -> {
+                  DurableState loaded = durability.load();
+                  sessions.restore(loaded.snapshot());
+                  appliedSlot = sessions.appliedThroughSlot();
+                  return loaded;
+                },
+                loop)
+            .join();
     CompletableFuture<Void> started = new CompletableFuture<>();
-    loop.execute(
+    consensus.execute(
         () -> {
           try {
-            DurableState durable = durability.load();
-            sessions.restore(durable.snapshot());
             PaxosConfig paxos = settings.paxos();
             RandomGenerator random = new SplittableRandom(new SecureRandom().nextLong());
             replica =
@@ -281,7 +336,8 @@ public final class ReplicaNode implements AutoCloseable {
                     durable,
                     durable.snapshot().slot(),
                     PaxosReplica.LeaderWrites.IN_PARALLEL);
-            network.start((from, message) -> submit("message", () -> onMessage(from, message)));
+            network.start(
+                (from, message) -> onConsensus("message", () -> onMessage(from, message)));
             process(replica.start(nowMillis()));
             started.complete(null);
           } catch (RuntimeException e) {
@@ -292,7 +348,7 @@ public final class ReplicaNode implements AutoCloseable {
     ticker.scheduleAtFixedRate(
         () -> {
           if (tickQueued.compareAndSet(false, true)
-              && !submit("tick", () -> tick(/* deferred= */ false))) {
+              && !onConsensus("tick", () -> tick(/* deferred= */ false))) {
             tickQueued.set(false);
           }
         },
@@ -334,12 +390,13 @@ public final class ReplicaNode implements AutoCloseable {
         "propose",
         /* readsState= */ true,
         () -> {
-          if (replica.role() != PaxosReplica.Role.LEADER) {
+          CoreView core = view;
+          if (core == null || !core.leader()) {
             // The core would refuse it too; refusing first saves building the payload (the
             // leader's stamping of a whole Apply batch) on a replica that cannot propose it.
             observer.onProposalFailed();
             future.completeExceptionally(
-                new NotLeaderException(number(replica.knownLeader()), "not the leader"));
+                new NotLeaderException(core == null ? -1 : core.knownLeader(), "not the leader"));
             return;
           }
           Command command;
@@ -360,7 +417,12 @@ public final class ReplicaNode implements AutoCloseable {
                 .completeExceptionally(
                     new IllegalStateException("superseded by a retry of sequence " + sequence));
           }
-          process(replica.propose(nowMillis(), command));
+          // The core may have stepped down since it published the view: it then rejects the
+          // command, and the rejection comes back to the loop like any step's.
+          if (!onConsensus("propose", () -> process(replica.propose(nowMillis(), command)))) {
+            pendingProposals.remove(new ProposalKey(clientId, sequence));
+            future.completeExceptionally(new ReplicaStoppedException("replica stopped"));
+          }
         })) {
       future.completeExceptionally(new ReplicaStoppedException("replica stopped"));
     }
@@ -400,7 +462,10 @@ public final class ReplicaNode implements AutoCloseable {
         () -> {
           long readId = nextReadId++;
           pendingReads.put(readId, task);
-          process(replica.read(nowMillis(), readId));
+          if (!onConsensus("read", () -> process(replica.read(nowMillis(), readId)))) {
+            pendingReads.remove(readId);
+            task.fail(new ReplicaStoppedException("replica stopped"));
+          }
         })) {
       future.completeExceptionally(new ReplicaStoppedException("replica stopped"));
     }
@@ -449,17 +514,17 @@ public final class ReplicaNode implements AutoCloseable {
    * or a listener).
    */
   public Leadership leadershipOnLoop() {
-    if (replica == null) {
+    CoreView core = view;
+    if (core == null) {
       return new Leadership(false, io.paxcron.paxos.Ballot.ZERO, false, false);
     }
-    boolean leader = replica.role() == PaxosReplica.Role.LEADER;
     return new Leadership(
-        leader,
-        replica.ballot(),
-        leader && replica.holdsLease(nowMillis()),
-        held.isEmpty()
+        core.leader(),
+        core.ballot(),
+        core.leader() && nowMillis() < core.leaseExpiresAtMillis(),
+        !core.stepsHeld()
             && toApply.isEmpty()
-            && sessions.appliedThroughSlot() == replica.firstUnchosenSlot() - 1);
+            && sessions.appliedThroughSlot() == core.firstUnchosenSlot() - 1);
   }
 
   /**
@@ -481,7 +546,7 @@ public final class ReplicaNode implements AutoCloseable {
   public CompletableFuture<PaxosReplica.Reconfiguration> reconfigure(
       io.paxcron.paxos.Configuration.Change change) {
     CompletableFuture<PaxosReplica.Reconfiguration> future = new CompletableFuture<>();
-    if (!submit(
+    if (!onConsensus(
         "reconfigure",
         () -> {
           PaxosReplica.Reconfiguration outcome = replica.reconfigure(nowMillis(), change);
@@ -502,16 +567,29 @@ public final class ReplicaNode implements AutoCloseable {
     return lastMembership;
   }
 
-  /** The first unchosen slot each peer last reported, as the leader sees it (loop thread). */
-  public Map<ReplicaId, Long> peerProgressOnLoop() {
-    return replica == null ? Map.of() : replica.peerFirstUnchosenSlots();
+  /**
+   * The first unchosen slot each peer last reported, as the leader saw it at its last step (empty
+   * on a follower).
+   */
+  public Map<ReplicaId, Long> peerProgress() {
+    CoreView core = view;
+    return core == null ? Map.of() : core.peerProgress();
   }
 
   /** The replica's state as of the loop's last step (never blocks on the loop). */
   public Status status() {
     Status status = lastStatus;
     return status != null
-        ? status
+        ? new Status(
+            status.replicaId(),
+            status.role(),
+            status.ballotRound(),
+            status.ballotReplica(),
+            status.leaderId(),
+            status.firstUnchosenSlot(),
+            appliedSlot,
+            status.snapshotSlot(),
+            status.holdsLease())
         : new Status(
             settings.paxos().replicaId().value(),
             PaxosReplica.Role.FOLLOWER,
@@ -533,13 +611,15 @@ public final class ReplicaNode implements AutoCloseable {
     stopped = true;
     ticker.shutdownNow();
     snapshotEncoder.shutdownNow();
-    loop.shutdown();
-    try {
-      if (!loop.awaitTermination(5, TimeUnit.SECONDS)) {
-        loop.shutdownNow();
+    for (ExecutorService thread : java.util.List.of(consensus, loop)) {
+      thread.shutdown();
+      try {
+        if (!thread.awaitTermination(5, TimeUnit.SECONDS)) {
+          thread.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
     try {
       network.close();
@@ -554,9 +634,9 @@ public final class ReplicaNode implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Loop thread
+  // Handing work to the two threads
 
-  /** A task of the replica itself: the core's inputs, which never read the state machine. */
+  /** A loop task of the replica itself (applying, answering), which no deferral holds back. */
   private boolean submit(String kind, Runnable task) {
     return submit(kind, /* readsState= */ false, task);
   }
@@ -564,7 +644,7 @@ public final class ReplicaNode implements AutoCloseable {
   /**
    * Queues {@code task} on the loop. One that {@code readsState} waits, while the state machine
    * holds part of a command applied in steps, until the command is whole (see {@link #deferred});
-   * the replica's own tasks — messages, ticks, durable writes, applying — go on meanwhile.
+   * the replica's own tasks — applying, answering — go on meanwhile.
    */
   private boolean submit(String kind, boolean readsState, Runnable task) {
     if (stopped) {
@@ -589,38 +669,44 @@ public final class ReplicaNode implements AutoCloseable {
     }
   }
 
-  private void runTask(String kind, Runnable task) {
+  /** Queues {@code task} on the consensus thread; returns false if the replica stopped. */
+  private boolean onConsensus(String kind, Runnable task) {
     if (stopped) {
-      return;
+      return false;
     }
-    long started = System.nanoTime();
-    applyNanosInTask = 0;
-    listenerNanosInTask = 0;
     try {
-      task.run();
-    } catch (RuntimeException e) {
-      fatal(e);
+      consensus.execute(
+          () -> {
+            if (stopped) {
+              return;
+            }
+            long started = System.nanoTime();
+            try {
+              task.run();
+            } catch (RuntimeException e) {
+              fatal(e);
+            }
+            observer.onConsensusTask(kind, System.nanoTime() - started);
+          });
+      return true;
+    } catch (RejectedExecutionException e) {
+      return false;
     }
-    observer.onLoopTask(kind, System.nanoTime() - started, applyNanosInTask, listenerNanosInTask);
   }
 
-  /** Runs the tasks held back while a command was applied in part, once the state is whole. */
-  private void runDeferred() {
-    while (!deferred.isEmpty() && !sessions.midCommand()) {
-      deferred.poll().run();
-    }
-  }
+  // ---------------------------------------------------------------------------------------------
+  // Consensus thread
 
   /**
    * The core's tick, which decides elections and a leader's step-down by the time since it last
-   * heard from the others. After a long task (a large slot applied, a stalled process) the tick is
-   * often dequeued ahead of heartbeats and acknowledgements that arrived meanwhile; it then goes
-   * once to the back of the queue, so the core hears them before it judges the silence, and a busy
-   * but healthy cluster does not elect a new leader over messages it had already received.
+   * heard from the others. After a long task (a stalled process, a large write handed over) the
+   * tick is often dequeued ahead of heartbeats and acknowledgements that arrived meanwhile; it then
+   * goes once to the back of the queue, so the core hears them before it judges the silence, and a
+   * busy but healthy cluster does not elect a new leader over messages it had already received.
    */
   private void tick(boolean deferred) {
-    if (!deferred && !loopQueue.isEmpty()) {
-      submit("tick", () -> tick(/* deferred= */ true));
+    if (!deferred && !consensusQueue.isEmpty()) {
+      onConsensus("tick", () -> tick(/* deferred= */ true));
       return;
     }
     tickQueued.set(false);
@@ -642,18 +728,16 @@ public final class ReplicaNode implements AutoCloseable {
     long sequence = ++readySequence;
     boolean needsOwnWrite = !learnedOnly(ready.persist());
     // A step's after-persist messages (a follower's Accepted, above all) may leave as soon as its
-    // write is durable. They leave from the thread that learns it, without waiting for the loop to
-    // take the step back (two thread hand-offs fewer on every command's path), unless the loop
-    // still
-    // has to send messages of an earlier step: then they wait their turn, so messages leave in the
-    // order of their steps. Writes complete in order, so those sent on sync keep it among
-    // themselves.
+    // write is durable. They leave from the thread that learns it, without waiting for this thread
+    // to take the step back, unless this thread still has to send messages of an earlier step:
+    // then they wait their turn, so messages leave in the order of their steps. Writes complete in
+    // order, so those sent on sync keep it among themselves.
     boolean sentOnSync =
-        needsOwnWrite && !ready.messagesAfterPersist().isEmpty() && heldLoopSends == 0;
+        needsOwnWrite && !ready.messagesAfterPersist().isEmpty() && heldReleaseSends == 0;
     Held step = new Held(sequence, ready, needsOwnWrite, sentOnSync);
     held.add(step);
-    if (step.loopSends()) {
-      heldLoopSends++;
+    if (step.sendsOnRelease()) {
+      heldReleaseSends++;
     }
     if (!ready.persist().isEmpty()) {
       lastWrite = durability.write(ready.persist());
@@ -667,7 +751,7 @@ public final class ReplicaNode implements AutoCloseable {
                   network.send(envelope);
                 }
               }
-              submit("durable", () -> onDurable(sequence));
+              onConsensus("durable", () -> onDurable(sequence));
             }
           });
     }
@@ -684,7 +768,8 @@ public final class ReplicaNode implements AutoCloseable {
   /**
    * A leader that steps down forgets its in-flight proposals: some may still be chosen by the next
    * leader, some not. Their clients are told at once (instead of waiting for a deadline) so they
-   * retry with the same session sequence, which the state machine applies at most once.
+   * retry with the same session sequence, which the state machine applies at most once. The loop
+   * learns it after every step released before, so what was applied is answered first.
    */
   private void noticeLeadershipLoss() {
     boolean leader = replica.role() == PaxosReplica.Role.LEADER;
@@ -693,18 +778,7 @@ public final class ReplicaNode implements AutoCloseable {
           new NotLeaderException(
               number(replica.knownLeader()),
               "leadership lost; the outcome is unknown, retry with the same sequence");
-      pendingProposals
-          .values()
-          .forEach(
-              p -> {
-                observer.onProposalFailed();
-                p.future().completeExceptionally(lost);
-              });
-      pendingProposals.clear();
-      pendingReads.values().forEach(r -> r.fail(lost));
-      pendingReads.clear();
-      confirmedReads.forEach(r -> r.task().fail(lost));
-      confirmedReads.clear();
+      submit("leadership lost", () -> failPending(lost));
     }
     wasLeader = leader;
   }
@@ -743,10 +817,10 @@ public final class ReplicaNode implements AutoCloseable {
     while (!held.isEmpty()
         && (held.peek().sequence() <= durableThrough || !held.peek().needsOwnWrite())) {
       Held next = held.poll();
-      if (next.loopSends()) {
-        heldLoopSends--;
+      if (next.sendsOnRelease()) {
+        heldReleaseSends--;
       }
-      release(next.ready(), next.loopSends());
+      release(next.ready(), next.sendsOnRelease());
       if (next.needsOwnWrite()) {
         if (persisted == null) {
           persisted = new java.util.ArrayList<>();
@@ -761,12 +835,211 @@ public final class ReplicaNode implements AutoCloseable {
     }
   }
 
+  /** Sends a released step's messages and hands the rest of it to the loop, in step order. */
   private void release(Ready ready, boolean send) {
     if (send) {
       for (Envelope envelope : ready.messagesAfterPersist()) {
         network.send(envelope);
       }
     }
+    if (ready.restore() != null
+        || !ready.toApply().isEmpty()
+        || !ready.reads().isEmpty()
+        || !ready.rejected().isEmpty()) {
+      submit("apply", () -> deliver(ready));
+    }
+  }
+
+  /**
+   * The core took the image {@link #maybeSnapshot} had encoded, and truncates its log; the store
+   * installs it and drops the log below it in one synced write. Applies went on meanwhile; a
+   * snapshot installed from the leader since may have overtaken this one.
+   */
+  private void onSnapshotEncoded(Snapshot snapshot) {
+    try {
+      if (snapshot.slot() > replica.snapshot().slot()) {
+        observer.onSnapshotTaken(snapshot.slot(), snapshot.data().length);
+        process(replica.onSnapshotTaken(nowMillis(), snapshot));
+        // The backup sink hands the file work to its own thread (BackupSink contract).
+        lastWrite.thenRun(() -> backups.backup(snapshot));
+      }
+    } finally {
+      // After the view with the new snapshot slot is published: the loop's next image is newer.
+      submit("snapshot taken", () -> snapshotEncoding = false);
+    }
+  }
+
+  /** Publishes the core's state to the loop and to callers, and reports what moved. */
+  private void refreshStatus() {
+    long now = nowMillis();
+    boolean leader = replica.role() == PaxosReplica.Role.LEADER;
+    view =
+        new CoreView(
+            leader,
+            replica.ballot(),
+            number(replica.knownLeader()),
+            leader ? replica.leaseExpiresAtMillis() : Long.MIN_VALUE,
+            replica.firstUnchosenSlot(),
+            replica.snapshot().slot(),
+            !held.isEmpty(),
+            leader ? peerProgressOf(replica) : Map.of());
+    lastStatus =
+        new Status(
+            replica.id().value(),
+            replica.role(),
+            replica.promised().round(),
+            replica.promised().replicaId(),
+            number(replica.knownLeader()),
+            replica.firstUnchosenSlot(),
+            appliedSlot,
+            replica.snapshot().slot(),
+            replica.holdsLease(now));
+    observeChanges();
+    observeMembership();
+  }
+
+  /** The leader's view of its peers' progress, copied only when it changed. */
+  private Map<ReplicaId, Long> peerProgressOf(PaxosReplica leader) {
+    Map<ReplicaId, Long> progress = leader.peerFirstUnchosenSlots();
+    CoreView previous = view;
+    return previous != null && previous.peerProgress().equals(progress)
+        ? previous.peerProgress()
+        : progress;
+  }
+
+  /**
+   * Keeps the transport's peer set equal to the members the log names, and stops this replica once
+   * a change that removed it is in effect here.
+   */
+  private void observeMembership() {
+    io.paxcron.paxos.Membership membership = replica.membership();
+    lastMembership = membership;
+    long newestDecided = membership.epochs().get(membership.epochs().size() - 1).decidedInSlot();
+    if (newestDecided > observedChangeSlot) {
+      if (observedChangeSlot >= 0) {
+        int learned = 0;
+        for (io.paxcron.paxos.Membership.Epoch epoch : membership.epochs()) {
+          if (epoch.decidedInSlot() > observedChangeSlot) {
+            learned++;
+          }
+        }
+        observer.onMembershipChanges(learned);
+      }
+      observedChangeSlot = newestDecided;
+    } else if (observedChangeSlot < 0) {
+      observedChangeSlot = newestDecided;
+    }
+    if (!membership.equals(observedMembership)
+        || replica.firstUnchosenSlot() != observedMembershipSlot) {
+      observedMembership = membership;
+      observedMembershipSlot = replica.firstUnchosenSlot();
+      Map<Integer, String> members = new java.util.TreeMap<>();
+      for (io.paxcron.paxos.Configuration configuration :
+          membership.governingFrom(replica.firstUnchosenSlot())) {
+        for (ReplicaId member : configuration.members()) {
+          members.put(member.value(), configuration.address(member));
+        }
+      }
+      members.remove(replica.id().value());
+      if (!members.equals(observedPeers)) {
+        observedPeers = members;
+        network.updatePeers(members);
+      }
+    }
+    // A removed follower stops once it knows the change is chosen: the leader stops sending to it
+    // when the change takes effect, so it might never see that slot itself. A removed leader
+    // leads until the change is in effect, steps down, and then stops.
+    if (replica.removed() && replica.role() != PaxosReplica.Role.LEADER && !removalReported) {
+      removalReported = true;
+      RemovedFromClusterException removed =
+          new RemovedFromClusterException(
+              "replica "
+                  + replica.id()
+                  + " was removed from the cluster: the configuration from slot "
+                  + membership.latestFromSlot()
+                  + " is "
+                  + membership.latest()
+                  + ". It stops; to bring it back, add it again (paxcron members add) and start it"
+                  + " with an empty data directory and --join");
+      // Listeners see the final state once more, after everything released before: the call
+      // that removed a leader is answered by it, and its answer waits for exactly this state.
+      if (!submit(
+          "removed",
+          () -> {
+            for (Runnable listener : appliedListeners) {
+              listener.run();
+            }
+            fatal(removed);
+          })) {
+        fatal(removed);
+      }
+    }
+  }
+
+  /** Reports to the observer what moved in the core since the last step. */
+  private void observeChanges() {
+    ReplicaObserver current = observer;
+    PaxosReplica.RoleChange roleChange = replica.lastRoleChange();
+    if (roleChange != null && roleChange != observedRoleChange) {
+      observedRoleChange = roleChange;
+      current.onRoleChanged(roleChange.role(), roleChange.reason());
+    }
+    int leader = number(replica.knownLeader());
+    if (leader != observedLeader) {
+      observedLeader = leader;
+      current.onLeaderChanged(leader);
+    }
+    long firstUnchosen = replica.firstUnchosenSlot();
+    if (observedFirstUnchosen >= 0 && firstUnchosen > observedFirstUnchosen) {
+      current.onChosen(firstUnchosen - observedFirstUnchosen);
+    }
+    observedFirstUnchosen = firstUnchosen;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Loop thread
+
+  private void runTask(String kind, Runnable task) {
+    if (stopped) {
+      return;
+    }
+    long started = System.nanoTime();
+    applyNanosInTask = 0;
+    listenerNanosInTask = 0;
+    try {
+      task.run();
+      observeLoop();
+    } catch (RuntimeException e) {
+      fatal(e);
+    }
+    observer.onLoopTask(kind, System.nanoTime() - started, applyNanosInTask, listenerNanosInTask);
+  }
+
+  /** Runs the tasks held back while a command was applied in part, once the state is whole. */
+  private void runDeferred() {
+    while (!deferred.isEmpty() && !sessions.midCommand()) {
+      deferred.poll().run();
+    }
+  }
+
+  /** Fails every proposal and read waiting here (leadership lost, or the replica stopped). */
+  private void failPending(RuntimeException error) {
+    pendingProposals
+        .values()
+        .forEach(
+            p -> {
+              observer.onProposalFailed();
+              p.future().completeExceptionally(error);
+            });
+    pendingProposals.clear();
+    pendingReads.values().forEach(r -> r.fail(error));
+    pendingReads.clear();
+    confirmedReads.forEach(r -> r.task().fail(error));
+    confirmedReads.clear();
+  }
+
+  /** A released step, on the loop: its snapshot restored, entries applied, clients answered. */
+  private void deliver(Ready ready) {
     if (ready.restore() != null) {
       // Entries queued before the snapshot and covered by it are in its image already.
       while (!toApply.isEmpty() && toApply.peek().slot() <= ready.restore().slot()) {
@@ -844,7 +1117,6 @@ public final class ReplicaNode implements AutoCloseable {
     applyQueued = false;
     if (applySome()) {
       afterApplying();
-      refreshStatus();
     }
   }
 
@@ -903,14 +1175,16 @@ public final class ReplicaNode implements AutoCloseable {
   /**
    * Takes an image once enough was applied since the last snapshot, and has it encoded off the
    * loop: encoding a large state (hundreds of milliseconds at 100,000 jobs) on the loop would hold
-   * back heartbeats and cost a leader its lease.
+   * back the dispatcher and queries.
    */
   private void maybeSnapshot() {
+    CoreView core = view;
     if (snapshotEncoding
         || sessions.midEntry()
         || (appliedSinceSnapshot < settings.snapshotEveryEntries()
             && bytesSinceSnapshot < settings.snapshotEveryBytes())
-        || sessions.appliedThroughSlot() <= replica.snapshot().slot()) {
+        || core == null
+        || sessions.appliedThroughSlot() <= core.snapshotSlot()) {
       return;
     }
     SessionStateMachine.Image image = sessions.image();
@@ -936,7 +1210,7 @@ public final class ReplicaNode implements AutoCloseable {
               }
               return;
             }
-            submit("snapshot", () -> onSnapshotEncoded(snapshot));
+            onConsensus("snapshot", () -> onSnapshotEncoded(snapshot));
           });
     } catch (RejectedExecutionException e) {
       // Only after close: the replica is stopping and takes no more snapshots.
@@ -944,119 +1218,11 @@ public final class ReplicaNode implements AutoCloseable {
     }
   }
 
-  /**
-   * The image taken by {@link #maybeSnapshot} is encoded: the core keeps it and truncates its log,
-   * and the store installs it and drops the log below it in one synced write. Applies went on
-   * meanwhile; a snapshot installed from the leader since may have overtaken this one.
-   */
-  private void onSnapshotEncoded(Snapshot snapshot) {
-    snapshotEncoding = false;
-    if (snapshot.slot() <= replica.snapshot().slot()) {
-      return;
-    }
-    observer.onSnapshotTaken(snapshot.slot(), snapshot.data().length);
-    process(replica.onSnapshotTaken(nowMillis(), snapshot));
-    // The backup sink hands the file work to its own thread (BackupSink contract).
-    lastWrite.thenRun(() -> backups.backup(snapshot));
-  }
-
-  private void refreshStatus() {
-    long now = nowMillis();
-    lastStatus =
-        new Status(
-            replica.id().value(),
-            replica.role(),
-            replica.promised().round(),
-            replica.promised().replicaId(),
-            number(replica.knownLeader()),
-            replica.firstUnchosenSlot(),
-            sessions.appliedThroughSlot(),
-            replica.snapshot().slot(),
-            replica.holdsLease(now));
-    observeChanges();
-    observeMembership();
-  }
-
-  /**
-   * Keeps the transport's peer set equal to the members the log names, and stops this replica once
-   * a change that removed it is in effect here.
-   */
-  private void observeMembership() {
-    io.paxcron.paxos.Membership membership = replica.membership();
-    lastMembership = membership;
-    long newestDecided = membership.epochs().get(membership.epochs().size() - 1).decidedInSlot();
-    if (newestDecided > observedChangeSlot) {
-      if (observedChangeSlot >= 0) {
-        int learned = 0;
-        for (io.paxcron.paxos.Membership.Epoch epoch : membership.epochs()) {
-          if (epoch.decidedInSlot() > observedChangeSlot) {
-            learned++;
-          }
-        }
-        observer.onMembershipChanges(learned);
-      }
-      observedChangeSlot = newestDecided;
-    } else if (observedChangeSlot < 0) {
-      observedChangeSlot = newestDecided;
-    }
-    if (!membership.equals(observedMembership)
-        || replica.firstUnchosenSlot() != observedMembershipSlot) {
-      observedMembership = membership;
-      observedMembershipSlot = replica.firstUnchosenSlot();
-      Map<Integer, String> members = new java.util.TreeMap<>();
-      for (io.paxcron.paxos.Configuration configuration :
-          membership.governingFrom(replica.firstUnchosenSlot())) {
-        for (ReplicaId member : configuration.members()) {
-          members.put(member.value(), configuration.address(member));
-        }
-      }
-      members.remove(replica.id().value());
-      if (!members.equals(observedPeers)) {
-        observedPeers = members;
-        network.updatePeers(members);
-      }
-    }
-    // A removed follower stops once it knows the change is chosen: the leader stops sending to it
-    // when the change takes effect, so it might never see that slot itself. A removed leader
-    // leads until the change is in effect, steps down, and then stops.
-    if (replica.removed() && replica.role() != PaxosReplica.Role.LEADER) {
-      // Listeners see the final state once more: the call that removed a leader is answered by
-      // it, and its answer waits for exactly this state.
-      for (Runnable listener : appliedListeners) {
-        listener.run();
-      }
-      fatal(
-          new RemovedFromClusterException(
-              "replica "
-                  + replica.id()
-                  + " was removed from the cluster: the configuration from slot "
-                  + membership.latestFromSlot()
-                  + " is "
-                  + membership.latest()
-                  + ". It stops; to bring it back, add it again (paxcron members add) and start it"
-                  + " with an empty data directory and --join"));
-    }
-  }
-
-  /** Reports to the observer what moved since the last step (loop thread). */
-  private void observeChanges() {
-    ReplicaObserver current = observer;
-    PaxosReplica.RoleChange roleChange = replica.lastRoleChange();
-    if (roleChange != null && roleChange != observedRoleChange) {
-      observedRoleChange = roleChange;
-      current.onRoleChanged(roleChange.role(), roleChange.reason());
-    }
-    int leader = number(replica.knownLeader());
-    if (leader != observedLeader) {
-      observedLeader = leader;
-      current.onLeaderChanged(leader);
-    }
-    long firstUnchosen = replica.firstUnchosenSlot();
-    if (observedFirstUnchosen >= 0 && firstUnchosen > observedFirstUnchosen) {
-      current.onChosen(firstUnchosen - observedFirstUnchosen);
-    }
-    observedFirstUnchosen = firstUnchosen;
+  /** Publishes the slot applied and reports what moved on the loop since its last task. */
+  private void observeLoop() {
     long applied = sessions.appliedThroughSlot();
+    appliedSlot = applied;
+    ReplicaObserver current = observer;
     if (observedApplied >= 0 && applied > observedApplied) {
       current.onApplied(applied - observedApplied);
     }
@@ -1079,12 +1245,12 @@ public final class ReplicaNode implements AutoCloseable {
     stopped = true;
     ReplicaStoppedException stop =
         new ReplicaStoppedException("replica stopped: " + error.getMessage());
-    loop.execute(
-        () -> {
-          pendingProposals.values().forEach(p -> p.future().completeExceptionally(stop));
-          pendingReads.values().forEach(r -> r.fail(stop));
-          confirmedReads.forEach(r -> r.task().fail(stop));
-        });
+    try {
+      loop.execute(() -> failPending(stop));
+    } catch (RejectedExecutionException e) {
+      // The loop is shut down already; close() failed nothing, but no caller waits on a closed
+      // node.
+    }
     onFatal.accept(error);
   }
 }

@@ -5,9 +5,11 @@ package io.paxcron.paxos.replica;
  * shell, so the shell reports them, and the pure core stays free of any metrics library. Every
  * method has a do-nothing default.
  *
- * <p>Threading: called on the replica's loop thread. Implementations must be thread-safe (they are
- * read by scrapes on other threads) and return at once without blocking; a method that throws stops
- * the replica, as any loop failure does.
+ * <p>Threading: called on the replica's consensus thread (what the core did: roles, leaders, chosen
+ * slots, round trips, snapshots, membership) or on its loop thread (what the state machine did:
+ * applies, proposals' outcomes, loop tasks), so possibly from both at once. Implementations must be
+ * thread-safe (they are read by scrapes on other threads too) and return at once without blocking;
+ * a method that throws stops the replica, as any failure on those threads does.
  */
 public interface ReplicaObserver {
 
@@ -51,13 +53,19 @@ public interface ReplicaObserver {
   default void onRoleChanged(io.paxcron.paxos.PaxosReplica.Role role, String reason) {}
 
   /**
-   * The loop thread ran one task of {@code kind} (a peer's message, the tick, a write made durable,
-   * a proposal, a read, a task of the host's) in {@code nanos}: {@code applyNanos} of them applying
-   * entries to the state machine, {@code listenerNanos} in the applied-listeners. Heartbeats,
-   * acknowledgements and elections wait behind a long task, so the longest tasks explain a lost
-   * lease.
+   * The loop thread ran one task of {@code kind} (entries applied, a proposal stamped, a task of
+   * the host's) in {@code nanos}: {@code applyNanos} of them applying entries to the state machine,
+   * {@code listenerNanos} in the applied-listeners. The dispatcher and queries wait behind a long
+   * task; the core's messages do not (they have their own thread).
    */
   default void onLoopTask(String kind, long nanos, long applyNanos, long listenerNanos) {}
+
+  /**
+   * The consensus thread ran one task of {@code kind} (a peer's message, the tick, a write made
+   * durable, a proposal or read handed to the core) in {@code nanos}. Heartbeats, acknowledgements
+   * and elections wait behind a long one, so the longest explain a lost lease.
+   */
+  default void onConsensusTask(String kind, long nanos) {}
 
   /** Reports to {@code first}, then to {@code second}. */
   static ReplicaObserver both(ReplicaObserver first, ReplicaObserver second) {
@@ -126,6 +134,12 @@ public interface ReplicaObserver {
       public void onLoopTask(String kind, long nanos, long applyNanos, long listenerNanos) {
         first.onLoopTask(kind, nanos, applyNanos, listenerNanos);
         second.onLoopTask(kind, nanos, applyNanos, listenerNanos);
+      }
+
+      @Override
+      public void onConsensusTask(String kind, long nanos) {
+        first.onConsensusTask(kind, nanos);
+        second.onConsensusTask(kind, nanos);
       }
     };
   }

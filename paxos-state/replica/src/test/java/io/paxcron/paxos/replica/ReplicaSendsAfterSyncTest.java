@@ -25,9 +25,10 @@ import org.junit.jupiter.api.Test;
 /**
  * A follower's {@code Accepted} leaves the moment its write is durable, from the thread that
  * learned it durable, not after a trip back through the replica's loop (two thread hand-offs fewer
- * on every command's path, docs/performance.md), and never before. The store's writes are futures
- * the test completes and the loop is held by a task the test releases, so the interleaving is
- * fixed, not timed.
+ * on every command's path, docs/performance.md), and never before; and the consensus thread takes
+ * and acknowledges Accepts while the loop (the state machine, the host's tasks) is held. The
+ * store's writes are futures the test completes and the loop is held by a task the test releases,
+ * so the interleaving is fixed, not timed.
  */
 final class ReplicaSendsAfterSyncTest {
 
@@ -116,23 +117,27 @@ final class ReplicaSendsAfterSyncTest {
     return new Message.Accept(LEADERS, List.of(entry), 1, 0, 0);
   }
 
-  @Test
-  void aFollowersAcceptedLeavesWhenItsWriteIsDurableEvenWhileTheLoopIsBusy() throws Exception {
-    GatedDurability disk = new GatedDurability();
-    Recorder network = new Recorder();
+  /** Replica 2 of three, a follower until it hears from replica 1. */
+  private static ReplicaNode follower(Durability disk, PeerNetwork network) {
     List<ReplicaId> members = List.of(ReplicaId.of(1), ReplicaId.of(2), ReplicaId.of(3));
     ReplicaSettings settings =
         new ReplicaSettings(
             PaxosConfig.defaults(ReplicaId.of(2), members), 5, 1_000_000, 1L << 30, 100);
-    ReplicaNode follower =
-        new ReplicaNode(
-            settings,
-            disk,
-            network,
-            snapshot -> {},
-            new KeyValueStateMachine(),
-            request -> request,
-            error -> {});
+    return new ReplicaNode(
+        settings,
+        disk,
+        network,
+        snapshot -> {},
+        new KeyValueStateMachine(),
+        request -> request,
+        error -> {});
+  }
+
+  @Test
+  void aFollowersAcceptedLeavesWhenItsWriteIsDurableEvenWhileTheLoopIsBusy() throws Exception {
+    GatedDurability disk = new GatedDurability();
+    Recorder network = new Recorder();
+    ReplicaNode follower = follower(disk, network);
     try {
       follower.start();
       BiConsumer<Integer, Message> inbound = network.inbound.get(30, TimeUnit.SECONDS);
@@ -167,6 +172,39 @@ final class ReplicaSendsAfterSyncTest {
       network.acknowledgedSlot(2).get(30, TimeUnit.SECONDS);
       assertEquals(List.of(1L, 2L), network.acceptedSlots());
     } finally {
+      follower.close();
+    }
+  }
+
+  @Test
+  void aFollowerWhoseLoopIsHeldStillAcceptsAndAcknowledges() throws Exception {
+    GatedDurability disk = new GatedDurability();
+    Recorder network = new Recorder();
+    ReplicaNode follower = follower(disk, network);
+    CompletableFuture<Void> releaseLoop = new CompletableFuture<>();
+    try {
+      follower.start();
+      BiConsumer<Integer, Message> inbound = network.inbound.get(30, TimeUnit.SECONDS);
+
+      // The loop runs a long task of the host's (the dispatcher, a query) for the whole test.
+      CompletableFuture<Void> loopHeld = new CompletableFuture<>();
+      follower.runOnLoop(
+          () -> {
+            loopHeld.complete(null);
+            releaseLoop.join();
+          });
+      loopHeld.get(30, TimeUnit.SECONDS);
+
+      // The core still takes each Accept, writes it and acknowledges it once durable: the
+      // leader's lease and its commands do not wait for the follower's loop.
+      for (long slot = 1; slot <= 3; slot++) {
+        inbound.accept(1, accept(slot));
+        disk.writeOf(slot).complete(null);
+        network.acknowledgedSlot(slot).get(30, TimeUnit.SECONDS);
+      }
+      assertEquals(List.of(1L, 2L, 3L), network.acceptedSlots());
+    } finally {
+      releaseLoop.complete(null);
       follower.close();
     }
   }
