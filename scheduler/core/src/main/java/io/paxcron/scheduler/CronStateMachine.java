@@ -1673,8 +1673,20 @@ public final class CronStateMachine implements StateMachine, CronView {
 
   @Override
   public List<Run> runsDue() {
-    List<Run> runs = new ArrayList<>(dueRuns.size());
-    for (RunId id : dueRuns) {
+    return runsDue(null, Integer.MAX_VALUE);
+  }
+
+  @Override
+  public List<Run> runsDue(RunId after, int limit) {
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must be >= 0, got " + limit);
+    }
+    java.util.SortedSet<RunId> from = after == null ? dueRuns : dueRuns.tailSet(after, false);
+    List<Run> runs = new ArrayList<>(Math.min(limit, from.size()));
+    for (RunId id : from) {
+      if (runs.size() >= limit) {
+        break;
+      }
       runs.add(openById.get(id));
     }
     return runs;

@@ -112,6 +112,13 @@ public interface CronView {
   List<Run> runsDue();
 
   /**
+   * At most {@code limit} of {@link #runsDue()} whose ids come after {@code after} (all of them
+   * from the first when it is null), in run id order: the leader walks a large backlog of due runs
+   * in slices, a slice per tick, instead of all of it on every tick.
+   */
+  List<Run> runsDue(RunId after, int limit);
+
+  /**
    * How many open runs are in progress: launched, running or waiting to retry (every open run that
    * is not {@code DUE}). Counted as runs change, so asking costs nothing; the leader compares it
    * with the runs it tracks.

@@ -82,6 +82,12 @@ public final class Dispatcher {
    */
   private final Map<JobName, Handled> handledInstants = new HashMap<>();
 
+  /**
+   * Where the next tick's slice of due runs begins: after this id, or from the first when null
+   * ({@link DispatcherConfig#dueRunsPerTick}).
+   */
+  private RunId dueRunsCursor;
+
   /** An instant of a job handled under the job's {@code version}. */
   private record Handled(Instant instant, long version) {}
 
@@ -223,6 +229,7 @@ public final class Dispatcher {
     ballot = null;
     deposed = false;
     handledInstants.clear();
+    dueRunsCursor = null;
     waitingForInstant.clear();
     seenRevision = 0;
     proposed.clear();
@@ -687,7 +694,10 @@ public final class Dispatcher {
     }
 
     Set<JobName> forbidJobsStarted = new HashSet<>();
-    for (Run dueRun : view.runsDue()) {
+    List<Run> dueSlice = view.runsDue(dueRunsCursor, config.dueRunsPerTick());
+    dueRunsCursor =
+        dueSlice.size() < config.dueRunsPerTick() ? null : dueSlice.get(dueSlice.size() - 1).id();
+    for (Run dueRun : dueSlice) {
       RunId id = dueRun.id();
       if (proposed.containsKey(id)) {
         continue;

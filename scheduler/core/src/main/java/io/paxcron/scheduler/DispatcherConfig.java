@@ -39,6 +39,11 @@ import java.util.Objects;
  *     At most {@link CronStateMachine#MAX_LAUNCH_AHEAD}. A launch chosen ahead is final for its
  *     instant: a pause or schedule change in the last {@code launchAhead} before it applies from
  *     the next instant (docs/scheduler.md).
+ * @param dueRunsPerTick most due runs (fallen due, waiting for an intent) one tick looks at; the
+ *     next tick goes on after the last (from the first once it saw the end). Due runs pile up when
+ *     the agents fall behind or none is connected, and a leader that looked at every one on every
+ *     tick spent its loop on them (a million jobs with no agent: ticks of 250 ms every 20 ms, and
+ *     applying starved)
  */
 public record DispatcherConfig(
     Duration tickInterval,
@@ -52,7 +57,8 @@ public record DispatcherConfig(
     Duration trackedRunsCheckInterval,
     int trackedRunsPerCheck,
     Duration unregisteredAgentLease,
-    Duration launchAhead) {
+    Duration launchAhead,
+    int dueRunsPerTick) {
 
   public static final DispatcherConfig DEFAULT =
       new DispatcherConfig(
@@ -67,7 +73,8 @@ public record DispatcherConfig(
           Duration.ofMillis(200),
           2_000,
           AgentRegistryConfig.DEFAULT.leaderLease(),
-          Duration.ofMillis(1_500));
+          Duration.ofMillis(1_500),
+          2_000);
 
   public DispatcherConfig {
     positive(tickInterval, "tickInterval");
@@ -95,6 +102,10 @@ public record DispatcherConfig(
     if (trackedRunsPerCheck < 1 || trackedRunsPerCheck > 1_000_000) {
       throw new IllegalArgumentException(
           "trackedRunsPerCheck must be 1..1000000, got " + trackedRunsPerCheck);
+    }
+    if (dueRunsPerTick < 1 || dueRunsPerTick > 1_000_000) {
+      throw new IllegalArgumentException(
+          "dueRunsPerTick must be 1..1000000, got " + dueRunsPerTick);
     }
     if (maxCommandsPerProposal < 1 || maxCommandsPerProposal > 1_000_000) {
       throw new IllegalArgumentException(

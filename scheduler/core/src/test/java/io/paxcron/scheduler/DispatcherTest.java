@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedSet;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -390,6 +391,11 @@ final class DispatcherTest {
     }
 
     @Override
+    public List<Run> runsDue(RunId after, int limit) {
+      return machine.runsDue(after, limit);
+    }
+
+    @Override
     public int inProgressRunCount() {
       return machine.inProgressRunCount();
     }
@@ -563,6 +569,61 @@ final class DispatcherTest {
         "run-once: only the latest missed instant");
   }
 
+  /** The defaults but for the catch-up rate and the due runs a tick looks at, launching at once. */
+  private static DispatcherConfig config(int catchUpLaunchesPerSecond, int dueRunsPerTick) {
+    DispatcherConfig d = DispatcherConfig.DEFAULT;
+    return new DispatcherConfig(
+        d.tickInterval(),
+        catchUpLaunchesPerSecond,
+        d.proposalRetryAfter(),
+        d.launchResendAfter(),
+        d.getRunRetryAfter(),
+        d.maxDuePerTick(),
+        d.maxCommandsPerProposal(),
+        d.maxQuestionsPerTick(),
+        d.trackedRunsCheckInterval(),
+        d.trackedRunsPerCheck(),
+        Duration.ofSeconds(6),
+        Duration.ZERO,
+        dueRunsPerTick);
+  }
+
+  @Test
+  void aBacklogOfDueRunsIsWalkedInSlicesOneATickUntilEveryRunHadItsTurn() {
+    for (int i = 0; i < 5; i++) {
+      fixture.put(job("job-" + i, "@every 10s").build(), at(0));
+    }
+    agents(at(1000), "agent-1");
+    Dispatcher sliced =
+        new Dispatcher(
+            fixture.machine,
+            config(/* catchUpLaunchesPerSecond= */ 1_000, /* dueRunsPerTick= */ 2),
+            new SplittableRandom(1));
+    sliced.onAgents(List.of(new AgentInfo(AgentId.of("agent-1"), Map.of(), 1000, at(1000))));
+    for (DispatchEffect effect : sliced.onLeadership(at(97), true, NEW)) {
+      proposals(List.of(effect)).forEach(fixture::apply);
+    }
+    sliced.onApplied(at(97), true);
+    assertEquals(5, fixture.machine.runsDue().size(), "five runs fell due while no leader led");
+    Set<RunId> intended = new HashSet<>();
+    List<Integer> perTick = new ArrayList<>();
+    for (int tick = 1; tick <= 3; tick++) {
+      List<CronCommand.RunIntent> intents =
+          only(
+              CronCommand.RunIntent.class,
+              proposals(sliced.onTick(at(97).plusMillis(10L * tick), true)));
+      perTick.add(intents.size());
+      intents.forEach(intent -> intended.add(intent.runId()));
+    }
+    assertEquals(List.of(2, 2, 1), perTick, "at most 2 due runs looked at per tick");
+    assertEquals(
+        fixture.machine.runsDue().stream()
+            .map(Run::id)
+            .collect(java.util.stream.Collectors.toSet()),
+        intended,
+        "every due run had its turn");
+  }
+
   @Test
   void catchUpLaunchesAreRateLimitedAcrossTheCluster() {
     for (int i = 0; i < 30; i++) {
@@ -572,19 +633,7 @@ final class DispatcherTest {
     Dispatcher limited =
         new Dispatcher(
             fixture.machine,
-            new DispatcherConfig(
-                Duration.ofSeconds(1),
-                10,
-                Duration.ofSeconds(2),
-                Duration.ofSeconds(2),
-                Duration.ofSeconds(2),
-                100_000,
-                16_384,
-                500,
-                Duration.ofMillis(200),
-                2_000,
-                Duration.ofSeconds(6),
-                Duration.ZERO),
+            config(/* catchUpLaunchesPerSecond= */ 10, /* dueRunsPerTick= */ 2_000),
             new SplittableRandom(1));
     limited.onAgents(List.of(new AgentInfo(AgentId.of("agent-1"), Map.of(), 1000, at(1000))));
     for (DispatchEffect effect : limited.onLeadership(at(97), true, NEW)) {

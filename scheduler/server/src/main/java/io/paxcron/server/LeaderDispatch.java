@@ -216,11 +216,27 @@ final class LeaderDispatch implements AutoCloseable {
             });
   }
 
+  /** Whether a dispatcher tick is queued on the loop and has not begun. */
+  private final java.util.concurrent.atomic.AtomicBoolean tickQueued =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
   /** Starts ticking and listening to applied steps. */
   void start() {
     appliedHandle = node.onApplied(this::onApplied);
     ticker.scheduleAtFixedRate(
-        () -> node.runOnLoop("dispatcher tick", this::onTick),
+        () -> {
+          // One tick queued at a time: ticks that pile up behind a long one (a slow machine, a
+          // large backlog) would take the loop from applying, and the next tick sees it all anyway.
+          if (tickQueued.compareAndSet(false, true)
+              && !node.runOnLoop(
+                  "dispatcher tick",
+                  () -> {
+                    tickQueued.set(false);
+                    onTick();
+                  })) {
+            tickQueued.set(false);
+          }
+        },
         TICK_MILLIS,
         TICK_MILLIS,
         TimeUnit.MILLISECONDS);

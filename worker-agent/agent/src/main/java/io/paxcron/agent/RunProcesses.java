@@ -40,10 +40,12 @@ import java.util.stream.Stream;
  * (one short write with the shell's builtin echo, no extra process on the start path: a reader that
  * finds it empty reads 0 and looks again), runs the command with stdin from {@code stdin} and
  * stdout+stderr appended to {@code output}, waits for it and writes its exit status to {@code
- * status} (by rename) — but only once the agent has written {@code go} to its stdin (a pipe). A
- * launch chosen ahead of its instant gets its wrapper when it is accepted, on a spawning thread off
- * the event loop ({@link #prepare}); at the instant the agent only writes {@code go}, so the
- * command starts within a fork and an exec of its instant instead of behind the spawns of every
+ * status} as one line (the shell's builtin echo: one short write, no {@code mv} process on every
+ * run's path; a status without its newline is one still being written, or one the wrapper died
+ * writing, and reads as none) — but only once the agent has written {@code go} to its stdin (a
+ * pipe). A launch chosen ahead of its instant gets its wrapper when it is accepted, on a spawning
+ * thread off the event loop ({@link #prepare}); at the instant the agent only writes {@code go}, so
+ * the command starts within a fork and an exec of its instant instead of behind the spawns of every
  * other run due then. A wrapper whose stdin closes before {@code go} (the agent died, the launch
  * was given up) exits without running anything or writing a file. The wrapper traps SIGTERM, so
  * stopping the group ends the command and still records its status; only SIGKILL of the group loses
@@ -70,7 +72,7 @@ final class RunProcesses {
             c=$!
             [ -z "$t" ] || kill -TERM "$c" 2>/dev/null
             while :; do wait "$c"; rc=$?; kill -0 "$c" 2>/dev/null || break; done
-            echo "$rc" > "$d/status.tmp" && mv "$d/status.tmp" "$d/status"
+            echo "$rc" > "$d/status"
             """;
 
   /** A run that ended. */
@@ -346,7 +348,7 @@ final class RunProcesses {
       }
       boolean alive =
           run.pgid != 0 && ProcessHandle.of(run.pgid).map(ProcessHandle::isAlive).orElse(false);
-      boolean hasStatus = Files.exists(run.directory.resolve("status"));
+      boolean hasStatus = statusOf(run.directory) != null;
       if (alive && !hasStatus) {
         if (run.termSentAt == null && run.deadline != null && !now.isBefore(run.deadline)) {
           run.timedOut = true;
@@ -371,15 +373,7 @@ final class RunProcesses {
   private Exit exit(Watched run, boolean truncated) {
     byte[] tail = tail(run.directory.resolve("output"));
     String note = truncated ? "output cut at " + options.outputMaxBytes() + " bytes" : "";
-    Path status = run.directory.resolve("status");
-    Integer code = null;
-    try {
-      if (Files.exists(status)) {
-        code = Integer.parseInt(Files.readString(status).strip());
-      }
-    } catch (IOException | NumberFormatException e) {
-      code = null;
-    }
+    Integer code = statusOf(run.directory);
     if (run.timedOut) {
       return new Exit(
           run.key, Outcome.TIMED_OUT, join("timed out; process group stopped", note), tail);
@@ -402,6 +396,19 @@ final class RunProcesses {
         Outcome.failed(code),
         join(run.cancelled ? "cancelled; exit status " + code : "exit status " + code, note),
         tail);
+  }
+
+  /**
+   * The exit status the wrapper recorded in {@code status}, or null if there is none yet: no file,
+   * or one whose line is not complete (the wrapper's echo opens the file, then writes the line).
+   */
+  static Integer statusOf(Path directory) {
+    try {
+      String line = Files.readString(directory.resolve("status"), StandardCharsets.US_ASCII);
+      return line.endsWith("\n") ? Integer.valueOf(line.strip()) : null;
+    } catch (IOException | NumberFormatException e) {
+      return null; // none yet (NoSuchFileException), or unreadable: the run recorded no status
+    }
   }
 
   private static String join(String a, String b) {

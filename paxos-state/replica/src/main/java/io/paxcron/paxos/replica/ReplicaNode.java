@@ -369,9 +369,44 @@ public final class ReplicaNode implements AutoCloseable {
             : ReplicaObserver.both(this.observer, observer);
   }
 
-  /** Proposes a client command; completes when it is applied here, or with why not. */
+  /**
+   * Proposes a client command; completes when it is applied here, or with why not. The calls of one
+   * thread reach the core in their order; {@link #proposeBuilt} goes by the loop first, so one
+   * session's commands should all be proposed the same way.
+   */
   public CompletableFuture<Applied> propose(long clientId, long sequence, byte[] payload) {
-    return proposeBuilt(clientId, sequence, () -> payload);
+    CompletableFuture<Applied> future = new CompletableFuture<>();
+    Command command;
+    try {
+      if (sequence < 1) {
+        throw new IllegalArgumentException("sequence must be >= 1, got " + sequence);
+      }
+      command = new Command(clientId, sequence, payload);
+    } catch (RuntimeException e) {
+      future.completeExceptionally(e);
+      return future;
+    }
+    // A payload that reads nothing of the state goes straight to the core, one thread hand-off
+    // fewer on every command's path. The loop learns of the proposal before it learns of anything
+    // the core does with it: both go through the loop's queue, the registration first.
+    if (!onConsensus(
+        "propose",
+        () -> {
+          if (replica.role() != PaxosReplica.Role.LEADER) {
+            observer.onProposalFailed();
+            future.completeExceptionally(
+                new NotLeaderException(number(replica.knownLeader()), "not the leader"));
+            return;
+          }
+          if (!submit("register", () -> register(clientId, sequence, future))) {
+            future.completeExceptionally(new ReplicaStoppedException("replica stopped"));
+            return;
+          }
+          process(replica.propose(nowMillis(), command));
+        })) {
+      future.completeExceptionally(new ReplicaStoppedException("replica stopped"));
+    }
+    return future;
   }
 
   /**
@@ -406,17 +441,7 @@ public final class ReplicaNode implements AutoCloseable {
             future.completeExceptionally(e);
             return;
           }
-          PendingProposal previous =
-              pendingProposals.put(
-                  new ProposalKey(clientId, sequence), new PendingProposal(sequence, future));
-          if (previous != null && previous.future() != future) {
-            // The same sequence proposed again (a retry): the newest call gets the answer.
-            observer.onProposalFailed();
-            previous
-                .future()
-                .completeExceptionally(
-                    new IllegalStateException("superseded by a retry of sequence " + sequence));
-          }
+          register(clientId, sequence, future);
           // The core may have stepped down since it published the view: it then rejects the
           // command, and the rejection comes back to the loop like any step's.
           if (!onConsensus("propose", () -> process(replica.propose(nowMillis(), command)))) {
@@ -427,6 +452,21 @@ public final class ReplicaNode implements AutoCloseable {
       future.completeExceptionally(new ReplicaStoppedException("replica stopped"));
     }
     return future;
+  }
+
+  /** Records a proposal made here, to answer it once applied or rejected (loop thread). */
+  private void register(long clientId, long sequence, CompletableFuture<Applied> future) {
+    PendingProposal previous =
+        pendingProposals.put(
+            new ProposalKey(clientId, sequence), new PendingProposal(sequence, future));
+    if (previous != null && previous.future() != future) {
+      // The same sequence proposed again (a retry): the newest call gets the answer.
+      observer.onProposalFailed();
+      previous
+          .future()
+          .completeExceptionally(
+              new IllegalStateException("superseded by a retry of sequence " + sequence));
+    }
   }
 
   /** A linearizable read: answered by the leader under its lease after quorum confirmation. */

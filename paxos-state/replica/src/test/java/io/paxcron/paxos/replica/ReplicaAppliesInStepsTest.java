@@ -1,6 +1,7 @@
 package io.paxcron.paxos.replica;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.paxos.Ballot;
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A command the state machine applies in steps ({@link StateMachine#applyInSteps}) is spread over
  * several loop tasks, and nothing that reads the state sees it in part: tasks of the host, reads
- * and the applied-listeners wait until the command is whole, and run in the order they came.
+ * and the applied-listeners wait until the command is whole, and run in the order they came. And
+ * the core chooses commands while the loop is held: only applying and answering wait for it.
  *
  * <p>Each step of the test's command works (on the CPU, nothing waited for) for longer than the
  * loop's apply slice, so the loop must give up the thread after every step; the assertions do not
@@ -99,6 +101,104 @@ final class ReplicaAppliesInStepsTest {
     public void close() {}
   }
 
+  /** A one-replica cluster over {@code counter}, on no disk and no network. */
+  private static ReplicaNode alone(SteppedCounter counter) {
+    PaxosConfig paxos = PaxosConfig.defaults(ReplicaId.of(1), List.of(ReplicaId.of(1)));
+    return new ReplicaNode(
+        new ReplicaSettings(paxos, 5, 1_000_000, 64L << 20, 100),
+        new MemoryDurability(),
+        new PeerNetwork() {
+          @Override
+          public void start(BiConsumer<Integer, Message> inbound) {}
+
+          @Override
+          public void send(Envelope envelope) {}
+
+          @Override
+          public void close() {}
+        },
+        snapshot -> {},
+        counter,
+        request -> ByteBuffer.allocate(4).putInt(counter.value).array(),
+        error -> {});
+  }
+
+  /**
+   * The core takes and chooses a proposal while the loop is held by a long task of the host's (the
+   * dispatcher, a query): only applying it and answering wait for the loop.
+   */
+  @Test
+  void aProposalIsChosenWhileTheLoopIsHeldAndAnsweredOnceItIsFree() throws Exception {
+    SteppedCounter counter = new SteppedCounter();
+    ReplicaNode node = alone(counter);
+    CompletableFuture<Void> leading = new CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicLong chosen = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.LinkedBlockingQueue<Long> chosenEvents =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    node.observe(
+        new ReplicaObserver() {
+          @Override
+          public void onLeaderChanged(int leaderId) {
+            if (leaderId == 1) {
+              leading.complete(null);
+            }
+          }
+
+          @Override
+          public void onChosen(long count) {
+            chosenEvents.add(chosen.addAndGet(count));
+          }
+        });
+    CompletableFuture<Void> releaseLoop = new CompletableFuture<>();
+    try {
+      node.start();
+      leading.orTimeout(30, TimeUnit.SECONDS).join();
+      long sequence = 0;
+      int first;
+      for (int attempt = 0; ; attempt++) { // the first may meet the leader still in phase 1
+        try {
+          byte[] result =
+              node.propose(1, ++sequence, steps(1)).orTimeout(30, TimeUnit.SECONDS).join().result();
+          first = ByteBuffer.wrap(result).getInt();
+          break;
+        } catch (java.util.concurrent.CompletionException e) {
+          if (!(e.getCause() instanceof ReplicaNode.NotLeaderException) || attempt > 1_000) {
+            throw e;
+          }
+        }
+      }
+      CompletableFuture<Void> loopHeld = new CompletableFuture<>();
+      node.runOnLoop(
+          () -> {
+            loopHeld.complete(null);
+            releaseLoop.join();
+          });
+      loopHeld.orTimeout(30, TimeUnit.SECONDS).join();
+      long chosenBefore = chosen.get();
+      long firstUnchosenBefore = node.status().firstUnchosenSlot();
+
+      CompletableFuture<ReplicaNode.Applied> answer = node.propose(1, ++sequence, steps(1));
+      while (true) {
+        Long total = chosenEvents.poll(30, TimeUnit.SECONDS);
+        if (total == null) {
+          throw new AssertionError("nothing was chosen within 30 s while the loop was held");
+        }
+        if (total > chosenBefore) {
+          break;
+        }
+      }
+      assertTrue(node.status().firstUnchosenSlot() > firstUnchosenBefore);
+      assertFalse(answer.isDone(), "answered before the loop applied it");
+
+      releaseLoop.complete(null);
+      ReplicaNode.Applied applied = answer.orTimeout(30, TimeUnit.SECONDS).join();
+      assertEquals(first + 1, ByteBuffer.wrap(applied.result()).getInt());
+    } finally {
+      releaseLoop.complete(null);
+      node.close();
+    }
+  }
+
   private static byte[] steps(int n) {
     return ByteBuffer.allocate(4).putInt(n).array();
   }
@@ -106,28 +206,9 @@ final class ReplicaAppliesInStepsTest {
   @Test
   void aCommandAppliedInStepsIsSeenWholeByTasksReadsAndListeners() throws Exception {
     SteppedCounter counter = new SteppedCounter();
-    PaxosConfig paxos = PaxosConfig.defaults(ReplicaId.of(1), List.of(ReplicaId.of(1)));
-    ReplicaSettings settings = new ReplicaSettings(paxos, 5, 1_000_000, 64L << 20, 100);
     CompletableFuture<Void> leading = new CompletableFuture<>();
     AtomicInteger applyTasks = new AtomicInteger();
-    ReplicaNode node =
-        new ReplicaNode(
-            settings,
-            new MemoryDurability(),
-            new PeerNetwork() {
-              @Override
-              public void start(BiConsumer<Integer, Message> inbound) {}
-
-              @Override
-              public void send(Envelope envelope) {}
-
-              @Override
-              public void close() {}
-            },
-            snapshot -> {},
-            counter,
-            request -> ByteBuffer.allocate(4).putInt(counter.value).array(),
-            error -> {});
+    ReplicaNode node = alone(counter);
     node.observe(
         new ReplicaObserver() {
           @Override
