@@ -131,19 +131,11 @@ final class ReplicaAppliesInStepsTest {
   void aProposalIsChosenWhileTheLoopIsHeldAndAnsweredOnceItIsFree() throws Exception {
     SteppedCounter counter = new SteppedCounter();
     ReplicaNode node = alone(counter);
-    CompletableFuture<Void> leading = new CompletableFuture<>();
     java.util.concurrent.atomic.AtomicLong chosen = new java.util.concurrent.atomic.AtomicLong();
     java.util.concurrent.LinkedBlockingQueue<Long> chosenEvents =
         new java.util.concurrent.LinkedBlockingQueue<>();
     node.observe(
         new ReplicaObserver() {
-          @Override
-          public void onLeaderChanged(int leaderId) {
-            if (leaderId == 1) {
-              leading.complete(null);
-            }
-          }
-
           @Override
           public void onChosen(long count) {
             chosenEvents.add(chosen.addAndGet(count));
@@ -151,22 +143,8 @@ final class ReplicaAppliesInStepsTest {
         });
     CompletableFuture<Void> releaseLoop = new CompletableFuture<>();
     try {
-      node.start();
-      leading.orTimeout(30, TimeUnit.SECONDS).join();
-      long sequence = 0;
-      int first;
-      for (int attempt = 0; ; attempt++) { // the first may meet the leader still in phase 1
-        try {
-          byte[] result =
-              node.propose(1, ++sequence, steps(1)).orTimeout(30, TimeUnit.SECONDS).join().result();
-          first = ByteBuffer.wrap(result).getInt();
-          break;
-        } catch (java.util.concurrent.CompletionException e) {
-          if (!(e.getCause() instanceof ReplicaNode.NotLeaderException) || attempt > 1_000) {
-            throw e;
-          }
-        }
-      }
+      Leading started = startLeading(node);
+      long sequence = started.sequence();
       CompletableFuture<Void> loopHeld = new CompletableFuture<>();
       node.runOnLoop(
           () -> {
@@ -192,10 +170,41 @@ final class ReplicaAppliesInStepsTest {
 
       releaseLoop.complete(null);
       ReplicaNode.Applied applied = answer.orTimeout(30, TimeUnit.SECONDS).join();
-      assertEquals(first + 1, ByteBuffer.wrap(applied.result()).getInt());
+      assertEquals(started.value() + 1, ByteBuffer.wrap(applied.result()).getInt());
     } finally {
       releaseLoop.complete(null);
       node.close();
+    }
+  }
+
+  /** The session sequence of the first command applied, and the counter it left. */
+  private record Leading(long sequence, int value) {}
+
+  /** Starts {@code node} and waits until it leads and has applied a first command of 1 step. */
+  private static Leading startLeading(ReplicaNode node) {
+    CompletableFuture<Void> leading = new CompletableFuture<>();
+    node.observe(
+        new ReplicaObserver() {
+          @Override
+          public void onLeaderChanged(int leaderId) {
+            if (leaderId == 1) {
+              leading.complete(null);
+            }
+          }
+        });
+    node.start();
+    leading.orTimeout(30, TimeUnit.SECONDS).join();
+    long sequence = 0;
+    for (int attempt = 0; ; attempt++) { // the first may meet the leader still in phase 1
+      try {
+        byte[] result =
+            node.propose(1, ++sequence, steps(1)).orTimeout(30, TimeUnit.SECONDS).join().result();
+        return new Leading(sequence, ByteBuffer.wrap(result).getInt());
+      } catch (java.util.concurrent.CompletionException e) {
+        if (!(e.getCause() instanceof ReplicaNode.NotLeaderException) || attempt > 1_000) {
+          throw e;
+        }
+      }
     }
   }
 
@@ -206,18 +215,10 @@ final class ReplicaAppliesInStepsTest {
   @Test
   void aCommandAppliedInStepsIsSeenWholeByTasksReadsAndListeners() throws Exception {
     SteppedCounter counter = new SteppedCounter();
-    CompletableFuture<Void> leading = new CompletableFuture<>();
     AtomicInteger applyTasks = new AtomicInteger();
     ReplicaNode node = alone(counter);
     node.observe(
         new ReplicaObserver() {
-          @Override
-          public void onLeaderChanged(int leaderId) {
-            if (leaderId == 1) {
-              leading.complete(null);
-            }
-          }
-
           @Override
           public void onLoopTask(String kind, long nanos, long applyingNanos, long listenerNanos) {
             if (applyingNanos > 0) {
@@ -226,20 +227,7 @@ final class ReplicaAppliesInStepsTest {
           }
         });
     try {
-      node.start();
-      leading.orTimeout(30, TimeUnit.SECONDS).join();
-      long sequence = 0;
-      // The first proposal may meet the new leader still in phase 1.
-      for (int attempt = 0; ; attempt++) {
-        try {
-          node.propose(1, ++sequence, steps(1)).orTimeout(30, TimeUnit.SECONDS).join();
-          break;
-        } catch (java.util.concurrent.CompletionException e) {
-          if (!(e.getCause() instanceof ReplicaNode.NotLeaderException) || attempt > 1_000) {
-            throw e;
-          }
-        }
-      }
+      long sequence = startLeading(node).sequence();
       int before = counter.value;
 
       List<String> seen = new CopyOnWriteArrayList<>();
