@@ -1682,7 +1682,8 @@ public final class CronStateMachine implements StateMachine, CronView {
       throw new IllegalArgumentException("limit must be >= 0, got " + limit);
     }
     java.util.SortedSet<RunId> from = after == null ? dueRuns : dueRuns.tailSet(after, false);
-    List<Run> runs = new ArrayList<>(Math.min(limit, from.size()));
+    // Not from.size(): a tail set counts its elements by walking them.
+    List<Run> runs = new ArrayList<>(Math.min(limit, Math.min(dueRuns.size(), 1024)));
     for (RunId id : from) {
       if (runs.size() >= limit) {
         break;
