@@ -550,8 +550,9 @@ public final class ReplicaNode implements AutoCloseable {
   }
 
   /**
-   * This replica's leadership as of now. Must be called on the loop thread (from {@link #runOnLoop}
-   * or a listener).
+   * This replica's leadership as of now: the core's view as of its last step, the lease judged
+   * against the clock now, and whether the loop applied all the core knew chosen. Must be called on
+   * the loop thread (from {@link #runOnLoop} or a listener).
    */
   public Leadership leadershipOnLoop() {
     CoreView core = view;
@@ -1126,11 +1127,11 @@ public final class ReplicaNode implements AutoCloseable {
   /**
    * Applies queued chosen entries, one step at a time (a step of a client command, as the state
    * machine cuts it: {@link StateMachine#applyInSteps}), for at most {@link #APPLY_SLICE_NANOS};
-   * what is left is applied by a later loop task, queued behind the messages and ticks that arrived
+   * what is left is applied by a later loop task, queued behind the host's tasks that arrived
    * meanwhile. A large slot, or one {@code Apply} of a thousand jobs, applied in one go held the
-   * loop for hundreds of milliseconds on a busy machine, and a follower that acknowledges nothing
-   * for that long costs the leader its lease (docs/performance.md). While a command is applied in
-   * part, tasks that read the state wait ({@link #deferred}).
+   * loop for hundreds of milliseconds on a busy machine (and, before the core had its own thread,
+   * cost leaders their lease: docs/performance.md); the dispatcher and queries would wait that
+   * long. While a command is applied in part, tasks that read the state wait ({@link #deferred}).
    *
    * @return whether anything was applied
    */
