@@ -183,27 +183,74 @@ public final class JobBatchStateMachine implements StateMachine {
   }
 
   /**
-   * A batch is applied {@value #COMMANDS_PER_STEP} commands per step, after a first step that
-   * decodes and checks all of them: a thousand-job batch is about thirty steps, each well under a
-   * millisecond on an idle machine. Everything else is applied at once.
+   * Every command is applied in steps of at most {@value #UNITS_PER_STEP} units of work, where a
+   * unit is one command of a batch or one job whose scheduled instant the command's stamp reached
+   * ({@link CronStateMachine#begin}): a thousand-job batch is about thirty steps after a first step
+   * that decodes and checks all of them, and a {@code Tick} whose stamp reaches ten thousand jobs
+   * (one minute of a million jobs, more at the top of an hour) about three hundred, each well under
+   * a millisecond on an idle machine. Only a payload that does not decode is applied at once.
    */
   @Override
   public Steps applyInSteps(long slot, byte[] payload) {
     if (payload.length == 0 || payload[0] != BATCH_TAG) {
-      return StateMachine.super.applyInSteps(slot, payload);
+      CronCommand decoded;
+      try {
+        decoded = CronCodec.decode(payload);
+      } catch (MalformedCommandException e) {
+        return StateMachine.super.applyInSteps(slot, payload);
+      }
+      CommandSteps steps = new CommandSteps(slot, List.of(decoded));
+      return () -> steps.step() ? CronCodec.encodeResult(steps.results.get(0)) : null;
     }
     return new BatchSteps(slot, payload);
   }
 
-  /** Commands of a batch applied in one step of {@link #applyInSteps}. */
-  static final int COMMANDS_PER_STEP = 32;
+  /** Units of work of one step of {@link #applyInSteps}: commands begun plus jobs accounted for. */
+  static final int UNITS_PER_STEP = 32;
 
-  /** The steps of one batch: decode and check, then the commands a few at a time. */
+  /** Commands applied one after another in steps of {@link #UNITS_PER_STEP} units. */
+  private final class CommandSteps {
+    private final long slot;
+    private final List<CronCommand> commands;
+    private final List<CommandResult> results;
+    private CronStateMachine.PartialCommand current;
+
+    CommandSteps(long slot, List<CronCommand> commands) {
+      this.slot = slot;
+      this.commands = commands;
+      this.results = new ArrayList<>(commands.size());
+    }
+
+    /** Applies the next step; returns whether every command is applied. */
+    boolean step() {
+      int units = UNITS_PER_STEP;
+      while (units > 0 && results.size() < commands.size()) {
+        if (current == null) {
+          current = cron.begin(slot, commands.get(results.size()));
+          units--;
+        }
+        int pending = current.pending();
+        boolean accounted = current.account(units);
+        units -= pending - current.pending();
+        if (!accounted) {
+          break;
+        }
+        CronCommand command = commands.get(results.size());
+        CommandResult result = current.finish();
+        current = null;
+        observer.applied(slot, command, result);
+        results.add(result);
+      }
+      return results.size() == commands.size();
+    }
+  }
+
+  /** The steps of one batch: decode and check, then the commands in {@link CommandSteps}. */
   private final class BatchSteps implements Steps {
     private final long slot;
     private byte[] payload;
     private List<CronCommand> commands;
-    private List<CommandResult> results;
+    private CommandSteps steps;
 
     BatchSteps(long slot, byte[] payload) {
       this.slot = slot;
@@ -225,16 +272,12 @@ public final class JobBatchStateMachine implements StateMachine {
             return encodeAnswer(new Answer(slot, commands.get(0).stampedAt(), refused.get()));
           }
         }
-        results = new ArrayList<>(commands.size());
+        steps = new CommandSteps(slot, commands);
         return null;
       }
-      int to = Math.min(commands.size(), results.size() + COMMANDS_PER_STEP);
-      for (int i = results.size(); i < to; i++) {
-        results.add(applyOne(slot, commands.get(i)));
-      }
-      return results.size() < commands.size()
-          ? null
-          : encodeAnswer(new Answer(slot, commands.get(0).stampedAt(), results));
+      return steps.step()
+          ? encodeAnswer(new Answer(slot, commands.get(0).stampedAt(), steps.results))
+          : null;
     }
   }
 

@@ -13,6 +13,7 @@ import io.paxcron.scheduler.CronStateMachine;
 import io.paxcron.scheduler.ExpectedVersion;
 import io.paxcron.scheduler.JobCommand;
 import io.paxcron.scheduler.JobSpec;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A job batch applied in steps ({@link JobBatchStateMachine#applyInSteps}) answers and leaves the
  * state exactly as applying it at once does: a batch of a thousand puts with {@code ?} values, a
- * refused batch, an unreadable one, and a plain dispatcher command.
+ * refused batch, an unreadable one, a plain dispatcher command, and commands whose stamp reaches
+ * every job's scheduled instants.
  */
 final class JobBatchStepsTest {
 
@@ -73,7 +75,7 @@ final class JobBatchStepsTest {
   void aBatchAppliedInStepsAnswersAndEndsAsAppliedAtOnce() {
     int steps = applyBoth(batch(puts(0, 1000, null), T0));
     assertTrue(
-        steps >= 1000 / JobBatchStateMachine.COMMANDS_PER_STEP,
+        steps >= 1000 / JobBatchStateMachine.UNITS_PER_STEP,
         "a thousand puts in " + steps + " steps");
     assertEquals(1000, wholeCron.jobCount());
 
@@ -89,6 +91,26 @@ final class JobBatchStepsTest {
     // An unreadable batch, and a plain command of the dispatcher.
     assertEquals(1, applyBoth(new byte[] {JobBatchStateMachine.BATCH_TAG, 0, 0}));
     assertEquals(1, applyBoth(CronCodec.encode(new CronCommand.Tick(T0.plusSeconds(2)))));
+  }
+
+  @Test
+  void theJobsAStampReachesAreAccountedForInStepsAndEndAsAccountedForAtOnce() {
+    applyBoth(batch(puts(0, 1000, null), T0));
+    // A day and an hour later every job has instants to account for: hourly ones 25 (missed, so
+    // skipped or run once), daily ones one or two.
+    int tickSteps =
+        applyBoth(CronCodec.encode(new CronCommand.Tick(T0.plus(Duration.ofHours(25)))));
+    assertTrue(
+        tickSteps >= 1000 / JobBatchStateMachine.UNITS_PER_STEP,
+        "a tick that reached a thousand jobs in " + tickSteps + " steps");
+    assertTrue(wholeCron.runsDue().size() > 0, "the tick opened due runs");
+
+    // A batch whose stamp reaches every job again accounts for them before its own commands.
+    int batchSteps = applyBoth(batch(puts(1000, 10, null), T0.plus(Duration.ofHours(50))));
+    assertTrue(
+        batchSteps >= 1 + 1000 / JobBatchStateMachine.UNITS_PER_STEP,
+        "a batch whose stamp reached a thousand jobs in " + batchSteps + " steps");
+    assertEquals(1010, wholeCron.jobCount());
   }
 
   @Test

@@ -346,9 +346,72 @@ public final class CronStateMachine implements StateMachine, CronView {
 
   /** Applies one decoded command chosen in {@code slot}; slots never decrease. */
   public CommandResult apply(long slot, CronCommand command) {
+    PartialCommand partial = begin(slot, command);
+    partial.account(Integer.MAX_VALUE);
+    return partial.finish();
+  }
+
+  /**
+   * Starts applying {@code command} in parts: the command's stamp moves the clock, and every job
+   * with a scheduled instant the clock reached is accounted for ({@link PartialCommand#account}, a
+   * few jobs at a time) before the command itself ({@link PartialCommand#finish}). At a million
+   * jobs one minute's stamp reaches thousands of jobs (the top of an hour more): accounted for at
+   * once they held the replica's loop for half a second. Together the parts do exactly what {@link
+   * #apply(long, CronCommand)} does. Until {@code finish} the state holds part of the command: no
+   * query, image or other command may touch it.
+   */
+  public PartialCommand begin(long slot, CronCommand command) {
+    Check.that(!partialOpen, "command of slot %s begun while another is partly applied", slot);
     beginSlot(slot);
     lastChanged = null;
-    advance(command.stampedAt());
+    partialOpen = true;
+    return new PartialCommand(command, reachedBy(command.stampedAt()));
+  }
+
+  /** Set while a {@link PartialCommand} has not finished. */
+  private boolean partialOpen;
+
+  /** A command being applied in parts; see {@link #begin}. */
+  public final class PartialCommand {
+    private final CronCommand command;
+    private final ArrayDeque<Cursor> reached;
+    private boolean finished;
+
+    private PartialCommand(CronCommand command, ArrayDeque<Cursor> reached) {
+      this.command = command;
+      this.reached = reached;
+    }
+
+    /** How many of the jobs the stamp reached are not yet accounted for. */
+    public int pending() {
+      return reached.size();
+    }
+
+    /**
+     * Accounts for the scheduled instants of at most {@code jobs} more of the jobs the stamp
+     * reached; returns whether none is left.
+     */
+    public boolean account(int jobs) {
+      Check.that(!finished, "accounting for a command already applied");
+      for (int i = 0; i < jobs && !reached.isEmpty(); i++) {
+        JobState job = CronStateMachine.this.jobs.get(reached.pollFirst().job());
+        CronStateMachine.this.account(job);
+        indexCursor(job);
+      }
+      return reached.isEmpty();
+    }
+
+    /** Applies the command itself, once every reached job was accounted for. */
+    public CommandResult finish() {
+      Check.that(!finished, "command applied twice");
+      Check.that(reached.isEmpty(), "%s reached jobs not accounted for", reached.size());
+      finished = true;
+      partialOpen = false;
+      return applyAccounted(command);
+    }
+  }
+
+  private CommandResult applyAccounted(CronCommand command) {
     changed(jobNamed(command));
     return switch (command) {
       case CronCommand.PutJob put -> onPutJob(put);
@@ -1037,12 +1100,15 @@ public final class CronStateMachine implements StateMachine, CronView {
 
   // ---------------------------------------------------------------- time and instants
 
-  /** Moves "now" to {@code stamp} if later and accounts for every scheduled instant reached. */
-  private void advance(Instant stamp) {
+  /**
+   * Moves "now" to {@code stamp} if later and takes the cursors of every job with a scheduled
+   * instant reached out of the due-run index, in index order; the caller accounts for them.
+   */
+  private ArrayDeque<Cursor> reachedBy(Instant stamp) {
     if (stamp.isAfter(clock)) {
       clock = stamp;
     }
-    List<Cursor> reached = new ArrayList<>();
+    ArrayDeque<Cursor> reached = new ArrayDeque<>();
     for (Iterator<Cursor> it = cursors.iterator(); it.hasNext(); ) {
       Cursor cursor = it.next();
       if (cursor.instant().isAfter(clock)) {
@@ -1051,11 +1117,7 @@ public final class CronStateMachine implements StateMachine, CronView {
       reached.add(cursor);
       it.remove();
     }
-    for (Cursor cursor : reached) {
-      JobState job = jobs.get(cursor.job());
-      account(job);
-      indexCursor(job);
-    }
+    return reached;
   }
 
   /**
@@ -1787,6 +1849,7 @@ public final class CronStateMachine implements StateMachine, CronView {
    */
   @Override
   public StateMachine.Image image() {
+    Check.that(!partialOpen, "an image taken while a command is partly applied");
     JobImage[] jobImages = new JobImage[jobs.size()];
     int index = 0;
     for (JobState job : jobs.values()) {
@@ -1857,6 +1920,7 @@ public final class CronStateMachine implements StateMachine, CronView {
 
   @Override
   public void restore(byte[] snapshot) {
+    Check.that(!partialOpen, "a restore while a command is partly applied");
     jobs.clear();
     density = new LaunchDensity();
     sharedSchedules.clear();

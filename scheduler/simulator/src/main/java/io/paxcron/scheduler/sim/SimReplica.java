@@ -293,6 +293,19 @@ final class SimReplica implements ReadyDriver.Host {
     }
   }
 
+  /**
+   * Applies one entry step by step as a real replica does ({@code ReplicaNode}), so that the
+   * checkers watch the stepped path (a {@code Tick} accounted for a few jobs at a time, a batch a
+   * few commands at a time); nothing runs between the steps here.
+   */
+  private List<SessionStateMachine.Applied> applyInSteps(LogEntry entry) {
+    List<SessionStateMachine.Applied> results = new ArrayList<>();
+    do {
+      results.addAll(sessions.applyStep(entry));
+    } while (sessions.appliedThroughSlot() < entry.slot());
+    return results;
+  }
+
   @Override
   public void apply(Ready ready) {
     if (ready.restore() != null) {
@@ -303,7 +316,7 @@ final class SimReplica implements ReadyDriver.Host {
     }
     for (LogEntry entry : ready.toApply()) {
       sim.invariants.onApply(sim.now(), id, entry);
-      List<SessionStateMachine.Applied> results = sessions.apply(entry);
+      List<SessionStateMachine.Applied> results = applyInSteps(entry);
       List<SystemChecker.AppliedCommand> commands = observed.take();
       if (sim.options.trace() != null && entry.slot() > sim.checker.streamSlot()) {
         sim.traceApplied(id, commands);
