@@ -229,10 +229,8 @@ public final class JobBatchStateMachine implements StateMachine {
           current = cron.begin(slot, commands.get(results.size()));
           units--;
         }
-        int pending = current.pending();
-        boolean accounted = current.account(units);
-        units -= pending - current.pending();
-        if (!accounted) {
+        units -= current.account(units);
+        if (!current.accounted()) {
           break;
         }
         CronCommand command = commands.get(results.size());

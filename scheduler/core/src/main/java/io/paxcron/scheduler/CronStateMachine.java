@@ -365,46 +365,84 @@ public final class CronStateMachine implements StateMachine, CronView {
     beginSlot(slot);
     lastChanged = null;
     partialOpen = true;
-    return new PartialCommand(command, reachedBy(command.stampedAt()));
+    if (command.stampedAt().isAfter(clock)) {
+      clock = command.stampedAt();
+    }
+    return new PartialCommand(command);
   }
 
   /** Set while a {@link PartialCommand} has not finished. */
   private boolean partialOpen;
 
-  /** A command being applied in parts; see {@link #begin}. */
+  /**
+   * A command being applied in parts; see {@link #begin}. The jobs the stamp reached are those
+   * whose cursor in the due-run index is at or before the clock when the command began; they are
+   * taken from the index one at a time, in index order, each accounted for and put back at its next
+   * instant. A job still behind after one accounting ({@link #MAX_INSTANTS_PER_ADVANCE}) is put
+   * back at or before the clock and passed over until the next command, as when every reached job
+   * was taken out first.
+   */
   public final class PartialCommand {
     private final CronCommand command;
-    private final ArrayDeque<Cursor> reached;
+
+    /** The cursor taken last, or null: every later one at or before the clock comes next. */
+    private Cursor after;
+
+    /** Jobs accounted for in this command whose cursor is still at or before the clock. */
+    private java.util.Set<JobName> stillBehind;
+
     private boolean finished;
 
-    private PartialCommand(CronCommand command, ArrayDeque<Cursor> reached) {
+    private PartialCommand(CronCommand command) {
       this.command = command;
-      this.reached = reached;
-    }
-
-    /** How many of the jobs the stamp reached are not yet accounted for. */
-    public int pending() {
-      return reached.size();
     }
 
     /**
      * Accounts for the scheduled instants of at most {@code jobs} more of the jobs the stamp
-     * reached; returns whether none is left.
+     * reached; returns how many it accounted for.
      */
-    public boolean account(int jobs) {
+    public int account(int jobs) {
       Check.that(!finished, "accounting for a command already applied");
-      for (int i = 0; i < jobs && !reached.isEmpty(); i++) {
-        JobState job = CronStateMachine.this.jobs.get(reached.pollFirst().job());
+      int accounted = 0;
+      Cursor next;
+      while (accounted < jobs && (next = nextReached()) != null) {
+        cursors.remove(next);
+        after = next;
+        JobState job = CronStateMachine.this.jobs.get(next.job());
         CronStateMachine.this.account(job);
         indexCursor(job);
+        accounted++;
+        if (job.cursor != null && !job.cursor.instant().isAfter(clock)) {
+          if (stillBehind == null) {
+            stillBehind = new java.util.HashSet<>();
+          }
+          stillBehind.add(job.name());
+        }
       }
-      return reached.isEmpty();
+      return accounted;
+    }
+
+    /** Whether every job the stamp reached is accounted for. */
+    public boolean accounted() {
+      return nextReached() == null;
+    }
+
+    private Cursor nextReached() {
+      Cursor next =
+          after == null ? (cursors.isEmpty() ? null : cursors.first()) : cursors.higher(after);
+      while (next != null
+          && !next.instant().isAfter(clock)
+          && stillBehind != null
+          && stillBehind.contains(next.job())) {
+        next = cursors.higher(next);
+      }
+      return next == null || next.instant().isAfter(clock) ? null : next;
     }
 
     /** Applies the command itself, once every reached job was accounted for. */
     public CommandResult finish() {
       Check.that(!finished, "command applied twice");
-      Check.that(reached.isEmpty(), "%s reached jobs not accounted for", reached.size());
+      Check.that(accounted(), "jobs the stamp reached are not all accounted for");
       finished = true;
       partialOpen = false;
       return applyAccounted(command);
@@ -1099,26 +1137,6 @@ public final class CronStateMachine implements StateMachine, CronView {
   }
 
   // ---------------------------------------------------------------- time and instants
-
-  /**
-   * Moves "now" to {@code stamp} if later and takes the cursors of every job with a scheduled
-   * instant reached out of the due-run index, in index order; the caller accounts for them.
-   */
-  private ArrayDeque<Cursor> reachedBy(Instant stamp) {
-    if (stamp.isAfter(clock)) {
-      clock = stamp;
-    }
-    ArrayDeque<Cursor> reached = new ArrayDeque<>();
-    for (Iterator<Cursor> it = cursors.iterator(); it.hasNext(); ) {
-      Cursor cursor = it.next();
-      if (cursor.instant().isAfter(clock)) {
-        break;
-      }
-      reached.add(cursor);
-      it.remove();
-    }
-    return reached;
-  }
 
   /**
    * Gives each instant of {@code job} up to "now" (at most {@link #MAX_INSTANTS_PER_ADVANCE}) its
