@@ -154,7 +154,7 @@ public final class CronStateMachine implements StateMachine, CronView {
    * Ledger records in sequence order, for dropping the oldest across jobs; entries of dropped
    * records go stale.
    */
-  private final ArrayDeque<LedgerEntry> ledgerOrder = new ArrayDeque<>();
+  private final Ring<LedgerEntry> ledgerOrder = new Ring<>();
 
   private long ledgerSize;
   private long nextSequence = 1;
@@ -225,7 +225,7 @@ public final class CronStateMachine implements StateMachine, CronView {
    * every job reads what changed instead of every job's ledger after each slot. Local to this
    * replica, like the density: not in snapshots, restarted empty by a restore.
    */
-  private final ArrayDeque<TailEntry> ledgerTail = new ArrayDeque<>();
+  private final Ring<TailEntry> ledgerTail = new Ring<>();
 
   private long ledgerRevision;
 
@@ -1433,7 +1433,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     }
     live.sort(Comparator.comparingLong(LedgerEntry::sequence));
     ledgerOrder.clear();
-    ledgerOrder.addAll(live);
+    live.forEach(ledgerOrder::addLast);
   }
 
   private NextFire nextAfter(JobState job, Instant after) {
@@ -1583,25 +1583,16 @@ public final class CronStateMachine implements StateMachine, CronView {
     if (revision == ledgerRevision) {
       return Optional.of(List.of());
     }
-    TailEntry oldest = ledgerTail.peekFirst();
+    TailEntry oldest = ledgerTail.first();
     if (oldest == null || oldest.revision() > revision + 1) {
       return Optional.empty();
     }
-    // Entries are consecutive revisions: the one after `revision` is at a known offset, and the
-    // walk from the end is short when the caller is close behind.
-    int skip = (int) (revision + 1 - oldest.revision());
-    int from = ledgerTail.size() - skip;
-    List<TailEntry> wanted = new ArrayList<>(Math.min(limit, from));
-    Iterator<TailEntry> newestFirst = ledgerTail.descendingIterator();
-    for (int i = 0; i < from && newestFirst.hasNext(); i++) {
-      wanted.add(newestFirst.next());
-    }
-    Collections.reverse(wanted);
-    List<LedgerChange> found = new ArrayList<>(Math.min(limit, wanted.size()));
-    for (TailEntry entry : wanted) {
-      if (found.size() == limit) {
-        break;
-      }
+    // Entries are consecutive revisions: the one after `revision` is at a known offset.
+    List<LedgerChange> found = new ArrayList<>(Math.min(limit, 64));
+    for (int i = (int) (revision + 1 - oldest.revision());
+        i < ledgerTail.size() && found.size() < limit;
+        i++) {
+      TailEntry entry = ledgerTail.get(i);
       LedgerRecord record = currentRecord(entry);
       if (record != null) {
         found.add(new LedgerChange(entry.revision(), record));
@@ -1616,19 +1607,20 @@ public final class CronStateMachine implements StateMachine, CronView {
       throw new IllegalArgumentException("limit must be >= 1, got " + limit);
     }
     // The cross-job order is sorted by sequence (records are appended with rising sequences and
-    // a compaction sorts), so the records after `afterSequence` are its newest stretch.
-    int newer = 0;
-    Iterator<LedgerEntry> newestFirst = ledgerOrder.descendingIterator();
-    while (newestFirst.hasNext() && newestFirst.next().sequence() > afterSequence) {
-      newer++;
+    // a compaction sorts): the first entry after `afterSequence` is found by binary search.
+    int low = 0;
+    int high = ledgerOrder.size();
+    while (low < high) {
+      int middle = (low + high) >>> 1;
+      if (ledgerOrder.get(middle).sequence() > afterSequence) {
+        high = middle;
+      } else {
+        low = middle + 1;
+      }
     }
-    List<LedgerRecord> found = new ArrayList<>(Math.min(limit, newer));
-    Iterator<LedgerEntry> oldestFirst = ledgerOrder.iterator();
-    for (int skip = ledgerOrder.size() - newer; skip > 0; skip--) {
-      oldestFirst.next();
-    }
-    while (oldestFirst.hasNext() && found.size() < limit) {
-      LedgerEntry entry = oldestFirst.next();
+    List<LedgerRecord> found = new ArrayList<>(Math.min(limit, ledgerOrder.size() - low));
+    for (int i = low; i < ledgerOrder.size() && found.size() < limit; i++) {
+      LedgerEntry entry = ledgerOrder.get(i);
       JobState job = jobs.get(entry.job());
       if (job != null && job.incarnation == entry.incarnation()) {
         LedgerRecord record = recordWithSequence(job, entry.sequence());

@@ -79,6 +79,15 @@ public record LedgerRecord(
     }
   }
 
+  /**
+   * Whether the state machine may still extend this record in place (same sequence, a larger {@link
+   * #instantCount}): a stretch of scheduled instants skipped for one reason grows while it is its
+   * job's newest record. Records of runs, and skips of manual runs, never change count.
+   */
+  public boolean mayGrow() {
+    return outcome instanceof Outcome.Skipped && !runId.manual();
+  }
+
   /** Whether {@code instant} of this record's job is one the record accounts for. */
   public boolean covers(Instant instant) {
     return !instant.isBefore(runId.instant()) && !instant.isAfter(lastInstant);
