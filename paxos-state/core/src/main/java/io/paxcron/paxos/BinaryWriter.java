@@ -3,18 +3,39 @@ package io.paxcron.paxos;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32C;
 
 /**
  * The big-endian writer of every Paxcron binary format, into one growing array. A {@link Frame} is
  * written in place around its body ({@link #beginFrame}, then the body, then {@link #endFrame}), so
  * a record is never copied to be framed. Writing to memory cannot fail. Not thread-safe; {@link
  * #toByteArray} ends the writer.
+ *
+ * <p>Past {@link #CHUNK_BYTES} the writer goes on in chunks of that size instead of doubling one
+ * array, and {@link #endFrame} and {@link #toByteArray} work through them a chunk at a time. A
+ * snapshot of a million jobs is 300 MB: doubling copied 256 MB arrays in one piece, and a thread in
+ * such a copy (or in one CRC over the whole frame) cannot answer the JVM's handshakes, so the
+ * garbage collector's cycle waited for it and every other thread of the replica with it — for 1–5 s
+ * at a time while a loaded replica encoded its snapshot (docs/performance.md, scale, eighth round).
  */
 public final class BinaryWriter {
+  /** The size of a chunk once the writer holds more than one. */
+  static final int CHUNK_BYTES = 4 << 20;
+
+  /** The chunk written into, and how many of its bytes are written. */
   private byte[] bytes;
+
   private int size;
+
+  /** Chunks before the current one and how many bytes of each are written, or null. */
+  private List<byte[]> sealed;
+
+  private List<Integer> sealedSizes;
+  private long sealedBytes;
 
   public BinaryWriter() {
     this(64);
@@ -33,7 +54,7 @@ public final class BinaryWriter {
 
   /** The bytes written so far. */
   public int size() {
-    return size;
+    return (int) (sealedBytes + size);
   }
 
   /**
@@ -42,8 +63,20 @@ public final class BinaryWriter {
    */
   public byte[] toByteArray() {
     Check.that(bytes != null, "a BinaryWriter is used after toByteArray()");
-    byte[] result = size == bytes.length ? bytes : Arrays.copyOf(bytes, size);
+    if (sealed == null) {
+      byte[] result = size == bytes.length ? bytes : Arrays.copyOf(bytes, size);
+      bytes = null;
+      return result;
+    }
+    byte[] result = new byte[size()];
+    int at = 0;
+    for (int i = 0; i < sealed.size(); i++) {
+      System.arraycopy(sealed.get(i), 0, result, at, sealedSizes.get(i));
+      at += sealedSizes.get(i);
+    }
+    System.arraycopy(bytes, 0, result, at, size);
     bytes = null;
+    sealed = null;
     return result;
   }
 
@@ -52,12 +85,24 @@ public final class BinaryWriter {
     if (bytes.length - size >= more) {
       return;
     }
-    long needed = (long) size + more;
+    long needed = sealedBytes + size + more;
     if (needed > Integer.MAX_VALUE - 16) {
       throw new IllegalStateException("a record of " + needed + " bytes does not fit in one array");
     }
-    long grown = Math.max(needed, Math.min(Integer.MAX_VALUE - 16, 2L * bytes.length + 16));
-    bytes = Arrays.copyOf(bytes, (int) grown);
+    if (sealed == null && (long) size + more <= CHUNK_BYTES) {
+      long grown = Math.max(size + more, Math.min(CHUNK_BYTES, 2L * bytes.length + 16));
+      bytes = Arrays.copyOf(bytes, (int) grown);
+      return;
+    }
+    if (sealed == null) {
+      sealed = new ArrayList<>();
+      sealedSizes = new ArrayList<>();
+    }
+    sealed.add(bytes);
+    sealedSizes.add(size);
+    sealedBytes += size;
+    bytes = new byte[Math.max(CHUNK_BYTES, more)];
+    size = 0;
   }
 
   /**
@@ -65,8 +110,8 @@ public final class BinaryWriter {
    * the frame starts, for {@link #endFrame}.
    */
   public int beginFrame(RecordKind kind) {
-    int start = size;
     ensure(Frame.HEADER_BYTES);
+    int start = size();
     bytes[size] = kind.tag();
     bytes[size + 1] = (byte) kind.version();
     Arrays.fill(bytes, size + 2, size + Frame.HEADER_BYTES, (byte) 0);
@@ -77,13 +122,32 @@ public final class BinaryWriter {
   /** Ends the frame begun at {@code start}: its body length and CRC32C, computed in place. */
   public BinaryWriter endFrame(int start) {
     Check.that(
-        start >= 0 && start + Frame.HEADER_BYTES <= size && RecordKind.ofTag(bytes[start]) != null,
+        start >= 0 && start + Frame.HEADER_BYTES <= size(),
         "endFrame(%s) without a frame begun there",
         start);
-    int bodyOffset = start + Frame.HEADER_BYTES;
-    int length = size - bodyOffset;
-    Frame.writeInt(bytes, start + 2, length);
-    Frame.writeInt(bytes, start + 6, Frame.crc32c(bytes, bodyOffset, length));
+    // The chunk the header is in (a header never spans two), and where in it.
+    int chunk = sealed == null ? 0 : sealed.size();
+    long chunkStart = sealedBytes;
+    while (start < chunkStart) {
+      chunk--;
+      chunkStart -= sealedSizes.get(chunk);
+    }
+    byte[] header = chunk == (sealed == null ? 0 : sealed.size()) ? bytes : sealed.get(chunk);
+    int offset = (int) (start - chunkStart);
+    Check.that(
+        RecordKind.ofTag(header[offset]) != null,
+        "endFrame(%s) without a frame begun there",
+        start);
+    int length = size() - start - Frame.HEADER_BYTES;
+    CRC32C crc = new CRC32C();
+    int from = offset + Frame.HEADER_BYTES;
+    for (int i = chunk; sealed != null && i < sealed.size(); i++) {
+      crc.update(sealed.get(i), from, sealedSizes.get(i) - from);
+      from = 0;
+    }
+    crc.update(bytes, from, size - from);
+    Frame.writeInt(header, offset + 2, length);
+    Frame.writeInt(header, offset + 6, (int) crc.getValue());
     return this;
   }
 

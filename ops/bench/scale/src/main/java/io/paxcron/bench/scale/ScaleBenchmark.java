@@ -8,6 +8,7 @@ import io.paxcron.api.LeaderStamper;
 import io.paxcron.paxos.replica.LogClient;
 import io.paxcron.proto.v1.Job;
 import io.paxcron.proto.v1.ListJobsResponse;
+import io.paxcron.proto.v1.StatusReply;
 import io.paxcron.schedule.CronExpression;
 import io.paxcron.schedule.LaunchDensity;
 import io.paxcron.schedule.QuestionMarkResolver;
@@ -309,6 +310,28 @@ public final class ScaleBenchmark {
               gap);
           cluster.start(leader);
         }
+
+        // A replica rebuilt from nothing: a follower loses its data and catches up from the
+        // leader, a snapshot over the network and the log after it.
+        int leader = cluster.awaitLeader(probe, Duration.ofSeconds(60));
+        int follower = leader % 3 + 1;
+        cluster.kill(follower);
+        cluster.wipe(follower);
+        StatusReply leaderStatus = cluster.status(probe, leader).orElseThrow();
+        long target = leaderStatus.getAppliedSlot();
+        results.rebuildLeaderSnapshotSlot = leaderStatus.getSnapshotSlot();
+        long rebuildStart = System.nanoTime();
+        cluster.start(follower);
+        cluster.awaitApplied(probe, follower, target, Duration.ofMinutes(10));
+        results.rebuildMs = (System.nanoTime() - rebuildStart) / 1e6;
+        out.printf(
+            Locale.ROOT,
+            "replica %d wiped and restarted: applied the leader's slot %d (its snapshot at slot"
+                + " %d) %.0f ms after its process started%n",
+            follower,
+            target,
+            results.rebuildLeaderSnapshotSlot,
+            results.rebuildMs);
       }
     }
     results.write(options, out);
@@ -591,6 +614,8 @@ public final class ScaleBenchmark {
     double agentCpuMsPerStart = -1;
     CpuUse.Spent cpu = new CpuUse.Spent(List.of(), 0, 0);
     final List<Long> gaps = new ArrayList<>();
+    double rebuildMs = -1;
+    long rebuildLeaderSnapshotSlot = -1;
 
     void write(Options options, PrintStream out) throws IOException {
       long worstGap = gaps.stream().mapToLong(Long::longValue).max().orElse(-1);
@@ -642,6 +667,7 @@ public final class ScaleBenchmark {
               ? "none started in the window"
               : burstStarted + ", " + String.format("%.3f", burstLaunchSeconds));
       row(out, "failover gap, worst of " + options.kills() + " leader kills (ms)", "" + worstGap);
+      row(out, "a wiped replica rebuilt from the leader's snapshot and log (ms)", f0(rebuildMs));
       row(
           out,
           "ballot rounds during the put / the launch window",
@@ -700,6 +726,8 @@ public final class ScaleBenchmark {
                 "burst_launch_s": %.3f,
                 "failover_gaps_ms": %s,
                 "failover_gap_ms": %d,
+                "rebuild_ms": %.0f,
+                "rebuild_leader_snapshot_slot": %d,
                 "ballot_rounds_during_launches": %d,
                 "launch_window_replica_cores": "%s",
                 "launch_window_agent_cores": %.2f,
@@ -713,7 +741,8 @@ public final class ScaleBenchmark {
                 "question_mark_definition": "peak over mean launches per minute of the week of the jobs with a ? as the cluster resolved them (all_jobs_: every job, the burst included); the cost is parse + resolve + density update per job, measured in the benchmark process with the leader's resolver, the fastest of 5 passes",
                 "lateness_definition": "the time the run's process read ($EPOCHREALTIME) minus the scheduled instant, every-second and every-minute jobs",
                 "burst_definition": "1%% of the jobs due at second 0 of the same minute (0 M * * * *); the last process start minus the instant",
-                "failover_gap_definition": "the longest time without a process start of the every-second jobs, from 3 s before a leader SIGKILL to 10 s after"
+                "failover_gap_definition": "the longest time without a process start of the every-second jobs, from 3 s before a leader SIGKILL to 10 s after",
+                "rebuild_definition": "a follower killed and its data deleted, then started: from its process start until it applied the slot the leader had applied when it was wiped (JVM start, the leader's snapshot over the network, its restore, the log after it)"
               }
               """,
               LocalDate.now(ZoneOffset.UTC),
@@ -757,6 +786,8 @@ public final class ScaleBenchmark {
               burstLaunchSeconds,
               gaps,
               worstGap,
+              rebuildMs,
+              rebuildLeaderSnapshotSlot,
               ballotsDuringLaunches,
               cpu.replicas(),
               cpu.agentCores(),
