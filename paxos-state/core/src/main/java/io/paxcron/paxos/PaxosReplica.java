@@ -120,6 +120,22 @@ public final class PaxosReplica {
   private long electionDeadlineMillis;
   private long lastCatchUpRequestMillis = NEVER;
 
+  /**
+   * Catch-up requests sent since the last reply: each one waits twice as long as the one before it
+   * ({@link #catchUpRetryMillis}). A reply that takes longer than the retry interval to arrive
+   * (thousands of entries, or a snapshot of hundreds of megabytes, on a busy machine) was otherwise
+   * superseded by the next request again and again, and the transport cancels the oldest of the
+   * calls it keeps open per peer: a wiped replica at 100,000 jobs learned nothing in ten minutes.
+   * Deterministic, like every timer of the core.
+   */
+  private int unansweredCatchUps;
+
+  /** Where the last catch-up request went: a request to another replica starts a new count. */
+  private ReplicaId catchUpSource = NO_LEADER;
+
+  /** The longest wait between catch-up requests is the configured interval times 2 to this. */
+  static final int MAX_CATCH_UP_DOUBLINGS = 6;
+
   // Candidate state.
   private final TreeMap<ReplicaId, Message.Promise> promises = new TreeMap<>();
   private final TreeSet<ReplicaId> prepared = new TreeSet<>();
@@ -772,6 +788,7 @@ public final class PaxosReplica {
     advanceFirstUnchosen();
     emitApplies();
     lastCatchUpRequestMillis = NEVER;
+    unansweredCatchUps = 0;
     maybeRequestCatchUp(from);
   }
 
@@ -913,6 +930,7 @@ public final class PaxosReplica {
       // leader must know every chosen value at and above its first unchosen slot, so catch up
       // first and campaign again later.
       lastCatchUpRequestMillis = NEVER;
+      unansweredCatchUps = 0;
       requestCatchUp(from);
       stepDown(NO_LEADER, "behind acceptor " + from + "; catching up before campaigning");
       return;
@@ -1324,17 +1342,35 @@ public final class PaxosReplica {
   }
 
   private void maybeRequestCatchUp(ReplicaId source) {
+    if (!java.util.Objects.equals(catchUpSource, source)) {
+      unansweredCatchUps = 0;
+    }
     if ((firstUnchosenSlot < knownChosenBelowSlot || !membershipKnown)
-        && nowMillis - lastCatchUpRequestMillis >= config.catchUpRetryMillis()) {
+        && nowMillis - lastCatchUpRequestMillis >= catchUpRetryMillis()) {
       requestCatchUp(source);
     }
+  }
+
+  /**
+   * How long after the last catch-up request the next may be sent: the configured interval, doubled
+   * for every further request without a reply, at most {@code 1 <<} {@value
+   * #MAX_CATCH_UP_DOUBLINGS} times it.
+   */
+  long catchUpRetryMillis() {
+    int doublings = Math.max(0, Math.min(unansweredCatchUps - 1, MAX_CATCH_UP_DOUBLINGS));
+    return config.catchUpRetryMillis() << doublings;
   }
 
   private void requestCatchUp(ReplicaId source) {
     if (source == NO_LEADER || source.equals(id)) {
       return;
     }
+    if (!java.util.Objects.equals(catchUpSource, source)) {
+      catchUpSource = source;
+      unansweredCatchUps = 0;
+    }
     lastCatchUpRequestMillis = nowMillis;
+    unansweredCatchUps++;
     send(source, new Message.CatchUpRequest(promised, membershipKnown ? firstUnchosenSlot : 0));
   }
 

@@ -111,6 +111,45 @@ final class LearnerTest {
   }
 
   @Test
+  void catchUpRequestsThatGoUnansweredComeLessAndLessOften() {
+    TestCluster cluster = TestCluster.started(SEED, 3);
+    cluster.elect(1);
+    cluster.isolate(3);
+    for (int sequence = 1; sequence <= 5; sequence++) {
+      cluster.propose(1, append(5, sequence, "log", Integer.toString(sequence)));
+      cluster.deliverAll();
+    }
+    cluster.heal(3);
+    // Ten seconds in which no catch-up request of replica 3 is answered (its replies would take
+    // longer than that to arrive): it asks at the configured interval, then ever less often.
+    long retry = cluster.node(3).config.catchUpRetryMillis();
+    int asked = 0;
+    for (long elapsed = 0; elapsed < 100 * retry; elapsed += 10) {
+      cluster.advance(10);
+      cluster.tickAll();
+      while (!cluster.pending().isEmpty()) {
+        asked += cluster.pending(from(3, 1, Message.CatchUpRequest.class)).size();
+        cluster.drop(from(3, 1, Message.CatchUpRequest.class));
+        if (!cluster.pending().isEmpty()) {
+          cluster.deliverFirst(envelope -> true);
+        }
+      }
+    }
+    assertTrue(
+        asked >= 5 && asked <= 9,
+        asked
+            + " requests in 100 intervals; waits doubling from one interval: 0, 1, 3, 7, 15, 31,"
+            + " 63 intervals\n"
+            + cluster.trace());
+    assertEquals(List.of(), appliedSlots(cluster, 3), "nothing answered, nothing learned");
+
+    // Once one is answered the follower catches up, and asks at the interval again.
+    cluster.runUntil(() -> appliedSlots(cluster, 3).size() == 5, 10, 70 * retry);
+    assertEquals("12345", cluster.keyValues(3).get("log"));
+    assertEquals(retry, cluster.replica(3).catchUpRetryMillis());
+  }
+
+  @Test
   void followerBehindTruncationPointCatchesUpFromSnapshot() {
     TestCluster cluster = Scenarios.laggingFollower(true);
 

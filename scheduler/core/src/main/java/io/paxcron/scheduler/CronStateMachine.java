@@ -310,7 +310,13 @@ public final class CronStateMachine implements StateMachine, CronView {
     /** Catch-up runs {@code run-all} may still start in the current catch-up. */
     int catchUpBudget;
 
-    final ArrayDeque<LedgerRecord> ledger = new ArrayDeque<>();
+    /**
+     * The job's records, oldest first. Room for one at first: at a million jobs most hold one or
+     * two (the ledger's bound is across jobs), and the default room for sixteen cost 60 bytes a
+     * job.
+     */
+    final ArrayDeque<LedgerRecord> ledger = new ArrayDeque<>(1);
+
     final TreeSet<RunId> openRuns = new TreeSet<>();
 
     /** The job's name, {@code spec.name()} as a {@link JobName} (a name never changes). */

@@ -182,7 +182,14 @@ public final class ScaleBenchmark {
         }
         awaitAgents(cluster, options.agents());
 
+        // The least of two measurements 10 s apart: a replica encoding a snapshot when the first
+        // is taken holds its image and encoded bytes too (300 MB and more at a million jobs).
         long[] heapAfter = heapUsedAfterFullGc(cluster);
+        LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(10));
+        long[] heapAgain = heapUsedAfterFullGc(cluster);
+        for (int r = 0; r < heapAfter.length; r++) {
+          heapAfter[r] = Math.min(heapAfter[r], heapAgain[r]);
+        }
         out.printf(Locale.ROOT, "heap used after a full GC, loaded: %s bytes%n", str(heapAfter));
         long worst = 0;
         for (int r = 0; r < heapAfter.length; r++) {
@@ -204,8 +211,10 @@ public final class ScaleBenchmark {
         sleepUntil(windowFrom);
         long ballotAtWindow = client.status().getBallotRound();
         CpuUse cpuAtWindow = CpuUse.read(cluster, options.agents());
+        long recordedAtWindow = recordedStarts(cluster);
         sleepUntil(windowTo);
         results.cpu = CpuUse.read(cluster, options.agents()).since(cpuAtWindow);
+        long recordedInWindow = recordedStarts(cluster) - recordedAtWindow;
         results.ballotsDuringLaunches = client.status().getBallotRound() - ballotAtWindow;
         sleepUntil(windowTo.plusSeconds(5));
         List<Long> lateness = new ArrayList<>();
@@ -235,6 +244,11 @@ public final class ScaleBenchmark {
             startsInWindow == 0
                 ? -1
                 : results.cpu.agentCores() * windowSeconds * 1000 / startsInWindow;
+        results.recordedStartsPerSecond = recordedInWindow / windowSeconds;
+        results.agentCpuMsPerRecordedStart =
+            recordedInWindow <= 0
+                ? -1
+                : results.cpu.agentCores() * windowSeconds * 1000 / recordedInWindow;
         lateness.addAll(secondLateness);
         lateness.addAll(minuteLateness);
         Collections.sort(lateness);
@@ -280,6 +294,12 @@ public final class ScaleBenchmark {
             results.agentCpuMsPerStart,
             results.cpu.machineCores(),
             Runtime.getRuntime().availableProcessors());
+        out.printf(
+            Locale.ROOT,
+            "runs of every job recorded as started in that window: %.1f per second (%.1f ms of the"
+                + " agents' CPU each)%n",
+            results.recordedStartsPerSecond,
+            results.agentCpuMsPerRecordedStart);
 
         // Failover: the every-second jobs keep starts coming; kill the leader and look at them.
         for (int k = 0; k < options.kills(); k++) {
@@ -335,7 +355,23 @@ public final class ScaleBenchmark {
       }
     }
     results.write(options, out);
+    keepLogs(options.work().resolve("cluster"), options.work().resolveSibling("scale-logs"), out);
     LocalCluster.deleteTree(options.work());
+  }
+
+  /**
+   * Copies the replicas' and agents' logs out of the work directory before it is deleted, so that
+   * what a run's replicas said (elections, long loop tasks, the summary lines) can be read after.
+   */
+  private static void keepLogs(Path cluster, Path kept, PrintStream out) throws IOException {
+    LocalCluster.deleteTree(kept);
+    Files.createDirectories(kept);
+    try (var logs = Files.list(cluster)) {
+      for (Path log : logs.filter(path -> path.toString().endsWith(".log")).toList()) {
+        Files.copy(log, kept.resolve(log.getFileName()));
+      }
+    }
+    out.println("the replicas' and agents' logs: " + kept);
   }
 
   /**
@@ -579,6 +615,41 @@ public final class ScaleBenchmark {
         results.questionMarkMicrosPerJob);
   }
 
+  /**
+   * Runs of every job recorded as started so far: the count of the cluster's launch-lateness
+   * histogram (docs/monitoring.md), the most any replica has received of the ledger; -1 if none
+   * answers.
+   */
+  private static long recordedStarts(LocalCluster cluster) {
+    long most = -1;
+    try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+      for (LocalCluster.Member member : cluster.members().values()) {
+        try {
+          String body =
+              http.send(
+                      java.net.http.HttpRequest.newBuilder(
+                              java.net.URI.create(member.httpUrl() + "/metrics"))
+                          .timeout(Duration.ofSeconds(10))
+                          .build(),
+                      java.net.http.HttpResponse.BodyHandlers.ofString())
+                  .body();
+          for (String line : body.split("\n")) {
+            if (line.startsWith("paxcron_launch_lateness_seconds_count")) {
+              most =
+                  Math.max(most, (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1)));
+            }
+          }
+        } catch (IOException | RuntimeException e) {
+          // A replica that does not answer counts for nothing.
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return most;
+        }
+      }
+    }
+    return most;
+  }
+
   /** Every figure of one run, and the JSON report. */
   private static final class Results {
     double putJobsPerSecond;
@@ -612,6 +683,8 @@ public final class ScaleBenchmark {
     long ballotsDuringLaunches;
     double startsPerSecond = -1;
     double agentCpuMsPerStart = -1;
+    double recordedStartsPerSecond = -1;
+    double agentCpuMsPerRecordedStart = -1;
     CpuUse.Spent cpu = new CpuUse.Spent(List.of(), 0, 0);
     final List<Long> gaps = new ArrayList<>();
     double rebuildMs = -1;
@@ -680,6 +753,10 @@ public final class ScaleBenchmark {
           out,
           "starts per second in the launch window (every-second, every-minute jobs), agents' CPU per start (ms)",
           f1(startsPerSecond) + ", " + f1(agentCpuMsPerStart));
+      row(
+          out,
+          "runs of every job recorded as started per second in the window, agents' CPU per such start (ms)",
+          f1(recordedStartsPerSecond) + ", " + f1(agentCpuMsPerRecordedStart));
       String json =
           String.format(
               Locale.ROOT,
@@ -734,6 +811,9 @@ public final class ScaleBenchmark {
                 "launch_window_machine_cores": %.2f,
                 "launch_window_starts_per_s": %.1f,
                 "agent_cpu_ms_per_start": %.2f,
+                "recorded_starts_per_s": %.1f,
+                "agent_cpu_ms_per_recorded_start": %.2f,
+                "recorded_starts_definition": "runs of every job (the backlog and the ? jobs included) recorded in the ledger as started during the lateness window, per second: the growth of the paxcron_launch_lateness_seconds histogram's count on the replica that had received the most of the ledger",
                 "starts_definition": "process starts of the every-second and every-minute jobs whose start time fell in the lateness window, per second; agent CPU per start is the agents' CPU over the window divided by them (the ? jobs also start in the window, about 15%% more starts, so it overstates the cost by up to that much)",
                 "cpu_definition": "CPU time (user + system, from /proc) spent during the lateness window divided by its length; an agent's includes the processes it started and reaped",
                 "heap_definition": "heap used after jcmd GC.run on each replica, after the load minus before it, divided by jobs; the worst replica",
@@ -793,7 +873,9 @@ public final class ScaleBenchmark {
               cpu.agentCores(),
               cpu.machineCores(),
               startsPerSecond,
-              agentCpuMsPerStart);
+              agentCpuMsPerStart,
+              recordedStartsPerSecond,
+              agentCpuMsPerRecordedStart);
       Files.createDirectories(options.report().getParent());
       Files.writeString(options.report(), json, StandardCharsets.UTF_8);
       out.println("\nwrote " + options.report());
