@@ -124,8 +124,22 @@ public final class Dispatcher {
   private record RetryWait(int attempt, Instant at) {}
 
   private final TreeMap<RunId, Tracked> launched = new TreeMap<>();
+
+  /**
+   * How many of {@link #launched} each agent holds, kept as runs are tracked and forgotten ({@link
+   * #track}, {@link #forgotten}): placing a run reads it instead of counting every tracked run.
+   */
+  private final Map<AgentId, Integer> trackedPerAgent = new HashMap<>();
+
   private final TreeMap<RunId, Run> pendingCancels = new TreeMap<>();
   private final TreeMap<AgentId, AgentInfo> agents = new TreeMap<>();
+
+  /**
+   * How many times each agent registered with this leader: a launch taken under an earlier
+   * registration is sent once more (an agent whose journal was lost answers it afresh).
+   */
+  private final Map<AgentId, Long> registrations = new HashMap<>();
+
   private Instant lastTickProposed;
 
   /** When {@link #checkTrackedRuns} last ran. */
@@ -164,6 +178,13 @@ public final class Dispatcher {
 
     Instant launchSentAt;
     Instant getRunSentAt;
+
+    /**
+     * The registration of {@link #agent} under which the agent said it holds the launch ({@code
+     * ACCEPTED} or {@code RUNNING}), or -1: a launch the agent took on its current registration is
+     * not sent again ({@link #checkTrackedRuns}).
+     */
+    long takenInRegistration = -1;
 
     Tracked(Run run, boolean mayLaunch, boolean cancelHandled) {
       this.runId = run.id();
@@ -206,6 +227,18 @@ public final class Dispatcher {
   }
 
   /**
+   * Agent {@code agent} registered with this leader (again): the launches it took under an earlier
+   * registration are sent once more unless it reports them first.
+   */
+  public void onAgentRegistered(AgentId agent) {
+    registrations.merge(agent, 1L, Long::sum);
+  }
+
+  private long registrationOf(AgentId agent) {
+    return registrations.getOrDefault(agent, 0L);
+  }
+
+  /**
    * This replica became leader under {@code newBallot} after phase 1 and has applied the whole
    * chosen prefix. Tracks the open runs of the applied state and starts reconciliation (step 4);
    * scheduled instants and due runs are read from the state machine's indexes as ticks need them.
@@ -235,7 +268,9 @@ public final class Dispatcher {
     proposed.clear();
     retryAt.clear();
     launched.clear();
+    trackedPerAgent.clear();
     pendingCancels.clear();
+    registrations.clear();
     lastTickProposed = null;
     lastTrackedCheck = null;
     trackedCheckCursor = null;
@@ -255,8 +290,7 @@ public final class Dispatcher {
         case DUE -> {}
         case RETRY_WAIT -> retryAt.put(run.id(), new RetryWait(run.attempt(), withJitter(run)));
         case LAUNCHED, RUNNING ->
-            launched.put(
-                run.id(), new Tracked(run, run.ballot().equals(ballot), run.cancelRequested()));
+            track(new Tracked(run, run.ballot().equals(ballot), run.cancelRequested()));
       }
     }
   }
@@ -383,6 +417,7 @@ public final class Dispatcher {
       Optional<Run> current = view.run(tracked.runId);
       if (current.isEmpty() || !current.get().launched()) {
         it.remove();
+        forgotten(tracked);
         pendingCancels.remove(tracked.runId);
       } else if (current.get().attempt() == tracked.attempt) {
         cancelIfRequested(tracked, current.get(), active, effects);
@@ -423,6 +458,47 @@ public final class Dispatcher {
     return view.job(id.job()).map(job -> id.instant().equals(job.nextDue())).orElse(false);
   }
 
+  /** Tracks {@code tracked}, in place of an earlier attempt of its run. */
+  private void track(Tracked tracked) {
+    Tracked replaced = launched.put(tracked.runId, tracked);
+    if (replaced != null) {
+      forgotten(replaced);
+    }
+    trackedPerAgent.merge(tracked.agent, 1, Integer::sum);
+  }
+
+  /** {@code tracked} was just removed from {@link #launched}. */
+  private void forgotten(Tracked tracked) {
+    trackedPerAgent.computeIfPresent(
+        tracked.agent, (agent, count) -> count == 1 ? null : count - 1);
+  }
+
+  /**
+   * Checks the kept per-agent counts against a recount of every tracked run (the simulator calls it
+   * after every step; it walks every tracked run, so production never does).
+   */
+  public void checkTrackedCounts() {
+    Map<AgentId, Integer> recounted = trackedPerAgentRecounted();
+    Check.that(
+        recounted.equals(trackedPerAgent),
+        "tracked runs per agent kept as %s, recounted %s",
+        trackedPerAgent,
+        recounted);
+  }
+
+  /** The tracked runs each agent holds, counted afresh (tests compare it with the kept counts). */
+  Map<AgentId, Integer> trackedPerAgentRecounted() {
+    Map<AgentId, Integer> counts = new HashMap<>();
+    for (Tracked tracked : launched.values()) {
+      counts.merge(tracked.agent, 1, Integer::sum);
+    }
+    return counts;
+  }
+
+  Map<AgentId, Integer> trackedPerAgent() {
+    return Map.copyOf(trackedPerAgent);
+  }
+
   private boolean isUntrackedAttempt(Run run) {
     Tracked tracked = launched.get(run.id());
     return tracked == null || tracked.attempt != run.attempt();
@@ -436,7 +512,7 @@ public final class Dispatcher {
     proposed.remove(run.id());
     retryAt.remove(run.id());
     Tracked tracked = new Tracked(run, run.ballot().equals(ballot), false);
-    launched.put(run.id(), tracked);
+    track(tracked);
     if (active && tracked.mayLaunch) {
       launch(run, now, effects);
     }
@@ -515,6 +591,7 @@ public final class Dispatcher {
         if (decision instanceof Reconciliation.Decision.Adopt adopt) {
           tracked.mayLaunch = true;
           tracked.launchSentAt = now;
+          tracked.takenInRegistration = registrationOf(tracked.agent);
           Optional<Run> run = view.run(known.runId());
           if (adopt.state() == AgentRunState.FINISHED) {
             commands.add(
@@ -834,6 +911,7 @@ public final class Dispatcher {
           || !current.get().launched()
           || current.get().attempt() != tracked.attempt) {
         it.remove();
+        forgotten(tracked);
         continue;
       }
       Run run = current.get();
@@ -859,6 +937,7 @@ public final class Dispatcher {
         continue;
       }
       if (run.status() == RunStatus.LAUNCHED
+          && tracked.takenInRegistration != registrationOf(tracked.agent)
           && (tracked.launchSentAt == null
               || elapsed(latest(tracked.launchSentAt, run), now, config.launchResendAfter()))) {
         launch(run, now, effects);
@@ -977,18 +1056,15 @@ public final class Dispatcher {
   }
 
   /**
-   * The runs each agent holds, as far as this leader tracks them: counted the first time a tick
-   * places a run (most ticks place none), then kept as it places more.
+   * The runs each agent holds, as far as this leader tracks them: copied from the kept counts the
+   * first time a tick places a run (most ticks place none), then kept as it places more.
    */
   private final class AgentLoad {
     private Map<AgentId, Integer> counts;
 
     private Map<AgentId, Integer> counts() {
       if (counts == null) {
-        counts = new HashMap<>();
-        for (Tracked tracked : launched.values()) {
-          counts.merge(tracked.agent, 1, Integer::sum);
-        }
+        counts = new HashMap<>(trackedPerAgent);
       }
       return counts;
     }

@@ -11,8 +11,9 @@ import java.util.Objects;
  * @param catchUpLaunchesPerSecond cluster-wide rate of catch-up launches after an outage (no
  *     stampede)
  * @param proposalRetryAfter how long a proposal may stay unanswered before it is proposed again
- * @param launchResendAfter how long a launch may go without a start report before it is sent again
- *     (the agent treats a repeat as a no-op)
+ * @param launchResendAfter how long a launch may go unanswered or refused ({@code CAPACITY}) before
+ *     it is sent again (the agent treats a repeat as a no-op); a launch its agent took ({@code
+ *     ACCEPTED}) is not sent again until the agent registers anew
  * @param getRunRetryAfter how long a reconciliation question may go unanswered before it is asked
  *     again
  * @param maxDuePerTick most due instants turned into proposals per tick

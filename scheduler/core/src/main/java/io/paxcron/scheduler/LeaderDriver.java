@@ -177,6 +177,18 @@ public final class LeaderDriver {
     return dispatcher.onTick(now, leaseValid);
   }
 
+  /** See {@link Dispatcher#checkTrackedCounts}: for the simulator, after every step. */
+  public void checkTrackedCounts() {
+    dispatcher.checkTrackedCounts();
+  }
+
+  /** Agent {@code agent} registered on a new stream (see {@link Dispatcher#onAgentRegistered}). */
+  public void onAgentRegistered(AgentId agent) {
+    if (dispatcher.ballot() != null) {
+      dispatcher.onAgentRegistered(agent);
+    }
+  }
+
   /** The agent directory changed between ticks (an agent registered). */
   public void onAgents(Collection<AgentInfo> directory) {
     if (dispatcher.ballot() != null) {

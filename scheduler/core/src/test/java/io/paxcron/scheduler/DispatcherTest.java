@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 final class DispatcherTest {
@@ -28,6 +29,12 @@ final class DispatcherTest {
           fixture.machine,
           DispatcherConfig.DEFAULT,
           new SplittableRandom(Seeds.seed("DispatcherTest", 7)));
+
+  /** Every scenario leaves the per-agent counts the placement reads equal to a recount. */
+  @AfterEach
+  void trackedRunsPerAgentAreKeptExactly() {
+    assertEquals(dispatcher.trackedPerAgentRecounted(), dispatcher.trackedPerAgent());
+  }
 
   private void agents(Instant leaseExpiresAt, String... ids) {
     List<AgentInfo> directory = new ArrayList<>();
@@ -901,6 +908,50 @@ final class DispatcherTest {
         at(16),
         true);
     assertEquals(List.of("a@" + at(10) + " SUCCEEDED"), fixture.ledger("a"));
+  }
+
+  @Test
+  void aLaunchTheAgentTookIsNotSentAgainUntilTheAgentRegistersAnew() {
+    // An agent that took a launch (journaled it, answered ACCEPTED) reports its start or that it
+    // gave it up, re-sending reports until acknowledged: sending the launch again every
+    // launchResendAfter only costs both sides a message. At a million jobs an overloaded agent held
+    // 4,096 accepted launches, so the leader re-sent ~2,000 a second to each agent, piling up
+    // 10,000 unread messages ahead of the heartbeat acknowledgements until the leases lapsed.
+    fixture.put(job("a", "@every 10s").build(), at(0));
+    agents(at(1000), "agent-1");
+    lead(at(0));
+    assertEquals(1, launches(choose(dispatcher.onTick(at(10), true), at(10), true)).size());
+    RunId run = RunId.of(JobName.of("a"), at(10));
+    choose(
+        dispatcher.onAgentAnswer(
+            at(10).plusMillis(50),
+            true,
+            new AgentAnswer.Known(
+                AgentId.of("agent-1"), run, 1, NEW, AgentRunState.ACCEPTED, null)),
+        at(10).plusMillis(50),
+        true);
+    for (int second = 11; second <= 30; second++) {
+      assertEquals(
+          List.of(),
+          launches(dispatcher.onTick(at(second), true)),
+          "a taken launch is not sent again (second " + second + ")");
+    }
+    dispatcher.onAgentRegistered(AgentId.of("agent-1"));
+    assertEquals(
+        1,
+        launches(dispatcher.onTick(at(31), true)).size(),
+        "after a new registration it is sent once more, in case the agent lost its journal");
+    assertEquals(List.of(), launches(dispatcher.onTick(at(32), true)));
+    choose(
+        dispatcher.onAgentAnswer(
+            at(32),
+            true,
+            new AgentAnswer.Known(
+                AgentId.of("agent-1"), run, 1, NEW, AgentRunState.ACCEPTED, null)),
+        at(32),
+        true);
+    assertEquals(
+        List.of(), launches(dispatcher.onTick(at(40), true)), "taken again: not sent again");
   }
 
   @Test

@@ -530,6 +530,7 @@ final class LeaderDispatch implements AutoCloseable {
                 + ", "
                 + register.getRunsCount()
                 + " runs held)");
+        driver.onAgentRegistered(stream.agent);
         driver.onAgents(registry.directory(now));
       }
     }

@@ -365,6 +365,7 @@ final class SimReplica implements ReadyDriver.Host {
 
   /** The dispatcher's effects: proposals through this replica, messages to agents. */
   void carryOut(List<DispatchEffect> effects) {
+    leader.checkTrackedCounts();
     for (DispatchEffect effect : effects) {
       switch (effect) {
         case DispatchEffect.Propose propose -> {
