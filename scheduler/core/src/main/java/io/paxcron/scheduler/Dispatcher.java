@@ -227,11 +227,19 @@ public final class Dispatcher {
   }
 
   /**
-   * Agent {@code agent} registered with this leader (again): the launches it took under an earlier
-   * registration are sent once more unless it reports them first.
+   * Agent {@code agent} registered with this leader (again), saying it holds {@code held} (run and
+   * attempt: every launch whose end was not acknowledged, as {@code Register} carries them). Those
+   * count as taken under the new registration; a launch it took earlier and does not name now (an
+   * agent whose journal was lost) is sent once more.
    */
-  public void onAgentRegistered(AgentId agent) {
-    registrations.merge(agent, 1L, Long::sum);
+  public void onAgentRegistered(AgentId agent, Map<RunId, Integer> held) {
+    long registration = registrations.merge(agent, 1L, Long::sum);
+    for (Map.Entry<RunId, Integer> run : held.entrySet()) {
+      Tracked tracked = launched.get(run.getKey());
+      if (tracked != null && tracked.agent.equals(agent) && tracked.attempt == run.getValue()) {
+        tracked.takenInRegistration = registration;
+      }
+    }
   }
 
   private long registrationOf(AgentId agent) {

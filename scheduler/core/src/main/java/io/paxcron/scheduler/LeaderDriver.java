@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedSet;
@@ -183,9 +184,9 @@ public final class LeaderDriver {
   }
 
   /** Agent {@code agent} registered on a new stream (see {@link Dispatcher#onAgentRegistered}). */
-  public void onAgentRegistered(AgentId agent) {
+  public void onAgentRegistered(AgentId agent, Map<RunId, Integer> held) {
     if (dispatcher.ballot() != null) {
-      dispatcher.onAgentRegistered(agent);
+      dispatcher.onAgentRegistered(agent, held);
     }
   }
 

@@ -936,11 +936,16 @@ final class DispatcherTest {
           launches(dispatcher.onTick(at(second), true)),
           "a taken launch is not sent again (second " + second + ")");
     }
-    dispatcher.onAgentRegistered(AgentId.of("agent-1"));
+    dispatcher.onAgentRegistered(AgentId.of("agent-1"), Map.of(run, 1));
+    assertEquals(
+        List.of(),
+        launches(dispatcher.onTick(at(31), true)),
+        "an agent registering anew that names the launch among those it holds still has it");
+    dispatcher.onAgentRegistered(AgentId.of("agent-1"), Map.of());
     assertEquals(
         1,
-        launches(dispatcher.onTick(at(31), true)).size(),
-        "after a new registration it is sent once more, in case the agent lost its journal");
+        launches(dispatcher.onTick(at(31).plusMillis(500), true)).size(),
+        "one that does not name it (its journal lost) is sent it once more");
     assertEquals(List.of(), launches(dispatcher.onTick(at(32), true)));
     choose(
         dispatcher.onAgentAnswer(

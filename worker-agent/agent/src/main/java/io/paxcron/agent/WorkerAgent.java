@@ -35,12 +35,15 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -53,12 +56,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * processes ({@link RunProcesses}) and one gRPC {@code AgentService.Connect} stream to the leader
  * (agent.proto).
  *
- * <p>Every input — a leader message, a tick, a process exit — runs on one event-loop thread, which
- * appends the core's records to the journal and fsyncs them before it replies, starts or reports
- * (persist before send). The agent dials any address of {@code --cluster}, follows {@code
- * Redirect}, and re-registers after a stream error, a leader change or its own restart; {@code
- * Register} carries every launch not acknowledged. Reconnects back off exponentially (capped) with
- * seeded jitter.
+ * <p>Every input — a leader message, a tick, a process exit — runs on one event-loop thread. The
+ * core's records go to a journal-writing thread, which appends and fsyncs everything handed to it
+ * since its last write in one go (group commit); only once a write is durable does the loop carry
+ * out the effects of the inputs it holds, in order: it replies, starts or reports nothing before
+ * its records are on disk (persist before send), yet it never waits for a disk itself, so
+ * heartbeats and acknowledgements keep flowing while a busy disk takes 100 ms per fsync. The agent
+ * dials any address of {@code --cluster}, follows {@code Redirect}, and re-registers after a stream
+ * error, a leader change or its own restart; {@code Register} carries every launch not
+ * acknowledged. Reconnects back off exponentially (capped) with seeded jitter.
  *
  * <p>Lifecycle: {@link #start()} once, {@link #close()} once; {@code close} leaves running
  * processes alone (they belong to their own sessions and are found again by the next agent on the
@@ -97,6 +103,21 @@ public final class WorkerAgent implements AutoCloseable {
   private final PrintStream log;
   private final ScheduledExecutorService loop;
 
+  /** Writes and fsyncs the journal, one write at a time, off the loop. */
+  private final ExecutorService journalWriter;
+
+  /**
+   * Inputs whose records wait for the next journal write, in order; their effects are carried out
+   * once it is durable. Loop only.
+   */
+  private final ArrayDeque<Ready> awaitingWrite = new ArrayDeque<>();
+
+  /** The inputs of the journal write in progress, or {@code null} when none is. Loop only. */
+  private List<Ready> writing;
+
+  /** Tests: while set, the journal writer waits for it to open before each write (a slow disk). */
+  private volatile CountDownLatch journalWriteGate;
+
   /** Most leader messages handled with one journal write. */
   private static final int MAX_MESSAGES_PER_WRITE = 1_000;
 
@@ -125,6 +146,9 @@ public final class WorkerAgent implements AutoCloseable {
 
   /** A report of one launch: its start or its end. */
   private record ReportId(LaunchKey key, AgentEffect.ReportKind kind) {}
+
+  /** In {@link #reportsSentAt}: a report sent on an earlier stream, not yet on this one. */
+  private static final long NEVER_SENT = Long.MIN_VALUE;
 
   /** When each report not yet acknowledged was last sent on this stream (System.nanoTime). */
   private Map<ReportId, Long> reportsSentAt = new HashMap<>();
@@ -182,6 +206,13 @@ public final class WorkerAgent implements AutoCloseable {
               thread.setDaemon(true);
               return thread;
             });
+    this.journalWriter =
+        Executors.newSingleThreadExecutor(
+            runnable -> {
+              Thread thread = new Thread(runnable, "agent-" + options.name() + "-journal");
+              thread.setDaemon(true);
+              return thread;
+            });
   }
 
   /**
@@ -236,6 +267,12 @@ public final class WorkerAgent implements AutoCloseable {
                 disconnect();
                 if (processes != null) {
                   processes.close();
+                }
+                journalWriter.shutdown();
+                try {
+                  journalWriter.awaitTermination(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
                 }
                 try {
                   if (journal != null) {
@@ -330,7 +367,9 @@ public final class WorkerAgent implements AutoCloseable {
         lastHeartbeatMillis = nowMillis;
         heartbeat(now);
       }
-      if (fence.needsCompaction()) {
+      if (fence.needsCompaction() && writing == null && awaitingWrite.isEmpty()) {
+        // Only between writes: the snapshot must not hold records an append still in flight would
+        // then add a second time.
         journal.compact(fence.snapshot());
         fence.onCompacted();
       }
@@ -370,8 +409,10 @@ public final class WorkerAgent implements AutoCloseable {
   }
 
   /**
-   * Persist, then act. A journal that cannot be written stops the agent: it must not act
-   * unrecorded.
+   * Persist, then act: the input's records go to the next journal write, and its effects are
+   * carried out once that write is durable, after those of every earlier input. An input with
+   * nothing to record and nothing ahead of it acts at once. A journal that cannot be written stops
+   * the agent: it must not act unrecorded.
    */
   private void apply(Ready ready) {
     if (ready.isEmpty()) {
@@ -382,22 +423,92 @@ public final class WorkerAgent implements AutoCloseable {
       batchEffects.addAll(ready.effects());
       return;
     }
+    if (closed) {
+      return;
+    }
+    if (ready.persist().isEmpty() && writing == null && awaitingWrite.isEmpty()) {
+      carryOut(List.of(ready));
+      return;
+    }
+    awaitingWrite.addLast(ready);
+    writeNext();
+  }
+
+  /** Tests: makes every journal write wait until {@code gate} opens (a disk that takes long). */
+  void holdJournalWrites(CountDownLatch gate) {
+    journalWriteGate = gate;
+  }
+
+  /** Hands every input waiting for the journal to the writer, unless a write is in progress. */
+  private void writeNext() {
+    if (writing != null || awaitingWrite.isEmpty() || closed) {
+      return;
+    }
+    List<Ready> inputs = List.copyOf(awaitingWrite);
+    awaitingWrite.clear();
+    writing = inputs;
+    List<io.paxcron.agent.core.JournalRecord> records = new ArrayList<>();
+    for (Ready input : inputs) {
+      records.addAll(input.persist());
+    }
     try {
-      journal.append(ready.persist());
-    } catch (IOException e) {
+      journalWriter.execute(
+          () -> {
+            IOException failure = null;
+            try {
+              CountDownLatch gate = journalWriteGate;
+              if (gate != null) {
+                gate.await();
+              }
+              journal.append(records);
+            } catch (IOException e) {
+              failure = e;
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              failure = new IOException("interrupted before writing the journal", e);
+            }
+            IOException failed = failure;
+            post(() -> onWritten(inputs, failed));
+          });
+    } catch (RejectedExecutionException e) {
+      writing = null; // closing: the journal keeps what was written before
+    }
+  }
+
+  /** A journal write ended: act on its inputs (or stop), then start the next write. */
+  private void onWritten(List<Ready> inputs, IOException failure) {
+    writing = null;
+    if (closed) {
+      return;
+    }
+    if (failure != null) {
       log.println(
-          "agent " + options.name() + ": cannot write the journal, stopping: " + e.getMessage());
+          "agent "
+              + options.name()
+              + ": cannot write the journal, stopping: "
+              + failure.getMessage());
       closed = true;
       disconnect();
-      throw new UncheckedIOException(e);
+      return;
     }
+    carryOut(inputs);
+    writeNext();
+  }
+
+  /**
+   * The effects of inputs whose records are durable, in order; the starts among them begin together
+   * (their own records then share one write).
+   */
+  private void carryOut(List<Ready> inputs) {
     List<LaunchKey> starts = new ArrayList<>();
-    for (AgentEffect effect : ready.effects()) {
-      switch (effect) {
-        case AgentEffect.Reply reply -> send(replyMessage(reply.reply()));
-        case AgentEffect.Start start -> starts.add(start.key());
-        case AgentEffect.Stop stop -> processes.stop(stop.key(), Instant.now());
-        case AgentEffect.Report report -> sendReport(report, System.nanoTime());
+    for (Ready input : inputs) {
+      for (AgentEffect effect : input.effects()) {
+        switch (effect) {
+          case AgentEffect.Reply reply -> send(replyMessage(reply.reply()));
+          case AgentEffect.Start start -> starts.add(start.key());
+          case AgentEffect.Stop stop -> processes.stop(stop.key(), Instant.now());
+          case AgentEffect.Report report -> sendReport(report, System.nanoTime());
+        }
       }
     }
     if (!starts.isEmpty()) {
@@ -517,13 +628,18 @@ public final class WorkerAgent implements AutoCloseable {
                     .setHighestSeen(toProto(fence.highestSeen())))
             .build());
     // Unacknowledged reports go again, each once per REPORT_RESEND_AFTER; the map keeps only
-    // reports still pending.
+    // reports still pending. A report never sent is sent here only while nothing waits for the
+    // journal (its record is then durable); otherwise its input's effects send it once it is.
     long nowNanos = System.nanoTime();
+    boolean journalIdle = writing == null && awaitingWrite.isEmpty();
     Map<ReportId, Long> stillPending = new HashMap<>();
     for (AgentEffect.Report report : fence.pendingReports()) {
       ReportId id = new ReportId(report.run().key(), report.kind());
       Long last = reportsSentAt.get(id);
-      if (last == null || nowNanos - last >= REPORT_RESEND_AFTER.toNanos()) {
+      if (last == null && !journalIdle) {
+        continue;
+      }
+      if (last == null || last == NEVER_SENT || nowNanos - last >= REPORT_RESEND_AFTER.toNanos()) {
         send(reportMessage(report));
         last = nowNanos;
       }
@@ -727,7 +843,9 @@ public final class WorkerAgent implements AutoCloseable {
           }
         };
     stream = AgentServiceGrpc.newStub(channel).connect(responses);
-    reportsSentAt.clear(); // the registration carries every unacknowledged run to this leader
+    // The registration carries every unacknowledged run to this leader; the reports sent on the
+    // last stream go again with the first heartbeat on this one.
+    reportsSentAt.replaceAll((report, sentAt) -> NEVER_SENT);
     Register.Builder register =
         Register.newBuilder()
             .setName(options.name())

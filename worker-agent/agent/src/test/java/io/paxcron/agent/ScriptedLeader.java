@@ -105,6 +105,7 @@ final class ScriptedLeader implements AutoCloseable {
         received.add(message);
       }
       case HEARTBEAT -> {
+        heartbeats++;
         if (grantLease) {
           responses.onNext(
               LeaderMessage.newBuilder()
@@ -134,6 +135,13 @@ final class ScriptedLeader implements AutoCloseable {
       }
       default -> received.add(message);
     }
+  }
+
+  private int heartbeats;
+
+  /** How many heartbeats the agent has sent so far. */
+  synchronized int heartbeats() {
+    return heartbeats;
   }
 
   /** Sends to the agent on its current stream. */

@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -125,6 +126,26 @@ final class WorkerAgentTest {
     assertEquals(Outcome.OUTCOME_FAILED, state.getOutcome());
     assertEquals(3, state.getExitCode());
     assertEquals("hello from backup 1\n", state.getOutputTail().toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void whileAJournalWriteTakesLongTheAgentKeepsHeartbeatingAndRepliesOnlyOnceItIsDurable()
+      throws Exception {
+    // On a busy disk an fsync took 50-100 ms and the agent's loop spent 15 of 20 s in them; with
+    // the fsync on the loop its heartbeats stopped and its lease lapsed again and again.
+    WorkerAgent agent = start(options());
+    CountDownLatch disk = new CountDownLatch(1);
+    agent.holdJournalWrites(disk);
+    leader.send(launch(runId(1), ScriptedLeader.BALLOT, shell("true")));
+    int before = leader.heartbeats();
+    assertFalse(
+        leader.arrives(AgentMessage::hasLaunchReply, Duration.ofSeconds(1)),
+        "no reply before the launch's record is durable");
+    int sent = leader.heartbeats() - before;
+    assertTrue(sent >= 3, "heartbeats while the write is held (100 ms interval): " + sent);
+    disk.countDown();
+    assertEquals(LaunchReply.Status.ACCEPTED, launchReply(runId(1)).getStatus());
+    assertEquals(RunState.State.FINISHED, finished(runId(1)).getState());
   }
 
   @Test
