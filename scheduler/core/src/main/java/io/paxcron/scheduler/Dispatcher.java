@@ -142,6 +142,9 @@ public final class Dispatcher {
 
   private Instant lastTickProposed;
 
+  /** When the due runs were last walked while no agent had room, or null. */
+  private Instant lastDueWalkWithoutRoom;
+
   /** When {@link #checkTrackedRuns} last ran. */
   private Instant lastTrackedCheck;
 
@@ -271,6 +274,7 @@ public final class Dispatcher {
     deposed = false;
     handledInstants.clear();
     dueRunsCursor = null;
+    lastDueWalkWithoutRoom = null;
     waitingForInstant.clear();
     seenRevision = 0;
     proposed.clear();
@@ -778,6 +782,79 @@ public final class Dispatcher {
       }
     }
 
+    boolean room = anyAgentHasRoom(now, load);
+    if (room
+        || lastDueWalkWithoutRoom == null
+        || elapsed(lastDueWalkWithoutRoom, now, config.tickInterval())) {
+      if (!room) {
+        lastDueWalkWithoutRoom = now;
+      }
+      walkDueRuns(now, load, commands);
+    }
+
+    for (Iterator<Map.Entry<RunId, RetryWait>> it = retryAt.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<RunId, RetryWait> entry = it.next();
+      RunId id = entry.getKey();
+      if (entry.getValue().at().isAfter(now) || proposed.containsKey(id)) {
+        continue;
+      }
+      Optional<Run> run = view.run(id);
+      Optional<JobView> job = view.job(id.job());
+      if (run.isEmpty() || run.get().status() != RunStatus.RETRY_WAIT || job.isEmpty()) {
+        it.remove();
+        continue;
+      }
+      if (!(Eligibility.retry(run.get().retryNotBefore(), now) instanceof Eligibility.Launch)) {
+        continue;
+      }
+      AgentId agent = chooseAgent(job.get().spec(), id, run.get().agentId(), now, load);
+      if (agent != null) {
+        commands.add(new CronCommand.RunIntent(id, run.get().attempt() + 1, agent, ballot, now));
+        proposed.put(id, new Proposal(now, false));
+      }
+    }
+
+    if (lastTrackedCheck == null || agentsChanged || leaseRanOut(now)) {
+      // Every tracked run at once: a new leader's first tick, an agent came or went, or a lease
+      // the check acts on ran out.
+      lastTrackedCheck = now;
+      agentsChanged = false;
+      trackedCheckCursor = null;
+      checkTrackedRuns(now, Integer.MAX_VALUE, load, commands, effects);
+    } else if (!now.isBefore(lastTrackedCheck.plus(config.trackedRunsCheckInterval()))) {
+      lastTrackedCheck = now;
+      checkTrackedRuns(now, config.trackedRunsPerCheck(), load, commands, effects);
+    }
+
+    if (needTick
+        || lastTickProposed == null
+        || elapsed(lastTickProposed, now, config.tickInterval())) {
+      commands.add(0, new CronCommand.Tick(now));
+      lastTickProposed = now;
+    }
+    List<DispatchEffect> ordered = new ArrayList<>();
+    propose(commands, ordered);
+    ordered.addAll(effects);
+    return ordered;
+  }
+
+  /**
+   * Whether some live agent has room for a run, as far as this leader tracks its runs. When none
+   * has, the due runs are walked once per {@link DispatcherConfig#tickInterval} (for their
+   * deadlines) instead of every tick: at a million jobs a backlog walked every 20 ms only to find
+   * every agent full took a third of the leader's loop.
+   */
+  private boolean anyAgentHasRoom(Instant now, AgentLoad load) {
+    for (AgentInfo agent : agents.values()) {
+      if (agent.alive(now) && load.of(agent.agentId()) < agent.capacity()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** One slice of the due runs: intents for those an agent can take, skips past a deadline. */
+  private void walkDueRuns(Instant now, AgentLoad load, List<CronCommand> commands) {
     Set<JobName> forbidJobsStarted = new HashSet<>();
     List<Run> dueSlice = view.runsDue(dueRunsCursor, config.dueRunsPerTick());
     dueRunsCursor =
@@ -831,51 +908,6 @@ public final class Dispatcher {
       commands.add(new CronCommand.RunIntent(id, 1, agent, ballot, now));
       proposed.put(id, new Proposal(now, false));
     }
-
-    for (Iterator<Map.Entry<RunId, RetryWait>> it = retryAt.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<RunId, RetryWait> entry = it.next();
-      RunId id = entry.getKey();
-      if (entry.getValue().at().isAfter(now) || proposed.containsKey(id)) {
-        continue;
-      }
-      Optional<Run> run = view.run(id);
-      Optional<JobView> job = view.job(id.job());
-      if (run.isEmpty() || run.get().status() != RunStatus.RETRY_WAIT || job.isEmpty()) {
-        it.remove();
-        continue;
-      }
-      if (!(Eligibility.retry(run.get().retryNotBefore(), now) instanceof Eligibility.Launch)) {
-        continue;
-      }
-      AgentId agent = chooseAgent(job.get().spec(), id, run.get().agentId(), now, load);
-      if (agent != null) {
-        commands.add(new CronCommand.RunIntent(id, run.get().attempt() + 1, agent, ballot, now));
-        proposed.put(id, new Proposal(now, false));
-      }
-    }
-
-    if (lastTrackedCheck == null || agentsChanged || leaseRanOut(now)) {
-      // Every tracked run at once: a new leader's first tick, an agent came or went, or a lease
-      // the check acts on ran out.
-      lastTrackedCheck = now;
-      agentsChanged = false;
-      trackedCheckCursor = null;
-      checkTrackedRuns(now, Integer.MAX_VALUE, load, commands, effects);
-    } else if (!now.isBefore(lastTrackedCheck.plus(config.trackedRunsCheckInterval()))) {
-      lastTrackedCheck = now;
-      checkTrackedRuns(now, config.trackedRunsPerCheck(), load, commands, effects);
-    }
-
-    if (needTick
-        || lastTickProposed == null
-        || elapsed(lastTickProposed, now, config.tickInterval())) {
-      commands.add(0, new CronCommand.Tick(now));
-      lastTickProposed = now;
-    }
-    List<DispatchEffect> ordered = new ArrayList<>();
-    propose(commands, ordered);
-    ordered.addAll(effects);
-    return ordered;
   }
 
   /** Whether a lease {@link #checkTrackedRuns} acts on ran out since it last ran. */
