@@ -130,21 +130,25 @@ final class LeaderDispatch implements AutoCloseable {
    */
   private static final class Stream {
     final StreamObserver<LeaderMessage> out;
-    AgentId agent;
-    long connection;
+
+    /** Set by the loop when the registration is accepted; read by the heartbeat path too. */
+    volatile AgentId agent;
+
+    volatile long connection;
     boolean closed;
 
     /** Messages written since gRPC last said the agent's side is ready. */
     int unread;
 
     /** The members' addresses this stream was last told (Registered, HeartbeatAck). */
-    List<String> membersSent = List.of();
+    volatile List<String> membersSent = List.of();
 
     Stream(StreamObserver<LeaderMessage> out) {
       this.out = out;
     }
 
-    void send(LeaderMessage message) {
+    /** Any thread: the loop and the heartbeat path write to the stream, one at a time. */
+    synchronized void send(LeaderMessage message) {
       if (closed) {
         return;
       }
@@ -170,12 +174,12 @@ final class LeaderDispatch implements AutoCloseable {
     }
 
     /** Sends {@code last} and completes the stream. */
-    void end(LeaderMessage last) {
+    synchronized void end(LeaderMessage last) {
       send(last);
       complete();
     }
 
-    void complete() {
+    synchronized void complete() {
       if (closed) {
         return;
       }
@@ -216,6 +220,13 @@ final class LeaderDispatch implements AutoCloseable {
             });
   }
 
+  /**
+   * The ballot under which this replica's dispatcher may grant agents leases (it leads and no agent
+   * showed it a higher fence), or {@code null}: published by the loop after every step of the
+   * dispatcher, read by the heartbeat path.
+   */
+  private volatile Ballot grantingUnder;
+
   /** Whether a dispatcher tick is queued on the loop and has not begun. */
   private final java.util.concurrent.atomic.AtomicBoolean tickQueued =
       new java.util.concurrent.atomic.AtomicBoolean();
@@ -248,11 +259,19 @@ final class LeaderDispatch implements AutoCloseable {
   StreamObserver<AgentMessage> connect(StreamObserver<LeaderMessage> out) {
     Stream stream = new Stream(out);
     if (out instanceof ServerCallStreamObserver<LeaderMessage> call) {
-      call.setOnReadyHandler(() -> node.runOnLoop(() -> stream.unread = 0));
+      call.setOnReadyHandler(
+          () -> {
+            synchronized (stream) {
+              stream.unread = 0;
+            }
+          });
     }
     return new StreamObserver<>() {
       @Override
       public void onNext(AgentMessage message) {
+        if (message.hasHeartbeat() && acknowledgedOffLoop(stream, message.getHeartbeat())) {
+          return;
+        }
         if (!node.runOnLoop("agent message", () -> onAgentMessage(stream, message))) {
           out.onError(Status.UNAVAILABLE.withDescription("replica stopping").asRuntimeException());
         }
@@ -362,6 +381,7 @@ final class LeaderDispatch implements AutoCloseable {
   }
 
   private void stopLeading() {
+    grantingUnder = null;
     LeaderMessage redirect = redirect();
     for (Stream stream : List.copyOf(streams.values())) {
       stream.end(redirect);
@@ -549,6 +569,55 @@ final class LeaderDispatch implements AutoCloseable {
     return held;
   }
 
+  private void publishGrant() {
+    grantingUnder = driver.mayGrantAgentLease(true) ? driver.ballot() : null;
+  }
+
+  /**
+   * Acknowledges a heartbeat on the gRPC thread that received it, without waiting for the loop: a
+   * loop busy for seconds (a million jobs' dispatcher ticks, a backlog of agent messages) left
+   * heartbeats queued behind its tasks until the agents' leases lapsed. Only a heartbeat from a
+   * registered, current stream while this replica's dispatcher may grant leases under the ballot
+   * its core leads with, lease valid now; anything else (not yet registered, a redirect to send)
+   * returns false and goes to the loop as before. The registry notes the arrival, so the leader's
+   * count of the agent's lease starts no earlier than on the loop.
+   */
+  private boolean acknowledgedOffLoop(Stream stream, Heartbeat heartbeat) {
+    AgentId agent = stream.agent;
+    Ballot ballot = grantingUnder;
+    if (agent == null || ballot == null || !node.leaseValidUnder(ballot)) {
+      return false;
+    }
+    if (!registry.onHeartbeat(
+        agent,
+        stream.connection,
+        heartbeat.getRunning(),
+        heartbeat.getCapacity(),
+        clock.instant())) {
+      return false;
+    }
+    acknowledge(stream, heartbeat, ballot);
+    return true;
+  }
+
+  private void acknowledge(Stream stream, Heartbeat heartbeat, Ballot ballot) {
+    HeartbeatAck.Builder ack =
+        HeartbeatAck.newBuilder()
+            .setSequence(heartbeat.getSequence())
+            .setLease(AgentProtos.duration(registry.config().agentLease()))
+            .setBallot(AgentProtos.fence(generation, ballot));
+    // The members' addresses ride on the acknowledgement only when they changed (a membership
+    // change chosen while the agent is connected), so the agent follows the configuration.
+    List<String> members = MemberAddresses.clientAddresses(node, clientAddresses);
+    synchronized (stream) {
+      if (!members.equals(stream.membersSent)) {
+        stream.membersSent = members;
+        ack.addAllMembers(members);
+      }
+      stream.send(LeaderMessage.newBuilder().setHeartbeatAck(ack).build());
+    }
+  }
+
   private void onHeartbeat(Stream stream, Heartbeat heartbeat, Instant now) {
     if (!registry.onHeartbeat(
         stream.agent, stream.connection, heartbeat.getRunning(), heartbeat.getCapacity(), now)) {
@@ -560,19 +629,7 @@ final class LeaderDispatch implements AutoCloseable {
     if (!driver.mayGrantAgentLease(node.leadershipOnLoop().leaseValid())) {
       return;
     }
-    HeartbeatAck.Builder ack =
-        HeartbeatAck.newBuilder()
-            .setSequence(heartbeat.getSequence())
-            .setLease(AgentProtos.duration(registry.config().agentLease()))
-            .setBallot(AgentProtos.fence(generation, driver.ballot()));
-    // The members' addresses ride on the acknowledgement only when they changed (a membership
-    // change chosen while the agent is connected), so the agent follows the configuration.
-    List<String> members = MemberAddresses.clientAddresses(node, clientAddresses);
-    if (!members.equals(stream.membersSent)) {
-      stream.membersSent = members;
-      ack.addAllMembers(members);
-    }
-    stream.send(LeaderMessage.newBuilder().setHeartbeatAck(ack).build());
+    acknowledge(stream, heartbeat, driver.ballot());
   }
 
   private void onLaunchReply(AgentId agent, LaunchReply reply, Instant now) {
@@ -752,6 +809,7 @@ final class LeaderDispatch implements AutoCloseable {
   }
 
   private void carryOut(List<DispatchEffect> effects) {
+    publishGrant();
     for (DispatchEffect effect : effects) {
       if (driver.ballot() == null || !node.leadershipOnLoop().leaseValid()) {
         return; // the lease lapsed while carrying out: drop the rest, the dispatcher re-derives it

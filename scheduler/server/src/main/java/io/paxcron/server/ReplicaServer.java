@@ -311,6 +311,11 @@ public final class ReplicaServer implements AutoCloseable {
     return stopped;
   }
 
+  /** Tests: the replica's node, to hold its loop. */
+  ReplicaNode nodeForTests() {
+    return node;
+  }
+
   @Override
   public void close() {
     reporter.shutdownNow();

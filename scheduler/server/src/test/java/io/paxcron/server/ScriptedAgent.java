@@ -158,6 +158,13 @@ final class ScriptedAgent implements AutoCloseable {
     return List.copyOf(events);
   }
 
+  private int heartbeatAcks;
+
+  /** How many heartbeat acknowledgements it has received. */
+  synchronized int heartbeatAcks() {
+    return heartbeatAcks;
+  }
+
   synchronized boolean registered() {
     return registered;
   }
@@ -292,7 +299,7 @@ final class ScriptedAgent implements AutoCloseable {
         }
       }
       case REFUSED -> events.add("refused " + message.getRefused().getReason());
-      case HEARTBEAT_ACK -> {}
+      case HEARTBEAT_ACK -> heartbeatAcks++;
       case LAUNCH -> onLaunch(message.getLaunch());
       case GET_RUN -> {
         var ask = message.getGetRun();

@@ -569,6 +569,18 @@ public final class ReplicaNode implements AutoCloseable {
   }
 
   /**
+   * Whether this replica leads under {@code ballot} with its lease valid now, from the core's view
+   * as of its last step; any thread (the leader's agent-heartbeat path reads it off the loop).
+   */
+  public boolean leaseValidUnder(io.paxcron.paxos.Ballot ballot) {
+    CoreView core = view;
+    return core != null
+        && core.leader()
+        && core.ballot().equals(ballot)
+        && nowMillis() < core.leaseExpiresAtMillis();
+  }
+
+  /**
    * The image of the state machine (with its sessions) as applied so far, at the last applied slot
    * — what a backup ships, taken on demand rather than at the snapshot cadence. It does not
    * truncate the log. Must be called on the loop thread (from {@link #runOnLoop}); encode it on
