@@ -156,6 +156,11 @@ public final class WorkerAgent implements AutoCloseable {
   private RunProcesses processes;
   private final Map<LaunchKey, Launch> launches = new HashMap<>();
   private final Map<Long, Instant> heartbeatsSent = new HashMap<>();
+
+  /** When the last acknowledgement of a heartbeat came, and how long after its heartbeat. */
+  private Instant lastAckAt;
+
+  private Duration lastAckRoundTrip;
   private long heartbeatSequence;
   private Duration heartbeatInterval;
   private ManagedChannel channel;
@@ -404,6 +409,13 @@ public final class WorkerAgent implements AutoCloseable {
           .append(" ms ago, the newest ")
           .append(Duration.between(unanswered.getLast(), now).toMillis())
           .append(" ms ago");
+    }
+    if (lastAckAt != null) {
+      why.append("; the last acknowledgement came ")
+          .append(Duration.between(lastAckAt, now).toMillis())
+          .append(" ms ago, ")
+          .append(lastAckRoundTrip.toMillis())
+          .append(" ms after its heartbeat");
     }
     return why.append(')').toString();
   }
@@ -690,6 +702,8 @@ public final class WorkerAgent implements AutoCloseable {
         learnMembers(message.getHeartbeatAck().getMembersList());
         Instant sentAt = heartbeatsSent.remove(message.getHeartbeatAck().getSequence());
         if (sentAt != null) {
+          lastAckAt = now;
+          lastAckRoundTrip = Duration.between(sentAt, now);
           var lease = message.getHeartbeatAck().getLease();
           apply(
               fence.onHeartbeatAcknowledged(

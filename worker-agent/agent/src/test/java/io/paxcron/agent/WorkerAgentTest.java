@@ -489,7 +489,8 @@ final class WorkerAgentTest {
     assertTrue(
         log.matches(
             "(?s).*the lease lapsed \\d+ ms ago: no heartbeat acknowledged in time \\(\\d+"
-                + " unanswered, the oldest sent \\d+ ms ago, the newest \\d+ ms ago\\).*"),
+                + " unanswered, the oldest sent \\d+ ms ago, the newest \\d+ ms ago; the last"
+                + " acknowledgement came \\d+ ms ago, \\d+ ms after its heartbeat\\).*"),
         log);
   }
 
