@@ -14,12 +14,11 @@ import java.util.TreeMap;
  * capacity, when each was last heard from, and each agent's circuit breaker. Nothing here is
  * replicated: a new leader starts empty and learns the fleet as agents re-register with it.
  *
- * <p>Pure: time is an input of every call. Its methods are synchronized: the leader's event loop
- * calls them, and so does the path that acknowledges agents' heartbeats off the loop. It hands the
- * {@link Dispatcher} its directory ({@link #directory}): an agent is reachable until {@link
- * AgentRegistryConfig#leaderLease} after it was last heard from, and an agent whose circuit is open
- * is listed with no capacity, so the dispatcher places nothing new there but keeps the runs it
- * already has (an open circuit is not a dead agent).
+ * <p>Pure and single-threaded: time is an input of every call, and the caller (the leader's event
+ * loop) is the only thread. It hands the {@link Dispatcher} its directory ({@link #directory}): an
+ * agent is reachable until {@link AgentRegistryConfig#leaderLease} after it was last heard from,
+ * and an agent whose circuit is open is listed with no capacity, so the dispatcher places nothing
+ * new there but keeps the runs it already has (an open circuit is not a dead agent).
  *
  * <p>Streams: each registration gets a new connection number; a second registration under the same
  * name replaces the first, and messages from a replaced connection are ignored.
@@ -108,7 +107,7 @@ public final class AgentRegistry {
    * An agent opened a stream and sent {@code Register} under {@code name}, as it sent it (a name
    * that is not an {@link AgentId} is refused with the reason).
    */
-  public synchronized Registration onRegister(
+  public Registration onRegister(
       String name,
       Map<String, String> labels,
       int capacity,
@@ -179,7 +178,7 @@ public final class AgentRegistry {
   }
 
   /** Whether {@code connection} is the agent's current stream. */
-  public synchronized boolean isCurrent(AgentId name, long connection) {
+  public boolean isCurrent(AgentId name, long connection) {
     Agent agent = agents.get(name);
     return agent != null && agent.connection == connection && agent.connected;
   }
@@ -189,7 +188,7 @@ public final class AgentRegistry {
    * is not the agent's current one. Bad counts are clamped: the registry never trusts an agent to
    * report more than its capacity.
    */
-  public synchronized boolean onHeartbeat(
+  public boolean onHeartbeat(
       AgentId name, long connection, int running, int capacity, Instant now) {
     Agent agent = agents.get(name);
     if (agent == null || agent.connection != connection || !agent.connected) {
@@ -204,7 +203,7 @@ public final class AgentRegistry {
   }
 
   /** Any other message from the agent on its current stream also shows it is alive. */
-  public synchronized void onHeard(AgentId name, long connection, Instant now) {
+  public void onHeard(AgentId name, long connection, Instant now) {
     Agent agent = agents.get(name);
     if (agent != null && agent.connection == connection && agent.connected) {
       agent.lastHeard = now;
@@ -215,7 +214,7 @@ public final class AgentRegistry {
    * The agent's stream ended. The agent stays in the directory until its lease runs out: it may
    * still start what it accepted until then, and it usually re-registers long before.
    */
-  public synchronized void onDisconnected(AgentId name, long connection) {
+  public void onDisconnected(AgentId name, long connection) {
     Agent agent = agents.get(name);
     if (agent != null && agent.connection == connection) {
       agent.connected = false;
@@ -223,7 +222,7 @@ public final class AgentRegistry {
   }
 
   /** A run started on the agent: the circuit closes. */
-  public synchronized void onLaunchSucceeded(AgentId name) {
+  public void onLaunchSucceeded(AgentId name) {
     Agent agent = agents.get(name);
     if (agent != null) {
       agent.consecutiveFailures = 0;
@@ -236,7 +235,7 @@ public final class AgentRegistry {
    * {@link AgentRegistryConfig#circuitFailures} in a row the circuit opens for {@link
    * AgentRegistryConfig#circuitOpenFor}; once that has passed, one more failure opens it again.
    */
-  public synchronized void onLaunchFailed(AgentId name, Instant now) {
+  public void onLaunchFailed(AgentId name, Instant now) {
     Agent agent = agents.get(name);
     if (agent == null) {
       return;
@@ -251,7 +250,7 @@ public final class AgentRegistry {
    * The agent answered a launch with back-pressure: count it full until its next heartbeat says
    * otherwise.
    */
-  public synchronized void onCapacityFull(AgentId name) {
+  public void onCapacityFull(AgentId name) {
     Agent agent = agents.get(name);
     if (agent != null) {
       agent.running = agent.capacity;
@@ -259,18 +258,18 @@ public final class AgentRegistry {
   }
 
   /** The current connection of the agent, if it has a stream open. */
-  public synchronized Optional<Long> connection(AgentId name) {
+  public Optional<Long> connection(AgentId name) {
     Agent agent = agents.get(name);
     return agent == null || !agent.connected ? Optional.empty() : Optional.of(agent.connection);
   }
 
   /** Forgets every agent (this replica stopped leading; the next leadership starts empty). */
-  public synchronized void clear() {
+  public void clear() {
     agents.clear();
   }
 
   /** The directory for the {@link Dispatcher}: every agent still within the leader's lease. */
-  public synchronized List<AgentInfo> directory(Instant now) {
+  public List<AgentInfo> directory(Instant now) {
     List<AgentInfo> directory = new ArrayList<>();
     for (Agent agent : agents.values()) {
       Instant leaseExpiresAt = agent.lastHeard.plus(config.leaderLease());
@@ -281,7 +280,7 @@ public final class AgentRegistry {
   }
 
   /** Every agent as the dashboard shows it, by name. */
-  public synchronized List<AgentStatus> status(Instant now) {
+  public List<AgentStatus> status(Instant now) {
     List<AgentStatus> status = new ArrayList<>();
     for (Agent agent : agents.values()) {
       boolean open = circuitOpen(agent, now);

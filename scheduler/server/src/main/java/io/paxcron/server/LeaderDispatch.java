@@ -109,7 +109,7 @@ final class LeaderDispatch implements AutoCloseable {
   private final int replicaId;
   private final Map<Integer, String> clientAddresses;
   private final long generation;
-  private final AgentRegistry registry;
+  private final SharedAgentRegistry registry;
   private final LeaderDriver driver;
   private final ScheduledExecutorService ticker;
   private AutoCloseable appliedHandle;
@@ -207,7 +207,7 @@ final class LeaderDispatch implements AutoCloseable {
     this.replicaId = replicaId;
     this.clientAddresses = Map.copyOf(clientAddresses);
     this.generation = generation;
-    this.registry = new AgentRegistry(AgentRegistryConfig.DEFAULT);
+    this.registry = new SharedAgentRegistry(new AgentRegistry(AgentRegistryConfig.DEFAULT));
     this.driver =
         new LeaderDriver(
             cron, DispatcherConfig.DEFAULT, new SplittableRandom(new SecureRandom().nextLong()));
