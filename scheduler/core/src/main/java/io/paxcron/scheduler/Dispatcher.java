@@ -135,6 +135,15 @@ public final class Dispatcher {
   private final TreeMap<AgentId, AgentInfo> agents = new TreeMap<>();
 
   /**
+   * A launch its agent took on its current registration is sent again only every this many {@link
+   * DispatcherConfig#launchResendAfter}: a safety net that confirms it should the agent's lease
+   * have lapsed between its registration and the leader's resend (the agent then starts it only
+   * once confirmed), at a tenth of the rate that, at a million jobs, sent each agent ~2,000 repeats
+   * a second.
+   */
+  static final int TAKEN_RESEND_FACTOR = 10;
+
+  /**
    * How many times each agent registered with this leader: a launch taken under an earlier
    * registration is sent once more (an agent whose journal was lost answers it afresh).
    */
@@ -230,19 +239,13 @@ public final class Dispatcher {
   }
 
   /**
-   * Agent {@code agent} registered with this leader (again), saying it holds {@code held} (run and
-   * attempt: every launch whose end was not acknowledged, as {@code Register} carries them). Those
-   * count as taken under the new registration; a launch it took earlier and does not name now (an
-   * agent whose journal was lost) is sent once more.
+   * Agent {@code agent} registered with this leader (again): every launch it took under an earlier
+   * registration is sent once more after {@link DispatcherConfig#launchResendAfter}. The agent
+   * re-registers after its lease lapsed or it restarted, and then starts a held launch only once a
+   * leader confirms it; a repeated launch is that confirmation.
    */
-  public void onAgentRegistered(AgentId agent, Map<RunId, Integer> held) {
-    long registration = registrations.merge(agent, 1L, Long::sum);
-    for (Map.Entry<RunId, Integer> run : held.entrySet()) {
-      Tracked tracked = launched.get(run.getKey());
-      if (tracked != null && tracked.agent.equals(agent) && tracked.attempt == run.getValue()) {
-        tracked.takenInRegistration = registration;
-      }
-    }
+  public void onAgentRegistered(AgentId agent) {
+    registrations.merge(agent, 1L, Long::sum);
   }
 
   private long registrationOf(AgentId agent) {
@@ -976,10 +979,13 @@ public final class Dispatcher {
         }
         continue;
       }
+      Duration resendAfter =
+          tracked.takenInRegistration == registrationOf(tracked.agent)
+              ? config.launchResendAfter().multipliedBy(TAKEN_RESEND_FACTOR)
+              : config.launchResendAfter();
       if (run.status() == RunStatus.LAUNCHED
-          && tracked.takenInRegistration != registrationOf(tracked.agent)
           && (tracked.launchSentAt == null
-              || elapsed(latest(tracked.launchSentAt, run), now, config.launchResendAfter()))) {
+              || elapsed(latest(tracked.launchSentAt, run), now, resendAfter))) {
         launch(run, now, effects);
       }
     }

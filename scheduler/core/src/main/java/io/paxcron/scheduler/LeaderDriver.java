@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedSet;
@@ -184,9 +183,9 @@ public final class LeaderDriver {
   }
 
   /** Agent {@code agent} registered on a new stream (see {@link Dispatcher#onAgentRegistered}). */
-  public void onAgentRegistered(AgentId agent, Map<RunId, Integer> held) {
+  public void onAgentRegistered(AgentId agent) {
     if (dispatcher.ballot() != null) {
-      dispatcher.onAgentRegistered(agent, held);
+      dispatcher.onAgentRegistered(agent);
     }
   }
 

@@ -550,23 +550,10 @@ final class LeaderDispatch implements AutoCloseable {
                 + ", "
                 + register.getRunsCount()
                 + " runs held)");
-        driver.onAgentRegistered(stream.agent, heldRuns(register));
+        driver.onAgentRegistered(stream.agent);
         driver.onAgents(registry.directory(now));
       }
     }
-  }
-
-  /** The runs (and attempts) a registering agent holds, as its {@code Register} names them. */
-  private static Map<RunId, Integer> heldRuns(Register register) {
-    Map<RunId, Integer> held = new HashMap<>();
-    for (RunState run : register.getRunsList()) {
-      try {
-        held.put(RunId.parse(run.getRunId()), run.getAttempt());
-      } catch (IllegalArgumentException e) {
-        // Not a run this cluster names: nothing to count as taken.
-      }
-    }
-    return held;
   }
 
   private void publishGrant() {
