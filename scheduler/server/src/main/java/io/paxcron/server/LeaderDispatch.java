@@ -140,6 +140,9 @@ final class LeaderDispatch implements AutoCloseable {
     /** Messages written since gRPC last said the agent's side is ready. */
     int unread;
 
+    /** When the last heartbeat on this stream arrived (nanoTime; gRPC delivers one at a time). */
+    long lastHeartbeatNanos;
+
     /** The members' addresses this stream was last told (Registered, HeartbeatAck). */
     volatile List<String> membersSent = List.of();
 
@@ -227,6 +230,8 @@ final class LeaderDispatch implements AutoCloseable {
    */
   private volatile Ballot grantingUnder;
 
+  private final HeartbeatWatch heartbeats = new HeartbeatWatch();
+
   /** Whether a dispatcher tick is queued on the loop and has not begun. */
   private final java.util.concurrent.atomic.AtomicBoolean tickQueued =
       new java.util.concurrent.atomic.AtomicBoolean();
@@ -269,10 +274,16 @@ final class LeaderDispatch implements AutoCloseable {
     return new StreamObserver<>() {
       @Override
       public void onNext(AgentMessage message) {
-        if (message.hasHeartbeat() && acknowledgedOffLoop(stream, message.getHeartbeat())) {
-          return;
+        long arrived = System.nanoTime();
+        if (message.hasHeartbeat()) {
+          heartbeats.received(
+              stream.lastHeartbeatNanos == 0 ? 0 : arrived - stream.lastHeartbeatNanos);
+          stream.lastHeartbeatNanos = arrived;
+          if (acknowledgedOffLoop(stream, message.getHeartbeat())) {
+            return;
+          }
         }
-        if (!node.runOnLoop("agent message", () -> onAgentMessage(stream, message))) {
+        if (!node.runOnLoop("agent message", () -> onAgentMessage(stream, message, arrived))) {
           out.onError(Status.UNAVAILABLE.withDescription("replica stopping").asRuntimeException());
         }
       }
@@ -413,31 +424,46 @@ final class LeaderDispatch implements AutoCloseable {
     carryOut(driver.onApplied(clock.instant(), node.leadershipOnLoop().leaseValid()));
   }
 
-  private void onAgentMessage(Stream stream, AgentMessage message) {
+  /**
+   * An agent's message, on the loop; {@code arrivedNanos} is when gRPC handed it over. A heartbeat
+   * that gets no acknowledgement here is counted ({@link HeartbeatWatch#unanswered}).
+   */
+  private void onAgentMessage(Stream stream, AgentMessage message, long arrivedNanos) {
+    boolean acknowledged = onAgentMessageAcknowledged(stream, message, arrivedNanos);
+    if (message.hasHeartbeat() && !acknowledged) {
+      heartbeats.unanswered();
+    }
+  }
+
+  /** {@link #onAgentMessage}; false only for a heartbeat not acknowledged. */
+  private boolean onAgentMessageAcknowledged(
+      Stream stream, AgentMessage message, long arrivedNanos) {
     if (stream.closed) {
-      return;
+      return false;
     }
     if (message.hasRegister()) {
       onRegister(stream, message.getRegister());
-      return;
+      return false;
     }
     if (stream.agent == null) {
       stream.end(refused("the first message on a stream must be Register"));
-      return;
+      return false;
     }
     if (!registry.isCurrent(stream.agent, stream.connection) || driver.ballot() == null) {
       stream.end(redirect());
-      return;
+      return false;
     }
     Instant now = clock.instant();
     AgentId agent = stream.agent;
     Optional<String> foreign = AgentReportGuard.refusal(cron, agent, message);
     if (foreign.isPresent()) {
       log.println("replica " + replicaId + ": " + foreign.get());
-      return;
+      return false;
     }
     switch (message.getBodyCase()) {
-      case HEARTBEAT -> onHeartbeat(stream, message.getHeartbeat(), now);
+      case HEARTBEAT -> {
+        return onHeartbeat(stream, message.getHeartbeat(), now, arrivedNanos);
+      }
       case LAUNCH_REPLY -> onLaunchReply(agent, message.getLaunchReply(), now);
       case RUN_STATE -> {
         registry.onHeard(agent, stream.connection, now);
@@ -489,6 +515,7 @@ final class LeaderDispatch implements AutoCloseable {
       case REGISTER, BODY_NOT_SET ->
           stream.end(refused("unexpected message " + message.getBodyCase()));
     }
+    return false;
   }
 
   private static LeaderMessage refused(String reason) {
@@ -572,22 +599,31 @@ final class LeaderDispatch implements AutoCloseable {
   private boolean acknowledgedOffLoop(Stream stream, Heartbeat heartbeat) {
     AgentId agent = stream.agent;
     Ballot ballot = grantingUnder;
-    if (agent == null || ballot == null || !node.leaseValidUnder(ballot)) {
+    HeartbeatWatch.ToLoop why =
+        agent == null
+            ? HeartbeatWatch.ToLoop.NOT_REGISTERED
+            : ballot == null
+                ? HeartbeatWatch.ToLoop.NOT_GRANTING
+                : !node.leaseValidUnder(ballot) ? HeartbeatWatch.ToLoop.LEASE_NOT_VALID : null;
+    if (why == null
+        && !registry.onHeartbeat(
+            agent,
+            stream.connection,
+            heartbeat.getRunning(),
+            heartbeat.getCapacity(),
+            clock.instant())) {
+      why = HeartbeatWatch.ToLoop.NOT_CURRENT;
+    }
+    if (why != null) {
+      heartbeats.toLoop(why);
       return false;
     }
-    if (!registry.onHeartbeat(
-        agent,
-        stream.connection,
-        heartbeat.getRunning(),
-        heartbeat.getCapacity(),
-        clock.instant())) {
-      return false;
-    }
-    acknowledge(stream, heartbeat, ballot);
+    heartbeats.acknowledgedAtOnce(acknowledge(stream, heartbeat, ballot));
     return true;
   }
 
-  private void acknowledge(Stream stream, Heartbeat heartbeat, Ballot ballot) {
+  /** Sends the acknowledgement; returns how many messages were unread ahead of it. */
+  private int acknowledge(Stream stream, Heartbeat heartbeat, Ballot ballot) {
     HeartbeatAck.Builder ack =
         HeartbeatAck.newBuilder()
             .setSequence(heartbeat.getSequence())
@@ -601,22 +637,32 @@ final class LeaderDispatch implements AutoCloseable {
         stream.membersSent = members;
         ack.addAllMembers(members);
       }
+      int unreadAhead = stream.unread;
       stream.send(LeaderMessage.newBuilder().setHeartbeatAck(ack).build());
+      return unreadAhead;
     }
   }
 
-  private void onHeartbeat(Stream stream, Heartbeat heartbeat, Instant now) {
+  /** Whether the heartbeat was acknowledged. */
+  private boolean onHeartbeat(Stream stream, Heartbeat heartbeat, Instant now, long arrivedNanos) {
     if (!registry.onHeartbeat(
         stream.agent, stream.connection, heartbeat.getRunning(), heartbeat.getCapacity(), now)) {
-      return;
+      return false;
     }
     // The agent's lease counts from its own send time; acknowledging only while this replica's
     // lease holds (and no agent has shown it a higher fence) means an agent never gets a lease
     // from a leader that may already be deposed.
     if (!driver.mayGrantAgentLease(node.leadershipOnLoop().leaseValid())) {
-      return;
+      return false;
     }
-    acknowledge(stream, heartbeat, driver.ballot());
+    int unreadAhead = acknowledge(stream, heartbeat, driver.ballot());
+    heartbeats.acknowledgedOnLoop(System.nanoTime() - arrivedNanos, unreadAhead);
+    return true;
+  }
+
+  /** What became of the agents' heartbeats since the last call ({@link HeartbeatWatch}). */
+  String heartbeatSummary() {
+    return heartbeats.summary();
   }
 
   private void onLaunchReply(AgentId agent, LaunchReply reply, Instant now) {

@@ -303,7 +303,8 @@ public final class ReplicaServer implements AutoCloseable {
             + "; store "
             + store.stats()
             + "; "
-            + loopWatch.summary());
+            + loopWatch.summary()
+            + (dispatch == null ? "" : dispatch.heartbeatSummary()));
   }
 
   /** Completes with the cause when the replica stops by itself (a storage failure). */

@@ -161,6 +161,18 @@ public final class WorkerAgent implements AutoCloseable {
   private Instant lastAckAt;
 
   private Duration lastAckRoundTrip;
+
+  /** How long the last acknowledgement waited in {@link #inbox} before the loop handled it. */
+  private Duration lastAckInboxWait = Duration.ZERO;
+
+  /** The longest gap between two heartbeats sent since the last acknowledgement (ms). */
+  private long longestHeartbeatGapMillis;
+
+  private Instant lastHeartbeatSentAt;
+
+  /** When the message {@link #drainInbox} hands to {@link #onLeaderMessage} arrived (nanoTime). */
+  private long handlingArrivedNanos;
+
   private long heartbeatSequence;
   private Duration heartbeatInterval;
   private ManagedChannel channel;
@@ -415,8 +427,13 @@ public final class WorkerAgent implements AutoCloseable {
           .append(Duration.between(lastAckAt, now).toMillis())
           .append(" ms ago, ")
           .append(lastAckRoundTrip.toMillis())
-          .append(" ms after its heartbeat");
+          .append(" ms after its heartbeat, ")
+          .append(lastAckInboxWait.toMillis())
+          .append(" ms of them in this agent's inbox");
     }
+    why.append("; heartbeats since went out at most ")
+        .append(longestHeartbeatGapMillis)
+        .append(" ms apart");
     return why.append(')').toString();
   }
 
@@ -628,6 +645,12 @@ public final class WorkerAgent implements AutoCloseable {
 
   private void heartbeat(Instant now) {
     long sequence = ++heartbeatSequence;
+    if (lastHeartbeatSentAt != null) {
+      longestHeartbeatGapMillis =
+          Math.max(
+              longestHeartbeatGapMillis, Duration.between(lastHeartbeatSentAt, now).toMillis());
+    }
+    lastHeartbeatSentAt = now;
     heartbeatsSent.put(sequence, now);
     heartbeatsSent.keySet().removeIf(old -> old < sequence - 100);
     send(
@@ -704,6 +727,8 @@ public final class WorkerAgent implements AutoCloseable {
         if (sentAt != null) {
           lastAckAt = now;
           lastAckRoundTrip = Duration.between(sentAt, now);
+          lastAckInboxWait = Duration.ofNanos(System.nanoTime() - handlingArrivedNanos);
+          longestHeartbeatGapMillis = 0;
           var lease = message.getHeartbeatAck().getLease();
           apply(
               fence.onHeartbeatAcknowledged(
@@ -860,6 +885,8 @@ public final class WorkerAgent implements AutoCloseable {
     // The registration carries every unacknowledged run to this leader; the reports sent on the
     // last stream go again with the first heartbeat on this one.
     reportsSentAt.replaceAll((report, sentAt) -> NEVER_SENT);
+    // Heartbeats of the last stream are never acknowledged on this one.
+    heartbeatsSent.clear();
     Register.Builder register =
         Register.newBuilder()
             .setName(options.name())
@@ -934,14 +961,14 @@ public final class WorkerAgent implements AutoCloseable {
    * in time.
    */
   private void deliver(int from, LeaderMessage message) {
-    inbox.add(new Inbound(from, message));
+    inbox.add(new Inbound(from, message, System.nanoTime()));
     if (inboxPosted.compareAndSet(false, true)) {
       post(this::drainInbox);
     }
   }
 
   /** A leader message on connection {@code from}. */
-  private record Inbound(int from, LeaderMessage message) {}
+  private record Inbound(int from, LeaderMessage message, long arrivedNanos) {}
 
   /**
    * Handles the queued leader messages (at most {@link #MAX_MESSAGES_PER_WRITE}): the fence takes
@@ -964,10 +991,12 @@ public final class WorkerAgent implements AutoCloseable {
               batchPersist = new ArrayList<>();
               batchEffects = new ArrayList<>();
             }
+            handlingArrivedNanos = next.arrivedNanos();
             onLeaderMessage(next.from(), next.message());
           }
           default -> {
             writeBatch();
+            handlingArrivedNanos = next.arrivedNanos();
             onLeaderMessage(next.from(), next.message());
           }
         }

@@ -490,7 +490,8 @@ final class WorkerAgentTest {
         log.matches(
             "(?s).*the lease lapsed \\d+ ms ago: no heartbeat acknowledged in time \\(\\d+"
                 + " unanswered, the oldest sent \\d+ ms ago, the newest \\d+ ms ago; the last"
-                + " acknowledgement came \\d+ ms ago, \\d+ ms after its heartbeat\\).*"),
+                + " acknowledgement came \\d+ ms ago, \\d+ ms after its heartbeat, \\d+ ms of them"
+                + " in this agent's inbox; heartbeats since went out at most \\d+ ms apart\\).*"),
         log);
   }
 
