@@ -1,5 +1,6 @@
 package io.paxcron.server;
 
+import io.paxcron.proto.v1.LeaderMessage;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAccumulator;
 
@@ -26,6 +27,9 @@ final class HeartbeatWatch {
     }
   }
 
+  private final AtomicLong[] sent = new AtomicLong[LeaderMessage.BodyCase.values().length];
+  private final AtomicLong waited = new AtomicLong();
+  private final AtomicLong repeatsNotQueued = new AtomicLong();
   private final AtomicLong received = new AtomicLong();
   private final AtomicLong atOnce = new AtomicLong();
   private final AtomicLong[] toLoop = new AtomicLong[ToLoop.values().length];
@@ -39,6 +43,24 @@ final class HeartbeatWatch {
     for (int i = 0; i < toLoop.length; i++) {
       toLoop[i] = new AtomicLong();
     }
+    for (int i = 0; i < sent.length; i++) {
+      sent[i] = new AtomicLong();
+    }
+  }
+
+  /** A message of {@code kind} was handed to gRPC for an agent. */
+  void sent(LeaderMessage.BodyCase kind) {
+    sent[kind.ordinal()].incrementAndGet();
+  }
+
+  /** A message had to wait for its agent's side to be ready. */
+  void waited() {
+    waited.incrementAndGet();
+  }
+
+  /** A repeated request was not queued because its earlier copy still waited. */
+  void repeatNotQueued() {
+    repeatsNotQueued.incrementAndGet();
   }
 
   /** A heartbeat arrived, {@code gapNanos} after the last one on its stream (0 for the first). */
@@ -47,19 +69,19 @@ final class HeartbeatWatch {
     longestGapNanos.accumulate(gapNanos);
   }
 
-  void acknowledgedAtOnce(int unreadAhead) {
+  void acknowledgedAtOnce(int overtook) {
     atOnce.incrementAndGet();
-    mostUnread.accumulate(unreadAhead);
+    mostUnread.accumulate(overtook);
   }
 
   void toLoop(ToLoop why) {
     toLoop[why.ordinal()].incrementAndGet();
   }
 
-  void acknowledgedOnLoop(long waitedNanos, int unreadAhead) {
+  void acknowledgedOnLoop(long waitedNanos, int overtook) {
     onLoop.incrementAndGet();
     longestLoopWaitNanos.accumulate(waitedNanos);
-    mostUnread.accumulate(unreadAhead);
+    mostUnread.accumulate(overtook);
   }
 
   void unanswered() {
@@ -72,7 +94,7 @@ final class HeartbeatWatch {
     long now = atOnce.getAndSet(0);
     long loop = onLoop.getAndSet(0);
     long none = unanswered.getAndSet(0);
-    long waited = longestLoopWaitNanos.getThenReset() / 1_000_000;
+    long loopWait = longestLoopWaitNanos.getThenReset() / 1_000_000;
     long gap = longestGapNanos.getThenReset() / 1_000_000;
     long unread = mostUnread.getThenReset();
     StringBuilder reasons = new StringBuilder();
@@ -82,7 +104,20 @@ final class HeartbeatWatch {
         reasons.append(reasons.isEmpty() ? "" : ", ").append(n).append(' ').append(why.words);
       }
     }
-    if (count == 0) {
+    StringBuilder traffic = new StringBuilder();
+    for (LeaderMessage.BodyCase kind : LeaderMessage.BodyCase.values()) {
+      long n = sent[kind.ordinal()].getAndSet(0);
+      if (n > 0) {
+        traffic
+            .append(traffic.isEmpty() ? "" : ", ")
+            .append(n)
+            .append(' ')
+            .append(kind.name().toLowerCase(java.util.Locale.ROOT));
+      }
+    }
+    long held = waited.getAndSet(0);
+    long repeats = repeatsNotQueued.getAndSet(0);
+    if (count == 0 && traffic.isEmpty()) {
       return "";
     }
     return "; agent heartbeats "
@@ -95,11 +130,17 @@ final class HeartbeatWatch {
         + loop
         + " on the loop"
         + (reasons.isEmpty() ? "" : " (" + reasons + ")")
-        + (loop > 0 ? " after up to " + waited + " ms" : "")
+        + (loop > 0 ? " after up to " + loopWait + " ms" : "")
         + ", "
         + none
-        + " not acknowledged; at most "
+        + " not acknowledged, at most "
         + unread
-        + " messages unread ahead of an acknowledgement";
+        + " messages waiting for an agent overtaken by one; sent to agents "
+        + (traffic.isEmpty() ? "nothing" : traffic)
+        + " ("
+        + held
+        + " waited for an agent to read, "
+        + repeats
+        + " repeats not queued twice)";
   }
 }

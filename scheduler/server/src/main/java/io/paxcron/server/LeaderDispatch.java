@@ -42,10 +42,13 @@ import java.io.PrintStream;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -124,12 +127,21 @@ final class LeaderDispatch implements AutoCloseable {
       AgentId agent, int attempt, CompletableFuture<GetRunOutputResponse> answer) {}
 
   /**
-   * One agent's open stream, as the loop holds it. Writes never block: gRPC buffers them, and
-   * {@link #MAX_UNREAD_MESSAGES_PER_AGENT} bounds how many may pile up while the agent does not
-   * read; past it the stream is ended (the agent re-dials and re-registers).
+   * One agent's open stream, as the loop holds it. Writes never block. A message goes to gRPC only
+   * while the stream is ready (the agent keeps up); otherwise it waits here, in order, and goes
+   * when gRPC says the agent's side is ready again. Heartbeat acknowledgements do not wait behind
+   * those ({@link #sendAhead}): at a million jobs an agent that read slowly had 10,000 launches and
+   * report acknowledgements queued ahead of its acknowledgements, and lost its lease although the
+   * leader had answered every heartbeat at once. A launch, status request or cancel still waiting
+   * here is not queued a second time (the dispatcher repeats them until answered), and {@link
+   * #MAX_UNREAD_MESSAGES_PER_AGENT} bounds the rest: past it the stream is ended (the agent
+   * re-dials and re-registers).
    */
-  private static final class Stream {
+  static final class Stream {
     final StreamObserver<LeaderMessage> out;
+
+    /** The call's flow control; null when the observer is not a server call (tests). */
+    final ServerCallStreamObserver<LeaderMessage> call;
 
     /** Set by the loop when the registration is accepted; read by the heartbeat path too. */
     volatile AgentId agent;
@@ -137,8 +149,11 @@ final class LeaderDispatch implements AutoCloseable {
     volatile long connection;
     boolean closed;
 
-    /** Messages written since gRPC last said the agent's side is ready. */
-    int unread;
+    /** Messages waiting for the agent's side to be ready, in order. */
+    final ArrayDeque<LeaderMessage> waiting = new ArrayDeque<>();
+
+    /** The repeatable requests in {@link #waiting}, so that a repeat is not queued twice. */
+    final Set<String> waitingRequests = new HashSet<>();
 
     /** When the last heartbeat on this stream arrived (nanoTime; gRPC delivers one at a time). */
     long lastHeartbeatNanos;
@@ -146,8 +161,13 @@ final class LeaderDispatch implements AutoCloseable {
     /** The members' addresses this stream was last told (Registered, HeartbeatAck). */
     volatile List<String> membersSent = List.of();
 
-    Stream(StreamObserver<LeaderMessage> out) {
+    /** Counts what this stream sends, for the report line. */
+    final HeartbeatWatch watch;
+
+    Stream(StreamObserver<LeaderMessage> out, HeartbeatWatch watch) {
       this.out = out;
+      this.watch = watch;
+      this.call = out instanceof ServerCallStreamObserver<LeaderMessage> c ? c : null;
     }
 
     /** Any thread: the loop and the heartbeat path write to the stream, one at a time. */
@@ -155,10 +175,19 @@ final class LeaderDispatch implements AutoCloseable {
       if (closed) {
         return;
       }
-      if (out instanceof ServerCallStreamObserver<LeaderMessage> call
-          && !call.isReady()
-          && ++unread > MAX_UNREAD_MESSAGES_PER_AGENT) {
+      String request = repeatable(message);
+      if (request != null && waitingRequests.contains(request)) {
+        watch.repeatNotQueued();
+        return; // the copy still waiting goes
+      }
+      if (waiting.isEmpty() && (call == null || call.isReady())) {
+        write(message);
+        return;
+      }
+      if (waiting.size() >= MAX_UNREAD_MESSAGES_PER_AGENT) {
         closed = true;
+        waiting.clear();
+        waitingRequests.clear();
         out.onError(
             Status.RESOURCE_EXHAUSTED
                 .withDescription(
@@ -168,6 +197,40 @@ final class LeaderDispatch implements AutoCloseable {
                 .asRuntimeException());
         return;
       }
+      waiting.add(message);
+      watch.waited();
+      if (request != null) {
+        waitingRequests.add(request);
+      }
+    }
+
+    /**
+     * Writes {@code message} ahead of the messages waiting here; returns how many it overtook. Safe
+     * for acknowledgements: the agent's fence judges each message by its ballot, not by its place
+     * in the stream, and the lease counts from the agent's own send time.
+     */
+    synchronized int sendAhead(LeaderMessage message) {
+      if (closed) {
+        return 0;
+      }
+      write(message);
+      return waiting.size();
+    }
+
+    /** gRPC: the agent's side can take more; writes what waits while it still can. */
+    synchronized void onReady() {
+      while (!closed && !waiting.isEmpty() && (call == null || call.isReady())) {
+        LeaderMessage next = waiting.poll();
+        String request = repeatable(next);
+        if (request != null) {
+          waitingRequests.remove(request);
+        }
+        write(next);
+      }
+    }
+
+    private void write(LeaderMessage message) {
+      watch.sent(message.getBodyCase());
       try {
         out.onNext(message);
       } catch (RuntimeException e) {
@@ -176,9 +239,16 @@ final class LeaderDispatch implements AutoCloseable {
       }
     }
 
-    /** Sends {@code last} and completes the stream. */
+    /** Sends {@code last} after what waits and completes the stream. */
     synchronized void end(LeaderMessage last) {
-      send(last);
+      if (closed) {
+        return;
+      }
+      // The stream ends: what still waits would only delay the last word; the agent re-registers
+      // and the dispatcher repeats what is unanswered.
+      waiting.clear();
+      waitingRequests.clear();
+      write(last);
       complete();
     }
 
@@ -187,11 +257,26 @@ final class LeaderDispatch implements AutoCloseable {
         return;
       }
       closed = true;
+      waiting.clear();
+      waitingRequests.clear();
       try {
         out.onCompleted();
       } catch (RuntimeException e) {
         // Already cancelled by the agent: nothing to end.
       }
+    }
+
+    /** A key for a request the dispatcher repeats until answered; null for any other message. */
+    private static String repeatable(LeaderMessage message) {
+      return switch (message.getBodyCase()) {
+        case LAUNCH ->
+            "L" + message.getLaunch().getAttempt() + "@" + message.getLaunch().getRunId();
+        case GET_RUN ->
+            "G" + message.getGetRun().getAttempt() + "@" + message.getGetRun().getRunId();
+        case CANCEL ->
+            "C" + message.getCancel().getAttempt() + "@" + message.getCancel().getRunId();
+        default -> null;
+      };
     }
   }
 
@@ -262,14 +347,9 @@ final class LeaderDispatch implements AutoCloseable {
 
   /** A new {@code Connect} stream: every message it carries is handled on the loop. */
   StreamObserver<AgentMessage> connect(StreamObserver<LeaderMessage> out) {
-    Stream stream = new Stream(out);
-    if (out instanceof ServerCallStreamObserver<LeaderMessage> call) {
-      call.setOnReadyHandler(
-          () -> {
-            synchronized (stream) {
-              stream.unread = 0;
-            }
-          });
+    Stream stream = new Stream(out, heartbeats);
+    if (stream.call != null) {
+      stream.call.setOnReadyHandler(stream::onReady);
     }
     return new StreamObserver<>() {
       @Override
@@ -622,7 +702,7 @@ final class LeaderDispatch implements AutoCloseable {
     return true;
   }
 
-  /** Sends the acknowledgement; returns how many messages were unread ahead of it. */
+  /** Sends the acknowledgement ahead of what waits; returns how many messages it overtook. */
   private int acknowledge(Stream stream, Heartbeat heartbeat, Ballot ballot) {
     HeartbeatAck.Builder ack =
         HeartbeatAck.newBuilder()
@@ -637,9 +717,7 @@ final class LeaderDispatch implements AutoCloseable {
         stream.membersSent = members;
         ack.addAllMembers(members);
       }
-      int unreadAhead = stream.unread;
-      stream.send(LeaderMessage.newBuilder().setHeartbeatAck(ack).build());
-      return unreadAhead;
+      return stream.sendAhead(LeaderMessage.newBuilder().setHeartbeatAck(ack).build());
     }
   }
 
