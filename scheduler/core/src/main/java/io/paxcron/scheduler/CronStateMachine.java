@@ -150,6 +150,11 @@ public final class CronStateMachine implements StateMachine, CronView {
   /** How many open runs are not {@code DUE} (launched, running or waiting to retry). */
   private int runsInProgress;
 
+  /** Jobs paused, and jobs whose {@code ?} the cluster resolved ({@link #totals}). */
+  private int pausedJobs;
+
+  private int resolvedJobs;
+
   /**
    * Ledger records in sequence order, for dropping the oldest across jobs; entries of dropped
    * records go stale.
@@ -556,6 +561,7 @@ public final class CronStateMachine implements StateMachine, CronView {
             || spec.timingDiffersFrom(existing.spec)
             || !chosen.equals(existing.chosen);
     if (existing != null) {
+      uncount(existing);
       cursors.remove(cursorKey(existing));
       density.remove(existing.schedule, existing.zone, existing.densityReference);
       releaseSchedule(existing.shared);
@@ -565,6 +571,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     job.version = appliedSlot;
     job.chosen = chosen;
     job.shared = shared;
+    count(job);
     job.schedule = shared.schedule;
     job.zone = zone;
     job.densityReference = clock;
@@ -723,6 +730,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     }
     cursors.remove(cursorKey(job));
     jobs.remove(job.name());
+    uncount(job);
     density.remove(job.schedule, job.zone, job.densityReference);
     releaseSchedule(job.shared);
     ledgerSize -= job.ledger.size();
@@ -741,7 +749,9 @@ public final class CronStateMachine implements StateMachine, CronView {
           "job '" + name + "' is already " + (paused ? "paused" : "running"),
           List.of());
     }
+    uncount(job);
     job.spec = job.spec.toBuilder().paused(paused).build();
+    count(job);
     job.version = appliedSlot;
     if (paused) {
       stopNewRunsOfPausedJob(job);
@@ -1682,6 +1692,53 @@ public final class CronStateMachine implements StateMachine, CronView {
     return jobs.size();
   }
 
+  /**
+   * The totals a scrape of {@code /metrics} reports, kept as commands apply: reading them costs
+   * nothing at any job count, where summing over a listing of every job did not (at a million jobs
+   * that listing failed the scrape).
+   */
+  public JobTotals totals() {
+    return new JobTotals(jobs.size(), pausedJobs, resolvedJobs, openById.size());
+  }
+
+  /**
+   * @param jobs jobs held
+   * @param paused of them, paused
+   * @param questionMarksResolved of them, with a schedule whose {@code ?} the cluster resolved
+   * @param openRuns runs due, launched, running or waiting to retry, over all jobs (the runs of a
+   *     deleted job still being cancelled included)
+   */
+  public record JobTotals(int jobs, int paused, int questionMarksResolved, int openRuns) {}
+
+  /** Counts {@code job} into the totals ({@link #totals}); {@link #uncount} takes it out. */
+  private void count(JobState job) {
+    pausedJobs += job.spec.paused() ? 1 : 0;
+    resolvedJobs += job.chosen.isEmpty() ? 0 : 1;
+  }
+
+  private void uncount(JobState job) {
+    pausedJobs -= job.spec.paused() ? 1 : 0;
+    resolvedJobs -= job.chosen.isEmpty() ? 0 : 1;
+  }
+
+  /** Fails if the kept totals differ from a recount: the simulator calls it after every apply. */
+  public void checkTotals() {
+    JobTotals recounted = totalsRecounted();
+    Check.that(
+        recounted.equals(totals()), "job totals kept as %s, recounted %s", totals(), recounted);
+  }
+
+  /** The totals recounted over every job, to check the kept ones against (tests, simulator). */
+  public JobTotals totalsRecounted() {
+    int paused = 0;
+    int resolved = 0;
+    for (JobState job : jobs.values()) {
+      paused += job.spec.paused() ? 1 : 0;
+      resolved += job.chosen.isEmpty() ? 0 : 1;
+    }
+    return new JobTotals(jobs.size(), paused, resolved, openById.size());
+  }
+
   @Override
   public List<JobView> jobs() {
     List<JobView> views = new ArrayList<>(jobs.size());
@@ -1938,6 +1995,8 @@ public final class CronStateMachine implements StateMachine, CronView {
   public void restore(byte[] snapshot) {
     Check.that(!partialOpen, "a restore while a command is partly applied");
     jobs.clear();
+    pausedJobs = 0;
+    resolvedJobs = 0;
     density = new LaunchDensity();
     sharedSchedules.clear();
     sharedZones.clear();
@@ -2029,6 +2088,7 @@ public final class CronStateMachine implements StateMachine, CronView {
         job.spec = spec;
         job.name = CronCodec.jobName(spec.name());
         job.densityReference = clock;
+        count(job);
         densityGroups.computeIfAbsent(new DensityGroup(job.shared, job.zone), g -> new int[1])[0]++;
         job.cursor = readCursor(in);
         job.lastAccounted = in.readOptionalInstant();

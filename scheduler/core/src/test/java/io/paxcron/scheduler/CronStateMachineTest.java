@@ -130,6 +130,32 @@ final class CronStateMachineTest {
   }
 
   @Test
+  void theJobTotalsFollowPutsReplacementsPausesDeletesRunsAndRestores() {
+    Map<ScheduleField, Integer> chosen = Map.of(ScheduleField.MINUTE, 17, ScheduleField.HOUR, 4);
+    fixture.apply(
+        new CronCommand.PutJob(job("q", "? ? * * *").build(), ExpectedVersion.ANY, chosen, at(0)));
+    fixture.put(job("a", "@every 10s").build(), at(1));
+    fixture.put(job("b", "@every 10s").paused(true).build(), at(2));
+    assertEquals(new CronStateMachine.JobTotals(3, 1, 1, 0), fixture.machine.totals());
+    fixture.put(job("q", "5 4 * * *").build(), at(3)); // no '?' left
+    fixture.apply(new CronCommand.ResumeJob(JobName.of("b"), at(4)));
+    fixture.apply(new CronCommand.PauseJob(JobName.of("a"), at(5)));
+    fixture.put(job("a", "@every 10s").paused(true).build(), at(6)); // still paused
+    assertEquals(new CronStateMachine.JobTotals(3, 1, 0, 0), fixture.machine.totals());
+    fixture.tick(at(21)); // b's runs fall due
+    assertTrue(fixture.machine.totals().openRuns() > 0);
+    fixture.apply(new CronCommand.DeleteJob(JobName.of("a"), ExpectedVersion.ANY, at(22)));
+    assertEquals(fixture.machine.totalsRecounted(), fixture.machine.totals());
+    assertEquals(2, fixture.machine.totals().jobs());
+    assertEquals(0, fixture.machine.totals().paused());
+
+    CronStateMachine restored = new CronStateMachine();
+    restored.restore(fixture.machine.snapshot());
+    assertEquals(fixture.machine.totals(), restored.totals());
+    restored.checkTotals();
+  }
+
+  @Test
   void theChosenValuesOfADailyQuestionMarkJobHashApart() {
     java.util.Set<Integer> hashes = new java.util.HashSet<>();
     for (int hour = 0; hour < 24; hour++) {

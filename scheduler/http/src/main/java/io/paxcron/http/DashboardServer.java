@@ -87,6 +87,10 @@ public final class DashboardServer implements AutoCloseable {
           "json", "application/json");
 
   private final HttpSettings settings;
+
+  /** The job totals of the last scrape whose read of them answered. */
+  private volatile Optional<ReplicaProbe.JobTotals> lastTotals = Optional.empty();
+
   private final ReplicaProbe probe;
   private final PaxcronMetrics metrics;
   private final int selfId;
@@ -429,17 +433,24 @@ public final class DashboardServer implements AutoCloseable {
               .map(ClusterStatusResponse::getAgentsList)
               .orElse(List.of());
     }
-    // Without a leader the job list cannot be read; the scrape must still answer at once, so
-    // that has_leader = 0 reaches Prometheus, and the job gauges keep their last values.
+    // The totals come from this replica's state machine, leader or not, without listing a job;
+    // if its loop does not answer in time they keep their last values.
+    Optional<ReplicaProbe.JobTotals> totals = probe.jobTotals();
+    if (totals.isPresent()) {
+      lastTotals = totals;
+    }
+    // Only the per-job series need the job list. Without a leader it cannot be read; the scrape
+    // must still answer at once, so that has_leader = 0 reaches Prometheus, and the job gauges
+    // keep their last values.
     Optional<JobCatalog.Read> jobs = Optional.ofNullable(catalog.cached());
-    if (view.leaderId() >= 0) {
+    if (view.leaderId() >= 0 && (settings.perJobMetrics() || lastTotals.isEmpty())) {
       try {
         jobs = Optional.of(catalog.jobs());
       } catch (JobClientException e) {
         log.println("dashboard: /metrics could not read the job list: " + e.getMessage());
       }
     }
-    metrics.sample(new PaxcronMetrics.Sample(view, agents, jobs, probe.members()));
+    metrics.sample(new PaxcronMetrics.Sample(view, agents, jobs, probe.members(), lastTotals));
     ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
     String contentType = metrics.scrape(accept, out);
     return new Reply(200, contentType, out.toByteArray());

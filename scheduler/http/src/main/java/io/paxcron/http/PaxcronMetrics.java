@@ -40,9 +40,32 @@ public final class PaxcronMetrics implements ReplicaObserver, LedgerFeed.Listene
       ReplicaProbe.View view,
       List<AgentStatus> agents,
       Optional<JobCatalog.Read> jobs,
-      Optional<ReplicaProbe.Members> members) {
+      Optional<ReplicaProbe.Members> members,
+      Optional<ReplicaProbe.JobTotals> kept) {
     Sample(ReplicaProbe.View view, List<AgentStatus> agents, Optional<JobCatalog.Read> jobs) {
       this(view, agents, jobs, Optional.empty());
+    }
+
+    Sample(
+        ReplicaProbe.View view,
+        List<AgentStatus> agents,
+        Optional<JobCatalog.Read> jobs,
+        Optional<ReplicaProbe.Members> members) {
+      this(view, agents, jobs, members, Optional.empty());
+    }
+
+    /** The totals the state machine kept, else those of the job list, else none. */
+    Optional<ReplicaProbe.JobTotals> totals() {
+      if (kept.isPresent()) {
+        return kept;
+      }
+      return jobs.map(
+          read ->
+              new ReplicaProbe.JobTotals(
+                  read.jobs().size(),
+                  read.jobs().stream().filter(Job::getPaused).count(),
+                  read.jobs().stream().filter(job -> job.getChosenCount() > 0).count(),
+                  read.jobs().stream().mapToLong(Job::getOpenRuns).sum()));
     }
   }
 
@@ -176,12 +199,7 @@ public final class PaxcronMetrics implements ReplicaObserver, LedgerFeed.Listene
     GaugeWithCallback.builder()
         .name("paxcron_runs_in_flight")
         .help("Runs due, launched, running or waiting to retry, over all jobs.")
-        .callback(
-            cb ->
-                sample
-                    .jobs()
-                    .ifPresent(
-                        read -> cb.call(read.jobs().stream().mapToLong(Job::getOpenRuns).sum())))
+        .callback(cb -> sample.totals().ifPresent(totals -> cb.call(totals.openRuns())))
         .register(registry);
     GaugeWithCallback.builder()
         .name("paxcron_jobs")
@@ -190,27 +208,18 @@ public final class PaxcronMetrics implements ReplicaObserver, LedgerFeed.Listene
         .callback(
             cb ->
                 sample
-                    .jobs()
+                    .totals()
                     .ifPresent(
-                        read -> {
-                          long paused = read.jobs().stream().filter(Job::getPaused).count();
-                          cb.call(read.jobs().size() - paused, "active");
-                          cb.call(paused, "paused");
+                        totals -> {
+                          cb.call(totals.jobs() - totals.paused(), "active");
+                          cb.call(totals.paused(), "paused");
                         }))
         .register(registry);
     GaugeWithCallback.builder()
         .name("paxcron_jobs_question_mark_resolved")
         .help("Jobs whose schedule has a '?' the cluster resolved.")
         .callback(
-            cb ->
-                sample
-                    .jobs()
-                    .ifPresent(
-                        read ->
-                            cb.call(
-                                read.jobs().stream()
-                                    .filter(job -> job.getChosenCount() > 0)
-                                    .count())))
+            cb -> sample.totals().ifPresent(totals -> cb.call(totals.questionMarksResolved())))
         .register(registry);
     GaugeWithCallback.builder()
         .name("paxcron_agents")

@@ -48,6 +48,22 @@ public interface ReplicaProbe {
   record Member(int id, String role, String address, long lagSlots) {}
 
   /**
+   * This replica's job totals as of its last applied command, or empty when it holds no cron state
+   * machine or its loop did not answer in time; read without listing any job.
+   */
+  default java.util.Optional<JobTotals> jobTotals() {
+    return java.util.Optional.empty();
+  }
+
+  /**
+   * @param jobs jobs held
+   * @param paused of them, paused
+   * @param questionMarksResolved of them, with a {@code ?} the cluster resolved
+   * @param openRuns runs due, launched, running or waiting to retry
+   */
+  record JobTotals(long jobs, long paused, long questionMarksResolved, long openRuns) {}
+
+  /**
    * @param replicaId this replica
    * @param role LEADER, FOLLOWER or CANDIDATE
    * @param leaderId the leader it knows of, -1 if none

@@ -81,6 +81,23 @@ class PaxcronMetricsTest {
   }
 
   @Test
+  void theJobGaugesComeFromTheTotalsTheStateMachineKeptWithoutAJobList() throws IOException {
+    PaxcronMetrics metrics = new PaxcronMetrics(false);
+    metrics.sample(
+        new PaxcronMetrics.Sample(
+            new ReplicaProbe.View(2, "FOLLOWER", -1, 8, 7, 0, false),
+            List.of(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.of(new ReplicaProbe.JobTotals(1_000_000, 250, 600_000, 42))));
+    String text = scrape(metrics);
+    assertTrue(text.contains("paxcron_jobs{state=\"active\"} 999750.0"), text);
+    assertTrue(text.contains("paxcron_jobs{state=\"paused\"} 250.0"), text);
+    assertTrue(text.contains("paxcron_jobs_question_mark_resolved 600000.0"), text);
+    assertTrue(text.contains("paxcron_runs_in_flight 42.0"), text);
+  }
+
+  @Test
   void membersByRoleChangesAndTheLeadersViewOfEachMembersLag() throws IOException {
     PaxcronMetrics metrics = new PaxcronMetrics(false);
     metrics.onMembershipChanges(1);

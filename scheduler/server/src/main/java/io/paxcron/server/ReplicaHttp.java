@@ -7,10 +7,16 @@ import io.paxcron.http.PaxcronMetrics;
 import io.paxcron.http.ReplicaProbe;
 import io.paxcron.paxos.replica.ReplicaNode;
 import io.paxcron.paxos.storage.LogStore;
+import io.paxcron.scheduler.CronStateMachine;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A replica's HTTP side, wired in one place so {@link ReplicaServer} only creates, starts and
@@ -29,7 +35,8 @@ final class ReplicaHttp implements AutoCloseable {
       LogStore store,
       Map<Integer, String> members,
       PrintStream log,
-      ReplicaSecurity security) {
+      ReplicaSecurity security,
+      CronStateMachine cron) {
     if (config.httpPort() == 0) {
       metrics = null;
       server = null;
@@ -45,7 +52,7 @@ final class ReplicaHttp implements AutoCloseable {
     server =
         new DashboardServer(
             settings,
-            probe(node, members),
+            probe(node, members, cron),
             metrics,
             config.id(),
             members,
@@ -90,8 +97,37 @@ final class ReplicaHttp implements AutoCloseable {
     }
   }
 
-  private static ReplicaProbe probe(ReplicaNode node, Map<Integer, String> startUp) {
+  /** How long a scrape waits for the loop to read the job totals before it reports the last. */
+  private static final long TOTALS_WAIT_MILLIS = 1_000;
+
+  private static ReplicaProbe probe(
+      ReplicaNode node, Map<Integer, String> startUp, CronStateMachine cron) {
     return new ReplicaProbe() {
+      @Override
+      public Optional<JobTotals> jobTotals() {
+        if (cron == null) {
+          return Optional.empty();
+        }
+        CompletableFuture<JobTotals> read = new CompletableFuture<>();
+        if (!node.runOnLoop(
+            "job totals",
+            () -> {
+              CronStateMachine.JobTotals t = cron.totals();
+              read.complete(
+                  new JobTotals(t.jobs(), t.paused(), t.questionMarksResolved(), t.openRuns()));
+            })) {
+          return Optional.empty();
+        }
+        try {
+          return Optional.of(read.get(TOTALS_WAIT_MILLIS, TimeUnit.MILLISECONDS));
+        } catch (ExecutionException | TimeoutException e) {
+          return Optional.empty();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return Optional.empty();
+        }
+      }
+
       @Override
       public java.util.Optional<Members> members() {
         return MemberView.of(node, startUp);

@@ -167,7 +167,9 @@ public final class ReplicaServer implements AutoCloseable {
         .dashboardWeakness(config.peers().size())
         .ifPresent(why -> log.println("WARNING: replica " + config.id() + ": " + why));
     // HTTP: dashboard, /metrics, /healthz, /readyz (ReplicaHttp; observes the node from its start).
-    http = new ReplicaHttp(config, node, store, clientAddresses, log, security);
+    http =
+        new ReplicaHttp(
+            config, node, store, clientAddresses, log, security, cronMode ? cron : null);
     node.start();
     BackupControl backupControl = BackupControl.NONE;
     if (config.backup().target().isPresent()) {

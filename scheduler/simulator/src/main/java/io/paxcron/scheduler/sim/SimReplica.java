@@ -342,6 +342,7 @@ final class SimReplica implements ReadyDriver.Host {
       appliedSinceSnapshot++;
     }
     if (!ready.toApply().isEmpty()) {
+      cron.checkTotals();
       carryOut(leader.onApplied(wallNow(), leaseValid()));
     }
     for (Ready.ProposalRejected rejected : ready.rejected()) {
