@@ -198,6 +198,15 @@ public final class Dispatcher {
      */
     long takenInRegistration = -1;
 
+    /**
+     * Sends of the launch not yet taken, under registration {@link #sendsInRegistration} of its
+     * agent: each waits twice as long as the one before for the agent's answer ({@link
+     * #resendAfter}).
+     */
+    int unansweredSends;
+
+    long sendsInRegistration = -1;
+
     Tracked(Run run, boolean mayLaunch, boolean cancelHandled) {
       this.runId = run.id();
       this.attempt = run.attempt();
@@ -558,6 +567,35 @@ public final class Dispatcher {
         new DispatchEffect.Launch(
             run.agentId(), run.id(), run.attempt(), ballot, job.get().spec()));
     tracked.launchSentAt = now;
+    long registration = registrationOf(tracked.agent);
+    if (tracked.sendsInRegistration != registration) {
+      tracked.sendsInRegistration = registration;
+      tracked.unansweredSends = 0;
+    }
+    tracked.unansweredSends++;
+  }
+
+  /**
+   * How long after its last send a tracked launch goes again. One the agent took on its current
+   * registration: {@link #TAKEN_RESEND_FACTOR} × {@link DispatcherConfig#launchResendAfter}. One
+   * not taken yet: {@code launchResendAfter} after the first send on the agent's current
+   * registration, then twice as long after each further send, up to that same bound. A stream
+   * delivers in order and loses nothing while it lives (a lost stream means a new registration,
+   * which starts the count again), so a repeat on one stream only helps an agent that answers late
+   * — and an agent late because it is starved of CPU was sent a repeat of every launch it held
+   * every 2 s, each one more message for it to read and answer.
+   */
+  private Duration resendAfter(Tracked tracked) {
+    long registration = registrationOf(tracked.agent);
+    Duration base = config.launchResendAfter();
+    if (tracked.takenInRegistration == registration) {
+      return base.multipliedBy(TAKEN_RESEND_FACTOR);
+    }
+    if (tracked.sendsInRegistration != registration) {
+      return base; // the agent registered anew since the last send
+    }
+    int doublings = Math.min(Math.max(0, tracked.unansweredSends - 1), 4);
+    return base.multipliedBy(Math.min(TAKEN_RESEND_FACTOR, 1L << doublings));
   }
 
   private Instant withJitter(Run run) {
@@ -979,13 +1017,9 @@ public final class Dispatcher {
         }
         continue;
       }
-      Duration resendAfter =
-          tracked.takenInRegistration == registrationOf(tracked.agent)
-              ? config.launchResendAfter().multipliedBy(TAKEN_RESEND_FACTOR)
-              : config.launchResendAfter();
       if (run.status() == RunStatus.LAUNCHED
           && (tracked.launchSentAt == null
-              || elapsed(latest(tracked.launchSentAt, run), now, resendAfter))) {
+              || elapsed(latest(tracked.launchSentAt, run), now, resendAfter(tracked)))) {
         launch(run, now, effects);
       }
     }

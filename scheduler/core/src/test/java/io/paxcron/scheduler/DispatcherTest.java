@@ -966,6 +966,34 @@ final class DispatcherTest {
   }
 
   @Test
+  void aLaunchTheAgentHasNotAnsweredGoesAgainEachTimeTwiceAsLateUntilItRegistersAnew() {
+    // A stream loses nothing while it lives, so a repeat only helps an agent that answers late; an
+    // agent late because it is starved of CPU got a repeat of every launch it held every 2 s.
+    fixture.put(job("a", "@every 10m").build(), at(0));
+    agents(at(1000), "agent-1");
+    lead(at(0));
+    assertEquals(1, launches(choose(dispatcher.onTick(at(600), true), at(600), true)).size());
+    List<Long> sentAt = new java.util.ArrayList<>();
+    for (long second = 601; second <= 680; second++) {
+      if (!launches(dispatcher.onTick(at(second), true)).isEmpty()) {
+        sentAt.add(second - 600);
+      }
+    }
+    assertEquals(List.of(2L, 6L, 14L, 30L, 50L, 70L), sentAt, "2 s, then 4, 8, 16, at most 20");
+    dispatcher.onAgentRegistered(AgentId.of("agent-1"));
+    sentAt.clear();
+    for (long second = 681; second <= 700; second++) {
+      if (!launches(dispatcher.onTick(at(second), true)).isEmpty()) {
+        sentAt.add(second - 600);
+      }
+    }
+    assertEquals(
+        List.of(81L, 83L, 87L, 95L),
+        sentAt,
+        "a new registration starts again at 2 s after the last");
+  }
+
+  @Test
   void newLeaderWaitsForAnUnregisteredAgentAndAdoptsItsRunningRunWhenItRegisters() {
     fixture.put(job("a", "@every 1h").build(), at(0));
     fixture.intent("a", at(3600), 1, "agent-1", at(3600));

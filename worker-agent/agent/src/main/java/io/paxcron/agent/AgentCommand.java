@@ -74,6 +74,15 @@ public final class AgentCommand implements Callable<Integer> {
   String heartbeatInterval;
 
   @Option(
+      names = "--run-niceness",
+      defaultValue = "0",
+      description =
+          "niceness added to the agent's own for the runs' processes, 0-19 (default"
+              + " ${DEFAULT-VALUE}: the agent's own); on hosts whose runs can take every CPU,"
+              + " 10 keeps the agent's heartbeats on time")
+  int runNiceness;
+
+  @Option(
       names = "--tls-trust",
       description = "CA (PEM) the replicas' certificates chain to: dial with TLS")
   Path tlsTrust;
@@ -135,6 +144,7 @@ public final class AgentCommand implements Callable<Integer> {
         Set.copyOf(allowedUsers),
         duration("--heartbeat-interval", heartbeatInterval),
         Duration.ofSeconds(5),
+        runNiceness,
         name.hashCode());
   }
 

@@ -24,6 +24,9 @@ import java.util.regex.Pattern;
  * @param heartbeatInterval how often to heartbeat (the leader's Registered value wins once
  *     connected)
  * @param killGrace time between SIGTERM and SIGKILL of a run's process group
+ * @param runNiceness added to the agent's own niceness for the processes of runs (0-19; 0: the
+ *     agent's own), so that runs that saturate the host's CPU do not starve the agent of the CPU it
+ *     needs to keep its lease
  * @param seed seed of the reconnect backoff's jitter
  */
 public record AgentOptions(
@@ -38,7 +41,11 @@ public record AgentOptions(
     Set<String> allowedUsers,
     Duration heartbeatInterval,
     Duration killGrace,
+    int runNiceness,
     long seed) {
+
+  /** The largest niceness adjustment for runs (nice(1)'s range above the agent's own). */
+  public static final int MAX_RUN_NICENESS = 19;
 
   /** Most runs an agent takes at once. */
   public static final int MAX_CAPACITY = 10_000;
@@ -87,6 +94,10 @@ public record AgentOptions(
       throw new IllegalArgumentException(
           "--heartbeat-interval: must be 10ms..1m, got " + heartbeatInterval);
     }
+    if (runNiceness < 0 || runNiceness > MAX_RUN_NICENESS) {
+      throw new IllegalArgumentException(
+          "--run-niceness: must be 0.." + MAX_RUN_NICENESS + ", got " + runNiceness);
+    }
     for (Map.Entry<String, String> label : labels.entrySet()) {
       if (label.getKey().isEmpty() || label.getKey().length() > 63) {
         throw new IllegalArgumentException(
@@ -109,6 +120,7 @@ public record AgentOptions(
         Set.of(),
         Duration.ofMillis(500),
         Duration.ofSeconds(5),
+        0,
         1);
   }
 
@@ -125,6 +137,7 @@ public record AgentOptions(
         allowedUsers,
         heartbeatInterval,
         killGrace,
+        runNiceness,
         seed);
   }
 
@@ -141,6 +154,24 @@ public record AgentOptions(
         allowedUsers,
         heartbeatInterval,
         grace,
+        runNiceness,
+        seed);
+  }
+
+  public AgentOptions withRunNiceness(int niceness) {
+    return new AgentOptions(
+        cluster,
+        name,
+        labels,
+        capacity,
+        dataDir,
+        outputMaxBytes,
+        outputRetentionRuns,
+        outputRetentionAge,
+        allowedUsers,
+        heartbeatInterval,
+        killGrace,
+        niceness,
         seed);
   }
 
@@ -157,6 +188,7 @@ public record AgentOptions(
         allowedUsers,
         interval,
         killGrace,
+        runNiceness,
         seed);
   }
 }

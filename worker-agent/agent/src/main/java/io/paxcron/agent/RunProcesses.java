@@ -288,9 +288,12 @@ final class RunProcesses {
     try {
       Files.createDirectories(directory);
       Files.writeString(directory.resolve("stdin"), spec.getStdin(), StandardCharsets.UTF_8);
-      List<String> argv =
-          new ArrayList<>(
-              List.of("setsid", "/bin/sh", "-c", WRAPPER, "paxcron-run", directory.toString()));
+      List<String> argv = new ArrayList<>();
+      if (options.runNiceness() > 0) {
+        // Below the agent: runs that take every CPU must not delay its heartbeats.
+        argv.addAll(List.of("nice", "-n", Integer.toString(options.runNiceness())));
+      }
+      argv.addAll(List.of("setsid", "/bin/sh", "-c", WRAPPER, "paxcron-run", directory.toString()));
       argv.addAll(command);
       ProcessBuilder builder =
           new ProcessBuilder(argv)

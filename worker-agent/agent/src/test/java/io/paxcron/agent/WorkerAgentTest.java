@@ -2,6 +2,7 @@ package io.paxcron.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.proto.v1.AgentMessage;
@@ -410,6 +411,7 @@ final class WorkerAgentTest {
             base.allowedUsers(),
             base.heartbeatInterval(),
             base.killGrace(),
+            base.runNiceness(),
             base.seed()));
     leader.send(
         launch(
@@ -433,6 +435,32 @@ final class WorkerAgentTest {
   }
 
   @Test
+  void runsGoBelowTheAgentByTheRunNiceness() throws Exception {
+    start(options().withRunNiceness(7));
+    // nice(1) without arguments prints the niceness it runs at; the agent runs at this JVM's.
+    String stat = Files.readString(Path.of("/proc/self/stat"), StandardCharsets.UTF_8);
+    // Fields after the command's closing parenthesis start at field 3; niceness is field 19.
+    String own = stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16];
+    leader.send(launch(runId(17), LOW, shell("nice")));
+    assertEquals(Outcome.OUTCOME_SUCCEEDED, finished(runId(17)).getOutcome());
+    leader.send(
+        LeaderMessage.newBuilder()
+            .setGetOutput(GetOutput.newBuilder().setRequestId(10).setRunId(runId(17)).setAttempt(1))
+            .build());
+    var chunk = leader.await("OutputChunk", AgentMessage::hasOutput, WAIT).getOutput();
+    assertEquals(
+        Math.min(19, Integer.parseInt(own) + 7) + "\n",
+        chunk.getData().toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aRunNicenessOutOfRangeIsRefusedNamingTheFlag() {
+    IllegalArgumentException refused =
+        assertThrows(IllegalArgumentException.class, () -> options().withRunNiceness(20));
+    assertEquals("--run-niceness: must be 0..19, got 20", refused.getMessage());
+  }
+
+  @Test
   void outputRetentionKeepsOnlyTheNewestEndedRuns() throws Exception {
     AgentOptions base = options();
     start(
@@ -448,6 +476,7 @@ final class WorkerAgentTest {
             base.allowedUsers(),
             base.heartbeatInterval(),
             base.killGrace(),
+            base.runNiceness(),
             base.seed()));
     for (int second = 20; second < 24; second++) {
       leader.send(launch(runId(second), LOW, shell("echo " + second)));
@@ -629,6 +658,7 @@ final class WorkerAgentTest {
             java.util.Set.of("paxcron-no-such-user"),
             base.heartbeatInterval(),
             base.killGrace(),
+            base.runNiceness(),
             base.seed()));
     java.nio.file.Path marker = dir.resolve("ran");
     String touch = "touch " + marker;
@@ -665,6 +695,7 @@ final class WorkerAgentTest {
             java.util.Set.of(self),
             base.heartbeatInterval(),
             base.killGrace(),
+            base.runNiceness(),
             base.seed()));
     leader.send(launch(runId(18), LOW, shell("id -un").toBuilder().setRunAs(self).build()));
     RunState state = finished(runId(18));

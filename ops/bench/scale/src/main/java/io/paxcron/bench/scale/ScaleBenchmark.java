@@ -107,6 +107,11 @@ public final class ScaleBenchmark {
     }
   }
 
+  /** The agents' niceness, and what their runs' processes add to it (--run-niceness). */
+  static final int AGENT_NICENESS = 5;
+
+  static final int RUN_NICENESS = 10;
+
   public static void main(String[] args) throws Exception {
     Options options = parse(args);
     PrintStream out = System.out;
@@ -124,9 +129,11 @@ public final class ScaleBenchmark {
             new LocalCluster(
                     options.work().resolve("cluster"), 3, List.of("--write-rate-limit", "100000"))
                 .replicaJvmFlags(replicaJvmFlags(options))
-                // The agents and the processes they start yield the CPU to the replicas, as on
-                // hosts of their own (docs/performance.md, scale, sixth round).
-                .agentNiceness(10);
+                // The agents yield the CPU to the replicas, and the processes they start yield it
+                // to both (--run-niceness), as on hosts of their own: agents at nice 10 beside
+                // their own processes were starved and lost their leases (docs/performance.md,
+                // scale, sixth and tenth rounds).
+                .agentNiceness(AGENT_NICENESS);
         LogClient probe = cluster.client(1)) {
       cluster.startAll();
       cluster.awaitLeader(probe, Duration.ofSeconds(60));
@@ -178,7 +185,9 @@ public final class ScaleBenchmark {
         // and here the processes they start for the jobs already put would take the two cores
         // the replicas' put rate is measured on (docs/performance.md, scale, sixth round).
         for (int a = 0; a < options.agents(); a++) {
-          cluster.startAgent("scale-" + a, List.of("--capacity", "4096"));
+          cluster.startAgent(
+              "scale-" + a,
+              List.of("--capacity", "4096", "--run-niceness", Integer.toString(RUN_NICENESS)));
         }
         awaitAgents(cluster, options.agents());
 
