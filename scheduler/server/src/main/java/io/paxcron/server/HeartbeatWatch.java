@@ -8,9 +8,9 @@ import java.util.concurrent.atomic.LongAccumulator;
  * What became of the agents' heartbeats on this replica, for the 10-second report line: how many
  * came, how many were acknowledged at once on the thread that received them, how many went to the
  * loop (and why) and how long they waited there, how many got no acknowledgement, the longest gap
- * between two heartbeats of one stream, and the most messages an acknowledgement found queued
- * unread ahead of it. An agent whose lease lapses tells from its side which of these it saw; this
- * line tells the leader's side.
+ * between two heartbeats of one stream, the most messages waiting for a slow agent that an
+ * acknowledgement overtook, and what was sent to agents, by kind. An agent whose lease lapses tells
+ * from its side which of these it saw; this line tells the leader's side.
  */
 final class HeartbeatWatch {
   /** Why a heartbeat was not acknowledged on the thread that received it. */
@@ -37,7 +37,7 @@ final class HeartbeatWatch {
   private final AtomicLong unanswered = new AtomicLong();
   private final LongAccumulator longestLoopWaitNanos = new LongAccumulator(Math::max, 0);
   private final LongAccumulator longestGapNanos = new LongAccumulator(Math::max, 0);
-  private final LongAccumulator mostUnread = new LongAccumulator(Math::max, 0);
+  private final LongAccumulator mostOvertaken = new LongAccumulator(Math::max, 0);
 
   HeartbeatWatch() {
     for (int i = 0; i < toLoop.length; i++) {
@@ -71,7 +71,7 @@ final class HeartbeatWatch {
 
   void acknowledgedAtOnce(int overtook) {
     atOnce.incrementAndGet();
-    mostUnread.accumulate(overtook);
+    mostOvertaken.accumulate(overtook);
   }
 
   void toLoop(ToLoop why) {
@@ -81,7 +81,7 @@ final class HeartbeatWatch {
   void acknowledgedOnLoop(long waitedNanos, int overtook) {
     onLoop.incrementAndGet();
     longestLoopWaitNanos.accumulate(waitedNanos);
-    mostUnread.accumulate(overtook);
+    mostOvertaken.accumulate(overtook);
   }
 
   void unanswered() {
@@ -96,7 +96,7 @@ final class HeartbeatWatch {
     long none = unanswered.getAndSet(0);
     long loopWait = longestLoopWaitNanos.getThenReset() / 1_000_000;
     long gap = longestGapNanos.getThenReset() / 1_000_000;
-    long unread = mostUnread.getThenReset();
+    long overtaken = mostOvertaken.getThenReset();
     StringBuilder reasons = new StringBuilder();
     for (ToLoop why : ToLoop.values()) {
       long n = toLoop[why.ordinal()].getAndSet(0);
@@ -134,7 +134,7 @@ final class HeartbeatWatch {
         + ", "
         + none
         + " not acknowledged, at most "
-        + unread
+        + overtaken
         + " messages waiting for an agent overtaken by one; sent to agents "
         + (traffic.isEmpty() ? "nothing" : traffic)
         + " ("
