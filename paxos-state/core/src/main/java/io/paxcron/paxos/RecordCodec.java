@@ -190,7 +190,7 @@ public final class RecordCodec {
     out.writeBoolean(persist.snapshot() != null);
     if (persist.snapshot() != null) {
       out.writeLong(persist.snapshot().slot());
-      checkSize(persist.snapshot().data().length);
+      checkSize(persist.snapshot().sizeBytes());
       out.writeBytes(persist.snapshot().data());
     }
     out.writeInt(persist.entries().size());

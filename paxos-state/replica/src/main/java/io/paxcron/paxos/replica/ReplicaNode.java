@@ -318,6 +318,8 @@ public final class ReplicaNode implements AutoCloseable {
                 () -> {
                   DurableState loaded = durability.load();
                   sessions.restore(loaded.snapshot());
+                  // Restored: the image is read back from the store if a peer needs it.
+                  loaded.snapshot().image().dropFromMemory();
                   appliedSlot = sessions.appliedThroughSlot();
                   return loaded;
                 },
@@ -804,6 +806,11 @@ public final class ReplicaNode implements AutoCloseable {
                   network.send(envelope);
                 }
               }
+              if (ready.persist().snapshot() != null) {
+                // Durable: the core's copy is read back from the store when a peer needs it (at
+                // a million jobs the image is ~300 MB of heap otherwise).
+                ready.persist().snapshot().image().dropFromMemory();
+              }
               onConsensus("durable", () -> onDurable(sequence));
             }
           });
@@ -911,7 +918,7 @@ public final class ReplicaNode implements AutoCloseable {
   private void onSnapshotEncoded(Snapshot snapshot) {
     try {
       if (snapshot.slot() > replica.snapshot().slot()) {
-        observer.onSnapshotTaken(snapshot.slot(), snapshot.data().length);
+        observer.onSnapshotTaken(snapshot.slot(), snapshot.sizeBytes());
         process(replica.onSnapshotTaken(nowMillis(), snapshot));
         // The backup sink hands the file work to its own thread (BackupSink contract).
         lastWrite.thenRun(() -> backups.backup(snapshot));

@@ -2,6 +2,7 @@ package io.paxcron.paxos.replica;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.paxos.Ballot;
@@ -15,6 +16,7 @@ import io.paxcron.paxos.SessionStateMachine;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.StateMachine;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -52,9 +54,21 @@ final class ReplicaSnapshotTest {
       return new DurableState(promised, snapshot, List.copyOf(log.values()));
     }
 
+    /** Whether a written snapshot's image is marked readable from here, as LogStore does. */
+    boolean storesImages;
+
     @Override
     public synchronized CompletableFuture<Void> write(Persist persist) {
       if (persist.snapshot() != null && persist.snapshot().slot() > snapshot.slot()) {
+        if (storesImages) {
+          byte[] kept = persist.snapshot().data().clone();
+          persist
+              .snapshot()
+              .image()
+              .storedIn(
+                  (offset, length) ->
+                      Arrays.copyOfRange(kept, (int) offset, (int) (offset + length)));
+        }
         snapshot = persist.snapshot();
         log.headMap(snapshot.slot(), true).clear();
       }
@@ -222,6 +236,28 @@ final class ReplicaSnapshotTest {
       assertTrue(
           restored.view().size() < 3 * SNAPSHOT_EVERY,
           "the state moved on after the image: " + restored.view().size() + " keys");
+    } finally {
+      machine.later.complete(null);
+    }
+  }
+
+  @Test
+  void aSnapshotOnceDurableLeavesTheHeapAndIsReadBackFromTheStore() {
+    MemoryDurability disk = new MemoryDurability();
+    disk.storesImages = true;
+    GatedMachine machine = new GatedMachine();
+    machine.gate.complete(null);
+    try (Node replica = new Node(disk, machine, 0)) {
+      for (int i = 0; i < SNAPSHOT_EVERY; i++) {
+        replica.put("k" + i, "v" + i);
+      }
+      Snapshot durable = replica.durableSnapshot.orTimeout(30, TimeUnit.SECONDS).join();
+
+      // The backup sink runs once the write is durable; the replica dropped its copy by then.
+      assertFalse(durable.image().inMemory(), "the replica still holds the durable image");
+      KeyValueStateMachine restored = new KeyValueStateMachine();
+      new SessionStateMachine(restored, 100).restore(durable);
+      assertEquals(SNAPSHOT_EVERY, restored.view().size());
     } finally {
       machine.later.complete(null);
     }

@@ -8,6 +8,7 @@ import io.paxcron.paxos.RecordCodec;
 import io.paxcron.paxos.RecordCodec.CorruptRecordException;
 import io.paxcron.paxos.RecordKind;
 import io.paxcron.paxos.Snapshot;
+import io.paxcron.paxos.SnapshotImage;
 import io.paxcron.paxos.storage.StoreException.Problem;
 import io.paxcron.paxos.storage.StoreLayout.SnapshotHead;
 import java.nio.charset.StandardCharsets;
@@ -138,7 +139,7 @@ public final class LogStore implements AutoCloseable {
   }
 
   /** A snapshot whose chunks are durable under its own keys; the install writes {@code head}. */
-  private record Staged(byte[] data, SnapshotHead head) {}
+  private record Staged(SnapshotImage image, SnapshotHead head, int chunkBytes) {}
 
   /** A hook the tests use to hold the writer or to inject a RocksDB error. */
   @FunctionalInterface
@@ -600,6 +601,7 @@ public final class LogStore implements AutoCloseable {
     }
     byte[] image = new byte[head.sizeBytes()];
     int filled = 0;
+    int firstChunkBytes = 0;
     int expectedIndex = 0;
     try (RocksIterator chunks = db.newIterator(snapshotFamily, read)) {
       byte[] end = head.chunksEnd();
@@ -636,6 +638,9 @@ public final class LogStore implements AutoCloseable {
                   "chunks hold more than the " + image.length + " bytes the head declares"));
         }
         System.arraycopy(chunk, 0, image, filled, chunk.length);
+        if (expectedIndex == 0) {
+          firstChunkBytes = chunk.length;
+        }
         filled += chunk.length;
         expectedIndex++;
       }
@@ -661,7 +666,55 @@ public final class LogStore implements AutoCloseable {
     if ((int) crc.getValue() != head.crc32c()) {
       throw corrupt(where, new CorruptRecordException("image checksum mismatch"));
     }
-    return new Snapshot(head.slot(), image);
+    SnapshotImage loaded = SnapshotImage.of(image);
+    // Every chunk but the last has the size the staging used.
+    loaded.storedIn(storedImage(head, head.chunkCount() > 1 ? firstChunkBytes : image.length));
+    return new Snapshot(head.slot(), loaded, null);
+  }
+
+  /**
+   * Reads a slice of the installed snapshot at {@code head} back from its chunks, one get per chunk
+   * it touches (a catch-up streams the image part by part; a restore or a backup reads it whole).
+   * Fails, naming why, once a newer snapshot's install has deleted these chunks or the store
+   * closed.
+   */
+  private SnapshotImage.Stored storedImage(SnapshotHead head, int chunkBytes) {
+    return (offset, length) -> {
+      String what = "the snapshot at slot " + head.slot() + " in " + dataDir;
+      lifecycle.readLock().lock();
+      try {
+        if (closed) {
+          throw new IllegalStateException(what + " cannot be read back: the store is closed");
+        }
+        byte[] slice = new byte[length];
+        int filled = 0;
+        while (filled < length) {
+          long at = offset + filled;
+          int index = (int) (at / chunkBytes);
+          int within = (int) (at % chunkBytes);
+          byte[] framed = db.get(snapshotFamily, head.chunkKey(index));
+          if (framed == null) {
+            throw new IllegalStateException(
+                what + " is no longer stored (a newer snapshot replaced it); ask again");
+          }
+          byte[] chunk = RecordCodec.unframe(RecordKind.STORE_RECORD, framed);
+          int n = Math.min(chunk.length - within, length - filled);
+          if (n <= 0) {
+            throw new IllegalStateException(
+                what + ": chunk " + index + " holds " + chunk.length + " bytes, expected more");
+          }
+          System.arraycopy(chunk, within, slice, filled, n);
+          filled += n;
+        }
+        return slice;
+      } catch (RocksDBException e) {
+        throw new IllegalStateException(what + " cannot be read back: " + describeStatus(e), e);
+      } catch (CorruptRecordException e) {
+        throw new IllegalStateException(what + " cannot be read back: " + e.getMessage(), e);
+      } finally {
+        lifecycle.readLock().unlock();
+      }
+    };
   }
 
   /** The installed snapshot's head, or null if none is installed. */
@@ -852,6 +905,7 @@ public final class LogStore implements AutoCloseable {
   private void writeGroup(List<PendingWrite> group) throws RocksDBException {
     Ballot promised = durablePromised;
     long snapshotSlot = installedSnapshotSlot;
+    Staged installedNow = null;
     boolean anything = false;
     try (WriteBatch batch = new WriteBatch()) {
       for (PendingWrite pending : group) {
@@ -862,6 +916,7 @@ public final class LogStore implements AutoCloseable {
         if (snapshot != null && snapshot.slot() > snapshotSlot) {
           putSnapshot(batch, snapshot, pending.staged());
           snapshotSlot = snapshot.slot();
+          installedNow = pending.staged();
           anything = true;
         }
         for (LogEntry entry : persist.entries()) {
@@ -890,6 +945,9 @@ public final class LogStore implements AutoCloseable {
       long installed = snapshotSlot;
       installedSnapshotSlot = installed;
       staged.keySet().removeIf(slot -> slot <= installed);
+      // Durable and named by the head: the image can be read back from here, so its owner may drop
+      // the heap copy (SnapshotImage.dropFromMemory).
+      installedNow.image().storedIn(storedImage(installedNow.head(), installedNow.chunkBytes()));
     }
     persistsWritten.addAndGet(group.size());
     if (group.size() > largestGroup) {
@@ -946,12 +1004,12 @@ public final class LogStore implements AutoCloseable {
       throw new IllegalArgumentException("snapshot slot " + slot + " is out of range");
     }
     Staged existing = staged.get(slot);
-    if (existing != null && existing.data() == snapshot.data()) {
+    if (existing != null && existing.image() == snapshot.image()) {
       return existing;
     }
     synchronized (stagingLock) {
       existing = staged.get(slot);
-      if (existing != null && existing.data() == snapshot.data()) {
+      if (existing != null && existing.image() == snapshot.image()) {
         return existing;
       }
       if (slot <= installedSnapshotSlot) {
@@ -977,7 +1035,7 @@ public final class LogStore implements AutoCloseable {
                   + head
                   + "); the state machine is not deterministic");
         }
-        Staged again = new Staged(image, head);
+        Staged again = new Staged(snapshot.image(), head, existing.chunkBytes());
         staged.put(slot, again);
         return again;
       }
@@ -1019,7 +1077,7 @@ public final class LogStore implements AutoCloseable {
         failure = failed;
         throw failed;
       }
-      Staged fresh = new Staged(image, head);
+      Staged fresh = new Staged(snapshot.image(), head, chunkBytes);
       staged.put(slot, fresh);
       return fresh;
     }

@@ -4,6 +4,7 @@ import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.UnsafeByteOperations;
 import io.paxcron.paxos.Message;
 import io.paxcron.paxos.Snapshot;
+import io.paxcron.paxos.SnapshotImage;
 import io.paxcron.proto.v1.CatchUpChunk;
 import io.paxcron.proto.v1.CatchUpEnd;
 import io.paxcron.proto.v1.ChosenPart;
@@ -15,8 +16,10 @@ import java.util.zip.CRC32C;
 
 /**
  * The wire form of one {@link Message.CatchUpReply}: the chunks of a {@code CatchUp} response
- * stream, produced lazily so that a large snapshot is never copied whole — each part wraps a slice
- * of the (immutable) image and is checksummed as it is produced.
+ * stream, produced lazily so that a large snapshot is never copied whole — each part holds a slice
+ * of the (immutable) image, copied from memory or read back from the store as the part is produced,
+ * and is checksummed then. A stored image that a newer snapshot replaced meanwhile fails {@link
+ * #next} with an {@link IllegalStateException}; the call then ends and the asker asks again.
  *
  * <p>Order, as {@code peer.proto} states it: snapshot parts of at most {@code chunkBytes} data
  * bytes each, then chosen parts of at most about {@code chunkBytes} encoded bytes each (a single
@@ -30,7 +33,7 @@ final class CatchUpChunks implements Iterator<CatchUpChunk> {
   private final ProtoCodec codec;
   private final Message.CatchUpReply reply;
   private final int chunkBytes;
-  private final byte[] image;
+  private final SnapshotImage image;
   private final CRC32C imageCrc = new CRC32C();
 
   private int snapshotPartIndex;
@@ -46,7 +49,8 @@ final class CatchUpChunks implements Iterator<CatchUpChunk> {
     this.codec = codec;
     this.reply = reply;
     this.chunkBytes = chunkBytes;
-    this.image = reply.snapshot() == null ? new byte[0] : reply.snapshot().data();
+    this.image =
+        reply.snapshot() == null ? SnapshotImage.of(new byte[0]) : reply.snapshot().image();
   }
 
   @Override
@@ -60,7 +64,7 @@ final class CatchUpChunks implements Iterator<CatchUpChunk> {
       throw new NoSuchElementException("the end marker was already produced");
     }
     CatchUpChunk.Builder chunk = CatchUpChunk.newBuilder().setSender(codec.sender());
-    if (imageOffset < image.length) {
+    if (imageOffset < image.length()) {
       return chunk.setSnapshotPart(nextSnapshotPart()).build();
     }
     if (entryIndex < reply.chosen().size()) {
@@ -73,17 +77,19 @@ final class CatchUpChunks implements Iterator<CatchUpChunk> {
 
   private SnapshotPart nextSnapshotPart() {
     Snapshot snapshot = reply.snapshot();
-    int length = Math.min(chunkBytes, image.length - imageOffset);
+    int length = Math.min(chunkBytes, image.length() - imageOffset);
+    // One part's bytes at a time: from memory, or read back from the store (never the whole image).
+    byte[] data = image.read(imageOffset, length);
     CRC32C partCrc = new CRC32C();
-    partCrc.update(image, imageOffset, length);
-    imageCrc.update(image, imageOffset, length);
+    partCrc.update(data);
+    imageCrc.update(data);
     SnapshotPart part =
         SnapshotPart.newBuilder()
             .setSnapshotSlot(snapshot.slot())
-            .setSnapshotSizeBytes(image.length)
+            .setSnapshotSizeBytes(image.length())
             .setIndex(snapshotPartIndex)
             .setOffset(imageOffset)
-            .setData(UnsafeByteOperations.unsafeWrap(image, imageOffset, length))
+            .setData(UnsafeByteOperations.unsafeWrap(data))
             .setCrc32C((int) partCrc.getValue())
             .build();
     snapshotPartIndex++;
@@ -117,7 +123,7 @@ final class CatchUpChunks implements Iterator<CatchUpChunk> {
     if (reply.snapshot() != null) {
       end.setHasSnapshot(true)
           .setSnapshotSlot(reply.snapshot().slot())
-          .setSnapshotSizeBytes(image.length)
+          .setSnapshotSizeBytes(image.length())
           .setSnapshotPartCount(snapshotPartIndex)
           .setSnapshotCrc32C((int) imageCrc.getValue());
       if (reply.snapshot().membership() != null) {

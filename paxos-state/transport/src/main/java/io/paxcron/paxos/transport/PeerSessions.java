@@ -194,8 +194,14 @@ final class PeerSessions {
       if (done || chunks == null) {
         return;
       }
-      while (chunks.hasNext() && observer.isReady()) {
-        observer.onNext(chunks.next());
+      try {
+        while (chunks.hasNext() && observer.isReady()) {
+          observer.onNext(chunks.next());
+        }
+      } catch (IllegalStateException e) {
+        // The snapshot being sent was replaced in the store by a newer one: the asker asks again.
+        fail(Status.UNAVAILABLE.withDescription(e.getMessage()));
+        return;
       }
       if (!chunks.hasNext()) {
         done = true;

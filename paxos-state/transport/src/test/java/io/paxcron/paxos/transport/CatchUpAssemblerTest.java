@@ -7,9 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import io.paxcron.paxos.Message;
 import io.paxcron.paxos.Snapshot;
+import io.paxcron.paxos.SnapshotImage;
 import io.paxcron.proto.v1.CatchUpChunk;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 class CatchUpAssemblerTest {
@@ -54,6 +57,62 @@ class CatchUpAssemblerTest {
             .allMatch(c -> c.getSnapshotPart().getData().size() <= 1024));
     assertTrue(chunks.getLast().hasEnd());
     assertEquals(reply, assemble(chunks));
+  }
+
+  @Test
+  void anImageOnlyInTheStoreIsReadOnePartAtATimeAndReassembledIntact()
+      throws CatchUpTransferException {
+    Message.CatchUpReply reply = Fixtures.catchUpReply(10_000, 3);
+    byte[] bytes = reply.snapshot().data().clone();
+    SnapshotImage stored = SnapshotImage.of(bytes.clone());
+    List<Integer> reads = new ArrayList<>();
+    stored.storedIn(
+        (offset, length) -> {
+          reads.add(length);
+          return Arrays.copyOfRange(bytes, (int) offset, (int) offset + length);
+        });
+    stored.dropFromMemory();
+    Message.CatchUpReply fromStore =
+        new Message.CatchUpReply(
+            reply.ballot(),
+            new Snapshot(reply.snapshot().slot(), stored, null),
+            reply.chosen(),
+            reply.chosenBelowSlot());
+
+    List<CatchUpChunk> chunks = chunks(fromStore, 1024);
+
+    assertEquals(10, reads.size(), "one read per part, never the whole image");
+    assertTrue(reads.stream().allMatch(length -> length <= 1024), reads.toString());
+    assertEquals(reply, assemble(chunks));
+  }
+
+  @Test
+  void anImageANewerSnapshotReplacedMidwayFailsTheParts() {
+    byte[] bytes = new byte[4096];
+    SnapshotImage stored = SnapshotImage.of(bytes);
+    AtomicBoolean replaced = new AtomicBoolean();
+    stored.storedIn(
+        (offset, length) -> {
+          if (replaced.get()) {
+            throw new IllegalStateException("the snapshot at slot 99 is no longer stored");
+          }
+          return new byte[length];
+        });
+    stored.dropFromMemory();
+    CatchUpChunks parts =
+        new CatchUpChunks(
+            CODEC,
+            new Message.CatchUpReply(
+                Fixtures.catchUpReply(0, 1).ballot(),
+                new Snapshot(99, stored, null),
+                List.of(),
+                100),
+            1024);
+
+    parts.next();
+    replaced.set(true);
+
+    assertThrows(IllegalStateException.class, parts::next);
   }
 
   @Test
