@@ -322,7 +322,32 @@ public final class CronStateMachine implements StateMachine, CronView {
      */
     final ArrayDeque<LedgerRecord> ledger = new ArrayDeque<>(1);
 
-    final TreeSet<RunId> openRuns = new TreeSet<>();
+    /**
+     * The job's open runs, oldest first; null while it has none (most jobs, most of the time: an
+     * empty set cost 64 bytes a job at a million jobs).
+     */
+    private TreeSet<RunId> openRuns;
+
+    java.util.SortedSet<RunId> openRuns() {
+      return openRuns == null ? java.util.Collections.emptySortedSet() : openRuns;
+    }
+
+    int openRunCount() {
+      return openRuns == null ? 0 : openRuns.size();
+    }
+
+    void addOpenRun(RunId id) {
+      if (openRuns == null) {
+        openRuns = new TreeSet<>();
+      }
+      openRuns.add(id);
+    }
+
+    void removeOpenRun(RunId id) {
+      if (openRuns != null && openRuns.remove(id) && openRuns.isEmpty()) {
+        openRuns = null;
+      }
+    }
 
     /** The job's name, {@code spec.name()} as a {@link JobName} (a name never changes). */
     JobName name;
@@ -719,7 +744,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     if (conflict != null) {
       return conflict;
     }
-    for (RunId id : List.copyOf(job.openRuns)) {
+    for (RunId id : List.copyOf(job.openRuns())) {
       Run run = openById.get(id);
       if (run.launched()) {
         // The agent may still run it: keep the run for reconciliation and fencing, ask to cancel.
@@ -764,7 +789,7 @@ public final class CronStateMachine implements StateMachine, CronView {
    * failure.
    */
   private void stopNewRunsOfPausedJob(JobState job) {
-    for (RunId id : List.copyOf(job.openRuns)) {
+    for (RunId id : List.copyOf(job.openRuns())) {
       Run run = openById.get(id);
       if (run.status() == RunStatus.DUE && !run.id().manual()) {
         end(run, Outcome.skipped(SkipReason.PAUSED));
@@ -899,7 +924,7 @@ public final class CronStateMachine implements StateMachine, CronView {
 
   /** Another run of the job launched, running or waiting to retry, or {@code null}. */
   private Run otherRunInProgress(JobState job, RunId id) {
-    for (RunId other : job.openRuns) {
+    for (RunId other : job.openRuns()) {
       Run run = openById.get(other);
       if (!other.equals(id) && run.status() != RunStatus.DUE) {
         return run;
@@ -1082,7 +1107,7 @@ public final class CronStateMachine implements StateMachine, CronView {
         || !id.instant().isAfter(clock)
         || !(Eligibility.scheduledInstant(
                 job.spec,
-                job.openRuns.size(),
+                job.openRunCount(),
                 job.cursor instanceof NextFire.Skipped,
                 id.instant(),
                 clock)
@@ -1120,7 +1145,7 @@ public final class CronStateMachine implements StateMachine, CronView {
         Eligibility.Decision decision =
             Eligibility.scheduledInstant(
                 job.spec,
-                job.openRuns.size(),
+                job.openRunCount(),
                 job.cursor instanceof NextFire.Skipped,
                 id.instant(),
                 clock);
@@ -1203,7 +1228,7 @@ public final class CronStateMachine implements StateMachine, CronView {
       }
       Eligibility.Decision decision =
           Eligibility.scheduledInstant(
-              job.spec, job.openRuns.size(), fire instanceof NextFire.Skipped, instant, clock);
+              job.spec, job.openRunCount(), fire instanceof NextFire.Skipped, instant, clock);
       switch (decision) {
         // On time: the concurrency policy decides. After catch-up runs were queued, an on-time
         // instant queues behind them rather than overlapping.
@@ -1252,7 +1277,7 @@ public final class CronStateMachine implements StateMachine, CronView {
    * {@code replace} the newer instant supersedes the waiting run anyway ({@code OVERLAP}).
    */
   private void expireMissedDueRuns(JobState job) {
-    for (RunId id : List.copyOf(job.openRuns)) {
+    for (RunId id : List.copyOf(job.openRuns())) {
       Run run = openById.get(id);
       if (run == null
           || run.status() != RunStatus.DUE
@@ -1265,7 +1290,7 @@ public final class CronStateMachine implements StateMachine, CronView {
         continue;
       }
       removeOpen(id);
-      job.openRuns.remove(id);
+      job.removeOpenRun(id);
       skip(job, id, SkipReason.MISFIRE, false);
     }
   }
@@ -1278,7 +1303,7 @@ public final class CronStateMachine implements StateMachine, CronView {
    *     skipped
    */
   private void startOrSkip(JobState job, RunId id, boolean catchUp, boolean mayQueue) {
-    int openRuns = job.openRuns.size();
+    int openRuns = job.openRunCount();
     if (Eligibility.concurrency(job.spec.concurrency(), openRuns, mayQueue)
         instanceof Eligibility.Skip(SkipReason reason)) {
       // A forbid overlap extends the job's stretch of overlaps; a job at its bound of open runs
@@ -1291,11 +1316,11 @@ public final class CronStateMachine implements StateMachine, CronView {
     }
     Run run = Run.due(id, catchUp, clock, job.incarnation);
     putOpen(run);
-    job.openRuns.add(id);
+    job.addOpenRun(id);
   }
 
   private void supersedeOpenRuns(JobState job) {
-    for (RunId id : List.copyOf(job.openRuns)) {
+    for (RunId id : List.copyOf(job.openRuns())) {
       Run run = openById.get(id);
       switch (run.status()) {
         case DUE -> end(run, Outcome.skipped(SkipReason.OVERLAP));
@@ -1376,7 +1401,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     if (job == null) {
       return;
     }
-    job.openRuns.remove(run.id());
+    job.removeOpenRun(run.id());
     appendRecord(
         job,
         new LedgerRecord(
@@ -1757,7 +1782,7 @@ public final class CronStateMachine implements StateMachine, CronView {
         job.chosen,
         job.cursor == null ? null : job.cursor.instant(),
         job.cursor instanceof NextFire.Skipped,
-        job.openRuns.size(),
+        job.openRunCount(),
         job.ledger.size());
   }
 
@@ -1778,8 +1803,8 @@ public final class CronStateMachine implements StateMachine, CronView {
     if (job == null) {
       return List.of();
     }
-    List<Run> runs = new ArrayList<>(job.openRuns.size());
-    for (RunId id : job.openRuns) {
+    List<Run> runs = new ArrayList<>(job.openRunCount());
+    for (RunId id : job.openRuns()) {
       runs.add(openById.get(id));
     }
     return runs;
@@ -2122,7 +2147,7 @@ public final class CronStateMachine implements StateMachine, CronView {
         putOpen(run);
         JobState job = jobOf(run);
         if (job != null) {
-          job.openRuns.add(run.id());
+          job.addOpenRun(run.id());
         }
       }
       in.expectEnd("snapshot");

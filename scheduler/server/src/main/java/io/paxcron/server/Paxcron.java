@@ -287,7 +287,11 @@ public final class Paxcron implements Callable<Integer> {
         }
         return EXIT_USAGE;
       }
-      ReplicaServer server = new ReplicaServer(config, System.out);
+      ReplicaServer server =
+          new ReplicaServer(
+              config,
+              io.paxcron.agent.StampedLines.forProcess(
+                  System.out, System.getenv(), java.time.Clock.systemUTC()));
       try {
         server.start();
       } catch (StoreException e) {

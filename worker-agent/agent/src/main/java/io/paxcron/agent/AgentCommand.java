@@ -103,8 +103,11 @@ public final class AgentCommand implements Callable<Integer> {
   private final PrintStream out;
   private final PrintStream err;
 
+  /** The process's command: its log lines carry the time (see {@link StampedLines}). */
   public AgentCommand() {
-    this(System.out, System.err);
+    this(
+        StampedLines.forProcess(System.out, System.getenv(), java.time.Clock.systemUTC()),
+        System.err);
   }
 
   /** {@code out} gets the agent's log, {@code err} the one-line flag errors. */

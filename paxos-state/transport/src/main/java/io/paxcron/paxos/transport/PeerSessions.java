@@ -10,6 +10,7 @@ import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.Executor;
 
 /**
  * The calls one peer has open on this replica, waiting for the core's answer: the Replicate stream
@@ -33,9 +34,13 @@ final class PeerSessions {
       new LinkedHashMap<>();
   private final ArrayDeque<ServerCatchUp> catchUps = new ArrayDeque<>();
 
-  PeerSessions(TransportOptions options, Counters counters) {
+  /** Runs every write of a catch-up answer's parts (see {@link ServerCatchUp}). */
+  private final Executor catchUpSender;
+
+  PeerSessions(TransportOptions options, Counters counters, Executor catchUpSender) {
     this.options = options;
     this.counters = counters;
+    this.catchUpSender = catchUpSender;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -132,8 +137,8 @@ final class PeerSessions {
 
   /** Registers a CatchUp call awaiting the core's CatchUpReply. */
   void awaitCatchUpAnswer(ServerCallStreamObserver<CatchUpChunk> observer) {
-    ServerCatchUp call = new ServerCatchUp(observer);
-    observer.setOnReadyHandler(call::drain);
+    ServerCatchUp call = new ServerCatchUp(observer, catchUpSender);
+    observer.setOnReadyHandler(call::drainLater);
     observer.setOnCancelHandler(
         () -> {
           call.cancelled();
@@ -174,20 +179,32 @@ final class PeerSessions {
 
   /**
    * One inbound CatchUp call. Once the reply is known, chunks are produced and written only while
-   * the call is ready, so a 20 MB snapshot never sits whole in Netty's buffers.
+   * the call is ready, so a 20 MB snapshot never sits whole in Netty's buffers. They are produced
+   * on the sender thread, never on the caller's (the consensus thread) or gRPC's (a network
+   * thread): producing a part of a snapshot the store holds reads it from disk.
    */
   private static final class ServerCatchUp {
     private final ServerCallStreamObserver<CatchUpChunk> observer;
+    private final Executor sender;
     private Iterator<CatchUpChunk> chunks;
     private boolean done;
 
-    ServerCatchUp(ServerCallStreamObserver<CatchUpChunk> observer) {
+    ServerCatchUp(ServerCallStreamObserver<CatchUpChunk> observer, Executor sender) {
       this.observer = observer;
+      this.sender = sender;
     }
 
     synchronized void stream(Iterator<CatchUpChunk> replyChunks) {
       chunks = replyChunks;
-      drain();
+      drainLater();
+    }
+
+    void drainLater() {
+      try {
+        sender.execute(this::drain);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        fail(Status.UNAVAILABLE.withDescription("the replica is stopping"));
+      }
     }
 
     synchronized void drain() {

@@ -69,6 +69,13 @@ public final class PeerTransport implements AutoCloseable {
   private final ReconnectBackoff backoff;
   private final Counters counters = new Counters();
   private final ScheduledThreadPoolExecutor timer;
+
+  /**
+   * Writes the parts of catch-up answers: a part of a snapshot the store holds is read from disk,
+   * which must not happen on the network threads that carry Accepts and heartbeats.
+   */
+  private final java.util.concurrent.ExecutorService catchUpSender;
+
   private final Map<Integer, PeerSessions> sessions =
       new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<Integer, PeerLink> links = new java.util.concurrent.ConcurrentHashMap<>();
@@ -140,6 +147,13 @@ public final class PeerTransport implements AutoCloseable {
               return thread;
             });
     this.timer.setRemoveOnCancelPolicy(true);
+    this.catchUpSender =
+        java.util.concurrent.Executors.newSingleThreadExecutor(
+            runnable -> {
+              Thread thread = new Thread(runnable, "paxcron-transport-" + replicaId + "-catch-up");
+              thread.setDaemon(true);
+              return thread;
+            });
   }
 
   /**
@@ -158,7 +172,7 @@ public final class PeerTransport implements AutoCloseable {
         };
     this.deliver = deliver;
     for (int peer : peers.keySet()) {
-      sessions.put(peer, new PeerSessions(options, counters));
+      sessions.put(peer, new PeerSessions(options, counters, catchUpSender));
     }
     ServerCredentials serverCredentials = serverCredentials();
     ChannelCredentials channelCredentials = channelCredentials();
@@ -213,7 +227,7 @@ public final class PeerTransport implements AutoCloseable {
       if (known != null && known.equals(peer.getValue()) && links.containsKey(id)) {
         continue;
       }
-      sessions.computeIfAbsent(id, ignored -> new PeerSessions(options, counters));
+      sessions.computeIfAbsent(id, ignored -> new PeerSessions(options, counters, catchUpSender));
       identity.peers().add(id);
       peers.put(id, peer.getValue());
       PeerLink previous = links.put(id, link(id, peer.getValue()));
@@ -357,6 +371,7 @@ public final class PeerTransport implements AutoCloseable {
       stopping = server;
     }
     timer.shutdownNow();
+    catchUpSender.shutdownNow();
     for (PeerLink link : links.values()) {
       link.close();
     }

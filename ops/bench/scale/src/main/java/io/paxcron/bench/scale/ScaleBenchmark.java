@@ -188,18 +188,10 @@ public final class ScaleBenchmark {
         Walk walk = measureQueries(client, options, results, out);
         measureDensity(walk.jobs(), options, results, out);
 
-        // The agents start once the jobs are in: in a deployment they run on hosts of their own,
-        // and here the processes they start for the jobs already put would take the two cores
-        // the replicas' put rate is measured on (docs/performance.md, scale, sixth round).
-        for (int a = 0; a < options.agents(); a++) {
-          cluster.startAgent(
-              "scale-" + a,
-              List.of("--capacity", "4096", "--run-niceness", Integer.toString(RUN_NICENESS)));
-        }
-        awaitAgents(cluster, options.agents());
-
-        // The least of two measurements 10 s apart: a replica encoding a snapshot when the first
-        // is taken holds its image and encoded bytes too (300 MB and more at a million jobs).
+        // At rest, before the agents start (the "heap at rest"), the least of two
+        // measurements 10 s apart: a replica encoding a snapshot when the first is taken holds its
+        // image and encoded bytes too (300 MB and more at a million jobs); with the agents' backlog
+        // beside it an encoding took longer than 10 s, and the leader also tracks the backlog.
         long[] heapAfter = heapUsedAfterFullGc(cluster);
         LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(10));
         long[] heapAgain = heapUsedAfterFullGc(cluster);
@@ -214,6 +206,16 @@ public final class ScaleBenchmark {
         results.heapBytesPerJob = worst / (double) options.jobs();
         results.heapBefore = heapBefore;
         results.heapAfter = heapAfter;
+
+        // The agents start once the jobs are in: in a deployment they run on hosts of their own,
+        // and here the processes they start for the jobs already put would take the two cores
+        // the replicas' put rate is measured on (docs/performance.md, scale, sixth round).
+        for (int a = 0; a < options.agents(); a++) {
+          cluster.startAgent(
+              "scale-" + a,
+              List.of("--capacity", "4096", "--run-niceness", Integer.toString(RUN_NICENESS)));
+        }
+        awaitAgents(cluster, options.agents());
 
         // The same pages again while the agents work: what a user querying a busy cluster sees.
         double[] underLoad = timePages(client, options, walk.tokens());
@@ -892,7 +894,7 @@ public final class ScaleBenchmark {
                 "recorded_starts_definition": "runs of every job (the backlog and the ? jobs included) recorded in the ledger as started during the lateness window, per second: the growth of the paxcron_launch_lateness_seconds histogram's count on the replica that had received the most of the ledger",
                 "starts_definition": "process starts of the every-second and every-minute jobs whose start time fell in the lateness window, per second; agent CPU per start is the agents' CPU over the window divided by them (the ? jobs also start in the window, about 15%% more starts, so it overstates the cost by up to that much)",
                 "cpu_definition": "CPU time (user + system, from /proc) spent during the lateness window divided by its length; an agent's includes the processes it started and reaped",
-                "heap_definition": "heap used after jcmd GC.run on each replica, after the load minus before it, divided by jobs; the worst replica",
+                "heap_definition": "heap used after jcmd GC.run on each replica at rest (after the load and the queries, before the agents start; the lower of two 10 s apart) minus before the load, divided by jobs; the worst replica",
                 "list_page_definition": "the slowest of 3 rounds of List pages of 100 at about 20 depths spread over the whole job list, timed after the put and before the agents start (the replicas with every job, at rest); _under_load_: the same pages once the agents have started and work their backlog beside the replicas on this machine",
                 "question_mark_definition": "peak over mean launches per minute of the week of the jobs with a ? as the cluster resolved them (all_jobs_: every job, the burst included); the cost is parse + resolve + density update per job, measured in the benchmark process with the leader's resolver, the fastest of 5 passes",
                 "lateness_definition": "the time the run's process read ($EPOCHREALTIME) minus the scheduled instant, every-second and every-minute jobs",
