@@ -682,7 +682,8 @@ public final class LogStore implements AutoCloseable {
     return (offset, length) -> {
       String what = "the snapshot at slot " + head.slot() + " in " + dataDir;
       lifecycle.readLock().lock();
-      try {
+      // Read once per catch-up or backup: not worth evicting the log's blocks from the cache.
+      try (ReadOptions read = new ReadOptions().setFillCache(false)) {
         if (closed) {
           throw new IllegalStateException(what + " cannot be read back: the store is closed");
         }
@@ -692,7 +693,7 @@ public final class LogStore implements AutoCloseable {
           long at = offset + filled;
           int index = (int) (at / chunkBytes);
           int within = (int) (at % chunkBytes);
-          byte[] framed = db.get(snapshotFamily, head.chunkKey(index));
+          byte[] framed = db.get(snapshotFamily, read, head.chunkKey(index));
           if (framed == null) {
             throw new IllegalStateException(
                 what + " is no longer stored (a newer snapshot replaced it); ask again");
