@@ -420,11 +420,18 @@ public final class ScaleBenchmark {
   }
 
   /**
-   * The replicas' heap, and a Java Flight Recording per replica into the directory named by the
-   * environment variable {@code PAXCRON_BENCH_JFR} when it is set (to see where time goes).
+   * The replicas' heap, their collector's log (kept with their logs), and a Java Flight Recording
+   * per replica into the directory named by the environment variable {@code PAXCRON_BENCH_JFR} when
+   * it is set (to see where time goes).
    */
   private static List<String> replicaJvmFlags(Options options) {
     List<String> flags = new ArrayList<>(List.of("-Xmx" + options.replicaHeapMb() + "m"));
+    // One line per collection, in UTC, kept with the replicas' logs: whole-process stalls of
+    // seconds under the agents' load (eleventh round) are either the collector or the CPU.
+    flags.add(
+        "-Xlog:gc:file="
+            + options.work().resolve("cluster").toAbsolutePath().resolve("gc-replica-%p.log")
+            + ":utctime,uptime,level,tags");
     String extra = System.getenv("PAXCRON_BENCH_REPLICA_FLAGS");
     if (extra != null && !extra.isBlank()) {
       flags.addAll(List.of(extra.trim().split("\\s+")));
