@@ -6,7 +6,9 @@ import java.util.List;
  * The effects of one input to {@link PaxosReplica}, in the order the driver must carry them out:
  *
  * <ol>
- *   <li>{@code persist}: make durable (one atomic, synced batch) before anything below happens;
+ *   <li>{@code persist}: make durable (one atomic, synced batch) before anything below happens —
+ *       unless it is {@linkplain Persist#learnedOnly() learned-only}: then write it (in order) but
+ *       go on at once, and leave its sync to the next write that needs one;
  *   <li>{@code messages}: send; the first {@code earlyMessages} of them (the leader's Accepts,
  *       under {@link PaxosReplica.LeaderWrites#IN_PARALLEL} only) may be sent before the persist is
  *       durable — sending them afterwards is correct too;

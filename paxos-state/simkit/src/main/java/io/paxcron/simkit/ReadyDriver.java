@@ -15,9 +15,10 @@ import java.util.random.RandomGenerator;
  * applied only once a sync covering those records has completed, in order (group commit: one sync
  * covers every record written before it started, and a Ready with nothing to write still waits
  * behind earlier ones); the leader's early Accepts ({@link Ready#messagesBeforePersist()}) leave at
- * once and {@link Host#onPersisted} tells the core when its own write is durable. Disk faults
- * strike here: power loss while a sync is in flight and fsync errors, at the seed's rates, while
- * faults are on.
+ * once and {@link Host#onPersisted} tells the core when its own write is durable. A {@linkplain
+ * Persist#learnedOnly() learned-only} write is written but neither waited for nor synced by itself:
+ * the next sync covers it, and a crash before that loses it. Disk faults strike here: power loss
+ * while a sync is in flight and fsync errors, at the seed's rates, while faults are on.
  *
  * <p>Every simulation of the kit drives its replicas through this class; the {@link Host} (the
  * simulated process) sends, applies and crashes. Single-threaded, on the {@link EventLoop}.
@@ -78,7 +79,12 @@ public final class ReadyDriver {
   public enum Variant {
     PRODUCTION,
     /** Sends a Ready's messages before its writes are durable. */
-    SEND_BEFORE_PERSIST
+    SEND_BEFORE_PERSIST,
+    /**
+     * Treats a write with no promise and no snapshot as learned-only even when it accepts entries:
+     * a follower's acceptance counted before it is durable, and never synced by itself.
+     */
+    ACCEPTS_AS_LEARNED
   }
 
   private record Held(Ready ready, int recordCount, boolean messagesSent) {}
@@ -96,6 +102,9 @@ public final class ReadyDriver {
   private final ArrayDeque<Held> held = new ArrayDeque<>();
   private boolean syncing;
   private int epoch;
+
+  /** Records written through the last one that must be synced (not learned-only). */
+  private int mustSyncThrough;
 
   public ReadyDriver(
       EventLoop loop,
@@ -119,6 +128,7 @@ public final class ReadyDriver {
     held.clear();
     syncing = false;
     epoch++;
+    mustSyncThrough = 0;
   }
 
   /** Whether no Ready waits for its writes (the replica has carried out everything it produced). */
@@ -134,11 +144,15 @@ public final class ReadyDriver {
 
   /** Carries out a Ready: writes now, everything else once the writes are durable, in order. */
   public void process(Ready ready) {
-    int recordCount = disk.writtenCount();
     if (!ready.persist().isEmpty()) {
       disk.write(ready.persist());
-      recordCount = disk.writtenCount();
+      if (!learnedOnly(ready.persist())) {
+        mustSyncThrough = disk.writtenCount();
+      }
     }
+    // Released once every record it must wait for is durable: its own, unless learned-only, and
+    // every earlier one that must be synced.
+    int recordCount = mustSyncThrough;
     boolean early = variant == Variant.SEND_BEFORE_PERSIST;
     if (early) {
       host.send(ready, ready.messages());
@@ -150,8 +164,15 @@ public final class ReadyDriver {
     startSync();
   }
 
+  private boolean learnedOnly(Persist persist) {
+    if (variant == Variant.ACCEPTS_AS_LEARNED) {
+      return persist.promised() == null && persist.snapshot() == null;
+    }
+    return persist.learnedOnly();
+  }
+
   private void startSync() {
-    if (!host.alive() || syncing || disk.durableCount() >= disk.writtenCount()) {
+    if (!host.alive() || syncing || disk.durableCount() >= mustSyncThrough) {
       return;
     }
     syncing = true;
@@ -197,7 +218,7 @@ public final class ReadyDriver {
         host.send(next.ready(), next.ready().messagesAfterPersist());
       }
       host.apply(next.ready());
-      if (!next.ready().persist().isEmpty()) {
+      if (!next.ready().persist().isEmpty() && !learnedOnly(next.ready().persist())) {
         persisted.add(next.ready().persist());
       }
     }

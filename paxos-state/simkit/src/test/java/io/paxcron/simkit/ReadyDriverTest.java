@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.Envelope;
+import io.paxcron.paxos.LogEntry;
 import io.paxcron.paxos.Message;
 import io.paxcron.paxos.Persist;
 import io.paxcron.paxos.Ready;
 import io.paxcron.paxos.ReplicaId;
+import io.paxcron.paxos.Value;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -81,6 +83,31 @@ final class ReadyDriverTest {
         List.of());
   }
 
+  private static final Ballot LEADER = new Ballot(1, 0);
+
+  /** A step that marks {@code slot} chosen and sends one message: learned-only. */
+  private static Ready markChosenAndSend(long slot) {
+    return new Ready(
+        new Persist(
+            null, List.of(new LogEntry(slot, LEADER, new Value.NoOp(), /* chosen= */ true)), null),
+        List.of(new Envelope(ReplicaId.of(0), ReplicaId.of(1), new Message.PreVote(LEADER, 0))),
+        null,
+        List.of(),
+        List.of(),
+        List.of());
+  }
+
+  /** A step that accepts {@code slot} and sends one message: must be durable first. */
+  private static Ready acceptAndSend(long slot) {
+    return new Ready(
+        new Persist(null, List.of(new LogEntry(slot, LEADER, new Value.NoOp(), false)), null),
+        List.of(new Envelope(ReplicaId.of(0), ReplicaId.of(1), new Message.PreVote(LEADER, 0))),
+        null,
+        List.of(),
+        List.of(),
+        List.of());
+  }
+
   private void runAll() {
     while (loop.runNext(Long.MAX_VALUE)) {}
   }
@@ -114,6 +141,57 @@ final class ReadyDriverTest {
             "apply durable 2"),
         done,
         "seed " + SEED);
+  }
+
+  @Test
+  void aLearnedOnlyWriteIsNeitherWaitedForNorSyncedByItselfAndTheNextSyncCoversIt() {
+    ReadyDriver driver = driver(ReadyDriver.Variant.PRODUCTION, new ReadyDriver.DiskFaults(0, 0));
+    driver.process(markChosenAndSend(1));
+    assertEquals(List.of("send 1 durable 0", "apply durable 0"), done, "released at once");
+    assertTrue(driver.idle());
+    runAll();
+    assertEquals(0, disk.durableCount(), "no sync for the mark alone");
+    driver.process(acceptAndSend(2));
+    runAll();
+    assertEquals(2, disk.durableCount(), "the accept's sync covers the mark written before it");
+    assertEquals(
+        List.of("send 1 durable 0", "apply durable 0", "send 1 durable 2", "apply durable 2"),
+        done);
+  }
+
+  @Test
+  void aLearnedOnlyStepBehindAnUnsyncedWriteWaitsForItsTurn() {
+    ReadyDriver driver = driver(ReadyDriver.Variant.PRODUCTION, new ReadyDriver.DiskFaults(0, 0));
+    driver.process(acceptAndSend(1));
+    driver.process(markChosenAndSend(1));
+    assertEquals(List.of(), done, "steps are released in order");
+    runAll();
+    assertEquals(
+        List.of("send 1 durable 1", "apply durable 1", "send 1 durable 1", "apply durable 1"),
+        done,
+        "the mark, written after the accept's sync began, is released with it, still unsynced");
+    assertEquals(2, disk.writtenCount());
+    assertEquals(1, disk.durableCount());
+  }
+
+  @Test
+  void aCrashLosesAnUnsyncedMark() {
+    ReadyDriver driver = driver(ReadyDriver.Variant.PRODUCTION, new ReadyDriver.DiskFaults(0, 0));
+    driver.process(acceptAndSend(1));
+    runAll();
+    driver.process(markChosenAndSend(1));
+    alive = false;
+    disk.crash(false);
+    assertEquals(1, disk.writtenCount());
+    assertFalse(disk.recover().log().get(0).chosen(), "the replica forgot it learned slot 1");
+  }
+
+  @Test
+  void thePlantedMisclassificationReleasesAnAcceptBeforeItIsDurable() {
+    ReadyDriver driver =
+        driver(ReadyDriver.Variant.ACCEPTS_AS_LEARNED, new ReadyDriver.DiskFaults(0, 0));
+    driver.process(acceptAndSend(1));
+    assertEquals(List.of("send 1 durable 0", "apply durable 0"), done);
   }
 
   @Test

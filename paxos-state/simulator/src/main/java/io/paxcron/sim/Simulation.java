@@ -56,7 +56,9 @@ public final class Simulation {
   public enum DriverBug {
     NONE,
     /** Sends a Ready's messages before its writes are durable. */
-    REPLY_BEFORE_PERSIST
+    REPLY_BEFORE_PERSIST,
+    /** Takes a write of accepted entries for a learned-only one: neither waits for nor syncs it. */
+    ACCEPTS_AS_LEARNED
   }
 
   /**
@@ -258,6 +260,10 @@ public final class Simulation {
   private boolean[][] link;
   private boolean healed;
   private long healedAtMillis;
+
+  /** The highest slot in which a command some client saw acknowledged took effect. */
+  private long highestAcknowledgedSlot = -1;
+
   private long nextReadId = 1;
   private int leaderChanges;
   private int lastLeader = -1;
@@ -797,7 +803,9 @@ public final class Simulation {
         return false;
       }
     }
-    long lastChosen = -1;
+    // An acknowledged command's slot counts even when no replica remembers it chosen: a replica
+    // may forget a chosen mark it never synced (Persist#learnedOnly) and re-learn it later.
+    long lastChosen = highestAcknowledgedSlot;
     for (Node node : nodes) {
       lastChosen = Math.max(lastChosen, node.replica.firstUnchosenSlot() - 1);
     }
@@ -1029,9 +1037,11 @@ public final class Simulation {
               nodeRandom,
               new ReadyDriver.DiskFaults(plan.crashDuringSync(), plan.fsyncErrorPerSync()),
               () -> !healed,
-              options.driverBug() == DriverBug.REPLY_BEFORE_PERSIST
-                  ? ReadyDriver.Variant.SEND_BEFORE_PERSIST
-                  : ReadyDriver.Variant.PRODUCTION,
+              switch (options.driverBug()) {
+                case NONE -> ReadyDriver.Variant.PRODUCTION;
+                case REPLY_BEFORE_PERSIST -> ReadyDriver.Variant.SEND_BEFORE_PERSIST;
+                case ACCEPTS_AS_LEARNED -> ReadyDriver.Variant.ACCEPTS_AS_LEARNED;
+              },
               this);
     }
 
@@ -1282,6 +1292,10 @@ public final class Simulation {
                     new KeyValueModel.PutOk()));
             acknowledged++;
             acknowledgedSequences.add(operation.sequence);
+            Long slot = invariants.tookEffectIn(clientId, operation.sequence);
+            if (slot != null) {
+              highestAcknowledgedSlot = Math.max(highestAcknowledgedSlot, slot);
+            }
             finish();
           }
         }

@@ -52,8 +52,9 @@ public final class Soak {
         case "--bug" -> {
           String name =
               SoakArguments.value(args, ++i, flag).toUpperCase(Locale.ROOT).replace('-', '_');
-          if (name.equals(Simulation.DriverBug.REPLY_BEFORE_PERSIST.name())) {
-            driverBug = Simulation.DriverBug.REPLY_BEFORE_PERSIST;
+          if (name.equals(Simulation.DriverBug.REPLY_BEFORE_PERSIST.name())
+              || name.equals(Simulation.DriverBug.ACCEPTS_AS_LEARNED.name())) {
+            driverBug = Simulation.DriverBug.valueOf(name);
           } else {
             try {
               plantedBug = PlantedBug.valueOf(name);
@@ -63,7 +64,7 @@ public final class Soak {
                       + name
                       + "'; known: "
                       + java.util.Arrays.toString(PlantedBug.values())
-                      + " and REPLY_BEFORE_PERSIST");
+                      + ", REPLY_BEFORE_PERSIST and ACCEPTS_AS_LEARNED");
             }
           }
         }

@@ -44,6 +44,11 @@ class PlantedBugsAreCaughtTest {
     caught(Simulation.Options.of(1).withDriverBug(Simulation.DriverBug.REPLY_BEFORE_PERSIST));
   }
 
+  @Test
+  void takingAcceptancesForLearnedOnlyWritesIsCaught() {
+    caught(Simulation.Options.of(1).withDriverBug(Simulation.DriverBug.ACCEPTS_AS_LEARNED));
+  }
+
   private static void caught(Simulation.Options template) {
     String variant =
         template.plantedBug() != PlantedBug.NONE

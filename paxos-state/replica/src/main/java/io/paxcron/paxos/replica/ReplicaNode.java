@@ -781,7 +781,7 @@ public final class ReplicaNode implements AutoCloseable {
 
   private void process(Ready ready) {
     long sequence = ++readySequence;
-    boolean needsOwnWrite = !learnedOnly(ready.persist());
+    boolean needsOwnWrite = !ready.persist().isEmpty() && !ready.persist().learnedOnly();
     // A step's after-persist messages (a follower's Accepted, above all) may leave as soon as its
     // write is durable. They leave from the thread that learns it, without waiting for this thread
     // to take the step back, unless this thread still has to send messages of an earlier step:
@@ -841,24 +841,6 @@ public final class ReplicaNode implements AutoCloseable {
       submit("leadership lost", () -> failPending(lost));
     }
     wasLeader = leader;
-  }
-
-  /**
-   * Whether a step wrote nothing but marks on entries it learned are chosen. Those need no sync
-   * before the step's effects: a chosen value stays chosen whether or not this replica remembers
-   * it, and one that forgets re-learns it from the leader. Skipping the wait removes an fsync from
-   * every command's path (the leader's mark when the quorum's acceptances arrive).
-   */
-  private static boolean learnedOnly(io.paxcron.paxos.Persist persist) {
-    if (persist.promised() != null || persist.snapshot() != null) {
-      return false;
-    }
-    for (LogEntry entry : persist.entries()) {
-      if (!entry.chosen()) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private void onDurable(long sequence) {

@@ -47,7 +47,10 @@ import org.rocksdb.WriteOptions;
  *
  * <p><b>Durability.</b> {@link #write} completes its future only after the {@code Persist} is in
  * RocksDB's write-ahead log and fsynced ({@code WriteOptions.sync=true}); the caller sends its
- * messages and applies chosen entries after that, never before (DESIGN §3).
+ * messages and applies chosen entries after that, never before (DESIGN §3). The one exception is a
+ * {@linkplain Persist#learnedOnly() learned-only} write (marks on entries known chosen, which the
+ * core's contract lets a replica forget): a group made only of those goes to the write-ahead log
+ * without a sync, and the next synced write makes it durable with everything before it.
  *
  * <p><b>Threading.</b> {@link #write}, {@link #load} and {@link #stats} may be called from any
  * thread. Writes are made durable in submission order by one writer thread owned by the store,
@@ -94,6 +97,9 @@ public final class LogStore implements AutoCloseable {
   /** Staging writes: WAL on, no sync per batch (one WAL sync ends each staging). */
   private final WriteOptions stagingWrite = new WriteOptions();
 
+  /** Groups of learned-only writes: WAL on, no sync (the next synced write covers them). */
+  private final WriteOptions learnedWrite = new WriteOptions();
+
   private final ArrayBlockingQueue<PendingWrite> queue;
   private final Thread writer;
 
@@ -121,6 +127,7 @@ public final class LogStore implements AutoCloseable {
   private volatile StoreFailedException failure;
   private final AtomicLong persistsWritten = new AtomicLong();
   private final AtomicLong syncedBatches = new AtomicLong();
+  private final AtomicLong unsyncedBatches = new AtomicLong();
   private volatile java.util.function.LongConsumer syncObserver = nanos -> {};
   private volatile int largestGroup;
 
@@ -241,6 +248,7 @@ public final class LogStore implements AutoCloseable {
       if (!opened) {
         if (store != null) {
           store.stagingWrite.close();
+          store.learnedWrite.close();
         }
         closeNative(handles, db, syncWrite, familyOptions, dbOptions);
       }
@@ -273,8 +281,9 @@ public final class LogStore implements AutoCloseable {
    * the order {@link Persist} documents. Blocks the caller while {@link
    * StoreOptions#maxQueuedWrites} writes are already waiting (back-pressure).
    *
-   * @return a future completed once the write is synced to disk, or completed exceptionally with
-   *     {@link StoreFailedException} if this or an earlier write failed; the replica must then stop
+   * @return a future completed once the write is synced to disk (a learned-only write alone: once
+   *     it is in the write-ahead log), or completed exceptionally with {@link StoreFailedException}
+   *     if this or an earlier write failed; the replica must then stop
    * @throws IllegalStateException if the store is closed (a programmer error: stop the caller
    *     before closing the store) or if called from a completion running on the writer thread
    */
@@ -361,7 +370,12 @@ public final class LogStore implements AutoCloseable {
 
   /** Counters of the writer: writes, synced batches, the largest group, the queue length. */
   public StoreStats stats() {
-    return new StoreStats(persistsWritten.get(), syncedBatches.get(), largestGroup, queue.size());
+    return new StoreStats(
+        persistsWritten.get(),
+        syncedBatches.get(),
+        unsyncedBatches.get(),
+        largestGroup,
+        queue.size());
   }
 
   /** The failure that stopped the store, if a write has failed. */
@@ -416,6 +430,7 @@ public final class LogStore implements AutoCloseable {
     } finally {
       syncWrite.close();
       stagingWrite.close();
+      learnedWrite.close();
       familyOptions.close();
       dbOptions.close();
     }
@@ -902,15 +917,20 @@ public final class LogStore implements AutoCloseable {
     }
   }
 
-  /** Writes the group as one synced batch, each Persist in the order its contract states. */
+  /**
+   * Writes the group as one batch, each Persist in the order its contract states: synced, unless
+   * every Persist in it is learned-only.
+   */
   private void writeGroup(List<PendingWrite> group) throws RocksDBException {
     Ballot promised = durablePromised;
     long snapshotSlot = installedSnapshotSlot;
     Staged installedNow = null;
     boolean anything = false;
+    boolean sync = false;
     try (WriteBatch batch = new WriteBatch()) {
       for (PendingWrite pending : group) {
         Persist persist = pending.persist();
+        sync |= !persist.learnedOnly();
         Snapshot snapshot = persist.snapshot();
         // SimDisk.recover keeps only a snapshot newer than the installed one, and only entries
         // and promises that move the state forward; the store must recover the same state.
@@ -934,11 +954,14 @@ public final class LogStore implements AutoCloseable {
         }
       }
       writeHook.beforeWrite(group.size());
-      if (anything) {
+      if (anything && sync) {
         long started = System.nanoTime();
         db.write(syncWrite, batch);
         syncObserver.accept(System.nanoTime() - started);
         syncedBatches.incrementAndGet();
+      } else if (anything) {
+        db.write(learnedWrite, batch);
+        unsyncedBatches.incrementAndGet();
       }
     }
     durablePromised = promised;

@@ -152,6 +152,29 @@ class LogStoreTest {
   }
 
   @Test
+  void aWriteOfChosenMarksAloneIsNotSyncedAndTheNextSyncedWriteCarriesIt() throws Exception {
+    LogEntry accepted = entry(1, 1, "a");
+    try (LogStore store = LogStore.open(dir, options())) {
+      store.write(entries(accepted)).join();
+      assertEquals(1, store.stats().syncedBatches());
+      store.write(entries(accepted.asChosen())).join();
+      assertEquals(1, store.stats().syncedBatches(), "a learned-only write waits for no fsync");
+      assertEquals(1, store.stats().unsyncedBatches());
+      store.write(entries(entry(2, 1, "b"))).join();
+      assertEquals(2, store.stats().syncedBatches(), "an accepted entry is synced as before");
+      // A mark riding with an entry that must be durable is synced with it.
+      store.write(entries(entry(2, 1, "b").asChosen(), entry(3, 1, "c"))).join();
+      assertEquals(3, store.stats().syncedBatches());
+      assertEquals(1, store.stats().unsyncedBatches());
+    }
+    try (LogStore store = LogStore.open(dir, options())) {
+      assertEquals(
+          List.of(accepted.asChosen(), entry(2, 1, "b").asChosen(), entry(3, 1, "c")),
+          store.load().log());
+    }
+  }
+
+  @Test
   void writingToAClosedStoreIsAProgrammerError() throws Exception {
     LogStore store = LogStore.open(dir, options());
     store.close();
