@@ -27,7 +27,10 @@ import java.util.concurrent.TimeUnit;
  * failure of the link. After the {@code n}-th consecutive failure the link waits {@link
  * ReconnectBackoff#delay} and then resets the channel's own connect backoff — so this backoff, not
  * gRPC's default of up to two minutes, decides when a returning peer is dialled again — and reopens
- * the Accept stream if Accepts are waiting. Any answer from the peer resets the count.
+ * the Accept stream if Accepts are waiting. Any answer from the peer resets the count. A peer that
+ * connects to this replica may be one that just came back: {@link #peerMayBeBack} then makes the
+ * waiting attempt at once instead of at the end of its backoff (a restarted follower would
+ * otherwise wait up to the backoff's cap before its leader dials it again).
  *
  * <p>Threading: thread-safe. Calls come from the event loop; callbacks from gRPC network threads
  * (the channel uses a direct executor) and the reconnect timer. Lock order: this link, then its
@@ -49,6 +52,8 @@ final class PeerLink {
 
   private AcceptStream stream;
   private boolean reconnectScheduled;
+  private java.util.concurrent.ScheduledFuture<?> pendingReconnect;
+  private boolean probing;
   private int failures;
   private boolean closed;
   private final ArrayDeque<PrepareCall> prepares = new ArrayDeque<>();
@@ -379,7 +384,11 @@ final class PeerLink {
     // Reported before the timer can fire, so that reports arrive in the order of the failures.
     listener.onReconnectScheduled(peer, failed, delay);
     try {
-      timer.schedule(this::reconnect, delay.toNanos(), TimeUnit.NANOSECONDS);
+      java.util.concurrent.ScheduledFuture<?> scheduled =
+          timer.schedule(this::reconnect, delay.toNanos(), TimeUnit.NANOSECONDS);
+      synchronized (this) {
+        pendingReconnect = reconnectScheduled ? scheduled : null;
+      }
     } catch (RejectedExecutionException e) {
       // The transport is closing and its timer is gone; there is nothing left to reconnect.
       synchronized (this) {
@@ -388,8 +397,79 @@ final class PeerLink {
     }
   }
 
+  /**
+   * Something connected to this replica's peer port (a peer that restarts dials every peer as it
+   * starts): if this link waits out a backoff, it has the channel dial now, and once the channel is
+   * connected, makes the waiting attempt at once. A peer still down costs one refused connection;
+   * the failure count is kept, so the next wait is as long as it would have been.
+   */
+  void peerMayBeBack() {
+    synchronized (this) {
+      if (!reconnectScheduled || closed || probing) {
+        return;
+      }
+      probing = true;
+    }
+    channel.resetConnectBackoff();
+    probe(channel.getState(true), false);
+  }
+
+  /** Follows the channel's dial: connected → reconnect now; failed or shut down → leave it. */
+  private void probe(io.grpc.ConnectivityState state, boolean dialled) {
+    switch (state) {
+      case READY -> {
+        endProbe();
+        java.util.concurrent.ScheduledFuture<?> waiting;
+        synchronized (this) {
+          waiting = pendingReconnect;
+        }
+        if (waiting == null || waiting.cancel(false)) {
+          reconnect();
+        }
+      }
+      case SHUTDOWN -> endProbe();
+      case TRANSIENT_FAILURE -> {
+        if (dialled) {
+          endProbe();
+        } else {
+          channel.notifyWhenStateChanged(state, () -> probe(channel.getState(false), false));
+        }
+      }
+      case CONNECTING ->
+          channel.notifyWhenStateChanged(state, () -> probe(channel.getState(false), true));
+      case IDLE ->
+          channel.notifyWhenStateChanged(state, () -> probe(channel.getState(true), dialled));
+    }
+  }
+
+  private synchronized void endProbe() {
+    probing = false;
+  }
+
+  /**
+   * Asks the channel to connect now, without a call (a starting replica dials its peers). A dial
+   * that fails puts the channel back to idle, as if it had never been made: a channel left in
+   * transient failure would fail the first calls at once instead of dialling for them.
+   */
+  void connectEagerly() {
+    watchEagerDial(channel.getState(true));
+  }
+
+  private void watchEagerDial(io.grpc.ConnectivityState state) {
+    switch (state) {
+      case READY, SHUTDOWN -> {}
+      case TRANSIENT_FAILURE -> channel.enterIdle();
+      default ->
+          channel.notifyWhenStateChanged(state, () -> watchEagerDial(channel.getState(false)));
+    }
+  }
+
   private synchronized void reconnect() {
+    if (!reconnectScheduled) {
+      return;
+    }
     reconnectScheduled = false;
+    pendingReconnect = null;
     if (closed) {
       return;
     }

@@ -185,6 +185,14 @@ public final class PeerTransport implements AutoCloseable {
             .permitKeepAliveWithoutCalls(false)
             .addService(
                 new PaxosPeerService(identity, sessions, options, counters, listener, deliver))
+            .addTransportFilter(
+                new io.grpc.ServerTransportFilter() {
+                  @Override
+                  public io.grpc.Attributes transportReady(io.grpc.Attributes attributes) {
+                    peerConnected();
+                    return attributes;
+                  }
+                })
             .build();
     try {
       server.start();
@@ -194,7 +202,23 @@ public final class PeerTransport implements AutoCloseable {
     for (Map.Entry<Integer, PeerAddress> peer : peers.entrySet()) {
       links.put(peer.getKey(), link(peer.getKey(), peer.getValue()));
     }
+    // Dial every peer now: a peer whose link to this replica waits out a backoff (this replica
+    // was down) sees the connection and tries again at once (peerConnected).
+    for (PeerLink link : links.values()) {
+      link.connectEagerly();
+    }
     started = true;
+  }
+
+  /**
+   * A connection to the peer port is ready. It may come from a peer that just (re)started, so every
+   * link waiting out a reconnect backoff tries now. Runs on a network thread; the links' own locks
+   * order the work.
+   */
+  private void peerConnected() {
+    for (PeerLink link : links.values()) {
+      link.peerMayBeBack();
+    }
   }
 
   private PeerLink link(int peer, PeerAddress address) {

@@ -225,6 +225,28 @@ class PeerTransportTest {
   }
 
   @Test
+  void aPeerThatStartsAndDialsIsReconnectedAtOnceNotAtTheEndOfTheBackoff() throws Exception {
+    // A backoff of an hour: without the returning peer's dial, nothing would reach it in this test.
+    TransportOptions patient = OPTIONS.withBackoff(Duration.ofHours(1), Duration.ofHours(1), 0.0);
+    int port1 = Loopback.freePort();
+    int port2 = Loopback.freePort();
+    RecordingListener listener = new RecordingListener();
+    PeerTransport one =
+        loopback.start(1, Map.of(2, local(port2)), port1, patient, listener, new Inbox());
+    one.send(new Envelope(ReplicaId.of(1), ReplicaId.of(2), Fixtures.accept(1)));
+    RecordingListener.Reconnect waiting = next(listener.reconnects);
+    assertEquals(Duration.ofHours(1), waiting.delay(), "peer 2 is down: the link waits");
+
+    Inbox inbox2 = new Inbox();
+    loopback.start(2, Map.of(1, local(port1)), port2, patient, TransportListener.NONE, inbox2);
+    assertEquals(
+        new Inbox.Received(1, Fixtures.accept(1)),
+        inbox2.next(),
+        "peer 2's dial as it started told peer 1 to try at once");
+    assertEquals(1, one.reconnectCount());
+  }
+
+  @Test
   void acceptsQueuedForAnAbsentPeerDropTheOldestWhenTheQueueIsFull() throws Exception {
     int port1 = Loopback.freePort();
     int port2 = Loopback.freePort();

@@ -315,6 +315,13 @@ public final class StartupBenchmark {
                   + ":\n"
                   + LocalCluster.tail(dir.resolve("replica-" + (index + 1) + "/replica.log"), 20));
         }
+        // A channel to a port that refused it waits out gRPC's reconnect backoff (1 s, growing)
+        // and fails every call meanwhile: without the reset, this loop would time that backoff,
+        // not the replica's start-up.
+        ManagedChannel channel = channels.get(addresses.get(index));
+        if (channel != null) {
+          channel.resetConnectBackoff();
+        }
         try {
           StatusReply status = probe.status(addresses.get(index));
           long now = System.nanoTime();
