@@ -37,7 +37,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "paxcron",
     mixinStandardHelpOptions = true,
-    version = "paxcron 0.1.0",
+    version = Paxcron.VERSION,
     description = "A distributed cron replicated with Multi-Paxos.",
     subcommands = {
       Paxcron.ServerCommand.class,
@@ -66,6 +66,7 @@ import picocli.CommandLine.Parameters;
     })
 public final class Paxcron implements Callable<Integer> {
 
+  static final String VERSION = "paxcron 0.1.0";
   static final int EXIT_USAGE = 2;
   static final int EXIT_FAILED = 1;
 
@@ -93,12 +94,25 @@ public final class Paxcron implements Callable<Integer> {
     } else {
       commandLine = new CommandLine(new Paxcron(), Cli.factory(context));
     }
+    helpEverywhere(commandLine);
     commandLine.setOut(context.out());
     commandLine.setErr(context.err());
     int exit = commandLine.execute(args);
     context.out().flush();
     context.err().flush();
     return exit;
+  }
+
+  /** {@code -h}/{@code --help} (and {@code -V}) on every command, not only on {@code paxcron}. */
+  static void helpEverywhere(CommandLine commandLine) {
+    CommandLine.Model.CommandSpec spec = commandLine.getCommandSpec();
+    spec.mixinStandardHelpOptions(true);
+    if (spec.version().length == 0) {
+      spec.version(VERSION);
+    }
+    for (CommandLine sub : commandLine.getSubcommands().values()) {
+      helpEverywhere(sub);
+    }
   }
 
   @Override
