@@ -19,6 +19,7 @@ import io.paxcron.cli.CliContext;
 import io.paxcron.paxos.replica.LogClient;
 import io.paxcron.proto.v1.Job;
 import io.paxcron.proto.v1.JobServiceGrpc;
+import io.paxcron.server.InProcessCli.Result;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -56,14 +57,6 @@ class CliOnRealClusterTest {
   private LocalCluster cluster;
   private String addresses;
 
-  /** What one in-process run of the CLI printed and returned. */
-  record Result(int exit, String out, String err) {
-    @Override
-    public String toString() {
-      return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
-    }
-  }
-
   @BeforeAll
   void startCluster() {
     cluster = new LocalCluster(work.resolve("cluster"), 3, List.of());
@@ -81,19 +74,7 @@ class CliOnRealClusterTest {
   }
 
   private Result paxcron(Map<String, String> env, String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CliContext context =
-        new CliContext(
-            env,
-            work,
-            false,
-            new PrintWriter(out, true),
-            new PrintWriter(err, true),
-            InstantSource.system(),
-            CliContext::connect);
-    int exit = Paxcron.run(context, args);
-    return new Result(exit, out.toString(), err.toString());
+    return InProcessCli.run(env, work, args);
   }
 
   private Result paxcron(String... args) {

@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.cli.Cli;
 import io.paxcron.cli.CliContext;
-import java.io.PrintWriter;
+import io.paxcron.server.InProcessCli.Result;
 import java.io.StringWriter;
 import java.nio.file.Path;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,30 +20,15 @@ class CommandHelpTest {
 
   @TempDir Path work;
 
-  private record Result(int exit, String out, String err) {}
-
-  private CliContext context(StringWriter out, StringWriter err) {
-    return new CliContext(
-        Map.of(),
-        work,
-        false,
-        new PrintWriter(out, true),
-        new PrintWriter(err, true),
-        InstantSource.system(),
-        CliContext::connect);
-  }
-
   private Result paxcron(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int exit = Paxcron.run(context(out, err), args);
-    return new Result(exit, out.toString(), err.toString());
+    return InProcessCli.run(Map.of(), work, args);
   }
 
   @Test
   void everyCommandAndSubcommandPrintsItsUsageForHelp() {
     List<List<String>> paths = new ArrayList<>();
-    CliContext context = context(new StringWriter(), new StringWriter());
+    CliContext context =
+        InProcessCli.context(Map.of(), work, new StringWriter(), new StringWriter());
     collect(new CommandLine(new Paxcron(), Cli.factory(context)), new ArrayList<>(), paths);
     assertTrue(paths.size() > 20, "commands found: " + paths);
     for (List<String> path : paths) {

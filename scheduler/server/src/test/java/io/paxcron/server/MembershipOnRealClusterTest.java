@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.api.JobClient;
-import io.paxcron.cli.CliContext;
 import io.paxcron.paxos.replica.LogClient;
 import io.paxcron.proto.v1.Job;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import io.paxcron.server.InProcessCli.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -37,27 +34,8 @@ class MembershipOnRealClusterTest {
 
   @TempDir static Path work;
 
-  record Result(int exit, String out, String err) {
-    @Override
-    public String toString() {
-      return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
-    }
-  }
-
   private static Result paxcron(String addresses, String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CliContext context =
-        new CliContext(
-            Map.of("PAXCRON_CLUSTER", addresses),
-            work,
-            false,
-            new PrintWriter(out, true),
-            new PrintWriter(err, true),
-            InstantSource.system(),
-            CliContext::connect);
-    int exit = Paxcron.run(context, args);
-    return new Result(exit, out.toString(), err.toString());
+    return InProcessCli.run(Map.of("PAXCRON_CLUSTER", addresses), work, args);
   }
 
   private static String addresses(LocalCluster cluster, List<Integer> ids) {
