@@ -53,6 +53,7 @@ public final class LaunchBenchmark {
       int burstJobs,
       int seconds,
       int kills,
+      int runNiceness,
       Path work,
       Path report,
       String command) {}
@@ -77,7 +78,7 @@ public final class LaunchBenchmark {
         LogClient probe = cluster.client(1)) {
       cluster.startAll();
       cluster.awaitLeader(probe, Duration.ofSeconds(60));
-      cluster.startAgent("bench-solo", List.of("--capacity", "1024"));
+      cluster.startAgent("bench-solo", agentFlags(options, "--capacity", "1024"));
       try (JobClient client = JobClient.connect(cluster.clientAddresses())) {
         awaitAgents(cluster, 1);
         List<Job> jobs = new ArrayList<>();
@@ -137,7 +138,7 @@ public final class LaunchBenchmark {
       for (int a = 0; a < options.agents(); a++) {
         // Keep every run's directory: the agent-start times are read from them afterwards.
         cluster.startAgent(
-            "bench-" + a, List.of("--capacity", "256", "--output-retention", "100000"));
+            "bench-" + a, agentFlags(options, "--capacity", "256", "--output-retention", "100000"));
       }
       try (JobClient client = JobClient.connect(cluster.clientAddresses())) {
         awaitAgents(cluster, options.agents());
@@ -292,6 +293,7 @@ public final class LaunchBenchmark {
           "cpus": %d,
           "jobs": %d,
           "agents": %d,
+          "run_niceness": %d,
           "burst_jobs_one_agent": %d,
           "launches_per_s_one_agent": %.1f,
           "agent_cores_one_agent": %.2f,
@@ -321,6 +323,7 @@ public final class LaunchBenchmark {
             Runtime.getRuntime().availableProcessors(),
             options.jobs(),
             options.agents(),
+            options.runNiceness(),
             options.burstJobs(),
             launchesPerSecond,
             agentCores,
@@ -497,6 +500,7 @@ public final class LaunchBenchmark {
     int burst = 200;
     int seconds = 60;
     int kills = 3;
+    int runNiceness = 0;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (i + 1 >= args.length || !args[i + 1].matches("[0-9]{1,7}")) {
@@ -509,11 +513,14 @@ public final class LaunchBenchmark {
         case "--burst-jobs" -> burst = value;
         case "--seconds" -> seconds = value;
         case "--kills" -> kills = value;
+        case "--run-niceness" -> runNiceness = value;
         default -> usage("unknown flag " + flag);
       }
     }
-    if (jobs < 1 || agents < 1 || burst < 1 || seconds < 5 || kills < 0) {
-      usage("--jobs, --agents and --burst-jobs must be >= 1, --seconds >= 5, --kills >= 0");
+    if (jobs < 1 || agents < 1 || burst < 1 || seconds < 5 || kills < 0 || runNiceness > 19) {
+      usage(
+          "--jobs, --agents and --burst-jobs must be >= 1, --seconds >= 5, --kills >= 0,"
+              + " --run-niceness 0..19");
     }
     String command = "ops/bench/launch/run " + String.join(" ", args);
     return new Options(
@@ -522,9 +529,19 @@ public final class LaunchBenchmark {
         burst,
         seconds,
         kills,
+        runNiceness,
         Path.of("ops/bench/launch/target/work"),
         Path.of("docs/benchmarks/launch-" + LocalDate.now(ZoneOffset.UTC) + ".json"),
         command.strip());
+  }
+
+  /** The agents' flags: {@code flags}, and the runs' niceness when one is asked for. */
+  private static List<String> agentFlags(Options options, String... flags) {
+    List<String> all = new ArrayList<>(List.of(flags));
+    if (options.runNiceness() > 0) {
+      all.addAll(List.of("--run-niceness", Integer.toString(options.runNiceness())));
+    }
+    return all;
   }
 
   private static void usage(String problem) {
@@ -532,7 +549,7 @@ public final class LaunchBenchmark {
         "error: "
             + problem
             + "\nusage: ops/bench/launch/run [--jobs N] [--agents N]"
-            + " [--burst-jobs N] [--seconds N] [--kills N]");
+            + " [--burst-jobs N] [--seconds N] [--kills N] [--run-niceness N]");
     System.exit(2);
   }
 }

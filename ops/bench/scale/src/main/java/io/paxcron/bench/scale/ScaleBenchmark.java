@@ -125,6 +125,7 @@ public final class ScaleBenchmark {
     Path minuteStarts = options.work().resolve("minute-starts.log").toAbsolutePath();
     Path burstStarts = options.work().resolve("burst-starts.log").toAbsolutePath();
     Results results = new Results();
+    measureSpawnFloor(options, results, out);
     measureStateMachine(options, results, out);
     try (LocalCluster cluster =
             // One host loads every job: the per-client write limit (50/s by default, keyed by
@@ -445,6 +446,58 @@ public final class ScaleBenchmark {
     return flags;
   }
 
+  /**
+   * The least CPU a process start costs on this machine from a JVM (the agent's kind of parent):
+   * {@code /bin/true} started and reaped one after another from this process, nothing else running
+   * yet, its CPU and its children's from {@code /proc/self/stat}. With the starts the job mix asks
+   * for each second it says whether this machine can launch them on time at all, whatever the agent
+   * does: the cores needed at the floor are the asked starts times the floor.
+   */
+  private static void measureSpawnFloor(Options options, Results results, PrintStream out)
+      throws IOException, InterruptedException {
+    int warm = 20;
+    int counted = 400;
+    long ticksBefore = 0;
+    for (int i = 0; i < warm + counted; i++) {
+      if (i == warm) {
+        ticksBefore = ownAndChildrenTicks();
+      }
+      Process process =
+          new ProcessBuilder("/bin/true")
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      process.waitFor();
+    }
+    results.spawnFloorCpuMs = (ownAndChildrenTicks() - ticksBefore) * 10.0 / counted;
+    int jobs = options.jobs();
+    results.startsAskedPerSecond =
+        count(jobs, Kind.SECOND)
+            + count(jobs, Kind.MINUTE) / 60.0
+            + count(jobs, Kind.HOURLY) / 3600.0
+            + count(jobs, Kind.DAILY) / 86400.0;
+    out.printf(
+        Locale.ROOT,
+        "a process start from a JVM costs %.2f ms of CPU here (/bin/true, %d in a row): the job"
+            + " mix asks for %.0f starts a second, %.2f cores at that floor, of %d%n",
+        results.spawnFloorCpuMs,
+        counted,
+        results.startsAskedPerSecond,
+        results.startsAskedPerSecond * results.spawnFloorCpuMs / 1000,
+        Runtime.getRuntime().availableProcessors());
+  }
+
+  /** This process's CPU and its reaped children's, in clock ticks (fields 14–17 of its stat). */
+  private static long ownAndChildrenTicks() throws IOException {
+    String stat = Files.readString(Path.of("/proc/self/stat"), StandardCharsets.US_ASCII);
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    long ticks = 0;
+    for (int field = 14; field <= 17; field++) {
+      ticks += Long.parseLong(fields[field - 3]);
+    }
+    return ticks;
+  }
+
   /** The kind of job {@code i}: the mix, interleaved so every prefix has the same mix. */
   private static Kind kindOf(int i) {
     if (i % 1000 == 0) {
@@ -729,6 +782,8 @@ public final class ScaleBenchmark {
 
   /** Every figure of one run, and the JSON report. */
   private static final class Results {
+    double spawnFloorCpuMs;
+    double startsAskedPerSecond;
     double putJobsPerSecond;
     double stateMachinePutsPerSecond;
     double stateMachineHeapBytesPerJob;
@@ -851,6 +906,19 @@ public final class ScaleBenchmark {
           f1(startsPerSecond) + ", " + f1(agentCpuMsPerStart));
       row(
           out,
+          "a process start from a JVM on this machine (ms of CPU), starts the mix asks for per second, cores they need at that floor",
+          String.format(
+              Locale.ROOT,
+              "%.2f, %.0f, %.2f",
+              spawnFloorCpuMs,
+              startsAskedPerSecond,
+              startsAskedPerSecond * spawnFloorCpuMs / 1000));
+      row(
+          out,
+          "the burst's starts at that floor on every core (s)",
+          f1(burstJobs * spawnFloorCpuMs / 1000 / Runtime.getRuntime().availableProcessors()));
+      row(
+          out,
           "runs of every job recorded as started per second in the window, agents' CPU per such start (ms)",
           f1(recordedStartsPerSecond) + ", " + f1(agentCpuMsPerRecordedStart));
       String json =
@@ -913,6 +981,11 @@ public final class ScaleBenchmark {
                 "agent_cpu_ms_per_start": %.2f,
                 "recorded_starts_per_s": %.1f,
                 "agent_cpu_ms_per_recorded_start": %.2f,
+                "spawn_floor_cpu_ms": %.2f,
+                "starts_asked_per_s": %.0f,
+                "spawn_floor_cores_for_asked_starts": %.2f,
+                "spawn_floor_burst_s": %.1f,
+                "spawn_floor_definition": "CPU (user + system) of /bin/true started and reaped 400 times in a row from the benchmark's JVM before anything else runs, itself and its children from /proc/self/stat, per start: the least any agent could spend per start on this machine; starts_asked_per_s is what the job mix asks for on average (every-second jobs, every-minute jobs / 60, hourly / 3,600, daily / 86,400); the cores are the two multiplied; spawn_floor_burst_s: the burst's starts at that floor on every core of the machine, the soonest the burst could be launched here",
                 "recorded_starts_definition": "runs of every job (the backlog and the ? jobs included) recorded in the ledger as started during the lateness window, per second: the growth of the paxcron_launch_lateness_seconds histogram's count on the replica that had received the most of the ledger",
                 "starts_definition": "process starts of the every-second and every-minute jobs whose start time fell in the lateness window, per second; agent CPU per start is the agents' CPU over the window divided by them (the ? jobs also start in the window, about 15%% more starts, so it overstates the cost by up to that much)",
                 "cpu_definition": "CPU time (user + system, from /proc) spent during the lateness window divided by its length; an agent's includes the processes it started and reaped",
@@ -979,7 +1052,11 @@ public final class ScaleBenchmark {
               startsPerSecond,
               agentCpuMsPerStart,
               recordedStartsPerSecond,
-              agentCpuMsPerRecordedStart);
+              agentCpuMsPerRecordedStart,
+              spawnFloorCpuMs,
+              startsAskedPerSecond,
+              startsAskedPerSecond * spawnFloorCpuMs / 1000,
+              burstJobs * spawnFloorCpuMs / 1000 / Runtime.getRuntime().availableProcessors());
       Files.createDirectories(options.report().getParent());
       Files.writeString(options.report(), json, StandardCharsets.UTF_8);
       out.println("\nwrote " + options.report());
