@@ -53,3 +53,45 @@ paxcron_require_maven() {
     return 1
   fi
 }
+
+# Builds the given modules (with what they need) unless a build of each succeeded after the last
+# change to any pom.xml, source or resource of the repository: a checkout that changed since (a
+# pull, an edit) is built again, an unchanged one starts at once. Each module keeps its own stamp
+# under target/, so a build of several vouches for each of them.
+#   paxcron_build_if_changed <what it is for> <module,...>
+paxcron_build_if_changed() {
+  local purpose="$1" modules="$2" root module stale="" first="" build_log
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  for module in ${modules//,/ }; do
+    local stamp="$root/target/built-${module//\//_}"
+    if [ ! -f "$stamp" ] || [ ! -d "$root/$module/target" ]; then
+      stale=yes
+      first=yes
+    elif [ -n "$(cd "$root" && find . \( -name .git -o -name target -o -name node_modules \) -prune -o \
+        \( -name pom.xml -o -path '*/src/*' -o -path './proto/*' \) -type f -newer "$stamp" -print -quit)" ]; then
+      stale=yes
+    fi
+  done
+  [ -n "$stale" ] || return 0
+  paxcron_require_maven
+  build_log="$(mktemp -t paxcron-build-XXXXXX.log)"
+  if [ -n "$first" ]; then
+    echo "building Paxcron for $purpose (first time: a few minutes; log in $build_log)..." >&2
+  else
+    echo "building Paxcron for $purpose (the checkout changed since the last build; log in $build_log)..." >&2
+  fi
+  # Stamped as of the build's start: a file changed while it ran is newer than the stamp.
+  mkdir -p "$root/target"
+  touch "$root/target/built.new"
+  if ! (cd "$root" && mvn -B -ntp -q -Dstyle.color=never -DskipTests -pl "$modules" -am package >"$build_log" 2>&1); then
+    echo "error: the build failed; the last lines of $build_log:" >&2
+    tail -n 30 "$build_log" >&2
+    rm -f "$root/target/built.new"
+    return 1
+  fi
+  rm -f "$build_log"
+  for module in ${modules//,/ }; do
+    touch -r "$root/target/built.new" "$root/target/built-${module//\//_}"
+  done
+  rm -f "$root/target/built.new"
+}
