@@ -446,24 +446,6 @@ final class PeerLink {
     probing = false;
   }
 
-  /**
-   * Asks the channel to connect now, without a call (a starting replica dials its peers). A dial
-   * that fails puts the channel back to idle, as if it had never been made: a channel left in
-   * transient failure would fail the first calls at once instead of dialling for them.
-   */
-  void connectEagerly() {
-    watchEagerDial(channel.getState(true));
-  }
-
-  private void watchEagerDial(io.grpc.ConnectivityState state) {
-    switch (state) {
-      case READY, SHUTDOWN -> {}
-      case TRANSIENT_FAILURE -> channel.enterIdle();
-      default ->
-          channel.notifyWhenStateChanged(state, () -> watchEagerDial(channel.getState(false)));
-    }
-  }
-
   private synchronized void reconnect() {
     if (!reconnectScheduled) {
       return;

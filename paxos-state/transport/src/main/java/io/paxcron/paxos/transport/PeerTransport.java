@@ -80,6 +80,9 @@ public final class PeerTransport implements AutoCloseable {
       new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<Integer, PeerLink> links = new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** Channels announcing this replica to its peers at start, until each is ready or has failed. */
+  private final java.util.Set<ManagedChannel> announcements = new java.util.HashSet<>();
+
   private Server server;
   private volatile boolean started;
   private boolean closed;
@@ -202,12 +205,37 @@ public final class PeerTransport implements AutoCloseable {
     for (Map.Entry<Integer, PeerAddress> peer : peers.entrySet()) {
       links.put(peer.getKey(), link(peer.getKey(), peer.getValue()));
     }
-    // Dial every peer now: a peer whose link to this replica waits out a backoff (this replica
-    // was down) sees the connection and tries again at once (peerConnected).
-    for (PeerLink link : links.values()) {
-      link.connectEagerly();
+    // Announce this replica to every peer now: a peer whose link to this replica waits out a
+    // backoff (this replica was down) sees the connection and tries again at once (its
+    // peerConnected). The announcement has a channel of its own, closed once it is ready or has
+    // failed: a link's own channel dials on its first call, since a dial that failed on it would
+    // fail the calls made in the moment after (a peer that starts a little later).
+    for (PeerAddress address : peers.values()) {
+      announce(address);
     }
     started = true;
+  }
+
+  private void announce(PeerAddress address) {
+    ManagedChannel channel = channel(address);
+    synchronized (this) {
+      announcements.add(channel);
+    }
+    watchAnnouncement(channel, channel.getState(true));
+  }
+
+  private void watchAnnouncement(ManagedChannel channel, io.grpc.ConnectivityState state) {
+    switch (state) {
+      case READY, TRANSIENT_FAILURE, SHUTDOWN -> {
+        channel.shutdownNow();
+        synchronized (this) {
+          announcements.remove(channel);
+        }
+      }
+      default ->
+          channel.notifyWhenStateChanged(
+              state, () -> watchAnnouncement(channel, channel.getState(false)));
+    }
   }
 
   /**
@@ -222,16 +250,18 @@ public final class PeerTransport implements AutoCloseable {
   }
 
   private PeerLink link(int peer, PeerAddress address) {
-    ManagedChannel channel =
-        NettyChannelBuilder.forAddress(address.host(), address.port(), channelCredentials)
-            .directExecutor()
-            .disableRetry()
-            .maxInboundMessageSize(options.maxMessageBytes())
-            .keepAliveTime(options.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
-            .keepAliveTimeout(options.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
-            .build();
     return new PeerLink(
-        peer, channel, options, identity, backoff, timer, counters, listener, deliver);
+        peer, channel(address), options, identity, backoff, timer, counters, listener, deliver);
+  }
+
+  private ManagedChannel channel(PeerAddress address) {
+    return NettyChannelBuilder.forAddress(address.host(), address.port(), channelCredentials)
+        .directExecutor()
+        .disableRetry()
+        .maxInboundMessageSize(options.maxMessageBytes())
+        .keepAliveTime(options.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+        .keepAliveTimeout(options.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
+        .build();
   }
 
   /**
@@ -396,6 +426,11 @@ public final class PeerTransport implements AutoCloseable {
     }
     timer.shutdownNow();
     catchUpSender.shutdownNow();
+    List<ManagedChannel> announcing;
+    synchronized (this) {
+      announcing = List.copyOf(announcements);
+    }
+    announcing.forEach(ManagedChannel::shutdownNow);
     for (PeerLink link : links.values()) {
       link.close();
     }
