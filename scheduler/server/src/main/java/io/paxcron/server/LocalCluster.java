@@ -51,6 +51,7 @@ public final class LocalCluster implements AutoCloseable {
   private List<String> replicaJvmFlags = List.of("-Xmx256m");
 
   private int agentNiceness;
+  private Path archives;
   private final java.util.Set<Integer> joining = new java.util.TreeSet<>();
 
   /**
@@ -113,6 +114,77 @@ public final class LocalCluster implements AutoCloseable {
     }
     this.agentNiceness = niceness;
     return this;
+  }
+
+  /**
+   * Starts every replica and agent with a class-data archive of its own under {@code directory}
+   * (written by the JVM when the process first exits normally, used from the next start on): a JVM
+   * then starts with its classes already parsed, as {@code ops/paxcron} starts replicas. The JVM
+   * does not replace an archive that no longer matches the class path, it runs without one, so a
+   * stamp of the JDK and of the class path's files (names, sizes, times) is kept beside them and
+   * the archives are deleted when it changes.
+   */
+  public LocalCluster classDataArchives(Path directory) throws IOException {
+    Files.createDirectories(directory);
+    StringBuilder stamp = new StringBuilder(System.getProperty("java.home")).append('\n');
+    for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+      Path path = Path.of(entry);
+      if (Files.isRegularFile(path)) {
+        stamp
+            .append(path.toAbsolutePath())
+            .append(' ')
+            .append(Files.size(path))
+            .append(' ')
+            .append(Files.getLastModifiedTime(path).toMillis())
+            .append('\n');
+      }
+    }
+    Path stampFile = directory.resolve("stamp");
+    String previous = Files.exists(stampFile) ? Files.readString(stampFile) : "";
+    if (!previous.contentEquals(stamp)) {
+      try (var stale = Files.newDirectoryStream(directory, "*.jsa")) {
+        for (Path archive : stale) {
+          Files.deleteIfExists(archive);
+        }
+      }
+      Files.writeString(stampFile, stamp);
+    }
+    this.archives = directory;
+    return this;
+  }
+
+  private List<String> archiveFlags(String name) {
+    if (archives == null) {
+      return List.of();
+    }
+    return List.of(
+        "-XX:SharedArchiveFile=" + archives.resolve(name + ".jsa"),
+        "-XX:+AutoCreateSharedArchive",
+        "-Xlog:cds=off",
+        "-Xlog:cds+dynamic=off");
+  }
+
+  /**
+   * With class-data archives, lets every JVM exit normally first (SIGTERM, up to 10 s): a JVM
+   * writes its archive as it exits normally, and only when it has none (otherwise it exits at
+   * once).
+   */
+  private void letArchivesBeWritten() {
+    if (archives == null) {
+      return;
+    }
+    List<Process> all = new ArrayList<>(agents.values());
+    all.addAll(processes.values());
+    all.forEach(Process::destroy);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    for (Process process : all) {
+      try {
+        process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   /** The process id of running agent {@code name}, for inspecting it (its CPU time). */
@@ -246,6 +318,7 @@ public final class LocalCluster implements AutoCloseable {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED"));
     command.addAll(replicaJvmFlags);
+    command.addAll(archiveFlags("replica-" + id));
     command.addAll(
         ReplicaCollector.flagsFor(Path.of(System.getProperty("java.home")), replicaJvmFlags));
     command.addAll(
@@ -317,17 +390,20 @@ public final class LocalCluster implements AutoCloseable {
             List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED",
-                "-Xmx128m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                Paxcron.class.getName(),
-                "agent",
-                "--name",
-                name,
-                "--cluster",
-                String.join(",", cluster),
-                "--data-dir",
-                dataDir.toString()));
+                "-Xmx128m"));
+    command.addAll(archiveFlags("agent-" + name));
+    command.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            Paxcron.class.getName(),
+            "agent",
+            "--name",
+            name,
+            "--cluster",
+            String.join(",", cluster),
+            "--data-dir",
+            dataDir.toString()));
     command.addAll(extraFlags);
     if (agentNiceness > 0) {
       command.addAll(0, List.of("nice", "-n", Integer.toString(agentNiceness)));
@@ -460,6 +536,7 @@ public final class LocalCluster implements AutoCloseable {
 
   private void killEverything() {
     try {
+      letArchivesBeWritten();
       for (Process process : List.copyOf(agents.values())) {
         process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
@@ -474,6 +551,7 @@ public final class LocalCluster implements AutoCloseable {
 
   @Override
   public void close() {
+    letArchivesBeWritten();
     for (String name : new ArrayList<>(agents.keySet())) {
       killAgent(name);
     }

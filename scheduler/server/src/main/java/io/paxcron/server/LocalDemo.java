@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -62,6 +63,12 @@ public final class LocalDemo {
     PrintStream out = System.out;
     Path work = Files.createTempDirectory("paxcron-demo-");
     LocalCluster cluster = new LocalCluster(work, 3, List.of());
+    // Beside the server's jar, as ops/paxcron keeps its replicas' archives: from the second demo
+    // on, its JVMs start with their classes already parsed (PAXCRON_DEMO_ARCHIVES=off: without).
+    Optional<Path> target = serverTarget();
+    if (target.isPresent() && !"off".equals(System.getenv("PAXCRON_DEMO_ARCHIVES"))) {
+      cluster.classDataArchives(target.get().resolve("cds").resolve("demo"));
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -196,6 +203,24 @@ public final class LocalDemo {
     } catch (JobClientException e) {
       // The demo is stopping.
     }
+  }
+
+  /**
+   * The server module's {@code target} directory: the one holding the server jar on this class
+   * path, if it runs from one (as ops/demo runs it), else empty.
+   */
+  private static Optional<Path> serverTarget() {
+    for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+      Path path = Path.of(entry).toAbsolutePath();
+      Path parent = path.getParent();
+      if (path.getFileName().toString().startsWith("paxcron-server-")
+          && path.toString().endsWith(".jar")
+          && parent != null
+          && parent.getFileName().toString().equals("target")) {
+        return Optional.of(parent);
+      }
+    }
+    return Optional.empty();
   }
 
   private static long millisSince(long startNanos) {
