@@ -52,6 +52,11 @@ public final class LocalCluster implements AutoCloseable {
 
   private int agentNiceness;
   private Path archives;
+
+  /** Processes started without an archive of their own: they write one as they exit normally. */
+  private final java.util.Set<String> archivesToWrite =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private final java.util.Set<Integer> joining = new java.util.TreeSet<>();
 
   /**
@@ -157,20 +162,24 @@ public final class LocalCluster implements AutoCloseable {
     if (archives == null) {
       return List.of();
     }
+    Path archive = archives.resolve(name + ".jsa");
+    if (!Files.exists(archive)) {
+      archivesToWrite.add(name);
+    }
     return List.of(
-        "-XX:SharedArchiveFile=" + archives.resolve(name + ".jsa"),
+        "-XX:SharedArchiveFile=" + archive,
         "-XX:+AutoCreateSharedArchive",
         "-Xlog:cds=off",
         "-Xlog:cds+dynamic=off");
   }
 
   /**
-   * With class-data archives, lets every JVM exit normally first (SIGTERM, up to 10 s): a JVM
-   * writes its archive as it exits normally, and only when it has none (otherwise it exits at
-   * once).
+   * When a process started without its class-data archive, lets every JVM exit normally first
+   * (SIGTERM, up to 10 s): a JVM writes its archive as it exits normally. Once every archive exists
+   * the processes are killed at once, as without archives.
    */
   private void letArchivesBeWritten() {
-    if (archives == null) {
+    if (archives == null || archivesToWrite.isEmpty()) {
       return;
     }
     List<Process> all = new ArrayList<>(agents.values());
