@@ -6,6 +6,7 @@ import io.paxcron.api.JobClient;
 import io.paxcron.api.JobServiceImpl;
 import io.paxcron.api.LeaderStamper;
 import io.paxcron.paxos.replica.LogClient;
+import io.paxcron.proto.v1.ClusterStatusResponse;
 import io.paxcron.proto.v1.Job;
 import io.paxcron.proto.v1.ListJobsResponse;
 import io.paxcron.proto.v1.StatusReply;
@@ -42,6 +43,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The scale benchmark (a program, not a test): one cluster of three real replica processes (fsync
@@ -78,6 +80,7 @@ public final class ScaleBenchmark {
       int putClients,
       int applyBatch,
       int replicaHeapMb,
+      boolean putOnly,
       Path work,
       Path report,
       String command) {}
@@ -162,6 +165,8 @@ public final class ScaleBenchmark {
           }
         }
         long ballotBefore = client.status().getBallotRound();
+        List<ThreadCpu> cpuBefore = threadCpu(cluster);
+        CpuUse machineBefore = CpuUse.read(cluster, 0);
         long loadStart = System.nanoTime();
         putAll(cluster, jobs, options.putClients(), options.applyBatch());
         // The burst goes last, at a minute far enough ahead that it falls in the measuring window.
@@ -173,8 +178,11 @@ public final class ScaleBenchmark {
         }
         putAll(cluster, burstJobs, options.putClients(), options.applyBatch());
         double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
+        List<ThreadCpu> cpuAfter = threadCpu(cluster);
+        results.putMachineCores = CpuUse.read(cluster, 0).since(machineBefore).machineCores();
         results.putJobsPerSecond = options.jobs() / loadSeconds;
-        results.ballotsDuringLoad = client.status().getBallotRound() - ballotBefore;
+        ClusterStatusResponse afterLoad = client.status();
+        results.ballotsDuringLoad = afterLoad.getBallotRound() - ballotBefore;
         out.printf(
             Locale.ROOT,
             "put %d jobs in %.1f s: %.0f jobs/s (%d per Apply, %d client threads); the ballot"
@@ -185,6 +193,26 @@ public final class ScaleBenchmark {
             options.applyBatch(),
             options.putClients(),
             results.ballotsDuringLoad);
+        long replicaTicks = 0;
+        List<String> split = new ArrayList<>();
+        int index = 0;
+        for (int id : cluster.members().keySet()) {
+          ThreadCpu spent = cpuAfter.get(index).since(cpuBefore.get(index));
+          index++;
+          replicaTicks += spent.total();
+          String role = id == afterLoad.getLeaderId() ? "leader" : "follower";
+          split.add("replica " + id + " (" + role + ") " + spent.describe());
+        }
+        results.putCpuMicrosPerJob = replicaTicks * 10_000.0 / options.jobs();
+        results.putCpuSplit = split;
+        out.printf(
+            Locale.ROOT,
+            "the put's CPU: %.0f µs per job on the three replicas together, the machine %.2f of"
+                + " %d cores busy; by thread:%n  %s%n",
+            results.putCpuMicrosPerJob,
+            results.putMachineCores,
+            Runtime.getRuntime().availableProcessors(),
+            String.join("\n  ", split));
 
         Walk walk = measureQueries(client, options, results, out);
         measureDensity(walk.jobs(), options, results, out);
@@ -208,6 +236,10 @@ public final class ScaleBenchmark {
         results.heapBefore = heapBefore;
         results.heapAfter = heapAfter;
 
+        if (options.putOnly()) {
+          out.println("--put-only: stopped before the agents start; no report written");
+          return;
+        }
         // The agents start once the jobs are in: in a deployment they run on hosts of their own,
         // and here the processes they start for the jobs already put would take the two cores
         // the replicas' put rate is measured on (docs/performance.md, scale, sixth round).
@@ -792,6 +824,9 @@ public final class ScaleBenchmark {
     double snapshotRestoreMs;
     double tickMs;
     long ballotsDuringLoad;
+    double putCpuMicrosPerJob;
+    double putMachineCores;
+    List<String> putCpuSplit = List.of();
     double heapBytesPerJob;
     long[] heapBefore = new long[0];
     long[] heapAfter = new long[0];
@@ -936,6 +971,9 @@ public final class ScaleBenchmark {
                 "put_jobs_per_s": %.0f,
                 "put_clients": %d,
                 "apply_batch": %d,
+                "put_cpu_us_per_job": %.0f,
+                "put_machine_cores": %.2f,
+                "put_cpu_by_thread": [%s],
                 "state_machine_put_jobs_per_s": %.0f,
                 "state_machine_heap_bytes_per_job": %.0f,
                 "snapshot_bytes": %d,
@@ -1008,6 +1046,11 @@ public final class ScaleBenchmark {
               putJobsPerSecond,
               options.putClients(),
               options.applyBatch(),
+              putCpuMicrosPerJob,
+              putMachineCores,
+              putCpuSplit.stream()
+                  .map(line -> "\"" + line + "\"")
+                  .collect(Collectors.joining(", ")),
               stateMachinePutsPerSecond,
               stateMachineHeapBytesPerJob,
               snapshotBytes,
@@ -1085,6 +1128,15 @@ public final class ScaleBenchmark {
    */
   private static final Pattern HEAP_USED =
       Pattern.compile("(?i)heap\\b[\\s\\S]*?(?:used (\\d+)([KMG])\\b|(\\d+)([KMG]) used)");
+
+  /** Each replica's CPU by kind of thread, in the order of {@link LocalCluster#members()}. */
+  private static List<ThreadCpu> threadCpu(LocalCluster cluster) throws IOException {
+    List<ThreadCpu> cpu = new ArrayList<>();
+    for (int id : cluster.members().keySet()) {
+      cpu.add(ThreadCpu.read(cluster.pid(id)));
+    }
+    return cpu;
+  }
 
   /**
    * Each replica's heap in use after a full GC, by {@code jcmd GC.run} and {@code GC.heap_info}.
@@ -1282,8 +1334,13 @@ public final class ScaleBenchmark {
     int putClients = 4;
     int applyBatch = 1000;
     int heapMb = 2048;
+    boolean putOnly = false;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
+      if (flag.equals("--put-only")) {
+        putOnly = true;
+        continue;
+      }
       if (i + 1 >= args.length || !args[i + 1].matches("[0-9]{1,7}")) {
         usage("flag " + flag + " needs a whole number");
       }
@@ -1320,6 +1377,7 @@ public final class ScaleBenchmark {
         putClients,
         applyBatch,
         heapMb,
+        putOnly,
         Path.of("ops/bench/scale/target/work"),
         Path.of("docs/benchmarks/scale-" + LocalDate.now(ZoneOffset.UTC) + ".json"),
         command.strip());
@@ -1330,7 +1388,7 @@ public final class ScaleBenchmark {
         "error: "
             + problem
             + "\nusage: ops/bench/scale/run [--jobs N] [--agents N] [--seconds N] [--kills N]"
-            + " [--put-clients N] [--apply-batch N] [--replica-heap-mb N]");
+            + " [--put-clients N] [--apply-batch N] [--replica-heap-mb N] [--put-only]");
     System.exit(2);
   }
 }
