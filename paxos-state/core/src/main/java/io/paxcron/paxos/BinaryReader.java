@@ -270,6 +270,20 @@ public final class BinaryReader {
   }
 
   public <E extends Enum<E>> E readEnum(Class<E> type) {
+    // Compared as bytes with the constants' names: no string is built or hashed for the five
+    // enums of each of a million job specs a restore or a bulk put decodes.
+    EnumNames names = ENUM_NAMES.get(type);
+    int start = position;
+    int length = readCount(MAX_FIELD_BYTES, 1);
+    for (int i = 0; i < names.names().length; i++) {
+      byte[] name = names.names()[i];
+      if (name.length == length
+          && Arrays.equals(bytes, position, position + length, name, 0, length)) {
+        position += length;
+        return type.cast(names.constants()[i]);
+      }
+    }
+    position = start;
     String name = readString();
     try {
       return Enum.valueOf(type, name);
@@ -277,4 +291,20 @@ public final class BinaryReader {
       throw new RecordFormatException("unknown " + type.getSimpleName() + " '" + name + "'", e);
     }
   }
+
+  /** An enum's constants and their names' UTF-8 bytes, in declaration order. */
+  private record EnumNames(Object[] constants, byte[][] names) {}
+
+  private static final ClassValue<EnumNames> ENUM_NAMES =
+      new ClassValue<>() {
+        @Override
+        protected EnumNames computeValue(Class<?> type) {
+          Object[] constants = type.getEnumConstants();
+          byte[][] names = new byte[constants.length][];
+          for (int i = 0; i < constants.length; i++) {
+            names[i] = ((Enum<?>) constants[i]).name().getBytes(StandardCharsets.UTF_8);
+          }
+          return new EnumNames(constants, names);
+        }
+      };
 }

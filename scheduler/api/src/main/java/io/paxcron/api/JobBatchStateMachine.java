@@ -314,7 +314,9 @@ public final class JobBatchStateMachine implements StateMachine {
           throw new MalformedCommandException(
               "batch command " + i + " claims " + length + " bytes");
         }
-        commands.add(CronCodec.decode(in.readRaw(length)));
+        int at = in.position();
+        in.skip(length);
+        commands.add(CronCodec.decode(payload, at, length));
       }
       return commands;
     } catch (MalformedCommandException e) {

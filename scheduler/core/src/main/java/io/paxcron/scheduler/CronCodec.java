@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The versioned binary encoding of {@link CronCommand}s, {@link CommandResult}s and the records a
@@ -64,10 +63,7 @@ public final class CronCodec {
         out.writeByte(PUT_JOB);
         writeSpec(out, put.spec());
         writeExpected(out, put.expected());
-        out.writeInt(put.chosen().size());
-        for (Map.Entry<ScheduleField, Integer> entry : new TreeMap<>(put.chosen()).entrySet()) {
-          out.writeString(entry.getKey().name()).writeInt(entry.getValue());
-        }
+        writeChosen(out, put.chosen());
         out.writeInstant(put.stampedAt());
       }
       case CronCommand.DeleteJob delete -> {
@@ -138,8 +134,13 @@ public final class CronCodec {
    * @throws MalformedCommandException if they are not a command of format {@link #FORMAT_VERSION}
    */
   public static CronCommand decode(byte[] bytes) {
+    return decode(bytes, 0, bytes.length);
+  }
+
+  /** The command in {@code bytes[offset, offset + length)}, read in place. */
+  public static CronCommand decode(byte[] bytes, int offset, int length) {
     try {
-      return decodeCommand(bytes);
+      return decodeCommand(new BinaryReader(bytes, offset, length));
     } catch (MalformedCommandException e) {
       throw e;
     } catch (RecordFormatException e) {
@@ -147,8 +148,7 @@ public final class CronCodec {
     }
   }
 
-  private static CronCommand decodeCommand(byte[] bytes) {
-    BinaryReader in = new BinaryReader(bytes);
+  private static CronCommand decodeCommand(BinaryReader in) {
     int version = in.readByte();
     if (version < OLDEST_READABLE_VERSION || version > FORMAT_VERSION) {
       throw new MalformedCommandException(
@@ -258,6 +258,20 @@ public final class CronCodec {
     return new CommandResult(status, jobVersion, message, errors);
   }
 
+  /** The chosen values of a job's {@code ?} fields, in the fields' order. */
+  static void writeChosen(BinaryWriter out, Map<ScheduleField, Integer> chosen) {
+    out.writeInt(chosen.size());
+    for (ScheduleField field : SCHEDULE_FIELDS) {
+      Integer value = chosen.get(field);
+      if (value != null) {
+        out.writeString(field.name()).writeInt(value);
+      }
+    }
+  }
+
+  /** Every field, in declaration order (the order the chosen values are written in). */
+  static final List<ScheduleField> SCHEDULE_FIELDS = List.of(ScheduleField.values());
+
   static void writeSpec(BinaryWriter out, JobSpec spec) {
     out.writeString(spec.name())
         .writeString(spec.schedule())
@@ -364,9 +378,9 @@ public final class CronCodec {
         zone,
         dst,
         command,
-        new TreeMap<>(env),
+        JobSpec.sorted(env),
         workingDirectory,
-        new TreeMap<>(selector),
+        JobSpec.sorted(selector),
         timeout,
         retries,
         concurrency,
@@ -377,7 +391,7 @@ public final class CronCodec {
         stdin,
         runAs,
         source,
-        new TreeMap<>(annotations));
+        JobSpec.sorted(annotations));
   }
 
   private static void writeExpected(BinaryWriter out, ExpectedVersion expected) {

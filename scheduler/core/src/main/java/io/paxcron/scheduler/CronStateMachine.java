@@ -188,8 +188,12 @@ public final class CronStateMachine implements StateMachine, CronView {
     @Override
     public int hashCode() {
       long hash = text.hashCode() * 31L + syntax.ordinal();
-      for (Map.Entry<ScheduleField, Integer> entry : chosen.entrySet()) {
-        hash += mix((entry.getKey().ordinal() + 1L) << 32 | entry.getValue());
+      // By field rather than over entrySet(): an EnumMap's iterator makes an entry per value.
+      for (ScheduleField field : CronCodec.SCHEDULE_FIELDS) {
+        Integer value = chosen.get(field);
+        if (value != null) {
+          hash += mix((field.ordinal() + 1L) << 32 | value);
+        }
       }
       return Long.hashCode(mix(hash));
     }
@@ -630,13 +634,16 @@ public final class CronStateMachine implements StateMachine, CronView {
    * @throws IllegalArgumentException if the chosen values do not fit the schedule
    */
   private SharedSchedule acquireSchedule(JobSpec spec, Map<ScheduleField, Integer> chosen) {
-    ScheduleKey key =
-        new ScheduleKey(
-            spec.schedule(),
-            spec.syntax(),
-            chosen.isEmpty() ? Map.of() : Collections.unmodifiableMap(new EnumMap<>(chosen)));
-    SharedSchedule shared = sharedSchedules.get(key);
+    // Looked up with the command's own map (maps are equal by content); copied only for a new key.
+    SharedSchedule shared =
+        sharedSchedules.get(
+            new ScheduleKey(spec.schedule(), spec.syntax(), chosen.isEmpty() ? Map.of() : chosen));
     if (shared == null) {
+      ScheduleKey key =
+          new ScheduleKey(
+              spec.schedule(),
+              spec.syntax(),
+              chosen.isEmpty() ? Map.of() : Collections.unmodifiableMap(new EnumMap<>(chosen)));
       shared = new SharedSchedule(key, resolve(spec, chosen));
       sharedSchedules.put(key, shared);
     }
@@ -671,7 +678,7 @@ public final class CronStateMachine implements StateMachine, CronView {
     if (spec.schedule() == shared.key.text() && spec.zone() == zone.getId()) {
       return spec;
     }
-    return spec.toBuilder().schedule(shared.key.text()).zone(zone.getId()).build();
+    return spec.withScheduleAndZone(shared.key.text(), zone.getId());
   }
 
   private static Schedule resolve(JobSpec spec, Map<ScheduleField, Integer> chosen) {
@@ -1997,10 +2004,7 @@ public final class CronStateMachine implements StateMachine, CronView {
       for (JobImage job : jobs) {
         CronCodec.writeSpec(out, job.spec());
         out.writeLong(job.version()).writeLong(job.incarnation());
-        out.writeInt(job.chosen().size());
-        for (Map.Entry<ScheduleField, Integer> entry : new TreeMap<>(job.chosen()).entrySet()) {
-          out.writeString(entry.getKey().name()).writeInt(entry.getValue());
-        }
+        CronCodec.writeChosen(out, job.chosen());
         writeCursor(out, job.cursor());
         out.writeOptionalInstant(job.lastAccounted()).writeInt(job.catchUpBudget());
         out.writeInt(job.ledger().length);

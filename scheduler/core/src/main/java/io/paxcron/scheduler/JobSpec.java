@@ -99,6 +99,45 @@ public record JobSpec(
     annotations = sortedCopy(annotations, "annotations");
   }
 
+  /**
+   * {@code map} as the sorted map the canonical constructor takes (which copies it): without a copy
+   * of its own when it is sorted already or empty, as most jobs' maps are.
+   */
+  static SortedMap<String, String> sorted(Map<String, String> map) {
+    if (map instanceof SortedMap<String, String> sorted) {
+      return sorted;
+    }
+    return map.isEmpty() ? Collections.emptySortedMap() : new TreeMap<>(map);
+  }
+
+  /**
+   * This spec with {@code schedule} and {@code zone} in place of equal strings (the state machine's
+   * shared instances), without going through a builder's copies.
+   */
+  JobSpec withScheduleAndZone(String schedule, String zone) {
+    return new JobSpec(
+        name,
+        schedule,
+        syntax,
+        zone,
+        dstPolicy,
+        command,
+        env,
+        workingDirectory,
+        agentSelector,
+        timeout,
+        retries,
+        concurrency,
+        misfire,
+        semantics,
+        paused,
+        historyRetention,
+        stdin,
+        runAs,
+        source,
+        annotations);
+  }
+
   private static SortedMap<String, String> sortedCopy(Map<String, String> map, String what) {
     Objects.requireNonNull(map, what);
     if (map.isEmpty()) {
@@ -289,9 +328,9 @@ public record JobSpec(
           zone,
           dstPolicy,
           command,
-          new TreeMap<>(env),
+          sorted(env),
           workingDirectory,
-          new TreeMap<>(agentSelector),
+          sorted(agentSelector),
           timeout,
           retries,
           concurrency,
@@ -302,7 +341,7 @@ public record JobSpec(
           stdin,
           runAs,
           source,
-          new TreeMap<>(annotations));
+          sorted(annotations));
     }
   }
 }

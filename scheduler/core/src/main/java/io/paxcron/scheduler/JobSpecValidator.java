@@ -4,7 +4,6 @@ import io.paxcron.schedule.InvalidScheduleException;
 import io.paxcron.schedule.Schedule;
 import io.paxcron.schedule.ScheduleError;
 import io.paxcron.schedule.ScheduleZone;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -223,6 +222,9 @@ public final class JobSpecValidator {
   }
 
   private static void checkEnv(Map<String, String> env, List<FieldError> errors) {
+    if (env.isEmpty()) {
+      return; // most jobs: no iterator over an empty map
+    }
     if (env.size() > MAX_ENV_ENTRIES) {
       errors.add(
           new FieldError(
@@ -281,6 +283,9 @@ public final class JobSpecValidator {
   }
 
   private static void checkSelector(Map<String, String> selector, List<FieldError> errors) {
+    if (selector.isEmpty()) {
+      return; // most jobs: no iterator over an empty map
+    }
     if (selector.size() > MAX_SELECTOR_LABELS) {
       errors.add(
           new FieldError(
@@ -435,6 +440,9 @@ public final class JobSpecValidator {
   }
 
   private static void checkAnnotations(Map<String, String> annotations, List<FieldError> errors) {
+    if (annotations.isEmpty()) {
+      return; // most jobs: no iterator over an empty map
+    }
     if (annotations.size() > MAX_ANNOTATIONS) {
       errors.add(
           new FieldError(
@@ -521,8 +529,30 @@ public final class JobSpecValidator {
     return seconds + "s";
   }
 
-  private static long utf8Length(String text) {
-    return text.getBytes(StandardCharsets.UTF_8).length;
+  /**
+   * The length of {@code text} in UTF-8, as {@code getBytes(UTF_8)} would produce it (a lone
+   * surrogate becomes one '?'), counted without encoding it.
+   */
+  static long utf8Length(String text) {
+    long bytes = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < 0x80) {
+        bytes += 1;
+      } else if (c < 0x800) {
+        bytes += 2;
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        bytes += 4;
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        bytes += 1;
+      } else {
+        bytes += 3;
+      }
+    }
+    return bytes;
   }
 
   /** A name as it may be echoed in an error: control characters escaped, at most 80 characters. */

@@ -4,12 +4,50 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.schedule.Syntax;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 final class JobSpecValidatorTest {
+
+  /**
+   * The byte limits count UTF-8 as {@code getBytes(UTF_8)} encodes it, lone surrogates (one '?')
+   * and pairs (4 bytes) included, over random strings drawn from every range that matters.
+   */
+  @Test
+  void utf8LengthIsTheEncodedLength() {
+    long seed = Long.getLong("paxcron.seed", new SplittableRandom().nextLong());
+    System.out.println(
+        "seed "
+            + seed
+            + " (replay: mvn -pl scheduler/core test -Dtest=JobSpecValidatorTest"
+            + " -Dpaxcron.seed="
+            + seed
+            + ")");
+    SplittableRandom random = new SplittableRandom(seed);
+    char[] samples = {
+      'a', '\u0000', '\u007f', '\u0080', '\u07ff', '\u0800', '\uffff', '\ud83d', '\ude00', '\udbff',
+      '\udc00'
+    };
+    for (int round = 0; round < 5_000; round++) {
+      StringBuilder text = new StringBuilder();
+      int length = random.nextInt(0, 12);
+      for (int i = 0; i < length; i++) {
+        text.append(
+            random.nextBoolean()
+                ? samples[random.nextInt(samples.length)]
+                : (char) random.nextInt(Character.MAX_VALUE + 1));
+      }
+      String value = text.toString();
+      assertEquals(
+          value.getBytes(StandardCharsets.UTF_8).length,
+          JobSpecValidator.utf8Length(value),
+          () -> "seed " + seed + ", text " + value.chars().mapToObj(Integer::toHexString).toList());
+    }
+  }
 
   private static List<String> problems(JobSpec spec) {
     return JobSpecValidator.validate(spec).stream().map(FieldError::toString).toList();
