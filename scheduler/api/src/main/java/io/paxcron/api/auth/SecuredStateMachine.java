@@ -63,7 +63,7 @@ public final class SecuredStateMachine implements StateMachine {
       return answer(new AccessState.Result(false, "malformed access command: " + e.getMessage()));
     }
     if (command instanceof AccessCommand.Audited audited) {
-      byte[] inner = audited.inner();
+      byte[] inner = audited.innerBytes();
       if (inner.length > 0 && inner[0] == AccessCommand.TAG) {
         // An envelope in an envelope would let one entry write two audit records of its choosing.
         return answer(new AccessState.Result(false, "malformed access command: nested envelope"));
@@ -94,7 +94,7 @@ public final class SecuredStateMachine implements StateMachine {
     if (!(command instanceof AccessCommand.Audited audited)) {
       return StateMachine.super.applyInSteps(slot, payload);
     }
-    byte[] inner = audited.inner();
+    byte[] inner = audited.innerBytes();
     if (inner.length > 0 && inner[0] == AccessCommand.TAG) {
       return StateMachine.super.applyInSteps(slot, payload);
     }
