@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.concurrent.TimeUnit;
+import java.time.DayOfWeek;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,13 +26,13 @@ final class BinaryReaderEnumTest {
     for (Shape shape : Shape.values()) {
       out.writeString(shape.name()).writeInt(7);
     }
-    out.writeString(TimeUnit.SECONDS.name());
+    out.writeString(DayOfWeek.SATURDAY.name());
     BinaryReader in = new BinaryReader(out.toByteArray());
     for (Shape shape : Shape.values()) {
       assertEquals(shape, in.readEnum(Shape.class));
       assertEquals(7, in.readInt());
     }
-    assertEquals(TimeUnit.SECONDS, in.readEnum(TimeUnit.class));
+    assertEquals(DayOfWeek.SATURDAY, in.readEnum(DayOfWeek.class));
     assertTrue(in.atEnd());
   }
 

@@ -19,14 +19,7 @@ final class JobSpecValidatorTest {
    */
   @Test
   void utf8LengthIsTheEncodedLength() {
-    long seed = Long.getLong("paxcron.seed", new SplittableRandom().nextLong());
-    System.out.println(
-        "seed "
-            + seed
-            + " (replay: mvn -pl scheduler/core test -Dtest=JobSpecValidatorTest"
-            + " -Dpaxcron.seed="
-            + seed
-            + ")");
+    long seed = 20261205L; // a failure names it
     SplittableRandom random = new SplittableRandom(seed);
     char[] samples = {
       'a', '\u0000', '\u007f', '\u0080', '\u07ff', '\u0800', '\uffff', '\ud83d', '\ude00', '\udbff',
