@@ -260,6 +260,14 @@ public final class CronCodec {
 
   /** The chosen values of a job's {@code ?} fields, in the fields' order. */
   static void writeChosen(BinaryWriter out, Map<ScheduleField, Integer> chosen) {
+    int present = 0;
+    for (ScheduleField field : SCHEDULE_FIELDS) {
+      present += chosen.get(field) != null ? 1 : 0;
+    }
+    if (present != chosen.size()) {
+      // The count goes first: a field mapped to no value would leave it wrong for every reader.
+      throw new IllegalArgumentException("chosen values " + chosen + ": a field without a value");
+    }
     out.writeInt(chosen.size());
     for (ScheduleField field : SCHEDULE_FIELDS) {
       Integer value = chosen.get(field);

@@ -237,6 +237,21 @@ final class CronCodecTest {
   }
 
   @Test
+  void chosenValuesAreWrittenInFieldOrderAndAFieldWithoutAValueIsRefused() {
+    Map<ScheduleField, Integer> chosen = new java.util.EnumMap<>(ScheduleField.class);
+    chosen.put(ScheduleField.HOUR, 4);
+    chosen.put(ScheduleField.MINUTE, 17);
+    CronCommand put = new CronCommand.PutJob(nightly(), ExpectedVersion.ABSENT, chosen, Fixture.T0);
+    assertEquals(put, CronCodec.decode(CronCodec.encode(put)));
+    chosen.put(ScheduleField.SECOND, null);
+    CronCommand broken =
+        new CronCommand.PutJob(nightly(), ExpectedVersion.ABSENT, chosen, Fixture.T0);
+    IllegalArgumentException refused =
+        assertThrows(IllegalArgumentException.class, () -> CronCodec.encode(broken));
+    assertTrue(refused.getMessage().contains("a field without a value"), refused.getMessage());
+  }
+
+  @Test
   void snapshotsWrittenByFormatOneStayRestorable() {
     CronStateMachine machine = new CronStateMachine();
     machine.restore(java.util.HexFormat.of().parseHex(SNAPSHOT_FORMAT_1));
