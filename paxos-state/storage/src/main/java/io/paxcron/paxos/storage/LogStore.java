@@ -78,6 +78,21 @@ public final class LogStore implements AutoCloseable {
   /** Keeps RocksDB's own info logs from piling up across restarts of a long-lived replica. */
   private static final int KEEP_INFO_LOG_FILES = 4;
 
+  /**
+   * WAL files kept for reuse once their data is flushed: a recycled file is overwritten from its
+   * start, so appends within its old size do not change the file's size and {@code fdatasync}
+   * writes no metadata (docs/performance.md, issue 12).
+   */
+  private static final int RECYCLED_LOG_FILES = 2;
+
+  /**
+   * Live WAL bytes past which RocksDB flushes the column families that keep the oldest WAL alive.
+   * RocksDB's default (four times all write buffers, 1 GiB here) let the rarely written families —
+   * a promise, the identity — pin every WAL since the store was created: none was ever freed to be
+   * recycled, and a restart replayed up to a gigabyte. Two log-sized files: ~64 MiB each.
+   */
+  private static final long MAX_TOTAL_WAL_BYTES = 128L << 20;
+
   private static final PendingWrite STOP = new PendingWrite(null, null, 0, null);
 
   /** Staged chunks go to RocksDB in unsynced batches of about this many bytes. */
@@ -198,6 +213,7 @@ public final class LogStore implements AutoCloseable {
     boolean fresh = StoreDirectory.prepareForStore(dir);
     if (!fresh) {
       checkColumnFamilies(dir);
+      WriteAheadLogCheck.verify(dir);
     }
 
     DBOptions dbOptions = null;
@@ -214,9 +230,14 @@ public final class LogStore implements AutoCloseable {
               .setCreateMissingColumnFamilies(fresh)
               .setErrorIfExists(fresh)
               .setParanoidChecks(true)
-              // A torn tail record was never synced, so never acknowledged: dropping it is what
-              // SimDisk.recover does. Corruption anywhere else stops the open.
-              .setWalRecoveryMode(WALRecoveryMode.TolerateCorruptedTailRecords)
+              // WAL files are overwritten rather than grown, which spares every sync a metadata
+              // write; RocksDB replays recycled files only up to their first bad record, so
+              // WriteAheadLogCheck (above) has already refused a log damaged before its end. A
+              // torn tail record was never synced, so never acknowledged: dropping it is what
+              // SimDisk.recover does.
+              .setWalRecoveryMode(WALRecoveryMode.PointInTimeRecovery)
+              .setRecycleLogFileNum(RECYCLED_LOG_FILES)
+              .setMaxTotalWalSize(MAX_TOTAL_WAL_BYTES)
               .setKeepLogFileNum(KEEP_INFO_LOG_FILES)
               .setStatsDumpPeriodSec(0);
       familyOptions = new ColumnFamilyOptions();
