@@ -161,6 +161,8 @@ final class WriteAheadLogCheck {
     long nextSequence = -1;
     ByteBuffer block = ByteBuffer.allocate(BLOCK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     CRC32C crc = new CRC32C();
+    ByteBuffer batchHeader = ByteBuffer.allocate(BATCH_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    int batchHeaderBytes = -1; // bytes of a batch header gathered so far, -1 when none is open
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = channel.size();
       for (long blockStart = 0; blockStart < size; blockStart += BLOCK_BYTES) {
@@ -176,6 +178,9 @@ final class WriteAheadLogCheck {
           int payload = Short.toUnsignedInt(block.getShort(position + 4));
           int type = Byte.toUnsignedInt(block.get(position + 6));
           if (type == 0 && payload == 0) {
+            if (BLOCK_BYTES - position < RECYCLABLE_HEADER_BYTES) {
+              break; // a block's trailer: too short for a recyclable header, zeroed by the writer
+            }
             if (end < 0) {
               end = offset;
               why = "zeros (space never written)";
@@ -218,12 +223,23 @@ final class WriteAheadLogCheck {
           }
           if (ofThisLog) {
             records++;
-            if (has(STARTS_BATCH, type) && payload >= BATCH_HEADER_BYTES) {
-              long sequence = block.getLong(position + header);
-              if (firstSequence < 0) {
-                firstSequence = sequence;
+            // A write batch's header is the first 12 bytes of its full record, or of its
+            // fragments: a first fragment may hold fewer (it fills what is left of a block).
+            if (has(STARTS_BATCH, type)) {
+              batchHeaderBytes = 0;
+            }
+            if (batchHeaderBytes >= 0) {
+              int take = Math.min(payload, BATCH_HEADER_BYTES - batchHeaderBytes);
+              batchHeader.put(batchHeaderBytes, block.array(), position + header, take);
+              batchHeaderBytes += take;
+              if (batchHeaderBytes == BATCH_HEADER_BYTES) {
+                long sequence = batchHeader.getLong(0);
+                if (firstSequence < 0) {
+                  firstSequence = sequence;
+                }
+                nextSequence = sequence + Integer.toUnsignedLong(batchHeader.getInt(8));
+                batchHeaderBytes = -1;
               }
-              nextSequence = sequence + Integer.toUnsignedLong(block.getInt(position + header + 8));
             }
           } else if (end < 0) {
             end = offset;

@@ -48,6 +48,10 @@ class WriteAheadLogCheckTest {
   }
 
   private Path newestWal() throws Exception {
+    return newestWal(dir);
+  }
+
+  private static Path newestWal(Path dir) throws Exception {
     try (Stream<Path> files = Files.list(dir)) {
       return files
           .filter(file -> file.getFileName().toString().matches("[0-9]+\\.log"))
@@ -204,6 +208,57 @@ class WriteAheadLogCheckTest {
       StoreException refused =
           assertThrows(StoreException.class, () -> WriteAheadLogCheck.verify(dir));
       assertTrue(refused.getMessage().contains("damaged in the middle"), refused.getMessage());
+    }
+  }
+
+  /**
+   * Record sizes chosen against RocksDB's 32 KiB blocks: a put of a 4-byte key and a v-byte value
+   * is a 30 + v byte recyclable record. 252 records of 130 bytes leave 8 bytes at the end of the
+   * first block: a zeroed trailer, too short for a recyclable header but long enough to read as a
+   * zero header. 250 of 131 leave 18: the 251st put starts there as a first fragment holding 7
+   * bytes of its batch's 12-byte header.
+   */
+  @Test
+  void blockTrailersAndBatchHeadersSplitAcrossBlocksAreRead() throws Exception {
+    Path trailer = dir.resolve("trailer");
+    writeRecycledFormat(trailer, 260, 100);
+    Path wal = newestWal(trailer);
+    byte[] bytes = Files.readAllBytes(wal);
+    assertTrue(bytes.length > WriteAheadLogCheck.BLOCK_BYTES, "more than one block");
+    for (int i = WriteAheadLogCheck.BLOCK_BYTES - 8; i < WriteAheadLogCheck.BLOCK_BYTES; i++) {
+      assertEquals(0, bytes[i], "the first block ends in an 8-byte trailer");
+    }
+    WriteAheadLogCheck.Scan scan = WriteAheadLogCheck.scan(wal, logNumber(wal));
+    assertEquals(260, scan.records(), scan.toString());
+    assertEquals(-1, scan.end(), "a trailer is no end: " + scan);
+    WriteAheadLogCheck.verify(trailer);
+
+    Path split = dir.resolve("split");
+    writeRecycledFormat(split, 251, 101);
+    wal = newestWal(split);
+    scan = WriteAheadLogCheck.scan(wal, logNumber(wal));
+    assertEquals(1, scan.firstSequence(), scan.toString());
+    assertEquals(252, scan.nextSequence(), "the split batch counted: " + scan);
+  }
+
+  /** A RocksDB store with the WAL options of the store, {@code puts} synced puts, left open. */
+  private static void writeRecycledFormat(Path path, int puts, int valueBytes) throws Exception {
+    Files.createDirectories(path);
+    try (Options options =
+            new Options()
+                .setCreateIfMissing(true)
+                .setWalRecoveryMode(WALRecoveryMode.PointInTimeRecovery)
+                .setRecycleLogFileNum(2);
+        RocksDB db = RocksDB.open(options, path.toString());
+        WriteOptions sync = new WriteOptions().setSync(true)) {
+      for (int i = 0; i < puts; i++) {
+        db.put(
+            sync,
+            String.format("k%03d", i).getBytes(StandardCharsets.US_ASCII),
+            new byte[valueBytes]);
+      }
+      // Checked by the caller after close: a clean close truncates the file to what was written,
+      // which keeps every block these records filled.
     }
   }
 
