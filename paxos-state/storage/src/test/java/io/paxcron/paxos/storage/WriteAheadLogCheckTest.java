@@ -161,11 +161,7 @@ class WriteAheadLogCheckTest {
   @Test
   void aRecycledFileWithAnEarlierUsesRecordsAfterItsOwnPasses(@TempDir Path crashed)
       throws Exception {
-    try (Options options =
-            new Options()
-                .setCreateIfMissing(true)
-                .setWalRecoveryMode(WALRecoveryMode.PointInTimeRecovery)
-                .setRecycleLogFileNum(2);
+    try (Options options = storesWalOptions();
         RocksDB db = RocksDB.open(options, dir.toString());
         WriteOptions sync = new WriteOptions().setSync(true);
         WriteOptions unsynced = new WriteOptions();
@@ -241,14 +237,18 @@ class WriteAheadLogCheckTest {
     assertEquals(252, scan.nextSequence(), "the split batch counted: " + scan);
   }
 
-  /** A RocksDB store with the WAL options of the store, {@code puts} synced puts, left open. */
+  /** RocksDB options with the store's WAL settings (LogStore's are private to it). */
+  private static Options storesWalOptions() {
+    return new Options()
+        .setCreateIfMissing(true)
+        .setWalRecoveryMode(WALRecoveryMode.PointInTimeRecovery)
+        .setRecycleLogFileNum(2);
+  }
+
+  /** A RocksDB store with the WAL options of the store and {@code puts} synced puts. */
   private static void writeRecycledFormat(Path path, int puts, int valueBytes) throws Exception {
     Files.createDirectories(path);
-    try (Options options =
-            new Options()
-                .setCreateIfMissing(true)
-                .setWalRecoveryMode(WALRecoveryMode.PointInTimeRecovery)
-                .setRecycleLogFileNum(2);
+    try (Options options = storesWalOptions();
         RocksDB db = RocksDB.open(options, path.toString());
         WriteOptions sync = new WriteOptions().setSync(true)) {
       for (int i = 0; i < puts; i++) {
