@@ -6,12 +6,14 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Closed-loop clients: each of N threads issues its next write as soon as the previous one
  * returned, for a warm-up and then a measured window. Only writes that start inside the measured
  * window are counted; no new write starts after it, so the last ones end at most one write latency
- * late. The first failing write stops every client and fails the run.
+ * late. The first failing write stops every client and fails the run. The CPU and context switches
+ * of the system's servers and of this JVM are read as the window opens and as it closes.
  */
 final class ClosedLoop {
 
@@ -81,6 +83,14 @@ final class ClosedLoop {
     window[1] = window[0] + measured.toNanos();
     go.countDown();
 
+    List<ProcessHandle> servers = target.serverProcesses();
+    awaitNanoTime(window[0]);
+    ProcessCpu serversAtStart = ProcessCpu.of(servers);
+    ProcessCpu clientAtStart = ProcessCpu.self();
+    awaitNanoTime(window[1]);
+    ProcessCpu serversUsed = ProcessCpu.of(servers).minus(serversAtStart);
+    ProcessCpu clientUsed = ProcessCpu.self().minus(clientAtStart);
+
     long joinDeadline = window[1] + STRAGGLER_LIMIT.toNanos();
     for (Thread thread : threads) {
       long left = joinDeadline - System.nanoTime();
@@ -101,6 +111,23 @@ final class ClosedLoop {
     }
     LatencyHistogram all = new LatencyHistogram();
     histograms.forEach(all::add);
-    return RunResult.of(target.system(), target.replicas(), clients, all, measured.toNanos());
+    return RunResult.of(
+        target.system(),
+        target.replicas(),
+        clients,
+        all,
+        measured.toNanos(),
+        serversUsed,
+        clientUsed);
+  }
+
+  /** Parks the calling thread until {@code System.nanoTime()} reaches {@code deadline}. */
+  private static void awaitNanoTime(long deadline) throws InterruptedException {
+    for (long left = deadline - System.nanoTime(); left > 0; left = deadline - System.nanoTime()) {
+      LockSupport.parkNanos(left);
+      if (Thread.interrupted()) {
+        throw new InterruptedException("interrupted while waiting for the measured window");
+      }
+    }
   }
 }

@@ -71,6 +71,12 @@ final class EtcdTarget implements LogTarget {
   }
 
   @Override
+  public List<ProcessHandle> serverProcesses() {
+    LocalCluster running = cluster;
+    return running == null ? List.of() : running.handles();
+  }
+
+  @Override
   public String version() {
     return version;
   }

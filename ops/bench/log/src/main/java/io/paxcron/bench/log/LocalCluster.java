@@ -70,6 +70,11 @@ final class LocalCluster implements AutoCloseable {
     return process;
   }
 
+  /** The processes launched so far (running or not). */
+  synchronized List<ProcessHandle> handles() {
+    return processes.stream().map(Process::toHandle).toList();
+  }
+
   /** Fails with the process's log tail if any owned process has exited. */
   synchronized void checkAlive(List<Path> logs) throws IOException {
     for (int i = 0; i < processes.size(); i++) {

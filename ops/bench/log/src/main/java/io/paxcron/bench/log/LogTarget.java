@@ -1,6 +1,7 @@
 package io.paxcron.bench.log;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A replicated log under test: a cluster that {@link #start(Path)} brings up on loopback and that
@@ -53,6 +54,15 @@ public interface LogTarget extends AutoCloseable {
    */
   @Override
   void close();
+
+  /**
+   * The processes the target started for its servers (their descendants are counted with them),
+   * whose CPU the benchmark reads at the edges of each measured window; empty before {@link
+   * #start}.
+   */
+  default List<ProcessHandle> serverProcesses() {
+    return List.of();
+  }
 
   /** What was measured, for the report: for example the output of {@code etcd --version}. */
   default String version() {

@@ -63,6 +63,12 @@ final class PaxcronTarget implements LogTarget {
   }
 
   @Override
+  public List<ProcessHandle> serverProcesses() {
+    LocalCluster running = cluster;
+    return running == null ? List.of() : running.handles();
+  }
+
+  @Override
   public String version() {
     return "0.1.0-SNAPSHOT";
   }

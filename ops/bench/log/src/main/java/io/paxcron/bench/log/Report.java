@@ -28,7 +28,8 @@ record Report(
 
   /**
    * The other systems' results at the same cluster size and client count: the best peer's
-   * throughput and, separately, the lowest p50 and p99 among them (the issue's targets).
+   * throughput and, separately, the lowest p50, p99 and server CPU per command among them (the
+   * issue's targets, and the cost they come at).
    */
   Optional<RunResult> bestPeerOf(RunResult r) {
     List<RunResult> peers =
@@ -45,12 +46,16 @@ record Report(
     RunResult best = peers.getFirst();
     double p50 = best.p50Millis();
     double p99 = best.p99Millis();
+    double serverCpu = Double.NaN;
     for (RunResult p : peers) {
       if (p.throughputOps() > best.throughputOps()) {
         best = p;
       }
       p50 = Math.min(p50, p.p50Millis());
       p99 = Math.min(p99, p.p99Millis());
+      if (!Double.isNaN(p.serverCpuMicrosPerOp()) && !(p.serverCpuMicrosPerOp() >= serverCpu)) {
+        serverCpu = p.serverCpuMicrosPerOp();
+      }
     }
     return Optional.of(
         new RunResult(
@@ -63,7 +68,10 @@ record Report(
             p99,
             best.p999Millis(),
             best.meanMillis(),
-            best.maxMillis()));
+            best.maxMillis(),
+            serverCpu,
+            Double.NaN,
+            Double.NaN));
   }
 
   String markdown() {
@@ -80,15 +88,17 @@ record Report(
     versions.forEach((key, value) -> out.append(key).append(" = ").append(value).append("; "));
     out.append("\n\n");
     out.append(
-        "| system | replicas | clients | throughput (ops/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | throughput × etcd | p99 × etcd | throughput × best peer | p50 × best peer | p99 × best peer |\n");
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        "| system | replicas | clients | throughput (ops/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | throughput × etcd | p99 × etcd | throughput × best peer | p50 × best peer | p99 × best peer | server CPU (µs/op) | client CPU (µs/op) | server switches/op | server CPU × best peer |\n");
+    out.append(
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (RunResult r : results) {
       Optional<RunResult> etcd = etcdAt(r.replicas(), r.clients());
       Optional<RunResult> best = bestPeerOf(r);
       out.append(
           String.format(
               Locale.ROOT,
-              "| %s | %d | %d | %.0f | %.3f | %.3f | %.3f | %.3f | %s | %s | %s | %s | %s |%n",
+              "| %s | %d | %d | %.0f | %.3f | %.3f | %.3f | %.3f | %s | %s | %s | %s | %s | %s | %s | %s"
+                  + " | %s |%n",
               r.system(),
               r.replicas(),
               r.clients(),
@@ -101,7 +111,12 @@ record Report(
               etcd.map(e -> ratio(r.p99Millis(), e.p99Millis())).orElse("n/a"),
               best.map(b -> ratio(r.throughputOps(), b.throughputOps())).orElse("n/a"),
               best.map(b -> ratio(r.p50Millis(), b.p50Millis())).orElse("n/a"),
-              best.map(b -> ratio(r.p99Millis(), b.p99Millis())).orElse("n/a")));
+              best.map(b -> ratio(r.p99Millis(), b.p99Millis())).orElse("n/a"),
+              fixed(r.serverCpuMicrosPerOp(), "%.0f"),
+              fixed(r.clientCpuMicrosPerOp(), "%.0f"),
+              fixed(r.serverSwitchesPerOp(), "%.1f"),
+              best.map(b -> ratio(r.serverCpuMicrosPerOp(), b.serverCpuMicrosPerOp()))
+                  .orElse("n/a")));
     }
     out.append(
         String.format(
@@ -189,6 +204,12 @@ record Report(
           .append(number(r.p99Millis()))
           .append(", \"p999_ms\": ")
           .append(number(r.p999Millis()))
+          .append(", \"server_cpu_us_per_op\": ")
+          .append(number(r.serverCpuMicrosPerOp()))
+          .append(", \"client_cpu_us_per_op\": ")
+          .append(number(r.clientCpuMicrosPerOp()))
+          .append(", \"server_switches_per_op\": ")
+          .append(number(r.serverSwitchesPerOp()))
           .append('}');
     }
     out.append(results.isEmpty() ? "],\n" : "\n  ],\n");
@@ -240,6 +261,8 @@ record Report(
           .append(number(r.p50Millis() / b.p50Millis()))
           .append(", \"p99_ratio\": ")
           .append(number(r.p99Millis() / b.p99Millis()))
+          .append(", \"server_cpu_ratio\": ")
+          .append(number(r.serverCpuMicrosPerOp() / b.serverCpuMicrosPerOp()))
           .append('}');
       first = false;
     }
@@ -253,7 +276,13 @@ record Report(
   }
 
   private static String ratio(double value, double etcd) {
-    return etcd == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", value / etcd);
+    return etcd == 0 || Double.isNaN(value / etcd)
+        ? "n/a"
+        : String.format(Locale.ROOT, "%.2f", value / etcd);
+  }
+
+  private static String fixed(double value, String format) {
+    return Double.isNaN(value) ? "n/a" : String.format(Locale.ROOT, format, value);
   }
 
   private static String number(double value) {

@@ -82,6 +82,12 @@ final class ZooKeeperTarget implements LogTarget {
   }
 
   @Override
+  public List<ProcessHandle> serverProcesses() {
+    LocalCluster running = cluster;
+    return running == null ? List.of() : running.handles();
+  }
+
+  @Override
   public String version() {
     return version;
   }

@@ -17,8 +17,8 @@ class ReportTest {
         Map.of("etcd", "3.4.23"),
         new PhysicalFloor(100_000, 200_000, 1_000, 20_000, 40_000, 10_000),
         List.of(
-            new RunResult("etcd", 3, 16, 2_000, 1_000, 10, 20, 30, 11, 40),
-            new RunResult("zookeeper", 3, 16, 1_000, 500, 20, 40, 60, 21, 80)),
+            new RunResult("etcd", 3, 16, 2_000, 1_000, 10, 20, 30, 11, 40, 100, 30, 6.5),
+            new RunResult("zookeeper", 3, 16, 1_000, 500, 20, 40, 60, 21, 80, 150, 40, 9.5)),
         List.of());
   }
 
@@ -28,10 +28,12 @@ class ReportTest {
     assertTrue(
         json.contains(
             "{\"system\": \"zookeeper\", \"replicas\": 3, \"clients\": 16, \"throughput_ops\": 500.0000, \"p50_ms\": 20.0000,"
-                + " \"p99_ms\": 40.0000, \"p999_ms\": 60.0000}"),
+                + " \"p99_ms\": 40.0000, \"p999_ms\": 60.0000, \"server_cpu_us_per_op\": 150.0000,"
+                + " \"client_cpu_us_per_op\": 40.0000, \"server_switches_per_op\": 9.5000}"),
         json);
     assertTrue(json.contains("\"throughput_ratio\": 0.5000"), json);
     assertTrue(json.contains("\"fsync_plus_rtt_ms\": 0.1200"), json);
+    assertTrue(json.contains("\"server_cpu_ratio\": 1.5000"), json);
   }
 
   @Test
@@ -39,8 +41,27 @@ class ReportTest {
     String markdown = twoSystems().markdown();
     assertTrue(
         markdown.contains(
-            "| zookeeper | 3 | 16 | 500 | 20.000 | 40.000 | 60.000 | 80.000 | 0.50 | 2.00 | 0.50 | 2.00 | 2.00 |"),
+            "| zookeeper | 3 | 16 | 500 | 20.000 | 40.000 | 60.000 | 80.000 | 0.50 | 2.00 | 0.50 | 2.00"
+                + " | 2.00 | 150 | 40 | 9.5 | 1.50 |"),
         markdown);
+  }
+
+  @Test
+  void cpuNotMeasuredIsShownAsUnknown() throws Exception {
+    Report report =
+        new Report(
+            "2026-01-02",
+            "ops/bench/log/run",
+            Map.of("cpus", "2"),
+            BenchmarkOptions.parse(),
+            Map.of(),
+            new PhysicalFloor(100_000, 200_000, 1_000, 20_000, 40_000, 10_000),
+            List.of(
+                new RunResult(
+                    "paxcron", 3, 1, 10, 10, 1, 2, 3, 1, 4, Double.NaN, Double.NaN, Double.NaN)),
+            List.of());
+    assertTrue(report.markdown().contains("| n/a | n/a | n/a | n/a |"), report.markdown());
+    assertTrue(report.json().contains("\"server_cpu_us_per_op\": null"), report.json());
   }
 
   @Test
