@@ -12,12 +12,22 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The least a durable replicated write can cost on this machine: one fsync of a small append on the
  * disk that holds the replicas' data, plus one loopback TCP round trip (client to leader; the
  * leader's round trip to a follower overlaps its own fsync at best). Issue 3 asks Paxcron's
  * 1-client latency to stay within 1.2× of their sum.
+ *
+ * <p>Beside it, the pair: two small appends forced at the same moment by two threads, each to its
+ * own file on the same disk, timed until both are durable — what a quorum's two writes cost when
+ * the replicas share one disk, as every replica of every system does in this benchmark (a device
+ * that completes one flush at a time makes the second wait for the first).
  */
 record PhysicalFloor(
     long fsyncMedianNanos,
@@ -25,9 +35,12 @@ record PhysicalFloor(
     int fsyncSamples,
     long roundTripMedianNanos,
     long roundTripP99Nanos,
-    int roundTripSamples) {
+    int roundTripSamples,
+    long fsyncPairMedianNanos,
+    int fsyncPairSamples) {
 
   static final int FSYNC_SAMPLES = 1_000;
+  static final int FSYNC_PAIR_SAMPLES = 500;
   static final int ROUND_TRIP_SAMPLES = 10_000;
   static final int WARMUP_SAMPLES = 100;
   static final int PAYLOAD_BYTES = LogBenchmark.VALUE_BYTES;
@@ -36,17 +49,98 @@ record PhysicalFloor(
     return fsyncMedianNanos + roundTripMedianNanos;
   }
 
-  /** Measures both, with the fsync file under {@code directory} (deleted afterwards). */
+  /** The pair of fsyncs plus one loopback round trip: a quorum's floor on one shared disk. */
+  long pairSumOfMediansNanos() {
+    return fsyncPairMedianNanos + roundTripMedianNanos;
+  }
+
+  /** Measures all three, with the fsync files under {@code directory} (deleted afterwards). */
   static PhysicalFloor measure(Path directory) throws IOException, InterruptedException {
     LatencyHistogram fsync = fsync(directory);
     LatencyHistogram roundTrip = loopbackRoundTrip();
+    LatencyHistogram pair = fsyncPair(directory);
     return new PhysicalFloor(
         fsync.percentileNanos(50),
         fsync.percentileNanos(99),
         FSYNC_SAMPLES,
         roundTrip.percentileNanos(50),
         roundTrip.percentileNanos(99),
-        ROUND_TRIP_SAMPLES);
+        ROUND_TRIP_SAMPLES,
+        pair.percentileNanos(50),
+        FSYNC_PAIR_SAMPLES);
+  }
+
+  private static void appendAndForce(FileChannel channel, ByteBuffer record, int i)
+      throws IOException {
+    record.clear();
+    record.putLong(0, i);
+    while (record.hasRemaining()) {
+      channel.write(record);
+    }
+    channel.force(false);
+  }
+
+  /**
+   * Two threads, each appending 256 bytes to its own file and forcing them, released together in
+   * every round; a round lasts until both are durable.
+   */
+  private static LatencyHistogram fsyncPair(Path directory)
+      throws IOException, InterruptedException {
+    Path first = Files.createTempFile(directory, "fsync-pair-a", ".bin");
+    Path second = Files.createTempFile(directory, "fsync-pair-b", ".bin");
+    LatencyHistogram histogram = new LatencyHistogram();
+    int rounds = WARMUP_SAMPLES + FSYNC_PAIR_SAMPLES;
+    CyclicBarrier start = new CyclicBarrier(2);
+    CyclicBarrier done = new CyclicBarrier(2);
+    long[] finished = new long[2];
+    AtomicReference<Exception> helperFailure = new AtomicReference<>();
+    try (FileChannel a =
+            FileChannel.open(first, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        FileChannel b =
+            FileChannel.open(second, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+      Thread helper =
+          Thread.ofPlatform()
+              .name("floor-fsync-pair")
+              .daemon()
+              .start(
+                  () -> {
+                    ByteBuffer record = ByteBuffer.allocate(PAYLOAD_BYTES);
+                    try {
+                      for (int i = 0; i < rounds; i++) {
+                        start.await(10, TimeUnit.SECONDS);
+                        appendAndForce(b, record, i);
+                        finished[1] = System.nanoTime();
+                        done.await(10, TimeUnit.SECONDS);
+                      }
+                    } catch (Exception e) {
+                      helperFailure.set(e);
+                      start.reset();
+                      done.reset();
+                    }
+                  });
+      ByteBuffer record = ByteBuffer.allocate(PAYLOAD_BYTES);
+      try {
+        for (int i = 0; i < rounds; i++) {
+          start.await(10, TimeUnit.SECONDS);
+          long began = System.nanoTime();
+          appendAndForce(a, record, i);
+          finished[0] = System.nanoTime();
+          done.await(10, TimeUnit.SECONDS);
+          if (i >= WARMUP_SAMPLES) {
+            histogram.record(Math.max(finished[0], finished[1]) - began);
+          }
+        }
+      } catch (BrokenBarrierException | TimeoutException e) {
+        throw new IOException(
+            "the paired fsync measurement stopped: " + helperFailure.get(),
+            helperFailure.get() != null ? helperFailure.get() : e);
+      }
+      helper.join();
+    } finally {
+      Files.deleteIfExists(first);
+      Files.deleteIfExists(second);
+    }
+    return histogram;
   }
 
   /**

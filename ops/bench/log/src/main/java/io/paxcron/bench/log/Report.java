@@ -122,7 +122,9 @@ record Report(
         String.format(
             Locale.ROOT,
             "%nPhysical floor: fsync of a %d-byte append (median of %d) %.3f ms (p99 %.3f ms); "
-                + "loopback TCP round trip (median of %d) %.3f ms (p99 %.3f ms); sum %.3f ms.%n",
+                + "loopback TCP round trip (median of %d) %.3f ms (p99 %.3f ms); sum %.3f ms."
+                + " Two such appends forced at once from two threads on the same disk, until"
+                + " both are durable (median of %d): %.3f ms; with the round trip %.3f ms.%n",
             PhysicalFloor.PAYLOAD_BYTES,
             floor.fsyncSamples(),
             floor.fsyncMedianNanos() / 1e6,
@@ -130,16 +132,21 @@ record Report(
             floor.roundTripSamples(),
             floor.roundTripMedianNanos() / 1e6,
             floor.roundTripP99Nanos() / 1e6,
-            floor.sumOfMediansNanos() / 1e6));
+            floor.sumOfMediansNanos() / 1e6,
+            floor.fsyncPairSamples(),
+            floor.fsyncPairMedianNanos() / 1e6,
+            floor.pairSumOfMediansNanos() / 1e6));
     for (RunResult r : results) {
       if (r.clients() == 1) {
         out.append(
             String.format(
                 Locale.ROOT,
-                "%s (%d replicas) at 1 client: p50 = %.2f × the floor.%n",
+                "%s (%d replicas) at 1 client: p50 = %.2f × the floor, %.2f × the paired"
+                    + " floor.%n",
                 r.system(),
                 r.replicas(),
-                r.p50Millis() / (floor.sumOfMediansNanos() / 1e6)));
+                r.p50Millis() / (floor.sumOfMediansNanos() / 1e6),
+                r.p50Millis() / (floor.pairSumOfMediansNanos() / 1e6)));
       }
     }
     for (String failure : failures) {
@@ -185,6 +192,12 @@ record Report(
         .append(floor.roundTripSamples())
         .append(", \"fsync_plus_rtt_ms\": ")
         .append(number(floor.sumOfMediansNanos() / 1e6))
+        .append(", \"fsync_pair_median_ms\": ")
+        .append(number(floor.fsyncPairMedianNanos() / 1e6))
+        .append(", \"fsync_pair_samples\": ")
+        .append(floor.fsyncPairSamples())
+        .append(", \"fsync_pair_plus_rtt_ms\": ")
+        .append(number(floor.pairSumOfMediansNanos() / 1e6))
         .append("},\n");
     out.append("  \"results\": [");
     for (int i = 0; i < results.size(); i++) {

@@ -15,7 +15,7 @@ class ReportTest {
         Map.of("cpus", "2"),
         BenchmarkOptions.parse(),
         Map.of("etcd", "3.4.23"),
-        new PhysicalFloor(100_000, 200_000, 1_000, 20_000, 40_000, 10_000),
+        new PhysicalFloor(100_000, 200_000, 1_000, 20_000, 40_000, 10_000, 180_000, 500),
         List.of(
             new RunResult("etcd", 3, 16, 2_000, 1_000, 10, 20, 30, 11, 40, 100, 30, 6.5),
             new RunResult("zookeeper", 3, 16, 1_000, 500, 20, 40, 60, 21, 80, 150, 40, 9.5)),
@@ -34,6 +34,7 @@ class ReportTest {
     assertTrue(json.contains("\"throughput_ratio\": 0.5000"), json);
     assertTrue(json.contains("\"fsync_plus_rtt_ms\": 0.1200"), json);
     assertTrue(json.contains("\"server_cpu_ratio\": 1.5000"), json);
+    assertTrue(json.contains("\"fsync_pair_plus_rtt_ms\": 0.2000"), json);
   }
 
   @Test
@@ -55,13 +56,16 @@ class ReportTest {
             Map.of("cpus", "2"),
             BenchmarkOptions.parse(),
             Map.of(),
-            new PhysicalFloor(100_000, 200_000, 1_000, 20_000, 40_000, 10_000),
+            new PhysicalFloor(100_000, 200_000, 1_000, 20_000, 40_000, 10_000, 180_000, 500),
             List.of(
                 new RunResult(
                     "paxcron", 3, 1, 10, 10, 1, 2, 3, 1, 4, Double.NaN, Double.NaN, Double.NaN)),
             List.of());
     assertTrue(report.markdown().contains("| n/a | n/a | n/a | n/a |"), report.markdown());
     assertTrue(report.json().contains("\"server_cpu_us_per_op\": null"), report.json());
+    assertTrue(
+        report.markdown().contains("p50 = 8.33 × the floor, 5.00 × the paired floor."),
+        report.markdown());
   }
 
   @Test
