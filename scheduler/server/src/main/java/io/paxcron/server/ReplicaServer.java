@@ -374,6 +374,11 @@ public final class ReplicaServer implements AutoCloseable {
       }
 
       @Override
+      public CompletableFuture<Void> writeHere(Persist persist) {
+        return store.writeHere(persist);
+      }
+
+      @Override
       public void stage(io.paxcron.paxos.Snapshot snapshot) {
         try {
           store.stageSnapshot(snapshot);

@@ -17,6 +17,16 @@ public interface Durability extends AutoCloseable {
   CompletableFuture<Void> write(Persist persist);
 
   /**
+   * Like {@link #write}, but the durability may carry the write out on the calling thread when
+   * nothing written before it is still outstanding, and return a completed future: the caller has
+   * nothing to do until it is durable and is spared the hand-offs. Order is kept as for {@link
+   * #write}. By default, {@link #write}.
+   */
+  default CompletableFuture<Void> writeHere(Persist persist) {
+    return write(persist);
+  }
+
+  /**
    * Writes the bulk of {@code snapshot} ahead of the {@link #write} that will install it, on the
    * calling thread (the replica's snapshot thread), so that write stays small; the later write must
    * carry a snapshot with the same {@code data} array. Nothing by default. Throws if the store

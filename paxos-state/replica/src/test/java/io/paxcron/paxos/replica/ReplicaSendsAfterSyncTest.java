@@ -208,4 +208,68 @@ final class ReplicaSendsAfterSyncTest {
       follower.close();
     }
   }
+
+  /**
+   * A store that writes on the caller when asked to ({@link Durability#writeHere}) and otherwise
+   * completes each write a moment later on a thread of its own, as the real store's writer does.
+   */
+  private static final class HereDurability implements Durability {
+    final java.util.concurrent.atomic.AtomicInteger writtenHere =
+        new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.ExecutorService writer =
+        java.util.concurrent.Executors.newSingleThreadExecutor();
+
+    @Override
+    public DurableState load() {
+      return new DurableState(Ballot.ZERO, Snapshot.EMPTY, List.of());
+    }
+
+    @Override
+    public CompletableFuture<Void> write(Persist persist) {
+      return CompletableFuture.runAsync(() -> {}, writer);
+    }
+
+    @Override
+    public CompletableFuture<Void> writeHere(Persist persist) {
+      writtenHere.incrementAndGet();
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public void close() {
+      writer.shutdownNow();
+    }
+  }
+
+  @Test
+  void aStepWrittenOnTheConsensusThreadIsAcknowledgedAndApplied() throws Exception {
+    HereDurability disk = new HereDurability();
+    Recorder network = new Recorder();
+    ReplicaNode follower = follower(disk, network);
+    try {
+      follower.start();
+      BiConsumer<Integer, Message> inbound = network.inbound.get(30, TimeUnit.SECONDS);
+
+      for (long slot = 1; slot <= 4; slot++) {
+        // Each Accept tells the follower every slot below it is chosen.
+        Command command = new Command(7, slot, KeyValueStateMachine.put("k" + slot, "v"));
+        LogEntry entry = new LogEntry(slot, LEADERS, new Value.Batch(List.of(command)), false);
+        inbound.accept(1, new Message.Accept(LEADERS, List.of(entry), slot, 0, 0));
+        network.acknowledgedSlot(slot).get(30, TimeUnit.SECONDS);
+      }
+      assertEquals(List.of(1L, 2L, 3L, 4L), network.acceptedSlots());
+      // A write made on the consensus thread is durable when it returns: the step is released
+      // there, so what it learned chosen reaches the state machine.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (follower.status().appliedSlot() < 3 && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      assertEquals(3, follower.status().appliedSlot(), "slots 1-3 were chosen and must be applied");
+      org.junit.jupiter.api.Assertions.assertTrue(
+          disk.writtenHere.get() > 0, "an idle follower writes its Accepts on its own thread");
+    } finally {
+      follower.close();
+      disk.close();
+    }
+  }
 }

@@ -56,7 +56,9 @@ import org.rocksdb.WriteOptions;
  * thread. Writes are made durable in submission order by one writer thread owned by the store,
  * which groups every write waiting in its queue into one WriteBatch with one sync (group commit)
  * and completes their futures in submission order, on the writer thread: a caller that chains work
- * on them should use the {@code ...Async} variants with its own executor. A snapshot's chunks are
+ * on them should use the {@code ...Async} variants with its own executor. A caller that would only
+ * wait may instead {@link #writeHere}: when no earlier write is outstanding, the write is made and
+ * synced on the caller's thread. A snapshot's chunks are
  * not written by the writer: {@link #stageSnapshot} (or {@link #write}, for a snapshot not staged
  * yet) writes them on the calling thread first, and the writer only installs the snapshot with a
  * small batch. {@link #close} must be called exactly once, after the caller has stopped submitting
@@ -118,6 +120,18 @@ public final class LogStore implements AutoCloseable {
   private final ArrayBlockingQueue<PendingWrite> queue;
   private final Thread writer;
 
+  /** Writes submitted to the queue and not yet written: {@link #writeHere} needs none ahead. */
+  private final java.util.concurrent.atomic.AtomicInteger unwritten =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /**
+   * Held while a group is written, by the writer or by a caller of {@link #writeHere}: the state
+   * the writer owns (the durable promise, the installed slot, the counters) has one owner at a
+   * time.
+   */
+  private final java.util.concurrent.locks.ReentrantLock writing =
+      new java.util.concurrent.locks.ReentrantLock();
+
   /** Readers are write() and load(); the writer is close(), so nothing runs on a closed DB. */
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
 
@@ -125,7 +139,7 @@ public final class LogStore implements AutoCloseable {
   private boolean writerStarted;
   private final AtomicReference<DurableState> verifiedAtOpen = new AtomicReference<>();
 
-  // Owned by the writer thread once it starts.
+  // Owned by whoever holds {@link #writing}.
   private Ballot durablePromised = Ballot.ZERO;
 
   /** Written by the writer thread only; read by stagers to skip snapshots already superseded. */
@@ -146,7 +160,7 @@ public final class LogStore implements AutoCloseable {
   private volatile java.util.function.LongConsumer syncObserver = nanos -> {};
   private volatile int largestGroup;
 
-  /** Test seam: runs on the writer thread just before each WriteBatch is written. */
+  /** Test seam: runs on the writing thread just before each WriteBatch is written. */
   volatile WriteHook writeHook = WriteHook.NONE;
 
   /** Test seam: runs on the staging thread after each batch of staged chunks is written. */
@@ -328,7 +342,13 @@ public final class LogStore implements AutoCloseable {
           return future;
         }
       }
-      queue.put(new PendingWrite(persist, future, estimateBytes(persist), stagedSnapshot));
+      unwritten.incrementAndGet();
+      try {
+        queue.put(new PendingWrite(persist, future, estimateBytes(persist), stagedSnapshot));
+      } catch (InterruptedException e) {
+        unwritten.decrementAndGet();
+        throw e;
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       future.completeExceptionally(
@@ -342,6 +362,38 @@ public final class LogStore implements AutoCloseable {
       lifecycle.readLock().unlock();
     }
     return future;
+  }
+
+  /**
+   * Like {@link #write}, but when no earlier write is still unwritten and the writer is not busy,
+   * writes (and syncs) {@code persist} on the calling thread and returns a completed future: a
+   * caller with nothing else to do until the write is durable is spared two thread hand-offs (to
+   * the writer and back). Otherwise, and for a snapshot's install, it queues the write like {@link
+   * #write}. Order is kept either way: a write made here has nothing ahead of it.
+   */
+  public CompletableFuture<Void> writeHere(Persist persist) {
+    Objects.requireNonNull(persist, "persist");
+    if (persist.snapshot() != null || Thread.currentThread() == writer) {
+      return write(persist);
+    }
+    lifecycle.readLock().lock();
+    try {
+      checkOpen();
+      if (unwritten.get() == 0 && writing.tryLock()) {
+        try {
+          if (unwritten.get() == 0) {
+            CompletableFuture<Void> future = new CompletableFuture<>();
+            commit(List.of(new PendingWrite(persist, future, estimateBytes(persist), null)));
+            return future;
+          }
+        } finally {
+          writing.unlock();
+        }
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+    return write(persist);
   }
 
   /**
@@ -896,7 +948,13 @@ public final class LogStore implements AutoCloseable {
         group.add(next);
         groupBytes += next.estimatedBytes();
       }
-      commit(group);
+      writing.lock();
+      try {
+        commit(group);
+      } finally {
+        unwritten.addAndGet(-group.size());
+        writing.unlock();
+      }
       group.clear();
     }
   }

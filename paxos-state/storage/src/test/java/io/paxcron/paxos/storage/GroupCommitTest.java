@@ -163,4 +163,55 @@ class GroupCommitTest {
           }
         });
   }
+
+  @Test
+  void aWriteHereOnAnIdleStoreIsSyncedOnTheCallingThreadBeforeItReturns() throws Exception {
+    assertTimeoutPreemptively(
+        DEADLINE,
+        () -> {
+          try (LogStore store = LogStore.open(dir, options())) {
+            store.write(entries(entry(1, 1, "queued"))).join();
+            long syncedBefore = store.stats().syncedBatches();
+            List<String> writingThreads = new CopyOnWriteArrayList<>();
+            store.writeHook = groupSize -> writingThreads.add(Thread.currentThread().getName());
+
+            CompletableFuture<Void> here = store.writeHere(entries(entry(2, 1, "here")));
+
+            assertTrue(here.isDone(), "an idle store writes on the caller and returns it done");
+            assertEquals(List.of(Thread.currentThread().getName()), writingThreads);
+            assertEquals(syncedBefore + 1, store.stats().syncedBatches(), "one synced batch");
+          }
+          try (LogStore reopened = LogStore.open(dir, options())) {
+            assertEquals(2, reopened.load().log().size());
+          }
+        });
+  }
+
+  @Test
+  void aWriteHereWaitsItsTurnBehindWritesNotYetWritten() throws Exception {
+    assertTimeoutPreemptively(
+        DEADLINE,
+        () -> {
+          try (LogStore store = LogStore.open(dir, options())) {
+            FirstGroupGate gate = new FirstGroupGate();
+            store.writeHook = gate;
+            List<Integer> completed = new CopyOnWriteArrayList<>();
+            CompletableFuture<Void> first =
+                store.write(entries(entry(1, 1, "a"))).thenRun(() -> completed.add(1));
+            gate.entered.await();
+            CompletableFuture<Void> second =
+                store.write(entries(entry(2, 1, "b"))).thenRun(() -> completed.add(2));
+            CompletableFuture<Void> third =
+                store.writeHere(entries(entry(3, 1, "c"))).thenRun(() -> completed.add(3));
+
+            assertFalse(third.isDone(), "a write made here must not overtake the held writer");
+            assertEquals(2, store.stats().queuedWrites());
+
+            gate.release.countDown();
+            CompletableFuture.allOf(first, second, third).join();
+            assertEquals(List.of(1, 2, 3), completed);
+            assertEquals(3, store.load().log().size());
+          }
+        });
+  }
 }
