@@ -31,13 +31,15 @@ import java.util.random.RandomGenerator;
  * The shell around one {@link PaxosReplica}, on two threads. The <em>consensus</em> thread owns the
  * core: it feeds it every input (peer messages, ticks, write completions, proposals and reads once
  * built) and carries out each {@link Ready} in its contract's order — writes go to {@link
- * Durability} (never on this thread), and messages are released only once those writes are durable,
- * in order. The <em>loop</em> thread owns the state machine: it applies the chosen entries each
- * released {@link Ready} hands it (in the order of the steps), answers proposals and reads, and
- * runs the host's tasks ({@link #runOnLoop}: the leader's dispatcher, queries, the stamping of
- * proposals). A long host task or a large command applied therefore never delays a heartbeat, an
- * acknowledgement or an election: on a loaded machine the two shared one thread, and tasks of
- * hundreds of milliseconds cost leaders their lease (docs/performance.md).
+ * Durability}'s own writer, except a step's that has nothing to send before it and no input queued
+ * behind it, which the store may make on this thread ({@link Durability#writeHere}) — and messages
+ * are released only once those writes are durable, in order. The <em>loop</em> thread owns the
+ * state machine: it applies the chosen entries each released {@link Ready} hands it (in the order
+ * of the steps), answers proposals and reads, and runs the host's tasks ({@link #runOnLoop}: the
+ * leader's dispatcher, queries, the stamping of proposals). A long host task or a large command
+ * applied therefore never delays a heartbeat, an acknowledgement or an election: on a loaded
+ * machine the two shared one thread, and tasks of hundreds of milliseconds cost leaders their lease
+ * (docs/performance.md).
  *
  * <p>Threading: public methods may be called from any thread; they hand work to one of the two
  * threads. The core and the maps of the steps are touched by the consensus thread only; the state

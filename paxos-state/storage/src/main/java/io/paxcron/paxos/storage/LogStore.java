@@ -58,11 +58,10 @@ import org.rocksdb.WriteOptions;
  * and completes their futures in submission order, on the writer thread: a caller that chains work
  * on them should use the {@code ...Async} variants with its own executor. A caller that would only
  * wait may instead {@link #writeHere}: when no earlier write is outstanding, the write is made and
- * synced on the caller's thread. A snapshot's chunks are
- * not written by the writer: {@link #stageSnapshot} (or {@link #write}, for a snapshot not staged
- * yet) writes them on the calling thread first, and the writer only installs the snapshot with a
- * small batch. {@link #close} must be called exactly once, after the caller has stopped submitting
- * writes.
+ * synced on the caller's thread. A snapshot's chunks are not written by the writer: {@link
+ * #stageSnapshot} (or {@link #write}, for a snapshot not staged yet) writes them on the calling
+ * thread first, and the writer only installs the snapshot with a small batch. {@link #close} must
+ * be called exactly once, after the caller has stopped submitting writes.
  *
  * <p><b>Failure.</b> Start-up problems are {@link StoreException}s that name the directory and the
  * problem; the store never repairs or ignores anything. After a failed write (disk full, I/O error)
