@@ -92,6 +92,14 @@ public final class LogBenchmark {
           "floor: fsync %.3f ms, loopback round trip %.3f ms%n",
           floor.fsyncMedianNanos() / 1e6,
           floor.roundTripMedianNanos() / 1e6);
+      CarrierCost carrier = CarrierCost.measure();
+      System.err.printf(
+          Locale.ROOT,
+          "carrier: gRPC stream round trip %.3f ms, %.1f µs of CPU; plain socket %.3f ms, %.1f µs%n",
+          carrier.grpcMedianNanos() / 1e6,
+          carrier.grpcCpuNanos() / 1e3,
+          carrier.socketMedianNanos() / 1e6,
+          carrier.socketCpuNanos() / 1e3);
 
       Map<String, String> versions = new LinkedHashMap<>();
       List<RunResult> results = new ArrayList<>();
@@ -146,7 +154,7 @@ public final class LogBenchmark {
 
       String date = LocalDate.now().toString();
       Report report =
-          new Report(date, command, machine, options, versions, floor, results, failures);
+          new Report(date, command, machine, options, versions, floor, carrier, results, failures);
       System.out.print(report.markdown());
       Files.createDirectories(options.jsonDir());
       Path json = options.jsonDir().resolve("log-" + date + ".json");

@@ -173,7 +173,7 @@ record PhysicalFloor(
   }
 
   /** Ping-pongs of 256 bytes over a TCP connection on 127.0.0.1 with Nagle off. */
-  private static LatencyHistogram loopbackRoundTrip() throws IOException, InterruptedException {
+  static LatencyHistogram loopbackRoundTrip() throws IOException, InterruptedException {
     LatencyHistogram histogram = new LatencyHistogram();
     int exchanges = WARMUP_SAMPLES * 10 + ROUND_TRIP_SAMPLES;
     try (ServerSocket server = new ServerSocket(0, 1, LoopbackPorts.loopback())) {

@@ -16,6 +16,7 @@ record Report(
     BenchmarkOptions options,
     Map<String, String> versions,
     PhysicalFloor floor,
+    CarrierCost carrier,
     List<RunResult> results,
     List<String> failures) {
 
@@ -136,6 +137,22 @@ record Report(
             floor.fsyncPairSamples(),
             floor.fsyncPairMedianNanos() / 1e6,
             floor.pairSumOfMediansNanos() / 1e6));
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "Carrier: a %d-byte message echoed over one gRPC stream on loopback (median of %d)"
+                + " %.3f ms (p99 %.3f ms), %.1f µs of CPU and %.1f context switches per round trip;"
+                + " over a plain TCP socket %.3f ms, %.1f µs of CPU and %.1f switches (both ends"
+                + " in the benchmark's JVM).%n",
+            PhysicalFloor.PAYLOAD_BYTES,
+            carrier.samples(),
+            carrier.grpcMedianNanos() / 1e6,
+            carrier.grpcP99Nanos() / 1e6,
+            carrier.grpcCpuNanos() / 1e3,
+            carrier.grpcSwitches(),
+            carrier.socketMedianNanos() / 1e6,
+            carrier.socketCpuNanos() / 1e3,
+            carrier.socketSwitches()));
     for (RunResult r : results) {
       if (r.clients() == 1) {
         out.append(
@@ -198,6 +215,24 @@ record Report(
         .append(floor.fsyncPairSamples())
         .append(", \"fsync_pair_plus_rtt_ms\": ")
         .append(number(floor.pairSumOfMediansNanos() / 1e6))
+        .append("},\n");
+    out.append("  \"carrier\": {")
+        .append("\"grpc_rtt_median_ms\": ")
+        .append(number(carrier.grpcMedianNanos() / 1e6))
+        .append(", \"grpc_rtt_p99_ms\": ")
+        .append(number(carrier.grpcP99Nanos() / 1e6))
+        .append(", \"grpc_cpu_us_per_rtt\": ")
+        .append(number(carrier.grpcCpuNanos() / 1e3))
+        .append(", \"grpc_switches_per_rtt\": ")
+        .append(number(carrier.grpcSwitches()))
+        .append(", \"socket_rtt_median_ms\": ")
+        .append(number(carrier.socketMedianNanos() / 1e6))
+        .append(", \"socket_cpu_us_per_rtt\": ")
+        .append(number(carrier.socketCpuNanos() / 1e3))
+        .append(", \"socket_switches_per_rtt\": ")
+        .append(number(carrier.socketSwitches()))
+        .append(", \"samples\": ")
+        .append(carrier.samples())
         .append("},\n");
     out.append("  \"results\": [");
     for (int i = 0; i < results.size(); i++) {

@@ -8,6 +8,9 @@ import org.junit.jupiter.api.Test;
 
 class ReportTest {
 
+  private static final CarrierCost CARRIER =
+      new CarrierCost(20_000, 30_000, 2.0, 90_000, 300_000, 110_000, 4.5, 10_000);
+
   private static Report twoSystems() throws Exception {
     return new Report(
         "2026-01-02",
@@ -16,6 +19,7 @@ class ReportTest {
         BenchmarkOptions.parse(),
         Map.of("etcd", "3.4.23"),
         new PhysicalFloor(100_000, 200_000, 1_000, 20_000, 40_000, 10_000, 180_000, 500),
+        CARRIER,
         List.of(
             new RunResult("etcd", 3, 16, 2_000, 1_000, 10, 20, 30, 11, 40, 100, 30, 6.5),
             new RunResult("zookeeper", 3, 16, 1_000, 500, 20, 40, 60, 21, 80, 150, 40, 9.5)),
@@ -35,6 +39,24 @@ class ReportTest {
     assertTrue(json.contains("\"fsync_plus_rtt_ms\": 0.1200"), json);
     assertTrue(json.contains("\"server_cpu_ratio\": 1.5000"), json);
     assertTrue(json.contains("\"fsync_pair_plus_rtt_ms\": 0.2000"), json);
+    assertTrue(
+        json.contains(
+            "\"carrier\": {\"grpc_rtt_median_ms\": 0.0900, \"grpc_rtt_p99_ms\": 0.3000,"
+                + " \"grpc_cpu_us_per_rtt\": 110.0000, \"grpc_switches_per_rtt\": 4.5000,"
+                + " \"socket_rtt_median_ms\": 0.0200, \"socket_cpu_us_per_rtt\": 30.0000,"
+                + " \"socket_switches_per_rtt\": 2.0000, \"samples\": 10000}"),
+        json);
+  }
+
+  @Test
+  void markdownNamesTheCarriersCostBesideThePlainSockets() throws Exception {
+    String markdown = twoSystems().markdown();
+    assertTrue(
+        markdown.contains(
+            "gRPC stream on loopback (median of 10000) 0.090 ms (p99 0.300 ms), 110.0 µs of CPU"
+                + " and 4.5 context switches per round trip; over a plain TCP socket 0.020 ms,"
+                + " 30.0 µs of CPU and 2.0 switches"),
+        markdown);
   }
 
   @Test
@@ -57,6 +79,7 @@ class ReportTest {
             BenchmarkOptions.parse(),
             Map.of(),
             new PhysicalFloor(100_000, 200_000, 1_000, 20_000, 40_000, 10_000, 180_000, 500),
+            CARRIER,
             List.of(
                 new RunResult(
                     "paxcron", 3, 1, 10, 10, 1, 2, 3, 1, 4, Double.NaN, Double.NaN, Double.NaN)),
