@@ -4,14 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.paxcron.paxos.Ballot;
-import io.paxcron.paxos.DurableState;
 import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.Message;
 import io.paxcron.paxos.PaxosConfig;
-import io.paxcron.paxos.Persist;
 import io.paxcron.paxos.ReplicaId;
-import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.StateMachine;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -86,27 +82,12 @@ final class ReplicaAppliesInStepsTest {
     }
   }
 
-  private static final class MemoryDurability implements Durability {
-    @Override
-    public DurableState load() {
-      return new DurableState(Ballot.ZERO, Snapshot.EMPTY, List.of());
-    }
-
-    @Override
-    public CompletableFuture<Void> write(Persist persist) {
-      return CompletableFuture.completedFuture(null);
-    }
-
-    @Override
-    public void close() {}
-  }
-
   /** A one-replica cluster over {@code counter}, on no disk and no network. */
   private static ReplicaNode alone(SteppedCounter counter) {
     PaxosConfig paxos = PaxosConfig.defaults(ReplicaId.of(1), List.of(ReplicaId.of(1)));
     return new ReplicaNode(
         new ReplicaSettings(paxos, 5, 1_000_000, 64L << 20, 100),
-        new MemoryDurability(),
+        new InstantDurability(),
         new PeerNetwork() {
           @Override
           public void start(BiConsumer<Integer, Message> inbound) {}
