@@ -24,6 +24,7 @@ import java.util.TreeSet;
  * @param maxPendingReads lease reads waiting for confirmation; more are refused
  * @param maxCatchUpEntries the most entries one promise or catch-up reply carries
  * @param catchUpRetryMillis how long a lagging replica waits before asking again
+ * @param proposalFanout who hears a new proposal at once: a quorum's followers, or every member
  * @param rules {@link PaxosRules#STANDARD} except in the simulators' planted-bug runs
  */
 public record PaxosConfig(
@@ -40,6 +41,7 @@ public record PaxosConfig(
     int maxPendingReads,
     int maxCatchUpEntries,
     long catchUpRetryMillis,
+    ProposalFanout proposalFanout,
     PaxosRules rules) {
 
   public static final int MAX_REPLICAS = 9;
@@ -95,6 +97,9 @@ public record PaxosConfig(
     requireAtLeast("maxPendingReads", maxPendingReads, 1);
     requireAtLeast("maxCatchUpEntries", maxCatchUpEntries, maxInflightSlots);
     requireAtLeast("catchUpRetryMillis", catchUpRetryMillis, 1);
+    if (proposalFanout == null) {
+      throw new IllegalArgumentException("proposalFanout must be set (QUORUM or ALL)");
+    }
     if (rules == null) {
       throw new IllegalArgumentException("rules must be set (PaxosRules.STANDARD in production)");
     }
@@ -125,7 +130,28 @@ public record PaxosConfig(
         10_000,
         1_024,
         100,
+        ProposalFanout.QUORUM,
         PaxosRules.STANDARD);
+  }
+
+  /** The same settings with another {@link ProposalFanout}. */
+  public PaxosConfig withProposalFanout(ProposalFanout fanout) {
+    return new PaxosConfig(
+        replicaId,
+        replicaIds,
+        heartbeatMillis,
+        electionTimeoutMillis,
+        leaseMillis,
+        clockBound,
+        maxInflightSlots,
+        maxCommandsPerBatch,
+        maxBatchBytes,
+        maxPendingCommands,
+        maxPendingReads,
+        maxCatchUpEntries,
+        catchUpRetryMillis,
+        fanout,
+        rules);
   }
 
   /** The same settings under other rules (the simulators' planted bugs). */
@@ -144,6 +170,7 @@ public record PaxosConfig(
         maxPendingReads,
         maxCatchUpEntries,
         catchUpRetryMillis,
+        proposalFanout,
         newRules);
   }
 
@@ -162,6 +189,7 @@ public record PaxosConfig(
         maxPendingReads,
         maxCatchUpEntries,
         catchUpRetryMillis,
+        proposalFanout,
         rules);
   }
 

@@ -151,6 +151,10 @@ public final class PaxosReplica {
   private long phaseOneEndSlot;
   private long leaderSinceMillis;
   private long lastBroadcastMillis = NEVER;
+
+  /** When the members off the quorum last got what they lack (every heartbeat interval). */
+  private long lastFedMillis = NEVER;
+
   private long probe;
   private final TreeMap<Long, InFlight> inFlight = new TreeMap<>();
   private final ArrayDeque<Command> pendingCommands = new ArrayDeque<>();
@@ -170,6 +174,9 @@ public final class PaxosReplica {
 
   /** The first unchosen slot each peer last reported (to tell when a learner has caught up). */
   private final TreeMap<ReplicaId, Long> peerFirstUnchosen = new TreeMap<>();
+
+  /** The voters that hear this leader's proposals at once (see {@link #proposalRecipients}). */
+  private List<ReplicaId> quorumPeers = List.of();
 
   private Outbox out = new Outbox();
 
@@ -275,8 +282,9 @@ public final class PaxosReplica {
     observeClock(nowMillis);
     switch (role) {
       case LEADER -> {
-        if (this.nowMillis - lastBroadcastMillis >= config.heartbeatMillis()) {
-          broadcastAccepts();
+        if (this.nowMillis - lastBroadcastMillis >= config.heartbeatMillis()
+            || this.nowMillis - lastFedMillis >= config.heartbeatMillis()) {
+          broadcastAccepts(/* heartbeat= */ true);
         }
         long lostFor = quorumLostFor();
         if (lostFor >= config.electionTimeoutMillis()) {
@@ -383,6 +391,9 @@ public final class PaxosReplica {
               + (nextToApplySlot - 1));
     }
     if (taken.slot() > snapshot.slot()) {
+      if (role == Role.LEADER) {
+        feedBefore(taken.slot());
+      }
       snapshot = taken.withMembership(membership.decidedThrough(taken.slot()));
       log.headMap(taken.slot(), true).clear();
       membership = membership.from(snapshot.slot() + 1);
@@ -995,6 +1006,7 @@ public final class PaxosReplica {
     roleChanged("a quorum promised ballot " + ballot);
     knownLeader = id;
     leaderSinceMillis = nowMillis;
+    quorumPeers = List.of();
     // Phase 1 result: for each slot from the campaign's first unchosen slot, the value a chosen
     // report names, else the value of the highest ballot any promiser accepted (Paxos Made Simple
     // §2.2, P2c), else a no-op to fill the gap so later slots can be applied. Slots beyond the
@@ -1176,9 +1188,73 @@ public final class PaxosReplica {
       }
     }
     probe++;
-    for (ReplicaId peer : recipients()) {
+    for (ReplicaId peer : proposalRecipients()) {
       sendAccept(peer, new Message.Accept(ballot, entries, firstUnchosenSlot, nowMillis, probe));
     }
+  }
+
+  /**
+   * Who hears a new proposal at once: the fewest voters that make a quorum with this leader (its
+   * <em>quorum peers</em>), not every member. The others — and learners — receive what they lack
+   * with the next heartbeat (see {@link #broadcastAccepts}), so each proposal costs one write and
+   * two messages on a quorum's followers only, and the disk the replicas may share syncs for a
+   * quorum, not for everyone ("thrifty" Paxos). A quorum peer is replaced once it has acknowledged
+   * nothing for two heartbeat intervals; meanwhile the others get its in-flight proposals with the
+   * heartbeats, so a stopped quorum peer delays a choice by at most one heartbeat interval. While a
+   * membership change is in progress (two configurations govern), every member hears everything.
+   */
+  private java.util.Collection<ReplicaId> proposalRecipients() {
+    Set<ReplicaId> all = recipients();
+    List<Configuration> governing = membership.governingFrom(firstUnchosenSlot);
+    if (config.proposalFanout() == ProposalFanout.ALL || governing.size() != 1) {
+      return all;
+    }
+    Configuration only = governing.get(0);
+    int needed = quorum(only) - (only.isVoter(id) ? 1 : 0);
+    if (needed >= all.size()) {
+      return all;
+    }
+    if (!quorumPeersStillServe(only, all, needed)) {
+      List<ReplicaId> voters = new ArrayList<>();
+      for (ReplicaId peer : all) {
+        if (only.isVoter(peer)) {
+          voters.add(peer);
+        }
+      }
+      // The freshest answerers first; among equals, the lower id (stable when all are healthy).
+      voters.sort(
+          java.util.Comparator.comparingLong(
+                  (ReplicaId peer) -> -ackedSentAtMillis.getOrDefault(peer, Long.MIN_VALUE + 1))
+              .thenComparing(java.util.Comparator.naturalOrder()));
+      List<ReplicaId> before = quorumPeers;
+      quorumPeers = List.copyOf(voters.subList(0, Math.min(needed, voters.size())));
+      for (ReplicaId newcomer : quorumPeers) {
+        if (!before.isEmpty() && !before.contains(newcomer)) {
+          // It trails by up to a heartbeat interval: what it lacks goes ahead of the proposal,
+          // so that it has no gap to fetch. (A new leader's first choice follows its phase-1
+          // broadcast, which carried everything to everyone.)
+          feed(newcomer);
+        }
+      }
+    }
+    return quorumPeers;
+  }
+
+  private boolean quorumPeersStillServe(Configuration only, Set<ReplicaId> all, int needed) {
+    if (quorumPeers.size() != needed) {
+      return false;
+    }
+    long silentBefore = nowMillis - 2 * config.heartbeatMillis();
+    for (ReplicaId peer : quorumPeers) {
+      if (!only.isVoter(peer) || !all.contains(peer)) {
+        return false;
+      }
+      long heard = ackedSentAtMillis.getOrDefault(peer, leaderSinceMillis);
+      if (heard < silentBefore) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -1186,9 +1262,93 @@ public final class PaxosReplica {
    * not acknowledged and that were never sent or were last sent a retransmission interval ago (four
    * heartbeats): that repairs lost accepts without re-sending, every heartbeat, proposals whose
    * acknowledgements are merely on their way — which under load would double the followers' disk
-   * writes.
+   * writes. A probe for a read; see {@link #broadcastAccepts(boolean)} for the heartbeat.
    */
   private void broadcastAccepts() {
+    broadcastAccepts(false);
+  }
+
+  /**
+   * Before the log is truncated through {@code slot}: every peer that last reported a first
+   * unchosen slot at or below it gets the chosen entries it lacks now, while this leader still
+   * holds them — a member off the quorum lags by up to a heartbeat interval, and would otherwise
+   * need the whole snapshot.
+   */
+  private void feedBefore(long slot) {
+    for (ReplicaId peer : recipients()) {
+      Long reported = peerFirstUnchosen.get(peer);
+      if (reported == null || reported > slot) {
+        continue;
+      }
+      feed(peer);
+    }
+  }
+
+  /** Sends {@code peer} what it {@link #lacking lacks}, if anything. */
+  private void feed(ReplicaId peer) {
+    List<LogEntry> entries = lacking(peer);
+    if (!entries.isEmpty()) {
+      sendAccept(peer, new Message.Accept(ballot, entries, firstUnchosenSlot, nowMillis, probe));
+    }
+  }
+
+  /**
+   * What a member off the quorum lacks: the chosen entries since the first unchosen slot it last
+   * reported, then every proposal in flight it has not accepted — about {@code maxBatchBytes} in
+   * all. What does not fit follows with the next heartbeat, or, far behind, by catch-up.
+   */
+  private List<LogEntry> lacking(ReplicaId peer) {
+    List<LogEntry> entries = new ArrayList<>();
+    int bytes = addChosenSince(peer, entries);
+    for (InFlight proposal : inFlight.values()) {
+      if (bytes > config.maxBatchBytes()) {
+        break;
+      }
+      if (!proposal.acceptedBy().contains(peer)) {
+        entries.add(proposal.entry());
+        bytes += proposal.entry().value().sizeBytes();
+      }
+    }
+    return entries;
+  }
+
+  /**
+   * The chosen entries {@code peer} lacks, from the first unchosen slot it last reported to this
+   * leader, at most {@code maxCatchUpEntries} of them and about {@code maxBatchBytes}; none if it
+   * has not reported yet or lacks entries this leader no longer holds (it then catches up from a
+   * snapshot). Returns their size.
+   */
+  private int addChosenSince(ReplicaId peer, List<LogEntry> entries) {
+    Long reported = peerFirstUnchosen.get(peer);
+    if (reported == null || reported <= snapshot.slot()) {
+      return 0;
+    }
+    int bytes = 0;
+    for (long slot = reported;
+        slot < firstUnchosenSlot
+            && entries.size() < config.maxCatchUpEntries()
+            && bytes <= config.maxBatchBytes();
+        slot++) {
+      LogEntry entry = log.get(slot);
+      if (entry == null) {
+        break;
+      }
+      // Re-proposed in this ballot: the value is chosen, so any ballot may carry it (P2c), and an
+      // Accept carries its own ballot's entries only.
+      entries.add(new LogEntry(slot, ballot, entry.value(), false));
+      bytes += entry.value().sizeBytes();
+    }
+    return bytes;
+  }
+
+  /**
+   * As {@link #broadcastAccepts()}; a {@code heartbeat} (the tick's, every heartbeat interval) also
+   * gives each member off the quorum what it {@link #lacking lacks}.
+   */
+  private void broadcastAccepts(boolean heartbeat) {
+    if (heartbeat) {
+      lastFedMillis = nowMillis;
+    }
     unsentProposals.clear();
     probe++;
     lastBroadcastMillis = nowMillis;
@@ -1199,11 +1359,16 @@ public final class PaxosReplica {
         due.add(proposal);
       }
     }
+    java.util.Collection<ReplicaId> atOnce = proposalRecipients();
     for (ReplicaId peer : recipients()) {
       List<LogEntry> unacknowledged = new ArrayList<>();
-      for (InFlight proposal : due) {
-        if (!proposal.acceptedBy().contains(peer)) {
-          unacknowledged.add(proposal.entry());
+      if (heartbeat && !atOnce.contains(peer)) {
+        unacknowledged = lacking(peer);
+      } else {
+        for (InFlight proposal : due) {
+          if (!proposal.acceptedBy().contains(peer)) {
+            unacknowledged.add(proposal.entry());
+          }
         }
       }
       sendAccept(

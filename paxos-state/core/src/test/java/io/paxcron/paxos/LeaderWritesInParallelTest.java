@@ -25,7 +25,8 @@ final class LeaderWritesInParallelTest {
     Ready proposed = leader.replica.propose(leader.now, COMMAND);
 
     assertEquals(1, proposed.persist().entries().size());
-    assertEquals(2, proposed.earlyMessages());
+    // One Accept: replica 1's quorum of {1, 2, 3} needs one follower (ProposalFanout.QUORUM).
+    assertEquals(1, proposed.earlyMessages());
     assertTrue(
         proposed.messagesBeforePersist().stream()
             .allMatch(envelope -> envelope.message() instanceof Message.Accept));

@@ -22,7 +22,7 @@ final class LearnerTest {
 
   @Test
   void followerAppliesStrictlyInSlotOrder() {
-    TestCluster cluster = TestCluster.started(SEED, 3);
+    TestCluster cluster = TestCluster.startedAskingAll(SEED, 3);
     cluster.elect(1);
     cluster.propose(1, put(1, 1, "k", "first"));
     cluster.propose(1, put(2, 1, "k", "second"));
@@ -90,6 +90,7 @@ final class LearnerTest {
             config -> {
               config.maxInflightSlots = 2;
               config.maxCatchUpEntries = 2;
+              config.proposalFanout = ProposalFanout.ALL;
               return config;
             });
     cluster.startAll();
@@ -112,7 +113,7 @@ final class LearnerTest {
 
   @Test
   void catchUpRequestsThatGoUnansweredComeLessAndLessOften() {
-    TestCluster cluster = TestCluster.started(SEED, 3);
+    TestCluster cluster = TestCluster.startedAskingAll(SEED, 3);
     cluster.elect(1);
     cluster.isolate(3);
     for (int sequence = 1; sequence <= 5; sequence++) {

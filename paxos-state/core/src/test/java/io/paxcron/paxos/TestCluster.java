@@ -178,6 +178,23 @@ final class TestCluster {
     return cluster;
   }
 
+  /**
+   * A started cluster of replicas 1..size whose leaders send every proposal to every member: the
+   * scenarios of the classic message flow (catch-up of a lagging follower, the golden traces).
+   */
+  static TestCluster startedAskingAll(long seed, int size) {
+    TestCluster cluster =
+        create(
+            seed,
+            size,
+            config -> {
+              config.proposalFanout = ProposalFanout.ALL;
+              return config;
+            });
+    cluster.startAll();
+    return cluster;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Setup and faults
 

@@ -21,6 +21,7 @@ final class TestConfig {
   int maxPendingReads;
   int maxCatchUpEntries;
   long catchUpRetryMillis;
+  ProposalFanout proposalFanout;
   PaxosRules rules;
 
   private TestConfig(PaxosConfig base) {
@@ -37,6 +38,7 @@ final class TestConfig {
     maxPendingReads = base.maxPendingReads();
     maxCatchUpEntries = base.maxCatchUpEntries();
     catchUpRetryMillis = base.catchUpRetryMillis();
+    proposalFanout = base.proposalFanout();
     rules = base.rules();
   }
 
@@ -75,6 +77,7 @@ final class TestConfig {
         maxPendingReads,
         maxCatchUpEntries,
         catchUpRetryMillis,
+        proposalFanout,
         rules);
   }
 }

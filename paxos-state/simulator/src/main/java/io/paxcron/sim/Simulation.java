@@ -12,6 +12,7 @@ import io.paxcron.paxos.Message;
 import io.paxcron.paxos.PaxosConfig;
 import io.paxcron.paxos.PaxosReplica;
 import io.paxcron.paxos.Persist;
+import io.paxcron.paxos.ProposalFanout;
 import io.paxcron.paxos.Ready;
 import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.SessionStateMachine;
@@ -314,6 +315,9 @@ public final class Simulation {
             1_000,
             64,
             50,
+            // One seed in four runs every member on every proposal; the rest run the production
+            // default, the quorum's followers only (ProposalFanout).
+            (options.seed() & 3) == 3 ? ProposalFanout.ALL : ProposalFanout.QUORUM,
             options.plantedBug().rules());
     this.invariants = new Invariants(plan.replicas());
     this.nodeCount =

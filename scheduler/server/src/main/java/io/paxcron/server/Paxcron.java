@@ -162,6 +162,13 @@ public final class Paxcron implements Callable<Integer> {
     String snapshotEvery;
 
     @Option(
+        names = "--proposal-fanout",
+        description =
+            "quorum (default): a proposal goes at once to a quorum's followers, the others get it"
+                + " with the next heartbeat; all: to every member.")
+    String proposalFanout;
+
+    @Option(
         names = "--max-jobs",
         description = "Most jobs the cluster holds (1000000); the same on every replica.")
     String maxJobs;
@@ -259,6 +266,7 @@ public final class Paxcron implements Callable<Integer> {
         flag(settings, "backup-keep", backupKeep);
         flag(settings, "backup-max-age", backupMaxAge);
         flag(settings, "snapshot-every-entries", snapshotEvery);
+        flag(settings, "proposal-fanout", proposalFanout);
         flag(settings, "max-jobs", maxJobs);
         flag(settings, "max-ledger-records", maxLedgerRecords);
         flag(settings, "max-apply-jobs", maxApplyJobs);

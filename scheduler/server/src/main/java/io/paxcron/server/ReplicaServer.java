@@ -135,7 +135,8 @@ public final class ReplicaServer implements AutoCloseable {
     if (config.join()) {
       startUpVoters.remove(selfId);
     }
-    PaxosConfig paxos = PaxosConfig.defaults(selfId, startUpVoters);
+    PaxosConfig paxos =
+        PaxosConfig.defaults(selfId, startUpVoters).withProposalFanout(config.proposalFanout());
     ReplicaSettings settings =
         new ReplicaSettings(paxos, 5, config.snapshotEveryEntries(), 64L << 20, 100_000);
     KeyValueStateMachine keyValue = new KeyValueStateMachine();

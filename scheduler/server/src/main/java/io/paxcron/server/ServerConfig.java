@@ -1,6 +1,7 @@
 package io.paxcron.server;
 
 import io.paxcron.api.JobServiceImpl;
+import io.paxcron.paxos.ProposalFanout;
 import io.paxcron.paxos.transport.TlsConfig;
 import io.paxcron.scheduler.CronLimits;
 import java.io.IOException;
@@ -29,6 +30,8 @@ import java.util.TreeMap;
  * peer.3 = 127.0.0.1:7003:7103
  * backup-target = s3://bucket/paxcron?endpoint=http://127.0.0.1:9000  # optional, see BackupSettings
  * snapshot-every-entries = 10000     # optional
+ * proposal-fanout = quorum           # optional: quorum (default) or all — who hears a proposal at
+ *                                    # once (docs/operations.md, "Proposal fanout")
  * max-jobs = 1000000                 # optional: most jobs; the same on every replica
  * max-ledger-records = 1000000       # optional: run records kept; the same on every replica
  * max-apply-jobs = 1000              # optional: most jobs and deletions in one Apply request
@@ -65,7 +68,8 @@ public record ServerConfig(
     SecuritySettings security,
     CronLimits limits,
     int maxApplyJobs,
-    boolean join) {
+    boolean join,
+    ProposalFanout proposalFanout) {
 
   /**
    * Set when the replica runs with {@code insecure = true} on a non-loopback address without TLS or
@@ -205,6 +209,7 @@ public record ServerConfig(
     SecuritySettings security = SecuritySettings.NONE;
     CronLimits limits = CronLimits.DEFAULT;
     int maxApplyJobs = JobServiceImpl.DEFAULT_MAX_APPLY_JOBS;
+    ProposalFanout proposalFanout = ProposalFanout.QUORUM;
     Map<Integer, Peer> peers = new TreeMap<>();
     Map<String, String> portOwners = new HashMap<>();
     Map<String, Setting> tlsFiles = new TreeMap<>();
@@ -230,6 +235,14 @@ public record ServerConfig(
           }
         }
         case "data-dir" -> dataDir = Path.of(value);
+        case "proposal-fanout" -> {
+          switch (value) {
+            case "quorum" -> proposalFanout = ProposalFanout.QUORUM;
+            case "all" -> proposalFanout = ProposalFanout.ALL;
+            default ->
+                problems.add(where + ": proposal-fanout '" + value + "' must be quorum or all");
+          }
+        }
         case "state-machine" -> {
           switch (value) {
             case "kv" -> stateMachine = StateMachineKind.KV;
@@ -343,7 +356,8 @@ public record ServerConfig(
                     + ": unknown setting '"
                     + key
                     + "'; known: id, cluster-id, "
-                    + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, tls-cert, tls-key,"
+                    + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, proposal-fanout,"
+                    + " tls-cert, tls-key,"
                     + " tls-trust, state-machine, http-port, metrics-per-job, max-jobs,"
                     + " max-ledger-records, max-apply-jobs, join"
                     + BACKUP_KEYS
@@ -433,7 +447,8 @@ public record ServerConfig(
         security,
         limits,
         maxApplyJobs,
-        join);
+        join,
+        proposalFanout);
   }
 
   private static void checkDirectory(Path dir, String name, List<String> problems) {

@@ -44,6 +44,26 @@ class ServerConfigTest {
     assertEquals(2, config.id());
     assertEquals("127.0.0.1:7102", config.peers().get(2).clientAddress());
     assertEquals(ServerConfig.DEFAULT_SNAPSHOT_EVERY_ENTRIES, config.snapshotEveryEntries());
+    assertEquals(io.paxcron.paxos.ProposalFanout.QUORUM, config.proposalFanout());
+  }
+
+  @Test
+  void proposalFanoutIsQuorumOrAllAndABadValueIsNamed() throws Exception {
+    String[] valid = {
+      "id", "1", "cluster-id", "demo", "data-dir", dir.toString(), "peer.1", "127.0.0.1:7001:7101"
+    };
+    String[] all = java.util.Arrays.copyOf(valid, valid.length + 2);
+    all[valid.length] = "proposal-fanout";
+    all[valid.length + 1] = "all";
+    assertEquals(
+        io.paxcron.paxos.ProposalFanout.ALL, ServerConfig.from(flags(all)).proposalFanout());
+
+    all[valid.length + 1] = "everyone";
+    ServerConfig.ConfigException error =
+        assertThrows(ServerConfig.ConfigException.class, () -> ServerConfig.from(flags(all)));
+    assertEquals(
+        List.of("--proposal-fanout: proposal-fanout 'everyone' must be quorum or all"),
+        error.problems());
   }
 
   @Test
@@ -141,7 +161,8 @@ class ServerConfigTest {
     assertEquals(
         List.of(
             "--colour: unknown setting 'colour'; known: id, cluster-id, data-dir, peer.<id>,"
-                + " backup-dir, snapshot-every-entries, tls-cert, tls-key, tls-trust, state-machine,"
+                + " backup-dir, snapshot-every-entries, proposal-fanout, tls-cert, tls-key, tls-trust,"
+                + " state-machine,"
                 + " http-port, metrics-per-job, max-jobs, max-ledger-records, max-apply-jobs, join, backup-target,"
                 + " backup-interval, backup-every-entries,"
                 + " backup-keep, backup-max-age, backup-timeout,"

@@ -6,6 +6,7 @@ import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.PaxosConfig;
 import io.paxcron.paxos.PaxosReplica;
 import io.paxcron.paxos.PaxosRules;
+import io.paxcron.paxos.ProposalFanout;
 import io.paxcron.paxos.Ready;
 import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.SessionStateMachine;
@@ -248,6 +249,9 @@ public final class SystemSimulation {
             100,
             64,
             50,
+            // One seed in four runs every member on every proposal; the rest run the production
+            // default, the quorum's followers only (ProposalFanout).
+            (options.seed() & 3) == 3 ? ProposalFanout.ALL : ProposalFanout.QUORUM,
             PaxosRules.STANDARD);
     this.invariants = new Invariants(plan.cluster().replicas());
     this.checker = new SystemChecker(base, plan.agents(), options.intentCheck());
