@@ -76,6 +76,31 @@ public final class PaxosReplica {
   /** Heartbeats after which an unacknowledged proposal is sent again. */
   private static final int RETRANSMIT_HEARTBEATS = 4;
 
+  /**
+   * A quorum peer is slow when its smoothed write round trip exceeds this factor of the leader's
+   * own smoothed write time plus {@link #SLOW_MARGIN_MILLIS}, or when it leaves a proposal
+   * unanswered for this factor of it plus a heartbeat interval (see {@link #aQuorumPeerIsSlow}).
+   */
+  private static final long SLOW_FACTOR = 3;
+
+  private static final long SLOW_MARGIN_MILLIS = 5;
+
+  /** Round trips a peer's smoothed write time needs before it is compared. */
+  private static final int SETTLED_SAMPLES = 4;
+
+  /** Heartbeat intervals quorum peers are kept at least, once chosen for their speed. */
+  private static final int QUORUM_HOLD_HEARTBEATS = 20;
+
+  /**
+   * A quorum peer replaced for its slowness may not return for this many heartbeat intervals,
+   * doubled with every further replacement (at most {@code 2^}{@link #EJECTION_MAX_DOUBLINGS}
+   * times), and forgiven after {@link #EJECTION_FORGET_HEARTBEATS} without one.
+   */
+  private static final int EJECTION_HEARTBEATS = 40;
+
+  private static final int EJECTION_MAX_DOUBLINGS = 6;
+  private static final int EJECTION_FORGET_HEARTBEATS = 2_400;
+
   private final PaxosConfig config;
   private final RandomGenerator random;
   private final ReplicaId id;
@@ -177,6 +202,61 @@ public final class PaxosReplica {
 
   /** The voters that hear this leader's proposals at once (see {@link #proposalRecipients}). */
   private List<ReplicaId> quorumPeers = List.of();
+
+  /** When {@link #quorumPeers} were last chosen. */
+  private long quorumPeersSinceMillis = NEVER;
+
+  /** Why the quorum peers are about to be chosen again, for {@link #lastQuorumChange}. */
+  private String quorumChangeReason = "";
+
+  private QuorumChange lastQuorumChange;
+
+  /**
+   * Each peer's write round trip under this leader, smoothed: the time from an Accept that carried
+   * entries to its Accepted (the peer's durable write included), as TCP smooths its round-trip time
+   * (RFC 6298: a new sample weighs 1/8), kept eight times over in whole milliseconds.
+   */
+  private final TreeMap<ReplicaId, WriteTime> writeTimes = new TreeMap<>();
+
+  /**
+   * For each peer, when this leader sent it the Accepts carrying entries that it has not answered
+   * yet, oldest first (at most {@link #MAX_UNANSWERED_SENDS}): a peer answers in order, so an
+   * Accepted echoing a send answers every send before it.
+   */
+  private final TreeMap<ReplicaId, ArrayDeque<Long>> unansweredSends = new TreeMap<>();
+
+  private static final int MAX_UNANSWERED_SENDS = 64;
+
+  /** This leader's own durable writes of its proposals, smoothed like {@link #writeTimes}. */
+  private WriteTime ownWriteTime = new WriteTime();
+
+  /** Members replaced as quorum peers for their slowness, and until when they may not return. */
+  private final TreeMap<ReplicaId, Ejection> ejections = new TreeMap<>();
+
+  /** The quorum peer {@link #aQuorumPeerIsSlow} found slow, to eject before the next choice. */
+  private ReplicaId slowPeer;
+
+  private static final class Ejection {
+    long untilMillis;
+    long lastMillis = NEVER;
+    int count;
+  }
+
+  private static final class WriteTime {
+    long eightTimesMillis;
+    int samples;
+
+    void add(long millis) {
+      eightTimesMillis =
+          samples == 0 ? 8 * millis : eightTimesMillis + millis - eightTimesMillis / 8;
+      samples++;
+    }
+
+    /** The smoothed time, or -1 while it has fewer than {@link #SETTLED_SAMPLES} samples. */
+    long settledMillis() {
+      return samples < SETTLED_SAMPLES ? -1 : eightTimesMillis / 8;
+    }
+  }
 
   private Outbox out = new Outbox();
 
@@ -285,6 +365,10 @@ public final class PaxosReplica {
         if (this.nowMillis - lastBroadcastMillis >= config.heartbeatMillis()
             || this.nowMillis - lastFedMillis >= config.heartbeatMillis()) {
           broadcastAccepts(/* heartbeat= */ true);
+        } else {
+          // A quorum peer that stalled is replaced on the next tick, not the next heartbeat: the
+          // newcomer gets the proposals it holds up at once.
+          proposalRecipients();
         }
         long lostFor = quorumLostFor();
         if (lostFor >= config.electionTimeoutMillis()) {
@@ -412,11 +496,16 @@ public final class PaxosReplica {
   public Ready onPersisted(long nowMillis, Persist persist) {
     observeClock(nowMillis);
     if (leaderWrites == LeaderWrites.IN_PARALLEL && role == Role.LEADER) {
+      boolean sampled = false;
       for (LogEntry entry : persist.entries()) {
         if (entry.chosen() || !entry.ballot().equals(ballot)) {
           continue;
         }
         InFlight proposal = inFlight.get(entry.slot());
+        if (!sampled && proposal != null && proposal.lastSentMillis != NEVER) {
+          sampled = true;
+          ownWriteTime.add(Math.max(0, this.nowMillis - proposal.lastSentMillis));
+        }
         if (proposal != null
             && proposal.entry().ballot().equals(entry.ballot())
             && proposal.acceptedBy().add(id)
@@ -597,6 +686,18 @@ public final class PaxosReplica {
    * @param atMillis the replica's clock when it changed
    */
   public record RoleChange(long sequence, long atMillis, Role role, String reason) {}
+
+  /**
+   * A leader replaced a quorum peer (see {@link #proposalRecipients}): {@code peers} hear its
+   * proposals at once from {@code atMillis} on; {@code sequence} counts the replacements of this
+   * replica's life, so a driver can tell a new one from the last it saw.
+   */
+  public record QuorumChange(long sequence, long atMillis, List<ReplicaId> peers, String reason) {}
+
+  /** The newest replacement of a quorum peer, or null if there was none. */
+  public QuorumChange lastQuorumChange() {
+    return lastQuorumChange;
+  }
 
   private void roleChanged(String reason) {
     long sequence = lastRoleChange == null ? 1 : lastRoleChange.sequence() + 1;
@@ -1007,6 +1108,10 @@ public final class PaxosReplica {
     knownLeader = id;
     leaderSinceMillis = nowMillis;
     quorumPeers = List.of();
+    writeTimes.clear();
+    ownWriteTime = new WriteTime();
+    ejections.clear();
+    unansweredSends.clear();
     // Phase 1 result: for each slot from the campaign's first unchosen slot, the value a chosen
     // report names, else the value of the highest ballot any promiser accepted (Paxos Made Simple
     // §2.2, P2c), else a no-op to fill the gap so later slots can be applied. Slots beyond the
@@ -1214,20 +1319,45 @@ public final class PaxosReplica {
     if (needed >= all.size()) {
       return all;
     }
-    if (!quorumPeersStillServe(only, all, needed)) {
+    if (!quorumPeersStillServe(only, all, needed) || aQuorumPeerIsSlow(only, all)) {
+      if (slowPeer != null) {
+        // Ejected before the choice, so that the member found slow goes to the back of it.
+        eject(slowPeer);
+        slowPeer = null;
+      }
       List<ReplicaId> voters = new ArrayList<>();
       for (ReplicaId peer : all) {
         if (only.isVoter(peer)) {
           voters.add(peer);
         }
       }
-      // The freshest answerers first; among equals, the lower id (stable when all are healthy).
+      // Those that answered within two heartbeat intervals first, then those not ejected for
+      // slowness, the fastest writers among them first (unmeasured ones after the measured), then
+      // the freshest answerers; among equals the lower id (stable when all are healthy).
+      long silentBefore = nowMillis - 2 * config.heartbeatMillis();
       voters.sort(
-          java.util.Comparator.comparingLong(
-                  (ReplicaId peer) -> -ackedSentAtMillis.getOrDefault(peer, Long.MIN_VALUE + 1))
+          java.util.Comparator.comparingInt(
+                  (ReplicaId peer) ->
+                      ackedSentAtMillis.getOrDefault(peer, leaderSinceMillis) < silentBefore
+                          ? 1
+                          : 0)
+              .thenComparingInt(peer -> ejected(peer) ? 1 : 0)
+              .thenComparingLong(
+                  peer -> {
+                    long settled = settledWriteMillis(peer);
+                    return settled < 0 ? Long.MAX_VALUE : settled;
+                  })
+              .thenComparingLong(peer -> -ackedSentAtMillis.getOrDefault(peer, Long.MIN_VALUE + 1))
               .thenComparing(java.util.Comparator.naturalOrder()));
       List<ReplicaId> before = quorumPeers;
       quorumPeers = List.copyOf(voters.subList(0, Math.min(needed, voters.size())));
+      if (!before.equals(quorumPeers)) {
+        quorumPeersSinceMillis = nowMillis;
+      }
+      if (!before.isEmpty() && !before.equals(quorumPeers)) {
+        long sequence = lastQuorumChange == null ? 1 : lastQuorumChange.sequence() + 1;
+        lastQuorumChange = new QuorumChange(sequence, nowMillis, quorumPeers, quorumChangeReason);
+      }
       for (ReplicaId newcomer : quorumPeers) {
         if (!before.isEmpty() && !before.contains(newcomer)) {
           // It trails by up to a heartbeat interval: what it lacks goes ahead of the proposal,
@@ -1240,7 +1370,113 @@ public final class PaxosReplica {
     return quorumPeers;
   }
 
+  /**
+   * Whether a quorum peer answers, but slowly (a disk or a machine that has turned slow, which the
+   * silence rule never catches), and another voter may do better. Slow means: its smoothed write
+   * round trip is more than {@link #SLOW_FACTOR} times this leader's own smoothed write plus {@link
+   * #SLOW_MARGIN_MILLIS}, or it has left a proposal unanswered for more than that factor plus a
+   * heartbeat interval (a stall, caught without waiting for the late answer to reach the average;
+   * half an interval replaced healthy peers over a loaded machine's 30 ms hiccups). The yardstick
+   * is the leader's own write, made at the same load: the members off the quorum are measured only
+   * by what the heartbeats feed them, and a member starved of CPU keeps up with that and not with
+   * every proposal. Another voter does better when it answered within two heartbeat intervals, is
+   * not {@link #ejected}, and its own smoothed time, if measured, is under half the slow peer's.
+   * Quorum peers chosen less than {@link #QUORUM_HOLD_HEARTBEATS} intervals ago are kept, so
+   * members of like speed do not trade places on every jitter.
+   */
+  private boolean aQuorumPeerIsSlow(Configuration only, Set<ReplicaId> all) {
+    if (nowMillis - quorumPeersSinceMillis < QUORUM_HOLD_HEARTBEATS * config.heartbeatMillis()) {
+      return false;
+    }
+    long own = Math.max(0, ownWriteTime.settledMillis());
+    for (ReplicaId peer : quorumPeers) {
+      long settled = settledWriteMillis(peer);
+      long waiting = unansweredForMillis(peer);
+      String evidence;
+      long taking;
+      if (settled > SLOW_FACTOR * own + SLOW_MARGIN_MILLIS) {
+        taking = settled;
+        evidence = "its writes took " + settled + " ms (smoothed)";
+      } else if (waiting > SLOW_FACTOR * own + config.heartbeatMillis()) {
+        taking = waiting;
+        evidence = "it left a proposal unanswered for " + waiting + " ms";
+      } else {
+        continue;
+      }
+      if (aVoterDoesBetter(only, all, taking)) {
+        slowPeer = peer;
+        quorumChangeReason =
+            "replica "
+                + peer.value()
+                + " answered slowly: "
+                + evidence
+                + ", against "
+                + own
+                + " ms for this leader's own write";
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private boolean aVoterDoesBetter(Configuration only, Set<ReplicaId> all, long taking) {
+    long silentBefore = nowMillis - 2 * config.heartbeatMillis();
+    for (ReplicaId peer : all) {
+      if (!only.isVoter(peer)
+          || quorumPeers.contains(peer)
+          || ejected(peer)
+          || ackedSentAtMillis.getOrDefault(peer, leaderSinceMillis) < silentBefore) {
+        continue;
+      }
+      long settled = settledWriteMillis(peer);
+      if (settled < 0 || 2 * settled < taking) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether {@code peer} was replaced for its slowness recently enough to be kept out. */
+  private boolean ejected(ReplicaId peer) {
+    Ejection ejection = ejections.get(peer);
+    return ejection != null && nowMillis < ejection.untilMillis;
+  }
+
+  /**
+   * Keeps {@code peer}, just replaced for its slowness, off the quorum for a while: a member that
+   * is slow under every proposal and quick under the heartbeats' feed would otherwise be taken back
+   * as soon as the hold ends, and stall the log again each time.
+   */
+  private void eject(ReplicaId peer) {
+    Ejection ejection = ejections.computeIfAbsent(peer, p -> new Ejection());
+    if (nowMillis - ejection.lastMillis > EJECTION_FORGET_HEARTBEATS * config.heartbeatMillis()) {
+      ejection.count = 0;
+    }
+    ejection.untilMillis =
+        nowMillis
+            + (EJECTION_HEARTBEATS * config.heartbeatMillis()
+                << Math.min(ejection.count, EJECTION_MAX_DOUBLINGS));
+    ejection.lastMillis = nowMillis;
+    ejection.count++;
+  }
+
+  /**
+   * How long the oldest Accept carrying entries that {@code peer} has not answered has waited,
+   * whether or not its proposals were chosen meanwhile through the others (a stalled quorum peer's
+   * proposals are, with every heartbeat's feed, which must not hide the stall).
+   */
+  private long unansweredForMillis(ReplicaId peer) {
+    ArrayDeque<Long> sends = unansweredSends.get(peer);
+    return sends == null || sends.isEmpty() ? 0 : nowMillis - sends.peekFirst();
+  }
+
+  private long settledWriteMillis(ReplicaId peer) {
+    WriteTime time = writeTimes.get(peer);
+    return time == null ? -1 : time.settledMillis();
+  }
+
   private boolean quorumPeersStillServe(Configuration only, Set<ReplicaId> all, int needed) {
+    quorumChangeReason = "a quorum peer left the configuration";
     if (quorumPeers.size() != needed) {
       return false;
     }
@@ -1251,6 +1487,8 @@ public final class PaxosReplica {
       }
       long heard = ackedSentAtMillis.getOrDefault(peer, leaderSinceMillis);
       if (heard < silentBefore) {
+        quorumChangeReason =
+            "replica " + peer.value() + " acknowledged nothing for " + (nowMillis - heard) + " ms";
         return false;
       }
     }
@@ -1386,6 +1624,15 @@ public final class PaxosReplica {
     ackedSentAtMillis.merge(from, accepted.echoSentAtMillis(), Math::max);
     ackedProbe.merge(from, accepted.probe(), Math::max);
     peerFirstUnchosen.merge(from, accepted.firstUnchosenSlot(), Math::max);
+    ArrayDeque<Long> sends = unansweredSends.get(from);
+    while (sends != null && !sends.isEmpty() && sends.peekFirst() <= accepted.echoSentAtMillis()) {
+      sends.pollFirst();
+    }
+    if (!accepted.slots().isEmpty() && accepted.echoSentAtMillis() <= nowMillis) {
+      writeTimes
+          .computeIfAbsent(from, peer -> new WriteTime())
+          .add(nowMillis - accepted.echoSentAtMillis());
+    }
     for (long slot : accepted.slots()) {
       InFlight proposal = inFlight.get(slot);
       if (proposal != null
@@ -1646,6 +1893,13 @@ public final class PaxosReplica {
    * step's persist is durable.
    */
   private void sendAccept(ReplicaId to, Message.Accept accept) {
+    if (!accept.entries().isEmpty()) {
+      ArrayDeque<Long> sends = unansweredSends.computeIfAbsent(to, peer -> new ArrayDeque<>());
+      if (sends.size() < MAX_UNANSWERED_SENDS
+          && (sends.isEmpty() || sends.peekLast() != accept.sentAtMillis())) {
+        sends.addLast(accept.sentAtMillis());
+      }
+    }
     if (leaderWrites == LeaderWrites.IN_PARALLEL) {
       out.early.add(new Envelope(id, to, accept));
     } else {

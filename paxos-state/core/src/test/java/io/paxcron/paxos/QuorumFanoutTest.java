@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -11,8 +12,9 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link ProposalFanout#QUORUM}: a new proposal goes to the fewest followers that make a quorum
  * with the leader; the other members get what they lack with every heartbeat; a stopped quorum peer
- * delays a choice by at most a heartbeat interval and is replaced after two; a trailing member gets
- * its entries before the leader truncates its log, not a snapshot.
+ * delays a choice by at most a heartbeat interval and is replaced after two; one that answers, but
+ * far slower than another member, is replaced too; a trailing member gets its entries before the
+ * leader truncates its log, not a snapshot.
  */
 final class QuorumFanoutTest {
 
@@ -107,6 +109,9 @@ final class QuorumFanoutTest {
 
     cluster.runFor(2 * heartbeat(cluster), 1);
     assertEquals(Set.of(3), acceptRecipients(cluster.propose(1, command(3))));
+    assertTrue(
+        cluster.replica(1).lastQuorumChange().reason().startsWith("replica 2 acknowledged nothing"),
+        cluster.replica(1).lastQuorumChange().reason());
     long third = cluster.replica(1).firstUnchosenSlot();
     cluster.deliverAll();
     assertEquals(third + 1, cluster.replica(1).firstUnchosenSlot(), "chosen without waiting");
@@ -172,5 +177,176 @@ final class QuorumFanoutTest {
         Set.of(2),
         acceptRecipients(cluster.propose(1, command(2))),
         "in effect: the learner is off the quorum and hears with the heartbeats");
+  }
+
+  /**
+   * A closed-loop client on leader 1 for {@code runMillis}: the next command as soon as the
+   * previous one is chosen; every Accepted of a replica in {@code slow} reaches the leader {@code
+   * delayMillis} late, every other message at once.
+   */
+  private static void drive(
+      TestCluster cluster, Set<Integer> slow, long delayMillis, long runMillis) {
+    java.util.IdentityHashMap<Envelope, Long> heldSince = new java.util.IdentityHashMap<>();
+    long waitingFor = -1;
+    long end = cluster.now() + runMillis;
+    while (cluster.now() < end) {
+      if (cluster.replica(1).firstUnchosenSlot() > waitingFor) {
+        waitingFor = cluster.replica(1).firstUnchosenSlot();
+        cluster.propose(1, command((int) waitingFor));
+      }
+      boolean delivered = true;
+      while (delivered) {
+        delivered = false;
+        for (Envelope envelope : cluster.pending()) {
+          long since = heldSince.computeIfAbsent(envelope, e -> cluster.now());
+          boolean held =
+              envelope.message() instanceof Message.Accepted
+                  && slow.contains(envelope.from().value());
+          if (!held || cluster.now() - since >= delayMillis) {
+            heldSince.remove(envelope);
+            cluster.deliverFirst(e -> e == envelope);
+            delivered = true;
+            break;
+          }
+        }
+      }
+      cluster.advance(1);
+      cluster.tickAll();
+    }
+  }
+
+  private static TestCluster afterSlowRun(long delayMillis, long runMillis) {
+    TestCluster cluster = TestCluster.started(SEED, 3);
+    cluster.elect(1);
+    drive(cluster, Set.of(2), delayMillis, runMillis);
+    return cluster;
+  }
+
+  private static Set<Integer> recipientsAfterSlowRun(long delayMillis, long runMillis) {
+    return acceptRecipients(afterSlowRun(delayMillis, runMillis).propose(1, command(1_000_000)));
+  }
+
+  @Test
+  void aQuorumPeerThatAnswersFarSlowerThanTheLeaderWritesIsReplaced() {
+    long hold = 20 * heartbeat(TestCluster.started(SEED, 3));
+    assertEquals(
+        Set.of(2),
+        recipientsAfterSlowRun(20, hold / 2),
+        "kept for the hold after it was chosen, however slow");
+    TestCluster replaced = afterSlowRun(20, hold + 10 * heartbeat(TestCluster.started(SEED, 3)));
+    assertEquals(
+        Set.of(3),
+        acceptRecipients(replaced.propose(1, command(1_000_000))),
+        "20 ms per write, the leader's own write ~0 and replica 3's ~0: replaced");
+    PaxosReplica.QuorumChange change = replaced.replica(1).lastQuorumChange();
+    assertEquals(List.of(ReplicaId.of(3)), change.peers());
+    assertEquals(1, change.sequence(), "replaced once: " + change);
+    assertTrue(change.reason().startsWith("replica 2 answered slowly"), change.reason());
+    assertEquals(
+        Set.of(2),
+        recipientsAfterSlowRun(4, 3 * hold),
+        "4 ms per write is within the margin: kept, no trading places on jitter");
+  }
+
+  @Test
+  void aReplacedSlowMemberStaysOutLongerThanTheHoldThoughItAnswersTheHeartbeatsQuickly() {
+    TestCluster cluster = TestCluster.started(SEED, 3);
+    cluster.elect(1);
+    long hb = heartbeat(cluster);
+    drive(cluster, Set.of(2), 20, 22 * hb);
+    assertEquals(List.of(ReplicaId.of(3)), cluster.replica(1).lastQuorumChange().peers());
+    long replacedAt = cluster.replica(1).lastQuorumChange().atMillis();
+    // Replica 2 is quick again (as a member starved of CPU is under the heartbeats' light feed);
+    // replica 3 turns slow once the hold is over.
+    drive(cluster, Set.of(3), 20, replacedAt + 30 * hb - cluster.now());
+    assertEquals(
+        Set.of(3),
+        acceptRecipients(cluster.propose(1, command(1_000_000))),
+        "replica 2 was replaced for its slowness 1.5 s ago: it stays out for 2 s");
+    drive(cluster, Set.of(3), 20, replacedAt + 45 * hb - cluster.now());
+    assertEquals(
+        Set.of(2),
+        acceptRecipients(cluster.propose(1, command(1_000_001))),
+        "after its 2 s out, replica 2 takes the slow replica 3's place");
+  }
+
+  @Test
+  void aQuorumPeerThatStallsIsReplacedAfterAHeartbeatNotAfterTwo() {
+    TestCluster cluster = TestCluster.started(SEED, 3);
+    cluster.elect(1);
+    // Healthy for longer than the hold: replica 3 is measured by what the heartbeats feed it.
+    long end = cluster.now() + 22 * heartbeat(cluster);
+    int sequence = 0;
+    while (cluster.now() < end) {
+      cluster.propose(1, command(++sequence));
+      cluster.runFor(5, 1);
+    }
+    // Replica 2 stalls: it hears everything and answers nothing. Each heartbeat's feed gets the
+    // stalled proposals chosen through replica 3, which must not hide the stall.
+    long stalledAt = cluster.now();
+    while (cluster.replica(1).lastQuorumChange() == null && cluster.now() < stalledAt + 1_000) {
+      cluster.propose(1, command(++sequence));
+      cluster.advance(1);
+      cluster.tickAll();
+      for (int i = 0; i < 100 && !cluster.pending().isEmpty(); i++) {
+        cluster.drop(TestCluster.from(2, 1, Message.Accepted.class));
+        Envelope next = cluster.pending().isEmpty() ? null : cluster.pending().getFirst();
+        if (next != null) {
+          cluster.deliverFirst(envelope -> envelope == next);
+        }
+      }
+    }
+    PaxosReplica.QuorumChange change = cluster.replica(1).lastQuorumChange();
+    assertTrue(change != null, "never replaced");
+    assertEquals(List.of(ReplicaId.of(3)), change.peers());
+    assertTrue(change.reason().contains("left a proposal unanswered"), change.reason());
+    assertTrue(
+        change.atMillis() - stalledAt <= heartbeat(cluster) + 10,
+        "replaced "
+            + (change.atMillis() - stalledAt)
+            + " ms after the stall; the silence rule would take two heartbeats");
+  }
+
+  @Test
+  void aQuorumPeerThrottledInPeriodsIsReplacedWithinAFewPeriods() {
+    TestCluster cluster = TestCluster.started(SEED, 3);
+    cluster.elect(1);
+    long hb = heartbeat(cluster);
+    drive(cluster, Set.of(), 0, 22 * hb);
+    long throttledAt = cluster.now();
+    // Replica 2 runs 10 ms of every 100 (a CPU quota): its answers wait for its next 10 ms.
+    java.util.IdentityHashMap<Envelope, Long> seen = new java.util.IdentityHashMap<>();
+    long waitingFor = -1;
+    while (cluster.replica(1).lastQuorumChange() == null && cluster.now() < throttledAt + 5_000) {
+      if (cluster.replica(1).firstUnchosenSlot() > waitingFor) {
+        waitingFor = cluster.replica(1).firstUnchosenSlot();
+        cluster.propose(1, command((int) waitingFor));
+      }
+      boolean running = (cluster.now() - throttledAt) % 100 < 10;
+      boolean delivered = true;
+      while (delivered) {
+        delivered = false;
+        for (Envelope envelope : cluster.pending()) {
+          seen.putIfAbsent(envelope, cluster.now());
+          boolean fromThrottled = envelope.from().value() == 2 || envelope.to().value() == 2;
+          if (!fromThrottled || running) {
+            cluster.deliverFirst(e -> e == envelope);
+            delivered = true;
+            break;
+          }
+        }
+      }
+      cluster.advance(1);
+      cluster.tickAll();
+    }
+    PaxosReplica.QuorumChange change = cluster.replica(1).lastQuorumChange();
+    assertTrue(change != null, "never replaced");
+    assertEquals(List.of(ReplicaId.of(3)), change.peers());
+    assertTrue(
+        change.atMillis() - throttledAt <= 100,
+        "replaced "
+            + (change.atMillis() - throttledAt)
+            + " ms after the throttle: "
+            + change.reason());
   }
 }

@@ -97,6 +97,7 @@ public final class PaxcronMetrics implements ReplicaObserver, LedgerFeed.Listene
   private final Counter runs;
   private final Histogram lateness;
   private final Counter membershipChanges;
+  private final Counter quorumPeerChanges;
   private final Map<String, Long> lastSuccessSeconds = new ConcurrentHashMap<>();
   private int lastLeader = -1;
 
@@ -269,6 +270,13 @@ public final class PaxcronMetrics implements ReplicaObserver, LedgerFeed.Listene
             .name("paxcron_membership_changes_total")
             .help("Membership changes this replica learned were chosen (add, promote, remove).")
             .register(registry);
+    quorumPeerChanges =
+        Counter.builder()
+            .name("paxcron_quorum_peer_changes_total")
+            .help(
+                "On the leader: followers that heard its proposals at once and were replaced,"
+                    + " having gone silent or answered far slower than the leader writes itself.")
+            .register(registry);
     GaugeWithCallback.builder()
         .name("paxcron_member_lag_slots")
         .help(
@@ -401,6 +409,11 @@ public final class PaxcronMetrics implements ReplicaObserver, LedgerFeed.Listene
   @Override
   public void onMembershipChanges(int count) {
     membershipChanges.inc(count);
+  }
+
+  @Override
+  public void onQuorumPeersChanged(java.util.List<Integer> peers, String reason) {
+    quorumPeerChanges.inc();
   }
 
   @Override

@@ -102,6 +102,7 @@ class PaxcronMetricsTest {
     PaxcronMetrics metrics = new PaxcronMetrics(false);
     metrics.onMembershipChanges(1);
     metrics.onMembershipChanges(2);
+    metrics.onQuorumPeersChanged(List.of(4), "replica 2 answered slowly");
     metrics.sample(
         new PaxcronMetrics.Sample(
             new ReplicaProbe.View(1, "LEADER", 1, 8, 7, 0, false),
@@ -119,6 +120,7 @@ class PaxcronMetricsTest {
     assertTrue(text.contains("paxcron_members{role=\"voter\"} 3.0"), text);
     assertTrue(text.contains("paxcron_members{role=\"learner\"} 1.0"), text);
     assertTrue(text.contains("paxcron_membership_changes_total 3.0"), text);
+    assertTrue(text.contains("paxcron_quorum_peer_changes_total 1.0"), text);
     assertTrue(text.contains("paxcron_membership_change_in_progress 1.0"), text);
     assertTrue(
         text.contains("paxcron_member_lag_slots{member=\"4\",role=\"learner\"} 1500.0"), text);

@@ -43,6 +43,11 @@ final class LoopWatch implements ReplicaObserver {
   }
 
   @Override
+  public void onQuorumPeersChanged(java.util.List<Integer> peers, String reason) {
+    log.println("replica " + replicaId + ": proposals now go at once to " + peers + ": " + reason);
+  }
+
+  @Override
   public void onLoopTask(String kind, long nanos, long applyNanos, long listenerNanos) {
     tasks++;
     if (nanos > longestNanos) {

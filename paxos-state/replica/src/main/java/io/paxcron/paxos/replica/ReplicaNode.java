@@ -159,6 +159,7 @@ public final class ReplicaNode implements AutoCloseable {
   private boolean wasLeader;
   private boolean removalReported;
   private PaxosReplica.RoleChange observedRoleChange;
+  private PaxosReplica.QuorumChange observedQuorumChange;
   private int observedLeader = -1;
   private long observedFirstUnchosen = -1;
 
@@ -1062,6 +1063,12 @@ public final class ReplicaNode implements AutoCloseable {
     if (roleChange != null && roleChange != observedRoleChange) {
       observedRoleChange = roleChange;
       current.onRoleChanged(roleChange.role(), roleChange.reason());
+    }
+    PaxosReplica.QuorumChange quorumChange = replica.lastQuorumChange();
+    if (quorumChange != null && quorumChange != observedQuorumChange) {
+      observedQuorumChange = quorumChange;
+      current.onQuorumPeersChanged(
+          quorumChange.peers().stream().map(ReplicaId::value).toList(), quorumChange.reason());
     }
     int leader = number(replica.knownLeader());
     if (leader != observedLeader) {

@@ -53,6 +53,13 @@ public interface ReplicaObserver {
   default void onRoleChanged(io.paxcron.paxos.PaxosReplica.Role role, String reason) {}
 
   /**
+   * The leader replaced a follower that hears its proposals at once (one that went silent or
+   * answered far slower than the leader writes itself); {@code peers} are the ids that hear them
+   * now.
+   */
+  default void onQuorumPeersChanged(java.util.List<Integer> peers, String reason) {}
+
+  /**
    * The loop thread ran one task of {@code kind} (entries applied, a proposal stamped, a task of
    * the host's) in {@code nanos}: {@code applyNanos} of them applying entries to the state machine,
    * {@code listenerNanos} in the applied-listeners. The dispatcher and queries wait behind a long
@@ -128,6 +135,12 @@ public interface ReplicaObserver {
       public void onRoleChanged(io.paxcron.paxos.PaxosReplica.Role role, String reason) {
         first.onRoleChanged(role, reason);
         second.onRoleChanged(role, reason);
+      }
+
+      @Override
+      public void onQuorumPeersChanged(java.util.List<Integer> peers, String reason) {
+        first.onQuorumPeersChanged(peers, reason);
+        second.onQuorumPeersChanged(peers, reason);
       }
 
       @Override

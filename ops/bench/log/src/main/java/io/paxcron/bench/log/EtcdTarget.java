@@ -41,6 +41,7 @@ final class EtcdTarget implements LogTarget {
   private final int connections;
   private final int members;
   private final List<Client> clients = new ArrayList<>();
+  private final List<String> clientUrls = new ArrayList<>();
   private LocalCluster cluster;
   private String version = "unknown";
 
@@ -101,7 +102,7 @@ final class EtcdTarget implements LogTarget {
 
     List<Integer> ports = LoopbackPorts.allocate(2 * members);
     String host = LoopbackPorts.loopback().getHostAddress();
-    List<String> clientUrls = new ArrayList<>();
+    clientUrls.clear();
     List<String> peerUrls = new ArrayList<>();
     StringBuilder initialCluster = new StringBuilder();
     for (int i = 0; i < members; i++) {
@@ -149,6 +150,21 @@ final class EtcdTarget implements LogTarget {
           .put(key(i), ByteSequence.from(new byte[] {0}))
           .get(WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     }
+  }
+
+  @Override
+  public List<ProcessHandle> followerProcesses() throws Exception {
+    List<ProcessHandle> handles = cluster.handles();
+    List<ProcessHandle> followers = new ArrayList<>();
+    try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+      for (int i = 0; i < clientUrls.size(); i++) {
+        String status = post(http, clientUrls.get(i) + "/v3/maintenance/status", "{}");
+        if (!firstNumber(MEMBER_ID, status).equals(firstNumber(LEADER, status))) {
+          followers.add(handles.get(i));
+        }
+      }
+    }
+    return followers;
   }
 
   @Override

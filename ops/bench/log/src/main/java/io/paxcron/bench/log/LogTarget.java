@@ -64,6 +64,14 @@ public interface LogTarget extends AutoCloseable {
     return List.of();
   }
 
+  /**
+   * The server processes of the replicas that follow at this moment (not the leader), in replica
+   * order, as the system itself reports its leader; for {@code SlowFollowerBenchmark}.
+   */
+  default List<ProcessHandle> followerProcesses() throws Exception {
+    throw new UnsupportedOperationException(system() + " cannot name its followers");
+  }
+
   /** What was measured, for the report: for example the output of {@code etcd --version}. */
   default String version() {
     return "unknown";

@@ -69,6 +69,21 @@ final class PaxcronTarget implements LogTarget {
   }
 
   @Override
+  public List<ProcessHandle> followerProcesses() {
+    List<ProcessHandle> handles = cluster.handles();
+    List<ProcessHandle> followers = new ArrayList<>();
+    try (LogClient probe = client(Integer.MAX_VALUE)) {
+      for (int i = 0; i < addresses.size(); i++) {
+        StatusReply status = probe.status(addresses.get(i));
+        if (status.getLeaderId() != status.getReplicaId()) {
+          followers.add(handles.get(i));
+        }
+      }
+    }
+    return followers;
+  }
+
+  @Override
   public String version() {
     return "0.1.0-SNAPSHOT";
   }

@@ -52,6 +52,7 @@ final class ZooKeeperTarget implements LogTarget {
   private final int connections;
   private final int servers;
   private final List<ZooKeeper> sessions = new ArrayList<>();
+  private final List<Integer> clientPorts = new ArrayList<>();
   private LocalCluster cluster;
   private String version = "unknown";
 
@@ -121,7 +122,7 @@ final class ZooKeeperTarget implements LogTarget {
     String classPath = serverClassPath(workDir);
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     List<Path> logs = new ArrayList<>();
-    List<Integer> clientPorts = new ArrayList<>();
+    clientPorts.clear();
     for (int i = 0; i < servers; i++) {
       Path serverDir = Files.createDirectories(workDir.resolve("server-" + serverId(i)));
       Path dataDir = Files.createDirectories(serverDir.resolve("data"));
@@ -243,6 +244,19 @@ final class ZooKeeperTarget implements LogTarget {
           "ZooKeeper session to " + address + " not connected within " + START_TIMEOUT);
     }
     return session;
+  }
+
+  @Override
+  public List<ProcessHandle> followerProcesses() throws Exception {
+    List<ProcessHandle> handles = cluster.handles();
+    List<ProcessHandle> followers = new ArrayList<>();
+    String host = LoopbackPorts.loopback().getHostAddress();
+    for (int i = 0; i < clientPorts.size(); i++) {
+      if (fourLetterWord(host, clientPorts.get(i), "srvr").contains("Mode: follower")) {
+        followers.add(handles.get(i));
+      }
+    }
+    return followers;
   }
 
   /**
