@@ -200,15 +200,6 @@ public final class PaxosReplica {
   /** The first unchosen slot each peer last reported (to tell when a learner has caught up). */
   private final TreeMap<ReplicaId, Long> peerFirstUnchosen = new TreeMap<>();
 
-  /**
-   * The last chosen slot fed to each member off the quorum (see {@link #addChosenSince}), and when
-   * each member last reported progress: a member is not fed again what it was fed and has not had
-   * the time to answer.
-   */
-  private final TreeMap<ReplicaId, Long> fedThroughSlot = new TreeMap<>();
-
-  private final TreeMap<ReplicaId, Long> progressAtMillis = new TreeMap<>();
-
   /** The voters that hear this leader's proposals at once (see {@link #proposalRecipients}). */
   private List<ReplicaId> quorumPeers = List.of();
 
@@ -1191,8 +1182,6 @@ public final class PaxosReplica {
       phaseOneValues.clear();
       pendingReconfiguration = null;
       peerFirstUnchosen.clear();
-      fedThroughSlot.clear();
-      progressAtMillis.clear();
     }
     Role before = role;
     role = Role.FOLLOWER;
@@ -1374,7 +1363,7 @@ public final class PaxosReplica {
           // It trails by up to a heartbeat interval: what it lacks goes ahead of the proposal,
           // so that it has no gap to fetch. (A new leader's first choice follows its phase-1
           // broadcast, which carried everything to everyone.)
-          feed(newcomer, /* resend= */ false);
+          feed(newcomer);
         }
       }
     }
@@ -1529,13 +1518,13 @@ public final class PaxosReplica {
       if (reported == null || reported > slot) {
         continue;
       }
-      feed(peer, /* resend= */ true);
+      feed(peer);
     }
   }
 
   /** Sends {@code peer} what it {@link #lacking lacks}, if anything. */
-  private void feed(ReplicaId peer, boolean resend) {
-    List<LogEntry> entries = lacking(peer, resend);
+  private void feed(ReplicaId peer) {
+    List<LogEntry> entries = lacking(peer);
     if (!entries.isEmpty()) {
       sendAccept(peer, new Message.Accept(ballot, entries, firstUnchosenSlot, nowMillis, probe));
     }
@@ -1546,9 +1535,9 @@ public final class PaxosReplica {
    * reported, then every proposal in flight it has not accepted — about {@code maxBatchBytes} in
    * all. What does not fit follows with the next heartbeat, or, far behind, by catch-up.
    */
-  private List<LogEntry> lacking(ReplicaId peer, boolean resend) {
+  private List<LogEntry> lacking(ReplicaId peer) {
     List<LogEntry> entries = new ArrayList<>();
-    int bytes = addChosenSince(peer, entries, resend);
+    int bytes = addChosenSince(peer, entries);
     for (InFlight proposal : inFlight.values()) {
       if (bytes > config.maxBatchBytes()) {
         break;
@@ -1565,29 +1554,15 @@ public final class PaxosReplica {
    * The chosen entries {@code peer} lacks, from the first unchosen slot it last reported to this
    * leader, at most {@code maxCatchUpEntries} of them and about {@code maxBatchBytes}; none if it
    * has not reported yet or lacks entries this leader no longer holds (it then catches up from a
-   * snapshot). Entries fed to it before are skipped while it is making progress (it reported a
-   * later first unchosen slot within {@link #RETRANSMIT_HEARTBEATS} intervals): a member that is
-   * slow to answer would otherwise be sent the same entries with every heartbeat, the more of them
-   * the further it trails, and spend what time it has on copies (a member starved of CPU fell
-   * further behind that way). Without progress for that long, it is fed from its report again.
-   * Returns their size.
+   * snapshot). Returns their size.
    */
-  private int addChosenSince(ReplicaId peer, List<LogEntry> entries, boolean resend) {
+  private int addChosenSince(ReplicaId peer, List<LogEntry> entries) {
     Long reported = peerFirstUnchosen.get(peer);
     if (reported == null || reported <= snapshot.slot()) {
       return 0;
     }
-    long from = reported;
-    Long fed = fedThroughSlot.get(peer);
-    if (!resend
-        && fed != null
-        && fed >= reported
-        && nowMillis - progressAtMillis.getOrDefault(peer, NEVER)
-            < RETRANSMIT_HEARTBEATS * config.heartbeatMillis()) {
-      from = fed + 1;
-    }
     int bytes = 0;
-    for (long slot = from;
+    for (long slot = reported;
         slot < firstUnchosenSlot
             && entries.size() < config.maxCatchUpEntries()
             && bytes <= config.maxBatchBytes();
@@ -1600,7 +1575,6 @@ public final class PaxosReplica {
       // Accept carries its own ballot's entries only.
       entries.add(new LogEntry(slot, ballot, entry.value(), false));
       bytes += entry.value().sizeBytes();
-      fedThroughSlot.put(peer, slot);
     }
     return bytes;
   }
@@ -1627,7 +1601,7 @@ public final class PaxosReplica {
     for (ReplicaId peer : recipients()) {
       List<LogEntry> unacknowledged = new ArrayList<>();
       if (heartbeat && !atOnce.contains(peer)) {
-        unacknowledged = lacking(peer, /* resend= */ false);
+        unacknowledged = lacking(peer);
       } else {
         for (InFlight proposal : due) {
           if (!proposal.acceptedBy().contains(peer)) {
@@ -1649,10 +1623,6 @@ public final class PaxosReplica {
     }
     ackedSentAtMillis.merge(from, accepted.echoSentAtMillis(), Math::max);
     ackedProbe.merge(from, accepted.probe(), Math::max);
-    Long reported = peerFirstUnchosen.get(from);
-    if (reported == null || accepted.firstUnchosenSlot() > reported) {
-      progressAtMillis.put(from, nowMillis);
-    }
     peerFirstUnchosen.merge(from, accepted.firstUnchosenSlot(), Math::max);
     ArrayDeque<Long> sends = unansweredSends.get(from);
     while (sends != null && !sends.isEmpty() && sends.peekFirst() <= accepted.echoSentAtMillis()) {
