@@ -83,7 +83,7 @@ public final class PaxosReplica {
    */
   private static final long SLOW_FACTOR = 3;
 
-  private static final long SLOW_MARGIN_MILLIS = 5;
+  static final long SLOW_MARGIN_MILLIS = 5;
 
   /** Round trips a peer's smoothed write time needs before it is compared. */
   private static final int SETTLED_SAMPLES = 4;
@@ -179,6 +179,9 @@ public final class PaxosReplica {
 
   /** When the members off the quorum last got what they lack (every heartbeat interval). */
   private long lastFedMillis = NEVER;
+
+  /** When each member off the quorum was last fed, with a heartbeat or between them. */
+  private final TreeMap<ReplicaId, Long> fedAtMillis = new TreeMap<>();
 
   private long probe;
   private final TreeMap<Long, InFlight> inFlight = new TreeMap<>();
@@ -368,7 +371,7 @@ public final class PaxosReplica {
         } else {
           // A quorum peer that stalled is replaced on the next tick, not the next heartbeat: the
           // newcomer gets the proposals it holds up at once.
-          proposalRecipients();
+          feedBetweenHeartbeats(proposalRecipients());
         }
         long lostFor = quorumLostFor();
         if (lostFor >= config.electionTimeoutMillis()) {
@@ -815,6 +818,15 @@ public final class PaxosReplica {
       long slot = entry.slot();
       LogEntry existing = log.get(slot);
       boolean alreadyChosen = slot <= snapshot.slot() || (existing != null && existing.chosen());
+      if (slot < accept.chosenBelowSlot()) {
+        // Chosen, says the leader, and this is the value: a leader proposes one value per slot in
+        // its ballot (see learnChosenPrefix). Learned, not accepted: a chosen value needs no vote,
+        // so the write needs no sync of its own, and no write time is reported for it.
+        if (!alreadyChosen) {
+          markChosen(new LogEntry(slot, offered, entry.value(), true));
+        }
+        continue;
+      }
       if (!alreadyChosen) {
         writeEntry(new LogEntry(slot, offered, entry.value(), false));
       }
@@ -1010,6 +1022,7 @@ public final class PaxosReplica {
     promises.clear();
     ackedSentAtMillis.clear();
     ackedProbe.clear();
+    fedAtMillis.clear();
     campaignFromSlot = firstUnchosenSlot;
     resetElectionTimer();
     promises.put(
@@ -1363,7 +1376,7 @@ public final class PaxosReplica {
           // It trails by up to a heartbeat interval: what it lacks goes ahead of the proposal,
           // so that it has no gap to fetch. (A new leader's first choice follows its phase-1
           // broadcast, which carried everything to everyone.)
-          feed(newcomer);
+          feed(newcomer, /* overdueOnly= */ false);
         }
       }
     }
@@ -1394,7 +1407,7 @@ public final class PaxosReplica {
       long waiting = unansweredForMillis(peer);
       String evidence;
       long taking;
-      if (settled > SLOW_FACTOR * own + SLOW_MARGIN_MILLIS) {
+      if (settled > overdueAfterMillis()) {
         taking = settled;
         evidence = "its writes took " + settled + " ms (smoothed)";
       } else if (waiting > SLOW_FACTOR * own + config.heartbeatMillis()) {
@@ -1417,6 +1430,14 @@ public final class PaxosReplica {
       }
     }
     return false;
+  }
+
+  /**
+   * How long a healthy quorum peer may take to answer a proposal: {@link #SLOW_FACTOR} times this
+   * leader's own smoothed write plus {@link #SLOW_MARGIN_MILLIS} (the slowness rule's yardstick).
+   */
+  private long overdueAfterMillis() {
+    return SLOW_FACTOR * Math.max(0, ownWriteTime.settledMillis()) + SLOW_MARGIN_MILLIS;
   }
 
   private boolean aVoterDoesBetter(Configuration only, Set<ReplicaId> all, long taking) {
@@ -1518,31 +1539,61 @@ public final class PaxosReplica {
       if (reported == null || reported > slot) {
         continue;
       }
-      feed(peer);
+      feed(peer, /* overdueOnly= */ false);
     }
   }
 
   /** Sends {@code peer} what it {@link #lacking lacks}, if anything. */
-  private void feed(ReplicaId peer) {
-    List<LogEntry> entries = lacking(peer);
+  private void feed(ReplicaId peer, boolean overdueOnly) {
+    List<LogEntry> entries = lacking(peer, overdueOnly);
     if (!entries.isEmpty()) {
       sendAccept(peer, new Message.Accept(ballot, entries, firstUnchosenSlot, nowMillis, probe));
     }
   }
 
   /**
-   * What a member off the quorum lacks: the chosen entries since the first unchosen slot it last
-   * reported, then every proposal in flight it has not accepted — about {@code maxBatchBytes} in
-   * all. What does not fit follows with the next heartbeat, or, far behind, by catch-up.
+   * On a tick between heartbeats: each member off the quorum that answered its last feed and lacks
+   * chosen entries gets what it lacks now, so the members off the quorum follow in small steps
+   * instead of one batch per heartbeat — a heartbeat interval's commands at once, whose encoding
+   * and write took the two shared cores for long enough to delay the commands of that moment
+   * (docs/performance.md). A feed that goes unanswered (lost, or the member is slow) stops these
+   * until the next heartbeat, which feeds every such member from what it last reported.
    */
-  private List<LogEntry> lacking(ReplicaId peer) {
+  private void feedBetweenHeartbeats(java.util.Collection<ReplicaId> atOnce) {
+    for (ReplicaId peer : recipients()) {
+      Long fedAt = fedAtMillis.get(peer);
+      Long reported = peerFirstUnchosen.get(peer);
+      if (atOnce.contains(peer)
+          || fedAt == null
+          || reported == null
+          || reported >= firstUnchosenSlot
+          || ackedSentAtMillis.getOrDefault(peer, NEVER) < fedAt) {
+        continue;
+      }
+      feed(peer, /* overdueOnly= */ true);
+      fedAtMillis.put(peer, nowMillis);
+    }
+  }
+
+  /**
+   * What a member off the quorum lacks: the chosen entries since the first unchosen slot it last
+   * reported, then the proposals in flight it has not accepted — with {@code overdueOnly}, only
+   * those out longer than a quorum peer should take to answer ({@link #overdueAfterMillis}) — about
+   * {@code maxBatchBytes} in all. What does not fit follows with the next heartbeat, or, far
+   * behind, by catch-up. The chosen entries cost the member an unsynced write (it learns them, see
+   * {@link #onAccept}); a proposal costs it a synced one, so a healthy quorum peer's proposals of
+   * the moment are left to that peer: every heartbeat's feed would otherwise make the member's sync
+   * contend on the disk with the quorum's (a latency spike every heartbeat, docs/performance.md).
+   */
+  private List<LogEntry> lacking(ReplicaId peer, boolean overdueOnly) {
     List<LogEntry> entries = new ArrayList<>();
     int bytes = addChosenSince(peer, entries);
+    long sentBefore = overdueOnly ? nowMillis - overdueAfterMillis() : Long.MAX_VALUE;
     for (InFlight proposal : inFlight.values()) {
       if (bytes > config.maxBatchBytes()) {
         break;
       }
-      if (!proposal.acceptedBy().contains(peer)) {
+      if (proposal.lastSentMillis <= sentBefore && !proposal.acceptedBy().contains(peer)) {
         entries.add(proposal.entry());
         bytes += proposal.entry().value().sizeBytes();
       }
@@ -1601,7 +1652,8 @@ public final class PaxosReplica {
     for (ReplicaId peer : recipients()) {
       List<LogEntry> unacknowledged = new ArrayList<>();
       if (heartbeat && !atOnce.contains(peer)) {
-        unacknowledged = lacking(peer);
+        unacknowledged = lacking(peer, /* overdueOnly= */ true);
+        fedAtMillis.put(peer, nowMillis);
       } else {
         for (InFlight proposal : due) {
           if (!proposal.acceptedBy().contains(peer)) {

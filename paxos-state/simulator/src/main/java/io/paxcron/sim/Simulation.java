@@ -373,7 +373,13 @@ public final class Simulation {
         if (!healed && loop.events() >= options.faultEvents()) {
           heal();
         }
-        if (healed && settled() && returningReplicaLeftTheLeaderAlone()) {
+        // The returning-replica stretch starts once the cluster settled and then runs its course
+        // whatever is chosen meanwhile: the replica it cuts off cannot apply what is chosen while
+        // it is away, so the run could not settle again before it returns.
+        if (healed
+            && (returning != Returning.NOT_STARTED || settled())
+            && returningReplicaLeftTheLeaderAlone()
+            && settled()) {
           break;
         }
         if (healed && now() - healedAtMillis > options.livenessMillis()) {

@@ -16,13 +16,16 @@ record BenchmarkOptions(
     List<String> systems,
     int connections,
     Path workDir,
-    Path jsonDir) {
+    Path jsonDir,
+    Path slowWritesDir,
+    int slowOverMicros) {
 
   static final int MAX_MEASURE_SECONDS = 3_600;
   static final int MAX_WARMUP_SECONDS = 600;
   static final int MAX_PRIME_SECONDS = 600;
   static final int MAX_CLIENTS = 1_024;
   static final int MAX_CLIENT_COUNTS = 16;
+  static final int MAX_SLOW_OVER_MICROS = 1_000_000;
 
   /** Systems that have a {@link LogTarget}. */
   static final List<String> KNOWN_SYSTEMS = List.of("paxcron", "etcd", "zookeeper");
@@ -45,13 +48,19 @@ record BenchmarkOptions(
         --work-dir DIR       where the clusters' data directories go (default: java.io.tmpdir);
                              it must be on the disk you mean to measure
         --json-dir DIR       where log-YYYY-MM-DD.json is written (default docs/benchmarks)
+        --slow-writes DIR    per point, the measured writes slower than --slow-over-us: a line on
+                             stderr (how many, in how many episodes, folded over the replicas'
+                             50 ms heartbeat and 5 ms tick) and SYSTEM-R-C.txt in DIR (start and
+                             duration of each, ns); off by default
+        --slow-over-us N     the threshold of --slow-writes (default 700, at most %d)
       """
           .formatted(
               MAX_MEASURE_SECONDS,
               MAX_WARMUP_SECONDS,
               MAX_PRIME_SECONDS,
               MAX_CLIENTS,
-              LogBenchmark.MAX_CONNECTIONS);
+              LogBenchmark.MAX_CONNECTIONS,
+              MAX_SLOW_OVER_MICROS);
 
   /** A bad command line: the message names the option and the reason. */
   static final class UsageError extends Exception {
@@ -72,6 +81,8 @@ record BenchmarkOptions(
     int connections = 8;
     Path workDir = Path.of(System.getProperty("java.io.tmpdir"));
     Path jsonDir = Path.of("docs", "benchmarks");
+    Path slowWritesDir = null;
+    int slowOverMicros = 700;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (flag.equals("--help") || flag.equals("-h")) {
@@ -92,11 +103,23 @@ record BenchmarkOptions(
         case "--connections" -> connections = integer(flag, value, 1, LogBenchmark.MAX_CONNECTIONS);
         case "--work-dir" -> workDir = Path.of(value);
         case "--json-dir" -> jsonDir = Path.of(value);
+        case "--slow-writes" -> slowWritesDir = Path.of(value);
+        case "--slow-over-us" -> slowOverMicros = integer(flag, value, 1, MAX_SLOW_OVER_MICROS);
         default -> throw new UsageError("unknown option " + flag);
       }
     }
     return new BenchmarkOptions(
-        seconds, warmup, prime, clients, replicas, systems, connections, workDir, jsonDir);
+        seconds,
+        warmup,
+        prime,
+        clients,
+        replicas,
+        systems,
+        connections,
+        workDir,
+        jsonDir,
+        slowWritesDir,
+        slowOverMicros);
   }
 
   private static int integer(String flag, String value, int min, int max) throws UsageError {

@@ -34,7 +34,22 @@ final class ClosedLoop {
 
   private ClosedLoop() {}
 
+  /** Where a run's clients get their recorders of slow writes. */
+  interface SlowWritesSink {
+    SlowWrites.Recorder newRecorder();
+  }
+
   static RunResult run(LogTarget target, int clients, Duration warmup, Duration measured)
+      throws RunFailure, InterruptedException {
+    return run(target, clients, warmup, measured, null);
+  }
+
+  /**
+   * As above; with {@code slow}, each client also records its measured writes slower than the
+   * recorders' threshold (one {@link SlowWrites.Recorder} per client, added to {@code slow}).
+   */
+  static RunResult run(
+      LogTarget target, int clients, Duration warmup, Duration measured, SlowWritesSink slow)
       throws RunFailure, InterruptedException {
     CountDownLatch ready = new CountDownLatch(clients);
     CountDownLatch go = new CountDownLatch(1);
@@ -46,6 +61,7 @@ final class ClosedLoop {
     for (int client = 0; client < clients; client++) {
       LatencyHistogram histogram = new LatencyHistogram();
       histograms.add(histogram);
+      SlowWrites.Recorder slowWrites = slow == null ? null : slow.newRecorder();
       int id = client;
       SplittableRandom random = seeds.split();
       threads.add(
@@ -70,6 +86,9 @@ final class ClosedLoop {
                         long elapsed = System.nanoTime() - started;
                         if (started - from >= 0) {
                           histogram.record(elapsed);
+                          if (slowWrites != null) {
+                            slowWrites.record(started, elapsed);
+                          }
                         }
                       }
                     } catch (Throwable e) {

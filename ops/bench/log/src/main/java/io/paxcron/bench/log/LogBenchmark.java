@@ -126,7 +126,21 @@ public final class LogBenchmark {
                   options.warmupSeconds(),
                   options.measureSeconds(),
                   loadAverage());
-              RunResult result = ClosedLoop.run(target, clients, warmup, measured);
+              List<SlowWrites.Recorder> recorders = new ArrayList<>();
+              long slowOverNanos = options.slowOverMicros() * 1_000L;
+              RunResult result =
+                  ClosedLoop.run(
+                      target,
+                      clients,
+                      warmup,
+                      measured,
+                      options.slowWritesDir() == null
+                          ? null
+                          : () -> {
+                            SlowWrites.Recorder recorder = new SlowWrites.Recorder(slowOverNanos);
+                            recorders.add(recorder);
+                            return recorder;
+                          });
               results.add(result);
               System.err.printf(
                   Locale.ROOT,
@@ -140,6 +154,20 @@ public final class LogBenchmark {
                   result.p99Millis(),
                   result.p999Millis(),
                   loadAverage());
+              if (options.slowWritesDir() != null) {
+                SlowWrites slow = SlowWrites.of(slowOverNanos, recorders);
+                Files.createDirectories(options.slowWritesDir());
+                slow.writeTo(
+                    options
+                        .slowWritesDir()
+                        .resolve(system + "-" + replicas + "-" + clients + ".txt"));
+                System.err.printf(
+                    "%s: %d replicas, %d clients: slow writes: %s%n",
+                    system,
+                    replicas,
+                    clients,
+                    slow.summary(Math.round(result.throughputOps() * options.measureSeconds())));
+              }
             }
           } catch (Exception e) {
             String failure = system + " (" + replicas + " replicas): " + e;

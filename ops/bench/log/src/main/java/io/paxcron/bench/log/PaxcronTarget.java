@@ -135,6 +135,12 @@ final class PaxcronTarget implements LogTarget {
                   "--write-rate-limit",
                   "1000000"));
       command.addAll(peerFlags);
+      // Extra server flags for a comparison (PAXCRON_BENCH_SERVER_ARGS, e.g. "--proposal-fanout
+      // all"); none in the benchmark's own runs.
+      String serverArgs = System.getProperty("paxcron.bench.server.args", "").strip();
+      if (!serverArgs.isEmpty()) {
+        command.addAll(List.of(serverArgs.split("\\s+")));
+      }
       // The collector ops/paxcron gives operators' replicas (the run script decides it).
       String replicaJvm = System.getProperty("paxcron.bench.replica.jvm", "").strip();
       if (!replicaJvm.isEmpty()) {
