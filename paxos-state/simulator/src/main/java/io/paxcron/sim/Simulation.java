@@ -444,17 +444,27 @@ public final class Simulation {
   /** {@code leaderHint} is null when the replica knew no leader. */
   private record Redirect(long attempt, ReplicaId leaderHint) implements ClientReply {}
 
-  /** A replica's tick: the core's timers, then the next tick (a paused replica's waits). */
-  private void onTick(Node node, int incarnation) {
-    if (!node.alive || node.incarnation != incarnation) {
+  /**
+   * A replica's tick, as the production driver (ReplicaNode's ticker) gives it: once {@link
+   * #TICK_MILLIS} passed since the last and the core's tick is due ({@link
+   * PaxosReplica#tickDueAtMillis}), so a core that left out a deadline from its due time misses it
+   * here too. A tick superseded by an earlier one does nothing; a paused replica's waits.
+   */
+  private void onTick(Node node, int incarnation, int generation) {
+    if (!node.alive || node.incarnation != incarnation || node.tickGeneration != generation) {
       return;
     }
     if (node.pausedUntil > now()) {
-      loop.schedule(node.pausedUntil - now(), () -> onTick(node, incarnation));
+      loop.schedule(node.pausedUntil - now(), () -> onTick(node, incarnation, generation));
       return;
     }
-    node.process(node.replica.tick(node.clock.read(now())));
-    loop.schedule(TICK_MILLIS, () -> onTick(node, incarnation));
+    node.tickAt = Long.MAX_VALUE;
+    long local = node.clock.read(now());
+    if (now() >= node.lastTickAt + TICK_MILLIS && local >= node.replica.tickDueAtMillis()) {
+      node.lastTickAt = now();
+      node.process(node.replica.tick(local));
+    }
+    node.scheduleTick();
   }
 
   private void restart(Node node) {
@@ -1028,6 +1038,15 @@ public final class Simulation {
     int incarnation;
     long pausedUntil;
     long jumpedMillis;
+
+    /** When this replica's ticker last ticked its core, and when it will next look (true time). */
+    long lastTickAt;
+
+    long tickAt = Long.MAX_VALUE;
+
+    /** Bumped when a tick is scheduled; a tick of an older generation was superseded. */
+    int tickGeneration;
+
     long appliedSinceSnapshot;
     final ReadyDriver driver;
     final Map<Long, Long> pendingWrites = new HashMap<>();
@@ -1091,9 +1110,31 @@ public final class Simulation {
               + ", "
               + durable.log().size()
               + " log entries)");
+      // A random phase for the ticker, as processes start at random instants.
+      lastTickAt = now() + 1 + nodeRandom.nextLong(TICK_MILLIS) - TICK_MILLIS;
+      tickAt = Long.MAX_VALUE;
       process(replica.start(clock.read(now())));
-      int at = incarnation;
-      loop.schedule(1 + nodeRandom.nextLong(TICK_MILLIS), () -> onTick(this, at));
+    }
+
+    /**
+     * Schedules this replica's next tick for when the production driver would give it: {@link
+     * #TICK_MILLIS} after the last, or later at the core's due time, read on this replica's clock
+     * (a drifting clock's due time comes a little early or late in true time, and is checked
+     * again). Called after every step, so a step that makes the tick due earlier brings it forward.
+     */
+    void scheduleTick() {
+      if (!alive) {
+        return;
+      }
+      long untilDue = Math.max(0, replica.tickDueAtMillis() - clock.read(now()));
+      long at = Math.max(lastTickAt + TICK_MILLIS, now() + untilDue);
+      if (at >= tickAt) {
+        return;
+      }
+      tickAt = at;
+      int generation = ++tickGeneration;
+      int current = incarnation;
+      loop.schedule(at - now(), () -> onTick(this, current, generation));
     }
 
     void crash(boolean tear, String why) {
@@ -1104,6 +1145,7 @@ public final class Simulation {
 
     void process(Ready ready) {
       driver.process(ready);
+      scheduleTick();
     }
 
     @Override

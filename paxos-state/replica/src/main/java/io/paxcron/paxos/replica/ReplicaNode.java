@@ -21,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -136,7 +135,26 @@ public final class ReplicaNode implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicBoolean tickQueued =
       new java.util.concurrent.atomic.AtomicBoolean();
 
-  private final ScheduledExecutorService ticker;
+  /**
+   * Wakes the core for its tick: at most every {@code tickMillis}, and only from the local time the
+   * core has work in its tick ({@link PaxosReplica#tickDueAtMillis}) — every interval on a leader,
+   * at the election deadline or the next catch-up request on the others. A fixed-rate tick woke
+   * every replica's ticker and consensus threads every 5 ms, which showed as a peak at the tick's
+   * phase in a single client's slow writes (docs/performance.md, fourteenth round).
+   */
+  private final Thread ticker;
+
+  /** From when the core's tick has work (its clock), published after every step. */
+  private volatile long tickDueAtMillis = Long.MIN_VALUE;
+
+  /** When the ticker last handed a tick to the core (its clock). */
+  private volatile long lastTickAtMillis;
+
+  /**
+   * When the ticker will wake (its clock), or {@code Long.MAX_VALUE} while it decides: a step that
+   * moves the due time earlier wakes it at once.
+   */
+  private volatile long tickerWakesAtMillis = Long.MAX_VALUE;
 
   /** Encodes snapshot images off the loop, one at a time. */
   private final ExecutorService snapshotEncoder;
@@ -292,13 +310,8 @@ public final class ReplicaNode implements AutoCloseable {
     this.sessions = new SessionStateMachine(stateMachine, settings.maxSessions());
     this.loop = thread("loop", new java.util.concurrent.LinkedBlockingQueue<>());
     this.consensus = thread("consensus", consensusQueue);
-    this.ticker =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread thread = new Thread(r, "replica-" + settings.paxos().replicaId() + "-tick");
-              thread.setDaemon(true);
-              return thread;
-            });
+    this.ticker = new Thread(this::runTicker, "replica-" + settings.paxos().replicaId() + "-tick");
+    this.ticker.setDaemon(true);
     this.snapshotEncoder =
         Executors.newSingleThreadExecutor(
             r -> {
@@ -359,16 +372,50 @@ public final class ReplicaNode implements AutoCloseable {
           }
         });
     started.join();
-    ticker.scheduleAtFixedRate(
-        () -> {
-          if (tickQueued.compareAndSet(false, true)
-              && !onConsensus("tick", () -> tick(/* deferred= */ false))) {
-            tickQueued.set(false);
-          }
-        },
-        settings.tickMillis(),
-        settings.tickMillis(),
-        TimeUnit.MILLISECONDS);
+    lastTickAtMillis = nowMillis();
+    ticker.start();
+  }
+
+  /**
+   * The ticker thread: hands the core a tick once {@code tickMillis} passed since the last and the
+   * core's tick is due, and otherwise sleeps until then, or until a step moves the due time earlier
+   * ({@link #publishTickDue}).
+   */
+  private void runTicker() {
+    long interval = settings.tickMillis();
+    while (!stopped) {
+      long next = Math.max(lastTickAtMillis + interval, tickDueAtMillis);
+      long now = nowMillis();
+      if (now >= next) {
+        lastTickAtMillis = now;
+        if (tickQueued.compareAndSet(false, true)
+            && !onConsensus("tick", () -> tick(/* deferred= */ false))) {
+          tickQueued.set(false);
+        }
+        continue;
+      }
+      tickerWakesAtMillis = next;
+      // The consensus thread writes the due time before it reads the wake time, and this thread
+      // the other way round: one of the two sees the other's write, so no earlier due is missed.
+      if (Math.max(lastTickAtMillis + interval, tickDueAtMillis) < next) {
+        continue;
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(
+          startNanos + next * 1_000_000 - System.nanoTime());
+      tickerWakesAtMillis = Long.MAX_VALUE;
+    }
+  }
+
+  /** After a step: tells the ticker when the core's tick is due, waking it if that is earlier. */
+  private void publishTickDue() {
+    long due = replica.tickDueAtMillis();
+    if (due == tickDueAtMillis) {
+      return;
+    }
+    tickDueAtMillis = due;
+    if (Math.max(due, lastTickAtMillis + settings.tickMillis()) < tickerWakesAtMillis) {
+      java.util.concurrent.locks.LockSupport.unpark(ticker);
+    }
   }
 
   /**
@@ -676,7 +723,7 @@ public final class ReplicaNode implements AutoCloseable {
   @Override
   public void close() {
     stopped = true;
-    ticker.shutdownNow();
+    java.util.concurrent.locks.LockSupport.unpark(ticker);
     snapshotEncoder.shutdownNow();
     for (ExecutorService thread : java.util.List.of(consensus, loop)) {
       thread.shutdown();
@@ -848,6 +895,7 @@ public final class ReplicaNode implements AutoCloseable {
     releaseInOrder();
     noticeLeadershipLoss();
     refreshStatus();
+    publishTickDue();
   }
 
   /**
