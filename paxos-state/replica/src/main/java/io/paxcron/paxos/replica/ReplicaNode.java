@@ -139,8 +139,9 @@ public final class ReplicaNode implements AutoCloseable {
    * Wakes the core for its tick: at most every {@code tickMillis}, and only from the local time the
    * core has work in its tick ({@link PaxosReplica#tickDueAtMillis}) — every interval on a leader,
    * at the election deadline or the next catch-up request on the others. A fixed-rate tick woke
-   * every replica's ticker and consensus threads every 5 ms, which showed as a peak at the tick's
-   * phase in a single client's slow writes (docs/performance.md, fourteenth round).
+   * every replica's ticker and consensus threads 200 times a second, followers included, whose
+   * ticks had nothing to do but watch a deadline hundreds of milliseconds away
+   * (docs/architecture.md, "Ticks on demand").
    */
   private final Thread ticker;
 
