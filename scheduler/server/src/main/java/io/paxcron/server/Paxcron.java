@@ -169,6 +169,13 @@ public final class Paxcron implements Callable<Integer> {
     String proposalFanout;
 
     @Option(
+        names = "--accept-port",
+        description =
+            "Where this replica takes Accepts from its leader on plain TCP: any (default, a free"
+                + " port it tells its peers), a port number, or off (Accepts on gRPC only).")
+    String acceptPort;
+
+    @Option(
         names = "--max-jobs",
         description = "Most jobs the cluster holds (1000000); the same on every replica.")
     String maxJobs;
@@ -267,6 +274,7 @@ public final class Paxcron implements Callable<Integer> {
         flag(settings, "backup-max-age", backupMaxAge);
         flag(settings, "snapshot-every-entries", snapshotEvery);
         flag(settings, "proposal-fanout", proposalFanout);
+        flag(settings, "accept-port", acceptPort);
         flag(settings, "max-jobs", maxJobs);
         flag(settings, "max-ledger-records", maxLedgerRecords);
         flag(settings, "max-apply-jobs", maxApplyJobs);

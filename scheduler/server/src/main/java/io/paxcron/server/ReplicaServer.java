@@ -125,6 +125,7 @@ public final class ReplicaServer implements AutoCloseable {
             transportOptions(),
             new SplittableRandom(new SecureRandom().nextLong()),
             TransportListener.NONE);
+    transport.useAcceptSocket(config.acceptPort());
     // The start-up voters: the peers list, except that a joining replica is none of them and
     // learns the real configuration from a snapshot (docs/membership.md).
     ReplicaId selfId = ReplicaId.of(config.id());

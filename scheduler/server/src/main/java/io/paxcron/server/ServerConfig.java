@@ -32,6 +32,10 @@ import java.util.TreeMap;
  * snapshot-every-entries = 10000     # optional
  * proposal-fanout = quorum           # optional: quorum (default) or all — who hears a proposal at
  *                                    # once (docs/operations.md, "Proposal fanout")
+ * accept-port = any                  # optional: the plain TCP port this replica takes Accepts on
+ *                                    # from its leader: any (default, a free port it advertises
+ *                                    # to its peers), a number, or off (Accepts on gRPC only);
+ *                                    # ignored with tls-* (docs/operations.md, "The Accept socket")
  * max-jobs = 1000000                 # optional: most jobs; the same on every replica
  * max-ledger-records = 1000000       # optional: run records kept; the same on every replica
  * max-apply-jobs = 1000              # optional: most jobs and deletions in one Apply request
@@ -69,7 +73,11 @@ public record ServerConfig(
     CronLimits limits,
     int maxApplyJobs,
     boolean join,
-    ProposalFanout proposalFanout) {
+    ProposalFanout proposalFanout,
+    int acceptPort) {
+
+  /** {@link #acceptPort} when Accepts travel on gRPC only ({@code accept-port = off}). */
+  public static final int ACCEPT_PORT_OFF = -1;
 
   /**
    * Set when the replica runs with {@code insecure = true} on a non-loopback address without TLS or
@@ -210,6 +218,7 @@ public record ServerConfig(
     CronLimits limits = CronLimits.DEFAULT;
     int maxApplyJobs = JobServiceImpl.DEFAULT_MAX_APPLY_JOBS;
     ProposalFanout proposalFanout = ProposalFanout.QUORUM;
+    int acceptPort = 0;
     Map<Integer, Peer> peers = new TreeMap<>();
     Map<String, String> portOwners = new HashMap<>();
     Map<String, Setting> tlsFiles = new TreeMap<>();
@@ -241,6 +250,21 @@ public record ServerConfig(
             case "all" -> proposalFanout = ProposalFanout.ALL;
             default ->
                 problems.add(where + ": proposal-fanout '" + value + "' must be quorum or all");
+          }
+        }
+        case "accept-port" -> {
+          switch (value) {
+            case "any" -> acceptPort = 0;
+            case "off" -> acceptPort = ACCEPT_PORT_OFF;
+            default -> {
+              if (value.matches("[0-9]{1,5}")) {
+                Integer port = parseInt(value, where, "accept-port", 1, 65_535, problems);
+                acceptPort = port == null ? acceptPort : port;
+              } else {
+                problems.add(
+                    where + ": accept-port '" + value + "' must be any, off or a port 1-65535");
+              }
+            }
           }
         }
         case "state-machine" -> {
@@ -357,7 +381,7 @@ public record ServerConfig(
                     + key
                     + "'; known: id, cluster-id, "
                     + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, proposal-fanout,"
-                    + " tls-cert, tls-key,"
+                    + " accept-port, tls-cert, tls-key,"
                     + " tls-trust, state-machine, http-port, metrics-per-job, max-jobs,"
                     + " max-ledger-records, max-apply-jobs, join"
                     + BACKUP_KEYS
@@ -448,7 +472,8 @@ public record ServerConfig(
         limits,
         maxApplyJobs,
         join,
-        proposalFanout);
+        proposalFanout,
+        acceptPort);
   }
 
   private static void checkDirectory(Path dir, String name, List<String> problems) {

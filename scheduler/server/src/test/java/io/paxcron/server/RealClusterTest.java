@@ -126,8 +126,14 @@ class RealClusterTest {
     int replicas = 3;
     Map<String, TcpProxy> proxies = new HashMap<>();
     Map<Integer, Integer> peerPorts = new HashMap<>();
+    // The proxies stand in front of the peer ports, which carry everything only with the Accept
+    // socket off: a replica dials the Accept port its peer advertises, past any proxy. Partitions
+    // that cut the Accept socket too are the fault runs' (ops/fault: iptables rules per replica
+    // address, every port).
+    List<String> args = new java.util.ArrayList<>(KV);
+    args.addAll(List.of("--accept-port", "off"));
     LocalCluster cluster =
-        new LocalCluster(work, replicas, (from, to) -> proxies.get(from + ">" + to).port(), KV);
+        new LocalCluster(work, replicas, (from, to) -> proxies.get(from + ">" + to).port(), args);
     cluster.members().values().forEach(m -> peerPorts.put(m.id(), m.peerPort()));
     for (int from = 1; from <= replicas; from++) {
       for (int to = 1; to <= replicas; to++) {

@@ -67,6 +67,31 @@ class ServerConfigTest {
   }
 
   @Test
+  void acceptPortIsAnyOffOrAPortAndABadValueIsNamed() throws Exception {
+    String[] valid = {
+      "id", "1", "cluster-id", "demo", "data-dir", dir.toString(), "peer.1", "127.0.0.1:7001:7101"
+    };
+    assertEquals(0, ServerConfig.from(flags(valid)).acceptPort());
+    String[] all = java.util.Arrays.copyOf(valid, valid.length + 2);
+    all[valid.length] = "accept-port";
+    all[valid.length + 1] = "off";
+    assertEquals(ServerConfig.ACCEPT_PORT_OFF, ServerConfig.from(flags(all)).acceptPort());
+    all[valid.length + 1] = "7301";
+    assertEquals(7301, ServerConfig.from(flags(all)).acceptPort());
+    all[valid.length + 1] = "any";
+    assertEquals(0, ServerConfig.from(flags(all)).acceptPort());
+
+    for (String bad : List.of("socket", "70000", "0")) {
+      all[valid.length + 1] = bad;
+      ServerConfig.ConfigException error =
+          assertThrows(ServerConfig.ConfigException.class, () -> ServerConfig.from(flags(all)));
+      assertEquals(1, error.problems().size(), bad);
+      String problem = error.problems().get(0);
+      assertTrue(problem.startsWith("--accept-port: accept-port"), problem);
+    }
+  }
+
+  @Test
   void badLineInConfigFileNamesFileLineAndColumn() throws Exception {
     Path file = dir.resolve("bad.conf");
     Files.writeString(file, "id = 1\n  peer.1 127.0.0.1:7001:7101\n");
@@ -161,7 +186,7 @@ class ServerConfigTest {
     assertEquals(
         List.of(
             "--colour: unknown setting 'colour'; known: id, cluster-id, data-dir, peer.<id>,"
-                + " backup-dir, snapshot-every-entries, proposal-fanout, tls-cert, tls-key, tls-trust,"
+                + " backup-dir, snapshot-every-entries, proposal-fanout, accept-port, tls-cert, tls-key, tls-trust,"
                 + " state-machine,"
                 + " http-port, metrics-per-job, max-jobs, max-ledger-records, max-apply-jobs, join, backup-target,"
                 + " backup-interval, backup-every-entries,"

@@ -11,5 +11,6 @@ final class Counters {
   final LongAdder reconnects = new LongAdder();
   final LongAdder failedCalls = new LongAdder();
   final LongAdder refused = new LongAdder();
+  final LongAdder socketReceived = new LongAdder();
   final LongAdder rejectedTransfers = new LongAdder();
 }

@@ -32,19 +32,24 @@ final class PaxosPeerService extends PaxosPeerGrpc.PaxosPeerImplBase {
   private final TransportListener listener;
   private final PeerTransport.Inbound deliver;
 
+  /** Told the sender of every admitted request: its Accept socket port may have changed. */
+  private final java.util.function.Consumer<io.paxcron.proto.v1.Sender> senderSeen;
+
   PaxosPeerService(
       Identity identity,
       Map<Integer, PeerSessions> sessions,
       TransportOptions options,
       Counters counters,
       TransportListener listener,
-      PeerTransport.Inbound deliver) {
+      PeerTransport.Inbound deliver,
+      java.util.function.Consumer<io.paxcron.proto.v1.Sender> senderSeen) {
     this.identity = identity;
     this.sessions = sessions;
     this.options = options;
     this.counters = counters;
     this.listener = listener;
     this.deliver = deliver;
+    this.senderSeen = senderSeen;
   }
 
   @Override
@@ -52,7 +57,7 @@ final class PaxosPeerService extends PaxosPeerGrpc.PaxosPeerImplBase {
     ServerCallStreamObserver<AcceptReply> call = (ServerCallStreamObserver<AcceptReply>) responses;
     StreamOutbox<AcceptReply> outbox =
         new StreamOutbox<>(options.maxQueuedRepliesPerPeer(), counters);
-    PeerSessions.ServerAcceptStream stream = new PeerSessions.ServerAcceptStream(outbox);
+    PeerSessions.ServerAcceptStream stream = outbox::offer;
     call.setOnReadyHandler(outbox::drain);
     call.setOnCancelHandler(outbox::cancelled);
     outbox.attach(call);
@@ -61,13 +66,8 @@ final class PaxosPeerService extends PaxosPeerGrpc.PaxosPeerImplBase {
 
       @Override
       public void onNext(Accept accept) {
-        Status refusal = identity.checkInbound(accept.hasSender(), accept.getSender());
+        Status refusal = checkAccept(identity, accept, peer);
         int sender = accept.getSender().getReplicaId();
-        if (refusal == null && peer != -1 && sender != peer) {
-          refusal =
-              Status.PERMISSION_DENIED.withDescription(
-                  "sender.replica_id changed from " + peer + " to " + sender + " on one stream");
-        }
         Message message = null;
         if (refusal == null) {
           try {
@@ -86,6 +86,7 @@ final class PaxosPeerService extends PaxosPeerGrpc.PaxosPeerImplBase {
         }
         peer = sender;
         sessions.get(peer).acceptArrivedOn(stream);
+        senderSeen.accept(accept.getSender());
         deliver.onMessage(peer, message);
       }
 
@@ -107,6 +108,21 @@ final class PaxosPeerService extends PaxosPeerGrpc.PaxosPeerImplBase {
     };
   }
 
+  /**
+   * Checks the sender of an Accept that came on a stream or Accept socket connection speaking for
+   * {@code peer} (-1 before its first message); null if it is admitted.
+   */
+  static Status checkAccept(Identity identity, Accept accept, int peer) {
+    Status refusal = identity.checkInbound(accept.hasSender(), accept.getSender());
+    int sender = accept.getSender().getReplicaId();
+    if (refusal == null && peer != -1 && sender != peer) {
+      refusal =
+          Status.PERMISSION_DENIED.withDescription(
+              "sender.replica_id changed from " + peer + " to " + sender + " on one stream");
+    }
+    return refusal;
+  }
+
   @Override
   public void prepare(Prepare request, StreamObserver<PrepareReply> responses) {
     ServerCallStreamObserver<PrepareReply> call =
@@ -125,6 +141,7 @@ final class PaxosPeerService extends PaxosPeerGrpc.PaxosPeerImplBase {
           .get(peer)
           .awaitPrepareAnswer(
               new PeerSessions.PrepareKey(prepare.ballot(), request.getPreVote()), call);
+      senderSeen.accept(request.getSender());
       deliver.onMessage(peer, prepare);
     }
   }
@@ -144,6 +161,7 @@ final class PaxosPeerService extends PaxosPeerGrpc.PaxosPeerImplBase {
     if (catchUp != null) {
       int peer = request.getSender().getReplicaId();
       sessions.get(peer).awaitCatchUpAnswer(call);
+      senderSeen.accept(request.getSender());
       deliver.onMessage(peer, catchUp);
     }
   }

@@ -10,8 +10,10 @@ import io.paxcron.proto.v1.AcceptReply;
 import io.paxcron.proto.v1.CatchUpChunk;
 import io.paxcron.proto.v1.CatchUpRequest;
 import io.paxcron.proto.v1.PaxosPeerGrpc;
+import io.paxcron.proto.v1.PeerMessage;
 import io.paxcron.proto.v1.Prepare;
 import io.paxcron.proto.v1.PrepareReply;
+import io.paxcron.proto.v1.Sender;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -50,6 +52,29 @@ final class PeerLink {
   private final PeerTransport.Inbound deliver;
   private final StreamOutbox<Accept> accepts;
 
+  /** The peer's host, for its Accept socket; the carrier, or null when Accepts go on gRPC only. */
+  private final String host;
+
+  private final AcceptSocket sockets;
+
+  /** The Accept socket port the peer last advertised ({@code Sender.accept_port}); 0: none. */
+  private int acceptPort;
+
+  private AcceptSocket.Connection socket;
+  private int socketFailures;
+
+  /**
+   * When the socket last answered (or was dialled), {@link System#nanoTime}: a socket that has
+   * carried Accepts and answered none for the keep-alive time and timeout is closed, as gRPC's
+   * keep-alive would end a stream to a peer behind a silent network.
+   */
+  private long socketAnsweredAt;
+
+  private final long silenceLimitNanos;
+
+  /** After a socket failed: Accepts go on the Replicate stream until the backoff has passed. */
+  private boolean socketResting;
+
   private AcceptStream stream;
   private boolean reconnectScheduled;
   private java.util.concurrent.ScheduledFuture<?> pendingReconnect;
@@ -61,6 +86,8 @@ final class PeerLink {
 
   PeerLink(
       int peer,
+      PeerAddress address,
+      AcceptSocket sockets,
       ManagedChannel channel,
       TransportOptions options,
       Identity identity,
@@ -70,6 +97,8 @@ final class PeerLink {
       TransportListener listener,
       PeerTransport.Inbound deliver) {
     this.peer = peer;
+    this.host = address.host();
+    this.sockets = sockets;
     this.channel = channel;
     this.stub = PaxosPeerGrpc.newStub(channel);
     this.options = options;
@@ -80,18 +109,148 @@ final class PeerLink {
     this.listener = listener;
     this.deliver = deliver;
     this.accepts = new StreamOutbox<>(options.maxQueuedAcceptsPerPeer(), counters);
+    this.silenceLimitNanos = options.keepAliveTime().plus(options.keepAliveTimeout()).toNanos();
   }
 
   // ---------------------------------------------------------------------------------------------
   // Accept stream
 
   void sendAccept(Accept accept) {
+    AcceptSocket.Connection connection;
+    synchronized (this) {
+      connection = socket();
+    }
+    if (connection != null) {
+      connection.send(PeerMessage.newBuilder().setAccept(accept).build());
+      return;
+    }
     accepts.offer(accept);
     synchronized (this) {
       if (stream == null && !reconnectScheduled && !closed) {
         openStream();
       }
     }
+  }
+
+  /** The connection to the peer's Accept socket, dialled if needed; null if Accepts go on gRPC. */
+  private AcceptSocket.Connection socket() {
+    if (sockets == null || closed || acceptPort == 0 || socketResting) {
+      return null;
+    }
+    long now = System.nanoTime();
+    if (socket == null) {
+      socket = sockets.dial(host, acceptPort, new SocketReplies());
+      socketAnsweredAt = now;
+    } else if (now - socketAnsweredAt > silenceLimitNanos) {
+      AcceptSocket.Connection silent = socket;
+      // Closed through the loop, which reports it and rests the socket; this Accept goes on gRPC.
+      sockets.closeLater(silent, "no answer for " + (now - socketAnsweredAt) / 1_000_000 + " ms");
+      socketResting = true;
+      return null;
+    }
+    return socket;
+  }
+
+  /**
+   * Notes the Accept socket port the peer stamps on its messages: a new port (the peer restarted)
+   * replaces the connection, 0 (it has none) sends Accepts on the Replicate stream again.
+   */
+  void learnAcceptPort(Sender sender) {
+    AcceptSocket.Connection replaced = null;
+    synchronized (this) {
+      if (sender.getAcceptPort() == acceptPort) {
+        return;
+      }
+      acceptPort = sender.getAcceptPort();
+      replaced = socket;
+      socket = null;
+    }
+    if (replaced != null) {
+      replaced.close("the peer now takes Accepts on port " + sender.getAcceptPort());
+    }
+  }
+
+  /** The answers that come back on the Accept socket, and its end. */
+  private final class SocketReplies implements AcceptSocket.Handler {
+    @Override
+    public void onMessage(AcceptSocket.Connection connection, PeerMessage message) {
+      AcceptReply reply =
+          switch (message.getKindCase()) {
+            case ACCEPTED -> AcceptReply.newBuilder().setAccepted(message.getAccepted()).build();
+            case REJECTED -> AcceptReply.newBuilder().setRejected(message.getRejected()).build();
+            default -> null;
+          };
+      if (reply == null) {
+        refuseReply(
+            "Replicate",
+            Status.INVALID_ARGUMENT.withDescription(
+                "an Accept socket answers with accepted or rejected, not "
+                    + message.getKindCase().name().toLowerCase(java.util.Locale.ROOT)));
+        connection.close("refused an answer");
+        return;
+      }
+      synchronized (PeerLink.this) {
+        socketFailures = 0;
+        socketAnsweredAt = System.nanoTime();
+      }
+      counters.socketReceived.increment();
+      answered(reply);
+    }
+
+    @Override
+    public void onClosed(AcceptSocket.Connection connection, String reason) {
+      int failures;
+      synchronized (PeerLink.this) {
+        if (socket != connection) {
+          return;
+        }
+        socket = null;
+        if (closed) {
+          return;
+        }
+        socketResting = true;
+        failures = ++socketFailures;
+      }
+      counters.failedCalls.increment();
+      listener.onCallFailed(
+          peer, "Replicate", Status.UNAVAILABLE.withDescription("Accept socket: " + reason));
+      Duration rest = backoff.delay(failures);
+      try {
+        timer.schedule(
+            () -> {
+              synchronized (PeerLink.this) {
+                socketResting = false;
+              }
+            },
+            rest.toNanos(),
+            TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        // The transport is closing.
+      }
+    }
+  }
+
+  /** An Accepted or Rejected from the peer, from the Replicate stream or the Accept socket. */
+  private void answered(AcceptReply reply) {
+    Status refusal =
+        reply.getKindCase() == AcceptReply.KindCase.KIND_NOT_SET
+            ? Status.INVALID_ARGUMENT.withDescription("accept_reply.kind is not set")
+            : identity.checkReply(true, ProtoCodec.senderOf(reply), peer);
+    Message message = null;
+    if (refusal == null) {
+      try {
+        message = ProtoCodec.decodeAcceptReply(reply);
+      } catch (IllegalArgumentException e) {
+        refusal = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
+      }
+    }
+    if (refusal != null) {
+      refuseReply("Replicate", refusal);
+      return;
+    }
+    learnAcceptPort(ProtoCodec.senderOf(reply));
+    peerAnswered();
+    deliver.onMessage(peer, message);
   }
 
   private void openStream() {
@@ -133,24 +292,7 @@ final class PeerLink {
 
     @Override
     public void onNext(AcceptReply reply) {
-      Status refusal =
-          reply.getKindCase() == AcceptReply.KindCase.KIND_NOT_SET
-              ? Status.INVALID_ARGUMENT.withDescription("accept_reply.kind is not set")
-              : identity.checkReply(true, ProtoCodec.senderOf(reply), peer);
-      Message message = null;
-      if (refusal == null) {
-        try {
-          message = ProtoCodec.decodeAcceptReply(reply);
-        } catch (IllegalArgumentException e) {
-          refusal = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
-        }
-      }
-      if (refusal != null) {
-        refuseReply("Replicate", refusal);
-        return;
-      }
-      peerAnswered();
-      deliver.onMessage(peer, message);
+      answered(reply);
     }
 
     @Override
@@ -224,6 +366,7 @@ final class PeerLink {
         refuseReply("Prepare", refusal);
         return;
       }
+      learnAcceptPort(ProtoCodec.senderOf(reply));
       peerAnswered();
       deliver.onMessage(peer, message);
     }
@@ -467,10 +610,13 @@ final class PeerLink {
     AcceptStream open;
     List<PrepareCall> openPrepares;
     List<CatchUpCall> openCatchUps;
+    AcceptSocket.Connection openSocket;
     synchronized (this) {
       closed = true;
       open = stream;
       stream = null;
+      openSocket = socket;
+      socket = null;
       openPrepares = List.copyOf(prepares);
       prepares.clear();
       openCatchUps = List.copyOf(catchUps);
@@ -485,6 +631,9 @@ final class PeerLink {
     if (open != null) {
       accepts.detach(open.requests);
       open.requests.cancel("transport closed", null);
+    }
+    if (openSocket != null) {
+      openSocket.close("transport closed");
     }
     channel.shutdownNow();
   }

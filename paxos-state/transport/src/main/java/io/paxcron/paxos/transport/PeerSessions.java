@@ -64,12 +64,17 @@ final class PeerSessions {
     if (stream == null) {
       return false;
     }
-    stream.outbox().offer(reply);
+    stream.reply(reply);
     return true;
   }
 
-  /** One inbound Replicate call and the bounded queue of replies waiting to be written on it. */
-  record ServerAcceptStream(StreamOutbox<AcceptReply> outbox) {}
+  /**
+   * Where the answers to a peer's Accepts go: the inbound Replicate call they came in on, or the
+   * Accept socket connection.
+   */
+  interface ServerAcceptStream {
+    void reply(AcceptReply reply);
+  }
 
   // ---------------------------------------------------------------------------------------------
   // Prepare

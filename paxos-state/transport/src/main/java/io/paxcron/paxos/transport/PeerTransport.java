@@ -6,12 +6,14 @@ import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
+import io.grpc.Status;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.Message;
+import io.paxcron.proto.v1.PeerMessage;
 import io.paxcron.proto.v1.PrepareReply;
 import java.io.IOException;
 import java.util.List;
@@ -84,6 +86,14 @@ public final class PeerTransport implements AutoCloseable {
   private final java.util.Set<ManagedChannel> announcements = new java.util.HashSet<>();
 
   private Server server;
+
+  /**
+   * The port for the Accept socket: -1 none (Accepts on the Replicate stream only), 0 any free
+   * port; set before {@link #start}.
+   */
+  private int acceptSocketPort = -1;
+
+  private AcceptSocket acceptSocket;
   private volatile boolean started;
   private boolean closed;
 
@@ -187,7 +197,8 @@ public final class PeerTransport implements AutoCloseable {
             .permitKeepAliveTime(options.keepAliveTime().toNanos() / 2, TimeUnit.NANOSECONDS)
             .permitKeepAliveWithoutCalls(false)
             .addService(
-                new PaxosPeerService(identity, sessions, options, counters, listener, deliver))
+                new PaxosPeerService(
+                    identity, sessions, options, counters, listener, deliver, this::senderSeen))
             .addTransportFilter(
                 new io.grpc.ServerTransportFilter() {
                   @Override
@@ -201,6 +212,22 @@ public final class PeerTransport implements AutoCloseable {
       server.start();
     } catch (IOException e) {
       throw new IOException("cannot serve on listenPort " + listenPort + ": " + e.getMessage(), e);
+    }
+    if (acceptSocketPort >= 0 && tls.isEmpty()) {
+      try {
+        acceptSocket =
+            new AcceptSocket(
+                acceptSocketPort,
+                options.maxMessageBytes(),
+                Math.max(options.maxQueuedAcceptsPerPeer(), options.maxQueuedRepliesPerPeer()),
+                counters,
+                new InboundAccepts(),
+                "paxcron-transport-" + identity.replicaId() + "-accepts");
+      } catch (IOException e) {
+        server.shutdownNow();
+        throw e;
+      }
+      codec.advertiseAcceptPort(acceptSocket.port());
     }
     for (Map.Entry<Integer, PeerAddress> peer : peers.entrySet()) {
       links.put(peer.getKey(), link(peer.getKey(), peer.getValue()));
@@ -251,7 +278,129 @@ public final class PeerTransport implements AutoCloseable {
 
   private PeerLink link(int peer, PeerAddress address) {
     return new PeerLink(
-        peer, channel(address), options, identity, backoff, timer, counters, listener, deliver);
+        peer,
+        address,
+        acceptSocket,
+        channel(address),
+        options,
+        identity,
+        backoff,
+        timer,
+        counters,
+        listener,
+        deliver);
+  }
+
+  /**
+   * Takes Accepts on a plain TCP port besides the Replicate stream
+   * (paxos-state/transport/README.md, "The Accept socket"), and sends them to every peer that
+   * advertises one: {@code port} 0 picks a free port, -1 (the default) keeps Accepts on gRPC.
+   * Ignored with TLS: the socket is plaintext, so a cluster with mutual TLS keeps its Accepts on
+   * the authenticated Replicate stream. Call before {@link #start}.
+   */
+  public synchronized void useAcceptSocket(int port) {
+    if (started || closed) {
+      throw new IllegalStateException("the Accept socket is chosen before start()");
+    }
+    if (port < -1 || port > 65_535) {
+      throw new IllegalArgumentException("acceptPort must be in [0, 65535] or -1, got " + port);
+    }
+    this.acceptSocketPort = port;
+  }
+
+  /** The port of the Accept socket, or 0 if Accepts come on the Replicate stream only. */
+  public synchronized int acceptSocketPort() {
+    requireStarted();
+    return acceptSocket == null ? 0 : acceptSocket.port();
+  }
+
+  /**
+   * A peer called this replica: if it now takes Accepts on another port (it restarted), this
+   * replica's link to it follows, even while its own Accepts to it go nowhere.
+   */
+  private void senderSeen(io.paxcron.proto.v1.Sender sender) {
+    PeerLink link = links.get(sender.getReplicaId());
+    if (link != null) {
+      link.learnAcceptPort(sender);
+    }
+  }
+
+  /** A peer's connection to the Accept socket: Accepts in, the core's answers back out. */
+  private final class InboundAccepts implements AcceptSocket.Handler {
+    @Override
+    public void onMessage(AcceptSocket.Connection connection, PeerMessage message) {
+      if (message.getKindCase() != PeerMessage.KindCase.ACCEPT) {
+        refuse(
+            connection,
+            -1,
+            Status.INVALID_ARGUMENT.withDescription(
+                "the Accept socket takes accept, not "
+                    + message.getKindCase().name().toLowerCase(java.util.Locale.ROOT)));
+        return;
+      }
+      io.paxcron.proto.v1.Accept accept = message.getAccept();
+      Status refusal = PaxosPeerService.checkAccept(identity, accept, connection.peer);
+      int sender = accept.getSender().getReplicaId();
+      Message decoded = null;
+      if (refusal == null) {
+        try {
+          decoded = ProtoCodec.decodeAccept(accept);
+        } catch (IllegalArgumentException e) {
+          refusal = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
+        }
+      }
+      PeerSessions session = refusal == null ? sessions.get(sender) : null;
+      if (refusal == null && session == null) {
+        refusal = Status.PERMISSION_DENIED.withDescription("replica " + sender + " has no session");
+      }
+      if (refusal != null) {
+        refuse(connection, accept.hasSender() ? sender : -1, refusal);
+        return;
+      }
+      connection.peer = sender;
+      counters.socketReceived.increment();
+      senderSeen(accept.getSender());
+      session.acceptArrivedOn(streamOf(connection));
+      deliver.onMessage(sender, decoded);
+    }
+
+    @Override
+    public void onClosed(AcceptSocket.Connection connection, String reason) {
+      int peer = connection.peer;
+      PeerSessions session = peer == -1 ? null : sessions.get(peer);
+      PeerSessions.ServerAcceptStream stream = socketStreams.remove(connection);
+      if (session != null && stream != null) {
+        session.acceptStreamEnded(stream);
+      }
+    }
+
+    private void refuse(AcceptSocket.Connection connection, int peer, Status status) {
+      counters.refused.increment();
+      listener.onMessageRefused(peer, "Replicate", status);
+      connection.close("refused: " + status.getDescription());
+    }
+  }
+
+  /** The replies to a peer's Accepts on its socket connection: one object per connection. */
+  private final Map<AcceptSocket.Connection, PeerSessions.ServerAcceptStream> socketStreams =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private PeerSessions.ServerAcceptStream streamOf(AcceptSocket.Connection connection) {
+    return socketStreams.computeIfAbsent(connection, SocketReplyStream::new);
+  }
+
+  private record SocketReplyStream(AcceptSocket.Connection connection)
+      implements PeerSessions.ServerAcceptStream {
+    @Override
+    public void reply(io.paxcron.proto.v1.AcceptReply reply) {
+      PeerMessage.Builder message = PeerMessage.newBuilder();
+      switch (reply.getKindCase()) {
+        case ACCEPTED -> message.setAccepted(reply.getAccepted());
+        case REJECTED -> message.setRejected(reply.getRejected());
+        case KIND_NOT_SET -> throw new IllegalArgumentException("accept_reply.kind is not set");
+      }
+      connection.send(message.build());
+    }
   }
 
   private ManagedChannel channel(PeerAddress address) {
@@ -370,6 +519,13 @@ public final class PeerTransport implements AutoCloseable {
   // -----------------------------------------------------------------------------------------------
   // Counters, monotonic since construction
 
+  /**
+   * Accepts, Accepted and Rejected that arrived on the Accept socket (also in the received count).
+   */
+  public long acceptSocketReceivedCount() {
+    return counters.socketReceived.sum();
+  }
+
   /** Messages handed to gRPC: Accepts and replies written, calls started, calls answered. */
   public long sentCount() {
     return counters.sent.sum();
@@ -433,6 +589,13 @@ public final class PeerTransport implements AutoCloseable {
     announcing.forEach(ManagedChannel::shutdownNow);
     for (PeerLink link : links.values()) {
       link.close();
+    }
+    AcceptSocket socket;
+    synchronized (this) {
+      socket = acceptSocket;
+    }
+    if (socket != null) {
+      socket.close();
     }
     if (stopping != null) {
       stopping.shutdownNow();

@@ -47,10 +47,15 @@ import java.util.function.Supplier;
  */
 public final class ProtoCodec {
 
-  private final Sender sender;
+  private volatile Sender sender;
 
   public ProtoCodec(String clusterId, int replicaId) {
     this.sender = Sender.newBuilder().setClusterId(clusterId).setReplicaId(replicaId).build();
+  }
+
+  /** Stamps every message encoded from now on with the port of this replica's Accept socket. */
+  public void advertiseAcceptPort(int port) {
+    sender = sender.toBuilder().setAcceptPort(port).build();
   }
 
   /** The identity stamped on every message this codec encodes. */

@@ -25,6 +25,11 @@ final class Inbox implements PeerTransport.Inbound {
     return next;
   }
 
+  /** The next message if one arrives within {@code wait}, else null. */
+  Received poll(java.time.Duration wait) throws InterruptedException {
+    return received.poll(wait.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
   boolean isEmpty() {
     return received.isEmpty();
   }

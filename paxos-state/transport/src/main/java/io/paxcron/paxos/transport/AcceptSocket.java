@@ -1,0 +1,433 @@
+package io.paxcron.paxos.transport;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
+import io.paxcron.proto.v1.PeerMessage;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * The Accept stream's carrier: length-prefixed {@link PeerMessage}s (a 4-byte big-endian length,
+ * then the message) on plain TCP connections, read and flushed by one selector thread per
+ * transport. An Accept goes out from the leader on a connection it dialled; the Accepted or
+ * Rejected comes back on the same connection. Everything else (Prepare, catch-up) stays on gRPC.
+ *
+ * <p>Why not gRPC for the hot path: a gRPC message costs HTTP/2 framing, a hand-off to a Netty
+ * event loop and its flush on both ends; on a loopback round trip it measured 0.035 ms against
+ * 0.005 ms for a socket, and the gRPC threads were the largest CPU consumer per command of every
+ * replica (docs/performance.md, issue 12). Here a sender writes its frame straight into the socket
+ * from its own thread when nothing is queued ahead of it — no hand-off — and only a frame the
+ * socket cannot take at once is queued and written by the selector thread when the socket is
+ * writable. The queue is bounded ({@code maxQueued} frames, the oldest unstarted one dropped and
+ * counted): Paxos re-sends what is lost, and a paused or dead peer never blocks the sender.
+ *
+ * <p>Who is speaking is checked on every message by the caller's {@link Handler} against the
+ * message's {@code Sender}, exactly as on the gRPC stream; a frame over {@code maxMessageBytes},
+ * one that does not parse, or a refused sender closes the connection.
+ *
+ * <p>Threading: {@link Connection#send} and {@link Connection#close} from any thread; {@link
+ * Handler#onMessage} on the selector thread, {@link Handler#onClosed} on the thread that ended the
+ * connection (the selector thread unless the owner closed it). Handlers must not block.
+ */
+final class AcceptSocket implements AutoCloseable {
+
+  /** What a connection's owner does with its messages and its end. */
+  interface Handler {
+    /** A whole message arrived on {@code connection}; the selector thread. */
+    void onMessage(Connection connection, PeerMessage message);
+
+    /** The connection ended ({@code reason} says why); called once, also after {@link #close}. */
+    void onClosed(Connection connection, String reason);
+  }
+
+  private static final int READ_BUFFER_BYTES = 64 * 1024;
+
+  private final int maxMessageBytes;
+  private final int maxQueued;
+  private final Counters counters;
+  private final Handler inbound;
+  private final Selector selector;
+  private final ServerSocketChannel server;
+  private final Thread loop;
+  private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  private final java.util.Set<Connection> connections =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
+
+  /**
+   * Listens on {@code port} (0: any free port) on every interface and starts the selector thread.
+   *
+   * @param inbound the handler of every connection a peer makes to this one
+   * @throws IOException if the port cannot be bound
+   */
+  AcceptSocket(
+      int port,
+      int maxMessageBytes,
+      int maxQueued,
+      Counters counters,
+      Handler inbound,
+      String threadName)
+      throws IOException {
+    this.maxMessageBytes = maxMessageBytes;
+    this.maxQueued = maxQueued;
+    this.counters = counters;
+    this.inbound = inbound;
+    this.selector = Selector.open();
+    ServerSocketChannel listening = ServerSocketChannel.open();
+    try {
+      listening.bind(new InetSocketAddress(port));
+      listening.configureBlocking(false);
+      listening.register(selector, SelectionKey.OP_ACCEPT);
+    } catch (IOException e) {
+      listening.close();
+      selector.close();
+      throw new IOException("cannot listen for Accepts on port " + port + ": " + e.getMessage(), e);
+    }
+    this.server = listening;
+    this.loop = new Thread(this::run, threadName);
+    this.loop.setDaemon(true);
+    this.loop.start();
+  }
+
+  /** The port this carrier listens on. */
+  int port() {
+    return server.socket().getLocalPort();
+  }
+
+  /**
+   * A connection to {@code host:port}, connecting in the background; frames sent before it is up
+   * wait in its queue. A failure to resolve or connect ends it through {@code handler}.
+   */
+  Connection dial(String host, int port, Handler handler) {
+    Connection connection = new Connection(handler);
+    connections.add(connection);
+    runOnLoop(
+        () -> {
+          try {
+            SocketChannel channel = SocketChannel.open();
+            connection.channel = channel;
+            channel.configureBlocking(false);
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            if (channel.connect(new InetSocketAddress(host, port))) {
+              connection.key = channel.register(selector, 0, connection);
+              connection.connected();
+            } else {
+              connection.key = channel.register(selector, SelectionKey.OP_CONNECT, connection);
+            }
+          } catch (IOException | RuntimeException e) {
+            connection.close("cannot connect to " + host + ":" + port + ": " + e.getMessage());
+          }
+        });
+    return connection;
+  }
+
+  /** Ends {@code connection} on the selector thread (its handler hears of it there). */
+  void closeLater(Connection connection, String reason) {
+    runOnLoop(() -> connection.close(reason));
+  }
+
+  private void runOnLoop(Runnable task) {
+    tasks.add(task);
+    selector.wakeup();
+  }
+
+  private void run() {
+    try {
+      while (!closed) {
+        selector.select();
+        Runnable task;
+        while ((task = tasks.poll()) != null) {
+          task.run();
+        }
+        Iterator<SelectionKey> ready = selector.selectedKeys().iterator();
+        while (ready.hasNext()) {
+          SelectionKey key = ready.next();
+          ready.remove();
+          if (!key.isValid()) {
+            continue;
+          }
+          if (key.channel() == server) {
+            acceptConnection();
+            continue;
+          }
+          Connection connection = (Connection) key.attachment();
+          try {
+            if (key.isConnectable() && ((SocketChannel) key.channel()).finishConnect()) {
+              connection.connected();
+            }
+            if (key.isValid() && key.isReadable()) {
+              connection.read();
+            }
+            if (key.isValid() && key.isWritable()) {
+              connection.flush();
+            }
+          } catch (IOException | RuntimeException e) {
+            connection.close(
+                e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+          }
+        }
+      }
+    } catch (IOException | ClosedSelectorException e) {
+      // Closing: every connection is closed below.
+    } finally {
+      for (Connection connection : connections) {
+        connection.close("the transport is closing");
+      }
+    }
+  }
+
+  private void acceptConnection() {
+    SocketChannel channel;
+    try {
+      channel = server.accept();
+    } catch (IOException e) {
+      return;
+    }
+    if (channel == null) {
+      return;
+    }
+    Connection connection = new Connection(inbound);
+    connections.add(connection);
+    try {
+      connection.channel = channel;
+      channel.configureBlocking(false);
+      channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      connection.key = channel.register(selector, 0, connection);
+      connection.connected();
+    } catch (IOException e) {
+      connection.close(e.getMessage());
+    }
+  }
+
+  /** Stops listening, closes every connection and the selector thread. Idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      server.close();
+    } catch (IOException e) {
+      // Nothing more to release.
+    }
+    selector.wakeup();
+    try {
+      loop.join(1_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (Connection connection : connections) {
+      connection.close("the transport is closing");
+    }
+    try {
+      selector.close();
+    } catch (IOException e) {
+      // Nothing more to release.
+    }
+  }
+
+  static ByteBuffer frame(PeerMessage message) {
+    int size = message.getSerializedSize();
+    byte[] bytes = new byte[4 + size];
+    ByteBuffer.wrap(bytes).putInt(size);
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes, 4, size);
+    try {
+      message.writeTo(out);
+    } catch (IOException e) {
+      throw new IllegalStateException("a message could not be written to its own buffer", e);
+    }
+    out.checkNoSpaceLeft();
+    return ByteBuffer.wrap(bytes);
+  }
+
+  /** One TCP connection: frames out (queued only when the socket is full), frames in. */
+  final class Connection {
+    private final Handler handler;
+    private final ArrayDeque<ByteBuffer> queued = new ArrayDeque<>();
+    private ByteBuffer in = ByteBuffer.allocate(READ_BUFFER_BYTES);
+    private volatile SocketChannel channel;
+    private volatile SelectionKey key;
+    private boolean up;
+    private boolean ended;
+
+    /** The peer an accepted connection speaks for, once its first message named it; -1 before. */
+    volatile int peer = -1;
+
+    private Connection(Handler handler) {
+      this.handler = handler;
+    }
+
+    /**
+     * Writes {@code message} now if the socket takes it whole and nothing waits ahead of it,
+     * otherwise queues it for the selector thread; drops the oldest unstarted frame when the queue
+     * is full, and the message itself when the connection has ended. Never blocks on the network.
+     */
+    void send(PeerMessage message) {
+      ByteBuffer frame = frame(message);
+      boolean wantWrite = false;
+      String failure = null;
+      synchronized (this) {
+        if (ended) {
+          counters.dropped.increment();
+          return;
+        }
+        counters.sent.increment();
+        if (up && queued.isEmpty()) {
+          try {
+            channel.write(frame);
+          } catch (IOException e) {
+            failure = e.getMessage();
+          }
+          if (failure == null && !frame.hasRemaining()) {
+            return;
+          }
+        }
+        if (failure == null) {
+          if (queued.size() >= maxQueued) {
+            ByteBuffer head = queued.pollFirst();
+            if (head.position() > 0) {
+              // Partly written: dropping it would cut the stream mid-frame, so the next one goes
+              // (or, with nothing after it, the queue holds one frame over its limit).
+              ByteBuffer next = queued.pollFirst();
+              queued.addFirst(head);
+              if (next != null) {
+                counters.dropped.increment();
+              }
+            } else {
+              counters.dropped.increment();
+            }
+          }
+          queued.addLast(frame);
+          wantWrite = up;
+        }
+      }
+      if (failure != null) {
+        String reason = "write failed: " + failure;
+        runOnLoop(() -> close(reason));
+        return;
+      }
+      if (wantWrite) {
+        runOnLoop(this::watchWritable);
+      }
+    }
+
+    private void watchWritable() {
+      SelectionKey current = key;
+      if (current != null && current.isValid()) {
+        synchronized (this) {
+          if (!queued.isEmpty()) {
+            current.interestOps(current.interestOps() | SelectionKey.OP_WRITE);
+          }
+        }
+      }
+    }
+
+    /** The socket is connected: start reading and write what waited. Selector thread. */
+    private void connected() throws IOException {
+      synchronized (this) {
+        up = true;
+      }
+      key.interestOps(SelectionKey.OP_READ);
+      flush();
+    }
+
+    /** Writes queued frames while the socket takes them. Selector thread. */
+    private void flush() throws IOException {
+      synchronized (this) {
+        while (!queued.isEmpty()) {
+          ByteBuffer head = queued.peekFirst();
+          channel.write(head);
+          if (head.hasRemaining()) {
+            key.interestOps(key.interestOps() | SelectionKey.OP_WRITE);
+            return;
+          }
+          queued.pollFirst();
+        }
+        if (key.isValid()) {
+          key.interestOps(key.interestOps() & ~SelectionKey.OP_WRITE);
+        }
+      }
+    }
+
+    /** Reads what arrived and hands every whole frame to the handler. Selector thread. */
+    private void read() throws IOException {
+      int n = channel.read(in);
+      if (n < 0) {
+        close("the peer closed the connection");
+        return;
+      }
+      in.flip();
+      while (in.remaining() >= 4) {
+        int size = in.getInt(in.position());
+        if (size < 0 || size > maxMessageBytes) {
+          close("a frame of " + size + " bytes exceeds maxMessageBytes " + maxMessageBytes);
+          return;
+        }
+        if (in.remaining() < 4 + size) {
+          if (in.capacity() < 4 + size) {
+            ByteBuffer larger = ByteBuffer.allocate(4 + size);
+            larger.put(in);
+            in = larger;
+            return;
+          }
+          break;
+        }
+        PeerMessage message;
+        try {
+          message =
+              PeerMessage.parseFrom(
+                  CodedInputStream.newInstance(in.array(), in.position() + 4, size));
+        } catch (IOException e) {
+          close("a frame that is not a PeerMessage: " + e.getMessage());
+          return;
+        }
+        in.position(in.position() + 4 + size);
+        handler.onMessage(this, message);
+        if (ended) {
+          return;
+        }
+      }
+      in.compact();
+    }
+
+    /**
+     * Ends this connection (idempotent): closes the socket, drops what is queued, tells the
+     * handler.
+     */
+    void close(String reason) {
+      synchronized (this) {
+        if (ended) {
+          return;
+        }
+        ended = true;
+        counters.dropped.add(queued.size());
+        queued.clear();
+      }
+      connections.remove(this);
+      SelectionKey current = key;
+      if (current != null) {
+        current.cancel();
+      }
+      SocketChannel open = channel;
+      if (open != null) {
+        try {
+          open.close();
+        } catch (IOException e) {
+          // Closed either way.
+        }
+      }
+      handler.onClosed(this, reason);
+    }
+  }
+}
