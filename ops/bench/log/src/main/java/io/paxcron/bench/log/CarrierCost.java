@@ -31,9 +31,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * not in the gRPC figure: it is HTTP/2 framing, gRPC's framing and the hand-offs to and from the
  * event loops.
  *
- * <p>A replicated command crosses one such link twice per round (the Accept out, the Accepted
- * back), and the client's call crosses another: the difference between the two rows, times the
- * hops, is what a leaner peer link could take off each command (docs/performance.md).
+ * <p>A replicated command crosses the client's gRPC call once and the peer link once each way (the
+ * Accept out, the Accepted back); the peer link has used a plain socket since the Accept socket
+ * (paxos-state/transport/README.md), so the difference between the two rows is what the client's
+ * hop still pays for gRPC (docs/performance.md).
  */
 record CarrierCost(
     long socketMedianNanos,
