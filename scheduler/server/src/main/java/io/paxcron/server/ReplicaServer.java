@@ -234,6 +234,9 @@ public final class ReplicaServer implements AutoCloseable {
             + config.clusterId()
             + " serving: peers on "
             + self.peerAddress()
+            + (transport.acceptSocketPort() == 0
+                ? " (Accepts too)"
+                : " (Accepts on port " + transport.acceptSocketPort() + ")")
             + ", clients on "
             + self.clientAddress()
             + ", data in "
@@ -296,7 +299,9 @@ public final class ReplicaServer implements AutoCloseable {
             + transport.sentCount()
             + " received "
             + transport.receivedCount()
-            + " dropped "
+            + " (on the Accept socket "
+            + transport.acceptSocketReceivedCount()
+            + ") dropped "
             + transport.droppedCount()
             + " unmatched "
             + transport.unmatchedCount()

@@ -162,6 +162,14 @@ public final class LogStore implements AutoCloseable {
   /** Test seam: runs on the writing thread just before each WriteBatch is written. */
   volatile WriteHook writeHook = WriteHook.NONE;
 
+  /**
+   * Tests: whether the writer has finished everything submitted, its lock released too — a write's
+   * future completes inside the writer's turn, a moment before {@link #writeHere} could take it.
+   */
+  boolean idleForTests() {
+    return unwritten.get() == 0 && !writing.isLocked();
+  }
+
   /** Test seam: runs on the staging thread after each batch of staged chunks is written. */
   volatile StagingHook stagingHook = StagingHook.NONE;
 

@@ -171,6 +171,11 @@ class GroupCommitTest {
         () -> {
           try (LogStore store = LogStore.open(dir, options())) {
             store.write(entries(entry(1, 1, "queued"))).join();
+            // The future completes inside the writer's turn: wait until the turn has ended, or
+            // writeHere finds the writer busy and queues (it did in CI, 1 run in many).
+            while (!store.idleForTests()) {
+              Thread.onSpinWait();
+            }
             long syncedBefore = store.stats().syncedBatches();
             List<String> writingThreads = new CopyOnWriteArrayList<>();
             store.writeHook = groupSize -> writingThreads.add(Thread.currentThread().getName());
