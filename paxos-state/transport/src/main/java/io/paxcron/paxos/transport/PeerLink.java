@@ -75,6 +75,15 @@ final class PeerLink {
   /** After a socket failed: Accepts go on the Replicate stream until the backoff has passed. */
   private boolean socketResting;
 
+  /**
+   * Whether the peer has named {@link #acceptPort} since the socket last failed. A failed socket is
+   * dialled again only once an answer or call of the peer (which, while the socket rests, come on
+   * gRPC) names the port again: a peer that restarted on a new port and has not yet said so would
+   * otherwise be dialled at its old port — refused — after every rest, and its Accepts, always sent
+   * to the dead socket, would never reach the gRPC stream whose answers carry the new port.
+   */
+  private boolean portConfirmed;
+
   private AcceptStream stream;
   private boolean reconnectScheduled;
   private java.util.concurrent.ScheduledFuture<?> pendingReconnect;
@@ -134,7 +143,7 @@ final class PeerLink {
 
   /** The connection to the peer's Accept socket, dialled if needed; null if Accepts go on gRPC. */
   private AcceptSocket.Connection socket() {
-    if (sockets == null || closed || acceptPort == 0 || socketResting) {
+    if (sockets == null || closed || acceptPort == 0 || socketResting || !portConfirmed) {
       return null;
     }
     long now = System.nanoTime();
@@ -158,6 +167,7 @@ final class PeerLink {
   void learnAcceptPort(Sender sender) {
     AcceptSocket.Connection replaced = null;
     synchronized (this) {
+      portConfirmed = true;
       if (sender.getAcceptPort() == acceptPort) {
         return;
       }
@@ -209,6 +219,7 @@ final class PeerLink {
           return;
         }
         socketResting = true;
+        portConfirmed = false;
         failures = ++socketFailures;
       }
       counters.failedCalls.increment();
