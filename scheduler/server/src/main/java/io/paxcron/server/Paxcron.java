@@ -176,6 +176,14 @@ public final class Paxcron implements Callable<Integer> {
     String acceptPort;
 
     @Option(
+        names = "--command-port",
+        description =
+            "Where the log's clients send commands on plain TCP: any (default, a free port that"
+                + " Status tells them), a port number, or off (gRPC only). Not opened with API TLS"
+                + " or token auth.")
+    String commandPort;
+
+    @Option(
         names = "--max-jobs",
         description = "Most jobs the cluster holds (1000000); the same on every replica.")
     String maxJobs;
@@ -275,6 +283,7 @@ public final class Paxcron implements Callable<Integer> {
         flag(settings, "snapshot-every-entries", snapshotEvery);
         flag(settings, "proposal-fanout", proposalFanout);
         flag(settings, "accept-port", acceptPort);
+        flag(settings, "command-port", commandPort);
         flag(settings, "max-jobs", maxJobs);
         flag(settings, "max-ledger-records", maxLedgerRecords);
         flag(settings, "max-apply-jobs", maxApplyJobs);

@@ -72,12 +72,16 @@ final class ReplicaSecurity {
    * address (so the demo is not reachable from other hosts), to every interface otherwise.
    */
   NettyServerBuilder serverBuilder(ServerConfig.Peer self) throws IOException {
-    InetSocketAddress address =
-        SecuritySettings.isLoopback(self.host())
-            ? new InetSocketAddress(self.host(), self.clientPort())
-            : new InetSocketAddress(self.clientPort());
+    InetSocketAddress address = clientFacing(self, self.clientPort());
     return ServerLimits.builder(
         address, settings.apiCert(), settings.apiKey(), settings.clientTrust());
+  }
+
+  /** {@code port} on the host the client port binds to (the loopback host itself, else all). */
+  static InetSocketAddress clientFacing(ServerConfig.Peer self, int port) {
+    return SecuritySettings.isLoopback(self.host())
+        ? new InetSocketAddress(self.host(), port)
+        : new InetSocketAddress(port);
   }
 
   /**

@@ -16,6 +16,7 @@ import io.paxcron.paxos.PaxosConfig;
 import io.paxcron.paxos.Persist;
 import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.replica.BackupSink;
+import io.paxcron.paxos.replica.CommandSocket;
 import io.paxcron.paxos.replica.Durability;
 import io.paxcron.paxos.replica.LogService;
 import io.paxcron.paxos.replica.PeerNetwork;
@@ -82,6 +83,14 @@ public final class ReplicaServer implements AutoCloseable {
   private ReplicaNode node;
   private LoopWatch loopWatch;
   private Server clientServer;
+  private CommandSocket commandSocket;
+
+  /**
+   * Replies that may wait unsent for one client of the command socket before it is cut off: far
+   * more than one client keeps in flight (LogClient: one), few enough to bound a stalled reader.
+   */
+  private static final int MAX_QUEUED_COMMAND_REPLIES = 10_000;
+
   private LeaderDispatch dispatch;
   private ReplicaHttp http;
   private BackupShipper backups;
@@ -189,10 +198,11 @@ public final class ReplicaServer implements AutoCloseable {
       backups.start();
       backupControl = backups;
     }
+    LogService logService = new LogService(node, clientAddresses);
     NettyServerBuilder api =
         security
             .serverBuilder(self)
-            .addService(new LogService(node, clientAddresses))
+            .addService(logService)
             .intercept(security.interceptor())
             .callExecutor(ReplicaServer::logCallsOnTheEventLoop);
     if (cronMode) {
@@ -225,6 +235,23 @@ public final class ReplicaServer implements AutoCloseable {
       dispatch.start();
     }
     clientServer = api.build().start();
+    String commands = "";
+    if (config.commandPort() == ServerConfig.COMMAND_PORT_OFF) {
+      commands = " (commands on gRPC only: command-port = off)";
+    } else if (config.security().authOn() || config.security().apiCert().isPresent()) {
+      // The command socket is plaintext and carries no token: with TLS or auth on the client
+      // port, the log's commands stay on the authenticated gRPC stream.
+      commands = " (commands on gRPC only: the client port uses TLS or tokens)";
+    } else {
+      commandSocket =
+          new CommandSocket(
+              ReplicaSecurity.clientFacing(self, config.commandPort()),
+              logService,
+              security.interceptor()::refuseWriteFrom,
+              MAX_QUEUED_COMMAND_REPLIES,
+              "paxcron-replica-" + config.id() + "-commands");
+      commands = " (commands on port " + commandSocket.port() + ")";
+    }
     http.start();
     reporter.scheduleAtFixedRate(this::report, 10, 10, TimeUnit.SECONDS);
     log.println(
@@ -239,6 +266,7 @@ public final class ReplicaServer implements AutoCloseable {
                 : " (Accepts on port " + transport.acceptSocketPort() + ")")
             + ", clients on "
             + self.clientAddress()
+            + commands
             + ", data in "
             + config.dataDir()
             + config.backup().target().map(t -> ", backups to " + t.text()).orElse("")
@@ -331,6 +359,9 @@ public final class ReplicaServer implements AutoCloseable {
     reporter.shutdownNow();
     if (http != null) {
       http.close();
+    }
+    if (commandSocket != null) {
+      commandSocket.close();
     }
     if (clientServer != null) {
       // Answers already on their way leave first (a removed replica's last answer is the one

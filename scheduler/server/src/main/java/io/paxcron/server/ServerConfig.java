@@ -36,6 +36,10 @@ import java.util.TreeMap;
  *                                    # from its leader: any (default, a free port it advertises
  *                                    # to its peers), a number, or off (Accepts on gRPC only);
  *                                    # ignored with tls-* (docs/operations.md, "The Accept socket")
+ * command-port = any                 # optional: the plain TCP port the log's clients send commands
+ *                                    # on: any (default, a free port Status advertises), a number,
+ *                                    # or off (gRPC only); not opened with api-tls-* or auth = token
+ *                                    # (docs/operations.md, "The command socket")
  * max-jobs = 1000000                 # optional: most jobs; the same on every replica
  * max-ledger-records = 1000000       # optional: run records kept; the same on every replica
  * max-apply-jobs = 1000              # optional: most jobs and deletions in one Apply request
@@ -74,10 +78,16 @@ public record ServerConfig(
     int maxApplyJobs,
     boolean join,
     ProposalFanout proposalFanout,
-    int acceptPort) {
+    int acceptPort,
+    int commandPort) {
 
   /** {@link #acceptPort} when Accepts travel on gRPC only ({@code accept-port = off}). */
   public static final int ACCEPT_PORT_OFF = -1;
+
+  /**
+   * {@link #commandPort} when the log's commands travel on gRPC only ({@code command-port = off}).
+   */
+  public static final int COMMAND_PORT_OFF = -1;
 
   /**
    * Set when the replica runs with {@code insecure = true} on a non-loopback address without TLS or
@@ -219,6 +229,7 @@ public record ServerConfig(
     int maxApplyJobs = JobServiceImpl.DEFAULT_MAX_APPLY_JOBS;
     ProposalFanout proposalFanout = ProposalFanout.QUORUM;
     int acceptPort = 0;
+    int commandPort = 0;
     Map<Integer, Peer> peers = new TreeMap<>();
     Map<String, String> portOwners = new HashMap<>();
     Map<String, Setting> tlsFiles = new TreeMap<>();
@@ -252,21 +263,8 @@ public record ServerConfig(
                 problems.add(where + ": proposal-fanout '" + value + "' must be quorum or all");
           }
         }
-        case "accept-port" -> {
-          switch (value) {
-            case "any" -> acceptPort = 0;
-            case "off" -> acceptPort = ACCEPT_PORT_OFF;
-            default -> {
-              if (value.matches("[0-9]{1,5}")) {
-                Integer port = parseInt(value, where, "accept-port", 1, 65_535, problems);
-                acceptPort = port == null ? acceptPort : port;
-              } else {
-                problems.add(
-                    where + ": accept-port '" + value + "' must be any, off or a port 1-65535");
-              }
-            }
-          }
-        }
+        case "accept-port" -> acceptPort = portSetting(value, where, key, acceptPort, problems);
+        case "command-port" -> commandPort = portSetting(value, where, key, commandPort, problems);
         case "state-machine" -> {
           switch (value) {
             case "kv" -> stateMachine = StateMachineKind.KV;
@@ -381,7 +379,7 @@ public record ServerConfig(
                     + key
                     + "'; known: id, cluster-id, "
                     + "data-dir, peer.<id>, backup-dir, snapshot-every-entries, proposal-fanout,"
-                    + " accept-port, tls-cert, tls-key,"
+                    + " accept-port, command-port, tls-cert, tls-key,"
                     + " tls-trust, state-machine, http-port, metrics-per-job, max-jobs,"
                     + " max-ledger-records, max-apply-jobs, join"
                     + BACKUP_KEYS
@@ -473,7 +471,29 @@ public record ServerConfig(
         maxApplyJobs,
         join,
         proposalFanout,
-        acceptPort);
+        acceptPort,
+        commandPort);
+  }
+
+  /** A second port's setting: any (0), off (-1) or a port 1-65535; else the problem is named. */
+  private static int portSetting(
+      String value, String where, String name, int unchanged, List<String> problems) {
+    switch (value) {
+      case "any" -> {
+        return 0;
+      }
+      case "off" -> {
+        return -1;
+      }
+      default -> {
+        if (value.matches("[0-9]{1,5}")) {
+          Integer port = parseInt(value, where, name, 1, 65_535, problems);
+          return port == null ? unchanged : port;
+        }
+        problems.add(where + ": " + name + " '" + value + "' must be any, off or a port 1-65535");
+        return unchanged;
+      }
+    }
   }
 
   private static void checkDirectory(Path dir, String name, List<String> problems) {

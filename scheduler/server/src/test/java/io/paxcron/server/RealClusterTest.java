@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.paxos.KeyValueStateMachine;
 import io.paxcron.paxos.replica.LogClient;
+import io.paxcron.proto.v1.ProposeError;
+import io.paxcron.proto.v1.ProposeRequest;
+import io.paxcron.proto.v1.ProposeStreamReply;
 import io.paxcron.proto.v1.ReadReply;
 import io.paxcron.proto.v1.StatusReply;
 import java.nio.file.Path;
@@ -45,6 +48,7 @@ class RealClusterTest {
       Map<String, String> acknowledged = new ConcurrentHashMap<>();
       AtomicBoolean running = new AtomicBoolean(true);
       List<Thread> writers = new ArrayList<>();
+      Map<Integer, Long> onSocket = new ConcurrentHashMap<>();
       for (int w = 0; w < 4; w++) {
         int writer = w;
         Thread thread =
@@ -56,6 +60,7 @@ class RealClusterTest {
                       client.propose(KeyValueStateMachine.put(key, "v" + n));
                       acknowledged.put(key, "v" + n);
                     }
+                    onSocket.put(writer, client.answeredOnSocket());
                   }
                 });
         thread.start();
@@ -73,9 +78,17 @@ class RealClusterTest {
         thread.join(30_000);
       }
       System.out.printf(
-          "failover: replica %d -> %d in %d ms; %d writes acknowledged%n",
-          leader, next, failoverMillis, acknowledged.size());
+          "failover: replica %d -> %d in %d ms; %d writes acknowledged, answered on the command"
+              + " socket per writer %s%n",
+          leader, next, failoverMillis, acknowledged.size(), onSocket);
       assertNotEquals(leader, next);
+      // The writers' commands travel the command socket, before the failover and after it (the
+      // new leader's socket is found through its Status; half the writes came after the kill).
+      assertEquals(4, onSocket.size(), "a writer did not finish: " + onSocket);
+      long answered = onSocket.values().stream().mapToLong(Long::longValue).sum();
+      assertTrue(
+          answered >= acknowledged.size() * 9L / 10 && !onSocket.containsValue(0L),
+          answered + " of " + acknowledged.size() + " answered on the command socket: " + onSocket);
       assertTrue(failoverMillis < 2_000, "a new leader took " + failoverMillis + " ms");
       for (Map.Entry<String, String> write : acknowledged.entrySet()) {
         ReadReply read = probe.read(write.getKey());
@@ -83,6 +96,85 @@ class RealClusterTest {
         assertEquals(write.getValue(), read.getValue());
       }
     }
+  }
+
+  @Test
+  void theCommandSocketAnswersEachCommandRefusesWritesOverTheLimitAndClosesOnGarbage()
+      throws Exception {
+    List<String> args = new ArrayList<>(KV);
+    args.addAll(List.of("--write-rate-limit", "20"));
+    try (LocalCluster cluster = new LocalCluster(work, 3, args);
+        LogClient client = cluster.client(1)) {
+      cluster.startAll();
+      int leader = cluster.awaitLeader(client, Duration.ofSeconds(60));
+      int port = cluster.status(client, leader).orElseThrow().getCommandPort();
+      assertTrue(port > 0, "the leader advertises no command socket");
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+        socket.setSoTimeout(30_000);
+        java.io.DataOutputStream out = new java.io.DataOutputStream(socket.getOutputStream());
+        java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+        // An invalid command is answered with the field named, and the connection stays.
+        sendFrame(out, command(0, "bad"));
+        ProposeStreamReply invalid = readReply(in);
+        assertEquals(ProposeError.Code.INVALID_ARGUMENT, invalid.getError().getCode());
+        assertTrue(invalid.getError().getMessage().startsWith("sequence:"), invalid.toString());
+        // 100 writes at once against 20/s (a burst of 40): each answered once, naming its
+        // sequence (a refusal at once, a result once applied, so not in the order sent); the
+        // first ones applied, the rest refused with the wait.
+        for (int n = 1; n <= 100; n++) {
+          sendFrame(out, command(n, "raw-" + n));
+        }
+        int applied = 0;
+        int limited = 0;
+        java.util.Set<Long> answered = new java.util.HashSet<>();
+        for (int n = 1; n <= 100; n++) {
+          ProposeStreamReply reply = readReply(in);
+          assertEquals(9, reply.getClientId());
+          assertTrue(answered.add(reply.getSequence()), "answered twice: " + reply);
+          if (!reply.hasError()) {
+            applied++;
+            assertTrue(reply.getSlot() > 0);
+          } else {
+            limited++;
+            assertEquals(ProposeError.Code.RATE_LIMITED, reply.getError().getCode());
+            assertTrue(
+                reply.getError().getMessage().matches("write rate limit: .* retry in \\d+ ms"),
+                reply.getError().getMessage());
+          }
+        }
+        assertEquals(100, answered.size());
+        assertTrue(applied >= 30 && limited >= 30, applied + " applied, " + limited + " limited");
+        // A frame that does not parse ends the connection.
+        out.writeInt(3);
+        out.write(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff});
+        out.flush();
+        assertEquals(-1, in.read(), "the connection stayed open after a frame that does not parse");
+      }
+      assertTrue(client.read("raw-1").getFound(), "an applied command is not in the log");
+    }
+  }
+
+  private static ProposeRequest command(long sequence, String key) {
+    return ProposeRequest.newBuilder()
+        .setClientId(9)
+        .setSequence(sequence)
+        .setPayload(com.google.protobuf.ByteString.copyFrom(KeyValueStateMachine.put(key, "v")))
+        .build();
+  }
+
+  private static void sendFrame(java.io.DataOutputStream out, ProposeRequest request)
+      throws java.io.IOException {
+    byte[] bytes = request.toByteArray();
+    out.writeInt(bytes.length);
+    out.write(bytes);
+    out.flush();
+  }
+
+  private static ProposeStreamReply readReply(java.io.DataInputStream in)
+      throws java.io.IOException {
+    byte[] bytes = new byte[in.readInt()];
+    in.readFully(bytes);
+    return ProposeStreamReply.parseFrom(bytes);
   }
 
   @Test

@@ -67,28 +67,35 @@ class ServerConfigTest {
   }
 
   @Test
-  void acceptPortIsAnyOffOrAPortAndABadValueIsNamed() throws Exception {
+  void acceptAndCommandPortsAreAnyOffOrAPortAndABadValueIsNamed() throws Exception {
     String[] valid = {
       "id", "1", "cluster-id", "demo", "data-dir", dir.toString(), "peer.1", "127.0.0.1:7001:7101"
     };
     assertEquals(0, ServerConfig.from(flags(valid)).acceptPort());
-    String[] all = java.util.Arrays.copyOf(valid, valid.length + 2);
-    all[valid.length] = "accept-port";
-    all[valid.length + 1] = "off";
-    assertEquals(ServerConfig.ACCEPT_PORT_OFF, ServerConfig.from(flags(all)).acceptPort());
-    all[valid.length + 1] = "7301";
-    assertEquals(7301, ServerConfig.from(flags(all)).acceptPort());
-    all[valid.length + 1] = "any";
-    assertEquals(0, ServerConfig.from(flags(all)).acceptPort());
+    assertEquals(0, ServerConfig.from(flags(valid)).commandPort());
+    for (String name : List.of("accept-port", "command-port")) {
+      java.util.function.ToIntFunction<ServerConfig> port =
+          name.equals("accept-port") ? ServerConfig::acceptPort : ServerConfig::commandPort;
+      String[] all = java.util.Arrays.copyOf(valid, valid.length + 2);
+      all[valid.length] = name;
+      all[valid.length + 1] = "off";
+      assertEquals(-1, port.applyAsInt(ServerConfig.from(flags(all))));
+      all[valid.length + 1] = "7301";
+      assertEquals(7301, port.applyAsInt(ServerConfig.from(flags(all))));
+      all[valid.length + 1] = "any";
+      assertEquals(0, port.applyAsInt(ServerConfig.from(flags(all))));
 
-    for (String bad : List.of("socket", "70000", "0")) {
-      all[valid.length + 1] = bad;
-      ServerConfig.ConfigException error =
-          assertThrows(ServerConfig.ConfigException.class, () -> ServerConfig.from(flags(all)));
-      assertEquals(1, error.problems().size(), bad);
-      String problem = error.problems().get(0);
-      assertTrue(problem.startsWith("--accept-port: accept-port"), problem);
+      for (String bad : List.of("socket", "70000", "0")) {
+        all[valid.length + 1] = bad;
+        ServerConfig.ConfigException error =
+            assertThrows(ServerConfig.ConfigException.class, () -> ServerConfig.from(flags(all)));
+        assertEquals(1, error.problems().size(), bad);
+        String problem = error.problems().get(0);
+        assertTrue(problem.startsWith("--" + name + ": " + name), problem);
+      }
     }
+    assertEquals(-1, ServerConfig.ACCEPT_PORT_OFF);
+    assertEquals(-1, ServerConfig.COMMAND_PORT_OFF);
   }
 
   @Test
@@ -186,7 +193,7 @@ class ServerConfigTest {
     assertEquals(
         List.of(
             "--colour: unknown setting 'colour'; known: id, cluster-id, data-dir, peer.<id>,"
-                + " backup-dir, snapshot-every-entries, proposal-fanout, accept-port, tls-cert, tls-key, tls-trust,"
+                + " backup-dir, snapshot-every-entries, proposal-fanout, accept-port, command-port, tls-cert, tls-key, tls-trust,"
                 + " state-machine,"
                 + " http-port, metrics-per-job, max-jobs, max-ledger-records, max-apply-jobs, join, backup-target,"
                 + " backup-interval, backup-every-entries,"

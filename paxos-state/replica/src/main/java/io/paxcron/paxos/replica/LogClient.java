@@ -7,6 +7,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import io.paxcron.paxos.transport.FrameSocket;
 import io.paxcron.proto.v1.ProposeError;
 import io.paxcron.proto.v1.ProposeReply;
 import io.paxcron.proto.v1.ProposeRequest;
@@ -25,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -32,9 +34,13 @@ import java.util.concurrent.locks.LockSupport;
  * carries this client's session id and a sequence number, so a retry after a lost answer is applied
  * once and gets the first result.
  *
- * <p>Commands travel on one long-lived {@code ProposeStream} per client and leader (a unary call
- * per command costs an HTTP/2 stream, headers and a deadline timer on both sides); a stream that
- * breaks or a command unanswered within {@code callTimeout} is retried on a new stream.
+ * <p>Commands travel on one long-lived session per client and leader: the replica's command socket
+ * when its {@code Status} advertises one ({@code command_port}: length-prefixed frames on plain
+ * TCP, no HTTP/2; {@link CommandSocket}), else a {@code ProposeStream} (a unary call per command
+ * costs an HTTP/2 stream, headers and a deadline timer on both sides). A session that breaks or a
+ * command unanswered within {@code callTimeout} is retried on a new one; after a socket failed, the
+ * client uses gRPC to that replica for {@link #SOCKET_REST} and then asks its {@code Status} again
+ * (a restarted replica has a new port).
  *
  * <p>Threading: one command at a time per client (sessions are sequential); use one client per
  * thread. Errors: {@link LogClientException} once {@code overallTimeout} has passed without an
@@ -51,6 +57,15 @@ public final class LogClient implements AutoCloseable {
     }
   }
 
+  /** How long a replica whose command socket failed is spoken to on gRPC before asking again. */
+  static final Duration SOCKET_REST = Duration.ofSeconds(1);
+
+  /** The command sockets of every client in this process: one selector thread, like gRPC's. */
+  private static FrameSocket<ProposeStreamReply> sharedSockets;
+
+  private static final LongAdder SOCKET_SENT = new LongAdder();
+  private static final LongAdder SOCKET_DROPPED = new LongAdder();
+
   private final long clientId;
   private final Map<String, ManagedChannel> channels;
   private final boolean ownsChannels;
@@ -60,7 +75,14 @@ public final class LogClient implements AutoCloseable {
   private long nextSequence = 1;
   private String leader;
   private int roundRobin;
-  private ProposeStream stream;
+  private Session stream;
+  private long answeredOnSocket;
+
+  /** Each replica's command socket port as its Status said (0: none); absent: ask. */
+  private final Map<String, Integer> commandPorts = new java.util.HashMap<>();
+
+  /** Until when (System.nanoTime) a replica whose command socket failed is spoken to on gRPC. */
+  private final Map<String, Long> socketRestUntil = new java.util.HashMap<>();
 
   public LogClient(
       long clientId, List<String> addresses, Duration callTimeout, Duration overallTimeout) {
@@ -116,31 +138,27 @@ public final class LogClient implements AutoCloseable {
       if (stream != null) {
         stream.close();
       }
-      stream = new ProposeStream(address);
+      stream = open(address);
     }
-    ProposeStream on = stream;
+    Session on = stream;
     CompletableFuture<ProposeStreamReply> answer = new CompletableFuture<>();
-    on.expected = request.getSequence();
-    on.awaiting = answer;
-    if (on.broken) {
-      // Broke between the check above and now: its error may have missed this command.
-      stream = null;
-      throw Status.UNAVAILABLE
-          .withDescription("propose stream to " + address + " ended")
-          .asRuntimeException();
+    try {
+      on.send(request, answer);
+    } catch (StatusRuntimeException e) {
+      failed(on);
+      throw e;
     }
-    on.requests.onNext(request);
     ProposeStreamReply reply;
     try {
       reply = answer.get(callTimeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       on.close();
-      stream = null;
+      failed(on);
       throw Status.DEADLINE_EXCEEDED
           .withDescription("no answer from " + address + " within " + callTimeout)
           .asRuntimeException();
     } catch (ExecutionException e) {
-      stream = null;
+      failed(on);
       throw e.getCause() instanceof StatusRuntimeException status
           ? status
           : Status.fromThrowable(e.getCause()).asRuntimeException();
@@ -149,6 +167,9 @@ public final class LogClient implements AutoCloseable {
       throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
     }
     if (!reply.hasError()) {
+      if (on instanceof SocketSession) {
+        answeredOnSocket++;
+      }
       return ProposeReply.newBuilder()
           .setResult(reply.getResult())
           .setSlot(reply.getSlot())
@@ -165,38 +186,189 @@ public final class LogClient implements AutoCloseable {
           case OVERLOADED -> Status.RESOURCE_EXHAUSTED;
           case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
           case UNAVAILABLE -> Status.UNAVAILABLE;
+          case RATE_LIMITED -> Status.RESOURCE_EXHAUSTED;
           default -> Status.INTERNAL;
         };
     throw status.withDescription(error.getMessage()).asRuntimeException(trailers);
   }
 
   /**
-   * One {@code ProposeStream} call to one replica. Replies arrive on gRPC's threads and complete
-   * the command awaited by the client's thread; an error or end of the stream fails it.
+   * {@code on} ended or went unanswered: the next command opens a new session; after a command
+   * socket, on gRPC for {@link #SOCKET_REST}, then with the port asked again.
    */
-  private final class ProposeStream implements StreamObserver<ProposeStreamReply> {
+  private void failed(Session on) {
+    if (stream == on) {
+      stream = null;
+    }
+    if (on instanceof SocketSession) {
+      socketRestUntil.put(on.address, System.nanoTime() + SOCKET_REST.toNanos());
+      commandPorts.remove(on.address);
+    }
+  }
+
+  /**
+   * One long-lived carrier of this client's commands to one replica: the command it awaits, and the
+   * reply that completes it (matched by this client's id and the command's sequence) or the
+   * carrier's end that fails it.
+   */
+  private abstract class Session {
     final String address;
-    final StreamObserver<ProposeRequest> requests;
     volatile long expected;
     volatile CompletableFuture<ProposeStreamReply> awaiting;
     volatile boolean broken;
 
-    ProposeStream(String address) {
+    Session(String address) {
       this.address = address;
-      this.requests = ReplicatedLogGrpc.newStub(channel(address)).proposeStream(this);
     }
 
-    @Override
-    public void onNext(ProposeStreamReply reply) {
+    /** Sends {@code request}; {@code answer} completes with its reply or the session's failure. */
+    final void send(ProposeRequest request, CompletableFuture<ProposeStreamReply> answer) {
+      expected = request.getSequence();
+      awaiting = answer;
+      if (broken) {
+        // Broke before the command was handed over: its failure may have missed this command.
+        throw Status.UNAVAILABLE.withDescription(what() + " ended").asRuntimeException();
+      }
+      transmit(request);
+    }
+
+    abstract void transmit(ProposeRequest request);
+
+    /** The carrier, for error messages. */
+    abstract String what();
+
+    abstract void close();
+
+    final void answered(ProposeStreamReply reply) {
       CompletableFuture<ProposeStreamReply> waiting = awaiting;
       if (waiting != null && reply.getClientId() == clientId && reply.getSequence() == expected) {
         waiting.complete(reply);
       }
     }
 
+    final void fail(StatusRuntimeException error) {
+      broken = true;
+      CompletableFuture<ProposeStreamReply> waiting = awaiting;
+      if (waiting != null) {
+        waiting.completeExceptionally(error);
+      }
+    }
+  }
+
+  /** The command socket if {@code address} advertises one and it has not failed lately. */
+  private Session open(String address) {
+    Long resting = socketRestUntil.get(address);
+    if (resting != null && System.nanoTime() - resting < 0) {
+      return new ProposeStream(address);
+    }
+    Integer port = commandPorts.get(address);
+    if (port == null) {
+      try {
+        port = status(address).getCommandPort();
+        commandPorts.put(address, port);
+      } catch (StatusRuntimeException e) {
+        // Not answering: the gRPC stream will say why.
+        port = 0;
+      }
+    }
+    return port > 0 ? new SocketSession(address, port) : new ProposeStream(address);
+  }
+
+  /**
+   * A connection to one replica's command socket. Replies arrive on the shared selector thread; the
+   * end of the connection sends this client to gRPC for that replica for {@link #SOCKET_REST}.
+   */
+  private final class SocketSession extends Session
+      implements FrameSocket.Handler<ProposeStreamReply> {
+    final FrameSocket<ProposeStreamReply>.Connection connection;
+
+    SocketSession(String address, int port) {
+      super(address);
+      this.connection = sockets().dial(host(address), port, this);
+    }
+
+    @Override
+    void transmit(ProposeRequest request) {
+      connection.send(request);
+    }
+
+    @Override
+    String what() {
+      return "command socket to " + address;
+    }
+
+    @Override
+    public void onMessage(
+        FrameSocket<ProposeStreamReply>.Connection from, ProposeStreamReply reply) {
+      answered(reply);
+    }
+
+    @Override
+    public void onClosed(FrameSocket<ProposeStreamReply>.Connection from, String reason) {
+      fail(Status.UNAVAILABLE.withDescription(what() + ": " + reason).asRuntimeException());
+    }
+
+    @Override
+    void close() {
+      connection.close("client closed the session");
+    }
+  }
+
+  /** The host of a {@code host:port} address (brackets of an IPv6 literal removed). */
+  static String host(String address) {
+    int colon = address.lastIndexOf(':');
+    String host = colon > 0 ? address.substring(0, colon) : address;
+    return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+  }
+
+  private static synchronized FrameSocket<ProposeStreamReply> sockets() {
+    if (sharedSockets == null) {
+      try {
+        sharedSockets =
+            new FrameSocket<>(
+                null,
+                CommandSocket.MAX_FRAME_BYTES,
+                // One command in flight per client: a second frame never waits.
+                16,
+                FrameSocket.Overflow.CLOSE,
+                ProposeStreamReply.parser(),
+                SOCKET_SENT,
+                SOCKET_DROPPED,
+                null,
+                "paxcron-log-client-commands");
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot open the client's selector", e);
+      }
+    }
+    return sharedSockets;
+  }
+
+  /** One {@code ProposeStream} call to one replica. Replies arrive on gRPC's threads. */
+  private final class ProposeStream extends Session implements StreamObserver<ProposeStreamReply> {
+    final StreamObserver<ProposeRequest> requests;
+
+    ProposeStream(String address) {
+      super(address);
+      this.requests = ReplicatedLogGrpc.newStub(channel(address)).proposeStream(this);
+    }
+
+    @Override
+    void transmit(ProposeRequest request) {
+      requests.onNext(request);
+    }
+
+    @Override
+    String what() {
+      return "propose stream to " + address;
+    }
+
+    @Override
+    public void onNext(ProposeStreamReply reply) {
+      answered(reply);
+    }
+
     @Override
     public void onError(Throwable t) {
-      broken = true;
       fail(
           t instanceof StatusRuntimeException status
               ? status
@@ -205,20 +377,10 @@ public final class LogClient implements AutoCloseable {
 
     @Override
     public void onCompleted() {
-      broken = true;
-      fail(
-          Status.UNAVAILABLE
-              .withDescription("propose stream to " + address + " ended")
-              .asRuntimeException());
+      fail(Status.UNAVAILABLE.withDescription(what() + " ended").asRuntimeException());
     }
 
-    private void fail(StatusRuntimeException error) {
-      CompletableFuture<ProposeStreamReply> waiting = awaiting;
-      if (waiting != null) {
-        waiting.completeExceptionally(error);
-      }
-    }
-
+    @Override
     void close() {
       broken = true;
       try {
@@ -238,6 +400,11 @@ public final class LogClient implements AutoCloseable {
   /** Status of one replica, without retries. */
   public StatusReply status(String address) {
     return stub(address).status(StatusRequest.getDefaultInstance());
+  }
+
+  /** How many of this client's commands were applied and answered on a command socket. */
+  public long answeredOnSocket() {
+    return answeredOnSocket;
   }
 
   public String leaderAddress() {

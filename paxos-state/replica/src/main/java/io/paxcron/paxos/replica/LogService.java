@@ -32,6 +32,9 @@ public final class LogService extends ReplicatedLogGrpc.ReplicatedLogImplBase {
   private final ReplicaNode node;
   private final Map<Integer, String> clientAddresses;
 
+  /** The command socket's port, advertised in {@code Status}; 0: none. */
+  private volatile int commandPort;
+
   /** {@code clientAddresses} maps every replica id to the host:port of its client API. */
   public LogService(ReplicaNode node, Map<Integer, String> clientAddresses) {
     this.node = node;
@@ -87,35 +90,17 @@ public final class LogService extends ReplicatedLogGrpc.ReplicatedLogImplBase {
 
       @Override
       public void onNext(ProposeRequest request) {
-        String invalid = invalid(request);
-        if (invalid != null) {
-          send(
-              reply(request)
-                  .setError(
-                      ProposeError.newBuilder()
-                          .setCode(ProposeError.Code.INVALID_ARGUMENT)
-                          .setMessage(invalid))
-                  .build());
-          return;
-        }
         synchronized (sending) {
           inFlight++;
         }
-        node.propose(
-                request.getClientId(), request.getSequence(), request.getPayload().toByteArray())
-            .whenComplete(
-                (applied, error) -> {
-                  ProposeStreamReply.Builder reply = reply(request);
-                  if (error != null) {
-                    reply.setError(toError(error));
-                  } else {
-                    reply.setResult(ByteString.copyFrom(applied.result())).setSlot(applied.slot());
-                  }
-                  synchronized (sending) {
-                    inFlight--;
-                  }
-                  send(reply.build());
-                });
+        proposeOne(
+            request,
+            reply -> {
+              synchronized (sending) {
+                inFlight--;
+              }
+              send(reply);
+            });
       }
 
       @Override
@@ -156,7 +141,37 @@ public final class LogService extends ReplicatedLogGrpc.ReplicatedLogImplBase {
     };
   }
 
-  private static ProposeStreamReply.Builder reply(ProposeRequest request) {
+  /**
+   * Proposes one command of a stream (the gRPC {@code ProposeStream} or the command socket) and
+   * hands its reply — the result, or an error naming the field or the leader — to {@code answer},
+   * at once for an invalid request, else once the command is applied (on the replica's thread).
+   */
+  void proposeOne(ProposeRequest request, java.util.function.Consumer<ProposeStreamReply> answer) {
+    String invalid = invalid(request);
+    if (invalid != null) {
+      answer.accept(
+          reply(request)
+              .setError(
+                  ProposeError.newBuilder()
+                      .setCode(ProposeError.Code.INVALID_ARGUMENT)
+                      .setMessage(invalid))
+              .build());
+      return;
+    }
+    node.propose(request.getClientId(), request.getSequence(), request.getPayload().toByteArray())
+        .whenComplete(
+            (applied, error) -> {
+              ProposeStreamReply.Builder reply = reply(request);
+              if (error != null) {
+                reply.setError(toError(error));
+              } else {
+                reply.setResult(ByteString.copyFrom(applied.result())).setSlot(applied.slot());
+              }
+              answer.accept(reply.build());
+            });
+  }
+
+  static ProposeStreamReply.Builder reply(ProposeRequest request) {
     return ProposeStreamReply.newBuilder()
         .setClientId(request.getClientId())
         .setSequence(request.getSequence());
@@ -185,6 +200,11 @@ public final class LogService extends ReplicatedLogGrpc.ReplicatedLogImplBase {
       return out.setCode(ProposeError.Code.INVALID_ARGUMENT).build();
     }
     return out.setCode(ProposeError.Code.INTERNAL).setMessage(String.valueOf(cause)).build();
+  }
+
+  /** Advertises the command socket's {@code port} (0: none) in {@code Status} replies. */
+  void advertiseCommandPort(int port) {
+    this.commandPort = port;
   }
 
   @Override
@@ -227,6 +247,7 @@ public final class LogService extends ReplicatedLogGrpc.ReplicatedLogImplBase {
             .setAppliedSlot(status.appliedSlot())
             .setSnapshotSlot(status.snapshotSlot())
             .setHoldsLease(status.holdsLease())
+            .setCommandPort(commandPort)
             .build());
     response.onCompleted();
   }

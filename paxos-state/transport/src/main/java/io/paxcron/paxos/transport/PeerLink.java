@@ -55,12 +55,12 @@ final class PeerLink {
   /** The peer's host, for its Accept socket; the carrier, or null when Accepts go on gRPC only. */
   private final String host;
 
-  private final AcceptSocket sockets;
+  private final FrameSocket<PeerMessage> sockets;
 
   /** The Accept socket port the peer last advertised ({@code Sender.accept_port}); 0: none. */
   private int acceptPort;
 
-  private AcceptSocket.Connection socket;
+  private FrameSocket<PeerMessage>.Connection socket;
   private int socketFailures;
 
   /**
@@ -96,7 +96,7 @@ final class PeerLink {
   PeerLink(
       int peer,
       PeerAddress address,
-      AcceptSocket sockets,
+      FrameSocket<PeerMessage> sockets,
       ManagedChannel channel,
       TransportOptions options,
       Identity identity,
@@ -125,7 +125,7 @@ final class PeerLink {
   // Accept stream
 
   void sendAccept(Accept accept) {
-    AcceptSocket.Connection connection;
+    FrameSocket<PeerMessage>.Connection connection;
     synchronized (this) {
       connection = socket();
     }
@@ -142,7 +142,7 @@ final class PeerLink {
   }
 
   /** The connection to the peer's Accept socket, dialled if needed; null if Accepts go on gRPC. */
-  private AcceptSocket.Connection socket() {
+  private FrameSocket<PeerMessage>.Connection socket() {
     if (sockets == null || closed || acceptPort == 0 || socketResting || !portConfirmed) {
       return null;
     }
@@ -151,7 +151,7 @@ final class PeerLink {
       socket = sockets.dial(host, acceptPort, new SocketReplies());
       socketAnsweredAt = now;
     } else if (now - socketAnsweredAt > silenceLimitNanos) {
-      AcceptSocket.Connection silent = socket;
+      FrameSocket<PeerMessage>.Connection silent = socket;
       // Closed through the loop, which reports it and rests the socket; this Accept goes on gRPC.
       sockets.closeLater(silent, "no answer for " + (now - socketAnsweredAt) / 1_000_000 + " ms");
       socketResting = true;
@@ -165,7 +165,7 @@ final class PeerLink {
    * replaces the connection, 0 (it has none) sends Accepts on the Replicate stream again.
    */
   void learnAcceptPort(Sender sender) {
-    AcceptSocket.Connection replaced = null;
+    FrameSocket<PeerMessage>.Connection replaced = null;
     synchronized (this) {
       portConfirmed = true;
       if (sender.getAcceptPort() == acceptPort) {
@@ -181,9 +181,9 @@ final class PeerLink {
   }
 
   /** The answers that come back on the Accept socket, and its end. */
-  private final class SocketReplies implements AcceptSocket.Handler {
+  private final class SocketReplies implements FrameSocket.Handler<PeerMessage> {
     @Override
-    public void onMessage(AcceptSocket.Connection connection, PeerMessage message) {
+    public void onMessage(FrameSocket<PeerMessage>.Connection connection, PeerMessage message) {
       AcceptReply reply =
           switch (message.getKindCase()) {
             case ACCEPTED -> AcceptReply.newBuilder().setAccepted(message.getAccepted()).build();
@@ -208,7 +208,7 @@ final class PeerLink {
     }
 
     @Override
-    public void onClosed(AcceptSocket.Connection connection, String reason) {
+    public void onClosed(FrameSocket<PeerMessage>.Connection connection, String reason) {
       int failures;
       synchronized (PeerLink.this) {
         if (socket != connection) {
@@ -621,7 +621,7 @@ final class PeerLink {
     AcceptStream open;
     List<PrepareCall> openPrepares;
     List<CatchUpCall> openCatchUps;
-    AcceptSocket.Connection openSocket;
+    FrameSocket<PeerMessage>.Connection openSocket;
     synchronized (this) {
       closed = true;
       open = stream;

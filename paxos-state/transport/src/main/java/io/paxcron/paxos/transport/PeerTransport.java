@@ -93,7 +93,7 @@ public final class PeerTransport implements AutoCloseable {
    */
   private int acceptSocketPort = -1;
 
-  private AcceptSocket acceptSocket;
+  private FrameSocket<PeerMessage> acceptSocket;
   private volatile boolean started;
   private boolean closed;
 
@@ -216,11 +216,14 @@ public final class PeerTransport implements AutoCloseable {
     if (acceptSocketPort >= 0 && tls.isEmpty()) {
       try {
         acceptSocket =
-            new AcceptSocket(
-                acceptSocketPort,
+            new FrameSocket<>(
+                new java.net.InetSocketAddress(acceptSocketPort),
                 options.maxMessageBytes(),
                 Math.max(options.maxQueuedAcceptsPerPeer(), options.maxQueuedRepliesPerPeer()),
-                counters,
+                FrameSocket.Overflow.DROP_OLDEST,
+                PeerMessage.parser(),
+                counters.sent,
+                counters.dropped,
                 new InboundAccepts(),
                 "paxcron-transport-" + identity.replicaId() + "-accepts");
       } catch (IOException e) {
@@ -326,9 +329,9 @@ public final class PeerTransport implements AutoCloseable {
   }
 
   /** A peer's connection to the Accept socket: Accepts in, the core's answers back out. */
-  private final class InboundAccepts implements AcceptSocket.Handler {
+  private final class InboundAccepts implements FrameSocket.Handler<PeerMessage> {
     @Override
-    public void onMessage(AcceptSocket.Connection connection, PeerMessage message) {
+    public void onMessage(FrameSocket<PeerMessage>.Connection connection, PeerMessage message) {
       if (message.getKindCase() != PeerMessage.KindCase.ACCEPT) {
         refuse(
             connection,
@@ -365,7 +368,7 @@ public final class PeerTransport implements AutoCloseable {
     }
 
     @Override
-    public void onClosed(AcceptSocket.Connection connection, String reason) {
+    public void onClosed(FrameSocket<PeerMessage>.Connection connection, String reason) {
       int peer = connection.peer;
       PeerSessions session = peer == -1 ? null : sessions.get(peer);
       PeerSessions.ServerAcceptStream stream = socketStreams.remove(connection);
@@ -374,7 +377,7 @@ public final class PeerTransport implements AutoCloseable {
       }
     }
 
-    private void refuse(AcceptSocket.Connection connection, int peer, Status status) {
+    private void refuse(FrameSocket<PeerMessage>.Connection connection, int peer, Status status) {
       counters.refused.increment();
       listener.onMessageRefused(peer, "Replicate", status);
       connection.close("refused: " + status.getDescription());
@@ -382,14 +385,14 @@ public final class PeerTransport implements AutoCloseable {
   }
 
   /** The replies to a peer's Accepts on its socket connection: one object per connection. */
-  private final Map<AcceptSocket.Connection, PeerSessions.ServerAcceptStream> socketStreams =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<FrameSocket<PeerMessage>.Connection, PeerSessions.ServerAcceptStream>
+      socketStreams = new java.util.concurrent.ConcurrentHashMap<>();
 
-  private PeerSessions.ServerAcceptStream streamOf(AcceptSocket.Connection connection) {
+  private PeerSessions.ServerAcceptStream streamOf(FrameSocket<PeerMessage>.Connection connection) {
     return socketStreams.computeIfAbsent(connection, SocketReplyStream::new);
   }
 
-  private record SocketReplyStream(AcceptSocket.Connection connection)
+  private record SocketReplyStream(FrameSocket<PeerMessage>.Connection connection)
       implements PeerSessions.ServerAcceptStream {
     @Override
     public void reply(io.paxcron.proto.v1.AcceptReply reply) {
@@ -590,7 +593,7 @@ public final class PeerTransport implements AutoCloseable {
     for (PeerLink link : links.values()) {
       link.close();
     }
-    AcceptSocket socket;
+    FrameSocket<PeerMessage> socket;
     synchronized (this) {
       socket = acceptSocket;
     }

@@ -146,18 +146,29 @@ class AcceptSocketTest {
   void aPeerThatStopsReadingNeverBlocksTheSenderAndWhatArrivesLaterIsWholeFramesInOrder()
       throws Exception {
     Counters counters = new Counters();
-    AcceptSocket.Handler ignore =
-        new AcceptSocket.Handler() {
+    FrameSocket.Handler<PeerMessage> ignore =
+        new FrameSocket.Handler<PeerMessage>() {
           @Override
-          public void onMessage(AcceptSocket.Connection connection, PeerMessage message) {}
+          public void onMessage(
+              FrameSocket<PeerMessage>.Connection connection, PeerMessage message) {}
 
           @Override
-          public void onClosed(AcceptSocket.Connection connection, String reason) {}
+          public void onClosed(FrameSocket<PeerMessage>.Connection connection, String reason) {}
         };
     int limit = 64;
     try (java.net.ServerSocket stalled = new java.net.ServerSocket(0);
-        AcceptSocket sockets = new AcceptSocket(0, 16 << 20, limit, counters, ignore, "test")) {
-      AcceptSocket.Connection connection =
+        FrameSocket<PeerMessage> sockets =
+            new FrameSocket<>(
+                new java.net.InetSocketAddress(0),
+                16 << 20,
+                limit,
+                FrameSocket.Overflow.DROP_OLDEST,
+                PeerMessage.parser(),
+                counters.sent,
+                counters.dropped,
+                ignore,
+                "test")) {
+      FrameSocket<PeerMessage>.Connection connection =
           sockets.dial("127.0.0.1", stalled.getLocalPort(), ignore);
       try (Socket peer = stalled.accept()) {
         // 2,000 frames of 64 KiB: far more than the socket buffers hold, while the peer reads
@@ -203,7 +214,7 @@ class AcceptSocketTest {
     ProtoCodec alpha = new ProtoCodec("alpha", 1);
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), two.acceptSocketPort())) {
       ByteBuffer frame =
-          AcceptSocket.frame(
+          FrameSocket.frame(
               PeerMessage.newBuilder().setAccept(alpha.encodeAccept(Fixtures.accept(1))).build());
       socket.getOutputStream().write(frame.array());
       assertEquals(

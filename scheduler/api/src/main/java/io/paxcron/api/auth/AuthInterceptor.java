@@ -194,6 +194,21 @@ public final class AuthInterceptor implements ServerInterceptor {
     return true;
   }
 
+  /**
+   * The write rate limit for a write that arrived outside gRPC (the log's command socket, which a
+   * server opens only without authentication): counts one write of {@code remote}'s host — the
+   * budget its gRPC calls draw on too — and answers null, or why it is refused, with the wait.
+   */
+  public String refuseWriteFrom(java.net.SocketAddress remote) {
+    String limited = host(remote.toString());
+    Optional<Duration> wait = limiter.acquire(limited);
+    if (wait.isEmpty()) {
+      return null;
+    }
+    long millis = Math.max(1, wait.get().toMillis());
+    return "write rate limit: " + limited + " made too many changes; retry in " + millis + " ms";
+  }
+
   private static Status denied(Caller caller, Permission permission, List<String> jobs) {
     String scope =
         jobs.isEmpty()

@@ -2,7 +2,9 @@ package io.paxcron.paxos.transport;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
-import io.paxcron.proto.v1.PeerMessage;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -15,12 +17,14 @@ import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The Accept stream's carrier: length-prefixed {@link PeerMessage}s (a 4-byte big-endian length,
- * then the message) on plain TCP connections, read and flushed by one selector thread per
- * transport. An Accept goes out from the leader on a connection it dialled; the Accepted or
- * Rejected comes back on the same connection. Everything else (Prepare, catch-up) stays on gRPC.
+ * Length-prefixed protobuf messages (a 4-byte big-endian length, then the message) on plain TCP
+ * connections, read and flushed by one selector thread. Two carriers use it: the Accept socket
+ * between replicas (an Accept goes out from the leader on a connection it dialled; the Accepted or
+ * Rejected comes back on the same connection; everything else stays on gRPC), and the command
+ * socket between the log's clients and a replica (commands one way, their replies back).
  *
  * <p>Why not gRPC for the hot path: a gRPC message costs HTTP/2 framing, a hand-off to a Netty
  * event loop and its flush on both ends; on a loopback round trip it measured 0.035 ms against
@@ -28,34 +32,48 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * replica (docs/performance.md, issue 12). Here a sender writes its frame straight into the socket
  * from its own thread when nothing is queued ahead of it — no hand-off — and only a frame the
  * socket cannot take at once is queued and written by the selector thread when the socket is
- * writable. The queue is bounded ({@code maxQueued} frames, the oldest unstarted one dropped and
- * counted): Paxos re-sends what is lost, and a paused or dead peer never blocks the sender.
+ * writable. The queue is bounded ({@code maxQueued} frames); when it is full, {@link
+ * Overflow#DROP_OLDEST} drops the oldest unstarted frame and counts it (Paxos re-sends what is
+ * lost, and a paused or dead peer never blocks the sender), {@link Overflow#CLOSE} ends the
+ * connection (a client that stopped reading its replies is cut off, and retries on a new one).
  *
- * <p>Who is speaking is checked on every message by the caller's {@link Handler} against the
- * message's {@code Sender}, exactly as on the gRPC stream; a frame over {@code maxMessageBytes},
- * one that does not parse, or a refused sender closes the connection.
+ * <p>Who is speaking is checked on every message by the owner's {@link Handler}; a frame over
+ * {@code maxMessageBytes} or one that does not parse closes the connection.
  *
  * <p>Threading: {@link Connection#send} and {@link Connection#close} from any thread; {@link
  * Handler#onMessage} on the selector thread, {@link Handler#onClosed} on the thread that ended the
  * connection (the selector thread unless the owner closed it). Handlers must not block.
+ *
+ * @param <M> the messages that arrive (what is sent may be of another type)
  */
-final class AcceptSocket implements AutoCloseable {
+public final class FrameSocket<M extends MessageLite> implements AutoCloseable {
 
   /** What a connection's owner does with its messages and its end. */
-  interface Handler {
+  public interface Handler<M extends MessageLite> {
     /** A whole message arrived on {@code connection}; the selector thread. */
-    void onMessage(Connection connection, PeerMessage message);
+    void onMessage(FrameSocket<M>.Connection connection, M message);
 
     /** The connection ended ({@code reason} says why); called once, also after {@link #close}. */
-    void onClosed(Connection connection, String reason);
+    void onClosed(FrameSocket<M>.Connection connection, String reason);
+  }
+
+  /** What a full send queue does with one more frame. */
+  public enum Overflow {
+    /** Drop the oldest frame not yet started, and count it. */
+    DROP_OLDEST,
+    /** End the connection. */
+    CLOSE
   }
 
   private static final int READ_BUFFER_BYTES = 64 * 1024;
 
   private final int maxMessageBytes;
   private final int maxQueued;
-  private final Counters counters;
-  private final Handler inbound;
+  private final Overflow overflow;
+  private final Parser<M> parser;
+  private final LongAdder sentCount;
+  private final LongAdder droppedCount;
+  private final Handler<M> inbound;
   private final Selector selector;
   private final ServerSocketChannel server;
   private final Thread loop;
@@ -65,33 +83,45 @@ final class AcceptSocket implements AutoCloseable {
   private volatile boolean closed;
 
   /**
-   * Listens on {@code port} (0: any free port) on every interface and starts the selector thread.
+   * Listens on {@code listen} (port 0: any free port; null: no listener, this carrier only dials)
+   * and starts the selector thread.
    *
-   * @param inbound the handler of every connection a peer makes to this one
-   * @throws IOException if the port cannot be bound
+   * @param parser reads every frame that arrives
+   * @param sent counts every frame sent; {@code dropped} every frame dropped
+   * @param inbound the handler of every connection made to this one (null without a listener)
+   * @throws IOException if the address cannot be bound
    */
-  AcceptSocket(
-      int port,
+  public FrameSocket(
+      InetSocketAddress listen,
       int maxMessageBytes,
       int maxQueued,
-      Counters counters,
-      Handler inbound,
+      Overflow overflow,
+      Parser<M> parser,
+      LongAdder sent,
+      LongAdder dropped,
+      Handler<M> inbound,
       String threadName)
       throws IOException {
     this.maxMessageBytes = maxMessageBytes;
     this.maxQueued = maxQueued;
-    this.counters = counters;
+    this.overflow = overflow;
+    this.parser = parser;
+    this.sentCount = sent;
+    this.droppedCount = dropped;
     this.inbound = inbound;
     this.selector = Selector.open();
-    ServerSocketChannel listening = ServerSocketChannel.open();
-    try {
-      listening.bind(new InetSocketAddress(port));
-      listening.configureBlocking(false);
-      listening.register(selector, SelectionKey.OP_ACCEPT);
-    } catch (IOException e) {
-      listening.close();
-      selector.close();
-      throw new IOException("cannot listen for Accepts on port " + port + ": " + e.getMessage(), e);
+    ServerSocketChannel listening = null;
+    if (listen != null) {
+      listening = ServerSocketChannel.open();
+      try {
+        listening.bind(listen);
+        listening.configureBlocking(false);
+        listening.register(selector, SelectionKey.OP_ACCEPT);
+      } catch (IOException e) {
+        listening.close();
+        selector.close();
+        throw new IOException("cannot listen on " + listen + ": " + e.getMessage(), e);
+      }
     }
     this.server = listening;
     this.loop = new Thread(this::run, threadName);
@@ -99,16 +129,16 @@ final class AcceptSocket implements AutoCloseable {
     this.loop.start();
   }
 
-  /** The port this carrier listens on. */
-  int port() {
-    return server.socket().getLocalPort();
+  /** The port this carrier listens on; 0 without a listener. */
+  public int port() {
+    return server == null ? 0 : server.socket().getLocalPort();
   }
 
   /**
    * A connection to {@code host:port}, connecting in the background; frames sent before it is up
    * wait in its queue. A failure to resolve or connect ends it through {@code handler}.
    */
-  Connection dial(String host, int port, Handler handler) {
+  public Connection dial(String host, int port, Handler<M> handler) {
     Connection connection = new Connection(handler);
     connections.add(connection);
     runOnLoop(
@@ -132,7 +162,7 @@ final class AcceptSocket implements AutoCloseable {
   }
 
   /** Ends {@code connection} on the selector thread (its handler hears of it there). */
-  void closeLater(Connection connection, String reason) {
+  public void closeLater(Connection connection, String reason) {
     runOnLoop(() -> connection.close(reason));
   }
 
@@ -156,10 +186,12 @@ final class AcceptSocket implements AutoCloseable {
           if (!key.isValid()) {
             continue;
           }
-          if (key.channel() == server) {
+          if (server != null && key.channel() == server) {
             acceptConnection();
             continue;
           }
+          // Every key but the listener's carries its Connection (registered below and in dial).
+          @SuppressWarnings("unchecked")
           Connection connection = (Connection) key.attachment();
           try {
             if (key.isConnectable() && ((SocketChannel) key.channel()).finishConnect()) {
@@ -217,7 +249,9 @@ final class AcceptSocket implements AutoCloseable {
     }
     closed = true;
     try {
-      server.close();
+      if (server != null) {
+        server.close();
+      }
     } catch (IOException e) {
       // Nothing more to release.
     }
@@ -237,7 +271,7 @@ final class AcceptSocket implements AutoCloseable {
     }
   }
 
-  static ByteBuffer frame(PeerMessage message) {
+  static ByteBuffer frame(MessageLite message) {
     int size = message.getSerializedSize();
     byte[] bytes = new byte[4 + size];
     ByteBuffer.wrap(bytes).putInt(size);
@@ -252,8 +286,8 @@ final class AcceptSocket implements AutoCloseable {
   }
 
   /** One TCP connection: frames out (queued only when the socket is full), frames in. */
-  final class Connection {
-    private final Handler handler;
+  public final class Connection {
+    private final Handler<M> handler;
     private final ArrayDeque<ByteBuffer> queued = new ArrayDeque<>();
     private ByteBuffer in = ByteBuffer.allocate(READ_BUFFER_BYTES);
     private volatile SocketChannel channel;
@@ -261,11 +295,21 @@ final class AcceptSocket implements AutoCloseable {
     private boolean up;
     private boolean ended;
 
-    /** The peer an accepted connection speaks for, once its first message named it; -1 before. */
+    /** Who an accepted connection speaks for, once its first message named it; -1 before. */
     volatile int peer = -1;
 
-    private Connection(Handler handler) {
+    private Connection(Handler<M> handler) {
       this.handler = handler;
+    }
+
+    /** The other end's address; null before the connection is up or after it ended. */
+    public InetSocketAddress remoteAddress() {
+      SocketChannel open = channel;
+      try {
+        return open == null ? null : (InetSocketAddress) open.getRemoteAddress();
+      } catch (IOException e) {
+        return null;
+      }
     }
 
     /**
@@ -273,16 +317,16 @@ final class AcceptSocket implements AutoCloseable {
      * otherwise queues it for the selector thread; drops the oldest unstarted frame when the queue
      * is full, and the message itself when the connection has ended. Never blocks on the network.
      */
-    void send(PeerMessage message) {
+    public void send(MessageLite message) {
       ByteBuffer frame = frame(message);
       boolean wantWrite = false;
       String failure = null;
       synchronized (this) {
         if (ended) {
-          counters.dropped.increment();
+          droppedCount.increment();
           return;
         }
-        counters.sent.increment();
+        sentCount.increment();
         if (up && queued.isEmpty()) {
           try {
             channel.write(frame);
@@ -293,6 +337,9 @@ final class AcceptSocket implements AutoCloseable {
             return;
           }
         }
+        if (failure == null && queued.size() >= maxQueued && overflow == Overflow.CLOSE) {
+          failure = maxQueued + " frames wait unsent: the other end does not read";
+        }
         if (failure == null) {
           if (queued.size() >= maxQueued) {
             ByteBuffer head = queued.pollFirst();
@@ -302,10 +349,10 @@ final class AcceptSocket implements AutoCloseable {
               ByteBuffer next = queued.pollFirst();
               queued.addFirst(head);
               if (next != null) {
-                counters.dropped.increment();
+                droppedCount.increment();
               }
             } else {
-              counters.dropped.increment();
+              droppedCount.increment();
             }
           }
           queued.addLast(frame);
@@ -313,6 +360,7 @@ final class AcceptSocket implements AutoCloseable {
         }
       }
       if (failure != null) {
+        droppedCount.increment();
         String reason = "write failed: " + failure;
         runOnLoop(() -> close(reason));
         return;
@@ -383,13 +431,12 @@ final class AcceptSocket implements AutoCloseable {
           }
           break;
         }
-        PeerMessage message;
+        M message;
         try {
           message =
-              PeerMessage.parseFrom(
-                  CodedInputStream.newInstance(in.array(), in.position() + 4, size));
-        } catch (IOException e) {
-          close("a frame that is not a PeerMessage: " + e.getMessage());
+              parser.parseFrom(CodedInputStream.newInstance(in.array(), in.position() + 4, size));
+        } catch (InvalidProtocolBufferException e) {
+          close("a frame that does not parse: " + e.getMessage());
           return;
         }
         in.position(in.position() + 4 + size);
@@ -405,13 +452,13 @@ final class AcceptSocket implements AutoCloseable {
      * Ends this connection (idempotent): closes the socket, drops what is queued, tells the
      * handler.
      */
-    void close(String reason) {
+    public void close(String reason) {
       synchronized (this) {
         if (ended) {
           return;
         }
         ended = true;
-        counters.dropped.add(queued.size());
+        droppedCount.add(queued.size());
         queued.clear();
       }
       connections.remove(this);
