@@ -275,21 +275,21 @@ public final class LogClient implements AutoCloseable {
   }
 
   /**
-   * A connection to one replica's command socket. Replies arrive on the shared selector thread; the
-   * end of the connection sends this client to gRPC for that replica for {@link #SOCKET_REST}.
+   * This client's commands on the process's connection to one replica's command socket. Replies
+   * arrive on the shared selector thread; the end of the connection sends this client to gRPC for
+   * that replica for {@link #SOCKET_REST}.
    */
-  private final class SocketSession extends Session
-      implements FrameSocket.Handler<ProposeStreamReply> {
-    final FrameSocket<ProposeStreamReply>.Connection connection;
+  private final class SocketSession extends Session {
+    final SharedConnection shared;
 
     SocketSession(String address, int port) {
       super(address);
-      this.connection = sockets().dial(host(address), port, this);
+      this.shared = SharedConnection.join(host(address), port, this);
     }
 
     @Override
     void transmit(ProposeRequest request) {
-      connection.send(request);
+      shared.connection.send(request);
     }
 
     @Override
@@ -297,20 +297,81 @@ public final class LogClient implements AutoCloseable {
       return "command socket to " + address;
     }
 
-    @Override
-    public void onMessage(
-        FrameSocket<ProposeStreamReply>.Connection from, ProposeStreamReply reply) {
-      answered(reply);
-    }
-
-    @Override
-    public void onClosed(FrameSocket<ProposeStreamReply>.Connection from, String reason) {
-      fail(Status.UNAVAILABLE.withDescription(what() + ": " + reason).asRuntimeException());
+    long clientId() {
+      return clientId;
     }
 
     @Override
     void close() {
-      connection.close("client closed the session");
+      broken = true;
+      shared.leave(this);
+    }
+  }
+
+  /**
+   * One connection to a replica's command socket for every client of this process, as gRPC shares a
+   * channel: the commands of many clients go out on it and each reply is handed to the session of
+   * the client it names, so at many clients many commands share a read, a write and a TCP segment
+   * at both ends (a connection per client carried 7–48 % fewer commands at 128 and 512 clients:
+   * docs/performance.md, sixteenth round). It closes when its last session leaves or it fails,
+   * which fails every session on it.
+   */
+  private static final class SharedConnection implements FrameSocket.Handler<ProposeStreamReply> {
+    /** Open connections by "host:port"; guards every change of a connection's sessions. */
+    private static final Map<String, SharedConnection> OPEN = new java.util.HashMap<>();
+
+    final String key;
+    final Map<Long, SocketSession> sessions = new java.util.concurrent.ConcurrentHashMap<>();
+    final FrameSocket<ProposeStreamReply>.Connection connection;
+
+    private SharedConnection(String key, String host, int port) {
+      this.key = key;
+      this.connection = sockets().dial(host, port, this);
+    }
+
+    static SharedConnection join(String host, int port, SocketSession session) {
+      synchronized (OPEN) {
+        SharedConnection shared =
+            OPEN.computeIfAbsent(host + ":" + port, k -> new SharedConnection(k, host, port));
+        shared.sessions.put(session.clientId(), session);
+        return shared;
+      }
+    }
+
+    void leave(SocketSession session) {
+      synchronized (OPEN) {
+        sessions.remove(session.clientId(), session);
+        if (!sessions.isEmpty() || OPEN.get(key) != this) {
+          return;
+        }
+        OPEN.remove(key);
+      }
+      connection.close("no client uses it");
+    }
+
+    @Override
+    public void onMessage(
+        FrameSocket<ProposeStreamReply>.Connection from, ProposeStreamReply reply) {
+      SocketSession session = sessions.get(reply.getClientId());
+      if (session != null) {
+        session.answered(reply);
+      }
+    }
+
+    @Override
+    public void onClosed(FrameSocket<ProposeStreamReply>.Connection from, String reason) {
+      List<SocketSession> failed;
+      synchronized (OPEN) {
+        OPEN.remove(key, this);
+        failed = List.copyOf(sessions.values());
+        sessions.clear();
+      }
+      for (SocketSession session : failed) {
+        session.fail(
+            Status.UNAVAILABLE
+                .withDescription(session.what() + ": " + reason)
+                .asRuntimeException());
+      }
     }
   }
 
@@ -328,8 +389,8 @@ public final class LogClient implements AutoCloseable {
             new FrameSocket<>(
                 null,
                 CommandSocket.MAX_FRAME_BYTES,
-                // One command in flight per client: a second frame never waits.
-                16,
+                // Every client of the process may have a command waiting on one connection.
+                1 << 16,
                 FrameSocket.Overflow.CLOSE,
                 ProposeStreamReply.parser(),
                 SOCKET_SENT,
