@@ -3,6 +3,7 @@ package io.paxcron.paxos.replica;
 import io.paxcron.paxos.transport.FrameSocket;
 import io.paxcron.proto.v1.ProposeError;
 import io.paxcron.proto.v1.ProposeRequest;
+import io.paxcron.proto.v1.ProposeStreamReply;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.LongAdder;
@@ -17,11 +18,12 @@ import java.util.concurrent.atomic.LongAdder;
  * reply naming its {@code (client_id, sequence)} — the result, or an error naming the field or the
  * leader ({@code NOT_LEADER} with {@code leader} set, as on gRPC). The write rate limit counts
  * every command ({@link Admission}); a refused one is answered {@code RATE_LIMITED} with the wait
- * in its message and the connection stays open. A reply is written straight from the replica's
- * thread that applied the command when the socket takes it (no event-loop hand-off); a client that
- * stops reading its replies until {@code maxQueuedReplies} wait is cut off, and retries on a new
- * connection (its sequence numbers make the retry safe). A frame over {@code maxMessageBytes} or
- * one that does not parse closes the connection.
+ * in its message and the connection stays open. The replies to the commands one loop task applied
+ * are written together, from the replica's thread that applied them, when the task ends and the
+ * socket takes them (one gathering write, no event-loop hand-off); a client that stops reading its
+ * replies until {@code maxQueuedReplies} wait is cut off, and retries on a new connection (its
+ * sequence numbers make the retry safe). A frame over {@code maxMessageBytes} or one that does not
+ * parse closes the connection.
  *
  * <p>Plaintext and without tokens: the server opens it only when its client API has neither TLS nor
  * authentication (docs/operations.md, "The command socket").
@@ -99,7 +101,19 @@ public final class CommandSocket implements AutoCloseable {
                 .build());
         return;
       }
-      service.proposeOne(request, connection::send);
+      service.proposeOne(request, reply -> answer(connection, reply));
+    }
+
+    /**
+     * Answers applied on the replica's loop are held and sent together when the loop task that
+     * applied them ends — one write for the batch's replies to this connection, as gRPC's event
+     * loop gathers its flushes; answers given elsewhere (errors, refusals) go at once.
+     */
+    private void answer(
+        FrameSocket<ProposeRequest>.Connection connection, ProposeStreamReply reply) {
+      if (connection.hold(reply) && !service.atEndOfLoopTask(connection::sendHeld)) {
+        connection.sendHeld();
+      }
     }
 
     @Override

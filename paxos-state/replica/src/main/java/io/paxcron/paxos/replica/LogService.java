@@ -202,6 +202,14 @@ public final class LogService extends ReplicatedLogGrpc.ReplicatedLogImplBase {
     return out.setCode(ProposeError.Code.INTERNAL).setMessage(String.valueOf(cause)).build();
   }
 
+  /**
+   * Runs {@code action} once the replica's loop task running now has ended, if called on the loop
+   * thread (where {@link #proposeOne}'s answers to applied commands are given); false otherwise.
+   */
+  boolean atEndOfLoopTask(Runnable action) {
+    return node.atEndOfLoopTask(action);
+  }
+
   /** Advertises the command socket's {@code port} (0: none) in {@code Status} replies. */
   void advertiseCommandPort(int port) {
     this.commandPort = port;

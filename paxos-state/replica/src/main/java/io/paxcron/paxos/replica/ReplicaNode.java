@@ -58,6 +58,12 @@ import java.util.random.RandomGenerator;
  */
 public final class ReplicaNode implements AutoCloseable {
 
+  /** The log between snapshots is at least this many times the last snapshot's size. */
+  static final long SNAPSHOT_LOG_RATIO = 4;
+
+  /** A snapshot is never due after fewer applied payload bytes than this (unless by entries). */
+  static final long MIN_SNAPSHOT_EVERY_BYTES = 4L << 20;
+
   /** The outcome of a proposal, as the state machine answered it. */
   public record Applied(long slot, byte[] result) {}
 
@@ -199,6 +205,11 @@ public final class ReplicaNode implements AutoCloseable {
   private Map<Integer, String> observedPeers;
 
   // Loop-thread state.
+  /** What {@link #atEndOfLoopTask} was given during the running loop task. */
+  private final java.util.List<Runnable> taskEndActions = new java.util.ArrayList<>();
+
+  /** The loop's thread, set once it is created. */
+  private volatile Thread loopThread;
 
   /** Chosen entries not yet applied (see {@link #applySome}); the head may be applied in part. */
   private final ArrayDeque<LogEntry> toApply = new ArrayDeque<>();
@@ -233,6 +244,9 @@ public final class ReplicaNode implements AutoCloseable {
   private long nextReadId = 1;
   private long appliedSinceSnapshot;
   private long bytesSinceSnapshot;
+
+  /** The size of the last snapshot this replica took; unknown (the largest) before the first. */
+  private volatile long lastSnapshotBytes = Long.MAX_VALUE;
 
   /** Whether an image is being encoded; the next is taken only after the core took this one. */
   private boolean snapshotEncoding;
@@ -333,6 +347,9 @@ public final class ReplicaNode implements AutoCloseable {
         r -> {
           Thread thread = new Thread(r, "replica-" + settings.paxos().replicaId() + "-" + name);
           thread.setDaemon(true);
+          if (name.equals("loop")) {
+            loopThread = thread;
+          }
           return thread;
         });
   }
@@ -596,6 +613,20 @@ public final class ReplicaNode implements AutoCloseable {
       boolean leader, io.paxcron.paxos.Ballot ballot, boolean leaseValid, boolean caughtUp) {}
 
   /**
+   * Runs {@code action} on the loop thread once the loop task running now has ended — after every
+   * proposal that task answers — so that a caller answering the proposals of one applied batch can
+   * gather their replies and send them at once. Returns false, running nothing, when not called on
+   * the loop thread.
+   */
+  public boolean atEndOfLoopTask(Runnable action) {
+    if (Thread.currentThread() != loopThread) {
+      return false;
+    }
+    taskEndActions.add(action);
+    return true;
+  }
+
+  /**
    * Runs {@code task} on the loop thread, after the work already queued; returns false if the
    * replica stopped. A task that throws stops the replica (as any loop failure does).
    */
@@ -777,6 +808,7 @@ public final class ReplicaNode implements AutoCloseable {
             }
             runTask(kind, task);
             runDeferred();
+            runTaskEndActions();
           });
       return true;
     } catch (RejectedExecutionException e) {
@@ -975,6 +1007,7 @@ public final class ReplicaNode implements AutoCloseable {
     try {
       if (snapshot.slot() > replica.snapshot().slot()) {
         observer.onSnapshotTaken(snapshot.slot(), snapshot.sizeBytes());
+        lastSnapshotBytes = snapshot.sizeBytes();
         process(replica.onSnapshotTaken(nowMillis(), snapshot));
         // The backup sink hands the file work to its own thread (BackupSink contract).
         lastWrite.thenRun(() -> backups.backup(snapshot));
@@ -1150,6 +1183,18 @@ public final class ReplicaNode implements AutoCloseable {
     observer.onLoopTask(kind, System.nanoTime() - started, applyNanosInTask, listenerNanosInTask);
   }
 
+  /** Runs what {@link #atEndOfLoopTask} was given during the task that just ended. */
+  private void runTaskEndActions() {
+    for (int i = 0; i < taskEndActions.size(); i++) {
+      try {
+        taskEndActions.get(i).run();
+      } catch (RuntimeException e) {
+        fatal(e);
+      }
+    }
+    taskEndActions.clear();
+  }
+
   /** Runs the tasks held back while a command was applied in part, once the state is whole. */
   private void runDeferred() {
     while (!deferred.isEmpty() && !sessions.midCommand()) {
@@ -1308,6 +1353,24 @@ public final class ReplicaNode implements AutoCloseable {
   }
 
   /**
+   * How many applied payload bytes call for the next snapshot: {@link
+   * ReplicaSettings#snapshotEveryBytes} at most, but no more than {@link #SNAPSHOT_LOG_RATIO} times
+   * the last snapshot's size (and at least {@link #MIN_SNAPSHOT_EVERY_BYTES}) — the log a snapshot
+   * would replace is then always several times larger than the snapshot, so snapshots cost a small
+   * share of the disk (Raft thesis §5.1), while a small state's log is truncated long before the
+   * store's memtable is flushed: the store then never writes the log's entries a second time, nor
+   * compacts them (docs/performance.md, seventeenth round).
+   */
+  private long snapshotDueBytes() {
+    long last = lastSnapshotBytes;
+    long cap = settings.snapshotEveryBytes();
+    if (last >= cap / SNAPSHOT_LOG_RATIO) {
+      return cap;
+    }
+    return Math.min(cap, Math.max(MIN_SNAPSHOT_EVERY_BYTES, last * SNAPSHOT_LOG_RATIO));
+  }
+
+  /**
    * Takes an image once enough was applied since the last snapshot, and has it encoded off the
    * loop: encoding a large state (hundreds of milliseconds at 100,000 jobs) on the loop would hold
    * back the dispatcher and queries.
@@ -1317,7 +1380,7 @@ public final class ReplicaNode implements AutoCloseable {
     if (snapshotEncoding
         || sessions.midEntry()
         || (appliedSinceSnapshot < settings.snapshotEveryEntries()
-            && bytesSinceSnapshot < settings.snapshotEveryBytes())
+            && bytesSinceSnapshot < snapshotDueBytes())
         || core == null
         || sessions.appliedThroughSlot() <= core.snapshotSlot()) {
       return;

@@ -105,6 +105,59 @@ final class ReplicaAppliesInStepsTest {
   }
 
   /**
+   * What a loop task hands {@link ReplicaNode#atEndOfLoopTask} runs on the loop once that task has
+   * ended — after the rest of it, answers included — and before the next task (the command socket
+   * sends the replies of one applied batch together this way); off the loop thread it is refused.
+   */
+  @Test
+  void anActionForTheEndOfALoopTaskRunsAfterItsAnswersAndBeforeTheNextTask() throws Exception {
+    SteppedCounter counter = new SteppedCounter();
+    ReplicaNode node = alone(counter);
+    try {
+      long sequence = startLeading(node).sequence();
+      assertFalse(node.atEndOfLoopTask(() -> {}), "accepted off the loop thread");
+
+      List<String> seen = new CopyOnWriteArrayList<>();
+      CompletableFuture<Void> attached = new CompletableFuture<>();
+      node.runOnLoop(
+          () -> {
+            if (!node.atEndOfLoopTask(() -> seen.add("end of the first task"))) {
+              seen.add("refused on the loop");
+            }
+            seen.add("first task");
+            attached.join(); // the loop answers nothing before the test listens for the answer
+          });
+      node.runOnLoop(() -> seen.add("second task"));
+      // An answer given on the loop: its action runs once the task that applied it has ended.
+      CompletableFuture<Void> answered = new CompletableFuture<>();
+      node.propose(1, ++sequence, steps(1))
+          .whenComplete(
+              (applied, error) -> {
+                seen.add("answer");
+                if (!node.atEndOfLoopTask(() -> seen.add("end of the applying task"))) {
+                  seen.add("refused on the loop");
+                }
+                answered.complete(null);
+              });
+      attached.complete(null);
+      answered.orTimeout(30, TimeUnit.SECONDS).join();
+      CompletableFuture<Void> drained = new CompletableFuture<>();
+      node.runOnLoop(() -> drained.complete(null));
+      drained.orTimeout(30, TimeUnit.SECONDS).join();
+      assertEquals(
+          List.of(
+              "first task",
+              "end of the first task",
+              "second task",
+              "answer",
+              "end of the applying task"),
+          seen);
+    } finally {
+      node.close();
+    }
+  }
+
+  /**
    * The core takes and chooses a proposal while the loop is held by a long task of the host's (the
    * dispatcher, a query): only applying it and answering wait for the loop.
    */

@@ -289,6 +289,7 @@ public final class FrameSocket<M extends MessageLite> implements AutoCloseable {
   public final class Connection {
     private final Handler<M> handler;
     private final ArrayDeque<ByteBuffer> queued = new ArrayDeque<>();
+    private final java.util.ArrayList<ByteBuffer> held = new java.util.ArrayList<>();
     private ByteBuffer in = ByteBuffer.allocate(READ_BUFFER_BYTES);
     private volatile SocketChannel channel;
     private volatile SelectionKey key;
@@ -318,49 +319,93 @@ public final class FrameSocket<M extends MessageLite> implements AutoCloseable {
      * is full, and the message itself when the connection has ended. Never blocks on the network.
      */
     public void send(MessageLite message) {
+      sendFrames(new ByteBuffer[] {frame(message)});
+    }
+
+    /**
+     * Holds {@code message} for the next {@link #sendHeld}, which sends every message held until
+     * then in one gathering write: a replica answering a batch of commands at once pays one
+     * syscall, and its client one read, per batch instead of per command.
+     *
+     * @return whether it is the first message held since the last {@link #sendHeld} — its caller
+     *     must then see that {@link #sendHeld} is called (the others' callers need not)
+     */
+    public boolean hold(MessageLite message) {
       ByteBuffer frame = frame(message);
-      boolean wantWrite = false;
-      String failure = null;
       synchronized (this) {
-        if (ended) {
-          droppedCount.increment();
+        held.add(frame);
+        return held.size() == 1;
+      }
+    }
+
+    /** Sends every held message, as {@link #send} would, in one write when the socket takes it. */
+    public void sendHeld() {
+      ByteBuffer[] frames;
+      synchronized (this) {
+        if (held.isEmpty()) {
           return;
         }
-        sentCount.increment();
+        frames = held.toArray(new ByteBuffer[0]);
+        held.clear();
+      }
+      sendFrames(frames);
+    }
+
+    private void sendFrames(ByteBuffer[] frames) {
+      boolean wantWrite = false;
+      String failure = null;
+      int unsent = frames.length;
+      synchronized (this) {
+        if (ended) {
+          droppedCount.add(frames.length);
+          return;
+        }
+        sentCount.add(frames.length);
+        int next = 0;
         if (up && queued.isEmpty()) {
           try {
-            channel.write(frame);
+            if (frames.length == 1) {
+              channel.write(frames[0]);
+            } else {
+              channel.write(frames);
+            }
           } catch (IOException e) {
             failure = e.getMessage();
           }
-          if (failure == null && !frame.hasRemaining()) {
+          while (next < frames.length && !frames[next].hasRemaining()) {
+            next++;
+          }
+          unsent = frames.length - next;
+          if (failure == null && unsent == 0) {
             return;
           }
         }
-        if (failure == null && queued.size() >= maxQueued && overflow == Overflow.CLOSE) {
-          failure = maxQueued + " frames wait unsent: the other end does not read";
-        }
-        if (failure == null) {
+        for (; failure == null && next < frames.length; next++) {
+          if (queued.size() >= maxQueued && overflow == Overflow.CLOSE) {
+            failure = maxQueued + " frames wait unsent: the other end does not read";
+            break;
+          }
           if (queued.size() >= maxQueued) {
             ByteBuffer head = queued.pollFirst();
             if (head.position() > 0) {
               // Partly written: dropping it would cut the stream mid-frame, so the next one goes
               // (or, with nothing after it, the queue holds one frame over its limit).
-              ByteBuffer next = queued.pollFirst();
+              ByteBuffer after = queued.pollFirst();
               queued.addFirst(head);
-              if (next != null) {
+              if (after != null) {
                 droppedCount.increment();
               }
             } else {
               droppedCount.increment();
             }
           }
-          queued.addLast(frame);
+          queued.addLast(frames[next]);
+          unsent--;
           wantWrite = up;
         }
       }
       if (failure != null) {
-        droppedCount.increment();
+        droppedCount.add(unsent);
         String reason = "write failed: " + failure;
         runOnLoop(() -> close(reason));
         return;
@@ -458,8 +503,9 @@ public final class FrameSocket<M extends MessageLite> implements AutoCloseable {
           return;
         }
         ended = true;
-        droppedCount.add(queued.size());
+        droppedCount.add(queued.size() + held.size());
         queued.clear();
+        held.clear();
       }
       connections.remove(this);
       SelectionKey current = key;

@@ -205,6 +205,67 @@ class AcceptSocketTest {
   }
 
   @Test
+  void heldMessagesLeaveOnlyWhenSentAndThenAllInOrderAndAClosedConnectionCountsThemDropped()
+      throws Exception {
+    Counters counters = new Counters();
+    FrameSocket.Handler<PeerMessage> ignore =
+        new FrameSocket.Handler<PeerMessage>() {
+          @Override
+          public void onMessage(
+              FrameSocket<PeerMessage>.Connection connection, PeerMessage message) {}
+
+          @Override
+          public void onClosed(FrameSocket<PeerMessage>.Connection connection, String reason) {}
+        };
+    try (java.net.ServerSocket listening = new java.net.ServerSocket(0);
+        FrameSocket<PeerMessage> sockets =
+            new FrameSocket<>(
+                null,
+                1 << 20,
+                64,
+                FrameSocket.Overflow.CLOSE,
+                PeerMessage.parser(),
+                counters.sent,
+                counters.dropped,
+                null,
+                "test")) {
+      FrameSocket<PeerMessage>.Connection connection =
+          sockets.dial("127.0.0.1", listening.getLocalPort(), ignore);
+      try (Socket peer = listening.accept()) {
+        java.io.DataInputStream in = new java.io.DataInputStream(peer.getInputStream());
+        int held = 5;
+        for (int i = 0; i < held; i++) {
+          assertEquals(i == 0, connection.hold(probe(i)), "first held, message " + i);
+        }
+        peer.setSoTimeout(100);
+        org.junit.jupiter.api.Assertions.assertThrows(
+            java.net.SocketTimeoutException.class, in::readInt, "a held message left unsent");
+        peer.setSoTimeout(0);
+
+        connection.sendHeld();
+        for (int i = 0; i < held; i++) {
+          byte[] frame = new byte[in.readInt()];
+          in.readFully(frame);
+          assertEquals(i, PeerMessage.parseFrom(frame).getAccept().getProbe());
+        }
+        assertEquals(held, counters.sent.sum());
+        assertTrue(connection.hold(probe(held)), "the first held after a send");
+
+        connection.close("test");
+        assertEquals(1, counters.dropped.sum(), "the message held at close was not counted");
+        connection.sendHeld();
+        assertEquals(held, counters.sent.sum(), "a closed connection sent");
+      }
+    }
+  }
+
+  private static PeerMessage probe(long probe) {
+    return PeerMessage.newBuilder()
+        .setAccept(io.paxcron.proto.v1.Accept.newBuilder().setProbe(probe))
+        .build();
+  }
+
+  @Test
   void aFrameFromAnotherClusterIsRefusedNamingTheFieldAndTheConnectionClosed() throws Exception {
     int port2 = Loopback.freePort();
     RecordingListener listener2 = new RecordingListener();
