@@ -1362,12 +1362,17 @@ public final class ReplicaNode implements AutoCloseable {
    * compacts them (docs/performance.md, seventeenth round).
    */
   private long snapshotDueBytes() {
-    long last = lastSnapshotBytes;
-    long cap = settings.snapshotEveryBytes();
-    if (last >= cap / SNAPSHOT_LOG_RATIO) {
+    return snapshotDueBytes(lastSnapshotBytes, settings.snapshotEveryBytes());
+  }
+
+  /**
+   * {@link #snapshotDueBytes()} after a last snapshot of {@code lastBytes}, capped at {@code cap}.
+   */
+  static long snapshotDueBytes(long lastBytes, long cap) {
+    if (lastBytes >= cap / SNAPSHOT_LOG_RATIO) {
       return cap;
     }
-    return Math.min(cap, Math.max(MIN_SNAPSHOT_EVERY_BYTES, last * SNAPSHOT_LOG_RATIO));
+    return Math.min(cap, Math.max(MIN_SNAPSHOT_EVERY_BYTES, lastBytes * SNAPSHOT_LOG_RATIO));
   }
 
   /**

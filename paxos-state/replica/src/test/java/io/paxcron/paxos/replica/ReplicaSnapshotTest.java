@@ -193,6 +193,23 @@ final class ReplicaSnapshotTest {
     }
   }
 
+  /**
+   * The log between snapshots is four times the last snapshot's size, from 4 MiB up to the
+   * configured bound: a small state's log stays short, a large state's keeps the bound, and before
+   * the first snapshot (size unknown) the bound applies.
+   */
+  @Test
+  void aSnapshotIsDueAfterFourTimesTheLastSnapshotsSizeOfLogWithinTheBounds() {
+    long cap = 64L << 20;
+    assertEquals(cap, ReplicaNode.snapshotDueBytes(Long.MAX_VALUE, cap), "before the first");
+    assertEquals(4L << 20, ReplicaNode.snapshotDueBytes(300_000, cap), "a small state");
+    assertEquals(8L << 20, ReplicaNode.snapshotDueBytes(2L << 20, cap));
+    assertEquals(cap, ReplicaNode.snapshotDueBytes(20L << 20, cap), "a large state");
+    assertEquals(cap, ReplicaNode.snapshotDueBytes(300L << 20, cap), "a million jobs");
+    assertEquals(1_000, ReplicaNode.snapshotDueBytes(10, 1_000), "a bound under 4 MiB holds");
+    assertEquals(1_000, ReplicaNode.snapshotDueBytes(0, 1_000));
+  }
+
   @Test
   void snapshotIsEncodedOffTheLoopWhileCommandsKeepApplyingAndHoldsTheStateAtItsSlot() {
     MemoryDurability disk = new MemoryDurability();
