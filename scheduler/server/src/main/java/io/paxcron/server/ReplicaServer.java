@@ -11,7 +11,6 @@ import io.paxcron.api.auth.SecuredStateMachine;
 import io.paxcron.paxos.DurableState;
 import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.KeyValueStateMachine;
-import io.paxcron.paxos.Message;
 import io.paxcron.paxos.PaxosConfig;
 import io.paxcron.paxos.Persist;
 import io.paxcron.paxos.ReplicaId;
@@ -45,7 +44,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 
 /**
  * One replica process: RocksDB storage, the gRPC peer transport, the replica's event loop and the
@@ -462,9 +460,9 @@ public final class ReplicaServer implements AutoCloseable {
       }
 
       @Override
-      public void start(BiConsumer<Integer, Message> inbound) {
+      public void start(PeerNetwork.Inbound inbound) {
         try {
-          transport.start(inbound::accept);
+          transport.start(inbound::onMessage);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }

@@ -2,7 +2,6 @@ package io.paxcron.paxos.replica;
 
 import io.paxcron.paxos.Envelope;
 import io.paxcron.paxos.Message;
-import java.util.function.BiConsumer;
 
 /**
  * How replicas reach one another (gRPC in production). {@code send} never blocks; the protocol
@@ -11,7 +10,18 @@ import java.util.function.BiConsumer;
  */
 public interface PeerNetwork extends AutoCloseable {
 
-  void start(BiConsumer<Integer, Message> inbound);
+  /** Where the network puts what arrives. */
+  @FunctionalInterface
+  interface Inbound {
+    /**
+     * A message from peer {@code from}; must only hand it to the event loop unless {@code
+     * mayRunHere}: the caller is a socket's selector thread with nothing more of that socket read
+     * behind the message, which may handle it itself when the replica is idle.
+     */
+    void onMessage(int from, Message message, boolean mayRunHere);
+  }
+
+  void start(Inbound inbound);
 
   void send(Envelope envelope);
 

@@ -28,17 +28,19 @@ import java.util.random.RandomGenerator;
 
 /**
  * The shell around one {@link PaxosReplica}, on two threads. The <em>consensus</em> thread owns the
- * core: it feeds it every input (peer messages, ticks, write completions, proposals and reads once
- * built) and carries out each {@link Ready} in its contract's order — writes go to {@link
- * Durability}'s own writer, except a step's that has nothing to send before it and no input queued
- * behind it, which the store may make on this thread ({@link Durability#writeHere}) — and messages
- * are released only once those writes are durable, in order. The <em>loop</em> thread owns the
- * state machine: it applies the chosen entries each released {@link Ready} hands it (in the order
- * of the steps), answers proposals and reads, and runs the host's tasks ({@link #runOnLoop}: the
- * leader's dispatcher, queries, the stamping of proposals). A long host task or a large command
- * applied therefore never delays a heartbeat, an acknowledgement or an election: on a loaded
- * machine the two shared one thread, and tasks of hundreds of milliseconds cost leaders their lease
- * (docs/performance.md).
+ * core (a peer's message that the network reads with nothing behind it may instead be stepped on
+ * the network's thread while the consensus thread is idle: {@link ConsensusThread}, steps never
+ * overlap and keep their order): it feeds it every input (peer messages, ticks, write completions,
+ * proposals and reads once built) and carries out each {@link Ready} in its contract's order —
+ * writes go to {@link Durability}'s own writer, except a step's that has nothing to send before it
+ * and no input queued behind it, which the store may make on this thread ({@link
+ * Durability#writeHere}) — and messages are released only once those writes are durable, in order.
+ * The <em>loop</em> thread owns the state machine: it applies the chosen entries each released
+ * {@link Ready} hands it (in the order of the steps), answers proposals and reads, and runs the
+ * host's tasks ({@link #runOnLoop}: the leader's dispatcher, queries, the stamping of proposals). A
+ * long host task or a large command applied therefore never delays a heartbeat, an acknowledgement
+ * or an election: on a loaded machine the two shared one thread, and tasks of hundreds of
+ * milliseconds cost leaders their lease (docs/performance.md).
  *
  * <p>Threading: public methods may be called from any thread; they hand work to one of the two
  * threads. The core and the maps of the steps are touched by the consensus thread only; the state
@@ -131,7 +133,7 @@ public final class ReplicaNode implements AutoCloseable {
   private final ExecutorService loop;
 
   /** The thread of the core: messages, ticks, write completions, proposals and reads. */
-  private final ExecutorService consensus;
+  private final ConsensusThread consensus;
 
   /** The consensus thread's queue, read by the tick to see whether messages wait behind it. */
   private final java.util.concurrent.BlockingQueue<Runnable> consensusQueue =
@@ -324,7 +326,9 @@ public final class ReplicaNode implements AutoCloseable {
     this.onFatal = onFatal;
     this.sessions = new SessionStateMachine(stateMachine, settings.maxSessions());
     this.loop = thread("loop", new java.util.concurrent.LinkedBlockingQueue<>());
-    this.consensus = thread("consensus", consensusQueue);
+    this.consensus =
+        new ConsensusThread(
+            "replica-" + settings.paxos().replicaId() + "-consensus", consensusQueue);
     this.ticker = new Thread(this::runTicker, "replica-" + settings.paxos().replicaId() + "-tick");
     this.ticker.setDaemon(true);
     this.snapshotEncoder =
@@ -382,7 +386,8 @@ public final class ReplicaNode implements AutoCloseable {
                     durable.snapshot().slot(),
                     PaxosReplica.LeaderWrites.IN_PARALLEL);
             network.start(
-                (from, message) -> onConsensus("message", () -> onMessage(from, message)));
+                (from, message, mayRunHere) ->
+                    onConsensus("message", mayRunHere, () -> onMessage(from, message)));
             process(replica.start(nowMillis()));
             started.complete(null);
           } catch (RuntimeException e) {
@@ -757,15 +762,19 @@ public final class ReplicaNode implements AutoCloseable {
     stopped = true;
     java.util.concurrent.locks.LockSupport.unpark(ticker);
     snapshotEncoder.shutdownNow();
-    for (ExecutorService thread : java.util.List.of(consensus, loop)) {
-      thread.shutdown();
-      try {
-        if (!thread.awaitTermination(5, TimeUnit.SECONDS)) {
-          thread.shutdownNow();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    // The consensus thread first: what it still runs may hand the loop work.
+    consensus.shutdown();
+    try {
+      if (!consensus.awaitTermination(5, TimeUnit.SECONDS)) {
+        consensus.shutdownNow();
       }
+      loop.shutdown();
+      if (!loop.awaitTermination(5, TimeUnit.SECONDS)) {
+        loop.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      loop.shutdownNow();
     }
     try {
       network.close();
@@ -818,23 +827,37 @@ public final class ReplicaNode implements AutoCloseable {
 
   /** Queues {@code task} on the consensus thread; returns false if the replica stopped. */
   private boolean onConsensus(String kind, Runnable task) {
+    return onConsensus(kind, /* mayRunHere= */ false, task);
+  }
+
+  /**
+   * As {@link #onConsensus(String, Runnable)}; a task that {@code mayRunHere} runs on the calling
+   * thread instead when the consensus thread is idle (a peer's message read by a socket's selector
+   * thread with nothing read behind it: see {@link ConsensusThread}).
+   */
+  private boolean onConsensus(String kind, boolean mayRunHere, Runnable task) {
     if (stopped) {
       return false;
     }
+    Runnable step =
+        () -> {
+          if (stopped) {
+            return;
+          }
+          long started = System.nanoTime();
+          try {
+            task.run();
+          } catch (RuntimeException e) {
+            fatal(e);
+          }
+          observer.onConsensusTask(kind, System.nanoTime() - started);
+        };
     try {
-      consensus.execute(
-          () -> {
-            if (stopped) {
-              return;
-            }
-            long started = System.nanoTime();
-            try {
-              task.run();
-            } catch (RuntimeException e) {
-              fatal(e);
-            }
-            observer.onConsensusTask(kind, System.nanoTime() - started);
-          });
+      if (mayRunHere) {
+        consensus.runHereIfIdle(step);
+      } else {
+        consensus.execute(step);
+      }
       return true;
     } catch (RejectedExecutionException e) {
       return false;

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.paxos.Envelope;
-import io.paxcron.paxos.Message;
 import io.paxcron.paxos.PaxosConfig;
 import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.StateMachine;
@@ -15,7 +14,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -90,7 +88,7 @@ final class ReplicaAppliesInStepsTest {
         new InstantDurability(),
         new PeerNetwork() {
           @Override
-          public void start(BiConsumer<Integer, Message> inbound) {}
+          public void start(PeerNetwork.Inbound inbound) {}
 
           @Override
           public void send(Envelope envelope) {}

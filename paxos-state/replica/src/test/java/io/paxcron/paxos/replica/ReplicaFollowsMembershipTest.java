@@ -20,7 +20,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,11 +34,11 @@ final class ReplicaFollowsMembershipTest {
   private static final Ballot LEADERS = new Ballot(1, 1);
 
   private static final class PeersRecorder implements PeerNetwork {
-    final CompletableFuture<BiConsumer<Integer, Message>> inbound = new CompletableFuture<>();
+    final CompletableFuture<PeerNetwork.Inbound> inbound = new CompletableFuture<>();
     final List<Map<Integer, String>> peerSets = new CopyOnWriteArrayList<>();
 
     @Override
-    public void start(BiConsumer<Integer, Message> inbound) {
+    public void start(PeerNetwork.Inbound inbound) {
       this.inbound.complete(inbound);
     }
 
@@ -96,7 +95,7 @@ final class ReplicaFollowsMembershipTest {
             error -> {});
     try {
       follower.start();
-      BiConsumer<Integer, Message> inbound = network.inbound.get(30, TimeUnit.SECONDS);
+      PeerNetwork.Inbound inbound = network.inbound.get(30, TimeUnit.SECONDS);
       long delay = PaxosRules.STANDARD.reconfigurationDelaySlots();
 
       // Slot 1 replaces replica 3 with replica 4.
@@ -106,7 +105,7 @@ final class ReplicaFollowsMembershipTest {
       voters.put(ReplicaId.of(4), "127.0.0.1:7004");
       Configuration next = new Configuration(voters, new TreeMap<>());
       LogEntry change = new LogEntry(1, LEADERS, new Value.Reconfigure(next), false);
-      inbound.accept(1, new Message.Accept(LEADERS, List.of(change), 1, 0, 1));
+      inbound.onMessage(1, new Message.Accept(LEADERS, List.of(change), 1, 0, 1), false);
       peersBecome(network, Map.of(1, "", 3, ""));
 
       // Slots 2 .. 1 + delay carry commands; slot 1 is now known chosen. Until the change takes
@@ -115,14 +114,14 @@ final class ReplicaFollowsMembershipTest {
       for (long slot = 2; slot <= 1 + delay; slot++) {
         commands.add(command(slot));
       }
-      inbound.accept(1, new Message.Accept(LEADERS, commands, 2, 0, 2));
+      inbound.onMessage(1, new Message.Accept(LEADERS, commands, 2, 0, 2), false);
       peersBecome(network, Map.of(1, "", 3, "", 4, "127.0.0.1:7004"));
 
       // Chosen up to the slot before the change's (nothing changes for the peers), then one more:
       // the first unchosen slot reaches the change's first slot and replica 3 is no longer a
       // peer, though the membership itself did not change in that step.
-      inbound.accept(1, new Message.Accept(LEADERS, List.of(), 1 + delay, 0, 3));
-      inbound.accept(1, new Message.Accept(LEADERS, List.of(), 2 + delay, 0, 4));
+      inbound.onMessage(1, new Message.Accept(LEADERS, List.of(), 1 + delay, 0, 3), false);
+      inbound.onMessage(1, new Message.Accept(LEADERS, List.of(), 2 + delay, 0, 4), false);
       peersBecome(network, Map.of(1, "", 4, "127.0.0.1:7004"));
       assertEquals(
           List.of(

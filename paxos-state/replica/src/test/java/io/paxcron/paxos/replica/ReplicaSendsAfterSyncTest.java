@@ -1,6 +1,7 @@
 package io.paxcron.paxos.replica;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.Command;
@@ -19,7 +20,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -76,20 +76,24 @@ final class ReplicaSendsAfterSyncTest {
   /** Records what the replica sends; hands the test the inbound side. */
   private static final class Recorder implements PeerNetwork {
     final List<Envelope> sent = new CopyOnWriteArrayList<>();
-    final CompletableFuture<BiConsumer<Integer, Message>> inbound = new CompletableFuture<>();
+    final CompletableFuture<PeerNetwork.Inbound> inbound = new CompletableFuture<>();
 
     @Override
-    public void start(BiConsumer<Integer, Message> inbound) {
+    public void start(PeerNetwork.Inbound inbound) {
       this.inbound.complete(inbound);
     }
 
     final java.util.Map<Long, CompletableFuture<Void>> acknowledged =
         new java.util.concurrent.ConcurrentHashMap<>();
 
+    /** The thread each slot's Accepted was sent from. */
+    final java.util.Map<Long, Thread> acceptedOn = new java.util.concurrent.ConcurrentHashMap<>();
+
     @Override
     public void send(Envelope envelope) {
       sent.add(envelope);
       if (envelope.message() instanceof Message.Accepted accepted) {
+        accepted.slots().forEach(slot -> acceptedOn.put(slot, Thread.currentThread()));
         accepted.slots().forEach(slot -> acknowledgedSlot(slot).complete(null));
       }
     }
@@ -140,9 +144,9 @@ final class ReplicaSendsAfterSyncTest {
     ReplicaNode follower = follower(disk, network);
     try {
       follower.start();
-      BiConsumer<Integer, Message> inbound = network.inbound.get(30, TimeUnit.SECONDS);
+      PeerNetwork.Inbound inbound = network.inbound.get(30, TimeUnit.SECONDS);
 
-      inbound.accept(1, accept(1));
+      inbound.onMessage(1, accept(1), false);
       CompletableFuture<Void> firstWrite = disk.writeOf(1);
       assertEquals(List.of(), network.acceptedSlots(), "nothing is acknowledged before the sync");
 
@@ -165,12 +169,49 @@ final class ReplicaSendsAfterSyncTest {
       // The next one is not acknowledged before its own sync either. (Whether it then leaves from
       // the writer or from the loop depends on whether the loop still owes an earlier step's
       // messages, such as a tick's, which leave first: it is waited for, not timed.)
-      inbound.accept(1, accept(2));
+      inbound.onMessage(1, accept(2), false);
       CompletableFuture<Void> secondWrite = disk.writeOf(2);
       assertEquals(List.of(1L), network.acceptedSlots());
       secondWrite.complete(null);
       network.acknowledgedSlot(2).get(30, TimeUnit.SECONDS);
       assertEquals(List.of(1L, 2L), network.acceptedSlots());
+    } finally {
+      follower.close();
+    }
+  }
+
+  @Test
+  void anAcceptTheNetworkMayHandleItselfIsAnsweredOnItsThreadWhenTheReplicaIsIdle()
+      throws Exception {
+    Recorder network = new Recorder();
+    ReplicaNode follower = follower(new InstantDurability(), network);
+    try {
+      follower.start();
+      PeerNetwork.Inbound inbound = network.inbound.get(30, TimeUnit.SECONDS);
+      // Handed over with mayRunHere, an Accept reaching an idle replica is written and answered
+      // before the call returns, on the caller's thread. The replica's ticks (every 5 ms) make it
+      // busy now and then, and then the Accept is queued like any other: most of 20 run here.
+      int ranHere = 0;
+      for (long slot = 1; slot <= 20; slot++) {
+        inbound.onMessage(1, accept(slot), true);
+        network.acknowledgedSlot(slot).get(30, TimeUnit.SECONDS);
+        if (network.acceptedOn.get(slot) == Thread.currentThread()) {
+          ranHere++;
+        }
+      }
+      assertTrue(ranHere >= 10, "only " + ranHere + " of 20 Accepts were answered here");
+      // Without it, never: the consensus thread takes every one.
+      for (long slot = 21; slot <= 25; slot++) {
+        inbound.onMessage(1, accept(slot), false);
+        network.acknowledgedSlot(slot).get(30, TimeUnit.SECONDS);
+        assertTrue(
+            network.acceptedOn.get(slot) != Thread.currentThread(),
+            "slot " + slot + " was answered on the network's thread");
+      }
+      assertEquals(
+          java.util.stream.LongStream.rangeClosed(1, 25).boxed().toList(),
+          network.acceptedSlots(),
+          "every Accept is acknowledged once, in order");
     } finally {
       follower.close();
     }
@@ -184,7 +225,7 @@ final class ReplicaSendsAfterSyncTest {
     CompletableFuture<Void> releaseLoop = new CompletableFuture<>();
     try {
       follower.start();
-      BiConsumer<Integer, Message> inbound = network.inbound.get(30, TimeUnit.SECONDS);
+      PeerNetwork.Inbound inbound = network.inbound.get(30, TimeUnit.SECONDS);
 
       // The loop runs a long task of the host's (the dispatcher, a query) for the whole test.
       CompletableFuture<Void> loopHeld = new CompletableFuture<>();
@@ -198,7 +239,7 @@ final class ReplicaSendsAfterSyncTest {
       // The core still takes each Accept, writes it and acknowledges it once durable: the
       // leader's lease and its commands do not wait for the follower's loop.
       for (long slot = 1; slot <= 3; slot++) {
-        inbound.accept(1, accept(slot));
+        inbound.onMessage(1, accept(slot), false);
         disk.writeOf(slot).complete(null);
         network.acknowledgedSlot(slot).get(30, TimeUnit.SECONDS);
       }
@@ -248,13 +289,13 @@ final class ReplicaSendsAfterSyncTest {
     ReplicaNode follower = follower(disk, network);
     try {
       follower.start();
-      BiConsumer<Integer, Message> inbound = network.inbound.get(30, TimeUnit.SECONDS);
+      PeerNetwork.Inbound inbound = network.inbound.get(30, TimeUnit.SECONDS);
 
       for (long slot = 1; slot <= 4; slot++) {
         // Each Accept tells the follower every slot below it is chosen.
         Command command = new Command(7, slot, KeyValueStateMachine.put("k" + slot, "v"));
         LogEntry entry = new LogEntry(slot, LEADERS, new Value.Batch(List.of(command)), false);
-        inbound.accept(1, new Message.Accept(LEADERS, List.of(entry), slot, 0, 0));
+        inbound.onMessage(1, new Message.Accept(LEADERS, List.of(entry), slot, 0, 0), false);
         network.acknowledgedSlot(slot).get(30, TimeUnit.SECONDS);
       }
       assertEquals(List.of(1L, 2L, 3L, 4L), network.acceptedSlots());

@@ -142,8 +142,7 @@ final class ReplicaSnapshotTest {
               durability,
               new PeerNetwork() {
                 @Override
-                public void start(
-                    java.util.function.BiConsumer<Integer, io.paxcron.paxos.Message> inbound) {}
+                public void start(PeerNetwork.Inbound inbound) {}
 
                 @Override
                 public void send(io.paxcron.paxos.Envelope envelope) {}

@@ -50,7 +50,10 @@ public final class FrameSocket<M extends MessageLite> implements AutoCloseable {
 
   /** What a connection's owner does with its messages and its end. */
   public interface Handler<M extends MessageLite> {
-    /** A whole message arrived on {@code connection}; the selector thread. */
+    /**
+     * A whole message arrived on {@code connection}; the selector thread. {@link
+     * Connection#moreBuffered} says meanwhile whether more of the stream was read behind it.
+     */
     void onMessage(FrameSocket<M>.Connection connection, M message);
 
     /** The connection ended ({@code reason} says why); called once, also after {@link #close}. */
@@ -295,12 +298,22 @@ public final class FrameSocket<M extends MessageLite> implements AutoCloseable {
     private volatile SelectionKey key;
     private boolean up;
     private boolean ended;
+    private boolean moreBuffered;
 
     /** Who an accepted connection speaks for, once its first message named it; -1 before. */
     volatile int peer = -1;
 
     private Connection(Handler<M> handler) {
       this.handler = handler;
+    }
+
+    /**
+     * During {@link Handler#onMessage}: whether more of the stream was already read behind the
+     * message handed over (another frame, whole or in part), so more follows at once. Selector
+     * thread.
+     */
+    public boolean moreBuffered() {
+      return moreBuffered;
     }
 
     /** The other end's address; null before the connection is up or after it ended. */
@@ -485,6 +498,7 @@ public final class FrameSocket<M extends MessageLite> implements AutoCloseable {
           return;
         }
         in.position(in.position() + 4 + size);
+        moreBuffered = in.hasRemaining();
         handler.onMessage(this, message);
         if (ended) {
           return;

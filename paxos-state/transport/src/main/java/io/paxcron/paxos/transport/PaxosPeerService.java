@@ -87,7 +87,7 @@ final class PaxosPeerService extends PaxosPeerGrpc.PaxosPeerImplBase {
         peer = sender;
         sessions.get(peer).acceptArrivedOn(stream);
         senderSeen.accept(accept.getSender());
-        deliver.onMessage(peer, message);
+        deliver.onMessage(peer, message, false);
       }
 
       @Override
@@ -142,7 +142,7 @@ final class PaxosPeerService extends PaxosPeerGrpc.PaxosPeerImplBase {
           .awaitPrepareAnswer(
               new PeerSessions.PrepareKey(prepare.ballot(), request.getPreVote()), call);
       senderSeen.accept(request.getSender());
-      deliver.onMessage(peer, prepare);
+      deliver.onMessage(peer, prepare, false);
     }
   }
 
@@ -162,7 +162,7 @@ final class PaxosPeerService extends PaxosPeerGrpc.PaxosPeerImplBase {
       int peer = request.getSender().getReplicaId();
       sessions.get(peer).awaitCatchUpAnswer(call);
       senderSeen.accept(request.getSender());
-      deliver.onMessage(peer, catchUp);
+      deliver.onMessage(peer, catchUp, false);
     }
   }
 

@@ -204,7 +204,7 @@ final class PeerLink {
         socketAnsweredAt = System.nanoTime();
       }
       counters.socketReceived.increment();
-      answered(reply);
+      answered(reply, !connection.moreBuffered());
     }
 
     @Override
@@ -241,8 +241,11 @@ final class PeerLink {
     }
   }
 
-  /** An Accepted or Rejected from the peer, from the Replicate stream or the Accept socket. */
-  private void answered(AcceptReply reply) {
+  /**
+   * An Accepted or Rejected from the peer, from the Replicate stream or the Accept socket ({@code
+   * mayRunHere} as {@link PeerTransport.Inbound#onMessage} takes it).
+   */
+  private void answered(AcceptReply reply, boolean mayRunHere) {
     Status refusal =
         reply.getKindCase() == AcceptReply.KindCase.KIND_NOT_SET
             ? Status.INVALID_ARGUMENT.withDescription("accept_reply.kind is not set")
@@ -261,7 +264,7 @@ final class PeerLink {
     }
     learnAcceptPort(ProtoCodec.senderOf(reply));
     peerAnswered();
-    deliver.onMessage(peer, message);
+    deliver.onMessage(peer, message, mayRunHere);
   }
 
   private void openStream() {
@@ -303,7 +306,7 @@ final class PeerLink {
 
     @Override
     public void onNext(AcceptReply reply) {
-      answered(reply);
+      answered(reply, /* mayRunHere= */ false);
     }
 
     @Override
@@ -379,7 +382,7 @@ final class PeerLink {
       }
       learnAcceptPort(ProtoCodec.senderOf(reply));
       peerAnswered();
-      deliver.onMessage(peer, message);
+      deliver.onMessage(peer, message, false);
     }
 
     @Override
@@ -485,7 +488,7 @@ final class PeerLink {
         return;
       }
       peerAnswered();
-      deliver.onMessage(peer, reply);
+      deliver.onMessage(peer, reply, false);
     }
   }
 

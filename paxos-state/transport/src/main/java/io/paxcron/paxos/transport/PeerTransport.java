@@ -53,10 +53,13 @@ public final class PeerTransport implements AutoCloseable {
   /** Where the transport puts what arrives. */
   public interface Inbound {
     /**
-     * A message from peer {@code from}. Called from gRPC network threads, possibly concurrently;
-     * must not block — queue the message for the event loop and return.
+     * A message from peer {@code from}. Called from network threads, possibly concurrently; must
+     * not block — queue the message for the event loop and return — unless {@code mayRunHere}: the
+     * caller is a socket's selector thread with nothing more of that socket read behind this
+     * message, which may handle it itself when the event loop is idle (sparing the loop's wake-up),
+     * even if that takes a write.
      */
-    void onMessage(int from, Message message);
+    void onMessage(int from, Message message, boolean mayRunHere);
   }
 
   private final Identity identity;
@@ -179,9 +182,9 @@ public final class PeerTransport implements AutoCloseable {
       throw new IllegalStateException("a transport starts once, before close()");
     }
     Inbound deliver =
-        (from, message) -> {
+        (from, message, mayRunHere) -> {
           counters.received.increment();
-          inbound.onMessage(from, message);
+          inbound.onMessage(from, message, mayRunHere);
         };
     this.deliver = deliver;
     for (int peer : peers.keySet()) {
@@ -364,7 +367,7 @@ public final class PeerTransport implements AutoCloseable {
       counters.socketReceived.increment();
       senderSeen(accept.getSender());
       session.acceptArrivedOn(streamOf(connection));
-      deliver.onMessage(sender, decoded);
+      deliver.onMessage(sender, decoded, !connection.moreBuffered());
     }
 
     @Override

@@ -62,9 +62,9 @@ public final class AcceptRoundTrip {
                 options,
                 new SplittableRandom(2),
                 TransportListener.NONE)) {
-      leader.start((from, message) -> leaderInbox.add(message));
+      leader.start((from, message, mayRunHere) -> leaderInbox.add(message));
       follower.start(
-          (from, message) ->
+          (from, message, mayRunHere) ->
               followerLoop.execute(
                   () -> {
                     Message.Accept accept = (Message.Accept) message;

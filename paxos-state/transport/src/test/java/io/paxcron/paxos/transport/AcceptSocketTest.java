@@ -266,6 +266,58 @@ class AcceptSocketTest {
   }
 
   @Test
+  void theHandlerLearnsWhetherMoreOfTheStreamWasReadBehindEachMessage() throws Exception {
+    Counters counters = new Counters();
+    java.util.concurrent.LinkedBlockingQueue<String> seen =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    FrameSocket.Handler<PeerMessage> record =
+        new FrameSocket.Handler<PeerMessage>() {
+          @Override
+          public void onMessage(
+              FrameSocket<PeerMessage>.Connection connection, PeerMessage message) {
+            seen.add(message.getAccept().getProbe() + (connection.moreBuffered() ? "+" : ""));
+          }
+
+          @Override
+          public void onClosed(FrameSocket<PeerMessage>.Connection connection, String reason) {}
+        };
+    try (FrameSocket<PeerMessage> sockets =
+            new FrameSocket<>(
+                new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                1 << 20,
+                64,
+                FrameSocket.Overflow.DROP_OLDEST,
+                PeerMessage.parser(),
+                counters.sent,
+                counters.dropped,
+                record,
+                "test");
+        Socket socket = new Socket(InetAddress.getLoopbackAddress(), sockets.port())) {
+      // Three frames and half of a fourth in one write, read at once: more follows the first
+      // three, and the rest of the fourth, alone, has nothing behind it.
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      for (int probe = 1; probe <= 4; probe++) {
+        bytes.write(FrameSocket.frame(probed(probe)).array());
+      }
+      byte[] all = bytes.toByteArray();
+      int half = all.length - FrameSocket.frame(probed(4)).array().length / 2;
+      socket.getOutputStream().write(all, 0, half);
+      socket.getOutputStream().flush();
+      assertEquals("1+", next(seen));
+      assertEquals("2+", next(seen));
+      assertEquals("3+", next(seen));
+      socket.getOutputStream().write(all, half, all.length - half);
+      assertEquals("4", next(seen));
+    }
+  }
+
+  private static PeerMessage probed(long probe) {
+    return PeerMessage.newBuilder()
+        .setAccept(io.paxcron.proto.v1.Accept.newBuilder().setProbe(probe))
+        .build();
+  }
+
+  @Test
   void aFrameFromAnotherClusterIsRefusedNamingTheFieldAndTheConnectionClosed() throws Exception {
     int port2 = Loopback.freePort();
     RecordingListener listener2 = new RecordingListener();

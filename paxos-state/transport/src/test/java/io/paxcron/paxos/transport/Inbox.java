@@ -14,7 +14,7 @@ final class Inbox implements PeerTransport.Inbound {
   private final LinkedBlockingQueue<Received> received = new LinkedBlockingQueue<>();
 
   @Override
-  public void onMessage(int from, Message message) {
+  public void onMessage(int from, Message message, boolean mayRunHere) {
     received.add(new Received(from, message));
   }
 
