@@ -29,7 +29,7 @@ import java.util.random.RandomGenerator;
 /**
  * The shell around one {@link PaxosReplica}, on two threads. The <em>consensus</em> thread owns the
  * core (a peer's message that the network reads with nothing behind it may instead be stepped on
- * the network's thread while the consensus thread is idle: {@link ConsensusThread}, steps never
+ * the network's thread while the consensus thread is idle: {@link SerialThread}, steps never
  * overlap and keep their order): it feeds it every input (peer messages, ticks, write completions,
  * proposals and reads once built) and carries out each {@link Ready} in its contract's order —
  * writes go to {@link Durability}'s own writer, except a step's that has nothing to send before it
@@ -40,7 +40,10 @@ import java.util.random.RandomGenerator;
  * host's tasks ({@link #runOnLoop}: the leader's dispatcher, queries, the stamping of proposals). A
  * long host task or a large command applied therefore never delays a heartbeat, an acknowledgement
  * or an election: on a loaded machine the two shared one thread, and tasks of hundreds of
- * milliseconds cost leaders their lease (docs/performance.md).
+ * milliseconds cost leaders their lease (docs/performance.md). One exception saves a wake-up on
+ * every command's path: a step that releases chosen entries while no input waits for the core and
+ * the loop is idle applies them and answers their clients itself, in the loop's turn, for at most
+ * {@link #APPLY_HERE_SLICE_NANOS}; the rest, and the applied-listeners, go to the loop.
  *
  * <p>Threading: public methods may be called from any thread; they hand work to one of the two
  * threads. The core and the maps of the steps are touched by the consensus thread only; the state
@@ -130,10 +133,10 @@ public final class ReplicaNode implements AutoCloseable {
   private final Consumer<Throwable> onFatal;
   private final Function<byte[], byte[]> query;
   private final SessionStateMachine sessions;
-  private final ExecutorService loop;
+  private final SerialThread loop;
 
   /** The thread of the core: messages, ticks, write completions, proposals and reads. */
-  private final ConsensusThread consensus;
+  private final SerialThread consensus;
 
   /** The consensus thread's queue, read by the tick to see whether messages wait behind it. */
   private final java.util.concurrent.BlockingQueue<Runnable> consensusQueue =
@@ -170,6 +173,12 @@ public final class ReplicaNode implements AutoCloseable {
 
   /** The longest a loop task applies before it leaves the rest to a later task: 5 ms. */
   static final long APPLY_SLICE_NANOS = 5_000_000;
+
+  /**
+   * The longest a step of the core applies chosen entries itself, in the loop's turn, before it
+   * leaves the rest to the loop: 1 ms (see {@link #release}).
+   */
+  static final long APPLY_HERE_SLICE_NANOS = 1_000_000;
 
   private final long startNanos = System.nanoTime();
 
@@ -210,9 +219,6 @@ public final class ReplicaNode implements AutoCloseable {
   /** What {@link #atEndOfLoopTask} was given during the running loop task. */
   private final java.util.List<Runnable> taskEndActions = new java.util.ArrayList<>();
 
-  /** The loop's thread, set once it is created. */
-  private volatile Thread loopThread;
-
   /** Chosen entries not yet applied (see {@link #applySome}); the head may be applied in part. */
   private final ArrayDeque<LogEntry> toApply = new ArrayDeque<>();
 
@@ -224,6 +230,9 @@ public final class ReplicaNode implements AutoCloseable {
 
   /** Whether a task to go on applying is queued on the loop. */
   private boolean applyQueued;
+
+  /** Whether a task to run the applied-listeners is queued on the loop. */
+  private boolean listenersQueued;
 
   /** Time the current loop task spent applying entries to the state machine. */
   private long applyNanosInTask;
@@ -325,10 +334,12 @@ public final class ReplicaNode implements AutoCloseable {
     this.query = query;
     this.onFatal = onFatal;
     this.sessions = new SessionStateMachine(stateMachine, settings.maxSessions());
-    this.loop = thread("loop", new java.util.concurrent.LinkedBlockingQueue<>());
+    this.loop =
+        new SerialThread(
+            "replica-" + settings.paxos().replicaId() + "-loop",
+            new java.util.concurrent.LinkedBlockingQueue<>());
     this.consensus =
-        new ConsensusThread(
-            "replica-" + settings.paxos().replicaId() + "-consensus", consensusQueue);
+        new SerialThread("replica-" + settings.paxos().replicaId() + "-consensus", consensusQueue);
     this.ticker = new Thread(this::runTicker, "replica-" + settings.paxos().replicaId() + "-tick");
     this.ticker.setDaemon(true);
     this.snapshotEncoder =
@@ -339,23 +350,6 @@ public final class ReplicaNode implements AutoCloseable {
               thread.setDaemon(true);
               return thread;
             });
-  }
-
-  private ExecutorService thread(String name, java.util.concurrent.BlockingQueue<Runnable> queue) {
-    return new java.util.concurrent.ThreadPoolExecutor(
-        1,
-        1,
-        0,
-        TimeUnit.MILLISECONDS,
-        queue,
-        r -> {
-          Thread thread = new Thread(r, "replica-" + settings.paxos().replicaId() + "-" + name);
-          thread.setDaemon(true);
-          if (name.equals("loop")) {
-            loopThread = thread;
-          }
-          return thread;
-        });
   }
 
   /** Loads durable state, restores the state machine, and starts the threads, network and ticks. */
@@ -624,7 +618,7 @@ public final class ReplicaNode implements AutoCloseable {
    * the loop thread.
    */
   public boolean atEndOfLoopTask(Runnable action) {
-    if (Thread.currentThread() != loopThread) {
+    if (!loop.runningHere()) {
       return false;
     }
     taskEndActions.add(action);
@@ -802,23 +796,36 @@ public final class ReplicaNode implements AutoCloseable {
    * the replica's own tasks — applying, answering — go on meanwhile.
    */
   private boolean submit(String kind, boolean readsState, Runnable task) {
+    return submit(kind, readsState, /* mayRunHere= */ false, task);
+  }
+
+  /**
+   * As {@link #submit(String, boolean, Runnable)}; a task that {@code mayRunHere} runs on the
+   * calling thread instead, in the loop's turn, when the loop is idle (see {@link #release}).
+   */
+  private boolean submit(String kind, boolean readsState, boolean mayRunHere, Runnable task) {
     if (stopped) {
       return false;
     }
+    Runnable loopTask =
+        () -> {
+          if (stopped) {
+            return;
+          }
+          if (readsState && (sessions.midCommand() || !deferred.isEmpty())) {
+            deferred.add(() -> runTask(kind, task));
+            return;
+          }
+          runTask(kind, task);
+          runDeferred();
+          runTaskEndActions();
+        };
     try {
-      loop.execute(
-          () -> {
-            if (stopped) {
-              return;
-            }
-            if (readsState && (sessions.midCommand() || !deferred.isEmpty())) {
-              deferred.add(() -> runTask(kind, task));
-              return;
-            }
-            runTask(kind, task);
-            runDeferred();
-            runTaskEndActions();
-          });
+      if (mayRunHere) {
+        loop.runHereIfIdle(loopTask);
+      } else {
+        loop.execute(loopTask);
+      }
       return true;
     } catch (RejectedExecutionException e) {
       return false;
@@ -1006,7 +1013,14 @@ public final class ReplicaNode implements AutoCloseable {
     }
   }
 
-  /** Sends a released step's messages and hands the rest of it to the loop, in step order. */
+  /**
+   * Sends a released step's messages and hands the rest of it to the loop, in step order. With no
+   * input waiting for the core and the loop idle, this thread delivers it itself, in the loop's
+   * turn: the loop's wake-up was the last hand-off between a leader learning a command chosen and
+   * answering its client (docs/performance.md, nineteenth round). Such a task applies for at most
+   * {@link #APPLY_HERE_SLICE_NANOS} and leaves the applied-listeners to the loop, so the core is
+   * held up by little more than the commands' own apply.
+   */
   private void release(Ready ready, boolean send) {
     if (send) {
       for (Envelope envelope : ready.messagesAfterPersist()) {
@@ -1017,7 +1031,8 @@ public final class ReplicaNode implements AutoCloseable {
         || !ready.toApply().isEmpty()
         || !ready.reads().isEmpty()
         || !ready.rejected().isEmpty()) {
-      submit("apply", () -> deliver(ready));
+      boolean mayRunHere = ready.restore() == null && consensusQueue.isEmpty();
+      submit("apply", /* readsState= */ false, mayRunHere, () -> deliver(ready));
     }
   }
 
@@ -1283,7 +1298,12 @@ public final class ReplicaNode implements AutoCloseable {
                 new NotLeaderException(number(rejected.leaderHint()), rejected.reason()));
       }
     }
-    maybeSnapshot();
+    if (loop.onOwnThread()) {
+      maybeSnapshot();
+    } else if (snapshotDue()) {
+      // An image is a walk of the whole state: the loop takes it, not the core's step.
+      submit("snapshot", this::maybeSnapshot);
+    }
   }
 
   /**
@@ -1302,12 +1322,13 @@ public final class ReplicaNode implements AutoCloseable {
       return false;
     }
     long started = System.nanoTime();
+    long slice = loop.onOwnThread() ? APPLY_SLICE_NANOS : APPLY_HERE_SLICE_NANOS;
     do {
       answer(sessions.applyStep(toApply.peek()));
       if (!sessions.midEntry()) {
         entryApplied();
       }
-    } while (!toApply.isEmpty() && System.nanoTime() - started < APPLY_SLICE_NANOS);
+    } while (!toApply.isEmpty() && System.nanoTime() - started < slice);
     applyNanosInTask += System.nanoTime() - started;
     if (!toApply.isEmpty() && !applyQueued) {
       applyQueued = true;
@@ -1359,6 +1380,25 @@ public final class ReplicaNode implements AutoCloseable {
       return;
     }
     answerConfirmedReads();
+    if (!loop.onOwnThread()) {
+      // Applied by the core's step in the loop's turn: the host's listeners run on the loop.
+      if (!appliedListeners.isEmpty() && !listenersQueued) {
+        listenersQueued = true;
+        submit("listeners", this::runQueuedListeners);
+      }
+      return;
+    }
+    runListeners();
+  }
+
+  private void runQueuedListeners() {
+    listenersQueued = false;
+    if (!sessions.midCommand()) {
+      runListeners();
+    }
+  }
+
+  private void runListeners() {
     long listenersStarted = System.nanoTime();
     for (Runnable listener : appliedListeners) {
       listener.run();
@@ -1403,14 +1443,18 @@ public final class ReplicaNode implements AutoCloseable {
    * loop: encoding a large state (hundreds of milliseconds at 100,000 jobs) on the loop would hold
    * back the dispatcher and queries.
    */
-  private void maybeSnapshot() {
+  private boolean snapshotDue() {
     CoreView core = view;
-    if (snapshotEncoding
-        || sessions.midEntry()
-        || (appliedSinceSnapshot < settings.snapshotEveryEntries()
-            && bytesSinceSnapshot < snapshotDueBytes())
-        || core == null
-        || sessions.appliedThroughSlot() <= core.snapshotSlot()) {
+    return !snapshotEncoding
+        && !sessions.midEntry()
+        && (appliedSinceSnapshot >= settings.snapshotEveryEntries()
+            || bytesSinceSnapshot >= snapshotDueBytes())
+        && core != null
+        && sessions.appliedThroughSlot() > core.snapshotSlot();
+  }
+
+  private void maybeSnapshot() {
+    if (!snapshotDue()) {
       return;
     }
     SessionStateMachine.Image image = sessions.image();
@@ -1457,6 +1501,11 @@ public final class ReplicaNode implements AutoCloseable {
       observedPending = pendingProposals.size();
       current.onProposalsPending(observedPending);
     }
+  }
+
+  /** Whether nothing is queued for or running on either thread (a moment's answer, for tests). */
+  boolean idle() {
+    return consensus.idle() && loop.idle();
   }
 
   /** A leader as the shell's callers see it: its number, or -1 when none is known. */

@@ -5,11 +5,13 @@ package io.paxcron.paxos.replica;
  * shell, so the shell reports them, and the pure core stays free of any metrics library. Every
  * method has a do-nothing default.
  *
- * <p>Threading: called on the replica's consensus thread (what the core did: roles, leaders, chosen
- * slots, round trips, snapshots, membership) or on its loop thread (what the state machine did:
- * applies, proposals' outcomes, loop tasks), so possibly from both at once. Implementations must be
- * thread-safe (they are read by scrapes on other threads too) and return at once without blocking;
- * a method that throws stops the replica, as any failure on those threads does.
+ * <p>Threading: called in the turn of the replica's consensus thread (what the core did: roles,
+ * leaders, chosen slots, round trips, snapshots, membership) or of its loop thread (what the state
+ * machine did: applies, proposals' outcomes, loop tasks), so possibly from both at once — on those
+ * threads, or on a network thread that runs a task in their turn ({@code SerialThread}).
+ * Implementations must be thread-safe (they are read by scrapes on other threads too) and return at
+ * once without blocking; a method that throws stops the replica, as any failure on those threads
+ * does.
  */
 public interface ReplicaObserver {
 

@@ -114,6 +114,17 @@ final class ReplicaSendsAfterSyncTest {
     }
   }
 
+  /** Waits (bounded) until nothing is queued for or running on either of the replica's threads. */
+  private static void awaitIdle(ReplicaNode replica) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!replica.idle()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the replica never became idle");
+      }
+      Thread.onSpinWait();
+    }
+  }
+
   private static Message.Accept accept(long slot) {
     Command command = new Command(7, slot, KeyValueStateMachine.put("k" + slot, "v"));
     LogEntry entry = new LogEntry(slot, LEADERS, new Value.Batch(List.of(command)), false);
@@ -123,18 +134,83 @@ final class ReplicaSendsAfterSyncTest {
 
   /** Replica 2 of three, a follower until it hears from replica 1. */
   private static ReplicaNode follower(Durability disk, PeerNetwork network) {
+    return follower(disk, network, new KeyValueStateMachine());
+  }
+
+  private static ReplicaNode follower(
+      Durability disk, PeerNetwork network, io.paxcron.paxos.StateMachine stateMachine) {
     List<ReplicaId> members = List.of(ReplicaId.of(1), ReplicaId.of(2), ReplicaId.of(3));
     ReplicaSettings settings =
         new ReplicaSettings(
             PaxosConfig.defaults(ReplicaId.of(2), members), 5, 1_000_000, 1L << 30, 100);
     return new ReplicaNode(
-        settings,
-        disk,
-        network,
-        snapshot -> {},
-        new KeyValueStateMachine(),
-        request -> request,
-        error -> {});
+        settings, disk, network, snapshot -> {}, stateMachine, request -> request, error -> {});
+  }
+
+  /** A key-value state machine that records the thread each slot was applied on. */
+  private static final class ThreadRecordingStateMachine implements io.paxcron.paxos.StateMachine {
+    final KeyValueStateMachine state = new KeyValueStateMachine();
+    final java.util.Map<Long, Thread> appliedOn = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public byte[] apply(long slot, byte[] command) {
+      appliedOn.put(slot, Thread.currentThread());
+      return state.apply(slot, command);
+    }
+
+    @Override
+    public byte[] snapshot() {
+      return state.snapshot();
+    }
+
+    @Override
+    public void restore(byte[] snapshot) {
+      state.restore(snapshot);
+    }
+  }
+
+  @Test
+  void entriesAStepLearnsChosenAreAppliedByThatStepWhenTheLoopIsIdleAndListenersStayOnTheLoop()
+      throws Exception {
+    Recorder network = new Recorder();
+    ThreadRecordingStateMachine stateMachine = new ThreadRecordingStateMachine();
+    ReplicaNode follower = follower(new InstantDurability(), network, stateMachine);
+    java.util.Set<String> listenerThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    try {
+      follower.onApplied(() -> listenerThreads.add(Thread.currentThread().getName()));
+      follower.start();
+      PeerNetwork.Inbound inbound = network.inbound.get(30, TimeUnit.SECONDS);
+      // Each Accept tells the follower every slot below it is chosen: the step that takes it
+      // applies the one before, on the caller's thread, while the loop is idle (most of 20; a tick
+      // or a listener's task on the loop sends it to the loop now and then).
+      int appliedHere = 0;
+      for (long slot = 1; slot <= 21; slot++) {
+        awaitIdle(follower);
+        Command command = new Command(7, slot, KeyValueStateMachine.put("k" + slot, "v"));
+        LogEntry entry = new LogEntry(slot, LEADERS, new Value.Batch(List.of(command)), false);
+        inbound.onMessage(1, new Message.Accept(LEADERS, List.of(entry), slot, 0, 0), true);
+        network.acknowledgedSlot(slot).get(30, TimeUnit.SECONDS);
+        if (slot > 1 && stateMachine.appliedOn.get(slot - 1) == Thread.currentThread()) {
+          appliedHere++;
+        }
+      }
+      assertTrue(appliedHere >= 10, "only " + appliedHere + " of 20 slots were applied here");
+      // The host's listeners never run on the network's thread: they are the loop's.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (follower.status().appliedSlot() < 20 || listenerThreads.isEmpty()) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("slot 20 was never applied, or no listener ran");
+        }
+        Thread.onSpinWait();
+      }
+      follower.runOnLoop(() -> {}); // after every listener task queued so far
+      CompletableFuture<Void> loopDone = new CompletableFuture<>();
+      follower.runOnLoop(() -> loopDone.complete(null));
+      loopDone.get(30, TimeUnit.SECONDS);
+      assertEquals(java.util.Set.of("replica-2-loop"), listenerThreads);
+    } finally {
+      follower.close();
+    }
   }
 
   @Test
@@ -160,6 +236,9 @@ final class ReplicaSendsAfterSyncTest {
           });
       loopHeld.get(30, TimeUnit.SECONDS);
       firstWrite.complete(null);
+      // It leaves from the thread that completes the sync, or from the consensus thread if that
+      // completion overtook the step's registration for it; either way, while the loop is held.
+      network.acknowledgedSlot(1).get(30, TimeUnit.SECONDS);
       assertEquals(
           List.of(1L),
           network.acceptedSlots(),
@@ -191,8 +270,13 @@ final class ReplicaSendsAfterSyncTest {
       // Handed over with mayRunHere, an Accept reaching an idle replica is written and answered
       // before the call returns, on the caller's thread. The replica's ticks (every 5 ms) make it
       // busy now and then, and then the Accept is queued like any other: most of 20 run here.
+      // Each is handed over once the replica is idle, as a leader's next Accept comes a network
+      // round trip after the Accepted; without the wait, the next one arrives while the step
+      // that sent the Accepted from the consensus thread is still finishing, and every one after
+      // the first queued is queued too.
       int ranHere = 0;
       for (long slot = 1; slot <= 20; slot++) {
+        awaitIdle(follower);
         inbound.onMessage(1, accept(slot), true);
         network.acknowledgedSlot(slot).get(30, TimeUnit.SECONDS);
         if (network.acceptedOn.get(slot) == Thread.currentThread()) {

@@ -1,24 +1,27 @@
 package io.paxcron.paxos.replica;
 
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The replica's consensus thread: runs tasks one at a time in the order they were queued, on its
- * own thread — or on the caller's, when the caller may {@link #runHereIfIdle run it there} and
- * nothing is queued or running. A follower's Accept or a leader's Accepted arriving on an idle
- * replica is then handled by the socket's selector thread that read it, sparing the wake-up of this
- * thread: a single client's commands took a fifth less time (docs/performance.md, eighteenth
- * round).
+ * One of the replica's two threads (the consensus thread, the loop): runs tasks one at a time in
+ * the order they were queued, on its own thread — or on the caller's, when the caller may {@link
+ * #runHereIfIdle run it there} and nothing is queued or running. A follower's Accept or a leader's
+ * Accepted arriving on an idle replica is then handled by the socket's selector thread that read
+ * it, sparing the wake-up of the consensus thread (a single client's commands took a fifth less
+ * time: docs/performance.md, eighteenth round); and entries that step chooses are applied and
+ * answered there too when the loop is idle, sparing the loop's (nineteenth round).
  *
  * <p>Threading: tasks never overlap, and each sees everything the tasks before it did (they run
  * under one lock, in queue order: a task queued before another starts before it). {@link #execute}
- * and {@link #runHereIfIdle} from any thread.
+ * and {@link #runHereIfIdle} from any thread; {@link #runningHere} tells a task which thread's turn
+ * it runs in, wherever it runs.
  */
-final class ConsensusThread {
+final class SerialThread implements Executor {
 
   private static final Runnable STOP = () -> {};
 
@@ -31,7 +34,7 @@ final class ConsensusThread {
   private final Thread thread;
   private volatile boolean shutdown;
 
-  ConsensusThread(String name, BlockingQueue<Runnable> queue) {
+  SerialThread(String name, BlockingQueue<Runnable> queue) {
     this.queue = queue;
     this.thread = new Thread(this::run, name);
     this.thread.setDaemon(true);
@@ -39,9 +42,10 @@ final class ConsensusThread {
   }
 
   /** Queues {@code task} for this thread; throws {@link RejectedExecutionException} once shut. */
-  void execute(Runnable task) {
+  @Override
+  public void execute(Runnable task) {
     if (shutdown) {
-      throw new RejectedExecutionException("the consensus thread is shut down");
+      throw new RejectedExecutionException(thread.getName() + " is shut down");
     }
     unfinished.incrementAndGet();
     queue.add(task);
@@ -53,9 +57,10 @@ final class ConsensusThread {
    */
   boolean runHereIfIdle(Runnable task) {
     if (shutdown) {
-      throw new RejectedExecutionException("the consensus thread is shut down");
+      throw new RejectedExecutionException(thread.getName() + " is shut down");
     }
-    if (unfinished.get() == 0 && turn.tryLock()) {
+    // A task of this thread's own never runs another here: that would overtake what is queued.
+    if (unfinished.get() == 0 && !turn.isHeldByCurrentThread() && turn.tryLock()) {
       try {
         // Under the lock no queued task can start, and one still counted has not finished: the
         // count being zero here means every task queued before this one has run.
@@ -69,6 +74,21 @@ final class ConsensusThread {
     }
     execute(task);
     return false;
+  }
+
+  /** Whether nothing is queued or running (a moment's answer, for tests). */
+  boolean idle() {
+    return unfinished.get() == 0 && !turn.isLocked();
+  }
+
+  /** Whether the calling thread runs one of this thread's tasks now (here or on its own). */
+  boolean runningHere() {
+    return turn.isHeldByCurrentThread();
+  }
+
+  /** Whether the calling thread is this one's own (not a caller running a task here). */
+  boolean onOwnThread() {
+    return Thread.currentThread() == thread;
   }
 
   /** Runs what is queued, then ends; what is queued after this is refused. */
