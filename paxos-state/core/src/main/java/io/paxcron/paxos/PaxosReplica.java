@@ -89,13 +89,24 @@ public final class PaxosReplica {
   private static final int SETTLED_SAMPLES = 4;
 
   /**
-   * How often per heartbeat interval a member off the quorum is fed what it lacks (the heartbeat
-   * and the ticks between, see {@link #feedBetweenHeartbeats}). Measured (docs/performance.md,
-   * fourteenth round): twice carried 5–10 % more commands per second at 16 clients than a feed on
-   * every 5 ms tick, with a lower p99, in three alternating pairs; once (the heartbeat alone) made
-   * a stall at every heartbeat.
+   * How often per heartbeat interval a member off the quorum is fed what it lacks at least (the
+   * heartbeat and the ticks between, see {@link #feedBetweenHeartbeats}). Measured
+   * (docs/performance.md, fourteenth round): twice carried 5–10 % more commands per second at 16
+   * clients than a feed on every 5 ms tick, with a lower p99, in three alternating pairs; once (the
+   * heartbeat alone) made a stall at every heartbeat.
    */
   static final int FEEDS_PER_HEARTBEAT = 2;
+
+  /**
+   * Chosen payload bytes that make a member off the quorum due for a feed on the next tick, before
+   * {@link #FEEDS_PER_HEARTBEAT} would. A feed is a burst of work for the member (decode, write,
+   * apply, about 2 µs a command); half an interval's commands under load held a core for a
+   * millisecond while a quorum thread queued behind it waited, the other core idle — on shared
+   * cores, a stall every 25 ms (docs/performance.md, twentieth round). Fed by size, a busy log's
+   * members follow on every tick or two (16 clients choose about this much in one 5 ms tick), each
+   * feed a bounded burst, and a quiet log's about as before (one client: every 20 ms or so).
+   */
+  static final int FEED_BYTES = 16 << 10;
 
   /** Heartbeat intervals quorum peers are kept at least, once chosen for their speed. */
   private static final int QUORUM_HOLD_HEARTBEATS = 20;
@@ -191,6 +202,11 @@ public final class PaxosReplica {
 
   /** When each member off the quorum was last fed, with a heartbeat or between them. */
   private final TreeMap<ReplicaId, Long> fedAtMillis = new TreeMap<>();
+
+  /** Payload bytes this replica has chosen as leader, and the count at each member's last feed. */
+  private long chosenBytes;
+
+  private final TreeMap<ReplicaId, Long> fedAtChosenBytes = new TreeMap<>();
 
   private long probe;
   private final TreeMap<Long, InFlight> inFlight = new TreeMap<>();
@@ -1060,6 +1076,7 @@ public final class PaxosReplica {
     ackedSentAtMillis.clear();
     ackedProbe.clear();
     fedAtMillis.clear();
+    fedAtChosenBytes.clear();
     campaignFromSlot = firstUnchosenSlot;
     resetElectionTimer();
     promises.put(
@@ -1589,13 +1606,13 @@ public final class PaxosReplica {
   }
 
   /**
-   * On a tick between heartbeats: each member off the quorum that answered its last feed, was fed
-   * {@link #FEEDS_PER_HEARTBEAT} times a heartbeat interval ago and lacks chosen entries gets what
-   * it lacks now, so the members off the quorum follow in steps instead of one batch per heartbeat
-   * — a heartbeat interval's commands at once, whose encoding and write took the two shared cores
-   * for long enough to delay the commands of that moment (docs/performance.md). A feed that goes
-   * unanswered (lost, or the member is slow) stops these until the next heartbeat, which feeds
-   * every such member from what it last reported.
+   * On a tick between heartbeats: each member off the quorum that answered its last feed, lacks
+   * chosen entries, and was fed {@link #FEEDS_PER_HEARTBEAT} times a heartbeat interval ago or
+   * {@link #FEED_BYTES} of chosen payload ago gets what it lacks now, so the members off the quorum
+   * follow in steps instead of one batch per heartbeat — a heartbeat interval's commands at once,
+   * whose encoding and write took the two shared cores for long enough to delay the commands of
+   * that moment (docs/performance.md). A feed that goes unanswered (lost, or the member is slow)
+   * stops these until the next heartbeat, which feeds every such member from what it last reported.
    */
   private void feedBetweenHeartbeats(java.util.Collection<ReplicaId> atOnce) {
     for (ReplicaId peer : recipients()) {
@@ -1606,11 +1623,13 @@ public final class PaxosReplica {
           || reported == null
           || reported >= firstUnchosenSlot
           || ackedSentAtMillis.getOrDefault(peer, NEVER) < fedAt
-          || nowMillis - fedAt < config.heartbeatMillis() / FEEDS_PER_HEARTBEAT) {
+          || (nowMillis - fedAt < config.heartbeatMillis() / FEEDS_PER_HEARTBEAT
+              && chosenBytes - fedAtChosenBytes.getOrDefault(peer, 0L) < FEED_BYTES)) {
         continue;
       }
       feed(peer, /* overdueOnly= */ true);
       fedAtMillis.put(peer, nowMillis);
+      fedAtChosenBytes.put(peer, chosenBytes);
     }
   }
 
@@ -1693,6 +1712,7 @@ public final class PaxosReplica {
       if (heartbeat && !atOnce.contains(peer)) {
         unacknowledged = lacking(peer, /* overdueOnly= */ true);
         fedAtMillis.put(peer, nowMillis);
+        fedAtChosenBytes.put(peer, chosenBytes);
       } else {
         for (InFlight proposal : due) {
           if (!proposal.acceptedBy().contains(peer)) {
@@ -1740,6 +1760,7 @@ public final class PaxosReplica {
 
   private void choose(long slot) {
     InFlight proposal = inFlight.remove(slot);
+    chosenBytes += proposal.entry().value().sizeBytes();
     markChosen(proposal.entry());
   }
 

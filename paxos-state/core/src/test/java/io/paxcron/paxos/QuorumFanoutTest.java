@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -172,6 +173,55 @@ final class QuorumFanoutTest {
     assertTrue(
         feeds >= 4 * PaxosReplica.FEEDS_PER_HEARTBEAT - 1,
         "fed in steps, " + feeds + " Accepts in four intervals");
+  }
+
+  @Test
+  void aBusyLogFeedsAMemberOffTheQuorumOnceItLacksFeedBytesNotAHalfIntervalsWorthAtOnce() {
+    TestCluster cluster = TestCluster.started(SEED, 3);
+    cluster.elect(1);
+    // A 2 KiB command chosen every millisecond for two heartbeat intervals: half an interval is
+    // 25 ms here, about 50 KiB of commands, which a member fed twice per interval would get at
+    // once.
+    byte[] payload = new byte[2048];
+    Arrays.fill(payload, (byte) 'v');
+    long end = cluster.now() + 2 * heartbeat(cluster);
+    long waitingFor = -1;
+    int feeds = 0;
+    long largestFeed = 0;
+    long fedBytes = 0;
+    int sequence = 0;
+    while (cluster.now() < end) {
+      if (cluster.replica(1).firstUnchosenSlot() > waitingFor) {
+        waitingFor = cluster.replica(1).firstUnchosenSlot();
+        cluster.propose(1, new Command(9, ++sequence, payload));
+      }
+      for (Envelope envelope : cluster.pending(TestCluster.from(1, 3, Message.Accept.class))) {
+        long bytes = 0;
+        for (LogEntry entry : ((Message.Accept) envelope.message()).entries()) {
+          bytes += entry.value().sizeBytes();
+        }
+        if (bytes > 0) {
+          feeds++;
+          fedBytes += bytes;
+          largestFeed = Math.max(largestFeed, bytes);
+        }
+      }
+      cluster.deliverAll();
+      cluster.advance(1);
+      cluster.tickAll();
+    }
+    assertTrue(
+        largestFeed <= PaxosReplica.FEED_BYTES + 2L * payload.length,
+        "the largest feed carried "
+            + largestFeed
+            + " bytes; a member is due once it lacks "
+            + PaxosReplica.FEED_BYTES);
+    assertTrue(
+        feeds >= fedBytes / (PaxosReplica.FEED_BYTES + 2L * payload.length),
+        feeds + " feeds carried " + fedBytes + " bytes");
+    assertTrue(
+        fedBytes >= (sequence - 12L) * payload.length,
+        "replica 3 was fed " + fedBytes + " bytes of " + sequence + " commands");
   }
 
   @Test
