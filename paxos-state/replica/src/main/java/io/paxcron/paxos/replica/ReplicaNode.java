@@ -901,6 +901,26 @@ public final class ReplicaNode implements AutoCloseable {
     process(replica.onMessage(nowMillis(), ReplicaId.of(from), message));
   }
 
+  /**
+   * Whether a leader's step proposes a single command and nothing else is in flight or waiting for
+   * the window: one client's command at a time, not a load the writer should group.
+   */
+  private boolean aLoneCommand(Ready ready) {
+    if (replica.pendingCommandCount() != 0 || replica.inFlightSlotCount() != 1) {
+      return false;
+    }
+    int commands = 0;
+    for (io.paxcron.paxos.LogEntry entry : ready.persist().entries()) {
+      if (!entry.chosen()) {
+        if (!(entry.value() instanceof io.paxcron.paxos.Value.Batch batch)) {
+          return false;
+        }
+        commands += batch.commands().size();
+      }
+    }
+    return commands == 1;
+  }
+
   private void process(Ready ready) {
     long sequence = ++readySequence;
     boolean needsOwnWrite = !ready.persist().isEmpty() && !ready.persist().learnedOnly();
@@ -916,13 +936,27 @@ public final class ReplicaNode implements AutoCloseable {
     if (step.sendsOnRelease()) {
       heldReleaseSends++;
     }
+    boolean sentBeforeWrite = false;
     if (!ready.persist().isEmpty()) {
       // With nothing to send before the write and no input waiting behind this step, this thread
       // would only hand the write over and wait: the store may write it here (when no earlier write
       // is outstanding), sparing the wake-ups of its writer and of this thread for the notice. A
       // follower's Accept at low load is the common case; with inputs queued, writes go to the
-      // writer, which groups them while this thread goes on.
-      boolean mayWriteHere = ready.messagesBeforePersist().isEmpty() && consensusQueue.isEmpty();
+      // writer, which groups them while this thread goes on. A leader's proposal of a lone
+      // command with nothing else in flight or waiting (one client's) is written here too, once
+      // its Accepts have left, so its sync overlaps the peers'; a proposal of several commands
+      // means load, and goes to the writer: this thread then takes the Accepteds and commands
+      // that arrive during the sync (docs/performance.md, twenty-second round).
+      boolean mayWriteHere =
+          consensusQueue.isEmpty()
+              && (ready.messagesBeforePersist().isEmpty()
+                  || (needsOwnWrite && aLoneCommand(ready)));
+      if (mayWriteHere && !ready.messagesBeforePersist().isEmpty()) {
+        for (Envelope envelope : ready.messagesBeforePersist()) {
+          network.send(envelope);
+        }
+        sentBeforeWrite = true;
+      }
       lastWrite =
           mayWriteHere ? durability.writeHere(ready.persist()) : durability.write(ready.persist());
       boolean durableHere = mayWriteHere && lastWrite.isDone();
@@ -952,8 +986,10 @@ public final class ReplicaNode implements AutoCloseable {
     }
     // The leader's Accepts leave while its own write syncs (Raft thesis §10.2.1): the core counts
     // its own acceptance only when onPersisted reports the write durable.
-    for (Envelope envelope : ready.messagesBeforePersist()) {
-      network.send(envelope);
+    if (!sentBeforeWrite) {
+      for (Envelope envelope : ready.messagesBeforePersist()) {
+        network.send(envelope);
+      }
     }
     releaseInOrder();
     noticeLeadershipLoss();
