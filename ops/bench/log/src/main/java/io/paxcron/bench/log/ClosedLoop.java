@@ -106,7 +106,9 @@ final class ClosedLoop {
     awaitNanoTime(window[0]);
     ProcessCpu serversAtStart = ProcessCpu.of(servers);
     ProcessCpu clientAtStart = ProcessCpu.self();
+    HostSteal stealAtStart = HostSteal.now();
     awaitNanoTime(window[1]);
+    double stealPercent = HostSteal.now().percentSince(stealAtStart);
     ProcessCpu serversUsed = ProcessCpu.of(servers).minus(serversAtStart);
     ProcessCpu clientUsed = ProcessCpu.self().minus(clientAtStart);
 
@@ -137,7 +139,8 @@ final class ClosedLoop {
         all,
         measured.toNanos(),
         serversUsed,
-        clientUsed);
+        clientUsed,
+        stealPercent);
   }
 
   /** Parks the calling thread until {@code System.nanoTime()} reaches {@code deadline}. */

@@ -145,7 +145,7 @@ public final class LogBenchmark {
               System.err.printf(
                   Locale.ROOT,
                   "%s: %d replicas, %d clients: %.0f ops/s, p50 %.3f ms, p99 %.3f ms,"
-                      + " p99.9 %.3f ms (load %s)%n",
+                      + " p99.9 %.3f ms (load %s, host steal %.1f %%)%n",
                   system,
                   replicas,
                   clients,
@@ -153,7 +153,8 @@ public final class LogBenchmark {
                   result.p50Millis(),
                   result.p99Millis(),
                   result.p999Millis(),
-                  loadAverage());
+                  loadAverage(),
+                  result.hostStealPercent());
               if (options.slowWritesDir() != null) {
                 SlowWrites slow = SlowWrites.of(slowOverNanos, recorders);
                 Files.createDirectories(options.slowWritesDir());

@@ -72,6 +72,7 @@ record Report(
             best.maxMillis(),
             serverCpu,
             Double.NaN,
+            Double.NaN,
             Double.NaN));
   }
 
@@ -89,9 +90,9 @@ record Report(
     versions.forEach((key, value) -> out.append(key).append(" = ").append(value).append("; "));
     out.append("\n\n");
     out.append(
-        "| system | replicas | clients | throughput (ops/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | throughput × etcd | p99 × etcd | throughput × best peer | p50 × best peer | p99 × best peer | server CPU (µs/op) | client CPU (µs/op) | server switches/op | server CPU × best peer |\n");
+        "| system | replicas | clients | throughput (ops/s) | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | throughput × etcd | p99 × etcd | throughput × best peer | p50 × best peer | p99 × best peer | server CPU (µs/op) | client CPU (µs/op) | server switches/op | server CPU × best peer | host steal (%) |\n");
     out.append(
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (RunResult r : results) {
       Optional<RunResult> etcd = etcdAt(r.replicas(), r.clients());
       Optional<RunResult> best = bestPeerOf(r);
@@ -99,7 +100,7 @@ record Report(
           String.format(
               Locale.ROOT,
               "| %s | %d | %d | %.0f | %.3f | %.3f | %.3f | %.3f | %s | %s | %s | %s | %s | %s | %s | %s"
-                  + " | %s |%n",
+                  + " | %s | %s |%n",
               r.system(),
               r.replicas(),
               r.clients(),
@@ -117,7 +118,8 @@ record Report(
               fixed(r.clientCpuMicrosPerOp(), "%.0f"),
               fixed(r.serverSwitchesPerOp(), "%.1f"),
               best.map(b -> ratio(r.serverCpuMicrosPerOp(), b.serverCpuMicrosPerOp()))
-                  .orElse("n/a")));
+                  .orElse("n/a"),
+              fixed(r.hostStealPercent(), "%.1f")));
     }
     out.append(
         String.format(
@@ -258,6 +260,8 @@ record Report(
           .append(number(r.clientCpuMicrosPerOp()))
           .append(", \"server_switches_per_op\": ")
           .append(number(r.serverSwitchesPerOp()))
+          .append(", \"host_steal_pct\": ")
+          .append(number(r.hostStealPercent()))
           .append('}');
     }
     out.append(results.isEmpty() ? "],\n" : "\n  ],\n");

@@ -4,7 +4,8 @@ package io.paxcron.bench.log;
  * One data point: a system of {@code replicas} replicas under a number of closed-loop clients for
  * the measured window. The CPU figures are per command measured, over the same window: the system's
  * server processes together, and the benchmark's own JVM (the clients and the system's client
- * library); {@code NaN} where not measured.
+ * library); {@code NaN} where not measured. {@code hostStealPercent} is the share of the machine's
+ * CPU time the hypervisor took during the window ({@link HostSteal}).
  */
 record RunResult(
     String system,
@@ -19,7 +20,8 @@ record RunResult(
     double maxMillis,
     double serverCpuMicrosPerOp,
     double clientCpuMicrosPerOp,
-    double serverSwitchesPerOp) {
+    double serverSwitchesPerOp,
+    double hostStealPercent) {
 
   static RunResult of(
       String system,
@@ -28,7 +30,8 @@ record RunResult(
       LatencyHistogram latencies,
       long measuredNanos,
       ProcessCpu servers,
-      ProcessCpu client) {
+      ProcessCpu client,
+      double hostStealPercent) {
     long operations = latencies.count();
     return new RunResult(
         system,
@@ -45,7 +48,8 @@ record RunResult(
         perOperation(client.cpuNanos() / 1e3, operations),
         servers.contextSwitches() < 0
             ? Double.NaN
-            : perOperation(servers.contextSwitches(), operations));
+            : perOperation(servers.contextSwitches(), operations),
+        hostStealPercent);
   }
 
   private static double perOperation(double total, long operations) {

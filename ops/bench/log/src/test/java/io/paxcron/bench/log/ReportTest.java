@@ -21,8 +21,8 @@ class ReportTest {
         new PhysicalFloor(100_000, 200_000, 1_000, 20_000, 40_000, 10_000, 180_000, 500),
         CARRIER,
         List.of(
-            new RunResult("etcd", 3, 16, 2_000, 1_000, 10, 20, 30, 11, 40, 100, 30, 6.5),
-            new RunResult("zookeeper", 3, 16, 1_000, 500, 20, 40, 60, 21, 80, 150, 40, 9.5)),
+            new RunResult("etcd", 3, 16, 2_000, 1_000, 10, 20, 30, 11, 40, 100, 30, 6.5, 0.5),
+            new RunResult("zookeeper", 3, 16, 1_000, 500, 20, 40, 60, 21, 80, 150, 40, 9.5, 7.25)),
         List.of());
   }
 
@@ -33,7 +33,8 @@ class ReportTest {
         json.contains(
             "{\"system\": \"zookeeper\", \"replicas\": 3, \"clients\": 16, \"throughput_ops\": 500.0000, \"p50_ms\": 20.0000,"
                 + " \"p99_ms\": 40.0000, \"p999_ms\": 60.0000, \"server_cpu_us_per_op\": 150.0000,"
-                + " \"client_cpu_us_per_op\": 40.0000, \"server_switches_per_op\": 9.5000}"),
+                + " \"client_cpu_us_per_op\": 40.0000, \"server_switches_per_op\": 9.5000,"
+                + " \"host_steal_pct\": 7.2500}"),
         json);
     assertTrue(json.contains("\"throughput_ratio\": 0.5000"), json);
     assertTrue(json.contains("\"fsync_plus_rtt_ms\": 0.1200"), json);
@@ -82,7 +83,20 @@ class ReportTest {
             CARRIER,
             List.of(
                 new RunResult(
-                    "paxcron", 3, 1, 10, 10, 1, 2, 3, 1, 4, Double.NaN, Double.NaN, Double.NaN)),
+                    "paxcron",
+                    3,
+                    1,
+                    10,
+                    10,
+                    1,
+                    2,
+                    3,
+                    1,
+                    4,
+                    Double.NaN,
+                    Double.NaN,
+                    Double.NaN,
+                    Double.NaN)),
             List.of());
     assertTrue(report.markdown().contains("| n/a | n/a | n/a | n/a |"), report.markdown());
     assertTrue(report.json().contains("\"server_cpu_us_per_op\": null"), report.json());
