@@ -101,7 +101,14 @@ public final class CommandSocket implements AutoCloseable {
                 .build());
         return;
       }
-      service.proposeOne(request, reply -> answer(connection, reply));
+      // With nothing read behind it on this connection, the selector thread takes the proposal's
+      // step itself when the consensus thread is idle, as a peer's Accept read here is (a lone
+      // client's command spares the consensus thread's wake-up); with more behind it, it queues
+      // the command and goes on reading, so the core sees the rest soon enough to batch it.
+      service.proposeOne(
+          request,
+          reply -> answer(connection, reply),
+          /* mayStepHere= */ !connection.moreBuffered());
     }
 
     /**

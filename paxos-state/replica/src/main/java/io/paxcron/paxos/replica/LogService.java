@@ -100,7 +100,10 @@ public final class LogService extends ReplicatedLogGrpc.ReplicatedLogImplBase {
                 inFlight--;
               }
               send(reply);
-            });
+            },
+            // gRPC's executor threads hand commands to the consensus thread: a pooled thread
+            // that stepped (and perhaps synced) here would hold up other calls.
+            /* mayStepHere= */ false);
       }
 
       @Override
@@ -145,8 +148,14 @@ public final class LogService extends ReplicatedLogGrpc.ReplicatedLogImplBase {
    * Proposes one command of a stream (the gRPC {@code ProposeStream} or the command socket) and
    * hands its reply — the result, or an error naming the field or the leader — to {@code answer},
    * at once for an invalid request, else once the command is applied (on the replica's thread).
+   * {@code mayStepHere}: the calling thread may take the proposal's consensus step itself when the
+   * replica's consensus thread is idle (see {@link ReplicaNode#propose(long, long, byte[],
+   * boolean)}).
    */
-  void proposeOne(ProposeRequest request, java.util.function.Consumer<ProposeStreamReply> answer) {
+  void proposeOne(
+      ProposeRequest request,
+      java.util.function.Consumer<ProposeStreamReply> answer,
+      boolean mayStepHere) {
     String invalid = invalid(request);
     if (invalid != null) {
       answer.accept(
@@ -158,7 +167,11 @@ public final class LogService extends ReplicatedLogGrpc.ReplicatedLogImplBase {
               .build());
       return;
     }
-    node.propose(request.getClientId(), request.getSequence(), request.getPayload().toByteArray())
+    node.propose(
+            request.getClientId(),
+            request.getSequence(),
+            request.getPayload().toByteArray(),
+            mayStepHere)
         .whenComplete(
             (applied, error) -> {
               ProposeStreamReply.Builder reply = reply(request);

@@ -453,6 +453,18 @@ public final class ReplicaNode implements AutoCloseable {
    * session's commands should all be proposed the same way.
    */
   public CompletableFuture<Applied> propose(long clientId, long sequence, byte[] payload) {
+    return propose(clientId, sequence, payload, /* mayStepHere= */ false);
+  }
+
+  /**
+   * As {@link #propose(long, long, byte[])}; when {@code mayStepHere} and the consensus thread is
+   * idle, the calling thread takes the proposal's step itself — and, for a lone command on an idle
+   * leader, writes it (see {@link #aLoneCommand}) — sparing the consensus thread's wake-up, as a
+   * peer's message read on an idle replica is. For a thread that reads commands off a socket and
+   * has nothing more read behind this one; not for a pooled thread that must return quickly.
+   */
+  public CompletableFuture<Applied> propose(
+      long clientId, long sequence, byte[] payload, boolean mayStepHere) {
     CompletableFuture<Applied> future = new CompletableFuture<>();
     Command command;
     try {
@@ -466,9 +478,11 @@ public final class ReplicaNode implements AutoCloseable {
     }
     // A payload that reads nothing of the state goes straight to the core, one thread hand-off
     // fewer on every command's path. The loop learns of the proposal before it learns of anything
-    // the core does with it: both go through the loop's queue, the registration first.
+    // the core does with it: the registration runs first — on the loop's turn, here when the loop
+    // is idle, else through its queue ahead of everything the step hands it.
     if (!onConsensus(
         "propose",
+        mayStepHere,
         () -> {
           if (replica.role() != PaxosReplica.Role.LEADER) {
             observer.onProposalFailed();
@@ -476,7 +490,11 @@ public final class ReplicaNode implements AutoCloseable {
                 new NotLeaderException(number(replica.knownLeader()), "not the leader"));
             return;
           }
-          if (!submit("register", () -> register(clientId, sequence, future))) {
+          if (!submit(
+              "register",
+              /* readsState= */ false,
+              /* mayRunHere= */ true,
+              () -> register(clientId, sequence, future))) {
             future.completeExceptionally(new ReplicaStoppedException("replica stopped"));
             return;
           }

@@ -14,7 +14,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * Accepted arriving on an idle replica is then handled by the socket's selector thread that read
  * it, sparing the wake-up of the consensus thread (a single client's commands took a fifth less
  * time: docs/performance.md, eighteenth round); and entries that step chooses are applied and
- * answered there too when the loop is idle, sparing the loop's (nineteenth round).
+ * answered there too when the loop is idle, sparing the loop's (nineteenth round). A client's
+ * command read by the command socket with nothing behind it is stepped there the same way, and its
+ * registration with the loop made there (twenty-fourth round).
  *
  * <p>Threading: tasks never overlap, and each sees everything the tasks before it did (they run
  * under one lock, in queue order: a task queued before another starts before it). {@link #execute}

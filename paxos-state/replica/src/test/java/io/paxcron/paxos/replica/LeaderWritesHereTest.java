@@ -32,8 +32,10 @@ import org.junit.jupiter.api.Test;
  * Accepts and then writes the proposal on the thread that made it (its sync overlaps its peers',
  * Raft thesis §10.2.1), sparing the store writer's wake-up and the notice back; a proposal that
  * carries several clients' commands (a sign of load, where the consensus thread has Accepteds and
- * commands to take during the sync and the writer groups writes) goes to the writer. Three replicas
- * in one process over queues; the stores record how each of their leader's writes was made.
+ * commands to take during the sync and the writer groups writes) goes to the writer. A command
+ * proposed by a thread that may step it (the command socket's selector thread) is stepped and
+ * written on that thread when the leader is idle; one that may not never is. Three replicas in one
+ * process over queues; the stores record how each of their leader's writes was made.
  */
 final class LeaderWritesHereTest {
 
@@ -109,7 +111,8 @@ final class LeaderWritesHereTest {
   }
 
   /** How one write of a replica's own proposal was made. */
-  private record OwnWrite(List<Long> slots, int commands, boolean here, boolean acceptsHadLeft) {}
+  private record OwnWrite(
+      List<Long> slots, int commands, boolean here, boolean acceptsHadLeft, Thread thread) {}
 
   /**
    * A store on no disk, written in order: on the caller when asked and nothing is outstanding,
@@ -162,7 +165,7 @@ final class LeaderWritesHereTest {
         }
       }
       if (!slots.isEmpty()) {
-        own.add(new OwnWrite(slots, commands, here, acceptsLeft));
+        own.add(new OwnWrite(slots, commands, here, acceptsLeft, Thread.currentThread()));
       }
     }
 
@@ -256,6 +259,39 @@ final class LeaderWritesHereTest {
             "a proposal was written here before its Accepts left, so the sync did not overlap"
                 + " the peers': "
                 + write);
+        assertTrue(
+            write.thread() != Thread.currentThread(),
+            "a command proposed without leave to step here was written on the proposer's thread: "
+                + write);
+      }
+    }
+  }
+
+  @Test
+  void aLoneCommandFromAThreadThatMayStepHereIsSteppedAndWrittenOnIt() throws Exception {
+    try (Cluster cluster = Cluster.start()) {
+      int leader = cluster.leader();
+      ReplicaNode node = cluster.nodes().get(leader);
+      Disk disk = cluster.disks().get(leader);
+      // As a command socket's selector thread with nothing read behind the command: the leader's
+      // consensus thread is idle, so this thread takes the step, sends the Accepts and writes the
+      // proposal itself, and the consensus thread is not woken.
+      Thread proposer = Thread.currentThread();
+      for (long n = 1; n <= 20; n++) {
+        awaitIdle(node);
+        ReplicaNode.Applied applied =
+            node.propose(9, n, put(n), /* mayStepHere= */ true).get(30, TimeUnit.SECONDS);
+        assertTrue(applied.slot() > 0);
+      }
+      List<OwnWrite> writes = disk.own.stream().filter(w -> w.commands() == 1).toList();
+      long onProposer = writes.stream().filter(w -> w.here() && w.thread() == proposer).count();
+      assertTrue(
+          onProposer >= 10,
+          "only " + onProposer + " of " + writes.size() + " written on the proposer: " + writes);
+      for (OwnWrite write : writes) {
+        assertTrue(
+            !write.here() || write.acceptsHadLeft(),
+            "a proposal was written before its Accepts left: " + write);
       }
     }
   }
