@@ -12,6 +12,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +29,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Beside it, the pair: two small appends forced at the same moment by two threads, each to its
  * own file on the same disk, timed until both are durable — what a quorum's two writes cost when
  * the replicas share one disk, as every replica of every system does in this benchmark (a device
- * that completes one flush at a time makes the second wait for the first).
+ * that completes one flush at a time makes the second wait for the first). And the triple: three
+ * such appends forced at once — a five-replica quorum's three durable writes (the leader's and two
+ * followers') on the same shared disk. The pair is the quorum's floor with three replicas, the
+ * triple with five; both are reported beside the floor of one sync, never instead of it.
  */
 record PhysicalFloor(
     long fsyncMedianNanos,
@@ -37,10 +42,13 @@ record PhysicalFloor(
     long roundTripP99Nanos,
     int roundTripSamples,
     long fsyncPairMedianNanos,
-    int fsyncPairSamples) {
+    int fsyncPairSamples,
+    long fsyncTripleMedianNanos,
+    int fsyncTripleSamples) {
 
   static final int FSYNC_SAMPLES = 1_000;
   static final int FSYNC_PAIR_SAMPLES = 500;
+  static final int FSYNC_TRIPLE_SAMPLES = 500;
   static final int ROUND_TRIP_SAMPLES = 10_000;
   static final int WARMUP_SAMPLES = 100;
   static final int PAYLOAD_BYTES = LogBenchmark.VALUE_BYTES;
@@ -54,11 +62,30 @@ record PhysicalFloor(
     return fsyncPairMedianNanos + roundTripMedianNanos;
   }
 
-  /** Measures all three, with the fsync files under {@code directory} (deleted afterwards). */
+  /** The triple of fsyncs plus one loopback round trip: a five-replica quorum's floor. */
+  long tripleSumOfMediansNanos() {
+    return fsyncTripleMedianNanos + roundTripMedianNanos;
+  }
+
+  /**
+   * The floor of a quorum of {@code replicas} on one shared disk: a majority's appends forced at
+   * once, plus one round trip (the paired floor for three replicas, the triple for five).
+   */
+  long quorumSumOfMediansNanos(int replicas) {
+    return switch (replicas / 2 + 1) {
+      case 2 -> pairSumOfMediansNanos();
+      case 3 -> tripleSumOfMediansNanos();
+      default ->
+          throw new IllegalArgumentException("no quorum floor for " + replicas + " replicas");
+    };
+  }
+
+  /** Measures them all, with the fsync files under {@code directory} (deleted afterwards). */
   static PhysicalFloor measure(Path directory) throws IOException, InterruptedException {
     LatencyHistogram fsync = fsync(directory);
     LatencyHistogram roundTrip = loopbackRoundTrip();
-    LatencyHistogram pair = fsyncPair(directory);
+    LatencyHistogram pair = fsyncTogether(directory, 2, FSYNC_PAIR_SAMPLES);
+    LatencyHistogram triple = fsyncTogether(directory, 3, FSYNC_TRIPLE_SAMPLES);
     return new PhysicalFloor(
         fsync.percentileNanos(50),
         fsync.percentileNanos(99),
@@ -67,7 +94,9 @@ record PhysicalFloor(
         roundTrip.percentileNanos(99),
         ROUND_TRIP_SAMPLES,
         pair.percentileNanos(50),
-        FSYNC_PAIR_SAMPLES);
+        FSYNC_PAIR_SAMPLES,
+        triple.percentileNanos(50),
+        FSYNC_TRIPLE_SAMPLES);
   }
 
   private static void appendAndForce(FileChannel channel, ByteBuffer record, int i)
@@ -81,64 +110,80 @@ record PhysicalFloor(
   }
 
   /**
-   * Two threads, each appending 256 bytes to its own file and forcing them, released together in
-   * every round; a round lasts until both are durable.
+   * {@code writers} threads, each appending 256 bytes to its own file and forcing them, released
+   * together in every round; a round lasts until all of them are durable.
    */
-  private static LatencyHistogram fsyncPair(Path directory)
+  private static LatencyHistogram fsyncTogether(Path directory, int writers, int samples)
       throws IOException, InterruptedException {
-    Path first = Files.createTempFile(directory, "fsync-pair-a", ".bin");
-    Path second = Files.createTempFile(directory, "fsync-pair-b", ".bin");
+    List<Path> files = new ArrayList<>();
+    List<FileChannel> channels = new ArrayList<>();
+    List<Thread> helpers = new ArrayList<>();
     LatencyHistogram histogram = new LatencyHistogram();
-    int rounds = WARMUP_SAMPLES + FSYNC_PAIR_SAMPLES;
-    CyclicBarrier start = new CyclicBarrier(2);
-    CyclicBarrier done = new CyclicBarrier(2);
-    long[] finished = new long[2];
+    int rounds = WARMUP_SAMPLES + samples;
+    CyclicBarrier start = new CyclicBarrier(writers);
+    CyclicBarrier done = new CyclicBarrier(writers);
+    long[] finished = new long[writers];
     AtomicReference<Exception> helperFailure = new AtomicReference<>();
-    try (FileChannel a =
-            FileChannel.open(first, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-        FileChannel b =
-            FileChannel.open(second, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
-      Thread helper =
-          Thread.ofPlatform()
-              .name("floor-fsync-pair")
-              .daemon()
-              .start(
-                  () -> {
-                    ByteBuffer record = ByteBuffer.allocate(PAYLOAD_BYTES);
-                    try {
-                      for (int i = 0; i < rounds; i++) {
-                        start.await(10, TimeUnit.SECONDS);
-                        appendAndForce(b, record, i);
-                        finished[1] = System.nanoTime();
-                        done.await(10, TimeUnit.SECONDS);
+    try {
+      for (int w = 0; w < writers; w++) {
+        Path file = Files.createTempFile(directory, "fsync-together-" + w + "-", ".bin");
+        files.add(file);
+        channels.add(FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND));
+      }
+      for (int w = 1; w < writers; w++) {
+        int writer = w;
+        helpers.add(
+            Thread.ofPlatform()
+                .name("floor-fsync-together-" + writer)
+                .daemon()
+                .start(
+                    () -> {
+                      ByteBuffer record = ByteBuffer.allocate(PAYLOAD_BYTES);
+                      try {
+                        for (int i = 0; i < rounds; i++) {
+                          start.await(10, TimeUnit.SECONDS);
+                          appendAndForce(channels.get(writer), record, i);
+                          finished[writer] = System.nanoTime();
+                          done.await(10, TimeUnit.SECONDS);
+                        }
+                      } catch (Exception e) {
+                        helperFailure.compareAndSet(null, e);
+                        start.reset();
+                        done.reset();
                       }
-                    } catch (Exception e) {
-                      helperFailure.set(e);
-                      start.reset();
-                      done.reset();
-                    }
-                  });
+                    }));
+      }
       ByteBuffer record = ByteBuffer.allocate(PAYLOAD_BYTES);
       try {
         for (int i = 0; i < rounds; i++) {
           start.await(10, TimeUnit.SECONDS);
           long began = System.nanoTime();
-          appendAndForce(a, record, i);
+          appendAndForce(channels.getFirst(), record, i);
           finished[0] = System.nanoTime();
           done.await(10, TimeUnit.SECONDS);
           if (i >= WARMUP_SAMPLES) {
-            histogram.record(Math.max(finished[0], finished[1]) - began);
+            long last = finished[0];
+            for (long f : finished) {
+              last = Math.max(last, f);
+            }
+            histogram.record(last - began);
           }
         }
       } catch (BrokenBarrierException | TimeoutException e) {
         throw new IOException(
-            "the paired fsync measurement stopped: " + helperFailure.get(),
+            "the fsync measurement of " + writers + " writers stopped: " + helperFailure.get(),
             helperFailure.get() != null ? helperFailure.get() : e);
       }
-      helper.join();
+      for (Thread helper : helpers) {
+        helper.join();
+      }
     } finally {
-      Files.deleteIfExists(first);
-      Files.deleteIfExists(second);
+      for (FileChannel channel : channels) {
+        channel.close();
+      }
+      for (Path file : files) {
+        Files.deleteIfExists(file);
+      }
     }
     return histogram;
   }

@@ -127,7 +127,9 @@ record Report(
             "%nPhysical floor: fsync of a %d-byte append (median of %d) %.3f ms (p99 %.3f ms); "
                 + "loopback TCP round trip (median of %d) %.3f ms (p99 %.3f ms); sum %.3f ms."
                 + " Two such appends forced at once from two threads on the same disk, until"
-                + " both are durable (median of %d): %.3f ms; with the round trip %.3f ms.%n",
+                + " both are durable (median of %d): %.3f ms; with the round trip %.3f ms. Three"
+                + " at once, until all three are durable (median of %d): %.3f ms; with the round"
+                + " trip %.3f ms.%n",
             PhysicalFloor.PAYLOAD_BYTES,
             floor.fsyncSamples(),
             floor.fsyncMedianNanos() / 1e6,
@@ -138,7 +140,10 @@ record Report(
             floor.sumOfMediansNanos() / 1e6,
             floor.fsyncPairSamples(),
             floor.fsyncPairMedianNanos() / 1e6,
-            floor.pairSumOfMediansNanos() / 1e6));
+            floor.pairSumOfMediansNanos() / 1e6,
+            floor.fsyncTripleSamples(),
+            floor.fsyncTripleMedianNanos() / 1e6,
+            floor.tripleSumOfMediansNanos() / 1e6));
     out.append(
         String.format(
             Locale.ROOT,
@@ -161,11 +166,13 @@ record Report(
             String.format(
                 Locale.ROOT,
                 "%s (%d replicas) at 1 client: p50 = %.2f × the floor, %.2f × the paired"
-                    + " floor.%n",
+                    + " floor, %.2f × the quorum's floor (%d appends forced at once).%n",
                 r.system(),
                 r.replicas(),
                 r.p50Millis() / (floor.sumOfMediansNanos() / 1e6),
-                r.p50Millis() / (floor.pairSumOfMediansNanos() / 1e6)));
+                r.p50Millis() / (floor.pairSumOfMediansNanos() / 1e6),
+                r.p50Millis() / (floor.quorumSumOfMediansNanos(r.replicas()) / 1e6),
+                r.replicas() / 2 + 1));
       }
     }
     for (String failure : failures) {
@@ -217,6 +224,12 @@ record Report(
         .append(floor.fsyncPairSamples())
         .append(", \"fsync_pair_plus_rtt_ms\": ")
         .append(number(floor.pairSumOfMediansNanos() / 1e6))
+        .append(", \"fsync_triple_median_ms\": ")
+        .append(number(floor.fsyncTripleMedianNanos() / 1e6))
+        .append(", \"fsync_triple_samples\": ")
+        .append(floor.fsyncTripleSamples())
+        .append(", \"fsync_triple_plus_rtt_ms\": ")
+        .append(number(floor.tripleSumOfMediansNanos() / 1e6))
         .append("},\n");
     out.append("  \"carrier\": {")
         .append("\"grpc_rtt_median_ms\": ")
@@ -315,6 +328,27 @@ record Report(
           .append(number(r.p99Millis() / b.p99Millis()))
           .append(", \"server_cpu_ratio\": ")
           .append(number(r.serverCpuMicrosPerOp() / b.serverCpuMicrosPerOp()))
+          .append('}');
+      first = false;
+    }
+    out.append(first ? "],\n" : "\n  ],\n");
+    out.append("  \"floor_ratios\": [");
+    first = true;
+    for (RunResult r : results) {
+      if (r.clients() != 1) {
+        continue;
+      }
+      out.append(first ? "\n" : ",\n")
+          .append("    {\"system\": ")
+          .append(string(r.system()))
+          .append(", \"replicas\": ")
+          .append(r.replicas())
+          .append(", \"p50_x_floor\": ")
+          .append(number(r.p50Millis() / (floor.sumOfMediansNanos() / 1e6)))
+          .append(", \"p50_x_paired_floor\": ")
+          .append(number(r.p50Millis() / (floor.pairSumOfMediansNanos() / 1e6)))
+          .append(", \"p50_x_quorum_floor\": ")
+          .append(number(r.p50Millis() / (floor.quorumSumOfMediansNanos(r.replicas()) / 1e6)))
           .append('}');
       first = false;
     }

@@ -18,7 +18,8 @@ class ReportTest {
         Map.of("cpus", "2"),
         BenchmarkOptions.parse(),
         Map.of("etcd", "3.4.23"),
-        new PhysicalFloor(100_000, 200_000, 1_000, 20_000, 40_000, 10_000, 180_000, 500),
+        new PhysicalFloor(
+            100_000, 200_000, 1_000, 20_000, 40_000, 10_000, 180_000, 500, 280_000, 500),
         CARRIER,
         List.of(
             new RunResult("etcd", 3, 16, 2_000, 1_000, 10, 20, 30, 11, 40, 100, 30, 6.5, 0.5),
@@ -79,7 +80,8 @@ class ReportTest {
             Map.of("cpus", "2"),
             BenchmarkOptions.parse(),
             Map.of(),
-            new PhysicalFloor(100_000, 200_000, 1_000, 20_000, 40_000, 10_000, 180_000, 500),
+            new PhysicalFloor(
+                100_000, 200_000, 1_000, 20_000, 40_000, 10_000, 180_000, 500, 280_000, 500),
             CARRIER,
             List.of(
                 new RunResult(
@@ -101,8 +103,51 @@ class ReportTest {
     assertTrue(report.markdown().contains("| n/a | n/a | n/a | n/a |"), report.markdown());
     assertTrue(report.json().contains("\"server_cpu_us_per_op\": null"), report.json());
     assertTrue(
-        report.markdown().contains("p50 = 8.33 × the floor, 5.00 × the paired floor."),
+        report
+            .markdown()
+            .contains(
+                "p50 = 8.33 × the floor, 5.00 × the paired floor, 5.00 × the quorum's floor (2"
+                    + " appends forced at once)."),
         report.markdown());
+  }
+
+  @Test
+  void aFiveReplicaSingleClientIsAlsoSetAgainstThreeSyncsAtOnce() throws Exception {
+    Report report =
+        new Report(
+            "2026-01-02",
+            "ops/bench/log/run",
+            Map.of("cpus", "2"),
+            BenchmarkOptions.parse(),
+            Map.of(),
+            new PhysicalFloor(
+                100_000, 200_000, 1_000, 20_000, 40_000, 10_000, 180_000, 500, 280_000, 500),
+            CARRIER,
+            List.of(
+                new RunResult("paxcron", 5, 1, 10, 10, 0.9, 2, 3, 1, 4, 500, 20, 20.5, Double.NaN)),
+            List.of());
+    String markdown = report.markdown();
+    assertTrue(
+        markdown.contains(
+            "paxcron (5 replicas) at 1 client: p50 = 7.50 × the floor, 4.50 × the paired floor,"
+                + " 3.00 × the quorum's floor (3 appends forced at once)."),
+        markdown);
+    assertTrue(
+        markdown.contains(
+            "Three at once, until all three are durable (median of 500): 0.280 ms; with the round"
+                + " trip 0.300 ms."),
+        markdown);
+    String json = report.json();
+    assertTrue(
+        json.contains(
+            "\"fsync_triple_median_ms\": 0.2800, \"fsync_triple_samples\": 500,"
+                + " \"fsync_triple_plus_rtt_ms\": 0.3000}"),
+        json);
+    assertTrue(
+        json.contains(
+            "{\"system\": \"paxcron\", \"replicas\": 5, \"p50_x_floor\": 7.5000,"
+                + " \"p50_x_paired_floor\": 4.5000, \"p50_x_quorum_floor\": 3.0000}"),
+        json);
   }
 
   @Test
