@@ -3,6 +3,7 @@ package io.paxcron.paxos.replica;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import io.paxcron.paxos.Ballot;
 import io.paxcron.paxos.DurableState;
 import io.paxcron.paxos.Envelope;
@@ -15,6 +16,14 @@ import io.paxcron.paxos.Persist;
 import io.paxcron.paxos.ReplicaId;
 import io.paxcron.paxos.Snapshot;
 import io.paxcron.paxos.Value;
+import io.paxcron.proto.v1.ProposeRequest;
+import io.paxcron.proto.v1.ProposeStreamReply;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,8 +43,10 @@ import org.junit.jupiter.api.Test;
  * carries several clients' commands (a sign of load, where the consensus thread has Accepteds and
  * commands to take during the sync and the writer groups writes) goes to the writer. A command
  * proposed by a thread that may step it (the command socket's selector thread) is stepped and
- * written on that thread when the leader is idle; one that may not never is. Three replicas in one
- * process over queues; the stores record how each of their leader's writes was made.
+ * written on that thread when the leader is idle; one that may not never is — and the command
+ * socket gives that leave only to a command read with nothing behind it on its connection. Three
+ * replicas in one process over queues; the stores record how each of their leader's writes was
+ * made.
  */
 final class LeaderWritesHereTest {
 
@@ -339,5 +350,94 @@ final class LeaderWritesHereTest {
             !batch.here(), "a proposal under load was written on the leader's thread: " + batch);
       }
     }
+  }
+
+  @Test
+  void theCommandSocketStepsOnlyACommandReadWithNothingBehindIt() throws Exception {
+    try (Cluster cluster = Cluster.start()) {
+      int leader = cluster.leader();
+      ReplicaNode node = cluster.nodes().get(leader);
+      Disk disk = cluster.disks().get(leader);
+      try (CommandSocket commands =
+              new CommandSocket(
+                  new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                  new LogService(node, Map.of()),
+                  source -> null,
+                  64,
+                  "test-commands");
+          Socket client = new Socket(InetAddress.getLoopbackAddress(), commands.port())) {
+        client.setTcpNoDelay(true);
+        DataInputStream in = new DataInputStream(client.getInputStream());
+        OutputStream out = client.getOutputStream();
+        long sequence = 0;
+        // One command per write, each once the leader is idle: read with nothing behind it, so
+        // the socket's selector thread steps it and writes the proposal itself.
+        List<Long> loneSlots = new ArrayList<>();
+        for (int n = 0; n < 20; n++) {
+          awaitIdle(node);
+          out.write(frames(9, ++sequence, 1));
+          loneSlots.add(readReplies(in, 1).get(sequence));
+        }
+        // Five commands in one write, each burst once the leader is idle: the first four are read
+        // with more behind them and handed to the consensus thread, so the first one's proposal is
+        // never written on the selector thread (stepping it there would keep the socket from
+        // reading the rest until its sync is done).
+        List<Long> firstOfBurst = new ArrayList<>();
+        for (int round = 0; round < 10; round++) {
+          awaitIdle(node);
+          long first = sequence + 1;
+          out.write(frames(9, first, 5));
+          sequence += 5;
+          firstOfBurst.add(readReplies(in, 5).get(first));
+        }
+        long loneOnSelector =
+            disk.own.stream()
+                .filter(w -> w.here() && w.thread().getName().equals("test-commands"))
+                .filter(w -> w.slots().stream().anyMatch(loneSlots::contains))
+                .count();
+        assertTrue(
+            loneOnSelector >= 10,
+            "only " + loneOnSelector + " of 20 lone commands written on the selector: " + disk.own);
+        for (long slot : firstOfBurst) {
+          for (OwnWrite write : disk.own) {
+            assertTrue(
+                !write.slots().contains(slot) || !write.thread().getName().equals("test-commands"),
+                "a command read with more behind it was stepped and written on the selector: "
+                    + write);
+          }
+        }
+      }
+    }
+  }
+
+  /** {@code count} commands of {@code client}, sequences from {@code first}, as one buffer. */
+  private static byte[] frames(long client, long first, int count) throws Exception {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    DataOutputStream out = new DataOutputStream(bytes);
+    for (long s = first; s < first + count; s++) {
+      byte[] request =
+          ProposeRequest.newBuilder()
+              .setClientId(client)
+              .setSequence(s)
+              .setPayload(ByteString.copyFrom(put(s)))
+              .build()
+              .toByteArray();
+      out.writeInt(request.length);
+      out.write(request);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** Reads {@code count} replies; their slots by sequence (a reply with an error fails). */
+  private static Map<Long, Long> readReplies(DataInputStream in, int count) throws Exception {
+    Map<Long, Long> slots = new java.util.HashMap<>();
+    for (int i = 0; i < count; i++) {
+      byte[] frame = new byte[in.readInt()];
+      in.readFully(frame);
+      ProposeStreamReply reply = ProposeStreamReply.parseFrom(frame);
+      assertTrue(!reply.hasError(), reply.toString());
+      slots.put(reply.getSequence(), reply.getSlot());
+    }
+    return slots;
   }
 }
