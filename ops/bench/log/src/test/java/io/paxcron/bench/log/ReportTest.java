@@ -71,35 +71,40 @@ class ReportTest {
         markdown);
   }
 
+  /** A report of one Paxcron point on the floor of {@link #twoSystems}, with a triple beside it. */
+  private static Report paxcronAlone(RunResult result) throws Exception {
+    return new Report(
+        "2026-01-02",
+        "ops/bench/log/run",
+        Map.of("cpus", "2"),
+        BenchmarkOptions.parse(),
+        Map.of(),
+        new PhysicalFloor(
+            100_000, 200_000, 1_000, 20_000, 40_000, 10_000, 180_000, 500, 280_000, 500),
+        CARRIER,
+        List.of(result),
+        List.of());
+  }
+
   @Test
   void cpuNotMeasuredIsShownAsUnknown() throws Exception {
     Report report =
-        new Report(
-            "2026-01-02",
-            "ops/bench/log/run",
-            Map.of("cpus", "2"),
-            BenchmarkOptions.parse(),
-            Map.of(),
-            new PhysicalFloor(
-                100_000, 200_000, 1_000, 20_000, 40_000, 10_000, 180_000, 500, 280_000, 500),
-            CARRIER,
-            List.of(
-                new RunResult(
-                    "paxcron",
-                    3,
-                    1,
-                    10,
-                    10,
-                    1,
-                    2,
-                    3,
-                    1,
-                    4,
-                    Double.NaN,
-                    Double.NaN,
-                    Double.NaN,
-                    Double.NaN)),
-            List.of());
+        paxcronAlone(
+            new RunResult(
+                "paxcron",
+                3,
+                1,
+                10,
+                10,
+                1,
+                2,
+                3,
+                1,
+                4,
+                Double.NaN,
+                Double.NaN,
+                Double.NaN,
+                Double.NaN));
     assertTrue(report.markdown().contains("| n/a | n/a | n/a | n/a |"), report.markdown());
     assertTrue(report.json().contains("\"server_cpu_us_per_op\": null"), report.json());
     assertTrue(
@@ -114,18 +119,8 @@ class ReportTest {
   @Test
   void aFiveReplicaSingleClientIsAlsoSetAgainstThreeSyncsAtOnce() throws Exception {
     Report report =
-        new Report(
-            "2026-01-02",
-            "ops/bench/log/run",
-            Map.of("cpus", "2"),
-            BenchmarkOptions.parse(),
-            Map.of(),
-            new PhysicalFloor(
-                100_000, 200_000, 1_000, 20_000, 40_000, 10_000, 180_000, 500, 280_000, 500),
-            CARRIER,
-            List.of(
-                new RunResult("paxcron", 5, 1, 10, 10, 0.9, 2, 3, 1, 4, 500, 20, 20.5, Double.NaN)),
-            List.of());
+        paxcronAlone(
+            new RunResult("paxcron", 5, 1, 10, 10, 0.9, 2, 3, 1, 4, 500, 20, 20.5, Double.NaN));
     String markdown = report.markdown();
     assertTrue(
         markdown.contains(
